@@ -1,0 +1,172 @@
+/*
+ * crypto.h — keys, hashes, signatures, certificates and the signed,
+ * hash-chained op envelope. Knows nothing of what a payload means.
+ *
+ * Only crypto/ includes sodium.h. Secret keys live in sodium_malloc'd,
+ * guarded memory and are wiped on release.
+ */
+#ifndef FM_CRYPTO_H
+#define FM_CRYPTO_H
+
+#include "fm_base.h"
+
+#define FM_PK_LEN 32
+#define FM_SK_LEN 64
+#define FM_SIG_LEN 64
+#define FM_HASH_LEN 32
+#define FM_CURVE_LEN 32
+/* Printable key: RFC 4648 base32, lowercase, no padding: 52 chars + NUL. */
+#define FM_KEY_TEXT_LEN 53
+/* Short author tag used in entity ids: first 8 chars of the key text. */
+#define FM_KEY_TAG_LEN 8
+
+/* Call once per process before anything else here. 0 or FM_ENOMEM. */
+int fm_crypto_init(void) FM_MUST_USE;
+
+void fm_random_bytes(void *out, size_t n);
+
+/* ---- Identity (Ed25519) ---- */
+struct fm_identity {
+    uint8_t pk[FM_PK_LEN];
+    uint8_t *sk; /* FM_SK_LEN bytes in sodium_malloc memory, or NULL */
+};
+
+int fm_identity_generate(struct fm_identity *id) FM_MUST_USE;
+/* Writes the secret key file (mode 0600, created with O_EXCL: FM_EEXISTS
+ * if present) and `path`.pub holding the key text and a newline. */
+int fm_identity_save(const struct fm_identity *id, const char *path) FM_MUST_USE;
+/* Loads a secret key file. FM_EKEYPERM if the file is group/world
+ * readable, FM_ENOTFOUND if missing, FM_EDECODE if malformed. */
+int fm_identity_load(struct fm_identity *id, const char *path) FM_MUST_USE;
+/* Wipes and frees the secret key; id may be zeroed or already released. */
+void fm_identity_release(struct fm_identity *id);
+
+/* Key text <-> bytes. decode returns FM_EDECODE for anything but exactly
+ * 52 base32 characters (case-insensitive). */
+void fm_key_encode(const uint8_t pk[FM_PK_LEN], char out[FM_KEY_TEXT_LEN]);
+int fm_key_decode(const char *text, uint8_t pk[FM_PK_LEN]) FM_MUST_USE;
+/* Reads a .pub-style file holding a key text (whitespace trimmed). */
+int fm_key_read_file(const char *path, uint8_t pk[FM_PK_LEN]) FM_MUST_USE;
+
+/* ---- Signatures and hashes ---- */
+void fm_sign(const struct fm_identity *id, const void *msg, size_t len,
+             uint8_t sig[FM_SIG_LEN]);
+bool fm_verify(const uint8_t pk[FM_PK_LEN], const void *msg, size_t len,
+               const uint8_t sig[FM_SIG_LEN]) FM_MUST_USE;
+
+/* BLAKE2b-256. */
+void fm_hash(uint8_t out[FM_HASH_LEN], const void *data, size_t len);
+struct fm_hasher; /* opaque streaming state */
+struct fm_hasher *fm_hasher_new(void); /* NULL on ENOMEM */
+void fm_hasher_update(struct fm_hasher *h, const void *data, size_t len);
+void fm_hasher_final(struct fm_hasher *h, uint8_t out[FM_HASH_LEN]);
+void fm_hasher_destroy(struct fm_hasher **hp);
+
+/* Curve25519 keys for CurveZMQ derived from the Ed25519 identity, so one
+ * enrolled key serves both signing and transport. */
+int fm_curve_from_pk(const uint8_t pk[FM_PK_LEN], uint8_t curve_pk[FM_CURVE_LEN]) FM_MUST_USE;
+int fm_curve_from_identity(const struct fm_identity *id, uint8_t curve_pk[FM_CURVE_LEN],
+                           uint8_t curve_sk[FM_CURVE_LEN]) FM_MUST_USE;
+
+/* ---- Roles, certificates, revocations ---- */
+enum fm_role {
+    FM_ROLE_NONE = 0,
+    FM_ROLE_CENTRE = 1,
+    FM_ROLE_COUNTY = 2,
+    FM_ROLE_STATION = 3,
+    FM_ROLE_VEHICLE = 4,
+    FM_ROLE_ADMIN = 5,
+};
+const char *fm_role_name(enum fm_role r);            /* "centre", ... or "?" */
+int fm_role_parse(const char *s, enum fm_role *out) FM_MUST_USE;
+
+#define FM_NAME_MAX 64 /* including NUL */
+#define FM_CERT_MAX 512 /* encoded size bound */
+
+struct fm_cert {
+    uint8_t org[FM_PK_LEN];  /* root public key that signed it */
+    uint8_t node[FM_PK_LEN]; /* enrolled identity */
+    char name[FM_NAME_MAX];
+    enum fm_role role;
+    uint8_t tier; /* 0 = none, else 1..3 */
+    char unit[FM_NAME_MAX];
+    uint64_t not_before_ms, expires_ms;
+    uint8_t sig[FM_SIG_LEN];
+};
+
+/* Sets cert->org from root and signs everything but sig. */
+void fm_cert_sign(struct fm_cert *cert, const struct fm_identity *root);
+int fm_cert_encode(const struct fm_cert *cert, struct fm_buf *out) FM_MUST_USE;
+/* Strict: exact length, NUL-free printable strings within bounds, known role. */
+int fm_cert_decode(struct fm_cert *cert, const uint8_t *p, size_t n) FM_MUST_USE;
+/* 0 if signed by org and valid at at_ms; FM_EFOREIGN, FM_EVERIFY, FM_EEXPIRED. */
+int fm_cert_check(const struct fm_cert *cert, const uint8_t org[FM_PK_LEN], uint64_t at_ms) FM_MUST_USE;
+/* Text files: "fieldmesh-cert 1\n<base64 of encoding>\n". */
+int fm_cert_write_file(const struct fm_cert *cert, const char *path) FM_MUST_USE;
+int fm_cert_read_file(struct fm_cert *cert, const char *path) FM_MUST_USE;
+
+struct fm_revocation {
+    uint8_t org[FM_PK_LEN];
+    uint8_t node[FM_PK_LEN];
+    uint64_t last_seq; /* ops with seq <= last_seq stay valid */
+    uint64_t issued_ms;
+    uint8_t sig[FM_SIG_LEN];
+};
+void fm_revocation_sign(struct fm_revocation *rev, const struct fm_identity *root);
+int fm_revocation_encode(const struct fm_revocation *rev, struct fm_buf *out) FM_MUST_USE;
+int fm_revocation_decode(struct fm_revocation *rev, const uint8_t *p, size_t n) FM_MUST_USE;
+int fm_revocation_check(const struct fm_revocation *rev, const uint8_t org[FM_PK_LEN]) FM_MUST_USE;
+/* "fieldmesh-revocation 1\n<base64>\n" */
+int fm_revocation_write_file(const struct fm_revocation *rev, const char *path) FM_MUST_USE;
+int fm_revocation_read_file(struct fm_revocation *rev, const char *path) FM_MUST_USE;
+
+/* ---- The op envelope ----
+ * Layout (all integers big-endian), FM_OP_HEADER_LEN = 88 bytes:
+ *   u8 version (=1) | u8 kind | u16 flags (=0) | author[32] | u64 seq |
+ *   prev[32] | u64 hlc | u32 payload_len | payload | sig[64]
+ * sig = Ed25519(author, everything before sig). Op hash = BLAKE2b-256 of
+ * the whole encoding. seq starts at 1; op 1 has prev = 32 zero bytes.
+ */
+#define FM_OP_VERSION 1
+#define FM_OP_HEADER_LEN 88
+#define FM_OP_MAX_PAYLOAD 16384
+#define FM_OP_MAX_LEN (FM_OP_HEADER_LEN + FM_OP_MAX_PAYLOAD + FM_SIG_LEN)
+
+/* A decoded op: pointers borrow from the buffer given to fm_op_decode and
+ * stay valid as long as it does. */
+struct fm_op {
+    uint8_t version, kind;
+    uint16_t flags;
+    const uint8_t *author; /* FM_PK_LEN */
+    uint64_t seq;
+    const uint8_t *prev; /* FM_HASH_LEN */
+    uint64_t hlc;
+    const uint8_t *payload;
+    uint32_t payload_len;
+    const uint8_t *sig; /* FM_SIG_LEN */
+    const uint8_t *raw;
+    size_t raw_len;
+};
+
+/* Structural decode only (no signature check): FM_EDECODE for a wrong
+ * version, nonzero flags, seq 0, seq 1 with nonzero prev, or a length that
+ * is not exactly header + payload_len + sig; FM_ETOOBIG for payload_len >
+ * FM_OP_MAX_PAYLOAD. */
+int fm_op_decode(struct fm_op *op, const uint8_t *buf, size_t len) FM_MUST_USE;
+bool fm_op_verify(const struct fm_op *op) FM_MUST_USE;
+void fm_op_hash(const struct fm_op *op, uint8_t out[FM_HASH_LEN]);
+/* Builds and signs an op into out (reset first). */
+int fm_op_build(struct fm_buf *out, const struct fm_identity *id, uint8_t kind,
+                uint64_t seq, const uint8_t prev[FM_HASH_LEN], uint64_t hlc,
+                const void *payload, uint32_t payload_len) FM_MUST_USE;
+
+/* ---- Base64 (standard alphabet, padded) for text files ---- */
+/* Returns needed size incl NUL. */
+size_t fm_base64_encoded_len(size_t n);
+void fm_base64_encode(char *out, size_t cap, const uint8_t *in, size_t n);
+/* FM_EDECODE on invalid text, FM_ETOOBIG if more than cap bytes. */
+int fm_base64_decode(uint8_t *out, size_t cap, size_t *outlen, const char *in, size_t inlen) FM_MUST_USE;
+
+/* ---- Sealed boxes for bundles (issue: sneakernet) are added later. ---- */
+
+#endif

@@ -1,0 +1,45 @@
+/*
+ * crypto_int.h — declarations private to crypto/ (and its tests).
+ */
+#ifndef FM_CRYPTO_INT_H
+#define FM_CRYPTO_INT_H
+
+#include "crypto.h"
+
+#include <sys/types.h>
+
+/* Upper bounds for the small text files this module reads. */
+#define FM_SECRET_FILE_MAX 512
+#define FM_PUB_FILE_MAX 256
+#define FM_CERT_FILE_MAX 2048
+
+/* Deterministic identity from a 32-byte seed (golden vectors, tests).
+ * id->sk is sodium_malloc'd; release with fm_identity_release. */
+int fm_identity_from_seed(struct fm_identity *id, const uint8_t seed[32]) FM_MUST_USE;
+
+/* Reads a whole regular file of at most `max` bytes into `out` (which must
+ * hold max bytes). FM_ENOTFOUND if missing, FM_ETOOBIG if longer than max,
+ * FM_EIO otherwise. If `private_only`, refuses with FM_EKEYPERM when the
+ * file's mode has any group/other bit. */
+int fm_file_read_small(const char *path, uint8_t *out, size_t max, size_t *len,
+                       bool private_only) FM_MUST_USE;
+
+/* Writes data to path and fsyncs it. With `exclusive`, the file is created
+ * with O_EXCL (FM_EEXISTS if present); otherwise it is truncated. */
+int fm_file_write(const char *path, const void *data, size_t len, mode_t mode,
+                  bool exclusive) FM_MUST_USE;
+
+/* Parses "<magic>\n<base64>\n" (trailing whitespace after the base64 is
+ * tolerated, nothing else) into out. */
+int fm_text_unwrap(const uint8_t *text, size_t text_len, const char *magic, uint8_t *out,
+                   size_t cap, size_t *outlen) FM_MUST_USE;
+
+/* Produces "<magic>\n<base64 of data>\n" into a buffer with a cap. */
+int fm_text_wrap(struct fm_buf *out, const char *magic, const uint8_t *data,
+                 size_t len) FM_MUST_USE;
+
+/* Checks that s[0..n) is printable UTF-8: valid shortest-form encoding, no
+ * C0/C1 control characters, no DEL, no NUL. */
+bool fm_text_printable(const uint8_t *s, size_t n);
+
+#endif
