@@ -1,0 +1,751 @@
+/*
+ * config.c — loading the node's YAML configuration strictly, with a
+ * "file:line:column: what is wrong" message for every error.
+ *
+ * This file is the loader (config_write.c writes, locates and holds the
+ * defaults). It reads the whole file (capped at CONFIG_FILE_MAX), lets libyaml
+ * build its node tree, and walks that tree against a table of the known
+ * sections and keys. Each key has one type; anything the table does not
+ * know, any value of the wrong shape and any value out of range is an error
+ * pointing at the offending node. Relative paths are resolved against the
+ * directory holding the file, so a config works wherever the command runs.
+ * This is the only file in the project that includes yaml.h.
+ */
+#include "config_int.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <yaml.h>
+
+#define CONFIG_FILE_MAX (1u << 20) /* a config is a few hundred bytes */
+
+/* ------------------------------------------------------------------ */
+/* The schema                                                          */
+/* ------------------------------------------------------------------ */
+
+enum ftype {
+    FT_NAME,      /* non-empty string < FM_NAME_MAX */
+    FT_ROLE,      /* centre | county | station | vehicle | admin */
+    FT_PATH,      /* file system path, relative to the file's directory */
+    FT_ENDPOINT,  /* tcp://host:port or ipc://path */
+    FT_KEY,       /* 52-character key text */
+    FT_MB,        /* integer MiB, stored as bytes in a uint64_t */
+    FT_U32,       /* integer, stored in a uint32_t */
+    FT_PEERS,     /* sequence of peer mappings */
+};
+
+struct field {
+    const char *key;
+    enum ftype type;
+    bool required;
+    size_t off;         /* offset into struct fm_config */
+    size_t cap;         /* string capacity */
+    uint64_t min, max;  /* integer range */
+};
+
+struct section {
+    const char *name;
+    bool required;
+    const struct field *fields;
+    size_t nfields;
+};
+
+#define STR_FIELD(k, t, req, member) \
+    { k, t, req, offsetof(struct fm_config, member), sizeof(((struct fm_config *)0)->member), 0, 0 }
+#define INT_FIELD(k, t, member, lo, hi) \
+    { k, t, false, offsetof(struct fm_config, member), 0, lo, hi }
+
+static const struct field node_fields[] = {
+    STR_FIELD("name", FT_NAME, true, name),
+    { "role", FT_ROLE, true, offsetof(struct fm_config, role), 0, 0, 0 },
+};
+static const struct field storage_fields[] = {
+    STR_FIELD("data_dir", FT_PATH, true, data_dir),
+    INT_FIELD("map_size_mb", FT_MB, map_size, 1, 1u << 20),      /* up to 1 TiB */
+    INT_FIELD("map_max_mb", FT_MB, map_max, 1, UINT64_C(1) << 24), /* up to 16 TiB */
+};
+static const struct field network_fields[] = {
+    STR_FIELD("listen", FT_ENDPOINT, false, listen),
+    STR_FIELD("control", FT_ENDPOINT, false, control),
+    { "peers", FT_PEERS, false, 0, 0, 0, 0 },
+};
+static const struct field trust_fields[] = {
+    { "org_key", FT_KEY, true, offsetof(struct fm_config, org_pk), 0, 0, 0 },
+    STR_FIELD("certificate", FT_PATH, false, cert_path),
+    STR_FIELD("key", FT_PATH, false, key_path),
+};
+static const struct field gossip_fields[] = {
+    INT_FIELD("push_interval_ms", FT_U32, push_interval_ms, 1, 60000),
+    INT_FIELD("anti_entropy_ms", FT_U32, anti_entropy_ms, 10, 3600000),
+    INT_FIELD("heartbeat_ms", FT_U32, heartbeat_ms, 10, 3600000),
+    INT_FIELD("batch_ops", FT_U32, batch_ops, 1, 65536),
+    INT_FIELD("max_skew_ms", FT_U32, max_skew_ms, 0, 86400000),
+};
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+static const struct section sections[] = {
+    { "node", true, node_fields, NELEM(node_fields) },
+    { "storage", true, storage_fields, NELEM(storage_fields) },
+    { "network", false, network_fields, NELEM(network_fields) },
+    { "trust", true, trust_fields, NELEM(trust_fields) },
+    { "gossip", false, gossip_fields, NELEM(gossip_fields) },
+};
+
+/* ------------------------------------------------------------------ */
+/* Loader state and error reporting                                    */
+/* ------------------------------------------------------------------ */
+
+struct loader {
+    const char *file;        /* as given by the caller, for messages */
+    char *err;
+    size_t errlen;
+    yaml_document_t doc;
+    char dir[FM_PATH_MAX];   /* absolute directory of the file */
+    struct fm_config *cfg;
+    bool control_set, cert_set, key_set;
+    bool map_size_set;
+    yaml_mark_t map_size_mark, map_max_mark, data_dir_mark;
+};
+
+static int cfg_fail_at(struct loader *L, size_t line, size_t col, const char *fmt, ...)
+    FM_PRINTF(4, 5);
+static int cfg_fail_at(struct loader *L, size_t line, size_t col, const char *fmt, ...)
+{
+    if (L->err != NULL && L->errlen > 0) {
+        int n = snprintf(L->err, L->errlen, "%s:%zu:%zu: ", L->file, line, col);
+        if (n >= 0 && (size_t)n < L->errlen) {
+            va_list ap;
+            va_start(ap, fmt);
+            vsnprintf(L->err + n, L->errlen - (size_t)n, fmt, ap);
+            va_end(ap);
+        }
+    }
+    return FM_ECONFIG;
+}
+
+/* libyaml marks are 0-based; messages are 1-based. */
+#define cfg_fail(L, mark, ...) \
+    cfg_fail_at((L), (mark).line + 1, (mark).column + 1, __VA_ARGS__)
+
+static yaml_node_t *doc_node(struct loader *L, int idx)
+{
+    return yaml_document_get_node(&L->doc, idx);
+}
+
+/* A scalar's bytes as a C string; scalars holding a NUL byte (possible
+ * through "\0" escapes) are refused. */
+static int scalar_str(struct loader *L, yaml_node_t *v, const char *key, const char **out)
+{
+    if (v->type != YAML_SCALAR_NODE)
+        return cfg_fail(L, v->start_mark, "expected a string for '%s'", key);
+    const char *s = (const char *)v->data.scalar.value;
+    if (memchr(s, '\0', v->data.scalar.length) != NULL)
+        return cfg_fail(L, v->start_mark, "'%s' contains a NUL byte", key);
+    *out = s;
+    return 0;
+}
+
+/* An empty plain scalar, "~" or "null": YAML's spelling of nothing. */
+static bool is_null(const yaml_node_t *v)
+{
+    if (v->type != YAML_SCALAR_NODE || v->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+        return false;
+    const char *s = (const char *)v->data.scalar.value;
+    return s[0] == '\0' || strcmp(s, "~") == 0 || strcmp(s, "null") == 0 ||
+           strcmp(s, "Null") == 0 || strcmp(s, "NULL") == 0;
+}
+
+static bool has_control_char(const char *s)
+{
+    for (; *s != '\0'; s++)
+        if ((unsigned char)*s < 0x20 || (unsigned char)*s == 0x7f)
+            return true;
+    return false;
+}
+
+/* ------------------------------------------------------------------ */
+/* Value parsers                                                       */
+/* ------------------------------------------------------------------ */
+
+static int parse_uint(struct loader *L, yaml_node_t *v, const char *key, uint64_t lo,
+                      uint64_t hi, uint64_t *out)
+{
+    const char *s;
+    if (v->type != YAML_SCALAR_NODE || v->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+        return cfg_fail(L, v->start_mark, "expected an integer for '%s'", key);
+    s = (const char *)v->data.scalar.value;
+    size_t n = v->data.scalar.length;
+    bool digits = n > 0 && n <= 19;
+    for (size_t i = 0; digits && i < n; i++)
+        digits = s[i] >= '0' && s[i] <= '9';
+    uint64_t val = 0;
+    if (!digits || fm_parse_u64(s, &val) != 0) {
+        if (n > 19 && strspn(s, "0123456789") == n)
+            return cfg_fail(L, v->start_mark, "'%s' must be between %llu and %llu", key,
+                            (unsigned long long)lo, (unsigned long long)hi);
+        return cfg_fail(L, v->start_mark, "expected an integer for '%s'", key);
+    }
+    if (val < lo || val > hi)
+        return cfg_fail(L, v->start_mark, "'%s' must be between %llu and %llu", key,
+                        (unsigned long long)lo, (unsigned long long)hi);
+    *out = val;
+    return 0;
+}
+
+/* Joins `raw` onto the file's directory unless absolute; "~/" means $HOME. */
+static int resolve_path(struct loader *L, yaml_node_t *v, const char *key, const char *raw,
+                        char *out, size_t cap)
+{
+    int n;
+    if (raw[0] == '/') {
+        n = snprintf(out, cap, "%s", raw);
+    } else if (raw[0] == '~' && (raw[1] == '/' || raw[1] == '\0')) {
+        const char *home = getenv("HOME");
+        if (home == NULL || home[0] != '/')
+            return cfg_fail(L, v->start_mark, "'%s' starts with '~' but $HOME is not set", key);
+        n = snprintf(out, cap, "%s%s", home, raw + 1);
+    } else {
+        while (raw[0] == '.' && raw[1] == '/')
+            raw += 2;
+        while (raw[0] == '/')
+            raw++;
+        if (strcmp(raw, ".") == 0 || raw[0] == '\0')
+            n = snprintf(out, cap, "%s", L->dir);
+        else
+            n = snprintf(out, cap, "%s/%s", strcmp(L->dir, "/") == 0 ? "" : L->dir, raw);
+    }
+    if (n < 0 || (size_t)n >= cap)
+        return cfg_fail(L, v->start_mark, "path for '%s' is too long (max %zu bytes)", key,
+                        cap - 1);
+    /* drop trailing slashes, keep "/" */
+    size_t len = (size_t)n;
+    while (len > 1 && out[len - 1] == '/')
+        out[--len] = '\0';
+    return 0;
+}
+
+/* tcp://host:port (port 1..65535 or *) or ipc://path (relative paths
+ * resolved like other paths; at most IPC_PATH_MAX bytes). */
+static int parse_endpoint(struct loader *L, yaml_node_t *v, const char *key, const char *raw,
+                          char *out, size_t cap)
+{
+    if (strncmp(raw, "tcp://", 6) == 0) {
+        const char *hostport = raw + 6;
+        const char *colon = strrchr(hostport, ':');
+        if (colon == NULL || colon == hostport)
+            return cfg_fail(L, v->start_mark,
+                            "bad endpoint '%s' for '%s': expected tcp://HOST:PORT", raw, key);
+        uint64_t port = 0;
+        if (strcmp(colon + 1, "*") != 0 &&
+            (strspn(colon + 1, "0123456789") != strlen(colon + 1) ||
+             fm_parse_u64(colon + 1, &port) != 0 || port < 1 || port > 65535))
+            return cfg_fail(L, v->start_mark,
+                            "bad port in endpoint '%s' for '%s': expected 1..65535", raw, key);
+        if (strchr(hostport, ' ') != NULL)
+            return cfg_fail(L, v->start_mark, "bad endpoint '%s' for '%s'", raw, key);
+        if (fm_strlcpy(out, raw, cap) != 0)
+            return cfg_fail(L, v->start_mark, "endpoint for '%s' is too long (max %zu bytes)",
+                            key, cap - 1);
+        return 0;
+    }
+    if (strncmp(raw, "ipc://", 6) == 0) {
+        char path[FM_PATH_MAX];
+        if (raw[6] == '\0')
+            return cfg_fail(L, v->start_mark, "bad endpoint '%s' for '%s': empty ipc path", raw,
+                            key);
+        int rc = resolve_path(L, v, key, raw + 6, path, sizeof(path));
+        if (rc != 0)
+            return rc;
+        if (strlen(path) > IPC_PATH_MAX)
+            return cfg_fail(L, v->start_mark,
+                            "ipc path for '%s' is too long (%zu bytes; a Unix socket path "
+                            "allows at most %d)", key, strlen(path), IPC_PATH_MAX);
+        int n = snprintf(out, cap, "ipc://%s", path);
+        if (n < 0 || (size_t)n >= cap)
+            return cfg_fail(L, v->start_mark, "endpoint for '%s' is too long (max %zu bytes)",
+                            key, cap - 1);
+        return 0;
+    }
+    return cfg_fail(L, v->start_mark,
+                    "bad endpoint '%s' for '%s': expected tcp://HOST:PORT or ipc://PATH", raw,
+                    key);
+}
+
+static int parse_key_text(struct loader *L, yaml_node_t *v, const char *key, uint8_t pk[FM_PK_LEN])
+{
+    const char *s;
+    int rc = scalar_str(L, v, key, &s);
+    if (rc != 0)
+        return rc;
+    if (is_null(v))
+        return cfg_fail(L, v->start_mark, "missing value for '%s'", key);
+    if (fm_key_decode(s, pk) != 0)
+        return cfg_fail(L, v->start_mark,
+                        "bad key text for '%s': expected 52 base32 characters (a-z, 2-7)", key);
+    return 0;
+}
+
+/* Non-empty printable text that fits in cap (including NUL). */
+static int parse_text(struct loader *L, yaml_node_t *v, const char *key, char *out, size_t cap,
+                      bool allow_empty)
+{
+    const char *s;
+    int rc = scalar_str(L, v, key, &s);
+    if (rc != 0)
+        return rc;
+    if (is_null(v))
+        s = "";
+    if (!allow_empty && s[0] == '\0')
+        return cfg_fail(L, v->start_mark, "'%s' must not be empty", key);
+    if (has_control_char(s))
+        return cfg_fail(L, v->start_mark, "'%s' contains a control character", key);
+    if (fm_strlcpy(out, s, cap) != 0)
+        return cfg_fail(L, v->start_mark, "'%s' is too long (max %zu bytes)", key, cap - 1);
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Mapping walks                                                       */
+/* ------------------------------------------------------------------ */
+
+/* The key of a mapping pair as a plain string. */
+static int pair_key(struct loader *L, yaml_node_pair_t *p, yaml_node_t **kn, const char **ks)
+{
+    *kn = doc_node(L, p->key);
+    if (*kn == NULL || (*kn)->type != YAML_SCALAR_NODE)
+        return cfg_fail(L, (*kn != NULL ? (*kn)->start_mark : L->doc.start_mark),
+                        "expected a plain key");
+    *ks = (const char *)(*kn)->data.scalar.value;
+    if (memchr(*ks, '\0', (*kn)->data.scalar.length) != NULL)
+        return cfg_fail(L, (*kn)->start_mark, "key contains a NUL byte");
+    return 0;
+}
+
+/* Reports "duplicate key" when key index i appears before in m. */
+static int check_duplicate(struct loader *L, yaml_node_t *m, yaml_node_pair_t *p,
+                           const char *ks, yaml_node_t *kn, const char *where)
+{
+    for (yaml_node_pair_t *q = m->data.mapping.pairs.start; q < p; q++) {
+        yaml_node_t *qk = doc_node(L, q->key);
+        if (qk != NULL && qk->type == YAML_SCALAR_NODE &&
+            strcmp((const char *)qk->data.scalar.value, ks) == 0)
+            return cfg_fail(L, kn->start_mark, "duplicate key '%s' in %s (first at line %zu)",
+                            ks, where, (size_t)qk->start_mark.line + 1);
+    }
+    return 0;
+}
+
+static int load_peer(struct loader *L, yaml_node_t *item, struct fm_peer_conf *peer)
+{
+    static const char *where = "section 'network.peers'";
+    bool have_endpoint = false, have_key = false;
+    if (item->type != YAML_MAPPING_NODE)
+        return cfg_fail(L, item->start_mark,
+                        "expected a mapping with endpoint, key and name for each peer");
+    memset(peer, 0, sizeof(*peer));
+    for (yaml_node_pair_t *p = item->data.mapping.pairs.start;
+         p < item->data.mapping.pairs.top; p++) {
+        yaml_node_t *kn, *v;
+        const char *ks, *s;
+        int rc = pair_key(L, p, &kn, &ks);
+        if (rc == 0)
+            rc = check_duplicate(L, item, p, ks, kn, where);
+        if (rc != 0)
+            return rc;
+        v = doc_node(L, p->value);
+        if (v == NULL)
+            return cfg_fail(L, kn->start_mark, "missing value for '%s'", ks);
+        if (strcmp(ks, "endpoint") == 0) {
+            rc = scalar_str(L, v, ks, &s);
+            if (rc == 0 && is_null(v))
+                rc = cfg_fail(L, v->start_mark, "missing value for 'endpoint'");
+            if (rc == 0)
+                rc = parse_endpoint(L, v, ks, s, peer->endpoint, sizeof(peer->endpoint));
+            have_endpoint = true;
+        } else if (strcmp(ks, "key") == 0) {
+            rc = parse_key_text(L, v, ks, peer->pk);
+            have_key = true;
+        } else if (strcmp(ks, "name") == 0) {
+            rc = parse_text(L, v, ks, peer->name, sizeof(peer->name), true);
+        } else {
+            rc = cfg_fail(L, kn->start_mark, "unknown key '%s' in %s", ks, where);
+        }
+        if (rc != 0)
+            return rc;
+    }
+    if (!have_endpoint)
+        return cfg_fail(L, item->start_mark, "missing required key 'endpoint' in %s", where);
+    if (!have_key)
+        return cfg_fail(L, item->start_mark, "missing required key 'key' in %s", where);
+    return 0;
+}
+
+static int load_peers(struct loader *L, yaml_node_t *v)
+{
+    struct fm_config *cfg = L->cfg;
+    if (is_null(v))
+        return 0;
+    if (v->type != YAML_SEQUENCE_NODE)
+        return cfg_fail(L, v->start_mark, "expected a list for 'peers'");
+    for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top;
+         it++) {
+        yaml_node_t *item = doc_node(L, *it);
+        if (item == NULL)
+            return cfg_fail(L, v->start_mark, "bad peer entry");
+        if (cfg->npeers >= FM_CONFIG_MAX_PEERS)
+            return cfg_fail(L, item->start_mark, "too many peers (max %d)", FM_CONFIG_MAX_PEERS);
+        struct fm_peer_conf *peer = &cfg->peers[cfg->npeers];
+        int rc = load_peer(L, item, peer);
+        if (rc != 0)
+            return rc;
+        for (size_t i = 0; i < cfg->npeers; i++)
+            if (memcmp(cfg->peers[i].pk, peer->pk, FM_PK_LEN) == 0)
+                return cfg_fail(L, item->start_mark, "peer key listed twice (also peer %zu)",
+                                i + 1);
+        cfg->npeers++;
+    }
+    return 0;
+}
+
+static int load_field(struct loader *L, const struct field *f, yaml_node_t *v)
+{
+    struct fm_config *cfg = L->cfg;
+    char *dst = (char *)cfg + f->off;
+    const char *s;
+    uint64_t val;
+    int rc;
+
+    switch (f->type) {
+    case FT_NAME:
+        return parse_text(L, v, f->key, dst, f->cap, false);
+    case FT_ROLE: {
+        enum fm_role role = FM_ROLE_NONE;
+        if ((rc = scalar_str(L, v, f->key, &s)) != 0)
+            return rc;
+        if (is_null(v))
+            return cfg_fail(L, v->start_mark, "missing value for '%s'", f->key);
+        if (fm_role_parse(s, &role) != 0 || role == FM_ROLE_NONE)
+            return cfg_fail(L, v->start_mark,
+                            "unknown role '%s' (expected centre, county, station, vehicle "
+                            "or admin)", s);
+        cfg->role = role;
+        return 0;
+    }
+    case FT_PATH:
+        if ((rc = scalar_str(L, v, f->key, &s)) != 0)
+            return rc;
+        if (is_null(v) || s[0] == '\0')
+            return cfg_fail(L, v->start_mark, "'%s' must not be empty", f->key);
+        if (has_control_char(s))
+            return cfg_fail(L, v->start_mark, "'%s' contains a control character", f->key);
+        if ((rc = resolve_path(L, v, f->key, s, dst, f->cap)) != 0)
+            return rc;
+        if (f->off == offsetof(struct fm_config, cert_path))
+            L->cert_set = true;
+        else if (f->off == offsetof(struct fm_config, key_path))
+            L->key_set = true;
+        else if (f->off == offsetof(struct fm_config, data_dir))
+            L->data_dir_mark = v->start_mark;
+        return 0;
+    case FT_ENDPOINT:
+        if ((rc = scalar_str(L, v, f->key, &s)) != 0)
+            return rc;
+        if (is_null(v) || s[0] == '\0') {
+            if (f->off == offsetof(struct fm_config, control))
+                return cfg_fail(L, v->start_mark,
+                                "'control' must not be empty (omit it for the default)");
+            dst[0] = '\0';
+            return 0;
+        }
+        if ((rc = parse_endpoint(L, v, f->key, s, dst, f->cap)) != 0)
+            return rc;
+        if (f->off == offsetof(struct fm_config, control))
+            L->control_set = true;
+        return 0;
+    case FT_KEY:
+        return parse_key_text(L, v, f->key, (uint8_t *)dst);
+    case FT_MB:
+        if ((rc = parse_uint(L, v, f->key, f->min, f->max, &val)) != 0)
+            return rc;
+        *(uint64_t *)(void *)dst = val * MIB;
+        if (f->off == offsetof(struct fm_config, map_size)) {
+            L->map_size_set = true;
+            L->map_size_mark = v->start_mark;
+        } else {
+            L->map_max_mark = v->start_mark;
+        }
+        return 0;
+    case FT_U32:
+        if ((rc = parse_uint(L, v, f->key, f->min, f->max, &val)) != 0)
+            return rc;
+        *(uint32_t *)(void *)dst = (uint32_t)val;
+        return 0;
+    case FT_PEERS:
+        return load_peers(L, v);
+    }
+    return cfg_fail(L, v->start_mark, "internal error: unhandled field type");
+}
+
+static int load_section(struct loader *L, const struct section *sec, yaml_node_t *m)
+{
+    char where[64];
+    bool seen[8] = { false };
+    snprintf(where, sizeof(where), "section '%s'", sec->name);
+
+    if (m->type == YAML_MAPPING_NODE) {
+        for (yaml_node_pair_t *p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top;
+             p++) {
+            yaml_node_t *kn, *v;
+            const char *ks;
+            int rc = pair_key(L, p, &kn, &ks);
+            if (rc == 0)
+                rc = check_duplicate(L, m, p, ks, kn, where);
+            if (rc != 0)
+                return rc;
+            size_t i;
+            for (i = 0; i < sec->nfields; i++)
+                if (strcmp(sec->fields[i].key, ks) == 0)
+                    break;
+            if (i == sec->nfields)
+                return cfg_fail(L, kn->start_mark, "unknown key '%s' in %s", ks, where);
+            v = doc_node(L, p->value);
+            if (v == NULL)
+                return cfg_fail(L, kn->start_mark, "missing value for '%s'", ks);
+            if ((rc = load_field(L, &sec->fields[i], v)) != 0)
+                return rc;
+            seen[i] = true;
+        }
+    } else if (!is_null(m)) {
+        return cfg_fail(L, m->start_mark, "expected a mapping for section '%s'", sec->name);
+    }
+    for (size_t i = 0; i < sec->nfields; i++)
+        if (sec->fields[i].required && !seen[i])
+            return cfg_fail(L, m->start_mark, "missing required key '%s' in %s",
+                            sec->fields[i].key, where);
+    return 0;
+}
+
+/* Defaults that depend on other values, and cross-field checks. */
+static int load_finish(struct loader *L)
+{
+    struct fm_config *cfg = L->cfg;
+    int n;
+    if (cfg->map_size > cfg->map_max)
+        return cfg_fail(L, L->map_size_set ? L->map_size_mark : L->map_max_mark,
+                        "map_size_mb (%llu) exceeds map_max_mb (%llu)",
+                        (unsigned long long)(cfg->map_size / MIB),
+                        (unsigned long long)(cfg->map_max / MIB));
+    if (!L->control_set) {
+        size_t plen = strlen(cfg->data_dir) + strlen("/control.sock");
+        n = snprintf(cfg->control, sizeof(cfg->control), "ipc://%s/control.sock", cfg->data_dir);
+        if (plen > IPC_PATH_MAX || n < 0 || (size_t)n >= sizeof(cfg->control))
+            return cfg_fail(L, L->data_dir_mark,
+                            "data_dir is too long for the default control socket "
+                            "(a Unix socket path allows at most %d bytes); set "
+                            "network.control to a shorter ipc:// path", IPC_PATH_MAX);
+    }
+    if (!L->cert_set) {
+        n = snprintf(cfg->cert_path, sizeof(cfg->cert_path), "%s/node.cert", cfg->data_dir);
+        if (n < 0 || (size_t)n >= sizeof(cfg->cert_path))
+            return cfg_fail(L, L->data_dir_mark, "data_dir is too long");
+    }
+    if (!L->key_set) {
+        n = snprintf(cfg->key_path, sizeof(cfg->key_path), "%s/node.key", cfg->data_dir);
+        if (n < 0 || (size_t)n >= sizeof(cfg->key_path))
+            return cfg_fail(L, L->data_dir_mark, "data_dir is too long");
+    }
+    return 0;
+}
+
+static int load_document(struct loader *L)
+{
+    yaml_node_t *root = yaml_document_get_root_node(&L->doc);
+    bool seen[NELEM(sections)] = { false };
+    if (root == NULL)
+        return cfg_fail_at(L, 1, 1, "empty configuration (expected sections node, storage, "
+                                    "trust)");
+    if (root->type != YAML_MAPPING_NODE)
+        return cfg_fail(L, root->start_mark, "expected a mapping of sections at the top level");
+    for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top;
+         p++) {
+        yaml_node_t *kn, *v;
+        const char *ks;
+        int rc = pair_key(L, p, &kn, &ks);
+        if (rc == 0)
+            rc = check_duplicate(L, root, p, ks, kn, "the top level");
+        if (rc != 0)
+            return rc;
+        size_t i;
+        for (i = 0; i < NELEM(sections); i++)
+            if (strcmp(sections[i].name, ks) == 0)
+                break;
+        if (i == NELEM(sections))
+            return cfg_fail(L, kn->start_mark,
+                            "unknown section '%s' (expected node, storage, network, trust, "
+                            "gossip)", ks);
+        v = doc_node(L, p->value);
+        if (v == NULL)
+            return cfg_fail(L, kn->start_mark, "missing value for section '%s'", ks);
+        if ((rc = load_section(L, &sections[i], v)) != 0)
+            return rc;
+        seen[i] = true;
+    }
+    for (size_t i = 0; i < NELEM(sections); i++)
+        if (sections[i].required && !seen[i])
+            return cfg_fail(L, root->start_mark, "missing required section '%s'",
+                            sections[i].name);
+    return load_finish(L);
+}
+
+/* Line and column (1-based) of byte offset `off` in buf, for reader
+ * errors, which libyaml reports as an offset only. */
+static void offset_to_linecol(const char *buf, size_t len, size_t off, size_t *line, size_t *col)
+{
+    *line = 1;
+    *col = 1;
+    for (size_t i = 0; i < off && i < len; i++) {
+        if (buf[i] == '\n') {
+            (*line)++;
+            *col = 1;
+        } else if (((unsigned char)buf[i] & 0xc0) != 0x80) {
+            (*col)++;
+        }
+    }
+}
+
+static int report_parser_error(struct loader *L, const yaml_parser_t *p, const char *buf,
+                               size_t len)
+{
+    const char *problem = p->problem != NULL ? p->problem : "YAML syntax error";
+    if (p->error == YAML_MEMORY_ERROR) {
+        cfg_fail_at(L, 1, 1, "out of memory while parsing");
+        return FM_ENOMEM;
+    }
+    if (p->error == YAML_READER_ERROR) {
+        size_t line, col;
+        offset_to_linecol(buf, len, p->problem_offset, &line, &col);
+        return cfg_fail_at(L, line, col, "%s", problem);
+    }
+    if (p->context != NULL)
+        return cfg_fail(L, p->problem_mark, "%s %s (line %zu, column %zu)", problem, p->context,
+                        (size_t)p->context_mark.line + 1, (size_t)p->context_mark.column + 1);
+    return cfg_fail(L, p->problem_mark, "%s", problem);
+}
+
+/* Reads the whole file into a NUL-terminated malloc'd buffer. */
+static int read_file(const char *path, char **out, size_t *outlen, char *err, size_t errlen)
+{
+    int rc = FM_EIO;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        int e = errno;
+        rc = e == ENOENT ? FM_ENOTFOUND : FM_EIO;
+        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(e));
+        return rc;
+    }
+    buf = malloc(CONFIG_FILE_MAX + 1);
+    if (buf == NULL) {
+        rc = FM_ENOMEM;
+        snprintf(err, errlen, "%s: out of memory", path);
+        goto close_file;
+    }
+    len = fread(buf, 1, CONFIG_FILE_MAX + 1, f);
+    if (ferror(f)) {
+        snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+        goto free_buf;
+    }
+    if (len > CONFIG_FILE_MAX) {
+        rc = FM_ECONFIG;
+        snprintf(err, errlen, "%s:1:1: file too large (max %u bytes)", path, CONFIG_FILE_MAX);
+        goto free_buf;
+    }
+    buf[len] = '\0';
+    *out = buf;
+    *outlen = len;
+    fclose(f);
+    return 0;
+free_buf:
+    free(buf);
+close_file:
+    fclose(f);
+    return rc;
+}
+
+
+int fm_config_load(struct fm_config *cfg, const char *path, char *err, size_t errlen)
+{
+    struct loader L;
+    yaml_parser_t parser;
+    char dummy[1];
+    char *buf = NULL;
+    size_t len = 0;
+    int rc;
+
+    if (err == NULL || errlen == 0) {
+        err = dummy;
+        errlen = sizeof(dummy);
+    }
+    err[0] = '\0';
+    fm_config_defaults(cfg);
+    memset(&L, 0, sizeof(L));
+    L.file = path;
+    L.err = err;
+    L.errlen = errlen;
+    L.cfg = cfg;
+
+    if (fm_strlcpy(cfg->path, path, sizeof(cfg->path)) != 0) {
+        snprintf(err, errlen, "%s: path too long", path);
+        return FM_ECONFIG;
+    }
+    if ((rc = read_file(path, &buf, &len, err, errlen)) != 0)
+        return rc;
+    if ((rc = config_file_dir(path, L.dir, sizeof(L.dir))) != 0) {
+        snprintf(err, errlen, "%s: cannot resolve the file's directory", path);
+        goto free_buf;
+    }
+    if (!yaml_parser_initialize(&parser)) {
+        rc = FM_ENOMEM;
+        snprintf(err, errlen, "%s: out of memory", path);
+        goto free_buf;
+    }
+    yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
+    if (!yaml_parser_load(&parser, &L.doc)) {
+        rc = report_parser_error(&L, &parser, buf, len);
+        goto delete_parser;
+    }
+    rc = load_document(&L);
+    if (rc == 0) {
+        /* A second document in the stream would be silently ignored. */
+        yaml_document_t extra;
+        if (!yaml_parser_load(&parser, &extra)) {
+            rc = report_parser_error(&L, &parser, buf, len);
+        } else {
+            yaml_node_t *r = yaml_document_get_root_node(&extra);
+            if (r != NULL)
+                rc = cfg_fail(&L, r->start_mark,
+                              "more than one YAML document (a config is one document)");
+            yaml_document_delete(&extra);
+        }
+    }
+    yaml_document_delete(&L.doc);
+delete_parser:
+    yaml_parser_delete(&parser);
+free_buf:
+    free(buf);
+    if (rc != 0) {
+        char keep[FM_PATH_MAX];
+        fm_strlcpy(keep, cfg->path, sizeof(keep));
+        fm_config_defaults(cfg);
+        fm_strlcpy(cfg->path, keep, sizeof(cfg->path));
+    }
+    return rc;
+}
