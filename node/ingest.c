@@ -1,0 +1,323 @@
+/*
+ * ingest.c — taking in ops from elsewhere (gossip, bundles): the checks
+ * that decide what is stored, and revocations.
+ *
+ * Ops are decoded, hashed and sorted by (author, seq) before any
+ * transaction starts. Then, in one write transaction, each author's ops
+ * are walked in seq order against the stored head: seqs already held are
+ * duplicates (or forks when the bytes differ), seqs past the author's
+ * revocation limit are refused, and the rest must form one contiguous run
+ * on top of the head — each prev link and the strictly increasing hlc
+ * checked, each payload decoded and its content checked (certificate at
+ * seq 1, validity window, revocation signatures). The first failure ends
+ * the run. Only then is the signature of the run's last op verified: the
+ * hash chain makes it vouch for the whole run. A bad signature rejects the
+ * run whole. What survives is stored and applied exactly like a local
+ * write.
+ *
+ * Revocations are kept as "the smallest last_seq seen per node", from any
+ * op that carries a valid org-signed revocation — even one refused because
+ * its own author is revoked (the org's signature is what counts, not the
+ * carrier's). When a limit drops below an author's stored head, the ops
+ * beyond it are deleted and the entities rebuilt from the remaining ops in
+ * the same transaction, so the result is the same as if the revocation had
+ * arrived first.
+ */
+#include "node_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+enum { ST_NONE = 0, ST_PENDING = 1, ST_STORED = 2, ST_DUP = 3 };
+
+struct ing_item {
+    size_t idx; /* position in the caller's arrays */
+    ptrdiff_t twin; /* index in items of an earlier op with the same author+seq, or -1 */
+    struct fm_op op;
+    uint8_t hash[FM_HASH_LEN];
+};
+
+struct ing_ctx {
+    struct fm_node *n;
+    struct ing_item *items;
+    size_t nitems;
+    int *status; /* per input op: ST_* or a negative fm_err */
+    size_t nops;
+    uint64_t wall_ms;
+    bool need_rebuild;
+    uint64_t clock;
+    struct payload pl;
+};
+
+static int item_cmp(const void *a, const void *b)
+{
+    const struct ing_item *x = a, *y = b;
+    int c = memcmp(x->op.author, y->op.author, FM_PK_LEN);
+    if (c != 0)
+        return c;
+    if (x->op.seq != y->op.seq)
+        return x->op.seq < y->op.seq ? -1 : 1;
+    return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/* The revocation inside a revoke op, if its payload and org signature are
+ * good, lowers the node's limit. Used for ops we refuse as revoked. */
+static int ingest_extract_revocation(struct ing_ctx *c, struct store_txn *t,
+                                     const struct fm_op *op)
+{
+    if (op->kind != OP_REVOKE ||
+        payload_decode(&c->pl, op->kind, op->payload, op->payload_len) != FM_OK ||
+        fm_revocation_check(&c->pl.rev, c->n->cfg.org_pk) != FM_OK)
+        return FM_OK;
+    return node_revocation_note(t, c->pl.rev.node, c->pl.rev.last_seq, &c->need_rebuild);
+}
+
+/* Duplicate or fork of a stored op. */
+static int ingest_compare_stored(struct store_txn *t, const struct fm_op *op, int *st)
+{
+    uint8_t key[FM_PK_LEN + 8];
+    const uint8_t *v;
+    size_t vlen;
+    node_op_key(op->author, op->seq, key);
+    int rc = store_get(t, DB_OPS, key, sizeof key, &v, &vlen);
+    if (rc == FM_ENOTFOUND)
+        return FM_ESTORE; /* head says we hold it */
+    if (rc != FM_OK)
+        return rc;
+    *st = (vlen == op->raw_len && memcmp(v, op->raw, vlen) == 0) ? ST_DUP : FM_EFORK;
+    return FM_OK;
+}
+
+/* Stores the verified run [first, last] (entries still ST_PENDING). */
+static int ingest_store_run(struct ing_ctx *c, struct store_txn *t, size_t first, size_t last,
+                            struct node_head *h, uint64_t *limit)
+{
+    const uint8_t *author = c->items[first].op.author;
+    int rc;
+    for (size_t k = first; k <= last; k++) {
+        struct ing_item *it = &c->items[k];
+        int *st = &c->status[it->idx];
+        if (*st != ST_PENDING)
+            continue;
+        if (it->op.seq > *limit) { /* the run revoked its own author */
+            *st = FM_EREVOKED;
+            continue;
+        }
+        if (payload_decode(&c->pl, it->op.kind, it->op.payload, it->op.payload_len) != FM_OK)
+            return FM_ESTORE; /* decoded fine a moment ago */
+        if ((rc = node_op_store(t, &it->op, it->hash, &c->pl, h)) != FM_OK)
+            return rc;
+        *st = ST_STORED;
+        c->clock = hlc_observe(c->clock, it->op.hlc, c->wall_ms, c->n->cfg.max_skew_ms);
+        if (it->op.kind == OP_REVOKE) {
+            if ((rc = node_revocation_note(t, c->pl.rev.node, c->pl.rev.last_seq,
+                                           &c->need_rebuild)) != FM_OK ||
+                (rc = node_limit_get(t, author, limit)) != FM_OK ||
+                (rc = node_head_get(t, author, h)) != FM_OK)
+                return rc;
+        }
+    }
+    return FM_OK;
+}
+
+/* One author's ops, items[k0..k1). */
+static int ingest_author(struct ing_ctx *c, struct store_txn *t, size_t k0, size_t k1)
+{
+    const uint8_t *author = c->items[k0].op.author;
+    struct node_head h, vh;
+    uint64_t limit;
+    size_t first = SIZE_MAX, last = 0;
+    bool broken = false;
+    int rc;
+    if ((rc = node_head_get(t, author, &h)) != FM_OK ||
+        (rc = node_limit_get(t, author, &limit)) != FM_OK)
+        return rc;
+    vh = h;
+    for (size_t k = k0; k < k1; k++) {
+        struct ing_item *it = &c->items[k];
+        const struct fm_op *op = &it->op;
+        int *st = &c->status[it->idx];
+        if (it->twin >= 0)
+            continue;
+        if (op->seq <= h.seq) {
+            if ((rc = ingest_compare_stored(t, op, st)) != FM_OK)
+                return rc;
+            continue;
+        }
+        if (op->seq > limit) {
+            *st = FM_EREVOKED;
+            continue;
+        }
+        if (broken) {
+            *st = FM_EGAP;
+            continue;
+        }
+        if (op->seq != vh.seq + 1)
+            *st = FM_EGAP;
+        else if (memcmp(op->prev, vh.hash, FM_HASH_LEN) != 0 || op->hlc <= vh.hlc)
+            *st = FM_ECHAIN;
+        else
+            *st = node_op_check(c->n, op, &vh, &c->pl);
+        if (*st != FM_OK) {
+            broken = true;
+            continue;
+        }
+        *st = ST_PENDING;
+        if (op->seq == 1) {
+            vh.role = (uint8_t)c->pl.cert.role;
+            vh.not_before_ms = c->pl.cert.not_before_ms;
+            vh.expires_ms = c->pl.cert.expires_ms;
+        }
+        vh.seq = op->seq;
+        memcpy(vh.hash, it->hash, FM_HASH_LEN);
+        vh.hlc = op->hlc;
+        if (first == SIZE_MAX)
+            first = k;
+        last = k;
+    }
+    if (first != SIZE_MAX) {
+        if (!fm_op_verify(&c->items[last].op)) {
+            for (size_t k = first; k <= last; k++)
+                if (c->status[c->items[k].idx] == ST_PENDING)
+                    c->status[c->items[k].idx] = FM_EVERIFY;
+        } else if ((rc = ingest_store_run(c, t, first, last, &h, &limit)) != FM_OK) {
+            return rc;
+        }
+    }
+    /* Revocations carried by ops we refused as revoked still count. */
+    for (size_t k = k0; k < k1; k++) {
+        struct ing_item *it = &c->items[k];
+        if (it->twin < 0 && c->status[it->idx] == FM_EREVOKED &&
+            (rc = ingest_extract_revocation(c, t, &it->op)) != FM_OK)
+            return rc;
+    }
+    return FM_OK;
+}
+
+/* A repeated author+seq inside the batch: identical copies share the
+ * fate of the first (reported as duplicates if it was stored), different
+ * bytes are a fork. */
+static void ingest_resolve_twins(struct ing_ctx *c)
+{
+    for (size_t k = 0; k < c->nitems; k++) {
+        struct ing_item *it = &c->items[k];
+        if (it->twin < 0)
+            continue;
+        const struct ing_item *first = &c->items[it->twin];
+        int fst = c->status[first->idx];
+        if (memcmp(it->hash, first->hash, FM_HASH_LEN) != 0)
+            c->status[it->idx] = FM_EFORK;
+        else
+            c->status[it->idx] = (fst == ST_STORED || fst == ST_DUP) ? ST_DUP : fst;
+    }
+}
+
+static int ingest_txn(struct store_txn *t, void *ctx)
+{
+    struct ing_ctx *c = ctx;
+    uint64_t rejected = 0, total;
+    int rc;
+    for (size_t k = 0; k < c->nitems; k++)
+        c->status[c->items[k].idx] = ST_NONE;
+    c->need_rebuild = false;
+    if ((rc = node_meta_get_u64(t, "hlc", &c->clock)) != FM_OK)
+        return rc;
+    for (size_t k0 = 0, k1; k0 < c->nitems; k0 = k1) {
+        for (k1 = k0 + 1; k1 < c->nitems; k1++)
+            if (memcmp(c->items[k1].op.author, c->items[k0].op.author, FM_PK_LEN) != 0)
+                break;
+        if ((rc = ingest_author(c, t, k0, k1)) != FM_OK)
+            return rc;
+    }
+    ingest_resolve_twins(c);
+    if (c->need_rebuild && (rc = node_rebuild_txn(t)) != FM_OK)
+        return rc;
+    for (size_t i = 0; i < c->nops; i++)
+        rejected += c->status[i] < 0;
+    if ((rc = node_meta_put_u64(t, "hlc", c->clock)) != FM_OK)
+        return rc;
+    if (rejected == 0)
+        return FM_OK;
+    if ((rc = node_meta_get_u64(t, "rejected", &total)) != FM_OK)
+        return rc;
+    return node_meta_put_u64(t, "rejected", total + rejected);
+}
+
+static void ingest_report(const struct ing_ctx *c, const uint8_t *const *ops,
+                          const size_t *lens, struct fm_ingest_result *res)
+{
+    static struct fm_log_limiter lim;
+    for (size_t i = 0; i < c->nops; i++) {
+        int st = c->status[i];
+        if (st == ST_STORED) {
+            res->stored++;
+        } else if (st == ST_DUP) {
+            res->duplicates++;
+        } else if (st < 0) {
+            struct fm_op op;
+            char key[FM_KEY_TEXT_LEN] = "?";
+            uint64_t seq = 0;
+            if (fm_op_decode(&op, ops[i], lens[i]) == FM_OK) {
+                fm_key_encode(op.author, key);
+                seq = op.seq;
+            }
+            if (res->rejected++ == 0) {
+                res->err = st;
+                res->err_seq = seq;
+            }
+            fm_log_limited(&lim, 20, FM_LOG_WARN, "ingest", "refused op %.8s seq %llu: %s",
+                           key, (unsigned long long)seq, fm_strerror(st));
+        }
+    }
+}
+
+int fm_node_ingest(struct fm_node *n, const uint8_t *const *ops, const size_t *lens, size_t nops,
+                   struct fm_ingest_result *res)
+{
+    struct fm_ingest_result dummy;
+    if (res == NULL)
+        res = &dummy;
+    memset(res, 0, sizeof *res);
+    if (n == NULL || (nops > 0 && (ops == NULL || lens == NULL)))
+        return FM_EINVAL;
+    if (nops == 0)
+        return FM_OK;
+    struct ing_ctx *c = calloc(1, sizeof *c);
+    int rc = FM_ENOMEM;
+    if (c == NULL)
+        return rc;
+    c->n = n;
+    c->nops = nops;
+    c->wall_ms = fm_now_ms();
+    c->status = calloc(nops, sizeof *c->status);
+    c->items = calloc(nops, sizeof *c->items);
+    if (c->status == NULL || c->items == NULL)
+        goto out;
+    for (size_t i = 0; i < nops; i++) {
+        struct ing_item *it = &c->items[c->nitems];
+        int drc = ops[i] == NULL ? FM_EDECODE : fm_op_decode(&it->op, ops[i], lens[i]);
+        if (drc != FM_OK) {
+            c->status[i] = drc < 0 ? drc : FM_EDECODE;
+            continue;
+        }
+        it->idx = i;
+        fm_op_hash(&it->op, it->hash);
+        c->nitems++;
+    }
+    qsort(c->items, c->nitems, sizeof *c->items, item_cmp);
+    for (size_t k = 0; k < c->nitems; k++) {
+        c->items[k].twin = -1;
+        if (k > 0 && c->items[k].op.seq == c->items[k - 1].op.seq &&
+            memcmp(c->items[k].op.author, c->items[k - 1].op.author, FM_PK_LEN) == 0)
+            c->items[k].twin = c->items[k - 1].twin >= 0 ? c->items[k - 1].twin
+                                                         : (ptrdiff_t)(k - 1);
+    }
+    rc = store_write(n->st, ingest_txn, c);
+    if (rc == FM_OK)
+        ingest_report(c, ops, lens, res);
+out:
+    free(c->status);
+    free(c->items);
+    free(c);
+    return rc;
+}

@@ -1,0 +1,440 @@
+/*
+ * model.c — applying ops to entities: the merge rules.
+ *
+ * Each op kind maps to merges on one entity record (keyed by kind + id):
+ *   - plain fields: last-writer-wins by the stamp (hlc, author). An author's
+ *     hlc strictly increases along its log (ingest enforces it), so a stamp
+ *     names exactly one op and ties cannot happen between different values;
+ *   - incident status: (epoch u32 BE, stage u8) merged by max; for equal
+ *     values the smaller stamp is kept so the stamp is order-independent;
+ *   - updated_hlc: max; timeline: a set keyed by (id, hlc, author, seq);
+ *     the entry count grows only when an entry is new;
+ *   - resource quantity: per-author P and N in the counters database plus
+ *     running totals in the record, all sums mod 2^64.
+ * Ops may reach an entity before its create op (another author's report
+ * still in flight): they merge into a placeholder record without
+ * F_CREATED, which the report later completes with the same merges. Since
+ * every merge is commutative, so is apply, and the records (and the
+ * indexes, recomputed from each record as it changes) are a function of
+ * the set of ops applied.
+ */
+#include "model_int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define MODEL_REC_BUF_MAX (64 * 1024)
+
+static const char *const stage_names[] = {"new", "dispatched", "enroute",
+                                          "onscene", "resolved", "closed"};
+
+const char *fm_stage_name(enum fm_incident_stage s)
+{
+    return (unsigned)s <= FM_STAGE_CLOSED ? stage_names[s] : "?";
+}
+
+int fm_stage_parse(const char *s, enum fm_incident_stage *out)
+{
+    for (unsigned i = 0; s != NULL && i <= FM_STAGE_CLOSED; i++) {
+        if (strcmp(s, stage_names[i]) == 0) {
+            *out = (enum fm_incident_stage)i;
+            return FM_OK;
+        }
+    }
+    return FM_EINVAL;
+}
+
+struct stamp {
+    uint64_t hlc;
+    const uint8_t *author;
+};
+
+static int stamp_cmp(const struct stamp *a, const struct model_field_val *f)
+{
+    if (a->hlc != f->hlc)
+        return a->hlc < f->hlc ? -1 : 1;
+    return memcmp(a->author, f->author, FM_PK_LEN);
+}
+
+static void field_store(struct model_field_val *f, const struct stamp *s, const void *v,
+                        size_t n)
+{
+    f->set = true;
+    f->hlc = s ? s->hlc : 0;
+    if (s)
+        memcpy(f->author, s->author, FM_PK_LEN);
+    else
+        memset(f->author, 0, FM_PK_LEN);
+    if (n > MODEL_VAL_MAX)
+        n = MODEL_VAL_MAX; /* callers pass bounded payload fields */
+    f->len = (uint16_t)n;
+    memcpy(f->val, v, n);
+}
+
+/* Last writer wins by stamp. */
+static void merge_lww(struct model_rec *r, unsigned tag, const struct stamp *s, const void *v,
+                      size_t n)
+{
+    struct model_field_val *f = &r->f[tag];
+    if (!f->set || stamp_cmp(s, f) > 0)
+        field_store(f, s, v, n);
+}
+
+static void merge_lww_str(struct model_rec *r, unsigned tag, const struct stamp *s,
+                          const char *str)
+{
+    merge_lww(r, tag, s, str, strlen(str));
+}
+
+static void merge_lww_u8(struct model_rec *r, unsigned tag, const struct stamp *s, uint8_t v)
+{
+    merge_lww(r, tag, s, &v, 1);
+}
+
+static void merge_lww_pos(struct model_rec *r, unsigned tag, const struct stamp *s,
+                          int32_t lat, int32_t lon)
+{
+    uint8_t v[8];
+    fm_be32_put(v, (uint32_t)lat);
+    fm_be32_put(v + 4, (uint32_t)lon);
+    merge_lww(r, tag, s, v, sizeof v);
+}
+
+/* Max by value bytes (fixed width, big-endian so memcmp orders numbers);
+ * equal values keep the smaller stamp. */
+static void merge_max(struct model_rec *r, unsigned tag, const struct stamp *s, const void *v,
+                      size_t n)
+{
+    struct model_field_val *f = &r->f[tag];
+    int c = (!f->set || f->len != n) ? 1 : memcmp(v, f->val, n);
+    if (c > 0 || (c == 0 && stamp_cmp(s, f) < 0))
+        field_store(f, s, v, n);
+}
+
+static void merge_max_u64(struct model_rec *r, unsigned tag, uint64_t v)
+{
+    struct model_field_val *f = &r->f[tag];
+    if (f->set && f->len == 8 && fm_be64_get(f->val) >= v)
+        return;
+    uint8_t b[8];
+    fm_be64_put(b, v);
+    field_store(f, NULL, b, sizeof b);
+}
+
+/* Unstamped sum, mod 2^width. */
+static void merge_add(struct model_rec *r, unsigned tag, uint64_t add, size_t width)
+{
+    struct model_field_val *f = &r->f[tag];
+    uint64_t cur = 0;
+    uint8_t b[8];
+    if (f->set && f->len == width)
+        cur = width == 8 ? fm_be64_get(f->val) : fm_be32_get(f->val);
+    if (width == 8)
+        fm_be64_put(b, cur + add);
+    else
+        fm_be32_put(b, (uint32_t)(cur + add));
+    field_store(f, NULL, b, width);
+}
+
+/* ---- incident indexes, recomputed from the record ---- */
+
+struct inc_idx {
+    bool present;
+    uint8_t time[8 + FM_ID_MAX], status[1 + 8 + FM_ID_MAX],
+        category[FM_CATEGORY_MAX + 1 + 8 + FM_ID_MAX];
+    size_t tlen, slen, clen;
+};
+
+static void idx_compute(const struct model_rec *r, const char *id, struct inc_idx *x)
+{
+    x->present = model_rec_exists(r);
+    if (!x->present)
+        return;
+    size_t idlen = strnlen(id, FM_ID_MAX - 1);
+    uint64_t hlc = r->f[F_CREATED].hlc;
+    const struct model_field_val *st = &r->f[F_STATUS], *cat = &r->f[F_CATEGORY];
+    uint8_t stage = (st->set && st->len == 5) ? st->val[4] : 0;
+    size_t clen = cat->set && cat->len < FM_CATEGORY_MAX ? cat->len : 0;
+
+    fm_be64_put(x->time, hlc);
+    memcpy(x->time + 8, id, idlen);
+    x->tlen = 8 + idlen;
+
+    x->status[0] = stage;
+    memcpy(x->status + 1, x->time, x->tlen);
+    x->slen = 1 + x->tlen;
+
+    memcpy(x->category, cat->val, clen);
+    x->category[clen] = 0;
+    memcpy(x->category + clen + 1, x->time, x->tlen);
+    x->clen = clen + 1 + x->tlen;
+}
+
+static int idx_swap(struct store_txn *t, enum store_db db, bool had, const uint8_t *ok,
+                    size_t oklen, bool has, const uint8_t *nk, size_t nklen)
+{
+    bool same = had && has && oklen == nklen && memcmp(ok, nk, oklen) == 0;
+    int rc;
+    if (same)
+        return FM_OK;
+    if (had && (rc = store_del(t, db, ok, oklen)) != FM_OK && rc != FM_ENOTFOUND)
+        return rc;
+    if (has && (rc = store_put(t, db, nk, nklen, "", 0, false)) != FM_OK)
+        return rc;
+    return FM_OK;
+}
+
+static int idx_update(struct store_txn *t, const struct inc_idx *o, const struct inc_idx *n)
+{
+    int rc;
+    if ((rc = idx_swap(t, DB_IDX_TIME, o->present, o->time, o->tlen, n->present, n->time,
+                       n->tlen)) ||
+        (rc = idx_swap(t, DB_IDX_STATUS, o->present, o->status, o->slen, n->present,
+                       n->status, n->slen)) ||
+        (rc = idx_swap(t, DB_IDX_CATEGORY, o->present, o->category, o->clen, n->present,
+                       n->category, n->clen)))
+        return rc;
+    return FM_OK;
+}
+
+/* ---- timeline and counters ---- */
+
+/* Adds an entry; *added tells whether it was new. */
+static int tl_add(struct store_txn *t, const char *id, const struct fm_op *op, uint8_t kind,
+                  const char *text, bool *added)
+{
+    uint8_t key[FM_ID_MAX + 1 + 8 + FM_PK_LEN + 8];
+    uint8_t val[1 + FM_TEXT_MAX];
+    size_t idlen = strnlen(id, FM_ID_MAX - 1), tlen = strnlen(text, FM_TEXT_MAX - 1);
+    memcpy(key, id, idlen);
+    key[idlen] = 0;
+    fm_be64_put(key + idlen + 1, op->hlc);
+    memcpy(key + idlen + 9, op->author, FM_PK_LEN);
+    fm_be64_put(key + idlen + 9 + FM_PK_LEN, op->seq);
+    val[0] = kind;
+    memcpy(val + 1, text, tlen);
+    int rc = store_put(t, DB_TIMELINE, key, idlen + 9 + FM_PK_LEN + 8, val, 1 + tlen, true);
+    *added = rc == FM_OK;
+    return rc == FM_EEXISTS ? FM_OK : rc;
+}
+
+static int counter_add(struct store_txn *t, const char *id, const uint8_t *author, uint64_t p,
+                       uint64_t n)
+{
+    uint8_t key[FM_ID_MAX + 1 + FM_PK_LEN], val[16];
+    size_t idlen = strnlen(id, FM_ID_MAX - 1), klen = idlen + 1 + FM_PK_LEN;
+    const uint8_t *cur;
+    size_t curlen;
+    uint64_t P = 0, N = 0;
+    memcpy(key, id, idlen);
+    key[idlen] = 0;
+    memcpy(key + idlen + 1, author, FM_PK_LEN);
+    int rc = store_get(t, DB_COUNTERS, key, klen, &cur, &curlen);
+    if (rc == FM_OK) {
+        if (curlen != 16)
+            return FM_ESTORE;
+        P = fm_be64_get(cur);
+        N = fm_be64_get(cur + 8);
+    } else if (rc != FM_ENOTFOUND) {
+        return rc;
+    }
+    fm_be64_put(val, P + p);
+    fm_be64_put(val + 8, N + n);
+    return store_put(t, DB_COUNTERS, key, klen, val, sizeof val, false);
+}
+
+/* ---- apply ---- */
+
+static int apply_incident(struct store_txn *t, const struct fm_op *op, const struct payload *pl,
+                          const struct stamp *s, struct model_rec *r, const char *id)
+{
+    char text[FM_TEXT_MAX];
+    uint8_t tl_kind = 0;
+    const uint32_t has = pl->present;
+    switch (pl->kind) {
+    case OP_INC_REPORT: {
+        uint8_t created[FM_PK_LEN + 8];
+        memcpy(created, op->author, FM_PK_LEN);
+        fm_be64_put(created + FM_PK_LEN, op->seq);
+        merge_lww(r, F_CREATED, s, created, sizeof created);
+        /* A report writes every plain field (absent ones as empty). */
+        merge_lww_str(r, F_CATEGORY, s, pl->category);
+        merge_lww_u8(r, F_PRIORITY, s, pl->priority);
+        merge_lww_pos(r, F_LOCATION, s, pl->lat, pl->lon);
+        merge_lww_str(r, F_ADDRESS, s, pl->address);
+        merge_lww_str(r, F_CALLER, s, pl->caller);
+        merge_lww_str(r, F_DESC, s, pl->desc);
+        uint8_t st[5] = {0, 0, 0, 0, FM_STAGE_NEW};
+        merge_max(r, F_STATUS, s, st, sizeof st);
+        tl_kind = TL_REPORT;
+        payload_summary(pl, text, sizeof text);
+        break;
+    }
+    case OP_INC_UPDATE:
+        if (has & PT_BIT(PT_CATEGORY))
+            merge_lww_str(r, F_CATEGORY, s, pl->category);
+        if (has & PT_BIT(PT_PRIORITY))
+            merge_lww_u8(r, F_PRIORITY, s, pl->priority);
+        if (has & PT_BIT(PT_LAT))
+            merge_lww_pos(r, F_LOCATION, s, pl->lat, pl->lon);
+        if (has & PT_BIT(PT_ADDRESS))
+            merge_lww_str(r, F_ADDRESS, s, pl->address);
+        if (has & PT_BIT(PT_CALLER))
+            merge_lww_str(r, F_CALLER, s, pl->caller);
+        if (has & PT_BIT(PT_DESC))
+            merge_lww_str(r, F_DESC, s, pl->desc);
+        tl_kind = TL_UPDATE;
+        payload_summary(pl, text, sizeof text);
+        break;
+    case OP_INC_NOTE:
+        tl_kind = TL_NOTE;
+        fm_strlcpy(text, pl->text, sizeof text);
+        break;
+    case OP_INC_STATUS: {
+        uint8_t st[5];
+        fm_be32_put(st, pl->epoch);
+        st[4] = pl->stage;
+        merge_max(r, F_STATUS, s, st, sizeof st);
+        tl_kind = TL_STATUS;
+        if (pl->epoch > 0)
+            snprintf(text, sizeof text, "%s epoch %u",
+                     fm_stage_name((enum fm_incident_stage)pl->stage), pl->epoch);
+        else
+            snprintf(text, sizeof text, "%s", fm_stage_name((enum fm_incident_stage)pl->stage));
+        break;
+    }
+    default:
+        return FM_EINVAL;
+    }
+    bool added;
+    int rc = tl_add(t, id, op, tl_kind, text, &added);
+    if (rc == FM_OK && added)
+        merge_add(r, F_NNOTES, 1, 4);
+    return rc;
+}
+
+static int apply_unit(const struct fm_op *op, const struct payload *pl, const struct stamp *s,
+                      struct model_rec *r)
+{
+    switch (pl->kind) {
+    case OP_UNIT_REGISTER: {
+        uint8_t created[FM_PK_LEN + 8];
+        memcpy(created, op->author, FM_PK_LEN);
+        fm_be64_put(created + FM_PK_LEN, op->seq);
+        merge_lww(r, F_CREATED, s, created, sizeof created);
+        merge_lww_str(r, F_NAME, s, pl->name);
+        merge_lww_str(r, F_DEPT, s, pl->department);
+        merge_lww_u8(r, F_TIER, s, pl->tier);
+        merge_lww_str(r, F_UKIND, s, pl->unit_kind);
+        merge_lww_str(r, F_CAPS, s, pl->caps);
+        merge_lww_u8(r, F_USTATUS, s, US_AVAILABLE);
+        return FM_OK;
+    }
+    case OP_UNIT_STATUS:
+        merge_lww_u8(r, F_USTATUS, s, pl->unit_status);
+        return FM_OK;
+    case OP_UNIT_POSITION:
+        merge_lww_pos(r, F_POSITION, s, pl->lat, pl->lon);
+        return FM_OK;
+    default:
+        return FM_EINVAL;
+    }
+}
+
+static int apply_resource(struct store_txn *t, const struct fm_op *op, const struct payload *pl,
+                          const struct stamp *s, struct model_rec *r, const char *id)
+{
+    uint64_t p = 0, n = 0;
+    if (pl->kind == OP_RES_ADD) {
+        uint8_t created[FM_PK_LEN + 8];
+        memcpy(created, op->author, FM_PK_LEN);
+        fm_be64_put(created + FM_PK_LEN, op->seq);
+        merge_lww(r, F_CREATED, s, created, sizeof created);
+        merge_lww_str(r, F_RKIND, s, pl->res_kind);
+        merge_lww_str(r, F_DEPOT, s, pl->depot);
+        p = (uint64_t)pl->qty;
+    } else if (pl->kind == OP_RES_ADJUST) {
+        if (pl->delta > 0)
+            p = (uint64_t)pl->delta;
+        else
+            n = (uint64_t)(-pl->delta); /* |delta| <= FM_QTY_MAX: no overflow */
+    } else {
+        return FM_EINVAL;
+    }
+    merge_add(r, F_PTOTAL, p, 8);
+    merge_add(r, F_NTOTAL, n, 8);
+    return counter_add(t, id, op->author, p, n);
+}
+
+int model_apply(struct store_txn *t, const struct fm_op *op, const struct payload *pl)
+{
+    uint8_t kind;
+    bool own_id;
+    switch (pl->kind) {
+    case OP_CERT:
+    case OP_REVOKE:
+        return FM_OK;
+    case OP_INC_REPORT: kind = FM_ENT_INCIDENT, own_id = true; break;
+    case OP_INC_UPDATE:
+    case OP_INC_NOTE:
+    case OP_INC_STATUS: kind = FM_ENT_INCIDENT, own_id = false; break;
+    case OP_UNIT_REGISTER: kind = FM_ENT_UNIT, own_id = true; break;
+    case OP_UNIT_STATUS:
+    case OP_UNIT_POSITION: kind = FM_ENT_UNIT, own_id = false; break;
+    case OP_RES_ADD: kind = FM_ENT_RESOURCE, own_id = true; break;
+    case OP_RES_ADJUST: kind = FM_ENT_RESOURCE, own_id = false; break;
+    default:
+        return FM_EINVAL;
+    }
+    char id[FM_ID_MAX];
+    if (own_id)
+        payload_id_format(op->author, op->seq, id);
+    else
+        payload_id_format(pl->ref.author, pl->ref.seq, id);
+
+    struct model_rec r;
+    struct inc_idx before, after;
+    struct fm_buf buf;
+    const struct stamp s = {.hlc = op->hlc, .author = op->author};
+    int rc = model_rec_load(t, kind, id, &r);
+    if (rc != FM_OK && rc != FM_ENOTFOUND)
+        return rc;
+    if (kind == FM_ENT_INCIDENT)
+        idx_compute(&r, id, &before);
+
+    if (kind == FM_ENT_INCIDENT)
+        rc = apply_incident(t, op, pl, &s, &r, id);
+    else if (kind == FM_ENT_UNIT)
+        rc = apply_unit(op, pl, &s, &r);
+    else
+        rc = apply_resource(t, op, pl, &s, &r, id);
+    if (rc != FM_OK)
+        return rc;
+    merge_max_u64(&r, F_UPDATED, op->hlc);
+
+    fm_buf_init(&buf, MODEL_REC_BUF_MAX);
+    uint8_t key[1 + FM_ID_MAX];
+    size_t klen = model_ent_key(kind, id, key);
+    if ((rc = model_rec_encode(&r, &buf)) != FM_OK ||
+        (rc = store_put(t, DB_ENTITIES, key, klen, buf.data, buf.len, false)) != FM_OK)
+        goto out;
+    if (kind == FM_ENT_INCIDENT) {
+        idx_compute(&r, id, &after);
+        rc = idx_update(t, &before, &after);
+    }
+out:
+    fm_buf_release(&buf);
+    return rc;
+}
+
+int model_clear(struct store_txn *t)
+{
+    static const enum store_db dbs[] = {DB_ENTITIES, DB_TIMELINE, DB_COUNTERS,
+                                        DB_IDX_STATUS, DB_IDX_CATEGORY, DB_IDX_TIME};
+    for (size_t i = 0; i < sizeof dbs / sizeof dbs[0]; i++) {
+        int rc = store_clear(t, dbs[i]);
+        if (rc != FM_OK)
+            return rc;
+    }
+    return FM_OK;
+}

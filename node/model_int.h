@@ -1,0 +1,81 @@
+/*
+ * model_int.h — entities materialized from ops, and their merge rules
+ * (model.c, model_rec.c). See docs/data-model.md.
+ *
+ * An entity record is a set of fields, each carrying the stamp (hlc,
+ * author) of the op that last won it. Applying an op only ever merges:
+ * last-writer-wins by stamp for plain fields, max for the status lattice,
+ * max for updated_hlc, sums for counters, set insertion for the timeline.
+ * Every merge is commutative, so the records after applying a set of ops
+ * do not depend on the order — including ops that reach an entity before
+ * the op that creates it: they fill a placeholder record (no F_CREATED)
+ * under the target id, which the create op later completes.
+ */
+#ifndef FM_MODEL_INT_H
+#define FM_MODEL_INT_H
+
+#include "payload_int.h"
+#include "store_int.h"
+
+/* Record field tags. 1 and 2 are common to every kind. */
+enum model_field {
+    F_CREATED = 1, /* creator pk[32] | seq u64; stamp = the create op */
+    F_UPDATED = 2, /* u64 max hlc of all ops applied (no stamp) */
+    /* incident */
+    F_CATEGORY = 3, F_PRIORITY = 4, F_LOCATION = 5, F_ADDRESS = 6, F_CALLER = 7, F_DESC = 8,
+    F_STATUS = 9, /* epoch u32 BE | stage u8, merged by max */
+    F_NNOTES = 10, /* u32 count of timeline entries (no stamp) */
+    /* unit */
+    F_NAME = 3, F_DEPT = 4, F_TIER = 5, F_UKIND = 6, F_CAPS = 7, F_USTATUS = 8, F_POSITION = 9,
+    /* resource */
+    F_RKIND = 3, F_DEPOT = 4, F_PTOTAL = 5, F_NTOTAL = 6, /* u64 sums, mod 2^64 */
+    F__MAX = 15
+};
+
+#define MODEL_VAL_MAX FM_TEXT_MAX
+
+struct model_field_val {
+    bool set;
+    uint64_t hlc;
+    uint8_t author[FM_PK_LEN];
+    uint16_t len;
+    uint8_t val[MODEL_VAL_MAX];
+};
+
+struct model_rec {
+    uint8_t kind; /* enum fm_entity_kind */
+    struct model_field_val f[F__MAX + 1];
+};
+
+/* Timeline entry kinds (first byte of a timeline value). */
+enum model_tl_kind { TL_REPORT = 1, TL_NOTE = 2, TL_STATUS = 3, TL_UPDATE = 4 };
+
+/* ---- model_rec.c: record codec, keys, conversions ---- */
+void model_rec_init(struct model_rec *r, uint8_t kind);
+int model_rec_decode(struct model_rec *r, const uint8_t *p, size_t n) FM_MUST_USE;
+int model_rec_encode(const struct model_rec *r, struct fm_buf *out) FM_MUST_USE;
+/* FM_ENOTFOUND leaves an empty record of that kind in r. */
+int model_rec_load(struct store_txn *t, uint8_t kind, const char *id,
+                   struct model_rec *r) FM_MUST_USE;
+static inline bool model_rec_exists(const struct model_rec *r) { return r->f[F_CREATED].set; }
+/* Entity key: kind byte + id text; returns its length. */
+size_t model_ent_key(uint8_t kind, const char *id, uint8_t key[1 + FM_ID_MAX]);
+
+int model_rec_to_incident(const struct model_rec *r, const char *id,
+                          struct fm_incident *out) FM_MUST_USE;
+int model_rec_to_unit(const struct model_rec *r, const char *id, struct fm_unit *out) FM_MUST_USE;
+int model_rec_to_resource(const struct model_rec *r, const char *id,
+                          struct fm_resource *out) FM_MUST_USE;
+/* Decodes a timeline (key, value) into e. */
+int model_tl_decode(const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen,
+                    struct fm_timeline_entry *e) FM_MUST_USE;
+
+/* ---- model.c: apply ---- */
+/* Applies one stored op (already validated) to the entities. Cert and
+ * revoke ops change no entity. Runs once per stored op. */
+int model_apply(struct store_txn *t, const struct fm_op *op, const struct payload *pl) FM_MUST_USE;
+/* Empties every entity-derived database (entities, timeline, counters,
+ * indexes). */
+int model_clear(struct store_txn *t) FM_MUST_USE;
+
+#endif

@@ -1,0 +1,95 @@
+/*
+ * node_int.h — declarations shared by the node library's files (node.c,
+ * node_read.c, ingest.c, hlc.c) and its tests. Not for other folders.
+ */
+#ifndef FM_NODE_INT_H
+#define FM_NODE_INT_H
+
+#include "model_int.h"
+#include "node.h"
+#include "payload_int.h"
+#include "store_int.h"
+
+/* Internal open flag (tests): no fsync at commit. */
+#define FM_OPEN_NOSYNC_ (1u << 16)
+
+#define NODE_SCHEMA_VERSION 1
+
+struct fm_node {
+    struct fm_config cfg;
+    struct store *st;
+    unsigned flags;
+    bool has_identity;
+    struct fm_identity id;
+    struct fm_cert cert; /* from cfg.cert_path, checked against id and org */
+};
+
+/* One author's head: the highest contiguous seq stored, its hash and hlc,
+ * and a summary of the certificate from op 1. Stored in DB_HEADS. */
+struct node_head {
+    uint64_t seq;
+    uint8_t hash[FM_HASH_LEN];
+    uint64_t hlc;
+    uint8_t role, tier;
+    uint64_t not_before_ms, expires_ms;
+    char name[FM_NAME_MAX];
+    char unit[FM_NAME_MAX];
+};
+
+/* ---- hlc.c ---- */
+/* 48-bit milliseconds << 16 | 16-bit counter. */
+static inline uint64_t hlc_ms(uint64_t hlc) { return hlc >> 16; }
+/* A fresh local timestamp: max(wall << 16, last + 1). */
+uint64_t hlc_now(uint64_t last, uint64_t wall_ms);
+/* The local clock after seeing `remote`: advanced only if remote is at
+ * most max_skew_ms ahead of the wall clock. */
+uint64_t hlc_observe(uint64_t local, uint64_t remote, uint64_t wall_ms, uint32_t max_skew_ms);
+
+/* ---- node.c: shared helpers ---- */
+/* Zeroed head and FM_OK when the author has none. */
+int node_head_get(struct store_txn *t, const uint8_t author[FM_PK_LEN],
+                  struct node_head *h) FM_MUST_USE;
+int node_head_put(struct store_txn *t, const uint8_t author[FM_PK_LEN],
+                  const struct node_head *h) FM_MUST_USE;
+/* UINT64_MAX when not revoked. */
+int node_limit_get(struct store_txn *t, const uint8_t author[FM_PK_LEN],
+                   uint64_t *limit) FM_MUST_USE;
+int node_meta_get_u64(struct store_txn *t, const char *name, uint64_t *v) FM_MUST_USE;
+int node_meta_put_u64(struct store_txn *t, const char *name, uint64_t v) FM_MUST_USE;
+void node_op_key(const uint8_t author[FM_PK_LEN], uint64_t seq, uint8_t key[FM_PK_LEN + 8]);
+
+/* Content checks of one op that chains correctly: payload decodes (into
+ * pl), seq 1 is a certificate of this org for this author valid at the
+ * op's time, later ops fall inside the certificate's validity (from h),
+ * revocations verify against the org key. */
+int node_op_check(const struct fm_node *n, const struct fm_op *op, const struct node_head *h,
+                  struct payload *pl) FM_MUST_USE;
+/* Stores a checked op, applies it to the entities and moves the head
+ * (h is the author's head before, updated in place; hash = op hash). */
+int node_op_store(struct store_txn *t, const struct fm_op *op, const uint8_t hash[FM_HASH_LEN],
+                  const struct payload *pl, struct node_head *h) FM_MUST_USE;
+/* Records a revocation (keeping the minimum last_seq per node). If the
+ * node has ops beyond it they are deleted, its head moved back and
+ * *need_rebuild set. */
+int node_revocation_note(struct store_txn *t, const uint8_t node[FM_PK_LEN], uint64_t last_seq,
+                         bool *need_rebuild) FM_MUST_USE;
+/* Clears the entity databases and re-applies every stored op. */
+int node_rebuild_txn(struct store_txn *t) FM_MUST_USE;
+/* Resolves an id or unique prefix inside a transaction. */
+int node_resolve_txn(struct store_txn *t, enum fm_entity_kind kind, const char *prefix,
+                     char out[FM_ID_MAX]) FM_MUST_USE;
+
+/* Authors one op with a prepared payload (kind and fields set, refs
+ * included): the generic writer behind every fm_node_* write. No state
+ * checks beyond the payload's own. Tests use it to write any op kind
+ * (incident.update, refs to entities this node has not seen). */
+int node_write_payload(struct fm_node *n, const struct payload *pl, uint64_t *seq_out) FM_MUST_USE;
+/* Same for `count` payloads in one transaction (benchmarks, bulk loads):
+ * *first_seq gets the seq of the first. */
+int node_write_batch(struct fm_node *n, const struct payload *pls, size_t count,
+                     uint64_t *first_seq) FM_MUST_USE;
+
+/* Tests: empties every database (a fresh store without reopening). */
+int node_test_clear(struct fm_node *n) FM_MUST_USE;
+
+#endif

@@ -1,0 +1,414 @@
+/*
+ * node_write.c — the fm_node_* calls that author ops.
+ *
+ * Each public write validates the user's input (FM_EINVAL), fills a
+ * payload and hands it to write_run(), which does everything in one LMDB
+ * write transaction (see node.c for the shape). Writes that name an
+ * entity resolve the id and check the entity's state inside that same
+ * transaction through a `prepare` step, so "consume 5 when 5 are left"
+ * cannot race another writer on this store.
+ */
+#include "node_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct write_ctx {
+    struct fm_node *n;
+    const struct payload *pls; /* count payloads, written in order */
+    size_t count;
+    /* optional: resolve ids and check state; may edit *pl */
+    int (*prepare)(struct write_ctx *w, struct store_txn *t, struct payload *pl);
+    const char *target; /* id or prefix for prepare */
+    uint64_t first_seq;
+    struct payload pl, check; /* scratch */
+    struct fm_buf opbuf, plbuf;
+};
+
+/* Signs and stores one op with payload pl after head h; advances clock. */
+static int write_append(struct write_ctx *w, struct store_txn *t, const struct payload *pl,
+                        struct node_head *h, uint64_t *clock)
+{
+    struct fm_node *n = w->n;
+    struct fm_op op;
+    uint8_t hash[FM_HASH_LEN];
+    int rc = payload_encode(pl, &w->plbuf, &w->check);
+    if (rc != FM_OK)
+        return rc;
+    *clock = hlc_now(*clock, fm_now_ms());
+    rc = fm_op_build(&w->opbuf, &n->id, pl->kind, h->seq + 1, h->seq ? h->hash : NULL, *clock,
+                     w->plbuf.data, (uint32_t)w->plbuf.len);
+    if (rc != FM_OK)
+        return rc;
+    if (fm_op_decode(&op, w->opbuf.data, w->opbuf.len) != FM_OK)
+        return FM_EINVAL;
+    if ((rc = node_op_check(n, &op, h, &w->check)) != FM_OK)
+        return rc;
+    fm_op_hash(&op, hash);
+    if ((rc = node_op_store(t, &op, hash, &w->check, h)) != FM_OK)
+        return rc;
+    if (pl->kind == OP_REVOKE) {
+        bool rebuild = false;
+        rc = node_revocation_note(t, w->check.rev.node, w->check.rev.last_seq, &rebuild);
+        if (rc == FM_OK && rebuild)
+            rc = node_rebuild_txn(t);
+        if (rc == FM_OK)
+            rc = node_head_get(t, n->id.pk, h); /* we may have revoked ourselves */
+    }
+    return rc;
+}
+
+static int write_txn(struct store_txn *t, void *ctx)
+{
+    struct write_ctx *w = ctx;
+    struct fm_node *n = w->n;
+    struct node_head h;
+    uint64_t limit, clock;
+    int rc;
+    if ((rc = node_head_get(t, n->id.pk, &h)) != FM_OK ||
+        (rc = node_limit_get(t, n->id.pk, &limit)) != FM_OK ||
+        (rc = node_meta_get_u64(t, "hlc", &clock)) != FM_OK)
+        return rc;
+    if (h.hlc > clock)
+        clock = h.hlc;
+    if (h.seq == 0) {
+        /* Our log opens with our certificate. */
+        if (limit < 1)
+            return FM_EREVOKED;
+        memset(&w->pl, 0, sizeof w->pl);
+        w->pl.kind = OP_CERT;
+        w->pl.cert = n->cert;
+        if ((rc = write_append(w, t, &w->pl, &h, &clock)) != FM_OK)
+            return rc;
+    }
+    for (size_t i = 0; i < w->count; i++) {
+        if (h.seq + 1 > limit)
+            return FM_EREVOKED;
+        w->pl = w->pls[i];
+        if (w->prepare && (rc = w->prepare(w, t, &w->pl)) != FM_OK)
+            return rc;
+        if ((rc = write_append(w, t, &w->pl, &h, &clock)) != FM_OK)
+            return rc;
+        if (i == 0)
+            w->first_seq = h.seq;
+    }
+    return node_meta_put_u64(t, "hlc", clock);
+}
+
+static int write_run(struct fm_node *n, const struct payload *pls, size_t count,
+                     int (*prepare)(struct write_ctx *, struct store_txn *, struct payload *),
+                     const char *target, uint64_t *seq_out)
+{
+    if (n == NULL || !n->has_identity)
+        return FM_EPERM;
+    struct write_ctx *w = calloc(1, sizeof *w);
+    if (w == NULL)
+        return FM_ENOMEM;
+    w->n = n;
+    w->pls = pls;
+    w->count = count;
+    w->prepare = prepare;
+    w->target = target;
+    fm_buf_init(&w->opbuf, FM_OP_MAX_LEN);
+    fm_buf_init(&w->plbuf, FM_OP_MAX_PAYLOAD);
+    int rc = store_write(n->st, write_txn, w);
+    if (rc == FM_OK && seq_out)
+        *seq_out = w->first_seq;
+    fm_buf_release(&w->opbuf);
+    fm_buf_release(&w->plbuf);
+    free(w);
+    return rc;
+}
+
+int node_write_payload(struct fm_node *n, const struct payload *pl, uint64_t *seq_out)
+{
+    return write_run(n, pl, 1, NULL, NULL, seq_out);
+}
+
+int node_write_batch(struct fm_node *n, const struct payload *pls, size_t count,
+                     uint64_t *first_seq)
+{
+    return write_run(n, pls, count, NULL, NULL, first_seq);
+}
+
+/* ---- prepare steps ---- */
+
+/* Resolves w->target to an existing entity and sets pl->ref; the record is
+ * left in *r for state checks. */
+static int prep_ref(struct write_ctx *w, struct store_txn *t, enum fm_entity_kind kind,
+                    struct payload *pl, struct model_rec *r)
+{
+    char id[FM_ID_MAX];
+    int rc = node_resolve_txn(t, kind, w->target, id);
+    if (rc != FM_OK)
+        return rc;
+    if ((rc = model_rec_load(t, (uint8_t)kind, id, r)) != FM_OK)
+        return rc;
+    const struct model_field_val *f = &r->f[F_CREATED];
+    if (!f->set || f->len != FM_PK_LEN + 8)
+        return FM_ENOTFOUND;
+    memcpy(pl->ref.author, f->val, FM_PK_LEN);
+    pl->ref.seq = fm_be64_get(f->val + FM_PK_LEN);
+    pl->present |= PT_BIT(PT_REF);
+    return FM_OK;
+}
+
+static int prep_incident(struct write_ctx *w, struct store_txn *t, struct payload *pl)
+{
+    struct model_rec *r = malloc(sizeof *r);
+    if (r == NULL)
+        return FM_ENOMEM;
+    int rc = prep_ref(w, t, FM_ENT_INCIDENT, pl, r);
+    if (rc == FM_OK && pl->kind == OP_INC_STATUS) {
+        struct fm_incident cur;
+        bool reopen = pl->epoch != 0; /* caller's marker, replaced below */
+        if ((rc = model_rec_to_incident(r, "", &cur)) == FM_OK) {
+            if (reopen) {
+                if (cur.stage < FM_STAGE_RESOLVED || cur.epoch == UINT32_MAX)
+                    rc = FM_ESTATE;
+                pl->epoch = cur.epoch + 1;
+                pl->stage = FM_STAGE_NEW;
+            } else {
+                if ((unsigned)pl->stage <= (unsigned)cur.stage)
+                    rc = FM_ESTATE;
+                pl->epoch = cur.epoch;
+            }
+        }
+    }
+    free(r);
+    return rc;
+}
+
+static int prep_unit(struct write_ctx *w, struct store_txn *t, struct payload *pl)
+{
+    struct model_rec *r = malloc(sizeof *r);
+    if (r == NULL)
+        return FM_ENOMEM;
+    int rc = prep_ref(w, t, FM_ENT_UNIT, pl, r);
+    free(r);
+    return rc;
+}
+
+static int prep_resource(struct write_ctx *w, struct store_txn *t, struct payload *pl)
+{
+    struct model_rec *r = malloc(sizeof *r);
+    struct fm_resource res;
+    if (r == NULL)
+        return FM_ENOMEM;
+    int rc = prep_ref(w, t, FM_ENT_RESOURCE, pl, r);
+    if (rc == FM_OK && pl->delta < 0 && (rc = model_rec_to_resource(r, "", &res)) == FM_OK &&
+        res.quantity + pl->delta < 0)
+        rc = FM_ESTATE;
+    free(r);
+    return rc;
+}
+
+/* ---- input checks ---- */
+
+static bool coords_ok(int32_t lat, int32_t lon)
+{
+    return lat >= -FM_LAT_MAX && lat <= FM_LAT_MAX && lon >= -FM_LON_MAX && lon <= FM_LON_MAX;
+}
+
+/* Copies an optional text field; empty or NULL stays absent. */
+static int opt_text(struct payload *pl, enum payload_tag tag, char *dst, size_t cap,
+                    const char *src)
+{
+    if (src == NULL || src[0] == '\0')
+        return FM_OK;
+    if (!payload_text_ok(src, 1, cap - 1) || fm_strlcpy(dst, src, cap) != FM_OK)
+        return FM_EINVAL;
+    pl->present |= PT_BIT(tag);
+    return FM_OK;
+}
+
+static int req_text(struct payload *pl, enum payload_tag tag, char *dst, size_t cap,
+                    const char *src)
+{
+    if (src == NULL || src[0] == '\0')
+        return FM_EINVAL;
+    return opt_text(pl, tag, dst, cap, src);
+}
+
+static struct payload *payload_new(uint8_t kind)
+{
+    struct payload *pl = calloc(1, sizeof *pl);
+    if (pl != NULL)
+        pl->kind = kind;
+    return pl;
+}
+
+static void id_out_set(const struct fm_node *n, uint64_t seq, char id_out[FM_ID_MAX])
+{
+    if (id_out != NULL)
+        payload_id_format(n->id.pk, seq, id_out);
+}
+
+/* ---- public writes ---- */
+
+int fm_node_incident_report(struct fm_node *n, const struct fm_incident_new *in,
+                            char id_out[FM_ID_MAX])
+{
+    if (in == NULL || !payload_token_ok(in->category, 1, FM_CATEGORY_MAX - 1) ||
+        in->priority > 5 || !coords_ok(in->lat_e7, in->lon_e7))
+        return FM_EINVAL;
+    struct payload *pl = payload_new(OP_INC_REPORT);
+    uint64_t seq = 0;
+    int rc;
+    if (pl == NULL)
+        return FM_ENOMEM;
+    fm_strlcpy(pl->category, in->category, sizeof pl->category);
+    pl->priority = in->priority ? in->priority : 3;
+    pl->lat = in->lat_e7;
+    pl->lon = in->lon_e7;
+    pl->present = PT_BIT(PT_CATEGORY) | PT_BIT(PT_PRIORITY) | PT_BIT(PT_LAT) | PT_BIT(PT_LON);
+    if ((rc = opt_text(pl, PT_ADDRESS, pl->address, sizeof pl->address, in->address)) ||
+        (rc = opt_text(pl, PT_CALLER, pl->caller, sizeof pl->caller, in->caller)) ||
+        (rc = opt_text(pl, PT_DESC, pl->desc, sizeof pl->desc, in->desc)))
+        goto out;
+    if ((rc = write_run(n, pl, 1, NULL, NULL, &seq)) == FM_OK)
+        id_out_set(n, seq, id_out);
+out:
+    free(pl);
+    return rc;
+}
+
+int fm_node_incident_note(struct fm_node *n, const char *id, const char *text)
+{
+    struct payload *pl = payload_new(OP_INC_NOTE);
+    int rc;
+    if (pl == NULL)
+        return FM_ENOMEM;
+    if (id == NULL || (rc = req_text(pl, PT_TEXT, pl->text, sizeof pl->text, text)) != FM_OK)
+        rc = FM_EINVAL;
+    else
+        rc = write_run(n, pl, 1, prep_incident, id, NULL);
+    free(pl);
+    return rc;
+}
+
+int fm_node_incident_status(struct fm_node *n, const char *id, enum fm_incident_stage stage,
+                            bool reopen)
+{
+    if (id == NULL || (!reopen && ((unsigned)stage > FM_STAGE_CLOSED)))
+        return FM_EINVAL;
+    struct payload *pl = payload_new(OP_INC_STATUS);
+    if (pl == NULL)
+        return FM_ENOMEM;
+    pl->present = PT_BIT(PT_EPOCH) | PT_BIT(PT_STAGE);
+    pl->stage = reopen ? FM_STAGE_NEW : (uint8_t)stage;
+    pl->epoch = reopen ? 1 : 0; /* marker for prep_incident */
+    int rc = write_run(n, pl, 1, prep_incident, id, NULL);
+    free(pl);
+    return rc;
+}
+
+int fm_node_unit_register(struct fm_node *n, const struct fm_unit_new *in,
+                          char id_out[FM_ID_MAX])
+{
+    if (in == NULL || in->tier < 1 || in->tier > 3)
+        return FM_EINVAL;
+    struct payload *pl = payload_new(OP_UNIT_REGISTER);
+    uint64_t seq = 0;
+    int rc;
+    if (pl == NULL)
+        return FM_ENOMEM;
+    pl->tier = in->tier;
+    pl->present = PT_BIT(PT_TIER);
+    if ((rc = req_text(pl, PT_NAME, pl->name, sizeof pl->name, in->name)) ||
+        (rc = req_text(pl, PT_DEPARTMENT, pl->department, sizeof pl->department,
+                       in->department)) ||
+        (rc = req_text(pl, PT_UNIT_KIND, pl->unit_kind, sizeof pl->unit_kind, in->kind)) ||
+        (rc = payload_caps_canonical(in->capabilities, pl->caps, sizeof pl->caps)))
+        goto out;
+    if (pl->caps[0])
+        pl->present |= PT_BIT(PT_CAPS);
+    if ((rc = write_run(n, pl, 1, NULL, NULL, &seq)) == FM_OK)
+        id_out_set(n, seq, id_out);
+out:
+    free(pl);
+    return rc;
+}
+
+int fm_node_unit_status(struct fm_node *n, const char *id, const char *status)
+{
+    struct payload *pl = payload_new(OP_UNIT_STATUS);
+    int rc;
+    if (pl == NULL)
+        return FM_ENOMEM;
+    if (id == NULL || unit_status_parse(status, &pl->unit_status) != FM_OK) {
+        rc = FM_EINVAL;
+    } else {
+        pl->present = PT_BIT(PT_UNIT_STATUS);
+        rc = write_run(n, pl, 1, prep_unit, id, NULL);
+    }
+    free(pl);
+    return rc;
+}
+
+int fm_node_unit_position(struct fm_node *n, const char *id, int32_t lat_e7, int32_t lon_e7)
+{
+    if (id == NULL || !coords_ok(lat_e7, lon_e7))
+        return FM_EINVAL;
+    struct payload *pl = payload_new(OP_UNIT_POSITION);
+    if (pl == NULL)
+        return FM_ENOMEM;
+    pl->lat = lat_e7;
+    pl->lon = lon_e7;
+    pl->present = PT_BIT(PT_LAT) | PT_BIT(PT_LON);
+    int rc = write_run(n, pl, 1, prep_unit, id, NULL);
+    free(pl);
+    return rc;
+}
+
+int fm_node_resource_add(struct fm_node *n, const char *kind, const char *depot, int64_t qty,
+                         char id_out[FM_ID_MAX])
+{
+    if (qty < 0 || qty > FM_QTY_MAX)
+        return FM_EINVAL;
+    struct payload *pl = payload_new(OP_RES_ADD);
+    uint64_t seq = 0;
+    int rc;
+    if (pl == NULL)
+        return FM_ENOMEM;
+    pl->qty = qty;
+    pl->present = PT_BIT(PT_QTY);
+    if ((rc = req_text(pl, PT_RES_KIND, pl->res_kind, sizeof pl->res_kind, kind)) ||
+        (rc = req_text(pl, PT_DEPOT, pl->depot, sizeof pl->depot, depot)))
+        goto out;
+    if ((rc = write_run(n, pl, 1, NULL, NULL, &seq)) == FM_OK)
+        id_out_set(n, seq, id_out);
+out:
+    free(pl);
+    return rc;
+}
+
+int fm_node_resource_adjust(struct fm_node *n, const char *id, int64_t delta)
+{
+    if (id == NULL || delta == 0 || delta > FM_QTY_MAX || delta < -FM_QTY_MAX)
+        return FM_EINVAL;
+    struct payload *pl = payload_new(OP_RES_ADJUST);
+    if (pl == NULL)
+        return FM_ENOMEM;
+    pl->delta = delta;
+    pl->present = PT_BIT(PT_DELTA);
+    int rc = write_run(n, pl, 1, prep_resource, id, NULL);
+    free(pl);
+    return rc;
+}
+
+int fm_node_publish_revocation(struct fm_node *n, const struct fm_revocation *rev)
+{
+    if (n == NULL || rev == NULL)
+        return FM_EINVAL;
+    int rc = fm_revocation_check(rev, n->cfg.org_pk);
+    if (rc != FM_OK)
+        return rc;
+    struct payload *pl = payload_new(OP_REVOKE);
+    if (pl == NULL)
+        return FM_ENOMEM;
+    pl->rev = *rev;
+    rc = write_run(n, pl, 1, NULL, NULL, NULL);
+    free(pl);
+    return rc;
+}

@@ -1,0 +1,580 @@
+/*
+ * payload.c — the strict TLV codec for op payloads, plus their one-line
+ * human summaries for `fieldmesh log`.
+ *
+ * Two tables drive everything: one describes each tag (its type, length
+ * bounds, value range and where it lands in struct payload), the other
+ * says which tags each op kind allows and requires. The decoder walks the
+ * bytes with a cursor, insists on strictly ascending known tags, exact
+ * fixed widths, bounded printable strings and range-checked numbers, and
+ * must consume its input exactly. The encoder writes the present fields in
+ * tag order and then runs the decoder over its own output, so nothing can
+ * be written that a receiver would refuse.
+ */
+#include "payload_int.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum pf_type { PF_NONE = 0, PF_REF, PF_TOKEN, PF_TEXT, PF_CAPS, PF_U8, PF_U32, PF_I32, PF_I64 };
+
+struct pf_spec {
+    uint8_t type;
+    uint16_t min_len, max_len; /* strings: byte length bounds */
+    int64_t min, max;          /* integers: value bounds */
+    size_t off;                /* offset in struct payload */
+};
+
+#define PFS(t, lo, hi, field)                                                            \
+    {.type = (t), .min_len = (lo), .max_len = (hi), .off = offsetof(struct payload, field)}
+#define PFI(t, lo, hi, field)                                                            \
+    {.type = (t), .min = (lo), .max = (hi), .off = offsetof(struct payload, field)}
+
+static const struct pf_spec pf_specs[PT__MAX + 1] = {
+    [PT_REF] = {.type = PF_REF, .off = offsetof(struct payload, ref)},
+    [PT_CATEGORY] = PFS(PF_TOKEN, 1, FM_CATEGORY_MAX - 1, category),
+    [PT_PRIORITY] = PFI(PF_U8, 1, 5, priority),
+    [PT_LAT] = PFI(PF_I32, -FM_LAT_MAX, FM_LAT_MAX, lat),
+    [PT_LON] = PFI(PF_I32, -FM_LON_MAX, FM_LON_MAX, lon),
+    [PT_ADDRESS] = PFS(PF_TEXT, 0, FM_ADDRESS_MAX - 1, address),
+    [PT_CALLER] = PFS(PF_TEXT, 0, FM_PHONE_MAX - 1, caller),
+    [PT_DESC] = PFS(PF_TEXT, 0, FM_TEXT_MAX - 1, desc),
+    [PT_TEXT] = PFS(PF_TEXT, 1, FM_TEXT_MAX - 1, text),
+    [PT_EPOCH] = PFI(PF_U32, 0, UINT32_MAX, epoch),
+    [PT_STAGE] = PFI(PF_U8, FM_STAGE_NEW, FM_STAGE_CLOSED, stage),
+    [PT_NAME] = PFS(PF_TEXT, 1, FM_NAME_MAX - 1, name),
+    [PT_DEPARTMENT] = PFS(PF_TEXT, 1, FM_NAME_MAX - 1, department),
+    [PT_TIER] = PFI(PF_U8, 1, 3, tier),
+    [PT_UNIT_KIND] = PFS(PF_TEXT, 1, FM_NAME_MAX - 1, unit_kind),
+    [PT_CAPS] = PFS(PF_CAPS, 1, FM_TEXT_MAX - 1, caps),
+    [PT_UNIT_STATUS] = PFI(PF_U8, 0, US__COUNT - 1, unit_status),
+    [PT_RES_KIND] = PFS(PF_TEXT, 1, FM_NAME_MAX - 1, res_kind),
+    [PT_DEPOT] = PFS(PF_TEXT, 1, FM_NAME_MAX - 1, depot),
+    [PT_QTY] = PFI(PF_I64, 0, FM_QTY_MAX, qty),
+    [PT_DELTA] = PFI(PF_I64, -FM_QTY_MAX, FM_QTY_MAX, delta),
+};
+
+struct kind_spec {
+    uint8_t kind;
+    const char *name;
+    uint32_t allowed, required;
+};
+
+#define B PT_BIT
+static const struct kind_spec kind_specs[] = {
+    {OP_CERT, "cert", 0, 0},
+    {OP_REVOKE, "revoke", 0, 0},
+    {OP_INC_REPORT, "incident.report",
+     B(PT_CATEGORY) | B(PT_PRIORITY) | B(PT_LAT) | B(PT_LON) | B(PT_ADDRESS) | B(PT_CALLER) |
+         B(PT_DESC),
+     B(PT_CATEGORY) | B(PT_PRIORITY) | B(PT_LAT) | B(PT_LON)},
+    {OP_INC_UPDATE, "incident.update",
+     B(PT_REF) | B(PT_CATEGORY) | B(PT_PRIORITY) | B(PT_LAT) | B(PT_LON) | B(PT_ADDRESS) |
+         B(PT_CALLER) | B(PT_DESC),
+     B(PT_REF)},
+    {OP_INC_NOTE, "incident.note", B(PT_REF) | B(PT_TEXT), B(PT_REF) | B(PT_TEXT)},
+    {OP_INC_STATUS, "incident.status", B(PT_REF) | B(PT_EPOCH) | B(PT_STAGE),
+     B(PT_REF) | B(PT_EPOCH) | B(PT_STAGE)},
+    {OP_UNIT_REGISTER, "unit.register",
+     B(PT_NAME) | B(PT_DEPARTMENT) | B(PT_TIER) | B(PT_UNIT_KIND) | B(PT_CAPS),
+     B(PT_NAME) | B(PT_DEPARTMENT) | B(PT_TIER) | B(PT_UNIT_KIND)},
+    {OP_UNIT_STATUS, "unit.status", B(PT_REF) | B(PT_UNIT_STATUS), B(PT_REF) | B(PT_UNIT_STATUS)},
+    {OP_UNIT_POSITION, "unit.position", B(PT_REF) | B(PT_LAT) | B(PT_LON),
+     B(PT_REF) | B(PT_LAT) | B(PT_LON)},
+    {OP_RES_ADD, "resource.add", B(PT_RES_KIND) | B(PT_DEPOT) | B(PT_QTY),
+     B(PT_RES_KIND) | B(PT_DEPOT) | B(PT_QTY)},
+    {OP_RES_ADJUST, "resource.adjust", B(PT_REF) | B(PT_DELTA), B(PT_REF) | B(PT_DELTA)},
+};
+#undef B
+
+static const struct kind_spec *kind_spec_find(uint8_t kind)
+{
+    for (size_t i = 0; i < sizeof kind_specs / sizeof kind_specs[0]; i++)
+        if (kind_specs[i].kind == kind)
+            return &kind_specs[i];
+    return NULL;
+}
+
+const char *payload_kind_name(uint8_t kind)
+{
+    const struct kind_spec *ks = kind_spec_find(kind);
+    return ks ? ks->name : "unknown";
+}
+
+static const char *const unit_status_names[US__COUNT] = {"available", "assigned", "onscene",
+                                                         "offline"};
+
+const char *unit_status_name(unsigned s)
+{
+    return s < US__COUNT ? unit_status_names[s] : "?";
+}
+
+int unit_status_parse(const char *s, uint8_t *out)
+{
+    for (unsigned i = 0; s != NULL && i < US__COUNT; i++) {
+        if (strcmp(s, unit_status_names[i]) == 0) {
+            *out = (uint8_t)i;
+            return FM_OK;
+        }
+    }
+    return FM_EINVAL;
+}
+
+/* ---- string checks ---- */
+
+static bool tok_char(uint8_t c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+}
+
+static bool bytes_token_ok(const uint8_t *s, size_t n, size_t min, size_t max)
+{
+    if (n < min || n > max)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!tok_char(s[i]))
+            return false;
+    return true;
+}
+
+/* Printable UTF-8: shortest form, no surrogates, <= U+10FFFF, no C0/C1
+ * controls, no DEL. */
+static bool bytes_text_ok(const uint8_t *s, size_t n, size_t min, size_t max)
+{
+    if (n < min || n > max)
+        return false;
+    size_t i = 0;
+    while (i < n) {
+        uint8_t c = s[i];
+        if (c < 0x80) {
+            if (c < 0x20 || c == 0x7f)
+                return false;
+            i++;
+            continue;
+        }
+        size_t len;
+        uint32_t cp, lowest;
+        if ((c & 0xe0) == 0xc0) {
+            len = 2, cp = c & 0x1f, lowest = 0x80;
+        } else if ((c & 0xf0) == 0xe0) {
+            len = 3, cp = c & 0x0f, lowest = 0x800;
+        } else if ((c & 0xf8) == 0xf0) {
+            len = 4, cp = c & 0x07, lowest = 0x10000;
+        } else {
+            return false;
+        }
+        if (n - i < len)
+            return false;
+        for (size_t k = 1; k < len; k++) {
+            if ((s[i + k] & 0xc0) != 0x80)
+                return false;
+            cp = (cp << 6) | (s[i + k] & 0x3f);
+        }
+        if (cp < lowest || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) ||
+            (cp >= 0x80 && cp <= 0x9f))
+            return false;
+        i += len;
+    }
+    return true;
+}
+
+/* Comma-separated tokens, each 1..31 chars, strictly ascending. */
+static bool bytes_caps_ok(const uint8_t *s, size_t n, size_t min, size_t max)
+{
+    if (n < min || n > max)
+        return false;
+    const uint8_t *prev = NULL;
+    size_t prev_len = 0, start = 0;
+    for (size_t i = 0; i <= n; i++) {
+        if (i < n && s[i] != ',')
+            continue;
+        size_t len = i - start;
+        if (!bytes_token_ok(s + start, len, 1, FM_CATEGORY_MAX - 1))
+            return false;
+        if (prev != NULL) {
+            size_t m = len < prev_len ? len : prev_len;
+            int c = memcmp(prev, s + start, m);
+            if (c > 0 || (c == 0 && prev_len >= len))
+                return false;
+        }
+        prev = s + start;
+        prev_len = len;
+        start = i + 1;
+    }
+    return true;
+}
+
+bool payload_token_ok(const char *s, size_t min, size_t max)
+{
+    return s != NULL && bytes_token_ok((const uint8_t *)s, strlen(s), min, max);
+}
+
+bool payload_text_ok(const char *s, size_t min, size_t max)
+{
+    return s != NULL && bytes_text_ok((const uint8_t *)s, strlen(s), min, max);
+}
+
+static int caps_cmp(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+int payload_caps_canonical(const char *in, char *out, size_t cap)
+{
+    char work[FM_TEXT_MAX];
+    char *items[FM_TEXT_MAX / 2 + 1];
+    size_t nitems = 0;
+    if (cap == 0)
+        return FM_EINVAL;
+    out[0] = '\0';
+    if (in == NULL || in[0] == '\0')
+        return FM_OK;
+    if (fm_strlcpy(work, in, sizeof work) != FM_OK)
+        return FM_EINVAL;
+    char *p = work;
+    for (;;) {
+        char *comma = strchr(p, ',');
+        if (comma != NULL)
+            *comma = '\0';
+        while (*p == ' ')
+            p++;
+        size_t len = strlen(p);
+        while (len > 0 && p[len - 1] == ' ')
+            p[--len] = '\0';
+        if (!payload_token_ok(p, 1, FM_CATEGORY_MAX - 1))
+            return FM_EINVAL;
+        items[nitems++] = p;
+        if (comma == NULL)
+            break;
+        p = comma + 1;
+    }
+    qsort(items, nitems, sizeof items[0], caps_cmp);
+    size_t used = 0;
+    for (size_t i = 0; i < nitems; i++) {
+        if (i > 0 && strcmp(items[i], items[i - 1]) == 0)
+            continue;
+        size_t len = strlen(items[i]);
+        if (used + (used > 0) + len + 1 > cap)
+            return FM_EINVAL;
+        if (used > 0)
+            out[used++] = ',';
+        memcpy(out + used, items[i], len);
+        used += len;
+        out[used] = '\0';
+    }
+    return FM_OK;
+}
+
+/* ---- decode ---- */
+
+static int field_decode(struct payload *p, uint8_t tag, const uint8_t *v, size_t n)
+{
+    const struct pf_spec *fs = &pf_specs[tag];
+    uint8_t *dst = (uint8_t *)p + fs->off;
+    int64_t val;
+    switch (fs->type) {
+    case PF_REF:
+        if (n != FM_PK_LEN + 8)
+            return FM_EDECODE;
+        memcpy(p->ref.author, v, FM_PK_LEN);
+        p->ref.seq = fm_be64_get(v + FM_PK_LEN);
+        return p->ref.seq == 0 ? FM_EDECODE : FM_OK;
+    case PF_TOKEN:
+    case PF_TEXT:
+    case PF_CAPS: {
+        bool ok = fs->type == PF_TOKEN  ? bytes_token_ok(v, n, fs->min_len, fs->max_len)
+                  : fs->type == PF_TEXT ? bytes_text_ok(v, n, fs->min_len, fs->max_len)
+                                        : bytes_caps_ok(v, n, fs->min_len, fs->max_len);
+        if (!ok)
+            return FM_EDECODE;
+        memcpy(dst, v, n); /* max_len < the array size: NUL stays from memset */
+        return FM_OK;
+    }
+    case PF_U8:
+        if (n != 1)
+            return FM_EDECODE;
+        val = v[0];
+        break;
+    case PF_U32:
+        if (n != 4)
+            return FM_EDECODE;
+        val = fm_be32_get(v);
+        break;
+    case PF_I32:
+        if (n != 4)
+            return FM_EDECODE;
+        val = (int32_t)fm_be32_get(v);
+        break;
+    case PF_I64:
+        if (n != 8)
+            return FM_EDECODE;
+        val = (int64_t)fm_be64_get(v);
+        break;
+    default:
+        return FM_EDECODE;
+    }
+    if (val < fs->min || val > fs->max)
+        return FM_EDECODE;
+    switch (fs->type) {
+    case PF_U8: *dst = (uint8_t)val; break;
+    case PF_U32: { uint32_t u = (uint32_t)val; memcpy(dst, &u, sizeof u); break; }
+    case PF_I32: { int32_t i = (int32_t)val; memcpy(dst, &i, sizeof i); break; }
+    default: memcpy(dst, &val, sizeof val); break;
+    }
+    return FM_OK;
+}
+
+/* Rules across fields of one kind. */
+static int kind_check(const struct payload *p)
+{
+    uint32_t lat = p->present & PT_BIT(PT_LAT), lon = p->present & PT_BIT(PT_LON);
+    if ((lat == 0) != (lon == 0))
+        return FM_EDECODE;
+    if (p->kind == OP_INC_UPDATE && (p->present & ~PT_BIT(PT_REF)) == 0)
+        return FM_EDECODE;
+    if (p->kind == OP_RES_ADJUST && p->delta == 0)
+        return FM_EDECODE;
+    return FM_OK;
+}
+
+int payload_decode(struct payload *out, uint8_t kind, const uint8_t *p, size_t n)
+{
+    memset(out, 0, sizeof *out);
+    out->kind = kind;
+    if (kind == OP_CERT)
+        return fm_cert_decode(&out->cert, p, n) == FM_OK ? FM_OK : FM_EDECODE;
+    if (kind == OP_REVOKE)
+        return fm_revocation_decode(&out->rev, p, n) == FM_OK ? FM_OK : FM_EDECODE;
+    const struct kind_spec *ks = kind_spec_find(kind);
+    if (ks == NULL)
+        return FM_EDECODE;
+    struct fm_cur c;
+    fm_cur_init(&c, p, n);
+    unsigned last = 0;
+    int rc = FM_OK;
+    while (fm_cur_left(&c) > 0) {
+        uint8_t tag;
+        uint16_t len;
+        const uint8_t *v;
+        if (fm_cur_u8(&c, &tag) || fm_cur_u16(&c, &len) || fm_cur_bytes(&c, len, &v))
+            goto bad;
+        if (tag <= last || tag > PT__MAX || (ks->allowed & PT_BIT(tag)) == 0)
+            goto bad;
+        if ((rc = field_decode(out, tag, v, len)) != FM_OK)
+            goto bad;
+        out->present |= PT_BIT(tag);
+        last = tag;
+    }
+    if ((out->present & ks->required) != ks->required || kind_check(out) != FM_OK)
+        goto bad;
+    return FM_OK;
+bad:
+    memset(out, 0, sizeof *out);
+    out->kind = kind;
+    return FM_EDECODE;
+}
+
+/* ---- encode ---- */
+
+static int field_encode(const struct payload *p, uint8_t tag, struct fm_buf *out)
+{
+    const struct pf_spec *fs = &pf_specs[tag];
+    const uint8_t *src = (const uint8_t *)p + fs->off;
+    uint8_t tmp[FM_PK_LEN + 8];
+    const uint8_t *v = tmp;
+    size_t n;
+    switch (fs->type) {
+    case PF_REF:
+        memcpy(tmp, p->ref.author, FM_PK_LEN);
+        fm_be64_put(tmp + FM_PK_LEN, p->ref.seq);
+        n = sizeof tmp;
+        break;
+    case PF_TOKEN:
+    case PF_TEXT:
+    case PF_CAPS:
+        v = src;
+        n = strnlen((const char *)src, fs->max_len + 1);
+        break;
+    case PF_U8:
+        tmp[0] = *src;
+        n = 1;
+        break;
+    case PF_U32:
+    case PF_I32: {
+        uint32_t u;
+        memcpy(&u, src, sizeof u);
+        fm_be32_put(tmp, u);
+        n = 4;
+        break;
+    }
+    case PF_I64: {
+        uint64_t u;
+        memcpy(&u, src, sizeof u);
+        fm_be64_put(tmp, u);
+        n = 8;
+        break;
+    }
+    default:
+        return FM_EINVAL;
+    }
+    if (n > UINT16_MAX)
+        return FM_EINVAL;
+    int rc;
+    if ((rc = fm_buf_put_u8(out, tag)) || (rc = fm_buf_put_u16(out, (uint16_t)n)) ||
+        (rc = fm_buf_append(out, v, n)))
+        return rc;
+    return FM_OK;
+}
+
+int payload_encode(const struct payload *p, struct fm_buf *out, struct payload *check)
+{
+    int rc;
+    fm_buf_reset(out);
+    if (p->kind == OP_CERT) {
+        rc = fm_cert_encode(&p->cert, out);
+    } else if (p->kind == OP_REVOKE) {
+        rc = fm_revocation_encode(&p->rev, out);
+    } else {
+        const struct kind_spec *ks = kind_spec_find(p->kind);
+        if (ks == NULL || (p->present & ~ks->allowed) != 0)
+            return FM_EINVAL;
+        rc = FM_OK;
+        for (uint8_t tag = 1; tag <= PT__MAX && rc == FM_OK; tag++)
+            if (p->present & PT_BIT(tag))
+                rc = field_encode(p, tag, out);
+    }
+    if (rc != FM_OK)
+        return rc == FM_ENOMEM ? rc : FM_EINVAL;
+    if (payload_decode(check, p->kind, out->data, out->len) != FM_OK)
+        return FM_EINVAL;
+    return FM_OK;
+}
+
+/* ---- human text ---- */
+
+void payload_id_format(const uint8_t author[FM_PK_LEN], uint64_t seq, char out[FM_ID_MAX])
+{
+    char key[FM_KEY_TEXT_LEN];
+    fm_key_encode(author, key);
+    snprintf(out, FM_ID_MAX, "%.*s-%llu", FM_KEY_TAG_LEN, key, (unsigned long long)seq);
+}
+
+void payload_coord_format(int32_t e7, char out[16])
+{
+    int64_t v = e7;
+    const char *sign = v < 0 ? "-" : "";
+    if (v < 0)
+        v = -v;
+    snprintf(out, 16, "%s%lld.%07lld", sign, (long long)(v / 10000000),
+             (long long)(v % 10000000));
+}
+
+struct sb {
+    char *p;
+    size_t cap, len;
+};
+
+static void FM_PRINTF(2, 3) sb_add(struct sb *b, const char *fmt, ...)
+{
+    if (b->len + 1 >= b->cap)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        b->len += (size_t)n < b->cap - b->len ? (size_t)n : b->cap - b->len - 1;
+}
+
+static void sb_coords(struct sb *b, int32_t lat, int32_t lon)
+{
+    char a[16], o[16];
+    payload_coord_format(lat, a);
+    payload_coord_format(lon, o);
+    sb_add(b, " @%s,%s", a, o);
+}
+
+void payload_summary(const struct payload *p, char *out, size_t cap)
+{
+    struct sb b = {out, cap, 0};
+    char id[FM_ID_MAX], key[FM_KEY_TEXT_LEN];
+    if (cap == 0)
+        return;
+    out[0] = '\0';
+    if (p->present & PT_BIT(PT_REF))
+        payload_id_format(p->ref.author, p->ref.seq, id);
+    switch (p->kind) {
+    case OP_CERT:
+        fm_key_encode(p->cert.node, key);
+        sb_add(&b, "cert '%s' %s", p->cert.name, fm_role_name(p->cert.role));
+        if (p->cert.tier)
+            sb_add(&b, " tier %u", p->cert.tier);
+        if (p->cert.unit[0])
+            sb_add(&b, " unit '%s'", p->cert.unit);
+        sb_add(&b, " for %s", key);
+        break;
+    case OP_REVOKE:
+        fm_key_encode(p->rev.node, key);
+        sb_add(&b, "revoke %s after seq %llu", key, (unsigned long long)p->rev.last_seq);
+        break;
+    case OP_INC_REPORT:
+        sb_add(&b, "report %s p%u", p->category, p->priority);
+        sb_coords(&b, p->lat, p->lon);
+        if (p->address[0])
+            sb_add(&b, " '%s'", p->address);
+        if (p->caller[0])
+            sb_add(&b, " caller %s", p->caller);
+        if (p->desc[0])
+            sb_add(&b, " desc '%s'", p->desc);
+        break;
+    case OP_INC_UPDATE:
+        sb_add(&b, "update %s", id);
+        if (p->present & PT_BIT(PT_CATEGORY))
+            sb_add(&b, " category %s", p->category);
+        if (p->present & PT_BIT(PT_PRIORITY))
+            sb_add(&b, " p%u", p->priority);
+        if (p->present & PT_BIT(PT_LAT))
+            sb_coords(&b, p->lat, p->lon);
+        if (p->present & PT_BIT(PT_ADDRESS))
+            sb_add(&b, " address '%s'", p->address);
+        if (p->present & PT_BIT(PT_CALLER))
+            sb_add(&b, " caller '%s'", p->caller);
+        if (p->present & PT_BIT(PT_DESC))
+            sb_add(&b, " desc '%s'", p->desc);
+        break;
+    case OP_INC_NOTE:
+        sb_add(&b, "note %s '%s'", id, p->text);
+        break;
+    case OP_INC_STATUS:
+        sb_add(&b, "status %s %s", id, fm_stage_name(p->stage));
+        if (p->epoch)
+            sb_add(&b, " epoch %u", p->epoch);
+        break;
+    case OP_UNIT_REGISTER:
+        sb_add(&b, "unit '%s' dept '%s' tier %u kind '%s'", p->name, p->department, p->tier,
+               p->unit_kind);
+        if (p->caps[0])
+            sb_add(&b, " caps %s", p->caps);
+        break;
+    case OP_UNIT_STATUS:
+        sb_add(&b, "unit %s %s", id, unit_status_name(p->unit_status));
+        break;
+    case OP_UNIT_POSITION:
+        sb_add(&b, "unit %s", id);
+        sb_coords(&b, p->lat, p->lon);
+        break;
+    case OP_RES_ADD:
+        sb_add(&b, "resource '%s' depot '%s' qty %lld", p->res_kind, p->depot,
+               (long long)p->qty);
+        break;
+    case OP_RES_ADJUST:
+        sb_add(&b, "resource %s %+lld", id, (long long)p->delta);
+        break;
+    default:
+        sb_add(&b, "unknown kind %u", p->kind);
+        break;
+    }
+}

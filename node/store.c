@@ -1,0 +1,400 @@
+/*
+ * store.c — LMDB behind a small interface of named databases, opaque
+ * transactions and cursors, and fm_err codes.
+ *
+ * The one idea worth knowing: write transactions are functions. LMDB's map
+ * is a fixed-size mapping; when a write fills it (MDB_MAP_FULL) the only
+ * safe move is to abort, enlarge the map while no transaction of this
+ * process is active, and redo the whole transaction. store_write() does
+ * exactly that, doubling the map up to the configured cap. Another process
+ * that grew the map makes our next mdb_txn_begin fail with MDB_MAP_RESIZED;
+ * we adopt the new size with mdb_env_set_mapsize(env, 0) and try again.
+ * The environment is opened with MDB_NOTLS so read transactions are not
+ * tied to threads and several may be open at once (nested read callbacks).
+ */
+#include "store_int.h"
+
+#include <errno.h>
+#include <lmdb.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static const char *const store_db_names[DB__COUNT] = {
+    [DB_OPS] = "ops",
+    [DB_HEADS] = "heads",
+    [DB_ENTITIES] = "entities",
+    [DB_TIMELINE] = "timeline",
+    [DB_COUNTERS] = "counters",
+    [DB_IDX_STATUS] = "idx_status",
+    [DB_IDX_CATEGORY] = "idx_category",
+    [DB_IDX_TIME] = "idx_time",
+    [DB_REVOCATIONS] = "revocations",
+    [DB_META] = "meta",
+};
+
+struct store {
+    MDB_env *env;
+    MDB_dbi dbi[DB__COUNT];
+    uint64_t map_max;
+};
+
+struct store_txn {
+    struct store *s;
+    MDB_txn *txn;
+};
+
+struct store_cur {
+    MDB_cursor *c;
+};
+
+static int store_err(int mrc, const char *what)
+{
+    switch (mrc) {
+    case MDB_SUCCESS:
+        return FM_OK;
+    case MDB_NOTFOUND:
+        return FM_ENOTFOUND;
+    case MDB_KEYEXIST:
+        return FM_EEXISTS;
+    case MDB_MAP_FULL:
+        return FM_EMAPFULL;
+    case ENOMEM:
+        return FM_ENOMEM;
+    default:
+        fm_log(FM_LOG_ERROR, "store", "%s: %s", what, mdb_strerror(mrc));
+        return FM_ESTORE;
+    }
+}
+
+/* mkdir -p with mode 0700 for the directories it creates. */
+static int store_mkdirs(const char *dir)
+{
+    char path[1024];
+    if (fm_strlcpy(path, dir, sizeof path) != FM_OK || path[0] == '\0')
+        return FM_EINVAL;
+    for (char *p = path + 1;; p++) {
+        if (*p == '/' || *p == '\0') {
+            char saved = *p;
+            *p = '\0';
+            if (mkdir(path, 0700) != 0 && errno != EEXIST) {
+                fm_log(FM_LOG_ERROR, "store", "mkdir %s: %s", path, strerror(errno));
+                return FM_EIO;
+            }
+            *p = saved;
+            if (saved == '\0')
+                break;
+        }
+    }
+    struct stat st;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+        return FM_EIO;
+    return FM_OK;
+}
+
+/* Begins a transaction, adopting a map grown by another process. */
+static int store_begin_raw(struct store *s, unsigned flags, MDB_txn **out)
+{
+    for (int tries = 0;; tries++) {
+        int mrc = mdb_txn_begin(s->env, NULL, flags, out);
+        if (mrc == MDB_MAP_RESIZED && tries < 8) {
+            mrc = mdb_env_set_mapsize(s->env, 0);
+            if (mrc != MDB_SUCCESS)
+                return store_err(mrc, "set_mapsize");
+            continue;
+        }
+        return store_err(mrc, "txn_begin");
+    }
+}
+
+int store_open(struct store **out, const char *dir, uint64_t map_size, uint64_t map_max,
+               unsigned flags)
+{
+    *out = NULL;
+    int rc = store_mkdirs(dir);
+    if (rc != FM_OK)
+        return rc;
+    struct store *s = calloc(1, sizeof *s);
+    if (s == NULL)
+        return FM_ENOMEM;
+    if (map_size < (1u << 20))
+        map_size = 1u << 20;
+    s->map_max = map_max < map_size ? map_size : map_max;
+    int mrc = mdb_env_create(&s->env);
+    if (mrc != MDB_SUCCESS) {
+        rc = store_err(mrc, "env_create");
+        goto fail_free;
+    }
+    unsigned envflags = MDB_NOTLS | ((flags & STORE_NOSYNC) ? MDB_NOSYNC : 0);
+    if ((mrc = mdb_env_set_maxdbs(s->env, DB__COUNT + 4)) != MDB_SUCCESS ||
+        (mrc = mdb_env_set_mapsize(s->env, (size_t)map_size)) != MDB_SUCCESS ||
+        (mrc = mdb_env_open(s->env, dir, envflags, 0600)) != MDB_SUCCESS) {
+        rc = store_err(mrc, "env_open");
+        goto fail_env;
+    }
+    MDB_txn *txn;
+    if ((rc = store_begin_raw(s, 0, &txn)) != FM_OK)
+        goto fail_env;
+    for (int i = 0; i < DB__COUNT; i++) {
+        mrc = mdb_dbi_open(txn, store_db_names[i], MDB_CREATE, &s->dbi[i]);
+        if (mrc != MDB_SUCCESS) {
+            mdb_txn_abort(txn);
+            rc = store_err(mrc, "dbi_open");
+            goto fail_env;
+        }
+    }
+    if ((mrc = mdb_txn_commit(txn)) != MDB_SUCCESS) {
+        rc = store_err(mrc, "commit");
+        goto fail_env;
+    }
+    *out = s;
+    return FM_OK;
+fail_env:
+    mdb_env_close(s->env);
+fail_free:
+    free(s);
+    return rc;
+}
+
+void store_close(struct store **sp)
+{
+    if (sp == NULL || *sp == NULL)
+        return;
+    mdb_env_close((*sp)->env);
+    free(*sp);
+    *sp = NULL;
+}
+
+int store_read_begin(struct store *s, struct store_txn **out)
+{
+    *out = NULL;
+    struct store_txn *t = calloc(1, sizeof *t);
+    if (t == NULL)
+        return FM_ENOMEM;
+    t->s = s;
+    int rc = store_begin_raw(s, MDB_RDONLY, &t->txn);
+    if (rc != FM_OK) {
+        free(t);
+        return rc;
+    }
+    *out = t;
+    return FM_OK;
+}
+
+void store_txn_abort(struct store_txn **tp)
+{
+    if (tp == NULL || *tp == NULL)
+        return;
+    mdb_txn_abort((*tp)->txn);
+    free(*tp);
+    *tp = NULL;
+}
+
+/* Doubles the map, capped at map_max. Needs no transaction of this process
+ * to be active (true between attempts in store_write). */
+static int store_grow(struct store *s)
+{
+    MDB_envinfo info;
+    int mrc = mdb_env_info(s->env, &info);
+    if (mrc != MDB_SUCCESS)
+        return store_err(mrc, "env_info");
+    uint64_t cur = info.me_mapsize;
+    uint64_t next = cur > UINT64_MAX / 2 ? UINT64_MAX : cur * 2;
+    if (next > s->map_max)
+        next = s->map_max;
+    if (next <= cur) {
+        fm_log(FM_LOG_ERROR, "store", "map full at %llu bytes (cap reached)",
+               (unsigned long long)cur);
+        return FM_EMAPFULL;
+    }
+    mrc = mdb_env_set_mapsize(s->env, (size_t)next);
+    if (mrc != MDB_SUCCESS)
+        return store_err(mrc, "set_mapsize");
+    fm_log(FM_LOG_INFO, "store", "map grown to %llu bytes", (unsigned long long)next);
+    return FM_OK;
+}
+
+int store_write(struct store *s, store_write_fn fn, void *ctx)
+{
+    for (;;) {
+        struct store_txn t = {.s = s};
+        int rc = store_begin_raw(s, 0, &t.txn);
+        if (rc != FM_OK)
+            return rc;
+        rc = fn(&t, ctx);
+        if (rc == FM_OK) {
+            int mrc = mdb_txn_commit(t.txn);
+            rc = store_err(mrc, "commit");
+        } else {
+            mdb_txn_abort(t.txn);
+        }
+        if (rc != FM_EMAPFULL)
+            return rc;
+        if ((rc = store_grow(s)) != FM_OK)
+            return rc;
+    }
+}
+
+static MDB_val store_val(const void *p, size_t n)
+{
+    MDB_val v = {.mv_size = n, .mv_data = (void *)p};
+    return v;
+}
+
+int store_get(struct store_txn *t, enum store_db db, const void *key, size_t klen,
+              const uint8_t **val, size_t *vlen)
+{
+    MDB_val k = store_val(key, klen), v;
+    int mrc = mdb_get(t->txn, t->s->dbi[db], &k, &v);
+    if (mrc != MDB_SUCCESS)
+        return store_err(mrc, "get");
+    *val = v.mv_data;
+    *vlen = v.mv_size;
+    return FM_OK;
+}
+
+int store_put(struct store_txn *t, enum store_db db, const void *key, size_t klen,
+              const void *val, size_t vlen, bool no_overwrite)
+{
+    MDB_val k = store_val(key, klen), v = store_val(val, vlen);
+    int mrc = mdb_put(t->txn, t->s->dbi[db], &k, &v, no_overwrite ? MDB_NOOVERWRITE : 0);
+    return store_err(mrc, "put");
+}
+
+int store_del(struct store_txn *t, enum store_db db, const void *key, size_t klen)
+{
+    MDB_val k = store_val(key, klen);
+    int mrc = mdb_del(t->txn, t->s->dbi[db], &k, NULL);
+    return store_err(mrc, "del");
+}
+
+int store_clear(struct store_txn *t, enum store_db db)
+{
+    return store_err(mdb_drop(t->txn, t->s->dbi[db], 0), "drop");
+}
+
+int store_count(struct store_txn *t, enum store_db db, uint64_t *out)
+{
+    MDB_stat st;
+    int mrc = mdb_stat(t->txn, t->s->dbi[db], &st);
+    if (mrc != MDB_SUCCESS)
+        return store_err(mrc, "stat");
+    *out = st.ms_entries;
+    return FM_OK;
+}
+
+int store_cur_open(struct store_txn *t, enum store_db db, struct store_cur **out)
+{
+    *out = NULL;
+    struct store_cur *c = calloc(1, sizeof *c);
+    if (c == NULL)
+        return FM_ENOMEM;
+    int mrc = mdb_cursor_open(t->txn, t->s->dbi[db], &c->c);
+    if (mrc != MDB_SUCCESS) {
+        free(c);
+        return store_err(mrc, "cursor_open");
+    }
+    *out = c;
+    return FM_OK;
+}
+
+void store_cur_close(struct store_cur **cp)
+{
+    if (cp == NULL || *cp == NULL)
+        return;
+    mdb_cursor_close((*cp)->c);
+    free(*cp);
+    *cp = NULL;
+}
+
+static int store_cur_get(struct store_cur *c, MDB_val *k, struct store_kv *kv, MDB_cursor_op op)
+{
+    MDB_val v;
+    int mrc = mdb_cursor_get(c->c, k, &v, op);
+    if (mrc != MDB_SUCCESS)
+        return store_err(mrc, "cursor_get");
+    kv->key = k->mv_data;
+    kv->klen = k->mv_size;
+    kv->val = v.mv_data;
+    kv->vlen = v.mv_size;
+    return FM_OK;
+}
+
+int store_cur_first(struct store_cur *c, struct store_kv *kv)
+{
+    MDB_val k = {0};
+    return store_cur_get(c, &k, kv, MDB_FIRST);
+}
+
+int store_cur_last(struct store_cur *c, struct store_kv *kv)
+{
+    MDB_val k = {0};
+    return store_cur_get(c, &k, kv, MDB_LAST);
+}
+
+int store_cur_next(struct store_cur *c, struct store_kv *kv)
+{
+    MDB_val k = {0};
+    return store_cur_get(c, &k, kv, MDB_NEXT);
+}
+
+int store_cur_prev(struct store_cur *c, struct store_kv *kv)
+{
+    MDB_val k = {0};
+    return store_cur_get(c, &k, kv, MDB_PREV);
+}
+
+int store_cur_seek(struct store_cur *c, const void *key, size_t klen, struct store_kv *kv)
+{
+    if (klen == 0)
+        return store_cur_first(c, kv);
+    MDB_val k = store_val(key, klen);
+    return store_cur_get(c, &k, kv, MDB_SET_RANGE);
+}
+
+int store_cur_seek_last_prefix(struct store_cur *c, const void *prefix, size_t plen,
+                               struct store_kv *kv)
+{
+    uint8_t succ[512];
+    if (plen > sizeof succ)
+        return FM_EINVAL;
+    /* The smallest key greater than every key with this prefix: the prefix
+     * with its last non-0xff byte incremented and the rest dropped. */
+    memcpy(succ, prefix, plen);
+    size_t slen = plen;
+    while (slen > 0 && succ[slen - 1] == 0xff)
+        slen--;
+    int rc;
+    if (slen == 0) {
+        rc = store_cur_last(c, kv);
+    } else {
+        succ[slen - 1]++;
+        rc = store_cur_seek(c, succ, slen, kv);
+        if (rc == FM_OK)
+            rc = store_cur_prev(c, kv);
+        else if (rc == FM_ENOTFOUND)
+            rc = store_cur_last(c, kv);
+    }
+    if (rc != FM_OK)
+        return rc;
+    return store_kv_has_prefix(kv, prefix, plen) ? FM_OK : FM_ENOTFOUND;
+}
+
+int store_cur_del(struct store_cur *c)
+{
+    return store_err(mdb_cursor_del(c->c, 0), "cursor_del");
+}
+
+int store_info(struct store *s, uint64_t *map_size, uint64_t *used)
+{
+    MDB_envinfo info;
+    MDB_stat st;
+    int mrc = mdb_env_info(s->env, &info);
+    if (mrc == MDB_SUCCESS)
+        mrc = mdb_env_stat(s->env, &st);
+    if (mrc != MDB_SUCCESS)
+        return store_err(mrc, "env_info");
+    *map_size = info.me_mapsize;
+    *used = ((uint64_t)info.me_last_pgno + 1) * st.ms_psize;
+    return FM_OK;
+}

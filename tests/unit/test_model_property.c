@@ -1,0 +1,410 @@
+/*
+ * test_model_property.c — state is a function of the op set.
+ *
+ * Four enrolled authors write a random history (> 600 ops) covering every
+ * op kind: reports, updates, notes and status changes on each other's
+ * incidents (often before the report exists anywhere), unit registration,
+ * status and positions, stock adds and adjusts, and revocations — one of
+ * them carried by an op that is itself revoked. Author clocks start at the
+ * same instant and advance in small random steps, so many ops of
+ * different authors carry the same hlc and the author tie-break matters.
+ * The same op set is then ingested into a fresh store in at least 1,000
+ * random orders (each respecting per-author order, cut into random
+ * batches, each batch shuffled), and every resulting digest must equal
+ * the first one. Rebuild must not change it either.
+ *
+ * Seed: printed; set FM_SEED to replay. FM_PROP_ORDERS raises the number
+ * of orders (never below 1,000).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <inttypes.h>
+#include <time.h>
+
+#include "node_fixture.h"
+
+#define OK(x) assert_int_equal((x), FM_OK)
+#define NAUTH 4
+#define MIN_ORDERS 1000
+
+static struct fx_org org;
+static uint64_t rng_state, seed;
+
+static uint64_t rnd(void)
+{
+    uint64_t x = rng_state;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    rng_state = x;
+    return x * UINT64_C(2685821657736338717);
+}
+
+static uint64_t rnd_below(uint64_t n) { return n ? rnd() % n : 0; }
+
+struct ent {
+    int author;
+    uint64_t seq;
+    uint8_t kind; /* FM_ENT_* */
+};
+
+struct world {
+    struct fx_node who[NAUTH];
+    struct fx_log log[NAUTH];
+    struct ent ents[1024];
+    size_t nents;
+    uint64_t expect_ops;
+};
+
+static const char *const cats[] = {"fire", "flood", "crash", "gas"};
+static const char *const words[] = {"north gate", "smoke", "two injured", "road blocked",
+                                    "all clear", "need pump"};
+
+static void pick_ref(struct world *w, struct payload *pl, uint8_t kind)
+{
+    struct ent cand[1024];
+    size_t n = 0;
+    for (size_t i = 0; i < w->nents; i++)
+        if (w->ents[i].kind == kind)
+            cand[n++] = w->ents[i];
+    uint64_t r = rnd_below(20);
+    if (n == 0 || r == 0) {
+        /* an entity that never exists (placeholder forever) */
+        memcpy(pl->ref.author, w->who[rnd_below(NAUTH)].id.pk, FM_PK_LEN);
+        pl->ref.seq = 5000 + rnd_below(10);
+    } else if (r == 1 && w->nents > 0) {
+        /* the id of an entity of another kind */
+        struct ent e = w->ents[rnd_below(w->nents)];
+        memcpy(pl->ref.author, w->who[e.author].id.pk, FM_PK_LEN);
+        pl->ref.seq = e.seq;
+    } else {
+        /* prefer recent entities so edits pile up on the same ones */
+        struct ent e = cand[n - 1 - rnd_below(n < 6 ? n : 6)];
+        memcpy(pl->ref.author, w->who[e.author].id.pk, FM_PK_LEN);
+        pl->ref.seq = e.seq;
+    }
+    pl->present |= PT_BIT(PT_REF);
+}
+
+static void put_coords(struct payload *pl)
+{
+    pl->lat = (int32_t)rnd_below(2 * FM_LAT_MAX + 1) - FM_LAT_MAX;
+    pl->lon = (int32_t)rnd_below(2 * (uint64_t)FM_LON_MAX + 1) - FM_LON_MAX;
+    pl->present |= PT_BIT(PT_LAT) | PT_BIT(PT_LON);
+}
+
+/* Appends one random op to author a's log. */
+static void random_op(struct world *w, int a)
+{
+    struct payload pl;
+    struct fx_log *g = &w->log[a];
+    memset(&pl, 0, sizeof pl);
+    uint64_t r = rnd_below(100);
+    uint8_t created = 0;
+    if (r < 10) {
+        pl.kind = OP_INC_REPORT;
+        fm_strlcpy(pl.category, cats[rnd_below(4)], sizeof pl.category);
+        pl.priority = (uint8_t)(1 + rnd_below(5));
+        put_coords(&pl);
+        pl.present |= PT_BIT(PT_CATEGORY) | PT_BIT(PT_PRIORITY);
+        if (rnd_below(2)) {
+            fm_strlcpy(pl.address, words[rnd_below(6)], sizeof pl.address);
+            pl.present |= PT_BIT(PT_ADDRESS);
+        }
+        created = FM_ENT_INCIDENT;
+    } else if (r < 25) {
+        pl.kind = OP_INC_UPDATE;
+        pick_ref(w, &pl, FM_ENT_INCIDENT);
+        do {
+            if (rnd_below(2)) {
+                fm_strlcpy(pl.category, cats[rnd_below(4)], sizeof pl.category);
+                pl.present |= PT_BIT(PT_CATEGORY);
+            }
+            if (rnd_below(2)) {
+                pl.priority = (uint8_t)(1 + rnd_below(5));
+                pl.present |= PT_BIT(PT_PRIORITY);
+            }
+            if (rnd_below(3) == 0)
+                put_coords(&pl);
+            if (rnd_below(3) == 0) {
+                fm_strlcpy(pl.desc, words[rnd_below(6)], sizeof pl.desc);
+                pl.present |= PT_BIT(PT_DESC);
+            }
+            if (rnd_below(4) == 0) {
+                fm_strlcpy(pl.caller, "+1 555", sizeof pl.caller);
+                pl.present |= PT_BIT(PT_CALLER);
+            }
+            if (rnd_below(4) == 0) {
+                pl.present |= PT_BIT(PT_ADDRESS); /* cleared */
+            }
+        } while (pl.present == PT_BIT(PT_REF));
+    } else if (r < 40) {
+        pl.kind = OP_INC_NOTE;
+        pick_ref(w, &pl, FM_ENT_INCIDENT);
+        fm_strlcpy(pl.text, words[rnd_below(6)], sizeof pl.text);
+        pl.present |= PT_BIT(PT_TEXT);
+    } else if (r < 52) {
+        pl.kind = OP_INC_STATUS;
+        pick_ref(w, &pl, FM_ENT_INCIDENT);
+        pl.epoch = (uint32_t)rnd_below(3);
+        pl.stage = (uint8_t)rnd_below(FM_STAGE_CLOSED + 1);
+        pl.present |= PT_BIT(PT_EPOCH) | PT_BIT(PT_STAGE);
+    } else if (r < 58) {
+        pl.kind = OP_UNIT_REGISTER;
+        fm_strlcpy(pl.name, words[rnd_below(6)], sizeof pl.name);
+        fm_strlcpy(pl.department, cats[rnd_below(4)], sizeof pl.department);
+        fm_strlcpy(pl.unit_kind, "engine", sizeof pl.unit_kind);
+        pl.tier = (uint8_t)(1 + rnd_below(3));
+        pl.present |= PT_BIT(PT_NAME) | PT_BIT(PT_DEPARTMENT) | PT_BIT(PT_UNIT_KIND) |
+                      PT_BIT(PT_TIER);
+        if (rnd_below(2)) {
+            fm_strlcpy(pl.caps, "foam,ladder", sizeof pl.caps);
+            pl.present |= PT_BIT(PT_CAPS);
+        }
+        created = FM_ENT_UNIT;
+    } else if (r < 68) {
+        pl.kind = OP_UNIT_STATUS;
+        pick_ref(w, &pl, FM_ENT_UNIT);
+        pl.unit_status = (uint8_t)rnd_below(US__COUNT);
+        pl.present |= PT_BIT(PT_UNIT_STATUS);
+    } else if (r < 78) {
+        pl.kind = OP_UNIT_POSITION;
+        pick_ref(w, &pl, FM_ENT_UNIT);
+        put_coords(&pl);
+    } else if (r < 84) {
+        pl.kind = OP_RES_ADD;
+        fm_strlcpy(pl.res_kind, "sandbag", sizeof pl.res_kind);
+        fm_strlcpy(pl.depot, words[rnd_below(6)], sizeof pl.depot);
+        pl.qty = (int64_t)rnd_below(100);
+        pl.present |= PT_BIT(PT_RES_KIND) | PT_BIT(PT_DEPOT) | PT_BIT(PT_QTY);
+        created = FM_ENT_RESOURCE;
+    } else {
+        pl.kind = OP_RES_ADJUST;
+        pick_ref(w, &pl, FM_ENT_RESOURCE);
+        pl.delta = (int64_t)rnd_below(41) - 20;
+        if (pl.delta == 0)
+            pl.delta = 7;
+        pl.present |= PT_BIT(PT_DELTA);
+    }
+    g->hlc += rnd_below(3); /* fx_log adds 1: steps of 1..3 */
+    OK(fx_log_pl(g, &pl));
+    if (created && w->nents < 1024)
+        w->ents[w->nents++] = (struct ent){a, g->seq, created};
+}
+
+static void append_revocation(struct world *w, int carrier, int target, uint64_t last_seq)
+{
+    struct payload pl;
+    memset(&pl, 0, sizeof pl);
+    pl.kind = OP_REVOKE;
+    memcpy(pl.rev.node, w->who[target].id.pk, FM_PK_LEN);
+    pl.rev.last_seq = last_seq;
+    pl.rev.issued_ms = fm_now_ms();
+    fm_revocation_sign(&pl.rev, &org.root);
+    OK(fx_log_pl(&w->log[carrier], &pl));
+}
+
+/* Authors 0..2 write freely; author 3 ("w") is revoked after its op
+ * W_LIMIT by author 0, and carries (at W_CARRY > W_LIMIT) a revocation of
+ * author 2 that drops author 2's last 10 ops. */
+#define PER_AUTHOR 160
+#define W_LIMIT 100
+#define W_CARRY 120
+
+static void build_world(struct world *w)
+{
+    uint64_t base = fm_now_ms() << 16;
+    char name[16];
+    memset(w, 0, sizeof *w);
+    for (int a = 0; a < NAUTH; a++) {
+        snprintf(name, sizeof name, "author%d", a);
+        OK(fx_author(&org, &w->who[a], name));
+        fx_log_init(&w->log[a], &w->who[a].id);
+        w->log[a].hlc = base;
+        OK(fx_log_cert(&w->log[a], &w->who[a].cert));
+    }
+    uint64_t target[NAUTH] = {PER_AUTHOR, PER_AUTHOR + 20, PER_AUTHOR - 20, PER_AUTHOR};
+    uint64_t revoke_at = 20 + rnd_below(100); /* position of the revocation in author 0's log */
+    for (;;) {
+        int live = 0;
+        for (int a = 0; a < NAUTH; a++)
+            live += w->log[a].seq < target[a];
+        if (live == 0)
+            break;
+        int a = (int)rnd_below(NAUTH);
+        if (w->log[a].seq >= target[a])
+            continue;
+        if (a == 0 && w->log[0].seq + 1 == revoke_at)
+            append_revocation(w, 0, 3, W_LIMIT);
+        else if (a == 3 && w->log[3].seq + 1 == W_CARRY)
+            append_revocation(w, 3, 2, target[2] - 10);
+        else
+            random_op(w, a);
+    }
+    w->expect_ops = target[0] + target[1] + (target[2] - 10) + W_LIMIT;
+}
+
+/* One random interleaving respecting per-author order, ingested in
+ * random shuffled batches. */
+static void ingest_order(struct world *w, struct fm_node *n, size_t *singles)
+{
+    size_t next[NAUTH] = {0};
+    size_t total = 0;
+    for (int a = 0; a < NAUTH; a++)
+        total += w->log[a].ops.n;
+    const uint8_t **seq = malloc(total * sizeof *seq);
+    size_t *lens = malloc(total * sizeof *lens);
+    assert_non_null(seq);
+    assert_non_null(lens);
+    for (size_t k = 0; k < total; k++) {
+        uint64_t pick = rnd_below(total - k);
+        int a = 0;
+        for (;; a++) {
+            size_t left = w->log[a].ops.n - next[a];
+            if (pick < left)
+                break;
+            pick -= left;
+        }
+        seq[k] = w->log[a].ops.ops[next[a]];
+        lens[k] = w->log[a].ops.lens[next[a]];
+        next[a]++;
+    }
+    for (size_t k = 0; k < total;) {
+        size_t len = rnd_below(2) ? 1 + rnd_below(3) : 5 + rnd_below(60);
+        if (len > total - k)
+            len = total - k;
+        *singles += len == 1;
+        for (size_t i = len; i > 1; i--) { /* shuffle the batch */
+            size_t j = rnd_below(i);
+            const uint8_t *tp = seq[k + i - 1];
+            size_t tl = lens[k + i - 1];
+            seq[k + i - 1] = seq[k + j];
+            lens[k + i - 1] = lens[k + j];
+            seq[k + j] = tp;
+            lens[k + j] = tl;
+        }
+        struct fm_ingest_result res;
+        OK(fm_node_ingest(n, seq + k, lens + k, len, &res));
+        /* nothing may be refused except what revocations drop */
+        if (res.rejected)
+            assert_int_equal(res.err, FM_EREVOKED);
+        k += len;
+    }
+    free(seq);
+    free(lens);
+}
+
+static void test_digest_is_order_independent(void **state)
+{
+    (void)state;
+    struct world *w = calloc(1, sizeof *w);
+    struct fx_node store;
+    uint8_t ref[FM_HASH_LEN], d[FM_HASH_LEN];
+    size_t orders = MIN_ORDERS, singles = 0;
+    const char *env = getenv("FM_PROP_ORDERS");
+    uint64_t v;
+    if (env && fm_parse_u64(env, &v) == FM_OK && v > MIN_ORDERS)
+        orders = (size_t)v;
+    assert_non_null(w);
+    build_world(w);
+    size_t total = 0;
+    for (int a = 0; a < NAUTH; a++)
+        total += w->log[a].ops.n;
+    assert_true(total >= 600);
+    OK(fx_author(&org, &store, "store"));
+    OK(fx_open(&store, FM_OPEN_READ | FM_OPEN_NOSYNC_));
+
+    /* reference: each author's log whole, one after the other */
+    for (int a = 0; a < NAUTH; a++)
+        OK(fx_ingest(store.n, &w->log[a].ops, 0, w->log[a].ops.n, NULL));
+    OK(fm_node_digest(store.n, ref));
+    struct fm_node_stats st;
+    OK(fm_node_stats(store.n, &st));
+    assert_int_equal(st.ops, w->expect_ops);
+    assert_true(st.entities > 30);
+    OK(fm_node_rebuild(store.n));
+    OK(fm_node_digest(store.n, d));
+    assert_memory_equal(ref, d, FM_HASH_LEN);
+
+    time_t t0 = time(NULL);
+    for (size_t o = 0; o < orders; o++) {
+        OK(node_test_clear(store.n));
+        ingest_order(w, store.n, &singles);
+        OK(fm_node_digest(store.n, d));
+        if (memcmp(ref, d, FM_HASH_LEN) != 0) {
+            print_error("digest differs in order %zu (FM_SEED=%" PRIu64 ")\n", o, seed);
+            fail();
+        }
+        if (o % 97 == 0) {
+            OK(fm_node_stats(store.n, &st));
+            assert_int_equal(st.ops, w->expect_ops);
+            OK(fm_node_rebuild(store.n));
+            OK(fm_node_digest(store.n, d));
+            assert_memory_equal(ref, d, FM_HASH_LEN);
+        }
+    }
+    print_message("%zu ops, %zu orders, %zu single-op ingests, %lld s\n", total, orders, singles,
+                  (long long)(time(NULL) - t0));
+    for (int a = 0; a < NAUTH; a++) {
+        fx_log_free(&w->log[a]);
+        fx_done(&w->who[a]);
+    }
+    fx_done(&store);
+    free(w);
+}
+
+/* The property must be able to fail: a store missing one op of a
+ * contributing author has a different digest. */
+static void test_digest_sees_a_missing_op(void **state)
+{
+    (void)state;
+    struct world *w = calloc(1, sizeof *w);
+    struct fx_node s1, s2;
+    assert_non_null(w);
+    build_world(w);
+    OK(fx_author(&org, &s1, "s1"));
+    OK(fx_author(&org, &s2, "s2"));
+    OK(fx_open(&s1, FM_OPEN_READ | FM_OPEN_NOSYNC_));
+    OK(fx_open(&s2, FM_OPEN_READ | FM_OPEN_NOSYNC_));
+    for (int a = 0; a < NAUTH; a++) {
+        OK(fx_ingest(s1.n, &w->log[a].ops, 0, w->log[a].ops.n, NULL));
+        size_t n = w->log[a].ops.n - (a == 1); /* author 1's last op missing */
+        OK(fx_ingest(s2.n, &w->log[a].ops, 0, n, NULL));
+    }
+    assert_int_equal(fx_digest_eq(s1.n, s2.n), 0);
+    for (int a = 0; a < NAUTH; a++) {
+        fx_log_free(&w->log[a]);
+        fx_done(&w->who[a]);
+    }
+    fx_done(&s1);
+    fx_done(&s2);
+    free(w);
+}
+
+int main(void)
+{
+    seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
+    const char *env = getenv("FM_SEED");
+    if (env && fm_parse_u64(env, &seed) != FM_OK) {
+        fprintf(stderr, "FM_SEED must be an unsigned integer\n");
+        return 2;
+    }
+    if (seed == 0)
+        seed = 1;
+    printf("test_model_property: FM_SEED=%" PRIu64 "\n", seed);
+    fflush(stdout);
+    rng_state = seed;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_digest_is_order_independent),
+        cmocka_unit_test(test_digest_sees_a_missing_op),
+    };
+    if (fm_crypto_init() != FM_OK || fx_org_init(&org) != FM_OK)
+        return 1;
+    fm_log_set_level(FM_LOG_ERROR);
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    fx_org_done(&org);
+    return rc;
+}
