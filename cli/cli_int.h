@@ -1,0 +1,193 @@
+/*
+ * cli_int.h — declarations shared by the files of the `fieldmesh` command:
+ * the command table, the strict option parser, exit codes, opening the
+ * configured node, and the table / JSON output helpers (out.c).
+ */
+#ifndef FM_CLI_INT_H
+#define FM_CLI_INT_H
+
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "../node/node.h"
+#include "cli.h"
+
+#define CLI_VERSION "0.1.0"
+#define CLI_PROG "fieldmesh"
+
+/* Exit codes (docs/cli.md). */
+enum cli_exit {
+    CLI_EXIT_OK = 0,
+    CLI_EXIT_FAIL = 1,    /* the operation failed: not found, ambiguous, refused by state */
+    CLI_EXIT_USAGE = 2,   /* bad arguments */
+    CLI_EXIT_TRUST = 3,   /* signature, certificate, revocation or key-permission refusal */
+    CLI_EXIT_IO = 74,     /* EX_IOERR: file system or store error */
+    CLI_EXIT_CONFIG = 78, /* EX_CONFIG: missing or invalid configuration */
+};
+
+struct cli;
+
+struct cli_cmd {
+    const char *group;   /* "incident"; NULL for a top-level command */
+    const char *name;    /* "report" */
+    const char *args;    /* synopsis after the command words */
+    const char *summary; /* one line for the command list */
+    const char *help;    /* option details (may be NULL) */
+    /* argv[0] is the last command word; options and operands follow. */
+    int (*run)(struct cli *cl, int argc, char **argv);
+};
+
+/* One invocation's state. */
+struct cli {
+    const char *conf_arg;      /* -c CONF, or NULL */
+    const struct cli_cmd *cmd; /* the command being run */
+    bool have_cfg;
+    struct fm_config cfg;
+    struct fm_node *node;
+    bool crypto_ready;
+};
+
+/* ---- option parsing (cli.c) ----
+ * Long options only ("--name VALUE" or "--name=VALUE"), plus -h/--help.
+ * A word that looks like a negative number ("-33.9") is an operand, so
+ * coordinates need no "--". "--" ends the options. Each option may be
+ * given once. */
+#define CLI_MAX_OPTS 16
+#define CLI_MAX_POS 8
+struct cli_opt {
+    const char *name;
+    bool has_arg;
+};
+struct cli_args {
+    const char *val[CLI_MAX_OPTS]; /* value (or "" for a given flag); NULL if absent */
+    char *pos[CLI_MAX_POS];
+    size_t npos;
+};
+/* 0 when parsed; CLI_PARSE_HELP after printing the help to stdout; or an
+ * exit code after printing a usage error to stderr. */
+#define CLI_PARSE_HELP (-1)
+int cli_parse(struct cli *cl, int argc, char **argv, const struct cli_opt *opts, size_t nopts,
+              size_t min_pos, size_t max_pos, struct cli_args *a);
+#define CLI_NELEM(a) (sizeof(a) / sizeof((a)[0]))
+#define CLI_PARSE_OR_RETURN(cl, argc, argv, opts, nopts, min, max, a)                   \
+    do {                                                                                  \
+        int cli_rc_ = cli_parse((cl), (argc), (argv), (opts), (nopts), (min), (max), (a)); \
+        if (cli_rc_ != 0)                                                                 \
+            return cli_rc_ == CLI_PARSE_HELP ? CLI_EXIT_OK : cli_rc_;                     \
+    } while (0)
+static inline bool cli_flag(const struct cli_args *a, size_t i) { return a->val[i] != NULL; }
+
+/* ---- diagnostics (cli.c) ---- */
+/* "fieldmesh <cmd>: <msg>" + the usage line on stderr; returns CLI_EXIT_USAGE. */
+int cli_usage(struct cli *cl, const char *fmt, ...) FM_PRINTF(2, 3);
+/* "fieldmesh <cmd>: <msg>" on stderr; returns cli_exit_code(err). */
+int cli_error(struct cli *cl, int err, const char *fmt, ...) FM_PRINTF(3, 4);
+/* fm_err -> exit code. */
+int cli_exit_code(int err);
+void cli_print_help(const struct cli_cmd *cmd, FILE *f);
+
+/* ---- operand checks: 0, or a usage error already printed ---- */
+int cli_parse_uint(struct cli *cl, const char *what, const char *s, uint64_t min, uint64_t max,
+                   uint64_t *out);
+int cli_parse_coord(struct cli *cl, const char *what, const char *s, double limit, int32_t *e7);
+/* Printable UTF-8 (no control characters, as the node requires) of
+ * 1..cap-1 bytes. */
+int cli_check_text(struct cli *cl, const char *what, const char *s, size_t cap);
+int cli_check_word(struct cli *cl, const char *what, const char *s, size_t cap); /* [a-z0-9_-]+ */
+int cli_parse_key(struct cli *cl, const char *what, const char *s, uint8_t pk[FM_PK_LEN]);
+
+/* ---- node access (cli.c) ---- */
+int cli_crypto(struct cli *cl);                   /* fm_crypto_init once */
+int cli_need_config(struct cli *cl);              /* loads the config: 0 or exit code */
+int cli_open_node(struct cli *cl, unsigned flags); /* config + fm_node_open: 0 or exit code */
+/* Expands an id prefix; FM_ENOTFOUND / FM_EAMBIGUOUS are reported. */
+int cli_resolve(struct cli *cl, enum fm_entity_kind kind, const char *prefix,
+                char out[FM_ID_MAX]);
+/* Called once after every successful write (see cli.c). */
+void cli_after_write(struct cli *cl);
+/* Creates dir and its missing parents with mode 0700. 0 or FM_EIO. */
+int cli_mkdirs(const char *dir);
+
+/* ---- output (out.c) ---- */
+#define CLI_JSON_DEPTH 16
+struct cli_json {
+    FILE *f;
+    unsigned depth;
+    bool has_items[CLI_JSON_DEPTH];
+    bool after_key;
+};
+void cli_json_init(struct cli_json *j, FILE *f);
+void cli_json_begin_object(struct cli_json *j);
+void cli_json_end_object(struct cli_json *j);
+void cli_json_begin_array(struct cli_json *j);
+void cli_json_end_array(struct cli_json *j);
+void cli_json_key(struct cli_json *j, const char *key);
+void cli_json_string(struct cli_json *j, const char *s); /* NULL -> null */
+void cli_json_uint(struct cli_json *j, uint64_t v);
+void cli_json_int(struct cli_json *j, int64_t v);
+void cli_json_bool(struct cli_json *j, bool v);
+void cli_json_null(struct cli_json *j);
+void cli_json_raw(struct cli_json *j, const char *number_text);
+void cli_json_finish(struct cli_json *j); /* final newline */
+/* key + value shorthands */
+void cli_json_kstr(struct cli_json *j, const char *key, const char *s);
+void cli_json_kuint(struct cli_json *j, const char *key, uint64_t v);
+void cli_json_kint(struct cli_json *j, const char *key, int64_t v);
+void cli_json_kcoord(struct cli_json *j, const char *key, int32_t e7);
+void cli_json_ktime(struct cli_json *j, const char *key, uint64_t hlc); /* null for 0 */
+/* Writes s as a JSON string body: quotes, backslash and control characters
+ * escaped, valid UTF-8 passed through, invalid bytes as U+FFFD. */
+void cli_json_escape(FILE *f, const char *s);
+/* Length (1..4) of the valid UTF-8 sequence at p, 0 if invalid (overlong,
+ * surrogate, > U+10FFFF, truncated). Never reads past a NUL. */
+size_t cli_utf8_seq(const char *p);
+
+#define CLI_COORD_LEN 16
+#define CLI_TIME_LEN 32
+/* degrees*1e7 -> "-33.9249" (trailing zeros trimmed, at least one decimal) */
+void cli_fmt_coord(int32_t e7, char out[CLI_COORD_LEN]);
+/* HLC (48-bit ms << 16 | counter) -> "2024-05-01T12:34:56.789Z" (ms) or without ms */
+void cli_fmt_time(uint64_t hlc, bool with_ms, char out[CLI_TIME_LEN]);
+void cli_hex(const uint8_t *p, size_t n, char *out); /* out: 2n+1 */
+/* Terminal-safe copy: control bytes become spaces, invalid UTF-8 '?', and
+ * text beyond max_chars code points is cut with "...". */
+void cli_sanitize(const char *in, char *out, size_t cap, size_t max_chars);
+
+struct cli_table {
+    size_t ncols, nrows, cap;
+    const char *const *headers;
+    char **cells; /* nrows * ncols sanitized copies */
+    size_t width[CLI_MAX_OPTS];
+};
+void cli_table_init(struct cli_table *t, const char *const *headers, size_t ncols);
+/* Copies (sanitized, each cut at max_chars code points). */
+int cli_table_add(struct cli_table *t, const char *const *cells, size_t max_chars) FM_MUST_USE;
+void cli_table_print(const struct cli_table *t, FILE *f);
+void cli_table_release(struct cli_table *t);
+
+/* ---- the commands (cmd_*.c) ---- */
+extern const struct cli_cmd cli_cmd_init, cli_cmd_keygen;
+extern const struct cli_cmd cli_cmd_org_init, cli_cmd_org_enroll, cli_cmd_org_revoke,
+    cli_cmd_trust_publish;
+extern const struct cli_cmd cli_cmd_incident_report, cli_cmd_incident_list,
+    cli_cmd_incident_show, cli_cmd_incident_note, cli_cmd_incident_status;
+extern const struct cli_cmd cli_cmd_unit_register, cli_cmd_unit_list, cli_cmd_unit_show,
+    cli_cmd_unit_status, cli_cmd_unit_position;
+extern const struct cli_cmd cli_cmd_resource_add, cli_cmd_resource_consume,
+    cli_cmd_resource_restock, cli_cmd_resource_list;
+extern const struct cli_cmd cli_cmd_log, cli_cmd_digest, cli_cmd_rebuild;
+extern const struct cli_cmd cli_cmd_testbed;
+extern const struct cli_cmd cli_cmd_peers, cli_cmd_status;
+
+/* Shared by org enroll and testbed (cmd_org.c): signs a certificate for pk
+ * with the root key in org_dir/root.key, records it in
+ * org_dir/enrolled.txt (refusing a key whose 8-character tag is already
+ * enrolled for another key) and writes it to out_path. Messages go to
+ * stderr; returns 0 or an exit code. */
+int cli_org_enroll_key(struct cli *cl, const char *org_dir, const uint8_t pk[FM_PK_LEN],
+                       const char *name, enum fm_role role, uint8_t tier, const char *unit,
+                       uint64_t days, const char *out_path);
+/* Creates org_dir/root.key (+ .pub); prints nothing. 0 or exit code. */
+int cli_org_create(struct cli *cl, const char *org_dir, uint8_t pk_out[FM_PK_LEN]);
+
+#endif

@@ -1,0 +1,422 @@
+/*
+ * cmd_incident.c — `fieldmesh incident report|list|show|note|status`.
+ *
+ * Writes need the node's identity (each is one signed op); reads open the
+ * store read-only and print a table or, with --json, the stable fields
+ * documented in docs/cli.md. Ids may be given as any unambiguous prefix.
+ */
+#include "cli_int.h"
+
+#include <string.h>
+
+#define NSTAGES 6
+
+static void stage_list(char *out, size_t cap)
+{
+    size_t o = 0;
+    out[0] = '\0';
+    for (int s = 0; s < NSTAGES; s++) {
+        int n = snprintf(out + o, cap - o, "%s%s", s ? ", " : "",
+                         fm_stage_name((enum fm_incident_stage)s));
+        if (n < 0 || (size_t)n >= cap - o)
+            return;
+        o += (size_t)n;
+    }
+}
+
+static int parse_stage(struct cli *cl, const char *s, enum fm_incident_stage *out)
+{
+    char list[128];
+    if (fm_stage_parse(s, out) == 0)
+        return 0;
+    stage_list(list, sizeof(list));
+    return cli_usage(cl, "unknown status '%s' (expected one of: %s)", s, list);
+}
+
+/* ------------------------------------------------------------------ */
+/* report                                                              */
+/* ------------------------------------------------------------------ */
+
+enum { RP_CATEGORY, RP_LAT, RP_LON, RP_ADDRESS, RP_PRIORITY, RP_CALLER, RP_DESC };
+static const struct cli_opt report_opts[] = {
+    [RP_CATEGORY] = { "category", true }, [RP_LAT] = { "lat", true },
+    [RP_LON] = { "lon", true },           [RP_ADDRESS] = { "address", true },
+    [RP_PRIORITY] = { "priority", true }, [RP_CALLER] = { "caller", true },
+    [RP_DESC] = { "desc", true },
+};
+
+static int run_report(struct cli *cl, int argc, char **argv)
+{
+    struct cli_args a;
+    struct fm_incident_new in;
+    char id[FM_ID_MAX];
+    uint64_t prio = 3;
+    int rc;
+
+    CLI_PARSE_OR_RETURN(cl, argc, argv, report_opts, CLI_NELEM(report_opts), 0, 0, &a);
+    memset(&in, 0, sizeof(in));
+    if (a.val[RP_CATEGORY] == NULL)
+        return cli_usage(cl, "--category is required");
+    if (a.val[RP_LAT] == NULL || a.val[RP_LON] == NULL)
+        return cli_usage(cl, "--lat and --lon are required");
+    if ((rc = cli_check_word(cl, "--category", a.val[RP_CATEGORY], FM_CATEGORY_MAX)) != 0 ||
+        (rc = cli_parse_coord(cl, "--lat", a.val[RP_LAT], 90, &in.lat_e7)) != 0 ||
+        (rc = cli_parse_coord(cl, "--lon", a.val[RP_LON], 180, &in.lon_e7)) != 0)
+        return rc;
+    if (a.val[RP_PRIORITY] != NULL &&
+        (rc = cli_parse_uint(cl, "--priority", a.val[RP_PRIORITY], 1, 5, &prio)) != 0)
+        return rc;
+    if (a.val[RP_ADDRESS] != NULL &&
+        (rc = cli_check_text(cl, "--address", a.val[RP_ADDRESS], FM_ADDRESS_MAX)) != 0)
+        return rc;
+    if (a.val[RP_CALLER] != NULL &&
+        (rc = cli_check_text(cl, "--caller", a.val[RP_CALLER], FM_PHONE_MAX)) != 0)
+        return rc;
+    if (a.val[RP_DESC] != NULL &&
+        (rc = cli_check_text(cl, "--desc", a.val[RP_DESC], FM_TEXT_MAX)) != 0)
+        return rc;
+    in.category = a.val[RP_CATEGORY];
+    in.priority = (uint8_t)prio;
+    in.address = a.val[RP_ADDRESS];
+    in.caller = a.val[RP_CALLER];
+    in.desc = a.val[RP_DESC];
+
+    if ((rc = cli_open_node(cl, FM_OPEN_IDENTITY)) != 0)
+        return rc;
+    rc = fm_node_incident_report(cl->node, &in, id);
+    if (rc != 0)
+        return cli_error(cl, rc, "cannot record the incident: %s", fm_strerror(rc));
+    cli_after_write(cl);
+    printf("%s\n", id);
+    return CLI_EXIT_OK;
+}
+
+const struct cli_cmd cli_cmd_incident_report = {
+    "incident", "report",
+    "--category C --lat X --lon Y [--priority 1-5] [--address A] [--caller PHONE] "
+    "[--desc TEXT]",
+    "record a new incident; prints only its id",
+    "  --category C   [a-z0-9_-], at most 31 characters (fire, medical, flood, ...)\n"
+    "  --lat X        latitude in degrees, -90..90\n"
+    "  --lon Y        longitude in degrees, -180..180\n"
+    "  --priority P   1 (highest) .. 5 (default 3)\n"
+    "  --address A    street address (at most 255 bytes)\n"
+    "  --caller PHONE caller's number (at most 31 bytes)\n"
+    "  --desc TEXT    description (at most 1023 bytes)\n",
+    run_report,
+};
+
+/* ------------------------------------------------------------------ */
+/* JSON and table rows                                                 */
+/* ------------------------------------------------------------------ */
+
+static void incident_json_fields(struct cli_json *j, const struct fm_incident *inc)
+{
+    cli_json_kstr(j, "id", inc->id);
+    cli_json_kstr(j, "category", inc->category);
+    cli_json_kuint(j, "priority", inc->priority);
+    cli_json_kstr(j, "status", fm_stage_name(inc->stage));
+    cli_json_kuint(j, "epoch", inc->epoch);
+    cli_json_kcoord(j, "lat", inc->lat_e7);
+    cli_json_kcoord(j, "lon", inc->lon_e7);
+    cli_json_kstr(j, "address", inc->address);
+    cli_json_kstr(j, "caller", inc->caller);
+    cli_json_kstr(j, "description", inc->desc);
+    cli_json_kstr(j, "reporter", inc->reporter);
+    cli_json_ktime(j, "reported_at", inc->reported_hlc);
+    cli_json_ktime(j, "updated_at", inc->updated_hlc);
+    cli_json_kuint(j, "notes", inc->nnotes);
+}
+
+static const char *const list_headers[] = {
+    "ID", "PRI", "STATUS", "CATEGORY", "REPORTED", "LAT", "LON", "ADDRESS", "DESCRIPTION",
+};
+
+struct list_ctx {
+    struct cli_json json;
+    struct cli_table table;
+    bool as_json;
+};
+
+static int list_one(void *ctx, const struct fm_incident *inc)
+{
+    struct list_ctx *lc = ctx;
+    if (lc->as_json) {
+        cli_json_begin_object(&lc->json);
+        incident_json_fields(&lc->json, inc);
+        cli_json_end_object(&lc->json);
+        return 0;
+    }
+    char prio[8], when[CLI_TIME_LEN], lat[CLI_COORD_LEN], lon[CLI_COORD_LEN];
+    snprintf(prio, sizeof(prio), "%u", inc->priority);
+    cli_fmt_time(inc->reported_hlc, false, when);
+    cli_fmt_coord(inc->lat_e7, lat);
+    cli_fmt_coord(inc->lon_e7, lon);
+    const char *cells[] = { inc->id, prio, fm_stage_name(inc->stage), inc->category, when,
+                            lat, lon, inc->address, inc->desc };
+    return cli_table_add(&lc->table, cells, 40);
+}
+
+/* ------------------------------------------------------------------ */
+/* list                                                                */
+/* ------------------------------------------------------------------ */
+
+enum { LS_STATUS, LS_CATEGORY, LS_JSON };
+static const struct cli_opt list_opts[] = {
+    [LS_STATUS] = { "status", true },
+    [LS_CATEGORY] = { "category", true },
+    [LS_JSON] = { "json", false },
+};
+
+static int run_list(struct cli *cl, int argc, char **argv)
+{
+    struct cli_args a;
+    struct fm_incident_filter filter = { -1, NULL };
+    struct list_ctx lc;
+    int rc;
+
+    CLI_PARSE_OR_RETURN(cl, argc, argv, list_opts, CLI_NELEM(list_opts), 0, 0, &a);
+    if (a.val[LS_STATUS] != NULL) {
+        enum fm_incident_stage st;
+        if ((rc = parse_stage(cl, a.val[LS_STATUS], &st)) != 0)
+            return rc;
+        filter.stage = (int)st;
+    }
+    if (a.val[LS_CATEGORY] != NULL) {
+        if ((rc = cli_check_word(cl, "--category", a.val[LS_CATEGORY], FM_CATEGORY_MAX)) != 0)
+            return rc;
+        filter.category = a.val[LS_CATEGORY];
+    }
+    if ((rc = cli_open_node(cl, FM_OPEN_READ)) != 0)
+        return rc;
+
+    memset(&lc, 0, sizeof(lc));
+    lc.as_json = cli_flag(&a, LS_JSON);
+    if (lc.as_json) {
+        cli_json_init(&lc.json, stdout);
+        cli_json_begin_array(&lc.json);
+    } else {
+        cli_table_init(&lc.table, list_headers, CLI_NELEM(list_headers));
+    }
+    rc = fm_node_incidents(cl->node, &filter, list_one, &lc);
+    if (rc != 0) {
+        if (!lc.as_json)
+            cli_table_release(&lc.table);
+        else
+            cli_json_finish(&lc.json);
+        return cli_error(cl, rc, "cannot list incidents: %s", fm_strerror(rc));
+    }
+    if (lc.as_json) {
+        cli_json_end_array(&lc.json);
+        cli_json_finish(&lc.json);
+    } else {
+        cli_table_print(&lc.table, stdout);
+        cli_table_release(&lc.table);
+    }
+    return CLI_EXIT_OK;
+}
+
+const struct cli_cmd cli_cmd_incident_list = {
+    "incident", "list", "[--status S] [--category C] [--json]",
+    "list incidents, newest report first",
+    "  --status S     only incidents in status S (new, dispatched, enroute, onscene,\n"
+    "                 resolved, closed)\n"
+    "  --category C   only incidents of category C\n"
+    "  --json         a JSON array of incident objects (fields in docs/cli.md)\n",
+    run_list,
+};
+
+/* ------------------------------------------------------------------ */
+/* show                                                                */
+/* ------------------------------------------------------------------ */
+
+struct show_ctx {
+    struct cli_json json;
+    struct cli_table table;
+    bool as_json;
+};
+
+static int timeline_one(void *ctx, const struct fm_timeline_entry *e)
+{
+    struct show_ctx *sc = ctx;
+    if (sc->as_json) {
+        cli_json_begin_object(&sc->json);
+        cli_json_ktime(&sc->json, "at", e->hlc);
+        cli_json_kstr(&sc->json, "author", e->author);
+        cli_json_kuint(&sc->json, "seq", e->seq);
+        cli_json_kstr(&sc->json, "kind", e->kind);
+        cli_json_kstr(&sc->json, "text", e->text);
+        cli_json_end_object(&sc->json);
+        return 0;
+    }
+    char when[CLI_TIME_LEN], who[FM_KEY_TAG_LEN + 24];
+    cli_fmt_time(e->hlc, false, when);
+    snprintf(who, sizeof(who), "%.*s-%llu", FM_KEY_TAG_LEN, e->author,
+             (unsigned long long)e->seq);
+    const char *cells[] = { when, who, e->kind, e->text };
+    return cli_table_add(&sc->table, cells, 200);
+}
+
+static void show_line(const char *label, const char *value)
+{
+    char clean[FM_TEXT_MAX * 3];
+    cli_sanitize(value, clean, sizeof(clean), FM_TEXT_MAX);
+    printf("%-12s %s\n", label, clean);
+}
+
+enum { SH_JSON };
+static const struct cli_opt json_opts[] = { [SH_JSON] = { "json", false } };
+static const char *const timeline_headers[] = { "TIME", "BY", "KIND", "TEXT" };
+
+static int run_show(struct cli *cl, int argc, char **argv)
+{
+    struct cli_args a;
+    struct fm_incident inc;
+    struct show_ctx sc;
+    char id[FM_ID_MAX];
+    int rc;
+
+    CLI_PARSE_OR_RETURN(cl, argc, argv, json_opts, CLI_NELEM(json_opts), 1, 1, &a);
+    if ((rc = cli_open_node(cl, FM_OPEN_READ)) != 0 ||
+        (rc = cli_resolve(cl, FM_ENT_INCIDENT, a.pos[0], id)) != 0)
+        return rc;
+    rc = fm_node_incident_get(cl->node, id, &inc);
+    if (rc != 0)
+        return cli_error(cl, rc, "cannot read incident %s: %s", id, fm_strerror(rc));
+
+    memset(&sc, 0, sizeof(sc));
+    sc.as_json = cli_flag(&a, SH_JSON);
+    if (sc.as_json) {
+        cli_json_init(&sc.json, stdout);
+        cli_json_begin_object(&sc.json);
+        incident_json_fields(&sc.json, &inc);
+        cli_json_key(&sc.json, "timeline");
+        cli_json_begin_array(&sc.json);
+    } else {
+        char buf[128], lat[CLI_COORD_LEN], lon[CLI_COORD_LEN], when[CLI_TIME_LEN];
+        show_line("id:", inc.id);
+        show_line("category:", inc.category);
+        snprintf(buf, sizeof(buf), "%u", inc.priority);
+        show_line("priority:", buf);
+        if (inc.epoch > 0)
+            snprintf(buf, sizeof(buf), "%s (reopened %u time%s)", fm_stage_name(inc.stage),
+                     inc.epoch, inc.epoch == 1 ? "" : "s");
+        else
+            snprintf(buf, sizeof(buf), "%s", fm_stage_name(inc.stage));
+        show_line("status:", buf);
+        cli_fmt_coord(inc.lat_e7, lat);
+        cli_fmt_coord(inc.lon_e7, lon);
+        snprintf(buf, sizeof(buf), "%s, %s", lat, lon);
+        show_line("location:", buf);
+        show_line("address:", inc.address);
+        show_line("caller:", inc.caller);
+        show_line("description:", inc.desc);
+        show_line("reporter:", inc.reporter);
+        cli_fmt_time(inc.reported_hlc, true, when);
+        show_line("reported:", when);
+        cli_fmt_time(inc.updated_hlc, true, when);
+        show_line("updated:", when);
+        printf("\ntimeline:\n");
+        cli_table_init(&sc.table, timeline_headers, CLI_NELEM(timeline_headers));
+    }
+    rc = fm_node_incident_timeline(cl->node, id, timeline_one, &sc);
+    if (sc.as_json) {
+        cli_json_end_array(&sc.json);
+        cli_json_end_object(&sc.json);
+        cli_json_finish(&sc.json);
+    } else {
+        if (rc == 0)
+            cli_table_print(&sc.table, stdout);
+        cli_table_release(&sc.table);
+    }
+    if (rc != 0)
+        return cli_error(cl, rc, "cannot read the timeline of %s: %s", id, fm_strerror(rc));
+    return CLI_EXIT_OK;
+}
+
+const struct cli_cmd cli_cmd_incident_show = {
+    "incident", "show", "ID [--json]", "show one incident and its timeline",
+    "  ID        the incident id or any unambiguous prefix of it\n"
+    "  --json    one JSON object: the list fields plus \"timeline\"\n",
+    run_show,
+};
+
+/* ------------------------------------------------------------------ */
+/* note                                                                */
+/* ------------------------------------------------------------------ */
+
+static int run_note(struct cli *cl, int argc, char **argv)
+{
+    struct cli_args a;
+    char id[FM_ID_MAX];
+    int rc;
+
+    CLI_PARSE_OR_RETURN(cl, argc, argv, NULL, 0, 2, 2, &a);
+    if ((rc = cli_check_text(cl, "TEXT", a.pos[1], FM_TEXT_MAX)) != 0)
+        return rc;
+    if ((rc = cli_open_node(cl, FM_OPEN_IDENTITY)) != 0 ||
+        (rc = cli_resolve(cl, FM_ENT_INCIDENT, a.pos[0], id)) != 0)
+        return rc;
+    rc = fm_node_incident_note(cl->node, id, a.pos[1]);
+    if (rc != 0)
+        return cli_error(cl, rc, "cannot add the note to %s: %s", id, fm_strerror(rc));
+    cli_after_write(cl);
+    printf("%s: note added\n", id);
+    return CLI_EXIT_OK;
+}
+
+const struct cli_cmd cli_cmd_incident_note = {
+    "incident", "note", "ID TEXT", "add a note to an incident's timeline",
+    "  ID     the incident id or an unambiguous prefix\n"
+    "  TEXT   the note (one argument: quote it; at most 1023 bytes)\n",
+    run_note,
+};
+
+/* ------------------------------------------------------------------ */
+/* status                                                              */
+/* ------------------------------------------------------------------ */
+
+static int run_status(struct cli *cl, int argc, char **argv)
+{
+    struct cli_args a;
+    enum fm_incident_stage stage = FM_STAGE_NEW;
+    bool reopen = false;
+    char id[FM_ID_MAX];
+    int rc;
+
+    CLI_PARSE_OR_RETURN(cl, argc, argv, NULL, 0, 2, 2, &a);
+    if (strcmp(a.pos[1], "reopen") == 0)
+        reopen = true;
+    else if ((rc = parse_stage(cl, a.pos[1], &stage)) != 0)
+        return rc;
+    if ((rc = cli_open_node(cl, FM_OPEN_IDENTITY)) != 0 ||
+        (rc = cli_resolve(cl, FM_ENT_INCIDENT, a.pos[0], id)) != 0)
+        return rc;
+    rc = fm_node_incident_status(cl->node, id, stage, reopen);
+    if (rc == FM_ESTATE) {
+        struct fm_incident inc;
+        const char *now = fm_node_incident_get(cl->node, id, &inc) == 0
+                              ? fm_stage_name(inc.stage)
+                              : "?";
+        if (reopen)
+            return cli_error(cl, rc, "cannot reopen %s: it is %s (only resolved or closed "
+                                     "incidents reopen)", id, now);
+        return cli_error(cl, rc, "cannot move %s from %s to %s: a status only moves forward "
+                                 "(use 'reopen' after resolved or closed)",
+                         id, now, a.pos[1]);
+    }
+    if (rc != 0)
+        return cli_error(cl, rc, "cannot set the status of %s: %s", id, fm_strerror(rc));
+    cli_after_write(cl);
+    printf("%s: %s\n", id, reopen ? "reopened" : fm_stage_name(stage));
+    return CLI_EXIT_OK;
+}
+
+const struct cli_cmd cli_cmd_incident_status = {
+    "incident", "status", "ID STATUS", "move an incident to a later status, or reopen it",
+    "  ID       the incident id or an unambiguous prefix\n"
+    "  STATUS   new | dispatched | enroute | onscene | resolved | closed, or reopen\n"
+    "           (a status only moves forward; reopen starts over at new and works\n"
+    "           only from resolved or closed)\n",
+    run_status,
+};

@@ -1,0 +1,383 @@
+/*
+ * cmd_org.c — the organisation's side of trust: `org init` makes the root
+ * key (kept offline), `org enroll` signs a node certificate, `org revoke`
+ * signs a revocation, and `trust publish` (run on a node) puts a
+ * revocation into that node's log so it gossips to every node.
+ *
+ * Entity ids start with the first 8 characters of the author's key text,
+ * so two enrolled keys must never share those 8 characters: the org
+ * directory keeps enrolled.txt ("<key text> <role> <name>" per line) and
+ * enrolling refuses a key whose tag is already taken by another key.
+ */
+#include "cli_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define DAY_MS (86400ull * 1000ull)
+/* Certificates are valid from an hour before issue, so a node whose clock
+ * is a little behind the enrolling machine's can use its key at once. */
+#define CERT_BACKDATE_MS (3600ull * 1000ull)
+#define ENROLLED_LINE_MAX 256
+
+static int org_path(struct cli *cl, const char *dir, const char *file, char *out, size_t cap)
+{
+    int n = snprintf(out, cap, "%s/%s", dir, file);
+    if (n < 0 || (size_t)n >= cap)
+        return cli_error(cl, FM_ETOOBIG, "path too long: %s/%s", dir, file);
+    return 0;
+}
+
+int cli_org_create(struct cli *cl, const char *org_dir, uint8_t pk_out[FM_PK_LEN])
+{
+    char key_path[FM_PATH_MAX], list_path[FM_PATH_MAX];
+    struct fm_identity root = { { 0 }, NULL };
+    int rc, fd;
+
+    if ((rc = cli_crypto(cl)) != 0)
+        return rc;
+    if ((rc = org_path(cl, org_dir, "root.key", key_path, sizeof(key_path))) != 0 ||
+        (rc = org_path(cl, org_dir, "enrolled.txt", list_path, sizeof(list_path))) != 0)
+        return rc;
+    if (cli_mkdirs(org_dir) != 0)
+        return cli_error(cl, FM_EIO, "cannot create %s: %s", org_dir, strerror(errno));
+    if (access(key_path, F_OK) == 0)
+        return cli_error(cl, FM_EEXISTS, "%s already holds a root key; not replacing it",
+                         org_dir);
+    if ((rc = fm_identity_generate(&root)) != 0)
+        return cli_error(cl, rc, "cannot generate the root key: %s", fm_strerror(rc));
+    rc = fm_identity_save(&root, key_path);
+    memcpy(pk_out, root.pk, FM_PK_LEN);
+    fm_identity_release(&root);
+    if (rc != 0)
+        return cli_error(cl, rc, "cannot save %s: %s", key_path, fm_strerror(rc));
+    fd = open(list_path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return cli_error(cl, FM_EIO, "cannot create %s: %s", list_path, strerror(errno));
+    close(fd);
+    return 0;
+}
+
+/* Looks the key up in enrolled.txt: 0 if its tag is free or the same key
+ * is already listed (*listed set), else an exit code (message printed). */
+static int check_tag(struct cli *cl, const char *list_path, const char *text, bool *listed)
+{
+    char line[ENROLLED_LINE_MAX];
+    FILE *f = fopen(list_path, "r");
+    int rc = 0;
+    *listed = false;
+    if (f == NULL) {
+        if (errno == ENOENT)
+            return 0;
+        return cli_error(cl, FM_EIO, "cannot read %s: %s", list_path, strerror(errno));
+    }
+    while (fgets(line, sizeof(line), f) != NULL) {
+        size_t len = strlen(line);
+        bool whole = len > 0 && line[len - 1] == '\n';
+        if (len >= FM_KEY_TEXT_LEN - 1 && strncmp(line, text, FM_KEY_TAG_LEN) == 0) {
+            if (strncmp(line, text, FM_KEY_TEXT_LEN - 1) == 0) {
+                *listed = true;
+            } else {
+                char *nl = strchr(line, '\n');
+                if (nl != NULL)
+                    *nl = '\0';
+                rc = cli_error(cl, FM_EEXISTS,
+                               "key tag '%.*s' is already used by an enrolled key (%s); entity "
+                               "ids start with that tag, so they would collide. Generate "
+                               "another key for this node and enroll that one",
+                               FM_KEY_TAG_LEN, text, line);
+                break;
+            }
+        }
+        /* skip the rest of an over-long line */
+        while (!whole && fgets(line, sizeof(line), f) != NULL) {
+            len = strlen(line);
+            whole = len > 0 && line[len - 1] == '\n';
+        }
+    }
+    if (rc == 0 && ferror(f))
+        rc = cli_error(cl, FM_EIO, "cannot read %s", list_path);
+    fclose(f);
+    return rc;
+}
+
+static int load_root(struct cli *cl, const char *org_dir, struct fm_identity *root)
+{
+    char key_path[FM_PATH_MAX];
+    int rc;
+    if ((rc = cli_crypto(cl)) != 0)
+        return rc;
+    if ((rc = org_path(cl, org_dir, "root.key", key_path, sizeof(key_path))) != 0)
+        return rc;
+    rc = fm_identity_load(root, key_path);
+    if (rc == FM_ENOTFOUND)
+        return cli_error(cl, rc, "no root key in %s (create one with: fieldmesh org init %s)",
+                         org_dir, org_dir);
+    if (rc == FM_EKEYPERM)
+        return cli_error(cl, rc,
+                         "refusing the root key %s: it is readable by group or others "
+                         "(fix: chmod 600 %s)", key_path, key_path);
+    if (rc != 0)
+        return cli_error(cl, rc, "cannot load the root key %s: %s", key_path, fm_strerror(rc));
+    return 0;
+}
+
+int cli_org_enroll_key(struct cli *cl, const char *org_dir, const uint8_t pk[FM_PK_LEN],
+                       const char *name, enum fm_role role, uint8_t tier, const char *unit,
+                       uint64_t days, const char *out_path)
+{
+    struct fm_identity root = { { 0 }, NULL };
+    struct fm_cert cert;
+    char text[FM_KEY_TEXT_LEN], list_path[FM_PATH_MAX];
+    bool listed;
+    int rc;
+
+    fm_key_encode(pk, text);
+    if ((rc = org_path(cl, org_dir, "enrolled.txt", list_path, sizeof(list_path))) != 0)
+        return rc;
+    if ((rc = load_root(cl, org_dir, &root)) != 0)
+        return rc;
+    if ((rc = check_tag(cl, list_path, text, &listed)) != 0)
+        goto release_root;
+
+    memset(&cert, 0, sizeof(cert));
+    memcpy(cert.node, pk, FM_PK_LEN);
+    fm_strlcpy(cert.name, name, sizeof(cert.name));
+    cert.role = role;
+    cert.tier = tier;
+    fm_strlcpy(cert.unit, unit != NULL ? unit : "", sizeof(cert.unit));
+    uint64_t now = fm_now_ms();
+    cert.not_before_ms = now > CERT_BACKDATE_MS ? now - CERT_BACKDATE_MS : 0;
+    cert.expires_ms = now + days * DAY_MS;
+    fm_cert_sign(&cert, &root);
+    rc = fm_cert_write_file(&cert, out_path);
+    if (rc != 0) {
+        rc = cli_error(cl, rc, "cannot write the certificate %s: %s", out_path, fm_strerror(rc));
+        goto release_root;
+    }
+    if (!listed) {
+        FILE *f = fopen(list_path, "a");
+        if (f == NULL || fprintf(f, "%s %s %s\n", text, fm_role_name(role), name) < 0 ||
+            fflush(f) != 0 || fsync(fileno(f)) != 0) {
+            rc = cli_error(cl, FM_EIO, "cannot record the key in %s: %s", list_path,
+                           strerror(errno));
+            unlink(out_path);
+        }
+        if (f != NULL && fclose(f) != 0 && rc == 0) {
+            rc = cli_error(cl, FM_EIO, "cannot record the key in %s", list_path);
+            unlink(out_path);
+        }
+    }
+release_root:
+    fm_identity_release(&root);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* org init                                                            */
+/* ------------------------------------------------------------------ */
+
+static int run_org_init(struct cli *cl, int argc, char **argv)
+{
+    struct cli_args a;
+    uint8_t pk[FM_PK_LEN];
+    char text[FM_KEY_TEXT_LEN];
+    int rc;
+    CLI_PARSE_OR_RETURN(cl, argc, argv, NULL, 0, 1, 1, &a);
+    if ((rc = cli_org_create(cl, a.pos[0], pk)) != 0)
+        return rc;
+    fm_key_encode(pk, text);
+    printf("%s\n", text);
+    fprintf(stderr,
+            "fieldmesh org init: root key in %s/root.key (mode 0600); keep %s offline.\n"
+            "Put the key above into every node's config as trust.org_key.\n",
+            a.pos[0], a.pos[0]);
+    return CLI_EXIT_OK;
+}
+
+const struct cli_cmd cli_cmd_org_init = {
+    "org", "init", "DIR", "create the organisation's root key pair in DIR",
+    "Creates DIR/root.key (mode 0600), DIR/root.key.pub and DIR/enrolled.txt, and\n"
+    "prints the root public key: the trust.org_key of every node config. Keep DIR\n"
+    "offline. Refuses to replace an existing root key.\n",
+    run_org_init,
+};
+
+/* ------------------------------------------------------------------ */
+/* org enroll                                                          */
+/* ------------------------------------------------------------------ */
+
+enum { EN_ORG, EN_KEY, EN_NAME, EN_ROLE, EN_TIER, EN_UNIT, EN_DAYS, EN_OUT };
+static const struct cli_opt enroll_opts[] = {
+    [EN_ORG] = { "org", true },   [EN_KEY] = { "key", true },   [EN_NAME] = { "name", true },
+    [EN_ROLE] = { "role", true }, [EN_TIER] = { "tier", true }, [EN_UNIT] = { "unit", true },
+    [EN_DAYS] = { "days", true }, [EN_OUT] = { "out", true },
+};
+
+static int run_org_enroll(struct cli *cl, int argc, char **argv)
+{
+    struct cli_args a;
+    uint8_t pk[FM_PK_LEN];
+    enum fm_role role = FM_ROLE_NONE;
+    uint64_t tier = 0, days = 365;
+    char text[FM_KEY_TEXT_LEN];
+    int rc;
+
+    CLI_PARSE_OR_RETURN(cl, argc, argv, enroll_opts, CLI_NELEM(enroll_opts), 0, 0, &a);
+    static const char *const required[] = { "--org", "--key", "--name", "--role" };
+    for (size_t i = 0; i < 4; i++)
+        if (a.val[i] == NULL)
+            return cli_usage(cl, "%s is required", required[i]);
+    if (a.val[EN_OUT] == NULL)
+        return cli_usage(cl, "--out is required");
+    if ((rc = cli_parse_key(cl, "--key", a.val[EN_KEY], pk)) != 0 ||
+        (rc = cli_check_text(cl, "--name", a.val[EN_NAME], FM_NAME_MAX)) != 0)
+        return rc;
+    if (fm_role_parse(a.val[EN_ROLE], &role) != 0 || role == FM_ROLE_NONE)
+        return cli_usage(cl, "--role must be centre, county, station, vehicle or admin, not '%s'",
+                         a.val[EN_ROLE]);
+    if (a.val[EN_TIER] != NULL && (rc = cli_parse_uint(cl, "--tier", a.val[EN_TIER], 0, 3,
+                                                       &tier)) != 0)
+        return rc;
+    if (a.val[EN_UNIT] != NULL &&
+        (rc = cli_check_text(cl, "--unit", a.val[EN_UNIT], FM_NAME_MAX)) != 0)
+        return rc;
+    if (a.val[EN_DAYS] != NULL &&
+        (rc = cli_parse_uint(cl, "--days", a.val[EN_DAYS], 1, 3650, &days)) != 0)
+        return rc;
+    if (a.val[EN_OUT][0] == '\0')
+        return cli_usage(cl, "--out needs a file name");
+
+    rc = cli_org_enroll_key(cl, a.val[EN_ORG], pk, a.val[EN_NAME], role, (uint8_t)tier,
+                            a.val[EN_UNIT], days, a.val[EN_OUT]);
+    if (rc != 0)
+        return rc;
+    fm_key_encode(pk, text);
+    fprintf(stderr, "fieldmesh org enroll: certificate for %s ('%s', %s) written to %s, valid "
+                    "%llu days\n",
+            text, a.val[EN_NAME], fm_role_name(role), a.val[EN_OUT], (unsigned long long)days);
+    return CLI_EXIT_OK;
+}
+
+const struct cli_cmd cli_cmd_org_enroll = {
+    "org", "enroll",
+    "--org DIR --key PUBKEY --name NAME --role ROLE [--tier N] [--unit UNIT] [--days N] "
+    "--out FILE",
+    "sign a certificate enrolling a node key",
+    "  --org DIR      the organisation directory (from `org init`)\n"
+    "  --key PUBKEY   the node's public key text (`fieldmesh keygen` prints it)\n"
+    "  --name NAME    node name written into the certificate\n"
+    "  --role ROLE    centre | county | station | vehicle | admin\n"
+    "  --tier N       0 (none) or 1..3 (default 0)\n"
+    "  --unit UNIT    the unit the node belongs to (optional)\n"
+    "  --days N       validity in days, 1..3650 (default 365)\n"
+    "  --out FILE     where to write the certificate (install it as trust.certificate)\n\n"
+    "Refuses a key whose first 8 characters equal those of another key already\n"
+    "enrolled in DIR (DIR/enrolled.txt): entity ids use those 8 characters.\n",
+    run_org_enroll,
+};
+
+/* ------------------------------------------------------------------ */
+/* org revoke                                                          */
+/* ------------------------------------------------------------------ */
+
+enum { RV_ORG, RV_KEY, RV_LAST_SEQ, RV_OUT };
+static const struct cli_opt revoke_opts[] = {
+    [RV_ORG] = { "org", true },
+    [RV_KEY] = { "key", true },
+    [RV_LAST_SEQ] = { "last-seq", true },
+    [RV_OUT] = { "out", true },
+};
+
+static int run_org_revoke(struct cli *cl, int argc, char **argv)
+{
+    struct cli_args a;
+    struct fm_identity root = { { 0 }, NULL };
+    struct fm_revocation rev;
+    uint64_t last_seq;
+    char text[FM_KEY_TEXT_LEN];
+    int rc;
+
+    CLI_PARSE_OR_RETURN(cl, argc, argv, revoke_opts, CLI_NELEM(revoke_opts), 0, 0, &a);
+    static const char *const required[] = { "--org", "--key", "--last-seq", "--out" };
+    for (size_t i = 0; i < 4; i++)
+        if (a.val[i] == NULL || a.val[i][0] == '\0')
+            return cli_usage(cl, "%s is required", required[i]);
+    memset(&rev, 0, sizeof(rev));
+    if ((rc = cli_parse_key(cl, "--key", a.val[RV_KEY], rev.node)) != 0 ||
+        (rc = cli_parse_uint(cl, "--last-seq", a.val[RV_LAST_SEQ], 0, INT64_MAX, &last_seq)) !=
+            0)
+        return rc;
+    if ((rc = load_root(cl, a.val[RV_ORG], &root)) != 0)
+        return rc;
+    rev.last_seq = last_seq;
+    rev.issued_ms = fm_now_ms();
+    fm_revocation_sign(&rev, &root);
+    fm_identity_release(&root);
+    rc = fm_revocation_write_file(&rev, a.val[RV_OUT]);
+    if (rc != 0)
+        return cli_error(cl, rc, "cannot write %s: %s", a.val[RV_OUT], fm_strerror(rc));
+    fm_key_encode(rev.node, text);
+    fprintf(stderr,
+            "fieldmesh org revoke: revocation of %s after seq %llu written to %s\n"
+            "next: fieldmesh -c CONF trust publish %s (on any enrolled node)\n",
+            text, (unsigned long long)last_seq, a.val[RV_OUT], a.val[RV_OUT]);
+    return CLI_EXIT_OK;
+}
+
+const struct cli_cmd cli_cmd_org_revoke = {
+    "org", "revoke", "--org DIR --key PUBKEY --last-seq N --out FILE",
+    "sign a revocation of a node key",
+    "  --org DIR       the organisation directory\n"
+    "  --key PUBKEY    the revoked node's public key text\n"
+    "  --last-seq N    its last op that stays valid (0 = none); later ones are\n"
+    "                  refused, and removed where already stored, on every node\n"
+    "  --out FILE      where to write the revocation (then `trust publish FILE`)\n",
+    run_org_revoke,
+};
+
+/* ------------------------------------------------------------------ */
+/* trust publish                                                       */
+/* ------------------------------------------------------------------ */
+
+static int run_trust_publish(struct cli *cl, int argc, char **argv)
+{
+    struct cli_args a;
+    struct fm_revocation rev;
+    char text[FM_KEY_TEXT_LEN];
+    int rc;
+
+    CLI_PARSE_OR_RETURN(cl, argc, argv, NULL, 0, 1, 1, &a);
+    if ((rc = cli_need_config(cl)) != 0 || (rc = cli_crypto(cl)) != 0)
+        return rc;
+    rc = fm_revocation_read_file(&rev, a.pos[0]);
+    if (rc == FM_ENOTFOUND)
+        return cli_error(cl, rc, "no such file: %s", a.pos[0]);
+    if (rc != 0)
+        return cli_error(cl, rc == FM_EIO ? rc : FM_EVERIFY, "%s is not a revocation file: %s",
+                         a.pos[0], fm_strerror(rc));
+    rc = fm_revocation_check(&rev, cl->cfg.org_pk);
+    if (rc != 0)
+        return cli_error(cl, rc, "refusing %s: %s (it must be signed by trust.org_key of %s)",
+                         a.pos[0], fm_strerror(rc), cl->cfg.path);
+    if ((rc = cli_open_node(cl, FM_OPEN_IDENTITY)) != 0)
+        return rc;
+    rc = fm_node_publish_revocation(cl->node, &rev);
+    if (rc != 0)
+        return cli_error(cl, rc, "cannot publish %s: %s", a.pos[0], fm_strerror(rc));
+    cli_after_write(cl);
+    fm_key_encode(rev.node, text);
+    printf("revoked %s after seq %llu\n", text, (unsigned long long)rev.last_seq);
+    return CLI_EXIT_OK;
+}
+
+const struct cli_cmd cli_cmd_trust_publish = {
+    "trust", "publish", "FILE", "put a revocation (from `org revoke`) into this node's log",
+    "Checks that FILE is signed by this node's organisation, then appends it to\n"
+    "this node's log, from where it reaches every node.\n",
+    run_trust_publish,
+};

@@ -1,0 +1,189 @@
+/*
+ * cmd_resource.c — `fieldmesh resource add|consume|restock|list`: stock
+ * kept at depots (pumps, sandbags, generators). Quantities are PN-counters
+ * merged across nodes, so a listed quantity may be negative after a
+ * partition in which two sides consumed the same stock; the list flags it.
+ */
+#include "cli_int.h"
+
+#include <string.h>
+
+#define QTY_MAX 1000000000000ull /* 10^12: far beyond any depot */
+
+static int run_add(struct cli *cl, int argc, char **argv)
+{
+    enum { AD_DEPOT, AD_QTY };
+    static const struct cli_opt opts[] = {
+        [AD_DEPOT] = { "depot", true },
+        [AD_QTY] = { "qty", true },
+    };
+    struct cli_args a;
+    uint64_t qty;
+    char id[FM_ID_MAX];
+    int rc;
+
+    CLI_PARSE_OR_RETURN(cl, argc, argv, opts, CLI_NELEM(opts), 1, 1, &a);
+    if (a.val[AD_DEPOT] == NULL)
+        return cli_usage(cl, "--depot is required");
+    if (a.val[AD_QTY] == NULL)
+        return cli_usage(cl, "--qty is required");
+    if ((rc = cli_check_word(cl, "KIND", a.pos[0], FM_NAME_MAX)) != 0 ||
+        (rc = cli_check_text(cl, "--depot", a.val[AD_DEPOT], FM_NAME_MAX)) != 0 ||
+        (rc = cli_parse_uint(cl, "--qty", a.val[AD_QTY], 0, QTY_MAX, &qty)) != 0)
+        return rc;
+    if ((rc = cli_open_node(cl, FM_OPEN_IDENTITY)) != 0)
+        return rc;
+    rc = fm_node_resource_add(cl->node, a.pos[0], a.val[AD_DEPOT], (int64_t)qty, id);
+    if (rc != 0)
+        return cli_error(cl, rc, "cannot add the resource: %s", fm_strerror(rc));
+    cli_after_write(cl);
+    printf("%s\n", id);
+    return CLI_EXIT_OK;
+}
+
+const struct cli_cmd cli_cmd_resource_add = {
+    "resource", "add", "KIND --depot D --qty N", "add a stock item at a depot; prints its id",
+    "  KIND        pump, sandbag, generator, ... ([a-z0-9_-])\n"
+    "  --depot D   the depot holding it (at most 63 bytes)\n"
+    "  --qty N     initial quantity, 0..10^12\n",
+    run_add,
+};
+
+/* Finds the quantity this node sees, for error messages. */
+struct find_ctx {
+    const char *id;
+    int64_t qty;
+    bool found;
+};
+
+static int find_one(void *ctx, const struct fm_resource *r)
+{
+    struct find_ctx *fc = ctx;
+    if (strcmp(r->id, fc->id) != 0)
+        return 0;
+    fc->qty = r->quantity;
+    fc->found = true;
+    return 1; /* stop */
+}
+
+static int adjust(struct cli *cl, int argc, char **argv, int sign)
+{
+    struct cli_args a;
+    uint64_t n;
+    char id[FM_ID_MAX];
+    int rc;
+
+    CLI_PARSE_OR_RETURN(cl, argc, argv, NULL, 0, 2, 2, &a);
+    if ((rc = cli_parse_uint(cl, "N", a.pos[1], 1, QTY_MAX, &n)) != 0)
+        return rc;
+    if ((rc = cli_open_node(cl, FM_OPEN_IDENTITY)) != 0 ||
+        (rc = cli_resolve(cl, FM_ENT_RESOURCE, a.pos[0], id)) != 0)
+        return rc;
+    rc = fm_node_resource_adjust(cl->node, id, sign * (int64_t)n);
+    if (rc == FM_ESTATE) {
+        struct find_ctx fc = { id, 0, false };
+        int frc = fm_node_resources(cl->node, find_one, &fc);
+        if ((frc == 0 || frc == 1) && fc.found)
+            return cli_error(cl, rc, "not enough stock: %s has %lld, cannot consume %llu", id,
+                             (long long)fc.qty, (unsigned long long)n);
+        return cli_error(cl, rc, "not enough stock in %s to consume %llu", id,
+                         (unsigned long long)n);
+    }
+    if (rc != 0)
+        return cli_error(cl, rc, "cannot change the stock of %s: %s", id, fm_strerror(rc));
+    cli_after_write(cl);
+    printf("%s: %s %llu\n", id, sign < 0 ? "consumed" : "restocked", (unsigned long long)n);
+    return CLI_EXIT_OK;
+}
+
+static int run_consume(struct cli *cl, int argc, char **argv) { return adjust(cl, argc, argv, -1); }
+static int run_restock(struct cli *cl, int argc, char **argv) { return adjust(cl, argc, argv, 1); }
+
+const struct cli_cmd cli_cmd_resource_consume = {
+    "resource", "consume", "ID N", "take N from a stock item",
+    "  ID   the resource id or an unambiguous prefix\n"
+    "  N    how many, 1..10^12; more than this node sees in stock is refused\n",
+    run_consume,
+};
+
+const struct cli_cmd cli_cmd_resource_restock = {
+    "resource", "restock", "ID N", "add N to a stock item",
+    "  ID   the resource id or an unambiguous prefix\n"
+    "  N    how many, 1..10^12\n",
+    run_restock,
+};
+
+/* ------------------------------------------------------------------ */
+/* list                                                                */
+/* ------------------------------------------------------------------ */
+
+struct list_ctx {
+    struct cli_json json;
+    struct cli_table table;
+    bool as_json;
+};
+
+static const char *const headers[] = { "ID", "KIND", "DEPOT", "QTY", "UPDATED" };
+
+static int list_one(void *ctx, const struct fm_resource *r)
+{
+    struct list_ctx *lc = ctx;
+    char when[CLI_TIME_LEN];
+    if (lc->as_json) {
+        cli_json_begin_object(&lc->json);
+        cli_json_kstr(&lc->json, "id", r->id);
+        cli_json_kstr(&lc->json, "kind", r->kind);
+        cli_json_kstr(&lc->json, "depot", r->depot);
+        cli_json_kint(&lc->json, "quantity", r->quantity);
+        cli_json_key(&lc->json, "oversold");
+        cli_json_bool(&lc->json, r->quantity < 0);
+        cli_json_ktime(&lc->json, "updated_at", r->updated_hlc);
+        cli_json_end_object(&lc->json);
+        return 0;
+    }
+    char qty[40];
+    snprintf(qty, sizeof(qty), "%lld%s", (long long)r->quantity,
+             r->quantity < 0 ? " (oversold)" : "");
+    cli_fmt_time(r->updated_hlc, false, when);
+    const char *cells[] = { r->id, r->kind, r->depot, qty, when };
+    return cli_table_add(&lc->table, cells, 40);
+}
+
+static int run_list(struct cli *cl, int argc, char **argv)
+{
+    enum { RL_JSON };
+    static const struct cli_opt opts[] = { [RL_JSON] = { "json", false } };
+    struct cli_args a;
+    struct list_ctx lc;
+    int rc;
+
+    CLI_PARSE_OR_RETURN(cl, argc, argv, opts, CLI_NELEM(opts), 0, 0, &a);
+    if ((rc = cli_open_node(cl, FM_OPEN_READ)) != 0)
+        return rc;
+    memset(&lc, 0, sizeof(lc));
+    lc.as_json = cli_flag(&a, RL_JSON);
+    if (lc.as_json) {
+        cli_json_init(&lc.json, stdout);
+        cli_json_begin_array(&lc.json);
+    } else {
+        cli_table_init(&lc.table, headers, CLI_NELEM(headers));
+    }
+    rc = fm_node_resources(cl->node, list_one, &lc);
+    if (lc.as_json) {
+        cli_json_end_array(&lc.json);
+        cli_json_finish(&lc.json);
+    } else {
+        if (rc == 0)
+            cli_table_print(&lc.table, stdout);
+        cli_table_release(&lc.table);
+    }
+    if (rc != 0)
+        return cli_error(cl, rc, "cannot list resources: %s", fm_strerror(rc));
+    return CLI_EXIT_OK;
+}
+
+const struct cli_cmd cli_cmd_resource_list = {
+    "resource", "list", "[--json]", "list stock items and their quantities",
+    "  --json   a JSON array of resource objects (fields in docs/cli.md)\n",
+    run_list,
+};

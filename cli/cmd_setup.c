@@ -1,0 +1,238 @@
+/*
+ * cmd_setup.c — getting a node ready: `init` writes a config with sane
+ * defaults, `keygen` makes the node's Ed25519 identity. Enrolling the key
+ * (cmd_org.c) is the third and last step before the node can write.
+ */
+#include "cli_int.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* ------------------------------------------------------------------ */
+/* init                                                                */
+/* ------------------------------------------------------------------ */
+
+enum { INIT_NAME, INIT_ROLE, INIT_ORG_KEY, INIT_DATA_DIR };
+static const struct cli_opt init_opts[] = {
+    [INIT_NAME] = { "name", true },
+    [INIT_ROLE] = { "role", true },
+    [INIT_ORG_KEY] = { "org-key", true },
+    [INIT_DATA_DIR] = { "data-dir", true },
+};
+
+/* Absolute form of a path given on the command line (relative to cwd). */
+static int absolute_path(const char *in, char *out, size_t cap)
+{
+    char cwd[FM_PATH_MAX];
+    int n;
+    if (in[0] == '/')
+        return fm_strlcpy(out, in, cap);
+    if (getcwd(cwd, sizeof(cwd)) == NULL)
+        return FM_EIO;
+    while (in[0] == '.' && in[1] == '/')
+        in += 2;
+    n = snprintf(out, cap, "%s/%s", cwd, in);
+    return n < 0 || (size_t)n >= cap ? FM_ETOOBIG : 0;
+}
+
+/* Default node name: the host name, cut to a valid name. */
+static void default_name(char *out, size_t cap)
+{
+    char host[256];
+    if (gethostname(host, sizeof(host)) != 0 || host[0] == '\0') {
+        fm_strlcpy(out, "node", cap);
+        return;
+    }
+    host[sizeof(host) - 1] = '\0';
+    char *dot = strchr(host, '.');
+    if (dot != NULL && dot != host)
+        *dot = '\0';
+    for (char *p = host; *p != '\0'; p++)
+        if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
+            *p = '-';
+    (void)fm_strlcpy(out, host, cap);
+}
+
+/* Where data lives for a config at the default location: XDG data dir. */
+static int default_data_dir(char *out, size_t cap)
+{
+    const char *xdg = getenv("XDG_DATA_HOME");
+    const char *home = getenv("HOME");
+    int n;
+    if (xdg != NULL && xdg[0] == '/')
+        n = snprintf(out, cap, "%s/fieldmesh", xdg);
+    else if (home != NULL && home[0] == '/')
+        n = snprintf(out, cap, "%s/.local/share/fieldmesh", home);
+    else
+        n = snprintf(out, cap, "data");
+    return n < 0 || (size_t)n >= cap ? FM_ETOOBIG : 0;
+}
+
+static int run_init(struct cli *cl, int argc, char **argv)
+{
+    struct cli_args a;
+    char path[FM_PATH_MAX];
+    char err[FM_PATH_MAX + 256];
+    bool default_location = false;
+    int rc;
+
+    CLI_PARSE_OR_RETURN(cl, argc, argv, init_opts, CLI_NELEM(init_opts), 0, 1, &a);
+    struct fm_config *cfg = &cl->cfg;
+    fm_config_defaults(cfg);
+
+    if (a.npos == 1 && cl->conf_arg != NULL && strcmp(a.pos[0], cl->conf_arg) != 0)
+        return cli_usage(cl, "give the config path either with -c or as PATH, not both");
+    if (a.npos == 1 || cl->conf_arg != NULL) {
+        const char *p = a.npos == 1 ? a.pos[0] : cl->conf_arg;
+        if (p[0] == '\0' || fm_strlcpy(path, p, sizeof(path)) != 0)
+            return cli_usage(cl, "bad config path '%s'", p);
+    } else {
+        rc = fm_config_locate(path, sizeof(path));
+        if (rc == 0)
+            return cli_error(cl, FM_EEXISTS, "%s already exists; not overwriting it", path);
+        if (path[0] == '\0')
+            return cli_error(cl, FM_ECONFIG,
+                             "cannot tell where the config goes ($HOME is not set); give a "
+                             "PATH");
+        const char *env = getenv("FIELDMESH_CONFIG");
+        default_location = env == NULL || env[0] == '\0';
+    }
+
+    if (a.val[INIT_NAME] != NULL) {
+        if ((rc = cli_check_text(cl, "--name", a.val[INIT_NAME], FM_NAME_MAX)) != 0)
+            return rc;
+        fm_strlcpy(cfg->name, a.val[INIT_NAME], sizeof(cfg->name));
+    } else {
+        default_name(cfg->name, sizeof(cfg->name));
+    }
+    cfg->role = FM_ROLE_STATION;
+    if (a.val[INIT_ROLE] != NULL &&
+        (fm_role_parse(a.val[INIT_ROLE], &cfg->role) != 0 || cfg->role == FM_ROLE_NONE))
+        return cli_usage(cl, "--role must be centre, county, station, vehicle or admin, not '%s'",
+                         a.val[INIT_ROLE]);
+    if (a.val[INIT_ORG_KEY] == NULL)
+        return cli_usage(cl, "--org-key is required: the organisation's root key, as printed by "
+                             "`fieldmesh org init DIR` (or in DIR/root.key.pub)");
+    if ((rc = cli_parse_key(cl, "--org-key", a.val[INIT_ORG_KEY], cfg->org_pk)) != 0)
+        return rc;
+    if (a.val[INIT_DATA_DIR] != NULL) {
+        if (a.val[INIT_DATA_DIR][0] == '\0' ||
+            absolute_path(a.val[INIT_DATA_DIR], cfg->data_dir, sizeof(cfg->data_dir)) != 0)
+            return cli_usage(cl, "bad --data-dir '%s'", a.val[INIT_DATA_DIR]);
+    } else if (default_location) {
+        if (default_data_dir(cfg->data_dir, sizeof(cfg->data_dir)) != 0)
+            return cli_error(cl, FM_ETOOBIG, "data directory path too long");
+    } else {
+        /* written as-is: relative to the config file's directory */
+        fm_strlcpy(cfg->data_dir, "data", sizeof(cfg->data_dir));
+    }
+
+    rc = fm_config_write(cfg, path);
+    if (rc == FM_EEXISTS)
+        return cli_error(cl, rc, "%s already exists; not overwriting it", path);
+    if (rc != 0)
+        return cli_error(cl, rc, "cannot write %s: %s", path, fm_strerror(rc));
+    /* read it back: what we wrote must load */
+    rc = fm_config_load(cfg, path, err, sizeof(err));
+    if (rc != 0) {
+        unlink(path);
+        return cli_error(cl, rc, "the written config does not load (%s); removed it", err);
+    }
+    printf("%s\n", path);
+    fprintf(stderr,
+            "fieldmesh init: wrote %s (node '%s', role %s, data in %s)\n"
+            "next: fieldmesh%s%s keygen, then have the printed key enrolled with\n"
+            "      fieldmesh org enroll --org ORGDIR --key KEY --name %s --role %s --out %s\n",
+            path, cfg->name, fm_role_name(cfg->role), cfg->data_dir,
+            default_location ? "" : " -c ", default_location ? "" : path, cfg->name,
+            fm_role_name(cfg->role), cfg->cert_path);
+    return CLI_EXIT_OK;
+}
+
+const struct cli_cmd cli_cmd_init = {
+    NULL, "init", "[--name N] [--role R] --org-key KEY [--data-dir D] [PATH]",
+    "create a node config with sane defaults",
+    "Writes PATH (default: -c CONF, else $FIELDMESH_CONFIG, else\n"
+    "$XDG_CONFIG_HOME/fieldmesh/node.yaml or ~/.config/fieldmesh/node.yaml).\n"
+    "Never overwrites an existing file. Prints the path written.\n\n"
+    "  --name N       node name (default: the host name)\n"
+    "  --role R       centre | county | station | vehicle | admin (default station)\n"
+    "  --org-key KEY  the organisation's root public key (`fieldmesh org init` prints it)\n"
+    "  --data-dir D   where the store, key and certificate live (default: data/ next\n"
+    "                 to the config, or ~/.local/share/fieldmesh for the default config)\n",
+    run_init,
+};
+
+/* ------------------------------------------------------------------ */
+/* keygen                                                              */
+/* ------------------------------------------------------------------ */
+
+static int parent_dir(const char *path, char *out, size_t cap)
+{
+    const char *slash = strrchr(path, '/');
+    if (slash == NULL || slash == path)
+        return fm_strlcpy(out, slash == path ? "/" : ".", cap);
+    size_t n = (size_t)(slash - path);
+    if (n >= cap)
+        return FM_ETOOBIG;
+    memcpy(out, path, n);
+    out[n] = '\0';
+    return 0;
+}
+
+static int run_keygen(struct cli *cl, int argc, char **argv)
+{
+    struct cli_args a;
+    struct fm_identity id = { { 0 }, NULL };
+    char dir[FM_PATH_MAX], text[FM_KEY_TEXT_LEN], pub[FM_PATH_MAX + 8];
+    uint8_t pk[FM_PK_LEN];
+    int rc;
+
+    CLI_PARSE_OR_RETURN(cl, argc, argv, NULL, 0, 0, 0, &a);
+    if ((rc = cli_need_config(cl)) != 0 || (rc = cli_crypto(cl)) != 0)
+        return rc;
+    const struct fm_config *cfg = &cl->cfg;
+    if (parent_dir(cfg->key_path, dir, sizeof(dir)) != 0 || cli_mkdirs(dir) != 0)
+        return cli_error(cl, FM_EIO, "cannot create the directory for %s: %s", cfg->key_path,
+                         strerror(errno));
+    rc = fm_identity_generate(&id);
+    if (rc != 0)
+        return cli_error(cl, rc, "cannot generate a key: %s", fm_strerror(rc));
+    rc = fm_identity_save(&id, cfg->key_path);
+    memcpy(pk, id.pk, sizeof(pk));
+    fm_identity_release(&id);
+    if (rc == FM_EEXISTS) {
+        snprintf(pub, sizeof(pub), "%s.pub", cfg->key_path);
+        if (fm_key_read_file(pub, pk) == 0) {
+            fm_key_encode(pk, text);
+            return cli_error(cl, rc, "a node key already exists at %s (public key %s); "
+                                     "not replacing it", cfg->key_path, text);
+        }
+        return cli_error(cl, rc, "a node key already exists at %s; not replacing it",
+                         cfg->key_path);
+    }
+    if (rc != 0)
+        return cli_error(cl, rc, "cannot save the key to %s: %s", cfg->key_path,
+                         fm_strerror(rc));
+    fm_key_encode(pk, text);
+    printf("%s\n", text);
+    fprintf(stderr,
+            "fieldmesh keygen: secret key in %s (mode 0600), public key in %s.pub\n"
+            "next: on the organisation's offline machine run\n"
+            "      fieldmesh org enroll --org ORGDIR --key %s --name %s --role %s --out "
+            "node.cert\n      and copy node.cert to %s\n",
+            cfg->key_path, cfg->key_path, text, cfg->name, fm_role_name(cfg->role),
+            cfg->cert_path);
+    return CLI_EXIT_OK;
+}
+
+const struct cli_cmd cli_cmd_keygen = {
+    NULL, "keygen", "", "create this node's identity key and print its public key",
+    "Creates the Ed25519 secret key at trust.key (default <data_dir>/node.key, mode\n"
+    "0600) and <key>.pub, and prints the public key text on stdout. Refuses to\n"
+    "replace an existing key.\n",
+    run_keygen,
+};

@@ -1,0 +1,311 @@
+/*
+ * cmd_testbed.c — `fieldmesh testbed DIR --nodes N`: a ready-to-start set
+ * of nodes for trials, training exercises and tests.
+ *
+ * It creates an organisation (DIR/org), then for each node K a directory
+ * DIR/nodeK with node.yaml and, in DIR/nodeK/data, the node's key and a
+ * certificate signed by the organisation. Node K listens on
+ * tcp://ADDR_K:(base_port + K - 1) and lists its neighbours in the chosen
+ * topology as peers, with their keys. The configs are loaded back before
+ * the command reports success.
+ */
+#include "cli_int.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define TESTBED_MAX_NODES 64
+#define TESTBED_ADDR_MAX 64
+#define IPC_PATH_MAX 107
+
+enum topology { TOPO_LINE, TOPO_RING, TOPO_MESH };
+
+/* out = a + b; FM_ETOOBIG if it does not fit. */
+static int join(char *out, size_t cap, const char *a, const char *b)
+{
+    int n = snprintf(out, cap, "%s%s", a, b);
+    return n < 0 || (size_t)n >= cap ? FM_ETOOBIG : 0;
+}
+
+struct tb_node {
+    char dir[FM_PATH_MAX];
+    char conf[FM_PATH_MAX];
+    char addr[TESTBED_ADDR_MAX];
+    char listen[FM_ENDPOINT_MAX];
+    enum fm_role role;
+    uint8_t pk[FM_PK_LEN];
+};
+
+/* Splits "a,b,c" into at most max items of at most cap-1 bytes each. */
+static int split_list(const char *s, char items[][TESTBED_ADDR_MAX], size_t max, size_t *n)
+{
+    *n = 0;
+    for (const char *p = s;;) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma != NULL ? (size_t)(comma - p) : strlen(p);
+        if (len == 0 || len >= TESTBED_ADDR_MAX || *n >= max)
+            return FM_EINVAL;
+        memcpy(items[*n], p, len);
+        items[*n][len] = '\0';
+        (*n)++;
+        if (comma == NULL)
+            return 0;
+        p = comma + 1;
+    }
+}
+
+static bool links(enum topology t, size_t n, size_t a, size_t b)
+{
+    if (a == b)
+        return false;
+    if (t == TOPO_MESH)
+        return true;
+    size_t d = a > b ? a - b : b - a;
+    if (d == 1)
+        return true;
+    return t == TOPO_RING && n >= 3 && d == n - 1;
+}
+
+static bool dir_is_empty_or_missing(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return errno == ENOENT;
+    struct dirent *e;
+    bool empty = true;
+    while ((e = readdir(d)) != NULL)
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
+            empty = false;
+            break;
+        }
+    closedir(d);
+    return empty;
+}
+
+enum { TB_NODES, TB_TOPOLOGY, TB_BASE_PORT, TB_ADDRESSES, TB_ROLES };
+static const struct cli_opt testbed_opts[] = {
+    [TB_NODES] = { "nodes", true },
+    [TB_TOPOLOGY] = { "topology", true },
+    [TB_BASE_PORT] = { "base-port", true },
+    [TB_ADDRESSES] = { "addresses", true },
+    [TB_ROLES] = { "roles", true },
+};
+
+static int make_nodes(struct cli *cl, const char *org_dir, struct tb_node *nodes,
+                      size_t n, enum topology topo, const uint8_t org_pk[FM_PK_LEN])
+{
+    char text[TESTBED_MAX_NODES][FM_KEY_TEXT_LEN];
+    char key_path[FM_PATH_MAX], cert_path[FM_PATH_MAX];
+    int rc;
+
+    /* keys first: configs list their peers' keys */
+    for (size_t k = 0; k < n; k++) {
+        struct fm_identity id = { { 0 }, NULL };
+        char data[FM_PATH_MAX];
+        if (join(data, sizeof(data), nodes[k].dir, "/data") != 0 ||
+            join(key_path, sizeof(key_path), data, "/node.key") != 0 ||
+            join(cert_path, sizeof(cert_path), data, "/node.cert") != 0)
+            return cli_error(cl, FM_ETOOBIG, "path too long: %s", nodes[k].dir);
+        if (cli_mkdirs(data) != 0)
+            return cli_error(cl, FM_EIO, "cannot create %s: %s", data, strerror(errno));
+        for (int attempt = 0;; attempt++) {
+            if ((rc = fm_identity_generate(&id)) != 0)
+                return cli_error(cl, rc, "cannot generate a key: %s", fm_strerror(rc));
+            fm_key_encode(id.pk, text[k]);
+            bool clash = false;
+            for (size_t j = 0; j < k; j++)
+                clash = clash || strncmp(text[j], text[k], FM_KEY_TAG_LEN) == 0;
+            if (!clash || attempt > 8)
+                break;
+            fm_identity_release(&id);
+        }
+        memcpy(nodes[k].pk, id.pk, FM_PK_LEN);
+        rc = fm_identity_save(&id, key_path);
+        fm_identity_release(&id);
+        if (rc != 0)
+            return cli_error(cl, rc, "cannot save %s: %s", key_path, fm_strerror(rc));
+        char name[32];
+        snprintf(name, sizeof(name), "node%zu", k + 1);
+        if ((rc = cli_org_enroll_key(cl, org_dir, nodes[k].pk, name, nodes[k].role, 0, NULL, 365,
+                                     cert_path)) != 0)
+            return rc;
+    }
+
+    for (size_t k = 0; k < n; k++) {
+        struct fm_config *cfg = &cl->cfg;
+        char err[FM_PATH_MAX + 256];
+        fm_config_defaults(cfg);
+        snprintf(cfg->name, sizeof(cfg->name), "node%zu", k + 1);
+        cfg->role = nodes[k].role;
+        if (join(cfg->data_dir, sizeof(cfg->data_dir), nodes[k].dir, "/data") != 0)
+            return cli_error(cl, FM_ETOOBIG, "path too long: %s", nodes[k].dir);
+        fm_strlcpy(cfg->listen, nodes[k].listen, sizeof(cfg->listen));
+        memcpy(cfg->org_pk, org_pk, FM_PK_LEN);
+        for (size_t j = 0; j < n; j++) {
+            if (!links(topo, n, k, j))
+                continue;
+            struct fm_peer_conf *p = &cfg->peers[cfg->npeers++];
+            fm_strlcpy(p->endpoint, nodes[j].listen, sizeof(p->endpoint));
+            memcpy(p->pk, nodes[j].pk, FM_PK_LEN);
+            snprintf(p->name, sizeof(p->name), "node%zu", j + 1);
+        }
+        rc = fm_config_write(cfg, nodes[k].conf);
+        if (rc != 0)
+            return cli_error(cl, rc, "cannot write %s: %s", nodes[k].conf, fm_strerror(rc));
+        rc = fm_config_load(cfg, nodes[k].conf, err, sizeof(err));
+        if (rc != 0)
+            return cli_error(cl, rc, "the written config does not load: %s", err);
+    }
+    return 0;
+}
+
+static int run_testbed(struct cli *cl, int argc, char **argv)
+{
+    struct cli_args a;
+    uint64_t n = 0, base_port = 7400;
+    enum topology topo = TOPO_LINE;
+    static char addrs[TESTBED_MAX_NODES][TESTBED_ADDR_MAX];
+    static char roles[TESTBED_MAX_NODES][TESTBED_ADDR_MAX];
+    size_t naddrs = 0, nroles = 0;
+    char root[PATH_MAX], org_dir[FM_PATH_MAX];
+    uint8_t org_pk[FM_PK_LEN];
+    struct tb_node *nodes = NULL;
+    int rc;
+
+    CLI_PARSE_OR_RETURN(cl, argc, argv, testbed_opts, CLI_NELEM(testbed_opts), 1, 1, &a);
+    if (a.val[TB_NODES] == NULL)
+        return cli_usage(cl, "--nodes is required");
+    if ((rc = cli_parse_uint(cl, "--nodes", a.val[TB_NODES], 1, TESTBED_MAX_NODES, &n)) != 0)
+        return rc;
+    if (a.val[TB_TOPOLOGY] != NULL) {
+        if (strcmp(a.val[TB_TOPOLOGY], "line") == 0)
+            topo = TOPO_LINE;
+        else if (strcmp(a.val[TB_TOPOLOGY], "ring") == 0)
+            topo = TOPO_RING;
+        else if (strcmp(a.val[TB_TOPOLOGY], "mesh") == 0)
+            topo = TOPO_MESH;
+        else
+            return cli_usage(cl, "--topology must be line, ring or mesh, not '%s'",
+                             a.val[TB_TOPOLOGY]);
+    }
+    if (a.val[TB_BASE_PORT] != NULL &&
+        (rc = cli_parse_uint(cl, "--base-port", a.val[TB_BASE_PORT], 1, 65536 - n, &base_port)) !=
+            0)
+        return rc;
+    if (a.val[TB_ADDRESSES] != NULL) {
+        if (split_list(a.val[TB_ADDRESSES], addrs, TESTBED_MAX_NODES, &naddrs) != 0 ||
+            naddrs != n)
+            return cli_usage(cl, "--addresses needs exactly %llu comma-separated addresses",
+                             (unsigned long long)n);
+        for (size_t i = 0; i < naddrs; i++)
+            if (strspn(addrs[i], "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                 "0123456789.-") != strlen(addrs[i]))
+                return cli_usage(cl, "bad address '%s' (an IPv4 address or host name)",
+                                 addrs[i]);
+    }
+    if (a.val[TB_ROLES] != NULL &&
+        (split_list(a.val[TB_ROLES], roles, TESTBED_MAX_NODES, &nroles) != 0 || nroles != n))
+        return cli_usage(cl, "--roles needs exactly %llu comma-separated roles",
+                         (unsigned long long)n);
+
+    nodes = calloc(n, sizeof(*nodes));
+    if (nodes == NULL)
+        return cli_error(cl, FM_ENOMEM, "out of memory");
+    for (size_t k = 0; k < n; k++) {
+        nodes[k].role = k == 0 ? FM_ROLE_CENTRE : FM_ROLE_COUNTY;
+        if (nroles > 0 &&
+            (fm_role_parse(roles[k], &nodes[k].role) != 0 || nodes[k].role == FM_ROLE_NONE)) {
+            rc = cli_usage(cl, "--roles: unknown role '%s' (centre, county, station, vehicle, "
+                               "admin)", roles[k]);
+            goto free_nodes;
+        }
+        fm_strlcpy(nodes[k].addr, naddrs > 0 ? addrs[k] : "127.0.0.1", sizeof(nodes[k].addr));
+        snprintf(nodes[k].listen, sizeof(nodes[k].listen), "tcp://%s:%llu", nodes[k].addr,
+                 (unsigned long long)(base_port + k));
+    }
+
+    if (!dir_is_empty_or_missing(a.pos[0])) {
+        rc = cli_error(cl, FM_EEXISTS, "%s exists and is not empty; give a new directory",
+                       a.pos[0]);
+        goto free_nodes;
+    }
+    if (cli_mkdirs(a.pos[0]) != 0 || realpath(a.pos[0], root) == NULL) {
+        rc = cli_error(cl, FM_EIO, "cannot create %s: %s", a.pos[0], strerror(errno));
+        goto free_nodes;
+    }
+    for (size_t k = 0; k < n; k++) {
+        int d = snprintf(nodes[k].dir, sizeof(nodes[k].dir), "%s/node%zu", root, k + 1);
+        int c = snprintf(nodes[k].conf, sizeof(nodes[k].conf), "%s/node%zu/node.yaml", root,
+                         k + 1);
+        if (d < 0 || c < 0 || (size_t)c >= sizeof(nodes[k].conf) ||
+            strlen(nodes[k].dir) + strlen("/data/control.sock") > IPC_PATH_MAX) {
+            rc = cli_error(cl, FM_ETOOBIG,
+                           "%s is too long a path: a node's control socket "
+                           "(DIR/nodeK/data/control.sock) must fit in %d bytes",
+                           root, IPC_PATH_MAX);
+            goto free_nodes;
+        }
+    }
+    if (join(org_dir, sizeof(org_dir), root, "/org") != 0) {
+        rc = cli_error(cl, FM_ETOOBIG, "path too long: %s", root);
+        goto free_nodes;
+    }
+    if ((rc = cli_org_create(cl, org_dir, org_pk)) != 0)
+        goto incomplete;
+    if ((rc = make_nodes(cl, org_dir, nodes, n, topo, org_pk)) != 0)
+        goto incomplete;
+
+    static const char *const headers[] = { "NODE", "ROLE", "LISTEN", "KEY", "CONFIG" };
+    struct cli_table t;
+    cli_table_init(&t, headers, CLI_NELEM(headers));
+    for (size_t k = 0; k < n; k++) {
+        char name[32], text[FM_KEY_TEXT_LEN];
+        snprintf(name, sizeof(name), "node%zu", k + 1);
+        fm_key_encode(nodes[k].pk, text);
+        const char *cells[] = { name, fm_role_name(nodes[k].role), nodes[k].listen, text,
+                                nodes[k].conf };
+        if (cli_table_add(&t, cells, FM_PATH_MAX) != 0) {
+            cli_table_release(&t);
+            rc = cli_error(cl, FM_ENOMEM, "out of memory");
+            goto free_nodes;
+        }
+    }
+    cli_table_print(&t, stdout);
+    cli_table_release(&t);
+    fprintf(stderr,
+            "fieldmesh testbed: organisation in %s/org; start each node with\n"
+            "  fieldmeshd -c %s/nodeK/node.yaml\n"
+            "and use it with fieldmesh -c %s/nodeK/node.yaml ...\n",
+            root, root, root);
+    rc = CLI_EXIT_OK;
+    goto free_nodes;
+
+incomplete:
+    fprintf(stderr, "fieldmesh testbed: %s is incomplete; remove it and try again\n", root);
+free_nodes:
+    free(nodes);
+    return rc;
+}
+
+const struct cli_cmd cli_cmd_testbed = {
+    NULL, "testbed",
+    "DIR --nodes N [--topology line|ring|mesh] [--base-port P] [--addresses IP,...] "
+    "[--roles R,...]",
+    "create an organisation and N enrolled, peered node configs in DIR",
+    "  DIR           a new or empty directory\n"
+    "  --nodes N     1..64\n"
+    "  --topology T  line (default): node K peers with K-1 and K+1; ring: line plus\n"
+    "                node N with node 1; mesh: every node with every other\n"
+    "  --base-port P node K listens on port P+K-1 (default 7400)\n"
+    "  --addresses L one listen address per node, comma-separated (default 127.0.0.1)\n"
+    "  --roles L     one role per node (default: node1 centre, the others county)\n\n"
+    "Creates DIR/org (root key), and per node DIR/nodeK/node.yaml plus\n"
+    "DIR/nodeK/data/node.key and node.cert. The control socket is the default,\n"
+    "ipc://DIR/nodeK/data/control.sock. Does not need -c.\n",
+    run_testbed,
+};
