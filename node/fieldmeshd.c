@@ -1,0 +1,211 @@
+/*
+ * fieldmeshd.c — the node daemon: `fieldmeshd -c CONF [--log-level L]`.
+ *
+ * It opens the node's LMDB store (read + ingest; the CLI authors ops in
+ * its own process), loads the node key only to derive its CurveZMQ keys,
+ * and runs the sync engine until SIGINT or SIGTERM: bind the listen
+ * endpoint, dial every configured peer, answer the CLI on the control
+ * socket. Durability needs nothing here: an op counts as received only
+ * once fm_node_ingest has committed it to LMDB, so kill -9 at any moment
+ * loses nothing that was acknowledged. A lock file keeps a second daemon
+ * off the same data directory.
+ *
+ * Exit status: 0 after a clean shutdown, 2 for bad usage, 78 (EX_CONFIG)
+ * for a bad configuration, 1 for anything else.
+ */
+#include "node.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#define EXIT_USAGE 2
+#define EXIT_CONFIG 78
+#define COMPONENT "fieldmeshd"
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig) { stop_signal = sig; }
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: fieldmeshd -c CONF [--log-level error|warn|info|debug] [--help]\n"
+               "  Runs a fieldmesh node: gossips signed ops with the peers in CONF over\n"
+               "  CurveZMQ until SIGINT/SIGTERM. Logs one line per event to stderr.\n");
+}
+
+static int install_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGINT, &sa, NULL) != 0 || sigaction(SIGTERM, &sa, NULL) != 0)
+        return FM_EIO;
+    sa.sa_handler = SIG_IGN;
+    if (sigaction(SIGPIPE, &sa, NULL) != 0)
+        return FM_EIO;
+    return FM_OK;
+}
+
+/* Returns an fd holding an exclusive lock on data_dir/fieldmeshd.lock, or -1. */
+static int lock_data_dir(const char *data_dir)
+{
+    char path[FM_PATH_MAX + 32];
+    int fd;
+    if (snprintf(path, sizeof(path), "%s/fieldmeshd.lock", data_dir) >= (int)sizeof(path))
+        return -1;
+    fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        fm_log(FM_LOG_ERROR, COMPONENT, "cannot open %s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        fm_log(FM_LOG_ERROR, COMPONENT, "another fieldmeshd already runs on %s", data_dir);
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+int main(int argc, char **argv)
+{
+    const char *conf = NULL, *level = NULL;
+    static struct fm_config cfg;
+    char err[512], located[FM_PATH_MAX];
+    struct fm_identity id = {0};
+    struct fm_node *node = NULL;
+    struct fm_sync *sync = NULL;
+    struct fm_sync_store store;
+    int status = 1, lockfd = -1, rc;
+
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout);
+            return 0;
+        } else if ((strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) &&
+                   i + 1 < argc) {
+            conf = argv[++i];
+        } else if (strcmp(argv[i], "--log-level") == 0 && i + 1 < argc) {
+            level = argv[++i];
+        } else if (strncmp(argv[i], "--log-level=", 12) == 0) {
+            level = argv[i] + 12;
+        } else {
+            fprintf(stderr, "fieldmeshd: unexpected argument '%s'\n", argv[i]);
+            usage(stderr);
+            return EXIT_USAGE;
+        }
+    }
+    if (level) {
+        enum fm_log_level lv;
+        if (fm_log_parse_level(level, &lv) != FM_OK) {
+            fprintf(stderr, "fieldmeshd: bad --log-level '%s' (error|warn|info|debug)\n", level);
+            return EXIT_USAGE;
+        }
+        fm_log_set_level(lv);
+    } else {
+        fm_log_set_level(FM_LOG_INFO);
+    }
+    if (fm_crypto_init() != FM_OK) {
+        fprintf(stderr, "fieldmeshd: cannot initialise the crypto library\n");
+        return 1;
+    }
+    if (!conf) {
+        if (fm_config_locate(located, sizeof(located)) != FM_OK) {
+            fprintf(stderr,
+                    "fieldmeshd: no configuration found (looked for %s); pass -c CONF or run "
+                    "`fieldmesh init`\n",
+                    located);
+            return EXIT_CONFIG;
+        }
+        conf = located;
+    }
+    err[0] = '\0';
+    rc = fm_config_load(&cfg, conf, err, sizeof(err));
+    if (rc != FM_OK) {
+        fprintf(stderr, "fieldmeshd: %s\n", err[0] ? err : fm_strerror(rc));
+        return EXIT_CONFIG;
+    }
+    rc = fm_identity_load(&id, cfg.key_path);
+    if (rc == FM_EKEYPERM) {
+        fm_log(FM_LOG_ERROR, COMPONENT,
+               "refusing to start: secret key %s is readable by group or others "
+               "(chmod 600 it)",
+               cfg.key_path);
+        goto out;
+    } else if (rc == FM_ENOTFOUND) {
+        fm_log(FM_LOG_ERROR, COMPONENT, "no node key at %s: run `fieldmesh -c %s keygen`",
+               cfg.key_path, conf);
+        goto out;
+    } else if (rc != FM_OK) {
+        fm_log(FM_LOG_ERROR, COMPONENT, "cannot load node key %s: %s", cfg.key_path,
+               fm_strerror(rc));
+        goto out;
+    }
+    rc = fm_node_open(&node, &cfg, FM_OPEN_READ);
+    if (rc != FM_OK) {
+        fm_log(FM_LOG_ERROR, COMPONENT, "cannot open the store in %s: %s", cfg.data_dir,
+               fm_strerror(rc));
+        goto out;
+    }
+    lockfd = lock_data_dir(cfg.data_dir);
+    if (lockfd < 0)
+        goto out;
+    if (install_signals() != FM_OK) {
+        fm_log(FM_LOG_ERROR, COMPONENT, "cannot install signal handlers");
+        goto out;
+    }
+
+    fm_node_sync_store(node, &store);
+    struct fm_sync_config sc = {
+        .id = &id,
+        .listen = cfg.listen,
+        .control = cfg.control,
+        .push_interval_ms = cfg.push_interval_ms,
+        .anti_entropy_ms = cfg.anti_entropy_ms,
+        .heartbeat_ms = cfg.heartbeat_ms,
+        .batch_ops = cfg.batch_ops,
+        .max_skew_ms = cfg.max_skew_ms,
+    };
+    rc = fm_sync_new(&sync, &sc, &store);
+    if (rc != FM_OK) {
+        fm_log(FM_LOG_ERROR, COMPONENT, "cannot start sync: %s", fm_strerror(rc));
+        goto out;
+    }
+    for (size_t i = 0; i < cfg.npeers; i++) {
+        rc = fm_sync_add_peer(sync, cfg.peers[i].endpoint, cfg.peers[i].pk, cfg.peers[i].name);
+        if (rc != FM_OK) {
+            char key[FM_KEY_TEXT_LEN];
+            fm_key_encode(cfg.peers[i].pk, key);
+            fm_log(FM_LOG_ERROR, COMPONENT, "peer %s (%s): %s", cfg.peers[i].name, key,
+                   fm_strerror(rc));
+            goto out;
+        }
+    }
+    {
+        char key[FM_KEY_TEXT_LEN];
+        fm_key_encode(id.pk, key);
+        fm_log(FM_LOG_INFO, COMPONENT, "node %s (%s) started, pid %ld, %zu peer(s)", cfg.name,
+               key, (long)getpid(), cfg.npeers);
+    }
+    while (!stop_signal) {
+        rc = fm_sync_run(sync, 200);
+        if (rc != FM_OK) {
+            fm_log(FM_LOG_ERROR, COMPONENT, "sync stopped: %s", fm_strerror(rc));
+            goto out;
+        }
+    }
+    fm_log(FM_LOG_INFO, COMPONENT, "signal %d: shutting down", (int)stop_signal);
+    status = 0;
+out:
+    fm_sync_destroy(&sync);
+    fm_node_close(&node);
+    fm_identity_release(&id);
+    if (lockfd >= 0)
+        close(lockfd);
+    return status;
+}

@@ -1,0 +1,725 @@
+/*
+ * gossip.c — the sync protocol: who gets which ops, when.
+ *
+ * Every node keeps, per neighbour, a belief of the neighbour's version
+ * vector (belief[author] = the seq it holds). Beliefs come from the
+ * neighbour's own words (a matching SUMMARY digest, a VECTOR, an IHAVE, a
+ * PULL's from_seq, the ops it sent us) and, optimistically, from what we
+ * sent it. Three mechanisms move ops:
+ *
+ *  - eager push: when our heads move (a local write or an ingest), the new
+ *    ops go at once to each *eager* neighbour whose vector we know and who
+ *    we believe lacks them. A push that turns out to be all duplicates makes
+ *    the receiver answer PRUNE: the link becomes lazy both ways. The eager
+ *    links thus thin out to a spanning tree (as in Plumtree), which keeps
+ *    payload redundancy near one transmission per node reached.
+ *  - lazy announce: every push interval, lazy neighbours get IHAVE (author,
+ *    seq) for heads that moved. A receiver still lacking those ops after a
+ *    grace period pulls them with the GRAFT flag, which makes the link eager
+ *    again (repairing the tree).
+ *  - anti-entropy: every anti_entropy_ms each node sends each neighbour a
+ *    55-byte SUMMARY (digest of its version vector). A match settles it in
+ *    one round trip; on a mismatch the receiver answers with its VECTOR, the
+ *    initiator pulls what it lacks and announces (IHAVE NOW) what the other
+ *    lacks, which pulls in turn.
+ *
+ * Pulls are credit-based: at most SYNC_CREDITS requests in flight per
+ * neighbour, each for at most batch_ops ops and SYNC_REPLY_MAX_BYTES, and at
+ * most one neighbour pulled per author at a time. Whatever arrives goes
+ * through store->ingest, which verifies it; what it refuses is counted,
+ * logged (rate-limited) and charged to the sender, and nothing else about
+ * the connection changes.
+ */
+#include "sync_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define COMPONENT "sync"
+
+static struct fm_log_limiter lim_bad, lim_reject, lim_skew, lim_store;
+
+/* ------------------------------------------------------------ neighbours */
+
+uint64_t sync_nb_belief(const struct sync_nb *nb, uint32_t a)
+{
+    return a < nb->bcap ? nb->belief[a] : 0;
+}
+
+int sync_nb_grow(struct sync_nb *nb, size_t n)
+{
+    size_t cap = nb->bcap ? nb->bcap : 64;
+    if (n <= nb->bcap)
+        return FM_OK;
+    while (cap < n)
+        cap *= 2;
+    uint64_t *b = realloc(nb->belief, cap * sizeof(*b));
+    if (!b)
+        return FM_ENOMEM;
+    nb->belief = b;
+    uint64_t *a = realloc(nb->announced, cap * sizeof(*a));
+    if (!a)
+        return FM_ENOMEM;
+    nb->announced = a;
+    memset(b + nb->bcap, 0, (cap - nb->bcap) * sizeof(*b));
+    memset(a + nb->bcap, 0, (cap - nb->bcap) * sizeof(*a));
+    nb->bcap = cap;
+    return FM_OK;
+}
+
+static void belief_set(struct sync_nb *nb, uint32_t a, uint64_t seq)
+{
+    if (a >= nb->bcap && sync_nb_grow(nb, (size_t)a + 1) != FM_OK)
+        return; /* out of memory: the belief stays 0, which only costs a resend */
+    nb->belief[a] = seq;
+}
+
+static void belief_raise(struct sync_nb *nb, uint32_t a, uint64_t seq)
+{
+    if (seq > sync_nb_belief(nb, a))
+        belief_set(nb, a, seq);
+}
+
+struct sync_nb *sync_nb_find(struct fm_sync *s, const uint8_t pk[FM_PK_LEN])
+{
+    for (size_t i = 0; i < s->nnb; i++)
+        if (s->nbs[i] && memcmp(s->nbs[i]->pk, pk, FM_PK_LEN) == 0)
+            return s->nbs[i];
+    return NULL;
+}
+
+struct sync_nb *sync_nb_new(struct fm_sync *s, const uint8_t pk[FM_PK_LEN])
+{
+    size_t slot = 0;
+    while (slot < s->nnb && s->nbs[slot])
+        slot++;
+    if (slot == FM_SYNC_MAX_PEERS)
+        return NULL;
+    struct sync_nb *nb = calloc(1, sizeof(*nb));
+    if (!nb)
+        return NULL;
+    nb->slot = (int)slot;
+    memcpy(nb->pk, pk, FM_PK_LEN);
+    if (fm_curve_from_pk(pk, nb->curve) != FM_OK) {
+        free(nb);
+        return NULL;
+    }
+    nb->eager = true;
+    nb->next_ae_ms = fm_mono_ms();
+    s->nbs[slot] = nb;
+    if (slot == s->nnb)
+        s->nnb++;
+    return nb;
+}
+
+void sync_nb_free(struct fm_sync *s, struct sync_nb *nb)
+{
+    if (!nb)
+        return;
+    for (size_t i = 0; i < s->nauthors; i++) {
+        struct sync_author *a = &s->authors[i];
+        if (a->want_from == nb->slot)
+            a->want_from = -1;
+        if (a->pull_nb == nb->slot)
+            a->pull_nb = -1;
+    }
+    sync_dealer_close(s, nb);
+    s->nbs[nb->slot] = NULL;
+    while (s->nnb > 0 && !s->nbs[s->nnb - 1])
+        s->nnb--;
+    free(nb->belief);
+    free(nb->announced);
+    free(nb);
+}
+
+static uint64_t live_window(const struct fm_sync *s)
+{
+    uint64_t w = 2 * (uint64_t)s->cfg.anti_entropy_ms + 1000;
+    uint64_t hb = 3 * (uint64_t)s->cfg.heartbeat_ms;
+    return w > hb ? w : hb;
+}
+
+bool sync_nb_live(const struct fm_sync *s, const struct sync_nb *nb, uint64_t now)
+{
+    return nb->heard_ms && now - nb->heard_ms <= live_window(s);
+}
+
+void sync_nb_info(const struct fm_sync *s, const struct sync_nb *nb, struct fm_sync_peer_info *pi)
+{
+    memset(pi, 0, sizeof(*pi));
+    memcpy(pi->pk, nb->pk, FM_PK_LEN);
+    fm_strlcpy(pi->name, nb->name, sizeof(pi->name));
+    fm_strlcpy(pi->endpoint, nb->endpoint, sizeof(pi->endpoint));
+    pi->configured = nb->configured;
+    pi->connected = sync_nb_live(s, nb, fm_mono_ms());
+    pi->vector_known = nb->vec_known;
+    pi->eager = nb->eager;
+    pi->last_heard_ms = nb->heard_wall_ms;
+    pi->skew_ms = nb->skew_ms;
+    pi->ops_received = nb->ops_received;
+    pi->ops_sent = nb->ops_sent;
+    pi->bad_messages = nb->bad;
+    for (size_t i = 0; i < s->nauthors; i++) {
+        uint64_t b = sync_nb_belief(nb, (uint32_t)i), h = s->authors[i].head;
+        if (b > h)
+            pi->we_lack += b - h;
+        else if (nb->vec_known)
+            pi->it_lacks += h - b;
+    }
+}
+
+static void nb_bad(struct fm_sync *s, struct sync_nb *nb, const char *what, int err)
+{
+    char tag[17];
+    nb->bad++;
+    s->k.msgs_dropped++;
+    sync_hex(nb->pk, 8, tag, sizeof(tag));
+    fm_log_limited(&lim_bad, 10, FM_LOG_WARN, COMPONENT, "dropped %s from %s (%s): %s", what,
+                   nb->name[0] ? nb->name : tag, tag, fm_strerror(err));
+}
+
+/* ------------------------------------------------------------ helpers */
+
+static int entry_cmp(const void *x, const void *y) { return memcmp(x, y, FM_PK_LEN); }
+
+/* s->entries holds n entries; sort them (the wire wants increasing authors). */
+static void entries_sort(struct fm_sync *s)
+{
+    size_t n = s->entries.len / FM_WIRE_ENTRY_LEN;
+    qsort(s->entries.data, n, FM_WIRE_ENTRY_LEN, entry_cmp);
+}
+
+static int entries_add(struct fm_sync *s, const uint8_t pk[FM_PK_LEN], uint64_t seq)
+{
+    uint8_t e[FM_WIRE_ENTRY_LEN];
+    fm_wire_put_entry(e, pk, seq);
+    return fm_buf_append(&s->entries, e, sizeof(e));
+}
+
+/* Sends s->entries as IHAVE messages of at most FM_WIRE_IHAVE_MAX entries.
+ * Returns true if every message went out. */
+static bool send_ihaves(struct fm_sync *s, struct sync_nb *nb, uint8_t flags)
+{
+    size_t n = s->entries.len / FM_WIRE_ENTRY_LEN;
+    bool ok = true;
+    entries_sort(s);
+    for (size_t off = 0; off < n; off += FM_WIRE_IHAVE_MAX) {
+        size_t k = n - off < FM_WIRE_IHAVE_MAX ? n - off : FM_WIRE_IHAVE_MAX;
+        if (fm_wire_encode_ihave(&s->msg, flags, s->entries.data + off * FM_WIRE_ENTRY_LEN,
+                                 (uint32_t)k) != FM_OK ||
+            sync_send(s, nb, &s->msg) != FM_OK)
+            ok = false;
+    }
+    return ok;
+}
+
+static void send_summary(struct fm_sync *s, struct sync_nb *nb, uint8_t flags, uint64_t now)
+{
+    struct fm_wire_summary sm = {.flags = flags, .now_ms = fm_now_ms(),
+                                 .nauthors = (uint32_t)s->nheads, .total = s->vv_total};
+    memcpy(sm.hash, s->vv_hash, FM_HASH_LEN);
+    if (fm_wire_encode_summary(&s->msg, &sm) == FM_OK && sync_send(s, nb, &s->msg) == FM_OK)
+        return;
+    /* not connected yet: try again soon rather than a whole period later */
+    if (flags & FM_SUMMARY_REPLY) {
+        uint64_t retry = now + 250;
+        if (retry < nb->next_ae_ms)
+            nb->next_ae_ms = retry;
+    }
+}
+
+/* Our whole vector, in chunks; the last chunk ends at ff..ff. */
+static void send_vector(struct fm_sync *s, struct sync_nb *nb)
+{
+    uint8_t lo[FM_PK_LEN], hi[FM_PK_LEN];
+    size_t off = 0;
+    memset(lo, 0, sizeof(lo));
+    do {
+        size_t k = s->nheads - off;
+        fm_buf_reset(&s->entries);
+        if (k > FM_WIRE_VECTOR_MAX)
+            k = FM_WIRE_VECTOR_MAX;
+        for (size_t i = off; i < off + k; i++)
+            if (entries_add(s, s->heads[i].author, s->heads[i].seq) != FM_OK)
+                return;
+        if (off + k < s->nheads)
+            memcpy(hi, s->heads[off + k - 1].author, FM_PK_LEN);
+        else
+            memset(hi, 0xff, sizeof(hi));
+        if (fm_wire_encode_vector(&s->msg, lo, hi, s->entries.data, (uint32_t)k) != FM_OK ||
+            sync_send(s, nb, &s->msg) != FM_OK)
+            return;
+        /* next chunk starts just after hi (hi + 1 as a 256-bit number) */
+        memcpy(lo, hi, FM_PK_LEN);
+        for (int b = FM_PK_LEN - 1; b >= 0 && ++lo[b] == 0; b--)
+            ;
+        off += k;
+    } while (off < s->nheads);
+}
+
+/* Someone claims `seq` of author i exists at nb. */
+static void want_raise(struct fm_sync *s, struct sync_nb *nb, uint32_t i, uint64_t seq,
+                       uint64_t after_ms, bool graft)
+{
+    struct sync_author *a = &s->authors[i];
+    if (seq > a->limit)
+        seq = a->limit;
+    if (seq <= a->head)
+        return;
+    if (seq > a->want || a->want_from < 0) {
+        bool pending = a->want > a->head && a->want_from >= 0;
+        a->want = seq > a->want ? seq : a->want;
+        a->want_from = nb->slot;
+        a->want_graft = graft;
+        if (!pending || after_ms < a->want_after_ms)
+            a->want_after_ms = after_ms;
+    } else if (after_ms < a->want_after_ms) {
+        a->want_after_ms = after_ms;
+        a->want_graft = graft;
+    }
+}
+
+/* ------------------------------------------------------------ pushing */
+
+/* Pushes the fresh heads to every eager neighbour that lacks them. */
+void sync_flush(struct fm_sync *s)
+{
+    uint64_t now = fm_mono_ms();
+    if (s->nfresh == 0)
+        return;
+    for (size_t n = 0; n < s->nnb; n++) {
+        struct sync_nb *nb = s->nbs[n];
+        size_t count = 0, nauth = 0;
+        if (!nb || !nb->eager || !nb->vec_known || !sync_nb_live(s, nb, now))
+            continue;
+        if (fm_wire_ops_begin(&s->msg, 0, 0) != FM_OK)
+            continue;
+        fm_buf_reset(&s->entries);
+        uint32_t pushed_idx[64];
+        uint64_t pushed_seq[64];
+        for (size_t f = 0; f < s->nfresh; f++) {
+            uint32_t i = s->fresh[f];
+            struct sync_author *a = &s->authors[i];
+            uint64_t b = sync_nb_belief(nb, i);
+            size_t got = 0;
+            if (a->head <= b)
+                continue;
+            if (a->head - b > SYNC_PUSH_MAX_OPS || nauth == 64 ||
+                s->msg.len >= SYNC_PUSH_MAX_BYTES) {
+                if (a->head > (i < nb->bcap ? nb->announced[i] : 0) &&
+                    entries_add(s, a->pk, a->head) == FM_OK && i < nb->bcap)
+                    nb->announced[i] = a->head;
+                continue;
+            }
+            fm_buf_reset(&s->tmp);
+            if (s->store.read_ops(s->store.ctx, a->pk, b + 1, (size_t)(a->head - b),
+                                  SYNC_PUSH_MAX_BYTES - s->msg.len, &s->tmp, &got) != FM_OK ||
+                got == 0)
+                continue;
+            if (fm_wire_ops_add(&s->msg, s->tmp.data, s->tmp.len, (uint32_t)got) != FM_OK)
+                continue;
+            pushed_idx[nauth] = i;
+            pushed_seq[nauth] = b + got;
+            nauth++;
+            count += got;
+        }
+        if (count > 0 && fm_wire_ops_finish(&s->msg) == FM_OK &&
+            sync_send(s, nb, &s->msg) == FM_OK) {
+            for (size_t k = 0; k < nauth; k++)
+                belief_raise(nb, pushed_idx[k], pushed_seq[k]);
+            nb->ops_sent += count;
+            s->k.ops_sent += count;
+        }
+        if (s->entries.len)
+            (void)send_ihaves(s, nb, FM_IHAVE_NOW);
+    }
+    for (size_t f = 0; f < s->nfresh; f++)
+        s->authors[s->fresh[f]].fresh = false;
+    s->nfresh = 0;
+}
+
+/* Lazy neighbours hear about moved heads once per push interval. */
+static void announce_lazy(struct fm_sync *s, uint64_t now)
+{
+    if (s->nchanged == 0)
+        return;
+    for (size_t n = 0; n < s->nnb; n++) {
+        struct sync_nb *nb = s->nbs[n];
+        if (!nb || nb->eager || !nb->vec_known || !sync_nb_live(s, nb, now))
+            continue;
+        fm_buf_reset(&s->entries);
+        for (size_t c = 0; c < s->nchanged; c++) {
+            uint32_t i = s->changed[c];
+            struct sync_author *a = &s->authors[i];
+            if (sync_nb_grow(nb, (size_t)i + 1) != FM_OK)
+                break;
+            if (a->head > nb->belief[i] && a->head > nb->announced[i] &&
+                entries_add(s, a->pk, a->head) == FM_OK)
+                nb->announced[i] = a->head;
+        }
+        if (s->entries.len)
+            (void)send_ihaves(s, nb, 0);
+    }
+    for (size_t c = 0; c < s->nchanged; c++)
+        s->authors[s->changed[c]].changed = false;
+    s->nchanged = 0;
+}
+
+/* ------------------------------------------------------------ pulling */
+
+static struct sync_req *req_free_slot(struct sync_nb *nb)
+{
+    for (int r = 0; r < SYNC_CREDITS; r++)
+        if (nb->reqs[r].id == 0)
+            return &nb->reqs[r];
+    return NULL;
+}
+
+void sync_pull_schedule(struct fm_sync *s, uint64_t now)
+{
+    for (size_t n = 0; n < s->nnb; n++) {
+        struct sync_nb *nb = s->nbs[n];
+        struct sync_req *rq;
+        bool graft = false;
+        if (!nb)
+            continue;
+        while ((rq = req_free_slot(nb)) != NULL) {
+            fm_buf_reset(&s->entries);
+            rq->n = 0;
+            for (size_t i = 0; i < s->nauthors && rq->n < FM_WIRE_PULL_MAX; i++) {
+                struct sync_author *a = &s->authors[i];
+                if (a->want_from != nb->slot || a->want <= a->head || a->pull_nb >= 0 ||
+                    now < a->want_after_ms)
+                    continue;
+                if (entries_add(s, a->pk, a->head + 1) != FM_OK)
+                    break;
+                rq->authors[rq->n++] = (uint32_t)i;
+                graft = graft || a->want_graft;
+            }
+            if (rq->n == 0)
+                break;
+            entries_sort(s);
+            if (++s->next_req_id == 0)
+                s->next_req_id = 1;
+            if (fm_wire_encode_pull(&s->msg, graft ? FM_PULL_GRAFT : 0, s->next_req_id,
+                                    s->cfg.batch_ops, s->entries.data, rq->n) != FM_OK ||
+                sync_send(s, nb, &s->msg) != FM_OK) {
+                rq->n = 0;
+                break; /* retried at the next tick */
+            }
+            if (graft)
+                nb->eager = true;
+            rq->id = s->next_req_id;
+            rq->deadline_ms = now + SYNC_PULL_TIMEOUT_MS;
+            for (uint16_t k = 0; k < rq->n; k++) {
+                struct sync_author *a = &s->authors[rq->authors[k]];
+                a->pull_nb = nb->slot;
+                a->pull_deadline_ms = rq->deadline_ms;
+            }
+        }
+    }
+}
+
+static void req_release(struct fm_sync *s, struct sync_nb *nb, struct sync_req *rq)
+{
+    for (uint16_t k = 0; k < rq->n; k++) {
+        struct sync_author *a = &s->authors[rq->authors[k]];
+        if (a->pull_nb == nb->slot)
+            a->pull_nb = -1;
+    }
+    rq->id = 0;
+    rq->n = 0;
+}
+
+/* ------------------------------------------------------------ handlers */
+
+static void on_summary(struct fm_sync *s, struct sync_nb *nb, const struct fm_wire_summary *sm)
+{
+    uint64_t now = fm_mono_ms();
+    nb->skew_ms = (int64_t)(sm->now_ms - fm_now_ms());
+    if (s->cfg.max_skew_ms &&
+        (nb->skew_ms > (int64_t)s->cfg.max_skew_ms || -nb->skew_ms > (int64_t)s->cfg.max_skew_ms))
+        fm_log_limited(&lim_skew, 2, FM_LOG_WARN, COMPONENT,
+                       "peer %s clock differs from ours by %lld ms", nb->name,
+                       (long long)nb->skew_ms);
+    if (sm->nauthors == s->nheads && sm->total == s->vv_total &&
+        memcmp(sm->hash, s->vv_hash, FM_HASH_LEN) == 0) {
+        /* identical vectors: our heads are exactly its heads */
+        for (size_t i = 0; i < s->nauthors; i++)
+            belief_set(nb, (uint32_t)i, s->authors[i].head);
+        nb->vec_known = true;
+        if (sm->flags & FM_SUMMARY_REPLY)
+            send_summary(s, nb, 0, now);
+        return;
+    }
+    if (sm->flags & FM_SUMMARY_REPLY)
+        send_vector(s, nb);
+}
+
+static void on_vector(struct fm_sync *s, struct sync_nb *nb, const struct fm_wire_vector *v)
+{
+    uint64_t now = fm_mono_ms();
+    static const uint8_t ff[FM_PK_LEN] = {
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+    /* authors of ours in [lo, hi] it does not list: it holds none of them */
+    for (size_t i = 0; i < s->nauthors; i++) {
+        const uint8_t *pk = s->authors[i].pk;
+        if (memcmp(pk, v->lo, FM_PK_LEN) >= 0 && memcmp(pk, v->hi, FM_PK_LEN) <= 0)
+            belief_set(nb, (uint32_t)i, 0);
+    }
+    for (uint32_t e = 0; e < v->e.count; e++) {
+        const uint8_t *pk;
+        uint64_t seq;
+        fm_wire_entry(&v->e, e, &pk, &seq);
+        int32_t i = sync_author_get(s, pk, true);
+        if (i < 0)
+            continue;
+        belief_set(nb, (uint32_t)i, seq);
+        want_raise(s, nb, (uint32_t)i, seq, now, false);
+    }
+    /* what it lacks in this range: announce so it pulls */
+    fm_buf_reset(&s->entries);
+    for (size_t k = 0; k < s->nheads; k++) {
+        uint32_t i = s->head_idx[k];
+        const uint8_t *pk = s->heads[k].author;
+        if (memcmp(pk, v->lo, FM_PK_LEN) < 0 || memcmp(pk, v->hi, FM_PK_LEN) > 0)
+            continue;
+        if (s->heads[k].seq > sync_nb_belief(nb, i) &&
+            entries_add(s, pk, s->heads[k].seq) != FM_OK)
+            break;
+    }
+    if (s->entries.len)
+        (void)send_ihaves(s, nb, FM_IHAVE_NOW);
+    if (memcmp(v->hi, ff, FM_PK_LEN) == 0)
+        nb->vec_known = true;
+    sync_pull_schedule(s, now);
+}
+
+static void on_ihave(struct fm_sync *s, struct sync_nb *nb, uint8_t flags,
+                     const struct fm_wire_entries *e)
+{
+    uint64_t now = fm_mono_ms();
+    bool lazy = !(flags & FM_IHAVE_NOW);
+    uint64_t grace = 2 * (uint64_t)s->cfg.push_interval_ms;
+    for (uint32_t k = 0; k < e->count; k++) {
+        const uint8_t *pk;
+        uint64_t seq;
+        fm_wire_entry(e, k, &pk, &seq);
+        int32_t i = sync_author_get(s, pk, true);
+        if (i < 0)
+            continue;
+        belief_raise(nb, (uint32_t)i, seq);
+        want_raise(s, nb, (uint32_t)i, seq, lazy ? now + grace : now, lazy);
+    }
+    sync_pull_schedule(s, now);
+}
+
+static void on_pull(struct fm_sync *s, struct sync_nb *nb, const struct fm_wire_pull *p)
+{
+    size_t budget = p->max_ops, count = 0;
+    uint8_t flags = FM_OPS_REPLY;
+    uint32_t served_idx[FM_WIRE_PULL_MAX];
+    uint64_t served_seq[FM_WIRE_PULL_MAX];
+    size_t nserved = 0;
+    if (p->flags & FM_PULL_GRAFT)
+        nb->eager = true;
+    if (fm_wire_ops_begin(&s->msg, FM_OPS_REPLY, p->req_id) != FM_OK)
+        return;
+    for (uint32_t k = 0; k < p->e.count; k++) {
+        const uint8_t *pk;
+        uint64_t from;
+        size_t got = 0;
+        fm_wire_entry(&p->e, k, &pk, &from);
+        int32_t i = sync_author_get(s, pk, false);
+        if (i < 0)
+            continue;
+        struct sync_author *a = &s->authors[i];
+        belief_raise(nb, (uint32_t)i, from - 1);
+        if (!a->in_store || a->head < from)
+            continue;
+        if (budget == 0 || s->msg.len >= SYNC_REPLY_MAX_BYTES) {
+            flags |= FM_OPS_TRUNCATED;
+            break;
+        }
+        fm_buf_reset(&s->tmp);
+        if (s->store.read_ops(s->store.ctx, pk, from, budget, SYNC_REPLY_MAX_BYTES - s->msg.len,
+                              &s->tmp, &got) != FM_OK ||
+            got == 0)
+            continue;
+        if (fm_wire_ops_add(&s->msg, s->tmp.data, s->tmp.len, (uint32_t)got) != FM_OK) {
+            flags |= FM_OPS_TRUNCATED;
+            break;
+        }
+        budget -= got;
+        count += got;
+        served_idx[nserved] = (uint32_t)i;
+        served_seq[nserved++] = from + got - 1;
+    }
+    s->msg.data[2] = flags; /* the flags byte follows version and type */
+    if (fm_wire_ops_finish(&s->msg) != FM_OK || sync_send(s, nb, &s->msg) != FM_OK)
+        return;
+    for (size_t k = 0; k < nserved; k++)
+        belief_raise(nb, served_idx[k], served_seq[k]);
+    nb->ops_sent += count;
+    s->k.ops_sent += count;
+}
+
+static void on_ops(struct fm_sync *s, struct sync_nb *nb, const struct fm_wire_ops *o)
+{
+    struct fm_ingest_result res;
+    size_t pos = 0, n = 0;
+    const uint8_t *op;
+    size_t len;
+    uint64_t now = fm_mono_ms();
+    int rc;
+
+    while (fm_wire_ops_next(o, &pos, &op, &len) && n < FM_WIRE_BATCH_MAX) {
+        s->in_ops[n] = op;
+        s->in_lens[n] = len;
+        n++;
+    }
+    memset(&res, 0, sizeof(res));
+    if (n > 0) {
+        rc = s->store.ingest(s->store.ctx, s->in_ops, s->in_lens, n, &res);
+        if (rc != FM_OK) {
+            fm_log_limited(&lim_store, 5, FM_LOG_ERROR, COMPONENT, "ingest failed: %s",
+                           fm_strerror(rc));
+            return; /* nothing stored; the ops come again later */
+        }
+    }
+    if (res.stored)
+        fm_log(FM_LOG_DEBUG, COMPONENT, "stored %zu op(s) from %s (%zu duplicate)", res.stored,
+               nb->name, res.duplicates);
+    s->k.ops_stored += res.stored;
+    s->k.ops_dup += res.duplicates;
+    s->k.ops_rejected += res.rejected;
+    nb->ops_received += res.stored;
+    if (sync_heads_refresh(s) != FM_OK)
+        fm_log_limited(&lim_store, 5, FM_LOG_ERROR, COMPONENT, "cannot read heads");
+
+    /* bookkeeping per op: what the sender holds; gaps to pull */
+    bool real_reject = false;
+    for (size_t k = 0; k < n; k++) {
+        struct fm_op d;
+        if (fm_op_decode(&d, s->in_ops[k], s->in_lens[k]) != FM_OK) {
+            real_reject = true;
+            continue;
+        }
+        int32_t i = sync_author_get(s, d.author, false);
+        if (i < 0)
+            continue;
+        struct sync_author *a = &s->authors[i];
+        if (a->head >= d.seq) {
+            belief_raise(nb, (uint32_t)i, d.seq);
+        } else if (d.seq > a->head + 1) {
+            want_raise(s, nb, (uint32_t)i, d.seq, now, false); /* a gap: pull it */
+        } else {
+            real_reject = true;
+        }
+    }
+    if (res.rejected > 0 && (real_reject || (res.err != FM_EGAP && res.err != FM_EDUP))) {
+        char tag[17];
+        sync_hex(nb->pk, 8, tag, sizeof(tag));
+        if (res.err != FM_EREVOKED)
+            nb->bad++;
+        fm_log_limited(&lim_reject, 10, FM_LOG_WARN, COMPONENT,
+                       "refused %zu op(s) from %s (%s): %s at seq %llu", res.rejected,
+                       nb->name[0] ? nb->name : tag, tag, fm_strerror(res.err),
+                       (unsigned long long)res.err_seq);
+    }
+    if (o->flags & FM_OPS_REPLY) {
+        for (int r = 0; r < SYNC_CREDITS; r++) {
+            struct sync_req *rq = &nb->reqs[r];
+            if (rq->id != o->req_id || rq->id == 0)
+                continue;
+            for (uint16_t k = 0; k < rq->n; k++) {
+                struct sync_author *a = &s->authors[rq->authors[k]];
+                /* it had nothing more although it said so: forget the stale claim */
+                if (!(o->flags & FM_OPS_TRUNCATED) && a->want_from == nb->slot &&
+                    a->want > a->head && res.stored == 0)
+                    a->want = a->head;
+            }
+            req_release(s, nb, rq);
+            break;
+        }
+    } else if (res.stored == 0 && res.duplicates > 0 && res.rejected == 0) {
+        /* an eager push we already had: this link is redundant */
+        nb->eager = false;
+        if (fm_wire_encode_simple(&s->msg, FM_MSG_PRUNE) == FM_OK &&
+            sync_send(s, nb, &s->msg) != FM_OK)
+            nb->eager = true; /* it did not hear us: keep treating it as eager */
+    }
+    sync_flush(s);
+    sync_pull_schedule(s, now);
+}
+
+void sync_on_message(struct fm_sync *s, struct sync_nb *nb, const uint8_t *p, size_t n)
+{
+    struct fm_wire_msg m;
+    int rc = fm_wire_decode(&m, p, n);
+    s->k.msgs_in++;
+    s->k.bytes_in += n;
+    nb->heard_ms = fm_mono_ms();
+    nb->heard_wall_ms = fm_now_ms();
+    if (!nb->up) {
+        nb->up = true;
+        fm_log(FM_LOG_INFO, COMPONENT, "peer %s is up", nb->name);
+    }
+    if (rc != FM_OK) {
+        nb_bad(s, nb, m.version && m.version != FM_WIRE_VERSION ? "message of another protocol version"
+                                                                 : "malformed message",
+               rc);
+        return;
+    }
+    switch (m.type) {
+    case FM_MSG_SUMMARY: on_summary(s, nb, &m.u.summary); break;
+    case FM_MSG_VECTOR: on_vector(s, nb, &m.u.vector); break;
+    case FM_MSG_IHAVE: on_ihave(s, nb, m.u.ihave.flags, &m.u.ihave.e); break;
+    case FM_MSG_PULL: on_pull(s, nb, &m.u.pull); break;
+    case FM_MSG_OPS: on_ops(s, nb, &m.u.ops); break;
+    case FM_MSG_PRUNE: nb->eager = false; break;
+    default: nb_bad(s, nb, "control message", FM_EDECODE); break;
+    }
+}
+
+/* ------------------------------------------------------------ timers */
+
+int sync_tick(struct fm_sync *s, uint64_t now)
+{
+    int rc = sync_heads_refresh(s); /* catches writes by other processes */
+    if (rc != FM_OK)
+        fm_log_limited(&lim_store, 5, FM_LOG_ERROR, COMPONENT, "cannot read heads: %s",
+                       fm_strerror(rc));
+    sync_flush(s);
+    announce_lazy(s, now);
+    for (size_t n = 0; n < s->nnb; n++) {
+        struct sync_nb *nb = s->nbs[n];
+        if (!nb)
+            continue;
+        if (nb->up && !sync_nb_live(s, nb, now)) {
+            nb->up = false;
+            nb->vec_known = false; /* it may come back with another history (restore) */
+            fm_log(FM_LOG_INFO, COMPONENT, "peer %s is silent: down or unreachable", nb->name);
+        }
+        for (int r = 0; r < SYNC_CREDITS; r++)
+            if (nb->reqs[r].id && now >= nb->reqs[r].deadline_ms)
+                req_release(s, nb, &nb->reqs[r]);
+        if (now >= nb->next_ae_ms) {
+            /* jitter keeps neighbours from synchronising their rounds */
+            uint32_t j = 0;
+            fm_random_bytes(&j, sizeof(j));
+            nb->next_ae_ms = now + s->cfg.anti_entropy_ms - s->cfg.anti_entropy_ms / 10 +
+                             j % (s->cfg.anti_entropy_ms / 5 + 1);
+            send_summary(s, nb, FM_SUMMARY_REPLY, now);
+        }
+    }
+    for (size_t i = 0; i < s->nauthors; i++) {
+        struct sync_author *a = &s->authors[i];
+        if (a->pull_nb >= 0 && now >= a->pull_deadline_ms)
+            a->pull_nb = -1;
+    }
+    sync_pull_schedule(s, now);
+    return FM_OK;
+}

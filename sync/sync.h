@@ -1,0 +1,137 @@
+/*
+ * sync.h — moving signed ops between nodes: wire messages, gossip,
+ * anti-entropy and the ZeroMQ transport.
+ *
+ * sync/ never opens LMDB and never looks inside a payload. It reaches the
+ * store through struct fm_sync_store, which the node implements (and tests
+ * implement in memory).
+ */
+#ifndef FM_SYNC_H
+#define FM_SYNC_H
+
+#include "../crypto/crypto.h"
+
+/* One entry of a version vector: the author's contiguous log 1..seq. */
+struct fm_head {
+    uint8_t author[FM_PK_LEN];
+    uint64_t seq;              /* highest contiguous seq stored */
+    uint8_t hash[FM_HASH_LEN]; /* hash of op `seq` */
+    uint64_t limit;            /* UINT64_MAX, or a revocation's last_seq */
+};
+
+struct fm_ingest_result {
+    size_t stored;     /* new ops stored and applied */
+    size_t duplicates; /* already held */
+    size_t rejected;   /* refused (reason in `err` for the first one) */
+    int err;           /* first refusal's fm_err, 0 if none */
+    uint64_t err_seq;  /* its seq */
+};
+
+/* The store as sync sees it. Every function returns 0 or an fm_err. */
+struct fm_sync_store {
+    void *ctx;
+    /* Version vector sorted by author; *out malloc'd, caller frees. */
+    int (*heads)(void *ctx, struct fm_head **out, size_t *count);
+    /* Appends ops of author with seq >= from_seq to out, each as u32
+     * big-endian length + op bytes; stops after max_ops ops or once
+     * out->len >= max_bytes. */
+    int (*read_ops)(void *ctx, const uint8_t author[FM_PK_LEN], uint64_t from_seq,
+                    size_t max_ops, size_t max_bytes, struct fm_buf *out, size_t *count);
+    /* Verifies (prev chain, signature of each run's last op, certificate,
+     * revocation) and stores. Per-op refusals go into res. */
+    int (*ingest)(void *ctx, const uint8_t *const *ops, const size_t *lens, size_t nops,
+                  struct fm_ingest_result *res);
+    /* Transport admission (ZAP): 0 if `pk` is an author this store holds
+     * with a valid certificate from the org and no revocation; else
+     * FM_ENOTFOUND (unknown), FM_EREVOKED, FM_EEXPIRED, ... May be NULL:
+     * then only configured peers are admitted. */
+    int (*admit)(void *ctx, const uint8_t pk[FM_PK_LEN]);
+};
+
+/* ======================= the sync engine =======================
+ * One struct fm_sync per node: a ZeroMQ context, a ROUTER bound to
+ * `listen` (CurveZMQ server, ZAP-checked), one DEALER per peer (CurveZMQ
+ * client), an optional local control socket, and the gossip state (what
+ * each neighbour is believed to hold). Single-threaded: the owner calls
+ * fm_sync_run() in its loop. See docs/sync.md for the protocol. */
+struct fm_sync;
+
+struct fm_sync_config {
+    const struct fm_identity *id; /* this node; id->sk needed (Curve keys); must
+                                   * outlive the engine */
+    const char *listen;           /* NULL or "" = do not listen */
+    const char *control;          /* NULL or "" = no control socket */
+    uint32_t push_interval_ms;    /* lazy announce / store poll period (default 50) */
+    uint32_t anti_entropy_ms;     /* digest exchange period per neighbour (default 2000) */
+    uint32_t heartbeat_ms;        /* ZMTP heartbeat interval (default 1000) */
+    uint32_t batch_ops;           /* ops per pull request (default 512) */
+    uint32_t max_skew_ms;         /* warn above this peer clock skew (default 300000) */
+};
+
+/* Creates the engine; binds listen and control, starts nothing else.
+ * `store` is copied; store->ctx must outlive the engine. FM_ENET if a
+ * bind fails (message logged), FM_EINVAL for a bad config. */
+int fm_sync_new(struct fm_sync **out, const struct fm_sync_config *cfg,
+                const struct fm_sync_store *store) FM_MUST_USE;
+void fm_sync_destroy(struct fm_sync **sp);
+
+/* Adds a neighbour to dial (endpoint non-empty) and/or to admit (a
+ * configured peer is admitted by ZAP unless the store says it is revoked).
+ * name may be NULL. FM_ETOOBIG past FM_SYNC_MAX_PEERS, FM_EEXISTS if the
+ * key is already configured, FM_ENET if the endpoint is refused. */
+#define FM_SYNC_MAX_PEERS 256
+int fm_sync_add_peer(struct fm_sync *s, const char *endpoint, const uint8_t pk[FM_PK_LEN],
+                     const char *name) FM_MUST_USE;
+
+/* The endpoint actually bound (resolves "tcp://127.0.0.1:*"); "" if none. */
+const char *fm_sync_endpoint(const struct fm_sync *s);
+
+/* Waits up to timeout_ms for traffic or a timer, handles everything ready,
+ * and returns. 0, or an fm_err only when the engine cannot go on (the
+ * store failed). Returns early (0) when interrupted by a signal. */
+int fm_sync_run(struct fm_sync *s, int timeout_ms) FM_MUST_USE;
+
+/* New local ops may exist: re-read the heads and push now. */
+void fm_sync_nudge(struct fm_sync *s);
+
+/* For tests: sends `len` raw bytes to neighbour pk as one message. */
+int fm_sync_send_raw(struct fm_sync *s, const uint8_t pk[FM_PK_LEN], const void *p,
+                     size_t len) FM_MUST_USE;
+
+struct fm_sync_counters {
+    uint64_t msgs_in, msgs_out, bytes_in, bytes_out;
+    uint64_t ops_stored;    /* ops ingested and new */
+    uint64_t ops_dup;       /* ops received that we already held */
+    uint64_t ops_rejected;  /* ops refused by ingest */
+    uint64_t ops_sent;      /* op payload transmissions (pushes + pull replies) */
+    uint64_t msgs_dropped;  /* malformed / unexpected / unknown-sender messages */
+    uint64_t sends_dropped; /* sends refused by a full queue or a gone peer */
+    uint64_t zap_admitted, zap_refused;
+};
+void fm_sync_get_counters(const struct fm_sync *s, struct fm_sync_counters *out);
+
+struct fm_sync_peer_info {
+    uint8_t pk[FM_PK_LEN];
+    char name[FM_NAME_MAX];
+    char endpoint[256];
+    bool configured, connected, vector_known, eager;
+    uint64_t last_heard_ms; /* Unix ms, 0 = never */
+    uint64_t we_lack, it_lacks;
+    int64_t skew_ms;
+    uint64_t ops_received, ops_sent, bad_messages;
+};
+struct fm_sync_status {
+    uint64_t uptime_ms, pid;
+    struct fm_sync_counters counters;
+};
+/* Snapshot of the neighbours; *out malloc'd (caller frees), NULL if none. */
+int fm_sync_peers(struct fm_sync *s, struct fm_sync_status *st,
+                  struct fm_sync_peer_info **out, size_t *n) FM_MUST_USE;
+
+/* ---- client side of the control socket (the CLI) ----
+ * Both return FM_ENET if nothing answers within timeout_ms. */
+int fm_sync_ctl_nudge(const char *control, int timeout_ms) FM_MUST_USE;
+int fm_sync_ctl_peers(const char *control, int timeout_ms, struct fm_sync_status *st,
+                      struct fm_sync_peer_info **out, size_t *n) FM_MUST_USE;
+
+#endif

@@ -1,0 +1,167 @@
+/*
+ * sync_int.h — the sync engine's state, shared by its files (private).
+ *
+ * gossip.c   protocol: what to push, announce, pull; message handlers.
+ * authors.c  the author table: our heads, the version-vector digest,
+ *            Curve-key lookup for the ZAP handler.
+ * transport.c / zap.c / ctl.c   everything that touches ZeroMQ (the only
+ *            files that include zmq.h).
+ * wire.c     message encoding and strict decoding.
+ *
+ * Sockets are kept as void * here so that only the transport files need
+ * zmq.h.
+ */
+#ifndef FM_SYNC_INT_H
+#define FM_SYNC_INT_H
+
+#include "sync.h"
+#include "wire_int.h"
+
+/* ---- named limits ---- */
+#define SYNC_MAX_AUTHORS 100000        /* authors tracked (store + claimed by peers) */
+#define SYNC_CREDITS 4                 /* PULL requests in flight per neighbour */
+#define SYNC_PULL_TIMEOUT_MS 5000      /* a PULL without reply frees its credit */
+#define SYNC_PUSH_MAX_OPS 64           /* more missing than this: announce, let it pull */
+#define SYNC_PUSH_MAX_BYTES (256u * 1024u)
+#define SYNC_REPLY_MAX_BYTES (512u * 1024u)
+#define SYNC_HWM 64                    /* ZMQ_SNDHWM / RCVHWM per socket, in messages */
+#define SYNC_LINGER_MS 50
+#define SYNC_RECV_BURST 256            /* messages taken from one socket per poll */
+#define SYNC_ROUTE_MAX 255             /* ZeroMQ routing ids are at most 255 bytes */
+#define SYNC_ZAP_DOMAIN "fieldmesh"
+
+/* One author as this engine sees it. Index in s->authors is stable. */
+struct sync_author {
+    uint8_t pk[FM_PK_LEN];
+    uint8_t hash[FM_HASH_LEN];  /* hash of op `head` */
+    uint8_t curve[FM_CURVE_LEN];
+    uint64_t head;              /* our contiguous seq, 0 = none */
+    uint64_t limit;             /* revocation's last valid seq, or UINT64_MAX */
+    uint64_t want;              /* highest seq a neighbour claims to hold */
+    uint64_t want_after_ms;     /* do not pull before (grace for lazy announces) */
+    uint64_t pull_deadline_ms;
+    int32_t want_from;          /* neighbour slot that claimed `want`, -1 */
+    int32_t pull_nb;            /* neighbour slot with a pull in flight, -1 */
+    bool want_graft;            /* the claim came lazily: graft when pulling */
+    bool in_store;
+    bool has_curve;
+    bool fresh;                 /* head moved, not yet pushed eagerly */
+    bool changed;               /* head moved since the last lazy announce */
+};
+
+struct sync_req {
+    uint32_t id; /* 0 = free */
+    uint64_t deadline_ms;
+    uint16_t n;
+    uint32_t authors[FM_WIRE_PULL_MAX];
+};
+
+/* A neighbour: a configured peer or a node that dialled us. */
+struct sync_nb {
+    int slot;
+    uint8_t pk[FM_PK_LEN];
+    uint8_t curve[FM_CURVE_LEN];
+    char name[FM_NAME_MAX];
+    char endpoint[256];
+    bool configured;
+    bool eager;      /* push new ops to it (else announce lazily) */
+    bool vec_known;  /* belief[] reflects a vector or digest it sent */
+    bool up;         /* logged as up (heard within the live window) */
+    void *dealer;    /* our client socket to it, or NULL */
+    uint8_t route[SYNC_ROUTE_MAX];
+    size_t route_len; /* 0 = it has not dialled us */
+    uint64_t heard_dealer_ms, heard_router_ms, heard_ms; /* monotonic */
+    uint64_t heard_wall_ms;
+    uint64_t next_ae_ms;
+    uint64_t *belief;    /* per author index: seq we believe it holds */
+    uint64_t *announced; /* per author index: seq we announced to it */
+    size_t bcap;
+    struct sync_req reqs[SYNC_CREDITS];
+    int64_t skew_ms;
+    uint64_t ops_received, ops_sent, bad;
+};
+
+struct fm_sync {
+    struct fm_sync_store store;
+    struct fm_sync_config cfg;
+    uint8_t pk[FM_PK_LEN];
+    uint8_t curve_pk[FM_CURVE_LEN];
+    uint8_t curve_sk[FM_CURVE_LEN];
+
+    void *zctx, *router, *zap, *ctl;
+    char endpoint[256];
+    void *pollitems; /* zmq_pollitem_t[3 + FM_SYNC_MAX_PEERS] */
+
+    struct sync_nb *nbs[FM_SYNC_MAX_PEERS];
+    size_t nnb; /* slots in use are < nnb */
+
+    struct sync_author *authors;
+    size_t nauthors, acap;
+    uint32_t *index; /* open addressing over authors, UINT32_MAX = empty */
+    size_t index_cap;
+
+    /* our version vector as last read from the store (sorted) */
+    struct fm_head *heads;
+    size_t nheads;
+    uint32_t *head_idx; /* author index of heads[i] */
+    uint8_t vv_hash[FM_HASH_LEN];
+    uint64_t vv_total;
+
+    uint32_t *fresh, *changed; /* lists of author indices */
+    size_t nfresh, nchanged;
+
+    struct fm_buf msg, tmp, entries;
+    const uint8_t **in_ops;
+    size_t *in_lens;
+
+    uint64_t next_tick_ms, start_mono_ms;
+    uint32_t next_req_id;
+    bool refresh_due;
+    struct fm_sync_counters k;
+};
+
+/* ---- authors.c ---- */
+int sync_authors_init(struct fm_sync *s) FM_MUST_USE;
+void sync_authors_release(struct fm_sync *s);
+/* Index of author pk, adding it (not in store) if new; -1 when the table is full. */
+int32_t sync_author_get(struct fm_sync *s, const uint8_t pk[FM_PK_LEN], bool add);
+/* Re-reads the store's heads; marks moved authors fresh and changed. */
+int sync_heads_refresh(struct fm_sync *s) FM_MUST_USE;
+/* ZAP: maps a client Curve key to an admitted node key. */
+bool sync_admit_curve(struct fm_sync *s, const uint8_t curve[FM_CURVE_LEN],
+                      uint8_t pk_out[FM_PK_LEN]);
+
+/* ---- belief helpers (gossip.c) ---- */
+uint64_t sync_nb_belief(const struct sync_nb *nb, uint32_t a);
+int sync_nb_grow(struct sync_nb *nb, size_t n) FM_MUST_USE;
+
+/* ---- gossip.c ---- */
+void sync_on_message(struct fm_sync *s, struct sync_nb *nb, const uint8_t *p, size_t n);
+/* Timers: anti-entropy, lazy announces, pull scheduling, timeouts. */
+int sync_tick(struct fm_sync *s, uint64_t now) FM_MUST_USE;
+/* After the heads moved: eager pushes. */
+void sync_flush(struct fm_sync *s);
+void sync_pull_schedule(struct fm_sync *s, uint64_t now);
+bool sync_nb_live(const struct fm_sync *s, const struct sync_nb *nb, uint64_t now);
+void sync_nb_info(const struct fm_sync *s, const struct sync_nb *nb, struct fm_sync_peer_info *pi);
+struct sync_nb *sync_nb_new(struct fm_sync *s, const uint8_t pk[FM_PK_LEN]);
+void sync_nb_free(struct fm_sync *s, struct sync_nb *nb);
+struct sync_nb *sync_nb_find(struct fm_sync *s, const uint8_t pk[FM_PK_LEN]);
+
+/* ---- transport.c ---- */
+/* Sends s->msg-style bytes to nb on its best channel. 0, or FM_ENET when
+ * the queue is full or the peer is gone (counted in sends_dropped). */
+int sync_send(struct fm_sync *s, struct sync_nb *nb, const struct fm_buf *m) FM_MUST_USE;
+void sync_dealer_close(struct fm_sync *s, struct sync_nb *nb);
+
+/* ---- zap.c ---- */
+int sync_zap_bind(struct fm_sync *s) FM_MUST_USE;
+void sync_zap_handle(struct fm_sync *s);
+
+/* ---- ctl.c ---- */
+void sync_ctl_handle(struct fm_sync *s);
+
+void sync_hex(const uint8_t *p, size_t n, char *out, size_t cap);
+int sync_unhex(const char *hex, uint8_t *out, size_t n) FM_MUST_USE;
+
+#endif

@@ -1,0 +1,469 @@
+/*
+ * transport.c — the engine's ZeroMQ side: sockets, the poll loop, sending.
+ *
+ * One ROUTER bound to `listen` is the CurveZMQ server: every connection is
+ * authenticated by the ZAP handler (zap.c), which stamps the peer's node
+ * key (hex) as the ZAP User-Id, so each message on the ROUTER says who sent
+ * it. One DEALER per configured peer is a CurveZMQ client that insists on
+ * the peer's Curve key. A neighbour may thus be reachable on two channels
+ * (our DEALER, and its DEALER into our ROUTER); sync_send picks the one last
+ * heard working, so one neighbour's messages do not race each other over
+ * two paths. Every socket has a message-size cap, high-water marks, a short
+ * linger and ZMTP heartbeats; sends never block (a full queue drops the
+ * message, which anti-entropy repairs).
+ */
+#include "sync_int.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#define COMPONENT "sync"
+
+static struct fm_log_limiter lim_recv;
+
+static void set_int(void *sock, int opt, int v) { (void)zmq_setsockopt(sock, opt, &v, sizeof(v)); }
+
+/* Options every network socket gets. */
+static void socket_common(struct fm_sync *s, void *sock)
+{
+    int64_t maxmsg = FM_WIRE_ZMQ_MAXMSG;
+    (void)zmq_setsockopt(sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg));
+    set_int(sock, ZMQ_LINGER, SYNC_LINGER_MS);
+    set_int(sock, ZMQ_SNDHWM, SYNC_HWM);
+    set_int(sock, ZMQ_RCVHWM, SYNC_HWM);
+    set_int(sock, ZMQ_HEARTBEAT_IVL, (int)s->cfg.heartbeat_ms);
+    set_int(sock, ZMQ_HEARTBEAT_TIMEOUT, (int)(3 * s->cfg.heartbeat_ms));
+    set_int(sock, ZMQ_HEARTBEAT_TTL, (int)(3 * s->cfg.heartbeat_ms));
+}
+
+static uint32_t dflt(uint32_t v, uint32_t d) { return v ? v : d; }
+
+int fm_sync_new(struct fm_sync **out, const struct fm_sync_config *cfg,
+                const struct fm_sync_store *store)
+{
+    struct fm_sync *s;
+    int rc = FM_ENOMEM;
+    *out = NULL;
+    if (!cfg || !cfg->id || !cfg->id->sk || !store || !store->heads || !store->read_ops ||
+        !store->ingest)
+        return FM_EINVAL;
+    s = calloc(1, sizeof(*s));
+    if (!s)
+        return FM_ENOMEM;
+    s->store = *store;
+    s->cfg = *cfg;
+    s->cfg.listen = s->cfg.control = NULL; /* not kept: the caller's strings */
+    s->cfg.push_interval_ms = dflt(cfg->push_interval_ms, 50);
+    s->cfg.anti_entropy_ms = dflt(cfg->anti_entropy_ms, 2000);
+    s->cfg.heartbeat_ms = dflt(cfg->heartbeat_ms, 1000);
+    s->cfg.batch_ops = dflt(cfg->batch_ops, 512);
+    if (s->cfg.batch_ops > FM_WIRE_BATCH_MAX)
+        s->cfg.batch_ops = FM_WIRE_BATCH_MAX;
+    memcpy(s->pk, cfg->id->pk, FM_PK_LEN);
+    s->start_mono_ms = fm_mono_ms();
+    fm_buf_init(&s->msg, FM_WIRE_MAX_MSG);
+    fm_buf_init(&s->tmp, SYNC_REPLY_MAX_BYTES + FM_OP_MAX_LEN + 4);
+    fm_buf_init(&s->entries, (size_t)SYNC_MAX_AUTHORS * FM_WIRE_ENTRY_LEN);
+    s->in_ops = malloc(FM_WIRE_BATCH_MAX * sizeof(*s->in_ops));
+    s->in_lens = malloc(FM_WIRE_BATCH_MAX * sizeof(*s->in_lens));
+    s->pollitems = calloc(3 + FM_SYNC_MAX_PEERS, sizeof(zmq_pollitem_t));
+    if (!s->in_ops || !s->in_lens || !s->pollitems)
+        goto fail;
+    if ((rc = sync_authors_init(s)) != FM_OK)
+        goto fail;
+    if ((rc = fm_curve_from_identity(cfg->id, s->curve_pk, s->curve_sk)) != FM_OK)
+        goto fail;
+    rc = FM_ENET;
+    s->zctx = zmq_ctx_new();
+    if (!s->zctx)
+        goto fail;
+    if (sync_zap_bind(s) != FM_OK)
+        goto fail;
+    if (cfg->listen && cfg->listen[0]) {
+        size_t len = sizeof(s->endpoint);
+        s->router = zmq_socket(s->zctx, ZMQ_ROUTER);
+        if (!s->router)
+            goto fail;
+        socket_common(s, s->router);
+        set_int(s->router, ZMQ_CURVE_SERVER, 1);
+        (void)zmq_setsockopt(s->router, ZMQ_CURVE_SECRETKEY, s->curve_sk, FM_CURVE_LEN);
+        (void)zmq_setsockopt(s->router, ZMQ_ZAP_DOMAIN, SYNC_ZAP_DOMAIN, strlen(SYNC_ZAP_DOMAIN));
+        set_int(s->router, ZMQ_ROUTER_MANDATORY, 1);
+        set_int(s->router, ZMQ_ROUTER_HANDOVER, 1);
+        if (zmq_bind(s->router, cfg->listen) != 0) {
+            fm_log(FM_LOG_ERROR, COMPONENT, "cannot listen on %s: %s", cfg->listen,
+                   zmq_strerror(errno));
+            goto fail;
+        }
+        if (zmq_getsockopt(s->router, ZMQ_LAST_ENDPOINT, s->endpoint, &len) != 0)
+            s->endpoint[0] = '\0';
+        fm_log(FM_LOG_INFO, COMPONENT, "listening on %s", s->endpoint);
+    }
+    if (cfg->control && cfg->control[0]) {
+        s->ctl = zmq_socket(s->zctx, ZMQ_ROUTER);
+        if (!s->ctl)
+            goto fail;
+        int64_t maxmsg = 4096;
+        (void)zmq_setsockopt(s->ctl, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg));
+        set_int(s->ctl, ZMQ_LINGER, 0);
+        set_int(s->ctl, ZMQ_SNDHWM, 16);
+        if (zmq_bind(s->ctl, cfg->control) != 0) {
+            fm_log(FM_LOG_ERROR, COMPONENT, "cannot bind control socket %s: %s", cfg->control,
+                   zmq_strerror(errno));
+            goto fail;
+        }
+    }
+    /* the ROUTER has its copy; DEALERs re-derive it from cfg->id */
+    explicit_bzero(s->curve_sk, sizeof(s->curve_sk));
+    if ((rc = sync_heads_refresh(s)) != FM_OK)
+        goto fail;
+    /* what is in the store at start is not news */
+    for (size_t i = 0; i < s->nauthors; i++)
+        s->authors[i].fresh = s->authors[i].changed = false;
+    s->nfresh = s->nchanged = 0;
+    s->next_tick_ms = fm_mono_ms();
+    *out = s;
+    return FM_OK;
+fail:
+    fm_sync_destroy(&s);
+    return rc;
+}
+
+void sync_dealer_close(struct fm_sync *s, struct sync_nb *nb)
+{
+    (void)s;
+    if (nb->dealer) {
+        zmq_close(nb->dealer);
+        nb->dealer = NULL;
+    }
+}
+
+void fm_sync_destroy(struct fm_sync **sp)
+{
+    struct fm_sync *s = sp ? *sp : NULL;
+    if (!s)
+        return;
+    for (size_t i = 0; i < s->nnb; i++)
+        sync_nb_free(s, s->nbs[i]);
+    if (s->router)
+        zmq_close(s->router);
+    if (s->ctl)
+        zmq_close(s->ctl);
+    if (s->zap)
+        zmq_close(s->zap);
+    if (s->zctx)
+        zmq_ctx_term(s->zctx);
+    sync_authors_release(s);
+    fm_buf_release(&s->msg);
+    fm_buf_release(&s->tmp);
+    fm_buf_release(&s->entries);
+    free(s->in_ops);
+    free(s->in_lens);
+    free(s->pollitems);
+    explicit_bzero(s->curve_sk, sizeof(s->curve_sk));
+    free(s);
+    *sp = NULL;
+}
+
+const char *fm_sync_endpoint(const struct fm_sync *s) { return s->endpoint; }
+
+int fm_sync_add_peer(struct fm_sync *s, const char *endpoint, const uint8_t pk[FM_PK_LEN],
+                     const char *name)
+{
+    struct sync_nb *nb = sync_nb_find(s, pk);
+    char tag[FM_KEY_TEXT_LEN];
+    if (nb && nb->configured)
+        return FM_EEXISTS;
+    if (memcmp(pk, s->pk, FM_PK_LEN) == 0)
+        return FM_EINVAL;
+    if (!nb)
+        nb = sync_nb_new(s, pk);
+    if (!nb)
+        return FM_ETOOBIG;
+    nb->configured = true;
+    fm_key_encode(pk, tag);
+    if (name && name[0])
+        fm_strlcpy(nb->name, name, sizeof(nb->name));
+    else
+        fm_strlcpy(nb->name, tag, FM_KEY_TAG_LEN + 1);
+    if (!endpoint || !endpoint[0])
+        return FM_OK;
+    fm_strlcpy(nb->endpoint, endpoint, sizeof(nb->endpoint));
+    uint8_t cpk[FM_CURVE_LEN], csk[FM_CURVE_LEN];
+    nb->dealer = zmq_socket(s->zctx, ZMQ_DEALER);
+    if (!nb->dealer)
+        return FM_ENET;
+    socket_common(s, nb->dealer);
+    set_int(nb->dealer, ZMQ_IMMEDIATE, 1);
+    set_int(nb->dealer, ZMQ_RECONNECT_IVL, 100);
+    set_int(nb->dealer, ZMQ_RECONNECT_IVL_MAX, 2000);
+    (void)zmq_setsockopt(nb->dealer, ZMQ_CURVE_SERVERKEY, nb->curve, FM_CURVE_LEN);
+    if (fm_curve_from_identity(s->cfg.id, cpk, csk) != FM_OK) {
+        sync_dealer_close(s, nb);
+        return FM_EINVAL;
+    }
+    (void)zmq_setsockopt(nb->dealer, ZMQ_CURVE_PUBLICKEY, cpk, FM_CURVE_LEN);
+    (void)zmq_setsockopt(nb->dealer, ZMQ_CURVE_SECRETKEY, csk, FM_CURVE_LEN);
+    explicit_bzero(csk, sizeof(csk));
+    if (zmq_connect(nb->dealer, endpoint) != 0) {
+        fm_log(FM_LOG_ERROR, COMPONENT, "cannot dial %s at %s: %s", nb->name, endpoint,
+               zmq_strerror(errno));
+        sync_dealer_close(s, nb);
+        return FM_ENET;
+    }
+    fm_log(FM_LOG_INFO, COMPONENT, "dialling %s at %s", nb->name, endpoint);
+    return FM_OK;
+}
+
+/* ------------------------------------------------------------ sending */
+
+static int send_frames(void *sock, const void *route, size_t route_len, const void *p,
+                       size_t n)
+{
+    if (route && zmq_send(sock, route, route_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
+        return FM_ENET;
+    if (zmq_send(sock, p, n, ZMQ_DONTWAIT) < 0)
+        return FM_ENET;
+    return FM_OK;
+}
+
+int sync_send(struct fm_sync *s, struct sync_nb *nb, const struct fm_buf *m)
+{
+    uint64_t now = fm_mono_ms(), w = 2 * (uint64_t)s->cfg.anti_entropy_ms + 1000;
+    bool router_ok = s->router && nb->route_len && now - nb->heard_router_ms <= w;
+    bool dealer_ok = nb->dealer && nb->heard_dealer_ms && now - nb->heard_dealer_ms <= w;
+    int rc = FM_ENET;
+    if (nb->dealer && (dealer_ok || !router_ok))
+        rc = send_frames(nb->dealer, NULL, 0, m->data, m->len);
+    if (rc != FM_OK && router_ok)
+        rc = send_frames(s->router, nb->route, nb->route_len, m->data, m->len);
+    if (rc == FM_OK) {
+        s->k.msgs_out++;
+        s->k.bytes_out += m->len;
+    } else {
+        s->k.sends_dropped++;
+    }
+    return rc;
+}
+
+int fm_sync_send_raw(struct fm_sync *s, const uint8_t pk[FM_PK_LEN], const void *p, size_t len)
+{
+    struct sync_nb *nb = sync_nb_find(s, pk);
+    struct fm_buf b = {.data = (uint8_t *)(uintptr_t)p, .len = len, .cap = len, .max = len};
+    if (!nb)
+        return FM_ENOTFOUND;
+    return sync_send(s, nb, &b);
+}
+
+/* ------------------------------------------------------------ receiving */
+
+/* Takes the rest of a multipart message we do not want. */
+static void drain(void *sock)
+{
+    int more = 1;
+    size_t sz = sizeof(more);
+    while (zmq_getsockopt(sock, ZMQ_RCVMORE, &more, &sz) == 0 && more) {
+        zmq_msg_t m;
+        zmq_msg_init(&m);
+        if (zmq_msg_recv(&m, sock, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&m);
+            return;
+        }
+        zmq_msg_close(&m);
+    }
+}
+
+/* A neighbour that dialled us, by the node key the ZAP handler vouched for. */
+static struct sync_nb *router_sender(struct fm_sync *s, zmq_msg_t *body)
+{
+    const char *uid = zmq_msg_gets(body, "User-Id");
+    uint8_t pk[FM_PK_LEN];
+    struct sync_nb *nb;
+    if (!uid || sync_unhex(uid, pk, FM_PK_LEN) != FM_OK)
+        return NULL;
+    nb = sync_nb_find(s, pk);
+    if (nb)
+        return nb;
+    /* make room: forget the longest-silent neighbour that was not configured */
+    if (s->nnb == FM_SYNC_MAX_PEERS) {
+        struct sync_nb *old = NULL;
+        bool full = true;
+        for (size_t i = 0; i < s->nnb; i++) {
+            if (!s->nbs[i]) {
+                full = false;
+                break;
+            }
+            if (!s->nbs[i]->configured && (!old || s->nbs[i]->heard_ms < old->heard_ms))
+                old = s->nbs[i];
+        }
+        if (full && !old)
+            return NULL;
+        if (full)
+            sync_nb_free(s, old);
+    }
+    nb = sync_nb_new(s, pk);
+    if (!nb)
+        return NULL;
+    fm_key_encode(pk, nb->name);
+    nb->name[FM_KEY_TAG_LEN] = '\0';
+    fm_log(FM_LOG_INFO, COMPONENT, "peer %s connected to us", nb->name);
+    return nb;
+}
+
+static void recv_router(struct fm_sync *s)
+{
+    for (int k = 0; k < SYNC_RECV_BURST; k++) {
+        zmq_msg_t id, body;
+        int more = 0;
+        size_t sz = sizeof(more);
+        zmq_msg_init(&id);
+        if (zmq_msg_recv(&id, s->router, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&id);
+            return;
+        }
+        if (zmq_getsockopt(s->router, ZMQ_RCVMORE, &more, &sz) != 0 || !more ||
+            zmq_msg_size(&id) > SYNC_ROUTE_MAX) {
+            drain(s->router);
+            zmq_msg_close(&id);
+            s->k.msgs_dropped++;
+            continue;
+        }
+        zmq_msg_init(&body);
+        if (zmq_msg_recv(&body, s->router, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&body);
+            zmq_msg_close(&id);
+            continue;
+        }
+        if (zmq_getsockopt(s->router, ZMQ_RCVMORE, &more, &sz) == 0 && more) {
+            drain(s->router);
+            s->k.msgs_dropped++;
+            fm_log_limited(&lim_recv, 5, FM_LOG_WARN, COMPONENT,
+                           "dropped a multi-frame message on the listener");
+        } else {
+            struct sync_nb *nb = router_sender(s, &body);
+            if (!nb) {
+                s->k.msgs_dropped++;
+                fm_log_limited(&lim_recv, 5, FM_LOG_WARN, COMPONENT,
+                               "dropped a message from an unknown sender");
+            } else {
+                nb->route_len = zmq_msg_size(&id);
+                memcpy(nb->route, zmq_msg_data(&id), nb->route_len);
+                nb->heard_router_ms = fm_mono_ms();
+                sync_on_message(s, nb, zmq_msg_data(&body), zmq_msg_size(&body));
+            }
+        }
+        zmq_msg_close(&body);
+        zmq_msg_close(&id);
+    }
+}
+
+static void recv_dealer(struct fm_sync *s, struct sync_nb *nb)
+{
+    for (int k = 0; k < SYNC_RECV_BURST && nb->dealer; k++) {
+        zmq_msg_t body;
+        int more = 0;
+        size_t sz = sizeof(more);
+        zmq_msg_init(&body);
+        if (zmq_msg_recv(&body, nb->dealer, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&body);
+            return;
+        }
+        if (zmq_getsockopt(nb->dealer, ZMQ_RCVMORE, &more, &sz) == 0 && more) {
+            drain(nb->dealer);
+            nb->bad++;
+            s->k.msgs_dropped++;
+        } else {
+            nb->heard_dealer_ms = fm_mono_ms();
+            sync_on_message(s, nb, zmq_msg_data(&body), zmq_msg_size(&body));
+        }
+        zmq_msg_close(&body);
+    }
+}
+
+int fm_sync_run(struct fm_sync *s, int timeout_ms)
+{
+    zmq_pollitem_t *items = s->pollitems;
+    struct sync_nb *polled[FM_SYNC_MAX_PEERS];
+    int n = 0, nd = 0, rc;
+    uint64_t now = fm_mono_ms();
+    long wait;
+
+    if (s->zap)
+        items[n++] = (zmq_pollitem_t){.socket = s->zap, .events = ZMQ_POLLIN};
+    if (s->router)
+        items[n++] = (zmq_pollitem_t){.socket = s->router, .events = ZMQ_POLLIN};
+    if (s->ctl)
+        items[n++] = (zmq_pollitem_t){.socket = s->ctl, .events = ZMQ_POLLIN};
+    int base = n;
+    for (size_t i = 0; i < s->nnb; i++) {
+        if (s->nbs[i] && s->nbs[i]->dealer) {
+            polled[nd++] = s->nbs[i];
+            items[n++] = (zmq_pollitem_t){.socket = s->nbs[i]->dealer, .events = ZMQ_POLLIN};
+        }
+    }
+    wait = s->next_tick_ms > now ? (long)(s->next_tick_ms - now) : 0;
+    if (timeout_ms >= 0 && timeout_ms < wait)
+        wait = timeout_ms;
+    if (s->refresh_due)
+        wait = 0;
+    rc = zmq_poll(items, n, wait);
+    if (rc < 0)
+        return errno == EINTR || errno == ETERM ? FM_OK : FM_ENET;
+    n = 0;
+    if (s->zap && (items[n++].revents & ZMQ_POLLIN))
+        sync_zap_handle(s);
+    if (s->router && (items[n++].revents & ZMQ_POLLIN))
+        recv_router(s);
+    if (s->ctl && (items[n++].revents & ZMQ_POLLIN))
+        sync_ctl_handle(s);
+    for (int d = 0; d < nd; d++)
+        if (items[base + d].revents & ZMQ_POLLIN)
+            recv_dealer(s, polled[d]);
+    now = fm_mono_ms();
+    if (s->refresh_due) {
+        s->refresh_due = false;
+        if (sync_heads_refresh(s) == FM_OK)
+            sync_flush(s);
+    }
+    if (now >= s->next_tick_ms) {
+        s->next_tick_ms = now + s->cfg.push_interval_ms;
+        return sync_tick(s, now);
+    }
+    return FM_OK;
+}
+
+void fm_sync_nudge(struct fm_sync *s) { s->refresh_due = true; }
+
+void fm_sync_get_counters(const struct fm_sync *s, struct fm_sync_counters *out)
+{
+    *out = s->k;
+}
+
+int fm_sync_peers(struct fm_sync *s, struct fm_sync_status *st, struct fm_sync_peer_info **out,
+                  size_t *n)
+{
+    size_t count = 0, k = 0;
+    *out = NULL;
+    *n = 0;
+    if (st) {
+        memset(st, 0, sizeof(*st));
+        st->uptime_ms = fm_mono_ms() - s->start_mono_ms;
+        st->pid = (uint64_t)getpid();
+        st->counters = s->k;
+    }
+    for (size_t i = 0; i < s->nnb; i++)
+        count += s->nbs[i] != NULL;
+    if (count == 0)
+        return FM_OK;
+    *out = calloc(count, sizeof(**out));
+    if (!*out)
+        return FM_ENOMEM;
+    for (size_t i = 0; i < s->nnb; i++)
+        if (s->nbs[i])
+            sync_nb_info(s, s->nbs[i], &(*out)[k++]);
+    *n = k;
+    return FM_OK;
+}

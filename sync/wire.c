@@ -1,0 +1,433 @@
+/*
+ * wire.c — encoding and strict decoding of the sync wire messages.
+ *
+ * The decoder is the first code that touches bytes from another node, so
+ * it is deliberately dull: one cursor, every count checked against its
+ * named maximum before anything is derived from it, every list checked to
+ * be sorted and in range, flags with unknown bits refused, and the frame
+ * consumed exactly. It never allocates; decoded messages borrow from the
+ * frame. Encoders write into capped fm_bufs so a bug cannot grow a buffer
+ * without bound either.
+ */
+#include "wire_int.h"
+
+#include <string.h>
+
+#define CHECK(expr)                                                            \
+    do {                                                                       \
+        int rc_ = (expr);                                                      \
+        if (rc_ != FM_OK)                                                      \
+            return rc_;                                                        \
+    } while (0)
+
+/* ---------------------------------------------------------------- helpers */
+
+void fm_wire_put_entry(uint8_t *dst, const uint8_t author[FM_PK_LEN], uint64_t seq)
+{
+    memcpy(dst, author, FM_PK_LEN);
+    fm_be64_put(dst + FM_PK_LEN, seq);
+}
+
+void fm_wire_entry(const struct fm_wire_entries *e, uint32_t i, const uint8_t **author,
+                   uint64_t *seq)
+{
+    const uint8_t *p = e->entries + (size_t)i * FM_WIRE_ENTRY_LEN;
+    *author = p;
+    *seq = fm_be64_get(p + FM_PK_LEN);
+}
+
+/* Reads count entries: strictly increasing authors, seq >= 1, each author
+ * within [lo, hi] when those are given. */
+static int decode_entries(struct fm_cur *c, uint32_t count, const uint8_t *lo,
+                          const uint8_t *hi, struct fm_wire_entries *out)
+{
+    const uint8_t *p;
+    if (fm_cur_left(c) / FM_WIRE_ENTRY_LEN < count)
+        return FM_EDECODE;
+    CHECK(fm_cur_bytes(c, (size_t)count * FM_WIRE_ENTRY_LEN, &p));
+    for (uint32_t i = 0; i < count; i++) {
+        const uint8_t *e = p + (size_t)i * FM_WIRE_ENTRY_LEN;
+        if (fm_be64_get(e + FM_PK_LEN) == 0)
+            return FM_EDECODE;
+        if (i > 0 && memcmp(e - FM_WIRE_ENTRY_LEN, e, FM_PK_LEN) >= 0)
+            return FM_EDECODE;
+        if (lo && memcmp(e, lo, FM_PK_LEN) < 0)
+            return FM_EDECODE;
+        if (hi && memcmp(e, hi, FM_PK_LEN) > 0)
+            return FM_EDECODE;
+    }
+    out->entries = p;
+    out->count = count;
+    return FM_OK;
+}
+
+/* Validates count x (u32 len | op) and that nothing follows. */
+static int decode_op_list(struct fm_cur *c, uint32_t count, const uint8_t **data,
+                          size_t *data_len)
+{
+    const uint8_t *start = c->pos;
+    for (uint32_t i = 0; i < count; i++) {
+        uint32_t len;
+        const uint8_t *op;
+        CHECK(fm_cur_u32(c, &len));
+        if (len < FM_WIRE_OP_MIN)
+            return FM_EDECODE;
+        if (len > FM_OP_MAX_LEN)
+            return FM_ETOOBIG;
+        CHECK(fm_cur_bytes(c, len, &op));
+    }
+    *data = start;
+    *data_len = (size_t)(c->pos - start);
+    return FM_OK;
+}
+
+static int decode_text(struct fm_cur *c, size_t len, char *out, size_t cap)
+{
+    const uint8_t *p;
+    if (len >= cap)
+        return FM_EDECODE;
+    CHECK(fm_cur_bytes(c, len, &p));
+    for (size_t i = 0; i < len; i++)
+        if (p[i] < 0x20 || p[i] == 0x7f)
+            return FM_EDECODE;
+    memcpy(out, p, len);
+    out[len] = '\0';
+    return FM_OK;
+}
+
+#define PEER_FLAG_CONFIGURED 0x01
+#define PEER_FLAG_CONNECTED 0x02
+#define PEER_FLAG_VECTOR 0x04
+#define PEER_FLAG_EAGER 0x08
+#define PEER_FLAGS_ALL 0x0f
+
+static int decode_peer(struct fm_cur *c, struct fm_sync_peer_info *pi)
+{
+    uint8_t nl, flags;
+    uint16_t el;
+    uint64_t skew;
+    memset(pi, 0, sizeof(*pi));
+    CHECK(fm_cur_copy(c, pi->pk, FM_PK_LEN));
+    CHECK(fm_cur_u8(c, &nl));
+    CHECK(decode_text(c, nl, pi->name, sizeof(pi->name)));
+    CHECK(fm_cur_u16(c, &el));
+    CHECK(decode_text(c, el, pi->endpoint, sizeof(pi->endpoint)));
+    CHECK(fm_cur_u8(c, &flags));
+    if (flags & ~PEER_FLAGS_ALL)
+        return FM_EDECODE;
+    pi->configured = flags & PEER_FLAG_CONFIGURED;
+    pi->connected = flags & PEER_FLAG_CONNECTED;
+    pi->vector_known = flags & PEER_FLAG_VECTOR;
+    pi->eager = flags & PEER_FLAG_EAGER;
+    CHECK(fm_cur_u64(c, &pi->last_heard_ms));
+    CHECK(fm_cur_u64(c, &pi->we_lack));
+    CHECK(fm_cur_u64(c, &pi->it_lacks));
+    CHECK(fm_cur_u64(c, &skew));
+    pi->skew_ms = (int64_t)skew;
+    CHECK(fm_cur_u64(c, &pi->ops_received));
+    CHECK(fm_cur_u64(c, &pi->ops_sent));
+    CHECK(fm_cur_u64(c, &pi->bad_messages));
+    return FM_OK;
+}
+
+#define NCOUNTERS 12
+static uint64_t *counter_slot(struct fm_sync_counters *k, int i)
+{
+    uint64_t *slots[NCOUNTERS] = {
+        &k->msgs_in,      &k->msgs_out,     &k->bytes_in,     &k->bytes_out,
+        &k->ops_stored,   &k->ops_dup,      &k->ops_rejected, &k->ops_sent,
+        &k->msgs_dropped, &k->sends_dropped, &k->zap_admitted, &k->zap_refused,
+    };
+    return slots[i];
+}
+
+/* ---------------------------------------------------------------- decode */
+
+static int decode_body(struct fm_wire_msg *m, struct fm_cur *c)
+{
+    uint8_t flags;
+    uint16_t n16;
+    uint32_t n32;
+    switch (m->type) {
+    case FM_MSG_SUMMARY: {
+        struct fm_wire_summary *s = &m->u.summary;
+        CHECK(fm_cur_u8(c, &s->flags));
+        if (s->flags & ~FM_SUMMARY_REPLY)
+            return FM_EDECODE;
+        CHECK(fm_cur_u64(c, &s->now_ms));
+        CHECK(fm_cur_u32(c, &s->nauthors));
+        CHECK(fm_cur_u64(c, &s->total));
+        CHECK(fm_cur_copy(c, s->hash, FM_HASH_LEN));
+        return FM_OK;
+    }
+    case FM_MSG_VECTOR: {
+        struct fm_wire_vector *v = &m->u.vector;
+        CHECK(fm_cur_copy(c, v->lo, FM_PK_LEN));
+        CHECK(fm_cur_copy(c, v->hi, FM_PK_LEN));
+        if (memcmp(v->lo, v->hi, FM_PK_LEN) > 0)
+            return FM_EDECODE;
+        CHECK(fm_cur_u32(c, &n32));
+        if (n32 > FM_WIRE_VECTOR_MAX)
+            return FM_ETOOBIG;
+        return decode_entries(c, n32, v->lo, v->hi, &v->e);
+    }
+    case FM_MSG_IHAVE:
+        CHECK(fm_cur_u8(c, &flags));
+        if (flags & ~FM_IHAVE_NOW)
+            return FM_EDECODE;
+        m->u.ihave.flags = flags;
+        CHECK(fm_cur_u16(c, &n16));
+        if (n16 == 0)
+            return FM_EDECODE;
+        if (n16 > FM_WIRE_IHAVE_MAX)
+            return FM_ETOOBIG;
+        return decode_entries(c, n16, NULL, NULL, &m->u.ihave.e);
+    case FM_MSG_PULL: {
+        struct fm_wire_pull *p = &m->u.pull;
+        CHECK(fm_cur_u8(c, &p->flags));
+        if (p->flags & ~FM_PULL_GRAFT)
+            return FM_EDECODE;
+        CHECK(fm_cur_u32(c, &p->req_id));
+        CHECK(fm_cur_u32(c, &p->max_ops));
+        if (p->max_ops == 0)
+            return FM_EDECODE;
+        if (p->max_ops > FM_WIRE_BATCH_MAX)
+            return FM_ETOOBIG;
+        CHECK(fm_cur_u16(c, &n16));
+        if (n16 == 0)
+            return FM_EDECODE;
+        if (n16 > FM_WIRE_PULL_MAX)
+            return FM_ETOOBIG;
+        return decode_entries(c, n16, NULL, NULL, &p->e);
+    }
+    case FM_MSG_OPS: {
+        struct fm_wire_ops *o = &m->u.ops;
+        CHECK(fm_cur_u8(c, &o->flags));
+        if (o->flags & ~(FM_OPS_REPLY | FM_OPS_TRUNCATED))
+            return FM_EDECODE;
+        CHECK(fm_cur_u32(c, &o->req_id));
+        CHECK(fm_cur_u32(c, &o->count));
+        if (!(o->flags & FM_OPS_REPLY) && (o->flags || o->req_id || o->count == 0))
+            return FM_EDECODE; /* a push: no flags, no req_id, at least one op */
+        if (o->count > FM_WIRE_BATCH_MAX)
+            return FM_ETOOBIG;
+        if (fm_cur_left(c) / (4 + FM_WIRE_OP_MIN) < o->count)
+            return FM_EDECODE;
+        return decode_op_list(c, o->count, &o->data, &o->data_len);
+    }
+    case FM_MSG_PRUNE:
+    case FM_MSG_CTL_NUDGE:
+    case FM_MSG_CTL_ACK:
+    case FM_MSG_CTL_PEERS:
+        return FM_OK;
+    case FM_MSG_CTL_STATUS: {
+        struct fm_wire_status *s = &m->u.status;
+        struct fm_sync_peer_info tmp;
+        CHECK(fm_cur_u64(c, &s->uptime_ms));
+        CHECK(fm_cur_u64(c, &s->pid));
+        memset(&s->counters, 0, sizeof(s->counters));
+        for (int i = 0; i < NCOUNTERS; i++)
+            CHECK(fm_cur_u64(c, counter_slot(&s->counters, i)));
+        CHECK(fm_cur_u16(c, &n16));
+        if (n16 > FM_WIRE_PEERS_MAX)
+            return FM_ETOOBIG;
+        s->count = n16;
+        s->data = c->pos;
+        for (uint32_t i = 0; i < s->count; i++)
+            CHECK(decode_peer(c, &tmp));
+        s->data_len = (size_t)(c->pos - s->data);
+        return FM_OK;
+    }
+    default:
+        return FM_EDECODE;
+    }
+}
+
+int fm_wire_decode(struct fm_wire_msg *m, const uint8_t *p, size_t n)
+{
+    struct fm_cur c;
+    int rc;
+    memset(m, 0, sizeof(*m));
+    if (n > FM_WIRE_MAX_MSG)
+        return FM_ETOOBIG;
+    fm_cur_init(&c, p, n);
+    CHECK(fm_cur_u8(&c, &m->version));
+    if (m->version != FM_WIRE_VERSION)
+        return FM_EDECODE;
+    CHECK(fm_cur_u8(&c, &m->type));
+    rc = decode_body(m, &c);
+    if (rc != FM_OK)
+        return rc;
+    if (fm_cur_left(&c) != 0)
+        return FM_EDECODE;
+    return FM_OK;
+}
+
+bool fm_wire_ops_next(const struct fm_wire_ops *o, size_t *pos, const uint8_t **op, size_t *len)
+{
+    uint32_t l;
+    if (*pos + 4 > o->data_len)
+        return false;
+    l = fm_be32_get(o->data + *pos);
+    *op = o->data + *pos + 4;
+    *len = l;
+    *pos += 4 + (size_t)l;
+    return true;
+}
+
+bool fm_wire_status_next(const struct fm_wire_status *s, size_t *pos,
+                         struct fm_sync_peer_info *out)
+{
+    struct fm_cur c;
+    if (*pos >= s->data_len)
+        return false;
+    fm_cur_init(&c, s->data + *pos, s->data_len - *pos);
+    if (decode_peer(&c, out) != FM_OK)
+        return false; /* cannot happen on a validated message */
+    *pos = s->data_len - fm_cur_left(&c);
+    return true;
+}
+
+/* ---------------------------------------------------------------- encode */
+
+static int put_header(struct fm_buf *out, uint8_t type)
+{
+    fm_buf_reset(out);
+    CHECK(fm_buf_put_u8(out, FM_WIRE_VERSION));
+    return fm_buf_put_u8(out, type);
+}
+
+int fm_wire_encode_summary(struct fm_buf *out, const struct fm_wire_summary *s)
+{
+    if (s->flags & ~FM_SUMMARY_REPLY)
+        return FM_EINVAL;
+    CHECK(put_header(out, FM_MSG_SUMMARY));
+    CHECK(fm_buf_put_u8(out, s->flags));
+    CHECK(fm_buf_put_u64(out, s->now_ms));
+    CHECK(fm_buf_put_u32(out, s->nauthors));
+    CHECK(fm_buf_put_u64(out, s->total));
+    return fm_buf_append(out, s->hash, FM_HASH_LEN);
+}
+
+int fm_wire_encode_vector(struct fm_buf *out, const uint8_t lo[FM_PK_LEN],
+                          const uint8_t hi[FM_PK_LEN], const uint8_t *entries, uint32_t n)
+{
+    if (n > FM_WIRE_VECTOR_MAX)
+        return FM_ETOOBIG;
+    CHECK(put_header(out, FM_MSG_VECTOR));
+    CHECK(fm_buf_append(out, lo, FM_PK_LEN));
+    CHECK(fm_buf_append(out, hi, FM_PK_LEN));
+    CHECK(fm_buf_put_u32(out, n));
+    return fm_buf_append(out, entries, (size_t)n * FM_WIRE_ENTRY_LEN);
+}
+
+int fm_wire_encode_ihave(struct fm_buf *out, uint8_t flags, const uint8_t *entries, uint32_t n)
+{
+    if (n == 0 || (flags & ~FM_IHAVE_NOW))
+        return FM_EINVAL;
+    if (n > FM_WIRE_IHAVE_MAX)
+        return FM_ETOOBIG;
+    CHECK(put_header(out, FM_MSG_IHAVE));
+    CHECK(fm_buf_put_u8(out, flags));
+    CHECK(fm_buf_put_u16(out, (uint16_t)n));
+    return fm_buf_append(out, entries, (size_t)n * FM_WIRE_ENTRY_LEN);
+}
+
+int fm_wire_encode_pull(struct fm_buf *out, uint8_t flags, uint32_t req_id, uint32_t max_ops,
+                        const uint8_t *entries, uint32_t n)
+{
+    if (n == 0 || max_ops == 0 || (flags & ~FM_PULL_GRAFT))
+        return FM_EINVAL;
+    if (n > FM_WIRE_PULL_MAX || max_ops > FM_WIRE_BATCH_MAX)
+        return FM_ETOOBIG;
+    CHECK(put_header(out, FM_MSG_PULL));
+    CHECK(fm_buf_put_u8(out, flags));
+    CHECK(fm_buf_put_u32(out, req_id));
+    CHECK(fm_buf_put_u32(out, max_ops));
+    CHECK(fm_buf_put_u16(out, (uint16_t)n));
+    return fm_buf_append(out, entries, (size_t)n * FM_WIRE_ENTRY_LEN);
+}
+
+#define OPS_COUNT_AT 7 /* ver, type, flags, u32 req_id */
+
+int fm_wire_ops_begin(struct fm_buf *out, uint8_t flags, uint32_t req_id)
+{
+    if (flags & ~(FM_OPS_REPLY | FM_OPS_TRUNCATED))
+        return FM_EINVAL;
+    CHECK(put_header(out, FM_MSG_OPS));
+    CHECK(fm_buf_put_u8(out, flags));
+    CHECK(fm_buf_put_u32(out, req_id));
+    return fm_buf_put_u32(out, 0);
+}
+
+int fm_wire_ops_add(struct fm_buf *out, const uint8_t *ops, size_t len, uint32_t n)
+{
+    uint32_t count;
+    if (out->len < OPS_COUNT_AT + 4)
+        return FM_EINVAL;
+    count = fm_be32_get(out->data + OPS_COUNT_AT);
+    if (n > FM_WIRE_BATCH_MAX - count)
+        return FM_ETOOBIG;
+    CHECK(fm_buf_append(out, ops, len));
+    fm_be32_put(out->data + OPS_COUNT_AT, count + n);
+    return FM_OK;
+}
+
+int fm_wire_ops_finish(struct fm_buf *out)
+{
+    if (out->len < OPS_COUNT_AT + 4)
+        return FM_EINVAL;
+    if (out->len > FM_WIRE_MAX_MSG)
+        return FM_ETOOBIG;
+    return FM_OK;
+}
+
+int fm_wire_encode_simple(struct fm_buf *out, uint8_t type)
+{
+    if (type != FM_MSG_PRUNE && type != FM_MSG_CTL_NUDGE && type != FM_MSG_CTL_ACK &&
+        type != FM_MSG_CTL_PEERS)
+        return FM_EINVAL;
+    return put_header(out, type);
+}
+
+static int put_text(struct fm_buf *out, const char *s, size_t max, bool wide)
+{
+    size_t n = strnlen(s, max);
+    if (n >= max)
+        return FM_EINVAL;
+    CHECK(wide ? fm_buf_put_u16(out, (uint16_t)n) : fm_buf_put_u8(out, (uint8_t)n));
+    return fm_buf_append(out, s, n);
+}
+
+int fm_wire_encode_status(struct fm_buf *out, const struct fm_sync_status *st,
+                          const struct fm_sync_peer_info *peers, uint32_t n)
+{
+    struct fm_sync_counters k = st->counters;
+    if (n > FM_WIRE_PEERS_MAX)
+        return FM_ETOOBIG;
+    CHECK(put_header(out, FM_MSG_CTL_STATUS));
+    CHECK(fm_buf_put_u64(out, st->uptime_ms));
+    CHECK(fm_buf_put_u64(out, st->pid));
+    for (int i = 0; i < NCOUNTERS; i++)
+        CHECK(fm_buf_put_u64(out, *counter_slot(&k, i)));
+    CHECK(fm_buf_put_u16(out, (uint16_t)n));
+    for (uint32_t i = 0; i < n; i++) {
+        const struct fm_sync_peer_info *p = &peers[i];
+        uint8_t flags = (uint8_t)((p->configured ? PEER_FLAG_CONFIGURED : 0) |
+                                  (p->connected ? PEER_FLAG_CONNECTED : 0) |
+                                  (p->vector_known ? PEER_FLAG_VECTOR : 0) |
+                                  (p->eager ? PEER_FLAG_EAGER : 0));
+        CHECK(fm_buf_append(out, p->pk, FM_PK_LEN));
+        CHECK(put_text(out, p->name, sizeof(p->name), false));
+        CHECK(put_text(out, p->endpoint, sizeof(p->endpoint), true));
+        CHECK(fm_buf_put_u8(out, flags));
+        CHECK(fm_buf_put_u64(out, p->last_heard_ms));
+        CHECK(fm_buf_put_u64(out, p->we_lack));
+        CHECK(fm_buf_put_u64(out, p->it_lacks));
+        CHECK(fm_buf_put_u64(out, (uint64_t)p->skew_ms));
+        CHECK(fm_buf_put_u64(out, p->ops_received));
+        CHECK(fm_buf_put_u64(out, p->ops_sent));
+        CHECK(fm_buf_put_u64(out, p->bad_messages));
+    }
+    return FM_OK;
+}

@@ -1,0 +1,136 @@
+/*
+ * zap.c — the ZAP handler: who may connect to our ROUTER.
+ *
+ * libzmq asks, for every CurveZMQ handshake on a socket with a ZAP domain,
+ * a REP socket bound to inproc://zeromq.zap.01 in the same context. We
+ * poll that socket in the engine's own loop (no thread), read the request
+ * strictly (RFC 27: version, request id, domain, address, routing id,
+ * mechanism, then the client's 32-byte Curve key), and admit the key only
+ * if it maps to a configured peer or to an author the store admits
+ * (sync_admit_curve). The reply's User-Id is the node key in hex, so every
+ * message later received on that connection names its sender. Refusals
+ * are counted and logged (rate-limited: a stranger can trigger them).
+ */
+#include "sync_int.h"
+
+#include <errno.h>
+#include <string.h>
+#include <zmq.h>
+
+#define COMPONENT "zap"
+#define ZAP_ENDPOINT "inproc://zeromq.zap.01"
+#define ZAP_FRAMES_MAX 8
+#define ZAP_FRAME_MAX 256
+
+static struct fm_log_limiter lim_refuse;
+
+int sync_zap_bind(struct fm_sync *s)
+{
+    int linger = 0;
+    s->zap = zmq_socket(s->zctx, ZMQ_REP);
+    if (!s->zap)
+        return FM_ENET;
+    (void)zmq_setsockopt(s->zap, ZMQ_LINGER, &linger, sizeof(linger));
+    if (zmq_bind(s->zap, ZAP_ENDPOINT) != 0) {
+        fm_log(FM_LOG_ERROR, COMPONENT, "cannot bind %s: %s", ZAP_ENDPOINT, zmq_strerror(errno));
+        return FM_ENET;
+    }
+    return FM_OK;
+}
+
+static bool frame_is(const uint8_t *p, size_t n, const char *s)
+{
+    return n == strlen(s) && memcmp(p, s, n) == 0;
+}
+
+static void reply(struct fm_sync *s, const uint8_t *reqid, size_t reqid_len, const char *code,
+                  const char *text, const char *user)
+{
+    int f = ZMQ_SNDMORE | ZMQ_DONTWAIT;
+    (void)zmq_send(s->zap, "1.0", 3, f);
+    (void)zmq_send(s->zap, reqid, reqid_len, f);
+    (void)zmq_send(s->zap, code, strlen(code), f);
+    (void)zmq_send(s->zap, text, strlen(text), f);
+    (void)zmq_send(s->zap, user, strlen(user), f);
+    (void)zmq_send(s->zap, "", 0, ZMQ_DONTWAIT);
+}
+
+static void handle_one(struct fm_sync *s)
+{
+    uint8_t frames[ZAP_FRAMES_MAX][ZAP_FRAME_MAX];
+    size_t lens[ZAP_FRAMES_MAX];
+    int nf = 0, more = 1;
+    size_t sz = sizeof(more);
+    bool oversize = false;
+
+    while (more) {
+        zmq_msg_t m;
+        zmq_msg_init(&m);
+        if (zmq_msg_recv(&m, s->zap, 0) < 0) {
+            zmq_msg_close(&m);
+            return;
+        }
+        if (nf < ZAP_FRAMES_MAX && zmq_msg_size(&m) <= ZAP_FRAME_MAX) {
+            lens[nf] = zmq_msg_size(&m);
+            memcpy(frames[nf], zmq_msg_data(&m), lens[nf]);
+            nf++;
+        } else {
+            oversize = true;
+        }
+        zmq_msg_close(&m);
+        if (zmq_getsockopt(s->zap, ZMQ_RCVMORE, &more, &sz) != 0)
+            more = 0;
+    }
+    if (nf < 2) {
+        /* cannot even echo a request id; REP still needs an answer */
+        reply(s, (const uint8_t *)"", 0, "500", "malformed request", "");
+        return;
+    }
+    const uint8_t *reqid = frames[1];
+    size_t reqid_len = lens[1];
+    char addr[64] = "?";
+    uint8_t pk[FM_PK_LEN];
+    char hex[2 * FM_PK_LEN + 1];
+
+    if (nf >= 4) {
+        size_t al = lens[3] < sizeof(addr) - 1 ? lens[3] : sizeof(addr) - 1;
+        for (size_t i = 0; i < al; i++)
+            addr[i] = (frames[3][i] >= 0x20 && frames[3][i] < 0x7f) ? (char)frames[3][i] : '?';
+        addr[al] = '\0';
+    }
+    if (oversize || nf != 7 || !frame_is(frames[0], lens[0], "1.0") ||
+        !frame_is(frames[2], lens[2], SYNC_ZAP_DOMAIN) ||
+        !frame_is(frames[5], lens[5], "CURVE") || lens[6] != FM_CURVE_LEN) {
+        s->k.zap_refused++;
+        fm_log_limited(&lim_refuse, 5, FM_LOG_WARN, COMPONENT,
+                       "refused a connection from %s: not a CurveZMQ request for our domain",
+                       addr);
+        reply(s, reqid, reqid_len, "400", "refused", "");
+        return;
+    }
+    if (!sync_admit_curve(s, frames[6], pk)) {
+        char ck[2 * FM_CURVE_LEN + 1];
+        s->k.zap_refused++;
+        sync_hex(frames[6], 8, ck, sizeof(ck));
+        fm_log_limited(&lim_refuse, 5, FM_LOG_WARN, COMPONENT,
+                       "refused a connection from %s: curve key %s... is not an enrolled node",
+                       addr, ck);
+        reply(s, reqid, reqid_len, "400", "not enrolled", "");
+        return;
+    }
+    s->k.zap_admitted++;
+    sync_hex(pk, FM_PK_LEN, hex, sizeof(hex));
+    fm_log(FM_LOG_DEBUG, COMPONENT, "admitted %.16s... from %s", hex, addr);
+    reply(s, reqid, reqid_len, "200", "OK", hex);
+}
+
+void sync_zap_handle(struct fm_sync *s)
+{
+    for (int k = 0; k < 64; k++) {
+        int ev = 0;
+        size_t sz = sizeof(ev);
+        if (zmq_getsockopt(s->zap, ZMQ_EVENTS, &ev, &sz) != 0 || !(ev & ZMQ_POLLIN))
+            return;
+        handle_one(s);
+    }
+}

@@ -1,0 +1,128 @@
+# lib_gossip.sh — shared helpers for the multi-node gossip tests
+# (sourced by tests/e2e/test_gossip_*.sh; not a test itself).
+#
+# Every test: a private temp dir, loopback ports picked from the pid and
+# checked free, real fieldmeshd processes started from `fieldmesh testbed`
+# configs, wait loops with deadlines, and a trap that kills every daemon it
+# started (and prints their logs when the test failed).
+
+set -u
+
+if [ -z "${FIELDMESH:-}" ] || [ -z "${FIELDMESHD:-}" ] || [ ! -x "$FIELDMESH" ] || [ ! -x "$FIELDMESHD" ]; then
+    echo "SKIP: FIELDMESH and FIELDMESHD must name the built binaries"
+    exit 77
+fi
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/fm-gossip.XXXXXX")
+declare -A PIDS=()
+FAILED=1
+
+log() { echo "# $(date +%H:%M:%S.%N | cut -c1-12) $*"; }
+
+fail() {
+    echo "FAIL: $*"
+    exit 1
+}
+
+cleanup() {
+    local p
+    for p in "${PIDS[@]}"; do
+        kill -TERM "$p" 2>/dev/null
+    done
+    sleep 0.2
+    for p in "${PIDS[@]}"; do
+        kill -KILL "$p" 2>/dev/null
+        wait "$p" 2>/dev/null
+    done
+    if [ "$FAILED" -ne 0 ]; then
+        for f in "$T"/daemon*.log; do
+            [ -f "$f" ] || continue
+            echo "---- $f (last 40 lines)"
+            tail -n 40 "$f"
+        done
+    fi
+    rm -rf "$T"
+}
+trap cleanup EXIT
+
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# pick_ports N: sets BASE so that BASE..BASE+N-1 are free loopback ports.
+pick_ports() {
+    local n=$1 try p ok
+    BASE=$(( $$ % 20000 + 20000 ))
+    for try in $(seq 1 50); do
+        ok=1
+        for p in $(seq "$BASE" $(( BASE + n - 1 ))); do
+            port_free "$p" || { ok=0; break; }
+        done
+        [ "$ok" -eq 1 ] && return 0
+        BASE=$(( (BASE + 137) % 40000 + 20000 ))
+    done
+    fail "no free port range found"
+}
+
+conf() { echo "$T/tb/node$1/node.yaml"; }
+fm() { local i=$1; shift; "$FIELDMESH" -c "$(conf "$i")" "$@"; }
+
+# testbed N TOPOLOGY
+testbed() {
+    pick_ports "$1"
+    "$FIELDMESH" testbed "$T/tb" --nodes "$1" --topology "$2" --base-port "$BASE" >/dev/null 2>"$T/testbed.err" ||
+        fail "testbed failed"
+}
+
+start_node() {
+    local i=$1
+    "$FIELDMESHD" -c "$(conf "$i")" --log-level "${FM_DAEMON_LOG:-info}" 2>>"$T/daemon$i.log" &
+    PIDS[$i]=$!
+}
+
+# stop_node I: SIGTERM and require a clean exit (status 0) within 10 s.
+stop_node() {
+    local i=$1 p=${PIDS[$1]} k rc
+    kill -TERM "$p"
+    for k in $(seq 1 100); do
+        kill -0 "$p" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -0 "$p" 2>/dev/null && fail "node$i did not stop within 10 s of SIGTERM"
+    wait "$p"
+    rc=$?
+    unset "PIDS[$i]"
+    [ "$rc" -eq 0 ] || fail "node$i exited with status $rc after SIGTERM"
+}
+
+# wait_for SECONDS DESCRIPTION CMD...: polls CMD every 0.2 s until it succeeds.
+wait_for() {
+    local secs=$1 what=$2 end
+    shift 2
+    end=$(( $(date +%s) + secs ))
+    while [ "$(date +%s)" -lt "$end" ]; do
+        "$@" >/dev/null 2>&1 && return 0
+        sleep 0.2
+    done
+    fail "timed out after ${secs}s waiting for: $what"
+}
+
+digest() { fm "$1" digest; }
+
+# digests_equal I J ...: all named nodes have the same state digest.
+digests_equal() {
+    local first d i
+    first=$(digest "$1") || return 1
+    for i in "${@:2}"; do
+        d=$(digest "$i") || return 1
+        [ "$d" = "$first" ] || return 1
+    done
+}
+
+# op_ids I: "author seq hash" of every op node I stores, sorted.
+op_ids() {
+    fm "$1" log --json | awk -F'"' '
+        /"author":/ { a = $4 }
+        /"seq":/    { s = $3; gsub(/[^0-9]/, "", s) }
+        /"hash":/   { print a, s, $4 }' | sort
+}
+
+node_key() { cat "$T/tb/node$1/data/node.key.pub" | tr -d "[:space:]"; }
