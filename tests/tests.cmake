@@ -1,0 +1,52 @@
+# Tests: every tests/unit/test_*.c is a cmocka program; every
+# tests/e2e/*.sh runs the real binaries; every tests/fuzz/fuzz_*.c gets a
+# corpus replay test (and a libFuzzer build with -DFM_FUZZ=ON);
+# tests/bench/bench_*.c are benchmarks (built, not run by ctest).
+pkg_check_modules(CMOCKA REQUIRED IMPORTED_TARGET cmocka)
+
+set(FM_TEST_LIBS fm_cli fm_node fm_sync fm_crypto PkgConfig::CMOCKA)
+
+file(GLOB FM_UNIT_TESTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/unit/test_*.c)
+foreach(src ${FM_UNIT_TESTS})
+  get_filename_component(name ${src} NAME_WE)
+  add_executable(${name} ${src})
+  target_include_directories(${name} PRIVATE ${LMDB_INCLUDE} ${CMAKE_SOURCE_DIR})
+  target_link_libraries(${name} PRIVATE ${FM_TEST_LIBS})
+  add_test(NAME unit.${name} COMMAND ${name})
+  set_tests_properties(unit.${name} PROPERTIES TIMEOUT 600
+    ENVIRONMENT "FM_SRC=${CMAKE_SOURCE_DIR}")
+endforeach()
+
+file(GLOB FM_E2E_TESTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/e2e/test_*.sh)
+foreach(src ${FM_E2E_TESTS})
+  get_filename_component(name ${src} NAME_WE)
+  add_test(NAME e2e.${name} COMMAND bash ${src})
+  set_tests_properties(e2e.${name} PROPERTIES TIMEOUT 900
+    SKIP_RETURN_CODE 77
+    ENVIRONMENT "FIELDMESH=$<TARGET_FILE:fieldmesh>;FIELDMESHD=$<TARGET_FILE:fieldmeshd>;FM_SRC=${CMAKE_SOURCE_DIR}")
+endforeach()
+
+file(GLOB FM_FUZZ_TARGETS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/fuzz/fuzz_*.c)
+foreach(src ${FM_FUZZ_TARGETS})
+  get_filename_component(name ${src} NAME_WE)
+  add_executable(${name}_replay ${src} ${CMAKE_SOURCE_DIR}/tests/fuzz/replay_main.c)
+  target_include_directories(${name}_replay PRIVATE ${LMDB_INCLUDE} ${CMAKE_SOURCE_DIR})
+  target_link_libraries(${name}_replay PRIVATE fm_node fm_sync fm_crypto)
+  add_test(NAME fuzz.${name} COMMAND ${name}_replay ${CMAKE_SOURCE_DIR}/tests/fuzz/corpus/${name})
+  set_tests_properties(fuzz.${name} PROPERTIES TIMEOUT 300)
+  if(FM_FUZZ)
+    add_executable(${name} ${src})
+    target_include_directories(${name} PRIVATE ${LMDB_INCLUDE} ${CMAKE_SOURCE_DIR})
+    target_compile_options(${name} PRIVATE -fsanitize=fuzzer)
+    target_link_options(${name} PRIVATE -fsanitize=fuzzer)
+    target_link_libraries(${name} PRIVATE fm_node fm_sync fm_crypto)
+  endif()
+endforeach()
+
+file(GLOB FM_BENCH CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/bench/bench_*.c)
+foreach(src ${FM_BENCH})
+  get_filename_component(name ${src} NAME_WE)
+  add_executable(${name} ${src})
+  target_include_directories(${name} PRIVATE ${LMDB_INCLUDE} ${CMAKE_SOURCE_DIR})
+  target_link_libraries(${name} PRIVATE fm_cli fm_node fm_sync fm_crypto ${LMDB_LIB})
+endforeach()
