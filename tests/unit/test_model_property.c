@@ -91,8 +91,8 @@ static void pick_ref(struct world *w, struct payload *pl, uint8_t kind)
 
 static void put_coords(struct payload *pl)
 {
-    pl->lat = (int32_t)rnd_below(2 * FM_LAT_MAX + 1) - FM_LAT_MAX;
-    pl->lon = (int32_t)rnd_below(2 * (uint64_t)FM_LON_MAX + 1) - FM_LON_MAX;
+    pl->lat = (int32_t)((int64_t)rnd_below(2 * (uint64_t)FM_LAT_MAX + 1) - FM_LAT_MAX);
+    pl->lon = (int32_t)((int64_t)rnd_below(2 * (uint64_t)FM_LON_MAX + 1) - FM_LON_MAX);
     pl->present |= PT_BIT(PT_LAT) | PT_BIT(PT_LON);
 }
 
