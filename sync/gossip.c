@@ -295,8 +295,8 @@ void sync_flush(struct fm_sync *s)
         if (fm_wire_ops_begin(&s->msg, 0, 0) != FM_OK)
             continue;
         fm_buf_reset(&s->entries);
-        uint32_t pushed_idx[64];
-        uint64_t pushed_seq[64];
+        uint32_t pushed_idx[SYNC_PUSH_MAX_AUTHORS];
+        uint64_t pushed_seq[SYNC_PUSH_MAX_AUTHORS];
         for (size_t f = 0; f < s->nfresh; f++) {
             uint32_t i = s->fresh[f];
             struct sync_author *a = &s->authors[i];
@@ -304,7 +304,7 @@ void sync_flush(struct fm_sync *s)
             size_t got = 0;
             if (a->head <= b)
                 continue;
-            if (a->head - b > SYNC_PUSH_MAX_OPS || nauth == 64 ||
+            if (a->head - b > SYNC_PUSH_MAX_OPS || nauth == SYNC_PUSH_MAX_AUTHORS ||
                 s->msg.len >= SYNC_PUSH_MAX_BYTES) {
                 if (a->head > (i < nb->bcap ? nb->announced[i] : 0) &&
                     entries_add(s, a->pk, a->head) == FM_OK && i < nb->bcap)
@@ -393,6 +393,7 @@ void sync_pull_schedule(struct fm_sync *s, uint64_t now)
                     continue;
                 if (entries_add(s, a->pk, a->head + 1) != FM_OK)
                     break;
+                rq->from[rq->n] = a->head + 1;
                 rq->authors[rq->n++] = (uint32_t)i;
                 graft = graft || a->want_graft;
             }
@@ -616,7 +617,11 @@ static void on_ops(struct fm_sync *s, struct sync_nb *nb, const struct fm_wire_o
         } else if (d.seq > a->head + 1) {
             want_raise(s, nb, (uint32_t)i, d.seq, now, false); /* a gap: pull it */
         } else {
+            /* refused for a reason of its own: stop pulling this author
+             * until the next anti-entropy round claims it again */
             real_reject = true;
+            a->want = a->head;
+            a->want_from = -1;
         }
     }
     if (res.rejected > 0 && (real_reject || (res.err != FM_EGAP && res.err != FM_EDUP))) {
@@ -638,8 +643,10 @@ static void on_ops(struct fm_sync *s, struct sync_nb *nb, const struct fm_wire_o
                 struct sync_author *a = &s->authors[rq->authors[k]];
                 /* it had nothing more although it said so: forget the stale claim */
                 if (!(o->flags & FM_OPS_TRUNCATED) && a->want_from == nb->slot &&
-                    a->want > a->head && res.stored == 0)
+                    a->want > a->head && a->head < rq->from[k]) {
                     a->want = a->head;
+                    a->want_from = -1;
+                }
             }
             req_release(s, nb, rq);
             break;

@@ -23,6 +23,7 @@
 #define SYNC_PULL_TIMEOUT_MS 5000      /* a PULL without reply frees its credit */
 #define SYNC_PUSH_MAX_OPS 64           /* more missing than this: announce, let it pull */
 #define SYNC_PUSH_MAX_BYTES (256u * 1024u)
+#define SYNC_PUSH_MAX_AUTHORS 64       /* authors per push message; the rest are announced */
 #define SYNC_REPLY_MAX_BYTES (512u * 1024u)
 #define SYNC_HWM 64                    /* ZMQ_SNDHWM / RCVHWM per socket, in messages */
 #define SYNC_LINGER_MS 50
@@ -54,6 +55,7 @@ struct sync_req {
     uint64_t deadline_ms;
     uint16_t n;
     uint32_t authors[FM_WIRE_PULL_MAX];
+    uint64_t from[FM_WIRE_PULL_MAX]; /* the from_seq asked per author */
 };
 
 /* A neighbour: a configured peer or a node that dialled us. */

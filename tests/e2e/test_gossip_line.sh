@@ -2,7 +2,8 @@
 # test_gossip_line.sh — a 3-node line A - B - C (A and C are not peers):
 # an incident reported at C reaches A through B (store-and-forward), a note
 # added at A travels back to C, all digests end equal, and every daemon
-# stops cleanly (exit 0) on SIGTERM.
+# stops cleanly (exit 0) on SIGTERM. Then the daemon's refusals: a bad
+# config, a readable secret key, a second daemon on the same store.
 . "$(dirname "$0")/lib_gossip.sh"
 
 testbed 3 line
@@ -26,5 +27,21 @@ wait_for 20 "equal digests on A, B, C" digests_equal 1 2 3
 log "digest $(digest 1) on all three"
 
 for i in 1 2 3; do stop_node "$i"; done
+
+# the daemon's refusals: a bad config (78), a readable secret key, a
+# second daemon on the same store
+printf 'node:\n  name: x\n  bogus: 1\n' >"$T/bad.yaml"
+"$FIELDMESHD" -c "$T/bad.yaml" 2>"$T/bad.err"
+[ $? -eq 78 ] || fail "a bad config must exit 78"
+grep -q "bad.yaml:3:" "$T/bad.err" || fail "no file:line for the bad config"
+chmod 644 "$T/tb/node1/data/node.key"
+"$FIELDMESHD" -c "$(conf 1)" 2>"$T/perm.err" && fail "started with a world-readable key"
+grep -q "readable by group or others" "$T/perm.err" || fail "no clear message for the key mode"
+chmod 600 "$T/tb/node1/data/node.key"
+start_node 1
+sleep 0.3
+"$FIELDMESHD" -c "$(conf 1)" 2>"$T/twice.err" && fail "a second daemon started on one store"
+grep -q "already runs" "$T/twice.err" || fail "no clear message for the second daemon"
+stop_node 1
 FAILED=0
 echo "PASS: test_gossip_line"

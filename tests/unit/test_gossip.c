@@ -524,6 +524,45 @@ static void test_control_socket(void **state)
     rmdir(dir);
 }
 
+/* a holds ops of an author b refuses (not enrolled at b) next to good ops:
+ * the good ones arrive, and b does not keep pulling the refused ones in a
+ * tight loop (at most once per anti-entropy round). */
+static void test_refused_author_no_storm(void **state)
+{
+    (void)state;
+    struct tnode a, b;
+    struct tnode *ns[] = {&a, &b};
+    struct fm_identity x;
+    struct fm_sync_counters k0, k1;
+    tnode_init(&a, true);
+    tnode_init(&b, true);
+    enroll_all(ns, 2);
+    assert_int_equal(fm_identity_generate(&x), FM_OK);
+    ms_enroll(&a.ms, x.pk);
+    for (int i = 0; i < 20; i++) {
+        assert_int_equal(ms_write(&a.ms, &x, 50), FM_OK);
+        assert_int_equal(ms_write(&a.ms, &a.id, 50), FM_OK);
+    }
+    link_nodes(&b, &a);
+    uint64_t end = fm_mono_ms() + 1000;
+    while (fm_mono_ms() < end && log_len(&b, a.id.pk) < 20)
+        spin(ns, 2, 1);
+    assert_int_equal(log_len(&b, a.id.pk), 20);
+    assert_int_equal(log_len(&b, x.pk), 0);
+    fm_sync_get_counters(b.s, &k0);
+    end = fm_mono_ms() + 1500;
+    while (fm_mono_ms() < end)
+        spin(ns, 2, 1);
+    fm_sync_get_counters(b.s, &k1);
+    printf("# 1.5 s with a refused author: %llu messages out\n",
+           (unsigned long long)(k1.msgs_out - k0.msgs_out));
+    assert_true(k1.msgs_out - k0.msgs_out <= 40); /* ~5 rounds x (summary + pull) */
+    assert_true(k1.ops_rejected > k0.ops_rejected); /* still tried, at round pace */
+    fm_identity_release(&x);
+    tnode_free(&a);
+    tnode_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -534,6 +573,7 @@ int main(void)
         cmocka_unit_test(test_in_sync_is_cheap),
         cmocka_unit_test(test_mesh_redundancy),
         cmocka_unit_test(test_control_socket),
+        cmocka_unit_test(test_refused_author_no_storm),
     };
     if (fm_crypto_init() != FM_OK)
         return 1;

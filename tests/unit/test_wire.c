@@ -165,14 +165,16 @@ static void test_ihave_pull(void **state)
     assert_int_equal(m.type, FM_MSG_IHAVE);
     assert_int_equal(m.u.ihave.flags, FM_IHAVE_NOW);
     assert_int_equal(m.u.ihave.e.count, 3);
-    B.data[2] = 0x04;
+    B.data[2] = 0x04; /* unknown flag */
     assert_int_equal(decode_buf(&m), FM_EDECODE);
     B.data[2] = 0;
-    fm_be32_put(B.data + 2, 0); /* flags 0, count 0 (u16) + first entry byte */
-    B.data[2] = 0;
-    B.data[3] = 0;
-    B.data[4] = 0;
+    B.data[4] = 4; /* count 4, three entries present */
     assert_int_equal(decode_buf(&m), FM_EDECODE);
+    B.data[4] = 0; /* count 0 */
+    assert_int_equal(fm_wire_decode(&m, B.data, 5), FM_EDECODE);
+    B.data[3] = (uint8_t)((FM_WIRE_IHAVE_MAX + 1) >> 8); /* count over the maximum */
+    B.data[4] = (uint8_t)((FM_WIRE_IHAVE_MAX + 1) & 0xff);
+    assert_int_equal(decode_buf(&m), FM_ETOOBIG);
     assert_int_equal(fm_wire_encode_ihave(&B, 0, e, 0), FM_EINVAL);
     assert_int_equal(fm_wire_encode_ihave(&B, 0, e, FM_WIRE_IHAVE_MAX + 1), FM_ETOOBIG);
 
