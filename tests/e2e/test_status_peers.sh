@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# `fieldmesh status` and `fieldmesh peers` as an operator reads them: with
+# the daemon down (local store only, peers listed as not connected), with
+# two daemons up (connected, nothing lacking, skew near zero), after one
+# peer stops (shown down, last heard in the past), and their --json fields.
+source "$(dirname "$0")/lib_gossip.sh"
+
+jget() { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))" "$1"; }
+
+testbed 2 line
+
+# Daemon down: status reads the store, peers lists the configured peer.
+out=$(fm 1 status) || fail "status without daemon failed"
+echo "$out" | grep -q "daemon:    not running" || fail "status should say the daemon is not running: $out"
+[ "$(fm 1 status --json | jget 'd["daemon_running"]')" = False ] || fail "daemon_running should be false"
+[ "$(fm 1 peers --json 2>/dev/null | jget 'd[0]["connected"]')" = False ] || fail "peer connected without daemon"
+fm 1 peers 2>/dev/null | grep -q "daemon down" || fail "peers table should say daemon down"
+
+id=$(fm 1 incident report --category fire --lat 30.1 --lon 120.1) || fail "report failed"
+start_node 1
+start_node 2
+wait_for 20 "node2 has $id" fm 2 incident show "$id"
+id2=$(fm 2 incident report --category traffic --lat 30.2 --lon 120.2) || fail "report at node2 failed"
+wait_for 20 "node1 has $id2" fm 1 incident show "$id2"
+
+# Both up: connected, nothing lacking either way, small skew.
+wait_for 10 "node1 sees node2 connected" sh -c "\"$FIELDMESH\" -c \"$(conf 1)\" peers --json | grep -q '\"connected\": true'"
+pj=$(fm 1 peers --json) || fail "peers --json failed"
+[ "$(echo "$pj" | jget 'len(d)')" = 1 ] || fail "expected one peer: $pj"
+[ "$(echo "$pj" | jget 'd[0]["name"]')" = node2 ] || fail "peer name: $pj"
+[ "$(echo "$pj" | jget 'd[0]["we_lack"]')" = 0 ] || fail "we_lack should be 0: $pj"
+[ "$(echo "$pj" | jget 'abs(d[0]["skew_ms"]) < 5000')" = True ] || fail "skew should be small: $pj"
+sj=$(fm 1 status --json) || fail "status --json failed"
+[ "$(echo "$sj" | jget 'd["daemon_running"]')" = True ] || fail "daemon_running should be true: $sj"
+[ "$(echo "$sj" | jget 'd["peers_connected"]')" = 1 ] || fail "peers_connected: $sj"
+[ "$(echo "$sj" | jget 'd["ops"]')" = 4 ] || fail "ops count: $sj"
+[ "$(echo "$sj" | jget 'len(d["heads"])')" = 2 ] || fail "two authors expected: $sj"
+[ "$(echo "$sj" | jget 'd["digest"]')" = "$(fm 2 digest)" ] || fail "status digest differs from node2's digest"
+fm 1 status | grep -q "1 of 1 peer(s) connected" || fail "status table: $(fm 1 status)"
+
+# node2 stops: node1 shows it down, last heard in the past.
+stop_node 2
+wait_for 15 "node1 sees node2 down" sh -c "\"$FIELDMESH\" -c \"$(conf 1)\" peers --json | grep -q '\"connected\": false'"
+pj=$(fm 1 peers --json)
+[ "$(echo "$pj" | jget 'd[0]["last_heard_ms"] is not None')" = True ] || fail "last heard lost: $pj"
+fm 1 peers | grep -q "down" || fail "peers table should show node2 down"
+
+FAILED=0
+echo "PASS"
