@@ -50,3 +50,9 @@ foreach(src ${FM_BENCH})
   target_include_directories(${name} PRIVATE ${LMDB_INCLUDE} ${CMAKE_SOURCE_DIR})
   target_link_libraries(${name} PRIVATE fm_cli fm_node fm_sync fm_crypto ${LMDB_LIB})
 endforeach()
+
+# A smoke run of the sync benchmark (--quick: ~10 s; real daemons, small
+# stores). The full run and its figures: docs/performance.md.
+add_test(NAME bench.bench_sync_quick COMMAND bench_sync --quick)
+set_tests_properties(bench.bench_sync_quick PROPERTIES TIMEOUT 180
+  ENVIRONMENT "FIELDMESH=$<TARGET_FILE:fieldmesh>;FIELDMESHD=$<TARGET_FILE:fieldmeshd>")
