@@ -43,7 +43,36 @@ static const struct cli_cmd *const commands[] = {
     &cli_cmd_rebuild,
     &cli_cmd_status,
     &cli_cmd_peers,
+    &cli_cmd_bundle_vector,
+    &cli_cmd_bundle_export,
+    &cli_cmd_bundle_import,
+    &cli_cmd_bundle_org_key,
     &cli_cmd_testbed,
+    /* linkage workflow */
+    &cli_cmd_incident_feedback,
+    &cli_cmd_dispatch,
+    &cli_cmd_ticket_ack,
+    &cli_cmd_ticket_enroute,
+    &cli_cmd_ticket_arrive,
+    &cli_cmd_ticket_clear,
+    &cli_cmd_ticket_cancel,
+    &cli_cmd_ticket_reassign,
+    &cli_cmd_ticket_list,
+    &cli_cmd_ticket_show,
+    &cli_cmd_escalate,
+    &cli_cmd_directory_publish,
+    &cli_cmd_directory_check,
+    &cli_cmd_directory_show,
+    &cli_cmd_resource_request,
+    &cli_cmd_resource_allocate,
+    &cli_cmd_resource_return,
+    &cli_cmd_resource_requests,
+    &cli_cmd_bulletin_send,
+    &cli_cmd_bulletin_list,
+    &cli_cmd_bulletin_read,
+    &cli_cmd_bulletin_receipts,
+    &cli_cmd_conflicts,
+    &cli_cmd_report,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -55,6 +84,10 @@ static const struct {
     { "incident", "report, list, show and update incidents" },
     { "unit", "register units, set their status and position" },
     { "resource", "stock kept at depots: add, consume, restock, list" },
+    { "ticket", "a unit's dispatch: acknowledge, en route, on scene, clear, cancel, reassign" },
+    { "directory", "the organisation directory and its dispatch rules" },
+    { "bulletin", "bulletins to all, a tier, department, county or unit, with read receipts" },
+    { "bundle", "move ops by file where no link exists (sneakernet)" },
 };
 #define NGROUPS (sizeof(groups) / sizeof(groups[0]))
 
@@ -449,7 +482,8 @@ int cli_open_node(struct cli *cl, unsigned flags)
 int cli_resolve(struct cli *cl, enum fm_entity_kind kind, const char *prefix,
                 char out[FM_ID_MAX])
 {
-    static const char *const kind_names[] = { "", "incident", "unit", "resource" };
+    static const char *const kind_names[] = { "", "incident", "unit", "resource",
+                                              "ticket", "material request", "bulletin" };
     int rc;
     if (prefix[0] == '\0' || strlen(prefix) >= FM_ID_MAX)
         return cli_usage(cl, "bad id '%s'", prefix);

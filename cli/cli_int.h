@@ -178,6 +178,38 @@ extern const struct cli_cmd cli_cmd_resource_add, cli_cmd_resource_consume,
 extern const struct cli_cmd cli_cmd_log, cli_cmd_digest, cli_cmd_rebuild;
 extern const struct cli_cmd cli_cmd_testbed;
 extern const struct cli_cmd cli_cmd_peers, cli_cmd_status;
+/* linkage workflow (cmd_dispatch.c, cmd_ticket.c, cmd_directory.c, cmd_materials.c,
+ * cmd_bulletin.c, cmd_report.c, cmd_conflicts.c) */
+extern const struct cli_cmd cli_cmd_dispatch, cli_cmd_escalate, cli_cmd_incident_feedback;
+extern const struct cli_cmd cli_cmd_ticket_ack, cli_cmd_ticket_enroute, cli_cmd_ticket_arrive,
+    cli_cmd_ticket_clear, cli_cmd_ticket_cancel, cli_cmd_ticket_reassign, cli_cmd_ticket_list,
+    cli_cmd_ticket_show;
+extern const struct cli_cmd cli_cmd_directory_publish, cli_cmd_directory_check,
+    cli_cmd_directory_show;
+extern const struct cli_cmd cli_cmd_resource_request, cli_cmd_resource_allocate,
+    cli_cmd_resource_return, cli_cmd_resource_requests;
+extern const struct cli_cmd cli_cmd_bulletin_send, cli_cmd_bulletin_list, cli_cmd_bulletin_read,
+    cli_cmd_bulletin_receipts;
+extern const struct cli_cmd cli_cmd_report, cli_cmd_conflicts;
+/* Prints the proposed dispatch after `incident report` (cmd_dispatch.c). */
+void cli_wf_print_proposal(struct cli *cl, const char *incident, FILE *f);
+extern const struct cli_cmd cli_cmd_bundle_vector, cli_cmd_bundle_export, cli_cmd_bundle_import,
+    cli_cmd_bundle_org_key; /* field sync (cmd_bundle.c) */
+
+/* ---- staleness (cmd_daemon.c): who last changed a record, and how long
+ * that node has been silent (no op, no presence) ---- */
+struct cli_stale;
+struct cli_stale_info {
+    bool known, stale;
+    uint8_t by[FM_PK_LEN];
+    char by_name[FM_NAME_MAX];
+    uint64_t silent_s;
+    char text[FM_NAME_MAX + 48]; /* table cell: "no" or "yes: node3 silent 300s" */
+};
+int cli_stale_open(struct cli *cl, uint64_t threshold_s, struct cli_stale **out);
+void cli_stale_check(struct cli_stale *s, const char *incident_id, struct cli_stale_info *out);
+void cli_stale_json(struct cli_json *j, const struct cli_stale_info *si);
+void cli_stale_close(struct cli_stale **sp);
 
 /* Shared by org enroll and testbed (cmd_org.c): signs a certificate for pk
  * with the root key in org_dir/root.key, records it in

@@ -6,11 +6,124 @@
  * one runs. Both work with the daemon down: `peers` then lists the
  * configured peers as not connected, `status` says the daemon is not
  * running.
+ *
+ * Field sync adds: how long ago each peer and the centre were heard from
+ * by any path (their newest op or presence record, not only a direct
+ * message), peers whose key was revoked or expired (connections dropped),
+ * rate limits and queued bytes, fork evidence, ops stamped far in the
+ * future, and the staleness helpers `incident list --stale-after` uses.
  */
 #include "cli_int.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+/* ------------------------------------------------------------------ */
+/* authors seen (staleness)                                            */
+/* ------------------------------------------------------------------ */
+
+struct cli_stale {
+    struct fm_node *node;
+    uint64_t threshold_s, now_ms;
+    struct fm_author_seen *seen;
+    size_t nseen;
+    uint8_t self[FM_PK_LEN];
+    bool have_self;
+};
+
+static int seen_cmp(const void *key, const void *elem)
+{
+    return memcmp(key, ((const struct fm_author_seen *)elem)->pk, FM_PK_LEN);
+}
+
+static const struct fm_author_seen *seen_find(const struct fm_author_seen *a, size_t n,
+                                              const uint8_t pk[FM_PK_LEN])
+{
+    return n ? bsearch(pk, a, n, sizeof(*a), seen_cmp) : NULL;
+}
+
+static bool self_key(const struct cli *cl, uint8_t pk[FM_PK_LEN])
+{
+    char pubpath[FM_PATH_MAX + 8];
+    snprintf(pubpath, sizeof(pubpath), "%s.pub", cl->cfg.key_path);
+    return fm_key_read_file(pubpath, pk) == 0;
+}
+
+int cli_stale_open(struct cli *cl, uint64_t threshold_s, struct cli_stale **out)
+{
+    struct cli_stale *s = calloc(1, sizeof(*s));
+    int rc;
+    *out = NULL;
+    if (!s)
+        return cli_error(cl, FM_ENOMEM, "out of memory");
+    s->node = cl->node;
+    s->threshold_s = threshold_s;
+    s->now_ms = fm_now_ms();
+    s->have_self = self_key(cl, s->self);
+    if ((rc = fm_node_authors_seen(cl->node, &s->seen, &s->nseen)) != 0) {
+        free(s);
+        return cli_error(cl, rc, "cannot read the store: %s", fm_strerror(rc));
+    }
+    *out = s;
+    return 0;
+}
+
+void cli_stale_check(struct cli_stale *s, const char *incident_id, struct cli_stale_info *out)
+{
+    memset(out, 0, sizeof(*out));
+    snprintf(out->text, sizeof(out->text), "?");
+    if (fm_node_incident_last_author(s->node, incident_id, out->by) != 0)
+        return;
+    const struct fm_author_seen *a = seen_find(s->seen, s->nseen, out->by);
+    if (!a)
+        return;
+    out->known = true;
+    fm_strlcpy(out->by_name, a->name, sizeof(out->by_name));
+    if (s->have_self && memcmp(out->by, s->self, FM_PK_LEN) == 0) {
+        out->silent_s = 0; /* this node: never silent to itself */
+    } else {
+        out->silent_s = s->now_ms > a->last_seen_ms ? (s->now_ms - a->last_seen_ms) / 1000 : 0;
+    }
+    out->stale = out->silent_s > s->threshold_s;
+    if (out->stale)
+        snprintf(out->text, sizeof(out->text), "yes: %s silent %llus", a->name,
+                 (unsigned long long)out->silent_s);
+    else
+        snprintf(out->text, sizeof(out->text), "no");
+}
+
+void cli_stale_json(struct cli_json *j, const struct cli_stale_info *si)
+{
+    char key[FM_KEY_TEXT_LEN];
+    cli_json_key(j, "stale");
+    cli_json_bool(j, si->stale);
+    cli_json_key(j, "last_changed_by");
+    if (si->known) {
+        fm_key_encode(si->by, key);
+        cli_json_string(j, key);
+    } else {
+        cli_json_null(j);
+    }
+    cli_json_key(j, "last_changed_by_name");
+    if (si->known)
+        cli_json_string(j, si->by_name);
+    else
+        cli_json_null(j);
+    cli_json_key(j, "silent_s");
+    if (si->known)
+        cli_json_uint(j, si->silent_s);
+    else
+        cli_json_null(j);
+}
+
+void cli_stale_close(struct cli_stale **sp)
+{
+    if (!sp || !*sp)
+        return;
+    free((*sp)->seen);
+    free(*sp);
+    *sp = NULL;
+}
 
 /* "12s ago", "3m ago", "never" */
 static void fmt_ago(uint64_t then_ms, uint64_t now_ms, char *out, size_t cap)
@@ -40,7 +153,7 @@ static void fmt_uptime(uint64_t ms, char *out, size_t cap)
 /* ------------------------------------------------------------------ */
 
 static void peer_json(struct cli_json *j, const struct fm_peer_info *p, bool daemon_up,
-                      uint64_t now)
+                      uint64_t now, const struct fm_author_seen *seen)
 {
     char key[FM_KEY_TEXT_LEN];
     fm_key_encode(p->pk, key);
@@ -80,6 +193,29 @@ static void peer_json(struct cli_json *j, const struct fm_peer_info *p, bool dae
     cli_json_kuint(j, "ops_received", p->ops_received);
     cli_json_kuint(j, "ops_sent", p->ops_sent);
     cli_json_kuint(j, "bad_messages", p->bad_messages);
+    cli_json_key(j, "revoked");
+    cli_json_bool(j, daemon_up && p->revoked);
+    cli_json_kuint(j, "rate_limit_bps", p->rate_limit_bps);
+    cli_json_kuint(j, "queued_bytes", p->queued_bytes);
+    cli_json_key(j, "role");
+    if (seen)
+        cli_json_string(j, fm_role_name(seen->role));
+    else
+        cli_json_null(j);
+    /* heard of by any path: its newest op or presence record */
+    uint64_t any = p->last_heard_ms;
+    if (seen && seen->last_seen_ms > any)
+        any = seen->last_seen_ms;
+    cli_json_key(j, "last_seen_ms");
+    if (any)
+        cli_json_uint(j, any);
+    else
+        cli_json_null(j);
+    cli_json_key(j, "last_seen_age_s");
+    if (any)
+        cli_json_uint(j, now > any ? (now - any) / 1000 : 0);
+    else
+        cli_json_null(j);
     cli_json_end_object(j);
 }
 
@@ -88,7 +224,10 @@ static int run_peers(struct cli *cl, int argc, char **argv)
     enum { PR_JSON };
     static const struct cli_opt opts[] = { [PR_JSON] = { "json", false } };
     static const char *const headers[] = { "PEER", "ENDPOINT", "STATE", "LAST HEARD",
-                                           "WE LACK", "IT LACKS", "SKEW", "BAD" };
+                                           "LAST SEEN", "WE LACK", "IT LACKS", "SKEW", "BAD",
+                                           "LIMIT" };
+    struct fm_author_seen *seen = NULL;
+    size_t nseen = 0;
     struct cli_args a;
     struct fm_daemon_info info;
     struct fm_peer_info *peers = NULL;
@@ -120,13 +259,19 @@ static int run_peers(struct cli *cl, int argc, char **argv)
         return cli_error(cl, rc, "cannot ask the daemon: %s", fm_strerror(rc));
     }
 
+    /* field sync: roles and "heard of by any path" from the store */
+    if (cli_crypto(cl) == 0 && fm_node_open(&cl->node, &cl->cfg, FM_OPEN_READ) == 0 &&
+        fm_node_authors_seen(cl->node, &seen, &nseen) != 0) {
+        seen = NULL;
+        nseen = 0;
+    }
     uint64_t now = fm_now_ms();
     if (cli_flag(&a, PR_JSON)) {
         struct cli_json j;
         cli_json_init(&j, stdout);
         cli_json_begin_array(&j);
         for (size_t i = 0; i < n; i++)
-            peer_json(&j, &peers[i], up, now);
+            peer_json(&j, &peers[i], up, now, seen_find(seen, nseen, peers[i].pk));
         cli_json_end_array(&j);
         cli_json_finish(&j);
     } else {
@@ -134,26 +279,47 @@ static int run_peers(struct cli *cl, int argc, char **argv)
         cli_table_init(&t, headers, CLI_NELEM(headers));
         for (size_t i = 0; i < n && rc == 0; i++) {
             const struct fm_peer_info *p = &peers[i];
-            char heard[32], lack[24], lacks[24], skew[32], bad[24];
+            char heard[32], lack[24], lacks[24], skew[32], bad[24], any[32], limit[32];
+            const struct fm_author_seen *sn = seen_find(seen, nseen, p->pk);
+            uint64_t any_ms = p->last_heard_ms;
+            if (sn && sn->last_seen_ms > any_ms)
+                any_ms = sn->last_seen_ms;
             fmt_ago(p->last_heard_ms, now, heard, sizeof(heard));
+            fmt_ago(any_ms, now, any, sizeof(any));
+            if (p->rate_limit_bps)
+                snprintf(limit, sizeof(limit), "%ukbit/s%s", (unsigned)(p->rate_limit_bps / 1000),
+                         p->queued_bytes ? " busy" : "");
+            else
+                snprintf(limit, sizeof(limit), "-");
             snprintf(lack, sizeof(lack), up ? "%llu" : "-", (unsigned long long)p->we_lack);
             snprintf(lacks, sizeof(lacks), up && p->vector_known ? "%llu" : "-",
                      (unsigned long long)p->it_lacks);
             snprintf(skew, sizeof(skew), up && p->last_heard_ms ? "%+lldms" : "-",
                      (long long)p->skew_ms);
             snprintf(bad, sizeof(bad), "%llu", (unsigned long long)p->bad_messages);
-            const char *state = !up ? "daemon down" : p->connected ? "connected" : "down";
+            const char *state = !up            ? "daemon down"
+                                : p->revoked   ? "revoked"
+                                : p->connected ? "connected"
+                                               : "down";
             const char *cells[] = { p->name, p->endpoint[0] ? p->endpoint : "(dialled us)",
-                                    state, heard, lack, lacks, skew, bad };
+                                    state, heard, any, lack, lacks, skew, bad, limit };
             rc = cli_table_add(&t, cells, 48);
         }
         if (rc == 0)
             cli_table_print(&t, stdout);
         cli_table_release(&t);
+        for (size_t i = 0; i < nseen && rc == 0; i++) {
+            if (seen[i].role != FM_ROLE_CENTRE)
+                continue;
+            char ago[32];
+            fmt_ago(seen[i].last_seen_ms, now, ago, sizeof(ago));
+            printf("centre %s: last heard of %s\n", seen[i].name, ago);
+        }
         if (!up)
             fprintf(stderr, "fieldmesh peers: no daemon answers on %s; start it with: "
                             "fieldmeshd -c %s\n", cl->cfg.control, cl->cfg.path);
     }
+    free(seen);
     free(peers);
     if (rc != 0)
         return cli_error(cl, rc, "cannot list peers: %s", fm_strerror(rc));
@@ -166,13 +332,185 @@ const struct cli_cmd cli_cmd_peers = {
     "the configured peers as not connected.\n\n"
     "  --json   array of {name, endpoint, key, configured, connected, last_heard_ms,\n"
     "           last_heard_age_s, we_lack, it_lacks, skew_ms, ops_received, ops_sent,\n"
-    "           bad_messages}; unknown values are null\n",
+    "           bad_messages, revoked, rate_limit_bps, queued_bytes, role,\n"
+    "           last_seen_ms, last_seen_age_s}; unknown values are null.\n"
+    "           last_heard is a direct message; last_seen also counts its newest op\n"
+    "           or presence record relayed by others. The table ends with how long\n"
+    "           ago each centre was last heard of.\n",
     run_peers,
 };
 
 /* ------------------------------------------------------------------ */
 /* status                                                              */
 /* ------------------------------------------------------------------ */
+
+/* Field sync parts of `status`: forks, future-stamped ops, staleness. */
+struct fs_status {
+    struct fm_fork_info *forks;
+    size_t nforks, cap;
+    struct fm_author_seen *seen;
+    size_t nseen;
+    struct fm_self_state self;
+    bool have_self;
+};
+
+static int collect_fork(void *ctx, const struct fm_fork_info *f)
+{
+    struct fs_status *fs = ctx;
+    if (fs->nforks == fs->cap) {
+        size_t cap = fs->cap ? fs->cap * 2 : 8;
+        struct fm_fork_info *p = realloc(fs->forks, cap * sizeof(*p));
+        if (!p)
+            return FM_ENOMEM;
+        fs->forks = p;
+        fs->cap = cap;
+    }
+    fs->forks[fs->nforks++] = *f;
+    return 0;
+}
+
+static int fs_collect(struct cli *cl, struct fs_status *fs)
+{
+    int rc;
+    memset(fs, 0, sizeof(*fs));
+    if ((rc = fm_node_forks(cl->node, collect_fork, fs)) != 0 ||
+        (rc = fm_node_authors_seen(cl->node, &fs->seen, &fs->nseen)) != 0)
+        return rc;
+    return 0;
+}
+
+static void fs_release(struct fs_status *fs)
+{
+    free(fs->forks);
+    free(fs->seen);
+}
+
+static const char *seen_name(const struct fs_status *fs, const uint8_t pk[FM_PK_LEN])
+{
+    const struct fm_author_seen *a = seen_find(fs->seen, fs->nseen, pk);
+    return a ? a->name : "?";
+}
+
+static void fs_json(struct cli_json *j, const struct fs_status *fs, uint64_t now)
+{
+    char key[FM_KEY_TEXT_LEN], h1[2 * FM_HASH_LEN + 1], h2[2 * FM_HASH_LEN + 1];
+    cli_json_key(j, "forks");
+    cli_json_begin_array(j);
+    for (size_t i = 0; i < fs->nforks; i++) {
+        const struct fm_fork_info *f = &fs->forks[i];
+        fm_key_encode(f->author, key);
+        cli_hex(f->kept, FM_HASH_LEN, h1);
+        cli_hex(f->dropped, FM_HASH_LEN, h2);
+        cli_json_begin_object(j);
+        cli_json_kstr(j, "author", key);
+        cli_json_kstr(j, "author_name", seen_name(fs, f->author));
+        cli_json_kuint(j, "seq", f->seq);
+        cli_json_kstr(j, "kept", h1);
+        cli_json_ktime(j, "kept_at", f->kept_hlc);
+        cli_json_kstr(j, "dropped", h2);
+        cli_json_ktime(j, "dropped_at", f->dropped_hlc);
+        cli_json_kuint(j, "dropped_kind", f->dropped_kind);
+        cli_json_key(j, "published");
+        cli_json_bool(j, f->published);
+        cli_json_end_object(j);
+    }
+    cli_json_end_array(j);
+    cli_json_key(j, "future_ops");
+    cli_json_begin_array(j);
+    for (size_t i = 0; i < fs->nseen; i++) {
+        const struct fm_author_seen *a = &fs->seen[i];
+        if (!a->future_ops)
+            continue;
+        fm_key_encode(a->pk, key);
+        cli_json_begin_object(j);
+        cli_json_kstr(j, "author", key);
+        cli_json_kstr(j, "name", a->name);
+        cli_json_kuint(j, "ops", a->future_ops);
+        cli_json_kuint(j, "max_ahead_ms", a->future_max_ms);
+        cli_json_end_object(j);
+    }
+    cli_json_end_array(j);
+    cli_json_key(j, "nodes");
+    cli_json_begin_array(j);
+    for (size_t i = 0; i < fs->nseen; i++) {
+        const struct fm_author_seen *a = &fs->seen[i];
+        fm_key_encode(a->pk, key);
+        cli_json_begin_object(j);
+        cli_json_kstr(j, "author", key);
+        cli_json_kstr(j, "name", a->name);
+        cli_json_kstr(j, "role", fm_role_name(a->role));
+        cli_json_key(j, "last_seen_age_s");
+        cli_json_uint(j, now > a->last_seen_ms ? (now - a->last_seen_ms) / 1000 : 0);
+        cli_json_key(j, "revoked");
+        cli_json_bool(j, a->revoked);
+        cli_json_end_object(j);
+    }
+    cli_json_end_array(j);
+    cli_json_key(j, "centre_last_seen_age_s");
+    {
+        bool any = false;
+        uint64_t best = 0;
+        for (size_t i = 0; i < fs->nseen; i++)
+            if (fs->seen[i].role == FM_ROLE_CENTRE && fs->seen[i].last_seen_ms > best) {
+                best = fs->seen[i].last_seen_ms;
+                any = true;
+            }
+        if (any)
+            cli_json_uint(j, now > best ? (now - best) / 1000 : 0);
+        else
+            cli_json_null(j);
+    }
+    cli_json_key(j, "may_sign");
+    if (fs->have_self)
+        cli_json_bool(j, fs->self.may_sign);
+    else
+        cli_json_null(j);
+    cli_json_key(j, "peers_hold_own_seq");
+    if (fs->have_self)
+        cli_json_uint(j, fs->self.peers_hold);
+    else
+        cli_json_null(j);
+}
+
+static void fs_text(const struct fs_status *fs, uint64_t now)
+{
+    char ago[32];
+    for (size_t i = 0; i < fs->nseen; i++) {
+        if (fs->seen[i].role != FM_ROLE_CENTRE)
+            continue;
+        fmt_ago(fs->seen[i].last_seen_ms, now, ago, sizeof(ago));
+        printf("centre:    %s last heard of %s\n", fs->seen[i].name, ago);
+    }
+    if (fs->have_self && !fs->self.may_sign)
+        printf("signing:   REFUSED until this node's own log is recovered from peers (they "
+               "hold %llu of its ops, this store %llu)\n",
+               (unsigned long long)fs->self.peers_hold, (unsigned long long)fs->self.head);
+    for (size_t i = 0; i < fs->nseen; i++) {
+        const struct fm_author_seen *a = &fs->seen[i];
+        if (a->future_ops)
+            printf("clock:     %llu op(s) of %s were stamped up to %llus ahead of our clock "
+                   "(stored, flagged; our clock not moved)\n",
+                   (unsigned long long)a->future_ops, a->name,
+                   (unsigned long long)(a->future_max_ms / 1000));
+    }
+    if (fs->nforks)
+        printf("forks:     %zu detected (two different ops signed with one author and seq)\n",
+               fs->nforks);
+    for (size_t i = 0; i < fs->nforks; i++) {
+        const struct fm_fork_info *f = &fs->forks[i];
+        char key[FM_KEY_TEXT_LEN], h1[2 * FM_HASH_LEN + 1], h2[2 * FM_HASH_LEN + 1];
+        char t1[CLI_TIME_LEN], t2[CLI_TIME_LEN];
+        fm_key_encode(f->author, key);
+        cli_hex(f->kept, FM_HASH_LEN, h1);
+        cli_hex(f->dropped, FM_HASH_LEN, h2);
+        cli_fmt_time(f->kept_hlc, false, t1);
+        cli_fmt_time(f->dropped_hlc, false, t2);
+        printf("  fork:    %s (%.16s) seq %llu: kept %.12s (%s), dropped %.12s (%s)%s\n",
+               seen_name(fs, f->author), key, (unsigned long long)f->seq, h1, t1, h2, t2,
+               f->published ? "" : ", evidence not yet published");
+    }
+}
+
 
 static int run_status(struct cli *cl, int argc, char **argv)
 {
@@ -190,12 +528,25 @@ static int run_status(struct cli *cl, int argc, char **argv)
     int rc;
 
     CLI_PARSE_OR_RETURN(cl, argc, argv, opts, CLI_NELEM(opts), 0, 0, &a);
-    if ((rc = cli_open_node(cl, FM_OPEN_READ)) != 0)
+    /* with the identity when it loads (to say whether this node may sign),
+     * else read-only; one LMDB environment per process either way */
+    if ((rc = cli_need_config(cl)) != 0 || (rc = cli_crypto(cl)) != 0)
+        return rc;
+    if (fm_node_open(&cl->node, &cl->cfg, FM_OPEN_IDENTITY) != 0 &&
+        (rc = cli_open_node(cl, FM_OPEN_READ)) != 0)
         return rc;
     if ((rc = fm_node_stats(cl->node, &st)) != 0 || (rc = fm_node_digest(cl->node, d)) != 0 ||
         (rc = fm_node_heads(cl->node, &heads, &nheads)) != 0)
         return cli_error(cl, rc, "cannot read the store: %s", fm_strerror(rc));
     cli_hex(d, sizeof(d), digest);
+    struct fs_status fs;
+    if ((rc = fs_collect(cl, &fs)) != 0) {
+        fs_release(&fs);
+        free(heads);
+        return cli_error(cl, rc, "cannot read the store: %s", fm_strerror(rc));
+    }
+    /* may this node sign? needs the identity; without one, not shown */
+    fs.have_self = fm_node_self_state(cl->node, &fs.self) == 0;
     memset(&info, 0, sizeof(info));
     bool up = fm_node_daemon_peers(&cl->cfg, &info, &peers, &npeers) == 0;
     size_t connected = 0;
@@ -258,6 +609,7 @@ static int run_status(struct cli *cl, int argc, char **argv)
             cli_json_end_object(&j);
         }
         cli_json_end_array(&j);
+        fs_json(&j, &fs, fm_now_ms());
         cli_json_end_object(&j);
         cli_json_finish(&j);
     } else {
@@ -279,6 +631,7 @@ static int run_status(struct cli *cl, int argc, char **argv)
                    (unsigned long long)info.ops_rejected);
         else
             printf("\n");
+        fs_text(&fs, fm_now_ms());
         printf("\n");
         static const char *const headers[] = { "AUTHOR", "SEQ", "HEAD", "REVOKED AFTER" };
         struct cli_table t;
@@ -300,6 +653,7 @@ static int run_status(struct cli *cl, int argc, char **argv)
     }
     free(heads);
     free(peers);
+    fs_release(&fs);
     if (rc != 0)
         return cli_error(cl, rc, "cannot print the status: %s", fm_strerror(rc));
     return CLI_EXIT_OK;
@@ -311,6 +665,10 @@ const struct cli_cmd cli_cmd_status = {
     "its uptime and counters.\n\n"
     "  --json   {name, role, key, digest, ops, authors, entities, store_bytes, map_size,\n"
     "           rejected_ops, clock, daemon_running, uptime_s, peers_connected,\n"
-    "           peers_configured, heads: [{author, seq, head, revoked_after}]}\n",
+    "           peers_configured, heads: [{author, seq, head, revoked_after}],\n"
+    "           forks: [{author, author_name, seq, kept, kept_at, dropped, dropped_at,\n"
+    "           dropped_kind, published}], future_ops: [{author, name, ops,\n"
+    "           max_ahead_ms}], nodes: [{author, name, role, last_seen_age_s, revoked}],\n"
+    "           centre_last_seen_age_s, may_sign, peers_hold_own_seq}\n",
     run_status,
 };

@@ -83,11 +83,15 @@ static int run_report(struct cli *cl, int argc, char **argv)
 
     if ((rc = cli_open_node(cl, FM_OPEN_IDENTITY)) != 0)
         return rc;
+    if (a.val[RP_PRIORITY] == NULL && fm_node_default_priority(cl->node, in.category) != 0)
+        in.priority = fm_node_default_priority(cl->node, in.category); /* the rule's default */
     rc = fm_node_incident_report(cl->node, &in, id);
     if (rc != 0)
         return cli_error(cl, rc, "cannot record the incident: %s", fm_strerror(rc));
     cli_after_write(cl);
     printf("%s\n", id);
+    fflush(stdout);
+    cli_wf_print_proposal(cl, id, stderr); /* linkage workflow: proposed dispatch */
     return CLI_EXIT_OK;
 }
 
@@ -136,14 +140,26 @@ struct list_ctx {
     struct cli_json json;
     struct cli_table table;
     bool as_json;
+    struct cli_stale *stale; /* field sync: --stale-after */
+};
+
+/* --stale-after: the incident's table gains a STALE column */
+static const char *const list_headers_stale[] = {
+    "ID", "PRI", "STATUS", "CATEGORY", "REPORTED", "LAT", "LON", "ADDRESS", "DESCRIPTION",
+    "STALE",
 };
 
 static int list_one(void *ctx, const struct fm_incident *inc)
 {
     struct list_ctx *lc = ctx;
+    struct cli_stale_info si = {0};
+    if (lc->stale)
+        cli_stale_check(lc->stale, inc->id, &si);
     if (lc->as_json) {
         cli_json_begin_object(&lc->json);
         incident_json_fields(&lc->json, inc);
+        if (lc->stale)
+            cli_stale_json(&lc->json, &si);
         cli_json_end_object(&lc->json);
         return 0;
     }
@@ -153,7 +169,7 @@ static int list_one(void *ctx, const struct fm_incident *inc)
     cli_fmt_coord(inc->lat_e7, lat);
     cli_fmt_coord(inc->lon_e7, lon);
     const char *cells[] = { inc->id, prio, fm_stage_name(inc->stage), inc->category, when,
-                            lat, lon, inc->address, inc->desc };
+                            lat, lon, inc->address, inc->desc, si.text };
     return cli_table_add(&lc->table, cells, 40);
 }
 
@@ -161,11 +177,12 @@ static int list_one(void *ctx, const struct fm_incident *inc)
 /* list                                                                */
 /* ------------------------------------------------------------------ */
 
-enum { LS_STATUS, LS_CATEGORY, LS_JSON };
+enum { LS_STATUS, LS_CATEGORY, LS_JSON, LS_STALE };
 static const struct cli_opt list_opts[] = {
     [LS_STATUS] = { "status", true },
     [LS_CATEGORY] = { "category", true },
     [LS_JSON] = { "json", false },
+    [LS_STALE] = { "stale-after", true },
 };
 
 static int run_list(struct cli *cl, int argc, char **argv)
@@ -187,18 +204,27 @@ static int run_list(struct cli *cl, int argc, char **argv)
             return rc;
         filter.category = a.val[LS_CATEGORY];
     }
+    uint64_t stale_s = 0;
+    if (a.val[LS_STALE] != NULL &&
+        (rc = cli_parse_uint(cl, "--stale-after", a.val[LS_STALE], 1, UINT32_MAX, &stale_s)) != 0)
+        return rc;
     if ((rc = cli_open_node(cl, FM_OPEN_READ)) != 0)
         return rc;
 
     memset(&lc, 0, sizeof(lc));
+    if (stale_s && (rc = cli_stale_open(cl, stale_s, &lc.stale)) != 0)
+        return rc;
     lc.as_json = cli_flag(&a, LS_JSON);
     if (lc.as_json) {
         cli_json_init(&lc.json, stdout);
         cli_json_begin_array(&lc.json);
+    } else if (lc.stale) {
+        cli_table_init(&lc.table, list_headers_stale, CLI_NELEM(list_headers_stale));
     } else {
         cli_table_init(&lc.table, list_headers, CLI_NELEM(list_headers));
     }
     rc = fm_node_incidents(cl->node, &filter, list_one, &lc);
+    cli_stale_close(&lc.stale);
     if (rc != 0) {
         if (!lc.as_json)
             cli_table_release(&lc.table);
@@ -217,11 +243,15 @@ static int run_list(struct cli *cl, int argc, char **argv)
 }
 
 const struct cli_cmd cli_cmd_incident_list = {
-    "incident", "list", "[--status S] [--category C] [--json]",
+    "incident", "list", "[--status S] [--category C] [--stale-after SECONDS] [--json]",
     "list incidents, newest report first",
     "  --status S     only incidents in status S (new, dispatched, enroute, onscene,\n"
     "                 resolved, closed)\n"
     "  --category C   only incidents of category C\n"
+    "  --stale-after SECONDS\n"
+    "                 flag incidents last changed by a node not heard from (no op,\n"
+    "                 no presence) for longer than SECONDS: column STALE, JSON\n"
+    "                 stale, last_changed_by, last_changed_by_name, silent_s\n"
     "  --json         a JSON array of incident objects (fields in docs/cli.md)\n",
     run_list,
 };

@@ -325,7 +325,7 @@ static int run_position(struct cli *cl, int argc, char **argv)
     if ((rc = cli_open_node(cl, FM_OPEN_IDENTITY)) != 0 ||
         (rc = cli_resolve(cl, FM_ENT_UNIT, a.pos[0], id)) != 0)
         return rc;
-    rc = fm_node_unit_position(cl->node, id, lat, lon);
+    rc = fm_node_soft_position(cl->node, id, lat, lon); /* soft state (docs/field-sync.md) */
     if (rc != 0)
         return cli_error(cl, rc, "cannot set the position of %s: %s", id, fm_strerror(rc));
     cli_after_write(cl);
@@ -338,6 +338,8 @@ static int run_position(struct cli *cl, int argc, char **argv)
 
 const struct cli_cmd cli_cmd_unit_position = {
     "unit", "position", "ID LAT LON", "record a unit's position",
+    "Positions are soft state: signed, the latest per unit kept, not logged\n"
+    "(docs/field-sync.md).\n\n"
     "  ID    the unit id or an unambiguous prefix\n"
     "  LAT   latitude in degrees, -90..90 (negative values need no \"--\")\n"
     "  LON   longitude in degrees, -180..180\n",

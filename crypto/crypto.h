@@ -167,6 +167,49 @@ void fm_base64_encode(char *out, size_t cap, const uint8_t *in, size_t n);
 /* FM_EDECODE on invalid text, FM_ETOOBIG if more than cap bytes. */
 int fm_base64_decode(uint8_t *out, size_t cap, size_t *outlen, const char *in, size_t inlen) FM_MUST_USE;
 
-/* ---- Sealed boxes for bundles (issue: sneakernet) are added later. ---- */
+/* ---- Sealing (bundles; crypto/seal.c) ----
+ * Authenticated encryption (XChaCha20-Poly1305) under a 32-byte content
+ * key, and sealing that key either to one node (an anonymous sealed box
+ * to the Curve25519 form of its Ed25519 key) or under a shared key. Keys
+ * live in sodium_malloc memory and are wiped on release. */
+#define FM_SEAL_KEY_LEN 32
+#define FM_SEAL_NONCE_LEN 24
+#define FM_SEAL_MAC_LEN 16
+#define FM_SEAL_BOX_LEN (32 + 16 + FM_SEAL_KEY_LEN) /* a key sealed to a node */
+#define FM_SEAL_KEY_ID_LEN 8
+struct fm_seal_key {
+    uint8_t *k; /* FM_SEAL_KEY_LEN bytes, sodium_malloc'd, or NULL */
+};
+int fm_seal_key_generate(struct fm_seal_key *k) FM_MUST_USE;
+/* Key files: "fieldmesh-bundle-key 1\n<base64>\n", mode 0600 (created with
+ * O_EXCL: FM_EEXISTS). load: FM_EKEYPERM if group/world readable,
+ * FM_ENOTFOUND if missing, FM_EDECODE if malformed. */
+int fm_seal_key_save(const struct fm_seal_key *k, const char *path) FM_MUST_USE;
+int fm_seal_key_load(struct fm_seal_key *k, const char *path) FM_MUST_USE;
+void fm_seal_key_release(struct fm_seal_key *k);
+/* A public fingerprint of a key (so a reader can say which key it lacks). */
+void fm_seal_key_id(const struct fm_seal_key *k, uint8_t id[FM_SEAL_KEY_ID_LEN]);
+/* Appends ciphertext + MAC (n + FM_SEAL_MAC_LEN bytes) of pt to out, with
+ * a fresh random nonce written to nonce_out; ad is authenticated too. */
+int fm_seal_encrypt(struct fm_buf *out, const struct fm_seal_key *k,
+                    uint8_t nonce_out[FM_SEAL_NONCE_LEN], const void *ad, size_t adlen,
+                    const void *pt, size_t n) FM_MUST_USE;
+/* Decrypts n bytes of ciphertext + MAC into out (cap >= n - MAC).
+ * FM_EVERIFY if the MAC fails (out zeroed), FM_EDECODE if n < MAC. */
+int fm_seal_decrypt(uint8_t *out, size_t cap, const struct fm_seal_key *k,
+                    const uint8_t nonce[FM_SEAL_NONCE_LEN], const void *ad, size_t adlen,
+                    const uint8_t *ct, size_t n) FM_MUST_USE;
+/* Seals k to the node with Ed25519 key node_pk / opens it with id. */
+int fm_seal_to_node(uint8_t box[FM_SEAL_BOX_LEN], const uint8_t node_pk[FM_PK_LEN],
+                    const struct fm_seal_key *k) FM_MUST_USE;
+int fm_seal_open_node(struct fm_seal_key *k, const struct fm_identity *id,
+                      const uint8_t box[FM_SEAL_BOX_LEN]) FM_MUST_USE;
+/* Wraps k (content key) under w (a shared key): FM_SEAL_NONCE_LEN nonce +
+ * FM_SEAL_KEY_LEN + FM_SEAL_MAC_LEN bytes, and back (FM_EVERIFY). */
+#define FM_SEAL_WRAP_LEN (FM_SEAL_NONCE_LEN + FM_SEAL_KEY_LEN + FM_SEAL_MAC_LEN)
+int fm_seal_wrap(uint8_t out[FM_SEAL_WRAP_LEN], const struct fm_seal_key *w,
+                 const struct fm_seal_key *k, const void *ad, size_t adlen) FM_MUST_USE;
+int fm_seal_unwrap(struct fm_seal_key *k, const struct fm_seal_key *w,
+                   const uint8_t in[FM_SEAL_WRAP_LEN], const void *ad, size_t adlen) FM_MUST_USE;
 
 #endif

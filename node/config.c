@@ -87,6 +87,7 @@ static const struct field gossip_fields[] = {
     INT_FIELD("heartbeat_ms", FT_U32, heartbeat_ms, 10, 3600000),
     INT_FIELD("batch_ops", FT_U32, batch_ops, 1, 65536),
     INT_FIELD("max_skew_ms", FT_U32, max_skew_ms, 0, 86400000),
+    INT_FIELD("rate_limit_bps", FT_U32, rate_limit_bps, 0, 4000000000u), /* field sync */
 };
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -374,6 +375,10 @@ static int load_peer(struct loader *L, yaml_node_t *item, struct fm_peer_conf *p
             have_key = true;
         } else if (strcmp(ks, "name") == 0) {
             rc = parse_text(L, v, ks, peer->name, sizeof(peer->name), true);
+        } else if (strcmp(ks, "rate_limit_bps") == 0) { /* field sync */
+            uint64_t bps = 0;
+            rc = parse_uint(L, v, ks, 0, 4000000000u, &bps);
+            peer->rate_limit_bps = (uint32_t)bps;
         } else {
             rc = cfg_fail(L, kn->start_mark, "unknown key '%s' in %s", ks, where);
         }

@@ -44,6 +44,8 @@ int fm_node_daemon_peers(const struct fm_config *cfg, struct fm_daemon_info *inf
         info->ops_rejected = st.counters.ops_rejected;
         info->msgs_dropped = st.counters.msgs_dropped;
         info->zap_refused = st.counters.zap_refused;
+        info->soft_stored = st.counters.soft_stored;
+        info->peers_dropped = st.counters.peers_dropped;
     }
     if (count) {
         *out = calloc(count, sizeof(**out));
@@ -68,6 +70,9 @@ int fm_node_daemon_peers(const struct fm_config *cfg, struct fm_daemon_info *inf
             p->ops_received = q->ops_received;
             p->ops_sent = q->ops_sent;
             p->bad_messages = q->bad_messages;
+            p->revoked = q->banned;
+            p->rate_limit_bps = q->rate_limit_bps;
+            p->queued_bytes = q->queued_bytes;
         }
         *n = count;
     }

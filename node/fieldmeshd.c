@@ -10,6 +10,16 @@
  * loses nothing that was acknowledged. A lock file keeps a second daemon
  * off the same data directory.
  *
+ * Field sync (docs/field-sync.md): the daemon opens the store with the
+ * node's identity when its certificate is there, so it can append the
+ * certificate op when this identity's log is empty (peers that do not
+ * list this node admit it only once they hold that op) — unless the key
+ * was used before and its log must first be recovered from peers — and
+ * write fork evidence. About once a second it also publishes fork
+ * evidence, records its presence (soft state, every PRESENCE_MS) and runs
+ * the linkage workflow's escalation check. Each configured peer may have
+ * its own send rate limit (network.peers[].rate_limit_bps).
+ *
  * Exit status: 0 after a clean shutdown, 2 for bad usage, 78 (EX_CONFIG)
  * for a bad configuration, 1 for anything else.
  */
@@ -19,6 +29,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -26,6 +37,8 @@
 #define EXIT_USAGE 2
 #define EXIT_CONFIG 78
 #define COMPONENT "fieldmeshd"
+#define PRESENCE_MS 5000
+#define HOUSEKEEPING_MS 1000
 
 static volatile sig_atomic_t stop_signal;
 
@@ -70,6 +83,43 @@ static int lock_data_dir(const char *data_dir)
         return -1;
     }
     return fd;
+}
+
+/* Once a second: our certificate op (until our log has one), fork
+ * evidence, presence, escalations. Failures are logged, never fatal. */
+static void housekeeping(struct fm_node *node, bool *cert_ok, bool presence)
+{
+    static struct fm_log_limiter lim;
+    struct fm_self_state self;
+    size_t published = 0;
+    unsigned raised = 0;
+    int rc;
+    if (fm_node_self_state(node, &self) != FM_OK)
+        return; /* no identity */
+    if (!*cert_ok) {
+        rc = fm_node_ensure_cert(node);
+        if (rc == FM_OK) {
+            *cert_ok = true;
+        } else {
+            fm_log_limited(&lim, 1, FM_LOG_WARN, COMPONENT,
+                           "not signing yet (%s): waiting to recover this node's own log "
+                           "from peers", fm_strerror(rc));
+            return;
+        }
+    }
+    if ((rc = fm_node_fork_publish(node, &published)) != FM_OK)
+        fm_log_limited(&lim, 3, FM_LOG_WARN, COMPONENT, "cannot publish fork evidence: %s",
+                       fm_strerror(rc));
+    else if (published)
+        fm_log(FM_LOG_WARN, COMPONENT, "published evidence of %zu fork(s)", published);
+    if (presence && self.may_sign && (rc = fm_node_soft_presence(node)) != FM_OK)
+        fm_log_limited(&lim, 3, FM_LOG_WARN, COMPONENT, "cannot record presence: %s",
+                       fm_strerror(rc));
+    if ((rc = fm_node_workflow_tick(node, fm_now_ms(), &raised)) != FM_OK)
+        fm_log_limited(&lim, 3, FM_LOG_WARN, COMPONENT, "escalation check failed: %s",
+                       fm_strerror(rc));
+    else if (raised)
+        fm_log(FM_LOG_INFO, COMPONENT, "raised %u escalation(s)", raised);
 }
 
 int main(int argc, char **argv)
@@ -146,7 +196,13 @@ int main(int argc, char **argv)
                fm_strerror(rc));
         goto out;
     }
-    rc = fm_node_open(&node, &cfg, FM_OPEN_READ);
+    rc = fm_node_open(&node, &cfg, FM_OPEN_IDENTITY);
+    if (rc == FM_ENOTFOUND || rc == FM_ECERT || rc == FM_EDECODE) {
+        fm_log(FM_LOG_WARN, COMPONENT,
+               "no usable certificate at %s (%s): running without authoring anything",
+               cfg.cert_path, fm_strerror(rc));
+        rc = fm_node_open(&node, &cfg, FM_OPEN_READ);
+    }
     if (rc != FM_OK) {
         fm_log(FM_LOG_ERROR, COMPONENT, "cannot open the store in %s: %s", cfg.data_dir,
                fm_strerror(rc));
@@ -170,6 +226,7 @@ int main(int argc, char **argv)
         .heartbeat_ms = cfg.heartbeat_ms,
         .batch_ops = cfg.batch_ops,
         .max_skew_ms = cfg.max_skew_ms,
+        .rate_limit_bps = cfg.rate_limit_bps,
     };
     rc = fm_sync_new(&sync, &sc, &store);
     if (rc != FM_OK) {
@@ -185,7 +242,15 @@ int main(int argc, char **argv)
                    fm_strerror(rc));
             goto out;
         }
+        if (cfg.peers[i].rate_limit_bps &&
+            fm_sync_set_peer_rate(sync, cfg.peers[i].pk, cfg.peers[i].rate_limit_bps) != FM_OK)
+            goto out;
     }
+    if (getenv("FM_TEST_CLOCK_OFFSET_MS"))
+        fm_log(FM_LOG_WARN, COMPONENT, "FM_TEST_CLOCK_OFFSET_MS=%s shifts this node's clock "
+               "(for tests only)", getenv("FM_TEST_CLOCK_OFFSET_MS"));
+    uint64_t next_house = 0, next_presence = 0;
+    bool cert_ok = false;
     {
         char key[FM_KEY_TEXT_LEN];
         fm_key_encode(id.pk, key);
@@ -197,6 +262,13 @@ int main(int argc, char **argv)
         if (rc != FM_OK) {
             fm_log(FM_LOG_ERROR, COMPONENT, "sync stopped: %s", fm_strerror(rc));
             goto out;
+        }
+        uint64_t now = fm_mono_ms();
+        if (now >= next_house) {
+            next_house = now + HOUSEKEEPING_MS;
+            housekeeping(node, &cert_ok, now >= next_presence);
+            if (now >= next_presence)
+                next_presence = now + PRESENCE_MS;
         }
     }
     fm_log(FM_LOG_INFO, COMPONENT, "signal %d: shutting down", (int)stop_signal);

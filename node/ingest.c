@@ -93,12 +93,17 @@ static int ingest_store_run(struct ing_ctx *c, struct store_txn *t, size_t first
                             struct node_head *h, uint64_t *limit)
 {
     const uint8_t *author = c->items[first].op.author;
+    bool dead = false;
     int rc;
     for (size_t k = first; k <= last; k++) {
         struct ing_item *it = &c->items[k];
         int *st = &c->status[it->idx];
         if (*st != ST_PENDING)
             continue;
+        if (dead) {
+            *st = FM_EGAP;
+            continue;
+        }
         if (it->op.seq > *limit) { /* the run revoked its own author */
             *st = FM_EREVOKED;
             continue;
@@ -109,6 +114,17 @@ static int ingest_store_run(struct ing_ctx *c, struct store_txn *t, size_t first
             return rc;
         *st = ST_STORED;
         c->clock = hlc_observe(c->clock, it->op.hlc, c->wall_ms, c->n->cfg.max_skew_ms);
+        if (hlc_ms(it->op.hlc) > c->wall_ms + c->n->cfg.max_skew_ms &&
+            (rc = flags_note(t, author, it->op.seq, hlc_ms(it->op.hlc) - c->wall_ms)) != FM_OK)
+            return rc; /* stored, but flagged: stamped far ahead of our clock */
+        if (it->op.kind == OP_FORK_EVIDENCE) {
+            if ((rc = fork_note(t, c->pl.fork_op[0], c->pl.fork_len[0], c->pl.fork_op[1],
+                                c->pl.fork_len[1], true, &c->need_rebuild)) != FM_OK ||
+                (rc = node_head_get(t, author, h)) != FM_OK)
+                return rc;
+            if (h->seq < it->op.seq)
+                dead = true; /* the evidence cut its own carrier's log */
+        }
         if (it->op.kind == OP_REVOKE) {
             if ((rc = node_revocation_note(t, c->pl.rev.node, c->pl.rev.last_seq,
                                            &c->need_rebuild)) != FM_OK ||
@@ -127,7 +143,7 @@ static int ingest_author(struct ing_ctx *c, struct store_txn *t, size_t k0, size
     struct node_head h, vh;
     uint64_t limit;
     size_t first = SIZE_MAX, last = 0;
-    bool broken = false;
+    bool broken = false, have_fork = false;
     int rc;
     if ((rc = node_head_get(t, author, &h)) != FM_OK ||
         (rc = node_limit_get(t, author, &limit)) != FM_OK)
@@ -142,6 +158,8 @@ static int ingest_author(struct ing_ctx *c, struct store_txn *t, size_t k0, size
         if (op->seq <= h.seq) {
             if ((rc = ingest_compare_stored(t, op, st)) != FM_OK)
                 return rc;
+            if (*st == FM_EFORK)
+                have_fork = true;
             continue;
         }
         if (op->seq > limit) {
@@ -152,7 +170,12 @@ static int ingest_author(struct ing_ctx *c, struct store_txn *t, size_t k0, size
             *st = FM_EGAP;
             continue;
         }
-        if (op->seq != vh.seq + 1)
+        bool allowed = true;
+        if ((rc = fork_allowed(t, author, op->seq, it->hash, &allowed)) != FM_OK)
+            return rc;
+        if (!allowed)
+            *st = FM_EFORK; /* a settled fork kept another op at this seq */
+        else if (op->seq != vh.seq + 1)
             *st = FM_EGAP;
         else if (memcmp(op->prev, vh.hash, FM_HASH_LEN) != 0 || op->hlc <= vh.hlc)
             *st = FM_ECHAIN;
@@ -184,6 +207,29 @@ static int ingest_author(struct ing_ctx *c, struct store_txn *t, size_t k0, size
             return rc;
         }
     }
+    /* Two signed ops at one seq: keep the evidence, settle which stays. */
+    for (size_t k = k0; have_fork && k < k1; k++) {
+        struct ing_item *it = &c->items[k];
+        uint8_t key[FM_PK_LEN + 8];
+        const uint8_t *v;
+        size_t vlen;
+        uint8_t *copy;
+        if (it->twin >= 0 || c->status[it->idx] != FM_EFORK)
+            continue;
+        node_op_key(author, it->op.seq, key);
+        rc = store_get(t, DB_OPS, key, sizeof key, &v, &vlen);
+        if (rc == FM_ENOTFOUND)
+            continue; /* truncated by an earlier fork in this batch */
+        if (rc != FM_OK)
+            return rc;
+        if ((copy = malloc(vlen)) == NULL)
+            return FM_ENOMEM;
+        memcpy(copy, v, vlen);
+        rc = fork_note(t, copy, vlen, it->op.raw, it->op.raw_len, false, &c->need_rebuild);
+        free(copy);
+        if (rc != FM_OK)
+            return rc;
+    }
     /* Revocations carried by ops we refused as revoked still count. */
     for (size_t k = k0; k < k1; k++) {
         struct ing_item *it = &c->items[k];
@@ -197,7 +243,7 @@ static int ingest_author(struct ing_ctx *c, struct store_txn *t, size_t k0, size
 /* A repeated author+seq inside the batch: identical copies share the
  * fate of the first (reported as duplicates if it was stored), different
  * bytes are a fork. */
-static void ingest_resolve_twins(struct ing_ctx *c)
+static int ingest_resolve_twins(struct ing_ctx *c, struct store_txn *t)
 {
     for (size_t k = 0; k < c->nitems; k++) {
         struct ing_item *it = &c->items[k];
@@ -205,11 +251,20 @@ static void ingest_resolve_twins(struct ing_ctx *c)
             continue;
         const struct ing_item *first = &c->items[it->twin];
         int fst = c->status[first->idx];
-        if (memcmp(it->hash, first->hash, FM_HASH_LEN) != 0)
+        if (memcmp(it->hash, first->hash, FM_HASH_LEN) != 0) {
             c->status[it->idx] = FM_EFORK;
-        else
+            /* field sync: both are signed by the author: evidence */
+            if (first->op.seq > 0 && fm_op_verify(&it->op) && fm_op_verify(&first->op)) {
+                int rc = fork_note(t, first->op.raw, first->op.raw_len, it->op.raw,
+                                   it->op.raw_len, false, &c->need_rebuild);
+                if (rc != FM_OK)
+                    return rc;
+            }
+        } else {
             c->status[it->idx] = (fst == ST_STORED || fst == ST_DUP) ? ST_DUP : fst;
+        }
     }
+    return FM_OK;
 }
 
 static int ingest_txn(struct store_txn *t, void *ctx)
@@ -229,7 +284,8 @@ static int ingest_txn(struct store_txn *t, void *ctx)
         if ((rc = ingest_author(c, t, k0, k1)) != FM_OK)
             return rc;
     }
-    ingest_resolve_twins(c);
+    if ((rc = ingest_resolve_twins(c, t)) != FM_OK)
+        return rc;
     if (c->need_rebuild && (rc = node_rebuild_txn(t)) != FM_OK)
         return rc;
     for (size_t i = 0; i < c->nops; i++)
@@ -288,7 +344,7 @@ int fm_node_ingest(struct fm_node *n, const uint8_t *const *ops, const size_t *l
         return rc;
     c->n = n;
     c->nops = nops;
-    c->wall_ms = fm_now_ms();
+    c->wall_ms = node_wall_ms();
     c->status = calloc(nops, sizeof *c->status);
     c->items = calloc(nops, sizeof *c->items);
     if (c->status == NULL || c->items == NULL)

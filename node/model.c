@@ -21,6 +21,7 @@
 #include "model_int.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define MODEL_REC_BUF_MAX (64 * 1024)
@@ -373,6 +374,7 @@ int model_apply(struct store_txn *t, const struct fm_op *op, const struct payloa
     switch (pl->kind) {
     case OP_CERT:
     case OP_REVOKE:
+    case OP_FORK_EVIDENCE: /* applied to the fork records by its writer (fork.c) */
         return FM_OK;
     case OP_INC_REPORT: kind = FM_ENT_INCIDENT, own_id = true; break;
     case OP_INC_UPDATE:
@@ -384,6 +386,8 @@ int model_apply(struct store_txn *t, const struct fm_op *op, const struct payloa
     case OP_RES_ADD: kind = FM_ENT_RESOURCE, own_id = true; break;
     case OP_RES_ADJUST: kind = FM_ENT_RESOURCE, own_id = false; break;
     default:
+        if (workflow_kind(pl->kind))
+            return workflow_apply(t, op, pl); /* linkage workflow (workflow_apply.c) */
         return FM_EINVAL;
     }
     char id[FM_ID_MAX];
@@ -424,6 +428,51 @@ int model_apply(struct store_txn *t, const struct fm_op *op, const struct payloa
     }
 out:
     fm_buf_release(&buf);
+    return rc;
+}
+
+/* ---- linkage workflow: an op of another kind touching an incident ---- */
+
+int model_incident_touch(struct store_txn *t, const struct fm_op *op,
+                         const struct payload_ref *inc, uint8_t tl_kind, const char *text,
+                         bool with_stage, uint32_t epoch, uint8_t stage)
+{
+    char id[FM_ID_MAX];
+    struct model_rec *r = malloc(sizeof *r);
+    struct inc_idx before, after;
+    struct fm_buf buf;
+    const struct stamp s = {.hlc = op->hlc, .author = op->author};
+    bool added;
+    int rc;
+    if (r == NULL)
+        return FM_ENOMEM;
+    payload_id_format(inc->author, inc->seq, id);
+    rc = model_rec_load(t, FM_ENT_INCIDENT, id, r);
+    if (rc != FM_OK && rc != FM_ENOTFOUND)
+        goto out_rec;
+    idx_compute(r, id, &before);
+    if (with_stage) {
+        uint8_t st[5];
+        fm_be32_put(st, epoch);
+        st[4] = stage;
+        merge_max(r, F_STATUS, &s, st, sizeof st);
+    }
+    if ((rc = tl_add(t, id, op, tl_kind, text, &added)) != FM_OK)
+        goto out_rec;
+    if (added)
+        merge_add(r, F_NNOTES, 1, 4);
+    merge_max_u64(r, F_UPDATED, op->hlc);
+    fm_buf_init(&buf, MODEL_REC_BUF_MAX);
+    uint8_t key[1 + FM_ID_MAX];
+    size_t klen = model_ent_key(FM_ENT_INCIDENT, id, key);
+    if ((rc = model_rec_encode(r, &buf)) == FM_OK &&
+        (rc = store_put(t, DB_ENTITIES, key, klen, buf.data, buf.len, false)) == FM_OK) {
+        idx_compute(r, id, &after);
+        rc = idx_update(t, &before, &after);
+    }
+    fm_buf_release(&buf);
+out_rec:
+    free(r);
     return rc;
 }
 

@@ -48,7 +48,10 @@ struct model_rec {
 };
 
 /* Timeline entry kinds (first byte of a timeline value). */
-enum model_tl_kind { TL_REPORT = 1, TL_NOTE = 2, TL_STATUS = 3, TL_UPDATE = 4 };
+enum model_tl_kind { TL_REPORT = 1, TL_NOTE = 2, TL_STATUS = 3, TL_UPDATE = 4,
+    /* linkage workflow entries on an incident's timeline */
+    TL_DISPATCH = 5, TL_TICKET = 6, TL_ESCALATE = 7, TL_MATERIAL = 8, TL_FEEDBACK = 9,
+    TL__MAX = 9 };
 
 /* ---- model_rec.c: record codec, keys, conversions ---- */
 void model_rec_init(struct model_rec *r, uint8_t kind);
@@ -77,5 +80,18 @@ int model_apply(struct store_txn *t, const struct fm_op *op, const struct payloa
 /* Empties every entity-derived database (entities, timeline, counters,
  * indexes). */
 int model_clear(struct store_txn *t) FM_MUST_USE;
+
+/* ---- linkage workflow ---- */
+/* For workflow ops that touch an incident (model.c): adds a timeline entry
+ * keyed by the op (counted once), merges (epoch, stage) into the status
+ * lattice when with_stage, bumps updated_hlc, and keeps the indexes. The
+ * incident may not exist yet: the merge then fills its placeholder. */
+int model_incident_touch(struct store_txn *t, const struct fm_op *op,
+                         const struct payload_ref *inc, uint8_t tl_kind, const char *text,
+                         bool with_stage, uint32_t epoch, uint8_t stage) FM_MUST_USE;
+/* Applies a linkage-workflow op kind (workflow_apply.c); FM_EINVAL for a
+ * kind it does not know. */
+int workflow_apply(struct store_txn *t, const struct fm_op *op, const struct payload *pl) FM_MUST_USE;
+bool workflow_kind(uint8_t kind);
 
 #endif

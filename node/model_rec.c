@@ -207,11 +207,13 @@ int model_rec_to_resource(const struct model_rec *r, const char *id, struct fm_r
 int model_tl_decode(const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen,
                     struct fm_timeline_entry *e)
 {
-    static const char *const names[] = {"?", "report", "note", "status", "update"};
+    static const char *const names[] = {"?",        "report",   "note",       "status",
+                                        "update",   "dispatch", "ticket",     "escalation",
+                                        "material", "feedback"};
     memset(e, 0, sizeof *e);
     const uint8_t *nul = memchr(key, 0, klen);
     if (nul == NULL || (size_t)(key + klen - nul) != 1 + 8 + FM_PK_LEN + 8 || vlen < 1 ||
-        vlen - 1 >= sizeof e->text || val[0] < TL_REPORT || val[0] > TL_UPDATE)
+        vlen - 1 >= sizeof e->text || val[0] < TL_REPORT || val[0] > TL__MAX)
         return FM_ESTORE;
     e->hlc = fm_be64_get(nul + 1);
     fm_key_encode(nul + 9, e->author);

@@ -26,6 +26,7 @@ struct fm_peer_conf {
     char endpoint[FM_ENDPOINT_MAX]; /* e.g. tcp://127.0.0.1:7401 */
     uint8_t pk[FM_PK_LEN];          /* the peer's node key */
     char name[FM_NAME_MAX];         /* optional label, "" if none */
+    uint32_t rate_limit_bps;        /* rate_limit_bps: overrides gossip.rate_limit_bps (0 = that) */
 };
 
 struct fm_config {
@@ -45,6 +46,7 @@ struct fm_config {
     uint32_t heartbeat_ms;         /* gossip: heartbeat_ms (default 1000) */
     uint32_t batch_ops;            /* gossip: batch_ops (default 512) */
     uint32_t max_skew_ms;          /* gossip: max_skew_ms (default 300000) */
+    uint32_t rate_limit_bps;       /* gossip: rate_limit_bps, bits/s per peer (default 0 = none) */
     struct fm_peer_conf peers[FM_CONFIG_MAX_PEERS];
     size_t npeers;
 };
@@ -89,7 +91,9 @@ const struct fm_config *fm_node_config(const struct fm_node *n);
  * text, seq = the seq of the op that created the entity. e.g. "k3mx9q2a-17".
  * Commands accept any unambiguous prefix; an exact match always wins. */
 #define FM_ID_MAX 32
-enum fm_entity_kind { FM_ENT_INCIDENT = 1, FM_ENT_UNIT = 2, FM_ENT_RESOURCE = 3 };
+enum fm_entity_kind { FM_ENT_INCIDENT = 1, FM_ENT_UNIT = 2, FM_ENT_RESOURCE = 3,
+                      /* linkage workflow (see the section at the end) */
+                      FM_ENT_TICKET = 4, FM_ENT_REQUEST = 5, FM_ENT_BULLETIN = 6 };
 /* FM_ENOTFOUND, FM_EAMBIGUOUS (out gets the first two matches "a, b"). */
 int fm_node_resolve_id(struct fm_node *n, enum fm_entity_kind kind, const char *prefix,
                        char out[FM_ID_MAX]) FM_MUST_USE;
@@ -292,6 +296,9 @@ struct fm_peer_info {
     uint64_t ops_received;          /* ops it sent us that we stored */
     uint64_t ops_sent;              /* ops we sent it (pushes and pull replies) */
     uint64_t bad_messages;          /* its messages we dropped (malformed, forged, ...) */
+    bool revoked;                   /* its key was revoked or expired: connections dropped */
+    uint32_t rate_limit_bps;        /* send limit towards it, 0 = none */
+    uint64_t queued_bytes;          /* bytes waiting for that limit */
 };
 
 struct fm_daemon_info {
@@ -301,6 +308,8 @@ struct fm_daemon_info {
     uint64_t ops_rejected;   /* ops refused by ingest since start */
     uint64_t msgs_dropped;   /* malformed / unexpected messages dropped */
     uint64_t zap_refused;    /* handshakes refused by the ZAP handler */
+    uint64_t soft_stored;    /* soft-state records taken from peers since start */
+    uint64_t peers_dropped;  /* connections dropped for a revoked or expired key */
 };
 
 /* The store as the sync engine sees it (struct fm_sync_store in sync.h):
@@ -316,5 +325,428 @@ void fm_node_sync_store(struct fm_node *n, struct fm_sync_store *out);
  * the reply is malformed. */
 int fm_node_daemon_peers(const struct fm_config *cfg, struct fm_daemon_info *info,
                          struct fm_peer_info **out, size_t *n) FM_MUST_USE;
+
+/* ======================= field sync =======================
+ * Soft state, sneakernet bundles, fork safety, clock flags and staleness
+ * (node/softstate.c, bundle.c, fork.c; docs/field-sync.md). */
+
+/* ---- soft state: the latest position per unit, presence per node ----
+ * Signed by the author, not chained, last-writer-wins by (hlc, author),
+ * not part of the digest. A unit's listed position (fm_node_unit_get,
+ * fm_node_units) is the newer of its soft and its logged position. */
+/* Records the unit's position as soft state (needs FM_OPEN_IDENTITY). */
+int fm_node_soft_position(struct fm_node *n, const char *unit, int32_t lat_e7,
+                          int32_t lon_e7) FM_MUST_USE;
+/* Records "this node is alive now" (fieldmeshd calls it periodically). */
+int fm_node_soft_presence(struct fm_node *n) FM_MUST_USE;
+/* The sync interface for soft state (see struct fm_sync_store). */
+int fm_node_soft_read(struct fm_node *n, uint64_t after, size_t max_bytes, struct fm_buf *out,
+                      size_t *count, uint64_t *last) FM_MUST_USE;
+int fm_node_soft_ingest(struct fm_node *n, const uint8_t *const *recs, const size_t *lens,
+                        size_t nrecs, size_t *stored) FM_MUST_USE;
+#define FM_SOFT_MAX_RECORDS 100000 /* bound of the soft store */
+
+/* ---- authors as this node has heard of them (staleness, clock flags) ---- */
+struct fm_author_seen {
+    uint8_t pk[FM_PK_LEN];
+    char name[FM_NAME_MAX];
+    enum fm_role role;
+    uint64_t seq;              /* ops held */
+    uint64_t last_op_ms;       /* time stamped on its newest op held */
+    uint64_t last_presence_ms; /* its newest presence record, 0 = none */
+    uint64_t last_seen_ms;     /* the later of the two (capped at our clock) */
+    uint64_t future_ops;       /* its ops stamped beyond max_skew_ms ahead of us on arrival */
+    uint64_t future_max_ms;    /* how far ahead at most */
+    bool revoked;
+};
+/* One entry per author held, sorted by key; *out malloc'd (caller frees). */
+int fm_node_authors_seen(struct fm_node *n, struct fm_author_seen **out,
+                         size_t *count) FM_MUST_USE;
+/* The author of the newest timeline entry of an incident (the last node
+ * that changed it). */
+int fm_node_incident_last_author(struct fm_node *n, const char *id,
+                                 uint8_t pk[FM_PK_LEN]) FM_MUST_USE;
+
+/* ---- fork safety ----
+ * Two different signed ops with one author and seq are kept as evidence
+ * (in the store, and as a fork.evidence op that gossips); every node keeps
+ * the one with the smaller (hlc, hash) and drops the other branch, so no
+ * replica diverges. A node does not sign while it is behind its own log
+ * (peers hold more of it, or its key was used but its store holds none). */
+struct fm_fork_info {
+    uint8_t author[FM_PK_LEN];
+    uint64_t seq;
+    uint8_t kept[FM_HASH_LEN], dropped[FM_HASH_LEN];
+    uint64_t kept_hlc, dropped_hlc;
+    uint8_t dropped_kind;
+    bool published; /* known from (or sent as) a fork.evidence op */
+};
+typedef int (*fm_fork_cb)(void *ctx, const struct fm_fork_info *f);
+int fm_node_forks(struct fm_node *n, fm_fork_cb cb, void *ctx) FM_MUST_USE;
+/* Writes a fork.evidence op for each fork detected here and not yet
+ * published (fieldmeshd); *count = ops written. Does nothing while this
+ * node may not sign (fork_guard). */
+int fm_node_fork_publish(struct fm_node *n, size_t *count) FM_MUST_USE;
+/* Peers hold this node's own log up to seq (from sync). */
+int fm_node_own_claim(struct fm_node *n, uint64_t seq) FM_MUST_USE;
+/* If this identity's log is empty, appends its certificate op (so peers
+ * that do not list it admit it). FM_EFORK when the key was used before
+ * and its log must first be recovered from peers. */
+int fm_node_ensure_cert(struct fm_node *n) FM_MUST_USE;
+struct fm_self_state {
+    uint64_t head;        /* own ops held */
+    uint64_t peers_hold;  /* own ops peers were last seen to hold (0 = none claimed) */
+    bool key_used;        /* <key>.used exists: this key signed ops before */
+    bool may_sign;        /* fork_guard would pass */
+};
+int fm_node_self_state(struct fm_node *n, struct fm_self_state *out) FM_MUST_USE;
+
+/* ---- bundles (sneakernet) ----
+ * A bundle file carries ops (as stored, signed by their authors) signed by
+ * the exporting node and encrypted: to one node's key when the export is
+ * --for that node's vector file, else to the organisation's bundle key
+ * (<data_dir>/bundle.key, handed out with enrollment). Import verifies the
+ * exporter's signature and certificate before decrypting, then feeds the
+ * ops through fm_node_ingest. Any damage rejects the bundle whole. */
+#define FM_BUNDLE_MAX_BYTES (256u * 1024u * 1024u)
+/* Writes this node's version vector (who and up to which seq) to path. */
+int fm_node_vector_write(struct fm_node *n, const char *path) FM_MUST_USE;
+struct fm_bundle_opts {
+    const char *for_vector; /* a vector file: only what it lacks, sealed to its node */
+    uint64_t since_ms;      /* else: ops stamped at or after this (0 = everything) */
+    const char *key_path;   /* org bundle key (NULL = <data_dir>/bundle.key) */
+};
+struct fm_bundle_info {
+    uint8_t exporter[FM_PK_LEN];
+    char exporter_name[FM_NAME_MAX];
+    uint64_t created_ms;
+    uint64_t ops;
+    uint32_t authors;
+    bool sealed_to_node;  /* else to the org bundle key */
+    bool truncated;       /* hit FM_BUNDLE_MAX_BYTES: export again after import */
+};
+/* Needs FM_OPEN_IDENTITY. FM_ENOTFOUND if the org bundle key is missing
+ * (and not --for), FM_EDECODE for a bad vector file. */
+int fm_node_bundle_export(struct fm_node *n, const char *path, const struct fm_bundle_opts *o,
+                          struct fm_bundle_info *info) FM_MUST_USE;
+/* FM_EVERIFY: signature, certificate or decryption failed (tampered or
+ * not for us; nothing imported); FM_EDECODE: malformed; FM_ENOTFOUND: no
+ * key to open it. res gets the ingest outcome. */
+int fm_node_bundle_import(struct fm_node *n, const char *path, const char *key_path,
+                          struct fm_bundle_info *info, struct fm_ingest_result *res) FM_MUST_USE;
+/* Creates a new organisation bundle key file (mode 0600); FM_EEXISTS. */
+int fm_bundle_key_create(const char *path) FM_MUST_USE;
+
+/* ======================= linkage workflow =======================
+ * The organisation directory and its classification rules, proposed
+ * dispatch, tickets, escalation, materials, bulletins, conflicts and the
+ * assessment report (node/workflow*.c, node/directory*.c; docs/workflow.md).
+ * Every write below is one or more signed ops like the writes above (needs
+ * FM_OPEN_IDENTITY); every merge is commutative, so replicas holding the
+ * same ops agree. Role permissions are checked on every op, local or
+ * ingested (FM_EPERM): only admin and centre publish the directory; only
+ * centre and county dispatch, reassign, cancel, escalate and resolve. */
+
+/* ---- the organisation directory ---- */
+#define FM_DIR_MAX_COUNTIES 64
+#define FM_DIR_MAX_DEPTS 256
+#define FM_DIR_MAX_UNITS 2048
+#define FM_DIR_MAX_RULES 128
+#define FM_DIR_MAX_RESPOND 16
+#define FM_DIR_CAPS_MAX 256
+
+struct fm_dir_dept {
+    char name[FM_NAME_MAX];
+    char kind[FM_NAME_MAX];   /* police, fire, medical, gas, ... */
+    uint8_t tier;             /* 1..3 */
+    uint16_t county;          /* index into counties */
+};
+struct fm_dir_unit {
+    char name[FM_NAME_MAX];   /* unique in the directory; matches the unit entity's name */
+    uint16_t dept;            /* index into depts */
+    char kind[FM_NAME_MAX];   /* engine, ambulance, patrol, ... */
+    char caps[FM_DIR_CAPS_MAX]; /* canonical: sorted, unique, comma-separated */
+    int32_t lat_e7, lon_e7;   /* home station */
+};
+struct fm_dir_respond {
+    uint8_t tier;                        /* 1..3 */
+    char kind[FM_NAME_MAX];              /* department kind */
+    char department[FM_NAME_MAX];        /* "" = any department of that kind */
+    char capability[FM_CATEGORY_MAX];    /* "" = any unit */
+    uint8_t units;                       /* how many units, 1..9 */
+};
+struct fm_dir_rule {
+    char category[FM_CATEGORY_MAX];
+    uint8_t priority;           /* default priority 1..5 */
+    uint8_t escalate_priority;  /* 0 = never; priority <= this brings in tier 2 at once */
+    uint32_t escalate_after_s;  /* 0 = never; no acknowledgement by then brings in the next tier */
+    uint32_t target_s;          /* response target (report -> on scene, 90th pct); 0 = none */
+    uint8_t nrespond;
+    struct fm_dir_respond respond[FM_DIR_MAX_RESPOND];
+};
+struct fm_directory {
+    char name[FM_NAME_MAX];
+    /* Set when read from the store: the version that won. */
+    char version[FM_ID_MAX];          /* id of its first op */
+    char publisher[FM_KEY_TEXT_LEN];
+    uint64_t version_hlc;
+    size_t ncounties, ndepts, nunits, nrules;
+    char counties[FM_DIR_MAX_COUNTIES][FM_NAME_MAX];
+    struct fm_dir_dept depts[FM_DIR_MAX_DEPTS];
+    struct fm_dir_unit units[FM_DIR_MAX_UNITS];
+    struct fm_dir_rule rules[FM_DIR_MAX_RULES];
+};
+
+/* Parses a directory YAML file (format in docs/workflow.md). On error
+ * FM_ECONFIG (or FM_ENOTFOUND / FM_EIO / FM_ENOMEM) with "file:line:column:
+ * message" in err. *out is malloc'd; free with fm_directory_free. */
+int fm_directory_load_yaml(const char *path, struct fm_directory **out, char *err,
+                           size_t errlen) FM_MUST_USE;
+void fm_directory_free(struct fm_directory **dp);
+/* Lookups; NULL when absent. */
+const struct fm_dir_rule *fm_directory_rule(const struct fm_directory *d, const char *category);
+const struct fm_dir_unit *fm_directory_unit(const struct fm_directory *d, const char *name);
+/* Publishes d as a new version (one or more signed ops; the newest version
+ * by (hlc, author) wins everywhere) and registers every directory unit no
+ * unit entity carries the name of yet, in the same transaction. */
+int fm_node_directory_publish(struct fm_node *n, const struct fm_directory *d,
+                              char version_out[FM_ID_MAX], size_t *registered) FM_MUST_USE;
+/* The winning version; FM_ENOTFOUND if none was published. *out malloc'd. */
+int fm_node_directory_get(struct fm_node *n, struct fm_directory **out) FM_MUST_USE;
+
+/* ---- proposed dispatch ---- */
+#define FM_SUGGEST_MAX 64
+struct fm_suggest_unit {
+    char unit[FM_ID_MAX];
+    char name[FM_NAME_MAX];
+    char department[FM_NAME_MAX];
+    char county[FM_NAME_MAX];
+    char capability[FM_CATEGORY_MAX]; /* the capability it was picked for ("" = any) */
+    uint8_t tier;
+    double distance_km;               /* great-circle, from its position to the incident */
+    bool live_position;               /* false: the directory's home position */
+    int64_t position_age_s;           /* age of the live position; -1 for a home position */
+};
+struct fm_suggest_gap {               /* a need no available unit could fill */
+    uint8_t tier;
+    char kind[FM_NAME_MAX];
+    char capability[FM_CATEGORY_MAX];
+    uint8_t wanted, found;
+};
+struct fm_suggestion {
+    char incident[FM_ID_MAX];
+    char category[FM_CATEGORY_MAX];
+    uint8_t priority;
+    bool has_directory, has_rule;
+    uint8_t max_tier;                 /* tiers included (1, or more by priority / escalation) */
+    size_t ndepts;
+    char departments[FM_SUGGEST_MAX][FM_NAME_MAX]; /* responsible departments, by need */
+    size_t nunits;
+    struct fm_suggest_unit units[FM_SUGGEST_MAX];
+    size_t ngaps;
+    struct fm_suggest_gap gaps[FM_DIR_MAX_RESPOND];
+};
+/* Applies the category's rule: for each need of the tiers in play, the
+ * nearest available units (status available and no active ticket) of the
+ * matching departments with the capability, by great-circle distance from
+ * the last reported position (else the home position) at now_ms. */
+int fm_node_dispatch_suggest(struct fm_node *n, const char *incident, uint64_t now_ms,
+                             struct fm_suggestion *out) FM_MUST_USE;
+/* Great-circle distance in km (haversine, mean Earth radius 6371.0088 km). */
+double fm_great_circle_km(int32_t lat1_e7, int32_t lon1_e7, int32_t lat2_e7, int32_t lon2_e7);
+/* The rule's default priority for a category (0 if no directory or rule). */
+uint8_t fm_node_default_priority(struct fm_node *n, const char *category);
+
+/* ---- tickets ---- */
+enum fm_ticket_step { FM_STEP_ACK = 1, FM_STEP_ENROUTE, FM_STEP_ARRIVE, FM_STEP_CLEAR,
+                      FM_STEP_CANCEL };
+enum fm_ticket_state { FM_TICKET_DISPATCHED = 0, FM_TICKET_ACKNOWLEDGED, FM_TICKET_ENROUTE,
+                       FM_TICKET_ONSCENE, FM_TICKET_CLEARED, FM_TICKET_CANCELLED,
+                       FM_TICKET_REASSIGNED };
+const char *fm_ticket_state_name(enum fm_ticket_state s);
+int fm_ticket_step_parse(const char *s, enum fm_ticket_step *out) FM_MUST_USE;
+
+struct fm_ticket_mark {              /* one step: the first report of it wins */
+    uint64_t hlc;                    /* 0 = not reached */
+    char author[FM_KEY_TEXT_LEN];
+    bool behalf;                     /* recorded by a dispatcher for the unit */
+};
+struct fm_ticket {
+    char id[FM_ID_MAX];
+    char incident[FM_ID_MAX];
+    char unit[FM_ID_MAX];
+    char replaces[FM_ID_MAX];        /* the ticket this one took over ("" if none) */
+    enum fm_ticket_state state;
+    bool active;                     /* not cleared, cancelled or reassigned */
+    struct fm_ticket_mark dispatched, acked, enroute, onscene, cleared, cancelled, reassigned;
+    char result[FM_TEXT_MAX];        /* the first clear's result text */
+    char reason[FM_TEXT_MAX];        /* the first cancel's / reassign's reason */
+    uint32_t events;
+    uint64_t updated_hlc;
+};
+struct fm_ticket_event {
+    uint64_t hlc;
+    char author[FM_KEY_TEXT_LEN];
+    uint64_t seq;
+    char step[16];                   /* dispatch, ack, enroute, arrive, clear, cancel, reassign */
+    bool behalf;
+    char text[FM_TEXT_MAX];
+};
+/* One ticket per unit (one transaction); ids_out gets nunits ids. Units
+ * must exist; FM_ESTATE if one already holds an active ticket. */
+int fm_node_dispatch(struct fm_node *n, const char *incident, const char *const *units,
+                     size_t nunits, const char *note, char (*ids_out)[FM_ID_MAX]) FM_MUST_USE;
+/* A step on a ticket, from the unit's node or (role centre/county/admin)
+ * on its behalf. text: the result for FM_STEP_CLEAR (required), a reason
+ * for FM_STEP_CANCEL (optional). FM_ESTATE when the ticket is closed or
+ * already past that step. */
+int fm_node_ticket_step(struct fm_node *n, const char *ticket, enum fm_ticket_step step,
+                        const char *text) FM_MUST_USE;
+/* Closes the ticket as reassigned and dispatches `unit` on a new ticket. */
+int fm_node_ticket_reassign(struct fm_node *n, const char *ticket, const char *unit,
+                            const char *reason, char new_id[FM_ID_MAX]) FM_MUST_USE;
+int fm_node_ticket_get(struct fm_node *n, const char *id, struct fm_ticket *out) FM_MUST_USE;
+typedef int (*fm_ticket_cb)(void *ctx, const struct fm_ticket *t);
+/* All tickets (or one incident's) in id order. */
+int fm_node_tickets(struct fm_node *n, const char *incident, fm_ticket_cb cb,
+                    void *ctx) FM_MUST_USE;
+typedef int (*fm_ticket_event_cb)(void *ctx, const struct fm_ticket_event *e);
+/* A ticket's events in (time, author, seq) order. */
+int fm_node_ticket_history(struct fm_node *n, const char *id, fm_ticket_event_cb cb,
+                           void *ctx) FM_MUST_USE;
+
+/* ---- incident workflow state ---- */
+struct fm_incident_workflow {
+    char coordinator_unit[FM_ID_MAX];   /* first unit to acknowledge ("" if none) */
+    char coordinator_ticket[FM_ID_MAX];
+    uint64_t coordinator_hlc;
+    uint8_t escalated_tier;             /* highest tier brought in by escalation (0 = none) */
+    uint64_t escalated_hlc[4];          /* [tier]: first escalation to it */
+    uint32_t escalation_raises[4];      /* [tier]: escalation ops merged into it */
+    uint32_t feedback_count;
+    uint64_t feedback_sum;
+};
+int fm_node_incident_workflow(struct fm_node *n, const char *incident,
+                              struct fm_incident_workflow *out) FM_MUST_USE;
+/* Satisfaction feedback, score 1..5, optional comment. */
+int fm_node_incident_feedback(struct fm_node *n, const char *incident, uint8_t score,
+                              const char *comment) FM_MUST_USE;
+/* Raises an escalation of `incident` to `tier` (2..3); ticket may be NULL. */
+int fm_node_escalate(struct fm_node *n, const char *incident, uint8_t tier, const char *ticket,
+                     const char *reason) FM_MUST_USE;
+/* The periodic check (fieldmeshd calls it about once a second; `fieldmesh
+ * escalate` once): for every active ticket not acknowledged within its
+ * rule's escalate_after_s, raises an escalation to the next tier unless the
+ * incident already has one. Tickets this node dispatched are due at the
+ * deadline, others' a grace period later. Needs a dispatcher identity
+ * (loaded on first use from the config; without one it does nothing).
+ * *raised (may be NULL) gets the number of escalations written. */
+int fm_node_workflow_tick(struct fm_node *n, uint64_t now_ms, unsigned *raised);
+
+/* ---- materials ---- */
+struct fm_request {
+    char id[FM_ID_MAX];
+    char incident[FM_ID_MAX];
+    char kind[FM_NAME_MAX];
+    char text[FM_TEXT_MAX];
+    char requester[FM_KEY_TEXT_LEN];
+    int64_t qty, allocated, returned;  /* consumed at the scene = allocated - returned */
+    uint64_t created_hlc, updated_hlc;
+};
+int fm_node_material_request(struct fm_node *n, const char *incident, const char *kind,
+                             int64_t qty, const char *text, char id_out[FM_ID_MAX]) FM_MUST_USE;
+/* Allocates qty from a depot's stock to a request (stock goes down), or
+ * returns unused qty to it (stock goes up). FM_ESTATE if the stock, the
+ * outstanding request or the allocation does not cover qty; FM_EINVAL if
+ * the resource's kind is not the request's. */
+int fm_node_material_move(struct fm_node *n, const char *request, const char *resource,
+                          int64_t qty, bool is_return) FM_MUST_USE;
+typedef int (*fm_request_cb)(void *ctx, const struct fm_request *r);
+int fm_node_requests(struct fm_node *n, fm_request_cb cb, void *ctx) FM_MUST_USE;
+
+/* ---- bulletins ---- */
+struct fm_bulletin {
+    char id[FM_ID_MAX];
+    char audience[FM_NAME_MAX];
+    char text[FM_TEXT_MAX];
+    char sender[FM_KEY_TEXT_LEN];
+    uint64_t sent_hlc;
+    uint32_t receipts;          /* distinct nodes that recorded a read receipt */
+    bool for_me;                /* this node is in the audience */
+    bool read_by_me;
+};
+struct fm_receipt {
+    char reader[FM_KEY_TEXT_LEN];
+    uint64_t hlc;
+};
+/* audience: all | tier:1..3 | dept:NAME | county:NAME | unit:NAME-OR-ID. */
+int fm_node_bulletin_send(struct fm_node *n, const char *audience, const char *text,
+                          char id_out[FM_ID_MAX]) FM_MUST_USE;
+typedef int (*fm_bulletin_cb)(void *ctx, const struct fm_bulletin *b);
+int fm_node_bulletins(struct fm_node *n, fm_bulletin_cb cb, void *ctx) FM_MUST_USE;
+/* Records this node's read receipt (FM_EEXISTS if already recorded). */
+int fm_node_bulletin_read(struct fm_node *n, const char *id) FM_MUST_USE;
+typedef int (*fm_receipt_cb)(void *ctx, const struct fm_receipt *r);
+int fm_node_bulletin_receipts(struct fm_node *n, const char *id, fm_receipt_cb cb,
+                              void *ctx) FM_MUST_USE;
+
+/* ---- conflicts ---- */
+#define FM_CONFLICT_ID_MAX 64
+struct fm_conflict {
+    char id[FM_CONFLICT_ID_MAX];   /* e.g. "double:k3mx9q2a-17" */
+    char kind[32];                 /* unit_double_booked, cleared_and_reassigned, ... */
+    char subject[FM_ID_MAX];       /* the unit, ticket or resource */
+    char detail[FM_TEXT_MAX];
+    uint8_t fingerprint[FM_HASH_LEN]; /* over the conflicting facts */
+    bool resolved;                 /* a resolve op names this id and fingerprint */
+    char resolution[FM_TEXT_MAX];
+    char resolved_by[FM_KEY_TEXT_LEN];
+    uint64_t resolved_hlc;
+};
+typedef int (*fm_conflict_cb)(void *ctx, const struct fm_conflict *c);
+/* Deterministic, in id order; resolved ones only with include_resolved. */
+int fm_node_conflicts(struct fm_node *n, bool include_resolved, fm_conflict_cb cb,
+                      void *ctx) FM_MUST_USE;
+/* Resolves the open conflict `id` (FM_ENOTFOUND if none is open). */
+int fm_node_conflict_resolve(struct fm_node *n, const char *id, const char *note) FM_MUST_USE;
+
+/* ---- assessment ---- */
+enum fm_report_by { FM_REPORT_ALL = 0, FM_REPORT_UNIT, FM_REPORT_DEPARTMENT, FM_REPORT_COUNTY,
+                    FM_REPORT_CATEGORY };
+#define FM_REPORT_NINTERVALS 5 /* report->dispatch, ->ack, ->enroute, ->onscene, ->cleared */
+struct fm_report_query {
+    uint64_t from_ms, to_ms;   /* incident report time window; 0 = open */
+    enum fm_report_by by;
+};
+struct fm_report_stat {
+    size_t n;
+    double median_s, p90_s;    /* meaningful when n > 0 */
+};
+struct fm_report_group {
+    char key[FM_NAME_MAX];
+    size_t tickets;
+    struct fm_report_stat interval[FM_REPORT_NINTERVALS];
+    struct fm_report_stat response;   /* report -> on scene */
+    size_t with_target, within_target;
+    size_t cleared, cancelled, escalated;
+    size_t feedback_n;
+    double feedback_sum;
+};
+struct fm_report {
+    size_t ngroups;
+    struct fm_report_group *groups;   /* malloc'd, sorted by key */
+    size_t tickets;
+    size_t negative_intervals;        /* intervals whose end was stamped before its start */
+    size_t skewed_pairs;
+    char clock_note[FM_TEXT_MAX];     /* "" when the clocks agreed */
+};
+int fm_node_report(struct fm_node *n, const struct fm_report_query *q,
+                   struct fm_report *out) FM_MUST_USE;
+void fm_report_release(struct fm_report *r);
+extern const char *const fm_report_interval_names[FM_REPORT_NINTERVALS];
+/* Median (mean of the middle two for even n) and nearest-rank percentile
+ * p (0 < p <= 100) of n values; v is sorted in place. 0 for n == 0. */
+double fm_median(double *v, size_t n);
+double fm_percentile(double *v, size_t n, double p);
 
 #endif

@@ -89,7 +89,39 @@ int node_write_payload(struct fm_node *n, const struct payload *pl, uint64_t *se
 int node_write_batch(struct fm_node *n, const struct payload *pls, size_t count,
                      uint64_t *first_seq) FM_MUST_USE;
 
+/* Linkage workflow (workflow_apply.c): FM_OK if an author whose
+ * certificate (op 1) carries `role` may write the op `pl`, else
+ * FM_EPERM. Decided from replicated data only, so every node agrees. */
+int workflow_permitted(uint8_t role, const struct payload *pl) FM_MUST_USE;
+
 /* Tests: empties every database (a fresh store without reopening). */
 int node_test_clear(struct fm_node *n) FM_MUST_USE;
+
+/* ---- field sync (docs/field-sync.md) ---- */
+/* hlc.c: the wall clock the HLC reads: fm_now_ms() plus the test-only
+ * offset in $FM_TEST_CLOCK_OFFSET_MS (signed ms; read once). */
+uint64_t node_wall_ms(void);
+/* fork.c: the OP_FORK_EVIDENCE payload codec is declared in payload_int.h. */
+/* Two different signed ops x, y of one author and seq: records the
+ * evidence, keeps the op with the smaller (hlc, hash) as the winner, and
+ * if the stored op at that seq lost, truncates the author's log before it
+ * (*need_rebuild set). from_evidence: learned from an evidence op (so it
+ * need not be published again). */
+int fork_note(struct store_txn *t, const uint8_t *x, size_t xlen, const uint8_t *y, size_t ylen,
+              bool from_evidence, bool *need_rebuild) FM_MUST_USE;
+/* Whether an op with this hash may be stored at (author, seq): false if a
+ * fork there was settled for another op. */
+int fork_allowed(struct store_txn *t, const uint8_t author[FM_PK_LEN], uint64_t seq,
+                 const uint8_t hash[FM_HASH_LEN], bool *ok) FM_MUST_USE;
+/* Fork safety before signing (write_txn): FM_EFORK (and an error line) if
+ * this store is behind this identity's own log. */
+int fork_guard(struct fm_node *n, struct store_txn *t, const struct node_head *h) FM_MUST_USE;
+/* After a successful write: marks the identity as used (<key>.used). */
+void fork_mark_used(struct fm_node *n);
+/* ingest.c: an op stamped beyond max_skew_ms ahead of our clock. */
+int flags_note(struct store_txn *t, const uint8_t author[FM_PK_LEN], uint64_t seq,
+               uint64_t ahead_ms) FM_MUST_USE;
+/* softstate.c: a newer soft position of the unit replaces the logged one. */
+int soft_unit_overlay(struct fm_node *n, const struct model_rec *r, struct fm_unit *u) FM_MUST_USE;
 
 #endif

@@ -131,6 +131,8 @@ int fm_node_unit_get(struct fm_node *n, const char *id, struct fm_unit *out)
     int rc = read_entity(n, FM_ENT_UNIT, id, full, r);
     if (rc == FM_OK)
         rc = model_rec_to_unit(r, full, out);
+    if (rc == FM_OK)
+        rc = soft_unit_overlay(n, r, out); /* field sync: a newer soft position */
     free(r);
     return rc;
 }
@@ -282,6 +284,7 @@ out_free:
 }
 
 struct walk_cb {
+    struct fm_node *n; /* field sync: soft positions */
     fm_unit_cb ucb;
     fm_resource_cb rcb;
     void *ctx;
@@ -292,6 +295,8 @@ static int each_unit(const struct model_rec *r, const char *id, void *arg)
     struct walk_cb *w = arg;
     struct fm_unit u;
     if (model_rec_to_unit(r, id, &u) != FM_OK)
+        return FM_ESTORE;
+    if (w->n != NULL && soft_unit_overlay(w->n, r, &u) != FM_OK)
         return FM_ESTORE;
     return w->ucb(w->ctx, &u);
 }
@@ -309,7 +314,7 @@ int fm_node_units(struct fm_node *n, fm_unit_cb cb, void *ctx)
 {
     if (cb == NULL)
         return FM_EINVAL;
-    struct walk_cb w = {.ucb = cb, .ctx = ctx};
+    struct walk_cb w = {.n = n, .ucb = cb, .ctx = ctx};
     return walk_kind(n, FM_ENT_UNIT, each_unit, &w);
 }
 

@@ -35,7 +35,7 @@ static int write_append(struct write_ctx *w, struct store_txn *t, const struct p
     int rc = payload_encode(pl, &w->plbuf, &w->check);
     if (rc != FM_OK)
         return rc;
-    *clock = hlc_now(*clock, fm_now_ms());
+    *clock = hlc_now(*clock, node_wall_ms());
     rc = fm_op_build(&w->opbuf, &n->id, pl->kind, h->seq + 1, h->seq ? h->hash : NULL, *clock,
                      w->plbuf.data, (uint32_t)w->plbuf.len);
     if (rc != FM_OK)
@@ -47,6 +47,17 @@ static int write_append(struct write_ctx *w, struct store_txn *t, const struct p
     fm_op_hash(&op, hash);
     if ((rc = node_op_store(t, &op, hash, &w->check, h)) != FM_OK)
         return rc;
+    if (pl->kind == OP_FORK_EVIDENCE) { /* field sync: settle the fork here too */
+        bool rebuild = false;
+        rc = fork_note(t, w->check.fork_op[0], w->check.fork_len[0], w->check.fork_op[1],
+                       w->check.fork_len[1], true, &rebuild);
+        if (rc == FM_OK && rebuild)
+            rc = node_rebuild_txn(t);
+        if (rc == FM_OK)
+            rc = node_head_get(t, n->id.pk, h);
+        if (rc != FM_OK)
+            return rc;
+    }
     if (pl->kind == OP_REVOKE) {
         bool rebuild = false;
         rc = node_revocation_note(t, w->check.rev.node, w->check.rev.last_seq, &rebuild);
@@ -71,6 +82,8 @@ static int write_txn(struct store_txn *t, void *ctx)
         return rc;
     if (h.hlc > clock)
         clock = h.hlc;
+    if ((rc = fork_guard(n, t, &h)) != FM_OK) /* field sync: never sign behind our own log */
+        return rc;
     if (h.seq == 0) {
         /* Our log opens with our certificate. */
         if (limit < 1)
@@ -112,6 +125,8 @@ static int write_run(struct fm_node *n, const struct payload *pls, size_t count,
     fm_buf_init(&w->opbuf, FM_OP_MAX_LEN);
     fm_buf_init(&w->plbuf, FM_OP_MAX_PAYLOAD);
     int rc = store_write(n->st, write_txn, w);
+    if (rc == FM_OK)
+        fork_mark_used(n); /* field sync: this key has signed */
     if (rc == FM_OK && seq_out)
         *seq_out = w->first_seq;
     fm_buf_release(&w->opbuf);

@@ -19,7 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum pf_type { PF_NONE = 0, PF_REF, PF_TOKEN, PF_TEXT, PF_CAPS, PF_U8, PF_U32, PF_I32, PF_I64 };
+enum pf_type { PF_NONE = 0, PF_REF, PF_TOKEN, PF_TEXT, PF_CAPS, PF_U8, PF_U32, PF_I32, PF_I64,
+               PF_BLOB };
 
 struct pf_spec {
     uint8_t type;
@@ -55,6 +56,16 @@ static const struct pf_spec pf_specs[PT__MAX + 1] = {
     [PT_DEPOT] = PFS(PF_TEXT, 1, FM_NAME_MAX - 1, depot),
     [PT_QTY] = PFI(PF_I64, 0, FM_QTY_MAX, qty),
     [PT_DELTA] = PFI(PF_I64, -FM_QTY_MAX, FM_QTY_MAX, delta),
+    /* linkage workflow */
+    [PT_REF2] = {.type = PF_REF, .off = offsetof(struct payload, ref2)},
+    [PT_REF3] = {.type = PF_REF, .off = offsetof(struct payload, ref3)},
+    [PT_CODE] = PFI(PF_U8, 1, TS__MAX, code),
+    [PT_FLAGS] = PFI(PF_U8, 0, 1, flags),
+    [PT_PART] = PFI(PF_U32, 1, UINT32_MAX, part),
+    [PT_BLOB] = {.type = PF_BLOB, .min_len = 1, .max_len = FM_BLOB_MAX,
+                 .off = offsetof(struct payload, blob)},
+    [PT_AUDIENCE] = PFS(PF_TEXT, 1, FM_NAME_MAX - 1, audience),
+    [PT_SCORE] = PFI(PF_U8, 1, 5, score),
 };
 
 struct kind_spec {
@@ -67,6 +78,7 @@ struct kind_spec {
 static const struct kind_spec kind_specs[] = {
     {OP_CERT, "cert", 0, 0},
     {OP_REVOKE, "revoke", 0, 0},
+    {OP_FORK_EVIDENCE, "fork.evidence", 0, 0},
     {OP_INC_REPORT, "incident.report",
      B(PT_CATEGORY) | B(PT_PRIORITY) | B(PT_LAT) | B(PT_LON) | B(PT_ADDRESS) | B(PT_CALLER) |
          B(PT_DESC),
@@ -87,6 +99,29 @@ static const struct kind_spec kind_specs[] = {
     {OP_RES_ADD, "resource.add", B(PT_RES_KIND) | B(PT_DEPOT) | B(PT_QTY),
      B(PT_RES_KIND) | B(PT_DEPOT) | B(PT_QTY)},
     {OP_RES_ADJUST, "resource.adjust", B(PT_REF) | B(PT_DELTA), B(PT_REF) | B(PT_DELTA)},
+    /* linkage workflow (docs/workflow.md) */
+    {OP_INC_FEEDBACK, "incident.feedback", B(PT_REF) | B(PT_TEXT) | B(PT_SCORE),
+     B(PT_REF) | B(PT_SCORE)},
+    {OP_TICKET_DISPATCH, "ticket.dispatch",
+     B(PT_REF) | B(PT_TEXT) | B(PT_EPOCH) | B(PT_REF2) | B(PT_REF3),
+     B(PT_REF) | B(PT_EPOCH) | B(PT_REF2)},
+    {OP_TICKET_STEP, "ticket.step",
+     B(PT_REF) | B(PT_TEXT) | B(PT_EPOCH) | B(PT_REF2) | B(PT_REF3) | B(PT_CODE) | B(PT_FLAGS),
+     B(PT_REF) | B(PT_EPOCH) | B(PT_REF2) | B(PT_REF3) | B(PT_CODE) | B(PT_FLAGS)},
+    {OP_TICKET_ESCALATE, "ticket.escalate", B(PT_REF) | B(PT_TEXT) | B(PT_TIER) | B(PT_REF2),
+     B(PT_REF) | B(PT_TIER)},
+    {OP_MAT_REQUEST, "material.request", B(PT_REF) | B(PT_TEXT) | B(PT_RES_KIND) | B(PT_QTY),
+     B(PT_REF) | B(PT_RES_KIND) | B(PT_QTY)},
+    {OP_MAT_ALLOCATE, "material.allocate", B(PT_REF) | B(PT_QTY) | B(PT_REF2) | B(PT_REF3),
+     B(PT_REF) | B(PT_QTY) | B(PT_REF2) | B(PT_REF3)},
+    {OP_MAT_RETURN, "material.return", B(PT_REF) | B(PT_QTY) | B(PT_REF2) | B(PT_REF3),
+     B(PT_REF) | B(PT_QTY) | B(PT_REF2) | B(PT_REF3)},
+    {OP_DIR_PUBLISH, "directory.publish", B(PT_PART) | B(PT_BLOB), B(PT_PART) | B(PT_BLOB)},
+    {OP_BULLETIN_SEND, "bulletin.send", B(PT_TEXT) | B(PT_AUDIENCE),
+     B(PT_TEXT) | B(PT_AUDIENCE)},
+    {OP_BULLETIN_READ, "bulletin.read", B(PT_REF), B(PT_REF)},
+    {OP_CONFLICT_RESOLVE, "conflict.resolve", B(PT_DESC) | B(PT_TEXT) | B(PT_BLOB),
+     B(PT_TEXT) | B(PT_BLOB)},
 };
 #undef B
 
@@ -276,12 +311,20 @@ static int field_decode(struct payload *p, uint8_t tag, const uint8_t *v, size_t
     uint8_t *dst = (uint8_t *)p + fs->off;
     int64_t val;
     switch (fs->type) {
-    case PF_REF:
+    case PF_REF: {
+        struct payload_ref *ref = (struct payload_ref *)(void *)dst;
         if (n != FM_PK_LEN + 8)
             return FM_EDECODE;
-        memcpy(p->ref.author, v, FM_PK_LEN);
-        p->ref.seq = fm_be64_get(v + FM_PK_LEN);
-        return p->ref.seq == 0 ? FM_EDECODE : FM_OK;
+        memcpy(ref->author, v, FM_PK_LEN);
+        ref->seq = fm_be64_get(v + FM_PK_LEN);
+        return ref->seq == 0 ? FM_EDECODE : FM_OK;
+    }
+    case PF_BLOB:
+        if (n < fs->min_len || n > fs->max_len)
+            return FM_EDECODE;
+        memcpy(dst, v, n);
+        p->blob_len = (uint16_t)n;
+        return FM_OK;
     case PF_TOKEN:
     case PF_TEXT:
     case PF_CAPS: {
@@ -337,17 +380,33 @@ static int kind_check(const struct payload *p)
         return FM_EDECODE;
     if (p->kind == OP_RES_ADJUST && p->delta == 0)
         return FM_EDECODE;
+    /* linkage workflow */
+    if ((p->kind == OP_MAT_REQUEST || p->kind == OP_MAT_ALLOCATE || p->kind == OP_MAT_RETURN) &&
+        p->qty < 1)
+        return FM_EDECODE;
+    if (p->kind == OP_TICKET_STEP && p->code == TS_CLEAR && !(p->present & PT_BIT(PT_TEXT)))
+        return FM_EDECODE; /* a clear carries its result */
+    if (p->kind == OP_TICKET_ESCALATE && p->tier < 2)
+        return FM_EDECODE;
+    if (p->kind == OP_DIR_PUBLISH &&
+        ((p->part & 0xffff) == 0 || (p->part & 0xffff) > FM_DIR_CHUNKS_MAX ||
+         (p->part >> 16) >= (p->part & 0xffff)))
+        return FM_EDECODE;
+    if (p->kind == OP_CONFLICT_RESOLVE && p->blob_len != FM_HASH_LEN)
+        return FM_EDECODE;
     return FM_OK;
 }
 
 int payload_decode(struct payload *out, uint8_t kind, const uint8_t *p, size_t n)
 {
-    memset(out, 0, sizeof *out);
+    memset(out, 0, PAYLOAD_CLEAR_LEN); /* the blob is read only up to blob_len */
     out->kind = kind;
     if (kind == OP_CERT)
         return fm_cert_decode(&out->cert, p, n) == FM_OK ? FM_OK : FM_EDECODE;
     if (kind == OP_REVOKE)
         return fm_revocation_decode(&out->rev, p, n) == FM_OK ? FM_OK : FM_EDECODE;
+    if (kind == OP_FORK_EVIDENCE)
+        return fork_evidence_decode(out, p, n); /* fork.c: verifies both signatures */
     const struct kind_spec *ks = kind_spec_find(kind);
     if (ks == NULL)
         return FM_EDECODE;
@@ -372,7 +431,7 @@ int payload_decode(struct payload *out, uint8_t kind, const uint8_t *p, size_t n
         goto bad;
     return FM_OK;
 bad:
-    memset(out, 0, sizeof *out);
+    memset(out, 0, PAYLOAD_CLEAR_LEN); /* the blob is read only up to blob_len */
     out->kind = kind;
     return FM_EDECODE;
 }
@@ -387,10 +446,16 @@ static int field_encode(const struct payload *p, uint8_t tag, struct fm_buf *out
     const uint8_t *v = tmp;
     size_t n;
     switch (fs->type) {
-    case PF_REF:
-        memcpy(tmp, p->ref.author, FM_PK_LEN);
-        fm_be64_put(tmp + FM_PK_LEN, p->ref.seq);
+    case PF_REF: {
+        const struct payload_ref *ref = (const struct payload_ref *)(const void *)src;
+        memcpy(tmp, ref->author, FM_PK_LEN);
+        fm_be64_put(tmp + FM_PK_LEN, ref->seq);
         n = sizeof tmp;
+        break;
+    }
+    case PF_BLOB:
+        v = src;
+        n = p->blob_len;
         break;
     case PF_TOKEN:
     case PF_TEXT:
@@ -437,6 +502,8 @@ int payload_encode(const struct payload *p, struct fm_buf *out, struct payload *
         rc = fm_cert_encode(&p->cert, out);
     } else if (p->kind == OP_REVOKE) {
         rc = fm_revocation_encode(&p->rev, out);
+    } else if (p->kind == OP_FORK_EVIDENCE) {
+        rc = fork_evidence_encode(p, out); /* fork.c */
     } else {
         const struct kind_spec *ks = kind_spec_find(p->kind);
         if (ks == NULL || (p->present & ~ks->allowed) != 0)
@@ -520,6 +587,9 @@ void payload_summary(const struct payload *p, char *out, size_t cap)
         fm_key_encode(p->rev.node, key);
         sb_add(&b, "revoke %s after seq %llu", key, (unsigned long long)p->rev.last_seq);
         break;
+    case OP_FORK_EVIDENCE:
+        fork_evidence_summary(p, out, cap); /* fork.c */
+        return;
     case OP_INC_REPORT:
         sb_add(&b, "report %s p%u", p->category, p->priority);
         sb_coords(&b, p->lat, p->lon);
@@ -572,6 +642,19 @@ void payload_summary(const struct payload *p, char *out, size_t cap)
         break;
     case OP_RES_ADJUST:
         sb_add(&b, "resource %s %+lld", id, (long long)p->delta);
+        break;
+    case OP_INC_FEEDBACK:
+    case OP_TICKET_DISPATCH:
+    case OP_TICKET_STEP:
+    case OP_TICKET_ESCALATE:
+    case OP_MAT_REQUEST:
+    case OP_MAT_ALLOCATE:
+    case OP_MAT_RETURN:
+    case OP_DIR_PUBLISH:
+    case OP_BULLETIN_SEND:
+    case OP_BULLETIN_READ:
+    case OP_CONFLICT_RESOLVE:
+        workflow_payload_summary(p, out, cap);
         break;
     default:
         sb_add(&b, "unknown kind %u", p->kind);

@@ -13,9 +13,12 @@
 
 #include "node.h"
 
+#include <stddef.h>
+
 enum op_kind {
     OP_CERT = 1,
     OP_REVOKE = 2,
+    OP_FORK_EVIDENCE = 3, /* two signed ops of one author with one seq (fork.c) */
     /* 3..9 reserved for trust (e.g. certificate renewal) */
     OP_INC_REPORT = 10,
     OP_INC_UPDATE = 11,
@@ -27,6 +30,18 @@ enum op_kind {
     OP_RES_ADD = 30,
     OP_RES_ADJUST = 31,
     /* 40.. tickets, 50.. directory, 60.. bulletins */
+    /* ---- linkage workflow (node/workflow*.c, docs/workflow.md) ---- */
+    OP_INC_FEEDBACK = 14,     /* ref incident, score, [text comment] */
+    OP_TICKET_DISPATCH = 40,  /* ref incident, ref2 unit, epoch, [ref3 replaced ticket], [text] */
+    OP_TICKET_STEP = 41,      /* ref ticket, ref2 incident, ref3 unit, epoch, code, flags, [text] */
+    OP_TICKET_ESCALATE = 43,  /* ref incident, tier 2..3, [ref2 ticket], [text] */
+    OP_MAT_REQUEST = 45,      /* ref incident, res_kind, qty >= 1, [text] */
+    OP_MAT_ALLOCATE = 46,     /* ref request, ref2 resource, ref3 incident, qty >= 1 */
+    OP_MAT_RETURN = 47,       /* ref request, ref2 resource, ref3 incident, qty >= 1 */
+    OP_DIR_PUBLISH = 50,      /* part, blob: one chunk of a directory version */
+    OP_BULLETIN_SEND = 60,    /* audience, text */
+    OP_BULLETIN_READ = 61,    /* ref bulletin: a read receipt */
+    OP_CONFLICT_RESOLVE = 70, /* text conflict id, blob fingerprint (32), [desc note] */
 };
 
 enum payload_tag {
@@ -51,8 +66,25 @@ enum payload_tag {
     PT_DEPOT = 19,      /* text 1..63 */
     PT_QTY = 20,        /* i64 0..FM_QTY_MAX */
     PT_DELTA = 21,      /* i64 nonzero, |d| <= FM_QTY_MAX */
+    /* linkage workflow */
+    PT_REF2 = 22,       /* author[32] | seq u64: a second entity (per kind) */
+    PT_REF3 = 23,       /* author[32] | seq u64: a third entity (per kind) */
+    PT_CODE = 24,       /* u8 1..6: ticket step (enum ticket_step) */
+    PT_FLAGS = 25,      /* u8 0..1: bit 0 = recorded by a dispatcher on the unit's behalf */
+    PT_PART = 26,       /* u32 chunk index << 16 | chunk count; index < count <= 64 */
+    PT_BLOB = 27,       /* bytes 1..FM_BLOB_MAX */
+    PT_AUDIENCE = 28,   /* text 1..63: all | tier:N | dept:D | county:C | unit:U */
+    PT_SCORE = 29,      /* u8 1..5 */
     PT__MAX = 31
 };
+
+/* Ticket steps (PT_CODE of OP_TICKET_STEP). */
+enum ticket_step {
+    TS_ACK = 1, TS_ENROUTE = 2, TS_ARRIVE = 3, TS_CLEAR = 4, TS_CANCEL = 5, TS_REASSIGN = 6,
+    TS__MAX = 6
+};
+#define FM_BLOB_MAX 16000  /* one directory chunk; fits FM_OP_MAX_PAYLOAD with headers */
+#define FM_DIR_CHUNKS_MAX 64
 #define PT_BIT(t) (UINT32_C(1) << (t))
 
 enum unit_status { US_AVAILABLE = 0, US_ASSIGNED, US_ONSCENE, US_OFFLINE, US__COUNT };
@@ -92,9 +124,23 @@ struct payload {
     char res_kind[FM_NAME_MAX];
     char depot[FM_NAME_MAX];
     int64_t qty, delta;
+    /* linkage workflow */
+    struct payload_ref ref2, ref3;
+    uint8_t code, flags, score;
+    uint32_t part;
+    char audience[FM_NAME_MAX];
+    uint16_t blob_len;         /* bytes of blob in use */
     struct fm_cert cert;       /* OP_CERT */
     struct fm_revocation rev;  /* OP_REVOKE */
+    /* OP_FORK_EVIDENCE: u32 len | op | u32 len | op, both verified; the
+     * pointers borrow from the decoded bytes */
+    const uint8_t *fork_op[2];
+    uint32_t fork_len[2];
+    /* Last, so the decoder clears only what precedes it (PAYLOAD_CLEAR_LEN):
+     * bytes past blob_len are never read. */
+    uint8_t blob[FM_BLOB_MAX];
 };
+#define PAYLOAD_CLEAR_LEN offsetof(struct payload, blob)
 
 /* Strict decode of a payload of `kind`. FM_EDECODE on anything malformed
  * or an unknown kind; `out` is zeroed first. */
@@ -105,10 +151,17 @@ int payload_decode(struct payload *out, uint8_t kind, const uint8_t *p, size_t n
 int payload_encode(const struct payload *p, struct fm_buf *out,
                    struct payload *check) FM_MUST_USE;
 
+/* fork.c: the OP_FORK_EVIDENCE payload (field sync). */
+int fork_evidence_decode(struct payload *out, const uint8_t *p, size_t n) FM_MUST_USE;
+int fork_evidence_encode(const struct payload *p, struct fm_buf *out) FM_MUST_USE;
+void fork_evidence_summary(const struct payload *p, char *out, size_t cap);
+
 /* Static name of an op kind ("incident.report", ...), "unknown" else. */
 const char *payload_kind_name(uint8_t kind);
 /* One line of human text for a decoded payload (truncated to cap). */
 void payload_summary(const struct payload *p, char *out, size_t cap);
+/* The summary of a linkage-workflow kind (workflow_apply.c). */
+void workflow_payload_summary(const struct payload *p, char *out, size_t cap);
 
 /* Checks used by the writers too. */
 bool payload_token_ok(const char *s, size_t min, size_t max);

@@ -31,6 +31,10 @@ static const char *const store_db_names[DB__COUNT] = {
     [DB_IDX_TIME] = "idx_time",
     [DB_REVOCATIONS] = "revocations",
     [DB_META] = "meta",
+    [DB_SOFT] = "soft",
+    [DB_SOFT_SEQ] = "soft_seq",
+    [DB_FORKS] = "forks",
+    [DB_FLAGS] = "flags",
 };
 
 struct store {

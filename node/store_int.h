@@ -26,6 +26,11 @@ enum store_db {
     DB_IDX_TIME,     /* reported hlc BE | id -> "" */
     DB_REVOCATIONS,  /* node[32] -> last_seq u64 BE */
     DB_META,         /* name text -> value */
+    /* field sync (docs/field-sync.md) */
+    DB_SOFT,         /* u8 kind | target -> local seq u64 BE | soft record (latest only) */
+    DB_SOFT_SEQ,     /* local seq u64 BE -> DB_SOFT key */
+    DB_FORKS,        /* author[32] | seq u64 BE -> fork evidence (fork.c) */
+    DB_FLAGS,        /* author[32] -> future-stamped ops seen (count, max skew, last seq) */
     DB__COUNT
 };
 

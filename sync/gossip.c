@@ -39,6 +39,25 @@
 
 static struct fm_log_limiter lim_bad, lim_reject, lim_skew, lim_store;
 
+/* Our wall clock as peers should see it: fm_now_ms() plus the test-only
+ * $FM_TEST_CLOCK_OFFSET_MS (the node's HLC reads the same, node/hlc.c). */
+static uint64_t sync_wall_ms(void)
+{
+    static int loaded;
+    static int64_t offset;
+    if (!loaded) {
+        const char *e = getenv("FM_TEST_CLOCK_OFFSET_MS");
+        int64_t v;
+        if (e && e[0] && fm_parse_i64(e, -INT64_C(864000000000), INT64_C(864000000000), &v) == FM_OK)
+            offset = v;
+        loaded = 1;
+    }
+    uint64_t now = fm_now_ms();
+    if (offset < 0 && (uint64_t)(-offset) > now)
+        return 0;
+    return now + (uint64_t)offset;
+}
+
 /* ------------------------------------------------------------ neighbours */
 
 uint64_t sync_nb_belief(const struct sync_nb *nb, uint32_t a)
@@ -106,6 +125,7 @@ struct sync_nb *sync_nb_new(struct fm_sync *s, const uint8_t pk[FM_PK_LEN])
     }
     nb->eager = true;
     nb->next_ae_ms = fm_mono_ms();
+    nb->rate_bps = s->cfg.rate_limit_bps;
     s->nbs[slot] = nb;
     if (slot == s->nnb)
         s->nnb++;
@@ -159,6 +179,10 @@ void sync_nb_info(const struct fm_sync *s, const struct sync_nb *nb, struct fm_s
     pi->ops_received = nb->ops_received;
     pi->ops_sent = nb->ops_sent;
     pi->bad_messages = nb->bad;
+    pi->banned = nb->banned;
+    pi->connected = pi->connected && !nb->banned;
+    pi->rate_limit_bps = nb->rate_bps;
+    pi->queued_bytes = nb->q_bytes;
     for (size_t i = 0; i < s->nauthors; i++) {
         uint64_t b = sync_nb_belief(nb, (uint32_t)i), h = s->authors[i].head;
         if (b > h)
@@ -179,6 +203,8 @@ static void nb_bad(struct fm_sync *s, struct sync_nb *nb, const char *what, int 
 }
 
 /* ------------------------------------------------------------ helpers */
+
+static int op_priority(struct fm_sync *s, const uint8_t *pk, uint64_t seq);
 
 static int entry_cmp(const void *x, const void *y) { return memcmp(x, y, FM_PK_LEN); }
 
@@ -215,7 +241,7 @@ static bool send_ihaves(struct fm_sync *s, struct sync_nb *nb, uint8_t flags)
 
 static void send_summary(struct fm_sync *s, struct sync_nb *nb, uint8_t flags, uint64_t now)
 {
-    struct fm_wire_summary sm = {.flags = flags, .now_ms = fm_now_ms(),
+    struct fm_wire_summary sm = {.flags = flags, .now_ms = sync_wall_ms(),
                                  .nauthors = (uint32_t)s->nheads, .total = s->vv_total};
     memcpy(sm.hash, s->vv_hash, FM_HASH_LEN);
     if (fm_wire_encode_summary(&s->msg, &sm) == FM_OK && sync_send(s, nb, &s->msg) == FM_OK)
@@ -266,6 +292,12 @@ static void want_raise(struct fm_sync *s, struct sync_nb *nb, uint32_t i, uint64
         seq = a->limit;
     if (seq <= a->head)
         return;
+    if (s->store.own_claim && seq > s->own_claimed && memcmp(a->pk, s->pk, FM_PK_LEN) == 0) {
+        /* a neighbour holds more of our own log than we do (lost store,
+         * old backup): the store must not sign until it is back */
+        s->own_claimed = seq;
+        s->store.own_claim(s->store.ctx, seq);
+    }
     if (seq > a->want || a->want_from < 0) {
         bool pending = a->want > a->head && a->want_from >= 0;
         a->want = seq > a->want ? seq : a->want;
@@ -297,6 +329,10 @@ void sync_flush(struct fm_sync *s)
         fm_buf_reset(&s->entries);
         uint32_t pushed_idx[SYNC_PUSH_MAX_AUTHORS];
         uint64_t pushed_seq[SYNC_PUSH_MAX_AUTHORS];
+        size_t max_bytes = sync_nb_budget(nb, SYNC_PUSH_MAX_BYTES);
+        /* over a rate-limited link: authors whose next op is critical first */
+        int passes = nb->rate_bps && s->store.priority ? 2 : 1;
+        for (int pass = 0; pass < passes; pass++)
         for (size_t f = 0; f < s->nfresh; f++) {
             uint32_t i = s->fresh[f];
             struct sync_author *a = &s->authors[i];
@@ -304,8 +340,10 @@ void sync_flush(struct fm_sync *s)
             size_t got = 0;
             if (a->head <= b)
                 continue;
+            if (passes == 2 && (op_priority(s, a->pk, b + 1) == 0) != (pass == 0))
+                continue;
             if (a->head - b > SYNC_PUSH_MAX_OPS || nauth == SYNC_PUSH_MAX_AUTHORS ||
-                s->msg.len >= SYNC_PUSH_MAX_BYTES) {
+                s->msg.len >= max_bytes) {
                 if (a->head > (i < nb->bcap ? nb->announced[i] : 0) &&
                     entries_add(s, a->pk, a->head) == FM_OK && i < nb->bcap)
                     nb->announced[i] = a->head;
@@ -313,7 +351,7 @@ void sync_flush(struct fm_sync *s)
             }
             fm_buf_reset(&s->tmp);
             if (s->store.read_ops(s->store.ctx, a->pk, b + 1, (size_t)(a->head - b),
-                                  SYNC_PUSH_MAX_BYTES - s->msg.len, &s->tmp, &got) != FM_OK ||
+                                  max_bytes - s->msg.len, &s->tmp, &got) != FM_OK ||
                 got == 0)
                 continue;
             if (fm_wire_ops_add(&s->msg, s->tmp.data, s->tmp.len, (uint32_t)got) != FM_OK)
@@ -432,12 +470,72 @@ static void req_release(struct fm_sync *s, struct sync_nb *nb, struct sync_req *
     rq->n = 0;
 }
 
+/* ------------------------------------------------------------ forks, bans */
+
+/* An op at head+1 from nb does not chain onto our head: nb holds another
+ * history of this author. Fetch nb's op at our head (a PULL outside the
+ * credits, answered like any pull): if it differs from ours, the store's
+ * ingest sees two ops with one author and seq, keeps the evidence and
+ * settles which branch stays (docs/field-sync.md). At most one probe per
+ * author per SYNC_PROBE_INTERVAL_MS. */
+static void fork_probe(struct fm_sync *s, struct sync_nb *nb, uint32_t i, uint64_t now)
+{
+    struct sync_author *a = &s->authors[i];
+    if (i >= s->probe_cap) {
+        size_t cap = s->probe_cap ? s->probe_cap : 64;
+        while (cap <= i)
+            cap *= 2;
+        uint64_t *p = realloc(s->probe_ms, cap * sizeof(*p));
+        if (!p)
+            return;
+        memset(p + s->probe_cap, 0, (cap - s->probe_cap) * sizeof(*p));
+        s->probe_ms = p;
+        s->probe_cap = cap;
+    }
+    if (s->probe_ms[i] && now - s->probe_ms[i] < SYNC_PROBE_INTERVAL_MS)
+        return;
+    s->probe_ms[i] = now;
+    fm_buf_reset(&s->entries);
+    if (entries_add(s, a->pk, a->head) != FM_OK)
+        return;
+    if (++s->next_req_id == 0)
+        s->next_req_id = 1;
+    if (fm_wire_encode_pull(&s->msg, 0, s->next_req_id, 1, s->entries.data, 1) == FM_OK &&
+        sync_send(s, nb, &s->msg) == FM_OK)
+        fm_log(FM_LOG_INFO, COMPONENT, "peer %s holds another history of an author at seq %llu: "
+               "probing for a fork", nb->name, (unsigned long long)a->head);
+}
+
+void sync_nb_ban(struct fm_sync *s, struct sync_nb *nb, int why)
+{
+    char tag[17];
+    sync_hex(nb->pk, 8, tag, sizeof(tag));
+    fm_log(FM_LOG_WARN, COMPONENT, "dropping every connection of %s (%s): %s", nb->name, tag,
+           why == FM_EEXPIRED ? "its certificate expired" : "its key was revoked");
+    nb->banned = true;
+    nb->up = false;
+    nb->vec_known = false;
+    nb->eager = false;
+    for (int r = 0; r < SYNC_CREDITS; r++)
+        if (nb->reqs[r].id)
+            req_release(s, nb, &nb->reqs[r]);
+    for (size_t i = 0; i < s->nauthors; i++)
+        if (s->authors[i].want_from == nb->slot)
+            s->authors[i].want_from = -1;
+    sync_dealer_close(s, nb); /* also empties its send queue */
+    if (nb->route_len) {
+        nb->route_len = 0;
+        s->rebind_due = true;
+    }
+    s->k.peers_dropped++;
+}
+
 /* ------------------------------------------------------------ handlers */
 
 static void on_summary(struct fm_sync *s, struct sync_nb *nb, const struct fm_wire_summary *sm)
 {
     uint64_t now = fm_mono_ms();
-    nb->skew_ms = (int64_t)(sm->now_ms - fm_now_ms());
+    nb->skew_ms = (int64_t)(sm->now_ms - sync_wall_ms());
     if (s->cfg.max_skew_ms &&
         (nb->skew_ms > (int64_t)s->cfg.max_skew_ms || -nb->skew_ms > (int64_t)s->cfg.max_skew_ms))
         fm_log_limited(&lim_skew, 2, FM_LOG_WARN, COMPONENT,
@@ -517,46 +615,88 @@ static void on_ihave(struct fm_sync *s, struct sync_nb *nb, uint8_t flags,
     sync_pull_schedule(s, now);
 }
 
+/* Priority class (0 critical .. 2 bulk) of op `seq` of author pk; 1 when
+ * the store has no opinion. Uses s->tmp. */
+static int op_priority(struct fm_sync *s, const uint8_t *pk, uint64_t seq)
+{
+    size_t got = 0;
+    if (!s->store.priority)
+        return 1;
+    fm_buf_reset(&s->tmp);
+    if (s->store.read_ops(s->store.ctx, pk, seq, 1, 1, &s->tmp, &got) != FM_OK || got == 0 ||
+        s->tmp.len < 6)
+        return 1;
+    return s->store.priority(s->store.ctx, s->tmp.data[4 + 1]);
+}
+
+/* Serves a PULL by priority class of each author's next op (critical,
+ * ordinary, bulk), within the byte budget of this neighbour. Within a
+ * class the walk starts at an offset that moves with every request, so
+ * one author with a long backlog cannot starve the others. */
 static void on_pull(struct fm_sync *s, struct sync_nb *nb, const struct fm_wire_pull *p)
 {
     size_t budget = p->max_ops, count = 0;
+    size_t max_bytes = sync_nb_budget(nb, SYNC_REPLY_MAX_BYTES);
     uint8_t flags = FM_OPS_REPLY;
     uint32_t served_idx[FM_WIRE_PULL_MAX];
     uint64_t served_seq[FM_WIRE_PULL_MAX];
+    uint8_t prio[FM_WIRE_PULL_MAX];
     size_t nserved = 0;
+    bool stop = false;
     if (p->flags & FM_PULL_GRAFT)
         nb->eager = true;
-    if (fm_wire_ops_begin(&s->msg, FM_OPS_REPLY, p->req_id) != FM_OK)
-        return;
     for (uint32_t k = 0; k < p->e.count; k++) {
         const uint8_t *pk;
         uint64_t from;
-        size_t got = 0;
         fm_wire_entry(&p->e, k, &pk, &from);
         int32_t i = sync_author_get(s, pk, false);
+        prio[k] = 1;
         if (i < 0)
             continue;
-        struct sync_author *a = &s->authors[i];
         belief_raise(nb, (uint32_t)i, from - 1);
-        if (!a->in_store || a->head < from)
-            continue;
-        if (budget == 0 || s->msg.len >= SYNC_REPLY_MAX_BYTES) {
-            flags |= FM_OPS_TRUNCATED;
-            break;
+        if (p->e.count > 1 && s->authors[i].in_store && s->authors[i].head >= from) {
+            int pr = op_priority(s, pk, from);
+            prio[k] = (uint8_t)(pr < 0 ? 0 : pr > 2 ? 2 : pr);
         }
-        fm_buf_reset(&s->tmp);
-        if (s->store.read_ops(s->store.ctx, pk, from, budget, SYNC_REPLY_MAX_BYTES - s->msg.len,
-                              &s->tmp, &got) != FM_OK ||
-            got == 0)
-            continue;
-        if (fm_wire_ops_add(&s->msg, s->tmp.data, s->tmp.len, (uint32_t)got) != FM_OK) {
-            flags |= FM_OPS_TRUNCATED;
-            break;
+    }
+    uint32_t start = p->e.count ? (uint32_t)(++s->pull_rr % p->e.count) : 0;
+    if (fm_wire_ops_begin(&s->msg, FM_OPS_REPLY, p->req_id) != FM_OK)
+        return;
+    for (int pass = 0; pass < 3 && !stop; pass++) {
+        for (uint32_t kk = 0; kk < p->e.count; kk++) {
+            uint32_t k = (start + kk) % p->e.count;
+            const uint8_t *pk;
+            uint64_t from;
+            size_t got = 0;
+            if (prio[k] != pass)
+                continue;
+            fm_wire_entry(&p->e, k, &pk, &from);
+            int32_t i = sync_author_get(s, pk, false);
+            if (i < 0)
+                continue;
+            struct sync_author *a = &s->authors[i];
+            if (!a->in_store || a->head < from)
+                continue;
+            if (budget == 0 || s->msg.len >= max_bytes) {
+                flags |= FM_OPS_TRUNCATED;
+                stop = true;
+                break;
+            }
+            fm_buf_reset(&s->tmp);
+            if (s->store.read_ops(s->store.ctx, pk, from, budget, max_bytes - s->msg.len,
+                                  &s->tmp, &got) != FM_OK ||
+                got == 0)
+                continue;
+            if (fm_wire_ops_add(&s->msg, s->tmp.data, s->tmp.len, (uint32_t)got) != FM_OK) {
+                flags |= FM_OPS_TRUNCATED;
+                stop = true;
+                break;
+            }
+            budget -= got;
+            count += got;
+            served_idx[nserved] = (uint32_t)i;
+            served_seq[nserved++] = from + got - 1;
         }
-        budget -= got;
-        count += got;
-        served_idx[nserved] = (uint32_t)i;
-        served_seq[nserved++] = from + got - 1;
     }
     s->msg.data[2] = flags; /* the flags byte follows version and type */
     if (fm_wire_ops_finish(&s->msg) != FM_OK || sync_send(s, nb, &s->msg) != FM_OK)
@@ -594,6 +734,8 @@ static void on_ops(struct fm_sync *s, struct sync_nb *nb, const struct fm_wire_o
         fm_log(FM_LOG_DEBUG, COMPONENT, "stored %zu op(s) from %s (%zu duplicate)", res.stored,
                nb->name, res.duplicates);
     s->k.ops_stored += res.stored;
+    if (res.stored)
+        s->ban_check_due = true; /* a revocation may have come with them */
     s->k.ops_dup += res.duplicates;
     s->k.ops_rejected += res.rejected;
     nb->ops_received += res.stored;
@@ -622,6 +764,8 @@ static void on_ops(struct fm_sync *s, struct sync_nb *nb, const struct fm_wire_o
             real_reject = true;
             a->want = a->head;
             a->want_from = -1;
+            if (a->head > 0 && memcmp(d.prev, a->hash, FM_HASH_LEN) != 0)
+                fork_probe(s, nb, (uint32_t)i, now);
         }
     }
     if (res.rejected > 0 && (real_reject || (res.err != FM_EGAP && res.err != FM_EDUP))) {
@@ -646,6 +790,11 @@ static void on_ops(struct fm_sync *s, struct sync_nb *nb, const struct fm_wire_o
                     a->want > a->head && a->head < rq->from[k]) {
                     a->want = a->head;
                     a->want_from = -1;
+                    if (s->store.own_claim && memcmp(a->pk, s->pk, FM_PK_LEN) == 0 &&
+                        s->own_claimed > a->head) {
+                        s->own_claimed = a->head;
+                        s->store.own_claim(s->store.ctx, a->head);
+                    }
                 }
             }
             req_release(s, nb, rq);
@@ -668,10 +817,16 @@ void sync_on_message(struct fm_sync *s, struct sync_nb *nb, const uint8_t *p, si
     int rc = fm_wire_decode(&m, p, n);
     s->k.msgs_in++;
     s->k.bytes_in += n;
+    if (nb->banned) {
+        s->k.msgs_dropped++;
+        return;
+    }
     nb->heard_ms = fm_mono_ms();
     nb->heard_wall_ms = fm_now_ms();
     if (!nb->up) {
         nb->up = true;
+        nb->soft_sent = 0; /* it gets every current soft record once */
+        nb->soft_next_ms = 0;
         fm_log(FM_LOG_INFO, COMPONENT, "peer %s is up", nb->name);
     }
     if (rc != FM_OK) {
@@ -687,6 +842,7 @@ void sync_on_message(struct fm_sync *s, struct sync_nb *nb, const uint8_t *p, si
     case FM_MSG_PULL: on_pull(s, nb, &m.u.pull); break;
     case FM_MSG_OPS: on_ops(s, nb, &m.u.ops); break;
     case FM_MSG_PRUNE: nb->eager = false; break;
+    case FM_MSG_SOFT: sync_on_soft(s, nb, &m.u.soft); break;
     default: nb_bad(s, nb, "control message", FM_EDECODE); break;
     }
 }
@@ -701,6 +857,8 @@ int sync_tick(struct fm_sync *s, uint64_t now)
                        fm_strerror(rc));
     sync_flush(s);
     announce_lazy(s, now);
+    sync_ban_check(s, now);
+    sync_soft_tick(s, now);
     for (size_t n = 0; n < s->nnb; n++) {
         struct sync_nb *nb = s->nbs[n];
         if (!nb)
@@ -708,8 +866,13 @@ int sync_tick(struct fm_sync *s, uint64_t now)
         if (nb->up && !sync_nb_live(s, nb, now)) {
             nb->up = false;
             nb->vec_known = false; /* it may come back with another history (restore) */
+            nb->soft_sent = 0;
             fm_log(FM_LOG_INFO, COMPONENT, "peer %s is silent: down or unreachable", nb->name);
         }
+        if (nb->dealer && !sync_nb_live(s, nb, now) &&
+            now - nb->dealer_opened_ms > live_window(s) &&
+            (!nb->heard_dealer_ms || now - nb->heard_dealer_ms > live_window(s)))
+            sync_dealer_reopen(s, nb); /* a stuck stream (docs/field-sync.md) */
         for (int r = 0; r < SYNC_CREDITS; r++)
             if (nb->reqs[r].id && now >= nb->reqs[r].deadline_ms)
                 req_release(s, nb, &nb->reqs[r]);

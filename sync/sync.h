@@ -46,6 +46,25 @@ struct fm_sync_store {
      * FM_ENOTFOUND (unknown), FM_EREVOKED, FM_EEXPIRED, ... May be NULL:
      * then only configured peers are admitted. */
     int (*admit)(void *ctx, const uint8_t pk[FM_PK_LEN]);
+
+    /* ---- field sync (docs/field-sync.md); every one may be NULL ---- */
+    /* Priority class of an op kind: 0 = dispatch-critical (sent first
+     * under a rate limit), 1 = ordinary, 2 = bulk. NULL: all ordinary. */
+    int (*priority)(void *ctx, uint8_t kind);
+    /* Soft state (unchained, signed, last-writer-wins records). soft_read
+     * appends the current records whose local sequence is > after, in
+     * that order, each as u16 big-endian length + record, stopping after
+     * max_bytes; *last gets the local sequence of the last one appended
+     * (unchanged input when none). */
+    int (*soft_read)(void *ctx, uint64_t after, size_t max_bytes, struct fm_buf *out,
+                     size_t *count, uint64_t *last);
+    /* Verifies and stores records that are newer than what the store
+     * holds; *stored counts them. Refusals are not errors. */
+    int (*soft_ingest)(void *ctx, const uint8_t *const *recs, const size_t *lens, size_t n,
+                       size_t *stored);
+    /* A neighbour holds this node's own log up to seq (fork safety: the
+     * store must not sign below that until it has recovered it). */
+    void (*own_claim)(void *ctx, uint64_t seq);
 };
 
 /* ======================= the sync engine =======================
@@ -66,6 +85,8 @@ struct fm_sync_config {
     uint32_t heartbeat_ms;        /* ZMTP heartbeat interval (default 1000) */
     uint32_t batch_ops;           /* ops per pull request (default 512) */
     uint32_t max_skew_ms;         /* warn above this peer clock skew (default 300000) */
+    uint32_t rate_limit_bps;      /* bits/s sent to each neighbour, 0 = unlimited
+                                   * (fm_sync_set_peer_rate overrides per peer) */
 };
 
 /* Creates the engine; binds listen and control, starts nothing else.
@@ -94,6 +115,14 @@ int fm_sync_run(struct fm_sync *s, int timeout_ms) FM_MUST_USE;
 /* New local ops may exist: re-read the heads and push now. */
 void fm_sync_nudge(struct fm_sync *s);
 
+/* Per-neighbour send rate in bits/s (0 = unlimited), overriding
+ * cfg->rate_limit_bps. Under a limit, messages wait in a bounded queue by
+ * priority: control first, then dispatch-critical ops, ordinary ops, bulk
+ * ops, soft state last; replies shrink to half a second of the rate.
+ * FM_ENOTFOUND if pk is not a neighbour. */
+int fm_sync_set_peer_rate(struct fm_sync *s, const uint8_t pk[FM_PK_LEN],
+                          uint32_t bps) FM_MUST_USE;
+
 /* For tests: sends `len` raw bytes to neighbour pk as one message. */
 int fm_sync_send_raw(struct fm_sync *s, const uint8_t pk[FM_PK_LEN], const void *p,
                      size_t len) FM_MUST_USE;
@@ -107,6 +136,9 @@ struct fm_sync_counters {
     uint64_t msgs_dropped;  /* malformed / unexpected / unknown-sender messages */
     uint64_t sends_dropped; /* sends refused by a full queue or a gone peer */
     uint64_t zap_admitted, zap_refused;
+    /* field sync */
+    uint64_t soft_in, soft_stored, soft_sent; /* soft-state records */
+    uint64_t peers_dropped; /* connections dropped: key revoked or expired */
 };
 void fm_sync_get_counters(const struct fm_sync *s, struct fm_sync_counters *out);
 
@@ -119,6 +151,9 @@ struct fm_sync_peer_info {
     uint64_t we_lack, it_lacks;
     int64_t skew_ms;
     uint64_t ops_received, ops_sent, bad_messages;
+    bool banned;            /* its key was revoked or expired: connections dropped */
+    uint32_t rate_limit_bps; /* 0 = unlimited */
+    uint64_t queued_bytes;  /* waiting for the rate limit */
 };
 struct fm_sync_status {
     uint64_t uptime_ms, pid;

@@ -31,6 +31,18 @@
 #define SYNC_ROUTE_MAX 255             /* ZeroMQ routing ids are at most 255 bytes */
 #define SYNC_ZAP_DOMAIN "fieldmesh"
 
+/* field sync (rate.c, soft.c) */
+#define SYNC_CLASSES 5                 /* send queue classes: control, critical, ordinary, bulk, soft */
+#define SYNC_CLASS_CONTROL 0
+#define SYNC_CLASS_SOFT 4
+#define SYNC_QUEUE_MAX_BYTES (256u * 1024u) /* per neighbour, all classes */
+#define SYNC_WIRE_OVERHEAD 40          /* ZMTP + CurveZMQ bytes per message, charged to the limit */
+#define SYNC_SOFT_MSG_MAX (16u * 1024u) /* bytes of soft records per message */
+#define SYNC_SOFT_INTERVAL_MS 250      /* soft state goes out at most this often per neighbour */
+#define SYNC_SOFT_SLOW_INTERVAL_MS 2000 /* ... and this often over a rate-limited link */
+#define SYNC_PROBE_INTERVAL_MS 1000    /* fork probes per author at most this often */
+#define SYNC_AGING_MS 2000             /* a queued message waiting this long goes next: no class starves */
+
 /* One author as this engine sees it. Index in s->authors is stable. */
 struct sync_author {
     uint8_t pk[FM_PK_LEN];
@@ -81,6 +93,24 @@ struct sync_nb {
     struct sync_req reqs[SYNC_CREDITS];
     int64_t skew_ms;
     uint64_t ops_received, ops_sent, bad;
+    /* field sync */
+    bool banned;            /* key revoked / expired: nothing sent or taken */
+    uint32_t rate_bps;      /* 0 = unlimited */
+    int64_t tokens;         /* bytes we may send now (token bucket, may go negative) */
+    uint64_t tokens_ms;     /* last refill */
+    struct sync_qmsg *q_head[SYNC_CLASSES], *q_tail[SYNC_CLASSES];
+    size_t q_bytes;
+    uint64_t dealer_opened_ms;
+    uint64_t soft_sent;     /* local soft sequence sent up to */
+    uint64_t soft_next_ms;
+};
+
+/* A message waiting for the rate limit. */
+struct sync_qmsg {
+    struct sync_qmsg *next;
+    uint64_t queued_ms;
+    size_t len;
+    uint8_t data[];
 };
 
 struct fm_sync {
@@ -117,6 +147,14 @@ struct fm_sync {
     size_t *in_lens;
 
     uint64_t next_tick_ms, start_mono_ms;
+    uint64_t next_ban_check_ms;
+    bool ban_check_due;      /* a revocation may have arrived */
+    bool rebind_due;         /* drop every inbound connection (a key was banned) */
+    char listen_ep[256];     /* what we bound, for a rebind */
+    uint64_t own_claimed;    /* highest own seq reported to store->own_claim */
+    uint32_t pull_rr;        /* rotates where a pull reply starts (fairness) */
+    uint64_t *probe_ms;      /* per author index: last fork probe (grown with authors) */
+    size_t probe_cap;
     uint32_t next_req_id;
     bool refresh_due;
     struct fm_sync_counters k;
@@ -155,6 +193,28 @@ struct sync_nb *sync_nb_find(struct fm_sync *s, const uint8_t pk[FM_PK_LEN]);
  * the queue is full or the peer is gone (counted in sends_dropped). */
 int sync_send(struct fm_sync *s, struct sync_nb *nb, const struct fm_buf *m) FM_MUST_USE;
 void sync_dealer_close(struct fm_sync *s, struct sync_nb *nb);
+/* A fresh DEALER for a configured peer that stayed silent. */
+void sync_dealer_reopen(struct fm_sync *s, struct sync_nb *nb);
+
+/* ---- rate.c: per-neighbour rate limit and priority queue ---- */
+/* Class of an encoded message (control, op priority + 1, soft). */
+int sync_msg_class(struct fm_sync *s, const uint8_t *p, size_t n);
+/* Bytes a reply or push to nb may carry (dflt when unlimited). */
+size_t sync_nb_budget(const struct sync_nb *nb, size_t dflt);
+/* Sends what the token buckets allow; returns ms until it can send more
+ * (-1 when nothing waits). */
+long sync_rate_pump(struct fm_sync *s);
+void sync_queue_clear(struct sync_nb *nb);
+/* Sends on nb's best channel now (no queue). */
+int sync_send_now(struct fm_sync *s, struct sync_nb *nb, const uint8_t *p, size_t n) FM_MUST_USE;
+
+/* ---- soft.c: soft-state gossip ---- */
+void sync_soft_tick(struct fm_sync *s, uint64_t now);
+void sync_on_soft(struct fm_sync *s, struct sync_nb *nb, const struct fm_wire_soft *m);
+/* Drops a neighbour whose key was revoked or expired (transport.c). */
+void sync_nb_ban(struct fm_sync *s, struct sync_nb *nb, int why);
+void sync_ban_check(struct fm_sync *s, uint64_t now);
+void sync_router_rebind(struct fm_sync *s);
 
 /* ---- zap.c ---- */
 int sync_zap_bind(struct fm_sync *s) FM_MUST_USE;

@@ -41,6 +41,63 @@ static void socket_common(struct fm_sync *s, void *sock)
 
 static uint32_t dflt(uint32_t v, uint32_t d) { return v ? v : d; }
 
+/* The listening ROUTER: CurveZMQ server, ZAP domain, bound to ep. Needs
+ * s->curve_sk (kept for a later rebind in s->router_sk). */
+static int router_open(struct fm_sync *s, const char *ep)
+{
+    size_t len = sizeof(s->endpoint);
+    s->router = zmq_socket(s->zctx, ZMQ_ROUTER);
+    if (!s->router)
+        return FM_ENET;
+    socket_common(s, s->router);
+    set_int(s->router, ZMQ_CURVE_SERVER, 1);
+    (void)zmq_setsockopt(s->router, ZMQ_CURVE_SECRETKEY, s->curve_sk, FM_CURVE_LEN);
+    (void)zmq_setsockopt(s->router, ZMQ_ZAP_DOMAIN, SYNC_ZAP_DOMAIN, strlen(SYNC_ZAP_DOMAIN));
+    set_int(s->router, ZMQ_ROUTER_MANDATORY, 1);
+    set_int(s->router, ZMQ_ROUTER_HANDOVER, 1);
+    if (zmq_bind(s->router, ep) != 0) {
+        int e = errno;
+        zmq_close(s->router);
+        s->router = NULL;
+        errno = e;
+        return FM_ENET;
+    }
+    if (zmq_getsockopt(s->router, ZMQ_LAST_ENDPOINT, s->endpoint, &len) != 0)
+        s->endpoint[0] = '\0';
+    return FM_OK;
+}
+
+/* A ROUTER cannot close one peer's connection, so dropping a banned key's
+ * inbound connection means closing the listener and binding it again:
+ * every inbound connection drops, the others reconnect at once (100 ms)
+ * and pass ZAP again; the banned key does not. Tried again every tick
+ * until the port is free. */
+void sync_router_rebind(struct fm_sync *s)
+{
+    if (!s->rebind_due || !s->endpoint[0])
+        return;
+    if (s->router) {
+        zmq_close(s->router);
+        s->router = NULL;
+        for (size_t i = 0; i < s->nnb; i++)
+            if (s->nbs[i])
+                s->nbs[i]->route_len = 0;
+    }
+    if (fm_curve_from_identity(s->cfg.id, s->curve_pk, s->curve_sk) != FM_OK)
+        return;
+    char ep[256];
+    fm_strlcpy(ep, s->endpoint, sizeof(ep));
+    int rc = router_open(s, ep);
+    explicit_bzero(s->curve_sk, sizeof(s->curve_sk));
+    if (rc == FM_OK) {
+        s->rebind_due = false;
+        fm_log(FM_LOG_INFO, COMPONENT, "listener re-bound on %s: inbound connections renewed",
+               s->endpoint);
+    } else {
+        fm_strlcpy(s->endpoint, ep, sizeof(s->endpoint));
+    }
+}
+
 int fm_sync_new(struct fm_sync **out, const struct fm_sync_config *cfg,
                 const struct fm_sync_store *store)
 {
@@ -60,6 +117,7 @@ int fm_sync_new(struct fm_sync **out, const struct fm_sync_config *cfg,
     s->cfg.anti_entropy_ms = dflt(cfg->anti_entropy_ms, 2000);
     s->cfg.heartbeat_ms = dflt(cfg->heartbeat_ms, 1000);
     s->cfg.batch_ops = dflt(cfg->batch_ops, 512);
+    s->next_ban_check_ms = fm_mono_ms();
     if (s->cfg.batch_ops > FM_WIRE_BATCH_MAX)
         s->cfg.batch_ops = FM_WIRE_BATCH_MAX;
     memcpy(s->pk, cfg->id->pk, FM_PK_LEN);
@@ -83,23 +141,11 @@ int fm_sync_new(struct fm_sync **out, const struct fm_sync_config *cfg,
     if (sync_zap_bind(s) != FM_OK)
         goto fail;
     if (cfg->listen && cfg->listen[0]) {
-        size_t len = sizeof(s->endpoint);
-        s->router = zmq_socket(s->zctx, ZMQ_ROUTER);
-        if (!s->router)
-            goto fail;
-        socket_common(s, s->router);
-        set_int(s->router, ZMQ_CURVE_SERVER, 1);
-        (void)zmq_setsockopt(s->router, ZMQ_CURVE_SECRETKEY, s->curve_sk, FM_CURVE_LEN);
-        (void)zmq_setsockopt(s->router, ZMQ_ZAP_DOMAIN, SYNC_ZAP_DOMAIN, strlen(SYNC_ZAP_DOMAIN));
-        set_int(s->router, ZMQ_ROUTER_MANDATORY, 1);
-        set_int(s->router, ZMQ_ROUTER_HANDOVER, 1);
-        if (zmq_bind(s->router, cfg->listen) != 0) {
+        if (router_open(s, cfg->listen) != FM_OK) {
             fm_log(FM_LOG_ERROR, COMPONENT, "cannot listen on %s: %s", cfg->listen,
                    zmq_strerror(errno));
             goto fail;
         }
-        if (zmq_getsockopt(s->router, ZMQ_LAST_ENDPOINT, s->endpoint, &len) != 0)
-            s->endpoint[0] = '\0';
         fm_log(FM_LOG_INFO, COMPONENT, "listening on %s", s->endpoint);
     }
     if (cfg->control && cfg->control[0]) {
@@ -135,6 +181,7 @@ fail:
 void sync_dealer_close(struct fm_sync *s, struct sync_nb *nb)
 {
     (void)s;
+    sync_queue_clear(nb);
     if (nb->dealer) {
         zmq_close(nb->dealer);
         nb->dealer = NULL;
@@ -157,6 +204,7 @@ void fm_sync_destroy(struct fm_sync **sp)
     if (s->zctx)
         zmq_ctx_term(s->zctx);
     sync_authors_release(s);
+    free(s->probe_ms);
     fm_buf_release(&s->msg);
     fm_buf_release(&s->tmp);
     fm_buf_release(&s->entries);
@@ -169,6 +217,35 @@ void fm_sync_destroy(struct fm_sync **sp)
 }
 
 const char *fm_sync_endpoint(const struct fm_sync *s) { return s->endpoint; }
+
+/* nb's DEALER: CurveZMQ client to nb->endpoint, insisting on nb's key. */
+static int dealer_open(struct fm_sync *s, struct sync_nb *nb)
+{
+    uint8_t cpk[FM_CURVE_LEN], csk[FM_CURVE_LEN];
+    nb->dealer = zmq_socket(s->zctx, ZMQ_DEALER);
+    if (!nb->dealer)
+        return FM_ENET;
+    nb->dealer_opened_ms = fm_mono_ms();
+    socket_common(s, nb->dealer);
+    set_int(nb->dealer, ZMQ_IMMEDIATE, 1);
+    set_int(nb->dealer, ZMQ_RECONNECT_IVL, 100);
+    set_int(nb->dealer, ZMQ_RECONNECT_IVL_MAX, 2000);
+    (void)zmq_setsockopt(nb->dealer, ZMQ_CURVE_SERVERKEY, nb->curve, FM_CURVE_LEN);
+    if (fm_curve_from_identity(s->cfg.id, cpk, csk) != FM_OK) {
+        sync_dealer_close(s, nb);
+        return FM_EINVAL;
+    }
+    (void)zmq_setsockopt(nb->dealer, ZMQ_CURVE_PUBLICKEY, cpk, FM_CURVE_LEN);
+    (void)zmq_setsockopt(nb->dealer, ZMQ_CURVE_SECRETKEY, csk, FM_CURVE_LEN);
+    explicit_bzero(csk, sizeof(csk));
+    if (zmq_connect(nb->dealer, nb->endpoint) != 0) {
+        fm_log(FM_LOG_ERROR, COMPONENT, "cannot dial %s at %s: %s", nb->name, nb->endpoint,
+               zmq_strerror(errno));
+        sync_dealer_close(s, nb);
+        return FM_ENET;
+    }
+    return FM_OK;
+}
 
 int fm_sync_add_peer(struct fm_sync *s, const char *endpoint, const uint8_t pk[FM_PK_LEN],
                      const char *name)
@@ -192,30 +269,28 @@ int fm_sync_add_peer(struct fm_sync *s, const char *endpoint, const uint8_t pk[F
     if (!endpoint || !endpoint[0])
         return FM_OK;
     fm_strlcpy(nb->endpoint, endpoint, sizeof(nb->endpoint));
-    uint8_t cpk[FM_CURVE_LEN], csk[FM_CURVE_LEN];
-    nb->dealer = zmq_socket(s->zctx, ZMQ_DEALER);
-    if (!nb->dealer)
-        return FM_ENET;
-    socket_common(s, nb->dealer);
-    set_int(nb->dealer, ZMQ_IMMEDIATE, 1);
-    set_int(nb->dealer, ZMQ_RECONNECT_IVL, 100);
-    set_int(nb->dealer, ZMQ_RECONNECT_IVL_MAX, 2000);
-    (void)zmq_setsockopt(nb->dealer, ZMQ_CURVE_SERVERKEY, nb->curve, FM_CURVE_LEN);
-    if (fm_curve_from_identity(s->cfg.id, cpk, csk) != FM_OK) {
-        sync_dealer_close(s, nb);
-        return FM_EINVAL;
+    int rc = dealer_open(s, nb);
+    if (rc == FM_OK)
+        fm_log(FM_LOG_INFO, COMPONENT, "dialling %s at %s", nb->name, endpoint);
+    return rc;
+}
+
+/* A link can look alive to ZeroMQ and carry nothing we can parse: a
+ * CurveZMQ stream that lost bytes mid-frame waits for the rest of a frame
+ * that never comes, while heartbeats (which count as traffic) keep it
+ * open. So a configured peer silent for the live window gets a fresh
+ * DEALER: a new TCP connection and handshake. */
+void sync_dealer_reopen(struct fm_sync *s, struct sync_nb *nb)
+{
+    if (!nb->endpoint[0] || nb->banned)
+        return;
+    if (nb->dealer) {
+        zmq_close(nb->dealer);
+        nb->dealer = NULL;
     }
-    (void)zmq_setsockopt(nb->dealer, ZMQ_CURVE_PUBLICKEY, cpk, FM_CURVE_LEN);
-    (void)zmq_setsockopt(nb->dealer, ZMQ_CURVE_SECRETKEY, csk, FM_CURVE_LEN);
-    explicit_bzero(csk, sizeof(csk));
-    if (zmq_connect(nb->dealer, endpoint) != 0) {
-        fm_log(FM_LOG_ERROR, COMPONENT, "cannot dial %s at %s: %s", nb->name, endpoint,
-               zmq_strerror(errno));
-        sync_dealer_close(s, nb);
-        return FM_ENET;
-    }
-    fm_log(FM_LOG_INFO, COMPONENT, "dialling %s at %s", nb->name, endpoint);
-    return FM_OK;
+    nb->heard_dealer_ms = 0;
+    if (dealer_open(s, nb) == FM_OK)
+        fm_log(FM_LOG_DEBUG, COMPONENT, "re-dialling silent peer %s", nb->name);
 }
 
 /* ------------------------------------------------------------ sending */
@@ -230,19 +305,19 @@ static int send_frames(void *sock, const void *route, size_t route_len, const vo
     return FM_OK;
 }
 
-int sync_send(struct fm_sync *s, struct sync_nb *nb, const struct fm_buf *m)
+int sync_send_now(struct fm_sync *s, struct sync_nb *nb, const uint8_t *p, size_t n)
 {
     uint64_t now = fm_mono_ms(), w = 2 * (uint64_t)s->cfg.anti_entropy_ms + 1000;
     bool router_ok = s->router && nb->route_len && now - nb->heard_router_ms <= w;
     bool dealer_ok = nb->dealer && nb->heard_dealer_ms && now - nb->heard_dealer_ms <= w;
     int rc = FM_ENET;
     if (nb->dealer && (dealer_ok || !router_ok))
-        rc = send_frames(nb->dealer, NULL, 0, m->data, m->len);
+        rc = send_frames(nb->dealer, NULL, 0, p, n);
     if (rc != FM_OK && router_ok)
-        rc = send_frames(s->router, nb->route, nb->route_len, m->data, m->len);
+        rc = send_frames(s->router, nb->route, nb->route_len, p, n);
     if (rc == FM_OK) {
         s->k.msgs_out++;
-        s->k.bytes_out += m->len;
+        s->k.bytes_out += n;
     } else {
         s->k.sends_dropped++;
     }
@@ -407,6 +482,11 @@ int fm_sync_run(struct fm_sync *s, int timeout_ms)
     wait = s->next_tick_ms > now ? (long)(s->next_tick_ms - now) : 0;
     if (timeout_ms >= 0 && timeout_ms < wait)
         wait = timeout_ms;
+    {
+        long pump = sync_rate_pump(s);
+        if (pump >= 0 && pump < wait)
+            wait = pump;
+    }
     if (s->refresh_due)
         wait = 0;
     rc = zmq_poll(items, n, wait);
@@ -428,9 +508,12 @@ int fm_sync_run(struct fm_sync *s, int timeout_ms)
         if (sync_heads_refresh(s) == FM_OK)
             sync_flush(s);
     }
+    (void)sync_rate_pump(s);
     if (now >= s->next_tick_ms) {
         s->next_tick_ms = now + s->cfg.push_interval_ms;
-        return sync_tick(s, now);
+        rc = sync_tick(s, now);
+        sync_router_rebind(s);
+        return rc;
     }
     return FM_OK;
 }

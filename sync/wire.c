@@ -99,7 +99,8 @@ static int decode_text(struct fm_cur *c, size_t len, char *out, size_t cap)
 #define PEER_FLAG_CONNECTED 0x02
 #define PEER_FLAG_VECTOR 0x04
 #define PEER_FLAG_EAGER 0x08
-#define PEER_FLAGS_ALL 0x0f
+#define PEER_FLAG_BANNED 0x10
+#define PEER_FLAGS_ALL 0x1f
 
 static int decode_peer(struct fm_cur *c, struct fm_sync_peer_info *pi)
 {
@@ -119,6 +120,7 @@ static int decode_peer(struct fm_cur *c, struct fm_sync_peer_info *pi)
     pi->connected = flags & PEER_FLAG_CONNECTED;
     pi->vector_known = flags & PEER_FLAG_VECTOR;
     pi->eager = flags & PEER_FLAG_EAGER;
+    pi->banned = flags & PEER_FLAG_BANNED;
     CHECK(fm_cur_u64(c, &pi->last_heard_ms));
     CHECK(fm_cur_u64(c, &pi->we_lack));
     CHECK(fm_cur_u64(c, &pi->it_lacks));
@@ -127,16 +129,19 @@ static int decode_peer(struct fm_cur *c, struct fm_sync_peer_info *pi)
     CHECK(fm_cur_u64(c, &pi->ops_received));
     CHECK(fm_cur_u64(c, &pi->ops_sent));
     CHECK(fm_cur_u64(c, &pi->bad_messages));
+    CHECK(fm_cur_u32(c, &pi->rate_limit_bps));
+    CHECK(fm_cur_u64(c, &pi->queued_bytes));
     return FM_OK;
 }
 
-#define NCOUNTERS 12
+#define NCOUNTERS 16
 static uint64_t *counter_slot(struct fm_sync_counters *k, int i)
 {
     uint64_t *slots[NCOUNTERS] = {
-        &k->msgs_in,      &k->msgs_out,     &k->bytes_in,     &k->bytes_out,
-        &k->ops_stored,   &k->ops_dup,      &k->ops_rejected, &k->ops_sent,
+        &k->msgs_in,      &k->msgs_out,      &k->bytes_in,     &k->bytes_out,
+        &k->ops_stored,   &k->ops_dup,       &k->ops_rejected, &k->ops_sent,
         &k->msgs_dropped, &k->sends_dropped, &k->zap_admitted, &k->zap_refused,
+        &k->soft_in,      &k->soft_stored,   &k->soft_sent,    &k->peers_dropped,
     };
     return slots[i];
 }
@@ -215,6 +220,28 @@ static int decode_body(struct fm_wire_msg *m, struct fm_cur *c)
             return FM_EDECODE;
         return decode_op_list(c, o->count, &o->data, &o->data_len);
     }
+    case FM_MSG_SOFT: {
+        struct fm_wire_soft *sm = &m->u.soft;
+        CHECK(fm_cur_u16(c, &n16));
+        if (n16 == 0)
+            return FM_EDECODE;
+        if (n16 > FM_WIRE_SOFT_MAX)
+            return FM_ETOOBIG;
+        sm->count = n16;
+        sm->data = c->pos;
+        for (uint32_t i = 0; i < n16; i++) {
+            uint16_t len;
+            const uint8_t *rec;
+            CHECK(fm_cur_u16(c, &len));
+            if (len < FM_WIRE_SOFT_REC_MIN)
+                return FM_EDECODE;
+            if (len > FM_SOFT_REC_MAX)
+                return FM_ETOOBIG;
+            CHECK(fm_cur_bytes(c, len, &rec));
+        }
+        sm->data_len = (size_t)(c->pos - sm->data);
+        return FM_OK;
+    }
     case FM_MSG_PRUNE:
     case FM_MSG_CTL_NUDGE:
     case FM_MSG_CTL_ACK:
@@ -272,6 +299,19 @@ bool fm_wire_ops_next(const struct fm_wire_ops *o, size_t *pos, const uint8_t **
     *op = o->data + *pos + 4;
     *len = l;
     *pos += 4 + (size_t)l;
+    return true;
+}
+
+bool fm_wire_soft_next(const struct fm_wire_soft *m, size_t *pos, const uint8_t **rec,
+                       size_t *len)
+{
+    uint16_t l;
+    if (*pos + 2 > m->data_len)
+        return false;
+    l = (uint16_t)(m->data[*pos] << 8 | m->data[*pos + 1]);
+    *rec = m->data + *pos + 2;
+    *len = l;
+    *pos += 2 + (size_t)l;
     return true;
 }
 
@@ -382,6 +422,30 @@ int fm_wire_ops_finish(struct fm_buf *out)
     return FM_OK;
 }
 
+int fm_wire_encode_soft(struct fm_buf *out, const uint8_t *recs, size_t len, uint32_t n)
+{
+    struct fm_cur c;
+    if (n == 0 || len == 0)
+        return FM_EINVAL;
+    if (n > FM_WIRE_SOFT_MAX)
+        return FM_ETOOBIG;
+    /* the records must be well-formed: the receiver's decoder is strict */
+    fm_cur_init(&c, recs, len);
+    for (uint32_t i = 0; i < n; i++) {
+        uint16_t l;
+        const uint8_t *p;
+        if (fm_cur_u16(&c, &l) != FM_OK || l < FM_WIRE_SOFT_REC_MIN || l > FM_SOFT_REC_MAX ||
+            fm_cur_bytes(&c, l, &p) != FM_OK)
+            return FM_EINVAL;
+    }
+    if (fm_cur_left(&c) != 0)
+        return FM_EINVAL;
+    CHECK(put_header(out, FM_MSG_SOFT));
+    CHECK(fm_buf_put_u16(out, (uint16_t)n));
+    CHECK(fm_buf_append(out, recs, len));
+    return out->len > FM_WIRE_MAX_MSG ? FM_ETOOBIG : FM_OK;
+}
+
 int fm_wire_encode_simple(struct fm_buf *out, uint8_t type)
 {
     if (type != FM_MSG_PRUNE && type != FM_MSG_CTL_NUDGE && type != FM_MSG_CTL_ACK &&
@@ -416,7 +480,8 @@ int fm_wire_encode_status(struct fm_buf *out, const struct fm_sync_status *st,
         uint8_t flags = (uint8_t)((p->configured ? PEER_FLAG_CONFIGURED : 0) |
                                   (p->connected ? PEER_FLAG_CONNECTED : 0) |
                                   (p->vector_known ? PEER_FLAG_VECTOR : 0) |
-                                  (p->eager ? PEER_FLAG_EAGER : 0));
+                                  (p->eager ? PEER_FLAG_EAGER : 0) |
+                                  (p->banned ? PEER_FLAG_BANNED : 0));
         CHECK(fm_buf_append(out, p->pk, FM_PK_LEN));
         CHECK(put_text(out, p->name, sizeof(p->name), false));
         CHECK(put_text(out, p->endpoint, sizeof(p->endpoint), true));
@@ -428,6 +493,8 @@ int fm_wire_encode_status(struct fm_buf *out, const struct fm_sync_status *st,
         CHECK(fm_buf_put_u64(out, p->ops_received));
         CHECK(fm_buf_put_u64(out, p->ops_sent));
         CHECK(fm_buf_put_u64(out, p->bad_messages));
+        CHECK(fm_buf_put_u32(out, p->rate_limit_bps));
+        CHECK(fm_buf_put_u64(out, p->queued_bytes));
     }
     return FM_OK;
 }

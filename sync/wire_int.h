@@ -35,6 +35,7 @@ enum fm_wire_type {
     FM_MSG_PULL = 4,    /* request ops per author from a seq */
     FM_MSG_OPS = 5,     /* ops: an eager push or a pull reply */
     FM_MSG_PRUNE = 6,   /* stop pushing to me eagerly; announce instead */
+    FM_MSG_SOFT = 7,    /* soft-state records (positions, presence) */
     /* local control socket (CLI <-> daemon), never on the network */
     FM_MSG_CTL_NUDGE = 64,
     FM_MSG_CTL_ACK = 65,
@@ -84,6 +85,17 @@ struct fm_wire_ops {
     size_t data_len;
 };
 
+/* SOFT: u16 n | n x (u16 len | record), 1 <= n <= FM_WIRE_SOFT_MAX,
+ * FM_WIRE_SOFT_REC_MIN <= len <= FM_SOFT_REC_MAX. Records are opaque here. */
+#define FM_WIRE_SOFT_MAX 1024
+#define FM_WIRE_SOFT_REC_MIN 16
+#define FM_SOFT_REC_MAX 512
+struct fm_wire_soft {
+    uint16_t count;
+    const uint8_t *data; /* count x (u16 len | record), validated */
+    size_t data_len;
+};
+
 struct fm_wire_status {
     uint64_t uptime_ms, pid;
     struct fm_sync_counters counters;
@@ -104,6 +116,7 @@ struct fm_wire_msg {
         struct fm_wire_pull pull;
         struct fm_wire_ops ops;
         struct fm_wire_status status;
+        struct fm_wire_soft soft;
     } u;
 };
 
@@ -146,6 +159,13 @@ int fm_wire_ops_finish(struct fm_buf *out) FM_MUST_USE;
 int fm_wire_encode_simple(struct fm_buf *out, uint8_t type) FM_MUST_USE; /* PRUNE, CTL_* */
 int fm_wire_encode_status(struct fm_buf *out, const struct fm_sync_status *st,
                           const struct fm_sync_peer_info *peers, uint32_t n) FM_MUST_USE;
+
+/* SOFT from a soft_read buffer (u16 len | record, repeated) of n records. */
+int fm_wire_encode_soft(struct fm_buf *out, const uint8_t *recs, size_t len,
+                        uint32_t n) FM_MUST_USE;
+/* Iterates a validated SOFT body: *pos starts at 0; false at the end. */
+bool fm_wire_soft_next(const struct fm_wire_soft *m, size_t *pos, const uint8_t **rec,
+                       size_t *len);
 
 /* Puts one entry (author | be64 seq) at dst. */
 void fm_wire_put_entry(uint8_t *dst, const uint8_t author[FM_PK_LEN], uint64_t seq);

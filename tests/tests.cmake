@@ -56,3 +56,8 @@ endforeach()
 add_test(NAME bench.bench_sync_quick COMMAND bench_sync --quick)
 set_tests_properties(bench.bench_sync_quick PROPERTIES TIMEOUT 180
   ENVIRONMENT "FIELDMESH=$<TARGET_FILE:fieldmesh>;FIELDMESHD=$<TARGET_FILE:fieldmeshd>")
+
+# Field sync: the fault-injecting TCP proxy used by tests/e2e/test_faults.sh
+# (built next to the fieldmesh binary; the test finds it there).
+add_executable(faultproxy ${CMAKE_SOURCE_DIR}/tests/e2e/faultproxy.c)
+set_target_properties(faultproxy PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR})

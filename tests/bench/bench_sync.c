@@ -423,19 +423,29 @@ static void in_sync(struct pair *p)
 
 /* ------------------------------------------------------------ (b) */
 
-/* Writes `count` ops as node nd itself (its certificate and one report if
- * its log is empty, then notes of ~300 B); returns the bytes of its log. */
+/* Writes `count` new ops as node nd itself (one report, then notes of
+ * ~300 B; the certificate op first if its log is still empty, which is
+ * then counted too); returns the bytes of the ops it wrote, which are
+ * exactly what the other node of the pair lacks. */
 static uint64_t write_own_ops(struct bp_node *nd, int count)
 {
     struct fm_node *n = node_open(nd, FM_OPEN_IDENTITY);
     struct fm_incident_new in = {"flood", 2, 520000000, 45000000, "dike", NULL, "breach"};
     char id[FM_ID_MAX], text[GEN_NOTE_TEXT + 1];
     struct fm_buf b;
-    size_t got = 0;
-    int rc = fm_node_incident_report(n, &in, id);
+    struct fm_head *h = NULL;
+    size_t got = 0, nh = 0;
+    uint64_t before = 0;
+    int rc = fm_node_heads(n, &h, &nh);
     if (rc != 0)
+        gen_die("heads", rc);
+    for (size_t i = 0; i < nh; i++)
+        if (memcmp(h[i].author, fm_node_pk(n), FM_PK_LEN) == 0)
+            before = h[i].seq;
+    free(h);
+    if ((rc = fm_node_incident_report(n, &in, id)) != 0)
         gen_die("report", rc);
-    for (int k = 2; k < count; k++) {
+    for (int k = 1; k < count; k++) {
         int m = snprintf(text, sizeof text, "delta note %d from %s: ", k, nd->cfg.name);
         for (; m < GEN_NOTE_TEXT; m++)
             text[m] = (char)('a' + (m + k) % 26);
@@ -444,11 +454,12 @@ static uint64_t write_own_ops(struct bp_node *nd, int count)
             gen_die("note", rc);
     }
     fm_buf_init(&b, 64u << 20);
-    if ((rc = fm_node_read_ops(n, fm_node_pk(n), 1, 100000, 64u << 20, &b, &got)) != 0)
+    if ((rc = fm_node_read_ops(n, fm_node_pk(n), before + 1, 100000, 64u << 20, &b, &got)) != 0)
         gen_die("read_ops", rc);
     uint64_t bytes = b.len - 4 * got; /* minus the u32 length prefixes */
-    if (got != (size_t)count) {
-        fprintf(stderr, "bench_sync: wrote %zu own ops, wanted %d\n", got, count);
+    size_t want = (size_t)count + (before == 0 ? 1 : 0);
+    if (got != want) {
+        fprintf(stderr, "bench_sync: wrote %zu own ops, wanted %zu\n", got, want);
         exit(1);
     }
     fm_buf_release(&b);
@@ -470,15 +481,15 @@ static void delta_sync(struct pair *p)
     bp_daemon_start(&p->net.nodes[1], opt.fieldmeshd);
     while (lim_now() < t0 + 30) {
         usleep(2000);
-        if (!bp_ctl(&p->net.nodes[0], &sa, NULL, NULL) || !bp_ctl(&p->net.nodes[1], &sb, NULL, NULL))
-            continue;
-        if (sa.counters.ops_stored >= 100 && sb.counters.ops_stored >= 100) {
+        if (heads_equal(&p->net.nodes[0], &p->net.nodes[1])) {
             tdone = lim_now();
             break;
         }
     }
     if (tdone == 0)
         bp_die("the delta sync did not finish in 30 s");
+    if (!bp_ctl(&p->net.nodes[0], &sa, NULL, NULL) || !bp_ctl(&p->net.nodes[1], &sb, NULL, NULL))
+        bp_die("cannot read the daemons' counters");
     struct wire w = pair_wire(p);
     pair_stop(p);
     if (!heads_equal(&p->net.nodes[0], &p->net.nodes[1]))

@@ -38,7 +38,8 @@ work() {
             1) fm "$i" resource restock "$stock" 2 >/dev/null && { net=$((net + 2)); n=$((n + 1)); } ;;
             2) fm "$i" unit status "$unit" "$( [ $((k % 4)) -lt 2 ] && echo assigned || echo onscene)" >/dev/null &&
                 n=$((n + 1)) ;;
-            3) fm "$i" unit position "$unit" "51.$i$k" "4.$k" >/dev/null && n=$((n + 1)) ;;
+            # positions are soft state (not logged ops), so they do not count
+            3) fm "$i" unit position "$unit" "51.$i$k" "4.$k" >/dev/null ;;
             4) st=${stages[$(((k / 10) % 4))]}
                fm "$i" incident status "$inc" "$st" >/dev/null 2>&1 && n=$((n + 1)) ;;
             5) fm "$i" incident report --category rescue --lat 52.0 --lon 4.$k >/dev/null && n=$((n + 1)) ;;

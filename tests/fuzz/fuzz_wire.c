@@ -56,6 +56,18 @@ static int reencode(const struct fm_wire_msg *m, struct fm_buf *b)
             __builtin_trap();
         return fm_wire_encode_status(b, &st, peers, n);
     }
+    case FM_MSG_SOFT: { /* field sync: soft-state records */
+        size_t pos = 0, len, n = 0;
+        const uint8_t *rec;
+        while (fm_wire_soft_next(&m->u.soft, &pos, &rec, &len)) {
+            if (rec < m->u.soft.data || rec + len > m->u.soft.data + m->u.soft.data_len)
+                __builtin_trap();
+            n++;
+        }
+        if (n != m->u.soft.count || pos != m->u.soft.data_len)
+            __builtin_trap();
+        return fm_wire_encode_soft(b, m->u.soft.data, m->u.soft.data_len, (uint32_t)n);
+    }
     default:
         return fm_wire_encode_simple(b, m->type);
     }

@@ -5,7 +5,11 @@
  * op kind: reports, updates, notes and status changes on each other's
  * incidents (often before the report exists anywhere), unit registration,
  * status and positions, stock adds and adjusts, and revocations — one of
- * them carried by an op that is itself revoked. Author clocks start at the
+ * them carried by an op that is itself revoked — and the linkage workflow's
+ * kinds: dispatches and every ticket step (concurrently on the same
+ * tickets), escalations, feedback, material requests, allocations and
+ * returns, multi-chunk directory versions, bulletins and read receipts,
+ * and conflict resolutions. Author clocks start at the
  * same instant and advance in small random steps, so many ops of
  * different authors carry the same hlc and the author tie-break matters.
  * The same op set is then ingested into a fresh store in at least 1,000
@@ -63,7 +67,7 @@ static const char *const cats[] = {"fire", "flood", "crash", "gas"};
 static const char *const words[] = {"north gate", "smoke", "two injured", "road blocked",
                                     "all clear", "need pump"};
 
-static void pick_ref(struct world *w, struct payload *pl, uint8_t kind)
+static void pick_into(struct world *w, struct payload_ref *ref, uint8_t kind)
 {
     struct ent cand[1024];
     size_t n = 0;
@@ -73,20 +77,158 @@ static void pick_ref(struct world *w, struct payload *pl, uint8_t kind)
     uint64_t r = rnd_below(20);
     if (n == 0 || r == 0) {
         /* an entity that never exists (placeholder forever) */
-        memcpy(pl->ref.author, w->who[rnd_below(NAUTH)].id.pk, FM_PK_LEN);
-        pl->ref.seq = 5000 + rnd_below(10);
+        memcpy(ref->author, w->who[rnd_below(NAUTH)].id.pk, FM_PK_LEN);
+        ref->seq = 5000 + rnd_below(10);
     } else if (r == 1 && w->nents > 0) {
         /* the id of an entity of another kind */
         struct ent e = w->ents[rnd_below(w->nents)];
-        memcpy(pl->ref.author, w->who[e.author].id.pk, FM_PK_LEN);
-        pl->ref.seq = e.seq;
+        memcpy(ref->author, w->who[e.author].id.pk, FM_PK_LEN);
+        ref->seq = e.seq;
     } else {
         /* prefer recent entities so edits pile up on the same ones */
         struct ent e = cand[n - 1 - rnd_below(n < 6 ? n : 6)];
-        memcpy(pl->ref.author, w->who[e.author].id.pk, FM_PK_LEN);
-        pl->ref.seq = e.seq;
+        memcpy(ref->author, w->who[e.author].id.pk, FM_PK_LEN);
+        ref->seq = e.seq;
     }
+}
+
+static void pick_ref(struct world *w, struct payload *pl, uint8_t kind)
+{
+    pick_into(w, &pl->ref, kind);
     pl->present |= PT_BIT(PT_REF);
+}
+
+/* ---- linkage workflow ops (issue 4): every kind, often concurrent on the
+ * same tickets, requests and bulletins ---- */
+
+static void maybe_text(struct payload *pl)
+{
+    if (rnd_below(2)) {
+        fm_strlcpy(pl->text, words[rnd_below(6)], sizeof pl->text);
+        pl->present |= PT_BIT(PT_TEXT);
+    }
+}
+
+/* Fills a random workflow op; returns the entity kind it creates (0 if none).
+ * Directory chunks are written by the caller (several ops in a row). */
+static uint8_t random_workflow(struct world *w, struct payload *pl)
+{
+    uint64_t r = rnd_below(100);
+    if (r < 14) {
+        pl->kind = OP_TICKET_DISPATCH;
+        pick_ref(w, pl, FM_ENT_INCIDENT);
+        pick_into(w, &pl->ref2, FM_ENT_UNIT);
+        pl->epoch = (uint32_t)rnd_below(2);
+        pl->present |= PT_BIT(PT_REF2) | PT_BIT(PT_EPOCH);
+        if (rnd_below(4) == 0) {
+            pick_into(w, &pl->ref3, FM_ENT_TICKET);
+            pl->present |= PT_BIT(PT_REF3);
+        }
+        maybe_text(pl);
+        return FM_ENT_TICKET;
+    }
+    if (r < 44) {
+        pl->kind = OP_TICKET_STEP;
+        pick_ref(w, pl, FM_ENT_TICKET);
+        pick_into(w, &pl->ref2, FM_ENT_INCIDENT);
+        pick_into(w, &pl->ref3, FM_ENT_UNIT);
+        pl->epoch = (uint32_t)rnd_below(2);
+        pl->code = (uint8_t)(1 + rnd_below(TS__MAX));
+        pl->flags = (uint8_t)rnd_below(2);
+        pl->present |= PT_BIT(PT_REF2) | PT_BIT(PT_REF3) | PT_BIT(PT_EPOCH) | PT_BIT(PT_CODE) |
+                       PT_BIT(PT_FLAGS);
+        if (pl->code == TS_CLEAR) {
+            fm_strlcpy(pl->text, words[rnd_below(3)], sizeof pl->text); /* results differ */
+            pl->present |= PT_BIT(PT_TEXT);
+        } else {
+            maybe_text(pl);
+        }
+        return 0;
+    }
+    if (r < 50) {
+        pl->kind = OP_TICKET_ESCALATE;
+        pick_ref(w, pl, FM_ENT_INCIDENT);
+        pl->tier = (uint8_t)(2 + rnd_below(2));
+        pl->present |= PT_BIT(PT_TIER);
+        if (rnd_below(2)) {
+            pick_into(w, &pl->ref2, FM_ENT_TICKET);
+            pl->present |= PT_BIT(PT_REF2);
+        }
+        maybe_text(pl);
+        return 0;
+    }
+    if (r < 56) {
+        pl->kind = OP_INC_FEEDBACK;
+        pick_ref(w, pl, FM_ENT_INCIDENT);
+        pl->score = (uint8_t)(1 + rnd_below(5));
+        pl->present |= PT_BIT(PT_SCORE);
+        maybe_text(pl);
+        return 0;
+    }
+    if (r < 63) {
+        pl->kind = OP_MAT_REQUEST;
+        pick_ref(w, pl, FM_ENT_INCIDENT);
+        fm_strlcpy(pl->res_kind, "sandbag", sizeof pl->res_kind);
+        pl->qty = 1 + (int64_t)rnd_below(50);
+        pl->present |= PT_BIT(PT_RES_KIND) | PT_BIT(PT_QTY);
+        maybe_text(pl);
+        return FM_ENT_REQUEST;
+    }
+    if (r < 75) {
+        pl->kind = rnd_below(3) ? OP_MAT_ALLOCATE : OP_MAT_RETURN;
+        pick_ref(w, pl, FM_ENT_REQUEST);
+        pick_into(w, &pl->ref2, FM_ENT_RESOURCE);
+        pick_into(w, &pl->ref3, FM_ENT_INCIDENT);
+        pl->qty = 1 + (int64_t)rnd_below(20);
+        pl->present |= PT_BIT(PT_REF2) | PT_BIT(PT_REF3) | PT_BIT(PT_QTY);
+        return 0;
+    }
+    if (r < 82) {
+        static const char *const aud[] = {"all", "tier:2", "dept:fire", "county:north",
+                                          "unit:e1"};
+        pl->kind = OP_BULLETIN_SEND;
+        fm_strlcpy(pl->audience, aud[rnd_below(5)], sizeof pl->audience);
+        fm_strlcpy(pl->text, words[rnd_below(6)], sizeof pl->text);
+        pl->present |= PT_BIT(PT_AUDIENCE) | PT_BIT(PT_TEXT);
+        return FM_ENT_BULLETIN;
+    }
+    if (r < 93) {
+        pl->kind = OP_BULLETIN_READ;
+        pick_ref(w, pl, FM_ENT_BULLETIN);
+        return 0;
+    }
+    /* resolutions, several on the same conflict ids and fingerprints */
+    pl->kind = OP_CONFLICT_RESOLVE;
+    snprintf(pl->text, sizeof pl->text, "stock:x-%u", (unsigned)rnd_below(3));
+    memset(pl->blob, (int)rnd_below(2), FM_HASH_LEN);
+    pl->blob_len = FM_HASH_LEN;
+    pl->present |= PT_BIT(PT_TEXT) | PT_BIT(PT_BLOB);
+    if (rnd_below(2)) {
+        fm_strlcpy(pl->desc, words[rnd_below(6)], sizeof pl->desc);
+        pl->present |= PT_BIT(PT_DESC);
+    }
+    return 0;
+}
+
+/* Author 1 (a centre) publishes a directory version of 1..3 chunks. */
+#define DIR_AUTHOR 1
+static void random_directory(struct world *w, int a)
+{
+    struct payload *pl = calloc(1, sizeof *pl);
+    uint64_t chunks = 1 + rnd_below(3);
+    assert_non_null(pl);
+    for (uint64_t i = 0; i < chunks; i++) {
+        memset(pl, 0, sizeof *pl);
+        pl->kind = OP_DIR_PUBLISH;
+        pl->part = (uint32_t)(i << 16 | chunks);
+        pl->blob_len = (uint16_t)(1 + rnd_below(300));
+        for (uint16_t k = 0; k < pl->blob_len; k++)
+            pl->blob[k] = (uint8_t)rnd();
+        pl->present = PT_BIT(PT_PART) | PT_BIT(PT_BLOB);
+        w->log[a].hlc += rnd_below(3);
+        OK(fx_log_pl(&w->log[a], pl));
+    }
+    free(pl);
 }
 
 static void put_coords(struct payload *pl)
@@ -99,11 +241,23 @@ static void put_coords(struct payload *pl)
 /* Appends one random op to author a's log. */
 static void random_op(struct world *w, int a)
 {
-    struct payload pl;
+    static struct payload pl; /* large (directory chunks): not on the stack */
     struct fx_log *g = &w->log[a];
     memset(&pl, 0, sizeof pl);
     uint64_t r = rnd_below(100);
     uint8_t created = 0;
+    if (a == DIR_AUTHOR && rnd_below(40) == 0) {
+        random_directory(w, a);
+        return;
+    }
+    if (rnd_below(100) < 40) {
+        created = random_workflow(w, &pl);
+        g->hlc += rnd_below(3);
+        OK(fx_log_pl(g, &pl));
+        if (created && w->nents < 1024)
+            w->ents[w->nents++] = (struct ent){a, g->seq, created};
+        return;
+    }
     if (r < 10) {
         pl.kind = OP_INC_REPORT;
         fm_strlcpy(pl.category, cats[rnd_below(4)], sizeof pl.category);
@@ -222,6 +376,10 @@ static void build_world(struct world *w)
     for (int a = 0; a < NAUTH; a++) {
         snprintf(name, sizeof name, "author%d", a);
         OK(fx_author(&org, &w->who[a], name));
+        if (a == DIR_AUTHOR) { /* may publish the directory */
+            w->who[a].cert.role = FM_ROLE_CENTRE;
+            fm_cert_sign(&w->who[a].cert, &org.root);
+        }
         fx_log_init(&w->log[a], &w->who[a].id);
         w->log[a].hlc = base;
         OK(fx_log_cert(&w->log[a], &w->who[a].cert));

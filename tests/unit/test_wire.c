@@ -330,13 +330,13 @@ static void test_status(void **state)
     assert_memory_equal(&q, &p[1], sizeof(q));
     assert_false(fm_wire_status_next(&m.u.status, &pos, &q));
     /* a control character in a name; unknown peer flag bits; truncation */
-    size_t name_at = 2 + 8 + 8 + 12 * 8 + 2 + FM_PK_LEN + 1;
+    size_t name_at = 2 + 8 + 8 + 16 * 8 + 2 + FM_PK_LEN + 1;
     B.data[name_at] = '\n';
     assert_int_equal(decode_buf(&m), FM_EDECODE);
     B.data[name_at] = 'c';
     size_t flags_at = name_at + 8 + 2 + strlen(p[0].endpoint);
     assert_int_equal(B.data[flags_at], 0x07);
-    B.data[flags_at] = 0x17;
+    B.data[flags_at] = 0x27; /* 0x10 = banned is known; 0x20 is not */
     assert_int_equal(decode_buf(&m), FM_EDECODE);
     B.data[flags_at] = 0x07;
     assert_int_equal(decode_buf(&m), FM_OK);

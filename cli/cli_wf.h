@@ -1,0 +1,21 @@
+/*
+ * cli_wf.h — helpers shared by the linkage-workflow commands (cmd_dispatch.c,
+ * cmd_ticket.c, cmd_directory.c, cmd_materials.c, cmd_bulletin.c,
+ * cmd_report.c, cmd_conflicts.c). Not for other folders.
+ */
+#ifndef FM_CLI_WF_H
+#define FM_CLI_WF_H
+
+#include "cli_int.h"
+
+/* Prints the proposed dispatch for an incident (as after `incident
+ * report`) to f; quiet when there is no directory. */
+void cli_wf_print_proposal(struct cli *cl, const char *incident, FILE *f);
+/* A JSON number with `decimals` decimals. */
+void cli_wf_kdouble(struct cli_json *j, const char *key, double v, int decimals);
+/* Writes one ticket as a JSON object. */
+void cli_wf_ticket_json(struct cli_json *j, const struct fm_ticket *t);
+/* Reports a write error with the workflow's usual wording; returns the exit code. */
+int cli_wf_error(struct cli *cl, int rc, const char *what, const char *id);
+
+#endif

@@ -1,0 +1,207 @@
+/*
+ * cmd_directory.c — `fieldmesh directory publish|check|show`: the
+ * organisation directory (member units, their tiers, kinds, counties,
+ * teams and vehicles, the classification rules and response targets).
+ *
+ * `publish` parses the YAML (errors as file:line:column, exit 78), stores
+ * it as a signed version that gossips like any op (the newest version wins
+ * everywhere) and registers the directory's units that no unit entity
+ * carries the name of yet. Only admin and centre nodes may publish.
+ */
+#include "cli_wf.h"
+
+#include <string.h>
+
+static int load(struct cli *cl, const char *path, struct fm_directory **d)
+{
+    char err[FM_PATH_MAX + 512];
+    int rc = fm_directory_load_yaml(path, d, err, sizeof err);
+    (void)cl;
+    if (rc == 0)
+        return 0;
+    fprintf(stderr, "fieldmesh: %s\n", err[0] ? err : fm_strerror(rc));
+    return rc == FM_ECONFIG ? CLI_EXIT_CONFIG : cli_exit_code(rc);
+}
+
+static void summary(const struct fm_directory *d, FILE *f)
+{
+    fprintf(f, "%zu counties, %zu departments, %zu units, %zu rules\n", d->ncounties, d->ndepts,
+            d->nunits, d->nrules);
+}
+
+static int run_check(struct cli *cl, int argc, char **argv)
+{
+    struct cli_args a;
+    struct fm_directory *d = NULL;
+    int rc;
+    CLI_PARSE_OR_RETURN(cl, argc, argv, NULL, 0, 1, 1, &a);
+    if ((rc = load(cl, a.pos[0], &d)) != 0)
+        return rc;
+    printf("%s: ok: ", a.pos[0]);
+    summary(d, stdout);
+    fm_directory_free(&d);
+    return CLI_EXIT_OK;
+}
+
+const struct cli_cmd cli_cmd_directory_check = {
+    "directory", "check", "FILE", "check a directory YAML file without publishing it",
+    "  FILE   the directory (format in docs/workflow.md); errors are file:line:column\n",
+    run_check,
+};
+
+static int run_publish(struct cli *cl, int argc, char **argv)
+{
+    struct cli_args a;
+    struct fm_directory *d = NULL;
+    char version[FM_ID_MAX];
+    size_t reg = 0;
+    int rc;
+    CLI_PARSE_OR_RETURN(cl, argc, argv, NULL, 0, 1, 1, &a);
+    if ((rc = load(cl, a.pos[0], &d)) != 0)
+        return rc;
+    if ((rc = cli_open_node(cl, FM_OPEN_IDENTITY)) != 0) {
+        fm_directory_free(&d);
+        return rc;
+    }
+    rc = fm_node_directory_publish(cl->node, d, version, &reg);
+    if (rc == FM_EPERM) {
+        fm_directory_free(&d);
+        return cli_error(cl, rc, "only admin and centre nodes publish the directory (this node "
+                                 "is %s)", fm_role_name(cl->cfg.role));
+    }
+    if (rc != 0) {
+        fm_directory_free(&d);
+        return cli_error(cl, rc, "cannot publish the directory: %s", fm_strerror(rc));
+    }
+    cli_after_write(cl);
+    printf("%s\n", version);
+    fprintf(stderr, "published directory version %s: ", version);
+    summary(d, stderr);
+    fprintf(stderr, "registered %zu new unit%s\n", reg, reg == 1 ? "" : "s");
+    fm_directory_free(&d);
+    return CLI_EXIT_OK;
+}
+
+const struct cli_cmd cli_cmd_directory_publish = {
+    "directory", "publish", "FILE",
+    "publish the organisation directory as a signed op; prints the version id",
+    "  FILE   the directory YAML (configs/directory.yaml is an example).\n"
+    "  The newest published version wins on every node. Units listed in it that no\n"
+    "  unit entity is named after yet are registered in the same transaction.\n"
+    "  Needs the admin or centre role.\n",
+    run_publish,
+};
+
+static int run_show(struct cli *cl, int argc, char **argv)
+{
+    static const struct cli_opt opts[] = { { "json", false } };
+    struct cli_args a;
+    struct fm_directory *d = NULL;
+    int rc;
+    CLI_PARSE_OR_RETURN(cl, argc, argv, opts, CLI_NELEM(opts), 0, 0, &a);
+    if ((rc = cli_open_node(cl, FM_OPEN_READ)) != 0)
+        return rc;
+    rc = fm_node_directory_get(cl->node, &d);
+    if (rc == FM_ENOTFOUND)
+        return cli_error(cl, rc, "no directory published yet (fieldmesh directory publish FILE)");
+    if (rc != 0)
+        return cli_error(cl, rc, "cannot read the directory: %s", fm_strerror(rc));
+    if (cli_flag(&a, 0)) {
+        struct cli_json j;
+        cli_json_init(&j, stdout);
+        cli_json_begin_object(&j);
+        cli_json_kstr(&j, "name", d->name);
+        cli_json_kstr(&j, "version", d->version);
+        cli_json_kstr(&j, "publisher", d->publisher);
+        cli_json_ktime(&j, "published_at", d->version_hlc);
+        cli_json_key(&j, "counties");
+        cli_json_begin_array(&j);
+        for (size_t i = 0; i < d->ncounties; i++)
+            cli_json_string(&j, d->counties[i]);
+        cli_json_end_array(&j);
+        cli_json_key(&j, "departments");
+        cli_json_begin_array(&j);
+        for (size_t i = 0; i < d->ndepts; i++) {
+            const struct fm_dir_dept *x = &d->depts[i];
+            cli_json_begin_object(&j);
+            cli_json_kstr(&j, "name", x->name);
+            cli_json_kstr(&j, "kind", x->kind);
+            cli_json_kuint(&j, "tier", x->tier);
+            cli_json_kstr(&j, "county", d->counties[x->county]);
+            cli_json_key(&j, "units");
+            cli_json_begin_array(&j);
+            for (size_t k = 0; k < d->nunits; k++) {
+                const struct fm_dir_unit *u = &d->units[k];
+                if (u->dept != i)
+                    continue;
+                cli_json_begin_object(&j);
+                cli_json_kstr(&j, "name", u->name);
+                cli_json_kstr(&j, "kind", u->kind);
+                cli_json_kstr(&j, "capabilities", u->caps);
+                cli_json_kcoord(&j, "lat", u->lat_e7);
+                cli_json_kcoord(&j, "lon", u->lon_e7);
+                cli_json_end_object(&j);
+            }
+            cli_json_end_array(&j);
+            cli_json_end_object(&j);
+        }
+        cli_json_end_array(&j);
+        cli_json_key(&j, "rules");
+        cli_json_begin_array(&j);
+        for (size_t i = 0; i < d->nrules; i++) {
+            const struct fm_dir_rule *r = &d->rules[i];
+            cli_json_begin_object(&j);
+            cli_json_kstr(&j, "category", r->category);
+            cli_json_kuint(&j, "priority", r->priority);
+            cli_json_kuint(&j, "escalate_priority", r->escalate_priority);
+            cli_json_kuint(&j, "escalate_after_s", r->escalate_after_s);
+            cli_json_kuint(&j, "target_s", r->target_s);
+            cli_json_key(&j, "respond");
+            cli_json_begin_array(&j);
+            for (size_t k = 0; k < r->nrespond; k++) {
+                const struct fm_dir_respond *e = &r->respond[k];
+                cli_json_begin_object(&j);
+                cli_json_kuint(&j, "tier", e->tier);
+                cli_json_kstr(&j, "kind", e->kind);
+                cli_json_kstr(&j, "department", e->department);
+                cli_json_kstr(&j, "capability", e->capability);
+                cli_json_kuint(&j, "units", e->units);
+                cli_json_end_object(&j);
+            }
+            cli_json_end_array(&j);
+            cli_json_end_object(&j);
+        }
+        cli_json_end_array(&j);
+        cli_json_end_object(&j);
+        cli_json_finish(&j);
+    } else {
+        char when[CLI_TIME_LEN];
+        cli_fmt_time(d->version_hlc, false, when);
+        printf("%s\nversion %s, published %s by %.8s\n", d->name, d->version, when, d->publisher);
+        summary(d, stdout);
+        printf("\nrules:\n");
+        for (size_t i = 0; i < d->nrules; i++) {
+            const struct fm_dir_rule *r = &d->rules[i];
+            printf("  %-20s priority %u, target %us, escalate after %us", r->category,
+                   r->priority, r->target_s, r->escalate_after_s);
+            if (r->escalate_priority)
+                printf(", tier 2 at once for priority <= %u", r->escalate_priority);
+            printf("\n");
+            for (size_t k = 0; k < r->nrespond; k++)
+                printf("    tier %u: %u x %s%s%s%s%s%s\n", r->respond[k].tier,
+                       r->respond[k].units, r->respond[k].kind,
+                       r->respond[k].department[0] ? " (" : "", r->respond[k].department,
+                       r->respond[k].department[0] ? ")" : "",
+                       r->respond[k].capability[0] ? " with " : "", r->respond[k].capability);
+        }
+    }
+    fm_directory_free(&d);
+    return CLI_EXIT_OK;
+}
+
+const struct cli_cmd cli_cmd_directory_show = {
+    "directory", "show", "[--json]", "show the directory version in force",
+    "  --json   the whole directory: name, version, publisher, published_at, counties,\n"
+    "           departments (with their units), rules\n",
+    run_show,
+};

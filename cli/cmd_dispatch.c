@@ -1,0 +1,478 @@
+/*
+ * cmd_dispatch.c — `fieldmesh dispatch ID --unit U [--unit U2 ...]`,
+ * `fieldmesh dispatch suggest ID [--json]`, `fieldmesh dispatch status ID
+ * [--json]`, `fieldmesh escalate` and `fieldmesh incident feedback`.
+ *
+ * The proposal comes from the directory's rules (fm_node_dispatch_suggest);
+ * dispatching writes one ticket op per unit in one transaction and prints
+ * the ticket ids one per line, so scripts can capture them.
+ */
+#include "cli_wf.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void cli_wf_kdouble(struct cli_json *j, const char *key, double v, int decimals)
+{
+    char buf[64];
+    snprintf(buf, sizeof buf, "%.*f", decimals, v);
+    if (key != NULL)
+        cli_json_key(j, key);
+    cli_json_raw(j, buf);
+}
+
+int cli_wf_error(struct cli *cl, int rc, const char *what, const char *id)
+{
+    switch (rc) {
+    case FM_EPERM:
+        return cli_error(cl, rc, "cannot %s %s: this node's role may not do that (see "
+                                 "docs/workflow.md, permissions)", what, id);
+    case FM_ESTATE:
+        return cli_error(cl, rc, "cannot %s %s: not in a state that allows it", what, id);
+    case FM_ENOTFOUND:
+        return cli_error(cl, rc, "cannot %s %s: no such entity", what, id);
+    default:
+        return cli_error(cl, rc, "cannot %s %s: %s", what, id, fm_strerror(rc));
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* suggest                                                             */
+/* ------------------------------------------------------------------ */
+
+static void suggestion_json(const struct fm_suggestion *s, FILE *f)
+{
+    struct cli_json j;
+    cli_json_init(&j, f);
+    cli_json_begin_object(&j);
+    cli_json_kstr(&j, "incident", s->incident);
+    cli_json_kstr(&j, "category", s->category);
+    cli_json_kuint(&j, "priority", s->priority);
+    cli_json_key(&j, "has_directory");
+    cli_json_bool(&j, s->has_directory);
+    cli_json_key(&j, "has_rule");
+    cli_json_bool(&j, s->has_rule);
+    cli_json_kuint(&j, "max_tier", s->max_tier);
+    cli_json_key(&j, "departments");
+    cli_json_begin_array(&j);
+    for (size_t i = 0; i < s->ndepts; i++)
+        cli_json_string(&j, s->departments[i]);
+    cli_json_end_array(&j);
+    cli_json_key(&j, "units");
+    cli_json_begin_array(&j);
+    for (size_t i = 0; i < s->nunits; i++) {
+        const struct fm_suggest_unit *u = &s->units[i];
+        cli_json_begin_object(&j);
+        cli_json_kstr(&j, "unit", u->unit);
+        cli_json_kstr(&j, "name", u->name);
+        cli_json_kstr(&j, "department", u->department);
+        cli_json_kstr(&j, "county", u->county);
+        cli_json_kuint(&j, "tier", u->tier);
+        cli_json_kstr(&j, "capability", u->capability);
+        cli_wf_kdouble(&j, "distance_km", u->distance_km, 3);
+        cli_json_key(&j, "position_age_s");
+        if (u->live_position)
+            cli_json_int(&j, u->position_age_s);
+        else
+            cli_json_null(&j);
+        cli_json_kstr(&j, "position", u->live_position ? "reported" : "home");
+        cli_json_end_object(&j);
+    }
+    cli_json_end_array(&j);
+    cli_json_key(&j, "gaps");
+    cli_json_begin_array(&j);
+    for (size_t i = 0; i < s->ngaps; i++) {
+        const struct fm_suggest_gap *g = &s->gaps[i];
+        cli_json_begin_object(&j);
+        cli_json_kuint(&j, "tier", g->tier);
+        cli_json_kstr(&j, "kind", g->kind);
+        cli_json_kstr(&j, "capability", g->capability);
+        cli_json_kuint(&j, "wanted", g->wanted);
+        cli_json_kuint(&j, "found", g->found);
+        cli_json_end_object(&j);
+    }
+    cli_json_end_array(&j);
+    cli_json_end_object(&j);
+    cli_json_finish(&j);
+}
+
+static void suggestion_text(const struct fm_suggestion *s, FILE *f)
+{
+    if (!s->has_directory) {
+        fprintf(f, "no directory published yet: no proposed dispatch (fieldmesh directory "
+                   "publish FILE)\n");
+        return;
+    }
+    if (!s->has_rule) {
+        fprintf(f, "no classification rule for category '%s': no proposed dispatch\n",
+                s->category);
+        return;
+    }
+    fprintf(f, "proposed dispatch for %s (%s, priority %u, tiers 1-%u):\n", s->incident,
+            s->category, s->priority, s->max_tier);
+    fprintf(f, "  departments: ");
+    for (size_t i = 0; i < s->ndepts; i++)
+        fprintf(f, "%s%s", i ? ", " : "", s->departments[i]);
+    fprintf(f, "%s\n", s->ndepts ? "" : "(none available)");
+    for (size_t i = 0; i < s->nunits; i++) {
+        const struct fm_suggest_unit *u = &s->units[i];
+        char age[48], name[FM_NAME_MAX * 3], dept[FM_NAME_MAX * 3];
+        cli_sanitize(u->name, name, sizeof name, 40);
+        cli_sanitize(u->department, dept, sizeof dept, 40);
+        if (u->live_position)
+            snprintf(age, sizeof age, "position %llds old", (long long)u->position_age_s);
+        else
+            snprintf(age, sizeof age, "home station");
+        fprintf(f, "  %-14s %-22s %-26s tier %u %8.2f km  %s%s%s\n", u->unit, name, dept,
+                u->tier, u->distance_km, age, u->capability[0] ? "  for " : "", u->capability);
+    }
+    for (size_t i = 0; i < s->ngaps; i++)
+        fprintf(f, "  missing: %u of %u %s unit(s)%s%s (tier %u)\n",
+                s->gaps[i].wanted - s->gaps[i].found, s->gaps[i].wanted, s->gaps[i].kind,
+                s->gaps[i].capability[0] ? " with " : "", s->gaps[i].capability,
+                s->gaps[i].tier);
+    if (s->nunits > 0) {
+        fprintf(f, "  dispatch with: fieldmesh dispatch %s", s->incident);
+        for (size_t i = 0; i < s->nunits; i++)
+            fprintf(f, " --unit %s", s->units[i].unit);
+        fprintf(f, "\n");
+    }
+}
+
+void cli_wf_print_proposal(struct cli *cl, const char *incident, FILE *f)
+{
+    struct fm_suggestion *s = malloc(sizeof *s);
+    if (s == NULL)
+        return;
+    if (fm_node_dispatch_suggest(cl->node, incident, fm_now_ms(), s) == FM_OK && s->has_directory)
+        suggestion_text(s, f);
+    free(s);
+}
+
+static int run_suggest(struct cli *cl, int argc, char **argv)
+{
+    static const struct cli_opt opts[] = { { "json", false } };
+    struct cli_args a;
+    char id[FM_ID_MAX];
+    int rc;
+    CLI_PARSE_OR_RETURN(cl, argc, argv, opts, CLI_NELEM(opts), 1, 1, &a);
+    if ((rc = cli_open_node(cl, FM_OPEN_READ)) != 0 ||
+        (rc = cli_resolve(cl, FM_ENT_INCIDENT, a.pos[0], id)) != 0)
+        return rc;
+    struct fm_suggestion *s = malloc(sizeof *s);
+    if (s == NULL)
+        return cli_error(cl, FM_ENOMEM, "out of memory");
+    rc = fm_node_dispatch_suggest(cl->node, id, fm_now_ms(), s);
+    if (rc != 0) {
+        free(s);
+        return cli_error(cl, rc, "cannot propose a dispatch for %s: %s", id, fm_strerror(rc));
+    }
+    if (cli_flag(&a, 0))
+        suggestion_json(s, stdout);
+    else
+        suggestion_text(s, stdout);
+    free(s);
+    return CLI_EXIT_OK;
+}
+
+static const struct cli_cmd cmd_suggest = {
+    "dispatch", "suggest", "ID [--json]",
+    "propose the departments and nearest available units for an incident",
+    "  ID       the incident id or an unambiguous prefix\n"
+    "  --json   one object: incident, category, priority, max_tier, departments,\n"
+    "           units [{unit, name, department, county, tier, capability, distance_km,\n"
+    "           position_age_s (null for a home position), position}], gaps\n",
+    run_suggest,
+};
+
+/* ------------------------------------------------------------------ */
+/* status                                                              */
+/* ------------------------------------------------------------------ */
+
+struct tk_print {
+    struct cli_json *j;
+    struct cli_table *t;
+};
+
+static int status_ticket(void *ctx, const struct fm_ticket *tk)
+{
+    struct tk_print *p = ctx;
+    if (p->j != NULL) {
+        cli_wf_ticket_json(p->j, tk);
+        return 0;
+    }
+    char when[CLI_TIME_LEN];
+    cli_fmt_time(tk->updated_hlc, false, when);
+    const char *cells[] = { tk->id, tk->unit, fm_ticket_state_name(tk->state), when,
+                            tk->result };
+    return cli_table_add(p->t, cells, 60);
+}
+
+static int run_status(struct cli *cl, int argc, char **argv)
+{
+    static const struct cli_opt opts[] = { { "json", false } };
+    static const char *const headers[] = { "TICKET", "UNIT", "STATE", "UPDATED", "RESULT" };
+    struct cli_args a;
+    struct fm_incident_workflow wf;
+    struct fm_incident inc;
+    char id[FM_ID_MAX];
+    int rc;
+    CLI_PARSE_OR_RETURN(cl, argc, argv, opts, CLI_NELEM(opts), 1, 1, &a);
+    if ((rc = cli_open_node(cl, FM_OPEN_READ)) != 0 ||
+        (rc = cli_resolve(cl, FM_ENT_INCIDENT, a.pos[0], id)) != 0)
+        return rc;
+    if ((rc = fm_node_incident_get(cl->node, id, &inc)) != 0 ||
+        (rc = fm_node_incident_workflow(cl->node, id, &wf)) != 0)
+        return cli_error(cl, rc, "cannot read %s: %s", id, fm_strerror(rc));
+    if (cli_flag(&a, 0)) {
+        struct cli_json j;
+        struct tk_print p = { &j, NULL };
+        cli_json_init(&j, stdout);
+        cli_json_begin_object(&j);
+        cli_json_kstr(&j, "incident", id);
+        cli_json_kstr(&j, "status", fm_stage_name(inc.stage));
+        cli_json_key(&j, "coordinator");
+        if (wf.coordinator_unit[0]) {
+            cli_json_begin_object(&j);
+            cli_json_kstr(&j, "unit", wf.coordinator_unit);
+            cli_json_kstr(&j, "ticket", wf.coordinator_ticket);
+            cli_json_ktime(&j, "since", wf.coordinator_hlc);
+            cli_json_end_object(&j);
+        } else {
+            cli_json_null(&j);
+        }
+        cli_json_kuint(&j, "escalated_tier", wf.escalated_tier);
+        cli_json_key(&j, "escalations");
+        cli_json_begin_array(&j);
+        for (unsigned tier = 2; tier <= 3; tier++) {
+            if (wf.escalated_hlc[tier] == 0)
+                continue;
+            cli_json_begin_object(&j);
+            cli_json_kuint(&j, "tier", tier);
+            cli_json_ktime(&j, "at", wf.escalated_hlc[tier]);
+            cli_json_kuint(&j, "raised", wf.escalation_raises[tier]);
+            cli_json_end_object(&j);
+        }
+        cli_json_end_array(&j);
+        cli_json_kuint(&j, "feedback_count", wf.feedback_count);
+        cli_json_key(&j, "satisfaction");
+        if (wf.feedback_count)
+            cli_wf_kdouble(&j, NULL, (double)wf.feedback_sum / wf.feedback_count, 2);
+        else
+            cli_json_null(&j);
+        cli_json_key(&j, "tickets");
+        cli_json_begin_array(&j);
+        rc = fm_node_tickets(cl->node, id, status_ticket, &p);
+        cli_json_end_array(&j);
+        cli_json_end_object(&j);
+        cli_json_finish(&j);
+    } else {
+        struct cli_table t;
+        struct tk_print p = { NULL, &t };
+        printf("incident:     %s (%s)\n", id, fm_stage_name(inc.stage));
+        if (wf.coordinator_unit[0])
+            printf("coordinator:  unit %s (first to acknowledge, ticket %s)\n",
+                   wf.coordinator_unit, wf.coordinator_ticket);
+        else
+            printf("coordinator:  none yet (no unit has acknowledged)\n");
+        for (unsigned tier = 2; tier <= 3; tier++)
+            if (wf.escalated_hlc[tier])
+                printf("escalation:   tier %u brought in (%u raise%s merged)\n", tier,
+                       wf.escalation_raises[tier], wf.escalation_raises[tier] == 1 ? "" : "s");
+        if (wf.feedback_count)
+            printf("satisfaction: %.2f / 5 (%u)\n", (double)wf.feedback_sum / wf.feedback_count,
+                   wf.feedback_count);
+        cli_table_init(&t, headers, CLI_NELEM(headers));
+        rc = fm_node_tickets(cl->node, id, status_ticket, &p);
+        if (rc == 0)
+            cli_table_print(&t, stdout);
+        cli_table_release(&t);
+    }
+    if (rc != 0)
+        return cli_error(cl, rc, "cannot list the tickets of %s: %s", id, fm_strerror(rc));
+    return CLI_EXIT_OK;
+}
+
+static const struct cli_cmd cmd_status = {
+    "dispatch", "status", "ID [--json]",
+    "show an incident's coordinator, escalations, satisfaction and tickets",
+    "  ID       the incident id or an unambiguous prefix\n"
+    "  --json   one object: incident, status, coordinator {unit, ticket, since} or null,\n"
+    "           escalated_tier, escalations, feedback_count, satisfaction, tickets\n",
+    run_status,
+};
+
+/* ------------------------------------------------------------------ */
+/* dispatch                                                            */
+/* ------------------------------------------------------------------ */
+
+static int run_dispatch(struct cli *cl, int argc, char **argv)
+{
+    static const struct cli_opt opts[] = { { "note", true } };
+    char *units[FM_SUGGEST_MAX];
+    char *rest[64];
+    size_t nunits = 0;
+    int nrest = 0;
+    struct cli_args a;
+    char id[FM_ID_MAX], (*ids)[FM_ID_MAX] = NULL;
+    int rc;
+
+    if (argc >= 2 && strcmp(argv[1], "suggest") == 0) {
+        cl->cmd = &cmd_suggest;
+        return run_suggest(cl, argc - 1, argv + 1);
+    }
+    if (argc >= 2 && strcmp(argv[1], "status") == 0) {
+        cl->cmd = &cmd_status;
+        return run_status(cl, argc - 1, argv + 1);
+    }
+    /* --unit may repeat: take those out before the common parser */
+    for (int i = 0; i < argc; i++) {
+        const char *u = NULL;
+        if (i > 0 && strcmp(argv[i], "--unit") == 0) {
+            if (i + 1 >= argc)
+                return cli_usage(cl, "option '--unit' needs a value");
+            u = argv[++i];
+        } else if (i > 0 && strncmp(argv[i], "--unit=", 7) == 0) {
+            u = argv[i] + 7;
+        } else if (i > 0 && strcmp(argv[i], "--") == 0) {
+            while (i < argc && nrest < (int)CLI_NELEM(rest))
+                rest[nrest++] = argv[i++];
+            break;
+        }
+        if (u != NULL) {
+            if (nunits >= FM_SUGGEST_MAX)
+                return cli_usage(cl, "at most %d units at once", FM_SUGGEST_MAX);
+            units[nunits++] = (char *)u;
+            continue;
+        }
+        if (nrest >= (int)CLI_NELEM(rest))
+            return cli_usage(cl, "too many arguments");
+        rest[nrest++] = argv[i];
+    }
+    CLI_PARSE_OR_RETURN(cl, nrest, rest, opts, CLI_NELEM(opts), 1, 1, &a);
+    if (nunits == 0)
+        return cli_usage(cl, "at least one --unit U is required");
+    if (a.val[0] != NULL && (rc = cli_check_text(cl, "--note", a.val[0], FM_TEXT_MAX)) != 0)
+        return rc;
+    for (size_t i = 0; i < nunits; i++)
+        if (units[i][0] == '\0' || strlen(units[i]) >= FM_ID_MAX)
+            return cli_usage(cl, "bad unit id '%s'", units[i]);
+    if ((rc = cli_open_node(cl, FM_OPEN_IDENTITY)) != 0 ||
+        (rc = cli_resolve(cl, FM_ENT_INCIDENT, a.pos[0], id)) != 0)
+        return rc;
+    char full[FM_SUGGEST_MAX][FM_ID_MAX];
+    const char *uids[FM_SUGGEST_MAX];
+    for (size_t i = 0; i < nunits; i++) {
+        if ((rc = cli_resolve(cl, FM_ENT_UNIT, units[i], full[i])) != 0)
+            return rc;
+        uids[i] = full[i];
+    }
+    if ((ids = calloc(nunits, sizeof *ids)) == NULL)
+        return cli_error(cl, FM_ENOMEM, "out of memory");
+    rc = fm_node_dispatch(cl->node, id, uids, nunits, a.val[0], ids);
+    if (rc == FM_ESTATE) {
+        free(ids);
+        return cli_error(cl, rc, "cannot dispatch to %s: a unit already holds an active ticket "
+                                 "(clear, cancel or reassign it first)", id);
+    }
+    if (rc == FM_EINVAL) {
+        free(ids);
+        return cli_usage(cl, "a unit is named twice");
+    }
+    if (rc != 0) {
+        free(ids);
+        return cli_wf_error(cl, rc, "dispatch to", id);
+    }
+    cli_after_write(cl);
+    for (size_t i = 0; i < nunits; i++)
+        printf("%s\n", ids[i]);
+    free(ids);
+    return CLI_EXIT_OK;
+}
+
+const struct cli_cmd cli_cmd_dispatch = {
+    NULL, "dispatch", "ID --unit U [--unit U2 ...] [--note TEXT] | suggest ID [--json] | status "
+    "ID [--json]",
+    "dispatch units to an incident (one ticket each); or propose / show a dispatch",
+    "  ID              the incident id or an unambiguous prefix\n"
+    "  --unit U        a unit id (repeat for more units); prints the new ticket ids,\n"
+    "                  one per line. Needs the centre or county role.\n"
+    "  --note TEXT     a note stored with each ticket\n"
+    "  suggest ID      the proposal from the directory's rules: departments and the\n"
+    "                  nearest available units with the needed capability (--json)\n"
+    "  status ID       coordinator (first unit to acknowledge), escalations,\n"
+    "                  satisfaction and tickets of the incident (--json)\n",
+    run_dispatch,
+};
+
+/* ------------------------------------------------------------------ */
+/* escalate                                                            */
+/* ------------------------------------------------------------------ */
+
+static int run_escalate(struct cli *cl, int argc, char **argv)
+{
+    static const struct cli_opt opts[] = { { "json", false } };
+    struct cli_args a;
+    unsigned raised = 0;
+    int rc;
+    CLI_PARSE_OR_RETURN(cl, argc, argv, opts, CLI_NELEM(opts), 0, 0, &a);
+    if ((rc = cli_open_node(cl, FM_OPEN_IDENTITY)) != 0)
+        return rc;
+    rc = fm_node_workflow_tick(cl->node, fm_now_ms(), &raised);
+    if (rc != 0)
+        return cli_error(cl, rc, "escalation check failed: %s", fm_strerror(rc));
+    if (raised)
+        cli_after_write(cl);
+    if (cli_flag(&a, 0))
+        printf("{\"raised\": %u}\n", raised);
+    else
+        printf("%u escalation%s raised\n", raised, raised == 1 ? "" : "s");
+    return CLI_EXIT_OK;
+}
+
+const struct cli_cmd cli_cmd_escalate = {
+    NULL, "escalate", "[--json]",
+    "raise escalations for tickets nobody acknowledged in time (fieldmeshd does this each "
+    "second)",
+    "  Needs the centre or county role; elsewhere it raises nothing.\n"
+    "  --json   {\"raised\": N}\n",
+    run_escalate,
+};
+
+/* ------------------------------------------------------------------ */
+/* incident feedback                                                   */
+/* ------------------------------------------------------------------ */
+
+static int run_feedback(struct cli *cl, int argc, char **argv)
+{
+    static const struct cli_opt opts[] = { { "score", true }, { "comment", true } };
+    struct cli_args a;
+    uint64_t score;
+    char id[FM_ID_MAX];
+    int rc;
+    CLI_PARSE_OR_RETURN(cl, argc, argv, opts, CLI_NELEM(opts), 1, 1, &a);
+    if (a.val[0] == NULL)
+        return cli_usage(cl, "--score is required");
+    if ((rc = cli_parse_uint(cl, "--score", a.val[0], 1, 5, &score)) != 0)
+        return rc;
+    if (a.val[1] != NULL && (rc = cli_check_text(cl, "--comment", a.val[1], FM_TEXT_MAX)) != 0)
+        return rc;
+    if ((rc = cli_open_node(cl, FM_OPEN_IDENTITY)) != 0 ||
+        (rc = cli_resolve(cl, FM_ENT_INCIDENT, a.pos[0], id)) != 0)
+        return rc;
+    rc = fm_node_incident_feedback(cl->node, id, (uint8_t)score, a.val[1]);
+    if (rc != 0)
+        return cli_wf_error(cl, rc, "record feedback for", id);
+    cli_after_write(cl);
+    printf("%s: feedback %llu/5 recorded\n", id, (unsigned long long)score);
+    return CLI_EXIT_OK;
+}
+
+const struct cli_cmd cli_cmd_incident_feedback = {
+    "incident", "feedback", "ID --score 1-5 [--comment TEXT]",
+    "record the caller's satisfaction with the response",
+    "  ID               the incident id or an unambiguous prefix\n"
+    "  --score N        1 (very unsatisfied) .. 5 (very satisfied)\n"
+    "  --comment TEXT   optional comment (at most 1023 bytes)\n",
+    run_feedback,
+};

@@ -1,0 +1,214 @@
+/*
+ * cmd_materials.c — material requests: `fieldmesh resource request KIND
+ * QTY --for INCIDENT`, `resource allocate REQUEST --from RESOURCE [--qty
+ * N]`, `resource return REQUEST --to RESOURCE --qty N` and `resource
+ * requests [--json]`.
+ *
+ * Allocating takes stock out of a depot (the resource's PN-counter goes
+ * down) for a request; returning puts unused stock back. What was
+ * allocated and not returned was consumed at the scene. Stock consumed or
+ * allocated on both sides of a partition can end below zero after the
+ * heal: `fieldmesh conflicts` lists that shortfall.
+ */
+#include "cli_wf.h"
+
+#include <string.h>
+
+#define QTY_MAX 1000000000000ull
+
+static int run_request(struct cli *cl, int argc, char **argv)
+{
+    static const struct cli_opt opts[] = { { "for", true }, { "note", true } };
+    struct cli_args a;
+    uint64_t qty;
+    char inc[FM_ID_MAX], id[FM_ID_MAX];
+    int rc;
+    CLI_PARSE_OR_RETURN(cl, argc, argv, opts, CLI_NELEM(opts), 2, 2, &a);
+    if (a.val[0] == NULL)
+        return cli_usage(cl, "--for INCIDENT is required");
+    if ((rc = cli_check_word(cl, "KIND", a.pos[0], FM_NAME_MAX)) != 0 ||
+        (rc = cli_parse_uint(cl, "QTY", a.pos[1], 1, QTY_MAX, &qty)) != 0)
+        return rc;
+    if (a.val[1] != NULL && (rc = cli_check_text(cl, "--note", a.val[1], FM_TEXT_MAX)) != 0)
+        return rc;
+    if ((rc = cli_open_node(cl, FM_OPEN_IDENTITY)) != 0 ||
+        (rc = cli_resolve(cl, FM_ENT_INCIDENT, a.val[0], inc)) != 0)
+        return rc;
+    rc = fm_node_material_request(cl->node, inc, a.pos[0], (int64_t)qty, a.val[1], id);
+    if (rc != 0)
+        return cli_wf_error(cl, rc, "request material for", inc);
+    cli_after_write(cl);
+    printf("%s\n", id);
+    return CLI_EXIT_OK;
+}
+
+const struct cli_cmd cli_cmd_resource_request = {
+    "resource", "request", "KIND QTY --for INCIDENT [--note TEXT]",
+    "request material for an incident; prints the request id",
+    "  KIND            foam, sandbag, neutralizer, ... ([a-z0-9_-])\n"
+    "  QTY             1..10^12\n"
+    "  --for INCIDENT  the incident id or an unambiguous prefix\n",
+    run_request,
+};
+
+struct lack_ctx {
+    const char *id;
+    int64_t lacking;
+    bool found;
+};
+
+static int lack_one(void *ctx, const struct fm_request *r)
+{
+    struct lack_ctx *c = ctx;
+    if (strcmp(r->id, c->id) != 0)
+        return 0;
+    c->lacking = r->qty - (r->allocated - r->returned);
+    c->found = true;
+    return 1;
+}
+
+static int move(struct cli *cl, int argc, char **argv, bool is_return)
+{
+    static const struct cli_opt opts[] = { { "from", true }, { "to", true }, { "qty", true } };
+    struct cli_args a;
+    uint64_t qty = 0;
+    char req[FM_ID_MAX], res[FM_ID_MAX];
+    const char *depot;
+    int rc;
+    CLI_PARSE_OR_RETURN(cl, argc, argv, opts, CLI_NELEM(opts), 1, 1, &a);
+    depot = is_return ? a.val[1] : a.val[0];
+    if ((is_return && a.val[0] != NULL) || (!is_return && a.val[1] != NULL))
+        return cli_usage(cl, is_return ? "use --to with return" : "use --from with allocate");
+    if (depot == NULL)
+        return cli_usage(cl, is_return ? "--to RESOURCE is required"
+                                       : "--from RESOURCE is required");
+    if (is_return && a.val[2] == NULL)
+        return cli_usage(cl, "--qty N is required");
+    if (a.val[2] != NULL && (rc = cli_parse_uint(cl, "--qty", a.val[2], 1, QTY_MAX, &qty)) != 0)
+        return rc;
+    if ((rc = cli_open_node(cl, FM_OPEN_IDENTITY)) != 0 ||
+        (rc = cli_resolve(cl, FM_ENT_REQUEST, a.pos[0], req)) != 0 ||
+        (rc = cli_resolve(cl, FM_ENT_RESOURCE, depot, res)) != 0)
+        return rc;
+    if (qty == 0) {
+        /* default: what the request still lacks */
+        struct lack_ctx lc = { req, 0, false };
+        rc = fm_node_requests(cl->node, lack_one, &lc);
+        if ((rc != 0 && rc != 1) || !lc.found)
+            return cli_error(cl, rc < 0 ? rc : FM_ENOTFOUND, "cannot read request %s", req);
+        if (lc.lacking <= 0)
+            return cli_error(cl, FM_ESTATE, "request %s needs nothing more", req);
+        qty = (uint64_t)lc.lacking;
+    }
+    rc = fm_node_material_move(cl->node, req, res, (int64_t)qty, is_return);
+    if (rc == FM_ESTATE)
+        return cli_error(cl, rc, is_return ? "cannot return %llu to %s: more than was allocated "
+                                             "from it for %s"
+                                           : "cannot allocate %llu from %s to %s: not enough "
+                                             "stock, or more than the request still needs",
+                         (unsigned long long)qty, res, req);
+    if (rc == FM_EINVAL)
+        return cli_error(cl, rc, "resource %s is not of the kind request %s asks for", res, req);
+    if (rc != 0)
+        return cli_wf_error(cl, rc, is_return ? "return material for" : "allocate material for",
+                            req);
+    cli_after_write(cl);
+    printf("%s: %s %llu %s %s\n", req, is_return ? "returned" : "allocated",
+           (unsigned long long)qty, is_return ? "to" : "from", res);
+    return CLI_EXIT_OK;
+}
+
+static int run_allocate(struct cli *cl, int argc, char **argv) { return move(cl, argc, argv, false); }
+static int run_return(struct cli *cl, int argc, char **argv) { return move(cl, argc, argv, true); }
+
+const struct cli_cmd cli_cmd_resource_allocate = {
+    "resource", "allocate", "REQUEST --from RESOURCE [--qty N]",
+    "take stock from a depot for a request (default: all it still needs)",
+    "  REQUEST          the request id or an unambiguous prefix\n"
+    "  --from RESOURCE  the stock item (same kind) at the depot\n"
+    "  --qty N          how much; default what the request still lacks\n"
+    "  Needs a role other than vehicle.\n",
+    run_allocate,
+};
+
+const struct cli_cmd cli_cmd_resource_return = {
+    "resource", "return", "REQUEST --to RESOURCE --qty N",
+    "put unused allocated stock back into its depot",
+    "  REQUEST        the request id or an unambiguous prefix\n"
+    "  --to RESOURCE  the stock item it was allocated from\n"
+    "  --qty N        how much\n",
+    run_return,
+};
+
+struct rq_ctx {
+    bool json;
+    struct cli_json j;
+    struct cli_table t;
+};
+
+static int rq_one(void *ctx, const struct fm_request *r)
+{
+    struct rq_ctx *c = ctx;
+    if (c->json) {
+        cli_json_begin_object(&c->j);
+        cli_json_kstr(&c->j, "id", r->id);
+        cli_json_kstr(&c->j, "incident", r->incident);
+        cli_json_kstr(&c->j, "kind", r->kind);
+        cli_json_kint(&c->j, "qty", r->qty);
+        cli_json_kint(&c->j, "allocated", r->allocated);
+        cli_json_kint(&c->j, "returned", r->returned);
+        cli_json_kint(&c->j, "consumed", r->allocated - r->returned);
+        cli_json_kint(&c->j, "outstanding", r->qty - (r->allocated - r->returned));
+        cli_json_kstr(&c->j, "requester", r->requester);
+        cli_json_kstr(&c->j, "note", r->text);
+        cli_json_ktime(&c->j, "requested_at", r->created_hlc);
+        cli_json_end_object(&c->j);
+        return 0;
+    }
+    char q[24], al[24], re[24];
+    snprintf(q, sizeof q, "%lld", (long long)r->qty);
+    snprintf(al, sizeof al, "%lld", (long long)r->allocated);
+    snprintf(re, sizeof re, "%lld", (long long)r->returned);
+    const char *cells[] = { r->id, r->incident, r->kind, q, al, re, r->text };
+    return cli_table_add(&c->t, cells, 40);
+}
+
+static int run_requests(struct cli *cl, int argc, char **argv)
+{
+    static const struct cli_opt opts[] = { { "json", false } };
+    static const char *const headers[] = { "REQUEST", "INCIDENT", "KIND", "QTY", "ALLOCATED",
+                                           "RETURNED", "NOTE" };
+    struct cli_args a;
+    struct rq_ctx c;
+    int rc;
+    CLI_PARSE_OR_RETURN(cl, argc, argv, opts, CLI_NELEM(opts), 0, 0, &a);
+    if ((rc = cli_open_node(cl, FM_OPEN_READ)) != 0)
+        return rc;
+    memset(&c, 0, sizeof c);
+    c.json = cli_flag(&a, 0);
+    if (c.json) {
+        cli_json_init(&c.j, stdout);
+        cli_json_begin_array(&c.j);
+    } else {
+        cli_table_init(&c.t, headers, CLI_NELEM(headers));
+    }
+    rc = fm_node_requests(cl->node, rq_one, &c);
+    if (c.json) {
+        cli_json_end_array(&c.j);
+        cli_json_finish(&c.j);
+    } else {
+        if (rc == 0)
+            cli_table_print(&c.t, stdout);
+        cli_table_release(&c.t);
+    }
+    if (rc != 0)
+        return cli_error(cl, rc, "cannot list requests: %s", fm_strerror(rc));
+    return CLI_EXIT_OK;
+}
+
+const struct cli_cmd cli_cmd_resource_requests = {
+    "resource", "requests", "[--json]", "list material requests and what they received",
+    "  --json   an array of {id, incident, kind, qty, allocated, returned, consumed,\n"
+    "           outstanding, requester, note, requested_at}\n",
+    run_requests,
+};

@@ -1,0 +1,311 @@
+/*
+ * cmd_ticket.c — `fieldmesh ticket ack|enroute|arrive|clear|cancel|reassign
+ * TICKET` and `ticket list|show`.
+ *
+ * A step is run from the unit's own node (vehicle or station role) or by a
+ * dispatcher on the unit's behalf after a radio call; the op records which
+ * (and who, and when). Steps only move forward and a closed ticket takes
+ * no more; a refused step exits 1 naming the ticket's state.
+ */
+#include "cli_wf.h"
+
+#include <string.h>
+
+static void mark_json(struct cli_json *j, const char *key, const struct fm_ticket_mark *m)
+{
+    cli_json_key(j, key);
+    if (m->hlc == 0) {
+        cli_json_null(j);
+        return;
+    }
+    cli_json_begin_object(j);
+    cli_json_ktime(j, "at", m->hlc);
+    cli_json_kstr(j, "by", m->author);
+    cli_json_key(j, "on_behalf");
+    cli_json_bool(j, m->behalf);
+    cli_json_end_object(j);
+}
+
+void cli_wf_ticket_json(struct cli_json *j, const struct fm_ticket *t)
+{
+    cli_json_begin_object(j);
+    cli_json_kstr(j, "id", t->id);
+    cli_json_kstr(j, "incident", t->incident);
+    cli_json_kstr(j, "unit", t->unit);
+    cli_json_kstr(j, "state", fm_ticket_state_name(t->state));
+    cli_json_key(j, "active");
+    cli_json_bool(j, t->active);
+    cli_json_kstr(j, "replaces", t->replaces[0] ? t->replaces : NULL);
+    mark_json(j, "dispatched", &t->dispatched);
+    mark_json(j, "acknowledged", &t->acked);
+    mark_json(j, "enroute", &t->enroute);
+    mark_json(j, "onscene", &t->onscene);
+    mark_json(j, "cleared", &t->cleared);
+    mark_json(j, "cancelled", &t->cancelled);
+    mark_json(j, "reassigned", &t->reassigned);
+    cli_json_kstr(j, "result", t->result);
+    cli_json_kstr(j, "reason", t->reason);
+    cli_json_kuint(j, "events", t->events);
+    cli_json_ktime(j, "updated_at", t->updated_hlc);
+    cli_json_end_object(j);
+}
+
+/* ------------------------------------------------------------------ */
+/* steps                                                               */
+/* ------------------------------------------------------------------ */
+
+static int run_step(struct cli *cl, int argc, char **argv, enum fm_ticket_step step)
+{
+    static const struct cli_opt opts[] = { { "result", true }, { "reason", true } };
+    struct cli_args a;
+    struct fm_ticket tk;
+    char id[FM_ID_MAX];
+    const char *text;
+    int rc;
+    CLI_PARSE_OR_RETURN(cl, argc, argv, opts, CLI_NELEM(opts), 1, 1, &a);
+    if (a.val[0] != NULL && step != FM_STEP_CLEAR)
+        return cli_usage(cl, "--result only goes with 'ticket clear'");
+    if (a.val[1] != NULL && step != FM_STEP_CANCEL)
+        return cli_usage(cl, "--reason only goes with 'ticket cancel' or 'ticket reassign'");
+    if (step == FM_STEP_CLEAR && a.val[0] == NULL)
+        return cli_usage(cl, "--result TEXT is required (what was done)");
+    text = step == FM_STEP_CLEAR ? a.val[0] : a.val[1];
+    if (text != NULL && (rc = cli_check_text(cl, step == FM_STEP_CLEAR ? "--result" : "--reason",
+                                             text, FM_TEXT_MAX)) != 0)
+        return rc;
+    if ((rc = cli_open_node(cl, FM_OPEN_IDENTITY)) != 0 ||
+        (rc = cli_resolve(cl, FM_ENT_TICKET, a.pos[0], id)) != 0)
+        return rc;
+    rc = fm_node_ticket_step(cl->node, id, step, text);
+    if (rc == FM_ESTATE && fm_node_ticket_get(cl->node, id, &tk) == 0)
+        return cli_error(cl, rc, "ticket %s is %s: cannot %s it", id,
+                         fm_ticket_state_name(tk.state), argv[0]);
+    if (rc != 0)
+        return cli_wf_error(cl, rc, argv[0], id);
+    cli_after_write(cl);
+    if (fm_node_ticket_get(cl->node, id, &tk) == 0)
+        printf("%s: %s\n", id, fm_ticket_state_name(tk.state));
+    else
+        printf("%s: %s\n", id, argv[0]);
+    return CLI_EXIT_OK;
+}
+
+static int run_ack(struct cli *cl, int argc, char **argv) { return run_step(cl, argc, argv, FM_STEP_ACK); }
+static int run_enroute(struct cli *cl, int argc, char **argv) { return run_step(cl, argc, argv, FM_STEP_ENROUTE); }
+static int run_arrive(struct cli *cl, int argc, char **argv) { return run_step(cl, argc, argv, FM_STEP_ARRIVE); }
+static int run_clear(struct cli *cl, int argc, char **argv) { return run_step(cl, argc, argv, FM_STEP_CLEAR); }
+static int run_cancel(struct cli *cl, int argc, char **argv) { return run_step(cl, argc, argv, FM_STEP_CANCEL); }
+
+#define STEP_HELP                                                                          \
+    "  TICKET   the ticket id or an unambiguous prefix\n"                                  \
+    "  Run on the unit's own node, or by a dispatcher for the unit (recorded as on its\n"   \
+    "  behalf). Moves the unit's status. Prints '<ticket>: <state>'.\n"
+
+const struct cli_cmd cli_cmd_ticket_ack = {
+    "ticket", "ack", "TICKET", "the unit acknowledges the ticket (the first one coordinates)",
+    STEP_HELP, run_ack,
+};
+const struct cli_cmd cli_cmd_ticket_enroute = {
+    "ticket", "enroute", "TICKET", "the unit is on its way", STEP_HELP, run_enroute,
+};
+const struct cli_cmd cli_cmd_ticket_arrive = {
+    "ticket", "arrive", "TICKET", "the unit is on scene", STEP_HELP, run_arrive,
+};
+const struct cli_cmd cli_cmd_ticket_clear = {
+    "ticket", "clear", "TICKET --result TEXT", "the unit is done; the unit is available again",
+    STEP_HELP "  --result TEXT   what was done (required; at most 1023 bytes)\n", run_clear,
+};
+const struct cli_cmd cli_cmd_ticket_cancel = {
+    "ticket", "cancel", "TICKET [--reason TEXT]", "call the unit off (dispatchers only)",
+    STEP_HELP "  --reason TEXT   why\n", run_cancel,
+};
+
+static int run_reassign(struct cli *cl, int argc, char **argv)
+{
+    static const struct cli_opt opts[] = { { "unit", true }, { "reason", true } };
+    struct cli_args a;
+    char id[FM_ID_MAX], unit[FM_ID_MAX], nid[FM_ID_MAX];
+    int rc;
+    CLI_PARSE_OR_RETURN(cl, argc, argv, opts, CLI_NELEM(opts), 1, 1, &a);
+    if (a.val[0] == NULL)
+        return cli_usage(cl, "--unit U is required");
+    if (a.val[1] != NULL && (rc = cli_check_text(cl, "--reason", a.val[1], FM_TEXT_MAX)) != 0)
+        return rc;
+    if ((rc = cli_open_node(cl, FM_OPEN_IDENTITY)) != 0 ||
+        (rc = cli_resolve(cl, FM_ENT_TICKET, a.pos[0], id)) != 0 ||
+        (rc = cli_resolve(cl, FM_ENT_UNIT, a.val[0], unit)) != 0)
+        return rc;
+    rc = fm_node_ticket_reassign(cl->node, id, unit, a.val[1], nid);
+    if (rc == FM_ESTATE)
+        return cli_error(cl, rc, "cannot reassign %s to %s: the ticket is closed or the unit "
+                                 "holds an active ticket", id, unit);
+    if (rc != 0)
+        return cli_wf_error(cl, rc, "reassign", id);
+    cli_after_write(cl);
+    printf("%s\n", nid);
+    return CLI_EXIT_OK;
+}
+
+const struct cli_cmd cli_cmd_ticket_reassign = {
+    "ticket", "reassign", "TICKET --unit U [--reason TEXT]",
+    "close the ticket as reassigned and dispatch another unit; prints the new ticket id",
+    "  TICKET          the ticket id or an unambiguous prefix\n"
+    "  --unit U        the unit taking over\n"
+    "  --reason TEXT   why\n", run_reassign,
+};
+
+/* ------------------------------------------------------------------ */
+/* list / show                                                         */
+/* ------------------------------------------------------------------ */
+
+struct list_ctx {
+    bool json, active_only;
+    struct cli_json j;
+    struct cli_table t;
+};
+
+static int list_one(void *ctx, const struct fm_ticket *tk)
+{
+    struct list_ctx *lc = ctx;
+    if (lc->active_only && !tk->active)
+        return 0;
+    if (lc->json) {
+        cli_wf_ticket_json(&lc->j, tk);
+        return 0;
+    }
+    char when[CLI_TIME_LEN];
+    cli_fmt_time(tk->dispatched.hlc, false, when);
+    const char *cells[] = { tk->id, tk->incident, tk->unit, fm_ticket_state_name(tk->state),
+                            when, tk->result[0] ? tk->result : tk->reason };
+    return cli_table_add(&lc->t, cells, 50);
+}
+
+static int run_list(struct cli *cl, int argc, char **argv)
+{
+    static const struct cli_opt opts[] = { { "incident", true }, { "active", false },
+                                           { "json", false } };
+    static const char *const headers[] = { "TICKET", "INCIDENT", "UNIT", "STATE",
+                                           "DISPATCHED", "RESULT/REASON" };
+    struct cli_args a;
+    struct list_ctx lc;
+    char inc[FM_ID_MAX];
+    int rc;
+    CLI_PARSE_OR_RETURN(cl, argc, argv, opts, CLI_NELEM(opts), 0, 0, &a);
+    if ((rc = cli_open_node(cl, FM_OPEN_READ)) != 0)
+        return rc;
+    if (a.val[0] != NULL && (rc = cli_resolve(cl, FM_ENT_INCIDENT, a.val[0], inc)) != 0)
+        return rc;
+    memset(&lc, 0, sizeof lc);
+    lc.json = cli_flag(&a, 2);
+    lc.active_only = cli_flag(&a, 1);
+    if (lc.json) {
+        cli_json_init(&lc.j, stdout);
+        cli_json_begin_array(&lc.j);
+    } else {
+        cli_table_init(&lc.t, headers, CLI_NELEM(headers));
+    }
+    rc = fm_node_tickets(cl->node, a.val[0] ? inc : NULL, list_one, &lc);
+    if (lc.json) {
+        cli_json_end_array(&lc.j);
+        cli_json_finish(&lc.j);
+    } else {
+        if (rc == 0)
+            cli_table_print(&lc.t, stdout);
+        cli_table_release(&lc.t);
+    }
+    if (rc != 0)
+        return cli_error(cl, rc, "cannot list tickets: %s", fm_strerror(rc));
+    return CLI_EXIT_OK;
+}
+
+const struct cli_cmd cli_cmd_ticket_list = {
+    "ticket", "list", "[--incident ID] [--active] [--json]", "list tickets",
+    "  --incident ID   only this incident's tickets\n"
+    "  --active        only tickets not cleared, cancelled or reassigned\n"
+    "  --json          an array of ticket objects (docs/workflow.md)\n",
+    run_list,
+};
+
+struct show_ctx {
+    bool json;
+    struct cli_json *j;
+    struct cli_table *t;
+};
+
+static int show_event(void *ctx, const struct fm_ticket_event *e)
+{
+    struct show_ctx *sc = ctx;
+    if (sc->json) {
+        cli_json_begin_object(sc->j);
+        cli_json_ktime(sc->j, "at", e->hlc);
+        cli_json_kstr(sc->j, "by", e->author);
+        cli_json_kuint(sc->j, "seq", e->seq);
+        cli_json_kstr(sc->j, "step", e->step);
+        cli_json_key(sc->j, "on_behalf");
+        cli_json_bool(sc->j, e->behalf);
+        cli_json_kstr(sc->j, "text", e->text);
+        cli_json_end_object(sc->j);
+        return 0;
+    }
+    char when[CLI_TIME_LEN], who[FM_KEY_TAG_LEN + 24];
+    cli_fmt_time(e->hlc, true, when);
+    snprintf(who, sizeof who, "%.*s%s", FM_KEY_TAG_LEN, e->author, e->behalf ? " (behalf)" : "");
+    const char *cells[] = { when, who, e->step, e->text };
+    return cli_table_add(sc->t, cells, 80);
+}
+
+static int run_show(struct cli *cl, int argc, char **argv)
+{
+    static const struct cli_opt opts[] = { { "json", false } };
+    static const char *const headers[] = { "TIME", "BY", "STEP", "TEXT" };
+    struct cli_args a;
+    struct fm_ticket tk;
+    struct cli_json j;
+    struct cli_table t;
+    struct show_ctx sc = { false, &j, &t };
+    char id[FM_ID_MAX];
+    int rc;
+    CLI_PARSE_OR_RETURN(cl, argc, argv, opts, CLI_NELEM(opts), 1, 1, &a);
+    if ((rc = cli_open_node(cl, FM_OPEN_READ)) != 0 ||
+        (rc = cli_resolve(cl, FM_ENT_TICKET, a.pos[0], id)) != 0)
+        return rc;
+    if ((rc = fm_node_ticket_get(cl->node, id, &tk)) != 0)
+        return cli_error(cl, rc, "cannot read ticket %s: %s", id, fm_strerror(rc));
+    sc.json = cli_flag(&a, 0);
+    if (sc.json) {
+        cli_json_init(&j, stdout);
+        cli_json_begin_object(&j);
+        cli_json_key(&j, "ticket");
+        cli_wf_ticket_json(&j, &tk);
+        cli_json_key(&j, "history");
+        cli_json_begin_array(&j);
+    } else {
+        printf("ticket:    %s\nincident:  %s\nunit:      %s\nstate:     %s\n", tk.id,
+               tk.incident, tk.unit, fm_ticket_state_name(tk.state));
+        if (tk.replaces[0])
+            printf("replaces:  %s\n", tk.replaces);
+        if (tk.result[0])
+            printf("result:    %s\n", tk.result);
+        printf("\nhistory:\n");
+        cli_table_init(&t, headers, CLI_NELEM(headers));
+    }
+    rc = fm_node_ticket_history(cl->node, id, show_event, &sc);
+    if (sc.json) {
+        cli_json_end_array(&j);
+        cli_json_end_object(&j);
+        cli_json_finish(&j);
+    } else {
+        if (rc == 0)
+            cli_table_print(&t, stdout);
+        cli_table_release(&t);
+    }
+    if (rc != 0)
+        return cli_error(cl, rc, "cannot read the history of %s: %s", id, fm_strerror(rc));
+    return CLI_EXIT_OK;
+}
+
+const struct cli_cmd cli_cmd_ticket_show = {
+    "ticket", "show", "TICKET [--json]", "show a ticket and its history (who, when, for whom)",
+    "  --json   {\"ticket\": {...}, \"history\": [{at, by, seq, step, on_behalf, text}]}\n",
+    run_show,
+};

@@ -1,0 +1,331 @@
+/*
+ * report.c — the assessment report: how fast and how well tickets were
+ * handled, per unit, department, county or category.
+ *
+ * Every time comes from the HLC of the ops (the report's, each ticket
+ * step's first report), so the report is the same on every replica with
+ * the same ops. Per group it gives the ticket count, the median and 90th
+ * percentile of each interval (report -> dispatch -> acknowledge -> en
+ * route -> on scene -> cleared) and of the response (report -> on scene),
+ * the share of responses within the category's target from the directory
+ * (targets are 90th-percentile figures, as in NFPA 1710 or the "1-3-5"
+ * rule), the shares cleared, cancelled (or reassigned) and escalated, and
+ * the mean satisfaction score of the incidents handled. An interval whose
+ * end was stamped before its start can only come from disagreeing clocks:
+ * it is left out and counted, and the report says so.
+ */
+#include "workflow_int.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *const fm_report_interval_names[FM_REPORT_NINTERVALS] = {
+    "report_to_dispatch", "dispatch_to_ack", "ack_to_enroute", "enroute_to_onscene",
+    "onscene_to_cleared"};
+
+static int dbl_cmp(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+double fm_median(double *v, size_t n)
+{
+    if (n == 0)
+        return 0;
+    qsort(v, n, sizeof *v, dbl_cmp);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2.0;
+}
+
+double fm_percentile(double *v, size_t n, double p)
+{
+    if (n == 0 || p <= 0 || p > 100)
+        return 0;
+    qsort(v, n, sizeof *v, dbl_cmp);
+    size_t rank = (size_t)ceil(p / 100.0 * (double)n); /* nearest rank, 1-based */
+    if (rank < 1)
+        rank = 1;
+    return v[rank - 1];
+}
+
+struct dvec {
+    double *v;
+    size_t n, cap;
+};
+
+static int dvec_add(struct dvec *d, double x)
+{
+    if (d->n == d->cap) {
+        size_t cap = d->cap ? 2 * d->cap : 16;
+        double *nv = realloc(d->v, cap * sizeof *nv);
+        if (nv == NULL)
+            return FM_ENOMEM;
+        d->v = nv;
+        d->cap = cap;
+    }
+    d->v[d->n++] = x;
+    return FM_OK;
+}
+
+struct grp {
+    struct fm_report_group g;
+    struct dvec iv[FM_REPORT_NINTERVALS + 1]; /* + response */
+    char (*incidents)[FM_ID_MAX];             /* distinct incidents, for feedback */
+    size_t ninc, capinc;
+};
+
+struct rp {
+    struct fm_node *n;
+    struct store_txn *t;
+    const struct fm_report_query *q;
+    struct fm_directory *d;
+    struct fm_unit *units;
+    size_t nunits, capunits;
+    struct grp *groups;
+    size_t ngroups, capgroups;
+    struct fm_report *out;
+    char skew[8][2][FM_KEY_TAG_LEN + 1];
+    size_t nskew;
+};
+
+static struct grp *grp_get(struct rp *r, const char *key)
+{
+    for (size_t i = 0; i < r->ngroups; i++)
+        if (strcmp(r->groups[i].g.key, key) == 0)
+            return &r->groups[i];
+    if (r->ngroups == r->capgroups) {
+        size_t cap = r->capgroups ? 2 * r->capgroups : 8;
+        struct grp *nv = realloc(r->groups, cap * sizeof *nv);
+        if (nv == NULL)
+            return NULL;
+        r->groups = nv;
+        r->capgroups = cap;
+    }
+    struct grp *g = &r->groups[r->ngroups++];
+    memset(g, 0, sizeof *g);
+    fm_strlcpy(g->g.key, key, sizeof g->g.key);
+    return g;
+}
+
+static int unit_collect(void *ctx, const struct fm_unit *u)
+{
+    struct rp *r = ctx;
+    if (r->nunits == r->capunits) {
+        size_t cap = r->capunits ? 2 * r->capunits : 32;
+        struct fm_unit *nv = realloc(r->units, cap * sizeof *nv);
+        if (nv == NULL)
+            return FM_ENOMEM;
+        r->units = nv;
+        r->capunits = cap;
+    }
+    r->units[r->nunits++] = *u;
+    return 0;
+}
+
+static const struct fm_unit *unit_find(const struct rp *r, const char *id)
+{
+    for (size_t i = 0; i < r->nunits; i++)
+        if (strcmp(r->units[i].id, id) == 0)
+            return &r->units[i];
+    return NULL;
+}
+
+static void group_key(const struct rp *r, const struct fm_ticket *tk, const struct fm_incident *inc,
+                      char key[FM_NAME_MAX])
+{
+    const struct fm_unit *u = unit_find(r, tk->unit);
+    const struct fm_dir_unit *du = u ? fm_directory_unit(r->d, u->name) : NULL;
+    const struct fm_dir_dept *x = du ? &r->d->depts[du->dept]
+                                     : (u ? directory_dept(r->d, u->department) : NULL);
+    switch (r->q->by) {
+    case FM_REPORT_UNIT:
+        snprintf(key, FM_NAME_MAX, "%s", u ? u->name : tk->unit);
+        break;
+    case FM_REPORT_DEPARTMENT:
+        snprintf(key, FM_NAME_MAX, "%s", x ? x->name : (u ? u->department : "(unknown)"));
+        break;
+    case FM_REPORT_COUNTY:
+        snprintf(key, FM_NAME_MAX, "%s",
+                 x && x->county < r->d->ncounties ? r->d->counties[x->county] : "(unknown)");
+        break;
+    case FM_REPORT_CATEGORY:
+        snprintf(key, FM_NAME_MAX, "%s", inc->category);
+        break;
+    default:
+        snprintf(key, FM_NAME_MAX, "all");
+        break;
+    }
+}
+
+/* Adds end - start (seconds) to v, or counts a clock disagreement. */
+static int interval(struct rp *r, struct dvec *v, uint64_t start, const char *sa, uint64_t end,
+                    const char *ea)
+{
+    if (start == 0 || end == 0)
+        return FM_OK;
+    if (end < start) {
+        r->out->negative_intervals++;
+        bool seen = false;
+        for (size_t i = 0; i < r->nskew; i++)
+            seen = seen || (strncmp(r->skew[i][0], sa, FM_KEY_TAG_LEN) == 0 &&
+                            strncmp(r->skew[i][1], ea, FM_KEY_TAG_LEN) == 0);
+        if (!seen && r->nskew < 8) {
+            snprintf(r->skew[r->nskew][0], FM_KEY_TAG_LEN + 1, "%.*s", FM_KEY_TAG_LEN, sa);
+            snprintf(r->skew[r->nskew][1], FM_KEY_TAG_LEN + 1, "%.*s", FM_KEY_TAG_LEN, ea);
+            r->nskew++;
+        }
+        return FM_OK;
+    }
+    return dvec_add(v, (double)(hlc_ms(end) - hlc_ms(start)) / 1000.0);
+}
+
+static int rp_ticket(void *ctx, const struct fm_ticket *tk)
+{
+    struct rp *r = ctx;
+    struct fm_incident inc;
+    struct fm_incident_workflow wf;
+    char key[FM_NAME_MAX];
+    int rc;
+    if (fm_node_incident_get(r->n, tk->incident, &inc) != FM_OK)
+        return 0; /* the incident's report has not arrived here yet */
+    uint64_t at = hlc_ms(inc.reported_hlc);
+    if ((r->q->from_ms && at < r->q->from_ms) || (r->q->to_ms && at >= r->q->to_ms))
+        return 0;
+    if ((rc = wf_incident_workflow_txn(r->t, inc.id, &wf)) != FM_OK)
+        return rc;
+    group_key(r, tk, &inc, key);
+    struct grp *g = grp_get(r, key);
+    if (g == NULL)
+        return FM_ENOMEM;
+    g->g.tickets++;
+    r->out->tickets++;
+    const struct fm_ticket_mark *m[] = {&tk->dispatched, &tk->acked, &tk->enroute, &tk->onscene,
+                                        &tk->cleared};
+    /* report -> dispatch, then each step from the last step reached before it */
+    if ((rc = interval(r, &g->iv[0], inc.reported_hlc, inc.reporter, tk->dispatched.hlc,
+                       tk->dispatched.author)) != FM_OK)
+        return rc;
+    for (int k = 1; k < FM_REPORT_NINTERVALS; k++)
+        if ((rc = interval(r, &g->iv[k], m[k - 1]->hlc, m[k - 1]->author, m[k]->hlc,
+                           m[k]->author)) != FM_OK)
+            return rc;
+    if ((rc = interval(r, &g->iv[FM_REPORT_NINTERVALS], inc.reported_hlc, inc.reporter,
+                       tk->onscene.hlc, tk->onscene.author)) != FM_OK)
+        return rc;
+    const struct fm_dir_rule *rule = fm_directory_rule(r->d, inc.category);
+    if (rule != NULL && rule->target_s > 0 && tk->onscene.hlc >= inc.reported_hlc &&
+        tk->onscene.hlc) {
+        g->g.with_target++;
+        if (hlc_ms(tk->onscene.hlc) - hlc_ms(inc.reported_hlc) <= (uint64_t)rule->target_s * 1000)
+            g->g.within_target++;
+    }
+    g->g.cleared += tk->state == FM_TICKET_CLEARED;
+    g->g.cancelled += tk->state == FM_TICKET_CANCELLED || tk->state == FM_TICKET_REASSIGNED;
+    g->g.escalated += wf.escalated_tier != 0;
+    for (size_t i = 0; i < g->ninc; i++)
+        if (strcmp(g->incidents[i], inc.id) == 0)
+            return 0;
+    if (g->ninc == g->capinc) {
+        size_t cap = g->capinc ? 2 * g->capinc : 8;
+        char(*nv)[FM_ID_MAX] = realloc(g->incidents, cap * sizeof *nv);
+        if (nv == NULL)
+            return FM_ENOMEM;
+        g->incidents = nv;
+        g->capinc = cap;
+    }
+    fm_strlcpy(g->incidents[g->ninc++], inc.id, FM_ID_MAX);
+    g->g.feedback_n += wf.feedback_count;
+    g->g.feedback_sum += (double)wf.feedback_sum;
+    return 0;
+}
+
+static int grp_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct fm_report_group *)a)->key,
+                  ((const struct fm_report_group *)b)->key);
+}
+
+static void stat_fill(struct fm_report_stat *s, struct dvec *v)
+{
+    s->n = v->n;
+    s->median_s = fm_median(v->v, v->n);
+    s->p90_s = fm_percentile(v->v, v->n, 90);
+}
+
+int fm_node_report(struct fm_node *n, const struct fm_report_query *q, struct fm_report *out)
+{
+    struct rp r;
+    int rc;
+    memset(out, 0, sizeof *out);
+    memset(&r, 0, sizeof r);
+    if (n == NULL || q == NULL)
+        return FM_EINVAL;
+    r.n = n;
+    r.q = q;
+    r.out = out;
+    if ((rc = fm_node_units(n, unit_collect, &r)) != FM_OK)
+        goto out;
+    if ((rc = store_read_begin(n->st, &r.t)) != FM_OK)
+        goto out;
+    rc = wf_directory_txn(r.t, &r.d);
+    if (rc == FM_ENOTFOUND && (r.d = calloc(1, sizeof *r.d)) != NULL)
+        rc = FM_OK;
+    else if (rc == FM_ENOTFOUND)
+        rc = FM_ENOMEM;
+    if (rc == FM_OK)
+        rc = fm_node_tickets(n, NULL, rp_ticket, &r);
+    store_txn_abort(&r.t);
+    if (rc != FM_OK)
+        goto out;
+    out->groups = calloc(r.ngroups ? r.ngroups : 1, sizeof *out->groups);
+    if (out->groups == NULL) {
+        rc = FM_ENOMEM;
+        goto out;
+    }
+    for (size_t i = 0; i < r.ngroups; i++) {
+        struct grp *g = &r.groups[i];
+        for (int k = 0; k < FM_REPORT_NINTERVALS; k++)
+            stat_fill(&g->g.interval[k], &g->iv[k]);
+        stat_fill(&g->g.response, &g->iv[FM_REPORT_NINTERVALS]);
+        out->groups[i] = g->g;
+    }
+    out->ngroups = r.ngroups;
+    qsort(out->groups, out->ngroups, sizeof *out->groups, grp_cmp);
+    if (out->negative_intervals > 0) {
+        size_t used = (size_t)snprintf(out->clock_note, sizeof out->clock_note,
+                                       "clocks disagreed: %zu interval%s ended before it "
+                                       "started and %s left out (nodes",
+                                       out->negative_intervals,
+                                       out->negative_intervals == 1 ? "" : "s",
+                                       out->negative_intervals == 1 ? "was" : "were");
+        for (size_t i = 0; i < r.nskew && used + 1 < sizeof out->clock_note; i++)
+            used += (size_t)snprintf(out->clock_note + used, sizeof out->clock_note - used,
+                                     "%s %s/%s", i ? "," : "", r.skew[i][0], r.skew[i][1]);
+        if (used + 1 < sizeof out->clock_note)
+            snprintf(out->clock_note + used, sizeof out->clock_note - used, ")");
+    }
+    out->skewed_pairs = r.nskew;
+out:
+    for (size_t i = 0; i < r.ngroups; i++) {
+        for (int k = 0; k <= FM_REPORT_NINTERVALS; k++)
+            free(r.groups[i].iv[k].v);
+        free(r.groups[i].incidents);
+    }
+    free(r.groups);
+    free(r.units);
+    fm_directory_free(&r.d);
+    if (rc != FM_OK)
+        fm_report_release(out);
+    return rc;
+}
+
+void fm_report_release(struct fm_report *r)
+{
+    if (r == NULL)
+        return;
+    free(r->groups);
+    r->groups = NULL;
+    r->ngroups = 0;
+}

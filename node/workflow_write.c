@@ -1,0 +1,664 @@
+/*
+ * workflow_write.c — the fm_node_* calls that author linkage-workflow ops:
+ * dispatch, ticket steps and reassignment, escalation, feedback, material
+ * requests and movements, bulletins and read receipts, and directory
+ * publication.
+ *
+ * Each call resolves the ids it was given and checks the state it sees in
+ * one read transaction, fills complete payloads (every ref an op needs to
+ * apply on its own: ticket, incident, unit, epoch), then signs and stores
+ * them through node_write_batch — several ops of one action in one
+ * transaction. A concurrent writer on another node can always make the
+ * check stale; that is what the merges and the conflict list are for.
+ */
+#include "workflow_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- helpers ---- */
+
+/* Resolves prefix to an existing entity of kind: full id, its creating
+ * op's ref, and (if r) its record. */
+static int ref_resolve(struct store_txn *t, enum fm_entity_kind kind, const char *prefix,
+                       char id[FM_ID_MAX], struct payload_ref *ref, struct model_rec *r)
+{
+    struct model_rec *own = NULL;
+    int rc;
+    if (prefix == NULL)
+        return FM_EINVAL;
+    if (r == NULL && (r = own = malloc(sizeof *r)) == NULL)
+        return FM_ENOMEM;
+    if ((rc = node_resolve_txn(t, kind, prefix, id)) == FM_OK &&
+        (rc = model_rec_load(t, (uint8_t)kind, id, r)) == FM_OK) {
+        const struct model_field_val *f = &r->f[F_CREATED];
+        if (!f->set || f->len != FM_PK_LEN + 8) {
+            rc = FM_ENOTFOUND;
+        } else {
+            memcpy(ref->author, f->val, FM_PK_LEN);
+            ref->seq = fm_be64_get(f->val + FM_PK_LEN);
+        }
+    }
+    free(own);
+    return rc;
+}
+
+/* A ref stored in a record field (ticket's incident, unit, ...). */
+static bool rec_ref(const struct model_rec *r, unsigned tag, struct payload_ref *ref)
+{
+    const struct model_field_val *f = &r->f[tag];
+    if (!f->set || f->len != FM_PK_LEN + 8)
+        return false;
+    memcpy(ref->author, f->val, FM_PK_LEN);
+    ref->seq = fm_be64_get(f->val + FM_PK_LEN);
+    return ref->seq != 0;
+}
+
+static uint32_t incident_epoch(struct store_txn *t, const struct payload_ref *inc)
+{
+    char id[FM_ID_MAX];
+    struct model_rec *r = malloc(sizeof *r);
+    struct fm_incident x;
+    uint32_t epoch = 0;
+    if (r == NULL)
+        return 0;
+    payload_id_format(inc->author, inc->seq, id);
+    if (model_rec_load(t, FM_ENT_INCIDENT, id, r) == FM_OK &&
+        model_rec_to_incident(r, id, &x) == FM_OK)
+        epoch = x.epoch;
+    free(r);
+    return epoch;
+}
+
+struct active_ctx {
+    const char *unit;
+    bool busy;
+};
+
+static int active_each(const struct model_rec *r, const char *id, void *arg)
+{
+    struct active_ctx *a = arg;
+    struct fm_ticket tk;
+    if (wf_rec_to_ticket(r, id, &tk) == FM_OK && tk.active && strcmp(tk.unit, a->unit) == 0) {
+        a->busy = true;
+        return 1;
+    }
+    return 0;
+}
+
+/* Whether the unit holds an active ticket in t. */
+static int unit_busy(struct store_txn *t, const char *unit, bool *busy)
+{
+    struct active_ctx a = {.unit = unit};
+    int rc = wf_walk(t, FM_ENT_TICKET, false, active_each, &a);
+    *busy = a.busy;
+    return rc < 0 ? rc : FM_OK;
+}
+
+static struct payload *payloads_new(size_t n)
+{
+    return calloc(n ? n : 1, sizeof(struct payload));
+}
+
+static int write_one(struct fm_node *n, struct payload *pl, char id_out[FM_ID_MAX])
+{
+    uint64_t seq = 0;
+    int rc = node_write_payload(n, pl, &seq);
+    if (rc == FM_OK && id_out != NULL)
+        payload_id_format(n->id.pk, seq, id_out);
+    return rc;
+}
+
+/* Fail early with the error ingest would give (workflow_permitted). */
+static bool can_dispatch(const struct fm_node *n)
+{
+    return n->cert.role == FM_ROLE_CENTRE || n->cert.role == FM_ROLE_COUNTY;
+}
+
+static bool is_dispatcher(const struct fm_node *n)
+{
+    return n->cert.role == FM_ROLE_CENTRE || n->cert.role == FM_ROLE_COUNTY ||
+           n->cert.role == FM_ROLE_ADMIN;
+}
+
+int wf_load_identity(struct fm_node *n)
+{
+    int rc;
+    if (n->has_identity)
+        return FM_OK;
+    if ((rc = fm_identity_load(&n->id, n->cfg.key_path)) != FM_OK)
+        return rc;
+    if ((rc = fm_cert_read_file(&n->cert, n->cfg.cert_path)) != FM_OK ||
+        memcmp(n->cert.node, n->id.pk, FM_PK_LEN) != 0 ||
+        memcmp(n->cert.org, n->cfg.org_pk, FM_PK_LEN) != 0 ||
+        fm_cert_check(&n->cert, n->cfg.org_pk, n->cert.not_before_ms) != FM_OK) {
+        fm_identity_release(&n->id);
+        return rc != FM_OK ? rc : FM_ECERT;
+    }
+    n->has_identity = true;
+    return FM_OK;
+}
+
+/* ---- dispatch ---- */
+
+int fm_node_dispatch(struct fm_node *n, const char *incident, const char *const *units,
+                     size_t nunits, const char *note, char (*ids_out)[FM_ID_MAX])
+{
+    struct store_txn *t;
+    struct payload *pls;
+    struct payload_ref inc;
+    char id[FM_ID_MAX];
+    uint64_t first = 0;
+    int rc;
+    if (n == NULL || !n->has_identity || !can_dispatch(n))
+        return FM_EPERM;
+    if (incident == NULL || units == NULL || nunits == 0 || nunits > FM_SUGGEST_MAX ||
+        (note != NULL && note[0] != '\0' && !payload_text_ok(note, 1, FM_TEXT_MAX - 1)))
+        return FM_EINVAL;
+    if ((pls = payloads_new(nunits)) == NULL)
+        return FM_ENOMEM;
+    if ((rc = store_read_begin(n->st, &t)) != FM_OK)
+        goto out;
+    if ((rc = ref_resolve(t, FM_ENT_INCIDENT, incident, id, &inc, NULL)) != FM_OK)
+        goto out_txn;
+    uint32_t epoch = incident_epoch(t, &inc);
+    for (size_t i = 0; i < nunits && rc == FM_OK; i++) {
+        struct payload *pl = &pls[i];
+        char uid[FM_ID_MAX];
+        bool busy;
+        if ((rc = ref_resolve(t, FM_ENT_UNIT, units[i], uid, &pl->ref2, NULL)) != FM_OK ||
+            (rc = unit_busy(t, uid, &busy)) != FM_OK)
+            break;
+        for (size_t k = 0; k < i; k++)
+            if (memcmp(&pls[k].ref2, &pl->ref2, sizeof pl->ref2) == 0)
+                rc = FM_EINVAL; /* the same unit twice */
+        if (busy)
+            rc = FM_ESTATE;
+        pl->kind = OP_TICKET_DISPATCH;
+        pl->ref = inc;
+        pl->epoch = epoch;
+        pl->present = PT_BIT(PT_REF) | PT_BIT(PT_REF2) | PT_BIT(PT_EPOCH);
+        if (note != NULL && note[0] != '\0') {
+            fm_strlcpy(pl->text, note, sizeof pl->text);
+            pl->present |= PT_BIT(PT_TEXT);
+        }
+    }
+out_txn:
+    store_txn_abort(&t);
+    if (rc == FM_OK && (rc = node_write_batch(n, pls, nunits, &first)) == FM_OK && ids_out)
+        for (size_t i = 0; i < nunits; i++)
+            payload_id_format(n->id.pk, first + i, ids_out[i]);
+out:
+    free(pls);
+    return rc;
+}
+
+/* Loads a ticket with its refs for a step or a reassignment. */
+struct tk_refs {
+    char id[FM_ID_MAX];
+    struct payload_ref ticket, incident, unit;
+    struct fm_ticket tk;
+    uint32_t epoch;
+};
+
+static int ticket_refs(struct store_txn *t, const char *prefix, struct tk_refs *x)
+{
+    struct model_rec *r = malloc(sizeof *r);
+    int rc;
+    if (r == NULL)
+        return FM_ENOMEM;
+    if ((rc = ref_resolve(t, FM_ENT_TICKET, prefix, x->id, &x->ticket, r)) == FM_OK &&
+        (rc = wf_rec_to_ticket(r, x->id, &x->tk)) == FM_OK) {
+        if (!rec_ref(r, TK_INCIDENT, &x->incident) || !rec_ref(r, TK_UNIT, &x->unit))
+            rc = FM_ESTORE;
+        else
+            x->epoch = incident_epoch(t, &x->incident);
+    }
+    free(r);
+    return rc;
+}
+
+static void step_payload(struct payload *pl, const struct tk_refs *x, uint8_t code, bool behalf,
+                         const char *text)
+{
+    pl->kind = OP_TICKET_STEP;
+    pl->ref = x->ticket;
+    pl->ref2 = x->incident;
+    pl->ref3 = x->unit;
+    pl->epoch = x->epoch;
+    pl->code = code;
+    pl->flags = behalf ? 1 : 0;
+    pl->present = PT_BIT(PT_REF) | PT_BIT(PT_REF2) | PT_BIT(PT_REF3) | PT_BIT(PT_EPOCH) |
+                  PT_BIT(PT_CODE) | PT_BIT(PT_FLAGS);
+    if (text != NULL && text[0] != '\0') {
+        fm_strlcpy(pl->text, text, sizeof pl->text);
+        pl->present |= PT_BIT(PT_TEXT);
+    }
+}
+
+int fm_node_ticket_step(struct fm_node *n, const char *ticket, enum fm_ticket_step step,
+                        const char *text)
+{
+    struct store_txn *t;
+    struct tk_refs *x = calloc(1, sizeof *x);
+    struct payload *pl = payloads_new(1);
+    int rc;
+    if (x == NULL || pl == NULL) {
+        rc = FM_ENOMEM;
+        goto out;
+    }
+    rc = FM_EINVAL;
+    if (n == NULL || !n->has_identity) {
+        rc = FM_EPERM;
+        goto out;
+    }
+    if (ticket == NULL || step < FM_STEP_ACK || step > FM_STEP_CANCEL ||
+        (step == FM_STEP_CLEAR && (text == NULL || text[0] == '\0')) ||
+        (text != NULL && text[0] != '\0' && !payload_text_ok(text, 1, FM_TEXT_MAX - 1)))
+        goto out;
+    if ((rc = store_read_begin(n->st, &t)) != FM_OK)
+        goto out;
+    rc = ticket_refs(t, ticket, x);
+    store_txn_abort(&t);
+    if (rc != FM_OK)
+        goto out;
+    /* closed tickets take no more steps; steps only move forward */
+    enum fm_ticket_state want = step == FM_STEP_CANCEL ? FM_TICKET_CANCELLED
+                                                       : (enum fm_ticket_state)step;
+    if (!x->tk.active || (step != FM_STEP_CANCEL && x->tk.state >= want)) {
+        rc = FM_ESTATE;
+        goto out;
+    }
+    step_payload(pl, x, (uint8_t)step, is_dispatcher(n), text);
+    rc = write_one(n, pl, NULL);
+out:
+    free(x);
+    free(pl);
+    return rc;
+}
+
+int fm_node_ticket_reassign(struct fm_node *n, const char *ticket, const char *unit,
+                            const char *reason, char new_id[FM_ID_MAX])
+{
+    struct store_txn *t;
+    struct tk_refs *x = calloc(1, sizeof *x);
+    struct payload *pls = payloads_new(2);
+    char uid[FM_ID_MAX];
+    uint64_t first = 0;
+    bool busy = false;
+    int rc;
+    if (x == NULL || pls == NULL) {
+        rc = FM_ENOMEM;
+        goto out;
+    }
+    rc = FM_EINVAL;
+    if (n == NULL || !n->has_identity || !can_dispatch(n)) {
+        rc = FM_EPERM;
+        goto out;
+    }
+    if (ticket == NULL || unit == NULL ||
+        (reason != NULL && reason[0] != '\0' && !payload_text_ok(reason, 1, FM_TEXT_MAX - 1)))
+        goto out;
+    if ((rc = store_read_begin(n->st, &t)) != FM_OK)
+        goto out;
+    if ((rc = ticket_refs(t, ticket, x)) == FM_OK &&
+        (rc = ref_resolve(t, FM_ENT_UNIT, unit, uid, &pls[1].ref2, NULL)) == FM_OK)
+        rc = unit_busy(t, uid, &busy);
+    store_txn_abort(&t);
+    if (rc != FM_OK)
+        goto out;
+    if (!x->tk.active || busy) {
+        rc = FM_ESTATE;
+        goto out;
+    }
+    step_payload(&pls[0], x, TS_REASSIGN, is_dispatcher(n), reason);
+    pls[1].kind = OP_TICKET_DISPATCH;
+    pls[1].ref = x->incident;
+    pls[1].ref3 = x->ticket;
+    pls[1].epoch = x->epoch;
+    pls[1].present = PT_BIT(PT_REF) | PT_BIT(PT_REF2) | PT_BIT(PT_REF3) | PT_BIT(PT_EPOCH);
+    if ((rc = node_write_batch(n, pls, 2, &first)) == FM_OK && new_id != NULL)
+        payload_id_format(n->id.pk, first + 1, new_id);
+out:
+    free(x);
+    free(pls);
+    return rc;
+}
+
+/* ---- escalation, feedback ---- */
+
+int fm_node_escalate(struct fm_node *n, const char *incident, uint8_t tier, const char *ticket,
+                     const char *reason)
+{
+    struct store_txn *t;
+    struct payload *pl = payloads_new(1);
+    char id[FM_ID_MAX];
+    int rc = FM_EINVAL;
+    if (pl == NULL)
+        return FM_ENOMEM;
+    if (n == NULL || !n->has_identity) {
+        rc = FM_EPERM;
+        goto out;
+    }
+    if (incident == NULL || tier < 2 || tier > 3 ||
+        (reason != NULL && reason[0] != '\0' && !payload_text_ok(reason, 1, FM_TEXT_MAX - 1)))
+        goto out;
+    pl->kind = OP_TICKET_ESCALATE;
+    pl->tier = tier;
+    pl->present = PT_BIT(PT_REF) | PT_BIT(PT_TIER);
+    if (reason != NULL && reason[0] != '\0') {
+        fm_strlcpy(pl->text, reason, sizeof pl->text);
+        pl->present |= PT_BIT(PT_TEXT);
+    }
+    if ((rc = store_read_begin(n->st, &t)) != FM_OK)
+        goto out;
+    rc = ref_resolve(t, FM_ENT_INCIDENT, incident, id, &pl->ref, NULL);
+    if (rc == FM_OK && ticket != NULL) {
+        rc = ref_resolve(t, FM_ENT_TICKET, ticket, id, &pl->ref2, NULL);
+        pl->present |= PT_BIT(PT_REF2);
+    }
+    store_txn_abort(&t);
+    if (rc == FM_OK)
+        rc = write_one(n, pl, NULL);
+out:
+    free(pl);
+    return rc;
+}
+
+int fm_node_incident_feedback(struct fm_node *n, const char *incident, uint8_t score,
+                              const char *comment)
+{
+    struct store_txn *t;
+    struct payload *pl = payloads_new(1);
+    char id[FM_ID_MAX];
+    int rc = FM_EINVAL;
+    if (pl == NULL)
+        return FM_ENOMEM;
+    if (incident == NULL || score < 1 || score > 5 ||
+        (comment != NULL && comment[0] != '\0' && !payload_text_ok(comment, 1, FM_TEXT_MAX - 1)))
+        goto out;
+    pl->kind = OP_INC_FEEDBACK;
+    pl->score = score;
+    pl->present = PT_BIT(PT_REF) | PT_BIT(PT_SCORE);
+    if (comment != NULL && comment[0] != '\0') {
+        fm_strlcpy(pl->text, comment, sizeof pl->text);
+        pl->present |= PT_BIT(PT_TEXT);
+    }
+    if (n == NULL || !n->has_identity) {
+        rc = FM_EPERM;
+        goto out;
+    }
+    if ((rc = store_read_begin(n->st, &t)) != FM_OK)
+        goto out;
+    rc = ref_resolve(t, FM_ENT_INCIDENT, incident, id, &pl->ref, NULL);
+    store_txn_abort(&t);
+    if (rc == FM_OK)
+        rc = write_one(n, pl, NULL);
+out:
+    free(pl);
+    return rc;
+}
+
+/* ---- materials ---- */
+
+int fm_node_material_request(struct fm_node *n, const char *incident, const char *kind,
+                             int64_t qty, const char *text, char id_out[FM_ID_MAX])
+{
+    struct store_txn *t;
+    struct payload *pl = payloads_new(1);
+    char id[FM_ID_MAX];
+    int rc = FM_EINVAL;
+    if (pl == NULL)
+        return FM_ENOMEM;
+    if (incident == NULL || !payload_text_ok(kind, 1, FM_NAME_MAX - 1) || qty < 1 ||
+        qty > FM_QTY_MAX ||
+        (text != NULL && text[0] != '\0' && !payload_text_ok(text, 1, FM_TEXT_MAX - 1)))
+        goto out;
+    if (n == NULL || !n->has_identity) {
+        rc = FM_EPERM;
+        goto out;
+    }
+    pl->kind = OP_MAT_REQUEST;
+    fm_strlcpy(pl->res_kind, kind, sizeof pl->res_kind);
+    pl->qty = qty;
+    pl->present = PT_BIT(PT_REF) | PT_BIT(PT_RES_KIND) | PT_BIT(PT_QTY);
+    if (text != NULL && text[0] != '\0') {
+        fm_strlcpy(pl->text, text, sizeof pl->text);
+        pl->present |= PT_BIT(PT_TEXT);
+    }
+    if ((rc = store_read_begin(n->st, &t)) != FM_OK)
+        goto out;
+    rc = ref_resolve(t, FM_ENT_INCIDENT, incident, id, &pl->ref, NULL);
+    store_txn_abort(&t);
+    if (rc == FM_OK)
+        rc = write_one(n, pl, id_out);
+out:
+    free(pl);
+    return rc;
+}
+
+/* Allocated minus returned for one (request, depot) pair. */
+static int64_t move_outstanding(struct store_txn *t, const char *req, const struct payload_ref *res)
+{
+    uint8_t key[FM_ID_MAX + 1 + FM_PK_LEN + 8];
+    size_t idlen = strnlen(req, FM_ID_MAX - 1);
+    const uint8_t *v;
+    size_t vlen;
+    memcpy(key, req, idlen);
+    key[idlen] = 0;
+    wf_ref_put(key + idlen + 1, res);
+    if (store_get(t, DB_COUNTERS, key, idlen + 1 + FM_PK_LEN + 8, &v, &vlen) != FM_OK ||
+        vlen != 16)
+        return 0;
+    return (int64_t)(fm_be64_get(v) - fm_be64_get(v + 8));
+}
+
+int fm_node_material_move(struct fm_node *n, const char *request, const char *resource,
+                          int64_t qty, bool is_return)
+{
+    struct store_txn *t;
+    struct payload *pl = payloads_new(1);
+    struct model_rec *r = malloc(sizeof *r);
+    struct fm_request req;
+    struct fm_resource res;
+    char rid[FM_ID_MAX], sid[FM_ID_MAX];
+    int rc = FM_EINVAL;
+    if (pl == NULL || r == NULL) {
+        rc = FM_ENOMEM;
+        goto out;
+    }
+    if (n == NULL || !n->has_identity) {
+        rc = FM_EPERM;
+        goto out;
+    }
+    if (request == NULL || resource == NULL || qty < 1 || qty > FM_QTY_MAX)
+        goto out;
+    pl->kind = is_return ? OP_MAT_RETURN : OP_MAT_ALLOCATE;
+    pl->qty = qty;
+    pl->present = PT_BIT(PT_REF) | PT_BIT(PT_REF2) | PT_BIT(PT_REF3) | PT_BIT(PT_QTY);
+    if ((rc = store_read_begin(n->st, &t)) != FM_OK)
+        goto out;
+    if ((rc = ref_resolve(t, FM_ENT_REQUEST, request, rid, &pl->ref, r)) != FM_OK ||
+        (rc = wf_rec_to_request(r, rid, &req)) != FM_OK)
+        goto out_txn;
+    if (!rec_ref(r, RQ_INCIDENT, &pl->ref3)) {
+        rc = FM_ESTORE;
+        goto out_txn;
+    }
+    if ((rc = ref_resolve(t, FM_ENT_RESOURCE, resource, sid, &pl->ref2, r)) != FM_OK ||
+        (rc = model_rec_to_resource(r, sid, &res)) != FM_OK)
+        goto out_txn;
+    if (strcmp(res.kind, req.kind) != 0)
+        rc = FM_EINVAL;
+    else if (!is_return && (res.quantity < qty || req.allocated - req.returned + qty > req.qty))
+        rc = FM_ESTATE;
+    else if (is_return && move_outstanding(t, rid, &pl->ref2) < qty)
+        rc = FM_ESTATE;
+out_txn:
+    store_txn_abort(&t);
+    if (rc == FM_OK)
+        rc = write_one(n, pl, NULL);
+out:
+    free(pl);
+    free(r);
+    return rc;
+}
+
+/* ---- bulletins ---- */
+
+static bool audience_ok(const char *a)
+{
+    if (a == NULL || !payload_text_ok(a, 1, FM_NAME_MAX - 1))
+        return false;
+    if (strcmp(a, "all") == 0)
+        return true;
+    if (strncmp(a, "tier:", 5) == 0)
+        return a[5] >= '1' && a[5] <= '3' && a[6] == '\0';
+    static const char *const pre[] = {"dept:", "county:", "unit:"};
+    for (size_t i = 0; i < 3; i++) {
+        size_t k = strlen(pre[i]);
+        if (strncmp(a, pre[i], k) == 0 && a[k] != '\0')
+            return true;
+    }
+    return false;
+}
+
+int fm_node_bulletin_send(struct fm_node *n, const char *audience, const char *text,
+                          char id_out[FM_ID_MAX])
+{
+    if (!audience_ok(audience) || !payload_text_ok(text, 1, FM_TEXT_MAX - 1))
+        return FM_EINVAL;
+    struct payload *pl = payloads_new(1);
+    if (pl == NULL)
+        return FM_ENOMEM;
+    pl->kind = OP_BULLETIN_SEND;
+    fm_strlcpy(pl->audience, audience, sizeof pl->audience);
+    fm_strlcpy(pl->text, text, sizeof pl->text);
+    pl->present = PT_BIT(PT_AUDIENCE) | PT_BIT(PT_TEXT);
+    int rc = n != NULL && n->has_identity ? write_one(n, pl, id_out) : FM_EPERM;
+    free(pl);
+    return rc;
+}
+
+int fm_node_bulletin_read(struct fm_node *n, const char *id)
+{
+    struct store_txn *t;
+    struct payload *pl = payloads_new(1);
+    char full[FM_ID_MAX];
+    int rc;
+    if (pl == NULL)
+        return FM_ENOMEM;
+    if (n == NULL || !n->has_identity) {
+        rc = FM_EPERM;
+        goto out;
+    }
+    pl->kind = OP_BULLETIN_READ;
+    pl->present = PT_BIT(PT_REF);
+    if ((rc = store_read_begin(n->st, &t)) != FM_OK)
+        goto out;
+    if ((rc = ref_resolve(t, FM_ENT_BULLETIN, id, full, &pl->ref, NULL)) == FM_OK) {
+        uint8_t key[1 + FM_ID_MAX + 1 + FM_PK_LEN];
+        const uint8_t *v;
+        size_t vlen, idlen = strlen(full);
+        key[0] = ENT_RECEIPT;
+        memcpy(key + 1, full, idlen);
+        key[1 + idlen] = 0;
+        memcpy(key + 2 + idlen, n->id.pk, FM_PK_LEN);
+        if (store_get(t, DB_ENTITIES, key, 2 + idlen + FM_PK_LEN, &v, &vlen) == FM_OK)
+            rc = FM_EEXISTS;
+    }
+    store_txn_abort(&t);
+    if (rc == FM_OK)
+        rc = write_one(n, pl, NULL);
+out:
+    free(pl);
+    return rc;
+}
+
+/* ---- directory ---- */
+
+struct name_ctx {
+    const struct fm_directory *d;
+    bool *known;
+};
+
+static int name_each(void *ctx, const struct fm_unit *u)
+{
+    struct name_ctx *c = ctx;
+    for (size_t i = 0; i < c->d->nunits; i++)
+        if (strcmp(c->d->units[i].name, u->name) == 0)
+            c->known[i] = true;
+    return 0;
+}
+
+int fm_node_directory_publish(struct fm_node *n, const struct fm_directory *d,
+                              char version_out[FM_ID_MAX], size_t *registered)
+{
+    struct fm_buf blob;
+    struct payload *pls = NULL;
+    bool *known = NULL;
+    uint64_t first = 0;
+    size_t nchunks, nreg = 0, k = 0;
+    int rc;
+    if (registered)
+        *registered = 0;
+    if (n == NULL || !n->has_identity ||
+        (n->cert.role != FM_ROLE_ADMIN && n->cert.role != FM_ROLE_CENTRE))
+        return FM_EPERM;
+    if (d == NULL)
+        return FM_EINVAL;
+    fm_buf_init(&blob, (size_t)FM_BLOB_MAX * FM_DIR_CHUNKS_MAX);
+    if ((rc = directory_encode(d, &blob)) != FM_OK)
+        goto out;
+    nchunks = (blob.len + FM_BLOB_MAX - 1) / FM_BLOB_MAX;
+    if (nchunks == 0 || nchunks > FM_DIR_CHUNKS_MAX) {
+        rc = FM_ETOOBIG;
+        goto out;
+    }
+    known = calloc(d->nunits ? d->nunits : 1, sizeof *known);
+    pls = payloads_new(nchunks + d->nunits);
+    if (known == NULL || pls == NULL) {
+        rc = FM_ENOMEM;
+        goto out;
+    }
+    struct name_ctx nc = {d, known};
+    if ((rc = fm_node_units(n, name_each, &nc)) != FM_OK)
+        goto out;
+    for (size_t i = 0; i < nchunks; i++, k++) {
+        size_t off = i * FM_BLOB_MAX, len = blob.len - off;
+        if (len > FM_BLOB_MAX)
+            len = FM_BLOB_MAX;
+        pls[k].kind = OP_DIR_PUBLISH;
+        pls[k].part = (uint32_t)(i << 16 | nchunks);
+        memcpy(pls[k].blob, blob.data + off, len);
+        pls[k].blob_len = (uint16_t)len;
+        pls[k].present = PT_BIT(PT_PART) | PT_BIT(PT_BLOB);
+    }
+    for (size_t i = 0; i < d->nunits; i++) {
+        const struct fm_dir_unit *u = &d->units[i];
+        const struct fm_dir_dept *x = &d->depts[u->dept];
+        if (known[i])
+            continue;
+        struct payload *pl = &pls[k++];
+        pl->kind = OP_UNIT_REGISTER;
+        fm_strlcpy(pl->name, u->name, sizeof pl->name);
+        fm_strlcpy(pl->department, x->name, sizeof pl->department);
+        fm_strlcpy(pl->unit_kind, u->kind, sizeof pl->unit_kind);
+        fm_strlcpy(pl->caps, u->caps, sizeof pl->caps);
+        pl->tier = x->tier;
+        pl->present = PT_BIT(PT_NAME) | PT_BIT(PT_DEPARTMENT) | PT_BIT(PT_TIER) |
+                      PT_BIT(PT_UNIT_KIND) | (u->caps[0] ? PT_BIT(PT_CAPS) : 0);
+        nreg++;
+    }
+    if ((rc = node_write_batch(n, pls, k, &first)) != FM_OK)
+        goto out;
+    if (version_out)
+        payload_id_format(n->id.pk, first, version_out);
+    if (registered)
+        *registered = nreg;
+out:
+    fm_buf_release(&blob);
+    free(pls);
+    free(known);
+    return rc;
+}
