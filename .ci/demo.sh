@@ -49,41 +49,58 @@ show_digests() {
   done
 }
 
-say "the vehicle (node4) reports a fire; the centre is three hops away"
+say "the centre publishes the organisation directory (units, tiers, dispatch rules)"
+"$FM" -c "$(cfg 1)" directory publish configs/directory.yaml
+wait_until 10 all_equal && echo "every node holds the directory"
+
+say "the vehicle (node4) reports a department-store fire; the centre is three hops away"
 t0=$(date +%s%N)
-id=$("$FM" -c "$(cfg 4)" incident report --category fire --priority 1 --lat 30.2741 --lon 120.1551 \
-      --address "Yan'an Rd 98, department store" --caller 13800000000 --desc "smoke on 3rd floor")
+id=$("$FM" -c "$(cfg 4)" incident report --category building_fire --priority 1 --lat 31.2302 \
+      --lon 121.4751 --address "No. 1 Department Store, Nanjing Road" --caller 13800000000 \
+      --desc "smoke on floors 3-5, people trapped" 2>"$DIR/proposal.txt")
 wait_until 10 "$FM" -c "$(cfg 1)" incident show "$id"
 echo "incident $id reached the centre after $(( ($(date +%s%N) - t0) / 1000000 )) ms"
-"$FM" -c "$(cfg 1)" incident show "$id" | sed -n '1,9p'
+echo "proposed dispatch (printed by \`incident report\` on stderr):"
+sed 's/^/  /' "$DIR/proposal.txt"
 
 say "a burst: the county takes 50 calls in a row"
 for k in $(seq 1 50); do
-  "$FM" -c "$(cfg 2)" incident report --category traffic --priority 3 \
-    --lat "30.$((2000 + k))" --lon "120.$((1000 + k))" --desc "collision $k" >/dev/null
+  "$FM" -c "$(cfg 2)" incident report --category traffic_accident --priority 3 \
+    --lat "31.$((2000 + k))" --lon "121.$((4000 + k))" --desc "collision $k" >/dev/null 2>&1
 done
 wait_until 20 all_equal && echo "all four nodes hold all 51 incidents"
-"$FM" -c "$(cfg 4)" incident list | sed -n "1,6p"
+"$FM" -c "$(cfg 4)" incident list | sed -n "1,4p"
 
 say "the centre's link is cut (its daemon stops; its console keeps working)"
 kill "${PIDS[1]}"; wait "${PIDS[1]}" 2>/dev/null || true; PIDS[1]=
-"$FM" -c "$(cfg 2)" incident status "$id" dispatched
+units=$("$FM" -c "$(cfg 2)" dispatch suggest "$id" --json |
+        python3 -c 'import json,sys; print(" ".join(u["unit"] for u in json.load(sys.stdin)["units"][:3]))')
+args=(); for u in $units; do args+=(--unit "$u"); done
+echo "the county dispatches while cut off from the centre:"
+mapfile -t tickets < <("$FM" -c "$(cfg 2)" dispatch "$id" "${args[@]}")
+printf '  ticket %s\n' "${tickets[@]}"
+wait_until 10 "$FM" -c "$(cfg 4)" ticket show "${tickets[0]}"
+"$FM" -c "$(cfg 4)" ticket ack "${tickets[0]}"
+"$FM" -c "$(cfg 4)" ticket enroute "${tickets[0]}"
+"$FM" -c "$(cfg 4)" ticket arrive "${tickets[0]}"
 "$FM" -c "$(cfg 4)" incident note "$id" "crew on scene, two trapped on 3rd floor"
-"$FM" -c "$(cfg 4)" incident status "$id" onscene
 pump=$("$FM" -c "$(cfg 3)" resource add pump --depot station-east --qty 6)
 "$FM" -c "$(cfg 3)" resource consume "$pump" 2
 "$FM" -c "$(cfg 1)" incident note "$id" "centre: notify gas company"
-gas=$("$FM" -c "$(cfg 1)" incident report --category gas --priority 2 --lat 30.26 --lon 120.17 --desc "gas smell")
-echo "centre reported $gas while cut off"
-"$FM" -c "$(cfg 1)" peers
+gas=$("$FM" -c "$(cfg 1)" incident report --category gas_leak --priority 2 --lat 31.22 --lon 121.47 \
+      --desc "gas smell" 2>/dev/null)
+echo "the centre reported $gas while cut off"
+"$FM" -c "$(cfg 1)" peers 2>/dev/null || true
 show_digests
 
 say "the link returns"
 start 1
 wait_until 30 all_equal
 show_digests
+"$FM" -c "$(cfg 1)" dispatch status "$id" 2>/dev/null || true
 "$FM" -c "$(cfg 1)" incident show "$id" | sed -n '/timeline/,$p'
 "$FM" -c "$(cfg 4)" incident show "$gas" | sed -n '1,4p'
+"$FM" -c "$(cfg 2)" conflicts
 "$FM" -c "$(cfg 2)" peers
 
 say "done: every replica converged. Data and logs are in $DIR"

@@ -17,38 +17,27 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* In the order `fieldmesh --help` lists them: setting up, the daily work
+ * at the consoles and in the vehicles, then audit and replication. */
 static const struct cli_cmd *const commands[] = {
+    /* setting up */
     &cli_cmd_init,
     &cli_cmd_keygen,
     &cli_cmd_org_init,
     &cli_cmd_org_enroll,
     &cli_cmd_org_revoke,
     &cli_cmd_trust_publish,
+    &cli_cmd_bundle_org_key,
+    &cli_cmd_directory_check,
+    &cli_cmd_directory_publish,
+    &cli_cmd_directory_show,
+    &cli_cmd_testbed,
+    /* incidents and dispatch */
     &cli_cmd_incident_report,
     &cli_cmd_incident_list,
     &cli_cmd_incident_show,
     &cli_cmd_incident_note,
     &cli_cmd_incident_status,
-    &cli_cmd_unit_register,
-    &cli_cmd_unit_list,
-    &cli_cmd_unit_show,
-    &cli_cmd_unit_status,
-    &cli_cmd_unit_position,
-    &cli_cmd_resource_add,
-    &cli_cmd_resource_consume,
-    &cli_cmd_resource_restock,
-    &cli_cmd_resource_list,
-    &cli_cmd_log,
-    &cli_cmd_digest,
-    &cli_cmd_rebuild,
-    &cli_cmd_status,
-    &cli_cmd_peers,
-    &cli_cmd_bundle_vector,
-    &cli_cmd_bundle_export,
-    &cli_cmd_bundle_import,
-    &cli_cmd_bundle_org_key,
-    &cli_cmd_testbed,
-    /* linkage workflow */
     &cli_cmd_incident_feedback,
     &cli_cmd_dispatch,
     &cli_cmd_ticket_ack,
@@ -60,19 +49,36 @@ static const struct cli_cmd *const commands[] = {
     &cli_cmd_ticket_list,
     &cli_cmd_ticket_show,
     &cli_cmd_escalate,
-    &cli_cmd_directory_publish,
-    &cli_cmd_directory_check,
-    &cli_cmd_directory_show,
+    &cli_cmd_conflicts,
+    /* units and materials */
+    &cli_cmd_unit_register,
+    &cli_cmd_unit_list,
+    &cli_cmd_unit_show,
+    &cli_cmd_unit_status,
+    &cli_cmd_unit_position,
+    &cli_cmd_resource_add,
+    &cli_cmd_resource_consume,
+    &cli_cmd_resource_restock,
+    &cli_cmd_resource_list,
     &cli_cmd_resource_request,
     &cli_cmd_resource_allocate,
     &cli_cmd_resource_return,
     &cli_cmd_resource_requests,
+    /* bulletins and assessment */
     &cli_cmd_bulletin_send,
     &cli_cmd_bulletin_list,
     &cli_cmd_bulletin_read,
     &cli_cmd_bulletin_receipts,
-    &cli_cmd_conflicts,
     &cli_cmd_report,
+    /* audit and replication */
+    &cli_cmd_log,
+    &cli_cmd_digest,
+    &cli_cmd_rebuild,
+    &cli_cmd_status,
+    &cli_cmd_peers,
+    &cli_cmd_bundle_vector,
+    &cli_cmd_bundle_export,
+    &cli_cmd_bundle_import,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

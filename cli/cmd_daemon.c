@@ -49,6 +49,12 @@ static bool self_key(const struct cli *cl, uint8_t pk[FM_PK_LEN])
     return fm_key_read_file(pubpath, pk) == 0;
 }
 
+/* A centre other than this node: the one whose silence matters. */
+static bool other_centre(const struct fm_author_seen *a, const uint8_t *me)
+{
+    return a->role == FM_ROLE_CENTRE && (me == NULL || memcmp(a->pk, me, FM_PK_LEN) != 0);
+}
+
 int cli_stale_open(struct cli *cl, uint64_t threshold_s, struct cli_stale **out)
 {
     struct cli_stale *s = calloc(1, sizeof(*s));
@@ -308,8 +314,10 @@ static int run_peers(struct cli *cl, int argc, char **argv)
         if (rc == 0)
             cli_table_print(&t, stdout);
         cli_table_release(&t);
+        uint8_t me[FM_PK_LEN];
+        bool have_me = self_key(cl, me);
         for (size_t i = 0; i < nseen && rc == 0; i++) {
-            if (seen[i].role != FM_ROLE_CENTRE)
+            if (!other_centre(&seen[i], have_me ? me : NULL))
                 continue;
             char ago[32];
             fmt_ago(seen[i].last_seen_ms, now, ago, sizeof(ago));
@@ -352,6 +360,8 @@ struct fs_status {
     size_t nseen;
     struct fm_self_state self;
     bool have_self;
+    uint8_t me[FM_PK_LEN];
+    bool have_me;
 };
 
 static int collect_fork(void *ctx, const struct fm_fork_info *f)
@@ -373,6 +383,7 @@ static int fs_collect(struct cli *cl, struct fs_status *fs)
 {
     int rc;
     memset(fs, 0, sizeof(*fs));
+    fs->have_me = self_key(cl, fs->me);
     if ((rc = fm_node_forks(cl->node, collect_fork, fs)) != 0 ||
         (rc = fm_node_authors_seen(cl->node, &fs->seen, &fs->nseen)) != 0)
         return rc;
@@ -451,7 +462,8 @@ static void fs_json(struct cli_json *j, const struct fs_status *fs, uint64_t now
         bool any = false;
         uint64_t best = 0;
         for (size_t i = 0; i < fs->nseen; i++)
-            if (fs->seen[i].role == FM_ROLE_CENTRE && fs->seen[i].last_seen_ms > best) {
+            if (other_centre(&fs->seen[i], fs->have_me ? fs->me : NULL) &&
+                fs->seen[i].last_seen_ms > best) {
                 best = fs->seen[i].last_seen_ms;
                 any = true;
             }
@@ -476,7 +488,7 @@ static void fs_text(const struct fs_status *fs, uint64_t now)
 {
     char ago[32];
     for (size_t i = 0; i < fs->nseen; i++) {
-        if (fs->seen[i].role != FM_ROLE_CENTRE)
+        if (!other_centre(&fs->seen[i], fs->have_me ? fs->me : NULL))
             continue;
         fmt_ago(fs->seen[i].last_seen_ms, now, ago, sizeof(ago));
         printf("centre:    %s last heard of %s\n", fs->seen[i].name, ago);

@@ -17,13 +17,18 @@ foreach(src ${FM_UNIT_TESTS})
     ENVIRONMENT "FM_SRC=${CMAKE_SOURCE_DIR}")
 endforeach()
 
+# Each e2e test gets its own block of 100 loopback ports (FM_PORT_BASE),
+# below Linux's ephemeral range, so tests running in parallel never race
+# for the same port; the scripts still check that their ports are free.
 file(GLOB FM_E2E_TESTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/e2e/test_*.sh)
+set(FM_PORT_BASE 20000)
 foreach(src ${FM_E2E_TESTS})
   get_filename_component(name ${src} NAME_WE)
   add_test(NAME e2e.${name} COMMAND bash ${src})
   set_tests_properties(e2e.${name} PROPERTIES TIMEOUT 900
     SKIP_RETURN_CODE 77
-    ENVIRONMENT "FIELDMESH=$<TARGET_FILE:fieldmesh>;FIELDMESHD=$<TARGET_FILE:fieldmeshd>;FM_SRC=${CMAKE_SOURCE_DIR}")
+    ENVIRONMENT "FIELDMESH=$<TARGET_FILE:fieldmesh>;FIELDMESHD=$<TARGET_FILE:fieldmeshd>;FM_SRC=${CMAKE_SOURCE_DIR};FM_PORT_BASE=${FM_PORT_BASE}")
+  math(EXPR FM_PORT_BASE "${FM_PORT_BASE} + 100")
 endforeach()
 
 file(GLOB FM_FUZZ_TARGETS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/fuzz/fuzz_*.c)
@@ -55,7 +60,7 @@ endforeach()
 # stores). The full run and its figures: docs/performance.md.
 add_test(NAME bench.bench_sync_quick COMMAND bench_sync --quick)
 set_tests_properties(bench.bench_sync_quick PROPERTIES TIMEOUT 180
-  ENVIRONMENT "FIELDMESH=$<TARGET_FILE:fieldmesh>;FIELDMESHD=$<TARGET_FILE:fieldmeshd>")
+  ENVIRONMENT "FIELDMESH=$<TARGET_FILE:fieldmesh>;FIELDMESHD=$<TARGET_FILE:fieldmeshd>;FM_PORT_BASE=${FM_PORT_BASE}")
 
 # Field sync: the fault-injecting TCP proxy used by tests/e2e/test_faults.sh
 # (built next to the fieldmesh binary; the test finds it there).

@@ -69,8 +69,13 @@ static bool bp_port_free(int port)
 static int bp_ports(int n)
 {
     static int next;
-    if (next == 0)
-        next = 20000 + (int)(getpid() % 20000);
+    if (next == 0) { /* ctest hands each test its own block */
+        const char *b = getenv("FM_PORT_BASE");
+        uint64_t v;
+        next = b != NULL && fm_parse_u64(b, &v) == 0 && v >= 1024 && v < 60000
+                   ? (int)v
+                   : 20000 + (int)(getpid() % 20000);
+    }
     for (int tries = 0; tries < 200; tries++) {
         int base = next, ok = 1;
         if (base + n > 60000)

@@ -95,5 +95,5 @@ print(eval(sys.argv[1]))
 make_testbed() {
     local dir=$1 n=$2
     shift 2
-    expect 0 "$FIELDMESH" testbed "$T/$dir" --nodes "$n" --base-port 17400 "$@"
+    expect 0 "$FIELDMESH" testbed "$T/$dir" --nodes "$n" --base-port "${FM_PORT_BASE:-17400}" "$@"
 }

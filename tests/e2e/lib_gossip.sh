@@ -50,7 +50,8 @@ port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 # pick_ports N: sets BASE so that BASE..BASE+N-1 are free loopback ports.
 pick_ports() {
     local n=$1 try p ok
-    BASE=$(( $$ % 20000 + 20000 ))
+    # ctest hands each e2e test its own block (tests/tests.cmake).
+    BASE=${FM_PORT_BASE:-$(( $$ % 20000 + 20000 ))}
     for try in $(seq 1 50); do
         ok=1
         for p in $(seq "$BASE" $(( BASE + n - 1 ))); do

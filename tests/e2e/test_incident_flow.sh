@@ -16,10 +16,11 @@ for k in 1 2 3; do
     [ "$mode" = 600 ] || fail "node$k key has mode $mode"
 done
 [ -f "$T/tb/org/root.key" ] || fail "testbed lacks the org root key"
-grep -q "listen: \"tcp://127.0.0.1:17401\"" "$T/tb/node2/node.yaml" || fail "node2 listen port"
+P=${FM_PORT_BASE:-17400}
+grep -q "listen: \"tcp://127.0.0.1:$((P + 1))\"" "$T/tb/node2/node.yaml" || fail "node2 listen port"
 # ring of 3: node1 peers with node2 and node3
-grep -q "tcp://127.0.0.1:17401" "$T/tb/node1/node.yaml" || fail "node1 lacks peer node2"
-grep -q "tcp://127.0.0.1:17402" "$T/tb/node1/node.yaml" || fail "node1 lacks peer node3"
+grep -q "tcp://127.0.0.1:$((P + 1))" "$T/tb/node1/node.yaml" || fail "node1 lacks peer node2"
+grep -q "tcp://127.0.0.1:$((P + 2))" "$T/tb/node1/node.yaml" || fail "node1 lacks peer node3"
 grep -q "role: centre" "$T/tb/node1/node.yaml" || fail "node1 is not the centre"
 grep -q "role: county" "$T/tb/node3/node.yaml" || fail "node3 is not a county"
 N1=(-c "$T/tb/node1/node.yaml")
@@ -29,7 +30,7 @@ contains "$ERR" "not empty"
 # roles and a line topology
 make_testbed tb2 3 --roles county,station,vehicle --topology line
 grep -q "role: vehicle" "$T/tb2/node3/node.yaml" || fail "--roles not applied"
-if grep -q "tcp://127.0.0.1:17402" "$T/tb2/node1/node.yaml"; then
+if grep -q "tcp://127.0.0.1:$((P + 2))" "$T/tb2/node1/node.yaml"; then
     fail "line topology: node1 must not peer with node3"
 fi
 

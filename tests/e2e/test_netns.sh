@@ -55,7 +55,7 @@ set +e
 log "namespaces $NS_A $NS_B $NS_C: A=$A_IP B=$B_IP/$B_IP2 C=$C_IP"
 
 # every node listens on its own address; line topology: A - B - C
-BASE=$(( $$ % 20000 + 20000 ))
+BASE=${FM_PORT_BASE:-$(( $$ % 20000 + 20000 ))}
 "$FIELDMESH" testbed "$T/tb" --nodes 3 --topology line --base-port "$BASE" \
     --addresses "$A_IP,$B_IP,$C_IP" >"$T/testbed.out" 2>"$T/testbed.err" || fail "testbed failed"
 grep -q "tcp://$C_IP:$((BASE + 2))" "$T/tb/node3/node.yaml" || fail "node3 does not listen on $C_IP"

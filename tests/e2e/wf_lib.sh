@@ -12,7 +12,7 @@ DIRECTORY="$FM_SRC/configs/directory.yaml"
 wf_setup() {
     local n=${1:-1}
     shift || true
-    expect 0 "$FIELDMESH" testbed "$T/tb" --nodes "$n" --base-port 17600 "$@"
+    expect 0 "$FIELDMESH" testbed "$T/tb" --nodes "$n" --base-port "${FM_PORT_BASE:-17600}" "$@"
     C1=(-c "$T/tb/node1/node.yaml")
     expect 0 "$FIELDMESH" "${C1[@]}" directory publish "${2:-$DIRECTORY}"
     contains "$ERR" "registered"
