@@ -354,24 +354,6 @@ int cli_parse_key(struct cli *cl, const char *what, const char *s, uint8_t pk[FM
 /* config and node                                                     */
 /* ------------------------------------------------------------------ */
 
-int cli_mkdirs(const char *dir)
-{
-    char tmp[FM_PATH_MAX];
-    if (fm_strlcpy(tmp, dir, sizeof(tmp)) != 0)
-        return FM_ETOOBIG;
-    for (char *p = tmp + 1; *p != '\0'; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(tmp, 0700) != 0 && errno != EEXIST)
-            return FM_EIO;
-        *p = '/';
-    }
-    if (mkdir(tmp, 0700) != 0 && errno != EEXIST)
-        return FM_EIO;
-    return 0;
-}
-
 int cli_crypto(struct cli *cl)
 {
     if (cl->crypto_ready)

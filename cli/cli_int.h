@@ -105,8 +105,6 @@ int cli_resolve(struct cli *cl, enum fm_entity_kind kind, const char *prefix,
                 char out[FM_ID_MAX]);
 /* Called once after every successful write (see cli.c). */
 void cli_after_write(struct cli *cl);
-/* Creates dir and its missing parents with mode 0700. 0 or FM_EIO. */
-int cli_mkdirs(const char *dir);
 
 /* ---- output (out.c) ---- */
 #define CLI_JSON_DEPTH 16

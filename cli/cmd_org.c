@@ -43,7 +43,7 @@ int cli_org_create(struct cli *cl, const char *org_dir, uint8_t pk_out[FM_PK_LEN
     if ((rc = org_path(cl, org_dir, "root.key", key_path, sizeof(key_path))) != 0 ||
         (rc = org_path(cl, org_dir, "enrolled.txt", list_path, sizeof(list_path))) != 0)
         return rc;
-    if (cli_mkdirs(org_dir) != 0)
+    if (fm_mkdirs(org_dir) != 0)
         return cli_error(cl, FM_EIO, "cannot create %s: %s", org_dir, strerror(errno));
     if (access(key_path, F_OK) == 0)
         return cli_error(cl, FM_EEXISTS, "%s already holds a root key; not replacing it",

@@ -195,7 +195,7 @@ static int run_keygen(struct cli *cl, int argc, char **argv)
     if ((rc = cli_need_config(cl)) != 0 || (rc = cli_crypto(cl)) != 0)
         return rc;
     const struct fm_config *cfg = &cl->cfg;
-    if (parent_dir(cfg->key_path, dir, sizeof(dir)) != 0 || cli_mkdirs(dir) != 0)
+    if (parent_dir(cfg->key_path, dir, sizeof(dir)) != 0 || fm_mkdirs(dir) != 0)
         return cli_error(cl, FM_EIO, "cannot create the directory for %s: %s", cfg->key_path,
                          strerror(errno));
     rc = fm_identity_generate(&id);

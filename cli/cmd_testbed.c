@@ -111,7 +111,7 @@ static int make_nodes(struct cli *cl, const char *org_dir, struct tb_node *nodes
             join(key_path, sizeof(key_path), data, "/node.key") != 0 ||
             join(cert_path, sizeof(cert_path), data, "/node.cert") != 0)
             return cli_error(cl, FM_ETOOBIG, "path too long: %s", nodes[k].dir);
-        if (cli_mkdirs(data) != 0)
+        if (fm_mkdirs(data) != 0)
             return cli_error(cl, FM_EIO, "cannot create %s: %s", data, strerror(errno));
         for (int attempt = 0;; attempt++) {
             if ((rc = fm_identity_generate(&id)) != 0)
@@ -234,7 +234,7 @@ static int run_testbed(struct cli *cl, int argc, char **argv)
                        a.pos[0]);
         goto free_nodes;
     }
-    if (cli_mkdirs(a.pos[0]) != 0 || realpath(a.pos[0], root) == NULL) {
+    if (fm_mkdirs(a.pos[0]) != 0 || realpath(a.pos[0], root) == NULL) {
         rc = cli_error(cl, FM_EIO, "cannot create %s: %s", a.pos[0], strerror(errno));
         goto free_nodes;
     }

@@ -116,6 +116,11 @@ uint32_t fm_be32_get(const uint8_t in[4]);
  * FM_ETOOBIG (after copying a truncated prefix) if src did not fit. */
 int fm_strlcpy(char *dst, const char *src, size_t cap);
 
+/* Creates dir and each missing parent with mode 0700 (like mkdir -p).
+ * 0, FM_ETOOBIG for a path of FM_BASE_PATH_MAX bytes or more, FM_EIO. */
+#define FM_BASE_PATH_MAX 512
+int fm_mkdirs(const char *dir) FM_MUST_USE;
+
 /* Strict integer parsing of a whole string (no trailing junk, range checked). */
 int fm_parse_u64(const char *s, uint64_t *out) FM_MUST_USE;
 int fm_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out) FM_MUST_USE;

@@ -102,25 +102,6 @@ static void yaml_put_endpoint(FILE *f, const char *dir, const char *ep)
     yaml_put_quoted(f, ep);
 }
 
-/* Creates each missing directory of dir (mode 0700). */
-static int make_dirs(const char *dir)
-{
-    char tmp[FM_PATH_MAX];
-    if (fm_strlcpy(tmp, dir, sizeof(tmp)) != 0)
-        return FM_ETOOBIG;
-    for (char *p = tmp + 1; *p != '\0'; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(tmp, 0700) != 0 && errno != EEXIST)
-            return FM_EIO;
-        *p = '/';
-    }
-    if (mkdir(tmp, 0700) != 0 && errno != EEXIST)
-        return FM_EIO;
-    return 0;
-}
-
 static void write_body(FILE *f, const struct fm_config *cfg, const char *dir)
 {
     char key[FM_KEY_TEXT_LEN];
@@ -208,7 +189,7 @@ int fm_config_write(const struct fm_config *cfg, const char *path)
             return FM_ETOOBIG;
         memcpy(parent, path, n);
         parent[n] = '\0';
-        if ((rc = make_dirs(parent)) != 0)
+        if ((rc = fm_mkdirs(parent)) != 0)
             return rc;
     }
     if ((rc = config_file_dir(path, dir, sizeof(dir))) != 0)

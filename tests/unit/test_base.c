@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "crypto/fm_base.h"
@@ -424,6 +425,42 @@ static void test_log_limiter_suppresses(void **state)
     free(out);
 }
 
+/* fm_mkdirs: creates every missing level with mode 0700, accepts what
+ * exists, fails on a file in the way and on an over-long path. */
+static void test_mkdirs(void **state)
+{
+    (void)state;
+    char root[] = "/tmp/fm_mkdirs_XXXXXX", deep[128], file[128];
+    struct stat st;
+    assert_non_null(mkdtemp(root));
+    snprintf(deep, sizeof deep, "%s/a/b/c", root);
+    assert_int_equal(fm_mkdirs(deep), FM_OK);
+    assert_int_equal(stat(deep, &st), 0);
+    assert_true(S_ISDIR(st.st_mode));
+    assert_int_equal(st.st_mode & 0777, 0700);
+    assert_int_equal(fm_mkdirs(deep), FM_OK); /* already there */
+    snprintf(file, sizeof file, "%s/f", root);
+    int fd = open(file, O_CREAT | O_WRONLY, 0600);
+    assert_true(fd >= 0);
+    close(fd);
+    snprintf(deep, sizeof deep, "%s/f/x", root);
+    assert_int_equal(fm_mkdirs(deep), FM_EIO);
+    char big[FM_BASE_PATH_MAX + 8];
+    memset(big, 'a', sizeof big - 1);
+    big[0] = '/';
+    big[sizeof big - 1] = '\0';
+    assert_int_equal(fm_mkdirs(big), FM_ETOOBIG);
+    unlink(file);
+    rmdir(root); /* best effort: a/b/c left are removed below */
+    snprintf(deep, sizeof deep, "%s/a/b/c", root);
+    rmdir(deep);
+    snprintf(deep, sizeof deep, "%s/a/b", root);
+    rmdir(deep);
+    snprintf(deep, sizeof deep, "%s/a", root);
+    rmdir(deep);
+    rmdir(root);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -433,6 +470,7 @@ int main(void)
         cmocka_unit_test(test_cur_reads_and_short_reads),
         cmocka_unit_test(test_be_helpers),
         cmocka_unit_test(test_strlcpy),
+        cmocka_unit_test(test_mkdirs),
         cmocka_unit_test(test_parse_u64),
         cmocka_unit_test(test_parse_i64),
         cmocka_unit_test(test_parse_double),
