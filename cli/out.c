@@ -274,6 +274,18 @@ void cli_hex(const uint8_t *p, size_t n, char *out)
     out[2 * n] = '\0';
 }
 
+/* Invisible formatting characters that can reorder or hide what a terminal
+ * shows (bidi overrides and isolates, zero-width marks, BOM): U+200B-200F,
+ * U+202A-202E, U+2066-2069, U+FEFF. p starts a valid 3-byte sequence. */
+static bool is_format_char(const unsigned char *p)
+{
+    if (p[0] == 0xe2 && p[1] == 0x80)
+        return (p[2] >= 0x8b && p[2] <= 0x8f) || (p[2] >= 0xaa && p[2] <= 0xae);
+    if (p[0] == 0xe2 && p[1] == 0x81)
+        return p[2] >= 0xa6 && p[2] <= 0xa9;
+    return p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf;
+}
+
 void cli_sanitize(const char *in, char *out, size_t cap, size_t max_chars)
 {
     const unsigned char *p = (const unsigned char *)in;
@@ -291,7 +303,8 @@ void cli_sanitize(const char *in, char *out, size_t cap, size_t max_chars)
             break;
         }
         bool control = (n == 1 && (*p < 0x20 || *p == 0x7f)) ||
-                       (n == 2 && p[0] == 0xc2 && p[1] < 0xa0); /* C1 controls */
+                       (n == 2 && p[0] == 0xc2 && p[1] < 0xa0) || /* C1 controls */
+                       (n == 3 && is_format_char(p));
         if (n == 0 || control) {
             if (o + 2 > cap)
                 break;
@@ -309,13 +322,44 @@ void cli_sanitize(const char *in, char *out, size_t cap, size_t max_chars)
     out[o] = '\0';
 }
 
-/* Display width, counting each code point as one column. */
+/* Columns a code point takes in a terminal: 2 for East Asian wide and
+ * fullwidth characters (Chinese addresses and names are the common case)
+ * and emoji, else 1. The ranges follow Unicode's East Asian Width "W"/"F"
+ * blocks in outline. */
+static unsigned cp_width(uint32_t c)
+{
+    return (c >= 0x1100 && c <= 0x115f) || (c >= 0x2e80 && c <= 0x303e) ||
+                   (c >= 0x3041 && c <= 0x33ff) || (c >= 0x3400 && c <= 0x4dbf) ||
+                   (c >= 0x4e00 && c <= 0x9fff) || (c >= 0xa000 && c <= 0xa4cf) ||
+                   (c >= 0xac00 && c <= 0xd7a3) || (c >= 0xf900 && c <= 0xfaff) ||
+                   (c >= 0xfe30 && c <= 0xfe4f) || (c >= 0xff00 && c <= 0xff60) ||
+                   (c >= 0xffe0 && c <= 0xffe6) || (c >= 0x1f300 && c <= 0x1f64f) ||
+                   (c >= 0x1f900 && c <= 0x1f9ff) || (c >= 0x20000 && c <= 0x3fffd)
+               ? 2
+               : 1;
+}
+
+/* Display width of sanitized (valid UTF-8) text. */
 static size_t text_width(const char *s)
 {
     size_t w = 0;
-    for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++)
-        if ((*p & 0xc0) != 0x80)
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p != '\0') {
+        size_t n = cli_utf8_seq((const char *)p);
+        if (n == 0) { /* cannot happen after cli_sanitize; count and move on */
             w++;
+            p++;
+            continue;
+        }
+        uint32_t c = n == 1 ? p[0]
+                   : n == 2 ? (uint32_t)(p[0] & 0x1f) << 6 | (p[1] & 0x3f)
+                   : n == 3 ? (uint32_t)(p[0] & 0x0f) << 12 | (uint32_t)(p[1] & 0x3f) << 6 |
+                                  (p[2] & 0x3f)
+                            : (uint32_t)(p[0] & 0x07) << 18 | (uint32_t)(p[1] & 0x3f) << 12 |
+                                  (uint32_t)(p[2] & 0x3f) << 6 | (p[3] & 0x3f);
+        w += cp_width(c);
+        p += n;
+    }
     return w;
 }
 

@@ -166,6 +166,12 @@ static void test_sanitize(void **state)
     assert_string_equal(b, "\xc3\xbc\xc3\xbc...");
     cli_sanitize("abcdef", b, 4, 100); /* never overflows its buffer */
     assert_string_equal(b, "abc");
+    /* bidi override, isolate, zero-width space and BOM cannot reorder or
+     * hide what the operator reads */
+    cli_sanitize("a\xe2\x80\xae" "b\xe2\x81\xa6" "c\xe2\x80\x8b" "d\xef\xbb\xbf" "e", b, sizeof(b), 100);
+    assert_string_equal(b, "a b c d e");
+    cli_sanitize("\xe2\x80\x94", b, sizeof(b), 100); /* an em dash is kept */
+    assert_string_equal(b, "\xe2\x80\x94");
 }
 
 static void test_table(void **state)
@@ -188,6 +194,22 @@ static void test_table(void **state)
     assert_string_equal(g_text, "ID     NAME  X\n"
                                 "a-1    \xc3\xbc" "ber  1\n"
                                 "bb-22  n     22\n");
+
+    /* Chinese characters take two terminal columns each: "南京路" is 6 wide */
+    cli_table_init(&t, headers, 3);
+    const char *r3[] = { "c-3", "\xe5\x8d\x97\xe4\xba\xac\xe8\xb7\xaf", "1" };
+    const char *r4[] = { "d-4", "abcdefg", "2" };
+    assert_int_equal(cli_table_add(&t, r3, 40), 0);
+    assert_int_equal(cli_table_add(&t, r4, 40), 0);
+    memset(g_text, 0, sizeof(g_text));
+    f = fmemopen(g_text, sizeof(g_text), "w");
+    assert_non_null(f);
+    cli_table_print(&t, f);
+    assert_int_equal(fclose(f), 0);
+    cli_table_release(&t);
+    assert_string_equal(g_text, "ID   NAME     X\n"
+                                "c-3  \xe5\x8d\x97\xe4\xba\xac\xe8\xb7\xaf   1\n"
+                                "d-4  abcdefg  2\n");
 }
 
 static const struct cli_cmd dummy_cmd = { "test", "cmd", "[--flag] [--val V] A B", "summary",
