@@ -6,6 +6,10 @@ cd "$(dirname "$0")/.."
 bash .ci/setup.sh
 ctest --test-dir build --output-on-failure -j2
 
+# A Release build must compile too (-O3 finds warnings -O2 does not).
+cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build-release -j"$(nproc)" --target fieldmesh fieldmeshd
+
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DFM_SANITIZE=ON >/dev/null
 cmake --build build-asan -j"$(nproc)"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \

@@ -27,6 +27,7 @@ static const struct cli_cmd *const commands[] = {
     &cli_cmd_org_enroll,
     &cli_cmd_org_revoke,
     &cli_cmd_trust_publish,
+    &cli_cmd_trust_renew,
     &cli_cmd_bundle_org_key,
     &cli_cmd_directory_check,
     &cli_cmd_directory_publish,
@@ -221,6 +222,14 @@ int cli_error(struct cli *cl, int err, const char *fmt, ...)
     va_start(ap, fmt);
     vprefix(cl, fmt, ap);
     va_end(ap);
+    /* this node's own certificate ran out (bundle commands use
+     * FM_EEXPIRED for other nodes' certificates) */
+    if (err == FM_EEXPIRED && cl != NULL &&
+        !(cl->cmd != NULL && cl->cmd->group != NULL && strcmp(cl->cmd->group, "bundle") == 0))
+        fprintf(stderr, "fieldmesh: this node's certificate is not valid now; ask the admin "
+                        "for a new certificate: fieldmesh org enroll --org ORGDIR --key "
+                        "\"$(cat %s.pub)\" ... --out FILE, then fieldmesh trust renew FILE\n",
+                cl->cfg.key_path);
     int code = cli_exit_code(err);
     return code == CLI_EXIT_OK ? CLI_EXIT_FAIL : code;
 }

@@ -166,7 +166,7 @@ void cli_table_release(struct cli_table *t);
 /* ---- the commands (cmd_*.c) ---- */
 extern const struct cli_cmd cli_cmd_init, cli_cmd_keygen;
 extern const struct cli_cmd cli_cmd_org_init, cli_cmd_org_enroll, cli_cmd_org_revoke,
-    cli_cmd_trust_publish;
+    cli_cmd_trust_publish, cli_cmd_trust_renew;
 extern const struct cli_cmd cli_cmd_incident_report, cli_cmd_incident_list,
     cli_cmd_incident_show, cli_cmd_incident_note, cli_cmd_incident_status;
 extern const struct cli_cmd cli_cmd_unit_register, cli_cmd_unit_list, cli_cmd_unit_show,

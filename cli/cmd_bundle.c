@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM[:SS]Z" (UTC) -> ms since the epoch. */
 static int parse_date(const char *s, uint64_t *out)
@@ -119,6 +120,21 @@ static int run_export(struct cli *cl, int argc, char **argv)
                          "keygen --org ORGDIR` and install it as <data_dir>/bundle.key, or "
                          "use --for VECTOR)",
                          o.key_path ? o.key_path : "<data_dir>/bundle.key");
+    if (o.for_vector && (rc == FM_EFOREIGN || rc == FM_EREVOKED || rc == FM_EEXPIRED ||
+                         rc == FM_EVERIFY || rc == FM_ECERT)) {
+        char key[FM_KEY_TEXT_LEN];
+        fm_key_encode(info.exporter, key);
+        return cli_error(cl, rc,
+                         "refusing to export for %s: the node it names (%s) %s; nothing "
+                         "written", o.for_vector, key,
+                         rc == FM_EREVOKED   ? "is revoked"
+                         : rc == FM_EEXPIRED ? "has no certificate valid now"
+                         : rc == FM_EVERIFY  ? "did not sign it (unsigned, from an older "
+                                               "build, or altered: write it again with "
+                                               "`bundle vector`)"
+                                             : "is not a node of this organisation (its "
+                                               "certificate is missing or foreign)");
+    }
     if (rc == FM_EDECODE && o.for_vector)
         return cli_error(cl, rc, "%s is not a vector file (from `fieldmesh bundle vector`)",
                          o.for_vector);
@@ -160,6 +176,9 @@ static int run_import(struct cli *cl, int argc, char **argv)
     struct fm_ingest_result res;
     int rc;
     CLI_PARSE_OR_RETURN(cl, argc, argv, import_opts, CLI_NELEM(import_opts), 1, 1, &a);
+    if (access(a.pos[0], R_OK) != 0)
+        return cli_error(cl, errno == ENOENT ? FM_ENOTFOUND : FM_EIO,
+                         "cannot read %s: %s; nothing imported", a.pos[0], strerror(errno));
     /* the identity is needed to open a bundle sealed to this node */
     rc = cli_open_node(cl, FM_OPEN_IDENTITY);
     if (rc != 0)
@@ -219,7 +238,20 @@ static int run_import(struct cli *cl, int argc, char **argv)
                         "refused%s%s\n",
                 (unsigned long long)info.ops, res.stored, res.duplicates, res.rejected,
                 res.rejected ? " — first: " : "", res.rejected ? fm_strerror(res.err) : "");
+        for (uint32_t i = 0; i < info.n_refused_reasons; i++)
+            fprintf(stderr, "  refused %llu op(s): %s\n",
+                    (unsigned long long)info.refused[i].count,
+                    fm_strerror(info.refused[i].err));
         print_exporter(&info);
+    }
+    if (res.rejected > 0 && res.stored == 0) {
+        /* nothing could be stored because ops were refused */
+        int worst = res.err;
+        for (uint32_t i = 0; i < info.n_refused_reasons; i++)
+            if (cli_exit_code(info.refused[i].err) == CLI_EXIT_TRUST)
+                worst = info.refused[i].err;
+        return cli_error(cl, worst, "nothing stored from %s: %zu op(s) refused, none stored",
+                         a.pos[0], res.rejected);
     }
     return CLI_EXIT_OK;
 }

@@ -201,6 +201,8 @@ static void peer_json(struct cli_json *j, const struct fm_peer_info *p, bool dae
     cli_json_kuint(j, "bad_messages", p->bad_messages);
     cli_json_key(j, "revoked");
     cli_json_bool(j, daemon_up && p->revoked);
+    cli_json_key(j, "refused_us");
+    cli_json_bool(j, daemon_up && p->refused_us);
     cli_json_kuint(j, "rate_limit_bps", p->rate_limit_bps);
     cli_json_kuint(j, "queued_bytes", p->queued_bytes);
     cli_json_key(j, "role");
@@ -282,6 +284,7 @@ static int run_peers(struct cli *cl, int argc, char **argv)
         cli_json_finish(&j);
     } else {
         struct cli_table t;
+        size_t refused = 0;
         cli_table_init(&t, headers, CLI_NELEM(headers));
         for (size_t i = 0; i < n && rc == 0; i++) {
             const struct fm_peer_info *p = &peers[i];
@@ -305,8 +308,10 @@ static int run_peers(struct cli *cl, int argc, char **argv)
             snprintf(bad, sizeof(bad), "%llu", (unsigned long long)p->bad_messages);
             const char *state = !up            ? "daemon down"
                                 : p->revoked   ? "revoked"
+                                : p->refused_us ? "refused us"
                                 : p->connected ? "connected"
                                                : "down";
+            refused += up && p->refused_us;
             const char *cells[] = { p->name, p->endpoint[0] ? p->endpoint : "(dialled us)",
                                     state, heard, any, lack, lacks, skew, bad, limit };
             rc = cli_table_add(&t, cells, 48);
@@ -314,6 +319,9 @@ static int run_peers(struct cli *cl, int argc, char **argv)
         if (rc == 0)
             cli_table_print(&t, stdout);
         cli_table_release(&t);
+        if (refused)
+            printf("refused by peer: not admitted (revoked or not enrolled?) by %zu peer(s) "
+                   "marked 'refused us'\n", refused);
         uint8_t me[FM_PK_LEN];
         bool have_me = self_key(cl, me);
         for (size_t i = 0; i < nseen && rc == 0; i++) {
@@ -561,9 +569,11 @@ static int run_status(struct cli *cl, int argc, char **argv)
     fs.have_self = fm_node_self_state(cl->node, &fs.self) == 0;
     memset(&info, 0, sizeof(info));
     bool up = fm_node_daemon_peers(&cl->cfg, &info, &peers, &npeers) == 0;
-    size_t connected = 0;
-    for (size_t i = 0; i < npeers; i++)
+    size_t connected = 0, refused = 0;
+    for (size_t i = 0; i < npeers; i++) {
         connected += peers[i].connected;
+        refused += peers[i].refused_us;
+    }
     uint8_t selfpk[FM_PK_LEN];
     char pubpath[FM_PATH_MAX + 8];
     snprintf(pubpath, sizeof(pubpath), "%s.pub", cl->cfg.key_path);
@@ -603,6 +613,7 @@ static int run_status(struct cli *cl, int argc, char **argv)
         else
             cli_json_null(&j);
         cli_json_kuint(&j, "peers_configured", cl->cfg.npeers);
+        cli_json_kuint(&j, "peers_refusing_us", refused);
         cli_json_key(&j, "heads");
         cli_json_begin_array(&j);
         for (size_t i = 0; i < nheads; i++) {
@@ -644,6 +655,9 @@ static int run_status(struct cli *cl, int argc, char **argv)
         else
             printf("\n");
         fs_text(&fs, fm_now_ms());
+        if (refused)
+            printf("warning:   %zu peer(s) refuse this node's handshake: not admitted "
+                   "(revoked or not enrolled?); see fieldmesh peers\n", refused);
         printf("\n");
         static const char *const headers[] = { "AUTHOR", "SEQ", "HEAD", "REVOKED AFTER" };
         struct cli_table t;

@@ -306,6 +306,27 @@ static const struct cli_cmd cmd_status = {
 /* dispatch                                                            */
 /* ------------------------------------------------------------------ */
 
+/* Which of the units to dispatch holds an active ticket, and which one:
+ * the refusal names both. */
+struct busy_find {
+    const char *const *units;
+    size_t nunits;
+    char unit[FM_ID_MAX], ticket[FM_ID_MAX];
+};
+static int busy_each(void *ctx, const struct fm_ticket *tk)
+{
+    struct busy_find *b = ctx;
+    if (!tk->active)
+        return 0;
+    for (size_t i = 0; i < b->nunits; i++)
+        if (strcmp(b->units[i], tk->unit) == 0) {
+            fm_strlcpy(b->unit, tk->unit, sizeof b->unit);
+            fm_strlcpy(b->ticket, tk->id, sizeof b->ticket);
+            return 1;
+        }
+    return 0;
+}
+
 static int run_dispatch(struct cli *cl, int argc, char **argv)
 {
     static const struct cli_opt opts[] = { { "note", true } };
@@ -371,7 +392,16 @@ static int run_dispatch(struct cli *cl, int argc, char **argv)
         return cli_error(cl, FM_ENOMEM, "out of memory");
     rc = fm_node_dispatch(cl->node, id, uids, nunits, a.val[0], ids);
     if (rc == FM_ESTATE) {
+        struct busy_find bf = {.units = uids, .nunits = nunits};
         free(ids);
+        if (fm_node_tickets(cl->node, NULL, busy_each, &bf) == 1) {
+            struct fm_unit u;
+            const char *name = fm_node_unit_get(cl->node, bf.unit, &u) == FM_OK ? u.name : "?";
+            return cli_error(cl, rc,
+                             "cannot dispatch to %s: unit %s (%s) already holds active ticket "
+                             "%s (clear, cancel or reassign it first)",
+                             id, name, bf.unit, bf.ticket);
+        }
         return cli_error(cl, rc, "cannot dispatch to %s: a unit already holds an active ticket "
                                  "(clear, cancel or reassign it first)", id);
     }

@@ -367,6 +367,12 @@ static int run_trust_publish(struct cli *cl, int argc, char **argv)
     if ((rc = cli_open_node(cl, FM_OPEN_IDENTITY)) != 0)
         return rc;
     rc = fm_node_publish_revocation(cl->node, &rev);
+    if (rc == FM_EEXISTS) {
+        fm_key_encode(rev.node, text);
+        return cli_error(cl, rc, "not publishing %s: already published (a revocation of %s "
+                                 "after seq %llu or earlier is in force); nothing written",
+                         a.pos[0], text, (unsigned long long)rev.last_seq);
+    }
     if (rc != 0)
         return cli_error(cl, rc, "cannot publish %s: %s", a.pos[0], fm_strerror(rc));
     cli_after_write(cl);
@@ -374,6 +380,70 @@ static int run_trust_publish(struct cli *cl, int argc, char **argv)
     printf("revoked %s after seq %llu\n", text, (unsigned long long)rev.last_seq);
     return CLI_EXIT_OK;
 }
+
+/* ------------------------------------------------------------------ */
+/* trust renew                                                         */
+/* ------------------------------------------------------------------ */
+
+static int run_trust_renew(struct cli *cl, int argc, char **argv)
+{
+    struct cli_args a;
+    struct fm_cert cert;
+    int rc;
+
+    CLI_PARSE_OR_RETURN(cl, argc, argv, NULL, 0, 1, 1, &a);
+    if ((rc = cli_need_config(cl)) != 0 || (rc = cli_crypto(cl)) != 0)
+        return rc;
+    rc = fm_cert_read_file(&cert, a.pos[0]);
+    if (rc == FM_ENOTFOUND)
+        return cli_error(cl, rc, "no such file: %s", a.pos[0]);
+    if (rc != 0)
+        return cli_error(cl, rc == FM_EIO ? rc : FM_ECERT, "%s is not a certificate file: %s",
+                         a.pos[0], fm_strerror(rc));
+    if ((rc = cli_open_node(cl, FM_OPEN_IDENTITY)) != 0)
+        return rc;
+    rc = fm_node_renew_cert(cl->node, &cert);
+    switch (rc) {
+    case FM_OK:
+        break;
+    case FM_ECERT:
+    case FM_EVERIFY:
+        return cli_error(cl, FM_ECERT, "refusing %s: it is not a certificate for this node's "
+                                       "key (%s) signed by trust.org_key; nothing written",
+                         a.pos[0], cl->cfg.key_path);
+    case FM_EFOREIGN:
+        return cli_error(cl, rc, "refusing %s: it was issued by another organisation; "
+                                 "nothing written", a.pos[0]);
+    case FM_EEXPIRED:
+        return cli_error(cl, rc, "refusing %s: it is not valid now; nothing written", a.pos[0]);
+    case FM_EEXISTS:
+        return cli_error(cl, rc, "not renewing with %s: that certificate is already in force; "
+                                 "nothing written", a.pos[0]);
+    default:
+        return cli_error(cl, rc, "cannot renew with %s: %s", a.pos[0], fm_strerror(rc));
+    }
+    cli_after_write(cl);
+    if ((rc = fm_cert_write_file(&cert, cl->cfg.cert_path)) != 0)
+        fprintf(stderr, "fieldmesh trust renew: renewed in the log, but could not install %s "
+                        "as %s (%s): copy it there by hand\n", a.pos[0], cl->cfg.cert_path,
+                fm_strerror(rc));
+    printf("renewed until %llu\n", (unsigned long long)(cert.expires_ms / 1000));
+    fprintf(stderr, "fieldmesh trust renew: this node's certificate is renewed in its log (it "
+                    "reaches every node like any op)%s%s\n", rc == 0 ? " and installed as " : "",
+            rc == 0 ? cl->cfg.cert_path : "");
+    return CLI_EXIT_OK;
+}
+
+const struct cli_cmd cli_cmd_trust_renew = {
+    "trust", "renew", "CERTFILE",
+    "renew this node's certificate (a new one from `org enroll` of the same key)",
+    "Checks that CERTFILE is a certificate for this node's key from this node's\n"
+    "organisation, valid now (else exit 3, nothing stored), appends it to this\n"
+    "node's log as a renewal (so every node moves this node's validity window,\n"
+    "role, tier, unit and name) and installs it as trust.certificate. Works\n"
+    "after the old certificate expired. Prints `renewed until <unix seconds>`.\n",
+    run_trust_renew,
+};
 
 const struct cli_cmd cli_cmd_trust_publish = {
     "trust", "publish", "FILE", "put a revocation (from `org revoke`) into this node's log",

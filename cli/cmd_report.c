@@ -262,8 +262,10 @@ static int run_report(struct cli *cl, int argc, char **argv)
         report_csv(&r);
     else
         rc = report_table(&r);
-    if (r.clock_note[0] && (cli_flag(&a, 3) || cli_flag(&a, 4)))
-        fprintf(stderr, "fieldmesh report: note: %s\n", r.clock_note);
+    /* the clock note is said once: on stdout in the table, as the
+     * clock_note field in JSON, and as a trailing comment line in CSV */
+    if (r.clock_note[0] && cli_flag(&a, 4))
+        printf("# note: %s\n", r.clock_note);
     fm_report_release(&r);
     if (rc != 0)
         return cli_error(cl, rc, "cannot print the report: %s", fm_strerror(rc));
@@ -283,7 +285,8 @@ const struct cli_cmd cli_cmd_report = {
     "                ack_to_enroute, enroute_to_onscene, onscene_to_cleared: {n, median_s,\n"
     "                p90_s}}, response, with_target, within_target_share, cleared_share,\n"
     "                cancelled_share, escalated_share, feedback_count, satisfaction}]}\n"
-    "  --csv         the same, one line per group\n"
+    "  --csv         the same, one line per group (when clocks disagreed, a last\n"
+    "                line \"# note: ...\")\n"
     "Times come from the ops' hybrid logical clocks; when clocks disagreed (an interval\n"
     "ending before it started) those intervals are left out and a note says so.\n",
     run_report,

@@ -80,6 +80,14 @@ static int run_step(struct cli *cl, int argc, char **argv, enum fm_ticket_step s
     if (rc == FM_ESTATE && fm_node_ticket_get(cl->node, id, &tk) == 0)
         return cli_error(cl, rc, "ticket %s is %s: cannot %s it", id,
                          fm_ticket_state_name(tk.state), argv[0]);
+    if (rc == FM_EPERM && step != FM_STEP_CANCEL && fm_node_ticket_get(cl->node, id, &tk) == 0) {
+        /* a station or vehicle reports only for its own unit */
+        struct fm_unit u;
+        const char *name = fm_node_unit_get(cl->node, tk.unit, &u) == 0 ? u.name : "?";
+        return cli_error(cl, rc, "cannot %s %s: it is unit %s (%s)'s ticket and this node is not "
+                                 "that unit's own node nor a dispatcher (centre, county, admin)",
+                         argv[0], id, name, tk.unit);
+    }
     if (rc != 0)
         return cli_wf_error(cl, rc, argv[0], id);
     cli_after_write(cl);

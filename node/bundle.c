@@ -49,6 +49,7 @@
 #define BUNDLE_DOMAIN "fieldmesh-bundle-1"
 #define PLAIN_MAGIC "FMOPS1"
 #define VECTOR_MAGIC "fieldmesh-vector 1"
+#define VECTOR_DOMAIN "fieldmesh-vector-sig-1"
 #define VECTOR_FILE_MAX (8u * 1024u * 1024u)
 #define VECTOR_MAX_AUTHORS 100000
 #define BUNDLE_FILE_MAX ((size_t)FM_BUNDLE_MAX_BYTES + 4096)
@@ -131,6 +132,63 @@ static int file_write(const char *path, const void *p, size_t n)
 
 /* ---- vectors ---- */
 
+static int hex_append(struct fm_buf *b, const uint8_t *p, size_t n)
+{
+    static const char digits[] = "0123456789abcdef";
+    int rc = FM_OK;
+    for (size_t i = 0; i < n && rc == FM_OK; i++) {
+        char two[2] = {digits[p[i] >> 4], digits[p[i] & 15]};
+        rc = fm_buf_append(b, two, 2);
+    }
+    return rc;
+}
+
+static int hex_decode(const char *s, uint8_t *out, size_t cap, size_t *len)
+{
+    size_t n = strlen(s);
+    if (n % 2 != 0 || n / 2 > cap)
+        return FM_EDECODE;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+        if (v < 0)
+            return FM_EDECODE;
+        if (i % 2 == 0)
+            out[i / 2] = (uint8_t)(v << 4);
+        else
+            out[i / 2] |= (uint8_t)v;
+    }
+    *len = n / 2;
+    return FM_OK;
+}
+
+/* Appends "cert HEX\n" (this node's certificate) and "sig HEX\n": Ed25519
+ * over VECTOR_DOMAIN and every byte before the sig line. */
+static int vector_sign(struct fm_node *n, struct fm_buf *b)
+{
+    struct fm_buf cert, msg;
+    uint8_t sig[FM_SIG_LEN];
+    int rc;
+    fm_buf_init(&cert, FM_CERT_MAX);
+    fm_buf_init(&msg, VECTOR_FILE_MAX + 64);
+    if ((rc = fm_cert_encode(&n->cert, &cert)) != FM_OK ||
+        (rc = fm_buf_append(b, "cert ", 5)) != FM_OK ||
+        (rc = hex_append(b, cert.data, cert.len)) != FM_OK ||
+        (rc = fm_buf_append(b, "\n", 1)) != FM_OK ||
+        (rc = fm_buf_append(&msg, VECTOR_DOMAIN, strlen(VECTOR_DOMAIN))) != FM_OK ||
+        (rc = fm_buf_append(&msg, b->data, b->len)) != FM_OK)
+        goto out;
+    fm_sign(&n->id, msg.data, msg.len, sig);
+    if ((rc = fm_buf_append(b, "sig ", 4)) != FM_OK ||
+        (rc = hex_append(b, sig, sizeof sig)) != FM_OK)
+        goto out;
+    rc = fm_buf_append(b, "\n", 1);
+out:
+    fm_buf_release(&cert);
+    fm_buf_release(&msg);
+    return rc;
+}
+
 int fm_node_vector_write(struct fm_node *n, const char *path)
 {
     struct fm_head *h = NULL;
@@ -151,6 +209,10 @@ int fm_node_vector_write(struct fm_node *n, const char *path)
         l = snprintf(line, sizeof line, "%s %llu\n", key, (unsigned long long)h[i].seq);
         rc = fm_buf_append(&b, line, (size_t)l);
     }
+    /* field sync: the writer's certificate and its signature over the
+     * file, so an exporter seals only to a node of its organisation */
+    if (rc == FM_OK)
+        rc = vector_sign(n, &b);
     if (rc == FM_OK)
         rc = file_write(path, b.data, b.len);
     fm_buf_release(&b);
@@ -160,6 +222,11 @@ int fm_node_vector_write(struct fm_node *n, const char *path)
 
 struct vector {
     uint8_t node[FM_PK_LEN];
+    bool has_sig;              /* the cert and sig lines were present and well-formed */
+    struct fm_cert cert;       /* the writer's certificate (unchecked) */
+    uint8_t sig[FM_SIG_LEN];
+    size_t signed_len;         /* bytes before the sig line */
+    uint8_t *file;             /* the file, kept to verify sig (freed by vector_release) */
     struct fm_head *e; /* sorted by author (seq used) */
     size_t n;
 };
@@ -175,6 +242,7 @@ static int vector_read(const char *path, struct vector *v)
 {
     uint8_t *buf;
     size_t len, pos = 0, cap = 0;
+    bool have_cert = false;
     int rc = file_read(path, VECTOR_FILE_MAX, &buf, &len);
     memset(v, 0, sizeof *v);
     if (rc != FM_OK)
@@ -185,15 +253,32 @@ static int vector_read(const char *path, struct vector *v)
         if (!nl)
             goto out;
         size_t ll = (size_t)(nl - (buf + pos));
-        char line[128];
-        if (ll >= sizeof line)
-            goto out;
+        char line[2 * FM_CERT_MAX + 16];
+        if (ll >= sizeof line || v->has_sig)
+            goto out; /* nothing after the sig line */
         memcpy(line, buf + pos, ll);
         line[ll] = '\0';
         if (memchr(line, '\0', ll))
             goto out;
+        size_t line_at = pos;
         pos += ll + 1;
-        if (lineno == 0) {
+        if (lineno > 1 && strncmp(line, "cert ", 5) == 0) {
+            uint8_t cb[FM_CERT_MAX];
+            size_t cl;
+            if (have_cert || hex_decode(line + 5, cb, sizeof cb, &cl) != FM_OK ||
+                fm_cert_decode(&v->cert, cb, cl) != FM_OK)
+                goto out;
+            have_cert = true;
+        } else if (lineno > 1 && strncmp(line, "sig ", 4) == 0) {
+            size_t sl;
+            if (!have_cert || hex_decode(line + 4, v->sig, sizeof v->sig, &sl) != FM_OK ||
+                sl != FM_SIG_LEN)
+                goto out;
+            v->has_sig = true;
+            v->signed_len = line_at;
+        } else if (have_cert) {
+            goto out; /* only the sig line follows the cert line */
+        } else if (lineno == 0) {
             if (strcmp(line, VECTOR_MAGIC) != 0)
                 goto out;
         } else if (lineno == 1) {
@@ -230,6 +315,8 @@ static int vector_read(const char *path, struct vector *v)
         if (memcmp(v->e[i - 1].author, v->e[i].author, FM_PK_LEN) == 0)
             goto out;
     rc = FM_OK;
+    v->file = buf;
+    buf = NULL;
 out:
     free(buf);
     if (rc != FM_OK) {
@@ -241,6 +328,47 @@ out:
 }
 
 /* ---- export ---- */
+
+/* A bundle --for a vector is sealed to the key the vector file names, so
+ * the file must prove that key is one of ours: it carries the writer's
+ * certificate (our organisation, valid now) and the writer's signature
+ * over the file, and the key must not be revoked here. So a node never
+ * seen before can be served, but never a foreign or revoked one.
+ * FM_EVERIFY (unsigned, or a bad signature), FM_ECERT (certificate for
+ * another key), FM_EFOREIGN, FM_EEXPIRED, FM_EREVOKED. */
+static int recipient_check(struct fm_node *n, const struct vector *v)
+{
+    struct store_txn *t;
+    struct fm_buf msg;
+    uint64_t limit = UINT64_MAX;
+    int rc;
+    if (!v->has_sig)
+        return FM_EVERIFY;
+    if (memcmp(v->cert.node, v->node, FM_PK_LEN) != 0)
+        return FM_ECERT;
+    if (memcmp(v->cert.org, n->cfg.org_pk, FM_PK_LEN) != 0)
+        return FM_EFOREIGN;
+    rc = fm_cert_check(&v->cert, n->cfg.org_pk, fm_now_ms());
+    if (rc == FM_EFOREIGN || rc == FM_EEXPIRED)
+        return rc;
+    if (rc != FM_OK)
+        return FM_ECERT;
+    fm_buf_init(&msg, VECTOR_FILE_MAX + 64);
+    if ((rc = fm_buf_append(&msg, VECTOR_DOMAIN, strlen(VECTOR_DOMAIN))) == FM_OK &&
+        (rc = fm_buf_append(&msg, v->file, v->signed_len)) == FM_OK &&
+        !fm_verify(v->node, msg.data, msg.len, v->sig))
+        rc = FM_EVERIFY;
+    fm_buf_release(&msg);
+    if (rc != FM_OK)
+        return rc;
+    if ((rc = store_read_begin(n->st, &t)) != FM_OK)
+        return rc;
+    rc = node_limit_get(t, v->node, &limit);
+    store_txn_abort(&t);
+    if (rc == FM_OK && limit != UINT64_MAX)
+        rc = FM_EREVOKED;
+    return rc;
+}
 
 static int default_key_path(const struct fm_node *n, const char *given, char *out, size_t cap)
 {
@@ -317,6 +445,10 @@ int fm_node_bundle_export(struct fm_node *n, const char *path, const struct fm_b
     fm_buf_init(&msg, BUNDLE_FILE_MAX + 64);
     if (to_node && (rc = vector_read(o->for_vector, &vec)) != FM_OK)
         goto out;
+    if (to_node && (rc = recipient_check(n, &vec)) != FM_OK) {
+        memcpy(info->exporter, vec.node, FM_PK_LEN); /* for the caller's message */
+        goto out;
+    }
     if (!to_node) {
         if ((rc = default_key_path(n, o ? o->key_path : NULL, keypath, sizeof keypath)) != FM_OK ||
             (rc = fm_seal_key_load(&org, keypath)) != FM_OK)
@@ -430,6 +562,7 @@ out:
     fm_buf_release(&certb);
     fm_buf_release(&msg);
     free(vec.e);
+    free(vec.file);
     free(heads);
     return rc;
 }
@@ -508,6 +641,66 @@ static int exporter_check(struct fm_node *n, const struct bundle_hdr *h)
     return rc;
 }
 
+/* Whether the store holds exactly these op bytes. */
+static bool op_held(struct fm_node *n, const uint8_t *op, size_t len)
+{
+    struct fm_op o;
+    struct store_txn *t;
+    uint8_t key[FM_PK_LEN + 8];
+    const uint8_t *v;
+    size_t vlen;
+    bool held = false;
+    if (fm_op_decode(&o, op, len) != FM_OK || store_read_begin(n->st, &t) != FM_OK)
+        return false;
+    node_op_key(o.author, o.seq, key);
+    if (store_get(t, DB_OPS, key, sizeof key, &v, &vlen) == FM_OK)
+        held = vlen == len && memcmp(v, op, len) == 0;
+    store_txn_abort(&t);
+    return held;
+}
+
+static void refusal_count(struct fm_bundle_info *info, int err)
+{
+    uint32_t i, cap = (uint32_t)(sizeof info->refused / sizeof info->refused[0]);
+    for (i = 0; i < info->n_refused_reasons; i++)
+        if (info->refused[i].err == err)
+            break;
+    if (i == info->n_refused_reasons) {
+        if (i == cap)
+            i = cap - 1; /* more reasons than slots: the last slot takes the rest */
+        else
+            info->refused[info->n_refused_reasons++].err = err;
+    }
+    info->refused[i].count++;
+    while (i > 0 && info->refused[i].count > info->refused[i - 1].count) {
+        int e = info->refused[i].err;
+        uint64_t c = info->refused[i].count;
+        info->refused[i] = info->refused[i - 1];
+        info->refused[i - 1].err = e;
+        info->refused[i - 1].count = c;
+        i--;
+    }
+}
+
+/* The reason of each op of a chunk that was refused: ingesting it alone
+ * gives the status it had in the batch (an op after a refused one of its
+ * author is a gap either way). */
+static int refusals_classify(struct fm_node *n, const uint8_t *const *ops, const size_t *lens,
+                             size_t k, struct fm_bundle_info *info)
+{
+    for (size_t i = 0; i < k; i++) {
+        struct fm_ingest_result r;
+        if (op_held(n, ops[i], lens[i]))
+            continue;
+        int rc = fm_node_ingest(n, ops + i, lens + i, 1, &r);
+        if (rc != FM_OK)
+            return rc;
+        if (r.rejected)
+            refusal_count(info, r.err);
+    }
+    return FM_OK;
+}
+
 static int plain_ingest(struct fm_node *n, const uint8_t *p, size_t len,
                         struct fm_bundle_info *info, struct fm_ingest_result *res)
 {
@@ -543,10 +736,16 @@ static int plain_ingest(struct fm_node *n, const uint8_t *p, size_t len,
     }
     info->ops = count;
     rc = FM_OK;
+    /* refusals are summarised per reason by the caller, not logged per op */
+    enum fm_log_level lvl = fm_log_get_level();
+    if (lvl >= FM_LOG_WARN)
+        fm_log_set_level(FM_LOG_ERROR);
     for (uint32_t off = 0; off < count && rc == FM_OK; off += INGEST_CHUNK) {
         struct fm_ingest_result r;
         size_t k = count - off < INGEST_CHUNK ? count - off : INGEST_CHUNK;
         rc = fm_node_ingest(n, ops + off, lens + off, k, &r);
+        if (rc == FM_OK && r.rejected)
+            rc = refusals_classify(n, ops + off, lens + off, k, info);
         res->stored += r.stored;
         res->duplicates += r.duplicates;
         if (r.rejected && res->rejected == 0) {
@@ -555,6 +754,7 @@ static int plain_ingest(struct fm_node *n, const uint8_t *p, size_t len,
         }
         res->rejected += r.rejected;
     }
+    fm_log_set_level(lvl);
 out:
     free(ops);
     free(lens);

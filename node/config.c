@@ -178,7 +178,7 @@ static bool has_control_char(const char *s)
 static int parse_uint(struct loader *L, yaml_node_t *v, const char *key, uint64_t lo,
                       uint64_t hi, uint64_t *out)
 {
-    const char *s;
+    const char *s = NULL;
     if (v->type != YAML_SCALAR_NODE || v->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
         return cfg_fail(L, v->start_mark, "expected an integer for '%s'", key);
     s = (const char *)v->data.scalar.value;
@@ -281,7 +281,7 @@ static int parse_endpoint(struct loader *L, yaml_node_t *v, const char *key, con
 
 static int parse_key_text(struct loader *L, yaml_node_t *v, const char *key, uint8_t pk[FM_PK_LEN])
 {
-    const char *s;
+    const char *s = NULL;
     int rc = scalar_str(L, v, key, &s);
     if (rc != 0)
         return rc;
@@ -297,7 +297,7 @@ static int parse_key_text(struct loader *L, yaml_node_t *v, const char *key, uin
 static int parse_text(struct loader *L, yaml_node_t *v, const char *key, char *out, size_t cap,
                       bool allow_empty)
 {
-    const char *s;
+    const char *s = NULL;
     int rc = scalar_str(L, v, key, &s);
     if (rc != 0)
         return rc;
@@ -354,7 +354,7 @@ static int load_peer(struct loader *L, yaml_node_t *item, struct fm_peer_conf *p
     for (yaml_node_pair_t *p = item->data.mapping.pairs.start;
          p < item->data.mapping.pairs.top; p++) {
         yaml_node_t *kn, *v;
-        const char *ks, *s;
+        const char *ks = NULL, *s = NULL;
         int rc = pair_key(L, p, &kn, &ks);
         if (rc == 0)
             rc = check_duplicate(L, item, p, ks, kn, where);
@@ -423,7 +423,7 @@ static int load_field(struct loader *L, const struct field *f, yaml_node_t *v)
 {
     struct fm_config *cfg = L->cfg;
     char *dst = (char *)cfg + f->off;
-    const char *s;
+    const char *s = NULL;
     uint64_t val;
     int rc;
 

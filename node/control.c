@@ -71,6 +71,7 @@ int fm_node_daemon_peers(const struct fm_config *cfg, struct fm_daemon_info *inf
             p->ops_sent = q->ops_sent;
             p->bad_messages = q->bad_messages;
             p->revoked = q->banned;
+            p->refused_us = q->refused_us;
             p->rate_limit_bps = q->rate_limit_bps;
             p->queued_bytes = q->queued_bytes;
         }

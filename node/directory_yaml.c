@@ -62,7 +62,7 @@ static int scalar(struct dl *L, yaml_node_t *v, const char *key, const char **ou
 
 static int get_text(struct dl *L, yaml_node_t *v, const char *key, char *out, size_t cap)
 {
-    const char *s;
+    const char *s = NULL;
     int rc = scalar(L, v, key, &s);
     if (rc != 0)
         return rc;
@@ -74,7 +74,7 @@ static int get_text(struct dl *L, yaml_node_t *v, const char *key, char *out, si
 
 static int get_token(struct dl *L, yaml_node_t *v, const char *key, char *out, size_t cap)
 {
-    const char *s;
+    const char *s = NULL;
     int rc = scalar(L, v, key, &s);
     if (rc != 0)
         return rc;
@@ -88,7 +88,7 @@ static int get_token(struct dl *L, yaml_node_t *v, const char *key, char *out, s
 static int get_uint(struct dl *L, yaml_node_t *v, const char *key, uint64_t lo, uint64_t hi,
                     uint64_t *out)
 {
-    const char *s;
+    const char *s = NULL;
     uint64_t val;
     if (v->type != YAML_SCALAR_NODE || v->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
         return dl_fail(L, v, "expected an integer for '%s'", key);
@@ -105,7 +105,7 @@ static int get_uint(struct dl *L, yaml_node_t *v, const char *key, uint64_t lo, 
 
 static int get_coord(struct dl *L, yaml_node_t *v, const char *what, double limit, int32_t *e7)
 {
-    const char *s;
+    const char *s = NULL;
     double d;
     if (v->type != YAML_SCALAR_NODE || v->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
         return dl_fail(L, v, "expected a number for the %s", what);
@@ -168,7 +168,7 @@ static int caps_from(struct dl *L, yaml_node_t *v, char *out, size_t cap)
     size_t used = 0;
     joined[0] = '\0';
     if (v->type == YAML_SCALAR_NODE) {
-        const char *s;
+        const char *s = NULL;
         int rc = scalar(L, v, "capabilities", &s);
         if (rc != 0)
             return rc;

@@ -6,7 +6,9 @@
  * county) it looks for active tickets that no unit has acknowledged within
  * their category's escalate_after_s and raises an escalation op for the
  * incident to the next tier of its rule (after tier 1, or tier 2 for an
- * incident urgent enough to have brought tier 2 in at once). The node that dispatched the
+ * incident urgent enough to have brought tier 2 in at once). A further
+ * tier waits the full period again, counted from the previous escalation's
+ * stamp (replicated, so every node agrees). The node that dispatched the
  * ticket acts at the deadline; any other dispatcher waits a grace period
  * more, so the dispatching node normally raises it alone, yet a dispatcher
  * cut off from it still does. When several do anyway, their ops merge:
@@ -49,15 +51,22 @@ static int tick_each(void *ctx, const struct fm_ticket *tk)
     const struct fm_dir_rule *rule = fm_directory_rule(k->d, inc.category);
     if (rule == NULL || rule->escalate_after_s == 0)
         return 0;
-    uint64_t after = (uint64_t)rule->escalate_after_s * 1000;
-    uint64_t due = hlc_ms(tk->dispatched.hlc) + after;
-    if (strcmp(tk->dispatched.author, k->me) != 0)
-        due += after / 2 > GRACE_MIN_MS ? after / 2 : GRACE_MIN_MS;
-    if (k->now_ms < due)
-        return 0;
     /* the tiers in play, as in the proposal: 1, 2 for urgent incidents, or
      * what an escalation already brought in; the next one joins */
     if (fm_node_incident_workflow(k->n, inc.id, &wf) != FM_OK)
+        return 0;
+    /* the clock runs from the dispatch, or from the last escalation when
+     * the ticket's tier has been joined since: every tier gets the rule's
+     * full period (both times are replicated op stamps) */
+    uint64_t after = (uint64_t)rule->escalate_after_s * 1000;
+    uint64_t start = hlc_ms(tk->dispatched.hlc);
+    if (wf.escalated_tier >= 2 && wf.escalated_tier <= 3 &&
+        hlc_ms(wf.escalated_hlc[wf.escalated_tier]) > start)
+        start = hlc_ms(wf.escalated_hlc[wf.escalated_tier]);
+    uint64_t due = start + after;
+    if (strcmp(tk->dispatched.author, k->me) != 0)
+        due += after / 2 > GRACE_MIN_MS ? after / 2 : GRACE_MIN_MS;
+    if (k->now_ms < due)
         return 0;
     uint8_t tier = 1;
     if (rule->escalate_priority != 0 && inc.priority <= rule->escalate_priority)

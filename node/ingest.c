@@ -88,6 +88,48 @@ static int ingest_compare_stored(struct store_txn *t, const struct fm_op *op, in
     return FM_OK;
 }
 
+/* Stores one verified op whose payload is decoded in c->pl. */
+static int ingest_store_op(struct ing_ctx *c, struct store_txn *t, struct ing_item *it,
+                           struct node_head *h)
+{
+    int rc;
+    if ((rc = node_op_store(t, &it->op, it->hash, &c->pl, h)) != FM_OK)
+        return rc;
+    c->status[it->idx] = ST_STORED;
+    c->clock = hlc_observe(c->clock, it->op.hlc, c->wall_ms, c->n->cfg.max_skew_ms);
+    if (hlc_ms(it->op.hlc) > c->wall_ms + c->n->cfg.max_skew_ms &&
+        (rc = flags_note(t, it->op.author, it->op.seq, hlc_ms(it->op.hlc) - c->wall_ms)) != FM_OK)
+        return rc; /* stored, but flagged: stamped far ahead of our clock */
+    return FM_OK;
+}
+
+/* The run the headers alone allow on top of h: contiguous seqs, each prev
+ * the hash of the one before, hlc increasing, within the limit. It stops
+ * before a revocation or fork evidence (their effects on the limit and the
+ * head are handled by ingest_store_run). Returns the index of its last op,
+ * or SIZE_MAX when it is empty. */
+static size_t ingest_header_run(const struct ing_ctx *c, size_t k0, size_t k1,
+                                const struct node_head *h, uint64_t limit)
+{
+    uint64_t seq = h->seq, hlc = h->hlc;
+    const uint8_t *prev = h->hash;
+    size_t last = SIZE_MAX;
+    for (size_t k = k0; k < k1; k++) {
+        const struct ing_item *it = &c->items[k];
+        const struct fm_op *op = &it->op;
+        if (it->twin >= 0 || op->seq <= h->seq)
+            continue;
+        if (op->seq > limit || op->seq != seq + 1 || memcmp(op->prev, prev, FM_HASH_LEN) != 0 ||
+            op->hlc <= hlc || op->kind == OP_REVOKE || op->kind == OP_FORK_EVIDENCE)
+            break;
+        seq = op->seq;
+        hlc = op->hlc;
+        prev = it->hash;
+        last = k;
+    }
+    return last;
+}
+
 /* Stores the verified run [first, last] (entries still ST_PENDING). */
 static int ingest_store_run(struct ing_ctx *c, struct store_txn *t, size_t first, size_t last,
                             struct node_head *h, uint64_t *limit)
@@ -110,13 +152,8 @@ static int ingest_store_run(struct ing_ctx *c, struct store_txn *t, size_t first
         }
         if (payload_decode(&c->pl, it->op.kind, it->op.payload, it->op.payload_len) != FM_OK)
             return FM_ESTORE; /* decoded fine a moment ago */
-        if ((rc = node_op_store(t, &it->op, it->hash, &c->pl, h)) != FM_OK)
+        if ((rc = ingest_store_op(c, t, it, h)) != FM_OK)
             return rc;
-        *st = ST_STORED;
-        c->clock = hlc_observe(c->clock, it->op.hlc, c->wall_ms, c->n->cfg.max_skew_ms);
-        if (hlc_ms(it->op.hlc) > c->wall_ms + c->n->cfg.max_skew_ms &&
-            (rc = flags_note(t, author, it->op.seq, hlc_ms(it->op.hlc) - c->wall_ms)) != FM_OK)
-            return rc; /* stored, but flagged: stamped far ahead of our clock */
         if (it->op.kind == OP_FORK_EVIDENCE) {
             if ((rc = fork_note(t, c->pl.fork_op[0], c->pl.fork_len[0], c->pl.fork_op[1],
                                 c->pl.fork_len[1], true, &c->need_rebuild)) != FM_OK ||
@@ -149,6 +186,15 @@ static int ingest_author(struct ing_ctx *c, struct store_txn *t, size_t k0, size
         (rc = node_limit_get(t, author, &limit)) != FM_OK)
         return rc;
     vh = h;
+    /* Usually the whole batch of an author is one run: verify its last
+     * signature first, and then each op can be stored as soon as its
+     * content is checked (one payload decode per op). The signature of
+     * `signed_to` vouches for every op up to it through the prev links.
+     * Otherwise (bad signature, or a revocation or fork evidence in the
+     * run) the ops are checked first and stored by ingest_store_run. */
+    size_t signed_to = ingest_header_run(c, k0, k1, &h, limit);
+    if (signed_to != SIZE_MAX && !fm_op_verify(&c->items[signed_to].op))
+        signed_to = SIZE_MAX;
     for (size_t k = k0; k < k1; k++) {
         struct ing_item *it = &c->items[k];
         const struct fm_op *op = &it->op;
@@ -186,7 +232,7 @@ static int ingest_author(struct ing_ctx *c, struct store_txn *t, size_t k0, size
             continue;
         }
         *st = ST_PENDING;
-        if (op->seq == 1) {
+        if (op->seq == 1 || op->kind == OP_CERT_RENEW) { /* a renewal moves the window */
             vh.role = (uint8_t)c->pl.cert.role;
             vh.not_before_ms = c->pl.cert.not_before_ms;
             vh.expires_ms = c->pl.cert.expires_ms;
@@ -194,6 +240,11 @@ static int ingest_author(struct ing_ctx *c, struct store_txn *t, size_t k0, size
         vh.seq = op->seq;
         memcpy(vh.hash, it->hash, FM_HASH_LEN);
         vh.hlc = op->hlc;
+        if (signed_to != SIZE_MAX && k <= signed_to && first == SIZE_MAX) {
+            if ((rc = ingest_store_op(c, t, it, &h)) != FM_OK) /* c->pl: this op's payload */
+                return rc;
+            continue;
+        }
         if (first == SIZE_MAX)
             first = k;
         last = k;

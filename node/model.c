@@ -24,8 +24,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MODEL_REC_BUF_MAX (64 * 1024)
-
 static const char *const stage_names[] = {"new", "dispatched", "enroute",
                                           "onscene", "resolved", "closed"};
 
@@ -244,6 +242,21 @@ static int counter_add(struct store_txn *t, const char *id, const uint8_t *autho
     return store_put(t, DB_COUNTERS, key, klen, val, sizeof val, false);
 }
 
+/* Encodes r and stores it as entity (kind, id). Every field is at most
+ * MODEL_VAL_MAX bytes, so the encoding fits a stack buffer: no allocation
+ * per applied op. */
+static int rec_store(struct store_txn *t, uint8_t kind, const char *id, const struct model_rec *r)
+{
+    uint8_t mem[2 + F__MAX * (1 + 8 + FM_PK_LEN + 2 + MODEL_VAL_MAX)];
+    struct fm_buf buf = {.data = mem, .len = 0, .cap = sizeof mem, .max = sizeof mem};
+    uint8_t key[1 + FM_ID_MAX];
+    size_t klen = model_ent_key(kind, id, key);
+    int rc = model_rec_encode(r, &buf);
+    if (rc == FM_OK)
+        rc = store_put(t, DB_ENTITIES, key, klen, buf.data, buf.len, false);
+    return rc;
+}
+
 /* ---- apply ---- */
 
 static int apply_incident(struct store_txn *t, const struct fm_op *op, const struct payload *pl,
@@ -319,16 +332,27 @@ static int apply_unit(const struct fm_op *op, const struct payload *pl, const st
 {
     switch (pl->kind) {
     case OP_UNIT_REGISTER: {
+        /* the entity's full ref: the op's, or a directory unit's derived one */
+        const bool dir = (pl->present & PT_BIT(PT_REF)) != 0;
         uint8_t created[FM_PK_LEN + 8];
-        memcpy(created, op->author, FM_PK_LEN);
-        fm_be64_put(created + FM_PK_LEN, op->seq);
+        memcpy(created, dir ? pl->ref.author : op->author, FM_PK_LEN);
+        fm_be64_put(created + FM_PK_LEN, dir ? pl->ref.seq : op->seq);
         merge_lww(r, F_CREATED, s, created, sizeof created);
         merge_lww_str(r, F_NAME, s, pl->name);
         merge_lww_str(r, F_DEPT, s, pl->department);
         merge_lww_u8(r, F_TIER, s, pl->tier);
         merge_lww_str(r, F_UKIND, s, pl->unit_kind);
         merge_lww_str(r, F_CAPS, s, pl->caps);
-        merge_lww_u8(r, F_USTATUS, s, US_AVAILABLE);
+        if (dir) {
+            /* a directory unit (derived id) registered again by another
+             * publish: "available" only as the oldest possible status, so
+             * a re-registration never undoes a status change */
+            static const uint8_t zero[FM_PK_LEN];
+            const struct stamp z = {.hlc = 0, .author = zero};
+            merge_lww_u8(r, F_USTATUS, &z, US_AVAILABLE);
+        } else {
+            merge_lww_u8(r, F_USTATUS, s, US_AVAILABLE);
+        }
         return FM_OK;
     }
     case OP_UNIT_STATUS:
@@ -374,6 +398,7 @@ int model_apply(struct store_txn *t, const struct fm_op *op, const struct payloa
     switch (pl->kind) {
     case OP_CERT:
     case OP_REVOKE:
+    case OP_CERT_RENEW:    /* moves the author's head (node_op_store) */
     case OP_FORK_EVIDENCE: /* applied to the fork records by its writer (fork.c) */
         return FM_OK;
     case OP_INC_REPORT: kind = FM_ENT_INCIDENT, own_id = true; break;
@@ -391,14 +416,13 @@ int model_apply(struct store_txn *t, const struct fm_op *op, const struct payloa
         return FM_EINVAL;
     }
     char id[FM_ID_MAX];
-    if (own_id)
+    if (own_id && !(pl->kind == OP_UNIT_REGISTER && (pl->present & PT_BIT(PT_REF))))
         payload_id_format(op->author, op->seq, id);
     else
         payload_id_format(pl->ref.author, pl->ref.seq, id);
 
     struct model_rec r;
     struct inc_idx before, after;
-    struct fm_buf buf;
     const struct stamp s = {.hlc = op->hlc, .author = op->author};
     int rc = model_rec_load(t, kind, id, &r);
     if (rc != FM_OK && rc != FM_ENOTFOUND)
@@ -416,18 +440,12 @@ int model_apply(struct store_txn *t, const struct fm_op *op, const struct payloa
         return rc;
     merge_max_u64(&r, F_UPDATED, op->hlc);
 
-    fm_buf_init(&buf, MODEL_REC_BUF_MAX);
-    uint8_t key[1 + FM_ID_MAX];
-    size_t klen = model_ent_key(kind, id, key);
-    if ((rc = model_rec_encode(&r, &buf)) != FM_OK ||
-        (rc = store_put(t, DB_ENTITIES, key, klen, buf.data, buf.len, false)) != FM_OK)
-        goto out;
+    if ((rc = rec_store(t, kind, id, &r)) != FM_OK)
+        return rc;
     if (kind == FM_ENT_INCIDENT) {
         idx_compute(&r, id, &after);
         rc = idx_update(t, &before, &after);
     }
-out:
-    fm_buf_release(&buf);
     return rc;
 }
 
@@ -440,7 +458,6 @@ int model_incident_touch(struct store_txn *t, const struct fm_op *op,
     char id[FM_ID_MAX];
     struct model_rec *r = malloc(sizeof *r);
     struct inc_idx before, after;
-    struct fm_buf buf;
     const struct stamp s = {.hlc = op->hlc, .author = op->author};
     bool added;
     int rc;
@@ -462,15 +479,10 @@ int model_incident_touch(struct store_txn *t, const struct fm_op *op,
     if (added)
         merge_add(r, F_NNOTES, 1, 4);
     merge_max_u64(r, F_UPDATED, op->hlc);
-    fm_buf_init(&buf, MODEL_REC_BUF_MAX);
-    uint8_t key[1 + FM_ID_MAX];
-    size_t klen = model_ent_key(FM_ENT_INCIDENT, id, key);
-    if ((rc = model_rec_encode(r, &buf)) == FM_OK &&
-        (rc = store_put(t, DB_ENTITIES, key, klen, buf.data, buf.len, false)) == FM_OK) {
+    if ((rc = rec_store(t, FM_ENT_INCIDENT, id, r)) == FM_OK) {
         idx_compute(r, id, &after);
         rc = idx_update(t, &before, &after);
     }
-    fm_buf_release(&buf);
 out_rec:
     free(r);
     return rc;

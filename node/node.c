@@ -145,6 +145,18 @@ int node_op_check(const struct fm_node *n, const struct fm_op *op, const struct 
         return FM_ECERT; /* a certificate only ever opens a log */
     if (rc != FM_OK)
         return FM_EDECODE;
+    if (op->kind == OP_CERT_RENEW) {
+        /* a new certificate of this author from this org, checked against
+         * its own (new) window, so an expired author can still renew */
+        if (memcmp(pl->cert.node, op->author, FM_PK_LEN) != 0)
+            return FM_ECERT;
+        if (memcmp(pl->cert.org, org, FM_PK_LEN) != 0)
+            return FM_EFOREIGN;
+        rc = fm_cert_check(&pl->cert, org, ms);
+        if (rc == FM_EFOREIGN || rc == FM_EEXPIRED)
+            return rc;
+        return rc == FM_OK ? FM_OK : FM_ECERT;
+    }
     if (ms < h->not_before_ms || ms >= h->expires_ms)
         return FM_EEXPIRED;
     if (op->kind == OP_REVOKE)
@@ -166,8 +178,8 @@ int node_op_store(struct store_txn *t, const struct fm_op *op, const uint8_t has
     h->seq = op->seq;
     memcpy(h->hash, hash, FM_HASH_LEN);
     h->hlc = op->hlc;
-    if (op->seq == 1 && pl->kind == OP_CERT)
-        head_set_cert(h, &pl->cert);
+    if ((op->seq == 1 && pl->kind == OP_CERT) || pl->kind == OP_CERT_RENEW)
+        head_set_cert(h, &pl->cert); /* a renewal moves the validity window */
     return node_head_put(t, op->author, h);
 }
 
@@ -205,6 +217,21 @@ static int node_truncate(struct store_txn *t, const uint8_t author[FM_PK_LEN], u
     h->seq = keep;
     h->hlc = op.hlc;
     fm_op_hash(&op, h->hash);
+    /* the certificate fields come from the ops that remain: op 1 and any
+     * renewal up to keep */
+    for (uint64_t seq = 1; seq <= keep; seq++) {
+        struct fm_cert cert;
+        node_op_key(author, seq, key);
+        if ((rc = store_get(t, DB_OPS, key, sizeof key, &v, &vlen)) != FM_OK)
+            return rc == FM_ENOTFOUND ? FM_ESTORE : rc;
+        if (fm_op_decode(&op, v, vlen) != FM_OK)
+            return FM_ESTORE;
+        if (op.kind != OP_CERT && op.kind != OP_CERT_RENEW)
+            continue;
+        if (fm_cert_decode(&cert, op.payload, op.payload_len) != FM_OK)
+            return FM_ESTORE;
+        head_set_cert(h, &cert);
+    }
     return node_head_put(t, author, h);
 }
 

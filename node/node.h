@@ -214,6 +214,14 @@ int fm_node_resources(struct fm_node *n, fm_resource_cb cb, void *ctx) FM_MUST_U
 /* ---- trust ---- */
 /* Appends a revocation (signed by the org root) to this node's log. */
 int fm_node_publish_revocation(struct fm_node *n, const struct fm_revocation *rev) FM_MUST_USE;
+/* Renews this node's certificate: appends a cert.renew op carrying `cert`
+ * (a new certificate for this node's key from this org, e.g. from `org
+ * enroll` of the same key), which moves the validity window (and role,
+ * tier, unit, name) of this author on every node. Works when the old
+ * certificate has expired. FM_ECERT (another key, or a bad signature),
+ * FM_EFOREIGN (another org), FM_EEXPIRED (not valid now), FM_EEXISTS (that
+ * very window is already in force), FM_EREVOKED. Needs FM_OPEN_IDENTITY. */
+int fm_node_renew_cert(struct fm_node *n, const struct fm_cert *cert) FM_MUST_USE;
 
 /* ---- the raw log ---- */
 struct fm_log_entry {
@@ -299,6 +307,8 @@ struct fm_peer_info {
     bool revoked;                   /* its key was revoked or expired: connections dropped */
     uint32_t rate_limit_bps;        /* send limit towards it, 0 = none */
     uint64_t queued_bytes;          /* bytes waiting for that limit */
+    bool refused_us;                /* it refused our handshake: we are not admitted there
+                                     * (revoked, or not enrolled) */
 };
 
 struct fm_daemon_info {
@@ -424,6 +434,13 @@ struct fm_bundle_info {
     uint32_t authors;
     bool sealed_to_node;  /* else to the org bundle key */
     bool truncated;       /* hit FM_BUNDLE_MAX_BYTES: export again after import */
+    /* import: refused ops by reason (fm_err), the most frequent reasons
+     * first; per-op refusals are not logged one by one */
+    struct {
+        int err;
+        uint64_t count;
+    } refused[8];
+    uint32_t n_refused_reasons; /* entries of refused[] in use */
 };
 /* Needs FM_OPEN_IDENTITY. FM_ENOTFOUND if the org bundle key is missing
  * (and not --for), FM_EDECODE for a bad vector file. */
@@ -508,7 +525,9 @@ const struct fm_dir_rule *fm_directory_rule(const struct fm_directory *d, const 
 const struct fm_dir_unit *fm_directory_unit(const struct fm_directory *d, const char *name);
 /* Publishes d as a new version (one or more signed ops; the newest version
  * by (hlc, author) wins everywhere) and registers every directory unit no
- * unit entity carries the name of yet, in the same transaction. */
+ * unit entity carries the name of yet, in the same transaction, under an
+ * id derived from (department, unit name): every publisher registers the
+ * same entity, so concurrent publishes leave one unit per directory unit. */
 int fm_node_directory_publish(struct fm_node *n, const struct fm_directory *d,
                               char version_out[FM_ID_MAX], size_t *registered) FM_MUST_USE;
 /* The winning version; FM_ENOTFOUND if none was published. *out malloc'd. */
@@ -596,10 +615,12 @@ struct fm_ticket_event {
  * must exist; FM_ESTATE if one already holds an active ticket. */
 int fm_node_dispatch(struct fm_node *n, const char *incident, const char *const *units,
                      size_t nunits, const char *note, char (*ids_out)[FM_ID_MAX]) FM_MUST_USE;
-/* A step on a ticket, from the unit's node or (role centre/county/admin)
- * on its behalf. text: the result for FM_STEP_CLEAR (required), a reason
- * for FM_STEP_CANCEL (optional). FM_ESTATE when the ticket is closed or
- * already past that step. */
+/* A step on a ticket, from the unit's node (a station or vehicle whose
+ * certificate's unit is the unit's name or id; recorded as the unit's own)
+ * or by a centre, county or admin (recorded on its behalf); FM_EPERM for a
+ * station or vehicle of another unit. text: the result for FM_STEP_CLEAR
+ * (required), a reason for FM_STEP_CANCEL (optional). FM_ESTATE when the
+ * ticket is closed or already past that step. */
 int fm_node_ticket_step(struct fm_node *n, const char *ticket, enum fm_ticket_step step,
                         const char *text) FM_MUST_USE;
 /* Closes the ticket as reassigned and dispatches `unit` on a new ticket. */

@@ -412,6 +412,73 @@ int fm_node_resource_adjust(struct fm_node *n, const char *id, int64_t delta)
     return rc;
 }
 
+/* A renewal to the certificate already in force adds nothing. */
+static int prep_renew(struct write_ctx *w, struct store_txn *t, struct payload *pl)
+{
+    struct node_head h;
+    int rc = node_head_get(t, w->n->id.pk, &h);
+    if (rc == FM_OK && h.seq > 0 && h.not_before_ms == pl->cert.not_before_ms &&
+        h.expires_ms == pl->cert.expires_ms && h.role == (uint8_t)pl->cert.role &&
+        h.tier == pl->cert.tier && strcmp(h.name, pl->cert.name) == 0 &&
+        strcmp(h.unit, pl->cert.unit) == 0)
+        rc = FM_EEXISTS;
+    return rc;
+}
+
+int fm_node_renew_cert(struct fm_node *n, const struct fm_cert *cert)
+{
+    if (n == NULL || cert == NULL)
+        return FM_EINVAL;
+    if (!n->has_identity)
+        return FM_EPERM;
+    if (memcmp(cert->node, n->id.pk, FM_PK_LEN) != 0)
+        return FM_ECERT;
+    if (memcmp(cert->org, n->cfg.org_pk, FM_PK_LEN) != 0)
+        return FM_EFOREIGN;
+    int rc = fm_cert_check(cert, n->cfg.org_pk, node_wall_ms());
+    if (rc == FM_EFOREIGN || rc == FM_EEXPIRED)
+        return rc;
+    if (rc != FM_OK)
+        return FM_ECERT;
+    struct store_txn *t;
+    struct node_head h;
+    if ((rc = store_read_begin(n->st, &t)) != FM_OK)
+        return rc;
+    rc = node_head_get(t, n->id.pk, &h);
+    store_txn_abort(&t);
+    if (rc != FM_OK)
+        return rc;
+    if (h.seq == 0) {
+        /* nothing signed yet: the log simply opens with the new one */
+        struct fm_cert old = n->cert;
+        n->cert = *cert;
+        if ((rc = write_run(n, NULL, 0, NULL, NULL, NULL)) != FM_OK)
+            n->cert = old;
+        return rc;
+    }
+    struct payload *pl = payload_new(OP_CERT_RENEW);
+    if (pl == NULL)
+        return FM_ENOMEM;
+    pl->cert = *cert;
+    rc = write_run(n, pl, 1, prep_renew, NULL, NULL);
+    if (rc == FM_OK)
+        n->cert = *cert; /* a log opened later starts with the new one */
+    free(pl);
+    return rc;
+}
+
+/* A revocation adds nothing when one as strict (same node, last_seq at
+ * or below) is already in force: FM_EEXISTS rather than a second op. */
+static int prep_revocation(struct write_ctx *w, struct store_txn *t, struct payload *pl)
+{
+    uint64_t limit;
+    (void)w;
+    int rc = node_limit_get(t, pl->rev.node, &limit);
+    if (rc == FM_OK && limit <= pl->rev.last_seq)
+        rc = FM_EEXISTS;
+    return rc;
+}
+
 int fm_node_publish_revocation(struct fm_node *n, const struct fm_revocation *rev)
 {
     if (n == NULL || rev == NULL)
@@ -423,7 +490,7 @@ int fm_node_publish_revocation(struct fm_node *n, const struct fm_revocation *re
     if (pl == NULL)
         return FM_ENOMEM;
     pl->rev = *rev;
-    rc = write_run(n, pl, 1, NULL, NULL, NULL);
+    rc = write_run(n, pl, 1, prep_revocation, NULL, NULL);
     free(pl);
     return rc;
 }

@@ -79,6 +79,7 @@ static const struct kind_spec kind_specs[] = {
     {OP_CERT, "cert", 0, 0},
     {OP_REVOKE, "revoke", 0, 0},
     {OP_FORK_EVIDENCE, "fork.evidence", 0, 0},
+    {OP_CERT_RENEW, "cert.renew", 0, 0},
     {OP_INC_REPORT, "incident.report",
      B(PT_CATEGORY) | B(PT_PRIORITY) | B(PT_LAT) | B(PT_LON) | B(PT_ADDRESS) | B(PT_CALLER) |
          B(PT_DESC),
@@ -91,7 +92,7 @@ static const struct kind_spec kind_specs[] = {
     {OP_INC_STATUS, "incident.status", B(PT_REF) | B(PT_EPOCH) | B(PT_STAGE),
      B(PT_REF) | B(PT_EPOCH) | B(PT_STAGE)},
     {OP_UNIT_REGISTER, "unit.register",
-     B(PT_NAME) | B(PT_DEPARTMENT) | B(PT_TIER) | B(PT_UNIT_KIND) | B(PT_CAPS),
+     B(PT_NAME) | B(PT_DEPARTMENT) | B(PT_TIER) | B(PT_UNIT_KIND) | B(PT_CAPS) | B(PT_REF),
      B(PT_NAME) | B(PT_DEPARTMENT) | B(PT_TIER) | B(PT_UNIT_KIND)},
     {OP_UNIT_STATUS, "unit.status", B(PT_REF) | B(PT_UNIT_STATUS), B(PT_REF) | B(PT_UNIT_STATUS)},
     {OP_UNIT_POSITION, "unit.position", B(PT_REF) | B(PT_LAT) | B(PT_LON),
@@ -106,7 +107,8 @@ static const struct kind_spec kind_specs[] = {
      B(PT_REF) | B(PT_TEXT) | B(PT_EPOCH) | B(PT_REF2) | B(PT_REF3),
      B(PT_REF) | B(PT_EPOCH) | B(PT_REF2)},
     {OP_TICKET_STEP, "ticket.step",
-     B(PT_REF) | B(PT_TEXT) | B(PT_EPOCH) | B(PT_REF2) | B(PT_REF3) | B(PT_CODE) | B(PT_FLAGS),
+     B(PT_REF) | B(PT_NAME) | B(PT_TEXT) | B(PT_EPOCH) | B(PT_REF2) | B(PT_REF3) | B(PT_CODE) |
+         B(PT_FLAGS),
      B(PT_REF) | B(PT_EPOCH) | B(PT_REF2) | B(PT_REF3) | B(PT_CODE) | B(PT_FLAGS)},
     {OP_TICKET_ESCALATE, "ticket.escalate", B(PT_REF) | B(PT_TEXT) | B(PT_TIER) | B(PT_REF2),
      B(PT_REF) | B(PT_TIER)},
@@ -386,6 +388,13 @@ static int kind_check(const struct payload *p)
         return FM_EDECODE;
     if (p->kind == OP_TICKET_STEP && p->code == TS_CLEAR && !(p->present & PT_BIT(PT_TEXT)))
         return FM_EDECODE; /* a clear carries its result */
+    if (p->kind == OP_UNIT_REGISTER && (p->present & PT_BIT(PT_REF))) {
+        /* a directory unit: its id is derived from (department, name) */
+        struct payload_ref want;
+        payload_dir_unit_ref(p->department, p->name, &want);
+        if (p->ref.seq != want.seq || memcmp(p->ref.author, want.author, FM_PK_LEN) != 0)
+            return FM_EDECODE;
+    }
     if (p->kind == OP_TICKET_ESCALATE && p->tier < 2)
         return FM_EDECODE;
     if (p->kind == OP_DIR_PUBLISH &&
@@ -401,7 +410,7 @@ int payload_decode(struct payload *out, uint8_t kind, const uint8_t *p, size_t n
 {
     memset(out, 0, PAYLOAD_CLEAR_LEN); /* the blob is read only up to blob_len */
     out->kind = kind;
-    if (kind == OP_CERT)
+    if (kind == OP_CERT || kind == OP_CERT_RENEW)
         return fm_cert_decode(&out->cert, p, n) == FM_OK ? FM_OK : FM_EDECODE;
     if (kind == OP_REVOKE)
         return fm_revocation_decode(&out->rev, p, n) == FM_OK ? FM_OK : FM_EDECODE;
@@ -498,7 +507,7 @@ int payload_encode(const struct payload *p, struct fm_buf *out, struct payload *
 {
     int rc;
     fm_buf_reset(out);
-    if (p->kind == OP_CERT) {
+    if (p->kind == OP_CERT || p->kind == OP_CERT_RENEW) {
         rc = fm_cert_encode(&p->cert, out);
     } else if (p->kind == OP_REVOKE) {
         rc = fm_revocation_encode(&p->rev, out);
@@ -521,6 +530,24 @@ int payload_encode(const struct payload *p, struct fm_buf *out, struct payload *
 }
 
 /* ---- human text ---- */
+
+void payload_dir_unit_ref(const char *department, const char *name, struct payload_ref *out)
+{
+    static const char domain[] = "fieldmesh directory unit";
+    uint8_t mem[sizeof domain + 2 * FM_NAME_MAX];
+    size_t dl = strnlen(department, FM_NAME_MAX - 1), nl = strnlen(name, FM_NAME_MAX - 1);
+    size_t n = 0;
+    memcpy(mem, domain, sizeof domain); /* with its NUL: a separator */
+    n += sizeof domain;
+    memcpy(mem + n, department, dl);
+    n += dl;
+    mem[n++] = 0;
+    memcpy(mem + n, name, nl);
+    n += nl;
+    _Static_assert(FM_HASH_LEN == FM_PK_LEN, "a hash stands in for an author key");
+    fm_hash(out->author, mem, n);
+    out->seq = 1;
+}
 
 void payload_id_format(const uint8_t author[FM_PK_LEN], uint64_t seq, char out[FM_ID_MAX])
 {
@@ -582,6 +609,13 @@ void payload_summary(const struct payload *p, char *out, size_t cap)
         if (p->cert.unit[0])
             sb_add(&b, " unit '%s'", p->cert.unit);
         sb_add(&b, " for %s", key);
+        break;
+    case OP_CERT_RENEW:
+        sb_add(&b, "renew cert '%s' %s", p->cert.name, fm_role_name(p->cert.role));
+        if (p->cert.tier)
+            sb_add(&b, " tier %u", p->cert.tier);
+        if (p->cert.unit[0])
+            sb_add(&b, " unit '%s'", p->cert.unit);
         break;
     case OP_REVOKE:
         fm_key_encode(p->rev.node, key);

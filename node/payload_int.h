@@ -19,7 +19,8 @@ enum op_kind {
     OP_CERT = 1,
     OP_REVOKE = 2,
     OP_FORK_EVIDENCE = 3, /* two signed ops of one author with one seq (fork.c) */
-    /* 3..9 reserved for trust (e.g. certificate renewal) */
+    OP_CERT_RENEW = 4,    /* a new certificate of the author, same org (node.c) */
+    /* 5..9 reserved for trust */
     OP_INC_REPORT = 10,
     OP_INC_UPDATE = 11,
     OP_INC_NOTE = 12,
@@ -130,7 +131,7 @@ struct payload {
     uint32_t part;
     char audience[FM_NAME_MAX];
     uint16_t blob_len;         /* bytes of blob in use */
-    struct fm_cert cert;       /* OP_CERT */
+    struct fm_cert cert;       /* OP_CERT, OP_CERT_RENEW */
     struct fm_revocation rev;  /* OP_REVOKE */
     /* OP_FORK_EVIDENCE: u32 len | op | u32 len | op, both verified; the
      * pointers borrow from the decoded bytes */
@@ -172,6 +173,11 @@ int payload_caps_canonical(const char *in, char *out, size_t cap) FM_MUST_USE;
 
 /* Entity id text: first FM_KEY_TAG_LEN chars of the key text, '-', seq. */
 void payload_id_format(const uint8_t author[FM_PK_LEN], uint64_t seq, char out[FM_ID_MAX]);
+/* The unit entity ref of a directory unit, derived from its department and
+ * name alone (a hash under a domain string, seq 1), so every publisher
+ * registers the same directory unit as the same entity. A unit.register
+ * carrying PT_REF must carry exactly this ref (checked on decode). */
+void payload_dir_unit_ref(const char *department, const char *name, struct payload_ref *out);
 /* "12.3456789" from degrees * 1e7. */
 void payload_coord_format(int32_t e7, char out[16]);
 

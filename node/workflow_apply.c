@@ -51,6 +51,12 @@ int workflow_permitted(uint8_t role, const struct payload *pl)
     switch (pl->kind) {
     case OP_DIR_PUBLISH:
         return role == FM_ROLE_ADMIN || role == FM_ROLE_CENTRE ? FM_OK : FM_EPERM;
+    case OP_UNIT_REGISTER:
+        /* a directory unit's derived id is for its publishers only: anyone
+         * else could overwrite its fields */
+        if (pl->present & PT_BIT(PT_REF))
+            return role == FM_ROLE_ADMIN || role == FM_ROLE_CENTRE ? FM_OK : FM_EPERM;
+        return FM_OK;
     case OP_TICKET_DISPATCH:
     case OP_TICKET_ESCALATE:
     case OP_CONFLICT_RESOLVE:
@@ -60,6 +66,13 @@ int workflow_permitted(uint8_t role, const struct payload *pl)
          * a dispatcher's decision */
         if (pl->code == TS_CANCEL || pl->code == TS_REASSIGN)
             return dispatcher ? FM_OK : FM_EPERM;
+        /* the record says whose report it is: a dispatcher node (centre,
+         * county, admin) reports on the unit's behalf, a station or
+         * vehicle as the unit itself. Which unit a station or vehicle may
+         * report for is checked by the writer only (docs/workflow.md §4:
+         * ingest does not see the certificate's unit yet) */
+        if ((pl->flags != 0) != (dispatcher || role == FM_ROLE_ADMIN))
+            return FM_EPERM;
         return FM_OK;
     case OP_MAT_ALLOCATE:
     case OP_MAT_RETURN:
@@ -70,6 +83,17 @@ int workflow_permitted(uint8_t role, const struct payload *pl)
     default:
         return FM_OK; /* core kinds, material requests, read receipts */
     }
+}
+
+bool workflow_step_own(const char *cert_unit, const struct payload *pl)
+{
+    char id[FM_ID_MAX];
+    if (cert_unit == NULL || cert_unit[0] == '\0')
+        return false;
+    if ((pl->present & PT_BIT(PT_NAME)) && strcmp(cert_unit, pl->name) == 0)
+        return true;
+    payload_id_format(pl->ref3.author, pl->ref3.seq, id);
+    return strcmp(cert_unit, id) == 0;
 }
 
 /* ---- merges ---- */

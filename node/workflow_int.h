@@ -82,5 +82,9 @@ const struct fm_dir_dept *directory_dept(const struct fm_directory *d, const cha
 /* ---- workflow_write.c ---- */
 /* Loads the identity of a node opened without it (the daemon). */
 int wf_load_identity(struct fm_node *n) FM_MUST_USE;
+/* Whether a ticket.step comes from the unit's own node: cert_unit (the
+ * author's certificate `unit`) equals the unit name the step carries or
+ * the id of the unit it names (workflow_apply.c). */
+bool workflow_step_own(const char *cert_unit, const struct payload *pl);
 
 #endif

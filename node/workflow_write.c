@@ -196,6 +196,7 @@ out:
 /* Loads a ticket with its refs for a step or a reassignment. */
 struct tk_refs {
     char id[FM_ID_MAX];
+    char unit_name[FM_NAME_MAX]; /* the unit's registered name ("" if unknown here) */
     struct payload_ref ticket, incident, unit;
     struct fm_ticket tk;
     uint32_t epoch;
@@ -230,6 +231,10 @@ static void step_payload(struct payload *pl, const struct tk_refs *x, uint8_t co
     pl->flags = behalf ? 1 : 0;
     pl->present = PT_BIT(PT_REF) | PT_BIT(PT_REF2) | PT_BIT(PT_REF3) | PT_BIT(PT_EPOCH) |
                   PT_BIT(PT_CODE) | PT_BIT(PT_FLAGS);
+    if (x->unit_name[0] != '\0') {
+        fm_strlcpy(pl->name, x->unit_name, sizeof pl->name);
+        pl->present |= PT_BIT(PT_NAME);
+    }
     if (text != NULL && text[0] != '\0') {
         fm_strlcpy(pl->text, text, sizeof pl->text);
         pl->present |= PT_BIT(PT_TEXT);
@@ -262,6 +267,16 @@ int fm_node_ticket_step(struct fm_node *n, const char *ticket, enum fm_ticket_st
     store_txn_abort(&t);
     if (rc != FM_OK)
         goto out;
+    /* the step carries the unit's name as registered here: what a station's
+     * or vehicle's certificate is checked against (docs/workflow.md §4) */
+    struct fm_unit *u = malloc(sizeof *u);
+    if (u == NULL) {
+        rc = FM_ENOMEM;
+        goto out;
+    }
+    if (fm_node_unit_get(n, x->tk.unit, u) == FM_OK && u->name[0] != '\0')
+        fm_strlcpy(x->unit_name, u->name, sizeof x->unit_name);
+    free(u);
     /* closed tickets take no more steps; steps only move forward */
     enum fm_ticket_state want = step == FM_STEP_CANCEL ? FM_TICKET_CANCELLED
                                                        : (enum fm_ticket_state)step;
@@ -269,7 +284,13 @@ int fm_node_ticket_step(struct fm_node *n, const char *ticket, enum fm_ticket_st
         rc = FM_ESTATE;
         goto out;
     }
+    /* a dispatcher node reports on the unit's behalf; a station or vehicle
+     * only for the unit its certificate names (the carried name or id) */
     step_payload(pl, x, (uint8_t)step, is_dispatcher(n), text);
+    if (!is_dispatcher(n) && !workflow_step_own(n->cert.unit, pl)) {
+        rc = FM_EPERM;
+        goto out;
+    }
     rc = write_one(n, pl, NULL);
 out:
     free(x);
@@ -646,8 +667,12 @@ int fm_node_directory_publish(struct fm_node *n, const struct fm_directory *d,
         fm_strlcpy(pl->unit_kind, u->kind, sizeof pl->unit_kind);
         fm_strlcpy(pl->caps, u->caps, sizeof pl->caps);
         pl->tier = x->tier;
+        /* the id comes from (department, name), not from this log: two
+         * publishers registering it concurrently make one entity */
+        payload_dir_unit_ref(pl->department, pl->name, &pl->ref);
         pl->present = PT_BIT(PT_NAME) | PT_BIT(PT_DEPARTMENT) | PT_BIT(PT_TIER) |
-                      PT_BIT(PT_UNIT_KIND) | (u->caps[0] ? PT_BIT(PT_CAPS) : 0);
+                      PT_BIT(PT_UNIT_KIND) | (u->caps[0] ? PT_BIT(PT_CAPS) : 0) |
+                      PT_BIT(PT_REF);
         nreg++;
     }
     if ((rc = node_write_batch(n, pls, k, &first)) != FM_OK)

@@ -143,6 +143,13 @@ void sync_nb_free(struct fm_sync *s, struct sync_nb *nb)
         if (a->pull_nb == nb->slot)
             a->pull_nb = -1;
     }
+    if (s->pend_slot == nb->slot) { /* its held replies go with it */
+        s->npend = 0;
+        s->pend_ops = 0;
+        s->pend_slot = -1;
+        for (size_t i = 0; i < s->nauthors; i++)
+            s->authors[i].pulled = 0;
+    }
     sync_dealer_close(s, nb);
     s->nbs[nb->slot] = NULL;
     while (s->nnb > 0 && !s->nbs[s->nnb - 1])
@@ -246,11 +253,16 @@ static void send_summary(struct fm_sync *s, struct sync_nb *nb, uint8_t flags, u
     memcpy(sm.hash, s->vv_hash, FM_HASH_LEN);
     if (fm_wire_encode_summary(&s->msg, &sm) == FM_OK && sync_send(s, nb, &s->msg) == FM_OK)
         return;
-    /* not connected yet: try again soon rather than a whole period later */
+    /* not connected yet: try again soon rather than a whole period later;
+     * while a fresh DEALER is still in its handshake, very soon (the first
+     * exchange of a link should not wait a retry period) */
     if (flags & FM_SUMMARY_REPLY) {
-        uint64_t retry = now + 250;
+        bool dialling = nb->dealer && now - nb->dealer_opened_ms < SYNC_DIAL_FAST_MS;
+        uint64_t retry = now + (dialling ? SYNC_DIAL_RETRY_MS : 250);
         if (retry < nb->next_ae_ms)
             nb->next_ae_ms = retry;
+        if (retry < s->next_tick_ms)
+            s->next_tick_ms = retry;
     }
 }
 
@@ -405,6 +417,13 @@ static void announce_lazy(struct fm_sync *s, uint64_t now)
 
 /* ------------------------------------------------------------ pulling */
 
+/* The seq to pull after: our head, or the last op already received in a
+ * pull reply and waiting for ingest. */
+static uint64_t author_next(const struct sync_author *a)
+{
+    return a->pulled > a->head ? a->pulled : a->head;
+}
+
 static struct sync_req *req_free_slot(struct sync_nb *nb)
 {
     for (int r = 0; r < SYNC_CREDITS; r++)
@@ -418,20 +437,37 @@ void sync_pull_schedule(struct fm_sync *s, uint64_t now)
     for (size_t n = 0; n < s->nnb; n++) {
         struct sync_nb *nb = s->nbs[n];
         struct sync_req *rq;
-        bool graft = false;
+        size_t eligible = 0, nfree = 0, per = 0;
         if (!nb)
             continue;
+        for (int r = 0; r < SYNC_CREDITS; r++)
+            nfree += nb->reqs[r].id == 0;
+        if (nfree == 0)
+            continue;
+        for (size_t i = 0; i < s->nauthors; i++) {
+            const struct sync_author *a = &s->authors[i];
+            eligible += a->want_from == nb->slot && a->want > author_next(a) &&
+                        a->pull_nb < 0 && now >= a->want_after_ms;
+        }
+        if (eligible == 0)
+            continue;
+        /* spread the authors over the free credits, so several replies are
+         * in flight: the sender reads the next while we ingest this one */
+        per = (eligible + nfree - 1) / nfree;
+        if (per > FM_WIRE_PULL_MAX)
+            per = FM_WIRE_PULL_MAX;
         while ((rq = req_free_slot(nb)) != NULL) {
+            bool graft = false;
             fm_buf_reset(&s->entries);
             rq->n = 0;
-            for (size_t i = 0; i < s->nauthors && rq->n < FM_WIRE_PULL_MAX; i++) {
+            for (size_t i = 0; i < s->nauthors && rq->n < per; i++) {
                 struct sync_author *a = &s->authors[i];
-                if (a->want_from != nb->slot || a->want <= a->head || a->pull_nb >= 0 ||
+                if (a->want_from != nb->slot || a->want <= author_next(a) || a->pull_nb >= 0 ||
                     now < a->want_after_ms)
                     continue;
-                if (entries_add(s, a->pk, a->head + 1) != FM_OK)
+                if (entries_add(s, a->pk, author_next(a) + 1) != FM_OK)
                     break;
-                rq->from[rq->n] = a->head + 1;
+                rq->from[rq->n] = author_next(a) + 1;
                 rq->authors[rq->n++] = (uint32_t)i;
                 graft = graft || a->want_graft;
             }
@@ -629,10 +665,12 @@ static int op_priority(struct fm_sync *s, const uint8_t *pk, uint64_t seq)
     return s->store.priority(s->store.ctx, s->tmp.data[4 + 1]);
 }
 
-/* Serves a PULL by priority class of each author's next op (critical,
- * ordinary, bulk), within the byte budget of this neighbour. Within a
- * class the walk starts at an offset that moves with every request, so
- * one author with a long backlog cannot starve the others. */
+/* Serves a PULL within the byte budget of this neighbour; over a
+ * rate-limited link by priority class of each author's next op (critical,
+ * ordinary, bulk) — elsewhere the whole reply leaves at once and the class
+ * lookups would only cost reads. The walk starts at an offset that moves
+ * with every request, so one author with a long backlog cannot starve the
+ * others. */
 static void on_pull(struct fm_sync *s, struct sync_nb *nb, const struct fm_wire_pull *p)
 {
     size_t budget = p->max_ops, count = 0;
@@ -654,7 +692,9 @@ static void on_pull(struct fm_sync *s, struct sync_nb *nb, const struct fm_wire_
         if (i < 0)
             continue;
         belief_raise(nb, (uint32_t)i, from - 1);
-        if (p->e.count > 1 && s->authors[i].in_store && s->authors[i].head >= from) {
+        /* the order matters only when the reply may be cut by a rate limit */
+        if (p->e.count > 1 && nb->rate_bps && s->authors[i].in_store &&
+            s->authors[i].head >= from) {
             int pr = op_priority(s, pk, from);
             prio[k] = (uint8_t)(pr < 0 ? 0 : pr > 2 ? 2 : pr);
         }
@@ -707,19 +747,27 @@ static void on_pull(struct fm_sync *s, struct sync_nb *nb, const struct fm_wire_
     s->k.ops_sent += count;
 }
 
-static void on_ops(struct fm_sync *s, struct sync_nb *nb, const struct fm_wire_ops *o)
+/* Ingests the ops of `nos` OPS messages from nb in one store call (one
+ * transaction), then does each message's bookkeeping. */
+static void ops_take(struct fm_sync *s, struct sync_nb *nb, const struct fm_wire_ops *os,
+                     size_t nos)
 {
     struct fm_ingest_result res;
-    size_t pos = 0, n = 0;
+    size_t n = 0;
     const uint8_t *op;
     size_t len;
     uint64_t now = fm_mono_ms();
     int rc;
 
-    while (fm_wire_ops_next(o, &pos, &op, &len) && n < FM_WIRE_BATCH_MAX) {
-        s->in_ops[n] = op;
-        s->in_lens[n] = len;
-        n++;
+    for (size_t m = 0; m < nos; m++) {
+        size_t pos = 0, k = 0;
+        while (k < FM_WIRE_BATCH_MAX && n < SYNC_INGEST_MAX_OPS &&
+               fm_wire_ops_next(&os[m], &pos, &op, &len)) {
+            s->in_ops[n] = op;
+            s->in_lens[n] = len;
+            n++;
+            k++;
+        }
     }
     memset(&res, 0, sizeof(res));
     if (n > 0) {
@@ -727,6 +775,8 @@ static void on_ops(struct fm_sync *s, struct sync_nb *nb, const struct fm_wire_o
         if (rc != FM_OK) {
             fm_log_limited(&lim_store, 5, FM_LOG_ERROR, COMPONENT, "ingest failed: %s",
                            fm_strerror(rc));
+            for (size_t i = 0; i < s->nauthors; i++)
+                s->authors[i].pulled = 0;
             return; /* nothing stored; the ops come again later */
         }
     }
@@ -741,9 +791,15 @@ static void on_ops(struct fm_sync *s, struct sync_nb *nb, const struct fm_wire_o
     nb->ops_received += res.stored;
     if (sync_heads_refresh(s) != FM_OK)
         fm_log_limited(&lim_store, 5, FM_LOG_ERROR, COMPONENT, "cannot read heads");
+    if (os[0].flags & FM_OPS_REPLY) {
+        /* every reply received is ingested now: what ingest refused is
+         * pulled again from head + 1 */
+        for (size_t i = 0; i < s->nauthors; i++)
+            s->authors[i].pulled = 0;
+    }
 
     /* bookkeeping per op: what the sender holds; gaps to pull */
-    bool real_reject = false;
+    bool real_reject = false, reply = (os[0].flags & FM_OPS_REPLY) != 0;
     for (size_t k = 0; k < n; k++) {
         struct fm_op d;
         if (fm_op_decode(&d, s->in_ops[k], s->in_lens[k]) != FM_OK) {
@@ -757,16 +813,26 @@ static void on_ops(struct fm_sync *s, struct sync_nb *nb, const struct fm_wire_o
         if (a->head >= d.seq) {
             belief_raise(nb, (uint32_t)i, d.seq);
         } else if (d.seq > a->head + 1) {
-            want_raise(s, nb, (uint32_t)i, d.seq, now, false); /* a gap: pull it */
+            /* a gap: pull it, unless it follows an op of this reply we refused */
+            if (!(a->refused && reply))
+                want_raise(s, nb, (uint32_t)i, d.seq, now, false);
         } else {
             /* refused for a reason of its own: stop pulling this author
              * until the next anti-entropy round claims it again */
             real_reject = true;
+            a->refused = true;
             a->want = a->head;
             a->want_from = -1;
             if (a->head > 0 && memcmp(d.prev, a->hash, FM_HASH_LEN) != 0)
                 fork_probe(s, nb, (uint32_t)i, now);
         }
+    }
+    for (size_t k = 0; real_reject && k < n; k++) {
+        struct fm_op d;
+        int32_t i;
+        if (fm_op_decode(&d, s->in_ops[k], s->in_lens[k]) == FM_OK &&
+            (i = sync_author_get(s, d.author, false)) >= 0)
+            s->authors[i].refused = false;
     }
     if (res.rejected > 0 && (real_reject || (res.err != FM_EGAP && res.err != FM_EDUP))) {
         char tag[17];
@@ -778,29 +844,7 @@ static void on_ops(struct fm_sync *s, struct sync_nb *nb, const struct fm_wire_o
                        nb->name[0] ? nb->name : tag, tag, fm_strerror(res.err),
                        (unsigned long long)res.err_seq);
     }
-    if (o->flags & FM_OPS_REPLY) {
-        for (int r = 0; r < SYNC_CREDITS; r++) {
-            struct sync_req *rq = &nb->reqs[r];
-            if (rq->id != o->req_id || rq->id == 0)
-                continue;
-            for (uint16_t k = 0; k < rq->n; k++) {
-                struct sync_author *a = &s->authors[rq->authors[k]];
-                /* it had nothing more although it said so: forget the stale claim */
-                if (!(o->flags & FM_OPS_TRUNCATED) && a->want_from == nb->slot &&
-                    a->want > a->head && a->head < rq->from[k]) {
-                    a->want = a->head;
-                    a->want_from = -1;
-                    if (s->store.own_claim && memcmp(a->pk, s->pk, FM_PK_LEN) == 0 &&
-                        s->own_claimed > a->head) {
-                        s->own_claimed = a->head;
-                        s->store.own_claim(s->store.ctx, a->head);
-                    }
-                }
-            }
-            req_release(s, nb, rq);
-            break;
-        }
-    } else if (res.stored == 0 && res.duplicates > 0 && res.rejected == 0) {
+    if (!reply && res.stored == 0 && res.duplicates > 0 && res.rejected == 0) {
         /* an eager push we already had: this link is redundant */
         nb->eager = false;
         if (fm_wire_encode_simple(&s->msg, FM_MSG_PRUNE) == FM_OK &&
@@ -809,6 +853,99 @@ static void on_ops(struct fm_sync *s, struct sync_nb *nb, const struct fm_wire_o
     }
     sync_flush(s);
     sync_pull_schedule(s, now);
+}
+
+void sync_pend_flush(struct fm_sync *s)
+{
+    struct sync_nb *nb = s->pend_slot >= 0 ? s->nbs[s->pend_slot] : NULL;
+    size_t npend = s->npend;
+    s->npend = 0;
+    s->pend_ops = 0;
+    s->pend_slot = -1;
+    if (npend == 0)
+        return;
+    if (nb != NULL && !nb->banned) {
+        for (size_t m = 0; m < npend; m++)
+            s->pend_msg[m].data = s->pend.data + (size_t)(uintptr_t)s->pend_msg[m].data;
+        ops_take(s, nb, s->pend_msg, npend);
+        return;
+    }
+    /* its neighbour is gone: the ops come again from someone */
+    for (size_t i = 0; i < s->nauthors; i++)
+        s->authors[i].pulled = 0;
+    sync_pull_schedule(s, fm_mono_ms());
+}
+
+/* A pull reply has come: note what it brings (so the next pull for those
+ * authors starts after it), settle the request and free its credit, and
+ * send the next pulls at once, so the neighbour reads and sends them while
+ * we ingest this one. */
+static void reply_settle(struct fm_sync *s, struct sync_nb *nb, const struct fm_wire_ops *o)
+{
+    size_t pos = 0;
+    const uint8_t *p;
+    size_t len;
+    while (fm_wire_ops_next(o, &pos, &p, &len)) {
+        struct fm_op d;
+        int32_t i;
+        if (fm_op_decode(&d, p, len) != FM_OK || (i = sync_author_get(s, d.author, false)) < 0)
+            continue;
+        struct sync_author *a = &s->authors[i];
+        if (d.seq == author_next(a) + 1 && d.seq <= a->limit)
+            a->pulled = d.seq;
+    }
+    for (int r = 0; r < SYNC_CREDITS; r++) {
+        struct sync_req *rq = &nb->reqs[r];
+        if (rq->id != o->req_id || rq->id == 0)
+            continue;
+        for (uint16_t k = 0; k < rq->n; k++) {
+            struct sync_author *a = &s->authors[rq->authors[k]];
+            uint64_t next = author_next(a);
+            /* it had nothing more although it said so: forget the stale claim */
+            if (!(o->flags & FM_OPS_TRUNCATED) && a->want_from == nb->slot &&
+                a->want > next && next < rq->from[k]) {
+                a->want = next;
+                a->want_from = -1;
+                if (s->store.own_claim && memcmp(a->pk, s->pk, FM_PK_LEN) == 0 &&
+                    s->own_claimed > next) {
+                    s->own_claimed = next;
+                    s->store.own_claim(s->store.ctx, next);
+                }
+            }
+        }
+        req_release(s, nb, rq);
+        break;
+    }
+    sync_pull_schedule(s, fm_mono_ms());
+}
+
+/* A pull reply waits for the others read in the same burst (flushed by
+ * fm_sync_run), so that they are ingested in one transaction. Anything
+ * else is handled at once. */
+static void on_ops(struct fm_sync *s, struct sync_nb *nb, const struct fm_wire_ops *o)
+{
+    if (!(o->flags & FM_OPS_REPLY)) {
+        ops_take(s, nb, o, 1);
+        return;
+    }
+    if (s->npend > 0 &&
+        (s->pend_slot != nb->slot || s->npend == SYNC_PEND_MAX ||
+         s->pend_ops + o->count > SYNC_INGEST_MAX_OPS ||
+         s->pend.len + o->data_len > SYNC_INGEST_MAX_BYTES))
+        sync_pend_flush(s);
+    reply_settle(s, nb, o);
+    if (s->npend == 0)
+        fm_buf_reset(&s->pend);
+    size_t off = s->pend.len;
+    if (fm_buf_append(&s->pend, o->data, o->data_len) != FM_OK) {
+        ops_take(s, nb, o, 1); /* no room to hold it: take it alone */
+        return;
+    }
+    s->pend_msg[s->npend] = *o;
+    s->pend_msg[s->npend].data = (const uint8_t *)(uintptr_t)off; /* rebased at the flush */
+    s->npend++;
+    s->pend_ops += o->count;
+    s->pend_slot = nb->slot;
 }
 
 void sync_on_message(struct fm_sync *s, struct sync_nb *nb, const uint8_t *p, size_t n)
@@ -829,6 +966,8 @@ void sync_on_message(struct fm_sync *s, struct sync_nb *nb, const uint8_t *p, si
         nb->soft_next_ms = 0;
         fm_log(FM_LOG_INFO, COMPONENT, "peer %s is up", nb->name);
     }
+    if (s->npend > 0 && !(rc == FM_OK && m.type == FM_MSG_OPS && (m.u.ops.flags & FM_OPS_REPLY)))
+        sync_pend_flush(s); /* what came before is taken first */
     if (rc != FM_OK) {
         nb_bad(s, nb, m.version && m.version != FM_WIRE_VERSION ? "message of another protocol version"
                                                                  : "malformed message",

@@ -154,6 +154,8 @@ struct fm_sync_peer_info {
     bool banned;            /* its key was revoked or expired: connections dropped */
     uint32_t rate_limit_bps; /* 0 = unlimited */
     uint64_t queued_bytes;  /* waiting for the rate limit */
+    bool refused_us;        /* it refused our handshake (not admitted: we are revoked
+                             * or not enrolled there) */
 };
 struct fm_sync_status {
     uint64_t uptime_ms, pid;

@@ -19,12 +19,21 @@
 
 /* ---- named limits ---- */
 #define SYNC_MAX_AUTHORS 100000        /* authors tracked (store + claimed by peers) */
-#define SYNC_CREDITS 4                 /* PULL requests in flight per neighbour */
+#define SYNC_CREDITS 8                /* PULL requests in flight per neighbour */
 #define SYNC_PULL_TIMEOUT_MS 5000      /* a PULL without reply frees its credit */
 #define SYNC_PUSH_MAX_OPS 64           /* more missing than this: announce, let it pull */
 #define SYNC_PUSH_MAX_BYTES (256u * 1024u)
 #define SYNC_PUSH_MAX_AUTHORS 64       /* authors per push message; the rest are announced */
-#define SYNC_REPLY_MAX_BYTES (512u * 1024u)
+/* A reply stops adding ops past this; read_ops may overshoot by one op,
+ * and the whole message must stay within FM_WIRE_MAX_MSG. */
+#define SYNC_REPLY_MAX_BYTES (FM_WIRE_MAX_MSG - FM_OP_MAX_LEN - 4096u)
+/* Pull replies from one neighbour that arrive together are ingested in
+ * one store call (one LMDB transaction): at most this many ops / bytes. */
+#define SYNC_INGEST_MAX_OPS 8192
+#define SYNC_INGEST_MAX_BYTES (4u * FM_WIRE_MAX_MSG)
+#define SYNC_PEND_MAX 16               /* messages held for one such call */
+#define SYNC_DIAL_RETRY_MS 5           /* first SUMMARY retried this often while dialling */
+#define SYNC_DIAL_FAST_MS 2000         /* ... for this long after a DEALER opens */
 #define SYNC_HWM 64                    /* ZMQ_SNDHWM / RCVHWM per socket, in messages */
 #define SYNC_LINGER_MS 50
 #define SYNC_RECV_BURST 256            /* messages taken from one socket per poll */
@@ -53,6 +62,8 @@ struct sync_author {
     uint64_t want;              /* highest seq a neighbour claims to hold */
     uint64_t want_after_ms;     /* do not pull before (grace for lazy announces) */
     uint64_t pull_deadline_ms;
+    uint64_t pulled;            /* ops up to this seq came in a pull reply and wait
+                                 * for ingest (sync_pend_flush): pull after them */
     int32_t want_from;          /* neighbour slot that claimed `want`, -1 */
     int32_t pull_nb;            /* neighbour slot with a pull in flight, -1 */
     bool want_graft;            /* the claim came lazily: graft when pulling */
@@ -60,6 +71,7 @@ struct sync_author {
     bool has_curve;
     bool fresh;                 /* head moved, not yet pushed eagerly */
     bool changed;               /* head moved since the last lazy announce */
+    bool refused;               /* ingest refused an op of it in the batch at hand */
 };
 
 struct sync_req {
@@ -103,6 +115,10 @@ struct sync_nb {
     uint64_t dealer_opened_ms;
     uint64_t soft_sent;     /* local soft sequence sent up to */
     uint64_t soft_next_ms;
+    /* the DEALER's socket monitor (transport.c): it tells us when the peer
+     * refused our handshake (ZAP: revoked here, or not enrolled) */
+    void *mon;
+    bool refused_auth;      /* its last handshake answer was a refusal */
 };
 
 /* A message waiting for the rate limit. */
@@ -143,8 +159,13 @@ struct fm_sync {
     size_t nfresh, nchanged;
 
     struct fm_buf msg, tmp, entries;
-    const uint8_t **in_ops;
+    const uint8_t **in_ops; /* SYNC_INGEST_MAX_OPS entries */
     size_t *in_lens;
+    /* pull replies waiting to be ingested together (sync_pend_flush) */
+    struct fm_buf pend;
+    struct fm_wire_ops pend_msg[SYNC_PEND_MAX]; /* data = offset into pend until flushed */
+    size_t npend, pend_ops;
+    int pend_slot; /* the neighbour they came from */
 
     uint64_t next_tick_ms, start_mono_ms;
     uint64_t next_ban_check_ms;
@@ -177,6 +198,9 @@ int sync_nb_grow(struct sync_nb *nb, size_t n) FM_MUST_USE;
 
 /* ---- gossip.c ---- */
 void sync_on_message(struct fm_sync *s, struct sync_nb *nb, const uint8_t *p, size_t n);
+/* Ingests the pull replies held back by sync_on_message; called once the
+ * sockets have been read (and before anything that must see them). */
+void sync_pend_flush(struct fm_sync *s);
 /* Timers: anti-entropy, lazy announces, pull scheduling, timeouts. */
 int sync_tick(struct fm_sync *s, uint64_t now) FM_MUST_USE;
 /* After the heads moved: eager pushes. */

@@ -125,8 +125,10 @@ int fm_sync_new(struct fm_sync **out, const struct fm_sync_config *cfg,
     fm_buf_init(&s->msg, FM_WIRE_MAX_MSG);
     fm_buf_init(&s->tmp, SYNC_REPLY_MAX_BYTES + FM_OP_MAX_LEN + 4);
     fm_buf_init(&s->entries, (size_t)SYNC_MAX_AUTHORS * FM_WIRE_ENTRY_LEN);
-    s->in_ops = malloc(FM_WIRE_BATCH_MAX * sizeof(*s->in_ops));
-    s->in_lens = malloc(FM_WIRE_BATCH_MAX * sizeof(*s->in_lens));
+    fm_buf_init(&s->pend, SYNC_INGEST_MAX_BYTES);
+    s->pend_slot = -1;
+    s->in_ops = malloc(SYNC_INGEST_MAX_OPS * sizeof(*s->in_ops));
+    s->in_lens = malloc(SYNC_INGEST_MAX_OPS * sizeof(*s->in_lens));
     s->pollitems = calloc(3 + FM_SYNC_MAX_PEERS, sizeof(zmq_pollitem_t));
     if (!s->in_ops || !s->in_lens || !s->pollitems)
         goto fail;
@@ -178,10 +180,20 @@ fail:
     return rc;
 }
 
+/* The DEALER's monitor: closed with the DEALER. */
+static void dealer_monitor_close(struct sync_nb *nb)
+{
+    if (nb->mon) {
+        zmq_close(nb->mon);
+        nb->mon = NULL;
+    }
+}
+
 void sync_dealer_close(struct fm_sync *s, struct sync_nb *nb)
 {
     (void)s;
     sync_queue_clear(nb);
+    dealer_monitor_close(nb);
     if (nb->dealer) {
         zmq_close(nb->dealer);
         nb->dealer = NULL;
@@ -208,6 +220,7 @@ void fm_sync_destroy(struct fm_sync **sp)
     fm_buf_release(&s->msg);
     fm_buf_release(&s->tmp);
     fm_buf_release(&s->entries);
+    fm_buf_release(&s->pend);
     free(s->in_ops);
     free(s->in_lens);
     free(s->pollitems);
@@ -217,6 +230,55 @@ void fm_sync_destroy(struct fm_sync **sp)
 }
 
 const char *fm_sync_endpoint(const struct fm_sync *s) { return s->endpoint; }
+
+/* A peer that refuses our key at the handshake (ZAP) says nothing to the
+ * gossip: the DEALER just keeps retrying. A socket monitor on the DEALER
+ * reports ZMQ_EVENT_HANDSHAKE_FAILED_AUTH, so this side learns that it is
+ * not admitted there (revoked, or not enrolled) and can say so. Best
+ * effort: without a monitor, nothing else changes. */
+static void dealer_monitor_open(struct fm_sync *s, struct sync_nb *nb)
+{
+    static unsigned seq; /* inproc endpoints are not reused */
+    char ep[96];
+    dealer_monitor_close(nb);
+    snprintf(ep, sizeof(ep), "inproc://fm-dealer-mon-%d-%u", nb->slot, ++seq);
+    if (zmq_socket_monitor(nb->dealer, ep,
+                           ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_SUCCEEDED) != 0)
+        return;
+    nb->mon = zmq_socket(s->zctx, ZMQ_PAIR);
+    if (nb->mon && zmq_connect(nb->mon, ep) != 0)
+        dealer_monitor_close(nb);
+}
+
+/* Takes the monitor events waiting for nb (never blocks). */
+static void dealer_monitor_drain(struct sync_nb *nb)
+{
+    static struct fm_log_limiter lim;
+    for (int i = 0; nb->mon && i < 16; i++) {
+        uint8_t ev[6];
+        char addr[64];
+        int n = zmq_recv(nb->mon, ev, sizeof(ev), ZMQ_DONTWAIT);
+        if (n < 0)
+            return;
+        int more = 0;
+        size_t ml = sizeof(more);
+        if (zmq_getsockopt(nb->mon, ZMQ_RCVMORE, &more, &ml) == 0 && more)
+            (void)zmq_recv(nb->mon, addr, sizeof(addr), ZMQ_DONTWAIT); /* the endpoint */
+        if (n != (int)sizeof(ev))
+            continue;
+        uint16_t event; /* u16 event | u32 value, in host order (libzmq's own) */
+        memcpy(&event, ev, sizeof(event));
+        if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH && !nb->refused_auth) {
+            nb->refused_auth = true;
+            fm_log_limited(&lim, 10, FM_LOG_WARN, COMPONENT,
+                           "refused by peer %s at %s: not admitted (is this node revoked or "
+                           "not enrolled?)", nb->name, nb->endpoint);
+        } else if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED && nb->refused_auth) {
+            nb->refused_auth = false;
+            fm_log(FM_LOG_INFO, COMPONENT, "peer %s admits this node again", nb->name);
+        }
+    }
+}
 
 /* nb's DEALER: CurveZMQ client to nb->endpoint, insisting on nb's key. */
 static int dealer_open(struct fm_sync *s, struct sync_nb *nb)
@@ -238,6 +300,7 @@ static int dealer_open(struct fm_sync *s, struct sync_nb *nb)
     (void)zmq_setsockopt(nb->dealer, ZMQ_CURVE_PUBLICKEY, cpk, FM_CURVE_LEN);
     (void)zmq_setsockopt(nb->dealer, ZMQ_CURVE_SECRETKEY, csk, FM_CURVE_LEN);
     explicit_bzero(csk, sizeof(csk));
+    dealer_monitor_open(s, nb);
     if (zmq_connect(nb->dealer, nb->endpoint) != 0) {
         fm_log(FM_LOG_ERROR, COMPONENT, "cannot dial %s at %s: %s", nb->name, nb->endpoint,
                zmq_strerror(errno));
@@ -284,6 +347,7 @@ void sync_dealer_reopen(struct fm_sync *s, struct sync_nb *nb)
 {
     if (!nb->endpoint[0] || nb->banned)
         return;
+    dealer_monitor_close(nb);
     if (nb->dealer) {
         zmq_close(nb->dealer);
         nb->dealer = NULL;
@@ -499,9 +563,12 @@ int fm_sync_run(struct fm_sync *s, int timeout_ms)
         recv_router(s);
     if (s->ctl && (items[n++].revents & ZMQ_POLLIN))
         sync_ctl_handle(s);
-    for (int d = 0; d < nd; d++)
+    for (int d = 0; d < nd; d++) {
         if (items[base + d].revents & ZMQ_POLLIN)
             recv_dealer(s, polled[d]);
+        dealer_monitor_drain(polled[d]);
+    }
+    sync_pend_flush(s); /* pull replies read together: one ingest */
     now = fm_mono_ms();
     if (s->refresh_due) {
         s->refresh_due = false;
@@ -545,8 +612,10 @@ int fm_sync_peers(struct fm_sync *s, struct fm_sync_status *st, struct fm_sync_p
     if (!*out)
         return FM_ENOMEM;
     for (size_t i = 0; i < s->nnb; i++)
-        if (s->nbs[i])
-            sync_nb_info(s, s->nbs[i], &(*out)[k++]);
+        if (s->nbs[i]) {
+            sync_nb_info(s, s->nbs[i], &(*out)[k]);
+            (*out)[k++].refused_us = s->nbs[i]->refused_auth;
+        }
     *n = k;
     return FM_OK;
 }

@@ -100,7 +100,8 @@ static int decode_text(struct fm_cur *c, size_t len, char *out, size_t cap)
 #define PEER_FLAG_VECTOR 0x04
 #define PEER_FLAG_EAGER 0x08
 #define PEER_FLAG_BANNED 0x10
-#define PEER_FLAGS_ALL 0x1f
+#define PEER_FLAG_REFUSED_US 0x20 /* it refused our handshake (field sync) */
+#define PEER_FLAGS_ALL 0x3f
 
 static int decode_peer(struct fm_cur *c, struct fm_sync_peer_info *pi)
 {
@@ -121,6 +122,7 @@ static int decode_peer(struct fm_cur *c, struct fm_sync_peer_info *pi)
     pi->vector_known = flags & PEER_FLAG_VECTOR;
     pi->eager = flags & PEER_FLAG_EAGER;
     pi->banned = flags & PEER_FLAG_BANNED;
+    pi->refused_us = flags & PEER_FLAG_REFUSED_US;
     CHECK(fm_cur_u64(c, &pi->last_heard_ms));
     CHECK(fm_cur_u64(c, &pi->we_lack));
     CHECK(fm_cur_u64(c, &pi->it_lacks));
@@ -481,7 +483,8 @@ int fm_wire_encode_status(struct fm_buf *out, const struct fm_sync_status *st,
                                   (p->connected ? PEER_FLAG_CONNECTED : 0) |
                                   (p->vector_known ? PEER_FLAG_VECTOR : 0) |
                                   (p->eager ? PEER_FLAG_EAGER : 0) |
-                                  (p->banned ? PEER_FLAG_BANNED : 0));
+                                  (p->banned ? PEER_FLAG_BANNED : 0) |
+                                  (p->refused_us ? PEER_FLAG_REFUSED_US : 0));
         CHECK(fm_buf_append(out, p->pk, FM_PK_LEN));
         CHECK(put_text(out, p->name, sizeof(p->name), false));
         CHECK(put_text(out, p->endpoint, sizeof(p->endpoint), true));

@@ -79,8 +79,14 @@ log "org bundle: $m ops, node without the key refused, --since works"
 "$FIELDMESH" testbed "$T/other" --nodes 1 --base-port $((BASE + 10)) >/dev/null 2>&1 || fail "other org"
 "$FIELDMESH" -c "$T/other/node1/node.yaml" incident report --category x --lat 1 --lon 1 >/dev/null ||
     fail "other org write"
-"$FIELDMESH" -c "$T/other/node1/node.yaml" bundle export "$T/bforeign" --for "$T/v3" >/dev/null 2>&1 ||
-    fail "foreign export"
+# (it cannot seal to node3 with --for: node3's vector carries a certificate
+# of our organisation, which the other one refuses; so its org bundle key)
+"$FIELDMESH" -c "$T/other/node1/node.yaml" bundle export "$T/bforeign" --for "$T/v3" >/dev/null 2>"$T/err"
+rc=$?
+[ "$rc" -eq 3 ] || fail "foreign node exported for our vector: exit $rc"
+"$FIELDMESH" bundle keygen --org "$T/other/org" >/dev/null 2>&1 || fail "other keygen"
+"$FIELDMESH" -c "$T/other/node1/node.yaml" bundle export "$T/bforeign" --key "$T/other/org/bundle.key" \
+    >/dev/null 2>"$T/err" || fail "foreign export: $(cat "$T/err")"
 before=$(digest 3)
 fm 3 bundle import "$T/bforeign" >/dev/null 2>"$T/err"
 rc=$?
@@ -88,6 +94,44 @@ rc=$?
 grep -q "not a node of this organisation" "$T/err" || fail "no clear error: $(cat "$T/err")"
 [ "$(digest 3)" = "$before" ] || fail "a foreign bundle changed node3"
 log "foreign bundle refused"
+
+# 4. export --for only to a node of our organisation in good standing: the
+# vector file is signed and carries its node's certificate
+"$FIELDMESH" -c "$T/other/node1/node.yaml" bundle vector "$T/vevil" 2>/dev/null || fail "evil vector"
+fm 1 bundle export "$T/x" --for "$T/vevil" >/dev/null 2>"$T/err"
+rc=$?
+[ "$rc" -eq 3 ] || fail "export --for a foreign node's vector: exit $rc, expected 3"
+grep -q "not a node of this organisation" "$T/err" || fail "no clear error: $(cat "$T/err")"
+[ -e "$T/x" ] && fail "a bundle was written for a foreign node"
+# an altered vector (the key line swapped for another node's) fails its signature
+fm 4 bundle vector "$T/v4" 2>/dev/null || fail "vector 4"
+sed "2s/.*/node $(node_key 2)/" "$T/v4" >"$T/v4bad"
+fm 1 bundle export "$T/x" --for "$T/v4bad" >/dev/null 2>"$T/err"
+rc=$?
+[ "$rc" -eq 3 ] || fail "export --for an altered vector: exit $rc, expected 3"
+# refused ops are summarised per reason, and a bundle of which nothing
+# could be stored exits 3: node4 revokes node1, then imports node1's ops
+"$FIELDMESH" org revoke --org "$T/tb/org" --key "$(node_key 1)" --last-seq 0 --out "$T/rev1" \
+    >/dev/null 2>&1 || fail "org revoke"
+fm 2 bundle export "$T/b24" --for "$T/v4" >/dev/null 2>"$T/err" || fail "export for 4: $(cat "$T/err")"
+fm 4 trust publish "$T/rev1" >/dev/null 2>&1 || fail "publish at node4"
+fm 4 bundle import "$T/b24" >/dev/null 2>"$T/err"
+rc=$?
+[ "$rc" -eq 3 ] || fail "import of only refused ops: exit $rc, expected 3 ($(cat "$T/err"))"
+grep -q "refused [0-9]* op(s): .*revoked" "$T/err" || fail "no per-reason summary: $(cat "$T/err")"
+[ "$(grep -c "refused op" "$T/err")" = 0 ] || fail "refusals logged one per op: $(cat "$T/err")"
+# a revoked reader is refused: node2 learns of the revocation of node4
+"$FIELDMESH" org revoke --org "$T/tb/org" --key "$(node_key 4)" --last-seq 0 --out "$T/rev4" \
+    >/dev/null 2>&1 || fail "org revoke 4"
+fm 2 trust publish "$T/rev4" >/dev/null 2>&1 || fail "publish at node2"
+fm 2 bundle export "$T/x" --for "$T/v4" >/dev/null 2>"$T/err"
+rc=$?
+[ "$rc" -eq 3 ] || fail "export --for a revoked node: exit $rc, expected 3"
+grep -q "is revoked" "$T/err" || fail "no clear error: $(cat "$T/err")"
+# a missing file is a missing file
+fm 4 bundle import "$T/nonexistent" >/dev/null 2>"$T/err" && fail "imported a missing file"
+grep -q "cannot read" "$T/err" || fail "no clear error for a missing file: $(cat "$T/err")"
+log "export --for refuses foreign, altered and revoked vectors; refusals summarised"
 
 FAILED=0
 echo "PASS: test_bundle"

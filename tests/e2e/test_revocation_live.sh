@@ -68,6 +68,23 @@ refused() { grep -q "zap: refused a connection" "$T/daemon1.log" "$T/daemon2.log
 wait_for 15 "node3's reconnection attempts refused at the handshake" refused
 log "node3 cut off everywhere; its later ops appear nowhere"
 
+# the refused side learns it: its DEALERs' handshakes fail authentication
+# (a node offline when the revocation was published would otherwise never
+# know): peers marks them, status warns, the daemon logs it
+refused_us() { fm 3 peers --json | python3 -c '
+import json, sys
+d = {p["name"]: p for p in json.load(sys.stdin)}
+sys.exit(0 if all(d.get(n, {}).get("refused_us") for n in ("node1", "node2")) else 1)'; }
+wait_for 15 "node3 sees that node1 and node2 refuse it" refused_us
+fm 3 peers | grep -q "refused us" || fail "peers does not show the refusal"
+fm 3 status | grep -q "^warning: .*refuse this node's handshake" || fail "status does not warn"
+grep -q "refused by peer node1 .*not admitted" "$T/daemon3.log" || fail "node3 did not log the refusal"
+fm 1 peers --json | python3 -c '
+import json, sys
+sys.exit(1 if any(p["refused_us"] for p in json.load(sys.stdin)) else 0)' ||
+    fail "node1 believes it is refused"
+log "node3 knows it is refused by its peers"
+
 for i in 1 2 3; do stop_node "$i"; done
 FAILED=0
 echo "PASS: test_revocation_live"

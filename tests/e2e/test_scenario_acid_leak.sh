@@ -50,6 +50,10 @@ fm1 dispatch "$INC" "${args[@]}" --note "acid leak: full PPE"
 TICKETS=$OUT
 [ "$(echo "$TICKETS" | wc -l)" -eq 5 ] || fail "expected 5 ticket ids, got: $TICKETS"
 expect 1 "$FIELDMESH" "${C1[@]}" dispatch "$INC" --unit "$R8"   # already busy
+# the refusal names the unit (name and id) and the ticket it holds
+contains "$ERR" "Hazmat R8"
+contains "$ERR" "$R8"
+contains "$ERR" "$(echo "$TICKETS" | sed -n 2p)"
 expect 2 "$FIELDMESH" "${C1[@]}" dispatch "$INC"                # no --unit
 fm1 incident show "$INC" --json
 pyjson 'd["status"] == "dispatched"'

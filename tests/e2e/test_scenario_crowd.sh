@@ -3,7 +3,9 @@
 # site, across three live nodes (centre, county, vehicle) running
 # fieldmeshd. The county reports and dispatches police (public order and
 # patrol) and urban management; the public-order vehicle acknowledges from
-# its own node (recorded as the unit's own step, not on its behalf); the
+# its own node (its certificate, renewed with `--unit`, names the unit;
+# recorded as the unit's own step, not on its behalf) and may not
+# acknowledge another unit's ticket; the
 # other two tickets go unacknowledged past the rule's deadline, so the
 # dispatching county's daemon raises an escalation that brings in tier 2
 # (traffic police) — raised once however many dispatchers see it; a
@@ -21,6 +23,12 @@ pick_ports 3
 # the example directory, with a short acknowledgement deadline for crowds
 sed 's/escalate_after_s: 300/escalate_after_s: 3/' "$FM_SRC/configs/directory.yaml" >"$T/dir.yaml"
 grep -q "escalate_after_s: 3$" "$T/dir.yaml" || fail "directory copy"
+# the vehicle is the public-order team's: its certificate names the unit
+# (a station or vehicle reports ticket steps only for its own unit)
+"$FIELDMESH" org enroll --org "$T/tb/org" --key "$(node_key 3)" --name node3 --role vehicle \
+    --unit "Public Order C9" --out "$T/v3.cert" >/dev/null 2>"$T/err" ||
+    fail "enroll: $(cat "$T/err")"
+fm 3 trust renew "$T/v3.cert" >/dev/null 2>"$T/err" || fail "renew: $(cat "$T/err")"
 for i in 1 2 3; do start_node "$i"; done
 fm 1 directory publish "$T/dir.yaml" >/dev/null 2>&1 || fail "publish"
 fm 3 directory publish "$T/dir.yaml" >/dev/null 2>"$T/err" && fail "a vehicle published the directory"
@@ -45,8 +53,12 @@ T1=$(echo "$TICKETS" | sed -n 1p)
 fm 3 dispatch "$INC" --unit "$(pyv 'd["units"][2]["unit"]' <"$T/s.json")" >/dev/null 2>&1
 [ $? -eq 3 ] || fail "a vehicle dispatch was not refused with exit 3"
 
-# the public-order vehicle acknowledges from its own node
+# the public-order vehicle acknowledges from its own node (not another's)
 wait_for 30 "tickets at the vehicle" fm 3 ticket show "$T1"
+T2=$(echo "$TICKETS" | sed -n 2p)
+wait_for 30 "the inspection ticket at the vehicle" fm 3 ticket show "$T2"
+fm 3 ticket ack "$T2" >/dev/null 2>"$T/err" && fail "the vehicle acknowledged another unit's ticket"
+grep -q "unit Inspection U1 .*not that unit's own node" "$T/err" || fail "refusal: $(cat "$T/err")"
 fm 3 ticket ack "$T1" >/dev/null || fail "vehicle ack"
 fm 3 ticket enroute "$T1" >/dev/null || fail "vehicle enroute"
 vkey=$(node_key 3)

@@ -111,6 +111,12 @@ expect 0 "$FIELDMESH" "${A[@]}" trust publish "$T/bravo.rev"
 contains "$OUT" "$KB"
 expect 0 "$FIELDMESH" "${A[@]}" log --json
 pyjson 'd[-1]["kind"] == "revoke" and "'"$KB"'" in d[-1]["summary"] and d[-1]["author"] == "'"$KA"'"'
+# the same revocation again adds nothing: refused, no second op
+ALEN=$(pyget 'len(d)')
+expect 1 "$FIELDMESH" "${A[@]}" trust publish "$T/bravo.rev"
+contains "$ERR" "already published"
+expect 0 "$FIELDMESH" "${A[@]}" log --json
+pyjson 'len(d) == '"$ALEN"
 # published on bravo itself: bravo may not write after seq BSEQ
 expect 0 "$FIELDMESH" "${B[@]}" trust publish "$T/bravo.rev"
 expect 3 "$FIELDMESH" "${B[@]}" incident report --category fire --lat 1 --lon 2
@@ -137,5 +143,27 @@ PY
 expect 3 "$FIELDMESH" "${A[@]}" trust publish "$T/bad.rev"
 contains "$ERR" "signature"
 expect 1 "$FIELDMESH" "${A[@]}" trust publish "$T/missing.rev"
+
+# ---- certificate renewal: 40 days on, alpha's 30-day certificate ran out ----
+export FM_TEST_CLOCK_OFFSET_MS=$((40 * 86400 * 1000))
+expect 3 "$FIELDMESH" "${A[@]}" incident report --category fire --lat 1 --lon 2
+contains "$ERR" "fieldmesh trust renew"
+# a certificate for another key, or from another organisation, is refused
+expect 3 "$FIELDMESH" "${A[@]}" trust renew "$T/bravo/data/node.cert"
+expect 0 "$FIELDMESH" org enroll --org "$T/org2" --key "$KA" --name alpha --role county \
+    --days 90 --out "$T/alpha-org2.cert"
+expect 3 "$FIELDMESH" "${A[@]}" trust renew "$T/alpha-org2.cert"
+# the same key enrolled again (issued now, valid 90 days): renewed
+expect 0 "$FIELDMESH" org enroll --org "$T/org" --key "$KA" --name alpha --role county \
+    --tier 1 --days 90 --out "$T/alpha-new.cert"
+expect 0 "$FIELDMESH" "${A[@]}" trust renew "$T/alpha-new.cert"
+contains "$OUT" "renewed until"
+cmp -s "$T/alpha-new.cert" "$T/alpha/data/node.cert" || fail "renewed certificate not installed"
+expect 1 "$FIELDMESH" "${A[@]}" trust renew "$T/alpha-new.cert"
+contains "$ERR" "already in force"
+expect 0 "$FIELDMESH" "${A[@]}" incident report --category fire --lat 1 --lon 2
+expect 0 "$FIELDMESH" "${A[@]}" log --json
+pyjson 'd[-2]["kind"] == "cert.renew" and d[-2]["author"] == "'"$KA"'"'
+unset FM_TEST_CLOCK_OFFSET_MS
 
 echo "ok: trust"

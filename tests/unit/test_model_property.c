@@ -8,7 +8,9 @@
  * them carried by an op that is itself revoked — and the linkage workflow's
  * kinds: dispatches and every ticket step (concurrently on the same
  * tickets), escalations, feedback, material requests, allocations and
- * returns, multi-chunk directory versions, bulletins and read receipts,
+ * returns, multi-chunk directory versions from two centres with the
+ * registrations of directory units (derived ids, so both publishers
+ * register the same entities), bulletins and read receipts,
  * and conflict resolutions. Author clocks start at the
  * same instant and advance in small random steps, so many ops of
  * different authors carry the same hlc and the author tie-break matters.
@@ -61,16 +63,31 @@ struct world {
     struct ent ents[1024];
     size_t nents;
     uint64_t expect_ops;
+    bool may_publish; /* room left for a directory version (up to 5 ops) */
 };
 
 static const char *const cats[] = {"fire", "flood", "crash", "gas"};
 static const char *const words[] = {"north gate", "smoke", "two injured", "road blocked",
                                     "all clear", "need pump"};
 
+/* Directory units: every publisher registers them under the same derived
+ * id, concurrently, and the others' ops then target them. */
+static const char *const dir_units[] = {"Engine 1", "Ladder 2", "Hazmat 3"};
+#define DIR_DEPT "fire"
+
+static void dir_unit_ref(size_t i, struct payload_ref *ref)
+{
+    payload_dir_unit_ref(DIR_DEPT, dir_units[i], ref);
+}
+
 static void pick_into(struct world *w, struct payload_ref *ref, uint8_t kind)
 {
     struct ent cand[1024];
     size_t n = 0;
+    if (kind == FM_ENT_UNIT && rnd_below(4) == 0) {
+        dir_unit_ref(rnd_below(3), ref);
+        return;
+    }
     for (size_t i = 0; i < w->nents; i++)
         if (w->ents[i].kind == kind)
             cand[n++] = w->ents[i];
@@ -134,9 +151,15 @@ static uint8_t random_workflow(struct world *w, struct payload *pl)
         pick_into(w, &pl->ref3, FM_ENT_UNIT);
         pl->epoch = (uint32_t)rnd_below(2);
         pl->code = (uint8_t)(1 + rnd_below(TS__MAX));
-        pl->flags = (uint8_t)rnd_below(2);
+        /* the authors are dispatchers of no unit: their reports are on
+         * the unit's behalf (ingest refuses any other flag) */
+        pl->flags = pl->code >= TS_CANCEL ? (uint8_t)rnd_below(2) : 1;
         pl->present |= PT_BIT(PT_REF2) | PT_BIT(PT_REF3) | PT_BIT(PT_EPOCH) | PT_BIT(PT_CODE) |
                        PT_BIT(PT_FLAGS);
+        if (rnd_below(2)) { /* the unit's name as the writer saw it */
+            fm_strlcpy(pl->name, dir_units[rnd_below(3)], sizeof pl->name);
+            pl->present |= PT_BIT(PT_NAME);
+        }
         if (pl->code == TS_CLEAR) {
             fm_strlcpy(pl->text, words[rnd_below(3)], sizeof pl->text); /* results differ */
             pl->present |= PT_BIT(PT_TEXT);
@@ -212,6 +235,7 @@ static uint8_t random_workflow(struct world *w, struct payload *pl)
 
 /* Author 1 (a centre) publishes a directory version of 1..3 chunks. */
 #define DIR_AUTHOR 1
+#define DIR_AUTHOR2 3 /* a second centre: concurrent publishes */
 static void random_directory(struct world *w, int a)
 {
     struct payload *pl = calloc(1, sizeof *pl);
@@ -225,6 +249,26 @@ static void random_directory(struct world *w, int a)
         for (uint16_t k = 0; k < pl->blob_len; k++)
             pl->blob[k] = (uint8_t)rnd();
         pl->present = PT_BIT(PT_PART) | PT_BIT(PT_BLOB);
+        w->log[a].hlc += rnd_below(3);
+        OK(fx_log_pl(&w->log[a], pl));
+    }
+    /* and registers some of its units, as `directory publish` does; both
+     * publishers do so for the same units */
+    for (uint64_t i = 0, nu = rnd_below(3); i < nu; i++) {
+        size_t u = (size_t)rnd_below(3);
+        memset(pl, 0, sizeof *pl);
+        pl->kind = OP_UNIT_REGISTER;
+        fm_strlcpy(pl->name, dir_units[u], sizeof pl->name);
+        fm_strlcpy(pl->department, DIR_DEPT, sizeof pl->department);
+        fm_strlcpy(pl->unit_kind, rnd_below(2) ? "engine" : "truck", sizeof pl->unit_kind);
+        pl->tier = (uint8_t)(1 + rnd_below(3));
+        dir_unit_ref(u, &pl->ref);
+        pl->present = PT_BIT(PT_NAME) | PT_BIT(PT_DEPARTMENT) | PT_BIT(PT_UNIT_KIND) |
+                      PT_BIT(PT_TIER) | PT_BIT(PT_REF);
+        if (rnd_below(2)) {
+            fm_strlcpy(pl->caps, "foam,ladder", sizeof pl->caps);
+            pl->present |= PT_BIT(PT_CAPS);
+        }
         w->log[a].hlc += rnd_below(3);
         OK(fx_log_pl(&w->log[a], pl));
     }
@@ -246,8 +290,18 @@ static void random_op(struct world *w, int a)
     memset(&pl, 0, sizeof pl);
     uint64_t r = rnd_below(100);
     uint8_t created = 0;
-    if (a == DIR_AUTHOR && rnd_below(40) == 0) {
+    if ((a == DIR_AUTHOR || a == DIR_AUTHOR2) && w->may_publish && rnd_below(40) == 0) {
         random_directory(w, a);
+        return;
+    }
+    if (rnd_below(40) == 0) { /* a certificate renewal: same role, a later expiry */
+        struct fm_cert c = w->who[a].cert;
+        c.expires_ms += (1 + rnd_below(30)) * FX_DAY_MS;
+        fm_cert_sign(&c, &org.root);
+        pl.kind = OP_CERT_RENEW;
+        pl.cert = c;
+        g->hlc += rnd_below(3);
+        OK(fx_log_pl(g, &pl));
         return;
     }
     if (rnd_below(100) < 40) {
@@ -376,7 +430,7 @@ static void build_world(struct world *w)
     for (int a = 0; a < NAUTH; a++) {
         snprintf(name, sizeof name, "author%d", a);
         OK(fx_author(&org, &w->who[a], name));
-        if (a == DIR_AUTHOR) { /* may publish the directory */
+        if (a == DIR_AUTHOR || a == DIR_AUTHOR2) { /* may publish the directory */
             w->who[a].cert.role = FM_ROLE_CENTRE;
             fm_cert_sign(&w->who[a].cert, &org.root);
         }
@@ -399,8 +453,14 @@ static void build_world(struct world *w)
             append_revocation(w, 0, 3, W_LIMIT);
         else if (a == 3 && w->log[3].seq + 1 == W_CARRY)
             append_revocation(w, 3, 2, target[2] - 10);
-        else
+        else {
+            /* a multi-op directory version must neither overshoot a log's
+             * length nor jump over the carrier's fixed position */
+            uint64_t s = w->log[a].seq, room = 6;
+            w->may_publish = a == DIR_AUTHOR ? s + room < target[a]
+                                             : s + room < W_CARRY || s >= W_CARRY;
             random_op(w, a);
+        }
     }
     w->expect_ops = target[0] + target[1] + (target[2] - 10) + W_LIMIT;
 }

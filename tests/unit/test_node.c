@@ -788,6 +788,170 @@ static void test_reject_certs(void **state)
     fx_done(&c);
 }
 
+/* The head of `author` in n (its certificate window included). */
+static void head_of(struct fm_node *n, const uint8_t *author, struct node_head *h)
+{
+    struct store_txn *t;
+    OK(store_read_begin(n->st, &t));
+    OK(node_head_get(t, author, h));
+    store_txn_abort(&t);
+}
+
+static void log_renew(struct fx_log *g, const struct fm_cert *cert)
+{
+    struct payload *pl = calloc(1, sizeof *pl);
+    assert_non_null(pl);
+    pl->kind = OP_CERT_RENEW;
+    pl->cert = *cert;
+    OK(fx_log_pl(g, pl));
+    free(pl);
+}
+
+/* A certificate renewal (cert.renew) moves the author's validity window:
+ * an author whose certificate expired renews and writes again; every
+ * reader accepts its later ops; a renewal for another key, from another
+ * org, or stamped outside the new window is refused. */
+static void test_cert_renewal(void **state)
+{
+    (void)state;
+    struct fx_node x, c, c2, other_org_node;
+    struct fx_log g, bad;
+    struct payload pl;
+    struct fm_ingest_result res;
+    struct fx_org org2;
+    struct node_head h;
+    uint64_t now = fm_now_ms();
+    report_payload(&pl, "fire");
+    reader(&c);
+    reader(&c2);
+    /* x's first certificate ran out yesterday */
+    OK(fx_author_ex(&org, &x, "x", NULL, now - 3 * FX_DAY_MS, now - FX_DAY_MS));
+    struct fm_cert fresh = x.cert;
+    fresh.not_before_ms = now - 3600 * 1000;
+    fresh.expires_ms = now + 30 * FX_DAY_MS;
+    fresh.role = FM_ROLE_CENTRE;
+    fm_strlcpy(fresh.name, "x2", sizeof fresh.name);
+    fm_cert_sign(&fresh, &org.root);
+
+    fx_log_init(&g, &x.id);
+    g.hlc = (now - 2 * FX_DAY_MS) << 16;
+    OK(fx_log_cert(&g, &x.cert)); /* 1 */
+    OK(fx_log_pl(&g, &pl));       /* 2, in the old window */
+    g.hlc = now << 16;
+    bad = g; /* a copy of the state to fork off an op without renewal */
+    memset(&bad.ops, 0, sizeof bad.ops);
+    OK(fx_log_pl(&bad, &pl));     /* 3': after expiry, no renewal */
+    log_renew(&g, &fresh);        /* 3 */
+    OK(fx_log_pl(&g, &pl));       /* 4 */
+
+    OK(fx_ingest(c.n, &g.ops, 0, 2, &res));
+    assert_int_equal(res.stored, 2);
+    OK(fx_ingest(c.n, &bad.ops, 0, 1, &res));
+    assert_int_equal(res.err, FM_EEXPIRED); /* expired without renewal */
+    OK(fx_ingest(c.n, &g.ops, 2, 1, &res));  /* the renewal, stamped after expiry */
+    assert_int_equal(res.stored, 1);
+    head_of(c.n, x.id.pk, &h);
+    assert_int_equal(h.expires_ms, fresh.expires_ms);
+    assert_int_equal(h.not_before_ms, fresh.not_before_ms);
+    assert_int_equal(h.role, FM_ROLE_CENTRE);
+    assert_string_equal(h.name, "x2");
+    OK(fx_ingest(c.n, &g.ops, 3, 1, &res));
+    assert_int_equal(res.stored, 1);
+    assert_int_equal(ops_count(c.n), 4);
+    /* a second reader given the whole log in one batch: the ops after the
+     * renewal are checked against the new window, and it ends equal */
+    OK(fx_ingest(c2.n, &g.ops, 0, 4, &res));
+    assert_int_equal(res.stored, 4);
+    assert_int_equal(res.rejected, 0);
+    assert_true(fx_digest_eq(c.n, c2.n));
+
+    /* refused renewals: another key's certificate, another org's, and one
+     * stamped outside its own window */
+    struct fx_node y;
+    OK(fx_author(&org, &y, "y"));
+    OK(fx_org_init(&org2));
+    OK(fx_author(&org2, &other_org_node, "o"));
+    struct fx_log r;
+    struct fm_cert foreign = fresh;
+    fm_cert_sign(&foreign, &org2.root);
+    struct fm_cert late = fresh;
+    late.not_before_ms = now + FX_DAY_MS;
+    fm_cert_sign(&late, &org.root);
+    const struct {
+        const struct fm_cert *cert;
+        int err;
+    } cases[] = {{&y.cert, FM_ECERT}, {&foreign, FM_EFOREIGN}, {&late, FM_EEXPIRED}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct fx_node z;
+        OK(fx_author(&org, &z, "z"));
+        fx_log_init(&r, &z.id);
+        OK(fx_log_cert(&r, &z.cert));
+        struct fm_cert cc = *cases[i].cert;
+        if (cases[i].err != FM_ECERT) { /* for z's key */
+            memcpy(cc.node, z.id.pk, FM_PK_LEN);
+            fm_cert_sign(&cc, cases[i].err == FM_EFOREIGN ? &org2.root : &org.root);
+        }
+        log_renew(&r, &cc);
+        expect_log(c.n, &r, cases[i].err, 2, 1);
+        fx_log_free(&r);
+        fx_done(&z);
+    }
+
+    /* the writer: a node opened with a renewed certificate file (another
+     * window than op 1's) renews through fm_node_renew_cert */
+    struct fx_node w;
+    OK(fx_author_ex(&org, &w, "w", NULL, now - FX_DAY_MS, now + FX_DAY_MS));
+    OK(fx_open(&w, FM_OPEN_IDENTITY | NOSYNC));
+    OK(fm_node_incident_report(w.n, &(struct fm_incident_new){.category = "fire", .priority = 3},
+                               NULL));
+    fm_node_close(&w.n);
+    struct fm_cert w2 = w.cert;
+    w2.expires_ms = now + 90 * FX_DAY_MS;
+    fm_cert_sign(&w2, &org.root);
+    OK(fm_cert_write_file(&w2, w.cfg.cert_path));
+    OK(fx_open(&w, FM_OPEN_IDENTITY | NOSYNC));
+    assert_int_equal(fm_node_renew_cert(w.n, &y.cert), FM_ECERT);
+    struct fm_cert wf = w2;
+    fm_cert_sign(&wf, &org2.root);
+    assert_int_equal(fm_node_renew_cert(w.n, &wf), FM_EFOREIGN);
+    OK(fm_node_renew_cert(w.n, &w2));
+    assert_int_equal(fm_node_renew_cert(w.n, &w2), FM_EEXISTS);
+    head_of(w.n, w.id.pk, &h);
+    assert_int_equal(h.expires_ms, w2.expires_ms);
+    OK(fx_sync(w.n, c.n, &res));
+    head_of(c.n, w.id.pk, &h);
+    assert_int_equal(h.expires_ms, w2.expires_ms);
+
+    /* a node that never signed, with an expired certificate: the renewal
+     * opens its log (op 1 = the new certificate) and it writes again */
+    struct fx_node v;
+    OK(fx_author_ex(&org, &v, "v", NULL, now - 3 * FX_DAY_MS, now - FX_DAY_MS));
+    OK(fx_open(&v, FM_OPEN_IDENTITY | NOSYNC));
+    assert_int_equal(fm_node_incident_report(v.n, &(struct fm_incident_new){.category = "fire"},
+                                             NULL),
+                     FM_EEXPIRED);
+    struct fm_cert v2 = v.cert;
+    v2.not_before_ms = now - 3600 * 1000;
+    v2.expires_ms = now + FX_DAY_MS;
+    fm_cert_sign(&v2, &org.root);
+    OK(fm_node_renew_cert(v.n, &v2));
+    head_of(v.n, v.id.pk, &h);
+    assert_int_equal(h.seq, 1);
+    assert_int_equal(h.expires_ms, v2.expires_ms);
+    OK(fm_node_incident_report(v.n, &(struct fm_incident_new){.category = "fire"}, NULL));
+    fx_done(&v);
+
+    fx_log_free(&g);
+    fx_ops_free(&bad.ops);
+    fx_done(&w);
+    fx_done(&y);
+    fx_done(&other_org_node);
+    fx_org_done(&org2);
+    fx_done(&x);
+    fx_done(&c);
+    fx_done(&c2);
+}
+
 static void test_reject_payload_cuts_run(void **state)
 {
     (void)state;
@@ -1456,6 +1620,7 @@ int main(void)
         cmocka_unit_test(test_map_cap),
         cmocka_unit_test(test_reopen),
         cmocka_unit_test(test_read_ops_heads_log),
+        cmocka_unit_test(test_cert_renewal),
     };
     if (fm_crypto_init() != FM_OK || fx_org_init(&org) != FM_OK)
         return 1;

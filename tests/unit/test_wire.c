@@ -336,7 +336,7 @@ static void test_status(void **state)
     B.data[name_at] = 'c';
     size_t flags_at = name_at + 8 + 2 + strlen(p[0].endpoint);
     assert_int_equal(B.data[flags_at], 0x07);
-    B.data[flags_at] = 0x27; /* 0x10 = banned is known; 0x20 is not */
+    B.data[flags_at] = 0x47; /* 0x10 banned, 0x20 refused_us are known; 0x40 is not */
     assert_int_equal(decode_buf(&m), FM_EDECODE);
     B.data[flags_at] = 0x07;
     assert_int_equal(decode_buf(&m), FM_OK);

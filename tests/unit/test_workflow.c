@@ -39,6 +39,16 @@ static void make_node(struct fx_node *a, const char *name, enum fm_role role)
     OK(fx_open(a, FM_OPEN_IDENTITY | FM_OPEN_NOSYNC_));
 }
 
+/* A station or vehicle node whose certificate names its unit. */
+static void make_unit_node(struct fx_node *a, const char *name, enum fm_role role,
+                           const char *unit)
+{
+    OK(fx_author(&org, a, name));
+    fm_strlcpy(a->cert.unit, unit, sizeof a->cert.unit);
+    set_role(a, role);
+    OK(fx_open(a, FM_OPEN_IDENTITY | FM_OPEN_NOSYNC_));
+}
+
 static struct fm_directory *load_dir(void)
 {
     struct fm_directory *d = NULL;
@@ -296,6 +306,67 @@ static void test_classification_and_suggestion(void **state)
     fx_done(&c);
 }
 
+/* Two centres publish the same directory while apart: after the sync
+ * (either way round) each directory unit is ONE unit entity. */
+struct name_count {
+    const char *name;
+    size_t n, total;
+};
+static int name_count_cb(void *ctx, const struct fm_unit *u)
+{
+    struct name_count *c = ctx;
+    c->total++;
+    c->n += strcmp(u->name, c->name) == 0;
+    return 0;
+}
+
+static void test_concurrent_publish_one_unit_each(void **state)
+{
+    (void)state;
+    struct fx_node a, b;
+    struct fm_directory *d = load_dir();
+    char v[FM_ID_MAX], inc[FM_ID_MAX], tk[1][FM_ID_MAX];
+    size_t reg = 0;
+    make_node(&a, "centre-a", FM_ROLE_CENTRE);
+    make_node(&b, "admin-b", FM_ROLE_ADMIN);
+    OK(fm_node_directory_publish(a.n, d, v, &reg));
+    assert_int_equal(reg, d->nunits);
+    OK(fm_node_directory_publish(b.n, d, v, &reg));
+    assert_int_equal(reg, d->nunits);
+    OK(fx_sync(a.n, b.n, NULL));
+    OK(fx_sync(b.n, a.n, NULL));
+    assert_int_equal(fx_digest_eq(a.n, b.n), 1);
+    struct name_count c = {.name = "Hazmat R7"};
+    OK(fm_node_units(a.n, name_count_cb, &c));
+    assert_int_equal(c.total, d->nunits);
+    assert_int_equal(c.n, 1);
+    /* the proposal offers each truck once, and one truck takes one ticket */
+    struct fm_suggestion *s = malloc(sizeof *s);
+    assert_non_null(s);
+    report(a.n, "chemical_leak", 31.3000, 121.5500, 3, inc);
+    OK(fm_node_dispatch_suggest(a.n, inc, fm_now_ms(), s));
+    for (size_t i = 0; i < s->nunits; i++)
+        for (size_t j = i + 1; j < s->nunits; j++)
+            assert_string_not_equal(s->units[i].name, s->units[j].name);
+    char uid[FM_ID_MAX];
+    unit_id(a.n, "Hazmat R7", uid);
+    OK(fm_node_dispatch(a.n, inc, (const char *const[]){uid}, 1, NULL, tk));
+    OK(fx_sync(a.n, b.n, NULL));
+    /* b sees the unit busy: the same entity */
+    assert_int_equal(fm_node_dispatch(b.n, inc, (const char *const[]){uid}, 1, NULL, tk),
+                     FM_EPERM); /* an admin does not dispatch at all */
+    struct fm_unit u;
+    OK(fm_node_unit_get(b.n, uid, &u));
+    assert_string_equal(u.status, "assigned");
+    /* a later publish does not make it available again */
+    OK(fm_node_directory_publish(b.n, d, v, &reg));
+    assert_int_equal(reg, 0);
+    free(s);
+    fm_directory_free(&d);
+    fx_done(&a);
+    fx_done(&b);
+}
+
 /* ---- permissions at ingest ---- */
 
 static void test_vehicle_dispatch_refused_everywhere(void **state)
@@ -309,7 +380,7 @@ static void test_vehicle_dispatch_refused_everywhere(void **state)
                              .tier = 1};
     assert_non_null(pl);
     make_node(&centre, "centre", FM_ROLE_CENTRE);
-    make_node(&veh, "vehicle", FM_ROLE_VEHICLE);
+    make_unit_node(&veh, "vehicle", FM_ROLE_VEHICLE, "Engine 1");
     OK(fx_author(&org, &n2, "n2"));
     OK(fx_author(&org, &n3, "n3"));
     OK(fx_open(&n2, FM_OPEN_READ | FM_OPEN_NOSYNC_));
@@ -640,7 +711,7 @@ static void test_report_and_clock_note(void **state)
     struct fm_report_query q = {.by = FM_REPORT_UNIT};
     assert_non_null(pl);
     make_node(&c, "centre", FM_ROLE_CENTRE);
-    make_node(&veh, "vehicle", FM_ROLE_VEHICLE);
+    make_unit_node(&veh, "vehicle", FM_ROLE_VEHICLE, "E1");
     report(c.n, "fire", 1, 1, 2, inc);
     for (int i = 0; i < 3; i++) {
         char name[8];
@@ -685,8 +756,9 @@ static void test_report_and_clock_note(void **state)
     memcpy(pl->ref3.author, c.id.pk, FM_PK_LEN);
     pl->ref3.seq = id_seq(u[1]);
     pl->code = TS_ACK;
+    fm_strlcpy(pl->name, "E1", sizeof pl->name); /* the vehicle's own unit */
     pl->present = PT_BIT(PT_REF) | PT_BIT(PT_REF2) | PT_BIT(PT_REF3) | PT_BIT(PT_EPOCH) |
-                  PT_BIT(PT_CODE) | PT_BIT(PT_FLAGS);
+                  PT_BIT(PT_CODE) | PT_BIT(PT_FLAGS) | PT_BIT(PT_NAME);
     OK(fx_log_pl(&g, pl));
     struct fm_ingest_result res;
     OK(fx_ingest(c.n, &g.ops, 0, g.ops.n, &res));
@@ -712,6 +784,154 @@ static void test_report_and_clock_note(void **state)
     fx_done(&veh);
 }
 
+/* Ticket steps say honestly whose report they are: a dispatcher's is on
+ * the unit's behalf, a station's or vehicle's is the unit's own (refused
+ * at ingest otherwise), and a station or vehicle whose certificate names
+ * another unit is refused by its writer. */
+static void step_op(struct payload *pl, const struct fx_node *c, const char *tk,
+                    const char *inc, const char *unit, const char *name, uint8_t flags)
+{
+    memset(pl, 0, sizeof *pl);
+    pl->kind = OP_TICKET_STEP;
+    memcpy(pl->ref.author, c->id.pk, FM_PK_LEN);
+    pl->ref.seq = id_seq(tk);
+    memcpy(pl->ref2.author, c->id.pk, FM_PK_LEN);
+    pl->ref2.seq = id_seq(inc);
+    memcpy(pl->ref3.author, c->id.pk, FM_PK_LEN);
+    pl->ref3.seq = id_seq(unit);
+    pl->code = TS_ACK;
+    pl->flags = flags;
+    pl->present = PT_BIT(PT_REF) | PT_BIT(PT_REF2) | PT_BIT(PT_REF3) | PT_BIT(PT_EPOCH) |
+                  PT_BIT(PT_CODE) | PT_BIT(PT_FLAGS);
+    if (name) {
+        fm_strlcpy(pl->name, name, sizeof pl->name);
+        pl->present |= PT_BIT(PT_NAME);
+    }
+}
+
+static void test_step_author_honest(void **state)
+{
+    (void)state;
+    struct fx_node c, own, other, k;
+    struct fx_log g;
+    struct fm_ingest_result res;
+    struct fm_ticket t;
+    struct payload *pl = calloc(1, sizeof *pl);
+    char inc[FM_ID_MAX], u[2][FM_ID_MAX], tk[2][FM_ID_MAX];
+    struct fm_unit_new a = {.name = "Engine 1", .department = "Fire", .kind = "engine", .tier = 1};
+    struct fm_unit_new b = {.name = "Ladder 9", .department = "Fire", .kind = "ladder", .tier = 1};
+    assert_non_null(pl);
+    make_node(&c, "centre", FM_ROLE_CENTRE);
+    make_unit_node(&own, "engine1", FM_ROLE_VEHICLE, "Engine 1");
+    make_unit_node(&other, "station9", FM_ROLE_STATION, "Ladder 9");
+    make_node(&k, "county", FM_ROLE_COUNTY);
+    report(c.n, "fire", 1, 1, 2, inc);
+    OK(fm_node_unit_register(c.n, &a, u[0]));
+    OK(fm_node_unit_register(c.n, &b, u[1]));
+    OK(fm_node_dispatch(c.n, inc, (const char *const[]){u[0], u[1]}, 2, NULL, tk));
+    OK(fx_sync(c.n, own.n, NULL));
+    OK(fx_sync(c.n, other.n, NULL));
+    /* a station of another unit may not report for Engine 1 */
+    assert_int_equal(fm_node_ticket_step(other.n, tk[0], FM_STEP_ACK, NULL), FM_EPERM);
+    /* Engine 1's own node: its own report */
+    OK(fm_node_ticket_step(own.n, tk[0], FM_STEP_ACK, NULL));
+    OK(fm_node_ticket_get(own.n, tk[0], &t));
+    assert_false(t.acked.behalf);
+    /* the centre for Ladder 9 (radioed in): on its behalf */
+    OK(fm_node_ticket_step(c.n, tk[1], FM_STEP_ACK, NULL));
+    OK(fm_node_ticket_get(c.n, tk[1], &t));
+    assert_true(t.acked.behalf);
+
+    /* hand-made ops, refused at ingest on every node: Ladder 9's station
+     * claiming to report on a unit's behalf, and a county claiming to be
+     * the unit itself */
+    fx_log_init(&g, &other.id);
+    OK(fx_log_cert(&g, &other.cert));
+    step_op(pl, &c, tk[1], inc, u[1], "Ladder 9", 1);
+    OK(fx_log_pl(&g, pl));
+    OK(fx_ingest(k.n, &g.ops, 0, g.ops.n, &res));
+    assert_int_equal(res.stored, 1); /* the certificate only */
+    assert_int_equal(res.err, FM_EPERM);
+    fx_log_free(&g);
+    fx_log_init(&g, &k.id);
+    OK(fx_log_cert(&g, &k.cert));
+    step_op(pl, &c, tk[1], inc, u[1], "Ladder 9", 0);
+    OK(fx_log_pl(&g, pl));
+    OK(fx_ingest(c.n, &g.ops, 0, g.ops.n, &res));
+    assert_int_equal(res.stored, 1);
+    assert_int_equal(res.err, FM_EPERM);
+    fx_log_free(&g);
+    /* the same county op, honestly on the unit's behalf, is taken */
+    fx_log_init(&g, &k.id);
+    OK(fx_log_cert(&g, &k.cert));
+    step_op(pl, &c, tk[1], inc, u[1], "Ladder 9", 1);
+    OK(fx_log_pl(&g, pl));
+    OK(fx_ingest(own.n, &g.ops, 0, g.ops.n, &res));
+    assert_int_equal(res.stored, 2);
+    fx_log_free(&g);
+    free(pl);
+    fx_done(&c);
+    fx_done(&own);
+    fx_done(&other);
+    fx_done(&k);
+}
+
+/* Each further tier waits the rule's full escalate_after from the previous
+ * escalation, not from the ticket's dispatch. */
+static void test_escalation_tiers_spaced(void **state)
+{
+    (void)state;
+    struct fx_node c, k;
+    struct fm_directory *d = load_dir();
+    char inc[FM_ID_MAX], v[FM_ID_MAX], u1[FM_ID_MAX];
+    struct fm_unit_new a = {.name = "A", .department = "Fire", .kind = "engine", .tier = 1};
+    struct fm_incident_workflow wf;
+    struct fx_log g;
+    struct fm_ingest_result res;
+    struct payload *pl = calloc(1, sizeof *pl);
+    unsigned raised = 9;
+    assert_non_null(pl);
+    make_node(&c, "centre", FM_ROLE_CENTRE);
+    make_node(&k, "county", FM_ROLE_COUNTY);
+    OK(fm_node_directory_publish(c.n, d, v, NULL));
+    /* building_fire: escalate_after_s 90, needs in tiers 2 and 3 */
+    report(c.n, "building_fire", 31.2305, 121.4745, 2, inc);
+    OK(fm_node_unit_register(c.n, &a, u1));
+    /* the county dispatched it 200 s ago (its ticket: grace 45 s more) */
+    uint64_t now = fm_now_ms();
+    fx_log_init(&g, &k.id);
+    g.hlc = (now - 200000) << 16;
+    OK(fx_log_cert(&g, &k.cert));
+    pl->kind = OP_TICKET_DISPATCH;
+    memcpy(pl->ref.author, c.id.pk, FM_PK_LEN);
+    pl->ref.seq = id_seq(inc);
+    memcpy(pl->ref2.author, c.id.pk, FM_PK_LEN);
+    pl->ref2.seq = id_seq(u1);
+    pl->present = PT_BIT(PT_REF) | PT_BIT(PT_REF2) | PT_BIT(PT_EPOCH);
+    OK(fx_log_pl(&g, pl));
+    OK(fx_ingest(c.n, &g.ops, 0, g.ops.n, &res));
+    assert_int_equal(res.stored, 2);
+    fm_node_workflow_tick(c.n, now, &raised);
+    assert_int_equal(raised, 1);
+    OK(fm_node_incident_workflow(c.n, inc, &wf));
+    assert_int_equal(wf.escalated_tier, 2);
+    /* tier 3 is not due a second later, nor just before the full period
+     * (90 s + 45 s grace) since the tier-2 escalation */
+    fm_node_workflow_tick(c.n, now + 2000, &raised);
+    assert_int_equal(raised, 0);
+    fm_node_workflow_tick(c.n, now + 130000, &raised);
+    assert_int_equal(raised, 0);
+    fm_node_workflow_tick(c.n, now + 140000, &raised);
+    assert_int_equal(raised, 1);
+    OK(fm_node_incident_workflow(c.n, inc, &wf));
+    assert_int_equal(wf.escalated_tier, 3);
+    fx_log_free(&g);
+    free(pl);
+    fm_directory_free(&d);
+    fx_done(&c);
+    fx_done(&k);
+}
+
 int main(void)
 {
     const char *src = getenv("FM_SRC");
@@ -722,12 +942,15 @@ int main(void)
         cmocka_unit_test(test_directory_yaml_and_codec),
         cmocka_unit_test(test_publish_newest_wins_and_permissions),
         cmocka_unit_test(test_classification_and_suggestion),
+        cmocka_unit_test(test_concurrent_publish_one_unit_each),
         cmocka_unit_test(test_vehicle_dispatch_refused_everywhere),
         cmocka_unit_test(test_ticket_lifecycle_and_units),
         cmocka_unit_test(test_escalation_dedup),
         cmocka_unit_test(test_conflicts_after_partition),
         cmocka_unit_test(test_double_booked_unit),
         cmocka_unit_test(test_report_and_clock_note),
+        cmocka_unit_test(test_escalation_tiers_spaced),
+        cmocka_unit_test(test_step_author_honest),
     };
     if (fm_crypto_init() != FM_OK || fx_org_init(&org) != FM_OK)
         return 1;
