@@ -304,6 +304,12 @@ static void want_raise(struct fm_sync *s, struct sync_nb *nb, uint32_t i, uint64
         seq = a->limit;
     if (seq <= a->head)
         return;
+    if (a->refuse_backoff_ms != 0) {
+        if (a->head != a->refused_head)
+            a->refuse_backoff_ms = 0; /* progress: the refusal is behind us */
+        else if (after_ms < a->refused_until_ms)
+            after_ms = a->refused_until_ms;
+    }
     if (s->store.own_claim && seq > s->own_claimed && memcmp(a->pk, s->pk, FM_PK_LEN) == 0) {
         /* a neighbour holds more of our own log than we do (lost store,
          * old backup): the store must not sign until it is back */
@@ -823,6 +829,14 @@ static void ops_take(struct fm_sync *s, struct sync_nb *nb, const struct fm_wire
             a->refused = true;
             a->want = a->head;
             a->want_from = -1;
+            if (a->refuse_backoff_ms == 0 || a->refused_head != a->head)
+                a->refuse_backoff_ms = SYNC_REFUSE_BACKOFF_MIN_MS;
+            else if (a->refuse_backoff_ms < SYNC_REFUSE_BACKOFF_MAX_MS / 2)
+                a->refuse_backoff_ms *= 2;
+            else
+                a->refuse_backoff_ms = SYNC_REFUSE_BACKOFF_MAX_MS;
+            a->refused_head = a->head;
+            a->refused_until_ms = now + a->refuse_backoff_ms;
             if (a->head > 0 && memcmp(d.prev, a->hash, FM_HASH_LEN) != 0)
                 fork_probe(s, nb, (uint32_t)i, now);
         }

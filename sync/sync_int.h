@@ -50,6 +50,8 @@
 #define SYNC_SOFT_INTERVAL_MS 250      /* soft state goes out at most this often per neighbour */
 #define SYNC_SOFT_SLOW_INTERVAL_MS 2000 /* ... and this often over a rate-limited link */
 #define SYNC_PROBE_INTERVAL_MS 1000    /* fork probes per author at most this often */
+#define SYNC_REFUSE_BACKOFF_MIN_MS 2000    /* first wait before re-pulling a refused author */
+#define SYNC_REFUSE_BACKOFF_MAX_MS 300000  /* ... doubling up to five minutes */
 #define SYNC_AGING_MS 2000             /* a queued message waiting this long goes next: no class starves */
 
 /* One author as this engine sees it. Index in s->authors is stable. */
@@ -72,6 +74,14 @@ struct sync_author {
     bool fresh;                 /* head moved, not yet pushed eagerly */
     bool changed;               /* head moved since the last lazy announce */
     bool refused;               /* ingest refused an op of it in the batch at hand */
+    /* After a refusal (bad signature, broken chain, expired certificate...)
+     * the author is not pulled again before refused_until_ms; the wait
+     * doubles with each refusal at the same head, up to
+     * SYNC_REFUSE_BACKOFF_MAX_MS, and resets when the head moves. Without
+     * it every anti-entropy round re-pulled, re-refused and re-logged. */
+    uint64_t refused_until_ms;
+    uint64_t refused_head;
+    uint32_t refuse_backoff_ms;
 };
 
 struct sync_req {
