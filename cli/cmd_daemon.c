@@ -182,7 +182,7 @@ static void peer_json(struct cli_json *j, const struct fm_peer_info *p, bool dae
     else
         cli_json_null(j);
     cli_json_key(j, "we_lack");
-    if (daemon_up)
+    if (daemon_up && p->last_heard_ms != 0)
         cli_json_uint(j, p->we_lack);
     else
         cli_json_null(j);
@@ -300,7 +300,8 @@ static int run_peers(struct cli *cl, int argc, char **argv)
                          p->queued_bytes ? " busy" : "");
             else
                 snprintf(limit, sizeof(limit), "-");
-            snprintf(lack, sizeof(lack), up ? "%llu" : "-", (unsigned long long)p->we_lack);
+            snprintf(lack, sizeof(lack), up && p->last_heard_ms ? "%llu" : "-",
+                     (unsigned long long)p->we_lack);
             snprintf(lacks, sizeof(lacks), up && p->vector_known ? "%llu" : "-",
                      (unsigned long long)p->it_lacks);
             snprintf(skew, sizeof(skew), up && p->last_heard_ms ? "%+lldms" : "-",

@@ -71,6 +71,29 @@ static int default_data_dir(char *out, size_t cap)
     return n < 0 || (size_t)n >= cap ? FM_ETOOBIG : 0;
 }
 
+/* s as one shell word in single quotes (a ' inside becomes '\''), so a
+ * printed next-step command can be pasted as it is. */
+static void sh_quote(const char *s, char *out, size_t cap)
+{
+    size_t o = 0;
+    if (cap < 3) {
+        if (cap)
+            out[0] = '\0';
+        return;
+    }
+    out[o++] = '\'';
+    for (; *s != '\0' && o + 5 < cap; s++) {
+        if (*s == '\'') {
+            memcpy(out + o, "'\\''", 4);
+            o += 4;
+        } else {
+            out[o++] = *s;
+        }
+    }
+    out[o++] = '\'';
+    out[o] = '\0';
+}
+
 static int run_init(struct cli *cl, int argc, char **argv)
 {
     struct cli_args a;
@@ -142,12 +165,14 @@ static int run_init(struct cli *cl, int argc, char **argv)
         return cli_error(cl, rc, "the written config does not load (%s); removed it", err);
     }
     printf("%s\n", path);
+    char qname[4 * FM_NAME_MAX + 3];
+    sh_quote(cfg->name, qname, sizeof(qname));
     fprintf(stderr,
             "fieldmesh init: wrote %s (node '%s', role %s, data in %s)\n"
             "next: fieldmesh%s%s keygen, then have the printed key enrolled with\n"
             "      fieldmesh org enroll --org ORGDIR --key KEY --name %s --role %s --out %s\n",
             path, cfg->name, fm_role_name(cfg->role), cfg->data_dir,
-            default_location ? "" : " -c ", default_location ? "" : path, cfg->name,
+            default_location ? "" : " -c ", default_location ? "" : path, qname,
             fm_role_name(cfg->role), cfg->cert_path);
     return CLI_EXIT_OK;
 }
@@ -219,12 +244,14 @@ static int run_keygen(struct cli *cl, int argc, char **argv)
                          fm_strerror(rc));
     fm_key_encode(pk, text);
     printf("%s\n", text);
+    char qname[4 * FM_NAME_MAX + 3];
+    sh_quote(cfg->name, qname, sizeof(qname));
     fprintf(stderr,
             "fieldmesh keygen: secret key in %s (mode 0600), public key in %s.pub\n"
             "next: on the organisation's offline machine run\n"
             "      fieldmesh org enroll --org ORGDIR --key %s --name %s --role %s --out "
             "node.cert\n      and copy node.cert to %s\n",
-            cfg->key_path, cfg->key_path, text, cfg->name, fm_role_name(cfg->role),
+            cfg->key_path, cfg->key_path, text, qname, fm_role_name(cfg->role),
             cfg->cert_path);
     return CLI_EXIT_OK;
 }

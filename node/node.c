@@ -298,7 +298,17 @@ static int node_load_identity(struct fm_node *n)
     /* Signature check only; expiry is checked per op (writes then fail
      * with FM_EEXPIRED, reads keep working). */
     rc = fm_cert_check(&n->cert, n->cfg.org_pk, n->cert.not_before_ms);
-    return rc == FM_OK ? FM_OK : FM_ECERT;
+    if (rc != FM_OK)
+        return FM_ECERT;
+    /* The certificate's role is what every node enforces; a config that
+     * says otherwise only misleads the operator. */
+    if (n->cert.role != n->cfg.role)
+        fm_log(FM_LOG_WARN, "node",
+               "%s says role %s but this node's certificate says %s; the certificate's "
+               "role is what other nodes allow",
+               n->cfg.path[0] ? n->cfg.path : "the config", fm_role_name(n->cfg.role),
+               fm_role_name(n->cert.role));
+    return FM_OK;
 }
 
 static int schema_txn(struct store_txn *t, void *ctx)
