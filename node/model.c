@@ -43,19 +43,15 @@ int fm_stage_parse(const char *s, enum fm_incident_stage *out)
     return FM_EINVAL;
 }
 
-struct stamp {
-    uint64_t hlc;
-    const uint8_t *author;
-};
 
-static int stamp_cmp(const struct stamp *a, const struct model_field_val *f)
+static int stamp_cmp(const struct model_stamp *a, const struct model_field_val *f)
 {
     if (a->hlc != f->hlc)
         return a->hlc < f->hlc ? -1 : 1;
     return memcmp(a->author, f->author, FM_PK_LEN);
 }
 
-static void field_store(struct model_field_val *f, const struct stamp *s, const void *v,
+static void field_store(struct model_field_val *f, const struct model_stamp *s, const void *v,
                         size_t n)
 {
     f->set = true;
@@ -71,7 +67,7 @@ static void field_store(struct model_field_val *f, const struct stamp *s, const 
 }
 
 /* Last writer wins by stamp. */
-static void merge_lww(struct model_rec *r, unsigned tag, const struct stamp *s, const void *v,
+void model_merge_lww(struct model_rec *r, unsigned tag, const struct model_stamp *s, const void *v,
                       size_t n)
 {
     struct model_field_val *f = &r->f[tag];
@@ -79,29 +75,39 @@ static void merge_lww(struct model_rec *r, unsigned tag, const struct stamp *s, 
         field_store(f, s, v, n);
 }
 
-static void merge_lww_str(struct model_rec *r, unsigned tag, const struct stamp *s,
+/* First writer wins: the smallest stamp (e.g. the first report of a
+ * ticket step). */
+void model_merge_min(struct model_rec *r, unsigned tag, const struct model_stamp *s,
+                     const void *v, size_t n)
+{
+    struct model_field_val *f = &r->f[tag];
+    if (!f->set || stamp_cmp(s, f) < 0)
+        field_store(f, s, v, n);
+}
+
+static void merge_lww_str(struct model_rec *r, unsigned tag, const struct model_stamp *s,
                           const char *str)
 {
-    merge_lww(r, tag, s, str, strlen(str));
+    model_merge_lww(r, tag, s, str, strlen(str));
 }
 
-static void merge_lww_u8(struct model_rec *r, unsigned tag, const struct stamp *s, uint8_t v)
+static void merge_lww_u8(struct model_rec *r, unsigned tag, const struct model_stamp *s, uint8_t v)
 {
-    merge_lww(r, tag, s, &v, 1);
+    model_merge_lww(r, tag, s, &v, 1);
 }
 
-static void merge_lww_pos(struct model_rec *r, unsigned tag, const struct stamp *s,
+static void merge_lww_pos(struct model_rec *r, unsigned tag, const struct model_stamp *s,
                           int32_t lat, int32_t lon)
 {
     uint8_t v[8];
     fm_be32_put(v, (uint32_t)lat);
     fm_be32_put(v + 4, (uint32_t)lon);
-    merge_lww(r, tag, s, v, sizeof v);
+    model_merge_lww(r, tag, s, v, sizeof v);
 }
 
 /* Max by value bytes (fixed width, big-endian so memcmp orders numbers);
  * equal values keep the smaller stamp. */
-static void merge_max(struct model_rec *r, unsigned tag, const struct stamp *s, const void *v,
+static void merge_max(struct model_rec *r, unsigned tag, const struct model_stamp *s, const void *v,
                       size_t n)
 {
     struct model_field_val *f = &r->f[tag];
@@ -110,7 +116,7 @@ static void merge_max(struct model_rec *r, unsigned tag, const struct stamp *s, 
         field_store(f, s, v, n);
 }
 
-static void merge_max_u64(struct model_rec *r, unsigned tag, uint64_t v)
+void model_merge_max_u64(struct model_rec *r, unsigned tag, uint64_t v)
 {
     struct model_field_val *f = &r->f[tag];
     if (f->set && f->len == 8 && fm_be64_get(f->val) >= v)
@@ -121,7 +127,7 @@ static void merge_max_u64(struct model_rec *r, unsigned tag, uint64_t v)
 }
 
 /* Unstamped sum, mod 2^width. */
-static void merge_add(struct model_rec *r, unsigned tag, uint64_t add, size_t width)
+void model_merge_add(struct model_rec *r, unsigned tag, uint64_t add, size_t width)
 {
     struct model_field_val *f = &r->f[tag];
     uint64_t cur = 0;
@@ -260,7 +266,7 @@ static int rec_store(struct store_txn *t, uint8_t kind, const char *id, const st
 /* ---- apply ---- */
 
 static int apply_incident(struct store_txn *t, const struct fm_op *op, const struct payload *pl,
-                          const struct stamp *s, struct model_rec *r, const char *id)
+                          const struct model_stamp *s, struct model_rec *r, const char *id)
 {
     char text[FM_TEXT_MAX];
     uint8_t tl_kind = 0;
@@ -270,7 +276,7 @@ static int apply_incident(struct store_txn *t, const struct fm_op *op, const str
         uint8_t created[FM_PK_LEN + 8];
         memcpy(created, op->author, FM_PK_LEN);
         fm_be64_put(created + FM_PK_LEN, op->seq);
-        merge_lww(r, F_CREATED, s, created, sizeof created);
+        model_merge_lww(r, F_CREATED, s, created, sizeof created);
         /* A report writes every plain field (absent ones as empty). */
         merge_lww_str(r, F_CATEGORY, s, pl->category);
         merge_lww_u8(r, F_PRIORITY, s, pl->priority);
@@ -323,11 +329,11 @@ static int apply_incident(struct store_txn *t, const struct fm_op *op, const str
     bool added;
     int rc = tl_add(t, id, op, tl_kind, text, &added);
     if (rc == FM_OK && added)
-        merge_add(r, F_NNOTES, 1, 4);
+        model_merge_add(r, F_NNOTES, 1, 4);
     return rc;
 }
 
-static int apply_unit(const struct fm_op *op, const struct payload *pl, const struct stamp *s,
+static int apply_unit(const struct fm_op *op, const struct payload *pl, const struct model_stamp *s,
                       struct model_rec *r)
 {
     switch (pl->kind) {
@@ -337,7 +343,7 @@ static int apply_unit(const struct fm_op *op, const struct payload *pl, const st
         uint8_t created[FM_PK_LEN + 8];
         memcpy(created, dir ? pl->ref.author : op->author, FM_PK_LEN);
         fm_be64_put(created + FM_PK_LEN, dir ? pl->ref.seq : op->seq);
-        merge_lww(r, F_CREATED, s, created, sizeof created);
+        model_merge_lww(r, F_CREATED, s, created, sizeof created);
         merge_lww_str(r, F_NAME, s, pl->name);
         merge_lww_str(r, F_DEPT, s, pl->department);
         merge_lww_u8(r, F_TIER, s, pl->tier);
@@ -348,7 +354,7 @@ static int apply_unit(const struct fm_op *op, const struct payload *pl, const st
              * publish: "available" only as the oldest possible status, so
              * a re-registration never undoes a status change */
             static const uint8_t zero[FM_PK_LEN];
-            const struct stamp z = {.hlc = 0, .author = zero};
+            const struct model_stamp z = {.hlc = 0, .author = zero};
             merge_lww_u8(r, F_USTATUS, &z, US_AVAILABLE);
         } else {
             merge_lww_u8(r, F_USTATUS, s, US_AVAILABLE);
@@ -367,14 +373,14 @@ static int apply_unit(const struct fm_op *op, const struct payload *pl, const st
 }
 
 static int apply_resource(struct store_txn *t, const struct fm_op *op, const struct payload *pl,
-                          const struct stamp *s, struct model_rec *r, const char *id)
+                          const struct model_stamp *s, struct model_rec *r, const char *id)
 {
     uint64_t p = 0, n = 0;
     if (pl->kind == OP_RES_ADD) {
         uint8_t created[FM_PK_LEN + 8];
         memcpy(created, op->author, FM_PK_LEN);
         fm_be64_put(created + FM_PK_LEN, op->seq);
-        merge_lww(r, F_CREATED, s, created, sizeof created);
+        model_merge_lww(r, F_CREATED, s, created, sizeof created);
         merge_lww_str(r, F_RKIND, s, pl->res_kind);
         merge_lww_str(r, F_DEPOT, s, pl->depot);
         p = (uint64_t)pl->qty;
@@ -386,8 +392,8 @@ static int apply_resource(struct store_txn *t, const struct fm_op *op, const str
     } else {
         return FM_EINVAL;
     }
-    merge_add(r, F_PTOTAL, p, 8);
-    merge_add(r, F_NTOTAL, n, 8);
+    model_merge_add(r, F_PTOTAL, p, 8);
+    model_merge_add(r, F_NTOTAL, n, 8);
     return counter_add(t, id, op->author, p, n);
 }
 
@@ -423,7 +429,7 @@ int model_apply(struct store_txn *t, const struct fm_op *op, const struct payloa
 
     struct model_rec r;
     struct inc_idx before, after;
-    const struct stamp s = {.hlc = op->hlc, .author = op->author};
+    const struct model_stamp s = {.hlc = op->hlc, .author = op->author};
     int rc = model_rec_load(t, kind, id, &r);
     if (rc != FM_OK && rc != FM_ENOTFOUND)
         return rc;
@@ -438,7 +444,7 @@ int model_apply(struct store_txn *t, const struct fm_op *op, const struct payloa
         rc = apply_resource(t, op, pl, &s, &r, id);
     if (rc != FM_OK)
         return rc;
-    merge_max_u64(&r, F_UPDATED, op->hlc);
+    model_merge_max_u64(&r, F_UPDATED, op->hlc);
 
     if ((rc = rec_store(t, kind, id, &r)) != FM_OK)
         return rc;
@@ -458,7 +464,7 @@ int model_incident_touch(struct store_txn *t, const struct fm_op *op,
     char id[FM_ID_MAX];
     struct model_rec *r = malloc(sizeof *r);
     struct inc_idx before, after;
-    const struct stamp s = {.hlc = op->hlc, .author = op->author};
+    const struct model_stamp s = {.hlc = op->hlc, .author = op->author};
     bool added;
     int rc;
     if (r == NULL)
@@ -477,8 +483,8 @@ int model_incident_touch(struct store_txn *t, const struct fm_op *op,
     if ((rc = tl_add(t, id, op, tl_kind, text, &added)) != FM_OK)
         goto out_rec;
     if (added)
-        merge_add(r, F_NNOTES, 1, 4);
-    merge_max_u64(r, F_UPDATED, op->hlc);
+        model_merge_add(r, F_NNOTES, 1, 4);
+    model_merge_max_u64(r, F_UPDATED, op->hlc);
     if ((rc = rec_store(t, FM_ENT_INCIDENT, id, r)) == FM_OK) {
         idx_compute(r, id, &after);
         rc = idx_update(t, &before, &after);

@@ -94,4 +94,21 @@ int model_incident_touch(struct store_txn *t, const struct fm_op *op,
 int workflow_apply(struct store_txn *t, const struct fm_op *op, const struct payload *pl) FM_MUST_USE;
 bool workflow_kind(uint8_t kind);
 
+/* ---- merge primitives (model.c), shared by the workflow apply ----
+ * A stamp orders writes: (hlc, author); larger is later. */
+struct model_stamp {
+    uint64_t hlc;
+    const uint8_t *author; /* FM_PK_LEN */
+};
+/* Last writer wins by stamp. */
+void model_merge_lww(struct model_rec *r, unsigned tag, const struct model_stamp *s,
+                     const void *v, size_t n);
+/* First writer wins (smallest stamp). */
+void model_merge_min(struct model_rec *r, unsigned tag, const struct model_stamp *s,
+                     const void *v, size_t n);
+/* Unstamped sum, mod 2^(8*width); width 4 or 8. */
+void model_merge_add(struct model_rec *r, unsigned tag, uint64_t add, size_t width);
+/* Unstamped maximum of a u64. */
+void model_merge_max_u64(struct model_rec *r, unsigned tag, uint64_t v);
+
 #endif

@@ -98,68 +98,6 @@ bool workflow_step_own(const char *cert_unit, const struct payload *pl)
 
 /* ---- merges ---- */
 
-static int stamp_cmp(const struct wf_stamp *a, const struct model_field_val *f)
-{
-    if (a->hlc != f->hlc)
-        return a->hlc < f->hlc ? -1 : 1;
-    return memcmp(a->author, f->author, FM_PK_LEN);
-}
-
-static void field_store(struct model_field_val *f, const struct wf_stamp *s, const void *v,
-                        size_t n)
-{
-    f->set = true;
-    f->hlc = s ? s->hlc : 0;
-    if (s)
-        memcpy(f->author, s->author, FM_PK_LEN);
-    else
-        memset(f->author, 0, FM_PK_LEN);
-    if (n > MODEL_VAL_MAX)
-        n = MODEL_VAL_MAX;
-    f->len = (uint16_t)n;
-    memcpy(f->val, v, n);
-}
-
-void wf_merge_lww(struct model_rec *r, unsigned tag, const struct wf_stamp *s, const void *v,
-                  size_t n)
-{
-    struct model_field_val *f = &r->f[tag];
-    if (!f->set || stamp_cmp(s, f) > 0)
-        field_store(f, s, v, n);
-}
-
-void wf_merge_min(struct model_rec *r, unsigned tag, const struct wf_stamp *s, const void *v,
-                  size_t n)
-{
-    struct model_field_val *f = &r->f[tag];
-    if (!f->set || stamp_cmp(s, f) < 0)
-        field_store(f, s, v, n);
-}
-
-void wf_merge_add(struct model_rec *r, unsigned tag, uint64_t add, size_t width)
-{
-    struct model_field_val *f = &r->f[tag];
-    uint64_t cur = 0;
-    uint8_t b[8];
-    if (f->set && f->len == width)
-        cur = width == 8 ? fm_be64_get(f->val) : fm_be32_get(f->val);
-    if (width == 8)
-        fm_be64_put(b, cur + add);
-    else
-        fm_be32_put(b, (uint32_t)(cur + add));
-    field_store(f, NULL, b, width);
-}
-
-void wf_merge_max_u64(struct model_rec *r, unsigned tag, uint64_t v)
-{
-    struct model_field_val *f = &r->f[tag];
-    uint8_t b[8];
-    if (f->set && f->len == 8 && fm_be64_get(f->val) >= v)
-        return;
-    fm_be64_put(b, v);
-    field_store(f, NULL, b, sizeof b);
-}
-
 int wf_rec_store(struct store_txn *t, uint8_t kind, const char *id, const struct model_rec *r)
 {
     struct fm_buf buf;
@@ -270,7 +208,7 @@ struct wf_apply {
     struct store_txn *t;
     const struct fm_op *op;
     const struct payload *pl;
-    struct wf_stamp s;
+    struct model_stamp s;
     struct model_rec *r;
     char id[FM_ID_MAX], id2[FM_ID_MAX], id3[FM_ID_MAX];
     char text[FM_TEXT_MAX];
@@ -284,7 +222,7 @@ static int load(struct wf_apply *a, uint8_t kind, const char *id)
 
 static int save(struct wf_apply *a, uint8_t kind, const char *id)
 {
-    wf_merge_max_u64(a->r, F_UPDATED, a->op->hlc);
+    model_merge_max_u64(a->r, F_UPDATED, a->op->hlc);
     return wf_rec_store(a->t, kind, id, a->r);
 }
 
@@ -293,7 +231,7 @@ static void set_created(struct wf_apply *a)
     uint8_t created[FM_PK_LEN + 8];
     memcpy(created, a->op->author, FM_PK_LEN);
     fm_be64_put(created + FM_PK_LEN, a->op->seq);
-    wf_merge_lww(a->r, F_CREATED, &a->s, created, sizeof created);
+    model_merge_lww(a->r, F_CREATED, &a->s, created, sizeof created);
 }
 
 static int apply_feedback(struct wf_apply *a)
@@ -302,8 +240,8 @@ static int apply_feedback(struct wf_apply *a)
     int rc;
     if ((rc = load(a, ENT_WFINC, a->id)) != FM_OK)
         return rc;
-    wf_merge_add(a->r, WI_FB_N, 1, 4);
-    wf_merge_add(a->r, WI_FB_SUM, pl->score, 8);
+    model_merge_add(a->r, WI_FB_N, 1, 4);
+    model_merge_add(a->r, WI_FB_SUM, pl->score, 8);
     if ((rc = save(a, ENT_WFINC, a->id)) != FM_OK)
         return rc;
     snprintf(a->text, sizeof a->text, "feedback %u/5%s%.900s", pl->score, pl->text[0] ? ": " : "",
@@ -322,17 +260,17 @@ static int apply_dispatch(struct wf_apply *a)
         return rc;
     set_created(a);
     wf_ref_put(ref, &pl->ref);
-    wf_merge_lww(a->r, TK_INCIDENT, &a->s, ref, sizeof ref);
+    model_merge_lww(a->r, TK_INCIDENT, &a->s, ref, sizeof ref);
     wf_ref_put(ref, &pl->ref2);
-    wf_merge_lww(a->r, TK_UNIT, &a->s, ref, sizeof ref);
+    model_merge_lww(a->r, TK_UNIT, &a->s, ref, sizeof ref);
     if (pl->present & PT_BIT(PT_REF3)) {
         wf_ref_put(ref, &pl->ref3);
-        wf_merge_lww(a->r, TK_REPLACES, &a->s, ref, sizeof ref);
+        model_merge_lww(a->r, TK_REPLACES, &a->s, ref, sizeof ref);
     }
     if ((rc = ticket_event_add(a->t, a->id, a->op, 0, 0, pl->text, &added)) != FM_OK)
         return rc;
     if (added)
-        wf_merge_add(a->r, TK_EVENTS, 1, 4);
+        model_merge_add(a->r, TK_EVENTS, 1, 4);
     if ((rc = save(a, FM_ENT_TICKET, a->id)) != FM_OK)
         return rc;
     if ((rc = apply_derived(a->t, a->op, OP_UNIT_STATUS, &pl->ref2, US_ASSIGNED, 0)) != FM_OK)
@@ -356,11 +294,11 @@ static int apply_step(struct wf_apply *a)
         return rc;
     val[0] = pl->flags;
     memcpy(val + 1, pl->text, tlen);
-    wf_merge_min(a->r, wf_step_field(pl->code), &a->s, val, 1 + tlen);
+    model_merge_min(a->r, wf_step_field(pl->code), &a->s, val, 1 + tlen);
     if ((rc = ticket_event_add(a->t, a->id, a->op, pl->code, pl->flags, pl->text, &added)))
         return rc;
     if (added)
-        wf_merge_add(a->r, TK_EVENTS, 1, 4);
+        model_merge_add(a->r, TK_EVENTS, 1, 4);
     if ((rc = save(a, FM_ENT_TICKET, a->id)) != FM_OK)
         return rc;
 
@@ -377,7 +315,7 @@ static int apply_step(struct wf_apply *a)
             return rc;
         wf_ref_put(coord, &pl->ref3);
         wf_ref_put(coord + FM_PK_LEN + 8, &pl->ref);
-        wf_merge_min(a->r, WI_COORD, &a->s, coord, sizeof coord);
+        model_merge_min(a->r, WI_COORD, &a->s, coord, sizeof coord);
         if ((rc = save(a, ENT_WFINC, a->id2)) != FM_OK)
             return rc;
     }
@@ -403,8 +341,8 @@ static int apply_escalate(struct wf_apply *a)
         rlen = sizeof ref;
         payload_id_format(pl->ref2.author, pl->ref2.seq, a->id2);
     }
-    wf_merge_min(a->r, pl->tier == 2 ? WI_ESC2 : WI_ESC3, &a->s, ref, rlen);
-    wf_merge_add(a->r, pl->tier == 2 ? WI_ESC2_N : WI_ESC3_N, 1, 4);
+    model_merge_min(a->r, pl->tier == 2 ? WI_ESC2 : WI_ESC3, &a->s, ref, rlen);
+    model_merge_add(a->r, pl->tier == 2 ? WI_ESC2_N : WI_ESC3_N, 1, 4);
     if ((rc = save(a, ENT_WFINC, a->id)) != FM_OK)
         return rc;
     snprintf(a->text, sizeof a->text, "tier %u brought in%s%s%s%s%.900s", pl->tier,
@@ -423,11 +361,11 @@ static int apply_request(struct wf_apply *a)
         return rc;
     set_created(a);
     wf_ref_put(ref, &pl->ref);
-    wf_merge_lww(a->r, RQ_INCIDENT, &a->s, ref, sizeof ref);
-    wf_merge_lww(a->r, RQ_KIND, &a->s, pl->res_kind, strlen(pl->res_kind));
+    model_merge_lww(a->r, RQ_INCIDENT, &a->s, ref, sizeof ref);
+    model_merge_lww(a->r, RQ_KIND, &a->s, pl->res_kind, strlen(pl->res_kind));
     fm_be64_put(q, (uint64_t)pl->qty);
-    wf_merge_lww(a->r, RQ_QTY, &a->s, q, sizeof q);
-    wf_merge_lww(a->r, RQ_TEXT, &a->s, pl->text, strlen(pl->text));
+    model_merge_lww(a->r, RQ_QTY, &a->s, q, sizeof q);
+    model_merge_lww(a->r, RQ_TEXT, &a->s, pl->text, strlen(pl->text));
     if ((rc = save(a, FM_ENT_REQUEST, a->id)) != FM_OK)
         return rc;
     snprintf(a->text, sizeof a->text, "material request %s: %lld %s", a->id,
@@ -471,7 +409,7 @@ static int apply_move(struct wf_apply *a)
     payload_id_format(pl->ref.author, pl->ref.seq, a->id); /* the request */
     if ((rc = load(a, FM_ENT_REQUEST, a->id)) != FM_OK)
         return rc;
-    wf_merge_add(a->r, ret ? RQ_RET : RQ_ALLOC, q, 8);
+    model_merge_add(a->r, ret ? RQ_RET : RQ_ALLOC, q, 8);
     if ((rc = save(a, FM_ENT_REQUEST, a->id)) != FM_OK ||
         (rc = move_counter(a->t, a->id, &pl->ref2, ret ? 0 : q, ret ? q : 0)) != FM_OK ||
         (rc = apply_derived(a->t, a->op, OP_RES_ADJUST, &pl->ref2, 0,
@@ -520,8 +458,8 @@ static int apply_bulletin(struct wf_apply *a)
     if ((rc = load(a, FM_ENT_BULLETIN, a->id)) != FM_OK)
         return rc;
     set_created(a);
-    wf_merge_lww(a->r, BL_AUDIENCE, &a->s, pl->audience, strlen(pl->audience));
-    wf_merge_lww(a->r, BL_TEXT, &a->s, pl->text, strlen(pl->text));
+    model_merge_lww(a->r, BL_AUDIENCE, &a->s, pl->audience, strlen(pl->audience));
+    model_merge_lww(a->r, BL_TEXT, &a->s, pl->text, strlen(pl->text));
     return save(a, FM_ENT_BULLETIN, a->id);
 }
 
@@ -556,7 +494,7 @@ static int apply_receipt(struct wf_apply *a)
     if ((rc = store_put(a->t, DB_ENTITIES, key, klen, val, sizeof val, false)) != FM_OK ||
         (rc = load(a, FM_ENT_BULLETIN, a->id)) != FM_OK)
         return rc;
-    wf_merge_add(a->r, BL_READERS, 1, 4);
+    model_merge_add(a->r, BL_READERS, 1, 4);
     return save(a, FM_ENT_BULLETIN, a->id);
 }
 

@@ -36,18 +36,7 @@ enum { WI_COORD = 3, WI_FB_N, WI_FB_SUM, WI_ESC2, WI_ESC3, WI_ESC2_N, WI_ESC3_N 
 /* Step code -> ticket field. */
 static inline unsigned wf_step_field(unsigned code) { return TK_ACK + code - 1; }
 
-/* ---- workflow_apply.c: merges on model records ---- */
-struct wf_stamp {
-    uint64_t hlc;
-    const uint8_t *author;
-};
-void wf_merge_lww(struct model_rec *r, unsigned tag, const struct wf_stamp *s, const void *v,
-                  size_t n);
-/* First report wins: keeps the smallest stamp. */
-void wf_merge_min(struct model_rec *r, unsigned tag, const struct wf_stamp *s, const void *v,
-                  size_t n);
-void wf_merge_add(struct model_rec *r, unsigned tag, uint64_t add, size_t width);
-void wf_merge_max_u64(struct model_rec *r, unsigned tag, uint64_t v);
+/* ---- workflow_apply.c: record helpers (merges are model_merge_* in model_int.h) ---- */
 int wf_rec_store(struct store_txn *t, uint8_t kind, const char *id,
                  const struct model_rec *r) FM_MUST_USE;
 /* A ref (author | seq) as 40 bytes and back. */
