@@ -6,9 +6,14 @@
 # returns and every node ends with the same digest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash .ci/setup.sh >/dev/null
-FM=$PWD/build/fieldmesh
-FMD=$PWD/build/fieldmeshd
+# FIELDMESH / FIELDMESHD name already-built binaries (the e2e test does this)
+if [ -n "${FIELDMESH:-}" ] && [ -n "${FIELDMESHD:-}" ]; then
+  FM=$FIELDMESH FMD=$FIELDMESHD
+else
+  bash .ci/setup.sh >/dev/null
+  FM=$PWD/build/fieldmesh
+  FMD=$PWD/build/fieldmeshd
+fi
 DIR=$(mktemp -d /tmp/fieldmesh-demo.XXXXXX)
 PIDS=()
 cleanup() { for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
@@ -19,7 +24,7 @@ cfg() { echo "$DIR/node$1/node.yaml"; }
 names=(x centre county station vehicle)
 
 # A free block of 4 loopback ports.
-base=$(( 30000 + $$ % 20000 ))
+base=${FM_PORT_BASE:-$(( 30000 + $$ % 20000 ))}
 while ss -ltn 2>/dev/null | awk '{print $4}' | grep -qE ":($base|$((base+1))|$((base+2))|$((base+3)))\$"; do
   base=$((base + 4))
 done
@@ -79,10 +84,11 @@ args=(); for u in $units; do args+=(--unit "$u"); done
 echo "the county dispatches while cut off from the centre:"
 mapfile -t tickets < <("$FM" -c "$(cfg 2)" dispatch "$id" "${args[@]}")
 printf '  ticket %s\n' "${tickets[@]}"
+echo "the first unit radios in; the county records its progress on the unit's behalf:"
+"$FM" -c "$(cfg 2)" ticket ack "${tickets[0]}"
+"$FM" -c "$(cfg 2)" ticket enroute "${tickets[0]}"
+"$FM" -c "$(cfg 2)" ticket arrive "${tickets[0]}"
 wait_until 10 "$FM" -c "$(cfg 4)" ticket show "${tickets[0]}"
-"$FM" -c "$(cfg 4)" ticket ack "${tickets[0]}"
-"$FM" -c "$(cfg 4)" ticket enroute "${tickets[0]}"
-"$FM" -c "$(cfg 4)" ticket arrive "${tickets[0]}"
 "$FM" -c "$(cfg 4)" incident note "$id" "crew on scene, two trapped on 3rd floor"
 pump=$("$FM" -c "$(cfg 3)" resource add pump --depot station-east --qty 6)
 "$FM" -c "$(cfg 3)" resource consume "$pump" 2
