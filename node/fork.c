@@ -127,42 +127,15 @@ static bool op_wins(const struct fm_op *a, const uint8_t ha[FM_HASH_LEN], const 
     return memcmp(ha, hb, FM_HASH_LEN) < 0;
 }
 
-/* Deletes the author's ops after `keep` and moves its head back. */
+/* Deletes the author's ops after `keep` and moves its head back (the same
+ * cut as a revocation's, node_truncate). */
 static int fork_truncate(struct store_txn *t, const uint8_t author[FM_PK_LEN], uint64_t keep)
 {
-    uint8_t key[FM_PK_LEN + 8];
-    struct store_cur *c;
-    struct store_kv kv;
     struct node_head h;
     int rc = node_head_get(t, author, &h);
     if (rc != FM_OK || h.seq <= keep)
         return rc;
-    if ((rc = store_cur_open(t, DB_OPS, &c)) != FM_OK)
-        return rc;
-    node_op_key(author, keep + 1, key);
-    while ((rc = store_cur_seek(c, key, sizeof key, &kv)) == FM_OK &&
-           store_kv_has_prefix(&kv, author, FM_PK_LEN))
-        if ((rc = store_cur_del(c)) != FM_OK)
-            break;
-    store_cur_close(&c);
-    if (rc != FM_OK && rc != FM_ENOTFOUND)
-        return rc;
-    if (keep == 0) {
-        rc = store_del(t, DB_HEADS, author, FM_PK_LEN);
-        return rc == FM_ENOTFOUND ? FM_OK : rc;
-    }
-    const uint8_t *v;
-    size_t vlen;
-    struct fm_op op;
-    node_op_key(author, keep, key);
-    if ((rc = store_get(t, DB_OPS, key, sizeof key, &v, &vlen)) != FM_OK)
-        return rc == FM_ENOTFOUND ? FM_ESTORE : rc;
-    if (fm_op_decode(&op, v, vlen) != FM_OK)
-        return FM_ESTORE;
-    h.seq = keep;
-    h.hlc = op.hlc;
-    fm_op_hash(&op, h.hash);
-    return node_head_put(t, author, &h);
+    return node_truncate(t, author, keep, &h);
 }
 
 int fork_note(struct store_txn *t, const uint8_t *x, size_t xlen, const uint8_t *y, size_t ylen,

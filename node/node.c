@@ -184,8 +184,8 @@ int node_op_store(struct store_txn *t, const struct fm_op *op, const uint8_t has
 }
 
 /* Deletes the author's ops after `keep` and moves the head back. */
-static int node_truncate(struct store_txn *t, const uint8_t author[FM_PK_LEN], uint64_t keep,
-                         struct node_head *h)
+int node_truncate(struct store_txn *t, const uint8_t author[FM_PK_LEN], uint64_t keep,
+                  struct node_head *h)
 {
     uint8_t key[FM_PK_LEN + 8];
     struct store_cur *c;

@@ -73,6 +73,11 @@ int node_op_store(struct store_txn *t, const struct fm_op *op, const uint8_t has
  * *need_rebuild set. */
 int node_revocation_note(struct store_txn *t, const uint8_t node[FM_PK_LEN], uint64_t last_seq,
                          bool *need_rebuild) FM_MUST_USE;
+/* Deletes the author's ops after `keep` and moves its head (h, the head
+ * before) back to op `keep`, recomputing the certificate fields from op 1
+ * and any renewals that remain. Used by revocations and fork settling. */
+int node_truncate(struct store_txn *t, const uint8_t author[FM_PK_LEN], uint64_t keep,
+                  struct node_head *h) FM_MUST_USE;
 /* Clears the entity databases and re-applies every stored op. */
 int node_rebuild_txn(struct store_txn *t) FM_MUST_USE;
 /* Resolves an id or unique prefix inside a transaction. */
