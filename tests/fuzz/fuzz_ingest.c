@@ -13,54 +13,12 @@
  * nothing.
  */
 #include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 
-#include "node/node_int.h"
+#include "tests/fuzz/fuzz_store.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* Public half of the corpus organisation (seed in gen_node_corpus.c). */
-static const char fuzz_org_key[] = "6kf7rhg5y22x7zvdtkhl52duaz74dxdiv2ckdekbexwvx24ovada";
-
 #define MAX_OPS 64
-
-static char dir[64];
-static struct fm_node *node;
-
-static void cleanup(void)
-{
-    static const char *const files[] = {"data.mdb", "lock.mdb"};
-    char path[128];
-    fm_node_close(&node);
-    for (size_t i = 0; i < 2; i++) {
-        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
-        unlink(path);
-    }
-    rmdir(dir);
-}
-
-static void setup(void)
-{
-    struct fm_config cfg;
-    if (fm_crypto_init() != FM_OK)
-        abort();
-    fm_log_set_level(FM_LOG_ERROR);
-    fm_config_defaults(&cfg);
-    snprintf(dir, sizeof dir, "/tmp/fm_fuzz_ingest_XXXXXX");
-    if (mkdtemp(dir) == NULL)
-        abort();
-    fm_strlcpy(cfg.data_dir, dir, sizeof cfg.data_dir);
-    cfg.map_size = 8u << 20;
-    cfg.map_max = 1u << 30;
-    if (fm_key_decode(fuzz_org_key, cfg.org_pk) != FM_OK)
-        abort();
-    if (fm_node_open(&node, &cfg, FM_OPEN_READ | FM_OPEN_NOSYNC_) != FM_OK)
-        abort();
-    atexit(cleanup);
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -70,8 +28,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct fm_ingest_result res, res2;
     struct fm_node_stats st;
     uint8_t d0[FM_HASH_LEN], d1[FM_HASH_LEN];
-    if (node == NULL)
-        setup();
+    if (fuzz_node == NULL)
+        fuzz_store_open("ingest");
     fm_cur_init(&c, data, size);
     while (n < MAX_OPS) {
         uint16_t len;
@@ -79,9 +37,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             break;
         lens[n++] = len;
     }
-    if (node_test_clear(node) != FM_OK)
+    if (node_test_clear(fuzz_node) != FM_OK)
         __builtin_trap();
-    if (fm_node_ingest(node, ops, lens, n, &res) != FM_OK)
+    if (fm_node_ingest(fuzz_node, ops, lens, n, &res) != FM_OK)
         __builtin_trap();
     if (getenv("FM_FUZZ_VERBOSE"))
         fprintf(stderr, "%zu ops: %zu stored, %zu duplicates, %zu rejected (%s)\n", n,
@@ -90,14 +48,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         __builtin_trap();
     if ((res.rejected == 0) != (res.err == 0))
         __builtin_trap();
-    if (fm_node_stats(node, &st) != FM_OK || st.ops > res.stored)
+    if (fm_node_stats(fuzz_node, &st) != FM_OK || st.ops > res.stored)
         __builtin_trap(); /* fewer only if a revocation dropped some */
-    if (fm_node_digest(node, d0) != FM_OK || fm_node_rebuild(node) != FM_OK ||
-        fm_node_digest(node, d1) != FM_OK || memcmp(d0, d1, FM_HASH_LEN) != 0)
+    if (fm_node_digest(fuzz_node, d0) != FM_OK || fm_node_rebuild(fuzz_node) != FM_OK ||
+        fm_node_digest(fuzz_node, d1) != FM_OK || memcmp(d0, d1, FM_HASH_LEN) != 0)
         __builtin_trap();
-    if (fm_node_ingest(node, ops, lens, n, &res2) != FM_OK || res2.stored != 0)
+    if (fm_node_ingest(fuzz_node, ops, lens, n, &res2) != FM_OK || res2.stored != 0)
         __builtin_trap();
-    if (fm_node_digest(node, d1) != FM_OK || memcmp(d0, d1, FM_HASH_LEN) != 0)
+    if (fm_node_digest(fuzz_node, d1) != FM_OK || memcmp(d0, d1, FM_HASH_LEN) != 0)
         __builtin_trap();
     return 0;
 }
