@@ -217,6 +217,8 @@ static int tl_add(struct store_txn *t, const char *id, const struct fm_op *op, u
     memcpy(key + idlen + 9, op->author, FM_PK_LEN);
     fm_be64_put(key + idlen + 9 + FM_PK_LEN, op->seq);
     val[0] = kind;
+    if (kind == TL_NOTE)
+        tlen = 0; /* a note's text stays in its op (model_tl_decode reads it there) */
     memcpy(val + 1, text, tlen);
     int rc = store_put(t, DB_TIMELINE, key, idlen + 9 + FM_PK_LEN + 8, val, 1 + tlen, true);
     *added = rc == FM_OK;
@@ -308,7 +310,7 @@ static int apply_incident(struct store_txn *t, const struct fm_op *op, const str
         break;
     case OP_INC_NOTE:
         tl_kind = TL_NOTE;
-        fm_strlcpy(text, pl->text, sizeof text);
+        text[0] = '\0'; /* referenced, not copied: see tl_add */
         break;
     case OP_INC_STATUS: {
         uint8_t st[5];

@@ -69,9 +69,10 @@ int model_rec_to_incident(const struct model_rec *r, const char *id,
 int model_rec_to_unit(const struct model_rec *r, const char *id, struct fm_unit *out) FM_MUST_USE;
 int model_rec_to_resource(const struct model_rec *r, const char *id,
                           struct fm_resource *out) FM_MUST_USE;
-/* Decodes a timeline (key, value) into e. */
-int model_tl_decode(const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen,
-                    struct fm_timeline_entry *e) FM_MUST_USE;
+/* Decodes a timeline (key, value) into e. A note's entry holds no text:
+ * it is read from the note's op, (author, seq) of the key, through t. */
+int model_tl_decode(struct store_txn *t, const uint8_t *key, size_t klen, const uint8_t *val,
+                    size_t vlen, struct fm_timeline_entry *e) FM_MUST_USE;
 
 /* ---- model.c: apply ---- */
 /* Applies one stored op (already validated) to the entities. Cert and

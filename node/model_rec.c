@@ -9,9 +9,10 @@
  * are decoded as strictly as anything from the network: a bad record is
  * FM_ESTORE, never an assert.
  */
-#include "model_int.h"
+#include "node_int.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define REC_VERSION 1
@@ -204,8 +205,34 @@ int model_rec_to_resource(const struct model_rec *r, const char *id, struct fm_r
     return FM_OK;
 }
 
-int model_tl_decode(const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen,
-                    struct fm_timeline_entry *e)
+/* The text of the note op (author, seq), into e->text. */
+static int tl_note_text(struct store_txn *t, const uint8_t *author, uint64_t seq,
+                        struct fm_timeline_entry *e)
+{
+    uint8_t key[FM_PK_LEN + 8];
+    const uint8_t *raw;
+    size_t rawlen;
+    struct fm_op op;
+    node_op_key(author, seq, key);
+    int rc = store_get(t, DB_OPS, key, sizeof key, &raw, &rawlen);
+    if (rc == FM_ENOTFOUND)
+        return FM_ESTORE; /* every timeline entry has its op */
+    if (rc != FM_OK)
+        return rc;
+    if (fm_op_decode(&op, raw, rawlen) != FM_OK || op.kind != OP_INC_NOTE)
+        return FM_ESTORE;
+    struct payload *pl = malloc(sizeof *pl);
+    if (pl == NULL)
+        return FM_ENOMEM;
+    rc = payload_decode(pl, op.kind, op.payload, op.payload_len);
+    if (rc == FM_OK)
+        fm_strlcpy(e->text, pl->text, sizeof e->text);
+    free(pl);
+    return rc == FM_OK ? FM_OK : FM_ESTORE;
+}
+
+int model_tl_decode(struct store_txn *t, const uint8_t *key, size_t klen, const uint8_t *val,
+                    size_t vlen, struct fm_timeline_entry *e)
 {
     static const char *const names[] = {"?",        "report",   "note",       "status",
                                         "update",   "dispatch", "ticket",     "escalation",
@@ -219,6 +246,8 @@ int model_tl_decode(const uint8_t *key, size_t klen, const uint8_t *val, size_t 
     fm_key_encode(nul + 9, e->author);
     e->seq = fm_be64_get(nul + 9 + FM_PK_LEN);
     fm_strlcpy(e->kind, names[val[0]], sizeof e->kind);
+    if (val[0] == TL_NOTE)
+        return vlen == 1 ? tl_note_text(t, nul + 9, e->seq, e) : FM_ESTORE;
     memcpy(e->text, val + 1, vlen - 1);
     e->text[vlen - 1] = '\0';
     return FM_OK;

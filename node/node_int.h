@@ -13,7 +13,7 @@
 /* Internal open flag (tests): no fsync at commit. */
 #define FM_OPEN_NOSYNC_ (1u << 16)
 
-#define NODE_SCHEMA_VERSION 1
+#define NODE_SCHEMA_VERSION 2 /* 2: a note's timeline entry refers to its op */
 
 struct fm_node {
     struct fm_config cfg;

@@ -229,7 +229,7 @@ int fm_node_incident_timeline(struct fm_node *n, const char *id, fm_timeline_cb 
         goto out_txn;
     for (rc = store_cur_seek(c, prefix, plen, &kv);
          rc == FM_OK && store_kv_has_prefix(&kv, prefix, plen); rc = store_cur_next(c, &kv)) {
-        if ((rc = model_tl_decode(kv.key, kv.klen, kv.val, kv.vlen, &e)) != FM_OK)
+        if ((rc = model_tl_decode(t, kv.key, kv.klen, kv.val, kv.vlen, &e)) != FM_OK)
             break;
         if ((rc = cb(ctx, &e)) != 0)
             goto out_cur;

@@ -1343,6 +1343,67 @@ static int wipe_entities(struct store_txn *t, void *ctx)
     return model_clear(t);
 }
 
+/* Turns the store into what schema 1 wrote: each note's text copied into
+ * its timeline entry. */
+static int make_schema1(struct store_txn *t, void *ctx)
+{
+    (void)ctx;
+    struct store_cur *c;
+    struct store_kv kv;
+    uint8_t key[256], val[64];
+    size_t klen = 0;
+    int rc = store_cur_open(t, DB_TIMELINE, &c);
+    if (rc != FM_OK)
+        return rc;
+    for (rc = store_cur_seek(c, (const uint8_t *)"", 0, &kv); rc == FM_OK;
+         rc = store_cur_next(c, &kv))
+        if (kv.vlen == 1 && kv.val[0] == TL_NOTE && kv.klen <= sizeof key) {
+            memcpy(key, kv.key, kv.klen);
+            klen = kv.klen;
+        }
+    store_cur_close(&c);
+    if (klen == 0)
+        return FM_ENOTFOUND;
+    val[0] = TL_NOTE;
+    memcpy(val + 1, "old copy", 8);
+    if ((rc = store_put(t, DB_TIMELINE, key, klen, val, 9, false)) != FM_OK)
+        return rc;
+    return node_meta_put_u64(t, "schema", 1);
+}
+
+static void test_schema1_store_is_rederived(void **state)
+{
+    (void)state;
+    struct fx_node a;
+    char x[FM_ID_MAX];
+    uint8_t d0[FM_HASH_LEN], d1[FM_HASH_LEN];
+    struct tl t = {0};
+    uint64_t schema = 0;
+    struct store_txn *rt;
+    OK(fx_author(&org, &a, "a"));
+    OK(fx_open(&a, FM_OPEN_IDENTITY | NOSYNC));
+    struct fm_incident_new in = {.category = "fire", .desc = "d"};
+    OK(fm_node_incident_report(a.n, &in, x));
+    OK(fm_node_incident_note(a.n, x, "the text lives in the op"));
+    OK(fm_node_digest(a.n, d0));
+    OK(store_write(a.n->st, make_schema1, NULL));
+    OK(fm_node_digest(a.n, d1));
+    assert_memory_not_equal(d0, d1, FM_HASH_LEN);
+    fm_node_close(&a.n);
+    OK(fx_open(&a, FM_OPEN_IDENTITY | NOSYNC)); /* upgrades: re-derives from the ops */
+    OK(fm_node_digest(a.n, d1));
+    assert_memory_equal(d0, d1, FM_HASH_LEN);
+    OK(store_read_begin(a.n->st, &rt));
+    OK(node_meta_get_u64(rt, "schema", &schema));
+    store_txn_abort(&rt);
+    assert_int_equal(schema, NODE_SCHEMA_VERSION);
+    OK(fm_node_incident_timeline(a.n, x, collect_tl, &t));
+    assert_int_equal(t.n, 2);
+    assert_string_equal(t.e[1].kind, "note");
+    assert_string_equal(t.e[1].text, "the text lives in the op");
+    fx_done(&a);
+}
+
 static void test_rebuild_keeps_digest(void **state)
 {
     (void)state;
@@ -1616,6 +1677,7 @@ int main(void)
         cmocka_unit_test(test_revocation_orders),
         cmocka_unit_test(test_revocation_carried_by_revoked),
         cmocka_unit_test(test_rebuild_keeps_digest),
+        cmocka_unit_test(test_schema1_store_is_rederived),
         cmocka_unit_test(test_map_growth),
         cmocka_unit_test(test_map_cap),
         cmocka_unit_test(test_reopen),
