@@ -92,9 +92,13 @@ static inline int fx_author_ex(struct fx_org *o, struct fx_node *a, const char *
     fm_config_defaults(&a->cfg);
     fm_strlcpy(a->cfg.name, name, sizeof a->cfg.name);
     a->cfg.role = FM_ROLE_COUNTY;
-    snprintf(a->cfg.data_dir, sizeof a->cfg.data_dir, "%s/data", a->dir);
-    snprintf(a->cfg.key_path, sizeof a->cfg.key_path, "%s/node.key", a->dir);
-    snprintf(a->cfg.cert_path, sizeof a->cfg.cert_path, "%s/node.cert", a->dir);
+    if (snprintf(a->cfg.data_dir, sizeof a->cfg.data_dir, "%s/data", a->dir) >=
+            (int)sizeof a->cfg.data_dir ||
+        snprintf(a->cfg.key_path, sizeof a->cfg.key_path, "%s/node.key", a->dir) >=
+            (int)sizeof a->cfg.key_path ||
+        snprintf(a->cfg.cert_path, sizeof a->cfg.cert_path, "%s/node.cert", a->dir) >=
+            (int)sizeof a->cfg.cert_path)
+        return FM_EINVAL;
     memcpy(a->cfg.org_pk, o->root.pk, FM_PK_LEN);
     a->cfg.map_size = 4u << 20;
     if ((rc = fm_identity_save(&a->id, a->cfg.key_path)) != FM_OK)
