@@ -159,4 +159,15 @@ static inline void op_hash_of(const struct fx_ops *l, size_t i, uint8_t out[FM_H
     fm_op_hash(&op, out);
 }
 
+/* Runs a test file's tests with the organisation set up around them. */
+static inline int fx_node_main(const char *name, const struct CMUnitTest *tests, size_t n)
+{
+    if (fm_crypto_init() != FM_OK || fx_org_init(&org) != FM_OK)
+        return 1;
+    fm_log_set_level(FM_LOG_ERROR);
+    int rc = _cmocka_run_group_tests(name, tests, n, NULL, NULL);
+    fx_org_done(&org);
+    return rc;
+}
+
 #endif

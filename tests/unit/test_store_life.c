@@ -240,10 +240,5 @@ int main(void)
         cmocka_unit_test(test_map_growth),
         cmocka_unit_test(test_map_cap),
     };
-    if (fm_crypto_init() != FM_OK || fx_org_init(&org) != FM_OK)
-        return 1;
-    fm_log_set_level(FM_LOG_ERROR);
-    int rc = cmocka_run_group_tests(tests, NULL, NULL);
-    fx_org_done(&org);
-    return rc;
+    return fx_node_main("test_store_life", tests, sizeof tests / sizeof tests[0]);
 }
