@@ -11,6 +11,12 @@
  * we adopt the new size with mdb_env_set_mapsize(env, 0) and try again.
  * The environment is opened with MDB_NOTLS so read transactions are not
  * tied to threads and several may be open at once (nested read callbacks).
+ *
+ * Built with FM_FAULT_SIM (tests only: the test_faults program links a
+ * copy of the node library built so), the write path has numbered fault
+ * points, after SQLite's sqlite3FaultSim: a test arms one with
+ * store_fault_set() and the chosen check fails as LMDB itself would fail
+ * there. Release builds have neither the points nor the setter.
  */
 #include "store_int.h"
 
@@ -46,11 +52,54 @@ struct store {
 struct store_txn {
     struct store *s;
     MDB_txn *txn;
+    bool write; /* begun by store_write (fault points apply) */
 };
 
 struct store_cur {
     MDB_cursor *c;
 };
+
+#ifdef FM_FAULT_SIM
+/* Per id: checks to let pass before failing (0 = disarmed), then how many
+ * consecutive checks fail; and how many have failed since armed. */
+static struct {
+    unsigned countdown, repeat;
+    uint64_t hits;
+} store_faults[STORE_FAULT__COUNT];
+
+void store_fault_set(enum store_fault id, unsigned countdown, unsigned repeat)
+{
+    if ((unsigned)id >= STORE_FAULT__COUNT)
+        return;
+    store_faults[id].countdown = countdown;
+    store_faults[id].repeat = repeat ? repeat : 1;
+    store_faults[id].hits = 0;
+}
+
+void store_fault_clear(void)
+{
+    memset(store_faults, 0, sizeof store_faults);
+}
+
+uint64_t store_fault_hits(enum store_fault id)
+{
+    return (unsigned)id < STORE_FAULT__COUNT ? store_faults[id].hits : 0;
+}
+
+bool store_fault_hit(enum store_fault id)
+{
+    if ((unsigned)id >= STORE_FAULT__COUNT || store_faults[id].countdown == 0)
+        return false;
+    if (store_faults[id].countdown > 1) {
+        store_faults[id].countdown--;
+        return false;
+    }
+    store_faults[id].hits++;
+    if (store_faults[id].repeat != STORE_FAULT_ALWAYS && --store_faults[id].repeat == 0)
+        store_faults[id].countdown = 0;
+    return true;
+}
+#endif
 
 static int store_err(int mrc, const char *what)
 {
@@ -221,13 +270,20 @@ static int store_grow(struct store *s)
 int store_write(struct store *s, store_write_fn fn, void *ctx)
 {
     for (;;) {
-        struct store_txn t = {.s = s};
-        int rc = store_begin_raw(s, 0, &t.txn);
+        struct store_txn t = {.s = s, .write = true};
+        int rc = STORE_FAULT(STORE_FAULT_BEGIN) ? store_err(EIO, "txn_begin")
+                                                : store_begin_raw(s, 0, &t.txn);
         if (rc != FM_OK)
             return rc;
         rc = fn(&t, ctx);
         if (rc == FM_OK) {
-            int mrc = mdb_txn_commit(t.txn);
+            int mrc;
+            if (STORE_FAULT(STORE_FAULT_COMMIT)) {
+                mdb_txn_abort(t.txn); /* a failed mdb_txn_commit frees the txn too */
+                mrc = EIO;
+            } else {
+                mrc = mdb_txn_commit(t.txn);
+            }
             rc = store_err(mrc, "commit");
         } else {
             mdb_txn_abort(t.txn);
@@ -261,6 +317,8 @@ int store_put(struct store_txn *t, enum store_db db, const void *key, size_t kle
               const void *val, size_t vlen, bool no_overwrite)
 {
     MDB_val k = store_val(key, klen), v = store_val(val, vlen);
+    if (STORE_FAULT(STORE_FAULT_MAP_FULL))
+        return store_err(MDB_MAP_FULL, "put");
     int mrc = mdb_put(t->txn, t->s->dbi[db], &k, &v, no_overwrite ? MDB_NOOVERWRITE : 0);
     return store_err(mrc, "put");
 }
@@ -290,7 +348,8 @@ int store_count(struct store_txn *t, enum store_db db, uint64_t *out)
 int store_cur_open(struct store_txn *t, enum store_db db, struct store_cur **out)
 {
     *out = NULL;
-    struct store_cur *c = calloc(1, sizeof *c);
+    struct store_cur *c = t->write && STORE_FAULT(STORE_FAULT_ALLOC) ? NULL
+                                                                      : calloc(1, sizeof *c);
     if (c == NULL)
         return FM_ENOMEM;
     int mrc = mdb_cursor_open(t->txn, t->s->dbi[db], &c->c);

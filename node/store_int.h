@@ -99,6 +99,38 @@ int store_cur_del(struct store_cur *c) FM_MUST_USE;
 /* Map size now, bytes in use (last page + 1 times page size). */
 int store_info(struct store *s, uint64_t *map_size, uint64_t *used) FM_MUST_USE;
 
+/* ---- fault simulation (tests only; docs/architecture.md "Fault injection")
+ * Stable ids: a number keeps its meaning forever (tests and notes refer to
+ * it); new points get new numbers. Each names one place where the write
+ * path can fail and what the failure looks like to the caller. */
+enum store_fault {
+    STORE_FAULT_BEGIN = 1,    /* a write transaction cannot begin: FM_ESTORE */
+    STORE_FAULT_MAP_FULL = 2, /* a put in a write transaction hits MDB_MAP_FULL: FM_EMAPFULL
+                               * (store_write grows the map and runs the body again) */
+    STORE_FAULT_COMMIT = 3,   /* the commit fails (EIO, as on a failed fsync): FM_ESTORE,
+                               * the transaction is gone */
+    STORE_FAULT_ALLOC = 4,    /* an allocation of the store inside a write transaction
+                               * fails (a cursor): FM_ENOMEM */
+    STORE_FAULT__COUNT
+};
+#define STORE_FAULT_ALWAYS (~0u)
+
+#ifdef FM_FAULT_SIM
+/* Arms fault `id`: the countdown-th check from now (1 = the next) fails,
+ * and so do the repeat - 1 checks after it (STORE_FAULT_ALWAYS: every one;
+ * 0 counts as 1). countdown 0 disarms. Process-wide, not thread-safe. */
+void store_fault_set(enum store_fault id, unsigned countdown, unsigned repeat);
+/* Disarms every fault. */
+void store_fault_clear(void);
+/* How many checks of `id` failed since it was last armed. */
+uint64_t store_fault_hits(enum store_fault id);
+/* The check at a fault point: true when it must fail now. */
+bool store_fault_hit(enum store_fault id);
+#define STORE_FAULT(id) store_fault_hit(id)
+#else
+#define STORE_FAULT(id) false
+#endif
+
 static inline bool store_kv_has_prefix(const struct store_kv *kv, const void *p, size_t n)
 {
     return kv->klen >= n && memcmp(kv->key, p, n) == 0;

@@ -6,12 +6,25 @@ pkg_check_modules(CMOCKA REQUIRED IMPORTED_TARGET cmocka)
 
 set(FM_TEST_LIBS fm_cli fm_node fm_sync fm_crypto PkgConfig::CMOCKA)
 
+# Fault injection (docs/architecture.md): a second build of the node
+# library with the store's fault points compiled in (FM_FAULT_SIM), linked
+# only by test_faults. The binaries we ship never carry them.
+add_library(fm_node_faultsim STATIC EXCLUDE_FROM_ALL ${FM_NODE_SRC})
+target_compile_definitions(fm_node_faultsim PRIVATE FM_FAULT_SIM)
+target_include_directories(fm_node_faultsim PRIVATE ${LMDB_INCLUDE})
+target_link_libraries(fm_node_faultsim PUBLIC fm_sync fm_crypto ${LMDB_LIB} PkgConfig::YAML m)
+
 file(GLOB FM_UNIT_TESTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/unit/test_*.c)
 foreach(src ${FM_UNIT_TESTS})
   get_filename_component(name ${src} NAME_WE)
   add_executable(${name} ${src})
   target_include_directories(${name} PRIVATE ${LMDB_INCLUDE} ${CMAKE_SOURCE_DIR})
-  target_link_libraries(${name} PRIVATE ${FM_TEST_LIBS})
+  if(name STREQUAL "test_faults")
+    target_compile_definitions(${name} PRIVATE FM_FAULT_SIM)
+    target_link_libraries(${name} PRIVATE fm_node_faultsim fm_sync fm_crypto PkgConfig::CMOCKA)
+  else()
+    target_link_libraries(${name} PRIVATE ${FM_TEST_LIBS})
+  endif()
   add_test(NAME unit.${name} COMMAND ${name})
   set_tests_properties(unit.${name} PROPERTIES TIMEOUT 600
     ENVIRONMENT "FM_SRC=${CMAKE_SOURCE_DIR}")
