@@ -7,9 +7,12 @@
 # A through B; then the B - C link is cut with `ip link set ... down`, both
 # sides write (and must not see each other's writes), the link is brought
 # back up, and all three nodes must end with equal digests and the same ops.
+# Last, C changes its address under a running daemon and must keep syncing
+# from the new one.
 #
 # Needs root and a working `ip netns`; otherwise it reports skipped (77).
-# The addresses (10.201.x.y) exist only inside the namespaces made here.
+# The addresses (10.201.x.y) exist only inside the namespaces made here;
+# the B - C link is a /29 so that C has somewhere to move to.
 # A trap deletes the namespaces (and with them the veths) even on failure.
 . "$(dirname "$0")/lib_gossip.sh"
 
@@ -41,8 +44,8 @@ ip link add "$V_AB_A" netns "$NS_A" type veth peer name "$V_AB_B" netns "$NS_B"
 ip link add "$V_BC_B" netns "$NS_B" type veth peer name "$V_BC_C" netns "$NS_C"
 ip -n "$NS_A" addr add "$A_IP/30" dev "$V_AB_A"
 ip -n "$NS_B" addr add "$B_IP/30" dev "$V_AB_B"
-ip -n "$NS_B" addr add "$B_IP2/30" dev "$V_BC_B"
-ip -n "$NS_C" addr add "$C_IP/30" dev "$V_BC_C"
+ip -n "$NS_B" addr add "$B_IP2/29" dev "$V_BC_B"
+ip -n "$NS_C" addr add "$C_IP/29" dev "$V_BC_C"
 for ns in "$NS_A" "$NS_B" "$NS_C"; do ip -n "$ns" link set lo up; done
 ip -n "$NS_A" link set "$V_AB_A" up
 ip -n "$NS_B" link set "$V_AB_B" up
@@ -110,6 +113,27 @@ at_node 3 "$ida" || fail "A's report is not at C"
 [ "$(op_ids 1)" = "$(op_ids 2)" ] || fail "A and B hold different ops"
 fm 1 incident show "$id" --json | grep -q '"status": *"dispatched"' || fail "C's status move not at A"
 log "digest $(digest 1) on A, B and C"
+
+# C changes address while its daemon runs (a vehicle moving to another
+# network): its old address disappears under the live connection, ZMTP
+# heartbeats notice, and C dials B again from the new address. B's own
+# dial to C's old address can no longer succeed, so everything below
+# crosses C's new connection into B's ROUTER.
+C_IP_NEW=10.201.2.3
+ip -n "$NS_C" addr del "$C_IP/29" dev "$V_BC_C" || fail "cannot remove C's address"
+ip -n "$NS_C" addr add "$C_IP_NEW/29" dev "$V_BC_C" || fail "cannot give C its new address"
+ip -n "$NS_C" route replace 10.201.1.0/30 via "$B_IP2" || fail "cannot restore C's route"
+log "C moved from $C_IP to $C_IP_NEW"
+idm=$(fm 3 incident report --category traffic_accident --lat 52.5 --lon 5.1 \
+    --desc "reported after C moved") || fail "report at C after the move failed"
+ida2=$(fm 1 incident report --category medical --lat 52.2 --lon 4.7 --desc "A, after C moved") ||
+    fail "report at A after the move failed"
+wait_for 60 "C's report after its move at A" at_node 1 "$idm"
+wait_for 60 "A's report at C after its move" at_node 3 "$ida2"
+wait_for 60 "equal digests after C moved" digests_equal 1 2 3
+ip netns exec "$NS_B" ss -tn 2>/dev/null | grep -q "$C_IP_NEW" ||
+    fail "B has no connection from C's new address"
+log "C's new address $C_IP_NEW carries the sync; digest $(digest 1)"
 
 for i in 1 2 3; do stop_node "$i"; done
 # under -DFM_SANITIZE=ON a report in any daemon log (or CLI stderr) fails the test
