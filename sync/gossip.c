@@ -190,6 +190,9 @@ void sync_nb_info(const struct fm_sync *s, const struct sync_nb *nb, struct fm_s
     pi->connected = pi->connected && !nb->banned;
     pi->rate_limit_bps = nb->rate_bps;
     pi->queued_bytes = nb->q_bytes;
+    memcpy(pi->msgs, nb->msgs, sizeof(pi->msgs));
+    pi->checks_out = nb->checks_out;
+    pi->checks_in = nb->checks_in;
     for (size_t i = 0; i < s->nauthors; i++) {
         uint64_t b = sync_nb_belief(nb, (uint32_t)i), h = s->authors[i].head;
         if (b > h)
@@ -966,8 +969,13 @@ void sync_on_message(struct fm_sync *s, struct sync_nb *nb, const uint8_t *p, si
 {
     struct fm_wire_msg m;
     int rc = fm_wire_decode(&m, p, n);
+    struct fm_sync_msg_count *c = &nb->msgs[rc == FM_OK ? fm_wire_kind(m.type) : FM_SYNC_MSG_OTHER];
     s->k.msgs_in++;
     s->k.bytes_in += n;
+    c->msgs_in++;
+    c->bytes_in += n;
+    if (rc == FM_OK && m.type == FM_MSG_SUMMARY && (m.u.summary.flags & FM_SUMMARY_REPLY))
+        nb->checks_in++;
     if (nb->banned) {
         s->k.msgs_dropped++;
         return;

@@ -142,6 +142,29 @@ struct fm_sync_counters {
 };
 void fm_sync_get_counters(const struct fm_sync *s, struct fm_sync_counters *out);
 
+/* Kinds of network message, for the per-neighbour counts below. */
+enum fm_sync_msg_kind {
+    FM_SYNC_MSG_SUMMARY, /* version-vector digest (anti-entropy check or its answer) */
+    FM_SYNC_MSG_VECTOR,  /* a chunk of the version vector */
+    FM_SYNC_MSG_IHAVE,   /* announcements */
+    FM_SYNC_MSG_PULL,    /* pull requests */
+    FM_SYNC_MSG_OPS,     /* eager pushes and pull replies */
+    FM_SYNC_MSG_PRUNE,   /* "stop pushing eagerly" */
+    FM_SYNC_MSG_SOFT,    /* soft-state records */
+    FM_SYNC_MSG_OTHER,   /* undecodable, or a type that has no place on the network */
+    FM_SYNC_MSG_KINDS
+};
+/* Lower-case name of a kind ("summary", "vector", ...); "?" out of range.
+ * Static storage. */
+const char *fm_sync_msg_kind_name(int kind);
+
+/* Messages and their bytes (the whole frame: version and type included,
+ * ZMTP and CurveZMQ framing not). A message counts as sent when ZeroMQ took
+ * it (under a rate limit: when it left the queue). */
+struct fm_sync_msg_count {
+    uint64_t msgs_in, bytes_in, msgs_out, bytes_out;
+};
+
 struct fm_sync_peer_info {
     uint8_t pk[FM_PK_LEN];
     char name[FM_NAME_MAX];
@@ -156,6 +179,10 @@ struct fm_sync_peer_info {
     uint64_t queued_bytes;  /* waiting for the rate limit */
     bool refused_us;        /* it refused our handshake (not admitted: we are revoked
                              * or not enrolled there) */
+    struct fm_sync_msg_count msgs[FM_SYNC_MSG_KINDS]; /* to and from it, per kind */
+    uint64_t checks_out;    /* of msgs[FM_SYNC_MSG_SUMMARY].msgs_out: anti-entropy checks
+                             * we started (SUMMARY, reply wanted) */
+    uint64_t checks_in;     /* of ....msgs_in: checks it started */
 };
 struct fm_sync_status {
     uint64_t uptime_ms, pid;

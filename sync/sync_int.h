@@ -115,6 +115,8 @@ struct sync_nb {
     struct sync_req reqs[SYNC_CREDITS];
     int64_t skew_ms;
     uint64_t ops_received, ops_sent, bad;
+    struct fm_sync_msg_count msgs[FM_SYNC_MSG_KINDS]; /* per kind, both ways */
+    uint64_t checks_out, checks_in; /* SUMMARY with reply wanted, each way */
     /* field sync */
     bool banned;            /* key revoked / expired: nothing sent or taken */
     uint32_t rate_bps;      /* 0 = unlimited */

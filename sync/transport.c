@@ -380,8 +380,13 @@ int sync_send_now(struct fm_sync *s, struct sync_nb *nb, const uint8_t *p, size_
     if (rc != FM_OK && router_ok)
         rc = send_frames(s->router, nb->route, nb->route_len, p, n);
     if (rc == FM_OK) {
+        struct fm_sync_msg_count *c = &nb->msgs[n >= 2 ? fm_wire_kind(p[1]) : FM_SYNC_MSG_OTHER];
         s->k.msgs_out++;
         s->k.bytes_out += n;
+        c->msgs_out++;
+        c->bytes_out += n;
+        if (n >= 3 && p[1] == FM_MSG_SUMMARY && (p[2] & FM_SUMMARY_REPLY))
+            nb->checks_out++;
     } else {
         s->k.sends_dropped++;
     }

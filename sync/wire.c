@@ -105,7 +105,7 @@ static int decode_text(struct fm_cur *c, size_t len, char *out, size_t cap)
 
 static int decode_peer(struct fm_cur *c, struct fm_sync_peer_info *pi)
 {
-    uint8_t nl, flags;
+    uint8_t nl, flags, nk;
     uint16_t el;
     uint64_t skew;
     memset(pi, 0, sizeof(*pi));
@@ -133,6 +133,17 @@ static int decode_peer(struct fm_cur *c, struct fm_sync_peer_info *pi)
     CHECK(fm_cur_u64(c, &pi->bad_messages));
     CHECK(fm_cur_u32(c, &pi->rate_limit_bps));
     CHECK(fm_cur_u64(c, &pi->queued_bytes));
+    CHECK(fm_cur_u8(c, &nk));
+    if (nk != FM_SYNC_MSG_KINDS)
+        return FM_EDECODE;
+    for (int k = 0; k < FM_SYNC_MSG_KINDS; k++) {
+        CHECK(fm_cur_u64(c, &pi->msgs[k].msgs_in));
+        CHECK(fm_cur_u64(c, &pi->msgs[k].bytes_in));
+        CHECK(fm_cur_u64(c, &pi->msgs[k].msgs_out));
+        CHECK(fm_cur_u64(c, &pi->msgs[k].bytes_out));
+    }
+    CHECK(fm_cur_u64(c, &pi->checks_out));
+    CHECK(fm_cur_u64(c, &pi->checks_in));
     return FM_OK;
 }
 
@@ -146,6 +157,27 @@ static uint64_t *counter_slot(struct fm_sync_counters *k, int i)
         &k->soft_in,      &k->soft_stored,   &k->soft_sent,    &k->peers_dropped,
     };
     return slots[i];
+}
+
+int fm_wire_kind(uint8_t type)
+{
+    switch (type) {
+    case FM_MSG_SUMMARY: return FM_SYNC_MSG_SUMMARY;
+    case FM_MSG_VECTOR: return FM_SYNC_MSG_VECTOR;
+    case FM_MSG_IHAVE: return FM_SYNC_MSG_IHAVE;
+    case FM_MSG_PULL: return FM_SYNC_MSG_PULL;
+    case FM_MSG_OPS: return FM_SYNC_MSG_OPS;
+    case FM_MSG_PRUNE: return FM_SYNC_MSG_PRUNE;
+    case FM_MSG_SOFT: return FM_SYNC_MSG_SOFT;
+    default: return FM_SYNC_MSG_OTHER;
+    }
+}
+
+const char *fm_sync_msg_kind_name(int kind)
+{
+    static const char *const names[FM_SYNC_MSG_KINDS] = {
+        "summary", "vector", "ihave", "pull", "ops", "prune", "soft", "other"};
+    return kind >= 0 && kind < FM_SYNC_MSG_KINDS ? names[kind] : "?";
 }
 
 /* ---------------------------------------------------------------- decode */
@@ -498,6 +530,15 @@ int fm_wire_encode_status(struct fm_buf *out, const struct fm_sync_status *st,
         CHECK(fm_buf_put_u64(out, p->bad_messages));
         CHECK(fm_buf_put_u32(out, p->rate_limit_bps));
         CHECK(fm_buf_put_u64(out, p->queued_bytes));
+        CHECK(fm_buf_put_u8(out, FM_SYNC_MSG_KINDS));
+        for (int k = 0; k < FM_SYNC_MSG_KINDS; k++) {
+            CHECK(fm_buf_put_u64(out, p->msgs[k].msgs_in));
+            CHECK(fm_buf_put_u64(out, p->msgs[k].bytes_in));
+            CHECK(fm_buf_put_u64(out, p->msgs[k].msgs_out));
+            CHECK(fm_buf_put_u64(out, p->msgs[k].bytes_out));
+        }
+        CHECK(fm_buf_put_u64(out, p->checks_out));
+        CHECK(fm_buf_put_u64(out, p->checks_in));
     }
     return FM_OK;
 }

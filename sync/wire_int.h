@@ -120,6 +120,10 @@ struct fm_wire_msg {
     } u;
 };
 
+/* The enum fm_sync_msg_kind of a message type (FM_SYNC_MSG_OTHER for the
+ * control types and unknown ones). */
+int fm_wire_kind(uint8_t type);
+
 /* Strict decode of one frame. FM_EDECODE for a bad version (m->version is
  * still set when at least one byte came), unknown type, truncation, trailing
  * bytes, unsorted/duplicate entries or zero seqs where forbidden;

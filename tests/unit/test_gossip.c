@@ -318,6 +318,17 @@ static void test_hostile_frames(void **state)
     tnode_free(&m);
 }
 
+/* The one neighbour of t. */
+static void peer_of(struct tnode *t, struct fm_sync_peer_info *out)
+{
+    struct fm_sync_peer_info *pi = NULL;
+    size_t np = 0;
+    assert_int_equal(fm_sync_peers(t->s, NULL, &pi, &np), FM_OK);
+    assert_int_equal(np, 1);
+    *out = pi[0];
+    free(pi);
+}
+
 /* After convergence an anti-entropy round is a small digest exchange. */
 static void test_in_sync_is_cheap(void **state)
 {
@@ -333,17 +344,40 @@ static void test_in_sync_is_cheap(void **state)
     link_nodes(&a, &b);
     assert_true(run_until(ns, 2, all_equal, DEADLINE_MS));
     spin(ns, 2, 100);
+    struct fm_sync_peer_info p0, p1;
+    peer_of(&a, &p0);
     fm_sync_get_counters(a.s, &k0);
     uint64_t end = fm_mono_ms() + 1500;
     while (fm_mono_ms() < end)
         spin(ns, 2, 1);
     fm_sync_get_counters(a.s, &k1);
+    peer_of(&a, &p1);
     uint64_t msgs = k1.msgs_out - k0.msgs_out, bytes = k1.bytes_out - k0.bytes_out;
     printf("# idle 1.5 s: %llu messages, %llu bytes out\n", (unsigned long long)msgs,
            (unsigned long long)bytes);
     assert_true(msgs >= 2);          /* anti-entropy keeps running */
     assert_true(bytes <= msgs * 64); /* ... as digests only */
     assert_int_equal(k1.ops_sent, k0.ops_sent);
+    /* the per-kind counts say the same: SUMMARY only, 55 bytes each, and
+     * (one neighbour) they add up to the engine's totals */
+    uint64_t sum_out = 0, sum_in = 0;
+    for (int k = 0; k < FM_SYNC_MSG_KINDS; k++) {
+        sum_out += p1.msgs[k].msgs_out;
+        sum_in += p1.msgs[k].msgs_in;
+        if (k != FM_SYNC_MSG_SUMMARY) {
+            assert_int_equal(p1.msgs[k].msgs_out, p0.msgs[k].msgs_out);
+            assert_int_equal(p1.msgs[k].msgs_in, p0.msgs[k].msgs_in);
+        }
+    }
+    assert_int_equal(sum_out, k1.msgs_out);
+    assert_int_equal(sum_in, k1.msgs_in);
+    uint64_t sm = p1.msgs[FM_SYNC_MSG_SUMMARY].msgs_out - p0.msgs[FM_SYNC_MSG_SUMMARY].msgs_out;
+    assert_int_equal(sm, msgs);
+    assert_int_equal(p1.msgs[FM_SYNC_MSG_SUMMARY].bytes_out -
+                         p0.msgs[FM_SYNC_MSG_SUMMARY].bytes_out, 55 * sm);
+    assert_true(p1.checks_out > p0.checks_out);
+    /* every check it got was answered with exactly one SUMMARY */
+    assert_int_equal(sm - (p1.checks_out - p0.checks_out), p1.checks_in - p0.checks_in);
     tnode_free(&a);
     tnode_free(&b);
 }

@@ -314,8 +314,22 @@ static void test_status(void **state)
     p[0].ops_received = 7;
     p[0].ops_sent = 8;
     p[0].bad_messages = 9;
+    for (int k = 0; k < FM_SYNC_MSG_KINDS; k++) {
+        p[0].msgs[k].msgs_in = 100 + (uint64_t)k;
+        p[0].msgs[k].bytes_in = 200 + (uint64_t)k;
+        p[0].msgs[k].msgs_out = 300 + (uint64_t)k;
+        p[0].msgs[k].bytes_out = 400 + (uint64_t)k;
+    }
+    p[0].checks_out = 11;
+    p[0].checks_in = 12;
     memset(p[1].pk, 2, FM_PK_LEN);
     p[1].eager = true;
+    p[1].msgs[FM_SYNC_MSG_SOFT].bytes_out = UINT64_MAX;
+    assert_string_equal(fm_sync_msg_kind_name(FM_SYNC_MSG_SUMMARY), "summary");
+    assert_string_equal(fm_sync_msg_kind_name(FM_SYNC_MSG_SOFT), "soft");
+    assert_string_equal(fm_sync_msg_kind_name(FM_SYNC_MSG_KINDS), "?");
+    assert_int_equal(fm_wire_kind(FM_MSG_PRUNE), FM_SYNC_MSG_PRUNE);
+    assert_int_equal(fm_wire_kind(FM_MSG_CTL_STATUS), FM_SYNC_MSG_OTHER);
     assert_int_equal(fm_wire_encode_status(&B, &st, p, 2), FM_OK);
     assert_int_equal(decode_buf(&m), FM_OK);
     assert_int_equal(m.type, FM_MSG_CTL_STATUS);
@@ -339,6 +353,16 @@ static void test_status(void **state)
     B.data[flags_at] = 0x47; /* 0x10 banned, 0x20 refused_us are known; 0x40 is not */
     assert_int_equal(decode_buf(&m), FM_EDECODE);
     B.data[flags_at] = 0x07;
+    assert_int_equal(decode_buf(&m), FM_OK);
+    /* the per-kind table must say exactly FM_SYNC_MSG_KINDS kinds */
+    size_t kinds_at = flags_at + 1 + 7 * 8 + 4 + 8;
+    assert_int_equal(B.data[kinds_at], FM_SYNC_MSG_KINDS);
+    B.data[kinds_at] = FM_SYNC_MSG_KINDS - 1;
+    assert_int_equal(decode_buf(&m), FM_EDECODE);
+    B.data[kinds_at] = FM_SYNC_MSG_KINDS + 1;
+    assert_int_equal(decode_buf(&m), FM_EDECODE);
+    B.data[kinds_at] = FM_SYNC_MSG_KINDS;
+    assert_int_equal(fm_be64_get(B.data + kinds_at + 1), 100); /* summary msgs_in */
     assert_int_equal(decode_buf(&m), FM_OK);
     assert_int_equal(fm_wire_decode(&m, B.data, B.len - 1), FM_EDECODE);
     /* a name filling its whole buffer cannot be encoded */
