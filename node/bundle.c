@@ -32,7 +32,7 @@
  * model (a stolen laptop holds that key; rotate it by handing out a new
  * one).
  */
-#include "node_int.h"
+#include "bundle_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -220,35 +220,23 @@ int fm_node_vector_write(struct fm_node *n, const char *path)
     return rc;
 }
 
-struct vector {
-    uint8_t node[FM_PK_LEN];
-    bool has_sig;              /* the cert and sig lines were present and well-formed */
-    struct fm_cert cert;       /* the writer's certificate (unchecked) */
-    uint8_t sig[FM_SIG_LEN];
-    size_t signed_len;         /* bytes before the sig line */
-    uint8_t *file;             /* the file, kept to verify sig (freed by vector_release) */
-    struct fm_head *e; /* sorted by author (seq used) */
-    size_t n;
-};
-
 static int head_cmp(const void *a, const void *b)
 {
     return memcmp(((const struct fm_head *)a)->author, ((const struct fm_head *)b)->author,
                   FM_PK_LEN);
 }
 
-/* Strict: the magic line, "node KEY", then "KEY SEQ" lines, nothing else. */
-static int vector_read(const char *path, struct vector *v)
+/* Strict: the magic line, "node KEY", then "KEY SEQ" lines, then the
+ * optional "cert HEX" and "sig HEX" lines, nothing else. */
+int bundle_vector_parse(struct bundle_vector *v, const uint8_t *buf, size_t len)
 {
-    uint8_t *buf;
-    size_t len, pos = 0, cap = 0;
+    size_t pos = 0, cap = 0, lineno;
     bool have_cert = false;
-    int rc = file_read(path, VECTOR_FILE_MAX, &buf, &len);
+    int rc = FM_EDECODE;
     memset(v, 0, sizeof *v);
-    if (rc != FM_OK)
-        return rc;
-    rc = FM_EDECODE;
-    for (size_t lineno = 0; pos < len; lineno++) {
+    if (len > VECTOR_FILE_MAX)
+        return FM_ETOOBIG;
+    for (lineno = 0; pos < len; lineno++) {
         const uint8_t *nl = memchr(buf + pos, '\n', len - pos);
         if (!nl)
             goto out;
@@ -307,8 +295,8 @@ static int vector_read(const char *path, struct vector *v)
             v->e[v->n++].seq = seq;
         }
     }
-    if (pos != len)
-        goto out;
+    if (pos != len || lineno < 2)
+        goto out; /* the magic and node lines are not optional */
     if (v->n > 1)
         qsort(v->e, v->n, sizeof *v->e, head_cmp);
     for (size_t i = 1; i < v->n; i++)
@@ -316,13 +304,30 @@ static int vector_read(const char *path, struct vector *v)
             goto out;
     rc = FM_OK;
     v->file = buf;
-    buf = NULL;
 out:
-    free(buf);
-    if (rc != FM_OK) {
-        free(v->e);
-        v->e = NULL;
-        v->n = 0;
+    if (rc != FM_OK)
+        bundle_vector_release(v);
+    return rc;
+}
+
+void bundle_vector_release(struct bundle_vector *v)
+{
+    free(v->e);
+    memset(v, 0, sizeof *v);
+}
+
+/* Reads and parses path; *file holds the bytes v borrows (caller frees,
+ * after bundle_vector_release). */
+static int vector_read(const char *path, struct bundle_vector *v, uint8_t **file)
+{
+    size_t len;
+    int rc = file_read(path, VECTOR_FILE_MAX, file, &len);
+    memset(v, 0, sizeof *v);
+    if (rc != FM_OK)
+        return rc;
+    if ((rc = bundle_vector_parse(v, *file, len)) != FM_OK) {
+        free(*file);
+        *file = NULL;
     }
     return rc;
 }
@@ -336,7 +341,7 @@ out:
  * seen before can be served, but never a foreign or revoked one.
  * FM_EVERIFY (unsigned, or a bad signature), FM_ECERT (certificate for
  * another key), FM_EFOREIGN, FM_EEXPIRED, FM_EREVOKED. */
-static int recipient_check(struct fm_node *n, const struct vector *v)
+int bundle_vector_check(struct fm_node *n, const struct bundle_vector *v)
 {
     struct store_txn *t;
     struct fm_buf msg;
@@ -427,7 +432,8 @@ int fm_node_bundle_export(struct fm_node *n, const char *path, const struct fm_b
 {
     struct fm_head *heads = NULL;
     size_t nh = 0;
-    struct vector vec = {0};
+    struct bundle_vector vec = {0};
+    uint8_t *vecfile = NULL;
     struct fm_buf plain, file, certb, msg;
     struct fm_seal_key content = {0}, org = {0};
     char keypath[FM_PATH_MAX];
@@ -443,9 +449,9 @@ int fm_node_bundle_export(struct fm_node *n, const char *path, const struct fm_b
     fm_buf_init(&file, BUNDLE_FILE_MAX);
     fm_buf_init(&certb, FM_CERT_MAX);
     fm_buf_init(&msg, BUNDLE_FILE_MAX + 64);
-    if (to_node && (rc = vector_read(o->for_vector, &vec)) != FM_OK)
+    if (to_node && (rc = vector_read(o->for_vector, &vec, &vecfile)) != FM_OK)
         goto out;
-    if (to_node && (rc = recipient_check(n, &vec)) != FM_OK) {
+    if (to_node && (rc = bundle_vector_check(n, &vec)) != FM_OK) {
         memcpy(info->exporter, vec.node, FM_PK_LEN); /* for the caller's message */
         goto out;
     }
@@ -561,8 +567,8 @@ out:
     fm_buf_release(&file);
     fm_buf_release(&certb);
     fm_buf_release(&msg);
-    free(vec.e);
-    free(vec.file);
+    bundle_vector_release(&vec);
+    free(vecfile);
     free(heads);
     return rc;
 }

@@ -3,7 +3,8 @@
  * byte + payload, valid for every kind plus malformed variants) and
  * fuzz_ingest (u16-framed op sequences: valid multi-author logs with
  * cross references, a revocation, and forks, gaps, bad signatures,
- * duplicates and a foreign certificate). Keys come from fixed seeds and
+ * duplicates and a foreign certificate) and fuzz_bundle_vector (signed
+ * vector files of a corpus node, and malformed ones). Keys come from fixed seeds and
  * Ed25519 is deterministic, so the output is stable; the organisation key
  * it prints is the one fuzz_ingest.c trusts. Not part of the build; run by
  * hand when the formats change:
@@ -273,6 +274,93 @@ static void glog_init(struct glog *g, const struct fm_identity *id)
     g->hlc = UINT64_C(1700000000000) << 16;
 }
 
+/* ---- vector files (format in node/bundle_int.h) ---- */
+
+static void hex(struct fm_buf *b, const uint8_t *p, size_t n)
+{
+    static const char d[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        char two[2] = {d[p[i] >> 4], d[p[i] & 15]};
+        if (fm_buf_append(b, two, 2) != FM_OK)
+            die("hex");
+    }
+}
+
+static void text(struct fm_buf *b, const char *s)
+{
+    if (fm_buf_append(b, s, strlen(s)) != FM_OK)
+        die("text");
+}
+
+/* A vector of `writer` holding heads of a and b, signed if cert != NULL. */
+static void vector(struct fm_buf *v, const struct fm_identity *writer, const struct fm_cert *cert,
+                   const struct fm_identity *a, const struct fm_identity *b)
+{
+    char key[FM_KEY_TEXT_LEN], line[FM_KEY_TEXT_LEN + 32];
+    struct fm_buf cb, msg;
+    uint8_t sig[FM_SIG_LEN];
+    fm_buf_reset(v);
+    fm_key_encode(writer->pk, key);
+    snprintf(line, sizeof line, "fieldmesh-vector 1\nnode %s\n", key);
+    text(v, line);
+    fm_key_encode(a->pk, key);
+    snprintf(line, sizeof line, "%s 7\n", key);
+    text(v, line);
+    fm_key_encode(b->pk, key);
+    snprintf(line, sizeof line, "%s 18446744073709551615\n", key);
+    text(v, line);
+    if (cert == NULL)
+        return;
+    fm_buf_init(&cb, FM_CERT_MAX);
+    fm_buf_init(&msg, 1u << 16);
+    if (fm_cert_encode(cert, &cb) != FM_OK)
+        die("cert");
+    text(v, "cert ");
+    hex(v, cb.data, cb.len);
+    text(v, "\n");
+    text(&msg, "fieldmesh-vector-sig-1");
+    if (fm_buf_append(&msg, v->data, v->len) != FM_OK)
+        die("msg");
+    fm_sign(writer, msg.data, msg.len, sig);
+    text(v, "sig ");
+    hex(v, sig, sizeof sig);
+    text(v, "\n");
+    fm_buf_release(&cb);
+    fm_buf_release(&msg);
+}
+
+static void put_buf(const char *target, const char *name, const struct fm_buf *b)
+{
+    put(target, name, b->data, b->len);
+}
+
+static void vector_corpus(const struct fm_identity *a, const struct fm_cert *ca,
+                          const struct fm_identity *b, const struct fm_cert *cforeign)
+{
+    struct fm_buf v;
+    fm_buf_init(&v, 1u << 16);
+    vector(&v, a, ca, a, b);
+    put_buf("fuzz_bundle_vector", "signed", &v);
+    v.data[v.len - 10] ^= 1; /* a bad signature byte (still hex) */
+    put_buf("fuzz_bundle_vector", "bad_signature", &v);
+    vector(&v, b, cforeign, a, b);
+    put_buf("fuzz_bundle_vector", "foreign_cert", &v);
+    vector(&v, b, ca, a, b); /* a's certificate on b's vector */
+    put_buf("fuzz_bundle_vector", "cert_other_node", &v);
+    vector(&v, a, NULL, a, b);
+    put_buf("fuzz_bundle_vector", "unsigned", &v);
+    v.len -= 1; /* no final newline */
+    put_buf("fuzz_bundle_vector", "no_final_newline", &v);
+    vector(&v, a, NULL, a, a);
+    put_buf("fuzz_bundle_vector", "author_twice", &v);
+    static const char magic_only[] = "fieldmesh-vector 1\n";
+    put("fuzz_bundle_vector", "magic_only", (const uint8_t *)magic_only, sizeof magic_only - 1);
+    static const char bad_seq[] = "fieldmesh-vector 1\nnode x\nkey -1\n";
+    put("fuzz_bundle_vector", "bad_lines", (const uint8_t *)bad_seq, sizeof bad_seq - 1);
+    put("fuzz_bundle_vector", "empty", (const uint8_t *)"", 0);
+    fm_buf_release(&v);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2)
@@ -410,6 +498,8 @@ int main(int argc, char **argv)
     uint8_t junk[] = {0, 5, 1, 2, 3, 4, 5, 0, 200, 9};
     put("fuzz_ingest", "junk", junk, sizeof junk);
     put("fuzz_ingest", "empty", junk, 0);
+
+    vector_corpus(&a, &ca, &b, &cforeign);
 
     fm_buf_release(&o);
     fm_identity_release(&org);
