@@ -115,9 +115,17 @@ rc=$?
     >/dev/null 2>&1 || fail "org revoke"
 fm 2 bundle export "$T/b24" --for "$T/v4" >/dev/null 2>"$T/err" || fail "export for 4: $(cat "$T/err")"
 fm 4 trust publish "$T/rev1" >/dev/null 2>&1 || fail "publish at node4"
+rejected_ops() { fm 4 status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["rejected_ops"])'; }
+before=$(rejected_ops) || fail "status --json at node4"
 fm 4 bundle import "$T/b24" >/dev/null 2>"$T/err"
 rc=$?
 [ "$rc" -eq 3 ] || fail "import of only refused ops: exit $rc, expected 3 ($(cat "$T/err"))"
+# each refused op counts once in the store's total (status rejected_ops)
+refused=$(sed -n 's/.*: \([0-9]*\) op(s) refused, none stored.*/\1/p' "$T/err")
+[ -n "$refused" ] && [ "$refused" -ge 1 ] || fail "no refused count: $(cat "$T/err")"
+after=$(rejected_ops) || fail "status --json at node4"
+[ "$((after - before))" -eq "$refused" ] ||
+    fail "status rejected_ops went $before -> $after for $refused refused op(s)"
 grep -q "refused [0-9]* op(s): .*revoked" "$T/err" || fail "no per-reason summary: $(cat "$T/err")"
 [ "$(grep -c "refused op" "$T/err")" = 0 ] || fail "refusals logged one per op: $(cat "$T/err")"
 # a revoked reader is refused: node2 learns of the revocation of node4
