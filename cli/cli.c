@@ -175,6 +175,7 @@ int cli_exit_code(int err)
     case FM_EREVOKED:
     case FM_EFORK:
     case FM_EPERM:
+    case FM_EUNIT:
     case FM_EKEYPERM:
         return CLI_EXIT_TRUST;
     case FM_EIO:

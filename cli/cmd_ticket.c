@@ -80,7 +80,7 @@ static int run_step(struct cli *cl, int argc, char **argv, enum fm_ticket_step s
     if (rc == FM_ESTATE && fm_node_ticket_get(cl->node, id, &tk) == 0)
         return cli_error(cl, rc, "ticket %s is %s: cannot %s it", id,
                          fm_ticket_state_name(tk.state), argv[0]);
-    if (rc == FM_EPERM && step != FM_STEP_CANCEL && fm_node_ticket_get(cl->node, id, &tk) == 0) {
+    if (rc == FM_EUNIT && fm_node_ticket_get(cl->node, id, &tk) == 0) {
         /* a station or vehicle reports only for its own unit */
         struct fm_unit u;
         const char *name = fm_node_unit_get(cl->node, tk.unit, &u) == 0 ? u.name : "?";

@@ -49,6 +49,7 @@ const char *fm_strerror(int err)
     case FM_ETIMEOUT: return "timed out";
     case FM_EKEYPERM: return "secret key file is readable by group or others";
     case FM_ESTATE: return "not allowed in the current state";
+    case FM_EUNIT: return "the author's certificate names another unit";
     default: return "unknown error";
     }
 }

@@ -236,6 +236,8 @@ static int ingest_author(struct ing_ctx *c, struct store_txn *t, size_t k0, size
             vh.role = (uint8_t)c->pl.cert.role;
             vh.not_before_ms = c->pl.cert.not_before_ms;
             vh.expires_ms = c->pl.cert.expires_ms;
+            /* and the unit: later ops of the run are checked against it */
+            fm_strlcpy(vh.unit, c->pl.cert.unit, sizeof vh.unit);
         }
         vh.seq = op->seq;
         memcpy(vh.hash, it->hash, FM_HASH_LEN);

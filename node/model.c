@@ -437,6 +437,15 @@ int model_apply(struct store_txn *t, const struct fm_op *op, const struct payloa
         return rc;
     if (kind == FM_ENT_INCIDENT)
         idx_compute(&r, id, &before);
+    if (kind == FM_ENT_UNIT && pl->kind != OP_UNIT_REGISTER && (pl->present & PT_BIT(PT_NAME))) {
+        /* a claim by the unit's name (a station's or vehicle's, workflow.md
+         * §4): judged against the registered name, waiting for it (park.c) */
+        const struct model_field_val *f = &r.f[F_NAME];
+        if (!f->set)
+            return park_put(t, kind, id, op);
+        if (f->len != strlen(pl->name) || memcmp(f->val, pl->name, f->len) != 0)
+            return FM_OK; /* another unit's: ignored on every node alike */
+    }
 
     if (kind == FM_ENT_INCIDENT)
         rc = apply_incident(t, op, pl, &s, &r, id);
@@ -454,6 +463,8 @@ int model_apply(struct store_txn *t, const struct fm_op *op, const struct payloa
         idx_compute(&r, id, &after);
         rc = idx_update(t, &before, &after);
     }
+    if (rc == FM_OK && pl->kind == OP_UNIT_REGISTER)
+        rc = park_release(t, kind, id); /* unit ops that waited for the name */
     return rc;
 }
 

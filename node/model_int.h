@@ -82,6 +82,19 @@ int model_apply(struct store_txn *t, const struct fm_op *op, const struct payloa
  * indexes). */
 int model_clear(struct store_txn *t) FM_MUST_USE;
 
+/* ---- park.c: ops that wait for the op that lets them be judged ----
+ * An op whose effect depends on a fact another op establishes (a ticket
+ * step needs its ticket's dispatch; a unit op claiming the unit's name
+ * needs the unit's registration) and that arrives first is parked: a raw
+ * record under (kind, id of the entity awaited, author, seq), in the
+ * entities database, so in the digest and rebuilt from the ops. */
+int park_put(struct store_txn *t, uint8_t kind, const char *id,
+             const struct fm_op *op) FM_MUST_USE;
+/* Applies (model_apply) and removes every op parked under (kind, id), in
+ * (author, seq) order; call once the awaited fact is stored. Ops no
+ * longer stored (a truncation about to be rebuilt) are skipped. */
+int park_release(struct store_txn *t, uint8_t kind, const char *id) FM_MUST_USE;
+
 /* ---- linkage workflow ---- */
 /* For workflow ops that touch an incident (model.c): adds a timeline entry
  * keyed by the op (counted once), merges (epoch, stage) into the status

@@ -253,6 +253,8 @@ struct fm_node_stats {
     uint64_t map_size;
     uint64_t hlc;         /* this node's clock high-water mark */
     uint64_t rejected;    /* ops refused by ingest since the store was made */
+    uint64_t soft_unit_refused; /* soft positions dropped: a station or vehicle placing
+                                 * a unit its certificate does not name */
 };
 int fm_node_stats(struct fm_node *n, struct fm_node_stats *out) FM_MUST_USE;
 
@@ -601,6 +603,7 @@ struct fm_ticket {
     char result[FM_TEXT_MAX];        /* the first clear's result text */
     char reason[FM_TEXT_MAX];        /* the first cancel's / reassign's reason */
     uint32_t events;
+    uint32_t void_steps;             /* steps naming another unit or incident: ignored */
     uint64_t updated_hlc;
 };
 struct fm_ticket_event {
@@ -617,7 +620,7 @@ int fm_node_dispatch(struct fm_node *n, const char *incident, const char *const 
                      size_t nunits, const char *note, char (*ids_out)[FM_ID_MAX]) FM_MUST_USE;
 /* A step on a ticket, from the unit's node (a station or vehicle whose
  * certificate's unit is the unit's name or id; recorded as the unit's own)
- * or by a centre, county or admin (recorded on its behalf); FM_EPERM for a
+ * or by a centre, county or admin (recorded on its behalf); FM_EUNIT for a
  * station or vehicle of another unit. text: the result for FM_STEP_CLEAR
  * (required), a reason for FM_STEP_CANCEL (optional). FM_ESTATE when the
  * ticket is closed or already past that step. */

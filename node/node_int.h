@@ -95,9 +95,11 @@ int node_write_batch(struct fm_node *n, const struct payload *pls, size_t count,
                      uint64_t *first_seq) FM_MUST_USE;
 
 /* Linkage workflow (workflow_apply.c): FM_OK if an author whose
- * certificate (op 1) carries `role` may write the op `pl`, else
- * FM_EPERM. Decided from replicated data only, so every node agrees. */
-int workflow_permitted(uint8_t role, const struct payload *pl) FM_MUST_USE;
+ * certificate (summarised in its head h: role, unit) may write the op
+ * `pl`; FM_EPERM when its role may not, FM_EUNIT when it is a station's
+ * or vehicle's op on a unit its certificate does not name. Decided from
+ * the op and the certificate only, so every node agrees. */
+int workflow_permitted(const struct node_head *h, const struct payload *pl) FM_MUST_USE;
 
 /* Tests: empties every database (a fresh store without reopening). */
 int node_test_clear(struct fm_node *n) FM_MUST_USE;

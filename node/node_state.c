@@ -233,6 +233,7 @@ int fm_node_stats(struct fm_node *n, struct fm_node_stats *out)
         (rc = store_count(t, DB_HEADS, &out->authors)) != FM_OK ||
         (rc = node_meta_get_u64(t, "hlc", &out->hlc)) != FM_OK ||
         (rc = node_meta_get_u64(t, "rejected", &out->rejected)) != FM_OK ||
+        (rc = node_meta_get_u64(t, "soft_unit_refused", &out->soft_unit_refused)) != FM_OK ||
         (rc = store_cur_open(t, DB_ENTITIES, &c)) != FM_OK)
         goto out_txn;
     for (rc = store_cur_first(c, &kv); rc == FM_OK; rc = store_cur_next(c, &kv))

@@ -196,10 +196,22 @@ static int prep_incident(struct write_ctx *w, struct store_txn *t, struct payloa
 
 static int prep_unit(struct write_ctx *w, struct store_txn *t, struct payload *pl)
 {
+    const struct fm_cert *c = &w->n->cert;
     struct model_rec *r = malloc(sizeof *r);
     if (r == NULL)
         return FM_ENOMEM;
     int rc = prep_ref(w, t, FM_ENT_UNIT, pl, r);
+    /* a station or vehicle whose certificate names its unit by name says
+     * so (the claim ingest checks; apply holds it against the unit's
+     * registered name: docs/workflow.md §4) */
+    const struct model_field_val *f = &r->f[F_NAME];
+    bool any_unit = c->role == FM_ROLE_CENTRE || c->role == FM_ROLE_COUNTY ||
+                    c->role == FM_ROLE_ADMIN;
+    if (rc == FM_OK && !any_unit && f->set && f->len == strlen(c->unit) &&
+        memcmp(f->val, c->unit, f->len) == 0) {
+        fm_strlcpy(pl->name, c->unit, sizeof pl->name);
+        pl->present |= PT_BIT(PT_NAME);
+    }
     free(r);
     return rc;
 }

@@ -94,8 +94,11 @@ static const struct kind_spec kind_specs[] = {
     {OP_UNIT_REGISTER, "unit.register",
      B(PT_NAME) | B(PT_DEPARTMENT) | B(PT_TIER) | B(PT_UNIT_KIND) | B(PT_CAPS) | B(PT_REF),
      B(PT_NAME) | B(PT_DEPARTMENT) | B(PT_TIER) | B(PT_UNIT_KIND)},
-    {OP_UNIT_STATUS, "unit.status", B(PT_REF) | B(PT_UNIT_STATUS), B(PT_REF) | B(PT_UNIT_STATUS)},
-    {OP_UNIT_POSITION, "unit.position", B(PT_REF) | B(PT_LAT) | B(PT_LON),
+    /* [name]: the unit's name, carried by a station or vehicle whose
+     * certificate names its unit by name (docs/workflow.md §4) */
+    {OP_UNIT_STATUS, "unit.status", B(PT_REF) | B(PT_NAME) | B(PT_UNIT_STATUS),
+     B(PT_REF) | B(PT_UNIT_STATUS)},
+    {OP_UNIT_POSITION, "unit.position", B(PT_REF) | B(PT_LAT) | B(PT_LON) | B(PT_NAME),
      B(PT_REF) | B(PT_LAT) | B(PT_LON)},
     {OP_RES_ADD, "resource.add", B(PT_RES_KIND) | B(PT_DEPOT) | B(PT_QTY),
      B(PT_RES_KIND) | B(PT_DEPOT) | B(PT_QTY)},
@@ -104,7 +107,7 @@ static const struct kind_spec kind_specs[] = {
     {OP_INC_FEEDBACK, "incident.feedback", B(PT_REF) | B(PT_TEXT) | B(PT_SCORE),
      B(PT_REF) | B(PT_SCORE)},
     {OP_TICKET_DISPATCH, "ticket.dispatch",
-     B(PT_REF) | B(PT_TEXT) | B(PT_EPOCH) | B(PT_REF2) | B(PT_REF3),
+     B(PT_REF) | B(PT_NAME) | B(PT_TEXT) | B(PT_EPOCH) | B(PT_REF2) | B(PT_REF3),
      B(PT_REF) | B(PT_EPOCH) | B(PT_REF2)},
     {OP_TICKET_STEP, "ticket.step",
      B(PT_REF) | B(PT_NAME) | B(PT_TEXT) | B(PT_EPOCH) | B(PT_REF2) | B(PT_REF3) | B(PT_CODE) |

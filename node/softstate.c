@@ -194,9 +194,16 @@ static int soft_write_txn(struct store_txn *t, void *ctx)
         rc = node_resolve_txn(t, FM_ENT_UNIT, w->unit, id);
         if (rc == FM_OK)
             rc = model_rec_load(t, FM_ENT_UNIT, id, mr);
-        const struct model_field_val *f = &mr->f[F_CREATED];
+        const struct model_field_val *f = &mr->f[F_CREATED], *name = &mr->f[F_NAME];
         if (rc == FM_OK && (!f->set || f->len != FM_PK_LEN + 8))
             rc = FM_ENOTFOUND;
+        /* what soft_unit_own would refuse at every receiver */
+        const struct fm_cert *cert = &n->cert;
+        if (rc == FM_OK && cert->role != FM_ROLE_CENTRE && cert->role != FM_ROLE_COUNTY &&
+            cert->role != FM_ROLE_ADMIN && strcmp(cert->unit, id) != 0 &&
+            !(cert->unit[0] != '\0' && name->set && name->len == strlen(cert->unit) &&
+              memcmp(name->val, cert->unit, name->len) == 0))
+            rc = FM_EUNIT;
         if (rc == FM_OK && (rc = fm_buf_put_u16(&w->rec, SOFT_POS_BODY)) == FM_OK &&
             (rc = fm_buf_append(&w->rec, f->val, FM_PK_LEN + 8)) == FM_OK &&
             (rc = fm_buf_put_u32(&w->rec, (uint32_t)w->lat)) == FM_OK)
@@ -303,6 +310,34 @@ struct soft_ingest {
     struct fm_buf msg;
 };
 
+/* A station or vehicle places only the unit its certificate names: by the
+ * unit's id, or by the name the unit is registered under here (soft state
+ * is current, not agreed: judging against the local records is enough,
+ * and a position of a unit not known here yet is useless anyway).
+ * FM_EUNIT otherwise, like ingest's refusal of such a logged op. */
+static int soft_unit_own(struct store_txn *t, const struct node_head *h, const struct soft_rec *r)
+{
+    char id[FM_ID_MAX];
+    if (h->role == FM_ROLE_CENTRE || h->role == FM_ROLE_COUNTY || h->role == FM_ROLE_ADMIN)
+        return FM_OK;
+    if (h->unit[0] == '\0')
+        return FM_EUNIT;
+    payload_id_format(r->ref_author, r->ref_seq, id);
+    if (strcmp(h->unit, id) == 0)
+        return FM_OK;
+    struct model_rec *mr = malloc(sizeof *mr);
+    if (mr == NULL)
+        return FM_ENOMEM;
+    int rc = model_rec_load(t, FM_ENT_UNIT, id, mr);
+    const struct model_field_val *f = &mr->f[F_NAME];
+    if (rc == FM_OK || rc == FM_ENOTFOUND)
+        rc = f->set && f->len == strlen(h->unit) && memcmp(f->val, h->unit, f->len) == 0
+                 ? FM_OK
+                 : FM_EUNIT;
+    free(mr);
+    return rc;
+}
+
 static int soft_check(struct soft_ingest *si, struct store_txn *t, const struct soft_rec *r)
 {
     struct node_head h;
@@ -319,7 +354,9 @@ static int soft_check(struct soft_ingest *si, struct store_txn *t, const struct 
         return FM_EEXPIRED; /* from the future: would pin the merge */
     if ((rc = soft_signed_msg(r->raw, r->raw_len, &si->msg)) != FM_OK)
         return rc;
-    return fm_verify(r->author, si->msg.data, si->msg.len, r->sig) ? FM_OK : FM_EVERIFY;
+    if (!fm_verify(r->author, si->msg.data, si->msg.len, r->sig))
+        return FM_EVERIFY;
+    return r->kind == SOFT_POSITION ? soft_unit_own(t, &h, r) : FM_OK;
 }
 
 static int soft_ingest_txn(struct store_txn *t, void *ctx)
@@ -338,6 +375,17 @@ static int soft_ingest_txn(struct store_txn *t, void *ctx)
         rc = soft_check(si, t, &r);
         if (rc == FM_ESTORE || rc == FM_ENOMEM || rc == FM_EMAPFULL)
             return rc;
+        if (rc == FM_EUNIT) { /* another unit's position: dropped and counted */
+            uint64_t total;
+            char key[FM_KEY_TEXT_LEN];
+            if ((rc = node_meta_get_u64(t, "soft_unit_refused", &total)) != FM_OK ||
+                (rc = node_meta_put_u64(t, "soft_unit_refused", total + 1)) != FM_OK)
+                return rc;
+            fm_key_encode(r.author, key);
+            fm_log_limited(&lim, 5, FM_LOG_WARN, "soft",
+                           "refused a position from %.8s: %s", key, fm_strerror(FM_EUNIT));
+            continue;
+        }
         if (rc != FM_OK) {
             fm_log_limited(&lim, 5, FM_LOG_DEBUG, "soft", "refused a soft record: %s",
                            fm_strerror(rc));

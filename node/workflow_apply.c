@@ -45,9 +45,31 @@ bool workflow_kind(uint8_t kind)
 
 /* ---- permissions ---- */
 
-int workflow_permitted(uint8_t role, const struct payload *pl)
+/* Whether a node whose certificate names `cert_unit` acts on its own unit
+ * when it targets `unit` (the op carries the unit's name, optional, in pl):
+ * the certificate names the unit by its entity id, or by the name the op
+ * carries. The name claim is checked against the name the dispatcher
+ * recorded (tickets) or the unit's registration (unit ops) when the op is
+ * applied (docs/workflow.md §4). */
+bool workflow_unit_own(const char *cert_unit, const struct payload_ref *unit,
+                       const struct payload *pl)
 {
+    char id[FM_ID_MAX];
+    if (cert_unit == NULL || cert_unit[0] == '\0')
+        return false;
+    if ((pl->present & PT_BIT(PT_NAME)) && strcmp(cert_unit, pl->name) == 0)
+        return true;
+    payload_id_format(unit->author, unit->seq, id);
+    return strcmp(cert_unit, id) == 0;
+}
+
+int workflow_permitted(const struct node_head *h, const struct payload *pl)
+{
+    const uint8_t role = h->role;
     bool dispatcher = role == FM_ROLE_CENTRE || role == FM_ROLE_COUNTY;
+    /* centre, county and admin act for any unit; every other role (station,
+     * vehicle, none) only for the unit its certificate names */
+    bool any_unit = dispatcher || role == FM_ROLE_ADMIN;
     switch (pl->kind) {
     case OP_DIR_PUBLISH:
         return role == FM_ROLE_ADMIN || role == FM_ROLE_CENTRE ? FM_OK : FM_EPERM;
@@ -57,6 +79,9 @@ int workflow_permitted(uint8_t role, const struct payload *pl)
         if (pl->present & PT_BIT(PT_REF))
             return role == FM_ROLE_ADMIN || role == FM_ROLE_CENTRE ? FM_OK : FM_EPERM;
         return FM_OK;
+    case OP_UNIT_STATUS:
+    case OP_UNIT_POSITION:
+        return any_unit || workflow_unit_own(h->unit, &pl->ref, pl) ? FM_OK : FM_EUNIT;
     case OP_TICKET_DISPATCH:
     case OP_TICKET_ESCALATE:
     case OP_CONFLICT_RESOLVE:
@@ -68,32 +93,22 @@ int workflow_permitted(uint8_t role, const struct payload *pl)
             return dispatcher ? FM_OK : FM_EPERM;
         /* the record says whose report it is: a dispatcher node (centre,
          * county, admin) reports on the unit's behalf, a station or
-         * vehicle as the unit itself. Which unit a station or vehicle may
-         * report for is checked by the writer only (docs/workflow.md §4:
-         * ingest does not see the certificate's unit yet) */
-        if ((pl->flags != 0) != (dispatcher || role == FM_ROLE_ADMIN))
+         * vehicle as the unit itself */
+        if ((pl->flags != 0) != any_unit)
             return FM_EPERM;
-        return FM_OK;
+        /* and a station or vehicle only for the unit its certificate
+         * names; that the step's unit is its ticket's is checked when the
+         * ticket's dispatch is known (apply_step) */
+        return any_unit || workflow_unit_own(h->unit, &pl->ref3, pl) ? FM_OK : FM_EUNIT;
     case OP_MAT_ALLOCATE:
     case OP_MAT_RETURN:
     case OP_BULLETIN_SEND:
         return role == FM_ROLE_VEHICLE || role == FM_ROLE_NONE ? FM_EPERM : FM_OK;
     case OP_INC_FEEDBACK:
-        return dispatcher || role == FM_ROLE_ADMIN ? FM_OK : FM_EPERM;
+        return any_unit ? FM_OK : FM_EPERM;
     default:
         return FM_OK; /* core kinds, material requests, read receipts */
     }
-}
-
-bool workflow_step_own(const char *cert_unit, const struct payload *pl)
-{
-    char id[FM_ID_MAX];
-    if (cert_unit == NULL || cert_unit[0] == '\0')
-        return false;
-    if ((pl->present & PT_BIT(PT_NAME)) && strcmp(cert_unit, pl->name) == 0)
-        return true;
-    payload_id_format(pl->ref3.author, pl->ref3.seq, id);
-    return strcmp(cert_unit, id) == 0;
 }
 
 /* ---- merges ---- */
@@ -263,6 +278,8 @@ static int apply_dispatch(struct wf_apply *a)
     model_merge_lww(a->r, TK_INCIDENT, &a->s, ref, sizeof ref);
     wf_ref_put(ref, &pl->ref2);
     model_merge_lww(a->r, TK_UNIT, &a->s, ref, sizeof ref);
+    if (pl->present & PT_BIT(PT_NAME))
+        model_merge_lww(a->r, TK_UNAME, &a->s, pl->name, strlen(pl->name));
     if (pl->present & PT_BIT(PT_REF3)) {
         wf_ref_put(ref, &pl->ref3);
         model_merge_lww(a->r, TK_REPLACES, &a->s, ref, sizeof ref);
@@ -278,8 +295,35 @@ static int apply_dispatch(struct wf_apply *a)
     payload_id_format(pl->ref2.author, pl->ref2.seq, a->id2);
     snprintf(a->text, sizeof a->text, "ticket %s: unit %s dispatched%s%.900s", a->id, a->id2,
              pl->text[0] ? ": " : "", pl->text);
-    return model_incident_touch(a->t, a->op, &pl->ref, TL_DISPATCH, a->text, true, pl->epoch,
-                                FM_STAGE_DISPATCHED);
+    if ((rc = model_incident_touch(a->t, a->op, &pl->ref, TL_DISPATCH, a->text, true, pl->epoch,
+                                   FM_STAGE_DISPATCHED)) != FM_OK)
+        return rc;
+    /* steps that arrived before this dispatch can be judged now */
+    payload_id_format(a->op->author, a->op->seq, a->id);
+    return park_release(a->t, FM_ENT_TICKET, a->id);
+}
+
+static bool rec_ref_eq(const struct model_rec *r, unsigned tag, const struct payload_ref *ref)
+{
+    const struct model_field_val *f = &r->f[tag];
+    uint8_t want[FM_PK_LEN + 8];
+    wf_ref_put(want, ref);
+    return f->set && f->len == sizeof want && memcmp(f->val, want, sizeof want) == 0;
+}
+
+/* Whether a step belongs to the ticket its dispatch made: the same unit
+ * and incident, and, for a unit's own report carrying the unit's name
+ * (what a certificate naming the unit by name was checked against at
+ * ingest), the name the dispatcher recorded for that unit. */
+static bool step_matches_ticket(const struct model_rec *r, const struct payload *pl)
+{
+    const struct model_field_val *f = &r->f[TK_UNAME];
+    if (!rec_ref_eq(r, TK_UNIT, &pl->ref3) || !rec_ref_eq(r, TK_INCIDENT, &pl->ref2))
+        return false;
+    if (pl->flags == 0 && (pl->present & PT_BIT(PT_NAME)) && f->set &&
+        (f->len != strlen(pl->name) || memcmp(f->val, pl->name, f->len) != 0))
+        return false;
+    return true;
 }
 
 static int apply_step(struct wf_apply *a)
@@ -292,6 +336,15 @@ static int apply_step(struct wf_apply *a)
     payload_id_format(pl->ref.author, pl->ref.seq, a->id); /* the ticket */
     if ((rc = load(a, FM_ENT_TICKET, a->id)) != FM_OK)
         return rc;
+    /* a step is judged against its ticket's dispatch (park.c): until that
+     * is here it waits; a step for another unit or incident is ignored
+     * (counted), so nobody moves a ticket that is not theirs */
+    if (!a->r->f[TK_UNIT].set)
+        return park_put(a->t, FM_ENT_TICKET, a->id, a->op);
+    if (!step_matches_ticket(a->r, pl)) {
+        model_merge_add(a->r, TK_VOID, 1, 4);
+        return save(a, FM_ENT_TICKET, a->id);
+    }
     val[0] = pl->flags;
     memcpy(val + 1, pl->text, tlen);
     model_merge_min(a->r, wf_step_field(pl->code), &a->s, val, 1 + tlen);

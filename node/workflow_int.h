@@ -23,12 +23,15 @@ enum wf_ent {
     ENT_RESOLUTION = 18, /* conflict id | 0 | fingerprint(32) -> raw: hlc, author, note */
     ENT_RECEIPT = 19,    /* bulletin id | 0 | reader(32) -> raw: hlc */
     ENT_DIRCHUNK = 20,   /* author(32) | first seq u64 | index u16 -> raw: hlc, count, bytes */
+    ENT_PARKED = 21,     /* kind u8 | id | 0 | author(32) | seq u64 -> raw (park.c) */
 };
 #define RAW_VERSION 0xF0
 
 /* Record field tags per kind (1 and 2 are F_CREATED and F_UPDATED). */
 enum { TK_INCIDENT = 3, TK_UNIT, TK_REPLACES, TK_ACK, TK_ENROUTE, TK_ARRIVE, TK_CLEAR,
-       TK_CANCEL, TK_REASSIGN, TK_EVENTS };
+       TK_CANCEL, TK_REASSIGN, TK_EVENTS,
+       TK_UNAME, /* the unit's name as the dispatcher recorded it (LWW, dispatch only) */
+       TK_VOID   /* u32 count of steps that do not match the ticket (ignored) */ };
 enum { RQ_INCIDENT = 3, RQ_KIND, RQ_QTY, RQ_TEXT, RQ_ALLOC, RQ_RET };
 enum { BL_AUDIENCE = 3, BL_TEXT, BL_READERS };
 enum { WI_COORD = 3, WI_FB_N, WI_FB_SUM, WI_ESC2, WI_ESC3, WI_ESC2_N, WI_ESC3_N };
@@ -71,9 +74,10 @@ const struct fm_dir_dept *directory_dept(const struct fm_directory *d, const cha
 /* ---- workflow_write.c ---- */
 /* Loads the identity of a node opened without it (the daemon). */
 int wf_load_identity(struct fm_node *n) FM_MUST_USE;
-/* Whether a ticket.step comes from the unit's own node: cert_unit (the
- * author's certificate `unit`) equals the unit name the step carries or
- * the id of the unit it names (workflow_apply.c). */
-bool workflow_step_own(const char *cert_unit, const struct payload *pl);
+/* Whether an op on `unit` comes from the unit's own node: cert_unit (the
+ * author's certificate `unit`) equals the unit name the op carries or the
+ * unit's entity id (workflow_apply.c). */
+bool workflow_unit_own(const char *cert_unit, const struct payload_ref *unit,
+                       const struct payload *pl);
 
 #endif

@@ -77,6 +77,7 @@ int wf_rec_to_ticket(const struct model_rec *r, const char *id, struct fm_ticket
     else
         mark_get(r, TK_REASSIGN, &out->reassigned, NULL, 0);
     out->events = (uint32_t)wf_rec_uint(r, TK_EVENTS);
+    out->void_steps = (uint32_t)wf_rec_uint(r, TK_VOID);
     out->updated_hlc = wf_rec_uint(r, F_UPDATED);
     if (out->reassigned.hlc)
         out->state = FM_TICKET_REASSIGNED;

@@ -141,6 +141,24 @@ int wf_load_identity(struct fm_node *n)
 
 /* ---- dispatch ---- */
 
+/* A dispatch carries the unit's registered name: what a station's or
+ * vehicle's step naming its unit by name is held against when applied
+ * (workflow_apply.c, docs/workflow.md §4). */
+static int dispatch_unit_name(struct store_txn *t, const char *uid, struct payload *pl)
+{
+    struct model_rec *r = malloc(sizeof *r);
+    if (r == NULL)
+        return FM_ENOMEM;
+    int rc = model_rec_load(t, FM_ENT_UNIT, uid, r);
+    if (rc == FM_OK) {
+        wf_rec_str(r, F_NAME, pl->name, sizeof pl->name);
+        if (pl->name[0] != '\0')
+            pl->present |= PT_BIT(PT_NAME);
+    }
+    free(r);
+    return rc == FM_ENOTFOUND ? FM_OK : rc;
+}
+
 int fm_node_dispatch(struct fm_node *n, const char *incident, const char *const *units,
                      size_t nunits, const char *note, char (*ids_out)[FM_ID_MAX])
 {
@@ -178,6 +196,8 @@ int fm_node_dispatch(struct fm_node *n, const char *incident, const char *const 
         pl->ref = inc;
         pl->epoch = epoch;
         pl->present = PT_BIT(PT_REF) | PT_BIT(PT_REF2) | PT_BIT(PT_EPOCH);
+        if (rc == FM_OK)
+            rc = dispatch_unit_name(t, uid, pl);
         if (note != NULL && note[0] != '\0') {
             fm_strlcpy(pl->text, note, sizeof pl->text);
             pl->present |= PT_BIT(PT_TEXT);
@@ -287,8 +307,8 @@ int fm_node_ticket_step(struct fm_node *n, const char *ticket, enum fm_ticket_st
     /* a dispatcher node reports on the unit's behalf; a station or vehicle
      * only for the unit its certificate names (the carried name or id) */
     step_payload(pl, x, (uint8_t)step, is_dispatcher(n), text);
-    if (!is_dispatcher(n) && !workflow_step_own(n->cert.unit, pl)) {
-        rc = FM_EPERM;
+    if (!is_dispatcher(n) && !workflow_unit_own(n->cert.unit, &pl->ref3, pl)) {
+        rc = FM_EUNIT;
         goto out;
     }
     rc = write_one(n, pl, NULL);
@@ -323,8 +343,9 @@ int fm_node_ticket_reassign(struct fm_node *n, const char *ticket, const char *u
     if ((rc = store_read_begin(n->st, &t)) != FM_OK)
         goto out;
     if ((rc = ticket_refs(t, ticket, x)) == FM_OK &&
-        (rc = ref_resolve(t, FM_ENT_UNIT, unit, uid, &pls[1].ref2, NULL)) == FM_OK)
-        rc = unit_busy(t, uid, &busy);
+        (rc = ref_resolve(t, FM_ENT_UNIT, unit, uid, &pls[1].ref2, NULL)) == FM_OK &&
+        (rc = unit_busy(t, uid, &busy)) == FM_OK)
+        rc = dispatch_unit_name(t, uid, &pls[1]);
     store_txn_abort(&t);
     if (rc != FM_OK)
         goto out;
@@ -337,7 +358,7 @@ int fm_node_ticket_reassign(struct fm_node *n, const char *ticket, const char *u
     pls[1].ref = x->incident;
     pls[1].ref3 = x->ticket;
     pls[1].epoch = x->epoch;
-    pls[1].present = PT_BIT(PT_REF) | PT_BIT(PT_REF2) | PT_BIT(PT_REF3) | PT_BIT(PT_EPOCH);
+    pls[1].present |= PT_BIT(PT_REF) | PT_BIT(PT_REF2) | PT_BIT(PT_REF3) | PT_BIT(PT_EPOCH);
     if ((rc = node_write_batch(n, pls, 2, &first)) == FM_OK && new_id != NULL)
         payload_id_format(n->id.pk, first + 1, new_id);
 out:

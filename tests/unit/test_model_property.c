@@ -55,6 +55,7 @@ struct ent {
     int author;
     uint64_t seq;
     uint8_t kind; /* FM_ENT_* */
+    struct payload_ref inc, unit; /* a ticket's, from its dispatch */
 };
 
 struct world {
@@ -137,6 +138,10 @@ static uint8_t random_workflow(struct world *w, struct payload *pl)
         pick_into(w, &pl->ref2, FM_ENT_UNIT);
         pl->epoch = (uint32_t)rnd_below(2);
         pl->present |= PT_BIT(PT_REF2) | PT_BIT(PT_EPOCH);
+        if (rnd_below(2)) { /* the unit's name as the dispatcher saw it */
+            fm_strlcpy(pl->name, dir_units[rnd_below(3)], sizeof pl->name);
+            pl->present |= PT_BIT(PT_NAME);
+        }
         if (rnd_below(4) == 0) {
             pick_into(w, &pl->ref3, FM_ENT_TICKET);
             pl->present |= PT_BIT(PT_REF3);
@@ -149,6 +154,17 @@ static uint8_t random_workflow(struct world *w, struct payload *pl)
         pick_ref(w, pl, FM_ENT_TICKET);
         pick_into(w, &pl->ref2, FM_ENT_INCIDENT);
         pick_into(w, &pl->ref3, FM_ENT_UNIT);
+        /* mostly the ticket's own incident and unit (a step that does not
+         * match its dispatch is ignored, docs/workflow.md §4) */
+        for (size_t i = 0, mine = rnd_below(5) != 0; mine && i < w->nents; i++) {
+            const struct ent *e = &w->ents[i];
+            if (e->kind == FM_ENT_TICKET && e->seq == pl->ref.seq &&
+                memcmp(w->who[e->author].id.pk, pl->ref.author, FM_PK_LEN) == 0) {
+                pl->ref2 = e->inc;
+                pl->ref3 = e->unit;
+                break;
+            }
+        }
         pl->epoch = (uint32_t)rnd_below(2);
         pl->code = (uint8_t)(1 + rnd_below(TS__MAX));
         /* the authors are dispatchers of no unit: their reports are on
@@ -309,7 +325,7 @@ static void random_op(struct world *w, int a)
         g->hlc += rnd_below(3);
         OK(fx_log_pl(g, &pl));
         if (created && w->nents < 1024)
-            w->ents[w->nents++] = (struct ent){a, g->seq, created};
+            w->ents[w->nents++] = (struct ent){a, g->seq, created, pl.ref, pl.ref2};
         return;
     }
     if (r < 10) {
@@ -400,7 +416,7 @@ static void random_op(struct world *w, int a)
     g->hlc += rnd_below(3); /* fx_log adds 1: steps of 1..3 */
     OK(fx_log_pl(g, &pl));
     if (created && w->nents < 1024)
-        w->ents[w->nents++] = (struct ent){a, g->seq, created};
+        w->ents[w->nents++] = (struct ent){.author = a, .seq = g->seq, .kind = created};
 }
 
 static void append_revocation(struct world *w, int carrier, int target, uint64_t last_seq)
