@@ -114,6 +114,7 @@ int32_t sync_author_get(struct fm_sync *s, const uint8_t pk[FM_PK_LEN], bool add
     a->limit = UINT64_MAX;
     a->want_from = -1;
     a->pull_nb = -1;
+    a->lazy_from = -1;
     index_insert(s->index, s->index_cap, s->authors, i);
     return (int32_t)i;
 }

@@ -142,6 +142,8 @@ void sync_nb_free(struct fm_sync *s, struct sync_nb *nb)
             a->want_from = -1;
         if (a->pull_nb == nb->slot)
             a->pull_nb = -1;
+        if (a->lazy_from == nb->slot)
+            a->lazy_from = -1;
     }
     if (s->pend_slot == nb->slot) { /* its held replies go with it */
         s->npend = 0;
@@ -334,6 +336,8 @@ static void want_raise(struct fm_sync *s, struct sync_nb *nb, uint32_t i, uint64
 
 /* ------------------------------------------------------------ pushing */
 
+static void announce_lazy(struct fm_sync *s, uint64_t now);
+
 /* Pushes the fresh heads to every eager neighbour that lacks them. */
 void sync_flush(struct fm_sync *s)
 {
@@ -395,6 +399,11 @@ void sync_flush(struct fm_sync *s)
     for (size_t f = 0; f < s->nfresh; f++)
         s->authors[s->fresh[f]].fresh = false;
     s->nfresh = 0;
+    /* lazy neighbours hear of it now too, not at the next tick: an
+     * announcement that travels as fast as the eager copies lets each
+     * receiver tell which of its links is the shorter path
+     * (tree_optimise) */
+    announce_lazy(s, now);
 }
 
 /* Lazy neighbours hear about moved heads once per push interval. */
@@ -656,6 +665,12 @@ static void on_ihave(struct fm_sync *s, struct sync_nb *nb, uint8_t flags,
             continue;
         belief_raise(nb, (uint32_t)i, seq);
         want_raise(s, nb, (uint32_t)i, seq, lazy ? now + grace : now, lazy);
+        struct sync_author *a = &s->authors[i];
+        if (lazy && seq > a->head && (a->lazy_from < 0 || a->lazy_seq <= a->head)) {
+            a->lazy_seq = seq;
+            a->lazy_ms = now;
+            a->lazy_from = nb->slot;
+        }
     }
     sync_pull_schedule(s, now);
 }
@@ -756,6 +771,41 @@ static void on_pull(struct fm_sync *s, struct sync_nb *nb, const struct fm_wire_
     s->k.ops_sent += count;
 }
 
+/* Plumtree's optimisation. Eager push e has just brought op `seq` of
+ * author i, which neighbour a->lazy_from had announced lazily at least
+ * SYNC_OPTIMISE_MS earlier: that neighbour got it by a shorter (faster)
+ * path. Swap the links: graft it (a one-op PULL with the graft flag, from
+ * our new head on, which it answers with nothing or the next op) and
+ * prune e. Removing e's edge cuts us off the tree's origin side and the
+ * grafted edge joins that side again, so the eager links stay a tree. */
+static void tree_optimise(struct fm_sync *s, struct sync_nb *e, uint32_t i, uint64_t seq,
+                          uint64_t now)
+{
+    struct sync_author *a = &s->authors[i];
+    struct sync_nb *l = a->lazy_from >= 0 ? s->nbs[a->lazy_from] : NULL;
+    bool due = l && l != e && seq <= a->lazy_seq && now - a->lazy_ms >= SYNC_OPTIMISE_MS;
+    if (a->head >= a->lazy_seq)
+        a->lazy_from = -1; /* the announcement is settled either way */
+    if (!due || l->banned || !l->vec_known || !sync_nb_live(s, l, now) || !e->eager)
+        return;
+    fm_buf_reset(&s->entries);
+    if (entries_add(s, a->pk, a->head + 1) != FM_OK)
+        return;
+    if (++s->next_req_id == 0)
+        s->next_req_id = 1;
+    if (fm_wire_encode_pull(&s->msg, FM_PULL_GRAFT, s->next_req_id, 1, s->entries.data, 1) !=
+            FM_OK ||
+        sync_send(s, l, &s->msg) != FM_OK)
+        return;
+    l->eager = true;
+    a->lazy_from = -1;
+    if (fm_wire_encode_simple(&s->msg, FM_MSG_PRUNE) == FM_OK && sync_send(s, e, &s->msg) == FM_OK)
+        e->eager = false;
+    fm_log(FM_LOG_DEBUG, COMPONENT, "%s announced an op %llu ms before %s pushed it: "
+           "grafted the first, pruned the second", l->name,
+           (unsigned long long)(now - a->lazy_ms), e->name);
+}
+
 /* Ingests the ops of `nos` OPS messages from nb in one store call (one
  * transaction), then does each message's bookkeeping. */
 static void ops_take(struct fm_sync *s, struct sync_nb *nb, const struct fm_wire_ops *os,
@@ -821,6 +871,12 @@ static void ops_take(struct fm_sync *s, struct sync_nb *nb, const struct fm_wire
         struct sync_author *a = &s->authors[i];
         if (a->head >= d.seq) {
             belief_raise(nb, (uint32_t)i, d.seq);
+            if (a->lazy_from >= 0) {
+                if (!reply && res.stored > 0)
+                    tree_optimise(s, nb, (uint32_t)i, d.seq, now);
+                else if (a->head >= a->lazy_seq)
+                    a->lazy_from = -1;
+            }
         } else if (d.seq > a->head + 1) {
             /* a gap: pull it, unless it follows an op of this reply we refused */
             if (!(a->refused && reply))

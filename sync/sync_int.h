@@ -53,6 +53,10 @@
 #define SYNC_REFUSE_BACKOFF_MIN_MS 2000    /* first wait before re-pulling a refused author */
 #define SYNC_REFUSE_BACKOFF_MAX_MS 300000  /* ... doubling up to five minutes */
 #define SYNC_AGING_MS 2000             /* a queued message waiting this long goes next: no class starves */
+/* An eager copy arriving this much later than a lazy announcement of the
+ * same op swaps the two links (Plumtree's optimisation): the announcing
+ * neighbour's path is shorter. */
+#define SYNC_OPTIMISE_MS 4
 
 /* One author as this engine sees it. Index in s->authors is stable. */
 struct sync_author {
@@ -82,6 +86,10 @@ struct sync_author {
     uint64_t refused_until_ms;
     uint64_t refused_head;
     uint32_t refuse_backoff_ms;
+    /* Tree optimisation (gossip.c, tree_optimise): the first lazy IHAVE
+     * announcing a seq beyond our head, when and from whom. */
+    uint64_t lazy_seq, lazy_ms;
+    int32_t lazy_from;          /* neighbour slot, -1 = none */
 };
 
 struct sync_req {
