@@ -647,24 +647,6 @@ static int exporter_check(struct fm_node *n, const struct bundle_hdr *h)
     return rc;
 }
 
-/* Whether the store holds exactly these op bytes. */
-static bool op_held(struct fm_node *n, const uint8_t *op, size_t len)
-{
-    struct fm_op o;
-    struct store_txn *t;
-    uint8_t key[FM_PK_LEN + 8];
-    const uint8_t *v;
-    size_t vlen;
-    bool held = false;
-    if (fm_op_decode(&o, op, len) != FM_OK || store_read_begin(n->st, &t) != FM_OK)
-        return false;
-    node_op_key(o.author, o.seq, key);
-    if (store_get(t, DB_OPS, key, sizeof key, &v, &vlen) == FM_OK)
-        held = vlen == len && memcmp(v, op, len) == 0;
-    store_txn_abort(&t);
-    return held;
-}
-
 static void refusal_count(struct fm_bundle_info *info, int err)
 {
     uint32_t i, cap = (uint32_t)(sizeof info->refused / sizeof info->refused[0]);
@@ -688,46 +670,6 @@ static void refusal_count(struct fm_bundle_info *info, int err)
     }
 }
 
-/* Takes back *ctx refusals from the store's "rejected" total. */
-static int rejected_uncount_txn(struct store_txn *t, void *ctx)
-{
-    uint64_t n = *(const uint64_t *)ctx, total;
-    int rc = node_meta_get_u64(t, "rejected", &total);
-    if (rc != FM_OK)
-        return rc;
-    return node_meta_put_u64(t, "rejected", total > n ? total - n : 0);
-}
-
-/* The reason of each op of a chunk that was refused: ingesting it alone
- * gives the status it had in the batch (an op after a refused one of its
- * author is a gap either way). The batch already counted every refusal in
- * the store's "rejected" total and each lone ingest counts its own again,
- * so those are taken back: each refused op is counted once. (Between the
- * two transactions the total reads high; a crash there leaves it so. The
- * cure is for fm_node_ingest to report each op's status: no second pass.) */
-static int refusals_classify(struct fm_node *n, const uint8_t *const *ops, const size_t *lens,
-                             size_t k, struct fm_bundle_info *info)
-{
-    uint64_t recounted = 0;
-    int rc = FM_OK;
-    for (size_t i = 0; i < k && rc == FM_OK; i++) {
-        struct fm_ingest_result r;
-        if (op_held(n, ops[i], lens[i]))
-            continue;
-        if ((rc = fm_node_ingest(n, ops + i, lens + i, 1, &r)) != FM_OK)
-            break;
-        recounted += r.rejected;
-        if (r.rejected)
-            refusal_count(info, r.err);
-    }
-    if (recounted > 0) {
-        int urc = store_write(n->st, rejected_uncount_txn, &recounted);
-        if (rc == FM_OK)
-            rc = urc;
-    }
-    return rc;
-}
-
 static int plain_ingest(struct fm_node *n, const uint8_t *p, size_t len,
                         struct fm_bundle_info *info, struct fm_ingest_result *res)
 {
@@ -736,6 +678,7 @@ static int plain_ingest(struct fm_node *n, const uint8_t *p, size_t len,
     uint32_t count;
     const uint8_t **ops = NULL;
     size_t *lens = NULL;
+    int *each = NULL;
     int rc;
     fm_cur_init(&c, p, len);
     if (fm_cur_bytes(&c, strlen(PLAIN_MAGIC), &magic) ||
@@ -744,7 +687,8 @@ static int plain_ingest(struct fm_node *n, const uint8_t *p, size_t len,
         return FM_EDECODE;
     ops = malloc((count ? count : 1) * sizeof *ops);
     lens = malloc((count ? count : 1) * sizeof *lens);
-    if (!ops || !lens) {
+    each = malloc(INGEST_CHUNK * sizeof *each);
+    if (!ops || !lens || !each) {
         rc = FM_ENOMEM;
         goto out;
     }
@@ -770,9 +714,10 @@ static int plain_ingest(struct fm_node *n, const uint8_t *p, size_t len,
     for (uint32_t off = 0; off < count && rc == FM_OK; off += INGEST_CHUNK) {
         struct fm_ingest_result r;
         size_t k = count - off < INGEST_CHUNK ? count - off : INGEST_CHUNK;
-        rc = fm_node_ingest(n, ops + off, lens + off, k, &r);
-        if (rc == FM_OK && r.rejected)
-            rc = refusals_classify(n, ops + off, lens + off, k, info);
+        rc = fm_node_ingest_each(n, ops + off, lens + off, k, &r, each);
+        for (size_t i = 0; rc == FM_OK && i < k; i++)
+            if (each[i] < 0)
+                refusal_count(info, each[i]);
         res->stored += r.stored;
         res->duplicates += r.duplicates;
         if (r.rejected && res->rejected == 0) {
@@ -785,6 +730,7 @@ static int plain_ingest(struct fm_node *n, const uint8_t *p, size_t len,
 out:
     free(ops);
     free(lens);
+    free(each);
     return rc;
 }
 

@@ -383,6 +383,12 @@ static void ingest_report(const struct ing_ctx *c, const uint8_t *const *ops,
 int fm_node_ingest(struct fm_node *n, const uint8_t *const *ops, const size_t *lens, size_t nops,
                    struct fm_ingest_result *res)
 {
+    return fm_node_ingest_each(n, ops, lens, nops, res, NULL);
+}
+
+int fm_node_ingest_each(struct fm_node *n, const uint8_t *const *ops, const size_t *lens,
+                        size_t nops, struct fm_ingest_result *res, int *each)
+{
     struct fm_ingest_result dummy;
     if (res == NULL)
         res = &dummy;
@@ -424,6 +430,13 @@ int fm_node_ingest(struct fm_node *n, const uint8_t *const *ops, const size_t *l
     rc = store_write(n->st, ingest_txn, c);
     if (rc == FM_OK)
         ingest_report(c, ops, lens, res);
+    for (size_t i = 0; rc == FM_OK && each != NULL && i < nops; i++) {
+        int st = c->status[i];
+        each[i] = st == ST_STORED ? FM_INGEST_STORED
+                  : st == ST_DUP  ? FM_INGEST_HELD
+                  : st < 0        ? st
+                                  : FM_EGAP; /* not reached by the checks */
+    }
 out:
     free(c->status);
     free(c->items);

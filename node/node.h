@@ -279,6 +279,13 @@ int fm_node_read_ops(struct fm_node *n, const uint8_t author[FM_PK_LEN], uint64_
  * failed; per-op refusals are reported in res. */
 int fm_node_ingest(struct fm_node *n, const uint8_t *const *ops, const size_t *lens, size_t nops,
                    struct fm_ingest_result *res) FM_MUST_USE;
+/* fm_node_ingest, also telling each op's fate in each[i] (a caller's array
+ * of nops ints, filled when 0 is returned): FM_INGEST_STORED,
+ * FM_INGEST_HELD (already stored), or the negative error the op was
+ * refused with. */
+enum { FM_INGEST_STORED = 0, FM_INGEST_HELD = 1 };
+int fm_node_ingest_each(struct fm_node *n, const uint8_t *const *ops, const size_t *lens,
+                        size_t nops, struct fm_ingest_result *res, int *each) FM_MUST_USE;
 
 /* ======================= the running daemon =======================
  * The CLI talks to a running fieldmeshd over cfg->control (an ipc://

@@ -155,6 +155,60 @@ static void test_reject_tampered_forged(void **state)
     fx_done(&c);
 }
 
+/* fm_node_ingest_each tells every op's fate, in the caller's order. */
+static void test_ingest_each_op_fate(void **state)
+{
+    (void)state;
+    struct fx_node a, c;
+    struct fx_ops ops = {0};
+    struct fm_ingest_result res;
+    struct fm_node_stats st;
+    char id[FM_ID_MAX];
+    int each[6];
+    OK(fx_author(&org, &a, "a"));
+    OK(fx_open(&a, FM_OPEN_IDENTITY | NOSYNC));
+    struct fm_incident_new in = {.category = "fire", .desc = "abcdef"};
+    for (int i = 0; i < 5; i++)
+        OK(fm_node_incident_report(a.n, &in, id));
+    OK(fx_collect(a.n, a.id.pk, &ops));
+    assert_int_equal(ops.n, 6);
+    reader(&c);
+    OK(fx_ingest(c.n, &ops, 0, 2, &res)); /* seq 1, 2 held */
+    /* batch, out of order: 4, 1 (held), 3, 5 (a flipped payload byte), 6,
+     * 2 (held). Op 5's signature fails, and as the last op of the run 3..5
+     * (6 no longer chains onto the changed 5) it vouched for 3 and 4 too:
+     * the run is refused whole, and 6 does not chain */
+    ops.ops[4][FM_OP_HEADER_LEN + 3] ^= 1;
+    const uint8_t *batch[6] = {ops.ops[3], ops.ops[0], ops.ops[2],
+                               ops.ops[4], ops.ops[5], ops.ops[1]};
+    size_t lens[6] = {ops.lens[3], ops.lens[0], ops.lens[2], ops.lens[4], ops.lens[5], ops.lens[1]};
+    OK(fm_node_ingest_each(c.n, batch, lens, 6, &res, each));
+    assert_int_equal(each[0], FM_EVERIFY);
+    assert_int_equal(each[1], FM_INGEST_HELD);
+    assert_int_equal(each[2], FM_EVERIFY);
+    assert_int_equal(each[3], FM_EVERIFY);
+    assert_int_equal(each[4], FM_ECHAIN);
+    assert_int_equal(each[5], FM_INGEST_HELD);
+    assert_int_equal(res.stored, 0);
+    assert_int_equal(res.duplicates, 2);
+    assert_int_equal(res.rejected, 4);
+    OK(fm_node_stats(c.n, &st));
+    assert_int_equal(st.rejected, 4); /* counted once each */
+    /* the genuine 5: now 3..6 go in */
+    ops.ops[4][FM_OP_HEADER_LEN + 3] ^= 1;
+    batch[3] = ops.ops[4];
+    OK(fm_node_ingest_each(c.n, batch, lens, 6, &res, each));
+    int want[6] = {FM_INGEST_STORED, FM_INGEST_HELD, FM_INGEST_STORED,
+                   FM_INGEST_STORED, FM_INGEST_STORED, FM_INGEST_HELD};
+    for (int i = 0; i < 6; i++)
+        assert_int_equal(each[i], want[i]);
+    assert_int_equal(ops_count(c.n), 6);
+    assert_int_equal(fx_digest_eq(a.n, c.n), 1);
+    fx_ops_free(&ops);
+    fx_done(&c);
+    fx_done(&a);
+}
+
 static void test_reject_chain_gap_hlc(void **state)
 {
     (void)state;
@@ -431,6 +485,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_converge_two_nodes),
         cmocka_unit_test(test_reject_tampered_forged),
+        cmocka_unit_test(test_ingest_each_op_fate),
         cmocka_unit_test(test_reject_chain_gap_hlc),
         cmocka_unit_test(test_reject_payload_cuts_run),
         cmocka_unit_test(test_duplicates_and_forks),
