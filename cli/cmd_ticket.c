@@ -46,6 +46,7 @@ void cli_wf_ticket_json(struct cli_json *j, const struct fm_ticket *t)
     cli_json_kstr(j, "result", t->result);
     cli_json_kstr(j, "reason", t->reason);
     cli_json_kuint(j, "events", t->events);
+    cli_json_kuint(j, "ignored_steps", t->void_steps);
     cli_json_ktime(j, "updated_at", t->updated_hlc);
     cli_json_end_object(j);
 }
@@ -294,6 +295,10 @@ static int run_show(struct cli *cl, int argc, char **argv)
             printf("replaces:  %s\n", tk.replaces);
         if (tk.result[0])
             printf("result:    %s\n", tk.result);
+        if (tk.void_steps)
+            printf("ignored:   %u step(s) naming another unit or incident than this "
+                   "ticket's dispatch (see the log of their authors)\n",
+                   (unsigned)tk.void_steps);
         printf("\nhistory:\n");
         cli_table_init(&t, headers, CLI_NELEM(headers));
     }

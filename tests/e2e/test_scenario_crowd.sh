@@ -63,7 +63,7 @@ fm 3 ticket ack "$T1" >/dev/null || fail "vehicle ack"
 fm 3 ticket enroute "$T1" >/dev/null || fail "vehicle enroute"
 vkey=$(node_key 3)
 check_ack() {
-    fm 1 ticket show "$T1" --json | py 'd["ticket"]["acknowledged"]["by"] == "'"$vkey"'" and not d["ticket"]["acknowledged"]["on_behalf"] and d["ticket"]["state"] == "enroute"'
+    fm 1 ticket show "$T1" --json | py 'd["ticket"]["acknowledged"]["by"] == "'"$vkey"'" and not d["ticket"]["acknowledged"]["on_behalf"] and d["ticket"]["state"] == "enroute" and d["ticket"]["ignored_steps"] == 0'
 }
 wait_for 30 "the vehicle's ack at the centre" check_ack
 
