@@ -399,6 +399,25 @@ int main(int argc, char **argv)
     put_payload("unit_status", &p, 1);
     p = pl_position(&a, 3);
     put_payload("unit_position", &p, 1);
+    /* a station's or vehicle's unit ops and a dispatch carry the unit's
+     * name (docs/workflow.md §4) */
+    p = pl_unit_status(&a, 3);
+    fm_strlcpy(p.name, "Engine 7", sizeof p.name);
+    p.present |= PT_BIT(PT_NAME);
+    put_payload("unit_status_named", &p, 1);
+    p = pl_position(&a, 3);
+    fm_strlcpy(p.name, "Engine 7", sizeof p.name);
+    p.present |= PT_BIT(PT_NAME);
+    put_payload("unit_position_named", &p, 1);
+    p = (struct payload){0};
+    p.kind = OP_TICKET_DISPATCH;
+    set_ref(&p, &a, 2);
+    memcpy(p.ref2.author, b.pk, FM_PK_LEN);
+    p.ref2.seq = 3;
+    p.epoch = 0;
+    fm_strlcpy(p.name, "Engine 7", sizeof p.name);
+    p.present |= PT_BIT(PT_REF2) | PT_BIT(PT_EPOCH) | PT_BIT(PT_NAME);
+    put_payload("dispatch_named", &p, 1);
     p = pl_res_add();
     put_payload("resource_add", &p, 1);
     p = pl_adjust(&a, 4, -5);
