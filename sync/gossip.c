@@ -23,9 +23,9 @@
  *    initiator pulls what it lacks and announces (IHAVE NOW) what the other
  *    lacks, which pulls in turn.
  *
- * Pulls are credit-based: at most SYNC_CREDITS requests in flight per
- * neighbour, each for at most batch_ops ops and SYNC_REPLY_MAX_BYTES, and at
- * most one neighbour pulled per author at a time. Whatever arrives goes
+ * Pulling (wants, credits, serving and settling) lives in pull.c; this
+ * file keeps beliefs, pushes, announcements, anti-entropy, the ingest of
+ * every OPS message (sync_ops_take) and the timers. Whatever arrives goes
  * through store->ingest, which verifies it; what it refuses is counted,
  * logged (rate-limited) and charged to the sender, and nothing else about
  * the connection changes.
@@ -93,7 +93,7 @@ static void belief_set(struct sync_nb *nb, uint32_t a, uint64_t seq)
     nb->belief[a] = seq;
 }
 
-static void belief_raise(struct sync_nb *nb, uint32_t a, uint64_t seq)
+void sync_belief_raise(struct sync_nb *nb, uint32_t a, uint64_t seq)
 {
     if (seq > sync_nb_belief(nb, a))
         belief_set(nb, a, seq);
@@ -216,18 +216,16 @@ static void nb_bad(struct fm_sync *s, struct sync_nb *nb, const char *what, int 
 
 /* ------------------------------------------------------------ helpers */
 
-static int op_priority(struct fm_sync *s, const uint8_t *pk, uint64_t seq);
-
 static int entry_cmp(const void *x, const void *y) { return memcmp(x, y, FM_PK_LEN); }
 
 /* s->entries holds n entries; sort them (the wire wants increasing authors). */
-static void entries_sort(struct fm_sync *s)
+void sync_entries_sort(struct fm_sync *s)
 {
     size_t n = s->entries.len / FM_WIRE_ENTRY_LEN;
     qsort(s->entries.data, n, FM_WIRE_ENTRY_LEN, entry_cmp);
 }
 
-static int entries_add(struct fm_sync *s, const uint8_t pk[FM_PK_LEN], uint64_t seq)
+int sync_entries_add(struct fm_sync *s, const uint8_t pk[FM_PK_LEN], uint64_t seq)
 {
     uint8_t e[FM_WIRE_ENTRY_LEN];
     fm_wire_put_entry(e, pk, seq);
@@ -240,7 +238,7 @@ static bool send_ihaves(struct fm_sync *s, struct sync_nb *nb, uint8_t flags)
 {
     size_t n = s->entries.len / FM_WIRE_ENTRY_LEN;
     bool ok = true;
-    entries_sort(s);
+    sync_entries_sort(s);
     for (size_t off = 0; off < n; off += FM_WIRE_IHAVE_MAX) {
         size_t k = n - off < FM_WIRE_IHAVE_MAX ? n - off : FM_WIRE_IHAVE_MAX;
         if (fm_wire_encode_ihave(&s->msg, flags, s->entries.data + off * FM_WIRE_ENTRY_LEN,
@@ -283,7 +281,7 @@ static void send_vector(struct fm_sync *s, struct sync_nb *nb)
         if (k > FM_WIRE_VECTOR_MAX)
             k = FM_WIRE_VECTOR_MAX;
         for (size_t i = off; i < off + k; i++)
-            if (entries_add(s, s->heads[i].author, s->heads[i].seq) != FM_OK)
+            if (sync_entries_add(s, s->heads[i].author, s->heads[i].seq) != FM_OK)
                 return;
         if (off + k < s->nheads)
             memcpy(hi, s->heads[off + k - 1].author, FM_PK_LEN);
@@ -298,40 +296,6 @@ static void send_vector(struct fm_sync *s, struct sync_nb *nb)
             ;
         off += k;
     } while (off < s->nheads);
-}
-
-/* Someone claims `seq` of author i exists at nb. */
-static void want_raise(struct fm_sync *s, struct sync_nb *nb, uint32_t i, uint64_t seq,
-                       uint64_t after_ms, bool graft)
-{
-    struct sync_author *a = &s->authors[i];
-    if (seq > a->limit)
-        seq = a->limit;
-    if (seq <= a->head)
-        return;
-    if (a->refuse_backoff_ms != 0) {
-        if (a->head != a->refused_head)
-            a->refuse_backoff_ms = 0; /* progress: the refusal is behind us */
-        else if (after_ms < a->refused_until_ms)
-            after_ms = a->refused_until_ms;
-    }
-    if (s->store.own_claim && seq > s->own_claimed && memcmp(a->pk, s->pk, FM_PK_LEN) == 0) {
-        /* a neighbour holds more of our own log than we do (lost store,
-         * old backup): the store must not sign until it is back */
-        s->own_claimed = seq;
-        s->store.own_claim(s->store.ctx, seq);
-    }
-    if (seq > a->want || a->want_from < 0) {
-        bool pending = a->want > a->head && a->want_from >= 0;
-        a->want = seq > a->want ? seq : a->want;
-        a->want_from = nb->slot;
-        a->want_graft = graft;
-        if (!pending || after_ms < a->want_after_ms)
-            a->want_after_ms = after_ms;
-    } else if (after_ms < a->want_after_ms) {
-        a->want_after_ms = after_ms;
-        a->want_graft = graft;
-    }
 }
 
 /* ------------------------------------------------------------ pushing */
@@ -365,12 +329,12 @@ void sync_flush(struct fm_sync *s)
             size_t got = 0;
             if (a->head <= b)
                 continue;
-            if (passes == 2 && (op_priority(s, a->pk, b + 1) == 0) != (pass == 0))
+            if (passes == 2 && (sync_op_priority(s, a->pk, b + 1) == 0) != (pass == 0))
                 continue;
             if (a->head - b > SYNC_PUSH_MAX_OPS || nauth == SYNC_PUSH_MAX_AUTHORS ||
                 s->msg.len >= max_bytes) {
                 if (a->head > (i < nb->bcap ? nb->announced[i] : 0) &&
-                    entries_add(s, a->pk, a->head) == FM_OK && i < nb->bcap)
+                    sync_entries_add(s, a->pk, a->head) == FM_OK && i < nb->bcap)
                     nb->announced[i] = a->head;
                 continue;
             }
@@ -389,7 +353,7 @@ void sync_flush(struct fm_sync *s)
         if (count > 0 && fm_wire_ops_finish(&s->msg) == FM_OK &&
             sync_send(s, nb, &s->msg) == FM_OK) {
             for (size_t k = 0; k < nauth; k++)
-                belief_raise(nb, pushed_idx[k], pushed_seq[k]);
+                sync_belief_raise(nb, pushed_idx[k], pushed_seq[k]);
             nb->ops_sent += count;
             s->k.ops_sent += count;
         }
@@ -422,7 +386,7 @@ static void announce_lazy(struct fm_sync *s, uint64_t now)
             if (sync_nb_grow(nb, (size_t)i + 1) != FM_OK)
                 break;
             if (a->head > nb->belief[i] && a->head > nb->announced[i] &&
-                entries_add(s, a->pk, a->head) == FM_OK)
+                sync_entries_add(s, a->pk, a->head) == FM_OK)
                 nb->announced[i] = a->head;
         }
         if (s->entries.len)
@@ -433,132 +397,7 @@ static void announce_lazy(struct fm_sync *s, uint64_t now)
     s->nchanged = 0;
 }
 
-/* ------------------------------------------------------------ pulling */
-
-/* The seq to pull after: our head, or the last op already received in a
- * pull reply and waiting for ingest. */
-static uint64_t author_next(const struct sync_author *a)
-{
-    return a->pulled > a->head ? a->pulled : a->head;
-}
-
-static struct sync_req *req_free_slot(struct sync_nb *nb)
-{
-    for (int r = 0; r < SYNC_CREDITS; r++)
-        if (nb->reqs[r].id == 0)
-            return &nb->reqs[r];
-    return NULL;
-}
-
-void sync_pull_schedule(struct fm_sync *s, uint64_t now)
-{
-    for (size_t n = 0; n < s->nnb; n++) {
-        struct sync_nb *nb = s->nbs[n];
-        struct sync_req *rq;
-        size_t eligible = 0, nfree = 0, per = 0;
-        if (!nb)
-            continue;
-        for (int r = 0; r < SYNC_CREDITS; r++)
-            nfree += nb->reqs[r].id == 0;
-        if (nfree == 0)
-            continue;
-        for (size_t i = 0; i < s->nauthors; i++) {
-            const struct sync_author *a = &s->authors[i];
-            eligible += a->want_from == nb->slot && a->want > author_next(a) &&
-                        a->pull_nb < 0 && now >= a->want_after_ms;
-        }
-        if (eligible == 0)
-            continue;
-        /* spread the authors over the free credits, so several replies are
-         * in flight: the sender reads the next while we ingest this one */
-        per = (eligible + nfree - 1) / nfree;
-        if (per > FM_WIRE_PULL_MAX)
-            per = FM_WIRE_PULL_MAX;
-        while ((rq = req_free_slot(nb)) != NULL) {
-            bool graft = false;
-            fm_buf_reset(&s->entries);
-            rq->n = 0;
-            for (size_t i = 0; i < s->nauthors && rq->n < per; i++) {
-                struct sync_author *a = &s->authors[i];
-                if (a->want_from != nb->slot || a->want <= author_next(a) || a->pull_nb >= 0 ||
-                    now < a->want_after_ms)
-                    continue;
-                if (entries_add(s, a->pk, author_next(a) + 1) != FM_OK)
-                    break;
-                rq->from[rq->n] = author_next(a) + 1;
-                rq->authors[rq->n++] = (uint32_t)i;
-                graft = graft || a->want_graft;
-            }
-            if (rq->n == 0)
-                break;
-            entries_sort(s);
-            if (++s->next_req_id == 0)
-                s->next_req_id = 1;
-            if (fm_wire_encode_pull(&s->msg, graft ? FM_PULL_GRAFT : 0, s->next_req_id,
-                                    s->cfg.batch_ops, s->entries.data, rq->n) != FM_OK ||
-                sync_send(s, nb, &s->msg) != FM_OK) {
-                rq->n = 0;
-                break; /* retried at the next tick */
-            }
-            if (graft)
-                nb->eager = true;
-            rq->id = s->next_req_id;
-            rq->deadline_ms = now + SYNC_PULL_TIMEOUT_MS;
-            for (uint16_t k = 0; k < rq->n; k++) {
-                struct sync_author *a = &s->authors[rq->authors[k]];
-                a->pull_nb = nb->slot;
-                a->pull_deadline_ms = rq->deadline_ms;
-            }
-        }
-    }
-}
-
-static void req_release(struct fm_sync *s, struct sync_nb *nb, struct sync_req *rq)
-{
-    for (uint16_t k = 0; k < rq->n; k++) {
-        struct sync_author *a = &s->authors[rq->authors[k]];
-        if (a->pull_nb == nb->slot)
-            a->pull_nb = -1;
-    }
-    rq->id = 0;
-    rq->n = 0;
-}
-
-/* ------------------------------------------------------------ forks, bans */
-
-/* An op at head+1 from nb does not chain onto our head: nb holds another
- * history of this author. Fetch nb's op at our head (a PULL outside the
- * credits, answered like any pull): if it differs from ours, the store's
- * ingest sees two ops with one author and seq, keeps the evidence and
- * settles which branch stays (docs/field-sync.md). At most one probe per
- * author per SYNC_PROBE_INTERVAL_MS. */
-static void fork_probe(struct fm_sync *s, struct sync_nb *nb, uint32_t i, uint64_t now)
-{
-    struct sync_author *a = &s->authors[i];
-    if (i >= s->probe_cap) {
-        size_t cap = s->probe_cap ? s->probe_cap : 64;
-        while (cap <= i)
-            cap *= 2;
-        uint64_t *p = realloc(s->probe_ms, cap * sizeof(*p));
-        if (!p)
-            return;
-        memset(p + s->probe_cap, 0, (cap - s->probe_cap) * sizeof(*p));
-        s->probe_ms = p;
-        s->probe_cap = cap;
-    }
-    if (s->probe_ms[i] && now - s->probe_ms[i] < SYNC_PROBE_INTERVAL_MS)
-        return;
-    s->probe_ms[i] = now;
-    fm_buf_reset(&s->entries);
-    if (entries_add(s, a->pk, a->head) != FM_OK)
-        return;
-    if (++s->next_req_id == 0)
-        s->next_req_id = 1;
-    if (fm_wire_encode_pull(&s->msg, 0, s->next_req_id, 1, s->entries.data, 1) == FM_OK &&
-        sync_send(s, nb, &s->msg) == FM_OK)
-        fm_log(FM_LOG_INFO, COMPONENT, "peer %s holds another history of an author at seq %llu: "
-               "probing for a fork", nb->name, (unsigned long long)a->head);
-}
+/* ------------------------------------------------------------ bans */
 
 void sync_nb_ban(struct fm_sync *s, struct sync_nb *nb, int why)
 {
@@ -572,7 +411,7 @@ void sync_nb_ban(struct fm_sync *s, struct sync_nb *nb, int why)
     nb->eager = false;
     for (int r = 0; r < SYNC_CREDITS; r++)
         if (nb->reqs[r].id)
-            req_release(s, nb, &nb->reqs[r]);
+            sync_req_release(s, nb, &nb->reqs[r]);
     for (size_t i = 0; i < s->nauthors; i++)
         if (s->authors[i].want_from == nb->slot)
             s->authors[i].want_from = -1;
@@ -630,7 +469,7 @@ static void on_vector(struct fm_sync *s, struct sync_nb *nb, const struct fm_wir
         if (i < 0)
             continue;
         belief_set(nb, (uint32_t)i, seq);
-        want_raise(s, nb, (uint32_t)i, seq, now, false);
+        sync_want_raise(s, nb, (uint32_t)i, seq, now, false);
     }
     /* what it lacks in this range: announce so it pulls */
     fm_buf_reset(&s->entries);
@@ -640,7 +479,7 @@ static void on_vector(struct fm_sync *s, struct sync_nb *nb, const struct fm_wir
         if (memcmp(pk, v->lo, FM_PK_LEN) < 0 || memcmp(pk, v->hi, FM_PK_LEN) > 0)
             continue;
         if (s->heads[k].seq > sync_nb_belief(nb, i) &&
-            entries_add(s, pk, s->heads[k].seq) != FM_OK)
+            sync_entries_add(s, pk, s->heads[k].seq) != FM_OK)
             break;
     }
     if (s->entries.len)
@@ -663,8 +502,8 @@ static void on_ihave(struct fm_sync *s, struct sync_nb *nb, uint8_t flags,
         int32_t i = sync_author_get(s, pk, true);
         if (i < 0)
             continue;
-        belief_raise(nb, (uint32_t)i, seq);
-        want_raise(s, nb, (uint32_t)i, seq, lazy ? now + grace : now, lazy);
+        sync_belief_raise(nb, (uint32_t)i, seq);
+        sync_want_raise(s, nb, (uint32_t)i, seq, lazy ? now + grace : now, lazy);
         struct sync_author *a = &s->authors[i];
         if (lazy && seq > a->head && (a->lazy_from < 0 || a->lazy_seq <= a->head)) {
             a->lazy_seq = seq;
@@ -673,102 +512,6 @@ static void on_ihave(struct fm_sync *s, struct sync_nb *nb, uint8_t flags,
         }
     }
     sync_pull_schedule(s, now);
-}
-
-/* Priority class (0 critical .. 2 bulk) of op `seq` of author pk; 1 when
- * the store has no opinion. Uses s->tmp. */
-static int op_priority(struct fm_sync *s, const uint8_t *pk, uint64_t seq)
-{
-    size_t got = 0;
-    if (!s->store.priority)
-        return 1;
-    fm_buf_reset(&s->tmp);
-    if (s->store.read_ops(s->store.ctx, pk, seq, 1, 1, &s->tmp, &got) != FM_OK || got == 0 ||
-        s->tmp.len < 6)
-        return 1;
-    return s->store.priority(s->store.ctx, s->tmp.data[4 + 1]);
-}
-
-/* Serves a PULL within the byte budget of this neighbour; over a
- * rate-limited link by priority class of each author's next op (critical,
- * ordinary, bulk) — elsewhere the whole reply leaves at once and the class
- * lookups would only cost reads. The walk starts at an offset that moves
- * with every request, so one author with a long backlog cannot starve the
- * others. */
-static void on_pull(struct fm_sync *s, struct sync_nb *nb, const struct fm_wire_pull *p)
-{
-    size_t budget = p->max_ops, count = 0;
-    size_t max_bytes = sync_nb_budget(nb, SYNC_REPLY_MAX_BYTES);
-    uint8_t flags = FM_OPS_REPLY;
-    uint32_t served_idx[FM_WIRE_PULL_MAX];
-    uint64_t served_seq[FM_WIRE_PULL_MAX];
-    uint8_t prio[FM_WIRE_PULL_MAX];
-    size_t nserved = 0;
-    bool stop = false;
-    if (p->flags & FM_PULL_GRAFT)
-        nb->eager = true;
-    for (uint32_t k = 0; k < p->e.count; k++) {
-        const uint8_t *pk;
-        uint64_t from;
-        fm_wire_entry(&p->e, k, &pk, &from);
-        int32_t i = sync_author_get(s, pk, false);
-        prio[k] = 1;
-        if (i < 0)
-            continue;
-        belief_raise(nb, (uint32_t)i, from - 1);
-        /* the order matters only when the reply may be cut by a rate limit */
-        if (p->e.count > 1 && nb->rate_bps && s->authors[i].in_store &&
-            s->authors[i].head >= from) {
-            int pr = op_priority(s, pk, from);
-            prio[k] = (uint8_t)(pr < 0 ? 0 : pr > 2 ? 2 : pr);
-        }
-    }
-    uint32_t start = p->e.count ? (uint32_t)(++s->pull_rr % p->e.count) : 0;
-    if (fm_wire_ops_begin(&s->msg, FM_OPS_REPLY, p->req_id) != FM_OK)
-        return;
-    for (int pass = 0; pass < 3 && !stop; pass++) {
-        for (uint32_t kk = 0; kk < p->e.count; kk++) {
-            uint32_t k = (start + kk) % p->e.count;
-            const uint8_t *pk;
-            uint64_t from;
-            size_t got = 0;
-            if (prio[k] != pass)
-                continue;
-            fm_wire_entry(&p->e, k, &pk, &from);
-            int32_t i = sync_author_get(s, pk, false);
-            if (i < 0)
-                continue;
-            struct sync_author *a = &s->authors[i];
-            if (!a->in_store || a->head < from)
-                continue;
-            if (budget == 0 || s->msg.len >= max_bytes) {
-                flags |= FM_OPS_TRUNCATED;
-                stop = true;
-                break;
-            }
-            fm_buf_reset(&s->tmp);
-            if (s->store.read_ops(s->store.ctx, pk, from, budget, max_bytes - s->msg.len,
-                                  &s->tmp, &got) != FM_OK ||
-                got == 0)
-                continue;
-            if (fm_wire_ops_add(&s->msg, s->tmp.data, s->tmp.len, (uint32_t)got) != FM_OK) {
-                flags |= FM_OPS_TRUNCATED;
-                stop = true;
-                break;
-            }
-            budget -= got;
-            count += got;
-            served_idx[nserved] = (uint32_t)i;
-            served_seq[nserved++] = from + got - 1;
-        }
-    }
-    s->msg.data[2] = flags; /* the flags byte follows version and type */
-    if (fm_wire_ops_finish(&s->msg) != FM_OK || sync_send(s, nb, &s->msg) != FM_OK)
-        return;
-    for (size_t k = 0; k < nserved; k++)
-        belief_raise(nb, served_idx[k], served_seq[k]);
-    nb->ops_sent += count;
-    s->k.ops_sent += count;
 }
 
 /* Plumtree's optimisation. Eager push e has just brought op `seq` of
@@ -789,7 +532,7 @@ static void tree_optimise(struct fm_sync *s, struct sync_nb *e, uint32_t i, uint
     if (!due || l->banned || !l->vec_known || !sync_nb_live(s, l, now) || !e->eager)
         return;
     fm_buf_reset(&s->entries);
-    if (entries_add(s, a->pk, a->head + 1) != FM_OK)
+    if (sync_entries_add(s, a->pk, a->head + 1) != FM_OK)
         return;
     if (++s->next_req_id == 0)
         s->next_req_id = 1;
@@ -808,7 +551,7 @@ static void tree_optimise(struct fm_sync *s, struct sync_nb *e, uint32_t i, uint
 
 /* Ingests the ops of `nos` OPS messages from nb in one store call (one
  * transaction), then does each message's bookkeeping. */
-static void ops_take(struct fm_sync *s, struct sync_nb *nb, const struct fm_wire_ops *os,
+void sync_ops_take(struct fm_sync *s, struct sync_nb *nb, const struct fm_wire_ops *os,
                      size_t nos)
 {
     struct fm_ingest_result res;
@@ -870,7 +613,7 @@ static void ops_take(struct fm_sync *s, struct sync_nb *nb, const struct fm_wire
             continue;
         struct sync_author *a = &s->authors[i];
         if (a->head >= d.seq) {
-            belief_raise(nb, (uint32_t)i, d.seq);
+            sync_belief_raise(nb, (uint32_t)i, d.seq);
             if (a->lazy_from >= 0) {
                 if (!reply && res.stored > 0)
                     tree_optimise(s, nb, (uint32_t)i, d.seq, now);
@@ -880,7 +623,7 @@ static void ops_take(struct fm_sync *s, struct sync_nb *nb, const struct fm_wire
         } else if (d.seq > a->head + 1) {
             /* a gap: pull it, unless it follows an op of this reply we refused */
             if (!(a->refused && reply))
-                want_raise(s, nb, (uint32_t)i, d.seq, now, false);
+                sync_want_raise(s, nb, (uint32_t)i, d.seq, now, false);
         } else {
             /* refused for a reason of its own: stop pulling this author
              * until the next anti-entropy round claims it again */
@@ -897,7 +640,7 @@ static void ops_take(struct fm_sync *s, struct sync_nb *nb, const struct fm_wire
             a->refused_head = a->head;
             a->refused_until_ms = now + a->refuse_backoff_ms;
             if (a->head > 0 && memcmp(d.prev, a->hash, FM_HASH_LEN) != 0)
-                fork_probe(s, nb, (uint32_t)i, now);
+                sync_fork_probe(s, nb, (uint32_t)i, now);
         }
     }
     for (size_t k = 0; real_reject && k < n; k++) {
@@ -926,99 +669,6 @@ static void ops_take(struct fm_sync *s, struct sync_nb *nb, const struct fm_wire
     }
     sync_flush(s);
     sync_pull_schedule(s, now);
-}
-
-void sync_pend_flush(struct fm_sync *s)
-{
-    struct sync_nb *nb = s->pend_slot >= 0 ? s->nbs[s->pend_slot] : NULL;
-    size_t npend = s->npend;
-    s->npend = 0;
-    s->pend_ops = 0;
-    s->pend_slot = -1;
-    if (npend == 0)
-        return;
-    if (nb != NULL && !nb->banned) {
-        for (size_t m = 0; m < npend; m++)
-            s->pend_msg[m].data = s->pend.data + (size_t)(uintptr_t)s->pend_msg[m].data;
-        ops_take(s, nb, s->pend_msg, npend);
-        return;
-    }
-    /* its neighbour is gone: the ops come again from someone */
-    for (size_t i = 0; i < s->nauthors; i++)
-        s->authors[i].pulled = 0;
-    sync_pull_schedule(s, fm_mono_ms());
-}
-
-/* A pull reply has come: note what it brings (so the next pull for those
- * authors starts after it), settle the request and free its credit, and
- * send the next pulls at once, so the neighbour reads and sends them while
- * we ingest this one. */
-static void reply_settle(struct fm_sync *s, struct sync_nb *nb, const struct fm_wire_ops *o)
-{
-    size_t pos = 0;
-    const uint8_t *p;
-    size_t len;
-    while (fm_wire_ops_next(o, &pos, &p, &len)) {
-        struct fm_op d;
-        int32_t i;
-        if (fm_op_decode(&d, p, len) != FM_OK || (i = sync_author_get(s, d.author, false)) < 0)
-            continue;
-        struct sync_author *a = &s->authors[i];
-        if (d.seq == author_next(a) + 1 && d.seq <= a->limit)
-            a->pulled = d.seq;
-    }
-    for (int r = 0; r < SYNC_CREDITS; r++) {
-        struct sync_req *rq = &nb->reqs[r];
-        if (rq->id != o->req_id || rq->id == 0)
-            continue;
-        for (uint16_t k = 0; k < rq->n; k++) {
-            struct sync_author *a = &s->authors[rq->authors[k]];
-            uint64_t next = author_next(a);
-            /* it had nothing more although it said so: forget the stale claim */
-            if (!(o->flags & FM_OPS_TRUNCATED) && a->want_from == nb->slot &&
-                a->want > next && next < rq->from[k]) {
-                a->want = next;
-                a->want_from = -1;
-                if (s->store.own_claim && memcmp(a->pk, s->pk, FM_PK_LEN) == 0 &&
-                    s->own_claimed > next) {
-                    s->own_claimed = next;
-                    s->store.own_claim(s->store.ctx, next);
-                }
-            }
-        }
-        req_release(s, nb, rq);
-        break;
-    }
-    sync_pull_schedule(s, fm_mono_ms());
-}
-
-/* A pull reply waits for the others read in the same burst (flushed by
- * fm_sync_run), so that they are ingested in one transaction. Anything
- * else is handled at once. */
-static void on_ops(struct fm_sync *s, struct sync_nb *nb, const struct fm_wire_ops *o)
-{
-    if (!(o->flags & FM_OPS_REPLY)) {
-        ops_take(s, nb, o, 1);
-        return;
-    }
-    if (s->npend > 0 &&
-        (s->pend_slot != nb->slot || s->npend == SYNC_PEND_MAX ||
-         s->pend_ops + o->count > SYNC_INGEST_MAX_OPS ||
-         s->pend.len + o->data_len > SYNC_INGEST_MAX_BYTES))
-        sync_pend_flush(s);
-    reply_settle(s, nb, o);
-    if (s->npend == 0)
-        fm_buf_reset(&s->pend);
-    size_t off = s->pend.len;
-    if (fm_buf_append(&s->pend, o->data, o->data_len) != FM_OK) {
-        ops_take(s, nb, o, 1); /* no room to hold it: take it alone */
-        return;
-    }
-    s->pend_msg[s->npend] = *o;
-    s->pend_msg[s->npend].data = (const uint8_t *)(uintptr_t)off; /* rebased at the flush */
-    s->npend++;
-    s->pend_ops += o->count;
-    s->pend_slot = nb->slot;
 }
 
 void sync_on_message(struct fm_sync *s, struct sync_nb *nb, const uint8_t *p, size_t n)
@@ -1056,8 +706,8 @@ void sync_on_message(struct fm_sync *s, struct sync_nb *nb, const uint8_t *p, si
     case FM_MSG_SUMMARY: on_summary(s, nb, &m.u.summary); break;
     case FM_MSG_VECTOR: on_vector(s, nb, &m.u.vector); break;
     case FM_MSG_IHAVE: on_ihave(s, nb, m.u.ihave.flags, &m.u.ihave.e); break;
-    case FM_MSG_PULL: on_pull(s, nb, &m.u.pull); break;
-    case FM_MSG_OPS: on_ops(s, nb, &m.u.ops); break;
+    case FM_MSG_PULL: sync_on_pull(s, nb, &m.u.pull); break;
+    case FM_MSG_OPS: sync_on_ops(s, nb, &m.u.ops); break;
     case FM_MSG_PRUNE: nb->eager = false; break;
     case FM_MSG_SOFT: sync_on_soft(s, nb, &m.u.soft); break;
     default: nb_bad(s, nb, "control message", FM_EDECODE); break;
@@ -1092,7 +742,7 @@ int sync_tick(struct fm_sync *s, uint64_t now)
             sync_dealer_reopen(s, nb); /* a stuck stream (docs/field-sync.md) */
         for (int r = 0; r < SYNC_CREDITS; r++)
             if (nb->reqs[r].id && now >= nb->reqs[r].deadline_ms)
-                req_release(s, nb, &nb->reqs[r]);
+                sync_req_release(s, nb, &nb->reqs[r]);
         if (now >= nb->next_ae_ms) {
             /* jitter keeps neighbours from synchronising their rounds */
             uint32_t j = 0;

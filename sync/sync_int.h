@@ -1,7 +1,10 @@
 /*
  * sync_int.h — the sync engine's state, shared by its files (private).
  *
- * gossip.c   protocol: what to push, announce, pull; message handlers.
+ * gossip.c   protocol: neighbours, beliefs, eager push, lazy announce,
+ *            anti-entropy, ingest of ops; message dispatch and timers.
+ * pull.c     pulling: wants, credit-based PULL scheduling, serving PULLs,
+ *            settling replies and holding them for one ingest.
  * authors.c  the author table: our heads, the version-vector digest,
  *            Curve-key lookup for the ZAP handler.
  * transport.c / zap.c / ctl.c   everything that touches ZeroMQ (the only
@@ -215,22 +218,49 @@ bool sync_admit_curve(struct fm_sync *s, const uint8_t curve[FM_CURVE_LEN],
 /* ---- belief helpers (gossip.c) ---- */
 uint64_t sync_nb_belief(const struct sync_nb *nb, uint32_t a);
 int sync_nb_grow(struct sync_nb *nb, size_t n) FM_MUST_USE;
+/* Raises nb's belief of author index a to seq (never lowers it). */
+void sync_belief_raise(struct sync_nb *nb, uint32_t a, uint64_t seq);
+/* s->entries: append one (author, seq) entry; sort by author for the wire. */
+int sync_entries_add(struct fm_sync *s, const uint8_t pk[FM_PK_LEN], uint64_t seq) FM_MUST_USE;
+void sync_entries_sort(struct fm_sync *s);
 
 /* ---- gossip.c ---- */
 void sync_on_message(struct fm_sync *s, struct sync_nb *nb, const uint8_t *p, size_t n);
-/* Ingests the pull replies held back by sync_on_message; called once the
- * sockets have been read (and before anything that must see them). */
-void sync_pend_flush(struct fm_sync *s);
 /* Timers: anti-entropy, lazy announces, pull scheduling, timeouts. */
 int sync_tick(struct fm_sync *s, uint64_t now) FM_MUST_USE;
 /* After the heads moved: eager pushes. */
 void sync_flush(struct fm_sync *s);
-void sync_pull_schedule(struct fm_sync *s, uint64_t now);
+/* Ingests the ops of nos OPS messages from nb in one store call, then does
+ * each message's bookkeeping (beliefs, gaps, refusals, PRUNE, tree). */
+void sync_ops_take(struct fm_sync *s, struct sync_nb *nb, const struct fm_wire_ops *os,
+                   size_t nos);
 bool sync_nb_live(const struct fm_sync *s, const struct sync_nb *nb, uint64_t now);
 void sync_nb_info(const struct fm_sync *s, const struct sync_nb *nb, struct fm_sync_peer_info *pi);
 struct sync_nb *sync_nb_new(struct fm_sync *s, const uint8_t pk[FM_PK_LEN]);
 void sync_nb_free(struct fm_sync *s, struct sync_nb *nb);
 struct sync_nb *sync_nb_find(struct fm_sync *s, const uint8_t pk[FM_PK_LEN]);
+
+/* ---- pull.c ---- */
+/* nb claims to hold author i up to seq: pull it from after_ms on (graft:
+ * the claim came lazily, so the pull asks nb to push eagerly again). */
+void sync_want_raise(struct fm_sync *s, struct sync_nb *nb, uint32_t i, uint64_t seq,
+                     uint64_t after_ms, bool graft);
+/* Sends the PULLs that free credits and due wants allow. */
+void sync_pull_schedule(struct fm_sync *s, uint64_t now);
+/* Frees a request's credit and its authors' pull slots. */
+void sync_req_release(struct fm_sync *s, struct sync_nb *nb, struct sync_req *rq);
+/* nb's op at head+1 of author i does not chain onto ours: fetch its op at
+ * our head (at most once per SYNC_PROBE_INTERVAL_MS per author). */
+void sync_fork_probe(struct fm_sync *s, struct sync_nb *nb, uint32_t i, uint64_t now);
+/* Priority class (0 critical .. 2 bulk) of op seq of author pk; 1 when the
+ * store has no opinion. Uses s->tmp. */
+int sync_op_priority(struct fm_sync *s, const uint8_t *pk, uint64_t seq);
+void sync_on_pull(struct fm_sync *s, struct sync_nb *nb, const struct fm_wire_pull *p);
+/* An OPS message: a push is taken at once, a reply settled and held. */
+void sync_on_ops(struct fm_sync *s, struct sync_nb *nb, const struct fm_wire_ops *o);
+/* Ingests the pull replies held back by sync_on_ops; called once the
+ * sockets have been read (and before anything that must see them). */
+void sync_pend_flush(struct fm_sync *s);
 
 /* ---- transport.c ---- */
 /* Sends s->msg-style bytes to nb on its best channel. 0, or FM_ENET when
