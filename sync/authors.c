@@ -196,23 +196,25 @@ int sync_heads_refresh(struct fm_sync *s)
 
 /* A configured peer is admitted unless the store knows it is revoked or
  * its certificate is bad; any other author only if the store admits it. */
-bool sync_admit_curve(struct fm_sync *s, const uint8_t curve[FM_CURVE_LEN],
-                      uint8_t pk_out[FM_PK_LEN])
+int sync_admit_curve(struct fm_sync *s, const uint8_t curve[FM_CURVE_LEN],
+                     uint8_t pk_out[FM_PK_LEN], const char **name)
 {
+    *name = NULL;
     for (size_t i = 0; i < s->nnb; i++) {
         struct sync_nb *nb = s->nbs[i];
         if (!nb || !nb->configured || memcmp(nb->curve, curve, FM_CURVE_LEN) != 0)
             continue;
+        memcpy(pk_out, nb->pk, FM_PK_LEN);
+        *name = nb->name;
         if (s->store.admit) {
             int rc = s->store.admit(s->store.ctx, nb->pk);
             if (rc != FM_OK && rc != FM_ENOTFOUND)
-                return false;
+                return rc;
         }
-        memcpy(pk_out, nb->pk, FM_PK_LEN);
-        return true;
+        return FM_OK;
     }
     if (!s->store.admit)
-        return false;
+        return FM_ENOTFOUND;
     for (size_t i = 0; i < s->nauthors; i++) {
         struct sync_author *a = &s->authors[i];
         if (!a->in_store)
@@ -224,12 +226,11 @@ bool sync_admit_curve(struct fm_sync *s, const uint8_t curve[FM_CURVE_LEN],
         }
         if (memcmp(a->curve, curve, FM_CURVE_LEN) != 0)
             continue;
-        if (s->store.admit(s->store.ctx, a->pk) != FM_OK)
-            return false;
         memcpy(pk_out, a->pk, FM_PK_LEN);
-        return true;
+        int rc = s->store.admit(s->store.ctx, a->pk);
+        return rc == FM_ENOTFOUND ? FM_ECERT : rc; /* held, yet not admitted */
     }
-    return false;
+    return FM_ENOTFOUND;
 }
 
 void sync_hex(const uint8_t *p, size_t n, char *out, size_t cap)

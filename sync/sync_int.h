@@ -211,9 +211,13 @@ void sync_authors_release(struct fm_sync *s);
 int32_t sync_author_get(struct fm_sync *s, const uint8_t pk[FM_PK_LEN], bool add);
 /* Re-reads the store's heads; marks moved authors fresh and changed. */
 int sync_heads_refresh(struct fm_sync *s) FM_MUST_USE;
-/* ZAP: maps a client Curve key to an admitted node key. */
-bool sync_admit_curve(struct fm_sync *s, const uint8_t curve[FM_CURVE_LEN],
-                      uint8_t pk_out[FM_PK_LEN]);
+/* ZAP: maps a client Curve key to a node key. FM_OK: admitted, node key in
+ * pk_out. FM_ENOTFOUND: neither a configured peer nor an author we hold
+ * (pk_out untouched). Another fm_err (FM_EREVOKED, FM_EEXPIRED, ...): a
+ * known node, pk_out set, refused for that reason. *name: the configured
+ * peer's name (valid until the neighbour is freed), else NULL. */
+int sync_admit_curve(struct fm_sync *s, const uint8_t curve[FM_CURVE_LEN],
+                     uint8_t pk_out[FM_PK_LEN], const char **name) FM_MUST_USE;
 
 /* ---- belief helpers (gossip.c) ---- */
 uint64_t sync_nb_belief(const struct sync_nb *nb, uint32_t a);

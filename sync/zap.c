@@ -9,7 +9,9 @@
  * if it maps to a configured peer or to an author the store admits
  * (sync_admit_curve). The reply's User-Id is the node key in hex, so every
  * message later received on that connection names its sender. Refusals
- * are counted and logged (rate-limited: a stranger can trigger them).
+ * are counted and logged (rate-limited: a stranger can trigger them): a
+ * node we know (revoked, expired) by its key text, as operators know it,
+ * a stranger by its Curve key in Z85, labelled as such.
  */
 #include "sync_int.h"
 
@@ -108,13 +110,31 @@ static void handle_one(struct fm_sync *s)
         reply(s, reqid, reqid_len, "400", "refused", "");
         return;
     }
-    if (!sync_admit_curve(s, frames[6], pk)) {
-        char ck[2 * FM_CURVE_LEN + 1];
+    const char *name = NULL;
+    int why = sync_admit_curve(s, frames[6], pk, &name);
+    if (why != FM_OK) {
         s->k.zap_refused++;
-        sync_hex(frames[6], 8, ck, sizeof(ck));
-        fm_log_limited(&lim_refuse, 5, FM_LOG_WARN, COMPONENT,
-                       "refused a connection from %s: curve key %s... is not an enrolled node",
-                       addr, ck);
+        if (why == FM_ENOTFOUND) {
+            /* nobody we know: all there is to show is the Curve key */
+            char z85[FM_CURVE_LEN * 5 / 4 + 1];
+            if (!zmq_z85_encode(z85, frames[6], FM_CURVE_LEN))
+                fm_strlcpy(z85, "?", sizeof(z85)); /* cannot happen: 32 is a multiple of 4 */
+            fm_log_limited(&lim_refuse, 5, FM_LOG_WARN, COMPONENT,
+                           "refused a connection from %s: curve key %s (Z85) is not an "
+                           "enrolled node",
+                           addr, z85);
+        } else {
+            /* a node we know: operators know it by its key text */
+            char key[FM_KEY_TEXT_LEN];
+            fm_key_encode(pk, key);
+            fm_log_limited(&lim_refuse, 5, FM_LOG_WARN, COMPONENT,
+                           "refused a connection from %s: node %s%s%s%s is not admitted: %s",
+                           addr, key, name && name[0] ? " (" : "", name ? name : "",
+                           name && name[0] ? ")" : "",
+                           why == FM_EREVOKED   ? "its key was revoked"
+                           : why == FM_EEXPIRED ? "its certificate expired"
+                                                : fm_strerror(why));
+        }
         reply(s, reqid, reqid_len, "400", "not enrolled", "");
         return;
     }

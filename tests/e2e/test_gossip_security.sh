@@ -34,7 +34,10 @@ done
 
 refused() { grep -q "zap: refused a connection" "$T/daemon1.log"; }
 wait_for 15 "node1 to log a refused handshake" refused
-log "node1 refused the rogue: $(grep -m1 'zap: refused' "$T/daemon1.log" | cut -c1-120)"
+log "node1 refused the rogue: $(grep -m1 'zap: refused' "$T/daemon1.log" | cut -c1-160)"
+# a stranger is named by its whole Curve key, in Z85 and labelled as such
+grep -Eq 'zap: refused a connection from .*: curve key []0-9A-Za-z.:+=^!/*?&<>()[{}@%$#-]{40} \(Z85\) is not an enrolled node' \
+    "$T/daemon1.log" || fail "the refusal does not show the stranger's Curve key in Z85"
 
 # the real mesh keeps working while the rogue keeps knocking
 id=$(fm 2 incident report --category fire --lat 52.1 --lon 5.1 --desc "real") || fail "report failed"

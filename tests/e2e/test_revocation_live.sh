@@ -66,6 +66,9 @@ for i in 1 2; do
 done
 refused() { grep -q "zap: refused a connection" "$T/daemon1.log" "$T/daemon2.log"; }
 wait_for 15 "node3's reconnection attempts refused at the handshake" refused
+# a known node is named by its key text, as operators know it
+grep -q "zap: refused a connection from .*: node $k3 (node3) is not admitted: its key was revoked" \
+    "$T/daemon1.log" "$T/daemon2.log" || fail "the refusal does not name node3 by its key"
 log "node3 cut off everywhere; its later ops appear nowhere"
 
 # the refused side learns it: its DEALERs' handshakes fail authentication
