@@ -16,7 +16,7 @@
  * list this node admit it only once they hold that op) — unless the key
  * was used before and its log must first be recovered from peers — and
  * write fork evidence. About once a second it also publishes fork
- * evidence, records its presence (soft state, every PRESENCE_MS) and runs
+ * evidence, re-enters this node's own ops a fork settling dropped, records its presence (soft state, every PRESENCE_MS) and runs
  * the linkage workflow's escalation check. Each configured peer may have
  * its own send rate limit (network.peers[].rate_limit_bps).
  *
@@ -91,7 +91,7 @@ static void housekeeping(struct fm_node *node, bool *cert_ok, bool presence)
 {
     static struct fm_log_limiter lim;
     struct fm_self_state self;
-    size_t published = 0;
+    size_t published = 0, reentered = 0;
     unsigned raised = 0;
     int rc;
     if (fm_node_self_state(node, &self) != FM_OK)
@@ -112,6 +112,14 @@ static void housekeeping(struct fm_node *node, bool *cert_ok, bool presence)
                        fm_strerror(rc));
     else if (published)
         fm_log(FM_LOG_WARN, COMPONENT, "published evidence of %zu fork(s)", published);
+    /* our own ops a fork settling dropped: signed again once we may sign
+     * (each one logged by the node library; CLI writes do it too, first) */
+    if ((rc = fm_node_fork_reenter(node, &reentered)) != FM_OK)
+        fm_log_limited(&lim, 3, FM_LOG_WARN, COMPONENT,
+                       "cannot re-enter ops lost in a fork: %s", fm_strerror(rc));
+    else if (reentered)
+        fm_log(FM_LOG_WARN, COMPONENT, "settled %zu of our own op(s) lost in a fork "
+               "(`fieldmesh status` lists them)", reentered);
     if (presence && self.may_sign && (rc = fm_node_soft_presence(node)) != FM_OK)
         fm_log_limited(&lim, 3, FM_LOG_WARN, COMPONENT, "cannot record presence: %s",
                        fm_strerror(rc));

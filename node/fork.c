@@ -24,6 +24,9 @@
  *    "self_known"), a fork at a seq beyond our head was settled against us,
  *    or its key was used before (<key>.used) but the store holds none of
  *    its log (a lost store). fieldmeshd then recovers the log from peers.
+ *  - Nothing lost: the ops a settling cuts out of a store are kept aside
+ *    (DB_FORKS, key author | seq | hash), and the key holder signs its own
+ *    again once it may sign (fork_reenter.c).
  */
 #include "node_int.h"
 
@@ -127,13 +130,29 @@ static bool op_wins(const struct fm_op *a, const uint8_t ha[FM_HASH_LEN], const 
     return memcmp(ha, hb, FM_HASH_LEN) < 0;
 }
 
+/* Whether op descends from an op this store cut in an earlier settling:
+ * its branch lost at a lower seq already, whatever its stamp says here.
+ * (A store that still held a cut branch can pair a cut op with one written
+ * since at the same seq, e.g. an op re-entered after the fork; without
+ * this the older stamp would win and cut the live log.) */
+static int op_dead(struct store_txn *t, const struct fm_op *op, bool *dead)
+{
+    *dead = false;
+    if (op->seq < 2)
+        return FM_OK;
+    return fork_lost_has(t, op->author, op->seq - 1, op->prev, dead);
+}
+
 /* Deletes the author's ops after `keep` and moves its head back (the same
- * cut as a revocation's, node_truncate). */
+ * cut as a revocation's, node_truncate), keeping the cut ops aside so
+ * their author can re-enter them (fork_reenter.c). */
 static int fork_truncate(struct store_txn *t, const uint8_t author[FM_PK_LEN], uint64_t keep)
 {
     struct node_head h;
     int rc = node_head_get(t, author, &h);
     if (rc != FM_OK || h.seq <= keep)
+        return rc;
+    if ((rc = fork_lost_keep(t, author, keep, h.seq)) != FM_OK)
         return rc;
     return node_truncate(t, author, keep, &h);
 }
@@ -188,8 +207,15 @@ int fork_note(struct store_txn *t, const uint8_t *x, size_t xlen, const uint8_t 
     } else if (rc != FM_ENOTFOUND) {
         return rc;
     }
+    bool dead[3] = {false, false, false};
+    for (size_t i = 0; i < n; i++)
+        if ((rc = op_dead(t, &cand[i], &dead[i])) != FM_OK) {
+            free(copy);
+            return rc;
+        }
     for (size_t i = 1; i < n; i++)
-        if (op_wins(&cand[i], h[i], &cand[win], h[win]))
+        if ((dead[win] && !dead[i]) ||
+            (dead[win] == dead[i] && op_wins(&cand[i], h[i], &cand[win], h[win])))
             win = i;
     for (size_t i = 0; i < 2; i++)
         if (memcmp(h[i], h[win], FM_HASH_LEN) != 0)
@@ -252,6 +278,15 @@ int fork_allowed(struct store_txn *t, const uint8_t author[FM_PK_LEN], uint64_t 
     if (rec_decode(&r, v, vlen) != FM_OK)
         return FM_ESTORE;
     *ok = memcmp(r.winner, hash, FM_HASH_LEN) == 0;
+    if (!*ok) { /* a kept op on a branch this store cut since keeps nothing */
+        struct fm_op w;
+        bool dead;
+        if (fm_op_decode(&w, r.op[0], r.len[0]) != FM_OK)
+            return FM_ESTORE;
+        if ((rc = op_dead(t, &w, &dead)) != FM_OK)
+            return rc;
+        *ok = dead;
+    }
     return FM_OK;
 }
 
@@ -299,9 +334,12 @@ static int fork_bar_beyond(struct store_txn *t, const uint8_t author[FM_PK_LEN],
     if (rc != FM_OK)
         return rc;
     node_op_key(author, after + 1, key);
-    rc = store_cur_seek(c, key, sizeof key, &kv);
-    if (rc == FM_OK && store_kv_has_prefix(&kv, author, FM_PK_LEN) && kv.klen == sizeof key)
-        *seq = fm_be64_get(kv.key + FM_PK_LEN);
+    for (rc = store_cur_seek(c, key, sizeof key, &kv);
+         rc == FM_OK && store_kv_has_prefix(&kv, author, FM_PK_LEN); rc = store_cur_next(c, &kv))
+        if (kv.klen == sizeof key) { /* a fork record, not a dropped op kept aside */
+            *seq = fm_be64_get(kv.key + FM_PK_LEN);
+            break;
+        }
     store_cur_close(&c);
     return rc == FM_ENOTFOUND ? FM_OK : rc;
 }
@@ -418,6 +456,8 @@ int fm_node_forks(struct fm_node *n, fm_fork_cb cb, void *ctx)
         for (rc = store_cur_first(c, &kv); rc == FM_OK; rc = store_cur_next(c, &kv)) {
             struct fm_fork_info fi;
             struct fork_rec r;
+            if (fork_key_is_lost(kv.klen))
+                continue;
             if ((rc = rec_to_info(&kv, &fi, &r)) != FM_OK || (rc = cb(ctx, &fi)) != 0)
                 break;
         }
@@ -441,6 +481,8 @@ static int next_unpublished(struct fm_node *n, struct payload *pl, uint8_t **buf
         for (rc = store_cur_first(c, &kv); rc == FM_OK; rc = store_cur_next(c, &kv)) {
             struct fork_rec r;
             struct fm_fork_info fi;
+            if (fork_key_is_lost(kv.klen))
+                continue;
             if ((rc = rec_to_info(&kv, &fi, &r)) != FM_OK)
                 break;
             if (fi.published)

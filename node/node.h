@@ -412,6 +412,32 @@ int fm_node_own_claim(struct fm_node *n, uint64_t seq) FM_MUST_USE;
  * that do not list it admit it). FM_EFORK when the key was used before
  * and its log must first be recovered from peers. */
 int fm_node_ensure_cert(struct fm_node *n) FM_MUST_USE;
+/* Re-entering this node's own ops that a fork settling dropped
+ * (node/fork_reenter.c, docs/field-sync.md §5): each op this store held
+ * and lost is signed again as a new op once the node may sign, exactly
+ * once, references into its own lost branch moved to the new copies. */
+enum fm_reentry_state { FM_REENTRY_PENDING = 0, FM_REENTRY_DONE = 1, FM_REENTRY_SKIPPED = 2 };
+struct fm_reentry {
+    uint64_t lost_seq;              /* the dropped op: seq, hash, kind, stamp */
+    uint8_t lost_hash[FM_HASH_LEN];
+    uint8_t kind;
+    const char *kind_name;          /* static: "incident.report", ... */
+    uint64_t lost_hlc;
+    enum fm_reentry_state state;
+    uint64_t new_seq;               /* DONE: the seq of the new copy */
+    char old_id[FM_ID_MAX];         /* <tag>-<lost_seq> (names the kept op now) */
+    char new_id[FM_ID_MAX];         /* DONE: <tag>-<new_seq>, else "" */
+    const char *reason;             /* SKIPPED: why (static text), else NULL */
+};
+typedef int (*fm_reentry_cb)(void *ctx, const struct fm_reentry *e);
+/* Every dropped op of this node's own key this store held, in (seq, hash)
+ * order; nothing without an identity. A nonzero cb return stops and is
+ * returned. */
+int fm_node_fork_reentries(struct fm_node *n, fm_reentry_cb cb, void *ctx) FM_MUST_USE;
+/* Re-enters the pending ones now if this node may sign (fieldmeshd, once a
+ * second; every local write does it too, first). *count = records settled
+ * (re-entered or skipped); 0 and FM_OK when there is nothing to do. */
+int fm_node_fork_reenter(struct fm_node *n, size_t *count) FM_MUST_USE;
 struct fm_self_state {
     uint64_t head;        /* own ops held */
     uint64_t peers_hold;  /* own ops peers were last seen to hold (0 = none claimed) */

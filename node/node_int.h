@@ -125,6 +125,32 @@ int fork_allowed(struct store_txn *t, const uint8_t author[FM_PK_LEN], uint64_t 
 int fork_guard(struct fm_node *n, struct store_txn *t, const struct node_head *h) FM_MUST_USE;
 /* After a successful write: marks the identity as used (<key>.used). */
 void fork_mark_used(struct fm_node *n);
+/* fork_reenter.c: re-entering our own ops a fork settling dropped. */
+/* Keeps the author's ops keep+1..head (about to be cut by settling) as
+ * pending records in DB_FORKS (key author | seq | hash); kept ones stay. */
+int fork_lost_keep(struct store_txn *t, const uint8_t author[FM_PK_LEN], uint64_t keep,
+                   uint64_t head) FM_MUST_USE;
+/* Whether (author, seq, hash) was cut here by a settling (kept aside). */
+int fork_lost_has(struct store_txn *t, const uint8_t author[FM_PK_LEN], uint64_t seq,
+                  const uint8_t hash[FM_HASH_LEN], bool *found) FM_MUST_USE;
+/* Whether a DB_FORKS key is such a record rather than a fork record. */
+bool fork_key_is_lost(size_t klen);
+/* Signs pl as our next op in t; *seq = its seq. */
+typedef int (*fork_append_fn)(void *ctx, struct store_txn *t, const struct payload *pl,
+                              uint64_t *seq);
+#define FORK_REENTRY_LOG_MAX 16
+struct fork_reentry_list {
+    size_t n; /* records settled; the first FORK_REENTRY_LOG_MAX are in e */
+    struct fm_reentry e[FORK_REENTRY_LOG_MAX];
+};
+/* Inside a write transaction that passed fork_guard: re-enters (through
+ * append) or skips every pending record of our own key, marking each. */
+int fork_reenter_txn(struct fm_node *n, struct store_txn *t, fork_append_fn append, void *actx,
+                     struct fork_reentry_list *out) FM_MUST_USE;
+/* After the commit: one WARN line per record settled. */
+void fork_reenter_log(const struct fork_reentry_list *l);
+/* node_write.c: a write of no op of its own that only re-enters. */
+int node_write_reenter(struct fm_node *n, size_t *count) FM_MUST_USE;
 /* ingest.c: an op stamped beyond max_skew_ms ahead of our clock. */
 int flags_note(struct store_txn *t, const uint8_t author[FM_PK_LEN], uint64_t seq,
                uint64_t ahead_ms) FM_MUST_USE;

@@ -21,6 +21,7 @@ struct write_ctx {
     int (*prepare)(struct write_ctx *w, struct store_txn *t, struct payload *pl);
     const char *target; /* id or prefix for prepare */
     uint64_t first_seq;
+    struct fork_reentry_list reent; /* our ops re-entered after a fork (fork_reenter.c) */
     struct payload pl, check; /* scratch */
     struct fm_buf opbuf, plbuf;
 };
@@ -69,6 +70,25 @@ static int write_append(struct write_ctx *w, struct store_txn *t, const struct p
     return rc;
 }
 
+/* fork_reenter.c's append step: our next op, inside write_txn. */
+struct reenter_ctx {
+    struct write_ctx *w;
+    struct node_head *h;
+    uint64_t *clock;
+    uint64_t limit;
+};
+
+static int reenter_append(void *ctx, struct store_txn *t, const struct payload *pl,
+                          uint64_t *seq)
+{
+    struct reenter_ctx *r = ctx;
+    if (r->h->seq + 1 > r->limit)
+        return FM_EREVOKED;
+    int rc = write_append(r->w, t, pl, r->h, r->clock);
+    *seq = r->h->seq;
+    return rc;
+}
+
 static int write_txn(struct store_txn *t, void *ctx)
 {
     struct write_ctx *w = ctx;
@@ -76,6 +96,7 @@ static int write_txn(struct store_txn *t, void *ctx)
     struct node_head h;
     uint64_t limit, clock;
     int rc;
+    w->reent.n = 0; /* the transaction may run again (map full) */
     if ((rc = node_head_get(t, n->id.pk, &h)) != FM_OK ||
         (rc = node_limit_get(t, n->id.pk, &limit)) != FM_OK ||
         (rc = node_meta_get_u64(t, "hlc", &clock)) != FM_OK)
@@ -94,6 +115,13 @@ static int write_txn(struct store_txn *t, void *ctx)
         if ((rc = write_append(w, t, &w->pl, &h, &clock)) != FM_OK)
             return rc;
     }
+    /* field sync: first, anything of ours a fork settling dropped, so the
+     * lost ops keep their order before this write's own */
+    {
+        struct reenter_ctx rx = {w, &h, &clock, limit};
+        if ((rc = fork_reenter_txn(n, t, reenter_append, &rx, &w->reent)) != FM_OK)
+            return rc;
+    }
     for (size_t i = 0; i < w->count; i++) {
         if (h.seq + 1 > limit)
             return FM_EREVOKED;
@@ -108,9 +136,9 @@ static int write_txn(struct store_txn *t, void *ctx)
     return node_meta_put_u64(t, "hlc", clock);
 }
 
-static int write_run(struct fm_node *n, const struct payload *pls, size_t count,
-                     int (*prepare)(struct write_ctx *, struct store_txn *, struct payload *),
-                     const char *target, uint64_t *seq_out)
+static int write_run_ex(struct fm_node *n, const struct payload *pls, size_t count,
+                        int (*prepare)(struct write_ctx *, struct store_txn *, struct payload *),
+                        const char *target, uint64_t *seq_out, size_t *reentered)
 {
     if (n == NULL || !n->has_identity)
         return FM_EPERM;
@@ -129,10 +157,26 @@ static int write_run(struct fm_node *n, const struct payload *pls, size_t count,
         fork_mark_used(n); /* field sync: this key has signed */
     if (rc == FM_OK && seq_out)
         *seq_out = w->first_seq;
+    if (rc == FM_OK && w->reent.n)
+        fork_reenter_log(&w->reent);
+    if (reentered)
+        *reentered = rc == FM_OK ? w->reent.n : 0;
     fm_buf_release(&w->opbuf);
     fm_buf_release(&w->plbuf);
     free(w);
     return rc;
+}
+
+static int write_run(struct fm_node *n, const struct payload *pls, size_t count,
+                     int (*prepare)(struct write_ctx *, struct store_txn *, struct payload *),
+                     const char *target, uint64_t *seq_out)
+{
+    return write_run_ex(n, pls, count, prepare, target, seq_out, NULL);
+}
+
+int node_write_reenter(struct fm_node *n, size_t *count)
+{
+    return write_run_ex(n, NULL, 0, NULL, NULL, NULL, count);
 }
 
 int node_write_payload(struct fm_node *n, const struct payload *pl, uint64_t *seq_out)

@@ -6,7 +6,10 @@
 #    the fork is detected, both ops are kept as evidence and shown by
 #    `status` on both nodes (the evidence gossips as a fork.evidence op),
 #    the earlier op is kept everywhere, the restored node gets its lost
-#    ops back, and both replicas end equal (same digest, same ops).
+#    ops back, and both replicas end equal (same digest, same ops). What
+#    the restored node wrote after the restore is not lost: it signs that
+#    incident again as a new op, visible on every node under a new id
+#    (the old id names the kept op now).
 # 2. A node whose store was lost but whose key survived must not sign
 #    until it has recovered its own log from a peer; then it may.
 . "$(dirname "$0")/lib_gossip.sh"
@@ -35,11 +38,19 @@ held=$(op_ids 1 | awk -v k="$k2" '$1 == k' | wc -l)
 
 # restore the old backup and write again: a second op at a seq node1 holds
 rm -rf "$data2" && cp -a "$T/backup" "$data2" || fail "restore"
-fm 2 incident report --category fire --lat 52 --lon 4 --desc "after restore" >/dev/null ||
+lost_id=$(fm 2 incident report --category fire --lat 52 --lon 4 --desc "after restore") ||
     fail "write after restore"
 log "node2 restored from a backup and signed again (node1 holds $held of its ops)"
 
 start_node 2
+# the post-restore incident, under a new id, on every node
+reentered_id() { fm "$1" incident list --json | python3 -c '
+import json, sys
+ids = [i["id"] for i in json.load(sys.stdin) if i.get("description") == "after restore"]
+print(ids[0] if len(ids) == 1 else "")'; }
+reentered_on() { r=$(reentered_id "$1") && [ -n "$r" ] && [ "$r" != "$lost_id" ]; }
+wait_for 40 "the post-restore incident re-authored, at node2" reentered_on 2
+wait_for 40 "the post-restore incident re-authored, at node1" reentered_on 1
 wait_for 40 "equal digests after the fork" digests_equal 1 2
 forks_shown() { fm "$1" status --json | python3 -c '
 import json, sys
@@ -52,8 +63,14 @@ op_ids 2 >"$T/ops2"
 cmp -s "$T/ops1" "$T/ops2" || fail "node1 and node2 hold different ops"
 for i in 1 2; do
     fm "$i" incident list --json >"$T/list$i"
-    grep -q "after restore" "$T/list$i" && fail "the forked op is applied on node$i"
+    [ "$(grep -c '"after restore"' "$T/list$i")" -eq 1 ] ||
+        fail "node$i does not show the post-restore incident exactly once"
     [ "$(grep -c '"later ' "$T/list$i")" -eq 3 ] || fail "node$i lacks the ops the backup lost"
+    new_id=$(reentered_id "$i")
+    fm "$i" incident show "$new_id" | grep -q "after restore" ||
+        fail "node$i: incident show $new_id lacks the re-authored report"
+    fm "$i" incident show "$lost_id" | grep -q "later 1" ||
+        fail "node$i: the old id $lost_id should name the kept op"
 done
 fm 1 status | grep -q "fork:" || fail "status text does not show the fork"
 log "fork detected and settled: $(fm 1 status | grep 'fork:' | head -1)"
