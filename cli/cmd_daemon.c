@@ -371,7 +371,37 @@ struct fs_status {
     bool have_self;
     uint8_t me[FM_PK_LEN];
     bool have_me;
+    struct fm_reentry *reent; /* our own ops lost in a fork, re-entered or not */
+    size_t nreent, reent_cap;
 };
+
+static int collect_reentry(void *ctx, const struct fm_reentry *e)
+{
+    struct fs_status *fs = ctx;
+    if (fs->nreent == fs->reent_cap) {
+        size_t cap = fs->reent_cap ? fs->reent_cap * 2 : 8;
+        struct fm_reentry *p = realloc(fs->reent, cap * sizeof(*p));
+        if (!p)
+            return FM_ENOMEM;
+        fs->reent = p;
+        fs->reent_cap = cap;
+    }
+    fs->reent[fs->nreent++] = *e;
+    return 0;
+}
+
+static size_t reent_count(const struct fs_status *fs, enum fm_reentry_state st)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < fs->nreent; i++)
+        n += fs->reent[i].state == st;
+    return n;
+}
+
+static const char *reent_state_name(enum fm_reentry_state st)
+{
+    return st == FM_REENTRY_DONE ? "reauthored" : st == FM_REENTRY_SKIPPED ? "skipped" : "pending";
+}
 
 static int collect_fork(void *ctx, const struct fm_fork_info *f)
 {
@@ -394,6 +424,7 @@ static int fs_collect(struct cli *cl, struct fs_status *fs)
     memset(fs, 0, sizeof(*fs));
     fs->have_me = self_key(cl, fs->me);
     if ((rc = fm_node_forks(cl->node, collect_fork, fs)) != 0 ||
+        (rc = fm_node_fork_reentries(cl->node, collect_reentry, fs)) != 0 ||
         (rc = fm_node_authors_seen(cl->node, &fs->seen, &fs->nseen)) != 0)
         return rc;
     return 0;
@@ -402,6 +433,7 @@ static int fs_collect(struct cli *cl, struct fs_status *fs)
 static void fs_release(struct fs_status *fs)
 {
     free(fs->forks);
+    free(fs->reent);
     free(fs->seen);
 }
 
@@ -432,6 +464,27 @@ static void fs_json(struct cli_json *j, const struct fs_status *fs, uint64_t now
         cli_json_kuint(j, "dropped_kind", f->dropped_kind);
         cli_json_key(j, "published");
         cli_json_bool(j, f->published);
+        cli_json_end_object(j);
+    }
+    cli_json_end_array(j);
+    cli_json_key(j, "reauthored_ops");
+    cli_json_uint(j, reent_count(fs, FM_REENTRY_DONE));
+    cli_json_key(j, "lost_ops");
+    cli_json_begin_array(j);
+    for (size_t i = 0; i < fs->nreent; i++) {
+        const struct fm_reentry *e = &fs->reent[i];
+        cli_hex(e->lost_hash, FM_HASH_LEN, h1);
+        cli_json_begin_object(j);
+        cli_json_kuint(j, "seq", e->lost_seq);
+        cli_json_kstr(j, "hash", h1);
+        cli_json_kstr(j, "kind", e->kind_name);
+        cli_json_ktime(j, "written_at", e->lost_hlc);
+        cli_json_kstr(j, "state", reent_state_name(e->state));
+        cli_json_kstr(j, "old_id", e->old_id);
+        cli_json_key(j, "new_id");
+        cli_json_string(j, e->state == FM_REENTRY_DONE ? e->new_id : NULL);
+        cli_json_key(j, "reason");
+        cli_json_string(j, e->reason);
         cli_json_end_object(j);
     }
     cli_json_end_array(j);
@@ -529,6 +582,22 @@ static void fs_text(const struct fs_status *fs, uint64_t now)
         printf("  fork:    %s (%.16s) seq %llu: kept %.12s (%s), dropped %.12s (%s)%s\n",
                seen_name(fs, f->author), key, (unsigned long long)f->seq, h1, t1, h2, t2,
                f->published ? "" : ", evidence not yet published");
+    }
+    if (fs->nreent)
+        printf("lost ops:  %zu of this node's own op(s) dropped by a fork settling: "
+               "re-authored %zu, skipped %zu, pending %zu\n",
+               fs->nreent, reent_count(fs, FM_REENTRY_DONE), reent_count(fs, FM_REENTRY_SKIPPED),
+               reent_count(fs, FM_REENTRY_PENDING));
+    for (size_t i = 0; i < fs->nreent; i++) {
+        const struct fm_reentry *e = &fs->reent[i];
+        if (e->state == FM_REENTRY_DONE)
+            printf("  re-authored: %s (%s) -> %s\n", e->old_id, e->kind_name,
+                   e->new_id);
+        else if (e->state == FM_REENTRY_SKIPPED)
+            printf("  skipped:  %s (%s): %s\n", e->old_id, e->kind_name, e->reason);
+        else
+            printf("  pending:  %s (%s): re-entered once this node may sign\n", e->old_id,
+                   e->kind_name);
     }
 }
 
@@ -694,7 +763,9 @@ const struct cli_cmd cli_cmd_status = {
     "           rejected_ops, clock, daemon_running, uptime_s, peers_connected,\n"
     "           peers_configured, heads: [{author, seq, head, revoked_after}],\n"
     "           forks: [{author, author_name, seq, kept, kept_at, dropped, dropped_at,\n"
-    "           dropped_kind, published}], future_ops: [{author, name, ops,\n"
+    "           dropped_kind, published}], reauthored_ops, lost_ops: [{seq, hash, kind,\n"
+    "           written_at, state (reauthored|skipped|pending), old_id, new_id, reason}],\n"
+    "           future_ops: [{author, name, ops,\n"
     "           max_ahead_ms}], nodes: [{author, name, role, last_seen_age_s, revoked}],\n"
     "           centre_last_seen_age_s, may_sign, peers_hold_own_seq}\n",
     run_status,

@@ -9,7 +9,7 @@
 #    ops back, and both replicas end equal (same digest, same ops). What
 #    the restored node wrote after the restore is not lost: it signs that
 #    incident again as a new op, visible on every node under a new id
-#    (the old id names the kept op now).
+#    (the old id names the kept op now), and `status` counts it.
 # 2. A node whose store was lost but whose key survived must not sign
 #    until it has recovered its own log from a peer; then it may.
 . "$(dirname "$0")/lib_gossip.sh"
@@ -72,6 +72,14 @@ for i in 1 2; do
     fm "$i" incident show "$lost_id" | grep -q "later 1" ||
         fail "node$i: the old id $lost_id should name the kept op"
 done
+reauthored() { fm 2 status --json | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+ok = d["reauthored_ops"] == 1 and [o["state"] for o in d["lost_ops"]] == ["reauthored"]
+sys.exit(0 if ok else 1)'; }
+reauthored || fail "node2's status does not count one re-authored op"
+fm 2 status | grep -q "re-authored: $lost_id" || fail "status text lacks the old -> new id"
+log "re-authored after the fork: $(fm 2 status | grep 're-authored:')"
 fm 1 status | grep -q "fork:" || fail "status text does not show the fork"
 log "fork detected and settled: $(fm 1 status | grep 'fork:' | head -1)"
 
