@@ -180,6 +180,23 @@ static bool bytes_token_ok(const uint8_t *s, size_t n, size_t min, size_t max)
     return true;
 }
 
+/* Whether the 8 bytes at p are printable ASCII (0x20..0x7e): no high bit,
+ * no byte below 0x20, no DEL. Word-at-a-time: most text is ASCII, and
+ * every op's text is checked at ingest. */
+static bool ascii8_printable(const uint8_t *p)
+{
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    uint64_t w, del;
+    memcpy(&w, p, sizeof w);
+    if (w & highs)
+        return false;
+    /* with no high bit set, a byte b < 0x20 borrows into its own high bit */
+    if ((w - 0x20 * ones) & highs)
+        return false;
+    del = w ^ (0x7f * ones); /* DEL becomes a zero byte */
+    return ((del - ones) & ~del & highs) == 0;
+}
+
 /* Printable UTF-8: shortest form, no surrogates, <= U+10FFFF, no C0/C1
  * controls, no DEL. */
 static bool bytes_text_ok(const uint8_t *s, size_t n, size_t min, size_t max)
@@ -188,6 +205,10 @@ static bool bytes_text_ok(const uint8_t *s, size_t n, size_t min, size_t max)
         return false;
     size_t i = 0;
     while (i < n) {
+        if (n - i >= 8 && ascii8_printable(s + i)) {
+            i += 8;
+            continue;
+        }
         uint8_t c = s[i];
         if (c < 0x80) {
             if (c < 0x20 || c == 0x7f)

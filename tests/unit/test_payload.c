@@ -490,6 +490,41 @@ static void test_reject_strings(void **state)
         note_with(&r, good_text[i], strlen(good_text[i]));
         assert_int_equal(dec(OP_INC_NOTE, &r), FM_OK);
     }
+    /* every position of a long text, so the 8-bytes-at-a-time ASCII check
+     * sees the byte at each offset of a word and in the tail: the edges of
+     * printable ASCII pass, every control byte, DEL, C1 and stray
+     * continuation bytes are refused, a bad byte after an allowed one too */
+    const uint8_t bad_bytes[] = {0x00, 0x01, 0x09, 0x1f, 0x7f, 0x80, 0xbf, 0xff};
+    const uint8_t edge_ok[] = {0x20, 0x21, 0x7e, 0x60};
+    char line[40];
+    for (size_t pos = 0; pos < sizeof line; pos++) {
+        for (size_t b = 0; b < sizeof bad_bytes; b++) {
+            memset(line, 'a', sizeof line);
+            line[pos] = (char)bad_bytes[b];
+            note_with(&r, line, sizeof line);
+            assert_int_equal(dec(OP_INC_NOTE, &r), FM_EDECODE);
+            if (pos + 1 < sizeof line) { /* an allowed edge byte just before it */
+                line[pos + 1] = (char)bad_bytes[b];
+                line[pos] = ' ';
+                note_with(&r, line, sizeof line);
+                assert_int_equal(dec(OP_INC_NOTE, &r), FM_EDECODE);
+            }
+        }
+        for (size_t b = 0; b < sizeof edge_ok; b++) {
+            memset(line, '~', sizeof line);
+            line[pos] = (char)edge_ok[b];
+            note_with(&r, line, sizeof line);
+            assert_int_equal(dec(OP_INC_NOTE, &r), FM_OK);
+        }
+    }
+    /* a multi-byte character straddling a word boundary */
+    memset(line, 'a', sizeof line);
+    memcpy(line + 6, "\xe4\xb8\xad", 3);
+    note_with(&r, line, sizeof line);
+    assert_int_equal(dec(OP_INC_NOTE, &r), FM_OK);
+    line[7] = 'a'; /* cut in the middle */
+    note_with(&r, line, sizeof line);
+    assert_int_equal(dec(OP_INC_NOTE, &r), FM_EDECODE);
     /* capabilities: sorted, unique, tokens */
     const char *bad_caps[] = {"b,a", "a,a", "a,,b", ",a", "a,", "A", "a b"};
     for (size_t i = 0; i < sizeof bad_caps / sizeof bad_caps[0]; i++) {
