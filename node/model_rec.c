@@ -57,7 +57,33 @@ int model_rec_decode(struct model_rec *r, const uint8_t *p, size_t n)
 int model_rec_encode(const struct model_rec *r, struct fm_buf *out)
 {
     int rc;
+    size_t need = 2;
     fm_buf_reset(out);
+    for (unsigned tag = 1; tag <= F__MAX; tag++)
+        if (r->f[tag].set)
+            need += 1 + 8 + FM_PK_LEN + 2 + r->f[tag].len;
+    if (out->cap >= need) {
+        /* the usual case (rec_store's buffer fits any record): one pass of
+         * stores, as every record is re-encoded on each op applied to it */
+        uint8_t *p = out->data;
+        *p++ = REC_VERSION;
+        *p++ = r->kind;
+        for (unsigned tag = 1; tag <= F__MAX; tag++) {
+            const struct model_field_val *f = &r->f[tag];
+            if (!f->set)
+                continue;
+            *p++ = (uint8_t)tag;
+            fm_be64_put(p, f->hlc);
+            memcpy(p + 8, f->author, FM_PK_LEN);
+            p += 8 + FM_PK_LEN;
+            *p++ = (uint8_t)(f->len >> 8);
+            *p++ = (uint8_t)f->len;
+            memcpy(p, f->val, f->len);
+            p += f->len;
+        }
+        out->len = need;
+        return FM_OK;
+    }
     if ((rc = fm_buf_put_u8(out, REC_VERSION)) || (rc = fm_buf_put_u8(out, r->kind)))
         return rc;
     for (unsigned tag = 1; tag <= F__MAX; tag++) {
