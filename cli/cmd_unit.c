@@ -75,6 +75,9 @@ static int run_register(struct cli *cl, int argc, char **argv)
     if ((rc = cli_open_node(cl, FM_OPEN_IDENTITY)) != 0)
         return rc;
     rc = fm_node_unit_register(cl->node, &in, id);
+    if (rc == FM_EEXISTS)
+        return cli_error(cl, rc, "%s of %s is already registered as %s; not registering it "
+                         "twice", in.name, in.department, id);
     if (rc != 0)
         return cli_error(cl, rc, "cannot register the unit: %s", fm_strerror(rc));
     cli_after_write(cl);

@@ -185,6 +185,8 @@ struct fm_unit_new {
     const char *name, *department, *kind, *capabilities; /* capabilities may be NULL */
     uint8_t tier; /* 1..3 */
 };
+/* FM_EEXISTS when a unit of that department and name is registered
+ * already (by hand or by the directory); id_out then names it. */
 int fm_node_unit_register(struct fm_node *n, const struct fm_unit_new *in,
                           char id_out[FM_ID_MAX]) FM_MUST_USE;
 /* status: available | assigned | onscene | offline (FM_EINVAL otherwise) */

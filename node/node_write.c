@@ -20,6 +20,7 @@ struct write_ctx {
     /* optional: resolve ids and check state; may edit *pl */
     int (*prepare)(struct write_ctx *w, struct store_txn *t, struct payload *pl);
     const char *target; /* id or prefix for prepare */
+    char found[FM_ID_MAX]; /* prepare's answer when it refuses: e.g. the unit that exists */
     uint64_t first_seq;
     struct fork_reentry_list reent; /* our ops re-entered after a fork (fork_reenter.c) */
     struct payload pl, check; /* scratch */
@@ -136,9 +137,11 @@ static int write_txn(struct store_txn *t, void *ctx)
     return node_meta_put_u64(t, "hlc", clock);
 }
 
+/* found_out (optional): what prepare found when it refused (w->found). */
 static int write_run_ex(struct fm_node *n, const struct payload *pls, size_t count,
                         int (*prepare)(struct write_ctx *, struct store_txn *, struct payload *),
-                        const char *target, uint64_t *seq_out, size_t *reentered)
+                        const char *target, uint64_t *seq_out, size_t *reentered,
+                        char *found_out)
 {
     if (n == NULL || !n->has_identity)
         return FM_EPERM;
@@ -161,6 +164,8 @@ static int write_run_ex(struct fm_node *n, const struct payload *pls, size_t cou
         fork_reenter_log(&w->reent);
     if (reentered)
         *reentered = rc == FM_OK ? w->reent.n : 0;
+    if (found_out != NULL)
+        fm_strlcpy(found_out, rc == FM_OK ? "" : w->found, FM_ID_MAX);
     fm_buf_release(&w->opbuf);
     fm_buf_release(&w->plbuf);
     free(w);
@@ -171,12 +176,12 @@ static int write_run(struct fm_node *n, const struct payload *pls, size_t count,
                      int (*prepare)(struct write_ctx *, struct store_txn *, struct payload *),
                      const char *target, uint64_t *seq_out)
 {
-    return write_run_ex(n, pls, count, prepare, target, seq_out, NULL);
+    return write_run_ex(n, pls, count, prepare, target, seq_out, NULL, NULL);
 }
 
 int node_write_reenter(struct fm_node *n, size_t *count)
 {
-    return write_run_ex(n, NULL, 0, NULL, NULL, NULL, count);
+    return write_run_ex(n, NULL, 0, NULL, NULL, NULL, count, NULL);
 }
 
 int node_write_payload(struct fm_node *n, const struct payload *pl, uint64_t *seq_out)
@@ -374,6 +379,43 @@ int fm_node_incident_status(struct fm_node *n, const char *id, enum fm_incident_
     return rc;
 }
 
+/* A unit is known by its department and name: a second one (by hand, or
+ * by hand next to the directory's) would split its tickets and status
+ * between two entities. */
+static int prep_unit_new(struct write_ctx *w, struct store_txn *t, struct payload *pl)
+{
+    const uint8_t prefix[1] = {FM_ENT_UNIT};
+    struct store_cur *c;
+    struct store_kv kv;
+    struct model_rec *r = malloc(sizeof *r);
+    size_t nlen = strlen(pl->name), dlen = strlen(pl->department);
+    int rc;
+    if (r == NULL)
+        return FM_ENOMEM;
+    if ((rc = store_cur_open(t, DB_ENTITIES, &c)) != FM_OK)
+        goto out;
+    for (rc = store_cur_seek(c, prefix, 1, &kv); rc == FM_OK && store_kv_has_prefix(&kv, prefix, 1);
+         rc = store_cur_next(c, &kv)) {
+        const struct model_field_val *fn = &r->f[F_NAME], *fd = &r->f[F_DEPT];
+        if (kv.klen - 1 >= FM_ID_MAX || model_rec_decode(r, kv.val, kv.vlen) != FM_OK ||
+            r->kind != FM_ENT_UNIT || !model_rec_exists(r))
+            continue;
+        if (fn->set && fn->len == nlen && memcmp(fn->val, pl->name, nlen) == 0 && fd->set &&
+            fd->len == dlen && memcmp(fd->val, pl->department, dlen) == 0) {
+            memcpy(w->found, kv.key + 1, kv.klen - 1);
+            w->found[kv.klen - 1] = '\0';
+            rc = FM_EEXISTS;
+            break;
+        }
+    }
+    if (rc == FM_ENOTFOUND)
+        rc = FM_OK;
+    store_cur_close(&c);
+out:
+    free(r);
+    return rc;
+}
+
 int fm_node_unit_register(struct fm_node *n, const struct fm_unit_new *in,
                           char id_out[FM_ID_MAX])
 {
@@ -394,7 +436,7 @@ int fm_node_unit_register(struct fm_node *n, const struct fm_unit_new *in,
         goto out;
     if (pl->caps[0])
         pl->present |= PT_BIT(PT_CAPS);
-    if ((rc = write_run(n, pl, 1, NULL, NULL, &seq)) == FM_OK)
+    if ((rc = write_run_ex(n, pl, 1, prep_unit_new, NULL, &seq, NULL, id_out)) == FM_OK)
         id_out_set(n, seq, id_out);
 out:
     free(pl);

@@ -15,9 +15,18 @@ U1=$OUT
 [[ "$U1" =~ ^[a-z2-7]{8}-[0-9]+$ ]] || fail "unit register printed more than an id: '$OUT'"
 expect 0 "$FIELDMESH" "${N[@]}" unit register --name "Medic 3" --department ems --tier 1 --kind medical
 U2=$OUT
+# one unit per department and name: a second registration is refused and
+# names the unit that exists; the same name in another department is fine
+expect 1 "$FIELDMESH" "${N[@]}" unit register --name "Engine 7-1" --department fire --tier 1 \
+    --kind engine
+contains "$ERR" "already registered as $U1"
+[ -z "$OUT" ] || fail "a refused unit register printed an id: '$OUT'"
+expect 0 "$FIELDMESH" "${N[@]}" unit register --name "Engine 7-1" --department airport --tier 3 \
+    --kind engine
+U3=$OUT
 
 expect 0 "$FIELDMESH" "${N[@]}" unit list --json
-pyjson 'len(d) == 2'
+pyjson 'len(d) == 3'
 pyjson 'all(set(u) >= {"id","name","department","tier","kind","capabilities","status","lat","lon","position_at","updated_at"} for u in d)'
 pyjson '[u for u in d if u["id"] == "'"$U1"'"][0]["capabilities"] == ["hazmat", "ladder", "water"]'
 pyjson '[u for u in d if u["id"] == "'"$U2"'"][0]["capabilities"] == []'
@@ -36,7 +45,7 @@ expect 0 "$FIELDMESH" "${N[@]}" unit show "$U1"
 contains "$OUT" "Engine 7-1"
 contains "$OUT" "-33.9249,-18.4241"
 expect 0 "$FIELDMESH" "${N[@]}" unit list
-[ "$(printf '%s\n' "$OUT" | wc -l)" = 3 ] || fail "unit table should have 3 lines"
+[ "$(printf '%s\n' "$OUT" | wc -l)" = 4 ] || fail "unit table should have 4 lines"
 contains "$OUT" "Medic 3"
 
 expect 2 "$FIELDMESH" "${N[@]}" unit status "$U1" sleeping
