@@ -44,6 +44,9 @@ void fm_identity_release(struct fm_identity *id);
 /* Key text <-> bytes. decode returns FM_EDECODE for anything but exactly
  * 52 base32 characters (case-insensitive). */
 void fm_key_encode(const uint8_t pk[FM_PK_LEN], char out[FM_KEY_TEXT_LEN]);
+/* The first FM_KEY_TAG_LEN characters of fm_key_encode(pk) (the short tag
+ * in entity ids), NUL-terminated, without encoding the whole key. */
+void fm_key_tag(const uint8_t pk[FM_PK_LEN], char out[FM_KEY_TAG_LEN + 1]);
 int fm_key_decode(const char *text, uint8_t pk[FM_PK_LEN]) FM_MUST_USE;
 /* Reads a .pub-style file holding a key text (whitespace trimmed). */
 int fm_key_read_file(const char *path, uint8_t pk[FM_PK_LEN]) FM_MUST_USE;

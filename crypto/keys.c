@@ -174,6 +174,17 @@ void fm_key_encode(const uint8_t pk[FM_PK_LEN], char out[FM_KEY_TEXT_LEN])
     out[o] = '\0';
 }
 
+void fm_key_tag(const uint8_t pk[FM_PK_LEN], char out[FM_KEY_TAG_LEN + 1])
+{
+    /* 8 characters of 5 bits: exactly the first 5 bytes */
+    uint64_t acc = 0;
+    for (int i = 0; i < 5; i++)
+        acc = (acc << 8) | pk[i];
+    for (int k = 0; k < FM_KEY_TAG_LEN; k++)
+        out[k] = b32_alphabet[(acc >> (35 - 5 * k)) & 31u];
+    out[FM_KEY_TAG_LEN] = '\0';
+}
+
 static int b32_value(char ch)
 {
     if (ch >= 'a' && ch <= 'z')

@@ -575,9 +575,17 @@ void payload_dir_unit_ref(const char *department, const char *name, struct paylo
 
 void payload_id_format(const uint8_t author[FM_PK_LEN], uint64_t seq, char out[FM_ID_MAX])
 {
-    char key[FM_KEY_TEXT_LEN];
-    fm_key_encode(author, key);
-    snprintf(out, FM_ID_MAX, "%.*s-%llu", FM_KEY_TAG_LEN, key, (unsigned long long)seq);
+    /* "<tag>-<seq>": formatted by hand, as apply names an entity per op */
+    char digits[20];
+    size_t n = 0, o = FM_KEY_TAG_LEN;
+    fm_key_tag(author, out);
+    do
+        digits[n++] = (char)('0' + seq % 10);
+    while ((seq /= 10) != 0);
+    out[o++] = '-';
+    while (n > 0)
+        out[o++] = digits[--n];
+    out[o] = '\0';
 }
 
 void payload_coord_format(int32_t e7, char out[16])

@@ -324,6 +324,21 @@ static void test_cert_and_revocation_files(void **state)
 static void test_key_text(void **state)
 {
     (void)state;
+    /* the short tag is the key text's prefix, for every first-5-byte pattern
+     * the PRNG gives and the extremes */
+    for (int i = 0; i < 1000; i++) {
+        uint8_t pk[FM_PK_LEN];
+        char full[FM_KEY_TEXT_LEN], tag[FM_KEY_TAG_LEN + 1];
+        rng_fill(pk, sizeof pk);
+        if (i == 0)
+            memset(pk, 0, sizeof pk);
+        if (i == 1)
+            memset(pk, 0xff, sizeof pk);
+        fm_key_encode(pk, full);
+        fm_key_tag(pk, tag);
+        assert_int_equal(strlen(tag), FM_KEY_TAG_LEN);
+        assert_memory_equal(tag, full, FM_KEY_TAG_LEN);
+    }
     uint8_t pk[FM_PK_LEN], back[FM_PK_LEN];
     char text[FM_KEY_TEXT_LEN];
     for (int i = 0; i < 200; i++) {

@@ -568,6 +568,22 @@ static void test_encode_refuses_bad_values(void **state)
     fm_buf_release(&b);
 }
 
+static void test_id_format(void **state)
+{
+    (void)state;
+    const uint64_t seqs[] = {0, 1, 9, 10, 99, 100, 12345, 4294967296ULL, UINT64_MAX};
+    uint8_t pk[FM_PK_LEN];
+    char key[FM_KEY_TEXT_LEN], want[64], id[FM_ID_MAX];
+    for (size_t i = 0; i < FM_PK_LEN; i++)
+        pk[i] = (uint8_t)(37 * i + 11);
+    fm_key_encode(pk, key);
+    for (size_t i = 0; i < sizeof seqs / sizeof seqs[0]; i++) {
+        snprintf(want, sizeof want, "%.8s-%llu", key, (unsigned long long)seqs[i]);
+        payload_id_format(pk, seqs[i], id);
+        assert_string_equal(id, want);
+    }
+}
+
 static void test_caps_canonical_and_summary(void **state)
 {
     (void)state;
@@ -622,6 +638,7 @@ int main(void)
         cmocka_unit_test(test_reject_strings),
         cmocka_unit_test(test_encode_refuses_bad_values),
         cmocka_unit_test(test_caps_canonical_and_summary),
+        cmocka_unit_test(test_id_format),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
