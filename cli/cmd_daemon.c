@@ -464,6 +464,8 @@ static void fs_json(struct cli_json *j, const struct fs_status *fs, uint64_t now
         cli_json_kuint(j, "dropped_kind", f->dropped_kind);
         cli_json_key(j, "published");
         cli_json_bool(j, f->published);
+        cli_json_key(j, "root");
+        cli_json_bool(j, f->root);
         cli_json_end_object(j);
     }
     cli_json_end_array(j);
@@ -579,9 +581,15 @@ static void fs_text(const struct fs_status *fs, uint64_t now)
         cli_hex(f->dropped, FM_HASH_LEN, h2);
         cli_fmt_time(f->kept_hlc, false, t1);
         cli_fmt_time(f->dropped_hlc, false, t2);
-        printf("  fork:    %s (%.16s) seq %llu: kept %.12s (%s), dropped %.12s (%s)%s\n",
-               seen_name(fs, f->author), key, (unsigned long long)f->seq, h1, t1, h2, t2,
-               f->published ? "" : ", evidence not yet published");
+        if (f->root)
+            printf("  fork:    %s (%.16s) seq %llu: kept %.12s (%s), dropped %.12s (%s)%s\n",
+                   seen_name(fs, f->author), key, (unsigned long long)f->seq, h1, t1, h2, t2,
+                   f->published ? "" : ", evidence not yet published");
+        else
+            printf("  fork:    %s (%.16s) seq %llu: %.12s (%s) and %.12s (%s) follow from a "
+                   "fork lower down (the root decides)%s\n",
+                   seen_name(fs, f->author), key, (unsigned long long)f->seq, h1, t1, h2, t2,
+                   f->published ? "" : ", evidence not yet published");
     }
     if (fs->nreent)
         printf("lost ops:  %zu of this node's own op(s) dropped by a fork settling: "
@@ -763,7 +771,7 @@ const struct cli_cmd cli_cmd_status = {
     "           rejected_ops, clock, daemon_running, uptime_s, peers_connected,\n"
     "           peers_configured, heads: [{author, seq, head, revoked_after}],\n"
     "           forks: [{author, author_name, seq, kept, kept_at, dropped, dropped_at,\n"
-    "           dropped_kind, published}], reauthored_ops, lost_ops: [{seq, hash, kind,\n"
+    "           dropped_kind, published, root}], reauthored_ops, lost_ops: [{seq, hash, kind,\n"
     "           written_at, state (reauthored|skipped|pending), old_id, new_id, reason}],\n"
     "           future_ops: [{author, name, ops,\n"
     "           max_ahead_ms}], nodes: [{author, name, role, last_seen_age_s, revoked}],\n"

@@ -12,13 +12,18 @@
  *  - Evidence: the pair is kept in DB_FORKS and published as a
  *    fork.evidence op (kind 3: u32 len | op | u32 len | op, in ascending
  *    hash order, both signatures verified at decode), which gossips.
- *  - Settling, the same everywhere: of all ops seen at that seq, the one
- *    with the smaller (hlc, hash) is kept — normally the older branch, so
- *    a restored node gets its original log back — and any other is refused
- *    from then on. A node that stored the losing op truncates the author's
- *    log before that seq and rebuilds its entities, then sync pulls the
- *    kept branch. The record outlives the op that carried it (like a
+ *  - Settling, at the fork's root, the same everywhere: of the ops seen
+ *    at that seq with the root's prev, the one with the smaller (hlc,
+ *    hash) is kept — normally the older branch, so a restored node gets
+ *    its original log back — and any other with that prev is refused from
+ *    then on. A node that stored the losing op truncates the author's log
+ *    before that seq and rebuilds its entities, then sync pulls the kept
+ *    branch. The record outlives the op that carried it (like a
  *    revocation), so the result does not depend on arrival order.
+ *  - A pair with different prevs follows from a fork lower down (say a
+ *    re-entered op against the cut op at its seq): it is kept as evidence
+ *    and settles nothing; the chain rule decides (sync probes lower until
+ *    it meets the root, docs/field-sync.md §5).
  *  - Prevention: a node does not sign while it is behind its own log:
  *    peers were seen holding more of it (sync reports it, meta
  *    "self_known"), a fork at a seq beyond our head was settled against us,
@@ -130,19 +135,6 @@ static bool op_wins(const struct fm_op *a, const uint8_t ha[FM_HASH_LEN], const 
     return memcmp(ha, hb, FM_HASH_LEN) < 0;
 }
 
-/* Whether op descends from an op this store cut in an earlier settling:
- * its branch lost at a lower seq already, whatever its stamp says here.
- * (A store that still held a cut branch can pair a cut op with one written
- * since at the same seq, e.g. an op re-entered after the fork; without
- * this the older stamp would win and cut the live log.) */
-static int op_dead(struct store_txn *t, const struct fm_op *op, bool *dead)
-{
-    *dead = false;
-    if (op->seq < 2)
-        return FM_OK;
-    return fork_lost_has(t, op->author, op->seq - 1, op->prev, dead);
-}
-
 /* Deletes the author's ops after `keep` and moves its head back (the same
  * cut as a revocation's, node_truncate), keeping the cut ops aside so
  * their author can re-enter them (fork_reenter.c). */
@@ -155,6 +147,110 @@ static int fork_truncate(struct store_txn *t, const uint8_t author[FM_PK_LEN], u
     if ((rc = fork_lost_keep(t, author, keep, h.seq)) != FM_OK)
         return rc;
     return node_truncate(t, author, keep, &h);
+}
+
+/* Whether a record settles its seq: its two ops share their prev (the
+ * fork's root). A pair with different prevs is a consequence of a fork
+ * lower down; it is kept as evidence but keeps no op out. Read from the
+ * ops themselves, so records written before this rule obey it too. */
+static int rec_root(const struct fork_rec *r, bool *root, uint8_t prev[FM_HASH_LEN])
+{
+    struct fm_op a, b;
+    if (fm_op_decode(&a, r->op[0], r->len[0]) != FM_OK ||
+        fm_op_decode(&b, r->op[1], r->len[1]) != FM_OK)
+        return FM_ESTORE;
+    *root = memcmp(a.prev, b.prev, FM_HASH_LEN) == 0;
+    memcpy(prev, a.prev, FM_HASH_LEN);
+    return FM_OK;
+}
+
+/* Whether the op this store holds at (author, seq) has this hash. */
+static int held_is(struct store_txn *t, const uint8_t author[FM_PK_LEN], uint64_t seq,
+                   const uint8_t hash[FM_HASH_LEN], bool *is)
+{
+    uint8_t key[FM_PK_LEN + 8], h[FM_HASH_LEN];
+    const uint8_t *v;
+    size_t vlen;
+    struct fm_op op;
+    *is = false;
+    node_op_key(author, seq, key);
+    int rc = store_get(t, DB_OPS, key, sizeof key, &v, &vlen);
+    if (rc == FM_ENOTFOUND)
+        return FM_OK;
+    if (rc != FM_OK)
+        return rc;
+    if (fm_op_decode(&op, v, vlen) != FM_OK)
+        return FM_ESTORE;
+    fm_op_hash(&op, h);
+    *is = memcmp(h, hash, FM_HASH_LEN) == 0;
+    return FM_OK;
+}
+
+static int rec_put(struct store_txn *t, const uint8_t key[FM_PK_LEN + 8], uint8_t flags,
+                   const uint8_t win_hash[FM_HASH_LEN], const uint8_t *win, size_t win_len,
+                   const uint8_t *lose, size_t lose_len)
+{
+    struct fm_buf b;
+    int rc;
+    fm_buf_init(&b, 2 + FM_HASH_LEN + 8 + 2 * (size_t)FM_OP_MAX_LEN);
+    if ((rc = fm_buf_put_u8(&b, FORK_VERSION)) == FM_OK &&
+        (rc = fm_buf_put_u8(&b, flags)) == FM_OK &&
+        (rc = fm_buf_append(&b, win_hash, FM_HASH_LEN)) == FM_OK &&
+        (rc = fm_buf_put_u32(&b, (uint32_t)win_len)) == FM_OK &&
+        (rc = fm_buf_append(&b, win, win_len)) == FM_OK &&
+        (rc = fm_buf_put_u32(&b, (uint32_t)lose_len)) == FM_OK &&
+        (rc = fm_buf_append(&b, lose, lose_len)) == FM_OK)
+        rc = store_put(t, DB_FORKS, key, FM_PK_LEN + 8, b.data, b.len, false);
+    fm_buf_release(&b);
+    return rc;
+}
+
+/* Evidence for a seq whose record it does not change: the record need
+ * not be published again (its value v is copied: the put invalidates it). */
+static int rec_mark_published(struct store_txn *t, const uint8_t key[FM_PK_LEN + 8],
+                              const uint8_t *v, size_t vlen, const struct fork_rec *r)
+{
+    if (r->flags & FORK_PUBLISHED)
+        return FM_OK;
+    uint8_t *copy = malloc(vlen);
+    if (!copy)
+        return FM_ENOMEM;
+    memcpy(copy, v, vlen);
+    copy[1] |= FORK_PUBLISHED; /* u8 version | u8 flags | ... */
+    int rc = store_put(t, DB_FORKS, key, FM_PK_LEN + 8, copy, vlen, false);
+    free(copy);
+    return rc;
+}
+
+/* The root pair's winner is settled: if the op this store holds at that
+ * seq competes with it (same prev) and lost, it goes with everything
+ * after it. */
+static int settle_held(struct store_txn *t, const uint8_t author[FM_PK_LEN], uint64_t seq,
+                       const uint8_t prev[FM_HASH_LEN], const uint8_t win[FM_HASH_LEN],
+                       bool *need_rebuild)
+{
+    uint8_t key[FM_PK_LEN + 8], sh[FM_HASH_LEN];
+    const uint8_t *v;
+    size_t vlen;
+    struct fm_op st;
+    node_op_key(author, seq, key);
+    int rc = store_get(t, DB_OPS, key, sizeof key, &v, &vlen);
+    if (rc == FM_ENOTFOUND)
+        return FM_OK;
+    if (rc != FM_OK)
+        return rc;
+    if (fm_op_decode(&st, v, vlen) != FM_OK)
+        return FM_ESTORE;
+    fm_op_hash(&st, sh);
+    if (memcmp(st.prev, prev, FM_HASH_LEN) != 0 || memcmp(sh, win, FM_HASH_LEN) == 0)
+        return FM_OK;
+    char k[FM_KEY_TEXT_LEN];
+    fm_key_encode(author, k);
+    fm_log(FM_LOG_WARN, COMPONENT,
+           "author %.16s signed two ops at seq %llu: keeping the earlier, "
+           "dropping our branch from there on", k, (unsigned long long)seq);
+    *need_rebuild = true;
+    return fork_truncate(t, author, seq - 1);
 }
 
 int fork_note(struct store_txn *t, const uint8_t *x, size_t xlen, const uint8_t *y, size_t ylen,
@@ -184,109 +280,80 @@ int fork_note(struct store_txn *t, const uint8_t *x, size_t xlen, const uint8_t 
         return FM_OK;
     const uint8_t *author = cand[0].author;
     uint64_t seq = cand[0].seq;
+    bool root = memcmp(cand[0].prev, cand[1].prev, FM_HASH_LEN) == 0;
     fork_key(author, seq, key);
     rc = store_get(t, DB_FORKS, key, sizeof key, &v, &vlen);
     if (rc == FM_OK) {
         struct fork_rec r;
-        if (rec_decode(&r, v, vlen) != FM_OK)
+        bool rroot;
+        uint8_t rprev[FM_HASH_LEN];
+        if (rec_decode(&r, v, vlen) != FM_OK || rec_root(&r, &rroot, rprev) != FM_OK)
             return FM_ESTORE;
-        /* the value is invalidated by our put below: copy the kept op */
-        copy = malloc(r.len[0] ? r.len[0] : 1);
-        if (!copy)
-            return FM_ENOMEM;
-        memcpy(copy, r.op[0], r.len[0]);
-        raw[2] = copy;
-        len[2] = r.len[0];
-        flags |= r.flags;
-        if (fm_op_decode(&cand[2], raw[2], len[2]) != FM_OK) {
-            free(copy);
-            return FM_ESTORE;
+        if (!root) /* below a root: the record there says as much */
+            return from_evidence ? rec_mark_published(t, key, v, vlen, &r) : FM_OK;
+        if (rroot && memcmp(rprev, cand[0].prev, FM_HASH_LEN) != 0) {
+            /* two roots at one seq, on two branches of a lower fork: the
+             * one on this store's log counts (the other branch is cut
+             * once the lower root is settled) */
+            bool live = false;
+            if (seq > 1 && (rc = held_is(t, author, seq - 1, cand[0].prev, &live)) != FM_OK)
+                return rc;
+            if (!live)
+                return from_evidence ? rec_mark_published(t, key, v, vlen, &r) : FM_OK;
+        } else if (rroot) {
+            /* the value is invalidated by our put below: copy the kept op */
+            copy = malloc(r.len[0] ? r.len[0] : 1);
+            if (!copy)
+                return FM_ENOMEM;
+            memcpy(copy, r.op[0], r.len[0]);
+            raw[2] = copy;
+            len[2] = r.len[0];
+            flags |= r.flags;
+            if (fm_op_decode(&cand[2], raw[2], len[2]) != FM_OK) {
+                free(copy);
+                return FM_ESTORE;
+            }
+            fm_op_hash(&cand[2], h[2]);
+            n = 3;
         }
-        fm_op_hash(&cand[2], h[2]);
-        n = 3;
+        /* else a record of a pair below a root gives way to the root */
     } else if (rc != FM_ENOTFOUND) {
         return rc;
     }
-    bool dead[3] = {false, false, false};
-    for (size_t i = 0; i < n; i++)
-        if ((rc = op_dead(t, &cand[i], &dead[i])) != FM_OK) {
-            free(copy);
-            return rc;
-        }
     for (size_t i = 1; i < n; i++)
-        if ((dead[win] && !dead[i]) ||
-            (dead[win] == dead[i] && op_wins(&cand[i], h[i], &cand[win], h[win])))
+        if (op_wins(&cand[i], h[i], &cand[win], h[win]))
             win = i;
     for (size_t i = 0; i < 2; i++)
         if (memcmp(h[i], h[win], FM_HASH_LEN) != 0)
             lose = i;
-    {
-        struct fm_buf b;
-        fm_buf_init(&b, 2 + FM_HASH_LEN + 8 + 2 * (size_t)FM_OP_MAX_LEN);
-        if ((rc = fm_buf_put_u8(&b, FORK_VERSION)) == FM_OK &&
-            (rc = fm_buf_put_u8(&b, flags)) == FM_OK &&
-            (rc = fm_buf_append(&b, h[win], FM_HASH_LEN)) == FM_OK &&
-            (rc = fm_buf_put_u32(&b, (uint32_t)len[win])) == FM_OK &&
-            (rc = fm_buf_append(&b, raw[win], len[win])) == FM_OK &&
-            (rc = fm_buf_put_u32(&b, (uint32_t)len[lose])) == FM_OK &&
-            (rc = fm_buf_append(&b, raw[lose], len[lose])) == FM_OK)
-            rc = store_put(t, DB_FORKS, key, sizeof key, b.data, b.len, false);
-        fm_buf_release(&b);
-    }
-    if (rc == FM_OK) {
-        /* the stored op at that seq, if it lost, goes with everything after it */
-        rc = store_get(t, DB_OPS, key, sizeof key, &v, &vlen);
-        if (rc == FM_ENOTFOUND) {
-            rc = FM_OK;
-        } else if (rc == FM_OK) {
-            struct fm_op st;
-            uint8_t sh[FM_HASH_LEN];
-            if (fm_op_decode(&st, v, vlen) != FM_OK) {
-                rc = FM_ESTORE;
-            } else {
-                fm_op_hash(&st, sh);
-                if (memcmp(sh, h[win], FM_HASH_LEN) != 0) {
-                    char k[FM_KEY_TEXT_LEN];
-                    fm_key_encode(author, k);
-                    fm_log(FM_LOG_WARN, COMPONENT,
-                           "author %.16s signed two ops at seq %llu: keeping the earlier, "
-                           "dropping our branch from there on", k, (unsigned long long)seq);
-                    rc = fork_truncate(t, author, seq - 1);
-                    *need_rebuild = true;
-                }
-            }
-        }
-    }
+    rc = rec_put(t, key, flags, h[win], raw[win], len[win], raw[lose], len[lose]);
+    if (rc == FM_OK && root)
+        rc = settle_held(t, author, seq, cand[0].prev, h[win], need_rebuild);
     free(copy);
     return rc;
 }
 
-int fork_allowed(struct store_txn *t, const uint8_t author[FM_PK_LEN], uint64_t seq,
-                 const uint8_t hash[FM_HASH_LEN], bool *ok)
+int fork_allowed(struct store_txn *t, const struct fm_op *op, const uint8_t hash[FM_HASH_LEN],
+                 bool *ok)
 {
-    uint8_t key[FM_PK_LEN + 8];
+    uint8_t key[FM_PK_LEN + 8], prev[FM_HASH_LEN];
     const uint8_t *v;
     size_t vlen;
     struct fork_rec r;
-    fork_key(author, seq, key);
+    bool root;
+    fork_key(op->author, op->seq, key);
     *ok = true;
     int rc = store_get(t, DB_FORKS, key, sizeof key, &v, &vlen);
     if (rc == FM_ENOTFOUND)
         return FM_OK;
     if (rc != FM_OK)
         return rc;
-    if (rec_decode(&r, v, vlen) != FM_OK)
+    if (rec_decode(&r, v, vlen) != FM_OK || rec_root(&r, &root, prev) != FM_OK)
         return FM_ESTORE;
-    *ok = memcmp(r.winner, hash, FM_HASH_LEN) == 0;
-    if (!*ok) { /* a kept op on a branch this store cut since keeps nothing */
-        struct fm_op w;
-        bool dead;
-        if (fm_op_decode(&w, r.op[0], r.len[0]) != FM_OK)
-            return FM_ESTORE;
-        if ((rc = op_dead(t, &w, &dead)) != FM_OK)
-            return rc;
-        *ok = dead;
-    }
+    /* only a root keeps ops out, and only those competing with its winner
+     * (the same prev); anything else the chain rules decide */
+    if (root && memcmp(op->prev, prev, FM_HASH_LEN) == 0)
+        *ok = memcmp(r.winner, hash, FM_HASH_LEN) == 0;
     return FM_OK;
 }
 
@@ -441,6 +508,7 @@ static int rec_to_info(const struct store_kv *kv, struct fm_fork_info *fi, struc
     fi->dropped_hlc = b.hlc;
     fi->dropped_kind = b.kind;
     fi->published = r->flags & FORK_PUBLISHED;
+    fi->root = memcmp(a.prev, b.prev, FM_HASH_LEN) == 0;
     return FM_OK;
 }
 

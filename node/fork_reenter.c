@@ -54,6 +54,7 @@ enum lost_reason {
     LR_INVALID,
     LR_REF_SKIPPED,
     LR_REF_UNKNOWN,
+    LR_HELD,
 };
 
 static const char *reason_text(uint8_t r)
@@ -66,6 +67,7 @@ static const char *reason_text(uint8_t r)
     case LR_INVALID: return "its payload is no longer valid";
     case LR_REF_SKIPPED: return "it refers to a lost op that was not re-entered";
     case LR_REF_UNKNOWN: return "it refers to a lost op this store never held";
+    case LR_HELD: return "it is in the log again (a settling that cut it was undone)";
     default: return NULL;
     }
 }
@@ -150,18 +152,6 @@ int fork_lost_keep(struct store_txn *t, const uint8_t author[FM_PK_LEN], uint64_
     return FM_OK;
 }
 
-int fork_lost_has(struct store_txn *t, const uint8_t author[FM_PK_LEN], uint64_t seq,
-                  const uint8_t hash[FM_HASH_LEN], bool *found)
-{
-    uint8_t key[LOST_KEY_LEN];
-    const uint8_t *v;
-    size_t vlen;
-    lost_key(author, seq, hash, key);
-    int rc = store_get(t, DB_FORKS, key, sizeof key, &v, &vlen);
-    *found = rc == FM_OK;
-    return rc == FM_ENOTFOUND ? FM_OK : rc;
-}
-
 /* ---- re-entering ---- */
 
 /* Where a reference (me, ref_seq) made by the cut op `x` points: at the kept
@@ -233,6 +223,8 @@ static int refs_remap(struct store_txn *t, const uint8_t me[FM_PK_LEN], const st
             *reason = LR_REF_UNKNOWN;
             return FM_OK;
         }
+        if (where == REF_LOST && r.reason == LR_HELD)
+            continue; /* back in the log at its own seq */
         if (where == REF_LOST) {
             if (r.state != FM_REENTRY_DONE) {
                 *reason = LR_REF_SKIPPED;
@@ -330,6 +322,19 @@ static int reenter_one(struct fm_node *n, struct store_txn *t, const struct pend
         return FM_ESTORE;
     fm_op_hash(&op, hash);
     r.reason = kind_reason(op.kind);
+    if (r.reason == LR_NONE) {
+        /* a store cut by a pair below a fork's root (before that settled
+         * nothing) pulls the op back: signing it again would enter it twice */
+        uint8_t okey[FM_PK_LEN + 8];
+        const uint8_t *v;
+        size_t vlen;
+        node_op_key(me, op.seq, okey);
+        rc = store_get(t, DB_OPS, okey, sizeof okey, &v, &vlen);
+        if (rc == FM_OK && vlen == p->len && memcmp(v, p->op, vlen) == 0)
+            r.reason = LR_HELD;
+        else if (rc != FM_OK && rc != FM_ENOTFOUND)
+            return rc;
+    }
     if (r.reason == LR_NONE && payload_decode(pl, op.kind, op.payload, op.payload_len) != FM_OK)
         r.reason = LR_INVALID;
     if (r.reason == LR_NONE && (rc = refs_remap(t, me, &op, pl, &r.reason)) != FM_OK)

@@ -217,7 +217,7 @@ static int ingest_author(struct ing_ctx *c, struct store_txn *t, size_t k0, size
             continue;
         }
         bool allowed = true;
-        if ((rc = fork_allowed(t, author, op->seq, it->hash, &allowed)) != FM_OK)
+        if ((rc = fork_allowed(t, op, it->hash, &allowed)) != FM_OK)
             return rc;
         if (!allowed)
             *st = FM_EFORK; /* a settled fork kept another op at this seq */

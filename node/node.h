@@ -401,6 +401,10 @@ struct fm_fork_info {
     uint64_t kept_hlc, dropped_hlc;
     uint8_t dropped_kind;
     bool published; /* known from (or sent as) a fork.evidence op */
+    bool root;      /* the two ops share their prev: this settles the seq. Else
+                     * the pair follows from a fork lower down, and kept and
+                     * dropped only name its two ops (in (hlc, hash) order):
+                     * the settled root decides which one a store holds */
 };
 typedef int (*fm_fork_cb)(void *ctx, const struct fm_fork_info *f);
 int fm_node_forks(struct fm_node *n, fm_fork_cb cb, void *ctx) FM_MUST_USE;

@@ -110,16 +110,19 @@ int node_test_clear(struct fm_node *n) FM_MUST_USE;
 uint64_t node_wall_ms(void);
 /* fork.c: the OP_FORK_EVIDENCE payload codec is declared in payload_int.h. */
 /* Two different signed ops x, y of one author and seq: records the
- * evidence, keeps the op with the smaller (hlc, hash) as the winner, and
- * if the stored op at that seq lost, truncates the author's log before it
- * (*need_rebuild set). from_evidence: learned from an evidence op (so it
- * need not be published again). */
+ * evidence. If they share their prev (the root of a fork), the op with the
+ * smaller (hlc, hash) of all seen there with that prev is the winner, and
+ * if the stored op at that seq competes with it and lost, the author's log
+ * is truncated before it (*need_rebuild set). A pair with different prevs
+ * is kept as evidence only: it settles nothing (docs/field-sync.md §5).
+ * from_evidence: learned from an evidence op (so it need not be published
+ * again). */
 int fork_note(struct store_txn *t, const uint8_t *x, size_t xlen, const uint8_t *y, size_t ylen,
               bool from_evidence, bool *need_rebuild) FM_MUST_USE;
-/* Whether an op with this hash may be stored at (author, seq): false if a
- * fork there was settled for another op. */
-int fork_allowed(struct store_txn *t, const uint8_t author[FM_PK_LEN], uint64_t seq,
-                 const uint8_t hash[FM_HASH_LEN], bool *ok) FM_MUST_USE;
+/* Whether op (hash given) may be stored: false if a fork's root at its
+ * seq, with its prev, was settled for another op. */
+int fork_allowed(struct store_txn *t, const struct fm_op *op, const uint8_t hash[FM_HASH_LEN],
+                 bool *ok) FM_MUST_USE;
 /* Fork safety before signing (write_txn): FM_EFORK (and an error line) if
  * this store is behind this identity's own log. */
 int fork_guard(struct fm_node *n, struct store_txn *t, const struct node_head *h) FM_MUST_USE;
@@ -130,9 +133,6 @@ void fork_mark_used(struct fm_node *n);
  * pending records in DB_FORKS (key author | seq | hash); kept ones stay. */
 int fork_lost_keep(struct store_txn *t, const uint8_t author[FM_PK_LEN], uint64_t keep,
                    uint64_t head) FM_MUST_USE;
-/* Whether (author, seq, hash) was cut here by a settling (kept aside). */
-int fork_lost_has(struct store_txn *t, const uint8_t author[FM_PK_LEN], uint64_t seq,
-                  const uint8_t hash[FM_HASH_LEN], bool *found) FM_MUST_USE;
 /* Whether a DB_FORKS key is such a record rather than a fork record. */
 bool fork_key_is_lost(size_t klen);
 /* Signs pl as our next op in t; *seq = its seq. */
