@@ -614,6 +614,8 @@ void sync_ops_take(struct fm_sync *s, struct sync_nb *nb, const struct fm_wire_o
         struct sync_author *a = &s->authors[i];
         if (a->head >= d.seq) {
             sync_belief_raise(nb, (uint32_t)i, d.seq);
+            if (reply)
+                sync_fork_probe_reply(s, nb, (uint32_t)i, &d);
             if (a->lazy_from >= 0) {
                 if (!reply && res.stored > 0)
                     tree_optimise(s, nb, (uint32_t)i, d.seq, now);

@@ -16,7 +16,9 @@
  * (sync_on_ops, sync_pend_flush -> sync_ops_take in gossip.c). The serving
  * side (sync_on_pull) answers within the neighbour's byte budget, by
  * priority class over a rate-limited link. A fork probe is a one-op PULL
- * outside the credits.
+ * outside the credits; when the op it brings differs from ours with
+ * another prev, it walks down SYNC_PROBE_SPAN seqs per round trip until it
+ * meets the fork's root.
  */
 #include "sync_int.h"
 
@@ -148,38 +150,95 @@ void sync_req_release(struct fm_sync *s, struct sync_nb *nb, struct sync_req *rq
     rq->n = 0;
 }
 
-/* An op at head+1 from nb does not chain onto our head: nb holds another
- * history of this author. Fetch nb's op at our head (a PULL outside the
- * credits, answered like any pull): if it differs from ours, the store's
- * ingest sees two ops with one author and seq, keeps the evidence and
- * settles which branch stays (docs/field-sync.md). At most one probe per
- * author per SYNC_PROBE_INTERVAL_MS. */
-void sync_fork_probe(struct fm_sync *s, struct sync_nb *nb, uint32_t i, uint64_t now)
+/* The probe state of author i, grown with the authors; NULL when out of
+ * memory (the probe is skipped; the next refusal tries again). */
+static struct sync_probe *probe_of(struct fm_sync *s, uint32_t i)
 {
-    struct sync_author *a = &s->authors[i];
     if (i >= s->probe_cap) {
         size_t cap = s->probe_cap ? s->probe_cap : 64;
         while (cap <= i)
             cap *= 2;
-        uint64_t *p = realloc(s->probe_ms, cap * sizeof(*p));
+        struct sync_probe *p = realloc(s->probes, cap * sizeof(*p));
         if (!p)
-            return;
+            return NULL;
         memset(p + s->probe_cap, 0, (cap - s->probe_cap) * sizeof(*p));
-        s->probe_ms = p;
+        s->probes = p;
         s->probe_cap = cap;
     }
-    if (s->probe_ms[i] && now - s->probe_ms[i] < SYNC_PROBE_INTERVAL_MS)
-        return;
-    s->probe_ms[i] = now;
+    return &s->probes[i];
+}
+
+/* A PULL of author i's ops from..from+count-1 from nb, outside the credits
+ * (answered like any pull). */
+static int probe_send(struct fm_sync *s, struct sync_nb *nb, uint32_t i, uint64_t from,
+                      uint32_t count)
+{
     fm_buf_reset(&s->entries);
-    if (sync_entries_add(s, a->pk, a->head) != FM_OK)
-        return;
+    if (sync_entries_add(s, s->authors[i].pk, from) != FM_OK)
+        return FM_ENOMEM;
     if (++s->next_req_id == 0)
         s->next_req_id = 1;
-    if (fm_wire_encode_pull(&s->msg, 0, s->next_req_id, 1, s->entries.data, 1) == FM_OK &&
-        sync_send(s, nb, &s->msg) == FM_OK)
-        fm_log(FM_LOG_INFO, COMPONENT, "peer %s holds another history of an author at seq %llu: "
-               "probing for a fork", nb->name, (unsigned long long)a->head);
+    int rc = fm_wire_encode_pull(&s->msg, 0, s->next_req_id, count, s->entries.data, 1);
+    return rc == FM_OK ? sync_send(s, nb, &s->msg) : rc;
+}
+
+/* An op at head+1 from nb does not chain onto our head: nb holds another
+ * history of this author. Fetch nb's op at our head (a PULL outside the
+ * credits, answered like any pull): if it differs from ours, the store's
+ * ingest sees two ops with one author and seq, keeps the evidence and, if
+ * they share their prev (the fork's root), settles which branch stays; if
+ * not, sync_fork_probe_reply walks lower (docs/field-sync.md §5). At most
+ * one probe per author per SYNC_PROBE_INTERVAL_MS. */
+void sync_fork_probe(struct fm_sync *s, struct sync_nb *nb, uint32_t i, uint64_t now)
+{
+    struct sync_author *a = &s->authors[i];
+    struct sync_probe *p = probe_of(s, i);
+    if (!p || (p->started_ms && now - p->started_ms < SYNC_PROBE_INTERVAL_MS))
+        return;
+    p->started_ms = now;
+    p->low = 0;
+    if (probe_send(s, nb, i, a->head, 1) != FM_OK)
+        return;
+    p->low = a->head;
+    p->slot = nb->slot;
+    fm_log(FM_LOG_INFO, COMPONENT, "peer %s holds another history of an author at seq %llu: "
+           "probing for a fork", nb->name, (unsigned long long)a->head);
+}
+
+/* Each step is driven by the reply to the last: one request in flight per
+ * author, and only a correctly signed op that differs from ours with
+ * another prev moves it lower, so a peer can make us walk no further than
+ * the author really forked (and never below seq 1). */
+void sync_fork_probe_reply(struct fm_sync *s, struct sync_nb *nb, uint32_t i,
+                           const struct fm_op *d)
+{
+    struct sync_probe *p = i < s->probe_cap ? &s->probes[i] : NULL;
+    struct fm_op ours;
+    uint8_t h[FM_HASH_LEN], hd[FM_HASH_LEN];
+    size_t got = 0;
+    if (!p || p->low == 0 || p->slot != nb->slot || d->seq != p->low)
+        return;
+    p->low = 0; /* answered */
+    fm_buf_reset(&s->tmp);
+    if (s->store.read_ops(s->store.ctx, d->author, d->seq, 1, FM_OP_MAX_LEN + 4, &s->tmp,
+                          &got) != FM_OK ||
+        got != 1 || s->tmp.len < 4 || fm_op_decode(&ours, s->tmp.data + 4, s->tmp.len - 4) != FM_OK)
+        return;
+    fm_op_hash(&ours, h);
+    fm_op_hash(d, hd);
+    /* the same op (the root is above, in this reply) or the same prev (the
+     * root itself, settled by ingest): done */
+    if (memcmp(h, hd, FM_HASH_LEN) == 0 || memcmp(ours.prev, d->prev, FM_HASH_LEN) == 0 ||
+        d->seq < 2 || !fm_op_verify(d))
+        return;
+    uint64_t from = d->seq > SYNC_PROBE_SPAN ? d->seq - SYNC_PROBE_SPAN : 1;
+    uint32_t count = (uint32_t)(d->seq - from);
+    if (probe_send(s, nb, i, from, count) != FM_OK)
+        return;
+    p->low = from;
+    fm_log(FM_LOG_INFO, COMPONENT, "peer %s: the fork of an author at seq %llu is lower down: "
+           "probing seqs %llu..%llu", nb->name, (unsigned long long)d->seq,
+           (unsigned long long)from, (unsigned long long)(d->seq - 1));
 }
 
 /* Priority class (0 critical .. 2 bulk) of op `seq` of author pk; 1 when

@@ -53,6 +53,7 @@
 #define SYNC_SOFT_INTERVAL_MS 250      /* soft state goes out at most this often per neighbour */
 #define SYNC_SOFT_SLOW_INTERVAL_MS 2000 /* ... and this often over a rate-limited link */
 #define SYNC_PROBE_INTERVAL_MS 1000    /* fork probes per author at most this often */
+#define SYNC_PROBE_SPAN 8              /* seqs asked per step when a probe walks down to a fork's root */
 #define SYNC_REFUSE_BACKOFF_MIN_MS 2000    /* first wait before re-pulling a refused author */
 #define SYNC_REFUSE_BACKOFF_MAX_MS 300000  /* ... doubling up to five minutes */
 #define SYNC_AGING_MS 2000             /* a queued message waiting this long goes next: no class starves */
@@ -60,6 +61,14 @@
  * same op swaps the two links (Plumtree's optimisation): the announcing
  * neighbour's path is shorter. */
 #define SYNC_OPTIMISE_MS 4
+
+/* A fork probe of one author (pull.c): when it started, and the step in
+ * flight while it walks down to the fork's root. */
+struct sync_probe {
+    uint64_t started_ms; /* last probe started from a refused op, 0 = never */
+    uint64_t low;        /* lowest seq asked by the step in flight, 0 = none */
+    int slot;            /* the neighbour asked */
+};
 
 /* One author as this engine sees it. Index in s->authors is stable. */
 struct sync_author {
@@ -197,7 +206,7 @@ struct fm_sync {
     char listen_ep[256];     /* what we bound, for a rebind */
     uint64_t own_claimed;    /* highest own seq reported to store->own_claim */
     uint32_t pull_rr;        /* rotates where a pull reply starts (fairness) */
-    uint64_t *probe_ms;      /* per author index: last fork probe (grown with authors) */
+    struct sync_probe *probes; /* per author index (grown with authors) */
     size_t probe_cap;
     uint32_t next_req_id;
     bool refresh_due;
@@ -256,6 +265,11 @@ void sync_req_release(struct fm_sync *s, struct sync_nb *nb, struct sync_req *rq
 /* nb's op at head+1 of author i does not chain onto ours: fetch its op at
  * our head (at most once per SYNC_PROBE_INTERVAL_MS per author). */
 void sync_fork_probe(struct fm_sync *s, struct sync_nb *nb, uint32_t i, uint64_t now);
+/* After ingest: op d of author i (d->seq <= our head) came from nb. If it
+ * answers our probe and differs from our op with another prev, the fork's
+ * root is lower: ask nb for the SYNC_PROBE_SPAN ops below it. */
+void sync_fork_probe_reply(struct fm_sync *s, struct sync_nb *nb, uint32_t i,
+                           const struct fm_op *d);
 /* Priority class (0 critical .. 2 bulk) of op seq of author pk; 1 when the
  * store has no opinion. Uses s->tmp. */
 int sync_op_priority(struct fm_sync *s, const uint8_t *pk, uint64_t seq);

@@ -216,7 +216,7 @@ void fm_sync_destroy(struct fm_sync **sp)
     if (s->zctx)
         zmq_ctx_term(s->zctx);
     sync_authors_release(s);
-    free(s->probe_ms);
+    free(s->probes);
     fm_buf_release(&s->msg);
     fm_buf_release(&s->tmp);
     fm_buf_release(&s->entries);

@@ -6,7 +6,11 @@
  * stored ops ignored, a different op at a stored seq refused as a fork,
  * every prev link checked and the signature of each contiguous run's last
  * op verified before the run is stored; a run with a gap in front is
- * refused (FM_EGAP). "Certificates" are simulated by an enrolled-key list:
+ * refused (FM_EGAP). With settle_forks set, a different op at a stored
+ * seq with the same prev (a fork's root) and a smaller (hlc, hash) wins
+ * as in the real store: the log is cut before it (roots counts them), so
+ * sync pulls the winning branch; one with another prev settles nothing.
+ * "Certificates" are simulated by an enrolled-key list:
  * an author not on it is refused with FM_ECERT, and admit() admits
  * exactly the enrolled authors this store holds ops of.
  */
@@ -35,6 +39,8 @@ struct memstore {
     uint8_t enrolled[MS_MAX_ENROLLED][FM_PK_LEN];
     size_t nenrolled;
     uint64_t stored, rejected;
+    bool settle_forks;
+    uint64_t roots, root_seq; /* roots settled, the seq of the last */
 };
 
 static inline void ms_enroll(struct memstore *m, const uint8_t pk[FM_PK_LEN])
@@ -179,6 +185,32 @@ static int ms_item_cmp(const void *a, const void *b)
     return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+/* A fork's root: op x (not ours) at seq <= l->n, with our op's prev. If x
+ * wins, cuts the log before it; true if cut. */
+static inline bool ms_settle(struct memstore *m, struct ms_log *l, const struct fm_op *x)
+{
+    struct fm_op ours;
+    uint8_t ho[FM_HASH_LEN], hx[FM_HASH_LEN];
+    if (!m->settle_forks ||
+        fm_op_decode(&ours, l->ops[x->seq - 1], l->lens[x->seq - 1]) != FM_OK ||
+        memcmp(ours.prev, x->prev, FM_HASH_LEN) != 0 || !fm_op_verify(x))
+        return false;
+    fm_op_hash(&ours, ho);
+    fm_op_hash(x, hx);
+    if (ours.hlc < x->hlc || (ours.hlc == x->hlc && memcmp(ho, hx, FM_HASH_LEN) < 0))
+        return false;
+    for (uint64_t q = x->seq; q <= l->n; q++)
+        free(l->ops[q - 1]);
+    l->n = x->seq - 1;
+    if (l->n)
+        memcpy(l->head, x->prev, FM_HASH_LEN);
+    else
+        memset(l->head, 0, FM_HASH_LEN);
+    m->roots++;
+    m->root_seq = x->seq;
+    return true;
+}
+
 static inline void ms_refuse(struct fm_ingest_result *res, int err, uint64_t seq, size_t n)
 {
     if (res->rejected == 0) {
@@ -222,10 +254,15 @@ static inline int ms_ingest(void *ctx, const uint8_t *const *ops, const size_t *
             if (k > i && it[k].op.seq == it[k - 1].op.seq)
                 continue;
             if (l->lens[it[k].op.seq - 1] == it[k].op.raw_len &&
-                memcmp(l->ops[it[k].op.seq - 1], it[k].op.raw, it[k].op.raw_len) == 0)
+                memcmp(l->ops[it[k].op.seq - 1], it[k].op.raw, it[k].op.raw_len) == 0) {
                 res->duplicates++;
-            else
+            } else if (ms_settle(m, l, &it[k].op)) {
+                ms_refuse(res, FM_EFORK, it[k].op.seq, j - k); /* pulled again */
+                k = j;
+                break;
+            } else {
                 ms_refuse(res, FM_EFORK, it[k].op.seq, 1);
+            }
         }
         if (k < j) {
             /* the run head+1 .. : contiguous, chained, last signature good */

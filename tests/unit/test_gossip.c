@@ -7,8 +7,9 @@
  * refusing a key that is not enrolled, hostile frames (garbage, another
  * protocol version, tampered op, forged signature, broken prev chain,
  * replayed op, oversized frame) dropped and counted while good data keeps
- * flowing on the same connection, lazy/eager links and the cost of an
- * "already in sync" check.
+ * flowing on the same connection, lazy/eager links, the cost of an
+ * "already in sync" check, and a fork probe walking down to the fork's
+ * root when the ops it first meets have different prevs.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -601,6 +602,54 @@ static void test_refused_author_no_storm(void **state)
     tnode_free(&b);
 }
 
+static bool ab_equal(struct tnode **ns, size_t n)
+{
+    (void)n;
+    return ms_equal(&ns[0]->ms, &ns[1]->ms);
+}
+
+/* Author x forked at seq 6: b holds 1..5 and 6..9 (the older branch), a
+ * holds 1..5 and 6', 7', 8'. a pulls 9 from b, which does not chain onto
+ * its 8': the probe of seq 8 brings b's 8, with another prev than a's 8',
+ * so it walks down to 6, where the two share their prev: a settles (its
+ * branch is younger), cuts 6'..8' and pulls b's branch. A probe that only
+ * ever asked a's head (8) would never reach the root. */
+static void test_probe_walks_to_root(void **state)
+{
+    (void)state;
+    struct tnode a, b;
+    struct tnode *ns[] = {&a, &b};
+    struct fm_identity x;
+    tnode_init(&a, true);
+    tnode_init(&b, true);
+    enroll_all(ns, 2);
+    assert_int_equal(fm_identity_generate(&x), FM_OK);
+    ms_enroll(&a.ms, x.pk);
+    ms_enroll(&b.ms, x.pk);
+    a.ms.settle_forks = true;
+    b.ms.settle_forks = true;
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(ms_write(&a.ms, &x, 40), FM_OK);
+    struct ms_log *la = ms_log_find(&a.ms, x.pk, false), *lb = ms_log_find(&b.ms, x.pk, true);
+    for (uint64_t k = 0; k < la->n; k++)
+        assert_int_equal(ms_append(lb, la->ops[k], la->lens[k]), FM_OK);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(ms_write(&b.ms, &x, 40), FM_OK);
+    usleep(3000); /* a's branch is stamped later: it loses */
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(ms_write(&a.ms, &x, 41), FM_OK);
+    assert_int_equal(log_len(&a, x.pk), 8);
+    link_nodes(&a, &b);
+    assert_true(run_until(ns, 2, ab_equal, DEADLINE_MS));
+    assert_int_equal(log_len(&a, x.pk), 9);
+    assert_int_equal(a.ms.roots, 1);
+    assert_int_equal(a.ms.root_seq, 6);
+    assert_int_equal(b.ms.roots, 0);
+    fm_identity_release(&x);
+    tnode_free(&a);
+    tnode_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -612,6 +661,7 @@ int main(void)
         cmocka_unit_test(test_mesh_redundancy),
         cmocka_unit_test(test_control_socket),
         cmocka_unit_test(test_refused_author_no_storm),
+        cmocka_unit_test(test_probe_walks_to_root),
     };
     if (fm_crypto_init() != FM_OK)
         return 1;
