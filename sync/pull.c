@@ -199,10 +199,21 @@ void sync_fork_probe(struct fm_sync *s, struct sync_nb *nb, uint32_t i, uint64_t
     p->low = 0;
     if (probe_send(s, nb, i, a->head, 1) != FM_OK)
         return;
-    p->low = a->head;
+    p->low = p->top = a->head;
     p->slot = nb->slot;
     fm_log(FM_LOG_INFO, COMPONENT, "peer %s holds another history of an author at seq %llu: "
            "probing for a fork", nb->name, (unsigned long long)a->head);
+}
+
+/* Sends nb our op at seq, read into s->tmp (u32 len | op), as an eager
+ * push: its ingest meets the two ops of the fork's root and settles. */
+static void probe_push(struct fm_sync *s, struct sync_nb *nb, uint64_t seq)
+{
+    if (fm_wire_ops_begin(&s->msg, 0, 0) == FM_OK &&
+        fm_wire_ops_add(&s->msg, s->tmp.data, s->tmp.len, 1) == FM_OK &&
+        fm_wire_ops_finish(&s->msg) == FM_OK && sync_send(s, nb, &s->msg) == FM_OK)
+        fm_log(FM_LOG_INFO, COMPONENT, "peer %s holds the losing branch of a fork at seq %llu: "
+               "sent it the kept op", nb->name, (unsigned long long)seq);
 }
 
 /* Each step is driven by the reply to the last: one request in flight per
@@ -216,9 +227,8 @@ void sync_fork_probe_reply(struct fm_sync *s, struct sync_nb *nb, uint32_t i,
     struct fm_op ours;
     uint8_t h[FM_HASH_LEN], hd[FM_HASH_LEN];
     size_t got = 0;
-    if (!p || p->low == 0 || p->slot != nb->slot || d->seq != p->low)
+    if (!p || p->low == 0 || p->slot != nb->slot || d->seq < p->low || d->seq > p->top)
         return;
-    p->low = 0; /* answered */
     fm_buf_reset(&s->tmp);
     if (s->store.read_ops(s->store.ctx, d->author, d->seq, 1, FM_OP_MAX_LEN + 4, &s->tmp,
                           &got) != FM_OK ||
@@ -226,16 +236,28 @@ void sync_fork_probe_reply(struct fm_sync *s, struct sync_nb *nb, uint32_t i,
         return;
     fm_op_hash(&ours, h);
     fm_op_hash(d, hd);
-    /* the same op (the root is above, in this reply) or the same prev (the
-     * root itself, settled by ingest): done */
-    if (memcmp(h, hd, FM_HASH_LEN) == 0 || memcmp(ours.prev, d->prev, FM_HASH_LEN) == 0 ||
-        d->seq < 2 || !fm_op_verify(d))
+    if (memcmp(h, hd, FM_HASH_LEN) == 0)
+        return; /* the same op: the root is above it, in this reply */
+    if (memcmp(ours.prev, d->prev, FM_HASH_LEN) == 0) {
+        p->low = 0; /* found */
+        /* the root, settled by our ingest. If our op won, nb holds the
+         * losing branch and would not learn of it (it pulls nothing from
+         * us while its branch is the longer): push it our op there */
+        if (ours.hlc < d->hlc || (ours.hlc == d->hlc && memcmp(h, hd, FM_HASH_LEN) < 0))
+            probe_push(s, nb, d->seq);
+        return;
+    }
+    if (d->seq != p->low)
+        return; /* above the lowest op asked: that one says where to go */
+    p->low = 0;
+    if (d->seq < 2 || !fm_op_verify(d))
         return;
     uint64_t from = d->seq > SYNC_PROBE_SPAN ? d->seq - SYNC_PROBE_SPAN : 1;
     uint32_t count = (uint32_t)(d->seq - from);
     if (probe_send(s, nb, i, from, count) != FM_OK)
         return;
     p->low = from;
+    p->top = d->seq - 1;
     fm_log(FM_LOG_INFO, COMPONENT, "peer %s: the fork of an author at seq %llu is lower down: "
            "probing seqs %llu..%llu", nb->name, (unsigned long long)d->seq,
            (unsigned long long)from, (unsigned long long)(d->seq - 1));

@@ -66,7 +66,7 @@
  * flight while it walks down to the fork's root. */
 struct sync_probe {
     uint64_t started_ms; /* last probe started from a refused op, 0 = never */
-    uint64_t low;        /* lowest seq asked by the step in flight, 0 = none */
+    uint64_t low, top;   /* seqs asked by the step in flight, low 0 = none */
     int slot;            /* the neighbour asked */
 };
 
@@ -265,9 +265,11 @@ void sync_req_release(struct fm_sync *s, struct sync_nb *nb, struct sync_req *rq
 /* nb's op at head+1 of author i does not chain onto ours: fetch its op at
  * our head (at most once per SYNC_PROBE_INTERVAL_MS per author). */
 void sync_fork_probe(struct fm_sync *s, struct sync_nb *nb, uint32_t i, uint64_t now);
-/* After ingest: op d of author i (d->seq <= our head) came from nb. If it
- * answers our probe and differs from our op with another prev, the fork's
- * root is lower: ask nb for the SYNC_PROBE_SPAN ops below it. */
+/* After ingest: op d of author i (d->seq <= our head) came from nb in a
+ * reply. If it answers our probe and is the lowest op asked and differs
+ * from ours with another prev, the fork's root is lower: ask nb for the
+ * SYNC_PROBE_SPAN ops below it. If it shares our op's prev (the root) and
+ * ours won, push ours to nb (it holds the losing branch). */
 void sync_fork_probe_reply(struct fm_sync *s, struct sync_nb *nb, uint32_t i,
                            const struct fm_op *d);
 /* Priority class (0 critical .. 2 bulk) of op seq of author pk; 1 when the

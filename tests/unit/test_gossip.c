@@ -9,7 +9,8 @@
  * replayed op, oversized frame) dropped and counted while good data keeps
  * flowing on the same connection, lazy/eager links, the cost of an
  * "already in sync" check, and a fork probe walking down to the fork's
- * root when the ops it first meets have different prevs.
+ * root when the ops it first meets have different prevs (and pushing the
+ * kept op to a peer on the losing branch that would not pull it).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -650,6 +651,45 @@ static void test_probe_walks_to_root(void **state)
     tnode_free(&b);
 }
 
+/* The same fork, but the store on the winning branch (a: 6, 7, older)
+ * holds the shorter log, so only a ever pulls: a's probe walks down to
+ * the root, keeps its branch, and pushes its op at 6 to b, which settles
+ * and pulls a's branch. Without the push b would keep 6'..9' for ever. */
+static void test_probe_pushes_root_to_longer_loser(void **state)
+{
+    (void)state;
+    struct tnode a, b;
+    struct tnode *ns[] = {&a, &b};
+    struct fm_identity x;
+    tnode_init(&a, true);
+    tnode_init(&b, true);
+    enroll_all(ns, 2);
+    assert_int_equal(fm_identity_generate(&x), FM_OK);
+    ms_enroll(&a.ms, x.pk);
+    ms_enroll(&b.ms, x.pk);
+    a.ms.settle_forks = true;
+    b.ms.settle_forks = true;
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(ms_write(&a.ms, &x, 40), FM_OK);
+    struct ms_log *la = ms_log_find(&a.ms, x.pk, false), *lb = ms_log_find(&b.ms, x.pk, true);
+    for (uint64_t k = 0; k < la->n; k++)
+        assert_int_equal(ms_append(lb, la->ops[k], la->lens[k]), FM_OK);
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(ms_write(&a.ms, &x, 40), FM_OK);
+    usleep(3000);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(ms_write(&b.ms, &x, 41), FM_OK);
+    link_nodes(&a, &b);
+    assert_true(run_until(ns, 2, ab_equal, DEADLINE_MS));
+    assert_int_equal(log_len(&b, x.pk), 7);
+    assert_int_equal(b.ms.roots, 1);
+    assert_int_equal(b.ms.root_seq, 6);
+    assert_int_equal(a.ms.roots, 0);
+    fm_identity_release(&x);
+    tnode_free(&a);
+    tnode_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -662,6 +702,7 @@ int main(void)
         cmocka_unit_test(test_control_socket),
         cmocka_unit_test(test_refused_author_no_storm),
         cmocka_unit_test(test_probe_walks_to_root),
+        cmocka_unit_test(test_probe_pushes_root_to_longer_loser),
     };
     if (fm_crypto_init() != FM_OK)
         return 1;
