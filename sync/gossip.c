@@ -437,6 +437,7 @@ static void on_summary(struct fm_sync *s, struct sync_nb *nb, const struct fm_wi
     if (sm->nauthors == s->nheads && sm->total == s->vv_total &&
         memcmp(sm->hash, s->vv_hash, FM_HASH_LEN) == 0) {
         /* identical vectors: our heads are exactly its heads */
+        nb->same_seq_seen = 0;
         for (size_t i = 0; i < s->nauthors; i++)
             belief_set(nb, (uint32_t)i, s->authors[i].head);
         nb->vec_known = true;
@@ -448,6 +449,34 @@ static void on_summary(struct fm_sync *s, struct sync_nb *nb, const struct fm_wi
         send_vector(s, nb);
 }
 
+/* A neighbour sends its vector when our summary differed from its own. If
+ * every author's seq is the same on both sides, twice in a row (the first
+ * time we ask again at once: an op may have crossed the summary), the
+ * difference is in the head ops themselves: some author forked and both
+ * branches are equally long (a restored node that wrote as many ops as it
+ * had lost).
+ * Nothing would ever be pulled, so probe the heads: the neighbour's op at
+ * our head meets ours in ingest (a duplicate, or the fork's evidence) and
+ * the probe walks down to the fork's root when the two differ in prev.
+ * (A transient race costs a few duplicate ops.) At most
+ * SYNC_SAME_SEQ_PROBES authors per vector, round robin; each author at
+ * most once per SYNC_PROBE_INTERVAL_MS. */
+static void same_seq_probe(struct fm_sync *s, struct sync_nb *nb, uint64_t now)
+{
+    size_t sent = 0, n = s->nauthors;
+    for (size_t k = 0; k < n && sent < SYNC_SAME_SEQ_PROBES; k++) {
+        uint32_t i = (uint32_t)((nb->same_seq_rr + k) % n);
+        if (s->authors[i].head == 0 || !s->authors[i].in_store)
+            continue;
+        sent += sync_fork_probe_quiet(s, nb, i, now);
+        nb->same_seq_rr = i + 1;
+    }
+    if (sent)
+        fm_log(FM_LOG_INFO, COMPONENT,
+               "peer %s: same version vector, different heads: probing %zu author(s) for a fork",
+               nb->name, sent);
+}
+
 static void on_vector(struct fm_sync *s, struct sync_nb *nb, const struct fm_wire_vector *v)
 {
     uint64_t now = fm_mono_ms();
@@ -455,6 +484,9 @@ static void on_vector(struct fm_sync *s, struct sync_nb *nb, const struct fm_wir
         0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
         0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
         0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+    static const uint8_t zero[FM_PK_LEN];
+    if (memcmp(v->lo, zero, FM_PK_LEN) == 0)
+        nb->vec_differs = false; /* the first chunk of its vector */
     /* authors of ours in [lo, hi] it does not list: it holds none of them */
     for (size_t i = 0; i < s->nauthors; i++) {
         const uint8_t *pk = s->authors[i].pk;
@@ -484,8 +516,23 @@ static void on_vector(struct fm_sync *s, struct sync_nb *nb, const struct fm_wir
     }
     if (s->entries.len)
         (void)send_ihaves(s, nb, FM_IHAVE_NOW);
-    if (memcmp(v->hi, ff, FM_PK_LEN) == 0)
+    for (size_t i = 0; i < s->nauthors && !nb->vec_differs; i++) {
+        const struct sync_author *a = &s->authors[i];
+        nb->vec_differs = memcmp(a->pk, v->lo, FM_PK_LEN) >= 0 &&
+                          memcmp(a->pk, v->hi, FM_PK_LEN) <= 0 && sync_nb_belief(nb, (uint32_t)i) != a->head;
+    }
+    if (memcmp(v->hi, ff, FM_PK_LEN) == 0) {
         nb->vec_known = true;
+        if (nb->vec_differs) {
+            nb->same_seq_seen = 0;
+        } else if (++nb->same_seq_seen < 2) {
+            /* maybe a race (an op crossed the summary): check again now */
+            send_summary(s, nb, FM_SUMMARY_REPLY, now);
+        } else {
+            nb->same_seq_seen = 0;
+            same_seq_probe(s, nb, now);
+        }
+    }
     sync_pull_schedule(s, now);
 }
 

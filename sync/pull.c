@@ -191,18 +191,24 @@ static int probe_send(struct fm_sync *s, struct sync_nb *nb, uint32_t i, uint64_
  * one probe per author per SYNC_PROBE_INTERVAL_MS. */
 void sync_fork_probe(struct fm_sync *s, struct sync_nb *nb, uint32_t i, uint64_t now)
 {
+    if (sync_fork_probe_quiet(s, nb, i, now))
+        fm_log(FM_LOG_INFO, COMPONENT, "peer %s holds another history of an author at seq %llu: "
+               "probing for a fork", nb->name, (unsigned long long)s->authors[i].head);
+}
+
+bool sync_fork_probe_quiet(struct fm_sync *s, struct sync_nb *nb, uint32_t i, uint64_t now)
+{
     struct sync_author *a = &s->authors[i];
     struct sync_probe *p = probe_of(s, i);
     if (!p || (p->started_ms && now - p->started_ms < SYNC_PROBE_INTERVAL_MS))
-        return;
+        return false;
     p->started_ms = now;
     p->low = 0;
     if (probe_send(s, nb, i, a->head, 1) != FM_OK)
-        return;
+        return false;
     p->low = p->top = a->head;
     p->slot = nb->slot;
-    fm_log(FM_LOG_INFO, COMPONENT, "peer %s holds another history of an author at seq %llu: "
-           "probing for a fork", nb->name, (unsigned long long)a->head);
+    return true;
 }
 
 /* Sends nb our op at seq, read into s->tmp (u32 len | op), as an eager

@@ -23,6 +23,7 @@
 /* ---- named limits ---- */
 #define SYNC_MAX_AUTHORS 100000        /* authors tracked (store + claimed by peers) */
 #define SYNC_CREDITS 8                /* PULL requests in flight per neighbour */
+#define SYNC_SAME_SEQ_PROBES 32       /* head probes per vector that differs only in hashes */
 #define SYNC_PULL_TIMEOUT_MS 5000      /* a PULL without reply frees its credit */
 #define SYNC_PUSH_MAX_OPS 64           /* more missing than this: announce, let it pull */
 #define SYNC_PUSH_MAX_BYTES (256u * 1024u)
@@ -122,6 +123,9 @@ struct sync_nb {
     bool configured;
     bool eager;      /* push new ops to it (else announce lazily) */
     bool vec_known;  /* belief[] reflects a vector or digest it sent */
+    bool vec_differs; /* the vector it is sending differs from our heads in some seq */
+    uint32_t same_seq_rr; /* where the next equal-seq head probe starts (on_vector) */
+    uint8_t same_seq_seen; /* vectors in a row with our seqs but another summary */
     bool up;         /* logged as up (heard within the live window) */
     void *dealer;    /* our client socket to it, or NULL */
     uint8_t route[SYNC_ROUTE_MAX];
@@ -265,6 +269,8 @@ void sync_req_release(struct fm_sync *s, struct sync_nb *nb, struct sync_req *rq
 /* nb's op at head+1 of author i does not chain onto ours: fetch its op at
  * our head (at most once per SYNC_PROBE_INTERVAL_MS per author). */
 void sync_fork_probe(struct fm_sync *s, struct sync_nb *nb, uint32_t i, uint64_t now);
+/* The same probe without its log line; whether it was sent. */
+bool sync_fork_probe_quiet(struct fm_sync *s, struct sync_nb *nb, uint32_t i, uint64_t now);
 /* After ingest: op d of author i (d->seq <= our head) came from nb in a
  * reply. If it answers our probe and is the lowest op asked and differs
  * from ours with another prev, the fork's root is lower: ask nb for the

@@ -690,6 +690,61 @@ static void test_probe_pushes_root_to_longer_loser(void **state)
     tnode_free(&b);
 }
 
+/* Author x forked with branches of equal length (a restored node that
+ * wrote as many ops as it had lost), k ops each past a common 1..5: the
+ * version vectors are equal, only the summaries differ, so nothing is
+ * ever pulled. Twice the same vector with another summary makes the
+ * engine probe the heads; the probe meets the other branch's head (and,
+ * when the branches are longer than one op, walks down to the root at 6),
+ * and the store on the younger branch settles and takes the older one. */
+static void equal_length_fork(int k)
+{
+    struct tnode a, b;
+    struct tnode *ns[] = {&a, &b};
+    struct fm_identity x;
+    tnode_init(&a, true);
+    tnode_init(&b, true);
+    enroll_all(ns, 2);
+    assert_int_equal(fm_identity_generate(&x), FM_OK);
+    ms_enroll(&a.ms, x.pk);
+    ms_enroll(&b.ms, x.pk);
+    a.ms.settle_forks = true;
+    b.ms.settle_forks = true;
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(ms_write(&a.ms, &x, 40), FM_OK);
+    struct ms_log *la = ms_log_find(&a.ms, x.pk, false), *lb = ms_log_find(&b.ms, x.pk, true);
+    for (uint64_t j = 0; j < la->n; j++)
+        assert_int_equal(ms_append(lb, la->ops[j], la->lens[j]), FM_OK);
+    for (int i = 0; i < k; i++)
+        assert_int_equal(ms_write(&b.ms, &x, 40), FM_OK);
+    usleep(3000); /* a's branch is stamped later: it loses */
+    for (int i = 0; i < k; i++)
+        assert_int_equal(ms_write(&a.ms, &x, 41), FM_OK);
+    assert_int_equal(log_len(&a, x.pk), 5 + k);
+    assert_int_equal(log_len(&b, x.pk), 5 + k);
+    assert_false(ms_equal(&a.ms, &b.ms));
+    link_nodes(&a, &b);
+    assert_true(run_until(ns, 2, ab_equal, DEADLINE_MS));
+    assert_int_equal(log_len(&a, x.pk), 5 + k);
+    assert_int_equal(a.ms.roots, 1);
+    assert_int_equal(a.ms.root_seq, 6);
+    fm_identity_release(&x);
+    tnode_free(&a);
+    tnode_free(&b);
+}
+
+static void test_equal_length_fork_one(void **state)
+{
+    (void)state;
+    equal_length_fork(1);
+}
+
+static void test_equal_length_fork_deep(void **state)
+{
+    (void)state;
+    equal_length_fork(11); /* deeper than one probe span */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -703,6 +758,8 @@ int main(void)
         cmocka_unit_test(test_refused_author_no_storm),
         cmocka_unit_test(test_probe_walks_to_root),
         cmocka_unit_test(test_probe_pushes_root_to_longer_loser),
+        cmocka_unit_test(test_equal_length_fork_one),
+        cmocka_unit_test(test_equal_length_fork_deep),
     };
     if (fm_crypto_init() != FM_OK)
         return 1;
