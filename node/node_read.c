@@ -51,6 +51,11 @@ int node_resolve_txn(struct store_txn *t, enum fm_entity_kind kind, const char *
     }
     if (rc != FM_OK && rc != FM_ENOTFOUND)
         return rc;
+    /* an id with its seq ("k3mx9q2a-1") names exactly one entity: a prefix
+     * reaching into the seq would turn a dropped digit into another
+     * ticket or incident ("k3mx9q2a-17") */
+    if (memchr(prefix, '-', plen) != NULL)
+        return FM_ENOTFOUND;
     if ((rc = store_cur_open(t, DB_ENTITIES, &c)) != FM_OK)
         return rc;
     for (rc = store_cur_seek(c, key, 1 + plen, &kv);

@@ -170,17 +170,26 @@ expect 0 "$FIELDMESH" "${N1[@]}" digest
 expect 0 "$FIELDMESH" -c "$T/tb/node2/node.yaml" digest
 [ "$OUT" != "$D1" ] || fail "an empty node has the same digest as a busy one"
 
-# ---- a genuinely shorter prefix: after 9 ops the next report is <tag>-10,
-# and "<tag>-1" matches only it (seq 1 is the certificate, not an incident)
+# ---- an id with its dash is exact: after 9 ops the next report is
+# <tag>-10, and "<tag>-1" (seq 1 is the certificate) must not reach it —
+# a dropped digit must never act on another incident
 expect 0 "$FIELDMESH" "${N1[@]}" incident report --category flood --lat 1 --lon 1
 ID10=$OUT
 [ "$ID10" = "$TAG-10" ] || fail "expected id $TAG-10, got $ID10"
-expect 0 "$FIELDMESH" "${N1[@]}" incident show "$TAG-1" --json
-pyjson 'd["id"] == "'"$ID10"'" and d["category"] == "flood"'
-expect 0 "$FIELDMESH" "${N1[@]}" incident status "$TAG-1" dispatched
+expect 1 "$FIELDMESH" "${N1[@]}" incident show "$TAG-1" --json
+contains "$ERR" "no incident matches"
+expect 1 "$FIELDMESH" "${N1[@]}" incident status "$TAG-1" dispatched
+expect 1 "$FIELDMESH" "${N1[@]}" incident note "$TAG-1" "by prefix"
+expect 0 "$FIELDMESH" "${N1[@]}" incident status "$ID10" dispatched
 contains "$OUT" "$ID10"
-expect 0 "$FIELDMESH" "${N1[@]}" incident note "$TAG-1" "by prefix"
+expect 0 "$FIELDMESH" "${N1[@]}" incident note "$ID10" "exact id"
 expect 0 "$FIELDMESH" "${N1[@]}" incident show "$ID10" --json
-pyjson 'd["status"] == "dispatched" and d["timeline"][-1]["text"] == "by prefix"'
+pyjson 'd["status"] == "dispatched" and d["timeline"][-1]["text"] == "exact id"'
+# a prefix of the tag alone (no dash) still resolves when it is
+# unambiguous: node2 (not synced here) holds a single incident
+expect 0 "$FIELDMESH" -c "$T/tb/node2/node.yaml" incident report --category fire --lat 2 --lon 2
+ONLY=$OUT
+expect 0 "$FIELDMESH" -c "$T/tb/node2/node.yaml" incident show "${ONLY:0:5}" --json
+pyjson 'd["id"] == "'"$ONLY"'"'
 
 echo "ok: incident flow"

@@ -285,13 +285,18 @@ static void test_resolve_ids(void **state)
     snprintf(p, sizeof p, "%s-2", tag); /* exact, though tag-20 and tag-21 share it */
     OK(fm_node_resolve_id(a.n, FM_ENT_INCIDENT, p, out));
     assert_string_equal(out, p);
-    snprintf(p, sizeof p, "%s-1", tag); /* seq 1 is the cert: only a prefix */
-    assert_int_equal(fm_node_resolve_id(a.n, FM_ENT_INCIDENT, p, out), FM_EAMBIGUOUS);
+    /* an id with its dash is exact: tag-1 (the cert) names no incident,
+     * although tag-10..tag-19 start that way; a dropped digit must not
+     * reach another entity */
+    snprintf(p, sizeof p, "%s-1", tag);
+    assert_int_equal(fm_node_resolve_id(a.n, FM_ENT_INCIDENT, p, out), FM_ENOTFOUND);
+    snprintf(p, sizeof p, "%s-", tag);
+    assert_int_equal(fm_node_resolve_id(a.n, FM_ENT_INCIDENT, p, out), FM_ENOTFOUND);
+    /* the tag alone (no dash) is a prefix: ambiguous here, candidates named */
+    assert_int_equal(fm_node_resolve_id(a.n, FM_ENT_INCIDENT, tag, out), FM_EAMBIGUOUS);
     char want[64];
     snprintf(want, sizeof want, "%s-10, %s-11", tag, tag);
     assert_string_equal(out, want);
-    snprintf(p, sizeof p, "%s-", tag);
-    assert_int_equal(fm_node_resolve_id(a.n, FM_ENT_INCIDENT, p, out), FM_EAMBIGUOUS);
     snprintf(p, sizeof p, "%s-21", tag);
     for (char *c = p; *c; c++)
         if (*c >= 'a' && *c <= 'z')
