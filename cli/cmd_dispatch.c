@@ -391,6 +391,12 @@ static int run_dispatch(struct cli *cl, int argc, char **argv)
     if ((ids = calloc(nunits, sizeof *ids)) == NULL)
         return cli_error(cl, FM_ENOMEM, "out of memory");
     rc = fm_node_dispatch(cl->node, id, uids, nunits, a.val[0], ids);
+    if (rc == FM_ECLOSED) {
+        free(ids);
+        return cli_error(cl, rc, "cannot dispatch to %s: the incident is resolved or closed "
+                                 "(reopen it first: fieldmesh incident status %s reopen)",
+                         id, id);
+    }
     if (rc == FM_ESTATE) {
         struct busy_find bf = {.units = uids, .nunits = nunits};
         free(ids);

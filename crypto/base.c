@@ -50,6 +50,7 @@ const char *fm_strerror(int err)
     case FM_EKEYPERM: return "secret key file is readable by group or others";
     case FM_ESTATE: return "not allowed in the current state";
     case FM_EUNIT: return "the author's certificate names another unit";
+    case FM_ECLOSED: return "the incident is resolved or closed";
     default: return "unknown error";
     }
 }

@@ -45,6 +45,7 @@ enum fm_err {
     FM_EKEYPERM = -24,  /* secret key file readable by group or others */
     FM_ESTATE = -25,    /* operation not valid in the entity's state */
     FM_EUNIT = -26,     /* a station or vehicle acting on a unit its certificate does not name */
+    FM_ECLOSED = -27,   /* the incident is resolved or closed: reopen it first */
 };
 
 /* Static English text for an fm_err (or "unknown error"). Never NULL. */

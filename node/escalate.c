@@ -48,6 +48,8 @@ static int tick_each(void *ctx, const struct fm_ticket *tk)
         return 0;
     if (fm_node_incident_get(k->n, tk->incident, &inc) != FM_OK)
         return 0;
+    if (inc.stage >= FM_STAGE_RESOLVED)
+        return 0; /* handled: nobody is brought in for it any more */
     const struct fm_dir_rule *rule = fm_directory_rule(k->d, inc.category);
     if (rule == NULL || rule->escalate_after_s == 0)
         return 0;

@@ -654,7 +654,8 @@ struct fm_ticket_event {
     char text[FM_TEXT_MAX];
 };
 /* One ticket per unit (one transaction); ids_out gets nunits ids. Units
- * must exist; FM_ESTATE if one already holds an active ticket. */
+ * must exist; FM_ESTATE if one already holds an active ticket; FM_ECLOSED
+ * if the incident is resolved or closed (reopen it first). */
 int fm_node_dispatch(struct fm_node *n, const char *incident, const char *const *units,
                      size_t nunits, const char *note, char (*ids_out)[FM_ID_MAX]) FM_MUST_USE;
 /* A step on a ticket, from the unit's node (a station or vehicle whose

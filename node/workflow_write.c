@@ -54,20 +54,32 @@ static bool rec_ref(const struct model_rec *r, unsigned tag, struct payload_ref 
     return ref->seq != 0;
 }
 
-static uint32_t incident_epoch(struct store_txn *t, const struct payload_ref *inc)
+/* The incident's reopen epoch; its stage into *stage when asked. */
+static uint32_t incident_epoch_stage(struct store_txn *t, const struct payload_ref *inc,
+                                     enum fm_incident_stage *stage)
 {
     char id[FM_ID_MAX];
     struct model_rec *r = malloc(sizeof *r);
     struct fm_incident x;
     uint32_t epoch = 0;
+    if (stage)
+        *stage = FM_STAGE_NEW;
     if (r == NULL)
         return 0;
     payload_id_format(inc->author, inc->seq, id);
     if (model_rec_load(t, FM_ENT_INCIDENT, id, r) == FM_OK &&
-        model_rec_to_incident(r, id, &x) == FM_OK)
+        model_rec_to_incident(r, id, &x) == FM_OK) {
         epoch = x.epoch;
+        if (stage)
+            *stage = x.stage;
+    }
     free(r);
     return epoch;
+}
+
+static uint32_t incident_epoch(struct store_txn *t, const struct payload_ref *inc)
+{
+    return incident_epoch_stage(t, inc, NULL);
 }
 
 struct active_ctx {
@@ -179,7 +191,10 @@ int fm_node_dispatch(struct fm_node *n, const char *incident, const char *const 
         goto out;
     if ((rc = ref_resolve(t, FM_ENT_INCIDENT, incident, id, &inc, NULL)) != FM_OK)
         goto out_txn;
-    uint32_t epoch = incident_epoch(t, &inc);
+    enum fm_incident_stage stage;
+    uint32_t epoch = incident_epoch_stage(t, &inc, &stage);
+    if (stage >= FM_STAGE_RESOLVED)
+        rc = FM_ECLOSED; /* reopen it first: a dispatch would go to nobody's incident */
     for (size_t i = 0; i < nunits && rc == FM_OK; i++) {
         struct payload *pl = &pls[i];
         char uid[FM_ID_MAX];

@@ -26,7 +26,7 @@ static void test_strerror_all_codes(void **state)
 {
     (void)state;
     const char *seen[32] = {0};
-    for (int e = FM_OK; e >= FM_EUNIT; e--) {
+    for (int e = FM_OK; e >= FM_ECLOSED; e--) {
         const char *s = fm_strerror(e);
         assert_non_null(s);
         assert_string_not_equal(s, "unknown error");
@@ -34,7 +34,7 @@ static void test_strerror_all_codes(void **state)
             assert_string_not_equal(s, seen[k]);
         seen[-e] = s;
     }
-    assert_string_equal(fm_strerror(FM_EUNIT - 1), "unknown error");
+    assert_string_equal(fm_strerror(FM_ECLOSED - 1), "unknown error");
     assert_string_equal(fm_strerror(1), "unknown error");
 }
 

@@ -560,6 +560,38 @@ static void test_escalation_dedup(void **state)
     fx_done(&s2);
 }
 
+/* A resolved or closed incident takes no dispatch until reopened, and a
+ * ticket still unacknowledged on it raises no escalation. */
+static void test_closed_incident_dispatch_escalation(void **state)
+{
+    (void)state;
+    struct fx_node c;
+    struct fm_directory *d = load_dir();
+    char inc[FM_ID_MAX], v[FM_ID_MAX], uid[FM_ID_MAX], uid2[FM_ID_MAX], tk[1][FM_ID_MAX];
+    unsigned raised = 9;
+    make_node(&c, "centre", FM_ROLE_CENTRE);
+    OK(fm_node_directory_publish(c.n, d, v, NULL));
+    report(c.n, "chemical_leak", 31.3, 121.55, 3, inc);
+    unit_id(c.n, "Patrol R1", uid);
+    unit_id(c.n, "Engine C1", uid2);
+    OK(fm_node_dispatch(c.n, inc, (const char *const[]){uid}, 1, NULL, tk));
+    OK(fm_node_incident_status(c.n, inc, FM_STAGE_RESOLVED, false));
+    uint64_t now = fm_now_ms();
+    fm_node_workflow_tick(c.n, now + 400000, &raised); /* long past the deadline */
+    assert_int_equal(raised, 0);
+    assert_int_equal(fm_node_dispatch(c.n, inc, (const char *const[]){uid2}, 1, NULL, tk),
+                     FM_ECLOSED);
+    OK(fm_node_incident_status(c.n, inc, FM_STAGE_CLOSED, false));
+    assert_int_equal(fm_node_dispatch(c.n, inc, (const char *const[]){uid2}, 1, NULL, tk),
+                     FM_ECLOSED);
+    OK(fm_node_incident_status(c.n, inc, FM_STAGE_NEW, true)); /* reopened */
+    OK(fm_node_dispatch(c.n, inc, (const char *const[]){uid2}, 1, NULL, tk));
+    fm_node_workflow_tick(c.n, now + 402000, &raised); /* open again: it escalates */
+    assert_int_equal(raised, 1);
+    fm_directory_free(&d);
+    fx_done(&c);
+}
+
 /* ---- conflicts ---- */
 
 struct cf_seen {
@@ -946,6 +978,7 @@ int main(void)
         cmocka_unit_test(test_vehicle_dispatch_refused_everywhere),
         cmocka_unit_test(test_ticket_lifecycle_and_units),
         cmocka_unit_test(test_escalation_dedup),
+        cmocka_unit_test(test_closed_incident_dispatch_escalation),
         cmocka_unit_test(test_conflicts_after_partition),
         cmocka_unit_test(test_double_booked_unit),
         cmocka_unit_test(test_report_and_clock_note),
