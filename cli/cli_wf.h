@@ -17,5 +17,8 @@ void cli_wf_kdouble(struct cli_json *j, const char *key, double v, int decimals)
 void cli_wf_ticket_json(struct cli_json *j, const struct fm_ticket *t);
 /* Reports a write error with the workflow's usual wording; returns the exit code. */
 int cli_wf_error(struct cli *cl, int rc, const char *what, const char *id);
+/* The active ticket unit `uid` holds, into ticket; 1 if it holds one, 0 if
+ * not, or a negative fm_err. */
+int cli_wf_unit_ticket(struct cli *cl, const char *uid, char ticket[FM_ID_MAX]);
 
 #endif

@@ -307,7 +307,7 @@ static int run_peers(struct cli *cl, int argc, char **argv)
             snprintf(skew, sizeof(skew), up && p->last_heard_ms ? "%+lldms" : "-",
                      (long long)p->skew_ms);
             snprintf(bad, sizeof(bad), "%llu", (unsigned long long)p->bad_messages);
-            const char *state = !up            ? "daemon down"
+            const char *state = !up            ? "unknown"
                                 : p->revoked   ? "revoked"
                                 : p->refused_us ? "refused us"
                                 : p->connected ? "connected"
@@ -333,7 +333,8 @@ static int run_peers(struct cli *cl, int argc, char **argv)
             printf("centre %s: last heard of %s\n", seen[i].name, ago);
         }
         if (!up)
-            fprintf(stderr, "fieldmesh peers: no daemon answers on %s; start it with: "
+            fprintf(stderr, "fieldmesh peers: this node's fieldmeshd is not running (no answer "
+                            "on %s), so link states are unknown; start it with: "
                             "fieldmeshd -c %s\n", cl->cfg.control, cl->cfg.path);
     }
     free(seen);

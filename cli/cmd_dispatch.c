@@ -327,6 +327,16 @@ static int busy_each(void *ctx, const struct fm_ticket *tk)
     return 0;
 }
 
+int cli_wf_unit_ticket(struct cli *cl, const char *uid, char ticket[FM_ID_MAX])
+{
+    const char *units[1] = {uid};
+    struct busy_find bf = {.units = units, .nunits = 1};
+    int rc = fm_node_tickets(cl->node, NULL, busy_each, &bf);
+    if (rc == 1)
+        fm_strlcpy(ticket, bf.ticket, FM_ID_MAX);
+    return rc;
+}
+
 static int run_dispatch(struct cli *cl, int argc, char **argv)
 {
     static const struct cli_opt opts[] = { { "note", true } };

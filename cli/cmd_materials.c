@@ -165,19 +165,22 @@ static int rq_one(void *ctx, const struct fm_request *r)
         cli_json_end_object(&c->j);
         return 0;
     }
-    char q[24], al[24], re[24];
+    char q[24], al[24], re[24], co[24], ou[24];
     snprintf(q, sizeof q, "%lld", (long long)r->qty);
     snprintf(al, sizeof al, "%lld", (long long)r->allocated);
     snprintf(re, sizeof re, "%lld", (long long)r->returned);
-    const char *cells[] = { r->id, r->incident, r->kind, q, al, re, r->text };
+    snprintf(co, sizeof co, "%lld", (long long)(r->allocated - r->returned));
+    snprintf(ou, sizeof ou, "%lld", (long long)(r->qty - (r->allocated - r->returned)));
+    const char *cells[] = { r->id, r->incident, r->kind, q, al, re, co, ou, r->text };
     return cli_table_add(&c->t, cells, 40);
 }
 
 static int run_requests(struct cli *cl, int argc, char **argv)
 {
     static const struct cli_opt opts[] = { { "json", false } };
-    static const char *const headers[] = { "REQUEST", "INCIDENT", "KIND", "QTY", "ALLOCATED",
-                                           "RETURNED", "NOTE" };
+    static const char *const headers[] = { "REQUEST", "INCIDENT", "KIND",     "QTY",
+                                           "ALLOCATED", "RETURNED", "CONSUMED", "OUTSTANDING",
+                                           "NOTE" };
     struct cli_args a;
     struct rq_ctx c;
     int rc;

@@ -145,9 +145,22 @@ static int run_reassign(struct cli *cl, int argc, char **argv)
         (rc = cli_resolve(cl, FM_ENT_UNIT, a.val[0], unit)) != 0)
         return rc;
     rc = fm_node_ticket_reassign(cl->node, id, unit, a.val[1], nid);
-    if (rc == FM_ESTATE)
-        return cli_error(cl, rc, "cannot reassign %s to %s: the ticket is closed or the unit "
-                                 "holds an active ticket", id, unit);
+    if (rc == FM_ESTATE) {
+        struct fm_ticket tk;
+        struct fm_unit u;
+        char busy[FM_ID_MAX];
+        const char *name = fm_node_unit_get(cl->node, unit, &u) == FM_OK ? u.name : "?";
+        if (fm_node_ticket_get(cl->node, id, &tk) == FM_OK && !tk.active)
+            return cli_error(cl, rc, "cannot reassign %s: the ticket is %s, no longer active",
+                             id, fm_ticket_state_name(tk.state));
+        if (cli_wf_unit_ticket(cl, unit, busy) == 1)
+            return cli_error(cl, rc,
+                             "cannot reassign %s to %s (%s): the unit already holds active "
+                             "ticket %s (clear, cancel or reassign it first)",
+                             id, name, unit, busy);
+        return cli_error(cl, rc, "cannot reassign %s to %s (%s): not in a state that allows it",
+                         id, name, unit);
+    }
     if (rc != 0)
         return cli_wf_error(cl, rc, "reassign", id);
     cli_after_write(cl);

@@ -14,7 +14,8 @@ out=$(fm 1 status) || fail "status without daemon failed"
 echo "$out" | grep -q "daemon:    not running" || fail "status should say the daemon is not running: $out"
 [ "$(fm 1 status --json | jget 'd["daemon_running"]')" = False ] || fail "daemon_running should be false"
 [ "$(fm 1 peers --json 2>/dev/null | jget 'd[0]["connected"]')" = False ] || fail "peer connected without daemon"
-fm 1 peers 2>/dev/null | grep -q "daemon down" || fail "peers table should say daemon down"
+fm 1 peers 2>/dev/null | grep -q "unknown" || fail "peers table should say the state is unknown"
+fm 1 peers 2>&1 >/dev/null | grep -q "not running" || fail "peers should say on stderr that the daemon is not running"
 
 id=$(fm 1 incident report --category fire --lat 30.1 --lon 120.1) || fail "report failed"
 start_node 1
