@@ -587,8 +587,9 @@ int cli_main(int argc, char **argv)
     }
     const char *word = argv[i];
     if (strcmp(word, "help") == 0) {
-        /* `fieldmesh help [GROUP [SUB]]` */
-        if (i + 1 >= argc) {
+        /* `fieldmesh help [GROUP [SUB]]` (`help --help` is the global help too) */
+        if (i + 1 >= argc || strcmp(argv[i + 1], "--help") == 0 ||
+            strcmp(argv[i + 1], "-h") == 0) {
             print_global_help(stdout);
             rc = CLI_EXIT_OK;
             goto done;

@@ -114,12 +114,14 @@ static int run_export(struct cli *cl, int argc, char **argv)
     if ((rc = cli_open_node(cl, FM_OPEN_IDENTITY)) != 0)
         return rc;
     rc = fm_node_bundle_export(cl->node, a.pos[0], &o, &info);
-    if (rc == FM_ENOTFOUND && !o.for_vector)
+    if (rc == FM_ENOTFOUND && !o.for_vector) {
+        char def[FM_PATH_MAX + 16];
+        snprintf(def, sizeof def, "%s/bundle.key", cl->cfg.data_dir);
         return cli_error(cl, rc,
                          "no organisation bundle key at %s (create one with `fieldmesh bundle "
-                         "keygen --org ORGDIR` and install it as <data_dir>/bundle.key, or "
-                         "use --for VECTOR)",
-                         o.key_path ? o.key_path : "<data_dir>/bundle.key");
+                         "keygen --org ORGDIR` and install it as %s, or use --for VECTOR)",
+                         o.key_path ? o.key_path : def, def);
+    }
     if (o.for_vector && (rc == FM_EFOREIGN || rc == FM_EREVOKED || rc == FM_EEXPIRED ||
                          rc == FM_EVERIFY || rc == FM_ECERT)) {
         char key[FM_KEY_TEXT_LEN];

@@ -114,18 +114,28 @@ static void suggestion_text(const struct fm_suggestion *s, FILE *f)
     for (size_t i = 0; i < s->ndepts; i++)
         fprintf(f, "%s%s", i ? ", " : "", s->departments[i]);
     fprintf(f, "%s\n", s->ndepts ? "" : "(none available)");
-    for (size_t i = 0; i < s->nunits; i++) {
+    /* a table, so names of any length (and width: CJK) stay aligned */
+    static const char *const headers[] = { "  UNIT", "NAME", "DEPARTMENT", "TIER",
+                                           "DISTANCE", "POSITION", "FOR" };
+    struct cli_table t;
+    int trc = 0;
+    cli_table_init(&t, headers, CLI_NELEM(headers));
+    for (size_t i = 0; i < s->nunits && trc == 0; i++) {
         const struct fm_suggest_unit *u = &s->units[i];
-        char age[48], name[FM_NAME_MAX * 3], dept[FM_NAME_MAX * 3];
-        cli_sanitize(u->name, name, sizeof name, 40);
-        cli_sanitize(u->department, dept, sizeof dept, 40);
+        char unit[FM_ID_MAX + 2], tier[8], dist[32], age[48];
+        snprintf(unit, sizeof unit, "  %s", u->unit);
+        snprintf(tier, sizeof tier, "%u", u->tier);
+        snprintf(dist, sizeof dist, "%.2f km", u->distance_km);
         if (u->live_position)
-            snprintf(age, sizeof age, "position %llds old", (long long)u->position_age_s);
+            snprintf(age, sizeof age, "%llds old", (long long)u->position_age_s);
         else
             snprintf(age, sizeof age, "home station");
-        fprintf(f, "  %-14s %-22s %-26s tier %u %8.2f km  %s%s%s\n", u->unit, name, dept,
-                u->tier, u->distance_km, age, u->capability[0] ? "  for " : "", u->capability);
+        const char *cells[] = { unit, u->name, u->department, tier, dist, age, u->capability };
+        trc = cli_table_add(&t, cells, 40);
     }
+    if (s->nunits > 0 && trc == 0)
+        cli_table_print(&t, f);
+    cli_table_release(&t);
     for (size_t i = 0; i < s->ngaps; i++)
         fprintf(f, "  missing: %u of %u %s unit(s)%s%s (tier %u)\n",
                 s->gaps[i].wanted - s->gaps[i].found, s->gaps[i].wanted, s->gaps[i].kind,

@@ -24,13 +24,15 @@ static void stage_list(char *out, size_t cap)
     }
 }
 
-static int parse_stage(struct cli *cl, const char *s, enum fm_incident_stage *out)
+static int parse_stage(struct cli *cl, const char *s, enum fm_incident_stage *out,
+                       bool or_reopen)
 {
     char list[128];
     if (fm_stage_parse(s, out) == 0)
         return 0;
     stage_list(list, sizeof(list));
-    return cli_usage(cl, "unknown status '%s' (expected one of: %s)", s, list);
+    return cli_usage(cl, "unknown status '%s' (expected one of: %s%s)", s, list,
+                     or_reopen ? "; or reopen" : "");
 }
 
 /* ------------------------------------------------------------------ */
@@ -195,7 +197,7 @@ static int run_list(struct cli *cl, int argc, char **argv)
     CLI_PARSE_OR_RETURN(cl, argc, argv, list_opts, CLI_NELEM(list_opts), 0, 0, &a);
     if (a.val[LS_STATUS] != NULL) {
         enum fm_incident_stage st;
-        if ((rc = parse_stage(cl, a.val[LS_STATUS], &st)) != 0)
+        if ((rc = parse_stage(cl, a.val[LS_STATUS], &st, false)) != 0)
             return rc;
         filter.stage = (int)st;
     }
@@ -417,7 +419,7 @@ static int run_status(struct cli *cl, int argc, char **argv)
     CLI_PARSE_OR_RETURN(cl, argc, argv, NULL, 0, 2, 2, &a);
     if (strcmp(a.pos[1], "reopen") == 0)
         reopen = true;
-    else if ((rc = parse_stage(cl, a.pos[1], &stage)) != 0)
+    else if ((rc = parse_stage(cl, a.pos[1], &stage, true)) != 0)
         return rc;
     if ((rc = cli_open_node(cl, FM_OPEN_IDENTITY)) != 0 ||
         (rc = cli_resolve(cl, FM_ENT_INCIDENT, a.pos[0], id)) != 0)

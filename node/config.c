@@ -188,7 +188,10 @@ static int parse_uint(struct loader *L, yaml_node_t *v, const char *key, uint64_
         digits = s[i] >= '0' && s[i] <= '9';
     uint64_t val = 0;
     if (!digits || fm_parse_u64(s, &val) != 0) {
-        if (n > 19 && strspn(s, "0123456789") == n)
+        /* a number, just out of range (too long, or negative) */
+        bool number = n > 0 && (strspn(s, "0123456789") == n ||
+                                (n > 1 && s[0] == '-' && strspn(s + 1, "0123456789") == n - 1));
+        if (number)
             return cfg_fail(L, v->start_mark, "'%s' must be between %llu and %llu", key,
                             (unsigned long long)lo, (unsigned long long)hi);
         return cfg_fail(L, v->start_mark, "expected an integer for '%s'", key);

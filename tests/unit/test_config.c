@@ -334,6 +334,8 @@ static void test_error_types(void **state)
     expect_error(f, MINIMAL "gossip:\n  batch_ops: 1.5\n", "9:14",
                  "expected an integer for 'batch_ops'");
     expect_error(f, MINIMAL "gossip:\n  heartbeat_ms: -5\n", "9:17",
+                 "'heartbeat_ms' must be between 10 and 3600000");
+    expect_error(f, MINIMAL "gossip:\n  heartbeat_ms: -x\n", "9:17",
                  "expected an integer for 'heartbeat_ms'");
     expect_error(f, MINIMAL "gossip:\n  heartbeat_ms: [1]\n", "9:17",
                  "expected an integer for 'heartbeat_ms'");
