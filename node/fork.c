@@ -164,26 +164,38 @@ static int rec_root(const struct fork_rec *r, bool *root, uint8_t prev[FM_HASH_L
     return FM_OK;
 }
 
-/* Whether the op this store holds at (author, seq) has this hash. */
-static int held_is(struct store_txn *t, const uint8_t author[FM_PK_LEN], uint64_t seq,
-                   const uint8_t hash[FM_HASH_LEN], bool *is)
+/* The op this store holds at (author, seq) and its hash: *held false when
+ * there is none. op borrows the store's bytes until the next write. */
+static int held_op(struct store_txn *t, const uint8_t author[FM_PK_LEN], uint64_t seq,
+                   bool *held, struct fm_op *op, uint8_t hash[FM_HASH_LEN])
 {
-    uint8_t key[FM_PK_LEN + 8], h[FM_HASH_LEN];
+    uint8_t key[FM_PK_LEN + 8];
     const uint8_t *v;
     size_t vlen;
-    struct fm_op op;
-    *is = false;
+    *held = false;
     node_op_key(author, seq, key);
     int rc = store_get(t, DB_OPS, key, sizeof key, &v, &vlen);
     if (rc == FM_ENOTFOUND)
         return FM_OK;
     if (rc != FM_OK)
         return rc;
-    if (fm_op_decode(&op, v, vlen) != FM_OK)
+    if (fm_op_decode(op, v, vlen) != FM_OK)
         return FM_ESTORE;
-    fm_op_hash(&op, h);
-    *is = memcmp(h, hash, FM_HASH_LEN) == 0;
+    fm_op_hash(op, hash);
+    *held = true;
     return FM_OK;
+}
+
+/* Whether the op this store holds at (author, seq) has this hash. */
+static int held_is(struct store_txn *t, const uint8_t author[FM_PK_LEN], uint64_t seq,
+                   const uint8_t hash[FM_HASH_LEN], bool *is)
+{
+    uint8_t h[FM_HASH_LEN];
+    struct fm_op op;
+    bool held;
+    int rc = held_op(t, author, seq, &held, &op, h);
+    *is = rc == FM_OK && held && memcmp(h, hash, FM_HASH_LEN) == 0;
+    return rc;
 }
 
 static int rec_put(struct store_txn *t, const uint8_t key[FM_PK_LEN + 8], uint8_t flags,
@@ -229,21 +241,13 @@ static int settle_held(struct store_txn *t, const uint8_t author[FM_PK_LEN], uin
                        const uint8_t prev[FM_HASH_LEN], const uint8_t win[FM_HASH_LEN],
                        bool *need_rebuild)
 {
-    uint8_t key[FM_PK_LEN + 8], sh[FM_HASH_LEN];
-    const uint8_t *v;
-    size_t vlen;
+    uint8_t sh[FM_HASH_LEN];
     struct fm_op st;
-    node_op_key(author, seq, key);
-    int rc = store_get(t, DB_OPS, key, sizeof key, &v, &vlen);
-    if (rc == FM_ENOTFOUND)
-        return FM_OK;
-    if (rc != FM_OK)
+    bool held;
+    int rc = held_op(t, author, seq, &held, &st, sh);
+    if (rc != FM_OK || !held || memcmp(st.prev, prev, FM_HASH_LEN) != 0 ||
+        memcmp(sh, win, FM_HASH_LEN) == 0)
         return rc;
-    if (fm_op_decode(&st, v, vlen) != FM_OK)
-        return FM_ESTORE;
-    fm_op_hash(&st, sh);
-    if (memcmp(st.prev, prev, FM_HASH_LEN) != 0 || memcmp(sh, win, FM_HASH_LEN) == 0)
-        return FM_OK;
     char k[FM_KEY_TEXT_LEN];
     fm_key_encode(author, k);
     fm_log(FM_LOG_WARN, COMPONENT,

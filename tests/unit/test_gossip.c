@@ -609,6 +609,40 @@ static bool ab_equal(struct tnode **ns, size_t n)
     return ms_equal(&ns[0]->ms, &ns[1]->ms);
 }
 
+/* Two engines and an author x whose log forks after a common 1..5, held
+ * by both: `older` writes n_older ops, then (stamped later, so it loses)
+ * `younger` writes n_younger. Both stores settle roots. */
+static void fork_pair(struct tnode *a, struct tnode *b, struct fm_identity *x,
+                      struct tnode *older, int n_older, struct tnode *younger, int n_younger)
+{
+    struct tnode *ns[] = {a, b};
+    tnode_init(a, true);
+    tnode_init(b, true);
+    enroll_all(ns, 2);
+    assert_int_equal(fm_identity_generate(x), FM_OK);
+    ms_enroll(&a->ms, x->pk);
+    ms_enroll(&b->ms, x->pk);
+    a->ms.settle_forks = true;
+    b->ms.settle_forks = true;
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(ms_write(&a->ms, x, 40), FM_OK);
+    struct ms_log *la = ms_log_find(&a->ms, x->pk, false), *lb = ms_log_find(&b->ms, x->pk, true);
+    for (uint64_t k = 0; k < la->n; k++)
+        assert_int_equal(ms_append(lb, la->ops[k], la->lens[k]), FM_OK);
+    for (int i = 0; i < n_older; i++)
+        assert_int_equal(ms_write(&older->ms, x, 40), FM_OK);
+    usleep(3000);
+    for (int i = 0; i < n_younger; i++)
+        assert_int_equal(ms_write(&younger->ms, x, 41), FM_OK);
+}
+
+static void fork_pair_free(struct tnode *a, struct tnode *b, struct fm_identity *x)
+{
+    fm_identity_release(x);
+    tnode_free(a);
+    tnode_free(b);
+}
+
 /* Author x forked at seq 6: b holds 1..5 and 6..9 (the older branch), a
  * holds 1..5 and 6', 7', 8'. a pulls 9 from b, which does not chain onto
  * its 8': the probe of seq 8 brings b's 8, with another prev than a's 8',
@@ -621,24 +655,7 @@ static void test_probe_walks_to_root(void **state)
     struct tnode a, b;
     struct tnode *ns[] = {&a, &b};
     struct fm_identity x;
-    tnode_init(&a, true);
-    tnode_init(&b, true);
-    enroll_all(ns, 2);
-    assert_int_equal(fm_identity_generate(&x), FM_OK);
-    ms_enroll(&a.ms, x.pk);
-    ms_enroll(&b.ms, x.pk);
-    a.ms.settle_forks = true;
-    b.ms.settle_forks = true;
-    for (int i = 0; i < 5; i++)
-        assert_int_equal(ms_write(&a.ms, &x, 40), FM_OK);
-    struct ms_log *la = ms_log_find(&a.ms, x.pk, false), *lb = ms_log_find(&b.ms, x.pk, true);
-    for (uint64_t k = 0; k < la->n; k++)
-        assert_int_equal(ms_append(lb, la->ops[k], la->lens[k]), FM_OK);
-    for (int i = 0; i < 4; i++)
-        assert_int_equal(ms_write(&b.ms, &x, 40), FM_OK);
-    usleep(3000); /* a's branch is stamped later: it loses */
-    for (int i = 0; i < 3; i++)
-        assert_int_equal(ms_write(&a.ms, &x, 41), FM_OK);
+    fork_pair(&a, &b, &x, &b, 4, &a, 3);
     assert_int_equal(log_len(&a, x.pk), 8);
     link_nodes(&a, &b);
     assert_true(run_until(ns, 2, ab_equal, DEADLINE_MS));
@@ -646,9 +663,7 @@ static void test_probe_walks_to_root(void **state)
     assert_int_equal(a.ms.roots, 1);
     assert_int_equal(a.ms.root_seq, 6);
     assert_int_equal(b.ms.roots, 0);
-    fm_identity_release(&x);
-    tnode_free(&a);
-    tnode_free(&b);
+    fork_pair_free(&a, &b, &x);
 }
 
 /* The same fork, but the store on the winning branch (a: 6, 7, older)
@@ -661,33 +676,14 @@ static void test_probe_pushes_root_to_longer_loser(void **state)
     struct tnode a, b;
     struct tnode *ns[] = {&a, &b};
     struct fm_identity x;
-    tnode_init(&a, true);
-    tnode_init(&b, true);
-    enroll_all(ns, 2);
-    assert_int_equal(fm_identity_generate(&x), FM_OK);
-    ms_enroll(&a.ms, x.pk);
-    ms_enroll(&b.ms, x.pk);
-    a.ms.settle_forks = true;
-    b.ms.settle_forks = true;
-    for (int i = 0; i < 5; i++)
-        assert_int_equal(ms_write(&a.ms, &x, 40), FM_OK);
-    struct ms_log *la = ms_log_find(&a.ms, x.pk, false), *lb = ms_log_find(&b.ms, x.pk, true);
-    for (uint64_t k = 0; k < la->n; k++)
-        assert_int_equal(ms_append(lb, la->ops[k], la->lens[k]), FM_OK);
-    for (int i = 0; i < 2; i++)
-        assert_int_equal(ms_write(&a.ms, &x, 40), FM_OK);
-    usleep(3000);
-    for (int i = 0; i < 4; i++)
-        assert_int_equal(ms_write(&b.ms, &x, 41), FM_OK);
+    fork_pair(&a, &b, &x, &a, 2, &b, 4);
     link_nodes(&a, &b);
     assert_true(run_until(ns, 2, ab_equal, DEADLINE_MS));
     assert_int_equal(log_len(&b, x.pk), 7);
     assert_int_equal(b.ms.roots, 1);
     assert_int_equal(b.ms.root_seq, 6);
     assert_int_equal(a.ms.roots, 0);
-    fm_identity_release(&x);
-    tnode_free(&a);
-    tnode_free(&b);
+    fork_pair_free(&a, &b, &x);
 }
 
 /* Author x forked with branches of equal length (a restored node that
@@ -702,24 +698,7 @@ static void equal_length_fork(int k)
     struct tnode a, b;
     struct tnode *ns[] = {&a, &b};
     struct fm_identity x;
-    tnode_init(&a, true);
-    tnode_init(&b, true);
-    enroll_all(ns, 2);
-    assert_int_equal(fm_identity_generate(&x), FM_OK);
-    ms_enroll(&a.ms, x.pk);
-    ms_enroll(&b.ms, x.pk);
-    a.ms.settle_forks = true;
-    b.ms.settle_forks = true;
-    for (int i = 0; i < 5; i++)
-        assert_int_equal(ms_write(&a.ms, &x, 40), FM_OK);
-    struct ms_log *la = ms_log_find(&a.ms, x.pk, false), *lb = ms_log_find(&b.ms, x.pk, true);
-    for (uint64_t j = 0; j < la->n; j++)
-        assert_int_equal(ms_append(lb, la->ops[j], la->lens[j]), FM_OK);
-    for (int i = 0; i < k; i++)
-        assert_int_equal(ms_write(&b.ms, &x, 40), FM_OK);
-    usleep(3000); /* a's branch is stamped later: it loses */
-    for (int i = 0; i < k; i++)
-        assert_int_equal(ms_write(&a.ms, &x, 41), FM_OK);
+    fork_pair(&a, &b, &x, &b, k, &a, k);
     assert_int_equal(log_len(&a, x.pk), 5 + k);
     assert_int_equal(log_len(&b, x.pk), 5 + k);
     assert_false(ms_equal(&a.ms, &b.ms));
@@ -728,9 +707,7 @@ static void equal_length_fork(int k)
     assert_int_equal(log_len(&a, x.pk), 5 + k);
     assert_int_equal(a.ms.roots, 1);
     assert_int_equal(a.ms.root_seq, 6);
-    fm_identity_release(&x);
-    tnode_free(&a);
-    tnode_free(&b);
+    fork_pair_free(&a, &b, &x);
 }
 
 static void test_equal_length_fork_one(void **state)
