@@ -7,6 +7,7 @@
 #ifndef FM_NODE_TEST_UTIL_H
 #define FM_NODE_TEST_UTIL_H
 
+#include <stdio.h>
 #include <time.h>
 
 static struct fx_org org;
@@ -157,6 +158,38 @@ static inline void op_hash_of(const struct fx_ops *l, size_t i, uint8_t out[FM_H
     struct fm_op op;
     OK(fm_op_decode(&op, l->ops[i], l->lens[i]));
     fm_op_hash(&op, out);
+}
+
+/* An enrolled author, opened with its identity (tests write through it). */
+static inline void fx_open_author(struct fx_node *x, const char *name)
+{
+    OK(fx_author(&org, x, name));
+    OK(fx_open(x, FM_OPEN_IDENTITY | NOSYNC));
+}
+
+static inline void fx_file_copy(const char *from, const char *to)
+{
+    FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
+    char buf[65536];
+    size_t n;
+    assert_non_null(in);
+    assert_non_null(out);
+    while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+        assert_int_equal(fwrite(buf, 1, n, out), n);
+    fclose(in);
+    assert_int_equal(fclose(out), 0);
+}
+
+/* Copies x's closed store (data.mdb) to `save`, or back from it: a backup
+ * and its restore. */
+static inline void fx_store_copy(struct fx_node *x, const char *save, bool restore)
+{
+    char mdb[FM_PATH_MAX + 16];
+    snprintf(mdb, sizeof mdb, "%s/data.mdb", x->cfg.data_dir);
+    if (restore)
+        fx_file_copy(save, mdb);
+    else
+        fx_file_copy(mdb, save);
 }
 
 /* Runs a test file's tests with the organisation set up around them. */

@@ -26,36 +26,6 @@
 #include "tests/unit/node_fixture.h"
 #include "tests/unit/node_test_util.h"
 
-static void author(struct fx_node *x, const char *name)
-{
-    OK(fx_author(&org, x, name));
-    OK(fx_open(x, FM_OPEN_IDENTITY | NOSYNC));
-}
-
-static void copy_file(const char *from, const char *to)
-{
-    FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
-    char buf[65536];
-    size_t n;
-    assert_non_null(in);
-    assert_non_null(out);
-    while ((n = fread(buf, 1, sizeof buf, in)) > 0)
-        assert_int_equal(fwrite(buf, 1, n, out), n);
-    fclose(in);
-    assert_int_equal(fclose(out), 0);
-}
-
-/* Copies the closed store of x (data.mdb) to or from `save`. */
-static void store_copy(struct fx_node *x, const char *save, bool restore)
-{
-    char mdb[FM_PATH_MAX + 16];
-    snprintf(mdb, sizeof mdb, "%s/data.mdb", x->cfg.data_dir);
-    if (restore)
-        copy_file(save, mdb);
-    else
-        copy_file(mdb, save);
-}
-
 static void reopen(struct fx_node *x)
 {
     fm_node_close(&x->n);
@@ -141,17 +111,17 @@ static void restored_laptop(struct fx_node *x, struct fx_node *p, char old_id[FM
     struct fm_incident_new r = {.category = "chemical", .priority = 2, .lat_e7 = 3,
                                 .lon_e7 = 3, .address = "Depot Road 7", .caller = "5550100",
                                 .desc = "after restore"};
-    author(x, "laptop");
-    author(p, "peer");
+    fx_open_author(x, "laptop");
+    fx_open_author(p, "peer");
     OK(fm_node_incident_report(x->n, &a, old_id));
     fm_node_close(&x->n);
     snprintf(save, sizeof save, "%s/backup.mdb", x->dir);
-    store_copy(x, save, false);
+    fx_store_copy(x, save, false);
     OK(fx_open(x, FM_OPEN_IDENTITY | NOSYNC));
     OK(fm_node_incident_report(x->n, &b, lost_id));
     OK(fx_sync(x->n, p->n, &res));
     fm_node_close(&x->n);
-    store_copy(x, save, true);
+    fx_store_copy(x, save, true);
     OK(fx_open(x, FM_OPEN_IDENTITY | NOSYNC));
     sleep_ms(5); /* the restored clock is behind: stamp after "before loss" */
     OK(fm_node_incident_report(x->n, &r, id));
@@ -244,11 +214,11 @@ static void test_first_write_reenters(void **state)
     char old_id[FM_ID_MAX], lost_id[FM_ID_MAX], id[FM_ID_MAX], tag[FM_KEY_TAG_LEN + 1];
     size_t count;
     restored_laptop(&x, &p, old_id, lost_id);
-    author(&r, "stale"); /* will hold the laptop's cut branch and hear of nothing */
+    fx_open_author(&r, "stale"); /* will hold the laptop's cut branch and hear of nothing */
     OK(fx_sync(x.n, r.n, &res));
     /* q receives the laptop's new branch first, then the peer's: q cuts
      * the laptop's ops too, keeps them, and never signs them */
-    author(&q, "third");
+    fx_open_author(&q, "third");
     OK(fx_sync(x.n, q.n, &res));
     OK(fx_sync(p.n, q.n, &res));
     OK(fx_sync(p.n, q.n, &res));

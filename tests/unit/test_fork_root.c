@@ -27,35 +27,11 @@
 #include "tests/unit/node_fixture.h"
 #include "tests/unit/node_test_util.h"
 
-static void author(struct fx_node *x, const char *name)
-{
-    OK(fx_author(&org, x, name));
-    OK(fx_open(x, FM_OPEN_IDENTITY | NOSYNC));
-}
-
-static void file_copy(const char *from, const char *to)
-{
-    FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
-    char buf[65536];
-    size_t n;
-    assert_non_null(in);
-    assert_non_null(out);
-    while ((n = fread(buf, 1, sizeof buf, in)) > 0)
-        assert_int_equal(fwrite(buf, 1, n, out), n);
-    fclose(in);
-    assert_int_equal(fclose(out), 0);
-}
-
 /* Closes x, copies its data.mdb to or from save, reopens it. */
 static void snapshot(struct fx_node *x, const char *save, bool restore)
 {
-    char mdb[FM_PATH_MAX + 16];
     fm_node_close(&x->n);
-    snprintf(mdb, sizeof mdb, "%s/data.mdb", x->cfg.data_dir);
-    if (restore)
-        file_copy(save, mdb);
-    else
-        file_copy(mdb, save);
+    fx_store_copy(x, save, restore);
     OK(fx_open(x, FM_OPEN_IDENTITY | NOSYNC));
 }
 
@@ -129,9 +105,9 @@ static void test_restored_node_any_order(void **state)
     struct fm_self_state self;
     char save[sizeof n.dir + 16];
     size_t count;
-    author(&n, "restored");
-    author(&p, "original-holder");
-    author(&q, "stale");
+    fx_open_author(&n, "restored");
+    fx_open_author(&p, "original-holder");
+    fx_open_author(&q, "stale");
     /* N's log 1..5 (certificate + four reports), backed up; 6 reaches P */
     for (int i = 0; i < 4; i++)
         report(&n, "base");
@@ -219,7 +195,7 @@ static void test_restored_node_any_order(void **state)
         if (env && trial == 0)
             continue;
         struct fx_node t;
-        author(&t, "third");
+        fx_open_author(&t, "third");
         deliver(t.n, ch, order, 4);
         if (head_of(t.n, n.id.pk) != live || fx_digest_eq(t.n, n.n) != 1) {
             for (size_t k = 0; k < CHUNKS; k++)
@@ -269,11 +245,11 @@ static void test_pair_below_root_settles_nothing(void **state)
     uint8_t h3[FM_HASH_LEN], h4a[FM_HASH_LEN], h4b[FM_HASH_LEN];
     struct fm_op last;
     size_t count;
-    author(&x, "forker");
-    author(&v, "witness");
-    author(&u1, "u1");
-    author(&u2, "u2");
-    author(&u3, "u3");
+    fx_open_author(&x, "forker");
+    fx_open_author(&v, "witness");
+    fx_open_author(&u1, "u1");
+    fx_open_author(&u2, "u2");
+    fx_open_author(&u3, "u3");
     report(&x, "one");
     report(&x, "two");
     OK(fx_collect(x.n, NULL, &base)); /* seq 1 cert, 2, 3 */
