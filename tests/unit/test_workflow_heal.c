@@ -1,0 +1,333 @@
+/*
+ * test_workflow_heal.c — the workflow after partitions heal and its
+ * assessment: conflicts (a unit double-booked, stock below zero, cleared
+ * against cancelled) and their resolution, the report with its interval
+ * statistics and clock note, and step reports that say who wrote them.
+ *
+ * The example directory is configs/directory.yaml (found through FM_SRC).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "node_fixture.h"
+#include "wf_test_util.h"
+
+/* ---- conflicts ---- */
+
+struct cf_seen {
+    size_t n;
+    char ids[8][FM_CONFLICT_ID_MAX];
+    bool resolved[8];
+};
+static int cf_cb(void *ctx, const struct fm_conflict *c)
+{
+    struct cf_seen *s = ctx;
+    if (s->n < 8) {
+        fm_strlcpy(s->ids[s->n], c->id, FM_CONFLICT_ID_MAX);
+        s->resolved[s->n] = c->resolved;
+    }
+    s->n++;
+    return 0;
+}
+
+static void test_conflicts_after_partition(void **state)
+{
+    (void)state;
+    struct fx_node a, b;
+    char i1[FM_ID_MAX], i2[FM_ID_MAX], uid[FM_ID_MAX], rid[FM_ID_MAX], ta[1][FM_ID_MAX],
+        tb[1][FM_ID_MAX];
+    struct fm_unit_new un = {.name = "E1", .department = "Fire", .kind = "engine", .tier = 1};
+    struct cf_seen sa = {0}, sb = {0};
+    make_node(&a, "a", FM_ROLE_CENTRE);
+    make_node(&b, "b", FM_ROLE_COUNTY);
+    report(a.n, "fire", 1, 1, 2, i1);
+    OK(fm_node_unit_register(a.n, &un, uid));
+    OK(fm_node_resource_add(a.n, "foam", "depot", 10, rid));
+    OK(fm_node_dispatch(a.n, i1, (const char *const[]){uid}, 1, NULL, ta));
+    OK(fx_sync(a.n, b.n, NULL));
+    report(b.n, "fire", 2, 2, 2, i2);
+    (void)tb;
+    /* partition: each side clears the ticket with its own result and
+     * consumes the same stock */
+    OK(fm_node_resource_adjust(a.n, rid, -7));
+    OK(fm_node_resource_adjust(b.n, rid, -6));
+    OK(fm_node_ticket_step(a.n, ta[0], FM_STEP_CLEAR, "done"));
+    OK(fm_node_ticket_step(b.n, ta[0], FM_STEP_CLEAR, "false alarm"));
+    OK(fm_node_conflicts(a.n, false, cf_cb, &sa));
+    assert_int_equal(sa.n, 0);
+    /* heal */
+    OK(fx_sync(a.n, b.n, NULL));
+    OK(fx_sync(b.n, a.n, NULL));
+    assert_int_equal(fx_digest_eq(a.n, b.n), 1);
+    OK(fm_node_conflicts(a.n, false, cf_cb, &sa));
+    OK(fm_node_conflicts(b.n, false, cf_cb, &sb));
+    assert_int_equal(sa.n, 2);
+    assert_int_equal(sb.n, 2);
+    char want[2][FM_CONFLICT_ID_MAX];
+    snprintf(want[0], sizeof want[0], "results:%s", ta[0]);
+    snprintf(want[1], sizeof want[1], "stock:%s", rid);
+    assert_string_equal(sa.ids[0], want[0]);
+    assert_string_equal(sa.ids[1], want[1]);
+    assert_string_equal(sb.ids[0], want[0]);
+    /* resolve the stock conflict on b; a sees it after sync */
+    assert_int_equal(fm_node_conflict_resolve(b.n, "stock:nope", NULL), FM_ENOTFOUND);
+    OK(fm_node_conflict_resolve(b.n, want[1], "restock ordered"));
+    OK(fx_sync(b.n, a.n, NULL));
+    memset(&sa, 0, sizeof sa);
+    OK(fm_node_conflicts(a.n, false, cf_cb, &sa));
+    assert_int_equal(sa.n, 1);
+    memset(&sa, 0, sizeof sa);
+    OK(fm_node_conflicts(a.n, true, cf_cb, &sa));
+    assert_int_equal(sa.n, 2);
+    assert_true(sa.resolved[1]);
+    /* the facts change (more consumed): the conflict is open again */
+    OK(fm_node_resource_adjust(a.n, rid, 1)); /* restock 1: quantity -2 */
+    memset(&sa, 0, sizeof sa);
+    OK(fm_node_conflicts(a.n, false, cf_cb, &sa));
+    assert_int_equal(sa.n, 2);
+    fx_done(&a);
+    fx_done(&b);
+}
+
+static void test_double_booked_unit(void **state)
+{
+    (void)state;
+    struct fx_node a, b;
+    char i1[FM_ID_MAX], i2[FM_ID_MAX], uid[FM_ID_MAX], ta[1][FM_ID_MAX], tb[1][FM_ID_MAX];
+    struct fm_unit_new un = {.name = "E1", .department = "Fire", .kind = "engine", .tier = 1};
+    struct cf_seen s = {0};
+    make_node(&a, "a", FM_ROLE_CENTRE);
+    make_node(&b, "b", FM_ROLE_COUNTY);
+    report(a.n, "fire", 1, 1, 2, i1);
+    report(a.n, "fire", 1.1, 1, 2, i2);
+    OK(fm_node_unit_register(a.n, &un, uid));
+    OK(fx_sync(a.n, b.n, NULL));
+    /* partition: the same unit sent to two incidents */
+    OK(fm_node_dispatch(a.n, i1, (const char *const[]){uid}, 1, NULL, ta));
+    OK(fm_node_dispatch(b.n, i2, (const char *const[]){uid}, 1, NULL, tb));
+    /* and one side clears the other's ticket while the other reassigns it */
+    OK(fx_sync(a.n, b.n, NULL));
+    OK(fm_node_conflicts(b.n, false, cf_cb, &s));
+    assert_int_equal(s.n, 1);
+    char want[FM_CONFLICT_ID_MAX];
+    snprintf(want, sizeof want, "double:%s", uid);
+    assert_string_equal(s.ids[0], want);
+    OK(fx_sync(b.n, a.n, NULL));
+    memset(&s, 0, sizeof s);
+    OK(fm_node_conflicts(a.n, false, cf_cb, &s));
+    assert_int_equal(s.n, 1);
+    assert_string_equal(s.ids[0], want);
+    /* a dispatcher sorts it out: cancel one ticket; the conflict is gone */
+    OK(fm_node_ticket_step(a.n, tb[0], FM_STEP_CANCEL, "sent elsewhere"));
+    memset(&s, 0, sizeof s);
+    OK(fm_node_conflicts(a.n, false, cf_cb, &s));
+    assert_int_equal(s.n, 0);
+    /* cleared on one side, reassigned on the other */
+    char u2[FM_ID_MAX], nt[FM_ID_MAX];
+    struct fm_unit_new un2 = {.name = "E2", .department = "Fire", .kind = "engine", .tier = 1};
+    OK(fm_node_unit_register(a.n, &un2, u2));
+    OK(fx_sync(a.n, b.n, NULL));
+    OK(fm_node_ticket_step(a.n, ta[0], FM_STEP_CLEAR, "done"));
+    OK(fm_node_ticket_reassign(b.n, ta[0], u2, "E1 is stuck", nt));
+    OK(fx_sync(a.n, b.n, NULL));
+    OK(fx_sync(b.n, a.n, NULL));
+    assert_int_equal(fx_digest_eq(a.n, b.n), 1);
+    memset(&s, 0, sizeof s);
+    OK(fm_node_conflicts(a.n, false, cf_cb, &s));
+    assert_int_equal(s.n, 1);
+    snprintf(want, sizeof want, "clear-reassign:%s", ta[0]);
+    assert_string_equal(s.ids[0], want);
+    fx_done(&a);
+    fx_done(&b);
+}
+
+/* ---- the report: intervals, percentiles, clocks that disagree ---- */
+
+static void test_report_and_clock_note(void **state)
+{
+    (void)state;
+    struct fx_node c, veh;
+    struct fx_log g;
+    struct payload *pl = calloc(1, sizeof *pl);
+    char inc[FM_ID_MAX], u[3][FM_ID_MAX], tk[3][FM_ID_MAX];
+    struct fm_report r;
+    struct fm_report_query q = {.by = FM_REPORT_UNIT};
+    assert_non_null(pl);
+    make_node(&c, "centre", FM_ROLE_CENTRE);
+    make_unit_node(&veh, "vehicle", FM_ROLE_VEHICLE, "E1");
+    report(c.n, "fire", 1, 1, 2, inc);
+    for (int i = 0; i < 3; i++) {
+        char name[8];
+        snprintf(name, sizeof name, "E%d", i);
+        struct fm_unit_new un = {.name = name, .department = "Fire", .kind = "engine",
+                                 .tier = 1};
+        OK(fm_node_unit_register(c.n, &un, u[i]));
+    }
+    OK(fm_node_dispatch(c.n, inc, (const char *const[]){u[0], u[1], u[2]}, 3, NULL, tk));
+    OK(fm_node_ticket_step(c.n, tk[0], FM_STEP_ACK, NULL));
+    OK(fm_node_ticket_step(c.n, tk[0], FM_STEP_ARRIVE, NULL));
+    OK(fm_node_ticket_step(c.n, tk[0], FM_STEP_CLEAR, "out"));
+    OK(fm_node_ticket_step(c.n, tk[2], FM_STEP_CANCEL, NULL));
+    OK(fm_node_incident_feedback(c.n, inc, 2, NULL));
+    OK(fm_node_incident_feedback(c.n, inc, 5, "thanks"));
+    OK(fm_node_report(c.n, &q, &r));
+    assert_int_equal(r.tickets, 3);
+    assert_int_equal(r.ngroups, 3);
+    assert_string_equal(r.groups[0].key, "E0");
+    assert_int_equal(r.groups[0].interval[1].n, 1); /* dispatch -> ack */
+    assert_int_equal(r.groups[0].interval[2].n, 0); /* no en route step: no interval */
+    assert_int_equal(r.groups[0].interval[3].n, 0); /* en route -> on scene: likewise */
+    assert_int_equal(r.groups[0].interval[4].n, 1); /* on scene -> cleared */
+    assert_int_equal(r.groups[0].response.n, 1);
+    assert_int_equal(r.groups[0].cleared, 1);
+    assert_int_equal(r.groups[2].cancelled, 1);
+    assert_true(r.groups[0].feedback_n == 2 && r.groups[0].feedback_sum == 7.0);
+    assert_string_equal(r.clock_note, "");
+    fm_report_release(&r);
+
+    /* a vehicle whose clock is 60 s behind acknowledges E1's ticket: the
+     * ack is stamped before the dispatch */
+    OK(fx_sync(c.n, veh.n, NULL));
+    fx_log_init(&g, &veh.id);
+    g.hlc = (fm_now_ms() - 60000) << 16;
+    OK(fx_log_cert(&g, &veh.cert));
+    pl->kind = OP_TICKET_STEP;
+    memcpy(pl->ref.author, c.id.pk, FM_PK_LEN);
+    pl->ref.seq = id_seq(tk[1]);
+    memcpy(pl->ref2.author, c.id.pk, FM_PK_LEN);
+    pl->ref2.seq = id_seq(inc);
+    memcpy(pl->ref3.author, c.id.pk, FM_PK_LEN);
+    pl->ref3.seq = id_seq(u[1]);
+    pl->code = TS_ACK;
+    fm_strlcpy(pl->name, "E1", sizeof pl->name); /* the vehicle's own unit */
+    pl->present = PT_BIT(PT_REF) | PT_BIT(PT_REF2) | PT_BIT(PT_REF3) | PT_BIT(PT_EPOCH) |
+                  PT_BIT(PT_CODE) | PT_BIT(PT_FLAGS) | PT_BIT(PT_NAME);
+    OK(fx_log_pl(&g, pl));
+    struct fm_ingest_result res;
+    OK(fx_ingest(c.n, &g.ops, 0, g.ops.n, &res));
+    assert_int_equal(res.stored, 2);
+    q.by = FM_REPORT_ALL;
+    OK(fm_node_report(c.n, &q, &r));
+    assert_int_equal(r.negative_intervals, 1);
+    assert_non_null(strstr(r.clock_note, "clocks disagreed"));
+    char tag[FM_KEY_TEXT_LEN];
+    fm_key_encode(veh.id.pk, tag);
+    tag[FM_KEY_TAG_LEN] = '\0';
+    assert_non_null(strstr(r.clock_note, tag));
+    assert_int_equal(r.groups[0].interval[1].n, 1); /* the bad interval is left out */
+    fm_report_release(&r);
+    /* the window filters by report time */
+    q.from_ms = fm_now_ms() + 3600000;
+    OK(fm_node_report(c.n, &q, &r));
+    assert_int_equal(r.tickets, 0);
+    fm_report_release(&r);
+    fx_log_free(&g);
+    free(pl);
+    fx_done(&c);
+    fx_done(&veh);
+}
+
+/* Ticket steps say honestly whose report they are: a dispatcher's is on
+ * the unit's behalf, a station's or vehicle's is the unit's own (refused
+ * at ingest otherwise), and a station or vehicle whose certificate names
+ * another unit is refused by its writer. */
+static void step_op(struct payload *pl, const struct fx_node *c, const char *tk,
+                    const char *inc, const char *unit, const char *name, uint8_t flags)
+{
+    memset(pl, 0, sizeof *pl);
+    pl->kind = OP_TICKET_STEP;
+    memcpy(pl->ref.author, c->id.pk, FM_PK_LEN);
+    pl->ref.seq = id_seq(tk);
+    memcpy(pl->ref2.author, c->id.pk, FM_PK_LEN);
+    pl->ref2.seq = id_seq(inc);
+    memcpy(pl->ref3.author, c->id.pk, FM_PK_LEN);
+    pl->ref3.seq = id_seq(unit);
+    pl->code = TS_ACK;
+    pl->flags = flags;
+    pl->present = PT_BIT(PT_REF) | PT_BIT(PT_REF2) | PT_BIT(PT_REF3) | PT_BIT(PT_EPOCH) |
+                  PT_BIT(PT_CODE) | PT_BIT(PT_FLAGS);
+    if (name) {
+        fm_strlcpy(pl->name, name, sizeof pl->name);
+        pl->present |= PT_BIT(PT_NAME);
+    }
+}
+
+static void test_step_author_honest(void **state)
+{
+    (void)state;
+    struct fx_node c, own, other, k;
+    struct fx_log g;
+    struct fm_ingest_result res;
+    struct fm_ticket t;
+    struct payload *pl = calloc(1, sizeof *pl);
+    char inc[FM_ID_MAX], u[2][FM_ID_MAX], tk[2][FM_ID_MAX];
+    struct fm_unit_new a = {.name = "Engine 1", .department = "Fire", .kind = "engine", .tier = 1};
+    struct fm_unit_new b = {.name = "Ladder 9", .department = "Fire", .kind = "ladder", .tier = 1};
+    assert_non_null(pl);
+    make_node(&c, "centre", FM_ROLE_CENTRE);
+    make_unit_node(&own, "engine1", FM_ROLE_VEHICLE, "Engine 1");
+    make_unit_node(&other, "station9", FM_ROLE_STATION, "Ladder 9");
+    make_node(&k, "county", FM_ROLE_COUNTY);
+    report(c.n, "fire", 1, 1, 2, inc);
+    OK(fm_node_unit_register(c.n, &a, u[0]));
+    OK(fm_node_unit_register(c.n, &b, u[1]));
+    OK(fm_node_dispatch(c.n, inc, (const char *const[]){u[0], u[1]}, 2, NULL, tk));
+    OK(fx_sync(c.n, own.n, NULL));
+    OK(fx_sync(c.n, other.n, NULL));
+    /* a station of another unit may not report for Engine 1 */
+    assert_int_equal(fm_node_ticket_step(other.n, tk[0], FM_STEP_ACK, NULL), FM_EUNIT);
+    /* Engine 1's own node: its own report */
+    OK(fm_node_ticket_step(own.n, tk[0], FM_STEP_ACK, NULL));
+    OK(fm_node_ticket_get(own.n, tk[0], &t));
+    assert_false(t.acked.behalf);
+    /* the centre for Ladder 9 (radioed in): on its behalf */
+    OK(fm_node_ticket_step(c.n, tk[1], FM_STEP_ACK, NULL));
+    OK(fm_node_ticket_get(c.n, tk[1], &t));
+    assert_true(t.acked.behalf);
+
+    /* hand-made ops, refused at ingest on every node: Ladder 9's station
+     * claiming to report on a unit's behalf, and a county claiming to be
+     * the unit itself */
+    fx_log_init(&g, &other.id);
+    OK(fx_log_cert(&g, &other.cert));
+    step_op(pl, &c, tk[1], inc, u[1], "Ladder 9", 1);
+    OK(fx_log_pl(&g, pl));
+    OK(fx_ingest(k.n, &g.ops, 0, g.ops.n, &res));
+    assert_int_equal(res.stored, 1); /* the certificate only */
+    assert_int_equal(res.err, FM_EPERM);
+    fx_log_free(&g);
+    fx_log_init(&g, &k.id);
+    OK(fx_log_cert(&g, &k.cert));
+    step_op(pl, &c, tk[1], inc, u[1], "Ladder 9", 0);
+    OK(fx_log_pl(&g, pl));
+    OK(fx_ingest(c.n, &g.ops, 0, g.ops.n, &res));
+    assert_int_equal(res.stored, 1);
+    assert_int_equal(res.err, FM_EPERM);
+    fx_log_free(&g);
+    /* the same county op, honestly on the unit's behalf, is taken */
+    fx_log_init(&g, &k.id);
+    OK(fx_log_cert(&g, &k.cert));
+    step_op(pl, &c, tk[1], inc, u[1], "Ladder 9", 1);
+    OK(fx_log_pl(&g, pl));
+    OK(fx_ingest(own.n, &g.ops, 0, g.ops.n, &res));
+    assert_int_equal(res.stored, 2);
+    fx_log_free(&g);
+    free(pl);
+    fx_done(&c);
+    fx_done(&own);
+    fx_done(&other);
+    fx_done(&k);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_conflicts_after_partition),
+        cmocka_unit_test(test_double_booked_unit),
+        cmocka_unit_test(test_report_and_clock_note),
+        cmocka_unit_test(test_step_author_honest),
+    };
+    return wf_test_main("test_workflow_heal", tests, sizeof tests / sizeof tests[0]);
+}
