@@ -34,7 +34,10 @@ endforeach()
 # below Linux's ephemeral range, so tests running in parallel never race
 # for the same port; the scripts still check that their ports are free.
 file(GLOB FM_E2E_TESTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/e2e/test_*.sh)
-set(FM_PORT_BASE 20000)
+# FM_PORT_BASE_START moves the whole range, so two checkouts can run their
+# suites on one machine at the same time (-DFM_PORT_BASE_START=30000).
+set(FM_PORT_BASE_START 20000 CACHE STRING "first loopback port of the e2e tests' port blocks")
+set(FM_PORT_BASE ${FM_PORT_BASE_START})
 foreach(src ${FM_E2E_TESTS})
   get_filename_component(name ${src} NAME_WE)
   add_test(NAME e2e.${name} COMMAND bash ${src})
