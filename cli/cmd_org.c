@@ -285,13 +285,68 @@ const struct cli_cmd cli_cmd_org_enroll = {
 /* org revoke                                                          */
 /* ------------------------------------------------------------------ */
 
-enum { RV_ORG, RV_KEY, RV_LAST_SEQ, RV_OUT };
+enum { RV_ORG, RV_KEY, RV_LAST_SEQ, RV_OUT, RV_HEAD };
 static const struct cli_opt revoke_opts[] = {
     [RV_ORG] = { "org", true },
     [RV_KEY] = { "key", true },
     [RV_LAST_SEQ] = { "last-seq", true },
     [RV_OUT] = { "out", true },
+    [RV_HEAD] = { "head", true },
 };
+
+static int hex_nibble(char ch)
+{
+    if (ch >= '0' && ch <= '9')
+        return ch - '0';
+    if (ch >= 'a' && ch <= 'f')
+        return ch - 'a' + 10;
+    if (ch >= 'A' && ch <= 'F')
+        return ch - 'A' + 10;
+    return -1;
+}
+
+static int parse_head(struct cli *cl, const char *s, uint8_t out[FM_HASH_LEN])
+{
+    if (strlen(s) != 2 * FM_HASH_LEN)
+        return cli_usage(cl, "--head takes the op's hash: %d hex digits (`fieldmesh log "
+                             "--author KEY --json` shows it), got %zu characters",
+                         2 * FM_HASH_LEN, strlen(s));
+    for (size_t i = 0; i < FM_HASH_LEN; i++) {
+        int hi = hex_nibble(s[2 * i]), lo = hex_nibble(s[2 * i + 1]);
+        if (hi < 0 || lo < 0)
+            return cli_usage(cl, "--head: not a hex digit in %s", s);
+        out[i] = (uint8_t)(hi << 4 | lo);
+    }
+    return 0;
+}
+
+/* The head a revocation names: --head, or the op at last_seq in the
+ * store of the node given with -c (the admin's own view of the log). */
+static int revoke_head(struct cli *cl, const struct cli_args *a, struct fm_revocation *rev)
+{
+    int rc;
+    rev->has_head = true;
+    if (a->val[RV_HEAD] != NULL)
+        return parse_head(cl, a->val[RV_HEAD], rev->head);
+    if (rev->last_seq == 0)
+        return 0; /* nothing stays valid: the head is all zeros */
+    if (cl->conf_arg == NULL)
+        return cli_usage(cl, "--head HASH is required: the hash of the node's op at --last-seq, "
+                             "which names exactly which history stays valid (`fieldmesh log "
+                             "--author KEY --json` on a node that holds it), or give -c CONF "
+                             "to read it from that node's store");
+    if ((rc = cli_need_config(cl)) != 0 || (rc = cli_open_node(cl, 0)) != 0)
+        return rc;
+    rc = fm_node_op_hash(cl->node, rev->node, rev->last_seq, rev->head);
+    if (rc == FM_ENOTFOUND)
+        return cli_error(cl, rc, "%s holds no op of that node at seq %llu: give --head HASH "
+                                 "from a node that does, or a lower --last-seq",
+                         cl->cfg.path, (unsigned long long)rev->last_seq);
+    if (rc != 0)
+        return cli_error(cl, rc, "cannot read the op at seq %llu: %s",
+                         (unsigned long long)rev->last_seq, fm_strerror(rc));
+    return 0;
+}
 
 static int run_org_revoke(struct cli *cl, int argc, char **argv)
 {
@@ -312,30 +367,38 @@ static int run_org_revoke(struct cli *cl, int argc, char **argv)
         (rc = cli_parse_uint(cl, "--last-seq", a.val[RV_LAST_SEQ], 0, INT64_MAX, &last_seq)) !=
             0)
         return rc;
+    rev.last_seq = last_seq;
+    if ((rc = revoke_head(cl, &a, &rev)) != 0)
+        return rc;
     if ((rc = load_root(cl, a.val[RV_ORG], &root)) != 0)
         return rc;
-    rev.last_seq = last_seq;
     rev.issued_ms = fm_now_ms();
     fm_revocation_sign(&rev, &root);
     fm_identity_release(&root);
     rc = fm_revocation_write_file(&rev, a.val[RV_OUT]);
     if (rc != 0)
         return cli_error(cl, rc, "cannot write %s: %s", a.val[RV_OUT], fm_strerror(rc));
+    char head[2 * FM_HASH_LEN + 1];
     fm_key_encode(rev.node, text);
+    cli_hex(rev.head, FM_HASH_LEN, head);
     fprintf(stderr,
-            "fieldmesh org revoke: revocation of %s after seq %llu written to %s\n"
+            "fieldmesh org revoke: revocation of %s after seq %llu (head %.16s) written to %s\n"
             "next: fieldmesh -c CONF trust publish %s (on any enrolled node)\n",
-            text, (unsigned long long)last_seq, a.val[RV_OUT], a.val[RV_OUT]);
+            text, (unsigned long long)last_seq, head, a.val[RV_OUT], a.val[RV_OUT]);
     return CLI_EXIT_OK;
 }
 
 const struct cli_cmd cli_cmd_org_revoke = {
-    "org", "revoke", "--org DIR --key PUBKEY --last-seq N --out FILE",
+    "org", "revoke", "--org DIR --key PUBKEY --last-seq N [--head HASH] --out FILE",
     "sign a revocation of a node key",
     "  --org DIR       the organisation directory\n"
     "  --key PUBKEY    the revoked node's public key text\n"
     "  --last-seq N    its last op that stays valid (0 = none); later ones are\n"
     "                  refused, and removed where already stored, on every node\n"
+    "  --head HASH     the hash of its op at N (hex, from `log --author KEY --json`):\n"
+    "                  exactly the history ending there stays valid, so nothing the\n"
+    "                  key signs later can replace it; without --head, the op is\n"
+    "                  read from the store of the node given with -c CONF\n"
     "  --out FILE      where to write the revocation (then `trust publish FILE`)\n",
     run_org_revoke,
 };

@@ -7,8 +7,13 @@
  *   u8 version (=1) | org[32] | node[32] | u8 role (1..5) | u8 tier (0..3) |
  *   u8 name_len (1..63) | name | u8 unit_len (0..63) | unit |
  *   u64 not_before_ms | u64 expires_ms | sig[64]
- * Revocation encoding, exactly 145 bytes:
- *   u8 version (=1) | org[32] | node[32] | u64 last_seq | u64 issued_ms | sig[64]
+ * Revocation encoding, exactly 177 bytes (version 2) or 145 (version 1):
+ *   u8 version (=2) | org[32] | node[32] | u64 last_seq | head[32] |
+ *   u64 issued_ms | sig[64]
+ * where head is the hash of the revoked node's op at last_seq (zeros when
+ * last_seq is 0): it names exactly which history stays valid, so a fork
+ * the revoked key signs below last_seq can never replace it. Version 1
+ * (no head) is still read; it limits the seq only.
  *
  * sig = Ed25519(org, DOMAIN || every byte before sig), where DOMAIN is the
  * ASCII text "fieldmesh-cert-v1" or "fieldmesh-revocation-v1" (no NUL).
@@ -31,13 +36,15 @@
 #include <string.h>
 
 #define CERT_VERSION 1
-#define REV_VERSION 1
+#define REV_VERSION 2
+#define REV_VERSION_NOHEAD 1
 #define CERT_DOMAIN "fieldmesh-cert-v1"
 #define REV_DOMAIN "fieldmesh-revocation-v1"
 #define CERT_MAGIC "fieldmesh-cert 1"
 #define REV_MAGIC "fieldmesh-revocation 1"
 #define STR_MAX (FM_NAME_MAX - 1)
-#define REV_LEN (1 + 2 * FM_PK_LEN + 8 + 8 + FM_SIG_LEN)
+#define REV_LEN_V1 (1 + 2 * FM_PK_LEN + 8 + 8 + FM_SIG_LEN)
+#define REV_LEN (REV_LEN_V1 + FM_HASH_LEN)
 /* Room for the domain prefix in front of the longest body. */
 #define SIGNED_MAX (FM_CERT_MAX + 32)
 
@@ -239,10 +246,12 @@ static void rev_body(const struct fm_revocation *r, bool with_domain, struct wr 
 {
     if (with_domain)
         wr_bytes(w, REV_DOMAIN, sizeof REV_DOMAIN - 1);
-    wr_u8(w, REV_VERSION);
+    wr_u8(w, r->has_head ? REV_VERSION : REV_VERSION_NOHEAD);
     wr_bytes(w, r->org, FM_PK_LEN);
     wr_bytes(w, r->node, FM_PK_LEN);
     wr_u64(w, r->last_seq);
+    if (r->has_head)
+        wr_bytes(w, r->head, FM_HASH_LEN);
     wr_u64(w, r->issued_ms);
 }
 
@@ -266,16 +275,23 @@ int fm_revocation_encode(const struct fm_revocation *rev, struct fm_buf *out)
 
 int fm_revocation_decode(struct fm_revocation *rev, const uint8_t *p, size_t n)
 {
+    static const uint8_t no_head[FM_HASH_LEN];
     memset(rev, 0, sizeof *rev);
-    if (p == NULL || n != REV_LEN)
+    if (p == NULL || (n != REV_LEN && n != REV_LEN_V1))
         return FM_EDECODE;
     struct fm_cur c;
     fm_cur_init(&c, p, n);
     uint8_t version;
-    if (fm_cur_u8(&c, &version) || version != REV_VERSION ||
-        fm_cur_copy(&c, rev->org, FM_PK_LEN) || fm_cur_copy(&c, rev->node, FM_PK_LEN) ||
-        fm_cur_u64(&c, &rev->last_seq) || fm_cur_u64(&c, &rev->issued_ms) ||
-        fm_cur_copy(&c, rev->sig, FM_SIG_LEN) || fm_cur_left(&c) != 0) {
+    if (fm_cur_u8(&c, &version) ||
+        version != (n == REV_LEN ? REV_VERSION : REV_VERSION_NOHEAD))
+        return FM_EDECODE;
+    rev->has_head = version == REV_VERSION;
+    if (fm_cur_copy(&c, rev->org, FM_PK_LEN) || fm_cur_copy(&c, rev->node, FM_PK_LEN) ||
+        fm_cur_u64(&c, &rev->last_seq) ||
+        (rev->has_head && fm_cur_copy(&c, rev->head, FM_HASH_LEN)) ||
+        fm_cur_u64(&c, &rev->issued_ms) ||
+        fm_cur_copy(&c, rev->sig, FM_SIG_LEN) || fm_cur_left(&c) != 0 ||
+        (rev->has_head && rev->last_seq == 0 && memcmp(rev->head, no_head, FM_HASH_LEN) != 0)) {
         memset(rev, 0, sizeof *rev);
         return FM_EDECODE;
     }

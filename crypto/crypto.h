@@ -112,6 +112,11 @@ struct fm_revocation {
     uint8_t org[FM_PK_LEN];
     uint8_t node[FM_PK_LEN];
     uint64_t last_seq; /* ops with seq <= last_seq stay valid */
+    /* hash of the node's op at last_seq (zeros for last_seq 0): exactly
+     * that history stays valid, whatever else the revoked key signs.
+     * has_head is false only for revocations made before heads (v1). */
+    uint8_t head[FM_HASH_LEN];
+    bool has_head;
     uint64_t issued_ms;
     uint8_t sig[FM_SIG_LEN];
 };

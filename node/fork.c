@@ -284,7 +284,11 @@ int fork_note(struct store_txn *t, const uint8_t *x, size_t xlen, const uint8_t 
         return FM_OK;
     const uint8_t *author = cand[0].author;
     uint64_t seq = cand[0].seq;
-    bool root = memcmp(cand[0].prev, cand[1].prev, FM_HASH_LEN) == 0;
+    bool root = memcmp(cand[0].prev, cand[1].prev, FM_HASH_LEN) == 0, frozen;
+    /* below a revocation that names its head, the org has settled it
+     * (frozen.c): no stamp or hash decides there */
+    if ((rc = frozen_covers(t, author, seq, &frozen)) != FM_OK || frozen)
+        return rc;
     fork_key(author, seq, key);
     rc = store_get(t, DB_FORKS, key, sizeof key, &v, &vlen);
     if (rc == FM_OK) {
@@ -345,9 +349,13 @@ int fork_allowed(struct store_txn *t, const struct fm_op *op, const uint8_t hash
     size_t vlen;
     struct fork_rec r;
     bool root;
+    bool frozen;
     fork_key(op->author, op->seq, key);
     *ok = true;
-    int rc = store_get(t, DB_FORKS, key, sizeof key, &v, &vlen);
+    int rc = frozen_covers(t, op->author, op->seq, &frozen);
+    if (rc != FM_OK || frozen)
+        return rc; /* the frozen history decides (frozen.c) */
+    rc = store_get(t, DB_FORKS, key, sizeof key, &v, &vlen);
     if (rc == FM_ENOTFOUND)
         return FM_OK;
     if (rc != FM_OK)
@@ -454,6 +462,15 @@ int fork_guard(struct fm_node *n, struct store_txn *t, const struct node_head *h
         fm_log_limited(&lim, 3, FM_LOG_ERROR, COMPONENT,
                        "refusing to sign: a fork of this node's own log was settled against "
                        "this store; let fieldmeshd recover the kept branch from peers first");
+    /* the way out when recovery cannot happen (no reachable peer holds
+     * the kept ops): a new identity; the old log stays valid as it is */
+    fm_log_limited(&lim, 3, FM_LOG_ERROR, COMPONENT,
+                   "if no reachable peer holds this node's log, retire this identity and enrol a "
+                   "new one: mv %s %s.retired && fieldmesh -c %s keygen; the admin then runs "
+                   "fieldmesh org enroll --org DIR --key NEWKEY --name NAME --role ROLE "
+                   "[--unit UNIT] --out %s; `fieldmesh status` shows this state",
+                   n->cfg.key_path, n->cfg.key_path, n->cfg.path[0] ? n->cfg.path : "CONF",
+                   n->cfg.cert_path);
     return FM_EFORK;
 }
 

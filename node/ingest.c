@@ -33,6 +33,8 @@ enum { ST_NONE = 0, ST_PENDING = 1, ST_STORED = 2, ST_DUP = 3 };
 struct ing_item {
     size_t idx; /* position in the caller's arrays */
     ptrdiff_t twin; /* index in items of an earlier op with the same author+seq, or -1 */
+    int8_t frozen; /* revoked author, head named: 1 on the frozen history, -1 off it */
+    bool tried;    /* a twin judged in the main walk (its rival there was refused) */
     struct fm_op op;
     uint8_t hash[FM_HASH_LEN];
 };
@@ -47,6 +49,7 @@ struct ing_ctx {
     bool need_rebuild;
     uint64_t clock;
     struct payload pl;
+    struct payload pl_check; /* fork_eligible's scratch: c->pl may be in use */
 };
 
 static int item_cmp(const void *a, const void *b)
@@ -69,7 +72,7 @@ static int ingest_extract_revocation(struct ing_ctx *c, struct store_txn *t,
         payload_decode(&c->pl, op->kind, op->payload, op->payload_len) != FM_OK ||
         fm_revocation_check(&c->pl.rev, c->n->cfg.org_pk) != FM_OK)
         return FM_OK;
-    return node_revocation_note(t, c->pl.rev.node, c->pl.rev.last_seq, &c->need_rebuild);
+    return node_revocation_note(t, &c->pl.rev, &c->need_rebuild);
 }
 
 /* Duplicate or fork of a stored op. */
@@ -130,6 +133,82 @@ static size_t ingest_header_run(const struct ing_ctx *c, size_t k0, size_t k1,
     return last;
 }
 
+/* Whether op may take part in settling a fork (fork_check.c); a refusal
+ * is logged, since it means someone offered a refused op as a rival. */
+static int ingest_fork_eligible(struct ing_ctx *c, struct store_txn *t, const struct fm_op *op,
+                                int *verdict)
+{
+    static struct fm_log_limiter lim;
+    int rc = fork_eligible(c->n, t, op, &c->pl_check, verdict);
+    if (rc == FM_OK && *verdict != FM_OK && *verdict != FM_EGAP) {
+        char key[FM_KEY_TEXT_LEN];
+        fm_key_encode(op->author, key);
+        fm_log_limited(&lim, 10, FM_LOG_WARN, "fork",
+                       "op %.8s seq %llu rivals a stored op but would be refused (%s): it "
+                       "settles nothing", key, (unsigned long long)op->seq, fm_strerror(*verdict));
+    }
+    return rc;
+}
+
+/* Whether a pair of ops at one seq may be noted as a fork: each must be
+ * eligible (fork_check.c), except that a pair below the fork's root (the
+ * two prevs differ) settles nothing and is kept as evidence as long as
+ * neither op is known to be refused. */
+static int ingest_pair_eligible(struct ing_ctx *c, struct store_txn *t, const uint8_t *const raw[2],
+                                const size_t len[2], bool *ok)
+{
+    struct fm_op op[2];
+    int verdict[2], rc;
+    *ok = false;
+    for (int i = 0; i < 2; i++)
+        if (fm_op_decode(&op[i], raw[i], len[i]) != FM_OK)
+            return FM_OK;
+    for (int i = 0; i < 2; i++)
+        if ((rc = ingest_fork_eligible(c, t, &op[i], &verdict[i])) != FM_OK)
+            return rc;
+    bool root = memcmp(op[0].prev, op[1].prev, FM_HASH_LEN) == 0;
+    for (int i = 0; i < 2; i++)
+        if (verdict[i] != FM_OK && (root || verdict[i] != FM_EGAP))
+            return FM_OK;
+    *ok = true;
+    return FM_OK;
+}
+
+static int ingest_evidence_eligible(struct ing_ctx *c, struct store_txn *t, bool *ok)
+{
+    const uint8_t *const raw[2] = {c->pl.fork_op[0], c->pl.fork_op[1]};
+    const size_t len[2] = {c->pl.fork_len[0], c->pl.fork_len[1]};
+    return ingest_pair_eligible(c, t, raw, len, ok);
+}
+
+/* A revoked author whose revocation names its head: which of its ops in
+ * the batch lie on the frozen history and which off it (walked from the
+ * top, so each op found on it teaches the one below), then the held log
+ * cut back to that history where it left it (frozen.c). */
+static int ingest_frozen_screen(struct ing_ctx *c, struct store_txn *t, size_t k0, size_t k1)
+{
+    const uint8_t *author = c->items[k0].op.author;
+    struct node_rev r;
+    int rc = node_revocation_get(t, author, &r);
+    if (rc != FM_OK || !r.has_head)
+        return rc;
+    for (size_t k = k1; k-- > k0;) {
+        struct ing_item *it = &c->items[k];
+        uint8_t want[FM_HASH_LEN];
+        bool known;
+        if (it->op.seq > r.limit)
+            continue;
+        if ((rc = frozen_expected(t, author, &r, it->op.seq, want, &known)) != FM_OK)
+            return rc;
+        if (!known)
+            continue;
+        it->frozen = memcmp(want, it->hash, FM_HASH_LEN) == 0 ? 1 : -1;
+        if (it->frozen > 0 && (rc = frozen_learn(t, &it->op)) != FM_OK)
+            return rc;
+    }
+    return frozen_repair(t, author, &c->need_rebuild);
+}
+
 /* Stores the verified run [first, last] (entries still ST_PENDING). */
 static int ingest_store_run(struct ing_ctx *c, struct store_txn *t, size_t first, size_t last,
                             struct node_head *h, uint64_t *limit)
@@ -155,16 +234,17 @@ static int ingest_store_run(struct ing_ctx *c, struct store_txn *t, size_t first
         if ((rc = ingest_store_op(c, t, it, h)) != FM_OK)
             return rc;
         if (it->op.kind == OP_FORK_EVIDENCE) {
-            if ((rc = fork_note(t, c->pl.fork_op[0], c->pl.fork_len[0], c->pl.fork_op[1],
-                                c->pl.fork_len[1], true, &c->need_rebuild)) != FM_OK ||
+            bool ok;
+            if ((rc = ingest_evidence_eligible(c, t, &ok)) != FM_OK ||
+                (ok && (rc = fork_note(t, c->pl.fork_op[0], c->pl.fork_len[0], c->pl.fork_op[1],
+                                       c->pl.fork_len[1], true, &c->need_rebuild)) != FM_OK) ||
                 (rc = node_head_get(t, author, h)) != FM_OK)
                 return rc;
             if (h->seq < it->op.seq)
                 dead = true; /* the evidence cut its own carrier's log */
         }
         if (it->op.kind == OP_REVOKE) {
-            if ((rc = node_revocation_note(t, c->pl.rev.node, c->pl.rev.last_seq,
-                                           &c->need_rebuild)) != FM_OK ||
+            if ((rc = node_revocation_note(t, &c->pl.rev, &c->need_rebuild)) != FM_OK ||
                 (rc = node_limit_get(t, author, limit)) != FM_OK ||
                 (rc = node_head_get(t, author, h)) != FM_OK)
                 return rc;
@@ -181,8 +261,10 @@ static int ingest_author(struct ing_ctx *c, struct store_txn *t, size_t k0, size
     uint64_t limit;
     size_t first = SIZE_MAX, last = 0;
     bool broken = false, have_fork = false;
+    uint64_t broken_seq = 0;
     int rc;
-    if ((rc = node_head_get(t, author, &h)) != FM_OK ||
+    if ((rc = ingest_frozen_screen(c, t, k0, k1)) != FM_OK ||
+        (rc = node_head_get(t, author, &h)) != FM_OK ||
         (rc = node_limit_get(t, author, &limit)) != FM_OK)
         return rc;
     vh = h;
@@ -199,8 +281,21 @@ static int ingest_author(struct ing_ctx *c, struct store_txn *t, size_t k0, size
         struct ing_item *it = &c->items[k];
         const struct fm_op *op = &it->op;
         int *st = &c->status[it->idx];
-        if (it->twin >= 0)
+        if (it->twin >= 0) {
+            /* another op at one seq: judged only when the one before it
+             * was refused there (a refused op must not shadow the real
+             * one in a bundle); else it is a twin (ingest_resolve_twins) */
+            if (!broken || op->seq != broken_seq || op->seq != vh.seq + 1)
+                continue;
+            broken = false;
+            it->tried = true;
+        }
+        if (it->frozen < 0) {
+            *st = FM_EREVOKED; /* off the history its revocation froze */
+            if (op->seq > h.seq && !broken)
+                broken = true, broken_seq = op->seq;
             continue;
+        }
         if (op->seq <= h.seq) {
             if ((rc = ingest_compare_stored(t, op, st)) != FM_OK)
                 return rc;
@@ -228,6 +323,8 @@ static int ingest_author(struct ing_ctx *c, struct store_txn *t, size_t k0, size
         else
             *st = node_op_check(c->n, op, &vh, &c->pl);
         if (*st != FM_OK) {
+            if (!broken)
+                broken_seq = op->seq;
             broken = true;
             continue;
         }
@@ -267,8 +364,15 @@ static int ingest_author(struct ing_ctx *c, struct store_txn *t, size_t k0, size
         const uint8_t *v;
         size_t vlen;
         uint8_t *copy;
+        int verdict;
         if (it->twin >= 0 || c->status[it->idx] != FM_EFORK)
             continue;
+        if ((rc = ingest_fork_eligible(c, t, &it->op, &verdict)) != FM_OK)
+            return rc;
+        if (verdict != FM_OK && verdict != FM_EGAP) {
+            c->status[it->idx] = verdict; /* a refused op is no rival */
+            continue;
+        }
         node_op_key(author, it->op.seq, key);
         rc = store_get(t, DB_OPS, key, sizeof key, &v, &vlen);
         if (rc == FM_ENOTFOUND)
@@ -300,19 +404,23 @@ static int ingest_resolve_twins(struct ing_ctx *c, struct store_txn *t)
 {
     for (size_t k = 0; k < c->nitems; k++) {
         struct ing_item *it = &c->items[k];
-        if (it->twin < 0)
+        if (it->twin < 0 || it->tried)
             continue;
         const struct ing_item *first = &c->items[it->twin];
         int fst = c->status[first->idx];
         if (memcmp(it->hash, first->hash, FM_HASH_LEN) != 0) {
             c->status[it->idx] = FM_EFORK;
-            /* field sync: both are signed by the author: evidence */
-            if (first->op.seq > 0 && fm_op_verify(&it->op) && fm_op_verify(&first->op)) {
-                int rc = fork_note(t, first->op.raw, first->op.raw_len, it->op.raw,
-                                   it->op.raw_len, false, &c->need_rebuild);
-                if (rc != FM_OK)
-                    return rc;
-            }
+            /* field sync: both signed by the author and both such as
+             * would be stored at that seq: evidence */
+            const uint8_t *const raw[2] = {first->op.raw, it->op.raw};
+            const size_t len[2] = {first->op.raw_len, it->op.raw_len};
+            bool ok = false;
+            int rc = first->op.seq > 0 && fst >= 0 ? ingest_pair_eligible(c, t, raw, len, &ok)
+                                                   : FM_OK;
+            if (rc == FM_OK && ok)
+                rc = fork_note(t, raw[0], len[0], raw[1], len[1], false, &c->need_rebuild);
+            if (rc != FM_OK)
+                return rc;
         } else {
             c->status[it->idx] = (fst == ST_STORED || fst == ST_DUP) ? ST_DUP : fst;
         }

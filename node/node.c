@@ -82,7 +82,7 @@ int node_limit_get(struct store_txn *t, const uint8_t author[FM_PK_LEN], uint64_
         return FM_OK;
     if (rc != FM_OK)
         return rc;
-    if (vlen != 8)
+    if (vlen != 8 && vlen != 8 + FM_HASH_LEN) /* last_seq [| head hash] (frozen.c) */
         return FM_ESTORE;
     *limit = fm_be64_get(v);
     return FM_OK;
@@ -183,6 +183,44 @@ int node_op_store(struct store_txn *t, const struct fm_op *op, const uint8_t has
     return node_head_put(t, op->author, h);
 }
 
+int node_head_at(struct store_txn *t, const uint8_t author[FM_PK_LEN], uint64_t seq,
+                 struct node_head *h)
+{
+    uint8_t key[FM_PK_LEN + 8];
+    const uint8_t *v;
+    size_t vlen;
+    struct fm_op op;
+    int rc;
+    memset(h, 0, sizeof *h);
+    if (seq == 0)
+        return FM_OK;
+    node_op_key(author, seq, key);
+    if ((rc = store_get(t, DB_OPS, key, sizeof key, &v, &vlen)) != FM_OK)
+        return rc;
+    if (fm_op_decode(&op, v, vlen) != FM_OK)
+        return FM_ESTORE;
+    h->seq = seq;
+    h->hlc = op.hlc;
+    fm_op_hash(&op, h->hash);
+    /* the certificate fields come from the latest certificate or renewal
+     * at or below seq (op 1 always is one) */
+    for (uint64_t s = seq; s >= 1; s--) {
+        struct fm_cert cert;
+        node_op_key(author, s, key);
+        if ((rc = store_get(t, DB_OPS, key, sizeof key, &v, &vlen)) != FM_OK)
+            return rc == FM_ENOTFOUND ? FM_ESTORE : rc;
+        if (fm_op_decode(&op, v, vlen) != FM_OK)
+            return FM_ESTORE;
+        if (op.kind != OP_CERT && op.kind != OP_CERT_RENEW)
+            continue;
+        if (fm_cert_decode(&cert, op.payload, op.payload_len) != FM_OK)
+            return FM_ESTORE;
+        head_set_cert(h, &cert);
+        return FM_OK;
+    }
+    return FM_ESTORE; /* a log without its certificate */
+}
+
 /* Deletes the author's ops after `keep` and moves the head back. */
 int node_truncate(struct store_txn *t, const uint8_t author[FM_PK_LEN], uint64_t keep,
                   struct node_head *h)
@@ -206,52 +244,9 @@ int node_truncate(struct store_txn *t, const uint8_t author[FM_PK_LEN], uint64_t
         rc = store_del(t, DB_HEADS, author, FM_PK_LEN);
         return rc == FM_ENOTFOUND ? FM_OK : rc;
     }
-    const uint8_t *v;
-    size_t vlen;
-    struct fm_op op;
-    node_op_key(author, keep, key);
-    if ((rc = store_get(t, DB_OPS, key, sizeof key, &v, &vlen)) != FM_OK)
+    if ((rc = node_head_at(t, author, keep, h)) != FM_OK)
         return rc == FM_ENOTFOUND ? FM_ESTORE : rc;
-    if (fm_op_decode(&op, v, vlen) != FM_OK)
-        return FM_ESTORE;
-    h->seq = keep;
-    h->hlc = op.hlc;
-    fm_op_hash(&op, h->hash);
-    /* the certificate fields come from the ops that remain: op 1 and any
-     * renewal up to keep */
-    for (uint64_t seq = 1; seq <= keep; seq++) {
-        struct fm_cert cert;
-        node_op_key(author, seq, key);
-        if ((rc = store_get(t, DB_OPS, key, sizeof key, &v, &vlen)) != FM_OK)
-            return rc == FM_ENOTFOUND ? FM_ESTORE : rc;
-        if (fm_op_decode(&op, v, vlen) != FM_OK)
-            return FM_ESTORE;
-        if (op.kind != OP_CERT && op.kind != OP_CERT_RENEW)
-            continue;
-        if (fm_cert_decode(&cert, op.payload, op.payload_len) != FM_OK)
-            return FM_ESTORE;
-        head_set_cert(h, &cert);
-    }
     return node_head_put(t, author, h);
-}
-
-int node_revocation_note(struct store_txn *t, const uint8_t node[FM_PK_LEN], uint64_t last_seq,
-                         bool *need_rebuild)
-{
-    uint64_t cur;
-    uint8_t v[8];
-    struct node_head h;
-    int rc = node_limit_get(t, node, &cur);
-    if (rc != FM_OK || last_seq >= cur)
-        return rc;
-    fm_be64_put(v, last_seq);
-    if ((rc = store_put(t, DB_REVOCATIONS, node, FM_PK_LEN, v, sizeof v, false)) != FM_OK ||
-        (rc = node_head_get(t, node, &h)) != FM_OK)
-        return rc;
-    if (h.seq <= last_seq)
-        return FM_OK;
-    *need_rebuild = true;
-    return node_truncate(t, node, last_seq, &h);
 }
 
 int node_rebuild_txn(struct store_txn *t)

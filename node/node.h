@@ -260,6 +260,11 @@ struct fm_node_stats {
 };
 int fm_node_stats(struct fm_node *n, struct fm_node_stats *out) FM_MUST_USE;
 
+/* The hash of the author's op at seq as this store holds it (what a
+ * revocation at that seq names as the head): FM_ENOTFOUND if not held. */
+int fm_node_op_hash(struct fm_node *n, const uint8_t author[FM_PK_LEN], uint64_t seq,
+                    uint8_t out[FM_HASH_LEN]) FM_MUST_USE;
+
 /* ---- replication interface (used by the daemon's sync and by bundles);
  * struct fm_head and struct fm_ingest_result are in sync.h ---- */
 /* The version vector: one head per author, sorted by author. *out is

@@ -68,11 +68,43 @@ int node_op_check(const struct fm_node *n, const struct fm_op *op, const struct 
  * (h is the author's head before, updated in place; hash = op hash). */
 int node_op_store(struct store_txn *t, const struct fm_op *op, const uint8_t hash[FM_HASH_LEN],
                   const struct payload *pl, struct node_head *h) FM_MUST_USE;
-/* Records a revocation (keeping the minimum last_seq per node). If the
- * node has ops beyond it they are deleted, its head moved back and
+/* The head as it stood right after the author's op `seq` (held in the
+ * store): that op's hash and hlc, and the certificate fields of the
+ * latest certificate or renewal at or below it. FM_ENOTFOUND if the op
+ * is not held; seq 0 gives an empty head. */
+int node_head_at(struct store_txn *t, const uint8_t author[FM_PK_LEN], uint64_t seq,
+                 struct node_head *h) FM_MUST_USE;
+
+/* ---- frozen.c: revocations and the history they freeze ---- */
+struct node_rev {
+    uint64_t limit;                /* UINT64_MAX when not revoked */
+    bool has_head;                 /* the revocation names the op at limit */
+    uint8_t head[FM_HASH_LEN];
+};
+int node_revocation_get(struct store_txn *t, const uint8_t author[FM_PK_LEN],
+                        struct node_rev *r) FM_MUST_USE;
+/* Records a revocation: the minimum last_seq per node wins; at one
+ * last_seq a named head beats none, and the smaller of two heads wins (so
+ * the result is the same in every order). If the node has ops beyond it
+ * or off the named history they are deleted, its head moved back and
  * *need_rebuild set. */
-int node_revocation_note(struct store_txn *t, const uint8_t node[FM_PK_LEN], uint64_t last_seq,
+int node_revocation_note(struct store_txn *t, const struct fm_revocation *rev,
                          bool *need_rebuild) FM_MUST_USE;
+/* Whether (author, seq) lies in a history a revocation froze by naming
+ * its head: forks there are never settled by stamps, only by the head. */
+/* Whether rev says more than the record in force (see above). */
+bool node_revocation_stricter(const struct fm_revocation *rev, const struct node_rev *cur);
+int frozen_covers(struct store_txn *t, const uint8_t author[FM_PK_LEN], uint64_t seq,
+                  bool *covers) FM_MUST_USE;
+/* The hash the frozen history has at seq, when this store knows it. */
+int frozen_expected(struct store_txn *t, const uint8_t author[FM_PK_LEN],
+                    const struct node_rev *r, uint64_t seq, uint8_t out[FM_HASH_LEN],
+                    bool *known) FM_MUST_USE;
+/* An op at its frozen hash teaches the hash below it (its prev). */
+int frozen_learn(struct store_txn *t, const struct fm_op *op) FM_MUST_USE;
+/* Cuts the author's held log back to the frozen history where it left it. */
+int frozen_repair(struct store_txn *t, const uint8_t author[FM_PK_LEN], bool *need_rebuild)
+    FM_MUST_USE;
 /* Deletes the author's ops after `keep` and moves its head (h, the head
  * before) back to op `keep`, recomputing the certificate fields from op 1
  * and any renewals that remain. Used by revocations and fork settling. */
@@ -121,6 +153,12 @@ int fork_note(struct store_txn *t, const uint8_t *x, size_t xlen, const uint8_t 
               bool from_evidence, bool *need_rebuild) FM_MUST_USE;
 /* Whether op (hash given) may be stored: false if a fork's root at its
  * seq, with its prev, was settled for another op. */
+/* fork_check.c: *verdict FM_OK if op would be stored at its seq on top of
+ * the op this store holds at seq-1 (so it may take part in settling a
+ * fork), else the reason it may not (FM_EGAP: the op below it is not the one
+ * this store holds, so it cannot be judged here). */
+int fork_eligible(const struct fm_node *n, struct store_txn *t, const struct fm_op *op,
+                  struct payload *pl, int *verdict) FM_MUST_USE;
 int fork_allowed(struct store_txn *t, const struct fm_op *op, const uint8_t hash[FM_HASH_LEN],
                  bool *ok) FM_MUST_USE;
 /* Fork safety before signing (write_txn): FM_EFORK (and an error line) if

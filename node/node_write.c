@@ -62,7 +62,7 @@ static int write_append(struct write_ctx *w, struct store_txn *t, const struct p
     }
     if (pl->kind == OP_REVOKE) {
         bool rebuild = false;
-        rc = node_revocation_note(t, w->check.rev.node, w->check.rev.last_seq, &rebuild);
+        rc = node_revocation_note(t, &w->check.rev, &rebuild);
         if (rc == FM_OK && rebuild)
             rc = node_rebuild_txn(t);
         if (rc == FM_OK)
@@ -566,13 +566,14 @@ int fm_node_renew_cert(struct fm_node *n, const struct fm_cert *cert)
 }
 
 /* A revocation adds nothing when one as strict (same node, last_seq at
- * or below) is already in force: FM_EEXISTS rather than a second op. */
+ * or below, and a head named if this one names one) is already in force:
+ * FM_EEXISTS rather than a second op. */
 static int prep_revocation(struct write_ctx *w, struct store_txn *t, struct payload *pl)
 {
-    uint64_t limit;
+    struct node_rev cur;
     (void)w;
-    int rc = node_limit_get(t, pl->rev.node, &limit);
-    if (rc == FM_OK && limit <= pl->rev.last_seq)
+    int rc = node_revocation_get(t, pl->rev.node, &cur);
+    if (rc == FM_OK && !node_revocation_stricter(&pl->rev, &cur))
         rc = FM_EEXISTS;
     return rc;
 }

@@ -28,7 +28,7 @@ wait_for 20 "node2 connected to node3" connected 2
 last=$(op_ids 1 | awk -v k="$k3" '$1 == k' | wc -l)
 [ "$last" -ge 2 ] || fail "node1 holds $last ops of node3"
 
-"$FIELDMESH" org revoke --org "$T/tb/org" --key "$k3" --last-seq "$last" --out "$T/rev" \
+fm 1 org revoke --org "$T/tb/org" --key "$k3" --last-seq "$last" --out "$T/rev" \
     >/dev/null 2>&1 || fail "org revoke"
 t0=$(date +%s%N)
 fm 1 trust publish "$T/rev" >/dev/null || fail "trust publish"
