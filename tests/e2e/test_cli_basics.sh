@@ -104,6 +104,10 @@ usage_error digest --verbose
 usage_error org enroll --org d --key k --name n --role r --out f
 usage_error org enroll --org d --name n --role county --out f
 usage_error org revoke --org d --key aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa --last-seq x --out f
+# a revocation must name the head it keeps: --head, or -c to read it
+usage_error org revoke --org d --key aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa --last-seq 3 --out f
+contains "$ERR" "--head HASH is required"
+usage_error org revoke --org d --key aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa --last-seq 3 --head zz --out f
 usage_error testbed "$T/tb" --nodes 0
 usage_error testbed "$T/tb" --nodes 2 --topology star
 usage_error testbed "$T/tb" --nodes 2 --roles centre

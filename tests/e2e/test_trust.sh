@@ -104,7 +104,10 @@ expect 0 "$FIELDMESH" "${B[@]}" incident report --category fire --lat 1 --lon 2
 # ---- revocation: signed by the root, published into a log ----
 expect 0 "$FIELDMESH" "${B[@]}" log --json
 BSEQ=$(pyget 'd[-1]["seq"]')
+BHEAD=$(pyget 'd[-1]["hash"]')
 expect 0 "$FIELDMESH" "${B[@]}" org revoke --org "$T/org" --key "$KB" --last-seq "$BSEQ" --out "$T/bravo.rev"
+# the head it keeps is read from bravo's own store: the hash of its op at BSEQ
+contains "$ERR" "(head ${BHEAD:0:16})"
 grep -q "^fieldmesh-revocation 1$" "$T/bravo.rev" || fail "revocation file format"
 # published on alpha: an op in alpha's log naming bravo
 expect 0 "$FIELDMESH" "${A[@]}" trust publish "$T/bravo.rev"
