@@ -95,8 +95,8 @@ static int adjust(struct cli *cl, int argc, char **argv, int sign)
     if (rc == FM_EPERM) {
         char what[64 + FM_ID_MAX];
         snprintf(what, sizeof what, "change the stock of %s", id);
-        return cli_role_error(cl, rc, what, "centre and county nodes, or the node that added "
-                                            "it, change a depot's stock");
+        return cli_role_error(cl, rc, what, "centre and county nodes, the node that added it "
+                                            "or its depot's unit change a depot's stock");
     }
     if (rc != 0)
         return cli_error(cl, rc, "cannot change the stock of %s: %s", id, fm_strerror(rc));
@@ -113,7 +113,7 @@ const struct cli_cmd cli_cmd_resource_consume = {
     "  ID   the resource id or an unambiguous prefix\n"
     "  N    how many, 1..10^12; more than this node sees in stock is refused\n"
     "Centre and county nodes change any depot's stock; other nodes only stock\n"
-    "they added (else exit 3).\n",
+    "they added or held at the depot named after their unit (else exit 3).\n",
     run_consume,
 };
 
@@ -122,7 +122,7 @@ const struct cli_cmd cli_cmd_resource_restock = {
     "  ID   the resource id or an unambiguous prefix\n"
     "  N    how many, 1..10^12\n"
     "Centre and county nodes change any depot's stock; other nodes only stock\n"
-    "they added (else exit 3).\n",
+    "they added or held at the depot named after their unit (else exit 3).\n",
     run_restock,
 };
 
@@ -151,6 +151,7 @@ static int list_one(void *ctx, const struct fm_resource *r)
         cli_json_key(&lc->json, "oversold");
         cli_json_bool(&lc->json, r->quantity < 0);
         cli_json_ktime(&lc->json, "updated_at", r->updated_hlc);
+        cli_json_kuint(&lc->json, "void_changes", r->void_changes);
         cli_json_end_object(&lc->json);
         return 0;
     }

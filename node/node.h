@@ -220,6 +220,7 @@ struct fm_resource {
     char depot[FM_NAME_MAX];
     int64_t quantity;        /* sum of all increments minus all decrements; may be < 0 after a heal */
     uint64_t updated_hlc;
+    uint32_t void_changes;   /* changes by a unit naming another depot as its own: ignored */
 };
 int fm_node_resource_add(struct fm_node *n, const char *kind, const char *depot, int64_t qty,
                          char id_out[FM_ID_MAX]) FM_MUST_USE;

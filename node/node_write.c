@@ -283,10 +283,16 @@ static int prep_resource(struct write_ctx *w, struct store_txn *t, struct payloa
     if (r == NULL)
         return FM_ENOMEM;
     int rc = prep_ref(w, t, FM_ENT_RESOURCE, pl, r);
+    if (rc == FM_OK && (rc = model_rec_to_resource(r, "", &res)) == FM_OK &&
+        prep_permitted(w, t, pl) == FM_EPERM && w->n->cert.unit[0] != '\0' &&
+        strcmp(res.depot, w->n->cert.unit) == 0) {
+        /* the stock of our unit's depot: say so (permit.c) */
+        fm_strlcpy(pl->depot, res.depot, sizeof pl->depot);
+        pl->present |= PT_BIT(PT_DEPOT);
+    }
     if (rc == FM_OK)
         rc = prep_permitted(w, t, pl);
-    if (rc == FM_OK && pl->delta < 0 && (rc = model_rec_to_resource(r, "", &res)) == FM_OK &&
-        res.quantity + pl->delta < 0)
+    if (rc == FM_OK && pl->delta < 0 && res.quantity + pl->delta < 0)
         rc = FM_ESTATE;
     free(r);
     return rc;

@@ -10,8 +10,9 @@
  * the (author, seq) of the op that created it, and the op carries the full
  * ref, so "the target was created by this author" needs no other op and
  * cannot depend on arrival order. Claims that do need another op (a unit's
- * name, a ticket's dispatch) pass here only when they name the author's
- * own unit and are judged again when applied (park.c, workflow_apply.c).
+ * name, a ticket's dispatch, a depot named after the author's unit) pass
+ * here only when they name the author's own unit and are judged again
+ * when applied, waiting for that op if need be (park.c).
  * docs/workflow.md §4 has the table.
  */
 #include "workflow_int.h"
@@ -43,6 +44,16 @@ static bool permit_own_entity(const struct payload_ref *ref, const uint8_t autho
     return memcmp(ref->author, author, FM_PK_LEN) == 0;
 }
 
+/* A unit's claim that the stock it changes is its own: the op names the
+ * depot, and that is the unit the author's certificate names. Whether the
+ * stock is really kept at that depot is judged when applied, against the
+ * stock's resource.add (park_depot_judge). */
+static bool permit_depot_claim(const struct node_head *h, const struct payload *pl)
+{
+    return (pl->present & PT_BIT(PT_DEPOT)) && h->unit[0] != '\0' &&
+           strcmp(pl->depot, h->unit) == 0;
+}
+
 int workflow_permitted(const struct node_head *h, const uint8_t author[FM_PK_LEN],
                        const struct payload *pl)
 {
@@ -65,11 +76,15 @@ int workflow_permitted(const struct node_head *h, const uint8_t author[FM_PK_LEN
     case OP_RES_ADD:
         return field ? FM_EPERM : FM_OK; /* depots are kept by stations and up */
     case OP_RES_ADJUST:
-        return dispatcher || permit_own_entity(&pl->ref, author) ? FM_OK : FM_EPERM;
+        return dispatcher || permit_own_entity(&pl->ref, author) || permit_depot_claim(h, pl)
+                   ? FM_OK
+                   : FM_EPERM;
     case OP_MAT_ALLOCATE:
     case OP_MAT_RETURN:
         /* ref2 is the depot the stock leaves or comes back to */
-        return dispatcher || permit_own_entity(&pl->ref2, author) ? FM_OK : FM_EPERM;
+        return dispatcher || permit_own_entity(&pl->ref2, author) || permit_depot_claim(h, pl)
+                   ? FM_OK
+                   : FM_EPERM;
     case OP_DIR_PUBLISH:
         return role == FM_ROLE_ADMIN || role == FM_ROLE_CENTRE ? FM_OK : FM_EPERM;
     case OP_UNIT_REGISTER:

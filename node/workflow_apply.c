@@ -391,6 +391,13 @@ static int apply_move(struct wf_apply *a)
     bool ret = pl->kind == OP_MAT_RETURN;
     uint64_t q = (uint64_t)pl->qty;
     int rc;
+    if (pl->present & PT_BIT(PT_DEPOT)) {
+        /* a unit's claim that the depot is its own (permit.c) */
+        bool go;
+        payload_id_format(pl->ref2.author, pl->ref2.seq, a->id2);
+        if ((rc = park_depot_judge(a->t, a->op, a->id2, pl->depot, &go)) != FM_OK || !go)
+            return rc;
+    }
     payload_id_format(pl->ref.author, pl->ref.seq, a->id); /* the request */
     if ((rc = load(a, FM_ENT_REQUEST, a->id)) != FM_OK)
         return rc;

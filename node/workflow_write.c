@@ -554,6 +554,12 @@ int fm_node_material_move(struct fm_node *n, const char *request, const char *re
     if ((rc = ref_resolve(t, FM_ENT_RESOURCE, resource, sid, &pl->ref2, r)) != FM_OK ||
         (rc = model_rec_to_resource(r, sid, &res)) != FM_OK)
         goto out_txn;
+    if (wf_permitted(n, pl) != FM_OK && n->cert.unit[0] != '\0' &&
+        strcmp(res.depot, n->cert.unit) == 0) {
+        /* the stock of our unit's depot: say so (permit.c) */
+        fm_strlcpy(pl->depot, res.depot, sizeof pl->depot);
+        pl->present |= PT_BIT(PT_DEPOT);
+    }
     if ((rc = wf_permitted(n, pl)) != FM_OK)
         goto out_txn; /* by role before by state: the refusal names the role */
     if (strcmp(res.kind, req.kind) != 0)

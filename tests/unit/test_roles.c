@@ -35,8 +35,11 @@ static const enum fm_role roles[R__N] = {FM_ROLE_CENTRE, FM_ROLE_COUNTY, FM_ROLE
                                          FM_ROLE_VEHICLE, FM_ROLE_ADMIN};
 static const char *const role_units[R__N] = {"", "", "Station 5", "Engine 1", ""};
 
-/* Whose target the op names: none, the actor's own, another author's. */
-enum target { T_NONE, T_OWN, T_OTHER };
+/* Whose target the op names: none, the actor's own, another author's;
+ * for stock also another author's kept at the depot named after the
+ * actor's unit (the op claims it), and another depot's while claiming
+ * the actor's unit (a false claim: taken at ingest, void when applied). */
+enum target { T_NONE, T_OWN, T_OTHER, T_UNIT, T_FALSE };
 
 struct row {
     uint8_t kind;
@@ -44,43 +47,50 @@ struct row {
     enum target target;
     unsigned allowed; /* roles whose op is taken */
     int refusal;      /* the others' verdict */
+    unsigned voided;  /* roles whose op is taken but void once judged */
 };
 
 /* The permission table (docs/workflow.md §4), written out, not computed. */
 static const struct row table[] = {
-    {OP_INC_REPORT, 0, T_NONE, ALL, 0},
-    {OP_INC_NOTE, 0, T_OTHER, ALL, 0},
-    {OP_INC_UPDATE, 0, T_OWN, ALL, 0},
-    {OP_INC_UPDATE, 0, T_OTHER, C | K | A, FM_EPERM},
-    {OP_INC_STATUS, 0, T_OWN, ALL, 0},
-    {OP_INC_STATUS, 0, T_OTHER, C | K | A, FM_EPERM},
-    {OP_INC_FEEDBACK, 0, T_OTHER, C | K | A, FM_EPERM},
-    {OP_RES_ADD, 0, T_NONE, C | K | S | A, FM_EPERM},
-    {OP_RES_ADJUST, 0, T_OWN, C | K | S | A, FM_EPERM}, /* a vehicle owns no stock */
-    {OP_RES_ADJUST, 0, T_OTHER, C | K, FM_EPERM},
-    {OP_MAT_REQUEST, 0, T_OTHER, ALL, 0},
-    {OP_MAT_ALLOCATE, 0, T_OWN, C | K | S | A, FM_EPERM},
-    {OP_MAT_ALLOCATE, 0, T_OTHER, C | K, FM_EPERM},
-    {OP_MAT_RETURN, 0, T_OWN, C | K | S | A, FM_EPERM},
-    {OP_MAT_RETURN, 0, T_OTHER, C | K, FM_EPERM},
-    {OP_UNIT_REGISTER, 0, T_NONE, C | K | S | A, FM_EPERM},
-    {OP_UNIT_STATUS, 0, T_OTHER, C | K | A, FM_EUNIT},
-    {OP_UNIT_POSITION, 0, T_OTHER, C | K | A, FM_EUNIT},
-    {OP_TICKET_DISPATCH, 0, T_OTHER, C | K, FM_EPERM},
-    {OP_TICKET_STEP, TS_ACK, T_OTHER, C | K | A, FM_EUNIT},
-    {OP_TICKET_STEP, TS_CANCEL, T_OTHER, C | K, FM_EPERM},
-    {OP_TICKET_ESCALATE, 0, T_OTHER, C | K, FM_EPERM},
-    {OP_DIR_PUBLISH, 0, T_NONE, C | A, FM_EPERM},
-    {OP_BULLETIN_SEND, 0, T_NONE, C | K | S | A, FM_EPERM},
-    {OP_BULLETIN_READ, 0, T_OTHER, ALL, 0},
-    {OP_CONFLICT_RESOLVE, 0, T_NONE, C | K, FM_EPERM},
+    {OP_INC_REPORT, 0, T_NONE, ALL, 0, 0},
+    {OP_INC_NOTE, 0, T_OTHER, ALL, 0, 0},
+    {OP_INC_UPDATE, 0, T_OWN, ALL, 0, 0},
+    {OP_INC_UPDATE, 0, T_OTHER, C | K | A, FM_EPERM, 0},
+    {OP_INC_STATUS, 0, T_OWN, ALL, 0, 0},
+    {OP_INC_STATUS, 0, T_OTHER, C | K | A, FM_EPERM, 0},
+    {OP_INC_FEEDBACK, 0, T_OTHER, C | K | A, FM_EPERM, 0},
+    {OP_RES_ADD, 0, T_NONE, C | K | S | A, FM_EPERM, 0},
+    {OP_RES_ADJUST, 0, T_OWN, C | K | S | A, FM_EPERM, 0}, /* a vehicle owns no stock */
+    {OP_RES_ADJUST, 0, T_OTHER, C | K, FM_EPERM, 0},
+    {OP_MAT_REQUEST, 0, T_OTHER, ALL, 0, 0},
+    {OP_MAT_ALLOCATE, 0, T_OWN, C | K | S | A, FM_EPERM, 0},
+    {OP_MAT_ALLOCATE, 0, T_OTHER, C | K, FM_EPERM, 0},
+    {OP_MAT_RETURN, 0, T_OWN, C | K | S | A, FM_EPERM, 0},
+    {OP_MAT_RETURN, 0, T_OTHER, C | K, FM_EPERM, 0},
+    {OP_RES_ADJUST, 0, T_UNIT, C | K | S | V, FM_EPERM, 0},
+    {OP_MAT_ALLOCATE, 0, T_UNIT, C | K | S | V, FM_EPERM, 0},
+    {OP_MAT_RETURN, 0, T_UNIT, C | K | S | V, FM_EPERM, 0},
+    {OP_RES_ADJUST, 0, T_FALSE, C | K | S | V, FM_EPERM, S | V},
+    {OP_MAT_ALLOCATE, 0, T_FALSE, C | K | S | V, FM_EPERM, S | V},
+    {OP_MAT_RETURN, 0, T_FALSE, C | K | S | V, FM_EPERM, S | V},
+    {OP_UNIT_REGISTER, 0, T_NONE, C | K | S | A, FM_EPERM, 0},
+    {OP_UNIT_STATUS, 0, T_OTHER, C | K | A, FM_EUNIT, 0},
+    {OP_UNIT_POSITION, 0, T_OTHER, C | K | A, FM_EUNIT, 0},
+    {OP_TICKET_DISPATCH, 0, T_OTHER, C | K, FM_EPERM, 0},
+    {OP_TICKET_STEP, TS_ACK, T_OTHER, C | K | A, FM_EUNIT, 0},
+    {OP_TICKET_STEP, TS_CANCEL, T_OTHER, C | K, FM_EPERM, 0},
+    {OP_TICKET_ESCALATE, 0, T_OTHER, C | K, FM_EPERM, 0},
+    {OP_DIR_PUBLISH, 0, T_NONE, C | A, FM_EPERM, 0},
+    {OP_BULLETIN_SEND, 0, T_NONE, C | K | S | A, FM_EPERM, 0},
+    {OP_BULLETIN_READ, 0, T_OTHER, ALL, 0, 0},
+    {OP_CONFLICT_RESOLVE, 0, T_NONE, C | K, FM_EPERM, 0},
 };
 
 static struct fx_org org;
 static struct fx_node actors[R__N], owner, recv[3];
 
 /* The facts another author's ops refer to, all in the owner's log. */
-enum { F_INC = 2, F_RES, F_REQ, F_UNIT, F_TICKET, F_BULLETIN };
+enum { F_INC = 2, F_RES, F_REQ, F_UNIT, F_TICKET, F_BULLETIN, F_RES_S, F_RES_V };
 static struct fx_log facts;
 
 static void make_author(struct fx_node *a, const char *name, enum fm_role role, const char *unit)
@@ -140,6 +150,12 @@ static void fact_pl(struct payload *pl, unsigned fact)
         ref_set(&pl->ref2, &owner, F_UNIT);
         pl->present = PT_BIT(PT_REF) | PT_BIT(PT_REF2) | PT_BIT(PT_EPOCH);
         break;
+    case F_RES_S:
+    case F_RES_V:
+        fact_pl(pl, F_RES);
+        fm_strlcpy(pl->depot, role_units[fact == F_RES_S ? R_STATION : R_VEHICLE],
+                   sizeof pl->depot);
+        break;
     default:
         pl->kind = OP_BULLETIN_SEND;
         fm_strlcpy(pl->audience, "all", sizeof pl->audience);
@@ -150,24 +166,35 @@ static void fact_pl(struct payload *pl, unsigned fact)
 }
 
 /* The incident and stock the op names: the actor's own (seq 2 and 3 of
- * its log) or the owner's. */
+ * its log) or the owner's (for T_UNIT, kept at the actor's unit's depot). */
 static void target_refs(struct payload_ref *inc, struct payload_ref *res, enum target t,
-                        const struct fx_node *actor)
+                        unsigned r)
 {
-    ref_set(inc, t == T_OWN ? actor : &owner, F_INC);
-    ref_set(res, t == T_OWN ? actor : &owner, F_RES);
+    uint64_t unit_res = r == R_STATION ? F_RES_S : r == R_VEHICLE ? F_RES_V : F_RES;
+    ref_set(inc, t == T_OWN ? &actors[r] : &owner, F_INC);
+    ref_set(res, t == T_OWN ? &actors[r] : &owner, t == T_UNIT ? unit_res : F_RES);
 }
 
-static void op_refs_pl(struct payload *pl, const struct row *rw, const struct fx_node *actor,
-                       bool any_unit)
+/* A stock change claims the depot as the actor's unit's, as its writer
+ * would when the depot bears that name (and for T_FALSE when it does not). */
+static void claim_depot(struct payload *pl, const struct row *rw, unsigned r)
+{
+    if ((rw->target == T_UNIT || rw->target == T_FALSE) && role_units[r][0] != '\0') {
+        fm_strlcpy(pl->depot, role_units[r], sizeof pl->depot);
+        pl->present |= PT_BIT(PT_DEPOT);
+    }
+}
+
+static void op_refs_pl(struct payload *pl, const struct row *rw, unsigned r, bool any_unit)
 {
     struct payload_ref inc, res;
-    target_refs(&inc, &res, rw->target, actor);
+    target_refs(&inc, &res, rw->target, r);
     switch (rw->kind) {
     case OP_RES_ADJUST:
         pl->ref = res;
         pl->delta = INT64_C(1000000000000) - 10; /* stock to 10^12 */
         pl->present = PT_BIT(PT_REF) | PT_BIT(PT_DELTA);
+        claim_depot(pl, rw, r);
         break;
     case OP_MAT_ALLOCATE:
     case OP_MAT_RETURN:
@@ -176,6 +203,7 @@ static void op_refs_pl(struct payload *pl, const struct row *rw, const struct fx
         ref_set(&pl->ref3, &owner, F_INC);
         pl->qty = 2;
         pl->present = PT_BIT(PT_REF) | PT_BIT(PT_REF2) | PT_BIT(PT_REF3) | PT_BIT(PT_QTY);
+        claim_depot(pl, rw, r);
         break;
     case OP_UNIT_STATUS:
     case OP_UNIT_POSITION:
@@ -206,11 +234,10 @@ static void op_refs_pl(struct payload *pl, const struct row *rw, const struct fx
 }
 
 /* The op under test, as its writer would build it. */
-static void op_pl(struct payload *pl, const struct row *rw, const struct fx_node *actor,
-                  bool any_unit)
+static void op_pl(struct payload *pl, const struct row *rw, unsigned r, bool any_unit)
 {
     struct payload_ref inc, res;
-    target_refs(&inc, &res, rw->target, actor);
+    target_refs(&inc, &res, rw->target, r);
     memset(pl, 0, sizeof *pl);
     pl->kind = rw->kind;
     switch (rw->kind) {
@@ -262,7 +289,7 @@ static void op_pl(struct payload *pl, const struct row *rw, const struct fx_node
         pl->present = PT_BIT(PT_TEXT) | PT_BIT(PT_BLOB);
         break;
     default:
-        op_refs_pl(pl, rw, actor, any_unit);
+        op_refs_pl(pl, rw, r, any_unit);
         break;
     }
 }
@@ -286,7 +313,7 @@ static bool actor_log(struct fx_log *g, const struct row *rw, unsigned r, struct
         if (keeps_stock)
             OK(fx_log_pl(g, pl));
     }
-    op_pl(pl, rw, a, r == R_CENTRE || r == R_COUNTY || r == R_ADMIN);
+    op_pl(pl, rw, r, r == R_CENTRE || r == R_COUNTY || r == R_ADMIN);
     OK(fx_log_pl(g, pl));
     return true;
 }
@@ -302,6 +329,46 @@ static void feed(struct fm_node *n, const struct fx_log *g, bool but_last,
                  struct fm_ingest_result *res)
 {
     OK(fx_ingest(n, &g->ops, 0, g->ops.n - (but_last ? 1 : 0), res));
+}
+
+struct qty_ctx {
+    const char *id;
+    int64_t qty;
+    uint32_t voids;
+};
+
+static int qty_each(void *ctx, const struct fm_resource *r)
+{
+    struct qty_ctx *q = ctx;
+    if (strcmp(r->id, q->id) == 0) {
+        q->qty = r->quantity;
+        q->voids = r->void_changes;
+    }
+    return 0;
+}
+
+static int64_t stock_of(struct fm_node *n, const char *id, uint32_t *voids)
+{
+    struct qty_ctx q = {id, -1, 0};
+    OK(fm_node_resources(n, qty_each, &q));
+    if (voids != NULL)
+        *voids = q.voids;
+    return q.qty;
+}
+
+/* A false depot claim, taken at ingest: once judged against the stock it
+ * moved nothing, and was counted, in both orders. */
+static void check_void(const char *what)
+{
+    char res[FM_ID_MAX];
+    uint32_t v0, v1, vb;
+    payload_id_format(owner.id.pk, F_RES, res);
+    int64_t base = stock_of(recv[2].n, res, &vb);
+    assert_int_equal(vb, 0);
+    if (stock_of(recv[0].n, res, &v0) != base || stock_of(recv[1].n, res, &v1) != base)
+        fail_msg("%s: a false depot claim moved stock", what);
+    assert_int_equal(v0, 1);
+    assert_int_equal(v1, 1);
 }
 
 static void check_case(const struct row *rw, unsigned r, const struct fx_log *g)
@@ -332,6 +399,10 @@ static void check_case(const struct row *rw, unsigned r, const struct fx_log *g)
     assert_int_equal(st.rejected, ok ? 0 : 1); /* counted */
     if (fx_digest_eq(recv[0].n, recv[1].n) != 1)
         fail_msg("%s: the two arrival orders differ", what);
+    if ((rw->voided >> r) & 1) {
+        check_void(what);
+        return;
+    }
     /* a refused op leaves the state as it was without it; a taken one
      * changes it */
     if (fx_digest_eq(recv[0].n, recv[2].n) != !ok)
@@ -376,26 +447,6 @@ static void test_table_covers_every_kind(void **state)
         if (!listed)
             fail_msg("op kind %u (%s) has no row", k, payload_kind_name((uint8_t)k));
     }
-}
-
-struct qty_ctx {
-    const char *id;
-    int64_t qty;
-};
-
-static int qty_each(void *ctx, const struct fm_resource *r)
-{
-    struct qty_ctx *q = ctx;
-    if (strcmp(r->id, q->id) == 0)
-        q->qty = r->quantity;
-    return 0;
-}
-
-static int64_t stock_of(struct fm_node *n, const char *id)
-{
-    struct qty_ctx q = {id, -1};
-    OK(fm_node_resources(n, qty_each, &q));
-    return q.qty;
 }
 
 /* What every refused write must leave: no op, no state change. */
@@ -444,7 +495,7 @@ static void test_writers_refuse_up_front(void **state)
     OK(fm_node_incident_get(st.n, ci, &inc));
     assert_int_equal(inc.priority, 3);
     assert_int_equal(inc.stage, FM_STAGE_NEW);
-    assert_int_equal(stock_of(st.n, cr), 10);
+    assert_int_equal(stock_of(st.n, cr, NULL), 10);
 
     /* its own incident and stock: taken */
     OK(fm_node_incident_edit(st.n, si, &ed));
@@ -454,7 +505,17 @@ static void test_writers_refuse_up_front(void **state)
     OK(fm_node_incident_status(st.n, si, FM_STAGE_CLOSED, false));
     OK(fm_node_resource_adjust(st.n, sr, 5));
     OK(fm_node_material_move(st.n, rq, sr, 2, false));
-    assert_int_equal(stock_of(st.n, sr), 13);
+    assert_int_equal(stock_of(st.n, sr, NULL), 13);
+    /* stock the centre keeps at the station's depot: the station's too */
+    char ur[FM_ID_MAX];
+    OK(fm_node_resource_add(c.n, "pump", "Station 5", 10, ur));
+    OK(fx_sync(c.n, st.n, NULL));
+    OK(fm_node_resource_adjust(st.n, ur, -3));
+    OK(fm_node_material_move(st.n, rq, ur, 1, false));
+    assert_int_equal(stock_of(st.n, ur, NULL), 6);
+    OK(fx_sync(st.n, c.n, NULL));
+    assert_int_equal(stock_of(c.n, ur, NULL), 6); /* taken at ingest and applied */
+    assert_int_equal(fx_digest_eq(st.n, c.n), 1);
 
     /* a vehicle keeps no depot and registers no unit */
     struct fm_unit_new u = {.name = "Fake 1", .department = "Fire", .kind = "engine", .tier = 1};
@@ -490,7 +551,7 @@ static int setup(void **state)
     }
     fx_log_init(&facts, &owner.id);
     OK(fx_log_cert(&facts, &owner.cert));
-    for (unsigned f = F_INC; f <= F_BULLETIN; f++) {
+    for (unsigned f = F_INC; f <= F_RES_V; f++) {
         fact_pl(pl, f);
         OK(fx_log_pl(&facts, pl));
     }
