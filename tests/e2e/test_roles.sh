@@ -35,6 +35,13 @@ INC=$(fm 1 incident report --category fire --lat 31.23 --lon 121.47 --priority 3
 RES=$(fm 1 resource add pump --depot "Central depot" --qty 10) || fail "resource add"
 URES=$(fm 1 resource add pump --depot "Station 5" --qty 10) || fail "resource add at the station"
 wait_for 30 "the incident at the station" fm 2 incident show "$INC"
+# bad arguments to the new edit command: exit 2, before any role check
+for bad in "" "--priority 9" "--lat 1" "--category Bad!" "--lon 1 --lat 91"; do
+    # shellcheck disable=SC2086
+    fm 2 incident edit "$INC" $bad >/dev/null 2>"$T/err"
+    [ $? -eq 2 ] || fail "incident edit $bad: want exit 2: $(cat "$T/err")"
+done
+fm 2 incident edit --help | grep -q "usage: fieldmesh \[-c CONF\] incident edit" || fail "edit --help"
 wait_for 30 "the stock at the station" digests_equal 1 2 3
 ops_before=$(fm 2 log --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
 
