@@ -65,6 +65,13 @@ expect3 3 resource add pump --depot "Engine 1" --qty 1000000000000
 grep -q "centre, county, admin and station nodes keep depots" "$T/err" ||
     fail "vehicle add message: $(cat "$T/err")"
 expect3 3 incident edit "$INC" --priority 5
+# the workflow kinds name who may as well
+expect3 3 bulletin send --to all "road closed"
+grep -q "centre, county, admin and station nodes send bulletins" "$T/err" ||
+    fail "bulletin message: $(cat "$T/err")"
+expect3 2 incident feedback "$INC" --score 4
+grep -q "centre, county and admin nodes record feedback" "$T/err" ||
+    fail "feedback message: $(cat "$T/err")"
 
 # ---- its own incident and stock: the station may ----
 OWN=$(fm 2 incident report --category fire --lat 31.2 --lon 121.4 --priority 4 2>/dev/null) ||
