@@ -39,6 +39,7 @@ static const struct cli_cmd *const commands[] = {
     &cli_cmd_incident_show,
     &cli_cmd_incident_note,
     &cli_cmd_incident_status,
+    &cli_cmd_incident_edit,
     &cli_cmd_incident_feedback,
     &cli_cmd_dispatch,
     &cli_cmd_ticket_ack,
@@ -233,6 +234,12 @@ int cli_error(struct cli *cl, int err, const char *fmt, ...)
                 cl->cfg.key_path);
     int code = cli_exit_code(err);
     return code == CLI_EXIT_OK ? CLI_EXIT_FAIL : code;
+}
+
+int cli_role_error(struct cli *cl, int err, const char *what, const char *who)
+{
+    const char *role = cl != NULL && cl->have_cfg ? fm_role_name(cl->cfg.role) : "?";
+    return cli_error(cl, err, "cannot %s: only %s may (this node is %s)", what, who, role);
 }
 
 /* ------------------------------------------------------------------ */

@@ -82,6 +82,9 @@ static inline bool cli_flag(const struct cli_args *a, size_t i) { return a->val[
 int cli_usage(struct cli *cl, const char *fmt, ...) FM_PRINTF(2, 3);
 /* "fieldmesh <cmd>: <msg>" on stderr; returns cli_exit_code(err). */
 int cli_error(struct cli *cl, int err, const char *fmt, ...) FM_PRINTF(3, 4);
+/* A refusal by role (FM_EPERM, exit 3): "cannot <what>: only <who> may
+ * (this node is <role>)"; who names the roles (docs/workflow.md §4). */
+int cli_role_error(struct cli *cl, int err, const char *what, const char *who);
 /* fm_err -> exit code. */
 int cli_exit_code(int err);
 void cli_print_help(const struct cli_cmd *cmd, FILE *f);
@@ -168,7 +171,8 @@ extern const struct cli_cmd cli_cmd_init, cli_cmd_keygen;
 extern const struct cli_cmd cli_cmd_org_init, cli_cmd_org_enroll, cli_cmd_org_revoke,
     cli_cmd_trust_publish, cli_cmd_trust_renew;
 extern const struct cli_cmd cli_cmd_incident_report, cli_cmd_incident_list,
-    cli_cmd_incident_show, cli_cmd_incident_note, cli_cmd_incident_status;
+    cli_cmd_incident_show, cli_cmd_incident_note, cli_cmd_incident_status,
+    cli_cmd_incident_edit; /* cmd_incident_edit.c */
 extern const struct cli_cmd cli_cmd_unit_register, cli_cmd_unit_list, cli_cmd_unit_show,
     cli_cmd_unit_status, cli_cmd_unit_position;
 extern const struct cli_cmd cli_cmd_resource_add, cli_cmd_resource_consume,

@@ -36,6 +36,9 @@ static int run_send(struct cli *cl, int argc, char **argv)
     if ((rc = cli_open_node(cl, FM_OPEN_IDENTITY)) != 0)
         return rc;
     rc = fm_node_bulletin_send(cl->node, to, a.pos[0], id);
+    if (rc == FM_EPERM)
+        return cli_role_error(cl, rc, "send a bulletin", "centre, county, admin and station "
+                                                         "nodes send bulletins");
     if (rc != 0)
         return cli_wf_error(cl, rc, "send a bulletin to", to);
     cli_after_write(cl);

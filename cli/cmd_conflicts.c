@@ -57,6 +57,9 @@ static int run_resolve(struct cli *cl, int argc, char **argv)
     rc = fm_node_conflict_resolve(cl->node, a.pos[0], a.val[0]);
     if (rc == FM_ENOTFOUND)
         return cli_error(cl, rc, "no open conflict '%s' (see fieldmesh conflicts)", a.pos[0]);
+    if (rc == FM_EPERM)
+        return cli_role_error(cl, rc, "resolve a conflict", "centre and county nodes resolve "
+                                                            "conflicts");
     if (rc != 0)
         return cli_wf_error(cl, rc, "resolve", a.pos[0]);
     cli_after_write(cl);

@@ -25,8 +25,9 @@ int cli_wf_error(struct cli *cl, int rc, const char *what, const char *id)
 {
     switch (rc) {
     case FM_EPERM:
-        return cli_error(cl, rc, "cannot %s %s: this node's role may not do that (see "
-                                 "docs/workflow.md, permissions)", what, id);
+        return cli_error(cl, rc, "cannot %s %s: this node's role (%s) may not do that (see "
+                                 "docs/workflow.md, permissions)", what, id,
+                         cl->have_cfg ? fm_role_name(cl->cfg.role) : "?");
     case FM_ESTATE:
         return cli_error(cl, rc, "cannot %s %s: not in a state that allows it", what, id);
     case FM_ENOTFOUND:
@@ -437,6 +438,8 @@ static int run_dispatch(struct cli *cl, int argc, char **argv)
     }
     if (rc != 0) {
         free(ids);
+        if (rc == FM_EPERM)
+            return cli_role_error(cl, rc, "dispatch", "centre and county nodes dispatch");
         return cli_wf_error(cl, rc, "dispatch to", id);
     }
     cli_after_write(cl);
@@ -517,6 +520,9 @@ static int run_feedback(struct cli *cl, int argc, char **argv)
         (rc = cli_resolve(cl, FM_ENT_INCIDENT, a.pos[0], id)) != 0)
         return rc;
     rc = fm_node_incident_feedback(cl->node, id, (uint8_t)score, a.val[1]);
+    if (rc == FM_EPERM)
+        return cli_role_error(cl, rc, "record feedback", "centre, county and admin nodes record "
+                                                         "feedback");
     if (rc != 0)
         return cli_wf_error(cl, rc, "record feedback for", id);
     cli_after_write(cl);

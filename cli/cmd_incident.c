@@ -1,5 +1,6 @@
 /*
- * cmd_incident.c — `fieldmesh incident report|list|show|note|status`.
+ * cmd_incident.c — `fieldmesh incident report|list|show|note|status`
+ * (`edit` is in cmd_incident_edit.c).
  *
  * Writes need the node's identity (each is one signed op); reads open the
  * store read-only and print a table or, with --json, the stable fields
@@ -425,6 +426,12 @@ static int run_status(struct cli *cl, int argc, char **argv)
         (rc = cli_resolve(cl, FM_ENT_INCIDENT, a.pos[0], id)) != 0)
         return rc;
     rc = fm_node_incident_status(cl->node, id, stage, reopen);
+    if (rc == FM_EPERM) {
+        char what[64 + FM_ID_MAX];
+        snprintf(what, sizeof what, "set the status of %s", id);
+        return cli_role_error(cl, rc, what, "centre, county and admin nodes, or the node that "
+                                            "reported it, change an incident's status");
+    }
     if (rc == FM_ESTATE) {
         struct fm_incident inc;
         const char *now = fm_node_incident_get(cl->node, id, &inc) == 0
@@ -449,6 +456,8 @@ const struct cli_cmd cli_cmd_incident_status = {
     "  ID       the incident id or an unambiguous prefix\n"
     "  STATUS   new | dispatched | enroute | onscene | resolved | closed, or reopen\n"
     "           (a status only moves forward; reopen starts over at new and works\n"
-    "           only from resolved or closed)\n",
+    "           only from resolved or closed)\n"
+    "Centre, county and admin nodes set any incident's status; a station or\n"
+    "vehicle only that of an incident it reported (else exit 3).\n",
     run_status,
 };

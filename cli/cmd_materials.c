@@ -109,6 +109,13 @@ static int move(struct cli *cl, int argc, char **argv, bool is_return)
                          (unsigned long long)qty, res, req);
     if (rc == FM_EINVAL)
         return cli_error(cl, rc, "resource %s is not of the kind request %s asks for", res, req);
+    if (rc == FM_EPERM) {
+        char what[96 + 2 * FM_ID_MAX];
+        snprintf(what, sizeof what, "%s %s for %s", is_return ? "return material to" :
+                 "allocate material from", res, req);
+        return cli_role_error(cl, rc, what, "centre and county nodes, the node that added the "
+                                            "stock or its depot's unit move a depot's material");
+    }
     if (rc != 0)
         return cli_wf_error(cl, rc, is_return ? "return material for" : "allocate material for",
                             req);

@@ -34,6 +34,9 @@ static int run_add(struct cli *cl, int argc, char **argv)
     if ((rc = cli_open_node(cl, FM_OPEN_IDENTITY)) != 0)
         return rc;
     rc = fm_node_resource_add(cl->node, a.pos[0], a.val[AD_DEPOT], (int64_t)qty, id);
+    if (rc == FM_EPERM)
+        return cli_role_error(cl, rc, "add stock", "centre, county, admin and station nodes "
+                                                   "keep depots");
     if (rc != 0)
         return cli_error(cl, rc, "cannot add the resource: %s", fm_strerror(rc));
     cli_after_write(cl);
@@ -89,6 +92,12 @@ static int adjust(struct cli *cl, int argc, char **argv, int sign)
         return cli_error(cl, rc, "not enough stock in %s to consume %llu", id,
                          (unsigned long long)n);
     }
+    if (rc == FM_EPERM) {
+        char what[64 + FM_ID_MAX];
+        snprintf(what, sizeof what, "change the stock of %s", id);
+        return cli_role_error(cl, rc, what, "centre and county nodes, the node that added it "
+                                            "or its depot's unit change a depot's stock");
+    }
     if (rc != 0)
         return cli_error(cl, rc, "cannot change the stock of %s: %s", id, fm_strerror(rc));
     cli_after_write(cl);
@@ -102,14 +111,18 @@ static int run_restock(struct cli *cl, int argc, char **argv) { return adjust(cl
 const struct cli_cmd cli_cmd_resource_consume = {
     "resource", "consume", "ID N", "take N from a stock item",
     "  ID   the resource id or an unambiguous prefix\n"
-    "  N    how many, 1..10^12; more than this node sees in stock is refused\n",
+    "  N    how many, 1..10^12; more than this node sees in stock is refused\n"
+    "Centre and county nodes change any depot's stock; other nodes only stock\n"
+    "they added or held at the depot named after their unit (else exit 3).\n",
     run_consume,
 };
 
 const struct cli_cmd cli_cmd_resource_restock = {
     "resource", "restock", "ID N", "add N to a stock item",
     "  ID   the resource id or an unambiguous prefix\n"
-    "  N    how many, 1..10^12\n",
+    "  N    how many, 1..10^12\n"
+    "Centre and county nodes change any depot's stock; other nodes only stock\n"
+    "they added or held at the depot named after their unit (else exit 3).\n",
     run_restock,
 };
 
@@ -138,6 +151,7 @@ static int list_one(void *ctx, const struct fm_resource *r)
         cli_json_key(&lc->json, "oversold");
         cli_json_bool(&lc->json, r->quantity < 0);
         cli_json_ktime(&lc->json, "updated_at", r->updated_hlc);
+        cli_json_kuint(&lc->json, "void_changes", r->void_changes);
         cli_json_end_object(&lc->json);
         return 0;
     }

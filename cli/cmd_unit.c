@@ -78,6 +78,9 @@ static int run_register(struct cli *cl, int argc, char **argv)
     if (rc == FM_EEXISTS)
         return cli_error(cl, rc, "%s of %s is already registered as %s; not registering it "
                          "twice", in.name, in.department, id);
+    if (rc == FM_EPERM)
+        return cli_role_error(cl, rc, "register a unit", "centre, county, admin and station "
+                                                         "nodes register units");
     if (rc != 0)
         return cli_error(cl, rc, "cannot register the unit: %s", fm_strerror(rc));
     cli_after_write(cl);

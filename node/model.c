@@ -447,6 +447,14 @@ int model_apply(struct store_txn *t, const struct fm_op *op, const struct payloa
             return FM_OK; /* another unit's: ignored on every node alike */
     }
 
+    if (pl->kind == OP_RES_ADJUST && (pl->present & PT_BIT(PT_DEPOT))) {
+        /* a unit's claim that the depot is its own (permit.c): judged
+         * against the stock's depot, waiting for it (park.c) */
+        bool go;
+        if ((rc = park_depot_judge(t, op, id, pl->depot, &go)) != FM_OK || !go)
+            return rc;
+    }
+
     if (kind == FM_ENT_INCIDENT)
         rc = apply_incident(t, op, pl, &s, &r, id);
     else if (kind == FM_ENT_UNIT)
@@ -463,8 +471,8 @@ int model_apply(struct store_txn *t, const struct fm_op *op, const struct payloa
         idx_compute(&r, id, &after);
         rc = idx_update(t, &before, &after);
     }
-    if (rc == FM_OK && pl->kind == OP_UNIT_REGISTER)
-        rc = park_release(t, kind, id); /* unit ops that waited for the name */
+    if (rc == FM_OK && (pl->kind == OP_UNIT_REGISTER || pl->kind == OP_RES_ADD))
+        rc = park_release(t, kind, id); /* ops that waited for the name or depot */
     return rc;
 }
 

@@ -29,6 +29,7 @@ enum model_field {
     F_NAME = 3, F_DEPT = 4, F_TIER = 5, F_UKIND = 6, F_CAPS = 7, F_USTATUS = 8, F_POSITION = 9,
     /* resource */
     F_RKIND = 3, F_DEPOT = 4, F_PTOTAL = 5, F_NTOTAL = 6, /* u64 sums, mod 2^64 */
+    F_RVOID = 7, /* u32 count of depot claims that named another depot (ignored) */
     F__MAX = 15
 };
 
@@ -94,6 +95,12 @@ int park_put(struct store_txn *t, uint8_t kind, const char *id,
  * (author, seq) order; call once the awaited fact is stored. Ops no
  * longer stored (a truncation about to be rebuilt) are skipped. */
 int park_release(struct store_txn *t, uint8_t kind, const char *id) FM_MUST_USE;
+/* A depot claim (permit.c): op changes the stock `res_id` as its
+ * author's unit, naming the depot. *go = true when the stock's depot is
+ * that name; false when the stock has not arrived (op parked under it) or
+ * its depot is another (the claim is counted in F_RVOID, nothing else). */
+int park_depot_judge(struct store_txn *t, const struct fm_op *op, const char *res_id,
+                     const char *depot, bool *go) FM_MUST_USE;
 
 /* ---- linkage workflow ---- */
 /* For workflow ops that touch an incident (model.c): adds a timeline entry

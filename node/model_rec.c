@@ -228,6 +228,7 @@ int model_rec_to_resource(const struct model_rec *r, const char *id, struct fm_r
     uint64_t q = rec_uint(r, F_PTOTAL) - rec_uint(r, F_NTOTAL);
     memcpy(&out->quantity, &q, sizeof q);
     out->updated_hlc = rec_uint(r, F_UPDATED);
+    out->void_changes = (uint32_t)rec_uint(r, F_RVOID);
     return FM_OK;
 }
 

@@ -161,7 +161,7 @@ int node_op_check(const struct fm_node *n, const struct fm_op *op, const struct 
         return FM_EEXPIRED;
     if (op->kind == OP_REVOKE)
         return fm_revocation_check(&pl->rev, org);
-    return workflow_permitted(h, pl); /* role and unit permissions (workflow_apply.c) */
+    return workflow_permitted(h, op->author, pl); /* role and unit rules (permit.c) */
 }
 
 int node_op_store(struct store_txn *t, const struct fm_op *op, const uint8_t hash[FM_HASH_LEN],

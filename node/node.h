@@ -146,9 +146,25 @@ struct fm_timeline_entry {
 int fm_node_incident_report(struct fm_node *n, const struct fm_incident_new *in,
                             char id_out[FM_ID_MAX]) FM_MUST_USE;
 int fm_node_incident_note(struct fm_node *n, const char *id, const char *text) FM_MUST_USE;
+/* Fields an edit changes (NULL / 0 / false = unchanged; at least one). */
+struct fm_incident_edit {
+    const char *category; /* [a-z0-9_-]{1,31} */
+    uint8_t priority;     /* 1..5 */
+    bool has_location;
+    int32_t lat_e7, lon_e7;
+    const char *address, *caller, *desc;
+};
+/* Changes an incident's plain fields (one incident.update op; each field
+ * last-writer-wins). Only centre, county and admin nodes edit any
+ * incident; other roles only one they reported: FM_EPERM otherwise, here
+ * and at ingest on every node (docs/workflow.md §4). FM_EINVAL when
+ * nothing would change or a value is out of range. */
+int fm_node_incident_edit(struct fm_node *n, const char *id,
+                          const struct fm_incident_edit *e) FM_MUST_USE;
 /* Moves the status forward in the (epoch, stage) lattice. FM_ESTATE if
  * `stage` is not after the current stage; reopen = true starts a new
- * epoch at FM_STAGE_NEW (only from resolved/closed). */
+ * epoch at FM_STAGE_NEW (only from resolved/closed). FM_EPERM as for
+ * fm_node_incident_edit (checked before the state). */
 int fm_node_incident_status(struct fm_node *n, const char *id, enum fm_incident_stage stage,
                             bool reopen) FM_MUST_USE;
 
@@ -204,6 +220,7 @@ struct fm_resource {
     char depot[FM_NAME_MAX];
     int64_t quantity;        /* sum of all increments minus all decrements; may be < 0 after a heal */
     uint64_t updated_hlc;
+    uint32_t void_changes;   /* changes by a unit naming another depot as its own: ignored */
 };
 int fm_node_resource_add(struct fm_node *n, const char *kind, const char *depot, int64_t qty,
                          char id_out[FM_ID_MAX]) FM_MUST_USE;

@@ -126,12 +126,14 @@ int node_write_payload(struct fm_node *n, const struct payload *pl, uint64_t *se
 int node_write_batch(struct fm_node *n, const struct payload *pls, size_t count,
                      uint64_t *first_seq) FM_MUST_USE;
 
-/* Linkage workflow (workflow_apply.c): FM_OK if an author whose
- * certificate (summarised in its head h: role, unit) may write the op
- * `pl`; FM_EPERM when its role may not, FM_EUNIT when it is a station's
- * or vehicle's op on a unit its certificate does not name. Decided from
- * the op and the certificate only, so every node agrees. */
-int workflow_permitted(const struct node_head *h, const struct payload *pl) FM_MUST_USE;
+/* permit.c: FM_OK if `author`, whose certificate in force is summarised
+ * in its head h (role, unit), may write the op `pl`; FM_EPERM when its
+ * role may not (or the incident or depot is not its own), FM_EUNIT when
+ * it is a station's or vehicle's op on a unit its certificate does not
+ * name. Decided from the op and the certificate only, so every node
+ * agrees (docs/workflow.md §4). */
+int workflow_permitted(const struct node_head *h, const uint8_t author[FM_PK_LEN],
+                       const struct payload *pl) FM_MUST_USE;
 
 /* Tests: empties every database (a fresh store without reopening). */
 int node_test_clear(struct fm_node *n) FM_MUST_USE;

@@ -217,12 +217,23 @@ static int prep_ref(struct write_ctx *w, struct store_txn *t, enum fm_entity_kin
     return FM_OK;
 }
 
+/* The verdict ingest will give (permit.c), before any state check, so a
+ * refusal by role says so rather than "not in that state". */
+static int prep_permitted(struct write_ctx *w, struct store_txn *t, const struct payload *pl)
+{
+    struct node_head h;
+    int rc = node_head_get(t, w->n->id.pk, &h);
+    return rc != FM_OK ? rc : workflow_permitted(&h, w->n->id.pk, pl);
+}
+
 static int prep_incident(struct write_ctx *w, struct store_txn *t, struct payload *pl)
 {
     struct model_rec *r = malloc(sizeof *r);
     if (r == NULL)
         return FM_ENOMEM;
     int rc = prep_ref(w, t, FM_ENT_INCIDENT, pl, r);
+    if (rc == FM_OK)
+        rc = prep_permitted(w, t, pl);
     if (rc == FM_OK && pl->kind == OP_INC_STATUS) {
         struct fm_incident cur;
         bool reopen = pl->epoch != 0; /* caller's marker, replaced below */
@@ -272,8 +283,16 @@ static int prep_resource(struct write_ctx *w, struct store_txn *t, struct payloa
     if (r == NULL)
         return FM_ENOMEM;
     int rc = prep_ref(w, t, FM_ENT_RESOURCE, pl, r);
-    if (rc == FM_OK && pl->delta < 0 && (rc = model_rec_to_resource(r, "", &res)) == FM_OK &&
-        res.quantity + pl->delta < 0)
+    if (rc == FM_OK && (rc = model_rec_to_resource(r, "", &res)) == FM_OK &&
+        prep_permitted(w, t, pl) == FM_EPERM && w->n->cert.unit[0] != '\0' &&
+        strcmp(res.depot, w->n->cert.unit) == 0) {
+        /* the stock of our unit's depot: say so (permit.c) */
+        fm_strlcpy(pl->depot, res.depot, sizeof pl->depot);
+        pl->present |= PT_BIT(PT_DEPOT);
+    }
+    if (rc == FM_OK)
+        rc = prep_permitted(w, t, pl);
+    if (rc == FM_OK && pl->delta < 0 && res.quantity + pl->delta < 0)
         rc = FM_ESTATE;
     free(r);
     return rc;
@@ -359,6 +378,42 @@ int fm_node_incident_note(struct fm_node *n, const char *id, const char *text)
         rc = FM_EINVAL;
     else
         rc = write_run(n, pl, 1, prep_incident, id, NULL);
+    free(pl);
+    return rc;
+}
+
+int fm_node_incident_edit(struct fm_node *n, const char *id, const struct fm_incident_edit *e)
+{
+    if (id == NULL || e == NULL || e->priority > 5 ||
+        (e->has_location && !coords_ok(e->lat_e7, e->lon_e7)))
+        return FM_EINVAL;
+    struct payload *pl = payload_new(OP_INC_UPDATE);
+    int rc;
+    if (pl == NULL)
+        return FM_ENOMEM;
+    if (e->category != NULL) {
+        if (!payload_token_ok(e->category, 1, FM_CATEGORY_MAX - 1)) {
+            rc = FM_EINVAL;
+            goto out;
+        }
+        fm_strlcpy(pl->category, e->category, sizeof pl->category);
+        pl->present |= PT_BIT(PT_CATEGORY);
+    }
+    if (e->priority != 0) {
+        pl->priority = e->priority;
+        pl->present |= PT_BIT(PT_PRIORITY);
+    }
+    if (e->has_location) {
+        pl->lat = e->lat_e7;
+        pl->lon = e->lon_e7;
+        pl->present |= PT_BIT(PT_LAT) | PT_BIT(PT_LON);
+    }
+    if ((rc = opt_text(pl, PT_ADDRESS, pl->address, sizeof pl->address, e->address)) ||
+        (rc = opt_text(pl, PT_CALLER, pl->caller, sizeof pl->caller, e->caller)) ||
+        (rc = opt_text(pl, PT_DESC, pl->desc, sizeof pl->desc, e->desc)))
+        goto out;
+    rc = pl->present == 0 ? FM_EINVAL : write_run(n, pl, 1, prep_incident, id, NULL);
+out:
     free(pl);
     return rc;
 }

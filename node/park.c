@@ -5,7 +5,9 @@
  * establishes: a ticket step is valid only for its ticket's unit and
  * incident, which the dispatch op names; a unit op that relies on the
  * unit's name (a station or vehicle whose certificate names its unit by
- * name) is valid only if that is the name the unit was registered under.
+ * name) is valid only if that is the name the unit was registered under;
+ * a stock change by a unit claiming the depot as its own (permit.c) only
+ * if the stock was added at a depot of that name.
  * Gossip delivers authors' logs in any order, so such an op may arrive
  * first. Rather than apply it on trust (and be unable to take it back), it
  * is parked: a small raw record keyed by the awaited entity and the op.
@@ -111,5 +113,29 @@ int park_release(struct store_txn *t, uint8_t kind, const char *id)
         rc = park_apply(t, refs + i * (FM_PK_LEN + 8), pl);
     free(pl);
     free(refs);
+    return rc;
+}
+
+int park_depot_judge(struct store_txn *t, const struct fm_op *op, const char *res_id,
+                     const char *depot, bool *go)
+{
+    struct model_rec *r = malloc(sizeof *r);
+    int rc;
+    *go = false;
+    if (r == NULL)
+        return FM_ENOMEM;
+    rc = model_rec_load(t, FM_ENT_RESOURCE, res_id, r);
+    if (rc == FM_ENOTFOUND || (rc == FM_OK && !model_rec_exists(r))) {
+        rc = park_put(t, FM_ENT_RESOURCE, res_id, op); /* released by resource.add */
+    } else if (rc == FM_OK) {
+        const struct model_field_val *f = &r->f[F_DEPOT];
+        *go = f->set && f->len == strlen(depot) && memcmp(f->val, depot, f->len) == 0;
+        if (!*go) {
+            /* another depot's stock: ignored on every node alike, counted */
+            model_merge_add(r, F_RVOID, 1, 4);
+            rc = wf_rec_store(t, FM_ENT_RESOURCE, res_id, r);
+        }
+    }
+    free(r);
     return rc;
 }

@@ -1,7 +1,7 @@
 /*
  * workflow_apply.c — applying the linkage-workflow ops (tickets,
  * escalations, materials, directory chunks, bulletins, feedback, conflict
- * resolutions) to the entities, and the role each op kind needs.
+ * resolutions) to the entities.
  *
  * The merges follow the core's rules (model.c) so apply stays commutative:
  * a ticket's creation fields are last-writer-wins by stamp, each step
@@ -13,7 +13,7 @@
  * unit's status, the depot's stock, the incident's stage and timeline — go
  * through the core's own merges (model_apply with a derived payload, and
  * model_incident_touch) stamped with this op, so they commute with
- * everything else.
+ * everything else. Who may write each kind is decided in permit.c.
  */
 #include "workflow_int.h"
 
@@ -40,74 +40,6 @@ bool workflow_kind(uint8_t kind)
         return true;
     default:
         return false;
-    }
-}
-
-/* ---- permissions ---- */
-
-/* Whether a node whose certificate names `cert_unit` acts on its own unit
- * when it targets `unit` (the op carries the unit's name, optional, in pl):
- * the certificate names the unit by its entity id, or by the name the op
- * carries. The name claim is checked against the name the dispatcher
- * recorded (tickets) or the unit's registration (unit ops) when the op is
- * applied (docs/workflow.md §4). */
-bool workflow_unit_own(const char *cert_unit, const struct payload_ref *unit,
-                       const struct payload *pl)
-{
-    char id[FM_ID_MAX];
-    if (cert_unit == NULL || cert_unit[0] == '\0')
-        return false;
-    if ((pl->present & PT_BIT(PT_NAME)) && strcmp(cert_unit, pl->name) == 0)
-        return true;
-    payload_id_format(unit->author, unit->seq, id);
-    return strcmp(cert_unit, id) == 0;
-}
-
-int workflow_permitted(const struct node_head *h, const struct payload *pl)
-{
-    const uint8_t role = h->role;
-    bool dispatcher = role == FM_ROLE_CENTRE || role == FM_ROLE_COUNTY;
-    /* centre, county and admin act for any unit; every other role (station,
-     * vehicle, none) only for the unit its certificate names */
-    bool any_unit = dispatcher || role == FM_ROLE_ADMIN;
-    switch (pl->kind) {
-    case OP_DIR_PUBLISH:
-        return role == FM_ROLE_ADMIN || role == FM_ROLE_CENTRE ? FM_OK : FM_EPERM;
-    case OP_UNIT_REGISTER:
-        /* a directory unit's derived id is for its publishers only: anyone
-         * else could overwrite its fields */
-        if (pl->present & PT_BIT(PT_REF))
-            return role == FM_ROLE_ADMIN || role == FM_ROLE_CENTRE ? FM_OK : FM_EPERM;
-        return FM_OK;
-    case OP_UNIT_STATUS:
-    case OP_UNIT_POSITION:
-        return any_unit || workflow_unit_own(h->unit, &pl->ref, pl) ? FM_OK : FM_EUNIT;
-    case OP_TICKET_DISPATCH:
-    case OP_TICKET_ESCALATE:
-    case OP_CONFLICT_RESOLVE:
-        return dispatcher ? FM_OK : FM_EPERM;
-    case OP_TICKET_STEP:
-        /* a unit reports its own progress; cancelling and reassigning is
-         * a dispatcher's decision */
-        if (pl->code == TS_CANCEL || pl->code == TS_REASSIGN)
-            return dispatcher ? FM_OK : FM_EPERM;
-        /* the record says whose report it is: a dispatcher node (centre,
-         * county, admin) reports on the unit's behalf, a station or
-         * vehicle as the unit itself */
-        if ((pl->flags != 0) != any_unit)
-            return FM_EPERM;
-        /* and a station or vehicle only for the unit its certificate
-         * names; that the step's unit is its ticket's is checked when the
-         * ticket's dispatch is known (apply_step) */
-        return any_unit || workflow_unit_own(h->unit, &pl->ref3, pl) ? FM_OK : FM_EUNIT;
-    case OP_MAT_ALLOCATE:
-    case OP_MAT_RETURN:
-    case OP_BULLETIN_SEND:
-        return role == FM_ROLE_VEHICLE || role == FM_ROLE_NONE ? FM_EPERM : FM_OK;
-    case OP_INC_FEEDBACK:
-        return any_unit ? FM_OK : FM_EPERM;
-    default:
-        return FM_OK; /* core kinds, material requests, read receipts */
     }
 }
 
@@ -459,6 +391,13 @@ static int apply_move(struct wf_apply *a)
     bool ret = pl->kind == OP_MAT_RETURN;
     uint64_t q = (uint64_t)pl->qty;
     int rc;
+    if (pl->present & PT_BIT(PT_DEPOT)) {
+        /* a unit's claim that the depot is its own (permit.c) */
+        bool go;
+        payload_id_format(pl->ref2.author, pl->ref2.seq, a->id2);
+        if ((rc = park_depot_judge(a->t, a->op, a->id2, pl->depot, &go)) != FM_OK || !go)
+            return rc;
+    }
     payload_id_format(pl->ref.author, pl->ref.seq, a->id); /* the request */
     if ((rc = load(a, FM_ENT_REQUEST, a->id)) != FM_OK)
         return rc;

@@ -76,7 +76,7 @@ const struct fm_dir_dept *directory_dept(const struct fm_directory *d, const cha
 int wf_load_identity(struct fm_node *n) FM_MUST_USE;
 /* Whether an op on `unit` comes from the unit's own node: cert_unit (the
  * author's certificate `unit`) equals the unit name the op carries or the
- * unit's entity id (workflow_apply.c). */
+ * unit's entity id (permit.c). */
 bool workflow_unit_own(const char *cert_unit, const struct payload_ref *unit,
                        const struct payload *pl);
 

@@ -127,6 +127,15 @@ static bool can_dispatch(const struct fm_node *n)
     return n->cert.role == FM_ROLE_CENTRE || n->cert.role == FM_ROLE_COUNTY;
 }
 
+/* The verdict ingest will give this node's op (permit.c), from the
+ * certificate it signs with. */
+static int wf_permitted(const struct fm_node *n, const struct payload *pl)
+{
+    struct node_head h = {.role = (uint8_t)n->cert.role};
+    fm_strlcpy(h.unit, n->cert.unit, sizeof h.unit);
+    return workflow_permitted(&h, n->id.pk, pl);
+}
+
 static bool is_dispatcher(const struct fm_node *n)
 {
     return n->cert.role == FM_ROLE_CENTRE || n->cert.role == FM_ROLE_COUNTY ||
@@ -545,6 +554,14 @@ int fm_node_material_move(struct fm_node *n, const char *request, const char *re
     if ((rc = ref_resolve(t, FM_ENT_RESOURCE, resource, sid, &pl->ref2, r)) != FM_OK ||
         (rc = model_rec_to_resource(r, sid, &res)) != FM_OK)
         goto out_txn;
+    if (wf_permitted(n, pl) != FM_OK && n->cert.unit[0] != '\0' &&
+        strcmp(res.depot, n->cert.unit) == 0) {
+        /* the stock of our unit's depot: say so (permit.c) */
+        fm_strlcpy(pl->depot, res.depot, sizeof pl->depot);
+        pl->present |= PT_BIT(PT_DEPOT);
+    }
+    if ((rc = wf_permitted(n, pl)) != FM_OK)
+        goto out_txn; /* by role before by state: the refusal names the role */
     if (strcmp(res.kind, req.kind) != 0)
         rc = FM_EINVAL;
     else if (!is_return && (res.quantity < qty || req.allocated - req.returned + qty > req.qty))
