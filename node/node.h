@@ -331,6 +331,13 @@ struct fm_daemon_info {
     uint64_t zap_refused;    /* handshakes refused by the ZAP handler */
     uint64_t soft_stored;    /* soft-state records taken from peers since start */
     uint64_t peers_dropped;  /* connections dropped for a revoked or expired key */
+    /* the store could not take ops (full disk, map at its cap, I/O error):
+     * a local fault, not refusals; pulls wait ingest_backoff_ms */
+    uint64_t ingest_faults;  /* ingests that failed in the store since start */
+    int ingest_fault_err;    /* the fault now (FM_EMAPFULL, FM_EIO, ...), 0 = none */
+    uint64_t ingest_backoff_ms; /* the pause of pulls now, 0 = none */
+    uint64_t key_conns_refused; /* connections refused: over network.max_conns_per_key */
+    uint64_t pulls_deferred; /* PULLs answered later: the key's reply budget was spent */
 };
 
 /* The store as the sync engine sees it (struct fm_sync_store in sync.h):

@@ -619,15 +619,21 @@ void sync_ops_take(struct fm_sync *s, struct sync_nb *nb, const struct fm_wire_o
         }
     }
     memset(&res, 0, sizeof(res));
+    if (n > 0 && sync_fault_paused(s, now)) {
+        for (size_t i = 0; i < s->nauthors; i++)
+            s->authors[i].pulled = 0;
+        return; /* the store cannot take ops yet (fault.c): they come again */
+    }
     if (n > 0) {
         rc = s->store.ingest(s->store.ctx, s->in_ops, s->in_lens, n, &res);
         if (rc != FM_OK) {
-            fm_log_limited(&lim_store, 5, FM_LOG_ERROR, COMPONENT, "ingest failed: %s",
-                           fm_strerror(rc));
-            for (size_t i = 0; i < s->nauthors; i++)
-                s->authors[i].pulled = 0;
-            return; /* nothing stored; the ops come again later */
+            /* nothing stored, nothing judged: a local fault, not refusals;
+             * tell the sender what we really hold */
+            sync_fault_note(s, rc, now);
+            send_vector(s, nb);
+            return;
         }
+        sync_fault_clear(s);
     }
     if (res.stored)
         fm_log(FM_LOG_DEBUG, COMPONENT, "stored %zu op(s) from %s (%zu duplicate)", res.stored,

@@ -57,6 +57,8 @@
 #define SYNC_PROBE_SPAN 8              /* seqs asked per step when a probe walks down to a fork's root */
 #define SYNC_REFUSE_BACKOFF_MIN_MS 2000    /* first wait before re-pulling a refused author */
 #define SYNC_REFUSE_BACKOFF_MAX_MS 300000  /* ... doubling up to five minutes */
+#define SYNC_FAULT_BACKOFF_MIN_MS 1000  /* a store that cannot take ops: first pause of pulls */
+#define SYNC_FAULT_BACKOFF_MAX_MS 60000  /* ... doubling up to a minute (fault.c) */
 #define SYNC_AGING_MS 2000             /* a queued message waiting this long goes next: no class starves */
 /* An eager copy arriving this much later than a lazy announcement of the
  * same op swaps the two links (Plumtree's optimisation): the announcing
@@ -214,6 +216,11 @@ struct fm_sync {
     size_t probe_cap;
     uint32_t next_req_id;
     bool refresh_due;
+    /* a local store fault (fault.c): pulls and pushed ops wait until
+     * fault_until_ms; fault_err FM_OK = none */
+    int fault_err;
+    uint32_t fault_backoff_ms;
+    uint64_t fault_until_ms, fault_in_row;
     struct fm_sync_counters k;
 };
 
@@ -256,6 +263,14 @@ void sync_nb_info(const struct fm_sync *s, const struct sync_nb *nb, struct fm_s
 struct sync_nb *sync_nb_new(struct fm_sync *s, const uint8_t pk[FM_PK_LEN]);
 void sync_nb_free(struct fm_sync *s, struct sync_nb *nb);
 struct sync_nb *sync_nb_find(struct fm_sync *s, const uint8_t pk[FM_PK_LEN]);
+
+/* ---- fault.c: a store that cannot take ops ---- */
+/* True while pulls and pushed ops wait for the store (a back-off step). */
+bool sync_fault_paused(const struct fm_sync *s, uint64_t now);
+/* Ingest failed with err (nothing stored): the next back-off step. */
+void sync_fault_note(struct fm_sync *s, int err, uint64_t now);
+/* Ingest succeeded: the fault, if any, is over. */
+void sync_fault_clear(struct fm_sync *s);
 
 /* ---- pull.c ---- */
 /* nb claims to hold author i up to seq: pull it from after_ms on (graft:
