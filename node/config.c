@@ -12,6 +12,7 @@
  * This is the only file in the project that includes yaml.h.
  */
 #include "config_int.h"
+#include "yaml_depth.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -718,6 +719,15 @@ int fm_config_load(struct fm_config *cfg, const char *path, char *err, size_t er
         return rc;
     if ((rc = config_file_dir(path, L.dir, sizeof(L.dir))) != 0) {
         snprintf(err, errlen, "%s: cannot resolve the file's directory", path);
+        goto free_buf;
+    }
+    size_t dl = 0, dc = 0;
+    if ((rc = yaml_check_depth(buf, len, YAML_MAX_DEPTH, &dl, &dc)) != FM_OK) {
+        if (rc == FM_ETOOBIG) {
+            rc = cfg_fail_at(&L, dl, dc, "nesting deeper than %d", YAML_MAX_DEPTH);
+        } else {
+            snprintf(err, errlen, "%s: out of memory", path);
+        }
         goto free_buf;
     }
     if (!yaml_parser_initialize(&parser)) {
