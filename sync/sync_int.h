@@ -59,11 +59,20 @@
 #define SYNC_REFUSE_BACKOFF_MAX_MS 300000  /* ... doubling up to five minutes */
 #define SYNC_FAULT_BACKOFF_MIN_MS 1000  /* a store that cannot take ops: first pause of pulls */
 #define SYNC_FAULT_BACKOFF_MAX_MS 60000  /* ... doubling up to a minute (fault.c) */
+#define SYNC_KNOCK_KEYS 64             /* refused keys whose refusals are counted (knock.c) */
+#define SYNC_KNOCK_FORGET_MS 3600000   /* ... a key quiet this long starts counting again */
 #define SYNC_AGING_MS 2000             /* a queued message waiting this long goes next: no class starves */
 /* An eager copy arriving this much later than a lazy announcement of the
  * same op swaps the two links (Plumtree's optimisation): the announcing
  * neighbour's path is shorter. */
 #define SYNC_OPTIMISE_MS 4
+
+/* A key the ZAP handler refused (knock.c): how often, and when last. */
+struct sync_knock {
+    uint8_t key[FM_PK_LEN]; /* node key, or a stranger's Curve key */
+    uint64_t count;         /* refusals, 0 = slot free */
+    uint64_t last_ms;
+};
 
 /* A fork probe of one author (pull.c): when it started, and the step in
  * flight while it walks down to the fork's root. */
@@ -221,6 +230,7 @@ struct fm_sync {
     int fault_err;
     uint32_t fault_backoff_ms;
     uint64_t fault_until_ms, fault_in_row;
+    struct sync_knock knocks[SYNC_KNOCK_KEYS]; /* refused keys (knock.c) */
     struct fm_sync_counters k;
 };
 
@@ -271,6 +281,13 @@ bool sync_fault_paused(const struct fm_sync *s, uint64_t now);
 void sync_fault_note(struct fm_sync *s, int err, uint64_t now);
 /* Ingest succeeded: the fault, if any, is over. */
 void sync_fault_clear(struct fm_sync *s);
+
+/* ---- knock.c ---- */
+/* The ZAP handler refused key (a node key or a stranger's Curve key) once
+ * more: true when this refusal should be logged (the 1st, 2nd, 4th ...
+ * of that key); *count = its refusals so far. */
+bool sync_knock_log_due(struct fm_sync *s, const uint8_t key[FM_PK_LEN], uint64_t now,
+                        uint64_t *count);
 
 /* ---- pull.c ---- */
 /* nb claims to hold author i up to seq: pull it from after_ms on (graft:

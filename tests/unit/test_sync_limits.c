@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <unistd.h>
 
 #include "crypto/crypto.h"
 #include "sync/sync.h"
@@ -152,10 +153,64 @@ static void test_full_disk_backs_off(void **state)
     tnode_free(&b);
 }
 
+/* Lines of file path that contain needle. */
+static size_t count_lines(const char *path, const char *needle)
+{
+    char line[2048];
+    size_t n = 0;
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    while (fgets(line, sizeof line, f))
+        n += strstr(line, needle) != NULL;
+    fclose(f);
+    return n;
+}
+
+/* A node b does not admit (here: configured but not enrolled, as a revoked
+ * one) keeps dialling, every 2 s once its reconnect interval has grown.
+ * b used to log every refusal (up to 5 per 10 s, forever); now one line
+ * per doubling of that key's refusals: 1st, 2nd, 4th, 8th ... */
+static void test_refused_knocks_log_per_doubling(void **state)
+{
+    (void)state;
+    struct tnode a, b;
+    struct tnode *ns[] = {&a, &b};
+    struct fm_sync_counters kb;
+    char path[] = "/tmp/fm_knock_log_XXXXXX";
+    int fd = mkstemp(path), saved = dup(2);
+    assert_true(fd >= 0 && saved >= 0);
+    tnode_init(&a);
+    tnode_init(&b);
+    ms_enroll(&a.ms, b.id.pk); /* a trusts b; b does not enrol a */
+    assert_int_equal(fm_sync_add_peer(a.s, fm_sync_endpoint(b.s), b.id.pk, "b"), FM_OK);
+    assert_int_equal(fm_sync_add_peer(b.s, NULL, a.id.pk, "a"), FM_OK);
+    fm_log_set_level(FM_LOG_WARN);
+    fflush(stderr);
+    assert_true(dup2(fd, 2) >= 0);
+    spin_for(ns, 2, 9000);
+    fflush(stderr);
+    assert_true(dup2(saved, 2) >= 0);
+    close(saved);
+    close(fd);
+    fm_log_set_level(FM_LOG_ERROR);
+    fm_sync_get_counters(b.s, &kb);
+    size_t lines = count_lines(path, "refused a connection from");
+    printf("# 9 s of knocking: %llu refusals, %zu log lines\n",
+           (unsigned long long)kb.zap_refused, lines);
+    unlink(path);
+    assert_true(kb.zap_refused >= 6);
+    /* 6..7 refusals: lines at 1, 2, 4; 8..15: also at 8 */
+    size_t want = kb.zap_refused >= 8 ? 4 : 3;
+    assert_int_equal(lines, want);
+    tnode_free(&a);
+    tnode_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_full_disk_backs_off),
+        cmocka_unit_test(test_refused_knocks_log_per_doubling),
     };
     if (fm_crypto_init() != FM_OK)
         return 1;
