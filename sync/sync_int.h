@@ -61,6 +61,8 @@
 #define SYNC_FAULT_BACKOFF_MAX_MS 60000  /* ... doubling up to a minute (fault.c) */
 #define SYNC_KNOCK_KEYS 64             /* refused keys whose refusals are counted (knock.c) */
 #define SYNC_KNOCK_FORGET_MS 3600000   /* ... a key quiet this long starts counting again */
+#define SYNC_BIND_RETRY_MS 30000       /* the listen port in use at start: retried this long */
+#define SYNC_BIND_RETRY_STEP_MS 250    /* ... this often */
 #define SYNC_AGING_MS 2000             /* a queued message waiting this long goes next: no class starves */
 /* An eager copy arriving this much later than a lazy announcement of the
  * same op swaps the two links (Plumtree's optimisation): the announcing
