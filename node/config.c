@@ -89,6 +89,7 @@ static const struct field gossip_fields[] = {
     INT_FIELD("batch_ops", FT_U32, batch_ops, 1, 65536),
     INT_FIELD("max_skew_ms", FT_U32, max_skew_ms, 0, 86400000),
     INT_FIELD("rate_limit_bps", FT_U32, rate_limit_bps, 0, 4000000000u), /* field sync */
+    INT_FIELD("reply_bytes_per_s", FT_U32, reply_bytes_per_s, 0, 4000000000u), /* budget.c */
 };
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))

@@ -47,6 +47,8 @@ struct fm_config {
     uint32_t batch_ops;            /* gossip: batch_ops (default 512) */
     uint32_t max_skew_ms;          /* gossip: max_skew_ms (default 300000) */
     uint32_t rate_limit_bps;       /* gossip: rate_limit_bps, bits/s per peer (default 0 = none) */
+    uint32_t reply_bytes_per_s;    /* gossip: reply_bytes_per_s, pull-reply bytes one peer key may
+                                    * draw per second (default 128 MiB; 0 = no budget) */
     struct fm_peer_conf peers[FM_CONFIG_MAX_PEERS];
     size_t npeers;
 };

@@ -156,6 +156,7 @@ void sync_nb_free(struct fm_sync *s, struct sync_nb *nb)
     s->nbs[nb->slot] = NULL;
     while (s->nnb > 0 && !s->nbs[s->nnb - 1])
         s->nnb--;
+    sync_budget_release(nb);
     free(nb->belief);
     free(nb->announced);
     free(nb);
@@ -761,7 +762,7 @@ void sync_on_message(struct fm_sync *s, struct sync_nb *nb, const uint8_t *p, si
     case FM_MSG_SUMMARY: on_summary(s, nb, &m.u.summary); break;
     case FM_MSG_VECTOR: on_vector(s, nb, &m.u.vector); break;
     case FM_MSG_IHAVE: on_ihave(s, nb, m.u.ihave.flags, &m.u.ihave.e); break;
-    case FM_MSG_PULL: sync_on_pull(s, nb, &m.u.pull); break;
+    case FM_MSG_PULL: sync_budget_on_pull(s, nb, p, n, &m.u.pull); break;
     case FM_MSG_OPS: sync_on_ops(s, nb, &m.u.ops); break;
     case FM_MSG_PRUNE: nb->eager = false; break;
     case FM_MSG_SOFT: sync_on_soft(s, nb, &m.u.soft); break;
@@ -781,6 +782,7 @@ int sync_tick(struct fm_sync *s, uint64_t now)
     announce_lazy(s, now);
     sync_ban_check(s, now);
     sync_soft_tick(s, now);
+    sync_budget_tick(s, now);
     for (size_t n = 0; n < s->nnb; n++) {
         struct sync_nb *nb = s->nbs[n];
         if (!nb)

@@ -87,6 +87,9 @@ struct fm_sync_config {
     uint32_t max_skew_ms;         /* warn above this peer clock skew (default 300000) */
     uint32_t rate_limit_bps;      /* bits/s sent to each neighbour, 0 = unlimited
                                    * (fm_sync_set_peer_rate overrides per peer) */
+    uint32_t reply_bytes_per_s;   /* pull-reply bytes one neighbour key may draw per
+                                   * second (burst: one second's worth, at least one
+                                   * reply); 0 = no budget */
 };
 
 /* Creates the engine; binds listen and control, starts nothing else.

@@ -63,6 +63,8 @@
 #define SYNC_KNOCK_FORGET_MS 3600000   /* ... a key quiet this long starts counting again */
 #define SYNC_BIND_RETRY_MS 30000       /* the listen port in use at start: retried this long */
 #define SYNC_BIND_RETRY_STEP_MS 250    /* ... this often */
+#define SYNC_DEFER_MAX 16              /* PULLs held per neighbour over its reply budget (budget.c) */
+#define SYNC_DEFER_MSG_MAX (16u + FM_WIRE_PULL_MAX * FM_WIRE_ENTRY_LEN) /* ... each at most */
 #define SYNC_AGING_MS 2000             /* a queued message waiting this long goes next: no class starves */
 /* An eager copy arriving this much later than a lazy announcement of the
  * same op swaps the two links (Plumtree's optimisation): the announcing
@@ -168,6 +170,12 @@ struct sync_nb {
      * refused our handshake (ZAP: revoked here, or not enrolled) */
     void *mon;
     bool refused_auth;      /* its last handshake answer was a refusal */
+    /* reply budget (budget.c): bytes it may still draw, and PULLs waiting */
+    int64_t reply_tokens;
+    uint64_t reply_tokens_ms;  /* last refill, 0 = never (full bucket) */
+    uint8_t *defer[SYNC_DEFER_MAX];
+    size_t defer_len[SYNC_DEFER_MAX];
+    size_t ndefer;
 };
 
 /* A message waiting for the rate limit. */
@@ -283,6 +291,16 @@ bool sync_fault_paused(const struct fm_sync *s, uint64_t now);
 void sync_fault_note(struct fm_sync *s, int err, uint64_t now);
 /* Ingest succeeded: the fault, if any, is over. */
 void sync_fault_clear(struct fm_sync *s);
+
+/* ---- budget.c: reply bytes per neighbour key ---- */
+/* A decoded PULL (raw: its n bytes): answered now, or deferred while nb's
+ * reply budget is spent (cfg.reply_bytes_per_s; 0 = no budget). */
+void sync_budget_on_pull(struct fm_sync *s, struct sync_nb *nb, const uint8_t *raw, size_t n,
+                         const struct fm_wire_pull *p);
+/* Answers deferred PULLs whose neighbour's budget has refilled. */
+void sync_budget_tick(struct fm_sync *s, uint64_t now);
+/* Frees nb's deferred PULLs. */
+void sync_budget_release(struct sync_nb *nb);
 
 /* ---- knock.c ---- */
 /* The ZAP handler refused key (a node key or a stranger's Curve key) once

@@ -18,6 +18,7 @@
 
 #include "crypto/crypto.h"
 #include "sync/sync.h"
+#include "sync/wire_int.h"
 #include "tests/unit/memstore.h"
 
 #define DEADLINE_MS 20000
@@ -206,11 +207,85 @@ static void test_refused_knocks_log_per_doubling(void **state)
     tnode_free(&b);
 }
 
+/* Bytes of pull replies (OPS) a sent to neighbour pk. */
+static uint64_t ops_bytes_to(struct tnode *a, const uint8_t *pk)
+{
+    struct fm_sync_peer_info *pi = NULL;
+    struct fm_sync_status st;
+    size_t np = 0;
+    uint64_t r = 0;
+    assert_int_equal(fm_sync_peers(a->s, &st, &pi, &np), FM_OK);
+    for (size_t i = 0; i < np; i++)
+        if (memcmp(pi[i].pk, pk, FM_PK_LEN) == 0)
+            r = pi[i].msgs[FM_SYNC_MSG_OPS].bytes_out;
+    free(pi);
+    return r;
+}
+
+/* An enrolled node x floods a with PULLs for a's whole log (each reply up
+ * to ~1 MB; 20,000 once drew 1.38 GB). With a reply budget of 1 MiB/s per
+ * key, x gets at most the burst plus 1 MiB a second (plus one reply of
+ * slack), while an honest node h, pulling at the same time, still gets
+ * every op. */
+#define FLOOD_RATE (1u << 20)
+#define FLOOD_PULLS 1000
+static void test_pull_flood_within_budget(void **state)
+{
+    (void)state;
+    struct tnode a, x, h;
+    struct tnode *ns[] = {&a, &x, &h};
+    struct fm_sync_config cfg = {.push_interval_ms = 20, .anti_entropy_ms = 300,
+                                 .heartbeat_ms = 500, .batch_ops = 64,
+                                 .reply_bytes_per_s = FLOOD_RATE};
+    struct fm_sync_counters ka;
+    struct fm_buf m;
+    uint8_t e[FM_WIRE_ENTRY_LEN];
+    tnode_init_cfg(&a, &cfg);
+    tnode_init(&x);
+    tnode_init(&h);
+    for (int i = 0; i < 3000; i++)
+        assert_int_equal(ms_write(&a.ms, &a.id, 250), FM_OK);
+    link_nodes(&x, &a);
+    assert_true(wait_len(ns, 2, &x, a.id.pk, 3000, DEADLINE_MS)); /* x synced: ~1 MB */
+    uint64_t before = ops_bytes_to(&a, x.id.pk);
+    link_nodes(&h, &a);
+
+    fm_buf_init(&m, FM_WIRE_MAX_MSG);
+    fm_wire_put_entry(e, a.id.pk, 1);
+    uint64_t t0 = fm_mono_ms();
+    for (uint32_t k = 0; k < FLOOD_PULLS; k++) {
+        assert_int_equal(fm_wire_encode_pull(&m, 0, 900000 + k, FM_WIRE_BATCH_MAX, e, 1), FM_OK);
+        int rc = fm_sync_send_raw(x.s, a.id.pk, m.data, m.len);
+        (void)rc; /* a full send queue drops some: fine for a flood */
+        if (k % 50 == 0)
+            spin_for(ns, 3, 20);
+    }
+    fm_buf_release(&m);
+    bool honest = wait_len(ns, 3, &h, a.id.pk, 3000, DEADLINE_MS);
+    spin_for(ns, 3, 1000);
+    uint64_t secs_ms = fm_mono_ms() - t0;
+    uint64_t drawn = ops_bytes_to(&a, x.id.pk) - before;
+    uint64_t bound = (uint64_t)FLOOD_RATE * secs_ms / 1000 + 2 * FM_WIRE_MAX_MSG;
+    fm_sync_get_counters(a.s, &ka);
+    printf("# %u PULLs in %llu ms drew %llu bytes (bound %llu); %llu deferred or dropped; "
+           "honest node synced: %s\n",
+           FLOOD_PULLS, (unsigned long long)secs_ms, (unsigned long long)drawn,
+           (unsigned long long)bound, (unsigned long long)ka.pulls_deferred,
+           honest ? "yes" : "no");
+    assert_true(honest);
+    assert_true(drawn <= bound);
+    assert_true(ka.pulls_deferred > 0);
+    tnode_free(&a);
+    tnode_free(&x);
+    tnode_free(&h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_full_disk_backs_off),
         cmocka_unit_test(test_refused_knocks_log_per_doubling),
+        cmocka_unit_test(test_pull_flood_within_budget),
     };
     if (fm_crypto_init() != FM_OK)
         return 1;
