@@ -213,6 +213,12 @@ void cli_stale_check(struct cli_stale *s, const char *incident_id, struct cli_st
 void cli_stale_json(struct cli_json *j, const struct cli_stale_info *si);
 void cli_stale_close(struct cli_stale **sp);
 
+/* ---- status of the daemon's limits (status_sync.c): a store that cannot
+ * take ops, connections and pulls held back per key; `up` false prints
+ * nothing (text) or nulls (JSON) ---- */
+void cli_status_sync_json(struct cli_json *j, const struct fm_daemon_info *info, bool up);
+void cli_status_sync_text(const struct fm_daemon_info *info, bool up);
+
 /* Shared by org enroll and testbed (cmd_org.c): signs a certificate for pk
  * with the root key in org_dir/root.key, records it in
  * org_dir/enrolled.txt (refusing a key whose 8-character tag is already

@@ -712,6 +712,7 @@ static int run_status(struct cli *cl, int argc, char **argv)
         }
         cli_json_end_array(&j);
         fs_json(&j, &fs, fm_now_ms());
+        cli_status_sync_json(&j, &info, up);
         cli_json_end_object(&j);
         cli_json_finish(&j);
     } else {
@@ -734,6 +735,7 @@ static int run_status(struct cli *cl, int argc, char **argv)
         else
             printf("\n");
         fs_text(&fs, fm_now_ms());
+        cli_status_sync_text(&info, up);
         if (refused)
             printf("warning:   %zu peer(s) refuse this node's handshake: not admitted "
                    "(revoked or not enrolled?); see fieldmesh peers\n", refused);

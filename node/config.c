@@ -12,6 +12,7 @@
  * This is the only file in the project that includes yaml.h.
  */
 #include "config_int.h"
+#include "yaml_depth.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -88,6 +89,7 @@ static const struct field gossip_fields[] = {
     INT_FIELD("batch_ops", FT_U32, batch_ops, 1, 65536),
     INT_FIELD("max_skew_ms", FT_U32, max_skew_ms, 0, 86400000),
     INT_FIELD("rate_limit_bps", FT_U32, rate_limit_bps, 0, 4000000000u), /* field sync */
+    INT_FIELD("reply_bytes_per_s", FT_U32, reply_bytes_per_s, 0, 4000000000u), /* budget.c */
 };
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -718,6 +720,15 @@ int fm_config_load(struct fm_config *cfg, const char *path, char *err, size_t er
         return rc;
     if ((rc = config_file_dir(path, L.dir, sizeof(L.dir))) != 0) {
         snprintf(err, errlen, "%s: cannot resolve the file's directory", path);
+        goto free_buf;
+    }
+    size_t dl = 0, dc = 0;
+    if ((rc = yaml_check_depth(buf, len, YAML_MAX_DEPTH, &dl, &dc)) != FM_OK) {
+        if (rc == FM_ETOOBIG) {
+            rc = cfg_fail_at(&L, dl, dc, "nesting deeper than %d", YAML_MAX_DEPTH);
+        } else {
+            snprintf(err, errlen, "%s: out of memory", path);
+        }
         goto free_buf;
     }
     if (!yaml_parser_initialize(&parser)) {

@@ -32,6 +32,7 @@ void fm_config_defaults(struct fm_config *cfg)
     cfg->heartbeat_ms = DEF_HEARTBEAT_MS;
     cfg->batch_ops = DEF_BATCH_OPS;
     cfg->max_skew_ms = DEF_MAX_SKEW_MS;
+    cfg->reply_bytes_per_s = DEF_REPLY_BYTES_PER_S;
 }
 
 /* Absolute directory holding `path`. */
@@ -169,6 +170,8 @@ static void write_body(FILE *f, const struct fm_config *cfg, const char *dir)
                "  heartbeat_ms: %u\n  batch_ops: %u\n  max_skew_ms: %u\n",
             cfg->push_interval_ms, cfg->anti_entropy_ms, cfg->heartbeat_ms, cfg->batch_ops,
             cfg->max_skew_ms);
+    if (cfg->reply_bytes_per_s != DEF_REPLY_BYTES_PER_S)
+        fprintf(f, "  reply_bytes_per_s: %u\n", cfg->reply_bytes_per_s);
 }
 
 int fm_config_write(const struct fm_config *cfg, const char *path)

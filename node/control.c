@@ -46,6 +46,11 @@ int fm_node_daemon_peers(const struct fm_config *cfg, struct fm_daemon_info *inf
         info->zap_refused = st.counters.zap_refused;
         info->soft_stored = st.counters.soft_stored;
         info->peers_dropped = st.counters.peers_dropped;
+        info->ingest_faults = st.counters.ingest_faults;
+        info->ingest_fault_err = -(int)(st.counters.ingest_fault_err & 0xff);
+        info->ingest_backoff_ms = st.counters.ingest_backoff_ms;
+        info->key_conns_refused = st.counters.key_conns_refused;
+        info->pulls_deferred = st.counters.pulls_deferred;
     }
     if (count) {
         *out = calloc(count, sizeof(**out));

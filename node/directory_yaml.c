@@ -10,6 +10,7 @@
  * this is the only file that includes yaml.h.
  */
 #include "workflow_int.h"
+#include "yaml_depth.h"
 
 #include <errno.h>
 #include <math.h>
@@ -508,6 +509,15 @@ static int load_doc(struct dl *L)
         return rc;
     if (a.rules != NULL && (rc = load_rules(L, a.rules)) != 0)
         return rc;
+    /* a published directory replaces the one before it everywhere: one
+     * without departments or rules would wipe every dispatch rule */
+    if (d->ndepts == 0)
+        return dl_fail(L, a.depts, "the directory lists no department (publishing it would "
+                                   "remove every department everywhere)");
+    if (d->nrules == 0)
+        return dl_fail(L, a.rules != NULL ? a.rules : root,
+                       "the directory has no rule (publishing it would remove every "
+                       "dispatch rule everywhere)");
     return 0;
 }
 
@@ -569,6 +579,12 @@ int fm_directory_load_yaml(const char *path, struct fm_directory **out, char *er
     L.d = calloc(1, sizeof *L.d);
     if (L.d == NULL) {
         rc = FM_ENOMEM;
+        goto out_buf;
+    }
+    size_t dline = 0, dcol = 0;
+    if ((rc = yaml_check_depth(buf, len, YAML_MAX_DEPTH, &dline, &dcol)) != FM_OK) {
+        if (rc == FM_ETOOBIG)
+            rc = dl_fail_at(&L, dline, dcol, "nesting deeper than %d", YAML_MAX_DEPTH);
         goto out_buf;
     }
     if (!yaml_parser_initialize(&parser)) {

@@ -235,6 +235,7 @@ int main(int argc, char **argv)
         .batch_ops = cfg.batch_ops,
         .max_skew_ms = cfg.max_skew_ms,
         .rate_limit_bps = cfg.rate_limit_bps,
+        .reply_bytes_per_s = cfg.reply_bytes_per_s,
     };
     rc = fm_sync_new(&sync, &sc, &store);
     if (rc != FM_OK) {

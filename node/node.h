@@ -47,6 +47,8 @@ struct fm_config {
     uint32_t batch_ops;            /* gossip: batch_ops (default 512) */
     uint32_t max_skew_ms;          /* gossip: max_skew_ms (default 300000) */
     uint32_t rate_limit_bps;       /* gossip: rate_limit_bps, bits/s per peer (default 0 = none) */
+    uint32_t reply_bytes_per_s;    /* gossip: reply_bytes_per_s, pull-reply bytes one peer key may
+                                    * draw per second (default 128 MiB; 0 = no budget) */
     struct fm_peer_conf peers[FM_CONFIG_MAX_PEERS];
     size_t npeers;
 };
@@ -353,6 +355,13 @@ struct fm_daemon_info {
     uint64_t zap_refused;    /* handshakes refused by the ZAP handler */
     uint64_t soft_stored;    /* soft-state records taken from peers since start */
     uint64_t peers_dropped;  /* connections dropped for a revoked or expired key */
+    /* the store could not take ops (full disk, map at its cap, I/O error):
+     * a local fault, not refusals; pulls wait ingest_backoff_ms */
+    uint64_t ingest_faults;  /* ingests that failed in the store since start */
+    int ingest_fault_err;    /* the fault now (FM_EMAPFULL, FM_EIO, ...), 0 = none */
+    uint64_t ingest_backoff_ms; /* the pause of pulls now, 0 = none */
+    uint64_t key_conns_refused; /* connections refused: over network.max_conns_per_key */
+    uint64_t pulls_deferred; /* PULLs answered later: the key's reply budget was spent */
 };
 
 /* The store as the sync engine sees it (struct fm_sync_store in sync.h):

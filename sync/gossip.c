@@ -156,6 +156,7 @@ void sync_nb_free(struct fm_sync *s, struct sync_nb *nb)
     s->nbs[nb->slot] = NULL;
     while (s->nnb > 0 && !s->nbs[s->nnb - 1])
         s->nnb--;
+    sync_budget_release(nb);
     free(nb->belief);
     free(nb->announced);
     free(nb);
@@ -619,15 +620,21 @@ void sync_ops_take(struct fm_sync *s, struct sync_nb *nb, const struct fm_wire_o
         }
     }
     memset(&res, 0, sizeof(res));
+    if (n > 0 && sync_fault_paused(s, now)) {
+        for (size_t i = 0; i < s->nauthors; i++)
+            s->authors[i].pulled = 0;
+        return; /* the store cannot take ops yet (fault.c): they come again */
+    }
     if (n > 0) {
         rc = s->store.ingest(s->store.ctx, s->in_ops, s->in_lens, n, &res);
         if (rc != FM_OK) {
-            fm_log_limited(&lim_store, 5, FM_LOG_ERROR, COMPONENT, "ingest failed: %s",
-                           fm_strerror(rc));
-            for (size_t i = 0; i < s->nauthors; i++)
-                s->authors[i].pulled = 0;
-            return; /* nothing stored; the ops come again later */
+            /* nothing stored, nothing judged: a local fault, not refusals;
+             * tell the sender what we really hold */
+            sync_fault_note(s, rc, now);
+            send_vector(s, nb);
+            return;
         }
+        sync_fault_clear(s);
     }
     if (res.stored)
         fm_log(FM_LOG_DEBUG, COMPONENT, "stored %zu op(s) from %s (%zu duplicate)", res.stored,
@@ -755,7 +762,7 @@ void sync_on_message(struct fm_sync *s, struct sync_nb *nb, const uint8_t *p, si
     case FM_MSG_SUMMARY: on_summary(s, nb, &m.u.summary); break;
     case FM_MSG_VECTOR: on_vector(s, nb, &m.u.vector); break;
     case FM_MSG_IHAVE: on_ihave(s, nb, m.u.ihave.flags, &m.u.ihave.e); break;
-    case FM_MSG_PULL: sync_on_pull(s, nb, &m.u.pull); break;
+    case FM_MSG_PULL: sync_budget_on_pull(s, nb, p, n, &m.u.pull); break;
     case FM_MSG_OPS: sync_on_ops(s, nb, &m.u.ops); break;
     case FM_MSG_PRUNE: nb->eager = false; break;
     case FM_MSG_SOFT: sync_on_soft(s, nb, &m.u.soft); break;
@@ -775,6 +782,7 @@ int sync_tick(struct fm_sync *s, uint64_t now)
     announce_lazy(s, now);
     sync_ban_check(s, now);
     sync_soft_tick(s, now);
+    sync_budget_tick(s, now);
     for (size_t n = 0; n < s->nnb; n++) {
         struct sync_nb *nb = s->nbs[n];
         if (!nb)

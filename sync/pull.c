@@ -78,6 +78,8 @@ static struct sync_req *req_free_slot(struct sync_nb *nb)
 
 void sync_pull_schedule(struct fm_sync *s, uint64_t now)
 {
+    if (sync_fault_paused(s, now))
+        return; /* the store cannot take ops (fault.c) */
     for (size_t n = 0; n < s->nnb; n++) {
         struct sync_nb *nb = s->nbs[n];
         struct sync_req *rq;

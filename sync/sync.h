@@ -87,6 +87,9 @@ struct fm_sync_config {
     uint32_t max_skew_ms;         /* warn above this peer clock skew (default 300000) */
     uint32_t rate_limit_bps;      /* bits/s sent to each neighbour, 0 = unlimited
                                    * (fm_sync_set_peer_rate overrides per peer) */
+    uint32_t reply_bytes_per_s;   /* pull-reply bytes one neighbour key may draw per
+                                   * second (burst: one second's worth, at least one
+                                   * reply); 0 = no budget */
 };
 
 /* Creates the engine; binds listen and control, starts nothing else.
@@ -139,6 +142,13 @@ struct fm_sync_counters {
     /* field sync */
     uint64_t soft_in, soft_stored, soft_sent; /* soft-state records */
     uint64_t peers_dropped; /* connections dropped: key revoked or expired */
+    /* a store that cannot take ops (full disk, map at its cap): not refusals */
+    uint64_t ingest_faults;     /* ingests that failed in the store, nothing stored */
+    uint64_t ingest_fault_err;  /* the last one's error, negated (-FM_E...); 0 = none now */
+    uint64_t ingest_backoff_ms; /* the pause of pulls now, 0 = none */
+    /* per-key limits (budget.c) */
+    uint64_t key_conns_refused; /* connections refused: too many on one key */
+    uint64_t pulls_deferred;    /* PULLs answered later: the key's reply budget was spent */
 };
 void fm_sync_get_counters(const struct fm_sync *s, struct fm_sync_counters *out);
 

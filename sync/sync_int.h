@@ -57,11 +57,26 @@
 #define SYNC_PROBE_SPAN 8              /* seqs asked per step when a probe walks down to a fork's root */
 #define SYNC_REFUSE_BACKOFF_MIN_MS 2000    /* first wait before re-pulling a refused author */
 #define SYNC_REFUSE_BACKOFF_MAX_MS 300000  /* ... doubling up to five minutes */
+#define SYNC_FAULT_BACKOFF_MIN_MS 1000  /* a store that cannot take ops: first pause of pulls */
+#define SYNC_FAULT_BACKOFF_MAX_MS 60000  /* ... doubling up to a minute (fault.c) */
+#define SYNC_KNOCK_KEYS 64             /* refused keys whose refusals are counted (knock.c) */
+#define SYNC_KNOCK_FORGET_MS 3600000   /* ... a key quiet this long starts counting again */
+#define SYNC_BIND_RETRY_MS 30000       /* the listen port in use at start: retried this long */
+#define SYNC_BIND_RETRY_STEP_MS 250    /* ... this often */
+#define SYNC_DEFER_MAX 16              /* PULLs held per neighbour over its reply budget (budget.c) */
+#define SYNC_DEFER_MSG_MAX (16u + FM_WIRE_PULL_MAX * FM_WIRE_ENTRY_LEN) /* ... each at most */
 #define SYNC_AGING_MS 2000             /* a queued message waiting this long goes next: no class starves */
 /* An eager copy arriving this much later than a lazy announcement of the
  * same op swaps the two links (Plumtree's optimisation): the announcing
  * neighbour's path is shorter. */
 #define SYNC_OPTIMISE_MS 4
+
+/* A key the ZAP handler refused (knock.c): how often, and when last. */
+struct sync_knock {
+    uint8_t key[FM_PK_LEN]; /* node key, or a stranger's Curve key */
+    uint64_t count;         /* refusals, 0 = slot free */
+    uint64_t last_ms;
+};
 
 /* A fork probe of one author (pull.c): when it started, and the step in
  * flight while it walks down to the fork's root. */
@@ -155,6 +170,12 @@ struct sync_nb {
      * refused our handshake (ZAP: revoked here, or not enrolled) */
     void *mon;
     bool refused_auth;      /* its last handshake answer was a refusal */
+    /* reply budget (budget.c): bytes it may still draw, and PULLs waiting */
+    int64_t reply_tokens;
+    uint64_t reply_tokens_ms;  /* last refill, 0 = never (full bucket) */
+    uint8_t *defer[SYNC_DEFER_MAX];
+    size_t defer_len[SYNC_DEFER_MAX];
+    size_t ndefer;
 };
 
 /* A message waiting for the rate limit. */
@@ -214,6 +235,12 @@ struct fm_sync {
     size_t probe_cap;
     uint32_t next_req_id;
     bool refresh_due;
+    /* a local store fault (fault.c): pulls and pushed ops wait until
+     * fault_until_ms; fault_err FM_OK = none */
+    int fault_err;
+    uint32_t fault_backoff_ms;
+    uint64_t fault_until_ms, fault_in_row;
+    struct sync_knock knocks[SYNC_KNOCK_KEYS]; /* refused keys (knock.c) */
     struct fm_sync_counters k;
 };
 
@@ -256,6 +283,31 @@ void sync_nb_info(const struct fm_sync *s, const struct sync_nb *nb, struct fm_s
 struct sync_nb *sync_nb_new(struct fm_sync *s, const uint8_t pk[FM_PK_LEN]);
 void sync_nb_free(struct fm_sync *s, struct sync_nb *nb);
 struct sync_nb *sync_nb_find(struct fm_sync *s, const uint8_t pk[FM_PK_LEN]);
+
+/* ---- fault.c: a store that cannot take ops ---- */
+/* True while pulls and pushed ops wait for the store (a back-off step). */
+bool sync_fault_paused(const struct fm_sync *s, uint64_t now);
+/* Ingest failed with err (nothing stored): the next back-off step. */
+void sync_fault_note(struct fm_sync *s, int err, uint64_t now);
+/* Ingest succeeded: the fault, if any, is over. */
+void sync_fault_clear(struct fm_sync *s);
+
+/* ---- budget.c: reply bytes per neighbour key ---- */
+/* A decoded PULL (raw: its n bytes): answered now, or deferred while nb's
+ * reply budget is spent (cfg.reply_bytes_per_s; 0 = no budget). */
+void sync_budget_on_pull(struct fm_sync *s, struct sync_nb *nb, const uint8_t *raw, size_t n,
+                         const struct fm_wire_pull *p);
+/* Answers deferred PULLs whose neighbour's budget has refilled. */
+void sync_budget_tick(struct fm_sync *s, uint64_t now);
+/* Frees nb's deferred PULLs. */
+void sync_budget_release(struct sync_nb *nb);
+
+/* ---- knock.c ---- */
+/* The ZAP handler refused key (a node key or a stranger's Curve key) once
+ * more: true when this refusal should be logged (the 1st, 2nd, 4th ...
+ * of that key); *count = its refusals so far. */
+bool sync_knock_log_due(struct fm_sync *s, const uint8_t key[FM_PK_LEN], uint64_t now,
+                        uint64_t *count);
 
 /* ---- pull.c ---- */
 /* nb claims to hold author i up to seq: pull it from after_ms on (graft:

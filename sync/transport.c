@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <zmq.h>
 
@@ -65,6 +66,28 @@ static int router_open(struct fm_sync *s, const char *ep)
     if (zmq_getsockopt(s->router, ZMQ_LAST_ENDPOINT, s->endpoint, &len) != 0)
         s->endpoint[0] = '\0';
     return FM_OK;
+}
+
+/* router_open, waiting while the port is in use: a daemon restarted while
+ * the old one's sockets close, or a listener of another program that is
+ * going away. EADDRINUSE is retried every SYNC_BIND_RETRY_STEP_MS for at
+ * most SYNC_BIND_RETRY_MS (logged once); any other error at once. */
+static int router_open_wait(struct fm_sync *s, const char *ep)
+{
+    uint64_t end = fm_mono_ms() + SYNC_BIND_RETRY_MS;
+    bool logged = false;
+    for (;;) {
+        int rc = router_open(s, ep);
+        if (rc == FM_OK || errno != EADDRINUSE || fm_mono_ms() >= end)
+            return rc;
+        if (!logged)
+            fm_log(FM_LOG_WARN, COMPONENT, "%s is in use: trying again for up to %u s", ep,
+                   SYNC_BIND_RETRY_MS / 1000);
+        logged = true;
+        struct timespec ts = {0, SYNC_BIND_RETRY_STEP_MS * 1000000L};
+        nanosleep(&ts, NULL);
+        errno = EADDRINUSE;
+    }
 }
 
 /* A ROUTER cannot close one peer's connection, so dropping a banned key's
@@ -143,7 +166,7 @@ int fm_sync_new(struct fm_sync **out, const struct fm_sync_config *cfg,
     if (sync_zap_bind(s) != FM_OK)
         goto fail;
     if (cfg->listen && cfg->listen[0]) {
-        if (router_open(s, cfg->listen) != FM_OK) {
+        if (router_open_wait(s, cfg->listen) != FM_OK) {
             fm_log(FM_LOG_ERROR, COMPONENT, "cannot listen on %s: %s", cfg->listen,
                    zmq_strerror(errno));
             goto fail;

@@ -147,7 +147,7 @@ static int decode_peer(struct fm_cur *c, struct fm_sync_peer_info *pi)
     return FM_OK;
 }
 
-#define NCOUNTERS 16
+#define NCOUNTERS 21
 static uint64_t *counter_slot(struct fm_sync_counters *k, int i)
 {
     uint64_t *slots[NCOUNTERS] = {
@@ -155,6 +155,8 @@ static uint64_t *counter_slot(struct fm_sync_counters *k, int i)
         &k->ops_stored,   &k->ops_dup,       &k->ops_rejected, &k->ops_sent,
         &k->msgs_dropped, &k->sends_dropped, &k->zap_admitted, &k->zap_refused,
         &k->soft_in,      &k->soft_stored,   &k->soft_sent,    &k->peers_dropped,
+        &k->ingest_faults, &k->ingest_fault_err, &k->ingest_backoff_ms,
+        &k->key_conns_refused, &k->pulls_deferred,
     };
     return slots[i];
 }

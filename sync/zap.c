@@ -112,8 +112,14 @@ static void handle_one(struct fm_sync *s)
     }
     const char *name = NULL;
     int why = sync_admit_curve(s, frames[6], pk, &name);
+    uint64_t knocks = 0;
     if (why != FM_OK) {
         s->k.zap_refused++;
+        /* one line per doubling of this key's refusals (knock.c) */
+        if (!sync_knock_log_due(s, why == FM_ENOTFOUND ? frames[6] : pk, fm_mono_ms(), &knocks)) {
+            reply(s, reqid, reqid_len, "400", "not enrolled", "");
+            return;
+        }
         if (why == FM_ENOTFOUND) {
             /* nobody we know: all there is to show is the Curve key */
             char z85[FM_CURVE_LEN * 5 / 4 + 1];
@@ -121,19 +127,22 @@ static void handle_one(struct fm_sync *s)
                 fm_strlcpy(z85, "?", sizeof(z85)); /* cannot happen: 32 is a multiple of 4 */
             fm_log_limited(&lim_refuse, 5, FM_LOG_WARN, COMPONENT,
                            "refused a connection from %s: curve key %s (Z85) is not an "
-                           "enrolled node",
-                           addr, z85);
+                           "enrolled node (refusal %llu of this key; the next line at %llu)",
+                           addr, z85, (unsigned long long)knocks,
+                           (unsigned long long)(2 * knocks));
         } else {
             /* a node we know: operators know it by its key text */
             char key[FM_KEY_TEXT_LEN];
             fm_key_encode(pk, key);
             fm_log_limited(&lim_refuse, 5, FM_LOG_WARN, COMPONENT,
-                           "refused a connection from %s: node %s%s%s%s is not admitted: %s",
+                           "refused a connection from %s: node %s%s%s%s is not admitted: %s "
+                           "(refusal %llu of this key; the next line at %llu)",
                            addr, key, name && name[0] ? " (" : "", name ? name : "",
                            name && name[0] ? ")" : "",
                            why == FM_EREVOKED   ? "its key was revoked"
                            : why == FM_EEXPIRED ? "its certificate expired"
-                                                : fm_strerror(why));
+                                                : fm_strerror(why),
+                           (unsigned long long)knocks, (unsigned long long)(2 * knocks));
         }
         reply(s, reqid, reqid_len, "400", "not enrolled", "");
         return;

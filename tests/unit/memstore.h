@@ -41,6 +41,9 @@ struct memstore {
     uint64_t stored, rejected;
     bool settle_forks;
     uint64_t roots, root_seq; /* roots settled, the seq of the last */
+    int fail_rc;              /* != 0: every ingest fails with it, storing nothing
+                               * (a full disk); ingest_calls counts the tries */
+    uint64_t ingest_calls;
 };
 
 static inline void ms_enroll(struct memstore *m, const uint8_t pk[FM_PK_LEN])
@@ -224,9 +227,12 @@ static inline int ms_ingest(void *ctx, const uint8_t *const *ops, const size_t *
                             struct fm_ingest_result *res)
 {
     struct memstore *m = ctx;
+    memset(res, 0, sizeof(*res));
+    m->ingest_calls++;
+    if (m->fail_rc != 0)
+        return m->fail_rc;
     struct ms_item *it = calloc(nops ? nops : 1, sizeof(*it));
     size_t n = 0;
-    memset(res, 0, sizeof(*res));
     if (!it)
         return FM_ENOMEM;
     for (size_t i = 0; i < nops; i++) {

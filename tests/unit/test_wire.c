@@ -302,6 +302,8 @@ static void test_status(void **state)
     size_t pos = 0;
     st.counters.zap_refused = 3;
     st.counters.ops_stored = 1000;
+    st.counters.ingest_fault_err = 17;
+    st.counters.pulls_deferred = 9; /* the last counter */
     memset(p, 0, sizeof(p));
     memset(p[0].pk, 1, FM_PK_LEN);
     fm_strlcpy(p[0].name, "county-2", sizeof(p[0].name));
@@ -337,6 +339,8 @@ static void test_status(void **state)
     assert_int_equal(m.u.status.pid, 77);
     assert_int_equal(m.u.status.counters.zap_refused, 3);
     assert_int_equal(m.u.status.counters.ops_stored, 1000);
+    assert_int_equal(m.u.status.counters.ingest_fault_err, 17);
+    assert_int_equal(m.u.status.counters.pulls_deferred, 9);
     assert_int_equal(m.u.status.count, 2);
     assert_true(fm_wire_status_next(&m.u.status, &pos, &q));
     assert_memory_equal(&q, &p[0], sizeof(q));
@@ -344,7 +348,7 @@ static void test_status(void **state)
     assert_memory_equal(&q, &p[1], sizeof(q));
     assert_false(fm_wire_status_next(&m.u.status, &pos, &q));
     /* a control character in a name; unknown peer flag bits; truncation */
-    size_t name_at = 2 + 8 + 8 + 16 * 8 + 2 + FM_PK_LEN + 1;
+    size_t name_at = 2 + 8 + 8 + 21 * 8 + 2 + FM_PK_LEN + 1; /* 21 counters */
     B.data[name_at] = '\n';
     assert_int_equal(decode_buf(&m), FM_EDECODE);
     B.data[name_at] = 'c';
