@@ -124,7 +124,10 @@ expect 1 "$FIELDMESH" "${N1[@]}" incident note zzzz "x"
 # ---- a node set up by hand: init, keygen, enroll ----
 expect 0 "$FIELDMESH" org init "$T/org"
 ORG=$OUT
-expect 0 "$FIELDMESH" -c "$T/hand/node.yaml" init --org-key "$ORG" --name hand --role station
+# its keys sealed under a passphrase file (docs/security.md); minimal KDF: a test
+printf 'hand passphrase\n' >"$T/hand.pass" && chmod 600 "$T/hand.pass"
+expect 0 "$FIELDMESH" -c "$T/hand/node.yaml" init --org-key "$ORG" --name hand --role station \
+    --passphrase-file "$T/hand.pass" --kdf minimal
 H=(-c "$T/hand/node.yaml")
 expect 1 "$FIELDMESH" "${H[@]}" incident report --category fire --lat 1 --lon 1
 contains "$ERR" "keygen"
