@@ -103,8 +103,8 @@ static int unlock_keys(const struct fm_config *cfg, const char *pass_file, const
     char from[FM_PATH_MAX];
     int rc = fm_keys_unlock_any(keys, cfg, pass_file, from, sizeof from);
     if (rc == FM_OK && !keys->has_id) {
+        rc = keys->id_err != FM_OK ? keys->id_err : FM_ENOTFOUND;
         fm_keys_release(keys);
-        rc = FM_ENOTFOUND;
     }
     switch (rc) {
     case FM_OK:

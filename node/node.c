@@ -287,7 +287,7 @@ out:
 int node_identity_from_keys(struct fm_node *n)
 {
     if (!n->keys.has_id)
-        return FM_ENOTFOUND;
+        return n->keys.id_err != FM_OK ? n->keys.id_err : FM_ENOTFOUND;
     return fm_identity_copy(&n->id, &n->keys.id);
 }
 

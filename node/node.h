@@ -82,6 +82,7 @@ enum fm_open_flags {
  * value), both kept sealed on disk under one passphrase or key file. */
 struct fm_keys {
     bool has_id;             /* false for a node without trust.key */
+    int id_err;              /* why not, when the key is there (FM_EKEYPERM) */
     struct fm_identity id;   /* guarded memory */
     struct fm_seal_key data; /* guarded memory */
 };

@@ -46,6 +46,7 @@ void fm_keys_release(struct fm_keys *k)
 int fm_keys_copy(struct fm_keys *dst, const struct fm_keys *src)
 {
     memset(dst, 0, sizeof *dst);
+    dst->id_err = src->id_err;
     int rc = fm_seal_key_copy(&dst->data, &src->data);
     if (rc == FM_OK && src->has_id && (rc = fm_identity_copy(&dst->id, &src->id)) == FM_OK)
         dst->has_id = true;
@@ -101,8 +102,11 @@ int fm_keys_unlock(struct fm_keys *k, const struct fm_config *cfg, const void *s
     if (rc == FM_OK) {
         k->has_id = true;
         keys_warn_weak(cfg->key_path);
-    } else if (rc == FM_ENOTFOUND) {
-        rc = FM_OK; /* a node without an identity still reads and relays */
+    } else if (rc == FM_ENOTFOUND || rc == FM_EKEYPERM) {
+        /* reads need no identity: a node without one still reads and
+         * relays; a group-readable key is refused only for signing */
+        k->id_err = rc == FM_EKEYPERM ? rc : FM_OK;
+        rc = FM_OK;
     }
     if (rc == FM_OK)
         rc = keys_data(k, cfg, u);
