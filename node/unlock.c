@@ -175,15 +175,17 @@ int fm_keys_generate(const struct fm_config *cfg, const void *secret, size_t len
     int rc = fm_unlock_new(&u, secret, len);
     if (rc != FM_OK)
         return rc;
-    rc = given != NULL ? fm_identity_copy(&id, given) : fm_identity_generate(&id);
-    if (rc == FM_OK && (rc = fm_identity_save_sealed(&id, cfg->key_path, u, cfg->kdf)) == FM_OK) {
-        memcpy(pk_out, id.pk, FM_PK_LEN);
-        memset(&k, 0, sizeof k);
-        rc = keys_data(&k, cfg, u); /* same salt: one derivation opens both */
-        if (rc == FM_EPLAIN)
-            rc = FM_OK; /* an old store: opening it says what to do */
-        fm_keys_release(&k);
-    }
+    /* the data key first: an existing one must open with this secret, or
+     * the two keys would need two passphrases */
+    memset(&k, 0, sizeof k);
+    rc = keys_data(&k, cfg, u);
+    fm_keys_release(&k);
+    if (rc == FM_EPLAIN)
+        rc = FM_OK; /* an old store: opening it says what to do */
+    if (rc == FM_OK)
+        rc = given != NULL ? fm_identity_copy(&id, given) : fm_identity_generate(&id);
+    if (rc == FM_OK && (rc = fm_identity_save_sealed(&id, cfg->key_path, u, cfg->kdf)) == FM_OK)
+        memcpy(pk_out, id.pk, FM_PK_LEN); /* same salt as the data key: one derivation */
     fm_identity_release(&id);
     fm_unlock_destroy(&u);
     return rc;
