@@ -23,6 +23,7 @@ static const struct cli_cmd *const commands[] = {
     /* setting up */
     &cli_cmd_init,
     &cli_cmd_keygen,
+    &cli_cmd_keys_seal,
     &cli_cmd_org_init,
     &cli_cmd_org_enroll,
     &cli_cmd_org_revoke,
@@ -96,6 +97,7 @@ static const struct {
     { "directory", "the organisation directory and its dispatch rules" },
     { "bulletin", "bulletins to all, a tier, department, county or unit, with read receipts" },
     { "bundle", "move ops by file where no link exists (sneakernet)" },
+    { "keys", "the node's keys at rest: seal an old unsealed key" },
 };
 #define NGROUPS (sizeof(groups) / sizeof(groups[0]))
 
@@ -178,7 +180,13 @@ int cli_exit_code(int err)
     case FM_EPERM:
     case FM_EUNIT:
     case FM_EKEYPERM:
+    case FM_EPASSPHRASE:
+    case FM_ESHREDDED:
+    case FM_ETAMPER:
         return CLI_EXIT_TRUST;
+    case FM_ELOCKED:
+    case FM_EPLAIN:
+        return CLI_EXIT_CONFIG;
     case FM_EIO:
     case FM_ESTORE:
     case FM_EMAPFULL:
@@ -444,11 +452,15 @@ int cli_open_node(struct cli *cl, unsigned flags)
     if ((rc = cli_crypto(cl)) != 0)
         return rc;
     const struct fm_config *cfg = &cl->cfg;
-    rc = fm_node_open(&cl->node, cfg, flags);
-    if (rc == 0)
-        return 0;
+    rc = cli_open_sealed(cl, flags);
+    if (rc >= 0)
+        return rc; /* 0, or the exit code of a lock already reported */
     cl->node = NULL;
     switch (rc) {
+    case FM_ESHREDDED:
+        return cli_error(cl, rc, "this node's certificate is revoked: its data key is now "
+                         "destroyed and the store in %s cannot be read (docs/security.md)",
+                         cfg->data_dir);
     case FM_EKEYPERM:
         return cli_error(cl, rc,
                          "refusing the secret key %s: it is readable by group or others "

@@ -167,7 +167,11 @@ void cli_table_print(const struct cli_table *t, FILE *f);
 void cli_table_release(struct cli_table *t);
 
 /* ---- the commands (cmd_*.c) ---- */
-extern const struct cli_cmd cli_cmd_init, cli_cmd_keygen;
+extern const struct cli_cmd cli_cmd_init, cli_cmd_keygen, cli_cmd_keys_seal;
+/* Gets the node's keys (daemon, else passphrase) and opens cl->node with
+ * them (cmd_keys.c): 0; a positive exit code after reporting a locked,
+ * wrong or shredded key; or the negative fm_err of fm_node_open_keys. */
+int cli_open_sealed(struct cli *cl, unsigned flags);
 extern const struct cli_cmd cli_cmd_org_init, cli_cmd_org_enroll, cli_cmd_org_revoke,
     cli_cmd_trust_publish, cli_cmd_trust_renew;
 extern const struct cli_cmd cli_cmd_incident_report, cli_cmd_incident_list,

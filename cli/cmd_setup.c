@@ -15,12 +15,14 @@
 /* init                                                                */
 /* ------------------------------------------------------------------ */
 
-enum { INIT_NAME, INIT_ROLE, INIT_ORG_KEY, INIT_DATA_DIR };
+enum { INIT_NAME, INIT_ROLE, INIT_ORG_KEY, INIT_DATA_DIR, INIT_PASS_FILE, INIT_KDF };
 static const struct cli_opt init_opts[] = {
     [INIT_NAME] = { "name", true },
     [INIT_ROLE] = { "role", true },
     [INIT_ORG_KEY] = { "org-key", true },
     [INIT_DATA_DIR] = { "data-dir", true },
+    [INIT_PASS_FILE] = { "passphrase-file", true },
+    [INIT_KDF] = { "kdf", true },
 };
 
 /* Absolute form of a path given on the command line (relative to cwd). */
@@ -153,6 +155,15 @@ static int run_init(struct cli *cl, int argc, char **argv)
         fm_strlcpy(cfg->data_dir, "data", sizeof(cfg->data_dir));
     }
 
+    if (a.val[INIT_PASS_FILE] != NULL &&
+        (a.val[INIT_PASS_FILE][0] == '\0' ||
+         absolute_path(a.val[INIT_PASS_FILE], cfg->passphrase_file,
+                       sizeof(cfg->passphrase_file)) != 0))
+        return cli_usage(cl, "bad --passphrase-file '%s'", a.val[INIT_PASS_FILE]);
+    if (a.val[INIT_KDF] != NULL && fm_kdf_level_parse(a.val[INIT_KDF], &cfg->kdf) != 0)
+        return cli_usage(cl, "--kdf must be interactive, moderate, sensitive or minimal, not "
+                             "'%s'", a.val[INIT_KDF]);
+
     rc = fm_config_write(cfg, path);
     if (rc == FM_EEXISTS)
         return cli_error(cl, rc, "%s already exists; not overwriting it", path);
@@ -178,7 +189,7 @@ static int run_init(struct cli *cl, int argc, char **argv)
 }
 
 const struct cli_cmd cli_cmd_init = {
-    NULL, "init", "[--name N] [--role R] --org-key KEY [--data-dir D] [PATH]",
+    NULL, "init", "[--name N] [--role R] --org-key KEY [--data-dir D] [--passphrase-file F] [--kdf K] [PATH]",
     "create a node config with sane defaults",
     "Writes PATH (default: -c CONF, else $FIELDMESH_CONFIG, else\n"
     "$XDG_CONFIG_HOME/fieldmesh/node.yaml or ~/.config/fieldmesh/node.yaml).\n"
@@ -187,7 +198,12 @@ const struct cli_cmd cli_cmd_init = {
     "  --role R       centre | county | station | vehicle | admin (default station)\n"
     "  --org-key KEY  the organisation's root public key (`fieldmesh org init` prints it)\n"
     "  --data-dir D   where the store, key and certificate live (default: data/ next\n"
-    "                 to the config, or ~/.local/share/fieldmesh for the default config)\n",
+    "                 to the config, or ~/.local/share/fieldmesh for the default config)\n"
+    "  --passphrase-file F  trust.passphrase_file: the passphrase or key file that\n"
+    "                 unlocks the node's sealed keys (default: asked on the terminal;\n"
+    "                 point it at removable media, never next to the data)\n"
+    "  --kdf K        trust.kdf: interactive (default) | moderate | sensitive |\n"
+    "                 minimal (tests and demos only)\n",
     run_init,
 };
 
@@ -208,10 +224,39 @@ static int parent_dir(const char *path, char *out, size_t cap)
     return 0;
 }
 
+static bool path_exists_(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0;
+}
+
+/* A new identity and data key sealed under the passphrase: 0, a negative
+ * fm_err, or a positive exit code after reporting a missing passphrase. */
+static int keygen_sealed(struct cli *cl, uint8_t pk[FM_PK_LEN])
+{
+    static uint8_t secret[4096];
+    char from[FM_PATH_MAX];
+    size_t len = 0;
+    int rc = fm_passphrase_find(&cl->cfg, getenv("FIELDMESH_PASSPHRASE_FILE"), true, secret,
+                                sizeof secret, &len, from, sizeof from);
+    if (rc == FM_OK)
+        rc = fm_keys_generate(&cl->cfg, secret, len, NULL, pk);
+    else if (rc == FM_ELOCKED)
+        rc = cli_error(cl, rc, "no passphrase to seal the new key with: run on a terminal, "
+                       "or set FIELDMESH_PASSPHRASE_FILE or trust.passphrase_file (a key "
+                       "file on removable media works too)");
+    else if (rc == FM_EPASSPHRASE)
+        rc = cli_error(cl, rc, "the two passphrases differ; nothing was written");
+    else
+        rc = cli_error(cl, rc, "cannot read the passphrase from %s: %s", from,
+                       fm_strerror(rc));
+    fm_wipe(secret, sizeof secret);
+    return rc;
+}
+
 static int run_keygen(struct cli *cl, int argc, char **argv)
 {
     struct cli_args a;
-    struct fm_identity id = { { 0 }, NULL };
     char dir[FM_PATH_MAX], text[FM_KEY_TEXT_LEN], pub[FM_PATH_MAX + 8];
     uint8_t pk[FM_PK_LEN];
     int rc;
@@ -223,12 +268,12 @@ static int run_keygen(struct cli *cl, int argc, char **argv)
     if (parent_dir(cfg->key_path, dir, sizeof(dir)) != 0 || fm_mkdirs(dir) != 0)
         return cli_error(cl, FM_EIO, "cannot create the directory for %s: %s", cfg->key_path,
                          strerror(errno));
-    rc = fm_identity_generate(&id);
-    if (rc != 0)
-        return cli_error(cl, rc, "cannot generate a key: %s", fm_strerror(rc));
-    rc = fm_identity_save(&id, cfg->key_path);
-    memcpy(pk, id.pk, sizeof(pk));
-    fm_identity_release(&id);
+    if (path_exists_(cfg->key_path))
+        rc = FM_EEXISTS;
+    else
+        rc = keygen_sealed(cl, pk);
+    if (rc > 0)
+        return rc; /* the passphrase was not there: reported */
     if (rc == FM_EEXISTS) {
         snprintf(pub, sizeof(pub), "%s.pub", cfg->key_path);
         if (fm_key_read_file(pub, pk) == 0) {
@@ -260,6 +305,9 @@ const struct cli_cmd cli_cmd_keygen = {
     NULL, "keygen", "", "create this node's identity key and print its public key",
     "Creates the Ed25519 secret key at trust.key (default <data_dir>/node.key, mode\n"
     "0600) and <key>.pub, and prints the public key text on stdout. Refuses to\n"
-    "replace an existing key.\n",
+    "replace an existing key. The key, and the data key that seals the store\n"
+    "(<data_dir>/data.key), are sealed under a passphrase (Argon2id at trust.kdf):\n"
+    "from $FIELDMESH_PASSPHRASE_FILE, trust.passphrase_file, or asked twice on the\n"
+    "terminal (docs/security.md).\n",
     run_keygen,
 };

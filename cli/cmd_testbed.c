@@ -13,6 +13,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,6 +97,43 @@ static const struct cli_opt testbed_opts[] = {
     [TB_ROLES] = { "roles", true },
 };
 
+/* A testbed runs without prompts: each node gets a random passphrase in
+ * <dir>/passphrase (mode 0600, named by trust.passphrase_file) and its keys
+ * are sealed with the minimal KDF (trust.kdf: minimal). Fine for a test
+ * mesh on one machine; a field node's passphrase is never on its disk. */
+static int tb_seal_keys(const char *dir, const char *data, const char *key_path,
+                        const struct fm_identity *id)
+{
+    uint8_t raw[24];
+    char pass[2 * sizeof raw + 2], path[FM_PATH_MAX];
+    static struct fm_config cfg;
+    uint8_t pk[FM_PK_LEN];
+    fm_config_defaults(&cfg);
+    if (join(path, sizeof(path), dir, "/passphrase") != 0 ||
+        fm_strlcpy(cfg.data_dir, data, sizeof(cfg.data_dir)) != 0 ||
+        fm_strlcpy(cfg.key_path, key_path, sizeof(cfg.key_path)) != 0)
+        return FM_ETOOBIG;
+    cfg.kdf = FM_KDF_MINIMAL;
+    fm_random_bytes(raw, sizeof raw);
+    for (size_t i = 0; i < sizeof raw; i++)
+        snprintf(pass + 2 * i, 3, "%02x", raw[i]);
+    size_t len = 2 * sizeof raw;
+    pass[len] = '\n';
+    FILE *f = NULL;
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0 || (f = fdopen(fd, "w")) == NULL) {
+        if (fd >= 0)
+            close(fd);
+        return FM_EIO;
+    }
+    bool ok = fwrite(pass, 1, len + 1, f) == len + 1;
+    if (fclose(f) != 0 || !ok)
+        return FM_EIO;
+    int rc = fm_keys_generate(&cfg, pass, len, id, pk);
+    fm_wipe(pass, sizeof pass);
+    return rc;
+}
+
 static int make_nodes(struct cli *cl, const char *org_dir, struct tb_node *nodes,
                       size_t n, enum topology topo, const uint8_t org_pk[FM_PK_LEN])
 {
@@ -125,10 +163,11 @@ static int make_nodes(struct cli *cl, const char *org_dir, struct tb_node *nodes
             fm_identity_release(&id);
         }
         memcpy(nodes[k].pk, id.pk, FM_PK_LEN);
-        rc = fm_identity_save(&id, key_path);
+        rc = tb_seal_keys(nodes[k].dir, data, key_path, &id);
         fm_identity_release(&id);
         if (rc != 0)
-            return cli_error(cl, rc, "cannot save %s: %s", key_path, fm_strerror(rc));
+            return cli_error(cl, rc, "cannot seal the keys of %s: %s", nodes[k].dir,
+                             fm_strerror(rc));
         char name[32];
         snprintf(name, sizeof(name), "node%zu", k + 1);
         if ((rc = cli_org_enroll_key(cl, org_dir, nodes[k].pk, name, nodes[k].role, 0, NULL, 365,
@@ -145,6 +184,10 @@ static int make_nodes(struct cli *cl, const char *org_dir, struct tb_node *nodes
         if (join(cfg->data_dir, sizeof(cfg->data_dir), nodes[k].dir, "/data") != 0)
             return cli_error(cl, FM_ETOOBIG, "path too long: %s", nodes[k].dir);
         fm_strlcpy(cfg->listen, nodes[k].listen, sizeof(cfg->listen));
+        if (join(cfg->passphrase_file, sizeof(cfg->passphrase_file), nodes[k].dir,
+                 "/passphrase") != 0)
+            return cli_error(cl, FM_ETOOBIG, "path too long: %s", nodes[k].dir);
+        cfg->kdf = FM_KDF_MINIMAL;
         memcpy(cfg->org_pk, org_pk, FM_PK_LEN);
         for (size_t j = 0; j < n; j++) {
             if (!links(topo, n, k, j))

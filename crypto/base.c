@@ -51,6 +51,11 @@ const char *fm_strerror(int err)
     case FM_ESTATE: return "not allowed in the current state";
     case FM_EUNIT: return "the author's certificate names another unit";
     case FM_ECLOSED: return "the incident is resolved or closed";
+    case FM_EPASSPHRASE: return "wrong passphrase or key file";
+    case FM_ELOCKED: return "no passphrase available to unlock the node's keys";
+    case FM_EPLAIN: return "written before encryption at rest (not sealed)";
+    case FM_ESHREDDED: return "the data key was destroyed: the store cannot be read";
+    case FM_ETAMPER: return "a stored value failed authentication";
     default: return "unknown error";
     }
 }

@@ -220,4 +220,69 @@ int fm_seal_wrap(uint8_t out[FM_SEAL_WRAP_LEN], const struct fm_seal_key *w,
 int fm_seal_unwrap(struct fm_seal_key *k, const struct fm_seal_key *w,
                    const uint8_t in[FM_SEAL_WRAP_LEN], const void *ad, size_t adlen) FM_MUST_USE;
 
+/* ---- Keys at rest (crypto/keyfile.c, docs/security.md) ----
+ * The node's identity key and data key are stored sealed under a KEK
+ * derived with Argon2id from a passphrase or the bytes of a key file; the
+ * parameters and salt are stored in the file. */
+enum fm_kdf_level {
+    FM_KDF_INTERACTIVE = 0, /* libsodium's interactive limits: 64 MiB (the default) */
+    FM_KDF_MODERATE = 1,    /* 256 MiB */
+    FM_KDF_SENSITIVE = 2,   /* 1 GiB */
+    FM_KDF_MINIMAL = 3,     /* the minimum: tests and demos only, never a field machine */
+};
+const char *fm_kdf_level_name(enum fm_kdf_level l);
+int fm_kdf_level_parse(const char *s, enum fm_kdf_level *out) FM_MUST_USE;
+/* Below the interactive limits (a file made with FM_KDF_MINIMAL). */
+bool fm_kdf_is_weak(uint64_t ops, uint64_t mem);
+
+/* The secret that unlocks sealed keys (passphrase or key file bytes),
+ * copied into guarded memory, with the last derived KEK cached. new:
+ * FM_EINVAL for 0 or more than 4096 bytes, FM_ENOMEM. */
+struct fm_unlock;
+int fm_unlock_new(struct fm_unlock **out, const void *secret, size_t len) FM_MUST_USE;
+void fm_unlock_destroy(struct fm_unlock **up);
+
+/* Sealed key files: "fieldmesh-sealed-key 1\n<base64>\n", mode 0600, never
+ * overwritten (FM_EEXISTS). The identity's save also writes `path`.pub.
+ * load: FM_EPASSPHRASE if the secret is wrong (nothing is returned),
+ * FM_EPLAIN for an unsealed key of the old format, FM_EKEYPERM if group or
+ * world readable, FM_ENOTFOUND, FM_EDECODE. */
+int fm_identity_save_sealed(const struct fm_identity *id, const char *path,
+                            struct fm_unlock *u, enum fm_kdf_level lvl) FM_MUST_USE;
+int fm_identity_load_sealed(struct fm_identity *id, const char *path,
+                            struct fm_unlock *u) FM_MUST_USE;
+int fm_seal_key_save_sealed(const struct fm_seal_key *k, const char *path, struct fm_unlock *u,
+                            enum fm_kdf_level lvl) FM_MUST_USE;
+int fm_seal_key_load_sealed(struct fm_seal_key *k, const char *path,
+                            struct fm_unlock *u) FM_MUST_USE;
+/* The KDF parameters a sealed file was made with (no secret needed). */
+int fm_sealed_file_level(const char *path, uint64_t *ops, uint64_t *mem) FM_MUST_USE;
+
+/* Copies into fresh guarded memory (release as usual). from_sk checks that
+ * the public half matches the seed (FM_EDECODE). */
+int fm_seal_key_copy(struct fm_seal_key *dst, const struct fm_seal_key *src) FM_MUST_USE;
+int fm_seal_key_from_bytes(struct fm_seal_key *k, const uint8_t bytes[FM_SEAL_KEY_LEN]) FM_MUST_USE;
+int fm_identity_copy(struct fm_identity *dst, const struct fm_identity *src) FM_MUST_USE;
+int fm_identity_from_sk(struct fm_identity *id, const uint8_t sk[FM_SK_LEN]) FM_MUST_USE;
+/* Zeroes memory the compiler may not optimise away. */
+void fm_wipe(void *p, size_t n);
+
+/* ---- Stored values (crypto/vault.c) ----
+ * seal writes n + FM_VAULT_OVERHEAD bytes (nonce | ciphertext | tag) to
+ * out; open writes n - FM_VAULT_OVERHEAD bytes: FM_EDECODE if n is shorter
+ * than the overhead, FM_EVERIFY (out zeroed) if the value or ad differ. */
+#define FM_VAULT_OVERHEAD (FM_SEAL_NONCE_LEN + FM_SEAL_MAC_LEN)
+void fm_vault_seal(const struct fm_seal_key *k, const void *ad, size_t adlen, const void *pt,
+                   size_t n, uint8_t *out);
+int fm_vault_open(const struct fm_seal_key *k, const void *ad, size_t adlen, const uint8_t *in,
+                  size_t n, uint8_t *out) FM_MUST_USE;
+/* AES-256-GCM, only to measure the alternative (bench_local): out gets
+ * 12 + n + 16 bytes. FM_EINVAL where the CPU lacks AES-NI/PCLMUL. */
+bool fm_aes_gcm_available(void);
+int fm_aes_gcm_seal(const uint8_t key[32], const void *ad, size_t adlen, const void *pt,
+                    size_t n, uint8_t *out) FM_MUST_USE;
+/* Overwrites a file with random bytes, syncs and unlinks it (FM_ENOTFOUND
+ * if absent). Not a guarantee on flash or copy-on-write file systems. */
+int fm_file_shred(const char *path) FM_MUST_USE;
+
 #endif

@@ -42,4 +42,17 @@ int fm_text_wrap(struct fm_buf *out, const char *magic, const uint8_t *data,
  * C0/C1 control characters, no DEL, no NUL. */
 bool fm_text_printable(const uint8_t *s, size_t n);
 
+/* A sealed key file's decoded bytes (keyfile.c); pointers borrow from the
+ * input. FM_EDECODE for a wrong length, kind, algorithm, or KDF parameters
+ * outside libsodium's bounds. */
+#define FM_SEALED_IDENTITY 1
+#define FM_SEALED_DATA_KEY 2
+struct fm_sealed {
+    uint8_t kind;
+    uint64_t ops, mem;
+    const uint8_t *head, *salt, *nonce, *ct;
+    size_t ct_len;
+};
+int fm_sealed_decode(struct fm_sealed *s, const uint8_t *p, size_t n) FM_MUST_USE;
+
 #endif

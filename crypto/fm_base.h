@@ -46,6 +46,12 @@ enum fm_err {
     FM_ESTATE = -25,    /* operation not valid in the entity's state */
     FM_EUNIT = -26,     /* a station or vehicle acting on a unit its certificate does not name */
     FM_ECLOSED = -27,   /* the incident is resolved or closed: reopen it first */
+    /* keys and data at rest (docs/security.md); numbered apart to ease merges */
+    FM_EPASSPHRASE = -40, /* a sealed key file did not open: wrong passphrase or key file */
+    FM_ELOCKED = -41,   /* no passphrase available (no daemon, file or terminal) */
+    FM_EPLAIN = -42,    /* a key or store written before encryption at rest */
+    FM_ESHREDDED = -43, /* the data key was destroyed: the store cannot be read */
+    FM_ETAMPER = -44,   /* a stored value failed authentication (moved or altered) */
 };
 
 /* Static English text for an fm_err (or "unknown error"). Never NULL. */

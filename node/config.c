@@ -40,6 +40,7 @@ enum ftype {
     FT_MB,        /* integer MiB, stored as bytes in a uint64_t */
     FT_U32,       /* integer, stored in a uint32_t */
     FT_PEERS,     /* sequence of peer mappings */
+    FT_KDF,       /* interactive | moderate | sensitive | minimal (docs/security.md) */
 };
 
 struct field {
@@ -81,6 +82,8 @@ static const struct field trust_fields[] = {
     { "org_key", FT_KEY, true, offsetof(struct fm_config, org_pk), 0, 0, 0 },
     STR_FIELD("certificate", FT_PATH, false, cert_path),
     STR_FIELD("key", FT_PATH, false, key_path),
+    STR_FIELD("passphrase_file", FT_PATH, false, passphrase_file),
+    { "kdf", FT_KDF, false, offsetof(struct fm_config, kdf), 0, 0, 0 },
 };
 static const struct field gossip_fields[] = {
     INT_FIELD("push_interval_ms", FT_U32, push_interval_ms, 1, 60000),
@@ -448,6 +451,13 @@ static int load_field(struct loader *L, const struct field *f, yaml_node_t *v)
         cfg->role = role;
         return 0;
     }
+    case FT_KDF:
+        if ((rc = scalar_str(L, v, f->key, &s)) != 0)
+            return rc;
+        if (is_null(v) || fm_kdf_level_parse(s, &cfg->kdf) != FM_OK)
+            return cfg_fail(L, v->start_mark, "unknown kdf '%s' (expected interactive, "
+                            "moderate, sensitive or minimal)", is_null(v) ? "" : s);
+        return 0;
     case FT_PATH:
         if ((rc = scalar_str(L, v, f->key, &s)) != 0)
             return rc;

@@ -166,6 +166,14 @@ static void write_body(FILE *f, const struct fm_config *cfg, const char *dir)
         fputc('\n', f);
     }
 
+    if (cfg->passphrase_file[0] != '\0') {
+        fprintf(f, "  passphrase_file: ");
+        yaml_put_path(f, dir, cfg->passphrase_file);
+        fputc('\n', f);
+    }
+    if (cfg->kdf != FM_KDF_INTERACTIVE)
+        fprintf(f, "  kdf: %s\n", fm_kdf_level_name(cfg->kdf));
+
     fprintf(f, "\ngossip:\n  push_interval_ms: %u\n  anti_entropy_ms: %u\n"
                "  heartbeat_ms: %u\n  batch_ops: %u\n  max_skew_ms: %u\n",
             cfg->push_interval_ms, cfg->anti_entropy_ms, cfg->heartbeat_ms, cfg->batch_ops,

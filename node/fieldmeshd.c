@@ -20,6 +20,13 @@
  * the linkage workflow's escalation check. Each configured peer may have
  * its own send rate limit (network.peers[].rate_limit_bps).
  *
+ * Keys at rest (docs/security.md): the node key and the data key are
+ * sealed; the daemon unlocks them at start with the passphrase from
+ * --passphrase-file, systemd's $CREDENTIALS_DIRECTORY/fieldmesh-passphrase,
+ * trust.passphrase_file or the terminal, then hands them to the CLI of the
+ * same Unix user over <data_dir>/keys.sock (keyserve.c). When it learns
+ * that its own certificate is revoked it destroys the data key and stops.
+ *
  * Exit status: 0 after a clean shutdown, 2 for bad usage, 78 (EX_CONFIG)
  * for a bad configuration, 1 for anything else.
  */
@@ -46,9 +53,13 @@ static void on_signal(int sig) { stop_signal = sig; }
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: fieldmeshd -c CONF [--log-level error|warn|info|debug] [--help]\n"
+    fprintf(f, "usage: fieldmeshd -c CONF [--passphrase-file F] [--log-level error|warn|info|debug]\n"
+               "                 [--help]\n"
                "  Runs a fieldmesh node: gossips signed ops with the peers in CONF over\n"
-               "  CurveZMQ until SIGINT/SIGTERM. Logs one line per event to stderr.\n");
+               "  CurveZMQ until SIGINT/SIGTERM. Logs one line per event to stderr.\n"
+               "  The node's sealed keys are unlocked with the passphrase (or key file) F,\n"
+               "  else $CREDENTIALS_DIRECTORY/fieldmesh-passphrase (systemd), else\n"
+               "  trust.passphrase_file, else a prompt on the terminal.\n");
 }
 
 static int install_signals(void)
@@ -83,6 +94,46 @@ static int lock_data_dir(const char *data_dir)
         return -1;
     }
     return fd;
+}
+
+/* Unlocks the node's keys; logs why not. */
+static int unlock_keys(const struct fm_config *cfg, const char *pass_file, const char *conf,
+                       struct fm_keys *keys)
+{
+    char from[FM_PATH_MAX];
+    int rc = fm_keys_unlock_any(keys, cfg, pass_file, from, sizeof from);
+    if (rc == FM_OK && !keys->has_id) {
+        rc = keys->id_err != FM_OK ? keys->id_err : FM_ENOTFOUND;
+        fm_keys_release(keys);
+    }
+    switch (rc) {
+    case FM_OK:
+        return FM_OK;
+    case FM_EKEYPERM:
+        fm_log(FM_LOG_ERROR, COMPONENT, "refusing to start: %s or %s is readable by group or "
+               "others (chmod 600 it)", cfg->key_path, from);
+        break;
+    case FM_ENOTFOUND:
+        fm_log(FM_LOG_ERROR, COMPONENT, "no node key at %s (or no passphrase file %s): run "
+               "`fieldmesh -c %s keygen`", cfg->key_path, from, conf);
+        break;
+    case FM_ELOCKED:
+        fm_log(FM_LOG_ERROR, COMPONENT, "locked: no passphrase (pass --passphrase-file, set "
+               "trust.passphrase_file, or start on a terminal)");
+        break;
+    case FM_EPASSPHRASE:
+        fm_log(FM_LOG_ERROR, COMPONENT, "wrong passphrase (from %s): the node's keys did not "
+               "open; nothing was read or changed", from);
+        break;
+    case FM_EPLAIN:
+        fm_log(FM_LOG_ERROR, COMPONENT, "%s or the store in %s predates encryption at rest: "
+               "run `fieldmesh -c %s keys seal` (docs/security.md, migration)",
+               cfg->key_path, cfg->data_dir, conf);
+        break;
+    default:
+        fm_log(FM_LOG_ERROR, COMPONENT, "cannot unlock the node's keys: %s", fm_strerror(rc));
+    }
+    return rc;
 }
 
 /* Once a second: our certificate op (until our log has one), fork
@@ -132,7 +183,9 @@ static void housekeeping(struct fm_node *node, bool *cert_ok, bool presence)
 
 int main(int argc, char **argv)
 {
-    const char *conf = NULL, *level = NULL;
+    const char *conf = NULL, *level = NULL, *pass_file = NULL;
+    struct fm_keys keys = {0};
+    struct fm_keyserve *keyserve = NULL;
     static struct fm_config cfg;
     char err[512], located[FM_PATH_MAX];
     struct fm_identity id = {0};
@@ -148,6 +201,8 @@ int main(int argc, char **argv)
         } else if ((strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) &&
                    i + 1 < argc) {
             conf = argv[++i];
+        } else if (strcmp(argv[i], "--passphrase-file") == 0 && i + 1 < argc) {
+            pass_file = argv[++i];
         } else if (strcmp(argv[i], "--log-level") == 0 && i + 1 < argc) {
             level = argv[++i];
         } else if (strncmp(argv[i], "--log-level=", 12) == 0) {
@@ -188,28 +243,15 @@ int main(int argc, char **argv)
         fprintf(stderr, "fieldmeshd: %s\n", err[0] ? err : fm_strerror(rc));
         return EXIT_CONFIG;
     }
-    rc = fm_identity_load(&id, cfg.key_path);
-    if (rc == FM_EKEYPERM) {
-        fm_log(FM_LOG_ERROR, COMPONENT,
-               "refusing to start: secret key %s is readable by group or others "
-               "(chmod 600 it)",
-               cfg.key_path);
+    if (unlock_keys(&cfg, pass_file, conf, &keys) != FM_OK ||
+        fm_identity_copy(&id, &keys.id) != FM_OK)
         goto out;
-    } else if (rc == FM_ENOTFOUND) {
-        fm_log(FM_LOG_ERROR, COMPONENT, "no node key at %s: run `fieldmesh -c %s keygen`",
-               cfg.key_path, conf);
-        goto out;
-    } else if (rc != FM_OK) {
-        fm_log(FM_LOG_ERROR, COMPONENT, "cannot load node key %s: %s", cfg.key_path,
-               fm_strerror(rc));
-        goto out;
-    }
-    rc = fm_node_open(&node, &cfg, FM_OPEN_IDENTITY);
+    rc = fm_node_open_keys(&node, &cfg, FM_OPEN_IDENTITY, &keys);
     if (rc == FM_ENOTFOUND || rc == FM_ECERT || rc == FM_EDECODE) {
         fm_log(FM_LOG_WARN, COMPONENT,
                "no usable certificate at %s (%s): running without authoring anything",
                cfg.cert_path, fm_strerror(rc));
-        rc = fm_node_open(&node, &cfg, FM_OPEN_READ);
+        rc = fm_node_open_keys(&node, &cfg, FM_OPEN_READ, &keys);
     }
     if (rc != FM_OK) {
         fm_log(FM_LOG_ERROR, COMPONENT, "cannot open the store in %s: %s", cfg.data_dir,
@@ -218,6 +260,8 @@ int main(int argc, char **argv)
     }
     lockfd = lock_data_dir(cfg.data_dir);
     if (lockfd < 0)
+        goto out;
+    if (fm_keyserve_start(&keyserve, &cfg, &keys) != FM_OK)
         goto out;
     if (install_signals() != FM_OK) {
         fm_log(FM_LOG_ERROR, COMPONENT, "cannot install signal handlers");
@@ -278,14 +322,25 @@ int main(int argc, char **argv)
             housekeeping(node, &cert_ok, now >= next_presence);
             if (now >= next_presence)
                 next_presence = now + PRESENCE_MS;
+            if (fm_node_self_revoked(node)) {
+                /* item 9 of issue 9: a revoked laptop keeps nothing readable */
+                fm_keyserve_stop(&keyserve);
+                fm_node_close(&node);
+                rc = fm_keys_shred(&cfg, &keys, "this node's own certificate is revoked");
+                fm_log(FM_LOG_ERROR, COMPONENT, "revoked: data key destroyed (%s); stopping",
+                       fm_strerror(rc));
+                goto out;
+            }
         }
     }
     fm_log(FM_LOG_INFO, COMPONENT, "signal %d: shutting down", (int)stop_signal);
     status = 0;
 out:
     fm_sync_destroy(&sync);
+    fm_keyserve_stop(&keyserve);
     fm_node_close(&node);
     fm_identity_release(&id);
+    fm_keys_release(&keys);
     if (lockfd >= 0)
         close(lockfd);
     return status;

@@ -279,9 +279,27 @@ out:
 
 /* ---- open / close ---- */
 
+int node_identity_from_keys(struct fm_node *n)
+{
+    if (!n->keys.has_id)
+        return n->keys.id_err != FM_OK ? n->keys.id_err : FM_ENOTFOUND;
+    return fm_identity_copy(&n->id, &n->keys.id);
+}
+
+bool fm_node_self_revoked(struct fm_node *n)
+{
+    struct store_txn *t;
+    uint64_t limit = UINT64_MAX;
+    if (n == NULL || n->st == NULL || !n->keys.has_id || store_read_begin(n->st, &t) != FM_OK)
+        return false;
+    int rc = node_limit_get(t, n->keys.id.pk, &limit);
+    store_txn_abort(&t);
+    return rc == FM_OK && limit != UINT64_MAX;
+}
+
 static int node_load_identity(struct fm_node *n)
 {
-    int rc = fm_identity_load(&n->id, n->cfg.key_path);
+    int rc = node_identity_from_keys(n);
     if (rc != FM_OK)
         return rc;
     n->has_identity = true;
@@ -327,21 +345,45 @@ static int schema_txn(struct store_txn *t, void *ctx)
 
 int fm_node_open(struct fm_node **out, const struct fm_config *cfg, unsigned flags)
 {
-    int rc;
+    struct fm_keys k;
     *out = NULL;
     if (cfg == NULL || cfg->data_dir[0] == '\0')
+        return FM_EINVAL;
+    int rc = fm_keys_get(&k, cfg);
+    if (rc == FM_OK)
+        rc = fm_node_open_keys(out, cfg, flags, &k);
+    fm_keys_release(&k);
+    return rc;
+}
+
+int fm_node_open_keys(struct fm_node **out, const struct fm_config *cfg, unsigned flags,
+                      const struct fm_keys *k)
+{
+    int rc;
+    *out = NULL;
+    if (cfg == NULL || cfg->data_dir[0] == '\0' || k == NULL)
         return FM_EINVAL;
     struct fm_node *n = calloc(1, sizeof *n);
     if (n == NULL)
         return FM_ENOMEM;
     n->cfg = *cfg;
     n->flags = flags;
+    if ((rc = fm_keys_copy(&n->keys, k)) != FM_OK)
+        goto fail;
     if ((flags & FM_OPEN_IDENTITY) && (rc = node_load_identity(n)) != FM_OK)
         goto fail;
     rc = store_open(&n->st, cfg->data_dir, cfg->map_size, cfg->map_max,
-                    (flags & FM_OPEN_NOSYNC_) ? STORE_NOSYNC : 0);
+                    (flags & FM_OPEN_NOSYNC_) ? STORE_NOSYNC : 0,
+                    (flags & FM_OPEN_PLAIN_) ? NULL : &n->keys.data);
     if (rc != FM_OK)
         goto fail;
+    if (fm_node_self_revoked(n)) {
+        store_close(&n->st);
+        rc = fm_keys_shred(cfg, &n->keys, "this node's own certificate is revoked");
+        if (rc == FM_OK)
+            rc = FM_ESHREDDED;
+        goto fail;
+    }
     struct store_txn *t;
     uint64_t schema = 0;
     if ((rc = store_read_begin(n->st, &t)) != FM_OK)
@@ -366,6 +408,7 @@ void fm_node_close(struct fm_node **np)
     struct fm_node *n = *np;
     store_close(&n->st);
     fm_identity_release(&n->id);
+    fm_keys_release(&n->keys);
     free(n);
     *np = NULL;
 }

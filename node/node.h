@@ -41,6 +41,8 @@ struct fm_config {
     uint8_t org_pk[FM_PK_LEN];     /* trust: org_key (required, key text) */
     char cert_path[FM_PATH_MAX];   /* trust: certificate (default <data_dir>/node.cert) */
     char key_path[FM_PATH_MAX];    /* trust: key (default <data_dir>/node.key) */
+    char passphrase_file[FM_PATH_MAX]; /* trust: passphrase_file (default "": ask) */
+    enum fm_kdf_level kdf;         /* trust: kdf for keys sealed from now on (default interactive) */
     uint32_t push_interval_ms;     /* gossip: push_interval_ms (default 50) */
     uint32_t anti_entropy_ms;      /* gossip: anti_entropy_ms (default 2000) */
     uint32_t heartbeat_ms;         /* gossip: heartbeat_ms (default 1000) */
@@ -77,12 +79,77 @@ enum fm_open_flags {
     FM_OPEN_IDENTITY = 1,    /* also load the secret key + certificate: needed to author ops */
 };
 
-/* Opens (creating if needed) the LMDB environment in cfg->data_dir.
- * With FM_OPEN_IDENTITY, FM_EKEYPERM if the key file is readable by
- * others, FM_ENOTFOUND if there is no key or certificate, FM_ECERT if the
- * certificate is not for this key or not from cfg->org_pk. The node keeps
- * a copy of cfg. */
+/* ---- keys at rest (node/unlock.c, node/keyserve.c; docs/security.md) ----
+ * The node's identity key and its data key (which seals every stored
+ * value), both kept sealed on disk under one passphrase or key file. */
+struct fm_keys {
+    bool has_id;             /* false for a node without trust.key */
+    int id_err;              /* why not, when the key is there (FM_EKEYPERM) */
+    struct fm_identity id;   /* guarded memory */
+    struct fm_seal_key data; /* guarded memory */
+};
+void fm_keys_release(struct fm_keys *k); /* wipes; k may be zeroed or released */
+int fm_keys_copy(struct fm_keys *dst, const struct fm_keys *src) FM_MUST_USE;
+/* Opens trust.key (if present) and <data_dir>/data.key with secret; makes
+ * the data key (sealed with cfg->kdf) when neither it nor a store exists.
+ * FM_EPASSPHRASE wrong secret, FM_EPLAIN an unsealed key or a store from
+ * before encryption at rest, FM_ESHREDDED the data key was destroyed,
+ * FM_EKEYPERM, FM_EDECODE. k is zeroed on failure. */
+int fm_keys_unlock(struct fm_keys *k, const struct fm_config *cfg, const void *secret,
+                   size_t len) FM_MUST_USE;
+/* The same with the contents of a passphrase or key file (one trailing
+ * newline dropped; FM_EKEYPERM if group/world readable, FM_EINVAL empty). */
+int fm_keys_unlock_file(struct fm_keys *k, const struct fm_config *cfg,
+                        const char *path) FM_MUST_USE;
+int fm_keys_read_secret(const char *path, uint8_t *out, size_t cap, size_t *len) FM_MUST_USE;
+/* From the running daemon's key socket (same Unix user or root only):
+ * FM_ELOCKED when no daemon answers, FM_EPERM for another user's daemon. */
+int fm_keys_from_daemon(struct fm_keys *k, const struct fm_config *cfg) FM_MUST_USE;
+/* The daemon, else cfg->passphrase_file, else FM_ELOCKED. */
+int fm_keys_get(struct fm_keys *k, const struct fm_config *cfg) FM_MUST_USE;
+/* Seals an identity (`given`, or a new one if NULL) at trust.key (+ .pub)
+ * and, if no store exists, makes the data key, both under secret with
+ * cfg->kdf. FM_EEXISTS if a key is there. Writes the public key to pk_out. */
+int fm_keys_generate(const struct fm_config *cfg, const void *secret, size_t len,
+                     const struct fm_identity *given, uint8_t pk_out[FM_PK_LEN]) FM_MUST_USE;
+/* Finds the passphrase (node/passphrase.c): arg_file, else
+ * $CREDENTIALS_DIRECTORY/fieldmesh-passphrase, else cfg->passphrase_file,
+ * else a prompt on /dev/tty (asked twice if `twice`); FM_ELOCKED with none.
+ * `from` gets where it came from (for messages). */
+int fm_passphrase_find(const struct fm_config *cfg, const char *arg_file, bool twice,
+                       uint8_t *out, size_t cap, size_t *len, char *from,
+                       size_t fromcap) FM_MUST_USE;
+/* fm_passphrase_find then fm_keys_unlock. */
+int fm_keys_unlock_any(struct fm_keys *k, const struct fm_config *cfg, const char *arg_file,
+                       char *from, size_t fromcap) FM_MUST_USE;
+/* Crypto-shred: wipes k's data key (k may be NULL), writes the
+ * data.key.shredded marker saying why, overwrites and removes data.key. */
+int fm_keys_shred(const struct fm_config *cfg, struct fm_keys *k, const char *why) FM_MUST_USE;
+/* <data_dir>/name into out. */
+int fm_keys_path(const struct fm_config *cfg, const char *name, char *out, size_t cap) FM_MUST_USE;
+/* Strict decoder of the key socket's message (exposed for the fuzzer). */
+int fm_keys_decode(struct fm_keys *k, const uint8_t *p, size_t n) FM_MUST_USE;
+/* The daemon's key server on <data_dir>/keys.sock (a thread; keeps a copy
+ * of k). stop joins the thread, removes the socket and wipes the copy. */
+struct fm_keyserve;
+int fm_keyserve_start(struct fm_keyserve **out, const struct fm_config *cfg,
+                      const struct fm_keys *k) FM_MUST_USE;
+void fm_keyserve_stop(struct fm_keyserve **ksp);
+
+/* Opens (creating if needed) the LMDB environment in cfg->data_dir, its
+ * values sealed under the data key from fm_keys_get (the daemon or
+ * cfg->passphrase_file): FM_ELOCKED when neither is there, and the errors
+ * of fm_keys_unlock. With FM_OPEN_IDENTITY, FM_ENOTFOUND if there is no
+ * key or certificate, FM_ECERT if the certificate is not for this key or
+ * not from cfg->org_pk. A node that finds itself revoked shreds its data
+ * key and fails with FM_ESHREDDED. The node keeps a copy of cfg. */
 int fm_node_open(struct fm_node **out, const struct fm_config *cfg, unsigned flags) FM_MUST_USE;
+/* The same with keys the caller holds (copied; the caller keeps k). */
+int fm_node_open_keys(struct fm_node **out, const struct fm_config *cfg, unsigned flags,
+                      const struct fm_keys *k) FM_MUST_USE;
+/* True when this node's own key is revoked in its store (the daemon then
+ * shreds: fm_keys_shred). */
+bool fm_node_self_revoked(struct fm_node *n);
 void fm_node_close(struct fm_node **np);
 /* This node's public key (zeros if opened without identity). */
 const uint8_t *fm_node_pk(const struct fm_node *n);

@@ -12,6 +12,8 @@
 
 /* Internal open flag (tests): no fsync at commit. */
 #define FM_OPEN_NOSYNC_ (1u << 16)
+/* Internal open flag (benchmarks' baseline only): values in clear. */
+#define FM_OPEN_PLAIN_ (1u << 17)
 
 #define NODE_SCHEMA_VERSION 2 /* 2: a note's timeline entry refers to its op */
 
@@ -22,6 +24,7 @@ struct fm_node {
     bool has_identity;
     struct fm_identity id;
     struct fm_cert cert; /* from cfg.cert_path, checked against id and org */
+    struct fm_keys keys; /* own copy; the store borrows keys.data */
 };
 
 /* One author's head: the highest contiguous seq stored, its hash and hlc,
@@ -46,6 +49,8 @@ uint64_t hlc_now(uint64_t last, uint64_t wall_ms);
 uint64_t hlc_observe(uint64_t local, uint64_t remote, uint64_t wall_ms, uint32_t max_skew_ms);
 
 /* ---- node.c: shared helpers ---- */
+/* n->id from n->keys (FM_ENOTFOUND when the node has no identity key). */
+int node_identity_from_keys(struct fm_node *n) FM_MUST_USE;
 /* Zeroed head and FM_OK when the author has none. */
 int node_head_get(struct store_txn *t, const uint8_t author[FM_PK_LEN],
                   struct node_head *h) FM_MUST_USE;

@@ -12,6 +12,16 @@
  * The environment is opened with MDB_NOTLS so read transactions are not
  * tied to threads and several may be open at once (nested read callbacks).
  *
+ * Values are sealed (docs/security.md): each value is stored as
+ * nonce | XChaCha20-Poly1305 ciphertext | tag under the node's data key,
+ * with the database number and the LMDB key as associated data, so a
+ * value moved to another key fails to open (FM_ETAMPER). The three
+ * index databases, whose values are always empty, are not sealed. Keys stay in
+ * clear (they hold ids, hashes, seqs and stamps only: the layouts are in
+ * store_int.h). A value read is opened into memory owned by the
+ * transaction (an arena of chunks, wiped and freed when the transaction
+ * ends), so a borrowed value lives as long as its transaction, as in LMDB.
+ *
  * Built with FM_FAULT_SIM (tests only: the test_faults program links a
  * copy of the node library built so), the write path has numbered fault
  * points, after SQLite's sqlite3FaultSim: a test arms one with
@@ -19,6 +29,8 @@
  * there. Release builds have neither the points nor the setter.
  */
 #include "store_int.h"
+
+#include "../crypto/crypto.h"
 
 #include <errno.h>
 #include <lmdb.h>
@@ -47,16 +59,28 @@ struct store {
     MDB_env *env;
     MDB_dbi dbi[DB__COUNT];
     uint64_t map_max;
+    const struct fm_seal_key *dk; /* borrowed; NULL: values in clear (benchmarks) */
 };
+
+/* Plaintext of values read in one transaction. */
+struct store_chunk {
+    struct store_chunk *next;
+    size_t used, cap;
+    uint8_t data[];
+};
+#define STORE_CHUNK_MIN (64u << 10)
 
 struct store_txn {
     struct store *s;
     MDB_txn *txn;
     bool write; /* begun by store_write (fault points apply) */
+    struct store_chunk *chunks;
 };
 
 struct store_cur {
     MDB_cursor *c;
+    struct store_txn *t;
+    enum store_db db;
 };
 
 #ifdef FM_FAULT_SIM
@@ -161,7 +185,7 @@ static int store_begin_raw(struct store *s, unsigned flags, MDB_txn **out)
 }
 
 int store_open(struct store **out, const char *dir, uint64_t map_size, uint64_t map_max,
-               unsigned flags)
+               unsigned flags, const struct fm_seal_key *dk)
 {
     *out = NULL;
     int rc = store_mkdirs(dir);
@@ -172,6 +196,7 @@ int store_open(struct store **out, const char *dir, uint64_t map_size, uint64_t 
         return FM_ENOMEM;
     if (map_size < (1u << 20))
         map_size = 1u << 20;
+    s->dk = dk;
     s->map_max = map_max < map_size ? map_size : map_max;
     int mrc = mdb_env_create(&s->env);
     if (mrc != MDB_SUCCESS) {
@@ -234,11 +259,86 @@ int store_read_begin(struct store *s, struct store_txn **out)
     return FM_OK;
 }
 
+/* Wipes and frees the plaintext of every value this transaction read. */
+static void store_chunks_free(struct store_txn *t)
+{
+    while (t->chunks != NULL) {
+        struct store_chunk *c = t->chunks;
+        t->chunks = c->next;
+        fm_wipe(c->data, c->used);
+        free(c);
+    }
+}
+
+/* n bytes that live until the transaction ends. */
+static uint8_t *store_scratch(struct store_txn *t, size_t n)
+{
+    struct store_chunk *c = t->chunks;
+    if (c == NULL || c->cap - c->used < n) {
+        size_t cap = n > STORE_CHUNK_MIN ? n : STORE_CHUNK_MIN;
+        if ((c = malloc(sizeof *c + cap)) == NULL)
+            return NULL;
+        c->used = 0;
+        c->cap = cap;
+        c->next = t->chunks;
+        t->chunks = c;
+    }
+    uint8_t *p = c->data + c->used;
+    c->used += n;
+    return p;
+}
+
+/* The associated data of a value: its database and key. */
+static size_t store_ad(uint8_t ad[1 + 512], enum store_db db, const void *key, size_t klen)
+{
+    ad[0] = (uint8_t)db;
+    if (klen > 511)
+        klen = 511; /* LMDB's default key cap; longer keys are refused by LMDB */
+    memcpy(ad + 1, key, klen);
+    return 1 + klen;
+}
+
+/* The three indexes hold their entry in the key and an empty value:
+ * nothing to hide there, and not sealing them saves three seals per op. */
+static bool store_sealed_db(const struct store *s, enum store_db db)
+{
+    return s->dk != NULL && db != DB_IDX_STATUS && db != DB_IDX_CATEGORY && db != DB_IDX_TIME;
+}
+
+/* Opens the sealed value v stored under k in place of v. */
+static int store_open_val(struct store_txn *t, enum store_db db, const MDB_val *k, MDB_val *v)
+{
+    if (!store_sealed_db(t->s, db))
+        return FM_OK;
+    static struct fm_log_limiter lim;
+    uint8_t ad[1 + 512];
+    size_t adlen = store_ad(ad, db, k->mv_data, k->mv_size);
+    if (v->mv_size < FM_VAULT_OVERHEAD) {
+        fm_log_limited(&lim, 3, FM_LOG_ERROR, "store", "a value in %s is not sealed",
+                       store_db_names[db]);
+        return FM_ETAMPER;
+    }
+    size_t n = v->mv_size - FM_VAULT_OVERHEAD;
+    uint8_t *pt = store_scratch(t, n ? n : 1);
+    if (pt == NULL)
+        return FM_ENOMEM;
+    if (fm_vault_open(t->s->dk, ad, adlen, v->mv_data, v->mv_size, pt) != FM_OK) {
+        fm_log_limited(&lim, 3, FM_LOG_ERROR, "store",
+                       "a value in %s failed authentication (moved, altered, or another key)",
+                       store_db_names[db]);
+        return FM_ETAMPER;
+    }
+    v->mv_data = pt;
+    v->mv_size = n;
+    return FM_OK;
+}
+
 void store_txn_abort(struct store_txn **tp)
 {
     if (tp == NULL || *tp == NULL)
         return;
     mdb_txn_abort((*tp)->txn);
+    store_chunks_free(*tp);
     free(*tp);
     *tp = NULL;
 }
@@ -288,6 +388,7 @@ int store_write(struct store *s, store_write_fn fn, void *ctx)
         } else {
             mdb_txn_abort(t.txn);
         }
+        store_chunks_free(&t);
         if (rc != FM_EMAPFULL)
             return rc;
         if ((rc = store_grow(s)) != FM_OK)
@@ -308,6 +409,9 @@ int store_get(struct store_txn *t, enum store_db db, const void *key, size_t kle
     int mrc = mdb_get(t->txn, t->s->dbi[db], &k, &v);
     if (mrc != MDB_SUCCESS)
         return store_err(mrc, "get");
+    int rc = store_open_val(t, db, &k, &v);
+    if (rc != FM_OK)
+        return rc;
     *val = v.mv_data;
     *vlen = v.mv_size;
     return FM_OK;
@@ -319,7 +423,22 @@ int store_put(struct store_txn *t, enum store_db db, const void *key, size_t kle
     MDB_val k = store_val(key, klen), v = store_val(val, vlen);
     if (STORE_FAULT(STORE_FAULT_MAP_FULL))
         return store_err(MDB_MAP_FULL, "put");
+    uint8_t small[1024], *sealed = NULL;
+    if (store_sealed_db(t->s, db)) {
+        uint8_t ad[1 + 512];
+        size_t adlen = store_ad(ad, db, key, klen);
+        if (vlen > SIZE_MAX - FM_VAULT_OVERHEAD)
+            return FM_ETOOBIG;
+        size_t n = vlen + FM_VAULT_OVERHEAD;
+        sealed = n <= sizeof small ? small : malloc(n);
+        if (sealed == NULL)
+            return FM_ENOMEM;
+        fm_vault_seal(t->s->dk, ad, adlen, val, vlen, sealed);
+        v = store_val(sealed, n);
+    }
     int mrc = mdb_put(t->txn, t->s->dbi[db], &k, &v, no_overwrite ? MDB_NOOVERWRITE : 0);
+    if (sealed != NULL && sealed != small)
+        free(sealed);
     return store_err(mrc, "put");
 }
 
@@ -357,6 +476,8 @@ int store_cur_open(struct store_txn *t, enum store_db db, struct store_cur **out
         free(c);
         return store_err(mrc, "cursor_open");
     }
+    c->t = t;
+    c->db = db;
     *out = c;
     return FM_OK;
 }
@@ -376,6 +497,9 @@ static int store_cur_get(struct store_cur *c, MDB_val *k, struct store_kv *kv, M
     int mrc = mdb_cursor_get(c->c, k, &v, op);
     if (mrc != MDB_SUCCESS)
         return store_err(mrc, "cursor_get");
+    int rc = store_open_val(c->t, c->db, k, &v);
+    if (rc != FM_OK)
+        return rc;
     kv->key = k->mv_data;
     kv->klen = k->mv_size;
     kv->val = v.mv_data;

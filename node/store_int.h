@@ -44,9 +44,13 @@ enum store_open_flags {
 
 /* Opens (creating dir 0700 and the databases if needed) the environment.
  * map_size is the initial size (an existing larger map is kept), map_max
- * the growth cap. */
+ * the growth cap. Values are sealed under dk (borrowed: it must outlive
+ * the store); NULL keeps them in clear, which only the benchmarks' plain
+ * baseline does. Reads of a value that fails authentication return
+ * FM_ETAMPER. */
+struct fm_seal_key;
 int store_open(struct store **out, const char *dir, uint64_t map_size, uint64_t map_max,
-               unsigned flags) FM_MUST_USE;
+               unsigned flags, const struct fm_seal_key *dk) FM_MUST_USE;
 void store_close(struct store **sp);
 
 /* A read-only transaction. Ends with store_txn_abort. */

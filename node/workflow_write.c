@@ -147,7 +147,7 @@ int wf_load_identity(struct fm_node *n)
     int rc;
     if (n->has_identity)
         return FM_OK;
-    if ((rc = fm_identity_load(&n->id, n->cfg.key_path)) != FM_OK)
+    if ((rc = node_identity_from_keys(n)) != FM_OK)
         return rc;
     if ((rc = fm_cert_read_file(&n->cert, n->cfg.cert_path)) != FM_OK ||
         memcmp(n->cert.node, n->id.pk, FM_PK_LEN) != 0 ||

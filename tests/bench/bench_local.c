@@ -8,9 +8,11 @@
  * with its ratio to the sign rate (target >= 60%); the median and p90
  * latency of one durable `fieldmesh incident report` through the real CLI;
  * the RSS of the writing process and the store size after N ops
- * (default 1,000,000).
+ * (default 1,000,000); and what encryption at rest costs on local writes
+ * and on the ingest side of a cold sync, as same-run ratios of a sealed to
+ * a plain store (bench_at_rest.h; --at-rest-ops N, default 200,000).
  *
- * usage: bench_local [--ops N] [--cli PATH] [--quick]
+ * usage: bench_local [--ops N] [--at-rest-ops N] [--cli PATH] [--quick]
  */
 #include "tests/bench/limits.h"
 #include "tests/unit/node_fixture.h"
@@ -23,6 +25,8 @@ extern char **environ;
 
 #define BATCH 10000
 #define PAYLOAD_TEXT 300
+
+#include "tests/bench/bench_at_rest.h"
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -55,6 +59,7 @@ int main(int argc, char **argv)
 {
     long total = 1000000;
     int cli_runs = 50;
+    long at_rest_ops = 200000;
     char cli[1024] = "";
     for (int i = 1; i < argc; i++) {
         uint64_t v;
@@ -65,11 +70,17 @@ int main(int argc, char **argv)
         } else if (strcmp(argv[i], "--cli") == 0 && i + 1 < argc) {
             if (fm_strlcpy(cli, argv[++i], sizeof cli) != 0)
                 die("--cli", FM_ETOOBIG);
+        } else if (strcmp(argv[i], "--at-rest-ops") == 0 && i + 1 < argc &&
+                   fm_parse_u64(argv[i + 1], &v) == 0 && v >= BATCH && v <= 100000000) {
+            at_rest_ops = (long)v;
+            i++;
         } else if (strcmp(argv[i], "--quick") == 0) {
             total = 50000;
+            at_rest_ops = 20000;
             cli_runs = 10;
         } else {
-            fprintf(stderr, "usage: bench_local [--ops N (>= %d)] [--cli PATH] [--quick]\n", BATCH);
+            fprintf(stderr, "usage: bench_local [--ops N (>= %d)] [--at-rest-ops N] [--cli PATH] "
+                            "[--quick]\n", BATCH);
             return 2;
         }
     }
@@ -183,6 +194,7 @@ int main(int argc, char **argv)
            cli_runs, written, lat[cli_runs / 2], lat[cli_runs * 9 / 10]);
     free(lat);
     fm_identity_release(&a.id);
+    bench_at_rest(&org, at_rest_ops);
     fx_org_done(&org);
     return 0;
 }

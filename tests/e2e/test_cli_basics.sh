@@ -161,6 +161,12 @@ export FIELDMESH_CONFIG="$T/cfg/node.yaml"
 expect 0 "$FIELDMESH" init --org-key "$orgkey" --name basics --role vehicle
 [ "$OUT" = "$T/cfg/node.yaml" ] || fail "init should print the path it wrote, got: $OUT"
 [ -f "$T/cfg/node.yaml" ] || fail "init did not write \$FIELDMESH_CONFIG"
+# the store is sealed (docs/security.md): no daemon, no passphrase -> locked
+expect 78 "$FIELDMESH" incident list
+contains "$ERR" "locked"
+[ ! -e "$T/cfg/data/data.mdb" ] || fail "a locked read created a store"
+printf 'basics passphrase\n' >"$T/pass" && chmod 600 "$T/pass"
+export FIELDMESH_PASSPHRASE_FILE="$T/pass"
 expect 0 "$FIELDMESH" incident list
 expect 0 "$FIELDMESH" incident list --json
 pyjson 'd == []'

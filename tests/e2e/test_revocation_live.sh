@@ -7,7 +7,10 @@
 # heartbeat (1 s here; the test allows 3 s from publish, which includes the
 # gossip hop and the CLI's polling), refuse it at every later handshake,
 # and none of node3's later ops may appear anywhere. node1 and node2 keep
-# syncing with each other throughout.
+# syncing with each other throughout. If node3 hears of its own revocation
+# before it is cut off, it destroys its data key and stops (issue 9 item 9,
+# docs/security.md): then its store must not open; otherwise it must see
+# that its peers refuse it.
 . "$(dirname "$0")/lib_gossip.sh"
 
 testbed 3 mesh
@@ -64,6 +67,20 @@ for i in 1 2; do
     fm "$i" incident list --json | grep -q "after revocation" && fail "a revoked op is listed on node$i"
     revoked "$i" || fail "node$i talks to node3 again"
 done
+if grep -q "revoked: data key destroyed" "$T/daemon3.log"; then
+    # node3 heard of its own revocation before it was cut off: it destroyed
+    # its data key and stopped (docs/security.md), so it knocks no more
+    gone3() { ! kill -0 "${PIDS[3]}" 2>/dev/null; }
+    wait_for 10 "node3's daemon to stop after shredding" gone3
+    wait "${PIDS[3]}" 2>/dev/null
+    unset "PIDS[3]"
+    fm 3 incident list >/dev/null 2>&1 && fail "node3's store still opens after its revocation"
+    for i in 1 2; do stop_node "$i"; done
+    log "node3 heard of its revocation, destroyed its data key and stopped"
+    FAILED=0
+    echo "PASS: test_revocation_live"
+    exit 0
+fi
 refused() { grep -q "zap: refused a connection" "$T/daemon1.log" "$T/daemon2.log"; }
 wait_for 15 "node3's reconnection attempts refused at the handshake" refused
 # a known node is named by its key text, as operators know it

@@ -19,7 +19,9 @@ contains "$ERR" "already holds a root key"
 
 # ---- two nodes, set up by hand ----
 setup_node() { # name role
-    expect 0 "$FIELDMESH" -c "$T/$1/node.yaml" init --org-key "$ORG" --name "$1" --role "$2"
+    printf '%s passphrase\n' "$1" >"$T/$1.pass" && chmod 600 "$T/$1.pass"
+    expect 0 "$FIELDMESH" -c "$T/$1/node.yaml" init --org-key "$ORG" --name "$1" --role "$2" \
+        --passphrase-file "$T/$1.pass" --kdf minimal
     expect 0 "$FIELDMESH" -c "$T/$1/node.yaml" keygen
     [ "$(stat -c %a "$T/$1/data/node.key")" = 600 ] || fail "$1's key is not mode 0600"
     expect 0 "$FIELDMESH" org enroll --org "$T/org" --key "$(cat "$T/$1/data/node.key.pub")" \

@@ -55,8 +55,12 @@ static void fuzz_store_open(const char *name)
     cfg.map_max = 1u << 30;
     if (fm_key_decode(fuzz_org_key, cfg.org_pk) != FM_OK)
         abort();
-    if (fm_node_open(&fuzz_node, &cfg, FM_OPEN_READ | FM_OPEN_NOSYNC_) != FM_OK)
+    /* a sealed store as on every node, its data key made here in memory */
+    struct fm_keys keys = { 0 };
+    if (fm_seal_key_generate(&keys.data) != FM_OK ||
+        fm_node_open_keys(&fuzz_node, &cfg, FM_OPEN_READ | FM_OPEN_NOSYNC_, &keys) != FM_OK)
         abort();
+    fm_keys_release(&keys);
     atexit(fuzz_store_cleanup);
 }
 

@@ -75,6 +75,26 @@ static inline void fx_org_done(struct fx_org *o)
     fm_identity_release(&o->root);
 }
 
+/* Seals the author's key (and a new data key) under a passphrase kept in
+ * <dir>/passphrase, named by the config, with the minimal KDF: every
+ * fm_node_open then unlocks as a testbed node does (docs/security.md). */
+#define FX_PASSPHRASE "fixture passphrase"
+static inline int fx_seal_keys(struct fx_node *a)
+{
+    uint8_t pk[FM_PK_LEN];
+    if (snprintf(a->cfg.passphrase_file, sizeof a->cfg.passphrase_file, "%s/passphrase",
+                 a->dir) >= (int)sizeof a->cfg.passphrase_file)
+        return FM_EINVAL;
+    a->cfg.kdf = FM_KDF_MINIMAL;
+    FILE *f = fopen(a->cfg.passphrase_file, "w");
+    if (f == NULL)
+        return FM_EIO;
+    fputs(FX_PASSPHRASE "\n", f);
+    if (fclose(f) != 0 || chmod(a->cfg.passphrase_file, 0600) != 0)
+        return FM_EIO;
+    return fm_keys_generate(&a->cfg, FX_PASSPHRASE, strlen(FX_PASSPHRASE), &a->id, pk);
+}
+
 /* Makes an enrolled author: its own dir with node.key and node.cert (cert
  * signed by `signer`, the org root unless another is given) and a config
  * pointing at them. Does not open it. */
@@ -101,7 +121,7 @@ static inline int fx_author_ex(struct fx_org *o, struct fx_node *a, const char *
         return FM_EINVAL;
     memcpy(a->cfg.org_pk, o->root.pk, FM_PK_LEN);
     a->cfg.map_size = 4u << 20;
-    if ((rc = fm_identity_save(&a->id, a->cfg.key_path)) != FM_OK)
+    if ((rc = fx_seal_keys(a)) != FM_OK)
         return rc;
     memcpy(a->cert.node, a->id.pk, FM_PK_LEN);
     fm_strlcpy(a->cert.name, name, sizeof a->cert.name);

@@ -1,0 +1,286 @@
+/*
+ * test_at_rest.c — keys and data at rest (docs/security.md): sealed key
+ * files, sealed store values bound to their key, wrong passphrases that
+ * touch nothing, old unsealed files refused, and the crypto-shred of a node
+ * that learns its own certificate is revoked.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "crypto/crypto_int.h"
+#include "node_fixture.h"
+
+#define OK(x) assert_int_equal((x), FM_OK)
+#define PHONE "+8613955501234"
+
+static bool mem_has(const uint8_t *h, size_t hn, const void *n, size_t nn)
+{
+    for (size_t i = 0; i + nn <= hn; i++)
+        if (memcmp(h + i, n, nn) == 0)
+            return true;
+    return false;
+}
+
+static size_t read_all(const char *path, uint8_t *buf, size_t cap)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    size_t n = fread(buf, 1, cap, f);
+    fclose(f);
+    return n;
+}
+
+static void test_sealed_identity(void **state)
+{
+    (void)state;
+    struct fx_org o;
+    struct fm_identity id = { { 0 }, NULL }, back = { { 0 }, NULL };
+    struct fm_unlock *u = NULL, *wrong = NULL;
+    char path[600], plain[600];
+    OK(fx_org_init(&o));
+    snprintf(path, sizeof path, "%s/node.key", o.dir);
+    snprintf(plain, sizeof plain, "%s/plain.key", o.dir);
+    OK(fm_identity_generate(&id));
+    OK(fm_unlock_new(&u, "right", 5));
+    OK(fm_unlock_new(&wrong, "wrong", 5));
+    OK(fm_identity_save_sealed(&id, path, u, FM_KDF_MINIMAL));
+    assert_int_equal(fm_identity_save_sealed(&id, path, u, FM_KDF_MINIMAL), FM_EEXISTS);
+
+    /* the file holds neither half of the secret key in clear */
+    uint8_t text[1024], blob[512];
+    size_t n = read_all(path, text, sizeof text), blen = 0;
+    OK(fm_text_unwrap(text, n, "fieldmesh-sealed-key 1", blob, sizeof blob, &blen));
+    assert_false(mem_has(blob, blen, id.sk, 32));
+    assert_false(mem_has(blob, blen, id.pk, FM_PK_LEN));
+
+    assert_int_equal(fm_identity_load_sealed(&back, path, wrong), FM_EPASSPHRASE);
+    assert_null(back.sk);
+    OK(fm_identity_load_sealed(&back, path, u));
+    assert_memory_equal(back.pk, id.pk, FM_PK_LEN);
+    assert_memory_equal(back.sk, id.sk, FM_SK_LEN);
+    fm_identity_release(&back);
+
+    /* a changed KDF parameter (associated data) does not open */
+    struct fm_sealed s;
+    OK(fm_sealed_decode(&s, blob, blen));
+    blob[2 + 7] ^= 1; /* opslimit 1 -> 0: outside the bounds */
+    assert_int_equal(fm_sealed_decode(&s, blob, blen), FM_EDECODE);
+    blob[2 + 7] ^= 3; /* opslimit 1 -> 2: valid, but not what was sealed */
+    OK(fm_sealed_decode(&s, blob, blen));
+
+    /* an old unsealed key is named as such, not as a wrong passphrase */
+    OK(fm_identity_save(&id, plain));
+    assert_int_equal(fm_identity_load_sealed(&back, plain, u), FM_EPLAIN);
+    fm_unlock_destroy(&u);
+    fm_unlock_destroy(&wrong);
+    fm_identity_release(&id);
+    fx_org_done(&o);
+}
+
+/* The raw (sealed) bytes of db/key, read with the values in clear. */
+struct raw_ctx {
+    enum store_db db;
+    const char *from, *to;
+    enum store_db to_db;
+};
+
+static int move_raw(struct store_txn *t, void *ctx)
+{
+    struct raw_ctx *r = ctx;
+    const uint8_t *v;
+    size_t vlen;
+    uint8_t copy[512];
+    int rc = store_get(t, r->db, r->from, strlen(r->from), &v, &vlen);
+    if (rc != FM_OK)
+        return rc;
+    assert_true(vlen <= sizeof copy);
+    assert_false(mem_has(v, vlen, PHONE, strlen(PHONE))); /* sealed on disk */
+    memcpy(copy, v, vlen);
+    return store_put(t, r->to_db, r->to, strlen(r->to), copy, vlen, false);
+}
+
+static int put_phone(struct store_txn *t, void *ctx)
+{
+    (void)ctx;
+    return store_put(t, DB_META, "a", 1, PHONE, strlen(PHONE), false);
+}
+
+static void test_value_bound_to_its_key(void **state)
+{
+    (void)state;
+    struct fx_org o;
+    struct store *st = NULL;
+    struct store_txn *t = NULL;
+    struct fm_seal_key dk = { NULL }, other = { NULL };
+    const uint8_t *v;
+    size_t vlen;
+    char dir[600];
+    OK(fx_org_init(&o));
+    snprintf(dir, sizeof dir, "%s/store", o.dir);
+    OK(fm_seal_key_generate(&dk));
+    OK(fm_seal_key_generate(&other));
+    OK(store_open(&st, dir, 1 << 20, 1 << 24, STORE_NOSYNC, &dk));
+    OK(store_write(st, put_phone, NULL));
+    store_close(&st);
+
+    /* with the values in clear: copy a's sealed bytes under b, and into
+     * another database under the same key */
+    OK(store_open(&st, dir, 1 << 20, 1 << 24, STORE_NOSYNC, NULL));
+    struct raw_ctx r1 = { DB_META, "a", "b", DB_META }, r2 = { DB_META, "a", "a", DB_FLAGS };
+    OK(store_write(st, move_raw, &r1));
+    OK(store_write(st, move_raw, &r2));
+    store_close(&st);
+
+    OK(store_open(&st, dir, 1 << 20, 1 << 24, STORE_NOSYNC, &dk));
+    OK(store_read_begin(st, &t));
+    OK(store_get(t, DB_META, "a", 1, &v, &vlen));
+    assert_int_equal(vlen, strlen(PHONE));
+    assert_memory_equal(v, PHONE, vlen);
+    assert_int_equal(store_get(t, DB_META, "b", 1, &v, &vlen), FM_ETAMPER);
+    assert_int_equal(store_get(t, DB_FLAGS, "a", 1, &v, &vlen), FM_ETAMPER);
+    store_txn_abort(&t);
+    store_close(&st);
+
+    /* another data key opens nothing */
+    OK(store_open(&st, dir, 1 << 20, 1 << 24, STORE_NOSYNC, &other));
+    OK(store_read_begin(st, &t));
+    assert_int_equal(store_get(t, DB_META, "a", 1, &v, &vlen), FM_ETAMPER);
+    store_txn_abort(&t);
+    store_close(&st);
+
+    /* and the file holds no clear number */
+    char mdb[700];
+    static uint8_t buf[4 << 20];
+    snprintf(mdb, sizeof mdb, "%s/data.mdb", dir);
+    size_t n = read_all(mdb, buf, sizeof buf);
+    assert_false(mem_has(buf, n, PHONE, strlen(PHONE)));
+    fm_seal_key_release(&dk);
+    fm_seal_key_release(&other);
+    fx_org_done(&o);
+}
+
+static void test_wrong_passphrase_touches_nothing(void **state)
+{
+    (void)state;
+    struct fx_org o;
+    struct fx_node a;
+    struct stat before, after;
+    char id[FM_ID_MAX], mdb[700], dkey[700];
+    OK(fx_org_init(&o));
+    OK(fx_author(&o, &a, "alpha"));
+    OK(fx_open(&a, FM_OPEN_IDENTITY));
+    struct fm_incident_new in = { .category = "fire", .priority = 1, .caller = PHONE };
+    OK(fm_node_incident_report(a.n, &in, id));
+    fm_node_close(&a.n);
+    snprintf(mdb, sizeof mdb, "%s/data.mdb", a.cfg.data_dir);
+    snprintf(dkey, sizeof dkey, "%s/data.key", a.cfg.data_dir);
+    assert_int_equal(stat(mdb, &before), 0);
+
+    FILE *f = fopen(a.cfg.passphrase_file, "w");
+    assert_non_null(f);
+    fputs("not it\n", f);
+    fclose(f);
+    assert_int_equal(fx_open(&a, FM_OPEN_IDENTITY), FM_EPASSPHRASE);
+    assert_int_equal(fx_open(&a, FM_OPEN_READ), FM_EPASSPHRASE);
+    assert_null(a.n);
+    assert_int_equal(stat(mdb, &after), 0);
+    assert_int_equal(before.st_size, after.st_size);
+    assert_int_equal(before.st_mtim.tv_sec, after.st_mtim.tv_sec);
+    assert_int_equal(before.st_mtim.tv_nsec, after.st_mtim.tv_nsec);
+
+    /* a store whose data key is missing is not silently re-keyed */
+    f = fopen(a.cfg.passphrase_file, "w");
+    fputs(FX_PASSPHRASE "\n", f);
+    fclose(f);
+    OK(fx_open(&a, FM_OPEN_READ));
+    fm_node_close(&a.n);
+    char moved[700];
+    snprintf(moved, sizeof moved, "%s/moved.key", a.dir);
+    assert_int_equal(rename(dkey, moved), 0);
+    assert_int_equal(fx_open(&a, FM_OPEN_READ), FM_EPLAIN);
+    assert_int_equal(rename(moved, dkey), 0);
+    OK(fx_open(&a, FM_OPEN_READ));
+    fx_done(&a);
+    fx_org_done(&o);
+}
+
+static void test_shred_on_own_revocation(void **state)
+{
+    (void)state;
+    struct fx_org o;
+    struct fx_node a, b;
+    char id[FM_ID_MAX], dkey[700], mark[700];
+    OK(fx_org_init(&o));
+    OK(fx_author(&o, &a, "alpha"));
+    OK(fx_author(&o, &b, "bravo"));
+    OK(fx_open(&a, FM_OPEN_IDENTITY));
+    OK(fx_open(&b, FM_OPEN_IDENTITY));
+    struct fm_incident_new in = { .category = "fire", .priority = 1, .caller = PHONE };
+    OK(fm_node_incident_report(a.n, &in, id));
+    assert_false(fm_node_self_revoked(a.n));
+
+    /* bravo publishes alpha's revocation: bravo goes on, alpha hears of it */
+    struct fm_revocation rev = { .last_seq = 2, .issued_ms = fm_now_ms() };
+    memcpy(rev.node, a.id.pk, FM_PK_LEN);
+    fm_revocation_sign(&rev, &o.root);
+    OK(fm_node_publish_revocation(b.n, &rev));
+    assert_false(fm_node_self_revoked(b.n));
+    OK(fm_node_publish_revocation(a.n, &rev));
+    assert_true(fm_node_self_revoked(a.n));
+    fm_node_close(&a.n);
+
+    snprintf(dkey, sizeof dkey, "%s/data.key", a.cfg.data_dir);
+    snprintf(mark, sizeof mark, "%s/data.key.shredded", a.cfg.data_dir);
+    assert_int_equal(access(dkey, F_OK), 0);
+    assert_int_equal(fx_open(&a, FM_OPEN_READ), FM_ESHREDDED);
+    assert_int_not_equal(access(dkey, F_OK), 0);
+    assert_int_equal(access(mark, F_OK), 0);
+    /* and for good, with the right passphrase */
+    assert_int_equal(fx_open(&a, FM_OPEN_IDENTITY), FM_ESHREDDED);
+    assert_int_equal(fx_open(&a, FM_OPEN_READ), FM_ESHREDDED);
+    /* bravo still reads its own store */
+    fm_node_close(&b.n);
+    OK(fx_open(&b, FM_OPEN_READ));
+    fx_done(&a);
+    fx_done(&b);
+    fx_org_done(&o);
+}
+
+static void test_key_socket_message(void **state)
+{
+    (void)state;
+    struct fm_keys k;
+    uint8_t msg[4 + 1 + 32 + 64];
+    memcpy(msg, "FMK1", 4);
+    msg[4] = 0;
+    memset(msg + 5, 7, 32);
+    OK(fm_keys_decode(&k, msg, 37));
+    assert_false(k.has_id);
+    assert_int_equal(k.data.k[0], 7);
+    fm_keys_release(&k);
+    assert_int_equal(fm_keys_decode(&k, msg, 36), FM_EDECODE);
+    assert_int_equal(fm_keys_decode(&k, msg, 38), FM_EDECODE);
+    msg[4] = 2;
+    assert_int_equal(fm_keys_decode(&k, msg, 37), FM_EDECODE);
+    msg[4] = 1; /* a secret key whose public half does not match its seed */
+    memset(msg + 37, 9, 64);
+    assert_int_equal(fm_keys_decode(&k, msg, sizeof msg), FM_EDECODE);
+    assert_null(k.data.k);
+}
+
+int main(void)
+{
+    if (fm_crypto_init() != FM_OK)
+        return 1;
+    fm_log_set_level(FM_LOG_ERROR + 0);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sealed_identity),
+        cmocka_unit_test(test_value_bound_to_its_key),
+        cmocka_unit_test(test_wrong_passphrase_touches_nothing),
+        cmocka_unit_test(test_shred_on_own_revocation),
+        cmocka_unit_test(test_key_socket_message),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
