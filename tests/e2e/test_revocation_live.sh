@@ -4,10 +4,10 @@
 # Three daemons in a full mesh; node3 is connected to both others. An admin
 # revokes node3 and `trust publish`es it at node1. Every node that learns
 # of the revocation must drop its connections with node3 within one
-# heartbeat (1 s here; the test allows 3 s from publish, which includes the
-# gossip hop and the CLI's polling), refuse it at every later handshake,
-# and none of node3's later ops may appear anywhere. node1 and node2 keep
-# syncing with each other throughout.
+# heartbeat (1 s here; the test allows 5 s from the publish, gossip hop
+# included, as the daemons' own logs time it), refuse it at every later
+# handshake, and none of node3's later ops may appear anywhere. node1 and
+# node2 keep syncing with each other throughout.
 . "$(dirname "$0")/lib_gossip.sh"
 
 testbed 3 mesh
@@ -30,21 +30,24 @@ last=$(op_ids 1 | awk -v k="$k3" '$1 == k' | wc -l)
 
 "$FIELDMESH" org revoke --org "$T/tb/org" --key "$k3" --last-seq "$last" --out "$T/rev" \
     >/dev/null 2>&1 || fail "org revoke"
-t0=$(date +%s%N)
 fm 1 trust publish "$T/rev" >/dev/null || fail "trust publish"
+t0=$(now_ms) # node1's store holds the revocation from here on
 revoked() { fm "$1" peers --json | python3 -c '
 import json, sys
 d = [p for p in json.load(sys.stdin) if p["name"] == "node3"]
 sys.exit(0 if d and d[0]["revoked"] and not d[0]["connected"] else 1)'; }
+# How fast the daemons drop node3 is timed from their own log lines, not
+# by polling `peers`: on a loaded 2-core machine one CLI + python3 poll
+# can take a second, and the CLI publish itself two (a 3 s bound on the
+# polling failed so, issue 15). The drop is due within one heartbeat (1 s)
+# plus the gossip hop; 5 s holds under load and still fails a daemon that
+# only notices at its next reconnection or session timeout.
 for i in 1 2; do
-    end=$(( $(date +%s%N) + 3000000000 ))
-    until revoked "$i"; do
-        [ "$(date +%s%N)" -lt "$end" ] || fail "node$i still talks to node3 3 s after the publish"
-        sleep 0.05
-    done
-    log "node$i dropped node3 $(( ($(date +%s%N) - t0) / 1000000 )) ms after the publish"
-    grep -q "dropping every connection of node3" "$T/daemon$i.log" ||
+    wait_for 30 "node$i to show node3 revoked and disconnected" revoked "$i"
+    t=$(log_ms "$T/daemon$i.log" "dropping every connection of node3") ||
         fail "node$i did not log the drop"
+    log "node$i dropped node3 $((t - t0)) ms after the publish returned"
+    [ $((t - t0)) -le 5000 ] || fail "node$i dropped node3 only $((t - t0)) ms after the publish"
 done
 
 # node3 keeps writing; nothing of it may arrive (its own node may refuse to
