@@ -39,7 +39,7 @@ chmod 644 "$T/tb/node1/data/node.key"
 grep -q "readable by group or others" "$T/perm.err" || fail "no clear message for the key mode"
 chmod 600 "$T/tb/node1/data/node.key"
 start_node 1
-sleep 0.3
+wait_for 30 "node1's daemon up again" daemon_up 1
 "$FIELDMESHD" -c "$(conf 1)" 2>"$T/twice.err" && fail "a second daemon started on one store"
 grep -q "already runs" "$T/twice.err" || fail "no clear message for the second daemon"
 stop_node 1
