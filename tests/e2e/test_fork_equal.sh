@@ -54,8 +54,10 @@ forks_shown() { fm "$1" status --json | python3 -c '
 import json, sys
 d = json.load(sys.stdin)
 sys.exit(0 if any(f["author"] == sys.argv[1] for f in d["forks"]) else 1)' "$k2"; }
-forks_shown 1 || fail "node1's status does not show the fork"
-forks_shown 2 || fail "node2's status does not show the fork"
+# each node records the fork when it detects it or when the evidence op
+# reaches it: wait for it as for any gossip (test_fork.sh does the same)
+wait_for 30 "fork evidence in node1's status" forks_shown 1
+wait_for 30 "fork evidence in node2's status" forks_shown 2
 grep -q "same version vector, different heads" "$T"/daemon*.log ||
     fail "no daemon logged the head probe"
 log "converged: digest $(digest 1)"
