@@ -103,13 +103,21 @@ now_ms() { date +%s%3N; }
 # assertion about what another node wrote goes through here, never right
 # after the write nor after a fixed sleep: on a loaded 2-core machine gossip
 # takes seconds. Bounds are generous (tens of seconds) since a wait that
-# succeeds costs only the time it took.
+# succeeds costs only the time it took; a wait over 1 s is logged with its
+# bound (docs/testing.md).
 wait_for() {
-    local secs=$1 what=$2 end
+    local secs=$1 what=$2 t0 end polls=0
     shift 2
-    end=$(( $(now_ms) + secs * 1000 ))
+    t0=$(now_ms)
+    end=$(( t0 + secs * 1000 ))
     while :; do
-        "$@" >"$T/.wait.out" 2>&1 && return 0
+        polls=$((polls + 1))
+        if "$@" >"$T/.wait.out" 2>&1; then
+            # how close a wait came to its bound (tests/stress_suite.sh)
+            [ $(( $(now_ms) - t0 )) -lt 1000 ] ||
+                log "waited $(( $(now_ms) - t0 )) ms of ${secs}000 ($polls polls) for: $what"
+            return 0
+        fi
         [ "$(now_ms)" -lt "$end" ] || break
         sleep 0.1
     done
