@@ -35,12 +35,18 @@ printf 'node:\n  name: x\n  bogus: 1\n' >"$T/bad.yaml"
 [ $? -eq 78 ] || fail "a bad config must exit 78"
 grep -q "bad.yaml:3:" "$T/bad.err" || fail "no file:line for the bad config"
 chmod 644 "$T/tb/node1/data/node.key"
-"$FIELDMESHD" -c "$(conf 1)" 2>"$T/perm.err" && fail "started with a world-readable key"
+timeout 30 "$FIELDMESHD" -c "$(conf 1)" 2>"$T/perm.err"
+rc=$?
+[ "$rc" -eq 0 ] || [ "$rc" -eq 124 ] && fail "started with a world-readable key"
 grep -q "readable by group or others" "$T/perm.err" || fail "no clear message for the key mode"
 chmod 600 "$T/tb/node1/data/node.key"
 start_node 1
 wait_for 30 "node1's daemon up again" daemon_up 1
-"$FIELDMESHD" -c "$(conf 1)" 2>"$T/twice.err" && fail "a second daemon started on one store"
+# (each refused start is bounded: a daemon that did start would otherwise
+# run in the foreground until ctest kills the whole test)
+timeout 30 "$FIELDMESHD" -c "$(conf 1)" 2>"$T/twice.err"
+rc=$?
+[ "$rc" -eq 0 ] || [ "$rc" -eq 124 ] && fail "a second daemon started on one store"
 grep -q "already runs" "$T/twice.err" || fail "no clear message for the second daemon"
 stop_node 1
 FAILED=0
