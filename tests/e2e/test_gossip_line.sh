@@ -15,14 +15,14 @@ id=$(fm 3 incident report --category fire --lat 52.09 --lon 5.12 --desc "barn fi
 log "reported $id at C"
 
 at_node() { fm "$1" incident list --json | grep -q "\"id\": *\"$2\""; }
-wait_for 20 "incident $id at A (via B)" at_node 1 "$id"
+wait_for 30 "incident $id at A (via B)" at_node 1 "$id"
 at_node 2 "$id" || fail "B relayed an op it does not hold"
 log "incident reached A"
 
 fm 1 incident note "$id" "engine 4 dispatched from the centre" >/dev/null || fail "note at A failed"
 has_note() { fm 3 incident show "$id" --json | grep -q "engine 4 dispatched"; }
-wait_for 20 "A's note at C" has_note
-wait_for 20 "equal digests on A, B, C" digests_equal 1 2 3
+wait_for 30 "A's note at C" has_note
+wait_for 30 "equal digests on A, B, C" digests_equal 1 2 3
 [ "$(op_ids 1)" = "$(op_ids 3)" ] || fail "A and C hold different ops"
 log "digest $(digest 1) on all three"
 

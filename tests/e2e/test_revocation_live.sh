@@ -17,14 +17,14 @@ k3=$(node_key 3)
 id=$(fm 3 incident report --category fire --lat 50.1 --lon 4.1 --desc "before revocation") ||
     fail "report at node3"
 has_id() { fm "$1" incident list --json | grep -q "\"id\": *\"$id\""; }
-wait_for 20 "node3's incident at node1" has_id 1
-wait_for 20 "node3's incident at node2" has_id 2
+wait_for 30 "node3's incident at node1" has_id 1
+wait_for 30 "node3's incident at node2" has_id 2
 connected() { fm "$1" peers --json | python3 -c '
 import json, sys
 d = [p for p in json.load(sys.stdin) if p["name"] == "node3"]
 sys.exit(0 if d and d[0]["connected"] and not d[0]["revoked"] else 1)'; }
-wait_for 20 "node1 connected to node3" connected 1
-wait_for 20 "node2 connected to node3" connected 2
+wait_for 30 "node1 connected to node3" connected 1
+wait_for 30 "node2 connected to node3" connected 2
 last=$(op_ids 1 | awk -v k="$k3" '$1 == k' | wc -l)
 [ "$last" -ge 2 ] || fail "node1 holds $last ops of node3"
 
@@ -59,7 +59,7 @@ done
 # node1 and node2 still sync with each other (node1's listener was re-bound)
 id2=$(fm 1 incident report --category flood --lat 51 --lon 4 --desc "after") || fail "report at node1"
 has_id2() { fm 2 incident list --json | grep -q "\"id\": *\"$id2\""; }
-wait_for 20 "node1's new incident at node2" has_id2
+wait_for 30 "node1's new incident at node2" has_id2
 sleep 3 # several anti-entropy rounds for anything of node3 to leak
 for i in 1 2; do
     n=$(op_ids "$i" | awk -v k="$k3" '$1 == k' | wc -l)
@@ -68,7 +68,7 @@ for i in 1 2; do
     revoked "$i" || fail "node$i talks to node3 again"
 done
 refused() { grep -q "zap: refused a connection" "$T/daemon1.log" "$T/daemon2.log"; }
-wait_for 15 "node3's reconnection attempts refused at the handshake" refused
+wait_for 30 "node3's reconnection attempts refused at the handshake" refused
 # a known node is named by its key text, as operators know it
 grep -q "zap: refused a connection from .*: node $k3 (node3) is not admitted: its key was revoked" \
     "$T/daemon1.log" "$T/daemon2.log" || fail "the refusal does not name node3 by its key"
@@ -81,7 +81,7 @@ refused_us() { fm 3 peers --json | python3 -c '
 import json, sys
 d = {p["name"]: p for p in json.load(sys.stdin)}
 sys.exit(0 if all(d.get(n, {}).get("refused_us") for n in ("node1", "node2")) else 1)'; }
-wait_for 15 "node3 sees that node1 and node2 refuse it" refused_us
+wait_for 30 "node3 sees that node1 and node2 refuse it" refused_us
 fm 3 peers | grep -q "refused us" || fail "peers does not show the refusal"
 fm 3 status | grep -q "^warning: .*refuse this node's handshake" || fail "status does not warn"
 grep -q "refused by peer node1 .*not admitted" "$T/daemon3.log" || fail "node3 did not log the refusal"
