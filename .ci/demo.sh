@@ -37,7 +37,8 @@ start() { "$FMD" -c "$(cfg "$1")" --log-level info 2>>"$DIR/node$1/daemon.log" &
 for i in 1 2 3 4; do start "$i"; done
 sleep 1
 
-wait_until() { # wait_until SECONDS CMD...: poll until CMD succeeds
+wait_until() { # wait_until SECONDS CMD...: poll until CMD succeeds (bounds hold on a
+  # loaded 2-core machine; a wait that succeeds costs only the time it took)
   local deadline=$(( $(date +%s) + $1 )); shift
   until "$@" >/dev/null 2>&1; do
     [ "$(date +%s)" -lt "$deadline" ] || return 1
@@ -56,14 +57,14 @@ show_digests() {
 
 say "the centre publishes the organisation directory (units, tiers, dispatch rules)"
 "$FM" -c "$(cfg 1)" directory publish configs/directory.yaml
-wait_until 10 all_equal && echo "every node holds the directory"
+wait_until 30 all_equal && echo "every node holds the directory"
 
 say "the vehicle (node4) reports a department-store fire; the centre is three hops away"
 t0=$(date +%s%N)
 id=$("$FM" -c "$(cfg 4)" incident report --category building_fire --priority 1 --lat 31.2302 \
       --lon 121.4751 --address "No. 1 Department Store, Nanjing Road" --caller 13800000000 \
       --desc "smoke on floors 3-5, people trapped" 2>"$DIR/proposal.txt")
-wait_until 10 "$FM" -c "$(cfg 1)" incident show "$id"
+wait_until 30 "$FM" -c "$(cfg 1)" incident show "$id"
 echo "incident $id reached the centre after $(( ($(date +%s%N) - t0) / 1000000 )) ms"
 echo "proposed dispatch (printed by \`incident report\` on stderr):"
 sed 's/^/  /' "$DIR/proposal.txt"
@@ -73,7 +74,7 @@ for k in $(seq 1 50); do
   "$FM" -c "$(cfg 2)" incident report --category traffic_accident --priority 3 \
     --lat "31.$((2000 + k))" --lon "121.$((4000 + k))" --desc "collision $k" >/dev/null 2>&1
 done
-wait_until 20 all_equal && echo "all four nodes hold all 51 incidents"
+wait_until 60 all_equal && echo "all four nodes hold all 51 incidents"
 "$FM" -c "$(cfg 4)" incident list | sed -n "1,4p"
 
 say "the centre's link is cut (its daemon stops; its console keeps working)"
@@ -88,7 +89,7 @@ echo "the first unit radios in; the county records its progress on the unit's be
 "$FM" -c "$(cfg 2)" ticket ack "${tickets[0]}"
 "$FM" -c "$(cfg 2)" ticket enroute "${tickets[0]}"
 "$FM" -c "$(cfg 2)" ticket arrive "${tickets[0]}"
-wait_until 10 "$FM" -c "$(cfg 4)" ticket show "${tickets[0]}"
+wait_until 30 "$FM" -c "$(cfg 4)" ticket show "${tickets[0]}"
 "$FM" -c "$(cfg 4)" incident note "$id" "crew on scene, two trapped on 3rd floor"
 pump=$("$FM" -c "$(cfg 3)" resource add pump --depot station-east --qty 6)
 "$FM" -c "$(cfg 3)" resource consume "$pump" 2
@@ -101,7 +102,7 @@ show_digests
 
 say "the link returns"
 start 1
-wait_until 30 all_equal
+wait_until 60 all_equal
 show_digests
 "$FM" -c "$(cfg 1)" dispatch status "$id" 2>/dev/null || true
 "$FM" -c "$(cfg 1)" incident show "$id" | sed -n '/timeline/,$p'

@@ -18,7 +18,7 @@ fm3() { FM_TEST_CLOCK_OFFSET_MS=$FAST_MS fm 3 "$@"; }
 a=$(fm 1 incident report --category fire --lat 50 --lon 4 --desc "first, correct clock") || fail "a"
 sleep 0.05
 f=$(fm3 incident report --category fire --lat 50.1 --lon 4 --desc "from the fast clock") || fail "f"
-wait_for 20 "node3's report at node1" bash -c "'$FIELDMESH' -c '$(conf 1)' incident list --json | grep -q '$f'"
+wait_for 30 "node3's report at node1" bash -c "'$FIELDMESH' -c '$(conf 1)' incident list --json | grep -q '$f'"
 b=$(fm 2 incident report --category fire --lat 50.2 --lon 4 --desc "second, correct clock") || fail "b"
 sleep 0.05
 c=$(fm 1 incident report --category fire --lat 50.3 --lon 4 --desc "third, correct clock") || fail "c"

@@ -24,7 +24,7 @@ for k in 1 2 3; do
     fm 2 incident report --category fire --lat 50.$k --lon 4 --desc "early $k" >/dev/null ||
         fail "early report"
 done
-wait_for 20 "node2's early ops at node1" digests_equal 1 2
+wait_for 30 "node2's early ops at node1" digests_equal 1 2
 stop_node 2
 cp -a "$data2" "$T/backup" || fail "backup"
 start_node 2
@@ -32,7 +32,7 @@ for k in 1 2 3; do
     fm 2 incident report --category fire --lat 51.$k --lon 4 --desc "later $k" >/dev/null ||
         fail "later report"
 done
-wait_for 20 "node2's later ops at node1" digests_equal 1 2
+wait_for 30 "node2's later ops at node1" digests_equal 1 2
 stop_node 2
 held=$(op_ids 1 | awk -v k="$k2" '$1 == k' | wc -l)
 
@@ -56,8 +56,8 @@ forks_shown() { fm "$1" status --json | python3 -c '
 import json, sys
 d = json.load(sys.stdin)
 sys.exit(0 if any(f["author"] == sys.argv[1] for f in d["forks"]) else 1)' "$k2"; }
-wait_for 20 "fork evidence in node2's status" forks_shown 2
-wait_for 20 "fork evidence in node1's status" forks_shown 1
+wait_for 30 "fork evidence in node2's status" forks_shown 2
+wait_for 30 "fork evidence in node1's status" forks_shown 1
 op_ids 1 >"$T/ops1"
 op_ids 2 >"$T/ops2"
 cmp -s "$T/ops1" "$T/ops2" || fail "node1 and node2 hold different ops"
@@ -87,8 +87,8 @@ log "fork detected and settled: $(fm 1 status | grep 'fork:' | head -1)"
 id=$(fm 2 incident report --category flood --lat 53 --lon 4 --desc "after recovery") ||
     fail "node2 cannot sign after recovering"
 has_id() { fm 1 incident list --json | grep -q "\"id\": *\"$id\""; }
-wait_for 20 "node2's new incident at node1" has_id
-digests_equal 1 2 || wait_for 20 "equal digests" digests_equal 1 2
+wait_for 30 "node2's new incident at node1" has_id
+digests_equal 1 2 || wait_for 30 "equal digests" digests_equal 1 2
 
 # 2. a lost store: the key and its .used marker survive, the store does not
 stop_node 2
@@ -101,7 +101,7 @@ grep -q "refusing to sign" "$T/err" || fail "no clear refusal: $(cat "$T/err")"
 start_node 2
 recovered() { fm 2 incident report --category fire --lat 55 --lon 4 --desc "recovered" >/dev/null 2>&1; }
 wait_for 30 "node2 to recover its log and sign again" recovered
-wait_for 20 "equal digests after recovery" digests_equal 1 2
+wait_for 30 "equal digests after recovery" digests_equal 1 2
 grep -q "lost store" "$T/list1" && fail "the refused write appeared"
 log "lost store: refused to sign until its log came back from node1"
 

@@ -24,15 +24,15 @@ for k in 1 2 3 4; do
     fm 2 incident report --category fire --lat 50.$k --lon 4 --desc "base $k" >/dev/null ||
         fail "base report"
 done
-wait_for 20 "node2's base ops everywhere" digests_equal 1 2
-wait_for 20 "node2's base ops at node3" digests_equal 2 3
+wait_for 30 "node2's base ops everywhere" digests_equal 1 2
+wait_for 30 "node2's base ops at node3" digests_equal 2 3
 stop_node 3
 stop_node 2
 cp -a "$data2" "$T/backup" || fail "backup"
 start_node 2
 fm 2 incident report --category fire --lat 51 --lon 4 --desc "original six" >/dev/null ||
     fail "original six"
-wait_for 20 "node2's sixth op at node1" digests_equal 1 2
+wait_for 30 "node2's sixth op at node1" digests_equal 1 2
 stop_node 2
 stop_node 1
 
@@ -43,7 +43,7 @@ for k in a b c; do
 done
 start_node 2
 start_node 3
-wait_for 20 "the restored branch at node3" digests_equal 2 3
+wait_for 30 "the restored branch at node3" digests_equal 2 3
 stop_node 3
 log "node3 holds node2's cut branch 6', 7', 8'"
 
@@ -60,7 +60,7 @@ wait_for 40 "node1 equal to node2" digests_equal 1 2
 
 start_node 3
 wait_for 60 "node3 equal to node2" digests_equal 2 3
-wait_for 20 "node1 equal to node2" digests_equal 1 2
+wait_for 30 "node1 equal to node2" digests_equal 1 2
 for i in 1 2 3; do
     once_each "$i" || fail "node$i does not show each report exactly once"
 done
@@ -76,9 +76,9 @@ grep -q "lower down" "$T/daemon3.log" && log "node3's probe walked down to the r
 id=$(fm 2 incident report --category flood --lat 53 --lon 4 --desc "after all") ||
     fail "node2 cannot sign after the fork"
 has_id() { fm "$1" incident list --json | grep -q "\"id\": *\"$id\""; }
-wait_for 20 "node2's new incident at node1" has_id 1
-wait_for 20 "node2's new incident at node3" has_id 3
-wait_for 20 "equal digests at the end" digests_equal 1 3
+wait_for 30 "node2's new incident at node1" has_id 1
+wait_for 30 "node2's new incident at node3" has_id 3
+wait_for 30 "equal digests at the end" digests_equal 1 3
 
 stop_node 1
 stop_node 2

@@ -73,7 +73,7 @@ wait "${PIDS[2]}" 2>/dev/null
 unset "PIDS[2]"
 log "B killed -9 after $(op_ids 2 | wc -l) ops; starting it again"
 start_node 2
-wait_for 120 "equal digests after the heal" digests_equal 1 2 3
+wait_for 300 "equal digests after the heal" digests_equal 1 2 3
 log "digests equal: $(digest 1)"
 
 for i in 1 2 3; do op_ids "$i" >"$T/final$i"; done

@@ -33,7 +33,7 @@ for k in 1 2 3 4 5; do
 done
 
 refused() { grep -q "zap: refused a connection" "$T/daemon1.log"; }
-wait_for 15 "node1 to log a refused handshake" refused
+wait_for 30 "node1 to log a refused handshake" refused
 log "node1 refused the rogue: $(grep -m1 'zap: refused' "$T/daemon1.log" | cut -c1-160)"
 # a stranger is named by its whole Curve key, in Z85 and labelled as such
 grep -Eq 'zap: refused a connection from .*: curve key []0-9A-Za-z.:+=^!/*?&<>()[{}@%$#-]{40} \(Z85\) is not an enrolled node' \
@@ -42,7 +42,7 @@ grep -Eq 'zap: refused a connection from .*: curve key []0-9A-Za-z.:+=^!/*?&<>()
 # the real mesh keeps working while the rogue keeps knocking
 id=$(fm 2 incident report --category fire --lat 52.1 --lon 5.1 --desc "real") || fail "report failed"
 at_node1() { fm 1 incident list --json | grep -q "\"id\": *\"$id\""; }
-wait_for 20 "node2's incident at node1" at_node1
+wait_for 30 "node2's incident at node1" at_node1
 
 # give the rogue several anti-entropy rounds (2 s each) to get anything in
 sleep 6

@@ -75,12 +75,12 @@ for i in 1 2 3; do start_ns_node "$i"; done
 # the daemons cannot reach each other over loopback: no node is on it
 at_node() { fm "$1" incident list --json | grep -q "\"id\": *\"$2\""; }
 up_on() { grep -q "peer $2 is up" "$T/daemon$1.log"; }
-wait_for 20 "A to hear B" up_on 1 node2
-wait_for 20 "C to hear B" up_on 3 node2
+wait_for 30 "A to hear B" up_on 1 node2
+wait_for 30 "C to hear B" up_on 3 node2
 
 id=$(fm 3 incident report --category fire --lat 52.3 --lon 4.9 --desc "reported in namespace C") ||
     fail "report at C failed"
-wait_for 20 "C's incident at A (via B)" at_node 1 "$id"
+wait_for 30 "C's incident at A (via B)" at_node 1 "$id"
 log "incident $id went C -> B -> A over veth"
 
 # cut B - C
@@ -95,7 +95,7 @@ for k in 1 2 3 4 5; do
     fm 3 incident note "$id" "field note $k" >/dev/null || fail "note at C"
 done
 fm 3 incident status "$id" dispatched >/dev/null || fail "status at C"
-wait_for 20 "A's report at B" at_node 2 "$ida"
+wait_for 30 "A's report at B" at_node 2 "$ida"
 sleep 3 # three anti-entropy periods: nothing may cross the cut link
 at_node 1 "$idc" && fail "C's write reached A while the link was down"
 at_node 3 "$ida" && fail "A's write reached C while the link was down"

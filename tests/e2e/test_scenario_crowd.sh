@@ -49,9 +49,15 @@ TICKETS=$(fm 2 dispatch "$INC" $args) || fail "dispatch"
 T1=$(echo "$TICKETS" | sed -n 1p)
 [ "$(echo "$TICKETS" | wc -l)" -eq 3 ] || fail "tickets: $TICKETS"
 
-# a vehicle may not dispatch (exit 3: a role refusal)
-fm 3 dispatch "$INC" --unit "$(pyv 'd["units"][2]["unit"]' <"$T/s.json")" >/dev/null 2>&1
-[ $? -eq 3 ] || fail "a vehicle dispatch was not refused with exit 3"
+# a vehicle may not dispatch (exit 3: a role refusal). The incident was
+# reported on node 2: wait until gossip brought it to node 3, or the CLI
+# answers "no incident matches" (exit 1) and the role is never checked.
+wait_for 30 "the incident at the vehicle" fm 3 incident show "$INC"
+fm 3 dispatch "$INC" --unit "$(pyv 'd["units"][2]["unit"]' <"$T/s.json")" >/dev/null 2>"$T/err"
+rc=$?
+[ "$rc" -eq 3 ] || fail "a vehicle dispatch was not refused with exit 3 (exit $rc): $(cat "$T/err")"
+grep -q "cannot dispatch to .*this node's role may not do that" "$T/err" ||
+    fail "vehicle dispatch refusal: $(cat "$T/err")"
 
 # the public-order vehicle acknowledges from its own node (not another's)
 wait_for 30 "tickets at the vehicle" fm 3 ticket show "$T1"

@@ -20,12 +20,12 @@ fm 1 peers 2>&1 >/dev/null | grep -q "not running" || fail "peers should say on 
 id=$(fm 1 incident report --category fire --lat 30.1 --lon 120.1) || fail "report failed"
 start_node 1
 start_node 2
-wait_for 20 "node2 has $id" fm 2 incident show "$id"
+wait_for 30 "node2 has $id" fm 2 incident show "$id"
 id2=$(fm 2 incident report --category traffic --lat 30.2 --lon 120.2) || fail "report at node2 failed"
-wait_for 20 "node1 has $id2" fm 1 incident show "$id2"
+wait_for 30 "node1 has $id2" fm 1 incident show "$id2"
 
 # Both up: connected, nothing lacking either way, small skew.
-wait_for 10 "node1 sees node2 connected" sh -c "\"$FIELDMESH\" -c \"$(conf 1)\" peers --json | grep -q '\"connected\": true'"
+wait_for 30 "node1 sees node2 connected" sh -c "\"$FIELDMESH\" -c \"$(conf 1)\" peers --json | grep -q '\"connected\": true'"
 pj=$(fm 1 peers --json) || fail "peers --json failed"
 [ "$(echo "$pj" | jget 'len(d)')" = 1 ] || fail "expected one peer: $pj"
 [ "$(echo "$pj" | jget 'd[0]["name"]')" = node2 ] || fail "peer name: $pj"
@@ -41,7 +41,7 @@ fm 1 status | grep -q "1 of 1 peer(s) connected" || fail "status table: $(fm 1 s
 
 # node2 stops: node1 shows it down, last heard in the past.
 stop_node 2
-wait_for 15 "node1 sees node2 down" sh -c "\"$FIELDMESH\" -c \"$(conf 1)\" peers --json | grep -q '\"connected\": false'"
+wait_for 30 "node1 sees node2 down" sh -c "\"$FIELDMESH\" -c \"$(conf 1)\" peers --json | grep -q '\"connected\": false'"
 pj=$(fm 1 peers --json)
 [ "$(echo "$pj" | jget 'd[0]["last_heard_ms"] is not None')" = True ] || fail "last heard lost: $pj"
 fm 1 peers | grep -q "down" || fail "peers table should show node2 down"
