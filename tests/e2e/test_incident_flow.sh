@@ -52,7 +52,6 @@ t_rep1=$(date +%s.%N)
 
 # ---- list --json: every documented field, with the right values ----
 expect 0 "$FIELDMESH" "${N1[@]}" incident list --json
-LISTED_AT=$(date +%s.%N) # the checks below spawn python3 each: slow on a busy machine
 pyjson 'isinstance(d, list) and len(d) == 3'
 pyjson '[i["id"] for i in d] == ["'"$ID3"'", "'"$ID2"'", "'"$ID1"'"]'   # newest first
 pyjson 'all(set(i) >= {"id","category","priority","status","epoch","lat","lon","address","caller","description","reporter","reported_at","updated_at","notes"} for i in d)'
