@@ -46,6 +46,7 @@ int fm_node_daemon_peers(const struct fm_config *cfg, struct fm_daemon_info *inf
         info->zap_refused = st.counters.zap_refused;
         info->soft_stored = st.counters.soft_stored;
         info->peers_dropped = st.counters.peers_dropped;
+        info->clone_alerts = st.counters.clone_alerts;
     }
     if (count) {
         *out = calloc(count, sizeof(**out));
@@ -72,6 +73,7 @@ int fm_node_daemon_peers(const struct fm_config *cfg, struct fm_daemon_info *inf
             p->bad_messages = q->bad_messages;
             p->revoked = q->banned;
             p->refused_us = q->refused_us;
+            p->cloned_key = q->cloned_key;
             p->rate_limit_bps = q->rate_limit_bps;
             p->queued_bytes = q->queued_bytes;
         }

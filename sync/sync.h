@@ -139,6 +139,7 @@ struct fm_sync_counters {
     /* field sync */
     uint64_t soft_in, soft_stored, soft_sent; /* soft-state records */
     uint64_t peers_dropped; /* connections dropped: key revoked or expired */
+    uint64_t clone_alerts;  /* times a key was seen on two live connections at once */
 };
 void fm_sync_get_counters(const struct fm_sync *s, struct fm_sync_counters *out);
 
@@ -183,6 +184,8 @@ struct fm_sync_peer_info {
     uint64_t checks_out;    /* of msgs[FM_SYNC_MSG_SUMMARY].msgs_out: anti-entropy checks
                              * we started (SUMMARY, reply wanted) */
     uint64_t checks_in;     /* of ....msgs_in: checks it started */
+    bool cloned_key;        /* its key spoke on two live connections into our listener
+                             * at once lately (sync/clone.c): a cloned key? */
 };
 struct fm_sync_status {
     uint64_t uptime_ms, pid;

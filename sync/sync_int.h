@@ -42,6 +42,7 @@
 #define SYNC_LINGER_MS 50
 #define SYNC_RECV_BURST 256            /* messages taken from one socket per poll */
 #define SYNC_ROUTE_MAX 255             /* ZeroMQ routing ids are at most 255 bytes */
+#define SYNC_ADDR_MAX 64               /* a peer's address as clone.c keeps it */
 #define SYNC_ZAP_DOMAIN "fieldmesh"
 
 /* field sync (rate.c, soft.c) */
@@ -155,6 +156,13 @@ struct sync_nb {
      * refused our handshake (ZAP: revoked here, or not enrolled) */
     void *mon;
     bool refused_auth;      /* its last handshake answer was a refusal */
+    /* clone.c: the connection it spoke on before the current one, to see
+     * two live connections on one key */
+    uint8_t route_alt[SYNC_ROUTE_MAX];
+    size_t route_alt_len;
+    char addr[SYNC_ADDR_MAX], addr_alt[SYNC_ADDR_MAX];
+    uint32_t clone_flips;
+    uint64_t clone_flip_ms, clone_ms; /* monotonic; clone_ms 0 = never */
 };
 
 /* A message waiting for the rate limit. */
@@ -253,6 +261,12 @@ void sync_ops_take(struct fm_sync *s, struct sync_nb *nb, const struct fm_wire_o
                    size_t nos);
 bool sync_nb_live(const struct fm_sync *s, const struct sync_nb *nb, uint64_t now);
 void sync_nb_info(const struct fm_sync *s, const struct sync_nb *nb, struct fm_sync_peer_info *pi);
+/* clone.c: a message from nb arrived on our ROUTER with routing id rid
+ * from address addr (may be NULL); call before nb->route is updated. */
+void sync_clone_seen(struct fm_sync *s, struct sync_nb *nb, const uint8_t *rid, size_t rlen,
+                     const char *addr);
+/* Whether nb's key was seen on two live connections lately. */
+bool sync_clone_live(const struct sync_nb *nb, uint64_t now_ms);
 struct sync_nb *sync_nb_new(struct fm_sync *s, const uint8_t pk[FM_PK_LEN]);
 void sync_nb_free(struct fm_sync *s, struct sync_nb *nb);
 struct sync_nb *sync_nb_find(struct fm_sync *s, const uint8_t pk[FM_PK_LEN]);

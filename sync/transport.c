@@ -493,6 +493,8 @@ static void recv_router(struct fm_sync *s)
                 fm_log_limited(&lim_recv, 5, FM_LOG_WARN, COMPONENT,
                                "dropped a message from an unknown sender");
             } else {
+                sync_clone_seen(s, nb, zmq_msg_data(&id), zmq_msg_size(&id),
+                                zmq_msg_gets(&body, "Peer-Address"));
                 nb->route_len = zmq_msg_size(&id);
                 memcpy(nb->route, zmq_msg_data(&id), nb->route_len);
                 nb->heard_router_ms = fm_mono_ms();
@@ -619,6 +621,7 @@ int fm_sync_peers(struct fm_sync *s, struct fm_sync_status *st, struct fm_sync_p
     for (size_t i = 0; i < s->nnb; i++)
         if (s->nbs[i]) {
             sync_nb_info(s, s->nbs[i], &(*out)[k]);
+            (*out)[k].cloned_key = sync_clone_live(s->nbs[i], fm_mono_ms());
             (*out)[k++].refused_us = s->nbs[i]->refused_auth;
         }
     *n = k;
