@@ -43,6 +43,7 @@
 #define SYNC_RECV_BURST 256            /* messages taken from one socket per poll */
 #define SYNC_ROUTE_MAX 255             /* ZeroMQ routing ids are at most 255 bytes */
 #define SYNC_ADDR_MAX 64               /* a peer's address as clone.c keeps it */
+#define SYNC_CLONE_ROUTES 4            /* connections per neighbour clone.c remembers */
 #define SYNC_ZAP_DOMAIN "fieldmesh"
 
 /* field sync (rate.c, soft.c) */
@@ -156,13 +157,18 @@ struct sync_nb {
      * refused our handshake (ZAP: revoked here, or not enrolled) */
     void *mon;
     bool refused_auth;      /* its last handshake answer was a refusal */
-    /* clone.c: the connection it spoke on before the current one, to see
+    /* clone.c: the connections into our ROUTER it spoke on lately, to see
      * two live connections on one key */
-    uint8_t route_alt[SYNC_ROUTE_MAX];
-    size_t route_alt_len;
-    char addr[SYNC_ADDR_MAX], addr_alt[SYNC_ADDR_MAX];
+    struct sync_route_seen {
+        uint8_t rid[SYNC_ROUTE_MAX];
+        size_t len;                /* 0 = free */
+        char addr[SYNC_ADDR_MAX];
+        uint64_t heard_ms, probe_ms; /* monotonic */
+    } routes[SYNC_CLONE_ROUTES];
+    size_t route_cur;       /* 1 + index of the one it spoke on last, 0 = none */
     uint32_t clone_flips;
     uint64_t clone_flip_ms, clone_ms; /* monotonic; clone_ms 0 = never */
+    bool hello_due;         /* our DEALER's handshake just succeeded: say hello on it */
 };
 
 /* A message waiting for the rate limit. */
@@ -265,6 +271,12 @@ void sync_nb_info(const struct fm_sync *s, const struct sync_nb *nb, struct fm_s
  * from address addr (may be NULL); call before nb->route is updated. */
 void sync_clone_seen(struct fm_sync *s, struct sync_nb *nb, const uint8_t *rid, size_t rlen,
                      const char *addr);
+/* gossip.c: our wall clock as peers should see it (with the test-only
+ * $FM_TEST_CLOCK_OFFSET_MS). */
+uint64_t sync_wall_ms(void);
+/* From the engine's tick: asks whether the connection a neighbour left is
+ * still there (clone.c). */
+void sync_clone_tick(struct fm_sync *s, uint64_t now);
 /* Whether nb's key was seen on two live connections lately. */
 bool sync_clone_live(const struct sync_nb *nb, uint64_t now_ms);
 struct sync_nb *sync_nb_new(struct fm_sync *s, const uint8_t pk[FM_PK_LEN]);

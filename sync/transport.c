@@ -273,9 +273,11 @@ static void dealer_monitor_drain(struct sync_nb *nb)
             fm_log_limited(&lim, 10, FM_LOG_WARN, COMPONENT,
                            "refused by peer %s at %s: not admitted (is this node revoked or "
                            "not enrolled?)", nb->name, nb->endpoint);
-        } else if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED && nb->refused_auth) {
+        } else if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+            nb->hello_due = true; /* clone.c: the peer learns this connection */
+            if (nb->refused_auth)
+                fm_log(FM_LOG_INFO, COMPONENT, "peer %s admits this node again", nb->name);
             nb->refused_auth = false;
-            fm_log(FM_LOG_INFO, COMPONENT, "peer %s admits this node again", nb->name);
         }
     }
 }
@@ -586,6 +588,7 @@ int fm_sync_run(struct fm_sync *s, int timeout_ms)
     if (now >= s->next_tick_ms) {
         s->next_tick_ms = now + s->cfg.push_interval_ms;
         rc = sync_tick(s, now);
+        sync_clone_tick(s, now); /* a key on two live connections? */
         sync_router_rebind(s);
         return rc;
     }

@@ -5,7 +5,10 @@
 # dials node1 like node2 does: node1 now hears node2's key on two live
 # connections at once, and says so — `status` prints a `warning:` line,
 # `status --json` lists the key under cloned_keys (two_connections) and
-# counts the alert, the daemon logs a WARN line. Both copies of the key
+# counts the alert, the daemon logs a WARN line. (The clone hears nothing
+# back — node1 answers node2's key on its own link to node2 — so it
+# re-dials every few seconds: node1 remembers the original's silent
+# connection and finds it still open.) Both copies of the key
 # signed their own certificate op at seq 1, so node1 also finds two
 # diverging writers for the key (a fork at its root): cloned_keys lists it
 # again as diverging_writers.
@@ -45,7 +48,7 @@ d = json.load(sys.stdin)
 sys.exit(0 if any(c["author"] == sys.argv[1] and c["evidence"] == sys.argv[2]
                   for c in d["cloned_keys"]) else 1)' "$key2" "$1"
 }
-wait_for 30 "node1 sees node2's key on two connections" has_evidence two_connections
+wait_for 60 "node1 sees node2's key on two connections" has_evidence two_connections
 sj=$(fm 1 status --json) || fail "status --json"
 [ "$(echo "$sj" | jget 'd["clone_alerts"] >= 1')" = True ] || fail "alert not counted: $sj"
 fm 1 status | grep -q "^warning:   cloned key? node2 (${key2:0:16}) is connected to this node twice" ||
@@ -53,7 +56,7 @@ fm 1 status | grep -q "^warning:   cloned key? node2 (${key2:0:16}) is connected
 grep -q "node2 ($key2) is connected to us twice at once" "$T/daemon1.log" ||
     fail "no WARN line in node1's log"
 [ "$(grep -c "connected to us twice at once" "$T/daemon1.log")" -le 5 ] || fail "WARN line not rate-limited"
-wait_for 30 "node1 sees two diverging writers for node2's key" has_evidence diverging_writers
+wait_for 60 "node1 sees two diverging writers for node2's key" has_evidence diverging_writers
 fm 1 status | grep -q "^warning:   cloned key? node2 (${key2:0:16}) signed two diverging histories" ||
     fail "no diverging-writers warning: $(fm 1 status)"
 wait_for 10 "a WARN line for the diverging writers" grep -q "signed two diverging histories" \
