@@ -234,4 +234,24 @@ int cli_org_enroll_key(struct cli *cl, const char *org_dir, const uint8_t pk[FM_
 /* Creates org_dir/root.key (+ .pub); prints nothing. 0 or exit code. */
 int cli_org_create(struct cli *cl, const char *org_dir, uint8_t pk_out[FM_PK_LEN]);
 
+/* cmd_alerts.c: integrity warnings of `status` (cloned keys, back-dating) */
+struct cli_alerts {
+    struct fm_clone_alert *div; /* diverging writers on live keys */
+    size_t ndiv;
+};
+struct cli_status_in {          /* what status has read already */
+    const struct fm_peer_info *peers;
+    size_t npeers;
+    bool daemon_up;
+    const struct fm_daemon_info *info;
+    const struct fm_author_seen *seen;
+    size_t nseen;
+    const char *conf;                /* this node's config: its store names the head */
+};
+int cli_alerts_collect(struct cli *cl, struct cli_alerts *al);
+void cli_alerts_release(struct cli_alerts *al);
+void cli_alerts_text(const struct cli_alerts *al, const struct cli_status_in *in);
+void cli_alerts_json(struct cli_json *j, const struct cli_alerts *al,
+                     const struct cli_status_in *in);
+
 #endif

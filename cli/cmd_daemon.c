@@ -203,6 +203,8 @@ static void peer_json(struct cli_json *j, const struct fm_peer_info *p, bool dae
     cli_json_bool(j, daemon_up && p->revoked);
     cli_json_key(j, "refused_us");
     cli_json_bool(j, daemon_up && p->refused_us);
+    cli_json_key(j, "cloned_key");
+    cli_json_bool(j, daemon_up && p->cloned_key);
     cli_json_kuint(j, "rate_limit_bps", p->rate_limit_bps);
     cli_json_kuint(j, "queued_bytes", p->queued_bytes);
     cli_json_key(j, "role");
@@ -648,6 +650,15 @@ static int run_status(struct cli *cl, int argc, char **argv)
     fs.have_self = fm_node_self_state(cl->node, &fs.self) == 0;
     memset(&info, 0, sizeof(info));
     bool up = fm_node_daemon_peers(&cl->cfg, &info, &peers, &npeers) == 0;
+    struct cli_alerts al; /* cloned keys, back-dating (cmd_alerts.c) */
+    if ((rc = cli_alerts_collect(cl, &al)) != 0) {
+        cli_alerts_release(&al);
+        fs_release(&fs);
+        free(heads);
+        free(peers);
+        return cli_error(cl, rc, "cannot read the store: %s", fm_strerror(rc));
+    }
+    const struct cli_status_in ain = {peers, npeers, up, &info, fs.seen, fs.nseen, cl->cfg.path};
     size_t connected = 0, refused = 0;
     for (size_t i = 0; i < npeers; i++) {
         connected += peers[i].connected;
@@ -713,6 +724,7 @@ static int run_status(struct cli *cl, int argc, char **argv)
         cli_json_end_array(&j);
         fs_json(&j, &fs, fm_now_ms());
         cli_status_sync_json(&j, &info, up);
+        cli_alerts_json(&j, &al, &ain);
         cli_json_end_object(&j);
         cli_json_finish(&j);
     } else {
@@ -736,6 +748,7 @@ static int run_status(struct cli *cl, int argc, char **argv)
             printf("\n");
         fs_text(&fs, fm_now_ms());
         cli_status_sync_text(&info, up);
+        cli_alerts_text(&al, &ain);
         if (refused)
             printf("warning:   %zu peer(s) refuse this node's handshake: not admitted "
                    "(revoked or not enrolled?); see fieldmesh peers\n", refused);
@@ -761,6 +774,7 @@ static int run_status(struct cli *cl, int argc, char **argv)
     free(heads);
     free(peers);
     fs_release(&fs);
+    cli_alerts_release(&al);
     if (rc != 0)
         return cli_error(cl, rc, "cannot print the status: %s", fm_strerror(rc));
     return CLI_EXIT_OK;
@@ -778,6 +792,10 @@ const struct cli_cmd cli_cmd_status = {
     "           written_at, state (reauthored|skipped|pending), old_id, new_id, reason}],\n"
     "           future_ops: [{author, name, ops,\n"
     "           max_ahead_ms}], nodes: [{author, name, role, last_seen_age_s, revoked}],\n"
-    "           centre_last_seen_age_s, may_sign, peers_hold_own_seq}\n",
+    "           centre_last_seen_age_s, may_sign, peers_hold_own_seq,\n"
+    "           cloned_keys: [{author, name, evidence (two_connections|diverging_writers),\n"
+    "           seq}], clone_alerts, backdated_ops: [{author, name, late_ops, first_late_seq,\n"
+    "           last_late_seq, expired_at, detected_at, beyond_expiry_ops, last_good_seq,\n"
+    "           revoke_command}]}\n",
     run_status,
 };

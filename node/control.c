@@ -51,6 +51,7 @@ int fm_node_daemon_peers(const struct fm_config *cfg, struct fm_daemon_info *inf
         info->ingest_backoff_ms = st.counters.ingest_backoff_ms;
         info->key_conns_refused = st.counters.key_conns_refused;
         info->pulls_deferred = st.counters.pulls_deferred;
+        info->clone_alerts = st.counters.clone_alerts;
     }
     if (count) {
         *out = calloc(count, sizeof(**out));
@@ -77,6 +78,7 @@ int fm_node_daemon_peers(const struct fm_config *cfg, struct fm_daemon_info *inf
             p->bad_messages = q->bad_messages;
             p->revoked = q->banned;
             p->refused_us = q->refused_us;
+            p->cloned_key = q->cloned_key;
             p->rate_limit_bps = q->rate_limit_bps;
             p->queued_bytes = q->queued_bytes;
         }

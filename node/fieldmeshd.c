@@ -144,7 +144,11 @@ static void housekeeping(struct fm_node *node, bool *cert_ok, bool presence)
     struct fm_self_state self;
     size_t published = 0, reentered = 0;
     unsigned raised = 0;
+    static size_t clones; /* diverging writers on live keys seen so far */
     int rc;
+    if ((rc = fm_node_clone_watch(node, &clones)) != FM_OK) /* a cloned key? */
+        fm_log_limited(&lim, 3, FM_LOG_WARN, COMPONENT, "cannot check for cloned keys: %s",
+                       fm_strerror(rc));
     if (fm_node_self_state(node, &self) != FM_OK)
         return; /* no identity */
     if (!*cert_ok) {

@@ -103,7 +103,8 @@ static int ingest_store_op(struct ing_ctx *c, struct store_txn *t, struct ing_it
     if (hlc_ms(it->op.hlc) > c->wall_ms + c->n->cfg.max_skew_ms &&
         (rc = flags_note(t, it->op.author, it->op.seq, hlc_ms(it->op.hlc) - c->wall_ms)) != FM_OK)
         return rc; /* stored, but flagged: stamped far ahead of our clock */
-    return FM_OK;
+    /* back-dated into an expired certificate's window? (backdate.c) */
+    return backdate_note(t, &it->op, &c->pl, h, c->wall_ms, c->n->cfg.max_skew_ms);
 }
 
 /* The run the headers alone allow on top of h: contiguous seqs, each prev

@@ -44,8 +44,13 @@ int fm_stage_parse(const char *s, enum fm_incident_stage *out)
 }
 
 
+/* Orders writes by (eff, hlc, author): the effective stamp first
+ * (model_base.c), then the op's own stamp, then the author. */
 static int stamp_cmp(const struct model_stamp *a, const struct model_field_val *f)
 {
+    uint64_t eff = a->eff > a->hlc ? a->eff : a->hlc;
+    if (eff != f->eff)
+        return eff < f->eff ? -1 : 1;
     if (a->hlc != f->hlc)
         return a->hlc < f->hlc ? -1 : 1;
     return memcmp(a->author, f->author, FM_PK_LEN);
@@ -56,6 +61,7 @@ static void field_store(struct model_field_val *f, const struct model_stamp *s, 
 {
     f->set = true;
     f->hlc = s ? s->hlc : 0;
+    f->eff = s ? (s->eff > s->hlc ? s->eff : s->hlc) : 0;
     if (s)
         memcpy(f->author, s->author, FM_PK_LEN);
     else
@@ -255,7 +261,7 @@ static int counter_add(struct store_txn *t, const char *id, const uint8_t *autho
  * per applied op. */
 static int rec_store(struct store_txn *t, uint8_t kind, const char *id, const struct model_rec *r)
 {
-    uint8_t mem[2 + F__MAX * (1 + 8 + FM_PK_LEN + 2 + MODEL_VAL_MAX)];
+    uint8_t mem[2 + F__MAX * (1 + 8 + 8 + FM_PK_LEN + 2 + MODEL_VAL_MAX)];
     struct fm_buf buf = {.data = mem, .len = 0, .cap = sizeof mem, .max = sizeof mem};
     uint8_t key[1 + FM_ID_MAX];
     size_t klen = model_ent_key(kind, id, key);
@@ -431,7 +437,8 @@ int model_apply(struct store_txn *t, const struct fm_op *op, const struct payloa
 
     struct model_rec r;
     struct inc_idx before, after;
-    const struct model_stamp s = {.hlc = op->hlc, .author = op->author};
+    const struct model_stamp s = {
+        .hlc = op->hlc, .eff = model_eff(op->hlc, pl->base), .author = op->author};
     int rc = model_rec_load(t, kind, id, &r);
     if (rc != FM_OK && rc != FM_ENOTFOUND)
         return rc;

@@ -38,6 +38,8 @@ enum model_field {
 struct model_field_val {
     bool set;
     uint64_t hlc;
+    uint64_t eff; /* effective stamp of the op that won it (model_base.c); = hlc
+                   * unless that op carried a base */
     uint8_t author[FM_PK_LEN];
     uint16_t len;
     uint8_t val[MODEL_VAL_MAX];
@@ -119,9 +121,10 @@ bool workflow_kind(uint8_t kind);
  * A stamp orders writes: (hlc, author); larger is later. */
 struct model_stamp {
     uint64_t hlc;
+    uint64_t eff;          /* max(hlc, base + 1); 0 stands for hlc */
     const uint8_t *author; /* FM_PK_LEN */
 };
-/* Last writer wins by stamp. */
+/* Last writer wins by stamp: (eff, hlc, author). */
 void model_merge_lww(struct model_rec *r, unsigned tag, const struct model_stamp *s,
                      const void *v, size_t n);
 /* First writer wins (smallest stamp). */
@@ -131,5 +134,17 @@ void model_merge_min(struct model_rec *r, unsigned tag, const struct model_stamp
 void model_merge_add(struct model_rec *r, unsigned tag, uint64_t add, size_t width);
 /* Unstamped maximum of a u64. */
 void model_merge_max_u64(struct model_rec *r, unsigned tag, uint64_t v);
+
+/* ---- model_base.c: causal last-writer-wins ---- */
+/* An op's effective stamp: max(hlc, base + 1) (base 0 = none). */
+uint64_t model_eff(uint64_t hlc, uint64_t base);
+/* The largest effective stamp among r's last-writer-wins fields (0: none). */
+uint64_t model_rec_lww_max(const struct model_rec *r);
+/* The base a writer puts into pl, stamped hlc: the largest effective
+ * stamp among the LWW fields of the entity pl edits as stored in t, if
+ * it is >= hlc (it then raises the op's effective stamp); else 0, and
+ * the op carries none. */
+int model_base_for(struct store_txn *t, const struct payload *pl, uint64_t hlc,
+                   uint64_t *base) FM_MUST_USE;
 
 #endif

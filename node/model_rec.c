@@ -4,8 +4,12 @@
  *
  * A record encodes as `u8 version | u8 kind` followed by its set fields in
  * ascending tag order, each `u8 tag | u64 hlc | author[32] | u16 len |
- * value`. The same state always gives the same bytes, which is what lets
- * the state digest compare replicas. Records come back from disk, so they
+ * value` (version 1). When some field was won by an op whose effective
+ * stamp exceeds its hlc (causal LWW, model_base.c), the record is version
+ * 2 and every field carries `u64 eff` after its hlc; otherwise it stays
+ * version 1, byte for byte what the build before causal LWW wrote, so
+ * those stores keep their digest. The same state always gives the same
+ * bytes, which is what lets the state digest compare replicas. Records come back from disk, so they
  * are decoded as strictly as anything from the network: a bad record is
  * FM_ESTORE, never an assert.
  */
@@ -16,6 +20,7 @@
 #include <string.h>
 
 #define REC_VERSION 1
+#define REC_VERSION_EFF 2 /* every field also carries its effective stamp */
 
 void model_rec_init(struct model_rec *r, uint8_t kind)
 {
@@ -23,6 +28,8 @@ void model_rec_init(struct model_rec *r, uint8_t kind)
     for (int i = 0; i <= F__MAX; i++) {
         r->f[i].set = false;
         r->f[i].len = 0;
+        r->f[i].hlc = 0;
+        r->f[i].eff = 0;
     }
 }
 
@@ -31,25 +38,54 @@ int model_rec_decode(struct model_rec *r, const uint8_t *p, size_t n)
     struct fm_cur c;
     uint8_t version, kind;
     fm_cur_init(&c, p, n);
-    if (fm_cur_u8(&c, &version) || fm_cur_u8(&c, &kind) || version != REC_VERSION)
+    if (fm_cur_u8(&c, &version) || fm_cur_u8(&c, &kind) ||
+        (version != REC_VERSION && version != REC_VERSION_EFF))
         return FM_ESTORE;
     model_rec_init(r, kind);
+    const bool with_eff = version == REC_VERSION_EFF;
+    bool raised = false;
     unsigned last = 0;
     while (fm_cur_left(&c) > 0) {
         uint8_t tag;
         uint16_t len;
-        uint64_t hlc;
+        uint64_t hlc, eff = 0;
         struct model_field_val *f;
         if (fm_cur_u8(&c, &tag) || tag <= last || tag > F__MAX)
             return FM_ESTORE;
         f = &r->f[tag];
-        if (fm_cur_u64(&c, &hlc) || fm_cur_copy(&c, f->author, FM_PK_LEN) ||
-            fm_cur_u16(&c, &len) || len > MODEL_VAL_MAX || fm_cur_copy(&c, f->val, len))
+        if (fm_cur_u64(&c, &hlc) || (with_eff && fm_cur_u64(&c, &eff)) ||
+            fm_cur_copy(&c, f->author, FM_PK_LEN) || fm_cur_u16(&c, &len) ||
+            len > MODEL_VAL_MAX || fm_cur_copy(&c, f->val, len))
             return FM_ESTORE;
+        if (!with_eff)
+            eff = hlc;
+        if (eff < hlc)
+            return FM_ESTORE;
+        raised = raised || eff != hlc;
         f->set = true;
         f->hlc = hlc;
+        f->eff = eff;
         f->len = len;
         last = tag;
+    }
+    return with_eff && !raised ? FM_ESTORE : FM_OK; /* one encoding per state */
+}
+
+/* Version 2: some field's effective stamp differs from its hlc. */
+static int rec_encode_eff(const struct model_rec *r, struct fm_buf *out)
+{
+    int rc;
+    if ((rc = fm_buf_put_u8(out, REC_VERSION_EFF)) || (rc = fm_buf_put_u8(out, r->kind)))
+        return rc;
+    for (unsigned tag = 1; tag <= F__MAX; tag++) {
+        const struct model_field_val *f = &r->f[tag];
+        if (!f->set)
+            continue;
+        if ((rc = fm_buf_put_u8(out, (uint8_t)tag)) || (rc = fm_buf_put_u64(out, f->hlc)) ||
+            (rc = fm_buf_put_u64(out, f->eff)) ||
+            (rc = fm_buf_append(out, f->author, FM_PK_LEN)) ||
+            (rc = fm_buf_put_u16(out, f->len)) || (rc = fm_buf_append(out, f->val, f->len)))
+            return rc;
     }
     return FM_OK;
 }
@@ -58,10 +94,15 @@ int model_rec_encode(const struct model_rec *r, struct fm_buf *out)
 {
     int rc;
     size_t need = 2;
+    bool with_eff = false;
     fm_buf_reset(out);
     for (unsigned tag = 1; tag <= F__MAX; tag++)
-        if (r->f[tag].set)
+        if (r->f[tag].set) {
             need += 1 + 8 + FM_PK_LEN + 2 + r->f[tag].len;
+            with_eff = with_eff || r->f[tag].eff != r->f[tag].hlc;
+        }
+    if (with_eff)
+        return rec_encode_eff(r, out);
     if (out->cap >= need) {
         /* the usual case (rec_store's buffer fits any record): one pass of
          * stores, as every record is re-encoded on each op applied to it */

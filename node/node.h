@@ -411,6 +411,8 @@ struct fm_peer_info {
     uint64_t queued_bytes;          /* bytes waiting for that limit */
     bool refused_us;                /* it refused our handshake: we are not admitted there
                                      * (revoked, or not enrolled) */
+    bool cloned_key;                /* its key spoke on two live connections into our
+                                     * listener at once lately (a cloned key?) */
 };
 
 struct fm_daemon_info {
@@ -429,6 +431,7 @@ struct fm_daemon_info {
     uint64_t ingest_backoff_ms; /* the pause of pulls now, 0 = none */
     uint64_t key_conns_refused; /* connections refused: over network.max_conns_per_key */
     uint64_t pulls_deferred; /* PULLs answered later: the key's reply budget was spent */
+    uint64_t clone_alerts;   /* times a key was seen on two live connections at once */
 };
 
 /* The store as the sync engine sees it (struct fm_sync_store in sync.h):
@@ -477,6 +480,12 @@ struct fm_author_seen {
     uint64_t future_ops;       /* its ops stamped beyond max_skew_ms ahead of us on arrival */
     uint64_t future_max_ms;    /* how far ahead at most */
     bool revoked;
+    /* expiry vs back-dating (node/backdate.c): its ops stored here when our
+     * clock was past its certificate's expiry + max_skew_ms (stamped before
+     * it), and its ops whose base lies past that expiry */
+    uint64_t late_ops, late_first_seq, late_last_seq;
+    uint64_t late_expires_ms, late_detected_ms; /* Unix ms */
+    uint64_t beyond_expiry_ops, beyond_expiry_first_seq;
 };
 /* One entry per author held, sorted by key; *out malloc'd (caller frees). */
 int fm_node_authors_seen(struct fm_node *n, struct fm_author_seen **out,
@@ -506,6 +515,20 @@ struct fm_fork_info {
 };
 typedef int (*fm_fork_cb)(void *ctx, const struct fm_fork_info *f);
 int fm_node_forks(struct fm_node *n, fm_fork_cb cb, void *ctx) FM_MUST_USE;
+/* Two diverging writers on one key (a cloned key, or a backup signing
+ * beside the original): every fork root (two ops on one prev) whose
+ * author is not revoked. *out malloc'd (caller frees), NULL if none. */
+struct fm_clone_alert {
+    uint8_t author[FM_PK_LEN];
+    char name[FM_NAME_MAX];
+    uint64_t seq;                  /* the fork's root */
+    uint64_t kept_hlc, dropped_hlc;
+};
+int fm_node_diverging_writers(struct fm_node *n, struct fm_clone_alert **out,
+                              size_t *count) FM_MUST_USE;
+/* fieldmeshd, once a second: logs a WARN line (rate-limited) when there
+ * are more such alerts than *known, then sets *known to their number. */
+int fm_node_clone_watch(struct fm_node *n, size_t *known) FM_MUST_USE;
 /* Writes a fork.evidence op for each fork detected here and not yet
  * published (fieldmeshd); *count = ops written. Does nothing while this
  * node may not sign (fork_guard). */

@@ -199,6 +199,15 @@ int node_write_reenter(struct fm_node *n, size_t *count) FM_MUST_USE;
 /* ingest.c: an op stamped beyond max_skew_ms ahead of our clock. */
 int flags_note(struct store_txn *t, const uint8_t author[FM_PK_LEN], uint64_t seq,
                uint64_t ahead_ms) FM_MUST_USE;
+/* backdate.c: expiry vs back-dating. After storing op (payload pl; h = the
+ * author's head after it): records it if our clock (wall_ms) is past the
+ * certificate's expiry + max_skew_ms, or if its base lies past that
+ * expiry; logs a rate-limited WARN. */
+int backdate_note(struct store_txn *t, const struct fm_op *op, const struct payload *pl,
+                  const struct node_head *h, uint64_t wall_ms, uint32_t max_skew_ms) FM_MUST_USE;
+/* Fills s->late_* and s->beyond_expiry_* for author (zero if nothing). */
+int backdate_read(struct store_txn *t, const uint8_t author[FM_PK_LEN],
+                  struct fm_author_seen *s) FM_MUST_USE;
 /* softstate.c: a newer soft position of the unit replaces the logged one. */
 int soft_unit_overlay(struct fm_node *n, const struct model_rec *r, struct fm_unit *u) FM_MUST_USE;
 

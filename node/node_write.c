@@ -34,10 +34,22 @@ static int write_append(struct write_ctx *w, struct store_txn *t, const struct p
     struct fm_node *n = w->n;
     struct fm_op op;
     uint8_t hash[FM_HASH_LEN];
-    int rc = payload_encode(pl, &w->plbuf, &w->check);
+    uint64_t base;
+    *clock = hlc_now(*clock, node_wall_ms());
+    /* causal LWW: an edit names the newest value it saw when that is
+     * stamped at or after our clock (model_base.c) */
+    int rc = model_base_for(t, pl, *clock, &base);
     if (rc != FM_OK)
         return rc;
-    *clock = hlc_now(*clock, node_wall_ms());
+    if (base != 0) {
+        if (pl != &w->pl)
+            w->pl = *pl; /* free here: a re-entered op of fork_reenter.c */
+        w->pl.base = base;
+        w->pl.present |= PT_BIT(PT_BASE);
+        pl = &w->pl;
+    }
+    if ((rc = payload_encode(pl, &w->plbuf, &w->check)) != FM_OK)
+        return rc;
     rc = fm_op_build(&w->opbuf, &n->id, pl->kind, h->seq + 1, h->seq ? h->hash : NULL, *clock,
                      w->plbuf.data, (uint32_t)w->plbuf.len);
     if (rc != FM_OK)

@@ -66,6 +66,7 @@ static const struct pf_spec pf_specs[PT__MAX + 1] = {
                  .off = offsetof(struct payload, blob)},
     [PT_AUDIENCE] = PFS(PF_TEXT, 1, FM_NAME_MAX - 1, audience),
     [PT_SCORE] = PFI(PF_U8, 1, 5, score),
+    [PT_BASE] = PFI(PF_I64, 1, INT64_MAX, base), /* held in a uint64_t */
 };
 
 struct kind_spec {
@@ -86,19 +87,21 @@ static const struct kind_spec kind_specs[] = {
      B(PT_CATEGORY) | B(PT_PRIORITY) | B(PT_LAT) | B(PT_LON)},
     {OP_INC_UPDATE, "incident.update",
      B(PT_REF) | B(PT_CATEGORY) | B(PT_PRIORITY) | B(PT_LAT) | B(PT_LON) | B(PT_ADDRESS) |
-         B(PT_CALLER) | B(PT_DESC),
+         B(PT_CALLER) | B(PT_DESC) | B(PT_BASE),
      B(PT_REF)},
     {OP_INC_NOTE, "incident.note", B(PT_REF) | B(PT_TEXT), B(PT_REF) | B(PT_TEXT)},
     {OP_INC_STATUS, "incident.status", B(PT_REF) | B(PT_EPOCH) | B(PT_STAGE),
      B(PT_REF) | B(PT_EPOCH) | B(PT_STAGE)},
     {OP_UNIT_REGISTER, "unit.register",
-     B(PT_NAME) | B(PT_DEPARTMENT) | B(PT_TIER) | B(PT_UNIT_KIND) | B(PT_CAPS) | B(PT_REF),
+     B(PT_NAME) | B(PT_DEPARTMENT) | B(PT_TIER) | B(PT_UNIT_KIND) | B(PT_CAPS) | B(PT_REF) |
+         B(PT_BASE),
      B(PT_NAME) | B(PT_DEPARTMENT) | B(PT_TIER) | B(PT_UNIT_KIND)},
     /* [name]: the unit's name, carried by a station or vehicle whose
      * certificate names its unit by name (docs/workflow.md §4) */
-    {OP_UNIT_STATUS, "unit.status", B(PT_REF) | B(PT_NAME) | B(PT_UNIT_STATUS),
+    {OP_UNIT_STATUS, "unit.status", B(PT_REF) | B(PT_NAME) | B(PT_UNIT_STATUS) | B(PT_BASE),
      B(PT_REF) | B(PT_UNIT_STATUS)},
-    {OP_UNIT_POSITION, "unit.position", B(PT_REF) | B(PT_LAT) | B(PT_LON) | B(PT_NAME),
+    {OP_UNIT_POSITION, "unit.position",
+     B(PT_REF) | B(PT_LAT) | B(PT_LON) | B(PT_NAME) | B(PT_BASE),
      B(PT_REF) | B(PT_LAT) | B(PT_LON)},
     {OP_RES_ADD, "resource.add", B(PT_RES_KIND) | B(PT_DEPOT) | B(PT_QTY),
      B(PT_RES_KIND) | B(PT_DEPOT) | B(PT_QTY)},
@@ -406,8 +409,11 @@ static int kind_check(const struct payload *p)
     uint32_t lat = p->present & PT_BIT(PT_LAT), lon = p->present & PT_BIT(PT_LON);
     if ((lat == 0) != (lon == 0))
         return FM_EDECODE;
-    if (p->kind == OP_INC_UPDATE && (p->present & ~PT_BIT(PT_REF)) == 0)
+    if (p->kind == OP_INC_UPDATE && (p->present & ~(PT_BIT(PT_REF) | PT_BIT(PT_BASE))) == 0)
         return FM_EDECODE;
+    if (p->kind == OP_UNIT_REGISTER && (p->present & PT_BIT(PT_BASE)) &&
+        !(p->present & PT_BIT(PT_REF)))
+        return FM_EDECODE; /* a base names what was seen: only a directory unit exists before */
     if (p->kind == OP_RES_ADJUST && p->delta == 0)
         return FM_EDECODE;
     /* linkage workflow */

@@ -76,6 +76,9 @@ enum payload_tag {
     PT_BLOB = 27,       /* bytes 1..FM_BLOB_MAX */
     PT_AUDIENCE = 28,   /* text 1..63: all | tier:N | dept:D | county:C | unit:U */
     PT_SCORE = 29,      /* u8 1..5 */
+    /* causal last-writer-wins (model_base.c, docs/field-sync.md §6) */
+    PT_BASE = 30,       /* u64 1..INT64_MAX: the largest effective stamp among the
+                         * target's LWW fields its writer saw (only when >= the op's hlc) */
     PT__MAX = 31
 };
 
@@ -131,6 +134,7 @@ struct payload {
     uint32_t part;
     char audience[FM_NAME_MAX];
     uint16_t blob_len;         /* bytes of blob in use */
+    uint64_t base;             /* PT_BASE, 0 when absent */
     struct fm_cert cert;       /* OP_CERT, OP_CERT_RENEW */
     struct fm_revocation rev;  /* OP_REVOKE */
     /* OP_FORK_EVIDENCE: u32 len | op | u32 len | op, both verified; the

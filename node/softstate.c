@@ -532,6 +532,8 @@ int fm_node_authors_seen(struct fm_node *n, struct fm_author_seen **out, size_t 
             s->future_ops = fm_be64_get(v);
             s->future_max_ms = fm_be64_get(v + 8);
         }
+        if ((rc = backdate_read(t, kv.key, s)) != FM_OK)
+            break;
         s->last_seen_ms = s->last_op_ms > s->last_presence_ms ? s->last_op_ms
                                                                : s->last_presence_ms;
         if (s->last_seen_ms > now)

@@ -41,7 +41,7 @@ static struct fm_log_limiter lim_bad, lim_reject, lim_skew, lim_store;
 
 /* Our wall clock as peers should see it: fm_now_ms() plus the test-only
  * $FM_TEST_CLOCK_OFFSET_MS (the node's HLC reads the same, node/hlc.c). */
-static uint64_t sync_wall_ms(void)
+uint64_t sync_wall_ms(void)
 {
     static int loaded;
     static int64_t offset;

@@ -149,6 +149,7 @@ struct fm_sync_counters {
     /* per-key limits (budget.c) */
     uint64_t key_conns_refused; /* connections refused: too many on one key */
     uint64_t pulls_deferred;    /* PULLs answered later: the key's reply budget was spent */
+    uint64_t clone_alerts;  /* times a key was seen on two live connections at once */
 };
 void fm_sync_get_counters(const struct fm_sync *s, struct fm_sync_counters *out);
 
@@ -193,6 +194,8 @@ struct fm_sync_peer_info {
     uint64_t checks_out;    /* of msgs[FM_SYNC_MSG_SUMMARY].msgs_out: anti-entropy checks
                              * we started (SUMMARY, reply wanted) */
     uint64_t checks_in;     /* of ....msgs_in: checks it started */
+    bool cloned_key;        /* its key spoke on two live connections into our listener
+                             * at once lately (sync/clone.c): a cloned key? */
 };
 struct fm_sync_status {
     uint64_t uptime_ms, pid;

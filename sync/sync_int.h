@@ -42,6 +42,8 @@
 #define SYNC_LINGER_MS 50
 #define SYNC_RECV_BURST 256            /* messages taken from one socket per poll */
 #define SYNC_ROUTE_MAX 255             /* ZeroMQ routing ids are at most 255 bytes */
+#define SYNC_ADDR_MAX 64               /* a peer's address as clone.c keeps it */
+#define SYNC_CLONE_ROUTES 4            /* connections per neighbour clone.c remembers */
 #define SYNC_ZAP_DOMAIN "fieldmesh"
 
 /* field sync (rate.c, soft.c) */
@@ -176,6 +178,18 @@ struct sync_nb {
     uint8_t *defer[SYNC_DEFER_MAX];
     size_t defer_len[SYNC_DEFER_MAX];
     size_t ndefer;
+    /* clone.c: the connections into our ROUTER it spoke on lately, to see
+     * two live connections on one key */
+    struct sync_route_seen {
+        uint8_t rid[SYNC_ROUTE_MAX];
+        size_t len;                /* 0 = free */
+        char addr[SYNC_ADDR_MAX];
+        uint64_t heard_ms, probe_ms; /* monotonic */
+    } routes[SYNC_CLONE_ROUTES];
+    size_t route_cur;       /* 1 + index of the one it spoke on last, 0 = none */
+    uint32_t clone_flips;
+    uint64_t clone_flip_ms, clone_ms; /* monotonic; clone_ms 0 = never */
+    bool hello_due;         /* our DEALER's handshake just succeeded: say hello on it */
 };
 
 /* A message waiting for the rate limit. */
@@ -280,6 +294,18 @@ void sync_ops_take(struct fm_sync *s, struct sync_nb *nb, const struct fm_wire_o
                    size_t nos);
 bool sync_nb_live(const struct fm_sync *s, const struct sync_nb *nb, uint64_t now);
 void sync_nb_info(const struct fm_sync *s, const struct sync_nb *nb, struct fm_sync_peer_info *pi);
+/* clone.c: a message from nb arrived on our ROUTER with routing id rid
+ * from address addr (may be NULL); call before nb->route is updated. */
+void sync_clone_seen(struct fm_sync *s, struct sync_nb *nb, const uint8_t *rid, size_t rlen,
+                     const char *addr);
+/* gossip.c: our wall clock as peers should see it (with the test-only
+ * $FM_TEST_CLOCK_OFFSET_MS). */
+uint64_t sync_wall_ms(void);
+/* From the engine's tick: asks whether the connection a neighbour left is
+ * still there (clone.c). */
+void sync_clone_tick(struct fm_sync *s, uint64_t now);
+/* Whether nb's key was seen on two live connections lately. */
+bool sync_clone_live(const struct sync_nb *nb, uint64_t now_ms);
 struct sync_nb *sync_nb_new(struct fm_sync *s, const uint8_t pk[FM_PK_LEN]);
 void sync_nb_free(struct fm_sync *s, struct sync_nb *nb);
 struct sync_nb *sync_nb_find(struct fm_sync *s, const uint8_t pk[FM_PK_LEN]);

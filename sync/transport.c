@@ -296,9 +296,11 @@ static void dealer_monitor_drain(struct sync_nb *nb)
             fm_log_limited(&lim, 10, FM_LOG_WARN, COMPONENT,
                            "refused by peer %s at %s: not admitted (is this node revoked or "
                            "not enrolled?)", nb->name, nb->endpoint);
-        } else if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED && nb->refused_auth) {
+        } else if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+            nb->hello_due = true; /* clone.c: the peer learns this connection */
+            if (nb->refused_auth)
+                fm_log(FM_LOG_INFO, COMPONENT, "peer %s admits this node again", nb->name);
             nb->refused_auth = false;
-            fm_log(FM_LOG_INFO, COMPONENT, "peer %s admits this node again", nb->name);
         }
     }
 }
@@ -516,6 +518,8 @@ static void recv_router(struct fm_sync *s)
                 fm_log_limited(&lim_recv, 5, FM_LOG_WARN, COMPONENT,
                                "dropped a message from an unknown sender");
             } else {
+                sync_clone_seen(s, nb, zmq_msg_data(&id), zmq_msg_size(&id),
+                                zmq_msg_gets(&body, "Peer-Address"));
                 nb->route_len = zmq_msg_size(&id);
                 memcpy(nb->route, zmq_msg_data(&id), nb->route_len);
                 nb->heard_router_ms = fm_mono_ms();
@@ -607,6 +611,7 @@ int fm_sync_run(struct fm_sync *s, int timeout_ms)
     if (now >= s->next_tick_ms) {
         s->next_tick_ms = now + s->cfg.push_interval_ms;
         rc = sync_tick(s, now);
+        sync_clone_tick(s, now); /* a key on two live connections? */
         sync_router_rebind(s);
         return rc;
     }
@@ -642,6 +647,7 @@ int fm_sync_peers(struct fm_sync *s, struct fm_sync_status *st, struct fm_sync_p
     for (size_t i = 0; i < s->nnb; i++)
         if (s->nbs[i]) {
             sync_nb_info(s, s->nbs[i], &(*out)[k]);
+            (*out)[k].cloned_key = sync_clone_live(s->nbs[i], fm_mono_ms());
             (*out)[k++].refused_us = s->nbs[i]->refused_auth;
         }
     *n = k;

@@ -101,7 +101,8 @@ static int decode_text(struct fm_cur *c, size_t len, char *out, size_t cap)
 #define PEER_FLAG_EAGER 0x08
 #define PEER_FLAG_BANNED 0x10
 #define PEER_FLAG_REFUSED_US 0x20 /* it refused our handshake (field sync) */
-#define PEER_FLAGS_ALL 0x3f
+#define PEER_FLAG_CLONED 0x40 /* its key on two live connections (clone.c) */
+#define PEER_FLAGS_ALL 0x7f
 
 static int decode_peer(struct fm_cur *c, struct fm_sync_peer_info *pi)
 {
@@ -123,6 +124,7 @@ static int decode_peer(struct fm_cur *c, struct fm_sync_peer_info *pi)
     pi->eager = flags & PEER_FLAG_EAGER;
     pi->banned = flags & PEER_FLAG_BANNED;
     pi->refused_us = flags & PEER_FLAG_REFUSED_US;
+    pi->cloned_key = flags & PEER_FLAG_CLONED;
     CHECK(fm_cur_u64(c, &pi->last_heard_ms));
     CHECK(fm_cur_u64(c, &pi->we_lack));
     CHECK(fm_cur_u64(c, &pi->it_lacks));
@@ -147,7 +149,7 @@ static int decode_peer(struct fm_cur *c, struct fm_sync_peer_info *pi)
     return FM_OK;
 }
 
-#define NCOUNTERS 21
+#define NCOUNTERS 22
 static uint64_t *counter_slot(struct fm_sync_counters *k, int i)
 {
     uint64_t *slots[NCOUNTERS] = {
@@ -156,7 +158,7 @@ static uint64_t *counter_slot(struct fm_sync_counters *k, int i)
         &k->msgs_dropped, &k->sends_dropped, &k->zap_admitted, &k->zap_refused,
         &k->soft_in,      &k->soft_stored,   &k->soft_sent,    &k->peers_dropped,
         &k->ingest_faults, &k->ingest_fault_err, &k->ingest_backoff_ms,
-        &k->key_conns_refused, &k->pulls_deferred,
+        &k->key_conns_refused, &k->pulls_deferred, &k->clone_alerts,
     };
     return slots[i];
 }
@@ -518,7 +520,8 @@ int fm_wire_encode_status(struct fm_buf *out, const struct fm_sync_status *st,
                                   (p->vector_known ? PEER_FLAG_VECTOR : 0) |
                                   (p->eager ? PEER_FLAG_EAGER : 0) |
                                   (p->banned ? PEER_FLAG_BANNED : 0) |
-                                  (p->refused_us ? PEER_FLAG_REFUSED_US : 0));
+                                  (p->refused_us ? PEER_FLAG_REFUSED_US : 0) |
+                                  (p->cloned_key ? PEER_FLAG_CLONED : 0));
         CHECK(fm_buf_append(out, p->pk, FM_PK_LEN));
         CHECK(put_text(out, p->name, sizeof(p->name), false));
         CHECK(put_text(out, p->endpoint, sizeof(p->endpoint), true));

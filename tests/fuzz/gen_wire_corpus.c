@@ -84,6 +84,10 @@ int main(int argc, char **argv)
         memset(p[1].pk, 9, FM_PK_LEN);
         p[1].eager = true;
         if (fm_wire_encode_status(&b, &st, p, 2) == FM_OK) put("ctl_status", b.data, b.len);
+        p[1].cloned_key = true; /* its key on two live connections (sync/clone.c) */
+        st.counters.clone_alerts = 1;
+        if (fm_wire_encode_status(&b, &st, p, 2) == FM_OK)
+            put("ctl_status_cloned", b.data, b.len);
     }
     /* near-misses */
     if (fm_wire_encode_pull(&b, 1, 42, 512, e, 3) == FM_OK) {

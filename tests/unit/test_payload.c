@@ -339,6 +339,70 @@ static void test_reject_truncation_trailing(void **state)
     assert_int_equal(dec(OP_INC_NOTE, &r), FM_EDECODE);
 }
 
+/* causal LWW: the base an edit carries (docs/field-sync.md §6) */
+static void test_base_field(void **state)
+{
+    (void)state;
+    struct raw r;
+    struct payload p, out;
+    /* accepted on the edits of an existing entity's LWW fields */
+    r.n = 0;
+    raw_ref(&r, 2);
+    raw_str(&r, PT_ADDRESS, "east gate");
+    raw_u64(&r, PT_BASE, UINT64_C(1) << 56);
+    assert_int_equal(payload_decode(&p, OP_INC_UPDATE, r.b, r.n), FM_OK);
+    assert_true(p.present & PT_BIT(PT_BASE));
+    assert_true(p.base == UINT64_C(1) << 56);
+    roundtrip(&p, &out);
+    assert_true(out.base == p.base);
+    r.n = 0;
+    raw_ref(&r, 3);
+    raw_u8(&r, PT_UNIT_STATUS, 1);
+    raw_u64(&r, PT_BASE, (uint64_t)INT64_MAX);
+    assert_int_equal(dec(OP_UNIT_STATUS, &r), FM_OK);
+    r.n = 0;
+    raw_ref(&r, 3);
+    raw_u32(&r, PT_LAT, 1);
+    raw_u32(&r, PT_LON, 1);
+    raw_u64(&r, PT_BASE, 1);
+    assert_int_equal(dec(OP_UNIT_POSITION, &r), FM_OK);
+    /* refused: zero (absent has one encoding), past the cap, wrong width */
+    uint64_t bad[] = {0, (uint64_t)INT64_MAX + 1, UINT64_MAX};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        r.n = 0;
+        raw_ref(&r, 2);
+        raw_str(&r, PT_ADDRESS, "x");
+        raw_u64(&r, PT_BASE, bad[i]);
+        assert_int_equal(dec(OP_INC_UPDATE, &r), FM_EDECODE);
+    }
+    r.n = 0;
+    raw_ref(&r, 2);
+    raw_str(&r, PT_ADDRESS, "x");
+    raw_u32(&r, PT_BASE, 5);
+    assert_int_equal(dec(OP_INC_UPDATE, &r), FM_EDECODE);
+    /* an update that changes nothing but names a base changes nothing */
+    r.n = 0;
+    raw_ref(&r, 2);
+    raw_u64(&r, PT_BASE, 5);
+    assert_int_equal(dec(OP_INC_UPDATE, &r), FM_EDECODE);
+    /* not on kinds that create an entity, nor on a plain unit.register */
+    raw_report(&r, 0, 0);
+    raw_u64(&r, PT_BASE, 5);
+    assert_int_equal(dec(OP_INC_REPORT, &r), FM_EDECODE);
+    r.n = 0;
+    raw_str(&r, PT_NAME, "Engine 1");
+    raw_str(&r, PT_DEPARTMENT, "fire");
+    raw_u8(&r, PT_TIER, 1);
+    raw_str(&r, PT_UNIT_KIND, "engine");
+    raw_u64(&r, PT_BASE, 5);
+    assert_int_equal(dec(OP_UNIT_REGISTER, &r), FM_EDECODE);
+    r.n = 0;
+    raw_ref(&r, 2);
+    raw_str(&r, PT_TEXT, "note");
+    raw_u64(&r, PT_BASE, 5);
+    assert_int_equal(dec(OP_INC_NOTE, &r), FM_EDECODE);
+}
+
 static void test_reject_widths_ranges(void **state)
 {
     (void)state;
@@ -635,6 +699,7 @@ int main(void)
         cmocka_unit_test(test_reject_tags),
         cmocka_unit_test(test_reject_truncation_trailing),
         cmocka_unit_test(test_reject_widths_ranges),
+        cmocka_unit_test(test_base_field),
         cmocka_unit_test(test_reject_strings),
         cmocka_unit_test(test_encode_refuses_bad_values),
         cmocka_unit_test(test_caps_canonical_and_summary),

@@ -303,7 +303,8 @@ static void test_status(void **state)
     st.counters.zap_refused = 3;
     st.counters.ops_stored = 1000;
     st.counters.ingest_fault_err = 17;
-    st.counters.pulls_deferred = 9; /* the last counter */
+    st.counters.pulls_deferred = 9;
+    st.counters.clone_alerts = 4; /* the last counter */
     memset(p, 0, sizeof(p));
     memset(p[0].pk, 1, FM_PK_LEN);
     fm_strlcpy(p[0].name, "county-2", sizeof(p[0].name));
@@ -341,6 +342,7 @@ static void test_status(void **state)
     assert_int_equal(m.u.status.counters.ops_stored, 1000);
     assert_int_equal(m.u.status.counters.ingest_fault_err, 17);
     assert_int_equal(m.u.status.counters.pulls_deferred, 9);
+    assert_int_equal(m.u.status.counters.clone_alerts, 4);
     assert_int_equal(m.u.status.count, 2);
     assert_true(fm_wire_status_next(&m.u.status, &pos, &q));
     assert_memory_equal(&q, &p[0], sizeof(q));
@@ -348,14 +350,20 @@ static void test_status(void **state)
     assert_memory_equal(&q, &p[1], sizeof(q));
     assert_false(fm_wire_status_next(&m.u.status, &pos, &q));
     /* a control character in a name; unknown peer flag bits; truncation */
-    size_t name_at = 2 + 8 + 8 + 21 * 8 + 2 + FM_PK_LEN + 1; /* 21 counters */
+    size_t name_at = 2 + 8 + 8 + 22 * 8 + 2 + FM_PK_LEN + 1; /* 22 counters */
     B.data[name_at] = '\n';
     assert_int_equal(decode_buf(&m), FM_EDECODE);
     B.data[name_at] = 'c';
     size_t flags_at = name_at + 8 + 2 + strlen(p[0].endpoint);
     assert_int_equal(B.data[flags_at], 0x07);
-    B.data[flags_at] = 0x47; /* 0x10 banned, 0x20 refused_us are known; 0x40 is not */
+    B.data[flags_at] = 0x87; /* 0x10 banned, 0x20 refused_us, 0x40 cloned_key are
+                              * known; 0x80 is not */
     assert_int_equal(decode_buf(&m), FM_EDECODE);
+    B.data[flags_at] = 0x47;
+    assert_int_equal(decode_buf(&m), FM_OK);
+    pos = 0;
+    assert_true(fm_wire_status_next(&m.u.status, &pos, &q));
+    assert_true(q.cloned_key);
     B.data[flags_at] = 0x07;
     assert_int_equal(decode_buf(&m), FM_OK);
     /* the per-kind table must say exactly FM_SYNC_MSG_KINDS kinds */
