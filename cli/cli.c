@@ -80,6 +80,8 @@ static const struct cli_cmd *const commands[] = {
     &cli_cmd_bundle_vector,
     &cli_cmd_bundle_export,
     &cli_cmd_bundle_import,
+    /* operating the node */
+    &cli_cmd_doctor,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

@@ -825,4 +825,8 @@ int fm_service_notify(const char *state) FM_MUST_USE;
  * "WATCHDOG=1" at half of it. FM_EINVAL for a malformed value. */
 int fm_service_watchdog_ms(uint64_t *period_ms) FM_MUST_USE;
 
+/* The wall clock (Unix ms) the node judges certificates and stamps ops by
+ * (node/wall.c). */
+uint64_t fm_node_wall_ms(void);
+
 #endif
