@@ -82,6 +82,7 @@ static const struct cli_cmd *const commands[] = {
     &cli_cmd_bundle_import,
     /* operating the node */
     &cli_cmd_doctor,
+    &cli_cmd_export_geojson,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -97,6 +98,7 @@ static const struct {
     { "directory", "the organisation directory and its dispatch rules" },
     { "bulletin", "bulletins to all, a tier, department, county or unit, with read receipts" },
     { "bundle", "move ops by file where no link exists (sneakernet)" },
+    { "export", "this node's data in other systems' formats (GeoJSON)" },
 };
 #define NGROUPS (sizeof(groups) / sizeof(groups[0]))
 
