@@ -82,6 +82,9 @@ static const struct cli_cmd *const commands[] = {
     &cli_cmd_bundle_vector,
     &cli_cmd_bundle_export,
     &cli_cmd_bundle_import,
+    /* operating the node */
+    &cli_cmd_doctor,
+    &cli_cmd_export_geojson,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -98,6 +101,7 @@ static const struct {
     { "bulletin", "bulletins to all, a tier, department, county or unit, with read receipts" },
     { "bundle", "move ops by file where no link exists (sneakernet)" },
     { "keys", "the node's keys at rest: seal an old unsealed key" },
+    { "export", "this node's data in other systems' formats (GeoJSON)" },
 };
 #define NGROUPS (sizeof(groups) / sizeof(groups[0]))
 

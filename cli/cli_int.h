@@ -202,6 +202,9 @@ void cli_wf_print_proposal(struct cli *cl, const char *incident, FILE *f);
 extern const struct cli_cmd cli_cmd_bundle_vector, cli_cmd_bundle_export, cli_cmd_bundle_import,
     cli_cmd_bundle_org_key; /* field sync (cmd_bundle.c) */
 
+extern const struct cli_cmd cli_cmd_doctor; /* operating the node (cmd_doctor.c) */
+extern const struct cli_cmd cli_cmd_export_geojson; /* other formats (cmd_export.c) */
+
 /* ---- staleness (cmd_daemon.c): who last changed a record, and how long
  * that node has been silent (no op, no presence) ---- */
 struct cli_stale;

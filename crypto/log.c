@@ -10,6 +10,11 @@
  * fm_log_limited adds a per-call-site window (burst lines per 10 s on the
  * monotonic clock) for anything a remote peer can trigger; one mutex keeps
  * the limiters' counters consistent across threads.
+ *
+ * When stderr is the systemd journal ($JOURNAL_STREAM names its device and
+ * inode, as systemd sets it for a service's stdout/stderr), a line is
+ * "<4>sync: peer sent a bad frame" instead: the syslog priority prefix lets
+ * `journalctl -p` filter by level, and the journal stamps time itself.
  */
 #include "fm_base.h"
 
@@ -17,8 +22,11 @@
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #define LOG_LINE_MAX 1024
 #define LOG_WINDOW_MS 10000u
@@ -30,6 +38,10 @@ static pthread_mutex_t limiter_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static const char *const level_names[] = {"ERROR", "WARN", "INFO", "DEBUG"};
 static const char *const level_words[] = {"error", "warn", "info", "debug"};
+/* syslog priorities: err, warning, info, debug */
+static const char journal_prio[] = {'3', '4', '6', '7'};
+/* 0 not checked yet, 1 stderr is a plain stream, 2 it is the journal */
+static atomic_int stderr_kind;
 
 void fm_log_set_level(enum fm_log_level lvl)
 {
@@ -63,21 +75,51 @@ static bool log_enabled(enum fm_log_level lvl)
     return (int)lvl >= (int)FM_LOG_ERROR && lvl <= fm_log_get_level();
 }
 
+/* True when stderr is the stream $JOURNAL_STREAM ("DEV:INODE") names; a
+ * child that inherited the variable but not the stream does not match. */
+static bool log_to_journal(void)
+{
+    int kind = atomic_load_explicit(&stderr_kind, memory_order_relaxed);
+    if (kind == 0) {
+        const char *js = getenv("JOURNAL_STREAM");
+        char want[64];
+        struct stat st;
+        kind = 1;
+        if (js != NULL && fstat(STDERR_FILENO, &st) == 0 &&
+            snprintf(want, sizeof want, "%llu:%llu", (unsigned long long)st.st_dev,
+                     (unsigned long long)st.st_ino) < (int)sizeof want &&
+            strcmp(js, want) == 0)
+            kind = 2;
+        atomic_store_explicit(&stderr_kind, kind, memory_order_relaxed);
+    }
+    return kind == 2;
+}
+
+/* The line's head: "<P>component: " for the journal, else
+ * "TIME LEVEL component: ". Returns snprintf's result. */
+static int log_format_head(char *line, size_t cap, enum fm_log_level lvl, const char *component)
+{
+    uint64_t now = fm_now_ms();
+    time_t secs = (time_t)(now / 1000u);
+    struct tm tm;
+    if (component == NULL)
+        component = "-";
+    if (log_to_journal())
+        return snprintf(line, cap, "<%c>%s: ", journal_prio[lvl], component);
+    if (gmtime_r(&secs, &tm) == NULL)
+        memset(&tm, 0, sizeof tm);
+    return snprintf(line, cap, "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ %s %s: ", tm.tm_year + 1900,
+                    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                    (unsigned)(now % 1000u), level_names[lvl], component);
+}
+
 /* Formats and writes one line; `suppressed` > 0 appends a note. */
 static void log_emit(enum fm_log_level lvl, const char *component, uint32_t suppressed,
                      const char *fmt, va_list ap)
 {
     char line[LOG_LINE_MAX];
     size_t pos = 0;
-    uint64_t now = fm_now_ms();
-    time_t secs = (time_t)(now / 1000u);
-    struct tm tm;
-    if (gmtime_r(&secs, &tm) == NULL)
-        memset(&tm, 0, sizeof tm);
-    int n = snprintf(line, sizeof line, "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ %s %s: ",
-                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-                     tm.tm_sec, (unsigned)(now % 1000u), level_names[lvl],
-                     component ? component : "-");
+    int n = log_format_head(line, sizeof line, lvl, component);
     if (n < 0)
         return;
     pos = (size_t)n < sizeof line ? (size_t)n : sizeof line - 1;

@@ -27,6 +27,11 @@
  * same Unix user over <data_dir>/keys.sock (keyserve.c). When it learns
  * that its own certificate is revoked it destroys the data key and stops.
  *
+ * Under systemd (Type=notify, packaging/fieldmeshd.service) it says
+ * READY=1 once its endpoints are bound and its peers dialled, pings the
+ * watchdog at half of WatchdogSec= from the main loop, so a hung loop gets
+ * the service restarted, and says STOPPING=1 on the way out (node/service.c).
+ *
  * Exit status: 0 after a clean shutdown, 2 for bad usage, 78 (EX_CONFIG)
  * for a bad configuration, 1 for anything else.
  */
@@ -185,6 +190,33 @@ static void housekeeping(struct fm_node *node, bool *cert_ok, bool presence)
         fm_log(FM_LOG_INFO, COMPONENT, "raised %u escalation(s)", raised);
 }
 
+/* Under systemd (Type=notify): endpoints bound, peers dialled, so say
+ * READY=1, and learn the watchdog period (0: none). Outside it, nothing. */
+static int service_ready(const struct fm_config *cfg, uint64_t *watchdog_ms)
+{
+    char state[160];
+    int rc = fm_service_watchdog_ms(watchdog_ms);
+    if (rc != FM_OK) {
+        fm_log(FM_LOG_ERROR, COMPONENT, "bad WATCHDOG_USEC/WATCHDOG_PID from the service manager");
+        return rc;
+    }
+    snprintf(state, sizeof(state), "READY=1\nSTATUS=node %s, %zu peer(s)", cfg->name,
+             cfg->npeers);
+    if ((rc = fm_service_notify(state)) != FM_OK)
+        fm_log(FM_LOG_ERROR, COMPONENT, "cannot notify the service manager ($NOTIFY_SOCKET): %s",
+               fm_strerror(rc));
+    return rc;
+}
+
+/* One watchdog ping; a failure is logged (rate-limited), the manager will
+ * notice the missing pings by itself. */
+static void service_ping(void)
+{
+    static struct fm_log_limiter lim;
+    if (fm_service_notify("WATCHDOG=1") != FM_OK)
+        fm_log_limited(&lim, 1, FM_LOG_WARN, COMPONENT, "cannot ping the service watchdog");
+}
+
 int main(int argc, char **argv)
 {
     const char *conf = NULL, *level = NULL, *pass_file = NULL;
@@ -306,7 +338,7 @@ int main(int argc, char **argv)
     if (getenv("FM_TEST_CLOCK_OFFSET_MS"))
         fm_log(FM_LOG_WARN, COMPONENT, "FM_TEST_CLOCK_OFFSET_MS=%s shifts this node's clock "
                "(for tests only)", getenv("FM_TEST_CLOCK_OFFSET_MS"));
-    uint64_t next_house = 0, next_presence = 0;
+    uint64_t next_house = 0, next_presence = 0, watchdog_ms = 0, next_watchdog = 0;
     bool cert_ok = false;
     {
         char key[FM_KEY_TEXT_LEN];
@@ -314,6 +346,8 @@ int main(int argc, char **argv)
         fm_log(FM_LOG_INFO, COMPONENT, "node %s (%s) started, pid %ld, %zu peer(s)", cfg.name,
                key, (long)getpid(), cfg.npeers);
     }
+    if (service_ready(&cfg, &watchdog_ms) != FM_OK)
+        goto out;
     while (!stop_signal) {
         rc = fm_sync_run(sync, 200);
         if (rc != FM_OK) {
@@ -321,6 +355,10 @@ int main(int argc, char **argv)
             goto out;
         }
         uint64_t now = fm_mono_ms();
+        if (watchdog_ms && now >= next_watchdog) {
+            next_watchdog = now + watchdog_ms / 2;
+            service_ping();
+        }
         if (now >= next_house) {
             next_house = now + HOUSEKEEPING_MS;
             housekeeping(node, &cert_ok, now >= next_presence);
@@ -338,6 +376,8 @@ int main(int argc, char **argv)
         }
     }
     fm_log(FM_LOG_INFO, COMPONENT, "signal %d: shutting down", (int)stop_signal);
+    if (fm_service_notify("STOPPING=1") != FM_OK)
+        fm_log(FM_LOG_WARN, COMPONENT, "cannot tell the service manager we are stopping");
     status = 0;
 out:
     fm_sync_destroy(&sync);

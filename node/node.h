@@ -934,4 +934,20 @@ extern const char *const fm_report_interval_names[FM_REPORT_NINTERVALS];
 double fm_median(double *v, size_t n);
 double fm_percentile(double *v, size_t n, double p);
 
+/* ---- service manager (node/service.c) ---- */
+/* Sends `state` ("READY=1", "WATCHDOG=1", "STOPPING=1", "STATUS=text", or
+ * several such lines) to the service manager's $NOTIFY_SOCKET (systemd's
+ * sd_notify protocol). FM_OK and nothing sent when the variable is unset;
+ * FM_EINVAL for a malformed socket name or an empty or over-long state,
+ * FM_EIO when the datagram cannot be sent. */
+int fm_service_notify(const char *state) FM_MUST_USE;
+/* The watchdog period the manager asks for ($WATCHDOG_USEC, for this pid
+ * when $WATCHDOG_PID is set) in ms, 0 when there is none. The daemon sends
+ * "WATCHDOG=1" at half of it. FM_EINVAL for a malformed value. */
+int fm_service_watchdog_ms(uint64_t *period_ms) FM_MUST_USE;
+
+/* The wall clock (Unix ms) the node judges certificates and stamps ops by
+ * (node/wall.c). */
+uint64_t fm_node_wall_ms(void);
+
 #endif
