@@ -73,7 +73,14 @@ expect 0 "$R/usr/bin/fieldmesh" --version
 expect 0 "$R/usr/bin/fieldmeshd" --help
 # the packaged node.yaml loads (its data_dir moved into the test's dir)
 sed "s#/var/lib/fieldmesh#$T/data#" "$R/etc/fieldmesh/node.yaml" >"$T/node.yaml"
-expect 0 "$R/usr/bin/fieldmesh" -c "$T/node.yaml" status --json
+# before keygen the CLI says what to do (exit 78: configuration)
+expect 78 "$R/usr/bin/fieldmesh" -c "$T/node.yaml" status --json
+contains "$ERR" "has no keys yet"
+contains "$ERR" "keygen"
+printf 'a long test passphrase\n' >"$T/pass"
+chmod 600 "$T/pass"
+FIELDMESH_PASSPHRASE_FILE="$T/pass" expect 0 "$R/usr/bin/fieldmesh" -c "$T/node.yaml" keygen
+FIELDMESH_PASSPHRASE_FILE="$T/pass" expect 0 "$R/usr/bin/fieldmesh" -c "$T/node.yaml" status --json
 pyjson 'd["name"] == "change-me" and d["role"] == "station" and d["ops"] == 0'
 grep -q 'ExecStart=/usr/bin/fieldmeshd -c /etc/fieldmesh/node.yaml' "$R/usr/lib/systemd/system/fieldmeshd.service" ||
     fail "the unit does not run the packaged binary with the packaged config"
