@@ -251,7 +251,7 @@ int cli_error(struct cli *cl, int err, const char *fmt, ...)
 int cli_role_error(struct cli *cl, int err, const char *what, const char *who)
 {
     const char *role = cl != NULL && cl->have_cfg ? fm_role_name(cl->cfg.role) : "?";
-    return cli_error(cl, err, "cannot %s: only %s may (this node is %s)", what, who, role);
+    return cli_error(cl, err, "cannot %s: only %s (this node is %s)", what, who, role);
 }
 
 /* ------------------------------------------------------------------ */

@@ -27,13 +27,6 @@ int cli_open_sealed(struct cli *cl, unsigned flags)
     char from[FM_PATH_MAX] = "the daemon";
     if ((flags & FM_OPEN_IDENTITY) && access(cfg->key_path, F_OK) != 0)
         return FM_ENOTFOUND; /* no key yet: the caller says to run keygen */
-    char dk[FM_PATH_MAX + 32], shred[FM_PATH_MAX + 32];
-    snprintf(dk, sizeof dk, "%s/data.key", cfg->data_dir);
-    snprintf(shred, sizeof shred, "%s/data.key.shredded", cfg->data_dir);
-    if (access(dk, F_OK) != 0 && access(shred, F_OK) != 0 && access(cfg->key_path, F_OK) != 0)
-        return cli_error(cl, FM_ECONFIG, "this node has no keys yet (%s): run `fieldmesh -c %s "
-                         "keygen`, then have the printed key enrolled (docs/security.md)",
-                         dk, cfg->path);
     int rc = fm_keys_from_daemon(&k, cfg);
     if (rc == FM_ELOCKED)
         rc = fm_keys_unlock_any(&k, cfg, getenv("FIELDMESH_PASSPHRASE_FILE"), from,
@@ -43,8 +36,16 @@ int cli_open_sealed(struct cli *cl, unsigned flags)
         fm_keys_release(&k);
         return rc; /* 0 or a negative fm_err for the caller to explain */
     }
+    char dk[FM_PATH_MAX + 32], shred[FM_PATH_MAX + 32];
+    snprintf(dk, sizeof dk, "%s/data.key", cfg->data_dir);
+    snprintf(shred, sizeof shred, "%s/data.key.shredded", cfg->data_dir);
     switch (rc) {
     case FM_ELOCKED:
+        if (access(dk, F_OK) != 0 && access(shred, F_OK) != 0 && access(cfg->key_path, F_OK) != 0)
+            return cli_error(cl, rc, "the node's keys are locked: no daemon runs and no "
+                             "passphrase was given, and this node has no keys yet (no %s): run "
+                             "`fieldmesh -c %s keygen`, then have the printed key enrolled "
+                             "(docs/security.md)", dk, cfg->path);
         return cli_error(cl, rc, "the node's keys are locked: start fieldmeshd, or give the "
                          "passphrase (FIELDMESH_PASSPHRASE_FILE=FILE, trust.passphrase_file, "
                          "or run on a terminal)");

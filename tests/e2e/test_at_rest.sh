@@ -83,7 +83,7 @@ log "a wrong passphrase is refused with exit 3 and touches nothing"
 
 # node3 hears of its own revocation: the data key is destroyed
 k3=$(node_key 3)
-"$FIELDMESH" org revoke --org "$T/tb/org" --key "$k3" --last-seq 1000 --out "$T/rev" \
+fm 3 org revoke --org "$T/tb/org" --key "$k3" --last-seq 1 --out "$T/rev" \
     >/dev/null 2>&1 || fail "org revoke"
 fm 3 trust publish "$T/rev" >/dev/null 2>"$T/err" || fail "trust publish at node3: $(cat "$T/err")"
 gone() { ! kill -0 "${PIDS[3]}" 2>/dev/null; }

@@ -164,6 +164,7 @@ expect 0 "$FIELDMESH" init --org-key "$orgkey" --name basics --role vehicle
 # the store is sealed (docs/security.md): no daemon, no passphrase -> locked
 expect 78 "$FIELDMESH" incident list
 contains "$ERR" "locked"
+contains "$ERR" "has no keys yet"
 [ ! -e "$T/cfg/data/data.mdb" ] || fail "a locked read created a store"
 printf 'basics passphrase\n' >"$T/pass" && chmod 600 "$T/pass"
 export FIELDMESH_PASSPHRASE_FILE="$T/pass"

@@ -56,7 +56,7 @@ wait_for 30 "the incident at the vehicle" fm 3 incident show "$INC"
 fm 3 dispatch "$INC" --unit "$(pyv 'd["units"][2]["unit"]' <"$T/s.json")" >/dev/null 2>"$T/err"
 rc=$?
 [ "$rc" -eq 3 ] || fail "a vehicle dispatch was not refused with exit 3 (exit $rc): $(cat "$T/err")"
-grep -q "cannot dispatch to .*this node's role may not do that" "$T/err" ||
+grep -q "cannot dispatch: only centre and county nodes dispatch (this node is vehicle)" "$T/err" ||
     fail "vehicle dispatch refusal: $(cat "$T/err")"
 
 # the public-order vehicle acknowledges from its own node (not another's)
