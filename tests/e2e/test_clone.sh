@@ -19,9 +19,11 @@ jget() { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval(sys.arg
 testbed 3 line   # node3 is never started: its port is the clone's
 # the clone: node2's key, certificate and config, its own store and port
 mkdir -p "$T/tb/clone/data"
+# (a copied laptop disk: the sealed keys, and the passphrase that opens them)
 cp "$T/tb/node2/data/node.key" "$T/tb/node2/data/node.key.pub" "$T/tb/node2/data/node.cert" \
-    "$T/tb/clone/data/" || fail "copy node2's key"
-chmod 600 "$T/tb/clone/data/node.key"
+    "$T/tb/node2/data/data.key" "$T/tb/clone/data/" || fail "copy node2's keys"
+cp "$T/tb/node2/passphrase" "$T/tb/clone/" || fail "copy node2's passphrase"
+chmod 600 "$T/tb/clone/data/node.key" "$T/tb/clone/data/data.key" "$T/tb/clone/passphrase"
 sed "s#tcp://127.0.0.1:$(( BASE + 1 ))\"#tcp://127.0.0.1:$(( BASE + 2 ))\"#" "$T/tb/node2/node.yaml" \
     > "$T/tb/clone/node.yaml"
 grep -q "listen: \"tcp://127.0.0.1:$(( BASE + 2 ))\"" "$T/tb/clone/node.yaml" || fail "clone config"
