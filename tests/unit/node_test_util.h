@@ -160,6 +160,34 @@ static inline void op_hash_of(const struct fx_ops *l, size_t i, uint8_t out[FM_H
     fm_op_hash(&op, out);
 }
 
+/* The seq of author pk's head in n (0 if it holds none of its log). */
+static inline uint64_t fx_head_seq(struct fm_node *n, const uint8_t *pk)
+{
+    struct fm_head *heads;
+    size_t nh;
+    uint64_t seq = 0;
+    OK(fm_node_heads(n, &heads, &nh));
+    for (size_t i = 0; i < nh; i++)
+        if (memcmp(heads[i].author, pk, FM_PK_LEN) == 0)
+            seq = heads[i].seq;
+    free(heads);
+    return seq;
+}
+
+/* An enrolled author with the given role (and unit), opened with its
+ * identity. */
+static inline void fx_open_role(struct fx_node *a, const char *name, enum fm_role role,
+                                const char *unit)
+{
+    OK(fx_author(&org, a, name));
+    fm_strlcpy(a->cert.unit, unit ? unit : "", sizeof a->cert.unit);
+    a->cert.role = role;
+    a->cfg.role = role;
+    fm_cert_sign(&a->cert, &org.root);
+    OK(fm_cert_write_file(&a->cert, a->cfg.cert_path));
+    OK(fx_open(a, FM_OPEN_IDENTITY | NOSYNC));
+}
+
 /* An enrolled author, opened with its identity (tests write through it). */
 static inline void fx_open_author(struct fx_node *x, const char *name)
 {

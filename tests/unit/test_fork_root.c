@@ -42,19 +42,6 @@ static void report(struct fx_node *x, const char *desc)
     OK(fm_node_incident_report(x->n, &in, id));
 }
 
-static uint64_t head_of(struct fm_node *n, const uint8_t *pk)
-{
-    struct fm_head *heads;
-    size_t nh;
-    uint64_t seq = 0;
-    OK(fm_node_heads(n, &heads, &nh));
-    for (size_t i = 0; i < nh; i++)
-        if (memcmp(heads[i].author, pk, FM_PK_LEN) == 0)
-            seq = heads[i].seq;
-    free(heads);
-    return seq;
-}
-
 static bool has_desc(struct fm_node *n, const char *desc)
 {
     struct ids l;
@@ -115,7 +102,7 @@ static void test_restored_node_any_order(void **state)
     snapshot(&n, save, false);
     report(&n, "original six");
     OK(fx_sync(n.n, p.n, &res));
-    assert_int_equal(head_of(p.n, n.id.pk), 6);
+    assert_int_equal(fx_head_seq(p.n, n.id.pk), 6);
     /* restored: 6', 7', 8' (stamped later), which only Q receives */
     snapshot(&n, save, true);
     sleep_ms(5);
@@ -123,7 +110,7 @@ static void test_restored_node_any_order(void **state)
     report(&n, "lost b");
     report(&n, "lost c");
     OK(fx_sync(n.n, q.n, &res));
-    assert_int_equal(head_of(q.n, n.id.pk), 8);
+    assert_int_equal(fx_head_seq(q.n, n.id.pk), 8);
     /* N settles at 6 (P's op is older), recovers it, re-enters 7, 8, 9 */
     OK(fx_sync(p.n, n.n, &res));
     OK(fx_sync(p.n, n.n, &res));
@@ -132,10 +119,10 @@ static void test_restored_node_any_order(void **state)
     assert_true(self.may_sign);
     OK(fm_node_fork_reenter(n.n, &count));
     assert_int_equal(count, 3);
-    assert_int_equal(head_of(n.n, n.id.pk), 9);
+    assert_int_equal(fx_head_seq(n.n, n.id.pk), 9);
     OK(fm_node_fork_publish(n.n, &count)); /* the root pair (6, 6') */
     assert_int_equal(count, 1);
-    uint64_t live = head_of(n.n, n.id.pk);
+    uint64_t live = fx_head_seq(n.n, n.id.pk);
     /* stale Q meets the new 7 where it holds 7': a pair with different
      * prevs, which it publishes */
     struct fx_ops nops = {0};
@@ -144,7 +131,7 @@ static void test_restored_node_any_order(void **state)
     assert_int_equal(res.err, FM_EFORK);
     OK(fm_node_fork_publish(q.n, &count));
     assert_int_equal(count, 1);
-    assert_int_equal(head_of(q.n, n.id.pk), 8); /* it settled nothing */
+    assert_int_equal(fx_head_seq(q.n, n.id.pk), 8); /* it settled nothing */
 
     struct fx_node *src[SOURCES] = {&p, &q, &n};
     const uint8_t *who[3] = {n.id.pk, p.id.pk, q.id.pk};
@@ -166,7 +153,7 @@ static void test_restored_node_any_order(void **state)
                     OK(fx_sync(src[i]->n, src[j]->n, &res));
     assert_int_equal(fx_digest_eq(p.n, n.n), 1);
     assert_int_equal(fx_digest_eq(q.n, n.n), 1);
-    assert_int_equal(head_of(q.n, n.id.pk), live);
+    assert_int_equal(fx_head_seq(q.n, n.id.pk), live);
 
     /* T: Q's evidence first, then P's and N's logs, Q's view of N last
      * (the order that stuck T when every pair was settled), then shuffles */
@@ -197,11 +184,11 @@ static void test_restored_node_any_order(void **state)
         struct fx_node t;
         fx_open_author(&t, "third");
         deliver(t.n, ch, order, 4);
-        if (head_of(t.n, n.id.pk) != live || fx_digest_eq(t.n, n.n) != 1) {
+        if (fx_head_seq(t.n, n.id.pk) != live || fx_digest_eq(t.n, n.n) != 1) {
             for (size_t k = 0; k < CHUNKS; k++)
                 printf("# order %zu: %s\n", k, ch[order[k]].name);
             fail_msg("T holds N up to %llu of %llu (seed %llu)",
-                     (unsigned long long)head_of(t.n, n.id.pk), (unsigned long long)live,
+                     (unsigned long long)fx_head_seq(t.n, n.id.pk), (unsigned long long)live,
                      (unsigned long long)s);
         }
         assert_true(has_desc(t.n, "original six"));
@@ -270,7 +257,7 @@ static void test_pair_below_root_settles_nothing(void **state)
     assert_int_equal(res.stored, 2);
     OK(fx_ingest(v.n, &b, 1, 1, &res));
     assert_int_equal(res.err, FM_EFORK);
-    assert_int_equal(head_of(v.n, x.id.pk), 5); /* nothing cut */
+    assert_int_equal(fx_head_seq(v.n, x.id.pk), 5); /* nothing cut */
     OK(fm_node_fork_publish(v.n, &count));
     assert_int_equal(count, 1);
     OK(fx_collect(v.n, v.id.pk, &vops)); /* cert + evidence */
@@ -280,11 +267,11 @@ static void test_pair_below_root_settles_nothing(void **state)
     OK(fx_ingest(u1.n, &base, 0, base.n, &res));
     OK(fx_ingest(u1.n, &a, 0, a.n, &res));
     assert_int_equal(res.stored, 2);
-    assert_int_equal(head_of(u1.n, x.id.pk), 5);
+    assert_int_equal(fx_head_seq(u1.n, x.id.pk), 5);
     OK(fx_ingest(u2.n, &base, 0, base.n, &res));
     OK(fx_ingest(u2.n, &a, 0, a.n, &res));
     OK(fx_ingest(u2.n, &vops, 0, vops.n, &res));
-    assert_int_equal(head_of(u2.n, x.id.pk), 5);
+    assert_int_equal(fx_head_seq(u2.n, x.id.pk), 5);
     assert_int_equal(fx_digest_eq(u1.n, u2.n), 1);
     /* u3: the evidence, then branch b: taken too (the chain decides) */
     OK(fx_ingest(u3.n, &vops, 0, vops.n, &res));
@@ -294,12 +281,12 @@ static void test_pair_below_root_settles_nothing(void **state)
     /* the root pair settles: u3 drops b from 4 on and takes a */
     OK(fx_ingest(u3.n, &a, 0, 1, &res));
     assert_int_equal(res.err, FM_EFORK);
-    assert_int_equal(head_of(u3.n, x.id.pk), 3);
+    assert_int_equal(fx_head_seq(u3.n, x.id.pk), 3);
     OK(fx_ingest(u3.n, &a, 0, a.n, &res));
     assert_int_equal(res.stored, 2);
     OK(fx_ingest(u3.n, &b, 0, b.n, &res)); /* b stays out: 4b lost the root */
     assert_int_equal(res.stored, 0);
-    assert_int_equal(head_of(u3.n, x.id.pk), 5);
+    assert_int_equal(fx_head_seq(u3.n, x.id.pk), 5);
     assert_int_equal(fx_digest_eq(u1.n, u3.n), 1);
     fx_ops_free(&base);
     fx_ops_free(&a);

@@ -27,17 +27,6 @@
 #include "node_fixture.h"
 #include "node_test_util.h"
 
-static void make_role(struct fx_node *a, const char *name, enum fm_role role, const char *unit)
-{
-    OK(fx_author(&org, a, name));
-    fm_strlcpy(a->cert.unit, unit ? unit : "", sizeof a->cert.unit);
-    a->cert.role = role;
-    a->cfg.role = role;
-    fm_cert_sign(&a->cert, &org.root);
-    OK(fm_cert_write_file(&a->cert, a->cfg.cert_path));
-    OK(fx_open(a, FM_OPEN_IDENTITY | NOSYNC));
-}
-
 static size_t fork_count_cb_n;
 static int fork_count_cb(void *ctx, const struct fm_fork_info *f)
 {
@@ -52,19 +41,6 @@ static size_t forks_of(struct fm_node *n)
     fork_count_cb_n = 0;
     OK(fm_node_forks(n, fork_count_cb, NULL));
     return fork_count_cb_n;
-}
-
-static uint64_t head_of(struct fm_node *n, const uint8_t *pk)
-{
-    struct fm_head *heads;
-    size_t nh;
-    uint64_t seq = 0;
-    OK(fm_node_heads(n, &heads, &nh));
-    for (size_t i = 0; i < nh; i++)
-        if (memcmp(heads[i].author, pk, FM_PK_LEN) == 0)
-            seq = heads[i].seq;
-    free(heads);
-    return seq;
 }
 
 static void ingest_one(struct fm_node *n, const struct fx_ops *l, size_t i,
@@ -124,8 +100,8 @@ static void test_revoked_key_cannot_rewrite_history(void **state)
     char inc[FM_ID_MAX];
     struct fm_op op1, op2;
     uint8_t h2[FM_HASH_LEN];
-    make_role(&a, "centre", FM_ROLE_CENTRE, NULL);
-    make_role(&w, "stolen", FM_ROLE_COUNTY, NULL);
+    fx_open_role(&a, "centre", FM_ROLE_CENTRE, NULL);
+    fx_open_role(&w, "stolen", FM_ROLE_COUNTY, NULL);
     struct fm_incident_new in = {.category = "fire", .lat_e7 = 1, .lon_e7 = 1,
                                  .desc = "original text"};
     OK(fm_node_incident_report(w.n, &in, inc)); /* w 2 */
@@ -170,9 +146,9 @@ static void test_revoked_key_cannot_rewrite_history(void **state)
     ingest_one(s2.n, &forged, 0, &res);
     assert_int_equal(res.stored, 1);
     OK(fx_ingest(s2.n, &oa, 0, oa.n, &res));
-    assert_int_equal(head_of(s2.n, w.id.pk), 1);
+    assert_int_equal(fx_head_seq(s2.n, w.id.pk), 1);
     OK(fx_ingest(s2.n, &ow, 0, ow.n, &res));
-    assert_int_equal(head_of(s2.n, w.id.pk), 2);
+    assert_int_equal(fx_head_seq(s2.n, w.id.pk), 2);
     assert_true(incident_desc_is(s2.n, inc, "original text"));
 
     /* s3: both versions of seq 2 before the revocation (the old rule let
@@ -302,9 +278,9 @@ static void test_refused_op_never_wins_a_fork(void **state)
     struct fm_incident_new in = {.category = "fire", .lat_e7 = 10, .lon_e7 = 10};
     struct fm_unit_new un = {.name = "Engine 1", .department = "Fire", .kind = "engine",
                              .tier = 1};
-    make_role(&c, "centre", FM_ROLE_CENTRE, NULL);
-    make_role(&v, "vehicle", FM_ROLE_VEHICLE, "Engine 1");
-    make_role(&x, "county", FM_ROLE_COUNTY, NULL);
+    fx_open_role(&c, "centre", FM_ROLE_CENTRE, NULL);
+    fx_open_role(&v, "vehicle", FM_ROLE_VEHICLE, "Engine 1");
+    fx_open_role(&x, "county", FM_ROLE_COUNTY, NULL);
     OK(fm_node_incident_report(c.n, &in, inc));
     OK(fm_node_unit_register(c.n, &un, unit));
     OK(fm_node_dispatch(c.n, inc, (const char *const[]){unit}, 1, NULL, &tk));
@@ -352,7 +328,7 @@ static void test_refused_op_never_wins_a_fork(void **state)
     OK(fx_ingest(s1.n, &ox, 0, ox.n, &res));
     OK(fx_ingest(s1.n, &ev, 0, ev.n, &res));
     assert_int_equal(res.stored, 1); /* the evidence op itself is x's op */
-    assert_int_equal(head_of(s1.n, v.id.pk), 6);
+    assert_int_equal(fx_head_seq(s1.n, v.id.pk), 6);
     assert_int_equal(forks_of(s1.n), 0);
 
     /* s2: the forged op and the evidence before the vehicle's real ops */
@@ -364,7 +340,7 @@ static void test_refused_op_never_wins_a_fork(void **state)
     OK(fx_ingest(s2.n, &ox, 0, ox.n, &res));
     OK(fx_ingest(s2.n, &ev, 0, ev.n, &res));
     OK(fx_ingest(s2.n, &ov, 0, ov.n, &res));
-    assert_int_equal(head_of(s2.n, v.id.pk), 6);
+    assert_int_equal(fx_head_seq(s2.n, v.id.pk), 6);
 
     /* s3: the forged op in one batch with the real ones (a bundle) */
     reader(&s3);
@@ -377,7 +353,7 @@ static void test_refused_op_never_wins_a_fork(void **state)
     OK(fx_ingest(s3.n, &all, 0, all.n, &res)); /* sync offers what is missing again */
     OK(fx_ingest(s3.n, &ox, 0, ox.n, &res));
     OK(fx_ingest(s3.n, &ev, 0, ev.n, &res));
-    assert_int_equal(head_of(s3.n, v.id.pk), 6);
+    assert_int_equal(fx_head_seq(s3.n, v.id.pk), 6);
     assert_int_equal(forks_of(s3.n), 0);
 
     OK(fx_ingest(s3.n, &ox, 0, ox.n, &res));
@@ -393,7 +369,7 @@ static void test_refused_op_never_wins_a_fork(void **state)
     OK(fm_node_self_state(v.n, &self));
     assert_true(self.may_sign);
     OK(fm_node_incident_note(v.n, inc, "still writing"));
-    assert_int_equal(head_of(v.n, v.id.pk), 7);
+    assert_int_equal(fx_head_seq(v.n, v.id.pk), 7);
 
     fx_ops_free(&oc);
     fx_ops_free(&ov);
