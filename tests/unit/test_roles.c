@@ -361,7 +361,7 @@ static int64_t stock_of(struct fm_node *n, const char *id, uint32_t *voids)
 static void check_void(const char *what)
 {
     char res[FM_ID_MAX];
-    uint32_t v0, v1, vb;
+    uint32_t v0 = 0, v1 = 0, vb = 0;
     payload_id_format(owner.id.pk, F_RES, res);
     int64_t base = stock_of(recv[2].n, res, &vb);
     assert_int_equal(vb, 0);
