@@ -74,18 +74,10 @@ int node_head_put(struct store_txn *t, const uint8_t author[FM_PK_LEN], const st
 
 int node_limit_get(struct store_txn *t, const uint8_t author[FM_PK_LEN], uint64_t *limit)
 {
-    const uint8_t *v;
-    size_t vlen;
-    int rc = store_get(t, DB_REVOCATIONS, author, FM_PK_LEN, &v, &vlen);
-    *limit = UINT64_MAX;
-    if (rc == FM_ENOTFOUND)
-        return FM_OK;
-    if (rc != FM_OK)
-        return rc;
-    if (vlen != 8 && vlen != 8 + FM_HASH_LEN) /* last_seq [| head hash] (frozen.c) */
-        return FM_ESTORE;
-    *limit = fm_be64_get(v);
-    return FM_OK;
+    struct node_rev r;
+    int rc = node_revocation_get(t, author, &r); /* frozen.c: the record's one reader */
+    *limit = r.limit;
+    return rc;
 }
 
 int node_meta_get_u64(struct store_txn *t, const char *name, uint64_t *out)
