@@ -40,7 +40,7 @@
 static struct fm_log_limiter lim_bad, lim_reject, lim_skew, lim_store;
 
 /* Our wall clock as peers should see it: fm_now_ms() plus the test-only
- * $FM_TEST_CLOCK_OFFSET_MS (the node's HLC reads the same, node/hlc.c). */
+ * $FM_TEST_CLOCK_OFFSET_MS (the node's HLC reads the same, node/replica/hlc.c). */
 uint64_t sync_wall_ms(void)
 {
     static int loaded;
