@@ -21,6 +21,8 @@
  * store_int.h). A value read is opened into memory owned by the
  * transaction (an arena of chunks, wiped and freed when the transaction
  * ends), so a borrowed value lives as long as its transaction, as in LMDB.
+ * A write transaction opens each value at most once and seals a value it
+ * writes more than once only at commit (store_cache.h).
  *
  * Built with FM_FAULT_SIM (tests only: the test_faults program links a
  * copy of the node library built so), the write path has numbered fault
@@ -29,6 +31,7 @@
  * there. Release builds have neither the points nor the setter.
  */
 #include "store_int.h"
+#include "store_cache.h"
 
 #include "../../crypto/crypto.h"
 
@@ -75,6 +78,7 @@ struct store_txn {
     MDB_txn *txn;
     bool write; /* begun by store_write (fault points apply) */
     struct store_chunk *chunks;
+    struct store_cache cache; /* write transactions: opened and pending values */
 };
 
 struct store_cur {
@@ -333,6 +337,57 @@ static int store_open_val(struct store_txn *t, enum store_db db, const MDB_val *
     return FM_OK;
 }
 
+/* Whether reads and writes of db in t go through t's value table. */
+static bool store_cached_db(const struct store_txn *t, enum store_db db)
+{
+    return t->write && store_sealed_db(t->s, db);
+}
+
+/* Records (db, key) -> plaintext val in t's table, copying both into the
+ * arena. FM_ENOMEM leaves the table as it was. */
+static int store_cache_note(struct store_txn *t, enum store_db db, const void *key, size_t klen,
+                            const void *val, size_t vlen, enum store_cache_state state)
+{
+    struct store_cache_ent *e = store_cache_find(&t->cache, db, key, klen);
+    uint8_t *kc = NULL;
+    if (e == NULL && (kc = store_scratch(t, klen ? klen : 1)) == NULL)
+        return FM_ENOMEM;
+    uint8_t *vc = store_scratch(t, vlen ? vlen : 1);
+    if (vc == NULL)
+        return FM_ENOMEM;
+    if (e == NULL) {
+        memcpy(kc, key, klen);
+        bool made;
+        if ((e = store_cache_slot(&t->cache, db, kc, klen, &made)) == NULL)
+            return FM_ENOMEM;
+        e->key = kc;
+    }
+    if (vlen)
+        memcpy(vc, val, vlen);
+    e->val = vc;
+    e->vlen = vlen;
+    e->state = (uint8_t)state;
+    return FM_OK;
+}
+
+static int store_put_sealed(struct store_txn *t, enum store_db db, const void *key, size_t klen,
+                            const void *val, size_t vlen, unsigned mflags);
+
+/* At commit: seals and puts every value written again after its first put. */
+static int store_cache_flush(struct store_txn *t)
+{
+    for (size_t i = 0; i < t->cache.cap; i++) {
+        struct store_cache_ent *e = &t->cache.e[i];
+        if (e->hash == 0 || e->state != SC_PENDING)
+            continue;
+        int rc = store_put_sealed(t, (enum store_db)e->db, e->key, e->klen, e->val, e->vlen, 0);
+        if (rc != FM_OK)
+            return rc;
+        e->state = SC_CLEAN;
+    }
+    return FM_OK;
+}
+
 void store_txn_abort(struct store_txn **tp)
 {
     if (tp == NULL || *tp == NULL)
@@ -376,6 +431,8 @@ int store_write(struct store *s, store_write_fn fn, void *ctx)
         if (rc != FM_OK)
             return rc;
         rc = fn(&t, ctx);
+        if (rc == FM_OK)
+            rc = store_cache_flush(&t);
         if (rc == FM_OK) {
             int mrc;
             if (STORE_FAULT(STORE_FAULT_COMMIT)) {
@@ -388,6 +445,7 @@ int store_write(struct store *s, store_write_fn fn, void *ctx)
         } else {
             mdb_txn_abort(t.txn);
         }
+        store_cache_free(&t.cache);
         store_chunks_free(&t);
         if (rc != FM_EMAPFULL)
             return rc;
@@ -405,6 +463,15 @@ static MDB_val store_val(const void *p, size_t n)
 int store_get(struct store_txn *t, enum store_db db, const void *key, size_t klen,
               const uint8_t **val, size_t *vlen)
 {
+    const struct store_cache_ent *e =
+        store_cached_db(t, db) ? store_cache_find(&t->cache, db, key, klen) : NULL;
+    if (e != NULL) {
+        if (e->state == SC_GONE)
+            return FM_ENOTFOUND;
+        *val = e->val;
+        *vlen = e->vlen;
+        return FM_OK;
+    }
     MDB_val k = store_val(key, klen), v;
     int mrc = mdb_get(t->txn, t->s->dbi[db], &k, &v);
     if (mrc != MDB_SUCCESS)
@@ -412,13 +479,17 @@ int store_get(struct store_txn *t, enum store_db db, const void *key, size_t kle
     int rc = store_open_val(t, db, &k, &v);
     if (rc != FM_OK)
         return rc;
+    if (store_cached_db(t, db) &&
+        (rc = store_cache_note(t, db, key, klen, v.mv_data, v.mv_size, SC_CLEAN)) != FM_OK)
+        return rc;
     *val = v.mv_data;
     *vlen = v.mv_size;
     return FM_OK;
 }
 
-int store_put(struct store_txn *t, enum store_db db, const void *key, size_t klen,
-              const void *val, size_t vlen, bool no_overwrite)
+/* Seals (for a sealed database) and puts one value now. */
+static int store_put_sealed(struct store_txn *t, enum store_db db, const void *key, size_t klen,
+                            const void *val, size_t vlen, unsigned mflags)
 {
     MDB_val k = store_val(key, klen), v = store_val(val, vlen);
     if (STORE_FAULT(STORE_FAULT_MAP_FULL))
@@ -436,22 +507,49 @@ int store_put(struct store_txn *t, enum store_db db, const void *key, size_t kle
         fm_vault_seal(t->s->dk, ad, adlen, val, vlen, sealed);
         v = store_val(sealed, n);
     }
-    int mrc = mdb_put(t->txn, t->s->dbi[db], &k, &v, no_overwrite ? MDB_NOOVERWRITE : 0);
+    int mrc = mdb_put(t->txn, t->s->dbi[db], &k, &v, mflags);
     if (sealed != NULL && sealed != small)
         free(sealed);
     return store_err(mrc, "put");
+}
+
+int store_put(struct store_txn *t, enum store_db db, const void *key, size_t klen,
+              const void *val, size_t vlen, bool no_overwrite)
+{
+    if (!store_cached_db(t, db))
+        return store_put_sealed(t, db, key, klen, val, vlen, no_overwrite ? MDB_NOOVERWRITE : 0);
+    const struct store_cache_ent *e = store_cache_find(&t->cache, db, key, klen);
+    if (e != NULL && e->state != SC_GONE) {
+        /* LMDB holds the key already: seal the newest value at commit. */
+        if (no_overwrite)
+            return FM_EEXISTS;
+        if (STORE_FAULT(STORE_FAULT_MAP_FULL))
+            return store_err(MDB_MAP_FULL, "put");
+        return store_cache_note(t, db, key, klen, val, vlen, SC_PENDING);
+    }
+    int rc = store_put_sealed(t, db, key, klen, val, vlen, no_overwrite ? MDB_NOOVERWRITE : 0);
+    if (rc == FM_OK)
+        rc = store_cache_note(t, db, key, klen, val, vlen, SC_CLEAN);
+    return rc;
 }
 
 int store_del(struct store_txn *t, enum store_db db, const void *key, size_t klen)
 {
     MDB_val k = store_val(key, klen);
     int mrc = mdb_del(t->txn, t->s->dbi[db], &k, NULL);
+    struct store_cache_ent *e =
+        store_cached_db(t, db) ? store_cache_find(&t->cache, db, key, klen) : NULL;
+    if (e != NULL && mrc == MDB_SUCCESS)
+        e->state = SC_GONE;
     return store_err(mrc, "del");
 }
 
 int store_clear(struct store_txn *t, enum store_db db)
 {
-    return store_err(mdb_drop(t->txn, t->s->dbi[db], 0), "drop");
+    int mrc = mdb_drop(t->txn, t->s->dbi[db], 0);
+    if (mrc == MDB_SUCCESS)
+        store_cache_drop_db(&t->cache, db);
+    return store_err(mrc, "drop");
 }
 
 int store_count(struct store_txn *t, enum store_db db, uint64_t *out)
@@ -497,9 +595,18 @@ static int store_cur_get(struct store_cur *c, MDB_val *k, struct store_kv *kv, M
     int mrc = mdb_cursor_get(c->c, k, &v, op);
     if (mrc != MDB_SUCCESS)
         return store_err(mrc, "cursor_get");
-    int rc = store_open_val(c->t, c->db, k, &v);
-    if (rc != FM_OK)
+    /* A value this transaction wrote again is newer in the table than in
+     * LMDB; cursor reads are not added to it (a scan would fill it). */
+    const struct store_cache_ent *e =
+        store_cached_db(c->t, c->db) ? store_cache_find(&c->t->cache, c->db, k->mv_data, k->mv_size)
+                                     : NULL;
+    int rc = FM_OK;
+    if (e != NULL && e->state != SC_GONE) {
+        v.mv_data = (void *)e->val;
+        v.mv_size = e->vlen;
+    } else if ((rc = store_open_val(c->t, c->db, k, &v)) != FM_OK) {
         return rc;
+    }
     kv->key = k->mv_data;
     kv->klen = k->mv_size;
     kv->val = v.mv_data;
@@ -569,7 +676,15 @@ int store_cur_seek_last_prefix(struct store_cur *c, const void *prefix, size_t p
 
 int store_cur_del(struct store_cur *c)
 {
-    return store_err(mdb_cursor_del(c->c, 0), "cursor_del");
+    MDB_val k = {0}, v;
+    struct store_cache_ent *e = NULL;
+    if (store_cached_db(c->t, c->db) &&
+        mdb_cursor_get(c->c, &k, &v, MDB_GET_CURRENT) == MDB_SUCCESS)
+        e = store_cache_find(&c->t->cache, c->db, k.mv_data, k.mv_size);
+    int mrc = mdb_cursor_del(c->c, 0);
+    if (e != NULL && mrc == MDB_SUCCESS)
+        e->state = SC_GONE;
+    return store_err(mrc, "cursor_del");
 }
 
 int store_info(struct store *s, uint64_t *map_size, uint64_t *used)
