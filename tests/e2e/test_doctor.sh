@@ -99,7 +99,7 @@ s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(1); open(sys.argv[2],"w").clos
     "$port1" "$T/squat.ready" &
 SQUAT=$!
 PIDS[squat]=$SQUAT
-wait_for 10 "the squatter to listen" test -f "$T/squat.ready"
+wait_for 30 "the squatter to listen" test -f "$T/squat.ready"
 doctor 1
 expect_finding port problem "taken by another process" "ss -ltnp 'sport = :$port1'"
 kill "$SQUAT"; wait "$SQUAT" 2>/dev/null; unset "PIDS[squat]"
