@@ -9,7 +9,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-#include "../node/node.h"
+#include "../node/workflow/workflow.h"
+#include "../node/daemon/daemon.h"
 #include "cli.h"
 
 #define CLI_VERSION "0.1.0"

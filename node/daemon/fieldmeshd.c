@@ -35,7 +35,8 @@
  * Exit status: 0 after a clean shutdown, 2 for bad usage, 78 (EX_CONFIG)
  * for a bad configuration, 1 for anything else.
  */
-#include "../node.h"
+#include "daemon.h"
+#include "../workflow/workflow.h"
 
 #include <errno.h>
 #include <fcntl.h>
