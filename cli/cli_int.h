@@ -9,7 +9,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-#include "../node/node.h"
+#include "../node/workflow/workflow.h"
+#include "../node/daemon/daemon.h"
 #include "cli.h"
 
 #define CLI_VERSION "0.1.0"
@@ -47,7 +48,7 @@ struct cli {
     bool crypto_ready;
 };
 
-/* ---- option parsing (cli.c) ----
+/* ---- option parsing (cli_args.c) ----
  * Long options only ("--name VALUE" or "--name=VALUE"), plus -h/--help.
  * A word that looks like a negative number ("-33.9") is an operand, so
  * coordinates need no "--". "--" ends the options. Each option may be
@@ -77,7 +78,7 @@ int cli_parse(struct cli *cl, int argc, char **argv, const struct cli_opt *opts,
     } while (0)
 static inline bool cli_flag(const struct cli_args *a, size_t i) { return a->val[i] != NULL; }
 
-/* ---- diagnostics (cli.c) ---- */
+/* ---- diagnostics (cli_args.c) ---- */
 /* "fieldmesh <cmd>: <msg>" + the usage line on stderr; returns CLI_EXIT_USAGE. */
 int cli_usage(struct cli *cl, const char *fmt, ...) FM_PRINTF(2, 3);
 /* "fieldmesh <cmd>: <msg>" on stderr; returns cli_exit_code(err). */
@@ -87,7 +88,12 @@ int cli_error(struct cli *cl, int err, const char *fmt, ...) FM_PRINTF(3, 4);
 int cli_role_error(struct cli *cl, int err, const char *what, const char *who);
 /* fm_err -> exit code. */
 int cli_exit_code(int err);
+/* A command's usage, summary and help text. */
 void cli_print_help(const struct cli_cmd *cmd, FILE *f);
+/* "group name" or "name" of a command, into out. */
+void cli_cmd_words(const struct cli_cmd *cmd, char *out, size_t cap);
+/* The global usage lines (`fieldmesh --help` and a usage error outside a command). */
+extern const char cli_global_usage[];
 
 /* ---- operand checks: 0, or a usage error already printed ---- */
 int cli_parse_uint(struct cli *cl, const char *what, const char *s, uint64_t min, uint64_t max,
@@ -99,14 +105,18 @@ int cli_check_text(struct cli *cl, const char *what, const char *s, size_t cap);
 int cli_check_word(struct cli *cl, const char *what, const char *s, size_t cap); /* [a-z0-9_-]+ */
 int cli_parse_key(struct cli *cl, const char *what, const char *s, uint8_t pk[FM_PK_LEN]);
 
-/* ---- node access (cli.c) ---- */
+/* ---- node access (cli_open.c) ---- */
 int cli_crypto(struct cli *cl);                   /* fm_crypto_init once */
 int cli_need_config(struct cli *cl);              /* loads the config: 0 or exit code */
 int cli_open_node(struct cli *cl, unsigned flags); /* config + fm_node_open: 0 or exit code */
 /* Expands an id prefix; FM_ENOTFOUND / FM_EAMBIGUOUS are reported. */
 int cli_resolve(struct cli *cl, enum fm_entity_kind kind, const char *prefix,
                 char out[FM_ID_MAX]);
-/* Called once after every successful write (see cli.c). */
+/* Gets the node's keys (daemon, else passphrase) and opens cl->node with
+ * them (cli_open.c): 0; a positive exit code after reporting a locked,
+ * wrong or shredded key; or the negative fm_err of fm_node_open_keys. */
+int cli_open_sealed(struct cli *cl, unsigned flags);
+/* Called once after every successful write (see cli_open.c). */
 void cli_after_write(struct cli *cl);
 
 /* ---- output (out.c) ---- */
@@ -166,12 +176,16 @@ int cli_table_add(struct cli_table *t, const char *const *cells, size_t max_char
 void cli_table_print(const struct cli_table *t, FILE *f);
 void cli_table_release(struct cli_table *t);
 
+/* The frame of a list command (out.c): --json makes one JSON array of
+ * objects on f, otherwise a table with these headers. Between begin and
+ * end the command adds one row or object per item; end closes the array,
+ * or prints the table when rc is 0, releases it and returns rc. */
+void cli_list_begin(bool json, struct cli_json *j, struct cli_table *t, FILE *f,
+                    const char *const *headers, size_t ncols);
+int cli_list_end(bool json, struct cli_json *j, struct cli_table *t, FILE *f, int rc);
+
 /* ---- the commands (cmd_*.c) ---- */
 extern const struct cli_cmd cli_cmd_init, cli_cmd_keygen, cli_cmd_keys_seal;
-/* Gets the node's keys (daemon, else passphrase) and opens cl->node with
- * them (cmd_keys.c): 0; a positive exit code after reporting a locked,
- * wrong or shredded key; or the negative fm_err of fm_node_open_keys. */
-int cli_open_sealed(struct cli *cl, unsigned flags);
 extern const struct cli_cmd cli_cmd_org_init, cli_cmd_org_enroll, cli_cmd_org_revoke,
     cli_cmd_trust_publish, cli_cmd_trust_renew;
 extern const struct cli_cmd cli_cmd_incident_report, cli_cmd_incident_list,

@@ -1,7 +1,8 @@
 /*
  * cli_wf.h — helpers shared by the linkage-workflow commands (cmd_dispatch.c,
  * cmd_ticket.c, cmd_directory.c, cmd_materials.c, cmd_bulletin.c,
- * cmd_report.c, cmd_conflicts.c). Not for other folders.
+ * cmd_report.c, cmd_conflicts.c), defined in cli_wf.c except
+ * cli_wf_print_proposal (cmd_dispatch.c). Not for other folders.
  */
 #ifndef FM_CLI_WF_H
 #define FM_CLI_WF_H
@@ -17,6 +18,10 @@ void cli_wf_kdouble(struct cli_json *j, const char *key, double v, int decimals)
 void cli_wf_ticket_json(struct cli_json *j, const struct fm_ticket *t);
 /* Reports a write error with the workflow's usual wording; returns the exit code. */
 int cli_wf_error(struct cli *cl, int rc, const char *what, const char *id);
+/* Which of units[0..nunits) holds an active ticket: 1 with that unit and
+ * its ticket copied out, 0 if none does, or a negative fm_err. */
+int cli_wf_busy_unit(struct cli *cl, const char *const *units, size_t nunits,
+                     char unit[FM_ID_MAX], char ticket[FM_ID_MAX]);
 /* The active ticket unit `uid` holds, into ticket; 1 if it holds one, 0 if
  * not, or a negative fm_err. */
 int cli_wf_unit_ticket(struct cli *cl, const char *uid, char ticket[FM_ID_MAX]);

@@ -111,21 +111,9 @@ static int run_list(struct cli *cl, int argc, char **argv)
         return rc;
     memset(&c, 0, sizeof c);
     c.json = cli_flag(&a, 0);
-    if (c.json) {
-        cli_json_init(&c.j, stdout);
-        cli_json_begin_array(&c.j);
-    } else {
-        cli_table_init(&c.t, headers, CLI_NELEM(headers));
-    }
+    cli_list_begin(c.json, &c.j, &c.t, stdout, headers, CLI_NELEM(headers));
     rc = fm_node_bulletins(cl->node, bl_one, &c);
-    if (c.json) {
-        cli_json_end_array(&c.j);
-        cli_json_finish(&c.j);
-    } else {
-        if (rc == 0)
-            cli_table_print(&c.t, stdout);
-        cli_table_release(&c.t);
-    }
+    rc = cli_list_end(c.json, &c.j, &c.t, stdout, rc);
     if (rc == 0 && !cli_flag(&a, 1)) {
         size_t wrote = 0;
         for (size_t i = 0; i < c.nunread && rc == 0; i++) {
@@ -214,21 +202,9 @@ static int run_receipts(struct cli *cl, int argc, char **argv)
         return rc;
     memset(&c, 0, sizeof c);
     c.json = cli_flag(&a, 0);
-    if (c.json) {
-        cli_json_init(&c.j, stdout);
-        cli_json_begin_array(&c.j);
-    } else {
-        cli_table_init(&c.t, headers, CLI_NELEM(headers));
-    }
+    cli_list_begin(c.json, &c.j, &c.t, stdout, headers, CLI_NELEM(headers));
     rc = fm_node_bulletin_receipts(cl->node, id, rc_one, &c);
-    if (c.json) {
-        cli_json_end_array(&c.j);
-        cli_json_finish(&c.j);
-    } else {
-        if (rc == 0)
-            cli_table_print(&c.t, stdout);
-        cli_table_release(&c.t);
-    }
+    rc = cli_list_end(c.json, &c.j, &c.t, stdout, rc);
     if (rc != 0)
         return cli_error(cl, rc, "cannot list receipts of %s: %s", id, fm_strerror(rc));
     return CLI_EXIT_OK;

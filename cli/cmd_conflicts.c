@@ -89,21 +89,9 @@ static int run_conflicts(struct cli *cl, int argc, char **argv)
         return rc;
     memset(&x, 0, sizeof x);
     x.json = cli_flag(&a, 0);
-    if (x.json) {
-        cli_json_init(&x.j, stdout);
-        cli_json_begin_array(&x.j);
-    } else {
-        cli_table_init(&x.t, headers, CLI_NELEM(headers));
-    }
+    cli_list_begin(x.json, &x.j, &x.t, stdout, headers, CLI_NELEM(headers));
     rc = fm_node_conflicts(cl->node, cli_flag(&a, 1), cf_one, &x);
-    if (x.json) {
-        cli_json_end_array(&x.j);
-        cli_json_finish(&x.j);
-    } else {
-        if (rc == 0)
-            cli_table_print(&x.t, stdout);
-        cli_table_release(&x.t);
-    }
+    rc = cli_list_end(x.json, &x.j, &x.t, stdout, rc);
     if (rc != 0)
         return cli_error(cl, rc, "cannot compute conflicts: %s", fm_strerror(rc));
     return CLI_EXIT_OK;

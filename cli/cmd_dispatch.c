@@ -12,31 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-void cli_wf_kdouble(struct cli_json *j, const char *key, double v, int decimals)
-{
-    char buf[64];
-    snprintf(buf, sizeof buf, "%.*f", decimals, v);
-    if (key != NULL)
-        cli_json_key(j, key);
-    cli_json_raw(j, buf);
-}
-
-int cli_wf_error(struct cli *cl, int rc, const char *what, const char *id)
-{
-    switch (rc) {
-    case FM_EPERM:
-        return cli_error(cl, rc, "cannot %s %s: this node's role (%s) may not do that (see "
-                                 "docs/workflow.md, permissions)", what, id,
-                         cl->have_cfg ? fm_role_name(cl->cfg.role) : "?");
-    case FM_ESTATE:
-        return cli_error(cl, rc, "cannot %s %s: not in a state that allows it", what, id);
-    case FM_ENOTFOUND:
-        return cli_error(cl, rc, "cannot %s %s: no such entity", what, id);
-    default:
-        return cli_error(cl, rc, "cannot %s %s: %s", what, id, fm_strerror(rc));
-    }
-}
-
 /* ------------------------------------------------------------------ */
 /* suggest                                                             */
 /* ------------------------------------------------------------------ */
@@ -317,37 +292,6 @@ static const struct cli_cmd cmd_status = {
 /* dispatch                                                            */
 /* ------------------------------------------------------------------ */
 
-/* Which of the units to dispatch holds an active ticket, and which one:
- * the refusal names both. */
-struct busy_find {
-    const char *const *units;
-    size_t nunits;
-    char unit[FM_ID_MAX], ticket[FM_ID_MAX];
-};
-static int busy_each(void *ctx, const struct fm_ticket *tk)
-{
-    struct busy_find *b = ctx;
-    if (!tk->active)
-        return 0;
-    for (size_t i = 0; i < b->nunits; i++)
-        if (strcmp(b->units[i], tk->unit) == 0) {
-            fm_strlcpy(b->unit, tk->unit, sizeof b->unit);
-            fm_strlcpy(b->ticket, tk->id, sizeof b->ticket);
-            return 1;
-        }
-    return 0;
-}
-
-int cli_wf_unit_ticket(struct cli *cl, const char *uid, char ticket[FM_ID_MAX])
-{
-    const char *units[1] = {uid};
-    struct busy_find bf = {.units = units, .nunits = 1};
-    int rc = fm_node_tickets(cl->node, NULL, busy_each, &bf);
-    if (rc == 1)
-        fm_strlcpy(ticket, bf.ticket, FM_ID_MAX);
-    return rc;
-}
-
 static int run_dispatch(struct cli *cl, int argc, char **argv)
 {
     static const struct cli_opt opts[] = { { "note", true } };
@@ -419,15 +363,16 @@ static int run_dispatch(struct cli *cl, int argc, char **argv)
                          id, id);
     }
     if (rc == FM_ESTATE) {
-        struct busy_find bf = {.units = uids, .nunits = nunits};
+        char unit[FM_ID_MAX], ticket[FM_ID_MAX];
+        int busy = cli_wf_busy_unit(cl, uids, nunits, unit, ticket);
         free(ids);
-        if (fm_node_tickets(cl->node, NULL, busy_each, &bf) == 1) {
+        if (busy == 1) {
             struct fm_unit u;
-            const char *name = fm_node_unit_get(cl->node, bf.unit, &u) == FM_OK ? u.name : "?";
+            const char *name = fm_node_unit_get(cl->node, unit, &u) == FM_OK ? u.name : "?";
             return cli_error(cl, rc,
                              "cannot dispatch to %s: unit %s (%s) already holds active ticket "
                              "%s (clear, cancel or reassign it first)",
-                             id, name, bf.unit, bf.ticket);
+                             id, name, unit, ticket);
         }
         return cli_error(cl, rc, "cannot dispatch to %s: a unit already holds an active ticket "
                                  "(clear, cancel or reassign it first)", id);

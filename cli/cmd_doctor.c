@@ -17,21 +17,6 @@ static const char *const level_names[] = {
     [DOCTOR_PROBLEM] = "problem",
 };
 
-void doctor_add(struct doctor *d, const char *check, enum doctor_level level, const char *fix,
-                const char *fmt, ...)
-{
-    if (d->n >= DOCTOR_MAX_FINDINGS)
-        return;
-    struct doctor_finding *f = &d->f[d->n++];
-    va_list ap;
-    f->check = check;
-    f->level = level;
-    va_start(ap, fmt);
-    vsnprintf(f->what, sizeof(f->what), fmt, ap);
-    va_end(ap);
-    snprintf(f->fix, sizeof(f->fix), "%s", fix != NULL ? fix : "");
-}
-
 /* The config: located like every command's, but a failure is a finding. */
 static bool doctor_load_config(struct doctor *d, struct cli *cl, char *path, size_t cap)
 {

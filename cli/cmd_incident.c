@@ -86,8 +86,11 @@ static int run_report(struct cli *cl, int argc, char **argv)
 
     if ((rc = cli_open_node(cl, FM_OPEN_IDENTITY)) != 0)
         return rc;
-    if (a.val[RP_PRIORITY] == NULL && fm_node_default_priority(cl->node, in.category) != 0)
-        in.priority = fm_node_default_priority(cl->node, in.category); /* the rule's default */
+    if (a.val[RP_PRIORITY] == NULL) { /* the rule's default, when a rule has one */
+        uint8_t rule = fm_node_default_priority(cl->node, in.category);
+        if (rule != 0)
+            in.priority = rule;
+    }
     rc = fm_node_incident_report(cl->node, &in, id);
     if (rc != 0)
         return cli_error(cl, rc, "cannot record the incident: %s", fm_strerror(rc));
@@ -218,14 +221,12 @@ static int run_list(struct cli *cl, int argc, char **argv)
     if (stale_s && (rc = cli_stale_open(cl, stale_s, &lc.stale)) != 0)
         return rc;
     lc.as_json = cli_flag(&a, LS_JSON);
-    if (lc.as_json) {
-        cli_json_init(&lc.json, stdout);
-        cli_json_begin_array(&lc.json);
-    } else if (lc.stale) {
-        cli_table_init(&lc.table, list_headers_stale, CLI_NELEM(list_headers_stale));
-    } else {
-        cli_table_init(&lc.table, list_headers, CLI_NELEM(list_headers));
-    }
+    if (lc.stale)
+        cli_list_begin(lc.as_json, &lc.json, &lc.table, stdout, list_headers_stale,
+                       CLI_NELEM(list_headers_stale));
+    else
+        cli_list_begin(lc.as_json, &lc.json, &lc.table, stdout, list_headers,
+                       CLI_NELEM(list_headers));
     rc = fm_node_incidents(cl->node, &filter, list_one, &lc);
     cli_stale_close(&lc.stale);
     if (rc != 0) {
@@ -235,13 +236,7 @@ static int run_list(struct cli *cl, int argc, char **argv)
             cli_json_finish(&lc.json);
         return cli_error(cl, rc, "cannot list incidents: %s", fm_strerror(rc));
     }
-    if (lc.as_json) {
-        cli_json_end_array(&lc.json);
-        cli_json_finish(&lc.json);
-    } else {
-        cli_table_print(&lc.table, stdout);
-        cli_table_release(&lc.table);
-    }
+    cli_list_end(lc.as_json, &lc.json, &lc.table, stdout, rc);
     return CLI_EXIT_OK;
 }
 

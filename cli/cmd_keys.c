@@ -1,14 +1,8 @@
 /*
- * cmd_keys.c — the CLI side of keys at rest (docs/security.md): how every
- * command gets the node's keys, and `keys seal` (migrating an unsealed
- * node.key of an older version).
- *
- * A command asks the running daemon first (its key socket answers only
- * the same Unix user), so a console never types the passphrase while the
- * daemon runs. Without a daemon it unlocks the keys itself with the
- * passphrase from $FIELDMESH_PASSPHRASE_FILE, trust.passphrase_file or the
- * terminal. Wrong passphrase: a clear message, exit 3, nothing touched
- * (the store is not even opened).
+ * cmd_keys.c — `fieldmesh keys seal`: migrating an unsealed node.key of
+ * an older version to a key sealed under the node's passphrase
+ * (docs/security.md). How every command gets the node's keys is in
+ * cli_open.c.
  */
 #include "cli_int.h"
 
@@ -19,59 +13,6 @@
 #include <unistd.h>
 
 #define SECRET_MAX 4096
-
-int cli_open_sealed(struct cli *cl, unsigned flags)
-{
-    const struct fm_config *cfg = &cl->cfg;
-    struct fm_keys k;
-    char from[FM_PATH_MAX] = "the daemon";
-    if ((flags & FM_OPEN_IDENTITY) && access(cfg->key_path, F_OK) != 0)
-        return FM_ENOTFOUND; /* no key yet: the caller says to run keygen */
-    int rc = fm_keys_from_daemon(&k, cfg);
-    if (rc == FM_ELOCKED)
-        rc = fm_keys_unlock_any(&k, cfg, getenv("FIELDMESH_PASSPHRASE_FILE"), from,
-                                sizeof from);
-    if (rc == FM_OK) {
-        rc = fm_node_open_keys(&cl->node, cfg, flags, &k);
-        fm_keys_release(&k);
-        return rc; /* 0 or a negative fm_err for the caller to explain */
-    }
-    char dk[FM_PATH_MAX + 32], shred[FM_PATH_MAX + 32];
-    snprintf(dk, sizeof dk, "%s/data.key", cfg->data_dir);
-    snprintf(shred, sizeof shred, "%s/data.key.shredded", cfg->data_dir);
-    switch (rc) {
-    case FM_ELOCKED:
-        if (access(dk, F_OK) != 0 && access(shred, F_OK) != 0 && access(cfg->key_path, F_OK) != 0)
-            return cli_error(cl, rc, "the node's keys are locked: no daemon runs and no "
-                             "passphrase was given, and this node has no keys yet (no %s): run "
-                             "`fieldmesh -c %s keygen`, then have the printed key enrolled "
-                             "(docs/security.md)", dk, cfg->path);
-        return cli_error(cl, rc, "the node's keys are locked: start fieldmeshd, or give the "
-                         "passphrase (FIELDMESH_PASSPHRASE_FILE=FILE, trust.passphrase_file, "
-                         "or run on a terminal)");
-    case FM_EPASSPHRASE:
-        return cli_error(cl, rc, "wrong passphrase (from %s): the keys of %s did not open; "
-                         "nothing was read or changed", from, cfg->data_dir);
-    case FM_EPLAIN:
-        return cli_error(cl, rc, "%s or the store in %s predates encryption at rest: run "
-                         "`fieldmesh -c %s keys seal` (docs/security.md, migration)",
-                         cfg->key_path, cfg->data_dir, cfg->path);
-    case FM_ESHREDDED:
-        return cli_error(cl, rc, "the data key of %s was destroyed after this node's "
-                         "revocation: its store cannot be read (docs/security.md)",
-                         cfg->data_dir);
-    case FM_EKEYPERM: {
-        struct stat st;
-        const char *bad = stat(cfg->key_path, &st) == 0 && (st.st_mode & 077) ? cfg->key_path
-                                                                              : from;
-        return cli_error(cl, rc, "refusing the secret %s: it is readable by group or others "
-                         "(fix: chmod 600 %s)", bad, bad);
-    }
-    default:
-        return cli_error(cl, rc, "cannot unlock the keys of %s: %s", cfg->data_dir,
-                         fm_strerror(rc));
-    }
-}
 
 /* ------------------------------------------------------------------ */
 /* keys seal                                                           */

@@ -85,21 +85,11 @@ static int run_log(struct cli *cl, int argc, char **argv)
         lc.hexbuf = malloc(2 * FM_OP_MAX_PAYLOAD + 1);
         if (lc.hexbuf == NULL)
             return cli_error(cl, FM_ENOMEM, "out of memory");
-        cli_json_init(&lc.json, stdout);
-        cli_json_begin_array(&lc.json);
-    } else {
-        cli_table_init(&lc.table, log_headers, CLI_NELEM(log_headers));
     }
+    cli_list_begin(lc.as_json, &lc.json, &lc.table, stdout, log_headers, CLI_NELEM(log_headers));
     rc = fm_node_log(cl->node, a.val[LG_AUTHOR] != NULL ? author : NULL, log_one, &lc);
-    if (lc.as_json) {
-        cli_json_end_array(&lc.json);
-        cli_json_finish(&lc.json);
-        free(lc.hexbuf);
-    } else {
-        if (rc == 0)
-            cli_table_print(&lc.table, stdout);
-        cli_table_release(&lc.table);
-    }
+    rc = cli_list_end(lc.as_json, &lc.json, &lc.table, stdout, rc);
+    free(lc.hexbuf);
     if (rc != 0)
         return cli_error(cl, rc, "cannot read the log: %s", fm_strerror(rc));
     return CLI_EXIT_OK;

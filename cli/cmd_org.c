@@ -36,7 +36,7 @@ int cli_org_create(struct cli *cl, const char *org_dir, uint8_t pk_out[FM_PK_LEN
 {
     char key_path[FM_PATH_MAX], list_path[FM_PATH_MAX];
     struct fm_identity root = { { 0 }, NULL };
-    int rc, fd;
+    int rc;
 
     if ((rc = cli_crypto(cl)) != 0)
         return rc;
@@ -55,10 +55,8 @@ int cli_org_create(struct cli *cl, const char *org_dir, uint8_t pk_out[FM_PK_LEN
     fm_identity_release(&root);
     if (rc != 0)
         return cli_error(cl, rc, "cannot save %s: %s", key_path, fm_strerror(rc));
-    fd = open(list_path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0)
+    if (fm_file_append(list_path, "", 0, 0644) != FM_OK)
         return cli_error(cl, FM_EIO, "cannot create %s: %s", list_path, strerror(errno));
-    close(fd);
     return 0;
 }
 
@@ -160,15 +158,12 @@ int cli_org_enroll_key(struct cli *cl, const char *org_dir, const uint8_t pk[FM_
         goto release_root;
     }
     if (!listed) {
-        FILE *f = fopen(list_path, "a");
-        if (f == NULL || fprintf(f, "%s %s %s\n", text, fm_role_name(role), name) < 0 ||
-            fflush(f) != 0 || fsync(fileno(f)) != 0) {
+        char line[FM_KEY_TEXT_LEN + sizeof(cert.name) + 32];
+        int n = snprintf(line, sizeof(line), "%s %s %s\n", text, fm_role_name(role), name);
+        if (n < 0 || (size_t)n >= sizeof(line) ||
+            fm_file_append(list_path, line, (size_t)n, 0644) != FM_OK) {
             rc = cli_error(cl, FM_EIO, "cannot record the key in %s: %s", list_path,
                            strerror(errno));
-            unlink(out_path);
-        }
-        if (f != NULL && fclose(f) != 0 && rc == 0) {
-            rc = cli_error(cl, FM_EIO, "cannot record the key in %s", list_path);
             unlink(out_path);
         }
     }

@@ -176,21 +176,9 @@ static int run_list(struct cli *cl, int argc, char **argv)
         return rc;
     memset(&lc, 0, sizeof(lc));
     lc.as_json = cli_flag(&a, RL_JSON);
-    if (lc.as_json) {
-        cli_json_init(&lc.json, stdout);
-        cli_json_begin_array(&lc.json);
-    } else {
-        cli_table_init(&lc.table, headers, CLI_NELEM(headers));
-    }
+    cli_list_begin(lc.as_json, &lc.json, &lc.table, stdout, headers, CLI_NELEM(headers));
     rc = fm_node_resources(cl->node, list_one, &lc);
-    if (lc.as_json) {
-        cli_json_end_array(&lc.json);
-        cli_json_finish(&lc.json);
-    } else {
-        if (rc == 0)
-            cli_table_print(&lc.table, stdout);
-        cli_table_release(&lc.table);
-    }
+    rc = cli_list_end(lc.as_json, &lc.json, &lc.table, stdout, rc);
     if (rc != 0)
         return cli_error(cl, rc, "cannot list resources: %s", fm_strerror(rc));
     return CLI_EXIT_OK;

@@ -119,17 +119,12 @@ static int tb_seal_keys(const char *dir, const char *data, const char *key_path,
         snprintf(pass + 2 * i, 3, "%02x", raw[i]);
     size_t len = 2 * sizeof raw;
     pass[len] = '\n';
-    FILE *f = NULL;
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0 || (f = fdopen(fd, "w")) == NULL) {
-        if (fd >= 0)
-            close(fd);
-        return FM_EIO;
+    int rc = fm_file_write(path, pass, len + 1, 0600, true);
+    if (rc != FM_OK) {
+        fm_wipe(pass, sizeof pass);
+        return rc == FM_EEXISTS ? FM_EIO : rc;
     }
-    bool ok = fwrite(pass, 1, len + 1, f) == len + 1;
-    if (fclose(f) != 0 || !ok)
-        return FM_EIO;
-    int rc = fm_keys_generate(&cfg, pass, len, id, pk);
+    rc = fm_keys_generate(&cfg, pass, len, id, pk);
     fm_wipe(pass, sizeof pass);
     return rc;
 }

@@ -11,46 +11,6 @@
 
 #include <string.h>
 
-static void mark_json(struct cli_json *j, const char *key, const struct fm_ticket_mark *m)
-{
-    cli_json_key(j, key);
-    if (m->hlc == 0) {
-        cli_json_null(j);
-        return;
-    }
-    cli_json_begin_object(j);
-    cli_json_ktime(j, "at", m->hlc);
-    cli_json_kstr(j, "by", m->author);
-    cli_json_key(j, "on_behalf");
-    cli_json_bool(j, m->behalf);
-    cli_json_end_object(j);
-}
-
-void cli_wf_ticket_json(struct cli_json *j, const struct fm_ticket *t)
-{
-    cli_json_begin_object(j);
-    cli_json_kstr(j, "id", t->id);
-    cli_json_kstr(j, "incident", t->incident);
-    cli_json_kstr(j, "unit", t->unit);
-    cli_json_kstr(j, "state", fm_ticket_state_name(t->state));
-    cli_json_key(j, "active");
-    cli_json_bool(j, t->active);
-    cli_json_kstr(j, "replaces", t->replaces[0] ? t->replaces : NULL);
-    mark_json(j, "dispatched", &t->dispatched);
-    mark_json(j, "acknowledged", &t->acked);
-    mark_json(j, "enroute", &t->enroute);
-    mark_json(j, "onscene", &t->onscene);
-    mark_json(j, "cleared", &t->cleared);
-    mark_json(j, "cancelled", &t->cancelled);
-    mark_json(j, "reassigned", &t->reassigned);
-    cli_json_kstr(j, "result", t->result);
-    cli_json_kstr(j, "reason", t->reason);
-    cli_json_kuint(j, "events", t->events);
-    cli_json_kuint(j, "ignored_steps", t->void_steps);
-    cli_json_ktime(j, "updated_at", t->updated_hlc);
-    cli_json_end_object(j);
-}
-
 /* ------------------------------------------------------------------ */
 /* steps                                                               */
 /* ------------------------------------------------------------------ */
@@ -220,21 +180,9 @@ static int run_list(struct cli *cl, int argc, char **argv)
     memset(&lc, 0, sizeof lc);
     lc.json = cli_flag(&a, 2);
     lc.active_only = cli_flag(&a, 1);
-    if (lc.json) {
-        cli_json_init(&lc.j, stdout);
-        cli_json_begin_array(&lc.j);
-    } else {
-        cli_table_init(&lc.t, headers, CLI_NELEM(headers));
-    }
+    cli_list_begin(lc.json, &lc.j, &lc.t, stdout, headers, CLI_NELEM(headers));
     rc = fm_node_tickets(cl->node, a.val[0] ? inc : NULL, list_one, &lc);
-    if (lc.json) {
-        cli_json_end_array(&lc.j);
-        cli_json_finish(&lc.j);
-    } else {
-        if (rc == 0)
-            cli_table_print(&lc.t, stdout);
-        cli_table_release(&lc.t);
-    }
+    rc = cli_list_end(lc.json, &lc.j, &lc.t, stdout, rc);
     if (rc != 0)
         return cli_error(cl, rc, "cannot list tickets: %s", fm_strerror(rc));
     return CLI_EXIT_OK;

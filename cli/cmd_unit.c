@@ -197,21 +197,9 @@ static int run_list(struct cli *cl, int argc, char **argv)
         return rc;
     memset(&lc, 0, sizeof(lc));
     lc.as_json = cli_flag(&a, UL_JSON);
-    if (lc.as_json) {
-        cli_json_init(&lc.json, stdout);
-        cli_json_begin_array(&lc.json);
-    } else {
-        cli_table_init(&lc.table, unit_headers, CLI_NELEM(unit_headers));
-    }
+    cli_list_begin(lc.as_json, &lc.json, &lc.table, stdout, unit_headers, CLI_NELEM(unit_headers));
     rc = fm_node_units(cl->node, unit_list_one, &lc);
-    if (lc.as_json) {
-        cli_json_end_array(&lc.json);
-        cli_json_finish(&lc.json);
-    } else {
-        if (rc == 0)
-            cli_table_print(&lc.table, stdout);
-        cli_table_release(&lc.table);
-    }
+    rc = cli_list_end(lc.as_json, &lc.json, &lc.table, stdout, rc);
     if (rc != 0)
         return cli_error(cl, rc, "cannot list units: %s", fm_strerror(rc));
     return CLI_EXIT_OK;

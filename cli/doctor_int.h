@@ -1,7 +1,8 @@
 /*
- * doctor_int.h — shared by cmd_doctor.c (the command and its output) and
- * doctor_checks.c (the checks): a list of findings, each with what is
- * wrong and the command that fixes it.
+ * doctor_int.h — shared by cmd_doctor.c (the command and its output),
+ * doctor_checks.c and doctor_net.c (the checks) and doctor_report.c (the
+ * list): a list of findings, each with what is wrong and the command that
+ * fixes it.
  */
 #ifndef FM_CLI_DOCTOR_INT_H
 #define FM_CLI_DOCTOR_INT_H
@@ -29,7 +30,7 @@ struct doctor {
     struct doctor_finding f[DOCTOR_MAX_FINDINGS];
 };
 
-/* Appends a finding; `fix` may be NULL. Findings past the cap are dropped
+/* Appends a finding (doctor_report.c); `fix` may be NULL. Findings past the cap are dropped
  * (the cap holds every check for the maximum number of peers). */
 void doctor_add(struct doctor *d, const char *check, enum doctor_level level, const char *fix,
                 const char *fmt, ...) FM_PRINTF(5, 6);

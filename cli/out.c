@@ -430,3 +430,31 @@ void cli_table_release(struct cli_table *t)
     free(t->cells);
     memset(t, 0, sizeof(*t));
 }
+
+/* ------------------------------------------------------------------ */
+/* list commands                                                       */
+/* ------------------------------------------------------------------ */
+
+void cli_list_begin(bool json, struct cli_json *j, struct cli_table *t, FILE *f,
+                    const char *const *headers, size_t ncols)
+{
+    if (json) {
+        cli_json_init(j, f);
+        cli_json_begin_array(j);
+    } else {
+        cli_table_init(t, headers, ncols);
+    }
+}
+
+int cli_list_end(bool json, struct cli_json *j, struct cli_table *t, FILE *f, int rc)
+{
+    if (json) {
+        cli_json_end_array(j);
+        cli_json_finish(j);
+        return rc;
+    }
+    if (rc == 0)
+        cli_table_print(t, f);
+    cli_table_release(t);
+    return rc;
+}

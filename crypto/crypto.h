@@ -8,7 +8,7 @@
 #ifndef FM_CRYPTO_H
 #define FM_CRYPTO_H
 
-#include "fm_base.h"
+#include "base/fm_base.h"
 
 #define FM_PK_LEN 32
 #define FM_SK_LEN 64

@@ -6,8 +6,6 @@
 
 #include "crypto.h"
 
-#include <sys/types.h>
-
 /* Upper bounds for the small text files this module reads. */
 #define FM_SECRET_FILE_MAX 512
 #define FM_PUB_FILE_MAX 256
@@ -16,18 +14,6 @@
 /* Deterministic identity from a 32-byte seed (golden vectors, tests).
  * id->sk is sodium_malloc'd; release with fm_identity_release. */
 int fm_identity_from_seed(struct fm_identity *id, const uint8_t seed[32]) FM_MUST_USE;
-
-/* Reads a whole regular file of at most `max` bytes into `out` (which must
- * hold max bytes). FM_ENOTFOUND if missing, FM_ETOOBIG if longer than max,
- * FM_EIO otherwise. If `private_only`, refuses with FM_EKEYPERM when the
- * file's mode has any group/other bit. */
-int fm_file_read_small(const char *path, uint8_t *out, size_t max, size_t *len,
-                       bool private_only) FM_MUST_USE;
-
-/* Writes data to path and fsyncs it. With `exclusive`, the file is created
- * with O_EXCL (FM_EEXISTS if present); otherwise it is truncated. */
-int fm_file_write(const char *path, const void *data, size_t len, mode_t mode,
-                  bool exclusive) FM_MUST_USE;
 
 /* Parses "<magic>\n<base64>\n" (trailing whitespace after the base64 is
  * tolerated, nothing else) into out. */

@@ -659,47 +659,21 @@ static int report_parser_error(struct loader *L, const yaml_parser_t *p, const c
     return cfg_fail(L, p->problem_mark, "%s", problem);
 }
 
-/* Reads the whole file into a NUL-terminated malloc'd buffer. */
+/* Reads the whole file into a NUL-terminated malloc'd buffer, with the
+ * message a user sees when it cannot be read. */
 static int read_file(const char *path, char **out, size_t *outlen, char *err, size_t errlen)
 {
-    int rc = FM_EIO;
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        int e = errno;
-        rc = e == ENOENT ? FM_ENOTFOUND : FM_EIO;
-        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(e));
-        return rc;
-    }
-    buf = malloc(CONFIG_FILE_MAX + 1);
-    if (buf == NULL) {
-        rc = FM_ENOMEM;
-        snprintf(err, errlen, "%s: out of memory", path);
-        goto close_file;
-    }
-    len = fread(buf, 1, CONFIG_FILE_MAX + 1, f);
-    if (ferror(f)) {
-        snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
-        goto free_buf;
-    }
-    if (len > CONFIG_FILE_MAX) {
-        rc = FM_ECONFIG;
+    int rc = fm_file_read_alloc(path, CONFIG_FILE_MAX, out, outlen);
+    if (rc == FM_ETOOBIG) {
         snprintf(err, errlen, "%s:1:1: file too large (max %u bytes)", path, CONFIG_FILE_MAX);
-        goto free_buf;
+        return FM_ECONFIG;
     }
-    buf[len] = '\0';
-    *out = buf;
-    *outlen = len;
-    fclose(f);
-    return 0;
-free_buf:
-    free(buf);
-close_file:
-    fclose(f);
+    if (rc == FM_ENOMEM)
+        snprintf(err, errlen, "%s: out of memory", path);
+    else if (rc != FM_OK) /* open or read: docs/config.md names one message */
+        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
     return rc;
 }
-
 
 int fm_config_load(struct fm_config *cfg, const char *path, char *err, size_t errlen)
 {

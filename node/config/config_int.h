@@ -10,7 +10,7 @@
 #define MIB (UINT64_C(1) << 20)
 #define IPC_PATH_MAX 107 /* sizeof(sockaddr_un.sun_path) - 1 on Linux */
 
-/* Defaults (documented in node.h and docs/config.md). */
+/* Defaults (documented in config.h and docs/config.md). */
 #define DEF_MAP_SIZE_MB 256
 #define DEF_MAP_MAX_MB 65536
 #define DEF_PUSH_INTERVAL_MS 50

@@ -12,7 +12,6 @@
 #include "config_int.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -182,13 +181,30 @@ static void write_body(FILE *f, const struct fm_config *cfg, const char *dir)
         fprintf(f, "  reply_bytes_per_s: %u\n", cfg->reply_bytes_per_s);
 }
 
+/* The whole file in memory (caller frees *text), for the one durable writer. */
+static int config_render(const struct fm_config *cfg, const char *dir, char **text, size_t *len)
+{
+    FILE *f = open_memstream(text, len);
+    if (f == NULL)
+        return FM_ENOMEM;
+    write_body(f, cfg, dir);
+    bool bad = ferror(f) != 0;
+    if (fclose(f) != 0 || bad) {
+        free(*text);
+        *text = NULL;
+        return FM_ENOMEM;
+    }
+    return 0;
+}
+
 int fm_config_write(const struct fm_config *cfg, const char *path)
 {
     char parent[FM_PATH_MAX];
     char dir[FM_PATH_MAX];
     const char *slash;
-    FILE *f;
-    int fd, rc;
+    char *text = NULL;
+    size_t len = 0;
+    int rc;
 
     if (cfg == NULL || path == NULL || path[0] == '\0' || cfg->name[0] == '\0' ||
         cfg->role == FM_ROLE_NONE || cfg->data_dir[0] == '\0')
@@ -205,25 +221,10 @@ int fm_config_write(const struct fm_config *cfg, const char *path)
     }
     if ((rc = config_file_dir(path, dir, sizeof(dir))) != 0)
         return rc;
-    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return errno == EEXIST ? FM_EEXISTS : FM_EIO;
-    f = fdopen(fd, "w");
-    if (f == NULL) {
-        close(fd);
-        rc = FM_EIO;
-        goto unlink_file;
-    }
-    write_body(f, cfg, dir);
-    rc = 0;
-    if (fflush(f) != 0 || ferror(f) || fsync(fileno(f)) != 0)
-        rc = FM_EIO;
-    if (fclose(f) != 0)
-        rc = FM_EIO;
-    if (rc == 0)
-        return 0;
-unlink_file:
-    unlink(path);
+    if ((rc = config_render(cfg, dir, &text, &len)) != 0)
+        return rc;
+    rc = fm_file_write(path, text, len, 0644, true);
+    free(text);
     return rc;
 }
 

@@ -7,7 +7,7 @@
 
 #include <stddef.h>
 
-#include "../../crypto/fm_base.h"
+#include "../../crypto/base/fm_base.h"
 
 /* Deepest nesting of mappings and sequences a config or directory file may
  * have. The deepest real file nests 6 levels (directory: departments ->

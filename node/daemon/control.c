@@ -4,10 +4,10 @@
  * fieldmeshd listens on cfg->control (a local ipc:// socket); the CLI uses
  * these two calls to nudge it after writing ops and to ask it about its
  * peers. The socket work and the message format live in sync/ (the only
- * layer that speaks ZeroMQ); this file maps them to node.h's types and
+ * layer that speaks ZeroMQ); this file maps them to daemon.h's types and
  * fixes the deadlines: a nudge must never slow a CLI command noticeably.
  */
-#include "../node.h"
+#include "daemon.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -35,7 +35,8 @@
  * Exit status: 0 after a clean shutdown, 2 for bad usage, 78 (EX_CONFIG)
  * for a bad configuration, 1 for anything else.
  */
-#include "../node.h"
+#include "daemon.h"
+#include "../workflow/workflow.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -217,175 +218,220 @@ static void service_ping(void)
         fm_log_limited(&lim, 1, FM_LOG_WARN, COMPONENT, "cannot ping the service watchdog");
 }
 
-int main(int argc, char **argv)
-{
-    const char *conf = NULL, *level = NULL, *pass_file = NULL;
-    struct fm_keys keys = {0};
-    struct fm_keyserve *keyserve = NULL;
-    static struct fm_config cfg;
-    char err[512], located[FM_PATH_MAX];
-    struct fm_identity id = {0};
-    struct fm_node *node = NULL;
-    struct fm_sync *sync = NULL;
+/* Everything main() starts, so each step can take it and `out` undo it. */
+struct daemon {
+    struct fm_config cfg;
+    struct fm_keys keys;
+    struct fm_keyserve *keyserve;
+    struct fm_identity id;
+    struct fm_node *node;
+    struct fm_sync *sync;
     struct fm_sync_store store;
-    int status = 1, lockfd = -1, rc;
+    int lockfd;
+};
 
+struct daemon_args {
+    const char *conf, *level, *pass_file;
+};
+
+/* The command line: -1 to go on, else the exit status. */
+static int daemon_parse_args(int argc, char **argv, struct daemon_args *a)
+{
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             usage(stdout);
             return 0;
         } else if ((strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) &&
                    i + 1 < argc) {
-            conf = argv[++i];
+            a->conf = argv[++i];
         } else if (strcmp(argv[i], "--passphrase-file") == 0 && i + 1 < argc) {
-            pass_file = argv[++i];
+            a->pass_file = argv[++i];
         } else if (strcmp(argv[i], "--log-level") == 0 && i + 1 < argc) {
-            level = argv[++i];
+            a->level = argv[++i];
         } else if (strncmp(argv[i], "--log-level=", 12) == 0) {
-            level = argv[i] + 12;
+            a->level = argv[i] + 12;
         } else {
             fprintf(stderr, "fieldmeshd: unexpected argument '%s'\n", argv[i]);
             usage(stderr);
             return EXIT_USAGE;
         }
     }
-    if (level) {
-        enum fm_log_level lv;
-        if (fm_log_parse_level(level, &lv) != FM_OK) {
-            fprintf(stderr, "fieldmeshd: bad --log-level '%s' (error|warn|info|debug)\n", level);
-            return EXIT_USAGE;
-        }
-        fm_log_set_level(lv);
-    } else {
-        fm_log_set_level(FM_LOG_INFO);
+    enum fm_log_level lv = FM_LOG_INFO;
+    if (a->level && fm_log_parse_level(a->level, &lv) != FM_OK) {
+        fprintf(stderr, "fieldmeshd: bad --log-level '%s' (error|warn|info|debug)\n", a->level);
+        return EXIT_USAGE;
     }
+    fm_log_set_level(lv);
+    return -1;
+}
+
+/* Crypto and the config (located like the CLI's): -1 to go on, else the
+ * exit status. `located` holds the path when none was given. */
+static int daemon_load_config(struct daemon *d, struct daemon_args *a, char *located,
+                              size_t cap)
+{
+    char err[512];
     if (fm_crypto_init() != FM_OK) {
         fprintf(stderr, "fieldmeshd: cannot initialise the crypto library\n");
         return 1;
     }
-    if (!conf) {
-        if (fm_config_locate(located, sizeof(located)) != FM_OK) {
+    if (!a->conf) {
+        if (fm_config_locate(located, cap) != FM_OK) {
             fprintf(stderr,
                     "fieldmeshd: no configuration found (looked for %s); pass -c CONF or run "
                     "`fieldmesh init`\n",
                     located);
             return EXIT_CONFIG;
         }
-        conf = located;
+        a->conf = located;
     }
     err[0] = '\0';
-    rc = fm_config_load(&cfg, conf, err, sizeof(err));
+    int rc = fm_config_load(&d->cfg, a->conf, err, sizeof(err));
     if (rc != FM_OK) {
         fprintf(stderr, "fieldmeshd: %s\n", err[0] ? err : fm_strerror(rc));
         return EXIT_CONFIG;
     }
-    if (unlock_keys(&cfg, pass_file, conf, &keys) != FM_OK ||
-        fm_identity_copy(&id, &keys.id) != FM_OK)
-        goto out;
-    rc = fm_node_open_keys(&node, &cfg, FM_OPEN_IDENTITY, &keys);
+    return -1;
+}
+
+/* The keys, the store (read-only without a usable certificate), the data
+ * directory's lock, the key socket and the signal handlers. */
+static int daemon_open(struct daemon *d, const struct daemon_args *a)
+{
+    const struct fm_config *cfg = &d->cfg;
+    if (unlock_keys(cfg, a->pass_file, a->conf, &d->keys) != FM_OK ||
+        fm_identity_copy(&d->id, &d->keys.id) != FM_OK)
+        return FM_EIO;
+    int rc = fm_node_open_keys(&d->node, cfg, FM_OPEN_IDENTITY, &d->keys);
     if (rc == FM_ENOTFOUND || rc == FM_ECERT || rc == FM_EDECODE) {
         fm_log(FM_LOG_WARN, COMPONENT,
                "no usable certificate at %s (%s): running without authoring anything",
-               cfg.cert_path, fm_strerror(rc));
-        rc = fm_node_open_keys(&node, &cfg, FM_OPEN_READ, &keys);
+               cfg->cert_path, fm_strerror(rc));
+        rc = fm_node_open_keys(&d->node, cfg, FM_OPEN_READ, &d->keys);
     }
     if (rc != FM_OK) {
-        fm_log(FM_LOG_ERROR, COMPONENT, "cannot open the store in %s: %s", cfg.data_dir,
+        fm_log(FM_LOG_ERROR, COMPONENT, "cannot open the store in %s: %s", cfg->data_dir,
                fm_strerror(rc));
-        goto out;
+        return rc;
     }
-    lockfd = lock_data_dir(cfg.data_dir);
-    if (lockfd < 0)
-        goto out;
-    if (fm_keyserve_start(&keyserve, &cfg, &keys) != FM_OK)
-        goto out;
-    if (install_signals() != FM_OK) {
+    d->lockfd = lock_data_dir(cfg->data_dir);
+    if (d->lockfd < 0)
+        return FM_EIO;
+    if ((rc = fm_keyserve_start(&d->keyserve, cfg, &d->keys)) != FM_OK)
+        return rc;
+    if ((rc = install_signals()) != FM_OK) {
         fm_log(FM_LOG_ERROR, COMPONENT, "cannot install signal handlers");
-        goto out;
+        return rc;
     }
+    return FM_OK;
+}
 
-    fm_node_sync_store(node, &store);
+/* The sync engine on the store, with the configured peers. */
+static int daemon_start_sync(struct daemon *d)
+{
+    const struct fm_config *cfg = &d->cfg;
+    fm_node_sync_store(d->node, &d->store);
     struct fm_sync_config sc = {
-        .id = &id,
-        .listen = cfg.listen,
-        .control = cfg.control,
-        .push_interval_ms = cfg.push_interval_ms,
-        .anti_entropy_ms = cfg.anti_entropy_ms,
-        .heartbeat_ms = cfg.heartbeat_ms,
-        .batch_ops = cfg.batch_ops,
-        .max_skew_ms = cfg.max_skew_ms,
-        .rate_limit_bps = cfg.rate_limit_bps,
-        .reply_bytes_per_s = cfg.reply_bytes_per_s,
+        .id = &d->id,
+        .listen = cfg->listen,
+        .control = cfg->control,
+        .push_interval_ms = cfg->push_interval_ms,
+        .anti_entropy_ms = cfg->anti_entropy_ms,
+        .heartbeat_ms = cfg->heartbeat_ms,
+        .batch_ops = cfg->batch_ops,
+        .max_skew_ms = cfg->max_skew_ms,
+        .rate_limit_bps = cfg->rate_limit_bps,
+        .reply_bytes_per_s = cfg->reply_bytes_per_s,
     };
-    rc = fm_sync_new(&sync, &sc, &store);
+    int rc = fm_sync_new(&d->sync, &sc, &d->store);
     if (rc != FM_OK) {
         fm_log(FM_LOG_ERROR, COMPONENT, "cannot start sync: %s", fm_strerror(rc));
-        goto out;
+        return rc;
     }
-    for (size_t i = 0; i < cfg.npeers; i++) {
-        rc = fm_sync_add_peer(sync, cfg.peers[i].endpoint, cfg.peers[i].pk, cfg.peers[i].name);
+    for (size_t i = 0; i < cfg->npeers; i++) {
+        const struct fm_peer_conf *p = &cfg->peers[i];
+        rc = fm_sync_add_peer(d->sync, p->endpoint, p->pk, p->name);
         if (rc != FM_OK) {
             char key[FM_KEY_TEXT_LEN];
-            fm_key_encode(cfg.peers[i].pk, key);
-            fm_log(FM_LOG_ERROR, COMPONENT, "peer %s (%s): %s", cfg.peers[i].name, key,
-                   fm_strerror(rc));
-            goto out;
+            fm_key_encode(p->pk, key);
+            fm_log(FM_LOG_ERROR, COMPONENT, "peer %s (%s): %s", p->name, key, fm_strerror(rc));
+            return rc;
         }
-        if (cfg.peers[i].rate_limit_bps &&
-            fm_sync_set_peer_rate(sync, cfg.peers[i].pk, cfg.peers[i].rate_limit_bps) != FM_OK)
-            goto out;
+        if (p->rate_limit_bps &&
+            (rc = fm_sync_set_peer_rate(d->sync, p->pk, p->rate_limit_bps)) != FM_OK)
+            return rc;
     }
+    return FM_OK;
+}
+
+/* Runs until a signal (FM_OK) or a failure: sync, the watchdog,
+ * housekeeping, presence, and the stop when this node is revoked. */
+static int daemon_run(struct daemon *d)
+{
+    uint64_t next_house = 0, next_presence = 0, watchdog_ms = 0, next_watchdog = 0;
+    bool cert_ok = false;
+    int rc;
     if (getenv("FM_TEST_CLOCK_OFFSET_MS"))
         fm_log(FM_LOG_WARN, COMPONENT, "FM_TEST_CLOCK_OFFSET_MS=%s shifts this node's clock "
                "(for tests only)", getenv("FM_TEST_CLOCK_OFFSET_MS"));
-    uint64_t next_house = 0, next_presence = 0, watchdog_ms = 0, next_watchdog = 0;
-    bool cert_ok = false;
-    {
-        char key[FM_KEY_TEXT_LEN];
-        fm_key_encode(id.pk, key);
-        fm_log(FM_LOG_INFO, COMPONENT, "node %s (%s) started, pid %ld, %zu peer(s)", cfg.name,
-               key, (long)getpid(), cfg.npeers);
-    }
-    if (service_ready(&cfg, &watchdog_ms) != FM_OK)
-        goto out;
+    char key[FM_KEY_TEXT_LEN];
+    fm_key_encode(d->id.pk, key);
+    fm_log(FM_LOG_INFO, COMPONENT, "node %s (%s) started, pid %ld, %zu peer(s)", d->cfg.name,
+           key, (long)getpid(), d->cfg.npeers);
+    if ((rc = service_ready(&d->cfg, &watchdog_ms)) != FM_OK)
+        return rc;
     while (!stop_signal) {
-        rc = fm_sync_run(sync, 200);
-        if (rc != FM_OK) {
+        if ((rc = fm_sync_run(d->sync, 200)) != FM_OK) {
             fm_log(FM_LOG_ERROR, COMPONENT, "sync stopped: %s", fm_strerror(rc));
-            goto out;
+            return rc;
         }
         uint64_t now = fm_mono_ms();
         if (watchdog_ms && now >= next_watchdog) {
             next_watchdog = now + watchdog_ms / 2;
             service_ping();
         }
-        if (now >= next_house) {
-            next_house = now + HOUSEKEEPING_MS;
-            housekeeping(node, &cert_ok, now >= next_presence);
-            if (now >= next_presence)
-                next_presence = now + PRESENCE_MS;
-            if (fm_node_self_revoked(node)) {
-                /* item 9 of issue 9: a revoked laptop keeps nothing readable */
-                fm_keyserve_stop(&keyserve);
-                fm_node_close(&node);
-                rc = fm_keys_shred(&cfg, &keys, "this node's own certificate is revoked");
-                fm_log(FM_LOG_ERROR, COMPONENT, "revoked: data key destroyed (%s); stopping",
-                       fm_strerror(rc));
-                goto out;
-            }
+        if (now < next_house)
+            continue;
+        next_house = now + HOUSEKEEPING_MS;
+        housekeeping(d->node, &cert_ok, now >= next_presence);
+        if (now >= next_presence)
+            next_presence = now + PRESENCE_MS;
+        if (fm_node_self_revoked(d->node)) {
+            /* item 9 of issue 9: a revoked laptop keeps nothing readable */
+            fm_keyserve_stop(&d->keyserve);
+            fm_node_close(&d->node);
+            rc = fm_keys_shred(&d->cfg, &d->keys, "this node's own certificate is revoked");
+            fm_log(FM_LOG_ERROR, COMPONENT, "revoked: data key destroyed (%s); stopping",
+                   fm_strerror(rc));
+            return FM_EREVOKED;
         }
     }
     fm_log(FM_LOG_INFO, COMPONENT, "signal %d: shutting down", (int)stop_signal);
     if (fm_service_notify("STOPPING=1") != FM_OK)
         fm_log(FM_LOG_WARN, COMPONENT, "cannot tell the service manager we are stopping");
-    status = 0;
-out:
-    fm_sync_destroy(&sync);
-    fm_keyserve_stop(&keyserve);
-    fm_node_close(&node);
-    fm_identity_release(&id);
-    fm_keys_release(&keys);
-    if (lockfd >= 0)
-        close(lockfd);
+    return FM_OK;
+}
+
+int main(int argc, char **argv)
+{
+    static struct daemon d; /* static: the config is large */
+    struct daemon_args a = {0};
+    char located[FM_PATH_MAX];
+    int status;
+    d.lockfd = -1;
+    if ((status = daemon_parse_args(argc, argv, &a)) >= 0 ||
+        (status = daemon_load_config(&d, &a, located, sizeof located)) >= 0)
+        return status;
+    status = daemon_open(&d, &a) == FM_OK && daemon_start_sync(&d) == FM_OK &&
+                     daemon_run(&d) == FM_OK
+                 ? 0
+                 : 1;
+    fm_sync_destroy(&d.sync);
+    fm_keyserve_stop(&d.keyserve);
+    fm_node_close(&d.node);
+    fm_identity_release(&d.id);
+    fm_keys_release(&d.keys);
+    if (d.lockfd >= 0)
+        close(d.lockfd);
     return status;
 }

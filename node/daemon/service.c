@@ -12,7 +12,7 @@
  * $NOTIFY_SOCKET every call does nothing, so the daemon runs the same under
  * a shell, a test or another supervisor.
  */
-#include "../node.h"
+#include "daemon.h"
 
 #include <errno.h>
 #include <stddef.h>

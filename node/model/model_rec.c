@@ -1,6 +1,6 @@
 /*
  * model_rec.c — the canonical byte encoding of entity records and the
- * conversions from records to the public structs of node.h.
+ * conversions from records to the public structs of model.h.
  *
  * A record encodes as `u8 version | u8 kind` followed by its set fields in
  * ascending tag order, each `u8 tag | u64 hlc | author[32] | u16 len |

@@ -34,13 +34,9 @@
  */
 #include "bundle_int.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #define BUNDLE_MAGIC "FMBUNDL1"
 #define BUNDLE_VERSION 1
@@ -58,76 +54,13 @@
 
 /* ---- files ---- */
 
+/* The whole file as bytes (caller frees), through the one bounded reader. */
 static int file_read(const char *path, size_t max, uint8_t **out, size_t *len)
 {
-    struct stat st;
-    int rc = FM_OK;
-    *out = NULL;
-    *len = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return errno == ENOENT ? FM_ENOTFOUND : FM_EIO;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        return FM_EIO;
-    }
-    if ((uint64_t)st.st_size > max) {
-        close(fd);
-        return FM_ETOOBIG;
-    }
-    uint8_t *b = malloc(st.st_size ? (size_t)st.st_size : 1);
-    if (!b) {
-        close(fd);
-        return FM_ENOMEM;
-    }
-    size_t got = 0;
-    while (got < (size_t)st.st_size) {
-        ssize_t r = read(fd, b + got, (size_t)st.st_size - got);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0) {
-            rc = FM_EIO;
-            break;
-        }
-        got += (size_t)r;
-    }
-    close(fd);
-    if (rc != FM_OK) {
-        free(b);
-        return rc;
-    }
-    *out = b;
-    *len = got;
-    return FM_OK;
-}
-
-/* Writes path.tmp, fsyncs and renames it into place (mode 0600). */
-static int file_write(const char *path, const void *p, size_t n)
-{
-    char tmp[FM_PATH_MAX + 16];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
-        return FM_ETOOBIG;
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return FM_EIO;
-    const uint8_t *b = p;
-    size_t done = 0;
-    while (done < n) {
-        ssize_t w = write(fd, b + done, n - done);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            close(fd);
-            unlink(tmp);
-            return FM_EIO;
-        }
-        done += (size_t)w;
-    }
-    if (fsync(fd) != 0 || close(fd) != 0 || rename(tmp, path) != 0) {
-        unlink(tmp);
-        return FM_EIO;
-    }
-    return FM_OK;
+    char *text = NULL;
+    int rc = fm_file_read_alloc(path, max, &text, len);
+    *out = (uint8_t *)text;
+    return rc;
 }
 
 /* ---- vectors ---- */
@@ -214,7 +147,7 @@ int fm_node_vector_write(struct fm_node *n, const char *path)
     if (rc == FM_OK)
         rc = vector_sign(n, &b);
     if (rc == FM_OK)
-        rc = file_write(path, b.data, b.len);
+        rc = fm_file_write(path, b.data, b.len, 0600, false);
     fm_buf_release(&b);
     free(h);
     return rc;
@@ -559,7 +492,7 @@ int fm_node_bundle_export(struct fm_node *n, const char *path, const struct fm_b
     fm_sign(&n->id, msg.data, msg.len, sig);
     if ((rc = fm_buf_append(&file, sig, sizeof sig)) != FM_OK)
         goto out;
-    rc = file_write(path, file.data, file.len);
+    rc = fm_file_write(path, file.data, file.len, 0600, false);
 out:
     fm_seal_key_release(&content);
     fm_seal_key_release(&org);

@@ -36,7 +36,6 @@
 #include "replica_int.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -389,16 +388,10 @@ void fork_mark_used(struct fm_node *n)
     if (!n->has_identity || key_used(n))
         return;
     used_path(n, p, sizeof p);
-    int fd = open(p, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        fm_log(FM_LOG_WARN, COMPONENT, "cannot create %s: %s", p, strerror(errno));
-        return;
-    }
     static const char text[] = "this key has signed ops; a store without its log must "
                                "recover it from peers before signing again\n";
-    if (write(fd, text, sizeof text - 1) < 0 || fsync(fd) != 0)
+    if (fm_file_write(p, text, sizeof text - 1, 0600, false) != FM_OK)
         fm_log(FM_LOG_WARN, COMPONENT, "cannot write %s: %s", p, strerror(errno));
-    close(fd);
 }
 
 /* Highest seq of a settled fork of author beyond `after`, 0 if none. */

@@ -8,7 +8,7 @@
 #define FM_REPLICA_INT_H
 
 #include "../model/model_int.h"
-#include "../node.h"
+#include "../workflow/workflow.h" /* until the replica stops naming the domain (branch replica) */
 #include "../model/payload_int.h"
 #include "store_int.h"
 

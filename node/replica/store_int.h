@@ -11,7 +11,7 @@
 #ifndef FM_STORE_INT_H
 #define FM_STORE_INT_H
 
-#include "../../crypto/fm_base.h"
+#include "../../crypto/base/fm_base.h"
 
 #include <string.h>
 

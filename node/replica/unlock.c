@@ -118,19 +118,8 @@ int fm_keys_unlock(struct fm_keys *k, const struct fm_config *cfg, const void *s
 
 int fm_keys_read_secret(const char *path, uint8_t *out, size_t cap, size_t *len)
 {
-    FILE *f = fopen(path, "re");
-    if (f == NULL)
-        return errno == ENOENT ? FM_ENOTFOUND : FM_EIO;
-    struct stat st;
-    int rc = FM_OK;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode))
-        rc = FM_EIO;
-    else if (st.st_mode & 077)
-        rc = FM_EKEYPERM;
-    size_t n = rc == FM_OK ? fread(out, 1, cap, f) : 0;
-    if (rc == FM_OK && (ferror(f) || (n == cap && fgetc(f) != EOF)))
-        rc = n == cap ? FM_ETOOBIG : FM_EIO;
-    fclose(f);
+    size_t n = 0;
+    int rc = fm_file_read_small(path, out, cap, &n, true);
     /* one trailing newline is the editor's, not the passphrase's */
     if (n > 0 && out[n - 1] == '\n')
         n--;
@@ -204,11 +193,9 @@ int fm_keys_shred(const struct fm_config *cfg, struct fm_keys *k, const char *wh
     char text[256];
     int n = snprintf(text, sizeof text, "data key destroyed at %llu ms: %s\n",
                      (unsigned long long)fm_now_ms(), why);
-    FILE *f = fopen(mark, "we");
-    if (f != NULL) {
-        fwrite(text, 1, n > 0 && (size_t)n < sizeof text ? (size_t)n : 0, f);
-        fclose(f);
-    }
+    if (fm_file_write(mark, text, n > 0 && (size_t)n < sizeof text ? (size_t)n : 0, 0644,
+                      false) != FM_OK)
+        fm_log(FM_LOG_WARN, "keys", "cannot write %s: %s", mark, strerror(errno));
     int rc = fm_file_shred(path);
     if (rc == FM_ENOTFOUND)
         rc = FM_OK;

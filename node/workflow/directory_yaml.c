@@ -523,35 +523,13 @@ static int load_doc(struct dl *L)
 
 static int read_all(const char *path, char **out, size_t *len, char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "rb");
-    int rc = FM_EIO;
-    if (f == NULL) {
-        int e = errno;
-        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(e));
-        return e == ENOENT ? FM_ENOTFOUND : FM_EIO;
-    }
-    char *buf = malloc(DIR_FILE_MAX + 1);
-    if (buf == NULL) {
-        rc = FM_ENOMEM;
-        goto out;
-    }
-    *len = fread(buf, 1, DIR_FILE_MAX + 1, f);
-    if (ferror(f)) {
-        snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
-        free(buf);
-        goto out;
-    }
-    if (*len > DIR_FILE_MAX) {
+    int rc = fm_file_read_alloc(path, DIR_FILE_MAX, out, len);
+    if (rc == FM_ETOOBIG) {
         snprintf(err, errlen, "%s:1:1: file too large (max %u bytes)", path, DIR_FILE_MAX);
-        free(buf);
-        rc = FM_ECONFIG;
-        goto out;
+        return FM_ECONFIG;
     }
-    buf[*len] = '\0';
-    *out = buf;
-    rc = FM_OK;
-out:
-    fclose(f);
+    if (rc != FM_OK && rc != FM_ENOMEM)
+        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
     return rc;
 }
 

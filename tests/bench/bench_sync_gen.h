@@ -19,7 +19,8 @@
 #include <string.h>
 
 #include "limits.h"
-#include "node/node.h"
+#include "node/workflow/workflow.h"
+#include "node/daemon/daemon.h"
 #include "node/model/payload_int.h"
 
 #define GEN_BATCH 4096

@@ -24,7 +24,8 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 
-#include "node/node.h"
+#include "node/workflow/workflow.h"
+#include "node/daemon/daemon.h"
 #include "sync/sync.h"
 
 #define BP_MAX_CHILDREN 64

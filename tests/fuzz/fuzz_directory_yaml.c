@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "node/node.h"
+#include "node/workflow/workflow.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

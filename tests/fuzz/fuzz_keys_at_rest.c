@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "crypto/crypto_int.h"
-#include "node/node.h"
+#include "node/daemon/daemon.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,5 +1,5 @@
 /*
- * test_base.c — unit tests for the shared base in crypto/fm_base.h: error
+ * test_base.c — unit tests for the shared base in crypto/base/fm_base.h: error
  * strings, the capped buffer, the strict cursor, big-endian helpers,
  * bounded copy, strict number parsing, clocks and the logger (level
  * filtering, line format, sanitising, rate limiting). Log output is
@@ -18,7 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "crypto/fm_base.h"
+#include "crypto/base/fm_base.h"
 
 /* ---- errors ---- */
 

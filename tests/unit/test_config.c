@@ -22,7 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "node/node.h"
+#include "node/config/config.h"
 
 struct fixture {
     char dir[128]; /* realpath of a fresh temp dir */

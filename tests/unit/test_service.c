@@ -19,7 +19,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "node/node.h"
+#include "node/daemon/daemon.h"
 
 /* Binds a datagram socket at `name` (path or "@abstract"); returns its fd. */
 static int bind_receiver(const char *name)

@@ -21,6 +21,7 @@
 #include <cmocka.h>
 
 #include "tests/unit/node_fixture.h"
+#include "node/daemon/daemon.h"
 
 #define RATE_BPS 64000
 #define BACKLOG 10000

@@ -16,7 +16,7 @@
 
 #include <cmocka.h>
 
-#include "node/node.h"
+#include "node/workflow/workflow.h"
 
 static char g_dir[] = "/tmp/fm_yaml_limits_XXXXXX";
 

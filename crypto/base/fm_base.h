@@ -1,10 +1,12 @@
 /*
  * fm_base.h — the few things every layer shares: error codes, logging,
- * bounded byte buffers and a strict read cursor for untrusted bytes.
+ * clocks, bounded byte buffers, a strict read cursor for untrusted bytes,
+ * strict number parsing, and the one bounded file reader and durable
+ * file writer.
  *
- * It lives in crypto/ because crypto/ is the bottom layer (cli -> node ->
- * sync -> crypto) and everything above may include it. Nothing here touches
- * a dependency.
+ * It is not cryptography: it lives in crypto/base/, its own library
+ * (fm_base), under the bottom layer (cli -> node -> sync -> crypto -> base)
+ * so everything may include it. Nothing here touches a dependency.
  */
 #ifndef FM_BASE_H
 #define FM_BASE_H
@@ -12,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define FM_MUST_USE __attribute__((warn_unused_result))
 #define FM_PRINTF(a, b) __attribute__((format(printf, a, b)))
@@ -124,14 +127,42 @@ uint32_t fm_be32_get(const uint8_t in[4]);
  * FM_ETOOBIG (after copying a truncated prefix) if src did not fit. */
 int fm_strlcpy(char *dst, const char *src, size_t cap);
 
-/* Creates dir and each missing parent with mode 0700 (like mkdir -p).
- * 0, FM_ETOOBIG for a path of FM_BASE_PATH_MAX bytes or more, FM_EIO. */
-#define FM_BASE_PATH_MAX 512
-int fm_mkdirs(const char *dir) FM_MUST_USE;
 
 /* Strict integer parsing of a whole string (no trailing junk, range checked). */
 int fm_parse_u64(const char *s, uint64_t *out) FM_MUST_USE;
 int fm_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out) FM_MUST_USE;
 int fm_parse_double(const char *s, double min, double max, double *out) FM_MUST_USE;
+
+/* ---- Files (file.c): the one bounded reader and the one durable writer.
+ * On FM_EIO errno still says why. ---- */
+
+/* Creates dir and each missing parent with mode 0700 (like mkdir -p).
+ * 0, FM_ETOOBIG for a path of FM_BASE_PATH_MAX bytes or more, FM_EIO. */
+#define FM_BASE_PATH_MAX 512
+int fm_mkdirs(const char *dir) FM_MUST_USE;
+
+/* Reads a whole regular file of at most `max` bytes into `out` (which must
+ * hold max bytes). FM_ENOTFOUND if missing, FM_ETOOBIG if longer than max,
+ * FM_EIO otherwise. If `private_only`, refuses with FM_EKEYPERM when the
+ * file's mode has any group/other bit. */
+int fm_file_read_small(const char *path, uint8_t *out, size_t max, size_t *len,
+                       bool private_only) FM_MUST_USE;
+
+/* Reads a whole file of at most `max` bytes into a malloc'd buffer the
+ * caller frees; a NUL follows the *len bytes, so text can be parsed as a
+ * string. FM_ENOTFOUND, FM_ETOOBIG (longer than max), FM_ENOMEM, FM_EIO. */
+int fm_file_read_alloc(const char *path, size_t max, char **out, size_t *len) FM_MUST_USE;
+
+/* Writes data to path durably: the file is fsynced, and so is its
+ * directory once the name exists. With `exclusive`, path is created with
+ * O_EXCL (FM_EEXISTS if present) and removed again if the write fails;
+ * otherwise a temporary file next to it is written and renamed over it,
+ * so readers see the old file or the new one, never half of one. */
+int fm_file_write(const char *path, const void *data, size_t len, mode_t mode,
+                  bool exclusive) FM_MUST_USE;
+
+/* Appends data to path (created with `mode` if missing) and fsyncs it
+ * (and its directory when it was created). 0 or FM_EIO. */
+int fm_file_append(const char *path, const void *data, size_t len, mode_t mode) FM_MUST_USE;
 
 #endif

@@ -9,12 +9,11 @@
  * never grows past its named maximum. Number parsing accepts a whole string
  * or nothing: FM_EINVAL for empty input or junk, FM_ETOOBIG for a number
  * that does not fit its type or its [min, max] range.
- * Logging lives in log.c.
+ * Logging lives in log.c, files on disk in file.c.
  */
 #include "fm_base.h"
 
 #include <errno.h>
-#include <sys/stat.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -347,23 +346,5 @@ int fm_parse_double(const char *s, double min, double max, double *out)
     if (!(v >= min && v <= max))
         return FM_ETOOBIG;
     *out = v;
-    return FM_OK;
-}
-
-int fm_mkdirs(const char *dir)
-{
-    char tmp[FM_BASE_PATH_MAX];
-    if (fm_strlcpy(tmp, dir, sizeof(tmp)) != FM_OK)
-        return FM_ETOOBIG;
-    for (char *p = tmp + 1; *p != '\0'; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(tmp, 0700) != 0 && errno != EEXIST)
-            return FM_EIO;
-        *p = '/';
-    }
-    if (mkdir(tmp, 0700) != 0 && errno != EEXIST)
-        return FM_EIO;
     return FM_OK;
 }
