@@ -10,7 +10,7 @@
  * through the same ingest checks as the network. Without a vector,
  * `--since DATE` (or nothing: everything) makes a bundle any enrolled node
  * can open with the organisation bundle key (`bundle keygen`, handed out
- * as <data_dir>/bundle.key with each enrollment). node/bundle.c has the
+ * as <data_dir>/bundle.key with each enrollment). node/replica/bundle.c has the
  * format; docs/field-sync.md the threat model.
  */
 #include "cli_int.h"

@@ -29,7 +29,7 @@
  *
  * What it cannot see: a clone that only we dial, or that reaches us while
  * the original does not. Two writers then still show as a fork of the
- * key's log once both have written (node/clone_alert.c).
+ * key's log once both have written (node/replica/clone_alert.c).
  */
 #include "sync_int.h"
 

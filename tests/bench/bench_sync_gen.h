@@ -20,7 +20,7 @@
 
 #include "limits.h"
 #include "node/node.h"
-#include "node/payload_int.h"
+#include "node/model/payload_int.h"
 
 #define GEN_BATCH 4096
 #define GEN_NOTE_TEXT 254 /* PT_REF (3 + 40) + PT_TEXT (3 + 254) = 300 bytes */

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # test_service.sh — fieldmeshd as a systemd service (packaging/fieldmeshd.service,
-# node/service.c, docs/service.md):
+# node/daemon/service.c, docs/service.md):
 #  1. the unit passes `systemd-analyze verify` and `systemd-analyze security
 #     --offline=yes` scores it 2.0 or better (the score is printed);
 #  2. under a fake service manager (a Python receiver on $NOTIFY_SOCKET, a

@@ -10,7 +10,7 @@
  */
 #include <stdint.h>
 
-#include "node/bundle_int.h"
+#include "node/replica/bundle_int.h"
 #include "tests/fuzz/fuzz_store.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

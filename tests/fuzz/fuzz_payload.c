@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "node/payload_int.h"
+#include "node/model/payload_int.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "node/node_int.h"
+#include "node/replica/replica_int.h"
 
 /* Public half of the corpus organisation (seed in gen_node_corpus.c). */
 static const char fuzz_org_key[] = "6kf7rhg5y22x7zvdtkhl52duaz74dxdiv2ckdekbexwvx24ovada";

@@ -18,7 +18,7 @@
 #include <string.h>
 
 #include "crypto/crypto_int.h"
-#include "node/payload_int.h"
+#include "node/model/payload_int.h"
 
 static const char *out_root;
 
@@ -274,7 +274,7 @@ static void glog_init(struct glog *g, const struct fm_identity *id)
     g->hlc = UINT64_C(1700000000000) << 16;
 }
 
-/* ---- vector files (format in node/bundle_int.h) ---- */
+/* ---- vector files (format in node/replica/bundle_int.h) ---- */
 
 static void hex(struct fm_buf *b, const uint8_t *p, size_t n)
 {

@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "node/node_int.h"
+#include "node/replica/replica_int.h"
 
 #define FX_DAY_MS (UINT64_C(86400) * 1000)
 

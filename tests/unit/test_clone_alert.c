@@ -1,6 +1,6 @@
 /*
  * test_clone_alert.c — two diverging writers on one key are reported
- * (issue 9, item 6; node/clone_alert.c).
+ * (issue 9, item 6; node/replica/clone_alert.c).
  *
  * One key signs two different ops on the same history (a fork's root):
  * a store that sees both lists the key with the root's seq, in either

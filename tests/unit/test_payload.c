@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "node/payload_int.h"
+#include "node/model/payload_int.h"
 
 #define SET(dst, src) assert_int_equal(fm_strlcpy((dst), (src), sizeof(dst)), FM_OK)
 

@@ -17,7 +17,7 @@
 #include <cmocka.h>
 
 #include "node_fixture.h"
-#include "node/workflow_int.h"
+#include "node/workflow/workflow_int.h"
 
 #define OK(x) assert_int_equal((x), FM_OK)
 

@@ -1,5 +1,5 @@
 /*
- * test_service.c — unit tests for node/service.c, the sd_notify protocol:
+ * test_service.c — unit tests for node/daemon/service.c, the sd_notify protocol:
  * a state reaches a datagram socket named by $NOTIFY_SOCKET (a path or an
  * abstract "@name") byte for byte; an unset variable sends nothing and
  * succeeds; malformed names and states are refused; $WATCHDOG_USEC and

@@ -11,7 +11,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "node/workflow_int.h"
+#include "node/workflow/workflow_int.h"
 
 #define OK(x) assert_int_equal((x), FM_OK)
 

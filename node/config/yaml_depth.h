@@ -1,0 +1,25 @@
+/*
+ * yaml_depth.h — a nesting limit checked before libyaml builds a document
+ * (private to node/: config.c, directory_yaml.c).
+ */
+#ifndef FM_YAML_DEPTH_H
+#define FM_YAML_DEPTH_H
+
+#include <stddef.h>
+
+#include "../../crypto/fm_base.h"
+
+/* Deepest nesting of mappings and sequences a config or directory file may
+ * have. The deepest real file nests 6 levels (directory: departments ->
+ * units -> capabilities). */
+#define YAML_MAX_DEPTH 32
+
+/* Scans buf (len bytes of YAML) event by event and stops at the first
+ * mapping or sequence nested deeper than max_depth: FM_ETOOBIG, with
+ * *line and *col (1-based) where it starts. FM_OK when no such nesting
+ * exists, including when the text is not valid YAML (the loader then
+ * reports the syntax error itself); FM_ENOMEM. */
+int yaml_check_depth(const char *buf, size_t len, unsigned max_depth, size_t *line,
+                     size_t *col) FM_MUST_USE;
+
+#endif

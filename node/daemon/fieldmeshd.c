@@ -1,0 +1,391 @@
+/*
+ * fieldmeshd.c — the node daemon: `fieldmeshd -c CONF [--log-level L]`.
+ *
+ * It opens the node's LMDB store (read + ingest; the CLI authors ops in
+ * its own process), loads the node key only to derive its CurveZMQ keys,
+ * and runs the sync engine until SIGINT or SIGTERM: bind the listen
+ * endpoint, dial every configured peer, answer the CLI on the control
+ * socket. Durability needs nothing here: an op counts as received only
+ * once fm_node_ingest has committed it to LMDB, so kill -9 at any moment
+ * loses nothing that was acknowledged. A lock file keeps a second daemon
+ * off the same data directory.
+ *
+ * Field sync (docs/field-sync.md): the daemon opens the store with the
+ * node's identity when its certificate is there, so it can append the
+ * certificate op when this identity's log is empty (peers that do not
+ * list this node admit it only once they hold that op) — unless the key
+ * was used before and its log must first be recovered from peers — and
+ * write fork evidence. About once a second it also publishes fork
+ * evidence, re-enters this node's own ops a fork settling dropped, records its presence (soft state, every PRESENCE_MS) and runs
+ * the linkage workflow's escalation check. Each configured peer may have
+ * its own send rate limit (network.peers[].rate_limit_bps).
+ *
+ * Keys at rest (docs/security.md): the node key and the data key are
+ * sealed; the daemon unlocks them at start with the passphrase from
+ * --passphrase-file, systemd's $CREDENTIALS_DIRECTORY/fieldmesh-passphrase,
+ * trust.passphrase_file or the terminal, then hands them to the CLI of the
+ * same Unix user over <data_dir>/keys.sock (keyserve.c). When it learns
+ * that its own certificate is revoked it destroys the data key and stops.
+ *
+ * Under systemd (Type=notify, packaging/fieldmeshd.service) it says
+ * READY=1 once its endpoints are bound and its peers dialled, pings the
+ * watchdog at half of WatchdogSec= from the main loop, so a hung loop gets
+ * the service restarted, and says STOPPING=1 on the way out (node/daemon/service.c).
+ *
+ * Exit status: 0 after a clean shutdown, 2 for bad usage, 78 (EX_CONFIG)
+ * for a bad configuration, 1 for anything else.
+ */
+#include "../node.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#define EXIT_USAGE 2
+#define EXIT_CONFIG 78
+#define COMPONENT "fieldmeshd"
+#define PRESENCE_MS 5000
+#define HOUSEKEEPING_MS 1000
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig) { stop_signal = sig; }
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: fieldmeshd -c CONF [--passphrase-file F] [--log-level error|warn|info|debug]\n"
+               "                 [--help]\n"
+               "  Runs a fieldmesh node: gossips signed ops with the peers in CONF over\n"
+               "  CurveZMQ until SIGINT/SIGTERM. Logs one line per event to stderr.\n"
+               "  The node's sealed keys are unlocked with the passphrase (or key file) F,\n"
+               "  else $CREDENTIALS_DIRECTORY/fieldmesh-passphrase (systemd), else\n"
+               "  trust.passphrase_file, else a prompt on the terminal.\n");
+}
+
+static int install_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGINT, &sa, NULL) != 0 || sigaction(SIGTERM, &sa, NULL) != 0)
+        return FM_EIO;
+    sa.sa_handler = SIG_IGN;
+    if (sigaction(SIGPIPE, &sa, NULL) != 0)
+        return FM_EIO;
+    return FM_OK;
+}
+
+/* Returns an fd holding an exclusive lock on data_dir/fieldmeshd.lock, or -1. */
+static int lock_data_dir(const char *data_dir)
+{
+    char path[FM_PATH_MAX + 32];
+    int fd;
+    if (snprintf(path, sizeof(path), "%s/fieldmeshd.lock", data_dir) >= (int)sizeof(path))
+        return -1;
+    fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        fm_log(FM_LOG_ERROR, COMPONENT, "cannot open %s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        fm_log(FM_LOG_ERROR, COMPONENT, "another fieldmeshd already runs on %s", data_dir);
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* Unlocks the node's keys; logs why not. */
+static int unlock_keys(const struct fm_config *cfg, const char *pass_file, const char *conf,
+                       struct fm_keys *keys)
+{
+    char from[FM_PATH_MAX];
+    int rc = fm_keys_unlock_any(keys, cfg, pass_file, from, sizeof from);
+    if (rc == FM_OK && !keys->has_id) {
+        rc = keys->id_err != FM_OK ? keys->id_err : FM_ENOTFOUND;
+        fm_keys_release(keys);
+    }
+    switch (rc) {
+    case FM_OK:
+        return FM_OK;
+    case FM_EKEYPERM:
+        fm_log(FM_LOG_ERROR, COMPONENT, "refusing to start: %s or %s is readable by group or "
+               "others (chmod 600 it)", cfg->key_path, from);
+        break;
+    case FM_ENOTFOUND:
+        fm_log(FM_LOG_ERROR, COMPONENT, "no node key at %s (or no passphrase file %s): run "
+               "`fieldmesh -c %s keygen`", cfg->key_path, from, conf);
+        break;
+    case FM_ELOCKED:
+        fm_log(FM_LOG_ERROR, COMPONENT, "locked: no passphrase (pass --passphrase-file, set "
+               "trust.passphrase_file, or start on a terminal)");
+        break;
+    case FM_EPASSPHRASE:
+        fm_log(FM_LOG_ERROR, COMPONENT, "wrong passphrase (from %s): the node's keys did not "
+               "open; nothing was read or changed", from);
+        break;
+    case FM_EPLAIN:
+        fm_log(FM_LOG_ERROR, COMPONENT, "%s or the store in %s predates encryption at rest: "
+               "run `fieldmesh -c %s keys seal` (docs/security.md, migration)",
+               cfg->key_path, cfg->data_dir, conf);
+        break;
+    default:
+        fm_log(FM_LOG_ERROR, COMPONENT, "cannot unlock the node's keys: %s", fm_strerror(rc));
+    }
+    return rc;
+}
+
+/* Once a second: our certificate op (until our log has one), fork
+ * evidence, presence, escalations. Failures are logged, never fatal. */
+static void housekeeping(struct fm_node *node, bool *cert_ok, bool presence)
+{
+    static struct fm_log_limiter lim;
+    struct fm_self_state self;
+    size_t published = 0, reentered = 0;
+    unsigned raised = 0;
+    static size_t clones; /* diverging writers on live keys seen so far */
+    int rc;
+    if ((rc = fm_node_clone_watch(node, &clones)) != FM_OK) /* a cloned key? */
+        fm_log_limited(&lim, 3, FM_LOG_WARN, COMPONENT, "cannot check for cloned keys: %s",
+                       fm_strerror(rc));
+    if (fm_node_self_state(node, &self) != FM_OK)
+        return; /* no identity */
+    if (!*cert_ok) {
+        rc = fm_node_ensure_cert(node);
+        if (rc == FM_OK) {
+            *cert_ok = true;
+        } else {
+            fm_log_limited(&lim, 1, FM_LOG_WARN, COMPONENT,
+                           "not signing yet (%s): waiting to recover this node's own log "
+                           "from peers", fm_strerror(rc));
+            return;
+        }
+    }
+    if ((rc = fm_node_fork_publish(node, &published)) != FM_OK)
+        fm_log_limited(&lim, 3, FM_LOG_WARN, COMPONENT, "cannot publish fork evidence: %s",
+                       fm_strerror(rc));
+    else if (published)
+        fm_log(FM_LOG_WARN, COMPONENT, "published evidence of %zu fork(s)", published);
+    /* our own ops a fork settling dropped: signed again once we may sign
+     * (each one logged by the node library; CLI writes do it too, first) */
+    if ((rc = fm_node_fork_reenter(node, &reentered)) != FM_OK)
+        fm_log_limited(&lim, 3, FM_LOG_WARN, COMPONENT,
+                       "cannot re-enter ops lost in a fork: %s", fm_strerror(rc));
+    else if (reentered)
+        fm_log(FM_LOG_WARN, COMPONENT, "settled %zu of our own op(s) lost in a fork "
+               "(`fieldmesh status` lists them)", reentered);
+    if (presence && self.may_sign && (rc = fm_node_soft_presence(node)) != FM_OK)
+        fm_log_limited(&lim, 3, FM_LOG_WARN, COMPONENT, "cannot record presence: %s",
+                       fm_strerror(rc));
+    if ((rc = fm_node_workflow_tick(node, fm_now_ms(), &raised)) != FM_OK)
+        fm_log_limited(&lim, 3, FM_LOG_WARN, COMPONENT, "escalation check failed: %s",
+                       fm_strerror(rc));
+    else if (raised)
+        fm_log(FM_LOG_INFO, COMPONENT, "raised %u escalation(s)", raised);
+}
+
+/* Under systemd (Type=notify): endpoints bound, peers dialled, so say
+ * READY=1, and learn the watchdog period (0: none). Outside it, nothing. */
+static int service_ready(const struct fm_config *cfg, uint64_t *watchdog_ms)
+{
+    char state[160];
+    int rc = fm_service_watchdog_ms(watchdog_ms);
+    if (rc != FM_OK) {
+        fm_log(FM_LOG_ERROR, COMPONENT, "bad WATCHDOG_USEC/WATCHDOG_PID from the service manager");
+        return rc;
+    }
+    snprintf(state, sizeof(state), "READY=1\nSTATUS=node %s, %zu peer(s)", cfg->name,
+             cfg->npeers);
+    if ((rc = fm_service_notify(state)) != FM_OK)
+        fm_log(FM_LOG_ERROR, COMPONENT, "cannot notify the service manager ($NOTIFY_SOCKET): %s",
+               fm_strerror(rc));
+    return rc;
+}
+
+/* One watchdog ping; a failure is logged (rate-limited), the manager will
+ * notice the missing pings by itself. */
+static void service_ping(void)
+{
+    static struct fm_log_limiter lim;
+    if (fm_service_notify("WATCHDOG=1") != FM_OK)
+        fm_log_limited(&lim, 1, FM_LOG_WARN, COMPONENT, "cannot ping the service watchdog");
+}
+
+int main(int argc, char **argv)
+{
+    const char *conf = NULL, *level = NULL, *pass_file = NULL;
+    struct fm_keys keys = {0};
+    struct fm_keyserve *keyserve = NULL;
+    static struct fm_config cfg;
+    char err[512], located[FM_PATH_MAX];
+    struct fm_identity id = {0};
+    struct fm_node *node = NULL;
+    struct fm_sync *sync = NULL;
+    struct fm_sync_store store;
+    int status = 1, lockfd = -1, rc;
+
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout);
+            return 0;
+        } else if ((strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) &&
+                   i + 1 < argc) {
+            conf = argv[++i];
+        } else if (strcmp(argv[i], "--passphrase-file") == 0 && i + 1 < argc) {
+            pass_file = argv[++i];
+        } else if (strcmp(argv[i], "--log-level") == 0 && i + 1 < argc) {
+            level = argv[++i];
+        } else if (strncmp(argv[i], "--log-level=", 12) == 0) {
+            level = argv[i] + 12;
+        } else {
+            fprintf(stderr, "fieldmeshd: unexpected argument '%s'\n", argv[i]);
+            usage(stderr);
+            return EXIT_USAGE;
+        }
+    }
+    if (level) {
+        enum fm_log_level lv;
+        if (fm_log_parse_level(level, &lv) != FM_OK) {
+            fprintf(stderr, "fieldmeshd: bad --log-level '%s' (error|warn|info|debug)\n", level);
+            return EXIT_USAGE;
+        }
+        fm_log_set_level(lv);
+    } else {
+        fm_log_set_level(FM_LOG_INFO);
+    }
+    if (fm_crypto_init() != FM_OK) {
+        fprintf(stderr, "fieldmeshd: cannot initialise the crypto library\n");
+        return 1;
+    }
+    if (!conf) {
+        if (fm_config_locate(located, sizeof(located)) != FM_OK) {
+            fprintf(stderr,
+                    "fieldmeshd: no configuration found (looked for %s); pass -c CONF or run "
+                    "`fieldmesh init`\n",
+                    located);
+            return EXIT_CONFIG;
+        }
+        conf = located;
+    }
+    err[0] = '\0';
+    rc = fm_config_load(&cfg, conf, err, sizeof(err));
+    if (rc != FM_OK) {
+        fprintf(stderr, "fieldmeshd: %s\n", err[0] ? err : fm_strerror(rc));
+        return EXIT_CONFIG;
+    }
+    if (unlock_keys(&cfg, pass_file, conf, &keys) != FM_OK ||
+        fm_identity_copy(&id, &keys.id) != FM_OK)
+        goto out;
+    rc = fm_node_open_keys(&node, &cfg, FM_OPEN_IDENTITY, &keys);
+    if (rc == FM_ENOTFOUND || rc == FM_ECERT || rc == FM_EDECODE) {
+        fm_log(FM_LOG_WARN, COMPONENT,
+               "no usable certificate at %s (%s): running without authoring anything",
+               cfg.cert_path, fm_strerror(rc));
+        rc = fm_node_open_keys(&node, &cfg, FM_OPEN_READ, &keys);
+    }
+    if (rc != FM_OK) {
+        fm_log(FM_LOG_ERROR, COMPONENT, "cannot open the store in %s: %s", cfg.data_dir,
+               fm_strerror(rc));
+        goto out;
+    }
+    lockfd = lock_data_dir(cfg.data_dir);
+    if (lockfd < 0)
+        goto out;
+    if (fm_keyserve_start(&keyserve, &cfg, &keys) != FM_OK)
+        goto out;
+    if (install_signals() != FM_OK) {
+        fm_log(FM_LOG_ERROR, COMPONENT, "cannot install signal handlers");
+        goto out;
+    }
+
+    fm_node_sync_store(node, &store);
+    struct fm_sync_config sc = {
+        .id = &id,
+        .listen = cfg.listen,
+        .control = cfg.control,
+        .push_interval_ms = cfg.push_interval_ms,
+        .anti_entropy_ms = cfg.anti_entropy_ms,
+        .heartbeat_ms = cfg.heartbeat_ms,
+        .batch_ops = cfg.batch_ops,
+        .max_skew_ms = cfg.max_skew_ms,
+        .rate_limit_bps = cfg.rate_limit_bps,
+        .reply_bytes_per_s = cfg.reply_bytes_per_s,
+    };
+    rc = fm_sync_new(&sync, &sc, &store);
+    if (rc != FM_OK) {
+        fm_log(FM_LOG_ERROR, COMPONENT, "cannot start sync: %s", fm_strerror(rc));
+        goto out;
+    }
+    for (size_t i = 0; i < cfg.npeers; i++) {
+        rc = fm_sync_add_peer(sync, cfg.peers[i].endpoint, cfg.peers[i].pk, cfg.peers[i].name);
+        if (rc != FM_OK) {
+            char key[FM_KEY_TEXT_LEN];
+            fm_key_encode(cfg.peers[i].pk, key);
+            fm_log(FM_LOG_ERROR, COMPONENT, "peer %s (%s): %s", cfg.peers[i].name, key,
+                   fm_strerror(rc));
+            goto out;
+        }
+        if (cfg.peers[i].rate_limit_bps &&
+            fm_sync_set_peer_rate(sync, cfg.peers[i].pk, cfg.peers[i].rate_limit_bps) != FM_OK)
+            goto out;
+    }
+    if (getenv("FM_TEST_CLOCK_OFFSET_MS"))
+        fm_log(FM_LOG_WARN, COMPONENT, "FM_TEST_CLOCK_OFFSET_MS=%s shifts this node's clock "
+               "(for tests only)", getenv("FM_TEST_CLOCK_OFFSET_MS"));
+    uint64_t next_house = 0, next_presence = 0, watchdog_ms = 0, next_watchdog = 0;
+    bool cert_ok = false;
+    {
+        char key[FM_KEY_TEXT_LEN];
+        fm_key_encode(id.pk, key);
+        fm_log(FM_LOG_INFO, COMPONENT, "node %s (%s) started, pid %ld, %zu peer(s)", cfg.name,
+               key, (long)getpid(), cfg.npeers);
+    }
+    if (service_ready(&cfg, &watchdog_ms) != FM_OK)
+        goto out;
+    while (!stop_signal) {
+        rc = fm_sync_run(sync, 200);
+        if (rc != FM_OK) {
+            fm_log(FM_LOG_ERROR, COMPONENT, "sync stopped: %s", fm_strerror(rc));
+            goto out;
+        }
+        uint64_t now = fm_mono_ms();
+        if (watchdog_ms && now >= next_watchdog) {
+            next_watchdog = now + watchdog_ms / 2;
+            service_ping();
+        }
+        if (now >= next_house) {
+            next_house = now + HOUSEKEEPING_MS;
+            housekeeping(node, &cert_ok, now >= next_presence);
+            if (now >= next_presence)
+                next_presence = now + PRESENCE_MS;
+            if (fm_node_self_revoked(node)) {
+                /* item 9 of issue 9: a revoked laptop keeps nothing readable */
+                fm_keyserve_stop(&keyserve);
+                fm_node_close(&node);
+                rc = fm_keys_shred(&cfg, &keys, "this node's own certificate is revoked");
+                fm_log(FM_LOG_ERROR, COMPONENT, "revoked: data key destroyed (%s); stopping",
+                       fm_strerror(rc));
+                goto out;
+            }
+        }
+    }
+    fm_log(FM_LOG_INFO, COMPONENT, "signal %d: shutting down", (int)stop_signal);
+    if (fm_service_notify("STOPPING=1") != FM_OK)
+        fm_log(FM_LOG_WARN, COMPONENT, "cannot tell the service manager we are stopping");
+    status = 0;
+out:
+    fm_sync_destroy(&sync);
+    fm_keyserve_stop(&keyserve);
+    fm_node_close(&node);
+    fm_identity_release(&id);
+    fm_keys_release(&keys);
+    if (lockfd >= 0)
+        close(lockfd);
+    return status;
+}

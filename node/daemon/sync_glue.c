@@ -1,0 +1,106 @@
+/*
+ * sync_glue.c — plugs a node's LMDB store into the sync engine.
+ *
+ * The sync layer never sees LMDB or payloads; it talks to a struct
+ * fm_sync_store. This file fills one from the node's replication calls
+ * (fm_node_heads, fm_node_read_ops, fm_node_ingest, and the soft-state
+ * pair), so the engine gets exactly the checks every other ingest path
+ * gets. It also tells the engine which op kinds are dispatch-critical
+ * (they cross a slow link first) and answers the transport's admission
+ * question (ZAP, and the periodic re-check that drops revoked or expired
+ * keys) from one author's head: an author appears there only once its
+ * log, which starts with an org certificate, passed ingest.
+ */
+#include "../replica/replica_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static int glue_heads(void *ctx, struct fm_head **out, size_t *count)
+{
+    return fm_node_heads(ctx, out, count);
+}
+
+static int glue_read_ops(void *ctx, const uint8_t author[FM_PK_LEN], uint64_t from_seq,
+                         size_t max_ops, size_t max_bytes, struct fm_buf *out, size_t *count)
+{
+    return fm_node_read_ops(ctx, author, from_seq, max_ops, max_bytes, out, count);
+}
+
+static int glue_ingest(void *ctx, const uint8_t *const *ops, const size_t *lens, size_t nops,
+                       struct fm_ingest_result *res)
+{
+    return fm_node_ingest(ctx, ops, lens, nops, res);
+}
+
+/* One author: enrolled (log held), not revoked, certificate not expired. */
+static int glue_admit(void *ctx, const uint8_t pk[FM_PK_LEN])
+{
+    struct fm_node *n = ctx;
+    struct store_txn *t;
+    struct node_head h;
+    uint64_t limit;
+    int rc = store_read_begin(n->st, &t);
+    if (rc != FM_OK)
+        return rc;
+    if ((rc = node_head_get(t, pk, &h)) == FM_OK && (rc = node_limit_get(t, pk, &limit)) == FM_OK) {
+        if (limit != UINT64_MAX)
+            rc = FM_EREVOKED;
+        else if (h.seq == 0)
+            rc = FM_ENOTFOUND;
+        else if (node_wall_ms() >= h.expires_ms)
+            rc = FM_EEXPIRED;
+    }
+    store_txn_abort(&t);
+    return rc;
+}
+
+/* Dispatch-critical: trust, incident reports/updates/status, unit status,
+ * tickets (40..44), bulletins (60). Bulk: notes, logged positions,
+ * feedback, read receipts. Everything else is ordinary. By kind number,
+ * so kinds added later in those ranges are classified as they land. */
+static int glue_priority(void *ctx, uint8_t kind)
+{
+    (void)ctx;
+    if (kind <= 9 || kind == 10 || kind == 11 || kind == 13 || kind == 21 ||
+        (kind >= 40 && kind <= 44) || kind == 60)
+        return 0;
+    if (kind == 12 || kind == 14 || kind == 22 || kind == 61)
+        return 2;
+    return 1;
+}
+
+static int glue_soft_read(void *ctx, uint64_t after, size_t max_bytes, struct fm_buf *out,
+                          size_t *count, uint64_t *last)
+{
+    return fm_node_soft_read(ctx, after, max_bytes, out, count, last);
+}
+
+static int glue_soft_ingest(void *ctx, const uint8_t *const *recs, const size_t *lens, size_t n,
+                            size_t *stored)
+{
+    return fm_node_soft_ingest(ctx, recs, lens, n, stored);
+}
+
+static void glue_own_claim(void *ctx, uint64_t seq)
+{
+    int rc = fm_node_own_claim(ctx, seq);
+    if (rc != FM_OK)
+        fm_log(FM_LOG_WARN, "node", "cannot record what peers hold of our log: %s",
+               fm_strerror(rc));
+}
+
+void fm_node_sync_store(struct fm_node *n, struct fm_sync_store *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->ctx = n;
+    out->heads = glue_heads;
+    out->read_ops = glue_read_ops;
+    out->ingest = glue_ingest;
+    out->admit = glue_admit;
+    out->priority = glue_priority;
+    out->soft_read = glue_soft_read;
+    out->soft_ingest = glue_soft_ingest;
+    if (n->has_identity)
+        out->own_claim = glue_own_claim;
+}

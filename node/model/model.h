@@ -1,0 +1,160 @@
+/*
+ * model.h — the entities ops build: incidents with their timelines,
+ * units and resources, and the ids people type for them (node/model/).
+ */
+#ifndef FM_MODEL_H
+#define FM_MODEL_H
+
+#include "../replica/replica.h"
+
+/* ---- entity ids ----
+ * "<tag>-<seq>": tag = first FM_KEY_TAG_LEN chars of the author's key
+ * text, seq = the seq of the op that created the entity. e.g. "k3mx9q2a-17".
+ * Commands accept any unambiguous prefix; an exact match always wins. */
+enum fm_entity_kind { FM_ENT_INCIDENT = 1, FM_ENT_UNIT = 2, FM_ENT_RESOURCE = 3,
+                      /* linkage workflow (see the section at the end) */
+                      FM_ENT_TICKET = 4, FM_ENT_REQUEST = 5, FM_ENT_BULLETIN = 6 };
+/* FM_ENOTFOUND, FM_EAMBIGUOUS (out gets the first two matches "a, b"). */
+int fm_node_resolve_id(struct fm_node *n, enum fm_entity_kind kind, const char *prefix,
+                       char out[FM_ID_MAX]) FM_MUST_USE;
+
+/* ---- incidents ---- */
+enum fm_incident_stage {
+    FM_STAGE_NEW = 0, FM_STAGE_DISPATCHED, FM_STAGE_ENROUTE, FM_STAGE_ONSCENE,
+    FM_STAGE_RESOLVED, FM_STAGE_CLOSED,
+};
+const char *fm_stage_name(enum fm_incident_stage s);
+int fm_stage_parse(const char *s, enum fm_incident_stage *out) FM_MUST_USE; /* also "reopen" -> FM_EINVAL */
+
+#define FM_CATEGORY_MAX 32
+#define FM_ADDRESS_MAX 256
+#define FM_PHONE_MAX 32
+
+struct fm_incident {
+    char id[FM_ID_MAX];
+    char category[FM_CATEGORY_MAX];
+    uint8_t priority; /* 1 (highest) .. 5 */
+    enum fm_incident_stage stage;
+    uint32_t epoch; /* bumped by each reopen */
+    int32_t lat_e7, lon_e7; /* degrees * 1e7 */
+    char address[FM_ADDRESS_MAX];
+    char caller[FM_PHONE_MAX];
+    char desc[FM_TEXT_MAX];
+    char reporter[FM_KEY_TEXT_LEN]; /* author of the report op */
+    uint64_t reported_hlc, updated_hlc;
+    uint32_t nnotes; /* timeline entries */
+};
+
+struct fm_incident_new {
+    const char *category; /* required, [a-z0-9_-]{1,31} */
+    uint8_t priority;     /* 1..5, 0 = default 3 */
+    int32_t lat_e7, lon_e7;
+    const char *address, *caller, *desc; /* NULL = empty */
+};
+
+struct fm_timeline_entry {
+    uint64_t hlc;
+    char author[FM_KEY_TEXT_LEN];
+    uint64_t seq;
+    char kind[16]; /* "report", "note", "status", "update" */
+    char text[FM_TEXT_MAX];
+};
+
+/* Each write below: one signed op, stored and applied in one transaction,
+ * durable (fsync'd) when it returns 0. Needs FM_OPEN_IDENTITY. */
+int fm_node_incident_report(struct fm_node *n, const struct fm_incident_new *in,
+                            char id_out[FM_ID_MAX]) FM_MUST_USE;
+int fm_node_incident_note(struct fm_node *n, const char *id, const char *text) FM_MUST_USE;
+/* Fields an edit changes (NULL / 0 / false = unchanged; at least one). */
+struct fm_incident_edit {
+    const char *category; /* [a-z0-9_-]{1,31} */
+    uint8_t priority;     /* 1..5 */
+    bool has_location;
+    int32_t lat_e7, lon_e7;
+    const char *address, *caller, *desc;
+};
+/* Changes an incident's plain fields (one incident.update op; each field
+ * last-writer-wins). Only centre, county and admin nodes edit any
+ * incident; other roles only one they reported: FM_EPERM otherwise, here
+ * and at ingest on every node (docs/workflow.md §4). FM_EINVAL when
+ * nothing would change or a value is out of range. */
+int fm_node_incident_edit(struct fm_node *n, const char *id,
+                          const struct fm_incident_edit *e) FM_MUST_USE;
+/* Moves the status forward in the (epoch, stage) lattice. FM_ESTATE if
+ * `stage` is not after the current stage; reopen = true starts a new
+ * epoch at FM_STAGE_NEW (only from resolved/closed). FM_EPERM as for
+ * fm_node_incident_edit (checked before the state). */
+int fm_node_incident_status(struct fm_node *n, const char *id, enum fm_incident_stage stage,
+                            bool reopen) FM_MUST_USE;
+
+struct fm_incident_filter {
+    int stage;            /* -1 = any */
+    const char *category; /* NULL = any */
+};
+typedef int (*fm_incident_cb)(void *ctx, const struct fm_incident *inc);
+/* Calls cb for each matching incident, newest report first. A nonzero cb
+ * return stops the walk and is returned. */
+int fm_node_incidents(struct fm_node *n, const struct fm_incident_filter *f,
+                      fm_incident_cb cb, void *ctx) FM_MUST_USE;
+int fm_node_incident_get(struct fm_node *n, const char *id, struct fm_incident *out) FM_MUST_USE;
+typedef int (*fm_timeline_cb)(void *ctx, const struct fm_timeline_entry *e);
+/* Timeline in (hlc, author, seq) order. */
+int fm_node_incident_timeline(struct fm_node *n, const char *id, fm_timeline_cb cb,
+                              void *ctx) FM_MUST_USE;
+
+/* ---- units ---- */
+#define FM_UNIT_STATUS_MAX 16
+struct fm_unit {
+    char id[FM_ID_MAX];
+    char name[FM_NAME_MAX];
+    char department[FM_NAME_MAX];
+    uint8_t tier;
+    char kind[FM_NAME_MAX];         /* patrol, medical, fire, ... */
+    char capabilities[FM_TEXT_MAX]; /* comma-separated, sorted, unique */
+    char status[FM_UNIT_STATUS_MAX]; /* available, assigned, onscene, offline */
+    bool has_position;
+    int32_t lat_e7, lon_e7;
+    uint64_t position_hlc, updated_hlc;
+};
+struct fm_unit_new {
+    const char *name, *department, *kind, *capabilities; /* capabilities may be NULL */
+    uint8_t tier; /* 1..3 */
+};
+/* FM_EEXISTS when a unit of that department and name is registered
+ * already (by hand or by the directory); id_out then names it. */
+int fm_node_unit_register(struct fm_node *n, const struct fm_unit_new *in,
+                          char id_out[FM_ID_MAX]) FM_MUST_USE;
+/* status: available | assigned | onscene | offline (FM_EINVAL otherwise) */
+int fm_node_unit_status(struct fm_node *n, const char *id, const char *status) FM_MUST_USE;
+int fm_node_unit_position(struct fm_node *n, const char *id, int32_t lat_e7,
+                          int32_t lon_e7) FM_MUST_USE;
+typedef int (*fm_unit_cb)(void *ctx, const struct fm_unit *u);
+int fm_node_units(struct fm_node *n, fm_unit_cb cb, void *ctx) FM_MUST_USE;
+int fm_node_unit_get(struct fm_node *n, const char *id, struct fm_unit *out) FM_MUST_USE;
+
+/* ---- resources (PN-counter quantities) ---- */
+struct fm_resource {
+    char id[FM_ID_MAX];
+    char kind[FM_NAME_MAX];  /* pump, sandbag, generator, ... */
+    char depot[FM_NAME_MAX];
+    int64_t quantity;        /* sum of all increments minus all decrements; may be < 0 after a heal */
+    uint64_t updated_hlc;
+    uint32_t void_changes;   /* changes by a unit naming another depot as its own: ignored */
+};
+int fm_node_resource_add(struct fm_node *n, const char *kind, const char *depot, int64_t qty,
+                         char id_out[FM_ID_MAX]) FM_MUST_USE;
+/* delta < 0 consumes, > 0 restocks. Consuming more than this node sees in
+ * stock is FM_ESTATE. */
+int fm_node_resource_adjust(struct fm_node *n, const char *id, int64_t delta) FM_MUST_USE;
+typedef int (*fm_resource_cb)(void *ctx, const struct fm_resource *r);
+int fm_node_resources(struct fm_node *n, fm_resource_cb cb, void *ctx) FM_MUST_USE;
+
+/* One entry per author held, sorted by key; *out malloc'd (caller frees). */
+int fm_node_authors_seen(struct fm_node *n, struct fm_author_seen **out,
+                         size_t *count) FM_MUST_USE;
+/* The author of the newest timeline entry of an incident (the last node
+ * that changed it). */
+int fm_node_incident_last_author(struct fm_node *n, const char *id,
+                                 uint8_t pk[FM_PK_LEN]) FM_MUST_USE;
+
+#endif

@@ -1,0 +1,150 @@
+/*
+ * model_int.h — entities materialized from ops, and their merge rules
+ * (model.c, model_rec.c). See docs/data-model.md.
+ *
+ * An entity record is a set of fields, each carrying the stamp (hlc,
+ * author) of the op that last won it. Applying an op only ever merges:
+ * last-writer-wins by stamp for plain fields, max for the status lattice,
+ * max for updated_hlc, sums for counters, set insertion for the timeline.
+ * Every merge is commutative, so the records after applying a set of ops
+ * do not depend on the order — including ops that reach an entity before
+ * the op that creates it: they fill a placeholder record (no F_CREATED)
+ * under the target id, which the create op later completes.
+ */
+#ifndef FM_MODEL_INT_H
+#define FM_MODEL_INT_H
+
+#include "payload_int.h"
+#include "../replica/store_int.h"
+
+/* Record field tags. 1 and 2 are common to every kind. */
+enum model_field {
+    F_CREATED = 1, /* creator pk[32] | seq u64; stamp = the create op */
+    F_UPDATED = 2, /* u64 max hlc of all ops applied (no stamp) */
+    /* incident */
+    F_CATEGORY = 3, F_PRIORITY = 4, F_LOCATION = 5, F_ADDRESS = 6, F_CALLER = 7, F_DESC = 8,
+    F_STATUS = 9, /* epoch u32 BE | stage u8, merged by max */
+    F_NNOTES = 10, /* u32 count of timeline entries (no stamp) */
+    /* unit */
+    F_NAME = 3, F_DEPT = 4, F_TIER = 5, F_UKIND = 6, F_CAPS = 7, F_USTATUS = 8, F_POSITION = 9,
+    /* resource */
+    F_RKIND = 3, F_DEPOT = 4, F_PTOTAL = 5, F_NTOTAL = 6, /* u64 sums, mod 2^64 */
+    F_RVOID = 7, /* u32 count of depot claims that named another depot (ignored) */
+    F__MAX = 15
+};
+
+#define MODEL_VAL_MAX FM_TEXT_MAX
+
+struct model_field_val {
+    bool set;
+    uint64_t hlc;
+    uint64_t eff; /* effective stamp of the op that won it (model_base.c); = hlc
+                   * unless that op carried a base */
+    uint8_t author[FM_PK_LEN];
+    uint16_t len;
+    uint8_t val[MODEL_VAL_MAX];
+};
+
+struct model_rec {
+    uint8_t kind; /* enum fm_entity_kind */
+    struct model_field_val f[F__MAX + 1];
+};
+
+/* Timeline entry kinds (first byte of a timeline value). */
+enum model_tl_kind { TL_REPORT = 1, TL_NOTE = 2, TL_STATUS = 3, TL_UPDATE = 4,
+    /* linkage workflow entries on an incident's timeline */
+    TL_DISPATCH = 5, TL_TICKET = 6, TL_ESCALATE = 7, TL_MATERIAL = 8, TL_FEEDBACK = 9,
+    TL__MAX = 9 };
+
+/* ---- model_rec.c: record codec, keys, conversions ---- */
+void model_rec_init(struct model_rec *r, uint8_t kind);
+int model_rec_decode(struct model_rec *r, const uint8_t *p, size_t n) FM_MUST_USE;
+int model_rec_encode(const struct model_rec *r, struct fm_buf *out) FM_MUST_USE;
+/* FM_ENOTFOUND leaves an empty record of that kind in r. */
+int model_rec_load(struct store_txn *t, uint8_t kind, const char *id,
+                   struct model_rec *r) FM_MUST_USE;
+static inline bool model_rec_exists(const struct model_rec *r) { return r->f[F_CREATED].set; }
+/* Entity key: kind byte + id text; returns its length. */
+size_t model_ent_key(uint8_t kind, const char *id, uint8_t key[1 + FM_ID_MAX]);
+
+int model_rec_to_incident(const struct model_rec *r, const char *id,
+                          struct fm_incident *out) FM_MUST_USE;
+int model_rec_to_unit(const struct model_rec *r, const char *id, struct fm_unit *out) FM_MUST_USE;
+int model_rec_to_resource(const struct model_rec *r, const char *id,
+                          struct fm_resource *out) FM_MUST_USE;
+/* Decodes a timeline (key, value) into e. A note's entry holds no text:
+ * it is read from the note's op, (author, seq) of the key, through t. */
+int model_tl_decode(struct store_txn *t, const uint8_t *key, size_t klen, const uint8_t *val,
+                    size_t vlen, struct fm_timeline_entry *e) FM_MUST_USE;
+
+/* ---- model.c: apply ---- */
+/* Applies one stored op (already validated) to the entities. Cert and
+ * revoke ops change no entity. Runs once per stored op. */
+int model_apply(struct store_txn *t, const struct fm_op *op, const struct payload *pl) FM_MUST_USE;
+/* Empties every entity-derived database (entities, timeline, counters,
+ * indexes). */
+int model_clear(struct store_txn *t) FM_MUST_USE;
+
+/* ---- park.c: ops that wait for the op that lets them be judged ----
+ * An op whose effect depends on a fact another op establishes (a ticket
+ * step needs its ticket's dispatch; a unit op claiming the unit's name
+ * needs the unit's registration) and that arrives first is parked: a raw
+ * record under (kind, id of the entity awaited, author, seq), in the
+ * entities database, so in the digest and rebuilt from the ops. */
+int park_put(struct store_txn *t, uint8_t kind, const char *id,
+             const struct fm_op *op) FM_MUST_USE;
+/* Applies (model_apply) and removes every op parked under (kind, id), in
+ * (author, seq) order; call once the awaited fact is stored. Ops no
+ * longer stored (a truncation about to be rebuilt) are skipped. */
+int park_release(struct store_txn *t, uint8_t kind, const char *id) FM_MUST_USE;
+/* A depot claim (permit.c): op changes the stock `res_id` as its
+ * author's unit, naming the depot. *go = true when the stock's depot is
+ * that name; false when the stock has not arrived (op parked under it) or
+ * its depot is another (the claim is counted in F_RVOID, nothing else). */
+int park_depot_judge(struct store_txn *t, const struct fm_op *op, const char *res_id,
+                     const char *depot, bool *go) FM_MUST_USE;
+
+/* ---- linkage workflow ---- */
+/* For workflow ops that touch an incident (model.c): adds a timeline entry
+ * keyed by the op (counted once), merges (epoch, stage) into the status
+ * lattice when with_stage, bumps updated_hlc, and keeps the indexes. The
+ * incident may not exist yet: the merge then fills its placeholder. */
+int model_incident_touch(struct store_txn *t, const struct fm_op *op,
+                         const struct payload_ref *inc, uint8_t tl_kind, const char *text,
+                         bool with_stage, uint32_t epoch, uint8_t stage) FM_MUST_USE;
+/* Applies a linkage-workflow op kind (workflow_apply.c); FM_EINVAL for a
+ * kind it does not know. */
+int workflow_apply(struct store_txn *t, const struct fm_op *op, const struct payload *pl) FM_MUST_USE;
+bool workflow_kind(uint8_t kind);
+
+/* ---- merge primitives (model.c), shared by the workflow apply ----
+ * A stamp orders writes: (hlc, author); larger is later. */
+struct model_stamp {
+    uint64_t hlc;
+    uint64_t eff;          /* max(hlc, base + 1); 0 stands for hlc */
+    const uint8_t *author; /* FM_PK_LEN */
+};
+/* Last writer wins by stamp: (eff, hlc, author). */
+void model_merge_lww(struct model_rec *r, unsigned tag, const struct model_stamp *s,
+                     const void *v, size_t n);
+/* First writer wins (smallest stamp). */
+void model_merge_min(struct model_rec *r, unsigned tag, const struct model_stamp *s,
+                     const void *v, size_t n);
+/* Unstamped sum, mod 2^(8*width); width 4 or 8. */
+void model_merge_add(struct model_rec *r, unsigned tag, uint64_t add, size_t width);
+/* Unstamped maximum of a u64. */
+void model_merge_max_u64(struct model_rec *r, unsigned tag, uint64_t v);
+
+/* ---- model_base.c: causal last-writer-wins ---- */
+/* An op's effective stamp: max(hlc, base + 1) (base 0 = none). */
+uint64_t model_eff(uint64_t hlc, uint64_t base);
+/* The largest effective stamp among r's last-writer-wins fields (0: none). */
+uint64_t model_rec_lww_max(const struct model_rec *r);
+/* The base a writer puts into pl, stamped hlc: the largest effective
+ * stamp among the LWW fields of the entity pl edits as stored in t, if
+ * it is >= hlc (it then raises the op's effective stamp); else 0, and
+ * the op carries none. */
+int model_base_for(struct store_txn *t, const struct payload *pl, uint64_t hlc,
+                   uint64_t *base) FM_MUST_USE;
+
+#endif

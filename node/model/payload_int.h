@@ -1,0 +1,188 @@
+/*
+ * payload_int.h — op kinds and the strict TLV payload codec (payload.c).
+ *
+ * A payload is a sequence of fields `u8 tag | u16 len (BE) | value`, tags
+ * strictly ascending. Each op kind allows a set of tags and requires a
+ * subset; everything else (unknown, duplicate or unsorted tags, a wrong
+ * fixed width, a string too long or with control characters, a coordinate
+ * out of range, trailing or missing bytes) is FM_EDECODE. Cert and revoke
+ * ops carry the crypto module's own encodings instead of TLV.
+ */
+#ifndef FM_PAYLOAD_INT_H
+#define FM_PAYLOAD_INT_H
+
+#include "../node.h"
+
+#include <stddef.h>
+
+enum op_kind {
+    OP_CERT = 1,
+    OP_REVOKE = 2,
+    OP_FORK_EVIDENCE = 3, /* two signed ops of one author with one seq (fork.c) */
+    OP_CERT_RENEW = 4,    /* a new certificate of the author, same org (node.c) */
+    /* 5..9 reserved for trust */
+    OP_INC_REPORT = 10,
+    OP_INC_UPDATE = 11,
+    OP_INC_NOTE = 12,
+    OP_INC_STATUS = 13,
+    OP_UNIT_REGISTER = 20,
+    OP_UNIT_STATUS = 21,
+    OP_UNIT_POSITION = 22,
+    OP_RES_ADD = 30,
+    OP_RES_ADJUST = 31,
+    /* 40.. tickets, 50.. directory, 60.. bulletins */
+    /* ---- linkage workflow (node/workflow*.c, docs/workflow.md) ---- */
+    OP_INC_FEEDBACK = 14,     /* ref incident, score, [text comment] */
+    OP_TICKET_DISPATCH = 40,  /* ref incident, ref2 unit, epoch, [ref3 replaced ticket], [text] */
+    OP_TICKET_STEP = 41,      /* ref ticket, ref2 incident, ref3 unit, epoch, code, flags, [text] */
+    OP_TICKET_ESCALATE = 43,  /* ref incident, tier 2..3, [ref2 ticket], [text] */
+    OP_MAT_REQUEST = 45,      /* ref incident, res_kind, qty >= 1, [text] */
+    OP_MAT_ALLOCATE = 46,     /* ref request, ref2 resource, ref3 incident, qty >= 1 */
+    OP_MAT_RETURN = 47,       /* ref request, ref2 resource, ref3 incident, qty >= 1 */
+    OP_DIR_PUBLISH = 50,      /* part, blob: one chunk of a directory version */
+    OP_BULLETIN_SEND = 60,    /* audience, text */
+    OP_BULLETIN_READ = 61,    /* ref bulletin: a read receipt */
+    OP_CONFLICT_RESOLVE = 70, /* text conflict id, blob fingerprint (32), [desc note] */
+};
+
+enum payload_tag {
+    PT_REF = 1,         /* author[32] | seq u64: the entity an op targets */
+    PT_CATEGORY = 2,    /* token [a-z0-9_-]{1,31} */
+    PT_PRIORITY = 3,    /* u8 1..5 */
+    PT_LAT = 4,         /* i32 degrees * 1e7, -90..90 */
+    PT_LON = 5,         /* i32 degrees * 1e7, -180..180 */
+    PT_ADDRESS = 6,     /* text <= 255 */
+    PT_CALLER = 7,      /* text <= 31 */
+    PT_DESC = 8,        /* text <= 1023 */
+    PT_TEXT = 9,        /* text 1..1023 */
+    PT_EPOCH = 10,      /* u32 */
+    PT_STAGE = 11,      /* u8 0..5 */
+    PT_NAME = 12,       /* text 1..63 */
+    PT_DEPARTMENT = 13, /* text 1..63 */
+    PT_TIER = 14,       /* u8 1..3 */
+    PT_UNIT_KIND = 15,  /* text 1..63 */
+    PT_CAPS = 16,       /* tokens joined by ',', strictly ascending, <= 1023 */
+    PT_UNIT_STATUS = 17,/* u8 enum unit_status */
+    PT_RES_KIND = 18,   /* text 1..63 */
+    PT_DEPOT = 19,      /* text 1..63 */
+    PT_QTY = 20,        /* i64 0..FM_QTY_MAX */
+    PT_DELTA = 21,      /* i64 nonzero, |d| <= FM_QTY_MAX */
+    /* linkage workflow */
+    PT_REF2 = 22,       /* author[32] | seq u64: a second entity (per kind) */
+    PT_REF3 = 23,       /* author[32] | seq u64: a third entity (per kind) */
+    PT_CODE = 24,       /* u8 1..6: ticket step (enum ticket_step) */
+    PT_FLAGS = 25,      /* u8 0..1: bit 0 = recorded by a dispatcher on the unit's behalf */
+    PT_PART = 26,       /* u32 chunk index << 16 | chunk count; index < count <= 64 */
+    PT_BLOB = 27,       /* bytes 1..FM_BLOB_MAX */
+    PT_AUDIENCE = 28,   /* text 1..63: all | tier:N | dept:D | county:C | unit:U */
+    PT_SCORE = 29,      /* u8 1..5 */
+    /* causal last-writer-wins (model_base.c, docs/field-sync.md §6) */
+    PT_BASE = 30,       /* u64 1..INT64_MAX: the largest effective stamp among the
+                         * target's LWW fields its writer saw (only when >= the op's hlc) */
+    PT__MAX = 31
+};
+
+/* Ticket steps (PT_CODE of OP_TICKET_STEP). */
+enum ticket_step {
+    TS_ACK = 1, TS_ENROUTE = 2, TS_ARRIVE = 3, TS_CLEAR = 4, TS_CANCEL = 5, TS_REASSIGN = 6,
+    TS__MAX = 6
+};
+#define FM_BLOB_MAX 16000  /* one directory chunk; fits FM_OP_MAX_PAYLOAD with headers */
+#define FM_DIR_CHUNKS_MAX 64
+#define PT_BIT(t) (UINT32_C(1) << (t))
+
+enum unit_status { US_AVAILABLE = 0, US_ASSIGNED, US_ONSCENE, US_OFFLINE, US__COUNT };
+const char *unit_status_name(unsigned s);
+int unit_status_parse(const char *s, uint8_t *out) FM_MUST_USE;
+
+#define FM_QTY_MAX INT64_C(1000000000000) /* 1e12 of anything is plenty */
+#define FM_LAT_MAX 900000000
+#define FM_LON_MAX 1800000000
+
+struct payload_ref {
+    uint8_t author[FM_PK_LEN];
+    uint64_t seq;
+};
+
+/* A decoded payload: one flat struct for every kind; `present` has
+ * PT_BIT(tag) for each field that was in the encoding. */
+struct payload {
+    uint8_t kind;
+    uint32_t present;
+    struct payload_ref ref;
+    char category[FM_CATEGORY_MAX];
+    uint8_t priority;
+    int32_t lat, lon;
+    char address[FM_ADDRESS_MAX];
+    char caller[FM_PHONE_MAX];
+    char desc[FM_TEXT_MAX];
+    char text[FM_TEXT_MAX];
+    uint32_t epoch;
+    uint8_t stage;
+    char name[FM_NAME_MAX];
+    char department[FM_NAME_MAX];
+    uint8_t tier;
+    char unit_kind[FM_NAME_MAX];
+    char caps[FM_TEXT_MAX];
+    uint8_t unit_status;
+    char res_kind[FM_NAME_MAX];
+    char depot[FM_NAME_MAX];
+    int64_t qty, delta;
+    /* linkage workflow */
+    struct payload_ref ref2, ref3;
+    uint8_t code, flags, score;
+    uint32_t part;
+    char audience[FM_NAME_MAX];
+    uint16_t blob_len;         /* bytes of blob in use */
+    uint64_t base;             /* PT_BASE, 0 when absent */
+    struct fm_cert cert;       /* OP_CERT, OP_CERT_RENEW */
+    struct fm_revocation rev;  /* OP_REVOKE */
+    /* OP_FORK_EVIDENCE: u32 len | op | u32 len | op, both verified; the
+     * pointers borrow from the decoded bytes */
+    const uint8_t *fork_op[2];
+    uint32_t fork_len[2];
+    /* Last, so the decoder clears only what precedes it (PAYLOAD_CLEAR_LEN):
+     * bytes past blob_len are never read. */
+    uint8_t blob[FM_BLOB_MAX];
+};
+#define PAYLOAD_CLEAR_LEN offsetof(struct payload, blob)
+
+/* Strict decode of a payload of `kind`. FM_EDECODE on anything malformed
+ * or an unknown kind; `out` is zeroed first. */
+int payload_decode(struct payload *out, uint8_t kind, const uint8_t *p, size_t n) FM_MUST_USE;
+/* Encodes the fields named in p->present (in tag order) and checks the
+ * result with payload_decode into `check` (which may be p's twin for the
+ * caller to use). FM_EINVAL if the values would not decode. */
+int payload_encode(const struct payload *p, struct fm_buf *out,
+                   struct payload *check) FM_MUST_USE;
+
+/* fork.c: the OP_FORK_EVIDENCE payload (field sync). */
+int fork_evidence_decode(struct payload *out, const uint8_t *p, size_t n) FM_MUST_USE;
+int fork_evidence_encode(const struct payload *p, struct fm_buf *out) FM_MUST_USE;
+void fork_evidence_summary(const struct payload *p, char *out, size_t cap);
+
+/* Static name of an op kind ("incident.report", ...), "unknown" else. */
+const char *payload_kind_name(uint8_t kind);
+/* One line of human text for a decoded payload (truncated to cap). */
+void payload_summary(const struct payload *p, char *out, size_t cap);
+/* The summary of a linkage-workflow kind (workflow_apply.c). */
+void workflow_payload_summary(const struct payload *p, char *out, size_t cap);
+
+/* Checks used by the writers too. */
+bool payload_token_ok(const char *s, size_t min, size_t max);
+bool payload_text_ok(const char *s, size_t min, size_t max);
+/* Sorts and dedups a comma-separated token list into out; FM_EINVAL if an
+ * item is not a token or the result does not fit. */
+int payload_caps_canonical(const char *in, char *out, size_t cap) FM_MUST_USE;
+
+/* Entity id text: first FM_KEY_TAG_LEN chars of the key text, '-', seq. */
+void payload_id_format(const uint8_t author[FM_PK_LEN], uint64_t seq, char out[FM_ID_MAX]);
+/* The unit entity ref of a directory unit, derived from its department and
+ * name alone (a hash under a domain string, seq 1), so every publisher
+ * registers the same directory unit as the same entity. A unit.register
+ * carrying PT_REF must carry exactly this ref (checked on decode). */
+void payload_dir_unit_ref(const char *department, const char *name, struct payload_ref *out);
+/* "12.3456789" from degrees * 1e7. */
+void payload_coord_format(int32_t e7, char out[16]);
+
+#endif

@@ -1,0 +1,662 @@
+/*
+ * node_write.c — the fm_node_* calls that author ops.
+ *
+ * Each public write validates the user's input (FM_EINVAL), fills a
+ * payload and hands it to write_run(), which does everything in one LMDB
+ * write transaction (see node.c for the shape). Writes that name an
+ * entity resolve the id and check the entity's state inside that same
+ * transaction through a `prepare` step, so "consume 5 when 5 are left"
+ * cannot race another writer on this store.
+ */
+#include "replica_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct write_ctx {
+    struct fm_node *n;
+    const struct payload *pls; /* count payloads, written in order */
+    size_t count;
+    /* optional: resolve ids and check state; may edit *pl */
+    int (*prepare)(struct write_ctx *w, struct store_txn *t, struct payload *pl);
+    const char *target; /* id or prefix for prepare */
+    char found[FM_ID_MAX]; /* prepare's answer when it refuses: e.g. the unit that exists */
+    uint64_t first_seq;
+    struct fork_reentry_list reent; /* our ops re-entered after a fork (fork_reenter.c) */
+    struct payload pl, check; /* scratch */
+    struct fm_buf opbuf, plbuf;
+};
+
+/* Signs and stores one op with payload pl after head h; advances clock. */
+static int write_append(struct write_ctx *w, struct store_txn *t, const struct payload *pl,
+                        struct node_head *h, uint64_t *clock)
+{
+    struct fm_node *n = w->n;
+    struct fm_op op;
+    uint8_t hash[FM_HASH_LEN];
+    uint64_t base;
+    *clock = hlc_now(*clock, node_wall_ms());
+    /* causal LWW: an edit names the newest value it saw when that is
+     * stamped at or after our clock (model_base.c) */
+    int rc = model_base_for(t, pl, *clock, &base);
+    if (rc != FM_OK)
+        return rc;
+    if (base != 0) {
+        if (pl != &w->pl)
+            w->pl = *pl; /* free here: a re-entered op of fork_reenter.c */
+        w->pl.base = base;
+        w->pl.present |= PT_BIT(PT_BASE);
+        pl = &w->pl;
+    }
+    if ((rc = payload_encode(pl, &w->plbuf, &w->check)) != FM_OK)
+        return rc;
+    rc = fm_op_build(&w->opbuf, &n->id, pl->kind, h->seq + 1, h->seq ? h->hash : NULL, *clock,
+                     w->plbuf.data, (uint32_t)w->plbuf.len);
+    if (rc != FM_OK)
+        return rc;
+    if (fm_op_decode(&op, w->opbuf.data, w->opbuf.len) != FM_OK)
+        return FM_EINVAL;
+    if ((rc = node_op_check(n, &op, h, &w->check)) != FM_OK)
+        return rc;
+    fm_op_hash(&op, hash);
+    if ((rc = node_op_store(t, &op, hash, &w->check, h)) != FM_OK)
+        return rc;
+    if (pl->kind == OP_FORK_EVIDENCE) { /* field sync: settle the fork here too */
+        bool rebuild = false;
+        rc = fork_note(t, w->check.fork_op[0], w->check.fork_len[0], w->check.fork_op[1],
+                       w->check.fork_len[1], true, &rebuild);
+        if (rc == FM_OK && rebuild)
+            rc = node_rebuild_txn(t);
+        if (rc == FM_OK)
+            rc = node_head_get(t, n->id.pk, h);
+        if (rc != FM_OK)
+            return rc;
+    }
+    if (pl->kind == OP_REVOKE) {
+        bool rebuild = false;
+        rc = node_revocation_note(t, &w->check.rev, &rebuild);
+        if (rc == FM_OK && rebuild)
+            rc = node_rebuild_txn(t);
+        if (rc == FM_OK)
+            rc = node_head_get(t, n->id.pk, h); /* we may have revoked ourselves */
+    }
+    return rc;
+}
+
+/* fork_reenter.c's append step: our next op, inside write_txn. */
+struct reenter_ctx {
+    struct write_ctx *w;
+    struct node_head *h;
+    uint64_t *clock;
+    uint64_t limit;
+};
+
+static int reenter_append(void *ctx, struct store_txn *t, const struct payload *pl,
+                          uint64_t *seq)
+{
+    struct reenter_ctx *r = ctx;
+    if (r->h->seq + 1 > r->limit)
+        return FM_EREVOKED;
+    int rc = write_append(r->w, t, pl, r->h, r->clock);
+    *seq = r->h->seq;
+    return rc;
+}
+
+static int write_txn(struct store_txn *t, void *ctx)
+{
+    struct write_ctx *w = ctx;
+    struct fm_node *n = w->n;
+    struct node_head h;
+    uint64_t limit, clock;
+    int rc;
+    w->reent.n = 0; /* the transaction may run again (map full) */
+    if ((rc = node_head_get(t, n->id.pk, &h)) != FM_OK ||
+        (rc = node_limit_get(t, n->id.pk, &limit)) != FM_OK ||
+        (rc = node_meta_get_u64(t, "hlc", &clock)) != FM_OK)
+        return rc;
+    if (h.hlc > clock)
+        clock = h.hlc;
+    if ((rc = fork_guard(n, t, &h)) != FM_OK) /* field sync: never sign behind our own log */
+        return rc;
+    if (h.seq == 0) {
+        /* Our log opens with our certificate. */
+        if (limit < 1)
+            return FM_EREVOKED;
+        memset(&w->pl, 0, sizeof w->pl);
+        w->pl.kind = OP_CERT;
+        w->pl.cert = n->cert;
+        if ((rc = write_append(w, t, &w->pl, &h, &clock)) != FM_OK)
+            return rc;
+    }
+    /* field sync: first, anything of ours a fork settling dropped, so the
+     * lost ops keep their order before this write's own */
+    {
+        struct reenter_ctx rx = {w, &h, &clock, limit};
+        if ((rc = fork_reenter_txn(n, t, reenter_append, &rx, &w->reent)) != FM_OK)
+            return rc;
+    }
+    for (size_t i = 0; i < w->count; i++) {
+        if (h.seq + 1 > limit)
+            return FM_EREVOKED;
+        w->pl = w->pls[i];
+        if (w->prepare && (rc = w->prepare(w, t, &w->pl)) != FM_OK)
+            return rc;
+        if ((rc = write_append(w, t, &w->pl, &h, &clock)) != FM_OK)
+            return rc;
+        if (i == 0)
+            w->first_seq = h.seq;
+    }
+    return node_meta_put_u64(t, "hlc", clock);
+}
+
+/* found_out (optional): what prepare found when it refused (w->found). */
+static int write_run_ex(struct fm_node *n, const struct payload *pls, size_t count,
+                        int (*prepare)(struct write_ctx *, struct store_txn *, struct payload *),
+                        const char *target, uint64_t *seq_out, size_t *reentered,
+                        char *found_out)
+{
+    if (n == NULL || !n->has_identity)
+        return FM_EPERM;
+    struct write_ctx *w = calloc(1, sizeof *w);
+    if (w == NULL)
+        return FM_ENOMEM;
+    w->n = n;
+    w->pls = pls;
+    w->count = count;
+    w->prepare = prepare;
+    w->target = target;
+    fm_buf_init(&w->opbuf, FM_OP_MAX_LEN);
+    fm_buf_init(&w->plbuf, FM_OP_MAX_PAYLOAD);
+    int rc = store_write(n->st, write_txn, w);
+    if (rc == FM_OK)
+        fork_mark_used(n); /* field sync: this key has signed */
+    if (rc == FM_OK && seq_out)
+        *seq_out = w->first_seq;
+    if (rc == FM_OK && w->reent.n)
+        fork_reenter_log(&w->reent);
+    if (reentered)
+        *reentered = rc == FM_OK ? w->reent.n : 0;
+    if (found_out != NULL)
+        fm_strlcpy(found_out, rc == FM_OK ? "" : w->found, FM_ID_MAX);
+    fm_buf_release(&w->opbuf);
+    fm_buf_release(&w->plbuf);
+    free(w);
+    return rc;
+}
+
+static int write_run(struct fm_node *n, const struct payload *pls, size_t count,
+                     int (*prepare)(struct write_ctx *, struct store_txn *, struct payload *),
+                     const char *target, uint64_t *seq_out)
+{
+    return write_run_ex(n, pls, count, prepare, target, seq_out, NULL, NULL);
+}
+
+int node_write_reenter(struct fm_node *n, size_t *count)
+{
+    return write_run_ex(n, NULL, 0, NULL, NULL, NULL, count, NULL);
+}
+
+int node_write_payload(struct fm_node *n, const struct payload *pl, uint64_t *seq_out)
+{
+    return write_run(n, pl, 1, NULL, NULL, seq_out);
+}
+
+int node_write_batch(struct fm_node *n, const struct payload *pls, size_t count,
+                     uint64_t *first_seq)
+{
+    return write_run(n, pls, count, NULL, NULL, first_seq);
+}
+
+/* ---- prepare steps ---- */
+
+/* Resolves w->target to an existing entity and sets pl->ref; the record is
+ * left in *r for state checks. */
+static int prep_ref(struct write_ctx *w, struct store_txn *t, enum fm_entity_kind kind,
+                    struct payload *pl, struct model_rec *r)
+{
+    char id[FM_ID_MAX];
+    int rc = node_resolve_txn(t, kind, w->target, id);
+    if (rc != FM_OK)
+        return rc;
+    if ((rc = model_rec_load(t, (uint8_t)kind, id, r)) != FM_OK)
+        return rc;
+    const struct model_field_val *f = &r->f[F_CREATED];
+    if (!f->set || f->len != FM_PK_LEN + 8)
+        return FM_ENOTFOUND;
+    memcpy(pl->ref.author, f->val, FM_PK_LEN);
+    pl->ref.seq = fm_be64_get(f->val + FM_PK_LEN);
+    pl->present |= PT_BIT(PT_REF);
+    return FM_OK;
+}
+
+/* The verdict ingest will give (permit.c), before any state check, so a
+ * refusal by role says so rather than "not in that state". */
+static int prep_permitted(struct write_ctx *w, struct store_txn *t, const struct payload *pl)
+{
+    struct node_head h;
+    int rc = node_head_get(t, w->n->id.pk, &h);
+    return rc != FM_OK ? rc : workflow_permitted(&h, w->n->id.pk, pl);
+}
+
+static int prep_incident(struct write_ctx *w, struct store_txn *t, struct payload *pl)
+{
+    struct model_rec *r = malloc(sizeof *r);
+    if (r == NULL)
+        return FM_ENOMEM;
+    int rc = prep_ref(w, t, FM_ENT_INCIDENT, pl, r);
+    if (rc == FM_OK)
+        rc = prep_permitted(w, t, pl);
+    if (rc == FM_OK && pl->kind == OP_INC_STATUS) {
+        struct fm_incident cur;
+        bool reopen = pl->epoch != 0; /* caller's marker, replaced below */
+        if ((rc = model_rec_to_incident(r, "", &cur)) == FM_OK) {
+            if (reopen) {
+                if (cur.stage < FM_STAGE_RESOLVED || cur.epoch == UINT32_MAX)
+                    rc = FM_ESTATE;
+                pl->epoch = cur.epoch + 1;
+                pl->stage = FM_STAGE_NEW;
+            } else {
+                if ((unsigned)pl->stage <= (unsigned)cur.stage)
+                    rc = FM_ESTATE;
+                pl->epoch = cur.epoch;
+            }
+        }
+    }
+    free(r);
+    return rc;
+}
+
+static int prep_unit(struct write_ctx *w, struct store_txn *t, struct payload *pl)
+{
+    const struct fm_cert *c = &w->n->cert;
+    struct model_rec *r = malloc(sizeof *r);
+    if (r == NULL)
+        return FM_ENOMEM;
+    int rc = prep_ref(w, t, FM_ENT_UNIT, pl, r);
+    /* a station or vehicle whose certificate names its unit by name says
+     * so (the claim ingest checks; apply holds it against the unit's
+     * registered name: docs/workflow.md §4) */
+    const struct model_field_val *f = &r->f[F_NAME];
+    bool any_unit = c->role == FM_ROLE_CENTRE || c->role == FM_ROLE_COUNTY ||
+                    c->role == FM_ROLE_ADMIN;
+    if (rc == FM_OK && !any_unit && f->set && f->len == strlen(c->unit) &&
+        memcmp(f->val, c->unit, f->len) == 0) {
+        fm_strlcpy(pl->name, c->unit, sizeof pl->name);
+        pl->present |= PT_BIT(PT_NAME);
+    }
+    free(r);
+    return rc;
+}
+
+static int prep_resource(struct write_ctx *w, struct store_txn *t, struct payload *pl)
+{
+    struct model_rec *r = malloc(sizeof *r);
+    struct fm_resource res;
+    if (r == NULL)
+        return FM_ENOMEM;
+    int rc = prep_ref(w, t, FM_ENT_RESOURCE, pl, r);
+    if (rc == FM_OK && (rc = model_rec_to_resource(r, "", &res)) == FM_OK &&
+        prep_permitted(w, t, pl) == FM_EPERM && w->n->cert.unit[0] != '\0' &&
+        strcmp(res.depot, w->n->cert.unit) == 0) {
+        /* the stock of our unit's depot: say so (permit.c) */
+        fm_strlcpy(pl->depot, res.depot, sizeof pl->depot);
+        pl->present |= PT_BIT(PT_DEPOT);
+    }
+    if (rc == FM_OK)
+        rc = prep_permitted(w, t, pl);
+    if (rc == FM_OK && pl->delta < 0 && res.quantity + pl->delta < 0)
+        rc = FM_ESTATE;
+    free(r);
+    return rc;
+}
+
+/* ---- input checks ---- */
+
+static bool coords_ok(int32_t lat, int32_t lon)
+{
+    return lat >= -FM_LAT_MAX && lat <= FM_LAT_MAX && lon >= -FM_LON_MAX && lon <= FM_LON_MAX;
+}
+
+/* Copies an optional text field; empty or NULL stays absent. */
+static int opt_text(struct payload *pl, enum payload_tag tag, char *dst, size_t cap,
+                    const char *src)
+{
+    if (src == NULL || src[0] == '\0')
+        return FM_OK;
+    if (!payload_text_ok(src, 1, cap - 1) || fm_strlcpy(dst, src, cap) != FM_OK)
+        return FM_EINVAL;
+    pl->present |= PT_BIT(tag);
+    return FM_OK;
+}
+
+static int req_text(struct payload *pl, enum payload_tag tag, char *dst, size_t cap,
+                    const char *src)
+{
+    if (src == NULL || src[0] == '\0')
+        return FM_EINVAL;
+    return opt_text(pl, tag, dst, cap, src);
+}
+
+static struct payload *payload_new(uint8_t kind)
+{
+    struct payload *pl = calloc(1, sizeof *pl);
+    if (pl != NULL)
+        pl->kind = kind;
+    return pl;
+}
+
+static void id_out_set(const struct fm_node *n, uint64_t seq, char id_out[FM_ID_MAX])
+{
+    if (id_out != NULL)
+        payload_id_format(n->id.pk, seq, id_out);
+}
+
+/* ---- public writes ---- */
+
+int fm_node_incident_report(struct fm_node *n, const struct fm_incident_new *in,
+                            char id_out[FM_ID_MAX])
+{
+    if (in == NULL || !payload_token_ok(in->category, 1, FM_CATEGORY_MAX - 1) ||
+        in->priority > 5 || !coords_ok(in->lat_e7, in->lon_e7))
+        return FM_EINVAL;
+    struct payload *pl = payload_new(OP_INC_REPORT);
+    uint64_t seq = 0;
+    int rc;
+    if (pl == NULL)
+        return FM_ENOMEM;
+    fm_strlcpy(pl->category, in->category, sizeof pl->category);
+    pl->priority = in->priority ? in->priority : 3;
+    pl->lat = in->lat_e7;
+    pl->lon = in->lon_e7;
+    pl->present = PT_BIT(PT_CATEGORY) | PT_BIT(PT_PRIORITY) | PT_BIT(PT_LAT) | PT_BIT(PT_LON);
+    if ((rc = opt_text(pl, PT_ADDRESS, pl->address, sizeof pl->address, in->address)) ||
+        (rc = opt_text(pl, PT_CALLER, pl->caller, sizeof pl->caller, in->caller)) ||
+        (rc = opt_text(pl, PT_DESC, pl->desc, sizeof pl->desc, in->desc)))
+        goto out;
+    if ((rc = write_run(n, pl, 1, NULL, NULL, &seq)) == FM_OK)
+        id_out_set(n, seq, id_out);
+out:
+    free(pl);
+    return rc;
+}
+
+int fm_node_incident_note(struct fm_node *n, const char *id, const char *text)
+{
+    struct payload *pl = payload_new(OP_INC_NOTE);
+    int rc;
+    if (pl == NULL)
+        return FM_ENOMEM;
+    if (id == NULL || (rc = req_text(pl, PT_TEXT, pl->text, sizeof pl->text, text)) != FM_OK)
+        rc = FM_EINVAL;
+    else
+        rc = write_run(n, pl, 1, prep_incident, id, NULL);
+    free(pl);
+    return rc;
+}
+
+int fm_node_incident_edit(struct fm_node *n, const char *id, const struct fm_incident_edit *e)
+{
+    if (id == NULL || e == NULL || e->priority > 5 ||
+        (e->has_location && !coords_ok(e->lat_e7, e->lon_e7)))
+        return FM_EINVAL;
+    struct payload *pl = payload_new(OP_INC_UPDATE);
+    int rc;
+    if (pl == NULL)
+        return FM_ENOMEM;
+    if (e->category != NULL) {
+        if (!payload_token_ok(e->category, 1, FM_CATEGORY_MAX - 1)) {
+            rc = FM_EINVAL;
+            goto out;
+        }
+        fm_strlcpy(pl->category, e->category, sizeof pl->category);
+        pl->present |= PT_BIT(PT_CATEGORY);
+    }
+    if (e->priority != 0) {
+        pl->priority = e->priority;
+        pl->present |= PT_BIT(PT_PRIORITY);
+    }
+    if (e->has_location) {
+        pl->lat = e->lat_e7;
+        pl->lon = e->lon_e7;
+        pl->present |= PT_BIT(PT_LAT) | PT_BIT(PT_LON);
+    }
+    if ((rc = opt_text(pl, PT_ADDRESS, pl->address, sizeof pl->address, e->address)) ||
+        (rc = opt_text(pl, PT_CALLER, pl->caller, sizeof pl->caller, e->caller)) ||
+        (rc = opt_text(pl, PT_DESC, pl->desc, sizeof pl->desc, e->desc)))
+        goto out;
+    rc = pl->present == 0 ? FM_EINVAL : write_run(n, pl, 1, prep_incident, id, NULL);
+out:
+    free(pl);
+    return rc;
+}
+
+int fm_node_incident_status(struct fm_node *n, const char *id, enum fm_incident_stage stage,
+                            bool reopen)
+{
+    if (id == NULL || (!reopen && ((unsigned)stage > FM_STAGE_CLOSED)))
+        return FM_EINVAL;
+    struct payload *pl = payload_new(OP_INC_STATUS);
+    if (pl == NULL)
+        return FM_ENOMEM;
+    pl->present = PT_BIT(PT_EPOCH) | PT_BIT(PT_STAGE);
+    pl->stage = reopen ? FM_STAGE_NEW : (uint8_t)stage;
+    pl->epoch = reopen ? 1 : 0; /* marker for prep_incident */
+    int rc = write_run(n, pl, 1, prep_incident, id, NULL);
+    free(pl);
+    return rc;
+}
+
+/* A unit is known by its department and name: a second one (by hand, or
+ * by hand next to the directory's) would split its tickets and status
+ * between two entities. */
+static int prep_unit_new(struct write_ctx *w, struct store_txn *t, struct payload *pl)
+{
+    const uint8_t prefix[1] = {FM_ENT_UNIT};
+    struct store_cur *c;
+    struct store_kv kv;
+    struct model_rec *r = malloc(sizeof *r);
+    size_t nlen = strlen(pl->name), dlen = strlen(pl->department);
+    int rc;
+    if (r == NULL)
+        return FM_ENOMEM;
+    if ((rc = store_cur_open(t, DB_ENTITIES, &c)) != FM_OK)
+        goto out;
+    for (rc = store_cur_seek(c, prefix, 1, &kv); rc == FM_OK && store_kv_has_prefix(&kv, prefix, 1);
+         rc = store_cur_next(c, &kv)) {
+        const struct model_field_val *fn = &r->f[F_NAME], *fd = &r->f[F_DEPT];
+        if (kv.klen - 1 >= FM_ID_MAX || model_rec_decode(r, kv.val, kv.vlen) != FM_OK ||
+            r->kind != FM_ENT_UNIT || !model_rec_exists(r))
+            continue;
+        if (fn->set && fn->len == nlen && memcmp(fn->val, pl->name, nlen) == 0 && fd->set &&
+            fd->len == dlen && memcmp(fd->val, pl->department, dlen) == 0) {
+            memcpy(w->found, kv.key + 1, kv.klen - 1);
+            w->found[kv.klen - 1] = '\0';
+            rc = FM_EEXISTS;
+            break;
+        }
+    }
+    if (rc == FM_ENOTFOUND)
+        rc = FM_OK;
+    store_cur_close(&c);
+out:
+    free(r);
+    return rc;
+}
+
+int fm_node_unit_register(struct fm_node *n, const struct fm_unit_new *in,
+                          char id_out[FM_ID_MAX])
+{
+    if (in == NULL || in->tier < 1 || in->tier > 3)
+        return FM_EINVAL;
+    struct payload *pl = payload_new(OP_UNIT_REGISTER);
+    uint64_t seq = 0;
+    int rc;
+    if (pl == NULL)
+        return FM_ENOMEM;
+    pl->tier = in->tier;
+    pl->present = PT_BIT(PT_TIER);
+    if ((rc = req_text(pl, PT_NAME, pl->name, sizeof pl->name, in->name)) ||
+        (rc = req_text(pl, PT_DEPARTMENT, pl->department, sizeof pl->department,
+                       in->department)) ||
+        (rc = req_text(pl, PT_UNIT_KIND, pl->unit_kind, sizeof pl->unit_kind, in->kind)) ||
+        (rc = payload_caps_canonical(in->capabilities, pl->caps, sizeof pl->caps)))
+        goto out;
+    if (pl->caps[0])
+        pl->present |= PT_BIT(PT_CAPS);
+    if ((rc = write_run_ex(n, pl, 1, prep_unit_new, NULL, &seq, NULL, id_out)) == FM_OK)
+        id_out_set(n, seq, id_out);
+out:
+    free(pl);
+    return rc;
+}
+
+int fm_node_unit_status(struct fm_node *n, const char *id, const char *status)
+{
+    struct payload *pl = payload_new(OP_UNIT_STATUS);
+    int rc;
+    if (pl == NULL)
+        return FM_ENOMEM;
+    if (id == NULL || unit_status_parse(status, &pl->unit_status) != FM_OK) {
+        rc = FM_EINVAL;
+    } else {
+        pl->present = PT_BIT(PT_UNIT_STATUS);
+        rc = write_run(n, pl, 1, prep_unit, id, NULL);
+    }
+    free(pl);
+    return rc;
+}
+
+int fm_node_unit_position(struct fm_node *n, const char *id, int32_t lat_e7, int32_t lon_e7)
+{
+    if (id == NULL || !coords_ok(lat_e7, lon_e7))
+        return FM_EINVAL;
+    struct payload *pl = payload_new(OP_UNIT_POSITION);
+    if (pl == NULL)
+        return FM_ENOMEM;
+    pl->lat = lat_e7;
+    pl->lon = lon_e7;
+    pl->present = PT_BIT(PT_LAT) | PT_BIT(PT_LON);
+    int rc = write_run(n, pl, 1, prep_unit, id, NULL);
+    free(pl);
+    return rc;
+}
+
+int fm_node_resource_add(struct fm_node *n, const char *kind, const char *depot, int64_t qty,
+                         char id_out[FM_ID_MAX])
+{
+    if (qty < 0 || qty > FM_QTY_MAX)
+        return FM_EINVAL;
+    struct payload *pl = payload_new(OP_RES_ADD);
+    uint64_t seq = 0;
+    int rc;
+    if (pl == NULL)
+        return FM_ENOMEM;
+    pl->qty = qty;
+    pl->present = PT_BIT(PT_QTY);
+    if ((rc = req_text(pl, PT_RES_KIND, pl->res_kind, sizeof pl->res_kind, kind)) ||
+        (rc = req_text(pl, PT_DEPOT, pl->depot, sizeof pl->depot, depot)))
+        goto out;
+    if ((rc = write_run(n, pl, 1, NULL, NULL, &seq)) == FM_OK)
+        id_out_set(n, seq, id_out);
+out:
+    free(pl);
+    return rc;
+}
+
+int fm_node_resource_adjust(struct fm_node *n, const char *id, int64_t delta)
+{
+    if (id == NULL || delta == 0 || delta > FM_QTY_MAX || delta < -FM_QTY_MAX)
+        return FM_EINVAL;
+    struct payload *pl = payload_new(OP_RES_ADJUST);
+    if (pl == NULL)
+        return FM_ENOMEM;
+    pl->delta = delta;
+    pl->present = PT_BIT(PT_DELTA);
+    int rc = write_run(n, pl, 1, prep_resource, id, NULL);
+    free(pl);
+    return rc;
+}
+
+/* A renewal to the certificate already in force adds nothing. */
+static int prep_renew(struct write_ctx *w, struct store_txn *t, struct payload *pl)
+{
+    struct node_head h;
+    int rc = node_head_get(t, w->n->id.pk, &h);
+    if (rc == FM_OK && h.seq > 0 && h.not_before_ms == pl->cert.not_before_ms &&
+        h.expires_ms == pl->cert.expires_ms && h.role == (uint8_t)pl->cert.role &&
+        h.tier == pl->cert.tier && strcmp(h.name, pl->cert.name) == 0 &&
+        strcmp(h.unit, pl->cert.unit) == 0)
+        rc = FM_EEXISTS;
+    return rc;
+}
+
+int fm_node_renew_cert(struct fm_node *n, const struct fm_cert *cert)
+{
+    if (n == NULL || cert == NULL)
+        return FM_EINVAL;
+    if (!n->has_identity)
+        return FM_EPERM;
+    if (memcmp(cert->node, n->id.pk, FM_PK_LEN) != 0)
+        return FM_ECERT;
+    if (memcmp(cert->org, n->cfg.org_pk, FM_PK_LEN) != 0)
+        return FM_EFOREIGN;
+    int rc = fm_cert_check(cert, n->cfg.org_pk, node_wall_ms());
+    if (rc == FM_EFOREIGN || rc == FM_EEXPIRED)
+        return rc;
+    if (rc != FM_OK)
+        return FM_ECERT;
+    struct store_txn *t;
+    struct node_head h;
+    if ((rc = store_read_begin(n->st, &t)) != FM_OK)
+        return rc;
+    rc = node_head_get(t, n->id.pk, &h);
+    store_txn_abort(&t);
+    if (rc != FM_OK)
+        return rc;
+    if (h.seq == 0) {
+        /* nothing signed yet: the log simply opens with the new one */
+        struct fm_cert old = n->cert;
+        n->cert = *cert;
+        if ((rc = write_run(n, NULL, 0, NULL, NULL, NULL)) != FM_OK)
+            n->cert = old;
+        return rc;
+    }
+    struct payload *pl = payload_new(OP_CERT_RENEW);
+    if (pl == NULL)
+        return FM_ENOMEM;
+    pl->cert = *cert;
+    rc = write_run(n, pl, 1, prep_renew, NULL, NULL);
+    if (rc == FM_OK)
+        n->cert = *cert; /* a log opened later starts with the new one */
+    free(pl);
+    return rc;
+}
+
+/* A revocation adds nothing when one as strict (same node, last_seq at
+ * or below, and a head named if this one names one) is already in force:
+ * FM_EEXISTS rather than a second op. */
+static int prep_revocation(struct write_ctx *w, struct store_txn *t, struct payload *pl)
+{
+    struct node_rev cur;
+    (void)w;
+    int rc = node_revocation_get(t, pl->rev.node, &cur);
+    if (rc == FM_OK && !node_revocation_stricter(&pl->rev, &cur))
+        rc = FM_EEXISTS;
+    return rc;
+}
+
+int fm_node_publish_revocation(struct fm_node *n, const struct fm_revocation *rev)
+{
+    if (n == NULL || rev == NULL)
+        return FM_EINVAL;
+    int rc = fm_revocation_check(rev, n->cfg.org_pk);
+    if (rc != FM_OK)
+        return rc;
+    struct payload *pl = payload_new(OP_REVOKE);
+    if (pl == NULL)
+        return FM_ENOMEM;
+    pl->rev = *rev;
+    rc = write_run(n, pl, 1, prep_revocation, NULL, NULL);
+    free(pl);
+    return rc;
+}

@@ -1,0 +1,612 @@
+/*
+ * directory_yaml.c — reading the organisation directory from YAML
+ * (configs/directory.yaml; format in docs/workflow.md).
+ *
+ * Like the node config loader (config.c), it lets libyaml build the node
+ * tree and walks it against what each mapping may hold; an unknown key, a
+ * duplicate key, a value of the wrong shape or out of range, a reference
+ * to a county or department that is not listed, or a unit name used twice
+ * is an error reported as "file:line:column: message". Besides config.c,
+ * this is the only file that includes yaml.h.
+ */
+#include "workflow_int.h"
+#include "../config/yaml_depth.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#define DIR_FILE_MAX (4u << 20)
+
+struct dl {
+    const char *file;
+    char *err;
+    size_t errlen;
+    yaml_document_t doc;
+    struct fm_directory *d;
+};
+
+static int dl_fail_at(struct dl *L, size_t line, size_t col, const char *fmt, ...)
+    FM_PRINTF(4, 5);
+static int dl_fail_at(struct dl *L, size_t line, size_t col, const char *fmt, ...)
+{
+    if (L->err != NULL && L->errlen > 0) {
+        int n = snprintf(L->err, L->errlen, "%s:%zu:%zu: ", L->file, line, col);
+        if (n >= 0 && (size_t)n < L->errlen) {
+            va_list ap;
+            va_start(ap, fmt);
+            vsnprintf(L->err + n, L->errlen - (size_t)n, fmt, ap);
+            va_end(ap);
+        }
+    }
+    return FM_ECONFIG;
+}
+#define dl_fail(L, node, ...) \
+    dl_fail_at((L), (node)->start_mark.line + 1, (node)->start_mark.column + 1, __VA_ARGS__)
+
+static yaml_node_t *node_at(struct dl *L, int idx) { return yaml_document_get_node(&L->doc, idx); }
+
+static int scalar(struct dl *L, yaml_node_t *v, const char *key, const char **out)
+{
+    if (v->type != YAML_SCALAR_NODE)
+        return dl_fail(L, v, "expected a single value for '%s'", key);
+    const char *s = (const char *)v->data.scalar.value;
+    if (memchr(s, '\0', v->data.scalar.length) != NULL)
+        return dl_fail(L, v, "'%s' contains a NUL byte", key);
+    *out = s;
+    return 0;
+}
+
+static int get_text(struct dl *L, yaml_node_t *v, const char *key, char *out, size_t cap)
+{
+    const char *s = NULL;
+    int rc = scalar(L, v, key, &s);
+    if (rc != 0)
+        return rc;
+    if (!payload_text_ok(s, 1, cap - 1))
+        return dl_fail(L, v, "'%s' must be 1 to %zu bytes of printable text", key, cap - 1);
+    fm_strlcpy(out, s, cap);
+    return 0;
+}
+
+static int get_token(struct dl *L, yaml_node_t *v, const char *key, char *out, size_t cap)
+{
+    const char *s = NULL;
+    int rc = scalar(L, v, key, &s);
+    if (rc != 0)
+        return rc;
+    if (!payload_token_ok(s, 1, cap - 1))
+        return dl_fail(L, v, "'%s' must be 1 to %zu characters of a-z, 0-9, '_' or '-', not "
+                             "'%s'", key, cap - 1, s);
+    fm_strlcpy(out, s, cap);
+    return 0;
+}
+
+static int get_uint(struct dl *L, yaml_node_t *v, const char *key, uint64_t lo, uint64_t hi,
+                    uint64_t *out)
+{
+    const char *s = NULL;
+    uint64_t val;
+    if (v->type != YAML_SCALAR_NODE || v->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+        return dl_fail(L, v, "expected an integer for '%s'", key);
+    s = (const char *)v->data.scalar.value;
+    size_t n = v->data.scalar.length;
+    if (n == 0 || n > 19 || strspn(s, "0123456789") != n || fm_parse_u64(s, &val) != 0)
+        return dl_fail(L, v, "expected an integer for '%s'", key);
+    if (val < lo || val > hi)
+        return dl_fail(L, v, "'%s' must be between %llu and %llu", key, (unsigned long long)lo,
+                       (unsigned long long)hi);
+    *out = val;
+    return 0;
+}
+
+static int get_coord(struct dl *L, yaml_node_t *v, const char *what, double limit, int32_t *e7)
+{
+    const char *s = NULL;
+    double d;
+    if (v->type != YAML_SCALAR_NODE || v->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+        return dl_fail(L, v, "expected a number for the %s", what);
+    s = (const char *)v->data.scalar.value;
+    if (fm_parse_double(s, -limit, limit, &d) != 0)
+        return dl_fail(L, v, "the %s must be a number from %g to %g, not '%s'", what, -limit,
+                       limit, s);
+    *e7 = (int32_t)lround(d * 1e7);
+    return 0;
+}
+
+/* Walks a mapping: for each pair calls field(L, key, key node, value). */
+typedef int (*dl_field_fn)(struct dl *L, const char *key, yaml_node_t *kn, yaml_node_t *v,
+                           void *arg);
+
+static int walk_map(struct dl *L, yaml_node_t *m, const char *where, dl_field_fn fn, void *arg)
+{
+    if (m->type != YAML_MAPPING_NODE)
+        return dl_fail(L, m, "expected a mapping for %s", where);
+    for (yaml_node_pair_t *p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top; p++) {
+        yaml_node_t *kn = node_at(L, p->key), *v = node_at(L, p->value);
+        if (kn == NULL || v == NULL || kn->type != YAML_SCALAR_NODE)
+            return dl_fail(L, m, "expected plain keys in %s", where);
+        const char *ks = (const char *)kn->data.scalar.value;
+        for (yaml_node_pair_t *q = m->data.mapping.pairs.start; q < p; q++) {
+            yaml_node_t *qk = node_at(L, q->key);
+            if (qk != NULL && qk->type == YAML_SCALAR_NODE &&
+                strcmp((const char *)qk->data.scalar.value, ks) == 0)
+                return dl_fail(L, kn, "duplicate key '%s' in %s (first at line %zu)", ks, where,
+                               (size_t)qk->start_mark.line + 1);
+        }
+        int rc = fn(L, ks, kn, v, arg);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+static int need_seq(struct dl *L, yaml_node_t *v, const char *key)
+{
+    if (v->type != YAML_SEQUENCE_NODE)
+        return dl_fail(L, v, "expected a list for '%s'", key);
+    return 0;
+}
+
+#define SEQ_EACH(L, v, item)                                                               \
+    for (yaml_node_item_t *it_ = (v)->data.sequence.items.start;                          \
+         it_ < (v)->data.sequence.items.top && ((item) = node_at((L), *it_)) != NULL; it_++)
+
+/* ---- units ---- */
+
+struct unit_arg {
+    struct fm_dir_unit *u;
+    bool name, kind, home;
+};
+
+static int caps_from(struct dl *L, yaml_node_t *v, char *out, size_t cap)
+{
+    char joined[FM_TEXT_MAX];
+    size_t used = 0;
+    joined[0] = '\0';
+    if (v->type == YAML_SCALAR_NODE) {
+        const char *s = NULL;
+        int rc = scalar(L, v, "capabilities", &s);
+        if (rc != 0)
+            return rc;
+        if (fm_strlcpy(joined, s, sizeof joined) != FM_OK)
+            return dl_fail(L, v, "'capabilities' is too long");
+    } else if (v->type == YAML_SEQUENCE_NODE) {
+        yaml_node_t *item;
+        SEQ_EACH(L, v, item) {
+            char tok[FM_CATEGORY_MAX];
+            int rc = get_token(L, item, "capabilities", tok, sizeof tok);
+            if (rc != 0)
+                return rc;
+            size_t n = strlen(tok);
+            if (used + n + 2 >= sizeof joined)
+                return dl_fail(L, item, "too many capabilities");
+            if (used > 0)
+                joined[used++] = ',';
+            memcpy(joined + used, tok, n + 1);
+            used += n;
+        }
+    } else {
+        return dl_fail(L, v, "expected a list of capabilities");
+    }
+    if (payload_caps_canonical(joined, out, cap) != FM_OK)
+        return dl_fail(L, v, "capabilities must be words of a-z, 0-9, '_' or '-' (at most 31 "
+                             "characters each, %zu bytes in all)", cap - 1);
+    return 0;
+}
+
+static int unit_field(struct dl *L, const char *key, yaml_node_t *kn, yaml_node_t *v, void *arg)
+{
+    struct unit_arg *a = arg;
+    if (strcmp(key, "name") == 0) {
+        a->name = true;
+        return get_text(L, v, key, a->u->name, sizeof a->u->name);
+    }
+    if (strcmp(key, "kind") == 0) {
+        a->kind = true;
+        return get_token(L, v, key, a->u->kind, sizeof a->u->kind);
+    }
+    if (strcmp(key, "capabilities") == 0)
+        return caps_from(L, v, a->u->caps, sizeof a->u->caps);
+    if (strcmp(key, "home") == 0) {
+        if (v->type != YAML_SEQUENCE_NODE ||
+            v->data.sequence.items.top - v->data.sequence.items.start != 2)
+            return dl_fail(L, v, "'home' must be [latitude, longitude]");
+        yaml_node_item_t *s = v->data.sequence.items.start;
+        yaml_node_t *lat = node_at(L, s[0]), *lon = node_at(L, s[1]);
+        int rc;
+        if (lat == NULL || lon == NULL)
+            return dl_fail(L, v, "'home' must be [latitude, longitude]");
+        if ((rc = get_coord(L, lat, "latitude", 90, &a->u->lat_e7)) != 0 ||
+            (rc = get_coord(L, lon, "longitude", 180, &a->u->lon_e7)) != 0)
+            return rc;
+        a->home = true;
+        return 0;
+    }
+    return dl_fail(L, kn, "unknown key '%s' in a unit (expected name, kind, capabilities, home)",
+                   key);
+}
+
+static int load_units(struct dl *L, yaml_node_t *v, uint16_t dept)
+{
+    struct fm_directory *d = L->d;
+    yaml_node_t *item;
+    int rc = need_seq(L, v, "units");
+    if (rc != 0)
+        return rc;
+    SEQ_EACH(L, v, item) {
+        if (d->nunits >= FM_DIR_MAX_UNITS)
+            return dl_fail(L, item, "too many units (at most %d)", FM_DIR_MAX_UNITS);
+        struct unit_arg a = {.u = &d->units[d->nunits]};
+        memset(a.u, 0, sizeof *a.u);
+        a.u->dept = dept;
+        if ((rc = walk_map(L, item, "a unit", unit_field, &a)) != 0)
+            return rc;
+        if (!a.name || !a.kind || !a.home)
+            return dl_fail(L, item, "a unit needs name, kind and home");
+        for (size_t k = 0; k < d->nunits; k++)
+            if (strcmp(d->units[k].name, a.u->name) == 0)
+                return dl_fail(L, item, "unit name '%s' is used twice (names must be unique)",
+                               a.u->name);
+        d->nunits++;
+    }
+    return 0;
+}
+
+/* ---- departments ---- */
+
+struct dept_arg {
+    struct fm_dir_dept *x;
+    yaml_node_t *units;
+    bool name, kind, tier, county;
+};
+
+static int dept_field(struct dl *L, const char *key, yaml_node_t *kn, yaml_node_t *v, void *arg)
+{
+    struct dept_arg *a = arg;
+    struct fm_directory *d = L->d;
+    uint64_t u;
+    int rc;
+    if (strcmp(key, "name") == 0) {
+        a->name = true;
+        return get_text(L, v, key, a->x->name, sizeof a->x->name);
+    }
+    if (strcmp(key, "kind") == 0) {
+        a->kind = true;
+        return get_token(L, v, key, a->x->kind, sizeof a->x->kind);
+    }
+    if (strcmp(key, "tier") == 0) {
+        if ((rc = get_uint(L, v, key, 1, 3, &u)) != 0)
+            return rc;
+        a->x->tier = (uint8_t)u;
+        a->tier = true;
+        return 0;
+    }
+    if (strcmp(key, "county") == 0) {
+        char name[FM_NAME_MAX];
+        if ((rc = get_text(L, v, key, name, sizeof name)) != 0)
+            return rc;
+        for (size_t i = 0; i < d->ncounties; i++) {
+            if (strcmp(d->counties[i], name) == 0) {
+                a->x->county = (uint16_t)i;
+                a->county = true;
+                return 0;
+            }
+        }
+        return dl_fail(L, v, "county '%s' is not in the counties list", name);
+    }
+    if (strcmp(key, "units") == 0) {
+        a->units = v;
+        return 0;
+    }
+    return dl_fail(L, kn, "unknown key '%s' in a department (expected name, kind, tier, county, "
+                          "units)", key);
+}
+
+static int load_depts(struct dl *L, yaml_node_t *v)
+{
+    struct fm_directory *d = L->d;
+    yaml_node_t *item;
+    int rc = need_seq(L, v, "departments");
+    if (rc != 0)
+        return rc;
+    SEQ_EACH(L, v, item) {
+        if (d->ndepts >= FM_DIR_MAX_DEPTS)
+            return dl_fail(L, item, "too many departments (at most %d)", FM_DIR_MAX_DEPTS);
+        struct dept_arg a = {.x = &d->depts[d->ndepts]};
+        memset(a.x, 0, sizeof *a.x);
+        if ((rc = walk_map(L, item, "a department", dept_field, &a)) != 0)
+            return rc;
+        if (!a.name || !a.kind || !a.tier || !a.county)
+            return dl_fail(L, item, "a department needs name, kind, tier and county");
+        for (size_t k = 0; k < d->ndepts; k++)
+            if (strcmp(d->depts[k].name, a.x->name) == 0)
+                return dl_fail(L, item, "department '%s' is listed twice", a.x->name);
+        uint16_t idx = (uint16_t)d->ndepts++;
+        if (a.units != NULL && (rc = load_units(L, a.units, idx)) != 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* ---- rules ---- */
+
+struct resp_arg {
+    struct fm_dir_respond *e;
+    bool tier, kind;
+};
+
+static int resp_field(struct dl *L, const char *key, yaml_node_t *kn, yaml_node_t *v, void *arg)
+{
+    struct resp_arg *a = arg;
+    uint64_t u;
+    int rc;
+    if (strcmp(key, "tier") == 0) {
+        if ((rc = get_uint(L, v, key, 1, 3, &u)) != 0)
+            return rc;
+        a->e->tier = (uint8_t)u;
+        a->tier = true;
+        return 0;
+    }
+    if (strcmp(key, "kind") == 0) {
+        a->kind = true;
+        return get_token(L, v, key, a->e->kind, sizeof a->e->kind);
+    }
+    if (strcmp(key, "department") == 0) {
+        if ((rc = get_text(L, v, key, a->e->department, sizeof a->e->department)) != 0)
+            return rc;
+        if (directory_dept(L->d, a->e->department) == NULL)
+            return dl_fail(L, v, "department '%s' is not in the departments list",
+                           a->e->department);
+        return 0;
+    }
+    if (strcmp(key, "capability") == 0)
+        return get_token(L, v, key, a->e->capability, sizeof a->e->capability);
+    if (strcmp(key, "units") == 0) {
+        if ((rc = get_uint(L, v, key, 1, 9, &u)) != 0)
+            return rc;
+        a->e->units = (uint8_t)u;
+        return 0;
+    }
+    return dl_fail(L, kn, "unknown key '%s' in a response need (expected tier, kind, department, "
+                          "capability, units)", key);
+}
+
+struct rule_arg {
+    struct fm_dir_rule *r;
+    bool category;
+};
+
+static int rule_field(struct dl *L, const char *key, yaml_node_t *kn, yaml_node_t *v, void *arg)
+{
+    struct rule_arg *a = arg;
+    struct fm_dir_rule *r = a->r;
+    uint64_t u;
+    int rc;
+    if (strcmp(key, "category") == 0) {
+        a->category = true;
+        return get_token(L, v, key, r->category, sizeof r->category);
+    }
+    if (strcmp(key, "priority") == 0 || strcmp(key, "escalate_priority") == 0) {
+        bool esc = key[0] == 'e';
+        if ((rc = get_uint(L, v, key, esc ? 0 : 1, 5, &u)) != 0)
+            return rc;
+        *(esc ? &r->escalate_priority : &r->priority) = (uint8_t)u;
+        return 0;
+    }
+    if (strcmp(key, "escalate_after_s") == 0 || strcmp(key, "target_s") == 0) {
+        if ((rc = get_uint(L, v, key, 0, 7 * 86400, &u)) != 0)
+            return rc;
+        *(key[0] == 'e' ? &r->escalate_after_s : &r->target_s) = (uint32_t)u;
+        return 0;
+    }
+    if (strcmp(key, "respond") == 0) {
+        yaml_node_t *item;
+        if ((rc = need_seq(L, v, key)) != 0)
+            return rc;
+        SEQ_EACH(L, v, item) {
+            if (r->nrespond >= FM_DIR_MAX_RESPOND)
+                return dl_fail(L, item, "too many response needs (at most %d)",
+                               FM_DIR_MAX_RESPOND);
+            struct resp_arg ra = {.e = &r->respond[r->nrespond]};
+            memset(ra.e, 0, sizeof *ra.e);
+            ra.e->units = 1;
+            if ((rc = walk_map(L, item, "a response need", resp_field, &ra)) != 0)
+                return rc;
+            if (!ra.tier || !ra.kind)
+                return dl_fail(L, item, "a response need needs tier and kind");
+            r->nrespond++;
+        }
+        return 0;
+    }
+    return dl_fail(L, kn, "unknown key '%s' in a rule (expected category, priority, "
+                          "escalate_priority, escalate_after_s, target_s, respond)", key);
+}
+
+static int load_rules(struct dl *L, yaml_node_t *v)
+{
+    struct fm_directory *d = L->d;
+    yaml_node_t *item;
+    int rc = need_seq(L, v, "rules");
+    if (rc != 0)
+        return rc;
+    SEQ_EACH(L, v, item) {
+        if (d->nrules >= FM_DIR_MAX_RULES)
+            return dl_fail(L, item, "too many rules (at most %d)", FM_DIR_MAX_RULES);
+        struct rule_arg a = {.r = &d->rules[d->nrules]};
+        memset(a.r, 0, sizeof *a.r);
+        a.r->priority = 3;
+        if ((rc = walk_map(L, item, "a rule", rule_field, &a)) != 0)
+            return rc;
+        if (!a.category)
+            return dl_fail(L, item, "a rule needs a category");
+        if (fm_directory_rule(d, a.r->category) != NULL)
+            return dl_fail(L, item, "two rules for category '%s'", a.r->category);
+        d->nrules++;
+    }
+    return 0;
+}
+
+/* ---- top level ---- */
+
+struct top_arg {
+    yaml_node_t *counties, *depts, *rules;
+    bool name;
+};
+
+static int top_field(struct dl *L, const char *key, yaml_node_t *kn, yaml_node_t *v, void *arg)
+{
+    struct top_arg *a = arg;
+    if (strcmp(key, "name") == 0) {
+        a->name = true;
+        return get_text(L, v, key, L->d->name, sizeof L->d->name);
+    }
+    if (strcmp(key, "counties") == 0) {
+        a->counties = v;
+        return 0;
+    }
+    if (strcmp(key, "departments") == 0) {
+        a->depts = v;
+        return 0;
+    }
+    if (strcmp(key, "rules") == 0) {
+        a->rules = v;
+        return 0;
+    }
+    return dl_fail(L, kn, "unknown key '%s' (expected name, counties, departments, rules)", key);
+}
+
+static int load_doc(struct dl *L)
+{
+    struct fm_directory *d = L->d;
+    struct top_arg a = {0};
+    yaml_node_t *root = yaml_document_get_root_node(&L->doc), *item;
+    int rc;
+    if (root == NULL)
+        return dl_fail_at(L, 1, 1, "empty directory (expected name, counties, departments, "
+                                   "rules)");
+    if ((rc = walk_map(L, root, "the top level", top_field, &a)) != 0)
+        return rc;
+    if (!a.name || a.counties == NULL || a.depts == NULL)
+        return dl_fail(L, root, "the directory needs name, counties and departments");
+    if ((rc = need_seq(L, a.counties, "counties")) != 0)
+        return rc;
+    SEQ_EACH(L, a.counties, item) {
+        if (d->ncounties >= FM_DIR_MAX_COUNTIES)
+            return dl_fail(L, item, "too many counties (at most %d)", FM_DIR_MAX_COUNTIES);
+        if ((rc = get_text(L, item, "counties", d->counties[d->ncounties], FM_NAME_MAX)) != 0)
+            return rc;
+        for (size_t k = 0; k < d->ncounties; k++)
+            if (strcmp(d->counties[k], d->counties[d->ncounties]) == 0)
+                return dl_fail(L, item, "county '%s' is listed twice", d->counties[k]);
+        d->ncounties++;
+    }
+    if ((rc = load_depts(L, a.depts)) != 0)
+        return rc;
+    if (a.rules != NULL && (rc = load_rules(L, a.rules)) != 0)
+        return rc;
+    /* a published directory replaces the one before it everywhere: one
+     * without departments or rules would wipe every dispatch rule */
+    if (d->ndepts == 0)
+        return dl_fail(L, a.depts, "the directory lists no department (publishing it would "
+                                   "remove every department everywhere)");
+    if (d->nrules == 0)
+        return dl_fail(L, a.rules != NULL ? a.rules : root,
+                       "the directory has no rule (publishing it would remove every "
+                       "dispatch rule everywhere)");
+    return 0;
+}
+
+static int read_all(const char *path, char **out, size_t *len, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    int rc = FM_EIO;
+    if (f == NULL) {
+        int e = errno;
+        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(e));
+        return e == ENOENT ? FM_ENOTFOUND : FM_EIO;
+    }
+    char *buf = malloc(DIR_FILE_MAX + 1);
+    if (buf == NULL) {
+        rc = FM_ENOMEM;
+        goto out;
+    }
+    *len = fread(buf, 1, DIR_FILE_MAX + 1, f);
+    if (ferror(f)) {
+        snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+        free(buf);
+        goto out;
+    }
+    if (*len > DIR_FILE_MAX) {
+        snprintf(err, errlen, "%s:1:1: file too large (max %u bytes)", path, DIR_FILE_MAX);
+        free(buf);
+        rc = FM_ECONFIG;
+        goto out;
+    }
+    buf[*len] = '\0';
+    *out = buf;
+    rc = FM_OK;
+out:
+    fclose(f);
+    return rc;
+}
+
+int fm_directory_load_yaml(const char *path, struct fm_directory **out, char *err,
+                           size_t errlen)
+{
+    struct dl L;
+    yaml_parser_t parser;
+    char dummy[1];
+    char *buf = NULL;
+    size_t len = 0;
+    int rc;
+    *out = NULL;
+    if (err == NULL || errlen == 0) {
+        err = dummy;
+        errlen = sizeof dummy;
+    }
+    err[0] = '\0';
+    memset(&L, 0, sizeof L);
+    L.file = path;
+    L.err = err;
+    L.errlen = errlen;
+    if ((rc = read_all(path, &buf, &len, err, errlen)) != FM_OK)
+        return rc;
+    L.d = calloc(1, sizeof *L.d);
+    if (L.d == NULL) {
+        rc = FM_ENOMEM;
+        goto out_buf;
+    }
+    size_t dline = 0, dcol = 0;
+    if ((rc = yaml_check_depth(buf, len, YAML_MAX_DEPTH, &dline, &dcol)) != FM_OK) {
+        if (rc == FM_ETOOBIG)
+            rc = dl_fail_at(&L, dline, dcol, "nesting deeper than %d", YAML_MAX_DEPTH);
+        goto out_buf;
+    }
+    if (!yaml_parser_initialize(&parser)) {
+        rc = FM_ENOMEM;
+        goto out_buf;
+    }
+    yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
+    if (!yaml_parser_load(&parser, &L.doc)) {
+        rc = dl_fail_at(&L, parser.problem_mark.line + 1, parser.problem_mark.column + 1, "%s",
+                        parser.problem ? parser.problem : "YAML syntax error");
+        goto out_parser;
+    }
+    rc = load_doc(&L);
+    yaml_document_delete(&L.doc);
+out_parser:
+    yaml_parser_delete(&parser);
+out_buf:
+    free(buf);
+    if (rc == FM_OK) {
+        *out = L.d;
+        L.d = NULL;
+    }
+    free(L.d);
+    return rc;
+}

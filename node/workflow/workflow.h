@@ -1,0 +1,330 @@
+/*
+ * workflow.h — the linkage workflow on top of the model: the
+ * organisation directory, proposed dispatch, tickets, escalation,
+ * materials, bulletins, conflicts and the assessment report
+ * (node/workflow/, docs/workflow.md).
+ */
+#ifndef FM_WORKFLOW_H
+#define FM_WORKFLOW_H
+
+#include "../model/model.h"
+
+/* ======================= linkage workflow =======================
+ * The organisation directory and its classification rules, proposed
+ * dispatch, tickets, escalation, materials, bulletins, conflicts and the
+ * assessment report (node/workflow*.c, node/directory*.c; docs/workflow.md).
+ * Every write below is one or more signed ops like the writes above (needs
+ * FM_OPEN_IDENTITY); every merge is commutative, so replicas holding the
+ * same ops agree. Role permissions are checked on every op, local or
+ * ingested (FM_EPERM): only admin and centre publish the directory; only
+ * centre and county dispatch, reassign, cancel, escalate and resolve. */
+
+/* ---- the organisation directory ---- */
+#define FM_DIR_MAX_COUNTIES 64
+#define FM_DIR_MAX_DEPTS 256
+#define FM_DIR_MAX_UNITS 2048
+#define FM_DIR_MAX_RULES 128
+#define FM_DIR_MAX_RESPOND 16
+#define FM_DIR_CAPS_MAX 256
+
+struct fm_dir_dept {
+    char name[FM_NAME_MAX];
+    char kind[FM_NAME_MAX];   /* police, fire, medical, gas, ... */
+    uint8_t tier;             /* 1..3 */
+    uint16_t county;          /* index into counties */
+};
+struct fm_dir_unit {
+    char name[FM_NAME_MAX];   /* unique in the directory; matches the unit entity's name */
+    uint16_t dept;            /* index into depts */
+    char kind[FM_NAME_MAX];   /* engine, ambulance, patrol, ... */
+    char caps[FM_DIR_CAPS_MAX]; /* canonical: sorted, unique, comma-separated */
+    int32_t lat_e7, lon_e7;   /* home station */
+};
+struct fm_dir_respond {
+    uint8_t tier;                        /* 1..3 */
+    char kind[FM_NAME_MAX];              /* department kind */
+    char department[FM_NAME_MAX];        /* "" = any department of that kind */
+    char capability[FM_CATEGORY_MAX];    /* "" = any unit */
+    uint8_t units;                       /* how many units, 1..9 */
+};
+struct fm_dir_rule {
+    char category[FM_CATEGORY_MAX];
+    uint8_t priority;           /* default priority 1..5 */
+    uint8_t escalate_priority;  /* 0 = never; priority <= this brings in tier 2 at once */
+    uint32_t escalate_after_s;  /* 0 = never; no acknowledgement by then brings in the next tier */
+    uint32_t target_s;          /* response target (report -> on scene, 90th pct); 0 = none */
+    uint8_t nrespond;
+    struct fm_dir_respond respond[FM_DIR_MAX_RESPOND];
+};
+struct fm_directory {
+    char name[FM_NAME_MAX];
+    /* Set when read from the store: the version that won. */
+    char version[FM_ID_MAX];          /* id of its first op */
+    char publisher[FM_KEY_TEXT_LEN];
+    uint64_t version_hlc;
+    size_t ncounties, ndepts, nunits, nrules;
+    char counties[FM_DIR_MAX_COUNTIES][FM_NAME_MAX];
+    struct fm_dir_dept depts[FM_DIR_MAX_DEPTS];
+    struct fm_dir_unit units[FM_DIR_MAX_UNITS];
+    struct fm_dir_rule rules[FM_DIR_MAX_RULES];
+};
+
+/* Parses a directory YAML file (format in docs/workflow.md). On error
+ * FM_ECONFIG (or FM_ENOTFOUND / FM_EIO / FM_ENOMEM) with "file:line:column:
+ * message" in err. *out is malloc'd; free with fm_directory_free. */
+int fm_directory_load_yaml(const char *path, struct fm_directory **out, char *err,
+                           size_t errlen) FM_MUST_USE;
+void fm_directory_free(struct fm_directory **dp);
+/* Lookups; NULL when absent. */
+const struct fm_dir_rule *fm_directory_rule(const struct fm_directory *d, const char *category);
+const struct fm_dir_unit *fm_directory_unit(const struct fm_directory *d, const char *name);
+/* Publishes d as a new version (one or more signed ops; the newest version
+ * by (hlc, author) wins everywhere) and registers every directory unit no
+ * unit entity carries the name of yet, in the same transaction, under an
+ * id derived from (department, unit name): every publisher registers the
+ * same entity, so concurrent publishes leave one unit per directory unit. */
+int fm_node_directory_publish(struct fm_node *n, const struct fm_directory *d,
+                              char version_out[FM_ID_MAX], size_t *registered) FM_MUST_USE;
+/* The winning version; FM_ENOTFOUND if none was published. *out malloc'd. */
+int fm_node_directory_get(struct fm_node *n, struct fm_directory **out) FM_MUST_USE;
+
+/* ---- proposed dispatch ---- */
+#define FM_SUGGEST_MAX 64
+struct fm_suggest_unit {
+    char unit[FM_ID_MAX];
+    char name[FM_NAME_MAX];
+    char department[FM_NAME_MAX];
+    char county[FM_NAME_MAX];
+    char capability[FM_CATEGORY_MAX]; /* the capability it was picked for ("" = any) */
+    uint8_t tier;
+    double distance_km;               /* great-circle, from its position to the incident */
+    bool live_position;               /* false: the directory's home position */
+    int64_t position_age_s;           /* age of the live position; -1 for a home position */
+};
+struct fm_suggest_gap {               /* a need no available unit could fill */
+    uint8_t tier;
+    char kind[FM_NAME_MAX];
+    char capability[FM_CATEGORY_MAX];
+    uint8_t wanted, found;
+};
+struct fm_suggestion {
+    char incident[FM_ID_MAX];
+    char category[FM_CATEGORY_MAX];
+    uint8_t priority;
+    bool has_directory, has_rule;
+    uint8_t max_tier;                 /* tiers included (1, or more by priority / escalation) */
+    size_t ndepts;
+    char departments[FM_SUGGEST_MAX][FM_NAME_MAX]; /* responsible departments, by need */
+    size_t nunits;
+    struct fm_suggest_unit units[FM_SUGGEST_MAX];
+    size_t ngaps;
+    struct fm_suggest_gap gaps[FM_DIR_MAX_RESPOND];
+};
+/* Applies the category's rule: for each need of the tiers in play, the
+ * nearest available units (status available and no active ticket) of the
+ * matching departments with the capability, by great-circle distance from
+ * the last reported position (else the home position) at now_ms. */
+int fm_node_dispatch_suggest(struct fm_node *n, const char *incident, uint64_t now_ms,
+                             struct fm_suggestion *out) FM_MUST_USE;
+/* Great-circle distance in km (haversine, mean Earth radius 6371.0088 km). */
+double fm_great_circle_km(int32_t lat1_e7, int32_t lon1_e7, int32_t lat2_e7, int32_t lon2_e7);
+/* The rule's default priority for a category (0 if no directory or rule). */
+uint8_t fm_node_default_priority(struct fm_node *n, const char *category);
+
+/* ---- tickets ---- */
+enum fm_ticket_step { FM_STEP_ACK = 1, FM_STEP_ENROUTE, FM_STEP_ARRIVE, FM_STEP_CLEAR,
+                      FM_STEP_CANCEL };
+enum fm_ticket_state { FM_TICKET_DISPATCHED = 0, FM_TICKET_ACKNOWLEDGED, FM_TICKET_ENROUTE,
+                       FM_TICKET_ONSCENE, FM_TICKET_CLEARED, FM_TICKET_CANCELLED,
+                       FM_TICKET_REASSIGNED };
+const char *fm_ticket_state_name(enum fm_ticket_state s);
+int fm_ticket_step_parse(const char *s, enum fm_ticket_step *out) FM_MUST_USE;
+
+struct fm_ticket_mark {              /* one step: the first report of it wins */
+    uint64_t hlc;                    /* 0 = not reached */
+    char author[FM_KEY_TEXT_LEN];
+    bool behalf;                     /* recorded by a dispatcher for the unit */
+};
+struct fm_ticket {
+    char id[FM_ID_MAX];
+    char incident[FM_ID_MAX];
+    char unit[FM_ID_MAX];
+    char replaces[FM_ID_MAX];        /* the ticket this one took over ("" if none) */
+    enum fm_ticket_state state;
+    bool active;                     /* not cleared, cancelled or reassigned */
+    struct fm_ticket_mark dispatched, acked, enroute, onscene, cleared, cancelled, reassigned;
+    char result[FM_TEXT_MAX];        /* the first clear's result text */
+    char reason[FM_TEXT_MAX];        /* the first cancel's / reassign's reason */
+    uint32_t events;
+    uint32_t void_steps;             /* steps naming another unit or incident: ignored */
+    uint64_t updated_hlc;
+};
+struct fm_ticket_event {
+    uint64_t hlc;
+    char author[FM_KEY_TEXT_LEN];
+    uint64_t seq;
+    char step[16];                   /* dispatch, ack, enroute, arrive, clear, cancel, reassign */
+    bool behalf;
+    char text[FM_TEXT_MAX];
+};
+/* One ticket per unit (one transaction); ids_out gets nunits ids. Units
+ * must exist; FM_ESTATE if one already holds an active ticket; FM_ECLOSED
+ * if the incident is resolved or closed (reopen it first). */
+int fm_node_dispatch(struct fm_node *n, const char *incident, const char *const *units,
+                     size_t nunits, const char *note, char (*ids_out)[FM_ID_MAX]) FM_MUST_USE;
+/* A step on a ticket, from the unit's node (a station or vehicle whose
+ * certificate's unit is the unit's name or id; recorded as the unit's own)
+ * or by a centre, county or admin (recorded on its behalf); FM_EUNIT for a
+ * station or vehicle of another unit. text: the result for FM_STEP_CLEAR
+ * (required), a reason for FM_STEP_CANCEL (optional). FM_ESTATE when the
+ * ticket is closed or already past that step. */
+int fm_node_ticket_step(struct fm_node *n, const char *ticket, enum fm_ticket_step step,
+                        const char *text) FM_MUST_USE;
+/* Closes the ticket as reassigned and dispatches `unit` on a new ticket. */
+int fm_node_ticket_reassign(struct fm_node *n, const char *ticket, const char *unit,
+                            const char *reason, char new_id[FM_ID_MAX]) FM_MUST_USE;
+int fm_node_ticket_get(struct fm_node *n, const char *id, struct fm_ticket *out) FM_MUST_USE;
+typedef int (*fm_ticket_cb)(void *ctx, const struct fm_ticket *t);
+/* All tickets (or one incident's) in id order. */
+int fm_node_tickets(struct fm_node *n, const char *incident, fm_ticket_cb cb,
+                    void *ctx) FM_MUST_USE;
+typedef int (*fm_ticket_event_cb)(void *ctx, const struct fm_ticket_event *e);
+/* A ticket's events in (time, author, seq) order. */
+int fm_node_ticket_history(struct fm_node *n, const char *id, fm_ticket_event_cb cb,
+                           void *ctx) FM_MUST_USE;
+
+/* ---- incident workflow state ---- */
+struct fm_incident_workflow {
+    char coordinator_unit[FM_ID_MAX];   /* first unit to acknowledge ("" if none) */
+    char coordinator_ticket[FM_ID_MAX];
+    uint64_t coordinator_hlc;
+    uint8_t escalated_tier;             /* highest tier brought in by escalation (0 = none) */
+    uint64_t escalated_hlc[4];          /* [tier]: first escalation to it */
+    uint32_t escalation_raises[4];      /* [tier]: escalation ops merged into it */
+    uint32_t feedback_count;
+    uint64_t feedback_sum;
+};
+int fm_node_incident_workflow(struct fm_node *n, const char *incident,
+                              struct fm_incident_workflow *out) FM_MUST_USE;
+/* Satisfaction feedback, score 1..5, optional comment. */
+int fm_node_incident_feedback(struct fm_node *n, const char *incident, uint8_t score,
+                              const char *comment) FM_MUST_USE;
+/* Raises an escalation of `incident` to `tier` (2..3); ticket may be NULL. */
+int fm_node_escalate(struct fm_node *n, const char *incident, uint8_t tier, const char *ticket,
+                     const char *reason) FM_MUST_USE;
+/* The periodic check (fieldmeshd calls it about once a second; `fieldmesh
+ * escalate` once): for every active ticket not acknowledged within its
+ * rule's escalate_after_s, raises an escalation to the next tier unless the
+ * incident already has one. Tickets this node dispatched are due at the
+ * deadline, others' a grace period later. Needs a dispatcher identity
+ * (loaded on first use from the config; without one it does nothing).
+ * *raised (may be NULL) gets the number of escalations written. */
+int fm_node_workflow_tick(struct fm_node *n, uint64_t now_ms, unsigned *raised);
+
+/* ---- materials ---- */
+struct fm_request {
+    char id[FM_ID_MAX];
+    char incident[FM_ID_MAX];
+    char kind[FM_NAME_MAX];
+    char text[FM_TEXT_MAX];
+    char requester[FM_KEY_TEXT_LEN];
+    int64_t qty, allocated, returned;  /* consumed at the scene = allocated - returned */
+    uint64_t created_hlc, updated_hlc;
+};
+int fm_node_material_request(struct fm_node *n, const char *incident, const char *kind,
+                             int64_t qty, const char *text, char id_out[FM_ID_MAX]) FM_MUST_USE;
+/* Allocates qty from a depot's stock to a request (stock goes down), or
+ * returns unused qty to it (stock goes up). FM_ESTATE if the stock, the
+ * outstanding request or the allocation does not cover qty; FM_EINVAL if
+ * the resource's kind is not the request's. */
+int fm_node_material_move(struct fm_node *n, const char *request, const char *resource,
+                          int64_t qty, bool is_return) FM_MUST_USE;
+typedef int (*fm_request_cb)(void *ctx, const struct fm_request *r);
+int fm_node_requests(struct fm_node *n, fm_request_cb cb, void *ctx) FM_MUST_USE;
+
+/* ---- bulletins ---- */
+struct fm_bulletin {
+    char id[FM_ID_MAX];
+    char audience[FM_NAME_MAX];
+    char text[FM_TEXT_MAX];
+    char sender[FM_KEY_TEXT_LEN];
+    uint64_t sent_hlc;
+    uint32_t receipts;          /* distinct nodes that recorded a read receipt */
+    bool for_me;                /* this node is in the audience */
+    bool read_by_me;
+};
+struct fm_receipt {
+    char reader[FM_KEY_TEXT_LEN];
+    uint64_t hlc;
+};
+/* audience: all | tier:1..3 | dept:NAME | county:NAME | unit:NAME-OR-ID. */
+int fm_node_bulletin_send(struct fm_node *n, const char *audience, const char *text,
+                          char id_out[FM_ID_MAX]) FM_MUST_USE;
+typedef int (*fm_bulletin_cb)(void *ctx, const struct fm_bulletin *b);
+int fm_node_bulletins(struct fm_node *n, fm_bulletin_cb cb, void *ctx) FM_MUST_USE;
+/* Records this node's read receipt (FM_EEXISTS if already recorded). */
+int fm_node_bulletin_read(struct fm_node *n, const char *id) FM_MUST_USE;
+typedef int (*fm_receipt_cb)(void *ctx, const struct fm_receipt *r);
+int fm_node_bulletin_receipts(struct fm_node *n, const char *id, fm_receipt_cb cb,
+                              void *ctx) FM_MUST_USE;
+
+/* ---- conflicts ---- */
+#define FM_CONFLICT_ID_MAX 64
+struct fm_conflict {
+    char id[FM_CONFLICT_ID_MAX];   /* e.g. "double:k3mx9q2a-17" */
+    char kind[32];                 /* unit_double_booked, cleared_and_reassigned, ... */
+    char subject[FM_ID_MAX];       /* the unit, ticket or resource */
+    char detail[FM_TEXT_MAX];
+    uint8_t fingerprint[FM_HASH_LEN]; /* over the conflicting facts */
+    bool resolved;                 /* a resolve op names this id and fingerprint */
+    char resolution[FM_TEXT_MAX];
+    char resolved_by[FM_KEY_TEXT_LEN];
+    uint64_t resolved_hlc;
+};
+typedef int (*fm_conflict_cb)(void *ctx, const struct fm_conflict *c);
+/* Deterministic, in id order; resolved ones only with include_resolved. */
+int fm_node_conflicts(struct fm_node *n, bool include_resolved, fm_conflict_cb cb,
+                      void *ctx) FM_MUST_USE;
+/* Resolves the open conflict `id` (FM_ENOTFOUND if none is open). */
+int fm_node_conflict_resolve(struct fm_node *n, const char *id, const char *note) FM_MUST_USE;
+
+/* ---- assessment ---- */
+enum fm_report_by { FM_REPORT_ALL = 0, FM_REPORT_UNIT, FM_REPORT_DEPARTMENT, FM_REPORT_COUNTY,
+                    FM_REPORT_CATEGORY };
+#define FM_REPORT_NINTERVALS 5 /* report->dispatch, ->ack, ->enroute, ->onscene, ->cleared */
+struct fm_report_query {
+    uint64_t from_ms, to_ms;   /* incident report time window; 0 = open */
+    enum fm_report_by by;
+};
+struct fm_report_stat {
+    size_t n;
+    double median_s, p90_s;    /* meaningful when n > 0 */
+};
+struct fm_report_group {
+    char key[FM_NAME_MAX];
+    size_t tickets;
+    struct fm_report_stat interval[FM_REPORT_NINTERVALS];
+    struct fm_report_stat response;   /* report -> on scene */
+    size_t with_target, within_target;
+    size_t cleared, cancelled, escalated;
+    size_t feedback_n;
+    double feedback_sum;
+};
+struct fm_report {
+    size_t ngroups;
+    struct fm_report_group *groups;   /* malloc'd, sorted by key */
+    size_t tickets;
+    size_t negative_intervals;        /* intervals whose end was stamped before its start */
+    size_t skewed_pairs;
+    char clock_note[FM_TEXT_MAX];     /* "" when the clocks agreed */
+};
+int fm_node_report(struct fm_node *n, const struct fm_report_query *q,
+                   struct fm_report *out) FM_MUST_USE;
+void fm_report_release(struct fm_report *r);
+extern const char *const fm_report_interval_names[FM_REPORT_NINTERVALS];
+/* Median (mean of the middle two for even n) and nearest-rank percentile
+ * p (0 < p <= 100) of n values; v is sorted in place. 0 for n == 0. */
+double fm_median(double *v, size_t n);
+double fm_percentile(double *v, size_t n, double p);
+
+#endif

@@ -1,0 +1,83 @@
+/*
+ * workflow_int.h — the linkage workflow's private declarations, shared by
+ * node/workflow_*.c, node/directory*.c, node/workflow/conflict.c, node/workflow/report.c and
+ * node/escalate.c. See docs/workflow.md for the model.
+ *
+ * Tickets, material requests and bulletins are ordinary entity records
+ * (model_rec) under their own kinds. Per-incident workflow state
+ * (coordinator, escalations, feedback) is a record of kind ENT_WFINC keyed
+ * by the incident id. Read receipts, conflict resolutions and directory
+ * chunks are small raw records in the entities database under kinds of
+ * their own, each value starting with RAW_VERSION so no reader mistakes
+ * them for model records. Everything lives in databases the digest and
+ * rebuild already cover.
+ */
+#ifndef FM_WORKFLOW_INT_H
+#define FM_WORKFLOW_INT_H
+
+#include "../replica/replica_int.h"
+
+/* Internal entity kinds (never resolved from user input). */
+enum wf_ent {
+    ENT_WFINC = 16,      /* incident id -> workflow record (model_rec) */
+    ENT_RESOLUTION = 18, /* conflict id | 0 | fingerprint(32) -> raw: hlc, author, note */
+    ENT_RECEIPT = 19,    /* bulletin id | 0 | reader(32) -> raw: hlc */
+    ENT_DIRCHUNK = 20,   /* author(32) | first seq u64 | index u16 -> raw: hlc, count, bytes */
+    ENT_PARKED = 21,     /* kind u8 | id | 0 | author(32) | seq u64 -> raw (park.c) */
+};
+#define RAW_VERSION 0xF0
+
+/* Record field tags per kind (1 and 2 are F_CREATED and F_UPDATED). */
+enum { TK_INCIDENT = 3, TK_UNIT, TK_REPLACES, TK_ACK, TK_ENROUTE, TK_ARRIVE, TK_CLEAR,
+       TK_CANCEL, TK_REASSIGN, TK_EVENTS,
+       TK_UNAME, /* the unit's name as the dispatcher recorded it (LWW, dispatch only) */
+       TK_VOID   /* u32 count of steps that do not match the ticket (ignored) */ };
+enum { RQ_INCIDENT = 3, RQ_KIND, RQ_QTY, RQ_TEXT, RQ_ALLOC, RQ_RET };
+enum { BL_AUDIENCE = 3, BL_TEXT, BL_READERS };
+enum { WI_COORD = 3, WI_FB_N, WI_FB_SUM, WI_ESC2, WI_ESC3, WI_ESC2_N, WI_ESC3_N };
+
+/* Step code -> ticket field. */
+static inline unsigned wf_step_field(unsigned code) { return TK_ACK + code - 1; }
+
+/* ---- workflow_apply.c: record helpers (merges are model_merge_* in model_int.h) ---- */
+int wf_rec_store(struct store_txn *t, uint8_t kind, const char *id,
+                 const struct model_rec *r) FM_MUST_USE;
+/* A ref (author | seq) as 40 bytes and back. */
+void wf_ref_put(uint8_t out[FM_PK_LEN + 8], const struct payload_ref *ref);
+bool wf_rec_ref_id(const struct model_rec *r, unsigned tag, char id[FM_ID_MAX]);
+const char *wf_step_name(unsigned code); /* 0 = dispatch */
+
+/* Record readers (lengths checked: records are disk bytes). */
+void wf_rec_str(const struct model_rec *r, unsigned tag, char *out, size_t cap);
+uint64_t wf_rec_uint(const struct model_rec *r, unsigned tag);
+
+/* ---- workflow_read.c ---- */
+int wf_rec_to_ticket(const struct model_rec *r, const char *id, struct fm_ticket *out) FM_MUST_USE;
+int wf_rec_to_request(const struct model_rec *r, const char *id,
+                      struct fm_request *out) FM_MUST_USE;
+/* Walks the records of one kind (existing entities only unless
+ * with_placeholders) inside t, in id order. */
+int wf_walk(struct store_txn *t, uint8_t kind, bool with_placeholders,
+            int (*each)(const struct model_rec *r, const char *id, void *arg),
+            void *arg) FM_MUST_USE;
+int wf_incident_workflow_txn(struct store_txn *t, const char *incident,
+                             struct fm_incident_workflow *out) FM_MUST_USE;
+/* Current directory in t (FM_ENOTFOUND if none); *out malloc'd. */
+int wf_directory_txn(struct store_txn *t, struct fm_directory **out) FM_MUST_USE;
+
+/* ---- directory.c: the canonical binary form of a directory ---- */
+int directory_encode(const struct fm_directory *d, struct fm_buf *out) FM_MUST_USE;
+int directory_decode(struct fm_directory *d, const uint8_t *p, size_t n) FM_MUST_USE;
+/* Department kind / county name of a unit's department. */
+const struct fm_dir_dept *directory_dept(const struct fm_directory *d, const char *name);
+
+/* ---- workflow_write.c ---- */
+/* Loads the identity of a node opened without it (the daemon). */
+int wf_load_identity(struct fm_node *n) FM_MUST_USE;
+/* Whether an op on `unit` comes from the unit's own node: cert_unit (the
+ * author's certificate `unit`) equals the unit name the op carries or the
+ * unit's entity id (permit.c). */
+bool workflow_unit_own(const char *cert_unit, const struct payload_ref *unit,
+                       const struct payload *pl);
+
+#endif
