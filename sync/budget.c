@@ -55,7 +55,7 @@ void sync_budget_on_pull(struct fm_sync *s, struct sync_nb *nb, const uint8_t *r
         sync_on_pull(s, nb, p);
         return;
     }
-    budget_refill(s, nb, fm_mono_ms());
+    budget_refill(s, nb, sync_now(s));
     if (nb->reply_tokens > 0 && nb->ndefer == 0) {
         budget_serve(s, nb, p);
         return;

@@ -102,7 +102,7 @@ static size_t route_slot(struct sync_nb *nb, const uint8_t *rid, size_t rlen, bo
 void sync_clone_seen(struct fm_sync *s, struct sync_nb *nb, const uint8_t *rid, size_t rlen,
                      const char *addr)
 {
-    uint64_t now = fm_mono_ms();
+    uint64_t now = sync_now(s);
     bool known;
     if (rlen == 0 || rlen > SYNC_ROUTE_MAX)
         return;
@@ -133,7 +133,7 @@ void sync_clone_seen(struct fm_sync *s, struct sync_nb *nb, const uint8_t *rid, 
  * when our heads equal its own, what we hold. */
 static int hello_encode(struct fm_sync *s, struct fm_buf *b)
 {
-    struct fm_wire_summary sm = {.flags = 0, .now_ms = sync_wall_ms(),
+    struct fm_wire_summary sm = {.flags = 0, .now_ms = sync_wall(s),
                                  .nauthors = (uint32_t)s->nheads, .total = s->vv_total};
     memcpy(sm.hash, s->vv_hash, FM_HASH_LEN);
     return fm_wire_encode_summary(b, &sm);

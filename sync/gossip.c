@@ -39,25 +39,6 @@
 
 static struct fm_log_limiter lim_bad, lim_reject, lim_skew, lim_store;
 
-/* Our wall clock as peers should see it: fm_now_ms() plus the test-only
- * $FM_TEST_CLOCK_OFFSET_MS (the node's HLC reads the same, node/replica/hlc.c). */
-uint64_t sync_wall_ms(void)
-{
-    static int loaded;
-    static int64_t offset;
-    if (!loaded) {
-        const char *e = getenv("FM_TEST_CLOCK_OFFSET_MS");
-        int64_t v;
-        if (e && e[0] && fm_parse_i64(e, -INT64_C(864000000000), INT64_C(864000000000), &v) == FM_OK)
-            offset = v;
-        loaded = 1;
-    }
-    uint64_t now = fm_now_ms();
-    if (offset < 0 && (uint64_t)(-offset) > now)
-        return 0;
-    return now + (uint64_t)offset;
-}
-
 /* ------------------------------------------------------------ neighbours */
 
 uint64_t sync_nb_belief(const struct sync_nb *nb, uint32_t a)
@@ -124,7 +105,7 @@ struct sync_nb *sync_nb_new(struct fm_sync *s, const uint8_t pk[FM_PK_LEN])
         return NULL;
     }
     nb->eager = true;
-    nb->next_ae_ms = fm_mono_ms();
+    nb->next_ae_ms = sync_now(s);
     nb->rate_bps = s->cfg.rate_limit_bps;
     s->nbs[slot] = nb;
     if (slot == s->nnb)
@@ -181,7 +162,7 @@ void sync_nb_info(const struct fm_sync *s, const struct sync_nb *nb, struct fm_s
     fm_strlcpy(pi->name, nb->name, sizeof(pi->name));
     fm_strlcpy(pi->endpoint, nb->endpoint, sizeof(pi->endpoint));
     pi->configured = nb->configured;
-    pi->connected = sync_nb_live(s, nb, fm_mono_ms());
+    pi->connected = sync_nb_live(s, nb, sync_now(s));
     pi->vector_known = nb->vec_known;
     pi->eager = nb->eager;
     pi->last_heard_ms = nb->heard_wall_ms;
@@ -252,7 +233,7 @@ static bool send_ihaves(struct fm_sync *s, struct sync_nb *nb, uint8_t flags)
 
 static void send_summary(struct fm_sync *s, struct sync_nb *nb, uint8_t flags, uint64_t now)
 {
-    struct fm_wire_summary sm = {.flags = flags, .now_ms = sync_wall_ms(),
+    struct fm_wire_summary sm = {.flags = flags, .now_ms = sync_wall(s),
                                  .nauthors = (uint32_t)s->nheads, .total = s->vv_total};
     memcpy(sm.hash, s->vv_hash, FM_HASH_LEN);
     if (fm_wire_encode_summary(&s->msg, &sm) == FM_OK && sync_send(s, nb, &s->msg) == FM_OK)
@@ -306,7 +287,7 @@ static void announce_lazy(struct fm_sync *s, uint64_t now);
 /* Pushes the fresh heads to every eager neighbour that lacks them. */
 void sync_flush(struct fm_sync *s)
 {
-    uint64_t now = fm_mono_ms();
+    uint64_t now = sync_now(s);
     if (s->nfresh == 0)
         return;
     for (size_t n = 0; n < s->nnb; n++) {
@@ -428,8 +409,8 @@ void sync_nb_ban(struct fm_sync *s, struct sync_nb *nb, int why)
 
 static void on_summary(struct fm_sync *s, struct sync_nb *nb, const struct fm_wire_summary *sm)
 {
-    uint64_t now = fm_mono_ms();
-    nb->skew_ms = (int64_t)(sm->now_ms - sync_wall_ms());
+    uint64_t now = sync_now(s);
+    nb->skew_ms = (int64_t)(sm->now_ms - sync_wall(s));
     if (s->cfg.max_skew_ms &&
         (nb->skew_ms > (int64_t)s->cfg.max_skew_ms || -nb->skew_ms > (int64_t)s->cfg.max_skew_ms))
         fm_log_limited(&lim_skew, 2, FM_LOG_WARN, COMPONENT,
@@ -480,7 +461,7 @@ static void same_seq_probe(struct fm_sync *s, struct sync_nb *nb, uint64_t now)
 
 static void on_vector(struct fm_sync *s, struct sync_nb *nb, const struct fm_wire_vector *v)
 {
-    uint64_t now = fm_mono_ms();
+    uint64_t now = sync_now(s);
     static const uint8_t ff[FM_PK_LEN] = {
         0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
         0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
@@ -540,7 +521,7 @@ static void on_vector(struct fm_sync *s, struct sync_nb *nb, const struct fm_wir
 static void on_ihave(struct fm_sync *s, struct sync_nb *nb, uint8_t flags,
                      const struct fm_wire_entries *e)
 {
-    uint64_t now = fm_mono_ms();
+    uint64_t now = sync_now(s);
     bool lazy = !(flags & FM_IHAVE_NOW);
     uint64_t grace = 2 * (uint64_t)s->cfg.push_interval_ms;
     for (uint32_t k = 0; k < e->count; k++) {
@@ -606,7 +587,7 @@ void sync_ops_take(struct fm_sync *s, struct sync_nb *nb, const struct fm_wire_o
     size_t n = 0;
     const uint8_t *op;
     size_t len;
-    uint64_t now = fm_mono_ms();
+    uint64_t now = sync_now(s);
     int rc;
 
     for (size_t m = 0; m < nos; m++) {
@@ -742,8 +723,8 @@ void sync_on_message(struct fm_sync *s, struct sync_nb *nb, const uint8_t *p, si
         s->k.msgs_dropped++;
         return;
     }
-    nb->heard_ms = fm_mono_ms();
-    nb->heard_wall_ms = fm_now_ms();
+    nb->heard_ms = sync_now(s);
+    nb->heard_wall_ms = sync_wall(s);
     if (!nb->up) {
         nb->up = true;
         nb->soft_sent = 0; /* it gets every current soft record once */
@@ -803,7 +784,7 @@ int sync_tick(struct fm_sync *s, uint64_t now)
         if (now >= nb->next_ae_ms) {
             /* jitter keeps neighbours from synchronising their rounds */
             uint32_t j = 0;
-            fm_random_bytes(&j, sizeof(j));
+            s->io.random(s->io.ctx, &j, sizeof(j));
             nb->next_ae_ms = now + s->cfg.anti_entropy_ms - s->cfg.anti_entropy_ms / 10 +
                              j % (s->cfg.anti_entropy_ms / 5 + 1);
             send_summary(s, nb, FM_SUMMARY_REPLY, now);

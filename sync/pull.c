@@ -385,7 +385,7 @@ void sync_pend_flush(struct fm_sync *s)
     /* its neighbour is gone: the ops come again from someone */
     for (size_t i = 0; i < s->nauthors; i++)
         s->authors[i].pulled = 0;
-    sync_pull_schedule(s, fm_mono_ms());
+    sync_pull_schedule(s, sync_now(s));
 }
 
 /* A pull reply has come: note what it brings (so the next pull for those
@@ -428,7 +428,7 @@ static void reply_settle(struct fm_sync *s, struct sync_nb *nb, const struct fm_
         sync_req_release(s, nb, rq);
         break;
     }
-    sync_pull_schedule(s, fm_mono_ms());
+    sync_pull_schedule(s, sync_now(s));
 }
 
 /* A pull reply waits for the others read in the same burst (flushed by

@@ -136,7 +136,7 @@ int sync_send(struct fm_sync *s, struct sync_nb *nb, const struct fm_buf *m)
     if (!nb->rate_bps)
         return sync_send_now(s, nb, m->data, m->len);
     int cls = sync_msg_class(s, m->data, m->len);
-    refill(nb, fm_mono_ms());
+    refill(nb, sync_now(s));
     if (nb->tokens > 0 && !queued_at_or_above(nb, cls)) {
         int rc = sync_send_now(s, nb, m->data, m->len);
         if (rc == FM_OK)
@@ -153,7 +153,7 @@ int sync_send(struct fm_sync *s, struct sync_nb *nb, const struct fm_buf *m)
         return FM_ENET;
     }
     q->next = NULL;
-    q->queued_ms = fm_mono_ms();
+    q->queued_ms = sync_now(s);
     q->len = m->len;
     memcpy(q->data, m->data, m->len);
     if (nb->q_tail[cls])
@@ -168,7 +168,7 @@ int sync_send(struct fm_sync *s, struct sync_nb *nb, const struct fm_buf *m)
 long sync_rate_pump(struct fm_sync *s)
 {
     long wait = -1;
-    uint64_t now = fm_mono_ms();
+    uint64_t now = sync_now(s);
     for (size_t i = 0; i < s->nnb; i++) {
         struct sync_nb *nb = s->nbs[i];
         if (!nb || !nb->rate_bps || nb->q_bytes == 0)

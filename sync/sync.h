@@ -99,6 +99,41 @@ int fm_sync_new(struct fm_sync **out, const struct fm_sync_config *cfg,
                 const struct fm_sync_store *store) FM_MUST_USE;
 void fm_sync_destroy(struct fm_sync **sp);
 
+/* ---- another transport and clock (the network simulator, tests/sim) ----
+ * The engine reaches the network and the clocks only through this table.
+ * fm_sync_new fills it with the ZeroMQ transport and the system clocks;
+ * fm_sync_new_io takes the caller's instead: then no ZeroMQ socket exists,
+ * cfg->listen and cfg->control are ignored, neighbours are added with
+ * fm_sync_add_peer(s, NULL, pk, name), the caller hands every message that
+ * arrives to fm_sync_io_deliver and calls fm_sync_io_step whenever its
+ * clock reaches the time that step asked for (or after a delivery). The
+ * engine stays single-threaded and calls nothing else of the outside world
+ * (store calls aside), so a run is a function of what the table returns. */
+struct fm_sync_io {
+    void *ctx;
+    uint64_t (*mono_ms)(void *ctx); /* monotonic ms (timers) */
+    uint64_t (*wall_ms)(void *ctx); /* this node's wall clock (SUMMARY, skew) */
+    void (*random)(void *ctx, void *out, size_t n); /* jitter */
+    /* Takes one message (p is only borrowed) for neighbour pk. 0 when
+     * taken; FM_ENET when dropped (a full queue, no link), which the
+     * engine counts in sends_dropped. NULL in fm_sync_new's table. */
+    int (*send)(void *ctx, const uint8_t pk[FM_PK_LEN], const uint8_t *p, size_t n);
+};
+/* As fm_sync_new, over io (copied; io->ctx must outlive the engine; every
+ * member but ctx non-NULL, else FM_EINVAL). cfg->id->sk is not needed. */
+int fm_sync_new_io(struct fm_sync **out, const struct fm_sync_config *cfg,
+                   const struct fm_sync_store *store, const struct fm_sync_io *io) FM_MUST_USE;
+/* A message from neighbour pk arrived (p borrowed for the call). A key
+ * that is not a neighbour yet becomes one, as a node that dialled us does;
+ * FM_ETOOBIG when the table is full, FM_EINVAL on an engine made by
+ * fm_sync_new. */
+int fm_sync_io_deliver(struct fm_sync *s, const uint8_t pk[FM_PK_LEN], const uint8_t *p,
+                       size_t n) FM_MUST_USE;
+/* Handles what is due at io->mono_ms(): held replies, heads that moved,
+ * the rate-limited queues, the timers. *next_ms gets the time the engine
+ * next wants a step (it may be called earlier). Return as fm_sync_run. */
+int fm_sync_io_step(struct fm_sync *s, uint64_t *next_ms) FM_MUST_USE;
+
 /* Adds a neighbour to dial (endpoint non-empty) and/or to admit (a
  * configured peer is admitted by ZAP unless the store says it is revoked).
  * name may be NULL. FM_ETOOBIG past FM_SYNC_MAX_PEERS, FM_EEXISTS if the

@@ -203,6 +203,7 @@ struct sync_qmsg {
 struct fm_sync {
     struct fm_sync_store store;
     struct fm_sync_config cfg;
+    struct fm_sync_io io;   /* clocks, randomness, and (io.send) another transport */
     uint8_t pk[FM_PK_LEN];
     uint8_t curve_pk[FM_CURVE_LEN];
     uint8_t curve_sk[FM_CURVE_LEN];
@@ -298,9 +299,10 @@ void sync_nb_info(const struct fm_sync *s, const struct sync_nb *nb, struct fm_s
  * from address addr (may be NULL); call before nb->route is updated. */
 void sync_clone_seen(struct fm_sync *s, struct sync_nb *nb, const uint8_t *rid, size_t rlen,
                      const char *addr);
-/* gossip.c: our wall clock as peers should see it (with the test-only
- * $FM_TEST_CLOCK_OFFSET_MS). */
-uint64_t sync_wall_ms(void);
+/* The engine's clocks (io.c): monotonic ms for timers, and our wall clock
+ * as peers should see it (fm_wall_ms: with the test-only offset). */
+static inline uint64_t sync_now(const struct fm_sync *s) { return s->io.mono_ms(s->io.ctx); }
+static inline uint64_t sync_wall(const struct fm_sync *s) { return s->io.wall_ms(s->io.ctx); }
 /* From the engine's tick: asks whether the connection a neighbour left is
  * still there (clone.c). */
 void sync_clone_tick(struct fm_sync *s, uint64_t now);
@@ -365,6 +367,23 @@ void sync_on_ops(struct fm_sync *s, struct sync_nb *nb, const struct fm_wire_ops
 /* Ingests the pull replies held back by sync_on_ops; called once the
  * sockets have been read (and before anything that must see them). */
 void sync_pend_flush(struct fm_sync *s);
+
+/* ---- io.c: the engine apart from its transport ---- */
+/* Fills s (calloc'd) from cfg, store and io: defaults, buffers, authors,
+ * the heads at start. The transport opens its sockets afterwards. */
+int sync_engine_init(struct fm_sync *s, const struct fm_sync_config *cfg,
+                     const struct fm_sync_store *store, const struct fm_sync_io *io) FM_MUST_USE;
+/* Frees what sync_engine_init made (the transport closed its sockets). */
+void sync_engine_release(struct fm_sync *s);
+/* After messages were read: held replies, moved heads, queues, timers
+ * when due. Returns as fm_sync_run. */
+int sync_engine_service(struct fm_sync *s) FM_MUST_USE;
+/* Before waiting for messages: sends what the rate limits allow, and
+ * returns the ms until the engine next needs sync_engine_service (at most
+ * timeout_ms when that is >= 0). */
+long sync_engine_wait(struct fm_sync *s, long timeout_ms);
+/* The system clocks and randomness (fm_sync_new's table). */
+extern const struct fm_sync_io sync_io_system;
 
 /* ---- transport.c ---- */
 /* Sends s->msg-style bytes to nb on its best channel. 0, or FM_ENET when

@@ -40,8 +40,6 @@ static void socket_common(struct fm_sync *s, void *sock)
     set_int(sock, ZMQ_HEARTBEAT_TTL, (int)(3 * s->cfg.heartbeat_ms));
 }
 
-static uint32_t dflt(uint32_t v, uint32_t d) { return v ? v : d; }
-
 /* The listening ROUTER: CurveZMQ server, ZAP domain, bound to ep. Needs
  * s->curve_sk (kept for a later rebind in s->router_sk). */
 static int router_open(struct fm_sync *s, const char *ep)
@@ -125,37 +123,20 @@ int fm_sync_new(struct fm_sync **out, const struct fm_sync_config *cfg,
                 const struct fm_sync_store *store)
 {
     struct fm_sync *s;
-    int rc = FM_ENOMEM;
+    int rc;
     *out = NULL;
-    if (!cfg || !cfg->id || !cfg->id->sk || !store || !store->heads || !store->read_ops ||
-        !store->ingest)
+    if (!cfg || !cfg->id || !cfg->id->sk)
         return FM_EINVAL;
     s = calloc(1, sizeof(*s));
     if (!s)
         return FM_ENOMEM;
-    s->store = *store;
-    s->cfg = *cfg;
-    s->cfg.listen = s->cfg.control = NULL; /* not kept: the caller's strings */
-    s->cfg.push_interval_ms = dflt(cfg->push_interval_ms, 50);
-    s->cfg.anti_entropy_ms = dflt(cfg->anti_entropy_ms, 2000);
-    s->cfg.heartbeat_ms = dflt(cfg->heartbeat_ms, 1000);
-    s->cfg.batch_ops = dflt(cfg->batch_ops, 512);
-    s->next_ban_check_ms = fm_mono_ms();
-    if (s->cfg.batch_ops > FM_WIRE_BATCH_MAX)
-        s->cfg.batch_ops = FM_WIRE_BATCH_MAX;
-    memcpy(s->pk, cfg->id->pk, FM_PK_LEN);
-    s->start_mono_ms = fm_mono_ms();
-    fm_buf_init(&s->msg, FM_WIRE_MAX_MSG);
-    fm_buf_init(&s->tmp, SYNC_REPLY_MAX_BYTES + FM_OP_MAX_LEN + 4);
-    fm_buf_init(&s->entries, (size_t)SYNC_MAX_AUTHORS * FM_WIRE_ENTRY_LEN);
-    fm_buf_init(&s->pend, SYNC_INGEST_MAX_BYTES);
-    s->pend_slot = -1;
-    s->in_ops = malloc(SYNC_INGEST_MAX_OPS * sizeof(*s->in_ops));
-    s->in_lens = malloc(SYNC_INGEST_MAX_OPS * sizeof(*s->in_lens));
+    if ((rc = sync_engine_init(s, cfg, store, &sync_io_system)) != FM_OK) {
+        free(s);
+        return rc;
+    }
+    rc = FM_ENOMEM;
     s->pollitems = calloc(3 + FM_SYNC_MAX_PEERS, sizeof(zmq_pollitem_t));
-    if (!s->in_ops || !s->in_lens || !s->pollitems)
-        goto fail;
-    if ((rc = sync_authors_init(s)) != FM_OK)
+    if (!s->pollitems)
         goto fail;
     if ((rc = fm_curve_from_identity(cfg->id, s->curve_pk, s->curve_sk)) != FM_OK)
         goto fail;
@@ -189,13 +170,6 @@ int fm_sync_new(struct fm_sync **out, const struct fm_sync_config *cfg,
     }
     /* the ROUTER has its copy; DEALERs re-derive it from cfg->id */
     explicit_bzero(s->curve_sk, sizeof(s->curve_sk));
-    if ((rc = sync_heads_refresh(s)) != FM_OK)
-        goto fail;
-    /* what is in the store at start is not news */
-    for (size_t i = 0; i < s->nauthors; i++)
-        s->authors[i].fresh = s->authors[i].changed = false;
-    s->nfresh = s->nchanged = 0;
-    s->next_tick_ms = fm_mono_ms();
     *out = s;
     return FM_OK;
 fail:
@@ -230,6 +204,7 @@ void fm_sync_destroy(struct fm_sync **sp)
         return;
     for (size_t i = 0; i < s->nnb; i++)
         sync_nb_free(s, s->nbs[i]);
+    s->nnb = 0;
     if (s->router)
         zmq_close(s->router);
     if (s->ctl)
@@ -238,14 +213,7 @@ void fm_sync_destroy(struct fm_sync **sp)
         zmq_close(s->zap);
     if (s->zctx)
         zmq_ctx_term(s->zctx);
-    sync_authors_release(s);
-    free(s->probes);
-    fm_buf_release(&s->msg);
-    fm_buf_release(&s->tmp);
-    fm_buf_release(&s->entries);
-    fm_buf_release(&s->pend);
-    free(s->in_ops);
-    free(s->in_lens);
+    sync_engine_release(s);
     free(s->pollitems);
     explicit_bzero(s->curve_sk, sizeof(s->curve_sk));
     free(s);
@@ -312,7 +280,7 @@ static int dealer_open(struct fm_sync *s, struct sync_nb *nb)
     nb->dealer = zmq_socket(s->zctx, ZMQ_DEALER);
     if (!nb->dealer)
         return FM_ENET;
-    nb->dealer_opened_ms = fm_mono_ms();
+    nb->dealer_opened_ms = sync_now(s);
     socket_common(s, nb->dealer);
     set_int(nb->dealer, ZMQ_IMMEDIATE, 1);
     set_int(nb->dealer, ZMQ_RECONNECT_IVL, 100);
@@ -396,13 +364,15 @@ static int send_frames(void *sock, const void *route, size_t route_len, const vo
 
 int sync_send_now(struct fm_sync *s, struct sync_nb *nb, const uint8_t *p, size_t n)
 {
-    uint64_t now = fm_mono_ms(), w = 2 * (uint64_t)s->cfg.anti_entropy_ms + 1000;
+    uint64_t now = sync_now(s), w = 2 * (uint64_t)s->cfg.anti_entropy_ms + 1000;
     bool router_ok = s->router && nb->route_len && now - nb->heard_router_ms <= w;
     bool dealer_ok = nb->dealer && nb->heard_dealer_ms && now - nb->heard_dealer_ms <= w;
     int rc = FM_ENET;
-    if (nb->dealer && (dealer_ok || !router_ok))
+    if (s->io.send)
+        rc = s->io.send(s->io.ctx, nb->pk, p, n); /* another transport (tests/sim) */
+    else if (nb->dealer && (dealer_ok || !router_ok))
         rc = send_frames(nb->dealer, NULL, 0, p, n);
-    if (rc != FM_OK && router_ok)
+    if (rc != FM_OK && router_ok && !s->io.send)
         rc = send_frames(s->router, nb->route, nb->route_len, p, n);
     if (rc == FM_OK) {
         struct fm_sync_msg_count *c = &nb->msgs[n >= 2 ? fm_wire_kind(p[1]) : FM_SYNC_MSG_OTHER];
@@ -522,7 +492,7 @@ static void recv_router(struct fm_sync *s)
                                 zmq_msg_gets(&body, "Peer-Address"));
                 nb->route_len = zmq_msg_size(&id);
                 memcpy(nb->route, zmq_msg_data(&id), nb->route_len);
-                nb->heard_router_ms = fm_mono_ms();
+                nb->heard_router_ms = sync_now(s);
                 sync_on_message(s, nb, zmq_msg_data(&body), zmq_msg_size(&body));
             }
         }
@@ -547,7 +517,7 @@ static void recv_dealer(struct fm_sync *s, struct sync_nb *nb)
             nb->bad++;
             s->k.msgs_dropped++;
         } else {
-            nb->heard_dealer_ms = fm_mono_ms();
+            nb->heard_dealer_ms = sync_now(s);
             sync_on_message(s, nb, zmq_msg_data(&body), zmq_msg_size(&body));
         }
         zmq_msg_close(&body);
@@ -559,7 +529,6 @@ int fm_sync_run(struct fm_sync *s, int timeout_ms)
     zmq_pollitem_t *items = s->pollitems;
     struct sync_nb *polled[FM_SYNC_MAX_PEERS];
     int n = 0, nd = 0, rc;
-    uint64_t now = fm_mono_ms();
     long wait;
 
     if (s->zap)
@@ -575,16 +544,7 @@ int fm_sync_run(struct fm_sync *s, int timeout_ms)
             items[n++] = (zmq_pollitem_t){.socket = s->nbs[i]->dealer, .events = ZMQ_POLLIN};
         }
     }
-    wait = s->next_tick_ms > now ? (long)(s->next_tick_ms - now) : 0;
-    if (timeout_ms >= 0 && timeout_ms < wait)
-        wait = timeout_ms;
-    {
-        long pump = sync_rate_pump(s);
-        if (pump >= 0 && pump < wait)
-            wait = pump;
-    }
-    if (s->refresh_due)
-        wait = 0;
+    wait = sync_engine_wait(s, timeout_ms);
     rc = zmq_poll(items, n, wait);
     if (rc < 0)
         return errno == EINTR || errno == ETERM ? FM_OK : FM_ENET;
@@ -600,22 +560,7 @@ int fm_sync_run(struct fm_sync *s, int timeout_ms)
             recv_dealer(s, polled[d]);
         dealer_monitor_drain(polled[d]);
     }
-    sync_pend_flush(s); /* pull replies read together: one ingest */
-    now = fm_mono_ms();
-    if (s->refresh_due) {
-        s->refresh_due = false;
-        if (sync_heads_refresh(s) == FM_OK)
-            sync_flush(s);
-    }
-    (void)sync_rate_pump(s);
-    if (now >= s->next_tick_ms) {
-        s->next_tick_ms = now + s->cfg.push_interval_ms;
-        rc = sync_tick(s, now);
-        sync_clone_tick(s, now); /* a key on two live connections? */
-        sync_router_rebind(s);
-        return rc;
-    }
-    return FM_OK;
+    return sync_engine_service(s);
 }
 
 void fm_sync_nudge(struct fm_sync *s) { s->refresh_due = true; }
@@ -633,7 +578,7 @@ int fm_sync_peers(struct fm_sync *s, struct fm_sync_status *st, struct fm_sync_p
     *n = 0;
     if (st) {
         memset(st, 0, sizeof(*st));
-        st->uptime_ms = fm_mono_ms() - s->start_mono_ms;
+        st->uptime_ms = sync_now(s) - s->start_mono_ms;
         st->pid = (uint64_t)getpid();
         st->counters = s->k;
     }
@@ -647,7 +592,7 @@ int fm_sync_peers(struct fm_sync *s, struct fm_sync_status *st, struct fm_sync_p
     for (size_t i = 0; i < s->nnb; i++)
         if (s->nbs[i]) {
             sync_nb_info(s, s->nbs[i], &(*out)[k]);
-            (*out)[k].cloned_key = sync_clone_live(s->nbs[i], fm_mono_ms());
+            (*out)[k].cloned_key = sync_clone_live(s->nbs[i], sync_now(s));
             (*out)[k++].refused_us = s->nbs[i]->refused_auth;
         }
     *n = k;

@@ -116,7 +116,7 @@ static void handle_one(struct fm_sync *s)
     if (why != FM_OK) {
         s->k.zap_refused++;
         /* one line per doubling of this key's refusals (knock.c) */
-        if (!sync_knock_log_due(s, why == FM_ENOTFOUND ? frames[6] : pk, fm_mono_ms(), &knocks)) {
+        if (!sync_knock_log_due(s, why == FM_ENOTFOUND ? frames[6] : pk, sync_now(s), &knocks)) {
             reply(s, reqid, reqid_len, "400", "not enrolled", "");
             return;
         }

@@ -85,3 +85,4 @@ set_tests_properties(bench.bench_sync_quick PROPERTIES TIMEOUT 180
 # (built next to the fieldmesh binary; the test finds it there).
 add_executable(faultproxy ${CMAKE_SOURCE_DIR}/tests/e2e/faultproxy.c)
 set_target_properties(faultproxy PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR})
+include(${CMAKE_SOURCE_DIR}/tests/sim/sim.cmake)

@@ -72,6 +72,23 @@ static uint64_t clock_ms(clockid_t id)
 uint64_t fm_now_ms(void) { return clock_ms(CLOCK_REALTIME); }
 uint64_t fm_mono_ms(void) { return clock_ms(CLOCK_MONOTONIC); }
 
+uint64_t fm_wall_ms(void)
+{
+    static int loaded;
+    static int64_t offset;
+    if (!loaded) {
+        const char *e = getenv("FM_TEST_CLOCK_OFFSET_MS");
+        int64_t v;
+        if (e && e[0] && fm_parse_i64(e, -INT64_C(864000000000), INT64_C(864000000000), &v) == FM_OK)
+            offset = v;
+        loaded = 1;
+    }
+    uint64_t now = fm_now_ms();
+    if (offset < 0 && (uint64_t)(-offset) > now)
+        return 0;
+    return now + (uint64_t)offset;
+}
+
 /* ---- big-endian helpers ---- */
 
 void fm_be64_put(uint8_t out[8], uint64_t v)

@@ -82,6 +82,11 @@ void fm_log_limited(struct fm_log_limiter *limiter, uint32_t burst,
 /* Milliseconds since the Unix epoch (CLOCK_REALTIME) and a monotonic clock. */
 uint64_t fm_now_ms(void);
 uint64_t fm_mono_ms(void);
+/* This node's wall clock as it stamps ops and tells peers: fm_now_ms()
+ * plus the test-only $FM_TEST_CLOCK_OFFSET_MS (signed ms, read once), so
+ * a test can play a node whose clock is wrong. The HLC (node) and the
+ * SUMMARY clock (sync) both read this one; 0 if the offset goes below. */
+uint64_t fm_wall_ms(void);
 
 /* ---- Growable buffer with a hard cap. ---- */
 struct fm_buf {

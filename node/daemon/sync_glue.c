@@ -59,15 +59,33 @@ static int glue_admit(void *ctx, const uint8_t pk[FM_PK_LEN])
  * tickets (40..44), bulletins (60). Bulk: notes, logged positions,
  * feedback, read receipts. Everything else is ordinary. By kind number,
  * so kinds added later in those ranges are classified as they land. */
+/* The priority class of an op kind under a rate limit (docs/field-sync.md):
+ * 0 = dispatch-critical, sent first: trust (certificates, revocations, fork
+ * evidence, renewals and the kinds reserved for trust, all below
+ * OP_INC_REPORT), an incident reported, updated or closed, a unit's
+ * status, tickets (OP_TICKET_DISPATCH up to the material kinds, with the
+ * ticket kinds still reserved) and bulletins; 2 = bulk, sent last: notes,
+ * feedback, positions and read receipts; 1 = everything else. */
 static int glue_priority(void *ctx, uint8_t kind)
 {
     (void)ctx;
-    if (kind <= 9 || kind == 10 || kind == 11 || kind == 13 || kind == 21 ||
-        (kind >= 40 && kind <= 44) || kind == 60)
+    switch (kind) {
+    case OP_INC_REPORT:
+    case OP_INC_UPDATE:
+    case OP_INC_STATUS:
+    case OP_UNIT_STATUS:
+    case OP_BULLETIN_SEND:
         return 0;
-    if (kind == 12 || kind == 14 || kind == 22 || kind == 61)
+    case OP_INC_NOTE:
+    case OP_INC_FEEDBACK:
+    case OP_UNIT_POSITION:
+    case OP_BULLETIN_READ:
         return 2;
-    return 1;
+    default:
+        if (kind < OP_INC_REPORT || (kind >= OP_TICKET_DISPATCH && kind < OP_MAT_REQUEST))
+            return 0;
+        return 1;
+    }
 }
 
 static int glue_soft_read(void *ctx, uint64_t after, size_t max_bytes, struct fm_buf *out,

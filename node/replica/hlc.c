@@ -13,29 +13,15 @@
  * wall clock is set back after a restart still stamps above everything it
  * stamped before.
  *
- * Tests may shift this node's wall clock with $FM_TEST_CLOCK_OFFSET_MS
- * (signed milliseconds), to play a node whose clock is wrong.
+ * The wall clock is the shared base's fm_wall_ms(), which sync reads too:
+ * tests may shift it with $FM_TEST_CLOCK_OFFSET_MS (signed milliseconds),
+ * to play a node whose clock is wrong.
  */
 #include "replica_int.h"
 
 #include <stdlib.h>
 
-uint64_t node_wall_ms(void)
-{
-    static int loaded;
-    static int64_t offset;
-    if (!loaded) {
-        const char *e = getenv("FM_TEST_CLOCK_OFFSET_MS");
-        int64_t v;
-        if (e && e[0] && fm_parse_i64(e, -INT64_C(864000000000), INT64_C(864000000000), &v) == FM_OK)
-            offset = v;
-        loaded = 1;
-    }
-    uint64_t now = fm_now_ms();
-    if (offset < 0 && (uint64_t)(-offset) > now)
-        return 0;
-    return now + (uint64_t)offset;
-}
+uint64_t node_wall_ms(void) { return fm_wall_ms(); }
 
 uint64_t hlc_now(uint64_t last, uint64_t wall_ms)
 {

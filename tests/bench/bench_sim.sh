@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# bench_sim.sh — city-scale figures from the network simulator (issue 13).
+#
+#   (a) propagation: 2,000 nodes, random graph of degree 5-8, 20 ms links,
+#       200 writers: p99 of the time a new op takes to reach every node,
+#       beside the shortest-path bound measured on the same graph (hops x
+#       latency) and their ratio; op transmissions per delivery (the
+#       physical limit is 1.0).
+#   (b) partition: 2,000 nodes, half cut off for --cut-ms while both sides
+#       write, then healed: time until every node holds every op, and the
+#       bytes moved until then beside the bytes of the op copies missing
+#       at the heal.
+# usage: bench_sim.sh [FM_SIM] [SEED]   (FM_SIM defaults to build/fm_sim)
+# Every figure is simulated time; the wall time depends on the machine.
+set -euo pipefail
+sim=${1:-build/fm_sim}
+seed=${2:-1}
+echo "== (a) propagation, 2000 nodes =="
+time "$sim" --nodes 2000 --writers 200 --ops-per-min 300 --write-until 20000 \
+    --duration 30000 --warmup 10000 --seed "$seed"
+echo "== (b) partition and heal, 2000 nodes =="
+time "$sim" --nodes 2000 --writers 200 --ops-per-min 200 --cut 5000:0.5 --heal 35000 \
+    --write-until 35000 --duration 70000 --seed "$seed"
