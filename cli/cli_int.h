@@ -239,6 +239,10 @@ void cli_stale_close(struct cli_stale **sp);
  * nothing (text) or nulls (JSON) ---- */
 void cli_status_sync_json(struct cli_json *j, const struct fm_daemon_info *info, bool up);
 void cli_status_sync_text(const struct fm_daemon_info *info, bool up);
+/* ---- the GPS reader (status_gps.c, docs/gps.md): null / nothing when
+ * gps.enabled is false ---- */
+void cli_status_gps_json(struct cli_json *j, struct fm_node *n, const struct fm_config *cfg);
+void cli_status_gps_text(struct fm_node *n, const struct fm_config *cfg, uint64_t now_ms);
 
 /* Shared by org enroll and testbed (cmd_org.c): signs a certificate for pk
  * with the root key in org_dir/root.key, records it in

@@ -46,6 +46,7 @@ static void mark_json(struct cli_json *j, const char *key, const struct fm_ticke
     cli_json_kstr(j, "by", m->author);
     cli_json_key(j, "on_behalf");
     cli_json_bool(j, m->behalf);
+    cli_json_kstr(j, "source", m->gps ? "gps" : "button"); /* docs/gps.md */
     cli_json_end_object(j);
 }
 

@@ -725,6 +725,7 @@ static int run_status(struct cli *cl, int argc, char **argv)
         fs_json(&j, &fs, fm_now_ms());
         cli_status_sync_json(&j, &info, up);
         cli_alerts_json(&j, &al, &ain);
+        cli_status_gps_json(&j, cl->node, &cl->cfg);
         cli_json_end_object(&j);
         cli_json_finish(&j);
     } else {
@@ -749,6 +750,7 @@ static int run_status(struct cli *cl, int argc, char **argv)
         fs_text(&fs, fm_now_ms());
         cli_status_sync_text(&info, up);
         cli_alerts_text(&al, &ain);
+        cli_status_gps_text(cl->node, &cl->cfg, fm_now_ms());
         if (refused)
             printf("warning:   %zu peer(s) refuse this node's handshake: not admitted "
                    "(revoked or not enrolled?); see fieldmesh peers\n", refused);

@@ -51,7 +51,8 @@ static void suggestion_json(const struct fm_suggestion *s, FILE *f)
             cli_json_int(&j, u->position_age_s);
         else
             cli_json_null(&j);
-        cli_json_kstr(&j, "position", u->live_position ? "reported" : "home");
+        cli_json_kstr(&j, "position", !u->live_position ? "home" : u->gps_position ? "gps"
+                                                                                   : "reported");
         cli_json_end_object(&j);
     }
     cli_json_end_array(&j);
@@ -103,7 +104,8 @@ static void suggestion_text(const struct fm_suggestion *s, FILE *f)
         snprintf(tier, sizeof tier, "%u", u->tier);
         snprintf(dist, sizeof dist, "%.2f km", u->distance_km);
         if (u->live_position)
-            snprintf(age, sizeof age, "%llds old", (long long)u->position_age_s);
+            snprintf(age, sizeof age, "%s %llds old", u->gps_position ? "gps" : "reported",
+                     (long long)u->position_age_s);
         else
             snprintf(age, sizeof age, "home station");
         const char *cells[] = { unit, u->name, u->department, tier, dist, age, u->capability };

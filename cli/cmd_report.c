@@ -69,6 +69,8 @@ static void stat_json(struct cli_json *j, const char *key, const struct fm_repor
         cli_wf_kdouble(j, NULL, s->p90_s, 3);
     else
         cli_json_null(j);
+    cli_json_kuint(j, "gps", s->gps_stamps); /* where the end stamps came from (docs/gps.md) */
+    cli_json_kuint(j, "button", s->button_stamps);
     cli_json_end_object(j);
 }
 
@@ -81,12 +83,14 @@ static void opt_share(struct cli_json *j, const char *key, size_t part, size_t w
         cli_json_null(j);
 }
 
-static void report_json(const struct fm_report *r, const char *by)
+static void report_json(const struct fm_report *r, const char *by, bool gps_only)
 {
     struct cli_json j;
     cli_json_init(&j, stdout);
     cli_json_begin_object(&j);
     cli_json_kstr(&j, "by", by);
+    cli_json_key(&j, "gps_only");
+    cli_json_bool(&j, gps_only);
     cli_json_kuint(&j, "tickets", r->tickets);
     cli_json_kstr(&j, "clock_note", r->clock_note);
     cli_json_kuint(&j, "negative_intervals", r->negative_intervals);
@@ -147,7 +151,7 @@ static void report_csv(const struct fm_report *r)
         printf(",%s_median_s,%s_p90_s", fm_report_interval_names[k],
                fm_report_interval_names[k]);
     printf(",response_median_s,response_p90_s,within_target_share,cleared_share,"
-           "cancelled_share,escalated_share,satisfaction\n");
+           "cancelled_share,escalated_share,satisfaction,arrivals_gps,arrivals_button\n");
     for (size_t i = 0; i < r->ngroups; i++) {
         const struct fm_report_group *g = &r->groups[i];
         csv_field(g->key);
@@ -162,9 +166,10 @@ static void report_csv(const struct fm_report *r)
         printf(",%.4f,%.4f,%.4f", share(g->cleared, g->tickets), share(g->cancelled, g->tickets),
                share(g->escalated, g->tickets));
         if (g->feedback_n)
-            printf(",%.2f\n", g->feedback_sum / (double)g->feedback_n);
+            printf(",%.2f", g->feedback_sum / (double)g->feedback_n);
         else
-            printf(",\n");
+            printf(",");
+        printf(",%zu,%zu\n", g->interval[3].gps_stamps, g->interval[3].button_stamps);
     }
 }
 
@@ -181,15 +186,17 @@ static int report_table(const struct fm_report *r)
     static const char *const headers[] = { "GROUP",   "TICKETS", "R>D",     "D>ACK",
                                            "ACK>ER",  "ER>OS",   "OS>CLR",  "RESPONSE",
                                            "IN TGT",  "CLEARED", "CANCEL",  "ESCAL",
-                                           "SATISF" };
+                                           "SATISF",  "OS GPS/BTN" };
     struct cli_table t;
     int rc = 0;
     cli_table_init(&t, headers, CLI_NELEM(headers));
     for (size_t i = 0; i < r->ngroups && rc == 0; i++) {
         const struct fm_report_group *g = &r->groups[i];
         char n[16], iv[FM_REPORT_NINTERVALS][32], resp[32], tgt[16], cl[16], ca[16], es[16],
-            sat[16];
+            sat[16], src[48];
         snprintf(n, sizeof n, "%zu", g->tickets);
+        snprintf(src, sizeof src, "%zu/%zu", g->interval[3].gps_stamps,
+                 g->interval[3].button_stamps);
         for (int k = 0; k < FM_REPORT_NINTERVALS; k++)
             fmt_stat(iv[k], sizeof iv[k], &g->interval[k]);
         fmt_stat(resp, sizeof resp, &g->response);
@@ -205,14 +212,15 @@ static int report_table(const struct fm_report *r)
         else
             snprintf(sat, sizeof sat, "-");
         const char *cells[] = { g->key, n,    iv[0], iv[1], iv[2], iv[3], iv[4],
-                                resp,   tgt,  cl,    ca,    es,    sat };
+                                resp,   tgt,  cl,    ca,    es,    sat,  src };
         rc = cli_table_add(&t, cells, 40);
     }
     if (rc == 0) {
         cli_table_print(&t, stdout);
         printf("\nintervals: median/p90 in seconds (R report, D dispatch, ACK acknowledged, ER en "
                "route, OS on scene, CLR cleared); RESPONSE = report to on scene;\nIN TGT = share "
-               "of responses within the category's target.\n");
+               "of responses within the category's target; OS GPS/BTN = arrivals stamped by "
+               "position / by a button.\n");
         if (r->clock_note[0])
             printf("note: %s\n", r->clock_note);
     }
@@ -223,7 +231,8 @@ static int report_table(const struct fm_report *r)
 static int run_report(struct cli *cl, int argc, char **argv)
 {
     static const struct cli_opt opts[] = { { "from", true }, { "to", true }, { "by", true },
-                                           { "json", false }, { "csv", false } };
+                                           { "json", false }, { "csv", false },
+                                           { "gps-only", false } };
     static const char *const bys[] = { "all", "unit", "department", "county", "category" };
     struct cli_args a;
     struct fm_report_query q;
@@ -242,6 +251,7 @@ static int run_report(struct cli *cl, int argc, char **argv)
     if (a.val[1] != NULL && strlen(a.val[1]) == 10)
         q.to_ms += 86400000; /* a date includes its whole day */
     q.by = FM_REPORT_ALL;
+    q.gps_only = cli_flag(&a, 5);
     if (a.val[2] != NULL) {
         size_t k;
         for (k = 1; k < CLI_NELEM(bys); k++)
@@ -257,7 +267,7 @@ static int run_report(struct cli *cl, int argc, char **argv)
     if ((rc = fm_node_report(cl->node, &q, &r)) != 0)
         return cli_error(cl, rc, "cannot compute the report: %s", fm_strerror(rc));
     if (cli_flag(&a, 3))
-        report_json(&r, bys[q.by]);
+        report_json(&r, bys[q.by], q.gps_only);
     else if (cli_flag(&a, 4))
         report_csv(&r);
     else
@@ -274,16 +284,19 @@ static int run_report(struct cli *cl, int argc, char **argv)
 
 const struct cli_cmd cli_cmd_report = {
     NULL, "report",
-    "[--from DATE] [--to DATE] [--by unit|department|county|category] [--json|--csv]",
+    "[--from DATE] [--to DATE] [--by unit|department|county|category] [--gps-only]\n"
+    "       [--json|--csv]",
     "assess the response: interval medians and 90th percentiles, targets, outcomes",
     "  --from DATE   incidents reported at or after DATE (YYYY-MM-DD or\n"
     "                YYYY-MM-DDTHH:MM[:SS]Z, UTC)\n"
     "  --to DATE     ... and before DATE (a plain date includes that day)\n"
     "  --by G        one row per unit, department, county or category (default: all)\n"
-    "  --json        {by, tickets, clock_note, negative_intervals, groups: [{group,\n"
+    "  --gps-only    only tickets whose arrival was stamped by position (GPS)\n"
+    "  --json        {by, gps_only, tickets, clock_note, negative_intervals, groups: [{group,\n"
     "                tickets, intervals {report_to_dispatch, dispatch_to_ack,\n"
     "                ack_to_enroute, enroute_to_onscene, onscene_to_cleared: {n, median_s,\n"
-    "                p90_s}}, response, with_target, within_target_share, cleared_share,\n"
+    "                p90_s, gps, button}}, response, with_target, within_target_share,\n"
+    "                cleared_share,\n"
     "                cancelled_share, escalated_share, feedback_count, satisfaction}]}\n"
     "  --csv         the same, one line per group (when clocks disagreed, a last\n"
     "                line \"# note: ...\")\n"

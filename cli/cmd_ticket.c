@@ -37,6 +37,16 @@ static int run_step(struct cli *cl, int argc, char **argv, enum fm_ticket_step s
     if ((rc = cli_open_node(cl, FM_OPEN_IDENTITY)) != 0 ||
         (rc = cli_resolve(cl, FM_ENT_TICKET, a.pos[0], id)) != 0)
         return rc;
+    /* a press after the position stamped this step is a confirmation
+     * (docs/gps.md): say so, and which stamp stands */
+    char gps_at[CLI_TIME_LEN] = "";
+    if (fm_node_ticket_get(cl->node, id, &tk) == 0) {
+        const struct fm_ticket_mark *mk = step == FM_STEP_ENROUTE  ? &tk.enroute
+                                          : step == FM_STEP_ARRIVE ? &tk.onscene
+                                                                   : NULL;
+        if (mk != NULL && mk->hlc != 0 && mk->gps)
+            cli_fmt_time(mk->hlc, true, gps_at);
+    }
     rc = fm_node_ticket_step(cl->node, id, step, text);
     if (rc == FM_ESTATE && fm_node_ticket_get(cl->node, id, &tk) == 0)
         return cli_error(cl, rc, "ticket %s is %s: cannot %s it", id,
@@ -52,7 +62,9 @@ static int run_step(struct cli *cl, int argc, char **argv, enum fm_ticket_step s
     if (rc != 0)
         return cli_wf_error(cl, rc, argv[0], id);
     cli_after_write(cl);
-    if (fm_node_ticket_get(cl->node, id, &tk) == 0)
+    if (gps_at[0] != '\0')
+        printf("%s: %s confirms the GPS stamp of %s (the stamp stands)\n", id, argv[0], gps_at);
+    else if (fm_node_ticket_get(cl->node, id, &tk) == 0)
         printf("%s: %s\n", id, fm_ticket_state_name(tk.state));
     else
         printf("%s: %s\n", id, argv[0]);
@@ -213,6 +225,7 @@ static int show_event(void *ctx, const struct fm_ticket_event *e)
         cli_json_kstr(sc->j, "step", e->step);
         cli_json_key(sc->j, "on_behalf");
         cli_json_bool(sc->j, e->behalf);
+        cli_json_kstr(sc->j, "source", e->gps ? "gps" : "button"); /* docs/gps.md */
         cli_json_kstr(sc->j, "text", e->text);
         cli_json_end_object(sc->j);
         return 0;
@@ -220,7 +233,9 @@ static int show_event(void *ctx, const struct fm_ticket_event *e)
     char when[CLI_TIME_LEN], who[FM_KEY_TAG_LEN + 24];
     cli_fmt_time(e->hlc, true, when);
     snprintf(who, sizeof who, "%.*s%s", FM_KEY_TAG_LEN, e->author, e->behalf ? " (behalf)" : "");
-    const char *cells[] = { when, who, e->step, e->text };
+    char step[24];
+    snprintf(step, sizeof step, "%s%s", e->step, e->gps ? " (GPS)" : "");
+    const char *cells[] = { when, who, step, e->text };
     return cli_table_add(sc->t, cells, 80);
 }
 
@@ -280,6 +295,6 @@ static int run_show(struct cli *cl, int argc, char **argv)
 
 const struct cli_cmd cli_cmd_ticket_show = {
     "ticket", "show", "TICKET [--json]", "show a ticket and its history (who, when, for whom)",
-    "  --json   {\"ticket\": {...}, \"history\": [{at, by, seq, step, on_behalf, text}]}\n",
+    "  --json   {\"ticket\": {...}, \"history\": [{at, by, seq, step, on_behalf, source, text}]}\n",
     run_show,
 };

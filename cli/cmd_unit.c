@@ -134,6 +134,17 @@ static void unit_json(struct cli_json *j, const struct fm_unit *u)
         cli_json_kcoord(j, "lat", u->lat_e7);
         cli_json_kcoord(j, "lon", u->lon_e7);
         cli_json_ktime(j, "position_at", u->position_hlc);
+        /* docs/gps.md: where the position came from, and for a fix its
+         * time and accuracy */
+        cli_json_kstr(j, "position_source", u->gps ? "gps" : "reported");
+        if (u->gps) {
+            cli_json_kuint(j, "fix_at_ms", u->fix_ms);
+            cli_json_key(j, "accuracy_m");
+            if (u->accuracy_dm == FM_GPS_NO_ACCURACY)
+                cli_json_null(j);
+            else
+                cli_json_uint(j, (u->accuracy_dm + 5) / 10);
+        }
     } else {
         cli_json_key(j, "lat");
         cli_json_null(j);
@@ -155,7 +166,10 @@ static void unit_position_text(const struct fm_unit *u, char *out, size_t cap)
     }
     cli_fmt_coord(u->lat_e7, lat);
     cli_fmt_coord(u->lon_e7, lon);
-    snprintf(out, cap, "%s,%s", lat, lon);
+    if (u->gps && u->accuracy_dm != FM_GPS_NO_ACCURACY)
+        snprintf(out, cap, "%s,%s gps ±%um", lat, lon, (unsigned)((u->accuracy_dm + 5) / 10));
+    else
+        snprintf(out, cap, "%s,%s%s", lat, lon, u->gps ? " gps" : "");
 }
 
 static const char *const unit_headers[] = {
@@ -175,7 +189,7 @@ static int unit_list_one(void *ctx, const struct fm_unit *u)
         unit_json(&lc->json, u);
         return 0;
     }
-    char tier[8], pos[2 * CLI_COORD_LEN + 2];
+    char tier[8], pos[2 * CLI_COORD_LEN + 32];
     snprintf(tier, sizeof(tier), "%u", u->tier);
     unit_position_text(u, pos, sizeof(pos));
     const char *cells[] = { u->id,     u->name, u->department, tier,

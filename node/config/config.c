@@ -41,6 +41,9 @@ enum ftype {
     FT_U32,       /* integer, stored in a uint32_t */
     FT_PEERS,     /* sequence of peer mappings */
     FT_KDF,       /* interactive | moderate | sensitive | minimal (docs/security.md) */
+    FT_BOOL,      /* true | false, stored in a bool (gps.enabled) */
+    FT_HOSTPORT,  /* "HOST:PORT" (gps.address) */
+    FT_RADII,     /* mapping category -> metres (gps.arrive_by_category) */
 };
 
 struct field {
@@ -95,6 +98,21 @@ static const struct field gossip_fields[] = {
     INT_FIELD("reply_bytes_per_s", FT_U32, reply_bytes_per_s, 0, 4000000000u), /* budget.c */
 };
 
+static const struct field gps_fields[] = { /* docs/gps.md */
+    { "enabled", FT_BOOL, false, offsetof(struct fm_config, gps.enabled), 0, 0, 0 },
+    STR_FIELD("device", FT_NAME, false, gps.device),
+    { "address", FT_HOSTPORT, false, 0, 0, 0, 0 },
+    INT_FIELD("interval_s", FT_U32, gps.interval_s, 1, 3600),
+    INT_FIELD("min_move_m", FT_U32, gps.min_move_m, 1, 100000),
+    INT_FIELD("heading_deg", FT_U32, gps.heading_deg, 1, 180),
+    INT_FIELD("accuracy_m", FT_U32, gps.accuracy_m, 1, 10000),
+    INT_FIELD("max_speed_kmh", FT_U32, gps.max_speed_kmh, 10, 2000),
+    INT_FIELD("arrive_m", FT_U32, gps.arrive_m, 10, 10000),
+    INT_FIELD("dwell_s", FT_U32, gps.dwell_s, 0, 600),
+    INT_FIELD("leave_m", FT_U32, gps.leave_m, 10, 10000),
+    { "arrive_by_category", FT_RADII, false, 0, 0, 0, 0 },
+};
+
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 static const struct section sections[] = {
     { "node", true, node_fields, NELEM(node_fields) },
@@ -102,6 +120,7 @@ static const struct section sections[] = {
     { "network", false, network_fields, NELEM(network_fields) },
     { "trust", true, trust_fields, NELEM(trust_fields) },
     { "gossip", false, gossip_fields, NELEM(gossip_fields) },
+    { "gps", false, gps_fields, NELEM(gps_fields) },
 };
 
 /* ------------------------------------------------------------------ */
@@ -427,6 +446,66 @@ static int load_peers(struct loader *L, yaml_node_t *v)
     return 0;
 }
 
+static bool category_token_ok(const char *s)
+{
+    size_t n = strlen(s);
+    return n >= 1 && n < sizeof(((struct fm_gps_radius *)0)->category) &&
+           strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_-") == n;
+}
+
+/* The gps section's own types (docs/gps.md). */
+static int load_gps_field(struct loader *L, const struct field *f, yaml_node_t *v)
+{
+    struct fm_gps_conf *g = &L->cfg->gps;
+    const char *s = NULL;
+    uint64_t val;
+    int rc;
+    if (f->type == FT_BOOL) {
+        if (v->type != YAML_SCALAR_NODE || v->data.scalar.style != YAML_PLAIN_SCALAR_STYLE ||
+            (strcmp((const char *)v->data.scalar.value, "true") != 0 &&
+             strcmp((const char *)v->data.scalar.value, "false") != 0))
+            return cfg_fail(L, v->start_mark, "expected true or false for '%s'", f->key);
+        *(bool *)(void *)((char *)L->cfg + f->off) =
+            strcmp((const char *)v->data.scalar.value, "true") == 0;
+        return 0;
+    }
+    if (f->type == FT_HOSTPORT) {
+        char buf[FM_GPS_HOST_MAX + 8];
+        if ((rc = parse_text(L, v, f->key, buf, sizeof buf, false)) != 0)
+            return rc;
+        char *colon = strrchr(buf, ':');
+        if (colon == NULL || colon == buf || fm_parse_u64(colon + 1, &val) != 0 || val < 1 ||
+            val > 65535 || strspn(colon + 1, "0123456789") != strlen(colon + 1))
+            return cfg_fail(L, v->start_mark, "bad address '%s' for '%s': expected HOST:PORT "
+                            "(port 1..65535)", buf, f->key);
+        *colon = '\0';
+        if (strcspn(buf, " /") != strlen(buf) || fm_strlcpy(g->host, buf, sizeof g->host) != 0)
+            return cfg_fail(L, v->start_mark, "bad host in '%s'", f->key);
+        g->port = (uint16_t)val;
+        return 0;
+    }
+    if (v->type != YAML_MAPPING_NODE)
+        return cfg_fail(L, v->start_mark, "expected a mapping of category: metres for '%s'",
+                        f->key);
+    for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top; p++) {
+        yaml_node_t *kn, *vn;
+        if ((rc = pair_key(L, p, &kn, &s)) != 0 ||
+            (rc = check_duplicate(L, v, p, s, kn, "'arrive_by_category'")) != 0)
+            return rc;
+        if (g->nradii == FM_GPS_RADII_MAX)
+            return cfg_fail(L, kn->start_mark, "too many categories (max %d)", FM_GPS_RADII_MAX);
+        if (!category_token_ok(s))
+            return cfg_fail(L, kn->start_mark, "bad category '%s' ([a-z0-9_-], 1..31)", s);
+        if ((vn = doc_node(L, p->value)) == NULL)
+            return cfg_fail(L, kn->start_mark, "missing value for '%s'", s);
+        if ((rc = parse_uint(L, vn, s, 10, 10000, &val)) != 0)
+            return rc;
+        fm_strlcpy(g->radii[g->nradii].category, s, sizeof g->radii[0].category);
+        g->radii[g->nradii++].m = (uint32_t)val;
+    }
+    return 0;
+}
+
 static int load_field(struct loader *L, const struct field *f, yaml_node_t *v)
 {
     struct fm_config *cfg = L->cfg;
@@ -509,6 +588,10 @@ static int load_field(struct loader *L, const struct field *f, yaml_node_t *v)
         return 0;
     case FT_PEERS:
         return load_peers(L, v);
+    case FT_BOOL:
+    case FT_HOSTPORT:
+    case FT_RADII:
+        return load_gps_field(L, f, v);
     }
     return cfg_fail(L, v->start_mark, "internal error: unhandled field type");
 }
@@ -516,7 +599,7 @@ static int load_field(struct loader *L, const struct field *f, yaml_node_t *v)
 static int load_section(struct loader *L, const struct section *sec, yaml_node_t *m)
 {
     char where[64];
-    bool seen[8] = { false };
+    bool seen[16] = { false };
     snprintf(where, sizeof(where), "section '%s'", sec->name);
 
     if (m->type == YAML_MAPPING_NODE) {
@@ -609,7 +692,7 @@ static int load_document(struct loader *L)
         if (i == NELEM(sections))
             return cfg_fail(L, kn->start_mark,
                             "unknown section '%s' (expected node, storage, network, trust, "
-                            "gossip)", ks);
+                            "gossip, gps)", ks);
         v = doc_node(L, p->value);
         if (v == NULL)
             return cfg_fail(L, kn->start_mark, "missing value for section '%s'", ks);

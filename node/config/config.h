@@ -19,6 +19,40 @@ struct fm_peer_conf {
     uint32_t rate_limit_bps;        /* rate_limit_bps: overrides gossip.rate_limit_bps (0 = that) */
 };
 
+/* ---- the `gps` section (docs/gps.md) ---- */
+#define FM_GPS_HOST_MAX 128
+#define FM_GPS_DEVICE_MAX 64
+#define FM_GPS_RADII_MAX 32 /* per-category arrival distances */
+
+struct fm_gps_radius {
+    char category[32];     /* incident category token */
+    uint32_t m;            /* arrival distance in metres */
+};
+
+/* The `gps` section of the node YAML (node/config.c, docs/config.md). */
+struct fm_gps_conf {
+    bool enabled;                       /* gps.enabled (default false) */
+    char device[FM_GPS_DEVICE_MAX];     /* gps.device: the receiver gpsd reads ("" = any) */
+    char host[FM_GPS_HOST_MAX];         /* gps.address "HOST:PORT" (default 127.0.0.1:2947) */
+    uint16_t port;
+    uint32_t interval_s;   /* gps.interval_s: publish at least this often while fixes come (10) */
+    uint32_t min_move_m;   /* gps.min_move_m: a move this far publishes at once (50) */
+    uint32_t heading_deg;  /* gps.heading_deg: a turn this sharp publishes at once (30) */
+    uint32_t accuracy_m;   /* gps.accuracy_m: a fix with a larger error estimate is poor (50) */
+    uint32_t max_speed_kmh;/* gps.max_speed_kmh: a fix implying more is a jump (250) */
+    uint32_t arrive_m;     /* gps.arrive_m: default arrival distance (100) */
+    uint32_t dwell_s;      /* gps.dwell_s: how long within it before arrival (5) */
+    uint32_t leave_m;      /* gps.leave_m: farther than this from home is en route (150) */
+    struct fm_gps_radius radii[FM_GPS_RADII_MAX]; /* gps.arrive_by_category */
+    size_t nradii;
+};
+
+/* The defaults above, gps.enabled false. */
+void fm_gps_conf_defaults(struct fm_gps_conf *g);
+/* The arrival distance for an incident category (gps.arrive_by_category,
+ * else gps.arrive_m). */
+uint32_t fm_gps_arrive_m(const struct fm_gps_conf *g, const char *category);
+
 struct fm_config {
     char path[FM_PATH_MAX];     /* the file it came from */
     char name[FM_NAME_MAX];     /* node: name (required) */
@@ -43,6 +77,7 @@ struct fm_config {
                                     * draw per second (default 128 MiB; 0 = no budget) */
     struct fm_peer_conf peers[FM_CONFIG_MAX_PEERS];
     size_t npeers;
+    struct fm_gps_conf gps;        /* gps: the GPS reader (node/gps/, docs/gps.md) */
 };
 
 /* Parses a YAML config with libyaml. On error returns FM_ECONFIG (or

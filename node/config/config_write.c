@@ -32,6 +32,7 @@ void fm_config_defaults(struct fm_config *cfg)
     cfg->batch_ops = DEF_BATCH_OPS;
     cfg->max_skew_ms = DEF_MAX_SKEW_MS;
     cfg->reply_bytes_per_s = DEF_REPLY_BYTES_PER_S;
+    fm_gps_conf_defaults(&cfg->gps);
 }
 
 /* Absolute directory holding `path`. */

@@ -32,11 +32,16 @@
  * watchdog at half of WatchdogSec= from the main loop, so a hung loop gets
  * the service restarted, and says STOPPING=1 on the way out (node/daemon/service.c).
  *
+ * GPS (docs/gps.md): with gps.enabled, a vehicle or station node reads its
+ * unit's position from gpsd (node/gps/) between the sync engine's turns,
+ * once it may sign.
+ *
  * Exit status: 0 after a clean shutdown, 2 for bad usage, 78 (EX_CONFIG)
  * for a bad configuration, 1 for anything else.
  */
 #include "daemon.h"
 #include "../workflow/workflow.h"
+#include "../gps/gps.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -227,8 +232,28 @@ struct daemon {
     struct fm_node *node;
     struct fm_sync *sync;
     struct fm_sync_store store;
+    struct fm_gps *gps; /* gps.enabled only */
     int lockfd;
 };
+
+/* gps.enabled: a reader for the unit this node's certificate names. */
+static int gps_start(const struct fm_config *cfg, struct fm_node *node, struct fm_gps **gps)
+{
+    char unit[FM_ID_MAX + FM_NAME_MAX];
+    int rc = fm_node_self_unit(node, unit, sizeof unit);
+    if (rc != FM_OK) {
+        fm_log(FM_LOG_ERROR, COMPONENT, "gps.enabled needs a certificate naming this node's "
+               "unit (`fieldmesh org enroll --unit NAME`)");
+        return rc;
+    }
+    if ((rc = fm_gps_new(gps, &cfg->gps, unit)) != FM_OK) {
+        fm_log(FM_LOG_ERROR, COMPONENT, "cannot start the GPS reader: %s", fm_strerror(rc));
+        return rc;
+    }
+    fm_log(FM_LOG_INFO, COMPONENT, "GPS: reading gpsd at %s:%u for unit %s", cfg->gps.host,
+           (unsigned)cfg->gps.port, unit);
+    return FM_OK;
+}
 
 struct daemon_args {
     const char *conf, *level, *pass_file;
@@ -380,12 +405,16 @@ static int daemon_run(struct daemon *d)
            key, (long)getpid(), d->cfg.npeers);
     if ((rc = service_ready(&d->cfg, &watchdog_ms)) != FM_OK)
         return rc;
+    if (d->cfg.gps.enabled && (rc = gps_start(&d->cfg, d->node, &d->gps)) != FM_OK)
+        return rc;
     while (!stop_signal) {
         if ((rc = fm_sync_run(d->sync, 200)) != FM_OK) {
             fm_log(FM_LOG_ERROR, COMPONENT, "sync stopped: %s", fm_strerror(rc));
             return rc;
         }
         uint64_t now = fm_mono_ms();
+        if (d->gps != NULL && cert_ok)
+            fm_gps_poll(d->gps, d->node, fm_now_ms(), now);
         if (watchdog_ms && now >= next_watchdog) {
             next_watchdog = now + watchdog_ms / 2;
             service_ping();
@@ -398,6 +427,7 @@ static int daemon_run(struct daemon *d)
             next_presence = now + PRESENCE_MS;
         if (fm_node_self_revoked(d->node)) {
             /* item 9 of issue 9: a revoked laptop keeps nothing readable */
+            fm_gps_destroy(&d->gps);
             fm_keyserve_stop(&d->keyserve);
             fm_node_close(&d->node);
             rc = fm_keys_shred(&d->cfg, &d->keys, "this node's own certificate is revoked");
@@ -426,6 +456,7 @@ int main(int argc, char **argv)
                      daemon_run(&d) == FM_OK
                  ? 0
                  : 1;
+    fm_gps_destroy(&d.gps);
     fm_sync_destroy(&d.sync);
     fm_keyserve_stop(&d.keyserve);
     fm_node_close(&d.node);

@@ -115,6 +115,9 @@ struct fm_unit {
     bool has_position;
     int32_t lat_e7, lon_e7;
     uint64_t position_hlc, updated_hlc;
+    bool gps;                       /* the position is a GPS fix (docs/gps.md) */
+    uint64_t fix_ms;                /* its fix time (gps only) */
+    uint32_t accuracy_dm;           /* its error estimate (gps only; FM_GPS_NO_ACCURACY) */
 };
 struct fm_unit_new {
     const char *name, *department, *kind, *capabilities; /* capabilities may be NULL */

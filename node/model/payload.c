@@ -60,7 +60,7 @@ static const struct pf_spec pf_specs[PT__MAX + 1] = {
     [PT_REF2] = {.type = PF_REF, .off = offsetof(struct payload, ref2)},
     [PT_REF3] = {.type = PF_REF, .off = offsetof(struct payload, ref3)},
     [PT_CODE] = PFI(PF_U8, 1, TS__MAX, code),
-    [PT_FLAGS] = PFI(PF_U8, 0, 1, flags),
+    [PT_FLAGS] = PFI(PF_U8, 0, 3, flags),
     [PT_PART] = PFI(PF_U32, 1, UINT32_MAX, part),
     [PT_BLOB] = {.type = PF_BLOB, .min_len = 1, .max_len = FM_BLOB_MAX,
                  .off = offsetof(struct payload, blob)},
@@ -422,6 +422,9 @@ static int kind_check(const struct payload *p)
         return FM_EDECODE;
     if (p->kind == OP_TICKET_STEP && p->code == TS_CLEAR && !(p->present & PT_BIT(PT_TEXT)))
         return FM_EDECODE; /* a clear carries its result */
+    if (p->kind == OP_TICKET_STEP && (p->flags & 2) &&
+        ((p->flags & 1) || (p->code != TS_ENROUTE && p->code != TS_ARRIVE)))
+        return FM_EDECODE; /* by position: only en route and arrival, by the unit itself */
     if (p->kind == OP_UNIT_REGISTER && (p->present & PT_BIT(PT_REF))) {
         /* a directory unit: its id is derived from (department, name) */
         struct payload_ref want;

@@ -71,7 +71,8 @@ enum payload_tag {
     PT_REF2 = 22,       /* author[32] | seq u64: a second entity (per kind) */
     PT_REF3 = 23,       /* author[32] | seq u64: a third entity (per kind) */
     PT_CODE = 24,       /* u8 1..6: ticket step (enum ticket_step) */
-    PT_FLAGS = 25,      /* u8 0..1: bit 0 = recorded by a dispatcher on the unit's behalf */
+    PT_FLAGS = 25,      /* u8 0..3: bit 0 = recorded by a dispatcher on the unit's behalf,
+                         * bit 1 = stamped by position (GPS, en route / arrive only) */
     PT_PART = 26,       /* u32 chunk index << 16 | chunk count; index < count <= 64 */
     PT_BLOB = 27,       /* bytes 1..FM_BLOB_MAX */
     PT_AUDIENCE = 28,   /* text 1..63: all | tier:N | dept:D | county:C | unit:U */

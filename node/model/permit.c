@@ -108,7 +108,7 @@ int workflow_permitted(const struct node_head *h, const uint8_t author[FM_PK_LEN
         /* the record says whose report it is: a dispatcher node (centre,
          * county, admin) reports on the unit's behalf, a station or
          * vehicle as the unit itself */
-        if ((pl->flags != 0) != any_unit)
+        if (((pl->flags & 1) != 0) != any_unit)
             return FM_EPERM;
         /* and a station or vehicle only for the unit its certificate
          * names; that the step's unit is its ticket's is checked when the

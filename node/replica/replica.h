@@ -202,6 +202,57 @@ int fm_node_soft_position(struct fm_node *n, const char *unit, int32_t lat_e7,
                           int32_t lon_e7) FM_MUST_USE;
 /* Records "this node is alive now" (fieldmeshd calls it periodically). */
 int fm_node_soft_presence(struct fm_node *n) FM_MUST_USE;
+
+/* ---- GPS positions and the GPS reader's local status (docs/gps.md;
+ * softstate.c, gps_local.c) ---- */
+/* A GPS fix as published in soft state: where, when the receiver took it,
+ * and how good it is. */
+#define FM_GPS_NO_ACCURACY UINT32_MAX
+#define FM_GPS_NO_TRACK UINT16_MAX
+struct fm_gps_fix {
+    int32_t lat_e7, lon_e7;
+    uint64_t fix_ms;       /* the receiver's fix time, ms since the epoch (UTC) */
+    uint32_t accuracy_dm;  /* horizontal error estimate in decimetres (FM_GPS_NO_ACCURACY) */
+    uint16_t track_cdeg;   /* course in 0.01 degrees, 0..35999 (FM_GPS_NO_TRACK) */
+    uint16_t speed_cms;    /* speed in cm/s, saturating at 65534 */
+};
+
+/* Records a GPS fix of `unit` (id or name) as its soft-state position,
+ * stamped with this node's clock and carrying the fix time and accuracy.
+ * The same rules as fm_node_soft_position (FM_EUNIT for another unit);
+ * FM_EINVAL for a fix out of range. */
+int fm_node_soft_fix(struct fm_node *n, const char *unit, const struct fm_gps_fix *fix) FM_MUST_USE;
+
+enum fm_gps_state {
+    FM_GPS_OFF = 0,     /* gps.enabled is false */
+    FM_GPS_GONE,        /* no connection to gpsd (never had one, or it went away) */
+    FM_GPS_NOFIX,       /* gpsd answers, the receiver has no fix */
+    FM_GPS_POOR,        /* fixes worse than gps.accuracy_m: nothing published */
+    FM_GPS_OK,          /* good fixes, published under the rate rules */
+};
+const char *fm_gps_state_name(enum fm_gps_state s); /* "off", "gpsd gone", ... */
+
+/* What the reader last saw, kept in the local store (never synced) so
+ * `fieldmesh status` can show it. */
+struct fm_gps_status {
+    enum fm_gps_state state;
+    uint64_t since_ms;        /* wall time the state began */
+    uint64_t updated_ms;      /* wall time of this record (the reader writes it every few s) */
+    uint64_t last_fix_ms;     /* fix time of the last good fix (0 none) */
+    uint32_t last_accuracy_dm;
+    uint64_t published;       /* positions published since the reader started */
+    uint64_t rejected_jumps;  /* fixes refused as jumps */
+    uint64_t bad_lines;       /* lines from gpsd refused (malformed, too long) */
+    uint64_t reconnects;      /* connections to gpsd made after the first */
+};
+int fm_node_gps_status_put(struct fm_node *n, const struct fm_gps_status *s) FM_MUST_USE;
+/* FM_ENOTFOUND when no reader ever ran on this store. */
+int fm_node_gps_status_get(struct fm_node *n, struct fm_gps_status *s) FM_MUST_USE;
+
+/* The unit this node's certificate names (name or id); FM_ENOTFOUND for
+ * a node without identity or unit. */
+int fm_node_self_unit(const struct fm_node *n, char *out, size_t cap) FM_MUST_USE;
+
 /* The sync interface for soft state (see struct fm_sync_store). */
 int fm_node_soft_read(struct fm_node *n, uint64_t after, size_t max_bytes, struct fm_buf *out,
                       size_t *count, uint64_t *last) FM_MUST_USE;

@@ -9,7 +9,10 @@
  *   u8 version (1) | u8 kind | author[32] | u64 hlc | u16 body_len | body | sig[64]
  *
  * with kind 1 = position (body: unit creator key[32] | unit seq u64 |
- * i32 lat | i32 lon) and kind 2 = presence (empty body), and sig =
+ * i32 lat | i32 lon), kind 2 = presence (empty body) and kind 3 = GPS fix
+ * (the position body | fix time u64 ms | accuracy u32 dm | course u16
+ * 0.01 deg | speed u16 cm/s; docs/gps.md), which has the same target as a
+ * position, so the newer of a typed and a GPS position wins; and sig =
  * Ed25519 by the author over "fieldmesh-soft-1" followed by every byte
  * before sig (a soft record can never pass for an op). The store keeps one
  * record per target (unit or node): last-writer-wins by (hlc, author), so
@@ -36,6 +39,8 @@
 #define SOFT_VERSION 1
 #define SOFT_POSITION 1
 #define SOFT_PRESENCE 2
+#define SOFT_FIX 3 /* a GPS position (gps.h): the position body + fix details */
+#define SOFT_FIX_BODY (SOFT_POS_BODY + 8 + 4 + 2 + 2)
 #define SOFT_HDR (1 + 1 + FM_PK_LEN + 8 + 2)
 #define SOFT_POS_BODY (FM_PK_LEN + 8 + 4 + 4)
 #define SOFT_DOMAIN "fieldmesh-soft-1"
@@ -49,6 +54,7 @@ struct soft_rec {
     uint8_t ref_author[FM_PK_LEN];
     uint64_t ref_seq;
     int32_t lat, lon;
+    struct fm_gps_fix fix; /* SOFT_FIX */
     const uint8_t *raw;
     size_t raw_len;
     const uint8_t *sig;
@@ -65,15 +71,24 @@ static int soft_decode(struct soft_rec *r, const uint8_t *p, size_t n)
         fm_cur_bytes(&c, FM_PK_LEN, &r->author) || fm_cur_u64(&c, &r->hlc) ||
         fm_cur_u16(&c, &blen))
         return FM_EDECODE;
-    if (r->kind == SOFT_POSITION) {
+    if (r->kind == SOFT_POSITION || r->kind == SOFT_FIX) {
         uint32_t lat, lon;
-        if (blen != SOFT_POS_BODY || fm_cur_copy(&c, r->ref_author, FM_PK_LEN) ||
+        if (blen != (r->kind == SOFT_FIX ? SOFT_FIX_BODY : SOFT_POS_BODY) ||
+            fm_cur_copy(&c, r->ref_author, FM_PK_LEN) ||
             fm_cur_u64(&c, &r->ref_seq) || fm_cur_u32(&c, &lat) || fm_cur_u32(&c, &lon))
             return FM_EDECODE;
         r->lat = (int32_t)lat;
         r->lon = (int32_t)lon;
         if (r->ref_seq == 0 || r->lat < -FM_LAT_MAX || r->lat > FM_LAT_MAX ||
             r->lon < -FM_LON_MAX || r->lon > FM_LON_MAX)
+            return FM_EDECODE;
+        r->fix.lat_e7 = r->lat;
+        r->fix.lon_e7 = r->lon;
+        if (r->kind == SOFT_FIX &&
+            (fm_cur_u64(&c, &r->fix.fix_ms) || fm_cur_u32(&c, &r->fix.accuracy_dm) ||
+             fm_cur_u16(&c, &r->fix.track_cdeg) || fm_cur_u16(&c, &r->fix.speed_cms) ||
+             r->fix.fix_ms == 0 || r->fix.fix_ms > INT64_MAX ||
+             (r->fix.track_cdeg >= 36000 && r->fix.track_cdeg != FM_GPS_NO_TRACK)))
             return FM_EDECODE;
     } else if (r->kind == SOFT_PRESENCE) {
         if (blen != 0)
@@ -98,8 +113,8 @@ static int soft_signed_msg(const uint8_t *raw, size_t len, struct fm_buf *out)
 
 static size_t soft_key(const struct soft_rec *r, uint8_t key[SOFT_KEY_MAX])
 {
-    key[0] = r->kind;
-    if (r->kind == SOFT_POSITION) {
+    key[0] = r->kind == SOFT_FIX ? SOFT_POSITION : r->kind; /* one target per unit */
+    if (r->kind == SOFT_POSITION || r->kind == SOFT_FIX) {
         memcpy(key + 1, r->ref_author, FM_PK_LEN);
         fm_be64_put(key + 1 + FM_PK_LEN, r->ref_seq);
         return 1 + FM_PK_LEN + 8;
@@ -162,6 +177,7 @@ struct soft_write {
     uint8_t kind;
     const char *unit;
     int32_t lat, lon;
+    const struct fm_gps_fix *fix; /* SOFT_FIX */
     struct fm_buf rec, msg;
 };
 
@@ -186,7 +202,7 @@ static int soft_write_txn(struct store_txn *t, void *ctx)
         (rc = fm_buf_append(&w->rec, n->id.pk, FM_PK_LEN)) ||
         (rc = fm_buf_put_u64(&w->rec, clock)))
         return rc;
-    if (w->kind == SOFT_POSITION) {
+    if (w->kind == SOFT_POSITION || w->kind == SOFT_FIX) {
         char id[FM_ID_MAX];
         struct model_rec *mr = malloc(sizeof *mr);
         if (!mr)
@@ -204,10 +220,15 @@ static int soft_write_txn(struct store_txn *t, void *ctx)
             !(cert->unit[0] != '\0' && name->set && name->len == strlen(cert->unit) &&
               memcmp(name->val, cert->unit, name->len) == 0))
             rc = FM_EUNIT;
-        if (rc == FM_OK && (rc = fm_buf_put_u16(&w->rec, SOFT_POS_BODY)) == FM_OK &&
+        if (rc == FM_OK && (rc = fm_buf_put_u16(&w->rec, w->fix ? SOFT_FIX_BODY
+                                                                 : SOFT_POS_BODY)) == FM_OK &&
             (rc = fm_buf_append(&w->rec, f->val, FM_PK_LEN + 8)) == FM_OK &&
             (rc = fm_buf_put_u32(&w->rec, (uint32_t)w->lat)) == FM_OK)
             rc = fm_buf_put_u32(&w->rec, (uint32_t)w->lon);
+        if (rc == FM_OK && w->fix && (rc = fm_buf_put_u64(&w->rec, w->fix->fix_ms)) == FM_OK &&
+            (rc = fm_buf_put_u32(&w->rec, w->fix->accuracy_dm)) == FM_OK &&
+            (rc = fm_buf_put_u16(&w->rec, w->fix->track_cdeg)) == FM_OK)
+            rc = fm_buf_put_u16(&w->rec, w->fix->speed_cms);
         free(mr);
         if (rc != FM_OK)
             return rc;
@@ -227,9 +248,11 @@ static int soft_write_txn(struct store_txn *t, void *ctx)
     return node_meta_put_u64(t, "hlc", clock);
 }
 
-static int soft_write(struct fm_node *n, uint8_t kind, const char *unit, int32_t lat, int32_t lon)
+static int soft_write(struct fm_node *n, uint8_t kind, const char *unit, int32_t lat, int32_t lon,
+                      const struct fm_gps_fix *fix)
 {
-    struct soft_write w = {.n = n, .kind = kind, .unit = unit, .lat = lat, .lon = lon};
+    struct soft_write w = {.n = n, .kind = kind, .unit = unit, .lat = lat, .lon = lon,
+                           .fix = fix};
     int rc;
     if (n == NULL || !n->has_identity)
         return FM_EPERM;
@@ -246,12 +269,22 @@ int fm_node_soft_position(struct fm_node *n, const char *unit, int32_t lat_e7, i
     if (unit == NULL || lat_e7 < -FM_LAT_MAX || lat_e7 > FM_LAT_MAX || lon_e7 < -FM_LON_MAX ||
         lon_e7 > FM_LON_MAX)
         return FM_EINVAL;
-    return soft_write(n, SOFT_POSITION, unit, lat_e7, lon_e7);
+    return soft_write(n, SOFT_POSITION, unit, lat_e7, lon_e7, NULL);
+}
+
+int fm_node_soft_fix(struct fm_node *n, const char *unit, const struct fm_gps_fix *fix)
+{
+    if (unit == NULL || fix == NULL || fix->lat_e7 < -FM_LAT_MAX || fix->lat_e7 > FM_LAT_MAX ||
+        fix->lon_e7 < -FM_LON_MAX || fix->lon_e7 > FM_LON_MAX || fix->fix_ms == 0 ||
+        fix->fix_ms > INT64_MAX ||
+        (fix->track_cdeg >= 36000 && fix->track_cdeg != FM_GPS_NO_TRACK))
+        return FM_EINVAL;
+    return soft_write(n, SOFT_FIX, unit, fix->lat_e7, fix->lon_e7, fix);
 }
 
 int fm_node_soft_presence(struct fm_node *n)
 {
-    return soft_write(n, SOFT_PRESENCE, NULL, 0, 0);
+    return soft_write(n, SOFT_PRESENCE, NULL, 0, 0, NULL);
 }
 
 /* ---- sync ---- */
@@ -356,7 +389,7 @@ static int soft_check(struct soft_ingest *si, struct store_txn *t, const struct 
         return rc;
     if (!fm_verify(r->author, si->msg.data, si->msg.len, r->sig))
         return FM_EVERIFY;
-    return r->kind == SOFT_POSITION ? soft_unit_own(t, &h, r) : FM_OK;
+    return r->kind == SOFT_POSITION || r->kind == SOFT_FIX ? soft_unit_own(t, &h, r) : FM_OK;
 }
 
 static int soft_ingest_txn(struct store_txn *t, void *ctx)
@@ -439,6 +472,9 @@ int soft_unit_overlay(struct fm_node *n, const struct model_rec *mr, struct fm_u
         u->lat_e7 = r.lat;
         u->lon_e7 = r.lon;
         u->position_hlc = r.hlc;
+        u->gps = r.kind == SOFT_FIX;
+        u->fix_ms = u->gps ? r.fix.fix_ms : 0;
+        u->accuracy_dm = u->gps ? r.fix.accuracy_dm : FM_GPS_NO_ACCURACY;
     }
     store_txn_abort(&t);
     return rc == FM_ENOTFOUND ? FM_OK : rc;

@@ -56,6 +56,7 @@ static const char *const store_db_names[DB__COUNT] = {
     [DB_SOFT_SEQ] = "soft_seq",
     [DB_FORKS] = "forks",
     [DB_FLAGS] = "flags",
+    [DB_LOCAL] = "local",
 };
 
 struct store {

@@ -31,6 +31,8 @@ enum store_db {
     DB_SOFT_SEQ,     /* local seq u64 BE -> DB_SOFT key */
     DB_FORKS,        /* author[32] | seq u64 BE -> fork evidence (fork.c) */
     DB_FLAGS,        /* author[32] -> future-stamped ops seen (count, max skew, last seq) */
+    DB_LOCAL,        /* u8 kind | key -> this node's own records, never synced nor digested
+                      * (gps_local.c: the GPS reader's status, breadcrumb trails) */
     DB__COUNT
 };
 

@@ -189,6 +189,7 @@ static void need_fill(struct fm_suggestion *s, const struct fm_dir_respond *need
         o->tier = c->dept->tier;
         o->distance_km = c->km;
         o->live_position = c->live;
+        o->gps_position = c->live && u->gps;
         o->position_age_s = c->age_s;
         bool have = false;
         for (size_t j = 0; j < s->ndepts; j++)

@@ -12,7 +12,10 @@
  * rule), the shares cleared, cancelled (or reassigned) and escalated, and
  * the mean satisfaction score of the incidents handled. An interval whose
  * end was stamped before its start can only come from disagreeing clocks:
- * it is left out and counted, and the report says so.
+ * it is left out and counted, and the report says so. Each interval also
+ * counts how many of its end stamps came from GPS and how many from a
+ * button (docs/gps.md), and the report can keep only the tickets whose
+ * arrival was stamped by GPS.
  */
 #include "workflow_int.h"
 
@@ -181,6 +184,18 @@ static int interval(struct rp *r, struct dvec *v, uint64_t start, const char *sa
     return dvec_add(v, (double)(hlc_ms(end) - hlc_ms(start)) / 1000.0);
 }
 
+/* An interval was added (its vector grew): count where its end came from. */
+static void stamp_count(struct fm_report_stat *s, size_t n, size_t n_before,
+                        const struct fm_ticket_mark *end)
+{
+    if (n == n_before)
+        return;
+    if (end->gps)
+        s->gps_stamps++;
+    else
+        s->button_stamps++;
+}
+
 static int rp_ticket(void *ctx, const struct fm_ticket *tk)
 {
     struct rp *r = ctx;
@@ -190,6 +205,8 @@ static int rp_ticket(void *ctx, const struct fm_ticket *tk)
     int rc;
     if (fm_node_incident_get(r->n, tk->incident, &inc) != FM_OK)
         return 0; /* the incident's report has not arrived here yet */
+    if (r->q->gps_only && !(tk->onscene.hlc && tk->onscene.gps))
+        return 0;
     uint64_t at = hlc_ms(inc.reported_hlc);
     if ((r->q->from_ms && at < r->q->from_ms) || (r->q->to_ms && at >= r->q->to_ms))
         return 0;
@@ -203,17 +220,25 @@ static int rp_ticket(void *ctx, const struct fm_ticket *tk)
     r->out->tickets++;
     const struct fm_ticket_mark *m[] = {&tk->dispatched, &tk->acked, &tk->enroute, &tk->onscene,
                                         &tk->cleared};
+    size_t n0[FM_REPORT_NINTERVALS + 1];
+    for (int k = 0; k <= FM_REPORT_NINTERVALS; k++)
+        n0[k] = g->iv[k].n;
     /* report -> dispatch, then each step from the last step reached before it */
     if ((rc = interval(r, &g->iv[0], inc.reported_hlc, inc.reporter, tk->dispatched.hlc,
                        tk->dispatched.author)) != FM_OK)
         return rc;
-    for (int k = 1; k < FM_REPORT_NINTERVALS; k++)
+    stamp_count(&g->g.interval[0], g->iv[0].n, n0[0], m[0]);
+    for (int k = 1; k < FM_REPORT_NINTERVALS; k++) {
         if ((rc = interval(r, &g->iv[k], m[k - 1]->hlc, m[k - 1]->author, m[k]->hlc,
                            m[k]->author)) != FM_OK)
             return rc;
+        stamp_count(&g->g.interval[k], g->iv[k].n, n0[k], m[k]);
+    }
     if ((rc = interval(r, &g->iv[FM_REPORT_NINTERVALS], inc.reported_hlc, inc.reporter,
                        tk->onscene.hlc, tk->onscene.author)) != FM_OK)
         return rc;
+    stamp_count(&g->g.response, g->iv[FM_REPORT_NINTERVALS].n, n0[FM_REPORT_NINTERVALS],
+                &tk->onscene);
     const struct fm_dir_rule *rule = fm_directory_rule(r->d, inc.category);
     if (rule != NULL && rule->target_s > 0 && tk->onscene.hlc >= inc.reported_hlc &&
         tk->onscene.hlc) {

@@ -100,6 +100,7 @@ struct fm_suggest_unit {
     double distance_km;               /* great-circle, from its position to the incident */
     bool live_position;               /* false: the directory's home position */
     int64_t position_age_s;           /* age of the live position; -1 for a home position */
+    bool gps_position;                /* the live position is a GPS fix (docs/gps.md) */
 };
 struct fm_suggest_gap {               /* a need no available unit could fill */
     uint8_t tier;
@@ -144,6 +145,7 @@ struct fm_ticket_mark {              /* one step: the first report of it wins */
     uint64_t hlc;                    /* 0 = not reached */
     char author[FM_KEY_TEXT_LEN];
     bool behalf;                     /* recorded by a dispatcher for the unit */
+    bool gps;                        /* stamped by position (docs/gps.md) */
 };
 struct fm_ticket {
     char id[FM_ID_MAX];
@@ -165,6 +167,7 @@ struct fm_ticket_event {
     uint64_t seq;
     char step[16];                   /* dispatch, ack, enroute, arrive, clear, cancel, reassign */
     bool behalf;
+    bool gps;                        /* stamped by position (docs/gps.md) */
     char text[FM_TEXT_MAX];
 };
 /* One ticket per unit (one transaction); ids_out gets nunits ids. Units
@@ -180,6 +183,12 @@ int fm_node_dispatch(struct fm_node *n, const char *incident, const char *const 
  * ticket is closed or already past that step. */
 int fm_node_ticket_step(struct fm_node *n, const char *ticket, enum fm_ticket_step step,
                         const char *text) FM_MUST_USE;
+/* A ticket step stamped by position (en route or arrive only), written by
+ * the unit's own node with the GPS flag; otherwise as fm_node_ticket_step.
+ * A button press (fm_node_ticket_step) on a step already stamped this way
+ * is accepted as a confirmation and cannot move the stamp. */
+int fm_node_ticket_step_gps(struct fm_node *n, const char *ticket, enum fm_ticket_step step,
+                            const char *text) FM_MUST_USE;
 /* Closes the ticket as reassigned and dispatches `unit` on a new ticket. */
 int fm_node_ticket_reassign(struct fm_node *n, const char *ticket, const char *unit,
                             const char *reason, char new_id[FM_ID_MAX]) FM_MUST_USE;
@@ -295,10 +304,12 @@ enum fm_report_by { FM_REPORT_ALL = 0, FM_REPORT_UNIT, FM_REPORT_DEPARTMENT, FM_
 struct fm_report_query {
     uint64_t from_ms, to_ms;   /* incident report time window; 0 = open */
     enum fm_report_by by;
+    bool gps_only;             /* only tickets whose arrival was stamped by GPS (docs/gps.md) */
 };
 struct fm_report_stat {
     size_t n;
     double median_s, p90_s;    /* meaningful when n > 0 */
+    size_t gps_stamps, button_stamps; /* of the n: end stamped by position / by hand */
 };
 struct fm_report_group {
     char key[FM_NAME_MAX];

@@ -252,7 +252,7 @@ static bool step_matches_ticket(const struct model_rec *r, const struct payload 
     const struct model_field_val *f = &r->f[TK_UNAME];
     if (!rec_ref_eq(r, TK_UNIT, &pl->ref3) || !rec_ref_eq(r, TK_INCIDENT, &pl->ref2))
         return false;
-    if (pl->flags == 0 && (pl->present & PT_BIT(PT_NAME)) && f->set &&
+    if ((pl->flags & 1) == 0 && (pl->present & PT_BIT(PT_NAME)) && f->set &&
         (f->len != strlen(pl->name) || memcmp(f->val, pl->name, f->len) != 0))
         return false;
     return true;
@@ -306,7 +306,8 @@ static int apply_step(struct wf_apply *a)
     }
     payload_id_format(pl->ref3.author, pl->ref3.seq, a->id3);
     snprintf(a->text, sizeof a->text, "ticket %s: %s by unit %s%s%s%.900s", a->id,
-             wf_step_name(pl->code), a->id3, (pl->flags & 1) ? " (on its behalf)" : "",
+             wf_step_name(pl->code), a->id3,
+             (pl->flags & 1) ? " (on its behalf)" : (pl->flags & 2) ? " (source: GPS)" : "",
              pl->text[0] ? ": " : "", pl->text);
     bool staged = pl->code == TS_ENROUTE || pl->code == TS_ARRIVE;
     return model_incident_touch(a->t, a->op, &pl->ref2, TL_TICKET, a->text, staged, pl->epoch,

@@ -46,6 +46,7 @@ static void mark_get(const struct model_rec *r, unsigned tag, struct fm_ticket_m
     m->hlc = f->hlc;
     fm_key_encode(f->author, m->author);
     m->behalf = (f->val[0] & 1) != 0;
+    m->gps = (f->val[0] & 2) != 0;
     if (text != NULL) {
         size_t n = (size_t)f->len - 1;
         if (n >= cap)
@@ -245,6 +246,7 @@ int fm_node_ticket_history(struct fm_node *n, const char *id, fm_ticket_event_cb
         e->seq = fm_be64_get(kv.key + plen + 8 + FM_PK_LEN);
         fm_strlcpy(e->step, wf_step_name(kv.val[0]), sizeof e->step);
         e->behalf = (kv.val[1] & 1) != 0;
+        e->gps = (kv.val[1] & 2) != 0;
         memcpy(e->text, kv.val + 2, kv.vlen - 2);
         if ((rc = cb(ctx, e)) != 0)
             break;

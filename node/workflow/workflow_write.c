@@ -264,7 +264,7 @@ static int ticket_refs(struct store_txn *t, const char *prefix, struct tk_refs *
 }
 
 static void step_payload(struct payload *pl, const struct tk_refs *x, uint8_t code, bool behalf,
-                         const char *text)
+                         bool gps, const char *text)
 {
     pl->kind = OP_TICKET_STEP;
     pl->ref = x->ticket;
@@ -272,7 +272,7 @@ static void step_payload(struct payload *pl, const struct tk_refs *x, uint8_t co
     pl->ref3 = x->unit;
     pl->epoch = x->epoch;
     pl->code = code;
-    pl->flags = behalf ? 1 : 0;
+    pl->flags = (behalf ? 1 : 0) | (gps ? 2 : 0);
     pl->present = PT_BIT(PT_REF) | PT_BIT(PT_REF2) | PT_BIT(PT_REF3) | PT_BIT(PT_EPOCH) |
                   PT_BIT(PT_CODE) | PT_BIT(PT_FLAGS);
     if (x->unit_name[0] != '\0') {
@@ -285,8 +285,11 @@ static void step_payload(struct payload *pl, const struct tk_refs *x, uint8_t co
     }
 }
 
-int fm_node_ticket_step(struct fm_node *n, const char *ticket, enum fm_ticket_step step,
-                        const char *text)
+/* gps: stamped by position (docs/gps.md); only the unit's own node, only
+ * en route and arrive. A button press on a step already stamped by GPS is
+ * written as a confirmation: it cannot move the first stamp. */
+static int ticket_step(struct fm_node *n, const char *ticket, enum fm_ticket_step step,
+                       const char *text, bool gps)
 {
     struct store_txn *t;
     struct tk_refs *x = calloc(1, sizeof *x);
@@ -301,6 +304,8 @@ int fm_node_ticket_step(struct fm_node *n, const char *ticket, enum fm_ticket_st
         rc = FM_EPERM;
         goto out;
     }
+    if (gps && (is_dispatcher(n) || (step != FM_STEP_ENROUTE && step != FM_STEP_ARRIVE)))
+        goto out;
     if (ticket == NULL || step < FM_STEP_ACK || step > FM_STEP_CANCEL ||
         (step == FM_STEP_CLEAR && (text == NULL || text[0] == '\0')) ||
         (text != NULL && text[0] != '\0' && !payload_text_ok(text, 1, FM_TEXT_MAX - 1)))
@@ -324,13 +329,17 @@ int fm_node_ticket_step(struct fm_node *n, const char *ticket, enum fm_ticket_st
     /* closed tickets take no more steps; steps only move forward */
     enum fm_ticket_state want = step == FM_STEP_CANCEL ? FM_TICKET_CANCELLED
                                                        : (enum fm_ticket_state)step;
-    if (!x->tk.active || (step != FM_STEP_CANCEL && x->tk.state >= want)) {
+    const struct fm_ticket_mark *mk = step == FM_STEP_ENROUTE  ? &x->tk.enroute
+                                      : step == FM_STEP_ARRIVE ? &x->tk.onscene
+                                                               : NULL;
+    bool confirm = !gps && mk != NULL && mk->hlc != 0 && mk->gps;
+    if (!x->tk.active || (step != FM_STEP_CANCEL && x->tk.state >= want && !confirm)) {
         rc = FM_ESTATE;
         goto out;
     }
     /* a dispatcher node reports on the unit's behalf; a station or vehicle
      * only for the unit its certificate names (the carried name or id) */
-    step_payload(pl, x, (uint8_t)step, is_dispatcher(n), text);
+    step_payload(pl, x, (uint8_t)step, is_dispatcher(n), gps, text);
     if (!is_dispatcher(n) && !workflow_unit_own(n->cert.unit, &pl->ref3, pl)) {
         rc = FM_EUNIT;
         goto out;
@@ -340,6 +349,18 @@ out:
     free(x);
     free(pl);
     return rc;
+}
+
+int fm_node_ticket_step(struct fm_node *n, const char *ticket, enum fm_ticket_step step,
+                        const char *text)
+{
+    return ticket_step(n, ticket, step, text, false);
+}
+
+int fm_node_ticket_step_gps(struct fm_node *n, const char *ticket, enum fm_ticket_step step,
+                            const char *text)
+{
+    return ticket_step(n, ticket, step, text, true);
 }
 
 int fm_node_ticket_reassign(struct fm_node *n, const char *ticket, const char *unit,
@@ -377,7 +398,7 @@ int fm_node_ticket_reassign(struct fm_node *n, const char *ticket, const char *u
         rc = FM_ESTATE;
         goto out;
     }
-    step_payload(&pls[0], x, TS_REASSIGN, is_dispatcher(n), reason);
+    step_payload(&pls[0], x, TS_REASSIGN, is_dispatcher(n), false, reason);
     pls[1].kind = OP_TICKET_DISPATCH;
     pls[1].ref = x->incident;
     pls[1].ref3 = x->ticket;
