@@ -87,7 +87,7 @@ fm 3 org revoke --org "$T/tb/org" --key "$k3" --last-seq 1 --out "$T/rev" \
     >/dev/null 2>&1 || fail "org revoke"
 fm 3 trust publish "$T/rev" >/dev/null 2>"$T/err" || fail "trust publish at node3: $(cat "$T/err")"
 gone() { ! kill -0 "${PIDS[3]}" 2>/dev/null; }
-wait_for 10 "node3's daemon to stop after its revocation" gone
+wait_for 30 "node3's daemon to stop after its revocation" gone
 wait "${PIDS[3]}" 2>/dev/null
 unset "PIDS[3]"
 grep -q "data key destroyed" "$T/daemon3.log" || fail "node3 did not log the shredding"
