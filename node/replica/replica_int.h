@@ -19,6 +19,13 @@
 
 #define NODE_SCHEMA_VERSION 2 /* 2: a note's timeline entry refers to its op */
 
+/* Dispatcher group keys this node opened (dispatch_key.c), by key id. */
+#define NODE_GK_CACHE 8
+struct node_gk {
+    uint8_t key_id[FM_SEAL_KEY_ID_LEN];
+    struct fm_seal_key k; /* guarded memory */
+};
+
 struct fm_node {
     struct fm_config cfg;
     struct store *st;
@@ -27,6 +34,8 @@ struct fm_node {
     struct fm_identity id;
     struct fm_cert cert; /* from cfg.cert_path, checked against id and org */
     struct fm_keys keys; /* own copy; the store borrows keys.data */
+    struct node_gk gk[NODE_GK_CACHE];
+    size_t ngk;
 };
 
 /* One author's head: the highest contiguous seq stored, its hash and hlc,
@@ -81,6 +90,21 @@ int node_op_store(struct store_txn *t, const struct fm_op *op, const uint8_t has
  * is not held; seq 0 gives an empty head. */
 int node_head_at(struct store_txn *t, const uint8_t author[FM_PK_LEN], uint64_t seq,
                  struct node_head *h) FM_MUST_USE;
+
+/* ---- dispatch_key.c: the dispatchers' group key (docs/security.md) ---- */
+/* Indexes a stored dispatch.key op in DB_LOCAL for this node's reads. */
+int node_groupkey_note(struct store_txn *t, const struct fm_op *op,
+                       const struct payload *pl) FM_MUST_USE;
+/* The group key with this id, opened with this node's identity: borrowed
+ * from the node's cache until fm_node_close. FM_ENOTFOUND when no record
+ * this store holds seals it to this node (or the node has no identity). */
+int node_groupkey_find(struct fm_node *n, struct store_txn *t,
+                       const uint8_t key_id[FM_SEAL_KEY_ID_LEN],
+                       const struct fm_seal_key **out) FM_MUST_USE;
+/* The newest generation sealed to this node (new incidents use it). */
+int node_groupkey_current(struct fm_node *n, struct store_txn *t,
+                          const struct fm_seal_key **out, uint32_t *generation) FM_MUST_USE;
+void node_groupkey_release(struct fm_node *n);
 
 /* ---- frozen.c: revocations and the history they freeze ---- */
 struct node_rev {
