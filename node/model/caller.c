@@ -104,11 +104,23 @@ int caller_open(const struct fm_seal_key *k, const uint8_t author[FM_PK_LEN], co
     return rc == FM_ETOOBIG ? FM_EDECODE : rc;
 }
 
+struct unseal {
+    const struct model_field_val *f;
+    struct fm_incident *inc;
+};
+
+static int unseal_with(const struct fm_seal_key *k, void *ctx)
+{
+    struct unseal *u = ctx;
+    return caller_open(k, u->f->author, u->f->val + 1, u->f->len - 1u, u->inc->caller,
+                       u->inc->caller_name);
+}
+
 void model_incident_unseal(struct fm_node *n, struct store_txn *t, const struct model_rec *r,
                            struct fm_incident *inc)
 {
     const struct model_field_val *f = &r->f[F_CALLER];
-    const struct fm_seal_key *k;
+    struct unseal u = {f, inc};
     uint8_t kid[FM_SEAL_KEY_ID_LEN];
     if (inc->caller_state != FM_CALLER_SEALED || !f->set || f->len < 1)
         return;
@@ -116,11 +128,8 @@ void model_incident_unseal(struct fm_node *n, struct store_txn *t, const struct 
         inc->caller_state = FM_CALLER_DAMAGED;
         return;
     }
-    if (node_groupkey_find(n, t, kid, &k) != FM_OK)
+    int rc = node_groupkey_use(n, t, kid, NULL, unseal_with, &u);
+    if (rc == FM_ENOTFOUND)
         return; /* not a key this node holds: stays sealed */
-    if (caller_open(k, f->author, f->val + 1, f->len - 1u, inc->caller, inc->caller_name) ==
-        FM_OK)
-        inc->caller_state = FM_CALLER_OPENED;
-    else
-        inc->caller_state = FM_CALLER_DAMAGED;
+    inc->caller_state = rc == FM_OK ? FM_CALLER_OPENED : FM_CALLER_DAMAGED;
 }

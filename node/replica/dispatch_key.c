@@ -119,8 +119,8 @@ static int find_one(struct fm_node *n, const struct fm_groupkey *gk, void *ctx)
     return 1;
 }
 
-int node_groupkey_find(struct fm_node *n, struct store_txn *t,
-                       const uint8_t key_id[FM_SEAL_KEY_ID_LEN], const struct fm_seal_key **out)
+static int groupkey_find(struct fm_node *n, struct store_txn *t,
+                         const uint8_t key_id[FM_SEAL_KEY_ID_LEN], const struct fm_seal_key **out)
 {
     uint8_t prefix[1 + FM_SEAL_KEY_ID_LEN] = {GK_LOCAL};
     struct gk_find f = {NULL};
@@ -153,8 +153,8 @@ static int newest_one(struct fm_node *n, const struct fm_groupkey *gk, void *ctx
     return FM_OK;
 }
 
-int node_groupkey_current(struct fm_node *n, struct store_txn *t,
-                          const struct fm_seal_key **out, uint32_t *generation)
+static int groupkey_current(struct fm_node *n, struct store_txn *t,
+                            const struct fm_seal_key **out, uint32_t *generation)
 {
     const uint8_t prefix = GK_LOCAL;
     struct gk_newest b = {0, {0}};
@@ -166,28 +166,47 @@ int node_groupkey_current(struct fm_node *n, struct store_txn *t,
         return rc;
     if (b.generation == 0)
         return FM_ENOKEY;
-    rc = node_groupkey_find(n, t, b.key_id, out);
+    rc = groupkey_find(n, t, b.key_id, out);
     if (generation)
         *generation = b.generation;
     return rc == FM_ENOTFOUND ? FM_ENOKEY : rc;
+}
+
+int node_groupkey_use(struct fm_node *n, struct store_txn *t,
+                      const uint8_t key_id[FM_SEAL_KEY_ID_LEN], uint32_t *generation,
+                      node_gk_fn fn, void *ctx)
+{
+    const struct fm_seal_key *k;
+    pthread_mutex_lock(&n->gk_lock);
+    int rc = key_id ? groupkey_find(n, t, key_id, &k) : groupkey_current(n, t, &k, generation);
+    if (rc == FM_OK)
+        rc = fn(k, ctx);
+    pthread_mutex_unlock(&n->gk_lock);
+    return rc;
+}
+
+static int key_id_of(const struct fm_seal_key *k, void *ctx)
+{
+    fm_seal_key_id(k, ctx);
+    return FM_OK;
 }
 
 int fm_node_dispatch_key(struct fm_node *n, uint32_t *generation,
                          uint8_t key_id[FM_SEAL_KEY_ID_LEN])
 {
     struct store_txn *t;
-    const struct fm_seal_key *k;
+    uint8_t kid[FM_SEAL_KEY_ID_LEN];
     uint32_t gen = 0;
     int rc = store_read_begin(n->st, &t);
     if (rc != FM_OK)
         return rc;
-    rc = node_groupkey_current(n, t, &k, &gen);
+    rc = node_groupkey_use(n, t, NULL, &gen, key_id_of, kid);
     store_txn_abort(&t);
     if (rc == FM_OK) {
         if (generation)
             *generation = gen;
         if (key_id)
-            fm_seal_key_id(k, key_id);
+            memcpy(key_id, kid, sizeof kid);
     }
     return rc;
 }

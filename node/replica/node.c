@@ -366,6 +366,7 @@ int fm_node_open_keys(struct fm_node **out, const struct fm_config *cfg, unsigne
     struct fm_node *n = calloc(1, sizeof *n);
     if (n == NULL)
         return FM_ENOMEM;
+    pthread_mutex_init(&n->gk_lock, NULL);
     n->cfg = *cfg;
     n->flags = flags;
     if ((rc = fm_keys_copy(&n->keys, k)) != FM_OK)
@@ -408,6 +409,7 @@ void fm_node_close(struct fm_node **np)
     struct fm_node *n = *np;
     store_close(&n->st);
     node_groupkey_release(n);
+    pthread_mutex_destroy(&n->gk_lock);
     fm_identity_release(&n->id);
     fm_keys_release(&n->keys);
     free(n);

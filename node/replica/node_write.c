@@ -354,11 +354,23 @@ static void id_out_set(const struct fm_node *n, uint64_t seq, char id_out[FM_ID_
 /* Seals phone and name to the newest dispatcher key this node holds
  * (docs/security.md, "Need to know"): FM_ENOKEY without one, and nothing
  * is put in the payload; the values are never written in clear. */
+struct seal_ctx {
+    const struct fm_node *n;
+    const char *phone, *name;
+    struct payload *pl;
+};
+
+static int seal_with(const struct fm_seal_key *k, void *ctx)
+{
+    struct seal_ctx *s = ctx;
+    return caller_seal(k, s->n->id.pk, s->phone, s->name, s->pl);
+}
+
 static int seal_caller(struct fm_node *n, struct payload *pl, const char *phone,
                        const char *name)
 {
     struct store_txn *t;
-    const struct fm_seal_key *k;
+    struct seal_ctx s = {n, phone, name, pl};
     if ((phone == NULL || phone[0] == '\0') && (name == NULL || name[0] == '\0'))
         return FM_OK;
     if ((phone && !payload_text_ok(phone, 0, FM_PHONE_MAX - 1)) ||
@@ -369,9 +381,7 @@ static int seal_caller(struct fm_node *n, struct payload *pl, const char *phone,
     int rc = store_read_begin(n->st, &t);
     if (rc != FM_OK)
         return rc;
-    rc = node_groupkey_current(n, t, &k, NULL);
-    if (rc == FM_OK)
-        rc = caller_seal(k, n->id.pk, phone, name, pl);
+    rc = node_groupkey_use(n, t, NULL, NULL, seal_with, &s);
     store_txn_abort(&t);
     return rc;
 }

@@ -12,6 +12,8 @@
 #include "../model/payload_int.h"
 #include "store_int.h"
 
+#include <pthread.h>
+
 /* Internal open flag (tests): no fsync at commit. */
 #define FM_OPEN_NOSYNC_ (1u << 16)
 /* Internal open flag (benchmarks' baseline only): values in clear. */
@@ -36,6 +38,7 @@ struct fm_node {
     struct fm_keys keys; /* own copy; the store borrows keys.data */
     struct node_gk gk[NODE_GK_CACHE];
     size_t ngk;
+    pthread_mutex_t gk_lock; /* guards gk and ngk */
 };
 
 /* One author's head: the highest contiguous seq stored, its hash and hlc,
@@ -95,15 +98,17 @@ int node_head_at(struct store_txn *t, const uint8_t author[FM_PK_LEN], uint64_t 
 /* Indexes a stored dispatch.key op in DB_LOCAL for this node's reads. */
 int node_groupkey_note(struct store_txn *t, const struct fm_op *op,
                        const struct payload *pl) FM_MUST_USE;
-/* The group key with this id, opened with this node's identity: borrowed
- * from the node's cache until fm_node_close. FM_ENOTFOUND when no record
- * this store holds seals it to this node (or the node has no identity). */
-int node_groupkey_find(struct fm_node *n, struct store_txn *t,
-                       const uint8_t key_id[FM_SEAL_KEY_ID_LEN],
-                       const struct fm_seal_key **out) FM_MUST_USE;
-/* The newest generation sealed to this node (new incidents use it). */
-int node_groupkey_current(struct fm_node *n, struct store_txn *t,
-                          const struct fm_seal_key **out, uint32_t *generation) FM_MUST_USE;
+/* Calls fn with the group key of this id (key_id NULL: the newest
+ * generation sealed to this node, which new incidents use; *generation
+ * set), opened with this node's identity and cached in the node handle;
+ * the key is valid only during the call (the cache is locked: readers on
+ * several threads share one handle). Returns fn's result, FM_ENOTFOUND
+ * (that key is not sealed to this node) or FM_ENOKEY (key_id NULL: none
+ * is, or the node has no identity). */
+typedef int (*node_gk_fn)(const struct fm_seal_key *k, void *ctx);
+int node_groupkey_use(struct fm_node *n, struct store_txn *t,
+                      const uint8_t key_id[FM_SEAL_KEY_ID_LEN], uint32_t *generation,
+                      node_gk_fn fn, void *ctx) FM_MUST_USE;
 void node_groupkey_release(struct fm_node *n);
 
 /* ---- frozen.c: revocations and the history they freeze ---- */
