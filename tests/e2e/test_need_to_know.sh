@@ -26,6 +26,9 @@ grep -q "this node among them" "$T/out" || fail "the centre is not among the key
 holds_key() { fm "$1" log | grep -q 'dispatch.key'; }
 wait_for 60 "the key record at node2" holds_key 2
 wait_for 60 "the key record at node3" holds_key 3
+# status says who can read callers
+fm 3 status --json | grep -q '"dispatcher_key": 1' || fail "node3 status: no dispatcher key 1"
+fm 2 status --json | grep -q '"dispatcher_key": null' || fail "node2 status: a vehicle holds a key"
 
 id=$(fm 1 incident report --category building_fire --lat 31.2 --lon 121.4 --caller "$PHONE" \
     --caller-name "$NAME" --priority 1 2>"$T/err") || fail "report at node1: $(cat "$T/err")"
