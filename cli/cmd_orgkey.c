@@ -194,8 +194,10 @@ static void plan_release(struct dk_plan *p)
     free(p->holders.pk);
 }
 
-/* Who gets the key and whether it is a new generation. */
-static int dk_plan(struct cli *cl, const char *dir, bool force_rotate, struct dk_plan *p)
+/* Who gets the key and whether it is a new generation; `only_gen` (not 0)
+ * seals that existing generation again instead. */
+static int dk_plan(struct cli *cl, const char *dir, bool force_rotate, uint32_t only_gen,
+                   struct dk_plan *p)
 {
     char path[FM_PATH_MAX];
     struct key_set enrolled = {0};
@@ -222,6 +224,16 @@ static int dk_plan(struct cli *cl, const char *dir, bool force_rotate, struct dk
         goto out;
     }
     p->gen = current_generation(dir);
+    if (only_gen != 0) {
+        if (only_gen > p->gen) {
+            rc = cli_error(cl, FM_ENOTFOUND, "no dispatcher key %u in %s/dispatch (the newest "
+                                             "is %u)", only_gen, dir, p->gen);
+            goto out;
+        }
+        p->gen = only_gen; /* an older key, for dispatchers enrolled after it */
+        rc = holders_revoked(cl, dir, p->gen, &p->revoked, &p->holders, &revoked_holder);
+        goto out;
+    }
     if (p->gen > 0 &&
         (rc = holders_revoked(cl, dir, p->gen, &p->revoked, &p->holders, &revoked_holder)) != 0)
         goto out;
@@ -240,8 +252,8 @@ out:
     return rc;
 }
 
-int cli_org_dispatch_key(struct cli *cl, const char *dir, bool rotate, const char *out_path,
-                         uint32_t *gen_out)
+static int dispatch_key(struct cli *cl, const char *dir, bool rotate, uint32_t only_gen,
+                        const char *out_path, uint32_t *gen_out)
 {
     struct dk_plan p = {0};
     struct fm_identity root = { { 0 }, NULL };
@@ -251,7 +263,8 @@ int cli_org_dispatch_key(struct cli *cl, const char *dir, bool rotate, const cha
     int rc;
     if (gk == NULL)
         return cli_error(cl, FM_ENOMEM, "out of memory");
-    if ((rc = load_root_key(cl, dir, &root)) != 0 || (rc = dk_plan(cl, dir, rotate, &p)) != 0 ||
+    if ((rc = load_root_key(cl, dir, &root)) != 0 ||
+        (rc = dk_plan(cl, dir, rotate, only_gen, &p)) != 0 ||
         (rc = gen_key(cl, dir, p.gen, p.rotate, &k)) != 0)
         goto out;
     gk->generation = p.gen;
@@ -292,11 +305,18 @@ out:
     return rc;
 }
 
-enum { DK_ORG, DK_OUT, DK_ROTATE };
+int cli_org_dispatch_key(struct cli *cl, const char *dir, bool rotate, const char *out_path,
+                         uint32_t *gen_out)
+{
+    return dispatch_key(cl, dir, rotate, 0, out_path, gen_out);
+}
+
+enum { DK_ORG, DK_OUT, DK_ROTATE, DK_GEN };
 static const struct cli_opt dk_opts[] = {
     [DK_ORG] = { "org", true },
     [DK_OUT] = { "out", true },
     [DK_ROTATE] = { "rotate", false },
+    [DK_GEN] = { "generation", true },
 };
 
 static int run_org_dispatch_key(struct cli *cl, int argc, char **argv)
@@ -307,18 +327,28 @@ static int run_org_dispatch_key(struct cli *cl, int argc, char **argv)
         return cli_usage(cl, "--org is required");
     if (a.val[DK_OUT] == NULL || a.val[DK_OUT][0] == '\0')
         return cli_usage(cl, "--out is required");
-    int rc = cli_org_dispatch_key(cl, a.val[DK_ORG], a.val[DK_ROTATE] != NULL, a.val[DK_OUT],
-                                  NULL);
+    uint64_t gen = 0;
+    int rc;
+    if (a.val[DK_GEN] != NULL &&
+        (rc = cli_parse_uint(cl, "--generation", a.val[DK_GEN], 1, UINT32_MAX, &gen)) != 0)
+        return rc;
+    if (gen != 0 && a.val[DK_ROTATE] != NULL)
+        return cli_usage(cl, "--generation seals an existing key again; it cannot --rotate");
+    rc = dispatch_key(cl, a.val[DK_ORG], a.val[DK_ROTATE] != NULL, (uint32_t)gen,
+                      a.val[DK_OUT], NULL);
     return rc == 0 ? CLI_EXIT_OK : rc;
 }
 
 const struct cli_cmd cli_cmd_org_dispatch_key = {
-    "org", "dispatch-key", "--org DIR --out FILE [--rotate]",
+    "org", "dispatch-key", "--org DIR --out FILE [--rotate | --generation N]",
     "seal the dispatchers' key (caller details) to every dispatcher node",
     "  --org DIR     the organisation directory\n"
     "  --out FILE    where to write the key record (then `trust publish FILE`\n"
     "                on a centre, county or admin node)\n"
-    "  --rotate      make a new generation even if no holder was revoked\n\n"
+    "  --rotate      make a new generation even if no holder was revoked\n"
+    "  --generation N  seal the older key N again to today's dispatchers, so a\n"
+    "                dispatcher enrolled after N was replaced reads the callers\n"
+    "                of incidents sealed under it (new incidents keep the newest)\n\n"
     "Caller names and numbers are sealed to this key: only the nodes enrolled as\n"
     "centre, county or admin (and not revoked) can read them. Run it after\n"
     "enrolling a dispatcher node (the current key is sealed to it too) and after\n"
