@@ -53,9 +53,18 @@ static const struct cli_opt report_opts[] = {
  * call-taker at once, and how to add the caller once the key is there. */
 static void warn_caller_left_out(struct cli *cl, const char *id)
 {
+    enum fm_role r = cl->cfg.role;
+    fprintf(stderr, "fieldmesh incident report: WARNING: the caller was NOT recorded: this "
+                    "node holds no dispatcher key, and caller details are only ever stored "
+                    "sealed to it.\n");
+    if (r != FM_ROLE_CENTRE && r != FM_ROLE_COUNTY && r != FM_ROLE_ADMIN) {
+        fprintf(stderr, "  a %s node never holds it: pass the caller's details to the "
+                        "dispatch centre by voice; a dispatcher adds them with\n"
+                        "  fieldmesh incident edit %s --caller PHONE [--caller-name NAME]\n",
+                fm_role_name(r), id);
+        return;
+    }
     fprintf(stderr,
-            "fieldmesh incident report: WARNING: the caller was NOT recorded: this node "
-            "holds no dispatcher key, and caller details are only ever stored sealed to it.\n"
             "  keep the caller's details at hand; the org admin runs\n"
             "    fieldmesh org dispatch-key --org ORGDIR --out FILE\n"
             "  and a dispatcher node runs: fieldmesh -c %s trust publish FILE\n"
