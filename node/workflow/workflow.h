@@ -202,6 +202,44 @@ typedef int (*fm_ticket_event_cb)(void *ctx, const struct fm_ticket_event *e);
 int fm_node_ticket_history(struct fm_node *n, const char *id, fm_ticket_event_cb cb,
                            void *ctx) FM_MUST_USE;
 
+/* ---- nothing stranded (orphans.c, docs/workflow.md §3a) ---- */
+#define FM_CLOSE_MAX 64 /* active tickets one close may cancel */
+/* Resolves or closes an incident (stage FM_STAGE_RESOLVED or
+ * FM_STAGE_CLOSED) only when no unit is still out on it. With active
+ * tickets: FM_ESTATE and *nactive (may be NULL) = how many, unless
+ * cancel_tickets, which writes a cancel step for each (reason as its text,
+ * may be NULL) and the status op in one transaction, so their units go back
+ * to available; only centre and county cancel (FM_EPERM). FM_ESTATE with
+ * *nactive 0: the stage is not after the current one. FM_EPERM as for
+ * fm_node_incident_status; FM_ETOOBIG beyond FM_CLOSE_MAX tickets. */
+int fm_node_incident_close(struct fm_node *n, const char *incident, enum fm_incident_stage stage,
+                           bool cancel_tickets, const char *reason, size_t *nactive) FM_MUST_USE;
+enum fm_orphan_kind {
+    FM_ORPHAN_UNDISPATCHED = 1, /* open incident, never dispatched */
+    FM_ORPHAN_UNCOVERED,        /* open incident, every ticket cancelled or reassigned away */
+    FM_ORPHAN_CLEARED,          /* open incident, every unit cleared: resolve it or dispatch */
+    FM_ORPHAN_STRANDED,         /* resolved or closed incident still holding an active ticket */
+    FM_ORPHAN_BUSY_UNIT,        /* unit assigned or on scene holding no active ticket */
+};
+struct fm_orphan {
+    enum fm_orphan_kind kind;
+    char incident[FM_ID_MAX];          /* "" for a busy unit */
+    char ticket[FM_ID_MAX];            /* the active ticket of a stranded one */
+    char unit[FM_ID_MAX];              /* stranded ticket's unit, or the busy unit */
+    char unit_name[FM_NAME_MAX];
+    char category[FM_CATEGORY_MAX];
+    uint8_t priority;
+    char status[FM_UNIT_STATUS_MAX];   /* the incident's stage, or the unit's status */
+    uint64_t since_hlc;                /* waiting since (report, last ticket ended, close,
+                                        * the unit's last status change) */
+};
+const char *fm_orphan_kind_name(enum fm_orphan_kind k);
+typedef int (*fm_orphan_cb)(void *ctx, const struct fm_orphan *o);
+/* Everything stranded, from the merged records alone (every node holding
+ * the same ops lists the same): incidents by priority, longest waiting
+ * first, then busy units by id. A nonzero cb return stops the walk. */
+int fm_node_orphans(struct fm_node *n, fm_orphan_cb cb, void *ctx) FM_MUST_USE;
+
 /* ---- incident workflow state ---- */
 struct fm_incident_workflow {
     char coordinator_unit[FM_ID_MAX];   /* first unit to acknowledge ("" if none) */
