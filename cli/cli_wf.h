@@ -26,4 +26,18 @@ int cli_wf_busy_unit(struct cli *cl, const char *const *units, size_t nunits,
  * not, or a negative fm_err. */
 int cli_wf_unit_ticket(struct cli *cl, const char *uid, char ticket[FM_ID_MAX]);
 
+/* cmd_orphans.c: nothing stranded (docs/workflow.md §3a). */
+/* `incident status ID resolved|closed`: refuses while units hold active
+ * tickets on it (listing them, exit 1) unless cancel_tickets; prints the
+ * result. Returns an exit code, or a negative fm_err the caller words. */
+int cli_orphans_close(struct cli *cl, const char *id, enum fm_incident_stage stage,
+                      bool cancel_tickets, const char *reason);
+/* `incident list --orphans`: the table or JSON array. */
+int cli_orphans_list(struct cli *cl, bool as_json);
+/* The orphan lines of `dispatch status` for one incident (j: an "orphans"
+ * JSON key and array instead). */
+void cli_orphans_incident(struct cli *cl, const char *incident, struct cli_json *j);
+/* The orphan warnings of `fieldmesh status` (j: an "orphans" key and array). */
+void cli_orphans_alerts(struct cli *cl, struct cli_json *j);
+
 #endif

@@ -13,7 +13,7 @@
  * rate limits and queued bytes, fork evidence, ops stamped far in the
  * future, and the staleness helpers `incident list --stale-after` uses.
  */
-#include "cli_int.h"
+#include "cli_wf.h" /* cli_orphans_alerts */
 
 #include <stdlib.h>
 #include <string.h>
@@ -725,6 +725,7 @@ static int run_status(struct cli *cl, int argc, char **argv)
         fs_json(&j, &fs, fm_now_ms());
         cli_status_sync_json(&j, &info, up);
         cli_alerts_json(&j, &al, &ain);
+        cli_orphans_alerts(cl, &j);
         cli_status_gps_json(&j, cl->node, &cl->cfg);
         cli_json_end_object(&j);
         cli_json_finish(&j);
@@ -750,6 +751,7 @@ static int run_status(struct cli *cl, int argc, char **argv)
         fs_text(&fs, fm_now_ms());
         cli_status_sync_text(&info, up);
         cli_alerts_text(&al, &ain);
+        cli_orphans_alerts(cl, NULL);
         cli_status_gps_text(cl->node, &cl->cfg, fm_now_ms());
         if (refused)
             printf("warning:   %zu peer(s) refuse this node's handshake: not admitted "
@@ -798,6 +800,6 @@ const struct cli_cmd cli_cmd_status = {
     "           cloned_keys: [{author, name, evidence (two_connections|diverging_writers),\n"
     "           seq}], clone_alerts, backdated_ops: [{author, name, late_ops, first_late_seq,\n"
     "           last_late_seq, expired_at, detected_at, beyond_expiry_ops, last_good_seq,\n"
-    "           revoke_command}]}\n",
+    "           revoke_command}], orphans: [as incident list --orphans --json]}\n",
     run_status,
 };

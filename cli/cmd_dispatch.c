@@ -248,6 +248,7 @@ static int run_status(struct cli *cl, int argc, char **argv)
             cli_wf_kdouble(&j, NULL, (double)wf.feedback_sum / wf.feedback_count, 2);
         else
             cli_json_null(&j);
+        cli_orphans_incident(cl, id, &j);
         cli_json_key(&j, "tickets");
         cli_json_begin_array(&j);
         rc = fm_node_tickets(cl->node, id, status_ticket, &p);
@@ -270,6 +271,7 @@ static int run_status(struct cli *cl, int argc, char **argv)
         if (wf.feedback_count)
             printf("satisfaction: %.2f / 5 (%u)\n", (double)wf.feedback_sum / wf.feedback_count,
                    wf.feedback_count);
+        cli_orphans_incident(cl, id, NULL);
         cli_table_init(&t, headers, CLI_NELEM(headers));
         rc = fm_node_tickets(cl->node, id, status_ticket, &p);
         if (rc == 0)
@@ -283,10 +285,12 @@ static int run_status(struct cli *cl, int argc, char **argv)
 
 static const struct cli_cmd cmd_status = {
     "dispatch", "status", "ID [--json]",
-    "show an incident's coordinator, escalations, satisfaction and tickets",
+    "show an incident's coordinator, escalations, satisfaction, orphan state, tickets",
     "  ID       the incident id or an unambiguous prefix\n"
     "  --json   one object: incident, status, coordinator {unit, ticket, since} or null,\n"
-    "           escalated_tier, escalations, feedback_count, satisfaction, tickets\n",
+    "           escalated_tier, escalations, feedback_count, satisfaction, orphans\n"
+    "           (as in incident list --orphans: none, or why no unit is out on it,\n"
+    "           or which unit is stranded on it once closed), tickets\n",
     run_status,
 };
 

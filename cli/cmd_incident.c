@@ -6,7 +6,7 @@
  * store read-only and print a table or, with --json, the stable fields
  * documented in docs/cli.md. Ids may be given as any unambiguous prefix.
  */
-#include "cli_int.h"
+#include "cli_wf.h"
 
 #include <string.h>
 
@@ -183,12 +183,13 @@ static int list_one(void *ctx, const struct fm_incident *inc)
 /* list                                                                */
 /* ------------------------------------------------------------------ */
 
-enum { LS_STATUS, LS_CATEGORY, LS_JSON, LS_STALE };
+enum { LS_STATUS, LS_CATEGORY, LS_JSON, LS_STALE, LS_ORPHANS };
 static const struct cli_opt list_opts[] = {
     [LS_STATUS] = { "status", true },
     [LS_CATEGORY] = { "category", true },
     [LS_JSON] = { "json", false },
     [LS_STALE] = { "stale-after", true },
+    [LS_ORPHANS] = { "orphans", false },
 };
 
 static int run_list(struct cli *cl, int argc, char **argv)
@@ -199,6 +200,13 @@ static int run_list(struct cli *cl, int argc, char **argv)
     int rc;
 
     CLI_PARSE_OR_RETURN(cl, argc, argv, list_opts, CLI_NELEM(list_opts), 0, 0, &a);
+    if (cli_flag(&a, LS_ORPHANS)) {
+        if (a.val[LS_STATUS] || a.val[LS_CATEGORY] || a.val[LS_STALE])
+            return cli_usage(cl, "--orphans takes no --status, --category or --stale-after");
+        if ((rc = cli_open_node(cl, FM_OPEN_READ)) != 0)
+            return rc;
+        return cli_orphans_list(cl, cli_flag(&a, LS_JSON));
+    }
     if (a.val[LS_STATUS] != NULL) {
         enum fm_incident_stage st;
         if ((rc = parse_stage(cl, a.val[LS_STATUS], &st, false)) != 0)
@@ -241,7 +249,8 @@ static int run_list(struct cli *cl, int argc, char **argv)
 }
 
 const struct cli_cmd cli_cmd_incident_list = {
-    "incident", "list", "[--status S] [--category C] [--stale-after SECONDS] [--json]",
+    "incident", "list", "[--status S] [--category C] [--stale-after SECONDS] [--json] | --orphans "
+    "[--json]",
     "list incidents, newest report first",
     "  --status S     only incidents in status S (new, dispatched, enroute, onscene,\n"
     "                 resolved, closed)\n"
@@ -250,7 +259,14 @@ const struct cli_cmd cli_cmd_incident_list = {
     "                 flag incidents last changed by a node not heard from (no op,\n"
     "                 no presence) for longer than SECONDS: column STALE, JSON\n"
     "                 stale, last_changed_by, last_changed_by_name, silent_s\n"
-    "  --json         a JSON array of incident objects (fields in docs/cli.md)\n",
+    "  --json         a JSON array of incident objects (fields in docs/cli.md)\n"
+    "  --orphans      instead, what fell through the cracks, most urgent first: open\n"
+    "                 incidents no unit is out on (undispatched, uncovered: every\n"
+    "                 ticket cancelled, cleared: every unit cleared), closed incidents\n"
+    "                 a unit is still out on (stranded_ticket), units assigned or on\n"
+    "                 scene with no active ticket (busy_unit), each with the command\n"
+    "                 that fixes it; JSON [{kind, incident, ticket, unit, unit_name,\n"
+    "                 category, priority, status, since, action}]\n",
     run_list,
 };
 
@@ -406,21 +422,37 @@ const struct cli_cmd cli_cmd_incident_note = {
 
 static int run_status(struct cli *cl, int argc, char **argv)
 {
+    enum { ST_CANCEL, ST_REASON };
+    static const struct cli_opt opts[] = { [ST_CANCEL] = { "cancel-tickets", false },
+                                           [ST_REASON] = { "reason", true } };
     struct cli_args a;
     enum fm_incident_stage stage = FM_STAGE_NEW;
     bool reopen = false;
     char id[FM_ID_MAX];
     int rc;
 
-    CLI_PARSE_OR_RETURN(cl, argc, argv, NULL, 0, 2, 2, &a);
+    CLI_PARSE_OR_RETURN(cl, argc, argv, opts, CLI_NELEM(opts), 2, 2, &a);
     if (strcmp(a.pos[1], "reopen") == 0)
         reopen = true;
     else if ((rc = parse_stage(cl, a.pos[1], &stage, true)) != 0)
         return rc;
+    bool closing = !reopen && stage >= FM_STAGE_RESOLVED;
+    if (!closing && (cli_flag(&a, ST_CANCEL) || a.val[ST_REASON]))
+        return cli_usage(cl, "--cancel-tickets and --reason go with resolved or closed");
+    if (a.val[ST_REASON] && (rc = cli_check_text(cl, "--reason", a.val[ST_REASON],
+                                                 FM_TEXT_MAX)) != 0)
+        return rc;
     if ((rc = cli_open_node(cl, FM_OPEN_IDENTITY)) != 0 ||
         (rc = cli_resolve(cl, FM_ENT_INCIDENT, a.pos[0], id)) != 0)
         return rc;
-    rc = fm_node_incident_status(cl->node, id, stage, reopen);
+    if (closing) {
+        /* nothing stranded: refuses while units are out on it */
+        rc = cli_orphans_close(cl, id, stage, cli_flag(&a, ST_CANCEL), a.val[ST_REASON]);
+        if (rc >= 0)
+            return rc;
+    } else {
+        rc = fm_node_incident_status(cl->node, id, stage, reopen);
+    }
     if (rc == FM_EPERM) {
         char what[64 + FM_ID_MAX];
         snprintf(what, sizeof what, "set the status of %s", id);
@@ -447,11 +479,18 @@ static int run_status(struct cli *cl, int argc, char **argv)
 }
 
 const struct cli_cmd cli_cmd_incident_status = {
-    "incident", "status", "ID STATUS", "move an incident to a later status, or reopen it",
+    "incident", "status", "ID STATUS [--cancel-tickets] [--reason TEXT]",
+    "move an incident to a later status, or reopen it",
     "  ID       the incident id or an unambiguous prefix\n"
     "  STATUS   new | dispatched | enroute | onscene | resolved | closed, or reopen\n"
     "           (a status only moves forward; reopen starts over at new and works\n"
     "           only from resolved or closed)\n"
+    "  --cancel-tickets\n"
+    "           resolved or closed while units hold active tickets on the incident:\n"
+    "           cancel those tickets in the same write (their units become\n"
+    "           available). Without it such a close is refused (exit 1) with the\n"
+    "           list of tickets. Only centre and county nodes cancel tickets.\n"
+    "  --reason TEXT  the cancel reason recorded on each ticket\n"
     "Centre, county and admin nodes set any incident's status; a station or\n"
     "vehicle only that of an incident it reported (else exit 3).\n",
     run_status,

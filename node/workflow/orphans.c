@@ -333,7 +333,8 @@ int fm_node_orphans(struct fm_node *n, fm_orphan_cb cb, void *ctx)
     if ((rc = fm_node_tickets(n, NULL, sum_each, &s)) != FM_OK)
         goto out;
     qsort(s.tk, s.ntk, sizeof *s.tk, sum_cmp);
-    if ((rc = busy_units(&s)) != FM_OK || (rc = fm_node_incidents(n, &any, incident_each, &s)) != 0 ||
+    if ((rc = busy_units(&s)) != FM_OK ||
+        (rc = fm_node_incidents(n, &any, incident_each, &s)) != 0 ||
         (rc = fm_node_units(n, unit_each, &s)) != 0)
         goto out;
     qsort(s.out, s.nout, sizeof *s.out, orphan_cmp);
