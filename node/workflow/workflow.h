@@ -101,6 +101,17 @@ struct fm_suggest_unit {
     bool live_position;               /* false: the directory's home position */
     int64_t position_age_s;           /* age of the live position; -1 for a home position */
     bool gps_position;                /* the live position is a GPS fix (docs/gps.md) */
+    char also_for[FM_ID_MAX];         /* another open priority-1 incident whose proposal
+                                       * takes this unit too ("" if none) */
+};
+struct fm_suggest_assigned {          /* a unit already out on the incident (active ticket) */
+    char unit[FM_ID_MAX];
+    char name[FM_NAME_MAX];
+    char ticket[FM_ID_MAX];
+    bool counted;                     /* it fills a need of the tiers in play: */
+    uint8_t tier;                     /*   that need's tier, kind and capability */
+    char kind[FM_NAME_MAX];
+    char capability[FM_CATEGORY_MAX];
 };
 struct fm_suggest_gap {               /* a need no available unit could fill */
     uint8_t tier;
@@ -119,14 +130,35 @@ struct fm_suggestion {
     size_t nunits;
     struct fm_suggest_unit units[FM_SUGGEST_MAX];
     size_t ngaps;
-    struct fm_suggest_gap gaps[FM_DIR_MAX_RESPOND];
+    struct fm_suggest_gap gaps[FM_DIR_MAX_RESPOND]; /* found counts the assigned too */
+    size_t nassigned;
+    struct fm_suggest_assigned assigned[FM_SUGGEST_MAX];
 };
 /* Applies the category's rule: for each need of the tiers in play, the
  * nearest available units (status available and no active ticket) of the
  * matching departments with the capability, by great-circle distance from
- * the last reported position (else the home position) at now_ms. */
+ * the last reported position (else the home position) at now_ms. Units
+ * already out on the incident (active tickets) are listed in `assigned`
+ * and count toward the needs they fit, so only what is still missing is
+ * proposed; a proposed unit that another open priority-1 incident's
+ * proposal takes too is marked (`also_for`). */
 int fm_node_dispatch_suggest(struct fm_node *n, const char *incident, uint64_t now_ms,
                              struct fm_suggestion *out) FM_MUST_USE;
+/* Whether a dispatcher's chosen unit suits the incident, before
+ * dispatching it (the CLI asks for --force when it does not fit, and warns
+ * when it is far). Without a directory or a rule for the category nothing
+ * is judged (judged false, fits true). */
+#define FM_FAR_KM 25.0 /* beyond this from its home station, a unit is "far" */
+struct fm_dispatch_check {
+    bool judged;              /* a directory rule for the category exists */
+    bool fits;                /* the unit fits at least one need of the rule (any tier) */
+    char why[FM_TEXT_MAX];    /* when it does not: what it is and what the rule needs */
+    char county[FM_NAME_MAX]; /* its department's county ("" unknown) */
+    bool has_distance, live_position, far;
+    double distance_km;       /* from its home station (else its last position) */
+};
+int fm_node_dispatch_check(struct fm_node *n, const char *incident, const char *unit,
+                           struct fm_dispatch_check *out) FM_MUST_USE;
 /* Great-circle distance in km (haversine, mean Earth radius 6371.0088 km). */
 double fm_great_circle_km(int32_t lat1_e7, int32_t lon1_e7, int32_t lat2_e7, int32_t lon2_e7);
 /* The rule's default priority for a category (0 if no directory or rule). */
