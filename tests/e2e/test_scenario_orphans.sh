@@ -25,7 +25,7 @@ for i in 1 2; do start_node "$i"; done
 fm 1 directory publish "$T/dir.yaml" >/dev/null 2>&1 || fail "publish"
 uid() { fm 1 unit list --json | pyv '[u["id"] for u in d if u["name"] == "'"$1"'"][0]'; }
 PR1=$(uid "Patrol R1")
-EC1=$(uid "Engine C1")
+HR8=$(uid "Hazmat R8")
 
 # ---- a close that would strand a unit ----
 I1=$(fm 1 incident report --category chemical_leak --lat 31.3 --lon 121.55 2>/dev/null) || fail "report"
@@ -69,7 +69,7 @@ wait_for 60 "shared state on both nodes" digests_equal 1 2
 log "partition: stopping node2's daemon"
 stop_node 2
 fm 1 incident status "$I3" closed --cancel-tickets >/dev/null || fail "side 1 close"
-T4=$(fm 2 dispatch "$I3" --unit "$EC1") || fail "side 2 dispatch"
+T4=$(fm 2 dispatch "$I3" --unit "$HR8") || fail "side 2 dispatch"
 fm 2 ticket ack "$T3" >/dev/null || fail "side 2 ack"
 fm 1 incident list --orphans --json | py 'd == []' || fail "orphans before the heal (side 1)"
 fm 2 incident list --orphans --json | py 'd == []' || fail "orphans before the heal (side 2)"
@@ -79,11 +79,11 @@ wait_for 60 "convergence after the heal" digests_equal 1 2
 fm 1 incident list --orphans --json >"$T/o1.json"
 fm 2 incident list --orphans --json >"$T/o2.json"
 cmp -s "$T/o1.json" "$T/o2.json" || fail "the nodes list different orphans"
-py '[(o["kind"], o["incident"], o["ticket"], o["unit"]) for o in d] == [("stranded_ticket", "'"$I3"'", "'"$T4"'", "'"$EC1"'"), ("busy_unit", "", "", "'"$PR1"'")]' <"$T/o1.json" ||
+py '[(o["kind"], o["incident"], o["ticket"], o["unit"]) for o in d] == [("stranded_ticket", "'"$I3"'", "'"$T4"'", "'"$HR8"'"), ("busy_unit", "", "", "'"$PR1"'")]' <"$T/o1.json" ||
     fail "orphans after the heal: $(cat "$T/o1.json")"
 fm 2 incident show "$I3" --json | py 'd["status"] == "closed"' || fail "the close did not stand"
 fm 2 dispatch status "$I3" >"$T/ds.txt"
-grep -q "^orphan:       stranded_ticket since .*Engine C1 still out on a closed incident: fieldmesh ticket cancel $T4" "$T/ds.txt" ||
+grep -q "^orphan:       stranded_ticket since .*Hazmat R8 still out on a closed incident: fieldmesh ticket cancel $T4" "$T/ds.txt" ||
     fail "dispatch status after the heal: $(cat "$T/ds.txt")"
 fm 1 incident list --orphans >"$T/ol.txt"
 grep -q "busy_unit *Patrol R1" "$T/ol.txt" || fail "orphan table: $(cat "$T/ol.txt")"
