@@ -582,8 +582,8 @@ static void fs_text(const struct fs_status *fs, uint64_t now)
         fm_key_encode(f->author, key);
         cli_hex(f->kept, FM_HASH_LEN, h1);
         cli_hex(f->dropped, FM_HASH_LEN, h2);
-        cli_fmt_time(f->kept_hlc, false, t1);
-        cli_fmt_time(f->dropped_hlc, false, t2);
+        cli_fmt_local(f->kept_hlc, false, t1);
+        cli_fmt_local(f->dropped_hlc, false, t2);
         if (f->root)
             printf("  fork:    %s (%.16s) seq %llu: kept %.12s (%s), dropped %.12s (%s)%s\n",
                    seen_name(fs, f->author), key, (unsigned long long)f->seq, h1, t1, h2, t2,

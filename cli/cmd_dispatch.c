@@ -231,7 +231,7 @@ static int status_ticket(void *ctx, const struct fm_ticket *tk)
         return 0;
     }
     char when[CLI_TIME_LEN];
-    cli_fmt_time(tk->updated_hlc, false, when);
+    cli_fmt_local(tk->updated_hlc, false, when);
     const char *cells[] = { tk->id, tk->unit, fm_ticket_state_name(tk->state), when,
                             tk->result };
     return cli_table_add(p->t, cells, 60);

@@ -171,7 +171,7 @@ static int list_one(void *ctx, const struct fm_incident *inc)
     }
     char prio[8], when[CLI_TIME_LEN], lat[CLI_COORD_LEN], lon[CLI_COORD_LEN];
     snprintf(prio, sizeof(prio), "%u", inc->priority);
-    cli_fmt_time(inc->reported_hlc, false, when);
+    cli_fmt_local(inc->reported_hlc, false, when);
     cli_fmt_coord(inc->lat_e7, lat);
     cli_fmt_coord(inc->lon_e7, lon);
     const char *cells[] = { inc->id, prio, fm_stage_name(inc->stage), inc->category, when,
@@ -294,7 +294,7 @@ static int timeline_one(void *ctx, const struct fm_timeline_entry *e)
         return 0;
     }
     char when[CLI_TIME_LEN], who[FM_KEY_TAG_LEN + 24];
-    cli_fmt_time(e->hlc, false, when);
+    cli_fmt_local(e->hlc, false, when);
     snprintf(who, sizeof(who), "%.*s-%llu", FM_KEY_TAG_LEN, e->author,
              (unsigned long long)e->seq);
     const char *cells[] = { when, who, e->kind, e->text };
@@ -356,9 +356,9 @@ static int run_show(struct cli *cl, int argc, char **argv)
         show_line("caller:", inc.caller);
         show_line("description:", inc.desc);
         show_line("reporter:", inc.reporter);
-        cli_fmt_time(inc.reported_hlc, true, when);
+        cli_fmt_local(inc.reported_hlc, true, when);
         show_line("reported:", when);
-        cli_fmt_time(inc.updated_hlc, true, when);
+        cli_fmt_local(inc.updated_hlc, true, when);
         show_line("updated:", when);
         printf("\ntimeline:\n");
         cli_table_init(&sc.table, timeline_headers, CLI_NELEM(timeline_headers));

@@ -133,7 +133,7 @@ static int orphan_row(void *ctx, const struct fm_orphan *o)
     char prio[8] = "", since[CLI_TIME_LEN], hint[FM_TEXT_MAX];
     if (o->priority)
         snprintf(prio, sizeof prio, "%u", o->priority);
-    cli_fmt_time(o->since_hlc, false, since);
+    cli_fmt_local(o->since_hlc, false, since);
     const char *what = o->kind == FM_ORPHAN_BUSY_UNIT ? o->unit_name : o->incident;
     const char *cells[] = { fm_orphan_kind_name(o->kind), what, prio, o->category, since,
                             orphan_hint(o, hint, sizeof hint) };
@@ -193,7 +193,7 @@ void cli_orphans_incident(struct cli *cl, const char *incident, struct cli_json 
         cli_json_end_array(j);
     }
     for (size_t i = 0; j == NULL && i < f->n; i++) {
-        cli_fmt_time(f->o[i].since_hlc, false, since);
+        cli_fmt_local(f->o[i].since_hlc, false, since);
         printf("orphan:       %s since %s (%s)\n", fm_orphan_kind_name(f->o[i].kind), since,
                orphan_hint(&f->o[i], hint, sizeof hint));
     }

@@ -45,7 +45,7 @@ static int run_step(struct cli *cl, int argc, char **argv, enum fm_ticket_step s
                                           : step == FM_STEP_ARRIVE ? &tk.onscene
                                                                    : NULL;
         if (mk != NULL && mk->hlc != 0 && mk->gps)
-            cli_fmt_time(mk->hlc, true, gps_at);
+            cli_fmt_local(mk->hlc, true, gps_at);
     }
     rc = fm_node_ticket_step(cl->node, id, step, text);
     if (rc == FM_ESTATE && fm_node_ticket_get(cl->node, id, &tk) == 0)
@@ -168,7 +168,7 @@ static int list_one(void *ctx, const struct fm_ticket *tk)
         return 0;
     }
     char when[CLI_TIME_LEN];
-    cli_fmt_time(tk->dispatched.hlc, false, when);
+    cli_fmt_local(tk->dispatched.hlc, false, when);
     const char *cells[] = { tk->id, tk->incident, tk->unit, fm_ticket_state_name(tk->state),
                             when, tk->result[0] ? tk->result : tk->reason };
     return cli_table_add(&lc->t, cells, 50);
@@ -231,7 +231,7 @@ static int show_event(void *ctx, const struct fm_ticket_event *e)
         return 0;
     }
     char when[CLI_TIME_LEN], who[FM_KEY_TAG_LEN + 24];
-    cli_fmt_time(e->hlc, true, when);
+    cli_fmt_local(e->hlc, true, when);
     snprintf(who, sizeof who, "%.*s%s", FM_KEY_TAG_LEN, e->author, e->behalf ? " (behalf)" : "");
     char step[24];
     snprintf(step, sizeof step, "%s%s", e->step, e->gps ? " (GPS)" : "");
