@@ -40,4 +40,19 @@ void cli_orphans_incident(struct cli *cl, const char *incident, struct cli_json 
 /* The orphan warnings of `fieldmesh status` (j: an "orphans" key and array). */
 void cli_orphans_alerts(struct cli *cl, struct cli_json *j);
 
+/* cli_hid.c: human codes and names (docs/decisions.md). */
+/* A unit's name for a table ("?" if unknown here); returns out. */
+const char *cli_wf_unit_name(struct cli *cl, const char *uid, char out[FM_NAME_MAX]);
+/* Builds the code table once for this command (quiet on failure: no codes). */
+void cli_hid_prepare(struct cli *cl);
+/* The code of an incident or ticket id into out ("" if none or not
+ * prepared); returns out. */
+const char *cli_hid(const char *id, char out[FM_HID_MAX]);
+/* After an id or prefix matched nothing: a code for an incident or ticket,
+ * a name for a unit (exact; ambiguous -> the candidates; near misses ->
+ * "did you mean"). 0 with out set, an exit code after printing the error,
+ * or -1 when text is no code (the caller reports "no match"). */
+int cli_resolve_human(struct cli *cl, enum fm_entity_kind kind, const char *text,
+                      char out[FM_ID_MAX]);
+
 #endif

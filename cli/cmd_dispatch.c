@@ -221,6 +221,7 @@ static const struct cli_cmd cmd_suggest = {
 struct tk_print {
     struct cli_json *j;
     struct cli_table *t;
+    struct cli *cl;
 };
 
 static int status_ticket(void *ctx, const struct fm_ticket *tk)
@@ -232,15 +233,18 @@ static int status_ticket(void *ctx, const struct fm_ticket *tk)
     }
     char when[CLI_TIME_LEN];
     cli_fmt_local(tk->updated_hlc, false, when);
-    const char *cells[] = { tk->id, tk->unit, fm_ticket_state_name(tk->state), when,
-                            tk->result };
+    char code[FM_HID_MAX], uname[FM_NAME_MAX];
+    const char *cells[] = { cli_hid(tk->id, code), tk->id,
+                            cli_wf_unit_name(p->cl, tk->unit, uname), tk->unit,
+                            fm_ticket_state_name(tk->state), when, tk->result };
     return cli_table_add(p->t, cells, 60);
 }
 
 static int run_status(struct cli *cl, int argc, char **argv)
 {
     static const struct cli_opt opts[] = { { "json", false } };
-    static const char *const headers[] = { "TICKET", "UNIT", "STATE", "UPDATED", "RESULT" };
+    static const char *const headers[] = { "CODE", "TICKET", "UNIT", "UNIT ID", "STATE",
+                                           "UPDATED", "RESULT" };
     struct cli_args a;
     struct fm_incident_workflow wf;
     struct fm_incident inc;
@@ -253,9 +257,10 @@ static int run_status(struct cli *cl, int argc, char **argv)
     if ((rc = fm_node_incident_get(cl->node, id, &inc)) != 0 ||
         (rc = fm_node_incident_workflow(cl->node, id, &wf)) != 0)
         return cli_error(cl, rc, "cannot read %s: %s", id, fm_strerror(rc));
+    cli_hid_prepare(cl);
     if (cli_flag(&a, 0)) {
         struct cli_json j;
-        struct tk_print p = { &j, NULL };
+        struct tk_print p = { &j, NULL, cl };
         cli_json_init(&j, stdout);
         cli_json_begin_object(&j);
         cli_json_kstr(&j, "incident", id);
@@ -298,7 +303,7 @@ static int run_status(struct cli *cl, int argc, char **argv)
         cli_json_finish(&j);
     } else {
         struct cli_table t;
-        struct tk_print p = { NULL, &t };
+        struct tk_print p = { NULL, &t, cl };
         printf("incident:     %s (%s)\n", id, fm_stage_name(inc.stage));
         if (wf.coordinator_unit[0])
             printf("coordinator:  unit %s (first to acknowledge, ticket %s)\n",
@@ -441,8 +446,8 @@ static int run_dispatch(struct cli *cl, int argc, char **argv)
     if (a.val[0] != NULL && (rc = cli_check_text(cl, "--note", a.val[0], FM_TEXT_MAX)) != 0)
         return rc;
     for (size_t i = 0; i < nunits; i++)
-        if (units[i][0] == '\0' || strlen(units[i]) >= FM_ID_MAX)
-            return cli_usage(cl, "bad unit id '%s'", units[i]);
+        if (units[i][0] == '\0' || strlen(units[i]) >= FM_NAME_MAX)
+            return cli_usage(cl, "bad unit id or name '%s'", units[i]);
     if ((rc = cli_open_node(cl, FM_OPEN_IDENTITY)) != 0 ||
         (rc = cli_resolve(cl, FM_ENT_INCIDENT, a.pos[0], id)) != 0)
         return rc;

@@ -122,7 +122,9 @@ const struct cli_cmd cli_cmd_incident_report = {
 
 static void incident_json_fields(struct cli_json *j, const struct fm_incident *inc)
 {
+    char code[FM_HID_MAX];
     cli_json_kstr(j, "id", inc->id);
+    cli_json_kstr(j, "code", cli_hid(inc->id, code)); /* "" without one */
     cli_json_kstr(j, "category", inc->category);
     cli_json_kuint(j, "priority", inc->priority);
     cli_json_kstr(j, "status", fm_stage_name(inc->stage));
@@ -139,7 +141,7 @@ static void incident_json_fields(struct cli_json *j, const struct fm_incident *i
 }
 
 static const char *const list_headers[] = {
-    "ID", "PRI", "STATUS", "CATEGORY", "REPORTED", "LAT", "LON", "ADDRESS", "DESCRIPTION",
+    "CODE", "ID", "PRI", "STATUS", "CATEGORY", "REPORTED", "LAT", "LON", "ADDRESS", "DESCRIPTION",
 };
 
 struct list_ctx {
@@ -151,7 +153,7 @@ struct list_ctx {
 
 /* --stale-after: the incident's table gains a STALE column */
 static const char *const list_headers_stale[] = {
-    "ID", "PRI", "STATUS", "CATEGORY", "REPORTED", "LAT", "LON", "ADDRESS", "DESCRIPTION",
+    "CODE", "ID", "PRI", "STATUS", "CATEGORY", "REPORTED", "LAT", "LON", "ADDRESS", "DESCRIPTION",
     "STALE",
 };
 
@@ -174,7 +176,9 @@ static int list_one(void *ctx, const struct fm_incident *inc)
     cli_fmt_local(inc->reported_hlc, false, when);
     cli_fmt_coord(inc->lat_e7, lat);
     cli_fmt_coord(inc->lon_e7, lon);
-    const char *cells[] = { inc->id, prio, fm_stage_name(inc->stage), inc->category, when,
+    char code[FM_HID_MAX];
+    const char *cells[] = { cli_hid(inc->id, code), inc->id, prio, fm_stage_name(inc->stage),
+                            inc->category, when,
                             lat, lon, inc->address, inc->desc, si.text };
     return cli_table_add(&lc->table, cells, 40);
 }
@@ -229,6 +233,7 @@ static int run_list(struct cli *cl, int argc, char **argv)
     if (stale_s && (rc = cli_stale_open(cl, stale_s, &lc.stale)) != 0)
         return rc;
     lc.as_json = cli_flag(&a, LS_JSON);
+    cli_hid_prepare(cl);
     if (lc.stale)
         cli_list_begin(lc.as_json, &lc.json, &lc.table, stdout, list_headers_stale,
                        CLI_NELEM(list_headers_stale));
@@ -327,6 +332,7 @@ static int run_show(struct cli *cl, int argc, char **argv)
     rc = fm_node_incident_get(cl->node, id, &inc);
     if (rc != 0)
         return cli_error(cl, rc, "cannot read incident %s: %s", id, fm_strerror(rc));
+    cli_hid_prepare(cl);
 
     memset(&sc, 0, sizeof(sc));
     sc.as_json = cli_flag(&a, SH_JSON);
@@ -338,7 +344,9 @@ static int run_show(struct cli *cl, int argc, char **argv)
         cli_json_begin_array(&sc.json);
     } else {
         char buf[128], lat[CLI_COORD_LEN], lon[CLI_COORD_LEN], when[CLI_TIME_LEN];
+        char code[FM_HID_MAX];
         show_line("id:", inc.id);
+        show_line("code:", cli_hid(inc.id, code));
         show_line("category:", inc.category);
         snprintf(buf, sizeof(buf), "%u", inc.priority);
         show_line("priority:", buf);

@@ -272,6 +272,26 @@ typedef int (*fm_orphan_cb)(void *ctx, const struct fm_orphan *o);
  * first, then busy units by id. A nonzero cb return stops the walk. */
 int fm_node_orphans(struct fm_node *n, fm_orphan_cb cb, void *ctx) FM_MUST_USE;
 
+/* ---- human codes (hid.c, docs/decisions.md) ---- */
+#define FM_HID_MAX 20 /* "K3MX9Q2-4294967295" and NUL */
+/* The human codes of every incident and ticket held: the author's code (4
+ * to 7 upper-case characters of its key, as many as tell it from the other
+ * authors held) and its own counter of incidents and tickets, "K3MX-12".
+ * *out malloc'd; free with fm_hids_free. The same on every node holding
+ * the same ops; computed on read (nothing stored). */
+struct fm_hids;
+int fm_node_hids(struct fm_node *n, struct fm_hids **out) FM_MUST_USE;
+void fm_hids_free(struct fm_hids **hp);
+/* The code of an incident or ticket id; false (out "") if it has none. */
+bool fm_hids_code(const struct fm_hids *h, const char *id, char out[FM_HID_MAX]);
+/* The id of the incident or ticket (kind) a code names, any case; a
+ * shorter author prefix (4+) than shown matches too. FM_EINVAL if code is
+ * not of that form, FM_ENOTFOUND, or FM_EAMBIGUOUS with *nfound
+ * candidates (the first ncap copied to cands, which may be NULL). */
+int fm_hids_resolve(const struct fm_hids *h, enum fm_entity_kind kind, const char *code,
+                    char id[FM_ID_MAX], char (*cands)[FM_ID_MAX], size_t ncap,
+                    size_t *nfound) FM_MUST_USE;
+
 /* ---- incident workflow state ---- */
 struct fm_incident_workflow {
     char coordinator_unit[FM_ID_MAX];   /* first unit to acknowledge ("" if none) */
