@@ -46,13 +46,8 @@ struct hid_walk {
     uint8_t kind;
 };
 
-static int hid_each(const struct model_rec *r, const char *id, void *arg)
+int wf_hids_add(struct fm_hids *h, const char *key, uint64_t seq, uint8_t kind, const char *id)
 {
-    struct hid_walk *w = arg;
-    struct fm_hids *h = w->h;
-    const struct model_field_val *f = &r->f[F_CREATED];
-    if (!f->set || f->len != FM_PK_LEN + 8)
-        return 0;
     if (h->n == h->cap) {
         size_t cap = h->cap ? 2 * h->cap : 256;
         struct hid_entry *nv = realloc(h->v, cap * sizeof *nv);
@@ -63,11 +58,22 @@ static int hid_each(const struct model_rec *r, const char *id, void *arg)
     }
     struct hid_entry *e = &h->v[h->n++];
     memset(e, 0, sizeof *e);
-    fm_key_encode(f->val, e->key);
-    e->seq = fm_be64_get(f->val + FM_PK_LEN);
-    e->kind = w->kind;
+    fm_strlcpy(e->key, key, sizeof e->key);
+    e->seq = seq;
+    e->kind = kind;
     fm_strlcpy(e->id, id, sizeof e->id);
     return 0;
+}
+
+static int hid_each(const struct model_rec *r, const char *id, void *arg)
+{
+    struct hid_walk *w = arg;
+    const struct model_field_val *f = &r->f[F_CREATED];
+    char key[FM_KEY_TEXT_LEN];
+    if (!f->set || f->len != FM_PK_LEN + 8)
+        return 0;
+    fm_key_encode(f->val, key);
+    return wf_hids_add(w->h, key, fm_be64_get(f->val + FM_PK_LEN), w->kind, id);
 }
 
 static int entry_cmp(const void *a, const void *b)
@@ -136,24 +142,30 @@ int fm_node_hids(struct fm_node *n, struct fm_hids **out)
     if (rc == FM_OK)
         rc = wf_walk(t, FM_ENT_TICKET, false, hid_each, &w);
     store_txn_abort(&t);
-    if (rc != FM_OK)
+    if (rc != FM_OK || (rc = wf_hids_finish(h)) != FM_OK)
         goto fail;
-    qsort(h->v, h->n, sizeof *h->v, entry_cmp);
-    hid_rank(h);
-    if ((h->by_id = calloc(h->n ? h->n : 1, sizeof *h->by_id)) == NULL) {
-        rc = FM_ENOMEM;
-        goto fail;
-    }
-    for (size_t i = 0; i < h->n; i++)
-        h->by_id[i] = i;
-    sort_ctx = h; /* qsort has no context argument in C11 */
-    qsort(h->by_id, h->n, sizeof *h->by_id, by_id_cmp);
-    sort_ctx = NULL;
     *out = h;
     return FM_OK;
 fail:
     fm_hids_free(&h);
     return rc;
+}
+
+struct fm_hids *wf_hids_new(void) { return calloc(1, sizeof(struct fm_hids)); }
+
+int wf_hids_finish(struct fm_hids *h)
+{
+    qsort(h->v, h->n, sizeof *h->v, entry_cmp);
+    hid_rank(h);
+    free(h->by_id);
+    if ((h->by_id = calloc(h->n ? h->n : 1, sizeof *h->by_id)) == NULL)
+        return FM_ENOMEM;
+    for (size_t i = 0; i < h->n; i++)
+        h->by_id[i] = i;
+    sort_ctx = h; /* qsort has no context argument in C11 */
+    qsort(h->by_id, h->n, sizeof *h->by_id, by_id_cmp);
+    sort_ctx = NULL;
+    return FM_OK;
 }
 
 void fm_hids_free(struct fm_hids **hp)

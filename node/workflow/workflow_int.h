@@ -65,6 +65,14 @@ int wf_incident_workflow_txn(struct store_txn *t, const char *incident,
 /* Current directory in t (FM_ENOTFOUND if none); *out malloc'd. */
 int wf_directory_txn(struct store_txn *t, struct fm_directory **out) FM_MUST_USE;
 
+/* ---- hid.c: building a code table by hand (tests: author collisions) ---- */
+struct fm_hids *wf_hids_new(void);
+/* One incident or ticket: its author's key text, creating seq, kind, id. */
+int wf_hids_add(struct fm_hids *h, const char *key, uint64_t seq, uint8_t kind,
+                const char *id) FM_MUST_USE;
+/* Ranks and author codes; call after the last add. */
+int wf_hids_finish(struct fm_hids *h) FM_MUST_USE;
+
 /* ---- directory.c: the canonical binary form of a directory ---- */
 int directory_encode(const struct fm_directory *d, struct fm_buf *out) FM_MUST_USE;
 int directory_decode(struct fm_directory *d, const uint8_t *p, size_t n) FM_MUST_USE;
