@@ -159,6 +159,9 @@ size_t cli_utf8_seq(const char *p);
 void cli_fmt_coord(int32_t e7, char out[CLI_COORD_LEN]);
 /* HLC (48-bit ms << 16 | counter) -> "2024-05-01T12:34:56.789Z" (ms) or without ms */
 void cli_fmt_time(uint64_t hlc, bool with_ms, char out[CLI_TIME_LEN]);
+/* The same in local time (TZ, else the system's zone) with the offset:
+ * "2024-05-01T20:34:56+08:00" — for tables; JSON keeps UTC. */
+void cli_fmt_local(uint64_t hlc, bool with_ms, char out[CLI_TIME_LEN]);
 void cli_hex(const uint8_t *p, size_t n, char *out); /* out: 2n+1 */
 /* Terminal-safe copy: control bytes become spaces, invalid UTF-8 '?', and
  * text beyond max_chars code points is cut with "...". */

@@ -13,7 +13,7 @@
  * rate limits and queued bytes, fork evidence, ops stamped far in the
  * future, and the staleness helpers `incident list --stale-after` uses.
  */
-#include "cli_int.h"
+#include "cli_wf.h" /* cli_orphans_alerts */
 
 #include <stdlib.h>
 #include <string.h>
@@ -582,8 +582,8 @@ static void fs_text(const struct fs_status *fs, uint64_t now)
         fm_key_encode(f->author, key);
         cli_hex(f->kept, FM_HASH_LEN, h1);
         cli_hex(f->dropped, FM_HASH_LEN, h2);
-        cli_fmt_time(f->kept_hlc, false, t1);
-        cli_fmt_time(f->dropped_hlc, false, t2);
+        cli_fmt_local(f->kept_hlc, false, t1);
+        cli_fmt_local(f->dropped_hlc, false, t2);
         if (f->root)
             printf("  fork:    %s (%.16s) seq %llu: kept %.12s (%s), dropped %.12s (%s)%s\n",
                    seen_name(fs, f->author), key, (unsigned long long)f->seq, h1, t1, h2, t2,
@@ -727,6 +727,7 @@ static int run_status(struct cli *cl, int argc, char **argv)
         fs_json(&j, &fs, fm_now_ms());
         cli_status_sync_json(&j, &info, up);
         cli_alerts_json(&j, &al, &ain);
+        cli_orphans_alerts(cl, &j);
         cli_status_gps_json(&j, cl->node, &cl->cfg);
         cli_json_key(&j, "dispatcher_key"); /* need to know: the generation held, or null */
         if (dk_rc == 0)
@@ -757,6 +758,7 @@ static int run_status(struct cli *cl, int argc, char **argv)
         fs_text(&fs, fm_now_ms());
         cli_status_sync_text(&info, up);
         cli_alerts_text(&al, &ain);
+        cli_orphans_alerts(cl, NULL);
         cli_status_gps_text(cl->node, &cl->cfg, fm_now_ms());
         if (dk_rc == 0)
             printf("callers:   this node reads and seals them (dispatcher key %u)\n", dk_gen);
@@ -812,6 +814,6 @@ const struct cli_cmd cli_cmd_status = {
     "           cloned_keys: [{author, name, evidence (two_connections|diverging_writers),\n"
     "           seq}], clone_alerts, backdated_ops: [{author, name, late_ops, first_late_seq,\n"
     "           last_late_seq, expired_at, detected_at, beyond_expiry_ops, last_good_seq,\n"
-    "           revoke_command}]}\n",
+    "           revoke_command}], orphans: [as incident list --orphans --json]}\n",
     run_status,
 };

@@ -45,7 +45,7 @@ static int run_step(struct cli *cl, int argc, char **argv, enum fm_ticket_step s
                                           : step == FM_STEP_ARRIVE ? &tk.onscene
                                                                    : NULL;
         if (mk != NULL && mk->hlc != 0 && mk->gps)
-            cli_fmt_time(mk->hlc, true, gps_at);
+            cli_fmt_local(mk->hlc, true, gps_at);
     }
     rc = fm_node_ticket_step(cl->node, id, step, text);
     if (rc == FM_ESTATE && fm_node_ticket_get(cl->node, id, &tk) == 0)
@@ -153,6 +153,7 @@ const struct cli_cmd cli_cmd_ticket_reassign = {
 /* ------------------------------------------------------------------ */
 
 struct list_ctx {
+    struct cli *cl;
     bool json, active_only;
     struct cli_json j;
     struct cli_table t;
@@ -168,9 +169,12 @@ static int list_one(void *ctx, const struct fm_ticket *tk)
         return 0;
     }
     char when[CLI_TIME_LEN];
-    cli_fmt_time(tk->dispatched.hlc, false, when);
-    const char *cells[] = { tk->id, tk->incident, tk->unit, fm_ticket_state_name(tk->state),
-                            when, tk->result[0] ? tk->result : tk->reason };
+    cli_fmt_local(tk->dispatched.hlc, false, when);
+    char code[FM_HID_MAX], icode[FM_HID_MAX], uname[FM_NAME_MAX];
+    const char *cells[] = { cli_hid(tk->id, code), tk->id, cli_hid(tk->incident, icode),
+                            tk->incident, cli_wf_unit_name(lc->cl, tk->unit, uname), tk->unit,
+                            fm_ticket_state_name(tk->state), when,
+                            tk->result[0] ? tk->result : tk->reason };
     return cli_table_add(&lc->t, cells, 50);
 }
 
@@ -178,8 +182,9 @@ static int run_list(struct cli *cl, int argc, char **argv)
 {
     static const struct cli_opt opts[] = { { "incident", true }, { "active", false },
                                            { "json", false } };
-    static const char *const headers[] = { "TICKET", "INCIDENT", "UNIT", "STATE",
-                                           "DISPATCHED", "RESULT/REASON" };
+    static const char *const headers[] = { "CODE", "TICKET", "INC CODE", "INCIDENT", "UNIT",
+                                           "UNIT ID", "STATE", "DISPATCHED",
+                                           "RESULT/REASON" };
     struct cli_args a;
     struct list_ctx lc;
     char inc[FM_ID_MAX];
@@ -190,6 +195,8 @@ static int run_list(struct cli *cl, int argc, char **argv)
     if (a.val[0] != NULL && (rc = cli_resolve(cl, FM_ENT_INCIDENT, a.val[0], inc)) != 0)
         return rc;
     memset(&lc, 0, sizeof lc);
+    lc.cl = cl;
+    cli_hid_prepare(cl);
     lc.json = cli_flag(&a, 2);
     lc.active_only = cli_flag(&a, 1);
     cli_list_begin(lc.json, &lc.j, &lc.t, stdout, headers, CLI_NELEM(headers));
@@ -231,7 +238,7 @@ static int show_event(void *ctx, const struct fm_ticket_event *e)
         return 0;
     }
     char when[CLI_TIME_LEN], who[FM_KEY_TAG_LEN + 24];
-    cli_fmt_time(e->hlc, true, when);
+    cli_fmt_local(e->hlc, true, when);
     snprintf(who, sizeof who, "%.*s%s", FM_KEY_TAG_LEN, e->author, e->behalf ? " (behalf)" : "");
     char step[24];
     snprintf(step, sizeof step, "%s%s", e->step, e->gps ? " (GPS)" : "");
