@@ -83,6 +83,8 @@ static const struct cli_cmd *const commands[] = {
     &cli_cmd_bundle_import,
     /* operating the node */
     &cli_cmd_doctor,
+    &cli_cmd_backup,
+    &cli_cmd_restore,
     &cli_cmd_export_geojson,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
