@@ -104,6 +104,8 @@ int cli_parse_coord(struct cli *cl, const char *what, const char *s, double limi
 int cli_check_text(struct cli *cl, const char *what, const char *s, size_t cap);
 int cli_check_word(struct cli *cl, const char *what, const char *s, size_t cap); /* [a-z0-9_-]+ */
 int cli_parse_key(struct cli *cl, const char *what, const char *s, uint8_t pk[FM_PK_LEN]);
+/* DATE: "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM[:SS]Z" (UTC) -> ms (cli_date.c). */
+int cli_parse_date(struct cli *cl, const char *what, const char *s, uint64_t *ms);
 
 /* ---- node access (cli_open.c) ---- */
 int cli_crypto(struct cli *cl);                   /* fm_crypto_init once */
