@@ -203,6 +203,7 @@ extern const struct cli_cmd cli_cmd_peers, cli_cmd_status;
 extern const struct cli_cmd cli_cmd_backup, cli_cmd_restore; /* cmd_backup.c */
 extern const struct cli_cmd cli_cmd_export_cap;             /* cmd_cap_export.c */
 extern const struct cli_cmd cli_cmd_import_cap;             /* cmd_cap_import.c */
+extern const struct cli_cmd cli_cmd_export_eido;            /* cmd_eido.c */
 /* linkage workflow (cmd_dispatch.c, cmd_ticket.c, cmd_directory.c, cmd_materials.c,
  * cmd_bulletin.c, cmd_report.c, cmd_conflicts.c) */
 extern const struct cli_cmd cli_cmd_dispatch, cli_cmd_escalate, cli_cmd_incident_feedback;

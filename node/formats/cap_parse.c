@@ -302,6 +302,15 @@ static int parse_error(struct walk *w, xmlParserCtxtPtr ctx)
     return FM_EDECODE;
 }
 
+/* libxml2 prints some errors (encoding conversions) through its generic
+ * handler whatever the parse options say; the caller gets them from the
+ * context's last error instead. */
+static void quiet(void *ctx, const char *msg, ...)
+{
+    (void)ctx;
+    (void)msg;
+}
+
 int fmt_cap_parse(const char *buf, size_t len, const char *name, struct fmt_cap_alert *out,
                   char *err, size_t errcap)
 {
@@ -311,6 +320,7 @@ int fmt_cap_parse(const char *buf, size_t len, const char *name, struct fmt_cap_
     int rc = prescan(&w, buf, len);
     if (rc != FM_OK)
         return rc;
+    xmlSetGenericErrorFunc(NULL, quiet);
     xmlParserCtxtPtr ctx = xmlNewParserCtxt();
     if (ctx == NULL)
         return FM_ENOMEM;

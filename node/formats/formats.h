@@ -124,4 +124,11 @@ void fmt_cap_time(uint64_t ms, char out[FMT_CAP_TIME_LEN]);
 /* The CAP dateTime s (with its zone) as ms since the epoch; FM_EDECODE. */
 int fmt_cap_time_parse(const char *s, uint64_t *ms) FM_MUST_USE;
 
+/* A PIDF-LO document (RFC 4119/5491) holding one WGS 84 point, stamped ms,
+ * with text as its civic "additional location" (RFC 5139 LOC) when not
+ * empty; malloc'd, NUL-terminated, caller frees. For EIDO's location by
+ * value. FM_ENOMEM (also for text that is not UTF-8). */
+int fmt_pidf_point(const char *entity, double lat, double lon, uint64_t ms, const char *text,
+                   char **out) FM_MUST_USE;
+
 #endif
