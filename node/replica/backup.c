@@ -22,6 +22,7 @@
 #include "backup_int.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <fcntl.h>
@@ -262,6 +263,9 @@ int fm_backup_write(const struct fm_config *cfg, const char *path, struct fm_bac
         return rc;
     }
     fsync_dir_of(path);
+    char abs[PATH_MAX];
+    if (realpath(path, abs) != NULL && strlen(abs) < FM_PATH_MAX)
+        path = abs; /* doctor shows where it is, whatever the directory it ran in */
     info->created_ms = now;
     info->file_bytes = size > 0 ? (uint64_t)size : 0;
     fm_strlcpy(info->name, cfg->name, sizeof info->name);
