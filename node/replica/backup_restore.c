@@ -9,9 +9,10 @@
  * configured organisation and the store opened, and this node's own head
  * read from it. Only then is the restored marker written (first, so no
  * crash can leave a store in place without it), the key files written to
- * the config's paths and data.mdb renamed into data_dir. A restore never
- * overwrites: a key, certificate, data key or store already there stops it
- * before anything is read.
+ * the config's paths and data.mdb renamed into data_dir (if that fails,
+ * what was placed is taken back). A restore never overwrites: any of a
+ * node's files already there stops it before anything is read, so taking
+ * back never removes a file restore did not write.
  */
 #include "backup_int.h"
 
@@ -25,7 +26,7 @@
 /* Refuses when any file of a node is already where the config puts it. */
 static int check_free(const struct fm_config *cfg, char *err, size_t cap)
 {
-    static const unsigned types[] = { BK_IDKEY, BK_CERT, BK_DATAKEY };
+    static const unsigned types[] = { BK_IDKEY, BK_IDPUB, BK_CERT, BK_DATAKEY, BK_BUNDLEKEY };
     char p[FM_PATH_MAX + 16];
     for (size_t i = 0; i <= sizeof types / sizeof types[0]; i++) {
         int rc = i < sizeof types / sizeof types[0]
@@ -148,6 +149,18 @@ static void unstage(const char *stage)
     rmdir(stage);
 }
 
+/* Takes back what land() placed before it failed, so that restore can
+ * simply be run again. */
+static void unland(const struct fm_config *cfg, const struct backup_parts *p)
+{
+    char path[FM_PATH_MAX + 16];
+    for (unsigned t = BK_IDKEY; t <= BK_BUNDLEKEY; t++)
+        if (p->seen[t] && backup_section_path(cfg, t, path, sizeof path) == FM_OK)
+            unlink(path);
+    if (fm_keys_path(cfg, BK_RESTORED_NAME, path, sizeof path) == FM_OK)
+        unlink(path);
+}
+
 /* The verified files into their places: marker, keys, then the store. */
 static int land(const struct fm_config *cfg, const struct backup_parts *p, const char *stage,
                 uint64_t head, char *err, size_t cap)
@@ -159,6 +172,7 @@ static int land(const struct fm_config *cfg, const struct backup_parts *p, const
     if (rc != FM_OK) {
         snprintf(err, cap, "cannot write the restored key files: %s",
                  rc == FM_EIO ? strerror(errno) : fm_strerror(rc));
+        unland(cfg, p);
         return rc;
     }
     snprintf(from, sizeof from, "%s/data.mdb", stage);
@@ -166,6 +180,8 @@ static int land(const struct fm_config *cfg, const struct backup_parts *p, const
         snprintf(err, cap, "cannot move the restored store to %s: %s", to, strerror(errno));
         rc = FM_EIO;
     }
+    if (rc != FM_OK)
+        unland(cfg, p);
     return rc;
 }
 
