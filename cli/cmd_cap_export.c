@@ -35,7 +35,7 @@ static const char *cap_category(const char *c)
         const char *word, *cap;
     } map[] = {
         { "fire", "Fire" },       { "smoke", "Fire" },        { "medical", "Health" },
-        { "injur", "Health" },    { "ill", "Health" },        { "traffic", "Transport" },
+        { "injur", "Health" },    { "illness", "Health" },        { "traffic", "Transport" },
         { "road", "Transport" },  { "rail", "Transport" },    { "flood", "Met" },
         { "storm", "Met" },       { "typhoon", "Met" },       { "weather", "Met" },
         { "quake", "Geo" },       { "landslide", "Geo" },     { "hazmat", "CBRNE" },
