@@ -325,7 +325,8 @@ int fmt_cap_parse(const char *buf, size_t len, const char *name, struct fmt_cap_
     if (ctx == NULL)
         return FM_ENOMEM;
     xmlDocPtr doc = xmlCtxtReadMemory(ctx, buf, (int)len, NULL, NULL,
-                                      XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+                                      XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
+                                          XML_PARSE_BIG_LINES);
     const xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
     if (doc == NULL || root == NULL)
         rc = parse_error(&w, ctx);
