@@ -26,6 +26,7 @@ static const struct cli_cmd *const commands[] = {
     &cli_cmd_org_init,
     &cli_cmd_org_enroll,
     &cli_cmd_org_revoke,
+    &cli_cmd_org_dispatch_key,
     &cli_cmd_trust_publish,
     &cli_cmd_trust_renew,
     &cli_cmd_bundle_org_key,

@@ -190,6 +190,10 @@ int cli_list_end(bool json, struct cli_json *j, struct cli_table *t, FILE *f, in
 extern const struct cli_cmd cli_cmd_init, cli_cmd_keygen, cli_cmd_keys_seal;
 extern const struct cli_cmd cli_cmd_org_init, cli_cmd_org_enroll, cli_cmd_org_revoke,
     cli_cmd_trust_publish, cli_cmd_trust_renew;
+/* cmd_orgkey.c: the dispatchers' group key (docs/security.md) */
+extern const struct cli_cmd cli_cmd_org_dispatch_key;
+int cli_org_dispatch_key(struct cli *cl, const char *org_dir, bool rotate, const char *out_path,
+                         uint32_t *gen_out);
 extern const struct cli_cmd cli_cmd_incident_report, cli_cmd_incident_list,
     cli_cmd_incident_show, cli_cmd_incident_note, cli_cmd_incident_status,
     cli_cmd_incident_edit; /* cmd_incident_edit.c */

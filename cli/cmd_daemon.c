@@ -679,6 +679,8 @@ static int run_status(struct cli *cl, int argc, char **argv)
     bool have_self = fm_key_read_file(pubpath, selfpk) == 0;
     if (have_self)
         fm_key_encode(selfpk, self);
+    uint32_t dk_gen = 0; /* need to know (docs/security.md) */
+    int dk_rc = fm_node_dispatch_key(cl->node, &dk_gen, NULL);
 
     if (cli_flag(&a, ST_JSON)) {
         struct cli_json j;
@@ -735,6 +737,11 @@ static int run_status(struct cli *cl, int argc, char **argv)
         cli_status_sync_json(&j, &info, up);
         cli_alerts_json(&j, &al, &ain);
         cli_status_gps_json(&j, cl->node, &cl->cfg);
+        cli_json_key(&j, "dispatcher_key"); /* need to know: the generation held, or null */
+        if (dk_rc == 0)
+            cli_json_uint(&j, dk_gen);
+        else
+            cli_json_null(&j);
         cli_json_end_object(&j);
         cli_json_finish(&j);
     } else {
@@ -760,6 +767,12 @@ static int run_status(struct cli *cl, int argc, char **argv)
         cli_status_sync_text(&info, up);
         cli_alerts_text(&al, &ain);
         cli_status_gps_text(cl->node, &cl->cfg, fm_now_ms());
+        if (dk_rc == 0)
+            printf("callers:   this node reads and seals them (dispatcher key %u)\n", dk_gen);
+        else if (cl->cfg.role == FM_ROLE_CENTRE || cl->cfg.role == FM_ROLE_COUNTY ||
+                 cl->cfg.role == FM_ROLE_ADMIN)
+            printf("callers:   NO dispatcher key here: callers show sealed and reports are "
+                   "written without them (org dispatch-key, then trust publish)\n");
         if (refused)
             printf("warning:   %zu peer(s) refuse this node's handshake: not admitted "
                    "(revoked or not enrolled?); see fieldmesh peers\n", refused);
@@ -797,7 +810,8 @@ const struct cli_cmd cli_cmd_status = {
     "its uptime and counters.\n\n"
     "  --json   {name, role, key, digest, ops, authors, entities, store_bytes, map_size,\n"
     "           rejected_ops, clock, daemon_running, uptime_s, peers_connected,\n"
-    "           peers_configured, heads: [{author, seq, head, revoked_after}],\n"
+    "           peers_configured, dispatcher_key (generation held, or null),\n"
+    "           heads: [{author, seq, head, revoked_after}],\n"
     "           forks: [{author, author_name, seq, kept, kept_at, dropped, dropped_at,\n"
     "           dropped_kind, published, root}], reauthored_ops, lost_ops: [{seq, hash, kind,\n"
     "           written_at, state (reauthored|skipped|pending), old_id, new_id, reason}],\n"

@@ -40,13 +40,38 @@ static int parse_stage(struct cli *cl, const char *s, enum fm_incident_stage *ou
 /* report                                                              */
 /* ------------------------------------------------------------------ */
 
-enum { RP_CATEGORY, RP_LAT, RP_LON, RP_ADDRESS, RP_PRIORITY, RP_CALLER, RP_DESC };
+enum { RP_CATEGORY, RP_LAT, RP_LON, RP_ADDRESS, RP_PRIORITY, RP_CALLER, RP_DESC, RP_CNAME };
 static const struct cli_opt report_opts[] = {
     [RP_CATEGORY] = { "category", true }, [RP_LAT] = { "lat", true },
     [RP_LON] = { "lon", true },           [RP_ADDRESS] = { "address", true },
     [RP_PRIORITY] = { "priority", true }, [RP_CALLER] = { "caller", true },
-    [RP_DESC] = { "desc", true },
+    [RP_DESC] = { "desc", true },         [RP_CNAME] = { "caller-name", true },
 };
+
+/* Without a dispatcher key the caller is left out, never written in clear:
+ * an emergency report must not wait for key distribution. Tell the
+ * call-taker at once, and how to add the caller once the key is there. */
+static void warn_caller_left_out(struct cli *cl, const char *id)
+{
+    enum fm_role r = cl->cfg.role;
+    fprintf(stderr, "fieldmesh incident report: WARNING: the caller was NOT recorded: this "
+                    "node holds no dispatcher key, and caller details are only ever stored "
+                    "sealed to it.\n");
+    if (r != FM_ROLE_CENTRE && r != FM_ROLE_COUNTY && r != FM_ROLE_ADMIN) {
+        fprintf(stderr, "  a %s node never holds it: pass the caller's details to the "
+                        "dispatch centre by voice; a dispatcher adds them with\n"
+                        "  fieldmesh incident edit %s --caller PHONE [--caller-name NAME]\n",
+                fm_role_name(r), id);
+        return;
+    }
+    fprintf(stderr,
+            "  keep the caller's details at hand; the org admin runs\n"
+            "    fieldmesh org dispatch-key --org ORGDIR --out FILE\n"
+            "  and a dispatcher node runs: fieldmesh -c %s trust publish FILE\n"
+            "  then add them: fieldmesh -c %s incident edit %s --caller PHONE "
+            "[--caller-name NAME]\n",
+            cl->cfg.path, cl->cfg.path, id);
+}
 
 static int run_report(struct cli *cl, int argc, char **argv)
 {
@@ -78,6 +103,10 @@ static int run_report(struct cli *cl, int argc, char **argv)
     if (a.val[RP_DESC] != NULL &&
         (rc = cli_check_text(cl, "--desc", a.val[RP_DESC], FM_TEXT_MAX)) != 0)
         return rc;
+    if (a.val[RP_CNAME] != NULL &&
+        (rc = cli_check_text(cl, "--caller-name", a.val[RP_CNAME], FM_CALLER_NAME_MAX)) != 0)
+        return rc;
+    in.caller_name = a.val[RP_CNAME];
     in.category = a.val[RP_CATEGORY];
     in.priority = (uint8_t)prio;
     in.address = a.val[RP_ADDRESS];
@@ -91,12 +120,16 @@ static int run_report(struct cli *cl, int argc, char **argv)
         if (rule != 0)
             in.priority = rule;
     }
+    bool has_caller = (in.caller && in.caller[0]) || (in.caller_name && in.caller_name[0]);
+    bool sealable = fm_node_dispatch_key(cl->node, NULL, NULL) == FM_OK;
     rc = fm_node_incident_report(cl->node, &in, id);
     if (rc != 0)
         return cli_error(cl, rc, "cannot record the incident: %s", fm_strerror(rc));
     cli_after_write(cl);
     printf("%s\n", id);
     fflush(stdout);
+    if (has_caller && !sealable)
+        warn_caller_left_out(cl, id);
     cli_wf_print_proposal(cl, id, stderr); /* linkage workflow: proposed dispatch */
     return CLI_EXIT_OK;
 }
@@ -104,7 +137,7 @@ static int run_report(struct cli *cl, int argc, char **argv)
 const struct cli_cmd cli_cmd_incident_report = {
     "incident", "report",
     "--category C --lat X --lon Y [--priority 1-5] [--address A] [--caller PHONE] "
-    "[--desc TEXT]",
+    "[--caller-name NAME] [--desc TEXT]",
     "record a new incident; prints only its id",
     "  --category C   [a-z0-9_-], at most 31 characters (fire, medical, flood, ...)\n"
     "  --lat X        latitude in degrees, -90..90\n"
@@ -112,13 +145,39 @@ const struct cli_cmd cli_cmd_incident_report = {
     "  --priority P   1 (highest) .. 5 (default 3)\n"
     "  --address A    street address (at most 255 bytes)\n"
     "  --caller PHONE caller's number (at most 31 bytes)\n"
-    "  --desc TEXT    description (at most 1023 bytes)\n",
+    "  --caller-name NAME  caller's name (at most 63 bytes)\n"
+    "  --desc TEXT    description (at most 1023 bytes)\n\n"
+    "The caller's number and name are sealed to the dispatchers' key (only\n"
+    "centre, county and admin nodes read them). A node that holds no\n"
+    "dispatcher key records the incident without them and says so.\n",
     run_report,
 };
 
 /* ------------------------------------------------------------------ */
 /* JSON and table rows                                                 */
 /* ------------------------------------------------------------------ */
+
+/* A sealed caller this node cannot open is null, never an empty string
+ * that would read as "no caller". */
+static void incident_json_caller(struct cli_json *j, const struct fm_incident *inc)
+{
+    bool sealed = inc->caller_state == FM_CALLER_SEALED || inc->caller_state == FM_CALLER_DAMAGED;
+    cli_json_key(j, "caller");
+    cli_json_string(j, sealed ? NULL : inc->caller);
+    cli_json_key(j, "caller_name");
+    cli_json_string(j, sealed ? NULL : inc->caller_name);
+    cli_json_key(j, "caller_sealed");
+    cli_json_bool(j, sealed);
+}
+
+static const char *caller_text(const struct fm_incident *inc)
+{
+    if (inc->caller_state == FM_CALLER_SEALED)
+        return "(sealed: dispatcher only)";
+    if (inc->caller_state == FM_CALLER_DAMAGED)
+        return "(sealed: does not open with this node's dispatcher key)";
+    return inc->caller;
+}
 
 static void incident_json_fields(struct cli_json *j, const struct fm_incident *inc)
 {
@@ -130,7 +189,7 @@ static void incident_json_fields(struct cli_json *j, const struct fm_incident *i
     cli_json_kcoord(j, "lat", inc->lat_e7);
     cli_json_kcoord(j, "lon", inc->lon_e7);
     cli_json_kstr(j, "address", inc->address);
-    cli_json_kstr(j, "caller", inc->caller);
+    incident_json_caller(j, inc);
     cli_json_kstr(j, "description", inc->desc);
     cli_json_kstr(j, "reporter", inc->reporter);
     cli_json_ktime(j, "reported_at", inc->reported_hlc);
@@ -337,7 +396,9 @@ static int run_show(struct cli *cl, int argc, char **argv)
         snprintf(buf, sizeof(buf), "%s, %s", lat, lon);
         show_line("location:", buf);
         show_line("address:", inc.address);
-        show_line("caller:", inc.caller);
+        show_line("caller:", caller_text(&inc));
+        if (inc.caller_name[0])
+            show_line("caller name:", inc.caller_name);
         show_line("description:", inc.desc);
         show_line("reporter:", inc.reporter);
         cli_fmt_time(inc.reported_hlc, true, when);

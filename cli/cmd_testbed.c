@@ -297,6 +297,14 @@ static int run_testbed(struct cli *cl, int argc, char **argv)
         goto incomplete;
     if ((rc = make_nodes(cl, org_dir, nodes, n, topo, org_pk)) != 0)
         goto incomplete;
+    bool any_dispatcher = false;
+    for (size_t k = 0; k < n; k++)
+        any_dispatcher = any_dispatcher || nodes[k].role == FM_ROLE_CENTRE ||
+                         nodes[k].role == FM_ROLE_COUNTY || nodes[k].role == FM_ROLE_ADMIN;
+    char dk_path[FM_PATH_MAX];
+    if (any_dispatcher && (join(dk_path, sizeof(dk_path), org_dir, "/dispatch-key") != 0 ||
+                           (rc = cli_org_dispatch_key(cl, org_dir, false, dk_path, NULL)) != 0))
+        goto incomplete;
 
     static const char *const headers[] = { "NODE", "ROLE", "LISTEN", "KEY", "CONFIG" };
     struct cli_table t;

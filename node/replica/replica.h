@@ -122,6 +122,19 @@ int fm_node_publish_revocation(struct fm_node *n, const struct fm_revocation *re
  * very window is already in force), FM_EREVOKED. Needs FM_OPEN_IDENTITY. */
 int fm_node_renew_cert(struct fm_node *n, const struct fm_cert *cert) FM_MUST_USE;
 
+/* ---- the dispatchers' group key (dispatch_key.c; docs/security.md,
+ * "Need to know") ---- */
+/* Appends a dispatch.key op carrying gk (from `org dispatch-key`): only a
+ * centre, county or admin node may (FM_EPERM), and gk must be signed by
+ * this node's org (FM_EFOREIGN, FM_EVERIFY); FM_EEXISTS if that very
+ * record is already held. Needs FM_OPEN_IDENTITY. */
+int fm_node_publish_groupkey(struct fm_node *n, const struct fm_groupkey *gk) FM_MUST_USE;
+/* The newest generation of the key this node can open (its generation and
+ * id): FM_ENOKEY when it holds none (not a dispatcher, not yet sealed to
+ * it, or opened without its identity key). */
+int fm_node_dispatch_key(struct fm_node *n, uint32_t *generation,
+                         uint8_t key_id[FM_SEAL_KEY_ID_LEN]) FM_MUST_USE;
+
 /* ---- the raw log ---- */
 struct fm_log_entry {
     char author[FM_KEY_TEXT_LEN];

@@ -32,8 +32,8 @@ start_node 1
 start_node 2
 key2=$(node_key 2)
 id=$(fm 2 incident report --category fire --lat 30.1 --lon 120.1) || fail "report at node2"
-wait_for 20 "node2's report at node1" fm 1 incident show "$id"
-wait_for 20 "equal digests" digests_equal 1 2
+wait_for 30 "node2's report at node1" fm 1 incident show "$id"
+wait_for 30 "equal digests" digests_equal 1 2
 sj=$(fm 1 status --json) || fail "status --json"
 [ "$(echo "$sj" | jget 'd["cloned_keys"]')" = "[]" ] || fail "a warning without a clone: $sj"
 [ "$(echo "$sj" | jget 'd["clone_alerts"]')" = 0 ] || fail "clone_alerts without a clone: $sj"
@@ -61,7 +61,7 @@ grep -q "node2 ($key2) is connected to us twice at once" "$T/daemon1.log" ||
 wait_for 60 "node1 sees two diverging writers for node2's key" has_evidence diverging_writers
 fm 1 status | grep -q "^warning:   cloned key? node2 (${key2:0:16}) signed two diverging histories" ||
     fail "no diverging-writers warning: $(fm 1 status)"
-wait_for 10 "a WARN line for the diverging writers" grep -q "signed two diverging histories" \
+wait_for 30 "a WARN line for the diverging writers" grep -q "signed two diverging histories" \
     "$T/daemon1.log"
 log "cloned key seen: two live connections and two diverging writers"
 

@@ -77,14 +77,14 @@ notify_run() {
     local sock=$1 log="$T/notify.$2"
     python3 "$T/notify.py" "$sock" "$log" &
     RECV_PIDS+=($!)
-    wait_for 10 "the notify receiver to bind" test -f "$log.bound"
+    wait_for 30 "the notify receiver to bind" test -f "$log.bound"
     NOTIFY_SOCKET="$sock" WATCHDOG_USEC=400000 start_node 1
-    wait_for 20 "READY=1 on $sock" grep -q '^READY=1|STATUS=node node1, 0 peer(s)$' "$log"
+    wait_for 30 "READY=1 on $sock" grep -q '^READY=1|STATUS=node node1, 0 peer(s)$' "$log"
     # pings every 200 ms: wait for 5 of them (1 s), bounded
-    wait_for 20 "5 watchdog pings" pings_at_least 5 "$log"
+    wait_for 30 "5 watchdog pings" pings_at_least 5 "$log"
     [ "$(head -n1 "$log")" = "READY=1|STATUS=node node1, 0 peer(s)" ] || fail "READY was not the first message: $(head -n3 "$log")"
     stop_node 1
-    wait_for 10 "STOPPING=1" grep -q '^STOPPING=1$' "$log"
+    wait_for 30 "STOPPING=1" grep -q '^STOPPING=1$' "$log"
     [ "$(tail -n1 "$log")" = "STOPPING=1" ] || fail "a message after STOPPING=1: $(tail -n3 "$log")"
     log "notify on $sock: READY, $(grep -c '^WATCHDOG=1$' "$log") pings, STOPPING"
 }
@@ -94,24 +94,24 @@ notify_run "@fm-notify-$$-$RANDOM" abstract
 # WATCHDOG_PID naming another process: ready, but no pings for us.
 python3 "$T/notify.py" "$T/notify2.sock" "$T/notify.other" &
 RECV_PIDS+=($!)
-wait_for 10 "the notify receiver to bind" test -f "$T/notify.other.bound"
+wait_for 30 "the notify receiver to bind" test -f "$T/notify.other.bound"
 NOTIFY_SOCKET="$T/notify2.sock" WATCHDOG_USEC=200000 WATCHDOG_PID=1 start_node 1
-wait_for 20 "READY=1" grep -q '^READY=1' "$T/notify.other"
+wait_for 30 "READY=1" grep -q '^READY=1' "$T/notify.other"
 stop_node 1
-wait_for 10 "STOPPING=1" grep -q '^STOPPING=1$' "$T/notify.other"
+wait_for 30 "STOPPING=1" grep -q '^STOPPING=1$' "$T/notify.other"
 if grep -q '^WATCHDOG=1$' "$T/notify.other"; then fail "pinged a watchdog meant for pid 1"; fi
 
 # ---- 3. journal priorities ----
 : >"$T/daemon1.log"
 JOURNAL_STREAM=$(stat -c '%d:%i' "$T/daemon1.log") start_node 1
-wait_for 20 "the start line on the journal" grep -q '^<6>fieldmeshd: node node1 ' "$T/daemon1.log"
+wait_for 30 "the start line on the journal" grep -q '^<6>fieldmeshd: node node1 ' "$T/daemon1.log"
 stop_node 1
 grep -q '^<6>fieldmeshd: signal 15: shutting down$' "$T/daemon1.log" ||
     fail "no <6> shutdown line: $(cat "$T/daemon1.log")"
 if grep -vq '^<[3467]>' "$T/daemon1.log"; then fail "a journal line without a priority: $(grep -v '^<[3467]>' "$T/daemon1.log")"; fi
 : >"$T/daemon1.log"
 JOURNAL_STREAM=1:1 start_node 1
-wait_for 20 "the start line on stderr" grep -Eq '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z INFO fieldmeshd: node node1 ' "$T/daemon1.log"
+wait_for 30 "the start line on stderr" grep -Eq '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z INFO fieldmeshd: node node1 ' "$T/daemon1.log"
 stop_node 1
 if grep -q '^<' "$T/daemon1.log"; then fail "priority prefixes on a stream that is not the journal"; fi
 log "journal: <N> prefixes only on the journal stream"
