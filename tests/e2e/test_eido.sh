@@ -11,12 +11,17 @@ set -u
 . "$(dirname "$0")/cli_lib.sh"
 make_testbed tb 1
 C=(-c "$T/tb/node1/node.yaml")
+# callers are stored only sealed to the dispatchers' key (docs/security.md)
+expect 0 "$FIELDMESH" org dispatch-key --org "$T/tb/org" --out "$T/dk"
+expect 0 "$FIELDMESH" "${C[@]}" trust publish "$T/dk"
 
 expect 0 "$FIELDMESH" "${C[@]}" incident report --category building_fire --lat 31.2302 \
     --lon 121.4751 --priority 1 --address 'No. 1 "Dept" Store & <annex>' \
     --caller 13800001111 --desc "smoke, 2 trapped"
 inc=$OUT
 expect 0 "$FIELDMESH" "${C[@]}" incident edit "$inc" --caller 13900002222
+expect 0 "$FIELDMESH" "${C[@]}" incident show "$inc"
+contains "$OUT" "13900002222" "incident show (the caller is recorded here)"
 expect 0 "$FIELDMESH" "${C[@]}" unit register --name "Engine 7" --department fire --tier 1 --kind fire
 unit=$OUT
 expect 0 "$FIELDMESH" "${C[@]}" dispatch "$inc" --unit "$unit" --note "ladder needed"
