@@ -84,7 +84,12 @@ static const struct cli_cmd *const commands[] = {
     &cli_cmd_bundle_import,
     /* operating the node */
     &cli_cmd_doctor,
+    &cli_cmd_backup,
+    &cli_cmd_restore,
     &cli_cmd_export_geojson,
+    &cli_cmd_export_cap,
+    &cli_cmd_export_eido,
+    &cli_cmd_import_cap,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -101,7 +106,8 @@ static const struct {
     { "bulletin", "bulletins to all, a tier, department, county or unit, with read receipts" },
     { "bundle", "move ops by file where no link exists (sneakernet)" },
     { "keys", "the node's keys at rest: seal an old unsealed key" },
-    { "export", "this node's data in other systems' formats (GeoJSON)" },
+    { "export", "this node's data in other systems' formats (GeoJSON, CAP 1.2, EIDO)" },
+    { "import", "other systems' data into this node (CAP 1.2 alerts)" },
 };
 #define NGROUPS (sizeof(groups) / sizeof(groups[0]))
 

@@ -104,6 +104,8 @@ int cli_parse_coord(struct cli *cl, const char *what, const char *s, double limi
 int cli_check_text(struct cli *cl, const char *what, const char *s, size_t cap);
 int cli_check_word(struct cli *cl, const char *what, const char *s, size_t cap); /* [a-z0-9_-]+ */
 int cli_parse_key(struct cli *cl, const char *what, const char *s, uint8_t pk[FM_PK_LEN]);
+/* DATE: "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM[:SS]Z" (UTC) -> ms (cli_date.c). */
+int cli_parse_date(struct cli *cl, const char *what, const char *s, uint64_t *ms);
 
 /* ---- node access (cli_open.c) ---- */
 int cli_crypto(struct cli *cl);                   /* fm_crypto_init once */
@@ -205,6 +207,10 @@ extern const struct cli_cmd cli_cmd_resource_add, cli_cmd_resource_consume,
 extern const struct cli_cmd cli_cmd_log, cli_cmd_digest, cli_cmd_rebuild;
 extern const struct cli_cmd cli_cmd_testbed;
 extern const struct cli_cmd cli_cmd_peers, cli_cmd_status;
+extern const struct cli_cmd cli_cmd_backup, cli_cmd_restore; /* cmd_backup.c */
+extern const struct cli_cmd cli_cmd_export_cap;             /* cmd_cap_export.c */
+extern const struct cli_cmd cli_cmd_import_cap;             /* cmd_cap_import.c */
+extern const struct cli_cmd cli_cmd_export_eido;            /* cmd_eido.c */
 /* linkage workflow (cmd_dispatch.c, cmd_ticket.c, cmd_directory.c, cmd_materials.c,
  * cmd_bulletin.c, cmd_report.c, cmd_conflicts.c) */
 extern const struct cli_cmd cli_cmd_dispatch, cli_cmd_escalate, cli_cmd_incident_feedback;

@@ -544,6 +544,11 @@ static void fs_json(struct cli_json *j, const struct fs_status *fs, uint64_t now
         cli_json_bool(j, fs->self.may_sign);
     else
         cli_json_null(j);
+    cli_json_key(j, "restored_unconfirmed");
+    if (fs->have_self)
+        cli_json_bool(j, fs->self.restored);
+    else
+        cli_json_null(j);
     cli_json_key(j, "peers_hold_own_seq");
     if (fs->have_self)
         cli_json_uint(j, fs->self.peers_hold);
@@ -560,7 +565,11 @@ static void fs_text(const struct fs_status *fs, uint64_t now)
         fmt_ago(fs->seen[i].last_seen_ms, now, ago, sizeof(ago));
         printf("centre:    %s last heard of %s\n", fs->seen[i].name, ago);
     }
-    if (fs->have_self && !fs->self.may_sign)
+    if (fs->have_self && fs->self.restored && fs->self.peers_hold <= fs->self.head)
+        printf("signing:   REFUSED: restored from a backup (own log up to seq %llu), waiting "
+               "for a peer to confirm; `fieldmesh restore --confirmed` if none ever will\n",
+               (unsigned long long)fs->self.restored_head);
+    else if (fs->have_self && !fs->self.may_sign)
         printf("signing:   REFUSED until this node's own log is recovered from peers (they "
                "hold %llu of its ops, this store %llu)\n",
                (unsigned long long)fs->self.peers_hold, (unsigned long long)fs->self.head);
@@ -810,7 +819,7 @@ const struct cli_cmd cli_cmd_status = {
     "           written_at, state (reauthored|skipped|pending), old_id, new_id, reason}],\n"
     "           future_ops: [{author, name, ops,\n"
     "           max_ahead_ms}], nodes: [{author, name, role, last_seen_age_s, revoked}],\n"
-    "           centre_last_seen_age_s, may_sign, peers_hold_own_seq,\n"
+    "           centre_last_seen_age_s, may_sign, restored_unconfirmed, peers_hold_own_seq,\n"
     "           cloned_keys: [{author, name, evidence (two_connections|diverging_writers),\n"
     "           seq}], clone_alerts, backdated_ops: [{author, name, late_ops, first_late_seq,\n"
     "           last_late_seq, expired_at, detected_at, beyond_expiry_ops, last_good_seq,\n"

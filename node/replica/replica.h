@@ -17,6 +17,8 @@
 #include "../../sync/sync.h"
 #include "../config/config.h"
 
+#include <stdio.h>
+
 /* ======================= the node ======================= */
 struct fm_node;
 
@@ -368,8 +370,55 @@ struct fm_self_state {
     uint64_t peers_hold;  /* own ops peers were last seen to hold (0 = none claimed) */
     bool key_used;        /* <key>.used exists: this key signed ops before */
     bool may_sign;        /* fork_guard would pass */
+    bool restored;        /* restored from a backup, no peer has confirmed it yet */
+    uint64_t restored_head; /* own ops the restored store held */
 };
 int fm_node_self_state(struct fm_node *n, struct fm_self_state *out) FM_MUST_USE;
+
+/* ---- backups (node/replica/backup*.c, restored.c; docs/service.md §6) ----
+ * `fieldmesh backup FILE`: the key files, certificate and a compacting
+ * LMDB copy of the store, all sealed as they lie on disk, in one file,
+ * taken while the daemon runs. `fieldmesh restore FILE` puts it in place
+ * on a new machine and marks the node "restored, unconfirmed": it refuses
+ * to sign (FM_EFORK, exit 3) until a peer's version vector shows it holds
+ * this node's log no further than the restored store (after pulling what
+ * the peer had), or the operator confirms that no peer holds more. */
+struct fm_backup_info {
+    char name[FM_NAME_MAX];  /* the node's name when the backup was made */
+    uint64_t created_ms;     /* wall clock of the backup */
+    uint64_t store_bytes;    /* the compacted store copy */
+    uint64_t file_bytes;     /* the whole backup file (write only) */
+    uint64_t own_head;       /* restore only: own ops the restored store holds */
+};
+/* Writes the backup to path (never over an existing file: FM_EEXISTS),
+ * through path.partial renamed at the end, and records it in
+ * <data_dir>/backup.last. Needs no keys. err gets the reason. */
+int fm_backup_write(const struct fm_config *cfg, const char *path, struct fm_backup_info *info,
+                    char *err, size_t errcap) FM_MUST_USE;
+/* Puts the backup at path in place for cfg: refuses (FM_EEXISTS, naming
+ * the file) when a key, certificate, data key or store is already there;
+ * checks the file whole, unlocks the restored keys with the passphrase
+ * (arg_file, else as fm_passphrase_find), opens the store and reads its
+ * own head before anything lands, then marks the node restored. */
+int fm_backup_restore(const struct fm_config *cfg, const char *path, const char *arg_file,
+                      struct fm_backup_info *info, char *err, size_t errcap) FM_MUST_USE;
+/* Checks a backup read from in without writing anything (the fuzz target
+ * and `restore` use the same decoder). */
+int fm_backup_check(FILE *in, uint64_t store_max, struct fm_backup_info *info, char *err,
+                    size_t errcap) FM_MUST_USE;
+/* The last backup made on this node: FM_ENOTFOUND if none recorded. */
+int fm_backup_last(const struct fm_config *cfg, uint64_t *when_ms, char *file,
+                   size_t cap) FM_MUST_USE;
+/* The operator's word that no peer holds more of this node's log than the
+ * restored store: ends the restored state. FM_ENOTFOUND if not restored. */
+int fm_restored_confirm(const struct fm_config *cfg) FM_MUST_USE;
+/* True while cfg's node is restored and unconfirmed; *head = the own head
+ * the restore found. */
+bool fm_restored_pending(const struct fm_config *cfg, uint64_t *head);
+/* From sync: a neighbour's vector says it holds this node's own log up to
+ * seq (0: none of it). Ends the restored state when the neighbour holds at
+ * least what the backup held and no more than this store. */
+int fm_node_own_vector(struct fm_node *n, uint64_t seq) FM_MUST_USE;
 
 /* ---- bundles (sneakernet) ----
  * A bundle file carries ops (as stored, signed by their authors) signed by
