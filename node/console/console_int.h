@@ -111,6 +111,13 @@ int reply_error(struct call *k, int status, const char *code, const char *fmt, .
 int reply_node_error(struct call *k, int err, const char *fmt, ...) FM_PRINTF(3, 4);
 const char *call_query(struct call *k, const char *name);
 
+/* Pure parts of http.c (unit-tested and fuzzed): a static file name
+ * (segments of [A-Za-z0-9_.-], none starting with '.'), and the route of
+ * a method and path: its index, -1 for no route, -2 for a route of
+ * another method (405); *arg0 the first {id} part ("" if none). */
+bool console_plain_name(const char *s);
+int console_route_lookup(const char *method, const char *path, const char **arg0);
+
 /* ---- auth.c ---- */
 int auth_init(struct console_auth *a, const struct fm_config *cfg);
 void auth_destroy(struct console_auth *a);

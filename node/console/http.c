@@ -190,7 +190,7 @@ static const char *content_type(const char *name)
 }
 
 /* A relative file name: segments of [A-Za-z0-9_.-], none starting with '.'. */
-static bool plain_name(const char *s)
+bool console_plain_name(const char *s)
 {
     if (*s == '\0' || strlen(s) > 200)
         return false;
@@ -228,7 +228,7 @@ static enum MHD_Result send_file(struct MHD_Connection *conn, const char *dir, c
     char path[FM_PATH_MAX + 256];
     struct stat st;
     const char *type = content_type(name);
-    if (!plain_name(name) || type == NULL)
+    if (!console_plain_name(name) || type == NULL)
         return send_text(conn, 404, "not found: only plain file names of known types are served\n");
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
         return send_text(conn, 404, missing);
@@ -368,6 +368,18 @@ static int check_access(struct call *k, const struct route *r)
         return reply_error(k, 403, "forbidden", "cannot %s: operator %s is a %s", r->what ? r->what
                            : "do that", k->who.name, fm_op_role_name(k->who.role)), -1;
     return 0;
+}
+
+int console_route_lookup(const char *method, const char *path, const char **arg0)
+{
+    struct call k = { .method = method, .path = path };
+    bool other;
+    const struct route *r = find_route(&k, &other);
+    *arg0 = k.arg[0] != NULL ? k.arg[0] : "";
+    static __thread char keep[sizeof k.argbuf[0]];
+    fm_strlcpy(keep, *arg0, sizeof keep);
+    *arg0 = keep;
+    return r != NULL ? (int)(r - routes) : other ? -2 : -1;
 }
 
 static enum MHD_Result serve_api(struct fm_console *c, struct MHD_Connection *conn,
