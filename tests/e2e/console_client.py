@@ -75,7 +75,7 @@ class Events:
         None once time.time() passes deadline."""
         ev = {}
         while time.time() < deadline:
-            line = self.resp.fp.readline()
+            line = self.resp.readline()
             if not line:
                 return None
             line = line.decode().rstrip("\n")
