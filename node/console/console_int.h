@@ -46,9 +46,10 @@ struct console_auth {
 };
 
 /* ---- events (events.c) ---- */
+enum console_event_kind { EV_OP = 0, EV_SOFT, EV_RESET };
 struct console_event {
     uint64_t id;
-    bool soft;
+    enum console_event_kind kind;
     char data[CONSOLE_EVENT_MAX];      /* the JSON of `data:` */
 };
 struct stream;

@@ -38,6 +38,7 @@ export CONSOLE2=$(awk '/^url:/ {print $2}' "$T/tb/node2/console.txt")
 export PW1=$(awk '/^password:/ {print $2}' "$T/tb/node1/console.txt")
 export PW2=$(awk '/^password:/ {print $2}' "$T/tb/node2/console.txt")
 export WEB="$T/web"
+export CONF2="$(conf 2)"
 [ -n "$CONSOLE1" ] && [ -n "$PW1" ] || fail "testbed wrote no console login"
 
 PYTHONPATH="$(dirname "$0")" python3 - <<'PY' || fail "console API checks failed (above)"
@@ -173,6 +174,14 @@ st, body = c1.get("/api/incidents/" + iid)
 check(body["tickets"][0]["id"] == tid and "acked_by_target" in body["tickets"][0], "the incident lists its ticket")
 st, body = c2.get("/api/tickets?active=1&unit=" + engine["id"])
 check(st == 200 and [x["id"] for x in body["tickets"]] == [tid], "GET /api/tickets?unit=&active=1")
+
+# ---- an op the CLI writes in its own process is an event too ----
+import subprocess
+subprocess.run([os.environ["FIELDMESH"], "-c", os.environ["CONF2"], "incident", "note", iid,
+                "命令行备注"], check=True, stdout=subprocess.DEVNULL)
+ev = ev2.wait_for(lambda e: e["data"].get("kind") == "incident.note" and
+                  e["data"].get("incident") == iid, 30)
+check(ev is not None, "a note written by the CLI on node2 is an event on node2's stream")
 
 # ---- Last-Event-ID resume ----
 ev2.close()
