@@ -175,7 +175,7 @@ static void console_login(struct console_login *l, const char *nodedir)
     http_send(fd, NULL, "POST", "/api/login", body);
     if (http_read(fd, g_buf, sizeof g_buf, &b) != 200)
         bp_die("login refused");
-    char *c = strstr(g_buf, "fm_session="), *t = strstr(b, "\"csrf\":\"");
+    char *c = strstr(g_buf, "fm_session_"), *t = strstr(b, "\"csrf\":\"");
     if (!c || !t || sscanf(c, "%127[^;]", l->cookie) != 1 || sscanf(t + 8, "%63[^\"]", l->csrf) != 1)
         bp_die("no cookie or CSRF token in the login answer");
     close(fd);
