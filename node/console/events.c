@@ -32,6 +32,7 @@
 
 #define EVENTS_POLL_MS 40
 #define EVENTS_TICK_MAX 256   /* more new ops than this in one tick: one reset event */
+#define SOFT_EVENTS_MAX 64    /* soft records per tick told one by one; more: one summary */
 
 struct stream {
     struct fm_console *c;
@@ -175,7 +176,7 @@ static uint64_t head_seq(const struct fm_head *h, size_t n, const uint8_t author
     return 0;
 }
 
-#define BATCH_MAX (EVENTS_TICK_MAX + 1) /* + the soft event */
+#define BATCH_MAX (EVENTS_TICK_MAX + SOFT_EVENTS_MAX)
 
 /* Reads the new ops of every author whose head moved (node lock held)
  * into ops; false when there are more than EVENTS_TICK_MAX, which are
@@ -221,6 +222,47 @@ static size_t ops_to_events(const struct fm_buf *ops, size_t nops,
     return n;
 }
 
+
+/* The soft records read (u16 length + record each) as events. */
+static size_t soft_to_events(const struct fm_buf *soft, size_t nsoft,
+                             char (*batch)[CONSOLE_EVENT_MAX], size_t cap)
+{
+    struct fm_cur cur;
+    size_t n = 0;
+    if (nsoft > SOFT_EVENTS_MAX || nsoft > cap) {
+        if (cap > 0)
+            snprintf(batch[n++], CONSOLE_EVENT_MAX, "{\"kind\":\"soft\",\"records\":%zu}",
+                     nsoft);
+        return n;
+    }
+    fm_cur_init(&cur, soft->data, soft->len);
+    for (size_t i = 0; i < nsoft; i++) {
+        uint16_t len;
+        const uint8_t *rec;
+        struct fm_soft_info si;
+        char author[FM_KEY_TEXT_LEN], at[40];
+        if (fm_cur_u16(&cur, &len) != FM_OK || fm_cur_bytes(&cur, len, &rec) != FM_OK)
+            break;
+        if (fm_soft_info(rec, len, &si) != FM_OK)
+            continue;
+        fm_key_encode(si.author, author);
+        time_text(si.hlc, at);
+        json_t *j = json_pack("{s:s, s:o, s:s, s:s}", "kind", si.kind, "unit",
+                              si.unit[0] ? json_string(si.unit) : json_null(), "author", author,
+                              "at", at);
+        if (j != NULL && si.unit[0]) {
+            json_object_set_new(j, "lat", json_real(si.lat_e7 / 1e7));
+            json_object_set_new(j, "lon", json_real(si.lon_e7 / 1e7));
+        }
+        char *text = j != NULL ? json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(10)) : NULL;
+        if (text != NULL && strlen(text) < CONSOLE_EVENT_MAX)
+            fm_strlcpy(batch[n++], text, CONSOLE_EVENT_MAX);
+        free(text);
+        json_decref(j);
+    }
+    return n;
+}
+
 /* One look at the store; events into the ring; true if any. The node
  * lock is held only to copy heads and new ops out: events are made after. */
 static bool poll_once(struct fm_console *c, char (*batch)[CONSOLE_EVENT_MAX], bool *batch_soft)
@@ -241,19 +283,22 @@ static bool poll_once(struct fm_console *c, char (*batch)[CONSOLE_EVENT_MAX], bo
         fm_node_soft_read(c->node, ev->soft_seq, 256u << 10, &soft, &nsoft, &soft_last) != FM_OK)
         nsoft = 0;
     node_unlock(c);
-    fm_buf_release(&soft);
     if (rc != FM_OK) {
         fm_buf_release(&ops);
+        fm_buf_release(&soft);
         return false;
     }
     nbatch = ops_to_events(&ops, nops, batch, BATCH_MAX);
     fm_buf_release(&ops);
     for (size_t i = 0; i < nbatch; i++)
         batch_soft[i] = false;
-    if (ev->primed && nsoft > 0 && nbatch < BATCH_MAX) {
-        snprintf(batch[nbatch], CONSOLE_EVENT_MAX, "{\"kind\":\"soft\",\"records\":%zu}", nsoft);
-        batch_soft[nbatch++] = true;
+    if (ev->primed && nsoft > 0) {
+        size_t ns = soft_to_events(&soft, nsoft, batch + nbatch, BATCH_MAX - nbatch);
+        for (size_t i = nbatch; i < nbatch + ns; i++)
+            batch_soft[i] = true;
+        nbatch += ns;
     }
+    fm_buf_release(&soft);
     pthread_mutex_lock(&ev->lock);
     for (size_t i = 0; i < nbatch; i++)
         ring_push(ev, batch_soft[i] ? EV_SOFT : EV_OP, batch[i]);

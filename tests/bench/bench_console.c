@@ -41,6 +41,7 @@
 #include "bench_sync_gen.h"
 
 #define NAUTHORS 100
+#define SYNC_RUNS 3
 
 static struct {
     bool quick, keep;
@@ -464,12 +465,21 @@ static double cold_sync(struct bp_net *net, struct stream *s, int streams, uint6
     double t0 = lim_now();
     bp_daemon_start(a, opt.fieldmeshd);
     uint64_t got = 0;
-    while ((got = ops_held(rb)) < want) {
-        if (lim_now() - t0 > 60 + (double)want / 1000.0)
+    double next_check = 0;
+    /* the same loop with and without streams: drain every 5 ms, look at
+     * the receiver's heads every 20 ms */
+    for (;;) {
+        double now = lim_now();
+        if (now >= next_check) {
+            if ((got = ops_held(rb)) >= want)
+                break;
+            next_check = now + 0.02;
+        }
+        if (now - t0 > 60 + (double)want / 1000.0)
             bp_die("(d) the cold sync stalled");
         for (int i = 0; i < streams; i++)
             stream_read(&s[i], NULL);
-        usleep(streams ? 2000 : 5000);
+        usleep(5000);
     }
     double secs = lim_now() - t0;
     fm_node_close(&rb);
@@ -487,14 +497,20 @@ static void sync_ratio(struct bp_net *net, struct stream *s)
         bp_die("open node1");
     uint64_t want = ops_held(n);
     fm_node_close(&n);
-    double without = cold_sync(net, s, 0, want);
-    double with = cold_sync(net, s, opt.streams, want);
-    double without2 = cold_sync(net, s, 0, want);
-    double base = (without + without2) / 2;
-    printf("  without consoles %.0f and %.0f ops/s; with %d streams %.0f ops/s: ratio %.2f\n",
-           without, without2, opt.streams, with, with / base);
-    verdict(with / base >= 0.9, "sync with %d consoles / without = %.2f >= 0.9", opt.streams,
-            with / base);
+    /* alternating runs, medians: this machine's load varies more than the
+     * difference looked for */
+    double without[SYNC_RUNS], with[SYNC_RUNS];
+    for (int r = 0; r < SYNC_RUNS; r++) {
+        without[r] = cold_sync(net, s, 0, want);
+        with[r] = cold_sync(net, s, opt.streams, want);
+        printf("  run %d: %.0f ops/s without consoles, %.0f ops/s with %d streams\n", r + 1,
+               without[r], with[r], opt.streams);
+        fflush(stdout);
+    }
+    double mw = pct(without, SYNC_RUNS, 50), mc = pct(with, SYNC_RUNS, 50);
+    printf("  medians: %.0f ops/s without, %.0f ops/s with: ratio %.2f\n", mw, mc, mc / mw);
+    verdict(mc / mw >= 0.9, "sync with %d consoles / without = %.2f >= 0.9", opt.streams,
+            mc / mw);
 }
 
 /* ------------------------------------------------------------ main */

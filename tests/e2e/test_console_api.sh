@@ -188,6 +188,10 @@ ev = ev2.wait_for(lambda e: e["data"].get("kind") == "incident.note" and
                   e["data"].get("incident") == iid, 30)
 check(ev is not None, "a note written by the CLI on node2 is an event on node2's stream")
 
+# ---- soft state: the nodes' presence records are soft events ----
+ev = ev2.wait_for(lambda e: e.get("event") == "soft" and e["data"].get("kind") == "presence", 30)
+check(ev is not None and len(ev["data"]["author"]) == 52, "a presence record is a soft event")
+
 # ---- Last-Event-ID resume ----
 ev2.close()
 resumed = Events(u2.hostname, u2.port, c2.cookie, last_id=first_event_id)
