@@ -329,7 +329,7 @@ static void *poll_main(void *arg)
     struct console_events *ev = &c->ev;
     char (*batch)[CONSOLE_EVENT_MAX] = malloc(BATCH_MAX * sizeof *batch);
     bool *batch_soft = malloc(BATCH_MAX * sizeof *batch_soft);
-    uint64_t next_wake = fm_mono_ms() + 1000;
+    uint64_t next_wake = fm_mono_ms() + 5000;
     if (batch == NULL || batch_soft == NULL) {
         fm_log(FM_LOG_ERROR, COMPONENT_CONSOLE, "events: out of memory; no event streams");
         free(batch), free(batch_soft);
@@ -341,7 +341,7 @@ static void *poll_main(void *arg)
         pthread_mutex_lock(&ev->lock);
         if (any || now >= next_wake) { /* new events, or a keep-alive may be due */
             wake_streams(ev);
-            next_wake = now + 1000;
+            next_wake = now + 5000; /* keep-alives are due every 15 s */
         }
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);

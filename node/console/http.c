@@ -100,6 +100,13 @@ int reply_json(struct call *k, int status, json_t *body)
     json_decref(k->out);
     k->status = status;
     k->out = body;
+    if (body == NULL && status != 204) { /* json_pack refused a value (not UTF-8?) */
+        fm_log(FM_LOG_ERROR, COMPONENT_CONSOLE, "%s %s: cannot encode the answer", k->method,
+               k->path);
+        k->status = 500;
+        k->out = json_pack("{s:s, s:s}", "error", "cannot encode the answer", "code",
+                           "internal");
+    }
     return 0;
 }
 

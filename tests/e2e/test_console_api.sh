@@ -334,6 +334,7 @@ grep -q "viewer1" "$T/tb/node1/data/operators" && ! grep -q "lockme" "$T/tb/node
 [ "$(stat -c %a "$T/tb/node1/data/operators")" = 600 ] || fail "the operators file is not mode 600"
 
 # ---- the daemon refuses a console on a non-loopback address without TLS ----
+stop_node 2
 stop_node 1
 cp "$(conf 1)" "$T/open.yaml"
 sed -i 's|^  listen: "127.0.0.1:\([0-9]*\)"$|  listen: "0.0.0.0:\1"|' "$T/open.yaml"
