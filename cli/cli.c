@@ -90,6 +90,10 @@ static const struct cli_cmd *const commands[] = {
     &cli_cmd_export_cap,
     &cli_cmd_export_eido,
     &cli_cmd_import_cap,
+    &cli_cmd_operator_add,
+    &cli_cmd_operator_passwd,
+    &cli_cmd_operator_list,
+    &cli_cmd_operator_remove,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -108,6 +112,7 @@ static const struct {
     { "keys", "the node's keys at rest: seal an old unsealed key" },
     { "export", "this node's data in other systems' formats (GeoJSON, CAP 1.2, EIDO)" },
     { "import", "other systems' data into this node (CAP 1.2 alerts)" },
+    { "operator", "who may log in to this node's browser console: add, passwd, list, remove" },
 };
 #define NGROUPS (sizeof(groups) / sizeof(groups[0]))
 
