@@ -84,6 +84,10 @@ static const struct cli_cmd *const commands[] = {
     /* operating the node */
     &cli_cmd_doctor,
     &cli_cmd_export_geojson,
+    &cli_cmd_operator_add,
+    &cli_cmd_operator_passwd,
+    &cli_cmd_operator_list,
+    &cli_cmd_operator_remove,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -101,6 +105,7 @@ static const struct {
     { "bundle", "move ops by file where no link exists (sneakernet)" },
     { "keys", "the node's keys at rest: seal an old unsealed key" },
     { "export", "this node's data in other systems' formats (GeoJSON)" },
+    { "operator", "who may log in to this node's browser console: add, passwd, list, remove" },
 };
 #define NGROUPS (sizeof(groups) / sizeof(groups[0]))
 

@@ -186,6 +186,8 @@ int cli_list_end(bool json, struct cli_json *j, struct cli_table *t, FILE *f, in
 
 /* ---- the commands (cmd_*.c) ---- */
 extern const struct cli_cmd cli_cmd_init, cli_cmd_keygen, cli_cmd_keys_seal;
+extern const struct cli_cmd cli_cmd_operator_add, cli_cmd_operator_passwd, cli_cmd_operator_list,
+    cli_cmd_operator_remove;
 extern const struct cli_cmd cli_cmd_org_init, cli_cmd_org_enroll, cli_cmd_org_revoke,
     cli_cmd_trust_publish, cli_cmd_trust_renew;
 extern const struct cli_cmd cli_cmd_incident_report, cli_cmd_incident_list,

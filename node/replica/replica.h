@@ -65,6 +65,9 @@ int fm_keys_generate(const struct fm_config *cfg, const void *secret, size_t len
 int fm_passphrase_find(const struct fm_config *cfg, const char *arg_file, bool twice,
                        uint8_t *out, size_t cap, size_t *len, char *from,
                        size_t fromcap) FM_MUST_USE;
+/* One line from /dev/tty with echo off (operator passwords too);
+ * FM_ELOCKED without a terminal, FM_ETOOBIG past cap. */
+int fm_tty_secret(const char *prompt, uint8_t *out, size_t cap, size_t *len) FM_MUST_USE;
 /* fm_passphrase_find then fm_keys_unlock. */
 int fm_keys_unlock_any(struct fm_keys *k, const struct fm_config *cfg, const char *arg_file,
                        char *from, size_t fromcap) FM_MUST_USE;
