@@ -91,11 +91,11 @@ class Mesh:
         self.base = self._pick_base()
         self.directory = directory or os.path.join(self.src, 'configs', 'directory.yaml')
         self.failed = True
-        out = self.run_fm(None, 'testbed', self.tb, '--nodes', str(self.n), '--topology', topology,
-                          '--base-port', str(self.base), '--roles', ','.join(roles))
-        del out
+        self.run_fm(None, 'testbed', self.tb, '--nodes', str(self.n), '--topology', topology,
+                    '--base-port', str(self.base), '--roles', ','.join(roles),
+                    '--console-port', str(self.base + 50))
         for i in range(1, self.n + 1):
-            self._add_console(i)
+            self._web_root(i)
 
     tb = property(lambda self: os.path.join(self.tmp, 'tb'))
 
@@ -117,11 +117,16 @@ class Mesh:
     def url(self, i, path='/'):
         return 'http://127.0.0.1:%d%s' % (self.console_port(i), path)
 
-    def _add_console(self, i):
-        web = os.path.join(self.src, 'node', 'console', 'web')
-        with open(self.conf(i), 'a', encoding='utf-8') as f:
-            f.write('\nconsole:\n  enabled: true\n  listen: "127.0.0.1:%d"\n  web_root: "%s"\n'
-                    % (self.console_port(i), web))
+    def _web_root(self, i):
+        """Serve the pages of this source tree (not an installed copy)."""
+        web = os.path.abspath(os.path.join(self.src, 'node', 'console', 'web'))
+        with open(self.conf(i), encoding='utf-8') as f:
+            text = f.read()
+        if '\nconsole:\n' not in text:
+            raise Fail('testbed wrote no console section in %s' % self.conf(i))
+        text = text.replace('\nconsole:\n', '\nconsole:\n  web_root: "%s"\n' % web, 1)
+        with open(self.conf(i), 'w', encoding='utf-8') as f:
+            f.write(text)
 
     def run_fm(self, i, *args, stdin=None, check=True):
         cmd = [self.fm] + (['-c', self.conf(i)] if i else []) + list(args)
@@ -149,8 +154,11 @@ class Mesh:
         self.run_fm(1, 'directory', 'publish', self.directory)
 
     def add_operator(self, i, name, role, password):
-        self.run_fm(i, 'operator', 'add', name, '--role', role, '--password-stdin',
-                    stdin=password + '\n')
+        pw = os.path.join(self.tmp, 'pw-%d-%s' % (i, name))
+        with open(pw, 'w') as f:
+            f.write(password + '\n')
+        os.chmod(pw, 0o600)
+        self.run_fm(i, 'operator', 'add', name, '--role', role, '--password-file', pw)
 
     def start(self, i):
         logf = open(os.path.join(self.tmp, 'daemon%d.log' % i), 'ab')
@@ -200,7 +208,7 @@ class Api:
     what the browser did, not for the behaviour under test)."""
 
     def __init__(self, base, name, password):
-        self.base = base
+        self.base = base.rstrip('/')
         self.jar = http.cookiejar.CookieJar()
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
         self.csrf = self.call('POST', '/api/login', {'name': name, 'password': password})['csrf']
@@ -259,10 +267,11 @@ def shot(drv, name):
 
 def login(drv, base, name, password, lang=None):
     from selenium.webdriver.common.by import By
+    base = base.rstrip('/')
     drv.get(base + '/')
     if lang:
         drv.execute_script("localStorage.setItem('fm_lang', arguments[0]);", lang)
-        drv.get(base + '/')
+        drv.refresh()
     wait_for('the login form', lambda: drv.find_element(By.ID, 'login-name').is_displayed(), 30)
     drv.find_element(By.ID, 'login-name').send_keys(name)
     drv.find_element(By.ID, 'login-password').send_keys(password)

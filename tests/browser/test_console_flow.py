@@ -78,10 +78,10 @@ def scenario(mesh, drivers):
 
     # ---- node2's board shows it without a reload ----
     t0 = time.time()
-    row = wait_for('the incident on node2\'s board', lambda: B.find_elements(
-        by().CSS_SELECTOR, 'tr.incident[data-id="%s"]' % inc), 60, every=0.1)[0]
+    wait_for('the incident on node2\'s board', lambda: B.find_elements(
+        by().CSS_SELECTOR, 'tr.incident[data-id="%s"]' % inc), 60, every=0.1)
     log('incident on the county board %.1f s after saving on the centre' % (time.time() - t0))
-    check_text_shown_as_text(B, row)
+    check_text_shown_as_text(B, inc)
     shot(B, 'board-new-incident-en')
 
     C = browser(375, 812)
@@ -127,29 +127,51 @@ def report_on_intake(A):
     card = wait_for('the saved incident', lambda: A.find_elements(by().ID, 'intake-saved'), 60)[0]
     inc = card.get_attribute('data-id')
     wait_for('the saved text', lambda: TEXT in card.text, 20)
-    wait_for('the proposal', lambda: A.find_elements(by().CSS_SELECTOR, '.dispatch-panel .suggest-list li'), 60)
+    proposal(A)
     shot(A, 'intake-saved-zh')
     log('reported %s on node1' % inc)
     return inc
 
 
-def check_text_shown_as_text(B, row):
-    if ADDRESS not in row.text:
-        raise Fail('the Chinese address is not shown as typed: %r' % row.text)
-    if '<script>window.__xss=1</script>' not in row.text:
-        raise Fail('the script in the text is not shown as text: %r' % row.text)
+def proposal(drv):
+    """The proposed units under the saved incident. Until the server has
+    /api/suggest (a later slice of the API) the panel must say so instead."""
+    def shown():
+        if drv.find_elements(by().CSS_SELECTOR, '.dispatch-panel .suggest-list li'):
+            return 'units'
+        errs = drv.find_elements(by().CSS_SELECTOR, '.dispatch-panel .error')
+        if errs and 'no such API route' in errs[0].text:
+            return 'no-suggest-route'
+        return None
+    what = wait_for('the proposal', shown, 60)
+    if what != 'units':
+        log('NOTE: the server has no /api/suggest yet: the panel says so and offers units by hand')
+    return what
+
+
+def check_text_shown_as_text(B, inc):
+    """The row as the dispatcher sees it, read in one go (the board redraws)."""
+    row = B.execute_script("""
+        const r = document.querySelector('tr.incident[data-id="' + arguments[0] + '"]');
+        return r && {text: r.innerText, markup: r.querySelectorAll('script, img').length};""", inc)
+    if not row:
+        raise Fail('the row of %s went away' % inc)
+    if ADDRESS not in row['text']:
+        raise Fail('the Chinese address is not shown as typed: %r' % row['text'])
+    if '<script>window.__xss=1</script>' not in row['text'] or 'onerror="window.__xss=2"' not in row['text']:
+        raise Fail('the markup in the text is not shown as text: %r' % row['text'])
+    if row['markup']:
+        raise Fail('markup from the incident text became elements')
     if B.execute_script('return window.__xss') is not None:
         raise Fail('the script in the incident text ran')
-    if row.find_elements(by().TAG_NAME, 'script') or row.find_elements(by().TAG_NAME, 'img'):
-        raise Fail('markup from the incident text became elements')
 
 
 def dispatch_from_board(B, inc):
     from selenium.webdriver.support.ui import Select
     B.find_element(by().CSS_SELECTOR, 'tr.incident[data-id="%s"] .dispatch-btn' % inc).click()
-    panel = wait_for('the dispatch panel', lambda: B.find_elements(
+    wait_for('the dispatch panel', lambda: B.find_elements(
         by().CSS_SELECTOR, '.dispatch-panel[data-incident="%s"] .dispatch-go' % inc), 60)
-    del panel
+    proposal(B)
     unit_id = B.execute_script("return fmConsole.unitId(arguments[0])", UNIT)
     if not unit_id:
         raise Fail('the page does not know unit %s' % UNIT)

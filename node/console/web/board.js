@@ -31,7 +31,7 @@ export function mount(root, ctx) {
     render(table, state);
   };
   reload();
-  const tick = setInterval(() => render(table, state), 1000);
+  const tick = setInterval(() => tickClocks(table, state), 1000);
   const poll = setInterval(reload, 10000); // lateness grows with time, not only with ops
   return {
     update: (evs) => { if (evs.some((e) => e.type !== 'soft')) reload(); },
@@ -67,7 +67,27 @@ function visible(inc) {
     (!filters.stage || incStage(inc) === filters.stage);
 }
 
+// Every second: the clocks move in place (a full redraw would drop a
+// dispatcher's text selection or focus); a redraw only when a ticket's
+// lateness changed since the last one.
+function tickClocks(table, state) {
+  if (lateSignature(state) !== state.lateSig) { render(table, state); return; }
+  table.querySelectorAll('[data-since]').forEach((n) => {
+    const age = fmtAge(ageOf(n.dataset.since));
+    n.textContent = n.dataset.fmt ? t(n.dataset.fmt, { age }) : age;
+  });
+}
+
+function lateSignature(state) {
+  const parts = [];
+  for (const inc of state.incidents) {
+    for (const tk of inc.tickets || []) parts.push(tk.id + ':' + lateInfo(tk, state.late));
+  }
+  return parts.join(',');
+}
+
 function render(table, state) {
+  state.lateSig = lateSignature(state);
   if (state.error) { fill(table, errorLine(state.error)); return; }
   const list = sortIncidents(state.incidents).filter(visible);
   let lateCount = 0;
@@ -96,7 +116,7 @@ function incidentRow(inc, tickets, state) {
       text ? el('div', { class: 'inc-text' }, text) : null, el('div', { class: 'inc-id muted' }, inc.id)),
     el('td', { class: 'addr' }, inc.address || ''),
     el('td', { class: 'stage' }, label('stage_', incStage(inc))),
-    el('td', { class: 'elapsed' }, fmtAge(ageOf(inc.reported_at))),
+    el('td', { class: 'elapsed', dataset: { since: inc.reported_at } }, fmtAge(ageOf(inc.reported_at))),
     el('td', { class: 'tickets' }, tickets.length ? tickets.map(ticketChip) : el('span', { class: 'muted' }, t('no_tickets'))),
     el('td', { class: 'actions' }, dispatchButton(inc, state)));
 }
@@ -109,11 +129,22 @@ function ticketSince(tk) {
 }
 
 function ticketChip(tk) {
-  const since = ageOf(ticketSince(tk));
+  const sinceAt = ticketSince(tk);
+  const since = ageOf(sinceAt);
   return el('div', { class: 'ticket st-' + tk.state + (tk.lateLevel ? ' late-' + tk.lateLevel : ''), dataset: { ticket: tk.id, state: tk.state } },
     el('b', null, tk.unit_name || unitName(tk.unit)), ' · ', el('span', { class: 'tk-state' }, label('ticket_', tk.state)),
-    since !== null ? el('span', { class: 'muted' }, ' · ' + t('in_state_for', { age: fmtAge(since) })) : null,
+    since !== null ? [' · ', el('span', { class: 'muted', dataset: { since: sinceAt, fmt: 'in_state_for' } }, t('in_state_for', { age: fmtAge(since) }))] : null,
     tk.lateLevel === 'red' ? el('div', { class: 'late-msg' }, tk.lateWhy === 'scene' ? t('late_scene') : t('late_ack')) : null);
+}
+
+// After a dispatch the panel shows its confirmation briefly, then makes
+// room: the new tickets are on the incident's row.
+function closePanelSoon(id, state) {
+  setTimeout(() => {
+    state.panels.delete(id);
+    const table = document.getElementById('board');
+    if (table) render(table, state);
+  }, 2000);
 }
 
 function dispatchButton(inc, state) {
@@ -121,7 +152,7 @@ function dispatchButton(inc, state) {
   const open = state.panels.has(inc.id);
   return el('button', { type: 'button', class: 'dispatch-btn', onclick: () => {
     if (state.panels.has(inc.id)) state.panels.delete(inc.id);
-    else state.panels.set(inc.id, dispatchPanel(inc.id, () => {}));
+    else state.panels.set(inc.id, dispatchPanel(inc.id, () => closePanelSoon(inc.id, state)));
     render(document.getElementById('board'), state);
   } }, open ? t('btn_close_panel') : t('btn_dispatch'));
 }

@@ -34,7 +34,7 @@ async function load(box, incidentId, onDone, readOnly) {
     sugError ? errorLine(sugError) : null,
     proposed.length ? list : sugError ? null : el('p', { class: 'muted' }, t('suggest_none')),
     gapsList(sug && sug.gaps),
-    extra.length && !readOnly ? el('label', { class: 'other-units' }, t('other_units') + ' ', extra) : null,
+    extra.length && !readOnly ? el('label', { class: 'other-units' }, el('span', null, t('other_units')), extra) : null,
     readOnly ? null : go, msg);
 }
 

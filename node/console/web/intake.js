@@ -80,8 +80,8 @@ async function setupMap(page, div, f) {
     const lon = parseFloat(f.lon.value);
     if (isFinite(lat) && isFinite(lon) && Math.abs(lat) <= 90 && Math.abs(lon) <= 180) place(lat, lon);
   };
-  f.lat.addEventListener('change', typed);
-  f.lon.addEventListener('change', typed);
+  f.lat.addEventListener('input', typed);
+  f.lon.addEventListener('input', typed);
 }
 
 function readForm(f) {

@@ -60,7 +60,7 @@ export default {
   alert_sound_on: 'Sound on',
   alert_dismiss: 'Seen',
   btn_dispatch: 'Dispatch…',
-  btn_close_panel: 'Close',
+  btn_close_panel: 'Hide',
   suggest_title: 'Proposed units',
   suggest_none: 'No available unit matches the rules.',
   suggest_gap: 'Missing: tier {tier} {kind} ({capability}): {found} of {wanted}',

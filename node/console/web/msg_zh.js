@@ -58,7 +58,7 @@ export default {
   alert_sound_on: '声音已开启',
   alert_dismiss: '已知悉',
   btn_dispatch: '派单…',
-  btn_close_panel: '关闭',
+  btn_close_panel: '收起',
   suggest_title: '建议派出单位',
   suggest_none: '没有符合规则的可用单位。',
   suggest_gap: '缺少：第 {tier} 梯队 {kind}（{capability}）：{found}/{wanted}',
