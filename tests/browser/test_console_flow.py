@@ -95,6 +95,9 @@ def scenario(mesh, drivers):
     wait_for('the ack on node2\'s board', lambda: B.find_elements(
         by().CSS_SELECTOR, 'tr.incident[data-id="%s"] .ticket[data-state="acknowledged"]' % inc), 60, every=0.2)
     shot(B, 'board-acknowledged-en')
+    crew_finishes(C)
+    wait_for('the cleared ticket on node2\'s board', lambda: B.find_elements(
+        by().CSS_SELECTOR, 'tr.incident[data-id="%s"] .ticket[data-state="cleared"]' % inc), 60, every=0.2)
 
     map_marker(B, inc)
     api = Api(mesh.url(2), 'disp', 'disp-pass-2')
@@ -185,7 +188,7 @@ def dispatch_from_board(B, inc):
         Select(B.find_element(by().CSS_SELECTOR, '.dispatch-panel .unit-extra')).select_by_value(unit_id)
     shot(B, 'board-dispatch-panel-en')
     B.find_element(by().CSS_SELECTOR, '.dispatch-panel .dispatch-go').click()
-    wait_for('the dispatch confirmation', lambda: 'Dispatched' in text_of(B, '.dispatch-panel .panel-msg'), 30)
+    wait_for('the dispatch confirmation', lambda: 'Tickets dispatched: 1' in text_of(B, '.dispatch-panel .panel-msg'), 30)
     wait_for('the ticket on the board', lambda: B.find_elements(
         by().CSS_SELECTOR, 'tr.incident[data-id="%s"] .ticket[data-state="dispatched"]' % inc), 30)
 
@@ -207,6 +210,21 @@ def terminal_alert_and_ack(C):
         by().CSS_SELECTOR, '.ticket-card[data-state="acknowledged"]'), 30)
     wait_for('the alert to stop', lambda: not C.find_elements(by().CSS_SELECTOR, '#alert-banner [data-alert="ticket"]'), 10)
     shot(C, 'unit-terminal-acknowledged-375-zh')
+
+
+def crew_finishes(C):
+    """En route, on scene, clear: clear wants its result first."""
+    for step, state in (('enroute', 'enroute'), ('arrive', 'onscene')):
+        C.find_element(by().CSS_SELECTOR, '.ticket-card .step-%s' % step).click()
+        wait_for('the ticket ' + state, lambda: C.find_elements(
+            by().CSS_SELECTOR, '.ticket-card[data-state="%s"]' % state), 30)
+    C.find_element(by().CSS_SELECTOR, '.ticket-card .step-clear').click()
+    wait_for('the request for a result', lambda: '处置结果' in C.find_element(by().CSS_SELECTOR, '.ticket-card .tc-msg').text, 10)
+    C.find_element(by().CSS_SELECTOR, '.ticket-card .tc-result').send_keys('明火已扑灭，被困 2 人已救出')
+    shot(C, 'unit-terminal-onscene-375-zh')
+    C.find_element(by().CSS_SELECTOR, '.ticket-card .step-clear').click()
+    wait_for('stand by again', lambda: C.find_elements(by().CSS_SELECTOR, '#terminal .standby'), 30)
+    shot(C, 'unit-terminal-standby-375-zh')
 
 
 def narrow_layout(C):

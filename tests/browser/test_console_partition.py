@@ -98,15 +98,28 @@ def centre_down(mesh, B):
     mesh.stop(1)
     log('centre stopped')
     stopped = time.time()
+    base = B.current_url.split('#')[0]
+    # the county keeps working: report on its own intake page, see it on its board
+    inc = report_on_county(B, base)
+    B.get(base + '#/board')
+    wait_for('the incident on the county board', lambda: B.find_elements(
+        by().CSS_SELECTOR, 'tr.incident[data-id="%s"]' % inc), 30)
     hdr = lambda: B.find_element(by().ID, 'centre-status')  # noqa: E731
     wait_for('the header to say the centre is cut off', lambda: 'cut' in hdr().get_attribute('class'), 240, every=1)
     log('header red %.0f s after the centre stopped: %r' % (time.time() - stopped, hdr().text))
-    first = int(hdr().get_attribute('data-age-s') or -1)
     if 'CUT OFF FROM CENTRE' not in hdr().text or 'ago' not in hdr().text:
         raise Fail('the header does not say how long since the centre was heard: %r' % hdr().text)
-    # the county still works: report on its own intake page, see it on its board
+    first = int(hdr().get_attribute('data-age-s') or -1)
+    wait_for('the age to grow', lambda: int(hdr().get_attribute('data-age-s') or -1) > first + 2, 30)
+    shot(B, 'board-centre-cut-off-en')
+    B.get(base + '#/network')
+    wait_for('network page', lambda: B.find_elements(by().CSS_SELECTOR, '#net-centre.cut'), 30)
+    time.sleep(1)
+    shot(B, 'network-centre-cut-off-en')
+
+
+def report_on_county(B, base):
     from selenium.webdriver.support.ui import Select
-    base = B.current_url.split('#')[0]
     B.get(base + '#/intake')
     wait_for('intake', lambda: B.find_elements(by().ID, 'in-category'), 30)
     wait_for('categories', lambda: len(Select(B.find_element(by().ID, 'in-category')).options) > 3, 30)
@@ -115,17 +128,13 @@ def centre_down(mesh, B):
     B.find_element(by().ID, 'in-lon').send_keys('121.4602')
     B.find_element(by().ID, 'in-address').send_keys('Hillside Rd 12, cut off from the centre')
     B.find_element(by().ID, 'in-submit').click()
-    card = wait_for('the saved incident', lambda: B.find_elements(by().ID, 'intake-saved'), 60)[0]
-    inc = card.get_attribute('data-id')
-    B.get(base + '#/board')
-    wait_for('the incident on the county board', lambda: B.find_elements(
-        by().CSS_SELECTOR, 'tr.incident[data-id="%s"]' % inc), 30)
-    wait_for('the age to grow', lambda: int(hdr().get_attribute('data-age-s') or -1) > first + 2, 30)
-    shot(B, 'board-centre-cut-off-en')
-    B.get(base + '#/network')
-    wait_for('network page', lambda: B.find_elements(by().CSS_SELECTOR, '#net-centre.cut'), 30)
-    time.sleep(1)
-    shot(B, 'network-centre-cut-off-en')
+    try:
+        card = wait_for('the saved incident', lambda: B.find_elements(by().ID, 'intake-saved'), 60)[0]
+    except Fail:
+        shot(B, 'intake-county-failed-en')
+        raise Fail('the county could not report while cut off: %r' % B.find_element(by().ID, 'main').text[-400:])
+    log('reported %s on the county while the centre is down' % card.get_attribute('data-id'))
+    return card.get_attribute('data-id')
 
 
 if __name__ == '__main__':

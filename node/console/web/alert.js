@@ -14,7 +14,7 @@ let baseTitle = document.title;
 // Counters a test (or a curious admin in the devtools) can read.
 export const stats = { tones: 0, raised: 0 };
 
-export function setBaseTitle(s) { baseTitle = s; render(); }
+export function setBaseTitle(s) { baseTitle = s; render(); } // also redraws in a new language
 
 // Call from a click handler: creating or resuming the context needs one.
 export function unlockAudio() {
@@ -44,9 +44,11 @@ export function tone() {
   });
 }
 
-// raise('late', text, {loud}) shows text; a loud alert repeats its tone
-// every 2 s until cleared (a crew's new ticket); others sound once.
-export function raise(key, text, opts) {
+// raise('late', 'alert_late', {n: 2}, {loud}) shows the message (drawn
+// again in the new language when it changes); a loud alert repeats its
+// tone every 2 s until cleared (a crew's new ticket); others sound once.
+export function raise(key, msg, vars, opts) {
+  const text = () => t(msg, vars);
   const loud = !!(opts && opts.loud);
   const isNew = !active.has(key) || (opts && opts.again);
   active.set(key, { text, loud, dismiss: !!(opts && opts.dismiss) });
@@ -76,7 +78,7 @@ function render() {
   if (!box) return;
   box.hidden = n === 0;
   fill(box, [...active.entries()].map(([key, a]) =>
-    el('div', { class: 'alert-line' + (a.loud ? ' loud' : ''), dataset: { alert: key } }, a.text,
+    el('div', { class: 'alert-line' + (a.loud ? ' loud' : ''), dataset: { alert: key } }, a.text(),
       a.dismiss ? el('button', { type: 'button', class: 'dismiss', onclick: () => clear(key) }, t('alert_dismiss')) : null)));
   if (n && !soundOn()) {
     box.appendChild(el('button', { class: 'sound-btn', type: 'button', onclick: unlockAudio },

@@ -124,6 +124,12 @@ async function logout() {
   showLogin();
 }
 
+function showLive(live) {
+  const dot = document.getElementById('live');
+  dot.className = live ? 'live on' : 'live off';
+  dot.textContent = live ? t('live_on') : t('live_off');
+}
+
 function wire() {
   document.getElementById('login-form').addEventListener('submit', submitLogin);
   document.getElementById('logout-btn').addEventListener('click', logout);
@@ -133,11 +139,8 @@ function wire() {
   onUnauthorized(() => { if (session) showLogin(t('login_title')); });
   onLangChange(() => { applyStaticText(); header.setSession(session); if (session) route(); });
   events.onChange(onEvents);
-  events.onLiveState((live) => {
-    const dot = document.getElementById('live');
-    dot.className = live ? 'live on' : 'live off';
-    dot.textContent = live ? t('live_on') : t('live_off');
-  });
+  events.onLiveState(showLive);
+  onLangChange(() => showLive(events.isLive()));
 }
 
 async function boot() {

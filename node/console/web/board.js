@@ -52,7 +52,7 @@ function noticeNew(incidents) {
   const ids = new Set(incidents.map((i) => i.id));
   if (known) {
     const fresh = [...ids].filter((id) => !known.has(id));
-    if (fresh.length) alerts.raise('new', t('alert_new', { n: fresh.length }), { again: true, dismiss: true });
+    if (fresh.length) alerts.raise('new', 'alert_new', { n: fresh.length }, { again: true, dismiss: true });
   }
   known = known ? new Set([...known, ...ids]) : ids;
 }
@@ -98,7 +98,7 @@ function render(table, state) {
     rows.push(incidentRow(inc, tickets, state));
     if (state.panels.has(inc.id)) rows.push(el('tr', { class: 'panel-row' }, el('td', { colspan: 7 }, state.panels.get(inc.id))));
   }
-  if (lateCount) alerts.raise('late', t('alert_late', { n: lateCount }), { again: lateCount > state.prevLate });
+  if (lateCount) alerts.raise('late', 'alert_late', { n: lateCount }, { again: lateCount > state.prevLate });
   else alerts.clear('late');
   state.prevLate = lateCount;
   if (!list.length) { fill(table, el('p', { class: 'empty' }, t('no_incidents'))); return; }

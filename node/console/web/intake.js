@@ -84,6 +84,8 @@ async function setupMap(page, div, f) {
   f.lon.addEventListener('input', typed);
 }
 
+function oneLine(s) { return s.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim(); }
+
 function readForm(f) {
   if (!f.category.value) return { error: t('intake_need_category') };
   const latS = f.lat.value.trim();
@@ -92,7 +94,14 @@ function readForm(f) {
   const lat = Number(latS);
   const lon = Number(lonS);
   if (!isFinite(lat) || !isFinite(lon) || Math.abs(lat) > 90 || Math.abs(lon) > 180) return { error: t('intake_bad_coord') };
-  const body = { category: f.category.value, lat, lon, address: f.address.value, text: f.text.value };
+  const body = { category: f.category.value, lat, lon };
+  // The node keeps one line of text and refuses control characters, so
+  // the caller's words typed on several lines are joined with spaces; an
+  // empty field is left out (the node takes it as none).
+  const address = oneLine(f.address.value);
+  const text = oneLine(f.text.value);
+  if (address) body.address = address;
+  if (text) body.text = text;
   if (f.priority.value) body.priority = Number(f.priority.value);
   return { body };
 }

@@ -5,7 +5,7 @@
 import { el, fill, errorLine } from './dom.js';
 import { t, label, fmtAge } from './i18n.js';
 import { get } from './api.js';
-import { centreAge, centreLevel } from './header.js';
+import { centreAge, centreLevel, currentStatus } from './header.js';
 
 export function mount(root) {
   const big = el('p', { id: 'net-centre', class: 'net-centre' });
@@ -15,7 +15,13 @@ export function mount(root) {
     try {
       const data = await get('/api/peers');
       renderPeers(table, Array.isArray(data) ? data : (data && data.peers) || []);
-    } catch (e) { fill(table, errorLine(e)); }
+    } catch (e) {
+      // a node without /api/peers still says, in /api/status, when it last
+      // heard of every node: show that rather than nothing
+      const st = currentStatus();
+      if (e.status === 404 && st && Array.isArray(st.nodes)) renderNodes(table, st.nodes);
+      else fill(table, errorLine(e));
+    }
   };
   const showCentre = () => {
     const age = centreAge();
@@ -50,5 +56,19 @@ function renderPeers(box, peers) {
         el('td', null, age === null ? t('never') : fmtAge(age)),
         el('td', { class: 'num' }, num(p.we_lack)), el('td', { class: 'num' }, num(p.it_lacks)),
         el('td', { class: 'num' }, typeof p.skew_ms === 'number' ? (p.skew_ms / 1000).toFixed(1) + ' s' : '–'));
+    }))));
+}
+
+// The nodes this node has heard of by any path (GET /api/status nodes[]).
+function renderNodes(box, nodes) {
+  if (!nodes.length) { fill(box, el('p', { class: 'muted' }, t('no_peers'))); return; }
+  const head = ['col_peer', 'col_role', 'col_last_heard'];
+  fill(box, el('table', { class: 'peers' }, el('thead', null, el('tr', null, head.map((k) => el('th', null, t(k))))),
+    el('tbody', null, nodes.map((n) => {
+      const age = typeof n.last_seen_s_ago === 'number' ? n.last_seen_s_ago : null;
+      return el('tr', { class: 'peer ' + (age === null || age > 180 ? 'down' : age > 60 ? 'stale' : 'up'), dataset: { name: n.name || '' } },
+        el('td', null, n.name || n.key || '?', n.revoked ? el('div', { class: 'error' }, 'revoked') : null),
+        el('td', null, label('role_', n.role)),
+        el('td', null, age === null ? t('never') : fmtAge(age)));
     }))));
 }

@@ -85,12 +85,31 @@ async function loadIncident(id) {
 
 function render(body, st) {
   const waiting = st.tickets.filter((tk) => tk.state === 'dispatched');
-  if (waiting.length) alerts.raise('ticket', t('unit_new_ticket'), { loud: true });
+  if (waiting.length) alerts.raise('ticket', 'unit_new_ticket', null, { loud: true });
   else alerts.clear('ticket');
   if (!st.unit) { fill(body, el('p', { class: 'muted big-text' }, t('unit_none_here'))); return; }
   if (st.error) { fill(body, errorLine(st.error)); return; }
   if (!st.tickets.length) { fill(body, el('p', { class: 'standby big-text' }, t('unit_no_tickets'))); return; }
+  const typing = typingIn();
   fill(body, st.tickets.map((tk) => ticketCard(tk, st)));
+  if (typing) refocus(body, typing);
+}
+
+// A crew typing a result must not lose the box when an update redraws
+// the cards: remember which ticket's box had the focus, and give it back.
+function typingIn() {
+  const a = document.activeElement;
+  if (!a || !a.classList.contains('tc-result')) return null;
+  const card = a.closest('.ticket-card');
+  return card ? card.dataset.ticket : null;
+}
+
+function refocus(body, ticket) {
+  const box = [...body.querySelectorAll('.ticket-card')].find((c) => c.dataset.ticket === ticket);
+  const ta = box && box.querySelector('.tc-result');
+  if (!ta) return;
+  ta.focus();
+  ta.setSelectionRange(ta.value.length, ta.value.length);
 }
 
 function ticketCard(tk, st) {
