@@ -280,6 +280,23 @@ def login(drv, base, name, password, lang=None):
              and drv.find_element(By.ID, 'node-name').text != '', 30)
 
 
+def click(drv, css, timeout=30):
+    """Clicks the element css names, again if a live update redrew it
+    between finding and clicking (a stale element)."""
+    from selenium.webdriver.common.by import By
+    wait_for('a click on ' + css, lambda: drv.find_element(By.CSS_SELECTOR, css).click() or True, timeout)
+
+
+def type_into(drv, css, text, timeout=30):
+    from selenium.webdriver.common.by import By
+    def go():
+        e = drv.find_element(By.CSS_SELECTOR, css)
+        e.clear()
+        e.send_keys(text)
+        return drv.find_element(By.CSS_SELECTOR, css).get_attribute('value') == text
+    wait_for('typing into ' + css, go, timeout)
+
+
 def text_of(drv, css):
     from selenium.webdriver.common.by import By
     return ' '.join(e.text for e in drv.find_elements(By.CSS_SELECTOR, css))

@@ -12,8 +12,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lib_console import (Api, Fail, Mesh, browser, js_errors, log, login, run, shot,  # noqa: E402
-                         text_of, wait_for)
+from lib_console import (Api, Fail, Mesh, browser, click, js_errors, log, login, run, shot,  # noqa: E402
+                         text_of, type_into, wait_for)
 
 LAT, LON = 31.2304123, 121.4737456
 ADDRESS = '上海市黄浦区南京东路100号 3楼'
@@ -171,7 +171,7 @@ def check_text_shown_as_text(B, inc):
 
 def dispatch_from_board(B, inc):
     from selenium.webdriver.support.ui import Select
-    B.find_element(by().CSS_SELECTOR, 'tr.incident[data-id="%s"] .dispatch-btn' % inc).click()
+    click(B, 'tr.incident[data-id="%s"] .dispatch-btn' % inc)
     wait_for('the dispatch panel', lambda: B.find_elements(
         by().CSS_SELECTOR, '.dispatch-panel[data-incident="%s"] .dispatch-go' % inc), 60)
     proposal(B)
@@ -187,7 +187,7 @@ def dispatch_from_board(B, inc):
     if not picked:
         Select(B.find_element(by().CSS_SELECTOR, '.dispatch-panel .unit-extra')).select_by_value(unit_id)
     shot(B, 'board-dispatch-panel-en')
-    B.find_element(by().CSS_SELECTOR, '.dispatch-panel .dispatch-go').click()
+    click(B, '.dispatch-panel .dispatch-go')
     wait_for('the dispatch confirmation', lambda: 'Tickets dispatched: 1' in text_of(B, '.dispatch-panel .panel-msg'), 30)
     wait_for('the ticket on the board', lambda: B.find_elements(
         by().CSS_SELECTOR, 'tr.incident[data-id="%s"] .ticket[data-state="dispatched"]' % inc), 30)
@@ -205,7 +205,7 @@ def terminal_alert_and_ack(C):
         raise Fail('no alert count in the tab title')
     narrow_layout(C)
     shot(C, 'unit-terminal-new-ticket-375-zh')
-    C.find_element(by().CSS_SELECTOR, '.ticket-card .step-ack').click()
+    click(C, '.ticket-card .step-ack')
     wait_for('the acknowledged ticket', lambda: C.find_elements(
         by().CSS_SELECTOR, '.ticket-card[data-state="acknowledged"]'), 30)
     wait_for('the alert to stop', lambda: not C.find_elements(by().CSS_SELECTOR, '#alert-banner [data-alert="ticket"]'), 10)
@@ -215,14 +215,14 @@ def terminal_alert_and_ack(C):
 def crew_finishes(C):
     """En route, on scene, clear: clear wants its result first."""
     for step, state in (('enroute', 'enroute'), ('arrive', 'onscene')):
-        C.find_element(by().CSS_SELECTOR, '.ticket-card .step-%s' % step).click()
+        click(C, '.ticket-card .step-%s' % step)
         wait_for('the ticket ' + state, lambda: C.find_elements(
             by().CSS_SELECTOR, '.ticket-card[data-state="%s"]' % state), 30)
-    C.find_element(by().CSS_SELECTOR, '.ticket-card .step-clear').click()
+    click(C, '.ticket-card .step-clear')
     wait_for('the request for a result', lambda: '处置结果' in C.find_element(by().CSS_SELECTOR, '.ticket-card .tc-msg').text, 10)
-    C.find_element(by().CSS_SELECTOR, '.ticket-card .tc-result').send_keys('明火已扑灭，被困 2 人已救出')
+    type_into(C, '.ticket-card .tc-result', '明火已扑灭，被困 2 人已救出')
     shot(C, 'unit-terminal-onscene-375-zh')
-    C.find_element(by().CSS_SELECTOR, '.ticket-card .step-clear').click()
+    click(C, '.ticket-card .step-clear')
     wait_for('stand by again', lambda: C.find_elements(by().CSS_SELECTOR, '#terminal .standby'), 30)
     shot(C, 'unit-terminal-standby-375-zh')
 

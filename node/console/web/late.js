@@ -8,16 +8,20 @@ import { get } from './api.js';
 const AMBER_BEFORE_S = 30;
 const OPEN = new Set(['dispatched', 'acknowledged', 'enroute']);
 
-// Map ticket id → 'ack' | 'scene' for every late ticket the node reports.
+// Map ticket id → 'ack' | 'scene' for every late ticket the node reports;
+// the map's `others` holds the rest (escalations, conflicts, a cloned
+// key) for the board's banners.
 export async function loadAlerts() {
   const late = new Map();
+  late.others = [];
   let data;
   try { data = await get('/api/alerts'); } catch (e) { return late; }
   const list = Array.isArray(data) ? data : (data && data.alerts) || [];
   for (const a of list) {
-    if (!a || !a.ticket) continue;
+    if (!a) continue;
     const kind = String(a.kind || a.type || '');
-    late.set(a.ticket, /scene|response|arriv/.test(kind) ? 'scene' : 'ack');
+    if (a.ticket && /late/.test(kind)) late.set(a.ticket, /scene|response|arriv/.test(kind) ? 'scene' : 'ack');
+    else if (!/late/.test(kind)) late.others.push(a);
   }
   return late;
 }

@@ -61,13 +61,17 @@ export function unitName(id) {
 export function incStage(inc) { return inc.stage || inc.status || inc.state || ''; }
 export function incText(inc) { return inc.text !== undefined ? inc.text : (inc.description || ''); }
 
-// A directory unit's home station [lat, lon] by its name, or null.
+// A directory unit's home station [lat, lon] by its name, or null. The
+// API lists the directory's units flat (home_lat, home_lon); `directory
+// show --json` nests them under departments with `home: [lat, lon]`.
 export function homeOf(name) {
-  const deps = (directory && directory.departments) || [];
-  for (const d of deps) {
-    for (const u of d.units || []) {
-      if (u.name === name && Array.isArray(u.home) && u.home.length === 2) return u.home;
-    }
+  if (!directory) return null;
+  const flat = Array.isArray(directory.units) ? directory.units : [];
+  const nested = (directory.departments || []).flatMap((d) => d.units || []);
+  for (const u of flat.concat(nested)) {
+    if (u.name !== name) continue;
+    if (typeof u.home_lat === 'number' && typeof u.home_lon === 'number') return [u.home_lat, u.home_lon];
+    if (Array.isArray(u.home) && u.home.length === 2) return u.home;
   }
   return null;
 }
