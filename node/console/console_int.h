@@ -46,9 +46,10 @@ struct console_auth {
 };
 
 /* ---- events (events.c) ---- */
+enum console_event_kind { EV_OP = 0, EV_SOFT, EV_RESET };
 struct console_event {
     uint64_t id;
-    bool soft;
+    enum console_event_kind kind;
     char data[CONSOLE_EVENT_MAX];      /* the JSON of `data:` */
 };
 struct stream;
@@ -111,6 +112,18 @@ int reply_error(struct call *k, int status, const char *code, const char *fmt, .
 int reply_node_error(struct call *k, int err, const char *fmt, ...) FM_PRINTF(3, 4);
 const char *call_query(struct call *k, const char *name);
 
+/* Pure parts of http.c (unit-tested and fuzzed): a static file name
+ * (segments of [A-Za-z0-9_.-], none starting with '.'), and the route of
+ * a method and path: its index, -1 for no route, -2 for a route of
+ * another method (405); *arg0 the first {id} part ("" if none). */
+bool console_plain_name(const char *s);
+int console_route_lookup(const char *method, const char *path, const char **arg0);
+size_t console_route_count(void);
+/* openapi.c: the documented routes ({id} in paths) and the document. */
+size_t console_doc_count(void);
+void console_doc_route(size_t i, const char **method, const char **path);
+json_t *console_openapi(void);
+
 /* ---- auth.c ---- */
 int auth_init(struct console_auth *a, const struct fm_config *cfg);
 void auth_destroy(struct console_auth *a);
@@ -154,6 +167,27 @@ int route_close(struct call *k);
 int route_dispatch(struct call *k);
 int route_ticket_step(struct call *k);
 int route_reassign(struct call *k);
+/* routes_more.c */
+int route_suggest(struct call *k);
+int route_alerts(struct call *k);
+int route_report(struct call *k);
+int route_peers(struct call *k);
+int route_directory(struct call *k);
+int route_resources(struct call *k);
+int route_requests(struct call *k);
+int route_bulletins(struct call *k);
+int route_conflicts(struct call *k);
+/* routes_write2.c */
+int route_incident_status(struct call *k);
+int route_incident_edit(struct call *k);
+int route_feedback(struct call *k);
+int route_material_request(struct call *k);
+int route_allocate(struct call *k);
+int route_return(struct call *k);
+int route_bulletin_send(struct call *k);
+int route_bulletin_read(struct call *k);
+int route_conflict_resolve(struct call *k);
+int route_openapi(struct call *k);
 
 /* Body fields (routes_write.c): 0, or an error reply already made. */
 int body_str(struct call *k, const char *key, bool required, size_t cap, const char **out);

@@ -86,7 +86,7 @@ static json_t *enc_mark(const struct fm_ticket_mark *m)
     if (m->hlc == 0)
         return json_null();
     return json_pack("{s:o, s:s, s:b, s:s}", "at", enc_time(m->hlc), "by", m->author,
-                     "behalf", m->behalf, "source", m->gps ? "gps" : "button");
+                     "on_behalf", m->behalf, "source", m->gps ? "gps" : "button");
 }
 
 json_t *enc_ticket(const struct fm_ticket *t)
@@ -99,7 +99,7 @@ json_t *enc_ticket(const struct fm_ticket *t)
     json_object_set_new(o, "state", str(fm_ticket_state_name(t->state)));
     json_object_set_new(o, "active", json_boolean(t->active));
     json_object_set_new(o, "dispatched", enc_mark(&t->dispatched));
-    json_object_set_new(o, "acked", enc_mark(&t->acked));
+    json_object_set_new(o, "acknowledged", enc_mark(&t->acked));
     json_object_set_new(o, "enroute", enc_mark(&t->enroute));
     json_object_set_new(o, "onscene", enc_mark(&t->onscene));
     json_object_set_new(o, "cleared", enc_mark(&t->cleared));
@@ -107,6 +107,8 @@ json_t *enc_ticket(const struct fm_ticket *t)
     json_object_set_new(o, "reassigned", enc_mark(&t->reassigned));
     json_object_set_new(o, "result", str(t->result));
     json_object_set_new(o, "reason", str(t->reason));
+    json_object_set_new(o, "events", json_integer(t->events));
+    json_object_set_new(o, "ignored_steps", json_integer(t->void_steps));
     json_object_set_new(o, "updated_at", enc_time(t->updated_hlc));
     return o;
 }
@@ -114,7 +116,7 @@ json_t *enc_ticket(const struct fm_ticket *t)
 json_t *enc_ticket_event(const struct fm_ticket_event *e)
 {
     return json_pack("{s:o, s:s, s:I, s:s, s:b, s:s, s:o}", "at", enc_time(e->hlc), "author",
-                     e->author, "seq", (json_int_t)e->seq, "step", e->step, "behalf",
+                     e->author, "seq", (json_int_t)e->seq, "step", e->step, "on_behalf",
                      e->behalf, "source", e->gps ? "gps" : "button", "text", str(e->text));
 }
 

@@ -50,11 +50,11 @@ struct stream {
 
 /* ---- the ring (ev->lock held) ---- */
 
-static void ring_push(struct console_events *ev, bool soft, const char *data)
+static void ring_push(struct console_events *ev, enum console_event_kind kind, const char *data)
 {
     struct console_event *e = &ev->ring[ev->next_id % CONSOLE_EVENTS_RING];
     e->id = ev->next_id++;
-    e->soft = soft;
+    e->kind = kind;
     fm_strlcpy(e->data, data, sizeof e->data);
 }
 
@@ -173,10 +173,12 @@ static uint64_t head_seq(const struct fm_head *h, size_t n, const uint8_t author
     return 0;
 }
 
-/* New ops of one author (node lock held) into the ring. */
-static void author_events(struct fm_console *c, const struct fm_head *h, uint64_t from,
+/* New ops of one author (node lock held) into the batch; false when not
+ * all of them fitted (a cold sync: the pages had better reload). */
+static bool author_events(struct fm_console *c, const struct fm_head *h, uint64_t from,
                           char (*batch)[CONSOLE_EVENT_MAX], size_t *nbatch, size_t cap)
 {
+    size_t before = *nbatch;
     struct fm_buf buf;
     size_t count = 0;
     fm_buf_init(&buf, 8u << 20);
@@ -195,6 +197,7 @@ static void author_events(struct fm_console *c, const struct fm_head *h, uint64_
         }
     }
     fm_buf_release(&buf);
+    return *nbatch - before == h->seq - from + 1;
 }
 
 #define BATCH_MAX 2048
@@ -210,12 +213,15 @@ static bool poll_once(struct fm_console *c, char (*batch)[CONSOLE_EVENT_MAX], bo
     uint64_t soft_last = ev->soft_seq;
     fm_buf_init(&soft, 1u << 20);
     node_lock(c);
+    bool complete = true;
     int rc = fm_node_heads(c->node, &heads, &nheads);
     if (rc == FM_OK && ev->primed)
-        for (size_t i = 0; i < nheads && nbatch < BATCH_MAX; i++) {
+        for (size_t i = 0; i < nheads; i++) {
             uint64_t old = head_seq(ev->heads, ev->nheads, heads[i].author);
-            if (heads[i].seq > old)
-                author_events(c, &heads[i], old + 1, batch, &nbatch, BATCH_MAX);
+            if (heads[i].seq > old && (nbatch == BATCH_MAX ||
+                                       !author_events(c, &heads[i], old + 1, batch, &nbatch,
+                                                      BATCH_MAX)))
+                complete = false;
         }
     for (size_t i = 0; i < nbatch; i++)
         batch_soft[i] = false;
@@ -231,14 +237,16 @@ static bool poll_once(struct fm_console *c, char (*batch)[CONSOLE_EVENT_MAX], bo
         return false;
     pthread_mutex_lock(&ev->lock);
     for (size_t i = 0; i < nbatch; i++)
-        ring_push(ev, batch_soft[i], batch[i]);
+        ring_push(ev, batch_soft[i] ? EV_SOFT : EV_OP, batch[i]);
+    if (!complete) /* more ops than events: every page reloads */
+        ring_push(ev, EV_RESET, "{\"kind\":\"reset\",\"why\":\"many ops at once\"}");
     free(ev->heads);
     ev->heads = heads;
     ev->nheads = nheads;
     ev->soft_seq = soft_last;
     ev->primed = true;
     pthread_mutex_unlock(&ev->lock);
-    return nbatch > 0;
+    return nbatch > 0 || !complete;
 }
 
 /* Resumes every suspended stream (ev->lock held). */
@@ -354,7 +362,9 @@ static bool next_chunk(struct stream *s, struct console_events *ev)
         s->last = e->id;
         s->pending_len = (size_t)snprintf(s->pending, sizeof s->pending,
                                           "id: %llu\nevent: %s\ndata: %s\n\n",
-                                          (unsigned long long)e->id, e->soft ? "soft" : "op",
+                                          (unsigned long long)e->id,
+                                          e->kind == EV_SOFT ? "soft"
+                                          : e->kind == EV_RESET ? "reset" : "op",
                                           e->data);
         return true;
     }

@@ -58,6 +58,27 @@ static const struct route routes[] = {
     { "POST", "/api/tickets/*/cancel", route_ticket_step, DISPATCHERS, "cancel tickets" },
     { "POST", "/api/tickets/*/reassign", route_reassign, DISPATCHERS, "reassign tickets" },
     { "GET", "/api/events", NULL, ANY_ROLE, NULL }, /* handled apart: a stream */
+    { "GET", "/api/suggest", route_suggest, ANY_ROLE, NULL },
+    { "GET", "/api/alerts", route_alerts, ANY_ROLE, NULL },
+    { "GET", "/api/report", route_report, ANY_ROLE, NULL },
+    { "GET", "/api/peers", route_peers, ANY_ROLE, NULL },
+    { "GET", "/api/directory", route_directory, ANY_ROLE, NULL },
+    { "GET", "/api/resources", route_resources, ANY_ROLE, NULL },
+    { "GET", "/api/requests", route_requests, ANY_ROLE, NULL },
+    { "POST", "/api/requests", route_material_request, TAKERS, "request material" },
+    { "POST", "/api/requests/*/allocate", route_allocate, DISPATCHERS, "allocate material" },
+    { "POST", "/api/requests/*/return", route_return, DISPATCHERS, "return material" },
+    { "GET", "/api/bulletins", route_bulletins, ANY_ROLE, NULL },
+    { "POST", "/api/bulletins", route_bulletin_send, DISPATCHERS, "send bulletins" },
+    { "POST", "/api/bulletins/*/read", route_bulletin_read, TAKERS, "record read receipts" },
+    { "GET", "/api/conflicts", route_conflicts, ANY_ROLE, NULL },
+    { "POST", "/api/conflicts/*/resolve", route_conflict_resolve, DISPATCHERS,
+      "resolve conflicts" },
+    { "POST", "/api/incidents/*/status", route_incident_status, DISPATCHERS,
+      "change an incident's status" },
+    { "POST", "/api/incidents/*/edit", route_incident_edit, TAKERS, "edit incidents" },
+    { "POST", "/api/incidents/*/feedback", route_feedback, TAKERS, "record feedback" },
+    { "GET", "/api/openapi.json", route_openapi, PUBLIC, NULL },
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
 
@@ -190,7 +211,7 @@ static const char *content_type(const char *name)
 }
 
 /* A relative file name: segments of [A-Za-z0-9_.-], none starting with '.'. */
-static bool plain_name(const char *s)
+bool console_plain_name(const char *s)
 {
     if (*s == '\0' || strlen(s) > 200)
         return false;
@@ -228,7 +249,7 @@ static enum MHD_Result send_file(struct MHD_Connection *conn, const char *dir, c
     char path[FM_PATH_MAX + 256];
     struct stat st;
     const char *type = content_type(name);
-    if (!plain_name(name) || type == NULL)
+    if (!console_plain_name(name) || type == NULL)
         return send_text(conn, 404, "not found: only plain file names of known types are served\n");
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
         return send_text(conn, 404, missing);
@@ -368,6 +389,20 @@ static int check_access(struct call *k, const struct route *r)
         return reply_error(k, 403, "forbidden", "cannot %s: operator %s is a %s", r->what ? r->what
                            : "do that", k->who.name, fm_op_role_name(k->who.role)), -1;
     return 0;
+}
+
+size_t console_route_count(void) { return NROUTES; }
+
+int console_route_lookup(const char *method, const char *path, const char **arg0)
+{
+    struct call k = { .method = method, .path = path };
+    bool other;
+    const struct route *r = find_route(&k, &other);
+    *arg0 = k.arg[0] != NULL ? k.arg[0] : "";
+    static __thread char keep[sizeof k.argbuf[0]];
+    fm_strlcpy(keep, *arg0, sizeof keep);
+    *arg0 = keep;
+    return r != NULL ? (int)(r - routes) : other ? -2 : -1;
 }
 
 static enum MHD_Result serve_api(struct fm_console *c, struct MHD_Connection *conn,
