@@ -6,7 +6,7 @@
 // each live event; the clocks tick every second from the data in hand.
 import { el, fill, ageOf, select, errorLine } from './dom.js';
 import { t, label, fmtAge } from './i18n.js';
-import { get } from './api.js';
+import { get, post } from './api.js';
 import * as alerts from './alert.js';
 import { categoryLabel, unitName, incStage, incText, getCategories } from './refdata.js';
 import { dispatchPanel } from './dispatch.js';
@@ -19,13 +19,15 @@ let known = null;            // incident ids seen so far (null before the first 
 export function mount(root, ctx) {
   const state = { incidents: [], late: new Map(), prevLate: 0, panels: new Map(), error: null, ctx };
   const table = el('div', { id: 'board', class: 'board' });
-  fill(root, el('div', { class: 'page-head' }, el('h1', null, t('board_title')), filterBar(state, table)), table);
+  state.noticeBox = el('div', { id: 'board-notices' });
+  fill(root, el('div', { class: 'page-head' }, el('h1', null, t('board_title')), filterBar(state, table)), state.noticeBox, table);
   const reload = async () => {
     try {
       const [data, late] = await Promise.all([get('/api/incidents?state=open&limit=200'), loadAlerts()]);
       state.incidents = (data && data.incidents) || (Array.isArray(data) ? data : []);
       state.late = late;
       state.error = null;
+      renderNotices(state);
       noticeNew(state.incidents);
     } catch (e) { state.error = e; }
     render(table, state);
@@ -155,4 +157,31 @@ function dispatchButton(inc, state) {
     else state.panels.set(inc.id, dispatchPanel(inc.id, () => closePanelSoon(inc.id, state)));
     render(document.getElementById('board'), state);
   } }, open ? t('btn_close_panel') : t('btn_dispatch'));
+}
+
+// Escalations and conflicts as banners above the board; a conflict has a
+// Resolve button for those who may (the note is asked for).
+function renderNotices(state) {
+  const others = state.late.others || [];
+  fill(state.noticeBox, others.map((a) => {
+    const kind = String(a.kind || '');
+    const where = a.incident ? ' (' + t('incident_label') + ' ' + a.incident + (a.tier ? ', ' + t('notice_tier', { n: a.tier }) : '') + ')' : '';
+    return el('div', { class: 'notice notice-' + kind, dataset: { kind } },
+      el('b', null, label('notice_', kind) + ': '), a.text || a.subject || '', where,
+      kind === 'conflict' && state.ctx.can.dispatch ? resolveButton(a) : null);
+  }));
+}
+
+function resolveButton(a) {
+  const msg = el('span', { class: 'notice-msg' });
+  const btn = el('button', { type: 'button', class: 'primary', onclick: async () => {
+    const note = window.prompt(t('resolve_note'), '');
+    if (note === null || !note.trim()) return;
+    try {
+      await post('/api/conflicts/' + encodeURIComponent(a.conflict || a.id) + '/resolve', { note: note.trim() });
+      fill(msg, el('span', { class: 'ok' }, t('resolved')));
+      btn.disabled = true;
+    } catch (e) { fill(msg, errorLine(e)); }
+  } }, t('btn_resolve'));
+  return [' ', btn, msg];
 }

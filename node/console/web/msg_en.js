@@ -182,6 +182,13 @@ export default {
   no: 'no',
   no_peers: 'No peers known.',
   forbidden_write: 'Your operator role cannot do this.',
+  notice_escalation: 'Escalation',
+  notice_conflict: 'Conflict to resolve',
+  notice_cloned_key: 'Cloned key?',
+  notice_tier: 'tier {n}',
+  btn_resolve: 'Resolve…',
+  resolve_note: 'How was it resolved? (a note for the record)',
+  resolved: 'Resolved.',
   // category labels for categories the node's list gives without a translation
   cat_building_fire: 'Building fire',
   cat_vehicle_fire: 'Vehicle fire',

@@ -180,6 +180,13 @@ export default {
   no: '否',
   no_peers: '没有已知对端。',
   forbidden_write: '您的操作员角色无权执行此操作。',
+  notice_escalation: '升级',
+  notice_conflict: '待处理冲突',
+  notice_cloned_key: '疑似密钥被复制',
+  notice_tier: '第 {n} 梯队',
+  btn_resolve: '处理…',
+  resolve_note: '如何处理的？（记录备注）',
+  resolved: '已处理。',
   // category labels for categories the node's list gives without a translation
   cat_building_fire: '建筑火灾',
   cat_vehicle_fire: '车辆火灾',
