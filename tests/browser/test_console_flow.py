@@ -252,7 +252,25 @@ def map_marker(B, inc):
     shot(B, 'map-en')
 
 
+def report_csv(B):
+    """The reports page by unit: the engine's cleared ticket in the table
+    and in the CSV the page offers (read back through its blob URL)."""
+    base = B.current_url.split('#')[0]
+    B.get(base + '#/reports')
+    wait_for('the report table', lambda: UNIT in B.find_element(by().ID, 'report-out').text, 60)
+    csv = B.execute_async_script("""
+        const done = arguments[arguments.length - 1];
+        fetch(document.getElementById('rep-csv').href).then((r) => r.text()).then(done, (e) => done('ERR ' + e));""")
+    lines = csv.lstrip('\ufeff').splitlines()
+    if not lines or not lines[0].startswith('group,tickets,'):
+        raise Fail('the CSV has no header: %r' % csv[:200])
+    row = [l for l in lines if l.startswith(UNIT + ',')]
+    if not row or row[0].split(',')[1] != '1':
+        raise Fail('the CSV lacks the engine\'s one ticket: %r' % lines)
+
+
 def other_pages(B, C, mesh):
+    report_csv(B)
     base = B.current_url.split('#')[0]
     for page in ('reports', 'network', 'intake', 'board'):
         B.get(base + '#/' + page)

@@ -35,16 +35,17 @@ async function load(box, incidentId, onDone, readOnly) {
     proposed.length ? list : sugError ? null : el('p', { class: 'muted' }, t('suggest_none')),
     gapsList(sug && sug.gaps),
     extra.length && !readOnly ? el('label', { class: 'other-units' }, el('span', null, t('other_units')), extra) : null,
-    readOnly ? null : go, msg);
+    readOnly ? el('p', { class: 'muted' }, t('dispatch_readonly')) : go, msg);
 }
 
 function unitChoice(u, readOnly) {
   const where = u.position === 'home' || u.position_age_s === null || u.position_age_s === undefined
     ? t('suggest_home') : t('suggest_pos_age', { age: fmtAge(u.position_age_s) });
   const dist = typeof u.distance_km === 'number' ? t('km', { n: u.distance_km.toFixed(1) }) : '';
+  const text = [el('b', null, u.name || u.unit), ' · ', u.department || '', ' · ', dist, ' · ', where];
+  if (readOnly) return el('li', { class: 'read-only' }, text);
   return el('li', null, el('label', null,
-    el('input', { type: 'checkbox', class: 'unit-pick', value: u.unit, checked: true, disabled: readOnly }),
-    el('b', null, u.name || u.unit), ' · ', u.department || '', ' · ', dist, ' · ', where));
+    el('input', { type: 'checkbox', class: 'unit-pick', value: u.unit, checked: true }), text));
 }
 
 function gapsList(gaps) {

@@ -11,6 +11,7 @@ import { getUnits, getDirectory, categoryLabel, incText, loadUnits, homeOf } fro
 import { loadLeaflet, plainMap, centreOf, drawCounties } from './leaf.js';
 
 const markers = []; // {kind, id, layer}: read by fmConsole.mapMarkers()
+const STATUS_COLOUR = { available: '#1f4e9c', assigned: '#d9480f', onscene: '#1b7f3b', offline: '#6c7f92' };
 
 export function mount(root, ctx) {
   const st = { ctx, map: null, L: null, layer: null, incidents: [], fitted: false };
@@ -53,6 +54,8 @@ function legend() {
   return el('div', { class: 'legend' },
     el('span', { class: 'lg lg-incident' }), t('map_legend_incident'), ' ',
     el('span', { class: 'lg lg-unit' }), t('map_legend_unit'), ' ',
+    el('span', { class: 'lg lg-assigned' }), label('unit_', 'assigned'), ' ',
+    el('span', { class: 'lg lg-onscene' }), label('unit_', 'onscene'), ' ',
     el('span', { class: 'lg lg-home' }), t('map_legend_home'));
 }
 
@@ -79,9 +82,10 @@ function draw(st) {
   for (const u of getUnits()) {
     const p = unitPos(u);
     if (!p) continue;
+    const colour = STATUS_COLOUR[u.status] || '#6c7f92';
     const m = L.circleMarker([p.lat, p.lon], {
-      radius: 7, color: '#1f4e9c', weight: 2,
-      fillColor: '#1f4e9c', fillOpacity: p.home ? 0 : fade(p.age), opacity: p.home ? 0.8 : fade(p.age),
+      radius: 7, color: colour, weight: 2,
+      fillColor: colour, fillOpacity: p.home ? 0 : fade(p.age), opacity: p.home ? 0.8 : fade(p.age),
     });
     m.bindTooltip(el('span', null, u.name || u.id), { direction: 'top' });
     m.bindPopup(() => unitPopup(u, p, st));
