@@ -51,7 +51,7 @@ export function raise(key, msg, vars, opts) {
   const text = () => t(msg, vars);
   const loud = !!(opts && opts.loud);
   const isNew = !active.has(key) || (opts && opts.again);
-  active.set(key, { text, loud, dismiss: !!(opts && opts.dismiss) });
+  active.set(key, { text, loud, dismiss: !!(opts && opts.dismiss), link: opts && opts.link });
   if (isNew) { stats.raised++; tone(); }
   schedule();
   render();
@@ -78,7 +78,8 @@ function render() {
   if (!box) return;
   box.hidden = n === 0;
   fill(box, [...active.entries()].map(([key, a]) =>
-    el('div', { class: 'alert-line' + (a.loud ? ' loud' : ''), dataset: { alert: key } }, a.text(),
+    el('div', { class: 'alert-line' + (a.loud ? ' loud' : ''), dataset: { alert: key } },
+      a.link ? el('a', { href: a.link }, a.text()) : a.text(),
       a.dismiss ? el('button', { type: 'button', class: 'dismiss', onclick: () => clear(key) }, t('alert_dismiss')) : null)));
   if (n && !soundOn()) {
     box.appendChild(el('button', { class: 'sound-btn', type: 'button', onclick: unlockAudio },

@@ -16,11 +16,13 @@ import * as unitTerm from './unit.js';
 import * as map from './map.js';
 import * as reports from './reports.js';
 import * as network from './network.js';
+import { checkOwnTickets } from './watch.js';
 
 const routes = { board, map, intake, unit: unitTerm, reports, network };
 let session = null;
 let page = null;
 let pageName = null;
+let watchTimer = null;
 
 // What the operator's role and the node's role allow; the server checks
 // again (403), this only hides buttons that would be refused.
@@ -59,6 +61,7 @@ function route() {
   fill(root);
   root.dataset.page = name;
   page = routes[name].mount(root, ctx());
+  checkOwnTickets(session, pageName);
 }
 
 function applyStaticText() {
@@ -74,6 +77,7 @@ async function onEvents(evs) {
   if (reset || evs.some((e) => /^directory/.test(e.kind || ''))) await ref.loadDirectory();
   if (evs.some((e) => e.type === 'soft')) header.refresh();
   if (page && page.update) page.update(evs);
+  checkOwnTickets(session, pageName);
 }
 
 async function loggedIn(s) {
@@ -87,6 +91,7 @@ async function loggedIn(s) {
   events.start();
   await Promise.all([ref.loadCategories(), ref.loadUnits(), ref.loadDirectory()]);
   route();
+  if (!watchTimer) watchTimer = setInterval(() => checkOwnTickets(session, pageName), 15000);
 }
 
 function showLogin(message) {

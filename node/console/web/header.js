@@ -43,11 +43,20 @@ function pickCentreAge(s) {
     if (a !== null) ages.push(a);
   }
   for (const p of peers || []) {
-    if (p.role !== 'centre') continue;
+    if (peerRole(p) !== 'centre') continue;
     const a = firstNum(p.last_heard_age_s, p.last_seen_age_s);
     if (a !== null) ages.push(a);
   }
   return ages.length ? Math.min(...ages) : null;
+}
+
+// A peer's role: its own field, else what /api/status says of the node
+// with its key (or name).
+export function peerRole(p) {
+  if (p.role) return p.role;
+  const nodes = (status && Array.isArray(status.nodes)) ? status.nodes : [];
+  const n = nodes.find((x) => (p.key && x.key === p.key)) || nodes.find((x) => p.name && x.name === p.name);
+  return n ? n.role : null;
 }
 
 function firstNum(...vals) {
@@ -95,7 +104,7 @@ export function centreLevel(age) {
   if (age === 'self') return 'ok';
   if (age === null || age === undefined) return 'cut';
   if (age >= CENTRE_CUT_S) return 'cut';
-  const direct = (peers || []).filter((p) => p.role === 'centre');
+  const direct = (peers || []).filter((p) => peerRole(p) === 'centre');
   if (direct.length && !direct.some((p) => p.connected) && age >= CENTRE_LINK_DOWN_S) return 'cut';
   return age >= CENTRE_STALE_S ? 'stale' : 'ok';
 }

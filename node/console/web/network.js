@@ -5,7 +5,7 @@
 import { el, fill, errorLine } from './dom.js';
 import { t, label, fmtAge } from './i18n.js';
 import { get } from './api.js';
-import { centreAge, centreLevel, currentStatus } from './header.js';
+import { centreAge, centreLevel, currentStatus, peerRole } from './header.js';
 
 export function mount(root) {
   const big = el('p', { id: 'net-centre', class: 'net-centre' });
@@ -51,7 +51,7 @@ function renderPeers(box, peers) {
       return el('tr', { class: 'peer ' + cls, dataset: { name: p.name || '' } },
         el('td', null, p.name || p.endpoint || '?', p.refused_us ? el('div', { class: 'error' }, 'refused us') : null,
           p.revoked ? el('div', { class: 'error' }, 'revoked') : null),
-        el('td', null, label('role_', p.role)),
+        el('td', null, label('role_', peerRole(p))),
         el('td', null, p.connected ? t('yes') : t('no')),
         el('td', null, age === null ? t('never') : fmtAge(age)),
         el('td', { class: 'num' }, num(p.we_lack)), el('td', { class: 'num' }, num(p.it_lacks)),

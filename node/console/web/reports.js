@@ -52,7 +52,7 @@ function pct(v) { return typeof v === 'number' ? Math.round(v * 100) + ' %' : 'â
 
 function reportTable(groups, by) {
   const head = ['col_group', 'col_tickets_n', 'col_dispatch_ack', 'col_response', 'col_within', 'col_cleared', 'col_escalated', 'col_satisfaction'];
-  return el('table', { class: 'report' }, el('thead', null, el('tr', null, head.map((k) => el('th', null, t(k))))),
+  return el('table', { class: 'report' }, el('thead', null, el('tr', null, head.map((k, i) => el('th', { class: i ? 'num' : null }, t(k))))),
     el('tbody', null, groups.map((g) => el('tr', null,
       el('td', null, groupName(g, by)), el('td', { class: 'num' }, g.tickets),
       el('td', { class: 'num' }, pair(iv(g, 'dispatch_to_ack'))), el('td', { class: 'num' }, pair(iv(g, 'response'))),
