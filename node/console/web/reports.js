@@ -82,7 +82,9 @@ function csvUrl(rep) {
     lines.push(row.map(csvCell).join(','));
   }
   if (rep.clock_note) lines.push('# note: ' + String(rep.clock_note).replace(/[\r\n]+/g, ' '));
-  return URL.createObjectURL(new Blob(['\ufeff' + lines.join('\r\n') + '\r\n'], { type: 'text/csv;charset=utf-8' }));
+  // a data: URL (not a blob:) so the link is the file itself, readable
+  // by anything that can read the page; a report is a few kilobytes
+  return 'data:text/csv;charset=utf-8,' + encodeURIComponent('\ufeff' + lines.join('\r\n') + '\r\n');
 }
 
 function loadChartJs() {
