@@ -88,6 +88,7 @@ class Mesh:
         self.n = len(roles)
         self.roles = roles
         self.procs = {}
+        self.ports = {}   # console ports moved after a failed bind
         self.base = self._pick_base()
         self.directory = directory or os.path.join(self.src, 'configs', 'directory.yaml')
         self.failed = True
@@ -112,7 +113,7 @@ class Mesh:
         return os.path.join(self.tb, 'node%d' % i, 'node.yaml')
 
     def console_port(self, i):
-        return self.base + 50 + i - 1
+        return self.ports.get(i, self.base + 50 + i - 1)
 
     def url(self, i, path='/'):
         return 'http://127.0.0.1:%d%s' % (self.console_port(i), path)
@@ -160,23 +161,50 @@ class Mesh:
         os.chmod(pw, 0o600)
         self.run_fm(i, 'operator', 'add', name, '--role', role, '--password-file', pw)
 
-    def start(self, i):
-        logf = open(os.path.join(self.tmp, 'daemon%d.log' % i), 'ab')
-        self.procs[i] = subprocess.Popen([self.fmd, '-c', self.conf(i), '--log-level', 'info'],
-                                         stdout=logf, stderr=logf)
-        wait_for('node%d console on port %d' % (i, self.console_port(i)),
-                 lambda: self._answers(i), timeout=90)
+    def start(self, i, tries=3):
+        """Starts node i's daemon and waits for its console. Our ports lie in
+        Linux's ephemeral range, so another program's outgoing connection can
+        hold one for a moment: the daemon then runs without its console
+        (and says so); we stop it and move the console elsewhere."""
+        log_path = os.path.join(self.tmp, 'daemon%d.log' % i)
+        for attempt in range(tries):
+            mark = os.path.getsize(log_path) if os.path.exists(log_path) else 0
+            logf = open(log_path, 'ab')
+            self.procs[i] = subprocess.Popen([self.fmd, '-c', self.conf(i), '--log-level', 'info'],
+                                             stdout=logf, stderr=logf)
+            if wait_for('node%d console on port %d' % (i, self.console_port(i)),
+                        lambda: self._answers(i, log_path, mark), timeout=90) == 'ok':
+                return
+            log('node%d: console port %d was taken; moving it' % (i, self.console_port(i)))
+            self.stop(i)
+            self._move_console(i)
+        raise Fail('node%d never served its console' % i)
 
-    def _answers(self, i):
+    def _move_console(self, i):
+        with socket.socket() as s:
+            s.bind(('127.0.0.1', 0))
+            port = s.getsockname()[1]
+        with open(self.conf(i), encoding='utf-8') as f:
+            text = f.read()
+        text = text.replace('127.0.0.1:%d"' % self.console_port(i), '127.0.0.1:%d"' % port, 1)
+        with open(self.conf(i), 'w', encoding='utf-8') as f:
+            f.write(text)
+        self.ports[i] = port
+
+    def _answers(self, i, log_path, mark):
         if self.procs[i].poll() is not None:
             raise Fail('fieldmeshd node%d exited %s' % (i, self.procs[i].returncode))
+        with open(log_path, 'rb') as f:
+            f.seek(mark)
+            if b'the console is not served' in f.read():
+                return 'moved'
         try:
             urllib.request.urlopen(self.url(i, '/api/session'), timeout=3)
         except urllib.error.HTTPError as e:
-            return e.code == 401
+            return 'ok' if e.code == 401 else False
         except OSError:
             return False
-        return True
+        return 'ok'
 
     def stop(self, i):
         p = self.procs.pop(i, None)

@@ -83,6 +83,8 @@ def scenario(mesh, drivers):
         by().CSS_SELECTOR, 'tr.incident[data-id="%s"]' % inc), 60, every=0.1)
     log('incident on the county board %.1f s after saving on the centre' % (time.time() - t0))
     check_text_shown_as_text(B, inc)
+    wait_for('the new-incident alert on node2', lambda: B.find_elements(
+        by().CSS_SELECTOR, '#alert-banner [data-alert="new"]'), 10)
     shot(B, 'board-new-incident-en')
 
     C = browser(375, 812)

@@ -8,7 +8,7 @@ import { el, fill, ageOf, select, errorLine } from './dom.js';
 import { t, label, fmtAge } from './i18n.js';
 import { get, post } from './api.js';
 import * as alerts from './alert.js';
-import { categoryLabel, unitName, incStage, incText, getCategories } from './refdata.js';
+import { categoryLabel, unitName, incStage, incText, getCategories, ownReports } from './refdata.js';
 import { dispatchPanel } from './dispatch.js';
 import { lateInfo, loadAlerts } from './late.js';
 
@@ -53,7 +53,7 @@ function filterBar(state, table) {
 function noticeNew(incidents) {
   const ids = new Set(incidents.map((i) => i.id));
   if (known) {
-    const fresh = [...ids].filter((id) => !known.has(id));
+    const fresh = [...ids].filter((id) => !known.has(id) && !ownReports.has(id));
     if (fresh.length) alerts.raise('new', 'alert_new', { n: fresh.length }, { again: true, dismiss: true });
   }
   known = known ? new Set([...known, ...ids]) : ids;

@@ -6,7 +6,7 @@
 import { el, fill, select, errorLine } from './dom.js';
 import { t, label } from './i18n.js';
 import { get, post } from './api.js';
-import { getCategories, categoryLabel, getUnits, getDirectory, incStage, incText, homeOf } from './refdata.js';
+import { getCategories, categoryLabel, getUnits, getDirectory, incStage, incText, homeOf, ownReports } from './refdata.js';
 import { loadLeaflet, plainMap, centreOf, drawCounties } from './leaf.js';
 import { dispatchPanel } from './dispatch.js';
 
@@ -112,6 +112,7 @@ async function save(root, page, f, msg, submit) {
   submit.disabled = true;
   try {
     const res = await post('/api/incidents', r.body);
+    ownReports.add(res.id);
     if (page.map) { page.map.remove(); page.map = null; page.marker = null; }
     await showSaved(root, page, res.id);
   } catch (e) {

@@ -34,6 +34,7 @@ export default {
   age_h: '{h} h {m} min',
   age_d: '{n} d',
   dur_ms: '{m} min {s} s',
+  ago: '{age} ago',
   never: 'never',
   loading: 'Loading…',
   error_prefix: 'Error: ',

@@ -32,6 +32,7 @@ export default {
   age_h: '{h} 小时 {m} 分',
   age_d: '{n} 天',
   dur_ms: '{m} 分 {s} 秒',
+  ago: '{age}前',
   never: '从未',
   loading: '加载中…',
   error_prefix: '错误：',

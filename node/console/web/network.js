@@ -44,7 +44,7 @@ function num(v) { return v === null || v === undefined ? '–' : String(v); }
 function renderPeers(box, peers) {
   if (!peers.length) { fill(box, el('p', { class: 'muted' }, t('no_peers'))); return; }
   const head = ['col_peer', 'col_role', 'col_connected', 'col_last_heard', 'col_we_lack', 'col_it_lacks', 'col_skew'];
-  fill(box, el('table', { class: 'peers' }, el('thead', null, el('tr', null, head.map((k) => el('th', null, t(k))))),
+  fill(box, el('table', { class: 'peers' }, el('thead', null, el('tr', null, head.map((k, i) => el('th', { class: i >= 4 ? 'num' : null }, t(k))))),
     el('tbody', null, peers.map((p) => {
       const age = typeof p.last_heard_age_s === 'number' ? p.last_heard_age_s : null;
       const cls = !p.connected ? 'down' : age !== null && age > 60 ? 'stale' : 'up';
@@ -53,7 +53,7 @@ function renderPeers(box, peers) {
           p.revoked ? el('div', { class: 'error' }, 'revoked') : null),
         el('td', null, label('role_', peerRole(p))),
         el('td', null, p.connected ? t('yes') : t('no')),
-        el('td', null, age === null ? t('never') : fmtAge(age)),
+        el('td', null, age === null ? t('never') : t('ago', { age: fmtAge(age) })),
         el('td', { class: 'num' }, num(p.we_lack)), el('td', { class: 'num' }, num(p.it_lacks)),
         el('td', { class: 'num' }, typeof p.skew_ms === 'number' ? (p.skew_ms / 1000).toFixed(1) + ' s' : '–'));
     }))));
@@ -69,6 +69,6 @@ function renderNodes(box, nodes) {
       return el('tr', { class: 'peer ' + (age === null || age > 180 ? 'down' : age > 60 ? 'stale' : 'up'), dataset: { name: n.name || '' } },
         el('td', null, n.name || n.key || '?', n.revoked ? el('div', { class: 'error' }, 'revoked') : null),
         el('td', null, label('role_', n.role)),
-        el('td', null, age === null ? t('never') : fmtAge(age)));
+        el('td', null, age === null ? t('never') : t('ago', { age: fmtAge(age) })));
     }))));
 }

@@ -75,3 +75,7 @@ export function homeOf(name) {
   }
   return null;
 }
+
+// Incidents reported from this browser: the board does not announce
+// them as new to the person who just typed them.
+export const ownReports = new Set();

@@ -132,7 +132,10 @@ function stepButtons(tk, st) {
   const canStep = st.ctx.can.step;
   const result = el('textarea', { class: 'tc-result', rows: 2, placeholder: t('clear_result'), 'aria-label': t('clear_result') });
   if (st.results.has(tk.id)) result.value = st.results.get(tk.id);
-  result.addEventListener('input', () => st.results.set(tk.id, result.value));
+  result.addEventListener('input', () => {
+    st.results.set(tk.id, result.value);
+    if (st.msg.has(tk.id)) { st.msg.delete(tk.id); fill(result.closest('.ticket-card').querySelector('.tc-msg')); }
+  });
   const next = STEPS.find(([, , from]) => from.includes(tk.state));
   const buttons = STEPS.map(([step, key, from]) => el('button', {
     type: 'button', class: 'step-btn step-' + step + (next && next[0] === step ? ' next' : ''),
