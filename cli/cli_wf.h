@@ -55,4 +55,7 @@ const char *cli_hid(const char *id, char out[FM_HID_MAX]);
 int cli_resolve_human(struct cli *cl, enum fm_entity_kind kind, const char *text,
                       char out[FM_ID_MAX]);
 
+/* cmd_link.c: the "possible duplicate of CODE" lines on stderr after a report. */
+void cli_link_print_duplicates(struct cli *cl, const char *incident);
+
 #endif

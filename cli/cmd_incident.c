@@ -98,6 +98,7 @@ static int run_report(struct cli *cl, int argc, char **argv)
     printf("%s\n", id);
     fflush(stdout);
     cli_wf_print_proposal(cl, id, stderr); /* linkage workflow: proposed dispatch */
+    cli_link_print_duplicates(cl, id); /* the same emergency called in again? */
     return CLI_EXIT_OK;
 }
 

@@ -263,6 +263,7 @@ static int run_show(struct cli *cl, int argc, char **argv)
         return rc;
     if ((rc = fm_node_ticket_get(cl->node, id, &tk)) != 0)
         return cli_error(cl, rc, "cannot read ticket %s: %s", id, fm_strerror(rc));
+    cli_hid_prepare(cl);
     sc.json = cli_flag(&a, 0);
     if (sc.json) {
         cli_json_init(&j, stdout);
@@ -272,8 +273,10 @@ static int run_show(struct cli *cl, int argc, char **argv)
         cli_json_key(&j, "history");
         cli_json_begin_array(&j);
     } else {
-        printf("ticket:    %s\nincident:  %s\nunit:      %s\nstate:     %s\n", tk.id,
-               tk.incident, tk.unit, fm_ticket_state_name(tk.state));
+        char code[FM_HID_MAX], icode[FM_HID_MAX], uname[FM_NAME_MAX];
+        printf("ticket:    %s (%s)\nincident:  %s (%s)\nunit:      %s (%s)\nstate:     %s\n",
+               tk.id, cli_hid(tk.id, code), tk.incident, cli_hid(tk.incident, icode), tk.unit,
+               cli_wf_unit_name(cl, tk.unit, uname), fm_ticket_state_name(tk.state));
         if (tk.replaces[0])
             printf("replaces:  %s\n", tk.replaces);
         if (tk.result[0])
