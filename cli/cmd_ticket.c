@@ -103,8 +103,11 @@ const struct cli_cmd cli_cmd_ticket_cancel = {
 
 static int run_reassign(struct cli *cl, int argc, char **argv)
 {
-    static const struct cli_opt opts[] = { { "unit", true }, { "reason", true } };
+    static const struct cli_opt opts[] = { { "unit", true }, { "reason", true },
+                                           { "force", false } };
     struct cli_args a;
+    struct fm_dispatch_check chk;
+    struct fm_ticket cur;
     char id[FM_ID_MAX], unit[FM_ID_MAX], nid[FM_ID_MAX];
     int rc;
     CLI_PARSE_OR_RETURN(cl, argc, argv, opts, CLI_NELEM(opts), 1, 1, &a);
@@ -116,7 +119,14 @@ static int run_reassign(struct cli *cl, int argc, char **argv)
         (rc = cli_resolve(cl, FM_ENT_TICKET, a.pos[0], id)) != 0 ||
         (rc = cli_resolve(cl, FM_ENT_UNIT, a.val[0], unit)) != 0)
         return rc;
+    const char *uids[1] = { unit };
+    memset(&chk, 0, sizeof chk);
+    if (fm_node_ticket_get(cl->node, id, &cur) == FM_OK &&
+        (rc = cli_wf_dispatch_checks(cl, cur.incident, uids, 1, cli_flag(&a, 2), &chk)) != 0)
+        return rc;
     rc = fm_node_ticket_reassign(cl->node, id, unit, a.val[1], nid);
+    if (rc == FM_OK)
+        cli_wf_far_warnings(cl, uids, 1, &chk);
     if (rc == FM_ESTATE) {
         struct fm_ticket tk;
         struct fm_unit u;
@@ -141,11 +151,13 @@ static int run_reassign(struct cli *cl, int argc, char **argv)
 }
 
 const struct cli_cmd cli_cmd_ticket_reassign = {
-    "ticket", "reassign", "TICKET --unit U [--reason TEXT]",
+    "ticket", "reassign", "TICKET --unit U [--reason TEXT] [--force]",
     "close the ticket as reassigned and dispatch another unit; prints the new ticket id",
-    "  TICKET          the ticket id or an unambiguous prefix\n"
-    "  --unit U        the unit taking over\n"
-    "  --reason TEXT   why\n", run_reassign,
+    "  TICKET          the ticket id, prefix or code\n"
+    "  --unit U        the unit taking over (id, prefix or name)\n"
+    "  --reason TEXT   why\n"
+    "  --force         a unit that fits none of the rule's needs (else exit 1, as\n"
+    "                  for dispatch)\n", run_reassign,
 };
 
 /* ------------------------------------------------------------------ */
