@@ -48,7 +48,7 @@ static int dup_each(void *ctx, const struct fm_incident *inc)
     fm_strlcpy(d->id, inc->id, sizeof d->id);
     d->distance_m = m;
     d->apart_s = (int64_t)(apart_ms / 1000);
-    d->earlier = a <= b;
+    d->earlier = inc->reported_hlc <= w->me.reported_hlc; /* the HLC orders one node's reports */
     d->priority = inc->priority;
     d->stage = inc->stage;
     return 0;
