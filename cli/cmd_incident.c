@@ -271,8 +271,8 @@ const struct cli_cmd cli_cmd_incident_list = {
     "                 ticket cancelled, cleared: every unit cleared), closed incidents\n"
     "                 a unit is still out on (stranded_ticket), units assigned or on\n"
     "                 scene with no active ticket (busy_unit), each with the command\n"
-    "                 that fixes it; JSON [{kind, incident, ticket, unit, unit_name,\n"
-    "                 category, priority, status, since, action}]\n",
+    "                 that fixes it; JSON [{kind, incident, incident_code, ticket, unit,\n"
+    "                 unit_name, category, priority, status, since, action}]\n",
     run_list,
 };
 
