@@ -81,7 +81,7 @@ int main(int argc, char **argv)
     double hash = lim_blake2b_rate(1 << 16, 1.0) * (1 << 16) / 1048576.0;
     snprintf(path, sizeof path, "%s/bench.fmbk", org.dir);
     double t0 = lim_now();
-    if ((rc = fm_backup_write(&a.cfg, path, &info, err, sizeof err)) != 0) {
+    if ((rc = fm_backup_write(&a.cfg, path, NULL, &info, err, sizeof err)) != 0) {
         fprintf(stderr, "bench_backup: %s\n", err);
         return 1;
     }
