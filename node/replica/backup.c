@@ -312,8 +312,12 @@ int fm_backup_write(const struct fm_config *cfg, const char *path,
     }
     int fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) {
-        snprintf(err, errcap, "cannot create %s: %s", tmp, strerror(errno));
-        return errno == EEXIST ? FM_EEXISTS : FM_EIO;
+        int e = errno;
+        snprintf(err, errcap, "cannot create %s: %s%s", tmp, strerror(e),
+                 e == EEXIST ? " (left by an interrupted backup, or one running now? if none "
+                               "runs, remove it)"
+                             : "");
+        return e == EEXIST ? FM_EEXISTS : FM_EIO;
     }
     memcpy(head, magic, sizeof magic);
     fm_be32_put(head + 8, BK_VERSION);
