@@ -150,11 +150,11 @@ static int resolve_unit_name(struct cli *cl, const char *text, char out[FM_ID_MA
     } else if (w->near > 0) {
         unit_list_text(w->close, w->near < NAME_CANDS ? w->near : NAME_CANDS, w->near, list,
                        sizeof list);
-        rc = cli_error(cl, FM_ENOTFOUND, "no unit has the id or name '%s'; did you mean: %s?",
+        rc = cli_error(cl, FM_ENOTFOUND, "no unit matches '%s' (by id or name); did you mean: %s?",
                        text, list);
     } else {
-        rc = cli_error(cl, FM_ENOTFOUND, "no unit has the id or name '%s' (fieldmesh unit "
-                                         "list shows them)", text);
+        rc = cli_error(cl, FM_ENOTFOUND, "no unit matches '%s' (by id or name; fieldmesh "
+                                         "unit list shows them)", text);
     }
     free(w);
     return rc;

@@ -55,4 +55,16 @@ const char *cli_hid(const char *id, char out[FM_HID_MAX]);
 int cli_resolve_human(struct cli *cl, enum fm_entity_kind kind, const char *text,
                       char out[FM_ID_MAX]);
 
+/* cmd_dispatch.c: a dispatcher's own choice against the rule (dispatch,
+ * reassign): a unit fitting no need is refused (exit 1, the reason on
+ * stderr) unless force; 0 when all may go. The far warnings come after a
+ * successful write. */
+int cli_wf_dispatch_checks(struct cli *cl, const char *incident, const char *const *uids,
+                           size_t nunits, bool force, struct fm_dispatch_check *chk);
+void cli_wf_far_warnings(struct cli *cl, const char *const *uids, size_t nunits,
+                         const struct fm_dispatch_check *chk);
+
+/* cmd_link.c: the "possible duplicate of CODE" lines on stderr after a report. */
+void cli_link_print_duplicates(struct cli *cl, const char *incident);
+
 #endif

@@ -9,6 +9,7 @@
 #include "cli_int.h"
 
 #include <stdlib.h>
+#include <unistd.h>
 
 static void print_size(const char *what, uint64_t bytes)
 {
@@ -18,8 +19,21 @@ static void print_size(const char *what, uint64_t bytes)
         printf("%s %llu bytes", what, (unsigned long long)bytes);
 }
 
+/* On a terminal only: one line rewritten in place (stderr, so a script
+ * capturing stdout gets nothing extra). */
+static void show_progress(void *ctx, uint64_t done, uint64_t total)
+{
+    (void)ctx;
+    if (total >= done && total > 0)
+        fprintf(stderr, "\rcopying the store: %.1f of at most %.1f MiB ", done / 1048576.0,
+                total / 1048576.0);
+    else
+        fprintf(stderr, "\rcopying the store: %.1f MiB ", done / 1048576.0);
+}
+
 static int run_backup(struct cli *cl, int argc, char **argv)
 {
+    struct fm_backup_progress progress = { show_progress, NULL };
     struct cli_args a;
     struct fm_backup_info info;
     char err[2 * FM_PATH_MAX + 256], when[CLI_TIME_LEN];
@@ -28,7 +42,10 @@ static int run_backup(struct cli *cl, int argc, char **argv)
     CLI_PARSE_OR_RETURN(cl, argc, argv, NULL, 0, 1, 1, &a);
     if ((rc = cli_need_config(cl)) != 0 || (rc = cli_crypto(cl)) != 0)
         return rc;
-    rc = fm_backup_write(&cl->cfg, a.pos[0], &info, err, sizeof err);
+    bool tty = isatty(STDERR_FILENO);
+    rc = fm_backup_write(&cl->cfg, a.pos[0], tty ? &progress : NULL, &info, err, sizeof err);
+    if (tty)
+        fprintf(stderr, "\r\033[K"); /* clear the progress line */
     if (rc != FM_OK)
         return cli_error(cl, rc, "%s", err[0] ? err : fm_strerror(rc));
     cli_fmt_time(info.created_ms << 16, false, when);
@@ -47,7 +64,8 @@ const struct cli_cmd cli_cmd_backup = {
     "compacted copy of the LMDB store taken from one read transaction (a consistent\n"
     "state; the daemon keeps running and writing). Nothing is decrypted: the backup is\n"
     "as sealed as the node's disk and useless without its passphrase or key file.\n"
-    "FILE must not exist. `fieldmesh doctor` reports when the last backup was made.\n",
+    "FILE must not exist. On a terminal the copy's progress is shown on stderr.\n"
+    "`fieldmesh doctor` reports when the last backup was made.\n",
     run_backup,
 };
 

@@ -347,7 +347,7 @@ static const struct cli_cmd cmd_status = {
 /* The dispatcher's choice against the rule: a unit that fits none of the
  * category's needs is refused without --force; a far one is warned about
  * (after the dispatch, on stderr). Returns 0 or the exit code. */
-static int dispatch_checks(struct cli *cl, const char *incident, const char *const *uids,
+int cli_wf_dispatch_checks(struct cli *cl, const char *incident, const char *const *uids,
                            size_t nunits, bool force, struct fm_dispatch_check *chk)
 {
     int refused = 0;
@@ -381,8 +381,8 @@ static int dispatch_checks(struct cli *cl, const char *incident, const char *con
     return 0;
 }
 
-static void dispatch_far_warnings(struct cli *cl, const char *const *uids, size_t nunits,
-                                  const struct fm_dispatch_check *chk)
+void cli_wf_far_warnings(struct cli *cl, const char *const *uids, size_t nunits,
+                         const struct fm_dispatch_check *chk)
 {
     for (size_t i = 0; i < nunits; i++) {
         struct fm_unit u;
@@ -463,14 +463,14 @@ static int run_dispatch(struct cli *cl, int argc, char **argv)
         free(chk);
         return cli_error(cl, FM_ENOMEM, "out of memory");
     }
-    if ((rc = dispatch_checks(cl, id, uids, nunits, cli_flag(&a, 1), chk)) != 0) {
+    if ((rc = cli_wf_dispatch_checks(cl, id, uids, nunits, cli_flag(&a, 1), chk)) != 0) {
         free(chk);
         free(ids);
         return rc;
     }
     rc = fm_node_dispatch(cl->node, id, uids, nunits, a.val[0], ids);
     if (rc == FM_OK)
-        dispatch_far_warnings(cl, uids, nunits, chk);
+        cli_wf_far_warnings(cl, uids, nunits, chk);
     free(chk);
     if (rc == FM_ECLOSED) {
         free(ids);

@@ -131,6 +131,7 @@ static int run_report(struct cli *cl, int argc, char **argv)
     if (has_caller && !sealable)
         warn_caller_left_out(cl, id);
     cli_wf_print_proposal(cl, id, stderr); /* linkage workflow: proposed dispatch */
+    cli_link_print_duplicates(cl, id); /* the same emergency called in again? */
     return CLI_EXIT_OK;
 }
 
@@ -329,8 +330,8 @@ const struct cli_cmd cli_cmd_incident_list = {
     "                 ticket cancelled, cleared: every unit cleared), closed incidents\n"
     "                 a unit is still out on (stranded_ticket), units assigned or on\n"
     "                 scene with no active ticket (busy_unit), each with the command\n"
-    "                 that fixes it; JSON [{kind, incident, ticket, unit, unit_name,\n"
-    "                 category, priority, status, since, action}]\n",
+    "                 that fixes it; JSON [{kind, incident, incident_code, ticket, unit,\n"
+    "                 unit_name, category, priority, status, since, action}]\n",
     run_list,
 };
 

@@ -98,10 +98,11 @@ static const char *orphan_hint(const struct fm_orphan *o, char *buf, size_t cap)
 
 static void orphan_json(struct cli_json *j, const struct fm_orphan *o)
 {
-    char hint[FM_TEXT_MAX];
+    char hint[FM_TEXT_MAX], code[FM_HID_MAX];
     cli_json_begin_object(j);
     cli_json_kstr(j, "kind", fm_orphan_kind_name(o->kind));
     cli_json_kstr(j, "incident", o->incident);
+    cli_json_kstr(j, "incident_code", o->incident[0] ? cli_hid(o->incident, code) : "");
     cli_json_kstr(j, "ticket", o->ticket);
     cli_json_kstr(j, "unit", o->unit);
     cli_json_kstr(j, "unit_name", o->unit_name);
@@ -134,7 +135,10 @@ static int orphan_row(void *ctx, const struct fm_orphan *o)
     if (o->priority)
         snprintf(prio, sizeof prio, "%u", o->priority);
     cli_fmt_local(o->since_hlc, false, since);
-    const char *what = o->kind == FM_ORPHAN_BUSY_UNIT ? o->unit_name : o->incident;
+    char code[FM_HID_MAX];
+    const char *what = o->kind == FM_ORPHAN_BUSY_UNIT ? o->unit_name
+                       : cli_hid(o->incident, code)[0] ? code
+                                                       : o->incident;
     const char *cells[] = { fm_orphan_kind_name(o->kind), what, prio, o->category, since,
                             orphan_hint(o, hint, sizeof hint) };
     return cli_table_add(&l->table, cells, 120);
@@ -147,6 +151,7 @@ int cli_orphans_list(struct cli *cl, bool as_json)
     struct orphan_list l;
     memset(&l, 0, sizeof l);
     l.as_json = as_json;
+    cli_hid_prepare(cl);
     cli_list_begin(as_json, &l.json, &l.table, stdout, headers, CLI_NELEM(headers));
     int rc = fm_node_orphans(cl->node, orphan_row, &l);
     if (rc != 0) {

@@ -23,12 +23,14 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define COMPONENT "backup"
@@ -139,17 +141,90 @@ static int write_small_files(int fd, const struct fm_config *cfg, char *err, siz
     return rc;
 }
 
+/* A thread that reports how far LMDB's copy has got (the size of what it
+ * has written to fd) until told to stop. */
+struct poller {
+    pthread_t th;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool stop;
+    int fd;
+    off_t start;
+    uint64_t total;
+    const struct fm_backup_progress *p;
+};
+
+static void *poll_main(void *arg)
+{
+    struct poller *w = arg;
+    pthread_mutex_lock(&w->mu);
+    while (!w->stop) {
+        struct timespec until;
+        struct stat st;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += 250000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&w->cv, &w->mu, &until);
+        if (!w->stop && fstat(w->fd, &st) == 0 && st.st_size >= w->start)
+            w->p->fn(w->p->ctx, (uint64_t)(st.st_size - w->start), w->total);
+    }
+    pthread_mutex_unlock(&w->mu);
+    return NULL;
+}
+
+static bool poller_start(struct poller *w, const struct fm_backup_progress *p, int fd,
+                         off_t start, const char *data_dir)
+{
+    char mdb[FM_PATH_MAX + 16];
+    struct stat st;
+    if (p == NULL || p->fn == NULL)
+        return false;
+    snprintf(mdb, sizeof mdb, "%s/data.mdb", data_dir);
+    *w = (struct poller){ .stop = false, .fd = fd, .start = start, .p = p,
+                          .total = stat(mdb, &st) == 0 ? (uint64_t)st.st_size : 0 };
+    pthread_mutex_init(&w->mu, NULL);
+    pthread_cond_init(&w->cv, NULL);
+    if (pthread_create(&w->th, NULL, poll_main, w) == 0)
+        return true;
+    pthread_cond_destroy(&w->cv);
+    pthread_mutex_destroy(&w->mu);
+    return false; /* no progress shown, the backup goes on */
+}
+
+static void poller_stop(struct poller *w)
+{
+    pthread_mutex_lock(&w->mu);
+    w->stop = true;
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+    pthread_join(w->th, NULL);
+    pthread_cond_destroy(&w->cv);
+    pthread_mutex_destroy(&w->mu);
+    struct stat st;
+    if (fstat(w->fd, &st) == 0 && st.st_size >= w->start) /* the last word: all of it */
+        w->p->fn(w->p->ctx, (uint64_t)(st.st_size - w->start), w->total);
+}
+
 /* STORE: the length is known only after LMDB wrote the copy, so it is
  * written as a placeholder and filled in after. */
-static int write_store(int fd, const struct fm_config *cfg, uint64_t *bytes, char *err,
+static int write_store(int fd, const struct fm_config *cfg,
+                       const struct fm_backup_progress *progress, uint64_t *bytes, char *err,
                        size_t errcap)
 {
     uint8_t h[9] = { BK_STORE };
+    struct poller w;
     off_t start;
     int rc = write_all(fd, h, sizeof h);
     if (rc != FM_OK || (start = lseek(fd, 0, SEEK_CUR)) < 0)
         return FM_EIO;
-    if ((rc = store_copy_compact(cfg->data_dir, fd)) != FM_OK) {
+    bool polling = poller_start(&w, progress, fd, start, cfg->data_dir);
+    rc = store_copy_compact(cfg->data_dir, fd);
+    if (polling)
+        poller_stop(&w);
+    if (rc != FM_OK) {
         snprintf(err, errcap, "cannot copy the store in %s: %s", cfg->data_dir,
                  rc == FM_ENOTFOUND ? "there is no store (data.mdb) yet" : fm_strerror(rc));
         return rc;
@@ -219,7 +294,8 @@ static void record_last(const struct fm_config *cfg, const char *path, uint64_t 
         fm_log(FM_LOG_WARN, COMPONENT, "cannot record the backup in %s: %s", p, strerror(errno));
 }
 
-int fm_backup_write(const struct fm_config *cfg, const char *path, struct fm_backup_info *info,
+int fm_backup_write(const struct fm_config *cfg, const char *path,
+                    const struct fm_backup_progress *progress, struct fm_backup_info *info,
                     char *err, size_t errcap)
 {
     char tmp[FM_PATH_MAX + 16];
@@ -236,8 +312,12 @@ int fm_backup_write(const struct fm_config *cfg, const char *path, struct fm_bac
     }
     int fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) {
-        snprintf(err, errcap, "cannot create %s: %s", tmp, strerror(errno));
-        return errno == EEXIST ? FM_EEXISTS : FM_EIO;
+        int e = errno;
+        snprintf(err, errcap, "cannot create %s: %s%s", tmp, strerror(e),
+                 e == EEXIST ? " (left by an interrupted backup, or one running now? if none "
+                               "runs, remove it)"
+                             : "");
+        return e == EEXIST ? FM_EEXISTS : FM_EIO;
     }
     memcpy(head, magic, sizeof magic);
     fm_be32_put(head + 8, BK_VERSION);
@@ -247,7 +327,7 @@ int fm_backup_write(const struct fm_config *cfg, const char *path, struct fm_bac
     if (rc == FM_OK)
         rc = write_small_files(fd, cfg, err, errcap);
     if (rc == FM_OK)
-        rc = write_store(fd, cfg, &info->store_bytes, err, errcap);
+        rc = write_store(fd, cfg, progress, &info->store_bytes, err, errcap);
     if (rc == FM_OK)
         rc = write_end(fd);
     off_t size = lseek(fd, 0, SEEK_END);

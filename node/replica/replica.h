@@ -404,10 +404,19 @@ struct fm_backup_info {
     uint64_t file_bytes;     /* the whole backup file (write only) */
     uint64_t own_head;       /* restore only: own ops the restored store holds */
 };
+/* Progress of a long backup: fn is called from another thread about four
+ * times a second while the store is copied, with the bytes written so far
+ * and the store file's size (the copy ends at or below it). */
+struct fm_backup_progress {
+    void (*fn)(void *ctx, uint64_t done, uint64_t total);
+    void *ctx;
+};
 /* Writes the backup to path (never over an existing file: FM_EEXISTS),
  * through path.partial renamed at the end, and records it in
- * <data_dir>/backup.last. Needs no keys. err gets the reason. */
-int fm_backup_write(const struct fm_config *cfg, const char *path, struct fm_backup_info *info,
+ * <data_dir>/backup.last. Needs no keys. err gets the reason. progress
+ * may be NULL. */
+int fm_backup_write(const struct fm_config *cfg, const char *path,
+                    const struct fm_backup_progress *progress, struct fm_backup_info *info,
                     char *err, size_t errcap) FM_MUST_USE;
 /* Puts the backup at path in place for cfg: refuses (FM_EEXISTS, naming
  * the file) when a key, certificate, data key or store is already there;

@@ -84,8 +84,9 @@ static int close_cancel_payloads(struct fm_node *n, struct store_txn *t,
     return rc;
 }
 
-int fm_node_incident_close(struct fm_node *n, const char *incident, enum fm_incident_stage stage,
-                           bool cancel_tickets, const char *reason, size_t *nactive)
+int wf_close_with(struct fm_node *n, const char *incident, enum fm_incident_stage stage,
+                  bool cancel_tickets, const char *reason, const struct payload *extra,
+                  size_t nextra, size_t *nactive)
 {
     struct close_walk w = {.cap = FM_CLOSE_MAX};
     struct store_txn *t = NULL;
@@ -102,7 +103,7 @@ int fm_node_incident_close(struct fm_node *n, const char *incident, enum fm_inci
     if ((rc = fm_node_resolve_id(n, FM_ENT_INCIDENT, incident, full)) != FM_OK)
         return rc;
     if ((w.ids = calloc(FM_CLOSE_MAX, FM_ID_MAX)) == NULL ||
-        (pls = calloc(FM_CLOSE_MAX + 1, sizeof *pls)) == NULL) {
+        (pls = calloc(nextra + FM_CLOSE_MAX + 1, sizeof *pls)) == NULL) {
         rc = FM_ENOMEM;
         goto out;
     }
@@ -111,7 +112,10 @@ int fm_node_incident_close(struct fm_node *n, const char *incident, enum fm_inci
         goto out;
     if ((rc = store_read_begin(n->st, &t)) != FM_OK)
         goto out;
-    struct payload *st = &pls[w.n];
+    /* the batch: extra ops first, then the cancels, then the status */
+    for (size_t i = 0; i < nextra; i++)
+        pls[i] = extra[i];
+    struct payload *st = &pls[nextra + w.n];
     if ((rc = close_status_payload(t, full, stage, st)) != FM_OK ||
         (rc = wf_permitted(n, st)) != FM_OK)
         goto out_txn;
@@ -129,15 +133,21 @@ int fm_node_incident_close(struct fm_node *n, const char *incident, enum fm_inci
         rc = FM_EPERM; /* only centre and county cancel tickets */
         goto out_txn;
     }
-    rc = close_cancel_payloads(n, t, w.ids, w.n, reason, pls);
+    rc = close_cancel_payloads(n, t, w.ids, w.n, reason, pls + nextra);
 out_txn:
     store_txn_abort(&t);
     if (rc == FM_OK)
-        rc = node_write_batch(n, pls, w.n + 1, NULL);
+        rc = node_write_batch(n, pls, nextra + w.n + 1, NULL);
 out:
     free(w.ids);
     free(pls);
     return rc;
+}
+
+int fm_node_incident_close(struct fm_node *n, const char *incident, enum fm_incident_stage stage,
+                           bool cancel_tickets, const char *reason, size_t *nactive)
+{
+    return wf_close_with(n, incident, stage, cancel_tickets, reason, NULL, 0, nactive);
 }
 
 /* ---- the orphan list ---- */

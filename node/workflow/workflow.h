@@ -272,6 +272,32 @@ typedef int (*fm_orphan_cb)(void *ctx, const struct fm_orphan *o);
  * first, then busy units by id. A nonzero cb return stops the walk. */
 int fm_node_orphans(struct fm_node *n, fm_orphan_cb cb, void *ctx) FM_MUST_USE;
 
+/* ---- duplicate calls (duplicates.c, docs/workflow.md §3c) ---- */
+#define FM_DUP_RADIUS_M 300   /* intake: same category within this distance */
+#define FM_DUP_WINDOW_S 1800  /*   and reported within this time of each other */
+struct fm_duplicate {
+    char id[FM_ID_MAX];
+    double distance_m;
+    int64_t apart_s;          /* between the two reports */
+    bool earlier;             /* reported before (or with) the incident asked about */
+    uint8_t priority;
+    enum fm_incident_stage stage;
+};
+typedef int (*fm_duplicate_cb)(void *ctx, const struct fm_duplicate *d);
+/* The open incidents (not resolved or closed) of the incident's category
+ * reported within window_s of it and radius_m of its location, nearest
+ * first; the incident itself is not one. */
+int fm_node_incident_duplicates(struct fm_node *n, const char *incident, uint32_t radius_m,
+                                uint32_t window_s, fm_duplicate_cb cb, void *ctx) FM_MUST_USE;
+/* Folds the duplicate `dup` into `into` in one transaction: a note on
+ * `into` recording the further call (its address, caller, description), a
+ * note on `dup` naming `into`, and `dup` closed; its active tickets are
+ * refused (FM_ESTATE, *nactive set) unless cancel_tickets, as for
+ * fm_node_incident_close. FM_ECLOSED if `into` is resolved or closed,
+ * FM_EINVAL if they are the same incident. */
+int fm_node_incident_link(struct fm_node *n, const char *dup, const char *into,
+                          bool cancel_tickets, size_t *nactive) FM_MUST_USE;
+
 /* ---- human codes (hid.c, docs/decisions.md) ---- */
 #define FM_HID_MAX 20 /* "K3MX9Q2-4294967295" and NUL */
 /* The human codes of every incident and ticket held: the author's code (4

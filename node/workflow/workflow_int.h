@@ -65,6 +65,13 @@ int wf_incident_workflow_txn(struct store_txn *t, const char *incident,
 /* Current directory in t (FM_ENOTFOUND if none); *out malloc'd. */
 int wf_directory_txn(struct store_txn *t, struct fm_directory **out) FM_MUST_USE;
 
+/* ---- orphans.c ---- */
+/* fm_node_incident_close with nextra more ops (complete payloads) written
+ * first in the same transaction (duplicates.c: the link notes). */
+int wf_close_with(struct fm_node *n, const char *incident, enum fm_incident_stage stage,
+                  bool cancel_tickets, const char *reason, const struct payload *extra,
+                  size_t nextra, size_t *nactive) FM_MUST_USE;
+
 /* ---- hid.c: building a code table by hand (tests: author collisions) ---- */
 struct fm_hids *wf_hids_new(void);
 /* One incident or ticket: its author's key text, creating seq, kind, id. */

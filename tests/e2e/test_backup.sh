@@ -32,8 +32,16 @@ burst_started() { fm 1 incident list --json | grep -q '"burst 2"'; }
 wait_for 30 "the burst under way" burst_started
 fm 1 backup "$T/node1.fmbk" >"$T/backup.out" 2>&1 || { cat "$T/backup.out"; fail "backup"; }
 grep -q "backup of node node1 written to $T/node1.fmbk" "$T/backup.out" || fail "backup output"
+grep -q "copying the store" "$T/backup.out" && fail "progress printed when stderr is no terminal"
 wait "$burst" || fail "burst writes"
 [ "$(stat -c %a "$T/node1.fmbk")" = 600 ] || fail "backup file is not mode 0600"
+
+# on a terminal, the copy shows its progress (on stderr, then cleared)
+if command -v script >/dev/null; then
+    script -qec "$FIELDMESH -c $(conf 1) backup $T/tty.fmbk" /dev/null >"$T/tty.out" 2>&1 ||
+        fail "backup on a terminal"
+    grep -q "copying the store: .* MiB" "$T/tty.out" || { cat "$T/tty.out"; fail "no progress on a terminal"; }
+fi
 
 # more writes after the backup: only node2 will have them
 for k in 1 2 3; do
@@ -128,11 +136,13 @@ nm lone incident report --category fire --lat 55 --lon 4 --desc "lone" >/dev/nul
 nm lone restore --confirmed >/dev/null 2>&1; [ $? -eq 1 ] || fail "--confirmed twice did not fail"
 
 # doctor: node1 made a backup, node2 never did
+last="$T/node1.fmbk" # the last backup made on node1 (absolute path)
+[ -f "$T/tty.fmbk" ] && last="$T/tty.fmbk"
 "$FIELDMESH" -c "$(conf 1)" doctor --json >"$T/d1.json"
 python3 -c '
 import json, sys
 c = [x for x in json.load(open(sys.argv[1]))["checks"] if x["check"] == "backup"]
-sys.exit(0 if c and c[0]["status"] == "ok" and "node1.fmbk" in c[0]["what"] else 1)' "$T/d1.json" ||
+sys.exit(0 if c and c[0]["status"] == "ok" and sys.argv[2] in c[0]["what"] else 1)' "$T/d1.json" "$last" ||
     { cat "$T/d1.json"; fail "doctor does not show node1's backup"; }
 fm 2 doctor --json >"$T/d2.json"
 python3 -c '

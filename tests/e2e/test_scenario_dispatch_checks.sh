@@ -59,6 +59,14 @@ T2=$(fm 1 dispatch "$I1" --unit "$C1" --force 2>"$T/err") || fail "--force: $(ca
 [ -n "$T2" ] || fail "no ticket with --force"
 grep -q "warning: dispatching Engine C1 ($C1) with --force" "$T/err" || fail "force warning: $(cat "$T/err")"
 
+# a reassignment is a dispatch too: to a unit that fits nothing, only with --force
+fm 1 ticket reassign "$T1" --unit "Lift Team E1" >/dev/null 2>"$T/err"
+[ $? -eq 1 ] || fail "reassign to a mismatched unit: not exit 1: $(cat "$T/err")"
+grep -q "cannot dispatch Lift Team E1 (.*) to $I1: it fits no need of the rule: it is elevator_rescue" "$T/err" ||
+    fail "reassign refusal: $(cat "$T/err")"
+fm 1 ticket show "$T1" --json | py 'd["ticket"]["active"]' || fail "a refused reassignment closed the ticket"
+fm 1 ticket reassign "$T1" --unit "Lift Team E1" --force >/dev/null 2>&1 || fail "reassign --force"
+
 # far from home: dispatched, with a warning
 I3=$(fm 1 incident report --category chemical_leak --lat 31.6 --lon 121.9 2>/dev/null) || fail "report 3"
 fm 1 dispatch "$I3" --unit "$R8" >/dev/null 2>"$T/err" || fail "far dispatch: $(cat "$T/err")"

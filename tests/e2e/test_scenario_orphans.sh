@@ -87,6 +87,9 @@ grep -q "^orphan:       stranded_ticket since .*Hazmat R8 still out on a closed 
     fail "dispatch status after the heal: $(cat "$T/ds.txt")"
 fm 1 incident list --orphans >"$T/ol.txt"
 grep -q "busy_unit *Patrol R1" "$T/ol.txt" || fail "orphan table: $(cat "$T/ol.txt")"
+I3CODE=$(fm 1 incident show "$I3" --json | pyv 'd["code"]')
+grep -q "stranded_ticket *$I3CODE " "$T/ol.txt" || fail "orphan table shows no code: $(cat "$T/ol.txt")"
+py 'd[0]["incident_code"] == "'"$I3CODE"'"' <"$T/o1.json" || fail "orphan JSON incident_code"
 # the fixes the list names empty it on every node
 fm 1 ticket cancel "$T4" --reason "incident was closed" >/dev/null || fail "cancel"
 fm 1 unit status "$PR1" available >/dev/null || fail "unit status"
