@@ -84,6 +84,17 @@ static void lk_own_claim(void *ctx, uint64_t seq)
     pthread_mutex_unlock(l->lock);
 }
 
+static void lk_own_vector(void *ctx, uint64_t seq)
+{
+    struct fm_locked_store *l = ctx;
+    pthread_mutex_lock(l->lock);
+    l->inner.own_vector(l->inner.ctx, seq);
+    pthread_mutex_unlock(l->lock);
+}
+
+/* Every callback of struct fm_sync_store must be wrapped here: one left
+ * out is silently dropped (NULL) for the daemon. test_store_lock checks
+ * the count against sync.h. */
 void fm_sync_store_locked(struct fm_locked_store *l, const struct fm_sync_store *inner,
                           pthread_mutex_t *lock, struct fm_sync_store *out)
 {
@@ -99,4 +110,5 @@ void fm_sync_store_locked(struct fm_locked_store *l, const struct fm_sync_store 
     out->soft_read = inner->soft_read ? lk_soft_read : NULL;
     out->soft_ingest = inner->soft_ingest ? lk_soft_ingest : NULL;
     out->own_claim = inner->own_claim ? lk_own_claim : NULL;
+    out->own_vector = inner->own_vector ? lk_own_vector : NULL;
 }
