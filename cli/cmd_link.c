@@ -87,7 +87,7 @@ const struct cli_cmd cli_cmd_incident_link = {
     "  DUP      the duplicate incident (id, prefix or code)\n"
     "  --to OTHER\n"
     "           the incident it repeats (must be open); gets a note with the\n"
-    "           duplicate's address, caller and description\n"
+    "           duplicate's address and description (caller details stay on it)\n"
     "  --cancel-tickets\n"
     "           cancel the duplicate's active tickets in the same write (without\n"
     "           it a duplicate with units out on it is refused, exit 1)\n"

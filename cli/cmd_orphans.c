@@ -207,6 +207,7 @@ void cli_orphans_incident(struct cli *cl, const char *incident, struct cli_json 
 
 /* ---- fieldmesh status ---- */
 
+#define ORPHAN_WARN_MAX 20 /* the most urgent; the rest in incident list --orphans */
 struct orphan_warn {
     uint64_t now_ms;
     struct cli_json *j;
@@ -224,6 +225,8 @@ static int warn_one(void *ctx, const struct fm_orphan *o)
         orphan_json(w->j, o);
         return 0;
     }
+    if (w->n > ORPHAN_WARN_MAX)
+        return 0; /* counted: one line says how many more */
     if (o->kind == FM_ORPHAN_BUSY_UNIT)
         printf("warning:   unit %s (%s) is %s with no active ticket for %llum%02llus: %s\n",
                o->unit_name, o->unit, o->status, s / 60, s % 60,
@@ -248,4 +251,7 @@ void cli_orphans_alerts(struct cli *cl, struct cli_json *j)
         cli_json_end_array(j);
     else if (rc != FM_OK)
         printf("warning:   cannot list orphans: %s\n", fm_strerror(rc));
+    else if (w.n > ORPHAN_WARN_MAX)
+        printf("warning:   and %zu more incident(s) or unit(s) fell through the cracks: "
+               "fieldmesh incident list --orphans\n", w.n - ORPHAN_WARN_MAX);
 }

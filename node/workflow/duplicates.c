@@ -9,7 +9,8 @@
  * caller, address and description), a note on the duplicate naming the
  * survivor, and the duplicate closed — its active tickets cancelled in the
  * same transaction when asked (the units are on the survivor's proposal
- * again). No new op kind, so every version of every node agrees.
+ * again). No new op kind, so every version of every node agrees. The note
+ * never copies the caller's name or number (dispatchers only).
  */
 #include "workflow_int.h"
 
@@ -108,9 +109,13 @@ static int link_notes(struct fm_node *n, const char *dup, const char *into, stru
         pl[i].kind = OP_INC_NOTE;
         pl[i].present = PT_BIT(PT_REF) | PT_BIT(PT_TEXT);
     }
-    snprintf(pl[0].text, sizeof pl[0].text, "further call (duplicate %s linked here)%s%.255s%s%.31s"
-             "%s%.600s", dup_id, d.address[0] ? "; address: " : "", d.address,
-             d.caller[0] ? "; caller: " : "", d.caller, d.desc[0] ? "; " : "", d.desc);
+    /* never the caller's name or number: a note is read by every node,
+     * while caller details are for dispatchers only (docs/security.md,
+     * "Need to know"); they stay on the duplicate, which the note names */
+    snprintf(pl[0].text, sizeof pl[0].text, "further call (duplicate %s linked here)%s%.255s"
+             "%s%.600s%s", dup_id, d.address[0] ? "; address: " : "", d.address,
+             d.desc[0] ? "; " : "", d.desc,
+             d.caller[0] ? "; caller details on the duplicate" : "");
     snprintf(pl[1].text, sizeof pl[1].text, "duplicate of %s: closed and linked there", into_id);
     return FM_OK;
 }

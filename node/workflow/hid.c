@@ -35,10 +35,14 @@ struct hid_entry {
     uint8_t code_len;            /* of the author's code; 0 = none (use the id) */
 };
 
+struct hid_index {
+    char id[FM_ID_MAX];
+    size_t at;                   /* index into v */
+};
 struct fm_hids {
     struct hid_entry *v;         /* sorted by (key, seq) */
     size_t n, cap;
-    size_t *by_id;               /* indexes into v, sorted by id */
+    struct hid_index *by_id;     /* sorted by id */
 };
 
 struct hid_walk {
@@ -119,10 +123,9 @@ static void hid_rank(struct fm_hids *h)
     }
 }
 
-static const struct fm_hids *sort_ctx;
 static int by_id_cmp(const void *a, const void *b)
 {
-    return strcmp(sort_ctx->v[*(const size_t *)a].id, sort_ctx->v[*(const size_t *)b].id);
+    return strcmp(((const struct hid_index *)a)->id, ((const struct hid_index *)b)->id);
 }
 
 int fm_node_hids(struct fm_node *n, struct fm_hids **out)
@@ -160,11 +163,11 @@ int wf_hids_finish(struct fm_hids *h)
     free(h->by_id);
     if ((h->by_id = calloc(h->n ? h->n : 1, sizeof *h->by_id)) == NULL)
         return FM_ENOMEM;
-    for (size_t i = 0; i < h->n; i++)
-        h->by_id[i] = i;
-    sort_ctx = h; /* qsort has no context argument in C11 */
+    for (size_t i = 0; i < h->n; i++) {
+        fm_strlcpy(h->by_id[i].id, h->v[i].id, sizeof h->by_id[i].id);
+        h->by_id[i].at = i;
+    }
     qsort(h->by_id, h->n, sizeof *h->by_id, by_id_cmp);
-    sort_ctx = NULL;
     return FM_OK;
 }
 
@@ -192,9 +195,9 @@ bool fm_hids_code(const struct fm_hids *h, const char *id, char out[FM_HID_MAX])
     out[0] = '\0';
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        int c = strcmp(h->v[h->by_id[mid]].id, id);
+        int c = strcmp(h->by_id[mid].id, id);
         if (c == 0) {
-            const struct hid_entry *e = &h->v[h->by_id[mid]];
+            const struct hid_entry *e = &h->v[h->by_id[mid].at];
             if (e->code_len == 0)
                 return false;
             entry_code(e, out);

@@ -290,8 +290,9 @@ typedef int (*fm_duplicate_cb)(void *ctx, const struct fm_duplicate *d);
 int fm_node_incident_duplicates(struct fm_node *n, const char *incident, uint32_t radius_m,
                                 uint32_t window_s, fm_duplicate_cb cb, void *ctx) FM_MUST_USE;
 /* Folds the duplicate `dup` into `into` in one transaction: a note on
- * `into` recording the further call (its address, caller, description), a
- * note on `dup` naming `into`, and `dup` closed; its active tickets are
+ * `into` recording the further call (its address and description; never
+ * the caller's details, which are for dispatchers only), a note on `dup`
+ * naming `into`, and `dup` closed; its active tickets are
  * refused (FM_ESTATE, *nactive set) unless cancel_tickets, as for
  * fm_node_incident_close. FM_ECLOSED if `into` is resolved or closed,
  * FM_EINVAL if they are the same incident. */
