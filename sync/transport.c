@@ -98,6 +98,7 @@ void sync_router_rebind(struct fm_sync *s)
     if (!s->rebind_due || !s->endpoint[0])
         return;
     if (s->router) {
+        sync_conns_mon_close(s);
         zmq_close(s->router);
         s->router = NULL;
         for (size_t i = 0; i < s->nnb; i++)
@@ -111,6 +112,7 @@ void sync_router_rebind(struct fm_sync *s)
     int rc = router_open(s, ep);
     explicit_bzero(s->curve_sk, sizeof(s->curve_sk));
     if (rc == FM_OK) {
+        sync_conns_mon_open(s);
         s->rebind_due = false;
         fm_log(FM_LOG_INFO, COMPONENT, "listener re-bound on %s: inbound connections renewed",
                s->endpoint);
@@ -153,6 +155,7 @@ int fm_sync_new(struct fm_sync **out, const struct fm_sync_config *cfg,
             goto fail;
         }
         fm_log(FM_LOG_INFO, COMPONENT, "listening on %s", s->endpoint);
+        sync_conns_mon_open(s); /* connections per key (conns.c) */
     }
     if (cfg->control && cfg->control[0]) {
         s->ctl = zmq_socket(s->zctx, ZMQ_ROUTER);
@@ -205,6 +208,7 @@ void fm_sync_destroy(struct fm_sync **sp)
     for (size_t i = 0; i < s->nnb; i++)
         sync_nb_free(s, s->nbs[i]);
     s->nnb = 0;
+    sync_conns_mon_close(s);
     if (s->router)
         zmq_close(s->router);
     if (s->ctl)
@@ -488,6 +492,12 @@ static void recv_router(struct fm_sync *s)
                 fm_log_limited(&lim_recv, 5, FM_LOG_WARN, COMPONENT,
                                "dropped a message from an unknown sender");
             } else {
+                /* ties the connection to its key (conns.c) */
+                int fd = zmq_msg_get(&body, ZMQ_SRCFD);
+                if (!sync_conn_spoke(s, fd, nb->pk, sync_now(s)) && s->router_mon) {
+                    sync_conns_mon_drain(s); /* its accept event was still on the way */
+                    (void)sync_conn_spoke(s, fd, nb->pk, sync_now(s));
+                }
                 sync_clone_seen(s, nb, zmq_msg_data(&id), zmq_msg_size(&id),
                                 zmq_msg_gets(&body, "Peer-Address"));
                 nb->route_len = zmq_msg_size(&id);
@@ -549,6 +559,7 @@ int fm_sync_run(struct fm_sync *s, int timeout_ms)
     if (rc < 0)
         return errno == EINTR || errno == ETERM ? FM_OK : FM_ENET;
     n = 0;
+    sync_conns_mon_drain(s); /* closes first: a freed slot is free for ZAP */
     if (s->zap && (items[n++].revents & ZMQ_POLLIN))
         sync_zap_handle(s);
     if (s->router && (items[n++].revents & ZMQ_POLLIN))
@@ -593,6 +604,7 @@ int fm_sync_peers(struct fm_sync *s, struct fm_sync_status *st, struct fm_sync_p
         if (s->nbs[i]) {
             sync_nb_info(s, s->nbs[i], &(*out)[k]);
             (*out)[k].cloned_key = sync_clone_live(s->nbs[i], sync_now(s));
+            sync_conn_of(s, s->nbs[i]->pk, &(*out)[k].conns, &(*out)[k].conns_refused);
             (*out)[k++].refused_us = s->nbs[i]->refused_auth;
         }
     *n = k;

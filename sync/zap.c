@@ -147,6 +147,12 @@ static void handle_one(struct fm_sync *s)
         reply(s, reqid, reqid_len, "400", "not enrolled", "");
         return;
     }
+    /* a key at its connection cap is refused (conns.c: counted, logged);
+     * without the listener's monitor nothing would free a slot */
+    if (s->router_mon && !sync_conn_admit(s, pk, sync_now(s))) {
+        reply(s, reqid, reqid_len, "400", "too many connections", "");
+        return;
+    }
     s->k.zap_admitted++;
     sync_hex(pk, FM_PK_LEN, hex, sizeof(hex));
     fm_log(FM_LOG_DEBUG, COMPONENT, "admitted %.16s... from %s", hex, addr);

@@ -86,3 +86,10 @@ set_tests_properties(bench.bench_sync_quick PROPERTIES TIMEOUT 180
 add_executable(faultproxy ${CMAKE_SOURCE_DIR}/tests/e2e/faultproxy.c)
 set_target_properties(faultproxy PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR})
 include(${CMAKE_SOURCE_DIR}/tests/sim/sim.cmake)
+
+# Per-key limits: an enrolled key opening many connections at once, used by
+# tests/e2e/test_key_limits.sh (built next to the fieldmesh binary).
+add_executable(connflood ${CMAKE_SOURCE_DIR}/tests/e2e/connflood.c)
+target_include_directories(connflood PRIVATE ${CMAKE_SOURCE_DIR})
+target_link_libraries(connflood PRIVATE fm_node)
+set_target_properties(connflood PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR})

@@ -19,6 +19,8 @@
 #define DEF_BATCH_OPS 512
 #define DEF_MAX_SKEW_MS 300000
 #define DEF_REPLY_BYTES_PER_S (128u << 20)
+#define DEF_MAX_CONNS_PER_KEY 4
+#define DEF_MAX_CONNS 256
 
 /* Absolute directory holding `path` (realpath of its parent). 0,
  * FM_ENOTFOUND, FM_EIO or FM_ETOOBIG. */
