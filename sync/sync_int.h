@@ -71,6 +71,8 @@
 #define SYNC_CONNS_MAX 65536           /* gossip.max_conns at most */
 #define SYNC_CONN_SILENT_MS 10000      /* a connection that says nothing this long is closed */
 #define SYNC_CONN_LOG_MS 60000         /* one line per key this often about its refusals */
+#define SYNC_ZAP_OVER_CAP "300"        /* ZAP status refusing a key over its connection cap */
+#define SYNC_CAP_RETRY_MS 2000         /* refused over a peer's cap: dial again after this */
 #define SYNC_AGING_MS 2000             /* a queued message waiting this long goes next: no class starves */
 /* An eager copy arriving this much later than a lazy announcement of the
  * same op swaps the two links (Plumtree's optimisation): the announcing
@@ -198,6 +200,7 @@ struct sync_nb {
      * refused our handshake (ZAP: revoked here, or not enrolled) */
     void *mon;
     bool refused_auth;      /* its last handshake answer was a refusal */
+    uint64_t cap_retry_ms;  /* it refused us over its per-key cap: re-dial then (0 = no) */
     /* reply budget (budget.c): bytes it may still draw, and PULLs waiting */
     int64_t reply_tokens;
     uint64_t reply_tokens_ms;  /* last refill, 0 = never (full bucket) */

@@ -245,8 +245,11 @@ static void dealer_monitor_open(struct fm_sync *s, struct sync_nb *nb)
         dealer_monitor_close(nb);
 }
 
-/* Takes the monitor events waiting for nb (never blocks). */
-static void dealer_monitor_drain(struct sync_nb *nb)
+/* Takes the monitor events waiting for nb (never blocks). A refusal
+ * with ZAP status 300 means our key holds too many connections there
+ * (conns.c: a stale one of ours not closed yet, or a clone): libzmq does
+ * not redial after any refusal, so we do, SYNC_CAP_RETRY_MS later. */
+static void dealer_monitor_drain(struct fm_sync *s, struct sync_nb *nb)
 {
     static struct fm_log_limiter lim;
     for (int i = 0; nb->mon && i < 16; i++) {
@@ -262,13 +265,24 @@ static void dealer_monitor_drain(struct sync_nb *nb)
         if (n != (int)sizeof(ev))
             continue;
         uint16_t event; /* u16 event | u32 value, in host order (libzmq's own) */
+        uint32_t value;
         memcpy(&event, ev, sizeof(event));
-        if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH && !nb->refused_auth) {
+        memcpy(&value, ev + 2, sizeof(value));
+        if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH &&
+            value == (uint32_t)atoi(SYNC_ZAP_OVER_CAP)) {
+            if (nb->cap_retry_ms == 0)
+                fm_log_limited(&lim, 10, FM_LOG_WARN, COMPONENT,
+                               "peer %s at %s refused a connection: this node's key holds too "
+                               "many there already (a stale one, or a clone?); dialling again "
+                               "in %u s", nb->name, nb->endpoint, SYNC_CAP_RETRY_MS / 1000);
+            nb->cap_retry_ms = sync_now(s) + SYNC_CAP_RETRY_MS;
+        } else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH && !nb->refused_auth) {
             nb->refused_auth = true;
             fm_log_limited(&lim, 10, FM_LOG_WARN, COMPONENT,
                            "refused by peer %s at %s: not admitted (is this node revoked or "
                            "not enrolled?)", nb->name, nb->endpoint);
         } else if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+            nb->cap_retry_ms = 0;
             nb->hello_due = true; /* clone.c: the peer learns this connection */
             if (nb->refused_auth)
                 fm_log(FM_LOG_INFO, COMPONENT, "peer %s admits this node again", nb->name);
@@ -569,7 +583,11 @@ int fm_sync_run(struct fm_sync *s, int timeout_ms)
     for (int d = 0; d < nd; d++) {
         if (items[base + d].revents & ZMQ_POLLIN)
             recv_dealer(s, polled[d]);
-        dealer_monitor_drain(polled[d]);
+        dealer_monitor_drain(s, polled[d]);
+        if (polled[d]->cap_retry_ms && sync_now(s) >= polled[d]->cap_retry_ms) {
+            polled[d]->cap_retry_ms = 0;
+            sync_dealer_reopen(s, polled[d]);
+        }
     }
     return sync_engine_service(s);
 }

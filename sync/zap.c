@@ -150,7 +150,9 @@ static void handle_one(struct fm_sync *s)
     /* a key at its connection cap is refused (conns.c: counted, logged);
      * without the listener's monitor nothing would free a slot */
     if (s->router_mon && !sync_conn_admit(s, pk, sync_now(s))) {
-        reply(s, reqid, reqid_len, "400", "too many connections", "");
+        /* 300, "temporary": the dialler's engine tells it from a refused
+         * key and tries again (transport.c) */
+        reply(s, reqid, reqid_len, SYNC_ZAP_OVER_CAP, "too many connections", "");
         return;
     }
     s->k.zap_admitted++;

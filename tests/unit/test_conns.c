@@ -277,12 +277,14 @@ static void test_engine_cap_and_slot_frees(void **state)
     assert_int_equal(up, 2);
     assert_true(k.key_conns_refused >= 3); /* the refused ones keep redialling */
     assert_int_equal(engine_conns_of(s, key.pk), 2);
-    /* every one closes: the slots free up (the monitor's close events) */
+    /* every one closes: the slots free up (the monitor's close events; an
+     * admission whose connection closed before it spoke is forgotten
+     * SYNC_CONN_SILENT_MS later) */
     for (int i = 0; i < 5; i++) {
         client_close(&cs[i]);
         cs[i].d = NULL;
     }
-    uint64_t end = fm_mono_ms() + 5000;
+    uint64_t end = fm_mono_ms() + SYNC_CONN_SILENT_MS + 5000;
     while (engine_conns_of(s, key.pk) != 0 && fm_mono_ms() < end)
         spin(s, cs, 0, 20);
     assert_int_equal(engine_conns_of(s, key.pk), 0);
@@ -308,6 +310,75 @@ static void test_engine_cap_and_slot_frees(void **state)
     fm_identity_release(&key);
 }
 
+/* An honest node refused over the cap (its stale connection still holds
+ * the slot) is told so apart from a refusal of its key (ZAP status 300),
+ * is not marked "refused us", and dials again once the slot is free. */
+static void test_engine_over_cap_redials(void **state)
+{
+    (void)state;
+    struct fm_identity ia, ib;
+    struct memstore ma, mb;
+    memset(&ma, 0, sizeof(ma));
+    memset(&mb, 0, sizeof(mb));
+    assert_int_equal(fm_identity_generate(&ia), FM_OK);
+    assert_int_equal(fm_identity_generate(&ib), FM_OK);
+    ms_enroll(&ma, ia.pk);
+    ms_enroll(&ma, ib.pk);
+    ms_enroll(&mb, ia.pk);
+    ms_enroll(&mb, ib.pk);
+    struct fm_sync_store sa = ms_store(&ma), sb = ms_store(&mb);
+    struct fm_sync_config ca = {.id = &ia, .listen = "tcp://127.0.0.1:*", .push_interval_ms = 20,
+                                .heartbeat_ms = 500, .max_conns_per_key = 1};
+    struct fm_sync_config cb = {.id = &ib, .push_interval_ms = 20, .heartbeat_ms = 500};
+    struct fm_sync *a = NULL, *b = NULL;
+    assert_int_equal(fm_sync_new(&a, &ca, &sa), FM_OK);
+    assert_int_equal(fm_sync_new(&b, &cb, &sb), FM_OK);
+    assert_int_equal(fm_sync_add_peer(a, NULL, ib.pk, "b"), FM_OK); /* admitted, not dialled */
+    uint8_t server[FM_CURVE_LEN];
+    assert_int_equal(fm_curve_from_pk(ia.pk, server), FM_OK);
+    void *ctx = zmq_ctx_new();
+    struct client stale = {0};
+    client_open(ctx, &stale, fm_sync_endpoint(a), server, &ib, 20); /* b's key, first */
+    uint64_t end = fm_mono_ms() + 5000;
+    while (!stale.up && fm_mono_ms() < end)
+        spin(a, &stale, 1, 20);
+    assert_true(stale.up);
+    assert_int_equal(fm_sync_add_peer(b, fm_sync_endpoint(a), ia.pk, "a"), FM_OK);
+    struct fm_sync_counters k = {0};
+    end = fm_mono_ms() + 5000;
+    while (k.key_conns_refused == 0 && fm_mono_ms() < end) {
+        spin(a, &stale, 1, 20);
+        assert_int_equal(fm_sync_run(b, 5), FM_OK);
+        fm_sync_get_counters(a, &k);
+    }
+    assert_true(k.key_conns_refused >= 1);
+    struct fm_sync_peer_info *pi = NULL;
+    size_t np = 0;
+    for (int i = 0; i < 20; i++)
+        assert_int_equal(fm_sync_run(b, 5), FM_OK);
+    assert_int_equal(fm_sync_peers(b, NULL, &pi, &np), FM_OK);
+    assert_int_equal(np, 1);
+    assert_false(pi[0].refused_us); /* over a cap is not "not admitted" */
+    free(pi);
+    /* the stale connection goes; b's next dial gets the slot */
+    client_close(&stale);
+    end = fm_mono_ms() + 10000;
+    while (engine_conns_of(a, ib.pk) != 1 && fm_mono_ms() < end) {
+        assert_int_equal(fm_sync_run(a, 5), FM_OK);
+        assert_int_equal(fm_sync_run(b, 5), FM_OK);
+    }
+    printf("# b re-dialled after the cap refusal: %u connection(s) of b at a, %llu refused\n",
+           engine_conns_of(a, ib.pk), (unsigned long long)k.key_conns_refused);
+    assert_int_equal(engine_conns_of(a, ib.pk), 1);
+    zmq_ctx_term(ctx);
+    fm_sync_destroy(&b);
+    fm_sync_destroy(&a);
+    ms_free(&ma);
+    ms_free(&mb);
+    fm_identity_release(&ia);
+    fm_identity_release(&ib);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -317,6 +388,7 @@ int main(void)
         cmocka_unit_test(test_silent_expire),
         cmocka_unit_test(test_log_once_per_interval),
         cmocka_unit_test(test_engine_cap_and_slot_frees),
+        cmocka_unit_test(test_engine_over_cap_redials),
     };
     assert_int_equal(fm_crypto_init(), FM_OK);
     return cmocka_run_group_tests(tests, NULL, NULL);
