@@ -65,6 +65,8 @@
 #define SYNC_KNOCK_FORGET_MS 3600000   /* ... a key quiet this long starts counting again */
 #define SYNC_BIND_RETRY_MS 30000       /* the listen port in use at start: retried this long */
 #define SYNC_BIND_RETRY_STEP_MS 250    /* ... this often */
+#define SYNC_PULLS_PER_S 1000         /* PULLs one key may have answered per second (budget.c) */
+#define SYNC_PULLS_BURST 1000          /* ... at once after a quiet spell */
 #define SYNC_DEFER_MAX 16              /* PULLs held per neighbour over its reply budget (budget.c) */
 #define SYNC_DEFER_MSG_MAX (16u + FM_WIRE_PULL_MAX * FM_WIRE_ENTRY_LEN) /* ... each at most */
 #define SYNC_CONN_KEY_CAP_MAX 64       /* gossip.max_conns_per_key at most (conns.c) */
@@ -204,6 +206,8 @@ struct sync_nb {
     /* reply budget (budget.c): bytes it may still draw, and PULLs waiting */
     int64_t reply_tokens;
     uint64_t reply_tokens_ms;  /* last refill, 0 = never (full bucket) */
+    uint32_t pull_tokens;      /* PULLs it may have answered now */
+    uint64_t pull_tokens_ms;   /* ... last refilled (whole PULLs only) */
     uint8_t *defer[SYNC_DEFER_MAX];
     size_t defer_len[SYNC_DEFER_MAX];
     size_t ndefer;
