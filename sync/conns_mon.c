@@ -24,6 +24,11 @@
 
 void sync_conns_mon_close(struct fm_sync *s)
 {
+    /* stop the monitor before closing its reader: libzmq's I/O thread
+     * would otherwise block sending the close events of the listener's
+     * connections to a reader that is gone */
+    if (s->router_mon && s->router)
+        (void)zmq_socket_monitor(s->router, NULL, 0);
     if (s->router_mon) {
         zmq_close(s->router_mon);
         s->router_mon = NULL;
@@ -80,8 +85,8 @@ static int mon_read(void *mon, uint16_t *event, uint32_t *value)
 void sync_conns_mon_drain(struct fm_sync *s)
 {
     uint64_t now = sync_now(s);
-    uint16_t event;
-    uint32_t value;
+    uint16_t event = 0;
+    uint32_t value = 0;
     if (!s->router_mon)
         return;
     for (int i = 0;; i++) {

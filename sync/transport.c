@@ -183,6 +183,8 @@ fail:
 /* The DEALER's monitor: closed with the DEALER. */
 static void dealer_monitor_close(struct sync_nb *nb)
 {
+    if (nb->mon && nb->dealer) /* stop it first: see sync_conns_mon_close */
+        (void)zmq_socket_monitor(nb->dealer, NULL, 0);
     if (nb->mon) {
         zmq_close(nb->mon);
         nb->mon = NULL;

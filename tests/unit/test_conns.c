@@ -192,6 +192,7 @@ static void client_open(void *ctx, struct client *c, const char *ep, const uint8
 
 static void client_close(struct client *c)
 {
+    (void)zmq_socket_monitor(c->d, NULL, 0); /* before its reader goes */
     zmq_close(c->mon);
     zmq_close(c->d);
 }
