@@ -507,6 +507,8 @@ static void test_round_trip(void **state)
     a.push_interval_ms = 7;
     a.anti_entropy_ms = 1234;
     a.heartbeat_ms = 4321;
+    a.max_conns_per_key = 7; /* written only when not the default */
+    a.max_conns = 999;
     a.batch_ops = 99;
     a.max_skew_ms = 0;
     for (size_t i = 0; i < 3; i++) {
