@@ -83,6 +83,11 @@ static struct sync_conn *conn_find(struct fm_sync *s, int fd)
     return NULL;
 }
 
+struct sync_conn *sync_conn_get(struct fm_sync *s, int fd)
+{
+    return fd < 0 ? NULL : conn_find(s, fd);
+}
+
 static int32_t ckey_find(const struct fm_sync *s, const uint8_t pk[FM_PK_LEN])
 {
     for (size_t i = 0; i < s->nckeys; i++)

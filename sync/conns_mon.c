@@ -82,6 +82,50 @@ static int mon_read(void *mon, uint16_t *event, uint32_t *value)
     return 0;
 }
 
+/* fd's peer address into out (at most cap bytes); its length, 0 if fd is
+ * not a connected socket. */
+static size_t peer_of(int fd, uint8_t *out, size_t cap)
+{
+    struct sockaddr_storage sa;
+    socklen_t len = sizeof(sa);
+    if (getpeername(fd, (struct sockaddr *)&sa, &len) != 0)
+        return 0;
+    if (len > cap)
+        len = (socklen_t)cap; /* IPv4 and IPv6 fit; a longer one compares by its start */
+    memcpy(out, &sa, len);
+    return len;
+}
+
+/* The safety net under the events: a record whose descriptor no longer
+ * holds the connection accepted on it (closed, or reused for another peer)
+ * at two audits in a row, SYNC_CONN_AUDIT_MS apart, is a close we did not
+ * see, so its slot is freed. A connection that is closing (its socket
+ * already unconnected, its close event on the way) gets that long to
+ * report itself, and one we shut down is left to its close event: the
+ * overall cap must count it until libzmq has let it go. */
+static void conns_audit(struct fm_sync *s, uint64_t now)
+{
+    if (now < s->conns_audit_ms)
+        return;
+    s->conns_audit_ms = now + SYNC_CONN_AUDIT_MS;
+    for (size_t i = 0; s->conns && i < s->cfg.max_conns; i++) {
+        struct sync_conn *c = &s->conns[i];
+        uint8_t peer[sizeof(c->peer)];
+        if (c->fd < 0 || c->peer_len == 0 || c->shut)
+            continue;
+        if (peer_of(c->fd, peer, sizeof(peer)) == c->peer_len &&
+            memcmp(peer, c->peer, c->peer_len) == 0) {
+            c->suspect = false;
+        } else if (!c->suspect) {
+            c->suspect = true; /* closing, maybe: look again next time */
+        } else {
+            fm_log(FM_LOG_DEBUG, COMPONENT, "connection %d went without a close event",
+                   c->fd);
+            sync_conn_closed(s, c->fd);
+        }
+    }
+}
+
 void sync_conns_mon_drain(struct fm_sync *s)
 {
     uint64_t now = sync_now(s);
@@ -94,11 +138,16 @@ void sync_conns_mon_drain(struct fm_sync *s)
             return; /* more to read: expire nothing before we have seen every close */
         if (mon_read(s->router_mon, &event, &value) < 0)
             break;
-        if (event == ZMQ_EVENT_ACCEPTED && !sync_conn_opened(s, (int)value, now))
+        if (event == ZMQ_EVENT_ACCEPTED && !sync_conn_opened(s, (int)value, now)) {
             (void)shutdown((int)value, SHUT_RDWR);
-        else if (event == ZMQ_EVENT_DISCONNECTED)
+        } else if (event == ZMQ_EVENT_ACCEPTED) {
+            struct sync_conn *c = sync_conn_get(s, (int)value);
+            if (c)
+                c->peer_len = (uint8_t)peer_of(c->fd, c->peer, sizeof(c->peer));
+        } else if (event == ZMQ_EVENT_DISCONNECTED)
             sync_conn_closed(s, (int)value);
     }
+    conns_audit(s, now);
     int fds[64];
     size_t n = sync_conn_expire(s, now, fds, sizeof(fds) / sizeof(fds[0]));
     for (size_t i = 0; i < n; i++)

@@ -72,6 +72,7 @@
 #define SYNC_CONN_KEY_CAP_MAX 64       /* gossip.max_conns_per_key at most (conns.c) */
 #define SYNC_CONNS_MAX 65536           /* gossip.max_conns at most */
 #define SYNC_CONN_SILENT_MS 10000      /* a connection that says nothing this long is closed */
+#define SYNC_CONN_AUDIT_MS 5000       /* conns_mon.c checks its records against the sockets */
 #define SYNC_CONN_LOG_MS 60000         /* one line per key this often about its refusals */
 #define SYNC_ZAP_OVER_CAP "300"        /* ZAP status refusing a key over its connection cap */
 #define SYNC_CAP_RETRY_MS 2000         /* refused over a peer's cap: dial again after this */
@@ -103,6 +104,9 @@ struct sync_conn {
     int32_t key;        /* index in s->ckeys once it spoke, -1 = not yet */
     uint64_t opened_ms; /* monotonic */
     bool shut;          /* we shut it down; its close is on the way */
+    uint8_t peer[32];   /* its peer's address (getpeername) at accept, for the audit */
+    uint8_t peer_len;   /* 0 = not known */
+    bool suspect;       /* the last audit found its socket gone or changed */
 };
 
 /* A node key with connections into our ROUTER (conns.c). */
@@ -294,6 +298,7 @@ struct fm_sync {
     struct sync_ckey *ckeys;  /* cfg.max_conns + SYNC_KNOCK_KEYS slots */
     size_t nckeys;
     void *router_mon;         /* PAIR socket reading the ROUTER's monitor */
+    uint64_t conns_audit_ms;  /* next audit of the records (conns_mon.c) */
     struct fm_sync_counters k;
 };
 
@@ -376,6 +381,8 @@ void sync_conns_release(struct fm_sync *s);
 bool sync_conn_opened(struct fm_sync *s, int fd, uint64_t now);
 /* A connection closed: the slot of its key, if it had one, is free. */
 void sync_conn_closed(struct fm_sync *s, int fd);
+/* The record of connection fd, NULL if none. */
+struct sync_conn *sync_conn_get(struct fm_sync *s, int fd);
 /* Every connection closed (the ROUTER was closed). */
 void sync_conns_reset(struct fm_sync *s);
 /* ZAP admitted key pk: true if it may have one more connection (noted as
