@@ -249,8 +249,10 @@ static void dealer_monitor_open(struct fm_sync *s, struct sync_nb *nb)
 
 /* Takes the monitor events waiting for nb (never blocks). A refusal
  * with ZAP status 300 means our key holds too many connections there
- * (conns.c: a stale one of ours not closed yet, or a clone): libzmq does
- * not redial after any refusal, so we do, SYNC_CAP_RETRY_MS later. */
+ * (conns.c: a stale one of ours not closed yet, or a clone), not that it
+ * is not admitted. libzmq 4.3.4 redials by itself after a 300 and reports
+ * no failure for it (after a 400 it never redials); should a libzmq report
+ * one, we re-dial SYNC_CAP_RETRY_MS later rather than wait. */
 static void dealer_monitor_drain(struct fm_sync *s, struct sync_nb *nb)
 {
     static struct fm_log_limiter lim;
