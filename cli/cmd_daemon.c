@@ -205,6 +205,12 @@ static void peer_json(struct cli_json *j, const struct fm_peer_info *p, bool dae
     cli_json_bool(j, daemon_up && p->refused_us);
     cli_json_key(j, "cloned_key");
     cli_json_bool(j, daemon_up && p->cloned_key);
+    cli_json_key(j, "conns"); /* into our listener, per key (sync/conns.c) */
+    if (daemon_up)
+        cli_json_uint(j, p->conns);
+    else
+        cli_json_null(j);
+    cli_json_kuint(j, "conns_refused", p->conns_refused);
     cli_json_kuint(j, "rate_limit_bps", p->rate_limit_bps);
     cli_json_kuint(j, "queued_bytes", p->queued_bytes);
     cli_json_key(j, "role");
@@ -322,6 +328,11 @@ static int run_peers(struct cli *cl, int argc, char **argv)
         if (rc == 0)
             cli_table_print(&t, stdout);
         cli_table_release(&t);
+        for (size_t i = 0; up && i < n; i++)
+            if (peers[i].conns_refused)
+                printf("limits: %s holds %u connection(s) into this node; %llu more refused "
+                       "(gossip.max_conns_per_key)\n", peers[i].name, peers[i].conns,
+                       (unsigned long long)peers[i].conns_refused);
         if (refused)
             printf("refused by peer: not admitted (revoked or not enrolled?) by %zu peer(s) "
                    "marked 'refused us'\n", refused);

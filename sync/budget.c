@@ -12,6 +12,14 @@
  * answered, in order, when the bucket has refilled. Beyond that it is
  * dropped, as a lost message would be: an honest requester's credit
  * expires and it asks again. Both are counted in pulls_deferred.
+ *
+ * Bytes alone do not bound the requests: a PULL for ops the neighbour
+ * already holds draws an empty reply of a few dozen bytes but still costs
+ * a decode, store look-ups and a send. So each key also has a bucket of
+ * SYNC_PULLS_PER_S PULLs a second (burst SYNC_PULLS_BURST); a PULL needs
+ * one of those too, and waits or is dropped as above. An honest node has
+ * at most SYNC_CREDITS PULLs in flight and each brings up to a batch of
+ * ops, so it stays far below (a cold sync of 100,000 ops is ~200 PULLs).
  */
 #include "sync_int.h"
 
@@ -32,12 +40,29 @@ static void budget_refill(struct fm_sync *s, struct sync_nb *nb, uint64_t now)
 {
     if (nb->reply_tokens_ms == 0) {
         nb->reply_tokens = budget_burst(s);
+        nb->pull_tokens = SYNC_PULLS_BURST;
+        nb->pull_tokens_ms = now;
     } else if (now > nb->reply_tokens_ms) {
         uint64_t add = (now - nb->reply_tokens_ms) * (uint64_t)s->cfg.reply_bytes_per_s / 1000;
         int64_t t = nb->reply_tokens + (int64_t)(add > INT64_MAX / 2 ? INT64_MAX / 2 : add);
         nb->reply_tokens = t > budget_burst(s) ? budget_burst(s) : t;
     }
     nb->reply_tokens_ms = now;
+    uint64_t pulls = now > nb->pull_tokens_ms
+                         ? (now - nb->pull_tokens_ms) * SYNC_PULLS_PER_S / 1000 : 0;
+    if (pulls > 0) { /* whole PULLs only: the fraction waits for the next refill */
+        nb->pull_tokens_ms += pulls * 1000 / SYNC_PULLS_PER_S;
+        pulls += nb->pull_tokens;
+        nb->pull_tokens = (uint32_t)(pulls > SYNC_PULLS_BURST ? SYNC_PULLS_BURST : pulls);
+        if (nb->pull_tokens == SYNC_PULLS_BURST)
+            nb->pull_tokens_ms = now;
+    }
+}
+
+/* Whether nb may have a PULL answered now. */
+static bool budget_ok(const struct sync_nb *nb)
+{
+    return nb->reply_tokens > 0 && nb->pull_tokens > 0;
 }
 
 /* Answers now and charges the reply (s->msg, as sync_on_pull left it). */
@@ -46,6 +71,7 @@ static void budget_serve(struct fm_sync *s, struct sync_nb *nb, const struct fm_
     fm_buf_reset(&s->msg);
     sync_on_pull(s, nb, p);
     nb->reply_tokens -= (int64_t)s->msg.len;
+    nb->pull_tokens--;
 }
 
 void sync_budget_on_pull(struct fm_sync *s, struct sync_nb *nb, const uint8_t *raw, size_t n,
@@ -56,7 +82,7 @@ void sync_budget_on_pull(struct fm_sync *s, struct sync_nb *nb, const uint8_t *r
         return;
     }
     budget_refill(s, nb, sync_now(s));
-    if (nb->reply_tokens > 0 && nb->ndefer == 0) {
+    if (budget_ok(nb) && nb->ndefer == 0) {
         budget_serve(s, nb, p);
         return;
     }
@@ -64,8 +90,8 @@ void sync_budget_on_pull(struct fm_sync *s, struct sync_nb *nb, const uint8_t *r
     uint8_t *copy = nb->ndefer < SYNC_DEFER_MAX && n <= SYNC_DEFER_MSG_MAX ? malloc(n) : NULL;
     if (copy == NULL) {
         fm_log_limited(&lim_budget, 2, FM_LOG_WARN, COMPONENT,
-                       "peer %s asks for more than its reply budget (%u bytes/s): "
-                       "PULL dropped", nb->name, s->cfg.reply_bytes_per_s);
+                       "peer %s asks for more than its reply budget (%u bytes/s, %u PULLs/s): "
+                       "PULL dropped", nb->name, s->cfg.reply_bytes_per_s, SYNC_PULLS_PER_S);
         return;
     }
     memcpy(copy, raw, n);
@@ -84,7 +110,7 @@ void sync_budget_tick(struct fm_sync *s, uint64_t now)
             continue;
         }
         budget_refill(s, nb, now);
-        while (nb->ndefer > 0 && nb->reply_tokens > 0) {
+        while (nb->ndefer > 0 && budget_ok(nb)) {
             struct fm_wire_msg m;
             uint8_t *raw = nb->defer[0];
             size_t len = nb->defer_len[0];

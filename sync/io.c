@@ -69,7 +69,7 @@ int sync_engine_init(struct fm_sync *s, const struct fm_sync_config *cfg,
         rc = FM_ENOMEM;
         goto fail;
     }
-    if ((rc = sync_authors_init(s)) != FM_OK)
+    if ((rc = sync_authors_init(s)) != FM_OK || (rc = sync_conns_init(s)) != FM_OK)
         goto fail;
     if ((rc = sync_heads_refresh(s)) != FM_OK)
         goto fail;
@@ -87,6 +87,7 @@ fail:
 void sync_engine_release(struct fm_sync *s)
 {
     sync_authors_release(s);
+    sync_conns_release(s);
     free(s->probes);
     s->probes = NULL;
     fm_buf_release(&s->msg);

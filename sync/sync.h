@@ -94,6 +94,10 @@ struct fm_sync_config {
     uint32_t reply_bytes_per_s;   /* pull-reply bytes one neighbour key may draw per
                                    * second (burst: one second's worth, at least one
                                    * reply); 0 = no budget */
+    uint32_t max_conns_per_key;   /* connections into our listener one node key may hold
+                                   * (0 = 4; at most 64): more are refused at ZAP */
+    uint32_t max_conns;           /* connections into our listener in all, authenticated
+                                   * or not (0 = 256; at most 65536): more are closed */
 };
 
 /* Creates the engine; binds listen and control, starts nothing else.
@@ -233,6 +237,9 @@ struct fm_sync_peer_info {
     uint64_t checks_out;    /* of msgs[FM_SYNC_MSG_SUMMARY].msgs_out: anti-entropy checks
                              * we started (SUMMARY, reply wanted) */
     uint64_t checks_in;     /* of ....msgs_in: checks it started */
+    uint32_t conns;         /* its connections into our listener now (heard, or admitted
+                             * and not silent for long yet) */
+    uint64_t conns_refused; /* its connections refused: over gossip.max_conns_per_key */
     bool cloned_key;        /* its key spoke on two live connections into our listener
                              * at once lately (sync/clone.c): a cloned key? */
 };

@@ -65,8 +65,17 @@
 #define SYNC_KNOCK_FORGET_MS 3600000   /* ... a key quiet this long starts counting again */
 #define SYNC_BIND_RETRY_MS 30000       /* the listen port in use at start: retried this long */
 #define SYNC_BIND_RETRY_STEP_MS 250    /* ... this often */
+#define SYNC_PULLS_PER_S 1000         /* PULLs one key may have answered per second (budget.c) */
+#define SYNC_PULLS_BURST 1000          /* ... at once after a quiet spell */
 #define SYNC_DEFER_MAX 16              /* PULLs held per neighbour over its reply budget (budget.c) */
 #define SYNC_DEFER_MSG_MAX (16u + FM_WIRE_PULL_MAX * FM_WIRE_ENTRY_LEN) /* ... each at most */
+#define SYNC_CONN_KEY_CAP_MAX 64       /* gossip.max_conns_per_key at most (conns.c) */
+#define SYNC_CONNS_MAX 65536           /* gossip.max_conns at most */
+#define SYNC_CONN_SILENT_MS 10000      /* a connection that says nothing this long is closed */
+#define SYNC_CONN_AUDIT_MS 5000       /* conns_mon.c checks its records against the sockets */
+#define SYNC_CONN_LOG_MS 60000         /* one line per key this often about its refusals */
+#define SYNC_ZAP_OVER_CAP "300"        /* ZAP status refusing a key over its connection cap */
+#define SYNC_CAP_RETRY_MS 2000         /* refused over a peer's cap: dial again after this */
 #define SYNC_AGING_MS 2000             /* a queued message waiting this long goes next: no class starves */
 /* An eager copy arriving this much later than a lazy announcement of the
  * same op swaps the two links (Plumtree's optimisation): the announcing
@@ -86,6 +95,31 @@ struct sync_probe {
     uint64_t started_ms; /* last probe started from a refused op, 0 = never */
     uint64_t low, top;   /* seqs asked by the step in flight, low 0 = none */
     int slot;            /* the neighbour asked */
+};
+
+/* A connection into our ROUTER (conns.c), known by its file descriptor
+ * from the ROUTER's socket monitor. */
+struct sync_conn {
+    int fd;             /* -1 = free slot */
+    int32_t key;        /* index in s->ckeys once it spoke, -1 = not yet */
+    uint64_t opened_ms; /* monotonic */
+    bool shut;          /* we shut it down; its close is on the way */
+    uint8_t peer[32];   /* its peer's address (getpeername) at accept, for the audit */
+    uint8_t peer_len;   /* 0 = not known */
+    bool suspect;       /* the last audit found its socket gone or changed */
+};
+
+/* A node key with connections into our ROUTER (conns.c). */
+struct sync_ckey {
+    uint8_t pk[FM_PK_LEN];
+    bool used;
+    uint32_t live;        /* connections that spoke with this key, still open */
+    uint32_t npend;       /* admitted by ZAP, not heard on yet */
+    uint64_t pend_ms[SYNC_CONN_KEY_CAP_MAX]; /* when each was admitted */
+    uint64_t refused;     /* connections refused over the cap */
+    uint64_t refused_logged; /* ... as of the last log line */
+    uint64_t log_ms;      /* last log line, 0 = never */
+    uint64_t seen_ms;     /* last admitted or refused: the table keeps the busiest */
 };
 
 /* One author as this engine sees it. Index in s->authors is stable. */
@@ -172,9 +206,12 @@ struct sync_nb {
      * refused our handshake (ZAP: revoked here, or not enrolled) */
     void *mon;
     bool refused_auth;      /* its last handshake answer was a refusal */
+    uint64_t cap_retry_ms;  /* it refused us over its per-key cap: re-dial then (0 = no) */
     /* reply budget (budget.c): bytes it may still draw, and PULLs waiting */
     int64_t reply_tokens;
     uint64_t reply_tokens_ms;  /* last refill, 0 = never (full bucket) */
+    uint32_t pull_tokens;      /* PULLs it may have answered now */
+    uint64_t pull_tokens_ms;   /* ... last refilled (whole PULLs only) */
     uint8_t *defer[SYNC_DEFER_MAX];
     size_t defer_len[SYNC_DEFER_MAX];
     size_t ndefer;
@@ -256,6 +293,12 @@ struct fm_sync {
     uint32_t fault_backoff_ms;
     uint64_t fault_until_ms, fault_in_row;
     struct sync_knock knocks[SYNC_KNOCK_KEYS]; /* refused keys (knock.c) */
+    /* connections into our ROUTER per key (conns.c, conns_mon.c) */
+    struct sync_conn *conns;  /* cfg.max_conns slots */
+    struct sync_ckey *ckeys;  /* cfg.max_conns + SYNC_KNOCK_KEYS slots */
+    size_t nckeys;
+    void *router_mon;         /* PAIR socket reading the ROUTER's monitor */
+    uint64_t conns_audit_ms;  /* next audit of the records (conns_mon.c) */
     struct fm_sync_counters k;
 };
 
@@ -329,6 +372,41 @@ void sync_budget_on_pull(struct fm_sync *s, struct sync_nb *nb, const uint8_t *r
 void sync_budget_tick(struct fm_sync *s, uint64_t now);
 /* Frees nb's deferred PULLs. */
 void sync_budget_release(struct sync_nb *nb);
+
+/* ---- conns.c: connections per key (no ZeroMQ here) ---- */
+int sync_conns_init(struct fm_sync *s) FM_MUST_USE;
+void sync_conns_release(struct fm_sync *s);
+/* A connection was accepted: false when every slot is taken (cfg.max_conns:
+ * the caller closes it). */
+bool sync_conn_opened(struct fm_sync *s, int fd, uint64_t now);
+/* A connection closed: the slot of its key, if it had one, is free. */
+void sync_conn_closed(struct fm_sync *s, int fd);
+/* The record of connection fd, NULL if none. */
+struct sync_conn *sync_conn_get(struct fm_sync *s, int fd);
+/* Every connection closed (the ROUTER was closed). */
+void sync_conns_reset(struct fm_sync *s);
+/* ZAP admitted key pk: true if it may have one more connection (noted as
+ * pending until it speaks), false when it is at cfg.max_conns_per_key
+ * (counted in key_conns_refused, logged once per key per SYNC_CONN_LOG_MS). */
+bool sync_conn_admit(struct fm_sync *s, const uint8_t pk[FM_PK_LEN], uint64_t now);
+/* A message with key pk arrived on connection fd: false if fd is not
+ * known (its accept event not read yet). */
+bool sync_conn_spoke(struct fm_sync *s, int fd, const uint8_t pk[FM_PK_LEN], uint64_t now);
+/* Forgets admissions older than SYNC_CONN_SILENT_MS, and puts into fds (at
+ * most cap) the connections that stayed silent that long (each once): the
+ * caller closes them. Returns how many. */
+size_t sync_conn_expire(struct fm_sync *s, uint64_t now, int *fds, size_t cap);
+/* Open connections of key pk (spoken or pending) and its refusals. */
+void sync_conn_of(const struct fm_sync *s, const uint8_t pk[FM_PK_LEN], uint32_t *open,
+                  uint64_t *refused);
+
+/* ---- conns_mon.c: the ROUTER's socket monitor ---- */
+/* Starts monitoring s->router (after each bind); best effort. */
+void sync_conns_mon_open(struct fm_sync *s);
+void sync_conns_mon_close(struct fm_sync *s);
+/* Takes the accept/close events waiting (never blocks), then closes the
+ * connections sync_conn_expire gives up on. */
+void sync_conns_mon_drain(struct fm_sync *s);
 
 /* ---- knock.c ---- */
 /* The ZAP handler refused key (a node key or a stranger's Curve key) once

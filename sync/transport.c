@@ -98,6 +98,7 @@ void sync_router_rebind(struct fm_sync *s)
     if (!s->rebind_due || !s->endpoint[0])
         return;
     if (s->router) {
+        sync_conns_mon_close(s);
         zmq_close(s->router);
         s->router = NULL;
         for (size_t i = 0; i < s->nnb; i++)
@@ -111,6 +112,7 @@ void sync_router_rebind(struct fm_sync *s)
     int rc = router_open(s, ep);
     explicit_bzero(s->curve_sk, sizeof(s->curve_sk));
     if (rc == FM_OK) {
+        sync_conns_mon_open(s);
         s->rebind_due = false;
         fm_log(FM_LOG_INFO, COMPONENT, "listener re-bound on %s: inbound connections renewed",
                s->endpoint);
@@ -153,6 +155,7 @@ int fm_sync_new(struct fm_sync **out, const struct fm_sync_config *cfg,
             goto fail;
         }
         fm_log(FM_LOG_INFO, COMPONENT, "listening on %s", s->endpoint);
+        sync_conns_mon_open(s); /* connections per key (conns.c) */
     }
     if (cfg->control && cfg->control[0]) {
         s->ctl = zmq_socket(s->zctx, ZMQ_ROUTER);
@@ -180,6 +183,8 @@ fail:
 /* The DEALER's monitor: closed with the DEALER. */
 static void dealer_monitor_close(struct sync_nb *nb)
 {
+    if (nb->mon && nb->dealer) /* stop it first: see sync_conns_mon_close */
+        (void)zmq_socket_monitor(nb->dealer, NULL, 0);
     if (nb->mon) {
         zmq_close(nb->mon);
         nb->mon = NULL;
@@ -205,6 +210,7 @@ void fm_sync_destroy(struct fm_sync **sp)
     for (size_t i = 0; i < s->nnb; i++)
         sync_nb_free(s, s->nbs[i]);
     s->nnb = 0;
+    sync_conns_mon_close(s);
     if (s->router)
         zmq_close(s->router);
     if (s->ctl)
@@ -241,8 +247,13 @@ static void dealer_monitor_open(struct fm_sync *s, struct sync_nb *nb)
         dealer_monitor_close(nb);
 }
 
-/* Takes the monitor events waiting for nb (never blocks). */
-static void dealer_monitor_drain(struct sync_nb *nb)
+/* Takes the monitor events waiting for nb (never blocks). A refusal
+ * with ZAP status 300 means our key holds too many connections there
+ * (conns.c: a stale one of ours not closed yet, or a clone), not that it
+ * is not admitted. libzmq 4.3.4 redials by itself after a 300 and reports
+ * no failure for it (after a 400 it never redials); should a libzmq report
+ * one, we re-dial SYNC_CAP_RETRY_MS later rather than wait. */
+static void dealer_monitor_drain(struct fm_sync *s, struct sync_nb *nb)
 {
     static struct fm_log_limiter lim;
     for (int i = 0; nb->mon && i < 16; i++) {
@@ -258,13 +269,24 @@ static void dealer_monitor_drain(struct sync_nb *nb)
         if (n != (int)sizeof(ev))
             continue;
         uint16_t event; /* u16 event | u32 value, in host order (libzmq's own) */
+        uint32_t value;
         memcpy(&event, ev, sizeof(event));
-        if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH && !nb->refused_auth) {
+        memcpy(&value, ev + 2, sizeof(value));
+        if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH &&
+            value == (uint32_t)atoi(SYNC_ZAP_OVER_CAP)) {
+            if (nb->cap_retry_ms == 0)
+                fm_log_limited(&lim, 10, FM_LOG_WARN, COMPONENT,
+                               "peer %s at %s refused a connection: this node's key holds too "
+                               "many there already (a stale one, or a clone?); dialling again "
+                               "in %u s", nb->name, nb->endpoint, SYNC_CAP_RETRY_MS / 1000);
+            nb->cap_retry_ms = sync_now(s) + SYNC_CAP_RETRY_MS;
+        } else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH && !nb->refused_auth) {
             nb->refused_auth = true;
             fm_log_limited(&lim, 10, FM_LOG_WARN, COMPONENT,
                            "refused by peer %s at %s: not admitted (is this node revoked or "
                            "not enrolled?)", nb->name, nb->endpoint);
         } else if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+            nb->cap_retry_ms = 0;
             nb->hello_due = true; /* clone.c: the peer learns this connection */
             if (nb->refused_auth)
                 fm_log(FM_LOG_INFO, COMPONENT, "peer %s admits this node again", nb->name);
@@ -488,6 +510,12 @@ static void recv_router(struct fm_sync *s)
                 fm_log_limited(&lim_recv, 5, FM_LOG_WARN, COMPONENT,
                                "dropped a message from an unknown sender");
             } else {
+                /* ties the connection to its key (conns.c) */
+                int fd = zmq_msg_get(&body, ZMQ_SRCFD);
+                if (!sync_conn_spoke(s, fd, nb->pk, sync_now(s)) && s->router_mon) {
+                    sync_conns_mon_drain(s); /* its accept event was still on the way */
+                    (void)sync_conn_spoke(s, fd, nb->pk, sync_now(s));
+                }
                 sync_clone_seen(s, nb, zmq_msg_data(&id), zmq_msg_size(&id),
                                 zmq_msg_gets(&body, "Peer-Address"));
                 nb->route_len = zmq_msg_size(&id);
@@ -549,6 +577,7 @@ int fm_sync_run(struct fm_sync *s, int timeout_ms)
     if (rc < 0)
         return errno == EINTR || errno == ETERM ? FM_OK : FM_ENET;
     n = 0;
+    sync_conns_mon_drain(s); /* closes first: a freed slot is free for ZAP */
     if (s->zap && (items[n++].revents & ZMQ_POLLIN))
         sync_zap_handle(s);
     if (s->router && (items[n++].revents & ZMQ_POLLIN))
@@ -558,7 +587,11 @@ int fm_sync_run(struct fm_sync *s, int timeout_ms)
     for (int d = 0; d < nd; d++) {
         if (items[base + d].revents & ZMQ_POLLIN)
             recv_dealer(s, polled[d]);
-        dealer_monitor_drain(polled[d]);
+        dealer_monitor_drain(s, polled[d]);
+        if (polled[d]->cap_retry_ms && sync_now(s) >= polled[d]->cap_retry_ms) {
+            polled[d]->cap_retry_ms = 0;
+            sync_dealer_reopen(s, polled[d]);
+        }
     }
     return sync_engine_service(s);
 }
@@ -593,6 +626,7 @@ int fm_sync_peers(struct fm_sync *s, struct fm_sync_status *st, struct fm_sync_p
         if (s->nbs[i]) {
             sync_nb_info(s, s->nbs[i], &(*out)[k]);
             (*out)[k].cloned_key = sync_clone_live(s->nbs[i], sync_now(s));
+            sync_conn_of(s, s->nbs[i]->pk, &(*out)[k].conns, &(*out)[k].conns_refused);
             (*out)[k++].refused_us = s->nbs[i]->refused_auth;
         }
     *n = k;

@@ -146,6 +146,8 @@ static int decode_peer(struct fm_cur *c, struct fm_sync_peer_info *pi)
     }
     CHECK(fm_cur_u64(c, &pi->checks_out));
     CHECK(fm_cur_u64(c, &pi->checks_in));
+    CHECK(fm_cur_u32(c, &pi->conns)); /* conns.c */
+    CHECK(fm_cur_u64(c, &pi->conns_refused));
     return FM_OK;
 }
 
@@ -544,6 +546,8 @@ int fm_wire_encode_status(struct fm_buf *out, const struct fm_sync_status *st,
         }
         CHECK(fm_buf_put_u64(out, p->checks_out));
         CHECK(fm_buf_put_u64(out, p->checks_in));
+        CHECK(fm_buf_put_u32(out, p->conns));
+        CHECK(fm_buf_put_u64(out, p->conns_refused));
     }
     return FM_OK;
 }

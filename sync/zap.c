@@ -147,6 +147,14 @@ static void handle_one(struct fm_sync *s)
         reply(s, reqid, reqid_len, "400", "not enrolled", "");
         return;
     }
+    /* a key at its connection cap is refused (conns.c: counted, logged);
+     * without the listener's monitor nothing would free a slot */
+    if (s->router_mon && !sync_conn_admit(s, pk, sync_now(s))) {
+        /* 300, "temporary": the dialler's engine tells it from a refused
+         * key and tries again (transport.c) */
+        reply(s, reqid, reqid_len, SYNC_ZAP_OVER_CAP, "too many connections", "");
+        return;
+    }
     s->k.zap_admitted++;
     sync_hex(pk, FM_PK_LEN, hex, sizeof(hex));
     fm_log(FM_LOG_DEBUG, COMPONENT, "admitted %.16s... from %s", hex, addr);

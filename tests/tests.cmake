@@ -101,3 +101,9 @@ foreach(src ${FM_BROWSER_TESTS})
     ENVIRONMENT "FIELDMESH=$<TARGET_FILE:fieldmesh>;FIELDMESHD=$<TARGET_FILE:fieldmeshd>;FM_SRC=${CMAKE_SOURCE_DIR};FM_PORT_BASE=${FM_PORT_BASE};FM_SHOTS=${CMAKE_BINARY_DIR}/browser-shots")
   math(EXPR FM_PORT_BASE "${FM_PORT_BASE} + 100")
 endforeach()
+# Per-key limits: an enrolled key opening many connections at once, used by
+# tests/e2e/test_key_limits.sh (built next to the fieldmesh binary).
+add_executable(connflood ${CMAKE_SOURCE_DIR}/tests/e2e/connflood.c)
+target_include_directories(connflood PRIVATE ${CMAKE_SOURCE_DIR})
+target_link_libraries(connflood PRIVATE fm_node)
+set_target_properties(connflood PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR})

@@ -97,6 +97,8 @@ static const struct field gossip_fields[] = {
     INT_FIELD("max_skew_ms", FT_U32, max_skew_ms, 0, 86400000),
     INT_FIELD("rate_limit_bps", FT_U32, rate_limit_bps, 0, 4000000000u), /* field sync */
     INT_FIELD("reply_bytes_per_s", FT_U32, reply_bytes_per_s, 0, 4000000000u), /* budget.c */
+    INT_FIELD("max_conns_per_key", FT_U32, max_conns_per_key, 1, 64), /* sync/conns.c */
+    INT_FIELD("max_conns", FT_U32, max_conns, 1, 65536),
 };
 
 static const struct field gps_fields[] = { /* docs/gps.md */

@@ -92,6 +92,10 @@ struct fm_config {
     uint32_t rate_limit_bps;       /* gossip: rate_limit_bps, bits/s per peer (default 0 = none) */
     uint32_t reply_bytes_per_s;    /* gossip: reply_bytes_per_s, pull-reply bytes one peer key may
                                     * draw per second (default 128 MiB; 0 = no budget) */
+    uint32_t max_conns_per_key;    /* gossip: max_conns_per_key, connections into our listener
+                                    * one node key may hold (default 4, 1..64) */
+    uint32_t max_conns;            /* gossip: max_conns, connections into our listener in all
+                                    * (default 256, 1..65536) */
     struct fm_peer_conf peers[FM_CONFIG_MAX_PEERS];
     size_t npeers;
     struct fm_gps_conf gps;        /* gps: the GPS reader (node/gps/, docs/gps.md) */

@@ -32,6 +32,8 @@ void fm_config_defaults(struct fm_config *cfg)
     cfg->batch_ops = DEF_BATCH_OPS;
     cfg->max_skew_ms = DEF_MAX_SKEW_MS;
     cfg->reply_bytes_per_s = DEF_REPLY_BYTES_PER_S;
+    cfg->max_conns_per_key = DEF_MAX_CONNS_PER_KEY;
+    cfg->max_conns = DEF_MAX_CONNS;
     fm_gps_conf_defaults(&cfg->gps);
     fm_console_conf_defaults(&cfg->console);
 }
@@ -182,6 +184,10 @@ static void write_body(FILE *f, const struct fm_config *cfg, const char *dir)
     if (cfg->reply_bytes_per_s != DEF_REPLY_BYTES_PER_S)
         fprintf(f, "  reply_bytes_per_s: %u\n", cfg->reply_bytes_per_s);
     config_write_console(f, &cfg->console);
+    if (cfg->max_conns_per_key != DEF_MAX_CONNS_PER_KEY)
+        fprintf(f, "  max_conns_per_key: %u\n", cfg->max_conns_per_key);
+    if (cfg->max_conns != DEF_MAX_CONNS)
+        fprintf(f, "  max_conns: %u\n", cfg->max_conns);
 }
 
 /* The whole file in memory (caller frees *text), for the one durable writer. */

@@ -79,6 +79,8 @@ int fm_node_daemon_peers(const struct fm_config *cfg, struct fm_daemon_info *inf
             p->revoked = q->banned;
             p->refused_us = q->refused_us;
             p->cloned_key = q->cloned_key;
+            p->conns = q->conns;
+            p->conns_refused = q->conns_refused;
             p->rate_limit_bps = q->rate_limit_bps;
             p->queued_bytes = q->queued_bytes;
         }

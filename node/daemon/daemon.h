@@ -43,6 +43,8 @@ struct fm_peer_info {
                                      * (revoked, or not enrolled) */
     bool cloned_key;                /* its key spoke on two live connections into our
                                      * listener at once lately (a cloned key?) */
+    uint32_t conns;                 /* its connections into our listener now */
+    uint64_t conns_refused;         /* ... refused over gossip.max_conns_per_key */
 };
 
 struct fm_daemon_info {
@@ -59,7 +61,7 @@ struct fm_daemon_info {
     uint64_t ingest_faults;  /* ingests that failed in the store since start */
     int ingest_fault_err;    /* the fault now (FM_EMAPFULL, FM_EIO, ...), 0 = none */
     uint64_t ingest_backoff_ms; /* the pause of pulls now, 0 = none */
-    uint64_t key_conns_refused; /* connections refused: over network.max_conns_per_key */
+    uint64_t key_conns_refused; /* connections refused: over gossip.max_conns_per_key */
     uint64_t pulls_deferred; /* PULLs answered later: the key's reply budget was spent */
     uint64_t clone_alerts;   /* times a key was seen on two live connections at once */
 };

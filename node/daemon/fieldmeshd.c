@@ -387,6 +387,8 @@ static int daemon_start_sync(struct daemon *d)
         .max_skew_ms = cfg->max_skew_ms,
         .rate_limit_bps = cfg->rate_limit_bps,
         .reply_bytes_per_s = cfg->reply_bytes_per_s,
+        .max_conns_per_key = cfg->max_conns_per_key,
+        .max_conns = cfg->max_conns,
     };
     int rc = fm_sync_new(&d->sync, &sc, &d->store);
     if (rc != FM_OK) {

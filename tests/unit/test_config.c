@@ -357,6 +357,22 @@ static void test_error_ranges(void **state)
     char text[512];
     expect_error(f, MINIMAL "gossip:\n  batch_ops: 0\n", "9:14",
                  "'batch_ops' must be between 1 and 65536");
+    /* per-key limits (sync/conns.c) */
+    expect_error(f, MINIMAL "gossip:\n  max_conns_per_key: 0\n", "9:22",
+                 "'max_conns_per_key' must be between 1 and 64");
+    expect_error(f, MINIMAL "gossip:\n  max_conns_per_key: 65\n", "9:22",
+                 "'max_conns_per_key' must be between 1 and 64");
+    expect_error(f, MINIMAL "gossip:\n  max_conns: 0\n", "9:14",
+                 "'max_conns' must be between 1 and 65536");
+    expect_error(f, MINIMAL "gossip:\n  max_conns: many\n", "9:14",
+                 "expected an integer for 'max_conns'");
+    assert_int_equal(load_text(f, MINIMAL "gossip:\n  max_conns_per_key: 2\n  max_conns: 50\n"),
+                     0);
+    assert_int_equal(f->cfg.max_conns_per_key, 2);
+    assert_int_equal(f->cfg.max_conns, 50);
+    assert_int_equal(load_text(f, MINIMAL), 0);
+    assert_int_equal(f->cfg.max_conns_per_key, 4); /* the defaults */
+    assert_int_equal(f->cfg.max_conns, 256);
     expect_error(f, MINIMAL "gossip:\n  push_interval_ms: 99999999999999999999999\n", "9:21",
                  "'push_interval_ms' must be between 1 and 60000");
     expect_error(f, "node:\n  name: n1\n  role: county\nstorage:\n  data_dir: d\n"
@@ -491,6 +507,8 @@ static void test_round_trip(void **state)
     a.push_interval_ms = 7;
     a.anti_entropy_ms = 1234;
     a.heartbeat_ms = 4321;
+    a.max_conns_per_key = 7; /* written only when not the default */
+    a.max_conns = 999;
     a.batch_ops = 99;
     a.max_skew_ms = 0;
     for (size_t i = 0; i < 3; i++) {

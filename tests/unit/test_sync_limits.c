@@ -18,6 +18,7 @@
 
 #include "crypto/crypto.h"
 #include "sync/sync.h"
+#include "sync/sync_int.h" /* SYNC_PULLS_PER_S, SYNC_DEFER_MAX */
 #include "sync/wire_int.h"
 #include "tests/unit/memstore.h"
 
@@ -280,12 +281,92 @@ static void test_pull_flood_within_budget(void **state)
     tnode_free(&h);
 }
 
+/* PULLs a answered x (its OPS replies to x). */
+static uint64_t ops_msgs_to(struct tnode *a, const uint8_t *pk, uint64_t *pulls_in)
+{
+    struct fm_sync_peer_info *pi = NULL;
+    size_t np = 0;
+    uint64_t r = 0;
+    assert_int_equal(fm_sync_peers(a->s, NULL, &pi, &np), FM_OK);
+    for (size_t i = 0; i < np; i++)
+        if (memcmp(pi[i].pk, pk, FM_PK_LEN) == 0) {
+            r = pi[i].msgs[FM_SYNC_MSG_OPS].msgs_out;
+            *pulls_in = pi[i].msgs[FM_SYNC_MSG_PULL].msgs_in;
+        }
+    free(pi);
+    return r;
+}
+
+/* 20,000 PULLs from one key at the daemon's default budget (128 MiB/s):
+ * bytes do not bind there, and a PULL for ops x already holds draws an
+ * empty reply of a few dozen bytes, so only the PULL rate per key
+ * (SYNC_PULLS_PER_S) bounds the work. Most PULLs ask for nothing, one in
+ * a hundred for a's whole log. a answers at most the burst plus the rate
+ * (plus the deferred few); an honest node still syncs the whole log. */
+#define FLOOD20K_PULLS 20000
+static void test_pull_flood_20000(void **state)
+{
+    (void)state;
+    struct tnode a, x, h;
+    struct tnode *ns[] = {&a, &x, &h};
+    struct fm_sync_config cfg = {.push_interval_ms = 20, .anti_entropy_ms = 300,
+                                 .heartbeat_ms = 500, .batch_ops = 64,
+                                 .reply_bytes_per_s = 128u << 20};
+    struct fm_buf m;
+    uint8_t e_all[FM_WIRE_ENTRY_LEN], e_none[FM_WIRE_ENTRY_LEN];
+    uint64_t pulls_in = 0, pulls_in0 = 0;
+    tnode_init_cfg(&a, &cfg);
+    tnode_init(&x);
+    tnode_init(&h);
+    for (int i = 0; i < 3000; i++)
+        assert_int_equal(ms_write(&a.ms, &a.id, 250), FM_OK);
+    link_nodes(&x, &a);
+    assert_true(wait_len(ns, 2, &x, a.id.pk, 3000, DEADLINE_MS));
+    spin_for(ns, 2, 1200); /* x's own pulls done; a's bucket full again */
+    uint64_t answered0 = ops_msgs_to(&a, x.id.pk, &pulls_in0);
+    link_nodes(&h, &a);
+    fm_buf_init(&m, FM_WIRE_MAX_MSG);
+    fm_wire_put_entry(e_all, a.id.pk, 1);
+    fm_wire_put_entry(e_none, a.id.pk, 3001);
+    uint64_t t0 = fm_mono_ms();
+    for (uint32_t k = 0; k < FLOOD20K_PULLS; k++) {
+        const uint8_t *e = k % 100 == 0 ? e_all : e_none;
+        assert_int_equal(fm_wire_encode_pull(&m, 0, 900000 + k, FM_WIRE_BATCH_MAX, e, 1), FM_OK);
+        int rc = fm_sync_send_raw(x.s, a.id.pk, m.data, m.len);
+        (void)rc; /* a full send queue drops some: fine for a flood */
+        if (k % 40 == 0)
+            spin_for(ns, 3, 5);
+    }
+    fm_buf_release(&m);
+    spin_for(ns, 3, 500);
+    uint64_t secs_ms = fm_mono_ms() - t0;
+    uint64_t answered = ops_msgs_to(&a, x.id.pk, &pulls_in) - answered0;
+    pulls_in -= pulls_in0;
+    bool honest = wait_len(ns, 3, &h, a.id.pk, 3000, DEADLINE_MS);
+    uint64_t bound = SYNC_PULLS_BURST + (uint64_t)SYNC_PULLS_PER_S * secs_ms / 1000 +
+                     SYNC_DEFER_MAX + 16; /* + x's own anti-entropy pulls */
+    struct fm_sync_counters ka;
+    fm_sync_get_counters(a.s, &ka);
+    printf("# %u PULLs sent in %llu ms, %llu arrived, %llu answered (bound %llu), %llu "
+           "deferred or dropped; honest node synced: %s\n",
+           FLOOD20K_PULLS, (unsigned long long)secs_ms, (unsigned long long)pulls_in,
+           (unsigned long long)answered, (unsigned long long)bound,
+           (unsigned long long)ka.pulls_deferred, honest ? "yes" : "no");
+    assert_true(honest);
+    assert_true(pulls_in > bound); /* the flood did arrive: the limit is what held it */
+    assert_true(answered <= bound);
+    tnode_free(&a);
+    tnode_free(&x);
+    tnode_free(&h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_full_disk_backs_off),
         cmocka_unit_test(test_refused_knocks_log_per_doubling),
         cmocka_unit_test(test_pull_flood_within_budget),
+        cmocka_unit_test(test_pull_flood_20000),
     };
     if (fm_crypto_init() != FM_OK)
         return 1;

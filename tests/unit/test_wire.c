@@ -325,6 +325,8 @@ static void test_status(void **state)
     }
     p[0].checks_out = 11;
     p[0].checks_in = 12;
+    p[0].conns = 3;             /* sync/conns.c */
+    p[0].conns_refused = 1996;
     memset(p[1].pk, 2, FM_PK_LEN);
     p[1].eager = true;
     p[1].msgs[FM_SYNC_MSG_SOFT].bytes_out = UINT64_MAX;
