@@ -90,6 +90,9 @@ struct fm_sync_config {
     uint32_t reply_bytes_per_s;   /* pull-reply bytes one neighbour key may draw per
                                    * second (burst: one second's worth, at least one
                                    * reply); 0 = no budget */
+    uint8_t wire_version;         /* 0 = the newest (2: range reconciliation);
+                                   * 1 = behave as a version-1 node (drops version-2
+                                   * frames): mixed-version tests */
 };
 
 /* Creates the engine; binds listen and control, starts nothing else.
