@@ -108,6 +108,15 @@ int fm_recon_respond(const struct fm_recon_set *set, const struct fm_wire_recon 
                      const struct fm_recon_cb *cb, struct fm_buf *out, bool *send,
                      bool *more) FM_MUST_USE;
 
+/* Bytes of a whole vector of n authors in VECTOR chunks. An answer longer
+ * than this (most authors differ) is replaced by the vector: the exchange
+ * then ends as version 1 would, never costing much more than it. */
+static inline size_t fm_recon_vector_len(size_t n)
+{
+    size_t chunks = n / FM_WIRE_VECTOR_MAX + 1;
+    return chunks * (2 + 2 * FM_PK_LEN + 4) + n * FM_WIRE_ENTRY_LEN;
+}
+
 /* ---- wire (recon_wire.c) ---- */
 /* Body of a RECON frame after version and type: FM_EDECODE or FM_ETOOBIG
  * for anything out of bounds, out of order or not consumed exactly. */

@@ -135,6 +135,9 @@ void sync_on_recon(struct fm_sync *s, struct sync_nb *nb, const struct fm_wire_r
                        "peer %s: reconciliation over %d rounds: sending the whole vector",
                        nb->name, FM_RECON_DEPTH_MAX);
         sync_send_vector(s, nb);
+    } else if (rc == FM_OK && send && s->msg.len > fm_recon_vector_len(s->nheads)) {
+        sync_send_vector(s, nb); /* most authors differ: the vector is cheaper */
+        more = false;
     } else if (rc == FM_OK && send && sync_send(s, nb, &s->msg) != FM_OK) {
         return; /* dropped and counted; the next check starts again */
     }
