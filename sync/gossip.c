@@ -738,9 +738,9 @@ void sync_on_message(struct fm_sync *s, struct sync_nb *nb, const uint8_t *p, si
     if (rc == FM_OK && m.version != FM_WIRE_VERSION && s->cfg.wire_version == 1)
         rc = FM_EDECODE; /* a version-1 node's decoder stops at the version byte */
     if (rc != FM_OK) {
-        nb_bad(s, nb, m.version && m.version != FM_WIRE_VERSION ? "message of another protocol version"
-                                                                 : "malformed message",
-               rc);
+        bool other = m.version && m.version != FM_WIRE_VERSION &&
+                     (m.version != FM_RECON_WIRE_VERSION || s->cfg.wire_version == 1);
+        nb_bad(s, nb, other ? "message of another protocol version" : "malformed message", rc);
         return;
     }
     switch (m.type) {

@@ -74,7 +74,8 @@ void sync_recon_link_down(struct sync_nb *nb)
 
 bool sync_recon_start(struct fm_sync *s, struct sync_nb *nb)
 {
-    if (s->cfg.wire_version == 1 || nb->ver != 2 || set_fresh(s) != FM_OK)
+    if (s->cfg.wire_version == 1 || nb->ver != 2 ||
+        fm_recon_vector_len(s->nheads) <= FM_RECON_MIN_VECTOR || set_fresh(s) != FM_OK)
         return false;
     if (fm_recon_initiate(&s->recon, &s->msg) != FM_OK)
         return false;
@@ -87,6 +88,7 @@ struct learn {
     struct fm_sync *s;
     struct sync_nb *nb;
     uint64_t now;
+    size_t probes; /* fork probes sent */
 };
 
 static void learn_same(void *ctx, const struct fm_recon_item *ours)
@@ -111,19 +113,19 @@ static void learn_item(void *ctx, const uint8_t pk[FM_PK_LEN], uint64_t seq,
     sync_want_raise(l->s, l->nb, (uint32_t)i, seq, l->now, false);
     /* same seq, another head op: a fork of equal length (docs/sync.md) */
     if (seq == a->head && a->in_store && memcmp(a->hash, hash, FM_RECON_HASH_LEN) != 0)
-        (void)sync_fork_probe_quiet(l->s, l->nb, (uint32_t)i, l->now);
+        l->probes += sync_fork_probe_quiet(l->s, l->nb, (uint32_t)i, l->now);
 }
 
 void sync_on_recon(struct fm_sync *s, struct sync_nb *nb, const struct fm_wire_recon *m)
 {
-    struct learn l = {s, nb, sync_now(s)};
+    struct learn l = {s, nb, sync_now(s), 0};
     struct fm_recon_cb cb = {&l, learn_same, learn_item};
     bool known = nb->ver == 2 && nb->ver_probed, send = false, more = false;
     nb->ver = 2;
     nb->ver_probed = true;
     if (m->depth == 0 && m->nranges == 0) { /* a hello */
-        if (!known)
-            send_hello(s, nb); /* it may not know us yet either */
+        if (!known && nb->hellos == 0)
+            send_hello(s, nb); /* it does not know us yet */
         return;
     }
     if (set_fresh(s) != FM_OK)
@@ -143,5 +145,9 @@ void sync_on_recon(struct fm_sync *s, struct sync_nb *nb, const struct fm_wire_r
     }
     if (rc == FM_OK && !more)
         nb->vec_known = true; /* the exchange is over: its vector is known */
+    if (l.probes)
+        fm_log(FM_LOG_INFO, COMPONENT,
+               "peer %s: same seq, different head op: probing %zu author(s) for a fork", nb->name,
+               l.probes);
     sync_pull_schedule(s, l.now);
 }
