@@ -13,9 +13,10 @@
  * Versions: a neighbour's version is probed whenever it is heard again
  * after its link was down (and at start): when it is first heard, and with
  * each anti-entropy check while it is live, we send a hello (an empty
- * RECON, version byte 2), at most SYNC_HELLOS of them. A version-2 node
- * that hears a hello it did not expect answers with its own, so two new
- * nodes know each other after one round trip; an old node drops
+ * RECON at depth 0, version byte 2), at most SYNC_HELLOS of them. A
+ * version-2 node answers every hello with an empty RECON at depth 1, which
+ * asks nothing and is never answered, so two new nodes know each other
+ * after one round trip, whichever of them probes; an old node drops
  * version-2 frames (logged, rate-limited), costs at most SYNC_HELLOS
  * six-byte frames per link-up and keeps getting VECTORs. The version
  * found is kept while the link is down, so a partition heals with a
@@ -42,12 +43,13 @@ static int set_fresh(struct fm_sync *s)
     return rc;
 }
 
-static void send_hello(struct fm_sync *s, struct sync_nb *nb)
+/* An empty RECON: at depth 0 a hello, at depth 1 the answer to one (an
+ * answer that asks nothing, so it is never answered in turn). */
+static bool send_empty(struct fm_sync *s, struct sync_nb *nb, uint8_t depth)
 {
     struct fm_recon_enc e;
-    if (fm_recon_enc_begin(&e, &s->msg, 0) == FM_OK && fm_recon_enc_finish(&e) == FM_OK &&
-        sync_send(s, nb, &s->msg) == FM_OK)
-        nb->hellos++;
+    return fm_recon_enc_begin(&e, &s->msg, depth) == FM_OK && fm_recon_enc_finish(&e) == FM_OK &&
+           sync_send(s, nb, &s->msg) == FM_OK;
 }
 
 void sync_recon_hello(struct fm_sync *s, struct sync_nb *nb, uint64_t now)
@@ -61,7 +63,8 @@ void sync_recon_hello(struct fm_sync *s, struct sync_nb *nb, uint64_t now)
                nb->name);
         return;
     }
-    send_hello(s, nb);
+    if (send_empty(s, nb, 0))
+        nb->hellos++;
 }
 
 void sync_recon_link_down(struct sync_nb *nb)
@@ -120,12 +123,11 @@ void sync_on_recon(struct fm_sync *s, struct sync_nb *nb, const struct fm_wire_r
 {
     struct learn l = {s, nb, sync_now(s), 0};
     struct fm_recon_cb cb = {&l, learn_same, learn_item};
-    bool known = nb->ver == 2 && nb->ver_probed, send = false, more = false;
+    bool send = false, more = false;
     nb->ver = 2;
     nb->ver_probed = true;
-    if (m->depth == 0 && m->nranges == 0) { /* a hello */
-        if (!known && nb->hellos == 0)
-            send_hello(s, nb); /* it does not know us yet */
+    if (m->depth == 0 && m->nranges == 0) { /* a hello: it is probing us */
+        (void)send_empty(s, nb, 1);
         return;
     }
     if (set_fresh(s) != FM_OK)
