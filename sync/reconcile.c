@@ -54,8 +54,16 @@ static bool send_empty(struct fm_sync *s, struct sync_nb *nb, uint8_t depth)
 
 void sync_recon_hello(struct fm_sync *s, struct sync_nb *nb, uint64_t now)
 {
-    if (s->cfg.wire_version == 1 || nb->ver_probed || !sync_nb_live(s, nb, now))
-        return; /* a hello into a dead link would prove nothing */
+    if (s->cfg.wire_version == 1 || nb->ver_probed)
+        return;
+    if (!sync_nb_live(s, nb, now)) {
+        /* not heard yet: a hello ahead of our first SUMMARY lets a new
+         * neighbour answer it with RECON; it does not count towards the
+         * probe (it may go into a dead link) */
+        if (nb->ver == 0)
+            (void)send_empty(s, nb, 0);
+        return;
+    }
     if (nb->hellos >= SYNC_HELLOS) {
         nb->ver = 1; /* never answered: an older node */
         nb->ver_probed = true;
