@@ -134,8 +134,12 @@ void sync_on_recon(struct fm_sync *s, struct sync_nb *nb, const struct fm_wire_r
     bool send = false, more = false;
     nb->ver = 2;
     nb->ver_probed = true;
-    if (m->depth == 0 && m->nranges == 0) { /* a hello: it is probing us */
-        (void)send_empty(s, nb, 1);
+    if (m->nranges == 0) {
+        /* a hello (depth 0: it is probing us) or the answer to ours; an
+         * exchange never sends an empty message (an asked range is always
+         * answered), so this teaches nothing about its vector */
+        if (m->depth == 0)
+            (void)send_empty(s, nb, 1);
         return;
     }
     if (set_fresh(s) != FM_OK)

@@ -143,6 +143,7 @@ static void exchange(struct side *a, struct side *b, uint64_t seed, struct stats
         assert_int_equal(fm_wire_decode(&w, m[cur].data, m[cur].len), FM_OK);
         assert_int_equal(w.type, FM_MSG_RECON);
         assert_true(w.u.recon.depth <= FM_RECON_DEPTH_MAX);
+        assert_true(w.u.recon.nranges > 0); /* empty RECONs are hellos only (reconcile.c) */
         int rc = fm_recon_respond(&sides[to]->set, &w.u.recon, &cb[to], &m[cur ^ 1], &send,
                                   &more);
         if (rc != FM_OK)
