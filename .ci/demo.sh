@@ -23,9 +23,10 @@ say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 cfg() { echo "$DIR/node$1/node.yaml"; }
 names=(x centre county station vehicle)
 
-# A free block of 4 loopback ports.
+# A free block of 4 loopback ports, and 4 for the consoles 80 above them.
 base=${FM_PORT_BASE:-$(( 30000 + $$ % 20000 ))}
-while ss -ltn 2>/dev/null | awk '{print $4}' | grep -qE ":($base|$((base+1))|$((base+2))|$((base+3)))\$"; do
+busy() { ss -ltn 2>/dev/null | awk '{print $4}' | grep -qE ":($1|$(($1+1))|$(($1+2))|$(($1+3)))\$"; }
+while busy "$base" || busy $((base + 80)); do
   base=$((base + 4))
 done
 
@@ -36,6 +37,13 @@ say "an organisation and four enrolled nodes (fieldmesh testbed)"
 start() { "$FMD" -c "$(cfg "$1")" --log-level info 2>>"$DIR/node$1/daemon.log" & PIDS[$1]=$!; }
 for i in 1 2 3 4; do start "$i"; done
 sleep 1
+
+say "each node serves its console in the browser (operator demo, password below)"
+for i in 1 2 3 4; do
+  printf '  node%s %-8s %s  login: demo / %s\n' "$i" "${names[$i]}" \
+    "$(awk '/^url:/ {print $2}' "$DIR/node$i/console.txt")" \
+    "$(awk '/^password:/ {print $2}' "$DIR/node$i/console.txt")"
+done
 
 wait_until() { # wait_until SECONDS CMD...: poll until CMD succeeds (bounds hold on a
   # loaded 2-core machine; a wait that succeeds costs only the time it took)
@@ -118,3 +126,8 @@ cat "$DIR/digests.txt"
 "$FM" -c "$(cfg 2)" peers
 
 say "done: every replica converged. Data and logs are in $DIR"
+# run in a terminal, the mesh stays up for clicking around the consoles
+if [ -t 1 ] && [ -z "${FM_DEMO_EXIT:-}" ]; then
+  echo "the four nodes keep running: open the console URLs above; Ctrl-C stops them"
+  wait
+fi

@@ -26,6 +26,7 @@ static const struct cli_cmd *const commands[] = {
     &cli_cmd_org_init,
     &cli_cmd_org_enroll,
     &cli_cmd_org_revoke,
+    &cli_cmd_org_dispatch_key,
     &cli_cmd_trust_publish,
     &cli_cmd_trust_renew,
     &cli_cmd_bundle_org_key,
@@ -41,6 +42,7 @@ static const struct cli_cmd *const commands[] = {
     &cli_cmd_incident_status,
     &cli_cmd_incident_edit,
     &cli_cmd_incident_feedback,
+    &cli_cmd_incident_link,
     &cli_cmd_dispatch,
     &cli_cmd_ticket_ack,
     &cli_cmd_ticket_enroute,
@@ -83,7 +85,16 @@ static const struct cli_cmd *const commands[] = {
     &cli_cmd_bundle_import,
     /* operating the node */
     &cli_cmd_doctor,
+    &cli_cmd_backup,
+    &cli_cmd_restore,
     &cli_cmd_export_geojson,
+    &cli_cmd_export_cap,
+    &cli_cmd_export_eido,
+    &cli_cmd_import_cap,
+    &cli_cmd_operator_add,
+    &cli_cmd_operator_passwd,
+    &cli_cmd_operator_list,
+    &cli_cmd_operator_remove,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -100,7 +111,9 @@ static const struct {
     { "bulletin", "bulletins to all, a tier, department, county or unit, with read receipts" },
     { "bundle", "move ops by file where no link exists (sneakernet)" },
     { "keys", "the node's keys at rest: seal an old unsealed key" },
-    { "export", "this node's data in other systems' formats (GeoJSON)" },
+    { "export", "this node's data in other systems' formats (GeoJSON, CAP 1.2, EIDO)" },
+    { "import", "other systems' data into this node (CAP 1.2 alerts)" },
+    { "operator", "who may log in to this node's browser console: add, passwd, list, remove" },
 };
 #define NGROUPS (sizeof(groups) / sizeof(groups[0]))
 

@@ -104,6 +104,8 @@ int cli_parse_coord(struct cli *cl, const char *what, const char *s, double limi
 int cli_check_text(struct cli *cl, const char *what, const char *s, size_t cap);
 int cli_check_word(struct cli *cl, const char *what, const char *s, size_t cap); /* [a-z0-9_-]+ */
 int cli_parse_key(struct cli *cl, const char *what, const char *s, uint8_t pk[FM_PK_LEN]);
+/* DATE: "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM[:SS]Z" (UTC) -> ms (cli_date.c). */
+int cli_parse_date(struct cli *cl, const char *what, const char *s, uint64_t *ms);
 
 /* ---- node access (cli_open.c) ---- */
 int cli_crypto(struct cli *cl);                   /* fm_crypto_init once */
@@ -159,6 +161,9 @@ size_t cli_utf8_seq(const char *p);
 void cli_fmt_coord(int32_t e7, char out[CLI_COORD_LEN]);
 /* HLC (48-bit ms << 16 | counter) -> "2024-05-01T12:34:56.789Z" (ms) or without ms */
 void cli_fmt_time(uint64_t hlc, bool with_ms, char out[CLI_TIME_LEN]);
+/* The same in local time (TZ, else the system's zone) with the offset:
+ * "2024-05-01T20:34:56+08:00" — for tables; JSON keeps UTC. */
+void cli_fmt_local(uint64_t hlc, bool with_ms, char out[CLI_TIME_LEN]);
 void cli_hex(const uint8_t *p, size_t n, char *out); /* out: 2n+1 */
 /* Terminal-safe copy: control bytes become spaces, invalid UTF-8 '?', and
  * text beyond max_chars code points is cut with "...". */
@@ -186,11 +191,18 @@ int cli_list_end(bool json, struct cli_json *j, struct cli_table *t, FILE *f, in
 
 /* ---- the commands (cmd_*.c) ---- */
 extern const struct cli_cmd cli_cmd_init, cli_cmd_keygen, cli_cmd_keys_seal;
+extern const struct cli_cmd cli_cmd_operator_add, cli_cmd_operator_passwd, cli_cmd_operator_list,
+    cli_cmd_operator_remove;
 extern const struct cli_cmd cli_cmd_org_init, cli_cmd_org_enroll, cli_cmd_org_revoke,
     cli_cmd_trust_publish, cli_cmd_trust_renew;
+/* cmd_orgkey.c: the dispatchers' group key (docs/security.md) */
+extern const struct cli_cmd cli_cmd_org_dispatch_key;
+int cli_org_dispatch_key(struct cli *cl, const char *org_dir, bool rotate, const char *out_path,
+                         uint32_t *gen_out);
 extern const struct cli_cmd cli_cmd_incident_report, cli_cmd_incident_list,
     cli_cmd_incident_show, cli_cmd_incident_note, cli_cmd_incident_status,
     cli_cmd_incident_edit; /* cmd_incident_edit.c */
+extern const struct cli_cmd cli_cmd_incident_link; /* cmd_link.c */
 extern const struct cli_cmd cli_cmd_unit_register, cli_cmd_unit_list, cli_cmd_unit_show,
     cli_cmd_unit_status, cli_cmd_unit_position;
 extern const struct cli_cmd cli_cmd_resource_add, cli_cmd_resource_consume,
@@ -198,6 +210,10 @@ extern const struct cli_cmd cli_cmd_resource_add, cli_cmd_resource_consume,
 extern const struct cli_cmd cli_cmd_log, cli_cmd_digest, cli_cmd_rebuild;
 extern const struct cli_cmd cli_cmd_testbed;
 extern const struct cli_cmd cli_cmd_peers, cli_cmd_status;
+extern const struct cli_cmd cli_cmd_backup, cli_cmd_restore; /* cmd_backup.c */
+extern const struct cli_cmd cli_cmd_export_cap;             /* cmd_cap_export.c */
+extern const struct cli_cmd cli_cmd_import_cap;             /* cmd_cap_import.c */
+extern const struct cli_cmd cli_cmd_export_eido;            /* cmd_eido.c */
 /* linkage workflow (cmd_dispatch.c, cmd_ticket.c, cmd_directory.c, cmd_materials.c,
  * cmd_bulletin.c, cmd_report.c, cmd_conflicts.c) */
 extern const struct cli_cmd cli_cmd_dispatch, cli_cmd_escalate, cli_cmd_incident_feedback;

@@ -12,7 +12,7 @@
  * passphrase: a clear message, exit 3, nothing touched (the store is not
  * even opened).
  */
-#include "cli_int.h"
+#include "cli_wf.h" /* cli_resolve_human */
 
 #include <errno.h>
 #include <stdlib.h>
@@ -200,9 +200,17 @@ int cli_resolve(struct cli *cl, enum fm_entity_kind kind, const char *prefix,
     static const char *const kind_names[] = { "", "incident", "unit", "resource",
                                               "ticket", "material request", "bulletin" };
     int rc;
-    if (prefix[0] == '\0' || strlen(prefix) >= FM_ID_MAX)
+    /* a unit may be given by name (up to 63 bytes: Chinese names) */
+    size_t cap = kind == FM_ENT_UNIT ? FM_NAME_MAX : FM_ID_MAX;
+    if (prefix[0] == '\0' || strlen(prefix) >= cap)
         return cli_usage(cl, "bad id '%s'", prefix);
-    rc = fm_node_resolve_id(cl->node, kind, prefix, out);
+    rc = strlen(prefix) < FM_ID_MAX ? fm_node_resolve_id(cl->node, kind, prefix, out)
+                                    : FM_ENOTFOUND;
+    if (rc == FM_ENOTFOUND) {
+        int hrc = cli_resolve_human(cl, kind, prefix, out);
+        if (hrc >= 0)
+            return hrc; /* a code or a unit name, or its error (cli_hid.c) */
+    }
     if (rc == FM_ENOTFOUND)
         return cli_error(cl, rc, "no %s matches '%s'", kind_names[kind], prefix);
     if (rc == FM_EAMBIGUOUS)

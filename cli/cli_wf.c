@@ -52,9 +52,12 @@ static void mark_json(struct cli_json *j, const char *key, const struct fm_ticke
 
 void cli_wf_ticket_json(struct cli_json *j, const struct fm_ticket *t)
 {
+    char code[FM_HID_MAX], icode[FM_HID_MAX];
     cli_json_begin_object(j);
     cli_json_kstr(j, "id", t->id);
+    cli_json_kstr(j, "code", cli_hid(t->id, code)); /* "" unless cli_hid_prepare ran */
     cli_json_kstr(j, "incident", t->incident);
+    cli_json_kstr(j, "incident_code", cli_hid(t->incident, icode));
     cli_json_kstr(j, "unit", t->unit);
     cli_json_kstr(j, "state", fm_ticket_state_name(t->state));
     cli_json_key(j, "active");

@@ -26,4 +26,45 @@ int cli_wf_busy_unit(struct cli *cl, const char *const *units, size_t nunits,
  * not, or a negative fm_err. */
 int cli_wf_unit_ticket(struct cli *cl, const char *uid, char ticket[FM_ID_MAX]);
 
+/* cmd_orphans.c: nothing stranded (docs/workflow.md §3a). */
+/* `incident status ID resolved|closed`: refuses while units hold active
+ * tickets on it (listing them, exit 1) unless cancel_tickets; prints the
+ * result. Returns an exit code, or a negative fm_err the caller words. */
+int cli_orphans_close(struct cli *cl, const char *id, enum fm_incident_stage stage,
+                      bool cancel_tickets, const char *reason);
+/* `incident list --orphans`: the table or JSON array. */
+int cli_orphans_list(struct cli *cl, bool as_json);
+/* The orphan lines of `dispatch status` for one incident (j: an "orphans"
+ * JSON key and array instead). */
+void cli_orphans_incident(struct cli *cl, const char *incident, struct cli_json *j);
+/* The orphan warnings of `fieldmesh status` (j: an "orphans" key and array). */
+void cli_orphans_alerts(struct cli *cl, struct cli_json *j);
+
+/* cli_hid.c: human codes and names (docs/decisions.md). */
+/* A unit's name for a table ("?" if unknown here); returns out. */
+const char *cli_wf_unit_name(struct cli *cl, const char *uid, char out[FM_NAME_MAX]);
+/* Builds the code table once for this command (quiet on failure: no codes). */
+void cli_hid_prepare(struct cli *cl);
+/* The code of an incident or ticket id into out ("" if none or not
+ * prepared); returns out. */
+const char *cli_hid(const char *id, char out[FM_HID_MAX]);
+/* After an id or prefix matched nothing: a code for an incident or ticket,
+ * a name for a unit (exact; ambiguous -> the candidates; near misses ->
+ * "did you mean"). 0 with out set, an exit code after printing the error,
+ * or -1 when text is no code (the caller reports "no match"). */
+int cli_resolve_human(struct cli *cl, enum fm_entity_kind kind, const char *text,
+                      char out[FM_ID_MAX]);
+
+/* cmd_dispatch.c: a dispatcher's own choice against the rule (dispatch,
+ * reassign): a unit fitting no need is refused (exit 1, the reason on
+ * stderr) unless force; 0 when all may go. The far warnings come after a
+ * successful write. */
+int cli_wf_dispatch_checks(struct cli *cl, const char *incident, const char *const *uids,
+                           size_t nunits, bool force, struct fm_dispatch_check *chk);
+void cli_wf_far_warnings(struct cli *cl, const char *const *uids, size_t nunits,
+                         const struct fm_dispatch_check *chk);
+
+/* cmd_link.c: the "possible duplicate of CODE" lines on stderr after a report. */
+void cli_link_print_duplicates(struct cli *cl, const char *incident);
+
 #endif

@@ -73,7 +73,7 @@ void cli_alerts_text(const struct cli_alerts *al, const struct cli_status_in *in
         fm_key_encode(a->pk, key);
         revoke_cmd(in->conf, key, last_good(a), cmd, sizeof(cmd));
         if (a->late_ops) {
-            cli_fmt_time(a->late_expires_ms << 16, false, t);
+            cli_fmt_local(a->late_expires_ms << 16, false, t);
             printf("warning:   %s (%.16s): %llu op(s), seq %llu..%llu, reached this node after "
                    "its certificate expired (%s) but are stamped before it: back-dated? If "
                    "the key is not in your control: %s\n",

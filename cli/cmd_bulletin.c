@@ -91,7 +91,7 @@ static int bl_one(void *ctx, const struct fm_bulletin *b)
         return 0;
     }
     char when[CLI_TIME_LEN], rc[16], from[FM_KEY_TAG_LEN + 1];
-    cli_fmt_time(b->sent_hlc, false, when);
+    cli_fmt_local(b->sent_hlc, false, when);
     snprintf(rc, sizeof rc, "%u", b->receipts);
     snprintf(from, sizeof from, "%.*s", FM_KEY_TAG_LEN, b->sender);
     const char *cells[] = { b->id, when, from, b->audience, b->for_me ? "yes" : "", rc, b->text };
@@ -183,7 +183,7 @@ static int rc_one(void *ctx, const struct fm_receipt *r)
         return 0;
     }
     char when[CLI_TIME_LEN];
-    cli_fmt_time(r->hlc, true, when);
+    cli_fmt_local(r->hlc, true, when);
     const char *cells[] = { r->reader, when };
     return cli_table_add(&c->t, cells, 60);
 }

@@ -13,7 +13,7 @@
  * rate limits and queued bytes, fork evidence, ops stamped far in the
  * future, and the staleness helpers `incident list --stale-after` uses.
  */
-#include "cli_int.h"
+#include "cli_wf.h" /* cli_orphans_alerts */
 
 #include <stdlib.h>
 #include <string.h>
@@ -544,6 +544,11 @@ static void fs_json(struct cli_json *j, const struct fs_status *fs, uint64_t now
         cli_json_bool(j, fs->self.may_sign);
     else
         cli_json_null(j);
+    cli_json_key(j, "restored_unconfirmed");
+    if (fs->have_self)
+        cli_json_bool(j, fs->self.restored);
+    else
+        cli_json_null(j);
     cli_json_key(j, "peers_hold_own_seq");
     if (fs->have_self)
         cli_json_uint(j, fs->self.peers_hold);
@@ -560,7 +565,11 @@ static void fs_text(const struct fs_status *fs, uint64_t now)
         fmt_ago(fs->seen[i].last_seen_ms, now, ago, sizeof(ago));
         printf("centre:    %s last heard of %s\n", fs->seen[i].name, ago);
     }
-    if (fs->have_self && !fs->self.may_sign)
+    if (fs->have_self && fs->self.restored && fs->self.peers_hold <= fs->self.head)
+        printf("signing:   REFUSED: restored from a backup (own log up to seq %llu), waiting "
+               "for a peer to confirm; `fieldmesh restore --confirmed` if none ever will\n",
+               (unsigned long long)fs->self.restored_head);
+    else if (fs->have_self && !fs->self.may_sign)
         printf("signing:   REFUSED until this node's own log is recovered from peers (they "
                "hold %llu of its ops, this store %llu)\n",
                (unsigned long long)fs->self.peers_hold, (unsigned long long)fs->self.head);
@@ -582,8 +591,8 @@ static void fs_text(const struct fs_status *fs, uint64_t now)
         fm_key_encode(f->author, key);
         cli_hex(f->kept, FM_HASH_LEN, h1);
         cli_hex(f->dropped, FM_HASH_LEN, h2);
-        cli_fmt_time(f->kept_hlc, false, t1);
-        cli_fmt_time(f->dropped_hlc, false, t2);
+        cli_fmt_local(f->kept_hlc, false, t1);
+        cli_fmt_local(f->dropped_hlc, false, t2);
         if (f->root)
             printf("  fork:    %s (%.16s) seq %llu: kept %.12s (%s), dropped %.12s (%s)%s\n",
                    seen_name(fs, f->author), key, (unsigned long long)f->seq, h1, t1, h2, t2,
@@ -670,6 +679,8 @@ static int run_status(struct cli *cl, int argc, char **argv)
     bool have_self = fm_key_read_file(pubpath, selfpk) == 0;
     if (have_self)
         fm_key_encode(selfpk, self);
+    uint32_t dk_gen = 0; /* need to know (docs/security.md) */
+    int dk_rc = fm_node_dispatch_key(cl->node, &dk_gen, NULL);
 
     if (cli_flag(&a, ST_JSON)) {
         struct cli_json j;
@@ -725,7 +736,13 @@ static int run_status(struct cli *cl, int argc, char **argv)
         fs_json(&j, &fs, fm_now_ms());
         cli_status_sync_json(&j, &info, up);
         cli_alerts_json(&j, &al, &ain);
+        cli_orphans_alerts(cl, &j);
         cli_status_gps_json(&j, cl->node, &cl->cfg);
+        cli_json_key(&j, "dispatcher_key"); /* need to know: the generation held, or null */
+        if (dk_rc == 0)
+            cli_json_uint(&j, dk_gen);
+        else
+            cli_json_null(&j);
         cli_json_end_object(&j);
         cli_json_finish(&j);
     } else {
@@ -750,7 +767,14 @@ static int run_status(struct cli *cl, int argc, char **argv)
         fs_text(&fs, fm_now_ms());
         cli_status_sync_text(&info, up);
         cli_alerts_text(&al, &ain);
+        cli_orphans_alerts(cl, NULL);
         cli_status_gps_text(cl->node, &cl->cfg, fm_now_ms());
+        if (dk_rc == 0)
+            printf("callers:   this node reads and seals them (dispatcher key %u)\n", dk_gen);
+        else if (cl->cfg.role == FM_ROLE_CENTRE || cl->cfg.role == FM_ROLE_COUNTY ||
+                 cl->cfg.role == FM_ROLE_ADMIN)
+            printf("callers:   NO dispatcher key here: callers show sealed and reports are "
+                   "written without them (org dispatch-key, then trust publish)\n");
         if (refused)
             printf("warning:   %zu peer(s) refuse this node's handshake: not admitted "
                    "(revoked or not enrolled?); see fieldmesh peers\n", refused);
@@ -788,16 +812,17 @@ const struct cli_cmd cli_cmd_status = {
     "its uptime and counters.\n\n"
     "  --json   {name, role, key, digest, ops, authors, entities, store_bytes, map_size,\n"
     "           rejected_ops, clock, daemon_running, uptime_s, peers_connected,\n"
-    "           peers_configured, heads: [{author, seq, head, revoked_after}],\n"
+    "           peers_configured, dispatcher_key (generation held, or null),\n"
+    "           heads: [{author, seq, head, revoked_after}],\n"
     "           forks: [{author, author_name, seq, kept, kept_at, dropped, dropped_at,\n"
     "           dropped_kind, published, root}], reauthored_ops, lost_ops: [{seq, hash, kind,\n"
     "           written_at, state (reauthored|skipped|pending), old_id, new_id, reason}],\n"
     "           future_ops: [{author, name, ops,\n"
     "           max_ahead_ms}], nodes: [{author, name, role, last_seen_age_s, revoked}],\n"
-    "           centre_last_seen_age_s, may_sign, peers_hold_own_seq,\n"
+    "           centre_last_seen_age_s, may_sign, restored_unconfirmed, peers_hold_own_seq,\n"
     "           cloned_keys: [{author, name, evidence (two_connections|diverging_writers),\n"
     "           seq}], clone_alerts, backdated_ops: [{author, name, late_ops, first_late_seq,\n"
     "           last_late_seq, expired_at, detected_at, beyond_expiry_ops, last_good_seq,\n"
-    "           revoke_command}]}\n",
+    "           revoke_command}], orphans: [as incident list --orphans --json]}\n",
     run_status,
 };

@@ -176,7 +176,7 @@ static int run_show(struct cli *cl, int argc, char **argv)
         cli_json_finish(&j);
     } else {
         char when[CLI_TIME_LEN];
-        cli_fmt_time(d->version_hlc, false, when);
+        cli_fmt_local(d->version_hlc, false, when);
         printf("%s\nversion %s, published %s by %.8s\n", d->name, d->version, when, d->publisher);
         summary(d, stdout);
         printf("\nrules:\n");

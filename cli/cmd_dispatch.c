@@ -53,6 +53,27 @@ static void suggestion_json(const struct fm_suggestion *s, FILE *f)
             cli_json_null(&j);
         cli_json_kstr(&j, "position", !u->live_position ? "home" : u->gps_position ? "gps"
                                                                                    : "reported");
+        cli_json_key(&j, "also_proposed_for");
+        if (u->also_for[0])
+            cli_json_string(&j, u->also_for);
+        else
+            cli_json_null(&j);
+        cli_json_end_object(&j);
+    }
+    cli_json_end_array(&j);
+    cli_json_key(&j, "assigned");
+    cli_json_begin_array(&j);
+    for (size_t i = 0; i < s->nassigned; i++) {
+        const struct fm_suggest_assigned *a = &s->assigned[i];
+        cli_json_begin_object(&j);
+        cli_json_kstr(&j, "unit", a->unit);
+        cli_json_kstr(&j, "name", a->name);
+        cli_json_kstr(&j, "ticket", a->ticket);
+        cli_json_key(&j, "counted");
+        cli_json_bool(&j, a->counted);
+        cli_json_kuint(&j, "tier", a->tier);
+        cli_json_kstr(&j, "kind", a->kind);
+        cli_json_kstr(&j, "capability", a->capability);
         cli_json_end_object(&j);
     }
     cli_json_end_array(&j);
@@ -91,9 +112,22 @@ static void suggestion_text(const struct fm_suggestion *s, FILE *f)
     for (size_t i = 0; i < s->ndepts; i++)
         fprintf(f, "%s%s", i ? ", " : "", s->departments[i]);
     fprintf(f, "%s\n", s->ndepts ? "" : "(none available)");
+    for (size_t i = 0; i < s->nassigned; i++) {
+        const struct fm_suggest_assigned *a = &s->assigned[i];
+        if (a->counted)
+            fprintf(f, "  already out: %s (%s, ticket %s) for %s%s%s (tier %u)\n", a->name,
+                    a->unit, a->ticket, a->kind, a->capability[0] ? "/" : "", a->capability,
+                    a->tier);
+        else
+            fprintf(f, "  already out: %s (%s, ticket %s), fits no need of tiers 1-%u left "
+                       "open\n", a->name, a->unit, a->ticket, s->max_tier);
+    }
+    if (s->nunits == 0 && s->ngaps == 0 && s->nassigned > 0)
+        fprintf(f, "  nothing missing: the units out on it fill every need of tiers 1-%u\n",
+                s->max_tier);
     /* a table, so names of any length (and width: CJK) stay aligned */
     static const char *const headers[] = { "  UNIT", "NAME", "DEPARTMENT", "TIER",
-                                           "DISTANCE", "POSITION", "FOR" };
+                                           "DISTANCE", "POSITION", "FOR", "NOTE" };
     struct cli_table t;
     int trc = 0;
     cli_table_init(&t, headers, CLI_NELEM(headers));
@@ -108,7 +142,11 @@ static void suggestion_text(const struct fm_suggestion *s, FILE *f)
                      (long long)u->position_age_s);
         else
             snprintf(age, sizeof age, "home station");
-        const char *cells[] = { unit, u->name, u->department, tier, dist, age, u->capability };
+        char note[FM_ID_MAX + 32] = "";
+        if (u->also_for[0])
+            snprintf(note, sizeof note, "also proposed for P1 %s", u->also_for);
+        const char *cells[] = { unit, u->name, u->department, tier, dist, age, u->capability,
+                                note };
         trc = cli_table_add(&t, cells, 40);
     }
     if (s->nunits > 0 && trc == 0)
@@ -169,7 +207,10 @@ static const struct cli_cmd cmd_suggest = {
     "  ID       the incident id or an unambiguous prefix\n"
     "  --json   one object: incident, category, priority, max_tier, departments,\n"
     "           units [{unit, name, department, county, tier, capability, distance_km,\n"
-    "           position_age_s (null for a home position), position}], gaps\n",
+    "           position_age_s (null for a home position), position, also_proposed_for\n"
+    "           (another open priority-1 incident whose proposal takes it too, or null)}],\n"
+    "           gaps (found counts the units already out on it), assigned [{unit, name,\n"
+    "           ticket, counted, tier, kind, capability}]: units already out on it\n",
     run_suggest,
 };
 
@@ -180,6 +221,7 @@ static const struct cli_cmd cmd_suggest = {
 struct tk_print {
     struct cli_json *j;
     struct cli_table *t;
+    struct cli *cl;
 };
 
 static int status_ticket(void *ctx, const struct fm_ticket *tk)
@@ -190,16 +232,19 @@ static int status_ticket(void *ctx, const struct fm_ticket *tk)
         return 0;
     }
     char when[CLI_TIME_LEN];
-    cli_fmt_time(tk->updated_hlc, false, when);
-    const char *cells[] = { tk->id, tk->unit, fm_ticket_state_name(tk->state), when,
-                            tk->result };
+    cli_fmt_local(tk->updated_hlc, false, when);
+    char code[FM_HID_MAX], uname[FM_NAME_MAX];
+    const char *cells[] = { cli_hid(tk->id, code), tk->id,
+                            cli_wf_unit_name(p->cl, tk->unit, uname), tk->unit,
+                            fm_ticket_state_name(tk->state), when, tk->result };
     return cli_table_add(p->t, cells, 60);
 }
 
 static int run_status(struct cli *cl, int argc, char **argv)
 {
     static const struct cli_opt opts[] = { { "json", false } };
-    static const char *const headers[] = { "TICKET", "UNIT", "STATE", "UPDATED", "RESULT" };
+    static const char *const headers[] = { "CODE", "TICKET", "UNIT", "UNIT ID", "STATE",
+                                           "UPDATED", "RESULT" };
     struct cli_args a;
     struct fm_incident_workflow wf;
     struct fm_incident inc;
@@ -212,9 +257,10 @@ static int run_status(struct cli *cl, int argc, char **argv)
     if ((rc = fm_node_incident_get(cl->node, id, &inc)) != 0 ||
         (rc = fm_node_incident_workflow(cl->node, id, &wf)) != 0)
         return cli_error(cl, rc, "cannot read %s: %s", id, fm_strerror(rc));
+    cli_hid_prepare(cl);
     if (cli_flag(&a, 0)) {
         struct cli_json j;
-        struct tk_print p = { &j, NULL };
+        struct tk_print p = { &j, NULL, cl };
         cli_json_init(&j, stdout);
         cli_json_begin_object(&j);
         cli_json_kstr(&j, "incident", id);
@@ -248,6 +294,7 @@ static int run_status(struct cli *cl, int argc, char **argv)
             cli_wf_kdouble(&j, NULL, (double)wf.feedback_sum / wf.feedback_count, 2);
         else
             cli_json_null(&j);
+        cli_orphans_incident(cl, id, &j);
         cli_json_key(&j, "tickets");
         cli_json_begin_array(&j);
         rc = fm_node_tickets(cl->node, id, status_ticket, &p);
@@ -256,7 +303,7 @@ static int run_status(struct cli *cl, int argc, char **argv)
         cli_json_finish(&j);
     } else {
         struct cli_table t;
-        struct tk_print p = { NULL, &t };
+        struct tk_print p = { NULL, &t, cl };
         printf("incident:     %s (%s)\n", id, fm_stage_name(inc.stage));
         if (wf.coordinator_unit[0])
             printf("coordinator:  unit %s (first to acknowledge, ticket %s)\n",
@@ -270,6 +317,7 @@ static int run_status(struct cli *cl, int argc, char **argv)
         if (wf.feedback_count)
             printf("satisfaction: %.2f / 5 (%u)\n", (double)wf.feedback_sum / wf.feedback_count,
                    wf.feedback_count);
+        cli_orphans_incident(cl, id, NULL);
         cli_table_init(&t, headers, CLI_NELEM(headers));
         rc = fm_node_tickets(cl->node, id, status_ticket, &p);
         if (rc == 0)
@@ -283,10 +331,12 @@ static int run_status(struct cli *cl, int argc, char **argv)
 
 static const struct cli_cmd cmd_status = {
     "dispatch", "status", "ID [--json]",
-    "show an incident's coordinator, escalations, satisfaction and tickets",
+    "show an incident's coordinator, escalations, satisfaction, orphan state, tickets",
     "  ID       the incident id or an unambiguous prefix\n"
     "  --json   one object: incident, status, coordinator {unit, ticket, since} or null,\n"
-    "           escalated_tier, escalations, feedback_count, satisfaction, tickets\n",
+    "           escalated_tier, escalations, feedback_count, satisfaction, orphans\n"
+    "           (as in incident list --orphans: none, or why no unit is out on it,\n"
+    "           or which unit is stranded on it once closed), tickets\n",
     run_status,
 };
 
@@ -294,9 +344,62 @@ static const struct cli_cmd cmd_status = {
 /* dispatch                                                            */
 /* ------------------------------------------------------------------ */
 
+/* The dispatcher's choice against the rule: a unit that fits none of the
+ * category's needs is refused without --force; a far one is warned about
+ * (after the dispatch, on stderr). Returns 0 or the exit code. */
+int cli_wf_dispatch_checks(struct cli *cl, const char *incident, const char *const *uids,
+                           size_t nunits, bool force, struct fm_dispatch_check *chk)
+{
+    int refused = 0;
+    struct fm_incident inc;
+    /* a role or a closed incident is refused as such by the dispatch itself */
+    if ((cl->cfg.role != FM_ROLE_CENTRE && cl->cfg.role != FM_ROLE_COUNTY) ||
+        fm_node_incident_get(cl->node, incident, &inc) != FM_OK || inc.stage >= FM_STAGE_RESOLVED)
+        return 0;
+    for (size_t i = 0; i < nunits; i++) {
+        struct fm_unit u;
+        int rc = fm_node_dispatch_check(cl->node, incident, uids[i], &chk[i]);
+        if (rc != FM_OK)
+            return cli_wf_error(cl, rc, "check the unit for", incident);
+        if (chk[i].fits)
+            continue;
+        const char *name = fm_node_unit_get(cl->node, uids[i], &u) == FM_OK ? u.name : "?";
+        if (force) {
+            fprintf(stderr, "warning: dispatching %s (%s) with --force although it fits no "
+                            "need of the rule: %s\n", name, uids[i], chk[i].why);
+            continue;
+        }
+        fprintf(stderr, "fieldmesh dispatch: cannot dispatch %s (%s) to %s: it fits no need of "
+                        "the rule: %s\n", name, uids[i], incident, chk[i].why);
+        refused++;
+    }
+    if (refused) {
+        fprintf(stderr, "nothing dispatched; to send %s anyway, add --force (or see fieldmesh "
+                        "dispatch suggest %s)\n", refused > 1 ? "them" : "it", incident);
+        return CLI_EXIT_FAIL;
+    }
+    return 0;
+}
+
+void cli_wf_far_warnings(struct cli *cl, const char *const *uids, size_t nunits,
+                         const struct fm_dispatch_check *chk)
+{
+    for (size_t i = 0; i < nunits; i++) {
+        struct fm_unit u;
+        if (!chk[i].far)
+            continue;
+        const char *name = fm_node_unit_get(cl->node, uids[i], &u) == FM_OK ? u.name : "?";
+        fprintf(stderr, "warning: %s (%s%s%s) is %.1f km from the incident (from its %s), "
+                        "far outside its county's area (over %.0f km)\n",
+                name, uids[i], chk[i].county[0] ? ", county " : "", chk[i].county,
+                chk[i].distance_km, chk[i].live_position ? "last position" : "home station",
+                FM_FAR_KM);
+    }
+}
+
 static int run_dispatch(struct cli *cl, int argc, char **argv)
 {
-    static const struct cli_opt opts[] = { { "note", true } };
+    static const struct cli_opt opts[] = { { "note", true }, { "force", false } };
     char *units[FM_SUGGEST_MAX];
     char *rest[64];
     size_t nunits = 0;
@@ -343,8 +446,8 @@ static int run_dispatch(struct cli *cl, int argc, char **argv)
     if (a.val[0] != NULL && (rc = cli_check_text(cl, "--note", a.val[0], FM_TEXT_MAX)) != 0)
         return rc;
     for (size_t i = 0; i < nunits; i++)
-        if (units[i][0] == '\0' || strlen(units[i]) >= FM_ID_MAX)
-            return cli_usage(cl, "bad unit id '%s'", units[i]);
+        if (units[i][0] == '\0' || strlen(units[i]) >= FM_NAME_MAX)
+            return cli_usage(cl, "bad unit id or name '%s'", units[i]);
     if ((rc = cli_open_node(cl, FM_OPEN_IDENTITY)) != 0 ||
         (rc = cli_resolve(cl, FM_ENT_INCIDENT, a.pos[0], id)) != 0)
         return rc;
@@ -355,9 +458,20 @@ static int run_dispatch(struct cli *cl, int argc, char **argv)
             return rc;
         uids[i] = full[i];
     }
-    if ((ids = calloc(nunits, sizeof *ids)) == NULL)
+    struct fm_dispatch_check *chk = calloc(nunits, sizeof *chk);
+    if (chk == NULL || (ids = calloc(nunits, sizeof *ids)) == NULL) {
+        free(chk);
         return cli_error(cl, FM_ENOMEM, "out of memory");
+    }
+    if ((rc = cli_wf_dispatch_checks(cl, id, uids, nunits, cli_flag(&a, 1), chk)) != 0) {
+        free(chk);
+        free(ids);
+        return rc;
+    }
     rc = fm_node_dispatch(cl->node, id, uids, nunits, a.val[0], ids);
+    if (rc == FM_OK)
+        cli_wf_far_warnings(cl, uids, nunits, chk);
+    free(chk);
     if (rc == FM_ECLOSED) {
         free(ids);
         return cli_error(cl, rc, "cannot dispatch to %s: the incident is resolved or closed "
@@ -397,13 +511,18 @@ static int run_dispatch(struct cli *cl, int argc, char **argv)
 }
 
 const struct cli_cmd cli_cmd_dispatch = {
-    NULL, "dispatch", "ID --unit U [--unit U2 ...] [--note TEXT] | suggest ID [--json] | status "
-    "ID [--json]",
+    NULL, "dispatch", "ID --unit U [--unit U2 ...] [--note TEXT] [--force] | suggest ID [--json] "
+    "| status ID [--json]",
     "dispatch units to an incident (one ticket each); or propose / show a dispatch",
     "  ID              the incident id or an unambiguous prefix\n"
     "  --unit U        a unit id (repeat for more units); prints the new ticket ids,\n"
     "                  one per line. Needs the centre or county role.\n"
     "  --note TEXT     a note stored with each ticket\n"
+    "  --force         dispatch a unit that fits none of the category rule's needs\n"
+    "                  (without it such a dispatch is refused, exit 1, saying what\n"
+    "                  the unit is and what the rule needs). A unit more than 25 km\n"
+    "                  from the incident (from its home station) is dispatched with\n"
+    "                  a warning on stderr.\n"
     "  suggest ID      the proposal from the directory's rules: departments and the\n"
     "                  nearest available units with the needed capability (--json)\n"
     "  status ID       coordinator (first unit to acknowledge), escalations,\n"

@@ -107,6 +107,7 @@ static int run_doctor(struct cli *cl, int argc, char **argv)
         doctor_check_store(d);
         doctor_check_daemon_and_peers(d);
         doctor_check_port(d);
+        doctor_check_backup(d);
     }
     for (size_t i = 0; i < d->n; i++) {
         problems += d->f[i].level == DOCTOR_PROBLEM;
@@ -122,7 +123,7 @@ static int run_doctor(struct cli *cl, int argc, char **argv)
 
 const struct cli_cmd cli_cmd_doctor = {
     NULL, "doctor", "[--json]",
-    "check this node: config, key, certificate, disk, daemon, peers, clocks, port",
+    "check this node: config, key, certificate, disk, daemon, peers, clocks, port, backup",
     "Prints one line per check (ok, warn, problem, skipped) and, for each thing\n"
     "that is wrong, the command that fixes it. Run it as the user the daemon\n"
     "runs as (sudo -u fieldmesh fieldmesh -c /etc/fieldmesh/node.yaml doctor).\n"

@@ -6,7 +6,7 @@
  * store read-only and print a table or, with --json, the stable fields
  * documented in docs/cli.md. Ids may be given as any unambiguous prefix.
  */
-#include "cli_int.h"
+#include "cli_wf.h"
 
 #include <string.h>
 
@@ -40,13 +40,38 @@ static int parse_stage(struct cli *cl, const char *s, enum fm_incident_stage *ou
 /* report                                                              */
 /* ------------------------------------------------------------------ */
 
-enum { RP_CATEGORY, RP_LAT, RP_LON, RP_ADDRESS, RP_PRIORITY, RP_CALLER, RP_DESC };
+enum { RP_CATEGORY, RP_LAT, RP_LON, RP_ADDRESS, RP_PRIORITY, RP_CALLER, RP_DESC, RP_CNAME };
 static const struct cli_opt report_opts[] = {
     [RP_CATEGORY] = { "category", true }, [RP_LAT] = { "lat", true },
     [RP_LON] = { "lon", true },           [RP_ADDRESS] = { "address", true },
     [RP_PRIORITY] = { "priority", true }, [RP_CALLER] = { "caller", true },
-    [RP_DESC] = { "desc", true },
+    [RP_DESC] = { "desc", true },         [RP_CNAME] = { "caller-name", true },
 };
+
+/* Without a dispatcher key the caller is left out, never written in clear:
+ * an emergency report must not wait for key distribution. Tell the
+ * call-taker at once, and how to add the caller once the key is there. */
+static void warn_caller_left_out(struct cli *cl, const char *id)
+{
+    enum fm_role r = cl->cfg.role;
+    fprintf(stderr, "fieldmesh incident report: WARNING: the caller was NOT recorded: this "
+                    "node holds no dispatcher key, and caller details are only ever stored "
+                    "sealed to it.\n");
+    if (r != FM_ROLE_CENTRE && r != FM_ROLE_COUNTY && r != FM_ROLE_ADMIN) {
+        fprintf(stderr, "  a %s node never holds it: pass the caller's details to the "
+                        "dispatch centre by voice; a dispatcher adds them with\n"
+                        "  fieldmesh incident edit %s --caller PHONE [--caller-name NAME]\n",
+                fm_role_name(r), id);
+        return;
+    }
+    fprintf(stderr,
+            "  keep the caller's details at hand; the org admin runs\n"
+            "    fieldmesh org dispatch-key --org ORGDIR --out FILE\n"
+            "  and a dispatcher node runs: fieldmesh -c %s trust publish FILE\n"
+            "  then add them: fieldmesh -c %s incident edit %s --caller PHONE "
+            "[--caller-name NAME]\n",
+            cl->cfg.path, cl->cfg.path, id);
+}
 
 static int run_report(struct cli *cl, int argc, char **argv)
 {
@@ -78,6 +103,10 @@ static int run_report(struct cli *cl, int argc, char **argv)
     if (a.val[RP_DESC] != NULL &&
         (rc = cli_check_text(cl, "--desc", a.val[RP_DESC], FM_TEXT_MAX)) != 0)
         return rc;
+    if (a.val[RP_CNAME] != NULL &&
+        (rc = cli_check_text(cl, "--caller-name", a.val[RP_CNAME], FM_CALLER_NAME_MAX)) != 0)
+        return rc;
+    in.caller_name = a.val[RP_CNAME];
     in.category = a.val[RP_CATEGORY];
     in.priority = (uint8_t)prio;
     in.address = a.val[RP_ADDRESS];
@@ -91,20 +120,25 @@ static int run_report(struct cli *cl, int argc, char **argv)
         if (rule != 0)
             in.priority = rule;
     }
+    bool has_caller = (in.caller && in.caller[0]) || (in.caller_name && in.caller_name[0]);
+    bool sealable = fm_node_dispatch_key(cl->node, NULL, NULL) == FM_OK;
     rc = fm_node_incident_report(cl->node, &in, id);
     if (rc != 0)
         return cli_error(cl, rc, "cannot record the incident: %s", fm_strerror(rc));
     cli_after_write(cl);
     printf("%s\n", id);
     fflush(stdout);
+    if (has_caller && !sealable)
+        warn_caller_left_out(cl, id);
     cli_wf_print_proposal(cl, id, stderr); /* linkage workflow: proposed dispatch */
+    cli_link_print_duplicates(cl, id); /* the same emergency called in again? */
     return CLI_EXIT_OK;
 }
 
 const struct cli_cmd cli_cmd_incident_report = {
     "incident", "report",
     "--category C --lat X --lon Y [--priority 1-5] [--address A] [--caller PHONE] "
-    "[--desc TEXT]",
+    "[--caller-name NAME] [--desc TEXT]",
     "record a new incident; prints only its id",
     "  --category C   [a-z0-9_-], at most 31 characters (fire, medical, flood, ...)\n"
     "  --lat X        latitude in degrees, -90..90\n"
@@ -112,7 +146,11 @@ const struct cli_cmd cli_cmd_incident_report = {
     "  --priority P   1 (highest) .. 5 (default 3)\n"
     "  --address A    street address (at most 255 bytes)\n"
     "  --caller PHONE caller's number (at most 31 bytes)\n"
-    "  --desc TEXT    description (at most 1023 bytes)\n",
+    "  --caller-name NAME  caller's name (at most 63 bytes)\n"
+    "  --desc TEXT    description (at most 1023 bytes)\n\n"
+    "The caller's number and name are sealed to the dispatchers' key (only\n"
+    "centre, county and admin nodes read them). A node that holds no\n"
+    "dispatcher key records the incident without them and says so.\n",
     run_report,
 };
 
@@ -120,9 +158,33 @@ const struct cli_cmd cli_cmd_incident_report = {
 /* JSON and table rows                                                 */
 /* ------------------------------------------------------------------ */
 
+/* A sealed caller this node cannot open is null, never an empty string
+ * that would read as "no caller". */
+static void incident_json_caller(struct cli_json *j, const struct fm_incident *inc)
+{
+    bool sealed = inc->caller_state == FM_CALLER_SEALED || inc->caller_state == FM_CALLER_DAMAGED;
+    cli_json_key(j, "caller");
+    cli_json_string(j, sealed ? NULL : inc->caller);
+    cli_json_key(j, "caller_name");
+    cli_json_string(j, sealed ? NULL : inc->caller_name);
+    cli_json_key(j, "caller_sealed");
+    cli_json_bool(j, sealed);
+}
+
+static const char *caller_text(const struct fm_incident *inc)
+{
+    if (inc->caller_state == FM_CALLER_SEALED)
+        return "(sealed: dispatcher only)";
+    if (inc->caller_state == FM_CALLER_DAMAGED)
+        return "(sealed: does not open with this node's dispatcher key)";
+    return inc->caller;
+}
+
 static void incident_json_fields(struct cli_json *j, const struct fm_incident *inc)
 {
+    char code[FM_HID_MAX];
     cli_json_kstr(j, "id", inc->id);
+    cli_json_kstr(j, "code", cli_hid(inc->id, code)); /* "" without one */
     cli_json_kstr(j, "category", inc->category);
     cli_json_kuint(j, "priority", inc->priority);
     cli_json_kstr(j, "status", fm_stage_name(inc->stage));
@@ -130,7 +192,7 @@ static void incident_json_fields(struct cli_json *j, const struct fm_incident *i
     cli_json_kcoord(j, "lat", inc->lat_e7);
     cli_json_kcoord(j, "lon", inc->lon_e7);
     cli_json_kstr(j, "address", inc->address);
-    cli_json_kstr(j, "caller", inc->caller);
+    incident_json_caller(j, inc);
     cli_json_kstr(j, "description", inc->desc);
     cli_json_kstr(j, "reporter", inc->reporter);
     cli_json_ktime(j, "reported_at", inc->reported_hlc);
@@ -139,7 +201,7 @@ static void incident_json_fields(struct cli_json *j, const struct fm_incident *i
 }
 
 static const char *const list_headers[] = {
-    "ID", "PRI", "STATUS", "CATEGORY", "REPORTED", "LAT", "LON", "ADDRESS", "DESCRIPTION",
+    "CODE", "ID", "PRI", "STATUS", "CATEGORY", "REPORTED", "LAT", "LON", "ADDRESS", "DESCRIPTION",
 };
 
 struct list_ctx {
@@ -151,7 +213,7 @@ struct list_ctx {
 
 /* --stale-after: the incident's table gains a STALE column */
 static const char *const list_headers_stale[] = {
-    "ID", "PRI", "STATUS", "CATEGORY", "REPORTED", "LAT", "LON", "ADDRESS", "DESCRIPTION",
+    "CODE", "ID", "PRI", "STATUS", "CATEGORY", "REPORTED", "LAT", "LON", "ADDRESS", "DESCRIPTION",
     "STALE",
 };
 
@@ -171,10 +233,12 @@ static int list_one(void *ctx, const struct fm_incident *inc)
     }
     char prio[8], when[CLI_TIME_LEN], lat[CLI_COORD_LEN], lon[CLI_COORD_LEN];
     snprintf(prio, sizeof(prio), "%u", inc->priority);
-    cli_fmt_time(inc->reported_hlc, false, when);
+    cli_fmt_local(inc->reported_hlc, false, when);
     cli_fmt_coord(inc->lat_e7, lat);
     cli_fmt_coord(inc->lon_e7, lon);
-    const char *cells[] = { inc->id, prio, fm_stage_name(inc->stage), inc->category, when,
+    char code[FM_HID_MAX];
+    const char *cells[] = { cli_hid(inc->id, code), inc->id, prio, fm_stage_name(inc->stage),
+                            inc->category, when,
                             lat, lon, inc->address, inc->desc, si.text };
     return cli_table_add(&lc->table, cells, 40);
 }
@@ -183,12 +247,13 @@ static int list_one(void *ctx, const struct fm_incident *inc)
 /* list                                                                */
 /* ------------------------------------------------------------------ */
 
-enum { LS_STATUS, LS_CATEGORY, LS_JSON, LS_STALE };
+enum { LS_STATUS, LS_CATEGORY, LS_JSON, LS_STALE, LS_ORPHANS };
 static const struct cli_opt list_opts[] = {
     [LS_STATUS] = { "status", true },
     [LS_CATEGORY] = { "category", true },
     [LS_JSON] = { "json", false },
     [LS_STALE] = { "stale-after", true },
+    [LS_ORPHANS] = { "orphans", false },
 };
 
 static int run_list(struct cli *cl, int argc, char **argv)
@@ -199,6 +264,13 @@ static int run_list(struct cli *cl, int argc, char **argv)
     int rc;
 
     CLI_PARSE_OR_RETURN(cl, argc, argv, list_opts, CLI_NELEM(list_opts), 0, 0, &a);
+    if (cli_flag(&a, LS_ORPHANS)) {
+        if (a.val[LS_STATUS] || a.val[LS_CATEGORY] || a.val[LS_STALE])
+            return cli_usage(cl, "--orphans takes no --status, --category or --stale-after");
+        if ((rc = cli_open_node(cl, FM_OPEN_READ)) != 0)
+            return rc;
+        return cli_orphans_list(cl, cli_flag(&a, LS_JSON));
+    }
     if (a.val[LS_STATUS] != NULL) {
         enum fm_incident_stage st;
         if ((rc = parse_stage(cl, a.val[LS_STATUS], &st, false)) != 0)
@@ -221,6 +293,7 @@ static int run_list(struct cli *cl, int argc, char **argv)
     if (stale_s && (rc = cli_stale_open(cl, stale_s, &lc.stale)) != 0)
         return rc;
     lc.as_json = cli_flag(&a, LS_JSON);
+    cli_hid_prepare(cl);
     if (lc.stale)
         cli_list_begin(lc.as_json, &lc.json, &lc.table, stdout, list_headers_stale,
                        CLI_NELEM(list_headers_stale));
@@ -241,7 +314,8 @@ static int run_list(struct cli *cl, int argc, char **argv)
 }
 
 const struct cli_cmd cli_cmd_incident_list = {
-    "incident", "list", "[--status S] [--category C] [--stale-after SECONDS] [--json]",
+    "incident", "list", "[--status S] [--category C] [--stale-after SECONDS] [--json] | --orphans "
+    "[--json]",
     "list incidents, newest report first",
     "  --status S     only incidents in status S (new, dispatched, enroute, onscene,\n"
     "                 resolved, closed)\n"
@@ -250,7 +324,14 @@ const struct cli_cmd cli_cmd_incident_list = {
     "                 flag incidents last changed by a node not heard from (no op,\n"
     "                 no presence) for longer than SECONDS: column STALE, JSON\n"
     "                 stale, last_changed_by, last_changed_by_name, silent_s\n"
-    "  --json         a JSON array of incident objects (fields in docs/cli.md)\n",
+    "  --json         a JSON array of incident objects (fields in docs/cli.md)\n"
+    "  --orphans      instead, what fell through the cracks, most urgent first: open\n"
+    "                 incidents no unit is out on (undispatched, uncovered: every\n"
+    "                 ticket cancelled, cleared: every unit cleared), closed incidents\n"
+    "                 a unit is still out on (stranded_ticket), units assigned or on\n"
+    "                 scene with no active ticket (busy_unit), each with the command\n"
+    "                 that fixes it; JSON [{kind, incident, incident_code, ticket, unit,\n"
+    "                 unit_name, category, priority, status, since, action}]\n",
     run_list,
 };
 
@@ -278,7 +359,7 @@ static int timeline_one(void *ctx, const struct fm_timeline_entry *e)
         return 0;
     }
     char when[CLI_TIME_LEN], who[FM_KEY_TAG_LEN + 24];
-    cli_fmt_time(e->hlc, false, when);
+    cli_fmt_local(e->hlc, false, when);
     snprintf(who, sizeof(who), "%.*s-%llu", FM_KEY_TAG_LEN, e->author,
              (unsigned long long)e->seq);
     const char *cells[] = { when, who, e->kind, e->text };
@@ -311,6 +392,7 @@ static int run_show(struct cli *cl, int argc, char **argv)
     rc = fm_node_incident_get(cl->node, id, &inc);
     if (rc != 0)
         return cli_error(cl, rc, "cannot read incident %s: %s", id, fm_strerror(rc));
+    cli_hid_prepare(cl);
 
     memset(&sc, 0, sizeof(sc));
     sc.as_json = cli_flag(&a, SH_JSON);
@@ -322,7 +404,9 @@ static int run_show(struct cli *cl, int argc, char **argv)
         cli_json_begin_array(&sc.json);
     } else {
         char buf[128], lat[CLI_COORD_LEN], lon[CLI_COORD_LEN], when[CLI_TIME_LEN];
+        char code[FM_HID_MAX];
         show_line("id:", inc.id);
+        show_line("code:", cli_hid(inc.id, code));
         show_line("category:", inc.category);
         snprintf(buf, sizeof(buf), "%u", inc.priority);
         show_line("priority:", buf);
@@ -337,12 +421,14 @@ static int run_show(struct cli *cl, int argc, char **argv)
         snprintf(buf, sizeof(buf), "%s, %s", lat, lon);
         show_line("location:", buf);
         show_line("address:", inc.address);
-        show_line("caller:", inc.caller);
+        show_line("caller:", caller_text(&inc));
+        if (inc.caller_name[0])
+            show_line("caller name:", inc.caller_name);
         show_line("description:", inc.desc);
         show_line("reporter:", inc.reporter);
-        cli_fmt_time(inc.reported_hlc, true, when);
+        cli_fmt_local(inc.reported_hlc, true, when);
         show_line("reported:", when);
-        cli_fmt_time(inc.updated_hlc, true, when);
+        cli_fmt_local(inc.updated_hlc, true, when);
         show_line("updated:", when);
         printf("\ntimeline:\n");
         cli_table_init(&sc.table, timeline_headers, CLI_NELEM(timeline_headers));
@@ -406,21 +492,37 @@ const struct cli_cmd cli_cmd_incident_note = {
 
 static int run_status(struct cli *cl, int argc, char **argv)
 {
+    enum { ST_CANCEL, ST_REASON };
+    static const struct cli_opt opts[] = { [ST_CANCEL] = { "cancel-tickets", false },
+                                           [ST_REASON] = { "reason", true } };
     struct cli_args a;
     enum fm_incident_stage stage = FM_STAGE_NEW;
     bool reopen = false;
     char id[FM_ID_MAX];
     int rc;
 
-    CLI_PARSE_OR_RETURN(cl, argc, argv, NULL, 0, 2, 2, &a);
+    CLI_PARSE_OR_RETURN(cl, argc, argv, opts, CLI_NELEM(opts), 2, 2, &a);
     if (strcmp(a.pos[1], "reopen") == 0)
         reopen = true;
     else if ((rc = parse_stage(cl, a.pos[1], &stage, true)) != 0)
         return rc;
+    bool closing = !reopen && stage >= FM_STAGE_RESOLVED;
+    if (!closing && (cli_flag(&a, ST_CANCEL) || a.val[ST_REASON]))
+        return cli_usage(cl, "--cancel-tickets and --reason go with resolved or closed");
+    if (a.val[ST_REASON] && (rc = cli_check_text(cl, "--reason", a.val[ST_REASON],
+                                                 FM_TEXT_MAX)) != 0)
+        return rc;
     if ((rc = cli_open_node(cl, FM_OPEN_IDENTITY)) != 0 ||
         (rc = cli_resolve(cl, FM_ENT_INCIDENT, a.pos[0], id)) != 0)
         return rc;
-    rc = fm_node_incident_status(cl->node, id, stage, reopen);
+    if (closing) {
+        /* nothing stranded: refuses while units are out on it */
+        rc = cli_orphans_close(cl, id, stage, cli_flag(&a, ST_CANCEL), a.val[ST_REASON]);
+        if (rc >= 0)
+            return rc;
+    } else {
+        rc = fm_node_incident_status(cl->node, id, stage, reopen);
+    }
     if (rc == FM_EPERM) {
         char what[64 + FM_ID_MAX];
         snprintf(what, sizeof what, "set the status of %s", id);
@@ -447,11 +549,18 @@ static int run_status(struct cli *cl, int argc, char **argv)
 }
 
 const struct cli_cmd cli_cmd_incident_status = {
-    "incident", "status", "ID STATUS", "move an incident to a later status, or reopen it",
+    "incident", "status", "ID STATUS [--cancel-tickets] [--reason TEXT]",
+    "move an incident to a later status, or reopen it",
     "  ID       the incident id or an unambiguous prefix\n"
     "  STATUS   new | dispatched | enroute | onscene | resolved | closed, or reopen\n"
     "           (a status only moves forward; reopen starts over at new and works\n"
     "           only from resolved or closed)\n"
+    "  --cancel-tickets\n"
+    "           resolved or closed while units hold active tickets on the incident:\n"
+    "           cancel those tickets in the same write (their units become\n"
+    "           available). Without it such a close is refused (exit 1) with the\n"
+    "           list of tickets. Only centre and county nodes cancel tickets.\n"
+    "  --reason TEXT  the cancel reason recorded on each ticket\n"
     "Centre, county and admin nodes set any incident's status; a station or\n"
     "vehicle only that of an incident it reported (else exit 3).\n",
     run_status,

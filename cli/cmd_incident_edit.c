@@ -15,12 +15,12 @@
 /* Who may edit or move an incident's status (docs/workflow.md §4). */
 #define CLI_WHO_INCIDENT "centre, county and admin nodes, or the node that reported it,"
 
-enum { ED_CATEGORY, ED_PRIORITY, ED_LAT, ED_LON, ED_ADDRESS, ED_CALLER, ED_DESC };
+enum { ED_CATEGORY, ED_PRIORITY, ED_LAT, ED_LON, ED_ADDRESS, ED_CALLER, ED_DESC, ED_CNAME };
 static const struct cli_opt edit_opts[] = {
     [ED_CATEGORY] = { "category", true }, [ED_PRIORITY] = { "priority", true },
     [ED_LAT] = { "lat", true },           [ED_LON] = { "lon", true },
     [ED_ADDRESS] = { "address", true },   [ED_CALLER] = { "caller", true },
-    [ED_DESC] = { "desc", true },
+    [ED_DESC] = { "desc", true },         [ED_CNAME] = { "caller-name", true },
 };
 
 /* The options into e; 0 or a usage error already printed. */
@@ -50,6 +50,10 @@ static int edit_parse(struct cli *cl, const struct cli_args *a, struct fm_incide
     if (a->val[ED_DESC] != NULL &&
         (rc = cli_check_text(cl, "--desc", a->val[ED_DESC], FM_TEXT_MAX)) != 0)
         return rc;
+    if (a->val[ED_CNAME] != NULL &&
+        (rc = cli_check_text(cl, "--caller-name", a->val[ED_CNAME], FM_CALLER_NAME_MAX)) != 0)
+        return rc;
+    e->caller_name = a->val[ED_CNAME];
     e->category = a->val[ED_CATEGORY];
     e->priority = (uint8_t)prio;
     e->has_location = a->val[ED_LAT] != NULL;
@@ -57,7 +61,7 @@ static int edit_parse(struct cli *cl, const struct cli_args *a, struct fm_incide
     e->caller = a->val[ED_CALLER];
     e->desc = a->val[ED_DESC];
     if (e->category == NULL && e->priority == 0 && !e->has_location && e->address == NULL &&
-        e->caller == NULL && e->desc == NULL)
+        e->caller == NULL && e->caller_name == NULL && e->desc == NULL)
         return cli_usage(cl, "nothing to change: give at least one field");
     return 0;
 }
@@ -80,6 +84,13 @@ static int run_edit(struct cli *cl, int argc, char **argv)
         snprintf(what, sizeof what, "edit incident %s", id);
         return cli_role_error(cl, rc, what, CLI_WHO_INCIDENT " edit an incident");
     }
+    if (rc == FM_ENOKEY)
+        return cli_error(cl, rc,
+                         "cannot edit incident %s: this node holds no dispatcher key, and the "
+                         "caller is only ever stored sealed to it; nothing written (the org "
+                         "admin runs `fieldmesh org dispatch-key --org ORGDIR --out FILE`, a "
+                         "dispatcher node `fieldmesh -c %s trust publish FILE`)",
+                         id, cl->cfg.path);
     if (rc != 0)
         return cli_error(cl, rc, "cannot edit incident %s: %s", id, fm_strerror(rc));
     cli_after_write(cl);
@@ -90,7 +101,7 @@ static int run_edit(struct cli *cl, int argc, char **argv)
 const struct cli_cmd cli_cmd_incident_edit = {
     "incident", "edit",
     "ID [--priority 1-5] [--category C] [--lat X --lon Y] [--address A] [--caller PHONE] "
-    "[--desc TEXT]",
+    "[--caller-name NAME] [--desc TEXT]",
     "change an incident's fields (centre, county, admin, or its reporter)",
     "  ID             the incident id or an unambiguous prefix\n"
     "  --priority P   1 (highest) .. 5\n"
@@ -98,7 +109,8 @@ const struct cli_cmd cli_cmd_incident_edit = {
     "  --lat X        latitude in degrees, -90..90 (with --lon)\n"
     "  --lon Y        longitude in degrees, -180..180 (with --lat)\n"
     "  --address A    street address (at most 255 bytes)\n"
-    "  --caller PHONE caller's number (at most 31 bytes)\n"
+    "  --caller PHONE caller's number (at most 31 bytes; sealed to the dispatchers)\n"
+    "  --caller-name NAME  caller's name (at most 63 bytes; sealed likewise)\n"
     "  --desc TEXT    description (at most 1023 bytes)\n"
     "Only the fields given change. Centre, county and admin nodes edit any\n"
     "incident; a station or vehicle only one it reported (else exit 3).\n",

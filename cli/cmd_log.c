@@ -56,7 +56,7 @@ static int log_one(void *ctx, const struct fm_log_entry *e)
     snprintf(tag, sizeof(tag), "%.*s", FM_KEY_TAG_LEN, e->author);
     snprintf(seq, sizeof(seq), "%llu", (unsigned long long)e->seq);
     snprintf(shorthash, sizeof(shorthash), "%.12s", hash);
-    cli_fmt_time(e->hlc, false, when);
+    cli_fmt_local(e->hlc, false, when);
     const char *cells[] = { tag, seq, when, kind, shorthash, e->summary };
     return cli_table_add(&lc->table, cells, 80);
 }

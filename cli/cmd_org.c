@@ -373,13 +373,23 @@ static int run_org_revoke(struct cli *cl, int argc, char **argv)
     rc = fm_revocation_write_file(&rev, a.val[RV_OUT]);
     if (rc != 0)
         return cli_error(cl, rc, "cannot write %s: %s", a.val[RV_OUT], fm_strerror(rc));
-    char head[2 * FM_HASH_LEN + 1];
+    char head[2 * FM_HASH_LEN + 1], list[FM_PATH_MAX], line[FM_KEY_TEXT_LEN + 1];
     fm_key_encode(rev.node, text);
+    /* `org dispatch-key` rotates the dispatchers' key away from it */
+    int n = snprintf(line, sizeof line, "%s\n", text);
+    if ((rc = org_path(cl, a.val[RV_ORG], "revoked.txt", list, sizeof list)) != 0)
+        return rc;
+    if (n < 0 || fm_file_append(list, line, (size_t)n, 0644) != FM_OK)
+        return cli_error(cl, FM_EIO, "cannot record the revocation in %s: %s", list,
+                         strerror(errno));
     cli_hex(rev.head, FM_HASH_LEN, head);
     fprintf(stderr,
             "fieldmesh org revoke: revocation of %s after seq %llu (head %.16s) written to %s\n"
-            "next: fieldmesh -c CONF trust publish %s (on any enrolled node)\n",
-            text, (unsigned long long)last_seq, head, a.val[RV_OUT], a.val[RV_OUT]);
+            "next: fieldmesh -c CONF trust publish %s (on any enrolled node)\n"
+            "if it was a dispatcher node: fieldmesh org dispatch-key --org %s --out FILE, "
+            "then trust publish FILE (a new key for caller details)\n",
+            text, (unsigned long long)last_seq, head, a.val[RV_OUT], a.val[RV_OUT],
+            a.val[RV_ORG]);
     return CLI_EXIT_OK;
 }
 
@@ -402,6 +412,30 @@ const struct cli_cmd cli_cmd_org_revoke = {
 /* trust publish                                                       */
 /* ------------------------------------------------------------------ */
 
+/* trust publish of a dispatcher key record (from `org dispatch-key`). */
+static int publish_groupkey(struct cli *cl, const char *path, struct fm_groupkey *gk)
+{
+    int rc = fm_groupkey_check(gk, cl->cfg.org_pk);
+    if (rc != 0)
+        return cli_error(cl, rc, "refusing %s: %s (it must be signed by trust.org_key of %s)",
+                         path, fm_strerror(rc), cl->cfg.path);
+    if ((rc = cli_open_node(cl, FM_OPEN_IDENTITY)) != 0)
+        return rc;
+    rc = fm_node_publish_groupkey(cl->node, gk);
+    if (rc == FM_EEXISTS)
+        return cli_error(cl, rc, "not publishing %s: this very key record is already in the "
+                                 "log; nothing written", path);
+    if (rc == FM_EPERM)
+        return cli_error(cl, rc, "cannot publish %s: only centre, county and admin nodes carry "
+                                 "the dispatchers' key; run it on one of those", path);
+    if (rc != 0)
+        return cli_error(cl, rc, "cannot publish %s: %s", path, fm_strerror(rc));
+    cli_after_write(cl);
+    printf("dispatcher key %u sealed to %u nodes%s\n", gk->generation, gk->count,
+           fm_groupkey_lists(gk, fm_node_pk(cl->node)) ? " (this node among them)" : "");
+    return CLI_EXIT_OK;
+}
+
 static int run_trust_publish(struct cli *cl, int argc, char **argv)
 {
     struct cli_args a;
@@ -412,11 +446,21 @@ static int run_trust_publish(struct cli *cl, int argc, char **argv)
     CLI_PARSE_OR_RETURN(cl, argc, argv, NULL, 0, 1, 1, &a);
     if ((rc = cli_need_config(cl)) != 0 || (rc = cli_crypto(cl)) != 0)
         return rc;
+    struct fm_groupkey *gk = malloc(sizeof *gk);
+    if (gk == NULL)
+        return cli_error(cl, FM_ENOMEM, "out of memory");
+    if (fm_groupkey_read_file(gk, a.pos[0]) == FM_OK) {
+        rc = publish_groupkey(cl, a.pos[0], gk);
+        free(gk);
+        return rc;
+    }
+    free(gk);
     rc = fm_revocation_read_file(&rev, a.pos[0]);
     if (rc == FM_ENOTFOUND)
         return cli_error(cl, rc, "no such file: %s", a.pos[0]);
     if (rc != 0)
-        return cli_error(cl, rc == FM_EIO ? rc : FM_EVERIFY, "%s is not a revocation file: %s",
+        return cli_error(cl, rc == FM_EIO ? rc : FM_EVERIFY,
+                         "%s is not a revocation or dispatcher key file: %s",
                          a.pos[0], fm_strerror(rc));
     rc = fm_revocation_check(&rev, cl->cfg.org_pk);
     if (rc != 0)
@@ -504,7 +548,8 @@ const struct cli_cmd cli_cmd_trust_renew = {
 };
 
 const struct cli_cmd cli_cmd_trust_publish = {
-    "trust", "publish", "FILE", "put a revocation (from `org revoke`) into this node's log",
+    "trust", "publish", "FILE",
+    "put a revocation (`org revoke`) or dispatcher key (`org dispatch-key`) into the log",
     "Checks that FILE is signed by this node's organisation, then appends it to\n"
     "this node's log, from where it reaches every node.\n",
     run_trust_publish,

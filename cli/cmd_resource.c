@@ -158,7 +158,7 @@ static int list_one(void *ctx, const struct fm_resource *r)
     char qty[40];
     snprintf(qty, sizeof(qty), "%lld%s", (long long)r->quantity,
              r->quantity < 0 ? " (oversold)" : "");
-    cli_fmt_time(r->updated_hlc, false, when);
+    cli_fmt_local(r->updated_hlc, false, when);
     const char *cells[] = { r->id, r->kind, r->depot, qty, when };
     return cli_table_add(&lc->table, cells, 40);
 }

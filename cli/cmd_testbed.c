@@ -10,6 +10,7 @@
  * the command reports success.
  */
 #include "cli_int.h"
+#include "../node/console/console.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -38,6 +39,7 @@ struct tb_node {
     char conf[FM_PATH_MAX];
     char addr[TESTBED_ADDR_MAX];
     char listen[FM_ENDPOINT_MAX];
+    uint16_t console_port;          /* 0: console off */
     enum fm_role role;
     uint8_t pk[FM_PK_LEN];
 };
@@ -88,14 +90,46 @@ static bool dir_is_empty_or_missing(const char *dir)
     return empty;
 }
 
-enum { TB_NODES, TB_TOPOLOGY, TB_BASE_PORT, TB_ADDRESSES, TB_ROLES };
+enum { TB_NODES, TB_TOPOLOGY, TB_BASE_PORT, TB_ADDRESSES, TB_ROLES, TB_CONSOLE_PORT };
 static const struct cli_opt testbed_opts[] = {
     [TB_NODES] = { "nodes", true },
     [TB_TOPOLOGY] = { "topology", true },
     [TB_BASE_PORT] = { "base-port", true },
     [TB_ADDRESSES] = { "addresses", true },
     [TB_ROLES] = { "roles", true },
+    [TB_CONSOLE_PORT] = { "console-port", true },
 };
+
+/* The console's demo operator: "demo", an admin, with a random password
+ * in <dir>/console.txt (mode 0600) beside the URL. */
+static int tb_console_login(const char *dir, const char *data, uint16_t port)
+{
+    uint8_t raw[8];
+    char pw[2 * sizeof raw + 1], hash[FM_OPERATOR_HASH_MAX], path[FM_PATH_MAX], text[256];
+    struct fm_operators ops = { 0 };
+    static struct fm_config cfg;
+    fm_random_bytes(raw, sizeof raw);
+    for (size_t i = 0; i < sizeof raw; i++)
+        snprintf(pw + 2 * i, 3, "%02x", raw[i]);
+    fm_config_defaults(&cfg);
+    if (fm_strlcpy(cfg.data_dir, data, sizeof cfg.data_dir) != 0 ||
+        fm_operators_path(&cfg, path, sizeof path) != FM_OK)
+        return FM_ETOOBIG;
+    int rc = fm_password_hash(pw, FM_KDF_MINIMAL, hash);
+    if (rc == FM_OK)
+        rc = fm_operators_set(&ops, "demo", FM_OPROLE_ADMIN, hash, false);
+    if (rc == FM_OK)
+        rc = fm_operators_save(path, &ops);
+    fm_operators_free(&ops);
+    if (rc != FM_OK || join(path, sizeof path, dir, "/console.txt") != 0)
+        return rc != FM_OK ? rc : FM_ETOOBIG;
+    int n = snprintf(text, sizeof text, "url: http://127.0.0.1:%u/\noperator: demo\n"
+                     "password: %s\n", (unsigned)port, pw);
+    rc = fm_file_write(path, text, (size_t)n, 0600, true);
+    fm_wipe(pw, sizeof pw);
+    fm_wipe(text, sizeof text);
+    return rc;
+}
 
 /* A testbed runs without prompts: each node gets a random passphrase in
  * <dir>/passphrase (mode 0600, named by trust.passphrase_file) and its keys
@@ -184,6 +218,13 @@ static int make_nodes(struct cli *cl, const char *org_dir, struct tb_node *nodes
             return cli_error(cl, FM_ETOOBIG, "path too long: %s", nodes[k].dir);
         cfg->kdf = FM_KDF_MINIMAL;
         memcpy(cfg->org_pk, org_pk, FM_PK_LEN);
+        cfg->console.enabled = nodes[k].console_port != 0;
+        if (nodes[k].console_port != 0) {
+            cfg->console.port = nodes[k].console_port;
+            if ((rc = tb_console_login(nodes[k].dir, cfg->data_dir, cfg->console.port)) != 0)
+                return cli_error(cl, rc, "cannot make the console login of %s: %s",
+                                 nodes[k].dir, fm_strerror(rc));
+        }
         for (size_t j = 0; j < n; j++) {
             if (!links(topo, n, k, j))
                 continue;
@@ -205,7 +246,7 @@ static int make_nodes(struct cli *cl, const char *org_dir, struct tb_node *nodes
 static int run_testbed(struct cli *cl, int argc, char **argv)
 {
     struct cli_args a;
-    uint64_t n = 0, base_port = 7400;
+    uint64_t n = 0, base_port = 7400, console_port = 0;
     enum topology topo = TOPO_LINE;
     static char addrs[TESTBED_MAX_NODES][TESTBED_ADDR_MAX];
     static char roles[TESTBED_MAX_NODES][TESTBED_ADDR_MAX];
@@ -235,6 +276,15 @@ static int run_testbed(struct cli *cl, int argc, char **argv)
         (rc = cli_parse_uint(cl, "--base-port", a.val[TB_BASE_PORT], 1, 65536 - n, &base_port)) !=
             0)
         return rc;
+    /* consoles: --console-port, else 80 above the gossip ports (inside an
+     * e2e test's block of 100 ports), else off */
+    if (a.val[TB_CONSOLE_PORT] != NULL) {
+        if ((rc = cli_parse_uint(cl, "--console-port", a.val[TB_CONSOLE_PORT], 0, 65536 - n,
+                                 &console_port)) != 0)
+            return rc;
+    } else if (base_port + 80 + n <= 65536) {
+        console_port = base_port + 80;
+    }
     if (a.val[TB_ADDRESSES] != NULL) {
         if (split_list(a.val[TB_ADDRESSES], addrs, TESTBED_MAX_NODES, &naddrs) != 0 ||
             naddrs != n)
@@ -265,6 +315,7 @@ static int run_testbed(struct cli *cl, int argc, char **argv)
         fm_strlcpy(nodes[k].addr, naddrs > 0 ? addrs[k] : "127.0.0.1", sizeof(nodes[k].addr));
         snprintf(nodes[k].listen, sizeof(nodes[k].listen), "tcp://%s:%llu", nodes[k].addr,
                  (unsigned long long)(base_port + k));
+        nodes[k].console_port = console_port ? (uint16_t)(console_port + k) : 0;
     }
 
     if (!dir_is_empty_or_missing(a.pos[0])) {
@@ -297,16 +348,27 @@ static int run_testbed(struct cli *cl, int argc, char **argv)
         goto incomplete;
     if ((rc = make_nodes(cl, org_dir, nodes, n, topo, org_pk)) != 0)
         goto incomplete;
+    bool any_dispatcher = false;
+    for (size_t k = 0; k < n; k++)
+        any_dispatcher = any_dispatcher || nodes[k].role == FM_ROLE_CENTRE ||
+                         nodes[k].role == FM_ROLE_COUNTY || nodes[k].role == FM_ROLE_ADMIN;
+    char dk_path[FM_PATH_MAX];
+    if (any_dispatcher && (join(dk_path, sizeof(dk_path), org_dir, "/dispatch-key") != 0 ||
+                           (rc = cli_org_dispatch_key(cl, org_dir, false, dk_path, NULL)) != 0))
+        goto incomplete;
 
-    static const char *const headers[] = { "NODE", "ROLE", "LISTEN", "KEY", "CONFIG" };
+    static const char *const headers[] = { "NODE", "ROLE", "LISTEN", "KEY", "CONFIG",
+                                           "CONSOLE" };
     struct cli_table t;
     cli_table_init(&t, headers, CLI_NELEM(headers));
     for (size_t k = 0; k < n; k++) {
-        char name[32], text[FM_KEY_TEXT_LEN];
+        char name[32], text[FM_KEY_TEXT_LEN], url[64] = "off";
         snprintf(name, sizeof(name), "node%zu", k + 1);
         fm_key_encode(nodes[k].pk, text);
+        if (nodes[k].console_port)
+            snprintf(url, sizeof url, "http://127.0.0.1:%u/", (unsigned)nodes[k].console_port);
         const char *cells[] = { name, fm_role_name(nodes[k].role), nodes[k].listen, text,
-                                nodes[k].conf };
+                                nodes[k].conf, url };
         if (cli_table_add(&t, cells, FM_PATH_MAX) != 0) {
             cli_table_release(&t);
             rc = cli_error(cl, FM_ENOMEM, "out of memory");
@@ -318,8 +380,9 @@ static int run_testbed(struct cli *cl, int argc, char **argv)
     fprintf(stderr,
             "fieldmesh testbed: organisation in %s/org; start each node with\n"
             "  fieldmeshd -c %s/nodeK/node.yaml\n"
-            "and use it with fieldmesh -c %s/nodeK/node.yaml ...\n",
-            root, root, root);
+            "and use it with fieldmesh -c %s/nodeK/node.yaml ...\n"
+            "each console's login (operator demo) is in %s/nodeK/console.txt\n",
+            root, root, root, root);
     rc = CLI_EXIT_OK;
     goto free_nodes;
 
@@ -333,7 +396,7 @@ free_nodes:
 const struct cli_cmd cli_cmd_testbed = {
     NULL, "testbed",
     "DIR --nodes N [--topology line|ring|mesh] [--base-port P] [--addresses IP,...] "
-    "[--roles R,...]",
+    "[--roles R,...] [--console-port P]",
     "create an organisation and N enrolled, peered node configs in DIR",
     "  DIR           a new or empty directory\n"
     "  --nodes N     1..64\n"
@@ -341,7 +404,10 @@ const struct cli_cmd cli_cmd_testbed = {
     "                node N with node 1; mesh: every node with every other\n"
     "  --base-port P node K listens on port P+K-1 (default 7400)\n"
     "  --addresses L one listen address per node, comma-separated (default 127.0.0.1)\n"
-    "  --roles L     one role per node (default: node1 centre, the others county)\n\n"
+    "  --roles L     one role per node (default: node1 centre, the others county)\n"
+    "  --console-port P  node K serves its console on 127.0.0.1:P+K-1 (default: the\n"
+    "                base port + 80; 0 = no consoles); its login is operator demo\n"
+    "                with the password in DIR/nodeK/console.txt\n\n"
     "Creates DIR/org (root key), and per node DIR/nodeK/node.yaml plus\n"
     "DIR/nodeK/data/node.key and node.cert. The control socket is the default,\n"
     "ipc://DIR/nodeK/data/control.sock. Does not need -c.\n",

@@ -45,7 +45,7 @@ static int run_step(struct cli *cl, int argc, char **argv, enum fm_ticket_step s
                                           : step == FM_STEP_ARRIVE ? &tk.onscene
                                                                    : NULL;
         if (mk != NULL && mk->hlc != 0 && mk->gps)
-            cli_fmt_time(mk->hlc, true, gps_at);
+            cli_fmt_local(mk->hlc, true, gps_at);
     }
     rc = fm_node_ticket_step(cl->node, id, step, text);
     if (rc == FM_ESTATE && fm_node_ticket_get(cl->node, id, &tk) == 0)
@@ -103,8 +103,11 @@ const struct cli_cmd cli_cmd_ticket_cancel = {
 
 static int run_reassign(struct cli *cl, int argc, char **argv)
 {
-    static const struct cli_opt opts[] = { { "unit", true }, { "reason", true } };
+    static const struct cli_opt opts[] = { { "unit", true }, { "reason", true },
+                                           { "force", false } };
     struct cli_args a;
+    struct fm_dispatch_check chk;
+    struct fm_ticket cur;
     char id[FM_ID_MAX], unit[FM_ID_MAX], nid[FM_ID_MAX];
     int rc;
     CLI_PARSE_OR_RETURN(cl, argc, argv, opts, CLI_NELEM(opts), 1, 1, &a);
@@ -116,7 +119,14 @@ static int run_reassign(struct cli *cl, int argc, char **argv)
         (rc = cli_resolve(cl, FM_ENT_TICKET, a.pos[0], id)) != 0 ||
         (rc = cli_resolve(cl, FM_ENT_UNIT, a.val[0], unit)) != 0)
         return rc;
+    const char *uids[1] = { unit };
+    memset(&chk, 0, sizeof chk);
+    if (fm_node_ticket_get(cl->node, id, &cur) == FM_OK &&
+        (rc = cli_wf_dispatch_checks(cl, cur.incident, uids, 1, cli_flag(&a, 2), &chk)) != 0)
+        return rc;
     rc = fm_node_ticket_reassign(cl->node, id, unit, a.val[1], nid);
+    if (rc == FM_OK)
+        cli_wf_far_warnings(cl, uids, 1, &chk);
     if (rc == FM_ESTATE) {
         struct fm_ticket tk;
         struct fm_unit u;
@@ -141,11 +151,13 @@ static int run_reassign(struct cli *cl, int argc, char **argv)
 }
 
 const struct cli_cmd cli_cmd_ticket_reassign = {
-    "ticket", "reassign", "TICKET --unit U [--reason TEXT]",
+    "ticket", "reassign", "TICKET --unit U [--reason TEXT] [--force]",
     "close the ticket as reassigned and dispatch another unit; prints the new ticket id",
-    "  TICKET          the ticket id or an unambiguous prefix\n"
-    "  --unit U        the unit taking over\n"
-    "  --reason TEXT   why\n", run_reassign,
+    "  TICKET          the ticket id, prefix or code\n"
+    "  --unit U        the unit taking over (id, prefix or name)\n"
+    "  --reason TEXT   why\n"
+    "  --force         a unit that fits none of the rule's needs (else exit 1, as\n"
+    "                  for dispatch)\n", run_reassign,
 };
 
 /* ------------------------------------------------------------------ */
@@ -153,6 +165,7 @@ const struct cli_cmd cli_cmd_ticket_reassign = {
 /* ------------------------------------------------------------------ */
 
 struct list_ctx {
+    struct cli *cl;
     bool json, active_only;
     struct cli_json j;
     struct cli_table t;
@@ -168,9 +181,12 @@ static int list_one(void *ctx, const struct fm_ticket *tk)
         return 0;
     }
     char when[CLI_TIME_LEN];
-    cli_fmt_time(tk->dispatched.hlc, false, when);
-    const char *cells[] = { tk->id, tk->incident, tk->unit, fm_ticket_state_name(tk->state),
-                            when, tk->result[0] ? tk->result : tk->reason };
+    cli_fmt_local(tk->dispatched.hlc, false, when);
+    char code[FM_HID_MAX], icode[FM_HID_MAX], uname[FM_NAME_MAX];
+    const char *cells[] = { cli_hid(tk->id, code), tk->id, cli_hid(tk->incident, icode),
+                            tk->incident, cli_wf_unit_name(lc->cl, tk->unit, uname), tk->unit,
+                            fm_ticket_state_name(tk->state), when,
+                            tk->result[0] ? tk->result : tk->reason };
     return cli_table_add(&lc->t, cells, 50);
 }
 
@@ -178,8 +194,9 @@ static int run_list(struct cli *cl, int argc, char **argv)
 {
     static const struct cli_opt opts[] = { { "incident", true }, { "active", false },
                                            { "json", false } };
-    static const char *const headers[] = { "TICKET", "INCIDENT", "UNIT", "STATE",
-                                           "DISPATCHED", "RESULT/REASON" };
+    static const char *const headers[] = { "CODE", "TICKET", "INC CODE", "INCIDENT", "UNIT",
+                                           "UNIT ID", "STATE", "DISPATCHED",
+                                           "RESULT/REASON" };
     struct cli_args a;
     struct list_ctx lc;
     char inc[FM_ID_MAX];
@@ -190,6 +207,8 @@ static int run_list(struct cli *cl, int argc, char **argv)
     if (a.val[0] != NULL && (rc = cli_resolve(cl, FM_ENT_INCIDENT, a.val[0], inc)) != 0)
         return rc;
     memset(&lc, 0, sizeof lc);
+    lc.cl = cl;
+    cli_hid_prepare(cl);
     lc.json = cli_flag(&a, 2);
     lc.active_only = cli_flag(&a, 1);
     cli_list_begin(lc.json, &lc.j, &lc.t, stdout, headers, CLI_NELEM(headers));
@@ -231,7 +250,7 @@ static int show_event(void *ctx, const struct fm_ticket_event *e)
         return 0;
     }
     char when[CLI_TIME_LEN], who[FM_KEY_TAG_LEN + 24];
-    cli_fmt_time(e->hlc, true, when);
+    cli_fmt_local(e->hlc, true, when);
     snprintf(who, sizeof who, "%.*s%s", FM_KEY_TAG_LEN, e->author, e->behalf ? " (behalf)" : "");
     char step[24];
     snprintf(step, sizeof step, "%s%s", e->step, e->gps ? " (GPS)" : "");
@@ -256,6 +275,7 @@ static int run_show(struct cli *cl, int argc, char **argv)
         return rc;
     if ((rc = fm_node_ticket_get(cl->node, id, &tk)) != 0)
         return cli_error(cl, rc, "cannot read ticket %s: %s", id, fm_strerror(rc));
+    cli_hid_prepare(cl);
     sc.json = cli_flag(&a, 0);
     if (sc.json) {
         cli_json_init(&j, stdout);
@@ -265,8 +285,10 @@ static int run_show(struct cli *cl, int argc, char **argv)
         cli_json_key(&j, "history");
         cli_json_begin_array(&j);
     } else {
-        printf("ticket:    %s\nincident:  %s\nunit:      %s\nstate:     %s\n", tk.id,
-               tk.incident, tk.unit, fm_ticket_state_name(tk.state));
+        char code[FM_HID_MAX], icode[FM_HID_MAX], uname[FM_NAME_MAX];
+        printf("ticket:    %s (%s)\nincident:  %s (%s)\nunit:      %s (%s)\nstate:     %s\n",
+               tk.id, cli_hid(tk.id, code), tk.incident, cli_hid(tk.incident, icode), tk.unit,
+               cli_wf_unit_name(cl, tk.unit, uname), fm_ticket_state_name(tk.state));
         if (tk.replaces[0])
             printf("replaces:  %s\n", tk.replaces);
         if (tk.result[0])

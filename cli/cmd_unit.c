@@ -269,10 +269,10 @@ static int run_show(struct cli *cl, int argc, char **argv)
     unit_position_text(&u, buf, sizeof(buf));
     show_line("position:", buf);
     if (u.has_position) {
-        cli_fmt_time(u.position_hlc, true, when);
+        cli_fmt_local(u.position_hlc, true, when);
         show_line("position at:", when);
     }
-    cli_fmt_time(u.updated_hlc, true, when);
+    cli_fmt_local(u.updated_hlc, true, when);
     show_line("updated:", when);
     return CLI_EXIT_OK;
 }

@@ -16,7 +16,7 @@ enum doctor_level { DOCTOR_OK = 0, DOCTOR_SKIP, DOCTOR_WARN, DOCTOR_PROBLEM };
 
 struct doctor_finding {
     const char *check;      /* "config", "key", "certificate", "store", "disk", "port",
-                             * "daemon", "peer", "clock" (static strings) */
+                             * "daemon", "peer", "clock", "backup" (static strings) */
     enum doctor_level level;
     char what[DOCTOR_TEXT_MAX];
     char fix[DOCTOR_TEXT_MAX]; /* "" when there is nothing to do */
@@ -41,11 +41,13 @@ void doctor_check_cert(struct doctor *d);
 void doctor_check_store(struct doctor *d);
 void doctor_check_daemon_and_peers(struct doctor *d);
 void doctor_check_port(struct doctor *d);
+void doctor_check_backup(struct doctor *d); /* doctor_backup.c */
 
 /* Thresholds (docs/service.md §5). */
 #define DOCTOR_CERT_WARN_DAYS 30    /* a certificate expiring sooner is a warning */
 #define DOCTOR_DISK_MIN_BYTES (UINT64_C(64) << 20)  /* less free space is a problem */
 #define DOCTOR_MAP_FULL_PCT 90      /* a store this full of map_max is a problem */
+#define DOCTOR_BACKUP_WARN_DAYS 7  /* no backup this recent is a warning */
 #define DOCTOR_SKEW_WARN_MS 5000    /* a peer clock this far off is a warning; past
                                      * gossip.max_skew_ms a problem */
 

@@ -264,6 +264,25 @@ void cli_fmt_time(uint64_t hlc, bool with_ms, char out[CLI_TIME_LEN])
         snprintf(out, CLI_TIME_LEN, "%sZ", date);
 }
 
+/* Tables show local time (TZ, else the system's zone) with its offset, as
+ * one ISO-8601 token so column parsers keep working; JSON stays in UTC. */
+void cli_fmt_local(uint64_t hlc, bool with_ms, char out[CLI_TIME_LEN])
+{
+    uint64_t ms = hlc >> 16;
+    time_t secs = (time_t)(ms / 1000);
+    struct tm tm;
+    char date[24], zone[8], frac[8] = "";
+    if (localtime_r(&secs, &tm) == NULL || strftime(zone, sizeof zone, "%z", &tm) != 5) {
+        cli_fmt_time(hlc, with_ms, out);
+        return;
+    }
+    strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
+    if (with_ms)
+        snprintf(frac, sizeof frac, ".%03u", (unsigned)(ms % 1000));
+    /* "+0800" -> "+08:00" */
+    snprintf(out, CLI_TIME_LEN, "%s%s%.3s:%.2s", date, frac, zone, zone + 3);
+}
+
 void cli_hex(const uint8_t *p, size_t n, char *out)
 {
     static const char digits[] = "0123456789abcdef";

@@ -220,6 +220,74 @@ int fm_seal_wrap(uint8_t out[FM_SEAL_WRAP_LEN], const struct fm_seal_key *w,
 int fm_seal_unwrap(struct fm_seal_key *k, const struct fm_seal_key *w,
                    const uint8_t in[FM_SEAL_WRAP_LEN], const void *ad, size_t adlen) FM_MUST_USE;
 
+/* ---- Dispatcher group key (crypto/groupkey.c, docs/security.md "Need to know") ----
+ * The org root makes a symmetric key for the dispatcher roles (centre,
+ * county, admin) and signs a record that seals it to each dispatcher
+ * node's key (fm_seal_to_node: a sealed box to the X25519 form of its
+ * Ed25519 key). Encoding (integers big-endian):
+ *   u8 version (=1) | org[32] | u32 generation (>= 1) | key_id[8] |
+ *   u64 issued_ms | u16 count (1..FM_GROUPKEY_MAX_TO) |
+ *   count x (node[32] | box[FM_SEAL_BOX_LEN]) | sig[64]
+ * nodes strictly ascending; sig = Ed25519(org, "fieldmesh-groupkey-v1" ||
+ * every byte before sig); key_id = fm_seal_key_id of the key. */
+#define FM_GROUPKEY_MAX_TO 64
+#define FM_GROUPKEY_ENTRY_LEN (FM_PK_LEN + FM_SEAL_BOX_LEN)
+#define FM_GROUPKEY_HEAD_LEN (1 + FM_PK_LEN + 4 + FM_SEAL_KEY_ID_LEN + 8 + 2)
+#define FM_GROUPKEY_MAX_LEN \
+    (FM_GROUPKEY_HEAD_LEN + FM_GROUPKEY_MAX_TO * FM_GROUPKEY_ENTRY_LEN + FM_SIG_LEN)
+struct fm_groupkey {
+    uint8_t org[FM_PK_LEN];
+    uint32_t generation;
+    uint8_t key_id[FM_SEAL_KEY_ID_LEN];
+    uint64_t issued_ms;
+    uint16_t count;
+    struct {
+        uint8_t node[FM_PK_LEN];
+        uint8_t box[FM_SEAL_BOX_LEN];
+    } to[FM_GROUPKEY_MAX_TO];
+    uint8_t sig[FM_SIG_LEN];
+};
+/* Fills gk for key k (generation, issued_ms set by the caller beforehand
+ * are kept): seals k to each of the n nodes (sorted and deduplicated here)
+ * and signs with root. FM_EINVAL for 0 or more than FM_GROUPKEY_MAX_TO
+ * nodes or a node key that has no X25519 form. */
+int fm_groupkey_make(struct fm_groupkey *gk, const struct fm_seal_key *k,
+                     const uint8_t (*nodes)[FM_PK_LEN], size_t n,
+                     const struct fm_identity *root) FM_MUST_USE;
+int fm_groupkey_encode(const struct fm_groupkey *gk, struct fm_buf *out) FM_MUST_USE;
+/* Strict: exact length, version, generation >= 1, count in range, nodes
+ * strictly ascending. FM_EDECODE, gk zeroed. */
+int fm_groupkey_decode(struct fm_groupkey *gk, const uint8_t *p, size_t n) FM_MUST_USE;
+/* FM_EFOREIGN (another org), FM_EVERIFY (bad signature). */
+int fm_groupkey_check(const struct fm_groupkey *gk, const uint8_t org[FM_PK_LEN]) FM_MUST_USE;
+/* Whether pk is one of the record's recipients. */
+bool fm_groupkey_lists(const struct fm_groupkey *gk, const uint8_t pk[FM_PK_LEN]);
+/* Opens the key sealed to id: FM_ENOTFOUND if id is not a recipient,
+ * FM_EVERIFY if its box does not open or holds another key than key_id. */
+int fm_groupkey_open(const struct fm_groupkey *gk, const struct fm_identity *id,
+                     struct fm_seal_key *k) FM_MUST_USE;
+/* Files: "fieldmesh-dispatch-key 1\n<base64>\n" (FM_EDECODE if malformed). */
+int fm_groupkey_write_file(const struct fm_groupkey *gk, const char *path) FM_MUST_USE;
+int fm_groupkey_read_file(struct fm_groupkey *gk, const char *path) FM_MUST_USE;
+
+/* A field sealed to a group key:
+ *   u8 version (=1) | key_id[8] | nonce[24] | ciphertext | mac[16]
+ * XChaCha20-Poly1305 with associated data "fieldmesh-sealed-field-v1" ||
+ * version || key_id || ad (the caller's binding, e.g. the op's author). */
+#define FM_SEALED_FIELD_OVERHEAD (1 + FM_SEAL_KEY_ID_LEN + FM_SEAL_NONCE_LEN + FM_SEAL_MAC_LEN)
+/* Appends the sealed form of pt to out. */
+int fm_sealed_field_seal(struct fm_buf *out, const struct fm_seal_key *k, const void *ad,
+                         size_t adlen, const void *pt, size_t n) FM_MUST_USE;
+/* Structure only (no key needed): FM_EDECODE unless version 1 and at least
+ * FM_SEALED_FIELD_OVERHEAD bytes; key_id gets the key it names. */
+int fm_sealed_field_parse(const uint8_t *p, size_t n,
+                          uint8_t key_id[FM_SEAL_KEY_ID_LEN]) FM_MUST_USE;
+/* Opens p into out (cap >= n - FM_SEALED_FIELD_OVERHEAD): *outlen set.
+ * FM_EDECODE malformed, FM_EVERIFY wrong key, ad or tampered (out zeroed). */
+int fm_sealed_field_open(const struct fm_seal_key *k, const void *ad, size_t adlen,
+                         const uint8_t *p, size_t n, uint8_t *out, size_t cap,
+                         size_t *outlen) FM_MUST_USE;
+
 /* ---- Keys at rest (crypto/keyfile.c, docs/security.md) ----
  * The node's identity key and data key are stored sealed under a KEK
  * derived with Argon2id from a passphrase or the bytes of a key file; the

@@ -33,7 +33,7 @@ set(CPACK_GENERATOR DEB)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION net)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
-# Runtime libraries (libzmq5, liblmdb0, libsodium23, libyaml-0-2, libc6)
+# Runtime libraries (libzmq5, liblmdb0, libsodium23, libyaml-0-2, libxml2 for the CLI, libc6)
 # from the binaries themselves; adduser for the service user.
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser")

@@ -407,6 +407,16 @@ void sync_nb_ban(struct fm_sync *s, struct sync_nb *nb, int why)
 
 /* ------------------------------------------------------------ handlers */
 
+/* An identical summary: the neighbour holds our own log exactly to our
+ * head (what the store learns from a vector, own_vector_seen below). */
+static void own_vector_same(struct fm_sync *s)
+{
+    if (!s->store.own_vector)
+        return;
+    int32_t i = sync_author_get(s, s->pk, false);
+    s->store.own_vector(s->store.ctx, i >= 0 ? s->authors[i].head : 0);
+}
+
 static void on_summary(struct fm_sync *s, struct sync_nb *nb, const struct fm_wire_summary *sm)
 {
     uint64_t now = sync_now(s);
@@ -423,6 +433,7 @@ static void on_summary(struct fm_sync *s, struct sync_nb *nb, const struct fm_wi
         for (size_t i = 0; i < s->nauthors; i++)
             sync_belief_set(nb, (uint32_t)i, s->authors[i].head);
         nb->vec_known = true;
+        own_vector_same(s);
         if (sm->flags & FM_SUMMARY_REPLY)
             send_summary(s, nb, 0, now);
         return;
@@ -459,6 +470,24 @@ static void same_seq_probe(struct fm_sync *s, struct sync_nb *nb, uint64_t now)
                nb->name, sent);
 }
 
+/* Tells the store how much of our own log the neighbour lists, when this
+ * chunk of its vector covers our key. */
+static void own_vector_seen(struct fm_sync *s, const struct fm_wire_vector *v)
+{
+    uint64_t mine = 0;
+    if (!s->store.own_vector || memcmp(s->pk, v->lo, FM_PK_LEN) < 0 ||
+        memcmp(s->pk, v->hi, FM_PK_LEN) > 0)
+        return;
+    for (uint32_t e = 0; e < v->e.count; e++) {
+        const uint8_t *pk;
+        uint64_t seq;
+        fm_wire_entry(&v->e, e, &pk, &seq);
+        if (memcmp(pk, s->pk, FM_PK_LEN) == 0)
+            mine = seq;
+    }
+    s->store.own_vector(s->store.ctx, mine);
+}
+
 static void on_vector(struct fm_sync *s, struct sync_nb *nb, const struct fm_wire_vector *v)
 {
     uint64_t now = sync_now(s);
@@ -485,6 +514,7 @@ static void on_vector(struct fm_sync *s, struct sync_nb *nb, const struct fm_wir
         sync_belief_set(nb, (uint32_t)i, seq);
         sync_want_raise(s, nb, (uint32_t)i, seq, now, false);
     }
+    own_vector_seen(s, v);
     /* what it lacks in this range: announce so it pulls */
     fm_buf_reset(&s->entries);
     for (size_t k = 0; k < s->nheads; k++) {

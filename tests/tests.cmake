@@ -55,7 +55,7 @@ foreach(src ${FM_FUZZ_TARGETS})
   get_filename_component(name ${src} NAME_WE)
   add_executable(${name}_replay ${src} ${CMAKE_SOURCE_DIR}/tests/fuzz/replay_main.c)
   target_include_directories(${name}_replay PRIVATE ${LMDB_INCLUDE} ${CMAKE_SOURCE_DIR})
-  target_link_libraries(${name}_replay PRIVATE fm_node fm_sync fm_crypto)
+  target_link_libraries(${name}_replay PRIVATE fm_formats fm_console fm_node fm_sync fm_crypto)
   add_test(NAME fuzz.${name} COMMAND ${name}_replay ${CMAKE_SOURCE_DIR}/tests/fuzz/corpus/${name})
   set_tests_properties(fuzz.${name} PROPERTIES TIMEOUT 300)
   if(FM_FUZZ)
@@ -63,7 +63,7 @@ foreach(src ${FM_FUZZ_TARGETS})
     target_include_directories(${name} PRIVATE ${LMDB_INCLUDE} ${CMAKE_SOURCE_DIR})
     target_compile_options(${name} PRIVATE -fsanitize=fuzzer)
     target_link_options(${name} PRIVATE -fsanitize=fuzzer)
-    target_link_libraries(${name} PRIVATE fm_node fm_sync fm_crypto)
+    target_link_libraries(${name} PRIVATE fm_formats fm_console fm_node fm_sync fm_crypto)
   endif()
 endforeach()
 
@@ -86,3 +86,18 @@ set_tests_properties(bench.bench_sync_quick PROPERTIES TIMEOUT 180
 add_executable(faultproxy ${CMAKE_SOURCE_DIR}/tests/e2e/faultproxy.c)
 set_target_properties(faultproxy PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR})
 include(${CMAKE_SOURCE_DIR}/tests/sim/sim.cmake)
+
+# Browser tests (tests/browser/test_*.py): real daemons with their consoles,
+# driven through Debian's headless chromium + chromium-driver by
+# python3-selenium. They skip (77) only when those are not installed.
+# Screenshots of every page land in <build>/browser-shots.
+math(EXPR FM_PORT_BASE "${FM_PORT_BASE} + 100") # past bench_sync_quick's block
+file(GLOB FM_BROWSER_TESTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/browser/test_*.py)
+foreach(src ${FM_BROWSER_TESTS})
+  get_filename_component(name ${src} NAME_WE)
+  add_test(NAME browser.${name} COMMAND python3 ${src})
+  set_tests_properties(browser.${name} PROPERTIES TIMEOUT 900
+    SKIP_RETURN_CODE 77
+    ENVIRONMENT "FIELDMESH=$<TARGET_FILE:fieldmesh>;FIELDMESHD=$<TARGET_FILE:fieldmeshd>;FM_SRC=${CMAKE_SOURCE_DIR};FM_PORT_BASE=${FM_PORT_BASE};FM_SHOTS=${CMAKE_BINARY_DIR}/browser-shots")
+  math(EXPR FM_PORT_BASE "${FM_PORT_BASE} + 100")
+endforeach()

@@ -55,6 +55,7 @@ const char *fm_strerror(int err)
     case FM_EPLAIN: return "written before encryption at rest (not sealed)";
     case FM_ESHREDDED: return "the data key was destroyed: the store cannot be read";
     case FM_ETAMPER: return "a stored value failed authentication";
+    case FM_ENOKEY: return "this node holds no dispatcher key";
     default: return "unknown error";
     }
 }

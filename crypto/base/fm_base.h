@@ -55,6 +55,7 @@ enum fm_err {
     FM_EPLAIN = -42,    /* a key or store written before encryption at rest */
     FM_ESHREDDED = -43, /* the data key was destroyed: the store cannot be read */
     FM_ETAMPER = -44,   /* a stored value failed authentication (moved or altered) */
+    FM_ENOKEY = -45,    /* no dispatcher key held here: a caller cannot be sealed */
 };
 
 /* Static English text for an fm_err (or "unknown error"). Never NULL. */

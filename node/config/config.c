@@ -44,6 +44,7 @@ enum ftype {
     FT_BOOL,      /* true | false, stored in a bool (gps.enabled) */
     FT_HOSTPORT,  /* "HOST:PORT" (gps.address) */
     FT_RADII,     /* mapping category -> metres (gps.arrive_by_category) */
+    FT_LISTEN,    /* "HOST:PORT" or "[V6]:PORT" (console.listen) */
 };
 
 struct field {
@@ -113,6 +114,16 @@ static const struct field gps_fields[] = { /* docs/gps.md */
     { "arrive_by_category", FT_RADII, false, 0, 0, 0, 0 },
 };
 
+static const struct field console_fields[] = { /* docs/console-api.md */
+    { "enabled", FT_BOOL, false, offsetof(struct fm_config, console.enabled), 0, 0, 0 },
+    { "listen", FT_LISTEN, false, 0, 0, 0, 0 },
+    STR_FIELD("tls_cert", FT_PATH, false, console.tls_cert),
+    STR_FIELD("tls_key", FT_PATH, false, console.tls_key),
+    STR_FIELD("web_root", FT_PATH, false, console.web_root),
+    STR_FIELD("tiles", FT_PATH, false, console.tiles),
+    INT_FIELD("session_idle_s", FT_U32, console.session_idle_s, 60, 86400),
+};
+
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 static const struct section sections[] = {
     { "node", true, node_fields, NELEM(node_fields) },
@@ -121,6 +132,7 @@ static const struct section sections[] = {
     { "trust", true, trust_fields, NELEM(trust_fields) },
     { "gossip", false, gossip_fields, NELEM(gossip_fields) },
     { "gps", false, gps_fields, NELEM(gps_fields) },
+    { "console", false, console_fields, NELEM(console_fields) },
 };
 
 /* ------------------------------------------------------------------ */
@@ -137,6 +149,8 @@ struct loader {
     bool control_set, cert_set, key_set;
     bool map_size_set;
     yaml_mark_t map_size_mark, map_max_mark, data_dir_mark;
+    bool tls_cert_set, tls_key_set;
+    yaml_mark_t tls_mark;         /* the first of console.tls_cert / tls_key */
 };
 
 static int cfg_fail_at(struct loader *L, size_t line, size_t col, const char *fmt, ...)
@@ -506,6 +520,38 @@ static int load_gps_field(struct loader *L, const struct field *f, yaml_node_t *
     return 0;
 }
 
+/* console.listen: "HOST:PORT" or "[V6]:PORT", port 1..65535. */
+static int load_console_listen(struct loader *L, const struct field *f, yaml_node_t *v)
+{
+    struct fm_console_conf *c = &L->cfg->console;
+    char buf[FM_CONSOLE_HOST_MAX + 8];
+    uint64_t val;
+    int rc = parse_text(L, v, f->key, buf, sizeof buf, false);
+    if (rc != 0)
+        return rc;
+    char *colon = strrchr(buf, ':');
+    if (colon == NULL || colon == buf || fm_parse_u64(colon + 1, &val) != 0 || val < 1 ||
+        val > 65535 || strspn(colon + 1, "0123456789") != strlen(colon + 1))
+        return cfg_fail(L, v->start_mark, "bad address '%s' for 'listen': expected HOST:PORT "
+                        "(port 1..65535), e.g. 127.0.0.1:8470", buf);
+    *colon = '\0';
+    char *host = buf;
+    size_t hl = strlen(host);
+    if (host[0] == '[') {
+        if (hl < 3 || host[hl - 1] != ']')
+            return cfg_fail(L, v->start_mark, "bad IPv6 host in 'listen': write [ADDR]:PORT");
+        host[hl - 1] = '\0';
+        host++;
+    } else if (strchr(host, ':') != NULL) {
+        return cfg_fail(L, v->start_mark, "bad host in 'listen': write an IPv6 address as "
+                        "[ADDR]:PORT");
+    }
+    if (strcspn(host, " /\t") != strlen(host) || fm_strlcpy(c->host, host, sizeof c->host) != 0)
+        return cfg_fail(L, v->start_mark, "bad host in 'listen'");
+    c->port = (uint16_t)val;
+    return 0;
+}
+
 static int load_field(struct loader *L, const struct field *f, yaml_node_t *v)
 {
     struct fm_config *cfg = L->cfg;
@@ -552,6 +598,13 @@ static int load_field(struct loader *L, const struct field *f, yaml_node_t *v)
             L->key_set = true;
         else if (f->off == offsetof(struct fm_config, data_dir))
             L->data_dir_mark = v->start_mark;
+        else if (f->off == offsetof(struct fm_config, console.tls_cert) ||
+                 f->off == offsetof(struct fm_config, console.tls_key)) {
+            if (!L->tls_cert_set && !L->tls_key_set)
+                L->tls_mark = v->start_mark;
+            *(f->off == offsetof(struct fm_config, console.tls_cert) ? &L->tls_cert_set
+                                                                      : &L->tls_key_set) = true;
+        }
         return 0;
     case FT_ENDPOINT:
         if ((rc = scalar_str(L, v, f->key, &s)) != 0)
@@ -592,6 +645,8 @@ static int load_field(struct loader *L, const struct field *f, yaml_node_t *v)
     case FT_HOSTPORT:
     case FT_RADII:
         return load_gps_field(L, f, v);
+    case FT_LISTEN:
+        return load_console_listen(L, f, v);
     }
     return cfg_fail(L, v->start_mark, "internal error: unhandled field type");
 }
@@ -654,6 +709,9 @@ static int load_finish(struct loader *L)
                             "(a Unix socket path allows at most %d bytes); set "
                             "network.control to a shorter ipc:// path", IPC_PATH_MAX);
     }
+    if (L->tls_cert_set != L->tls_key_set)
+        return cfg_fail(L, L->tls_mark, "console.tls_cert and console.tls_key go together: "
+                        "set both (HTTPS) or neither (plain HTTP on a loopback address)");
     if (!L->cert_set) {
         n = snprintf(cfg->cert_path, sizeof(cfg->cert_path), "%s/node.cert", cfg->data_dir);
         if (n < 0 || (size_t)n >= sizeof(cfg->cert_path))
@@ -692,7 +750,7 @@ static int load_document(struct loader *L)
         if (i == NELEM(sections))
             return cfg_fail(L, kn->start_mark,
                             "unknown section '%s' (expected node, storage, network, trust, "
-                            "gossip, gps)", ks);
+                            "gossip, gps, console)", ks);
         v = doc_node(L, p->value);
         if (v == NULL)
             return cfg_fail(L, kn->start_mark, "missing value for section '%s'", ks);

@@ -53,6 +53,23 @@ void fm_gps_conf_defaults(struct fm_gps_conf *g);
  * else gps.arrive_m). */
 uint32_t fm_gps_arrive_m(const struct fm_gps_conf *g, const char *category);
 
+/* ---- the `console` section (node/console/, docs/console-api.md) ---- */
+#define FM_CONSOLE_HOST_MAX 128
+struct fm_console_conf {
+    bool enabled;                     /* console.enabled (default true) */
+    char host[FM_CONSOLE_HOST_MAX];   /* console.listen "HOST:PORT" (default 127.0.0.1:8470); */
+    uint16_t port;                    /*   an IPv6 host is written [::1]:8470 */
+    char tls_cert[FM_PATH_MAX];       /* console.tls_cert: PEM certificate ("" = plain HTTP) */
+    char tls_key[FM_PATH_MAX];        /* console.tls_key: its PEM private key */
+    char web_root[FM_PATH_MAX];       /* console.web_root: the pages ("" = installed copy) */
+    char tiles[FM_PATH_MAX];          /* console.tiles: {z}/{x}/{y}.png map tiles ("" = none) */
+    uint32_t session_idle_s;          /* console.session_idle_s: idle sign-out (default 1800) */
+};
+/* The defaults above. */
+void fm_console_conf_defaults(struct fm_console_conf *c);
+/* True when host is a loopback address (127.0.0.0/8, ::1, localhost). */
+bool fm_console_host_is_loopback(const char *host);
+
 struct fm_config {
     char path[FM_PATH_MAX];     /* the file it came from */
     char name[FM_NAME_MAX];     /* node: name (required) */
@@ -78,6 +95,7 @@ struct fm_config {
     struct fm_peer_conf peers[FM_CONFIG_MAX_PEERS];
     size_t npeers;
     struct fm_gps_conf gps;        /* gps: the GPS reader (node/gps/, docs/gps.md) */
+    struct fm_console_conf console; /* console: the browser console (node/console/) */
 };
 
 /* Parses a YAML config with libyaml. On error returns FM_ECONFIG (or

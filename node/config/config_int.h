@@ -7,6 +7,8 @@
 
 #include "config.h"
 
+#include <stdio.h>
+
 #define MIB (UINT64_C(1) << 20)
 #define IPC_PATH_MAX 107 /* sizeof(sockaddr_un.sun_path) - 1 on Linux */
 
@@ -19,6 +21,11 @@
 #define DEF_BATCH_OPS 512
 #define DEF_MAX_SKEW_MS 300000
 #define DEF_REPLY_BYTES_PER_S (128u << 20)
+
+#define FM_CONSOLE_DEFAULT_PORT 8470
+
+/* The console section when it differs from the defaults (config_console.c). */
+void config_write_console(FILE *f, const struct fm_console_conf *c);
 
 /* Absolute directory holding `path` (realpath of its parent). 0,
  * FM_ENOTFOUND, FM_EIO or FM_ETOOBIG. */

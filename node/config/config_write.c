@@ -33,6 +33,7 @@ void fm_config_defaults(struct fm_config *cfg)
     cfg->max_skew_ms = DEF_MAX_SKEW_MS;
     cfg->reply_bytes_per_s = DEF_REPLY_BYTES_PER_S;
     fm_gps_conf_defaults(&cfg->gps);
+    fm_console_conf_defaults(&cfg->console);
 }
 
 /* Absolute directory holding `path`. */
@@ -180,6 +181,7 @@ static void write_body(FILE *f, const struct fm_config *cfg, const char *dir)
             cfg->max_skew_ms);
     if (cfg->reply_bytes_per_s != DEF_REPLY_BYTES_PER_S)
         fprintf(f, "  reply_bytes_per_s: %u\n", cfg->reply_bytes_per_s);
+    config_write_console(f, &cfg->console);
 }
 
 /* The whole file in memory (caller frees *text), for the one durable writer. */

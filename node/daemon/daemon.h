@@ -8,6 +8,8 @@
 
 #include "../replica/replica.h"
 
+#include <pthread.h>
+
 /* ======================= the running daemon =======================
  * The CLI talks to a running fieldmeshd over cfg->control (an ipc://
  * socket). Both calls are bounded in time and harmless when no daemon runs:
@@ -68,6 +70,16 @@ struct fm_daemon_info {
  * certificate, checked at ingest) this node holds and who is not revoked.
  * n must outlive every use of *out. */
 void fm_node_sync_store(struct fm_node *n, struct fm_sync_store *out);
+
+/* The same store with every callback run under `lock` (store_lock.c): the
+ * daemon shares its node handle with the console's HTTP threads. l holds
+ * the inner store and must outlive every use of *out. */
+struct fm_locked_store {
+    struct fm_sync_store inner;
+    pthread_mutex_t *lock;
+};
+void fm_sync_store_locked(struct fm_locked_store *l, const struct fm_sync_store *inner,
+                          pthread_mutex_t *lock, struct fm_sync_store *out);
 
 /* Asks the daemon on cfg->control for its peers. On success *out is a
  * malloc'd array of *n entries (caller frees; NULL when n == 0) and *info

@@ -36,12 +36,23 @@
  * unit's position from gpsd (node/gps/) between the sync engine's turns,
  * once it may sign.
  *
+ * Console (docs/console-api.md): with console.enabled (the default) the
+ * daemon serves the browser console and its JSON API from its own HTTP
+ * threads (node/console/). Those threads share the node handle with the
+ * sync loop; one mutex (node_lock) is held around every use of the
+ * handle: inside each sync store callback (store_lock.c), around
+ * housekeeping and GPS, and by the console around each of its node
+ * calls. A console address that is not loopback without TLS is refused
+ * (exit 78); a console that cannot bind is logged and the node keeps
+ * syncing without it.
+ *
  * Exit status: 0 after a clean shutdown, 2 for bad usage, 78 (EX_CONFIG)
  * for a bad configuration, 1 for anything else.
  */
 #include "daemon.h"
 #include "../workflow/workflow.h"
 #include "../gps/gps.h"
+#include "../console/console.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -234,6 +245,9 @@ struct daemon {
     struct fm_sync_store store;
     struct fm_gps *gps; /* gps.enabled only */
     int lockfd;
+    pthread_mutex_t node_lock;     /* held around every use of node (see the top) */
+    struct fm_locked_store locked; /* the sync store behind node_lock */
+    struct fm_console *console;    /* console.enabled and bound */
 };
 
 /* gps.enabled: a reader for the unit this node's certificate names. */
@@ -312,6 +326,10 @@ static int daemon_load_config(struct daemon *d, struct daemon_args *a, char *loc
     }
     err[0] = '\0';
     int rc = fm_config_load(&d->cfg, a->conf, err, sizeof(err));
+    if (rc == FM_OK && (rc = fm_console_check(&d->cfg, err, sizeof err)) != FM_OK) {
+        fprintf(stderr, "fieldmeshd: refusing to start: %s\n", err);
+        return EXIT_CONFIG;
+    }
     if (rc != FM_OK) {
         fprintf(stderr, "fieldmeshd: %s\n", err[0] ? err : fm_strerror(rc));
         return EXIT_CONFIG;
@@ -355,7 +373,9 @@ static int daemon_open(struct daemon *d, const struct daemon_args *a)
 static int daemon_start_sync(struct daemon *d)
 {
     const struct fm_config *cfg = &d->cfg;
-    fm_node_sync_store(d->node, &d->store);
+    struct fm_sync_store raw;
+    fm_node_sync_store(d->node, &raw);
+    fm_sync_store_locked(&d->locked, &raw, &d->node_lock, &d->store);
     struct fm_sync_config sc = {
         .id = &d->id,
         .listen = cfg->listen,
@@ -403,6 +423,10 @@ static int daemon_run(struct daemon *d)
     fm_key_encode(d->id.pk, key);
     fm_log(FM_LOG_INFO, COMPONENT, "node %s (%s) started, pid %ld, %zu peer(s)", d->cfg.name,
            key, (long)getpid(), d->cfg.npeers);
+    if (d->cfg.console.enabled &&
+        fm_console_start(&d->console, &d->cfg, d->node, &d->node_lock) != FM_OK)
+        fm_log(FM_LOG_ERROR, COMPONENT, "the console is not served (see above); the node "
+               "keeps syncing without it");
     if ((rc = service_ready(&d->cfg, &watchdog_ms)) != FM_OK)
         return rc;
     if (d->cfg.gps.enabled && (rc = gps_start(&d->cfg, d->node, &d->gps)) != FM_OK)
@@ -413,8 +437,11 @@ static int daemon_run(struct daemon *d)
             return rc;
         }
         uint64_t now = fm_mono_ms();
-        if (d->gps != NULL && cert_ok)
+        if (d->gps != NULL && cert_ok) {
+            pthread_mutex_lock(&d->node_lock);
             fm_gps_poll(d->gps, d->node, fm_now_ms(), now);
+            pthread_mutex_unlock(&d->node_lock);
+        }
         if (watchdog_ms && now >= next_watchdog) {
             next_watchdog = now + watchdog_ms / 2;
             service_ping();
@@ -422,11 +449,15 @@ static int daemon_run(struct daemon *d)
         if (now < next_house)
             continue;
         next_house = now + HOUSEKEEPING_MS;
+        pthread_mutex_lock(&d->node_lock);
         housekeeping(d->node, &cert_ok, now >= next_presence);
+        bool revoked = fm_node_self_revoked(d->node);
+        pthread_mutex_unlock(&d->node_lock);
         if (now >= next_presence)
             next_presence = now + PRESENCE_MS;
-        if (fm_node_self_revoked(d->node)) {
+        if (revoked) {
             /* item 9 of issue 9: a revoked laptop keeps nothing readable */
+            fm_console_stop(&d->console);
             fm_gps_destroy(&d->gps);
             fm_keyserve_stop(&d->keyserve);
             fm_node_close(&d->node);
@@ -449,6 +480,7 @@ int main(int argc, char **argv)
     char located[FM_PATH_MAX];
     int status;
     d.lockfd = -1;
+    pthread_mutex_init(&d.node_lock, NULL);
     if ((status = daemon_parse_args(argc, argv, &a)) >= 0 ||
         (status = daemon_load_config(&d, &a, located, sizeof located)) >= 0)
         return status;
@@ -456,6 +488,7 @@ int main(int argc, char **argv)
                      daemon_run(&d) == FM_OK
                  ? 0
                  : 1;
+    fm_console_stop(&d.console); /* its threads use the node: first */
     fm_gps_destroy(&d.gps);
     fm_sync_destroy(&d.sync);
     fm_keyserve_stop(&d.keyserve);

@@ -108,6 +108,13 @@ static void glue_own_claim(void *ctx, uint64_t seq)
                fm_strerror(rc));
 }
 
+static void glue_own_vector(void *ctx, uint64_t seq)
+{
+    int rc = fm_node_own_vector(ctx, seq);
+    if (rc != FM_OK)
+        fm_log(FM_LOG_WARN, "node", "cannot confirm the restored store: %s", fm_strerror(rc));
+}
+
 void fm_node_sync_store(struct fm_node *n, struct fm_sync_store *out)
 {
     memset(out, 0, sizeof(*out));
@@ -119,6 +126,8 @@ void fm_node_sync_store(struct fm_node *n, struct fm_sync_store *out)
     out->priority = glue_priority;
     out->soft_read = glue_soft_read;
     out->soft_ingest = glue_soft_ingest;
-    if (n->has_identity)
+    if (n->has_identity) {
         out->own_claim = glue_own_claim;
+        out->own_vector = glue_own_vector;
+    }
 }

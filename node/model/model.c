@@ -111,6 +111,22 @@ static void merge_lww_pos(struct model_rec *r, unsigned tag, const struct model_
     model_merge_lww(r, tag, s, v, sizeof v);
 }
 
+/* The caller field: in clear (older writers), or MODEL_SEALED_MARK and
+ * the sealed bytes, the same on every node whether it can open them or
+ * not, so the digest does not depend on who holds the dispatcher key. */
+static void merge_caller(struct model_rec *r, const struct model_stamp *s,
+                         const struct payload *pl)
+{
+    uint8_t v[1 + FM_SEALED_MAX];
+    if (!(pl->present & PT_BIT(PT_SEALED))) {
+        merge_lww_str(r, F_CALLER, s, pl->caller);
+        return;
+    }
+    v[0] = MODEL_SEALED_MARK;
+    memcpy(v + 1, pl->sealed, pl->sealed_len);
+    model_merge_lww(r, F_CALLER, s, v, 1 + (size_t)pl->sealed_len);
+}
+
 /* Max by value bytes (fixed width, big-endian so memcmp orders numbers);
  * equal values keep the smaller stamp. */
 static void merge_max(struct model_rec *r, unsigned tag, const struct model_stamp *s, const void *v,
@@ -290,7 +306,7 @@ static int apply_incident(struct store_txn *t, const struct fm_op *op, const str
         merge_lww_u8(r, F_PRIORITY, s, pl->priority);
         merge_lww_pos(r, F_LOCATION, s, pl->lat, pl->lon);
         merge_lww_str(r, F_ADDRESS, s, pl->address);
-        merge_lww_str(r, F_CALLER, s, pl->caller);
+        merge_caller(r, s, pl);
         merge_lww_str(r, F_DESC, s, pl->desc);
         uint8_t st[5] = {0, 0, 0, 0, FM_STAGE_NEW};
         merge_max(r, F_STATUS, s, st, sizeof st);
@@ -307,8 +323,8 @@ static int apply_incident(struct store_txn *t, const struct fm_op *op, const str
             merge_lww_pos(r, F_LOCATION, s, pl->lat, pl->lon);
         if (has & PT_BIT(PT_ADDRESS))
             merge_lww_str(r, F_ADDRESS, s, pl->address);
-        if (has & PT_BIT(PT_CALLER))
-            merge_lww_str(r, F_CALLER, s, pl->caller);
+        if (has & (PT_BIT(PT_CALLER) | PT_BIT(PT_SEALED)))
+            merge_caller(r, s, pl);
         if (has & PT_BIT(PT_DESC))
             merge_lww_str(r, F_DESC, s, pl->desc);
         tl_kind = TL_UPDATE;
@@ -413,6 +429,7 @@ int model_apply(struct store_txn *t, const struct fm_op *op, const struct payloa
     case OP_CERT:
     case OP_REVOKE:
     case OP_CERT_RENEW:    /* moves the author's head (node_op_store) */
+    case OP_GROUP_KEY:     /* indexed for this node's reads (node_op_store) */
     case OP_FORK_EVIDENCE: /* applied to the fork records by its writer (fork.c) */
         return FM_OK;
     case OP_INC_REPORT: kind = FM_ENT_INCIDENT, own_id = true; break;

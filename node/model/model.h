@@ -29,6 +29,17 @@ int fm_stage_parse(const char *s, enum fm_incident_stage *out) FM_MUST_USE; /* a
 #define FM_CATEGORY_MAX 32
 #define FM_ADDRESS_MAX 256
 #define FM_PHONE_MAX 32
+#define FM_CALLER_NAME_MAX 64
+
+/* How an incident's caller (name and number) reached this node: the
+ * caller fields are sealed to the dispatchers' group key (docs/security.md,
+ * "Need to know"); older writers wrote the number in clear. */
+enum fm_caller_state {
+    FM_CALLER_CLEAR = 0,   /* none, or a number written in clear by an older writer */
+    FM_CALLER_OPENED = 1,  /* sealed, and opened here with a dispatcher key */
+    FM_CALLER_SEALED = 2,  /* sealed to a key this node does not hold: caller fields empty */
+    FM_CALLER_DAMAGED = 3, /* sealed to a key held here but it does not open: fields empty */
+};
 
 struct fm_incident {
     char id[FM_ID_MAX];
@@ -41,6 +52,8 @@ struct fm_incident {
     char caller[FM_PHONE_MAX];
     char desc[FM_TEXT_MAX];
     char reporter[FM_KEY_TEXT_LEN]; /* author of the report op */
+    char caller_name[FM_CALLER_NAME_MAX]; /* only ever sealed */
+    enum fm_caller_state caller_state;
     uint64_t reported_hlc, updated_hlc;
     uint32_t nnotes; /* timeline entries */
 };
@@ -50,6 +63,10 @@ struct fm_incident_new {
     uint8_t priority;     /* 1..5, 0 = default 3 */
     int32_t lat_e7, lon_e7;
     const char *address, *caller, *desc; /* NULL = empty */
+    /* caller and caller_name are sealed to the newest dispatcher key this
+     * node holds; without one they are left out (not written in clear)
+     * and the rest of the report is written: see fm_node_dispatch_key */
+    const char *caller_name; /* NULL = none, <= 63 bytes */
 };
 
 struct fm_timeline_entry {
@@ -72,6 +89,7 @@ struct fm_incident_edit {
     bool has_location;
     int32_t lat_e7, lon_e7;
     const char *address, *caller, *desc;
+    const char *caller_name; /* sealed with caller: FM_ENOKEY without a dispatcher key */
 };
 /* Changes an incident's plain fields (one incident.update op; each field
  * last-writer-wins). Only centre, county and admin nodes edit any

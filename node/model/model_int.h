@@ -34,6 +34,9 @@ enum model_field {
 };
 
 #define MODEL_VAL_MAX FM_TEXT_MAX
+/* First byte of a sealed caller value in F_CALLER (text never starts with
+ * a control character). */
+#define MODEL_SEALED_MARK 0x01
 
 struct model_field_val {
     bool set;
@@ -146,5 +149,13 @@ uint64_t model_rec_lww_max(const struct model_rec *r);
  * the op carries none. */
 int model_base_for(struct store_txn *t, const struct payload *pl, uint64_t hlc,
                    uint64_t *base) FM_MUST_USE;
+
+/* caller.c: opens an incident's sealed caller (inc from
+ * model_rec_to_incident, caller_state FM_CALLER_SEALED) when this node
+ * holds its dispatcher key: FM_CALLER_OPENED with the values, else it
+ * stays sealed, or FM_CALLER_DAMAGED if a held key does not open it. */
+struct fm_node;
+void model_incident_unseal(struct fm_node *n, struct store_txn *t, const struct model_rec *r,
+                           struct fm_incident *inc);
 
 #endif

@@ -117,12 +117,18 @@ static int read_entity(struct fm_node *n, enum fm_entity_kind kind, const char *
 int fm_node_incident_get(struct fm_node *n, const char *id, struct fm_incident *out)
 {
     char full[FM_ID_MAX];
+    struct store_txn *t;
     struct model_rec *r = malloc(sizeof *r);
     if (r == NULL)
         return FM_ENOMEM;
-    int rc = read_entity(n, FM_ENT_INCIDENT, id, full, r);
-    if (rc == FM_OK)
-        rc = model_rec_to_incident(r, full, out);
+    int rc = store_read_begin(n->st, &t);
+    if (rc == FM_OK) {
+        if ((rc = node_resolve_txn(t, FM_ENT_INCIDENT, id, full)) == FM_OK &&
+            (rc = model_rec_load(t, FM_ENT_INCIDENT, full, r)) == FM_OK &&
+            (rc = model_rec_to_incident(r, full, out)) == FM_OK)
+            model_incident_unseal(n, t, r, out);
+        store_txn_abort(&t);
+    }
     free(r);
     return rc;
 }
@@ -193,6 +199,7 @@ int fm_node_incidents(struct fm_node *n, const struct fm_incident_filter *f, fm_
             rc = FM_ESTORE; /* an index entry without its incident */
             break;
         }
+        model_incident_unseal(n, t, r, inc);
         if (stage >= 0 && (int)inc->stage != stage)
             continue;
         if (category != NULL && strcmp(inc->category, category) != 0)

@@ -225,7 +225,11 @@ int model_rec_to_incident(const struct model_rec *r, const char *id, struct fm_i
     }
     rec_pos(r, F_LOCATION, &out->lat_e7, &out->lon_e7);
     rec_str(r, F_ADDRESS, out->address, sizeof out->address);
-    rec_str(r, F_CALLER, out->caller, sizeof out->caller);
+    if (r->f[F_CALLER].set && r->f[F_CALLER].len > 0 &&
+        r->f[F_CALLER].val[0] == MODEL_SEALED_MARK)
+        out->caller_state = FM_CALLER_SEALED; /* opened by model_incident_unseal */
+    else
+        rec_str(r, F_CALLER, out->caller, sizeof out->caller);
     rec_str(r, F_DESC, out->desc, sizeof out->desc);
     out->updated_hlc = rec_uint(r, F_UPDATED);
     out->nnotes = (uint32_t)rec_uint(r, F_NNOTES);

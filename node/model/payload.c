@@ -20,7 +20,7 @@
 #include <string.h>
 
 enum pf_type { PF_NONE = 0, PF_REF, PF_TOKEN, PF_TEXT, PF_CAPS, PF_U8, PF_U32, PF_I32, PF_I64,
-               PF_BLOB };
+               PF_BLOB, PF_SEALED };
 
 struct pf_spec {
     uint8_t type;
@@ -67,6 +67,8 @@ static const struct pf_spec pf_specs[PT__MAX + 1] = {
     [PT_AUDIENCE] = PFS(PF_TEXT, 1, FM_NAME_MAX - 1, audience),
     [PT_SCORE] = PFI(PF_U8, 1, 5, score),
     [PT_BASE] = PFI(PF_I64, 1, INT64_MAX, base), /* held in a uint64_t */
+    [PT_SEALED] = {.type = PF_SEALED, .min_len = FM_SEALED_MIN, .max_len = FM_SEALED_MAX,
+                   .off = offsetof(struct payload, sealed)},
 };
 
 struct kind_spec {
@@ -81,13 +83,14 @@ static const struct kind_spec kind_specs[] = {
     {OP_REVOKE, "revoke", 0, 0},
     {OP_FORK_EVIDENCE, "fork.evidence", 0, 0},
     {OP_CERT_RENEW, "cert.renew", 0, 0},
+    {OP_GROUP_KEY, "dispatch.key", 0, 0},
     {OP_INC_REPORT, "incident.report",
      B(PT_CATEGORY) | B(PT_PRIORITY) | B(PT_LAT) | B(PT_LON) | B(PT_ADDRESS) | B(PT_CALLER) |
-         B(PT_DESC),
+         B(PT_DESC) | B(PT_SEALED),
      B(PT_CATEGORY) | B(PT_PRIORITY) | B(PT_LAT) | B(PT_LON)},
     {OP_INC_UPDATE, "incident.update",
      B(PT_REF) | B(PT_CATEGORY) | B(PT_PRIORITY) | B(PT_LAT) | B(PT_LON) | B(PT_ADDRESS) |
-         B(PT_CALLER) | B(PT_DESC) | B(PT_BASE),
+         B(PT_CALLER) | B(PT_DESC) | B(PT_BASE) | B(PT_SEALED),
      B(PT_REF)},
     {OP_INC_NOTE, "incident.note", B(PT_REF) | B(PT_TEXT), B(PT_REF) | B(PT_TEXT)},
     {OP_INC_STATUS, "incident.status", B(PT_REF) | B(PT_EPOCH) | B(PT_STAGE),
@@ -280,6 +283,11 @@ bool payload_token_ok(const char *s, size_t min, size_t max)
     return s != NULL && bytes_token_ok((const uint8_t *)s, strlen(s), min, max);
 }
 
+bool payload_bytes_text_ok(const uint8_t *s, size_t n, size_t min, size_t max)
+{
+    return s != NULL && bytes_text_ok(s, n, min, max);
+}
+
 bool payload_text_ok(const char *s, size_t min, size_t max)
 {
     return s != NULL && bytes_text_ok((const uint8_t *)s, strlen(s), min, max);
@@ -358,6 +366,15 @@ static int field_decode(struct payload *p, uint8_t tag, const uint8_t *v, size_t
         memcpy(dst, v, n);
         p->blob_len = (uint16_t)n;
         return FM_OK;
+    case PF_SEALED: {
+        /* the structure only: no node but a dispatcher can open it */
+        uint8_t kid[FM_SEAL_KEY_ID_LEN];
+        if (n < fs->min_len || n > fs->max_len || fm_sealed_field_parse(v, n, kid) != FM_OK)
+            return FM_EDECODE;
+        memcpy(dst, v, n);
+        p->sealed_len = (uint16_t)n;
+        return FM_OK;
+    }
     case PF_TOKEN:
     case PF_TEXT:
     case PF_CAPS: {
@@ -411,6 +428,8 @@ static int kind_check(const struct payload *p)
         return FM_EDECODE;
     if (p->kind == OP_INC_UPDATE && (p->present & ~(PT_BIT(PT_REF) | PT_BIT(PT_BASE))) == 0)
         return FM_EDECODE;
+    if ((p->present & PT_BIT(PT_CALLER)) && (p->present & PT_BIT(PT_SEALED)))
+        return FM_EDECODE; /* one caller per op: in clear (older writers) or sealed */
     if (p->kind == OP_UNIT_REGISTER && (p->present & PT_BIT(PT_BASE)) &&
         !(p->present & PT_BIT(PT_REF)))
         return FM_EDECODE; /* a base names what was seen: only a directory unit exists before */
@@ -451,6 +470,8 @@ int payload_decode(struct payload *out, uint8_t kind, const uint8_t *p, size_t n
         return fm_cert_decode(&out->cert, p, n) == FM_OK ? FM_OK : FM_EDECODE;
     if (kind == OP_REVOKE)
         return fm_revocation_decode(&out->rev, p, n) == FM_OK ? FM_OK : FM_EDECODE;
+    if (kind == OP_GROUP_KEY)
+        return fm_groupkey_decode(&out->gk, p, n) == FM_OK ? FM_OK : FM_EDECODE;
     if (kind == OP_FORK_EVIDENCE)
         return fork_evidence_decode(out, p, n); /* fork.c: verifies both signatures */
     const struct kind_spec *ks = kind_spec_find(kind);
@@ -503,6 +524,10 @@ static int field_encode(const struct payload *p, uint8_t tag, struct fm_buf *out
         v = src;
         n = p->blob_len;
         break;
+    case PF_SEALED:
+        v = src;
+        n = p->sealed_len;
+        break;
     case PF_TOKEN:
     case PF_TEXT:
     case PF_CAPS:
@@ -548,6 +573,8 @@ int payload_encode(const struct payload *p, struct fm_buf *out, struct payload *
         rc = fm_cert_encode(&p->cert, out);
     } else if (p->kind == OP_REVOKE) {
         rc = fm_revocation_encode(&p->rev, out);
+    } else if (p->kind == OP_GROUP_KEY) {
+        rc = fm_groupkey_encode(&p->gk, out);
     } else if (p->kind == OP_FORK_EVIDENCE) {
         rc = fork_evidence_encode(p, out); /* fork.c */
     } else {
@@ -669,6 +696,14 @@ void payload_summary(const struct payload *p, char *out, size_t cap)
     case OP_FORK_EVIDENCE:
         fork_evidence_summary(p, out, cap); /* fork.c */
         return;
+    case OP_GROUP_KEY: {
+        char kid[2 * FM_SEAL_KEY_ID_LEN + 1];
+        for (size_t i = 0; i < FM_SEAL_KEY_ID_LEN; i++)
+            snprintf(kid + 2 * i, 3, "%02x", p->gk.key_id[i]);
+        sb_add(&b, "dispatcher key %u (id %s) sealed to %u nodes", p->gk.generation, kid,
+               p->gk.count);
+        break;
+    }
     case OP_INC_REPORT:
         sb_add(&b, "report %s p%u", p->category, p->priority);
         sb_coords(&b, p->lat, p->lon);
@@ -676,6 +711,8 @@ void payload_summary(const struct payload *p, char *out, size_t cap)
             sb_add(&b, " '%s'", p->address);
         if (p->caller[0])
             sb_add(&b, " caller %s", p->caller);
+        if (p->present & PT_BIT(PT_SEALED))
+            sb_add(&b, " caller (sealed)");
         if (p->desc[0])
             sb_add(&b, " desc '%s'", p->desc);
         break;
@@ -691,6 +728,8 @@ void payload_summary(const struct payload *p, char *out, size_t cap)
             sb_add(&b, " address '%s'", p->address);
         if (p->present & PT_BIT(PT_CALLER))
             sb_add(&b, " caller '%s'", p->caller);
+        if (p->present & PT_BIT(PT_SEALED))
+            sb_add(&b, " caller (sealed)");
         if (p->present & PT_BIT(PT_DESC))
             sb_add(&b, " desc '%s'", p->desc);
         break;

@@ -20,7 +20,8 @@ enum op_kind {
     OP_REVOKE = 2,
     OP_FORK_EVIDENCE = 3, /* two signed ops of one author with one seq (fork.c) */
     OP_CERT_RENEW = 4,    /* a new certificate of the author, same org (node.c) */
-    /* 5..9 reserved for trust */
+    OP_GROUP_KEY = 5,     /* the dispatchers' group key, org-signed (groupkey.c) */
+    /* 6..9 reserved for trust */
     OP_INC_REPORT = 10,
     OP_INC_UPDATE = 11,
     OP_INC_NOTE = 12,
@@ -80,6 +81,10 @@ enum payload_tag {
     /* causal last-writer-wins (model_base.c, docs/field-sync.md §6) */
     PT_BASE = 30,       /* u64 1..INT64_MAX: the largest effective stamp among the
                          * target's LWW fields its writer saw (only when >= the op's hlc) */
+    /* need to know (node/model/caller.c, docs/security.md): the caller's
+     * name and number sealed to the dispatchers' group key. The last tag
+     * the 32-bit `present` bitmap has room for. */
+    PT_SEALED = 31,     /* bytes FM_SEALED_MIN..FM_SEALED_MAX: fm_sealed_field */
     PT__MAX = 31
 };
 
@@ -88,6 +93,12 @@ enum ticket_step {
     TS_ACK = 1, TS_ENROUTE = 2, TS_ARRIVE = 3, TS_CLEAR = 4, TS_CANCEL = 5, TS_REASSIGN = 6,
     TS__MAX = 6
 };
+/* The sealed caller: a sealed field (crypto.h) around
+ * [u8 1 | u8 len | number (<= 31)] [u8 2 | u8 len | name (<= 63)], each
+ * optional but one present, printable text, in that order. */
+#define FM_SEALED_PLAIN_MAX (2 + 31 + 2 + (FM_CALLER_NAME_MAX - 1))
+#define FM_SEALED_MIN (FM_SEALED_FIELD_OVERHEAD + 2)
+#define FM_SEALED_MAX (FM_SEALED_FIELD_OVERHEAD + FM_SEALED_PLAIN_MAX)
 #define FM_BLOB_MAX 16000  /* one directory chunk; fits FM_OP_MAX_PAYLOAD with headers */
 #define FM_DIR_CHUNKS_MAX 64
 #define PT_BIT(t) (UINT32_C(1) << (t))
@@ -135,6 +146,8 @@ struct payload {
     uint32_t part;
     char audience[FM_NAME_MAX];
     uint16_t blob_len;         /* bytes of blob in use */
+    uint16_t sealed_len;       /* PT_SEALED: bytes of sealed in use */
+    uint8_t sealed[FM_SEALED_MAX];
     uint64_t base;             /* PT_BASE, 0 when absent */
     struct fm_cert cert;       /* OP_CERT, OP_CERT_RENEW */
     struct fm_revocation rev;  /* OP_REVOKE */
@@ -145,6 +158,7 @@ struct payload {
     /* Last, so the decoder clears only what precedes it (PAYLOAD_CLEAR_LEN):
      * bytes past blob_len are never read. */
     uint8_t blob[FM_BLOB_MAX];
+    struct fm_groupkey gk;     /* OP_GROUP_KEY (filled whole by its decoder) */
 };
 #define PAYLOAD_CLEAR_LEN offsetof(struct payload, blob)
 
@@ -172,6 +186,25 @@ void workflow_payload_summary(const struct payload *p, char *out, size_t cap);
 /* Checks used by the writers too. */
 bool payload_token_ok(const char *s, size_t min, size_t max);
 bool payload_text_ok(const char *s, size_t min, size_t max);
+bool payload_bytes_text_ok(const uint8_t *s, size_t n, size_t min, size_t max);
+
+/* ---- the sealed caller (caller.c; docs/security.md, "Need to know") ---- */
+/* The plaintext: [1 | len | number] [2 | len | name], each optional (a
+ * NULL or empty value is left out), at least one present. Strict decode:
+ * known tags in order, printable text within bounds, nothing trailing;
+ * FM_EDECODE (outputs emptied). */
+int caller_plain_encode(const char *phone, const char *name, uint8_t out[FM_SEALED_PLAIN_MAX],
+                        size_t *n) FM_MUST_USE;
+int caller_plain_decode(const uint8_t *p, size_t n, char phone[FM_PHONE_MAX],
+                        char name[FM_CALLER_NAME_MAX]) FM_MUST_USE;
+/* Seals phone and name under k, bound to the writing author, into
+ * pl->sealed (sets PT_SEALED). FM_EINVAL if a value is too long or not text. */
+int caller_seal(const struct fm_seal_key *k, const uint8_t author[FM_PK_LEN], const char *phone,
+                const char *name, struct payload *pl) FM_MUST_USE;
+/* Opens a sealed caller written by author: FM_EDECODE malformed (outer or
+ * inner), FM_EVERIFY wrong key or tampered. */
+int caller_open(const struct fm_seal_key *k, const uint8_t author[FM_PK_LEN], const uint8_t *p,
+                size_t n, char phone[FM_PHONE_MAX], char name[FM_CALLER_NAME_MAX]) FM_MUST_USE;
 /* Sorts and dedups a comma-separated token list into out; FM_EINVAL if an
  * item is not a token or the result does not fit. */
 int payload_caps_canonical(const char *in, char *out, size_t cap) FM_MUST_USE;

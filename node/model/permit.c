@@ -120,6 +120,10 @@ int workflow_permitted(const struct node_head *h, const uint8_t author[FM_PK_LEN
         return any_unit ? FM_OK : FM_EPERM;
     case OP_FORK_EVIDENCE:
         return FM_OK; /* two ops signed by another key, verified by fork.c */
+    case OP_GROUP_KEY:
+        /* the dispatchers' key travels with the roles that use it; the
+         * org's signature on it is checked after this (node_op_check) */
+        return any_unit ? FM_OK : FM_EPERM;
     default:
         /* certificates, renewals and revocations are checked against the
          * organisation's key before this (node_op_check); a kind without

@@ -33,7 +33,7 @@
  *    (DB_FORKS, key author | seq | hash), and the key holder signs its own
  *    again once it may sign (fork_reenter.c).
  */
-#include "replica_int.h"
+#include "backup_int.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -427,7 +427,9 @@ static int self_state_txn(struct fm_node *n, struct store_txn *t, const struct n
         return rc;
     st->head = h->seq;
     st->key_used = key_used(n);
-    st->may_sign = st->peers_hold <= h->seq && bar == 0 && !(h->seq == 0 && st->key_used);
+    st->restored = restored_get(&n->cfg, &st->restored_head);
+    st->may_sign = st->peers_hold <= h->seq && bar == 0 && !(h->seq == 0 && st->key_used) &&
+                   !st->restored;
     return FM_OK;
 }
 
@@ -438,6 +440,16 @@ int fork_guard(struct fm_node *n, struct store_txn *t, const struct node_head *h
     int rc = self_state_txn(n, t, h, &st);
     if (rc != FM_OK || st.may_sign)
         return rc;
+    if (st.restored && st.peers_hold <= h->seq) {
+        fm_log_limited(&lim, 3, FM_LOG_ERROR, COMPONENT,
+                       "refusing to sign: this store was restored from a backup (own log up to "
+                       "seq %llu) and no peer has yet confirmed that this node wrote nothing "
+                       "newer; start fieldmeshd and let it reach a peer (it pulls any newer "
+                       "ops of this node, then signs again), or, if no peer ever received "
+                       "anything newer from this node, run: fieldmesh -c %s restore --confirmed",
+                       (unsigned long long)h->seq, n->cfg.path[0] ? n->cfg.path : "CONF");
+        return FM_EFORK;
+    }
     if (st.peers_hold > h->seq)
         fm_log_limited(&lim, 3, FM_LOG_ERROR, COMPONENT,
                        "refusing to sign: peers hold this node's own log up to seq %llu but "

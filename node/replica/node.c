@@ -153,6 +153,12 @@ int node_op_check(const struct fm_node *n, const struct fm_op *op, const struct 
         return FM_EEXPIRED;
     if (op->kind == OP_REVOKE)
         return fm_revocation_check(&pl->rev, org);
+    if (op->kind == OP_GROUP_KEY) {
+        /* carried by a dispatcher or admin node, made by the org root */
+        if ((rc = workflow_permitted(h, op->author, pl)) != FM_OK)
+            return rc;
+        return fm_groupkey_check(&pl->gk, org);
+    }
     return workflow_permitted(h, op->author, pl); /* role and unit rules (permit.c) */
 }
 
@@ -166,6 +172,8 @@ int node_op_store(struct store_txn *t, const struct fm_op *op, const uint8_t has
     if (rc == FM_EEXISTS)
         return FM_ESTORE; /* the head said this seq was free */
     if (rc != FM_OK || (rc = model_apply(t, op, pl)) != FM_OK)
+        return rc;
+    if (pl->kind == OP_GROUP_KEY && (rc = node_groupkey_note(t, op, pl)) != FM_OK)
         return rc;
     h->seq = op->seq;
     memcpy(h->hash, hash, FM_HASH_LEN);
@@ -358,6 +366,7 @@ int fm_node_open_keys(struct fm_node **out, const struct fm_config *cfg, unsigne
     struct fm_node *n = calloc(1, sizeof *n);
     if (n == NULL)
         return FM_ENOMEM;
+    pthread_mutex_init(&n->gk_lock, NULL);
     n->cfg = *cfg;
     n->flags = flags;
     if ((rc = fm_keys_copy(&n->keys, k)) != FM_OK)
@@ -399,6 +408,8 @@ void fm_node_close(struct fm_node **np)
         return;
     struct fm_node *n = *np;
     store_close(&n->st);
+    node_groupkey_release(n);
+    pthread_mutex_destroy(&n->gk_lock);
     fm_identity_release(&n->id);
     fm_keys_release(&n->keys);
     free(n);

@@ -351,6 +351,66 @@ static void id_out_set(const struct fm_node *n, uint64_t seq, char id_out[FM_ID_
         payload_id_format(n->id.pk, seq, id_out);
 }
 
+/* Seals phone and name to the newest dispatcher key this node holds
+ * (docs/security.md, "Need to know"): FM_ENOKEY without one, and nothing
+ * is put in the payload; the values are never written in clear. */
+struct seal_ctx {
+    const struct fm_node *n;
+    const char *phone, *name;
+    struct payload *pl;
+};
+
+static int seal_with(const struct fm_seal_key *k, void *ctx)
+{
+    struct seal_ctx *s = ctx;
+    return caller_seal(k, s->n->id.pk, s->phone, s->name, s->pl);
+}
+
+static int seal_caller(struct fm_node *n, struct payload *pl, const char *phone,
+                       const char *name)
+{
+    struct store_txn *t;
+    struct seal_ctx s = {n, phone, name, pl};
+    if ((phone == NULL || phone[0] == '\0') && (name == NULL || name[0] == '\0'))
+        return FM_OK;
+    if ((phone && !payload_text_ok(phone, 0, FM_PHONE_MAX - 1)) ||
+        (name && !payload_text_ok(name, 0, FM_CALLER_NAME_MAX - 1)))
+        return FM_EINVAL;
+    if (!n->has_identity)
+        return FM_EINVAL;
+    int rc = store_read_begin(n->st, &t);
+    if (rc != FM_OK)
+        return rc;
+    rc = node_groupkey_use(n, t, NULL, NULL, seal_with, &s);
+    store_txn_abort(&t);
+    return rc;
+}
+
+/* An edit that names one of the caller's two values keeps the other as
+ * this node reads it now (the sealed caller is replaced whole). */
+static int edit_caller(struct fm_node *n, const char *id, const struct fm_incident_edit *e,
+                       struct payload *pl)
+{
+    struct fm_incident cur;
+    const char *phone = e->caller, *name = e->caller_name;
+    if (phone == NULL && name == NULL)
+        return FM_OK;
+    if ((phone == NULL || name == NULL) && fm_node_incident_get(n, id, &cur) == FM_OK &&
+        cur.caller_state == FM_CALLER_OPENED) {
+        if (phone == NULL)
+            phone = cur.caller;
+        if (name == NULL)
+            name = cur.caller_name;
+    }
+    if ((phone == NULL || phone[0] == '\0') && (name == NULL || name[0] == '\0')) {
+        /* clearing both: an empty caller in clear says nothing */
+        pl->caller[0] = '\0';
+        pl->present |= PT_BIT(PT_CALLER);
+        return FM_OK;
+    }
+    return seal_caller(n, pl, phone, name);
+}
+
 /* ---- public writes ---- */
 
 int fm_node_incident_report(struct fm_node *n, const struct fm_incident_new *in,
@@ -370,8 +430,12 @@ int fm_node_incident_report(struct fm_node *n, const struct fm_incident_new *in,
     pl->lon = in->lon_e7;
     pl->present = PT_BIT(PT_CATEGORY) | PT_BIT(PT_PRIORITY) | PT_BIT(PT_LAT) | PT_BIT(PT_LON);
     if ((rc = opt_text(pl, PT_ADDRESS, pl->address, sizeof pl->address, in->address)) ||
-        (rc = opt_text(pl, PT_CALLER, pl->caller, sizeof pl->caller, in->caller)) ||
         (rc = opt_text(pl, PT_DESC, pl->desc, sizeof pl->desc, in->desc)))
+        goto out;
+    /* an emergency report is never held back for want of a dispatcher
+     * key: without one the caller is left out (fm_node_dispatch_key tells) */
+    rc = seal_caller(n, pl, in->caller, in->caller_name);
+    if (rc != FM_OK && rc != FM_ENOKEY)
         goto out;
     if ((rc = write_run(n, pl, 1, NULL, NULL, &seq)) == FM_OK)
         id_out_set(n, seq, id_out);
@@ -421,8 +485,8 @@ int fm_node_incident_edit(struct fm_node *n, const char *id, const struct fm_inc
         pl->present |= PT_BIT(PT_LAT) | PT_BIT(PT_LON);
     }
     if ((rc = opt_text(pl, PT_ADDRESS, pl->address, sizeof pl->address, e->address)) ||
-        (rc = opt_text(pl, PT_CALLER, pl->caller, sizeof pl->caller, e->caller)) ||
-        (rc = opt_text(pl, PT_DESC, pl->desc, sizeof pl->desc, e->desc)))
+        (rc = opt_text(pl, PT_DESC, pl->desc, sizeof pl->desc, e->desc)) ||
+        (rc = edit_caller(n, id, e, pl)))
         goto out;
     rc = pl->present == 0 ? FM_EINVAL : write_run(n, pl, 1, prep_incident, id, NULL);
 out:

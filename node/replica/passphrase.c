@@ -113,3 +113,8 @@ int fm_keys_unlock_any(struct fm_keys *k, const struct fm_config *cfg, const cha
     fm_wipe(secret, sizeof secret);
     return rc;
 }
+
+int fm_tty_secret(const char *prompt, uint8_t *out, size_t cap, size_t *len)
+{
+    return prompt_tty(prompt, out, cap, len);
+}

@@ -17,6 +17,8 @@
 #include "../../sync/sync.h"
 #include "../config/config.h"
 
+#include <stdio.h>
+
 /* ======================= the node ======================= */
 struct fm_node;
 
@@ -65,6 +67,9 @@ int fm_keys_generate(const struct fm_config *cfg, const void *secret, size_t len
 int fm_passphrase_find(const struct fm_config *cfg, const char *arg_file, bool twice,
                        uint8_t *out, size_t cap, size_t *len, char *from,
                        size_t fromcap) FM_MUST_USE;
+/* One line from /dev/tty with echo off (operator passwords too);
+ * FM_ELOCKED without a terminal, FM_ETOOBIG past cap. */
+int fm_tty_secret(const char *prompt, uint8_t *out, size_t cap, size_t *len) FM_MUST_USE;
 /* fm_passphrase_find then fm_keys_unlock. */
 int fm_keys_unlock_any(struct fm_keys *k, const struct fm_config *cfg, const char *arg_file,
                        char *from, size_t fromcap) FM_MUST_USE;
@@ -119,6 +124,19 @@ int fm_node_publish_revocation(struct fm_node *n, const struct fm_revocation *re
  * FM_EFOREIGN (another org), FM_EEXPIRED (not valid now), FM_EEXISTS (that
  * very window is already in force), FM_EREVOKED. Needs FM_OPEN_IDENTITY. */
 int fm_node_renew_cert(struct fm_node *n, const struct fm_cert *cert) FM_MUST_USE;
+
+/* ---- the dispatchers' group key (dispatch_key.c; docs/security.md,
+ * "Need to know") ---- */
+/* Appends a dispatch.key op carrying gk (from `org dispatch-key`): only a
+ * centre, county or admin node may (FM_EPERM), and gk must be signed by
+ * this node's org (FM_EFOREIGN, FM_EVERIFY); FM_EEXISTS if that very
+ * record is already held. Needs FM_OPEN_IDENTITY. */
+int fm_node_publish_groupkey(struct fm_node *n, const struct fm_groupkey *gk) FM_MUST_USE;
+/* The newest generation of the key this node can open (its generation and
+ * id): FM_ENOKEY when it holds none (not a dispatcher, not yet sealed to
+ * it, or opened without its identity key). */
+int fm_node_dispatch_key(struct fm_node *n, uint32_t *generation,
+                         uint8_t key_id[FM_SEAL_KEY_ID_LEN]) FM_MUST_USE;
 
 /* ---- the raw log ---- */
 struct fm_log_entry {
@@ -259,6 +277,17 @@ int fm_node_soft_read(struct fm_node *n, uint64_t after, size_t max_bytes, struc
 int fm_node_soft_ingest(struct fm_node *n, const uint8_t *const *recs, const size_t *lens,
                         size_t nrecs, size_t *stored) FM_MUST_USE;
 #define FM_SOFT_MAX_RECORDS 100000 /* bound of the soft store */
+/* What one soft record of fm_node_soft_read (after its u16 length) says,
+ * for the console's events: kind "position", "gps" or "presence", its
+ * author and stamp, and for a position the unit's id and where. */
+struct fm_soft_info {
+    const char *kind;          /* static */
+    uint8_t author[FM_PK_LEN];
+    uint64_t hlc;
+    char unit[32];             /* "" for presence (FM_ID_MAX) */
+    int32_t lat_e7, lon_e7;
+};
+int fm_soft_info(const uint8_t *rec, size_t len, struct fm_soft_info *out) FM_MUST_USE;
 
 /* ---- authors as this node has heard of them (staleness, clock flags) ---- */
 struct fm_author_seen {
@@ -355,8 +384,64 @@ struct fm_self_state {
     uint64_t peers_hold;  /* own ops peers were last seen to hold (0 = none claimed) */
     bool key_used;        /* <key>.used exists: this key signed ops before */
     bool may_sign;        /* fork_guard would pass */
+    bool restored;        /* restored from a backup, no peer has confirmed it yet */
+    uint64_t restored_head; /* own ops the restored store held */
 };
 int fm_node_self_state(struct fm_node *n, struct fm_self_state *out) FM_MUST_USE;
+
+/* ---- backups (node/replica/backup*.c, restored.c; docs/service.md §6) ----
+ * `fieldmesh backup FILE`: the key files, certificate and a compacting
+ * LMDB copy of the store, all sealed as they lie on disk, in one file,
+ * taken while the daemon runs. `fieldmesh restore FILE` puts it in place
+ * on a new machine and marks the node "restored, unconfirmed": it refuses
+ * to sign (FM_EFORK, exit 3) until a peer's version vector shows it holds
+ * this node's log no further than the restored store (after pulling what
+ * the peer had), or the operator confirms that no peer holds more. */
+struct fm_backup_info {
+    char name[FM_NAME_MAX];  /* the node's name when the backup was made */
+    uint64_t created_ms;     /* wall clock of the backup */
+    uint64_t store_bytes;    /* the compacted store copy */
+    uint64_t file_bytes;     /* the whole backup file (write only) */
+    uint64_t own_head;       /* restore only: own ops the restored store holds */
+};
+/* Progress of a long backup: fn is called from another thread about four
+ * times a second while the store is copied, with the bytes written so far
+ * and the store file's size (the copy ends at or below it). */
+struct fm_backup_progress {
+    void (*fn)(void *ctx, uint64_t done, uint64_t total);
+    void *ctx;
+};
+/* Writes the backup to path (never over an existing file: FM_EEXISTS),
+ * through path.partial renamed at the end, and records it in
+ * <data_dir>/backup.last. Needs no keys. err gets the reason. progress
+ * may be NULL. */
+int fm_backup_write(const struct fm_config *cfg, const char *path,
+                    const struct fm_backup_progress *progress, struct fm_backup_info *info,
+                    char *err, size_t errcap) FM_MUST_USE;
+/* Puts the backup at path in place for cfg: refuses (FM_EEXISTS, naming
+ * the file) when a key, certificate, data key or store is already there;
+ * checks the file whole, unlocks the restored keys with the passphrase
+ * (arg_file, else as fm_passphrase_find), opens the store and reads its
+ * own head before anything lands, then marks the node restored. */
+int fm_backup_restore(const struct fm_config *cfg, const char *path, const char *arg_file,
+                      struct fm_backup_info *info, char *err, size_t errcap) FM_MUST_USE;
+/* Checks a backup read from in without writing anything (the fuzz target
+ * and `restore` use the same decoder). */
+int fm_backup_check(FILE *in, uint64_t store_max, struct fm_backup_info *info, char *err,
+                    size_t errcap) FM_MUST_USE;
+/* The last backup made on this node: FM_ENOTFOUND if none recorded. */
+int fm_backup_last(const struct fm_config *cfg, uint64_t *when_ms, char *file,
+                   size_t cap) FM_MUST_USE;
+/* The operator's word that no peer holds more of this node's log than the
+ * restored store: ends the restored state. FM_ENOTFOUND if not restored. */
+int fm_restored_confirm(const struct fm_config *cfg) FM_MUST_USE;
+/* True while cfg's node is restored and unconfirmed; *head = the own head
+ * the restore found. */
+bool fm_restored_pending(const struct fm_config *cfg, uint64_t *head);
+/* From sync: a neighbour's vector says it holds this node's own log up to
+ * seq (0: none of it). Ends the restored state when the neighbour holds at
+ * least what the backup held and no more than this store. */
+int fm_node_own_vector(struct fm_node *n, uint64_t seq) FM_MUST_USE;
 
 /* ---- bundles (sneakernet) ----
  * A bundle file carries ops (as stored, signed by their authors) signed by

@@ -12,12 +12,21 @@
 #include "../model/payload_int.h"
 #include "store_int.h"
 
+#include <pthread.h>
+
 /* Internal open flag (tests): no fsync at commit. */
 #define FM_OPEN_NOSYNC_ (1u << 16)
 /* Internal open flag (benchmarks' baseline only): values in clear. */
 #define FM_OPEN_PLAIN_ (1u << 17)
 
 #define NODE_SCHEMA_VERSION 2 /* 2: a note's timeline entry refers to its op */
+
+/* Dispatcher group keys this node opened (dispatch_key.c), by key id. */
+#define NODE_GK_CACHE 8
+struct node_gk {
+    uint8_t key_id[FM_SEAL_KEY_ID_LEN];
+    struct fm_seal_key k; /* guarded memory */
+};
 
 struct fm_node {
     struct fm_config cfg;
@@ -27,6 +36,9 @@ struct fm_node {
     struct fm_identity id;
     struct fm_cert cert; /* from cfg.cert_path, checked against id and org */
     struct fm_keys keys; /* own copy; the store borrows keys.data */
+    struct node_gk gk[NODE_GK_CACHE];
+    size_t ngk;
+    pthread_mutex_t gk_lock; /* guards gk and ngk */
 };
 
 /* One author's head: the highest contiguous seq stored, its hash and hlc,
@@ -81,6 +93,23 @@ int node_op_store(struct store_txn *t, const struct fm_op *op, const uint8_t has
  * is not held; seq 0 gives an empty head. */
 int node_head_at(struct store_txn *t, const uint8_t author[FM_PK_LEN], uint64_t seq,
                  struct node_head *h) FM_MUST_USE;
+
+/* ---- dispatch_key.c: the dispatchers' group key (docs/security.md) ---- */
+/* Indexes a stored dispatch.key op in DB_LOCAL for this node's reads. */
+int node_groupkey_note(struct store_txn *t, const struct fm_op *op,
+                       const struct payload *pl) FM_MUST_USE;
+/* Calls fn with the group key of this id (key_id NULL: the newest
+ * generation sealed to this node, which new incidents use; *generation
+ * set), opened with this node's identity and cached in the node handle;
+ * the key is valid only during the call (the cache is locked: readers on
+ * several threads share one handle). Returns fn's result, FM_ENOTFOUND
+ * (that key is not sealed to this node) or FM_ENOKEY (key_id NULL: none
+ * is, or the node has no identity). */
+typedef int (*node_gk_fn)(const struct fm_seal_key *k, void *ctx);
+int node_groupkey_use(struct fm_node *n, struct store_txn *t,
+                      const uint8_t key_id[FM_SEAL_KEY_ID_LEN], uint32_t *generation,
+                      node_gk_fn fn, void *ctx) FM_MUST_USE;
+void node_groupkey_release(struct fm_node *n);
 
 /* ---- frozen.c: revocations and the history they freeze ---- */
 struct node_rev {

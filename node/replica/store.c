@@ -37,9 +37,11 @@
 
 #include <errno.h>
 #include <lmdb.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static const char *const store_db_names[DB__COUNT] = {
     [DB_OPS] = "ops",
@@ -700,4 +702,24 @@ int store_info(struct store *s, uint64_t *map_size, uint64_t *used)
     *map_size = info.me_mapsize;
     *used = ((uint64_t)info.me_last_pgno + 1) * st.ms_psize;
     return FM_OK;
+}
+
+int store_copy_compact(const char *dir, int fd)
+{
+    char path[FM_BASE_PATH_MAX + 16];
+    MDB_env *env;
+    if ((size_t)snprintf(path, sizeof path, "%s/data.mdb", dir) >= sizeof path)
+        return FM_ETOOBIG;
+    if (access(path, F_OK) != 0)
+        return errno == ENOENT ? FM_ENOTFOUND : FM_EIO;
+    int mrc = mdb_env_create(&env);
+    if (mrc != MDB_SUCCESS)
+        return store_err(mrc, "env_create");
+    /* no mapsize: LMDB takes the file's own size; the databases are not
+     * opened, the copy walks every tree itself */
+    if ((mrc = mdb_env_set_maxdbs(env, DB__COUNT + 4)) == MDB_SUCCESS &&
+        (mrc = mdb_env_open(env, dir, MDB_NOTLS, 0600)) == MDB_SUCCESS)
+        mrc = mdb_env_copyfd2(env, fd, MDB_CP_COMPACT);
+    mdb_env_close(env);
+    return mrc == MDB_SUCCESS ? FM_OK : store_err(mrc, "env_copy");
 }

@@ -105,6 +105,15 @@ int store_cur_del(struct store_cur *c) FM_MUST_USE;
 /* Map size now, bytes in use (last page + 1 times page size). */
 int store_info(struct store *s, uint64_t *map_size, uint64_t *used) FM_MUST_USE;
 
+/* Hot backup (backup.c): writes a compacted copy of the environment in
+ * dir (which must hold data.mdb) to fd at its current offset, as LMDB's
+ * compacting copy does it: from one read transaction, so the copy is one
+ * consistent state while other processes keep writing; free pages are left
+ * out. Values stay sealed as stored. Opens its own environment handle, so
+ * the calling process must not have dir open. FM_ENOTFOUND without a
+ * store, FM_ESTORE/FM_EIO otherwise. */
+int store_copy_compact(const char *dir, int fd) FM_MUST_USE;
+
 /* ---- fault simulation (tests only; docs/architecture.md "Fault injection")
  * Stable ids: a number keeps its meaning forever (tests and notes refer to
  * it); new points get new numbers. Each names one place where the write

@@ -17,6 +17,7 @@
 #include "workflow_int.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -72,8 +73,13 @@ static int unit_collect(void *ctx, const struct fm_unit *u)
     return 0;
 }
 
+struct busy_one {              /* an active ticket: its unit is out */
+    char unit[FM_ID_MAX];
+    char incident[FM_ID_MAX];
+    char ticket[FM_ID_MAX];
+};
 struct busy_list {
-    char (*ids)[FM_ID_MAX];
+    struct busy_one *v;
     size_t n, cap;
 };
 
@@ -87,15 +93,18 @@ static int busy_each(const struct model_rec *r, const char *id, void *arg)
     if (wf_rec_to_ticket(r, id, tk) == FM_OK && tk->active) {
         if (b->n == b->cap) {
             size_t cap = b->cap ? 2 * b->cap : 32;
-            char(*nv)[FM_ID_MAX] = realloc(b->ids, cap * sizeof *nv);
+            struct busy_one *nv = realloc(b->v, cap * sizeof *nv);
             if (nv == NULL) {
                 rc = FM_ENOMEM;
                 goto out;
             }
-            b->ids = nv;
+            b->v = nv;
             b->cap = cap;
         }
-        fm_strlcpy(b->ids[b->n++], tk->unit, FM_ID_MAX);
+        struct busy_one *o = &b->v[b->n++];
+        fm_strlcpy(o->unit, tk->unit, sizeof o->unit);
+        fm_strlcpy(o->incident, tk->incident, sizeof o->incident);
+        fm_strlcpy(o->ticket, tk->id, sizeof o->ticket);
     }
 out:
     free(tk);
@@ -105,7 +114,7 @@ out:
 static bool busy_has(const struct busy_list *b, const char *id)
 {
     for (size_t i = 0; i < b->n; i++)
-        if (strcmp(b->ids[i], id) == 0)
+        if (strcmp(b->v[i].unit, id) == 0)
             return true;
     return false;
 }
@@ -126,30 +135,37 @@ static int cand_cmp(const void *a, const void *b)
     return x->unit < y->unit ? -1 : x->unit > y->unit;
 }
 
-/* Can unit i of ul serve need? Sets *deptp and *dup. */
-static bool cand_ok(const struct fm_dir_respond *need, const struct fm_directory *d,
-                    const struct fm_unit *u, const struct busy_list *busy,
-                    const struct fm_dir_dept **deptp, const struct fm_dir_unit **dup)
+/* Does unit u, whatever its status, fit need? Sets *deptp and *dup. */
+static bool unit_fits(const struct fm_dir_respond *need, const struct fm_directory *d,
+                      const struct fm_unit *u, const struct fm_dir_dept **deptp,
+                      const struct fm_dir_unit **dup)
 {
     const struct fm_dir_unit *du = fm_directory_unit(d, u->name);
     const struct fm_dir_dept *dept = du ? &d->depts[du->dept] : directory_dept(d, u->department);
     *deptp = dept;
     *dup = du;
-    return dept != NULL && strcmp(u->status, "available") == 0 && !busy_has(busy, u->id) &&
-           strcmp(dept->kind, need->kind) == 0 &&
+    return dept != NULL && strcmp(dept->kind, need->kind) == 0 &&
            (!need->department[0] || strcmp(dept->name, need->department) == 0) &&
            (caps_has(u->capabilities, need->capability) ||
-            (du && caps_has(du->caps, need->capability))) &&
-           (u->has_position || du != NULL);
+            (du && caps_has(du->caps, need->capability)));
+}
+
+/* Can unit u serve need now (available, no active ticket, a position)? */
+static bool cand_ok(const struct fm_dir_respond *need, const struct fm_directory *d,
+                    const struct fm_unit *u, const struct busy_list *busy,
+                    const struct fm_dir_dept **deptp, const struct fm_dir_unit **dup)
+{
+    return unit_fits(need, d, u, deptp, dup) && strcmp(u->status, "available") == 0 &&
+           !busy_has(busy, u->id) && (u->has_position || *dup != NULL);
 }
 
 /* Fills the proposal for one need. */
 static void need_fill(struct fm_suggestion *s, const struct fm_dir_respond *need,
                       const struct fm_directory *d, const struct unit_list *ul,
                       const struct busy_list *busy, bool *chosen, struct cand *cands,
-                      const struct fm_incident *inc, uint64_t now_ms)
+                      const struct fm_incident *inc, uint64_t now_ms, size_t covered)
 {
-    size_t nc = 0, found = 0;
+    size_t nc = 0, found = covered;
     for (size_t i = 0; i < ul->n; i++) {
         const struct fm_unit *u = &ul->v[i];
         const struct fm_dir_unit *du;
@@ -207,17 +223,174 @@ static void need_fill(struct fm_suggestion *s, const struct fm_dir_respond *need
     }
 }
 
+/* What one proposal needs, read once (a proposal for another incident
+ * reuses it). */
+struct sg_ctx {
+    struct fm_node *n;
+    struct unit_list ul;
+    struct busy_list busy;
+    struct fm_directory *d;
+    bool *chosen;
+    struct cand *cands;
+    uint64_t now_ms;
+};
+
+/* The units already out on this incident count toward its needs: each
+ * fills the first need (in fill order) it fits that is not full yet;
+ * covered[k] gets how many each need has. Every one is listed. */
+static void count_assigned(struct sg_ctx *c, struct fm_suggestion *s,
+                           const struct fm_dir_rule *rule, const size_t *order, size_t nn,
+                           size_t *covered)
+{
+    for (size_t b = 0; b < c->busy.n; b++) {
+        const struct busy_one *x = &c->busy.v[b];
+        if (strcmp(x->incident, s->incident) != 0 || s->nassigned >= FM_SUGGEST_MAX)
+            continue;
+        struct fm_suggest_assigned *a = &s->assigned[s->nassigned++];
+        memset(a, 0, sizeof *a);
+        fm_strlcpy(a->unit, x->unit, sizeof a->unit);
+        fm_strlcpy(a->ticket, x->ticket, sizeof a->ticket);
+        for (size_t i = 0; i < c->ul.n; i++) {
+            const struct fm_unit *u = &c->ul.v[i];
+            if (strcmp(u->id, x->unit) != 0)
+                continue;
+            fm_strlcpy(a->name, u->name, sizeof a->name);
+            for (size_t k = 0; k < nn; k++) {
+                const struct fm_dir_respond *need = &rule->respond[order[k]];
+                const struct fm_dir_dept *dept;
+                const struct fm_dir_unit *du;
+                if (covered[k] >= need->units || !unit_fits(need, c->d, u, &dept, &du))
+                    continue;
+                covered[k]++;
+                a->counted = true;
+                a->tier = need->tier;
+                fm_strlcpy(a->kind, need->kind, sizeof a->kind);
+                fm_strlcpy(a->capability, need->capability, sizeof a->capability);
+                break;
+            }
+        }
+    }
+}
+
+/* The needs of the tiers in play, in fill order: tier by tier, scarcest
+ * first (fewest candidates), so a unit that could serve two needs goes
+ * to the one nobody else can fill (the only ladder is not spent on "any
+ * fire engine"). Returns how many. */
+static size_t need_order(const struct sg_ctx *c, const struct fm_dir_rule *rule, uint8_t max_tier,
+                         size_t order[FM_DIR_MAX_RESPOND])
+{
+    size_t ncount[FM_DIR_MAX_RESPOND], nn = 0;
+    for (size_t k = 0; k < rule->nrespond; k++) {
+        if (rule->respond[k].tier > max_tier)
+            continue;
+        size_t cnt = 0;
+        for (size_t i = 0; i < c->ul.n; i++) {
+            const struct fm_dir_unit *du;
+            const struct fm_dir_dept *dept;
+            cnt += cand_ok(&rule->respond[k], c->d, &c->ul.v[i], &c->busy, &dept, &du);
+        }
+        size_t at = nn++;
+        while (at > 0) {
+            const struct fm_dir_respond *p = &rule->respond[order[at - 1]];
+            if (p->tier < rule->respond[k].tier ||
+                (p->tier == rule->respond[k].tier && ncount[at - 1] <= cnt))
+                break;
+            order[at] = order[at - 1];
+            ncount[at] = ncount[at - 1];
+            at--;
+        }
+        order[at] = k;
+        ncount[at] = cnt;
+    }
+    return nn;
+}
+
+/* The proposal for one incident from the context. */
+static void propose(struct sg_ctx *c, const struct fm_incident *inc,
+                    const struct fm_incident_workflow *wf, struct fm_suggestion *out)
+{
+    size_t order[FM_DIR_MAX_RESPOND], covered[FM_DIR_MAX_RESPOND] = {0};
+    memset(out, 0, sizeof *out);
+    fm_strlcpy(out->incident, inc->id, sizeof out->incident);
+    fm_strlcpy(out->category, inc->category, sizeof out->category);
+    out->priority = inc->priority;
+    out->max_tier = 1;
+    out->has_directory = true;
+    const struct fm_dir_rule *rule = fm_directory_rule(c->d, inc->category);
+    if (rule == NULL)
+        return;
+    out->has_rule = true;
+    if (rule->escalate_priority != 0 && inc->priority <= rule->escalate_priority)
+        out->max_tier = 2;
+    if (wf->escalated_tier > out->max_tier)
+        out->max_tier = wf->escalated_tier;
+    memset(c->chosen, 0, (c->ul.n ? c->ul.n : 1) * sizeof *c->chosen);
+    size_t nn = need_order(c, rule, out->max_tier, order);
+    count_assigned(c, out, rule, order, nn, covered);
+    for (size_t k = 0; k < nn; k++)
+        need_fill(out, &rule->respond[order[k]], c->d, &c->ul, &c->busy, c->chosen, c->cands,
+                  inc, c->now_ms, covered[k]);
+}
+
+/* Marks each proposed unit that the proposal of another open priority-1
+ * incident also takes (the first such incident by id). */
+struct p1_walk {
+    struct sg_ctx *c;
+    struct fm_suggestion *mine, *other;
+};
+
+static int p1_each(void *ctx, const struct fm_incident *inc)
+{
+    struct p1_walk *w = ctx;
+    struct fm_incident_workflow wf;
+    if (inc->priority != 1 || inc->stage >= FM_STAGE_RESOLVED ||
+        strcmp(inc->id, w->mine->incident) == 0)
+        return 0;
+    if (fm_node_incident_workflow(w->c->n, inc->id, &wf) != FM_OK)
+        return 0;
+    propose(w->c, inc, &wf, w->other);
+    for (size_t i = 0; i < w->mine->nunits; i++) {
+        struct fm_suggest_unit *u = &w->mine->units[i];
+        for (size_t k = 0; k < w->other->nunits; k++)
+            if (strcmp(u->unit, w->other->units[k].unit) == 0 &&
+                (u->also_for[0] == '\0' || strcmp(inc->id, u->also_for) < 0))
+                fm_strlcpy(u->also_for, inc->id, sizeof u->also_for);
+    }
+    return 0;
+}
+
+static int sg_load(struct sg_ctx *c, const char *incident, struct fm_incident_workflow *wf)
+{
+    struct store_txn *t;
+    int rc = fm_node_units(c->n, unit_collect, &c->ul);
+    if (rc != FM_OK || (rc = store_read_begin(c->n->st, &t)) != FM_OK)
+        return rc;
+    rc = wf_directory_txn(t, &c->d);
+    if (rc == FM_OK && (rc = wf_incident_workflow_txn(t, incident, wf)) == FM_OK)
+        rc = wf_walk(t, FM_ENT_TICKET, false, busy_each, &c->busy);
+    store_txn_abort(&t);
+    if (rc != FM_OK)
+        return rc;
+    c->chosen = calloc(c->ul.n ? c->ul.n : 1, sizeof *c->chosen);
+    c->cands = calloc(c->ul.n ? c->ul.n : 1, sizeof *c->cands);
+    return c->chosen == NULL || c->cands == NULL ? FM_ENOMEM : FM_OK;
+}
+
+static void sg_release(struct sg_ctx *c)
+{
+    free(c->chosen);
+    free(c->cands);
+    free(c->ul.v);
+    free(c->busy.v);
+    fm_directory_free(&c->d);
+}
+
 int fm_node_dispatch_suggest(struct fm_node *n, const char *incident, uint64_t now_ms,
                              struct fm_suggestion *out)
 {
-    struct unit_list ul = {0};
-    struct busy_list busy = {0};
-    struct fm_directory *d = NULL;
+    struct sg_ctx c = {.n = n, .now_ms = now_ms};
     struct fm_incident inc;
     struct fm_incident_workflow wf;
-    struct store_txn *t;
-    bool *chosen = NULL;
-    struct cand *cands = NULL;
     int rc;
     memset(out, 0, sizeof *out);
     if (n == NULL || incident == NULL)
@@ -228,68 +401,114 @@ int fm_node_dispatch_suggest(struct fm_node *n, const char *incident, uint64_t n
     fm_strlcpy(out->category, inc.category, sizeof out->category);
     out->priority = inc.priority;
     out->max_tier = 1;
-    if ((rc = fm_node_units(n, unit_collect, &ul)) != FM_OK)
-        goto out;
-    if ((rc = store_read_begin(n->st, &t)) != FM_OK)
-        goto out;
-    rc = wf_directory_txn(t, &d);
-    if (rc == FM_OK && (rc = wf_incident_workflow_txn(t, inc.id, &wf)) == FM_OK)
-        rc = wf_walk(t, FM_ENT_TICKET, false, busy_each, &busy);
-    store_txn_abort(&t);
+    rc = sg_load(&c, inc.id, &wf);
     if (rc == FM_ENOTFOUND) {
         rc = FM_OK; /* no directory yet: nothing to propose */
         goto out;
     }
     if (rc != FM_OK)
         goto out;
-    out->has_directory = true;
-    const struct fm_dir_rule *rule = fm_directory_rule(d, inc.category);
-    if (rule == NULL)
-        goto out;
-    out->has_rule = true;
-    if (rule->escalate_priority != 0 && inc.priority <= rule->escalate_priority)
-        out->max_tier = 2;
-    if (wf.escalated_tier > out->max_tier)
-        out->max_tier = wf.escalated_tier;
-    chosen = calloc(ul.n ? ul.n : 1, sizeof *chosen);
-    cands = calloc(ul.n ? ul.n : 1, sizeof *cands);
-    if (chosen == NULL || cands == NULL) {
-        rc = FM_ENOMEM;
-        goto out;
-    }
-    /* Scarce needs first (fewest candidates), tier by tier, so a unit that
-     * could serve two needs goes to the one nobody else can fill (the
-     * only ladder is not spent on "any fire engine"). */
-    size_t order[FM_DIR_MAX_RESPOND], ncount[FM_DIR_MAX_RESPOND], nn = 0;
-    for (size_t k = 0; k < rule->nrespond; k++) {
-        if (rule->respond[k].tier > out->max_tier)
-            continue;
-        size_t c = 0;
-        for (size_t i = 0; i < ul.n; i++) {
-            const struct fm_dir_unit *du;
-            const struct fm_dir_dept *dept;
-            c += cand_ok(&rule->respond[k], d, &ul.v[i], &busy, &dept, &du);
+    propose(&c, &inc, &wf, out);
+    if (out->nunits > 0) {
+        struct fm_incident_filter any = {.stage = -1};
+        struct p1_walk w = {.c = &c, .mine = out, .other = malloc(sizeof *w.other)};
+        if (w.other == NULL) {
+            rc = FM_ENOMEM;
+            goto out;
         }
-        size_t at = nn++;
-        while (at > 0) {
-            const struct fm_dir_respond *p = &rule->respond[order[at - 1]];
-            if (p->tier < rule->respond[k].tier ||
-                (p->tier == rule->respond[k].tier && ncount[at - 1] <= c))
-                break;
-            order[at] = order[at - 1];
-            ncount[at] = ncount[at - 1];
-            at--;
-        }
-        order[at] = k;
-        ncount[at] = c;
+        rc = fm_node_incidents(n, &any, p1_each, &w);
+        free(w.other);
     }
-    for (size_t k = 0; k < nn; k++)
-        need_fill(out, &rule->respond[order[k]], d, &ul, &busy, chosen, cands, &inc, now_ms);
 out:
-    free(chosen);
-    free(cands);
-    free(ul.v);
-    free(busy.ids);
+    sg_release(&c);
+    return rc;
+}
+
+/* ---- a dispatcher's own choice, checked against the rule ---- */
+
+/* "fire/hazmat, medical/ambulance, ..." of the rule's needs (any tier). */
+static void needs_text(const struct fm_dir_rule *rule, char *out, size_t cap)
+{
+    size_t len = 0;
+    out[0] = '\0';
+    for (size_t k = 0; k < rule->nrespond && len + 1 < cap; k++) {
+        const struct fm_dir_respond *r = &rule->respond[k];
+        int w = snprintf(out + len, cap - len, "%s%s%s%s", k ? ", " : "", r->kind,
+                         r->capability[0] ? "/" : "", r->capability);
+        if (w < 0)
+            break;
+        len += (size_t)w < cap - len ? (size_t)w : cap - len - 1;
+    }
+}
+
+static void check_fit(const struct fm_directory *d, const struct fm_dir_rule *rule,
+                      const struct fm_unit *u, const struct fm_incident *inc,
+                      struct fm_dispatch_check *out)
+{
+    const struct fm_dir_dept *dept = NULL;
+    const struct fm_dir_unit *du = NULL;
+    char needs[FM_TEXT_MAX / 2];
+    for (size_t k = 0; k < rule->nrespond && !out->fits; k++)
+        out->fits = unit_fits(&rule->respond[k], d, u, &dept, &du);
+    if (dept == NULL) { /* unit_fits sets them even when it does not fit */
+        du = fm_directory_unit(d, u->name);
+        dept = du ? &d->depts[du->dept] : directory_dept(d, u->department);
+    }
+    if (dept != NULL && dept->county < d->ncounties)
+        fm_strlcpy(out->county, d->counties[dept->county], sizeof out->county);
+    if (!out->fits) {
+        needs_text(rule, needs, sizeof needs);
+        if (dept == NULL)
+            snprintf(out->why, sizeof out->why,
+                     "its department '%.63s' is not in the directory, so it fits none of "
+                     "%.31s's needs (%.560s)", u->department, inc->category, needs);
+        else
+            snprintf(out->why, sizeof out->why, "it is %.63s with %.300s; %.31s needs %.560s",
+                     dept->kind, u->capabilities[0] ? u->capabilities : "no capabilities",
+                     inc->category, needs);
+    }
+    /* how far from home: its station, else where it last reported */
+    if (du != NULL) {
+        out->has_distance = true;
+        out->distance_km = fm_great_circle_km(du->lat_e7, du->lon_e7, inc->lat_e7, inc->lon_e7);
+    } else if (u->has_position) {
+        out->has_distance = true;
+        out->live_position = true;
+        out->distance_km = fm_great_circle_km(u->lat_e7, u->lon_e7, inc->lat_e7, inc->lon_e7);
+    }
+    out->far = out->has_distance && out->distance_km > FM_FAR_KM;
+}
+
+int fm_node_dispatch_check(struct fm_node *n, const char *incident, const char *unit,
+                           struct fm_dispatch_check *out)
+{
+    struct fm_incident inc;
+    struct fm_unit *u = NULL;
+    struct fm_directory *d = NULL;
+    int rc;
+    memset(out, 0, sizeof *out);
+    out->fits = true;
+    if (n == NULL || incident == NULL || unit == NULL)
+        return FM_EINVAL;
+    if ((rc = fm_node_incident_get(n, incident, &inc)) != FM_OK)
+        return rc;
+    if ((u = malloc(sizeof *u)) == NULL)
+        return FM_ENOMEM;
+    if ((rc = fm_node_unit_get(n, unit, u)) != FM_OK)
+        goto out;
+    rc = fm_node_directory_get(n, &d);
+    if (rc == FM_ENOTFOUND) {
+        rc = FM_OK; /* nothing to judge against */
+        goto out;
+    }
+    const struct fm_dir_rule *rule = rc == FM_OK ? fm_directory_rule(d, inc.category) : NULL;
+    if (rule != NULL) {
+        out->judged = true;
+        out->fits = false;
+        check_fit(d, rule, u, &inc, out);
+    }
+out:
+    free(u);
     fm_directory_free(&d);
     return rc;
 }

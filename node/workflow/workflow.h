@@ -101,6 +101,17 @@ struct fm_suggest_unit {
     bool live_position;               /* false: the directory's home position */
     int64_t position_age_s;           /* age of the live position; -1 for a home position */
     bool gps_position;                /* the live position is a GPS fix (docs/gps.md) */
+    char also_for[FM_ID_MAX];         /* another open priority-1 incident whose proposal
+                                       * takes this unit too ("" if none) */
+};
+struct fm_suggest_assigned {          /* a unit already out on the incident (active ticket) */
+    char unit[FM_ID_MAX];
+    char name[FM_NAME_MAX];
+    char ticket[FM_ID_MAX];
+    bool counted;                     /* it fills a need of the tiers in play: */
+    uint8_t tier;                     /*   that need's tier, kind and capability */
+    char kind[FM_NAME_MAX];
+    char capability[FM_CATEGORY_MAX];
 };
 struct fm_suggest_gap {               /* a need no available unit could fill */
     uint8_t tier;
@@ -119,14 +130,35 @@ struct fm_suggestion {
     size_t nunits;
     struct fm_suggest_unit units[FM_SUGGEST_MAX];
     size_t ngaps;
-    struct fm_suggest_gap gaps[FM_DIR_MAX_RESPOND];
+    struct fm_suggest_gap gaps[FM_DIR_MAX_RESPOND]; /* found counts the assigned too */
+    size_t nassigned;
+    struct fm_suggest_assigned assigned[FM_SUGGEST_MAX];
 };
 /* Applies the category's rule: for each need of the tiers in play, the
  * nearest available units (status available and no active ticket) of the
  * matching departments with the capability, by great-circle distance from
- * the last reported position (else the home position) at now_ms. */
+ * the last reported position (else the home position) at now_ms. Units
+ * already out on the incident (active tickets) are listed in `assigned`
+ * and count toward the needs they fit, so only what is still missing is
+ * proposed; a proposed unit that another open priority-1 incident's
+ * proposal takes too is marked (`also_for`). */
 int fm_node_dispatch_suggest(struct fm_node *n, const char *incident, uint64_t now_ms,
                              struct fm_suggestion *out) FM_MUST_USE;
+/* Whether a dispatcher's chosen unit suits the incident, before
+ * dispatching it (the CLI asks for --force when it does not fit, and warns
+ * when it is far). Without a directory or a rule for the category nothing
+ * is judged (judged false, fits true). */
+#define FM_FAR_KM 25.0 /* beyond this from its home station, a unit is "far" */
+struct fm_dispatch_check {
+    bool judged;              /* a directory rule for the category exists */
+    bool fits;                /* the unit fits at least one need of the rule (any tier) */
+    char why[FM_TEXT_MAX];    /* when it does not: what it is and what the rule needs */
+    char county[FM_NAME_MAX]; /* its department's county ("" unknown) */
+    bool has_distance, live_position, far;
+    double distance_km;       /* from its home station (else its last position) */
+};
+int fm_node_dispatch_check(struct fm_node *n, const char *incident, const char *unit,
+                           struct fm_dispatch_check *out) FM_MUST_USE;
 /* Great-circle distance in km (haversine, mean Earth radius 6371.0088 km). */
 double fm_great_circle_km(int32_t lat1_e7, int32_t lon1_e7, int32_t lat2_e7, int32_t lon2_e7);
 /* The rule's default priority for a category (0 if no directory or rule). */
@@ -201,6 +233,90 @@ typedef int (*fm_ticket_event_cb)(void *ctx, const struct fm_ticket_event *e);
 /* A ticket's events in (time, author, seq) order. */
 int fm_node_ticket_history(struct fm_node *n, const char *id, fm_ticket_event_cb cb,
                            void *ctx) FM_MUST_USE;
+
+/* ---- nothing stranded (orphans.c, docs/workflow.md §3a) ---- */
+#define FM_CLOSE_MAX 64 /* active tickets one close may cancel */
+/* Resolves or closes an incident (stage FM_STAGE_RESOLVED or
+ * FM_STAGE_CLOSED) only when no unit is still out on it. With active
+ * tickets: FM_ESTATE and *nactive (may be NULL) = how many, unless
+ * cancel_tickets, which writes a cancel step for each (reason as its text,
+ * may be NULL) and the status op in one transaction, so their units go back
+ * to available; only centre and county cancel (FM_EPERM). FM_ESTATE with
+ * *nactive 0: the stage is not after the current one. FM_EPERM as for
+ * fm_node_incident_status; FM_ETOOBIG beyond FM_CLOSE_MAX tickets. */
+int fm_node_incident_close(struct fm_node *n, const char *incident, enum fm_incident_stage stage,
+                           bool cancel_tickets, const char *reason, size_t *nactive) FM_MUST_USE;
+enum fm_orphan_kind {
+    FM_ORPHAN_UNDISPATCHED = 1, /* open incident, never dispatched */
+    FM_ORPHAN_UNCOVERED,        /* open incident, every ticket cancelled or reassigned away */
+    FM_ORPHAN_CLEARED,          /* open incident, every unit cleared: resolve it or dispatch */
+    FM_ORPHAN_STRANDED,         /* resolved or closed incident still holding an active ticket */
+    FM_ORPHAN_BUSY_UNIT,        /* unit assigned or on scene holding no active ticket */
+};
+struct fm_orphan {
+    enum fm_orphan_kind kind;
+    char incident[FM_ID_MAX];          /* "" for a busy unit */
+    char ticket[FM_ID_MAX];            /* the active ticket of a stranded one */
+    char unit[FM_ID_MAX];              /* stranded ticket's unit, or the busy unit */
+    char unit_name[FM_NAME_MAX];
+    char category[FM_CATEGORY_MAX];
+    uint8_t priority;
+    char status[FM_UNIT_STATUS_MAX];   /* the incident's stage, or the unit's status */
+    uint64_t since_hlc;                /* waiting since (report, last ticket ended, close,
+                                        * the unit's last status change) */
+};
+const char *fm_orphan_kind_name(enum fm_orphan_kind k);
+typedef int (*fm_orphan_cb)(void *ctx, const struct fm_orphan *o);
+/* Everything stranded, from the merged records alone (every node holding
+ * the same ops lists the same): incidents by priority, longest waiting
+ * first, then busy units by id. A nonzero cb return stops the walk. */
+int fm_node_orphans(struct fm_node *n, fm_orphan_cb cb, void *ctx) FM_MUST_USE;
+
+/* ---- duplicate calls (duplicates.c, docs/workflow.md §3c) ---- */
+#define FM_DUP_RADIUS_M 300   /* intake: same category within this distance */
+#define FM_DUP_WINDOW_S 1800  /*   and reported within this time of each other */
+struct fm_duplicate {
+    char id[FM_ID_MAX];
+    double distance_m;
+    int64_t apart_s;          /* between the two reports */
+    bool earlier;             /* reported before (or with) the incident asked about */
+    uint8_t priority;
+    enum fm_incident_stage stage;
+};
+typedef int (*fm_duplicate_cb)(void *ctx, const struct fm_duplicate *d);
+/* The open incidents (not resolved or closed) of the incident's category
+ * reported within window_s of it and radius_m of its location, nearest
+ * first; the incident itself is not one. */
+int fm_node_incident_duplicates(struct fm_node *n, const char *incident, uint32_t radius_m,
+                                uint32_t window_s, fm_duplicate_cb cb, void *ctx) FM_MUST_USE;
+/* Folds the duplicate `dup` into `into` in one transaction: a note on
+ * `into` recording the further call (its address, caller, description), a
+ * note on `dup` naming `into`, and `dup` closed; its active tickets are
+ * refused (FM_ESTATE, *nactive set) unless cancel_tickets, as for
+ * fm_node_incident_close. FM_ECLOSED if `into` is resolved or closed,
+ * FM_EINVAL if they are the same incident. */
+int fm_node_incident_link(struct fm_node *n, const char *dup, const char *into,
+                          bool cancel_tickets, size_t *nactive) FM_MUST_USE;
+
+/* ---- human codes (hid.c, docs/decisions.md) ---- */
+#define FM_HID_MAX 20 /* "K3MX9Q2-4294967295" and NUL */
+/* The human codes of every incident and ticket held: the author's code (4
+ * to 7 upper-case characters of its key, as many as tell it from the other
+ * authors held) and its own counter of incidents and tickets, "K3MX-12".
+ * *out malloc'd; free with fm_hids_free. The same on every node holding
+ * the same ops; computed on read (nothing stored). */
+struct fm_hids;
+int fm_node_hids(struct fm_node *n, struct fm_hids **out) FM_MUST_USE;
+void fm_hids_free(struct fm_hids **hp);
+/* The code of an incident or ticket id; false (out "") if it has none. */
+bool fm_hids_code(const struct fm_hids *h, const char *id, char out[FM_HID_MAX]);
+/* The id of the incident or ticket (kind) a code names, any case; a
+ * shorter author prefix (4+) than shown matches too. FM_EINVAL if code is
+ * not of that form, FM_ENOTFOUND, or FM_EAMBIGUOUS with *nfound
+ * candidates (the first ncap copied to cands, which may be NULL). */
+int fm_hids_resolve(const struct fm_hids *h, enum fm_entity_kind kind, const char *code,
+                    char id[FM_ID_MAX], char (*cands)[FM_ID_MAX], size_t ncap,
+                    size_t *nfound) FM_MUST_USE;
 
 /* ---- incident workflow state ---- */
 struct fm_incident_workflow {

@@ -65,6 +65,21 @@ int wf_incident_workflow_txn(struct store_txn *t, const char *incident,
 /* Current directory in t (FM_ENOTFOUND if none); *out malloc'd. */
 int wf_directory_txn(struct store_txn *t, struct fm_directory **out) FM_MUST_USE;
 
+/* ---- orphans.c ---- */
+/* fm_node_incident_close with nextra more ops (complete payloads) written
+ * first in the same transaction (duplicates.c: the link notes). */
+int wf_close_with(struct fm_node *n, const char *incident, enum fm_incident_stage stage,
+                  bool cancel_tickets, const char *reason, const struct payload *extra,
+                  size_t nextra, size_t *nactive) FM_MUST_USE;
+
+/* ---- hid.c: building a code table by hand (tests: author collisions) ---- */
+struct fm_hids *wf_hids_new(void);
+/* One incident or ticket: its author's key text, creating seq, kind, id. */
+int wf_hids_add(struct fm_hids *h, const char *key, uint64_t seq, uint8_t kind,
+                const char *id) FM_MUST_USE;
+/* Ranks and author codes; call after the last add. */
+int wf_hids_finish(struct fm_hids *h) FM_MUST_USE;
+
 /* ---- directory.c: the canonical binary form of a directory ---- */
 int directory_encode(const struct fm_directory *d, struct fm_buf *out) FM_MUST_USE;
 int directory_decode(struct fm_directory *d, const uint8_t *p, size_t n) FM_MUST_USE;
@@ -72,6 +87,30 @@ int directory_decode(struct fm_directory *d, const uint8_t *p, size_t n) FM_MUST
 const struct fm_dir_dept *directory_dept(const struct fm_directory *d, const char *name);
 
 /* ---- workflow_write.c ---- */
+/* Helpers the writers share (orphans.c closes an incident with them). */
+/* Resolves prefix to an existing entity of kind: full id, its creating
+ * op's ref, and (if r) its record. */
+int wf_ref_resolve(struct store_txn *t, enum fm_entity_kind kind, const char *prefix,
+                   char id[FM_ID_MAX], struct payload_ref *ref, struct model_rec *r) FM_MUST_USE;
+/* The incident's reopen epoch; its stage into *stage when asked. */
+uint32_t wf_incident_epoch_stage(struct store_txn *t, const struct payload_ref *inc,
+                                 enum fm_incident_stage *stage);
+/* A ticket with its refs, for a step or a reassignment. */
+struct wf_tk_refs {
+    char id[FM_ID_MAX];
+    char unit_name[FM_NAME_MAX]; /* the unit's registered name ("" if unknown here) */
+    struct payload_ref ticket, incident, unit;
+    struct fm_ticket tk;
+    uint32_t epoch;
+};
+int wf_ticket_refs(struct store_txn *t, const char *prefix, struct wf_tk_refs *x) FM_MUST_USE;
+/* Fills a complete ticket.step payload for x. */
+void wf_step_payload(struct payload *pl, const struct wf_tk_refs *x, uint8_t code, bool behalf,
+                     bool gps, const char *text);
+/* The verdict ingest will give this node's op (permit.c). */
+int wf_permitted(const struct fm_node *n, const struct payload *pl) FM_MUST_USE;
+bool wf_can_dispatch(const struct fm_node *n);  /* centre, county */
+bool wf_is_dispatcher(const struct fm_node *n); /* centre, county, admin */
 /* Loads the identity of a node opened without it (the daemon). */
 int wf_load_identity(struct fm_node *n) FM_MUST_USE;
 /* Whether an op on `unit` comes from the unit's own node: cert_unit (the

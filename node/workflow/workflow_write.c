@@ -20,8 +20,8 @@
 
 /* Resolves prefix to an existing entity of kind: full id, its creating
  * op's ref, and (if r) its record. */
-static int ref_resolve(struct store_txn *t, enum fm_entity_kind kind, const char *prefix,
-                       char id[FM_ID_MAX], struct payload_ref *ref, struct model_rec *r)
+int wf_ref_resolve(struct store_txn *t, enum fm_entity_kind kind, const char *prefix,
+                   char id[FM_ID_MAX], struct payload_ref *ref, struct model_rec *r)
 {
     struct model_rec *own = NULL;
     int rc;
@@ -55,8 +55,8 @@ static bool rec_ref(const struct model_rec *r, unsigned tag, struct payload_ref 
 }
 
 /* The incident's reopen epoch; its stage into *stage when asked. */
-static uint32_t incident_epoch_stage(struct store_txn *t, const struct payload_ref *inc,
-                                     enum fm_incident_stage *stage)
+uint32_t wf_incident_epoch_stage(struct store_txn *t, const struct payload_ref *inc,
+                                 enum fm_incident_stage *stage)
 {
     char id[FM_ID_MAX];
     struct model_rec *r = malloc(sizeof *r);
@@ -79,7 +79,7 @@ static uint32_t incident_epoch_stage(struct store_txn *t, const struct payload_r
 
 static uint32_t incident_epoch(struct store_txn *t, const struct payload_ref *inc)
 {
-    return incident_epoch_stage(t, inc, NULL);
+    return wf_incident_epoch_stage(t, inc, NULL);
 }
 
 struct active_ctx {
@@ -122,21 +122,21 @@ static int write_one(struct fm_node *n, struct payload *pl, char id_out[FM_ID_MA
 }
 
 /* Fail early with the error ingest would give (workflow_permitted). */
-static bool can_dispatch(const struct fm_node *n)
+bool wf_can_dispatch(const struct fm_node *n)
 {
     return n->cert.role == FM_ROLE_CENTRE || n->cert.role == FM_ROLE_COUNTY;
 }
 
 /* The verdict ingest will give this node's op (permit.c), from the
  * certificate it signs with. */
-static int wf_permitted(const struct fm_node *n, const struct payload *pl)
+int wf_permitted(const struct fm_node *n, const struct payload *pl)
 {
     struct node_head h = {.role = (uint8_t)n->cert.role};
     fm_strlcpy(h.unit, n->cert.unit, sizeof h.unit);
     return workflow_permitted(&h, n->id.pk, pl);
 }
 
-static bool is_dispatcher(const struct fm_node *n)
+bool wf_is_dispatcher(const struct fm_node *n)
 {
     return n->cert.role == FM_ROLE_CENTRE || n->cert.role == FM_ROLE_COUNTY ||
            n->cert.role == FM_ROLE_ADMIN;
@@ -189,7 +189,7 @@ int fm_node_dispatch(struct fm_node *n, const char *incident, const char *const 
     char id[FM_ID_MAX];
     uint64_t first = 0;
     int rc;
-    if (n == NULL || !n->has_identity || !can_dispatch(n))
+    if (n == NULL || !n->has_identity || !wf_can_dispatch(n))
         return FM_EPERM;
     if (incident == NULL || units == NULL || nunits == 0 || nunits > FM_SUGGEST_MAX ||
         (note != NULL && note[0] != '\0' && !payload_text_ok(note, 1, FM_TEXT_MAX - 1)))
@@ -198,17 +198,17 @@ int fm_node_dispatch(struct fm_node *n, const char *incident, const char *const 
         return FM_ENOMEM;
     if ((rc = store_read_begin(n->st, &t)) != FM_OK)
         goto out;
-    if ((rc = ref_resolve(t, FM_ENT_INCIDENT, incident, id, &inc, NULL)) != FM_OK)
+    if ((rc = wf_ref_resolve(t, FM_ENT_INCIDENT, incident, id, &inc, NULL)) != FM_OK)
         goto out_txn;
     enum fm_incident_stage stage;
-    uint32_t epoch = incident_epoch_stage(t, &inc, &stage);
+    uint32_t epoch = wf_incident_epoch_stage(t, &inc, &stage);
     if (stage >= FM_STAGE_RESOLVED)
         rc = FM_ECLOSED; /* reopen it first: a dispatch would go to nobody's incident */
     for (size_t i = 0; i < nunits && rc == FM_OK; i++) {
         struct payload *pl = &pls[i];
         char uid[FM_ID_MAX];
         bool busy;
-        if ((rc = ref_resolve(t, FM_ENT_UNIT, units[i], uid, &pl->ref2, NULL)) != FM_OK ||
+        if ((rc = wf_ref_resolve(t, FM_ENT_UNIT, units[i], uid, &pl->ref2, NULL)) != FM_OK ||
             (rc = unit_busy(t, uid, &busy)) != FM_OK)
             break;
         for (size_t k = 0; k < i; k++)
@@ -237,22 +237,13 @@ out:
     return rc;
 }
 
-/* Loads a ticket with its refs for a step or a reassignment. */
-struct tk_refs {
-    char id[FM_ID_MAX];
-    char unit_name[FM_NAME_MAX]; /* the unit's registered name ("" if unknown here) */
-    struct payload_ref ticket, incident, unit;
-    struct fm_ticket tk;
-    uint32_t epoch;
-};
-
-static int ticket_refs(struct store_txn *t, const char *prefix, struct tk_refs *x)
+int wf_ticket_refs(struct store_txn *t, const char *prefix, struct wf_tk_refs *x)
 {
     struct model_rec *r = malloc(sizeof *r);
     int rc;
     if (r == NULL)
         return FM_ENOMEM;
-    if ((rc = ref_resolve(t, FM_ENT_TICKET, prefix, x->id, &x->ticket, r)) == FM_OK &&
+    if ((rc = wf_ref_resolve(t, FM_ENT_TICKET, prefix, x->id, &x->ticket, r)) == FM_OK &&
         (rc = wf_rec_to_ticket(r, x->id, &x->tk)) == FM_OK) {
         if (!rec_ref(r, TK_INCIDENT, &x->incident) || !rec_ref(r, TK_UNIT, &x->unit))
             rc = FM_ESTORE;
@@ -263,7 +254,7 @@ static int ticket_refs(struct store_txn *t, const char *prefix, struct tk_refs *
     return rc;
 }
 
-static void step_payload(struct payload *pl, const struct tk_refs *x, uint8_t code, bool behalf,
+void wf_step_payload(struct payload *pl, const struct wf_tk_refs *x, uint8_t code, bool behalf,
                          bool gps, const char *text)
 {
     pl->kind = OP_TICKET_STEP;
@@ -292,7 +283,7 @@ static int ticket_step(struct fm_node *n, const char *ticket, enum fm_ticket_ste
                        const char *text, bool gps)
 {
     struct store_txn *t;
-    struct tk_refs *x = calloc(1, sizeof *x);
+    struct wf_tk_refs *x = calloc(1, sizeof *x);
     struct payload *pl = payloads_new(1);
     int rc;
     if (x == NULL || pl == NULL) {
@@ -304,7 +295,7 @@ static int ticket_step(struct fm_node *n, const char *ticket, enum fm_ticket_ste
         rc = FM_EPERM;
         goto out;
     }
-    if (gps && (is_dispatcher(n) || (step != FM_STEP_ENROUTE && step != FM_STEP_ARRIVE)))
+    if (gps && (wf_is_dispatcher(n) || (step != FM_STEP_ENROUTE && step != FM_STEP_ARRIVE)))
         goto out;
     if (ticket == NULL || step < FM_STEP_ACK || step > FM_STEP_CANCEL ||
         (step == FM_STEP_CLEAR && (text == NULL || text[0] == '\0')) ||
@@ -312,7 +303,7 @@ static int ticket_step(struct fm_node *n, const char *ticket, enum fm_ticket_ste
         goto out;
     if ((rc = store_read_begin(n->st, &t)) != FM_OK)
         goto out;
-    rc = ticket_refs(t, ticket, x);
+    rc = wf_ticket_refs(t, ticket, x);
     store_txn_abort(&t);
     if (rc != FM_OK)
         goto out;
@@ -339,8 +330,8 @@ static int ticket_step(struct fm_node *n, const char *ticket, enum fm_ticket_ste
     }
     /* a dispatcher node reports on the unit's behalf; a station or vehicle
      * only for the unit its certificate names (the carried name or id) */
-    step_payload(pl, x, (uint8_t)step, is_dispatcher(n), gps, text);
-    if (!is_dispatcher(n) && !workflow_unit_own(n->cert.unit, &pl->ref3, pl)) {
+    wf_step_payload(pl, x, (uint8_t)step, wf_is_dispatcher(n), gps, text);
+    if (!wf_is_dispatcher(n) && !workflow_unit_own(n->cert.unit, &pl->ref3, pl)) {
         rc = FM_EUNIT;
         goto out;
     }
@@ -367,7 +358,7 @@ int fm_node_ticket_reassign(struct fm_node *n, const char *ticket, const char *u
                             const char *reason, char new_id[FM_ID_MAX])
 {
     struct store_txn *t;
-    struct tk_refs *x = calloc(1, sizeof *x);
+    struct wf_tk_refs *x = calloc(1, sizeof *x);
     struct payload *pls = payloads_new(2);
     char uid[FM_ID_MAX];
     uint64_t first = 0;
@@ -378,7 +369,7 @@ int fm_node_ticket_reassign(struct fm_node *n, const char *ticket, const char *u
         goto out;
     }
     rc = FM_EINVAL;
-    if (n == NULL || !n->has_identity || !can_dispatch(n)) {
+    if (n == NULL || !n->has_identity || !wf_can_dispatch(n)) {
         rc = FM_EPERM;
         goto out;
     }
@@ -387,8 +378,8 @@ int fm_node_ticket_reassign(struct fm_node *n, const char *ticket, const char *u
         goto out;
     if ((rc = store_read_begin(n->st, &t)) != FM_OK)
         goto out;
-    if ((rc = ticket_refs(t, ticket, x)) == FM_OK &&
-        (rc = ref_resolve(t, FM_ENT_UNIT, unit, uid, &pls[1].ref2, NULL)) == FM_OK &&
+    if ((rc = wf_ticket_refs(t, ticket, x)) == FM_OK &&
+        (rc = wf_ref_resolve(t, FM_ENT_UNIT, unit, uid, &pls[1].ref2, NULL)) == FM_OK &&
         (rc = unit_busy(t, uid, &busy)) == FM_OK)
         rc = dispatch_unit_name(t, uid, &pls[1]);
     store_txn_abort(&t);
@@ -398,7 +389,7 @@ int fm_node_ticket_reassign(struct fm_node *n, const char *ticket, const char *u
         rc = FM_ESTATE;
         goto out;
     }
-    step_payload(&pls[0], x, TS_REASSIGN, is_dispatcher(n), false, reason);
+    wf_step_payload(&pls[0], x, TS_REASSIGN, wf_is_dispatcher(n), false, reason);
     pls[1].kind = OP_TICKET_DISPATCH;
     pls[1].ref = x->incident;
     pls[1].ref3 = x->ticket;
@@ -439,9 +430,9 @@ int fm_node_escalate(struct fm_node *n, const char *incident, uint8_t tier, cons
     }
     if ((rc = store_read_begin(n->st, &t)) != FM_OK)
         goto out;
-    rc = ref_resolve(t, FM_ENT_INCIDENT, incident, id, &pl->ref, NULL);
+    rc = wf_ref_resolve(t, FM_ENT_INCIDENT, incident, id, &pl->ref, NULL);
     if (rc == FM_OK && ticket != NULL) {
-        rc = ref_resolve(t, FM_ENT_TICKET, ticket, id, &pl->ref2, NULL);
+        rc = wf_ref_resolve(t, FM_ENT_TICKET, ticket, id, &pl->ref2, NULL);
         pl->present |= PT_BIT(PT_REF2);
     }
     store_txn_abort(&t);
@@ -477,7 +468,7 @@ int fm_node_incident_feedback(struct fm_node *n, const char *incident, uint8_t s
     }
     if ((rc = store_read_begin(n->st, &t)) != FM_OK)
         goto out;
-    rc = ref_resolve(t, FM_ENT_INCIDENT, incident, id, &pl->ref, NULL);
+    rc = wf_ref_resolve(t, FM_ENT_INCIDENT, incident, id, &pl->ref, NULL);
     store_txn_abort(&t);
     if (rc == FM_OK)
         rc = write_one(n, pl, NULL);
@@ -515,7 +506,7 @@ int fm_node_material_request(struct fm_node *n, const char *incident, const char
     }
     if ((rc = store_read_begin(n->st, &t)) != FM_OK)
         goto out;
-    rc = ref_resolve(t, FM_ENT_INCIDENT, incident, id, &pl->ref, NULL);
+    rc = wf_ref_resolve(t, FM_ENT_INCIDENT, incident, id, &pl->ref, NULL);
     store_txn_abort(&t);
     if (rc == FM_OK)
         rc = write_one(n, pl, id_out);
@@ -565,14 +556,14 @@ int fm_node_material_move(struct fm_node *n, const char *request, const char *re
     pl->present = PT_BIT(PT_REF) | PT_BIT(PT_REF2) | PT_BIT(PT_REF3) | PT_BIT(PT_QTY);
     if ((rc = store_read_begin(n->st, &t)) != FM_OK)
         goto out;
-    if ((rc = ref_resolve(t, FM_ENT_REQUEST, request, rid, &pl->ref, r)) != FM_OK ||
+    if ((rc = wf_ref_resolve(t, FM_ENT_REQUEST, request, rid, &pl->ref, r)) != FM_OK ||
         (rc = wf_rec_to_request(r, rid, &req)) != FM_OK)
         goto out_txn;
     if (!rec_ref(r, RQ_INCIDENT, &pl->ref3)) {
         rc = FM_ESTORE;
         goto out_txn;
     }
-    if ((rc = ref_resolve(t, FM_ENT_RESOURCE, resource, sid, &pl->ref2, r)) != FM_OK ||
+    if ((rc = wf_ref_resolve(t, FM_ENT_RESOURCE, resource, sid, &pl->ref2, r)) != FM_OK ||
         (rc = model_rec_to_resource(r, sid, &res)) != FM_OK)
         goto out_txn;
     if (wf_permitted(n, pl) != FM_OK && n->cert.unit[0] != '\0' &&
@@ -651,7 +642,7 @@ int fm_node_bulletin_read(struct fm_node *n, const char *id)
     pl->present = PT_BIT(PT_REF);
     if ((rc = store_read_begin(n->st, &t)) != FM_OK)
         goto out;
-    if ((rc = ref_resolve(t, FM_ENT_BULLETIN, id, full, &pl->ref, NULL)) == FM_OK) {
+    if ((rc = wf_ref_resolve(t, FM_ENT_BULLETIN, id, full, &pl->ref, NULL)) == FM_OK) {
         uint8_t key[1 + FM_ID_MAX + 1 + FM_PK_LEN];
         const uint8_t *v;
         size_t vlen, idlen = strlen(full);

@@ -483,7 +483,7 @@ static void in_sync(struct pair *p)
 static uint64_t write_own_ops(struct bp_node *nd, int count)
 {
     struct fm_node *n = node_open(nd, FM_OPEN_IDENTITY);
-    struct fm_incident_new in = {"flood", 2, 520000000, 45000000, "dike", NULL, "breach"};
+    struct fm_incident_new in = {"flood", 2, 520000000, 45000000, "dike", NULL, "breach", NULL};
     char id[FM_ID_MAX], text[GEN_NOTE_TEXT + 1];
     struct fm_buf b;
     struct fm_head *h = NULL;
@@ -647,7 +647,7 @@ static void propagation(void)
         nodes[i] = node_open(&net.nodes[i], FM_OPEN_IDENTITY);
         memcpy(pks[i], fm_node_pk(nodes[i]), FM_PK_LEN);
     }
-    struct fm_incident_new in = {"fire", 1, 521000000, 51000000, "market square", NULL, "warehouse"};
+    struct fm_incident_new in = {"fire", 1, 521000000, 51000000, "market square", NULL, "warehouse", NULL};
     char inc[FM_ID_MAX], text[GEN_NOTE_TEXT + 1];
     int rc = fm_node_incident_report(nodes[0], &in, inc);
     if (rc != 0)

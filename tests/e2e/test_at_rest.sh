@@ -16,6 +16,10 @@
 PHONE="13955501234"
 testbed 3 line
 for i in 1 2 3; do start_node "$i"; done
+# callers are sealed to the dispatchers' key (every node here is one)
+fm 1 trust publish "$T/tb/org/dispatch-key" >/dev/null 2>&1 || fail "publish the dispatcher key"
+holds_key() { fm "$1" log | grep -q 'dispatch.key'; }
+wait_for 30 "the dispatcher key at node3" holds_key 3
 
 id=$(fm 3 incident report --category building_fire --lat 31.2302 --lon 121.4751 \
     --address "No. 1 Department Store" --caller "+86$PHONE" --priority 1 \

@@ -36,7 +36,7 @@ done
 # is listed
 expect 0 "$FIELDMESH" --help
 listed=$(printf '%s\n' "$OUT" | sed -n '/^commands:/,/^$/p' | grep '^  [a-z]' |
-    sed 's/^  \([a-z]*\( [a-z]*\)\?\)  .*/\1/; s/ *$//')
+    sed 's/^  \([a-z-]*\( [a-z-]*\)\?\)  .*/\1/; s/ *$//')
 [ -n "$listed" ] || fail "global help lists no commands"
 while IFS= read -r c; do
     # shellcheck disable=SC2086

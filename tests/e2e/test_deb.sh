@@ -46,7 +46,7 @@ field() { dpkg-deb -f "$deb" "$1"; }
 [ "$(field Version)" = "$version" ] || fail "Version: $(field Version)"
 [ "$(field Architecture)" = "$(dpkg --print-architecture)" ] || fail "Architecture: $(field Architecture)"
 depends=$(field Depends)
-for lib in libc6 liblmdb0 libsodium23 libyaml-0-2 libzmq5 adduser; do
+for lib in libc6 liblmdb0 libsodium23 libyaml-0-2 libzmq5 libxml2 adduser; do
     printf '%s\n' "$depends" | tr ',' '\n' | grep -Eq "^ ?$lib( |\$)" || fail "Depends lacks $lib: $depends"
 done
 [ -n "$(field Description)" ] || fail "no Description"

@@ -41,7 +41,7 @@ log "apt install ./fieldmesh.deb in the clean root"
 in_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >"$T/apt.log" 2>&1 || fail "apt-get update: $(tail "$T/apt.log")"
 in_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends /tmp/fieldmesh.deb \
     >>"$T/apt.log" 2>&1 || fail "apt install: $(tail -20 "$T/apt.log")"
-for p in fieldmesh libzmq5 liblmdb0 libsodium23 libyaml-0-2; do
+for p in fieldmesh libzmq5 liblmdb0 libsodium23 libyaml-0-2 libxml2; do
     in_root dpkg -s "$p" 2>/dev/null | grep -q '^Status: install ok installed' || fail "$p is not installed"
 done
 in_root id fieldmesh >/dev/null || fail "no fieldmesh user"

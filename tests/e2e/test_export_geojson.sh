@@ -46,4 +46,13 @@ pyjson '[f for f in d["features"] if f["id"] == "'"$unit"'"][0]["properties"]["n
 pyjson 'sum(f["properties"]["kind"] == "unit" for f in d["features"]) == 1'
 pyjson 'sum(f["properties"]["kind"] == "station" for f in d["features"]) == 33'
 pyjson '[f for f in d["features"] if f["id"] == "station:Engine C1"][0]["properties"]["department"] != ""'
-echo "ok: $(pyget 'len(d["features"])') features"
+total=$(pyget 'len(d["features"])')
+
+# --since: what changed since DATE, without stations (they have no change time)
+expect 0 "$FIELDMESH" "${C[@]}" export geojson --since "$(date -u +%Y-%m-%d)"
+pyjson 'sorted(f["properties"]["kind"] for f in d["features"]) == ["incident", "unit"]'
+expect 0 "$FIELDMESH" "${C[@]}" export geojson --since 2099-01-01T00:00Z
+pyjson 'd["type"] == "FeatureCollection" and d["features"] == []'
+expect 2 "$FIELDMESH" "${C[@]}" export geojson --since yesterday
+contains "$ERR" "--since must be YYYY-MM-DD"
+echo "ok: $total features"

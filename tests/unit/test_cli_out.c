@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli/cli_int.h"
 
@@ -150,6 +151,31 @@ static void test_fmt_time(void **state)
     assert_string_equal(b, "2024-05-01T12:34:56Z");
     cli_fmt_time(0, true, b);
     assert_string_equal(b, "1970-01-01T00:00:00.000Z");
+}
+
+/* Tables: local time with the offset, one token (POSIX TZ strings need no
+ * tzdata). */
+static void test_fmt_local(void **state)
+{
+    (void)state;
+    char b[CLI_TIME_LEN];
+    uint64_t hlc = (UINT64_C(1714566896789) << 16) | 7; /* 2024-05-01T12:34:56.789Z */
+    setenv("TZ", "CST-8", 1);
+    tzset();
+    cli_fmt_local(hlc, true, b);
+    assert_string_equal(b, "2024-05-01T20:34:56.789+08:00");
+    cli_fmt_local(hlc, false, b);
+    assert_string_equal(b, "2024-05-01T20:34:56+08:00");
+    setenv("TZ", "NST+3:30", 1);
+    tzset();
+    cli_fmt_local(hlc, false, b);
+    assert_string_equal(b, "2024-05-01T09:04:56-03:30");
+    setenv("TZ", "UTC0", 1);
+    tzset();
+    cli_fmt_local(hlc, false, b);
+    assert_string_equal(b, "2024-05-01T12:34:56+00:00");
+    cli_fmt_time(hlc, false, b); /* JSON's form is unchanged */
+    assert_string_equal(b, "2024-05-01T12:34:56Z");
 }
 
 static void test_sanitize(void **state)
@@ -298,6 +324,7 @@ int main(void)
         cmocka_unit_test(test_json_structure),
         cmocka_unit_test(test_fmt_coord),
         cmocka_unit_test(test_fmt_time),
+        cmocka_unit_test(test_fmt_local),
         cmocka_unit_test(test_sanitize),
         cmocka_unit_test(test_table),
         cmocka_unit_test(test_parser),

@@ -310,7 +310,7 @@ static void test_error_unknown(void **state)
     expect_error(f, MINIMAL "gossip:\n  fanout: 3\n", "9:3",
                  "unknown key 'fanout' in section 'gossip'");
     expect_error(f, MINIMAL "logging:\n  level: debug\n", "8:1",
-                 "unknown section 'logging' (expected node, storage, network, trust, gossip, gps)");
+                 "unknown section 'logging' (expected node, storage, network, trust, gossip, gps, console)");
     expect_error(f, MINIMAL "network:\n  peers:\n    - endpoint: tcp://a:1\n      keys: x\n",
                  "11:7", "unknown key 'keys' in section 'network.peers'");
     expect_error(f, "node:\n  name: n1\n  role: county\n  name: n2\n", "4:3",
@@ -324,7 +324,7 @@ static void test_error_types(void **state)
 {
     struct fixture *f = *state;
     expect_error(f, MINIMAL "storage_x: 1\n", "8:1",
-                 "unknown section 'storage_x' (expected node, storage, network, trust, gossip, gps)");
+                 "unknown section 'storage_x' (expected node, storage, network, trust, gossip, gps, console)");
     expect_error(f, "node:\n  name: n1\n  role: county\nstorage:\n  data_dir: d\n"
                     "  map_size_mb: lots\n",
                  "6:16", "expected an integer for 'map_size_mb'");

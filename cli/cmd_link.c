@@ -1,0 +1,97 @@
+/*
+ * cmd_link.c — the same emergency called in twice: the "possible
+ * duplicate" lines `incident report` prints after the proposal, and
+ * `fieldmesh incident link DUP --to OTHER`, which folds the duplicate into
+ * the incident it repeats (node/workflow/duplicates.c).
+ */
+#include "cli_wf.h"
+
+#include <string.h>
+
+struct dup_print {
+    const char *incident;
+    size_t n;
+};
+
+static int dup_line(void *ctx, const struct fm_duplicate *d)
+{
+    struct dup_print *p = ctx;
+    char code[FM_HID_MAX];
+    unsigned long long s = (unsigned long long)d->apart_s;
+    const char *c = cli_hid(d->id, code);
+    fprintf(stderr, "possible duplicate of %s (%s, priority %u, %s): %.0f m away, reported "
+                    "%llum%02llus %s; if it is the same emergency: fieldmesh incident link %s "
+                    "--to %s\n",
+            c[0] ? c : d->id, d->id, d->priority, fm_stage_name(d->stage), d->distance_m,
+            s / 60, s % 60, d->earlier ? "before" : "after", p->incident, c[0] ? c : d->id);
+    p->n++;
+    return p->n >= 5 ? 1 : 0; /* the nearest five are enough to decide */
+}
+
+void cli_link_print_duplicates(struct cli *cl, const char *incident)
+{
+    struct dup_print p = { incident, 0 };
+    cli_hid_prepare(cl);
+    int rc = fm_node_incident_duplicates(cl->node, incident, FM_DUP_RADIUS_M, FM_DUP_WINDOW_S,
+                                         dup_line, &p);
+    if (rc < 0)
+        fprintf(stderr, "warning: cannot look for duplicate calls: %s\n", fm_strerror(rc));
+}
+
+static int run_link(struct cli *cl, int argc, char **argv)
+{
+    enum { LK_TO, LK_CANCEL };
+    static const struct cli_opt opts[] = { [LK_TO] = { "to", true },
+                                           [LK_CANCEL] = { "cancel-tickets", false } };
+    struct cli_args a;
+    char dup[FM_ID_MAX], into[FM_ID_MAX];
+    size_t nactive = 0;
+    int rc;
+    CLI_PARSE_OR_RETURN(cl, argc, argv, opts, CLI_NELEM(opts), 1, 1, &a);
+    if (a.val[LK_TO] == NULL)
+        return cli_usage(cl, "--to OTHER is required (the incident this call repeats)");
+    if ((rc = cli_open_node(cl, FM_OPEN_IDENTITY)) != 0 ||
+        (rc = cli_resolve(cl, FM_ENT_INCIDENT, a.pos[0], dup)) != 0 ||
+        (rc = cli_resolve(cl, FM_ENT_INCIDENT, a.val[LK_TO], into)) != 0)
+        return rc;
+    if (strcmp(dup, into) == 0)
+        return cli_usage(cl, "an incident cannot be linked to itself");
+    rc = fm_node_incident_link(cl->node, dup, into, cli_flag(&a, LK_CANCEL), &nactive);
+    if (rc == FM_ESTATE && nactive > 0)
+        return cli_error(cl, rc, "cannot link %s: %zu unit(s) still hold active tickets on it; "
+                                 "cancel them in the same write with --cancel-tickets (then "
+                                 "dispatch to %s what it still needs: fieldmesh dispatch "
+                                 "suggest %s)", dup, nactive, into, into);
+    if (rc == FM_ESTATE)
+        return cli_error(cl, rc, "cannot link %s: it is already resolved or closed", dup);
+    if (rc == FM_ECLOSED)
+        return cli_error(cl, rc, "cannot link %s to %s: %s is resolved or closed (reopen it, "
+                                 "or link the other way round)", dup, into, into);
+    if (rc == FM_EPERM)
+        return cli_role_error(cl, rc, "link these incidents",
+                              "centre, county and admin nodes, or the node that reported the "
+                              "duplicate, close it; only centre and county cancel tickets");
+    if (rc != 0)
+        return cli_wf_error(cl, rc, "link", dup);
+    cli_after_write(cl);
+    printf("%s: linked to %s and closed", dup, into);
+    if (nactive > 0)
+        printf(" (%zu ticket(s) cancelled)", nactive);
+    printf("\n");
+    return CLI_EXIT_OK;
+}
+
+const struct cli_cmd cli_cmd_incident_link = {
+    "incident", "link", "DUP --to OTHER [--cancel-tickets]",
+    "fold a duplicate call into the incident it repeats",
+    "  DUP      the duplicate incident (id, prefix or code)\n"
+    "  --to OTHER\n"
+    "           the incident it repeats (must be open); gets a note with the\n"
+    "           duplicate's address, caller and description\n"
+    "  --cancel-tickets\n"
+    "           cancel the duplicate's active tickets in the same write (without\n"
+    "           it a duplicate with units out on it is refused, exit 1)\n"
+    "One transaction: a note on each incident and DUP closed. `incident report`\n"
+    "names possible duplicates (same category, within 300 m and 30 minutes).\n",
+    run_link,
+};

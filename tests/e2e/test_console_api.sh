@@ -1,0 +1,352 @@
+#!/usr/bin/env bash
+# The console's HTTP API against a real 2-node testbed (docs/console-api.md):
+# login, 401/403/CSRF/lockout, operator roles, a report on node 1 seen
+# through node 2's API after gossip, dispatch, ticket ack, an SSE event and
+# a Last-Event-ID resume, malformed and oversized bodies refused (400/413)
+# while the daemons keep syncing, Chinese text round-tripping, static
+# files; and the daemon's refusal of a console on a non-loopback address
+# without TLS (exit 78).
+. "$(dirname "$0")/lib_gossip.sh"
+
+command -v python3 >/dev/null || { echo "SKIP: python3 needed"; exit 77; }
+
+testbed 2 mesh
+# node1 serves a small web root of our own (the real pages are node/console/web)
+mkdir -p "$T/web/img"
+printf '<!doctype html><title>console</title><script src="/static/app.js"></script>\n' >"$T/web/index.html"
+printf 'console.log("app");\n' >"$T/web/app.js"
+printf 'secret\n' >"$T/secret.txt"
+printf '  web_root: "%s"\n' "$T/web" >>"$(conf 1)"
+fm 1 status >/dev/null || fail "node1's config with console.web_root does not load"
+
+# operators, made with the CLI while no daemon runs and while they run
+printf 'calltaker-pass\n' >"$T/pw_ct"
+printf 'viewer-pass-1\n' >"$T/pw_v"
+fm 1 operator add 王小明 --role calltaker --password-file "$T/pw_ct" >/dev/null ||
+    fail "operator add (a Chinese name)"
+for i in 1 2; do start_node "$i"; done
+wait_for 30 "node1 console up" grep -q "console: serving" "$T/daemon1.log"
+wait_for 30 "node2 console up" grep -q "console: serving" "$T/daemon2.log"
+fm 1 directory publish "$FM_SRC/configs/directory.yaml" >/dev/null || fail "directory publish"
+fm 1 operator add viewer1 --role viewer --password-file "$T/pw_v" >/dev/null ||
+    fail "operator add while the daemon runs"
+fm 1 operator add lockme --role dispatcher --password-file "$T/pw_v" >/dev/null ||
+    fail "operator add lockme"
+
+export CONSOLE1=$(awk '/^url:/ {print $2}' "$T/tb/node1/console.txt")
+export CONSOLE2=$(awk '/^url:/ {print $2}' "$T/tb/node2/console.txt")
+export PW1=$(awk '/^password:/ {print $2}' "$T/tb/node1/console.txt")
+export PW2=$(awk '/^password:/ {print $2}' "$T/tb/node2/console.txt")
+export WEB="$T/web"
+export CONF2="$(conf 2)"
+[ -n "$CONSOLE1" ] && [ -n "$PW1" ] || fail "testbed wrote no console login"
+
+PYTHONPATH="$(dirname "$0")" python3 - <<'PY' || fail "console API checks failed (above)"
+import json, os, sys, time, urllib.parse
+from console_client import Console, Events
+
+def check(cond, what):
+    if not cond:
+        print("FAIL:", what)
+        sys.exit(1)
+    print("ok:", what)
+
+def wait(secs, what, fn):
+    end = time.time() + secs
+    while time.time() < end:
+        v = fn()
+        if v:
+            return v
+        time.sleep(0.2)
+    check(False, "timed out after %ds: %s" % (secs, what))
+
+c1 = Console(os.environ["CONSOLE1"])
+c2 = Console(os.environ["CONSOLE2"])
+
+# ---- static files ----
+st, body, h = c1.call("GET", "/")
+check(st == 200 and "<title>console" in body, "GET / serves index.html")
+check("script-src 'self'" in h.get("Content-Security-Policy", ""), "pages carry a CSP")
+st, body, h = c1.call("GET", "/static/app.js")
+check(st == 200 and h.get("Content-Type", "").startswith("text/javascript"), "GET /static/app.js")
+for bad in ["/static/../secret.txt", "/static/%2e%2e/secret.txt", "/static/.hidden.js",
+            "/static/nope.js", "/static/app.exe", "/etc/passwd"]:
+    st, body, _ = c1.call("GET", bad)
+    check(st == 404 and "secret" not in str(body), "GET %s -> 404" % bad)
+leaflet = os.path.isdir("/usr/share/javascript/leaflet")
+st, body, _ = c1.call("GET", "/vendor/leaflet/leaflet.js")
+check(st == (200 if leaflet else 404), "GET /vendor/leaflet/leaflet.js (installed: %s)" % leaflet)
+st, body, _ = c1.call("POST", "/", raw=b"x")
+check(st == 405, "POST / -> 405")
+
+# ---- no session ----
+st, body, _ = c1.call("GET", "/api/status")
+check(st == 401 and body["code"] == "unauthorized", "no session -> 401 with an error body")
+st, body, _ = c1.call("GET", "/api/session")
+check(st == 401, "GET /api/session without a session -> 401")
+port1 = urllib.parse.urlparse(os.environ["CONSOLE1"]).port
+st, body, _ = c1.call("GET", "/api/status", headers={"Cookie": "fm_session_%d=forged-token" % port1})
+check(st == 401, "a forged session cookie -> 401")
+
+# ---- login ----
+st, body, _ = c1.login("demo", "wrong-password")
+check(st == 401 and body["code"] == "unauthorized", "wrong password -> 401")
+st, body, h = c1.login("demo", os.environ["PW1"])
+check(st == 200 and body["operator"] == {"name": "demo", "role": "admin"}, "login as demo")
+sc = h.get("Set-Cookie", "")
+check(sc.startswith("fm_session_%d=" % port1), "the cookie is named after the console's port")
+check("HttpOnly" in sc and "SameSite=Strict" in sc and "Path=/" in sc, "session cookie flags: " + sc)
+check(body["node"]["name"] == "node1" and body["node"]["role"] == "centre", "login names the node")
+st, sess = c1.get("/api/session")
+check(st == 200 and sess["csrf"] == c1.csrf, "GET /api/session gives the same CSRF token")
+st, body = c2.login("demo", os.environ["PW2"])[:2]
+check(st == 200, "login on node2")
+both = "%s; %s" % (c1.cookie, c2.cookie)  # one browser, two consoles on one host
+st, _, _ = c1.call("GET", "/api/status", headers={"Cookie": both})
+check(st == 200, "node1 finds its session beside node2's cookie")
+st, body = c2.login("demo", os.environ["PW1"])[:2]
+check(st == 401, "node1's password does not open node2")
+c2.login("demo", os.environ["PW2"])
+
+# ---- status ----
+st, s1 = c1.get("/api/status")
+check(st == 200 and s1["name"] == "node1" and s1["peers"] == 1, "GET /api/status")
+check(any(n["name"] == "node2" for n in s1["nodes"]), "status lists node2 as heard of")
+
+# ---- CSRF ----
+inc = {"category": "building_fire", "lat": 31.2302, "lon": 121.4751, "priority": 1,
+       "address": "南京路1号百货大楼", "caller": "13800000000",
+       "text": "三楼至五楼冒烟，有人被困 <script>alert(1)</script>"}
+st, body = c1.post("/api/incidents", inc, csrf=False)
+check(st == 403 and body["code"] == "forbidden" and "CSRF" in body["error"], "no CSRF token -> 403")
+st, body, _ = c1.call("POST", "/api/incidents", inc, csrf=False, headers={"X-CSRF-Token": "x" * 43})
+check(st == 403, "a wrong CSRF token -> 403")
+st, body, _ = c1.call("POST", "/api/incidents", inc, csrf=False, headers={"X-CSRF-Token": c2.csrf})
+check(st == 403, "another session's CSRF token -> 403")
+
+# ---- SSE on node2, open before the report ----
+u2 = urllib.parse.urlparse(os.environ["CONSOLE2"])
+ev2 = Events(u2.hostname, u2.port, c2.cookie)
+check(ev2.status == 200 and ev2.ctype.startswith("text/event-stream"), "GET /api/events streams")
+noauth = Events(u2.hostname, u2.port, "fm_session_%d=nope" % u2.port)
+check(noauth.status == 401, "/api/events without a session -> 401")
+noauth.close()
+
+# ---- report on node1 (Chinese text) ----
+st, body = c1.post("/api/incidents", inc)
+check(st == 201 and "id" in body, "POST /api/incidents -> 201")
+iid = body["id"]
+st, got = c1.get("/api/incidents/" + iid)
+check(st == 200 and got["address"] == inc["address"] and got["text"] == inc["text"],
+      "the report reads back with its Chinese text")
+check(got["lat"] == 31.2302 and got["lon"] == 121.4751 and got["priority"] == 1, "coordinates, priority")
+check(any(e["kind"] == "report" for e in got["timeline"]), "the incident has its timeline")
+
+# ---- it reaches node2's API and event stream ----
+ev = ev2.wait_for(lambda e: e.get("event") == "op" and e["data"].get("incident") == iid and
+                  e["data"]["kind"] == "incident.report", 60)
+check(ev is not None and ev["id"].isdigit(), "node2's event stream tells of the report")
+first_event_id = int(ev["id"])
+got2 = wait(60, "the incident on node2", lambda: (lambda r: r[1] if r[0] == 200 else None)(c2.get("/api/incidents/" + iid)))
+check(got2["address"] == inc["address"] and got2["text"] == inc["text"], "Chinese text round-trips to node2")
+st, lst = c2.get("/api/incidents?state=open&limit=10")
+check(st == 200 and any(i["id"] == iid for i in lst["incidents"]), "node2 lists it among open incidents")
+
+# ---- units, dispatch from node2 (a county), ack ----
+st, units = c2.get("/api/units")
+check(st == 200 and len(units["units"]) > 10, "GET /api/units (the directory's units)")
+engine = next(u for u in units["units"] if u["kind"] == "engine" and u["status"] == "available")
+check("county" in engine and "lat" in engine and "position_at" in engine, "unit fields")
+st, body = c2.post("/api/dispatch", {"incident": iid, "units": [engine["id"]]})
+check(st == 201 and len(body["tickets"]) == 1, "POST /api/dispatch -> 201")
+tid = body["tickets"][0]
+ev = ev2.wait_for(lambda e: e["data"].get("ticket") == tid and e["data"]["kind"] == "ticket.dispatch", 30)
+check(ev is not None and ev["data"]["unit"] == engine["id"], "the dispatch is an event")
+st, body = c2.post("/api/dispatch", {"incident": iid, "units": [engine["id"]]})
+check(st == 409 and body["code"] == "conflict", "dispatching a busy unit -> 409: " + str(body))
+st, body = c2.post("/api/tickets/%s/ack" % tid)
+check(st == 200 and body["state"] == "acknowledged", "POST ticket ack -> 200 acknowledged")
+ev = ev2.wait_for(lambda e: e["data"].get("ticket") == tid and e["data"].get("stage") == "ack", 30)
+check(ev is not None, "the ack is an event with its stage")
+st, body = c2.post("/api/tickets/%s/ack" % tid)
+check(st == 409 and "acknowledged" in body["error"], "a second ack -> 409: " + str(body))
+st, body = c2.post("/api/tickets/%s/clear" % tid, {})
+check(st == 400 and "result" in body["error"], "clear without a result -> 400")
+st, t = c2.get("/api/tickets/" + tid)
+check(st == 200 and t["ticket"]["state"] == "acknowledged" and len(t["history"]) == 2, "GET /api/tickets/{id}")
+wait(60, "node1 sees the ack", lambda: (lambda r: r[0] == 200 and r[1]["ticket"]["state"] == "acknowledged")(c1.get("/api/tickets/" + tid)))
+st, body = c1.get("/api/incidents/" + iid)
+check(body["tickets"][0]["id"] == tid and "acked_by_target" in body["tickets"][0], "the incident lists its ticket")
+st, body = c2.get("/api/tickets?active=1&unit=" + engine["id"])
+check(st == 200 and [x["id"] for x in body["tickets"]] == [tid], "GET /api/tickets?unit=&active=1")
+
+# ---- an op the CLI writes in its own process is an event too ----
+import subprocess
+subprocess.run([os.environ["FIELDMESH"], "-c", os.environ["CONF2"], "incident", "note", iid,
+                "命令行备注"], check=True, stdout=subprocess.DEVNULL)
+ev = ev2.wait_for(lambda e: e["data"].get("kind") == "incident.note" and
+                  e["data"].get("incident") == iid, 30)
+check(ev is not None, "a note written by the CLI on node2 is an event on node2's stream")
+
+# ---- soft state: the nodes' presence records are soft events ----
+ev = ev2.wait_for(lambda e: e.get("event") == "soft" and e["data"].get("kind") == "presence", 30)
+check(ev is not None and len(ev["data"]["author"]) == 52, "a presence record is a soft event")
+
+# ---- Last-Event-ID resume ----
+ev2.close()
+resumed = Events(u2.hostname, u2.port, c2.cookie, last_id=first_event_id)
+ev = resumed.next_event(time.time() + 30)
+check(ev is not None and int(ev["id"]) == first_event_id + 1, "Last-Event-ID resumes at the next event")
+resumed.close()
+stale = Events(u2.hostname, u2.port, c2.cookie, last_id=12345)
+ev = stale.next_event(time.time() + 30)
+check(ev is not None and ev["event"] == "reset", "an id the server no longer holds -> event: reset")
+stale.close()
+
+# ---- malformed, oversized, wrong types; unknown routes and methods ----
+st, body, _ = c1.call("POST", "/api/incidents", raw=b'{"category": "fire", "lat": ')
+check(st == 400 and "line 1, column" in body["error"] and body["code"] == "usage",
+      "malformed JSON -> 400 naming the position: " + body["error"])
+st, body, _ = c1.call("POST", "/api/incidents", raw=b'[1, 2]')
+check(st == 400, "a JSON array body -> 400")
+st, body, _ = c1.call("POST", "/api/incidents", raw=b"\xff\xfe{}")
+check(st == 400, "invalid UTF-8 -> 400")
+st, body = c1.post("/api/incidents", dict(inc, lat="north"))
+check(st == 400 and "'lat'" in body["error"], "a string latitude -> 400: " + body["error"])
+st, body = c1.post("/api/incidents", dict(inc, lat=91))
+check(st == 400, "latitude 91 -> 400")
+st, body = c1.post("/api/incidents", dict(inc, priority=9))
+check(st == 400, "priority 9 -> 400")
+st, body = c1.post("/api/incidents", dict(inc, category="Fire Now"))
+check(st == 400, "a bad category -> 400")
+st, body = c1.post("/api/incidents", dict(inc, text="a\u0007b"))
+check(st == 400, "a control character in text -> 400")
+st, body, _ = c1.call("POST", "/api/incidents", raw=b'{"text": "' + b"x" * 70000 + b'"}')
+check(st == 413 and body["code"] == "too_large", "a 70 KB body -> 413")
+st, body, _ = c1.call("POST", "/api/incidents", raw=b'{"a":1,"a":2}')
+check(st == 400, "duplicate keys -> 400")
+st, body = c1.get("/api/nope")
+check(st == 404 and body["code"] == "not_found", "unknown route -> 404")
+st, body, h = c1.call("DELETE", "/api/incidents")
+check(st == 405 and "POST" in h.get("Allow", ""), "wrong method -> 405 with Allow")
+st, body = c1.get("/api/incidents/zzzzzzzz-999")
+check(st == 404, "unknown incident -> 404")
+st, body = c1.get("/api/incidents?limit=0")
+check(st == 400, "limit=0 -> 400")
+st, body = c1.get("/api/incidents?state=maybe")
+check(st == 400, "state=maybe -> 400")
+
+# ---- paging ----
+for k in range(3):
+    st, _ = c1.post("/api/incidents", {"category": "medical", "lat": 31 + k / 100, "lon": 121})
+    check(st == 201, "report %d" % k)
+st, p1 = c1.get("/api/incidents?limit=2")
+check(st == 200 and len(p1["incidents"]) == 2 and p1["next"], "first page of 2 with a cursor")
+st, p2 = c1.get("/api/incidents?limit=2&after=" + p1["next"])
+ids1 = [i["id"] for i in p1["incidents"]]
+ids2 = [i["id"] for i in p2["incidents"]]
+check(st == 200 and not set(ids1) & set(ids2) and len(ids2) == 2, "the second page follows the first")
+
+# ---- the daemons kept syncing through all that ----
+st, body = c2.post("/api/incidents", {"category": "gas_leak", "lat": 31.1, "lon": 121.2,
+                                      "text": "燃气泄漏"})
+check(st == 201, "node2 reports")
+wait(60, "node2's report on node1", lambda: c1.get("/api/incidents/" + body["id"])[0] == 200)
+
+# ---- close; dispatch to a closed incident -> 409 ----
+st, body = c1.post("/api/incidents/%s/close" % iid, {"result": "fire out"})
+check(st == 200 and body["status"] == "closed", "POST close -> 200")
+st, body = c1.post("/api/incidents/%s/close" % iid, {})
+check(st == 409, "closing twice -> 409")
+other = next(u for u in units["units"] if u["kind"] == "ambulance")
+st, body = c1.post("/api/dispatch", {"incident": iid, "units": [other["id"]]})
+check(st == 409 and "resolved or closed" in body["error"], "dispatch to a closed incident -> 409")
+st, body = c1.post("/api/incidents/%s/note" % iid, {"text": "灭火完毕"})
+check(st == 201, "a note in Chinese")
+
+# ---- operator roles ----
+v = Console(os.environ["CONSOLE1"])
+st, body, _ = v.login("viewer1", "viewer-pass-1")
+check(st == 200 and body["operator"]["role"] == "viewer", "login as a viewer (added while running)")
+check(v.get("/api/incidents")[0] == 200, "a viewer reads")
+st, body = v.post("/api/dispatch", {"incident": iid, "units": [other["id"]]})
+check(st == 403 and "viewer" in body["error"], "a viewer cannot dispatch: " + body["error"])
+st, body = v.post("/api/incidents", inc)
+check(st == 403, "a viewer cannot report")
+ct = Console(os.environ["CONSOLE1"])
+st, body, _ = ct.login("王小明", "calltaker-pass")
+check(st == 200 and body["operator"]["name"] == "王小明", "login with a Chinese operator name")
+st, body = ct.post("/api/incidents", {"category": "medical", "lat": 30.5, "lon": 120.5})
+check(st == 201, "a calltaker reports")
+st, body = ct.post("/api/dispatch", {"incident": body["id"], "units": [other["id"]]})
+check(st == 403, "a calltaker cannot dispatch")
+st, body = ct.post("/api/tickets/%s/cancel" % tid)
+check(st == 403, "a calltaker cannot cancel a ticket")
+
+# ---- lockout ----
+lk = Console(os.environ["CONSOLE1"])
+codes = [lk.login("lockme", "wrong-%d" % k)[0] for k in range(5)]
+check(codes == [401, 401, 401, 401, 429], "five failed logins lock the account: %s" % codes)
+st, body, h = lk.login("lockme", "viewer-pass-1")
+check(st == 429 and body["code"] == "locked" and body["retry_after_s"] > 0 and h.get("Retry-After"),
+      "the right password is refused while locked")
+st, body, _ = lk.login("viewer1", "viewer-pass-1")
+check(st == 200, "other operators are not locked")
+
+# ---- logout ----
+saved_cookie = c1.cookie
+st, body, h = c1.call("POST", "/api/logout")
+check(st == 204 and "Max-Age=0" in h.get("Set-Cookie", ""), "logout -> 204 and the cookie is cleared")
+old = c1.cookie
+check(old is None, "the client dropped the cleared cookie")
+st, body, _ = c1.call("GET", "/api/status", headers={"Cookie": saved_cookie})
+check(st == 401, "after logout the old session cookie -> 401")
+print("all console API checks passed")
+PY
+
+# the lockout and failed logins are logged
+grep -q "operator 'lockme' locked for" "$T/daemon1.log" || fail "the lockout is not logged"
+grep -q "failed login as 'demo'" "$T/daemon1.log" || fail "a failed login is not logged"
+
+# ---- operator commands ----
+fm 1 operator list --json | python3 -c '
+import json, sys
+ops = {o["name"]: o["role"] for o in json.load(sys.stdin)}
+assert ops == {"demo": "admin", "王小明": "calltaker", "viewer1": "viewer", "lockme": "dispatcher"}, ops
+' || fail "operator list --json"
+fm 1 operator list | grep -q "viewer1  *viewer" || fail "operator list (table)"
+fm 1 operator passwd viewer1 --password-file "$T/pw_ct" >/dev/null || fail "operator passwd"
+fm 1 operator remove lockme >/dev/null || fail "operator remove"
+fm 1 operator remove lockme >/dev/null 2>&1; [ $? -eq 1 ] || fail "removing a missing operator: exit 1"
+fm 1 operator add viewer1 --role viewer --password-file "$T/pw_v" >/dev/null 2>&1; [ $? -eq 1 ] ||
+    fail "adding an existing operator: exit 1"
+fm 1 operator add x --role chief --password-file "$T/pw_v" >/dev/null 2>&1; [ $? -eq 2 ] ||
+    fail "an unknown role: exit 2"
+fm 1 operator add "a b" --role viewer --password-file "$T/pw_v" >/dev/null 2>&1; [ $? -eq 2 ] ||
+    fail "a name with a space: exit 2"
+printf 'short\n' >"$T/pw_short"
+fm 1 operator add shorty --role viewer --password-file "$T/pw_short" >/dev/null 2>&1; [ $? -eq 2 ] ||
+    fail "a short password: exit 2"
+fm 1 operator add nobody --role viewer </dev/null >/dev/null 2>&1; [ $? -eq 2 ] ||
+    fail "no terminal and no --password-file: exit 2"
+grep -q "viewer1" "$T/tb/node1/data/operators" && ! grep -q "lockme" "$T/tb/node1/data/operators" ||
+    fail "the operators file"
+[ "$(stat -c %a "$T/tb/node1/data/operators")" = 600 ] || fail "the operators file is not mode 600"
+
+# ---- the daemon refuses a console on a non-loopback address without TLS ----
+stop_node 2
+stop_node 1
+cp "$(conf 1)" "$T/open.yaml"
+sed -i 's|^  listen: "127.0.0.1:\([0-9]*\)"$|  listen: "0.0.0.0:\1"|' "$T/open.yaml"
+sed -i "s|data_dir: \"data\"|data_dir: \"$T/tb/node1/data\"|; s|passphrase_file: \"passphrase\"|passphrase_file: \"$T/tb/node1/passphrase\"|" "$T/open.yaml"
+grep -q '0.0.0.0' "$T/open.yaml" || fail "test setup: no console listen line to change"
+"$FIELDMESHD" -c "$T/open.yaml" 2>"$T/open.err"; rc=$?
+[ "$rc" -eq 78 ] || fail "non-loopback console without TLS: exit $rc, not 78"
+grep -q "not a loopback address" "$T/open.err" || fail "no clear message: $(cat "$T/open.err")"
+# a malformed console value: file:line:column
+sed 's|^  listen: "0.0.0.0:\([0-9]*\)"$|  listen: "localhost:http"|' "$T/open.yaml" >"$T/bad.yaml"
+"$FIELDMESHD" -c "$T/bad.yaml" 2>"$T/bad.err"; rc=$?
+[ "$rc" -eq 78 ] || fail "malformed console.listen: exit $rc"
+grep -qE "bad.yaml:[0-9]+:[0-9]+: bad address" "$T/bad.err" || fail "no file:line:column: $(cat "$T/bad.err")"
+FAILED=0
+echo "PASS"

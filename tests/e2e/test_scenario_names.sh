@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# test_scenario_names.sh — ids for people, across two live nodes (centre
+# and county) running fieldmeshd.
+#
+# An incident reported on the centre gets a code (author prefix and the
+# centre's own counter); the county shows the same code once gossip brought
+# it, and takes it wherever an id goes: dispatch by incident code and unit
+# name (Chinese too), ack and show a ticket by its code, in any case. A name
+# two units carry is refused with both candidates (exit 1); a near miss
+# offers the names it resembles. Tables show local time with the offset
+# (TZ), JSON stays UTC.
+. "$(dirname "$0")/lib_gossip.sh"
+
+: "${FM_SRC:?}"
+py() { python3 -c "import json,sys; d=json.load(sys.stdin); sys.exit(0 if ($1) else 1)"; }
+pyv() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+
+testbed 2 line
+for i in 1 2; do start_node "$i"; done
+fm 1 directory publish "$FM_SRC/configs/directory.yaml" >/dev/null 2>&1 || fail "publish"
+TANK=$(fm 1 unit register --name "婺城消防水罐车1号" --department "Riverside Fire Brigade" --tier 1 \
+    --kind engine --capabilities hazmat,fire) || fail "register a Chinese name"
+
+I1=$(fm 1 incident report --category chemical_leak --lat 31.3 --lon 121.55 2>/dev/null) || fail "report"
+CODE=$(fm 1 incident show "$I1" --json | pyv 'd["code"]')
+KEY=$(node_key 1)
+PFX=$(echo "${KEY:0:4}" | tr '[:lower:]' '[:upper:]')
+[ "$CODE" = "$PFX-1" ] || fail "first incident's code: $CODE (key $KEY)"
+fm 1 incident list | grep -q "^$CODE  *$I1 " || fail "no CODE column: $(fm 1 incident list)"
+same_code_at_2() { [ "$(fm 2 incident show "$CODE" --json 2>/dev/null | pyv 'd["id"]')" = "$I1" ]; }
+wait_for 60 "the code resolving on node 2" same_code_at_2
+fm 2 incident show "$CODE" | grep -q "^code: *$CODE$" || fail "incident show: no code line"
+
+# the county dispatches by code and by names
+LOWER=$(echo "$CODE" | tr '[:upper:]' '[:lower:]')
+wait_for 60 "the Chinese-named unit on node 2" fm 2 unit show "婺城消防水罐车1号"
+T1=$(fm 2 dispatch "$LOWER" --unit "Patrol R1" --unit "婺城消防水罐车1号" 2>"$T/err") ||
+    fail "dispatch by code and names: $(cat "$T/err")"
+TA=$(echo "$T1" | sed -n 1p)
+TB=$(echo "$T1" | sed -n 2p)
+fm 2 ticket show "$TB" --json | py 'd["ticket"]["unit"] == "'"$TANK"'"' || fail "the Chinese name resolved wrong"
+TCODE=$(fm 2 ticket list --json | pyv '[t["code"] for t in d if t["id"] == "'"$TA"'"][0]')
+KEY2=$(node_key 2)
+P2=$(echo "${KEY2:0:4}" | tr '[:lower:]' '[:upper:]')
+[ "$TCODE" = "$P2-1" ] || fail "the county's first ticket: $TCODE"
+fm 2 ticket list --json | py 'all(t["incident_code"] == "'"$CODE"'" for t in d)' || fail "incident_code"
+fm 2 ticket ack "$TCODE" >/dev/null || fail "ack by code"
+fm 2 ticket show "$TA" --json | py 'd["ticket"]["state"] == "acknowledged"' || fail "ack by code: wrong ticket"
+fm 2 dispatch status "$CODE" | grep -q "^$TCODE  *$TA  *Patrol R1  " || fail "dispatch status: $(fm 2 dispatch status "$CODE")"
+fm 2 ticket ack "ZZZZ-99" >/dev/null 2>"$T/err"
+[ $? -eq 1 ] || fail "unknown code: not exit 1"
+grep -q "no ticket matches 'ZZZZ-99'" "$T/err" || fail "unknown code: $(cat "$T/err")"
+
+# one name, two units: refused with both; a near miss: did you mean
+P1=$(fm 1 unit list --json | pyv '[u["id"] for u in d if u["name"] == "Patrol R1"][0]')
+P1B=$(fm 1 unit register --name "Patrol R1" --department "Volunteer Patrol" --tier 1 --kind patrol) ||
+    fail "second Patrol R1"
+fm 1 unit show "Patrol R1" >/dev/null 2>"$T/err"
+[ $? -eq 1 ] || fail "an ambiguous name: not exit 1"
+grep -q "ambiguous unit name 'Patrol R1': 2 units are named so: .*$P1.*$P1B\|ambiguous unit name 'Patrol R1': 2 units are named so: .*$P1B.*$P1" "$T/err" ||
+    fail "ambiguous name: $(cat "$T/err")"
+fm 1 unit show "patrol r" >/dev/null 2>"$T/err"
+[ $? -eq 1 ] || fail "a near miss: not exit 1"
+grep -q "did you mean: .*Patrol R1" "$T/err" || fail "near miss: $(cat "$T/err")"
+fm 1 unit show "$(printf 'x%.0s' $(seq 70))" >/dev/null 2>&1
+[ $? -eq 2 ] || fail "a 70-byte name is not a usage error"
+
+# local time with the offset in tables, UTC in JSON
+TZ=CST-8 fm 1 incident list | grep -q "^$CODE .*+08:00" || fail "no local time: $(TZ=CST-8 fm 1 incident list)"
+TZ=CST-8 fm 1 incident show "$CODE" --json | py 'd["reported_at"].endswith("Z")' || fail "JSON not UTC"
+FAILED=0
+echo "ok: names and codes"

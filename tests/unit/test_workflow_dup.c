@@ -1,0 +1,149 @@
+/*
+ * test_workflow_dup.c — the same emergency called in twice: possible
+ * duplicates (same category, near, close in time, still open) and `link`,
+ * which folds one into the other in one write, on every node alike.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "node_fixture.h"
+#include "wf_test_util.h"
+
+struct dup_seen {
+    size_t n;
+    struct fm_duplicate d[8];
+};
+static int dup_cb(void *ctx, const struct fm_duplicate *d)
+{
+    struct dup_seen *s = ctx;
+    if (s->n < 8)
+        s->d[s->n] = *d;
+    s->n++;
+    return 0;
+}
+static void dups(struct fm_node *n, const char *id, struct dup_seen *s)
+{
+    memset(s, 0, sizeof *s);
+    OK(fm_node_incident_duplicates(n, id, FM_DUP_RADIUS_M, FM_DUP_WINDOW_S, dup_cb, s));
+}
+
+static void test_duplicates_found(void **state)
+{
+    (void)state;
+    struct fx_node c, k;
+    struct fx_log g;
+    struct fm_ingest_result res;
+    struct payload *pl = calloc(1, sizeof *pl);
+    char a[FM_ID_MAX], b[FM_ID_MAX], far[FM_ID_MAX], other[FM_ID_MAX], done[FM_ID_MAX];
+    struct dup_seen s;
+    assert_non_null(pl);
+    make_node(&c, "centre", FM_ROLE_CENTRE);
+    make_node(&k, "county", FM_ROLE_COUNTY);
+    report(c.n, "gas_leak", 31.2, 121.4, 2, a);
+    report(c.n, "gas_leak", 31.2005, 121.4005, 2, b);  /* ~73 m */
+    report(c.n, "gas_leak", 31.21, 121.4, 2, far);      /* ~1.1 km */
+    report(c.n, "fire", 31.2, 121.4, 2, other);         /* another category */
+    report(c.n, "gas_leak", 31.2, 121.4001, 2, done);   /* closed below */
+    OK(fm_node_incident_status(c.n, done, FM_STAGE_CLOSED, false));
+    /* the county's report at the same place, 45 minutes ago */
+    uint64_t now = fm_now_ms();
+    fx_log_init(&g, &k.id);
+    g.hlc = (now - 45 * 60 * 1000) << 16;
+    OK(fx_log_cert(&g, &k.cert));
+    pl->kind = OP_INC_REPORT;
+    fm_strlcpy(pl->category, "gas_leak", sizeof pl->category);
+    pl->priority = 2;
+    pl->lat = 312000000;
+    pl->lon = 1214000000;
+    pl->present = PT_BIT(PT_CATEGORY) | PT_BIT(PT_PRIORITY) | PT_BIT(PT_LAT) | PT_BIT(PT_LON);
+    OK(fx_log_pl(&g, pl));
+    OK(fx_ingest(c.n, &g.ops, 0, g.ops.n, &res));
+    assert_int_equal(res.stored, 2);
+    dups(c.n, b, &s);
+    assert_int_equal(s.n, 1);
+    assert_string_equal(s.d[0].id, a);
+    assert_true(s.d[0].earlier);
+    assert_true(s.d[0].distance_m > 50 && s.d[0].distance_m < 100);
+    dups(c.n, a, &s);
+    assert_int_equal(s.n, 1);
+    assert_string_equal(s.d[0].id, b);
+    assert_false(s.d[0].earlier);
+    /* a wider window takes the county's old report in; a larger radius the far one */
+    memset(&s, 0, sizeof s);
+    OK(fm_node_incident_duplicates(c.n, a, FM_DUP_RADIUS_M, 3600, dup_cb, &s));
+    assert_int_equal(s.n, 2);
+    assert_string_equal(s.d[1].id, b); /* nearest first: the old one is 0 m away */
+    memset(&s, 0, sizeof s);
+    OK(fm_node_incident_duplicates(c.n, a, 2000, FM_DUP_WINDOW_S, dup_cb, &s));
+    assert_int_equal(s.n, 2);
+    assert_string_equal(s.d[1].id, far);
+    (void)other;
+    fx_log_free(&g);
+    free(pl);
+    fx_done(&c);
+    fx_done(&k);
+}
+
+static void test_link(void **state)
+{
+    (void)state;
+    struct fx_node c, k;
+    struct fm_directory *d = load_dir();
+    struct fm_unit_new un = {.name = "G1", .department = "Gas", .kind = "repair", .tier = 2};
+    struct fm_incident_new in = {.category = "gas_leak", .priority = 2, .lat_e7 = 312005000,
+                                 .lon_e7 = 1214005000, .address = "Lane 5 no 3",
+                                 .caller = "13800000000"};
+    char a[FM_ID_MAX], b[FM_ID_MAX], uid[FM_ID_MAX], v[FM_ID_MAX], tk[1][FM_ID_MAX];
+    struct fm_incident inc;
+    struct fm_ticket t;
+    struct dup_seen s;
+    size_t nactive = 9;
+    make_node(&c, "centre", FM_ROLE_CENTRE);
+    make_node(&k, "county", FM_ROLE_COUNTY);
+    OK(fm_node_directory_publish(c.n, d, v, NULL));
+    report(c.n, "gas_leak", 31.2, 121.4, 2, a);
+    OK(fm_node_incident_report(c.n, &in, b));
+    OK(fm_node_unit_register(c.n, &un, uid));
+    OK(fm_node_dispatch(c.n, b, (const char *const[]){uid}, 1, NULL, tk));
+    assert_int_equal(fm_node_incident_link(c.n, b, b, true, NULL), FM_EINVAL);
+    assert_int_equal(fm_node_incident_link(c.n, b, a, false, &nactive), FM_ESTATE);
+    assert_int_equal(nactive, 1);
+    OK(fm_node_incident_get(c.n, b, &inc));
+    uint32_t notes_b = inc.nnotes;
+    OK(fm_node_incident_get(c.n, a, &inc));
+    uint32_t notes_a = inc.nnotes;
+    OK(fm_node_incident_link(c.n, b, a, true, &nactive));
+    assert_int_equal(nactive, 1);
+    OK(fm_node_incident_get(c.n, b, &inc));
+    assert_int_equal(inc.stage, FM_STAGE_CLOSED);
+    assert_true(inc.nnotes > notes_b);
+    OK(fm_node_incident_get(c.n, a, &inc));
+    assert_int_equal(inc.nnotes, notes_a + 1);
+    assert_int_equal(inc.stage, FM_STAGE_NEW);
+    OK(fm_node_ticket_get(c.n, tk[0], &t));
+    assert_int_equal(t.state, FM_TICKET_CANCELLED);
+    dups(c.n, a, &s);
+    assert_int_equal(s.n, 0); /* a closed duplicate is no candidate */
+    /* linked twice: already closed; into a closed one: refused */
+    assert_int_equal(fm_node_incident_link(c.n, b, a, true, &nactive), FM_ESTATE);
+    assert_int_equal(nactive, 0);
+    assert_int_equal(fm_node_incident_link(c.n, a, b, true, NULL), FM_ECLOSED);
+    OK(fx_sync(c.n, k.n, NULL));
+    assert_int_equal(fx_digest_eq(c.n, k.n), 1);
+    OK(fm_node_incident_get(k.n, b, &inc));
+    assert_int_equal(inc.stage, FM_STAGE_CLOSED);
+    fm_directory_free(&d);
+    fx_done(&c);
+    fx_done(&k);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_duplicates_found),
+        cmocka_unit_test(test_link),
+    };
+    return wf_test_main("workflow_dup", tests, sizeof tests / sizeof tests[0]);
+}
