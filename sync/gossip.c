@@ -67,7 +67,7 @@ int sync_nb_grow(struct sync_nb *nb, size_t n)
     return FM_OK;
 }
 
-static void belief_set(struct sync_nb *nb, uint32_t a, uint64_t seq)
+void sync_belief_set(struct sync_nb *nb, uint32_t a, uint64_t seq)
 {
     if (a >= nb->bcap && sync_nb_grow(nb, (size_t)a + 1) != FM_OK)
         return; /* out of memory: the belief stays 0, which only costs a resend */
@@ -77,7 +77,7 @@ static void belief_set(struct sync_nb *nb, uint32_t a, uint64_t seq)
 void sync_belief_raise(struct sync_nb *nb, uint32_t a, uint64_t seq)
 {
     if (seq > sync_nb_belief(nb, a))
-        belief_set(nb, a, seq);
+        sync_belief_set(nb, a, seq);
 }
 
 struct sync_nb *sync_nb_find(struct fm_sync *s, const uint8_t pk[FM_PK_LEN])
@@ -252,7 +252,7 @@ static void send_summary(struct fm_sync *s, struct sync_nb *nb, uint8_t flags, u
 }
 
 /* Our whole vector, in chunks; the last chunk ends at ff..ff. */
-static void send_vector(struct fm_sync *s, struct sync_nb *nb)
+void sync_send_vector(struct fm_sync *s, struct sync_nb *nb)
 {
     uint8_t lo[FM_PK_LEN], hi[FM_PK_LEN];
     size_t off = 0;
@@ -431,15 +431,15 @@ static void on_summary(struct fm_sync *s, struct sync_nb *nb, const struct fm_wi
         /* identical vectors: our heads are exactly its heads */
         nb->same_seq_seen = 0;
         for (size_t i = 0; i < s->nauthors; i++)
-            belief_set(nb, (uint32_t)i, s->authors[i].head);
+            sync_belief_set(nb, (uint32_t)i, s->authors[i].head);
         nb->vec_known = true;
         own_vector_same(s);
         if (sm->flags & FM_SUMMARY_REPLY)
             send_summary(s, nb, 0, now);
         return;
     }
-    if (sm->flags & FM_SUMMARY_REPLY)
-        send_vector(s, nb);
+    if ((sm->flags & FM_SUMMARY_REPLY) && !sync_recon_start(s, nb))
+        sync_send_vector(s, nb);
 }
 
 /* A neighbour sends its vector when our summary differed from its own. If
@@ -502,7 +502,7 @@ static void on_vector(struct fm_sync *s, struct sync_nb *nb, const struct fm_wir
     for (size_t i = 0; i < s->nauthors; i++) {
         const uint8_t *pk = s->authors[i].pk;
         if (memcmp(pk, v->lo, FM_PK_LEN) >= 0 && memcmp(pk, v->hi, FM_PK_LEN) <= 0)
-            belief_set(nb, (uint32_t)i, 0);
+            sync_belief_set(nb, (uint32_t)i, 0);
     }
     for (uint32_t e = 0; e < v->e.count; e++) {
         const uint8_t *pk;
@@ -511,7 +511,7 @@ static void on_vector(struct fm_sync *s, struct sync_nb *nb, const struct fm_wir
         int32_t i = sync_author_get(s, pk, true);
         if (i < 0)
             continue;
-        belief_set(nb, (uint32_t)i, seq);
+        sync_belief_set(nb, (uint32_t)i, seq);
         sync_want_raise(s, nb, (uint32_t)i, seq, now, false);
     }
     own_vector_seen(s, v);
@@ -642,7 +642,7 @@ void sync_ops_take(struct fm_sync *s, struct sync_nb *nb, const struct fm_wire_o
             /* nothing stored, nothing judged: a local fault, not refusals;
              * tell the sender what we really hold */
             sync_fault_note(s, rc, now);
-            send_vector(s, nb);
+            sync_send_vector(s, nb);
             return;
         }
         sync_fault_clear(s);
@@ -760,13 +760,17 @@ void sync_on_message(struct fm_sync *s, struct sync_nb *nb, const uint8_t *p, si
         nb->soft_sent = 0; /* it gets every current soft record once */
         nb->soft_next_ms = 0;
         fm_log(FM_LOG_INFO, COMPONENT, "peer %s is up", nb->name);
+        if (rc == FM_OK)
+            sync_recon_hello(s, nb, nb->heard_ms);
     }
     if (s->npend > 0 && !(rc == FM_OK && m.type == FM_MSG_OPS && (m.u.ops.flags & FM_OPS_REPLY)))
         sync_pend_flush(s); /* what came before is taken first */
+    if (rc == FM_OK && m.version != FM_WIRE_VERSION && s->cfg.wire_version == 1)
+        rc = FM_EDECODE; /* a version-1 node's decoder stops at the version byte */
     if (rc != FM_OK) {
-        nb_bad(s, nb, m.version && m.version != FM_WIRE_VERSION ? "message of another protocol version"
-                                                                 : "malformed message",
-               rc);
+        bool other = m.version && m.version != FM_WIRE_VERSION &&
+                     (m.version != FM_RECON_WIRE_VERSION || s->cfg.wire_version == 1);
+        nb_bad(s, nb, other ? "message of another protocol version" : "malformed message", rc);
         return;
     }
     switch (m.type) {
@@ -777,6 +781,7 @@ void sync_on_message(struct fm_sync *s, struct sync_nb *nb, const uint8_t *p, si
     case FM_MSG_OPS: sync_on_ops(s, nb, &m.u.ops); break;
     case FM_MSG_PRUNE: nb->eager = false; break;
     case FM_MSG_SOFT: sync_on_soft(s, nb, &m.u.soft); break;
+    case FM_MSG_RECON: sync_on_recon(s, nb, &m.u.recon); break;
     default: nb_bad(s, nb, "control message", FM_EDECODE); break;
     }
 }
@@ -802,6 +807,7 @@ int sync_tick(struct fm_sync *s, uint64_t now)
             nb->up = false;
             nb->vec_known = false; /* it may come back with another history (restore) */
             nb->soft_sent = 0;
+            sync_recon_link_down(nb);
             fm_log(FM_LOG_INFO, COMPONENT, "peer %s is silent: down or unreachable", nb->name);
         }
         if (nb->dealer && !sync_nb_live(s, nb, now) &&
@@ -817,6 +823,7 @@ int sync_tick(struct fm_sync *s, uint64_t now)
             s->io.random(s->io.ctx, &j, sizeof(j));
             nb->next_ae_ms = now + s->cfg.anti_entropy_ms - s->cfg.anti_entropy_ms / 10 +
                              j % (s->cfg.anti_entropy_ms / 5 + 1);
+            sync_recon_hello(s, nb, now);
             send_summary(s, nb, FM_SUMMARY_REPLY, now);
         }
     }

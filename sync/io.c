@@ -88,6 +88,7 @@ void sync_engine_release(struct fm_sync *s)
 {
     sync_authors_release(s);
     sync_conns_release(s);
+    fm_recon_set_release(&s->recon);
     free(s->probes);
     s->probes = NULL;
     fm_buf_release(&s->msg);

@@ -19,6 +19,7 @@
 
 #include "sync.h"
 #include "wire_int.h"
+#include "recon_int.h"
 
 /* ---- named limits ---- */
 #define SYNC_MAX_AUTHORS 100000        /* authors tracked (store + claimed by peers) */
@@ -56,6 +57,7 @@
 #define SYNC_SOFT_INTERVAL_MS 250      /* soft state goes out at most this often per neighbour */
 #define SYNC_SOFT_SLOW_INTERVAL_MS 2000 /* ... and this often over a rate-limited link */
 #define SYNC_PROBE_INTERVAL_MS 1000    /* fork probes per author at most this often */
+#define SYNC_HELLOS 3                  /* version-2 hellos per link-up before a silent peer counts as version 1 */
 #define SYNC_PROBE_SPAN 8              /* seqs asked per step when a probe walks down to a fork's root */
 #define SYNC_REFUSE_BACKOFF_MIN_MS 2000    /* first wait before re-pulling a refused author */
 #define SYNC_REFUSE_BACKOFF_MAX_MS 300000  /* ... doubling up to five minutes */
@@ -227,6 +229,9 @@ struct sync_nb {
     uint32_t clone_flips;
     uint64_t clone_flip_ms, clone_ms; /* monotonic; clone_ms 0 = never */
     bool hello_due;         /* our DEALER's handshake just succeeded: say hello on it */
+    uint8_t ver;            /* wire version it speaks: 0 unknown, 1, 2 (reconcile.c) */
+    uint8_t hellos;         /* version-2 hellos sent in the current probe */
+    bool ver_probed;        /* the probe is over (its version known) until its link goes down */
 };
 
 /* A message waiting for the rate limit. */
@@ -300,6 +305,11 @@ struct fm_sync {
     void *router_mon;         /* PAIR socket reading the ROUTER's monitor */
     uint64_t conns_audit_ms;  /* next audit of the records (conns_mon.c) */
     struct fm_sync_counters k;
+    /* range reconciliation (reconcile.c): our set, as of these heads */
+    struct fm_recon_set recon;
+    bool recon_built;
+    uint64_t recon_total;
+    uint8_t recon_hash[FM_HASH_LEN];
 };
 
 /* ---- authors.c ---- */
@@ -320,6 +330,10 @@ int sync_admit_curve(struct fm_sync *s, const uint8_t curve[FM_CURVE_LEN],
 /* ---- belief helpers (gossip.c) ---- */
 uint64_t sync_nb_belief(const struct sync_nb *nb, uint32_t a);
 int sync_nb_grow(struct sync_nb *nb, size_t n) FM_MUST_USE;
+/* Sets nb's belief of author index a to seq. */
+void sync_belief_set(struct sync_nb *nb, uint32_t a, uint64_t seq);
+/* Our whole vector to nb, in VECTOR chunks. */
+void sync_send_vector(struct fm_sync *s, struct sync_nb *nb);
 /* Raises nb's belief of author index a to seq (never lowers it). */
 void sync_belief_raise(struct sync_nb *nb, uint32_t a, uint64_t seq);
 /* s->entries: append one (author, seq) entry; sort by author for the wire. */
@@ -354,6 +368,17 @@ bool sync_clone_live(const struct sync_nb *nb, uint64_t now_ms);
 struct sync_nb *sync_nb_new(struct fm_sync *s, const uint8_t pk[FM_PK_LEN]);
 void sync_nb_free(struct fm_sync *s, struct sync_nb *nb);
 struct sync_nb *sync_nb_find(struct fm_sync *s, const uint8_t pk[FM_PK_LEN]);
+
+/* ---- reconcile.c: range reconciliation with version-2 neighbours ---- */
+/* With an anti-entropy check, and when nb is first heard: a hello while
+ * its version is being probed and it is live. */
+void sync_recon_hello(struct fm_sync *s, struct sync_nb *nb, uint64_t now);
+/* nb's link went down: probe its version again once it is back. */
+void sync_recon_link_down(struct sync_nb *nb);
+/* Its SUMMARY differs from ours: starts an exchange if nb speaks version
+ * 2; false when it does not (send the VECTOR then). */
+bool sync_recon_start(struct fm_sync *s, struct sync_nb *nb);
+void sync_on_recon(struct fm_sync *s, struct sync_nb *nb, const struct fm_wire_recon *m);
 
 /* ---- fault.c: a store that cannot take ops ---- */
 /* True while pulls and pushed ops wait for the store (a back-off step). */

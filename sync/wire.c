@@ -10,6 +10,7 @@
  * without bound either.
  */
 #include "wire_int.h"
+#include "recon_int.h"
 
 #include <string.h>
 
@@ -175,6 +176,7 @@ int fm_wire_kind(uint8_t type)
     case FM_MSG_OPS: return FM_SYNC_MSG_OPS;
     case FM_MSG_PRUNE: return FM_SYNC_MSG_PRUNE;
     case FM_MSG_SOFT: return FM_SYNC_MSG_SOFT;
+    case FM_MSG_RECON: return FM_SYNC_MSG_VECTOR; /* it replaces the vector */
     default: return FM_SYNC_MSG_OTHER;
     }
 }
@@ -319,10 +321,14 @@ int fm_wire_decode(struct fm_wire_msg *m, const uint8_t *p, size_t n)
         return FM_ETOOBIG;
     fm_cur_init(&c, p, n);
     CHECK(fm_cur_u8(&c, &m->version));
-    if (m->version != FM_WIRE_VERSION)
+    if (m->version != FM_WIRE_VERSION && m->version != FM_RECON_WIRE_VERSION)
         return FM_EDECODE;
     CHECK(fm_cur_u8(&c, &m->type));
-    rc = decode_body(m, &c);
+    /* version 2 adds RECON and changes nothing else: every other message
+     * keeps version byte 1, so a version-1 peer still reads it */
+    if ((m->type == FM_MSG_RECON) != (m->version == FM_RECON_WIRE_VERSION))
+        return FM_EDECODE;
+    rc = m->type == FM_MSG_RECON ? fm_recon_decode(&m->u.recon, &c) : decode_body(m, &c);
     if (rc != FM_OK)
         return rc;
     if (fm_cur_left(&c) != 0)

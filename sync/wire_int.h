@@ -36,6 +36,7 @@ enum fm_wire_type {
     FM_MSG_OPS = 5,     /* ops: an eager push or a pull reply */
     FM_MSG_PRUNE = 6,   /* stop pushing to me eagerly; announce instead */
     FM_MSG_SOFT = 7,    /* soft-state records (positions, presence) */
+    FM_MSG_RECON = 8,   /* range reconciliation (version 2 only: recon_int.h) */
     /* local control socket (CLI <-> daemon), never on the network */
     FM_MSG_CTL_NUDGE = 64,
     FM_MSG_CTL_ACK = 65,
@@ -96,6 +97,15 @@ struct fm_wire_soft {
     size_t data_len;
 };
 
+/* A decoded RECON message (borrows the frame). */
+struct fm_wire_recon {
+    uint8_t flags; /* none defined: 0 */
+    uint8_t depth; /* 0 for the first message of an exchange, +1 per answer */
+    uint16_t nranges;
+    const uint8_t *data; /* the validated ranges */
+    size_t data_len;
+};
+
 struct fm_wire_status {
     uint64_t uptime_ms, pid;
     struct fm_sync_counters counters;
@@ -117,6 +127,7 @@ struct fm_wire_msg {
         struct fm_wire_ops ops;
         struct fm_wire_status status;
         struct fm_wire_soft soft;
+        struct fm_wire_recon recon;
     } u;
 };
 

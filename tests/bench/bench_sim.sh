@@ -9,7 +9,9 @@
 #   (b) partition: 2,000 nodes, half cut off for --cut-ms while both sides
 #       write, then healed: time until every node holds every op, and the
 #       bytes moved until then beside the bytes of the op copies missing
-#       at the heal.
+#       at the heal, and of them the VECTOR and RECON bytes; run twice, with
+#       every engine in wire version 1 (--v1 2000: before range
+#       reconciliation) and in version 2, for the ratio before and after.
 # usage: bench_sim.sh [FM_SIM] [SEED]   (FM_SIM defaults to build/fm_sim)
 # Every figure is simulated time; the wall time depends on the machine.
 set -euo pipefail
@@ -18,6 +20,8 @@ seed=${2:-1}
 echo "== (a) propagation, 2000 nodes =="
 time "$sim" --nodes 2000 --writers 200 --ops-per-min 300 --write-until 20000 \
     --duration 30000 --warmup 10000 --seed "$seed"
-echo "== (b) partition and heal, 2000 nodes =="
-time "$sim" --nodes 2000 --writers 200 --ops-per-min 200 --cut 5000:0.5 --heal 35000 \
-    --write-until 35000 --duration 70000 --seed "$seed"
+for v1 in 2000 0; do
+    echo "== (b) partition and heal, 2000 nodes, --v1 $v1 =="
+    time "$sim" --nodes 2000 --writers 200 --ops-per-min 200 --cut 5000:0.5 --heal 35000 \
+        --write-until 35000 --duration 70000 --seed "$seed" --v1 "$v1"
+done

@@ -11,6 +11,7 @@
 
 #include "crypto/crypto.h"
 #include "sync/wire_int.h"
+#include "sync/recon_int.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -68,6 +69,8 @@ static int reencode(const struct fm_wire_msg *m, struct fm_buf *b)
             __builtin_trap();
         return fm_wire_encode_soft(b, m->u.soft.data, m->u.soft.data_len, (uint32_t)n);
     }
+    case FM_MSG_RECON: /* version 2: range reconciliation */
+        return fm_recon_encode_copy(b, &m->u.recon);
     default:
         return fm_wire_encode_simple(b, m->type);
     }

@@ -36,3 +36,20 @@ set_tests_properties(sim.reports_failure PROPERTIES
   PASS_REGULAR_EXPRESSION "FAILED: not converged.*replay: .*--seed 7")
 add_test(NAME sim.bad_flag COMMAND fm_sim --nodes many)
 set_tests_properties(sim.bad_flag PROPERTIES WILL_FAIL TRUE)
+# Range reconciliation (issue 13, docs/sync.md): after a partition heals,
+# version-2 engines settle their vectors (150 authors: 6 KB, long enough
+# to reconcile) mostly by RECON: over 100 KB of it, and under 100 KB of
+# VECTOR where a whole vector was cheaper (4.8 MB of VECTOR in version 1) ...
+fm_sim_test(recon_partition --nodes 200 --topology ring --chords 1 --seeds 4-5 --writers 150 --ops-per-min 600
+  --cut 5000:0.5 --heal 35000 --write-until 40000 --duration 80000)
+set_tests_properties(sim.recon_partition PROPERTIES
+  PASS_REGULAR_EXPRESSION "VECTOR [0-9]?[0-9]?[0-9]?[0-9]?[0-9] B, RECON [1-9][0-9][0-9][0-9][0-9][0-9][0-9]* B.*every invariant held.*VECTOR [0-9]?[0-9]?[0-9]?[0-9]?[0-9] B, RECON [1-9][0-9][0-9][0-9][0-9][0-9][0-9]* B.*every invariant held"
+  FAIL_REGULAR_EXPRESSION "FAILED")
+# ... and a mesh where 60 of 200 engines speak version 1 converges through
+# the partition too: old and new pairs use VECTOR, new pairs RECON, and the
+# old engines drop (and count) the new ones' hellos.
+fm_sim_test(mixed_versions --nodes 200 --topology ring --chords 1 --seeds 4-5 --v1 60 --writers 150 --ops-per-min 600
+  --cut 5000:0.5 --heal 35000 --write-until 40000 --duration 80000)
+set_tests_properties(sim.mixed_versions PROPERTIES
+  PASS_REGULAR_EXPRESSION "VECTOR [1-9][0-9]* B, RECON [1-9][0-9]* B.*dropped [1-9][0-9]* version-2 frames.*every invariant held.*every invariant held"
+  FAIL_REGULAR_EXPRESSION "FAILED")

@@ -78,6 +78,7 @@ struct sim_scenario {
     uint64_t settle_ms;              /* convergence bound after the last fault */
     uint64_t warmup_ms;              /* propagation figures count ops written after this */
     uint32_t anti_entropy_ms;        /* the engines' config (0 = default) */
+    uint32_t v1_nodes;               /* engines speaking wire version 1, spread evenly */
     struct sim_sched sched[SIM_MAX_EVENTS];
     size_t nsched;
     bool quiet;                      /* no per-run report */
@@ -113,6 +114,10 @@ struct sim_result {
     uint64_t heal_converged_ms;        /* that moment, after the heal */
     uint64_t missing_bytes_at_heal;    /* op bytes some node lacked at that heal (sum per node) */
     uint64_t missing_ops_at_heal;
+    uint64_t vector_bytes_after_heal;  /* of bytes_after_heal: VECTOR messages */
+    uint64_t recon_bytes_after_heal;   /* ... RECON messages (version 2) */
+    uint64_t recon_msgs;               /* RECON messages in the whole run */
+    uint64_t v1_dropped;               /* frames version-1 engines dropped (hellos) */
     char failure[256];                 /* "" = every invariant held */
     char trace_tail[SIM_TRACE_RING * 64]; /* on a failure: the last deliveries before it */
 };

@@ -112,6 +112,11 @@ bool sim_ev_pop(struct sim_world *w, struct sim_ev *out);
 struct fm_sync_io sim_net_io(struct sim_node *n);
 /* Asks for a step of node n at time t (earlier wins). */
 int sim_wake(struct sim_world *w, struct sim_node *n, uint64_t t) FM_MUST_USE;
+/* Whether node i's engine speaks wire version 1 (--v1: spread evenly). */
+static inline bool sim_node_v1(const struct sim_world *w, uint32_t i)
+{
+    return w->sc->v1_nodes && ((uint64_t)i * w->sc->v1_nodes) % w->nnodes < w->sc->v1_nodes;
+}
 bool sim_link_cut(const struct sim_world *w, uint32_t a, uint32_t b);
 int sim_link_add(struct sim_world *w, uint32_t a, uint32_t b) FM_MUST_USE;
 bool sim_linked(const struct sim_world *w, uint32_t a, uint32_t b);

@@ -197,8 +197,15 @@ static int io_send(void *ctx, const uint8_t pk[FM_PK_LEN], const uint8_t *p, siz
     l->dep[(l->dep_head + l->dep_n++) % SIM_LINK_HWM] = dep;
     w->res->msgs++;
     w->res->msg_bytes += len;
-    if (w->heal_ms && !w->heal_done)
+    if (w->heal_ms && !w->heal_done) {
         w->res->bytes_after_heal += len;
+        if (len >= 2 && p[1] == 2)
+            w->res->vector_bytes_after_heal += len;
+        if (len >= 2 && p[1] == 8)
+            w->res->recon_bytes_after_heal += len;
+    }
+    if (len >= 2 && p[1] == 8)
+        w->res->recon_msgs++;
     if (sc->loss > 0 && sim_rng_unit(&w->rng) < sc->loss) {
         w->res->msgs_lost++;
         return FM_OK;

@@ -22,8 +22,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MS_MAX_AUTHORS 32
-#define MS_MAX_ENROLLED 32
+#define MS_MAX_AUTHORS 128
+#define MS_MAX_ENROLLED 128
 
 struct ms_log {
     uint8_t pk[FM_PK_LEN];
