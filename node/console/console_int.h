@@ -63,6 +63,7 @@ struct console_events {
     struct fm_head *heads;             /* the version vector last seen */
     size_t nheads;
     uint64_t soft_seq;                 /* last soft record seen */
+    uint64_t mark;                     /* the store's change mark at the last look */
     bool primed;
     uint64_t streams;                  /* open event streams */
     struct stream *suspended;          /* streams waiting for events */

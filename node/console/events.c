@@ -273,9 +273,14 @@ static bool poll_once(struct fm_console *c, char (*batch)[CONSOLE_EVENT_MAX], bo
     struct fm_buf soft, ops;
     uint64_t soft_last = ev->soft_seq;
     bool complete = true;
+    node_lock(c);
+    uint64_t mark = fm_node_change_mark(c->node);
+    if (ev->primed && mark != 0 && mark == ev->mark) { /* nothing committed since */
+        node_unlock(c);
+        return false;
+    }
     fm_buf_init(&soft, 1u << 20);
     fm_buf_init(&ops, 8u << 20);
-    node_lock(c);
     int rc = fm_node_heads(c->node, &heads, &nheads);
     if (rc == FM_OK && ev->primed)
         complete = read_new_ops(c, heads, nheads, &ops, &nops);
@@ -309,6 +314,7 @@ static bool poll_once(struct fm_console *c, char (*batch)[CONSOLE_EVENT_MAX], bo
     ev->nheads = nheads;
     ev->soft_seq = soft_last;
     ev->primed = true;
+    ev->mark = mark;
     pthread_mutex_unlock(&ev->lock);
     return nbatch > 0 || !complete;
 }
