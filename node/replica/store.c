@@ -723,3 +723,9 @@ int store_copy_compact(const char *dir, int fd)
     mdb_env_close(env);
     return mrc == MDB_SUCCESS ? FM_OK : store_err(mrc, "env_copy");
 }
+
+uint64_t store_last_txn(struct store *s)
+{
+    MDB_envinfo info;
+    return mdb_env_info(s->env, &info) == MDB_SUCCESS ? (uint64_t)info.me_last_txnid : 0;
+}
