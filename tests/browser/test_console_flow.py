@@ -13,7 +13,7 @@ import time
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lib_console import (Api, Fail, Mesh, browser, click, js_errors, log, login, run, shot,  # noqa: E402
+from lib_console import (Api, check_js, Fail, Mesh, browser, click, js_errors, log, login, run, shot,  # noqa: E402
                          text_of, type_into, wait_for)
 
 LAT, LON = 31.2304123, 121.4737456
@@ -32,6 +32,7 @@ def main():
     drivers = []
     try:
         scenario(mesh, drivers)
+        check_js(drivers)
         mesh.failed = False
     finally:
         for d in drivers:

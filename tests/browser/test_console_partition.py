@@ -12,7 +12,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lib_console import Api, Fail, Mesh, browser, js_errors, log, login, run, shot, wait_for  # noqa: E402
+from lib_console import Api, check_js, Fail, Mesh, browser, js_errors, log, login, run, shot, wait_for  # noqa: E402
 
 ACK_AFTER_S = 8   # the test directory's ack time for traffic accidents
 
@@ -43,6 +43,7 @@ def main():
     drivers = []
     try:
         scenario(mesh, drivers)
+        check_js(drivers)
         mesh.failed = False
     finally:
         for d in drivers:

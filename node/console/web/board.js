@@ -6,9 +6,9 @@
 // each live event; the clocks tick every second from the data in hand.
 import { el, fill, ageOf, select, errorLine } from './dom.js';
 import { t, label, fmtAge } from './i18n.js';
-import { get, post } from './api.js';
+import { post } from './api.js';
 import * as alerts from './alert.js';
-import { categoryLabel, unitName, incStage, incText, getCategories, ownReports } from './refdata.js';
+import { categoryLabel, unitName, incStage, incText, getCategories, ownReports, openIncidents } from './refdata.js';
 import { dispatchPanel } from './dispatch.js';
 import { lateInfo, loadAlerts } from './late.js';
 
@@ -23,8 +23,8 @@ export function mount(root, ctx) {
   fill(root, el('div', { class: 'page-head' }, el('h1', null, t('board_title')), filterBar(state, table)), state.noticeBox, table);
   const reload = async () => {
     try {
-      const [data, late] = await Promise.all([get('/api/incidents?state=open&limit=200'), loadAlerts()]);
-      state.incidents = (data && data.incidents) || (Array.isArray(data) ? data : []);
+      const [list, late] = await Promise.all([openIncidents(), loadAlerts()]);
+      state.incidents = list;
       state.late = late;
       state.error = null;
       renderNotices(state);

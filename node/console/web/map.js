@@ -6,8 +6,8 @@
 // (Debian libjs-leaflet missing) the same data is shown as two lists.
 import { el, fill, ageOf, select, errorLine } from './dom.js';
 import { t, label, fmtAge } from './i18n.js';
-import { get, post } from './api.js';
-import { getUnits, getDirectory, categoryLabel, incText, loadUnits, homeOf } from './refdata.js';
+import { post } from './api.js';
+import { getUnits, getDirectory, categoryLabel, incText, loadUnits, homeOf, openIncidents } from './refdata.js';
 import { loadLeaflet, plainMap, centreOf, drawCounties } from './leaf.js';
 
 const markers = []; // {kind, id, layer}: read by fmConsole.mapMarkers()
@@ -20,8 +20,7 @@ export function mount(root, ctx) {
   fill(root, el('div', { class: 'page-head' }, el('h1', null, t('map_title')), legend()), mapDiv, lists);
   const reload = async () => {
     try {
-      const data = await get('/api/incidents?state=open&limit=500');
-      st.incidents = (data && data.incidents) || [];
+      st.incidents = await openIncidents();
     } catch (e) { fill(lists, errorLine(e)); return; }
     draw(st);
     renderLists(lists, st);
