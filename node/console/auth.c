@@ -19,6 +19,10 @@ int auth_init(struct console_auth *a, const struct fm_config *cfg)
 {
     memset(a, 0, sizeof *a);
     a->idle_ms = (uint64_t)cfg->console.session_idle_s * 1000u;
+    /* browsers keep cookies per host, not per port: a name per port keeps
+     * the consoles of several nodes on one machine (a testbed, the demo)
+     * from logging each other out */
+    snprintf(a->cookie, sizeof a->cookie, "fm_session_%u", (unsigned)cfg->console.port);
     if (fm_operators_path(cfg, a->path, sizeof a->path) != FM_OK)
         return FM_ETOOBIG;
     return pthread_mutex_init(&a->lock, NULL) == 0 ? FM_OK : FM_ENOMEM;
@@ -97,7 +101,7 @@ bool auth_session(struct fm_console *c, struct MHD_Connection *conn, struct cons
 {
     char token[CONSOLE_TOKEN_LEN];
     const char *h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Cookie");
-    if (!console_cookie_find(h, "fm_session", token, sizeof token))
+    if (!console_cookie_find(h, c->auth.cookie, token, sizeof token))
         return false;
     uint64_t now = fm_mono_ms();
     pthread_mutex_lock(&c->auth.lock);
@@ -175,7 +179,7 @@ static bool check_password(struct fm_console *c, const char *name, const char *p
 static void set_session_cookie(struct call *k, const char *token, bool clear)
 {
     snprintf(k->set_cookie, sizeof k->set_cookie,
-             "fm_session=%s; HttpOnly; SameSite=Strict; Path=/%s%s", clear ? "" : token,
+             "%s=%s; HttpOnly; SameSite=Strict; Path=/%s%s", k->c->auth.cookie, clear ? "" : token,
              k->c->cfg->console.tls_cert[0] ? "; Secure" : "", clear ? "; Max-Age=0" : "");
 }
 

@@ -42,6 +42,7 @@ struct console_auth {
     struct console_session sessions[CONSOLE_SESSIONS_MAX];
     struct console_fail fails[CONSOLE_FAIL_SLOTS];
     char path[FM_PATH_MAX];            /* the operators file */
+    char cookie[32];                   /* the session cookie's name: fm_session_<port> */
     uint64_t idle_ms;
 };
 

@@ -5,7 +5,9 @@
  * How ops are observed: a thread of the console looks at the store's
  * version vector (one head per author) every EVENTS_POLL_MS under the
  * node lock. When an author's head moved, the ops between the old and
- * the new head are read back and turned into events. This sees every
+ * the new head are copied out and, after the lock is released, turned
+ * into events; more than EVENTS_TICK_MAX in one tick (a sync burst) are
+ * not read: one reset event tells the pages to reload. This sees every
  * way an op arrives — written through the console, by the CLI in its own
  * process, by gossip or by a bundle import — without a hook in ingest,
  * so ingest is not slowed; the cost when nothing changes is one short
@@ -29,7 +31,8 @@
 #include <time.h>
 
 #define EVENTS_POLL_MS 40
-#define EVENTS_READ_MAX 512   /* ops read per author per tick */
+#define EVENTS_TICK_MAX 256   /* more new ops than this in one tick: one reset event */
+#define SOFT_EVENTS_MAX 64    /* soft records per tick told one by one; more: one summary */
 
 struct stream {
     struct fm_console *c;
@@ -173,68 +176,129 @@ static uint64_t head_seq(const struct fm_head *h, size_t n, const uint8_t author
     return 0;
 }
 
-/* New ops of one author (node lock held) into the batch; false when not
- * all of them fitted (a cold sync: the pages had better reload). */
-static bool author_events(struct fm_console *c, const struct fm_head *h, uint64_t from,
-                          char (*batch)[CONSOLE_EVENT_MAX], size_t *nbatch, size_t cap)
+#define BATCH_MAX (EVENTS_TICK_MAX + SOFT_EVENTS_MAX)
+
+/* Reads the new ops of every author whose head moved (node lock held)
+ * into ops; false when there are more than EVENTS_TICK_MAX, which are
+ * then not read (a burst: a sync after a partition, a bundle). */
+static bool read_new_ops(struct fm_console *c, const struct fm_head *heads, size_t nheads,
+                         struct fm_buf *ops, size_t *nops)
 {
-    size_t before = *nbatch;
-    struct fm_buf buf;
-    size_t count = 0;
-    fm_buf_init(&buf, 8u << 20);
-    if (fm_node_read_ops(c->node, h->author, from, EVENTS_READ_MAX, 4u << 20, &buf, &count) ==
-        FM_OK) {
-        struct fm_cur cur;
-        fm_cur_init(&cur, buf.data, buf.len);
-        for (size_t i = 0; i < count && *nbatch < cap; i++) {
-            uint32_t len;
-            const uint8_t *bytes;
-            struct fm_op op;
-            if (fm_cur_u32(&cur, &len) != FM_OK || fm_cur_bytes(&cur, len, &bytes) != FM_OK)
-                break;
-            if (fm_op_decode(&op, bytes, len) == FM_OK)
-                op_event(&op, batch[(*nbatch)++], CONSOLE_EVENT_MAX);
-        }
+    struct console_events *ev = &c->ev;
+    uint64_t total = 0;
+    for (size_t i = 0; i < nheads; i++) {
+        uint64_t old = head_seq(ev->heads, ev->nheads, heads[i].author);
+        total += heads[i].seq > old ? heads[i].seq - old : 0;
     }
-    fm_buf_release(&buf);
-    return *nbatch - before == h->seq - from + 1;
+    if (total > EVENTS_TICK_MAX)
+        return false;
+    for (size_t i = 0; i < nheads; i++) {
+        uint64_t old = head_seq(ev->heads, ev->nheads, heads[i].author);
+        size_t count = 0;
+        if (heads[i].seq > old &&
+            fm_node_read_ops(c->node, heads[i].author, old + 1, (size_t)(heads[i].seq - old),
+                             4u << 20, ops, &count) == FM_OK)
+            *nops += count;
+    }
+    return true;
 }
 
-#define BATCH_MAX 2048
+/* The ops read (u32 length + bytes each) as events into batch. */
+static size_t ops_to_events(const struct fm_buf *ops, size_t nops,
+                            char (*batch)[CONSOLE_EVENT_MAX], size_t cap)
+{
+    struct fm_cur cur;
+    size_t n = 0;
+    fm_cur_init(&cur, ops->data, ops->len);
+    for (size_t i = 0; i < nops && n < cap; i++) {
+        uint32_t len;
+        const uint8_t *bytes;
+        struct fm_op op;
+        if (fm_cur_u32(&cur, &len) != FM_OK || fm_cur_bytes(&cur, len, &bytes) != FM_OK)
+            break;
+        if (fm_op_decode(&op, bytes, len) == FM_OK)
+            op_event(&op, batch[n++], CONSOLE_EVENT_MAX);
+    }
+    return n;
+}
 
-/* One look at the store; events into the ring; true if any. */
+
+/* The soft records read (u16 length + record each) as events. */
+static size_t soft_to_events(const struct fm_buf *soft, size_t nsoft,
+                             char (*batch)[CONSOLE_EVENT_MAX], size_t cap)
+{
+    struct fm_cur cur;
+    size_t n = 0;
+    if (nsoft > SOFT_EVENTS_MAX || nsoft > cap) {
+        if (cap > 0)
+            snprintf(batch[n++], CONSOLE_EVENT_MAX, "{\"kind\":\"soft\",\"records\":%zu}",
+                     nsoft);
+        return n;
+    }
+    fm_cur_init(&cur, soft->data, soft->len);
+    for (size_t i = 0; i < nsoft; i++) {
+        uint16_t len;
+        const uint8_t *rec;
+        struct fm_soft_info si;
+        char author[FM_KEY_TEXT_LEN], at[40];
+        if (fm_cur_u16(&cur, &len) != FM_OK || fm_cur_bytes(&cur, len, &rec) != FM_OK)
+            break;
+        if (fm_soft_info(rec, len, &si) != FM_OK)
+            continue;
+        fm_key_encode(si.author, author);
+        time_text(si.hlc, at);
+        json_t *j = json_pack("{s:s, s:o, s:s, s:s}", "kind", si.kind, "unit",
+                              si.unit[0] ? json_string(si.unit) : json_null(), "author", author,
+                              "at", at);
+        if (j != NULL && si.unit[0]) {
+            json_object_set_new(j, "lat", json_real(si.lat_e7 / 1e7));
+            json_object_set_new(j, "lon", json_real(si.lon_e7 / 1e7));
+        }
+        char *text = j != NULL ? json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(10)) : NULL;
+        if (text != NULL && strlen(text) < CONSOLE_EVENT_MAX)
+            fm_strlcpy(batch[n++], text, CONSOLE_EVENT_MAX);
+        free(text);
+        json_decref(j);
+    }
+    return n;
+}
+
+/* One look at the store; events into the ring; true if any. The node
+ * lock is held only to copy heads and new ops out: events are made after. */
 static bool poll_once(struct fm_console *c, char (*batch)[CONSOLE_EVENT_MAX], bool *batch_soft)
 {
     struct console_events *ev = &c->ev;
     struct fm_head *heads = NULL;
-    size_t nheads = 0, nbatch = 0;
-    struct fm_buf soft;
-    size_t nsoft = 0;
+    size_t nheads = 0, nbatch = 0, nops = 0, nsoft = 0;
+    struct fm_buf soft, ops;
     uint64_t soft_last = ev->soft_seq;
-    fm_buf_init(&soft, 1u << 20);
-    node_lock(c);
     bool complete = true;
+    fm_buf_init(&soft, 1u << 20);
+    fm_buf_init(&ops, 8u << 20);
+    node_lock(c);
     int rc = fm_node_heads(c->node, &heads, &nheads);
     if (rc == FM_OK && ev->primed)
-        for (size_t i = 0; i < nheads; i++) {
-            uint64_t old = head_seq(ev->heads, ev->nheads, heads[i].author);
-            if (heads[i].seq > old && (nbatch == BATCH_MAX ||
-                                       !author_events(c, &heads[i], old + 1, batch, &nbatch,
-                                                      BATCH_MAX)))
-                complete = false;
-        }
+        complete = read_new_ops(c, heads, nheads, &ops, &nops);
+    if (rc == FM_OK &&
+        fm_node_soft_read(c->node, ev->soft_seq, 256u << 10, &soft, &nsoft, &soft_last) != FM_OK)
+        nsoft = 0;
+    node_unlock(c);
+    if (rc != FM_OK) {
+        fm_buf_release(&ops);
+        fm_buf_release(&soft);
+        return false;
+    }
+    nbatch = ops_to_events(&ops, nops, batch, BATCH_MAX);
+    fm_buf_release(&ops);
     for (size_t i = 0; i < nbatch; i++)
         batch_soft[i] = false;
-    if (rc == FM_OK &&
-        fm_node_soft_read(c->node, ev->soft_seq, 256u << 10, &soft, &nsoft, &soft_last) == FM_OK &&
-        ev->primed && nsoft > 0 && nbatch < BATCH_MAX) {
-        snprintf(batch[nbatch], CONSOLE_EVENT_MAX, "{\"kind\":\"soft\",\"records\":%zu}", nsoft);
-        batch_soft[nbatch++] = true;
+    if (ev->primed && nsoft > 0) {
+        size_t ns = soft_to_events(&soft, nsoft, batch + nbatch, BATCH_MAX - nbatch);
+        for (size_t i = nbatch; i < nbatch + ns; i++)
+            batch_soft[i] = true;
+        nbatch += ns;
     }
-    node_unlock(c);
     fm_buf_release(&soft);
-    if (rc != FM_OK)
-        return false;
     pthread_mutex_lock(&ev->lock);
     for (size_t i = 0; i < nbatch; i++)
         ring_push(ev, batch_soft[i] ? EV_SOFT : EV_OP, batch[i]);
@@ -265,7 +329,7 @@ static void *poll_main(void *arg)
     struct console_events *ev = &c->ev;
     char (*batch)[CONSOLE_EVENT_MAX] = malloc(BATCH_MAX * sizeof *batch);
     bool *batch_soft = malloc(BATCH_MAX * sizeof *batch_soft);
-    uint64_t next_wake = fm_mono_ms() + 1000;
+    uint64_t next_wake = fm_mono_ms() + 5000;
     if (batch == NULL || batch_soft == NULL) {
         fm_log(FM_LOG_ERROR, COMPONENT_CONSOLE, "events: out of memory; no event streams");
         free(batch), free(batch_soft);
@@ -277,7 +341,7 @@ static void *poll_main(void *arg)
         pthread_mutex_lock(&ev->lock);
         if (any || now >= next_wake) { /* new events, or a keep-alive may be due */
             wake_streams(ev);
-            next_wake = now + 1000;
+            next_wake = now + 5000; /* keep-alives are due every 15 s */
         }
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);

@@ -13,6 +13,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,6 +100,13 @@ int reply_json(struct call *k, int status, json_t *body)
     json_decref(k->out);
     k->status = status;
     k->out = body;
+    if (body == NULL && status != 204) { /* json_pack refused a value (not UTF-8?) */
+        fm_log(FM_LOG_ERROR, COMPONENT_CONSOLE, "%s %s: cannot encode the answer", k->method,
+               k->path);
+        k->status = 500;
+        k->out = json_pack("{s:s, s:s}", "error", "cannot encode the answer", "code",
+                           "internal");
+    }
     return 0;
 }
 
@@ -492,6 +501,22 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     }
 }
 
+/* Every connection sends at once (TCP_NODELAY): an event is one small
+ * chunk, and Nagle's algorithm against the browser's delayed ACK held
+ * each one back ~40 ms. */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    (void)cls, (void)socket_context;
+    if (toe != MHD_CONNECTION_NOTIFY_STARTED)
+        return;
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    int one = 1;
+    if (ci != NULL)
+        (void)setsockopt(ci->connect_fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
     char msg[512];
@@ -635,7 +660,8 @@ int fm_console_start(struct fm_console **out, const struct fm_config *cfg, struc
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)THREADS, MHD_OPTION_CONNECTION_LIMIT, 512u,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, 128u, MHD_OPTION_CONNECTION_TIMEOUT, 120u,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, c, MHD_OPTION_ARRAY, cc->tls_cert[0] ? tls_opts : tls_opts + 2, MHD_OPTION_END);
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, c, MHD_OPTION_NOTIFY_CONNECTION,
+        on_connection, c, MHD_OPTION_ARRAY, cc->tls_cert[0] ? tls_opts : tls_opts + 2, MHD_OPTION_END);
     if (c->mhd == NULL) {
         fm_log(FM_LOG_ERROR, COMPONENT_CONSOLE, "cannot listen on %s:%u (in use, or not an "
                "address of this machine)", cc->host, (unsigned)cc->port);

@@ -21,7 +21,7 @@ struct doc_route {
 
 #define W_ERR "400,401,403,404,409,413"
 static const struct doc_route docs[] = {
-    { "POST", "/api/login", "Log in; sets the fm_session cookie", NULL,
+    { "POST", "/api/login", "Log in; sets the session cookie fm_session_<port>", NULL,
       "name:string!,password:string!", 200, "400,401,413,429", "auth" },
     { "POST", "/api/logout", "Log out", NULL, NULL, 204, "401,403", "auth" },
     { "GET", "/api/session", "The operator, CSRF token and node of this session", NULL, NULL,
@@ -220,7 +220,8 @@ json_t *console_openapi(void)
         "X-CSRF-Token header of the session.",
         "paths", paths, "components", "schemas", "Error", "type", "object", "properties",
         "error", "type", "string", "code", "type", "string", "required", "error", "code",
-        "securitySchemes", "session", "type", "apiKey", "in", "cookie", "name", "fm_session",
+        "securitySchemes", "session", "type", "apiKey", "in", "cookie", "name",
+        "fm_session_<port>",
         "csrf", "type", "apiKey", "in", "header", "name", "X-CSRF-Token", "description",
         "the csrf value of /api/login or /api/session",
         "security", "session", "csrf");

@@ -262,6 +262,17 @@ int fm_node_soft_read(struct fm_node *n, uint64_t after, size_t max_bytes, struc
 int fm_node_soft_ingest(struct fm_node *n, const uint8_t *const *recs, const size_t *lens,
                         size_t nrecs, size_t *stored) FM_MUST_USE;
 #define FM_SOFT_MAX_RECORDS 100000 /* bound of the soft store */
+/* What one soft record of fm_node_soft_read (after its u16 length) says,
+ * for the console's events: kind "position", "gps" or "presence", its
+ * author and stamp, and for a position the unit's id and where. */
+struct fm_soft_info {
+    const char *kind;          /* static */
+    uint8_t author[FM_PK_LEN];
+    uint64_t hlc;
+    char unit[32];             /* "" for presence (FM_ID_MAX) */
+    int32_t lat_e7, lon_e7;
+};
+int fm_soft_info(const uint8_t *rec, size_t len, struct fm_soft_info *out) FM_MUST_USE;
 
 /* ---- authors as this node has heard of them (staleness, clock flags) ---- */
 struct fm_author_seen {

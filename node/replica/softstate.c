@@ -33,6 +33,7 @@
  */
 #include "replica_int.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -616,5 +617,24 @@ int fm_node_incident_last_author(struct fm_node *n, const char *id, uint8_t pk[F
     if (!la.found)
         return FM_ENOTFOUND;
     memcpy(pk, la.pk, FM_PK_LEN);
+    return FM_OK;
+}
+
+int fm_soft_info(const uint8_t *rec, size_t len, struct fm_soft_info *out)
+{
+    struct soft_rec r;
+    memset(out, 0, sizeof *out);
+    if (soft_decode(&r, rec, len) != FM_OK)
+        return FM_EDECODE;
+    out->kind = r.kind == SOFT_PRESENCE ? "presence" : r.kind == SOFT_FIX ? "gps" : "position";
+    memcpy(out->author, r.author, FM_PK_LEN);
+    out->hlc = r.hlc;
+    if (r.kind != SOFT_PRESENCE) {
+        char tag[FM_KEY_TAG_LEN + 1];
+        fm_key_tag(r.ref_author, tag);
+        snprintf(out->unit, sizeof out->unit, "%s-%llu", tag, (unsigned long long)r.ref_seq);
+        out->lat_e7 = r.lat;
+        out->lon_e7 = r.lon;
+    }
     return FM_OK;
 }

@@ -46,6 +46,7 @@ struct gen {
     size_t nbatch, used;
     uint64_t payload_bytes, op_bytes, made;
     double ingest_s; /* wall time inside fm_node_ingest */
+    bool reports;    /* every op after the certificate reports an incident (bench_console) */
 };
 
 static void gen_die(const char *what, int rc)
@@ -120,13 +121,13 @@ static void gen_next(struct gen *g, size_t i)
         pl = g->certbuf.data;
         plen = g->certbuf.len;
     } else {
-        if (a->seq == 1) {
+        if (a->seq == 1 || g->reports) {
             p.kind = kind = OP_INC_REPORT;
             p.present = PT_BIT(PT_CATEGORY) | PT_BIT(PT_PRIORITY) | PT_BIT(PT_LAT) |
                         PT_BIT(PT_LON) | PT_BIT(PT_DESC);
             fm_strlcpy(p.category, "flood", sizeof p.category);
             p.priority = 2;
-            p.lat = 519000000 + (int32_t)i;
+            p.lat = 519000000 + (int32_t)i + (g->reports ? (int32_t)(a->seq % 100000) * 10 : 0);
             p.lon = 44000000 + (int32_t)i;
             snprintf(p.desc, sizeof p.desc, "water over the dike road, sector %zu", i);
         } else {

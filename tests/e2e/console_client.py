@@ -13,6 +13,7 @@ class Console:
     def __init__(self, base):
         self.base = base.rstrip("/")
         self.cookie = None
+        self.cookie_name = None
         self.csrf = None
 
     def call(self, method, path, body=None, raw=None, csrf=True, headers=None):
@@ -33,9 +34,10 @@ class Console:
         except urllib.error.HTTPError as e:
             status, text, hdrs = e.code, e.read(), e.headers
         sc = hdrs.get("Set-Cookie")
-        if sc and sc.startswith("fm_session="):
+        if sc and sc.startswith("fm_session_"):  # fm_session_<port>=TOKEN
             val = sc.split(";", 1)[0]
-            self.cookie = None if val == "fm_session=" else val
+            self.cookie_name = val.split("=", 1)[0]
+            self.cookie = None if val.endswith("=") else val
         parsed = None
         if text:
             try:

@@ -84,7 +84,8 @@ st, body, _ = c1.call("GET", "/api/status")
 check(st == 401 and body["code"] == "unauthorized", "no session -> 401 with an error body")
 st, body, _ = c1.call("GET", "/api/session")
 check(st == 401, "GET /api/session without a session -> 401")
-st, body, _ = c1.call("GET", "/api/status", headers={"Cookie": "fm_session=forged-token"})
+port1 = urllib.parse.urlparse(os.environ["CONSOLE1"]).port
+st, body, _ = c1.call("GET", "/api/status", headers={"Cookie": "fm_session_%d=forged-token" % port1})
 check(st == 401, "a forged session cookie -> 401")
 
 # ---- login ----
@@ -93,12 +94,16 @@ check(st == 401 and body["code"] == "unauthorized", "wrong password -> 401")
 st, body, h = c1.login("demo", os.environ["PW1"])
 check(st == 200 and body["operator"] == {"name": "demo", "role": "admin"}, "login as demo")
 sc = h.get("Set-Cookie", "")
+check(sc.startswith("fm_session_%d=" % port1), "the cookie is named after the console's port")
 check("HttpOnly" in sc and "SameSite=Strict" in sc and "Path=/" in sc, "session cookie flags: " + sc)
 check(body["node"]["name"] == "node1" and body["node"]["role"] == "centre", "login names the node")
 st, sess = c1.get("/api/session")
 check(st == 200 and sess["csrf"] == c1.csrf, "GET /api/session gives the same CSRF token")
 st, body = c2.login("demo", os.environ["PW2"])[:2]
 check(st == 200, "login on node2")
+both = "%s; %s" % (c1.cookie, c2.cookie)  # one browser, two consoles on one host
+st, _, _ = c1.call("GET", "/api/status", headers={"Cookie": both})
+check(st == 200, "node1 finds its session beside node2's cookie")
 st, body = c2.login("demo", os.environ["PW1"])[:2]
 check(st == 401, "node1's password does not open node2")
 c2.login("demo", os.environ["PW2"])
@@ -123,7 +128,7 @@ check(st == 403, "another session's CSRF token -> 403")
 u2 = urllib.parse.urlparse(os.environ["CONSOLE2"])
 ev2 = Events(u2.hostname, u2.port, c2.cookie)
 check(ev2.status == 200 and ev2.ctype.startswith("text/event-stream"), "GET /api/events streams")
-noauth = Events(u2.hostname, u2.port, "fm_session=nope")
+noauth = Events(u2.hostname, u2.port, "fm_session_%d=nope" % u2.port)
 check(noauth.status == 401, "/api/events without a session -> 401")
 noauth.close()
 
@@ -182,6 +187,10 @@ subprocess.run([os.environ["FIELDMESH"], "-c", os.environ["CONF2"], "incident", 
 ev = ev2.wait_for(lambda e: e["data"].get("kind") == "incident.note" and
                   e["data"].get("incident") == iid, 30)
 check(ev is not None, "a note written by the CLI on node2 is an event on node2's stream")
+
+# ---- soft state: the nodes' presence records are soft events ----
+ev = ev2.wait_for(lambda e: e.get("event") == "soft" and e["data"].get("kind") == "presence", 30)
+check(ev is not None and len(ev["data"]["author"]) == 52, "a presence record is a soft event")
 
 # ---- Last-Event-ID resume ----
 ev2.close()
@@ -285,11 +294,13 @@ st, body, _ = lk.login("viewer1", "viewer-pass-1")
 check(st == 200, "other operators are not locked")
 
 # ---- logout ----
+saved_cookie = c1.cookie
 st, body, h = c1.call("POST", "/api/logout")
 check(st == 204 and "Max-Age=0" in h.get("Set-Cookie", ""), "logout -> 204 and the cookie is cleared")
-c1.cookie = sess_cookie = None
-st, body, _ = c1.call("GET", "/api/status", headers={"Cookie": "fm_session=" + sess["csrf"]})
-check(st == 401, "after logout: 401")
+old = c1.cookie
+check(old is None, "the client dropped the cleared cookie")
+st, body, _ = c1.call("GET", "/api/status", headers={"Cookie": saved_cookie})
+check(st == 401, "after logout the old session cookie -> 401")
 print("all console API checks passed")
 PY
 
@@ -323,6 +334,7 @@ grep -q "viewer1" "$T/tb/node1/data/operators" && ! grep -q "lockme" "$T/tb/node
 [ "$(stat -c %a "$T/tb/node1/data/operators")" = 600 ] || fail "the operators file is not mode 600"
 
 # ---- the daemon refuses a console on a non-loopback address without TLS ----
+stop_node 2
 stop_node 1
 cp "$(conf 1)" "$T/open.yaml"
 sed -i 's|^  listen: "127.0.0.1:\([0-9]*\)"$|  listen: "0.0.0.0:\1"|' "$T/open.yaml"
