@@ -12,7 +12,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lib_console import Api, check_js, Fail, Mesh, browser, js_errors, log, login, run, shot, wait_for  # noqa: E402
+from lib_console import (Api, check_js, click, Fail, Mesh, browser, js_errors, log, login, run, shot,  # noqa: E402
+                         wait_for)
 
 ACK_AFTER_S = 8   # the test directory's ack time for traffic accidents
 
@@ -56,6 +57,7 @@ def main():
 def scenario(mesh, drivers):
     mesh.publish_directory()
     mesh.add_operator(2, 'disp', 'dispatcher', 'disp-pass-2')
+    mesh.add_operator(2, 'view', 'viewer', 'view-pass-2')
     for i in (1, 2):
         mesh.start(i)
     wait_for('the directory on node2', lambda: len(mesh.fm_json(2, 'unit', 'list')) > 10, 120)
@@ -66,6 +68,7 @@ def scenario(mesh, drivers):
     shot(B, 'header-centre-heard-en')
     late_ticket(mesh, B)
     centre_down(mesh, B)
+    viewer_and_lockout(mesh, B)
 
 
 def late_ticket(mesh, B):
@@ -136,6 +139,40 @@ def report_on_county(B, base):
         raise Fail('the county could not report while cut off: %r' % B.find_element(by().ID, 'main').text[-400:])
     log('reported %s on the county while the centre is down' % card.get_attribute('data-id'))
     return card.get_attribute('data-id')
+
+
+def viewer_and_lockout(mesh, B):
+    """A viewer sees the board but no button that would write; five wrong
+    passwords lock a name and the form says for how long."""
+    click(B, '#logout-btn')
+    wait_for('the login form', lambda: B.find_element(by().ID, 'login-name').is_displayed(), 30)
+    login(B, mesh.url(2), 'view', 'view-pass-2', lang='en')
+    base = B.current_url.split('#')[0]
+    B.get(base + '#/board')
+    wait_for('the board for the viewer', lambda: B.find_elements(by().CSS_SELECTOR, 'tr.incident'), 30)
+    if B.find_elements(by().CSS_SELECTOR, '.dispatch-btn'):
+        raise Fail('a viewer is offered Dispatch')
+    B.get(base + '#/intake')
+    wait_for('the intake page', lambda: B.find_elements(by().ID, 'in-submit'), 30)
+    if B.find_element(by().ID, 'in-submit').is_enabled() or 'cannot do this' not in B.find_element(by().ID, 'intake-form').text:
+        raise Fail('a viewer may submit the intake form')
+    shot(B, 'intake-viewer-en')
+    click(B, '#logout-btn')
+    for n in range(6):
+        wait_for('the login form', lambda: B.find_element(by().ID, 'login-name').is_displayed(), 30)
+        for fid, val in (('login-name', 'view'), ('login-password', 'wrong-%d' % n)):
+            e = B.find_element(by().ID, fid)
+            e.clear()
+            e.send_keys(val)
+        B.find_element(by().ID, 'login-submit').click()
+        wait_for('an answer', lambda: B.find_element(by().ID, 'login-msg').text != '', 30)
+        if n < 5:
+            wait_for('the refusal', lambda: 'Wrong name or password' in B.find_element(by().ID, 'login-msg').text
+                     or 'locked' in B.find_element(by().ID, 'login-msg').text, 30)
+    msg = B.find_element(by().ID, 'login-msg').text
+    if not re.search(r'locked, try again in \d+ s', msg):
+        raise Fail('the sixth try does not say the name is locked and for how long: %r' % msg)
+    shot(B, 'login-locked-en')
 
 
 if __name__ == '__main__':
