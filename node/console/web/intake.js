@@ -54,7 +54,7 @@ function showForm(root, page) {
       el('p', { class: 'muted' }, t('intake_map_hint')), mapDiv,
       el('div', { class: 'coords' }, field('intake_lat', f.lat), field('intake_lon', f.lon))),
     field('intake_address', f.address), field('intake_priority', f.priority), field('intake_text', f.text),
-    page.ctx.can.report ? null : el('p', { class: 'error' }, t('forbidden_write')), submit, msg);
+    page.ctx.can.report ? null : el('p', { class: 'error' }, t('forbidden_report')), submit, msg);
   form.addEventListener('submit', (e) => { e.preventDefault(); save(root, page, f, msg, submit); });
   fill(root, el('h1', null, t('intake_title')), form);
   setupMap(page, mapDiv, f);

@@ -183,6 +183,7 @@ export default {
   yes: 'yes',
   no: 'no',
   no_peers: 'No peers known.',
+  forbidden_report: 'A viewer only looks: reporting an incident needs a call-taker, dispatcher or admin account.',
   forbidden_write: 'Your operator role cannot do this.',
   notice_escalation: 'Escalation',
   notice_conflict: 'Conflict to resolve',

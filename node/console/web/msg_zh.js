@@ -181,6 +181,7 @@ export default {
   yes: '是',
   no: '否',
   no_peers: '没有已知对端。',
+  forbidden_report: '只读账号只能查看：登记警情需要接警员、调度员或管理员账号。',
   forbidden_write: '您的操作员角色无权执行此操作。',
   notice_escalation: '升级',
   notice_conflict: '待处理冲突',
