@@ -102,6 +102,8 @@ def scenario(mesh, drivers):
     crew_finishes(C)
     wait_for('the cleared ticket on node2\'s board', lambda: B.find_elements(
         by().CSS_SELECTOR, 'tr.incident[data-id="%s"] .ticket[data-state="cleared"]' % inc), 60, every=0.2)
+    wait_for('the crew\'s result on the board', lambda: '明火已扑灭' in B.execute_script(
+        "const r = document.querySelector('tr.incident[data-id=\"' + arguments[0] + '\"]'); return r ? r.innerText : '';", inc), 30)
 
     map_marker(B, inc)
     api = Api(mesh.url(2), 'disp', 'disp-pass-2')
@@ -110,6 +112,23 @@ def scenario(mesh, drivers):
     if got['text'] != TEXT or got['address'] != ADDRESS:
         raise Fail('Chinese text did not round-trip through node2\'s API: %r' % got)
     other_pages(B, C, mesh)
+    close_incident(B, inc, api)
+
+
+def close_incident(B, inc, api):
+    """All tickets done: the dispatcher closes the incident from the board."""
+    base = B.current_url.split('#')[0]
+    B.get(base + '#/board')
+    click(B, 'tr.incident[data-id="%s"] .close-btn' % inc)
+    prompt = wait_for('the close prompt', lambda: B.switch_to.alert, 10)
+    prompt.send_keys('火已灭，现场移交物业')
+    prompt.accept()
+    wait_for('the incident to leave the open board', lambda: not B.find_elements(
+        by().CSS_SELECTOR, 'tr.incident[data-id="%s"]' % inc), 30)
+    got = api.call('GET', '/api/incidents/' + inc)
+    got = got.get('incident', got)
+    if got['status'] != 'closed':
+        raise Fail('the incident is %r after closing' % got['status'])
 
 
 def report_on_intake(A):

@@ -120,7 +120,7 @@ function incidentRow(inc, tickets, state) {
     el('td', { class: 'stage' }, label('stage_', incStage(inc))),
     el('td', { class: 'elapsed', dataset: { since: inc.reported_at } }, fmtAge(ageOf(inc.reported_at))),
     el('td', { class: 'tickets' }, tickets.length ? tickets.map(ticketChip) : el('span', { class: 'muted' }, t('no_tickets'))),
-    el('td', { class: 'actions' }, dispatchButton(inc, state)));
+    el('td', { class: 'actions' }, el('div', { class: 'action-box' }, dispatchButton(inc, state), closeButton(inc, tickets, state))));
 }
 
 // The mark of the ticket's current state (the API names the ack mark
@@ -136,7 +136,8 @@ function ticketChip(tk) {
   return el('div', { class: 'ticket st-' + tk.state + (tk.lateLevel ? ' late-' + tk.lateLevel : ''), dataset: { ticket: tk.id, state: tk.state } },
     el('b', null, tk.unit_name || unitName(tk.unit)), ' · ', el('span', { class: 'tk-state' }, label('ticket_', tk.state)),
     since !== null ? [' · ', el('span', { class: 'muted', dataset: { since: sinceAt, fmt: 'in_state_for' } }, t('in_state_for', { age: fmtAge(since) }))] : null,
-    tk.lateLevel === 'red' ? el('div', { class: 'late-msg' }, tk.lateWhy === 'scene' ? t('late_scene') : t('late_ack')) : null);
+    tk.lateLevel === 'red' ? el('div', { class: 'late-msg' }, tk.lateWhy === 'scene' ? t('late_scene') : t('late_ack')) : null,
+    tk.result ? el('div', { class: 'tk-result' }, tk.result) : null);
 }
 
 // After a dispatch the panel shows its confirmation briefly, then makes
@@ -184,4 +185,23 @@ function resolveButton(a) {
     } catch (e) { fill(msg, errorLine(e)); }
   } }, t('btn_resolve'));
   return [' ', btn, msg];
+}
+
+// Close an incident once its work is done (every ticket cleared or called
+// off); the result typed here goes into its timeline first.
+function closeButton(inc, tickets, state) {
+  if (!state.ctx.can.dispatch || !tickets.length) return null;
+  if (tickets.some((tk) => ['dispatched', 'acknowledged', 'enroute', 'onscene'].includes(tk.state))) return null;
+  return el('button', { type: 'button', class: 'close-btn', onclick: async (e) => {
+    const result = window.prompt(t('close_result'), '');
+    if (result === null) return;
+    const btn = e.target;
+    btn.disabled = true;
+    try {
+      await post('/api/incidents/' + encodeURIComponent(inc.id) + '/close', result.trim() ? { result: result.trim() } : {});
+    } catch (err) {
+      btn.disabled = false;
+      window.alert(err.message);
+    }
+  } }, t('btn_close_incident'));
 }

@@ -192,6 +192,8 @@ export default {
   btn_resolve: 'Resolve…',
   resolve_note: 'How was it resolved? (a note for the record)',
   resolved: 'Resolved.',
+  btn_close_incident: 'Close incident…',
+  close_result: 'Closing the incident. What was the outcome? (for the record; may be left empty)',
   // category labels for categories the node's list gives without a translation
   cat_building_fire: 'Building fire',
   cat_vehicle_fire: 'Vehicle fire',

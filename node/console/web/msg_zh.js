@@ -190,6 +190,8 @@ export default {
   btn_resolve: '处理…',
   resolve_note: '如何处理的？（记录备注）',
   resolved: '已处理。',
+  btn_close_incident: '结案…',
+  close_result: '结案：处置结果如何？（记入时间线，可留空）',
   // category labels for categories the node's list gives without a translation
   cat_building_fire: '建筑火灾',
   cat_vehicle_fire: '车辆火灾',
