@@ -68,6 +68,7 @@ def scenario(mesh, drivers):
     shot(B, 'header-centre-heard-en')
     late_ticket(mesh, B)
     centre_down(mesh, B)
+    heal_with_conflict(mesh, B)
     viewer_and_lockout(mesh, B)
 
 
@@ -139,6 +140,36 @@ def report_on_county(B, base):
         raise Fail('the county could not report while cut off: %r' % B.find_element(by().ID, 'main').text[-400:])
     log('reported %s on the county while the centre is down' % card.get_attribute('data-id'))
     return card.get_attribute('data-id')
+
+
+def heal_with_conflict(mesh, B):
+    """While apart, both sides send Engine H1 (the county from its console,
+    the centre from its CLI); after the heal the county's header is green
+    again and the board shows the double booking as a conflict banner."""
+    api = Api(mesh.url(2), 'disp', 'disp-pass-2')
+    units = api.call('GET', '/api/units')['units']
+    unit = [u['id'] for u in units if u['name'] == 'Engine H1'][0]
+    mine = api.call('GET', '/api/incidents?state=open')['incidents'][0]['id']
+    api.call('POST', '/api/dispatch', {'incident': mine, 'units': [unit]})
+    theirs = mesh.run_fm(1, 'incident', 'report', '--category', 'building_fire', '--lat', '31.155',
+                         '--lon', '121.405', '--address', 'Hillside school').strip()
+    mesh.run_fm(1, 'dispatch', theirs, '--unit', unit)
+    mesh.start(1)
+    log('centre restarted')
+    hdr = lambda: B.find_element(by().ID, 'centre-status')  # noqa: E731
+    base = B.current_url.split('#')[0]
+    B.get(base + '#/board')
+    wait_for('the header green again', lambda: 'ok' in hdr().get_attribute('class').split(), 120, every=1)
+    wait_for('the conflict banner', lambda: B.find_elements(
+        by().CSS_SELECTOR, '#board-notices .notice[data-kind="conflict"]'), 120, every=1)
+    wait_for('both of the engine\'s tickets marked', lambda: len(B.find_elements(
+        by().CSS_SELECTOR, '.ticket .double-msg')) == 2, 30)
+    if 'Engine H1' not in B.find_element(by().ID, 'board-notices').text:
+        raise Fail('the conflict banner does not name the unit')
+    if not B.find_elements(by().CSS_SELECTOR, '#board-notices .notice[data-kind="conflict"] button'):
+        raise Fail('a dispatcher has no Resolve button on the conflict')
+    time.sleep(1)
+    shot(B, 'board-conflict-after-heal-en')
 
 
 def viewer_and_lockout(mesh, B):

@@ -8,7 +8,7 @@ import { el, fill, ageOf, select, errorLine } from './dom.js';
 import { t, label, fmtAge } from './i18n.js';
 import { post } from './api.js';
 import * as alerts from './alert.js';
-import { categoryLabel, unitName, incStage, incText, getCategories, ownReports, openIncidents } from './refdata.js';
+import { categoryLabel, unitName, incStage, incText, getCategories, ownReports, openIncidents, unitById } from './refdata.js';
 import { dispatchPanel } from './dispatch.js';
 import { lateInfo, loadAlerts } from './late.js';
 
@@ -95,7 +95,10 @@ function render(table, state) {
   let lateCount = 0;
   const rows = [];
   for (const inc of list) {
-    const tickets = (inc.tickets || []).map((tk) => Object.assign({ lateLevel: lateInfo(tk, state.late), lateWhy: state.late.get(tk.id) || 'ack' }, tk));
+    const tickets = (inc.tickets || []).map((tk) => Object.assign({
+      lateLevel: lateInfo(tk, state.late), lateWhy: state.late.get(tk.id) || 'ack',
+      doubleBooked: tk.active !== false && doubleBooked(state).has(tk.unit),
+    }, tk));
     lateCount += tickets.filter((tk) => tk.lateLevel === 'red').length;
     rows.push(incidentRow(inc, tickets, state));
     if (state.panels.has(inc.id)) rows.push(el('tr', { class: 'panel-row' }, el('td', { colspan: 7 }, state.panels.get(inc.id))));
@@ -137,6 +140,7 @@ function ticketChip(tk) {
     el('b', null, tk.unit_name || unitName(tk.unit)), ' · ', el('span', { class: 'tk-state' }, label('ticket_', tk.state)),
     since !== null ? [' · ', el('span', { class: 'muted', dataset: { since: sinceAt, fmt: 'in_state_for' } }, t('in_state_for', { age: fmtAge(since) }))] : null,
     tk.lateLevel === 'red' ? el('div', { class: 'late-msg' }, tk.lateWhy === 'scene' ? t('late_scene') : t('late_ack')) : null,
+    tk.doubleBooked ? el('div', { class: 'double-msg' }, t('double_booked')) : null,
     tk.result ? el('div', { class: 'tk-result' }, tk.result) : null);
 }
 
@@ -162,13 +166,22 @@ function dispatchButton(inc, state) {
 
 // Escalations and conflicts as banners above the board; a conflict has a
 // Resolve button for those who may (the note is asked for).
+// Units the node reports as holding two active tickets (a partition let
+// two dispatchers send the same unit).
+function doubleBooked(state) {
+  const others = state.late.others || [];
+  return new Set(others.filter((a) => a.kind === 'conflict' && a.conflict_kind === 'unit_double_booked')
+    .map((a) => a.subject));
+}
+
 function renderNotices(state) {
   const others = state.late.others || [];
   fill(state.noticeBox, others.map((a) => {
     const kind = String(a.kind || '');
     const where = a.incident ? ' (' + t('incident_label') + ' ' + a.incident + (a.tier ? ', ' + t('notice_tier', { n: a.tier }) : '') + ')' : '';
+    const unit = a.subject && unitById(a.subject);
     return el('div', { class: 'notice notice-' + kind, dataset: { kind } },
-      el('b', null, label('notice_', kind) + ': '), a.text || a.subject || '', where,
+      el('b', null, label('notice_', kind) + ': '), unit ? unit.name + ' – ' : '', a.text || a.subject || '', where,
       kind === 'conflict' && state.ctx.can.dispatch ? resolveButton(a) : null);
   }));
 }

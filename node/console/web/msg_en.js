@@ -194,6 +194,7 @@ export default {
   resolved: 'Resolved.',
   btn_close_incident: 'Close incident…',
   close_result: 'Closing the incident. What was the outcome? (for the record; may be left empty)',
+  double_booked: 'DOUBLE BOOKED: this unit was also sent elsewhere',
   // category labels for categories the node's list gives without a translation
   cat_building_fire: 'Building fire',
   cat_vehicle_fire: 'Vehicle fire',

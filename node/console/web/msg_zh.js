@@ -192,6 +192,7 @@ export default {
   resolved: '已处理。',
   btn_close_incident: '结案…',
   close_result: '结案：处置结果如何？（记入时间线，可留空）',
+  double_booked: '重复派单：该单位同时被派往别处',
   // category labels for categories the node's list gives without a translation
   cat_building_fire: '建筑火灾',
   cat_vehicle_fire: '车辆火灾',
