@@ -63,6 +63,9 @@ struct console_events {
     struct fm_head *heads;             /* the version vector last seen */
     size_t nheads;
     uint64_t soft_seq;                 /* last soft record seen */
+    uint64_t mark;                     /* the store's change mark at the last look */
+    bool reset_owed;                   /* a burst was not told op by op */
+    uint64_t reset_after;              /* monotonic ms: the next burst reset not before */
     bool primed;
     uint64_t streams;                  /* open event streams */
     struct stream *suspended;          /* streams waiting for events */

@@ -33,6 +33,7 @@
 #define EVENTS_POLL_MS 40
 #define EVENTS_TICK_MAX 256   /* more new ops than this in one tick: one reset event */
 #define SOFT_EVENTS_MAX 64    /* soft records per tick told one by one; more: one summary */
+#define EVENTS_RESET_GAP_MS 2000 /* at most one burst reset per this */
 
 struct stream {
     struct fm_console *c;
@@ -273,9 +274,14 @@ static bool poll_once(struct fm_console *c, char (*batch)[CONSOLE_EVENT_MAX], bo
     struct fm_buf soft, ops;
     uint64_t soft_last = ev->soft_seq;
     bool complete = true;
+    node_lock(c);
+    uint64_t mark = fm_node_change_mark(c->node);
+    if (ev->primed && mark != 0 && mark == ev->mark) { /* nothing committed since */
+        node_unlock(c);
+        return false;
+    }
     fm_buf_init(&soft, 1u << 20);
     fm_buf_init(&ops, 8u << 20);
-    node_lock(c);
     int rc = fm_node_heads(c->node, &heads, &nheads);
     if (rc == FM_OK && ev->primed)
         complete = read_new_ops(c, heads, nheads, &ops, &nops);
@@ -302,15 +308,16 @@ static bool poll_once(struct fm_console *c, char (*batch)[CONSOLE_EVENT_MAX], bo
     pthread_mutex_lock(&ev->lock);
     for (size_t i = 0; i < nbatch; i++)
         ring_push(ev, batch_soft[i] ? EV_SOFT : EV_OP, batch[i]);
-    if (!complete) /* more ops than events: every page reloads */
-        ring_push(ev, EV_RESET, "{\"kind\":\"reset\",\"why\":\"many ops at once\"}");
+    if (!complete) /* more ops than events: the pages must reload (reset_due) */
+        ev->reset_owed = true;
     free(ev->heads);
     ev->heads = heads;
     ev->nheads = nheads;
     ev->soft_seq = soft_last;
     ev->primed = true;
+    ev->mark = mark;
     pthread_mutex_unlock(&ev->lock);
-    return nbatch > 0 || !complete;
+    return nbatch > 0;
 }
 
 /* Resumes every suspended stream (ev->lock held). */
@@ -321,6 +328,23 @@ static void wake_streams(struct console_events *ev)
         MHD_resume_connection(s->conn);
     }
     ev->suspended = NULL;
+}
+
+/* A reset owed by a burst goes out at most once per EVENTS_RESET_GAP_MS:
+ * every page reloads on it, and a cold sync would otherwise ask them to
+ * 25 times a second. True when one went out. */
+static bool reset_due(struct console_events *ev, uint64_t now)
+{
+    bool sent = false;
+    pthread_mutex_lock(&ev->lock);
+    if (ev->reset_owed && now >= ev->reset_after) {
+        ring_push(ev, EV_RESET, "{\"kind\":\"reset\",\"why\":\"many ops at once\"}");
+        ev->reset_owed = false;
+        ev->reset_after = now + EVENTS_RESET_GAP_MS;
+        sent = true;
+    }
+    pthread_mutex_unlock(&ev->lock);
+    return sent;
 }
 
 static void *poll_main(void *arg)
@@ -338,6 +362,7 @@ static void *poll_main(void *arg)
     while (!c->stopping) {
         bool any = poll_once(c, batch, batch_soft);
         uint64_t now = fm_mono_ms();
+        any = reset_due(ev, now) || any;
         pthread_mutex_lock(&ev->lock);
         if (any || now >= next_wake) { /* new events, or a keep-alive may be due */
             wake_streams(ev);

@@ -257,3 +257,8 @@ int fm_node_rebuild(struct fm_node *n)
 {
     return store_write(n->st, rebuild_txn, NULL);
 }
+
+uint64_t fm_node_change_mark(struct fm_node *n)
+{
+    return store_last_txn(n->st);
+}

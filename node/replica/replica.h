@@ -157,6 +157,10 @@ struct fm_node_stats {
                                  * a unit its certificate does not name */
 };
 int fm_node_stats(struct fm_node *n, struct fm_node_stats *out) FM_MUST_USE;
+/* A number that changes whenever anything commits to the store, in this
+ * process or another (LMDB's last transaction id; 0 on error): lets the
+ * console's event poller skip its reads when nothing happened. */
+uint64_t fm_node_change_mark(struct fm_node *n);
 
 /* The hash of the author's op at seq as this store holds it (what a
  * revocation at that seq names as the head): FM_ENOTFOUND if not held. */

@@ -701,3 +701,9 @@ int store_info(struct store *s, uint64_t *map_size, uint64_t *used)
     *used = ((uint64_t)info.me_last_pgno + 1) * st.ms_psize;
     return FM_OK;
 }
+
+uint64_t store_last_txn(struct store *s)
+{
+    MDB_envinfo info;
+    return mdb_env_info(s->env, &info) == MDB_SUCCESS ? (uint64_t)info.me_last_txnid : 0;
+}

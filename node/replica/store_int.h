@@ -104,6 +104,9 @@ int store_cur_del(struct store_cur *c) FM_MUST_USE;
 
 /* Map size now, bytes in use (last page + 1 times page size). */
 int store_info(struct store *s, uint64_t *map_size, uint64_t *used) FM_MUST_USE;
+/* LMDB's id of the last committed write transaction, by any process
+ * (0 on error): cheap, for "did anything change?" */
+uint64_t store_last_txn(struct store *s);
 
 /* ---- fault simulation (tests only; docs/architecture.md "Fault injection")
  * Stable ids: a number keeps its meaning forever (tests and notes refer to

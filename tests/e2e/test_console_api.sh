@@ -333,6 +333,47 @@ grep -q "viewer1" "$T/tb/node1/data/operators" && ! grep -q "lockme" "$T/tb/node
     fail "the operators file"
 [ "$(stat -c %a "$T/tb/node1/data/operators")" = 600 ] || fail "the operators file is not mode 600"
 
+# ---- a burst (node2 offline writes 270 notes, then returns): node1's
+# stream tells it op by op or, in one tick, as one reset event; and later
+# ops are events again ----
+stop_node 2
+IID=$(fm 1 incident list --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
+for i in $(seq 1 270); do fm 2 incident note "$IID" "burst $i" >/dev/null 2>&1 || fail "note $i"; done
+export IID READY="$T/stream.ready"
+PYTHONPATH="$(dirname "$0")" python3 - >"$T/burst.out" 2>&1 <<'PY' &
+import os, sys, time, urllib.parse
+from console_client import Console, Events
+c = Console(os.environ["CONSOLE1"])
+c.login("demo", os.environ["PW1"])
+u = urllib.parse.urlparse(os.environ["CONSOLE1"])
+ev = Events(u.hostname, u.port, c.cookie)
+open(os.environ["READY"], "w").close()
+notes = resets = 0
+deadline = time.time() + 120
+while time.time() < deadline and notes < 270 and resets == 0:
+    e = ev.next_event(deadline)
+    if e is None:
+        break
+    if e.get("event") == "reset":
+        resets += 1
+    elif e["data"].get("kind") == "incident.note" and e["data"].get("incident") == os.environ["IID"]:
+        notes += 1
+print("notes", notes, "resets", resets)
+if notes < 270 and resets == 0:
+    sys.exit("FAIL: the burst was neither told op by op nor reset")
+st, b = c.post("/api/incidents/%s/note" % os.environ["IID"], {"text": "after the burst"})
+e = ev.wait_for(lambda e: e["data"].get("kind") == "incident.note", 30)
+if st != 201 or e is None:
+    sys.exit("FAIL: no event after the burst")
+print("ok")
+PY
+BURST=$!
+wait_for 30 "the event stream on node1" test -f "$READY"
+start_node 2
+wait "$BURST" || { cat "$T/burst.out"; fail "burst events"; }
+grep -q "^ok" "$T/burst.out" || { cat "$T/burst.out"; fail "burst events"; }
+log "burst: $(head -1 "$T/burst.out")"
+
 # ---- the daemon refuses a console on a non-loopback address without TLS ----
 stop_node 2
 stop_node 1
