@@ -20,6 +20,7 @@ LAT, LON = 31.2304123, 121.4737456
 ADDRESS = '上海市黄浦区南京东路100号 3楼'
 TEXT = '三楼冒烟，有人被困。<script>window.__xss=1</script><img src=x onerror="window.__xss=2">'
 UNIT = 'Engine C1'
+MESH = None
 
 
 def by():
@@ -28,7 +29,8 @@ def by():
 
 
 def main():
-    mesh = Mesh(['centre', 'county', 'vehicle'])
+    global MESH
+    mesh = MESH = Mesh(['centre', 'county', 'vehicle'])
     drivers = []
     try:
         scenario(mesh, drivers)
@@ -271,6 +273,7 @@ def map_marker(B, inc):
         raise Fail('the marker is at %r, not at the reported %r' % ((m['lat'], m['lon']), (LAT, LON)))
     if not B.find_elements(by().CSS_SELECTOR, '#map path.leaflet-interactive'):
         raise Fail('no marker drawn on the map')
+    live_position(B)
     time.sleep(1)  # let the map settle before the picture
     shot(B, 'map-en')
 
@@ -292,6 +295,19 @@ def report_csv(B):
     row = [l for l in lines if l.startswith(UNIT + ',')]
     if not row or row[0].split(',')[1] != '1':
         raise Fail('the CSV lacks the engine\'s one ticket: %r' % lines)
+
+
+def live_position(B):
+    """The engine reports where it is (from the vehicle node): node2's open
+    map moves its marker there, a filled dot now rather than the ring at
+    its home station."""
+    unit_id = B.execute_script('return fmConsole.unitId(arguments[0])', UNIT)
+    MESH.run_fm(3, 'unit', 'position', unit_id, '31.2411', '121.4922')
+    def moved():
+        ms = B.execute_script('return fmConsole.mapMarkers()')
+        return [m for m in ms if m['kind'] == 'unit' and m['id'] == unit_id
+                and abs(m['lat'] - 31.2411) < 1e-6 and abs(m['lon'] - 121.4922) < 1e-6]
+    wait_for('the engine\'s marker at its reported position', moved, 60, every=0.5)
 
 
 def other_pages(B, C, mesh):
