@@ -21,6 +21,7 @@ ADDRESS = '上海市黄浦区南京东路100号 3楼'
 TEXT = '三楼冒烟，有人被困。<script>window.__xss=1</script><img src=x onerror="window.__xss=2">'
 UNIT = 'Engine C1'
 MESH = None
+NOTES = []   # notes the pages added to the incident
 
 
 def by():
@@ -113,6 +114,10 @@ def scenario(mesh, drivers):
     got = got.get('incident', got)
     if got['text'] != TEXT or got['address'] != ADDRESS:
         raise Fail('Chinese text did not round-trip through node2\'s API: %r' % got)
+    timeline = [e.get('text') for e in got.get('timeline', [])]
+    for n in NOTES:
+        if n not in timeline:
+            raise Fail('the note %r is not in the incident\'s timeline on node2: %r' % (n, timeline))
     other_pages(B, C, mesh)
     close_incident(B, inc, api)
 
@@ -158,7 +163,29 @@ def report_on_intake(A):
     proposal(A)
     shot(A, 'intake-saved-zh')
     log('reported %s on node1' % inc)
+    duplicate_warning(A, inc)
     return inc
+
+
+def duplicate_warning(A, inc):
+    """A second call about the same fire: the form names the first
+    incident before anything is saved."""
+    from selenium.webdriver.support.ui import Select
+    click(A, '#in-again')
+    wait_for('a fresh form', lambda: A.find_elements(by().ID, 'in-category'), 30)
+    Select(A.find_element(by().ID, 'in-category')).select_by_value('building_fire')
+    type_into(A, '#in-lat', '%.7f' % (LAT + 0.001))   # about 110 m north
+    type_into(A, '#in-lon', str(LON))
+    wait_for('the duplicate warning', lambda: inc in A.find_element(by().ID, 'intake-dup').text, 30)
+    shot(A, 'intake-duplicate-zh')
+    type_into(A, '#in-lat', '%.7f' % (LAT + 0.01))    # about 1.1 km: not the same incident
+    wait_for('the warning to go', lambda: A.find_element(by().ID, 'intake-dup').text == '', 30)
+    type_into(A, '#in-lat', '%.7f' % (LAT + 0.001))
+    wait_for('the warning again', lambda: inc in A.find_element(by().ID, 'intake-dup').text, 30)
+    type_into(A, '#in-text', '邻居来电：二楼也有烟')
+    click(A, '#intake-dup .add-note[data-incident="%s"]' % inc)
+    wait_for('the note added', lambda: A.find_elements(by().CSS_SELECTOR, '#intake-dup .note-added'), 30)
+    NOTES.append('邻居来电：二楼也有烟')
 
 
 def proposal(drv):

@@ -195,6 +195,10 @@ export default {
   btn_close_incident: 'Close incident…',
   close_result: 'Closing the incident. What was the outcome? (for the record; may be left empty)',
   double_booked: 'DOUBLE BOOKED: this unit was also sent elsewhere',
+  dup_title: 'Possible duplicate: the same kind of incident was reported near here in the last 30 minutes. Add a note to it instead?',
+  btn_add_note: 'Add the caller\'s words as a note',
+  note_need_text: 'Type what the caller says first.',
+  note_added: 'Note added to incident {id}.',
   // category labels for categories the node's list gives without a translation
   cat_building_fire: 'Building fire',
   cat_vehicle_fire: 'Vehicle fire',

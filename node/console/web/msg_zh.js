@@ -193,6 +193,10 @@ export default {
   btn_close_incident: '结案…',
   close_result: '结案：处置结果如何？（记入时间线，可留空）',
   double_booked: '重复派单：该单位同时被派往别处',
+  dup_title: '可能重复：30 分钟内附近已有同类警情。是否改为在该警情上补充备注？',
+  btn_add_note: '将报警内容补充为备注',
+  note_need_text: '请先填写报警内容。',
+  note_added: '已在警情 {id} 上补充备注。',
   // category labels for categories the node's list gives without a translation
   cat_building_fire: '建筑火灾',
   cat_vehicle_fire: '车辆火灾',
