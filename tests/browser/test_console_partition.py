@@ -121,6 +121,11 @@ def centre_down(mesh, B):
     wait_for('network page', lambda: B.find_elements(by().CSS_SELECTOR, '#net-centre.cut'), 30)
     time.sleep(1)
     shot(B, 'network-centre-cut-off-en')
+    click(B, '#lang-btn')
+    wait_for('the Chinese header', lambda: '与指挥中心失联' in hdr().text, 10)
+    time.sleep(1)
+    shot(B, 'network-centre-cut-off-zh')
+    click(B, '#lang-btn')
 
 
 def report_on_county(B, base):
