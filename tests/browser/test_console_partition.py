@@ -70,6 +70,7 @@ def scenario(mesh, drivers):
     centre_down(mesh, B)
     heal_with_conflict(mesh, B)
     viewer_and_lockout(mesh, B)
+    without_libraries(mesh, B)
 
 
 def late_ticket(mesh, B):
@@ -209,6 +210,23 @@ def viewer_and_lockout(mesh, B):
     if not re.search(r'locked, try again in \d+ s', msg):
         raise Fail('the sixth try does not say the name is locked and for how long: %r' % msg)
     shot(B, 'login-locked-en')
+
+
+def without_libraries(mesh, B):
+    """A node without Debian's libjs-leaflet and libjs-chart.js (the browser
+    is made to fail those downloads): the map is a list, the report a table
+    with a note, and nothing breaks."""
+    B.execute_cdp_cmd('Network.enable', {})
+    B.execute_cdp_cmd('Network.setBlockedURLs', {'urls': ['*/vendor/leaflet/*', '*/vendor/chart.js/*']})
+    login(B, mesh.url(2), 'disp', 'disp-pass-2', lang='en')
+    base = B.current_url.split('#')[0]
+    B.get(base + '#/map')
+    wait_for('the map as a list', lambda: 'not installed' in B.find_element(by().ID, 'map').text, 30)
+    wait_for('the incidents listed', lambda: B.find_elements(by().CSS_SELECTOR, '#map-lists tr[data-id]'), 30)
+    shot(B, 'map-without-leaflet-en')
+    B.get(base + '#/reports')
+    wait_for('the report without a chart', lambda: 'libjs-chart.js' in B.find_element(by().ID, 'report-out').text, 30)
+    B.execute_cdp_cmd('Network.setBlockedURLs', {'urls': []})
 
 
 if __name__ == '__main__':
