@@ -147,6 +147,7 @@ async function showSaved(root, page, id) {
 const DUP_RADIUS_M = 300;
 const DUP_WINDOW_S = 1800;
 let dupTimer = null;
+let dupSeq = 0;
 
 function metres(lat1, lon1, lat2, lon2) {
   const r = Math.PI / 180;
@@ -157,12 +158,14 @@ function metres(lat1, lon1, lat2, lon2) {
 
 function duplicates(f, box) {
   clearTimeout(dupTimer);
+  const mine = ++dupSeq; // only the newest check may draw: answers can overtake each other
   dupTimer = setTimeout(async () => {
     const lat = Number(f.lat.value);
     const lon = Number(f.lon.value);
     if (!f.category.value || !f.lat.value.trim() || !f.lon.value.trim() || !isFinite(lat) || !isFinite(lon)) { fill(box); return; }
     let open = [];
     try { open = await openIncidents(); } catch (e) { return; }
+    if (mine !== dupSeq) return;
     const near = open.filter((i) => i.category === f.category.value &&
       (ageOf(i.reported_at) ?? Infinity) <= DUP_WINDOW_S && metres(lat, lon, i.lat, i.lon) <= DUP_RADIUS_M);
     fill(box, near.length ? el('div', { class: 'notice dup-warning' }, el('b', null, t('dup_title')),
