@@ -284,6 +284,16 @@ def js_errors(drv):
     return [l['message'] for l in logs if l.get('level') == 'SEVERE' and '/api/' not in l['message']]
 
 
+def check_js(drivers):
+    """Fails on any uncaught exception or failed module load in the pages
+    (answers like a 404 from the API are the page's business, not errors)."""
+    bad = []
+    for d in drivers:
+        bad += [m for m in js_errors(d) if 'Failed to load resource' not in m]
+    if bad:
+        raise Fail('JavaScript errors in the pages: %s' % bad)
+
+
 def shot(drv, name):
     d = os.environ.get('FM_SHOTS') or os.path.join(tempfile.gettempdir(), 'fm-browser-shots')
     os.makedirs(d, exist_ok=True)

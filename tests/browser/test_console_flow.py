@@ -13,13 +13,16 @@ import time
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lib_console import (Api, Fail, Mesh, browser, click, js_errors, log, login, run, shot,  # noqa: E402
+from lib_console import (Api, check_js, Fail, Mesh, browser, click, js_errors, log, login, run, shot,  # noqa: E402
                          text_of, type_into, wait_for)
 
 LAT, LON = 31.2304123, 121.4737456
 ADDRESS = '上海市黄浦区南京东路100号 3楼'
 TEXT = '三楼冒烟，有人被困。<script>window.__xss=1</script><img src=x onerror="window.__xss=2">'
 UNIT = 'Engine C1'
+MESH = None
+NOTES = []   # notes the pages added to the incident
+SAVED_AT = []  # browser time (ms) of the click on Save
 
 
 def by():
@@ -28,10 +31,12 @@ def by():
 
 
 def main():
-    mesh = Mesh(['centre', 'county', 'vehicle'])
+    global MESH
+    mesh = MESH = Mesh(['centre', 'county', 'vehicle'])
     drivers = []
     try:
         scenario(mesh, drivers)
+        check_js(drivers)
         mesh.failed = False
     finally:
         for d in drivers:
@@ -75,13 +80,24 @@ def scenario(mesh, drivers):
     A = browser()
     drivers.append(A)
     login(A, mesh.url(1), 'taker', 'taker-pass-1', lang='zh')
+    # node2's page notes, by itself, when each incident row first appears
+    B.execute_script("""
+        window.__rowSeen = {};
+        new MutationObserver(() => document.querySelectorAll('tr.incident').forEach((r) => {
+          if (!(r.dataset.id in window.__rowSeen)) window.__rowSeen[r.dataset.id] = Date.now();
+        })).observe(document.body, {childList: true, subtree: true});""")
     inc = report_on_intake(A)
 
-    # ---- node2's board shows it without a reload ----
-    t0 = time.time()
+    # ---- node2's board shows it without a reload, within seconds ----
     wait_for('the incident on node2\'s board', lambda: B.find_elements(
         by().CSS_SELECTOR, 'tr.incident[data-id="%s"]' % inc), 60, every=0.1)
-    log('incident on the county board %.1f s after saving on the centre' % (time.time() - t0))
+    seen = B.execute_script('return window.__rowSeen[arguments[0]]', inc)
+    if seen is None:
+        raise Fail('node2\'s page was reloaded (its observer is gone)')
+    delay = (seen - SAVED_AT[0]) / 1000
+    log('incident on the county board %.2f s after Save on the centre' % delay)
+    if delay > 5:
+        raise Fail('the incident took %.1f s to reach the county board' % delay)
     check_text_shown_as_text(B, inc)
     wait_for('the new-incident alert on node2', lambda: B.find_elements(
         by().CSS_SELECTOR, '#alert-banner [data-alert="new"]'), 10)
@@ -101,6 +117,8 @@ def scenario(mesh, drivers):
     crew_finishes(C)
     wait_for('the cleared ticket on node2\'s board', lambda: B.find_elements(
         by().CSS_SELECTOR, 'tr.incident[data-id="%s"] .ticket[data-state="cleared"]' % inc), 60, every=0.2)
+    wait_for('the crew\'s result on the board', lambda: '明火已扑灭' in B.execute_script(
+        "const r = document.querySelector('tr.incident[data-id=\"' + arguments[0] + '\"]'); return r ? r.innerText : '';", inc), 30)
 
     map_marker(B, inc)
     api = Api(mesh.url(2), 'disp', 'disp-pass-2')
@@ -108,7 +126,28 @@ def scenario(mesh, drivers):
     got = got.get('incident', got)
     if got['text'] != TEXT or got['address'] != ADDRESS:
         raise Fail('Chinese text did not round-trip through node2\'s API: %r' % got)
+    timeline = [e.get('text') for e in got.get('timeline', [])]
+    for n in NOTES:
+        if n not in timeline:
+            raise Fail('the note %r is not in the incident\'s timeline on node2: %r' % (n, timeline))
     other_pages(B, C, mesh)
+    close_incident(B, inc, api)
+
+
+def close_incident(B, inc, api):
+    """All tickets done: the dispatcher closes the incident from the board."""
+    base = B.current_url.split('#')[0]
+    B.get(base + '#/board')
+    click(B, 'tr.incident[data-id="%s"] .close-btn' % inc)
+    prompt = wait_for('the close prompt', lambda: B.switch_to.alert, 10)
+    prompt.send_keys('火已灭，现场移交物业')
+    prompt.accept()
+    wait_for('the incident to leave the open board', lambda: not B.find_elements(
+        by().CSS_SELECTOR, 'tr.incident[data-id="%s"]' % inc), 30)
+    got = api.call('GET', '/api/incidents/' + inc)
+    got = got.get('incident', got)
+    if got['status'] != 'closed':
+        raise Fail('the incident is %r after closing' % got['status'])
 
 
 def report_on_intake(A):
@@ -129,6 +168,7 @@ def report_on_intake(A):
         el.clear()
         el.send_keys(val)
     shot(A, 'intake-form-zh')
+    SAVED_AT.append(A.execute_script('return Date.now()'))
     A.find_element(by().ID, 'in-submit').click()
     card = wait_for('the saved incident', lambda: A.find_elements(by().ID, 'intake-saved'), 60)[0]
     inc = card.get_attribute('data-id')
@@ -136,7 +176,29 @@ def report_on_intake(A):
     proposal(A)
     shot(A, 'intake-saved-zh')
     log('reported %s on node1' % inc)
+    duplicate_warning(A, inc)
     return inc
+
+
+def duplicate_warning(A, inc):
+    """A second call about the same fire: the form names the first
+    incident before anything is saved."""
+    from selenium.webdriver.support.ui import Select
+    click(A, '#in-again')
+    wait_for('a fresh form', lambda: A.find_elements(by().ID, 'in-category'), 30)
+    Select(A.find_element(by().ID, 'in-category')).select_by_value('building_fire')
+    type_into(A, '#in-lat', '%.7f' % (LAT + 0.001))   # about 110 m north
+    type_into(A, '#in-lon', str(LON))
+    wait_for('the duplicate warning', lambda: inc in A.find_element(by().ID, 'intake-dup').text, 30)
+    shot(A, 'intake-duplicate-zh')
+    type_into(A, '#in-lat', '%.7f' % (LAT + 0.01))    # about 1.1 km: not the same incident
+    wait_for('the warning to go', lambda: A.find_element(by().ID, 'intake-dup').text == '', 30)
+    type_into(A, '#in-lat', '%.7f' % (LAT + 0.001))
+    wait_for('the warning again', lambda: inc in A.find_element(by().ID, 'intake-dup').text, 30)
+    type_into(A, '#in-text', '邻居来电：二楼也有烟')
+    click(A, '#intake-dup .add-note[data-incident="%s"]' % inc)
+    wait_for('the note added', lambda: A.find_elements(by().CSS_SELECTOR, '#intake-dup .note-added'), 30)
+    NOTES.append('邻居来电：二楼也有烟')
 
 
 def proposal(drv):
@@ -251,6 +313,7 @@ def map_marker(B, inc):
         raise Fail('the marker is at %r, not at the reported %r' % ((m['lat'], m['lon']), (LAT, LON)))
     if not B.find_elements(by().CSS_SELECTOR, '#map path.leaflet-interactive'):
         raise Fail('no marker drawn on the map')
+    live_position(B)
     time.sleep(1)  # let the map settle before the picture
     shot(B, 'map-en')
 
@@ -272,6 +335,19 @@ def report_csv(B):
     row = [l for l in lines if l.startswith(UNIT + ',')]
     if not row or row[0].split(',')[1] != '1':
         raise Fail('the CSV lacks the engine\'s one ticket: %r' % lines)
+
+
+def live_position(B):
+    """The engine reports where it is (from the vehicle node): node2's open
+    map moves its marker there, a filled dot now rather than the ring at
+    its home station."""
+    unit_id = B.execute_script('return fmConsole.unitId(arguments[0])', UNIT)
+    MESH.run_fm(3, 'unit', 'position', unit_id, '31.2411', '121.4922')
+    def moved():
+        ms = B.execute_script('return fmConsole.mapMarkers()')
+        return [m for m in ms if m['kind'] == 'unit' and m['id'] == unit_id
+                and abs(m['lat'] - 31.2411) < 1e-6 and abs(m['lon'] - 121.4922) < 1e-6]
+    wait_for('the engine\'s marker at its reported position', moved, 60, every=0.5)
 
 
 def other_pages(B, C, mesh):

@@ -12,7 +12,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lib_console import Api, Fail, Mesh, browser, js_errors, log, login, run, shot, wait_for  # noqa: E402
+from lib_console import (Api, check_js, click, Fail, Mesh, browser, js_errors, log, login, run, shot,  # noqa: E402
+                         wait_for)
 
 ACK_AFTER_S = 8   # the test directory's ack time for traffic accidents
 
@@ -43,6 +44,7 @@ def main():
     drivers = []
     try:
         scenario(mesh, drivers)
+        check_js(drivers)
         mesh.failed = False
     finally:
         for d in drivers:
@@ -55,6 +57,7 @@ def main():
 def scenario(mesh, drivers):
     mesh.publish_directory()
     mesh.add_operator(2, 'disp', 'dispatcher', 'disp-pass-2')
+    mesh.add_operator(2, 'view', 'viewer', 'view-pass-2')
     for i in (1, 2):
         mesh.start(i)
     wait_for('the directory on node2', lambda: len(mesh.fm_json(2, 'unit', 'list')) > 10, 120)
@@ -65,6 +68,9 @@ def scenario(mesh, drivers):
     shot(B, 'header-centre-heard-en')
     late_ticket(mesh, B)
     centre_down(mesh, B)
+    heal_with_conflict(mesh, B)
+    viewer_and_lockout(mesh, B)
+    without_libraries(mesh, B)
 
 
 def late_ticket(mesh, B):
@@ -116,6 +122,11 @@ def centre_down(mesh, B):
     wait_for('network page', lambda: B.find_elements(by().CSS_SELECTOR, '#net-centre.cut'), 30)
     time.sleep(1)
     shot(B, 'network-centre-cut-off-en')
+    click(B, '#lang-btn')
+    wait_for('the Chinese header', lambda: '与指挥中心失联' in hdr().text, 10)
+    time.sleep(1)
+    shot(B, 'network-centre-cut-off-zh')
+    click(B, '#lang-btn')
 
 
 def report_on_county(B, base):
@@ -135,6 +146,87 @@ def report_on_county(B, base):
         raise Fail('the county could not report while cut off: %r' % B.find_element(by().ID, 'main').text[-400:])
     log('reported %s on the county while the centre is down' % card.get_attribute('data-id'))
     return card.get_attribute('data-id')
+
+
+def heal_with_conflict(mesh, B):
+    """While apart, both sides send Engine H1 (the county from its console,
+    the centre from its CLI); after the heal the county's header is green
+    again and the board shows the double booking as a conflict banner."""
+    api = Api(mesh.url(2), 'disp', 'disp-pass-2')
+    units = api.call('GET', '/api/units')['units']
+    unit = [u['id'] for u in units if u['name'] == 'Engine H1'][0]
+    mine = api.call('GET', '/api/incidents?state=open')['incidents'][0]['id']
+    api.call('POST', '/api/dispatch', {'incident': mine, 'units': [unit]})
+    theirs = mesh.run_fm(1, 'incident', 'report', '--category', 'building_fire', '--lat', '31.155',
+                         '--lon', '121.405', '--address', 'Hillside school').strip()
+    mesh.run_fm(1, 'dispatch', theirs, '--unit', unit)
+    mesh.start(1)
+    log('centre restarted')
+    hdr = lambda: B.find_element(by().ID, 'centre-status')  # noqa: E731
+    base = B.current_url.split('#')[0]
+    B.get(base + '#/board')
+    wait_for('the header green again', lambda: 'ok' in hdr().get_attribute('class').split(), 120, every=1)
+    wait_for('the conflict banner', lambda: B.find_elements(
+        by().CSS_SELECTOR, '#board-notices .notice[data-kind="conflict"]'), 120, every=1)
+    wait_for('both of the engine\'s tickets marked', lambda: len(B.find_elements(
+        by().CSS_SELECTOR, '.ticket .double-msg')) == 2, 30)
+    if 'Engine H1' not in B.find_element(by().ID, 'board-notices').text:
+        raise Fail('the conflict banner does not name the unit')
+    if not B.find_elements(by().CSS_SELECTOR, '#board-notices .notice[data-kind="conflict"] button'):
+        raise Fail('a dispatcher has no Resolve button on the conflict')
+    time.sleep(1)
+    shot(B, 'board-conflict-after-heal-en')
+
+
+def viewer_and_lockout(mesh, B):
+    """A viewer sees the board but no button that would write; five wrong
+    passwords lock a name and the form says for how long."""
+    click(B, '#logout-btn')
+    wait_for('the login form', lambda: B.find_element(by().ID, 'login-name').is_displayed(), 30)
+    login(B, mesh.url(2), 'view', 'view-pass-2', lang='en')
+    base = B.current_url.split('#')[0]
+    B.get(base + '#/board')
+    wait_for('the board for the viewer', lambda: B.find_elements(by().CSS_SELECTOR, 'tr.incident'), 30)
+    if B.find_elements(by().CSS_SELECTOR, '.dispatch-btn'):
+        raise Fail('a viewer is offered Dispatch')
+    B.get(base + '#/intake')
+    wait_for('the intake page', lambda: B.find_elements(by().ID, 'in-submit'), 30)
+    if B.find_element(by().ID, 'in-submit').is_enabled() or 'needs a call-taker' not in B.find_element(by().ID, 'intake-form').text:
+        raise Fail('a viewer may submit the intake form')
+    shot(B, 'intake-viewer-en')
+    click(B, '#logout-btn')
+    for n in range(6):
+        wait_for('the login form', lambda: B.find_element(by().ID, 'login-name').is_displayed(), 30)
+        for fid, val in (('login-name', 'view'), ('login-password', 'wrong-%d' % n)):
+            e = B.find_element(by().ID, fid)
+            e.clear()
+            e.send_keys(val)
+        B.find_element(by().ID, 'login-submit').click()
+        wait_for('an answer', lambda: B.find_element(by().ID, 'login-msg').text != '', 30)
+        if n < 5:
+            wait_for('the refusal', lambda: 'Wrong name or password' in B.find_element(by().ID, 'login-msg').text
+                     or 'locked' in B.find_element(by().ID, 'login-msg').text, 30)
+    msg = B.find_element(by().ID, 'login-msg').text
+    if not re.search(r'locked, try again in \d+ s', msg):
+        raise Fail('the sixth try does not say the name is locked and for how long: %r' % msg)
+    shot(B, 'login-locked-en')
+
+
+def without_libraries(mesh, B):
+    """A node without Debian's libjs-leaflet and libjs-chart.js (the browser
+    is made to fail those downloads): the map is a list, the report a table
+    with a note, and nothing breaks."""
+    B.execute_cdp_cmd('Network.enable', {})
+    B.execute_cdp_cmd('Network.setBlockedURLs', {'urls': ['*/vendor/leaflet/*', '*/vendor/chart.js/*']})
+    login(B, mesh.url(2), 'disp', 'disp-pass-2', lang='en')
+    base = B.current_url.split('#')[0]
+    B.get(base + '#/map')
+    wait_for('the map as a list', lambda: 'not installed' in B.find_element(by().ID, 'map').text, 30)
+    wait_for('the incidents listed', lambda: B.find_elements(by().CSS_SELECTOR, '#map-lists tr[data-id]'), 30)
+    shot(B, 'map-without-leaflet-en')
+    B.get(base + '#/reports')
+    wait_for('the report without a chart', lambda: 'libjs-chart.js' in B.find_element(by().ID, 'report-out').text, 30)
+    B.execute_cdp_cmd('Network.setBlockedURLs', {'urls': []})
 
 
 if __name__ == '__main__':

@@ -113,6 +113,7 @@ async function submitLogin(ev) {
   const name = document.getElementById('login-name').value;
   const password = document.getElementById('login-password').value;
   const msg = document.getElementById('login-msg');
+  fill(msg); // a refusal left from the last try must not pass for this one's
   try {
     await post('/api/login', { name, password });
     document.getElementById('login-password').value = '';

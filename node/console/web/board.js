@@ -6,9 +6,9 @@
 // each live event; the clocks tick every second from the data in hand.
 import { el, fill, ageOf, select, errorLine } from './dom.js';
 import { t, label, fmtAge } from './i18n.js';
-import { get, post } from './api.js';
+import { post } from './api.js';
 import * as alerts from './alert.js';
-import { categoryLabel, unitName, incStage, incText, getCategories, ownReports } from './refdata.js';
+import { categoryLabel, unitName, incStage, incText, getCategories, ownReports, openIncidents, unitById } from './refdata.js';
 import { dispatchPanel } from './dispatch.js';
 import { lateInfo, loadAlerts } from './late.js';
 
@@ -23,8 +23,8 @@ export function mount(root, ctx) {
   fill(root, el('div', { class: 'page-head' }, el('h1', null, t('board_title')), filterBar(state, table)), state.noticeBox, table);
   const reload = async () => {
     try {
-      const [data, late] = await Promise.all([get('/api/incidents?state=open&limit=200'), loadAlerts()]);
-      state.incidents = (data && data.incidents) || (Array.isArray(data) ? data : []);
+      const [list, late] = await Promise.all([openIncidents(), loadAlerts()]);
+      state.incidents = list;
       state.late = late;
       state.error = null;
       renderNotices(state);
@@ -95,7 +95,10 @@ function render(table, state) {
   let lateCount = 0;
   const rows = [];
   for (const inc of list) {
-    const tickets = (inc.tickets || []).map((tk) => Object.assign({ lateLevel: lateInfo(tk, state.late), lateWhy: state.late.get(tk.id) || 'ack' }, tk));
+    const tickets = (inc.tickets || []).map((tk) => Object.assign({
+      lateLevel: lateInfo(tk, state.late), lateWhy: state.late.get(tk.id) || 'ack',
+      doubleBooked: tk.active !== false && doubleBooked(state).has(tk.unit),
+    }, tk));
     lateCount += tickets.filter((tk) => tk.lateLevel === 'red').length;
     rows.push(incidentRow(inc, tickets, state));
     if (state.panels.has(inc.id)) rows.push(el('tr', { class: 'panel-row' }, el('td', { colspan: 7 }, state.panels.get(inc.id))));
@@ -120,7 +123,7 @@ function incidentRow(inc, tickets, state) {
     el('td', { class: 'stage' }, label('stage_', incStage(inc))),
     el('td', { class: 'elapsed', dataset: { since: inc.reported_at } }, fmtAge(ageOf(inc.reported_at))),
     el('td', { class: 'tickets' }, tickets.length ? tickets.map(ticketChip) : el('span', { class: 'muted' }, t('no_tickets'))),
-    el('td', { class: 'actions' }, dispatchButton(inc, state)));
+    el('td', { class: 'actions' }, el('div', { class: 'action-box' }, dispatchButton(inc, state), closeButton(inc, tickets, state))));
 }
 
 // The mark of the ticket's current state (the API names the ack mark
@@ -136,7 +139,9 @@ function ticketChip(tk) {
   return el('div', { class: 'ticket st-' + tk.state + (tk.lateLevel ? ' late-' + tk.lateLevel : ''), dataset: { ticket: tk.id, state: tk.state } },
     el('b', null, tk.unit_name || unitName(tk.unit)), ' · ', el('span', { class: 'tk-state' }, label('ticket_', tk.state)),
     since !== null ? [' · ', el('span', { class: 'muted', dataset: { since: sinceAt, fmt: 'in_state_for' } }, t('in_state_for', { age: fmtAge(since) }))] : null,
-    tk.lateLevel === 'red' ? el('div', { class: 'late-msg' }, tk.lateWhy === 'scene' ? t('late_scene') : t('late_ack')) : null);
+    tk.lateLevel === 'red' ? el('div', { class: 'late-msg' }, tk.lateWhy === 'scene' ? t('late_scene') : t('late_ack')) : null,
+    tk.doubleBooked ? el('div', { class: 'double-msg' }, t('double_booked')) : null,
+    tk.result ? el('div', { class: 'tk-result' }, tk.result) : null);
 }
 
 // After a dispatch the panel shows its confirmation briefly, then makes
@@ -161,13 +166,22 @@ function dispatchButton(inc, state) {
 
 // Escalations and conflicts as banners above the board; a conflict has a
 // Resolve button for those who may (the note is asked for).
+// Units the node reports as holding two active tickets (a partition let
+// two dispatchers send the same unit).
+function doubleBooked(state) {
+  const others = state.late.others || [];
+  return new Set(others.filter((a) => a.kind === 'conflict' && a.conflict_kind === 'unit_double_booked')
+    .map((a) => a.subject));
+}
+
 function renderNotices(state) {
   const others = state.late.others || [];
   fill(state.noticeBox, others.map((a) => {
     const kind = String(a.kind || '');
     const where = a.incident ? ' (' + t('incident_label') + ' ' + a.incident + (a.tier ? ', ' + t('notice_tier', { n: a.tier }) : '') + ')' : '';
+    const unit = a.subject && unitById(a.subject);
     return el('div', { class: 'notice notice-' + kind, dataset: { kind } },
-      el('b', null, label('notice_', kind) + ': '), a.text || a.subject || '', where,
+      el('b', null, label('notice_', kind) + ': '), unit ? unit.name + ' – ' : '', a.text || a.subject || '', where,
       kind === 'conflict' && state.ctx.can.dispatch ? resolveButton(a) : null);
   }));
 }
@@ -184,4 +198,23 @@ function resolveButton(a) {
     } catch (e) { fill(msg, errorLine(e)); }
   } }, t('btn_resolve'));
   return [' ', btn, msg];
+}
+
+// Close an incident once its work is done (every ticket cleared or called
+// off); the result typed here goes into its timeline first.
+function closeButton(inc, tickets, state) {
+  if (!state.ctx.can.dispatch || !tickets.length) return null;
+  if (tickets.some((tk) => ['dispatched', 'acknowledged', 'enroute', 'onscene'].includes(tk.state))) return null;
+  return el('button', { type: 'button', class: 'close-btn', onclick: async (e) => {
+    const result = window.prompt(t('close_result'), '');
+    if (result === null) return;
+    const btn = e.target;
+    btn.disabled = true;
+    try {
+      await post('/api/incidents/' + encodeURIComponent(inc.id) + '/close', result.trim() ? { result: result.trim() } : {});
+    } catch (err) {
+      btn.disabled = false;
+      window.alert(err.message);
+    }
+  } }, t('btn_close_incident'));
 }

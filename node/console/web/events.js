@@ -9,6 +9,7 @@ let source = null;
 let pending = null;
 let pendingEvents = [];
 let connected = false;
+let wanted = false;          // between start() and stop()
 
 export function onChange(fn) { subscribers.add(fn); return () => subscribers.delete(fn); }
 export function onLiveState(fn) { stateListeners.add(fn); fn(connected); }
@@ -39,6 +40,7 @@ function parse(e, type) {
 }
 
 export function start() {
+  wanted = true;
   if (source) return;
   source = new EventSource('/api/events', { withCredentials: true });
   let opened = false;
@@ -47,13 +49,24 @@ export function start() {
     if (opened) queue({ type: 'reset' }); // reconnected: catch up on anything missed
     opened = true;
   });
-  source.addEventListener('error', () => setConnected(false));
+  source.addEventListener('error', () => {
+    setConnected(false);
+    // The browser retries by itself after a dropped stream, but gives up
+    // for good on an HTTP error (a restarted daemon, a proxy's 502): then
+    // start a new stream a little later. A lost session shows the login
+    // form through the other calls, which stops this.
+    if (source && source.readyState === EventSource.CLOSED) {
+      source = null;
+      setTimeout(() => { if (!source && wanted) start(); }, 5000);
+    }
+  });
   source.addEventListener('op', (e) => queue(parse(e, 'op')));
   source.addEventListener('soft', (e) => queue(parse(e, 'soft')));
   source.addEventListener('reset', () => queue({ type: 'reset' }));
 }
 
 export function stop() {
+  wanted = false;
   if (source) source.close();
   source = null;
   setConnected(false);

@@ -3,10 +3,10 @@
 // priority (blank: the category rule's default), what the caller says.
 // After saving it shows the new incident as the node stored it and the
 // units the rules propose, dispatched in one click.
-import { el, fill, select, errorLine } from './dom.js';
-import { t, label } from './i18n.js';
+import { el, fill, select, errorLine, ageOf } from './dom.js';
+import { t, label, fmtAge } from './i18n.js';
 import { get, post } from './api.js';
-import { getCategories, categoryLabel, getUnits, getDirectory, incStage, incText, homeOf, ownReports } from './refdata.js';
+import { getCategories, categoryLabel, getUnits, getDirectory, incStage, incText, homeOf, ownReports, openIncidents } from './refdata.js';
 import { loadLeaflet, plainMap, centreOf, drawCounties } from './leaf.js';
 import { dispatchPanel } from './dispatch.js';
 
@@ -46,6 +46,9 @@ function showForm(root, page) {
   fillPriority();
   f.category.addEventListener('change', fillPriority);
   const msg = el('div', { id: 'intake-msg', 'aria-live': 'polite' });
+  const dup = el('div', { id: 'intake-dup', 'aria-live': 'polite' });
+  const checkDup = () => duplicates(f, dup);
+  ['change', 'input'].forEach((ev) => [f.category, f.lat, f.lon].forEach((x) => x.addEventListener(ev, checkDup)));
   const mapDiv = el('div', { id: 'intake-map', class: 'small-map' });
   const submit = el('button', { id: 'in-submit', class: 'primary big', type: 'submit', disabled: !page.ctx.can.report }, t('intake_submit'));
   const form = el('form', { id: 'intake-form', class: 'intake' },
@@ -53,8 +56,8 @@ function showForm(root, page) {
     el('fieldset', null, el('legend', null, t('intake_location')),
       el('p', { class: 'muted' }, t('intake_map_hint')), mapDiv,
       el('div', { class: 'coords' }, field('intake_lat', f.lat), field('intake_lon', f.lon))),
-    field('intake_address', f.address), field('intake_priority', f.priority), field('intake_text', f.text),
-    page.ctx.can.report ? null : el('p', { class: 'error' }, t('forbidden_write')), submit, msg);
+    dup, field('intake_address', f.address), field('intake_priority', f.priority), field('intake_text', f.text),
+    page.ctx.can.report ? null : el('p', { class: 'error' }, t('forbidden_report')), submit, msg);
   form.addEventListener('submit', (e) => { e.preventDefault(); save(root, page, f, msg, submit); });
   fill(root, el('h1', null, t('intake_title')), form);
   setupMap(page, mapDiv, f);
@@ -74,6 +77,7 @@ async function setupMap(page, div, f) {
     f.lat.value = e.latlng.lat.toFixed(6);
     f.lon.value = e.latlng.lng.toFixed(6);
     place(e.latlng.lat, e.latlng.lng);
+    f.lat.dispatchEvent(new Event('change'));
   });
   const typed = () => {
     const lat = parseFloat(f.lat.value);
@@ -135,4 +139,54 @@ async function showSaved(root, page, id) {
       el('div', { class: 'muted' }, label('stage_', incStage(inc)), ' · ', (inc.lat !== undefined ? inc.lat + ', ' + inc.lon : ''))),
     dispatchPanel(id, () => {}, !page.ctx.can.dispatch),
     again);
+}
+
+// Possible duplicates: open incidents of the same category within 300 m
+// reported in the last 30 minutes, shown before saving (a second caller
+// about the same fire is a note on the first incident, not a new one).
+const DUP_RADIUS_M = 300;
+const DUP_WINDOW_S = 1800;
+let dupTimer = null;
+let dupSeq = 0;
+
+function metres(lat1, lon1, lat2, lon2) {
+  const r = Math.PI / 180;
+  const a = Math.sin((lat2 - lat1) * r / 2) ** 2 +
+    Math.cos(lat1 * r) * Math.cos(lat2 * r) * Math.sin((lon2 - lon1) * r / 2) ** 2;
+  return 2 * 6371008.8 * Math.asin(Math.min(1, Math.sqrt(a)));
+}
+
+function duplicates(f, box) {
+  clearTimeout(dupTimer);
+  const mine = ++dupSeq; // only the newest check may draw: answers can overtake each other
+  dupTimer = setTimeout(async () => {
+    const lat = Number(f.lat.value);
+    const lon = Number(f.lon.value);
+    if (!f.category.value || !f.lat.value.trim() || !f.lon.value.trim() || !isFinite(lat) || !isFinite(lon)) { fill(box); return; }
+    let open = [];
+    try { open = await openIncidents(); } catch (e) { return; }
+    if (mine !== dupSeq) return;
+    const near = open.filter((i) => i.category === f.category.value &&
+      (ageOf(i.reported_at) ?? Infinity) <= DUP_WINDOW_S && metres(lat, lon, i.lat, i.lon) <= DUP_RADIUS_M);
+    fill(box, near.length ? el('div', { class: 'notice dup-warning' }, el('b', null, t('dup_title')),
+      el('ul', null, near.map((i) => el('li', null, categoryLabel(i.category), ' · ', i.address || '', ' · ',
+        t('km', { n: (metres(lat, lon, i.lat, i.lon) / 1000).toFixed(2) }), ' · ', t('ago', { age: fmtAge(ageOf(i.reported_at)) }),
+        ' · ', i.id, ' ', noteButton(i, f, box))))) : null);
+  }, 300);
+}
+
+// The caller's words go onto the existing incident as a note instead.
+function noteButton(inc, f, box) {
+  const msg = el('span', { class: 'note-msg' });
+  const btn = el('button', { type: 'button', class: 'add-note', dataset: { incident: inc.id }, onclick: async () => {
+    const text = oneLine(f.text.value);
+    if (!text) { fill(msg, el('span', { class: 'error' }, t('note_need_text'))); return; }
+    btn.disabled = true;
+    try {
+      await post('/api/incidents/' + encodeURIComponent(inc.id) + '/note', { text });
+      fill(box, el('p', { class: 'ok note-added' }, t('note_added', { id: inc.id })));
+      f.text.value = '';
+    } catch (e) { btn.disabled = false; fill(msg, errorLine(e)); }
+  } }, t('btn_add_note'));
+  return [btn, msg];
 }

@@ -66,10 +66,11 @@ function drawGrid(L, map, grid) {
   }
 }
 
-// The label text is a number this file formatted, never data from the store.
+// An element, not an HTML string, even for a number: the pages never hand
+// markup to the browser.
 function gridLabel(L, at, text) {
   return L.marker(at, { interactive: false, keyboard: false,
-    icon: L.divIcon({ className: 'grid-label', html: text, iconSize: null }) });
+    icon: L.divIcon({ className: 'grid-label', html: el('span', null, text), iconSize: null }) });
 }
 
 // County outlines: a county in the directory may carry `boundary`, a list

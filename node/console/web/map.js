@@ -6,8 +6,8 @@
 // (Debian libjs-leaflet missing) the same data is shown as two lists.
 import { el, fill, ageOf, select, errorLine } from './dom.js';
 import { t, label, fmtAge } from './i18n.js';
-import { get, post } from './api.js';
-import { getUnits, getDirectory, categoryLabel, incText, loadUnits, homeOf } from './refdata.js';
+import { post } from './api.js';
+import { getUnits, getDirectory, categoryLabel, incText, loadUnits, homeOf, openIncidents } from './refdata.js';
 import { loadLeaflet, plainMap, centreOf, drawCounties } from './leaf.js';
 
 const markers = []; // {kind, id, layer}: read by fmConsole.mapMarkers()
@@ -20,8 +20,7 @@ export function mount(root, ctx) {
   fill(root, el('div', { class: 'page-head' }, el('h1', null, t('map_title')), legend()), mapDiv, lists);
   const reload = async () => {
     try {
-      const data = await get('/api/incidents?state=open&limit=500');
-      st.incidents = (data && data.incidents) || [];
+      st.incidents = await openIncidents();
     } catch (e) { fill(lists, errorLine(e)); return; }
     draw(st);
     renderLists(lists, st);
@@ -36,6 +35,8 @@ export function mount(root, ctx) {
     } else {
       fill(mapDiv, el('p', { class: 'warn' }, t('map_no_leaflet')));
       mapDiv.className = 'no-map';
+      const lg = root.querySelector('.legend');
+      if (lg) lg.hidden = true; // nothing drawn: no colours to explain
     }
     reload();
   });
@@ -144,9 +145,12 @@ function renderLists(box, st) {
       el('td', null, label('unit_', u.status)),
       el('td', { class: 'coord' }, p ? p.lat.toFixed(5) + ', ' + p.lon.toFixed(5) + ' (' + (p.home ? t('map_home') : fmtAge(p.age)) + ')' : t('map_no_position')));
   });
+  const head = (keys) => el('thead', null, el('tr', null, keys.map((k) => el('th', null, t(k)))));
   fill(box,
-    el('h2', null, t('map_incidents')), el('table', { class: 'list' }, incRows),
-    el('h2', null, t('map_units')), el('table', { class: 'list' }, unitRows));
+    el('h2', null, t('map_incidents')),
+    el('table', { class: 'list' }, head(['col_priority', 'col_incident', 'col_address', 'col_position']), el('tbody', null, incRows)),
+    el('h2', null, t('map_units')),
+    el('table', { class: 'list' }, head(['col_name', 'col_department', 'col_status', 'col_position']), el('tbody', null, unitRows)));
 }
 
 window.fmConsole = Object.assign(window.fmConsole || {}, {

@@ -1,7 +1,7 @@
 // Data most pages need and that changes rarely: the incident categories
 // with their Chinese and English labels, the units, the directory. Loaded
 // once, reloaded when an event says a unit or the directory changed.
-import { get } from './api.js';
+import { get, qs } from './api.js';
 import { lang, label } from './i18n.js';
 
 let categories = [];
@@ -79,3 +79,17 @@ export function homeOf(name) {
 // Incidents reported from this browser: the board does not announce
 // them as new to the person who just typed them.
 export const ownReports = new Set();
+
+// Every open incident, page by page (the API gives at most 500 a page);
+// stops at `max` so a store gone wild cannot freeze the browser.
+export async function openIncidents(max = 2000) {
+  const all = [];
+  let after = null;
+  do {
+    const page = await get('/api/incidents' + qs({ state: 'open', limit: 500, after }));
+    const list = (page && page.incidents) || [];
+    all.push(...list);
+    after = page && page.next;
+  } while (after && all.length < max);
+  return all;
+}

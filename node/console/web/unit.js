@@ -142,7 +142,8 @@ function stepButtons(tk, st) {
     disabled: !canStep || !from.includes(tk.state), dataset: { step },
     onclick: () => doStep(tk, step, result, st),
   }, t(key)));
-  return el('div', { class: 'steps' }, buttons, tk.state === 'onscene' ? result : null);
+  return el('div', { class: 'steps' }, buttons, tk.state === 'onscene' && canStep ? result : null,
+    canStep ? null : el('p', { class: 'muted tc-result' }, t('forbidden_write')));
 }
 
 async function doStep(tk, step, result, st) {
