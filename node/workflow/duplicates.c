@@ -113,9 +113,8 @@ static int link_notes(struct fm_node *n, const char *dup, const char *into, stru
      * while caller details are for dispatchers only (docs/security.md,
      * "Need to know"); they stay on the duplicate, which the note names */
     snprintf(pl[0].text, sizeof pl[0].text, "further call (duplicate %s linked here)%s%.255s"
-             "%s%.600s%s", dup_id, d.address[0] ? "; address: " : "", d.address,
-             d.desc[0] ? "; " : "", d.desc,
-             d.caller[0] ? "; caller details on the duplicate" : "");
+             "%s%.600s", dup_id, d.address[0] ? "; address: " : "", d.address,
+             d.desc[0] ? "; " : "", d.desc);
     snprintf(pl[1].text, sizeof pl[1].text, "duplicate of %s: closed and linked there", into_id);
     return FM_OK;
 }
