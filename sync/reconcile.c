@@ -102,9 +102,18 @@ struct learn {
     size_t probes; /* fork probes sent */
 };
 
+/* What a vector chunk covering our key tells the store (gossip.c,
+ * own_vector_seen): how much of our own log the neighbour holds. */
+static void own_seen(struct learn *l, const uint8_t pk[FM_PK_LEN], uint64_t seq)
+{
+    if (l->s->store.own_vector && memcmp(pk, l->s->pk, FM_PK_LEN) == 0)
+        l->s->store.own_vector(l->s->store.ctx, seq);
+}
+
 static void learn_same(void *ctx, const struct fm_recon_item *ours)
 {
     struct learn *l = ctx;
+    own_seen(l, ours->pk, ours->seq);
     int32_t i = sync_author_get(l->s, ours->pk, false);
     if (i >= 0)
         sync_belief_set(l->nb, (uint32_t)i, ours->seq);
@@ -114,6 +123,7 @@ static void learn_item(void *ctx, const uint8_t pk[FM_PK_LEN], uint64_t seq,
                        const uint8_t hash[FM_RECON_HASH_LEN])
 {
     struct learn *l = ctx;
+    own_seen(l, pk, seq);
     int32_t i = sync_author_get(l->s, pk, seq > 0);
     if (i < 0)
         return;

@@ -66,8 +66,9 @@ struct fm_sync_store {
      * store must not sign below that until it has recovered it). */
     void (*own_claim)(void *ctx, uint64_t seq);
     /* A neighbour's version vector lists this node's own log at seq (0:
-     * not at all); called for each vector chunk that covers our key (a
-     * restored node learns from it that no peer holds more of its log). */
+     * not at all); called for each vector chunk that covers our key, and
+     * when a reconciliation (reconcile.c) learns it (a restored node learns
+     * from it that no peer holds more of its log). */
     void (*own_vector)(void *ctx, uint64_t seq);
 };
 
