@@ -197,7 +197,10 @@ def duplicate_warning(A, inc):
     wait_for('the warning again', lambda: inc in A.find_element(by().ID, 'intake-dup').text, 30)
     type_into(A, '#in-text', '邻居来电：二楼也有烟')
     click(A, '#intake-dup .add-note[data-incident="%s"]' % inc)
-    wait_for('the note added', lambda: A.find_elements(by().CSS_SELECTOR, '#intake-dup .note-added'), 30)
+    try:
+        wait_for('the note added', lambda: A.find_elements(by().CSS_SELECTOR, '#intake-dup .note-added'), 30)
+    except Fail:
+        raise Fail('no note added; the box says %r' % A.find_element(by().ID, 'intake-dup').text)
     NOTES.append('邻居来电：二楼也有烟')
 
 
