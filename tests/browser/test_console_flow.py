@@ -112,6 +112,7 @@ def scenario(mesh, drivers):
 
     dispatch_from_board(B, inc)
     terminal_alert_and_ack(C)
+    bulletin_read(C, mesh)
     wait_for('the ack on node2\'s board', lambda: B.find_elements(
         by().CSS_SELECTOR, 'tr.incident[data-id="%s"] .ticket[data-state="acknowledged"]' % inc), 60, every=0.2)
     shot(B, 'board-acknowledged-en')
@@ -279,6 +280,19 @@ def terminal_alert_and_ack(C):
         by().CSS_SELECTOR, '.ticket-card[data-state="acknowledged"]'), 30)
     wait_for('the alert to stop', lambda: not C.find_elements(by().CSS_SELECTOR, '#alert-banner [data-alert="ticket"]'), 10)
     shot(C, 'unit-terminal-acknowledged-375-zh')
+
+
+def bulletin_read(C, mesh):
+    """A bulletin from the centre reaches the vehicle's terminal; Read
+    records the receipt, which the centre sees."""
+    text = '全市通报：南京东路封闭，绕行延安路'
+    bid = mesh.run_fm(1, 'bulletin', 'send', '--to', 'all', text).strip()
+    wait_for('the bulletin on the terminal', lambda: text in C.find_element(by().ID, 'bulletins').text, 60)
+    C.execute_script("document.getElementById('bulletins').scrollIntoView()")
+    shot(C, 'unit-terminal-bulletin-375-zh')
+    click(C, '#bulletins .bulletin.unread .b-read')
+    wait_for('the bulletin marked read', lambda: C.find_elements(by().CSS_SELECTOR, '#bulletins .bulletin.read'), 30)
+    wait_for('the receipt at the centre', lambda: len(mesh.fm_json(1, 'bulletin', 'receipts', bid)) >= 1, 60)
 
 
 def crew_finishes(C):
