@@ -157,6 +157,11 @@ function metres(lat1, lon1, lat2, lon2) {
 }
 
 function duplicates(f, box) {
+  // 'change' follows 'input' when the field loses focus: same values, no
+  // new check (a redraw would wipe what the call-taker just did in the box)
+  const key = [f.category.value, f.lat.value.trim(), f.lon.value.trim()].join('|');
+  if (key === box.dataset.key) return;
+  box.dataset.key = key;
   clearTimeout(dupTimer);
   const mine = ++dupSeq; // only the newest check may draw: answers can overtake each other
   dupTimer = setTimeout(async () => {

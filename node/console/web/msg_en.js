@@ -199,6 +199,11 @@ export default {
   btn_add_note: 'Add the caller\'s words as a note',
   note_need_text: 'Type what the caller says first.',
   note_added: 'Note added to incident {id}.',
+  bulletins_title: 'Bulletins',
+  bulletins_none: 'No bulletin for this unit.',
+  btn_bulletin_read: 'Read – confirm',
+  bulletin_read: 'read',
+  aud_all: 'to everyone',
   // category labels for categories the node's list gives without a translation
   cat_building_fire: 'Building fire',
   cat_vehicle_fire: 'Vehicle fire',

@@ -197,6 +197,11 @@ export default {
   btn_add_note: '将报警内容补充为备注',
   note_need_text: '请先填写报警内容。',
   note_added: '已在警情 {id} 上补充备注。',
+  bulletins_title: '通报',
+  bulletins_none: '暂无发给本单位的通报。',
+  btn_bulletin_read: '已阅 – 确认',
+  bulletin_read: '已阅',
+  aud_all: '发往全体',
   // category labels for categories the node's list gives without a translation
   cat_building_fire: '建筑火灾',
   cat_vehicle_fire: '车辆火灾',

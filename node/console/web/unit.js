@@ -11,6 +11,7 @@ import { get, post } from './api.js';
 import * as alerts from './alert.js';
 import { getUnits, unitByRef, categoryLabel, incText } from './refdata.js';
 import { centreAge, centreLevel } from './header.js';
+import { bulletinBox, reload as reloadBulletins } from './bulletins.js';
 
 const STEPS = [ // [api step, button label, the ticket states it follows]
   ['ack', 'btn_ack', ['dispatched']],
@@ -25,9 +26,10 @@ export function mount(root, ctx) {
   const own = unitByRef(ctx.nodeUnit);
   st.unit = own ? own.id : chosenUnit();
   const body = el('div', { id: 'terminal', class: 'terminal' });
+  const news = bulletinBox();
   fill(root, el('div', { class: 'term-head' }, el('h1', null, t('unit_title')), own ? null : unitPicker(st, body)),
-    el('p', { id: 'term-centre', class: 'term-centre' }), body);
-  const reload = async () => { await loadTickets(st); render(body, st); };
+    el('p', { id: 'term-centre', class: 'term-centre' }), body, news);
+  const reload = async () => { await loadTickets(st); render(body, st); reloadBulletins(news); };
   reload();
   const tick = setInterval(() => { renderCentre(); }, 1000);
   const poll = setInterval(reload, 15000);
