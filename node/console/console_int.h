@@ -195,6 +195,11 @@ int route_openapi(struct call *k);
 
 /* Body fields (routes_write.c): 0, or an error reply already made. */
 int body_str(struct call *k, const char *key, bool required, size_t cap, const char **out);
+int body_bool(struct call *k, const char *key, bool *out);
+/* Resolve/close through the nothing-stranded check: 0, a node error
+ * (negative), or 1 with the 409/403 reply made. Node lock held. */
+int close_checked(struct call *k, const char *id, enum fm_incident_stage st, bool cancel,
+                  const char *reason);
 
 /* ---- events.c ---- */
 int events_init(struct console_events *ev);

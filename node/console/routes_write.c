@@ -43,6 +43,39 @@ int body_str(struct call *k, const char *key, bool required, size_t cap, const c
     return 0;
 }
 
+int body_bool(struct call *k, const char *key, bool *out)
+{
+    json_t *v = json_object_get(k->json, key);
+    *out = false;
+    if (v == NULL || json_is_null(v))
+        return 0;
+    if (!json_is_boolean(v))
+        return reply_error(k, 400, "usage", "'%s' must be true or false", key), -1;
+    *out = json_is_true(v);
+    return 0;
+}
+
+/* Resolving or closing goes through the same check as the CLI
+ * (docs/workflow.md §3a): refused while units are out on the incident,
+ * unless cancel_tickets cancels them in the same write. The caller holds
+ * the node lock; 0, a node error (negative), or 1 when the refusal has
+ * been replied. */
+int close_checked(struct call *k, const char *id, enum fm_incident_stage st, bool cancel,
+                  const char *reason)
+{
+    size_t nactive = 0;
+    int rc = fm_node_incident_close(k->c->node, id, st, cancel, reason, &nactive);
+    if (rc == FM_ESTATE && nactive > 0)
+        return reply_error(k, 409, "conflict", "cannot %s %s: %zu ticket(s) still active on it; "
+                           "clear them, or send \"cancel_tickets\": true (centre and county "
+                           "only) to cancel them with it", fm_stage_name(st), id, nactive), 1;
+    if (rc == FM_EPERM && cancel)
+        return reply_error(k, 403, "forbidden", "cannot cancel the tickets of %s: only centre "
+                           "and county nodes cancel tickets (this node is %s)", id,
+                           fm_role_name(k->c->cfg->role)), 1;
+    return rc;
+}
+
 /* A number in [-limit, limit] as degrees * 1e7. */
 static int body_coord(struct call *k, const char *key, double limit, int32_t *e7)
 {
@@ -147,17 +180,23 @@ int route_note(struct call *k)
 
 int route_close(struct call *k)
 {
-    const char *result;
+    const char *result, *reason;
+    bool cancel;
     char id[FM_ID_MAX];
     struct fm_incident inc;
-    if (body_str(k, "result", false, FM_TEXT_MAX, &result) != 0)
+    if (body_str(k, "result", false, FM_TEXT_MAX, &result) != 0 ||
+        body_bool(k, "cancel_tickets", &cancel) != 0 ||
+        body_str(k, "reason", false, FM_TEXT_MAX, &reason) != 0)
         return 0;
     node_lock(k->c);
     int rc = resolve(k, FM_ENT_INCIDENT, k->arg[0], id);
+    /* the result note only once nothing keeps the incident open */
+    if (rc == FM_OK && (rc = close_checked(k, id, FM_STAGE_CLOSED, cancel, reason)) == 1) {
+        node_unlock(k->c);
+        return 0;
+    }
     if (rc == FM_OK && result != NULL)
         rc = fm_node_incident_note(k->c->node, id, result);
-    if (rc == FM_OK)
-        rc = fm_node_incident_status(k->c->node, id, FM_STAGE_CLOSED, false);
     if (rc == FM_ESTATE && fm_node_incident_get(k->c->node, id, &inc) == FM_OK) {
         node_unlock(k->c);
         return reply_error(k, 409, "conflict", "cannot close %s: it is %s already", id,

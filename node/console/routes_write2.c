@@ -47,11 +47,14 @@ static int role_refusal(struct call *k, const char *what, const char *who)
 /* POST /api/incidents/{id}/status {stage | "reopen"} */
 int route_incident_status(struct call *k)
 {
-    const char *stage;
+    const char *stage, *reason;
+    bool cancel;
     enum fm_incident_stage st = FM_STAGE_NEW;
     char id[FM_ID_MAX];
     struct fm_incident inc;
-    if (body_str(k, "stage", true, 16, &stage) != 0)
+    if (body_str(k, "stage", true, 16, &stage) != 0 ||
+        body_bool(k, "cancel_tickets", &cancel) != 0 ||
+        body_str(k, "reason", false, FM_TEXT_MAX, &reason) != 0)
         return 0;
     bool reopen = strcmp(stage, "reopen") == 0;
     if (!reopen && fm_stage_parse(stage, &st) != FM_OK)
@@ -59,7 +62,12 @@ int route_incident_status(struct call *k)
                            "resolved, closed or reopen)", stage);
     node_lock(k->c);
     int rc = resolved(k, FM_ENT_INCIDENT, id);
-    if (rc == FM_OK)
+    bool closing = !reopen && (st == FM_STAGE_RESOLVED || st == FM_STAGE_CLOSED);
+    if (rc == FM_OK && closing && (rc = close_checked(k, id, st, cancel, reason)) == 1) {
+        node_unlock(k->c);
+        return 0;
+    }
+    if (rc == FM_OK && !closing)
         rc = fm_node_incident_status(k->c->node, id, st, reopen);
     bool have = rc != FM_OK && fm_node_incident_get(k->c->node, id, &inc) == FM_OK;
     node_unlock(k->c);

@@ -253,9 +253,21 @@ st, body = c2.post("/api/incidents", {"category": "gas_leak", "lat": 31.1, "lon"
 check(st == 201, "node2 reports")
 wait(60, "node2's report on node1", lambda: c1.get("/api/incidents/" + body["id"])[0] == 200)
 
-# ---- close; dispatch to a closed incident -> 409 ----
+# ---- close: refused while the engine is out on it; then with its ticket
+# cancelled in the same write; dispatch to a closed incident -> 409 ----
 st, body = c1.post("/api/incidents/%s/close" % iid, {"result": "fire out"})
-check(st == 200 and body["status"] == "closed", "POST close -> 200")
+check(st == 409 and "1 ticket(s) still active" in body["error"] and "cancel_tickets" in body["error"],
+      "closing with a unit out on it -> 409: " + str(body))
+st, body = c1.get("/api/incidents/" + iid)
+check(not any(n.get("text") == "fire out" for n in body.get("timeline", [])),
+      "a refused close leaves no result note")
+st, body = c1.post("/api/incidents/%s/close" % iid, {"cancel_tickets": "yes"})
+check(st == 400, "cancel_tickets must be a boolean -> 400")
+st, body = c1.post("/api/incidents/%s/close" % iid, {"result": "fire out", "cancel_tickets": True,
+                                                      "reason": "incident closed"})
+check(st == 200 and body["status"] == "closed", "POST close with cancel_tickets -> 200: " + str(body))
+st, body = c1.get("/api/tickets/" + tid)
+check(st == 200 and body["ticket"]["state"] == "cancelled", "the engine's ticket is cancelled")
 st, body = c1.post("/api/incidents/%s/close" % iid, {})
 check(st == 409, "closing twice -> 409")
 other = next(u for u in units["units"] if u["kind"] == "ambulance")
