@@ -63,7 +63,7 @@ static int load_base(struct cli *cl, const char *path, struct fm_directory **b)
 }
 
 /* Counties, departments and units from the roster; name and rules from b. */
-static int merge(struct cli *cl, const struct fmt_roster *r, const char *csv, const char *bname,
+static int merge(const struct fmt_roster *r, const char *csv, const char *bname,
                  struct fm_directory *b)
 {
     size_t bad = 0;
@@ -101,10 +101,12 @@ static int merge(struct cli *cl, const struct fmt_roster *r, const char *csv, co
                                 "does not list\n", bname, b->rules[i].category, dept, csv);
         }
     }
-    if (bad > 0)
-        return cli_error(cl, FM_EINVAL, "%zu rule need%s name%s a department missing from "
-                                        "%s; nothing written", bad, bad == 1 ? "" : "s",
-                         bad == 1 ? "s" : "", csv);
+    if (bad > 0) {
+        fprintf(stderr, "fieldmesh: %zu response need%s call%s on a department missing from "
+                        "%s; nothing written\n", bad, bad == 1 ? "" : "s", bad == 1 ? "s" : "",
+                csv);
+        return CLI_EXIT_FAIL;
+    }
     return CLI_EXIT_OK;
 }
 
@@ -171,7 +173,7 @@ static int run_import_csv(struct cli *cl, int argc, char **argv)
     const char *bname = a.val[O_BASE] != NULL ? a.val[O_BASE] : "the directory in force";
     if (a.val[O_NAME] != NULL)
         fm_strlcpy(b->name, a.val[O_NAME], sizeof b->name);
-    if ((rc = merge(cl, r, csv, bname, b)) != CLI_EXIT_OK ||
+    if ((rc = merge(r, csv, bname, b)) != CLI_EXIT_OK ||
         (rc = emit(cl, b, csv, bname, a.val[O_OUT])) != CLI_EXIT_OK)
         goto out;
     fprintf(stderr, "%s%s: %zu counties, %zu departments, %zu units; %zu rules from %s\n",
