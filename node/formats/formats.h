@@ -1,6 +1,7 @@
 /*
  * formats.h — other systems' formats: OASIS CAP 1.2 alerts as XML, read
- * and written through libxml2 (docs/interop.md).
+ * and written through libxml2, and roster spreadsheets as CSV
+ * (docs/interop.md).
  *
  * This library knows nothing of the store or the data model: the CLI
  * fills a struct fmt_cap_alert from an incident or a bulletin and hands it
