@@ -98,6 +98,29 @@ expect 1 "$FIELDMESH" directory import-csv "$T/nocp.csv" --base "$T/base2.yaml" 
 contains "$ERR" "rule 'chemical_leak' calls on department 'Central Police', which $T/nocp.csv does not list"
 [ ! -e "$T/x.yaml" ] || fail "written despite the error"
 
+# ---- the admin's size: 990 teams in 200 departments, saved by Excel as GB18030 ----
+python3 - "$T/big.csv" <<'PY'
+import csv, sys
+counties = ["黄浦区", "徐汇区", "长宁区", "静安区", "普陀区", "虹口区", "杨浦区", "闵行区",
+            "宝山区", "嘉定区", "浦东新区", "金山区", "松江区", "青浦区", "奉贤区", "崇明区"]
+kinds = ["police", "fire", "medical", "water", "power", "gas", "traffic"]
+with open(sys.argv[1], "w", newline="", encoding="gb18030") as f:
+    w = csv.writer(f, lineterminator="\r\n")
+    w.writerow(["department", "department_kind", "tier", "county", "unit", "unit_kind",
+                "capabilities", "lat", "lon"])
+    for d in range(200):
+        c, k = counties[d % 16], kinds[d % 7]
+        for u in range(5 if d < 190 else 4):
+            w.writerow([c + "第%d支队" % d, k, 1 + d % 3, c, c + "第%d支队%d号车" % (d, u),
+                        "engine", "fire, rescue", "31.%04d" % (d * 5 + u), "121.5"])
+PY
+expect 0 "$FIELDMESH" directory import-csv "$T/big.csv" --base "$BASE" --out "$T/big.yaml"
+contains "$ERR" "16 counties, 200 departments, 990 units"
+expect 0 "$FIELDMESH" "${C[@]}" directory publish "$T/big.yaml"
+expect 0 "$FIELDMESH" "${C[@]}" directory show --json
+pyjson 'len(d["counties"]) == 16 and sum(len(x["units"]) for x in d["departments"]) == 990'
+pyjson 'd["departments"][199]["units"][3]["name"] == "闵行区第199支队3号车"'
+
 # ---- a bad sheet: every error, exit 1, nothing written ----
 cp "$T/dir.yaml" "$T/keep.yaml"
 printf '%s\n' 'department,department_kind,tier,county,unit,unit_kind,capabilities,lat,lon' \
