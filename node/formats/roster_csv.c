@@ -109,9 +109,10 @@ static int from_gb18030(struct roster_ctx *c, const char *in, size_t len, char *
     if (buf == NULL) {
         rc = FM_ENOMEM;
     } else if (iconv(cd, &ip, &il, &op, &ol) == (size_t)-1) {
-        roster_error(c, line_of(in, (size_t)(ip - in)), NULL,
+        size_t at = (size_t)(ip - in);
+        roster_error(c, line_of(in, at), NULL,
                      "neither UTF-8 nor GB18030 (byte 0x%02x at offset %zu); save the sheet "
-                     "as \"CSV UTF-8\"", (unsigned)(uint8_t)*ip, (size_t)(ip - in));
+                     "as \"CSV UTF-8\"", at < len ? (unsigned)(uint8_t)in[at] : 0u, at);
         rc = FM_EDECODE;
     }
     iconv_close(cd);
@@ -129,6 +130,11 @@ static int from_gb18030(struct roster_ctx *c, const char *in, size_t len, char *
 static int to_utf8(struct roster_ctx *c, const char *in, size_t len, enum fmt_roster_encoding enc,
                    char **out, size_t *outlen)
 {
+    if (len >= 2 && (memcmp(in, "\xff\xfe", 2) == 0 || memcmp(in, "\xfe\xff", 2) == 0)) {
+        roster_error(c, 1, NULL, "the file is UTF-16 (Excel's \"Unicode Text\"); save the "
+                     "sheet as \"CSV UTF-8\" or plain \"CSV\"");
+        return FM_EDECODE;
+    }
     bool bom = len >= 3 && memcmp(in, "\xef\xbb\xbf", 3) == 0;
     if (bom)
         in += 3, len -= 3;

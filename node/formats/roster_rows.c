@@ -86,6 +86,21 @@ bool roster_header(struct roster_ctx *c, struct roster_record *rec)
 
 /* ---- cells ---- */
 
+/* How many of a cell's n bytes to quote in a message: at most max, cut
+ * before a NUL and on a UTF-8 character boundary. */
+static int shown(const char *s, size_t n, size_t max)
+{
+    const char *nul = memchr(s, '\0', n);
+    if (nul != NULL)
+        n = (size_t)(nul - s);
+    if (n > max) {
+        n = max;
+        while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+            n--;
+    }
+    return (int)n;
+}
+
 static bool cell_text(struct roster_ctx *c, const struct roster_field *f, const char *col,
                       char *out, size_t cap)
 {
@@ -96,7 +111,7 @@ static bool cell_text(struct roster_ctx *c, const struct roster_field *f, const 
     }
     if (f->len >= cap) {
         roster_error(c, f->line, col, "'%.*s...' is %zu bytes (at most %zu; a Chinese "
-                     "character takes 3)", 12, f->s, f->len, cap - 1);
+                     "character takes 3)", shown(f->s, f->len, 24), f->s, f->len, cap - 1);
         return false;
     }
     for (size_t i = 0; i < f->len; i++) {
@@ -134,7 +149,7 @@ static bool cell_token(struct roster_ctx *c, const struct roster_field *f, const
 {
     if (!word_ok(f->s, f->len, cap - 1) || memchr(f->s, '\0', f->len) != NULL) {
         roster_error(c, f->line, col, "'%.*s' must be 1 to %zu characters of a-z, 0-9, '_' "
-                     "or '-'", (int)(f->len > 40 ? 40 : f->len), f->s, cap - 1);
+                     "or '-'", shown(f->s, f->len, 40), f->s, cap - 1);
         return false;
     }
     memcpy(out, f->s, f->len + 1);
@@ -145,7 +160,7 @@ static bool cell_tier(struct roster_ctx *c, const struct roster_field *f, uint8_
 {
     if (f->len != 1 || f->s[0] < '1' || f->s[0] > '3') {
         roster_error(c, f->line, "tier", "'%.*s' must be 1, 2 or 3",
-                     (int)(f->len > 20 ? 20 : f->len), f->s);
+                     shown(f->s, f->len, 20), f->s);
         return false;
     }
     *tier = (uint8_t)(f->s[0] - '0');
@@ -158,7 +173,7 @@ static bool cell_coord(struct roster_ctx *c, const struct roster_field *f, const
     if (f->len == 0 || f->len > 32 || memchr(f->s, '\0', f->len) != NULL ||
         fm_parse_double(f->s, -limit, limit, out) != FM_OK) {
         roster_error(c, f->line, col, "'%.*s' must be a number from %g to %g (decimal "
-                     "degrees, WGS 84)", (int)(f->len > 32 ? 32 : f->len), f->s, -limit, limit);
+                     "degrees, WGS 84)", shown(f->s, f->len, 32), f->s, -limit, limit);
         return false;
     }
     return true;
@@ -180,7 +195,7 @@ static bool cell_caps(struct roster_ctx *c, const struct roster_field *f, char *
         if (n > 0) {
             if (!word_ok(f->s + i, n, 31)) {
                 roster_error(c, f->line, "capabilities", "'%.*s' must be 1 to 31 characters "
-                             "of a-z, 0-9, '_' or '-'", (int)(n > 40 ? 40 : n), f->s + i);
+                             "of a-z, 0-9, '_' or '-'", shown(f->s + i, n, 40), f->s + i);
                 return false;
             }
             if (used + (used > 0) + n + 1 > cap) {

@@ -180,6 +180,20 @@ static void test_header_and_edges(void **state)
     r = parse(only_hdr, strlen(only_hdr), FMT_ROSTER_AUTO, FM_EDECODE);
     assert_non_null(strstr(r->errors, "no department rows"));
     done(r);
+    static const char utf16[] = "\xff\xfe" "d\0e\0p\0";
+    r = parse(utf16, sizeof utf16 - 1, FMT_ROSTER_AUTO, FM_EDECODE);
+    assert_non_null(strstr(r->errors, "t.csv:1: the file is UTF-16"));
+    done(r);
+    /* a name too long is quoted cut on a character boundary, never mid-character */
+    char longname[sizeof HDR + 256];
+    size_t used = (size_t)snprintf(longname, sizeof longname, HDR "A");
+    for (int i = 0; i < 30; i++)
+        used += (size_t)snprintf(longname + used, sizeof longname - used, "消");
+    snprintf(longname + used, sizeof longname - used, ",fire,1,c,,,,,\n");
+    r = parse(longname, strlen(longname), FMT_ROSTER_AUTO, FM_EDECODE);
+    assert_non_null(strstr(r->errors, "t.csv:2: column department: 'A消消消消消消消...' is 91 "
+                                      "bytes (at most 63"));
+    done(r);
     /* CRLF, doubled quotes, spaces around fields, no final line break */
     static const char ok[] = "unit,department,department_kind,tier,county,unit_kind,lat,lon\r\n"
                              " \"say \"\"hi\"\"\" , A , fire ,1,c,engine, -1.5 ,2";
