@@ -3,8 +3,9 @@
  * directory_yaml.c reads (docs/workflow.md), for tools that build a
  * directory from other sources (the roster CSV import).
  *
- * Every text is a double-quoted scalar with quotes, backslashes and
- * control bytes escaped, so a name never changes the document's shape;
+ * Every string, words like kinds included, is a double-quoted scalar with
+ * quotes, backslashes and control bytes escaped, so no value changes the
+ * document's shape (a kind "-" written plain would start a list);
  * UTF-8 passes through, so Chinese names stay readable in the file.
  * Coordinates are written from their 1e-7 degree integers, exactly.
  */
@@ -40,12 +41,20 @@ static void put_e7(FILE *f, int32_t e7)
 
 static void put_caps(FILE *f, const char *caps)
 {
+    char word[FM_DIR_CAPS_MAX];
     fputc('[', f);
-    for (const char *p = caps; *p != '\0'; p++) {
-        if (*p == ',')
+    for (const char *p = caps; *p != '\0';) {
+        size_t n = strcspn(p, ",");
+        if (n >= sizeof word)
+            n = sizeof word - 1;
+        memcpy(word, p, n);
+        word[n] = '\0';
+        put_quoted(f, word);
+        p += n;
+        if (*p == ',') {
             fputs(", ", f);
-        else
-            fputc(*p, f);
+            p++;
+        }
     }
     fputc(']', f);
 }
@@ -57,7 +66,9 @@ static void put_depts(FILE *f, const struct fm_directory *d)
         const struct fm_dir_dept *x = &d->depts[i];
         fprintf(f, "  - name: ");
         put_quoted(f, x->name);
-        fprintf(f, "\n    kind: %s\n    tier: %u\n    county: ", x->kind, x->tier);
+        fprintf(f, "\n    kind: ");
+        put_quoted(f, x->kind);
+        fprintf(f, "\n    tier: %u\n    county: ", x->tier);
         put_quoted(f, d->counties[x->county]);
         fprintf(f, "\n    units:");
         size_t n = 0;
@@ -67,7 +78,9 @@ static void put_depts(FILE *f, const struct fm_directory *d)
                 continue;
             fprintf(f, "\n      - {name: ");
             put_quoted(f, u->name);
-            fprintf(f, ", kind: %s, capabilities: ", u->kind);
+            fprintf(f, ", kind: ");
+            put_quoted(f, u->kind);
+            fprintf(f, ", capabilities: ");
             put_caps(f, u->caps);
             fprintf(f, ", home: [");
             put_e7(f, u->lat_e7);
@@ -85,19 +98,23 @@ static void put_rules(FILE *f, const struct fm_directory *d)
     fprintf(f, "\nrules:\n");
     for (size_t i = 0; i < d->nrules; i++) {
         const struct fm_dir_rule *r = &d->rules[i];
-        fprintf(f, "  - category: %s\n    priority: %u\n    escalate_priority: %u\n"
+        fprintf(f, "  - category: ");
+        put_quoted(f, r->category);
+        fprintf(f, "\n    priority: %u\n    escalate_priority: %u\n"
                    "    escalate_after_s: %u\n    target_s: %u\n    respond:",
-                r->category, r->priority, r->escalate_priority, r->escalate_after_s,
-                r->target_s);
+                r->priority, r->escalate_priority, r->escalate_after_s, r->target_s);
         for (size_t k = 0; k < r->nrespond; k++) {
             const struct fm_dir_respond *e = &r->respond[k];
-            fprintf(f, "\n      - {tier: %u, kind: %s", e->tier, e->kind);
+            fprintf(f, "\n      - {tier: %u, kind: ", e->tier);
+            put_quoted(f, e->kind);
             if (e->department[0] != '\0') {
                 fprintf(f, ", department: ");
                 put_quoted(f, e->department);
             }
-            if (e->capability[0] != '\0')
-                fprintf(f, ", capability: %s", e->capability);
+            if (e->capability[0] != '\0') {
+                fprintf(f, ", capability: ");
+                put_quoted(f, e->capability);
+            }
             fprintf(f, ", units: %u}", e->units);
         }
         fprintf(f, "%s\n", r->nrespond == 0 ? " []" : "");

@@ -230,6 +230,11 @@ static void test_yaml_round_trip(void **state)
     assert_int_equal(fm_directory_load_yaml(path, &d, err, sizeof err), FM_OK);
     strcpy(d->units[0].name, "消防 \"一\" \\中队");
     d->units[1].lat_e7 = -12345678;
+    /* words YAML would read as syntax if written plain */
+    strcpy(d->units[2].kind, "-");
+    strcpy(d->units[2].caps, "-,null");
+    strcpy(d->depts[0].kind, "-x");
+    strcpy(d->rules[0].respond[0].capability, "-");
     assert_int_equal(fm_directory_render_yaml(d, "two\nlines", &text, &len), FM_OK);
     assert_memory_equal(text, "# two\n# lines\n", 14);
     if (fm_directory_parse_yaml("mem", text, len, &back, err, sizeof err) != FM_OK)
@@ -248,6 +253,7 @@ static void test_yaml_round_trip(void **state)
     for (size_t i = 0; i < d->nunits; i++) {
         assert_string_equal(back->units[i].name, d->units[i].name);
         assert_string_equal(back->units[i].caps, d->units[i].caps);
+        assert_string_equal(back->units[i].kind, d->units[i].kind);
         assert_int_equal(back->units[i].dept, d->units[i].dept);
         assert_int_equal(back->units[i].lat_e7, d->units[i].lat_e7);
         assert_int_equal(back->units[i].lon_e7, d->units[i].lon_e7);
