@@ -13,6 +13,7 @@
 #include "cli_wf.h"
 #include "../node/formats/formats.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +27,8 @@ static int read_csv(struct cli *cl, const char *path, enum fmt_roster_encoding e
     size_t len = 0;
     int rc = fm_file_read_alloc(path, FMT_ROSTER_MAX_BYTES + 1, &buf, &len);
     if (rc != FM_OK)
-        return cli_error(cl, rc, "cannot read %s: %s", path, fm_strerror(rc));
+        return cli_error(cl, rc, "cannot read %s: %s", path,
+                         rc == FM_EIO ? strerror(errno) : fm_strerror(rc));
     rc = fmt_roster_parse(buf, len, path, enc, r);
     free(buf);
     if (rc == FM_ENOMEM)
@@ -135,7 +137,8 @@ static int emit(struct cli *cl, const struct fm_directory *d, const char *csv, c
         rc = fwrite(text, 1, len, stdout) == len && fflush(stdout) == 0
                  ? CLI_EXIT_OK : cli_error(cl, FM_EIO, "cannot write to stdout");
     } else if ((rc = fm_file_write(out, text, len, 0644, false)) != FM_OK) {
-        rc = cli_error(cl, rc, "cannot write %s: %s", out, fm_strerror(rc));
+        rc = cli_error(cl, rc, "cannot write %s: %s; nothing written", out,
+                       rc == FM_EIO ? strerror(errno) : fm_strerror(rc));
     }
 out:
     fm_directory_free(&back);

@@ -26,6 +26,13 @@ run "$FIELDMESH" directory import-csv "$T/missing.csv" --base "$BASE"
 [ "$RC" != 0 ] || fail "a missing file must fail"
 contains "$ERR" "missing.csv"
 
+expect 74 "$FIELDMESH" directory import-csv "$T" --base "$BASE"
+contains "$ERR" "cannot read $T: Is a directory"
+expect 74 "$FIELDMESH" directory import-csv "$CSV" --base "$BASE" --out "$T/no/such/dir.yaml"
+contains "$ERR" "No such file or directory; nothing written"
+expect 78 "$FIELDMESH" directory import-csv "$CSV" --base "$CSV"
+contains "$ERR" "roster.csv:1:"
+
 # ---- the sample, rules from --base, published on a real node ----
 expect 0 "$FIELDMESH" directory import-csv "$CSV" --base "$BASE" --out "$T/dir.yaml"
 contains "$ERR" "3 counties, 20 departments, 36 units; 9 rules from $BASE"
