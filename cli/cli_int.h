@@ -189,6 +189,26 @@ void cli_list_begin(bool json, struct cli_json *j, struct cli_table *t, FILE *f,
                     const char *const *headers, size_t ncols);
 int cli_list_end(bool json, struct cli_json *j, struct cli_table *t, FILE *f, int rc);
 
+/* ---- progress of long work on a terminal (cli_progress.c) ----
+ * begin() says whether stderr is a terminal; report (or cli_progress_show
+ * with the struct as ctx) then rewrites one stderr line at most ten times
+ * a second; end() clears it. Off a terminal nothing is ever printed. */
+enum cli_progress_unit { CLI_PROGRESS_BYTES, CLI_PROGRESS_OPS };
+struct cli_progress {
+    struct fm_progress report; /* hand to fm_node_set_progress */
+    const char *what;          /* "importing the bundle" */
+    enum cli_progress_unit unit;
+    uint64_t last_ms;
+    bool tty, shown;
+};
+bool cli_progress_begin(struct cli_progress *p, const char *what, enum cli_progress_unit unit);
+void cli_progress_show(void *ctx, uint64_t done, uint64_t total);
+void cli_progress_end(struct cli_progress *p);
+/* For work on a node handle (counted in ops): begin() and, on a terminal,
+ * fm_node_set_progress(n); node_end() unsets it and clears the line. */
+void cli_progress_node_begin(struct cli_progress *p, struct fm_node *n, const char *what);
+void cli_progress_node_end(struct cli_progress *p, struct fm_node *n);
+
 /* ---- the commands (cmd_*.c) ---- */
 extern const struct cli_cmd cli_cmd_init, cli_cmd_keygen, cli_cmd_keys_seal;
 extern const struct cli_cmd cli_cmd_operator_add, cli_cmd_operator_passwd, cli_cmd_operator_list,
@@ -222,6 +242,7 @@ extern const struct cli_cmd cli_cmd_ticket_ack, cli_cmd_ticket_enroute, cli_cmd_
     cli_cmd_ticket_show;
 extern const struct cli_cmd cli_cmd_directory_publish, cli_cmd_directory_check,
     cli_cmd_directory_show;
+extern const struct cli_cmd cli_cmd_directory_import_csv; /* cmd_roster.c */
 extern const struct cli_cmd cli_cmd_resource_request, cli_cmd_resource_allocate,
     cli_cmd_resource_return, cli_cmd_resource_requests;
 extern const struct cli_cmd cli_cmd_bulletin_send, cli_cmd_bulletin_list, cli_cmd_bulletin_read,

@@ -19,21 +19,10 @@ static void print_size(const char *what, uint64_t bytes)
         printf("%s %llu bytes", what, (unsigned long long)bytes);
 }
 
-/* On a terminal only: one line rewritten in place (stderr, so a script
- * capturing stdout gets nothing extra). */
-static void show_progress(void *ctx, uint64_t done, uint64_t total)
-{
-    (void)ctx;
-    if (total >= done && total > 0)
-        fprintf(stderr, "\rcopying the store: %.1f of at most %.1f MiB ", done / 1048576.0,
-                total / 1048576.0);
-    else
-        fprintf(stderr, "\rcopying the store: %.1f MiB ", done / 1048576.0);
-}
-
 static int run_backup(struct cli *cl, int argc, char **argv)
 {
-    struct fm_backup_progress progress = { show_progress, NULL };
+    struct cli_progress line;
+    struct fm_backup_progress progress = { cli_progress_show, &line };
     struct cli_args a;
     struct fm_backup_info info;
     char err[2 * FM_PATH_MAX + 256], when[CLI_TIME_LEN];
@@ -42,10 +31,10 @@ static int run_backup(struct cli *cl, int argc, char **argv)
     CLI_PARSE_OR_RETURN(cl, argc, argv, NULL, 0, 1, 1, &a);
     if ((rc = cli_need_config(cl)) != 0 || (rc = cli_crypto(cl)) != 0)
         return rc;
-    bool tty = isatty(STDERR_FILENO);
+    /* on a terminal only: one stderr line, so stdout gets nothing extra */
+    bool tty = cli_progress_begin(&line, "copying the store", CLI_PROGRESS_BYTES);
     rc = fm_backup_write(&cl->cfg, a.pos[0], tty ? &progress : NULL, &info, err, sizeof err);
-    if (tty)
-        fprintf(stderr, "\r\033[K"); /* clear the progress line */
+    cli_progress_end(&line);
     if (rc != FM_OK)
         return cli_error(cl, rc, "%s", err[0] ? err : fm_strerror(rc));
     cli_fmt_time(info.created_ms << 16, false, when);

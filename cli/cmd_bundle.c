@@ -113,7 +113,10 @@ static int run_export(struct cli *cl, int argc, char **argv)
     o.key_path = a.val[EX_KEY];
     if ((rc = cli_open_node(cl, FM_OPEN_IDENTITY)) != 0)
         return rc;
+    struct cli_progress line;
+    cli_progress_node_begin(&line, cl->node, "exporting the ops");
     rc = fm_node_bundle_export(cl->node, a.pos[0], &o, &info);
+    cli_progress_node_end(&line, cl->node);
     if (rc == FM_ENOTFOUND && !o.for_vector) {
         char def[FM_PATH_MAX + 16];
         snprintf(def, sizeof def, "%s/bundle.key", cl->cfg.data_dir);
@@ -162,7 +165,8 @@ const struct cli_cmd cli_cmd_bundle_export = {
     "                 YYYY-MM-DDTHH:MM[:SS]Z, UTC); without --for and --since:\n"
     "                 everything. Sealed to the organisation bundle key\n"
     "  --key KEYFILE  the organisation bundle key (default <data_dir>/bundle.key)\n\n"
-    "Prints the number of ops. The bundle is signed by this node.\n",
+    "Prints the number of ops. The bundle is signed by this node.\n"
+    "On a terminal the ops exported so far are shown on stderr.\n",
     run_export,
 };
 
@@ -185,7 +189,10 @@ static int run_import(struct cli *cl, int argc, char **argv)
     rc = cli_open_node(cl, FM_OPEN_IDENTITY);
     if (rc != 0)
         return rc;
+    struct cli_progress line;
+    cli_progress_node_begin(&line, cl->node, "importing the ops");
     rc = fm_node_bundle_import(cl->node, a.pos[0], a.val[IM_KEY], &info, &res);
+    cli_progress_node_end(&line, cl->node);
     switch (rc) {
     case FM_OK:
         break;
@@ -265,7 +272,7 @@ const struct cli_cmd cli_cmd_bundle_import = {
     "to this node, or with the organisation bundle key), and ingests its ops\n"
     "(each still checked: signature, chain, certificate, revocation). A bundle\n"
     "that fails any check is refused whole (exit 3). Prints the number of new\n"
-    "ops.\n\n"
+    "ops. On a terminal the ops ingested so far are shown on stderr.\n\n"
     "  --key KEYFILE  the organisation bundle key (default <data_dir>/bundle.key)\n"
     "  --json         {exporter, exporter_name, ops, stored, duplicates, rejected,\n"
     "                 first_refusal}\n",

@@ -152,7 +152,11 @@ static int run_rebuild(struct cli *cl, int argc, char **argv)
     CLI_PARSE_OR_RETURN(cl, argc, argv, NULL, 0, 0, 0, &a);
     if ((rc = cli_open_node(cl, FM_OPEN_READ)) != 0)
         return rc;
-    if ((rc = fm_node_rebuild(cl->node)) != 0)
+    struct cli_progress line;
+    cli_progress_node_begin(&line, cl->node, "re-applying the ops");
+    rc = fm_node_rebuild(cl->node);
+    cli_progress_node_end(&line, cl->node);
+    if (rc != 0)
         return cli_error(cl, rc, "rebuild failed: %s", fm_strerror(rc));
     if ((rc = fm_node_digest(cl->node, d)) != 0)
         return cli_error(cl, rc, "cannot compute the digest: %s", fm_strerror(rc));
@@ -164,6 +168,7 @@ static int run_rebuild(struct cli *cl, int argc, char **argv)
 const struct cli_cmd cli_cmd_rebuild = {
     NULL, "rebuild", "", "re-derive every entity from the stored ops; prints the digest",
     "Drops the materialized incidents, units and resources and re-applies every\n"
-    "stored op. The printed digest equals `fieldmesh digest` before the rebuild.\n",
+    "stored op. The printed digest equals `fieldmesh digest` before the rebuild.\n"
+    "On a terminal the ops re-applied so far are shown on stderr.\n",
     run_rebuild,
 };

@@ -10,6 +10,7 @@ install(FILES ${CMAKE_SOURCE_DIR}/packaging/fieldmesh.bash-completion
         DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions RENAME fieldmesh)
 file(GLOB FM_EXAMPLE_CONFIGS ${CMAKE_SOURCE_DIR}/configs/*.yaml)
 install(FILES ${FM_EXAMPLE_CONFIGS} DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples)
+install(FILES ${CMAKE_SOURCE_DIR}/configs/roster.csv DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples)
 install(FILES ${CMAKE_SOURCE_DIR}/docs/service.md ${CMAKE_SOURCE_DIR}/docs/config.md
         ${CMAKE_SOURCE_DIR}/docs/cli.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
 # The service's config: a conffile, so dpkg keeps the admin's edits.

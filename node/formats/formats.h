@@ -1,6 +1,7 @@
 /*
  * formats.h — other systems' formats: OASIS CAP 1.2 alerts as XML, read
- * and written through libxml2 (docs/interop.md).
+ * and written through libxml2, and roster spreadsheets as CSV
+ * (docs/interop.md).
  *
  * This library knows nothing of the store or the data model: the CLI
  * fills a struct fmt_cap_alert from an incident or a bulletin and hands it
@@ -130,5 +131,60 @@ int fmt_cap_time_parse(const char *s, uint64_t *ms) FM_MUST_USE;
  * value. FM_ENOMEM (also for text that is not UTF-8). */
 int fmt_pidf_point(const char *entity, double lat, double lon, uint64_t ms, const char *text,
                    char **out) FM_MUST_USE;
+
+/* ---- roster CSV (docs/interop.md "Roster import") ----
+ *
+ * A spreadsheet of departments and units, one row per unit (the department
+ * columns repeated on each), read strictly: RFC 4180 quoting (commas, line
+ * breaks and doubled quotes inside quoted fields), CRLF or LF, UTF-8 with
+ * or without a BOM, or GB18030 (converted with glibc's iconv). A header
+ * row names the columns in any order. Every error is collected, not just
+ * the first, as "NAME:LINE: column COLUMN: what is wrong", one a line.
+ * Limits match the directory's (workflow.h), which this library cannot
+ * include: names are at most FMT_ROSTER_NAME_MAX - 1 bytes. */
+#define FMT_ROSTER_MAX_BYTES (8u << 20)
+#define FMT_ROSTER_NAME_MAX 64      /* = FM_NAME_MAX, with the NUL */
+#define FMT_ROSTER_CAPS_MAX 256     /* = FM_DIR_CAPS_MAX: "a,b,c" */
+#define FMT_ROSTER_MAX_COUNTIES 64
+#define FMT_ROSTER_MAX_DEPTS 256
+#define FMT_ROSTER_MAX_UNITS 2048
+#define FMT_ROSTER_MAX_ERRORS 200   /* listed; the rest are counted */
+
+enum fmt_roster_encoding { FMT_ROSTER_AUTO, FMT_ROSTER_UTF8, FMT_ROSTER_GB18030 };
+
+struct fmt_roster_dept {
+    char name[FMT_ROSTER_NAME_MAX];
+    char kind[FMT_ROSTER_NAME_MAX];
+    uint8_t tier;                       /* 1..3 */
+    uint16_t county;                    /* index into counties */
+    size_t line;                        /* where it first appears */
+};
+
+struct fmt_roster_unit {
+    char name[FMT_ROSTER_NAME_MAX];
+    char kind[FMT_ROSTER_NAME_MAX];
+    char caps[FMT_ROSTER_CAPS_MAX];     /* words joined by ',' in cell order */
+    double lat, lon;
+    uint16_t dept;                      /* index into depts */
+    size_t line;
+};
+
+struct fmt_roster {
+    bool was_gb18030;                   /* the input was converted */
+    size_t ncounties, ndepts, nunits;
+    char counties[FMT_ROSTER_MAX_COUNTIES][FMT_ROSTER_NAME_MAX]; /* first-seen order */
+    struct fmt_roster_dept depts[FMT_ROSTER_MAX_DEPTS];
+    struct fmt_roster_unit units[FMT_ROSTER_MAX_UNITS];
+    size_t nerrors;                     /* all found, listed or not */
+    char *errors;                       /* malloc'd lines, NUL-terminated; NULL if none */
+};
+
+/* Decodes len bytes of roster CSV (name prefixes errors) into *out (zeroed
+ * first). 0; FM_EDECODE with out->errors listing every problem (nothing
+ * else in *out is meaningful then); FM_ETOOBIG over FMT_ROSTER_MAX_BYTES
+ * (also listed); FM_ENOMEM. Free out->errors with fmt_roster_release. */
+int fmt_roster_parse(const char *buf, size_t len, const char *name,
+                     enum fmt_roster_encoding enc, struct fmt_roster *out) FM_MUST_USE;
+void fmt_roster_release(struct fmt_roster *r);
 
 #endif

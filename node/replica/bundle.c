@@ -395,6 +395,9 @@ int fm_node_bundle_export(struct fm_node *n, const char *path, const struct fm_b
     }
     if ((rc = fm_node_heads(n, &heads, &nh)) != FM_OK)
         goto out;
+    uint64_t all = 0, seen = 0; /* for progress: every stored op counts, skipped too */
+    for (size_t i = 0; i < nh; i++)
+        all += heads[i].seq;
 
     /* the plaintext: every op the reader lacks, author by author */
     if ((rc = fm_buf_append(&plain, PLAIN_MAGIC, strlen(PLAIN_MAGIC))) != FM_OK ||
@@ -409,8 +412,11 @@ int fm_node_bundle_export(struct fm_node *n, const char *path, const struct fm_b
         } else if (o && o->since_ms && (rc = first_since(n, &heads[i], o->since_ms, &from)) != FM_OK) {
             goto out;
         }
-        if (from > heads[i].seq)
+        seen += from - 1 < heads[i].seq ? from - 1 : heads[i].seq;
+        if (from > heads[i].seq) {
+            node_progress(n, seen, all);
             continue;
+        }
         info->authors++;
         while (from <= heads[i].seq) {
             size_t got = 0, before = plain.len;
@@ -429,6 +435,8 @@ int fm_node_bundle_export(struct fm_node *n, const char *path, const struct fm_b
             }
             nops += (uint32_t)got;
             from += got;
+            seen += got;
+            node_progress(n, seen, all);
         }
     }
     fm_be32_put(plain.data + strlen(PLAIN_MAGIC), nops);
@@ -658,6 +666,7 @@ static int plain_ingest(struct fm_node *n, const uint8_t *p, size_t len,
             res->err_seq = r.err_seq;
         }
         res->rejected += r.rejected;
+        node_progress(n, off + k, count);
     }
     fm_log_set_level(lvl);
 out:

@@ -251,16 +251,28 @@ int node_truncate(struct store_txn *t, const uint8_t author[FM_PK_LEN], uint64_t
 
 int node_rebuild_txn(struct store_txn *t)
 {
+    return node_rebuild_txn_progress(t, NULL);
+}
+
+#define REBUILD_PROGRESS_EVERY 1024 /* ops between progress reports */
+
+int node_rebuild_txn_progress(struct store_txn *t, const struct fm_progress *p)
+{
     struct store_cur *c;
     struct store_kv kv;
     struct fm_op op;
     struct payload *pl = malloc(sizeof *pl);
+    uint64_t total = 0, done = 0;
     int rc;
     if (pl == NULL)
         return FM_ENOMEM;
+    if (p != NULL && p->fn != NULL && (rc = store_count(t, DB_OPS, &total)) != FM_OK)
+        goto out;
     if ((rc = model_clear(t)) != FM_OK || (rc = store_cur_open(t, DB_OPS, &c)) != FM_OK)
         goto out;
     for (rc = store_cur_first(c, &kv); rc == FM_OK; rc = store_cur_next(c, &kv)) {
+        if (p != NULL && p->fn != NULL && ++done % REBUILD_PROGRESS_EVERY == 0)
+            p->fn(p->ctx, done, total);
         if (fm_op_decode(&op, kv.val, kv.vlen) != FM_OK ||
             payload_decode(pl, op.kind, op.payload, op.payload_len) != FM_OK) {
             rc = FM_ESTORE;
@@ -272,6 +284,8 @@ int node_rebuild_txn(struct store_txn *t)
     store_cur_close(&c);
     if (rc == FM_ENOTFOUND)
         rc = FM_OK;
+    if (rc == FM_OK && p != NULL && p->fn != NULL)
+        p->fn(p->ctx, done, total); /* the end, also under REBUILD_PROGRESS_EVERY ops */
 out:
     free(pl);
     return rc;

@@ -249,13 +249,21 @@ out_txn:
 
 static int rebuild_txn(struct store_txn *t, void *ctx)
 {
-    (void)ctx;
-    return node_rebuild_txn(t);
+    const struct fm_node *n = ctx;
+    return node_rebuild_txn_progress(t, n->progress.fn != NULL ? &n->progress : NULL);
 }
 
 int fm_node_rebuild(struct fm_node *n)
 {
-    return store_write(n->st, rebuild_txn, NULL);
+    return store_write(n->st, rebuild_txn, n);
+}
+
+void fm_node_set_progress(struct fm_node *n, const struct fm_progress *p)
+{
+    if (p != NULL)
+        n->progress = *p;
+    else
+        memset(&n->progress, 0, sizeof n->progress);
 }
 
 uint64_t fm_node_change_mark(struct fm_node *n)

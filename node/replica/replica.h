@@ -162,6 +162,17 @@ int fm_node_digest(struct fm_node *n, uint8_t out[FM_HASH_LEN]) FM_MUST_USE;
 /* Drops all entities and re-applies every stored op. */
 int fm_node_rebuild(struct fm_node *n) FM_MUST_USE;
 
+/* Progress of long work on this handle: fm_node_rebuild, bundle export and
+ * import call fn on the calling thread, often (every few thousand ops),
+ * with the ops done and the ops in all (total may be an upper bound: an
+ * export counts every stored op, also those it skips). The caller throttles
+ * what it prints. p == NULL (the default) reports nothing; *p is copied. */
+struct fm_progress {
+    void (*fn)(void *ctx, uint64_t done, uint64_t total);
+    void *ctx;
+};
+void fm_node_set_progress(struct fm_node *n, const struct fm_progress *p);
+
 struct fm_node_stats {
     uint64_t ops, authors, entities;
     uint64_t store_bytes; /* size of data.mdb in use */

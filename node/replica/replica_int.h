@@ -39,7 +39,15 @@ struct fm_node {
     struct node_gk gk[NODE_GK_CACHE];
     size_t ngk;
     pthread_mutex_t gk_lock; /* guards gk and ngk */
+    struct fm_progress progress; /* fn NULL: none (fm_node_set_progress) */
 };
+
+/* Reports through n->progress when one is set. */
+static inline void node_progress(const struct fm_node *n, uint64_t done, uint64_t total)
+{
+    if (n->progress.fn != NULL)
+        n->progress.fn(n->progress.ctx, done, total);
+}
 
 /* One author's head: the highest contiguous seq stored, its hash and hlc,
  * and a summary of the certificate from op 1. Stored in DB_HEADS. */
@@ -148,6 +156,8 @@ int node_truncate(struct store_txn *t, const uint8_t author[FM_PK_LEN], uint64_t
                   struct node_head *h) FM_MUST_USE;
 /* Clears the entity databases and re-applies every stored op. */
 int node_rebuild_txn(struct store_txn *t) FM_MUST_USE;
+/* The same, reporting the ops re-applied through p (NULL: silent). */
+int node_rebuild_txn_progress(struct store_txn *t, const struct fm_progress *p) FM_MUST_USE;
 /* Resolves an id or unique prefix inside a transaction. */
 int node_resolve_txn(struct store_txn *t, enum fm_entity_kind kind, const char *prefix,
                      char out[FM_ID_MAX]) FM_MUST_USE;

@@ -536,11 +536,29 @@ static int read_all(const char *path, char **out, size_t *len, char *err, size_t
 int fm_directory_load_yaml(const char *path, struct fm_directory **out, char *err,
                            size_t errlen)
 {
-    struct dl L;
-    yaml_parser_t parser;
     char dummy[1];
     char *buf = NULL;
     size_t len = 0;
+    *out = NULL;
+    if (err == NULL || errlen == 0) {
+        err = dummy;
+        errlen = sizeof dummy;
+    }
+    err[0] = '\0';
+    int rc = read_all(path, &buf, &len, err, errlen);
+    if (rc != FM_OK)
+        return rc;
+    rc = fm_directory_parse_yaml(path, buf, len, out, err, errlen);
+    free(buf);
+    return rc;
+}
+
+int fm_directory_parse_yaml(const char *name, const char *buf, size_t len,
+                            struct fm_directory **out, char *err, size_t errlen)
+{
+    struct dl L;
+    yaml_parser_t parser;
+    char dummy[1];
     int rc;
     *out = NULL;
     if (err == NULL || errlen == 0) {
@@ -549,25 +567,23 @@ int fm_directory_load_yaml(const char *path, struct fm_directory **out, char *er
     }
     err[0] = '\0';
     memset(&L, 0, sizeof L);
-    L.file = path;
+    L.file = name;
     L.err = err;
     L.errlen = errlen;
-    if ((rc = read_all(path, &buf, &len, err, errlen)) != FM_OK)
-        return rc;
+    if (len > DIR_FILE_MAX)
+        return dl_fail_at(&L, 1, 1, "file too large (max %u bytes)", DIR_FILE_MAX);
     L.d = calloc(1, sizeof *L.d);
-    if (L.d == NULL) {
-        rc = FM_ENOMEM;
-        goto out_buf;
-    }
+    if (L.d == NULL)
+        return FM_ENOMEM;
     size_t dline = 0, dcol = 0;
     if ((rc = yaml_check_depth(buf, len, YAML_MAX_DEPTH, &dline, &dcol)) != FM_OK) {
         if (rc == FM_ETOOBIG)
             rc = dl_fail_at(&L, dline, dcol, "nesting deeper than %d", YAML_MAX_DEPTH);
-        goto out_buf;
+        goto out_dir;
     }
     if (!yaml_parser_initialize(&parser)) {
         rc = FM_ENOMEM;
-        goto out_buf;
+        goto out_dir;
     }
     yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
     if (!yaml_parser_load(&parser, &L.doc)) {
@@ -579,8 +595,7 @@ int fm_directory_load_yaml(const char *path, struct fm_directory **out, char *er
     yaml_document_delete(&L.doc);
 out_parser:
     yaml_parser_delete(&parser);
-out_buf:
-    free(buf);
+out_dir:
     if (rc == FM_OK) {
         *out = L.d;
         L.d = NULL;

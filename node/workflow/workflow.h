@@ -74,6 +74,14 @@ struct fm_directory {
  * message" in err. *out is malloc'd; free with fm_directory_free. */
 int fm_directory_load_yaml(const char *path, struct fm_directory **out, char *err,
                            size_t errlen) FM_MUST_USE;
+/* The same from len bytes already in memory; name prefixes the errors. */
+int fm_directory_parse_yaml(const char *name, const char *buf, size_t len,
+                            struct fm_directory **out, char *err, size_t errlen) FM_MUST_USE;
+/* d as directory YAML that fm_directory_load_yaml reads back to the same
+ * directory (version fields aside), each line of comment (may be NULL)
+ * as a leading "# " line; *out malloc'd and NUL-terminated. FM_ENOMEM. */
+int fm_directory_render_yaml(const struct fm_directory *d, const char *comment, char **out,
+                             size_t *len) FM_MUST_USE;
 void fm_directory_free(struct fm_directory **dp);
 /* Lookups; NULL when absent. */
 const struct fm_dir_rule *fm_directory_rule(const struct fm_directory *d, const char *category);

@@ -32,6 +32,7 @@ for f in ./usr/bin/fieldmesh ./usr/bin/fieldmeshd \
          ./usr/share/bash-completion/completions/fieldmesh \
          ./usr/share/doc/fieldmesh/examples/county.yaml ./usr/share/doc/fieldmesh/examples/station.yaml \
          ./usr/share/doc/fieldmesh/examples/vehicle.yaml ./usr/share/doc/fieldmesh/examples/directory.yaml \
+         ./usr/share/doc/fieldmesh/examples/roster.csv \
          ./usr/share/doc/fieldmesh/service.md; do
     printf '%s\n' "$contents" | grep -qx -- "$f" || fail "the package lacks $f (man pages need scdoc at configure time)"
 done
@@ -85,6 +86,8 @@ pyjson 'd["name"] == "change-me" and d["role"] == "station" and d["ops"] == 0'
 grep -q 'ExecStart=/usr/bin/fieldmeshd -c /etc/fieldmesh/node.yaml' "$R/usr/lib/systemd/system/fieldmeshd.service" ||
     fail "the unit does not run the packaged binary with the packaged config"
 expect 0 "$R/usr/bin/fieldmesh" directory check "$R/usr/share/doc/fieldmesh/examples/directory.yaml"
+expect 0 "$R/usr/bin/fieldmesh" directory import-csv "$R/usr/share/doc/fieldmesh/examples/roster.csv" \
+    --base "$R/usr/share/doc/fieldmesh/examples/directory.yaml"
 
 # ---- bash completion ----
 complete_line() { # complete_line WORD... : prints the candidates for the last word

@@ -35,7 +35,7 @@ done
 # Every command of `fieldmesh --help` starts an entry in fieldmesh(1).
 render fieldmesh.1
 expect 0 "$FIELDMESH" --help
-# `fieldmesh --help` prints each command as "  %-20s summary".
+# `fieldmesh --help` prints each command as "  %-21s summary".
 cmds=$(printf '%s\n' "$OUT" | sed -n '/^commands:/,/^$/p' | sed '1d;/^$/d' | cut -c3-22 |
        sed -E 's/ +$//')
 n=0

@@ -1,0 +1,154 @@
+/*
+ * directory_write.c — writing a directory as YAML in the form
+ * directory_yaml.c reads (docs/workflow.md), for tools that build a
+ * directory from other sources (the roster CSV import).
+ *
+ * Every string, words like kinds included, is a double-quoted scalar with
+ * quotes, backslashes and control bytes escaped, so no value changes the
+ * document's shape (a kind "-" written plain would start a list);
+ * UTF-8 passes through, so Chinese names stay readable in the file.
+ * Coordinates are written from their 1e-7 degree integers, exactly.
+ */
+#include "workflow_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void put_quoted(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; *s != '\0'; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            fprintf(f, "\\%c", c);
+        else if (c < 0x20 || c == 0x7f)
+            fprintf(f, "\\x%02x", c);
+        else
+            fputc(c, f);
+    }
+    fputc('"', f);
+}
+
+static void put_e7(FILE *f, int32_t e7)
+{
+    int64_t v = e7;
+    const char *sign = v < 0 ? "-" : "";
+    if (v < 0)
+        v = -v;
+    fprintf(f, "%s%lld.%07lld", sign, (long long)(v / 10000000), (long long)(v % 10000000));
+}
+
+static void put_caps(FILE *f, const char *caps)
+{
+    char word[FM_DIR_CAPS_MAX];
+    fputc('[', f);
+    for (const char *p = caps; *p != '\0';) {
+        size_t n = strcspn(p, ",");
+        if (n >= sizeof word)
+            n = sizeof word - 1;
+        memcpy(word, p, n);
+        word[n] = '\0';
+        put_quoted(f, word);
+        p += n;
+        if (*p == ',') {
+            fputs(", ", f);
+            p++;
+        }
+    }
+    fputc(']', f);
+}
+
+static void put_depts(FILE *f, const struct fm_directory *d)
+{
+    fprintf(f, "departments:\n");
+    for (size_t i = 0; i < d->ndepts; i++) {
+        const struct fm_dir_dept *x = &d->depts[i];
+        fprintf(f, "  - name: ");
+        put_quoted(f, x->name);
+        fprintf(f, "\n    kind: ");
+        put_quoted(f, x->kind);
+        fprintf(f, "\n    tier: %u\n    county: ", x->tier);
+        put_quoted(f, d->counties[x->county]);
+        fprintf(f, "\n    units:");
+        size_t n = 0;
+        for (size_t k = 0; k < d->nunits; k++) {
+            const struct fm_dir_unit *u = &d->units[k];
+            if (u->dept != i)
+                continue;
+            fprintf(f, "\n      - {name: ");
+            put_quoted(f, u->name);
+            fprintf(f, ", kind: ");
+            put_quoted(f, u->kind);
+            fprintf(f, ", capabilities: ");
+            put_caps(f, u->caps);
+            fprintf(f, ", home: [");
+            put_e7(f, u->lat_e7);
+            fprintf(f, ", ");
+            put_e7(f, u->lon_e7);
+            fprintf(f, "]}");
+            n++;
+        }
+        fprintf(f, "%s\n", n == 0 ? " []" : "");
+    }
+}
+
+static void put_rules(FILE *f, const struct fm_directory *d)
+{
+    fprintf(f, "\nrules:\n");
+    for (size_t i = 0; i < d->nrules; i++) {
+        const struct fm_dir_rule *r = &d->rules[i];
+        fprintf(f, "  - category: ");
+        put_quoted(f, r->category);
+        fprintf(f, "\n    priority: %u\n    escalate_priority: %u\n"
+                   "    escalate_after_s: %u\n    target_s: %u\n    respond:",
+                r->priority, r->escalate_priority, r->escalate_after_s, r->target_s);
+        for (size_t k = 0; k < r->nrespond; k++) {
+            const struct fm_dir_respond *e = &r->respond[k];
+            fprintf(f, "\n      - {tier: %u, kind: ", e->tier);
+            put_quoted(f, e->kind);
+            if (e->department[0] != '\0') {
+                fprintf(f, ", department: ");
+                put_quoted(f, e->department);
+            }
+            if (e->capability[0] != '\0') {
+                fprintf(f, ", capability: ");
+                put_quoted(f, e->capability);
+            }
+            fprintf(f, ", units: %u}", e->units);
+        }
+        fprintf(f, "%s\n", r->nrespond == 0 ? " []" : "");
+    }
+}
+
+int fm_directory_render_yaml(const struct fm_directory *d, const char *comment, char **out,
+                             size_t *len)
+{
+    size_t size = 0;
+    FILE *f = open_memstream(out, &size);
+    if (f == NULL)
+        return FM_ENOMEM;
+    for (const char *p = comment; p != NULL && *p != '\0';) {
+        size_t n = strcspn(p, "\n");
+        fprintf(f, "# %.*s\n", (int)n, p);
+        p += n + (p[n] == '\n');
+    }
+    fprintf(f, "name: ");
+    put_quoted(f, d->name);
+    fprintf(f, "\n\ncounties:\n");
+    for (size_t i = 0; i < d->ncounties; i++) {
+        fprintf(f, "  - ");
+        put_quoted(f, d->counties[i]);
+        fputc('\n', f);
+    }
+    fputc('\n', f);
+    put_depts(f, d);
+    put_rules(f, d);
+    if (fclose(f) != 0) {
+        free(*out);
+        *out = NULL;
+        return FM_ENOMEM;
+    }
+    *len = size;
+    return FM_OK;
+}
