@@ -149,7 +149,8 @@ static inline void node_unlock(struct fm_console *c) { pthread_mutex_unlock(c->n
 /* ---- JSON encoders (encode.c) ---- */
 json_t *enc_time(uint64_t hlc);          /* ISO 8601 UTC with ms, null for 0 */
 json_t *enc_coord(int32_t e7);
-json_t *enc_incident(const struct fm_incident *inc);
+/* caller_ok: the operator may read caller details (not a viewer). */
+json_t *enc_incident(const struct fm_incident *inc, bool caller_ok);
 json_t *enc_unit(const struct fm_unit *u);
 json_t *enc_ticket(const struct fm_ticket *t);
 json_t *enc_ticket_event(const struct fm_ticket_event *e);

@@ -37,7 +37,21 @@ static json_t *str(const char *s)
     return j != NULL ? j : json_string("");
 }
 
-json_t *enc_incident(const struct fm_incident *inc)
+/* The caller's number and name (issue 9, need to know): this node opens
+ * them only with the dispatchers' key; of its operators, viewers never get
+ * them. caller_sealed says the fields exist but are not readable here, so
+ * an empty value never reads as "no caller". */
+static void enc_caller(json_t *o, const struct fm_incident *inc, bool caller_ok)
+{
+    bool readable = inc->caller_state == FM_CALLER_CLEAR || inc->caller_state == FM_CALLER_OPENED;
+    bool sealed = !readable || !caller_ok;
+    bool have = inc->caller[0] != '\0' || inc->caller_name[0] != '\0';
+    json_object_set_new(o, "caller", !sealed && have ? str(inc->caller) : json_null());
+    json_object_set_new(o, "caller_name", !sealed && have ? str(inc->caller_name) : json_null());
+    json_object_set_new(o, "caller_sealed", json_boolean(sealed && (have || !readable)));
+}
+
+json_t *enc_incident(const struct fm_incident *inc, bool caller_ok)
 {
     json_t *o = json_object();
     json_object_set_new(o, "id", str(inc->id));
@@ -49,7 +63,7 @@ json_t *enc_incident(const struct fm_incident *inc)
     json_object_set_new(o, "lat", enc_coord(inc->lat_e7));
     json_object_set_new(o, "lon", enc_coord(inc->lon_e7));
     json_object_set_new(o, "address", str(inc->address));
-    json_object_set_new(o, "caller", str(inc->caller));
+    enc_caller(o, inc, caller_ok);
     json_object_set_new(o, "description", str(inc->desc));
     json_object_set_new(o, "text", str(inc->desc));
     json_object_set_new(o, "reporter", str(inc->reporter));

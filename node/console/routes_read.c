@@ -60,6 +60,7 @@ struct inc_page {
     char last_id[FM_ID_MAX];
     char (*ids)[FM_ID_MAX];
     char (*cats)[FM_CATEGORY_MAX];
+    bool caller_ok;      /* the operator may read caller details */
 };
 
 static int page_each(void *ctx, const struct fm_incident *inc)
@@ -76,7 +77,7 @@ static int page_each(void *ctx, const struct fm_incident *inc)
         p->more = true;
         return 1; /* stop: one more exists */
     }
-    json_t *o = enc_incident(inc);
+    json_t *o = enc_incident(inc, p->caller_ok);
     json_object_set_new(o, "tickets", json_array());
     json_array_append_new(p->list, o);
     fm_strlcpy(p->ids[p->n], inc->id, FM_ID_MAX);
@@ -137,6 +138,7 @@ int route_incidents(struct call *k)
         f.stage = (int)st;
     }
     p.limit = (size_t)limit;
+    p.caller_ok = k->who.role != FM_OPROLE_VIEWER;
     p.past_cursor = p.after == NULL || p.after[0] == '\0';
     p.list = json_array();
     p.ids = calloc(p.limit, sizeof *p.ids);
@@ -216,7 +218,7 @@ int route_incident(struct call *k)
         return reply_node_error(k, rc, "cannot read incident %s: %s", k->arg[0],
                                 fm_strerror(rc));
     }
-    json_t *o = enc_incident(&inc);
+    json_t *o = enc_incident(&inc, k->who.role != FM_OPROLE_VIEWER);
     json_object_set_new(o, "timeline", notes);
     json_object_set_new(o, "tickets", tl.list);
     return reply_json(k, 200, o);

@@ -28,6 +28,8 @@ for i in 1 2; do start_node "$i"; done
 wait_for 30 "node1 console up" grep -q "console: serving" "$T/daemon1.log"
 wait_for 30 "node2 console up" grep -q "console: serving" "$T/daemon2.log"
 fm 1 directory publish "$FM_SRC/configs/directory.yaml" >/dev/null || fail "directory publish"
+# the dispatchers' key (docs/security.md, need to know): callers are sealed to it
+fm 1 trust publish "$T/tb/org/dispatch-key" >/dev/null || fail "publish the dispatcher key"
 fm 1 operator add viewer1 --role viewer --password-file "$T/pw_v" >/dev/null ||
     fail "operator add while the daemon runs"
 fm 1 operator add lockme --role dispatcher --password-file "$T/pw_v" >/dev/null ||
@@ -281,6 +283,18 @@ v = Console(os.environ["CONSOLE1"])
 st, body, _ = v.login("viewer1", "viewer-pass-1")
 check(st == 200 and body["operator"]["role"] == "viewer", "login as a viewer (added while running)")
 check(v.get("/api/incidents")[0] == 200, "a viewer reads")
+# need to know: the centre holds the dispatchers' key, so its dispatcher
+# reads the caller; its viewer does not, on the page or in the list
+st, body = c1.get("/api/incidents/" + iid)
+check(st == 200 and body["caller"] == "13800000000" and not body["caller_sealed"],
+      "the centre's operator reads the caller: " + str(body.get("caller")))
+st, body = v.get("/api/incidents/" + iid)
+check(st == 200 and body["caller"] is None and body["caller_name"] is None and body["caller_sealed"],
+      "a viewer does not get the caller: " + str(body.get("caller")))
+st, body = v.get("/api/incidents?state=all&limit=100")
+check(all(i["caller"] is None for i in body["incidents"]) and
+      any(i["id"] == iid and i["caller_sealed"] for i in body["incidents"]),
+      "nor in the incident list")
 st, body = v.post("/api/dispatch", {"incident": iid, "units": [other["id"]]})
 check(st == 403 and "viewer" in body["error"], "a viewer cannot dispatch: " + body["error"])
 st, body = v.post("/api/incidents", inc)
