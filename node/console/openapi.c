@@ -35,7 +35,7 @@ static const struct doc_route docs[] = {
       "reads" },
     { "POST", "/api/incidents", "Report an incident", NULL,
       "category:string!,lat:number!,lon:number!,priority:int,address:string,caller:string,"
-      "text:string", 201, W_ERR, "writes" },
+      "caller_name:string,text:string", 201, W_ERR, "writes" },
     { "GET", "/api/incidents/{id}", "One incident with its timeline and tickets", NULL, NULL,
       200, "400,401,404", "reads" },
     { "POST", "/api/incidents/{id}/note", "Add a note", NULL, "text:string!", 201, W_ERR,

@@ -141,6 +141,7 @@ int route_report_incident(struct call *k)
         body_uint(k, "priority", 1, 5, &prio) != 0 ||
         body_str(k, "address", false, FM_ADDRESS_MAX, &in.address) != 0 ||
         body_str(k, "caller", false, FM_PHONE_MAX, &in.caller) != 0 ||
+        body_str(k, "caller_name", false, FM_CALLER_NAME_MAX, &in.caller_name) != 0 ||
         body_str(k, "text", false, FM_TEXT_MAX, &text) != 0 ||
         body_str(k, "description", false, FM_TEXT_MAX, &desc) != 0)
         return 0;
@@ -151,13 +152,22 @@ int route_report_incident(struct call *k)
         uint8_t rule = fm_node_default_priority(k->c->node, in.category);
         in.priority = rule != 0 ? rule : 3;
     }
+    /* without the dispatchers' key the node leaves the caller out (never
+     * in clear): the reply says so, for the call-taker to act on */
+    bool has_caller = in.caller != NULL || in.caller_name != NULL;
+    bool sealable = fm_node_dispatch_key(k->c->node, NULL, NULL) == FM_OK;
     int rc = fm_node_incident_report(k->c->node, &in, id);
     node_unlock(k->c);
     if (rc != FM_OK)
         return reply_node_error(k, rc, "cannot record the incident: %s", fm_strerror(rc));
     fm_log(FM_LOG_INFO, COMPONENT_CONSOLE, "operator '%s' reported incident %s", k->who.name, id);
     after_write(k);
-    return reply_json(k, 201, json_pack("{s:s}", "id", id));
+    json_t *out = json_pack("{s:s, s:b}", "id", id, "caller_recorded", has_caller && sealable);
+    if (has_caller && !sealable)
+        json_object_set_new(out, "warning", json_string(
+            "the caller was NOT recorded: this node holds no dispatcher key, and caller details "
+            "are only ever stored sealed to it; pass them to the dispatch centre by voice"));
+    return reply_json(k, 201, out);
 }
 
 int route_note(struct call *k)

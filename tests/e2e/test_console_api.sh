@@ -28,8 +28,9 @@ for i in 1 2; do start_node "$i"; done
 wait_for 30 "node1 console up" grep -q "console: serving" "$T/daemon1.log"
 wait_for 30 "node2 console up" grep -q "console: serving" "$T/daemon2.log"
 fm 1 directory publish "$FM_SRC/configs/directory.yaml" >/dev/null || fail "directory publish"
-# the dispatchers' key (docs/security.md, need to know): callers are sealed to it
-fm 1 trust publish "$T/tb/org/dispatch-key" >/dev/null || fail "publish the dispatcher key"
+# the dispatchers' key (docs/security.md, need to know): published below,
+# after a report that shows what happens without it
+export DKEY="$T/tb/org/dispatch-key" CONF1="$(conf 1)"
 fm 1 operator add viewer1 --role viewer --password-file "$T/pw_v" >/dev/null ||
     fail "operator add while the daemon runs"
 fm 1 operator add lockme --role dispatcher --password-file "$T/pw_v" >/dev/null ||
@@ -134,9 +135,23 @@ noauth = Events(u2.hostname, u2.port, "fm_session_%d=nope" % u2.port)
 check(noauth.status == 401, "/api/events without a session -> 401")
 noauth.close()
 
+# ---- need to know: without the dispatchers' key the caller is left out,
+# never stored in clear, and the reply says so for the call-taker ----
+import subprocess
+st, body = c1.post("/api/incidents", {"category": "medical", "lat": 31.3, "lon": 121.3,
+                                      "caller": "13900000000", "caller_name": "李四"})
+check(st == 201 and body["caller_recorded"] is False and "NOT recorded" in body.get("warning", ""),
+      "a caller without the dispatchers' key -> 201 with a warning: " + str(body))
+st, got = c1.get("/api/incidents/" + body["id"])
+check(st == 200 and got["caller"] is None and not got["caller_sealed"],
+      "nothing of that caller was stored: " + str(got.get("caller_sealed")))
+subprocess.run([os.environ["FIELDMESH"], "-c", os.environ["CONF1"], "trust", "publish",
+                os.environ["DKEY"]], check=True, stdout=subprocess.DEVNULL)
+
 # ---- report on node1 (Chinese text) ----
 st, body = c1.post("/api/incidents", inc)
-check(st == 201 and "id" in body, "POST /api/incidents -> 201")
+check(st == 201 and "id" in body and body["caller_recorded"] is True and "warning" not in body,
+      "POST /api/incidents -> 201, the caller sealed: " + str(body))
 iid = body["id"]
 st, got = c1.get("/api/incidents/" + iid)
 check(st == 200 and got["address"] == inc["address"] and got["text"] == inc["text"],

@@ -62,7 +62,7 @@ def id_for(path):
     return next(v for k, v in ids.items() if path.startswith(k))
 
 samples = {"category": "medical", "lat": 31.25, "lon": 121.45, "priority": 2, "text": "文本",
-           "address": "人民路2号", "caller": "110", "incident": iid, "units": [avail.pop()],
+           "address": "人民路2号", "caller": "110", "caller_name": "王五", "incident": iid, "units": [avail.pop()],
            "unit": avail.pop(), "kind": "sandbag", "qty": 1, "resource": os.environ["RES"],
            "to": "all", "note": "ok", "result": "fire out", "reason": "test", "score": 4,
            "stage": "resolved", "comment": "good", "name": "demo",

@@ -35,6 +35,8 @@ function showForm(root, page) {
     lat: el('input', { id: 'in-lat', inputmode: 'decimal', placeholder: '31.2304' }),
     lon: el('input', { id: 'in-lon', inputmode: 'decimal', placeholder: '121.4737' }),
     address: el('input', { id: 'in-address', maxlength: 255 }),
+    caller: el('input', { id: 'in-caller', type: 'tel', inputmode: 'tel', maxlength: 31, autocomplete: 'off' }),
+    callerName: el('input', { id: 'in-caller-name', maxlength: 63, autocomplete: 'off' }),
     priority: el('select', { id: 'in-priority' }),
     text: el('textarea', { id: 'in-text', rows: 4, maxlength: 1023 }),
   };
@@ -56,7 +58,9 @@ function showForm(root, page) {
     el('fieldset', null, el('legend', null, t('intake_location')),
       el('p', { class: 'muted' }, t('intake_map_hint')), mapDiv,
       el('div', { class: 'coords' }, field('intake_lat', f.lat), field('intake_lon', f.lon))),
-    dup, field('intake_address', f.address), field('intake_priority', f.priority), field('intake_text', f.text),
+    dup, field('intake_address', f.address),
+    el('div', { class: 'coords' }, field('intake_caller', f.caller), field('intake_caller_name', f.callerName)),
+    field('intake_priority', f.priority), field('intake_text', f.text),
     page.ctx.can.report ? null : el('p', { class: 'error' }, t('forbidden_report')), submit, msg);
   form.addEventListener('submit', (e) => { e.preventDefault(); save(root, page, f, msg, submit); });
   fill(root, el('h1', null, t('intake_title')), form);
@@ -106,6 +110,12 @@ function readForm(f) {
   const text = oneLine(f.text.value);
   if (address) body.address = address;
   if (text) body.text = text;
+  // the caller's number and name: sealed to the dispatchers' key by the
+  // node (need to know), or left out when it holds none (the reply says so)
+  const caller = oneLine(f.caller.value);
+  const callerName = oneLine(f.callerName.value);
+  if (caller) body.caller = caller;
+  if (callerName) body.caller_name = callerName;
   if (f.priority.value) body.priority = Number(f.priority.value);
   return { body };
 }
@@ -118,20 +128,21 @@ async function save(root, page, f, msg, submit) {
     const res = await post('/api/incidents', r.body);
     ownReports.add(res.id);
     if (page.map) { page.map.remove(); page.map = null; page.marker = null; }
-    await showSaved(root, page, res.id);
+    await showSaved(root, page, res.id, res.warning);
   } catch (e) {
     fill(msg, errorLine(e));
     submit.disabled = false;
   }
 }
 
-async function showSaved(root, page, id) {
+async function showSaved(root, page, id, warning) {
   let inc = null;
   try { inc = await get('/api/incidents/' + encodeURIComponent(id)); } catch (e) { /* shown by id below */ }
   inc = (inc && inc.incident) || inc || { id };
   const again = el('button', { id: 'in-again', type: 'button', class: 'big', onclick: () => showForm(root, page) }, t('intake_another'));
   fill(root,
     el('h1', null, t('intake_saved', { id })),
+    warning ? el('p', { id: 'intake-caller-warning', class: 'error', role: 'alert' }, t('intake_caller_left_out')) : null,
     el('div', { id: 'intake-saved', class: 'card', dataset: { id } },
       el('div', { class: 'cat' }, el('span', { class: 'pri-badge p' + inc.priority }, t('priority_n', { n: inc.priority })), ' ', categoryLabel(inc.category)),
       el('div', { class: 'addr' }, inc.address || ''),
