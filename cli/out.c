@@ -279,8 +279,10 @@ void cli_fmt_local(uint64_t hlc, bool with_ms, char out[CLI_TIME_LEN])
     strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
     if (with_ms)
         snprintf(frac, sizeof frac, ".%03u", (unsigned)(ms % 1000));
-    /* "+0800" -> "+08:00" */
-    snprintf(out, CLI_TIME_LEN, "%s%s%.3s:%.2s", date, frac, zone, zone + 3);
+    /* "+0800" -> "+08:00"; a year past 9999 would not fit: UTC then */
+    int n = snprintf(out, CLI_TIME_LEN, "%s%s%.3s:%.2s", date, frac, zone, zone + 3);
+    if (n < 0 || n >= CLI_TIME_LEN)
+        cli_fmt_time(hlc, with_ms, out);
 }
 
 void cli_hex(const uint8_t *p, size_t n, char *out)
