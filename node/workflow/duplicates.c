@@ -78,7 +78,8 @@ int fm_node_incident_duplicates(struct fm_node *n, const char *incident, uint32_
         return rc;
     if ((rc = fm_node_incidents(n, &any, dup_each, &w)) != 0)
         goto out;
-    qsort(w.v, w.n, sizeof *w.v, dup_cmp);
+    if (w.n > 1) /* qsort may not take NULL, even for 0 items */
+        qsort(w.v, w.n, sizeof *w.v, dup_cmp);
     for (size_t i = 0; i < w.n && rc == 0; i++)
         rc = cb(ctx, &w.v[i]);
 out:

@@ -158,7 +158,8 @@ struct fm_hids *wf_hids_new(void) { return calloc(1, sizeof(struct fm_hids)); }
 
 int wf_hids_finish(struct fm_hids *h)
 {
-    qsort(h->v, h->n, sizeof *h->v, entry_cmp);
+    if (h->n > 1) /* qsort may not take NULL, even for 0 items */
+        qsort(h->v, h->n, sizeof *h->v, entry_cmp);
     hid_rank(h);
     free(h->by_id);
     if ((h->by_id = calloc(h->n ? h->n : 1, sizeof *h->by_id)) == NULL)
@@ -167,7 +168,8 @@ int wf_hids_finish(struct fm_hids *h)
         fm_strlcpy(h->by_id[i].id, h->v[i].id, sizeof h->by_id[i].id);
         h->by_id[i].at = i;
     }
-    qsort(h->by_id, h->n, sizeof *h->by_id, by_id_cmp);
+    if (h->n > 1)
+        qsort(h->by_id, h->n, sizeof *h->by_id, by_id_cmp);
     return FM_OK;
 }
 

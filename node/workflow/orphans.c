@@ -329,7 +329,8 @@ static int busy_units(struct orphan_scan *s)
     for (size_t i = 0; i < s->ntk; i++)
         if (s->tk[i].active)
             fm_strlcpy(s->busy[s->nbusy++], s->tk[i].unit, FM_ID_MAX);
-    qsort(s->busy, s->nbusy, FM_ID_MAX, id_cmp);
+    if (s->nbusy > 1)
+        qsort(s->busy, s->nbusy, FM_ID_MAX, id_cmp);
     return FM_OK;
 }
 
@@ -342,12 +343,14 @@ int fm_node_orphans(struct fm_node *n, fm_orphan_cb cb, void *ctx)
         return FM_EINVAL;
     if ((rc = fm_node_tickets(n, NULL, sum_each, &s)) != FM_OK)
         goto out;
-    qsort(s.tk, s.ntk, sizeof *s.tk, sum_cmp);
+    if (s.ntk > 1) /* qsort may not take NULL, even for 0 items */
+        qsort(s.tk, s.ntk, sizeof *s.tk, sum_cmp);
     if ((rc = busy_units(&s)) != FM_OK ||
         (rc = fm_node_incidents(n, &any, incident_each, &s)) != 0 ||
         (rc = fm_node_units(n, unit_each, &s)) != 0)
         goto out;
-    qsort(s.out, s.nout, sizeof *s.out, orphan_cmp);
+    if (s.nout > 1)
+        qsort(s.out, s.nout, sizeof *s.out, orphan_cmp);
     for (size_t i = 0; i < s.nout && rc == 0; i++)
         rc = cb(ctx, &s.out[i]);
 out:
