@@ -110,8 +110,8 @@ void codes_fill(struct fm_console *c, json_t *body)
     node_unlock(c);
 }
 
-void codes_fill_locked(struct fm_console *c, json_t *body)
+void codes_fill_cached(struct fm_console *c, json_t *body)
 {
     if (body != NULL)
-        walk(body, codes_table(c), true);
+        walk(body, c->hids, true);
 }
