@@ -218,8 +218,8 @@ int console_resolve(struct fm_console *c, enum fm_entity_kind kind, const char *
  * beside every "incident" / "ticket" / "replaces" string. Takes the node
  * lock itself, and only if there is something to fill. */
 void codes_fill(struct fm_console *c, json_t *body);
-/* The same from the table as it is, not rebuilt (node lock held): the
- * event poller, whose events must not wait for a rebuild. */
+/* The same from the table as it is, never rebuilt (node lock held): for
+ * the event poller, whose events must not wait for a rebuild. */
 void codes_fill_cached(struct fm_console *c, json_t *body);
 
 /* ---- events.c ---- */

@@ -183,6 +183,8 @@ check(ev["data"].get("incident_code") and "ticket_code" in ev["data"],
       "the event names the incident's code (the new ticket's: null or its code): " + str(ev["data"]))
 st, body = c2.post("/api/dispatch", {"incident": iid, "units": [engine["id"]]})
 check(st == 409 and body["code"] == "conflict", "dispatching a busy unit -> 409: " + str(body))
+st, body = c2.get("/api/tickets/" + tid)   # a read remakes the codes table events use
+check(st == 200 and body["ticket"]["code"], "the new ticket has a code: " + str(body["ticket"].get("code")))
 st, body = c2.post("/api/tickets/%s/ack" % tid)
 check(st == 200 and body["state"] == "acknowledged", "POST ticket ack -> 200 acknowledged")
 ev = ev2.wait_for(lambda e: e["data"].get("ticket") == tid and e["data"].get("stage") == "ack", 30)
