@@ -7,15 +7,39 @@
  */
 #include "console_int.h"
 
+#include <stdlib.h>
 #include <string.h>
+
+/* The codes follow from the ops held alone, but the change mark also
+ * moves for soft state (presence every 5 s, positions), which changes no
+ * code: when it has moved, the version vector (one row per author) says
+ * whether any op came. Equal heads: the table still holds. */
+static bool same_heads(struct fm_console *c, struct fm_head *heads, size_t n)
+{
+    return c->hids_heads != NULL && n == c->hids_nheads &&
+           (n == 0 || memcmp(heads, c->hids_heads, n * sizeof *heads) == 0);
+}
 
 const struct fm_hids *codes_table(struct fm_console *c)
 {
     uint64_t mark = fm_node_change_mark(c->node);
-    /* mark 0 means "unknown": never trust a table made then. */
+    /* mark 0 means "unknown": never trust a table on it. */
     if (c->hids != NULL && mark != 0 && mark == c->hids_mark)
         return c->hids;
+    struct fm_head *heads = NULL;
+    size_t nheads = 0;
+    bool have_heads = fm_node_heads(c->node, &heads, &nheads) == FM_OK;
+    if (c->hids != NULL && have_heads && same_heads(c, heads, nheads)) {
+        free(heads);
+        c->hids_mark = mark;
+        return c->hids;
+    }
     fm_hids_free(&c->hids);
+    free(c->hids_heads);
+    c->hids_heads = have_heads ? heads : NULL;
+    c->hids_nheads = have_heads ? nheads : 0;
+    if (!have_heads)
+        free(heads);
     if (fm_node_hids(c->node, &c->hids) != FM_OK) {
         c->hids = NULL;
         return NULL;
@@ -27,6 +51,8 @@ const struct fm_hids *codes_table(struct fm_console *c)
 void codes_destroy(struct fm_console *c)
 {
     fm_hids_free(&c->hids);
+    free(c->hids_heads);
+    c->hids_heads = NULL;
 }
 
 int console_resolve(struct fm_console *c, enum fm_entity_kind kind, const char *text,

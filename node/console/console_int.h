@@ -84,7 +84,9 @@ struct fm_console {
     struct console_events ev;
     volatile bool stopping;
     struct fm_hids *hids;              /* codes.c: the human codes, node lock held */
-    uint64_t hids_mark;                /* the change mark it was made at */
+    uint64_t hids_mark;                /* the change mark it was last found good at */
+    struct fm_head *hids_heads;        /* the version vector it was made from */
+    size_t hids_nheads;
     /* counters (logged at stop, shown in /api/status) */
     _Atomic uint64_t requests, refused, bad_bodies;
 };
