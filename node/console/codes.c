@@ -2,8 +2,8 @@
  * codes.c — the human codes of incidents and tickets ("K3MX-12",
  * node/workflow/hid.c) in the console: shown beside every id and taken
  * wherever an id is. fm_node_hids walks every incident and ticket (about
- * 17 ms per 5,000), so the table is kept here and rebuilt only when the
- * store's change mark has moved since it was made.
+ * 17 ms per 5,000), so the table is kept here and rebuilt only when an
+ * op came since it was made, and at most once per CODES_REBUILD_MS.
  */
 #include "console_int.h"
 
@@ -20,11 +20,20 @@ static bool same_heads(struct fm_console *c, struct fm_head *heads, size_t n)
            (n == 0 || memcmp(heads, c->hids_heads, n * sizeof *heads) == 0);
 }
 
+/* A rebuild holds the node lock for the whole walk (about 300 ms with
+ * 100,000 incidents), and sync waits on that lock. So a table is rebuilt
+ * at most once per CODES_REBUILD_MS: in between, a reply may lack the code
+ * of an item newer than the table (null: pages show the id instead). */
+#define CODES_REBUILD_MS 2000
+
 const struct fm_hids *codes_table(struct fm_console *c)
 {
     uint64_t mark = fm_node_change_mark(c->node);
     /* mark 0 means "unknown": never trust a table on it. */
     if (c->hids != NULL && mark != 0 && mark == c->hids_mark)
+        return c->hids;
+    uint64_t now = fm_mono_ms();
+    if (c->hids != NULL && now - c->hids_built_ms < CODES_REBUILD_MS)
         return c->hids;
     struct fm_head *heads = NULL;
     size_t nheads = 0;
@@ -40,6 +49,7 @@ const struct fm_hids *codes_table(struct fm_console *c)
     c->hids_nheads = have_heads ? nheads : 0;
     if (!have_heads)
         free(heads);
+    c->hids_built_ms = now;
     if (fm_node_hids(c->node, &c->hids) != FM_OK) {
         c->hids = NULL;
         return NULL;
@@ -65,6 +75,13 @@ int console_resolve(struct fm_console *c, enum fm_entity_kind kind, const char *
     const struct fm_hids *h = codes_table(c);
     size_t nfound = 0;
     int hr = h != NULL ? fm_hids_resolve(h, kind, text, out, NULL, 0, &nfound) : FM_EINVAL;
+    if (hr == FM_ENOTFOUND && h != NULL) {
+        /* a code typed by a person may be newer than a rate-limited table */
+        c->hids_built_ms = 0;
+        c->hids_mark = 0;
+        if ((h = codes_table(c)) != NULL)
+            hr = fm_hids_resolve(h, kind, text, out, NULL, 0, &nfound);
+    }
     if (hr == FM_EINVAL) /* not a code: the id lookup's answer stands */
         return rc;
     return hr;

@@ -87,6 +87,7 @@ struct fm_console {
     uint64_t hids_mark;                /* the change mark it was last found good at */
     struct fm_head *hids_heads;        /* the version vector it was made from */
     size_t hids_nheads;
+    uint64_t hids_built_ms;            /* monotonic time of the last rebuild */
     /* counters (logged at stop, shown in /api/status) */
     _Atomic uint64_t requests, refused, bad_bodies;
 };
