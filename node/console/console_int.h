@@ -83,6 +83,11 @@ struct fm_console {
     struct console_auth auth;
     struct console_events ev;
     volatile bool stopping;
+    struct fm_hids *hids;              /* codes.c: the human codes, node lock held */
+    uint64_t hids_mark;                /* the change mark it was last found good at */
+    struct fm_head *hids_heads;        /* the version vector it was made from */
+    size_t hids_nheads;
+    uint64_t hids_built_ms;            /* monotonic time of the last rebuild */
     /* counters (logged at stop, shown in /api/status) */
     _Atomic uint64_t requests, refused, bad_bodies;
 };
@@ -201,6 +206,24 @@ int body_bool(struct call *k, const char *key, bool *out);
  * (negative), or 1 with the 409/403 reply made. Node lock held. */
 int close_checked(struct call *k, const char *id, enum fm_incident_stage st, bool cancel,
                   const char *reason);
+
+/* ---- codes.c: human codes (docs/console-api.md "Codes"), node lock held
+ * unless said ---- */
+/* The codes table, rebuilt only if the store's change mark moved; NULL
+ * if it cannot be made. */
+const struct fm_hids *codes_table(struct fm_console *c);
+void codes_destroy(struct fm_console *c);
+/* An id, id prefix or (incidents, tickets) human code to the full id. */
+int console_resolve(struct fm_console *c, enum fm_entity_kind kind, const char *text,
+                    char out[FM_ID_MAX]);
+/* Fills a reply's codes: "code" (null placeholders from enc_incident and
+ * enc_ticket) from "id", and incident_code / ticket_code / replaces_code
+ * beside every "incident" / "ticket" / "replaces" string. Takes the node
+ * lock itself, and only if there is something to fill. */
+void codes_fill(struct fm_console *c, json_t *body);
+/* The same from the table as it is, never rebuilt (node lock held): for
+ * the event poller, whose events must not wait for a rebuild. */
+void codes_fill_cached(struct fm_console *c, json_t *body);
 
 /* ---- events.c ---- */
 int events_init(struct console_events *ev);

@@ -55,6 +55,7 @@ json_t *enc_incident(const struct fm_incident *inc, bool caller_ok)
 {
     json_t *o = json_object();
     json_object_set_new(o, "id", str(inc->id));
+    json_object_set_new(o, "code", json_null()); /* filled by codes_fill */
     json_object_set_new(o, "category", str(inc->category));
     json_object_set_new(o, "priority", json_integer(inc->priority));
     json_object_set_new(o, "status", str(fm_stage_name(inc->stage)));
@@ -107,6 +108,7 @@ json_t *enc_ticket(const struct fm_ticket *t)
 {
     json_t *o = json_object();
     json_object_set_new(o, "id", str(t->id));
+    json_object_set_new(o, "code", json_null()); /* filled by codes_fill */
     json_object_set_new(o, "incident", str(t->incident));
     json_object_set_new(o, "unit", str(t->unit));
     json_object_set_new(o, "replaces", t->replaces[0] ? str(t->replaces) : json_null());

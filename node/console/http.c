@@ -441,6 +441,8 @@ static enum MHD_Result serve_api(struct fm_console *c, struct MHD_Connection *co
             k.body_len = rq->len;
             if (strcmp(method, "POST") != 0 || parse_body(&k) == 0)
                 r->fn(&k);
+            if (k.status < 300)
+                codes_fill(c, k.out); /* the route has let go of the node lock */
         }
     }
     if (k.status >= 400)
@@ -613,6 +615,7 @@ static void console_free(struct fm_console *c)
 {
     auth_destroy(&c->auth);
     events_destroy(&c->ev);
+    codes_destroy(c);
     free(c->tls_cert);
     if (c->tls_key != NULL)
         sodium_memzero(c->tls_key, strlen(c->tls_key));

@@ -174,9 +174,11 @@ static json_t *operation(const struct doc_route *d)
                            "responses", responses(d));
     json_t *params = json_array();
     if (strstr(d->path, "{id}") != NULL)
-        json_array_append_new(params, json_pack("{s:s, s:s, s:b, s:{s:s}}", "name", "id", "in",
-                                                "path", "required", 1, "schema", "type",
-                                                "string"));
+        json_array_append_new(params, json_pack(
+            "{s:s, s:s, s:b, s:{s:s}, s:s}", "name", "id", "in", "path", "required", 1, "schema",
+            "type", "string", "description",
+            "an id or a unique id prefix; for incidents and tickets also a human code such "
+            "as K3MX-12 (any case)"));
     if (d->query != NULL)
         each_field(d->query, add_query, params);
     if (json_array_size(params) > 0)

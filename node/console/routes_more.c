@@ -26,7 +26,7 @@ int route_suggest(struct call *k)
     if (s == NULL)
         return reply_error(k, 500, "internal", "out of memory");
     node_lock(k->c);
-    int rc = fm_node_resolve_id(k->c->node, FM_ENT_INCIDENT, inc, id);
+    int rc = console_resolve(k->c, FM_ENT_INCIDENT, inc, id);
     if (rc == FM_OK)
         rc = fm_node_dispatch_suggest(k->c->node, id, fm_now_ms(), s);
     node_unlock(k->c);

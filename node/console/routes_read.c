@@ -199,7 +199,7 @@ int route_incident(struct call *k)
     json_t *notes = json_array();
     struct tk_list tl = { .list = json_array() };
     node_lock(k->c);
-    int rc = fm_node_resolve_id(k->c->node, FM_ENT_INCIDENT, k->arg[0], id);
+    int rc = console_resolve(k->c, FM_ENT_INCIDENT, k->arg[0], id);
     if (rc == FM_OK)
         rc = fm_node_incident_get(k->c->node, id, &inc);
     if (rc == FM_OK)
@@ -280,7 +280,7 @@ int route_tickets(struct call *k)
     if (u != NULL && (rc = fm_node_resolve_id(k->c->node, FM_ENT_UNIT, u, unit)) == FM_OK)
         tl.unit = unit;
     if (rc == FM_OK && i != NULL)
-        rc = fm_node_resolve_id(k->c->node, FM_ENT_INCIDENT, i, inc);
+        rc = console_resolve(k->c, FM_ENT_INCIDENT, i, inc);
     if (rc == FM_OK) {
         tl.list = json_array();
         rc = fm_node_tickets(k->c->node, i != NULL ? inc : NULL, list_ticket, &tl);
@@ -304,7 +304,7 @@ int route_ticket(struct call *k)
     struct fm_ticket t;
     json_t *hist = json_array();
     node_lock(k->c);
-    int rc = fm_node_resolve_id(k->c->node, FM_ENT_TICKET, k->arg[0], id);
+    int rc = console_resolve(k->c, FM_ENT_TICKET, k->arg[0], id);
     if (rc == FM_OK)
         rc = fm_node_ticket_get(k->c->node, id, &t);
     if (rc == FM_OK)

@@ -127,7 +127,7 @@ static void after_write(struct call *k)
 static int resolve(struct call *k, enum fm_entity_kind kind, const char *prefix,
                    char out[FM_ID_MAX])
 {
-    return fm_node_resolve_id(k->c->node, kind, prefix, out);
+    return console_resolve(k->c, kind, prefix, out);
 }
 
 int route_report_incident(struct call *k)

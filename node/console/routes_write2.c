@@ -13,7 +13,7 @@
 /* Resolves the path's id of `kind` and runs fn under the node lock. */
 static int resolved(struct call *k, enum fm_entity_kind kind, char id[FM_ID_MAX])
 {
-    return fm_node_resolve_id(k->c->node, kind, k->arg[0], id);
+    return console_resolve(k->c, kind, k->arg[0], id);
 }
 
 static int body_int(struct call *k, const char *key, bool required, json_int_t min,
@@ -165,7 +165,7 @@ int route_material_request(struct call *k)
         body_str(k, "text", false, FM_TEXT_MAX, &text) != 0)
         return 0;
     node_lock(k->c);
-    int rc = fm_node_resolve_id(k->c->node, FM_ENT_INCIDENT, inc, iid);
+    int rc = console_resolve(k->c, FM_ENT_INCIDENT, inc, iid);
     if (rc == FM_OK)
         rc = fm_node_material_request(k->c->node, iid, kind, qty, text, id);
     node_unlock(k->c);

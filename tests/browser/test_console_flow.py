@@ -8,6 +8,7 @@ board shows the acknowledgement; the map puts the marker at the reported
 coordinates. Screenshots of every page in both languages under $FM_SHOTS.
 """
 import os
+import re
 import sys
 import time
 import urllib.parse
@@ -191,12 +192,17 @@ def duplicate_warning(A, inc):
     Select(A.find_element(by().ID, 'in-category')).select_by_value('building_fire')
     type_into(A, '#in-lat', '%.7f' % (LAT + 0.001))   # about 110 m north
     type_into(A, '#in-lon', str(LON))
-    wait_for('the duplicate warning', lambda: inc in A.find_element(by().ID, 'intake-dup').text, 30)
+    dup_sel = '#intake-dup button.add-note[data-incident="%s"]' % inc
+    wait_for('the duplicate warning', lambda: A.find_elements(by().CSS_SELECTOR, dup_sel), 30)
+    # it names the incident by its human code (K3MX-12), not the machine id
+    code = A.find_element(by().CSS_SELECTOR, '#intake-dup li span[title="%s"]' % inc).text
+    if not re.match(r'^[A-Z0-9]{4,7}-[0-9]+$', code) or inc in A.find_element(by().ID, 'intake-dup').text:
+        raise Fail('the duplicate box does not name %s by its code: %r' % (inc, code))
     shot(A, 'intake-duplicate-zh')
     type_into(A, '#in-lat', '%.7f' % (LAT + 0.01))    # about 1.1 km: not the same incident
     wait_for('the warning to go', lambda: A.find_element(by().ID, 'intake-dup').text == '', 30)
     type_into(A, '#in-lat', '%.7f' % (LAT + 0.001))
-    wait_for('the warning again', lambda: inc in A.find_element(by().ID, 'intake-dup').text, 30)
+    wait_for('the warning again', lambda: A.find_elements(by().CSS_SELECTOR, dup_sel), 30)
     type_into(A, '#in-text', '邻居来电：二楼也有烟')
     click(A, '#intake-dup .add-note[data-incident="%s"]' % inc)
     try:

@@ -179,12 +179,18 @@ check(st == 201 and len(body["tickets"]) == 1, "POST /api/dispatch -> 201")
 tid = body["tickets"][0]
 ev = ev2.wait_for(lambda e: e["data"].get("ticket") == tid and e["data"]["kind"] == "ticket.dispatch", 30)
 check(ev is not None and ev["data"]["unit"] == engine["id"], "the dispatch is an event")
+check(ev["data"].get("incident_code") and "ticket_code" in ev["data"],
+      "the event names the incident's code (the new ticket's: null or its code): " + str(ev["data"]))
 st, body = c2.post("/api/dispatch", {"incident": iid, "units": [engine["id"]]})
 check(st == 409 and body["code"] == "conflict", "dispatching a busy unit -> 409: " + str(body))
+# a read remakes the codes table events use, at most every 2 s
+wait(30, "the new ticket has a code", lambda: c2.get("/api/tickets/" + tid)[1]["ticket"]["code"])
 st, body = c2.post("/api/tickets/%s/ack" % tid)
 check(st == 200 and body["state"] == "acknowledged", "POST ticket ack -> 200 acknowledged")
 ev = ev2.wait_for(lambda e: e["data"].get("ticket") == tid and e["data"].get("stage") == "ack", 30)
 check(ev is not None, "the ack is an event with its stage")
+check(ev["data"].get("ticket_code") and ev["data"].get("incident_code"),
+      "the ack's event names the ticket's and the incident's codes: " + str(ev["data"]))
 st, body = c2.post("/api/tickets/%s/ack" % tid)
 check(st == 409 and "acknowledged" in body["error"], "a second ack -> 409: " + str(body))
 st, body = c2.post("/api/tickets/%s/clear" % tid, {})
@@ -196,6 +202,34 @@ st, body = c1.get("/api/incidents/" + iid)
 check(body["tickets"][0]["id"] == tid and "acked_by_target" in body["tickets"][0], "the incident lists its ticket")
 st, body = c2.get("/api/tickets?active=1&unit=" + engine["id"])
 check(st == 200 and [x["id"] for x in body["tickets"]] == [tid], "GET /api/tickets?unit=&active=1")
+
+# ---- human codes (docs/console-api.md "Codes"): the CLI's, and taken as ids ----
+cli = subprocess.run([os.environ["FIELDMESH"], "-c", os.environ["CONF1"], "incident", "list", "--json"],
+                     check=True, capture_output=True, text=True).stdout
+cli_codes = {i["id"]: i["code"] for i in json.loads(cli)}
+check(cli_codes.get(iid), "the CLI shows a code for the incident: %s" % cli_codes.get(iid))
+def api_codes():
+    st, lst = c1.get("/api/incidents?limit=500")
+    return st == 200 and {i["id"]: i["code"] for i in lst["incidents"]} == cli_codes
+# the console's table is remade at most every 2 s (docs/console-api.md)
+wait(30, "every listed incident has the CLI's code", api_codes)
+st, got = c1.get("/api/incidents/" + cli_codes[iid])
+check(st == 200 and got["id"] == iid and got["code"] == cli_codes[iid],
+      "GET /api/incidents/{code} -> that incident")
+st, got = c1.get("/api/incidents/" + cli_codes[iid].lower())
+check(st == 200 and got["id"] == iid, "a code in lower case works too")
+tk = got["tickets"][0]
+check(tk["id"] == tid and tk["code"] and tk["code"] != cli_codes[iid] and tk["incident_code"] == cli_codes[iid],
+      "the incident's ticket has its code and the incident's: " + str(tk.get("code")))
+st, t = c1.get("/api/tickets/" + tk["code"])
+check(st == 200 and t["ticket"]["id"] == tid and t["ticket"]["code"] == tk["code"],
+      "GET /api/tickets/{code} -> that ticket")
+st, body = c1.get("/api/incidents/" + tk["code"])
+check(st == 404, "a ticket's code is not an incident's -> 404: " + str(body))
+st, body = c1.get("/api/incidents/ZZZZ-999999")
+check(st == 404 and body["code"] == "not_found", "an unknown code -> 404")
+st, body = c1.get("/api/tickets?incident=" + cli_codes[iid])
+check(st == 200 and [x["id"] for x in body["tickets"]] == [tid], "?incident= takes a code")
 
 # ---- an op the CLI writes in its own process is an event too ----
 import subprocess

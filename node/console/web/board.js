@@ -4,7 +4,7 @@
 // unacknowledged past its target is red and raises the alert (tone, tab
 // title count, banner); a new incident raises one too. Data reloads on
 // each live event; the clocks tick every second from the data in hand.
-import { el, fill, ageOf, select, errorLine } from './dom.js';
+import { el, fill, ageOf, select, errorLine, codeOf } from './dom.js';
 import { t, label, fmtAge } from './i18n.js';
 import { post } from './api.js';
 import * as alerts from './alert.js';
@@ -118,7 +118,7 @@ function incidentRow(inc, tickets, state) {
   return el('tr', { class: 'incident p' + inc.priority + worst, dataset: { id: inc.id } },
     el('td', { class: 'pri' }, el('span', { class: 'pri-badge p' + inc.priority }, t('priority_n', { n: inc.priority }))),
     el('td', { class: 'what' }, el('div', { class: 'cat' }, categoryLabel(inc.category)),
-      text ? el('div', { class: 'inc-text' }, text) : null, el('div', { class: 'inc-id muted' }, inc.id)),
+      text ? el('div', { class: 'inc-text' }, text) : null, el('div', { class: 'inc-id muted', title: inc.id }, codeOf(inc))),
     el('td', { class: 'addr' }, inc.address || ''),
     el('td', { class: 'stage' }, label('stage_', incStage(inc))),
     el('td', { class: 'elapsed', dataset: { since: inc.reported_at } }, fmtAge(ageOf(inc.reported_at))),
@@ -137,7 +137,7 @@ function ticketChip(tk) {
   const sinceAt = ticketSince(tk);
   const since = ageOf(sinceAt);
   return el('div', { class: 'ticket st-' + tk.state + (tk.lateLevel ? ' late-' + tk.lateLevel : ''), dataset: { ticket: tk.id, state: tk.state } },
-    el('b', null, tk.unit_name || unitName(tk.unit)), ' · ', el('span', { class: 'tk-state' }, label('ticket_', tk.state)),
+    el('b', null, tk.unit_name || unitName(tk.unit)), ' ', el('span', { class: 'tk-code muted', title: tk.id }, codeOf(tk)), ' · ', el('span', { class: 'tk-state' }, label('ticket_', tk.state)),
     since !== null ? [' · ', el('span', { class: 'muted', dataset: { since: sinceAt, fmt: 'in_state_for' } }, t('in_state_for', { age: fmtAge(since) }))] : null,
     tk.lateLevel === 'red' ? el('div', { class: 'late-msg' }, tk.lateWhy === 'scene' ? t('late_scene') : t('late_ack')) : null,
     tk.doubleBooked ? el('div', { class: 'double-msg' }, t('double_booked')) : null,
@@ -178,7 +178,7 @@ function renderNotices(state) {
   const others = state.late.others || [];
   fill(state.noticeBox, others.map((a) => {
     const kind = String(a.kind || '');
-    const where = a.incident ? ' (' + t('incident_label') + ' ' + a.incident + (a.tier ? ', ' + t('notice_tier', { n: a.tier }) : '') + ')' : '';
+    const where = a.incident ? ' (' + t('incident_label') + ' ' + (a.incident_code || a.incident) + (a.tier ? ', ' + t('notice_tier', { n: a.tier }) : '') + ')' : '';
     const unit = a.subject && unitById(a.subject);
     return el('div', { class: 'notice notice-' + kind, dataset: { kind } },
       el('b', null, label('notice_', kind) + ': '), unit ? unit.name + ' – ' : '', a.text || a.subject || '', where,

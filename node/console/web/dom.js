@@ -22,6 +22,12 @@ function setProps(node, props) {
   }
 }
 
+// What people read for an incident or ticket: its human code ("K3MX-12",
+// docs/console-api.md "Codes"), else its machine id.
+export function codeOf(o) {
+  return (o && (o.code || o.id)) || '';
+}
+
 export function append(node, kids) {
   for (const kid of kids.flat(Infinity)) {
     if (kid === null || kid === undefined || kid === false) continue;

@@ -3,7 +3,7 @@
 // priority (blank: the category rule's default), what the caller says.
 // After saving it shows the new incident as the node stored it and the
 // units the rules propose, dispatched in one click.
-import { el, fill, select, errorLine, ageOf } from './dom.js';
+import { el, fill, select, errorLine, ageOf, codeOf } from './dom.js';
 import { t, label, fmtAge } from './i18n.js';
 import { get, post } from './api.js';
 import { getCategories, categoryLabel, getUnits, getDirectory, incStage, incText, homeOf, ownReports, openIncidents } from './refdata.js';
@@ -141,7 +141,7 @@ async function showSaved(root, page, id, warning) {
   inc = (inc && inc.incident) || inc || { id };
   const again = el('button', { id: 'in-again', type: 'button', class: 'big', onclick: () => showForm(root, page) }, t('intake_another'));
   fill(root,
-    el('h1', null, t('intake_saved', { id })),
+    el('h1', null, t('intake_saved', { id: codeOf(inc) })),
     warning ? el('p', { id: 'intake-caller-warning', class: 'error', role: 'alert' }, t('intake_caller_left_out')) : null,
     el('div', { id: 'intake-saved', class: 'card', dataset: { id } },
       el('div', { class: 'cat' }, el('span', { class: 'pri-badge p' + inc.priority }, t('priority_n', { n: inc.priority })), ' ', categoryLabel(inc.category)),
@@ -187,7 +187,7 @@ function duplicates(f, box) {
     fill(box, near.length ? el('div', { class: 'notice dup-warning' }, el('b', null, t('dup_title')),
       el('ul', null, near.map((i) => el('li', null, categoryLabel(i.category), ' · ', i.address || '', ' · ',
         t('km', { n: (metres(lat, lon, i.lat, i.lon) / 1000).toFixed(2) }), ' · ', t('ago', { age: fmtAge(ageOf(i.reported_at)) }),
-        ' · ', i.id, ' ', noteButton(i, f, box))))) : null);
+        ' · ', el('span', { title: i.id }, codeOf(i)), ' ', noteButton(i, f, box))))) : null);
   }, 300);
 }
 
@@ -200,7 +200,7 @@ function noteButton(inc, f, box) {
     btn.disabled = true;
     try {
       await post('/api/incidents/' + encodeURIComponent(inc.id) + '/note', { text });
-      fill(box, el('p', { class: 'ok note-added' }, t('note_added', { id: inc.id })));
+      fill(box, el('p', { class: 'ok note-added' }, t('note_added', { id: codeOf(inc) })));
       f.text.value = '';
     } catch (e) { btn.disabled = false; fill(msg, errorLine(e)); }
   } }, t('btn_add_note'));

@@ -4,7 +4,7 @@
 // never reported one sits at its home station, drawn hollow. Clicking a
 // unit lets a dispatcher send it to an open incident. Without Leaflet
 // (Debian libjs-leaflet missing) the same data is shown as two lists.
-import { el, fill, ageOf, select, errorLine } from './dom.js';
+import { el, fill, ageOf, select, errorLine, codeOf } from './dom.js';
 import { t, label, fmtAge } from './i18n.js';
 import { post } from './api.js';
 import { getUnits, getDirectory, categoryLabel, incText, loadUnits, homeOf, openIncidents } from './refdata.js';
@@ -110,7 +110,7 @@ function incidentPopup(inc) {
   return el('div', { class: 'popup' },
     el('b', null, t('priority_n', { n: inc.priority }) + ' ' + categoryLabel(inc.category)),
     el('div', null, inc.address || ''), el('div', null, incText(inc)),
-    el('div', { class: 'muted' }, label('stage_', inc.stage || inc.status), ' · ', fmtAge(ageOf(inc.reported_at)), ' · ', inc.id));
+    el('div', { class: 'muted' }, label('stage_', inc.stage || inc.status), ' · ', fmtAge(ageOf(inc.reported_at)), ' · ', codeOf(inc)));
 }
 
 function unitPopup(u, p, st) {
@@ -123,7 +123,7 @@ function unitPopup(u, p, st) {
 
 // Send this unit to one of the open incidents (a dispatch of one unit).
 function sendUnit(u, st) {
-  const opts = st.incidents.map((i) => [i.id, t('priority_n', { n: i.priority }) + ' ' + categoryLabel(i.category) + ' · ' + (i.address || i.id)]);
+  const opts = st.incidents.map((i) => [i.id, t('priority_n', { n: i.priority }) + ' ' + categoryLabel(i.category) + ' · ' + codeOf(i) + (i.address ? ' ' + i.address : '')]);
   const pick = select({ class: 'map-dispatch-incident' }, opts, opts[0][0]);
   const msg = el('div');
   const go = el('button', { type: 'button', class: 'primary', onclick: async () => {

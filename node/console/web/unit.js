@@ -125,7 +125,7 @@ function ticketCard(tk, st) {
     el('div', { class: 'tc-addr' }, inc.address || ''),
     incText(inc) ? el('div', { class: 'tc-text' }, incText(inc)) : null,
     el('div', { class: 'tc-meta' }, el('span', { class: 'tc-state' }, label('ticket_', tk.state)),
-      since !== null ? ' · ' + t('dispatched_at', { age: fmtAge(since) }) : '', ' · ', t('incident_label'), ' ', tk.incident || ''),
+      since !== null ? ' · ' + t('dispatched_at', { age: fmtAge(since) }) : '', ' · ', t('incident_label'), ' ', tk.incident_code || inc.code || tk.incident || ''),
     stepButtons(tk, st),
     el('div', { class: 'tc-msg', 'aria-live': 'polite' }, st.msg.get(tk.id) || null));
 }
