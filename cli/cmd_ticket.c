@@ -9,6 +9,8 @@
  */
 #include "cli_wf.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* ------------------------------------------------------------------ */
@@ -31,6 +33,10 @@ static int run_step(struct cli *cl, int argc, char **argv, enum fm_ticket_step s
     if (step == FM_STEP_CLEAR && a.val[0] == NULL)
         return cli_usage(cl, "--result TEXT is required (what was done)");
     text = step == FM_STEP_CLEAR ? a.val[0] : a.val[1];
+    struct fm_route forged;
+    if (step == FM_STEP_CLEAR && fm_route_parse(text, &forged, NULL))
+        return cli_usage(cl, "--result may not end with a \"[GPS route: ...]\" summary: "
+                             "the node adds it from its own trail");
     if (text != NULL && (rc = cli_check_text(cl, step == FM_STEP_CLEAR ? "--result" : "--reason",
                                              text, FM_TEXT_MAX)) != 0)
         return rc;
@@ -258,6 +264,69 @@ static int show_event(void *ctx, const struct fm_ticket_event *e)
     return cli_table_add(sc->t, cells, 80);
 }
 
+/* The breadcrumb trail this node kept while the ticket was en route
+ * (docs/gps.md): local evidence, only on the unit's own node. */
+static void trail_json(struct cli_json *j, const struct fm_gps_trail *tr)
+{
+    char at[CLI_TIME_LEN], acc[24];
+    cli_json_key(j, "trail");
+    cli_json_begin_array(j);
+    for (uint32_t i = 0; i < tr->n; i++) {
+        const struct fm_gps_trail_pt *p = &tr->pt[i];
+        cli_json_begin_object(j);
+        cli_fmt_time(p->at_ms << 16, true, at);
+        cli_json_kstr(j, "at", at);
+        cli_json_kcoord(j, "lat", p->lat_e7);
+        cli_json_kcoord(j, "lon", p->lon_e7);
+        cli_json_key(j, "accuracy_m");
+        if (p->accuracy_dm == FM_GPS_NO_ACCURACY) {
+            cli_json_null(j);
+        } else {
+            snprintf(acc, sizeof acc, "%u.%u", p->accuracy_dm / 10, p->accuracy_dm % 10);
+            cli_json_raw(j, acc);
+        }
+        cli_json_end_object(j);
+    }
+    cli_json_end_array(j);
+    cli_json_key(j, "trail_full");
+    cli_json_bool(j, tr->full);
+}
+
+static void trail_print(const struct fm_gps_trail *tr)
+{
+    char at[CLI_TIME_LEN], la[CLI_COORD_LEN], lo[CLI_COORD_LEN];
+    if (tr->n == 0)
+        return;
+    printf("\ntrail (this node's GPS while en route, one point per 30 s; %u of %u fixes, "
+           "%llu m%s):\n", (unsigned)tr->n, (unsigned)tr->fixes,
+           (unsigned long long)tr->distance_m,
+           tr->full ? "; full: only the last point moved after the cap, distance undercounted"
+                    : "");
+    for (uint32_t i = 0; i < tr->n; i++) {
+        cli_fmt_time(tr->pt[i].at_ms << 16, false, at);
+        cli_fmt_coord(tr->pt[i].lat_e7, la);
+        cli_fmt_coord(tr->pt[i].lon_e7, lo);
+        if (tr->pt[i].accuracy_dm == FM_GPS_NO_ACCURACY)
+            printf("  %s  %s,%s\n", at, la, lo);
+        else
+            printf("  %s  %s,%s  ±%um\n", at, la, lo, (tr->pt[i].accuracy_dm + 5) / 10);
+    }
+}
+
+static void route_json(struct cli_json *j, const struct fm_ticket *tk)
+{
+    struct fm_route r;
+    cli_json_key(j, "route");
+    if (tk->cleared.behalf || !fm_route_parse(tk->result, &r, NULL)) {
+        cli_json_null(j);
+        return;
+    }
+    cli_json_begin_object(j);
+    cli_json_kuint(j, "distance_m", r.distance_m);
+    cli_json_kuint(j, "enroute_s", r.enroute_s);
+    cli_json_end_object(j);
+}
+
 static int run_show(struct cli *cl, int argc, char **argv)
 {
     static const struct cli_opt opts[] = { { "json", false } };
@@ -275,6 +344,11 @@ static int run_show(struct cli *cl, int argc, char **argv)
         return rc;
     if ((rc = fm_node_ticket_get(cl->node, id, &tk)) != 0)
         return cli_error(cl, rc, "cannot read ticket %s: %s", id, fm_strerror(rc));
+    struct fm_gps_trail *tr = calloc(1, sizeof *tr);
+    if (tr == NULL)
+        return cli_error(cl, FM_ENOMEM, "out of memory");
+    if (fm_node_gps_trail_get(cl->node, id, tr) != 0)
+        memset(tr, 0, sizeof *tr); /* none kept here: only the unit's own node has one */
     cli_hid_prepare(cl);
     sc.json = cli_flag(&a, 0);
     if (sc.json) {
@@ -282,6 +356,8 @@ static int run_show(struct cli *cl, int argc, char **argv)
         cli_json_begin_object(&j);
         cli_json_key(&j, "ticket");
         cli_wf_ticket_json(&j, &tk);
+        route_json(&j, &tk);
+        trail_json(&j, tr);
         cli_json_key(&j, "history");
         cli_json_begin_array(&j);
     } else {
@@ -293,6 +369,10 @@ static int run_show(struct cli *cl, int argc, char **argv)
             printf("replaces:  %s\n", tk.replaces);
         if (tk.result[0])
             printf("result:    %s\n", tk.result);
+        struct fm_route r;
+        if (!tk.cleared.behalf && fm_route_parse(tk.result, &r, NULL))
+            printf("route:     %llu m driven, %llu s en route (GPS, from the unit's clear)\n",
+                   (unsigned long long)r.distance_m, (unsigned long long)r.enroute_s);
         if (tk.void_steps)
             printf("ignored:   %u step(s) naming another unit or incident than this "
                    "ticket's dispatch (see the log of their authors)\n",
@@ -306,10 +386,13 @@ static int run_show(struct cli *cl, int argc, char **argv)
         cli_json_end_object(&j);
         cli_json_finish(&j);
     } else {
-        if (rc == 0)
+        if (rc == 0) {
             cli_table_print(&t, stdout);
+            trail_print(tr);
+        }
         cli_table_release(&t);
     }
+    free(tr);
     if (rc != 0)
         return cli_error(cl, rc, "cannot read the history of %s: %s", id, fm_strerror(rc));
     return CLI_EXIT_OK;
@@ -317,6 +400,8 @@ static int run_show(struct cli *cl, int argc, char **argv)
 
 const struct cli_cmd cli_cmd_ticket_show = {
     "ticket", "show", "TICKET [--json]", "show a ticket and its history (who, when, for whom)",
-    "  --json   {\"ticket\": {...}, \"history\": [{at, by, seq, step, on_behalf, source, text}]}\n",
+    "  --json   {\"ticket\": {...}, \"route\": {distance_m, enroute_s} | null,\n"
+    "           \"trail\": [{at, lat, lon, accuracy_m}], \"trail_full\",\n"
+    "           \"history\": [{at, by, seq, step, on_behalf, source, text}]}\n",
     run_show,
 };

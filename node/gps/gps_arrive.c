@@ -19,6 +19,7 @@
  */
 #include "gps_int.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,6 +110,9 @@ static void arrive_refresh(struct gps_arrive *a, struct fm_node *n)
                 w->inside_since_ms = a->w[k].inside_since_ms;
                 w->gps_enroute = a->w[k].gps_enroute;
                 w->gps_arrive = a->w[k].gps_arrive;
+                w->trail_loaded = a->w[k].trail_loaded;
+                w->trail_saved_mono = a->w[k].trail_saved_mono;
+                w->trail = a->w[k].trail;
             }
     }
     a->nw = 0;
@@ -151,8 +155,42 @@ static bool arrive_write(struct gps_arrive *a, struct fm_node *n, const struct g
     return false;
 }
 
+/* While en route (stamped, not yet arrived): the fix goes into the
+ * ticket's trail, stored when a point is kept and otherwise at most every
+ * GPS_TRAIL_SAVE_MS (the moving last point). */
+static void trail_fix(struct fm_node *n, struct gps_watch *w, const struct gps_tpv *t,
+                      uint64_t mono_ms)
+{
+    if (!w->trail_loaded) {
+        if (fm_node_gps_trail_get(n, w->ticket_id, &w->trail) != FM_OK) {
+            memset(&w->trail, 0, sizeof w->trail);
+            fm_strlcpy(w->trail.ticket, w->ticket_id, sizeof w->trail.ticket);
+        }
+        w->trail_loaded = true;
+    }
+    struct fm_gps_trail_pt p = {.at_ms = t->time_ms,
+                                .lat_e7 = (int32_t)lround(t->lat * 1e7),
+                                .lon_e7 = (int32_t)lround(t->lon * 1e7),
+                                .accuracy_dm = t->has_eph ? (uint32_t)lround(t->eph_m * 10)
+                                                          : FM_GPS_NO_ACCURACY};
+    uint32_t before = w->trail.fixes;
+    bool kept = gps_trail_add(&w->trail, &p);
+    if (w->trail.fixes == before)
+        return;
+    w->trail.updated_ms = t->time_ms;
+    if (!kept && mono_ms - w->trail_saved_mono < GPS_TRAIL_SAVE_MS)
+        return;
+    int rc = fm_node_gps_trail_put(n, &w->trail);
+    w->trail_saved_mono = mono_ms;
+    if (rc != FM_OK) {
+        static struct fm_log_limiter lim;
+        fm_log_limited(&lim, 3, FM_LOG_WARN, COMPONENT, "ticket %s: cannot store the trail: %s",
+                       w->ticket_id, fm_strerror(rc));
+    }
+}
+
 static void arrive_one(struct gps_arrive *a, struct fm_node *n, struct gps_watch *w,
-                       const struct gps_tpv *t)
+                       const struct gps_tpv *t, uint64_t mono_ms)
 {
     char text[256], when[32];
     double d_inc = gps_distance_m(t->lat, t->lon, w->inc_lat_e7 / 1e7, w->inc_lon_e7 / 1e7);
@@ -170,6 +208,8 @@ static void arrive_one(struct gps_arrive *a, struct fm_node *n, struct gps_watch
             }
         }
     }
+    if (w->state == FM_TICKET_ENROUTE && !w->gps_arrive)
+        trail_fix(n, w, t, mono_ms);
     if (w->gps_arrive)
         return;
     if (d_inc > w->arrive_m) {
@@ -183,8 +223,11 @@ static void arrive_one(struct gps_arrive *a, struct fm_node *n, struct gps_watch
     fmt_fix_time(w->inside_since_ms, when);
     snprintf(text, sizeof text, "source: GPS; within %u m of the incident since fix %s "
              "(%.0f m, accuracy %.0f m)", w->arrive_m, when, d_inc, t->eph_m);
-    if (arrive_write(a, n, w, FM_STEP_ARRIVE, text))
+    if (arrive_write(a, n, w, FM_STEP_ARRIVE, text)) {
         w->gps_arrive = true;
+        if (w->trail_loaded && w->trail.n > 0 && fm_node_gps_trail_put(n, &w->trail) != FM_OK)
+            fm_log(FM_LOG_WARN, COMPONENT, "ticket %s: cannot store the trail", w->ticket_id);
+    }
 }
 
 void gps_arrive_fix(struct gps_arrive *a, struct fm_node *n, const struct gps_tpv *t,
@@ -195,5 +238,5 @@ void gps_arrive_fix(struct gps_arrive *a, struct fm_node *n, const struct gps_tp
         a->next_refresh_mono = mono_ms + GPS_TICKETS_REFRESH_MS;
     }
     for (size_t i = 0; i < a->nw; i++)
-        arrive_one(a, n, &a->w[i], t);
+        arrive_one(a, n, &a->w[i], t, mono_ms);
 }

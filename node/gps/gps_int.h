@@ -106,7 +106,11 @@ struct gps_watch {                  /* one active ticket of our unit */
     int32_t home_lat_e7, home_lon_e7;
     uint32_t arrive_m;
     uint64_t inside_since_ms;       /* fix time the unit came within arrive_m (0: outside) */
+    bool trail_loaded;              /* trail read from the local store (after a restart) */
+    uint64_t trail_saved_mono;      /* when it was last stored */
+    struct fm_gps_trail trail;      /* while en route (gps_trail.c) */
 };
+#define GPS_TRAIL_SAVE_MS 5000      /* the moving last point is stored at most this often */
 
 struct gps_arrive {
     const struct fm_gps_conf *conf;
@@ -126,3 +130,12 @@ struct gps_arrive {
 int gps_unit_resolve(struct fm_node *n, const char *unit, struct fm_unit *out) FM_MUST_USE;
 void gps_arrive_fix(struct gps_arrive *a, struct fm_node *n, const struct gps_tpv *t,
                     uint64_t mono_ms);
+
+/* ---- the breadcrumb trail while en route (gps_trail.c) ---- */
+/* Adds a fix: kept when it is the first, or the previous last is at least
+ * FM_GPS_TRAIL_GAP_MS after the one before it (and the cap is not reached);
+ * otherwise it replaces the last. A fix not newer than the last is ignored.
+ * Updates fixes, full and distance_m. True when a point was appended. */
+bool gps_trail_add(struct fm_gps_trail *tr, const struct fm_gps_trail_pt *p);
+/* Sum of the great-circle legs between kept points, metres. */
+double gps_trail_distance_m(const struct fm_gps_trail *tr);

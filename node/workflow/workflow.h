@@ -229,6 +229,19 @@ int fm_node_ticket_step(struct fm_node *n, const char *ticket, enum fm_ticket_st
  * is accepted as a confirmation and cannot move the stamp. */
 int fm_node_ticket_step_gps(struct fm_node *n, const char *ticket, enum fm_ticket_step step,
                             const char *text) FM_MUST_USE;
+/* The GPS route summary a unit's own clear carries at the end of its
+ * result text (route.c, docs/gps.md): " [GPS route: D m, T s en route]". */
+#define FM_ROUTE_MAX UINT64_C(1000000000)
+struct fm_route {
+    uint64_t distance_m;             /* sum of the trail's great-circle legs */
+    uint64_t enroute_s;              /* first to last fix of the trail */
+};
+/* True when text ends with a well-formed summary; result_len (may be
+ * NULL) gets the length of the crew's text before it. */
+bool fm_route_parse(const char *text, struct fm_route *out, size_t *result_len);
+/* Appends the summary to text (a string in a buffer of cap bytes); false
+ * and text unchanged when it does not fit. */
+bool fm_route_append(char *text, size_t cap, const struct fm_route *r);
 /* Closes the ticket as reassigned and dispatches `unit` on a new ticket. */
 int fm_node_ticket_reassign(struct fm_node *n, const char *ticket, const char *unit,
                             const char *reason, char new_id[FM_ID_MAX]) FM_MUST_USE;

@@ -276,6 +276,24 @@ void wf_step_payload(struct payload *pl, const struct wf_tk_refs *x, uint8_t cod
     }
 }
 
+/* The unit's own clear carries the route summary of the trail this node
+ * kept while en route (docs/gps.md); when it does not fit in the result
+ * text the clear goes without it (the trail stays as local evidence). */
+static void route_into_clear(struct fm_node *n, const char *ticket, struct payload *pl)
+{
+    struct fm_gps_trail *tr = malloc(sizeof *tr);
+    struct fm_route r;
+    if (tr != NULL && fm_node_gps_trail_get(n, ticket, tr) == FM_OK && tr->n > 0) {
+        r.distance_m = tr->distance_m;
+        r.enroute_s = (tr->pt[tr->n - 1].at_ms - tr->pt[0].at_ms) / 1000;
+        if (r.distance_m <= FM_ROUTE_MAX && r.enroute_s <= FM_ROUTE_MAX &&
+            !fm_route_append(pl->text, sizeof pl->text, &r))
+            fm_log(FM_LOG_WARN, "workflow", "ticket %s: the result is too long to carry the "
+                   "GPS route summary; it stays local", ticket);
+    }
+    free(tr);
+}
+
 /* gps: stamped by position (docs/gps.md); only the unit's own node, only
  * en route and arrive. A button press on a step already stamped by GPS is
  * written as a confirmation: it cannot move the first stamp. */
@@ -301,6 +319,9 @@ static int ticket_step(struct fm_node *n, const char *ticket, enum fm_ticket_ste
         (step == FM_STEP_CLEAR && (text == NULL || text[0] == '\0')) ||
         (text != NULL && text[0] != '\0' && !payload_text_ok(text, 1, FM_TEXT_MAX - 1)))
         goto out;
+    struct fm_route forged;
+    if (step == FM_STEP_CLEAR && fm_route_parse(text, &forged, NULL))
+        goto out; /* the summary is the trail's to write, not the crew's */
     if ((rc = store_read_begin(n->st, &t)) != FM_OK)
         goto out;
     rc = wf_ticket_refs(t, ticket, x);
@@ -331,6 +352,8 @@ static int ticket_step(struct fm_node *n, const char *ticket, enum fm_ticket_ste
     /* a dispatcher node reports on the unit's behalf; a station or vehicle
      * only for the unit its certificate names (the carried name or id) */
     wf_step_payload(pl, x, (uint8_t)step, wf_is_dispatcher(n), gps, text);
+    if (step == FM_STEP_CLEAR && !wf_is_dispatcher(n))
+        route_into_clear(n, x->tk.id, pl);
     if (!wf_is_dispatcher(n) && !workflow_unit_own(n->cert.unit, &pl->ref3, pl)) {
         rc = FM_EUNIT;
         goto out;

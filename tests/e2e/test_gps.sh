@@ -12,7 +12,8 @@
 #     accuracy; the jump 5 km north is refused; en route and arrival are
 #     recorded by position within the stated bounds; the crew's later
 #     button press confirms without moving the arrival; the report counts
-#     the GPS stamps and --gps-only keeps the ticket.
+#     the GPS stamps and --gps-only keeps the ticket; the vehicle kept a
+#     breadcrumb trail and its clear carries the route summary to the centre.
 #  3. a hostile gpsd (garbage, deep nesting, 1 MiB lines): the daemon
 #     stays up, counts the bad lines and keeps publishing good fixes.
 . "$(dirname "$0")/lib_gossip.sh"
@@ -174,6 +175,32 @@ fm 1 report --gps-only --json | python3 -c '
 import json, sys
 r = json.load(sys.stdin); assert r["gps_only"] and r["tickets"] == 1' || fail "--gps-only"
 fm 1 report | grep -q "OS GPS/BTN" || fail "table without the GPS column"
+# the breadcrumb trail on the vehicle (local), its summary in the clear on the centre
+fm 2 ticket show "$TK" --json >"$T/trail.json" || fail "ticket show on the vehicle"
+fm 2 ticket clear "$TK" --result "fire out" >/dev/null 2>"$T/err" || fail "clear: $(cat "$T/err")"
+wait_for 90 "the route summary on the centre" sh -c "'$FIELDMESH' -c '$(conf 1)' ticket show $TK --json | grep -q '\"route\": *{'"
+fm 1 ticket show "$TK" --json >"$T/route.json" || fail "ticket show on the centre"
+python3 - "$T/trail.json" "$T/route.json" <<'PY' || fail "trail or route: $(cat "$T/trail.json" "$T/route.json")"
+import json, math, sys
+from datetime import datetime
+tr = json.load(open(sys.argv[1]))["trail"]
+c = json.load(open(sys.argv[2]))
+assert len(tr) >= 2, tr
+t = [datetime.fromisoformat(p["at"].replace("Z", "+00:00")).timestamp() for p in tr]
+assert all(t[i] - t[i - 1] >= 30 for i in range(1, len(t) - 1)), t
+assert all(p["accuracy_m"] is not None for p in tr)
+def leg(a, b):
+    r = math.pi / 180
+    x = math.sin((b["lat"] - a["lat"]) * r / 2) ** 2 + math.cos(a["lat"] * r) * \
+        math.cos(b["lat"] * r) * math.sin((b["lon"] - a["lon"]) * r / 2) ** 2
+    return 2 * 6371008.8 * math.asin(math.sqrt(x))
+d = sum(leg(tr[i - 1], tr[i]) for i in range(1, len(tr)))
+r = c["route"]
+assert d > 100 and abs(r["distance_m"] - d) <= 0.01 * d + 1, (r, d)
+assert abs(r["enroute_s"] - (t[-1] - t[0])) <= 1, (r, t)
+assert c["trail"] == [] and c["ticket"]["result"].startswith("fire out [GPS route: ")
+PY
+log "route: $(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["route"])' "$T/route.json")"
 wait "$GPSFAKE_PID"
 GPSFAKE_PID=""
 wait_for 60 "status: gpsd gone after the drive" gps_state 2 "gpsd gone"
