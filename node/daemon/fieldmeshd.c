@@ -431,8 +431,13 @@ static int daemon_run(struct daemon *d)
                "keeps syncing without it");
     if ((rc = service_ready(&d->cfg, &watchdog_ms)) != FM_OK)
         return rc;
-    if (d->cfg.gps.enabled && (rc = gps_start(&d->cfg, d->node, &d->gps)) != FM_OK)
-        return rc;
+    if (d->cfg.gps.enabled) {
+        pthread_mutex_lock(&d->node_lock); /* the console's threads run already */
+        rc = gps_start(&d->cfg, d->node, &d->gps);
+        pthread_mutex_unlock(&d->node_lock);
+        if (rc != FM_OK)
+            return rc;
+    }
     while (!stop_signal) {
         if ((rc = fm_sync_run(d->sync, 200)) != FM_OK) {
             fm_log(FM_LOG_ERROR, COMPONENT, "sync stopped: %s", fm_strerror(rc));
