@@ -10,6 +10,7 @@
  * needed for that; only config.c includes yaml.h.
  */
 #include "config_int.h"
+#include "yaml_depth.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -63,23 +64,6 @@ int config_file_dir(const char *path, char *out, size_t cap)
 /* ------------------------------------------------------------------ */
 /* Writing                                                             */
 /* ------------------------------------------------------------------ */
-
-/* YAML double-quoted scalar: quotes, backslashes and control bytes
- * escaped; other bytes (UTF-8 included) pass through. */
-static void yaml_put_quoted(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (; *s != '\0'; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            fprintf(f, "\\%c", c);
-        else if (c < 0x20 || c == 0x7f)
-            fprintf(f, "\\x%02x", c);
-        else
-            fputc(c, f);
-    }
-    fputc('"', f);
-}
 
 /* Writes `p` relative to dir when it lies inside dir. */
 static void yaml_put_path(FILE *f, const char *dir, const char *p)

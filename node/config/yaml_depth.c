@@ -43,3 +43,18 @@ int yaml_check_depth(const char *buf, size_t len, unsigned max_depth, size_t *li
     yaml_parser_delete(&p);
     return rc;
 }
+
+void yaml_put_quoted(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; *s != '\0'; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            fprintf(f, "\\%c", c);
+        else if (c < 0x20 || c == 0x7f)
+            fprintf(f, "\\x%02x", c);
+        else
+            fputc(c, f);
+    }
+    fputc('"', f);
+}

@@ -1,11 +1,13 @@
 /*
- * yaml_depth.h — a nesting limit checked before libyaml builds a document
- * (private to node/: config.c, directory_yaml.c).
+ * yaml_depth.h — YAML helpers shared inside node/ (config.c,
+ * config_write.c, directory_yaml.c, directory_write.c): a nesting limit
+ * checked before libyaml builds a document, and the one quoted-scalar writer.
  */
 #ifndef FM_YAML_DEPTH_H
 #define FM_YAML_DEPTH_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "../../crypto/base/fm_base.h"
 
@@ -21,5 +23,9 @@
  * reports the syntax error itself); FM_ENOMEM. */
 int yaml_check_depth(const char *buf, size_t len, unsigned max_depth, size_t *line,
                      size_t *col) FM_MUST_USE;
+
+/* Writes s as a YAML double-quoted scalar: quotes, backslashes and control
+ * bytes escaped; other bytes (UTF-8 included) pass through. */
+void yaml_put_quoted(FILE *f, const char *s);
 
 #endif

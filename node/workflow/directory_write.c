@@ -10,25 +10,11 @@
  * Coordinates are written from their 1e-7 degree integers, exactly.
  */
 #include "workflow_int.h"
+#include "../config/yaml_depth.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static void put_quoted(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (; *s != '\0'; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            fprintf(f, "\\%c", c);
-        else if (c < 0x20 || c == 0x7f)
-            fprintf(f, "\\x%02x", c);
-        else
-            fputc(c, f);
-    }
-    fputc('"', f);
-}
 
 static void put_e7(FILE *f, int32_t e7)
 {
@@ -49,7 +35,7 @@ static void put_caps(FILE *f, const char *caps)
             n = sizeof word - 1;
         memcpy(word, p, n);
         word[n] = '\0';
-        put_quoted(f, word);
+        yaml_put_quoted(f, word);
         p += n;
         if (*p == ',') {
             fputs(", ", f);
@@ -65,11 +51,11 @@ static void put_depts(FILE *f, const struct fm_directory *d)
     for (size_t i = 0; i < d->ndepts; i++) {
         const struct fm_dir_dept *x = &d->depts[i];
         fprintf(f, "  - name: ");
-        put_quoted(f, x->name);
+        yaml_put_quoted(f, x->name);
         fprintf(f, "\n    kind: ");
-        put_quoted(f, x->kind);
+        yaml_put_quoted(f, x->kind);
         fprintf(f, "\n    tier: %u\n    county: ", x->tier);
-        put_quoted(f, d->counties[x->county]);
+        yaml_put_quoted(f, d->counties[x->county]);
         fprintf(f, "\n    units:");
         size_t n = 0;
         for (size_t k = 0; k < d->nunits; k++) {
@@ -77,9 +63,9 @@ static void put_depts(FILE *f, const struct fm_directory *d)
             if (u->dept != i)
                 continue;
             fprintf(f, "\n      - {name: ");
-            put_quoted(f, u->name);
+            yaml_put_quoted(f, u->name);
             fprintf(f, ", kind: ");
-            put_quoted(f, u->kind);
+            yaml_put_quoted(f, u->kind);
             fprintf(f, ", capabilities: ");
             put_caps(f, u->caps);
             fprintf(f, ", home: [");
@@ -99,21 +85,21 @@ static void put_rules(FILE *f, const struct fm_directory *d)
     for (size_t i = 0; i < d->nrules; i++) {
         const struct fm_dir_rule *r = &d->rules[i];
         fprintf(f, "  - category: ");
-        put_quoted(f, r->category);
+        yaml_put_quoted(f, r->category);
         fprintf(f, "\n    priority: %u\n    escalate_priority: %u\n"
                    "    escalate_after_s: %u\n    target_s: %u\n    respond:",
                 r->priority, r->escalate_priority, r->escalate_after_s, r->target_s);
         for (size_t k = 0; k < r->nrespond; k++) {
             const struct fm_dir_respond *e = &r->respond[k];
             fprintf(f, "\n      - {tier: %u, kind: ", e->tier);
-            put_quoted(f, e->kind);
+            yaml_put_quoted(f, e->kind);
             if (e->department[0] != '\0') {
                 fprintf(f, ", department: ");
-                put_quoted(f, e->department);
+                yaml_put_quoted(f, e->department);
             }
             if (e->capability[0] != '\0') {
                 fprintf(f, ", capability: ");
-                put_quoted(f, e->capability);
+                yaml_put_quoted(f, e->capability);
             }
             fprintf(f, ", units: %u}", e->units);
         }
@@ -134,11 +120,11 @@ int fm_directory_render_yaml(const struct fm_directory *d, const char *comment, 
         p += n + (p[n] == '\n');
     }
     fprintf(f, "name: ");
-    put_quoted(f, d->name);
+    yaml_put_quoted(f, d->name);
     fprintf(f, "\n\ncounties:\n");
     for (size_t i = 0; i < d->ncounties; i++) {
         fprintf(f, "  - ");
-        put_quoted(f, d->counties[i]);
+        yaml_put_quoted(f, d->counties[i]);
         fputc('\n', f);
     }
     fputc('\n', f);
