@@ -256,6 +256,33 @@ int fm_cur_u64(struct fm_cur *c, uint64_t *v)
 
 /* ---- strings and numbers ---- */
 
+size_t fm_utf8_seq(const uint8_t *s, size_t n)
+{
+    size_t len;
+    uint32_t cp, lowest;
+    if (n == 0)
+        return 0;
+    if ((s[0] & 0xe0) == 0xc0)
+        len = 2, cp = s[0] & 0x1f, lowest = 0x80;
+    else if ((s[0] & 0xf0) == 0xe0)
+        len = 3, cp = s[0] & 0x0f, lowest = 0x800;
+    else if ((s[0] & 0xf8) == 0xf0)
+        len = 4, cp = s[0] & 0x07, lowest = 0x10000;
+    else
+        return 0;
+    if (n < len)
+        return 0;
+    for (size_t k = 1; k < len; k++) {
+        if ((s[k] & 0xc0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[k] & 0x3f);
+    }
+    if (cp < lowest || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) ||
+        (cp >= 0x80 && cp <= 0x9f))
+        return 0;
+    return len;
+}
+
 int fm_strlcpy(char *dst, const char *src, size_t cap)
 {
     size_t n = strlen(src);

@@ -132,6 +132,11 @@ uint32_t fm_be32_get(const uint8_t in[4]);
 /* Bounded string copy: always NUL-terminates when cap > 0; returns
  * FM_ETOOBIG (after copying a truncated prefix) if src did not fit. */
 int fm_strlcpy(char *dst, const char *src, size_t cap);
+/* The length (2..4) of the well-formed UTF-8 sequence for a non-ASCII
+ * code point at s[0..n): not overlong, no surrogate, at most U+10FFFF,
+ * and not a C1 control (U+0080..U+009F); 0 otherwise (ASCII included:
+ * callers judge ASCII by their own rules). */
+size_t fm_utf8_seq(const uint8_t *s, size_t n);
 
 
 /* Strict integer parsing of a whole string (no trailing junk, range checked). */

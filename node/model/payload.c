@@ -226,26 +226,8 @@ static bool bytes_text_ok(const uint8_t *s, size_t n, size_t min, size_t max)
             i++;
             continue;
         }
-        size_t len;
-        uint32_t cp, lowest;
-        if ((c & 0xe0) == 0xc0) {
-            len = 2, cp = c & 0x1f, lowest = 0x80;
-        } else if ((c & 0xf0) == 0xe0) {
-            len = 3, cp = c & 0x0f, lowest = 0x800;
-        } else if ((c & 0xf8) == 0xf0) {
-            len = 4, cp = c & 0x07, lowest = 0x10000;
-        } else {
-            return false;
-        }
-        if (n - i < len)
-            return false;
-        for (size_t k = 1; k < len; k++) {
-            if ((s[i + k] & 0xc0) != 0x80)
-                return false;
-            cp = (cp << 6) | (s[i + k] & 0x3f);
-        }
-        if (cp < lowest || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) ||
-            (cp >= 0x80 && cp <= 0x9f))
+        size_t len = fm_utf8_seq(s + i, n - i);
+        if (len == 0)
             return false;
         i += len;
     }
