@@ -192,7 +192,7 @@ static void peer_json(struct cli_json *j, const struct fm_peer_info *p, bool dae
     else
         cli_json_null(j);
     cli_json_key(j, "skew_ms");
-    if (daemon_up && p->last_heard_ms != 0)
+    if (daemon_up && p->skew_known)
         cli_json_int(j, p->skew_ms);
     else
         cli_json_null(j);
@@ -312,7 +312,7 @@ static int run_peers(struct cli *cl, int argc, char **argv)
                      (unsigned long long)p->we_lack);
             snprintf(lacks, sizeof(lacks), up && p->vector_known ? "%llu" : "-",
                      (unsigned long long)p->it_lacks);
-            snprintf(skew, sizeof(skew), up && p->last_heard_ms ? "%+lldms" : "-",
+            snprintf(skew, sizeof(skew), up && p->skew_known ? "%+lldms" : "-",
                      (long long)p->skew_ms);
             snprintf(bad, sizeof(bad), "%llu", (unsigned long long)p->bad_messages);
             const char *state = !up            ? "unknown"

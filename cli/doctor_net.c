@@ -31,7 +31,7 @@ static void check_clock(struct doctor *d, const char *name, const struct fm_peer
     uint64_t skew = abs_i64(p->skew_ms);
     const char *fix = "check time sync on both machines: timedatectl status "
                       "(System clock synchronized: yes)";
-    if (p->skew_ms == 0)
+    if (!p->skew_known)
         doctor_add(d, "clock", DOCTOR_SKIP, NULL, "clock of peer %s not known yet", name);
     else if (skew > d->cfg.max_skew_ms)
         doctor_add(d, "clock", DOCTOR_PROBLEM, fix,

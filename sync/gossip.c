@@ -167,6 +167,7 @@ void sync_nb_info(const struct fm_sync *s, const struct sync_nb *nb, struct fm_s
     pi->eager = nb->eager;
     pi->last_heard_ms = nb->heard_wall_ms;
     pi->skew_ms = nb->skew_ms;
+    pi->skew_known = nb->skew_known;
     pi->ops_received = nb->ops_received;
     pi->ops_sent = nb->ops_sent;
     pi->bad_messages = nb->bad;
@@ -421,6 +422,7 @@ static void on_summary(struct fm_sync *s, struct sync_nb *nb, const struct fm_wi
 {
     uint64_t now = sync_now(s);
     nb->skew_ms = (int64_t)(sm->now_ms - sync_wall(s));
+    nb->skew_known = true;
     if (s->cfg.max_skew_ms &&
         (nb->skew_ms > (int64_t)s->cfg.max_skew_ms || -nb->skew_ms > (int64_t)s->cfg.max_skew_ms))
         fm_log_limited(&lim_skew, 2, FM_LOG_WARN, COMPONENT,

@@ -231,6 +231,7 @@ struct fm_sync_peer_info {
     uint64_t last_heard_ms; /* Unix ms, 0 = never */
     uint64_t we_lack, it_lacks;
     int64_t skew_ms;
+    bool skew_known;        /* skew_ms was measured (its clock came in a summary) */
     uint64_t ops_received, ops_sent, bad_messages;
     bool banned;            /* its key was revoked or expired: connections dropped */
     uint32_t rate_limit_bps; /* 0 = unlimited */

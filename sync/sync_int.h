@@ -191,6 +191,7 @@ struct sync_nb {
     size_t bcap;
     struct sync_req reqs[SYNC_CREDITS];
     int64_t skew_ms;
+    bool skew_known; /* a summary from it carried its clock (a skew of 0 is a real 0) */
     uint64_t ops_received, ops_sent, bad;
     struct fm_sync_msg_count msgs[FM_SYNC_MSG_KINDS]; /* per kind, both ways */
     uint64_t checks_out, checks_in; /* SUMMARY with reply wanted, each way */

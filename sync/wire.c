@@ -103,7 +103,9 @@ static int decode_text(struct fm_cur *c, size_t len, char *out, size_t cap)
 #define PEER_FLAG_BANNED 0x10
 #define PEER_FLAG_REFUSED_US 0x20 /* it refused our handshake (field sync) */
 #define PEER_FLAG_CLONED 0x40 /* its key on two live connections (clone.c) */
-#define PEER_FLAGS_ALL 0x7f
+#define PEER_FLAG_SKEW 0x80 /* skew_ms was measured (the byte is full: a next flag
+                            * needs a second flags byte) */
+#define PEER_FLAGS_ALL 0xff
 
 static int decode_peer(struct fm_cur *c, struct fm_sync_peer_info *pi)
 {
@@ -126,6 +128,7 @@ static int decode_peer(struct fm_cur *c, struct fm_sync_peer_info *pi)
     pi->banned = flags & PEER_FLAG_BANNED;
     pi->refused_us = flags & PEER_FLAG_REFUSED_US;
     pi->cloned_key = flags & PEER_FLAG_CLONED;
+    pi->skew_known = flags & PEER_FLAG_SKEW;
     CHECK(fm_cur_u64(c, &pi->last_heard_ms));
     CHECK(fm_cur_u64(c, &pi->we_lack));
     CHECK(fm_cur_u64(c, &pi->it_lacks));
@@ -529,7 +532,8 @@ int fm_wire_encode_status(struct fm_buf *out, const struct fm_sync_status *st,
                                   (p->eager ? PEER_FLAG_EAGER : 0) |
                                   (p->banned ? PEER_FLAG_BANNED : 0) |
                                   (p->refused_us ? PEER_FLAG_REFUSED_US : 0) |
-                                  (p->cloned_key ? PEER_FLAG_CLONED : 0));
+                                  (p->cloned_key ? PEER_FLAG_CLONED : 0) |
+                                  (p->skew_known ? PEER_FLAG_SKEW : 0));
         CHECK(fm_buf_append(out, p->pk, FM_PK_LEN));
         CHECK(put_text(out, p->name, sizeof(p->name), false));
         CHECK(put_text(out, p->endpoint, sizeof(p->endpoint), true));

@@ -73,6 +73,7 @@ int fm_node_daemon_peers(const struct fm_config *cfg, struct fm_daemon_info *inf
             p->we_lack = q->we_lack;
             p->it_lacks = q->it_lacks;
             p->skew_ms = q->skew_ms;
+            p->skew_known = q->skew_known;
             p->ops_received = q->ops_received;
             p->ops_sent = q->ops_sent;
             p->bad_messages = q->bad_messages;

@@ -32,7 +32,8 @@ struct fm_peer_info {
     uint64_t last_heard_ms;         /* Unix ms of its last message, 0 = never */
     uint64_t we_lack;               /* ops it holds that we do not */
     uint64_t it_lacks;              /* ops we hold that it does not */
-    int64_t skew_ms;                /* its clock minus ours when last heard (0 = unknown) */
+    int64_t skew_ms;                /* its clock minus ours when last measured */
+    bool skew_known;                /* skew_ms was measured (else unknown) */
     uint64_t ops_received;          /* ops it sent us that we stored */
     uint64_t ops_sent;              /* ops we sent it (pushes and pull replies) */
     uint64_t bad_messages;          /* its messages we dropped (malformed, forged, ...) */

@@ -35,7 +35,13 @@ expect_finding() {
 }
 # doctor_finds I CHECK STATUS [WHAT]: for wait_for (polls while gossip settles).
 doctor_finds() { local i=$1; shift; doctor "$i"; finding "$@"; }
-healthy() { doctor 1 && [ "$RC" = 0 ] && finding peer ok "node2" && finding clock ok; }
+# healthy: node1's doctor finds no problem, node2 answering, its clock measured
+# (prints what doctor said otherwise, for wait_for's failure message).
+healthy() {
+    doctor 1 && [ "$RC" = 0 ] && finding peer ok "node2" && finding clock ok && return 0
+    printf '%s\n' "$OUT"
+    return 1
+}
 
 testbed 2 line
 key1="$T/tb/node1/data/node.key"

@@ -26,6 +26,8 @@ wait_for 30 "node1 has $id2" fm 1 incident show "$id2"
 
 # Both up: connected, nothing lacking either way, small skew.
 wait_for 30 "node1 sees node2 connected" sh -c "\"$FIELDMESH\" -c \"$(conf 1)\" peers --json | grep -q '\"connected\": true'"
+# its clock is measured from its first summary (null until then)
+wait_for 30 "node1 measures node2's clock" sh -c "\"$FIELDMESH\" -c \"$(conf 1)\" peers --json | grep -q '\"skew_ms\": -\?[0-9]'"
 pj=$(fm 1 peers --json) || fail "peers --json failed"
 [ "$(echo "$pj" | jget 'len(d)')" = 1 ] || fail "expected one peer: $pj"
 [ "$(echo "$pj" | jget 'd[0]["name"]')" = node2 ] || fail "peer name: $pj"

@@ -351,21 +351,25 @@ static void test_status(void **state)
     assert_true(fm_wire_status_next(&m.u.status, &pos, &q));
     assert_memory_equal(&q, &p[1], sizeof(q));
     assert_false(fm_wire_status_next(&m.u.status, &pos, &q));
-    /* a control character in a name; unknown peer flag bits; truncation */
+    /* a control character in a name; each peer flag bit; truncation */
     size_t name_at = 2 + 8 + 8 + 22 * 8 + 2 + FM_PK_LEN + 1; /* 22 counters */
     B.data[name_at] = '\n';
     assert_int_equal(decode_buf(&m), FM_EDECODE);
     B.data[name_at] = 'c';
     size_t flags_at = name_at + 8 + 2 + strlen(p[0].endpoint);
     assert_int_equal(B.data[flags_at], 0x07);
-    B.data[flags_at] = 0x87; /* 0x10 banned, 0x20 refused_us, 0x40 cloned_key are
-                              * known; 0x80 is not */
-    assert_int_equal(decode_buf(&m), FM_EDECODE);
-    B.data[flags_at] = 0x47;
+    B.data[flags_at] = 0x47; /* 0x10 banned, 0x20 refused_us, 0x40 cloned_key */
     assert_int_equal(decode_buf(&m), FM_OK);
     pos = 0;
     assert_true(fm_wire_status_next(&m.u.status, &pos, &q));
     assert_true(q.cloned_key);
+    assert_false(q.skew_known);
+    B.data[flags_at] = 0x87; /* 0x80: skew measured, so a skew of 0 is a real 0 */
+    assert_int_equal(decode_buf(&m), FM_OK);
+    pos = 0;
+    assert_true(fm_wire_status_next(&m.u.status, &pos, &q));
+    assert_true(q.skew_known);
+    assert_false(q.cloned_key);
     B.data[flags_at] = 0x07;
     assert_int_equal(decode_buf(&m), FM_OK);
     /* the per-kind table must say exactly FM_SYNC_MSG_KINDS kinds */
