@@ -275,7 +275,7 @@ static int counter_add(struct store_txn *t, const char *id, const uint8_t *autho
 /* Encodes r and stores it as entity (kind, id). Every field is at most
  * MODEL_VAL_MAX bytes, so the encoding fits a stack buffer: no allocation
  * per applied op. */
-static int rec_store(struct store_txn *t, uint8_t kind, const char *id, const struct model_rec *r)
+int model_rec_store(struct store_txn *t, uint8_t kind, const char *id, const struct model_rec *r)
 {
     uint8_t mem[2 + F__MAX * (1 + 8 + 8 + FM_PK_LEN + 2 + MODEL_VAL_MAX)];
     struct fm_buf buf = {.data = mem, .len = 0, .cap = sizeof mem, .max = sizeof mem};
@@ -421,7 +421,8 @@ static int apply_resource(struct store_txn *t, const struct fm_op *op, const str
     return counter_add(t, id, op->author, p, n);
 }
 
-int model_apply(struct store_txn *t, const struct fm_op *op, const struct payload *pl)
+int model_apply(struct store_txn *t, const struct fm_op *op, const struct payload *pl,
+                model_apply_fn reapply)
 {
     uint8_t kind;
     bool own_id;
@@ -441,16 +442,14 @@ int model_apply(struct store_txn *t, const struct fm_op *op, const struct payloa
     case OP_UNIT_POSITION: kind = FM_ENT_UNIT, own_id = false; break;
     case OP_RES_ADD: kind = FM_ENT_RESOURCE, own_id = true; break;
     case OP_RES_ADJUST: kind = FM_ENT_RESOURCE, own_id = false; break;
-    default:
-        if (workflow_kind(pl->kind))
-            return workflow_apply(t, op, pl); /* linkage workflow (workflow_apply.c) */
+    default: /* the workflow's kinds go to workflow_apply (domain.c) */
         return FM_EINVAL;
     }
     char id[FM_ID_MAX];
     if (own_id && !(pl->kind == OP_UNIT_REGISTER && (pl->present & PT_BIT(PT_REF))))
-        payload_id_format(op->author, op->seq, id);
+        fm_op_id_format(op->author, op->seq, id);
     else
-        payload_id_format(pl->ref.author, pl->ref.seq, id);
+        fm_op_id_format(pl->ref.author, pl->ref.seq, id);
 
     struct model_rec r;
     struct inc_idx before, after;
@@ -489,14 +488,14 @@ int model_apply(struct store_txn *t, const struct fm_op *op, const struct payloa
         return rc;
     model_merge_max_u64(&r, F_UPDATED, op->hlc);
 
-    if ((rc = rec_store(t, kind, id, &r)) != FM_OK)
+    if ((rc = model_rec_store(t, kind, id, &r)) != FM_OK)
         return rc;
     if (kind == FM_ENT_INCIDENT) {
         idx_compute(&r, id, &after);
         rc = idx_update(t, &before, &after);
     }
     if (rc == FM_OK && (pl->kind == OP_UNIT_REGISTER || pl->kind == OP_RES_ADD))
-        rc = park_release(t, kind, id); /* ops that waited for the name or depot */
+        rc = park_release(t, kind, id, reapply); /* ops that waited for the name or depot */
     return rc;
 }
 
@@ -514,7 +513,7 @@ int model_incident_touch(struct store_txn *t, const struct fm_op *op,
     int rc;
     if (r == NULL)
         return FM_ENOMEM;
-    payload_id_format(inc->author, inc->seq, id);
+    fm_op_id_format(inc->author, inc->seq, id);
     rc = model_rec_load(t, FM_ENT_INCIDENT, id, r);
     if (rc != FM_OK && rc != FM_ENOTFOUND)
         goto out_rec;
@@ -530,7 +529,7 @@ int model_incident_touch(struct store_txn *t, const struct fm_op *op,
     if (added)
         model_merge_add(r, F_NNOTES, 1, 4);
     model_merge_max_u64(r, F_UPDATED, op->hlc);
-    if ((rc = rec_store(t, FM_ENT_INCIDENT, id, r)) == FM_OK) {
+    if ((rc = model_rec_store(t, FM_ENT_INCIDENT, id, r)) == FM_OK) {
         idx_compute(r, id, &after);
         rc = idx_update(t, &before, &after);
     }

@@ -93,7 +93,7 @@ int model_base_for(struct store_txn *t, const struct payload *pl, uint64_t hlc, 
     struct model_rec *r = malloc(sizeof *r);
     if (r == NULL)
         return FM_ENOMEM;
-    payload_id_format(pl->ref.author, pl->ref.seq, id);
+    fm_op_id_format(pl->ref.author, pl->ref.seq, id);
     int rc = model_rec_load(t, kind, id, r);
     if (rc == FM_OK) {
         uint64_t seen = model_rec_lww_max(r);

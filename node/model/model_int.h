@@ -63,6 +63,9 @@ enum model_tl_kind { TL_REPORT = 1, TL_NOTE = 2, TL_STATUS = 3, TL_UPDATE = 4,
 void model_rec_init(struct model_rec *r, uint8_t kind);
 int model_rec_decode(struct model_rec *r, const uint8_t *p, size_t n) FM_MUST_USE;
 int model_rec_encode(const struct model_rec *r, struct fm_buf *out) FM_MUST_USE;
+/* model.c: encodes r and stores it as the entity (kind, id). */
+int model_rec_store(struct store_txn *t, uint8_t kind, const char *id,
+                    const struct model_rec *r) FM_MUST_USE;
 /* FM_ENOTFOUND leaves an empty record of that kind in r. */
 int model_rec_load(struct store_txn *t, uint8_t kind, const char *id,
                    struct model_rec *r) FM_MUST_USE;
@@ -81,9 +84,16 @@ int model_tl_decode(struct store_txn *t, const uint8_t *key, size_t klen, const 
                     size_t vlen, struct fm_timeline_entry *e) FM_MUST_USE;
 
 /* ---- model.c: apply ---- */
-/* Applies one stored op (already validated) to the entities. Cert and
- * revoke ops change no entity. Runs once per stored op. */
-int model_apply(struct store_txn *t, const struct fm_op *op, const struct payload *pl) FM_MUST_USE;
+/* Applies one stored op of any kind (the domain's whole apply: domain.c). */
+typedef int (*model_apply_fn)(struct store_txn *t, const struct fm_op *op,
+                              const struct payload *pl);
+/* Applies one stored op (already validated) of the model's kinds to the
+ * entities (FM_EINVAL for the workflow's kinds). Cert and revoke ops
+ * change no entity. Runs once per stored op. Ops parked for the entity
+ * it registers are applied again through `reapply`, which knows every
+ * kind. */
+int model_apply(struct store_txn *t, const struct fm_op *op, const struct payload *pl,
+                model_apply_fn reapply) FM_MUST_USE;
 /* Empties every entity-derived database (entities, timeline, counters,
  * indexes). */
 int model_clear(struct store_txn *t) FM_MUST_USE;
@@ -96,10 +106,11 @@ int model_clear(struct store_txn *t) FM_MUST_USE;
  * entities database, so in the digest and rebuilt from the ops. */
 int park_put(struct store_txn *t, uint8_t kind, const char *id,
              const struct fm_op *op) FM_MUST_USE;
-/* Applies (model_apply) and removes every op parked under (kind, id), in
- * (author, seq) order; call once the awaited fact is stored. Ops no
+/* Applies (through `apply`) and removes every op parked under (kind, id),
+ * in (author, seq) order; call once the awaited fact is stored. Ops no
  * longer stored (a truncation about to be rebuilt) are skipped. */
-int park_release(struct store_txn *t, uint8_t kind, const char *id) FM_MUST_USE;
+int park_release(struct store_txn *t, uint8_t kind, const char *id,
+                 model_apply_fn apply) FM_MUST_USE;
 /* A depot claim (permit.c): op changes the stock `res_id` as its
  * author's unit, naming the depot. *go = true when the stock's depot is
  * that name; false when the stock has not arrived (op parked under it) or
@@ -115,10 +126,6 @@ int park_depot_judge(struct store_txn *t, const struct fm_op *op, const char *re
 int model_incident_touch(struct store_txn *t, const struct fm_op *op,
                          const struct payload_ref *inc, uint8_t tl_kind, const char *text,
                          bool with_stage, uint32_t epoch, uint8_t stage) FM_MUST_USE;
-/* Applies a linkage-workflow op kind (workflow_apply.c); FM_EINVAL for a
- * kind it does not know. */
-int workflow_apply(struct store_txn *t, const struct fm_op *op, const struct payload *pl) FM_MUST_USE;
-bool workflow_kind(uint8_t kind);
 
 /* ---- merge primitives (model.c), shared by the workflow apply ----
  * A stamp orders writes: (hlc, author); larger is later. */

@@ -12,7 +12,7 @@
  * first. Rather than apply it on trust (and be unable to take it back), it
  * is parked: a small raw record keyed by the awaited entity and the op.
  * When the awaited fact is applied, park_release runs every op parked for
- * it through model_apply again, which now judges it and applies it or
+ * it through the domain's apply again, which now judges it and applies it or
  * ignores it. Either way round the op ends up judged against the same
  * fact, and once both ops are held nothing stays parked — so the entities
  * (and the digest) are the same whatever the arrival order. An op whose
@@ -48,7 +48,8 @@ int park_put(struct store_txn *t, uint8_t kind, const char *id, const struct fm_
 }
 
 /* Applies the stored op (author, seq) again. */
-static int park_apply(struct store_txn *t, const uint8_t *ref, struct payload *pl)
+static int park_apply(struct store_txn *t, const uint8_t *ref, struct payload *pl,
+                      model_apply_fn apply)
 {
     const uint8_t *v;
     size_t vlen;
@@ -66,12 +67,12 @@ static int park_apply(struct store_txn *t, const uint8_t *ref, struct payload *p
         payload_decode(pl, op.kind, op.payload, op.payload_len) != FM_OK)
         rc = FM_ESTORE; /* it was checked before it was stored */
     else
-        rc = model_apply(t, &op, pl);
+        rc = apply(t, &op, pl);
     free(copy);
     return rc;
 }
 
-int park_release(struct store_txn *t, uint8_t kind, const char *id)
+int park_release(struct store_txn *t, uint8_t kind, const char *id, model_apply_fn apply)
 {
     uint8_t key[PARK_KEY_MAX];
     size_t plen = park_prefix(kind, id, key);
@@ -110,7 +111,7 @@ int park_release(struct store_txn *t, uint8_t kind, const char *id)
     if (nrefs > 0 && rc == FM_OK && pl == NULL)
         rc = FM_ENOMEM;
     for (size_t i = 0; i < nrefs && rc == FM_OK; i++)
-        rc = park_apply(t, refs + i * (FM_PK_LEN + 8), pl);
+        rc = park_apply(t, refs + i * (FM_PK_LEN + 8), pl, apply);
     free(pl);
     free(refs);
     return rc;
@@ -133,7 +134,7 @@ int park_depot_judge(struct store_txn *t, const struct fm_op *op, const char *re
         if (!*go) {
             /* another depot's stock: ignored on every node alike, counted */
             model_merge_add(r, F_RVOID, 1, 4);
-            rc = wf_rec_store(t, FM_ENT_RESOURCE, res_id, r);
+            rc = model_rec_store(t, FM_ENT_RESOURCE, res_id, r);
         }
     }
     free(r);

@@ -595,20 +595,6 @@ void payload_dir_unit_ref(const char *department, const char *name, struct paylo
     out->seq = 1;
 }
 
-void payload_id_format(const uint8_t author[FM_PK_LEN], uint64_t seq, char out[FM_ID_MAX])
-{
-    /* "<tag>-<seq>": formatted by hand, as apply names an entity per op */
-    char digits[20];
-    size_t n = 0, o = FM_KEY_TAG_LEN;
-    fm_key_tag(author, out);
-    do
-        digits[n++] = (char)('0' + seq % 10);
-    while ((seq /= 10) != 0);
-    out[o++] = '-';
-    while (n > 0)
-        out[o++] = digits[--n];
-    out[o] = '\0';
-}
 
 void payload_coord_format(int32_t e7, char out[16])
 {
@@ -653,7 +639,7 @@ void payload_summary(const struct payload *p, char *out, size_t cap)
         return;
     out[0] = '\0';
     if (p->present & PT_BIT(PT_REF))
-        payload_id_format(p->ref.author, p->ref.seq, id);
+        fm_op_id_format(p->ref.author, p->ref.seq, id);
     switch (p->kind) {
     case OP_CERT:
         fm_key_encode(p->cert.node, key);
@@ -743,20 +729,7 @@ void payload_summary(const struct payload *p, char *out, size_t cap)
     case OP_RES_ADJUST:
         sb_add(&b, "resource %s %+lld", id, (long long)p->delta);
         break;
-    case OP_INC_FEEDBACK:
-    case OP_TICKET_DISPATCH:
-    case OP_TICKET_STEP:
-    case OP_TICKET_ESCALATE:
-    case OP_MAT_REQUEST:
-    case OP_MAT_ALLOCATE:
-    case OP_MAT_RETURN:
-    case OP_DIR_PUBLISH:
-    case OP_BULLETIN_SEND:
-    case OP_BULLETIN_READ:
-    case OP_CONFLICT_RESOLVE:
-        workflow_payload_summary(p, out, cap);
-        break;
-    default:
+    default: /* the workflow's kinds: workflow_payload_summary (domain.c) */
         sb_add(&b, "unknown kind %u", p->kind);
         break;
     }

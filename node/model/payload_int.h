@@ -209,8 +209,6 @@ int caller_open(const struct fm_seal_key *k, const uint8_t author[FM_PK_LEN], co
  * item is not a token or the result does not fit. */
 int payload_caps_canonical(const char *in, char *out, size_t cap) FM_MUST_USE;
 
-/* Entity id text: first FM_KEY_TAG_LEN chars of the key text, '-', seq. */
-void payload_id_format(const uint8_t author[FM_PK_LEN], uint64_t seq, char out[FM_ID_MAX]);
 /* The unit entity ref of a directory unit, derived from its department and
  * name alone (a hash under a domain string, seq 1), so every publisher
  * registers the same directory unit as the same entity. A unit.register

@@ -33,7 +33,7 @@ bool workflow_unit_own(const char *cert_unit, const struct payload_ref *unit,
         return false;
     if ((pl->present & PT_BIT(PT_NAME)) && strcmp(cert_unit, pl->name) == 0)
         return true;
-    payload_id_format(unit->author, unit->seq, id);
+    fm_op_id_format(unit->author, unit->seq, id);
     return strcmp(cert_unit, id) == 0;
 }
 

@@ -118,7 +118,7 @@ static int verify_staged(const struct fm_config *sc, const char *arg_file, uint6
                  from[0] ? from : "(none found)", fm_strerror(rc));
         return rc;
     }
-    rc = fm_node_open_keys(&n, sc, FM_OPEN_IDENTITY, &k);
+    rc = replica_open(&n, sc, FM_OPEN_IDENTITY, &k, NULL); /* reads the log only */
     fm_keys_release(&k);
     if (rc != FM_OK) {
         snprintf(err, cap, "the restored store does not open for this config: %s%s",

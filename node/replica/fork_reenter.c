@@ -289,22 +289,22 @@ static uint8_t kind_reason(uint8_t kind)
     }
 }
 
-static void entry_fill(const uint8_t me[FM_PK_LEN], const struct fm_op *op,
-                       const uint8_t hash[FM_HASH_LEN], const struct lost_rec *r,
-                       struct fm_reentry *e)
+static void entry_fill(const struct fm_node *n, const uint8_t me[FM_PK_LEN],
+                       const struct fm_op *op, const uint8_t hash[FM_HASH_LEN],
+                       const struct lost_rec *r, struct fm_reentry *e)
 {
     memset(e, 0, sizeof *e);
     e->lost_seq = op->seq;
     memcpy(e->lost_hash, hash, FM_HASH_LEN);
     e->kind = op->kind;
-    e->kind_name = payload_kind_name(op->kind);
+    e->kind_name = n->dom->kind_name(op->kind);
     e->lost_hlc = op->hlc;
     e->state = r->state;
     e->new_seq = r->new_seq;
     e->reason = reason_text(r->reason);
-    payload_id_format(me, op->seq, e->old_id);
+    fm_op_id_format(me, op->seq, e->old_id);
     if (r->state == FM_REENTRY_DONE)
-        payload_id_format(me, r->new_seq, e->new_id);
+        fm_op_id_format(me, r->new_seq, e->new_id);
 }
 
 /* One pending record: re-enter it or mark it skipped. *stop when the
@@ -335,7 +335,7 @@ static int reenter_one(struct fm_node *n, struct store_txn *t, const struct pend
         else if (rc != FM_OK && rc != FM_ENOTFOUND)
             return rc;
     }
-    if (r.reason == LR_NONE && payload_decode(pl, op.kind, op.payload, op.payload_len) != FM_OK)
+    if (r.reason == LR_NONE && n->dom->decode(pl, op.kind, op.payload, op.payload_len) != FM_OK)
         r.reason = LR_INVALID;
     if (r.reason == LR_NONE && (rc = refs_remap(t, me, &op, pl, &r.reason)) != FM_OK)
         return rc;
@@ -357,7 +357,7 @@ static int reenter_one(struct fm_node *n, struct store_txn *t, const struct pend
     if ((rc = lost_put(t, p->key, r.state, r.reason, r.new_seq, p->op, p->len, false)) != FM_OK)
         return rc;
     if (out->n < FORK_REENTRY_LOG_MAX)
-        entry_fill(me, &op, hash, &r, &out->e[out->n]);
+        entry_fill(n, me, &op, hash, &r, &out->e[out->n]);
     out->n++;
     return FM_OK;
 }
@@ -460,7 +460,7 @@ int fm_node_fork_reentries(struct fm_node *n, fm_reentry_cb cb, void *ctx)
                 rc = FM_ESTORE;
                 break;
             }
-            entry_fill(n->id.pk, &op, kv.key + FM_PK_LEN + 8, &r, &e);
+            entry_fill(n, n->id.pk, &op, kv.key + FM_PK_LEN + 8, &r, &e);
             if ((rc = cb(ctx, &e)) != 0)
                 break;
         }

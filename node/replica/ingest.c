@@ -69,7 +69,7 @@ static int ingest_extract_revocation(struct ing_ctx *c, struct store_txn *t,
                                      const struct fm_op *op)
 {
     if (op->kind != OP_REVOKE ||
-        payload_decode(&c->pl, op->kind, op->payload, op->payload_len) != FM_OK ||
+        c->n->dom->decode(&c->pl, op->kind, op->payload, op->payload_len) != FM_OK ||
         fm_revocation_check(&c->pl.rev, c->n->cfg.org_pk) != FM_OK)
         return FM_OK;
     return node_revocation_note(t, &c->pl.rev, &c->need_rebuild);
@@ -96,7 +96,7 @@ static int ingest_store_op(struct ing_ctx *c, struct store_txn *t, struct ing_it
                            struct node_head *h)
 {
     int rc;
-    if ((rc = node_op_store(t, &it->op, it->hash, &c->pl, h)) != FM_OK)
+    if ((rc = node_op_store(c->n, t, &it->op, it->hash, &c->pl, h)) != FM_OK)
         return rc;
     c->status[it->idx] = ST_STORED;
     c->clock = hlc_observe(c->clock, it->op.hlc, c->wall_ms, c->n->cfg.max_skew_ms);
@@ -230,7 +230,7 @@ static int ingest_store_run(struct ing_ctx *c, struct store_txn *t, size_t first
             *st = FM_EREVOKED;
             continue;
         }
-        if (payload_decode(&c->pl, it->op.kind, it->op.payload, it->op.payload_len) != FM_OK)
+        if (c->n->dom->decode(&c->pl, it->op.kind, it->op.payload, it->op.payload_len) != FM_OK)
             return FM_ESTORE; /* decoded fine a moment ago */
         if ((rc = ingest_store_op(c, t, it, h)) != FM_OK)
             return rc;
@@ -448,7 +448,7 @@ static int ingest_txn(struct store_txn *t, void *ctx)
     }
     if ((rc = ingest_resolve_twins(c, t)) != FM_OK)
         return rc;
-    if (c->need_rebuild && (rc = node_rebuild_txn(t)) != FM_OK)
+    if (c->need_rebuild && (rc = node_rebuild_txn(c->n, t)) != FM_OK)
         return rc;
     for (size_t i = 0; i < c->nops; i++)
         rejected += c->status[i] < 0;

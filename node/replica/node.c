@@ -103,6 +103,21 @@ int node_meta_put_u64(struct store_txn *t, const char *name, uint64_t v)
     return store_put(t, DB_META, name, strlen(name), b, sizeof b, false);
 }
 
+void fm_op_id_format(const uint8_t author[FM_PK_LEN], uint64_t seq, char out[FM_ID_MAX])
+{
+    /* "<tag>-<seq>": formatted by hand, as apply names an entity per op */
+    char digits[20];
+    size_t n = 0, o = FM_KEY_TAG_LEN;
+    fm_key_tag(author, out);
+    do
+        digits[n++] = (char)('0' + seq % 10);
+    while ((seq /= 10) != 0);
+    out[o++] = '-';
+    while (n > 0)
+        out[o++] = digits[--n];
+    out[o] = '\0';
+}
+
 /* ---- one op: check, store, revoke, rebuild ---- */
 
 static void head_set_cert(struct node_head *h, const struct fm_cert *cert)
@@ -120,7 +135,9 @@ int node_op_check(const struct fm_node *n, const struct fm_op *op, const struct 
 {
     const uint8_t *org = n->cfg.org_pk;
     uint64_t ms = hlc_ms(op->hlc);
-    int rc = payload_decode(pl, op->kind, op->payload, op->payload_len);
+    if (n->dom == NULL)
+        return FM_EINVAL; /* opened to read logs only */
+    int rc = n->dom->decode(pl, op->kind, op->payload, op->payload_len);
     if (op->seq == 1) {
         if (op->kind != OP_CERT || rc != FM_OK)
             return FM_ECERT;
@@ -155,15 +172,15 @@ int node_op_check(const struct fm_node *n, const struct fm_op *op, const struct 
         return fm_revocation_check(&pl->rev, org);
     if (op->kind == OP_GROUP_KEY) {
         /* carried by a dispatcher or admin node, made by the org root */
-        if ((rc = workflow_permitted(h, op->author, pl)) != FM_OK)
+        if ((rc = n->dom->permitted(h, op->author, pl)) != FM_OK)
             return rc;
         return fm_groupkey_check(&pl->gk, org);
     }
-    return workflow_permitted(h, op->author, pl); /* role and unit rules (permit.c) */
+    return n->dom->permitted(h, op->author, pl); /* role and unit rules (permit.c) */
 }
 
-int node_op_store(struct store_txn *t, const struct fm_op *op, const uint8_t hash[FM_HASH_LEN],
-                  const struct payload *pl, struct node_head *h)
+int node_op_store(const struct fm_node *n, struct store_txn *t, const struct fm_op *op,
+                  const uint8_t hash[FM_HASH_LEN], const struct payload *pl, struct node_head *h)
 {
     uint8_t key[FM_PK_LEN + 8];
     int rc;
@@ -171,7 +188,7 @@ int node_op_store(struct store_txn *t, const struct fm_op *op, const uint8_t has
     rc = store_put(t, DB_OPS, key, sizeof key, op->raw, op->raw_len, true);
     if (rc == FM_EEXISTS)
         return FM_ESTORE; /* the head said this seq was free */
-    if (rc != FM_OK || (rc = model_apply(t, op, pl)) != FM_OK)
+    if (rc != FM_OK || (rc = n->dom->apply(t, op, pl)) != FM_OK)
         return rc;
     if (pl->kind == OP_GROUP_KEY && (rc = node_groupkey_note(t, op, pl)) != FM_OK)
         return rc;
@@ -249,14 +266,15 @@ int node_truncate(struct store_txn *t, const uint8_t author[FM_PK_LEN], uint64_t
     return node_head_put(t, author, h);
 }
 
-int node_rebuild_txn(struct store_txn *t)
+int node_rebuild_txn(const struct fm_node *n, struct store_txn *t)
 {
-    return node_rebuild_txn_progress(t, NULL);
+    return node_rebuild_txn_progress(n, t, NULL);
 }
 
 #define REBUILD_PROGRESS_EVERY 1024 /* ops between progress reports */
 
-int node_rebuild_txn_progress(struct store_txn *t, const struct fm_progress *p)
+int node_rebuild_txn_progress(const struct fm_node *n, struct store_txn *t,
+                              const struct fm_progress *p)
 {
     struct store_cur *c;
     struct store_kv kv;
@@ -266,19 +284,23 @@ int node_rebuild_txn_progress(struct store_txn *t, const struct fm_progress *p)
     int rc;
     if (pl == NULL)
         return FM_ENOMEM;
+    if (n->dom == NULL) {
+        free(pl);
+        return FM_EINVAL; /* opened to read logs only */
+    }
     if (p != NULL && p->fn != NULL && (rc = store_count(t, DB_OPS, &total)) != FM_OK)
         goto out;
-    if ((rc = model_clear(t)) != FM_OK || (rc = store_cur_open(t, DB_OPS, &c)) != FM_OK)
+    if ((rc = n->dom->clear(t)) != FM_OK || (rc = store_cur_open(t, DB_OPS, &c)) != FM_OK)
         goto out;
     for (rc = store_cur_first(c, &kv); rc == FM_OK; rc = store_cur_next(c, &kv)) {
         if (p != NULL && p->fn != NULL && ++done % REBUILD_PROGRESS_EVERY == 0)
             p->fn(p->ctx, done, total);
         if (fm_op_decode(&op, kv.val, kv.vlen) != FM_OK ||
-            payload_decode(pl, op.kind, op.payload, op.payload_len) != FM_OK) {
+            n->dom->decode(pl, op.kind, op.payload, op.payload_len) != FM_OK) {
             rc = FM_ESTORE;
             break;
         }
-        if ((rc = model_apply(t, &op, pl)) != FM_OK)
+        if ((rc = n->dom->apply(t, &op, pl)) != FM_OK)
             break;
     }
     store_cur_close(&c);
@@ -340,7 +362,7 @@ static int node_load_identity(struct fm_node *n)
 
 static int schema_txn(struct store_txn *t, void *ctx)
 {
-    (void)ctx;
+    const struct fm_node *n = ctx;
     uint64_t v;
     int rc = node_meta_get_u64(t, "schema", &v);
     if (rc != FM_OK)
@@ -350,28 +372,15 @@ static int schema_txn(struct store_txn *t, void *ctx)
     if (v == 1) {
         /* schema 1 copied each note's text into its timeline entry; the
          * entities are a function of the ops, so re-derive them */
-        if ((rc = node_rebuild_txn(t)) != FM_OK)
+        if ((rc = node_rebuild_txn(n, t)) != FM_OK)
             return rc;
         return node_meta_put_u64(t, "schema", NODE_SCHEMA_VERSION);
     }
     return v == NODE_SCHEMA_VERSION ? FM_OK : FM_ESTORE;
 }
 
-int fm_node_open(struct fm_node **out, const struct fm_config *cfg, unsigned flags)
-{
-    struct fm_keys k;
-    *out = NULL;
-    if (cfg == NULL || cfg->data_dir[0] == '\0')
-        return FM_EINVAL;
-    int rc = fm_keys_get(&k, cfg);
-    if (rc == FM_OK)
-        rc = fm_node_open_keys(out, cfg, flags, &k);
-    fm_keys_release(&k);
-    return rc;
-}
-
-int fm_node_open_keys(struct fm_node **out, const struct fm_config *cfg, unsigned flags,
-                      const struct fm_keys *k)
+int replica_open(struct fm_node **out, const struct fm_config *cfg, unsigned flags,
+                 const struct fm_keys *k, const struct replica_domain *dom)
 {
     int rc;
     *out = NULL;
@@ -383,6 +392,7 @@ int fm_node_open_keys(struct fm_node **out, const struct fm_config *cfg, unsigne
     pthread_mutex_init(&n->gk_lock, NULL);
     n->cfg = *cfg;
     n->flags = flags;
+    n->dom = dom;
     if ((rc = fm_keys_copy(&n->keys, k)) != FM_OK)
         goto fail;
     if ((flags & FM_OPEN_IDENTITY) && (rc = node_load_identity(n)) != FM_OK)
@@ -405,8 +415,10 @@ int fm_node_open_keys(struct fm_node **out, const struct fm_config *cfg, unsigne
         goto fail;
     rc = node_meta_get_u64(t, "schema", &schema);
     store_txn_abort(&t);
-    if (rc == FM_OK && schema != NODE_SCHEMA_VERSION)
-        rc = store_write(n->st, schema_txn, NULL);
+    if (rc == FM_OK && schema > NODE_SCHEMA_VERSION)
+        rc = FM_ESTORE; /* written by a newer fieldmesh */
+    else if (rc == FM_OK && schema != NODE_SCHEMA_VERSION && dom != NULL)
+        rc = store_write(n->st, schema_txn, n);
     if (rc != FM_OK)
         goto fail;
     *out = n;

@@ -18,8 +18,8 @@
 
 /* ---- the raw log ---- */
 
-static int log_emit(const struct store_kv *kv, struct fm_log_entry *e, struct payload *pl,
-                    fm_log_cb cb, void *ctx)
+static int log_emit(const struct replica_domain *dom, const struct store_kv *kv,
+                    struct fm_log_entry *e, struct payload *pl, fm_log_cb cb, void *ctx)
 {
     struct fm_op op;
     if (fm_op_decode(&op, kv->val, kv->vlen) != FM_OK)
@@ -29,14 +29,14 @@ static int log_emit(const struct store_kv *kv, struct fm_log_entry *e, struct pa
     e->seq = op.seq;
     e->hlc = op.hlc;
     e->kind = op.kind;
-    e->kind_name = payload_kind_name(op.kind);
+    e->kind_name = dom != NULL ? dom->kind_name(op.kind) : "?";
     fm_op_hash(&op, e->hash);
     memcpy(e->prev, op.prev, FM_HASH_LEN);
     memcpy(e->sig, op.sig, FM_SIG_LEN);
     e->payload = op.payload;
     e->payload_len = op.payload_len;
-    if (payload_decode(pl, op.kind, op.payload, op.payload_len) == FM_OK)
-        payload_summary(pl, e->summary, sizeof e->summary);
+    if (dom != NULL && dom->decode(pl, op.kind, op.payload, op.payload_len) == FM_OK)
+        dom->summary(pl, e->summary, sizeof e->summary);
     else
         fm_strlcpy(e->summary, "(undecodable payload)", sizeof e->summary);
     return cb(ctx, e);
@@ -65,7 +65,7 @@ int fm_node_log(struct fm_node *n, const uint8_t *author, fm_log_cb cb, void *ct
     for (; rc == FM_OK; rc = store_cur_next(c, &kv)) {
         if (author != NULL && !store_kv_has_prefix(&kv, author, FM_PK_LEN))
             break;
-        if ((rc = log_emit(&kv, e, pl, cb, ctx)) != 0)
+        if ((rc = log_emit(n->dom, &kv, e, pl, cb, ctx)) != 0)
             goto out_cur;
     }
     if (rc == FM_ENOTFOUND || rc == FM_OK)
@@ -250,7 +250,7 @@ out_txn:
 static int rebuild_txn(struct store_txn *t, void *ctx)
 {
     const struct fm_node *n = ctx;
-    return node_rebuild_txn_progress(t, n->progress.fn != NULL ? &n->progress : NULL);
+    return node_rebuild_txn_progress(n, t, n->progress.fn != NULL ? &n->progress : NULL);
 }
 
 int fm_node_rebuild(struct fm_node *n)

@@ -34,21 +34,12 @@ static int write_append(struct write_ctx *w, struct store_txn *t, const struct p
     struct fm_node *n = w->n;
     struct fm_op op;
     uint8_t hash[FM_HASH_LEN];
-    uint64_t base;
     *clock = hlc_now(*clock, node_wall_ms());
-    /* causal LWW: an edit names the newest value it saw when that is
-     * stamped at or after our clock (model_base.c) */
-    int rc = model_base_for(t, pl, *clock, &base);
+    if (pl != &w->pl)
+        w->pl = *pl; /* free here: a re-entered op of fork_reenter.c */
+    pl = &w->pl;
+    int rc = n->dom->encode(t, &w->pl, *clock, &w->plbuf, &w->check); /* may set its base */
     if (rc != FM_OK)
-        return rc;
-    if (base != 0) {
-        if (pl != &w->pl)
-            w->pl = *pl; /* free here: a re-entered op of fork_reenter.c */
-        w->pl.base = base;
-        w->pl.present |= PT_BIT(PT_BASE);
-        pl = &w->pl;
-    }
-    if ((rc = payload_encode(pl, &w->plbuf, &w->check)) != FM_OK)
         return rc;
     rc = fm_op_build(&w->opbuf, &n->id, pl->kind, h->seq + 1, h->seq ? h->hash : NULL, *clock,
                      w->plbuf.data, (uint32_t)w->plbuf.len);
@@ -59,14 +50,14 @@ static int write_append(struct write_ctx *w, struct store_txn *t, const struct p
     if ((rc = node_op_check(n, &op, h, &w->check)) != FM_OK)
         return rc;
     fm_op_hash(&op, hash);
-    if ((rc = node_op_store(t, &op, hash, &w->check, h)) != FM_OK)
+    if ((rc = node_op_store(n, t, &op, hash, &w->check, h)) != FM_OK)
         return rc;
     if (pl->kind == OP_FORK_EVIDENCE) { /* field sync: settle the fork here too */
         bool rebuild = false;
         rc = fork_note(t, w->check.fork_op[0], w->check.fork_len[0], w->check.fork_op[1],
                        w->check.fork_len[1], true, &rebuild);
         if (rc == FM_OK && rebuild)
-            rc = node_rebuild_txn(t);
+            rc = node_rebuild_txn(n, t);
         if (rc == FM_OK)
             rc = node_head_get(t, n->id.pk, h);
         if (rc != FM_OK)
@@ -76,7 +67,7 @@ static int write_append(struct write_ctx *w, struct store_txn *t, const struct p
         bool rebuild = false;
         rc = node_revocation_note(t, &w->check.rev, &rebuild);
         if (rc == FM_OK && rebuild)
-            rc = node_rebuild_txn(t);
+            rc = node_rebuild_txn(n, t);
         if (rc == FM_OK)
             rc = node_head_get(t, n->id.pk, h); /* we may have revoked ourselves */
     }
@@ -348,7 +339,7 @@ static struct payload *payload_new(uint8_t kind)
 static void id_out_set(const struct fm_node *n, uint64_t seq, char id_out[FM_ID_MAX])
 {
     if (id_out != NULL)
-        payload_id_format(n->id.pk, seq, id_out);
+        fm_op_id_format(n->id.pk, seq, id_out);
 }
 
 /* Seals phone and name to the newest dispatcher key this node holds

@@ -111,6 +111,9 @@ const struct fm_config *fm_node_config(const struct fm_node *n);
  * "<tag>-<seq>": tag = first FM_KEY_TAG_LEN chars of the author's key
  * text, seq = the seq of the op that created the entity. e.g. "k3mx9q2a-17". */
 #define FM_ID_MAX 32
+/* An op's id text (which names the entity an op creates): the first
+ * FM_KEY_TAG_LEN chars of the author's key text, '-', seq. */
+void fm_op_id_format(const uint8_t author[FM_PK_LEN], uint64_t seq, char out[FM_ID_MAX]);
 #define FM_TEXT_MAX 1024
 
 /* ---- trust ---- */

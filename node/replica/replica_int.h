@@ -40,6 +40,7 @@ struct fm_node {
     size_t ngk;
     pthread_mutex_t gk_lock; /* guards gk and ngk */
     struct fm_progress progress; /* fn NULL: none (fm_node_set_progress) */
+    const struct replica_domain *dom; /* what ops mean (NULL: logs only) */
 };
 
 /* Reports through n->progress when one is set. */
@@ -60,6 +61,37 @@ struct node_head {
     char name[FM_NAME_MAX];
     char unit[FM_NAME_MAX];
 };
+
+/* ---- the domain this replica serves ----
+ * The op log knows ops, authors and their heads, certificates,
+ * revocations, forks and group keys. What an op means to incidents, units
+ * and tickets belongs to the domain (node/model/ and node/workflow/;
+ * node/workflow/domain.c fills this table). The replica calls the domain
+ * only through the table it is handed at open, so calls between the
+ * folders run one way: domain -> replica (docs/architecture.md). */
+struct replica_domain {
+    /* the op payload codec (model/payload.c) */
+    int (*decode)(struct payload *out, uint8_t kind, const uint8_t *p, size_t n);
+    /* gives pl the causal base of an op stamped at `clock` (model_base.c),
+     * then encodes it; check gets the encoding decoded again */
+    int (*encode)(struct store_txn *t, struct payload *pl, uint64_t clock, struct fm_buf *out,
+                  struct payload *check);
+    /* role and unit rules of an op of the domain's kinds (FM_EPERM/FM_EUNIT) */
+    int (*permitted)(const struct node_head *h, const uint8_t author[FM_PK_LEN],
+                     const struct payload *pl);
+    /* applies a stored op to the entities; empties the entity databases */
+    int (*apply)(struct store_txn *t, const struct fm_op *op, const struct payload *pl);
+    int (*clear)(struct store_txn *t);
+    /* one line on the op, and the name of a kind */
+    void (*summary)(const struct payload *pl, char *out, size_t cap);
+    const char *(*kind_name)(uint8_t kind);
+};
+
+/* node.c: fm_node_open_keys with the domain to serve. dom NULL opens a
+ * store only to read its logs (a staged backup): nothing is applied, and
+ * a store of an older schema is left for a real open to migrate. */
+int replica_open(struct fm_node **out, const struct fm_config *cfg, unsigned flags,
+                 const struct fm_keys *k, const struct replica_domain *dom) FM_MUST_USE;
 
 /* ---- hlc.c ---- */
 /* 48-bit milliseconds << 16 | 16-bit counter. */
@@ -93,7 +125,8 @@ int node_op_check(const struct fm_node *n, const struct fm_op *op, const struct 
                   struct payload *pl) FM_MUST_USE;
 /* Stores a checked op, applies it to the entities and moves the head
  * (h is the author's head before, updated in place; hash = op hash). */
-int node_op_store(struct store_txn *t, const struct fm_op *op, const uint8_t hash[FM_HASH_LEN],
+int node_op_store(const struct fm_node *n, struct store_txn *t, const struct fm_op *op,
+                  const uint8_t hash[FM_HASH_LEN],
                   const struct payload *pl, struct node_head *h) FM_MUST_USE;
 /* The head as it stood right after the author's op `seq` (held in the
  * store): that op's hash and hlc, and the certificate fields of the
@@ -155,9 +188,10 @@ int frozen_repair(struct store_txn *t, const uint8_t author[FM_PK_LEN], bool *ne
 int node_truncate(struct store_txn *t, const uint8_t author[FM_PK_LEN], uint64_t keep,
                   struct node_head *h) FM_MUST_USE;
 /* Clears the entity databases and re-applies every stored op. */
-int node_rebuild_txn(struct store_txn *t) FM_MUST_USE;
+int node_rebuild_txn(const struct fm_node *n, struct store_txn *t) FM_MUST_USE;
 /* The same, reporting the ops re-applied through p (NULL: silent). */
-int node_rebuild_txn_progress(struct store_txn *t, const struct fm_progress *p) FM_MUST_USE;
+int node_rebuild_txn_progress(const struct fm_node *n, struct store_txn *t,
+                              const struct fm_progress *p) FM_MUST_USE;
 /* Resolves an id or unique prefix inside a transaction. */
 int node_resolve_txn(struct store_txn *t, enum fm_entity_kind kind, const char *prefix,
                      char out[FM_ID_MAX]) FM_MUST_USE;

@@ -356,7 +356,7 @@ static int soft_unit_own(struct store_txn *t, const struct node_head *h, const s
         return FM_OK;
     if (h->unit[0] == '\0')
         return FM_EUNIT;
-    payload_id_format(r->ref_author, r->ref_seq, id);
+    fm_op_id_format(r->ref_author, r->ref_seq, id);
     if (strcmp(h->unit, id) == 0)
         return FM_OK;
     struct model_rec *mr = malloc(sizeof *mr);

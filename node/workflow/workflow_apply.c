@@ -21,7 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define WF_REC_BUF_MAX (64 * 1024)
 
 bool workflow_kind(uint8_t kind)
 {
@@ -45,19 +44,6 @@ bool workflow_kind(uint8_t kind)
 
 /* ---- merges ---- */
 
-int wf_rec_store(struct store_txn *t, uint8_t kind, const char *id, const struct model_rec *r)
-{
-    struct fm_buf buf;
-    uint8_t key[1 + FM_ID_MAX];
-    size_t klen = model_ent_key(kind, id, key);
-    int rc;
-    fm_buf_init(&buf, WF_REC_BUF_MAX);
-    if ((rc = model_rec_encode(r, &buf)) == FM_OK)
-        rc = store_put(t, DB_ENTITIES, key, klen, buf.data, buf.len, false);
-    fm_buf_release(&buf);
-    return rc;
-}
-
 void wf_ref_put(uint8_t out[FM_PK_LEN + 8], const struct payload_ref *ref)
 {
     memcpy(out, ref->author, FM_PK_LEN);
@@ -70,7 +56,7 @@ bool wf_rec_ref_id(const struct model_rec *r, unsigned tag, char id[FM_ID_MAX])
     id[0] = '\0';
     if (!f->set || f->len < FM_PK_LEN + 8)
         return false;
-    payload_id_format(f->val, fm_be64_get(f->val + FM_PK_LEN), id);
+    fm_op_id_format(f->val, fm_be64_get(f->val + FM_PK_LEN), id);
     return true;
 }
 
@@ -144,7 +130,7 @@ static int apply_derived(struct store_txn *t, const struct fm_op *op, uint8_t ki
         syn->delta = delta;
         syn->present |= PT_BIT(PT_DELTA);
     }
-    int rc = model_apply(t, op, syn);
+    int rc = model_apply(t, op, syn, domain_apply);
     free(syn);
     return rc;
 }
@@ -170,7 +156,7 @@ static int load(struct wf_apply *a, uint8_t kind, const char *id)
 static int save(struct wf_apply *a, uint8_t kind, const char *id)
 {
     model_merge_max_u64(a->r, F_UPDATED, a->op->hlc);
-    return wf_rec_store(a->t, kind, id, a->r);
+    return model_rec_store(a->t, kind, id, a->r);
 }
 
 static void set_created(struct wf_apply *a)
@@ -202,7 +188,7 @@ static int apply_dispatch(struct wf_apply *a)
     uint8_t ref[FM_PK_LEN + 8];
     bool added;
     int rc;
-    payload_id_format(a->op->author, a->op->seq, a->id); /* the ticket */
+    fm_op_id_format(a->op->author, a->op->seq, a->id); /* the ticket */
     if ((rc = load(a, FM_ENT_TICKET, a->id)) != FM_OK)
         return rc;
     set_created(a);
@@ -224,15 +210,15 @@ static int apply_dispatch(struct wf_apply *a)
         return rc;
     if ((rc = apply_derived(a->t, a->op, OP_UNIT_STATUS, &pl->ref2, US_ASSIGNED, 0)) != FM_OK)
         return rc;
-    payload_id_format(pl->ref2.author, pl->ref2.seq, a->id2);
+    fm_op_id_format(pl->ref2.author, pl->ref2.seq, a->id2);
     snprintf(a->text, sizeof a->text, "ticket %s: unit %s dispatched%s%.900s", a->id, a->id2,
              pl->text[0] ? ": " : "", pl->text);
     if ((rc = model_incident_touch(a->t, a->op, &pl->ref, TL_DISPATCH, a->text, true, pl->epoch,
                                    FM_STAGE_DISPATCHED)) != FM_OK)
         return rc;
     /* steps that arrived before this dispatch can be judged now */
-    payload_id_format(a->op->author, a->op->seq, a->id);
-    return park_release(a->t, FM_ENT_TICKET, a->id);
+    fm_op_id_format(a->op->author, a->op->seq, a->id);
+    return park_release(a->t, FM_ENT_TICKET, a->id, domain_apply);
 }
 
 static bool rec_ref_eq(const struct model_rec *r, unsigned tag, const struct payload_ref *ref)
@@ -265,7 +251,7 @@ static int apply_step(struct wf_apply *a)
     size_t tlen = strnlen(pl->text, FM_TEXT_MAX - 1);
     bool added;
     int rc;
-    payload_id_format(pl->ref.author, pl->ref.seq, a->id); /* the ticket */
+    fm_op_id_format(pl->ref.author, pl->ref.seq, a->id); /* the ticket */
     if ((rc = load(a, FM_ENT_TICKET, a->id)) != FM_OK)
         return rc;
     /* a step is judged against its ticket's dispatch (park.c): until that
@@ -295,7 +281,7 @@ static int apply_step(struct wf_apply *a)
     if (pl->code == TS_ACK) {
         /* the first unit to acknowledge coordinates on scene */
         uint8_t coord[2 * (FM_PK_LEN + 8)];
-        payload_id_format(pl->ref2.author, pl->ref2.seq, a->id2);
+        fm_op_id_format(pl->ref2.author, pl->ref2.seq, a->id2);
         if ((rc = load(a, ENT_WFINC, a->id2)) != FM_OK)
             return rc;
         wf_ref_put(coord, &pl->ref3);
@@ -304,7 +290,7 @@ static int apply_step(struct wf_apply *a)
         if ((rc = save(a, ENT_WFINC, a->id2)) != FM_OK)
             return rc;
     }
-    payload_id_format(pl->ref3.author, pl->ref3.seq, a->id3);
+    fm_op_id_format(pl->ref3.author, pl->ref3.seq, a->id3);
     snprintf(a->text, sizeof a->text, "ticket %s: %s by unit %s%s%s%.900s", a->id,
              wf_step_name(pl->code), a->id3,
              (pl->flags & 1) ? " (on its behalf)" : (pl->flags & 2) ? " (source: GPS)" : "",
@@ -325,7 +311,7 @@ static int apply_escalate(struct wf_apply *a)
     if (pl->present & PT_BIT(PT_REF2)) {
         wf_ref_put(ref, &pl->ref2);
         rlen = sizeof ref;
-        payload_id_format(pl->ref2.author, pl->ref2.seq, a->id2);
+        fm_op_id_format(pl->ref2.author, pl->ref2.seq, a->id2);
     }
     model_merge_min(a->r, pl->tier == 2 ? WI_ESC2 : WI_ESC3, &a->s, ref, rlen);
     model_merge_add(a->r, pl->tier == 2 ? WI_ESC2_N : WI_ESC3_N, 1, 4);
@@ -342,7 +328,7 @@ static int apply_request(struct wf_apply *a)
     const struct payload *pl = a->pl;
     uint8_t ref[FM_PK_LEN + 8], q[8];
     int rc;
-    payload_id_format(a->op->author, a->op->seq, a->id);
+    fm_op_id_format(a->op->author, a->op->seq, a->id);
     if ((rc = load(a, FM_ENT_REQUEST, a->id)) != FM_OK)
         return rc;
     set_created(a);
@@ -395,11 +381,11 @@ static int apply_move(struct wf_apply *a)
     if (pl->present & PT_BIT(PT_DEPOT)) {
         /* a unit's claim that the depot is its own (permit.c) */
         bool go;
-        payload_id_format(pl->ref2.author, pl->ref2.seq, a->id2);
+        fm_op_id_format(pl->ref2.author, pl->ref2.seq, a->id2);
         if ((rc = park_depot_judge(a->t, a->op, a->id2, pl->depot, &go)) != FM_OK || !go)
             return rc;
     }
-    payload_id_format(pl->ref.author, pl->ref.seq, a->id); /* the request */
+    fm_op_id_format(pl->ref.author, pl->ref.seq, a->id); /* the request */
     if ((rc = load(a, FM_ENT_REQUEST, a->id)) != FM_OK)
         return rc;
     model_merge_add(a->r, ret ? RQ_RET : RQ_ALLOC, q, 8);
@@ -408,7 +394,7 @@ static int apply_move(struct wf_apply *a)
         (rc = apply_derived(a->t, a->op, OP_RES_ADJUST, &pl->ref2, 0,
                             ret ? pl->qty : -pl->qty)) != FM_OK)
         return rc;
-    payload_id_format(pl->ref2.author, pl->ref2.seq, a->id2);
+    fm_op_id_format(pl->ref2.author, pl->ref2.seq, a->id2);
     snprintf(a->text, sizeof a->text, "material %s: %lld %s %s", a->id, (long long)pl->qty,
              ret ? "returned to" : "allocated from", a->id2);
     return model_incident_touch(a->t, a->op, &pl->ref3, TL_MATERIAL, a->text, false, 0, 0);
@@ -447,7 +433,7 @@ static int apply_bulletin(struct wf_apply *a)
 {
     const struct payload *pl = a->pl;
     int rc;
-    payload_id_format(a->op->author, a->op->seq, a->id);
+    fm_op_id_format(a->op->author, a->op->seq, a->id);
     if ((rc = load(a, FM_ENT_BULLETIN, a->id)) != FM_OK)
         return rc;
     set_created(a);
@@ -464,7 +450,7 @@ static int apply_receipt(struct wf_apply *a)
     const uint8_t *cur;
     size_t curlen;
     int rc;
-    payload_id_format(pl->ref.author, pl->ref.seq, a->id);
+    fm_op_id_format(pl->ref.author, pl->ref.seq, a->id);
     size_t idlen = strnlen(a->id, FM_ID_MAX - 1), klen = 1 + idlen + 1 + FM_PK_LEN;
     key[0] = ENT_RECEIPT;
     memcpy(key + 1, a->id, idlen);
@@ -549,7 +535,7 @@ int workflow_apply(struct store_txn *t, const struct fm_op *op, const struct pay
     a->s.hlc = op->hlc;
     a->s.author = op->author;
     if (pl->present & PT_BIT(PT_REF))
-        payload_id_format(pl->ref.author, pl->ref.seq, a->id);
+        fm_op_id_format(pl->ref.author, pl->ref.seq, a->id);
     switch (pl->kind) {
     case OP_INC_FEEDBACK: rc = apply_feedback(a); break;
     case OP_TICKET_DISPATCH: rc = apply_dispatch(a); break;
@@ -575,11 +561,11 @@ void workflow_payload_summary(const struct payload *p, char *out, size_t cap)
 {
     char id[FM_ID_MAX] = "", id2[FM_ID_MAX] = "", id3[FM_ID_MAX] = "";
     if (p->present & PT_BIT(PT_REF))
-        payload_id_format(p->ref.author, p->ref.seq, id);
+        fm_op_id_format(p->ref.author, p->ref.seq, id);
     if (p->present & PT_BIT(PT_REF2))
-        payload_id_format(p->ref2.author, p->ref2.seq, id2);
+        fm_op_id_format(p->ref2.author, p->ref2.seq, id2);
     if (p->present & PT_BIT(PT_REF3))
-        payload_id_format(p->ref3.author, p->ref3.seq, id3);
+        fm_op_id_format(p->ref3.author, p->ref3.seq, id3);
     switch (p->kind) {
     case OP_INC_FEEDBACK:
         snprintf(out, cap, "feedback %s score %u '%s'", id, p->score, p->text);

@@ -39,9 +39,17 @@ enum { WI_COORD = 3, WI_FB_N, WI_FB_SUM, WI_ESC2, WI_ESC3, WI_ESC2_N, WI_ESC3_N 
 /* Step code -> ticket field. */
 static inline unsigned wf_step_field(unsigned code) { return TK_ACK + code - 1; }
 
+/* ---- workflow_apply.c ---- */
+/* Applies a linkage-workflow op kind; FM_EINVAL for a kind it does not
+ * know. */
+int workflow_apply(struct store_txn *t, const struct fm_op *op, const struct payload *pl) FM_MUST_USE;
+bool workflow_kind(uint8_t kind);
+
+/* ---- domain.c: the domain's whole apply (the workflow's kinds here, the
+ * rest in model_apply); parked ops are released through it ---- */
+int domain_apply(struct store_txn *t, const struct fm_op *op, const struct payload *pl) FM_MUST_USE;
+
 /* ---- workflow_apply.c: record helpers (merges are model_merge_* in model_int.h) ---- */
-int wf_rec_store(struct store_txn *t, uint8_t kind, const char *id,
-                 const struct model_rec *r) FM_MUST_USE;
 /* A ref (author | seq) as 40 bytes and back. */
 void wf_ref_put(uint8_t out[FM_PK_LEN + 8], const struct payload_ref *ref);
 bool wf_rec_ref_id(const struct model_rec *r, unsigned tag, char id[FM_ID_MAX]);

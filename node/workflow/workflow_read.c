@@ -280,8 +280,8 @@ int wf_incident_workflow_txn(struct store_txn *t, const char *incident,
         goto out;
     const struct model_field_val *f = &r->f[WI_COORD];
     if (f->set && f->len == 2 * (FM_PK_LEN + 8)) {
-        payload_id_format(f->val, fm_be64_get(f->val + FM_PK_LEN), out->coordinator_unit);
-        payload_id_format(f->val + FM_PK_LEN + 8, fm_be64_get(f->val + 2 * FM_PK_LEN + 8),
+        fm_op_id_format(f->val, fm_be64_get(f->val + FM_PK_LEN), out->coordinator_unit);
+        fm_op_id_format(f->val + FM_PK_LEN + 8, fm_be64_get(f->val + 2 * FM_PK_LEN + 8),
                           out->coordinator_ticket);
         out->coordinator_hlc = f->hlc;
     }
@@ -604,7 +604,7 @@ int wf_directory_txn(struct store_txn *t, struct fm_directory **out)
             rc = drc;
             break;
         }
-        payload_id_format(vers[i].author, vers[i].first_seq, d->version);
+        fm_op_id_format(vers[i].author, vers[i].first_seq, d->version);
         fm_key_encode(vers[i].author, d->publisher);
         d->version_hlc = vers[i].hlc;
         *out = d;

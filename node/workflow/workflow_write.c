@@ -66,7 +66,7 @@ uint32_t wf_incident_epoch_stage(struct store_txn *t, const struct payload_ref *
         *stage = FM_STAGE_NEW;
     if (r == NULL)
         return 0;
-    payload_id_format(inc->author, inc->seq, id);
+    fm_op_id_format(inc->author, inc->seq, id);
     if (model_rec_load(t, FM_ENT_INCIDENT, id, r) == FM_OK &&
         model_rec_to_incident(r, id, &x) == FM_OK) {
         epoch = x.epoch;
@@ -117,7 +117,7 @@ static int write_one(struct fm_node *n, struct payload *pl, char id_out[FM_ID_MA
     uint64_t seq = 0;
     int rc = node_write_payload(n, pl, &seq);
     if (rc == FM_OK && id_out != NULL)
-        payload_id_format(n->id.pk, seq, id_out);
+        fm_op_id_format(n->id.pk, seq, id_out);
     return rc;
 }
 
@@ -231,7 +231,7 @@ out_txn:
     store_txn_abort(&t);
     if (rc == FM_OK && (rc = node_write_batch(n, pls, nunits, &first)) == FM_OK && ids_out)
         for (size_t i = 0; i < nunits; i++)
-            payload_id_format(n->id.pk, first + i, ids_out[i]);
+            fm_op_id_format(n->id.pk, first + i, ids_out[i]);
 out:
     free(pls);
     return rc;
@@ -419,7 +419,7 @@ int fm_node_ticket_reassign(struct fm_node *n, const char *ticket, const char *u
     pls[1].epoch = x->epoch;
     pls[1].present |= PT_BIT(PT_REF) | PT_BIT(PT_REF2) | PT_BIT(PT_REF3) | PT_BIT(PT_EPOCH);
     if ((rc = node_write_batch(n, pls, 2, &first)) == FM_OK && new_id != NULL)
-        payload_id_format(n->id.pk, first + 1, new_id);
+        fm_op_id_format(n->id.pk, first + 1, new_id);
 out:
     free(x);
     free(pls);
@@ -766,7 +766,7 @@ int fm_node_directory_publish(struct fm_node *n, const struct fm_directory *d,
     if ((rc = node_write_batch(n, pls, k, &first)) != FM_OK)
         goto out;
     if (version_out)
-        payload_id_format(n->id.pk, first, version_out);
+        fm_op_id_format(n->id.pk, first, version_out);
     if (registered)
         *registered = nreg;
 out:

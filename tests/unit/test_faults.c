@@ -156,7 +156,7 @@ static void write_fails_then_succeeds(enum store_fault id)
     assert_int_equal(before.st.ops, 0);
     assert_false(used_marker(&a)); /* or the next write would be refused as a fork */
     snap_free(&before);
-    payload_id_format(a.id.pk, 2, want);
+    fm_op_id_format(a.id.pk, 2, want);
     OK(report(a.n, inc));
     assert_string_equal(inc, want);
     assert_true(used_marker(&a));
@@ -175,7 +175,7 @@ static void write_fails_then_succeeds(enum store_fault id)
     store_fault_set(id, 2, 1);
     OK(report(a.n, got));
     assert_int_equal(store_fault_hits(id), 0);
-    payload_id_format(a.id.pk, 4, want);
+    fm_op_id_format(a.id.pk, 4, want);
     assert_string_equal(got, want);
     fx_done(&a);
 }

@@ -119,7 +119,7 @@ static void digest_of(const struct lww_author *a, const struct lww_author *b, bo
     for (size_t i = 0; i < FM_HASH_LEN; i++)
         snprintf(hex + 2 * i, 3, "%02x", d[i]);
     char addr[FM_ADDRESS_MAX], id[FM_ID_MAX];
-    payload_id_format(a->id.pk, 2, id);
+    fm_op_id_format(a->id.pk, 2, id);
     OK(lww_address(c.n, id, addr, sizeof addr));
     assert_string_equal(addr, "Department Store, Nanjing Road");
     fx_ops_free(&all);

@@ -643,7 +643,7 @@ static void test_id_format(void **state)
     fm_key_encode(pk, key);
     for (size_t i = 0; i < sizeof seqs / sizeof seqs[0]; i++) {
         snprintf(want, sizeof want, "%.8s-%llu", key, (unsigned long long)seqs[i]);
-        payload_id_format(pk, seqs[i], id);
+        fm_op_id_format(pk, seqs[i], id);
         assert_string_equal(id, want);
     }
 }
@@ -682,9 +682,9 @@ static void test_caps_canonical_and_summary(void **state)
 
     char id[FM_ID_MAX];
     uint8_t pk[FM_PK_LEN] = {0};
-    payload_id_format(pk, 17, id);
+    fm_op_id_format(pk, 17, id);
     assert_string_equal(id, "aaaaaaaa-17");
-    payload_id_format(pk, UINT64_MAX, id);
+    fm_op_id_format(pk, UINT64_MAX, id);
     assert_string_equal(id, "aaaaaaaa-18446744073709551615");
 }
 

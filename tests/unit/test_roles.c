@@ -362,7 +362,7 @@ static void check_void(const char *what)
 {
     char res[FM_ID_MAX];
     uint32_t v0 = 0, v1 = 0, vb = 0;
-    payload_id_format(owner.id.pk, F_RES, res);
+    fm_op_id_format(owner.id.pk, F_RES, res);
     int64_t base = stock_of(recv[2].n, res, &vb);
     assert_int_equal(vb, 0);
     if (stock_of(recv[0].n, res, &v0) != base || stock_of(recv[1].n, res, &v1) != base)

@@ -164,7 +164,7 @@ static void test_map_growth(void **state)
     assert_true(st.map_size > (1u << 20));
     struct fm_incident inc;
     char tid[FM_ID_MAX];
-    payload_id_format(g.id.pk, first, tid);
+    fm_op_id_format(g.id.pk, first, tid);
     OK(fm_node_incident_get(g.n, tid, &inc));
     assert_int_equal(inc.nnotes, 1 + (batch / 2) * nbatches + 1000);
 
