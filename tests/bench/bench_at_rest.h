@@ -75,7 +75,7 @@ static inline double bar_batch(struct fm_node *n, struct payload *pls, size_t co
 {
     uint64_t first;
     for (size_t i = 0; i < count; i++)
-        snprintf(pls[i].text, 24, "note %012ld ", base + (long)i), pls[i].text[18] = 'x';
+        snprintf(pls[i].text, 32, "note %012ld ", base + (long)i), pls[i].text[18] = 'x';
     double t0 = lim_now();
     int rc = node_write_batch(n, pls, count, &first);
     if (rc != 0)
