@@ -41,4 +41,7 @@ struct fm_sealed {
 };
 int fm_sealed_decode(struct fm_sealed *s, const uint8_t *p, size_t n) FM_MUST_USE;
 
+/* Tests only: sets a vault's next counter (to reach the end of its range). */
+void fm_vault_set_counter_(struct fm_vault *v, uint64_t ctr);
+
 #endif
