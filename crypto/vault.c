@@ -87,7 +87,14 @@ struct fm_vault {
     unsigned forks;        /* vault_forks when head was drawn */
 };
 
-bool fm_aes_gcm_available(void) { return crypto_aead_aes256gcm_is_available() != 0; }
+static _Atomic bool vault_no_aes; /* tests: act as a CPU without AES-NI */
+
+bool fm_aes_gcm_available(void)
+{
+    return !atomic_load(&vault_no_aes) && crypto_aead_aes256gcm_is_available() != 0;
+}
+
+void fm_vault_pretend_no_aes_(bool on) { atomic_store(&vault_no_aes, on); }
 
 static void vault_subkey_derive(const struct fm_vault *v, struct vault_subkey *sk,
                                 const uint8_t salt[16])

@@ -161,6 +161,59 @@ static void test_value_bound_to_its_key(void **state)
     fx_org_done(&o);
 }
 
+static int put_b(struct store_txn *t, void *ctx)
+{
+    (void)ctx;
+    return store_put(t, DB_META, "b", 1, "written without AES-NI", 22, false);
+}
+
+/* A store written with AES-256-GCM, opened on a CPU without AES-NI: its
+ * AES values are refused as unreadable here (not as tampered), what that
+ * node writes is XChaCha20, and back on an AES-NI CPU both read. */
+static void test_store_without_aes_ni(void **state)
+{
+    (void)state;
+    if (!fm_aes_gcm_available()) {
+        print_message("no AES-NI on this CPU: skipped\n");
+        return;
+    }
+    struct fx_org o;
+    struct store *st = NULL;
+    struct store_txn *t = NULL;
+    struct fm_seal_key dk = { NULL };
+    const uint8_t *v;
+    size_t vlen;
+    char dir[600];
+    OK(fx_org_init(&o));
+    snprintf(dir, sizeof dir, "%s/store", o.dir);
+    OK(fm_seal_key_generate(&dk));
+    OK(store_open(&st, dir, 1 << 20, 1 << 24, STORE_NOSYNC, &dk));
+    OK(store_write(st, put_phone, NULL));
+    store_close(&st);
+
+    fm_vault_pretend_no_aes_(true);
+    OK(store_open(&st, dir, 1 << 20, 1 << 24, STORE_NOSYNC, &dk));
+    OK(store_write(st, put_b, NULL));
+    OK(store_read_begin(st, &t));
+    assert_int_equal(store_get(t, DB_META, "a", 1, &v, &vlen), FM_ESTORE);
+    OK(store_get(t, DB_META, "b", 1, &v, &vlen));
+    assert_int_equal(vlen, 22);
+    store_txn_abort(&t);
+    store_close(&st);
+    fm_vault_pretend_no_aes_(false);
+
+    OK(store_open(&st, dir, 1 << 20, 1 << 24, STORE_NOSYNC, &dk));
+    OK(store_read_begin(st, &t));
+    OK(store_get(t, DB_META, "a", 1, &v, &vlen));
+    assert_memory_equal(v, PHONE, strlen(PHONE));
+    OK(store_get(t, DB_META, "b", 1, &v, &vlen));
+    assert_memory_equal(v, "written without AES-NI", 22);
+    store_txn_abort(&t);
+    store_close(&st);
+    fm_seal_key_release(&dk);
+    fx_org_done(&o);
+}
+
 static void test_wrong_passphrase_touches_nothing(void **state)
 {
     (void)state;
@@ -278,6 +331,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sealed_identity),
         cmocka_unit_test(test_value_bound_to_its_key),
+        cmocka_unit_test(test_store_without_aes_ni),
         cmocka_unit_test(test_wrong_passphrase_touches_nothing),
         cmocka_unit_test(test_shred_on_own_revocation),
         cmocka_unit_test(test_key_socket_message),
