@@ -318,10 +318,18 @@ static bool store_sealed_db(const struct store *s, enum store_db db)
     return s->vault != NULL && db != DB_IDX_STATUS && db != DB_IDX_CATEGORY && db != DB_IDX_TIME;
 }
 
+/* A timeline entry whose value is its kind byte alone (a note: its text
+ * stays in the op): stored in clear, like the index entries. A sealed
+ * value is never this short, so reading tells the two apart. */
+static bool store_clear_val(enum store_db db, size_t vlen)
+{
+    return db == DB_TIMELINE && vlen == 1;
+}
+
 /* Opens the sealed value v stored under k in place of v. */
 static int store_open_val(struct store_txn *t, enum store_db db, const MDB_val *k, MDB_val *v)
 {
-    if (!store_sealed_db(t->s, db))
+    if (!store_sealed_db(t->s, db) || store_clear_val(db, v->mv_size))
         return FM_OK;
     static struct fm_log_limiter lim;
     uint8_t ad[1 + 512];
@@ -516,7 +524,7 @@ static int store_put_sealed(struct store_txn *t, enum store_db db, const void *k
     if (STORE_FAULT(STORE_FAULT_MAP_FULL))
         return store_err(MDB_MAP_FULL, "put");
     uint8_t small[1024], *sealed = NULL;
-    if (store_sealed_db(t->s, db)) {
+    if (store_sealed_db(t->s, db) && !store_clear_val(db, vlen)) {
         uint8_t ad[1 + 512];
         size_t adlen = store_ad(ad, db, key, klen);
         if (vlen > SIZE_MAX - FM_VAULT_OVERHEAD)
