@@ -17,7 +17,9 @@
  * the CPU has AES-NI, else XChaCha20-Poly1305: crypto/vault.c; both are
  * read), with the database number and the LMDB key as associated data, so
  * a value moved to another key fails to open (FM_ETAMPER). The three
- * index databases, whose values are always empty, are not sealed. Keys stay in
+ * index databases, whose values are always empty, are not sealed, nor is a
+ * timeline value of one byte (an entry's kind alone, as for every note:
+ * docs/security.md says why). Keys stay in
  * clear (they hold ids, hashes, seqs and stamps only: the layouts are in
  * store_int.h). A value read is opened into memory owned by the
  * transaction (an arena of chunks, wiped and freed when the transaction
@@ -318,9 +320,10 @@ static bool store_sealed_db(const struct store *s, enum store_db db)
     return s->vault != NULL && db != DB_IDX_STATUS && db != DB_IDX_CATEGORY && db != DB_IDX_TIME;
 }
 
-/* A timeline entry whose value is its kind byte alone (a note: its text
- * stays in the op): stored in clear, like the index entries. A sealed
- * value is never this short, so reading tells the two apart. */
+/* A timeline entry whose value is its kind byte alone (every note: its
+ * text stays in the op; an entry with empty text): stored in clear, like
+ * the index entries. A sealed value is never this short, so reading tells
+ * the two apart. */
 static bool store_clear_val(enum store_db db, size_t vlen)
 {
     return db == DB_TIMELINE && vlen == 1;
