@@ -336,19 +336,32 @@ int fm_identity_from_sk(struct fm_identity *id, const uint8_t sk[FM_SK_LEN]) FM_
 void fm_wipe(void *p, size_t n);
 
 /* ---- Stored values (crypto/vault.c) ----
- * seal writes n + FM_VAULT_OVERHEAD bytes (nonce | ciphertext | tag) to
- * out; open writes n - FM_VAULT_OVERHEAD bytes: FM_EDECODE if n is shorter
- * than the overhead, FM_EVERIFY (out zeroed) if the value or ad differ. */
+ * A vault seals and opens the values of one store under its data key
+ * (borrowed: it must outlive the vault); make one per open store. seal
+ * writes n + FM_VAULT_OVERHEAD bytes (header | ciphertext | tag) to out
+ * with a nonce that never repeats (vault.c says why); open writes
+ * n - FM_VAULT_OVERHEAD bytes and reads every format ever written:
+ * FM_EDECODE if n is shorter than the overhead or the format is unknown,
+ * FM_EVERIFY (out zeroed) if the value or ad differ, FM_EINVAL for an
+ * AES-256-GCM value on a CPU without AES-NI. Thread-safe. */
 #define FM_VAULT_OVERHEAD (FM_SEAL_NONCE_LEN + FM_SEAL_MAC_LEN)
-void fm_vault_seal(const struct fm_seal_key *k, const void *ad, size_t adlen, const void *pt,
-                   size_t n, uint8_t *out);
-int fm_vault_open(const struct fm_seal_key *k, const void *ad, size_t adlen, const uint8_t *in,
-                  size_t n, uint8_t *out) FM_MUST_USE;
-/* AES-256-GCM, only to measure the alternative (bench_local): out gets
- * 12 + n + 16 bytes. FM_EINVAL where the CPU lacks AES-NI/PCLMUL. */
+enum fm_vault_alg {
+    FM_VAULT_AUTO = 0, /* AES-256-GCM where the CPU has AES-NI, else XChaCha20-Poly1305 */
+    FM_VAULT_XCHACHA,  /* forced: tests and the benchmark's comparison */
+    FM_VAULT_AES,      /* forced (FM_EINVAL without AES-NI) */
+};
+struct fm_vault;
+int fm_vault_new(struct fm_vault **out, const struct fm_seal_key *dk,
+                 enum fm_vault_alg alg) FM_MUST_USE;
+void fm_vault_free(struct fm_vault **v);
+/* What seal writes (never FM_VAULT_AUTO). */
+enum fm_vault_alg fm_vault_alg(const struct fm_vault *v);
+void fm_vault_seal(struct fm_vault *v, const void *ad, size_t adlen, const void *pt, size_t n,
+                   uint8_t *out);
+int fm_vault_open(struct fm_vault *v, const void *ad, size_t adlen, const uint8_t *in, size_t n,
+                  uint8_t *out) FM_MUST_USE;
+/* Whether this CPU runs libsodium's AES-256-GCM (AES-NI and PCLMUL). */
 bool fm_aes_gcm_available(void);
-int fm_aes_gcm_seal(const uint8_t key[32], const void *ad, size_t adlen, const void *pt,
-                    size_t n, uint8_t *out) FM_MUST_USE;
 /* Overwrites a file with random bytes, syncs and unlinks it (FM_ENOTFOUND
  * if absent). Not a guarantee on flash or copy-on-write file systems. */
 int fm_file_shred(const char *path) FM_MUST_USE;

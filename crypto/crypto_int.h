@@ -41,4 +41,10 @@ struct fm_sealed {
 };
 int fm_sealed_decode(struct fm_sealed *s, const uint8_t *p, size_t n) FM_MUST_USE;
 
+/* Tests only: sets a vault's next counter (to reach the end of its range). */
+void fm_vault_set_counter_(struct fm_vault *v, uint64_t ctr);
+/* Tests only: vaults act as on a CPU without AES-NI (cannot open or write
+ * AES-256-GCM values) while on. */
+void fm_vault_pretend_no_aes_(bool on);
+
 #endif

@@ -13,10 +13,13 @@
  * tied to threads and several may be open at once (nested read callbacks).
  *
  * Values are sealed (docs/security.md): each value is stored as
- * nonce | XChaCha20-Poly1305 ciphertext | tag under the node's data key,
- * with the database number and the LMDB key as associated data, so a
- * value moved to another key fails to open (FM_ETAMPER). The three
- * index databases, whose values are always empty, are not sealed. Keys stay in
+ * header | ciphertext | tag under the node's data key (AES-256-GCM where
+ * the CPU has AES-NI, else XChaCha20-Poly1305: crypto/vault.c; both are
+ * read), with the database number and the LMDB key as associated data, so
+ * a value moved to another key fails to open (FM_ETAMPER). The three
+ * index databases, whose values are always empty, are not sealed, nor is a
+ * timeline value of one byte (an entry's kind alone, as for every note:
+ * docs/security.md says why). Keys stay in
  * clear (they hold ids, hashes, seqs and stamps only: the layouts are in
  * store_int.h). A value read is opened into memory owned by the
  * transaction (an arena of chunks, wiped and freed when the transaction
@@ -65,7 +68,7 @@ struct store {
     MDB_env *env;
     MDB_dbi dbi[DB__COUNT];
     uint64_t map_max;
-    const struct fm_seal_key *dk; /* borrowed; NULL: values in clear (benchmarks) */
+    struct fm_vault *vault; /* seals under the data key; NULL: values in clear (benchmarks) */
 };
 
 /* Plaintext of values read in one transaction. */
@@ -203,7 +206,10 @@ int store_open(struct store **out, const char *dir, uint64_t map_size, uint64_t 
         return FM_ENOMEM;
     if (map_size < (1u << 20))
         map_size = 1u << 20;
-    s->dk = dk;
+    if (dk != NULL && (rc = fm_vault_new(&s->vault, dk, FM_VAULT_AUTO)) != FM_OK) {
+        free(s);
+        return rc;
+    }
     s->map_max = map_max < map_size ? map_size : map_max;
     int mrc = mdb_env_create(&s->env);
     if (mrc != MDB_SUCCESS) {
@@ -237,6 +243,7 @@ int store_open(struct store **out, const char *dir, uint64_t map_size, uint64_t 
 fail_env:
     mdb_env_close(s->env);
 fail_free:
+    fm_vault_free(&s->vault);
     free(s);
     return rc;
 }
@@ -246,6 +253,7 @@ void store_close(struct store **sp)
     if (sp == NULL || *sp == NULL)
         return;
     mdb_env_close((*sp)->env);
+    fm_vault_free(&(*sp)->vault);
     free(*sp);
     *sp = NULL;
 }
@@ -309,13 +317,22 @@ static size_t store_ad(uint8_t ad[1 + 512], enum store_db db, const void *key, s
  * nothing to hide there, and not sealing them saves three seals per op. */
 static bool store_sealed_db(const struct store *s, enum store_db db)
 {
-    return s->dk != NULL && db != DB_IDX_STATUS && db != DB_IDX_CATEGORY && db != DB_IDX_TIME;
+    return s->vault != NULL && db != DB_IDX_STATUS && db != DB_IDX_CATEGORY && db != DB_IDX_TIME;
+}
+
+/* A timeline entry whose value is its kind byte alone (every note: its
+ * text stays in the op; an entry with empty text): stored in clear, like
+ * the index entries. A sealed value is never this short, so reading tells
+ * the two apart. */
+static bool store_clear_val(enum store_db db, size_t vlen)
+{
+    return db == DB_TIMELINE && vlen == 1;
 }
 
 /* Opens the sealed value v stored under k in place of v. */
 static int store_open_val(struct store_txn *t, enum store_db db, const MDB_val *k, MDB_val *v)
 {
-    if (!store_sealed_db(t->s, db))
+    if (!store_sealed_db(t->s, db) || store_clear_val(db, v->mv_size))
         return FM_OK;
     static struct fm_log_limiter lim;
     uint8_t ad[1 + 512];
@@ -329,9 +346,21 @@ static int store_open_val(struct store_txn *t, enum store_db db, const MDB_val *
     uint8_t *pt = store_scratch(t, n ? n : 1);
     if (pt == NULL)
         return FM_ENOMEM;
-    if (fm_vault_open(t->s->dk, ad, adlen, v->mv_data, v->mv_size, pt) != FM_OK) {
+    int rc = fm_vault_open(t->s->vault, ad, adlen, v->mv_data, v->mv_size, pt);
+    if (rc == FM_EINVAL) {
         fm_log_limited(&lim, 3, FM_LOG_ERROR, "store",
-                       "a value in %s failed authentication (moved, altered, or another key)",
+                       "a value in %s is sealed with AES-256-GCM, which this CPU cannot run "
+                       "(no AES-NI): open this store on the machine that wrote it, or move "
+                       "data.mdb aside and let the node take its ops back from its peers "
+                       "(docs/security.md)",
+                       store_db_names[db]);
+        return FM_ESTORE;
+    }
+    if (rc != FM_OK) {
+        fm_log_limited(&lim, 3, FM_LOG_ERROR, "store",
+                       rc == FM_EDECODE ? "a value in %s is in a format this version does not know"
+                                        : "a value in %s failed authentication (moved, altered, "
+                                          "or another key)",
                        store_db_names[db]);
         return FM_ETAMPER;
     }
@@ -498,7 +527,7 @@ static int store_put_sealed(struct store_txn *t, enum store_db db, const void *k
     if (STORE_FAULT(STORE_FAULT_MAP_FULL))
         return store_err(MDB_MAP_FULL, "put");
     uint8_t small[1024], *sealed = NULL;
-    if (store_sealed_db(t->s, db)) {
+    if (store_sealed_db(t->s, db) && !store_clear_val(db, vlen)) {
         uint8_t ad[1 + 512];
         size_t adlen = store_ad(ad, db, key, klen);
         if (vlen > SIZE_MAX - FM_VAULT_OVERHEAD)
@@ -507,7 +536,7 @@ static int store_put_sealed(struct store_txn *t, enum store_db db, const void *k
         sealed = n <= sizeof small ? small : malloc(n);
         if (sealed == NULL)
             return FM_ENOMEM;
-        fm_vault_seal(t->s->dk, ad, adlen, val, vlen, sealed);
+        fm_vault_seal(t->s->vault, ad, adlen, val, vlen, sealed);
         v = store_val(sealed, n);
     }
     int mrc = mdb_put(t->txn, t->s->dbi[db], &k, &v, mflags);
@@ -531,7 +560,11 @@ int store_put(struct store_txn *t, enum store_db db, const void *key, size_t kle
         return store_cache_note(t, db, key, klen, val, vlen, SC_PENDING);
     }
     int rc = store_put_sealed(t, db, key, klen, val, vlen, no_overwrite ? MDB_NOOVERWRITE : 0);
-    if (rc == FM_OK)
+    /* A write-once value (an op, a timeline entry) is rarely read or
+     * written again in its transaction: not copying it into the table
+     * saves more than the occasional open of it costs. LMDB holds its
+     * latest value, so the table stays right without it. */
+    if (rc == FM_OK && !no_overwrite)
         rc = store_cache_note(t, db, key, klen, val, vlen, SC_CLEAN);
     return rc;
 }

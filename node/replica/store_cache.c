@@ -13,14 +13,32 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* FNV-1a over the database number and the key; never 0 (0 marks a free slot). */
+/* One 64-bit word into the hash: multiply and fold the high half down, so
+ * the low bits (the slot) depend on every input bit. */
+static uint64_t store_cache_mix(uint64_t h, uint64_t w)
+{
+    h = (h ^ w) * UINT64_C(0x9e3779b97f4a7c15);
+    return h ^ (h >> 32);
+}
+
+/* A hash of the database number and the key, a word at a time (a byte at a
+ * time was a tenth of what sealing costs on the ingest path); never 0 (0
+ * marks a free slot). */
 static uint64_t store_cache_hash(unsigned db, const void *key, size_t klen)
 {
-    uint64_t h = UINT64_C(0xcbf29ce484222325);
-    h = (h ^ (uint8_t)db) * UINT64_C(0x100000001b3);
     const uint8_t *p = key;
-    for (size_t i = 0; i < klen; i++)
-        h = (h ^ p[i]) * UINT64_C(0x100000001b3);
+    uint64_t h = store_cache_mix(UINT64_C(0xcbf29ce484222325), ((uint64_t)db << 32) | klen);
+    for (; klen >= 8; p += 8, klen -= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        h = store_cache_mix(h, w);
+    }
+    if (klen > 0) {
+        uint64_t w = 0;
+        memcpy(&w, p, klen);
+        h = store_cache_mix(h, w);
+    }
+    h = store_cache_mix(h, UINT64_C(0x94d049bb133111eb));
     return h ? h : 1;
 }
 

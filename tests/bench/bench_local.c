@@ -12,7 +12,8 @@
  * and on the ingest side of a cold sync, as same-run ratios of a sealed to
  * a plain store (bench_at_rest.h; --at-rest-ops N, default 200,000).
  *
- * usage: bench_local [--ops N] [--at-rest-ops N] [--cli PATH] [--quick]
+ * usage: bench_local [--ops N] [--at-rest-ops N] [--at-rest-only] [--cli PATH] [--quick]
+ * (--at-rest-only: the encryption-at-rest section alone, for repeated runs)
  */
 #include "tests/bench/limits.h"
 #include "tests/unit/node_fixture.h"
@@ -61,6 +62,7 @@ int main(int argc, char **argv)
     int cli_runs = 50;
     long at_rest_ops = 200000;
     char cli[1024] = "";
+    bool at_rest_only = false;
     for (int i = 1; i < argc; i++) {
         uint64_t v;
         if (strcmp(argv[i], "--ops") == 0 && i + 1 < argc && fm_parse_u64(argv[i + 1], &v) == 0 &&
@@ -74,13 +76,15 @@ int main(int argc, char **argv)
                    fm_parse_u64(argv[i + 1], &v) == 0 && v >= BATCH && v <= 100000000) {
             at_rest_ops = (long)v;
             i++;
+        } else if (strcmp(argv[i], "--at-rest-only") == 0) {
+            at_rest_only = true;
         } else if (strcmp(argv[i], "--quick") == 0) {
             total = 50000;
             at_rest_ops = 20000;
             cli_runs = 10;
         } else {
-            fprintf(stderr, "usage: bench_local [--ops N (>= %d)] [--at-rest-ops N] [--cli PATH] "
-                            "[--quick]\n", BATCH);
+            fprintf(stderr, "usage: bench_local [--ops N (>= %d)] [--at-rest-ops N] "
+                            "[--at-rest-only] [--cli PATH] [--quick]\n", BATCH);
             return 2;
         }
     }
@@ -101,6 +105,11 @@ int main(int argc, char **argv)
     int rc;
     if ((rc = fx_org_init(&org)) != 0 || (rc = fx_author(&org, &a, "bench")) != 0)
         die("set-up", rc);
+    if (at_rest_only) {
+        bench_at_rest(&org, at_rest_ops);
+        fx_org_done(&org);
+        return 0;
+    }
 
     printf("fieldmesh bench_local: %ld ops, %d-byte note text, %d ops per transaction\n\n",
            total, PAYLOAD_TEXT, BATCH);

@@ -161,6 +161,125 @@ static void test_value_bound_to_its_key(void **state)
     fx_org_done(&o);
 }
 
+static int put_b(struct store_txn *t, void *ctx)
+{
+    (void)ctx;
+    return store_put(t, DB_META, "b", 1, "written without AES-NI", 22, false);
+}
+
+/* A store written with AES-256-GCM, opened on a CPU without AES-NI: its
+ * AES values are refused as unreadable here (not as tampered), what that
+ * node writes is XChaCha20, and back on an AES-NI CPU both read. */
+static void test_store_without_aes_ni(void **state)
+{
+    (void)state;
+    if (!fm_aes_gcm_available()) {
+        print_message("no AES-NI on this CPU: skipped\n");
+        return;
+    }
+    struct fx_org o;
+    struct store *st = NULL;
+    struct store_txn *t = NULL;
+    struct fm_seal_key dk = { NULL };
+    const uint8_t *v;
+    size_t vlen;
+    char dir[600];
+    OK(fx_org_init(&o));
+    snprintf(dir, sizeof dir, "%s/store", o.dir);
+    OK(fm_seal_key_generate(&dk));
+    OK(store_open(&st, dir, 1 << 20, 1 << 24, STORE_NOSYNC, &dk));
+    OK(store_write(st, put_phone, NULL));
+    store_close(&st);
+
+    fm_vault_pretend_no_aes_(true);
+    OK(store_open(&st, dir, 1 << 20, 1 << 24, STORE_NOSYNC, &dk));
+    OK(store_write(st, put_b, NULL));
+    OK(store_read_begin(st, &t));
+    assert_int_equal(store_get(t, DB_META, "a", 1, &v, &vlen), FM_ESTORE);
+    OK(store_get(t, DB_META, "b", 1, &v, &vlen));
+    assert_int_equal(vlen, 22);
+    store_txn_abort(&t);
+    store_close(&st);
+    fm_vault_pretend_no_aes_(false);
+
+    OK(store_open(&st, dir, 1 << 20, 1 << 24, STORE_NOSYNC, &dk));
+    OK(store_read_begin(st, &t));
+    OK(store_get(t, DB_META, "a", 1, &v, &vlen));
+    assert_memory_equal(v, PHONE, strlen(PHONE));
+    OK(store_get(t, DB_META, "b", 1, &v, &vlen));
+    assert_memory_equal(v, "written without AES-NI", 22);
+    store_txn_abort(&t);
+    store_close(&st);
+    fm_seal_key_release(&dk);
+    fx_org_done(&o);
+}
+
+static int tl_count(void *ctx, const struct fm_timeline_entry *e)
+{
+    int *n = ctx;
+    if (strcmp(e->kind, "note") == 0)
+        assert_true(strcmp(e->text, "third call") == 0 ||
+                    strcmp(e->text, "second call " PHONE) == 0);
+    (*n)++;
+    return 0;
+}
+
+/* What a store holds in clear (docs/security.md, "Which values are
+ * sealed"): every value is sealed except the indexes' empty ones and a
+ * note's timeline entry, its one kind byte. */
+static void test_what_stays_in_clear(void **state)
+{
+    (void)state;
+    struct fx_org o;
+    struct fx_node a;
+    char id[FM_ID_MAX];
+    OK(fx_org_init(&o));
+    OK(fx_author(&o, &a, "alpha"));
+    OK(fx_open(&a, FM_OPEN_IDENTITY));
+    struct fm_incident_new in = { .category = "fire", .priority = 1, .caller = PHONE,
+                                  .address = "12 Levee Road", .desc = "smoke" };
+    OK(fm_node_incident_report(a.n, &in, id));
+    OK(fm_node_incident_note(a.n, id, "second call " PHONE));
+    OK(fm_node_incident_note(a.n, id, "third call"));
+    fm_node_close(&a.n);
+
+    struct store *st = NULL;
+    struct store_txn *t = NULL;
+    OK(store_open(&st, a.cfg.data_dir, 1 << 20, 1 << 30, STORE_NOSYNC, NULL)); /* raw bytes */
+    OK(store_read_begin(st, &t));
+    int clear_notes = 0, sealed = 0;
+    for (int db = 0; db < DB__COUNT; db++) {
+        struct store_cur *c = NULL;
+        struct store_kv kv;
+        OK(store_cur_open(t, (enum store_db)db, &c));
+        for (int rc = store_cur_first(c, &kv); rc == FM_OK; rc = store_cur_next(c, &kv)) {
+            assert_false(mem_has(kv.val, kv.vlen, PHONE, strlen(PHONE)));
+            if (db == DB_IDX_STATUS || db == DB_IDX_CATEGORY || db == DB_IDX_TIME) {
+                assert_int_equal(kv.vlen, 0);
+            } else if (db == DB_TIMELINE && kv.vlen == 1) {
+                assert_int_equal(kv.val[0], 2); /* TL_NOTE */
+                clear_notes++;
+            } else {
+                assert_true(kv.vlen >= FM_VAULT_OVERHEAD);
+                sealed++;
+            }
+        }
+        store_cur_close(&c);
+    }
+    assert_int_equal(clear_notes, 2);
+    assert_true(sealed >= 6);
+    store_txn_abort(&t);
+    store_close(&st);
+
+    /* and the node reads its timeline as before */
+    OK(fx_open(&a, FM_OPEN_READ));
+    int entries = 0;
+    OK(fm_node_incident_timeline(a.n, id, tl_count, &entries));
+    assert_int_equal(entries, 3);
+    fx_done(&a);
+    fx_org_done(&o);
+}
+
 static void test_wrong_passphrase_touches_nothing(void **state)
 {
     (void)state;
@@ -278,6 +397,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sealed_identity),
         cmocka_unit_test(test_value_bound_to_its_key),
+        cmocka_unit_test(test_store_without_aes_ni),
+        cmocka_unit_test(test_what_stays_in_clear),
         cmocka_unit_test(test_wrong_passphrase_touches_nothing),
         cmocka_unit_test(test_shred_on_own_revocation),
         cmocka_unit_test(test_key_socket_message),
