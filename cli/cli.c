@@ -34,6 +34,7 @@ static const struct cli_cmd *const commands[] = {
     &cli_cmd_directory_publish,
     &cli_cmd_directory_show,
     &cli_cmd_directory_import_csv,
+    &cli_cmd_directory_import_geojson,
     &cli_cmd_testbed,
     /* incidents and dispatch */
     &cli_cmd_incident_report,
