@@ -13,6 +13,7 @@
 
 #include "node_fixture.h"
 #include "wf_test_util.h"
+#include "node/formats/formats.h"
 
 /* The hash (fm_hash) of configs/directory.yaml's version-1 encoding as published
  * before version 2 existed: a change here changes every store's digest. */
@@ -254,6 +255,89 @@ static void test_old_node_keeps_previous_directory(void **state)
     fx_done(&old);
 }
 
+/* GeoJSON: what is read, and the first problem named by feature. */
+static char *big_ring(size_t npts)
+{
+    size_t cap = 64 + npts * 48;
+    char *t = malloc(cap);
+    size_t at = (size_t)snprintf(t, cap, "{\"type\":\"FeatureCollection\",\"features\":[{"
+        "\"type\":\"Feature\",\"properties\":{\"name\":\"x\"},\"geometry\":{\"type\":"
+        "\"Polygon\",\"coordinates\":[[");
+    for (size_t i = 0; i < npts; i++)
+        at += (size_t)snprintf(t + at, cap - at, "[%.6f,%.6f],", 120.0 + i * 1e-6,
+                               i % 2 ? 30.0 : 30.001);
+    snprintf(t + at, cap - at, "[120.0,30.001]]]}}]}");
+    return t;
+}
+
+static void test_geojson_parse(void **state)
+{
+    (void)state;
+    struct fmt_geo_bounds *g = malloc(sizeof *g);
+    char err[512];
+    const char *ok = "{\"type\":\"FeatureCollection\",\"features\":["
+        "{\"type\":\"Feature\",\"properties\":{\"name\":\"婺城区\",\"code\":330702},"
+        "\"geometry\":{\"type\":\"MultiPolygon\",\"coordinates\":[[[[119.5,29.0],[119.7,29.0],"
+        "[119.7,29.2],[119.5,29.0]]],[[[119.0,28.0],[119.1,28.0],[119.1,28.1],[119.0,28.0]]]]}}]}";
+    assert_non_null(g);
+    OK(fmt_geojson_bounds_parse(ok, strlen(ok), NULL, g, err, sizeof err));
+    assert_int_equal(g->nfeatures, 1);
+    assert_string_equal(g->features[0].name, "婺城区");
+    assert_int_equal(g->nrings, 2);
+    assert_int_equal(g->npoints, 6); /* closing positions dropped */
+    assert_int_equal(g->points[1].lat_e7, 290000000);
+    assert_int_equal(g->points[1].lon_e7, 1197000000);
+    OK(fmt_geojson_bounds_parse(ok, strlen(ok), "code", g, err, sizeof err));
+    assert_string_equal(g->features[0].name, "330702");
+
+    char *t = big_ring(FMT_GEO_MAX_POINTS_PER_FEATURE + 1);
+    assert_int_equal(fmt_geojson_bounds_parse(t, strlen(t), NULL, g, err, sizeof err),
+                     FM_EDECODE);
+    assert_non_null(strstr(err, "features[0] (x): too many points"));
+    free(t);
+    t = big_ring(FMT_GEO_MAX_POINTS_PER_FEATURE);
+    OK(fmt_geojson_bounds_parse(t, strlen(t), NULL, g, err, sizeof err));
+    free(t);
+
+    static const struct {
+        const char *feature, *want;
+    } bad[] = {
+        {"{\"type\":\"Feature\",\"properties\":{\"name\":\"a\"},\"geometry\":{\"type\":"
+         "\"LineString\",\"coordinates\":[[0,0],[1,1]]}}",
+         "features[1] (a): geometry is a LineString, not a Polygon or MultiPolygon"},
+        {"{\"type\":\"Feature\",\"properties\":{\"name\":\"a\"},\"geometry\":{\"type\":"
+         "\"Polygon\",\"coordinates\":[[[0,0],[1,0],[1,1],[0,1]]]}}",
+         "features[1] (a): ring 0 is not closed"},
+        {"{\"type\":\"Feature\",\"properties\":{\"name\":\"a\"},\"geometry\":{\"type\":"
+         "\"Polygon\",\"coordinates\":[[[0,0],[1,0],[1,91],[0,0]]]}}",
+         "features[1] (a): ring 0, position 2: coordinates out of range"},
+        {"{\"type\":\"Feature\",\"properties\":{\"name\":\"a\"},\"geometry\":{\"type\":"
+         "\"Polygon\",\"coordinates\":[[[0,0],[1,0],[0,0]]]}}",
+         "features[1] (a): ring 0 is not a list of at least 4 positions"},
+        {"{\"type\":\"Feature\",\"properties\":{\"name\":\"b\"},\"geometry\":null}",
+         "features[1] (b): has no geometry"},
+        {"{\"type\":\"Feature\",\"properties\":{\"NAME\":\"b\"},\"geometry\":null}",
+         "features[1]: property \"name\" is missing (properties here: NAME)"},
+        {"{\"type\":\"Feature\",\"properties\":{\"name\":\"c\"},\"geometry\":{\"type\":"
+         "\"Polygon\",\"coordinates\":[[[0,0],[1,0],[1,1],[0,0]]]}}",
+         "features[1] (c): the same name as features[0]"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char buf[1024];
+        snprintf(buf, sizeof buf, "{\"type\":\"FeatureCollection\",\"features\":["
+                 "{\"type\":\"Feature\",\"properties\":{\"name\":\"c\"},\"geometry\":"
+                 "{\"type\":\"Polygon\",\"coordinates\":[[[0,0],[1,0],[1,1],[0,0]]]}},%s]}",
+                 bad[i].feature);
+        int rc = fmt_geojson_bounds_parse(buf, strlen(buf), NULL, g, err, sizeof err);
+        if (rc != FM_EDECODE || strstr(err, bad[i].want) == NULL)
+            print_error("case %zu: rc %d: %s\n", i, rc, err);
+        assert_int_equal(rc, FM_EDECODE);
+        assert_non_null(strstr(err, bad[i].want));
+        assert_int_equal(g->nfeatures, 0);
+    }
+    free(g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -263,6 +347,7 @@ int main(void)
         cmocka_unit_test(test_county_at),
         cmocka_unit_test(test_yaml_round_trip_and_errors),
         cmocka_unit_test(test_old_node_keeps_previous_directory),
+        cmocka_unit_test(test_geojson_parse),
     };
     return wf_test_main("test_directory_geo", tests, sizeof tests / sizeof tests[0]);
 }
