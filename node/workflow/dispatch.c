@@ -456,6 +456,11 @@ static void check_fit(const struct fm_directory *d, const struct fm_dir_rule *ru
     }
     if (dept != NULL && dept->county < d->ncounties)
         fm_strlcpy(out->county, d->counties[dept->county], sizeof out->county);
+    int ic = fm_directory_county_at(d, inc->lat_e7, inc->lon_e7);
+    if (ic >= 0) {
+        fm_strlcpy(out->incident_county, d->counties[ic], sizeof out->incident_county);
+        out->outside_county = dept != NULL && dept->county != ic;
+    }
     if (!out->fits) {
         needs_text(rule, needs, sizeof needs);
         if (dept == NULL)

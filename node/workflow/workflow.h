@@ -196,6 +196,9 @@ struct fm_dispatch_check {
     char county[FM_NAME_MAX]; /* its department's county ("" unknown) */
     bool has_distance, live_position, far;
     double distance_km;       /* from its home station (else its last position) */
+    char incident_county[FM_NAME_MAX]; /* whose boundary holds the incident ("" unknown) */
+    bool outside_county;      /* the incident lies in another county's boundary than the
+                               * unit's department's county */
 };
 int fm_node_dispatch_check(struct fm_node *n, const char *incident, const char *unit,
                            struct fm_dispatch_check *out) FM_MUST_USE;
