@@ -103,6 +103,12 @@ static int run_publish(struct cli *cl, int argc, char **argv)
         return cli_error(cl, rc, "only admin and centre nodes publish the directory (this node "
                                  "is %s)", fm_role_name(cl->cfg.role));
     }
+    if (rc == FM_ETOOBIG) {
+        fm_directory_free(&d);
+        return cli_error(cl, rc, "cannot publish the directory: it encodes to more than 64 "
+                                 "chunks of 16,000 bytes, what every node accepts; simplify "
+                                 "the county boundaries (8 bytes a point)");
+    }
     if (rc != 0) {
         fm_directory_free(&d);
         return cli_error(cl, rc, "cannot publish the directory: %s", fm_strerror(rc));
