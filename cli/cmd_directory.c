@@ -38,6 +38,9 @@ static void summary(const struct fm_directory *d, FILE *f)
     if (d->nrings > 0)
         fprintf(f, "; boundaries for %zu counties (%zu points): format version 2",
                 bounded_counties(d), d->npoints);
+    if (d->nskipped > 0)
+        fprintf(f, "; %zu section%s this fieldmesh does not read (published by a newer one)",
+                d->nskipped, d->nskipped == 1 ? "" : "s");
     fputc('\n', f);
 }
 
@@ -185,6 +188,7 @@ static int run_show(struct cli *cl, int argc, char **argv)
         cli_json_kstr(&j, "publisher", d->publisher);
         cli_json_ktime(&j, "published_at", d->version_hlc);
         cli_json_kuint(&j, "format", (uint64_t)fm_directory_format(d));
+        cli_json_kuint(&j, "skipped_sections", d->nskipped);
         put_boundaries_json(&j, d);
         cli_json_key(&j, "counties");
         cli_json_begin_array(&j);

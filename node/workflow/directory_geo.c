@@ -185,6 +185,8 @@ int directory_decode_sections(struct fm_cur *c, struct fm_directory *d)
                 return FM_EDECODE;
         } else if (!(tag & SEC_MAY_SKIP)) {
             return FM_EDECODE; /* must be understood, and we do not */
+        } else {
+            d->nskipped++;
         }
     }
     return FM_OK;

@@ -88,6 +88,8 @@ struct fm_directory {
     /* boundaries: rings grouped by county in county order; none = a
      * version-1 directory, byte for byte */
     size_t nrings, npoints;
+    size_t nskipped;          /* sections this build does not know and may skip (tags from
+                               * 0x80): the publisher's build knew more than this one */
     struct fm_dir_ring rings[FM_DIR_MAX_RINGS];
     struct fm_dir_point points[FM_DIR_MAX_POINTS];
 };

@@ -109,6 +109,7 @@ static void test_v2_round_trip_and_strict(void **state)
     OK(fm_buf_append(&b2, "abc", 3));
     OK(directory_decode(back, b2.data, b2.len));
     assert_int_equal(back->nrings, 4);
+    assert_int_equal(back->nskipped, 1);
     b2.data[b.len] = 0x05;
     assert_int_equal(directory_decode(back, b2.data, b2.len), FM_EDECODE);
     /* a section tag out of order (boundaries twice) is refused */
