@@ -69,12 +69,19 @@ int fm_directory_boundaries_normalise(struct fm_directory *d, char *err, size_t 
                  FM_DIR_MAX_RINGS, FM_DIR_MAX_POINTS);
         return FM_EINVAL;
     }
-    for (size_t i = 0; i < d->nrings; i++)
+    size_t total = 0;
+    for (size_t i = 0; i < d->nrings; i++) {
         if (check_ring(d, &d->rings[i]) != FM_OK) {
             snprintf(err, errlen, "boundary ring %zu is not a ring of at least 3 points in range",
                      i + 1);
             return FM_EINVAL;
         }
+        total += d->rings[i].npoints;
+    }
+    if (total != d->npoints) { /* rings must share no point and leave none out */
+        snprintf(err, errlen, "boundary rings hold %zu points, not %zu", total, d->npoints);
+        return FM_EINVAL;
+    }
     qsort(d->rings, d->nrings, sizeof d->rings[0], ring_cmp);
     /* points in ring order too, so the encoding has one form */
     struct fm_dir_point *tmp = malloc(d->npoints * sizeof *tmp + 1);

@@ -6,7 +6,8 @@
 # other node shows the boundaries; an incident reported inside the second
 # county is shown there as in that county, one in the hole as in none; a
 # unit of the first county sent to it is warned about. Bad GeoJSON names
-# the feature and what is wrong, exits 1 and writes nothing.
+# the feature and what is wrong, exits 1 and writes nothing; a 100 MB
+# file, deep nesting and an overflowing number are refused cleanly.
 . "$(dirname "$0")/lib_gossip.sh"
 
 : "${FM_SRC:?}"
@@ -43,6 +44,21 @@ sed 's/\[121.40, 31.20\]\]/[121.41, 31.20]]/' "$T/two.geojson" >"$T/open.geojson
 "$FIELDMESH" directory import-geojson "$T/open.geojson" --base "$T/base.yaml" 2>"$T/err" >/dev/null &&
     fail "an open ring must fail"
 grep -q "features\[0\] (婺城区): ring 0 is not closed" "$T/err" || fail "open: $(cat "$T/err")"
+
+# hostile: 100 MB (sparse), nesting past jansson's limit, a number that overflows
+truncate -s 100M "$T/big.json"
+"$FIELDMESH" directory import-geojson "$T/big.json" --base "$T/base.yaml" 2>"$T/err" >/dev/null &&
+    fail "a 100 MB file must be refused"
+grep -q "too large (at most 16777216 bytes)" "$T/err" || fail "big: $(cat "$T/err")"
+rm -f "$T/big.json"
+python3 -c "print('[' * 5000 + ']' * 5000)" >"$T/deep.json"
+"$FIELDMESH" directory import-geojson "$T/deep.json" --base "$T/base.yaml" 2>"$T/err" >/dev/null &&
+    fail "deep nesting must be refused"
+grep -q "maximum parsing depth" "$T/err" || fail "deep: $(cat "$T/err")"
+sed 's/121.50, 31.20/1e999, 31.20/' "$T/two.geojson" >"$T/huge.geojson"
+"$FIELDMESH" directory import-geojson "$T/huge.geojson" --base "$T/base.yaml" 2>"$T/err" >/dev/null &&
+    fail "an overflowing number must be refused"
+grep -q "line 4, column .*real number overflow" "$T/err" || fail "huge: $(cat "$T/err")"
 
 "$FIELDMESH" directory import-geojson "$T/two.geojson" --base "$T/base.yaml" --out "$T/dir.yaml" \
     2>"$T/err" || fail "import: $(cat "$T/err")"
