@@ -228,9 +228,14 @@ static int run_import_geojson(struct cli *cl, int argc, char **argv)
         (rc = merge(cl, g, a.pos[0], d)) != CLI_EXIT_OK ||
         (rc = emit(cl, d, a.pos[0], a.val[O_OUT])) != CLI_EXIT_OK)
         goto out;
-    fprintf(stderr, "%s%s: boundaries for %zu of %zu counties (%zu rings, %zu points)\n",
-            a.val[O_OUT] != NULL ? "wrote " : "", a.val[O_OUT] != NULL ? a.val[O_OUT] : a.pos[0],
-            g->nfeatures, d->ncounties, d->nrings, d->npoints);
+    size_t bounded = 0;
+    for (size_t i = 0; i < d->nrings; i++)
+        bounded += i == 0 || d->rings[i].county != d->rings[i - 1].county;
+    fprintf(stderr, "%s%s: %zu count%s from %s; boundaries for %zu of %zu counties now "
+            "(%zu rings, %zu points)\n", a.val[O_OUT] != NULL ? "wrote " : "",
+            a.val[O_OUT] != NULL ? a.val[O_OUT] : "(stdout)", g->nfeatures,
+            g->nfeatures == 1 ? "y" : "ies", a.pos[0], bounded, d->ncounties, d->nrings,
+            d->npoints);
 out:
     fm_directory_free(&d);
     free(g);

@@ -62,7 +62,7 @@ grep -q "line 4, column .*real number overflow" "$T/err" || fail "huge: $(cat "$
 
 "$FIELDMESH" directory import-geojson "$T/two.geojson" --base "$T/base.yaml" --out "$T/dir.yaml" \
     2>"$T/err" || fail "import: $(cat "$T/err")"
-grep -q "boundaries for 2 of 3 counties (3 rings, 12 points)" "$T/err" || fail "import: $(cat "$T/err")"
+grep -q "wrote $T/dir.yaml: 2 counties from $T/two.geojson; boundaries for 2 of 3 counties now (3 rings, 12 points)" "$T/err" || fail "import: $(cat "$T/err")"
 "$FIELDMESH" directory check "$T/dir.yaml" >"$T/out" 2>&1 || fail "check: $(cat "$T/out")"
 grep -q "format version 2" "$T/out" || fail "check: $(cat "$T/out")"
 
@@ -83,6 +83,18 @@ bounds_at_2() {
     fm 2 directory show --json | py 'd["format"] == 2 and sorted(d["boundaries"]) == ["riverside", "婺城区"] and len(d["boundaries"]["婺城区"]) == 2 and d["boundaries"]["婺城区"][1][:2] == [31.22, 121.44]'
 }
 wait_for 60 "the boundaries on node 2" bounds_at_2
+
+# a new outline for riverside alone, onto the directory in force on node 2:
+# 婺城区 keeps the boundary it had
+cat >"$T/river.geojson" <<'JSON'
+{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"name": "riverside"},
+ "geometry": {"type": "Polygon", "coordinates": [[[121.5, 31.26], [121.7, 31.26], [121.6, 31.35], [121.5, 31.26]]]}}]}
+JSON
+fm 2 directory import-geojson "$T/river.geojson" --out "$T/dir2.yaml" 2>"$T/err" ||
+    fail "import onto the directory in force: $(cat "$T/err")"
+grep -q "1 county from $T/river.geojson; boundaries for 2 of 3 counties now (3 rings, 11 points)" "$T/err" || fail "merge: $(cat "$T/err")"
+grep -q "31.3500000, 121.6000000" "$T/dir2.yaml" || fail "the new riverside outline is missing"
+grep -q "31.2200000, 121.4400000" "$T/dir2.yaml" || fail "婺城区 lost its hole"
 
 # ---- the county of an incident ----
 IB=$(fm 1 incident report --category building_fire --priority 2 --lat 31.29 --lon 121.55 2>/dev/null) ||
