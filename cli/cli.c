@@ -34,6 +34,7 @@ static const struct cli_cmd *const commands[] = {
     &cli_cmd_directory_publish,
     &cli_cmd_directory_show,
     &cli_cmd_directory_import_csv,
+    &cli_cmd_directory_import_geojson,
     &cli_cmd_testbed,
     /* incidents and dispatch */
     &cli_cmd_incident_report,
@@ -137,7 +138,7 @@ static void print_global_help(FILE *f)
                "  -V, --version       print the version\n\ncommands:\n");
     for (size_t i = 0; i < NCOMMANDS; i++) {
         cli_cmd_words(commands[i], words, sizeof(words));
-        fprintf(f, "  %-21s %s\n", words, commands[i]->summary);
+        fprintf(f, "  %-21s %s%s\n", words, strlen(words) >= 21 ? " " : "", commands[i]->summary);
     }
     fprintf(f, "\nexit codes: 0 ok, 1 failed, 2 usage, 3 trust refusal, 74 I/O or store error,\n"
                "78 configuration error. See docs/cli.md.\n");

@@ -243,6 +243,7 @@ extern const struct cli_cmd cli_cmd_ticket_ack, cli_cmd_ticket_enroute, cli_cmd_
 extern const struct cli_cmd cli_cmd_directory_publish, cli_cmd_directory_check,
     cli_cmd_directory_show;
 extern const struct cli_cmd cli_cmd_directory_import_csv; /* cmd_roster.c */
+extern const struct cli_cmd cli_cmd_directory_import_geojson; /* cmd_geojson_import.c */
 extern const struct cli_cmd cli_cmd_resource_request, cli_cmd_resource_allocate,
     cli_cmd_resource_return, cli_cmd_resource_requests;
 extern const struct cli_cmd cli_cmd_bulletin_send, cli_cmd_bulletin_list, cli_cmd_bulletin_read,

@@ -23,10 +23,41 @@ static int load(struct cli *cl, const char *path, struct fm_directory **d)
     return rc == FM_ECONFIG ? CLI_EXIT_CONFIG : cli_exit_code(rc);
 }
 
+static size_t bounded_counties(const struct fm_directory *d)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < d->nrings; i++)
+        n += i == 0 || d->rings[i].county != d->rings[i - 1].county;
+    return n;
+}
+
 static void summary(const struct fm_directory *d, FILE *f)
 {
-    fprintf(f, "%zu counties, %zu departments, %zu units, %zu rules\n", d->ncounties, d->ndepts,
+    fprintf(f, "%zu counties, %zu departments, %zu units, %zu rules", d->ncounties, d->ndepts,
             d->nunits, d->nrules);
+    if (d->nrings > 0)
+        fprintf(f, "; boundaries for %zu counties (%zu points): format version 2",
+                bounded_counties(d), d->npoints);
+    if (d->nskipped > 0)
+        fprintf(f, "; %zu section%s this fieldmesh does not read (published by a newer one)",
+                d->nskipped, d->nskipped == 1 ? "" : "s");
+    fputc('\n', f);
+}
+
+/* No node says which directory formats it reads (neither the wire hello
+ * nor any op carries it), so a version-2 publish is the admin's call:
+ * docs/decisions.md, "Directory format version 2". */
+static int refuse_v2(struct cli *cl, const char *file)
+{
+    (void)cl;
+    fprintf(stderr,
+            "fieldmesh: %s has county boundaries, so it publishes as directory format version 2.\n"
+            "fieldmesh: A node built before version 2 ignores it and keeps dispatching by the\n"
+            "fieldmesh: directory it has now, and nothing tells which nodes those are. Upgrade\n"
+            "fieldmesh: every node first (`fieldmesh directory check` on a node reports the\n"
+            "fieldmesh: format it reads), then publish again with --force; nothing published.\n",
+            file);
+    return CLI_EXIT_FAIL;
 }
 
 static int run_check(struct cli *cl, int argc, char **argv)
@@ -39,6 +70,7 @@ static int run_check(struct cli *cl, int argc, char **argv)
         return rc;
     printf("%s: ok: ", a.pos[0]);
     summary(d, stdout);
+    printf("this fieldmesh reads directory formats 1 and 2\n");
     fm_directory_free(&d);
     return CLI_EXIT_OK;
 }
@@ -56,9 +88,14 @@ static int run_publish(struct cli *cl, int argc, char **argv)
     char version[FM_ID_MAX];
     size_t reg = 0;
     int rc;
-    CLI_PARSE_OR_RETURN(cl, argc, argv, NULL, 0, 1, 1, &a);
+    static const struct cli_opt opts[] = { { "force", false } };
+    CLI_PARSE_OR_RETURN(cl, argc, argv, opts, CLI_NELEM(opts), 1, 1, &a);
     if ((rc = load(cl, a.pos[0], &d)) != 0)
         return rc;
+    if (fm_directory_format(d) > 1 && !cli_flag(&a, 0)) {
+        fm_directory_free(&d);
+        return refuse_v2(cl, a.pos[0]);
+    }
     if ((rc = cli_open_node(cl, FM_OPEN_IDENTITY)) != 0) {
         fm_directory_free(&d);
         return rc;
@@ -68,6 +105,12 @@ static int run_publish(struct cli *cl, int argc, char **argv)
         fm_directory_free(&d);
         return cli_error(cl, rc, "only admin and centre nodes publish the directory (this node "
                                  "is %s)", fm_role_name(cl->cfg.role));
+    }
+    if (rc == FM_ETOOBIG) {
+        fm_directory_free(&d);
+        return cli_error(cl, rc, "cannot publish the directory: it encodes to more than 64 "
+                                 "chunks of 16,000 bytes, what every node accepts; simplify "
+                                 "the county boundaries (8 bytes a point)");
     }
     if (rc != 0) {
         fm_directory_free(&d);
@@ -83,14 +126,44 @@ static int run_publish(struct cli *cl, int argc, char **argv)
 }
 
 const struct cli_cmd cli_cmd_directory_publish = {
-    "directory", "publish", "FILE",
+    "directory", "publish", "FILE [--force]",
     "publish the organisation directory as a signed op; prints the version id",
-    "  FILE   the directory YAML (configs/directory.yaml is an example).\n"
+    "  FILE     the directory YAML (configs/directory.yaml is an example).\n"
+    "  --force  publish a directory with county boundaries (format version 2) although\n"
+    "           nodes built before version 2 will ignore it and keep the one they have\n"
     "  The newest published version wins on every node. Units listed in it that no\n"
     "  unit entity is named after yet are registered in the same transaction.\n"
     "  Needs the admin or centre role.\n",
     run_publish,
 };
+
+/* "boundaries": {county: [[lat, lon, lat, lon, ...], ...]}, rings open */
+static void put_boundaries_json(struct cli_json *j, const struct fm_directory *d)
+{
+    cli_json_key(j, "boundaries");
+    cli_json_begin_object(j);
+    for (size_t i = 0; i < d->nrings; i++) {
+        const struct fm_dir_ring *r = &d->rings[i];
+        if (i == 0 || d->rings[i - 1].county != r->county) {
+            if (i > 0)
+                cli_json_end_array(j);
+            cli_json_key(j, d->counties[r->county]);
+            cli_json_begin_array(j);
+        }
+        cli_json_begin_array(j);
+        for (uint32_t k = 0; k < r->npoints; k++) {
+            char buf[CLI_COORD_LEN];
+            cli_fmt_coord(d->points[r->first + k].lat_e7, buf);
+            cli_json_raw(j, buf);
+            cli_fmt_coord(d->points[r->first + k].lon_e7, buf);
+            cli_json_raw(j, buf);
+        }
+        cli_json_end_array(j);
+    }
+    if (d->nrings > 0)
+        cli_json_end_array(j);
+    cli_json_end_object(j);
+}
 
 static int run_show(struct cli *cl, int argc, char **argv)
 {
@@ -114,6 +187,9 @@ static int run_show(struct cli *cl, int argc, char **argv)
         cli_json_kstr(&j, "version", d->version);
         cli_json_kstr(&j, "publisher", d->publisher);
         cli_json_ktime(&j, "published_at", d->version_hlc);
+        cli_json_kuint(&j, "format", (uint64_t)fm_directory_format(d));
+        cli_json_kuint(&j, "skipped_sections", d->nskipped);
+        put_boundaries_json(&j, d);
         cli_json_key(&j, "counties");
         cli_json_begin_array(&j);
         for (size_t i = 0; i < d->ncounties; i++)
@@ -201,7 +277,8 @@ static int run_show(struct cli *cl, int argc, char **argv)
 
 const struct cli_cmd cli_cmd_directory_show = {
     "directory", "show", "[--json]", "show the directory version in force",
-    "  --json   the whole directory: name, version, publisher, published_at, counties,\n"
-    "           departments (with their units), rules\n",
+    "  --json   the whole directory: name, version, publisher, published_at, format,\n"
+    "           boundaries ({county: [[lat, lon, ...], ...]}), counties, departments\n"
+    "           (with their units), rules\n",
     run_show,
 };

@@ -386,14 +386,22 @@ void cli_wf_far_warnings(struct cli *cl, const char *const *uids, size_t nunits,
 {
     for (size_t i = 0; i < nunits; i++) {
         struct fm_unit u;
-        if (!chk[i].far)
+        if (!chk[i].far && !chk[i].outside_county)
             continue;
         const char *name = fm_node_unit_get(cl->node, uids[i], &u) == FM_OK ? u.name : "?";
-        fprintf(stderr, "warning: %s (%s%s%s) is %.1f km from the incident (from its %s), "
-                        "far outside its county's area (over %.0f km)\n",
-                name, uids[i], chk[i].county[0] ? ", county " : "", chk[i].county,
-                chk[i].distance_km, chk[i].live_position ? "last position" : "home station",
-                FM_FAR_KM);
+        /* with boundaries the county is known, not guessed from the distance */
+        if (chk[i].outside_county)
+            fprintf(stderr, "warning: %s (%s, county %s) goes outside its county: the "
+                            "incident lies in %s\n", name, uids[i], chk[i].county,
+                    chk[i].incident_county);
+        if (chk[i].far)
+            fprintf(stderr, "warning: %s (%s%s%s) is %.1f km from the incident (from its %s), "
+                            "%s (over %.0f km)\n",
+                    name, uids[i], chk[i].county[0] ? ", county " : "", chk[i].county,
+                    chk[i].distance_km, chk[i].live_position ? "last position" : "home station",
+                    chk[i].incident_county[0] ? "far from home"
+                                              : "far outside its county's area",
+                    FM_FAR_KM);
     }
 }
 
@@ -522,7 +530,8 @@ const struct cli_cmd cli_cmd_dispatch = {
     "                  (without it such a dispatch is refused, exit 1, saying what\n"
     "                  the unit is and what the rule needs). A unit more than 25 km\n"
     "                  from the incident (from its home station) is dispatched with\n"
-    "                  a warning on stderr.\n"
+    "                  a warning on stderr; so is one whose county is not the one\n"
+    "                  whose boundary in the directory holds the incident.\n"
     "  suggest ID      the proposal from the directory's rules: departments and the\n"
     "                  nearest available units with the needed capability (--json)\n"
     "  status ID       coordinator (first unit to acknowledge), escalations,\n"

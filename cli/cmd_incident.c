@@ -377,6 +377,20 @@ enum { SH_JSON };
 static const struct cli_opt json_opts[] = { [SH_JSON] = { "json", false } };
 static const char *const timeline_headers[] = { "TIME", "BY", "KIND", "TEXT" };
 
+/* The county whose boundary in the directory holds the incident; "" when
+ * no directory, no boundaries, or outside them all. */
+static void incident_county(struct cli *cl, const struct fm_incident *inc, char *out)
+{
+    struct fm_directory *d = NULL;
+    out[0] = '\0';
+    if (fm_node_directory_get(cl->node, &d) != FM_OK)
+        return;
+    int c = fm_directory_county_at(d, inc->lat_e7, inc->lon_e7);
+    if (c >= 0)
+        fm_strlcpy(out, d->counties[c], FM_NAME_MAX);
+    fm_directory_free(&d);
+}
+
 static int run_show(struct cli *cl, int argc, char **argv)
 {
     struct cli_args a;
@@ -393,6 +407,8 @@ static int run_show(struct cli *cl, int argc, char **argv)
     if (rc != 0)
         return cli_error(cl, rc, "cannot read incident %s: %s", id, fm_strerror(rc));
     cli_hid_prepare(cl);
+    char county[FM_NAME_MAX];
+    incident_county(cl, &inc, county);
 
     memset(&sc, 0, sizeof(sc));
     sc.as_json = cli_flag(&a, SH_JSON);
@@ -400,6 +416,11 @@ static int run_show(struct cli *cl, int argc, char **argv)
         cli_json_init(&sc.json, stdout);
         cli_json_begin_object(&sc.json);
         incident_json_fields(&sc.json, &inc);
+        cli_json_key(&sc.json, "county");
+        if (county[0])
+            cli_json_string(&sc.json, county);
+        else
+            cli_json_null(&sc.json);
         cli_json_key(&sc.json, "timeline");
         cli_json_begin_array(&sc.json);
     } else {
@@ -420,6 +441,8 @@ static int run_show(struct cli *cl, int argc, char **argv)
         cli_fmt_coord(inc.lon_e7, lon);
         snprintf(buf, sizeof(buf), "%s, %s", lat, lon);
         show_line("location:", buf);
+        if (county[0])
+            show_line("county:", county); /* from the directory's boundaries */
         show_line("address:", inc.address);
         show_line("caller:", caller_text(&inc));
         if (inc.caller_name[0])
@@ -451,7 +474,8 @@ static int run_show(struct cli *cl, int argc, char **argv)
 const struct cli_cmd cli_cmd_incident_show = {
     "incident", "show", "ID [--json]", "show one incident and its timeline",
     "  ID        the incident id or any unambiguous prefix of it\n"
-    "  --json    one JSON object: the list fields plus \"timeline\"\n",
+    "  --json    one JSON object: the list fields plus \"county\" (the county whose\n"
+    "            boundary in the directory holds it, null if none) and \"timeline\"\n",
     run_show,
 };
 

@@ -183,6 +183,7 @@ int route_alerts(struct call *k);
 int route_report(struct call *k);
 int route_peers(struct call *k);
 int route_directory(struct call *k);
+int route_boundaries(struct call *k); /* routes_geo.c */
 int route_resources(struct call *k);
 int route_requests(struct call *k);
 int route_bulletins(struct call *k);

@@ -65,6 +65,7 @@ static const struct route routes[] = {
     { "GET", "/api/report", route_report, ANY_ROLE, NULL },
     { "GET", "/api/peers", route_peers, ANY_ROLE, NULL },
     { "GET", "/api/directory", route_directory, ANY_ROLE, NULL },
+    { "GET", "/api/directory/boundaries", route_boundaries, ANY_ROLE, NULL },
     { "GET", "/api/resources", route_resources, ANY_ROLE, NULL },
     { "GET", "/api/requests", route_requests, ANY_ROLE, NULL },
     { "POST", "/api/requests", route_material_request, TAKERS, "request material" },

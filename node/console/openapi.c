@@ -81,6 +81,8 @@ static const struct doc_route docs[] = {
       "401,500", "reads" },
     { "GET", "/api/directory", "The organisation directory", NULL, NULL, 200, "401,404",
       "reads" },
+    { "GET", "/api/directory/boundaries", "County outlines: rings of [lat, lon], even-odd",
+      NULL, NULL, 200, "401,404", "reads" },
     { "GET", "/api/resources", "Stock at depots", NULL, NULL, 200, "401", "reads" },
     { "GET", "/api/requests", "Material requests", NULL, NULL, 200, "401", "reads" },
     { "POST", "/api/requests", "Request material for an incident", NULL,

@@ -212,15 +212,20 @@ int route_incident(struct call *k)
         rc = fm_node_tickets(k->c->node, id, list_ticket, &tl);
     }
     node_unlock(k->c);
-    fm_directory_free(&dir);
     if (rc != FM_OK) {
+        fm_directory_free(&dir);
         json_decref(notes), json_decref(tl.list);
         return reply_node_error(k, rc, "cannot read incident %s: %s", k->arg[0],
                                 fm_strerror(rc));
     }
     json_t *o = enc_incident(&inc, k->who.role != FM_OPROLE_VIEWER);
+    /* the county whose boundary holds it; null without boundaries or outside them */
+    int county = dir != NULL ? fm_directory_county_at(dir, inc.lat_e7, inc.lon_e7) : -1;
+    json_object_set_new(o, "county", county >= 0 ? json_string(dir->counties[county])
+                                                 : json_null());
     json_object_set_new(o, "timeline", notes);
     json_object_set_new(o, "tickets", tl.list);
+    fm_directory_free(&dir);
     return reply_json(k, 200, o);
 }
 

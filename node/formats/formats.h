@@ -187,4 +187,45 @@ int fmt_roster_parse(const char *buf, size_t len, const char *name,
                      enum fmt_roster_encoding enc, struct fmt_roster *out) FM_MUST_USE;
 void fmt_roster_release(struct fmt_roster *r);
 
+/* ---- county boundaries from GeoJSON (geojson_bounds.c) ----
+ * A FeatureCollection whose features carry Polygon or MultiPolygon
+ * geometries, parsed with jansson (duplicate keys refused). Each feature
+ * is named by a property (a string, or an integer written in decimal).
+ * Rings must be closed (last position = first) with at least 4 positions;
+ * they are kept open (the repeated last position dropped), as lat/lon in
+ * 1e-7 degrees. The first problem is reported as "features[N] (NAME): what
+ * is wrong", or "line L, column C: ..." for JSON syntax. Limits match the
+ * directory's (workflow.h), which this library cannot include. */
+#define FMT_GEO_MAX_BYTES (16u << 20)
+#define FMT_GEO_MAX_FEATURES 64          /* = FM_DIR_MAX_COUNTIES */
+#define FMT_GEO_MAX_RINGS_PER_FEATURE 64
+#define FMT_GEO_MAX_POINTS_PER_FEATURE 20000
+#define FMT_GEO_MAX_RINGS 1024
+#define FMT_GEO_MAX_POINTS 100000
+#define FMT_GEO_NAME_MAX 64              /* = FM_NAME_MAX, with the NUL */
+
+struct fmt_geo_point {
+    int32_t lat_e7, lon_e7;
+};
+struct fmt_geo_ring {
+    size_t first, npoints;               /* into points; open */
+};
+struct fmt_geo_feature {
+    size_t index;                        /* its place in "features" */
+    char name[FMT_GEO_NAME_MAX];
+    size_t first_ring, nrings;           /* into rings */
+};
+struct fmt_geo_bounds {
+    size_t nfeatures, nrings, npoints;
+    struct fmt_geo_feature features[FMT_GEO_MAX_FEATURES];
+    struct fmt_geo_ring rings[FMT_GEO_MAX_RINGS];
+    struct fmt_geo_point points[FMT_GEO_MAX_POINTS];
+};
+
+/* Decodes len bytes of GeoJSON into *out (zeroed first), naming features
+ * by property (NULL = "name"). 0; FM_EDECODE with the reason in err;
+ * FM_ETOOBIG over FMT_GEO_MAX_BYTES; FM_ENOMEM. */
+int fmt_geojson_bounds_parse(const char *buf, size_t len, const char *property,
+                             struct fmt_geo_bounds *out, char *err, size_t errlen) FM_MUST_USE;
+
 #endif

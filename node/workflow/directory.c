@@ -18,13 +18,20 @@
  *   u8 nrules     { str8 category | u8 priority | u8 escalate_priority |
  *                   u32 escalate_after_s | u32 target_s | u8 nrespond
  *                   { u8 tier | str8 kind | str8 department | str8 capability | u8 units } }
+ *
+ * Version 2 (a directory with county boundaries) is the same with version
+ * byte 2 and optional sections after the rules (directory_geo.c). A
+ * directory without boundaries is still version 1, byte for byte, so the
+ * versions published before stay what they were and old nodes read them.
  */
 #include "workflow_int.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#define DIR_VERSION 1
+#define DIR_VERSION_MAX 2
+
+int wf_directory_max_version = DIR_VERSION_MAX;
 
 void fm_directory_free(struct fm_directory **dp)
 {
@@ -89,7 +96,8 @@ int directory_encode(const struct fm_directory *d, struct fm_buf *out)
     if (d->ncounties > FM_DIR_MAX_COUNTIES || d->ndepts > FM_DIR_MAX_DEPTS ||
         d->nunits > FM_DIR_MAX_UNITS || d->nrules > FM_DIR_MAX_RULES)
         return FM_EINVAL;
-    if ((rc = fm_buf_put_u8(out, DIR_VERSION)) || (rc = put_str8(out, d->name)) ||
+    if ((rc = fm_buf_put_u8(out, (uint8_t)fm_directory_format(d))) ||
+        (rc = put_str8(out, d->name)) ||
         (rc = fm_buf_put_u8(out, (uint8_t)d->ncounties)))
         return rc;
     for (size_t i = 0; i < d->ncounties; i++)
@@ -130,6 +138,8 @@ int directory_encode(const struct fm_directory *d, struct fm_buf *out)
                 return rc;
         }
     }
+    if ((rc = directory_encode_sections(d, out)) != FM_OK)
+        return rc;
     /* never publish what a receiver would refuse */
     struct fm_directory *check = malloc(sizeof *check);
     if (check == NULL)
@@ -239,7 +249,7 @@ int directory_decode(struct fm_directory *d, const uint8_t *p, size_t n)
     uint16_t nd;
     memset(d, 0, sizeof *d);
     fm_cur_init(&c, p, n);
-    if (fm_cur_u8(&c, &version) || version != DIR_VERSION ||
+    if (fm_cur_u8(&c, &version) || version < 1 || (int)version > wf_directory_max_version ||
         get_str(&c, 1, d->name, sizeof d->name, 1, S_TEXT) || fm_cur_u8(&c, &nc) ||
         nc > FM_DIR_MAX_COUNTIES)
         goto bad;
@@ -266,7 +276,9 @@ int directory_decode(struct fm_directory *d, const uint8_t *p, size_t n)
             if (strcmp(d->depts[k].name, x->name) == 0)
                 goto bad;
     }
-    if (decode_units(&c, d) != FM_OK || decode_rules(&c, d) != FM_OK || fm_cur_left(&c) != 0)
+    if (decode_units(&c, d) != FM_OK || decode_rules(&c, d) != FM_OK)
+        goto bad;
+    if (version == 1 ? fm_cur_left(&c) != 0 : directory_decode_sections(&c, d) != FM_OK)
         goto bad;
     return FM_OK;
 bad:

@@ -107,6 +107,31 @@ static void put_rules(FILE *f, const struct fm_directory *d)
     }
 }
 
+/* boundaries: one flow list per ring, lat, lon pairs, one county a key */
+static void put_boundaries(FILE *f, const struct fm_directory *d)
+{
+    if (d->nrings == 0)
+        return;
+    fprintf(f, "\nboundaries:\n");
+    for (size_t i = 0; i < d->nrings; i++) {
+        const struct fm_dir_ring *r = &d->rings[i];
+        if (i == 0 || d->rings[i - 1].county != r->county) {
+            fprintf(f, "  ");
+            yaml_put_quoted(f, d->counties[r->county]);
+            fprintf(f, ":\n");
+        }
+        fprintf(f, "    - [");
+        for (uint32_t k = 0; k < r->npoints; k++) {
+            const struct fm_dir_point *p = &d->points[r->first + k];
+            fprintf(f, "%s", k == 0 ? "" : (k % 4 == 0 ? ",\n       " : ", "));
+            put_e7(f, p->lat_e7);
+            fprintf(f, ", ");
+            put_e7(f, p->lon_e7);
+        }
+        fprintf(f, "]\n");
+    }
+}
+
 int fm_directory_render_yaml(const struct fm_directory *d, const char *comment, char **out,
                              size_t *len)
 {
@@ -130,6 +155,7 @@ int fm_directory_render_yaml(const struct fm_directory *d, const char *comment, 
     fputc('\n', f);
     put_depts(f, d);
     put_rules(f, d);
+    put_boundaries(f, d);
     if (fclose(f) != 0) {
         free(*out);
         *out = NULL;

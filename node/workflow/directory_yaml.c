@@ -20,7 +20,7 @@
 #include <string.h>
 #include <yaml.h>
 
-#define DIR_FILE_MAX (4u << 20)
+#define DIR_FILE_MAX (8u << 20) /* room for the boundaries' points */
 
 struct dl {
     const char *file;
@@ -451,10 +451,84 @@ static int load_rules(struct dl *L, yaml_node_t *v)
     return 0;
 }
 
+/* ---- boundaries: county -> [[lat, lon, lat, lon, ...], ...] ---- */
+
+static int county_index(const struct fm_directory *d, const char *name)
+{
+    for (size_t i = 0; i < d->ncounties; i++)
+        if (strcmp(d->counties[i], name) == 0)
+            return (int)i;
+    return -1;
+}
+
+static int load_ring(struct dl *L, yaml_node_t *v, uint16_t county)
+{
+    struct fm_directory *d = L->d;
+    yaml_node_t *item;
+    size_t n = 0;
+    int rc;
+    if (v->type != YAML_SEQUENCE_NODE)
+        return dl_fail(L, v, "expected a ring as a flat list [lat, lon, lat, lon, ...]");
+    if (d->nrings >= FM_DIR_MAX_RINGS)
+        return dl_fail(L, v, "too many boundary rings (at most %d)", FM_DIR_MAX_RINGS);
+    struct fm_dir_ring *r = &d->rings[d->nrings];
+    r->county = county;
+    r->first = (uint32_t)d->npoints;
+    SEQ_EACH(L, v, item) {
+        struct fm_dir_point *p = &d->points[d->npoints];
+        if (n % 2 == 0 && d->npoints >= FM_DIR_MAX_POINTS)
+            return dl_fail(L, item, "too many boundary points (at most %d)", FM_DIR_MAX_POINTS);
+        if (n % 2 == 0 ? (rc = get_coord(L, item, "latitude", 90.0, &p->lat_e7))
+                       : (rc = get_coord(L, item, "longitude", 180.0, &p->lon_e7)))
+            return rc;
+        if (n++ % 2 == 1)
+            d->npoints++;
+    }
+    if (n % 2 != 0)
+        return dl_fail(L, v, "a ring needs lat, lon pairs (%zu numbers is odd)", n);
+    r->npoints = (uint32_t)(n / 2);
+    if (r->npoints < 3)
+        return dl_fail(L, v, "a ring needs at least 3 points, not %u", (unsigned)r->npoints);
+    const struct fm_dir_point *a = &d->points[r->first], *z = &a[r->npoints - 1];
+    if (a->lat_e7 == z->lat_e7 && a->lon_e7 == z->lon_e7)
+        return dl_fail(L, v, "a ring is written open: drop the last point, it repeats the first");
+    d->nrings++;
+    return 0;
+}
+
+static int bound_field(struct dl *L, const char *key, yaml_node_t *kn, yaml_node_t *v, void *arg)
+{
+    yaml_node_t *item;
+    int rc, county = county_index(L->d, key);
+    (void)arg;
+    if (county < 0)
+        return dl_fail(L, kn, "boundary for '%s', which is not in the counties list", key);
+    if ((rc = need_seq(L, v, key)) != 0)
+        return rc;
+    SEQ_EACH(L, v, item) {
+        if ((rc = load_ring(L, item, (uint16_t)county)) != 0)
+            return rc;
+    }
+    if (v->data.sequence.items.top == v->data.sequence.items.start)
+        return dl_fail(L, v, "the boundary of '%s' has no ring", key);
+    return 0;
+}
+
+static int load_boundaries(struct dl *L, yaml_node_t *v)
+{
+    char err[256];
+    int rc = walk_map(L, v, "boundaries", bound_field, NULL);
+    if (rc != 0)
+        return rc;
+    if ((rc = fm_directory_boundaries_normalise(L->d, err, sizeof err)) == FM_ENOMEM)
+        return rc;
+    return rc != FM_OK ? dl_fail(L, v, "%s", err) : 0;
+}
+
 /* ---- top level ---- */
 
 struct top_arg {
-    yaml_node_t *counties, *depts, *rules;
+    yaml_node_t *counties, *depts, *rules, *bounds;
     bool name;
 };
 
@@ -477,7 +551,12 @@ static int top_field(struct dl *L, const char *key, yaml_node_t *kn, yaml_node_t
         a->rules = v;
         return 0;
     }
-    return dl_fail(L, kn, "unknown key '%s' (expected name, counties, departments, rules)", key);
+    if (strcmp(key, "boundaries") == 0) {
+        a->bounds = v;
+        return 0;
+    }
+    return dl_fail(L, kn, "unknown key '%s' (expected name, counties, departments, rules, "
+                          "boundaries)", key);
 }
 
 static int load_doc(struct dl *L)
@@ -508,6 +587,8 @@ static int load_doc(struct dl *L)
     if ((rc = load_depts(L, a.depts)) != 0)
         return rc;
     if (a.rules != NULL && (rc = load_rules(L, a.rules)) != 0)
+        return rc;
+    if (a.bounds != NULL && (rc = load_boundaries(L, a.bounds)) != 0)
         return rc;
     /* a published directory replaces the one before it everywhere: one
      * without departments or rules would wipe every dispatch rule */

@@ -479,6 +479,23 @@ static void check_fit(const struct fm_directory *d, const struct fm_dir_rule *ru
     out->far = out->has_distance && out->distance_km > FM_FAR_KM;
 }
 
+/* With boundaries, the county is known rather than guessed from distance:
+ * judged with or without a rule for the category. */
+static void county_check(const struct fm_directory *d, const struct fm_unit *u,
+                         const struct fm_incident *inc, struct fm_dispatch_check *out)
+{
+    int ic = fm_directory_county_at(d, inc->lat_e7, inc->lon_e7);
+    if (ic < 0)
+        return;
+    const struct fm_dir_unit *du = fm_directory_unit(d, u->name);
+    const struct fm_dir_dept *dept = du ? &d->depts[du->dept] : directory_dept(d, u->department);
+    fm_strlcpy(out->incident_county, d->counties[ic], sizeof out->incident_county);
+    if (dept != NULL && dept->county < d->ncounties) {
+        fm_strlcpy(out->county, d->counties[dept->county], sizeof out->county);
+        out->outside_county = dept->county != ic;
+    }
+}
+
 int fm_node_dispatch_check(struct fm_node *n, const char *incident, const char *unit,
                            struct fm_dispatch_check *out)
 {
@@ -507,6 +524,8 @@ int fm_node_dispatch_check(struct fm_node *n, const char *incident, const char *
         out->fits = false;
         check_fit(d, rule, u, &inc, out);
     }
+    if (rc == FM_OK)
+        county_check(d, u, &inc, out);
 out:
     free(u);
     fm_directory_free(&d);

@@ -26,6 +26,13 @@
 #define FM_DIR_MAX_RULES 128
 #define FM_DIR_MAX_RESPOND 16
 #define FM_DIR_CAPS_MAX 256
+/* County boundaries (format version 2, docs/workflow.md): rings of
+ * lat/lon points; the whole directory still travels in at most 64 chunks
+ * of 16,000 bytes, which is why the total is capped below 1 MiB. */
+#define FM_DIR_MAX_RINGS_PER_COUNTY 64
+#define FM_DIR_MAX_POINTS_PER_COUNTY 20000
+#define FM_DIR_MAX_RINGS 1024
+#define FM_DIR_MAX_POINTS 100000  /* 800,000 bytes of points */
 
 struct fm_dir_dept {
     char name[FM_NAME_MAX];
@@ -56,6 +63,17 @@ struct fm_dir_rule {
     uint8_t nrespond;
     struct fm_dir_respond respond[FM_DIR_MAX_RESPOND];
 };
+/* One ring of a county's boundary: points[first .. first+npoints-1],
+ * open (the first point is not repeated at the end), at least 3 points.
+ * A county's rings are read with the even-odd rule, so holes and
+ * multi-part counties need no further structure. */
+struct fm_dir_ring {
+    uint16_t county;          /* index into counties */
+    uint32_t first, npoints;
+};
+struct fm_dir_point {
+    int32_t lat_e7, lon_e7;
+};
 struct fm_directory {
     char name[FM_NAME_MAX];
     /* Set when read from the store: the version that won. */
@@ -67,6 +85,13 @@ struct fm_directory {
     struct fm_dir_dept depts[FM_DIR_MAX_DEPTS];
     struct fm_dir_unit units[FM_DIR_MAX_UNITS];
     struct fm_dir_rule rules[FM_DIR_MAX_RULES];
+    /* boundaries: rings grouped by county in county order; none = a
+     * version-1 directory, byte for byte */
+    size_t nrings, npoints;
+    size_t nskipped;          /* sections this build does not know and may skip (tags from
+                               * 0x80): the publisher's build knew more than this one */
+    struct fm_dir_ring rings[FM_DIR_MAX_RINGS];
+    struct fm_dir_point points[FM_DIR_MAX_POINTS];
 };
 
 /* Parses a directory YAML file (format in docs/workflow.md). On error
@@ -86,6 +111,15 @@ void fm_directory_free(struct fm_directory **dp);
 /* Lookups; NULL when absent. */
 const struct fm_dir_rule *fm_directory_rule(const struct fm_directory *d, const char *category);
 const struct fm_dir_unit *fm_directory_unit(const struct fm_directory *d, const char *name);
+/* The directory format version d encodes as: 1 without boundaries, 2 with. */
+int fm_directory_format(const struct fm_directory *d);
+/* The county (index) whose boundary holds the point, -1 if none does or
+ * the directory has no boundaries. Even-odd rule over the county's rings
+ * (holes respected); a point on an edge may fall either way. */
+int fm_directory_county_at(const struct fm_directory *d, int32_t lat_e7, int32_t lon_e7);
+/* Checks the boundary limits and puts the rings in canonical order
+ * (grouped by county, stable); FM_EINVAL with a message in err. */
+int fm_directory_boundaries_normalise(struct fm_directory *d, char *err, size_t errlen) FM_MUST_USE;
 /* Publishes d as a new version (one or more signed ops; the newest version
  * by (hlc, author) wins everywhere) and registers every directory unit no
  * unit entity carries the name of yet, in the same transaction, under an
@@ -164,6 +198,9 @@ struct fm_dispatch_check {
     char county[FM_NAME_MAX]; /* its department's county ("" unknown) */
     bool has_distance, live_position, far;
     double distance_km;       /* from its home station (else its last position) */
+    char incident_county[FM_NAME_MAX]; /* whose boundary holds the incident ("" unknown) */
+    bool outside_county;      /* the incident lies in another county's boundary than the
+                               * unit's department's county */
 };
 int fm_node_dispatch_check(struct fm_node *n, const char *incident, const char *unit,
                            struct fm_dispatch_check *out) FM_MUST_USE;

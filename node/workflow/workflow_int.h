@@ -91,6 +91,12 @@ int wf_hids_finish(struct fm_hids *h) FM_MUST_USE;
 /* ---- directory.c: the canonical binary form of a directory ---- */
 int directory_encode(const struct fm_directory *d, struct fm_buf *out) FM_MUST_USE;
 int directory_decode(struct fm_directory *d, const uint8_t *p, size_t n) FM_MUST_USE;
+/* Format version 2's optional sections (directory_geo.c). */
+int directory_encode_sections(const struct fm_directory *d, struct fm_buf *out) FM_MUST_USE;
+int directory_decode_sections(struct fm_cur *c, struct fm_directory *d) FM_MUST_USE;
+/* The newest format version directory_decode accepts: 2; tests set 1 to
+ * be a node built before version 2 (what it does with a version 2). */
+extern int wf_directory_max_version;
 /* Department kind / county name of a unit's department. */
 const struct fm_dir_dept *directory_dept(const struct fm_directory *d, const char *name);
 

@@ -35,9 +35,10 @@ done
 # Every command of `fieldmesh --help` starts an entry in fieldmesh(1).
 render fieldmesh.1
 expect 0 "$FIELDMESH" --help
-# `fieldmesh --help` prints each command as "  %-21s summary".
-cmds=$(printf '%s\n' "$OUT" | sed -n '/^commands:/,/^$/p' | sed '1d;/^$/d' | cut -c3-22 |
-       sed -E 's/ +$//')
+# `fieldmesh --help` prints each command as "  %-21s summary", a longer
+# name followed by two spaces: the words end at the first double space.
+cmds=$(printf '%s\n' "$OUT" | sed -n '/^commands:/,/^$/p' | sed '1d;/^$/d' |
+       sed -E 's/^  ([a-z-]+( [a-z-]+)?)  .*/\1/')
 n=0
 while IFS= read -r words; do
     [ -n "$words" ] || continue

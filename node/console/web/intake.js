@@ -72,7 +72,7 @@ async function setupMap(page, div, f) {
   if (!L || !div.isConnected) { div.hidden = true; return; }
   const pts = getUnits().map((u) => (typeof u.lat === 'number' ? [u.lat, u.lon] : homeOf(u.name))).filter((p) => p);
   page.map = plainMap(L, div, centreOf(pts), 11);
-  drawCounties(L, page.map, getDirectory());
+  drawCounties(L, page.map);
   const place = (lat, lon) => {
     if (page.marker) page.marker.setLatLng([lat, lon]);
     else page.marker = L.circleMarker([lat, lon], { radius: 9, color: '#b00020', fillOpacity: 0.8 }).addTo(page.map);

@@ -4,6 +4,7 @@
 // county outlines the directory carries. loadLeaflet() resolves to null
 // when the package is missing: callers then show a list instead.
 import { el } from './dom.js';
+import { get } from './api.js';
 
 let loading = null;
 const DEFAULT_CENTRE = [31.23, 121.47];
@@ -73,16 +74,17 @@ function gridLabel(L, at, text) {
     icon: L.divIcon({ className: 'grid-label', html: el('span', null, text), iconSize: null }) });
 }
 
-// County outlines: a county in the directory may carry `boundary`, a list
-// of [lat, lon] points. Counties without one are simply not drawn.
-export function drawCounties(L, map, directory) {
+// County outlines from GET /api/directory/boundaries: each county's rings
+// of [lat, lon] as one polygon, which Leaflet fills even-odd, so holes and
+// separate parts draw right. No boundaries (or no directory): nothing drawn.
+export function drawCounties(L, map) {
   const layer = L.layerGroup().addTo(map);
-  const counties = (directory && directory.counties) || [];
-  for (const c of counties) {
-    if (!c || typeof c !== 'object' || !Array.isArray(c.boundary) || c.boundary.length < 3) continue;
-    const poly = L.polygon(c.boundary, { color: '#5b6b7b', weight: 2, fill: false, dashArray: '6 4' });
-    poly.bindTooltip(el('span', null, c.name || ''), { sticky: true });
-    layer.addLayer(poly);
-  }
+  get('/api/directory/boundaries').then((b) => {
+    for (const c of (b && b.counties) || []) {
+      const poly = L.polygon(c.rings, { color: '#5b6b7b', weight: 2, fillOpacity: 0.03, dashArray: '6 4' });
+      poly.bindTooltip(el('span', null, c.name || ''), { sticky: true });
+      layer.addLayer(poly);
+    }
+  }).catch(() => {}); // outlines are a backdrop: the map works without them
   return layer;
 }

@@ -7,7 +7,7 @@
 import { el, fill, ageOf, select, errorLine, codeOf } from './dom.js';
 import { t, label, fmtAge } from './i18n.js';
 import { post } from './api.js';
-import { getUnits, getDirectory, categoryLabel, incText, loadUnits, homeOf, openIncidents } from './refdata.js';
+import { getUnits, categoryLabel, incText, loadUnits, homeOf, openIncidents } from './refdata.js';
 import { loadLeaflet, plainMap, centreOf, drawCounties } from './leaf.js';
 
 const markers = []; // {kind, id, layer}: read by fmConsole.mapMarkers()
@@ -30,7 +30,7 @@ export function mount(root, ctx) {
     if (L) {
       st.L = L;
       st.map = plainMap(L, mapDiv, centreOf(homePoints()), 11);
-      drawCounties(L, st.map, getDirectory());
+      drawCounties(L, st.map);
       st.layer = L.layerGroup().addTo(st.map);
     } else {
       fill(mapDiv, el('p', { class: 'warn' }, t('map_no_leaflet')));
