@@ -187,7 +187,7 @@ void sync_nb_info(const struct fm_sync *s, const struct sync_nb *nb, struct fm_s
     }
 }
 
-static void nb_bad(struct fm_sync *s, struct sync_nb *nb, const char *what, int err)
+void sync_nb_bad(struct fm_sync *s, struct sync_nb *nb, const char *what, int err)
 {
     char tag[17];
     nb->bad++;
@@ -334,7 +334,7 @@ void sync_flush(struct fm_sync *s)
             count += got;
         }
         if (count > 0 && fm_wire_ops_finish(&s->msg) == FM_OK &&
-            sync_send(s, nb, &s->msg) == FM_OK) {
+            sync_send_ops(s, nb, &s->msg) == FM_OK) {
             for (size_t k = 0; k < nauth; k++)
                 sync_belief_raise(nb, pushed_idx[k], pushed_seq[k]);
             nb->ops_sent += count;
@@ -708,7 +708,9 @@ void sync_ops_take(struct fm_sync *s, struct sync_nb *nb, const struct fm_wire_o
                 a->refuse_backoff_ms = SYNC_REFUSE_BACKOFF_MAX_MS;
             a->refused_head = a->head;
             a->refused_until_ms = now + a->refuse_backoff_ms;
-            if (a->head > 0 && memcmp(d.prev, a->hash, FM_HASH_LEN) != 0)
+            /* from a version-3 neighbour the prev was rebuilt from our
+             * head, so another history shows as a bad signature instead */
+            if (a->head > 0 && (memcmp(d.prev, a->hash, FM_HASH_LEN) != 0 || nb->v3))
                 sync_fork_probe(s, nb, (uint32_t)i, now);
         }
     }
@@ -744,7 +746,12 @@ void sync_on_message(struct fm_sync *s, struct sync_nb *nb, const uint8_t *p, si
 {
     struct fm_wire_msg m;
     int rc = fm_wire_decode(&m, p, n);
-    struct fm_sync_msg_count *c = &nb->msgs[rc == FM_OK ? fm_wire_kind(m.type) : FM_SYNC_MSG_OTHER];
+    /* version 3 (compact_peer.c): a version-2 engine drops it in the
+     * decoder above, as an older build does */
+    bool v3 = rc != FM_OK && sync_compact_on(s) && n >= 3 && p[0] == FM_COMPACT_WIRE_VERSION;
+    int kind = v3 ? (p[1] == FM_MSG_COPS ? FM_SYNC_MSG_OPS : FM_SYNC_MSG_VECTOR)
+                  : rc == FM_OK ? fm_wire_kind(m.type) : FM_SYNC_MSG_OTHER;
+    struct fm_sync_msg_count *c = &nb->msgs[kind];
     s->k.msgs_in++;
     s->k.bytes_in += n;
     c->msgs_in++;
@@ -762,17 +769,23 @@ void sync_on_message(struct fm_sync *s, struct sync_nb *nb, const uint8_t *p, si
         nb->soft_sent = 0; /* it gets every current soft record once */
         nb->soft_next_ms = 0;
         fm_log(FM_LOG_INFO, COMPONENT, "peer %s is up", nb->name);
-        if (rc == FM_OK)
+        if (rc == FM_OK || v3)
             sync_recon_hello(s, nb, nb->heard_ms);
     }
-    if (s->npend > 0 && !(rc == FM_OK && m.type == FM_MSG_OPS && (m.u.ops.flags & FM_OPS_REPLY)))
+    bool reply = v3 ? p[1] == FM_MSG_COPS && (p[2] & FM_OPS_REPLY)
+                    : rc == FM_OK && m.type == FM_MSG_OPS && (m.u.ops.flags & FM_OPS_REPLY);
+    if (s->npend > 0 && !reply)
         sync_pend_flush(s); /* what came before is taken first */
+    if (v3) {
+        sync_on_v3(s, nb, p, n);
+        return;
+    }
     if (rc == FM_OK && m.version != FM_WIRE_VERSION && s->cfg.wire_version == 1)
         rc = FM_EDECODE; /* a version-1 node's decoder stops at the version byte */
     if (rc != FM_OK) {
         bool other = m.version && m.version != FM_WIRE_VERSION &&
                      (m.version != FM_RECON_WIRE_VERSION || s->cfg.wire_version == 1);
-        nb_bad(s, nb, other ? "message of another protocol version" : "malformed message", rc);
+        sync_nb_bad(s, nb, other ? "message of another protocol version" : "malformed message", rc);
         return;
     }
     switch (m.type) {
@@ -784,7 +797,7 @@ void sync_on_message(struct fm_sync *s, struct sync_nb *nb, const uint8_t *p, si
     case FM_MSG_PRUNE: nb->eager = false; break;
     case FM_MSG_SOFT: sync_on_soft(s, nb, &m.u.soft); break;
     case FM_MSG_RECON: sync_on_recon(s, nb, &m.u.recon); break;
-    default: nb_bad(s, nb, "control message", FM_EDECODE); break;
+    default: sync_nb_bad(s, nb, "control message", FM_EDECODE); break;
     }
 }
 

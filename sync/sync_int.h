@@ -19,6 +19,7 @@
 
 #include "sync.h"
 #include "wire_int.h"
+#include "compact_int.h"
 #include "recon_int.h"
 
 /* ---- named limits ---- */
@@ -233,6 +234,7 @@ struct sync_nb {
     uint8_t ver;            /* wire version it speaks: 0 unknown, 1, 2 (reconcile.c) */
     uint8_t hellos;         /* version-2 hellos sent in the current probe */
     bool ver_probed;        /* the probe is over (its version known) until its link goes down */
+    bool v3;                /* it speaks wire version 3: compact batches (compact_peer.c) */
 };
 
 /* A message waiting for the rate limit. */
@@ -274,6 +276,8 @@ struct fm_sync {
     size_t nfresh, nchanged;
 
     struct fm_buf msg, tmp, entries;
+    struct fm_compact z;    /* compact batches: zstd state (compact_peer.c) */
+    struct fm_buf cops;     /* a compact batch encoded, or one decoded into plain ops */
     const uint8_t **in_ops; /* SYNC_INGEST_MAX_OPS entries */
     size_t *in_lens;
     /* pull replies waiting to be ingested together (sync_pend_flush) */
@@ -376,6 +380,19 @@ struct sync_nb *sync_nb_find(struct fm_sync *s, const uint8_t pk[FM_PK_LEN]);
 void sync_recon_hello(struct fm_sync *s, struct sync_nb *nb, uint64_t now);
 /* nb's link went down: probe its version again once it is back. */
 void sync_recon_link_down(struct sync_nb *nb);
+
+/* ---- compact_peer.c: compact batches with version-3 neighbours ---- */
+/* This engine speaks version 3 (cfg.wire_version 0). */
+bool sync_compact_on(const struct fm_sync *s);
+/* Says VERSION to nb unless it is known to speak version 3. */
+void sync_compact_hello(struct fm_sync *s, struct sync_nb *nb);
+/* Sends a finished plain OPS message m: compact to a version-3 neighbour,
+ * plain to any other. */
+int sync_send_ops(struct fm_sync *s, struct sync_nb *nb, struct fm_buf *m) FM_MUST_USE;
+/* A frame with version byte 3 (COPS or VERSION) from nb. */
+void sync_on_v3(struct fm_sync *s, struct sync_nb *nb, const uint8_t *p, size_t n);
+/* Counts and logs (rate-limited) a message dropped as bad (gossip.c). */
+void sync_nb_bad(struct fm_sync *s, struct sync_nb *nb, const char *what, int err);
 /* Its SUMMARY differs from ours: starts an exchange if nb speaks version
  * 2; false when it does not (send the VECTOR then). */
 bool sync_recon_start(struct fm_sync *s, struct sync_nb *nb);
