@@ -25,6 +25,7 @@
 
 #define DEFAULT_LEVEL 3
 #define OP_FIXED (FM_OP_HEADER_LEN + FM_SIG_LEN) /* an op less its payload */
+#define PLAIN_HEADER 11 /* a plain OPS: ver, type, flags, u32 req_id, u32 count */
 /* header field offsets in an op (crypto.h) */
 #define AT_KIND 1
 #define AT_AUTHOR 4
@@ -410,8 +411,8 @@ int fm_compact_decode(struct fm_compact *z, const uint8_t *p, size_t n,
     CHECK(validate_runs(&c, nruns, &nops, &raw_len));
     if (!(flags & FM_OPS_REPLY) && (flags || req_id || nops == 0))
         return FM_EDECODE; /* a push: no flags, no req_id, at least one op */
-    /* the rebuilt batch must fit where a plain one would */
-    if (nops * (4 + OP_FIXED) + raw_len > FM_WIRE_MAX_MSG)
+    /* the rebuilt batch must fit where a plain one would, header and all */
+    if (PLAIN_HEADER + nops * (4 + OP_FIXED) + raw_len > FM_WIRE_MAX_MSG)
         return FM_ETOOBIG;
     CHECK(dec_payloads(z, &c, raw_len, &payloads));
     fm_buf_reset(out);
