@@ -1,8 +1,11 @@
 /*
  * sync_int.h — the sync engine's state, shared by its files (private).
  *
- * gossip.c   protocol: neighbours, beliefs, eager push, lazy announce,
- *            anti-entropy, ingest of ops; message dispatch and timers.
+ * gossip.c   protocol: eager push, lazy announce, anti-entropy, ingest
+ *            of ops; message dispatch and timers.
+ * neighbours.c  the neighbour table: beliefs, liveness, peer info,
+ *            dropped messages, bans.
+ * compact.c / compact_peer.c  compact batches (wire version 3).
  * pull.c     pulling: wants, credit-based PULL scheduling, serving PULLs,
  *            settling replies and holding them for one ingest.
  * authors.c  the author table: our heads, the version-vector digest,
@@ -332,7 +335,7 @@ int sync_heads_refresh(struct fm_sync *s) FM_MUST_USE;
 int sync_admit_curve(struct fm_sync *s, const uint8_t curve[FM_CURVE_LEN],
                      uint8_t pk_out[FM_PK_LEN], const char **name) FM_MUST_USE;
 
-/* ---- belief helpers (gossip.c) ---- */
+/* ---- belief helpers (neighbours.c; the vector and entries: gossip.c) ---- */
 uint64_t sync_nb_belief(const struct sync_nb *nb, uint32_t a);
 int sync_nb_grow(struct sync_nb *nb, size_t n) FM_MUST_USE;
 /* Sets nb's belief of author index a to seq. */
@@ -355,6 +358,7 @@ void sync_flush(struct fm_sync *s);
  * each message's bookkeeping (beliefs, gaps, refusals, PRUNE, tree). */
 void sync_ops_take(struct fm_sync *s, struct sync_nb *nb, const struct fm_wire_ops *os,
                    size_t nos);
+/* neighbours.c */
 bool sync_nb_live(const struct fm_sync *s, const struct sync_nb *nb, uint64_t now);
 void sync_nb_info(const struct fm_sync *s, const struct sync_nb *nb, struct fm_sync_peer_info *pi);
 /* clone.c: a message from nb arrived on our ROUTER with routing id rid
@@ -391,8 +395,10 @@ void sync_compact_hello(struct fm_sync *s, struct sync_nb *nb);
 int sync_send_ops(struct fm_sync *s, struct sync_nb *nb, struct fm_buf *m) FM_MUST_USE;
 /* A frame with version byte 3 (COPS or VERSION) from nb. */
 void sync_on_v3(struct fm_sync *s, struct sync_nb *nb, const uint8_t *p, size_t n);
-/* Counts and logs (rate-limited) a message dropped as bad (gossip.c). */
+/* Counts and logs (rate-limited) a message dropped as bad (neighbours.c). */
 void sync_nb_bad(struct fm_sync *s, struct sync_nb *nb, const char *what, int err);
+/* How long after it was last heard a neighbour counts as live (neighbours.c). */
+uint64_t sync_live_window(const struct fm_sync *s);
 /* Its SUMMARY differs from ours: starts an exchange if nb speaks version
  * 2; false when it does not (send the VECTOR then). */
 bool sync_recon_start(struct fm_sync *s, struct sync_nb *nb);
