@@ -14,6 +14,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <zdict.h>
 #include <zstd.h>
 
 #define CHECK(expr)                                                            \
@@ -46,6 +47,8 @@ void fm_compact_release(struct fm_compact *z)
 {
     ZSTD_freeCCtx(z->cctx);
     ZSTD_freeDCtx(z->dctx);
+    ZSTD_freeCDict(z->cdict);
+    ZSTD_freeDDict(z->ddict);
     free(z->zdst);
     free(z->dec);
     fm_buf_release(&z->meta);
@@ -161,19 +164,40 @@ static int zstd_ready(struct fm_compact *z, bool comp)
     return FM_OK;
 }
 
-/* The payloads: one zstd frame, or as they are when that is not shorter. */
-static int put_payloads(struct fm_compact *z, struct fm_buf *out)
+uint32_t fm_compact_dict_id(void)
+{
+    return fm_ops_dict_len ? ZDICT_getDictID(fm_ops_dict, fm_ops_dict_len) : 0;
+}
+
+/* The dictionary digested for compression or decompression; NULL when
+ * none is compiled in or memory ran out. */
+static void *dict_ready(struct fm_compact *z, bool comp)
+{
+    if (fm_compact_dict_id() == 0)
+        return NULL;
+    if (comp && !z->cdict)
+        z->cdict = ZSTD_createCDict(fm_ops_dict, fm_ops_dict_len, z->level);
+    if (!comp && !z->ddict)
+        z->ddict = ZSTD_createDDict(fm_ops_dict, fm_ops_dict_len);
+    return comp ? z->cdict : z->ddict;
+}
+
+/* The payloads: one zstd frame (with the dictionary when the receiver
+ * holds it), or as they are when that is not shorter. */
+static int put_payloads(struct fm_compact *z, bool use_dict, struct fm_buf *out)
 {
     size_t zn = 0;
+    ZSTD_CDict *cd = use_dict ? dict_ready(z, true) : NULL;
     CHECK(put_varint(out, z->raw.len));
     if (z->raw.len > 0 && zstd_ready(z, true) == FM_OK) {
-        zn = ZSTD_compressCCtx(z->cctx, z->zdst, ZSTD_COMPRESSBOUND(FM_COPS_MAX_RAW), z->raw.data,
-                               z->raw.len, z->level);
+        size_t cap = ZSTD_COMPRESSBOUND(FM_COPS_MAX_RAW);
+        zn = cd ? ZSTD_compress_usingCDict(z->cctx, z->zdst, cap, z->raw.data, z->raw.len, cd)
+                : ZSTD_compressCCtx(z->cctx, z->zdst, cap, z->raw.data, z->raw.len, z->level);
         if (ZSTD_isError(zn))
             zn = 0;
     }
     if (zn > 0 && zn < z->raw.len) {
-        CHECK(fm_buf_put_u8(out, FM_COPS_ZSTD));
+        CHECK(fm_buf_put_u8(out, cd ? FM_COPS_ZDICT : FM_COPS_ZSTD));
         return fm_buf_append(out, z->zdst, zn);
     }
     CHECK(fm_buf_put_u8(out, FM_COPS_RAW));
@@ -181,7 +205,7 @@ static int put_payloads(struct fm_compact *z, struct fm_buf *out)
 }
 
 int fm_compact_encode(struct fm_compact *z, const uint8_t *plain, size_t plain_len,
-                      bool give_prev, struct fm_buf *out)
+                      bool give_prev, bool use_dict, struct fm_buf *out)
 {
     struct fm_wire_msg m;
     struct enc_run r = {0};
@@ -209,7 +233,7 @@ int fm_compact_encode(struct fm_compact *z, const uint8_t *plain, size_t plain_l
     CHECK(put_varint(out, m.u.ops.req_id));
     CHECK(put_varint(out, nruns));
     CHECK(fm_buf_append(out, z->meta.data, z->meta.len));
-    CHECK(put_payloads(z, out));
+    CHECK(put_payloads(z, use_dict, out));
     return out->len > FM_WIRE_MAX_MSG ? FM_ETOOBIG : FM_OK;
 }
 
@@ -304,7 +328,7 @@ static int dec_payloads(struct fm_compact *z, struct fm_cur *c, size_t raw_len,
             return FM_EDECODE;
         return fm_cur_bytes(c, left, payloads);
     }
-    if (codec != FM_COPS_ZSTD || left == 0)
+    if ((codec != FM_COPS_ZSTD && codec != FM_COPS_ZDICT) || left == 0)
         return FM_EDECODE;
     const uint8_t *src;
     CHECK(fm_cur_bytes(c, left, &src));
@@ -315,9 +339,17 @@ static int dec_payloads(struct fm_compact *z, struct fm_cur *c, size_t raw_len,
         return FM_ETOOBIG;
     if (fcs != raw_len || ZSTD_findFrameCompressedSize(src, left) != left)
         return FM_EDECODE; /* one frame, of the size the runs say */
+    /* with the dictionary only when the frame names ours; without it a
+     * frame that needs one fails */
+    ZSTD_DDict *dd = NULL;
+    if (codec == FM_COPS_ZDICT &&
+        (ZSTD_getDictID_fromFrame(src, left) != fm_compact_dict_id() ||
+         fm_compact_dict_id() == 0 || !(dd = dict_ready(z, false))))
+        return FM_EDECODE;
     CHECK(zstd_ready(z, false));
     /* the destination is given exactly raw_len: more is an error, not a write */
-    size_t got = ZSTD_decompressDCtx(z->dctx, z->dec, raw_len, src, left);
+    size_t got = dd ? ZSTD_decompress_usingDDict(z->dctx, z->dec, raw_len, src, left, dd)
+                    : ZSTD_decompressDCtx(z->dctx, z->dec, raw_len, src, left);
     if (ZSTD_isError(got) || got != raw_len)
         return FM_EDECODE;
     *payloads = z->dec;
@@ -459,13 +491,15 @@ int fm_compact_encode_version(struct fm_buf *out, uint8_t depth)
     fm_buf_reset(out);
     CHECK(fm_buf_put_u8(out, FM_COMPACT_WIRE_VERSION));
     CHECK(fm_buf_put_u8(out, FM_MSG_VERSION));
-    return fm_buf_put_u8(out, depth);
+    CHECK(fm_buf_put_u8(out, depth));
+    return fm_buf_put_u32(out, fm_compact_dict_id());
 }
 
-int fm_compact_decode_version(const uint8_t *p, size_t n, uint8_t *depth)
+int fm_compact_decode_version(const uint8_t *p, size_t n, uint8_t *depth, uint32_t *dict_id)
 {
-    if (n != 3 || p[0] != FM_COMPACT_WIRE_VERSION || p[1] != FM_MSG_VERSION || p[2] > 1)
+    if (n != 7 || p[0] != FM_COMPACT_WIRE_VERSION || p[1] != FM_MSG_VERSION || p[2] > 1)
         return FM_EDECODE;
     *depth = p[2];
+    *dict_id = fm_be32_get(p + 3);
     return FM_OK;
 }

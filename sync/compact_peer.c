@@ -37,7 +37,7 @@ int sync_send_ops(struct fm_sync *s, struct sync_nb *nb, struct fm_buf *m)
     /* a pull reply carries each run's first prev: our reply may arrive
      * while the asker's earlier replies still wait for ingest */
     bool reply = (m->data[2] & FM_OPS_REPLY) != 0;
-    if (fm_compact_encode(&s->z, m->data, m->len, reply, &s->cops) != FM_OK)
+    if (fm_compact_encode(&s->z, m->data, m->len, reply, nb->v3_dict, &s->cops) != FM_OK)
         return sync_send(s, nb, m); /* an op we cannot write compactly */
     return sync_send(s, nb, &s->cops);
 }
@@ -99,11 +99,12 @@ static void on_cops(struct fm_sync *s, struct sync_nb *nb, const uint8_t *p, siz
 void sync_on_v3(struct fm_sync *s, struct sync_nb *nb, const uint8_t *p, size_t n)
 {
     uint8_t depth;
+    uint32_t dict_id;
     if (n >= 2 && p[1] == FM_MSG_COPS) {
         on_cops(s, nb, p, n);
         return;
     }
-    if (fm_compact_decode_version(p, n, &depth) != FM_OK) {
+    if (fm_compact_decode_version(p, n, &depth, &dict_id) != FM_OK) {
         sync_nb_bad(s, nb, "malformed message", FM_EDECODE);
         return;
     }
@@ -111,6 +112,7 @@ void sync_on_v3(struct fm_sync *s, struct sync_nb *nb, const uint8_t *p, size_t 
         fm_log(FM_LOG_INFO, COMPONENT, "peer %s speaks wire version 3: sending it compact batches",
                nb->name);
     nb->v3 = true;
+    nb->v3_dict = dict_id != 0 && dict_id == fm_compact_dict_id();
     nb->ver = 2; /* version 3 includes 2: range reconciliation */
     nb->ver_probed = true;
     if (depth == 0 && fm_compact_encode_version(&s->msg, 1) == FM_OK &&

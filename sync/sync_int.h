@@ -238,6 +238,7 @@ struct sync_nb {
     uint8_t hellos;         /* version-2 hellos sent in the current probe */
     bool ver_probed;        /* the probe is over (its version known) until its link goes down */
     bool v3;                /* it speaks wire version 3: compact batches (compact_peer.c) */
+    bool v3_dict;           /* and holds our zstd dictionary (its VERSION said so) */
 };
 
 /* A message waiting for the rate limit. */

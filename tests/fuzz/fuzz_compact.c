@@ -53,7 +53,7 @@ static void round_trip(const struct fm_wire_ops *o)
         fm_wire_ops_add(&plain, o->data, o->data_len, o->count) != FM_OK ||
         fm_wire_ops_finish(&plain) != FM_OK)
         __builtin_trap(); /* a decoded batch always fits a plain frame */
-    if (fm_compact_encode(&z, plain.data, plain.len, true, &enc) != FM_OK)
+    if (fm_compact_encode(&z, plain.data, plain.len, true, true, &enc) != FM_OK)
         __builtin_trap();
     if (fm_compact_decode(&z, enc.data, enc.len, &cb, &again, &o2, &skipped) != FM_OK ||
         skipped != 0 || o2.count != o->count || o2.data_len != o->data_len ||
@@ -70,7 +70,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint8_t depth;
     if (!ready)
         init();
-    int rv = fm_compact_decode_version(data, size, &depth);
+    uint32_t dict_id;
+    int rv = fm_compact_decode_version(data, size, &depth, &dict_id);
     if (rv != FM_OK && rv != FM_EDECODE)
         __builtin_trap();
     int rc = fm_compact_decode(&z, data, size, &cb, &out, &o, &skipped);

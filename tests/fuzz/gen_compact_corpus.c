@@ -1,10 +1,11 @@
 /*
  * gen_compact_corpus.c — writes the seed corpus of fuzz_compact: compact
  * batches of real signed ops (a push without prevs, a reply with them,
- * several authors, raw and zstd payloads) and the two VERSION frames. Not
+ * several authors, raw, zstd and zstd-with-dictionary payloads) and the
+ * two VERSION frames. Not
  * built by CMake; regenerate with
  *   cc -I. -D_DEFAULT_SOURCE tests/fuzz/gen_compact_corpus.c sync/wire.c sync/recon_wire.c \
- *      sync/recon.c sync/compact.c crypto/[a-z]*.c crypto/base/[a-z]*.c \
+ *      sync/recon.c sync/compact.c build/gen/ops_dict.c crypto/[a-z]*.c crypto/base/[a-z]*.c \
  *      $(pkg-config --libs libsodium libzstd) -o /tmp/gen && /tmp/gen tests/fuzz/corpus/fuzz_compact
  */
 #include <stdio.h>
@@ -77,22 +78,27 @@ int main(int argc, char **argv)
     fm_compact_init(&z);
     fm_buf_init(&p, FM_WIRE_MAX_MSG);
     fm_buf_init(&c, FM_WIRE_MAX_MSG);
-    if (plain_ops(&p, ids, 1, 0, 1, 1, true) || fm_compact_encode(&z, p.data, p.len, false, &c))
+    if (plain_ops(&p, ids, 1, 0, 1, 1, true) ||
+        fm_compact_encode(&z, p.data, p.len, false, false, &c))
         return 1;
     put("push_one_seq1", c.data, c.len);
-    if (plain_ops(&p, ids, 3, 0, 5, 2, true) || fm_compact_encode(&z, p.data, p.len, false, &c))
+    if (fm_compact_encode(&z, p.data, p.len, false, true, &c))
+        return 1;
+    put("push_one_dict", c.data, c.len);
+    if (plain_ops(&p, ids, 3, 0, 5, 2, true) ||
+        fm_compact_encode(&z, p.data, p.len, false, false, &c))
         return 1;
     put("push_three_authors", c.data, c.len);
     if (plain_ops(&p, ids, 3, FM_OPS_REPLY | FM_OPS_TRUNCATED, 3, 20, true) ||
-        fm_compact_encode(&z, p.data, p.len, true, &c))
+        fm_compact_encode(&z, p.data, p.len, true, false, &c))
         return 1;
     put("reply_zstd", c.data, c.len);
     if (plain_ops(&p, ids, 2, FM_OPS_REPLY, 1, 2, false) ||
-        fm_compact_encode(&z, p.data, p.len, true, &c))
+        fm_compact_encode(&z, p.data, p.len, true, false, &c))
         return 1;
     put("reply_short", c.data, c.len);
     if (fm_wire_ops_begin(&p, FM_OPS_REPLY, 4) || fm_wire_ops_finish(&p) ||
-        fm_compact_encode(&z, p.data, p.len, true, &c))
+        fm_compact_encode(&z, p.data, p.len, true, false, &c))
         return 1;
     put("reply_empty", c.data, c.len);
     if (fm_compact_encode_version(&c, 0) == FM_OK)

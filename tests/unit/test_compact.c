@@ -2,7 +2,9 @@
  * test_compact.c — compact OPS batches (wire version 3).
  *
  * The codec: a batch of several authors' runs rebuilds byte for byte,
- * with and without the prev hashes given; a prev resolved wrong rebuilds
+ * with and without the prev hashes given, with and without the shipped
+ * dictionary (which makes a single op smaller); a frame made with another
+ * dictionary is refused; a prev resolved wrong rebuilds
  * an op whose signature fails; every truncation, trailing bytes, a zstd
  * frame that holds more than it declares, one that declares more than the
  * cap and runs that add up past the cap are refused. The engines (two of
@@ -153,20 +155,41 @@ static void test_round_trip_mixed_authors(void **state)
     struct resolver r = {0};
     /* a pull reply from seq 1: prevs given (none needed at seq 1) */
     build_plain(FM_OPS_REPLY, 1, 40);
-    assert_int_equal(fm_compact_encode(&Z, plain.data, plain.len, true, &enc), FM_OK);
+    assert_int_equal(fm_compact_encode(&Z, plain.data, plain.len, true, false, &enc), FM_OK);
     assert_true(enc.len * 2 < plain.len); /* far smaller */
     assert_rebuilds(&r);
     assert_int_equal(r.calls, 0);
     /* a reply from seq 10: the first prev of each run is in the frame */
     build_plain(FM_OPS_REPLY, 10, 5);
-    assert_int_equal(fm_compact_encode(&Z, plain.data, plain.len, true, &enc), FM_OK);
+    assert_int_equal(fm_compact_encode(&Z, plain.data, plain.len, true, false, &enc), FM_OK);
     assert_rebuilds(&r);
     assert_int_equal(r.calls, 0);
     /* a push from seq 10: the receiver supplies each run's first prev */
     build_plain(0, 10, 2);
-    assert_int_equal(fm_compact_encode(&Z, plain.data, plain.len, false, &enc), FM_OK);
+    assert_int_equal(fm_compact_encode(&Z, plain.data, plain.len, false, false, &enc), FM_OK);
     assert_rebuilds(&r);
     assert_int_equal(r.calls, NAUTH);
+}
+
+static void test_dictionary(void **state)
+{
+    (void)state;
+    struct resolver r = {0};
+    struct fm_buf plain_enc;
+    fm_buf_init(&plain_enc, FM_WIRE_MAX_MSG);
+    assert_true(fm_compact_dict_id() != 0); /* configs/zstd-ops.dict is compiled in */
+    /* one live op, as a push: with the dictionary it is smaller */
+    build_plain(0, 10, 1);
+    assert_int_equal(fm_compact_encode(&Z, plain.data, plain.len, false, false, &plain_enc),
+                     FM_OK);
+    assert_int_equal(fm_compact_encode(&Z, plain.data, plain.len, false, true, &enc), FM_OK);
+    assert_true(enc.len < plain_enc.len);
+    assert_rebuilds(&r);
+    /* a batch too */
+    build_plain(FM_OPS_REPLY, 1, 30);
+    assert_int_equal(fm_compact_encode(&Z, plain.data, plain.len, true, true, &enc), FM_OK);
+    assert_rebuilds(&r);
+    fm_buf_release(&plain_enc);
 }
 
 static void test_prev_mismatch_fails_signature(void **state)
@@ -178,7 +201,7 @@ static void test_prev_mismatch_fails_signature(void **state)
     const uint8_t *op;
     struct fm_compact_prev cb = {&r, resolve};
     build_plain(0, 10, 2);
-    assert_int_equal(fm_compact_encode(&Z, plain.data, plain.len, false, &enc), FM_OK);
+    assert_int_equal(fm_compact_encode(&Z, plain.data, plain.len, false, false, &enc), FM_OK);
     assert_int_equal(fm_compact_decode(&Z, enc.data, enc.len, &cb, &out, &o, &skipped), FM_OK);
     /* each run's last op's signature covers the wrong prev by the chain:
      * the first op of each run does not verify */
@@ -205,7 +228,7 @@ static void test_gap_run_skipped(void **state)
     size_t skipped;
     struct fm_compact_prev cb = {NULL, unresolved};
     build_plain(0, 10, 2);
-    assert_int_equal(fm_compact_encode(&Z, plain.data, plain.len, false, &enc), FM_OK);
+    assert_int_equal(fm_compact_encode(&Z, plain.data, plain.len, false, false, &enc), FM_OK);
     assert_int_equal(fm_compact_decode(&Z, enc.data, enc.len, &cb, &out, &o, &skipped), FM_OK);
     assert_int_equal(o.count, 0);
     assert_int_equal(skipped, 2 * NAUTH);
@@ -219,7 +242,7 @@ static void test_truncated_and_trailing_refused(void **state)
     struct fm_wire_ops o;
     size_t skipped;
     build_plain(FM_OPS_REPLY, 10, 3);
-    assert_int_equal(fm_compact_encode(&Z, plain.data, plain.len, true, &enc), FM_OK);
+    assert_int_equal(fm_compact_encode(&Z, plain.data, plain.len, true, false, &enc), FM_OK);
     for (size_t n = 0; n < enc.len; n++) {
         int rc = fm_compact_decode(&Z, enc.data, n, &cb, &out, &o, &skipped);
         assert_true(rc == FM_EDECODE || rc == FM_ETOOBIG);
@@ -315,6 +338,23 @@ static void test_bombs_refused(void **state)
     z[zn - 2] ^= 0xff;
     build_frame(&f, 2, 100, 200, FM_COPS_ZSTD, z, zn);
     assert_int_not_equal(fm_compact_decode(&Z, f.data, f.len, &cb, &out, &o, &skipped), FM_OK);
+    /* codec 2 with a frame made from another dictionary (a raw-content
+     * one, id 0) or none: refused, never decoded with ours */
+    {
+        uint8_t other[256];
+        memset(other, 0x33, sizeof other);
+        ZSTD_CCtx *cc = ZSTD_createCCtx();
+        zn = ZSTD_compress_usingDict(cc, z, zcap, zeros, 200, other, sizeof other, 3);
+        ZSTD_freeCCtx(cc);
+        assert_false(ZSTD_isError(zn));
+        build_frame(&f, 2, 100, 200, FM_COPS_ZDICT, z, zn);
+        assert_int_equal(fm_compact_decode(&Z, f.data, f.len, &cb, &out, &o, &skipped),
+                         FM_EDECODE);
+        zn = ZSTD_compress(z, zcap, zeros, 200, 3);
+        build_frame(&f, 2, 100, 200, FM_COPS_ZDICT, z, zn);
+        assert_int_equal(fm_compact_decode(&Z, f.data, f.len, &cb, &out, &o, &skipped),
+                         FM_EDECODE);
+    }
     /* raw codec with a short payload, unknown codec, overlong varint */
     build_frame(&f, 2, 100, 200, FM_COPS_RAW, zeros, 199);
     assert_int_equal(fm_compact_decode(&Z, f.data, f.len, &cb, &out, &o, &skipped), FM_EDECODE);
@@ -534,6 +574,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip_mixed_authors),
+        cmocka_unit_test(test_dictionary),
         cmocka_unit_test(test_prev_mismatch_fails_signature),
         cmocka_unit_test(test_gap_run_skipped),
         cmocka_unit_test(test_truncated_and_trailing_refused),
