@@ -24,7 +24,7 @@
             return rc_;                                                        \
     } while (0)
 
-#define DEFAULT_LEVEL 3
+#define DEFAULT_LEVEL 1
 #define OP_FIXED (FM_OP_HEADER_LEN + FM_SIG_LEN) /* an op less its payload */
 #define PLAIN_HEADER 11 /* a plain OPS: ver, type, flags, u32 req_id, u32 count */
 /* header field offsets in an op (crypto.h) */
