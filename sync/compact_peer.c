@@ -7,7 +7,8 @@
  * RECON it sends (the version-2 hello and its answer, reconcile.c) to a
  * neighbour not known to speak version 3; a version-3 node answers it with
  * VERSION depth 1, and either frame (or a COPS) marks the sender as
- * version 3. Only then do our OPS go to it compact; everyone else gets
+ * version 3 (and, when its VERSION names our dictionary's id, as holding
+ * our dictionary). Only then do our OPS go to it compact; everyone else gets
  * the plain OPS of version 1. A version-2 or -1 node drops VERSION as a
  * message of another protocol version (a few per link-up). What a peer
  * speaks is forgotten when its link goes down and learnt again when it is
