@@ -86,7 +86,7 @@ static void on_cops(struct fm_sync *s, struct sync_nb *nb, const uint8_t *p, siz
     struct fm_compact_prev cb = {&c, run_prev};
     struct fm_wire_ops o;
     size_t skipped = 0;
-    int rc = fm_compact_decode(&s->z, p, n, &cb, &s->cops, &o, &skipped);
+    int rc = fm_compact_decode(&s->z, p, n, &cb, &s->cops_in, &o, &skipped);
     if (rc != FM_OK) {
         sync_nb_bad(s, nb, "malformed compact batch", rc);
         return;

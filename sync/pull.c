@@ -377,8 +377,10 @@ void sync_pend_flush(struct fm_sync *s)
     if (npend == 0)
         return;
     if (nb != NULL && !nb->banned) {
+        /* replies that brought nothing leave pend unallocated: no base */
         for (size_t m = 0; m < npend; m++)
-            s->pend_msg[m].data = s->pend.data + (size_t)(uintptr_t)s->pend_msg[m].data;
+            s->pend_msg[m].data =
+                s->pend.data ? s->pend.data + (size_t)(uintptr_t)s->pend_msg[m].data : NULL;
         sync_ops_take(s, nb, s->pend_msg, npend);
         return;
     }

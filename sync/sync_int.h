@@ -281,7 +281,9 @@ struct fm_sync {
 
     struct fm_buf msg, tmp, entries;
     struct fm_compact z;    /* compact batches: zstd state (compact_peer.c) */
-    struct fm_buf cops;     /* a compact batch encoded, or one decoded into plain ops */
+    struct fm_buf cops;     /* a compact batch encoded for sending */
+    struct fm_buf cops_in;  /* a received one rebuilt into plain ops: apart from cops,
+                             * as taking them may send (and encode) before they are read */
     const uint8_t **in_ops; /* SYNC_INGEST_MAX_OPS entries */
     size_t *in_lens;
     /* pull replies waiting to be ingested together (sync_pend_flush) */
