@@ -23,8 +23,9 @@
  *    initiator pulls what it lacks and announces (IHAVE NOW) what the other
  *    lacks, which pulls in turn.
  *
- * Pulling (wants, credits, serving and settling) lives in pull.c; this
- * file keeps beliefs, pushes, announcements, anti-entropy, the ingest of
+ * Pulling (wants, credits, serving and settling) lives in pull.c, the
+ * neighbour table (beliefs, liveness, bans) in neighbours.c; this
+ * file keeps pushes, announcements, anti-entropy, the ingest of
  * every OPS message (sync_ops_take) and the timers. Whatever arrives goes
  * through store->ingest, which verifies it; what it refuses is counted,
  * logged (rate-limited) and charged to the sender, and nothing else about
@@ -37,165 +38,7 @@
 
 #define COMPONENT "sync"
 
-static struct fm_log_limiter lim_bad, lim_reject, lim_skew, lim_store;
-
-/* ------------------------------------------------------------ neighbours */
-
-uint64_t sync_nb_belief(const struct sync_nb *nb, uint32_t a)
-{
-    return a < nb->bcap ? nb->belief[a] : 0;
-}
-
-int sync_nb_grow(struct sync_nb *nb, size_t n)
-{
-    size_t cap = nb->bcap ? nb->bcap : 64;
-    if (n <= nb->bcap)
-        return FM_OK;
-    while (cap < n)
-        cap *= 2;
-    uint64_t *b = realloc(nb->belief, cap * sizeof(*b));
-    if (!b)
-        return FM_ENOMEM;
-    nb->belief = b;
-    uint64_t *a = realloc(nb->announced, cap * sizeof(*a));
-    if (!a)
-        return FM_ENOMEM;
-    nb->announced = a;
-    memset(b + nb->bcap, 0, (cap - nb->bcap) * sizeof(*b));
-    memset(a + nb->bcap, 0, (cap - nb->bcap) * sizeof(*a));
-    nb->bcap = cap;
-    return FM_OK;
-}
-
-void sync_belief_set(struct sync_nb *nb, uint32_t a, uint64_t seq)
-{
-    if (a >= nb->bcap && sync_nb_grow(nb, (size_t)a + 1) != FM_OK)
-        return; /* out of memory: the belief stays 0, which only costs a resend */
-    nb->belief[a] = seq;
-}
-
-void sync_belief_raise(struct sync_nb *nb, uint32_t a, uint64_t seq)
-{
-    if (seq > sync_nb_belief(nb, a))
-        sync_belief_set(nb, a, seq);
-}
-
-struct sync_nb *sync_nb_find(struct fm_sync *s, const uint8_t pk[FM_PK_LEN])
-{
-    for (size_t i = 0; i < s->nnb; i++)
-        if (s->nbs[i] && memcmp(s->nbs[i]->pk, pk, FM_PK_LEN) == 0)
-            return s->nbs[i];
-    return NULL;
-}
-
-struct sync_nb *sync_nb_new(struct fm_sync *s, const uint8_t pk[FM_PK_LEN])
-{
-    size_t slot = 0;
-    while (slot < s->nnb && s->nbs[slot])
-        slot++;
-    if (slot == FM_SYNC_MAX_PEERS)
-        return NULL;
-    struct sync_nb *nb = calloc(1, sizeof(*nb));
-    if (!nb)
-        return NULL;
-    nb->slot = (int)slot;
-    memcpy(nb->pk, pk, FM_PK_LEN);
-    if (fm_curve_from_pk(pk, nb->curve) != FM_OK) {
-        free(nb);
-        return NULL;
-    }
-    nb->eager = true;
-    nb->next_ae_ms = sync_now(s);
-    nb->rate_bps = s->cfg.rate_limit_bps;
-    s->nbs[slot] = nb;
-    if (slot == s->nnb)
-        s->nnb++;
-    return nb;
-}
-
-void sync_nb_free(struct fm_sync *s, struct sync_nb *nb)
-{
-    if (!nb)
-        return;
-    for (size_t i = 0; i < s->nauthors; i++) {
-        struct sync_author *a = &s->authors[i];
-        if (a->want_from == nb->slot)
-            a->want_from = -1;
-        if (a->pull_nb == nb->slot)
-            a->pull_nb = -1;
-        if (a->lazy_from == nb->slot)
-            a->lazy_from = -1;
-    }
-    if (s->pend_slot == nb->slot) { /* its held replies go with it */
-        s->npend = 0;
-        s->pend_ops = 0;
-        s->pend_slot = -1;
-        for (size_t i = 0; i < s->nauthors; i++)
-            s->authors[i].pulled = 0;
-    }
-    sync_dealer_close(s, nb);
-    s->nbs[nb->slot] = NULL;
-    while (s->nnb > 0 && !s->nbs[s->nnb - 1])
-        s->nnb--;
-    sync_budget_release(nb);
-    free(nb->belief);
-    free(nb->announced);
-    free(nb);
-}
-
-static uint64_t live_window(const struct fm_sync *s)
-{
-    uint64_t w = 2 * (uint64_t)s->cfg.anti_entropy_ms + 1000;
-    uint64_t hb = 3 * (uint64_t)s->cfg.heartbeat_ms;
-    return w > hb ? w : hb;
-}
-
-bool sync_nb_live(const struct fm_sync *s, const struct sync_nb *nb, uint64_t now)
-{
-    return nb->heard_ms && now - nb->heard_ms <= live_window(s);
-}
-
-void sync_nb_info(const struct fm_sync *s, const struct sync_nb *nb, struct fm_sync_peer_info *pi)
-{
-    memset(pi, 0, sizeof(*pi));
-    memcpy(pi->pk, nb->pk, FM_PK_LEN);
-    fm_strlcpy(pi->name, nb->name, sizeof(pi->name));
-    fm_strlcpy(pi->endpoint, nb->endpoint, sizeof(pi->endpoint));
-    pi->configured = nb->configured;
-    pi->connected = sync_nb_live(s, nb, sync_now(s));
-    pi->vector_known = nb->vec_known;
-    pi->eager = nb->eager;
-    pi->last_heard_ms = nb->heard_wall_ms;
-    pi->skew_ms = nb->skew_ms;
-    pi->skew_known = nb->skew_known;
-    pi->ops_received = nb->ops_received;
-    pi->ops_sent = nb->ops_sent;
-    pi->bad_messages = nb->bad;
-    pi->banned = nb->banned;
-    pi->connected = pi->connected && !nb->banned;
-    pi->rate_limit_bps = nb->rate_bps;
-    pi->queued_bytes = nb->q_bytes;
-    memcpy(pi->msgs, nb->msgs, sizeof(pi->msgs));
-    pi->checks_out = nb->checks_out;
-    pi->checks_in = nb->checks_in;
-    for (size_t i = 0; i < s->nauthors; i++) {
-        uint64_t b = sync_nb_belief(nb, (uint32_t)i), h = s->authors[i].head;
-        if (b > h)
-            pi->we_lack += b - h;
-        else if (nb->vec_known)
-            pi->it_lacks += h - b;
-    }
-}
-
-static void nb_bad(struct fm_sync *s, struct sync_nb *nb, const char *what, int err)
-{
-    char tag[17];
-    nb->bad++;
-    s->k.msgs_dropped++;
-    sync_hex(nb->pk, 8, tag, sizeof(tag));
-    fm_log_limited(&lim_bad, 10, FM_LOG_WARN, COMPONENT, "dropped %s from %s (%s): %s", what,
-                   nb->name[0] ? nb->name : tag, tag, fm_strerror(err));
-}
+static struct fm_log_limiter lim_reject, lim_skew, lim_store;
 
 /* ------------------------------------------------------------ helpers */
 
@@ -334,7 +177,7 @@ void sync_flush(struct fm_sync *s)
             count += got;
         }
         if (count > 0 && fm_wire_ops_finish(&s->msg) == FM_OK &&
-            sync_send(s, nb, &s->msg) == FM_OK) {
+            sync_send_ops(s, nb, &s->msg) == FM_OK) {
             for (size_t k = 0; k < nauth; k++)
                 sync_belief_raise(nb, pushed_idx[k], pushed_seq[k]);
             nb->ops_sent += count;
@@ -378,32 +221,6 @@ static void announce_lazy(struct fm_sync *s, uint64_t now)
     for (size_t c = 0; c < s->nchanged; c++)
         s->authors[s->changed[c]].changed = false;
     s->nchanged = 0;
-}
-
-/* ------------------------------------------------------------ bans */
-
-void sync_nb_ban(struct fm_sync *s, struct sync_nb *nb, int why)
-{
-    char tag[17];
-    sync_hex(nb->pk, 8, tag, sizeof(tag));
-    fm_log(FM_LOG_WARN, COMPONENT, "dropping every connection of %s (%s): %s", nb->name, tag,
-           why == FM_EEXPIRED ? "its certificate expired" : "its key was revoked");
-    nb->banned = true;
-    nb->up = false;
-    nb->vec_known = false;
-    nb->eager = false;
-    for (int r = 0; r < SYNC_CREDITS; r++)
-        if (nb->reqs[r].id)
-            sync_req_release(s, nb, &nb->reqs[r]);
-    for (size_t i = 0; i < s->nauthors; i++)
-        if (s->authors[i].want_from == nb->slot)
-            s->authors[i].want_from = -1;
-    sync_dealer_close(s, nb); /* also empties its send queue */
-    if (nb->route_len) {
-        nb->route_len = 0;
-        s->rebind_due = true;
-    }
-    s->k.peers_dropped++;
 }
 
 /* ------------------------------------------------------------ handlers */
@@ -708,7 +525,9 @@ void sync_ops_take(struct fm_sync *s, struct sync_nb *nb, const struct fm_wire_o
                 a->refuse_backoff_ms = SYNC_REFUSE_BACKOFF_MAX_MS;
             a->refused_head = a->head;
             a->refused_until_ms = now + a->refuse_backoff_ms;
-            if (a->head > 0 && memcmp(d.prev, a->hash, FM_HASH_LEN) != 0)
+            /* from a version-3 neighbour the prev was rebuilt from our
+             * head, so another history shows as a bad signature instead */
+            if (a->head > 0 && (memcmp(d.prev, a->hash, FM_HASH_LEN) != 0 || nb->v3))
                 sync_fork_probe(s, nb, (uint32_t)i, now);
         }
     }
@@ -744,7 +563,12 @@ void sync_on_message(struct fm_sync *s, struct sync_nb *nb, const uint8_t *p, si
 {
     struct fm_wire_msg m;
     int rc = fm_wire_decode(&m, p, n);
-    struct fm_sync_msg_count *c = &nb->msgs[rc == FM_OK ? fm_wire_kind(m.type) : FM_SYNC_MSG_OTHER];
+    /* version 3 (compact_peer.c): a version-2 engine drops it in the
+     * decoder above, as an older build does */
+    bool v3 = rc != FM_OK && sync_compact_on(s) && n >= 3 && p[0] == FM_COMPACT_WIRE_VERSION;
+    int kind = v3 ? (p[1] == FM_MSG_COPS ? FM_SYNC_MSG_OPS : FM_SYNC_MSG_VECTOR)
+                  : rc == FM_OK ? fm_wire_kind(m.type) : FM_SYNC_MSG_OTHER;
+    struct fm_sync_msg_count *c = &nb->msgs[kind];
     s->k.msgs_in++;
     s->k.bytes_in += n;
     c->msgs_in++;
@@ -762,17 +586,23 @@ void sync_on_message(struct fm_sync *s, struct sync_nb *nb, const uint8_t *p, si
         nb->soft_sent = 0; /* it gets every current soft record once */
         nb->soft_next_ms = 0;
         fm_log(FM_LOG_INFO, COMPONENT, "peer %s is up", nb->name);
-        if (rc == FM_OK)
+        if (rc == FM_OK || v3)
             sync_recon_hello(s, nb, nb->heard_ms);
     }
-    if (s->npend > 0 && !(rc == FM_OK && m.type == FM_MSG_OPS && (m.u.ops.flags & FM_OPS_REPLY)))
+    bool reply = v3 ? p[1] == FM_MSG_COPS && (p[2] & FM_OPS_REPLY)
+                    : rc == FM_OK && m.type == FM_MSG_OPS && (m.u.ops.flags & FM_OPS_REPLY);
+    if (s->npend > 0 && !reply)
         sync_pend_flush(s); /* what came before is taken first */
+    if (v3) {
+        sync_on_v3(s, nb, p, n);
+        return;
+    }
     if (rc == FM_OK && m.version != FM_WIRE_VERSION && s->cfg.wire_version == 1)
         rc = FM_EDECODE; /* a version-1 node's decoder stops at the version byte */
     if (rc != FM_OK) {
         bool other = m.version && m.version != FM_WIRE_VERSION &&
                      (m.version != FM_RECON_WIRE_VERSION || s->cfg.wire_version == 1);
-        nb_bad(s, nb, other ? "message of another protocol version" : "malformed message", rc);
+        sync_nb_bad(s, nb, other ? "message of another protocol version" : "malformed message", rc);
         return;
     }
     switch (m.type) {
@@ -784,7 +614,7 @@ void sync_on_message(struct fm_sync *s, struct sync_nb *nb, const uint8_t *p, si
     case FM_MSG_PRUNE: nb->eager = false; break;
     case FM_MSG_SOFT: sync_on_soft(s, nb, &m.u.soft); break;
     case FM_MSG_RECON: sync_on_recon(s, nb, &m.u.recon); break;
-    default: nb_bad(s, nb, "control message", FM_EDECODE); break;
+    default: sync_nb_bad(s, nb, "control message", FM_EDECODE); break;
     }
 }
 
@@ -813,8 +643,8 @@ int sync_tick(struct fm_sync *s, uint64_t now)
             fm_log(FM_LOG_INFO, COMPONENT, "peer %s is silent: down or unreachable", nb->name);
         }
         if (nb->dealer && !sync_nb_live(s, nb, now) &&
-            now - nb->dealer_opened_ms > live_window(s) &&
-            (!nb->heard_dealer_ms || now - nb->heard_dealer_ms > live_window(s)))
+            now - nb->dealer_opened_ms > sync_live_window(s) &&
+            (!nb->heard_dealer_ms || now - nb->heard_dealer_ms > sync_live_window(s)))
             sync_dealer_reopen(s, nb); /* a stuck stream (docs/field-sync.md) */
         for (int r = 0; r < SYNC_CREDITS; r++)
             if (nb->reqs[r].id && now >= nb->reqs[r].deadline_ms)

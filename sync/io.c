@@ -59,6 +59,9 @@ int sync_engine_init(struct fm_sync *s, const struct fm_sync_config *cfg,
     s->start_mono_ms = sync_now(s);
     s->next_ban_check_ms = s->start_mono_ms;
     fm_buf_init(&s->msg, FM_WIRE_MAX_MSG);
+    fm_buf_init(&s->cops, FM_WIRE_MAX_MSG);
+    fm_buf_init(&s->cops_in, FM_WIRE_MAX_MSG);
+    fm_compact_init(&s->z);
     fm_buf_init(&s->tmp, SYNC_REPLY_MAX_BYTES + FM_OP_MAX_LEN + 4);
     fm_buf_init(&s->entries, (size_t)SYNC_MAX_AUTHORS * FM_WIRE_ENTRY_LEN);
     fm_buf_init(&s->pend, SYNC_INGEST_MAX_BYTES);
@@ -92,6 +95,9 @@ void sync_engine_release(struct fm_sync *s)
     free(s->probes);
     s->probes = NULL;
     fm_buf_release(&s->msg);
+    fm_buf_release(&s->cops);
+    fm_buf_release(&s->cops_in);
+    fm_compact_release(&s->z);
     fm_buf_release(&s->tmp);
     fm_buf_release(&s->entries);
     fm_buf_release(&s->pend);

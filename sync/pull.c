@@ -219,7 +219,7 @@ static void probe_push(struct fm_sync *s, struct sync_nb *nb, uint64_t seq)
 {
     if (fm_wire_ops_begin(&s->msg, 0, 0) == FM_OK &&
         fm_wire_ops_add(&s->msg, s->tmp.data, s->tmp.len, 1) == FM_OK &&
-        fm_wire_ops_finish(&s->msg) == FM_OK && sync_send(s, nb, &s->msg) == FM_OK)
+        fm_wire_ops_finish(&s->msg) == FM_OK && sync_send_ops(s, nb, &s->msg) == FM_OK)
         fm_log(FM_LOG_INFO, COMPONENT, "peer %s holds the losing branch of a fork at seq %llu: "
                "sent it the kept op", nb->name, (unsigned long long)seq);
 }
@@ -359,7 +359,7 @@ void sync_on_pull(struct fm_sync *s, struct sync_nb *nb, const struct fm_wire_pu
         }
     }
     s->msg.data[2] = flags; /* the flags byte follows version and type */
-    if (fm_wire_ops_finish(&s->msg) != FM_OK || sync_send(s, nb, &s->msg) != FM_OK)
+    if (fm_wire_ops_finish(&s->msg) != FM_OK || sync_send_ops(s, nb, &s->msg) != FM_OK)
         return;
     for (size_t k = 0; k < nserved; k++)
         sync_belief_raise(nb, served_idx[k], served_seq[k]);
@@ -377,8 +377,10 @@ void sync_pend_flush(struct fm_sync *s)
     if (npend == 0)
         return;
     if (nb != NULL && !nb->banned) {
+        /* replies that brought nothing leave pend unallocated: no base */
         for (size_t m = 0; m < npend; m++)
-            s->pend_msg[m].data = s->pend.data + (size_t)(uintptr_t)s->pend_msg[m].data;
+            s->pend_msg[m].data =
+                s->pend.data ? s->pend.data + (size_t)(uintptr_t)s->pend_msg[m].data : NULL;
         sync_ops_take(s, nb, s->pend_msg, npend);
         return;
     }

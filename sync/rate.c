@@ -37,12 +37,30 @@
 #define OPS_BODY_AT 11 /* ver, type, flags, u32 req_id, u32 count */
 #define MILLI 1000
 
+/* A compact batch's class: that of its most urgent op, as below. */
+static int compact_class(struct fm_sync *s, const uint8_t *p, size_t n)
+{
+    uint8_t kinds[FM_WIRE_BATCH_MAX];
+    int best = 2;
+    if (!s->store.priority)
+        return 2;
+    size_t k = fm_compact_kinds(p, n, kinds, FM_WIRE_BATCH_MAX);
+    for (size_t i = 0; i < k && best > 0; i++) {
+        int pr = s->store.priority(s->store.ctx, kinds[i]);
+        if (pr < best)
+            best = pr < 0 ? 0 : pr;
+    }
+    return 1 + best;
+}
+
 int sync_msg_class(struct fm_sync *s, const uint8_t *p, size_t n)
 {
     if (n < 2)
         return SYNC_CLASS_CONTROL;
     if (p[1] == FM_MSG_SOFT)
         return SYNC_CLASS_SOFT;
+    if (p[0] == FM_COMPACT_WIRE_VERSION && p[1] == FM_MSG_COPS)
+        return compact_class(s, p, n);
     if (p[1] != FM_MSG_OPS)
         return SYNC_CLASS_CONTROL;
     if (!s->store.priority)

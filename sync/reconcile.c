@@ -48,8 +48,11 @@ static int set_fresh(struct fm_sync *s)
 static bool send_empty(struct fm_sync *s, struct sync_nb *nb, uint8_t depth)
 {
     struct fm_recon_enc e;
-    return fm_recon_enc_begin(&e, &s->msg, depth) == FM_OK && fm_recon_enc_finish(&e) == FM_OK &&
-           sync_send(s, nb, &s->msg) == FM_OK;
+    bool sent = fm_recon_enc_begin(&e, &s->msg, depth) == FM_OK &&
+                fm_recon_enc_finish(&e) == FM_OK && sync_send(s, nb, &s->msg) == FM_OK;
+    if (sent)
+        sync_compact_hello(s, nb); /* and version 3 (compact_peer.c) */
+    return sent;
 }
 
 void sync_recon_hello(struct fm_sync *s, struct sync_nb *nb, uint64_t now)
@@ -81,6 +84,7 @@ void sync_recon_link_down(struct sync_nb *nb)
      * but check it again: it may come back as another build */
     nb->ver_probed = false;
     nb->hellos = 0;
+    nb->v3 = nb->v3_dict = false; /* learnt again from its hello's answer */
 }
 
 bool sync_recon_start(struct fm_sync *s, struct sync_nb *nb)

@@ -1,8 +1,11 @@
 /*
  * sync_int.h — the sync engine's state, shared by its files (private).
  *
- * gossip.c   protocol: neighbours, beliefs, eager push, lazy announce,
- *            anti-entropy, ingest of ops; message dispatch and timers.
+ * gossip.c   protocol: eager push, lazy announce, anti-entropy, ingest
+ *            of ops; message dispatch and timers.
+ * neighbours.c  the neighbour table: beliefs, liveness, peer info,
+ *            dropped messages, bans.
+ * compact.c / compact_peer.c  compact batches (wire version 3).
  * pull.c     pulling: wants, credit-based PULL scheduling, serving PULLs,
  *            settling replies and holding them for one ingest.
  * authors.c  the author table: our heads, the version-vector digest,
@@ -19,6 +22,7 @@
 
 #include "sync.h"
 #include "wire_int.h"
+#include "compact_int.h"
 #include "recon_int.h"
 
 /* ---- named limits ---- */
@@ -233,6 +237,8 @@ struct sync_nb {
     uint8_t ver;            /* wire version it speaks: 0 unknown, 1, 2 (reconcile.c) */
     uint8_t hellos;         /* version-2 hellos sent in the current probe */
     bool ver_probed;        /* the probe is over (its version known) until its link goes down */
+    bool v3;                /* it speaks wire version 3: compact batches (compact_peer.c) */
+    bool v3_dict;           /* and holds our zstd dictionary (its VERSION said so) */
 };
 
 /* A message waiting for the rate limit. */
@@ -274,6 +280,10 @@ struct fm_sync {
     size_t nfresh, nchanged;
 
     struct fm_buf msg, tmp, entries;
+    struct fm_compact z;    /* compact batches: zstd state (compact_peer.c) */
+    struct fm_buf cops;     /* a compact batch encoded for sending */
+    struct fm_buf cops_in;  /* a received one rebuilt into plain ops: apart from cops,
+                             * as taking them may send (and encode) before they are read */
     const uint8_t **in_ops; /* SYNC_INGEST_MAX_OPS entries */
     size_t *in_lens;
     /* pull replies waiting to be ingested together (sync_pend_flush) */
@@ -328,7 +338,7 @@ int sync_heads_refresh(struct fm_sync *s) FM_MUST_USE;
 int sync_admit_curve(struct fm_sync *s, const uint8_t curve[FM_CURVE_LEN],
                      uint8_t pk_out[FM_PK_LEN], const char **name) FM_MUST_USE;
 
-/* ---- belief helpers (gossip.c) ---- */
+/* ---- belief helpers (neighbours.c; the vector and entries: gossip.c) ---- */
 uint64_t sync_nb_belief(const struct sync_nb *nb, uint32_t a);
 int sync_nb_grow(struct sync_nb *nb, size_t n) FM_MUST_USE;
 /* Sets nb's belief of author index a to seq. */
@@ -351,6 +361,7 @@ void sync_flush(struct fm_sync *s);
  * each message's bookkeeping (beliefs, gaps, refusals, PRUNE, tree). */
 void sync_ops_take(struct fm_sync *s, struct sync_nb *nb, const struct fm_wire_ops *os,
                    size_t nos);
+/* neighbours.c */
 bool sync_nb_live(const struct fm_sync *s, const struct sync_nb *nb, uint64_t now);
 void sync_nb_info(const struct fm_sync *s, const struct sync_nb *nb, struct fm_sync_peer_info *pi);
 /* clone.c: a message from nb arrived on our ROUTER with routing id rid
@@ -376,6 +387,21 @@ struct sync_nb *sync_nb_find(struct fm_sync *s, const uint8_t pk[FM_PK_LEN]);
 void sync_recon_hello(struct fm_sync *s, struct sync_nb *nb, uint64_t now);
 /* nb's link went down: probe its version again once it is back. */
 void sync_recon_link_down(struct sync_nb *nb);
+
+/* ---- compact_peer.c: compact batches with version-3 neighbours ---- */
+/* This engine speaks version 3 (cfg.wire_version 0). */
+bool sync_compact_on(const struct fm_sync *s);
+/* Says VERSION to nb unless it is known to speak version 3. */
+void sync_compact_hello(struct fm_sync *s, struct sync_nb *nb);
+/* Sends a finished plain OPS message m: compact to a version-3 neighbour,
+ * plain to any other. */
+int sync_send_ops(struct fm_sync *s, struct sync_nb *nb, struct fm_buf *m) FM_MUST_USE;
+/* A frame with version byte 3 (COPS or VERSION) from nb. */
+void sync_on_v3(struct fm_sync *s, struct sync_nb *nb, const uint8_t *p, size_t n);
+/* Counts and logs (rate-limited) a message dropped as bad (neighbours.c). */
+void sync_nb_bad(struct fm_sync *s, struct sync_nb *nb, const char *what, int err);
+/* How long after it was last heard a neighbour counts as live (neighbours.c). */
+uint64_t sync_live_window(const struct fm_sync *s);
 /* Its SUMMARY differs from ours: starts an exchange if nb speaks version
  * 2; false when it does not (send the VECTOR then). */
 bool sync_recon_start(struct fm_sync *s, struct sync_nb *nb);

@@ -390,6 +390,13 @@ static int daemon_start_sync(struct daemon *d)
         .max_conns_per_key = cfg->max_conns_per_key,
         .max_conns = cfg->max_conns,
     };
+    /* tests and benches only: behave as an older build (docs/sync.md) */
+    const char *wv = getenv("FM_TEST_WIRE_VERSION");
+    if (wv && (strcmp(wv, "1") == 0 || strcmp(wv, "2") == 0)) {
+        sc.wire_version = (uint8_t)(wv[0] - '0');
+        fm_log(FM_LOG_WARN, COMPONENT, "FM_TEST_WIRE_VERSION=%s: speaking wire version %s "
+               "(for tests only)", wv, wv);
+    }
     int rc = fm_sync_new(&d->sync, &sc, &d->store);
     if (rc != FM_OK) {
         fm_log(FM_LOG_ERROR, COMPONENT, "cannot start sync: %s", fm_strerror(rc));

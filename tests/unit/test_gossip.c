@@ -835,6 +835,52 @@ static void test_recon_over_zmq(void **state)
     assert_true(v2 > 0 && 2 * v2 < v1);
 }
 
+/* Compact batches over CurveZMQ (docs/sync.md, "Compact batches"): a
+ * (version 3) syncs 300 ops to b speaking b_version; the OPS bytes b
+ * received per op, and b's dropped messages in *dropped. */
+static double compact_pair_bytes(uint8_t b_version, uint64_t *dropped)
+{
+    struct tnode a, b;
+    struct tnode *ns[] = {&a, &b};
+    memset(&a, 0, sizeof(a));
+    memset(&b, 0, sizeof(b));
+    assert_int_equal(fm_identity_generate(&a.id), FM_OK);
+    assert_int_equal(fm_identity_generate(&b.id), FM_OK);
+    enroll_all(ns, 2);
+    ms_enroll(&a.ms, a.id.pk);
+    ms_enroll(&b.ms, b.id.pk);
+    for (int i = 0; i < 300; i++)
+        assert_int_equal(ms_write(&a.ms, &a.id, 200), FM_OK);
+    tnode_start_v(&a, true, 0);
+    tnode_start_v(&b, true, b_version);
+    link_nodes(&a, &b);
+    assert_true(run_until(ns, 2, all_equal, DEADLINE_MS));
+    struct fm_sync_peer_info p;
+    struct fm_sync_counters k;
+    peer_of(&b, &p);
+    fm_sync_get_counters(b.s, &k);
+    *dropped = k.msgs_dropped;
+    double per_op = (double)p.msgs[FM_SYNC_MSG_OPS].bytes_in / 300.0;
+    printf("# b in version %u: %.1f OPS bytes per op, %llu message(s) dropped\n",
+           b_version ? b_version : 3, per_op, (unsigned long long)k.msgs_dropped);
+    tnode_free(&a);
+    tnode_free(&b);
+    return per_op;
+}
+
+static void test_compact_over_zmq(void **state)
+{
+    (void)state;
+    uint64_t drop3, drop2;
+    double v3 = compact_pair_bytes(0, &drop3), v2 = compact_pair_bytes(2, &drop2);
+    /* a version-2 node gets plain OPS: at least the ops' own 352 bytes */
+    assert_true(v2 >= 352.0);
+    assert_true(drop2 > 0 && drop2 <= 16); /* our VERSION frames, a few */
+    /* a version-3 node gets compact batches (after the first hellos) */
+    assert_true(v3 < 0.6 * v2);
+    assert_int_equal(drop3, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -851,6 +897,7 @@ int main(void)
         cmocka_unit_test(test_equal_length_fork_one),
         cmocka_unit_test(test_equal_length_fork_deep),
         cmocka_unit_test(test_recon_over_zmq),
+        cmocka_unit_test(test_compact_over_zmq),
     };
     if (fm_crypto_init() != FM_OK)
         return 1;

@@ -1,0 +1,95 @@
+/*
+ * fuzz_compact.c — feeds arbitrary frames to the compact batch decoder
+ * (sync/compact.c) and the VERSION decoder. It traps when a promise
+ * breaks: a failure is only FM_EDECODE or FM_ETOOBIG; a decoded batch is
+ * a valid plain OPS body (every op decodes structurally, the counts add
+ * up, it fits a plain frame); encoding those ops compactly again and
+ * decoding that gives the same ops back. The prev resolver answers for
+ * one author and refuses the others (runs after a gap are skipped).
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto/crypto.h"
+#include "sync/compact_int.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static struct fm_compact z;
+static struct fm_buf out, plain, enc, again;
+static bool ready;
+
+static int resolve(void *ctx, const uint8_t pk[FM_PK_LEN], uint64_t seq, uint64_t last,
+                   uint8_t o[FM_HASH_LEN])
+{
+    (void)ctx;
+    (void)last;
+    if (pk[0] != 0x42 || seq < 2)
+        return FM_ENOTFOUND;
+    memset(o, 0x5a, FM_HASH_LEN);
+    return FM_OK;
+}
+
+static void init(void)
+{
+    if (fm_crypto_init() != FM_OK)
+        abort();
+    fm_compact_init(&z);
+    fm_buf_init(&out, FM_WIRE_MAX_MSG);
+    fm_buf_init(&plain, FM_WIRE_MAX_MSG);
+    fm_buf_init(&enc, FM_WIRE_MAX_MSG);
+    fm_buf_init(&again, FM_WIRE_MAX_MSG);
+    ready = true;
+}
+
+/* The rebuilt ops of o, as a plain OPS, compact again and back. */
+static void round_trip(const struct fm_wire_ops *o)
+{
+    struct fm_compact_prev cb = {NULL, resolve};
+    struct fm_wire_ops o2;
+    size_t skipped = 0;
+    if (fm_wire_ops_begin(&plain, o->flags, o->req_id) != FM_OK ||
+        fm_wire_ops_add(&plain, o->data, o->data_len, o->count) != FM_OK ||
+        fm_wire_ops_finish(&plain) != FM_OK)
+        __builtin_trap(); /* a decoded batch always fits a plain frame */
+    if (fm_compact_encode(&z, plain.data, plain.len, true, true, &enc) != FM_OK)
+        __builtin_trap();
+    if (fm_compact_decode(&z, enc.data, enc.len, &cb, &again, &o2, &skipped) != FM_OK ||
+        skipped != 0 || o2.count != o->count || o2.data_len != o->data_len ||
+        memcmp(o2.data, o->data, o->data_len) != 0)
+        __builtin_trap();
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    struct fm_compact_prev cb = {NULL, resolve};
+    struct fm_wire_ops o;
+    size_t skipped = 0, pos = 0, len, n = 0;
+    const uint8_t *op;
+    uint8_t depth;
+    if (!ready)
+        init();
+    uint32_t dict_id;
+    int rv = fm_compact_decode_version(data, size, &depth, &dict_id);
+    if (rv != FM_OK && rv != FM_EDECODE)
+        __builtin_trap();
+    int rc = fm_compact_decode(&z, data, size, &cb, &out, &o, &skipped);
+    if (rc == FM_EDECODE || rc == FM_ETOOBIG)
+        return 0;
+    if (rc != FM_OK)
+        __builtin_trap();
+    if (o.data_len + 11 > FM_WIRE_MAX_MSG || o.count > FM_WIRE_BATCH_MAX)
+        __builtin_trap();
+    while (fm_wire_ops_next(&o, &pos, &op, &len)) {
+        struct fm_op d;
+        if (fm_op_decode(&d, op, len) != FM_OK)
+            __builtin_trap();
+        n++;
+    }
+    if (n != o.count || pos != o.data_len || n + skipped > FM_WIRE_BATCH_MAX)
+        __builtin_trap();
+    if (o.count > 0)
+        round_trip(&o);
+    return 0;
+}
