@@ -11,6 +11,7 @@
  * report into an op of its own unnoticed.
  */
 #include "../replica/replica_int.h"
+#include "model_int.h"
 
 #include <string.h>
 

@@ -21,6 +21,7 @@
  * tag it does not know).
  */
 #include "../replica/replica_int.h"
+#include "model_int.h"
 
 #include <stdlib.h>
 

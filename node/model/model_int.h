@@ -165,4 +165,30 @@ struct fm_node;
 void model_incident_unseal(struct fm_node *n, struct store_txn *t, const struct model_rec *r,
                            struct fm_incident *inc);
 
+/* model_read.c: how many entity records exist (created, not placeholders). */
+int model_entities(struct store_txn *t, uint64_t *count) FM_MUST_USE;
+/* model_read.c: resolves an id or unique prefix inside a transaction. */
+int node_resolve_txn(struct store_txn *t, enum fm_entity_kind kind, const char *prefix,
+                     char out[FM_ID_MAX]) FM_MUST_USE;
+
+struct node_head;
+/* permit.c: FM_OK if `author`, whose certificate in force is summarised
+ * in its head h (role, unit), may write the op `pl`; FM_EPERM when its
+ * role may not (or the incident or depot is not its own), FM_EUNIT when
+ * it is a station's or vehicle's op on a unit its certificate does not
+ * name. Decided from the op and the certificate only, so every node
+ * agrees (docs/workflow.md §4). */
+int workflow_permitted(const struct node_head *h, const uint8_t author[FM_PK_LEN],
+                       const struct payload *pl) FM_MUST_USE;
+
+/* model_soft.c: soft state's rules for units (the replica's domain
+ * table: soft_subject, soft_subject_own), and a unit's newest soft
+ * position laid over its logged one. */
+struct fm_cert;
+int model_soft_subject(struct store_txn *t, const struct fm_cert *cert, const char *name,
+                       uint8_t ref[FM_PK_LEN + 8]) FM_MUST_USE;
+int model_soft_subject_own(struct store_txn *t, const struct node_head *h,
+                           const uint8_t ref[FM_PK_LEN + 8]) FM_MUST_USE;
+int model_unit_soft(struct fm_node *n, const struct model_rec *mr, struct fm_unit *u) FM_MUST_USE;
+
 #endif

@@ -9,6 +9,7 @@
  * (a write that needed to grow the map would deadlock on our snapshot).
  */
 #include "../replica/replica_int.h"
+#include "model_int.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -143,7 +144,7 @@ int fm_node_unit_get(struct fm_node *n, const char *id, struct fm_unit *out)
     if (rc == FM_OK)
         rc = model_rec_to_unit(r, full, out);
     if (rc == FM_OK)
-        rc = soft_unit_overlay(n, r, out); /* field sync: a newer soft position */
+        rc = model_unit_soft(n, r, out); /* field sync: a newer soft position */
     free(r);
     return rc;
 }
@@ -308,7 +309,7 @@ static int each_unit(const struct model_rec *r, const char *id, void *arg)
     struct fm_unit u;
     if (model_rec_to_unit(r, id, &u) != FM_OK)
         return FM_ESTORE;
-    if (w->n != NULL && soft_unit_overlay(w->n, r, &u) != FM_OK)
+    if (w->n != NULL && model_unit_soft(w->n, r, &u) != FM_OK)
         return FM_ESTORE;
     return w->ucb(w->ctx, &u);
 }
@@ -336,4 +337,51 @@ int fm_node_resources(struct fm_node *n, fm_resource_cb cb, void *ctx)
         return FM_EINVAL;
     struct walk_cb w = {.rcb = cb, .ctx = ctx};
     return walk_kind(n, FM_ENT_RESOURCE, each_resource, &w);
+}
+
+/* ---- who wrote last ---- */
+
+struct last_author {
+    uint64_t hlc;
+    uint8_t pk[FM_PK_LEN];
+    bool found;
+};
+
+static int last_author_cb(void *ctx, const struct fm_timeline_entry *e)
+{
+    struct last_author *la = ctx;
+    if (!la->found || e->hlc >= la->hlc) {
+        if (fm_key_decode(e->author, la->pk) == FM_OK) {
+            la->hlc = e->hlc;
+            la->found = true;
+        }
+    }
+    return 0;
+}
+
+int fm_node_incident_last_author(struct fm_node *n, const char *id, uint8_t pk[FM_PK_LEN])
+{
+    struct last_author la = {0};
+    int rc = fm_node_incident_timeline(n, id, last_author_cb, &la);
+    if (rc != FM_OK)
+        return rc;
+    if (!la.found)
+        return FM_ENOTFOUND;
+    memcpy(pk, la.pk, FM_PK_LEN);
+    return FM_OK;
+}
+
+int model_entities(struct store_txn *t, uint64_t *count)
+{
+    struct store_cur *c;
+    struct store_kv kv;
+    int rc = store_cur_open(t, DB_ENTITIES, &c);
+    *count = 0;
+    if (rc != FM_OK)
+        return rc;
+    for (rc = store_cur_first(c, &kv); rc == FM_OK; rc = store_cur_next(c, &kv))
+        if (rec_raw_exists(kv.val, kv.vlen))
+            (*count)++;
+    store_cur_close(&c);
+    return rc == FM_ENOTFOUND ? FM_OK : rc;
 }

@@ -14,6 +14,7 @@
  * FM_ESTORE, never an assert.
  */
 #include "../replica/replica_int.h"
+#include "model_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -223,8 +223,6 @@ out_hash:
 int fm_node_stats(struct fm_node *n, struct fm_node_stats *out)
 {
     struct store_txn *t;
-    struct store_cur *c = NULL;
-    struct store_kv kv;
     memset(out, 0, sizeof *out);
     int rc = store_info(n->st, &out->map_size, &out->store_bytes);
     if (rc != FM_OK || (rc = store_read_begin(n->st, &t)) != FM_OK)
@@ -233,15 +231,10 @@ int fm_node_stats(struct fm_node *n, struct fm_node_stats *out)
         (rc = store_count(t, DB_HEADS, &out->authors)) != FM_OK ||
         (rc = node_meta_get_u64(t, "hlc", &out->hlc)) != FM_OK ||
         (rc = node_meta_get_u64(t, "rejected", &out->rejected)) != FM_OK ||
-        (rc = node_meta_get_u64(t, "soft_unit_refused", &out->soft_unit_refused)) != FM_OK ||
-        (rc = store_cur_open(t, DB_ENTITIES, &c)) != FM_OK)
+        (rc = node_meta_get_u64(t, "soft_unit_refused", &out->soft_unit_refused)) != FM_OK)
         goto out_txn;
-    for (rc = store_cur_first(c, &kv); rc == FM_OK; rc = store_cur_next(c, &kv))
-        if (kv.vlen > 2 && kv.val[2] == F_CREATED)
-            out->entities++;
-    if (rc == FM_ENOTFOUND)
-        rc = FM_OK;
-    store_cur_close(&c);
+    if (n->dom != NULL)
+        rc = n->dom->entities(t, &out->entities);
 out_txn:
     store_txn_abort(&t);
     return rc;

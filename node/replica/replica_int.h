@@ -7,9 +7,7 @@
 #ifndef FM_REPLICA_INT_H
 #define FM_REPLICA_INT_H
 
-#include "../model/model_int.h"
-#include "../workflow/workflow.h" /* until the replica stops naming the domain (branch replica) */
-#include "../model/payload_int.h"
+#include "../model/payload_int.h" /* the payload struct the domain table passes (issue 10) */
 #include "store_int.h"
 
 #include <pthread.h>
@@ -82,9 +80,20 @@ struct replica_domain {
     /* applies a stored op to the entities; empties the entity databases */
     int (*apply)(struct store_txn *t, const struct fm_op *op, const struct payload *pl);
     int (*clear)(struct store_txn *t);
+    /* how many entities exist (fm_node_stats) */
+    int (*entities)(struct store_txn *t, uint64_t *count);
     /* one line on the op, and the name of a kind */
     void (*summary)(const struct payload *pl, char *out, size_t cap);
     const char *(*kind_name)(uint8_t kind);
+    /* soft state (softstate.c): the subject a position of `name` (an id,
+     * prefix or name) is stored under, if this node, with certificate
+     * cert, may place it (FM_ENOTFOUND, FM_EUNIT otherwise) ... */
+    int (*soft_subject)(struct store_txn *t, const struct fm_cert *cert, const char *name,
+                        uint8_t ref[FM_PK_LEN + 8]);
+    /* ... and whether the author of a received position, its head h, may
+     * place the subject ref (FM_OK or FM_EUNIT) */
+    int (*soft_subject_own)(struct store_txn *t, const struct node_head *h,
+                            const uint8_t ref[FM_PK_LEN + 8]);
 };
 
 /* node.c: fm_node_open_keys with the domain to serve. dom NULL opens a
@@ -192,9 +201,6 @@ int node_rebuild_txn(const struct fm_node *n, struct store_txn *t) FM_MUST_USE;
 /* The same, reporting the ops re-applied through p (NULL: silent). */
 int node_rebuild_txn_progress(const struct fm_node *n, struct store_txn *t,
                               const struct fm_progress *p) FM_MUST_USE;
-/* Resolves an id or unique prefix inside a transaction. */
-int node_resolve_txn(struct store_txn *t, enum fm_entity_kind kind, const char *prefix,
-                     char out[FM_ID_MAX]) FM_MUST_USE;
 
 /* Authors one op with a prepared payload (kind and fields set, refs
  * included): the generic writer behind every fm_node_* write. No state
@@ -205,15 +211,25 @@ int node_write_payload(struct fm_node *n, const struct payload *pl, uint64_t *se
  * *first_seq gets the seq of the first. */
 int node_write_batch(struct fm_node *n, const struct payload *pls, size_t count,
                      uint64_t *first_seq) FM_MUST_USE;
+/* What a write's prepare step sees: the node, the id or prefix the
+ * caller named (may be NULL), and room for what it found when it
+ * refuses (e.g. the id of the unit that already exists). */
+struct write_prep {
+    struct fm_node *n;
+    const char *target;
+    char found[FM_ID_MAX];
+};
+/* Runs inside the write transaction before payload pl is encoded; may
+ * edit pl (set its refs from the target); any error aborts the write. */
+typedef int (*node_prepare_fn)(struct write_prep *w, struct store_txn *t, struct payload *pl);
+/* The general form: each payload through `prepare` (NULL: none) and
+ * written, all in one transaction; *seq_out (optional) gets the first
+ * payload's seq, found_out (optional, FM_ID_MAX) prepare's `found` when
+ * the write failed, "" when it succeeded. */
+int node_write_run(struct fm_node *n, const struct payload *pls, size_t count,
+                   node_prepare_fn prepare, const char *target, uint64_t *seq_out,
+                   char found_out[FM_ID_MAX]) FM_MUST_USE;
 
-/* permit.c: FM_OK if `author`, whose certificate in force is summarised
- * in its head h (role, unit), may write the op `pl`; FM_EPERM when its
- * role may not (or the incident or depot is not its own), FM_EUNIT when
- * it is a station's or vehicle's op on a unit its certificate does not
- * name. Decided from the op and the certificate only, so every node
- * agrees (docs/workflow.md §4). */
-int workflow_permitted(const struct node_head *h, const uint8_t author[FM_PK_LEN],
-                       const struct payload *pl) FM_MUST_USE;
 
 /* Tests: empties every database (a fresh store without reopening). */
 int node_test_clear(struct fm_node *n) FM_MUST_USE;
@@ -283,7 +299,16 @@ int backdate_note(struct store_txn *t, const struct fm_op *op, const struct payl
 /* Fills s->late_* and s->beyond_expiry_* for author (zero if nothing). */
 int backdate_read(struct store_txn *t, const uint8_t author[FM_PK_LEN],
                   struct fm_author_seen *s) FM_MUST_USE;
-/* softstate.c: a newer soft position of the unit replaces the logged one. */
-int soft_unit_overlay(struct fm_node *n, const struct model_rec *r, struct fm_unit *u) FM_MUST_USE;
+/* softstate.c: the soft position of a subject (a unit's id as author |
+ * seq), typed or from GPS: FM_ENOTFOUND when none is held. */
+struct soft_position {
+    int32_t lat_e7, lon_e7;
+    uint64_t hlc;
+    bool gps;             /* a GPS fix: fix_ms and accuracy_dm are set */
+    uint64_t fix_ms;
+    uint32_t accuracy_dm; /* FM_GPS_NO_ACCURACY when typed */
+};
+int soft_position_get(struct fm_node *n, const uint8_t ref[FM_PK_LEN + 8],
+                      struct soft_position *out) FM_MUST_USE;
 
 #endif

@@ -27,8 +27,10 @@
  * position from a clock hours fast would otherwise win every merge for
  * hours. Soft state is not part of the digest: it is current, not agreed.
  *
- * This file also answers "when did we last hear of each node" (newest op
- * or presence record) and keeps the per-author count of ops stamped far
+ * What a position's subject is, and who may place it, is the domain's:
+ * the replica asks through its table (soft_subject, soft_subject_own), so
+ * this file names no unit record. It also answers "when did we last hear
+ * of each node" (newest op or presence record) and keeps the per-author count of ops stamped far
  * in the future (DB_FLAGS), for staleness and clock reports.
  */
 #include "replica_int.h"
@@ -204,33 +206,19 @@ static int soft_write_txn(struct store_txn *t, void *ctx)
         (rc = fm_buf_put_u64(&w->rec, clock)))
         return rc;
     if (w->kind == SOFT_POSITION || w->kind == SOFT_FIX) {
-        char id[FM_ID_MAX];
-        struct model_rec *mr = malloc(sizeof *mr);
-        if (!mr)
-            return FM_ENOMEM;
-        rc = node_resolve_txn(t, FM_ENT_UNIT, w->unit, id);
-        if (rc == FM_OK)
-            rc = model_rec_load(t, FM_ENT_UNIT, id, mr);
-        const struct model_field_val *f = &mr->f[F_CREATED], *name = &mr->f[F_NAME];
-        if (rc == FM_OK && (!f->set || f->len != FM_PK_LEN + 8))
-            rc = FM_ENOTFOUND;
-        /* what soft_unit_own would refuse at every receiver */
-        const struct fm_cert *cert = &n->cert;
-        if (rc == FM_OK && cert->role != FM_ROLE_CENTRE && cert->role != FM_ROLE_COUNTY &&
-            cert->role != FM_ROLE_ADMIN && strcmp(cert->unit, id) != 0 &&
-            !(cert->unit[0] != '\0' && name->set && name->len == strlen(cert->unit) &&
-              memcmp(name->val, cert->unit, name->len) == 0))
-            rc = FM_EUNIT;
+        uint8_t ref[FM_PK_LEN + 8];
+        /* the subject by id or name, and what soft_check would refuse at
+         * every receiver (the domain's rule: replica_domain.soft_subject) */
+        rc = n->dom == NULL ? FM_EINVAL : n->dom->soft_subject(t, &n->cert, w->unit, ref);
         if (rc == FM_OK && (rc = fm_buf_put_u16(&w->rec, w->fix ? SOFT_FIX_BODY
                                                                  : SOFT_POS_BODY)) == FM_OK &&
-            (rc = fm_buf_append(&w->rec, f->val, FM_PK_LEN + 8)) == FM_OK &&
+            (rc = fm_buf_append(&w->rec, ref, sizeof ref)) == FM_OK &&
             (rc = fm_buf_put_u32(&w->rec, (uint32_t)w->lat)) == FM_OK)
             rc = fm_buf_put_u32(&w->rec, (uint32_t)w->lon);
         if (rc == FM_OK && w->fix && (rc = fm_buf_put_u64(&w->rec, w->fix->fix_ms)) == FM_OK &&
             (rc = fm_buf_put_u32(&w->rec, w->fix->accuracy_dm)) == FM_OK &&
             (rc = fm_buf_put_u16(&w->rec, w->fix->track_cdeg)) == FM_OK)
             rc = fm_buf_put_u16(&w->rec, w->fix->speed_cms);
-        free(mr);
         if (rc != FM_OK)
             return rc;
     } else if ((rc = fm_buf_put_u16(&w->rec, 0)) != FM_OK) {
@@ -344,34 +332,6 @@ struct soft_ingest {
     struct fm_buf msg;
 };
 
-/* A station or vehicle places only the unit its certificate names: by the
- * unit's id, or by the name the unit is registered under here (soft state
- * is current, not agreed: judging against the local records is enough,
- * and a position of a unit not known here yet is useless anyway).
- * FM_EUNIT otherwise, like ingest's refusal of such a logged op. */
-static int soft_unit_own(struct store_txn *t, const struct node_head *h, const struct soft_rec *r)
-{
-    char id[FM_ID_MAX];
-    if (h->role == FM_ROLE_CENTRE || h->role == FM_ROLE_COUNTY || h->role == FM_ROLE_ADMIN)
-        return FM_OK;
-    if (h->unit[0] == '\0')
-        return FM_EUNIT;
-    fm_op_id_format(r->ref_author, r->ref_seq, id);
-    if (strcmp(h->unit, id) == 0)
-        return FM_OK;
-    struct model_rec *mr = malloc(sizeof *mr);
-    if (mr == NULL)
-        return FM_ENOMEM;
-    int rc = model_rec_load(t, FM_ENT_UNIT, id, mr);
-    const struct model_field_val *f = &mr->f[F_NAME];
-    if (rc == FM_OK || rc == FM_ENOTFOUND)
-        rc = f->set && f->len == strlen(h->unit) && memcmp(f->val, h->unit, f->len) == 0
-                 ? FM_OK
-                 : FM_EUNIT;
-    free(mr);
-    return rc;
-}
-
 static int soft_check(struct soft_ingest *si, struct store_txn *t, const struct soft_rec *r)
 {
     struct node_head h;
@@ -390,7 +350,14 @@ static int soft_check(struct soft_ingest *si, struct store_txn *t, const struct 
         return rc;
     if (!fm_verify(r->author, si->msg.data, si->msg.len, r->sig))
         return FM_EVERIFY;
-    return r->kind == SOFT_POSITION || r->kind == SOFT_FIX ? soft_unit_own(t, &h, r) : FM_OK;
+    if (r->kind != SOFT_POSITION && r->kind != SOFT_FIX)
+        return FM_OK;
+    /* may this author place that subject (a station or vehicle only its
+     * own unit): the domain's rule, FM_EUNIT like ingest's for a logged op */
+    uint8_t ref[FM_PK_LEN + 8];
+    memcpy(ref, r->ref_author, FM_PK_LEN);
+    fm_be64_put(ref + FM_PK_LEN, r->ref_seq);
+    return si->n->dom == NULL ? FM_EUNIT : si->n->dom->soft_subject_own(t, &h, ref);
 }
 
 static int soft_ingest_txn(struct store_txn *t, void *ctx)
@@ -451,34 +418,33 @@ int fm_node_soft_ingest(struct fm_node *n, const uint8_t *const *recs, const siz
 
 /* ---- reading positions back ---- */
 
-int soft_unit_overlay(struct fm_node *n, const struct model_rec *mr, struct fm_unit *u)
+int soft_position_get(struct fm_node *n, const uint8_t ref[FM_PK_LEN + 8],
+                      struct soft_position *out)
 {
-    const struct model_field_val *f = &mr->f[F_CREATED];
     struct store_txn *t;
     uint8_t key[SOFT_KEY_MAX];
     const uint8_t *v;
     size_t vlen;
     struct soft_rec r;
     int rc;
-    if (!f->set || f->len != FM_PK_LEN + 8)
-        return FM_OK;
+    memset(out, 0, sizeof *out);
     key[0] = SOFT_POSITION;
-    memcpy(key + 1, f->val, FM_PK_LEN + 8);
+    memcpy(key + 1, ref, FM_PK_LEN + 8);
     if ((rc = store_read_begin(n->st, &t)) != FM_OK)
         return rc;
     rc = store_get(t, DB_SOFT, key, sizeof key, &v, &vlen);
-    if (rc == FM_OK && vlen > 8 && soft_decode(&r, v + 8, vlen - 8) == FM_OK &&
-        (!u->has_position || r.hlc > u->position_hlc)) {
-        u->has_position = true;
-        u->lat_e7 = r.lat;
-        u->lon_e7 = r.lon;
-        u->position_hlc = r.hlc;
-        u->gps = r.kind == SOFT_FIX;
-        u->fix_ms = u->gps ? r.fix.fix_ms : 0;
-        u->accuracy_dm = u->gps ? r.fix.accuracy_dm : FM_GPS_NO_ACCURACY;
+    if (rc == FM_OK && (vlen <= 8 || soft_decode(&r, v + 8, vlen - 8) != FM_OK))
+        rc = FM_ENOTFOUND; /* not what we store: as if none */
+    if (rc == FM_OK) {
+        out->lat_e7 = r.lat;
+        out->lon_e7 = r.lon;
+        out->hlc = r.hlc;
+        out->gps = r.kind == SOFT_FIX;
+        out->fix_ms = out->gps ? r.fix.fix_ms : 0;
+        out->accuracy_dm = out->gps ? r.fix.accuracy_dm : FM_GPS_NO_ACCURACY;
     }
     store_txn_abort(&t);
-    return rc == FM_ENOTFOUND ? FM_OK : rc;
+    return rc;
 }
 
 /* ---- clock flags ---- */
@@ -587,36 +553,6 @@ out:
     }
     *out = a;
     *count = k;
-    return FM_OK;
-}
-
-struct last_author {
-    uint64_t hlc;
-    uint8_t pk[FM_PK_LEN];
-    bool found;
-};
-
-static int last_author_cb(void *ctx, const struct fm_timeline_entry *e)
-{
-    struct last_author *la = ctx;
-    if (!la->found || e->hlc >= la->hlc) {
-        if (fm_key_decode(e->author, la->pk) == FM_OK) {
-            la->hlc = e->hlc;
-            la->found = true;
-        }
-    }
-    return 0;
-}
-
-int fm_node_incident_last_author(struct fm_node *n, const char *id, uint8_t pk[FM_PK_LEN])
-{
-    struct last_author la = {0};
-    int rc = fm_node_incident_timeline(n, id, last_author_cb, &la);
-    if (rc != FM_OK)
-        return rc;
-    if (!la.found)
-        return FM_ENOTFOUND;
-    memcpy(pk, la.pk, FM_PK_LEN);
     return FM_OK;
 }
 

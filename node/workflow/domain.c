@@ -48,8 +48,11 @@ static const struct replica_domain domain = {
     .permitted = workflow_permitted,
     .apply = domain_apply,
     .clear = model_clear,
+    .entities = model_entities,
     .summary = domain_summary,
     .kind_name = payload_kind_name,
+    .soft_subject = model_soft_subject,
+    .soft_subject_own = model_soft_subject_own,
 };
 
 int fm_node_open_keys(struct fm_node **out, const struct fm_config *cfg, unsigned flags,

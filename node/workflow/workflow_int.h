@@ -16,6 +16,7 @@
 #define FM_WORKFLOW_INT_H
 
 #include "../replica/replica_int.h"
+#include "../model/model_int.h"
 
 /* Internal entity kinds (never resolved from user input). */
 enum wf_ent {

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "node/replica/replica_int.h"
+#include "node/model/model_int.h"
 
 /* Public half of the corpus organisation (seed in gen_node_corpus.c). */
 static const char fuzz_org_key[] = "6kf7rhg5y22x7zvdtkhl52duaz74dxdiv2ckdekbexwvx24ovada";

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "node/replica/replica_int.h"
+#include "node/model/model_int.h"
 
 #define FX_DAY_MS (UINT64_C(86400) * 1000)
 
