@@ -271,6 +271,16 @@ int cli_stale_open(struct cli *cl, uint64_t threshold_s, struct cli_stale **out)
 void cli_stale_check(struct cli_stale *s, const char *incident_id, struct cli_stale_info *out);
 void cli_stale_json(struct cli_json *j, const struct cli_stale_info *si);
 void cli_stale_close(struct cli_stale **sp);
+/* Shared by peers and status (cmd_daemon.c): the author pk among a (sorted
+ * by key, as fm_node_authors_seen returns them), or NULL; this node's public
+ * key from <key_path>.pub (false when there is none yet); whether a is a
+ * centre other than this node (me NULL: any centre), the one whose silence
+ * matters; then_ms as "12s ago", "3m ago", "5h ago" or "never". */
+const struct fm_author_seen *cli_seen_find(const struct fm_author_seen *a, size_t n,
+                                           const uint8_t pk[FM_PK_LEN]);
+bool cli_self_key(const struct cli *cl, uint8_t pk[FM_PK_LEN]);
+bool cli_other_centre(const struct fm_author_seen *a, const uint8_t *me);
+void cli_fmt_ago(uint64_t then_ms, uint64_t now_ms, char *out, size_t cap);
 
 /* ---- status of the daemon's limits (status_sync.c): a store that cannot
  * take ops, connections and pulls held back per key; `up` false prints
