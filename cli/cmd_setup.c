@@ -96,75 +96,91 @@ static void sh_quote(const char *s, char *out, size_t cap)
     out[o] = '\0';
 }
 
-static int run_init(struct cli *cl, int argc, char **argv)
+/* Where the config goes: PATH or -c (not two different ones), else the
+ * default location, which must not hold a config yet. *default_location
+ * says the default was used without $FIELDMESH_CONFIG. */
+static int init_path(struct cli *cl, const struct cli_args *a, char path[FM_PATH_MAX],
+                     bool *default_location)
 {
-    struct cli_args a;
-    char path[FM_PATH_MAX];
-    char err[FM_PATH_MAX + 256];
-    bool default_location = false;
-    int rc;
-
-    CLI_PARSE_OR_RETURN(cl, argc, argv, init_opts, CLI_NELEM(init_opts), 0, 1, &a);
-    struct fm_config *cfg = &cl->cfg;
-    fm_config_defaults(cfg);
-
-    if (a.npos == 1 && cl->conf_arg != NULL && strcmp(a.pos[0], cl->conf_arg) != 0)
+    *default_location = false;
+    if (a->npos == 1 && cl->conf_arg != NULL && strcmp(a->pos[0], cl->conf_arg) != 0)
         return cli_usage(cl, "give the config path either with -c or as PATH, not both");
-    if (a.npos == 1 || cl->conf_arg != NULL) {
-        const char *p = a.npos == 1 ? a.pos[0] : cl->conf_arg;
-        if (p[0] == '\0' || fm_strlcpy(path, p, sizeof(path)) != 0)
+    if (a->npos == 1 || cl->conf_arg != NULL) {
+        const char *p = a->npos == 1 ? a->pos[0] : cl->conf_arg;
+        if (p[0] == '\0' || fm_strlcpy(path, p, FM_PATH_MAX) != 0)
             return cli_usage(cl, "bad config path '%s'", p);
-    } else {
-        rc = fm_config_locate(path, sizeof(path));
-        if (rc == 0)
-            return cli_error(cl, FM_EEXISTS, "%s already exists; not overwriting it", path);
-        if (path[0] == '\0')
-            return cli_error(cl, FM_ECONFIG,
-                             "cannot tell where the config goes ($HOME is not set); give a "
-                             "PATH");
-        const char *env = getenv("FIELDMESH_CONFIG");
-        default_location = env == NULL || env[0] == '\0';
+        return 0;
     }
+    if (fm_config_locate(path, FM_PATH_MAX) == 0)
+        return cli_error(cl, FM_EEXISTS, "%s already exists; not overwriting it", path);
+    if (path[0] == '\0')
+        return cli_error(cl, FM_ECONFIG,
+                         "cannot tell where the config goes ($HOME is not set); give a PATH");
+    const char *env = getenv("FIELDMESH_CONFIG");
+    *default_location = env == NULL || env[0] == '\0';
+    return 0;
+}
 
-    if (a.val[INIT_NAME] != NULL) {
-        if ((rc = cli_check_text(cl, "--name", a.val[INIT_NAME], FM_NAME_MAX)) != 0)
-            return rc;
-        fm_strlcpy(cfg->name, a.val[INIT_NAME], sizeof(cfg->name));
-    } else {
-        default_name(cfg->name, sizeof(cfg->name));
-    }
-    cfg->role = FM_ROLE_STATION;
-    if (a.val[INIT_ROLE] != NULL &&
-        (fm_role_parse(a.val[INIT_ROLE], &cfg->role) != 0 || cfg->role == FM_ROLE_NONE))
-        return cli_usage(cl, "--role must be centre, county, station, vehicle or admin, not '%s'",
-                         a.val[INIT_ROLE]);
-    if (a.val[INIT_ORG_KEY] == NULL)
-        return cli_usage(cl, "--org-key is required: the organisation's root key, as printed by "
-                             "`fieldmesh org init DIR` (or in DIR/root.key.pub)");
-    if ((rc = cli_parse_key(cl, "--org-key", a.val[INIT_ORG_KEY], cfg->org_pk)) != 0)
-        return rc;
-    if (a.val[INIT_DATA_DIR] != NULL) {
-        if (a.val[INIT_DATA_DIR][0] == '\0' ||
-            absolute_path(a.val[INIT_DATA_DIR], cfg->data_dir, sizeof(cfg->data_dir)) != 0)
-            return cli_usage(cl, "bad --data-dir '%s'", a.val[INIT_DATA_DIR]);
+/* The data directory: --data-dir made absolute, else beside the default
+ * config, else "data" written as-is (relative to the config file). */
+static int init_data_dir(struct cli *cl, const char *opt, bool default_location,
+                         struct fm_config *cfg)
+{
+    if (opt != NULL) {
+        if (opt[0] == '\0' || absolute_path(opt, cfg->data_dir, sizeof(cfg->data_dir)) != 0)
+            return cli_usage(cl, "bad --data-dir '%s'", opt);
     } else if (default_location) {
         if (default_data_dir(cfg->data_dir, sizeof(cfg->data_dir)) != 0)
             return cli_error(cl, FM_ETOOBIG, "data directory path too long");
     } else {
-        /* written as-is: relative to the config file's directory */
         fm_strlcpy(cfg->data_dir, "data", sizeof(cfg->data_dir));
     }
+    return 0;
+}
 
-    if (a.val[INIT_PASS_FILE] != NULL &&
-        (a.val[INIT_PASS_FILE][0] == '\0' ||
-         absolute_path(a.val[INIT_PASS_FILE], cfg->passphrase_file,
+/* The options into cfg: name, role, organisation key, data directory,
+ * passphrase file and KDF level. */
+static int init_fields(struct cli *cl, const struct cli_args *a, bool default_location,
+                       struct fm_config *cfg)
+{
+    int rc;
+    if (a->val[INIT_NAME] != NULL) {
+        if ((rc = cli_check_text(cl, "--name", a->val[INIT_NAME], FM_NAME_MAX)) != 0)
+            return rc;
+        fm_strlcpy(cfg->name, a->val[INIT_NAME], sizeof(cfg->name));
+    } else {
+        default_name(cfg->name, sizeof(cfg->name));
+    }
+    cfg->role = FM_ROLE_STATION;
+    if (a->val[INIT_ROLE] != NULL &&
+        (fm_role_parse(a->val[INIT_ROLE], &cfg->role) != 0 || cfg->role == FM_ROLE_NONE))
+        return cli_usage(cl, "--role must be centre, county, station, vehicle or admin, not '%s'",
+                         a->val[INIT_ROLE]);
+    if (a->val[INIT_ORG_KEY] == NULL)
+        return cli_usage(cl, "--org-key is required: the organisation's root key, as printed by "
+                             "`fieldmesh org init DIR` (or in DIR/root.key.pub)");
+    if ((rc = cli_parse_key(cl, "--org-key", a->val[INIT_ORG_KEY], cfg->org_pk)) != 0)
+        return rc;
+    if ((rc = init_data_dir(cl, a->val[INIT_DATA_DIR], default_location, cfg)) != 0)
+        return rc;
+    if (a->val[INIT_PASS_FILE] != NULL &&
+        (a->val[INIT_PASS_FILE][0] == '\0' ||
+         absolute_path(a->val[INIT_PASS_FILE], cfg->passphrase_file,
                        sizeof(cfg->passphrase_file)) != 0))
-        return cli_usage(cl, "bad --passphrase-file '%s'", a.val[INIT_PASS_FILE]);
-    if (a.val[INIT_KDF] != NULL && fm_kdf_level_parse(a.val[INIT_KDF], &cfg->kdf) != 0)
+        return cli_usage(cl, "bad --passphrase-file '%s'", a->val[INIT_PASS_FILE]);
+    if (a->val[INIT_KDF] != NULL && fm_kdf_level_parse(a->val[INIT_KDF], &cfg->kdf) != 0)
         return cli_usage(cl, "--kdf must be interactive, moderate, sensitive or minimal, not "
-                             "'%s'", a.val[INIT_KDF]);
+                             "'%s'", a->val[INIT_KDF]);
+    return 0;
+}
 
-    rc = fm_config_write(cfg, path);
+/* Writes the config, loads it back (removing it if it does not load) and
+ * says what comes next. */
+static int init_write(struct cli *cl, struct fm_config *cfg, const char *path,
+                      bool default_location)
+{
+    char err[FM_PATH_MAX + 256];
+    int rc = fm_config_write(cfg, path);
     if (rc == FM_EEXISTS)
         return cli_error(cl, rc, "%s already exists; not overwriting it", path);
     if (rc != 0)
@@ -186,6 +202,21 @@ static int run_init(struct cli *cl, int argc, char **argv)
             default_location ? "" : " -c ", default_location ? "" : path, qname,
             fm_role_name(cfg->role), cfg->cert_path);
     return CLI_EXIT_OK;
+}
+
+static int run_init(struct cli *cl, int argc, char **argv)
+{
+    struct cli_args a;
+    char path[FM_PATH_MAX];
+    bool default_location = false;
+    int rc;
+
+    CLI_PARSE_OR_RETURN(cl, argc, argv, init_opts, CLI_NELEM(init_opts), 0, 1, &a);
+    fm_config_defaults(&cl->cfg);
+    if ((rc = init_path(cl, &a, path, &default_location)) != 0 ||
+        (rc = init_fields(cl, &a, default_location, &cl->cfg)) != 0)
+        return rc;
+    return init_write(cl, &cl->cfg, path, default_location);
 }
 
 const struct cli_cmd cli_cmd_init = {

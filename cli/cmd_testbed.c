@@ -243,120 +243,147 @@ static int make_nodes(struct cli *cl, const char *org_dir, struct tb_node *nodes
     return 0;
 }
 
-static int run_testbed(struct cli *cl, int argc, char **argv)
-{
-    struct cli_args a;
-    uint64_t n = 0, base_port = 7400, console_port = 0;
-    enum topology topo = TOPO_LINE;
-    static char addrs[TESTBED_MAX_NODES][TESTBED_ADDR_MAX];
-    static char roles[TESTBED_MAX_NODES][TESTBED_ADDR_MAX];
-    size_t naddrs = 0, nroles = 0;
-    char root[PATH_MAX], org_dir[FM_PATH_MAX];
-    uint8_t org_pk[FM_PK_LEN];
-    struct tb_node *nodes = NULL;
-    int rc;
+/* What the options ask for: how many nodes, how they link, their ports,
+ * addresses and roles. */
+struct tb_plan {
+    uint64_t n, base_port, console_port;
+    enum topology topo;
+    char addrs[TESTBED_MAX_NODES][TESTBED_ADDR_MAX];
+    char roles[TESTBED_MAX_NODES][TESTBED_ADDR_MAX];
+    size_t naddrs, nroles;
+};
 
-    CLI_PARSE_OR_RETURN(cl, argc, argv, testbed_opts, CLI_NELEM(testbed_opts), 1, 1, &a);
-    if (a.val[TB_NODES] == NULL)
+static int tb_parse_topology(struct cli *cl, const char *v, enum topology *out)
+{
+    if (v == NULL)
+        *out = TOPO_LINE;
+    else if (strcmp(v, "line") == 0)
+        *out = TOPO_LINE;
+    else if (strcmp(v, "ring") == 0)
+        *out = TOPO_RING;
+    else if (strcmp(v, "mesh") == 0)
+        *out = TOPO_MESH;
+    else
+        return cli_usage(cl, "--topology must be line, ring or mesh, not '%s'", v);
+    return 0;
+}
+
+/* --addresses: exactly one per node, each an IPv4 address or host name. */
+static int tb_parse_addresses(struct cli *cl, const char *v, struct tb_plan *p)
+{
+    if (v == NULL)
+        return 0;
+    if (split_list(v, p->addrs, TESTBED_MAX_NODES, &p->naddrs) != 0 || p->naddrs != p->n)
+        return cli_usage(cl, "--addresses needs exactly %llu comma-separated addresses",
+                         (unsigned long long)p->n);
+    for (size_t i = 0; i < p->naddrs; i++)
+        if (strspn(p->addrs[i], "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                "0123456789.-") != strlen(p->addrs[i]))
+            return cli_usage(cl, "bad address '%s' (an IPv4 address or host name)",
+                             p->addrs[i]);
+    return 0;
+}
+
+static int tb_parse(struct cli *cl, const struct cli_args *a, struct tb_plan *p)
+{
+    int rc;
+    memset(p, 0, sizeof(*p));
+    p->base_port = 7400;
+    if (a->val[TB_NODES] == NULL)
         return cli_usage(cl, "--nodes is required");
-    if ((rc = cli_parse_uint(cl, "--nodes", a.val[TB_NODES], 1, TESTBED_MAX_NODES, &n)) != 0)
+    if ((rc = cli_parse_uint(cl, "--nodes", a->val[TB_NODES], 1, TESTBED_MAX_NODES, &p->n)) != 0)
         return rc;
-    if (a.val[TB_TOPOLOGY] != NULL) {
-        if (strcmp(a.val[TB_TOPOLOGY], "line") == 0)
-            topo = TOPO_LINE;
-        else if (strcmp(a.val[TB_TOPOLOGY], "ring") == 0)
-            topo = TOPO_RING;
-        else if (strcmp(a.val[TB_TOPOLOGY], "mesh") == 0)
-            topo = TOPO_MESH;
-        else
-            return cli_usage(cl, "--topology must be line, ring or mesh, not '%s'",
-                             a.val[TB_TOPOLOGY]);
-    }
-    if (a.val[TB_BASE_PORT] != NULL &&
-        (rc = cli_parse_uint(cl, "--base-port", a.val[TB_BASE_PORT], 1, 65536 - n, &base_port)) !=
-            0)
+    if ((rc = tb_parse_topology(cl, a->val[TB_TOPOLOGY], &p->topo)) != 0)
+        return rc;
+    if (a->val[TB_BASE_PORT] != NULL &&
+        (rc = cli_parse_uint(cl, "--base-port", a->val[TB_BASE_PORT], 1, 65536 - p->n,
+                             &p->base_port)) != 0)
         return rc;
     /* consoles: --console-port, else 80 above the gossip ports (inside an
      * e2e test's block of 100 ports), else off */
-    if (a.val[TB_CONSOLE_PORT] != NULL) {
-        if ((rc = cli_parse_uint(cl, "--console-port", a.val[TB_CONSOLE_PORT], 0, 65536 - n,
-                                 &console_port)) != 0)
+    if (a->val[TB_CONSOLE_PORT] != NULL) {
+        if ((rc = cli_parse_uint(cl, "--console-port", a->val[TB_CONSOLE_PORT], 0, 65536 - p->n,
+                                 &p->console_port)) != 0)
             return rc;
-    } else if (base_port + 80 + n <= 65536) {
-        console_port = base_port + 80;
+    } else if (p->base_port + 80 + p->n <= 65536) {
+        p->console_port = p->base_port + 80;
     }
-    if (a.val[TB_ADDRESSES] != NULL) {
-        if (split_list(a.val[TB_ADDRESSES], addrs, TESTBED_MAX_NODES, &naddrs) != 0 ||
-            naddrs != n)
-            return cli_usage(cl, "--addresses needs exactly %llu comma-separated addresses",
-                             (unsigned long long)n);
-        for (size_t i = 0; i < naddrs; i++)
-            if (strspn(addrs[i], "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                 "0123456789.-") != strlen(addrs[i]))
-                return cli_usage(cl, "bad address '%s' (an IPv4 address or host name)",
-                                 addrs[i]);
-    }
-    if (a.val[TB_ROLES] != NULL &&
-        (split_list(a.val[TB_ROLES], roles, TESTBED_MAX_NODES, &nroles) != 0 || nroles != n))
+    if ((rc = tb_parse_addresses(cl, a->val[TB_ADDRESSES], p)) != 0)
+        return rc;
+    if (a->val[TB_ROLES] != NULL &&
+        (split_list(a->val[TB_ROLES], p->roles, TESTBED_MAX_NODES, &p->nroles) != 0 ||
+         p->nroles != p->n))
         return cli_usage(cl, "--roles needs exactly %llu comma-separated roles",
-                         (unsigned long long)n);
+                         (unsigned long long)p->n);
+    return 0;
+}
 
-    nodes = calloc(n, sizeof(*nodes));
-    if (nodes == NULL)
-        return cli_error(cl, FM_ENOMEM, "out of memory");
-    for (size_t k = 0; k < n; k++) {
+/* Each node's role, address, listen endpoint and console port. */
+static int tb_place_nodes(struct cli *cl, const struct tb_plan *p, struct tb_node *nodes)
+{
+    for (size_t k = 0; k < p->n; k++) {
         nodes[k].role = k == 0 ? FM_ROLE_CENTRE : FM_ROLE_COUNTY;
-        if (nroles > 0 &&
-            (fm_role_parse(roles[k], &nodes[k].role) != 0 || nodes[k].role == FM_ROLE_NONE)) {
-            rc = cli_usage(cl, "--roles: unknown role '%s' (centre, county, station, vehicle, "
-                               "admin)", roles[k]);
-            goto free_nodes;
-        }
-        fm_strlcpy(nodes[k].addr, naddrs > 0 ? addrs[k] : "127.0.0.1", sizeof(nodes[k].addr));
+        if (p->nroles > 0 &&
+            (fm_role_parse(p->roles[k], &nodes[k].role) != 0 || nodes[k].role == FM_ROLE_NONE))
+            return cli_usage(cl, "--roles: unknown role '%s' (centre, county, station, vehicle, "
+                                 "admin)", p->roles[k]);
+        fm_strlcpy(nodes[k].addr, p->naddrs > 0 ? p->addrs[k] : "127.0.0.1",
+                   sizeof(nodes[k].addr));
         snprintf(nodes[k].listen, sizeof(nodes[k].listen), "tcp://%s:%llu", nodes[k].addr,
-                 (unsigned long long)(base_port + k));
-        nodes[k].console_port = console_port ? (uint16_t)(console_port + k) : 0;
+                 (unsigned long long)(p->base_port + k));
+        nodes[k].console_port = p->console_port ? (uint16_t)(p->console_port + k) : 0;
     }
+    return 0;
+}
 
-    if (!dir_is_empty_or_missing(a.pos[0])) {
-        rc = cli_error(cl, FM_EEXISTS, "%s exists and is not empty; give a new directory",
-                       a.pos[0]);
-        goto free_nodes;
-    }
-    if (fm_mkdirs(a.pos[0]) != 0 || realpath(a.pos[0], root) == NULL) {
-        rc = cli_error(cl, FM_EIO, "cannot create %s: %s", a.pos[0], strerror(errno));
-        goto free_nodes;
-    }
+/* Creates DIR (new or empty), resolves it into root and names each node's
+ * directory and config, checking the control socket's path fits. */
+static int tb_make_root(struct cli *cl, const char *dir, char root[PATH_MAX],
+                        struct tb_node *nodes, size_t n)
+{
+    if (!dir_is_empty_or_missing(dir))
+        return cli_error(cl, FM_EEXISTS, "%s exists and is not empty; give a new directory", dir);
+    if (fm_mkdirs(dir) != 0 || realpath(dir, root) == NULL)
+        return cli_error(cl, FM_EIO, "cannot create %s: %s", dir, strerror(errno));
     for (size_t k = 0; k < n; k++) {
         int d = snprintf(nodes[k].dir, sizeof(nodes[k].dir), "%s/node%zu", root, k + 1);
         int c = snprintf(nodes[k].conf, sizeof(nodes[k].conf), "%s/node%zu/node.yaml", root,
                          k + 1);
         if (d < 0 || c < 0 || (size_t)c >= sizeof(nodes[k].conf) ||
-            strlen(nodes[k].dir) + strlen("/data/control.sock") > IPC_PATH_MAX) {
-            rc = cli_error(cl, FM_ETOOBIG,
-                           "%s is too long a path: a node's control socket "
-                           "(DIR/nodeK/data/control.sock) must fit in %d bytes",
-                           root, IPC_PATH_MAX);
-            goto free_nodes;
-        }
+            strlen(nodes[k].dir) + strlen("/data/control.sock") > IPC_PATH_MAX)
+            return cli_error(cl, FM_ETOOBIG,
+                             "%s is too long a path: a node's control socket "
+                             "(DIR/nodeK/data/control.sock) must fit in %d bytes",
+                             root, IPC_PATH_MAX);
     }
-    if (join(org_dir, sizeof(org_dir), root, "/org") != 0) {
-        rc = cli_error(cl, FM_ETOOBIG, "path too long: %s", root);
-        goto free_nodes;
-    }
+    return 0;
+}
+
+/* The organisation, the nodes, and a dispatcher key when any node
+ * dispatches. */
+static int tb_build(struct cli *cl, const char *org_dir, struct tb_node *nodes, size_t n,
+                    enum topology topo)
+{
+    uint8_t org_pk[FM_PK_LEN];
+    int rc;
     if ((rc = cli_org_create(cl, org_dir, org_pk)) != 0)
-        goto incomplete;
+        return rc;
     if ((rc = make_nodes(cl, org_dir, nodes, n, topo, org_pk)) != 0)
-        goto incomplete;
+        return rc;
     bool any_dispatcher = false;
     for (size_t k = 0; k < n; k++)
         any_dispatcher = any_dispatcher || nodes[k].role == FM_ROLE_CENTRE ||
                          nodes[k].role == FM_ROLE_COUNTY || nodes[k].role == FM_ROLE_ADMIN;
     char dk_path[FM_PATH_MAX];
-    if (any_dispatcher && (join(dk_path, sizeof(dk_path), org_dir, "/dispatch-key") != 0 ||
-                           (rc = cli_org_dispatch_key(cl, org_dir, false, dk_path, NULL)) != 0))
-        goto incomplete;
+    if (!any_dispatcher)
+        return 0;
+    if (join(dk_path, sizeof(dk_path), org_dir, "/dispatch-key") != 0)
+        return cli_error(cl, FM_ETOOBIG, "path too long: %s", org_dir);
+    return cli_org_dispatch_key(cl, org_dir, false, dk_path, NULL);
+}
 
+static int tb_print(struct cli *cl, const char *root, const struct tb_node *nodes, size_t n)
+{
     static const char *const headers[] = { "NODE", "ROLE", "LISTEN", "KEY", "CONFIG",
                                            "CONSOLE" };
     struct cli_table t;
@@ -371,8 +398,7 @@ static int run_testbed(struct cli *cl, int argc, char **argv)
                                 nodes[k].conf, url };
         if (cli_table_add(&t, cells, FM_PATH_MAX) != 0) {
             cli_table_release(&t);
-            rc = cli_error(cl, FM_ENOMEM, "out of memory");
-            goto free_nodes;
+            return cli_error(cl, FM_ENOMEM, "out of memory");
         }
     }
     cli_table_print(&t, stdout);
@@ -383,11 +409,35 @@ static int run_testbed(struct cli *cl, int argc, char **argv)
             "and use it with fieldmesh -c %s/nodeK/node.yaml ...\n"
             "each console's login (operator demo) is in %s/nodeK/console.txt\n",
             root, root, root, root);
-    rc = CLI_EXIT_OK;
-    goto free_nodes;
+    return CLI_EXIT_OK;
+}
 
-incomplete:
-    fprintf(stderr, "fieldmesh testbed: %s is incomplete; remove it and try again\n", root);
+static int run_testbed(struct cli *cl, int argc, char **argv)
+{
+    struct cli_args a;
+    static struct tb_plan plan; /* 8 KiB of lists: off the stack */
+    char root[PATH_MAX], org_dir[FM_PATH_MAX];
+    struct tb_node *nodes = NULL;
+    int rc;
+
+    CLI_PARSE_OR_RETURN(cl, argc, argv, testbed_opts, CLI_NELEM(testbed_opts), 1, 1, &a);
+    if ((rc = tb_parse(cl, &a, &plan)) != 0)
+        return rc;
+    nodes = calloc(plan.n, sizeof(*nodes));
+    if (nodes == NULL)
+        return cli_error(cl, FM_ENOMEM, "out of memory");
+    if ((rc = tb_place_nodes(cl, &plan, nodes)) != 0 ||
+        (rc = tb_make_root(cl, a.pos[0], root, nodes, plan.n)) != 0)
+        goto free_nodes;
+    if (join(org_dir, sizeof(org_dir), root, "/org") != 0) {
+        rc = cli_error(cl, FM_ETOOBIG, "path too long: %s", root);
+        goto free_nodes;
+    }
+    if ((rc = tb_build(cl, org_dir, nodes, plan.n, plan.topo)) != 0) {
+        fprintf(stderr, "fieldmesh testbed: %s is incomplete; remove it and try again\n", root);
+        goto free_nodes;
+    }
+    rc = tb_print(cl, root, nodes, plan.n);
 free_nodes:
     free(nodes);
     return rc;
