@@ -175,6 +175,74 @@ const struct cli_cmd cli_cmd_bundle_export = {
 enum { IM_KEY, IM_JSON };
 static const struct cli_opt import_opts[] = {[IM_KEY] = {"key", true}, [IM_JSON] = {"json", false}};
 
+/* The message and exit code for a bundle that could not be imported
+ * (rc from fm_node_bundle_import, not FM_OK). key is --key or NULL. */
+static int import_failed(struct cli *cl, int rc, const char *path, const char *key,
+                         const struct fm_bundle_info *info)
+{
+    switch (rc) {
+    case FM_EVERIFY:
+        return cli_error(cl, rc, "refusing %s: it is damaged or was tampered with (signature or "
+                                 "encryption check failed); nothing imported", path);
+    case FM_EDECODE:
+        return cli_error(cl, FM_EVERIFY, "refusing %s: not a well-formed bundle (damaged or "
+                                         "truncated); nothing imported", path);
+    case FM_ECERT:
+    case FM_EFOREIGN:
+    case FM_EEXPIRED:
+    case FM_EREVOKED:
+        return cli_error(cl, rc, "refusing %s: its exporter is not a node of this organisation "
+                                 "in good standing (%s); nothing imported", path,
+                         fm_strerror(rc));
+    case FM_ENOTFOUND:
+        if (info->sealed_to_node)
+            return cli_error(cl, rc, "cannot open %s: it is sealed to another node; nothing "
+                                     "imported", path);
+        return cli_error(cl, rc, "cannot open %s: this node lacks the organisation bundle key "
+                                 "it was made with (%s); nothing imported", path,
+                         key ? key : "<data_dir>/bundle.key");
+    case FM_ETOOBIG:
+        return cli_error(cl, rc, "refusing %s: larger than a bundle can be", path);
+    default:
+        return cli_error(cl, rc, "cannot import %s: %s", path, fm_strerror(rc));
+    }
+}
+
+static void import_json(const struct fm_bundle_info *info, const struct fm_ingest_result *res)
+{
+    struct cli_json j;
+    char key[FM_KEY_TEXT_LEN];
+    fm_key_encode(info->exporter, key);
+    cli_json_init(&j, stdout);
+    cli_json_begin_object(&j);
+    cli_json_kstr(&j, "exporter", key);
+    cli_json_kstr(&j, "exporter_name", info->exporter_name);
+    cli_json_kuint(&j, "ops", info->ops);
+    cli_json_kuint(&j, "stored", res->stored);
+    cli_json_kuint(&j, "duplicates", res->duplicates);
+    cli_json_kuint(&j, "rejected", res->rejected);
+    cli_json_key(&j, "first_refusal");
+    if (res->rejected)
+        cli_json_string(&j, fm_strerror(res->err));
+    else
+        cli_json_null(&j);
+    cli_json_end_object(&j);
+    cli_json_finish(&j);
+}
+
+static void import_text(const struct fm_bundle_info *info, const struct fm_ingest_result *res)
+{
+    printf("%zu\n", res->stored);
+    fprintf(stderr, "fieldmesh bundle import: %llu op(s): %zu new, %zu already held, %zu "
+                    "refused%s%s\n",
+            (unsigned long long)info->ops, res->stored, res->duplicates, res->rejected,
+            res->rejected ? " — first: " : "", res->rejected ? fm_strerror(res->err) : "");
+    for (uint32_t i = 0; i < info->n_refused_reasons; i++)
+        fprintf(stderr, "  refused %llu op(s): %s\n",
+                (unsigned long long)info->refused[i].count, fm_strerror(info->refused[i].err));
+    print_exporter(info);
+}
+
 static int run_import(struct cli *cl, int argc, char **argv)
 {
     struct cli_args a;
@@ -193,66 +261,13 @@ static int run_import(struct cli *cl, int argc, char **argv)
     cli_progress_node_begin(&line, cl->node, "importing the ops");
     rc = fm_node_bundle_import(cl->node, a.pos[0], a.val[IM_KEY], &info, &res);
     cli_progress_node_end(&line, cl->node);
-    switch (rc) {
-    case FM_OK:
-        break;
-    case FM_EVERIFY:
-        return cli_error(cl, rc, "refusing %s: it is damaged or was tampered with (signature or "
-                                 "encryption check failed); nothing imported", a.pos[0]);
-    case FM_EDECODE:
-        return cli_error(cl, FM_EVERIFY, "refusing %s: not a well-formed bundle (damaged or "
-                                         "truncated); nothing imported", a.pos[0]);
-    case FM_ECERT:
-    case FM_EFOREIGN:
-    case FM_EEXPIRED:
-    case FM_EREVOKED:
-        return cli_error(cl, rc, "refusing %s: its exporter is not a node of this organisation "
-                                 "in good standing (%s); nothing imported", a.pos[0],
-                         fm_strerror(rc));
-    case FM_ENOTFOUND:
-        if (info.sealed_to_node)
-            return cli_error(cl, rc, "cannot open %s: it is sealed to another node; nothing "
-                                     "imported", a.pos[0]);
-        return cli_error(cl, rc, "cannot open %s: this node lacks the organisation bundle key "
-                                 "it was made with (%s); nothing imported", a.pos[0],
-                         a.val[IM_KEY] ? a.val[IM_KEY] : "<data_dir>/bundle.key");
-    case FM_ETOOBIG:
-        return cli_error(cl, rc, "refusing %s: larger than a bundle can be", a.pos[0]);
-    default:
-        return cli_error(cl, rc, "cannot import %s: %s", a.pos[0], fm_strerror(rc));
-    }
+    if (rc != FM_OK)
+        return import_failed(cl, rc, a.pos[0], a.val[IM_KEY], &info);
     cli_after_write(cl);
-    if (cli_flag(&a, IM_JSON)) {
-        struct cli_json j;
-        char key[FM_KEY_TEXT_LEN];
-        fm_key_encode(info.exporter, key);
-        cli_json_init(&j, stdout);
-        cli_json_begin_object(&j);
-        cli_json_kstr(&j, "exporter", key);
-        cli_json_kstr(&j, "exporter_name", info.exporter_name);
-        cli_json_kuint(&j, "ops", info.ops);
-        cli_json_kuint(&j, "stored", res.stored);
-        cli_json_kuint(&j, "duplicates", res.duplicates);
-        cli_json_kuint(&j, "rejected", res.rejected);
-        cli_json_key(&j, "first_refusal");
-        if (res.rejected)
-            cli_json_string(&j, fm_strerror(res.err));
-        else
-            cli_json_null(&j);
-        cli_json_end_object(&j);
-        cli_json_finish(&j);
-    } else {
-        printf("%zu\n", res.stored);
-        fprintf(stderr, "fieldmesh bundle import: %llu op(s): %zu new, %zu already held, %zu "
-                        "refused%s%s\n",
-                (unsigned long long)info.ops, res.stored, res.duplicates, res.rejected,
-                res.rejected ? " — first: " : "", res.rejected ? fm_strerror(res.err) : "");
-        for (uint32_t i = 0; i < info.n_refused_reasons; i++)
-            fprintf(stderr, "  refused %llu op(s): %s\n",
-                    (unsigned long long)info.refused[i].count,
-                    fm_strerror(info.refused[i].err));
-        print_exporter(&info);
-    }
+    if (cli_flag(&a, IM_JSON))
+        import_json(&info, &res);
+    else
+        import_text(&info, &res);
     if (res.rejected > 0 && res.stored == 0) {
         /* nothing could be stored because ops were refused */
         int worst = res.err;

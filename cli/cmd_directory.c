@@ -165,6 +165,113 @@ static void put_boundaries_json(struct cli_json *j, const struct fm_directory *d
     cli_json_end_object(j);
 }
 
+static void put_departments_json(struct cli_json *j, const struct fm_directory *d)
+{
+    cli_json_key(j, "departments");
+    cli_json_begin_array(j);
+    for (size_t i = 0; i < d->ndepts; i++) {
+        const struct fm_dir_dept *x = &d->depts[i];
+        cli_json_begin_object(j);
+        cli_json_kstr(j, "name", x->name);
+        cli_json_kstr(j, "kind", x->kind);
+        cli_json_kuint(j, "tier", x->tier);
+        cli_json_kstr(j, "county", d->counties[x->county]);
+        cli_json_key(j, "units");
+        cli_json_begin_array(j);
+        for (size_t k = 0; k < d->nunits; k++) {
+            const struct fm_dir_unit *u = &d->units[k];
+            if (u->dept != i)
+                continue;
+            cli_json_begin_object(j);
+            cli_json_kstr(j, "name", u->name);
+            cli_json_kstr(j, "kind", u->kind);
+            cli_json_kstr(j, "capabilities", u->caps);
+            cli_json_kcoord(j, "lat", u->lat_e7);
+            cli_json_kcoord(j, "lon", u->lon_e7);
+            cli_json_end_object(j);
+        }
+        cli_json_end_array(j);
+        cli_json_end_object(j);
+    }
+    cli_json_end_array(j);
+}
+
+static void put_rules_json(struct cli_json *j, const struct fm_directory *d)
+{
+    cli_json_key(j, "rules");
+    cli_json_begin_array(j);
+    for (size_t i = 0; i < d->nrules; i++) {
+        const struct fm_dir_rule *r = &d->rules[i];
+        cli_json_begin_object(j);
+        cli_json_kstr(j, "category", r->category);
+        cli_json_kuint(j, "priority", r->priority);
+        cli_json_kuint(j, "escalate_priority", r->escalate_priority);
+        cli_json_kuint(j, "escalate_after_s", r->escalate_after_s);
+        cli_json_kuint(j, "target_s", r->target_s);
+        cli_json_key(j, "respond");
+        cli_json_begin_array(j);
+        for (size_t k = 0; k < r->nrespond; k++) {
+            const struct fm_dir_respond *e = &r->respond[k];
+            cli_json_begin_object(j);
+            cli_json_kuint(j, "tier", e->tier);
+            cli_json_kstr(j, "kind", e->kind);
+            cli_json_kstr(j, "department", e->department);
+            cli_json_kstr(j, "capability", e->capability);
+            cli_json_kuint(j, "units", e->units);
+            cli_json_end_object(j);
+        }
+        cli_json_end_array(j);
+        cli_json_end_object(j);
+    }
+    cli_json_end_array(j);
+}
+
+static void show_json(const struct fm_directory *d)
+{
+    struct cli_json j;
+    cli_json_init(&j, stdout);
+    cli_json_begin_object(&j);
+    cli_json_kstr(&j, "name", d->name);
+    cli_json_kstr(&j, "version", d->version);
+    cli_json_kstr(&j, "publisher", d->publisher);
+    cli_json_ktime(&j, "published_at", d->version_hlc);
+    cli_json_kuint(&j, "format", (uint64_t)fm_directory_format(d));
+    cli_json_kuint(&j, "skipped_sections", d->nskipped);
+    put_boundaries_json(&j, d);
+    cli_json_key(&j, "counties");
+    cli_json_begin_array(&j);
+    for (size_t i = 0; i < d->ncounties; i++)
+        cli_json_string(&j, d->counties[i]);
+    cli_json_end_array(&j);
+    put_departments_json(&j, d);
+    put_rules_json(&j, d);
+    cli_json_end_object(&j);
+    cli_json_finish(&j);
+}
+
+static void show_text(const struct fm_directory *d)
+{
+    char when[CLI_TIME_LEN];
+    cli_fmt_local(d->version_hlc, false, when);
+    printf("%s\nversion %s, published %s by %.8s\n", d->name, d->version, when, d->publisher);
+    summary(d, stdout);
+    printf("\nrules:\n");
+    for (size_t i = 0; i < d->nrules; i++) {
+        const struct fm_dir_rule *r = &d->rules[i];
+        printf("  %-20s priority %u, target %us, escalate after %us", r->category,
+               r->priority, r->target_s, r->escalate_after_s);
+        if (r->escalate_priority)
+            printf(", tier 2 at once for priority <= %u", r->escalate_priority);
+        printf("\n");
+        for (size_t k = 0; k < r->nrespond; k++)
+            printf("    tier %u: %u x %s%s%s%s%s%s\n", r->respond[k].tier,
+                   r->respond[k].units, r->respond[k].kind,
+                   r->respond[k].department[0] ? " (" : "", r->respond[k].department,
+                   r->respond[k].department[0] ? ")" : "",
+                   r->respond[k].capability[0] ? " with " : "", r->respond[k].capability);
+    }
+}
+
 static int run_show(struct cli *cl, int argc, char **argv)
 {
     static const struct cli_opt opts[] = { { "json", false } };
@@ -179,98 +286,10 @@ static int run_show(struct cli *cl, int argc, char **argv)
         return cli_error(cl, rc, "no directory published yet (fieldmesh directory publish FILE)");
     if (rc != 0)
         return cli_error(cl, rc, "cannot read the directory: %s", fm_strerror(rc));
-    if (cli_flag(&a, 0)) {
-        struct cli_json j;
-        cli_json_init(&j, stdout);
-        cli_json_begin_object(&j);
-        cli_json_kstr(&j, "name", d->name);
-        cli_json_kstr(&j, "version", d->version);
-        cli_json_kstr(&j, "publisher", d->publisher);
-        cli_json_ktime(&j, "published_at", d->version_hlc);
-        cli_json_kuint(&j, "format", (uint64_t)fm_directory_format(d));
-        cli_json_kuint(&j, "skipped_sections", d->nskipped);
-        put_boundaries_json(&j, d);
-        cli_json_key(&j, "counties");
-        cli_json_begin_array(&j);
-        for (size_t i = 0; i < d->ncounties; i++)
-            cli_json_string(&j, d->counties[i]);
-        cli_json_end_array(&j);
-        cli_json_key(&j, "departments");
-        cli_json_begin_array(&j);
-        for (size_t i = 0; i < d->ndepts; i++) {
-            const struct fm_dir_dept *x = &d->depts[i];
-            cli_json_begin_object(&j);
-            cli_json_kstr(&j, "name", x->name);
-            cli_json_kstr(&j, "kind", x->kind);
-            cli_json_kuint(&j, "tier", x->tier);
-            cli_json_kstr(&j, "county", d->counties[x->county]);
-            cli_json_key(&j, "units");
-            cli_json_begin_array(&j);
-            for (size_t k = 0; k < d->nunits; k++) {
-                const struct fm_dir_unit *u = &d->units[k];
-                if (u->dept != i)
-                    continue;
-                cli_json_begin_object(&j);
-                cli_json_kstr(&j, "name", u->name);
-                cli_json_kstr(&j, "kind", u->kind);
-                cli_json_kstr(&j, "capabilities", u->caps);
-                cli_json_kcoord(&j, "lat", u->lat_e7);
-                cli_json_kcoord(&j, "lon", u->lon_e7);
-                cli_json_end_object(&j);
-            }
-            cli_json_end_array(&j);
-            cli_json_end_object(&j);
-        }
-        cli_json_end_array(&j);
-        cli_json_key(&j, "rules");
-        cli_json_begin_array(&j);
-        for (size_t i = 0; i < d->nrules; i++) {
-            const struct fm_dir_rule *r = &d->rules[i];
-            cli_json_begin_object(&j);
-            cli_json_kstr(&j, "category", r->category);
-            cli_json_kuint(&j, "priority", r->priority);
-            cli_json_kuint(&j, "escalate_priority", r->escalate_priority);
-            cli_json_kuint(&j, "escalate_after_s", r->escalate_after_s);
-            cli_json_kuint(&j, "target_s", r->target_s);
-            cli_json_key(&j, "respond");
-            cli_json_begin_array(&j);
-            for (size_t k = 0; k < r->nrespond; k++) {
-                const struct fm_dir_respond *e = &r->respond[k];
-                cli_json_begin_object(&j);
-                cli_json_kuint(&j, "tier", e->tier);
-                cli_json_kstr(&j, "kind", e->kind);
-                cli_json_kstr(&j, "department", e->department);
-                cli_json_kstr(&j, "capability", e->capability);
-                cli_json_kuint(&j, "units", e->units);
-                cli_json_end_object(&j);
-            }
-            cli_json_end_array(&j);
-            cli_json_end_object(&j);
-        }
-        cli_json_end_array(&j);
-        cli_json_end_object(&j);
-        cli_json_finish(&j);
-    } else {
-        char when[CLI_TIME_LEN];
-        cli_fmt_local(d->version_hlc, false, when);
-        printf("%s\nversion %s, published %s by %.8s\n", d->name, d->version, when, d->publisher);
-        summary(d, stdout);
-        printf("\nrules:\n");
-        for (size_t i = 0; i < d->nrules; i++) {
-            const struct fm_dir_rule *r = &d->rules[i];
-            printf("  %-20s priority %u, target %us, escalate after %us", r->category,
-                   r->priority, r->target_s, r->escalate_after_s);
-            if (r->escalate_priority)
-                printf(", tier 2 at once for priority <= %u", r->escalate_priority);
-            printf("\n");
-            for (size_t k = 0; k < r->nrespond; k++)
-                printf("    tier %u: %u x %s%s%s%s%s%s\n", r->respond[k].tier,
-                       r->respond[k].units, r->respond[k].kind,
-                       r->respond[k].department[0] ? " (" : "", r->respond[k].department,
-                       r->respond[k].department[0] ? ")" : "",
-                       r->respond[k].capability[0] ? " with " : "", r->respond[k].capability);
-        }
-    }
+    if (cli_flag(&a, 0))
+        show_json(d);
+    else
+        show_text(d);
     fm_directory_free(&d);
     return CLI_EXIT_OK;
 }
