@@ -427,18 +427,14 @@ static void tree_optimise(struct fm_sync *s, struct sync_nb *e, uint32_t i, uint
            (unsigned long long)(now - a->lazy_ms), e->name);
 }
 
-/* Ingests the ops of `nos` OPS messages from nb in one store call (one
- * transaction), then does each message's bookkeeping. */
-void sync_ops_take(struct fm_sync *s, struct sync_nb *nb, const struct fm_wire_ops *os,
-                     size_t nos)
+/* Lays the ops of `nos` OPS messages side by side in s->in_ops and
+ * s->in_lens (at most FM_WIRE_BATCH_MAX per message, SYNC_INGEST_MAX_OPS in
+ * all) and returns how many. */
+static size_t ops_gather(struct fm_sync *s, const struct fm_wire_ops *os, size_t nos)
 {
-    struct fm_ingest_result res;
     size_t n = 0;
     const uint8_t *op;
     size_t len;
-    uint64_t now = sync_now(s);
-    int rc;
-
     for (size_t m = 0; m < nos; m++) {
         size_t pos = 0, k = 0;
         while (k < FM_WIRE_BATCH_MAX && n < SYNC_INGEST_MAX_OPS &&
@@ -449,43 +445,89 @@ void sync_ops_take(struct fm_sync *s, struct sync_nb *nb, const struct fm_wire_o
             k++;
         }
     }
-    memset(&res, 0, sizeof(res));
-    if (n > 0 && sync_fault_paused(s, now)) {
+    return n;
+}
+
+/* One store call for the n gathered ops. False when the store could not
+ * take them (paused after a fault, or failing now): nothing was judged and
+ * the caller does no bookkeeping. */
+static bool ops_ingest(struct fm_sync *s, struct sync_nb *nb, size_t n, uint64_t now,
+                       struct fm_ingest_result *res)
+{
+    memset(res, 0, sizeof(*res));
+    if (n == 0)
+        return true;
+    if (sync_fault_paused(s, now)) {
         for (size_t i = 0; i < s->nauthors; i++)
             s->authors[i].pulled = 0;
-        return; /* the store cannot take ops yet (fault.c): they come again */
+        return false; /* the store cannot take ops yet (fault.c): they come again */
     }
-    if (n > 0) {
-        rc = s->store.ingest(s->store.ctx, s->in_ops, s->in_lens, n, &res);
-        if (rc != FM_OK) {
-            /* nothing stored, nothing judged: a local fault, not refusals;
-             * tell the sender what we really hold */
-            sync_fault_note(s, rc, now);
-            sync_send_vector(s, nb);
-            return;
-        }
-        sync_fault_clear(s);
+    int rc = s->store.ingest(s->store.ctx, s->in_ops, s->in_lens, n, res);
+    if (rc != FM_OK) {
+        /* nothing stored, nothing judged: a local fault, not refusals;
+         * tell the sender what we really hold */
+        sync_fault_note(s, rc, now);
+        sync_send_vector(s, nb);
+        return false;
     }
-    if (res.stored)
-        fm_log(FM_LOG_DEBUG, COMPONENT, "stored %zu op(s) from %s (%zu duplicate)", res.stored,
-               nb->name, res.duplicates);
-    s->k.ops_stored += res.stored;
-    if (res.stored)
+    sync_fault_clear(s);
+    return true;
+}
+
+/* Counters, our heads, and (for a reply) pulling again what was refused. */
+static void ops_count(struct fm_sync *s, struct sync_nb *nb, const struct fm_ingest_result *res,
+                      bool reply)
+{
+    if (res->stored)
+        fm_log(FM_LOG_DEBUG, COMPONENT, "stored %zu op(s) from %s (%zu duplicate)", res->stored,
+               nb->name, res->duplicates);
+    s->k.ops_stored += res->stored;
+    if (res->stored)
         s->ban_check_due = true; /* a revocation may have come with them */
-    s->k.ops_dup += res.duplicates;
-    s->k.ops_rejected += res.rejected;
-    nb->ops_received += res.stored;
+    s->k.ops_dup += res->duplicates;
+    s->k.ops_rejected += res->rejected;
+    nb->ops_received += res->stored;
     if (sync_heads_refresh(s) != FM_OK)
         fm_log_limited(&lim_store, 5, FM_LOG_ERROR, COMPONENT, "cannot read heads");
-    if (os[0].flags & FM_OPS_REPLY) {
+    if (reply) {
         /* every reply received is ingested now: what ingest refused is
          * pulled again from head + 1 */
         for (size_t i = 0; i < s->nauthors; i++)
             s->authors[i].pulled = 0;
     }
+}
 
-    /* bookkeeping per op: what the sender holds; gaps to pull */
-    bool real_reject = false, reply = (os[0].flags & FM_OPS_REPLY) != 0;
+/* Op d of author i was refused for a reason of its own: stop pulling this
+ * author until the next anti-entropy round claims it again, backing off
+ * while its head stays put. */
+static void op_refused(struct fm_sync *s, struct sync_nb *nb, uint32_t i, const struct fm_op *d,
+                       uint64_t now)
+{
+    struct sync_author *a = &s->authors[i];
+    a->refused = true;
+    a->want = a->head;
+    a->want_from = -1;
+    if (a->refuse_backoff_ms == 0 || a->refused_head != a->head)
+        a->refuse_backoff_ms = SYNC_REFUSE_BACKOFF_MIN_MS;
+    else if (a->refuse_backoff_ms < SYNC_REFUSE_BACKOFF_MAX_MS / 2)
+        a->refuse_backoff_ms *= 2;
+    else
+        a->refuse_backoff_ms = SYNC_REFUSE_BACKOFF_MAX_MS;
+    a->refused_head = a->head;
+    a->refused_until_ms = now + a->refuse_backoff_ms;
+    /* from a version-3 neighbour the prev was rebuilt from our
+     * head, so another history shows as a bad signature instead */
+    if (a->head > 0 && (memcmp(d->prev, a->hash, FM_HASH_LEN) != 0 || nb->v3))
+        sync_fork_probe(s, nb, i, now);
+}
+
+/* Bookkeeping per op: what the sender holds, gaps to pull, the tree to
+ * optimise, refusals. True when an op was really refused (undecodable, or
+ * refused for a reason of its own rather than a gap). */
+static bool ops_note_each(struct fm_sync *s, struct sync_nb *nb, size_t n,
+                          const struct fm_ingest_result *res, bool reply, uint64_t now)
+{
+    bool real_reject = false;
     for (size_t k = 0; k < n; k++) {
         struct fm_op d;
         if (fm_op_decode(&d, s->in_ops[k], s->in_lens[k]) != FM_OK) {
@@ -501,7 +543,7 @@ void sync_ops_take(struct fm_sync *s, struct sync_nb *nb, const struct fm_wire_o
             if (reply)
                 sync_fork_probe_reply(s, nb, (uint32_t)i, &d);
             if (a->lazy_from >= 0) {
-                if (!reply && res.stored > 0)
+                if (!reply && res->stored > 0)
                     tree_optimise(s, nb, (uint32_t)i, d.seq, now);
                 else if (a->head >= a->lazy_seq)
                     a->lazy_from = -1;
@@ -511,43 +553,57 @@ void sync_ops_take(struct fm_sync *s, struct sync_nb *nb, const struct fm_wire_o
             if (!(a->refused && reply))
                 sync_want_raise(s, nb, (uint32_t)i, d.seq, now, false);
         } else {
-            /* refused for a reason of its own: stop pulling this author
-             * until the next anti-entropy round claims it again */
             real_reject = true;
-            a->refused = true;
-            a->want = a->head;
-            a->want_from = -1;
-            if (a->refuse_backoff_ms == 0 || a->refused_head != a->head)
-                a->refuse_backoff_ms = SYNC_REFUSE_BACKOFF_MIN_MS;
-            else if (a->refuse_backoff_ms < SYNC_REFUSE_BACKOFF_MAX_MS / 2)
-                a->refuse_backoff_ms *= 2;
-            else
-                a->refuse_backoff_ms = SYNC_REFUSE_BACKOFF_MAX_MS;
-            a->refused_head = a->head;
-            a->refused_until_ms = now + a->refuse_backoff_ms;
-            /* from a version-3 neighbour the prev was rebuilt from our
-             * head, so another history shows as a bad signature instead */
-            if (a->head > 0 && (memcmp(d.prev, a->hash, FM_HASH_LEN) != 0 || nb->v3))
-                sync_fork_probe(s, nb, (uint32_t)i, now);
+            op_refused(s, nb, (uint32_t)i, &d, now);
         }
     }
-    for (size_t k = 0; real_reject && k < n; k++) {
+    return real_reject;
+}
+
+/* After a real refusal: the authors of this batch may be pulled again. */
+static void ops_clear_refused(struct fm_sync *s, size_t n)
+{
+    for (size_t k = 0; k < n; k++) {
         struct fm_op d;
         int32_t i;
         if (fm_op_decode(&d, s->in_ops[k], s->in_lens[k]) == FM_OK &&
             (i = sync_author_get(s, d.author, false)) >= 0)
             s->authors[i].refused = false;
     }
-    if (res.rejected > 0 && (real_reject || (res.err != FM_EGAP && res.err != FM_EDUP))) {
-        char tag[17];
-        sync_hex(nb->pk, 8, tag, sizeof(tag));
-        if (res.err != FM_EREVOKED)
-            nb->bad++;
-        fm_log_limited(&lim_reject, 10, FM_LOG_WARN, COMPONENT,
-                       "refused %zu op(s) from %s (%s): %s at seq %llu", res.rejected,
-                       nb->name[0] ? nb->name : tag, tag, fm_strerror(res.err),
-                       (unsigned long long)res.err_seq);
-    }
+}
+
+static void ops_log_refused(struct sync_nb *nb, const struct fm_ingest_result *res,
+                            bool real_reject)
+{
+    if (res->rejected == 0 || (!real_reject && (res->err == FM_EGAP || res->err == FM_EDUP)))
+        return;
+    char tag[17];
+    sync_hex(nb->pk, 8, tag, sizeof(tag));
+    if (res->err != FM_EREVOKED)
+        nb->bad++;
+    fm_log_limited(&lim_reject, 10, FM_LOG_WARN, COMPONENT,
+                   "refused %zu op(s) from %s (%s): %s at seq %llu", res->rejected,
+                   nb->name[0] ? nb->name : tag, tag, fm_strerror(res->err),
+                   (unsigned long long)res->err_seq);
+}
+
+/* Ingests the ops of `nos` OPS messages from nb in one store call (one
+ * transaction), then does each message's bookkeeping. */
+void sync_ops_take(struct fm_sync *s, struct sync_nb *nb, const struct fm_wire_ops *os,
+                     size_t nos)
+{
+    struct fm_ingest_result res;
+    uint64_t now = sync_now(s);
+    bool reply = (os[0].flags & FM_OPS_REPLY) != 0;
+    size_t n = ops_gather(s, os, nos);
+
+    if (!ops_ingest(s, nb, n, now, &res))
+        return;
+    ops_count(s, nb, &res, reply);
+    bool real_reject = ops_note_each(s, nb, n, &res, reply, now);
+    if (real_reject)
+        ops_clear_refused(s, n);
+    ops_log_refused(nb, &res, real_reject);
     if (!reply && res.stored == 0 && res.duplicates > 0 && res.rejected == 0) {
         /* an eager push we already had: this link is redundant */
         nb->eager = false;
