@@ -193,123 +193,151 @@ const char *fm_sync_msg_kind_name(int kind)
 
 /* ---------------------------------------------------------------- decode */
 
-static int decode_body(struct fm_wire_msg *m, struct fm_cur *c)
+/* One decoder per message type; each checks its flags and counts against
+ * the named maxima before reading what they announce. */
+static int decode_summary(struct fm_wire_summary *s, struct fm_cur *c)
+{
+    CHECK(fm_cur_u8(c, &s->flags));
+    if (s->flags & ~FM_SUMMARY_REPLY)
+        return FM_EDECODE;
+    CHECK(fm_cur_u64(c, &s->now_ms));
+    CHECK(fm_cur_u32(c, &s->nauthors));
+    CHECK(fm_cur_u64(c, &s->total));
+    CHECK(fm_cur_copy(c, s->hash, FM_HASH_LEN));
+    return FM_OK;
+}
+
+static int decode_vector(struct fm_wire_vector *v, struct fm_cur *c)
+{
+    uint32_t n32;
+    CHECK(fm_cur_copy(c, v->lo, FM_PK_LEN));
+    CHECK(fm_cur_copy(c, v->hi, FM_PK_LEN));
+    if (memcmp(v->lo, v->hi, FM_PK_LEN) > 0)
+        return FM_EDECODE;
+    CHECK(fm_cur_u32(c, &n32));
+    if (n32 > FM_WIRE_VECTOR_MAX)
+        return FM_ETOOBIG;
+    return decode_entries(c, n32, v->lo, v->hi, &v->e);
+}
+
+static int decode_ihave(struct fm_wire_msg *m, struct fm_cur *c)
 {
     uint8_t flags;
     uint16_t n16;
-    uint32_t n32;
+    CHECK(fm_cur_u8(c, &flags));
+    if (flags & ~FM_IHAVE_NOW)
+        return FM_EDECODE;
+    m->u.ihave.flags = flags;
+    CHECK(fm_cur_u16(c, &n16));
+    if (n16 == 0)
+        return FM_EDECODE;
+    if (n16 > FM_WIRE_IHAVE_MAX)
+        return FM_ETOOBIG;
+    return decode_entries(c, n16, NULL, NULL, &m->u.ihave.e);
+}
+
+static int decode_pull(struct fm_wire_pull *p, struct fm_cur *c)
+{
+    uint16_t n16;
+    CHECK(fm_cur_u8(c, &p->flags));
+    if (p->flags & ~FM_PULL_GRAFT)
+        return FM_EDECODE;
+    CHECK(fm_cur_u32(c, &p->req_id));
+    CHECK(fm_cur_u32(c, &p->max_ops));
+    if (p->max_ops == 0)
+        return FM_EDECODE;
+    if (p->max_ops > FM_WIRE_BATCH_MAX)
+        return FM_ETOOBIG;
+    CHECK(fm_cur_u16(c, &n16));
+    if (n16 == 0)
+        return FM_EDECODE;
+    if (n16 > FM_WIRE_PULL_MAX)
+        return FM_ETOOBIG;
+    return decode_entries(c, n16, NULL, NULL, &p->e);
+}
+
+static int decode_ops(struct fm_wire_ops *o, struct fm_cur *c)
+{
+    CHECK(fm_cur_u8(c, &o->flags));
+    if (o->flags & ~(FM_OPS_REPLY | FM_OPS_TRUNCATED))
+        return FM_EDECODE;
+    CHECK(fm_cur_u32(c, &o->req_id));
+    CHECK(fm_cur_u32(c, &o->count));
+    if (!(o->flags & FM_OPS_REPLY) && (o->flags || o->req_id || o->count == 0))
+        return FM_EDECODE; /* a push: no flags, no req_id, at least one op */
+    if (o->count > FM_WIRE_BATCH_MAX)
+        return FM_ETOOBIG;
+    if (fm_cur_left(c) / (4 + FM_WIRE_OP_MIN) < o->count)
+        return FM_EDECODE;
+    return decode_op_list(c, o->count, &o->data, &o->data_len);
+}
+
+static int decode_soft(struct fm_wire_soft *sm, struct fm_cur *c)
+{
+    uint16_t n16;
+    CHECK(fm_cur_u16(c, &n16));
+    if (n16 == 0)
+        return FM_EDECODE;
+    if (n16 > FM_WIRE_SOFT_MAX)
+        return FM_ETOOBIG;
+    sm->count = n16;
+    sm->data = c->pos;
+    for (uint32_t i = 0; i < n16; i++) {
+        uint16_t len;
+        const uint8_t *rec;
+        CHECK(fm_cur_u16(c, &len));
+        if (len < FM_WIRE_SOFT_REC_MIN)
+            return FM_EDECODE;
+        if (len > FM_SOFT_REC_MAX)
+            return FM_ETOOBIG;
+        CHECK(fm_cur_bytes(c, len, &rec));
+    }
+    sm->data_len = (size_t)(c->pos - sm->data);
+    return FM_OK;
+}
+
+static int decode_status(struct fm_wire_status *s, struct fm_cur *c)
+{
+    struct fm_sync_peer_info tmp;
+    uint16_t n16;
+    CHECK(fm_cur_u64(c, &s->uptime_ms));
+    CHECK(fm_cur_u64(c, &s->pid));
+    memset(&s->counters, 0, sizeof(s->counters));
+    for (int i = 0; i < NCOUNTERS; i++)
+        CHECK(fm_cur_u64(c, counter_slot(&s->counters, i)));
+    CHECK(fm_cur_u16(c, &n16));
+    if (n16 > FM_WIRE_PEERS_MAX)
+        return FM_ETOOBIG;
+    s->count = n16;
+    s->data = c->pos;
+    for (uint32_t i = 0; i < s->count; i++)
+        CHECK(decode_peer(c, &tmp));
+    s->data_len = (size_t)(c->pos - s->data);
+    return FM_OK;
+}
+
+static int decode_body(struct fm_wire_msg *m, struct fm_cur *c)
+{
     switch (m->type) {
-    case FM_MSG_SUMMARY: {
-        struct fm_wire_summary *s = &m->u.summary;
-        CHECK(fm_cur_u8(c, &s->flags));
-        if (s->flags & ~FM_SUMMARY_REPLY)
-            return FM_EDECODE;
-        CHECK(fm_cur_u64(c, &s->now_ms));
-        CHECK(fm_cur_u32(c, &s->nauthors));
-        CHECK(fm_cur_u64(c, &s->total));
-        CHECK(fm_cur_copy(c, s->hash, FM_HASH_LEN));
-        return FM_OK;
-    }
-    case FM_MSG_VECTOR: {
-        struct fm_wire_vector *v = &m->u.vector;
-        CHECK(fm_cur_copy(c, v->lo, FM_PK_LEN));
-        CHECK(fm_cur_copy(c, v->hi, FM_PK_LEN));
-        if (memcmp(v->lo, v->hi, FM_PK_LEN) > 0)
-            return FM_EDECODE;
-        CHECK(fm_cur_u32(c, &n32));
-        if (n32 > FM_WIRE_VECTOR_MAX)
-            return FM_ETOOBIG;
-        return decode_entries(c, n32, v->lo, v->hi, &v->e);
-    }
+    case FM_MSG_SUMMARY:
+        return decode_summary(&m->u.summary, c);
+    case FM_MSG_VECTOR:
+        return decode_vector(&m->u.vector, c);
     case FM_MSG_IHAVE:
-        CHECK(fm_cur_u8(c, &flags));
-        if (flags & ~FM_IHAVE_NOW)
-            return FM_EDECODE;
-        m->u.ihave.flags = flags;
-        CHECK(fm_cur_u16(c, &n16));
-        if (n16 == 0)
-            return FM_EDECODE;
-        if (n16 > FM_WIRE_IHAVE_MAX)
-            return FM_ETOOBIG;
-        return decode_entries(c, n16, NULL, NULL, &m->u.ihave.e);
-    case FM_MSG_PULL: {
-        struct fm_wire_pull *p = &m->u.pull;
-        CHECK(fm_cur_u8(c, &p->flags));
-        if (p->flags & ~FM_PULL_GRAFT)
-            return FM_EDECODE;
-        CHECK(fm_cur_u32(c, &p->req_id));
-        CHECK(fm_cur_u32(c, &p->max_ops));
-        if (p->max_ops == 0)
-            return FM_EDECODE;
-        if (p->max_ops > FM_WIRE_BATCH_MAX)
-            return FM_ETOOBIG;
-        CHECK(fm_cur_u16(c, &n16));
-        if (n16 == 0)
-            return FM_EDECODE;
-        if (n16 > FM_WIRE_PULL_MAX)
-            return FM_ETOOBIG;
-        return decode_entries(c, n16, NULL, NULL, &p->e);
-    }
-    case FM_MSG_OPS: {
-        struct fm_wire_ops *o = &m->u.ops;
-        CHECK(fm_cur_u8(c, &o->flags));
-        if (o->flags & ~(FM_OPS_REPLY | FM_OPS_TRUNCATED))
-            return FM_EDECODE;
-        CHECK(fm_cur_u32(c, &o->req_id));
-        CHECK(fm_cur_u32(c, &o->count));
-        if (!(o->flags & FM_OPS_REPLY) && (o->flags || o->req_id || o->count == 0))
-            return FM_EDECODE; /* a push: no flags, no req_id, at least one op */
-        if (o->count > FM_WIRE_BATCH_MAX)
-            return FM_ETOOBIG;
-        if (fm_cur_left(c) / (4 + FM_WIRE_OP_MIN) < o->count)
-            return FM_EDECODE;
-        return decode_op_list(c, o->count, &o->data, &o->data_len);
-    }
-    case FM_MSG_SOFT: {
-        struct fm_wire_soft *sm = &m->u.soft;
-        CHECK(fm_cur_u16(c, &n16));
-        if (n16 == 0)
-            return FM_EDECODE;
-        if (n16 > FM_WIRE_SOFT_MAX)
-            return FM_ETOOBIG;
-        sm->count = n16;
-        sm->data = c->pos;
-        for (uint32_t i = 0; i < n16; i++) {
-            uint16_t len;
-            const uint8_t *rec;
-            CHECK(fm_cur_u16(c, &len));
-            if (len < FM_WIRE_SOFT_REC_MIN)
-                return FM_EDECODE;
-            if (len > FM_SOFT_REC_MAX)
-                return FM_ETOOBIG;
-            CHECK(fm_cur_bytes(c, len, &rec));
-        }
-        sm->data_len = (size_t)(c->pos - sm->data);
-        return FM_OK;
-    }
+        return decode_ihave(m, c);
+    case FM_MSG_PULL:
+        return decode_pull(&m->u.pull, c);
+    case FM_MSG_OPS:
+        return decode_ops(&m->u.ops, c);
+    case FM_MSG_SOFT:
+        return decode_soft(&m->u.soft, c);
     case FM_MSG_PRUNE:
     case FM_MSG_CTL_NUDGE:
     case FM_MSG_CTL_ACK:
     case FM_MSG_CTL_PEERS:
         return FM_OK;
-    case FM_MSG_CTL_STATUS: {
-        struct fm_wire_status *s = &m->u.status;
-        struct fm_sync_peer_info tmp;
-        CHECK(fm_cur_u64(c, &s->uptime_ms));
-        CHECK(fm_cur_u64(c, &s->pid));
-        memset(&s->counters, 0, sizeof(s->counters));
-        for (int i = 0; i < NCOUNTERS; i++)
-            CHECK(fm_cur_u64(c, counter_slot(&s->counters, i)));
-        CHECK(fm_cur_u16(c, &n16));
-        if (n16 > FM_WIRE_PEERS_MAX)
-            return FM_ETOOBIG;
-        s->count = n16;
-        s->data = c->pos;
-        for (uint32_t i = 0; i < s->count; i++)
-            CHECK(decode_peer(c, &tmp));
-        s->data_len = (size_t)(c->pos - s->data);
-        return FM_OK;
-    }
+    case FM_MSG_CTL_STATUS:
+        return decode_status(&m->u.status, c);
     default:
         return FM_EDECODE;
     }

@@ -57,52 +57,106 @@ static void reply(struct fm_sync *s, const uint8_t *reqid, size_t reqid_len, con
     (void)zmq_send(s->zap, "", 0, ZMQ_DONTWAIT);
 }
 
-static void handle_one(struct fm_sync *s)
-{
+/* One ZAP request's frames as received; oversize when a frame was too
+ * long or there were too many (those are dropped). */
+struct zap_req {
     uint8_t frames[ZAP_FRAMES_MAX][ZAP_FRAME_MAX];
     size_t lens[ZAP_FRAMES_MAX];
-    int nf = 0, more = 1;
-    size_t sz = sizeof(more);
-    bool oversize = false;
+    int nf;
+    bool oversize;
+};
 
+/* Reads every frame of one request; false when the socket failed. */
+static bool zap_recv(struct fm_sync *s, struct zap_req *r)
+{
+    int more = 1;
+    size_t sz = sizeof(more);
+    r->nf = 0;
+    r->oversize = false;
     while (more) {
         zmq_msg_t m;
         zmq_msg_init(&m);
         if (zmq_msg_recv(&m, s->zap, 0) < 0) {
             zmq_msg_close(&m);
-            return;
+            return false;
         }
-        if (nf < ZAP_FRAMES_MAX && zmq_msg_size(&m) <= ZAP_FRAME_MAX) {
-            lens[nf] = zmq_msg_size(&m);
-            memcpy(frames[nf], zmq_msg_data(&m), lens[nf]);
-            nf++;
+        if (r->nf < ZAP_FRAMES_MAX && zmq_msg_size(&m) <= ZAP_FRAME_MAX) {
+            r->lens[r->nf] = zmq_msg_size(&m);
+            memcpy(r->frames[r->nf], zmq_msg_data(&m), r->lens[r->nf]);
+            r->nf++;
         } else {
-            oversize = true;
+            r->oversize = true;
         }
         zmq_msg_close(&m);
         if (zmq_getsockopt(s->zap, ZMQ_RCVMORE, &more, &sz) != 0)
             more = 0;
     }
-    if (nf < 2) {
+    return true;
+}
+
+/* The peer's address (frame 3) as printable text for the log. */
+static void zap_addr(const struct zap_req *r, char *addr, size_t cap)
+{
+    fm_strlcpy(addr, "?", cap);
+    if (r->nf < 4)
+        return;
+    size_t al = r->lens[3] < cap - 1 ? r->lens[3] : cap - 1;
+    for (size_t i = 0; i < al; i++)
+        addr[i] = (r->frames[3][i] >= 0x20 && r->frames[3][i] < 0x7f) ? (char)r->frames[3][i]
+                                                                         : '?';
+    addr[al] = '\0';
+}
+
+/* Logs a key refused by sync_admit_curve (why): by its Curve key when we
+ * know nobody with it, else by its key text and name. */
+static void zap_log_refusal(const uint8_t curve[FM_CURVE_LEN], const uint8_t pk[FM_PK_LEN],
+                            const char *name, int why, const char *addr, uint64_t knocks)
+{
+    if (why == FM_ENOTFOUND) {
+        /* nobody we know: all there is to show is the Curve key */
+        char z85[FM_CURVE_LEN * 5 / 4 + 1];
+        if (!zmq_z85_encode(z85, curve, FM_CURVE_LEN))
+            fm_strlcpy(z85, "?", sizeof(z85)); /* cannot happen: 32 is a multiple of 4 */
+        fm_log_limited(&lim_refuse, 5, FM_LOG_WARN, COMPONENT,
+                       "refused a connection from %s: curve key %s (Z85) is not an "
+                       "enrolled node (refusal %llu of this key; the next line at %llu)",
+                       addr, z85, (unsigned long long)knocks, (unsigned long long)(2 * knocks));
+        return;
+    }
+    /* a node we know: operators know it by its key text */
+    char key[FM_KEY_TEXT_LEN];
+    fm_key_encode(pk, key);
+    fm_log_limited(&lim_refuse, 5, FM_LOG_WARN, COMPONENT,
+                   "refused a connection from %s: node %s%s%s%s is not admitted: %s "
+                   "(refusal %llu of this key; the next line at %llu)",
+                   addr, key, name && name[0] ? " (" : "", name ? name : "",
+                   name && name[0] ? ")" : "",
+                   why == FM_EREVOKED   ? "its key was revoked"
+                   : why == FM_EEXPIRED ? "its certificate expired"
+                                        : fm_strerror(why),
+                   (unsigned long long)knocks, (unsigned long long)(2 * knocks));
+}
+
+static void handle_one(struct fm_sync *s)
+{
+    struct zap_req r;
+    char addr[64];
+    uint8_t pk[FM_PK_LEN];
+    char hex[2 * FM_PK_LEN + 1];
+
+    if (!zap_recv(s, &r))
+        return;
+    if (r.nf < 2) {
         /* cannot even echo a request id; REP still needs an answer */
         reply(s, (const uint8_t *)"", 0, "500", "malformed request", "");
         return;
     }
-    const uint8_t *reqid = frames[1];
-    size_t reqid_len = lens[1];
-    char addr[64] = "?";
-    uint8_t pk[FM_PK_LEN];
-    char hex[2 * FM_PK_LEN + 1];
-
-    if (nf >= 4) {
-        size_t al = lens[3] < sizeof(addr) - 1 ? lens[3] : sizeof(addr) - 1;
-        for (size_t i = 0; i < al; i++)
-            addr[i] = (frames[3][i] >= 0x20 && frames[3][i] < 0x7f) ? (char)frames[3][i] : '?';
-        addr[al] = '\0';
-    }
-    if (oversize || nf != 7 || !frame_is(frames[0], lens[0], "1.0") ||
-        !frame_is(frames[2], lens[2], SYNC_ZAP_DOMAIN) ||
-        !frame_is(frames[5], lens[5], "CURVE") || lens[6] != FM_CURVE_LEN) {
+    const uint8_t *reqid = r.frames[1];
+    size_t reqid_len = r.lens[1];
+    zap_addr(&r, addr, sizeof(addr));
+    if (r.oversize || r.nf != 7 || !frame_is(r.frames[0], r.lens[0], "1.0") ||
+        !frame_is(r.frames[2], r.lens[2], SYNC_ZAP_DOMAIN) ||
+        !frame_is(r.frames[5], r.lens[5], "CURVE") || r.lens[6] != FM_CURVE_LEN) {
         s->k.zap_refused++;
         fm_log_limited(&lim_refuse, 5, FM_LOG_WARN, COMPONENT,
                        "refused a connection from %s: not a CurveZMQ request for our domain",
@@ -111,39 +165,13 @@ static void handle_one(struct fm_sync *s)
         return;
     }
     const char *name = NULL;
-    int why = sync_admit_curve(s, frames[6], pk, &name);
+    int why = sync_admit_curve(s, r.frames[6], pk, &name);
     uint64_t knocks = 0;
     if (why != FM_OK) {
         s->k.zap_refused++;
         /* one line per doubling of this key's refusals (knock.c) */
-        if (!sync_knock_log_due(s, why == FM_ENOTFOUND ? frames[6] : pk, sync_now(s), &knocks)) {
-            reply(s, reqid, reqid_len, "400", "not enrolled", "");
-            return;
-        }
-        if (why == FM_ENOTFOUND) {
-            /* nobody we know: all there is to show is the Curve key */
-            char z85[FM_CURVE_LEN * 5 / 4 + 1];
-            if (!zmq_z85_encode(z85, frames[6], FM_CURVE_LEN))
-                fm_strlcpy(z85, "?", sizeof(z85)); /* cannot happen: 32 is a multiple of 4 */
-            fm_log_limited(&lim_refuse, 5, FM_LOG_WARN, COMPONENT,
-                           "refused a connection from %s: curve key %s (Z85) is not an "
-                           "enrolled node (refusal %llu of this key; the next line at %llu)",
-                           addr, z85, (unsigned long long)knocks,
-                           (unsigned long long)(2 * knocks));
-        } else {
-            /* a node we know: operators know it by its key text */
-            char key[FM_KEY_TEXT_LEN];
-            fm_key_encode(pk, key);
-            fm_log_limited(&lim_refuse, 5, FM_LOG_WARN, COMPONENT,
-                           "refused a connection from %s: node %s%s%s%s is not admitted: %s "
-                           "(refusal %llu of this key; the next line at %llu)",
-                           addr, key, name && name[0] ? " (" : "", name ? name : "",
-                           name && name[0] ? ")" : "",
-                           why == FM_EREVOKED   ? "its key was revoked"
-                           : why == FM_EEXPIRED ? "its certificate expired"
-                                                : fm_strerror(why),
-                           (unsigned long long)knocks, (unsigned long long)(2 * knocks));
-        }
+        if (sync_knock_log_due(s, why == FM_ENOTFOUND ? r.frames[6] : pk, sync_now(s), &knocks))
+            zap_log_refusal(r.frames[6], pk, name, why, addr, knocks);
         reply(s, reqid, reqid_len, "400", "not enrolled", "");
         return;
     }
