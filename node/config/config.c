@@ -9,21 +9,20 @@
  * know, any value of the wrong shape and any value out of range is an error
  * pointing at the offending node. Relative paths are resolved against the
  * directory holding the file, so a config works wherever the command runs.
- * This is the only file in the project that includes yaml.h.
+ * The value parsers and error reporting it walks with are in config_yaml.c;
+ * the two, with yaml_depth.c, are the only files that include yaml.h.
  */
-#include "config_int.h"
+#include "config_yaml.h"
 #include "yaml_depth.h"
 
 #include <errno.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <yaml.h>
 
 #define CONFIG_FILE_MAX (1u << 20) /* a config is a few hundred bytes */
 
@@ -138,253 +137,8 @@ static const struct section sections[] = {
 };
 
 /* ------------------------------------------------------------------ */
-/* Loader state and error reporting                                    */
-/* ------------------------------------------------------------------ */
-
-struct loader {
-    const char *file;        /* as given by the caller, for messages */
-    char *err;
-    size_t errlen;
-    yaml_document_t doc;
-    char dir[FM_PATH_MAX];   /* absolute directory of the file */
-    struct fm_config *cfg;
-    bool control_set, cert_set, key_set;
-    bool map_size_set;
-    yaml_mark_t map_size_mark, map_max_mark, data_dir_mark;
-    bool tls_cert_set, tls_key_set;
-    yaml_mark_t tls_mark;         /* the first of console.tls_cert / tls_key */
-};
-
-static int cfg_fail_at(struct loader *L, size_t line, size_t col, const char *fmt, ...)
-    FM_PRINTF(4, 5);
-static int cfg_fail_at(struct loader *L, size_t line, size_t col, const char *fmt, ...)
-{
-    if (L->err != NULL && L->errlen > 0) {
-        int n = snprintf(L->err, L->errlen, "%s:%zu:%zu: ", L->file, line, col);
-        if (n >= 0 && (size_t)n < L->errlen) {
-            va_list ap;
-            va_start(ap, fmt);
-            vsnprintf(L->err + n, L->errlen - (size_t)n, fmt, ap);
-            va_end(ap);
-        }
-    }
-    return FM_ECONFIG;
-}
-
-/* libyaml marks are 0-based; messages are 1-based. */
-#define cfg_fail(L, mark, ...) \
-    cfg_fail_at((L), (mark).line + 1, (mark).column + 1, __VA_ARGS__)
-
-static yaml_node_t *doc_node(struct loader *L, int idx)
-{
-    return yaml_document_get_node(&L->doc, idx);
-}
-
-/* A scalar's bytes as a C string; scalars holding a NUL byte (possible
- * through "\0" escapes) are refused. */
-static int scalar_str(struct loader *L, yaml_node_t *v, const char *key, const char **out)
-{
-    if (v->type != YAML_SCALAR_NODE)
-        return cfg_fail(L, v->start_mark, "expected a string for '%s'", key);
-    const char *s = (const char *)v->data.scalar.value;
-    if (memchr(s, '\0', v->data.scalar.length) != NULL)
-        return cfg_fail(L, v->start_mark, "'%s' contains a NUL byte", key);
-    *out = s;
-    return 0;
-}
-
-/* An empty plain scalar, "~" or "null": YAML's spelling of nothing. */
-static bool is_null(const yaml_node_t *v)
-{
-    if (v->type != YAML_SCALAR_NODE || v->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
-        return false;
-    const char *s = (const char *)v->data.scalar.value;
-    return s[0] == '\0' || strcmp(s, "~") == 0 || strcmp(s, "null") == 0 ||
-           strcmp(s, "Null") == 0 || strcmp(s, "NULL") == 0;
-}
-
-static bool has_control_char(const char *s)
-{
-    for (; *s != '\0'; s++)
-        if ((unsigned char)*s < 0x20 || (unsigned char)*s == 0x7f)
-            return true;
-    return false;
-}
-
-/* ------------------------------------------------------------------ */
-/* Value parsers                                                       */
-/* ------------------------------------------------------------------ */
-
-static int parse_uint(struct loader *L, yaml_node_t *v, const char *key, uint64_t lo,
-                      uint64_t hi, uint64_t *out)
-{
-    const char *s = NULL;
-    if (v->type != YAML_SCALAR_NODE || v->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
-        return cfg_fail(L, v->start_mark, "expected an integer for '%s'", key);
-    s = (const char *)v->data.scalar.value;
-    size_t n = v->data.scalar.length;
-    bool digits = n > 0 && n <= 19;
-    for (size_t i = 0; digits && i < n; i++)
-        digits = s[i] >= '0' && s[i] <= '9';
-    uint64_t val = 0;
-    if (!digits || fm_parse_u64(s, &val) != 0) {
-        /* a number, just out of range (too long, or negative) */
-        bool number = n > 0 && (strspn(s, "0123456789") == n ||
-                                (n > 1 && s[0] == '-' && strspn(s + 1, "0123456789") == n - 1));
-        if (number)
-            return cfg_fail(L, v->start_mark, "'%s' must be between %llu and %llu", key,
-                            (unsigned long long)lo, (unsigned long long)hi);
-        return cfg_fail(L, v->start_mark, "expected an integer for '%s'", key);
-    }
-    if (val < lo || val > hi)
-        return cfg_fail(L, v->start_mark, "'%s' must be between %llu and %llu", key,
-                        (unsigned long long)lo, (unsigned long long)hi);
-    *out = val;
-    return 0;
-}
-
-/* Joins `raw` onto the file's directory unless absolute; "~/" means $HOME. */
-static int resolve_path(struct loader *L, yaml_node_t *v, const char *key, const char *raw,
-                        char *out, size_t cap)
-{
-    int n;
-    if (raw[0] == '/') {
-        n = snprintf(out, cap, "%s", raw);
-    } else if (raw[0] == '~' && (raw[1] == '/' || raw[1] == '\0')) {
-        const char *home = getenv("HOME");
-        if (home == NULL || home[0] != '/')
-            return cfg_fail(L, v->start_mark, "'%s' starts with '~' but $HOME is not set", key);
-        n = snprintf(out, cap, "%s%s", home, raw + 1);
-    } else {
-        while (raw[0] == '.' && raw[1] == '/')
-            raw += 2;
-        while (raw[0] == '/')
-            raw++;
-        if (strcmp(raw, ".") == 0 || raw[0] == '\0')
-            n = snprintf(out, cap, "%s", L->dir);
-        else
-            n = snprintf(out, cap, "%s/%s", strcmp(L->dir, "/") == 0 ? "" : L->dir, raw);
-    }
-    if (n < 0 || (size_t)n >= cap)
-        return cfg_fail(L, v->start_mark, "path for '%s' is too long (max %zu bytes)", key,
-                        cap - 1);
-    /* drop trailing slashes, keep "/" */
-    size_t len = (size_t)n;
-    while (len > 1 && out[len - 1] == '/')
-        out[--len] = '\0';
-    return 0;
-}
-
-/* tcp://host:port (port 1..65535 or *) or ipc://path (relative paths
- * resolved like other paths; at most IPC_PATH_MAX bytes). */
-static int parse_endpoint(struct loader *L, yaml_node_t *v, const char *key, const char *raw,
-                          char *out, size_t cap)
-{
-    if (strncmp(raw, "tcp://", 6) == 0) {
-        const char *hostport = raw + 6;
-        const char *colon = strrchr(hostport, ':');
-        if (colon == NULL || colon == hostport)
-            return cfg_fail(L, v->start_mark,
-                            "bad endpoint '%s' for '%s': expected tcp://HOST:PORT", raw, key);
-        uint64_t port = 0;
-        if (strcmp(colon + 1, "*") != 0 &&
-            (strspn(colon + 1, "0123456789") != strlen(colon + 1) ||
-             fm_parse_u64(colon + 1, &port) != 0 || port < 1 || port > 65535))
-            return cfg_fail(L, v->start_mark,
-                            "bad port in endpoint '%s' for '%s': expected 1..65535", raw, key);
-        if (strchr(hostport, ' ') != NULL)
-            return cfg_fail(L, v->start_mark, "bad endpoint '%s' for '%s'", raw, key);
-        if (fm_strlcpy(out, raw, cap) != 0)
-            return cfg_fail(L, v->start_mark, "endpoint for '%s' is too long (max %zu bytes)",
-                            key, cap - 1);
-        return 0;
-    }
-    if (strncmp(raw, "ipc://", 6) == 0) {
-        char path[FM_PATH_MAX];
-        if (raw[6] == '\0')
-            return cfg_fail(L, v->start_mark, "bad endpoint '%s' for '%s': empty ipc path", raw,
-                            key);
-        int rc = resolve_path(L, v, key, raw + 6, path, sizeof(path));
-        if (rc != 0)
-            return rc;
-        if (strlen(path) > IPC_PATH_MAX)
-            return cfg_fail(L, v->start_mark,
-                            "ipc path for '%s' is too long (%zu bytes; a Unix socket path "
-                            "allows at most %d)", key, strlen(path), IPC_PATH_MAX);
-        int n = snprintf(out, cap, "ipc://%s", path);
-        if (n < 0 || (size_t)n >= cap)
-            return cfg_fail(L, v->start_mark, "endpoint for '%s' is too long (max %zu bytes)",
-                            key, cap - 1);
-        return 0;
-    }
-    return cfg_fail(L, v->start_mark,
-                    "bad endpoint '%s' for '%s': expected tcp://HOST:PORT or ipc://PATH", raw,
-                    key);
-}
-
-static int parse_key_text(struct loader *L, yaml_node_t *v, const char *key, uint8_t pk[FM_PK_LEN])
-{
-    const char *s = NULL;
-    int rc = scalar_str(L, v, key, &s);
-    if (rc != 0)
-        return rc;
-    if (is_null(v))
-        return cfg_fail(L, v->start_mark, "missing value for '%s'", key);
-    if (fm_key_decode(s, pk) != 0)
-        return cfg_fail(L, v->start_mark,
-                        "bad key text for '%s': expected 52 base32 characters (a-z, 2-7)", key);
-    return 0;
-}
-
-/* Non-empty printable text that fits in cap (including NUL). */
-static int parse_text(struct loader *L, yaml_node_t *v, const char *key, char *out, size_t cap,
-                      bool allow_empty)
-{
-    const char *s = NULL;
-    int rc = scalar_str(L, v, key, &s);
-    if (rc != 0)
-        return rc;
-    if (is_null(v))
-        s = "";
-    if (!allow_empty && s[0] == '\0')
-        return cfg_fail(L, v->start_mark, "'%s' must not be empty", key);
-    if (has_control_char(s))
-        return cfg_fail(L, v->start_mark, "'%s' contains a control character", key);
-    if (fm_strlcpy(out, s, cap) != 0)
-        return cfg_fail(L, v->start_mark, "'%s' is too long (max %zu bytes)", key, cap - 1);
-    return 0;
-}
-
-/* ------------------------------------------------------------------ */
 /* Mapping walks                                                       */
 /* ------------------------------------------------------------------ */
-
-/* The key of a mapping pair as a plain string. */
-static int pair_key(struct loader *L, yaml_node_pair_t *p, yaml_node_t **kn, const char **ks)
-{
-    *kn = doc_node(L, p->key);
-    if (*kn == NULL || (*kn)->type != YAML_SCALAR_NODE)
-        return cfg_fail(L, (*kn != NULL ? (*kn)->start_mark : L->doc.start_mark),
-                        "expected a plain key");
-    *ks = (const char *)(*kn)->data.scalar.value;
-    if (memchr(*ks, '\0', (*kn)->data.scalar.length) != NULL)
-        return cfg_fail(L, (*kn)->start_mark, "key contains a NUL byte");
-    return 0;
-}
-
-/* Reports "duplicate key" when key index i appears before in m. */
-static int check_duplicate(struct loader *L, yaml_node_t *m, yaml_node_pair_t *p,
-                           const char *ks, yaml_node_t *kn, const char *where)
-{
-    for (yaml_node_pair_t *q = m->data.mapping.pairs.start; q < p; q++) {
-        yaml_node_t *qk = doc_node(L, q->key);
-        if (qk != NULL && qk->type == YAML_SCALAR_NODE &&
-            strcmp((const char *)qk->data.scalar.value, ks) == 0)
-            return cfg_fail(L, kn->start_mark, "duplicate key '%s' in %s (first at line %zu)",
-                            ks, where, (size_t)qk->start_mark.line + 1);
-    }
-    return 0;
-}
 
 static int load_peer(struct loader *L, yaml_node_t *item, struct fm_peer_conf *peer)
 {
@@ -398,29 +152,29 @@ static int load_peer(struct loader *L, yaml_node_t *item, struct fm_peer_conf *p
          p < item->data.mapping.pairs.top; p++) {
         yaml_node_t *kn, *v;
         const char *ks = NULL, *s = NULL;
-        int rc = pair_key(L, p, &kn, &ks);
+        int rc = cfg_pair_key(L, p, &kn, &ks);
         if (rc == 0)
-            rc = check_duplicate(L, item, p, ks, kn, where);
+            rc = cfg_check_duplicate(L, item, p, ks, kn, where);
         if (rc != 0)
             return rc;
-        v = doc_node(L, p->value);
+        v = cfg_doc_node(L, p->value);
         if (v == NULL)
             return cfg_fail(L, kn->start_mark, "missing value for '%s'", ks);
         if (strcmp(ks, "endpoint") == 0) {
-            rc = scalar_str(L, v, ks, &s);
-            if (rc == 0 && is_null(v))
+            rc = cfg_scalar_str(L, v, ks, &s);
+            if (rc == 0 && cfg_is_null(v))
                 rc = cfg_fail(L, v->start_mark, "missing value for 'endpoint'");
             if (rc == 0)
-                rc = parse_endpoint(L, v, ks, s, peer->endpoint, sizeof(peer->endpoint));
+                rc = cfg_parse_endpoint(L, v, ks, s, peer->endpoint, sizeof(peer->endpoint));
             have_endpoint = true;
         } else if (strcmp(ks, "key") == 0) {
-            rc = parse_key_text(L, v, ks, peer->pk);
+            rc = cfg_parse_key_text(L, v, ks, peer->pk);
             have_key = true;
         } else if (strcmp(ks, "name") == 0) {
-            rc = parse_text(L, v, ks, peer->name, sizeof(peer->name), true);
+            rc = cfg_parse_text(L, v, ks, peer->name, sizeof(peer->name), true);
         } else if (strcmp(ks, "rate_limit_bps") == 0) { /* field sync */
             uint64_t bps = 0;
-            rc = parse_uint(L, v, ks, 0, 4000000000u, &bps);
+            rc = cfg_parse_uint(L, v, ks, 0, 4000000000u, &bps);
             peer->rate_limit_bps = (uint32_t)bps;
         } else {
             rc = cfg_fail(L, kn->start_mark, "unknown key '%s' in %s", ks, where);
@@ -438,13 +192,13 @@ static int load_peer(struct loader *L, yaml_node_t *item, struct fm_peer_conf *p
 static int load_peers(struct loader *L, yaml_node_t *v)
 {
     struct fm_config *cfg = L->cfg;
-    if (is_null(v))
+    if (cfg_is_null(v))
         return 0;
     if (v->type != YAML_SEQUENCE_NODE)
         return cfg_fail(L, v->start_mark, "expected a list for 'peers'");
     for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top;
          it++) {
-        yaml_node_t *item = doc_node(L, *it);
+        yaml_node_t *item = cfg_doc_node(L, *it);
         if (item == NULL)
             return cfg_fail(L, v->start_mark, "bad peer entry");
         if (cfg->npeers >= FM_CONFIG_MAX_PEERS)
@@ -487,7 +241,7 @@ static int load_gps_field(struct loader *L, const struct field *f, yaml_node_t *
     }
     if (f->type == FT_HOSTPORT) {
         char buf[FM_GPS_HOST_MAX + 8];
-        if ((rc = parse_text(L, v, f->key, buf, sizeof buf, false)) != 0)
+        if ((rc = cfg_parse_text(L, v, f->key, buf, sizeof buf, false)) != 0)
             return rc;
         char *colon = strrchr(buf, ':');
         if (colon == NULL || colon == buf || fm_parse_u64(colon + 1, &val) != 0 || val < 1 ||
@@ -505,16 +259,16 @@ static int load_gps_field(struct loader *L, const struct field *f, yaml_node_t *
                         f->key);
     for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top; p++) {
         yaml_node_t *kn, *vn;
-        if ((rc = pair_key(L, p, &kn, &s)) != 0 ||
-            (rc = check_duplicate(L, v, p, s, kn, "'arrive_by_category'")) != 0)
+        if ((rc = cfg_pair_key(L, p, &kn, &s)) != 0 ||
+            (rc = cfg_check_duplicate(L, v, p, s, kn, "'arrive_by_category'")) != 0)
             return rc;
         if (g->nradii == FM_GPS_RADII_MAX)
             return cfg_fail(L, kn->start_mark, "too many categories (max %d)", FM_GPS_RADII_MAX);
         if (!category_token_ok(s))
             return cfg_fail(L, kn->start_mark, "bad category '%s' ([a-z0-9_-], 1..31)", s);
-        if ((vn = doc_node(L, p->value)) == NULL)
+        if ((vn = cfg_doc_node(L, p->value)) == NULL)
             return cfg_fail(L, kn->start_mark, "missing value for '%s'", s);
-        if ((rc = parse_uint(L, vn, s, 10, 10000, &val)) != 0)
+        if ((rc = cfg_parse_uint(L, vn, s, 10, 10000, &val)) != 0)
             return rc;
         fm_strlcpy(g->radii[g->nradii].category, s, sizeof g->radii[0].category);
         g->radii[g->nradii++].m = (uint32_t)val;
@@ -528,7 +282,7 @@ static int load_console_listen(struct loader *L, const struct field *f, yaml_nod
     struct fm_console_conf *c = &L->cfg->console;
     char buf[FM_CONSOLE_HOST_MAX + 8];
     uint64_t val;
-    int rc = parse_text(L, v, f->key, buf, sizeof buf, false);
+    int rc = cfg_parse_text(L, v, f->key, buf, sizeof buf, false);
     if (rc != 0)
         return rc;
     char *colon = strrchr(buf, ':');
@@ -554,90 +308,131 @@ static int load_console_listen(struct loader *L, const struct field *f, yaml_nod
     return 0;
 }
 
+static int load_role(struct loader *L, const struct field *f, yaml_node_t *v)
+{
+    enum fm_role role = FM_ROLE_NONE;
+    const char *s = NULL;
+    int rc;
+    if ((rc = cfg_scalar_str(L, v, f->key, &s)) != 0)
+        return rc;
+    if (cfg_is_null(v))
+        return cfg_fail(L, v->start_mark, "missing value for '%s'", f->key);
+    if (fm_role_parse(s, &role) != 0 || role == FM_ROLE_NONE)
+        return cfg_fail(L, v->start_mark,
+                        "unknown role '%s' (expected centre, county, station, vehicle "
+                        "or admin)", s);
+    L->cfg->role = role;
+    return 0;
+}
+
+static int load_kdf(struct loader *L, const struct field *f, yaml_node_t *v)
+{
+    const char *s = NULL;
+    int rc;
+    if ((rc = cfg_scalar_str(L, v, f->key, &s)) != 0)
+        return rc;
+    if (cfg_is_null(v) || fm_kdf_level_parse(s, &L->cfg->kdf) != FM_OK)
+        return cfg_fail(L, v->start_mark, "unknown kdf '%s' (expected interactive, "
+                        "moderate, sensitive or minimal)", cfg_is_null(v) ? "" : s);
+    return 0;
+}
+
+/* Notes which path keys were set, and where, for load_finish. */
+static void note_path_set(struct loader *L, const struct field *f, yaml_node_t *v)
+{
+    if (f->off == offsetof(struct fm_config, cert_path))
+        L->cert_set = true;
+    else if (f->off == offsetof(struct fm_config, key_path))
+        L->key_set = true;
+    else if (f->off == offsetof(struct fm_config, data_dir))
+        L->data_dir_mark = v->start_mark;
+    else if (f->off == offsetof(struct fm_config, console.tls_cert) ||
+             f->off == offsetof(struct fm_config, console.tls_key)) {
+        if (!L->tls_cert_set && !L->tls_key_set)
+            L->tls_mark = v->start_mark;
+        *(f->off == offsetof(struct fm_config, console.tls_cert) ? &L->tls_cert_set
+                                                                  : &L->tls_key_set) = true;
+    }
+}
+
+static int load_path(struct loader *L, const struct field *f, yaml_node_t *v, char *dst)
+{
+    const char *s = NULL;
+    int rc;
+    if ((rc = cfg_scalar_str(L, v, f->key, &s)) != 0)
+        return rc;
+    if (cfg_is_null(v) || s[0] == '\0')
+        return cfg_fail(L, v->start_mark, "'%s' must not be empty", f->key);
+    if (cfg_has_control_char(s))
+        return cfg_fail(L, v->start_mark, "'%s' contains a control character", f->key);
+    if ((rc = cfg_resolve_path(L, v, f->key, s, dst, f->cap)) != 0)
+        return rc;
+    note_path_set(L, f, v);
+    return 0;
+}
+
+/* An endpoint; empty means none (listen), except for control, whose
+ * default needs the key left out. */
+static int load_endpoint(struct loader *L, const struct field *f, yaml_node_t *v, char *dst)
+{
+    const char *s = NULL;
+    int rc;
+    if ((rc = cfg_scalar_str(L, v, f->key, &s)) != 0)
+        return rc;
+    if (cfg_is_null(v) || s[0] == '\0') {
+        if (f->off == offsetof(struct fm_config, control))
+            return cfg_fail(L, v->start_mark,
+                            "'control' must not be empty (omit it for the default)");
+        dst[0] = '\0';
+        return 0;
+    }
+    if ((rc = cfg_parse_endpoint(L, v, f->key, s, dst, f->cap)) != 0)
+        return rc;
+    if (f->off == offsetof(struct fm_config, control))
+        L->control_set = true;
+    return 0;
+}
+
+static int load_mb(struct loader *L, const struct field *f, yaml_node_t *v, char *dst)
+{
+    uint64_t val;
+    int rc;
+    if ((rc = cfg_parse_uint(L, v, f->key, f->min, f->max, &val)) != 0)
+        return rc;
+    *(uint64_t *)(void *)dst = val * MIB;
+    if (f->off == offsetof(struct fm_config, map_size)) {
+        L->map_size_set = true;
+        L->map_size_mark = v->start_mark;
+    } else {
+        L->map_max_mark = v->start_mark;
+    }
+    return 0;
+}
+
+/* One key's value, by its type in the schema, into the config. */
 static int load_field(struct loader *L, const struct field *f, yaml_node_t *v)
 {
-    struct fm_config *cfg = L->cfg;
-    char *dst = (char *)cfg + f->off;
-    const char *s = NULL;
+    char *dst = (char *)L->cfg + f->off;
     uint64_t val;
     int rc;
 
     switch (f->type) {
     case FT_NAME:
-        return parse_text(L, v, f->key, dst, f->cap, false);
-    case FT_ROLE: {
-        enum fm_role role = FM_ROLE_NONE;
-        if ((rc = scalar_str(L, v, f->key, &s)) != 0)
-            return rc;
-        if (is_null(v))
-            return cfg_fail(L, v->start_mark, "missing value for '%s'", f->key);
-        if (fm_role_parse(s, &role) != 0 || role == FM_ROLE_NONE)
-            return cfg_fail(L, v->start_mark,
-                            "unknown role '%s' (expected centre, county, station, vehicle "
-                            "or admin)", s);
-        cfg->role = role;
-        return 0;
-    }
+        return cfg_parse_text(L, v, f->key, dst, f->cap, false);
+    case FT_ROLE:
+        return load_role(L, f, v);
     case FT_KDF:
-        if ((rc = scalar_str(L, v, f->key, &s)) != 0)
-            return rc;
-        if (is_null(v) || fm_kdf_level_parse(s, &cfg->kdf) != FM_OK)
-            return cfg_fail(L, v->start_mark, "unknown kdf '%s' (expected interactive, "
-                            "moderate, sensitive or minimal)", is_null(v) ? "" : s);
-        return 0;
+        return load_kdf(L, f, v);
     case FT_PATH:
-        if ((rc = scalar_str(L, v, f->key, &s)) != 0)
-            return rc;
-        if (is_null(v) || s[0] == '\0')
-            return cfg_fail(L, v->start_mark, "'%s' must not be empty", f->key);
-        if (has_control_char(s))
-            return cfg_fail(L, v->start_mark, "'%s' contains a control character", f->key);
-        if ((rc = resolve_path(L, v, f->key, s, dst, f->cap)) != 0)
-            return rc;
-        if (f->off == offsetof(struct fm_config, cert_path))
-            L->cert_set = true;
-        else if (f->off == offsetof(struct fm_config, key_path))
-            L->key_set = true;
-        else if (f->off == offsetof(struct fm_config, data_dir))
-            L->data_dir_mark = v->start_mark;
-        else if (f->off == offsetof(struct fm_config, console.tls_cert) ||
-                 f->off == offsetof(struct fm_config, console.tls_key)) {
-            if (!L->tls_cert_set && !L->tls_key_set)
-                L->tls_mark = v->start_mark;
-            *(f->off == offsetof(struct fm_config, console.tls_cert) ? &L->tls_cert_set
-                                                                      : &L->tls_key_set) = true;
-        }
-        return 0;
+        return load_path(L, f, v, dst);
     case FT_ENDPOINT:
-        if ((rc = scalar_str(L, v, f->key, &s)) != 0)
-            return rc;
-        if (is_null(v) || s[0] == '\0') {
-            if (f->off == offsetof(struct fm_config, control))
-                return cfg_fail(L, v->start_mark,
-                                "'control' must not be empty (omit it for the default)");
-            dst[0] = '\0';
-            return 0;
-        }
-        if ((rc = parse_endpoint(L, v, f->key, s, dst, f->cap)) != 0)
-            return rc;
-        if (f->off == offsetof(struct fm_config, control))
-            L->control_set = true;
-        return 0;
+        return load_endpoint(L, f, v, dst);
     case FT_KEY:
-        return parse_key_text(L, v, f->key, (uint8_t *)dst);
+        return cfg_parse_key_text(L, v, f->key, (uint8_t *)dst);
     case FT_MB:
-        if ((rc = parse_uint(L, v, f->key, f->min, f->max, &val)) != 0)
-            return rc;
-        *(uint64_t *)(void *)dst = val * MIB;
-        if (f->off == offsetof(struct fm_config, map_size)) {
-            L->map_size_set = true;
-            L->map_size_mark = v->start_mark;
-        } else {
-            L->map_max_mark = v->start_mark;
-        }
-        return 0;
+        return load_mb(L, f, v, dst);
     case FT_U32:
-        if ((rc = parse_uint(L, v, f->key, f->min, f->max, &val)) != 0)
+        if ((rc = cfg_parse_uint(L, v, f->key, f->min, f->max, &val)) != 0)
             return rc;
         *(uint32_t *)(void *)dst = (uint32_t)val;
         return 0;
@@ -664,9 +459,9 @@ static int load_section(struct loader *L, const struct section *sec, yaml_node_t
              p++) {
             yaml_node_t *kn, *v;
             const char *ks;
-            int rc = pair_key(L, p, &kn, &ks);
+            int rc = cfg_pair_key(L, p, &kn, &ks);
             if (rc == 0)
-                rc = check_duplicate(L, m, p, ks, kn, where);
+                rc = cfg_check_duplicate(L, m, p, ks, kn, where);
             if (rc != 0)
                 return rc;
             size_t i;
@@ -675,14 +470,14 @@ static int load_section(struct loader *L, const struct section *sec, yaml_node_t
                     break;
             if (i == sec->nfields)
                 return cfg_fail(L, kn->start_mark, "unknown key '%s' in %s", ks, where);
-            v = doc_node(L, p->value);
+            v = cfg_doc_node(L, p->value);
             if (v == NULL)
                 return cfg_fail(L, kn->start_mark, "missing value for '%s'", ks);
             if ((rc = load_field(L, &sec->fields[i], v)) != 0)
                 return rc;
             seen[i] = true;
         }
-    } else if (!is_null(m)) {
+    } else if (!cfg_is_null(m)) {
         return cfg_fail(L, m->start_mark, "expected a mapping for section '%s'", sec->name);
     }
     for (size_t i = 0; i < sec->nfields; i++)
@@ -740,9 +535,9 @@ static int load_document(struct loader *L)
          p++) {
         yaml_node_t *kn, *v;
         const char *ks;
-        int rc = pair_key(L, p, &kn, &ks);
+        int rc = cfg_pair_key(L, p, &kn, &ks);
         if (rc == 0)
-            rc = check_duplicate(L, root, p, ks, kn, "the top level");
+            rc = cfg_check_duplicate(L, root, p, ks, kn, "the top level");
         if (rc != 0)
             return rc;
         size_t i;
@@ -753,7 +548,7 @@ static int load_document(struct loader *L)
             return cfg_fail(L, kn->start_mark,
                             "unknown section '%s' (expected node, storage, network, trust, "
                             "gossip, gps, console)", ks);
-        v = doc_node(L, p->value);
+        v = cfg_doc_node(L, p->value);
         if (v == NULL)
             return cfg_fail(L, kn->start_mark, "missing value for section '%s'", ks);
         if ((rc = load_section(L, &sections[i], v)) != 0)
@@ -765,41 +560,6 @@ static int load_document(struct loader *L)
             return cfg_fail(L, root->start_mark, "missing required section '%s'",
                             sections[i].name);
     return load_finish(L);
-}
-
-/* Line and column (1-based) of byte offset `off` in buf, for reader
- * errors, which libyaml reports as an offset only. */
-static void offset_to_linecol(const char *buf, size_t len, size_t off, size_t *line, size_t *col)
-{
-    *line = 1;
-    *col = 1;
-    for (size_t i = 0; i < off && i < len; i++) {
-        if (buf[i] == '\n') {
-            (*line)++;
-            *col = 1;
-        } else if (((unsigned char)buf[i] & 0xc0) != 0x80) {
-            (*col)++;
-        }
-    }
-}
-
-static int report_parser_error(struct loader *L, const yaml_parser_t *p, const char *buf,
-                               size_t len)
-{
-    const char *problem = p->problem != NULL ? p->problem : "YAML syntax error";
-    if (p->error == YAML_MEMORY_ERROR) {
-        cfg_fail_at(L, 1, 1, "out of memory while parsing");
-        return FM_ENOMEM;
-    }
-    if (p->error == YAML_READER_ERROR) {
-        size_t line, col;
-        offset_to_linecol(buf, len, p->problem_offset, &line, &col);
-        return cfg_fail_at(L, line, col, "%s", problem);
-    }
-    if (p->context != NULL)
-        return cfg_fail(L, p->problem_mark, "%s %s (line %zu, column %zu)", problem, p->context,
-                        (size_t)p->context_mark.line + 1, (size_t)p->context_mark.column + 1);
-    return cfg_fail(L, p->problem_mark, "%s", problem);
 }
 
 /* Reads the whole file into a NUL-terminated malloc'd buffer, with the
@@ -865,7 +625,7 @@ int fm_config_load(struct fm_config *cfg, const char *path, char *err, size_t er
     }
     yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
     if (!yaml_parser_load(&parser, &L.doc)) {
-        rc = report_parser_error(&L, &parser, buf, len);
+        rc = cfg_report_parser_error(&L, &parser, buf, len);
         goto delete_parser;
     }
     rc = load_document(&L);
@@ -873,7 +633,7 @@ int fm_config_load(struct fm_config *cfg, const char *path, char *err, size_t er
         /* A second document in the stream would be silently ignored. */
         yaml_document_t extra;
         if (!yaml_parser_load(&parser, &extra)) {
-            rc = report_parser_error(&L, &parser, buf, len);
+            rc = cfg_report_parser_error(&L, &parser, buf, len);
         } else {
             yaml_node_t *r = yaml_document_get_root_node(&extra);
             if (r != NULL)

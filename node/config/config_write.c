@@ -7,7 +7,7 @@
  * file's directory written relative to it so a testbed directory can be
  * moved as a whole, and values equal to their defaults (control socket,
  * certificate, key) left out so they follow data_dir. No YAML library is
- * needed for that; only config.c includes yaml.h.
+ * needed for that; only the loader (config.c, config_yaml.c) includes yaml.h.
  */
 #include "config_int.h"
 #include "yaml_depth.h"
@@ -90,11 +90,20 @@ static void yaml_put_endpoint(FILE *f, const char *dir, const char *ep)
     yaml_put_quoted(f, ep);
 }
 
-static void write_body(FILE *f, const struct fm_config *cfg, const char *dir)
+/* `  name: ` then the value, when it differs from def (written as-is:
+ * "data_dir/...") or def is NULL; as a path relative to dir. */
+static void write_path_unless(FILE *f, const char *dir, const char *name, const char *p,
+                              const char *def)
 {
-    char key[FM_KEY_TEXT_LEN];
-    char def[FM_PATH_MAX + 32];
+    if (p[0] == '\0' || (def != NULL && strcmp(p, def) == 0))
+        return;
+    fprintf(f, "  %s: ", name);
+    yaml_put_path(f, dir, p);
+    fputc('\n', f);
+}
 
+static void write_node_storage(FILE *f, const struct fm_config *cfg, const char *dir)
+{
     fprintf(f, "# fieldmesh node configuration (see docs/config.md).\n"
                "# Relative paths are relative to this file's directory.\n\n");
     fprintf(f, "node:\n  name: ");
@@ -106,21 +115,11 @@ static void write_body(FILE *f, const struct fm_config *cfg, const char *dir)
     fprintf(f, "\n  map_size_mb: %llu\n  map_max_mb: %llu\n\n",
             (unsigned long long)((cfg->map_size + MIB - 1) / MIB),
             (unsigned long long)((cfg->map_max + MIB - 1) / MIB));
+}
 
-    fprintf(f, "network:\n");
-    if (cfg->listen[0] != '\0') {
-        fprintf(f, "  listen: ");
-        yaml_put_endpoint(f, dir, cfg->listen);
-        fputc('\n', f);
-    } else {
-        fprintf(f, "  # listen: \"tcp://0.0.0.0:7400\"   # not listening\n");
-    }
-    snprintf(def, sizeof(def), "ipc://%s/control.sock", cfg->data_dir);
-    if (cfg->control[0] != '\0' && strcmp(cfg->control, def) != 0) {
-        fprintf(f, "  control: ");
-        yaml_put_endpoint(f, dir, cfg->control);
-        fputc('\n', f);
-    }
+static void write_peers(FILE *f, const struct fm_config *cfg, const char *dir)
+{
+    char key[FM_KEY_TEXT_LEN];
     if (cfg->npeers == 0)
         fprintf(f, "  peers: []\n");
     else
@@ -137,30 +136,50 @@ static void write_body(FILE *f, const struct fm_config *cfg, const char *dir)
             fputc('\n', f);
         }
     }
+}
 
+static void write_network(FILE *f, const struct fm_config *cfg, const char *dir)
+{
+    char def[FM_PATH_MAX + 32];
+    fprintf(f, "network:\n");
+    if (cfg->listen[0] != '\0') {
+        fprintf(f, "  listen: ");
+        yaml_put_endpoint(f, dir, cfg->listen);
+        fputc('\n', f);
+    } else {
+        fprintf(f, "  # listen: \"tcp://0.0.0.0:7400\"   # not listening\n");
+    }
+    snprintf(def, sizeof(def), "ipc://%s/control.sock", cfg->data_dir);
+    if (cfg->control[0] != '\0' && strcmp(cfg->control, def) != 0) {
+        fprintf(f, "  control: ");
+        yaml_put_endpoint(f, dir, cfg->control);
+        fputc('\n', f);
+    }
+    write_peers(f, cfg, dir);
+}
+
+/* The trust section: certificate and key only when not the defaults in
+ * the data directory. */
+static void write_trust(FILE *f, const struct fm_config *cfg, const char *dir)
+{
+    char key[FM_KEY_TEXT_LEN];
+    char def[FM_PATH_MAX + 32];
     fm_key_encode(cfg->org_pk, key);
     fprintf(f, "\ntrust:\n  org_key: %s\n", key);
     snprintf(def, sizeof(def), "%s/node.cert", cfg->data_dir);
-    if (cfg->cert_path[0] != '\0' && strcmp(cfg->cert_path, def) != 0) {
-        fprintf(f, "  certificate: ");
-        yaml_put_path(f, dir, cfg->cert_path);
-        fputc('\n', f);
-    }
+    write_path_unless(f, dir, "certificate", cfg->cert_path, def);
     snprintf(def, sizeof(def), "%s/node.key", cfg->data_dir);
-    if (cfg->key_path[0] != '\0' && strcmp(cfg->key_path, def) != 0) {
-        fprintf(f, "  key: ");
-        yaml_put_path(f, dir, cfg->key_path);
-        fputc('\n', f);
-    }
-
-    if (cfg->passphrase_file[0] != '\0') {
-        fprintf(f, "  passphrase_file: ");
-        yaml_put_path(f, dir, cfg->passphrase_file);
-        fputc('\n', f);
-    }
+    write_path_unless(f, dir, "key", cfg->key_path, def);
+    write_path_unless(f, dir, "passphrase_file", cfg->passphrase_file, NULL);
     if (cfg->kdf != FM_KDF_INTERACTIVE)
         fprintf(f, "  kdf: %s\n", fm_kdf_level_name(cfg->kdf));
+}
 
+static void write_body(FILE *f, const struct fm_config *cfg, const char *dir)
+{
+    write_node_storage(f, cfg, dir);
+    write_network(f, cfg, dir);
+    write_trust(f, cfg, dir);
     fprintf(f, "\ngossip:\n  push_interval_ms: %u\n  anti_entropy_ms: %u\n"
                "  heartbeat_ms: %u\n  batch_ops: %u\n  max_skew_ms: %u\n",
             cfg->push_interval_ms, cfg->anti_entropy_ms, cfg->heartbeat_ms, cfg->batch_ops,
