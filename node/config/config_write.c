@@ -186,11 +186,11 @@ static void write_body(FILE *f, const struct fm_config *cfg, const char *dir)
             cfg->max_skew_ms);
     if (cfg->reply_bytes_per_s != DEF_REPLY_BYTES_PER_S)
         fprintf(f, "  reply_bytes_per_s: %u\n", cfg->reply_bytes_per_s);
-    config_write_console(f, &cfg->console);
     if (cfg->max_conns_per_key != DEF_MAX_CONNS_PER_KEY)
         fprintf(f, "  max_conns_per_key: %u\n", cfg->max_conns_per_key);
     if (cfg->max_conns != DEF_MAX_CONNS)
         fprintf(f, "  max_conns: %u\n", cfg->max_conns);
+    config_write_console(f, &cfg->console); /* its own section: after gossip's keys */
 }
 
 /* The whole file in memory (caller frees *text), for the one durable writer. */

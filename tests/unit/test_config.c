@@ -487,6 +487,33 @@ static void test_error_missing(void **state)
 
 /* ---------------- write -> load ---------------- */
 
+/* A console that differs from the defaults beside non-default connection
+ * limits: the limits stay in the gossip section, so the file loads. */
+static void test_round_trip_console_limits(void **state)
+{
+    struct fixture *f = *state;
+    struct fm_config a, b;
+    char path[PATH_MAX + 64], err[512];
+
+    fm_config_defaults(&a);
+    fm_strlcpy(a.name, "c", sizeof(a.name));
+    a.role = FM_ROLE_CENTRE;
+    snprintf(a.data_dir, sizeof(a.data_dir), "%s/c-data", f->dir);
+    assert_int_equal(fm_key_decode(g_org, a.org_pk), 0);
+    a.console.port = 9470;
+    a.max_conns_per_key = 7;
+    a.max_conns = 999;
+    snprintf(path, sizeof(path), "%s/c.yaml", f->dir);
+    assert_int_equal(fm_config_write(&a, path), 0);
+    int rc = fm_config_load(&b, path, err, sizeof(err));
+    if (rc != 0)
+        print_error("%s\n", err);
+    assert_int_equal(rc, 0);
+    assert_int_equal(b.console.port, 9470);
+    assert_int_equal(b.max_conns_per_key, 7);
+    assert_int_equal(b.max_conns, 999);
+}
+
 static void test_round_trip(void **state)
 {
     struct fixture *f = *state;
@@ -667,6 +694,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_error_too_many_peers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_error_missing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_round_trip_console_limits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_locate, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
