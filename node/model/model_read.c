@@ -32,8 +32,7 @@ int node_resolve_txn(struct store_txn *t, enum fm_entity_kind kind, const char *
     size_t vlen;
     char found[2][FM_ID_MAX];
     size_t nfound = 0;
-    struct store_cur *c;
-    struct store_kv kv;
+    struct store_each e;
     int rc;
     if (prefix == NULL || (plen = strlen(prefix)) == 0)
         return FM_EINVAL;
@@ -57,21 +56,17 @@ int node_resolve_txn(struct store_txn *t, enum fm_entity_kind kind, const char *
      * ticket or incident ("k3mx9q2a-17") */
     if (memchr(prefix, '-', plen) != NULL)
         return FM_ENOTFOUND;
-    if ((rc = store_cur_open(t, DB_ENTITIES, &c)) != FM_OK)
-        return rc;
-    for (rc = store_cur_seek(c, key, 1 + plen, &kv);
-         rc == FM_OK && store_kv_has_prefix(&kv, key, 1 + plen); rc = store_cur_next(c, &kv)) {
-        if (!rec_raw_exists(kv.val, kv.vlen) || kv.klen - 1 >= FM_ID_MAX)
+    rc = store_each_prefix(&e, t, DB_ENTITIES, key, 1 + plen);
+    while (rc == FM_OK && store_each_next(&e, &rc)) {
+        if (!rec_raw_exists(e.kv.val, e.kv.vlen) || e.kv.klen - 1 >= FM_ID_MAX)
             continue;
-        if (nfound < 2) {
-            memcpy(found[nfound], kv.key + 1, kv.klen - 1);
-            found[nfound][kv.klen - 1] = '\0';
-        }
+        memcpy(found[nfound], e.kv.key + 1, e.kv.klen - 1);
+        found[nfound][e.kv.klen - 1] = '\0';
         if (++nfound == 2)
             break;
     }
-    store_cur_close(&c);
-    if (rc != FM_OK && rc != FM_ENOTFOUND)
+    store_each_end(&e);
+    if (rc != FM_OK)
         return rc;
     if (nfound == 0)
         return FM_ENOTFOUND;
@@ -225,8 +220,7 @@ int fm_node_incident_timeline(struct fm_node *n, const char *id, fm_timeline_cb 
     char full[FM_ID_MAX];
     uint8_t prefix[FM_ID_MAX + 1];
     struct store_txn *t;
-    struct store_cur *c;
-    struct store_kv kv;
+    struct store_each it;
     struct fm_timeline_entry e;
     if (cb == NULL)
         return FM_EINVAL;
@@ -238,19 +232,12 @@ int fm_node_incident_timeline(struct fm_node *n, const char *id, fm_timeline_cb 
     size_t plen = strlen(full);
     memcpy(prefix, full, plen);
     prefix[plen++] = 0;
-    if ((rc = store_cur_open(t, DB_TIMELINE, &c)) != FM_OK)
-        goto out_txn;
-    for (rc = store_cur_seek(c, prefix, plen, &kv);
-         rc == FM_OK && store_kv_has_prefix(&kv, prefix, plen); rc = store_cur_next(c, &kv)) {
-        if ((rc = model_tl_decode(t, kv.key, kv.klen, kv.val, kv.vlen, &e)) != FM_OK)
-            break;
-        if ((rc = cb(ctx, &e)) != 0)
-            goto out_cur;
+    rc = store_each_prefix(&it, t, DB_TIMELINE, prefix, plen);
+    while (rc == FM_OK && store_each_next(&it, &rc)) {
+        if ((rc = model_tl_decode(t, it.kv.key, it.kv.klen, it.kv.val, it.kv.vlen, &e)) == FM_OK)
+            rc = cb(ctx, &e); /* non-zero stops the walk and is returned */
     }
-    if (rc == FM_ENOTFOUND || rc == FM_OK)
-        rc = FM_OK;
-out_cur:
-    store_cur_close(&c);
+    store_each_end(&it);
 out_txn:
     store_txn_abort(&t);
     return rc;
@@ -261,35 +248,27 @@ static int walk_kind(struct fm_node *n, uint8_t kind,
                      int (*each)(const struct model_rec *r, const char *id, void *arg), void *arg)
 {
     struct store_txn *t;
-    struct store_cur *c = NULL;
-    struct store_kv kv;
+    struct store_each e;
     struct model_rec *r = malloc(sizeof *r);
     int rc;
     if (r == NULL)
         return FM_ENOMEM;
     if ((rc = store_read_begin(n->st, &t)) != FM_OK)
         goto out_free;
-    if ((rc = store_cur_open(t, DB_ENTITIES, &c)) != FM_OK)
-        goto out_txn;
-    for (rc = store_cur_seek(c, &kind, 1, &kv); rc == FM_OK && store_kv_has_prefix(&kv, &kind, 1);
-         rc = store_cur_next(c, &kv)) {
+    rc = store_each_prefix(&e, t, DB_ENTITIES, &kind, 1);
+    while (rc == FM_OK && store_each_next(&e, &rc)) {
         char id[FM_ID_MAX];
-        if (!rec_raw_exists(kv.val, kv.vlen))
+        if (!rec_raw_exists(e.kv.val, e.kv.vlen))
             continue;
-        if (kv.klen - 1 >= FM_ID_MAX || model_rec_decode(r, kv.val, kv.vlen) != FM_OK) {
+        if (e.kv.klen - 1 >= FM_ID_MAX || model_rec_decode(r, e.kv.val, e.kv.vlen) != FM_OK) {
             rc = FM_ESTORE;
             break;
         }
-        memcpy(id, kv.key + 1, kv.klen - 1);
-        id[kv.klen - 1] = '\0';
-        if ((rc = each(r, id, arg)) != 0)
-            goto out_cur;
+        memcpy(id, e.kv.key + 1, e.kv.klen - 1);
+        id[e.kv.klen - 1] = '\0';
+        rc = each(r, id, arg); /* non-zero stops the walk and is returned */
     }
-    if (rc == FM_ENOTFOUND || rc == FM_OK)
-        rc = FM_OK;
-out_cur:
-    store_cur_close(&c);
-out_txn:
+    store_each_end(&e);
     store_txn_abort(&t);
 out_free:
     free(r);
@@ -373,15 +352,12 @@ int fm_node_incident_last_author(struct fm_node *n, const char *id, uint8_t pk[F
 
 int model_entities(struct store_txn *t, uint64_t *count)
 {
-    struct store_cur *c;
-    struct store_kv kv;
-    int rc = store_cur_open(t, DB_ENTITIES, &c);
+    struct store_each e;
+    int rc = store_each_prefix(&e, t, DB_ENTITIES, NULL, 0);
     *count = 0;
-    if (rc != FM_OK)
-        return rc;
-    for (rc = store_cur_first(c, &kv); rc == FM_OK; rc = store_cur_next(c, &kv))
-        if (rec_raw_exists(kv.val, kv.vlen))
+    while (rc == FM_OK && store_each_next(&e, &rc))
+        if (rec_raw_exists(e.kv.val, e.kv.vlen))
             (*count)++;
-    store_cur_close(&c);
-    return rc == FM_ENOTFOUND ? FM_OK : rc;
+    store_each_end(&e);
+    return rc;
 }

@@ -326,33 +326,27 @@ int fm_node_incident_status(struct fm_node *n, const char *id, enum fm_incident_
 static int prep_unit_new(struct write_prep *w, struct store_txn *t, struct payload *pl)
 {
     const uint8_t prefix[1] = {FM_ENT_UNIT};
-    struct store_cur *c;
-    struct store_kv kv;
+    struct store_each e;
     struct model_rec *r = malloc(sizeof *r);
     size_t nlen = strlen(pl->name), dlen = strlen(pl->department);
     int rc;
     if (r == NULL)
         return FM_ENOMEM;
-    if ((rc = store_cur_open(t, DB_ENTITIES, &c)) != FM_OK)
-        goto out;
-    for (rc = store_cur_seek(c, prefix, 1, &kv); rc == FM_OK && store_kv_has_prefix(&kv, prefix, 1);
-         rc = store_cur_next(c, &kv)) {
+    rc = store_each_prefix(&e, t, DB_ENTITIES, prefix, 1);
+    while (rc == FM_OK && store_each_next(&e, &rc)) {
+        const struct store_kv *kv = &e.kv;
         const struct model_field_val *fn = &r->f[F_NAME], *fd = &r->f[F_DEPT];
-        if (kv.klen - 1 >= FM_ID_MAX || model_rec_decode(r, kv.val, kv.vlen) != FM_OK ||
+        if (kv->klen - 1 >= FM_ID_MAX || model_rec_decode(r, kv->val, kv->vlen) != FM_OK ||
             r->kind != FM_ENT_UNIT || !model_rec_exists(r))
             continue;
         if (fn->set && fn->len == nlen && memcmp(fn->val, pl->name, nlen) == 0 && fd->set &&
             fd->len == dlen && memcmp(fd->val, pl->department, dlen) == 0) {
-            memcpy(w->found, kv.key + 1, kv.klen - 1);
-            w->found[kv.klen - 1] = '\0';
+            memcpy(w->found, kv->key + 1, kv->klen - 1);
+            w->found[kv->klen - 1] = '\0';
             rc = FM_EEXISTS;
-            break;
         }
     }
-    if (rc == FM_ENOTFOUND)
-        rc = FM_OK;
-    store_cur_close(&c);
-out:
+    store_each_end(&e);
     free(r);
     return rc;
 }

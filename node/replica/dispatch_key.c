@@ -81,26 +81,19 @@ typedef int (*gk_each_fn)(struct fm_node *n, const struct fm_groupkey *gk, void 
 static int gk_each(struct fm_node *n, struct store_txn *t, const uint8_t *prefix, size_t plen,
                    gk_each_fn fn, void *ctx)
 {
-    struct store_cur *c;
-    struct store_kv kv;
+    struct store_each e;
     struct fm_groupkey *gk = malloc(sizeof *gk);
-    int rc;
     if (gk == NULL)
         return FM_ENOMEM;
-    if ((rc = store_cur_open(t, DB_LOCAL, &c)) != FM_OK) {
-        free(gk);
-        return rc;
-    }
-    for (rc = store_cur_seek(c, prefix, plen, &kv);
-         rc == FM_OK && store_kv_has_prefix(&kv, prefix, plen); rc = store_cur_next(c, &kv)) {
-        if (kv.klen != GK_KEY_LEN || fm_groupkey_decode(gk, kv.val, kv.vlen) != FM_OK)
+    int rc = store_each_prefix(&e, t, DB_LOCAL, prefix, plen);
+    while (rc == FM_OK && store_each_next(&e, &rc)) {
+        if (e.kv.klen != GK_KEY_LEN || fm_groupkey_decode(gk, e.kv.val, e.kv.vlen) != FM_OK)
             continue; /* checked when stored; never trust disk bytes twice */
-        if ((rc = fn(n, gk, ctx)) != FM_OK)
-            break;
+        rc = fn(n, gk, ctx);
     }
-    store_cur_close(&c);
+    store_each_end(&e);
     free(gk);
-    return rc == FM_ENOTFOUND ? FM_OK : rc;
+    return rc;
 }
 
 struct gk_find {

@@ -259,60 +259,6 @@ struct fm_gps_fix {
  * FM_EINVAL for a fix out of range. */
 int fm_node_soft_fix(struct fm_node *n, const char *unit, const struct fm_gps_fix *fix) FM_MUST_USE;
 
-enum fm_gps_state {
-    FM_GPS_OFF = 0,     /* gps.enabled is false */
-    FM_GPS_GONE,        /* no connection to gpsd (never had one, or it went away) */
-    FM_GPS_NOFIX,       /* gpsd answers, the receiver has no fix */
-    FM_GPS_POOR,        /* fixes worse than gps.accuracy_m: nothing published */
-    FM_GPS_OK,          /* good fixes, published under the rate rules */
-};
-const char *fm_gps_state_name(enum fm_gps_state s); /* "off", "gpsd gone", ... */
-
-/* What the reader last saw, kept in the local store (never synced) so
- * `fieldmesh status` can show it. */
-struct fm_gps_status {
-    enum fm_gps_state state;
-    uint64_t since_ms;        /* wall time the state began */
-    uint64_t updated_ms;      /* wall time of this record (the reader writes it every few s) */
-    uint64_t last_fix_ms;     /* fix time of the last good fix (0 none) */
-    uint32_t last_accuracy_dm;
-    uint64_t published;       /* positions published since the reader started */
-    uint64_t rejected_jumps;  /* fixes refused as jumps */
-    uint64_t bad_lines;       /* lines from gpsd refused (malformed, too long) */
-    uint64_t reconnects;      /* connections to gpsd made after the first */
-};
-int fm_node_gps_status_put(struct fm_node *n, const struct fm_gps_status *s) FM_MUST_USE;
-/* FM_ENOTFOUND when no reader ever ran on this store. */
-int fm_node_gps_status_get(struct fm_node *n, struct fm_gps_status *s) FM_MUST_USE;
-
-/* The breadcrumb trail of one ticket while en route (docs/gps.md,
- * gps_trail.c in node/gps/ fills it, gps_local.c keeps it): local soft
- * state, never synced. Kept points are at least FM_GPS_TRAIL_GAP_MS apart
- * except the last, which is always the newest fix. */
-#define FM_GPS_TRAIL_POINTS 240      /* two hours at one per 30 s */
-#define FM_GPS_TRAIL_TICKETS 16      /* trails kept; the least recently updated goes first */
-#define FM_GPS_TRAIL_GAP_MS 30000
-struct fm_gps_trail_pt {
-    uint64_t at_ms;                  /* the receiver's fix time */
-    int32_t lat_e7, lon_e7;
-    uint32_t accuracy_dm;            /* FM_GPS_NO_ACCURACY unknown */
-};
-struct fm_gps_trail {
-    char ticket[FM_ID_MAX];
-    uint64_t updated_ms;             /* wall time of the last change (for eviction) */
-    uint32_t n;                      /* points kept */
-    uint32_t fixes;                  /* good fixes seen en route */
-    bool full;                       /* FM_GPS_TRAIL_POINTS reached: only the last moves now */
-    uint64_t distance_m;             /* sum of great-circle legs between kept points */
-    struct fm_gps_trail_pt pt[FM_GPS_TRAIL_POINTS];
-};
-/* Stores a ticket's trail (replacing it); past FM_GPS_TRAIL_TICKETS
- * trails the least recently updated other one is deleted. */
-int fm_node_gps_trail_put(struct fm_node *n, const struct fm_gps_trail *tr) FM_MUST_USE;
-/* FM_ENOTFOUND when this node kept no trail for the ticket (full id). */
-int fm_node_gps_trail_get(struct fm_node *n, const char *ticket,
-                          struct fm_gps_trail *out) FM_MUST_USE;
-
 /* The unit this node's certificate names (name or id); FM_ENOTFOUND for
  * a node without identity or unit. */
 int fm_node_self_unit(const struct fm_node *n, char *out, size_t cap) FM_MUST_USE;

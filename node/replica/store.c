@@ -682,6 +682,34 @@ int store_cur_seek(struct store_cur *c, const void *key, size_t klen, struct sto
     return store_cur_get(c, &k, kv, MDB_SET_RANGE);
 }
 
+int store_each_prefix(struct store_each *e, struct store_txn *t, enum store_db db,
+                      const void *prefix, size_t plen)
+{
+    memset(e, 0, sizeof *e);
+    e->prefix = prefix;
+    e->plen = plen;
+    return store_cur_open(t, db, &e->c);
+}
+
+bool store_each_next(struct store_each *e, int *rc)
+{
+    if (e->c == NULL)
+        return false;
+    int r = e->started ? store_cur_next(e->c, &e->kv)
+                       : store_cur_seek(e->c, e->prefix, e->plen, &e->kv);
+    e->started = true;
+    if (r == FM_OK && (e->plen == 0 || store_kv_has_prefix(&e->kv, e->prefix, e->plen)))
+        return true;
+    *rc = r == FM_ENOTFOUND ? FM_OK : r;
+    store_each_end(e);
+    return false;
+}
+
+void store_each_end(struct store_each *e)
+{
+    store_cur_close(&e->c);
+}
+
 int store_cur_seek_last_prefix(struct store_cur *c, const void *prefix, size_t plen,
                                struct store_kv *kv)
 {

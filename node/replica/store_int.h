@@ -102,6 +102,28 @@ int store_cur_seek_last_prefix(struct store_cur *c, const void *prefix, size_t p
 /* Deletes the entry under the cursor. */
 int store_cur_del(struct store_cur *c) FM_MUST_USE;
 
+/* Walks, in key order, the entries of db whose key starts with prefix
+ * (plen 0: every entry); prefix must stay valid during the walk:
+ *     struct store_each e;
+ *     int rc = store_each_prefix(&e, t, DB_X, prefix, plen);
+ *     while (rc == FM_OK && store_each_next(&e, &rc)) { ... e.kv ... }
+ *     store_each_end(&e);
+ * store_each_next gives the next entry in e.kv (true), or false at the
+ * end (rc FM_OK) or on an error (rc set). The loop may break or write rc
+ * itself; store_each_end closes the cursor in every case (safe twice).
+ * e.c is the cursor, for store_cur_del on the current entry. */
+struct store_each {
+    struct store_cur *c;
+    struct store_kv kv;
+    const void *prefix;
+    size_t plen;
+    bool started;
+};
+int store_each_prefix(struct store_each *e, struct store_txn *t, enum store_db db,
+                      const void *prefix, size_t plen) FM_MUST_USE;
+bool store_each_next(struct store_each *e, int *rc);
+void store_each_end(struct store_each *e);
+
 /* Map size now, bytes in use (last page + 1 times page size). */
 int store_info(struct store *s, uint64_t *map_size, uint64_t *used) FM_MUST_USE;
 /* LMDB's id of the last committed write transaction, by any process

@@ -513,4 +513,34 @@ extern const char *const fm_report_interval_names[FM_REPORT_NINTERVALS];
 double fm_median(double *v, size_t n);
 double fm_percentile(double *v, size_t n, double p);
 
+/* ---- GPS trails (gps_trail_store.c) ---- */
+/* The breadcrumb trail of one ticket while en route (docs/gps.md,
+ * gps_trail.c in node/gps/ fills it, gps_trail_store.c keeps it): local soft
+ * state, never synced. Kept points are at least FM_GPS_TRAIL_GAP_MS apart
+ * except the last, which is always the newest fix. */
+#define FM_GPS_TRAIL_POINTS 240      /* two hours at one per 30 s */
+#define FM_GPS_TRAIL_TICKETS 16      /* trails kept; the least recently updated goes first */
+#define FM_GPS_TRAIL_GAP_MS 30000
+struct fm_gps_trail_pt {
+    uint64_t at_ms;                  /* the receiver's fix time */
+    int32_t lat_e7, lon_e7;
+    uint32_t accuracy_dm;            /* FM_GPS_NO_ACCURACY unknown */
+};
+struct fm_gps_trail {
+    char ticket[FM_ID_MAX];
+    uint64_t updated_ms;             /* wall time of the last change (for eviction) */
+    uint32_t n;                      /* points kept */
+    uint32_t fixes;                  /* good fixes seen en route */
+    bool full;                       /* FM_GPS_TRAIL_POINTS reached: only the last moves now */
+    uint64_t distance_m;             /* sum of great-circle legs between kept points */
+    struct fm_gps_trail_pt pt[FM_GPS_TRAIL_POINTS];
+};
+/* Stores a ticket's trail (replacing it); past FM_GPS_TRAIL_TICKETS
+ * trails the least recently updated other one is deleted. */
+int fm_node_gps_trail_put(struct fm_node *n, const struct fm_gps_trail *tr) FM_MUST_USE;
+/* FM_ENOTFOUND when this node kept no trail for the ticket (full id). */
+int fm_node_gps_trail_get(struct fm_node *n, const char *ticket,
+                          struct fm_gps_trail *out) FM_MUST_USE;
+
+
 #endif

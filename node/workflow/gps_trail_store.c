@@ -11,7 +11,7 @@
  * At most FM_GPS_TRAIL_TICKETS trails: storing one more deletes the least
  * recently updated, so a vehicle that runs for years keeps a bounded file.
  */
-#include "replica_int.h"
+#include "workflow_int.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -7,7 +7,8 @@
  *              accuracy dm | u64 published | u64 jumps | u64 bad lines |
  *              u64 reconnects                                (61 bytes)
  */
-#include "replica_int.h"
+#include "gps_int.h"
+#include "../replica/replica_int.h"
 
 #include <string.h>
 
