@@ -49,7 +49,10 @@ OUTLINE = [
 ]
 
 KM_PER_DEG = 111.2
-COS_LAT = math.cos(math.radians(29.1))  # one scale for the whole prefecture
+# cos(29.1 deg), one scale for the whole prefecture; written out, like
+# every step below, with only + - * / and sqrt (correctly rounded in IEEE
+# 754), so no libm difference between machines can move a digit
+COS_LAT = 0.873784
 
 
 # ---- a deterministic generator (splitmix64) ------------------------------
@@ -141,9 +144,10 @@ def home(rng, ring, centre, radius_km, margin_km=0.8):
     margin_km (roughly) from the edge so that rounding keeps it inside."""
     cx, cy = to_xy(centre)
     for _ in range(10000):
-        r = radius_km * math.sqrt(rng.unit())
-        a = 2 * math.pi * rng.unit()
-        p = to_latlon((cx + r * math.cos(a), cy + r * math.sin(a)))
+        dx, dy = (2 * rng.unit() - 1) * radius_km, (2 * rng.unit() - 1) * radius_km
+        if dx * dx + dy * dy > radius_km * radius_km:
+            continue  # uniform in the disc: rejection from its square
+        p = to_latlon((cx + dx, cy + dy))
         p = (round(p[0], 4), round(p[1], 4))
         d = margin_km / KM_PER_DEG
         probes = [p, (p[0] + d, p[1]), (p[0] - d, p[1]), (p[0], p[1] + d), (p[0], p[1] - d)]

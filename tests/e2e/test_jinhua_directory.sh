@@ -54,8 +54,10 @@ expect 0 "$FIELDMESH" "${C1[@]}" dispatch suggest "$id" --json
 # tier 1 and 2 (escalate_priority 1): every need filled, no gap left open
 pyjson "d['has_rule'] and d['max_tier'] == 2"
 pyjson "all(g['found'] >= g['wanted'] for g in d['gaps'])"
-# the fire engines, the ambulances and the police come from 婺城区, within 10 km
-pyjson "all(u['county'] == '婺城区' for u in d['units'] if u['capability'] in ('fire', 'ambulance', 'cordon'))"
+# the fire engines, the ambulances and the police come from the two city
+# districts (the centre lies 4 km from 金东区's seat), mostly 婺城区, within 10 km
+pyjson "all(u['county'] in ('婺城区', '金东区') for u in d['units'] if u['capability'] in ('fire', 'ambulance', 'cordon'))"
+pyjson "sum(u['county'] == '婺城区' for u in d['units'] if u['capability'] in ('fire', 'ambulance', 'cordon')) >= 4"
 pyjson "all(u['distance_km'] < 10 for u in d['units'] if u['capability'] in ('fire', 'ambulance'))"
 # and one in 义乌 gets 义乌's
 expect 0 "$FIELDMESH" "${C1[@]}" incident report --category traffic_accident --lat 29.3100 \
