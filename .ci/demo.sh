@@ -3,7 +3,9 @@
 # vehicle — each a real fieldmeshd with its own LMDB store and CurveZMQ
 # links. An incident reported at the vehicle crosses three hops to the
 # centre; the centre's link is cut and both sides keep working; the link
-# returns and every node ends with the same digest.
+# returns and every node ends with the same digest. The city is Jinhua: the
+# directory is configs/jinhua.yaml (nine counties, 75 departments, ~990
+# units; written by configs/gen_jinhua.py), the calls are in its districts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # FIELDMESH / FIELDMESHD name already-built binaries (the e2e test does this)
@@ -70,24 +72,25 @@ table_equal() {
   [ "$(awk 'NR>1 {print $4}' "$DIR/digests.txt" | sort -u | wc -l)" -eq 1 ]
 }
 
-say "the centre publishes the organisation directory (units, tiers, dispatch rules)"
-"$FM" -c "$(cfg 1)" directory publish configs/directory.yaml
-wait_until 30 all_equal && echo "every node holds the directory"
+say "the centre publishes the Jinhua directory (counties, departments, units, dispatch rules)"
+# --force: it has county boundaries (format version 2) and every node here reads it
+"$FM" -c "$(cfg 1)" directory publish configs/jinhua.yaml --force
+wait_until 60 all_equal && echo "every node holds the directory"
 
-say "the vehicle (node4) reports a department-store fire; the centre is three hops away"
+say "the vehicle (node4) reports a department-store fire in 婺城区; the centre is three hops away"
 t0=$(date +%s%N)
-id=$("$FM" -c "$(cfg 4)" incident report --category building_fire --priority 1 --lat 31.2302 \
-      --lon 121.4751 --address "No. 1 Department Store, Nanjing Road" --caller 13800000000 \
-      --desc "smoke on floors 3-5, people trapped" 2>"$DIR/proposal.txt")
+id=$("$FM" -c "$(cfg 4)" incident report --category building_fire --priority 1 --lat 29.0800 \
+      --lon 119.6500 --address "婺城区八一北街 百货大楼" --caller 13800000000 \
+      --desc "3至5楼冒烟，有人被困" 2>"$DIR/proposal.txt")
 wait_until 30 "$FM" -c "$(cfg 1)" incident show "$id"
 echo "incident $id reached the centre after $(( ($(date +%s%N) - t0) / 1000000 )) ms"
 echo "proposed dispatch (printed by \`incident report\` on stderr):"
 sed 's/^/  /' "$DIR/proposal.txt"
 
-say "a burst: the county takes 50 calls in a row"
+say "a burst: the county takes 50 calls in a row (金东区)"
 for k in $(seq 1 50); do
   "$FM" -c "$(cfg 2)" incident report --category traffic_accident --priority 3 \
-    --lat "31.$((2000 + k))" --lon "121.$((4000 + k))" --desc "collision $k" >/dev/null 2>&1
+    --lat "29.$((1000 + k))" --lon "119.$((6900 + k))" --desc "collision $k" >/dev/null 2>&1
 done
 wait_until 60 all_equal && echo "all four nodes hold all 51 incidents"
 "$FM" -c "$(cfg 4)" incident list | sed -n "1,4p"
@@ -105,12 +108,12 @@ echo "the first unit radios in; the county records its progress on the unit's be
 "$FM" -c "$(cfg 2)" ticket enroute "${tickets[0]}"
 "$FM" -c "$(cfg 2)" ticket arrive "${tickets[0]}"
 wait_until 30 "$FM" -c "$(cfg 4)" ticket show "${tickets[0]}"
-"$FM" -c "$(cfg 4)" incident note "$id" "crew on scene, two trapped on 3rd floor"
+"$FM" -c "$(cfg 4)" incident note "$id" "已到场，3楼两人被困"
 pump=$("$FM" -c "$(cfg 3)" resource add pump --depot station-east --qty 6)
 "$FM" -c "$(cfg 3)" resource consume "$pump" 2
-"$FM" -c "$(cfg 1)" incident note "$id" "centre: notify gas company"
-gas=$("$FM" -c "$(cfg 1)" incident report --category gas_leak --priority 2 --lat 31.22 --lon 121.47 \
-      --desc "gas smell" 2>/dev/null)
+"$FM" -c "$(cfg 1)" incident note "$id" "指挥中心：通知燃气公司"
+gas=$("$FM" -c "$(cfg 1)" incident report --category gas_leak --priority 2 --lat 29.31 --lon 120.07 \
+      --desc "义乌 gas smell" 2>/dev/null)
 echo "the centre reported $gas while cut off"
 "$FM" -c "$(cfg 1)" peers 2>/dev/null || true
 show_digests

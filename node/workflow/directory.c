@@ -182,6 +182,26 @@ static int get_str(struct fm_cur *c, size_t lenbytes, char *out, size_t cap, siz
     return ok ? FM_OK : FM_EDECODE;
 }
 
+static int name_ptr_cmp(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Are the unit names unique? Sorted, then neighbours compared: a check of
+ * every pair is quadratic, half a million compares for a city's thousand
+ * units, paid on every read of the directory (each proposal). */
+static bool units_unique(const struct fm_directory *d)
+{
+    const char *v[FM_DIR_MAX_UNITS];
+    for (size_t i = 0; i < d->nunits; i++)
+        v[i] = d->units[i].name;
+    qsort(v, d->nunits, sizeof v[0], name_ptr_cmp);
+    for (size_t i = 1; i < d->nunits; i++)
+        if (strcmp(v[i - 1], v[i]) == 0)
+            return false;
+    return true;
+}
+
 static int decode_units(struct fm_cur *c, struct fm_directory *d)
 {
     uint16_t n;
@@ -205,11 +225,8 @@ static int decode_units(struct fm_cur *c, struct fm_directory *d)
         if (payload_caps_canonical(u->caps, canon, sizeof canon) != FM_OK ||
             strcmp(canon, u->caps) != 0)
             return FM_EDECODE;
-        for (size_t k = 0; k < i; k++)
-            if (strcmp(d->units[k].name, u->name) == 0)
-                return FM_EDECODE;
     }
-    return FM_OK;
+    return units_unique(d) ? FM_OK : FM_EDECODE;
 }
 
 static int decode_rules(struct fm_cur *c, struct fm_directory *d)

@@ -67,8 +67,15 @@ static int get_text(struct dl *L, yaml_node_t *v, const char *key, char *out, si
     int rc = scalar(L, v, key, &s);
     if (rc != 0)
         return rc;
-    if (!payload_text_ok(s, 1, cap - 1))
-        return dl_fail(L, v, "'%s' must be 1 to %zu bytes of printable text", key, cap - 1);
+    if (!payload_text_ok(s, 1, cap - 1)) {
+        size_t n = v->data.scalar.length, chars = 0;
+        for (size_t i = 0; i < n; i++)
+            chars += ((unsigned char)s[i] & 0xC0) != 0x80; /* UTF-8 lead bytes */
+        if (n == 0 || n > cap - 1)
+            return dl_fail(L, v, "'%s' must be 1 to %zu bytes (%zu Chinese characters); got %zu "
+                                 "bytes (%zu characters)", key, cap - 1, (cap - 1) / 3, n, chars);
+        return dl_fail(L, v, "'%s' must be printable UTF-8 text (no control characters)", key);
+    }
     fm_strlcpy(out, s, cap);
     return 0;
 }

@@ -135,7 +135,19 @@ static int cand_cmp(const void *a, const void *b)
     return x->unit < y->unit ? -1 : x->unit > y->unit;
 }
 
-/* Does unit u, whatever its status, fit need? Sets *deptp and *dup. */
+/* Does unit u, whatever its status, fit need? du is its directory entry
+ * (NULL: none), dept its department (NULL: not in the directory). */
+static bool fits(const struct fm_dir_respond *need, const struct fm_unit *u,
+                 const struct fm_dir_unit *du, const struct fm_dir_dept *dept)
+{
+    return dept != NULL && strcmp(dept->kind, need->kind) == 0 &&
+           (!need->department[0] || strcmp(dept->name, need->department) == 0) &&
+           (caps_has(u->capabilities, need->capability) ||
+            (du && caps_has(du->caps, need->capability)));
+}
+
+/* The same for one unit looked up now (a dispatcher's check); sets *deptp
+ * and *dup. */
 static bool unit_fits(const struct fm_dir_respond *need, const struct fm_directory *d,
                       const struct fm_unit *u, const struct fm_dir_dept **deptp,
                       const struct fm_dir_unit **dup)
@@ -144,37 +156,75 @@ static bool unit_fits(const struct fm_dir_respond *need, const struct fm_directo
     const struct fm_dir_dept *dept = du ? &d->depts[du->dept] : directory_dept(d, u->department);
     *deptp = dept;
     *dup = du;
-    return dept != NULL && strcmp(dept->kind, need->kind) == 0 &&
-           (!need->department[0] || strcmp(dept->name, need->department) == 0) &&
-           (caps_has(u->capabilities, need->capability) ||
-            (du && caps_has(du->caps, need->capability)));
+    return fits(need, u, du, dept);
 }
 
-/* Can unit u serve need now (available, no active ticket, a position)? */
-static bool cand_ok(const struct fm_dir_respond *need, const struct fm_directory *d,
-                    const struct fm_unit *u, const struct busy_list *busy,
-                    const struct fm_dir_dept **deptp, const struct fm_dir_unit **dup)
+/* What one proposal needs, read once (a proposal for another incident
+ * reuses it). du[i] and dept[i] are unit i's directory entry and
+ * department, looked up once: by name in a city's directory that lookup
+ * is the cost of a proposal if it is done per need and per unit. */
+struct sg_ctx {
+    struct fm_node *n;
+    struct unit_list ul;
+    struct busy_list busy;
+    struct fm_directory *d;
+    const struct fm_dir_unit **du;
+    const struct fm_dir_dept **dept;
+    bool dept_ok[FM_DIR_MAX_DEPTS]; /* per department: fits the need at hand */
+    bool *chosen;
+    struct cand *cands;
+    uint64_t now_ms;
+};
+
+/* Which departments fit need (kind, and name when it names one): judged
+ * once a need, not once a unit. */
+static void need_depts(struct sg_ctx *c, const struct fm_dir_respond *need)
 {
-    return unit_fits(need, d, u, deptp, dup) && strcmp(u->status, "available") == 0 &&
-           !busy_has(busy, u->id) && (u->has_position || *dup != NULL);
+    for (size_t j = 0; j < c->d->ndepts; j++) {
+        const struct fm_dir_dept *x = &c->d->depts[j];
+        c->dept_ok[j] = strcmp(x->kind, need->kind) == 0 &&
+                        (!need->department[0] || strcmp(x->name, need->department) == 0);
+    }
+}
+
+/* fits() for unit i, with dept_ok set for need by need_depts. */
+static bool fits_at(const struct sg_ctx *c, const struct fm_dir_respond *need, size_t i)
+{
+    const struct fm_dir_dept *dept = c->dept[i];
+    return dept != NULL && c->dept_ok[dept - c->d->depts] &&
+           (caps_has(c->ul.v[i].capabilities, need->capability) ||
+            (c->du[i] && caps_has(c->du[i]->caps, need->capability)));
+}
+
+/* Can unit i serve need now (available, no active ticket, a position)?
+ * dept_ok is set for need. */
+static bool cand_ok(const struct sg_ctx *c, const struct fm_dir_respond *need, size_t i)
+{
+    const struct fm_unit *u = &c->ul.v[i];
+    return fits_at(c, need, i) && strcmp(u->status, "available") == 0 &&
+           !busy_has(&c->busy, u->id) && (u->has_position || c->du[i] != NULL);
 }
 
 /* Fills the proposal for one need. */
-static void need_fill(struct fm_suggestion *s, const struct fm_dir_respond *need,
-                      const struct fm_directory *d, const struct unit_list *ul,
-                      const struct busy_list *busy, bool *chosen, struct cand *cands,
-                      const struct fm_incident *inc, uint64_t now_ms, size_t covered)
+static void need_fill(struct sg_ctx *x, struct fm_suggestion *s,
+                      const struct fm_dir_respond *need, const struct fm_incident *inc,
+                      size_t covered)
 {
+    const struct fm_directory *d = x->d;
+    const struct unit_list *ul = &x->ul;
+    bool *chosen = x->chosen;
+    struct cand *cands = x->cands;
+    uint64_t now_ms = x->now_ms;
     size_t nc = 0, found = covered;
+    need_depts(x, need);
     for (size_t i = 0; i < ul->n; i++) {
         const struct fm_unit *u = &ul->v[i];
-        const struct fm_dir_unit *du;
-        const struct fm_dir_dept *dept;
-        if (chosen[i] || !cand_ok(need, d, u, busy, &dept, &du))
+        const struct fm_dir_unit *du = x->du[i];
+        if (chosen[i] || !cand_ok(x, need, i))
             continue;
         struct cand *c = &cands[nc];
         c->unit = i;
-        c->dept = dept;
+        c->dept = x->dept[i];
         if (u->has_position) {
             c->live = true;
             uint64_t at = hlc_ms(u->position_hlc);
@@ -223,18 +273,6 @@ static void need_fill(struct fm_suggestion *s, const struct fm_dir_respond *need
     }
 }
 
-/* What one proposal needs, read once (a proposal for another incident
- * reuses it). */
-struct sg_ctx {
-    struct fm_node *n;
-    struct unit_list ul;
-    struct busy_list busy;
-    struct fm_directory *d;
-    bool *chosen;
-    struct cand *cands;
-    uint64_t now_ms;
-};
-
 /* The units already out on this incident count toward its needs: each
  * fills the first need (in fill order) it fits that is not full yet;
  * covered[k] gets how many each need has. Every one is listed. */
@@ -257,9 +295,10 @@ static void count_assigned(struct sg_ctx *c, struct fm_suggestion *s,
             fm_strlcpy(a->name, u->name, sizeof a->name);
             for (size_t k = 0; k < nn; k++) {
                 const struct fm_dir_respond *need = &rule->respond[order[k]];
-                const struct fm_dir_dept *dept;
-                const struct fm_dir_unit *du;
-                if (covered[k] >= need->units || !unit_fits(need, c->d, u, &dept, &du))
+                if (covered[k] >= need->units)
+                    continue;
+                need_depts(c, need);
+                if (!fits_at(c, need, i))
                     continue;
                 covered[k]++;
                 a->counted = true;
@@ -276,7 +315,7 @@ static void count_assigned(struct sg_ctx *c, struct fm_suggestion *s,
  * first (fewest candidates), so a unit that could serve two needs goes
  * to the one nobody else can fill (the only ladder is not spent on "any
  * fire engine"). Returns how many. */
-static size_t need_order(const struct sg_ctx *c, const struct fm_dir_rule *rule, uint8_t max_tier,
+static size_t need_order(struct sg_ctx *c, const struct fm_dir_rule *rule, uint8_t max_tier,
                          size_t order[FM_DIR_MAX_RESPOND])
 {
     size_t ncount[FM_DIR_MAX_RESPOND], nn = 0;
@@ -284,11 +323,9 @@ static size_t need_order(const struct sg_ctx *c, const struct fm_dir_rule *rule,
         if (rule->respond[k].tier > max_tier)
             continue;
         size_t cnt = 0;
-        for (size_t i = 0; i < c->ul.n; i++) {
-            const struct fm_dir_unit *du;
-            const struct fm_dir_dept *dept;
-            cnt += cand_ok(&rule->respond[k], c->d, &c->ul.v[i], &c->busy, &dept, &du);
-        }
+        need_depts(c, &rule->respond[k]);
+        for (size_t i = 0; i < c->ul.n; i++)
+            cnt += cand_ok(c, &rule->respond[k], i);
         size_t at = nn++;
         while (at > 0) {
             const struct fm_dir_respond *p = &rule->respond[order[at - 1]];
@@ -328,8 +365,7 @@ static void propose(struct sg_ctx *c, const struct fm_incident *inc,
     size_t nn = need_order(c, rule, out->max_tier, order);
     count_assigned(c, out, rule, order, nn, covered);
     for (size_t k = 0; k < nn; k++)
-        need_fill(out, &rule->respond[order[k]], c->d, &c->ul, &c->busy, c->chosen, c->cands,
-                  inc, c->now_ms, covered[k]);
+        need_fill(c, out, &rule->respond[order[k]], inc, covered[k]);
 }
 
 /* Marks each proposed unit that the proposal of another open priority-1
@@ -359,6 +395,51 @@ static int p1_each(void *ctx, const struct fm_incident *inc)
     return 0;
 }
 
+/* Directory units ordered by name, equal names in directory order (the
+ * first one wins, as in fm_directory_unit). */
+static int dir_unit_cmp(const void *a, const void *b)
+{
+    const struct fm_dir_unit *x = *(const struct fm_dir_unit *const *)a;
+    const struct fm_dir_unit *y = *(const struct fm_dir_unit *const *)b;
+    int r = strcmp(x->name, y->name);
+    return r != 0 ? r : (x > y) - (x < y);
+}
+
+/* Looks each unit's directory entry and department up once: a sorted
+ * index of the directory's unit names, then one binary search a unit
+ * (the leftmost of equal names). */
+static int sg_resolve(struct sg_ctx *c)
+{
+    const struct fm_directory *d = c->d;
+    size_t n = c->ul.n ? c->ul.n : 1;
+    const struct fm_dir_unit **idx = malloc((d->nunits ? d->nunits : 1) * sizeof *idx);
+    c->du = calloc(n, sizeof *c->du);
+    c->dept = calloc(n, sizeof *c->dept);
+    if (idx == NULL || c->du == NULL || c->dept == NULL) {
+        free(idx);
+        return FM_ENOMEM;
+    }
+    for (size_t i = 0; i < d->nunits; i++)
+        idx[i] = &d->units[i];
+    qsort(idx, d->nunits, sizeof *idx, dir_unit_cmp);
+    for (size_t i = 0; i < c->ul.n; i++) {
+        const char *name = c->ul.v[i].name;
+        size_t lo = 0, hi = d->nunits;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (strcmp(idx[mid]->name, name) < 0)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        c->du[i] = lo < d->nunits && strcmp(idx[lo]->name, name) == 0 ? idx[lo] : NULL;
+        c->dept[i] = c->du[i] ? &d->depts[c->du[i]->dept]
+                              : directory_dept(d, c->ul.v[i].department);
+    }
+    free(idx);
+    return FM_OK;
+}
+
 static int sg_load(struct sg_ctx *c, const char *incident, struct fm_incident_workflow *wf)
 {
     struct store_txn *t;
@@ -373,13 +454,17 @@ static int sg_load(struct sg_ctx *c, const char *incident, struct fm_incident_wo
         return rc;
     c->chosen = calloc(c->ul.n ? c->ul.n : 1, sizeof *c->chosen);
     c->cands = calloc(c->ul.n ? c->ul.n : 1, sizeof *c->cands);
-    return c->chosen == NULL || c->cands == NULL ? FM_ENOMEM : FM_OK;
+    if (c->chosen == NULL || c->cands == NULL)
+        return FM_ENOMEM;
+    return sg_resolve(c);
 }
 
 static void sg_release(struct sg_ctx *c)
 {
     free(c->chosen);
     free(c->cands);
+    free(c->du);
+    free(c->dept);
     free(c->ul.v);
     free(c->busy.v);
     fm_directory_free(&c->d);

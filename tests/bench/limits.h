@@ -201,4 +201,51 @@ static inline double lim_curve_msg_rate(int port, long n, size_t len)
     return rate;
 }
 
+/* Raw LMDB reads: seconds for one read transaction that walks a cursor
+ * over `count` vlen-byte records (filled first, in one write transaction,
+ * in a fresh env under dir); the median of `rounds` walks. The floor under
+ * any read that must look at `count` stored records. */
+static inline double lim_lmdb_scan_s(const char *dir, long count, size_t vlen, int rounds)
+{
+    MDB_env *env;
+    MDB_dbi dbi;
+    MDB_txn *txn;
+    MDB_cursor *cur;
+    MDB_val k, v;
+    double best[64], out = -1;
+    if (rounds < 1 || rounds > 64 || lim_lmdb_put_rate(dir, count, count, vlen) < 0 ||
+        mdb_env_create(&env) != 0)
+        return -1;
+    mdb_env_set_mapsize(env, (size_t)8 << 30);
+    if (mdb_env_open(env, dir, MDB_RDONLY, 0600) != 0)
+        goto close;
+    for (int r = 0; r < rounds; r++) {
+        volatile unsigned sum = 0;
+        long seen = 0;
+        double t0 = lim_now();
+        if (mdb_txn_begin(env, NULL, MDB_RDONLY, &txn) != 0 || mdb_dbi_open(txn, NULL, 0, &dbi) != 0 ||
+            mdb_cursor_open(txn, dbi, &cur) != 0)
+            goto close;
+        while (mdb_cursor_get(cur, &k, &v, seen ? MDB_NEXT : MDB_FIRST) == 0) {
+            sum += ((const unsigned char *)v.mv_data)[v.mv_size - 1];
+            seen++;
+        }
+        mdb_cursor_close(cur);
+        mdb_txn_abort(txn);
+        best[r] = lim_now() - t0;
+        if (seen != count)
+            goto close;
+    }
+    for (int i = 1; i < rounds; i++) /* insertion sort: rounds is small */
+        for (int j = i; j > 0 && best[j - 1] > best[j]; j--) {
+            double t = best[j];
+            best[j] = best[j - 1];
+            best[j - 1] = t;
+        }
+    out = best[rounds / 2];
+close:
+    mdb_env_close(env);
+    return out;
+}
+
 #endif

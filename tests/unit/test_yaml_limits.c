@@ -2,8 +2,9 @@
  * test_yaml_limits.c — YAML an administrator (or an attacker with write
  * access to a file) can hand the node and the directory tools: nesting is
  * refused before libyaml builds it, at a bounded cost, with file:line:
- * column; and a directory without departments or rules is refused (its
- * publication would wipe every dispatch rule everywhere).
+ * column; a directory without departments or rules is refused (its
+ * publication would wipe every dispatch rule everywhere); and a name over
+ * the cap is refused with the length it got, in bytes and characters.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -111,6 +112,35 @@ static void test_directory_without_departments_or_rules(void **state)
                 "d.yaml:5:8: the directory has no rule");
 }
 
+/* A name's cap is 63 bytes (21 Chinese characters of 3 bytes each): the
+ * longest fits; one more character is refused, saying what it got. */
+static void test_directory_name_length(void **state)
+{
+    (void)state;
+    char text[1024], name[256];
+    for (size_t i = 0; i < 22; i++)
+        memcpy(name + 3 * i, "婺", 3);
+    name[63] = '\0';
+    snprintf(text, sizeof text,
+             "name: x\ncounties: [a]\ndepartments:\n  - {name: %s, kind: fire, tier: 1, "
+             "county: a}\n" RULE, name);
+    load_expect(text, NULL);
+    name[63] = name[0], name[64] = name[1], name[65] = name[2], name[66] = '\0';
+    snprintf(text, sizeof text,
+             "name: x\ncounties: [a]\ndepartments:\n  - {name: %s, kind: fire, tier: 1, "
+             "county: a}\n" RULE, name);
+    load_expect(text, "d.yaml:4:12: 'name' must be 1 to 63 bytes (21 Chinese characters); got "
+                      "66 bytes (22 characters)");
+    snprintf(text, sizeof text,
+             "name: x\ncounties: [a]\ndepartments:\n  - name: F\n    kind: fire\n    tier: 1\n"
+             "    county: a\n    units:\n      - {name: \"%s\", kind: engine, home: [29.08, "
+             "119.65]}\n" RULE, name);
+    load_expect(text, "d.yaml:9:16: 'name' must be 1 to 63 bytes (21 Chinese characters); got "
+                      "66 bytes (22 characters)");
+    load_expect("name: x\ncounties: [\"a\\tb\"]\n" DEPT RULE,
+                "d.yaml:2:12: 'counties' must be printable UTF-8 text");
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -135,6 +165,7 @@ int main(void)
         cmocka_unit_test(test_config_nesting_refused_fast),
         cmocka_unit_test(test_directory_nesting_refused_fast),
         cmocka_unit_test(test_directory_without_departments_or_rules),
+        cmocka_unit_test(test_directory_name_length),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
