@@ -147,9 +147,26 @@ bool console_cookie_find(const char *header, const char *name, char *out, size_t
 /* Base64url token of 32 random bytes. */
 void console_token(char out[CONSOLE_TOKEN_LEN]);
 
-/* ---- lock around every node call ---- */
-static inline void node_lock(struct fm_console *c) { pthread_mutex_lock(c->node_lock); }
-static inline void node_unlock(struct fm_console *c) { pthread_mutex_unlock(c->node_lock); }
+/* ---- lock around every node call ----
+ * The operator whose request this thread is running (http.c sets it for
+ * the length of a route, NULL outside one). node_lock names it to the
+ * node as the acting operator, node_unlock clears it before letting go:
+ * writes are serialised by this lock and libmicrohttpd runs a request on
+ * one thread, so the name reaches exactly the ops of that request and
+ * never a concurrent request's or the sync loop's (docs/console-api.md). */
+extern __thread const char *console_acting;
+static inline void node_lock(struct fm_console *c)
+{
+    pthread_mutex_lock(c->node_lock);
+    if (fm_node_set_operator(c->node, console_acting) != FM_OK) /* not text: none named */
+        fm_log(FM_LOG_WARN, "console", "operator name not recorded in ops (not text)");
+}
+static inline void node_unlock(struct fm_console *c)
+{
+    if (fm_node_set_operator(c->node, NULL) != FM_OK)
+        fm_log(FM_LOG_ERROR, "console", "cannot clear the acting operator");
+    pthread_mutex_unlock(c->node_lock);
+}
 
 /* ---- JSON encoders (encode.c) ---- */
 json_t *enc_time(uint64_t hlc);          /* ISO 8601 UTC with ms, null for 0 */
