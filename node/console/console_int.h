@@ -34,17 +34,35 @@ struct console_session {
 struct console_fail {
     char name[FM_OPERATOR_NAME_MAX];
     uint32_t fails;
-    uint64_t locked_until_ms;          /* monotonic */
-    uint64_t last_ms;
+    uint64_t locked_until_ms;          /* wall clock (Unix ms): kept across restarts */
+    uint64_t last_ms;                  /* wall clock; 0 = free slot */
 };
 struct console_auth {
     pthread_mutex_t lock;
+    pthread_mutex_t save_lock;         /* orders writes of the lockout file (lockout.c) */
+    char lockout_path[FM_PATH_MAX];    /* <data_dir>/console-lockout */
     struct console_session sessions[CONSOLE_SESSIONS_MAX];
     struct console_fail fails[CONSOLE_FAIL_SLOTS];
     char path[FM_PATH_MAX];            /* the operators file */
     char cookie[32];                   /* the session cookie's name: fm_session_<port> */
     uint64_t idle_ms;
 };
+
+/* ---- failed logins kept across restarts (lockout.c) ---- */
+int lockout_path(const struct fm_config *cfg, char *out, size_t cap) FM_MUST_USE;
+/* Strict parser of the file's bytes (untrusted: fuzzed): up to cap
+ * records into out, *n of them, each lock cut to CONSOLE_LOCK_S from
+ * now_ms. FM_EDECODE ("line N: ..." in err, *n = 0), FM_ENOMEM. */
+int lockout_parse(const char *buf, size_t len, struct console_fail *out, size_t cap,
+                  size_t *n, uint64_t now_ms, char *err, size_t errlen) FM_MUST_USE;
+/* The file's text (malloc'd) of the records with failures or a running lock. */
+int lockout_render(const struct console_fail *f, size_t n, uint64_t now_ms, char **text,
+                   size_t *len) FM_MUST_USE;
+/* At start: the file into a->fails (a bad file is logged and ignored). */
+void lockout_load(struct console_auth *a);
+/* After a change: a->fails to the file, durably (takes a->lock itself;
+ * call without it). A failure is logged. */
+void lockout_save(struct console_auth *a);
 
 /* ---- events (events.c) ---- */
 enum console_event_kind { EV_OP = 0, EV_SOFT, EV_RESET };
