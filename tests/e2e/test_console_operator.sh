@@ -99,11 +99,25 @@ d = json.load(open(sys.argv[1]))
 n = [e for e in d["timeline"] if e["kind"] == "note" and e["text"] == "from the CLI"]
 assert n and n[0]["operator"] is None, n
 ' "$T/inc.json" || fail "a CLI note names an operator: $(cat "$T/inc.json")"
+# the CLI names one with --operator; a bad name is a usage error
+fm 1 --operator 李娜 incident note "$IID" "by the CLI, named" >/dev/null || fail "CLI note --operator"
+fm 1 incident show "$IID" --json >"$T/inc.json" || fail "incident show --json"
+python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+n = [e for e in d["timeline"] if e["kind"] == "note" and e["text"] == "by the CLI, named"]
+assert n and n[0]["operator"] == "李娜", n
+' "$T/inc.json" || fail "--operator not recorded: $(cat "$T/inc.json")"
+fm 1 --operator "two words" status >/dev/null 2>&1; rc=$?
+[ "$rc" -eq 2 ] || fail "a bad --operator name: exit $rc, not 2"
 
 # ---- the old path: op_format 1 writes no operator ----
 stop_node 1
 sed -i 's/^  op_format: 2$/  op_format: 1/' "$(conf 1)"
 grep -q '^  op_format: 1$' "$(conf 1)" || fail "test setup: op_format line"
+fm 1 --operator 李娜 incident note "$IID" "format one CLI" >/dev/null 2>"$T/warn.txt" ||
+    fail "CLI note at op_format 1"
+grep -q "is not recorded" "$T/warn.txt" || fail "no warning for --operator at op_format 1"
 start_node 1
 wait_for 30 "node1 console up again" sh -c "grep -c 'console: serving' '$T/daemon1.log' | grep -q 2"
 export IID
