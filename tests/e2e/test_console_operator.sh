@@ -3,8 +3,10 @@
 # docs/console-api.md): a report, a dispatch and a ticket cancel made by
 # operator 张伟 on node1's API show "operator": "张伟" on node2 after gossip
 # (its API timeline and ticket history, `ticket show` BY column and JSON,
-# `log`); an op made from the CLI names nobody. Then the old path: node1
-# restarted with `op_format: 1` writes no operator into its console's ops.
+# `log`); two operators writing at once each get their own name; an op
+# made from the CLI names nobody, one with --operator names that person.
+# Then the old path: node1 restarted with `op_format: 1` writes no operator
+# into its console's ops.
 . "$(dirname "$0")/lib_gossip.sh"
 
 command -v python3 >/dev/null || { echo "SKIP: python3 needed"; exit 77; }
@@ -13,6 +15,7 @@ testbed 2 mesh
 grep -q '^  op_format: 2$' "$(conf 1)" || fail "the testbed config does not say op_format: 2"
 printf 'dispatch-pass-1\n' >"$T/pw"
 fm 1 operator add 张伟 --role dispatcher --password-file "$T/pw" >/dev/null || fail "operator add"
+fm 1 operator add 王芳 --role calltaker --password-file "$T/pw" >/dev/null || fail "operator add 2"
 for i in 1 2; do start_node "$i"; done
 wait_for 30 "node1 console up" grep -q "console: serving" "$T/daemon1.log"
 wait_for 30 "node2 console up" grep -q "console: serving" "$T/daemon2.log"
@@ -71,6 +74,25 @@ check(st in (200, 201), "a note on node2 as demo: %s" % body)
 st, inc = c2.get("/api/incidents/" + iid)
 note = [e for e in inc["timeline"] if e["kind"] == "note"]
 check(note and note[-1]["operator"] == "demo", "node2's note names demo: %s" % note)
+# two operators writing at once on node1's thread pool: each op names
+# the operator whose request wrote it, never the other one
+import threading
+c1b = Console(os.environ["CONSOLE1"])
+check(c1b.login("王芳", "dispatch-pass-1")[0] == 200, "王芳 logs in on node1 too")
+errors = []
+def burst(c, who):
+    for i in range(25):
+        st, body = c.post("/api/incidents/%s/note" % iid, {"text": "%s %d" % (who, i)})
+        if st not in (200, 201):
+            errors.append((who, st, body))
+ths = [threading.Thread(target=burst, args=(c, w)) for c, w in ((c1, "zw"), (c1b, "wf"))]
+for th in ths: th.start()
+for th in ths: th.join()
+check(not errors, "50 concurrent notes written: %s" % errors[:2])
+st, inc = c1.get("/api/incidents/" + iid)
+mine = [e for e in inc["timeline"] if e["kind"] == "note" and e["text"][:3] in ("zw ", "wf ")]
+wrong = [e for e in mine if e["operator"] != {"zw": "张伟", "wf": "王芳"}[e["text"][:2]]]
+check(len(mine) == 50 and not wrong, "each concurrent note names its own operator: %d, wrong %s" % (len(mine), wrong[:2]))
 open(os.environ["T"] + "/ids", "w").write("%s %s\n" % (iid, tid))
 PY
 read -r IID TID <"$T/ids"
