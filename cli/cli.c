@@ -8,6 +8,7 @@
  * (config, keys and node), never back up into this file.
  */
 #include "cli_int.h"
+#include "../node/console/console.h" /* fm_operator_name_ok: --operator */
 
 #include <errno.h>
 #include <math.h>
@@ -134,6 +135,8 @@ static void print_global_help(FILE *f)
                "                      $XDG_CONFIG_HOME/fieldmesh/node.yaml or\n"
                "                      ~/.config/fieldmesh/node.yaml)\n"
                "  --log-level L       error | warn | info | debug (default warn)\n"
+               "  --operator NAME     name the person at this node in the ops this command\n"
+               "                      writes (needs node.op_format: 2 in the config)\n"
                "  -h, --help          this help; `fieldmesh COMMAND --help` for one command\n"
                "  -V, --version       print the version\n\ncommands:\n");
     for (size_t i = 0; i < NCOMMANDS; i++) {
@@ -184,7 +187,8 @@ static int parse_global(struct cli *cl, int argc, char **argv, int *i)
         printf("fieldmesh %s\n", CLI_VERSION);
         return CLI_EXIT_OK;
     }
-    if (strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0 || strcmp(a, "--log-level") == 0) {
+    if (strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0 || strcmp(a, "--log-level") == 0 ||
+        strcmp(a, "--operator") == 0) {
         if (*i + 1 >= argc)
             return cli_usage(cl, "option '%s' needs a value", a);
         val = argv[++*i];
@@ -194,6 +198,9 @@ static int parse_global(struct cli *cl, int argc, char **argv, int *i)
     } else if (strncmp(a, "--log-level=", 12) == 0) {
         val = a + 12;
         a = "--log-level";
+    } else if (strncmp(a, "--operator=", 11) == 0) {
+        val = a + 11;
+        a = "--operator";
     } else {
         return cli_usage(cl, "unknown global option '%s'", a);
     }
@@ -202,6 +209,15 @@ static int parse_global(struct cli *cl, int argc, char **argv, int *i)
         if (fm_log_parse_level(val, &lvl) != 0)
             return cli_usage(cl, "log level must be error, warn, info or debug, not '%s'", val);
         fm_log_set_level(lvl);
+        return GO_ON;
+    }
+    if (strcmp(a, "--operator") == 0) {
+        if (cl->operator_arg != NULL)
+            return cli_usage(cl, "option '--operator' given twice");
+        if (!fm_operator_name_ok(val))
+            return cli_usage(cl, "bad operator name '%s': 1..63 bytes of printable UTF-8 "
+                             "without spaces or ':'", val);
+        cl->operator_arg = val;
         return GO_ON;
     }
     if (cl->conf_arg != NULL)

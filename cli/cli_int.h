@@ -41,6 +41,7 @@ struct cli_cmd {
 /* One invocation's state. */
 struct cli {
     const char *conf_arg;      /* -c CONF, or NULL */
+    const char *operator_arg;  /* --operator NAME (op format 2), or NULL */
     const struct cli_cmd *cmd; /* the command being run */
     bool have_cfg;
     struct fm_config cfg;

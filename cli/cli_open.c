@@ -83,6 +83,17 @@ int cli_need_config(struct cli *cl)
     return 0;
 }
 
+/* --operator NAME: the ops this command writes name it (op format 2). */
+static int cli_name_operator(struct cli *cl)
+{
+    int rc = fm_node_set_operator(cl->node, cl->operator_arg);
+    if (rc == FM_OK && !fm_node_writes_operator(cl->node))
+        fprintf(stderr, "fieldmesh: warning: --operator %s is not recorded: this node writes "
+                "op format 1 (set node.op_format: 2 once every node of the mesh reads it)\n",
+                cl->operator_arg);
+    return rc;
+}
+
 int cli_open_sealed(struct cli *cl, unsigned flags)
 {
     const struct fm_config *cfg = &cl->cfg;
@@ -97,6 +108,8 @@ int cli_open_sealed(struct cli *cl, unsigned flags)
     if (rc == FM_OK) {
         rc = fm_node_open_keys(&cl->node, cfg, flags, &k);
         fm_keys_release(&k);
+        if (rc == FM_OK && cl->operator_arg != NULL)
+            rc = cli_name_operator(cl);
         return rc; /* 0 or a negative fm_err for the caller to explain */
     }
     char dk[FM_PATH_MAX + 32], shred[FM_PATH_MAX + 32];

@@ -355,13 +355,19 @@ static int timeline_one(void *ctx, const struct fm_timeline_entry *e)
         cli_json_kuint(&sc->json, "seq", e->seq);
         cli_json_kstr(&sc->json, "kind", e->kind);
         cli_json_kstr(&sc->json, "text", e->text);
+        cli_json_key(&sc->json, "operator"); /* op format 2: who at the console */
+        if (e->operator_name[0])
+            cli_json_string(&sc->json, e->operator_name);
+        else
+            cli_json_null(&sc->json);
         cli_json_end_object(&sc->json);
         return 0;
     }
-    char when[CLI_TIME_LEN], who[FM_KEY_TAG_LEN + 24];
+    char when[CLI_TIME_LEN], who[FM_KEY_TAG_LEN + 48 + sizeof e->operator_name];
     cli_fmt_local(e->hlc, false, when);
-    snprintf(who, sizeof(who), "%.*s-%llu", FM_KEY_TAG_LEN, e->author,
-             (unsigned long long)e->seq);
+    snprintf(who, sizeof(who), "%.*s-%llu%s%s%s", FM_KEY_TAG_LEN, e->author,
+             (unsigned long long)e->seq, e->operator_name[0] ? " (operator " : "",
+             e->operator_name, e->operator_name[0] ? ")" : "");
     const char *cells[] = { when, who, e->kind, e->text };
     return cli_table_add(&sc->table, cells, 200);
 }

@@ -217,6 +217,7 @@ static int make_nodes(struct cli *cl, const char *org_dir, struct tb_node *nodes
                  "/passphrase") != 0)
             return cli_error(cl, FM_ETOOBIG, "path too long: %s", nodes[k].dir);
         cfg->kdf = FM_KDF_MINIMAL;
+        cfg->op_format = FM_OP_FORMAT_MAX; /* one build everywhere: all read the newest */
         memcpy(cfg->org_pk, org_pk, FM_PK_LEN);
         cfg->console.enabled = nodes[k].console_port != 0;
         if (nodes[k].console_port != 0) {

@@ -252,12 +252,19 @@ static int show_event(void *ctx, const struct fm_ticket_event *e)
         cli_json_bool(sc->j, e->behalf);
         cli_json_kstr(sc->j, "source", e->gps ? "gps" : "button"); /* docs/gps.md */
         cli_json_kstr(sc->j, "text", e->text);
+        cli_json_key(sc->j, "operator"); /* op format 2: who at the console */
+        if (e->operator_name[0])
+            cli_json_string(sc->j, e->operator_name);
+        else
+            cli_json_null(sc->j);
         cli_json_end_object(sc->j);
         return 0;
     }
-    char when[CLI_TIME_LEN], who[FM_KEY_TAG_LEN + 24];
+    char when[CLI_TIME_LEN], who[FM_KEY_TAG_LEN + 32 + sizeof e->operator_name];
     cli_fmt_local(e->hlc, true, when);
-    snprintf(who, sizeof who, "%.*s%s", FM_KEY_TAG_LEN, e->author, e->behalf ? " (behalf)" : "");
+    snprintf(who, sizeof who, "%.*s%s%s%s%s", FM_KEY_TAG_LEN, e->author,
+             e->behalf ? " (behalf)" : "", e->operator_name[0] ? " (operator " : "",
+             e->operator_name, e->operator_name[0] ? ")" : "");
     char step[24];
     snprintf(step, sizeof step, "%s%s", e->step, e->gps ? " (GPS)" : "");
     const char *cells[] = { when, who, step, e->text };

@@ -70,6 +70,7 @@ struct section {
 static const struct field node_fields[] = {
     STR_FIELD("name", FT_NAME, true, name),
     { "role", FT_ROLE, true, offsetof(struct fm_config, role), 0, 0, 0 },
+    INT_FIELD("op_format", FT_U32, op_format, 1, FM_OP_FORMAT_MAX), /* docs/decisions.md */
 };
 static const struct field storage_fields[] = {
     STR_FIELD("data_dir", FT_PATH, true, data_dir),

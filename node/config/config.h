@@ -70,10 +70,14 @@ void fm_console_conf_defaults(struct fm_console_conf *c);
 /* True when host is a loopback address (127.0.0.0/8, ::1, localhost). */
 bool fm_console_host_is_loopback(const char *host);
 
+#define FM_OP_FORMAT_MAX 2
 struct fm_config {
     char path[FM_PATH_MAX];     /* the file it came from */
     char name[FM_NAME_MAX];     /* node: name (required) */
     enum fm_role role;          /* node: role (required) */
+    uint32_t op_format;         /* node: op_format, the newest op format this node writes:
+                                 * 1 (default) or 2 (ops may name the console operator;
+                                 * every node of the mesh must read format 2 first) */
     char data_dir[FM_PATH_MAX]; /* storage: data_dir (required; relative to the file's dir) */
     uint64_t map_size;          /* storage: map_size_mb * 2^20 (default 256 MiB) */
     uint64_t map_max;           /* storage: map_max_mb * 2^20 (default 64 GiB): growth cap */

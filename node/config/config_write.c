@@ -25,6 +25,7 @@ void fm_config_defaults(struct fm_config *cfg)
 {
     memset(cfg, 0, sizeof(*cfg));
     cfg->role = FM_ROLE_NONE;
+    cfg->op_format = 1;
     cfg->map_size = DEF_MAP_SIZE_MB * MIB;
     cfg->map_max = DEF_MAP_MAX_MB * MIB;
     cfg->push_interval_ms = DEF_PUSH_INTERVAL_MS;
@@ -108,7 +109,10 @@ static void write_node_storage(FILE *f, const struct fm_config *cfg, const char 
                "# Relative paths are relative to this file's directory.\n\n");
     fprintf(f, "node:\n  name: ");
     yaml_put_quoted(f, cfg->name);
-    fprintf(f, "\n  role: %s\n\n", fm_role_name(cfg->role));
+    fprintf(f, "\n  role: %s\n", fm_role_name(cfg->role));
+    if (cfg->op_format != 1)
+        fprintf(f, "  op_format: %u\n", cfg->op_format);
+    fputc('\n', f);
 
     fprintf(f, "storage:\n  data_dir: ");
     yaml_put_path(f, dir, cfg->data_dir);

@@ -3,9 +3,10 @@
  * operators file (re-read when it changes, so `fieldmesh operator add`
  * works on a running daemon), sessions as HttpOnly SameSite=Strict
  * cookies with an idle timeout, one CSRF token per session, and the
- * lockout after CONSOLE_LOCK_FAILS failed logins (logged). Sessions and
- * failure counts live in memory: a restarted daemon asks everyone to log
- * in again and forgets the counts.
+ * lockout after CONSOLE_LOCK_FAILS failed logins (logged). Sessions live
+ * in memory: a restarted daemon asks everyone to log in again. Failure
+ * counts and locks are kept on disk too (lockout.c), in wall-clock time,
+ * so a restart neither ends a lock nor resets a count.
  */
 #include "console_int.h"
 
@@ -23,14 +24,23 @@ int auth_init(struct console_auth *a, const struct fm_config *cfg)
      * the consoles of several nodes on one machine (a testbed, the demo)
      * from logging each other out */
     snprintf(a->cookie, sizeof a->cookie, "fm_session_%u", (unsigned)cfg->console.port);
-    if (fm_operators_path(cfg, a->path, sizeof a->path) != FM_OK)
+    if (fm_operators_path(cfg, a->path, sizeof a->path) != FM_OK ||
+        lockout_path(cfg, a->lockout_path, sizeof a->lockout_path) != FM_OK)
         return FM_ETOOBIG;
-    return pthread_mutex_init(&a->lock, NULL) == 0 ? FM_OK : FM_ENOMEM;
+    if (pthread_mutex_init(&a->lock, NULL) != 0)
+        return FM_ENOMEM;
+    if (pthread_mutex_init(&a->save_lock, NULL) != 0) {
+        pthread_mutex_destroy(&a->lock);
+        return FM_ENOMEM;
+    }
+    lockout_load(a);
+    return FM_OK;
 }
 
 void auth_destroy(struct console_auth *a)
 {
     sodium_memzero(a->sessions, sizeof a->sessions);
+    pthread_mutex_destroy(&a->save_lock);
     pthread_mutex_destroy(&a->lock);
 }
 
@@ -200,7 +210,7 @@ static json_t *session_json(struct fm_console *c, const struct console_session *
 static int login_failed(struct call *k, const char *name, const char *ip)
 {
     struct console_auth *a = &k->c->auth;
-    uint64_t now = fm_mono_ms();
+    uint64_t now = fm_now_ms(); /* wall clock: a lock outlives a restart */
     pthread_mutex_lock(&a->lock);
     struct console_fail *f = fail_slot(a, name);
     f->fails++;
@@ -211,6 +221,7 @@ static int login_failed(struct call *k, const char *name, const char *ip)
         f->fails = 0;
     }
     pthread_mutex_unlock(&a->lock);
+    lockout_save(a);
     if (locks) {
         fm_log(FM_LOG_WARN, COMPONENT_CONSOLE, "operator '%s' locked for %u s after %u failed "
                "logins (last from %s)", name, CONSOLE_LOCK_S, CONSOLE_LOCK_FAILS, ip);
@@ -234,7 +245,7 @@ int route_login(struct call *k)
     peer_ip(k->conn, ip, sizeof ip);
     uint64_t now = fm_mono_ms();
     pthread_mutex_lock(&k->c->auth.lock);
-    uint64_t wait_s = locked_for(&k->c->auth, name, now);
+    uint64_t wait_s = locked_for(&k->c->auth, name, fm_now_ms());
     pthread_mutex_unlock(&k->c->auth.lock);
     if (wait_s > 0) {
         fm_log(FM_LOG_INFO, COMPONENT_CONSOLE, "login as locked operator '%s' from %s refused",
@@ -262,9 +273,17 @@ int route_login(struct call *k)
             slot = &a->sessions[i]; /* full: the longest idle one goes */
     }
     *slot = s;
-    struct console_fail *f = fail_slot(a, name);
-    f->fails = 0;
+    bool had_fails = false; /* a success wipes the name's count */
+    for (size_t i = 0; i < CONSOLE_FAIL_SLOTS; i++)
+        if (a->fails[i].last_ms != 0 && strcmp(a->fails[i].name, name) == 0) {
+            had_fails = a->fails[i].fails > 0;
+            a->fails[i].fails = 0;
+            if (a->fails[i].locked_until_ms <= fm_now_ms()) /* else locked meanwhile */
+                memset(&a->fails[i], 0, sizeof a->fails[i]);
+        }
     pthread_mutex_unlock(&a->lock);
+    if (had_fails)
+        lockout_save(a);
     fm_log(FM_LOG_INFO, COMPONENT_CONSOLE, "operator '%s' (%s) logged in from %s", s.name,
            fm_op_role_name(s.role), ip);
     set_session_cookie(k, s.token, false);

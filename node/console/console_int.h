@@ -34,17 +34,35 @@ struct console_session {
 struct console_fail {
     char name[FM_OPERATOR_NAME_MAX];
     uint32_t fails;
-    uint64_t locked_until_ms;          /* monotonic */
-    uint64_t last_ms;
+    uint64_t locked_until_ms;          /* wall clock (Unix ms): kept across restarts */
+    uint64_t last_ms;                  /* wall clock; 0 = free slot */
 };
 struct console_auth {
     pthread_mutex_t lock;
+    pthread_mutex_t save_lock;         /* orders writes of the lockout file (lockout.c) */
+    char lockout_path[FM_PATH_MAX];    /* <data_dir>/console-lockout */
     struct console_session sessions[CONSOLE_SESSIONS_MAX];
     struct console_fail fails[CONSOLE_FAIL_SLOTS];
     char path[FM_PATH_MAX];            /* the operators file */
     char cookie[32];                   /* the session cookie's name: fm_session_<port> */
     uint64_t idle_ms;
 };
+
+/* ---- failed logins kept across restarts (lockout.c) ---- */
+int lockout_path(const struct fm_config *cfg, char *out, size_t cap) FM_MUST_USE;
+/* Strict parser of the file's bytes (untrusted: fuzzed): up to cap
+ * records into out, *n of them, each lock cut to CONSOLE_LOCK_S from
+ * now_ms. FM_EDECODE ("line N: ..." in err, *n = 0), FM_ENOMEM. */
+int lockout_parse(const char *buf, size_t len, struct console_fail *out, size_t cap,
+                  size_t *n, uint64_t now_ms, char *err, size_t errlen) FM_MUST_USE;
+/* The file's text (malloc'd) of the records with failures or a running lock. */
+int lockout_render(const struct console_fail *f, size_t n, uint64_t now_ms, char **text,
+                   size_t *len) FM_MUST_USE;
+/* At start: the file into a->fails (a bad file is logged and ignored). */
+void lockout_load(struct console_auth *a);
+/* After a change: a->fails to the file, durably (takes a->lock itself;
+ * call without it). A failure is logged. */
+void lockout_save(struct console_auth *a);
 
 /* ---- events (events.c) ---- */
 enum console_event_kind { EV_OP = 0, EV_SOFT, EV_RESET };
@@ -147,9 +165,26 @@ bool console_cookie_find(const char *header, const char *name, char *out, size_t
 /* Base64url token of 32 random bytes. */
 void console_token(char out[CONSOLE_TOKEN_LEN]);
 
-/* ---- lock around every node call ---- */
-static inline void node_lock(struct fm_console *c) { pthread_mutex_lock(c->node_lock); }
-static inline void node_unlock(struct fm_console *c) { pthread_mutex_unlock(c->node_lock); }
+/* ---- lock around every node call ----
+ * The operator whose request this thread is running (http.c sets it for
+ * the length of a route, NULL outside one). node_lock names it to the
+ * node as the acting operator, node_unlock clears it before letting go:
+ * writes are serialised by this lock and libmicrohttpd runs a request on
+ * one thread, so the name reaches exactly the ops of that request and
+ * never a concurrent request's or the sync loop's (docs/console-api.md). */
+extern __thread const char *console_acting;
+static inline void node_lock(struct fm_console *c)
+{
+    pthread_mutex_lock(c->node_lock);
+    if (fm_node_set_operator(c->node, console_acting) != FM_OK) /* not text: none named */
+        fm_log(FM_LOG_WARN, "console", "operator name not recorded in ops (not text)");
+}
+static inline void node_unlock(struct fm_console *c)
+{
+    if (fm_node_set_operator(c->node, NULL) != FM_OK)
+        fm_log(FM_LOG_ERROR, "console", "cannot clear the acting operator");
+    pthread_mutex_unlock(c->node_lock);
+}
 
 /* ---- JSON encoders (encode.c) ---- */
 json_t *enc_time(uint64_t hlc);          /* ISO 8601 UTC with ms, null for 0 */

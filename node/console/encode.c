@@ -37,6 +37,12 @@ static json_t *str(const char *s)
     return j != NULL ? j : json_string("");
 }
 
+/* The console operator an op names (op format 2), null when none. */
+static json_t *opname(const char *s)
+{
+    return s[0] ? str(s) : json_null();
+}
+
 /* The caller's number and name (issue 9, need to know): this node opens
  * them only with the dispatchers' key; of its operators, viewers never get
  * them. caller_sealed says the fields exist but are not readable here, so
@@ -131,15 +137,17 @@ json_t *enc_ticket(const struct fm_ticket *t)
 
 json_t *enc_ticket_event(const struct fm_ticket_event *e)
 {
-    return json_pack("{s:o, s:s, s:I, s:s, s:b, s:s, s:o}", "at", enc_time(e->hlc), "author",
-                     e->author, "seq", (json_int_t)e->seq, "step", e->step, "on_behalf",
-                     e->behalf, "source", e->gps ? "gps" : "button", "text", str(e->text));
+    return json_pack("{s:o, s:s, s:I, s:s, s:b, s:s, s:o, s:o}", "at", enc_time(e->hlc),
+                     "author", e->author, "seq", (json_int_t)e->seq, "step", e->step,
+                     "on_behalf", e->behalf, "source", e->gps ? "gps" : "button", "text",
+                     str(e->text), "operator", opname(e->operator_name));
 }
 
 json_t *enc_timeline_entry(const struct fm_timeline_entry *e)
 {
-    return json_pack("{s:o, s:s, s:I, s:s, s:o}", "at", enc_time(e->hlc), "author", e->author,
-                     "seq", (json_int_t)e->seq, "kind", e->kind, "text", str(e->text));
+    return json_pack("{s:o, s:s, s:I, s:s, s:o, s:o}", "at", enc_time(e->hlc), "author",
+                     e->author, "seq", (json_int_t)e->seq, "kind", e->kind, "text", str(e->text),
+                     "operator", opname(e->operator_name));
 }
 
 static int add_ticket(void *ctx, const struct fm_ticket *t)

@@ -415,6 +415,8 @@ int console_route_lookup(const char *method, const char *path, const char **arg0
     return r != NULL ? (int)(r - routes) : other ? -2 : -1;
 }
 
+__thread const char *console_acting;
+
 static enum MHD_Result serve_api(struct fm_console *c, struct MHD_Connection *conn,
                                  const char *method, const char *url, struct req *rq)
 {
@@ -440,8 +442,11 @@ static enum MHD_Result serve_api(struct fm_console *c, struct MHD_Connection *co
         } else {
             k.body = rq->body;
             k.body_len = rq->len;
-            if (strcmp(method, "POST") != 0 || parse_body(&k) == 0)
+            if (strcmp(method, "POST") != 0 || parse_body(&k) == 0) {
+                console_acting = k.who.name; /* ops it writes name the operator */
                 r->fn(&k);
+                console_acting = NULL;
+            }
             if (k.status < 300)
                 codes_fill(c, k.out); /* the route has let go of the node lock */
         }

@@ -36,8 +36,8 @@ static const struct doc_route docs[] = {
     { "POST", "/api/incidents", "Report an incident", NULL,
       "category:string!,lat:number!,lon:number!,priority:int,address:string,caller:string,"
       "caller_name:string,text:string", 201, W_ERR, "writes" },
-    { "GET", "/api/incidents/{id}", "One incident with its timeline and tickets", NULL, NULL,
-      200, "400,401,404", "reads" },
+    { "GET", "/api/incidents/{id}", "One incident with its timeline (each entry with the "
+      "console operator it names, or null) and tickets", NULL, NULL, 200, "400,401,404", "reads" },
     { "POST", "/api/incidents/{id}/note", "Add a note", NULL, "text:string!", 201, W_ERR,
       "writes" },
     { "POST", "/api/incidents/{id}/close", "Close an incident (optional result note)", NULL,
@@ -53,8 +53,8 @@ static const struct doc_route docs[] = {
       "reads" },
     { "GET", "/api/tickets", "Tickets", "unit:string,incident:string,active:int", NULL, 200,
       "400,401,404", "reads" },
-    { "GET", "/api/tickets/{id}", "One ticket and its history", NULL, NULL, 200, "400,401,404",
-      "reads" },
+    { "GET", "/api/tickets/{id}", "One ticket and its history (each entry with the console "
+      "operator it names, or null)", NULL, NULL, 200, "400,401,404", "reads" },
     { "POST", "/api/dispatch", "Dispatch units to an incident", NULL,
       "incident:string!,units:array!,note:string", 201, W_ERR, "writes" },
     { "POST", "/api/tickets/{id}/ack", "Acknowledge a ticket", NULL, NULL, 200, W_ERR,

@@ -294,7 +294,7 @@ static int apply_incident(struct store_txn *t, const struct fm_op *op, const str
 {
     char text[FM_TEXT_MAX];
     uint8_t tl_kind = 0;
-    const uint32_t has = pl->present;
+    const uint64_t has = pl->present;
     switch (pl->kind) {
     case OP_INC_REPORT: {
         uint8_t created[FM_PK_LEN + 8];

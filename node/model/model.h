@@ -75,6 +75,7 @@ struct fm_timeline_entry {
     uint64_t seq;
     char kind[16]; /* "report", "note", "status", "update" */
     char text[FM_TEXT_MAX];
+    char operator_name[64]; /* the console operator named in the op, "" if none (op format 2) */
 };
 
 /* Each write below: one signed op, stored and applied in one transaction,

@@ -82,6 +82,14 @@ int model_rec_to_resource(const struct model_rec *r, const char *id,
  * it is read from the note's op, (author, seq) of the key, through t. */
 int model_tl_decode(struct store_txn *t, const uint8_t *key, size_t klen, const uint8_t *val,
                     size_t vlen, struct fm_timeline_entry *e) FM_MUST_USE;
+/* The stored op (author, seq) decoded: its kind in *kind, its payload in
+ * pl. FM_ESTORE if it is missing or does not decode (a held op did). */
+int model_op_load(struct store_txn *t, const uint8_t author[FM_PK_LEN], uint64_t seq,
+                  uint8_t *kind, struct payload *pl) FM_MUST_USE;
+/* The console operator named in the stored op (author, seq) (op format 2,
+ * PT_OPERATOR), "" when none; out has FM_OP_OPERATOR_MAX bytes. */
+int model_op_operator(struct store_txn *t, const uint8_t author[FM_PK_LEN], uint64_t seq,
+                      char *out) FM_MUST_USE;
 
 /* ---- model.c: apply ---- */
 /* Applies one stored op of any kind (the domain's whole apply: domain.c). */

@@ -278,9 +278,8 @@ int model_rec_to_resource(const struct model_rec *r, const char *id, struct fm_r
     return FM_OK;
 }
 
-/* The text of the note op (author, seq), into e->text. */
-static int tl_note_text(struct store_txn *t, const uint8_t *author, uint64_t seq,
-                        struct fm_timeline_entry *e)
+int model_op_load(struct store_txn *t, const uint8_t author[FM_PK_LEN], uint64_t seq,
+                  uint8_t *kind, struct payload *pl)
 {
     uint8_t key[FM_PK_LEN + 8];
     const uint8_t *raw;
@@ -292,16 +291,46 @@ static int tl_note_text(struct store_txn *t, const uint8_t *author, uint64_t seq
         return FM_ESTORE; /* every timeline entry has its op */
     if (rc != FM_OK)
         return rc;
-    if (fm_op_decode(&op, raw, rawlen) != FM_OK || op.kind != OP_INC_NOTE)
+    if (fm_op_decode(&op, raw, rawlen) != FM_OK ||
+        payload_decode(pl, op.kind, op.payload, op.payload_len) != FM_OK)
         return FM_ESTORE;
+    *kind = op.kind;
+    return FM_OK;
+}
+
+int model_op_operator(struct store_txn *t, const uint8_t author[FM_PK_LEN], uint64_t seq,
+                      char *out)
+{
+    uint8_t kind;
+    struct payload *pl = malloc(sizeof *pl);
+    out[0] = '\0';
+    if (pl == NULL)
+        return FM_ENOMEM;
+    int rc = model_op_load(t, author, seq, &kind, pl);
+    if (rc == FM_OK && (pl->present & PT_BIT(PT_OPERATOR)))
+        fm_strlcpy(out, pl->operator_name, FM_OP_OPERATOR_MAX);
+    free(pl);
+    return rc;
+}
+
+/* The text of the note op (author, seq) into e->text, its operator into
+ * e->operator_name: one read of the op. */
+static int tl_note_text(struct store_txn *t, const uint8_t *author, uint64_t seq,
+                        struct fm_timeline_entry *e)
+{
+    uint8_t kind;
     struct payload *pl = malloc(sizeof *pl);
     if (pl == NULL)
         return FM_ENOMEM;
-    rc = payload_decode(pl, op.kind, op.payload, op.payload_len);
-    if (rc == FM_OK)
+    int rc = model_op_load(t, author, seq, &kind, pl);
+    if (rc == FM_OK && kind != OP_INC_NOTE)
+        rc = FM_ESTORE;
+    if (rc == FM_OK) {
         fm_strlcpy(e->text, pl->text, sizeof e->text);
+        fm_strlcpy(e->operator_name, pl->operator_name, sizeof e->operator_name);
+    }
     free(pl);
-    return rc == FM_OK ? FM_OK : FM_ESTORE;
+    return rc;
 }
 
 int model_tl_decode(struct store_txn *t, const uint8_t *key, size_t klen, const uint8_t *val,
@@ -323,5 +352,8 @@ int model_tl_decode(struct store_txn *t, const uint8_t *key, size_t klen, const 
         return vlen == 1 ? tl_note_text(t, nul + 9, e->seq, e) : FM_ESTORE;
     memcpy(e->text, val + 1, vlen - 1);
     e->text[vlen - 1] = '\0';
-    return FM_OK;
+    return model_op_operator(t, nul + 9, e->seq, e->operator_name);
 }
+
+_Static_assert(sizeof(((struct fm_timeline_entry *)0)->operator_name) == FM_OP_OPERATOR_MAX,
+               "a timeline entry holds any PT_OPERATOR");

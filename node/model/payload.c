@@ -69,12 +69,13 @@ static const struct pf_spec pf_specs[PT__MAX + 1] = {
     [PT_BASE] = PFI(PF_I64, 1, INT64_MAX, base), /* held in a uint64_t */
     [PT_SEALED] = {.type = PF_SEALED, .min_len = FM_SEALED_MIN, .max_len = FM_SEALED_MAX,
                    .off = offsetof(struct payload, sealed)},
+    [PT_OPERATOR] = PFS(PF_TEXT, 1, FM_OP_OPERATOR_MAX - 1, operator_name),
 };
 
 struct kind_spec {
     uint8_t kind;
     const char *name;
-    uint32_t allowed, required;
+    uint64_t allowed, required; /* PT_OPERATOR is allowed on every kind here too */
 };
 
 #define B PT_BIT
@@ -405,11 +406,12 @@ static int field_decode(struct payload *p, uint8_t tag, const uint8_t *v, size_t
 /* Rules across fields of one kind. */
 static int kind_check(const struct payload *p)
 {
-    uint32_t lat = p->present & PT_BIT(PT_LAT), lon = p->present & PT_BIT(PT_LON);
+    uint64_t lat = p->present & PT_BIT(PT_LAT), lon = p->present & PT_BIT(PT_LON);
     if ((lat == 0) != (lon == 0))
         return FM_EDECODE;
-    if (p->kind == OP_INC_UPDATE && (p->present & ~(PT_BIT(PT_REF) | PT_BIT(PT_BASE))) == 0)
-        return FM_EDECODE;
+    if (p->kind == OP_INC_UPDATE &&
+        (p->present & ~(PT_BIT(PT_REF) | PT_BIT(PT_BASE) | PT_BIT(PT_OPERATOR))) == 0)
+        return FM_EDECODE; /* an edit changes something */
     if ((p->present & PT_BIT(PT_CALLER)) && (p->present & PT_BIT(PT_SEALED)))
         return FM_EDECODE; /* one caller per op: in clear (older writers) or sealed */
     if (p->kind == OP_UNIT_REGISTER && (p->present & PT_BIT(PT_BASE)) &&
@@ -463,13 +465,14 @@ int payload_decode(struct payload *out, uint8_t kind, const uint8_t *p, size_t n
     fm_cur_init(&c, p, n);
     unsigned last = 0;
     int rc = FM_OK;
+    uint64_t allowed = ks->allowed | PT_BIT(PT_OPERATOR); /* op format 2: any kind */
     while (fm_cur_left(&c) > 0) {
         uint8_t tag;
         uint16_t len;
         const uint8_t *v;
         if (fm_cur_u8(&c, &tag) || fm_cur_u16(&c, &len) || fm_cur_bytes(&c, len, &v))
             goto bad;
-        if (tag <= last || tag > PT__MAX || (ks->allowed & PT_BIT(tag)) == 0)
+        if (tag <= last || tag > PT__MAX || (allowed & PT_BIT(tag)) == 0)
             goto bad;
         if ((rc = field_decode(out, tag, v, len)) != FM_OK)
             goto bad;
@@ -561,7 +564,7 @@ int payload_encode(const struct payload *p, struct fm_buf *out, struct payload *
         rc = fork_evidence_encode(p, out); /* fork.c */
     } else {
         const struct kind_spec *ks = kind_spec_find(p->kind);
-        if (ks == NULL || (p->present & ~ks->allowed) != 0)
+        if (ks == NULL || (p->present & ~(ks->allowed | PT_BIT(PT_OPERATOR))) != 0)
             return FM_EINVAL;
         rc = FM_OK;
         for (uint8_t tag = 1; tag <= PT__MAX && rc == FM_OK; tag++)

@@ -82,10 +82,13 @@ enum payload_tag {
     PT_BASE = 30,       /* u64 1..INT64_MAX: the largest effective stamp among the
                          * target's LWW fields its writer saw (only when >= the op's hlc) */
     /* need to know (node/model/caller.c, docs/security.md): the caller's
-     * name and number sealed to the dispatchers' group key. The last tag
-     * the 32-bit `present` bitmap has room for. */
+     * name and number sealed to the dispatchers' group key. */
     PT_SEALED = 31,     /* bytes FM_SEALED_MIN..FM_SEALED_MAX: fm_sealed_field */
-    PT__MAX = 31
+    /* op format 2 (docs/decisions.md): the console operator who made the
+     * op, allowed on every TLV kind; a node writes it only when its config
+     * says `op_format: 2`, because older nodes refuse the tag. */
+    PT_OPERATOR = 32,   /* text 1..FM_OP_OPERATOR_MAX-1 */
+    PT__MAX = 32        /* `present` is 64 bits: room up to 63 */
 };
 
 /* Ticket steps (PT_CODE of OP_TICKET_STEP). */
@@ -101,7 +104,8 @@ enum ticket_step {
 #define FM_SEALED_MAX (FM_SEALED_FIELD_OVERHEAD + FM_SEALED_PLAIN_MAX)
 #define FM_BLOB_MAX 16000  /* one directory chunk; fits FM_OP_MAX_PAYLOAD with headers */
 #define FM_DIR_CHUNKS_MAX 64
-#define PT_BIT(t) (UINT32_C(1) << (t))
+#define PT_BIT(t) (UINT64_C(1) << (t))
+#define FM_OP_OPERATOR_MAX 64 /* PT_OPERATOR bytes incl. NUL (= FM_OPERATOR_NAME_MAX) */
 
 enum unit_status { US_AVAILABLE = 0, US_ASSIGNED, US_ONSCENE, US_OFFLINE, US__COUNT };
 const char *unit_status_name(unsigned s);
@@ -120,7 +124,7 @@ struct payload_ref {
  * PT_BIT(tag) for each field that was in the encoding. */
 struct payload {
     uint8_t kind;
-    uint32_t present;
+    uint64_t present;
     struct payload_ref ref;
     char category[FM_CATEGORY_MAX];
     uint8_t priority;
@@ -149,6 +153,7 @@ struct payload {
     uint16_t sealed_len;       /* PT_SEALED: bytes of sealed in use */
     uint8_t sealed[FM_SEALED_MAX];
     uint64_t base;             /* PT_BASE, 0 when absent */
+    char operator_name[FM_OP_OPERATOR_MAX]; /* PT_OPERATOR, "" when absent */
     struct fm_cert cert;       /* OP_CERT, OP_CERT_RENEW */
     struct fm_revocation rev;  /* OP_REVOKE */
     /* OP_FORK_EVIDENCE: u32 len | op | u32 len | op, both verified; the

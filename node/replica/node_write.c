@@ -95,6 +95,52 @@ static int reenter_append(void *ctx, struct store_txn *t, const struct payload *
     return rc;
 }
 
+/* Op format 2: names the acting console operator in a domain op (the
+ * one place every write passes; docs/decisions.md). */
+static void write_stamp_operator(const struct fm_node *n, struct payload *pl)
+{
+    if (!fm_node_writes_operator(n) || n->acting_operator[0] == '\0' || pl->kind < OP_INC_REPORT)
+        return; /* off, nobody acting, or a trust op (certificate, revocation, keys) */
+    fm_strlcpy(pl->operator_name, n->acting_operator, sizeof pl->operator_name);
+    pl->present |= PT_BIT(PT_OPERATOR);
+}
+
+/* Text as PT_OPERATOR takes it: 1..63 bytes of printable UTF-8 (the
+ * payload codec checks the encoding again; this refuses early, and the
+ * replica calls nothing of the model's). */
+static bool operator_text_ok(const char *name)
+{
+    const uint8_t *s = (const uint8_t *)name;
+    size_t n = strlen(name);
+    if (n == 0 || n >= FM_OP_OPERATOR_MAX)
+        return false;
+    for (size_t i = 0; i < n;) {
+        size_t len = s[i] < 0x80 ? (s[i] >= 0x20 && s[i] != 0x7f) : fm_utf8_seq(s + i, n - i);
+        if (len == 0)
+            return false;
+        i += len;
+    }
+    return true;
+}
+
+bool fm_node_writes_operator(const struct fm_node *n)
+{
+    return n != NULL && n->cfg.op_format >= 2;
+}
+
+int fm_node_set_operator(struct fm_node *n, const char *name)
+{
+    if (n == NULL)
+        return FM_EINVAL;
+    if (name == NULL || name[0] == '\0') {
+        n->acting_operator[0] = '\0';
+        return FM_OK;
+    }
+    if (!operator_text_ok(name))
+        return FM_EINVAL;
+    return fm_strlcpy(n->acting_operator, name, sizeof n->acting_operator);
+}
+
 static int write_txn(struct store_txn *t, void *ctx)
 {
     struct write_ctx *w = ctx;
@@ -132,6 +178,7 @@ static int write_txn(struct store_txn *t, void *ctx)
         if (h.seq + 1 > limit)
             return FM_EREVOKED;
         w->pl = w->pls[i];
+        write_stamp_operator(n, &w->pl);
         if (w->prepare && (rc = w->prepare(&w->p, t, &w->pl)) != FM_OK)
             return rc;
         if ((rc = write_append(w, t, &w->pl, &h, &clock)) != FM_OK)

@@ -176,6 +176,19 @@ struct fm_progress {
 };
 void fm_node_set_progress(struct fm_node *n, const struct fm_progress *p);
 
+/* The operator on whose behalf the writes from now on are made (a console
+ * login, or the CLI's --operator); NULL or "" clears it. While set, and
+ * only if the node's config has `op_format: 2`, every op this handle
+ * writes (not a certificate, nor an op re-entered after a fork) carries
+ * the name (payload tag PT_OPERATOR), shown as `operator` in timelines
+ * and histories. The name is copied. FM_EINVAL (nothing changed) unless
+ * it is 1..63 bytes of printable UTF-8. A handle shared between threads
+ * must be set and cleared under the same lock as the writes it covers
+ * (the console does both in node_lock/node_unlock). */
+int fm_node_set_operator(struct fm_node *n, const char *name) FM_MUST_USE;
+/* Whether this handle writes the operator's name (op_format >= 2). */
+bool fm_node_writes_operator(const struct fm_node *n);
+
 struct fm_node_stats {
     uint64_t ops, authors, entities;
     uint64_t store_bytes; /* size of data.mdb in use */

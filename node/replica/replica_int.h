@@ -39,6 +39,9 @@ struct fm_node {
     pthread_mutex_t gk_lock; /* guards gk and ngk */
     struct fm_progress progress; /* fn NULL: none (fm_node_set_progress) */
     const struct replica_domain *dom; /* what ops mean (NULL: logs only) */
+    /* fm_node_set_operator: the console operator the writes made now act
+     * for ("" = none); written into each op only at cfg.op_format >= 2 */
+    char acting_operator[FM_OP_OPERATOR_MAX];
 };
 
 /* Reports through n->progress when one is set. */

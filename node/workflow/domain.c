@@ -11,6 +11,9 @@
  */
 #include "workflow_int.h"
 
+#include <stdio.h>
+#include <string.h>
+
 static int domain_encode(struct store_txn *t, struct payload *pl, uint64_t clock,
                          struct fm_buf *out, struct payload *check)
 {
@@ -40,6 +43,11 @@ static void domain_summary(const struct payload *pl, char *out, size_t cap)
         workflow_payload_summary(pl, out, cap);
     else
         payload_summary(pl, out, cap);
+    if (pl->present & PT_BIT(PT_OPERATOR)) { /* op format 2: who at the console */
+        size_t len = strnlen(out, cap);
+        if (len + 1 < cap)
+            snprintf(out + len, cap - len, " (operator %s)", pl->operator_name);
+    }
 }
 
 static const struct replica_domain domain = {

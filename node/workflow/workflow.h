@@ -246,6 +246,7 @@ struct fm_ticket_event {
     bool behalf;
     bool gps;                        /* stamped by position (docs/gps.md) */
     char text[FM_TEXT_MAX];
+    char operator_name[64];          /* the console operator named in the op, "" if none */
 };
 /* One ticket per unit (one transaction); ids_out gets nunits ids. Units
  * must exist; FM_ESTATE if one already holds an active ticket; FM_ECLOSED

@@ -248,6 +248,8 @@ int fm_node_ticket_history(struct fm_node *n, const char *id, fm_ticket_event_cb
         e->behalf = (kv.val[1] & 1) != 0;
         e->gps = (kv.val[1] & 2) != 0;
         memcpy(e->text, kv.val + 2, kv.vlen - 2);
+        if ((rc = model_op_operator(t, kv.key + plen + 8, e->seq, e->operator_name)) != FM_OK)
+            break;
         if ((rc = cb(ctx, e)) != 0)
             break;
     }

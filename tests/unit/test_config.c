@@ -203,6 +203,7 @@ static void test_defaults(void **state)
     assert_int_equal(d.npeers, 0);
     assert_int_equal(d.role, FM_ROLE_NONE);
     assert_string_equal(d.name, "");
+    assert_int_equal(d.op_format, 1); /* ops name no operator until told */
 
     assert_int_equal(load_text(f, MINIMAL), 0);
     assert_string_equal(f->cfg.name, "n1");
@@ -357,6 +358,13 @@ static void test_error_ranges(void **state)
     char text[512];
     expect_error(f, MINIMAL "gossip:\n  batch_ops: 0\n", "9:14",
                  "'batch_ops' must be between 1 and 65536");
+    /* node.op_format: 1 or 2 (docs/decisions.md) */
+    expect_error(f, "node:\n  name: n1\n  role: county\n  op_format: 3\n"
+                    "storage:\n  data_dir: data\ntrust:\n  org_key: ORGKEY\n", "4:14",
+                 "'op_format' must be between 1 and 2");
+    expect_error(f, "node:\n  name: n1\n  role: county\n  op_format: 0\n"
+                    "storage:\n  data_dir: data\ntrust:\n  org_key: ORGKEY\n", "4:14",
+                 "'op_format' must be between 1 and 2");
     /* per-key limits (sync/conns.c) */
     expect_error(f, MINIMAL "gossip:\n  max_conns_per_key: 0\n", "9:22",
                  "'max_conns_per_key' must be between 1 and 64");
@@ -536,6 +544,7 @@ static void test_round_trip(void **state)
     a.heartbeat_ms = 4321;
     a.max_conns_per_key = 7; /* written only when not the default */
     a.max_conns = 999;
+    a.op_format = 2; /* written only when not 1 */
     a.batch_ops = 99;
     a.max_skew_ms = 0;
     for (size_t i = 0; i < 3; i++) {
@@ -564,6 +573,7 @@ static void test_round_trip(void **state)
     size_t n = fread(text, 1, sizeof(text) - 1, fp);
     fclose(fp);
     text[n] = '\0';
+    assert_non_null(strstr(text, "  role: vehicle\n  op_format: 2\n"));
     assert_non_null(strstr(text, "data_dir: \"data\"\n"));
     assert_non_null(strstr(text, "control: \"ipc://ctl.sock\"\n"));
     assert_null(strstr(text, "\n  key: ")); /* the default key path is left out */

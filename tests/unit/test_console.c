@@ -409,6 +409,63 @@ static void test_plain_names(void **state)
     assert_false(console_plain_name("a%2e.js"));
 }
 
+/* ---------------- the lockout file (lockout.c) ---------------- */
+
+static void test_lockout_file(void **state)
+{
+    (void)state;
+    const uint64_t now = UINT64_C(1800000000000);
+    struct console_fail f[4], g[4];
+    size_t n = 0;
+    char err[160], *text = NULL;
+    size_t len = 0;
+    const char *good = "# comment\n"
+                       "\xe5\xbc\xa0\xe4\xbc\x9f\t3\t0\n"          /* 张伟: 3 failures */
+                       "mallory with space\t0\t1800000100000\n"     /* locked 100 s */
+                       "far\t0\t9000000000000\n";                   /* cut to 300 s */
+    assert_int_equal(lockout_parse(good, strlen(good), f, 4, &n, now, err, sizeof err), FM_OK);
+    assert_int_equal(n, 3);
+    assert_string_equal(f[0].name, "\xe5\xbc\xa0\xe4\xbc\x9f");
+    assert_int_equal(f[0].fails, 3);
+    assert_int_equal(f[0].locked_until_ms, 0);
+    assert_int_equal(f[1].locked_until_ms, now + 100000);
+    assert_int_equal(f[2].locked_until_ms, now + CONSOLE_LOCK_S * 1000u);
+    /* round trip; a record with nothing left to count is not written */
+    assert_int_equal(lockout_render(f, n, now, &text, &len), FM_OK);
+    size_t m = 0;
+    assert_int_equal(lockout_parse(text, len, g, 4, &m, now, err, sizeof err), FM_OK);
+    assert_int_equal(m, 3);
+    assert_memory_equal(f, g, 3 * sizeof f[0]);
+    free(text);
+    f[0].fails = 0;
+    assert_int_equal(lockout_render(f, n, now + 200000, &text, &len), FM_OK);
+    assert_int_equal(lockout_parse(text, len, g, 4, &m, now, err, sizeof err), FM_OK);
+    assert_int_equal(m, 1); /* 张伟 wiped, mallory's lock over: only "far" */
+    assert_string_equal(g[0].name, "far");
+    free(text);
+    /* refused, each with its line, nothing kept */
+    static const char *const bad[] = {
+        "a\t5\t0\n",            /* 5 failures lock: never stored as a count */
+        "a\t1\n",               /* a field missing */
+        "a\t1\t0\tx\n",         /* one too many */
+        "\t1\t0\n",             /* no name */
+        "a\t-1\t0\n",           /* not a number */
+        "a\t1\t0x10\n",
+        "a\t1\t0",              /* no newline: truncated */
+        "a\t1\t0\na\t2\t0\n",   /* twice */
+        "a\x01\t1\t0\n",        /* a control byte */
+        "a\t1\t0\nb\t1\t0\nc\t1\t0\nd\t1\t0\ne\t1\t0\n", /* more than cap */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        err[0] = '\0';
+        assert_int_equal(lockout_parse(bad[i], strlen(bad[i]), f, 4, &n, now, err, sizeof err),
+                         FM_EDECODE);
+        assert_int_equal(n, 0);
+        assert_true(strncmp(err, "line ", 5) == 0);
+    }
+    assert_int_equal(lockout_parse("a\0\n", 3, f, 4, &n, now, err, sizeof err), FM_EDECODE);
+}
+
 int main(void)
 {
     if (fm_crypto_init() != FM_OK)
@@ -427,6 +484,7 @@ int main(void)
         cmocka_unit_test(test_cookie),
         cmocka_unit_test(test_routes_documented),
         cmocka_unit_test(test_plain_names),
+        cmocka_unit_test(test_lockout_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

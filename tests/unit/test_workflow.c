@@ -599,9 +599,99 @@ static void test_escalation_tiers_spaced(void **state)
     fx_done(&k);
 }
 
+/* ---- op format 2: the console operator in each op ---- */
+
+struct op_seen {
+    char names[16][64];
+    char what[16][16];
+    size_t n;
+};
+
+static int seen_event(void *ctx, const struct fm_ticket_event *e)
+{
+    struct op_seen *s = ctx;
+    if (s->n < 16) {
+        fm_strlcpy(s->names[s->n], e->operator_name, sizeof s->names[0]);
+        fm_strlcpy(s->what[s->n++], e->step, sizeof s->what[0]);
+    }
+    return 0;
+}
+
+static int seen_entry(void *ctx, const struct fm_timeline_entry *e)
+{
+    struct op_seen *s = ctx;
+    if (s->n < 16) {
+        fm_strlcpy(s->names[s->n], e->operator_name, sizeof s->names[0]);
+        fm_strlcpy(s->what[s->n++], e->kind, sizeof s->what[0]);
+    }
+    return 0;
+}
+
+/* The name set with fm_node_set_operator goes into every op written while
+ * it is set, only at op_format 2; another node (of either format) shows
+ * it after sync; the entities and digest do not depend on it. */
+static void test_operator_in_ops(void **state)
+{
+    (void)state;
+    struct fx_node c, old;
+    char inc[FM_ID_MAX], u1[FM_ID_MAX], tk[1][FM_ID_MAX], inc2[FM_ID_MAX];
+    struct fm_unit_new a = {.name = "A", .department = "Fire", .kind = "engine", .tier = 1};
+    struct op_seen s = {0};
+    const char *zw = "\xe5\xbc\xa0\xe4\xbc\x9f"; /* 张伟 */
+    OK(fx_author(&org, &c, "centre"));
+    set_role(&c, FM_ROLE_CENTRE);
+    c.cfg.op_format = 2;
+    OK(fx_open(&c, FM_OPEN_IDENTITY | FM_OPEN_NOSYNC_));
+    make_node(&old, "county", FM_ROLE_COUNTY); /* op_format 1, the default */
+    assert_int_equal(old.cfg.op_format, 1);
+    assert_true(fm_node_writes_operator(c.n));
+    assert_false(fm_node_writes_operator(old.n));
+    /* not text: refused, nothing set */
+    assert_int_equal(fm_node_set_operator(c.n, "a\nb"), FM_EINVAL);
+    OK(fm_node_unit_register(c.n, &a, u1)); /* nobody acting */
+    OK(fm_node_set_operator(c.n, zw));
+    report(c.n, "fire", 1, 1, 2, inc);
+    OK(fm_node_dispatch(c.n, inc, (const char *const[]){u1}, 1, "go", tk));
+    OK(fm_node_ticket_step(c.n, tk[0], FM_STEP_CANCEL, "wrong address"));
+    OK(fm_node_set_operator(c.n, NULL));
+    OK(fm_node_incident_note(c.n, inc, "after logout"));
+    /* the ticket's history: dispatch and cancel by the operator */
+    OK(fm_node_ticket_history(c.n, tk[0], seen_event, &s));
+    assert_int_equal(s.n, 2);
+    assert_string_equal(s.what[0], "dispatch");
+    assert_string_equal(s.names[0], zw);
+    assert_string_equal(s.what[1], "cancel");
+    assert_string_equal(s.names[1], zw);
+    /* the incident's timeline: the report by the operator, the late note not */
+    memset(&s, 0, sizeof s);
+    OK(fm_node_incident_timeline(c.n, inc, seen_entry, &s));
+    assert_true(s.n >= 2);
+    assert_string_equal(s.what[0], "report");
+    assert_string_equal(s.names[0], zw);
+    assert_string_equal(s.what[s.n - 1], "note");
+    assert_string_equal(s.names[s.n - 1], "");
+    /* another node reads it whatever its own op_format */
+    OK(fx_sync(c.n, old.n, NULL));
+    memset(&s, 0, sizeof s);
+    OK(fm_node_ticket_history(old.n, tk[0], seen_event, &s));
+    assert_int_equal(s.n, 2);
+    assert_string_equal(s.names[1], zw);
+    assert_int_equal(fx_digest_eq(c.n, old.n), 1);
+    /* the old path: a format-1 node with an operator set names nobody */
+    OK(fm_node_set_operator(old.n, "li"));
+    report(old.n, "flood", 2, 2, 3, inc2);
+    memset(&s, 0, sizeof s);
+    OK(fm_node_incident_timeline(old.n, inc2, seen_entry, &s));
+    assert_int_equal(s.n, 1);
+    assert_string_equal(s.names[0], "");
+    fx_done(&c);
+    fx_done(&old);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_operator_in_ops),
         cmocka_unit_test(test_great_circle),
         cmocka_unit_test(test_percentiles),
         cmocka_unit_test(test_directory_yaml_and_codec),

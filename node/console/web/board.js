@@ -10,6 +10,7 @@ import { post } from './api.js';
 import * as alerts from './alert.js';
 import { categoryLabel, unitName, incStage, incText, getCategories, ownReports, openIncidents, unitById } from './refdata.js';
 import { dispatchPanel } from './dispatch.js';
+import { timelinePanel } from './timeline.js';
 import { lateInfo, loadAlerts } from './late.js';
 
 const STAGES = ['new', 'dispatched', 'enroute', 'onscene', 'resolved'];
@@ -102,6 +103,7 @@ function render(table, state) {
     lateCount += tickets.filter((tk) => tk.lateLevel === 'red').length;
     rows.push(incidentRow(inc, tickets, state));
     if (state.panels.has(inc.id)) rows.push(el('tr', { class: 'panel-row' }, el('td', { colspan: 7 }, state.panels.get(inc.id))));
+    if (state.panels.has('tl:' + inc.id)) rows.push(el('tr', { class: 'panel-row' }, el('td', { colspan: 7 }, state.panels.get('tl:' + inc.id))));
   }
   if (lateCount) alerts.raise('late', 'alert_late', { n: lateCount }, { again: lateCount > state.prevLate });
   else alerts.clear('late');
@@ -123,7 +125,7 @@ function incidentRow(inc, tickets, state) {
     el('td', { class: 'stage' }, label('stage_', incStage(inc))),
     el('td', { class: 'elapsed', dataset: { since: inc.reported_at } }, fmtAge(ageOf(inc.reported_at))),
     el('td', { class: 'tickets' }, tickets.length ? tickets.map(ticketChip) : el('span', { class: 'muted' }, t('no_tickets'))),
-    el('td', { class: 'actions' }, el('div', { class: 'action-box' }, dispatchButton(inc, state), closeButton(inc, tickets, state))));
+    el('td', { class: 'actions' }, el('div', { class: 'action-box' }, dispatchButton(inc, state), closeButton(inc, tickets, state), timelineButton(inc, state))));
 }
 
 // The mark of the ticket's current state (the API names the ack mark
@@ -162,6 +164,17 @@ function dispatchButton(inc, state) {
     else state.panels.set(inc.id, dispatchPanel(inc.id, () => closePanelSoon(inc.id, state)));
     render(document.getElementById('board'), state);
   } }, open ? t('btn_close_panel') : t('btn_dispatch'));
+}
+
+// Who did what on the incident, with the console operator an op names
+// (every role may read it). The panel loads when opened.
+function timelineButton(inc, state) {
+  const key = 'tl:' + inc.id;
+  return el('button', { type: 'button', class: 'timeline-btn', onclick: () => {
+    if (state.panels.has(key)) state.panels.delete(key);
+    else state.panels.set(key, timelinePanel(inc.id));
+    render(document.getElementById('board'), state);
+  } }, state.panels.has(key) ? t('btn_close_panel') : t('btn_timeline'));
 }
 
 // Escalations and conflicts as banners above the board; a conflict has a
