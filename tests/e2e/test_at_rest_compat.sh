@@ -19,7 +19,8 @@ C=(-c "$T/old/node1/node.yaml")
 
 # Fields that later builds added to an output; each is named with the change
 # that added it, and nothing else may differ from what the old binary printed.
-ADDED='{"incident": ["county"]}' # county: directory boundaries (issue 14)
+# county: directory boundaries (issue 14); alarm_level: linkage plans (issue 12)
+ADDED='{"incident": ["county", "alarm_level"]}'
 same() { # same NAME ARGS...: the command's stdout equals expect/NAME.json
     local name=$1
     shift
