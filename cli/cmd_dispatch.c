@@ -280,6 +280,7 @@ static int run_status(struct cli *cl, int argc, char **argv)
             cli_json_null(&j);
         }
         cli_json_kuint(&j, "escalated_tier", wf.escalated_tier);
+        cli_json_kuint(&j, "alarm_level", wf.alarm_level);
         cli_json_key(&j, "escalations");
         cli_json_begin_array(&j);
         for (unsigned tier = 2; tier <= 3; tier++) {
@@ -309,6 +310,8 @@ static int run_status(struct cli *cl, int argc, char **argv)
         struct cli_table t;
         struct tk_print p = { NULL, &t, cl };
         printf("incident:     %s (%s)\n", id, fm_stage_name(inc.stage));
+        if (wf.alarm_level > 1)
+            printf("alarm level:  %u (incident upgrade)\n", wf.alarm_level);
         if (wf.coordinator_unit[0])
             printf("coordinator:  unit %s (first to acknowledge, ticket %s)\n",
                    wf.coordinator_unit, wf.coordinator_ticket);
@@ -338,7 +341,8 @@ static const struct cli_cmd cmd_status = {
     "show an incident's coordinator, escalations, satisfaction, orphan state, tickets",
     "  ID       the incident id or an unambiguous prefix\n"
     "  --json   one object: incident, status, coordinator {unit, ticket, since} or null,\n"
-    "           escalated_tier, escalations, feedback_count, satisfaction, orphans\n"
+    "           escalated_tier, alarm_level, escalations, feedback_count, satisfaction,\n"
+    "           orphans\n"
     "           (as in incident list --orphans: none, or why no unit is out on it,\n"
     "           or which unit is stranded on it once closed), tickets\n",
     run_status,

@@ -74,6 +74,7 @@ level_is() { fm "$1" incident show "$INC" --json 2>/dev/null | py "d['alarm_leve
 wait_for 30 "level 2 at the county" level_is 2 2
 fm 2 incident upgrade "$INC" --level 3 >/dev/null 2>"$T/err" || fail "county upgrade: $(cat "$T/err")"
 wait_for 30 "level 3 at the centre" level_is 1 3
+fm 2 dispatch status "$INC" --json | py 'd["alarm_level"] == 3' || fail "dispatch status: alarm_level"
 fm 1 incident upgrade "$INC" --level 2 >/dev/null 2>"$T/err"
 [ $? -eq 1 ] || fail "a lower level was not refused"
 grep -q "already at level 3 (levels only go up)" "$T/err" || fail "lower level: $(cat "$T/err")"
