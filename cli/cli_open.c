@@ -12,7 +12,7 @@
  * passphrase: a clear message, exit 3, nothing touched (the store is not
  * even opened).
  */
-#include "cli_wf.h" /* cli_resolve_human */
+#include "cli_wf.h" /* cli_resolve_human, cli_resolve_number */
 
 #include <errno.h>
 #include <stdlib.h>
@@ -217,6 +217,10 @@ int cli_resolve(struct cli *cl, enum fm_entity_kind kind, const char *prefix,
     size_t cap = kind == FM_ENT_UNIT ? FM_NAME_MAX : FM_ID_MAX;
     if (prefix[0] == '\0' || strlen(prefix) >= cap)
         return cli_usage(cl, "bad id '%s'", prefix);
+    /* a number alone: an active item's code counter first (cli_number.c) */
+    int nrc = cli_resolve_number(cl, kind, prefix, out);
+    if (nrc >= 0)
+        return nrc;
     rc = strlen(prefix) < FM_ID_MAX ? fm_node_resolve_id(cl->node, kind, prefix, out)
                                     : FM_ENOTFOUND;
     if (rc == FM_ENOTFOUND) {

@@ -55,6 +55,16 @@ const char *cli_hid(const char *id, char out[FM_HID_MAX]);
 int cli_resolve_human(struct cli *cl, enum fm_entity_kind kind, const char *text,
                       char out[FM_ID_MAX]);
 
+/* cli_number.c: a bare number as the counter of an active item's code:
+ * 0 with out set, an exit code after printing the error (several match:
+ * the candidates' codes), or -1 (not all digits, or no active item has it:
+ * read it as an id prefix). */
+int cli_resolve_number(struct cli *cl, enum fm_entity_kind kind, const char *text,
+                       char out[FM_ID_MAX]);
+/* The one active ticket of the unit this node's certificate names: 0 with
+ * out set, else an exit code after printing why (no unit, none, several). */
+int cli_own_ticket(struct cli *cl, char out[FM_ID_MAX]);
+
 /* cmd_dispatch.c: a dispatcher's own choice against the rule (dispatch,
  * reassign): a unit fitting no need is refused (exit 1, the reason on
  * stderr) unless force; 0 when all may go. The far warnings come after a

@@ -35,9 +35,16 @@ static void summary(const struct fm_directory *d, FILE *f)
 {
     fprintf(f, "%zu counties, %zu departments, %zu units, %zu rules", d->ncounties, d->ndepts,
             d->nunits, d->nrules);
+    size_t nplans = 0;
+    for (size_t i = 0; i < d->nrules; i++)
+        nplans += d->rules[i].nlevels > 0;
     if (d->nrings > 0)
-        fprintf(f, "; boundaries for %zu counties (%zu points): format version 2",
-                bounded_counties(d), d->npoints);
+        fprintf(f, "; boundaries for %zu counties (%zu points)", bounded_counties(d),
+                d->npoints);
+    if (nplans > 0)
+        fprintf(f, "; alarm levels for %zu rules", nplans);
+    if (fm_directory_format(d) > 1)
+        fprintf(f, ": format version %d", fm_directory_format(d));
     if (d->nskipped > 0)
         fprintf(f, "; %zu section%s this fieldmesh does not read (published by a newer one)",
                 d->nskipped, d->nskipped == 1 ? "" : "s");
@@ -47,16 +54,17 @@ static void summary(const struct fm_directory *d, FILE *f)
 /* No node says which directory formats it reads (neither the wire hello
  * nor any op carries it), so a version-2 publish is the admin's call:
  * docs/decisions.md, "Directory format version 2". */
-static int refuse_v2(struct cli *cl, const char *file)
+static int refuse_v2(struct cli *cl, const char *file, const struct fm_directory *d)
 {
     (void)cl;
+    int v = fm_directory_format(d);
     fprintf(stderr,
-            "fieldmesh: %s has county boundaries, so it publishes as directory format version 2.\n"
-            "fieldmesh: A node built before version 2 ignores it and keeps dispatching by the\n"
+            "fieldmesh: %s has %s, so it publishes as directory format version %d.\n"
+            "fieldmesh: A node built before version %d ignores it and keeps dispatching by the\n"
             "fieldmesh: directory it has now, and nothing tells which nodes those are. Upgrade\n"
             "fieldmesh: every node first (`fieldmesh directory check` on a node reports the\n"
             "fieldmesh: format it reads), then publish again with --force; nothing published.\n",
-            file);
+            file, v == 3 ? "alarm levels (linkage plans)" : "county boundaries", v, v);
     return CLI_EXIT_FAIL;
 }
 
@@ -70,7 +78,7 @@ static int run_check(struct cli *cl, int argc, char **argv)
         return rc;
     printf("%s: ok: ", a.pos[0]);
     summary(d, stdout);
-    printf("this fieldmesh reads directory formats 1 and 2\n");
+    printf("this fieldmesh reads directory formats 1, 2 and 3\n");
     fm_directory_free(&d);
     return CLI_EXIT_OK;
 }
@@ -93,8 +101,9 @@ static int run_publish(struct cli *cl, int argc, char **argv)
     if ((rc = load(cl, a.pos[0], &d)) != 0)
         return rc;
     if (fm_directory_format(d) > 1 && !cli_flag(&a, 0)) {
+        rc = refuse_v2(cl, a.pos[0], d);
         fm_directory_free(&d);
-        return refuse_v2(cl, a.pos[0]);
+        return rc;
     }
     if ((rc = cli_open_node(cl, FM_OPEN_IDENTITY)) != 0) {
         fm_directory_free(&d);
@@ -129,8 +138,9 @@ const struct cli_cmd cli_cmd_directory_publish = {
     "directory", "publish", "FILE [--force]",
     "publish the organisation directory as a signed op; prints the version id",
     "  FILE     the directory YAML (configs/directory.yaml is an example).\n"
-    "  --force  publish a directory with county boundaries (format version 2) although\n"
-    "           nodes built before version 2 will ignore it and keep the one they have\n"
+    "  --force  publish a directory with county boundaries (format version 2) or alarm\n"
+    "           levels (version 3) although nodes built before that version will ignore\n"
+    "           it and keep the one they have\n"
     "  The newest published version wins on every node. Units listed in it that no\n"
     "  unit entity is named after yet are registered in the same transaction.\n"
     "  Needs the admin or centre role.\n",
@@ -165,6 +175,23 @@ static void put_boundaries_json(struct cli_json *j, const struct fm_directory *d
     cli_json_end_object(j);
 }
 
+/* "respond": [...] of a rule or one of its alarm levels. */
+static void needs_json(struct cli_json *j, const struct fm_dir_respond *v, size_t n)
+{
+    cli_json_key(j, "respond");
+    cli_json_begin_array(j);
+    for (size_t k = 0; k < n; k++) {
+        cli_json_begin_object(j);
+        cli_json_kuint(j, "tier", v[k].tier);
+        cli_json_kstr(j, "kind", v[k].kind);
+        cli_json_kstr(j, "department", v[k].department);
+        cli_json_kstr(j, "capability", v[k].capability);
+        cli_json_kuint(j, "units", v[k].units);
+        cli_json_end_object(j);
+    }
+    cli_json_end_array(j);
+}
+
 static void put_departments_json(struct cli_json *j, const struct fm_directory *d)
 {
     cli_json_key(j, "departments");
@@ -196,6 +223,14 @@ static void put_departments_json(struct cli_json *j, const struct fm_directory *
     cli_json_end_array(j);
 }
 
+static void needs_text(const struct fm_dir_respond *v, size_t n, const char *indent)
+{
+    for (size_t k = 0; k < n; k++)
+        printf("%stier %u: %u x %s%s%s%s%s%s\n", indent, v[k].tier, v[k].units, v[k].kind,
+               v[k].department[0] ? " (" : "", v[k].department, v[k].department[0] ? ")" : "",
+               v[k].capability[0] ? " with " : "", v[k].capability);
+}
+
 static void put_rules_json(struct cli_json *j, const struct fm_directory *d)
 {
     cli_json_key(j, "rules");
@@ -208,16 +243,13 @@ static void put_rules_json(struct cli_json *j, const struct fm_directory *d)
         cli_json_kuint(j, "escalate_priority", r->escalate_priority);
         cli_json_kuint(j, "escalate_after_s", r->escalate_after_s);
         cli_json_kuint(j, "target_s", r->target_s);
-        cli_json_key(j, "respond");
+        needs_json(j, r->respond, r->nrespond);
+        cli_json_key(j, "levels");
         cli_json_begin_array(j);
-        for (size_t k = 0; k < r->nrespond; k++) {
-            const struct fm_dir_respond *e = &r->respond[k];
+        for (size_t k = 0; k < r->nlevels && k < FM_DIR_MAX_LEVELS; k++) {
             cli_json_begin_object(j);
-            cli_json_kuint(j, "tier", e->tier);
-            cli_json_kstr(j, "kind", e->kind);
-            cli_json_kstr(j, "department", e->department);
-            cli_json_kstr(j, "capability", e->capability);
-            cli_json_kuint(j, "units", e->units);
+            cli_json_kuint(j, "level", r->levels[k].level);
+            needs_json(j, r->levels[k].respond, r->levels[k].nrespond);
             cli_json_end_object(j);
         }
         cli_json_end_array(j);
@@ -263,12 +295,11 @@ static void show_text(const struct fm_directory *d)
         if (r->escalate_priority)
             printf(", tier 2 at once for priority <= %u", r->escalate_priority);
         printf("\n");
-        for (size_t k = 0; k < r->nrespond; k++)
-            printf("    tier %u: %u x %s%s%s%s%s%s\n", r->respond[k].tier,
-                   r->respond[k].units, r->respond[k].kind,
-                   r->respond[k].department[0] ? " (" : "", r->respond[k].department,
-                   r->respond[k].department[0] ? ")" : "",
-                   r->respond[k].capability[0] ? " with " : "", r->respond[k].capability);
+        needs_text(r->respond, r->nrespond, "    ");
+        for (size_t k = 0; k < r->nlevels && k < FM_DIR_MAX_LEVELS; k++) {
+            printf("    alarm level %u:\n", r->levels[k].level);
+            needs_text(r->levels[k].respond, r->levels[k].nrespond, "      ");
+        }
     }
 }
 
@@ -298,6 +329,7 @@ const struct cli_cmd cli_cmd_directory_show = {
     "directory", "show", "[--json]", "show the directory version in force",
     "  --json   the whole directory: name, version, publisher, published_at, format,\n"
     "           boundaries ({county: [[lat, lon, ...], ...]}), counties, departments\n"
-    "           (with their units), rules\n",
+    "           (with their units), rules (each with its alarm levels: [{level,\n"
+    "           respond}], [] if none)\n",
     run_show,
 };

@@ -29,6 +29,7 @@ static void suggestion_json(const struct fm_suggestion *s, FILE *f)
     cli_json_key(&j, "has_rule");
     cli_json_bool(&j, s->has_rule);
     cli_json_kuint(&j, "max_tier", s->max_tier);
+    cli_json_kuint(&j, "alarm_level", s->alarm_level);
     cli_json_key(&j, "departments");
     cli_json_begin_array(&j);
     for (size_t i = 0; i < s->ndepts; i++)
@@ -106,8 +107,11 @@ static void suggestion_text(const struct fm_suggestion *s, FILE *f)
                 s->category);
         return;
     }
-    fprintf(f, "proposed dispatch for %s (%s, priority %u, tiers 1-%u):\n", s->incident,
-            s->category, s->priority, s->max_tier);
+    char level[32] = "";
+    if (s->alarm_level > 1)
+        snprintf(level, sizeof level, ", alarm level %u", s->alarm_level);
+    fprintf(f, "proposed dispatch for %s (%s, priority %u%s, tiers 1-%u):\n", s->incident,
+            s->category, s->priority, level, s->max_tier);
     fprintf(f, "  departments: ");
     for (size_t i = 0; i < s->ndepts; i++)
         fprintf(f, "%s%s", i ? ", " : "", s->departments[i]);
@@ -158,10 +162,10 @@ static void suggestion_text(const struct fm_suggestion *s, FILE *f)
                 s->gaps[i].capability[0] ? " with " : "", s->gaps[i].capability,
                 s->gaps[i].tier);
     if (s->nunits > 0) {
-        fprintf(f, "  dispatch with: fieldmesh dispatch %s", s->incident);
+        fprintf(f, "  dispatch with: fieldmesh dispatch %s --plan (or", s->incident);
         for (size_t i = 0; i < s->nunits; i++)
             fprintf(f, " --unit %s", s->units[i].unit);
-        fprintf(f, "\n");
+        fprintf(f, ")\n");
     }
 }
 
@@ -276,6 +280,7 @@ static int run_status(struct cli *cl, int argc, char **argv)
             cli_json_null(&j);
         }
         cli_json_kuint(&j, "escalated_tier", wf.escalated_tier);
+        cli_json_kuint(&j, "alarm_level", wf.alarm_level);
         cli_json_key(&j, "escalations");
         cli_json_begin_array(&j);
         for (unsigned tier = 2; tier <= 3; tier++) {
@@ -305,6 +310,8 @@ static int run_status(struct cli *cl, int argc, char **argv)
         struct cli_table t;
         struct tk_print p = { NULL, &t, cl };
         printf("incident:     %s (%s)\n", id, fm_stage_name(inc.stage));
+        if (wf.alarm_level > 1)
+            printf("alarm level:  %u (incident upgrade)\n", wf.alarm_level);
         if (wf.coordinator_unit[0])
             printf("coordinator:  unit %s (first to acknowledge, ticket %s)\n",
                    wf.coordinator_unit, wf.coordinator_ticket);
@@ -334,7 +341,8 @@ static const struct cli_cmd cmd_status = {
     "show an incident's coordinator, escalations, satisfaction, orphan state, tickets",
     "  ID       the incident id or an unambiguous prefix\n"
     "  --json   one object: incident, status, coordinator {unit, ticket, since} or null,\n"
-    "           escalated_tier, escalations, feedback_count, satisfaction, orphans\n"
+    "           escalated_tier, alarm_level, escalations, feedback_count, satisfaction,\n"
+    "           orphans\n"
     "           (as in incident list --orphans: none, or why no unit is out on it,\n"
     "           or which unit is stranded on it once closed), tickets\n",
     run_status,
@@ -405,15 +413,108 @@ void cli_wf_far_warnings(struct cli *cl, const char *const *uids, size_t nunits,
     }
 }
 
+/* The wording of a refused dispatch (nothing was written). */
+static int dispatch_refused(struct cli *cl, int rc, const char *id, const char *const *uids,
+                            size_t nunits)
+{
+    if (rc == FM_ECLOSED)
+        return cli_error(cl, rc, "cannot dispatch to %s: the incident is resolved or closed "
+                                 "(reopen it first: fieldmesh incident status %s reopen)",
+                         id, id);
+    if (rc == FM_ESTATE) {
+        char unit[FM_ID_MAX], ticket[FM_ID_MAX];
+        int busy = cli_wf_busy_unit(cl, uids, nunits, unit, ticket);
+        if (busy == 1) {
+            struct fm_unit u;
+            const char *name = fm_node_unit_get(cl->node, unit, &u) == FM_OK ? u.name : "?";
+            return cli_error(cl, rc,
+                             "cannot dispatch to %s: unit %s (%s) already holds active ticket "
+                             "%s (clear, cancel or reassign it first)",
+                             id, name, unit, ticket);
+        }
+        return cli_error(cl, rc, "cannot dispatch to %s: a unit already holds an active ticket "
+                                 "(clear, cancel or reassign it first)", id);
+    }
+    if (rc == FM_EINVAL)
+        return cli_usage(cl, "a unit is named twice");
+    if (rc == FM_EPERM)
+        return cli_role_error(cl, rc, "dispatch", "centre and county nodes dispatch");
+    return cli_wf_error(cl, rc, "dispatch to", id);
+}
+
+/* Checks, dispatches uids in one write and prints the tickets. */
+static int dispatch_units(struct cli *cl, const char *id, const char *const *uids, size_t nunits,
+                          const char *note, bool force)
+{
+    char (*ids)[FM_ID_MAX] = NULL;
+    int rc;
+    struct fm_dispatch_check *chk = calloc(nunits, sizeof *chk);
+    if (chk == NULL || (ids = calloc(nunits, sizeof *ids)) == NULL) {
+        free(chk);
+        return cli_error(cl, FM_ENOMEM, "out of memory");
+    }
+    if ((rc = cli_wf_dispatch_checks(cl, id, uids, nunits, force, chk)) != 0) {
+        free(chk);
+        free(ids);
+        return rc;
+    }
+    rc = fm_node_dispatch(cl->node, id, uids, nunits, note, ids);
+    if (rc == FM_OK)
+        cli_wf_far_warnings(cl, uids, nunits, chk);
+    free(chk);
+    if (rc != FM_OK) {
+        free(ids);
+        return dispatch_refused(cl, rc, id, uids, nunits);
+    }
+    cli_after_write(cl);
+    for (size_t i = 0; i < nunits; i++)
+        printf("%s\n", ids[i]);
+    free(ids);
+    return CLI_EXIT_OK;
+}
+
+/* --plan: every unit of the current proposal, in one write; an empty
+ * proposal writes nothing and says why (exit 1). */
+static int dispatch_plan(struct cli *cl, const char *id, const char *note, bool force)
+{
+    const char *uids[FM_SUGGEST_MAX];
+    struct fm_suggestion *s = malloc(sizeof *s);
+    int rc;
+    if (s == NULL)
+        return cli_error(cl, FM_ENOMEM, "out of memory");
+    if ((rc = fm_node_dispatch_suggest(cl->node, id, fm_now_ms(), s)) != FM_OK) {
+        free(s);
+        return cli_error(cl, rc, "cannot propose a dispatch for %s: %s", id, fm_strerror(rc));
+    }
+    if (s->nunits == 0) {
+        const char *why = !s->has_directory ? "no directory is published"
+                          : !s->has_rule    ? "the directory has no rule for its category"
+                          : s->ngaps > 0    ? "no available unit fits what is still missing"
+                                            : "the units out on it fill every need";
+        fprintf(stderr, "fieldmesh dispatch: nothing to dispatch for %s: the proposal is empty "
+                        "(%s); nothing written\n", id, why);
+        if (s->has_rule)
+            suggestion_text(s, stderr);
+        free(s);
+        return CLI_EXIT_FAIL;
+    }
+    for (size_t i = 0; i < s->nunits; i++)
+        uids[i] = s->units[i].unit;
+    rc = dispatch_units(cl, id, uids, s->nunits, note, force);
+    free(s);
+    return rc;
+}
+
 static int run_dispatch(struct cli *cl, int argc, char **argv)
 {
-    static const struct cli_opt opts[] = { { "note", true }, { "force", false } };
+    static const struct cli_opt opts[] = { { "note", true }, { "force", false },
+                                           { "plan", false } };
     char *units[FM_SUGGEST_MAX];
     char *rest[64];
     size_t nunits = 0;
     int nrest = 0;
     struct cli_args a;
-    char id[FM_ID_MAX], (*ids)[FM_ID_MAX] = NULL;
+    char id[FM_ID_MAX];
     int rc;
 
     if (argc >= 2 && strcmp(argv[1], "suggest") == 0) {
@@ -449,8 +550,11 @@ static int run_dispatch(struct cli *cl, int argc, char **argv)
         rest[nrest++] = argv[i];
     }
     CLI_PARSE_OR_RETURN(cl, nrest, rest, opts, CLI_NELEM(opts), 1, 1, &a);
-    if (nunits == 0)
-        return cli_usage(cl, "at least one --unit U is required");
+    bool plan = cli_flag(&a, 2);
+    if (plan && nunits > 0)
+        return cli_usage(cl, "--plan dispatches the proposal: give it or --unit, not both");
+    if (!plan && nunits == 0)
+        return cli_usage(cl, "at least one --unit U (or --plan) is required");
     if (a.val[0] != NULL && (rc = cli_check_text(cl, "--note", a.val[0], FM_TEXT_MAX)) != 0)
         return rc;
     for (size_t i = 0; i < nunits; i++)
@@ -459,6 +563,8 @@ static int run_dispatch(struct cli *cl, int argc, char **argv)
     if ((rc = cli_open_node(cl, FM_OPEN_IDENTITY)) != 0 ||
         (rc = cli_resolve(cl, FM_ENT_INCIDENT, a.pos[0], id)) != 0)
         return rc;
+    if (plan)
+        return dispatch_plan(cl, id, a.val[0], cli_flag(&a, 1));
     char full[FM_SUGGEST_MAX][FM_ID_MAX];
     const char *uids[FM_SUGGEST_MAX];
     for (size_t i = 0; i < nunits; i++) {
@@ -466,65 +572,19 @@ static int run_dispatch(struct cli *cl, int argc, char **argv)
             return rc;
         uids[i] = full[i];
     }
-    struct fm_dispatch_check *chk = calloc(nunits, sizeof *chk);
-    if (chk == NULL || (ids = calloc(nunits, sizeof *ids)) == NULL) {
-        free(chk);
-        return cli_error(cl, FM_ENOMEM, "out of memory");
-    }
-    if ((rc = cli_wf_dispatch_checks(cl, id, uids, nunits, cli_flag(&a, 1), chk)) != 0) {
-        free(chk);
-        free(ids);
-        return rc;
-    }
-    rc = fm_node_dispatch(cl->node, id, uids, nunits, a.val[0], ids);
-    if (rc == FM_OK)
-        cli_wf_far_warnings(cl, uids, nunits, chk);
-    free(chk);
-    if (rc == FM_ECLOSED) {
-        free(ids);
-        return cli_error(cl, rc, "cannot dispatch to %s: the incident is resolved or closed "
-                                 "(reopen it first: fieldmesh incident status %s reopen)",
-                         id, id);
-    }
-    if (rc == FM_ESTATE) {
-        char unit[FM_ID_MAX], ticket[FM_ID_MAX];
-        int busy = cli_wf_busy_unit(cl, uids, nunits, unit, ticket);
-        free(ids);
-        if (busy == 1) {
-            struct fm_unit u;
-            const char *name = fm_node_unit_get(cl->node, unit, &u) == FM_OK ? u.name : "?";
-            return cli_error(cl, rc,
-                             "cannot dispatch to %s: unit %s (%s) already holds active ticket "
-                             "%s (clear, cancel or reassign it first)",
-                             id, name, unit, ticket);
-        }
-        return cli_error(cl, rc, "cannot dispatch to %s: a unit already holds an active ticket "
-                                 "(clear, cancel or reassign it first)", id);
-    }
-    if (rc == FM_EINVAL) {
-        free(ids);
-        return cli_usage(cl, "a unit is named twice");
-    }
-    if (rc != 0) {
-        free(ids);
-        if (rc == FM_EPERM)
-            return cli_role_error(cl, rc, "dispatch", "centre and county nodes dispatch");
-        return cli_wf_error(cl, rc, "dispatch to", id);
-    }
-    cli_after_write(cl);
-    for (size_t i = 0; i < nunits; i++)
-        printf("%s\n", ids[i]);
-    free(ids);
-    return CLI_EXIT_OK;
+    return dispatch_units(cl, id, uids, nunits, a.val[0], cli_flag(&a, 1));
 }
 
 const struct cli_cmd cli_cmd_dispatch = {
-    NULL, "dispatch", "ID --unit U [--unit U2 ...] [--note TEXT] [--force] | suggest ID [--json] "
-    "| status ID [--json]",
+    NULL, "dispatch", "ID --unit U [--unit U2 ...] [--note TEXT] [--force] | ID --plan [--note TEXT] "
+    "[--force] | suggest ID [--json] | status ID [--json]",
     "dispatch units to an incident (one ticket each); or propose / show a dispatch",
     "  ID              the incident id or an unambiguous prefix\n"
     "  --unit U        a unit id (repeat for more units); prints the new ticket ids,\n"
     "                  one per line. Needs the centre or county role.\n"
+    "  --plan          dispatch every unit of the current proposal (dispatch suggest)\n"
+    "                  in one write and print the tickets; an empty proposal is\n"
+    "                  refused (exit 1, nothing written), saying why\n"
     "  --note TEXT     a note stored with each ticket\n"
     "  --force         dispatch a unit that fits none of the category rule's needs\n"
     "                  (without it such a dispatch is refused, exit 1, saying what\n"

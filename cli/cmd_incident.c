@@ -415,6 +415,9 @@ static int run_show(struct cli *cl, int argc, char **argv)
     cli_hid_prepare(cl);
     char county[FM_NAME_MAX];
     incident_county(cl, &inc, county);
+    struct fm_incident_workflow wf;
+    if (fm_node_incident_workflow(cl->node, id, &wf) != FM_OK)
+        wf.alarm_level = 1; /* the default, as if never raised */
 
     memset(&sc, 0, sizeof(sc));
     sc.as_json = cli_flag(&a, SH_JSON);
@@ -427,6 +430,7 @@ static int run_show(struct cli *cl, int argc, char **argv)
             cli_json_string(&sc.json, county);
         else
             cli_json_null(&sc.json);
+        cli_json_kuint(&sc.json, "alarm_level", wf.alarm_level);
         cli_json_key(&sc.json, "timeline");
         cli_json_begin_array(&sc.json);
     } else {
@@ -443,6 +447,13 @@ static int run_show(struct cli *cl, int argc, char **argv)
         else
             snprintf(buf, sizeof(buf), "%s", fm_stage_name(inc.stage));
         show_line("status:", buf);
+        if (wf.alarm_level > 1) {
+            cli_fmt_local(wf.alarm_hlc, true, when);
+            snprintf(buf, sizeof(buf), "%u (raised %s)", wf.alarm_level, when);
+        } else {
+            snprintf(buf, sizeof(buf), "1");
+        }
+        show_line("alarm level:", buf);
         cli_fmt_coord(inc.lat_e7, lat);
         cli_fmt_coord(inc.lon_e7, lon);
         snprintf(buf, sizeof(buf), "%s, %s", lat, lon);
@@ -481,7 +492,8 @@ const struct cli_cmd cli_cmd_incident_show = {
     "incident", "show", "ID [--json]", "show one incident and its timeline",
     "  ID        the incident id or any unambiguous prefix of it\n"
     "  --json    one JSON object: the list fields plus \"county\" (the county whose\n"
-    "            boundary in the directory holds it, null if none) and \"timeline\"\n",
+    "            boundary in the directory holds it, null if none), \"alarm_level\"\n"
+    "            (1 unless raised: incident upgrade) and \"timeline\"\n",
     run_show,
 };
 

@@ -25,7 +25,7 @@ static int run_step(struct cli *cl, int argc, char **argv, enum fm_ticket_step s
     char id[FM_ID_MAX];
     const char *text;
     int rc;
-    CLI_PARSE_OR_RETURN(cl, argc, argv, opts, CLI_NELEM(opts), 1, 1, &a);
+    CLI_PARSE_OR_RETURN(cl, argc, argv, opts, CLI_NELEM(opts), 0, 1, &a);
     if (a.val[0] != NULL && step != FM_STEP_CLEAR)
         return cli_usage(cl, "--result only goes with 'ticket clear'");
     if (a.val[1] != NULL && step != FM_STEP_CANCEL)
@@ -40,8 +40,11 @@ static int run_step(struct cli *cl, int argc, char **argv, enum fm_ticket_step s
     if (text != NULL && (rc = cli_check_text(cl, step == FM_STEP_CLEAR ? "--result" : "--reason",
                                              text, FM_TEXT_MAX)) != 0)
         return rc;
-    if ((rc = cli_open_node(cl, FM_OPEN_IDENTITY)) != 0 ||
-        (rc = cli_resolve(cl, FM_ENT_TICKET, a.pos[0], id)) != 0)
+    if ((rc = cli_open_node(cl, FM_OPEN_IDENTITY)) != 0)
+        return rc;
+    /* no TICKET: the one active ticket of this node's own unit */
+    rc = a.npos > 0 ? cli_resolve(cl, FM_ENT_TICKET, a.pos[0], id) : cli_own_ticket(cl, id);
+    if (rc != 0)
         return rc;
     /* a press after the position stamped this step is a confirmation
      * (docs/gps.md): say so, and which stamp stands */
@@ -84,22 +87,24 @@ static int run_clear(struct cli *cl, int argc, char **argv) { return run_step(cl
 static int run_cancel(struct cli *cl, int argc, char **argv) { return run_step(cl, argc, argv, FM_STEP_CANCEL); }
 
 #define STEP_HELP                                                                          \
-    "  TICKET   the ticket id or an unambiguous prefix\n"                                  \
+    "  TICKET   the ticket id, code (K3MX-12), an unambiguous prefix, or a number alone\n"  \
+    "           (104: the one active ticket whose code ends in -104). Left out on a\n"     \
+    "           unit's own node: the unit's one active ticket.\n"                           \
     "  Run on the unit's own node, or by a dispatcher for the unit (recorded as on its\n"   \
     "  behalf). Moves the unit's status. Prints '<ticket>: <state>'.\n"
 
 const struct cli_cmd cli_cmd_ticket_ack = {
-    "ticket", "ack", "TICKET", "the unit acknowledges the ticket (the first one coordinates)",
+    "ticket", "ack", "[TICKET]", "the unit acknowledges the ticket (the first one coordinates)",
     STEP_HELP, run_ack,
 };
 const struct cli_cmd cli_cmd_ticket_enroute = {
-    "ticket", "enroute", "TICKET", "the unit is on its way", STEP_HELP, run_enroute,
+    "ticket", "enroute", "[TICKET]", "the unit is on its way", STEP_HELP, run_enroute,
 };
 const struct cli_cmd cli_cmd_ticket_arrive = {
-    "ticket", "arrive", "TICKET", "the unit is on scene", STEP_HELP, run_arrive,
+    "ticket", "arrive", "[TICKET]", "the unit is on scene", STEP_HELP, run_arrive,
 };
 const struct cli_cmd cli_cmd_ticket_clear = {
-    "ticket", "clear", "TICKET --result TEXT", "the unit is done; the unit is available again",
+    "ticket", "clear", "[TICKET] --result TEXT", "the unit is done; the unit is available again",
     STEP_HELP "  --result TEXT   what was done (required; at most 1023 bytes)\n", run_clear,
 };
 const struct cli_cmd cli_cmd_ticket_cancel = {

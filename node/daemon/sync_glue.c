@@ -62,7 +62,7 @@ static int glue_admit(void *ctx, const uint8_t pk[FM_PK_LEN])
 /* The priority class of an op kind under a rate limit (docs/field-sync.md):
  * 0 = dispatch-critical, sent first: trust (certificates, revocations, fork
  * evidence, renewals and the kinds reserved for trust, all below
- * OP_INC_REPORT), an incident reported, updated or closed, a unit's
+ * OP_INC_REPORT), an incident reported, updated, closed or its alarm raised, a unit's
  * status, tickets (OP_TICKET_DISPATCH up to the material kinds, with the
  * ticket kinds still reserved) and bulletins; 2 = bulk, sent last: notes,
  * feedback, positions and read receipts; 1 = everything else. */
@@ -73,6 +73,7 @@ static int glue_priority(void *ctx, uint8_t kind)
     case OP_INC_REPORT:
     case OP_INC_UPDATE:
     case OP_INC_STATUS:
+    case OP_INC_ALARM:
     case OP_UNIT_STATUS:
     case OP_BULLETIN_SEND:
         return 0;

@@ -115,6 +115,7 @@ static const struct kind_spec kind_specs[] = {
     /* linkage workflow (docs/workflow.md) */
     {OP_INC_FEEDBACK, "incident.feedback", B(PT_REF) | B(PT_TEXT) | B(PT_SCORE),
      B(PT_REF) | B(PT_SCORE)},
+    {OP_INC_ALARM, "incident.alarm", B(PT_REF) | B(PT_TEXT) | B(PT_CODE), B(PT_REF) | B(PT_CODE)},
     {OP_TICKET_DISPATCH, "ticket.dispatch",
      B(PT_REF) | B(PT_NAME) | B(PT_TEXT) | B(PT_EPOCH) | B(PT_REF2) | B(PT_REF3),
      B(PT_REF) | B(PT_EPOCH) | B(PT_REF2)},
@@ -437,6 +438,8 @@ static int kind_check(const struct payload *p)
     }
     if (p->kind == OP_TICKET_ESCALATE && p->tier < 2)
         return FM_EDECODE;
+    if (p->kind == OP_INC_ALARM && (p->code < 2 || p->code > FM_ALARM_MAX))
+        return FM_EDECODE; /* an alarm level above the default 1 */
     if (p->kind == OP_DIR_PUBLISH &&
         ((p->part & 0xffff) == 0 || (p->part & 0xffff) > FM_DIR_CHUNKS_MAX ||
          (p->part >> 16) >= (p->part & 0xffff)))

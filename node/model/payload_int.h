@@ -34,6 +34,7 @@ enum op_kind {
     /* 40.. tickets, 50.. directory, 60.. bulletins */
     /* ---- linkage workflow (node/workflow*.c, docs/workflow.md) ---- */
     OP_INC_FEEDBACK = 14,     /* ref incident, score, [text comment] */
+    OP_INC_ALARM = 15,        /* ref incident, code = alarm level 2..5, [text reason] */
     OP_TICKET_DISPATCH = 40,  /* ref incident, ref2 unit, epoch, [ref3 replaced ticket], [text] */
     OP_TICKET_STEP = 41,      /* ref ticket, ref2 incident, ref3 unit, epoch, code, flags, [text] */
     OP_TICKET_ESCALATE = 43,  /* ref incident, tier 2..3, [ref2 ticket], [text] */
@@ -71,7 +72,7 @@ enum payload_tag {
     /* linkage workflow */
     PT_REF2 = 22,       /* author[32] | seq u64: a second entity (per kind) */
     PT_REF3 = 23,       /* author[32] | seq u64: a third entity (per kind) */
-    PT_CODE = 24,       /* u8 1..6: ticket step (enum ticket_step) */
+    PT_CODE = 24,       /* u8 1..6: ticket step (enum ticket_step); alarm level 2..5 */
     PT_FLAGS = 25,      /* u8 0..3: bit 0 = recorded by a dispatcher on the unit's behalf,
                          * bit 1 = stamped by position (GPS, en route / arrive only) */
     PT_PART = 26,       /* u32 chunk index << 16 | chunk count; index < count <= 64 */

@@ -100,6 +100,10 @@ int workflow_permitted(const struct node_head *h, const uint8_t author[FM_PK_LEN
     case OP_TICKET_ESCALATE:
     case OP_CONFLICT_RESOLVE:
         return dispatcher ? FM_OK : FM_EPERM;
+    case OP_INC_ALARM:
+        /* raising the alarm level commits more units: whoever may
+         * dispatch, and admin */
+        return any_unit ? FM_OK : FM_EPERM;
     case OP_TICKET_STEP:
         /* a unit reports its own progress; cancelling and reassigning is
          * a dispatcher's decision */

@@ -23,13 +23,17 @@
  * byte 2 and optional sections after the rules (directory_geo.c). A
  * directory without boundaries is still version 1, byte for byte, so the
  * versions published before stay what they were and old nodes read them.
+ * Version 3 (a directory whose rules carry linkage plan levels) is the same
+ * again with version byte 3 and a levels section (directory_levels.c): a
+ * node built for version 2 skips it whole and keeps the newest directory it
+ * can read, rather than dispatching by half a plan.
  */
 #include "workflow_int.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#define DIR_VERSION_MAX 2
+#define DIR_VERSION_MAX 3
 
 int wf_directory_max_version = DIR_VERSION_MAX;
 
@@ -89,6 +93,16 @@ static int put_str16(struct fm_buf *b, const char *s)
     return fm_buf_append(b, s, n);
 }
 
+int directory_put_need(struct fm_buf *out, const struct fm_dir_respond *e)
+{
+    int rc;
+    if ((rc = fm_buf_put_u8(out, e->tier)) || (rc = put_str8(out, e->kind)) ||
+        (rc = put_str8(out, e->department)) || (rc = put_str8(out, e->capability)) ||
+        (rc = fm_buf_put_u8(out, e->units)))
+        return rc;
+    return FM_OK;
+}
+
 int directory_encode(const struct fm_directory *d, struct fm_buf *out)
 {
     int rc;
@@ -130,13 +144,9 @@ int directory_encode(const struct fm_directory *d, struct fm_buf *out)
             (rc = fm_buf_put_u32(out, r->escalate_after_s)) ||
             (rc = fm_buf_put_u32(out, r->target_s)) || (rc = fm_buf_put_u8(out, r->nrespond)))
             return rc;
-        for (size_t k = 0; k < r->nrespond && k < FM_DIR_MAX_RESPOND; k++) {
-            const struct fm_dir_respond *e = &r->respond[k];
-            if ((rc = fm_buf_put_u8(out, e->tier)) || (rc = put_str8(out, e->kind)) ||
-                (rc = put_str8(out, e->department)) || (rc = put_str8(out, e->capability)) ||
-                (rc = fm_buf_put_u8(out, e->units)))
+        for (size_t k = 0; k < r->nrespond && k < FM_DIR_MAX_RESPOND; k++)
+            if ((rc = directory_put_need(out, &r->respond[k])) != FM_OK)
                 return rc;
-        }
     }
     if ((rc = directory_encode_sections(d, out)) != FM_OK)
         return rc;
@@ -202,6 +212,17 @@ static bool units_unique(const struct fm_directory *d)
     return true;
 }
 
+int directory_get_need(struct fm_cur *c, struct fm_dir_respond *e)
+{
+    if (fm_cur_u8(c, &e->tier) || e->tier < 1 || e->tier > 3 ||
+        get_str(c, 1, e->kind, sizeof e->kind, 1, S_TOKEN) ||
+        get_str(c, 1, e->department, sizeof e->department, 0, S_TEXT) ||
+        get_str(c, 1, e->capability, sizeof e->capability, 0, S_TOKEN) ||
+        fm_cur_u8(c, &e->units) || e->units < 1 || e->units > 9)
+        return FM_EDECODE;
+    return FM_OK;
+}
+
 static int decode_units(struct fm_cur *c, struct fm_directory *d)
 {
     uint16_t n;
@@ -246,15 +267,9 @@ static int decode_rules(struct fm_cur *c, struct fm_directory *d)
         for (size_t k = 0; k < i; k++)
             if (strcmp(d->rules[k].category, r->category) == 0)
                 return FM_EDECODE;
-        for (size_t k = 0; k < r->nrespond; k++) {
-            struct fm_dir_respond *e = &r->respond[k];
-            if (fm_cur_u8(c, &e->tier) || e->tier < 1 || e->tier > 3 ||
-                get_str(c, 1, e->kind, sizeof e->kind, 1, S_TOKEN) ||
-                get_str(c, 1, e->department, sizeof e->department, 0, S_TEXT) ||
-                get_str(c, 1, e->capability, sizeof e->capability, 0, S_TOKEN) ||
-                fm_cur_u8(c, &e->units) || e->units < 1 || e->units > 9)
+        for (size_t k = 0; k < r->nrespond; k++)
+            if (directory_get_need(c, &r->respond[k]) != FM_OK)
                 return FM_EDECODE;
-        }
     }
     return FM_OK;
 }
@@ -295,7 +310,7 @@ int directory_decode(struct fm_directory *d, const uint8_t *p, size_t n)
     }
     if (decode_units(&c, d) != FM_OK || decode_rules(&c, d) != FM_OK)
         goto bad;
-    if (version == 1 ? fm_cur_left(&c) != 0 : directory_decode_sections(&c, d) != FM_OK)
+    if (version == 1 ? fm_cur_left(&c) != 0 : directory_decode_sections(&c, d, version) != FM_OK)
         goto bad;
     return FM_OK;
 bad:

@@ -15,6 +15,9 @@
  * nothing a node decides (docs/decisions.md). Version 2 with no section is
  * refused: a directory without boundaries has exactly one form, version 1.
  *
+ * Tag 2 (linkage plan levels) is format version 3's (directory_levels.c);
+ * version 3 must carry it and version 2 must not.
+ *
  * Tag 1, boundaries:
  *   u16 nrings { u8 county | u16 npoints | npoints x (i32 lat_e7 | i32 lon_e7) }
  * rings grouped by county in nondecreasing county order; each ring open
@@ -28,9 +31,13 @@
 #include <string.h>
 
 #define SEC_BOUNDARIES 1
+#define SEC_LEVELS 2 /* format version 3 (directory_levels.c) */
 #define SEC_MAY_SKIP 0x80
 
-int fm_directory_format(const struct fm_directory *d) { return d->nrings > 0 ? 2 : 1; }
+int fm_directory_format(const struct fm_directory *d)
+{
+    return directory_has_levels(d) ? 3 : d->nrings > 0 ? 2 : 1;
+}
 
 /* ---- limits and canonical order ---- */
 
@@ -120,7 +127,7 @@ int directory_encode_sections(const struct fm_directory *d, struct fm_buf *out)
     int rc;
     size_t len = 2 + d->nrings * 3 + d->npoints * 8;
     if (d->nrings == 0)
-        return FM_OK;
+        return directory_encode_levels(d, out);
     if ((rc = fm_buf_put_u8(out, SEC_BOUNDARIES)) || (rc = fm_buf_put_u32(out, (uint32_t)len)) ||
         (rc = fm_buf_put_u16(out, (uint16_t)d->nrings)))
         return rc;
@@ -136,7 +143,7 @@ int directory_encode_sections(const struct fm_directory *d, struct fm_buf *out)
                 return rc;
         }
     }
-    return FM_OK;
+    return directory_encode_levels(d, out);
 }
 
 /* ---- decode ---- */
@@ -172,9 +179,10 @@ static int decode_boundaries(struct fm_cur *c, struct fm_directory *d)
     return fm_directory_boundaries_normalise(d, err, sizeof err) == FM_OK ? FM_OK : FM_EDECODE;
 }
 
-int directory_decode_sections(struct fm_cur *c, struct fm_directory *d)
+int directory_decode_sections(struct fm_cur *c, struct fm_directory *d, uint8_t version)
 {
     int last = -1;
+    bool levels = false;
     if (fm_cur_left(c) == 0)
         return FM_EDECODE; /* version 2 without a section: that directory is version 1 */
     while (fm_cur_left(c) > 0) {
@@ -190,13 +198,18 @@ int directory_decode_sections(struct fm_cur *c, struct fm_directory *d)
         if (tag == SEC_BOUNDARIES) {
             if (decode_boundaries(&s, d) != FM_OK || fm_cur_left(&s) != 0)
                 return FM_EDECODE;
+        } else if (tag == SEC_LEVELS && version >= 3) {
+            if (directory_decode_levels(&s, d) != FM_OK || fm_cur_left(&s) != 0)
+                return FM_EDECODE;
+            levels = true;
         } else if (!(tag & SEC_MAY_SKIP)) {
             return FM_EDECODE; /* must be understood, and we do not */
         } else {
             d->nskipped++;
         }
     }
-    return FM_OK;
+    /* one form per directory: version 3 is a directory with levels */
+    return (version >= 3) == levels ? FM_OK : FM_EDECODE;
 }
 
 /* ---- which county holds a point ---- */

@@ -79,6 +79,26 @@ static void put_depts(FILE *f, const struct fm_directory *d)
     }
 }
 
+/* A list of needs, one flow mapping a line, after "respond:". */
+static void put_needs(FILE *f, const struct fm_dir_respond *v, size_t n, const char *indent)
+{
+    for (size_t k = 0; k < n; k++) {
+        const struct fm_dir_respond *e = &v[k];
+        fprintf(f, "\n%s- {tier: %u, kind: ", indent, e->tier);
+        yaml_put_quoted(f, e->kind);
+        if (e->department[0] != '\0') {
+            fprintf(f, ", department: ");
+            yaml_put_quoted(f, e->department);
+        }
+        if (e->capability[0] != '\0') {
+            fprintf(f, ", capability: ");
+            yaml_put_quoted(f, e->capability);
+        }
+        fprintf(f, ", units: %u}", e->units);
+    }
+    fprintf(f, "%s\n", n == 0 ? " []" : "");
+}
+
 static void put_rules(FILE *f, const struct fm_directory *d)
 {
     fprintf(f, "\nrules:\n");
@@ -89,21 +109,13 @@ static void put_rules(FILE *f, const struct fm_directory *d)
         fprintf(f, "\n    priority: %u\n    escalate_priority: %u\n"
                    "    escalate_after_s: %u\n    target_s: %u\n    respond:",
                 r->priority, r->escalate_priority, r->escalate_after_s, r->target_s);
-        for (size_t k = 0; k < r->nrespond; k++) {
-            const struct fm_dir_respond *e = &r->respond[k];
-            fprintf(f, "\n      - {tier: %u, kind: ", e->tier);
-            yaml_put_quoted(f, e->kind);
-            if (e->department[0] != '\0') {
-                fprintf(f, ", department: ");
-                yaml_put_quoted(f, e->department);
-            }
-            if (e->capability[0] != '\0') {
-                fprintf(f, ", capability: ");
-                yaml_put_quoted(f, e->capability);
-            }
-            fprintf(f, ", units: %u}", e->units);
+        put_needs(f, r->respond, r->nrespond, "      ");
+        if (r->nlevels > 0)
+            fprintf(f, "    levels:\n");
+        for (size_t k = 0; k < r->nlevels && k < FM_DIR_MAX_LEVELS; k++) {
+            fprintf(f, "      - level: %u\n        respond:", r->levels[k].level);
+            put_needs(f, r->levels[k].respond, r->levels[k].nrespond, "          ");
         }
-        fprintf(f, "%s\n", r->nrespond == 0 ? " []" : "");
     }
 }
 

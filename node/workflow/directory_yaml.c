@@ -383,6 +383,86 @@ static int resp_field(struct dl *L, const char *key, yaml_node_t *kn, yaml_node_
                           "capability, units)", key);
 }
 
+/* A list of response needs (a rule's respond, or a level's). */
+static int load_needs(struct dl *L, yaml_node_t *v, const char *key, struct fm_dir_respond *arr,
+                      uint8_t *n)
+{
+    yaml_node_t *item;
+    int rc = need_seq(L, v, key);
+    if (rc != 0)
+        return rc;
+    SEQ_EACH(L, v, item) {
+        if (*n >= FM_DIR_MAX_RESPOND)
+            return dl_fail(L, item, "too many response needs (at most %d)", FM_DIR_MAX_RESPOND);
+        struct resp_arg ra = {.e = &arr[*n]};
+        memset(ra.e, 0, sizeof *ra.e);
+        ra.e->units = 1;
+        if ((rc = walk_map(L, item, "a response need", resp_field, &ra)) != 0)
+            return rc;
+        if (!ra.tier || !ra.kind)
+            return dl_fail(L, item, "a response need needs tier and kind");
+        (*n)++;
+    }
+    return 0;
+}
+
+/* ---- linkage plan levels: [{level: 2, respond: [...]}, ...] ---- */
+
+struct level_arg {
+    struct fm_dir_level *l;
+    yaml_node_t *level_node, *respond_node;
+};
+
+static int level_field(struct dl *L, const char *key, yaml_node_t *kn, yaml_node_t *v, void *arg)
+{
+    struct level_arg *a = arg;
+    uint64_t u;
+    int rc;
+    if (strcmp(key, "level") == 0) {
+        if ((rc = get_uint(L, v, key, 2, FM_ALARM_MAX, &u)) != 0)
+            return rc;
+        a->l->level = (uint8_t)u;
+        a->level_node = v;
+        return 0;
+    }
+    if (strcmp(key, "respond") == 0) {
+        a->respond_node = v;
+        return load_needs(L, v, key, a->l->respond, &a->l->nrespond);
+    }
+    return dl_fail(L, kn, "unknown key '%s' in a level (expected level, respond)", key);
+}
+
+static int load_levels(struct dl *L, yaml_node_t *v, struct fm_dir_rule *r)
+{
+    yaml_node_t *item;
+    int rc = need_seq(L, v, "levels");
+    if (rc != 0)
+        return rc;
+    SEQ_EACH(L, v, item) {
+        if (r->nlevels >= FM_DIR_MAX_LEVELS)
+            return dl_fail(L, item, "too many levels (at most %d: levels 2 to %d)",
+                           FM_DIR_MAX_LEVELS, FM_ALARM_MAX);
+        struct level_arg a = {.l = &r->levels[r->nlevels]};
+        memset(a.l, 0, sizeof *a.l);
+        if ((rc = walk_map(L, item, "a level", level_field, &a)) != 0)
+            return rc;
+        if (a.level_node == NULL)
+            return dl_fail(L, item, "a level needs 'level' (2 to %d; level 1 is the rule's "
+                                    "own respond)", FM_ALARM_MAX);
+        if (a.respond_node == NULL || a.l->nrespond == 0)
+            return dl_fail(L, a.respond_node ? a.respond_node : item,
+                           "level %u needs a non-empty 'respond' (the full set of needs at "
+                           "that level)", a.l->level);
+        if (r->nlevels > 0 && a.l->level == r->levels[r->nlevels - 1].level)
+            return dl_fail(L, a.level_node, "level %u is listed twice", a.l->level);
+        if (r->nlevels > 0 && a.l->level < r->levels[r->nlevels - 1].level)
+            return dl_fail(L, a.level_node, "levels must be in ascending order (%u after %u)",
+                           a.l->level, r->levels[r->nlevels - 1].level);
+        r->nlevels++;
+    }
+    return 0;
+}
+
 struct rule_arg {
     struct fm_dir_rule *r;
     bool category;
@@ -411,27 +491,13 @@ static int rule_field(struct dl *L, const char *key, yaml_node_t *kn, yaml_node_
         *(key[0] == 'e' ? &r->escalate_after_s : &r->target_s) = (uint32_t)u;
         return 0;
     }
-    if (strcmp(key, "respond") == 0) {
-        yaml_node_t *item;
-        if ((rc = need_seq(L, v, key)) != 0)
-            return rc;
-        SEQ_EACH(L, v, item) {
-            if (r->nrespond >= FM_DIR_MAX_RESPOND)
-                return dl_fail(L, item, "too many response needs (at most %d)",
-                               FM_DIR_MAX_RESPOND);
-            struct resp_arg ra = {.e = &r->respond[r->nrespond]};
-            memset(ra.e, 0, sizeof *ra.e);
-            ra.e->units = 1;
-            if ((rc = walk_map(L, item, "a response need", resp_field, &ra)) != 0)
-                return rc;
-            if (!ra.tier || !ra.kind)
-                return dl_fail(L, item, "a response need needs tier and kind");
-            r->nrespond++;
-        }
-        return 0;
-    }
+    if (strcmp(key, "respond") == 0)
+        return load_needs(L, v, key, r->respond, &r->nrespond);
+    if (strcmp(key, "levels") == 0)
+        return load_levels(L, v, r);
     return dl_fail(L, kn, "unknown key '%s' in a rule (expected category, priority, "
-                          "escalate_priority, escalate_after_s, target_s, respond)", key);
+                          "escalate_priority, escalate_after_s, target_s, respond, levels)",
+                   key);
 }
 
 static int load_rules(struct dl *L, yaml_node_t *v)

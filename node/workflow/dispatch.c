@@ -6,7 +6,8 @@
  * department, capability, how many units). Tier 1 needs always count;
  * tier 2 joins at once when the incident's priority is at least as urgent
  * as the rule's escalate_priority, and any tier an escalation op brought in
- * joins too. For each need (tier by tier, the scarcest first), the candidates are the units of
+ * joins too. The needs are the rule's linkage plan at the incident's alarm
+ * level (1 unless raised, alarm.c). For each need (tier by tier, the scarcest first), the candidates are the units of
  * a matching department (per the directory) that are available — status
  * available and holding no active ticket — and have the capability; they
  * are ranked by great-circle distance from their last reported position,
@@ -277,7 +278,7 @@ static void need_fill(struct sg_ctx *x, struct fm_suggestion *s,
  * fills the first need (in fill order) it fits that is not full yet;
  * covered[k] gets how many each need has. Every one is listed. */
 static void count_assigned(struct sg_ctx *c, struct fm_suggestion *s,
-                           const struct fm_dir_rule *rule, const size_t *order, size_t nn,
+                           const struct fm_dir_respond *needs, const size_t *order, size_t nn,
                            size_t *covered)
 {
     for (size_t b = 0; b < c->busy.n; b++) {
@@ -294,7 +295,7 @@ static void count_assigned(struct sg_ctx *c, struct fm_suggestion *s,
                 continue;
             fm_strlcpy(a->name, u->name, sizeof a->name);
             for (size_t k = 0; k < nn; k++) {
-                const struct fm_dir_respond *need = &rule->respond[order[k]];
+                const struct fm_dir_respond *need = &needs[order[k]];
                 if (covered[k] >= need->units)
                     continue;
                 need_depts(c, need);
@@ -315,22 +316,21 @@ static void count_assigned(struct sg_ctx *c, struct fm_suggestion *s,
  * first (fewest candidates), so a unit that could serve two needs goes
  * to the one nobody else can fill (the only ladder is not spent on "any
  * fire engine"). Returns how many. */
-static size_t need_order(struct sg_ctx *c, const struct fm_dir_rule *rule, uint8_t max_tier,
-                         size_t order[FM_DIR_MAX_RESPOND])
+static size_t need_order(struct sg_ctx *c, const struct fm_dir_respond *needs, size_t nneeds,
+                         uint8_t max_tier, size_t order[FM_DIR_MAX_RESPOND])
 {
     size_t ncount[FM_DIR_MAX_RESPOND], nn = 0;
-    for (size_t k = 0; k < rule->nrespond; k++) {
-        if (rule->respond[k].tier > max_tier)
+    for (size_t k = 0; k < nneeds && k < FM_DIR_MAX_RESPOND; k++) {
+        if (needs[k].tier > max_tier)
             continue;
         size_t cnt = 0;
-        need_depts(c, &rule->respond[k]);
+        need_depts(c, &needs[k]);
         for (size_t i = 0; i < c->ul.n; i++)
-            cnt += cand_ok(c, &rule->respond[k], i);
+            cnt += cand_ok(c, &needs[k], i);
         size_t at = nn++;
         while (at > 0) {
-            const struct fm_dir_respond *p = &rule->respond[order[at - 1]];
-            if (p->tier < rule->respond[k].tier ||
-                (p->tier == rule->respond[k].tier && ncount[at - 1] <= cnt))
+            const struct fm_dir_respond *p = &needs[order[at - 1]];
+            if (p->tier < needs[k].tier || (p->tier == needs[k].tier && ncount[at - 1] <= cnt))
                 break;
             order[at] = order[at - 1];
             ncount[at] = ncount[at - 1];
@@ -352,6 +352,7 @@ static void propose(struct sg_ctx *c, const struct fm_incident *inc,
     fm_strlcpy(out->category, inc->category, sizeof out->category);
     out->priority = inc->priority;
     out->max_tier = 1;
+    out->alarm_level = wf->alarm_level;
     out->has_directory = true;
     const struct fm_dir_rule *rule = fm_directory_rule(c->d, inc->category);
     if (rule == NULL)
@@ -361,11 +362,14 @@ static void propose(struct sg_ctx *c, const struct fm_incident *inc,
         out->max_tier = 2;
     if (wf->escalated_tier > out->max_tier)
         out->max_tier = wf->escalated_tier;
+    /* the linkage plan at the incident's alarm level */
+    size_t nneeds;
+    const struct fm_dir_respond *needs = fm_dir_rule_needs(rule, out->alarm_level, &nneeds);
     memset(c->chosen, 0, (c->ul.n ? c->ul.n : 1) * sizeof *c->chosen);
-    size_t nn = need_order(c, rule, out->max_tier, order);
-    count_assigned(c, out, rule, order, nn, covered);
+    size_t nn = need_order(c, needs, nneeds, out->max_tier, order);
+    count_assigned(c, out, needs, order, nn, covered);
     for (size_t k = 0; k < nn; k++)
-        need_fill(c, out, &rule->respond[order[k]], inc, covered[k]);
+        need_fill(c, out, &needs[order[k]], inc, covered[k]);
 }
 
 /* Marks each proposed unit that the proposal of another open priority-1
@@ -486,6 +490,7 @@ int fm_node_dispatch_suggest(struct fm_node *n, const char *incident, uint64_t n
     fm_strlcpy(out->category, inc.category, sizeof out->category);
     out->priority = inc.priority;
     out->max_tier = 1;
+    out->alarm_level = 1;
     rc = sg_load(&c, inc.id, &wf);
     if (rc == FM_ENOTFOUND) {
         rc = FM_OK; /* no directory yet: nothing to propose */
@@ -511,7 +516,7 @@ out:
 
 /* ---- a dispatcher's own choice, checked against the rule ---- */
 
-/* "fire/hazmat, medical/ambulance, ..." of the rule's needs (any tier). */
+/* "fire/hazmat, medical/ambulance, ..." of the rule's needs (any tier, level 1). */
 static void needs_text(const struct fm_dir_rule *rule, char *out, size_t cap)
 {
     size_t len = 0;
@@ -535,6 +540,9 @@ static void check_fit(const struct fm_directory *d, const struct fm_dir_rule *ru
     char needs[FM_TEXT_MAX / 2];
     for (size_t k = 0; k < rule->nrespond && !out->fits; k++)
         out->fits = unit_fits(&rule->respond[k], d, u, &dept, &du);
+    for (size_t l = 0; l < rule->nlevels && l < FM_DIR_MAX_LEVELS && !out->fits; l++)
+        for (size_t k = 0; k < rule->levels[l].nrespond && !out->fits; k++)
+            out->fits = unit_fits(&rule->levels[l].respond[k], d, u, &dept, &du);
     if (dept == NULL) { /* unit_fits sets them even when it does not fit */
         du = fm_directory_unit(d, u->name);
         dept = du ? &d->depts[du->dept] : directory_dept(d, u->department);

@@ -79,8 +79,10 @@ static uint8_t due_tier(const struct tick *k, const struct fm_incident *inc, uin
         tier = wf.escalated_tier;
     tier++;
     bool needed = false;
-    for (size_t i = 0; i < rule->nrespond; i++)
-        needed = needed || rule->respond[i].tier >= tier;
+    size_t nneeds;
+    const struct fm_dir_respond *needs = fm_dir_rule_needs(rule, wf.alarm_level, &nneeds);
+    for (size_t i = 0; i < nneeds; i++)
+        needed = needed || needs[i].tier >= tier;
     if (tier > 3 || !needed)
         return 0;
     *after_s = rule->escalate_after_s;

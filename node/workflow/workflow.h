@@ -54,6 +54,15 @@ struct fm_dir_respond {
     char capability[FM_CATEGORY_MAX];    /* "" = any unit */
     uint8_t units;                       /* how many units, 1..9 */
 };
+/* A linkage plan's alarm level above 1: the full set of needs at that
+ * level (level 1 is the rule's own respond). Format version 3. */
+#define FM_ALARM_MAX 5
+#define FM_DIR_MAX_LEVELS (FM_ALARM_MAX - 1)
+struct fm_dir_level {
+    uint8_t level;                       /* 2..FM_ALARM_MAX, ascending in a rule */
+    uint8_t nrespond;                    /* 1..FM_DIR_MAX_RESPOND */
+    struct fm_dir_respond respond[FM_DIR_MAX_RESPOND];
+};
 struct fm_dir_rule {
     char category[FM_CATEGORY_MAX];
     uint8_t priority;           /* default priority 1..5 */
@@ -62,6 +71,8 @@ struct fm_dir_rule {
     uint32_t target_s;          /* response target (report -> on scene, 90th pct); 0 = none */
     uint8_t nrespond;
     struct fm_dir_respond respond[FM_DIR_MAX_RESPOND];
+    uint8_t nlevels;            /* linkage plan levels 2.. (0 = level 1 only) */
+    struct fm_dir_level levels[FM_DIR_MAX_LEVELS];
 };
 /* One ring of a county's boundary: points[first .. first+npoints-1],
  * open (the first point is not repeated at the end), at least 3 points.
@@ -111,7 +122,12 @@ void fm_directory_free(struct fm_directory **dp);
 /* Lookups; NULL when absent. */
 const struct fm_dir_rule *fm_directory_rule(const struct fm_directory *d, const char *category);
 const struct fm_dir_unit *fm_directory_unit(const struct fm_directory *d, const char *name);
-/* The directory format version d encodes as: 1 without boundaries, 2 with. */
+/* The needs of a rule at an alarm level: the highest level defined at or
+ * below it (level 1: the rule's own respond). *n gets how many. */
+const struct fm_dir_respond *fm_dir_rule_needs(const struct fm_dir_rule *r, unsigned level,
+                                               size_t *n);
+/* The directory format version d encodes as: 1 without boundaries or
+ * levels, 2 with boundaries, 3 with linkage plan levels. */
 int fm_directory_format(const struct fm_directory *d);
 /* The county (index) whose boundary holds the point, -1 if none does or
  * the directory has no boundaries. Even-odd rule over the county's rings
@@ -167,6 +183,7 @@ struct fm_suggestion {
     uint8_t priority;
     bool has_directory, has_rule;
     uint8_t max_tier;                 /* tiers included (1, or more by priority / escalation) */
+    uint8_t alarm_level;              /* the incident's alarm level: the plan's level used */
     size_t ndepts;
     char departments[FM_SUGGEST_MAX][FM_NAME_MAX]; /* responsible departments, by need */
     size_t nunits;
@@ -193,7 +210,7 @@ int fm_node_dispatch_suggest(struct fm_node *n, const char *incident, uint64_t n
 #define FM_FAR_KM 25.0 /* beyond this from its home station, a unit is "far" */
 struct fm_dispatch_check {
     bool judged;              /* a directory rule for the category exists */
-    bool fits;                /* the unit fits at least one need of the rule (any tier) */
+    bool fits;                /* the unit fits at least one need of the rule (any tier or alarm level) */
     char why[FM_TEXT_MAX];    /* when it does not: what it is and what the rule needs */
     char county[FM_NAME_MAX]; /* its department's county ("" unknown) */
     bool has_distance, live_position, far;
@@ -388,12 +405,21 @@ struct fm_incident_workflow {
     uint32_t escalation_raises[4];      /* [tier]: escalation ops merged into it */
     uint32_t feedback_count;
     uint64_t feedback_sum;
+    uint8_t alarm_level;                /* 1 (default) .. FM_ALARM_MAX: the highest raised */
+    uint64_t alarm_hlc;                 /* first raise to that level (0 at level 1) */
 };
 int fm_node_incident_workflow(struct fm_node *n, const char *incident,
                               struct fm_incident_workflow *out) FM_MUST_USE;
 /* Satisfaction feedback, score 1..5, optional comment. */
 int fm_node_incident_feedback(struct fm_node *n, const char *incident, uint8_t score,
                               const char *comment) FM_MUST_USE;
+/* Raises the incident's alarm level to `level` (2..FM_ALARM_MAX; 0 = one
+ * up from where it is) with an optional reason; *level_out (may be NULL)
+ * gets the level aimed at. Centre, county and admin only (FM_EPERM);
+ * FM_ESTATE when the incident is already at that level or above (or at
+ * the top), FM_ECLOSED when resolved or closed, FM_EINVAL for level 1. */
+int fm_node_incident_alarm(struct fm_node *n, const char *incident, uint8_t level,
+                           const char *reason, uint8_t *level_out) FM_MUST_USE;
 /* Raises an escalation of `incident` to `tier` (2..3); ticket may be NULL. */
 int fm_node_escalate(struct fm_node *n, const char *incident, uint8_t tier, const char *ticket,
                      const char *reason) FM_MUST_USE;

@@ -26,6 +26,7 @@ bool workflow_kind(uint8_t kind)
 {
     switch (kind) {
     case OP_INC_FEEDBACK:
+    case OP_INC_ALARM:
     case OP_TICKET_DISPATCH:
     case OP_TICKET_STEP:
     case OP_TICKET_ESCALATE:
@@ -323,6 +324,30 @@ static int apply_escalate(struct wf_apply *a)
     return model_incident_touch(a->t, a->op, &pl->ref, TL_ESCALATE, a->text, false, 0, 0);
 }
 
+/* The alarm level merges by max: the highest level raised stands, stamped
+ * by the first raise to it (smallest stamp), so the order of arrival does
+ * not matter. */
+static int apply_alarm(struct wf_apply *a)
+{
+    const struct payload *pl = a->pl;
+    const struct model_field_val *f;
+    uint8_t level = pl->code;
+    int rc;
+    if ((rc = load(a, ENT_WFINC, a->id)) != FM_OK)
+        return rc;
+    f = &a->r->f[WI_ALARM];
+    bool higher = !f->set || f->len != 1 || f->val[0] < level;
+    if (higher)
+        memset(&a->r->f[WI_ALARM], 0, sizeof a->r->f[WI_ALARM]);
+    if (higher || f->val[0] == level) /* same level: the first raise's stamp */
+        model_merge_min(a->r, WI_ALARM, &a->s, &level, 1);
+    if ((rc = save(a, ENT_WFINC, a->id)) != FM_OK)
+        return rc;
+    snprintf(a->text, sizeof a->text, "alarm level %u%s%.900s", level, pl->text[0] ? ": " : "",
+             pl->text);
+    return model_incident_touch(a->t, a->op, &pl->ref, TL_ESCALATE, a->text, false, 0, 0);
+}
+
 static int apply_request(struct wf_apply *a)
 {
     const struct payload *pl = a->pl;
@@ -538,6 +563,7 @@ int workflow_apply(struct store_txn *t, const struct fm_op *op, const struct pay
         fm_op_id_format(pl->ref.author, pl->ref.seq, a->id);
     switch (pl->kind) {
     case OP_INC_FEEDBACK: rc = apply_feedback(a); break;
+    case OP_INC_ALARM: rc = apply_alarm(a); break;
     case OP_TICKET_DISPATCH: rc = apply_dispatch(a); break;
     case OP_TICKET_STEP: rc = apply_step(a); break;
     case OP_TICKET_ESCALATE: rc = apply_escalate(a); break;
@@ -569,6 +595,10 @@ void workflow_payload_summary(const struct payload *p, char *out, size_t cap)
     switch (p->kind) {
     case OP_INC_FEEDBACK:
         snprintf(out, cap, "feedback %s score %u '%s'", id, p->score, p->text);
+        break;
+    case OP_INC_ALARM:
+        snprintf(out, cap, "alarm %s to level %u%s%s%s", id, p->code, p->text[0] ? " '" : "",
+                 p->text, p->text[0] ? "'" : "");
         break;
     case OP_TICKET_DISPATCH:
         snprintf(out, cap, "dispatch unit %s to %s%s%s", id2, id, id3[0] ? " replacing " : "",

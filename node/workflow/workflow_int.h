@@ -35,7 +35,8 @@ enum { TK_INCIDENT = 3, TK_UNIT, TK_REPLACES, TK_ACK, TK_ENROUTE, TK_ARRIVE, TK_
        TK_VOID   /* u32 count of steps that do not match the ticket (ignored) */ };
 enum { RQ_INCIDENT = 3, RQ_KIND, RQ_QTY, RQ_TEXT, RQ_ALLOC, RQ_RET };
 enum { BL_AUDIENCE = 3, BL_TEXT, BL_READERS };
-enum { WI_COORD = 3, WI_FB_N, WI_FB_SUM, WI_ESC2, WI_ESC3, WI_ESC2_N, WI_ESC3_N };
+enum { WI_COORD = 3, WI_FB_N, WI_FB_SUM, WI_ESC2, WI_ESC3, WI_ESC2_N, WI_ESC3_N,
+       WI_ALARM /* u8 alarm level: the highest raised, stamped by its first raise */ };
 
 /* Step code -> ticket field. */
 static inline unsigned wf_step_field(unsigned code) { return TK_ACK + code - 1; }
@@ -94,9 +95,19 @@ int directory_encode(const struct fm_directory *d, struct fm_buf *out) FM_MUST_U
 int directory_decode(struct fm_directory *d, const uint8_t *p, size_t n) FM_MUST_USE;
 /* Format version 2's optional sections (directory_geo.c). */
 int directory_encode_sections(const struct fm_directory *d, struct fm_buf *out) FM_MUST_USE;
-int directory_decode_sections(struct fm_cur *c, struct fm_directory *d) FM_MUST_USE;
-/* The newest format version directory_decode accepts: 2; tests set 1 to
- * be a node built before version 2 (what it does with a version 2). */
+int directory_decode_sections(struct fm_cur *c, struct fm_directory *d,
+                              uint8_t version) FM_MUST_USE;
+/* One response need in the binary form (directory.c), shared by the
+ * rules and their levels. */
+int directory_put_need(struct fm_buf *out, const struct fm_dir_respond *e) FM_MUST_USE;
+int directory_get_need(struct fm_cur *c, struct fm_dir_respond *e) FM_MUST_USE;
+/* Format version 3's levels section (directory_levels.c): encoded only
+ * when a rule has levels; the decoder checks ranges and order. */
+bool directory_has_levels(const struct fm_directory *d);
+int directory_encode_levels(const struct fm_directory *d, struct fm_buf *out) FM_MUST_USE;
+int directory_decode_levels(struct fm_cur *c, struct fm_directory *d) FM_MUST_USE;
+/* The newest format version directory_decode accepts: 3; tests set 1 or 2
+ * to be a node built before version 2 or 3 (what it does with a newer one). */
 extern int wf_directory_max_version;
 /* Department kind / county name of a unit's department. */
 const struct fm_dir_dept *directory_dept(const struct fm_directory *d, const char *name);

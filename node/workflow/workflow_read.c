@@ -271,6 +271,7 @@ int wf_incident_workflow_txn(struct store_txn *t, const char *incident,
     struct model_rec *r = malloc(sizeof *r);
     int rc;
     memset(out, 0, sizeof *out);
+    out->alarm_level = 1;
     if (r == NULL)
         return FM_ENOMEM;
     rc = model_rec_load(t, ENT_WFINC, incident, r);
@@ -297,6 +298,11 @@ int wf_incident_workflow_txn(struct store_txn *t, const char *incident,
     }
     out->feedback_count = (uint32_t)wf_rec_uint(r, WI_FB_N);
     out->feedback_sum = wf_rec_uint(r, WI_FB_SUM);
+    f = &r->f[WI_ALARM];
+    if (f->set && f->len == 1 && f->val[0] >= 2 && f->val[0] <= FM_ALARM_MAX) {
+        out->alarm_level = f->val[0];
+        out->alarm_hlc = f->hlc;
+    }
 out:
     free(r);
     return rc;

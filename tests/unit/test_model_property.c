@@ -7,7 +7,7 @@
  * status and positions, stock adds and adjusts, and revocations — one of
  * them carried by an op that is itself revoked — and the linkage workflow's
  * kinds: dispatches and every ticket step (concurrently on the same
- * tickets), escalations, feedback, material requests, allocations and
+ * tickets), escalations, alarm levels, feedback, material requests, allocations and
  * returns, multi-chunk directory versions from two centres with the
  * registrations of directory units (derived ids, so both publishers
  * register the same entities), bulletins and read receipts,
@@ -184,7 +184,7 @@ static uint8_t random_workflow(struct world *w, struct payload *pl)
         }
         return 0;
     }
-    if (r < 50) {
+    if (r < 47) {
         pl->kind = OP_TICKET_ESCALATE;
         pick_ref(w, pl, FM_ENT_INCIDENT);
         pl->tier = (uint8_t)(2 + rnd_below(2));
@@ -193,6 +193,14 @@ static uint8_t random_workflow(struct world *w, struct payload *pl)
             pick_into(w, &pl->ref2, FM_ENT_TICKET);
             pl->present |= PT_BIT(PT_REF2);
         }
+        maybe_text(pl);
+        return 0;
+    }
+    if (r < 53) { /* the alarm level merges by max (first raise to it stamps it) */
+        pl->kind = OP_INC_ALARM;
+        pick_ref(w, pl, FM_ENT_INCIDENT);
+        pl->code = (uint8_t)(2 + rnd_below(4));
+        pl->present |= PT_BIT(PT_CODE);
         maybe_text(pl);
         return 0;
     }

@@ -59,6 +59,8 @@ static const struct row table[] = {
     {OP_INC_STATUS, 0, T_OWN, ALL, 0, 0},
     {OP_INC_STATUS, 0, T_OTHER, C | K | A, FM_EPERM, 0},
     {OP_INC_FEEDBACK, 0, T_OTHER, C | K | A, FM_EPERM, 0},
+    {OP_INC_ALARM, 0, T_OTHER, C | K | A, FM_EPERM, 0},
+    {OP_INC_ALARM, 0, T_OWN, C | K | A, FM_EPERM, 0}, /* a reporter raises no alarm level */
     {OP_RES_ADD, 0, T_NONE, C | K | S | A, FM_EPERM, 0},
     {OP_RES_ADJUST, 0, T_OWN, C | K | S | A, FM_EPERM, 0}, /* a vehicle owns no stock */
     {OP_RES_ADJUST, 0, T_OTHER, C | K, FM_EPERM, 0},
@@ -266,6 +268,11 @@ static void op_pl(struct payload *pl, const struct row *rw, unsigned r, bool any
         pl->ref = inc;
         pl->score = 4;
         pl->present = PT_BIT(PT_REF) | PT_BIT(PT_SCORE);
+        break;
+    case OP_INC_ALARM:
+        pl->ref = inc;
+        pl->code = 3;
+        pl->present = PT_BIT(PT_REF) | PT_BIT(PT_CODE);
         break;
     case OP_TICKET_ESCALATE:
         pl->ref = inc;
