@@ -3,8 +3,9 @@
 into a real gpsd (not a test itself).
 
   gps_nmea.py nofix_poor OUT START_MS
-      10 s without a fix, then 14 s of fixes at HDOP 5 (gpsd's error
-      estimate ~95 m) at the station.
+      20 s without a fix, then 20 s of fixes at HDOP 5 (gpsd's error
+      estimate ~95 m) at the station (each phase long enough for a
+      `status` poll to land in it on a loaded machine).
   gps_nmea.py drive OUT START_MS FACTS
       a fire engine in Jinhua: 6 s at its station, 30 s driving to the
       incident (one fix in the middle jumps 5 km north), 25 s on scene.
@@ -62,9 +63,9 @@ def main():
     kind, out, start = sys.argv[1], sys.argv[2], int(sys.argv[3])
     lines = []
     if kind == "nofix_poor":
-        for i in range(10):
+        for i in range(20):
             lines.append(fix(start + i * 1000, STATION, fix_ok=False))
-        for i in range(10, 24):
+        for i in range(20, 40):
             lines.append(fix(start + i * 1000, STATION, hdop=5.0))
     else:
         leave = arrive = 0
