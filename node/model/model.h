@@ -179,4 +179,8 @@ int fm_node_authors_seen(struct fm_node *n, struct fm_author_seen **out,
 int fm_node_incident_last_author(struct fm_node *n, const char *id,
                                  uint8_t pk[FM_PK_LEN]) FM_MUST_USE;
 
+/* The highest alarm level an incident can be raised to (incident.alarm
+ * ops, linkage plans: docs/workflow.md §2). */
+#define FM_ALARM_MAX 5
+
 #endif

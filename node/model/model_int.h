@@ -17,6 +17,13 @@
 #include "payload_int.h"
 #include "../replica/store_int.h"
 
+/* Parked ops (park.c): kind u8 | id | 0 | author(32) | seq u64 -> raw.
+ * Internal entity kinds are never resolved from user input; the
+ * workflow's own (16..20) are in workflow_int.h. A raw (non-record) value
+ * starts with RAW_VERSION so no reader mistakes it for a record. */
+#define ENT_PARKED 21
+#define RAW_VERSION 0xF0
+
 /* Record field tags. 1 and 2 are common to every kind. */
 enum model_field {
     F_CREATED = 1, /* creator pk[32] | seq u64; stamp = the create op */

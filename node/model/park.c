@@ -20,7 +20,8 @@
  * of ops held. Parked records live in the entities database, so rebuild
  * clears them and the re-applied ops park again.
  */
-#include "../workflow/workflow_int.h"
+#include "../replica/replica_int.h"
+#include "model_int.h"
 
 #include <stdlib.h>
 #include <string.h>

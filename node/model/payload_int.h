@@ -11,7 +11,7 @@
 #ifndef FM_PAYLOAD_INT_H
 #define FM_PAYLOAD_INT_H
 
-#include "../workflow/workflow.h" /* the model/workflow split is issue 10, branch replica */
+#include "model.h"
 
 #include <stddef.h>
 

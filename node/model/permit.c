@@ -15,7 +15,8 @@
  * when applied, waiting for that op if need be (park.c).
  * docs/workflow.md §4 has the table.
  */
-#include "../workflow/workflow_int.h"
+#include "../replica/replica_int.h"
+#include "model_int.h"
 
 #include <string.h>
 

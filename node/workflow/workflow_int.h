@@ -17,6 +17,7 @@
 
 #include "../replica/replica_int.h"
 #include "../model/model_int.h"
+#include "workflow.h"
 
 /* Internal entity kinds (never resolved from user input). */
 enum wf_ent {
@@ -24,9 +25,8 @@ enum wf_ent {
     ENT_RESOLUTION = 18, /* conflict id | 0 | fingerprint(32) -> raw: hlc, author, note */
     ENT_RECEIPT = 19,    /* bulletin id | 0 | reader(32) -> raw: hlc */
     ENT_DIRCHUNK = 20,   /* author(32) | first seq u64 | index u16 -> raw: hlc, count, bytes */
-    ENT_PARKED = 21,     /* kind u8 | id | 0 | author(32) | seq u64 -> raw (park.c) */
+    /* 21: ENT_PARKED, the model's (model_int.h) */
 };
-#define RAW_VERSION 0xF0
 
 /* Record field tags per kind (1 and 2 are F_CREATED and F_UPDATED). */
 enum { TK_INCIDENT = 3, TK_UNIT, TK_REPLACES, TK_ACK, TK_ENROUTE, TK_ARRIVE, TK_CLEAR,

@@ -17,6 +17,7 @@
 
 #include "node/replica/replica_int.h"
 #include "node/model/model_int.h"
+#include "node/workflow/workflow.h" /* tests drive the workflow too */
 
 #define FX_DAY_MS (UINT64_C(86400) * 1000)
 

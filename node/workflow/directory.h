@@ -1,0 +1,140 @@
+/*
+ * directory.h — the organisation directory: counties (with boundaries),
+ * member departments in three tiers, their units, and the dispatch rules
+ * with their linkage plans per alarm level (docs/workflow.md §1, §1a).
+ * Parsed from YAML (directory_yaml.c), carried in a canonical binary form
+ * in directory.publish ops (directory.c), read back as the version in
+ * force (workflow_read.c). Part of workflow.h, which includes it.
+ */
+#ifndef FM_DIRECTORY_H
+#define FM_DIRECTORY_H
+
+#include "../model/model.h"
+
+/* ---- the organisation directory ---- */
+#define FM_DIR_MAX_COUNTIES 64
+#define FM_DIR_MAX_DEPTS 256
+#define FM_DIR_MAX_UNITS 2048
+#define FM_DIR_MAX_RULES 128
+#define FM_DIR_MAX_RESPOND 16
+#define FM_DIR_CAPS_MAX 256
+/* County boundaries (format version 2, docs/workflow.md): rings of
+ * lat/lon points; the whole directory still travels in at most 64 chunks
+ * of 16,000 bytes, which is why the total is capped below 1 MiB. */
+#define FM_DIR_MAX_RINGS_PER_COUNTY 64
+#define FM_DIR_MAX_POINTS_PER_COUNTY 20000
+#define FM_DIR_MAX_RINGS 1024
+#define FM_DIR_MAX_POINTS 100000  /* 800,000 bytes of points */
+
+struct fm_dir_dept {
+    char name[FM_NAME_MAX];
+    char kind[FM_NAME_MAX];   /* police, fire, medical, gas, ... */
+    uint8_t tier;             /* 1..3 */
+    uint16_t county;          /* index into counties */
+};
+struct fm_dir_unit {
+    char name[FM_NAME_MAX];   /* unique in the directory; matches the unit entity's name */
+    uint16_t dept;            /* index into depts */
+    char kind[FM_NAME_MAX];   /* engine, ambulance, patrol, ... */
+    char caps[FM_DIR_CAPS_MAX]; /* canonical: sorted, unique, comma-separated */
+    int32_t lat_e7, lon_e7;   /* home station */
+};
+struct fm_dir_respond {
+    uint8_t tier;                        /* 1..3 */
+    char kind[FM_NAME_MAX];              /* department kind */
+    char department[FM_NAME_MAX];        /* "" = any department of that kind */
+    char capability[FM_CATEGORY_MAX];    /* "" = any unit */
+    uint8_t units;                       /* how many units, 1..9 */
+};
+/* A linkage plan's alarm level above 1: the full set of needs at that
+ * level (level 1 is the rule's own respond). Format version 3. */
+#define FM_DIR_MAX_LEVELS (FM_ALARM_MAX - 1)
+struct fm_dir_level {
+    uint8_t level;                       /* 2..FM_ALARM_MAX, ascending in a rule */
+    uint8_t nrespond;                    /* 1..FM_DIR_MAX_RESPOND */
+    struct fm_dir_respond respond[FM_DIR_MAX_RESPOND];
+};
+struct fm_dir_rule {
+    char category[FM_CATEGORY_MAX];
+    uint8_t priority;           /* default priority 1..5 */
+    uint8_t escalate_priority;  /* 0 = never; priority <= this brings in tier 2 at once */
+    uint32_t escalate_after_s;  /* 0 = never; no acknowledgement by then brings in the next tier */
+    uint32_t target_s;          /* response target (report -> on scene, 90th pct); 0 = none */
+    uint8_t nrespond;
+    struct fm_dir_respond respond[FM_DIR_MAX_RESPOND];
+    uint8_t nlevels;            /* linkage plan levels 2.. (0 = level 1 only) */
+    struct fm_dir_level levels[FM_DIR_MAX_LEVELS];
+};
+/* One ring of a county's boundary: points[first .. first+npoints-1],
+ * open (the first point is not repeated at the end), at least 3 points.
+ * A county's rings are read with the even-odd rule, so holes and
+ * multi-part counties need no further structure. */
+struct fm_dir_ring {
+    uint16_t county;          /* index into counties */
+    uint32_t first, npoints;
+};
+struct fm_dir_point {
+    int32_t lat_e7, lon_e7;
+};
+struct fm_directory {
+    char name[FM_NAME_MAX];
+    /* Set when read from the store: the version that won. */
+    char version[FM_ID_MAX];          /* id of its first op */
+    char publisher[FM_KEY_TEXT_LEN];
+    uint64_t version_hlc;
+    size_t ncounties, ndepts, nunits, nrules;
+    char counties[FM_DIR_MAX_COUNTIES][FM_NAME_MAX];
+    struct fm_dir_dept depts[FM_DIR_MAX_DEPTS];
+    struct fm_dir_unit units[FM_DIR_MAX_UNITS];
+    struct fm_dir_rule rules[FM_DIR_MAX_RULES];
+    /* boundaries: rings grouped by county in county order; none = a
+     * version-1 directory, byte for byte */
+    size_t nrings, npoints;
+    size_t nskipped;          /* sections this build does not know and may skip (tags from
+                               * 0x80): the publisher's build knew more than this one */
+    struct fm_dir_ring rings[FM_DIR_MAX_RINGS];
+    struct fm_dir_point points[FM_DIR_MAX_POINTS];
+};
+
+/* Parses a directory YAML file (format in docs/workflow.md). On error
+ * FM_ECONFIG (or FM_ENOTFOUND / FM_EIO / FM_ENOMEM) with "file:line:column:
+ * message" in err. *out is malloc'd; free with fm_directory_free. */
+int fm_directory_load_yaml(const char *path, struct fm_directory **out, char *err,
+                           size_t errlen) FM_MUST_USE;
+/* The same from len bytes already in memory; name prefixes the errors. */
+int fm_directory_parse_yaml(const char *name, const char *buf, size_t len,
+                            struct fm_directory **out, char *err, size_t errlen) FM_MUST_USE;
+/* d as directory YAML that fm_directory_load_yaml reads back to the same
+ * directory (version fields aside), each line of comment (may be NULL)
+ * as a leading "# " line; *out malloc'd and NUL-terminated. FM_ENOMEM. */
+int fm_directory_render_yaml(const struct fm_directory *d, const char *comment, char **out,
+                             size_t *len) FM_MUST_USE;
+void fm_directory_free(struct fm_directory **dp);
+/* Lookups; NULL when absent. */
+const struct fm_dir_rule *fm_directory_rule(const struct fm_directory *d, const char *category);
+const struct fm_dir_unit *fm_directory_unit(const struct fm_directory *d, const char *name);
+/* The needs of a rule at an alarm level: the highest level defined at or
+ * below it (level 1: the rule's own respond). *n gets how many. */
+const struct fm_dir_respond *fm_dir_rule_needs(const struct fm_dir_rule *r, unsigned level,
+                                               size_t *n);
+/* The directory format version d encodes as: 1 without boundaries or
+ * levels, 2 with boundaries, 3 with linkage plan levels. */
+int fm_directory_format(const struct fm_directory *d);
+/* The county (index) whose boundary holds the point, -1 if none does or
+ * the directory has no boundaries. Even-odd rule over the county's rings
+ * (holes respected); a point on an edge may fall either way. */
+int fm_directory_county_at(const struct fm_directory *d, int32_t lat_e7, int32_t lon_e7);
+/* Checks the boundary limits and puts the rings in canonical order
+ * (grouped by county, stable); FM_EINVAL with a message in err. */
+int fm_directory_boundaries_normalise(struct fm_directory *d, char *err, size_t errlen) FM_MUST_USE;
+/* Publishes d as a new version (one or more signed ops; the newest version
+ * by (hlc, author) wins everywhere) and registers every directory unit no
+ * unit entity carries the name of yet, in the same transaction, under an
+ * id derived from (department, unit name): every publisher registers the
+ * same entity, so concurrent publishes leave one unit per directory unit. */
+int fm_node_directory_publish(struct fm_node *n, const struct fm_directory *d,
+                              char version_out[FM_ID_MAX], size_t *registered) FM_MUST_USE;
+/* The winning version; FM_ENOTFOUND if none was published. *out malloc'd. */
+int fm_node_directory_get(struct fm_node *n, struct fm_directory **out) FM_MUST_USE;
+
+#endif
