@@ -13,8 +13,10 @@
  * even opened).
  */
 #include "cli_wf.h" /* cli_resolve_human, cli_resolve_number */
+#include "../node/console/console.h" /* fm_operator_name_ok: the Unix user as operator */
 
 #include <errno.h>
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -94,6 +96,20 @@ static int cli_name_operator(struct cli *cl)
     return rc;
 }
 
+/* Without --operator, the ops this command writes name the Unix user who
+ * ran it, when the node writes op format 2 (issue 11: the console names
+ * its operator, the CLI its user). A name that is no valid operator name
+ * (or no passwd entry) names nobody: the op is still written. */
+static void cli_name_unix_user(struct cli *cl)
+{
+    const struct passwd *pw = getpwuid(geteuid());
+    if (!fm_node_writes_operator(cl->node) || pw == NULL || pw->pw_name == NULL ||
+        !fm_operator_name_ok(pw->pw_name))
+        return;
+    if (fm_node_set_operator(cl->node, pw->pw_name) != FM_OK)
+        fm_log(FM_LOG_DEBUG, "cli: the Unix user '%s' is not recorded", pw->pw_name);
+}
+
 int cli_open_sealed(struct cli *cl, unsigned flags)
 {
     const struct fm_config *cfg = &cl->cfg;
@@ -110,6 +126,8 @@ int cli_open_sealed(struct cli *cl, unsigned flags)
         fm_keys_release(&k);
         if (rc == FM_OK && cl->operator_arg != NULL)
             rc = cli_name_operator(cl);
+        else if (rc == FM_OK)
+            cli_name_unix_user(cl);
         return rc; /* 0 or a negative fm_err for the caller to explain */
     }
     char dk[FM_PATH_MAX + 32], shred[FM_PATH_MAX + 32];

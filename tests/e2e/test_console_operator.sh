@@ -112,15 +112,15 @@ fm 2 incident show "$IID" >"$T/inc.txt" || fail "incident show"
 grep -q "(operator 张伟)" "$T/inc.txt" || { cat "$T/inc.txt"; fail "incident timeline BY"; }
 fm 2 log >"$T/log.txt" || fail "log"
 grep -q "(operator 张伟)" "$T/log.txt" || { cat "$T/log.txt"; fail "log names no operator"; }
-# a CLI write names nobody
+# a CLI write names the Unix user who ran it
 fm 1 incident note "$IID" "from the CLI" >/dev/null || fail "CLI note"
 fm 1 incident show "$IID" --json >"$T/inc.json" || fail "incident show --json"
 python3 -c '
 import json, sys
 d = json.load(open(sys.argv[1]))
 n = [e for e in d["timeline"] if e["kind"] == "note" and e["text"] == "from the CLI"]
-assert n and n[0]["operator"] is None, n
-' "$T/inc.json" || fail "a CLI note names an operator: $(cat "$T/inc.json")"
+assert n and n[0]["operator"] == sys.argv[2], n
+' "$T/inc.json" "$(id -un)" || fail "a CLI note does not name the Unix user $(id -un): $(cat "$T/inc.json")"
 # the CLI names one with --operator; a bad name is a usage error
 fm 1 --operator 李娜 incident note "$IID" "by the CLI, named" >/dev/null || fail "CLI note --operator"
 fm 1 incident show "$IID" --json >"$T/inc.json" || fail "incident show --json"
