@@ -689,6 +689,9 @@ static void sb_update(struct sb *b, const struct payload *p, const char *id)
         sb_add(b, " desc '%s'", p->desc);
 }
 
+/* One case per op kind, flat on purpose: it runs longer than
+ * the other steps, but the text of every kind is found in one place, and
+ * the cases longer than a few lines are helpers above. */
 void payload_summary(const struct payload *p, char *out, size_t cap)
 {
     struct sb b = {out, cap, 0};
