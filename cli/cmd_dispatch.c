@@ -244,11 +244,95 @@ static int status_ticket(void *ctx, const struct fm_ticket *tk)
     return cli_table_add(p->t, cells, 60);
 }
 
+/* `dispatch status --json`: one object, the tickets last. Returns the
+ * ticket listing's result. */
+static int status_json(struct cli *cl, const char *id, const struct fm_incident *inc,
+                       const struct fm_incident_workflow *wf)
+{
+    struct cli_json j;
+    struct tk_print p = { &j, NULL, cl };
+    int rc;
+    cli_json_init(&j, stdout);
+    cli_json_begin_object(&j);
+    cli_json_kstr(&j, "incident", id);
+    cli_json_kstr(&j, "status", fm_stage_name(inc->stage));
+    cli_json_key(&j, "coordinator");
+    if (wf->coordinator_unit[0]) {
+        cli_json_begin_object(&j);
+        cli_json_kstr(&j, "unit", wf->coordinator_unit);
+        cli_json_kstr(&j, "ticket", wf->coordinator_ticket);
+        cli_json_ktime(&j, "since", wf->coordinator_hlc);
+        cli_json_end_object(&j);
+    } else {
+        cli_json_null(&j);
+    }
+    cli_json_kuint(&j, "escalated_tier", wf->escalated_tier);
+    cli_json_kuint(&j, "alarm_level", wf->alarm_level);
+    cli_json_key(&j, "escalations");
+    cli_json_begin_array(&j);
+    for (unsigned tier = 2; tier <= 3; tier++) {
+        if (wf->escalated_hlc[tier] == 0)
+            continue;
+        cli_json_begin_object(&j);
+        cli_json_kuint(&j, "tier", tier);
+        cli_json_ktime(&j, "at", wf->escalated_hlc[tier]);
+        cli_json_kuint(&j, "raised", wf->escalation_raises[tier]);
+        cli_json_end_object(&j);
+    }
+    cli_json_end_array(&j);
+    cli_json_kuint(&j, "feedback_count", wf->feedback_count);
+    cli_json_key(&j, "satisfaction");
+    if (wf->feedback_count)
+        cli_wf_kdouble(&j, NULL, (double)wf->feedback_sum / wf->feedback_count, 2);
+    else
+        cli_json_null(&j);
+    cli_orphans_incident(cl, id, &j);
+    cli_json_key(&j, "tickets");
+    cli_json_begin_array(&j);
+    rc = fm_node_tickets(cl->node, id, status_ticket, &p);
+    cli_json_end_array(&j);
+    cli_json_end_object(&j);
+    cli_json_finish(&j);
+    return rc;
+}
+
+/* `dispatch status`: a few lines, then the tickets as a table (printed
+ * only if they could all be read). Returns the ticket listing's result. */
+static int status_text(struct cli *cl, const char *id, const struct fm_incident *inc,
+                       const struct fm_incident_workflow *wf)
+{
+    static const char *const headers[] = { "CODE", "TICKET", "UNIT", "UNIT ID", "STATE",
+                                           "UPDATED", "RESULT" };
+    struct cli_table t;
+    struct tk_print p = { NULL, &t, cl };
+    int rc;
+    printf("incident:     %s (%s)\n", id, fm_stage_name(inc->stage));
+    if (wf->alarm_level > 1)
+        printf("alarm level:  %u (incident upgrade)\n", wf->alarm_level);
+    if (wf->coordinator_unit[0])
+        printf("coordinator:  unit %s (first to acknowledge, ticket %s)\n",
+               wf->coordinator_unit, wf->coordinator_ticket);
+    else
+        printf("coordinator:  none yet (no unit has acknowledged)\n");
+    for (unsigned tier = 2; tier <= 3; tier++)
+        if (wf->escalated_hlc[tier])
+            printf("escalation:   tier %u brought in (%u raise%s merged)\n", tier,
+                   wf->escalation_raises[tier], wf->escalation_raises[tier] == 1 ? "" : "s");
+    if (wf->feedback_count)
+        printf("satisfaction: %.2f / 5 (%u)\n", (double)wf->feedback_sum / wf->feedback_count,
+               wf->feedback_count);
+    cli_orphans_incident(cl, id, NULL);
+    cli_table_init(&t, headers, CLI_NELEM(headers));
+    rc = fm_node_tickets(cl->node, id, status_ticket, &p);
+    if (rc == 0)
+        cli_table_print(&t, stdout);
+    cli_table_release(&t);
+    return rc;
+}
+
 static int run_status(struct cli *cl, int argc, char **argv)
 {
     static const struct cli_opt opts[] = { { "json", false } };
-    static const char *const headers[] = { "CODE", "TICKET", "UNIT", "UNIT ID", "STATE",
-                                           "UPDATED", "RESULT" };
     struct cli_args a;
     struct fm_incident_workflow wf;
     struct fm_incident inc;
@@ -262,75 +346,7 @@ static int run_status(struct cli *cl, int argc, char **argv)
         (rc = fm_node_incident_workflow(cl->node, id, &wf)) != 0)
         return cli_error(cl, rc, "cannot read %s: %s", id, fm_strerror(rc));
     cli_hid_prepare(cl);
-    if (cli_flag(&a, 0)) {
-        struct cli_json j;
-        struct tk_print p = { &j, NULL, cl };
-        cli_json_init(&j, stdout);
-        cli_json_begin_object(&j);
-        cli_json_kstr(&j, "incident", id);
-        cli_json_kstr(&j, "status", fm_stage_name(inc.stage));
-        cli_json_key(&j, "coordinator");
-        if (wf.coordinator_unit[0]) {
-            cli_json_begin_object(&j);
-            cli_json_kstr(&j, "unit", wf.coordinator_unit);
-            cli_json_kstr(&j, "ticket", wf.coordinator_ticket);
-            cli_json_ktime(&j, "since", wf.coordinator_hlc);
-            cli_json_end_object(&j);
-        } else {
-            cli_json_null(&j);
-        }
-        cli_json_kuint(&j, "escalated_tier", wf.escalated_tier);
-        cli_json_kuint(&j, "alarm_level", wf.alarm_level);
-        cli_json_key(&j, "escalations");
-        cli_json_begin_array(&j);
-        for (unsigned tier = 2; tier <= 3; tier++) {
-            if (wf.escalated_hlc[tier] == 0)
-                continue;
-            cli_json_begin_object(&j);
-            cli_json_kuint(&j, "tier", tier);
-            cli_json_ktime(&j, "at", wf.escalated_hlc[tier]);
-            cli_json_kuint(&j, "raised", wf.escalation_raises[tier]);
-            cli_json_end_object(&j);
-        }
-        cli_json_end_array(&j);
-        cli_json_kuint(&j, "feedback_count", wf.feedback_count);
-        cli_json_key(&j, "satisfaction");
-        if (wf.feedback_count)
-            cli_wf_kdouble(&j, NULL, (double)wf.feedback_sum / wf.feedback_count, 2);
-        else
-            cli_json_null(&j);
-        cli_orphans_incident(cl, id, &j);
-        cli_json_key(&j, "tickets");
-        cli_json_begin_array(&j);
-        rc = fm_node_tickets(cl->node, id, status_ticket, &p);
-        cli_json_end_array(&j);
-        cli_json_end_object(&j);
-        cli_json_finish(&j);
-    } else {
-        struct cli_table t;
-        struct tk_print p = { NULL, &t, cl };
-        printf("incident:     %s (%s)\n", id, fm_stage_name(inc.stage));
-        if (wf.alarm_level > 1)
-            printf("alarm level:  %u (incident upgrade)\n", wf.alarm_level);
-        if (wf.coordinator_unit[0])
-            printf("coordinator:  unit %s (first to acknowledge, ticket %s)\n",
-                   wf.coordinator_unit, wf.coordinator_ticket);
-        else
-            printf("coordinator:  none yet (no unit has acknowledged)\n");
-        for (unsigned tier = 2; tier <= 3; tier++)
-            if (wf.escalated_hlc[tier])
-                printf("escalation:   tier %u brought in (%u raise%s merged)\n", tier,
-                       wf.escalation_raises[tier], wf.escalation_raises[tier] == 1 ? "" : "s");
-        if (wf.feedback_count)
-            printf("satisfaction: %.2f / 5 (%u)\n", (double)wf.feedback_sum / wf.feedback_count,
-                   wf.feedback_count);
-        cli_orphans_incident(cl, id, NULL);
-        cli_table_init(&t, headers, CLI_NELEM(headers));
-        rc = fm_node_tickets(cl->node, id, status_ticket, &p);
-        if (rc == 0)
-            cli_table_print(&t, stdout);
-        cli_table_release(&t);
-    }
+    rc = cli_flag(&a, 0) ? status_json(cl, id, &inc, &wf) : status_text(cl, id, &inc, &wf);
     if (rc != 0)
         return cli_error(cl, rc, "cannot list the tickets of %s: %s", id, fm_strerror(rc));
     return CLI_EXIT_OK;

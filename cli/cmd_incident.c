@@ -397,6 +397,69 @@ static void incident_county(struct cli *cl, const struct fm_incident *inc, char 
     fm_directory_free(&d);
 }
 
+/* `incident show --json`: the incident's fields, county and alarm level,
+ * then opens the timeline array. */
+static void show_head_json(struct show_ctx *sc, const struct fm_incident *inc,
+                           const char *county, const struct fm_incident_workflow *wf)
+{
+    cli_json_init(&sc->json, stdout);
+    cli_json_begin_object(&sc->json);
+    incident_json_fields(&sc->json, inc);
+    cli_json_key(&sc->json, "county");
+    if (county[0])
+        cli_json_string(&sc->json, county);
+    else
+        cli_json_null(&sc->json);
+    cli_json_kuint(&sc->json, "alarm_level", wf->alarm_level);
+    cli_json_key(&sc->json, "timeline");
+    cli_json_begin_array(&sc->json);
+}
+
+/* `incident show`: one labelled line per field, then the timeline's
+ * heading and table. */
+static void show_head_text(struct show_ctx *sc, const struct fm_incident *inc,
+                           const char *county, const struct fm_incident_workflow *wf)
+{
+    char buf[128], lat[CLI_COORD_LEN], lon[CLI_COORD_LEN], when[CLI_TIME_LEN];
+    char code[FM_HID_MAX];
+    show_line("id:", inc->id);
+    show_line("code:", cli_hid(inc->id, code));
+    show_line("category:", inc->category);
+    snprintf(buf, sizeof(buf), "%u", inc->priority);
+    show_line("priority:", buf);
+    if (inc->epoch > 0)
+        snprintf(buf, sizeof(buf), "%s (reopened %u time%s)", fm_stage_name(inc->stage),
+                 inc->epoch, inc->epoch == 1 ? "" : "s");
+    else
+        snprintf(buf, sizeof(buf), "%s", fm_stage_name(inc->stage));
+    show_line("status:", buf);
+    if (wf->alarm_level > 1) {
+        cli_fmt_local(wf->alarm_hlc, true, when);
+        snprintf(buf, sizeof(buf), "%u (raised %s)", wf->alarm_level, when);
+    } else {
+        snprintf(buf, sizeof(buf), "1");
+    }
+    show_line("alarm level:", buf);
+    cli_fmt_coord(inc->lat_e7, lat);
+    cli_fmt_coord(inc->lon_e7, lon);
+    snprintf(buf, sizeof(buf), "%s, %s", lat, lon);
+    show_line("location:", buf);
+    if (county[0])
+        show_line("county:", county); /* from the directory's boundaries */
+    show_line("address:", inc->address);
+    show_line("caller:", caller_text(inc));
+    if (inc->caller_name[0])
+        show_line("caller name:", inc->caller_name);
+    show_line("description:", inc->desc);
+    show_line("reporter:", inc->reporter);
+    cli_fmt_local(inc->reported_hlc, true, when);
+    show_line("reported:", when);
+    cli_fmt_local(inc->updated_hlc, true, when);
+    show_line("updated:", when);
+    printf("\ntimeline:\n");
+    cli_table_init(&sc->table, timeline_headers, CLI_NELEM(timeline_headers));
+}
+
 static int run_show(struct cli *cl, int argc, char **argv)
 {
     struct cli_args a;
@@ -421,58 +484,10 @@ static int run_show(struct cli *cl, int argc, char **argv)
 
     memset(&sc, 0, sizeof(sc));
     sc.as_json = cli_flag(&a, SH_JSON);
-    if (sc.as_json) {
-        cli_json_init(&sc.json, stdout);
-        cli_json_begin_object(&sc.json);
-        incident_json_fields(&sc.json, &inc);
-        cli_json_key(&sc.json, "county");
-        if (county[0])
-            cli_json_string(&sc.json, county);
-        else
-            cli_json_null(&sc.json);
-        cli_json_kuint(&sc.json, "alarm_level", wf.alarm_level);
-        cli_json_key(&sc.json, "timeline");
-        cli_json_begin_array(&sc.json);
-    } else {
-        char buf[128], lat[CLI_COORD_LEN], lon[CLI_COORD_LEN], when[CLI_TIME_LEN];
-        char code[FM_HID_MAX];
-        show_line("id:", inc.id);
-        show_line("code:", cli_hid(inc.id, code));
-        show_line("category:", inc.category);
-        snprintf(buf, sizeof(buf), "%u", inc.priority);
-        show_line("priority:", buf);
-        if (inc.epoch > 0)
-            snprintf(buf, sizeof(buf), "%s (reopened %u time%s)", fm_stage_name(inc.stage),
-                     inc.epoch, inc.epoch == 1 ? "" : "s");
-        else
-            snprintf(buf, sizeof(buf), "%s", fm_stage_name(inc.stage));
-        show_line("status:", buf);
-        if (wf.alarm_level > 1) {
-            cli_fmt_local(wf.alarm_hlc, true, when);
-            snprintf(buf, sizeof(buf), "%u (raised %s)", wf.alarm_level, when);
-        } else {
-            snprintf(buf, sizeof(buf), "1");
-        }
-        show_line("alarm level:", buf);
-        cli_fmt_coord(inc.lat_e7, lat);
-        cli_fmt_coord(inc.lon_e7, lon);
-        snprintf(buf, sizeof(buf), "%s, %s", lat, lon);
-        show_line("location:", buf);
-        if (county[0])
-            show_line("county:", county); /* from the directory's boundaries */
-        show_line("address:", inc.address);
-        show_line("caller:", caller_text(&inc));
-        if (inc.caller_name[0])
-            show_line("caller name:", inc.caller_name);
-        show_line("description:", inc.desc);
-        show_line("reporter:", inc.reporter);
-        cli_fmt_local(inc.reported_hlc, true, when);
-        show_line("reported:", when);
-        cli_fmt_local(inc.updated_hlc, true, when);
-        show_line("updated:", when);
-        printf("\ntimeline:\n");
-        cli_table_init(&sc.table, timeline_headers, CLI_NELEM(timeline_headers));
-    }
+    if (sc.as_json)
+        show_head_json(&sc, &inc, county, &wf);
+    else
+        show_head_text(&sc, &inc, county, &wf);
     rc = fm_node_incident_timeline(cl->node, id, timeline_one, &sc);
     if (sc.as_json) {
         cli_json_end_array(&sc.json);

@@ -637,6 +637,61 @@ static void sb_coords(struct sb *b, int32_t lat, int32_t lon)
     sb_add(b, " @%s,%s", a, o);
 }
 
+/* " tier T unit 'U'" of a certificate, each only when set. */
+static void sb_cert_scope(struct sb *b, const struct payload *p)
+{
+    if (p->cert.tier)
+        sb_add(b, " tier %u", p->cert.tier);
+    if (p->cert.unit[0])
+        sb_add(b, " unit '%s'", p->cert.unit);
+}
+
+static void sb_group_key(struct sb *b, const struct payload *p)
+{
+    char kid[2 * FM_SEAL_KEY_ID_LEN + 1];
+    for (size_t i = 0; i < FM_SEAL_KEY_ID_LEN; i++)
+        snprintf(kid + 2 * i, 3, "%02x", p->gk.key_id[i]);
+    sb_add(b, "dispatcher key %u (id %s) sealed to %u nodes", p->gk.generation, kid,
+           p->gk.count);
+}
+
+static void sb_report(struct sb *b, const struct payload *p)
+{
+    sb_add(b, "report %s p%u", p->category, p->priority);
+    sb_coords(b, p->lat, p->lon);
+    if (p->address[0])
+        sb_add(b, " '%s'", p->address);
+    if (p->caller[0])
+        sb_add(b, " caller %s", p->caller);
+    if (p->present & PT_BIT(PT_SEALED))
+        sb_add(b, " caller (sealed)");
+    if (p->desc[0])
+        sb_add(b, " desc '%s'", p->desc);
+}
+
+/* An update names only the fields it changes. */
+static void sb_update(struct sb *b, const struct payload *p, const char *id)
+{
+    sb_add(b, "update %s", id);
+    if (p->present & PT_BIT(PT_CATEGORY))
+        sb_add(b, " category %s", p->category);
+    if (p->present & PT_BIT(PT_PRIORITY))
+        sb_add(b, " p%u", p->priority);
+    if (p->present & PT_BIT(PT_LAT))
+        sb_coords(b, p->lat, p->lon);
+    if (p->present & PT_BIT(PT_ADDRESS))
+        sb_add(b, " address '%s'", p->address);
+    if (p->present & PT_BIT(PT_CALLER))
+        sb_add(b, " caller '%s'", p->caller);
+    if (p->present & PT_BIT(PT_SEALED))
+        sb_add(b, " caller (sealed)");
+    if (p->present & PT_BIT(PT_DESC))
+        sb_add(b, " desc '%s'", p->desc);
+}
+
+/* One case per op kind, flat on purpose: it runs longer than
+ * the other steps, but the text of every kind is found in one place, and
+ * the cases longer than a few lines are helpers above. */
 void payload_summary(const struct payload *p, char *out, size_t cap)
 {
     struct sb b = {out, cap, 0};
@@ -650,18 +705,12 @@ void payload_summary(const struct payload *p, char *out, size_t cap)
     case OP_CERT:
         fm_key_encode(p->cert.node, key);
         sb_add(&b, "cert '%s' %s", p->cert.name, fm_role_name(p->cert.role));
-        if (p->cert.tier)
-            sb_add(&b, " tier %u", p->cert.tier);
-        if (p->cert.unit[0])
-            sb_add(&b, " unit '%s'", p->cert.unit);
+        sb_cert_scope(&b, p);
         sb_add(&b, " for %s", key);
         break;
     case OP_CERT_RENEW:
         sb_add(&b, "renew cert '%s' %s", p->cert.name, fm_role_name(p->cert.role));
-        if (p->cert.tier)
-            sb_add(&b, " tier %u", p->cert.tier);
-        if (p->cert.unit[0])
-            sb_add(&b, " unit '%s'", p->cert.unit);
+        sb_cert_scope(&b, p);
         break;
     case OP_REVOKE:
         fm_key_encode(p->rev.node, key);
@@ -670,42 +719,14 @@ void payload_summary(const struct payload *p, char *out, size_t cap)
     case OP_FORK_EVIDENCE:
         fork_evidence_summary(p, out, cap); /* fork.c */
         return;
-    case OP_GROUP_KEY: {
-        char kid[2 * FM_SEAL_KEY_ID_LEN + 1];
-        for (size_t i = 0; i < FM_SEAL_KEY_ID_LEN; i++)
-            snprintf(kid + 2 * i, 3, "%02x", p->gk.key_id[i]);
-        sb_add(&b, "dispatcher key %u (id %s) sealed to %u nodes", p->gk.generation, kid,
-               p->gk.count);
+    case OP_GROUP_KEY:
+        sb_group_key(&b, p);
         break;
-    }
     case OP_INC_REPORT:
-        sb_add(&b, "report %s p%u", p->category, p->priority);
-        sb_coords(&b, p->lat, p->lon);
-        if (p->address[0])
-            sb_add(&b, " '%s'", p->address);
-        if (p->caller[0])
-            sb_add(&b, " caller %s", p->caller);
-        if (p->present & PT_BIT(PT_SEALED))
-            sb_add(&b, " caller (sealed)");
-        if (p->desc[0])
-            sb_add(&b, " desc '%s'", p->desc);
+        sb_report(&b, p);
         break;
     case OP_INC_UPDATE:
-        sb_add(&b, "update %s", id);
-        if (p->present & PT_BIT(PT_CATEGORY))
-            sb_add(&b, " category %s", p->category);
-        if (p->present & PT_BIT(PT_PRIORITY))
-            sb_add(&b, " p%u", p->priority);
-        if (p->present & PT_BIT(PT_LAT))
-            sb_coords(&b, p->lat, p->lon);
-        if (p->present & PT_BIT(PT_ADDRESS))
-            sb_add(&b, " address '%s'", p->address);
-        if (p->present & PT_BIT(PT_CALLER))
-            sb_add(&b, " caller '%s'", p->caller);
-        if (p->present & PT_BIT(PT_SEALED))
-            sb_add(&b, " caller (sealed)");
-        if (p->present & PT_BIT(PT_DESC))
-            sb_add(&b, " desc '%s'", p->desc);
+        sb_update(&b, p, id);
         break;
     case OP_INC_NOTE:
         sb_add(&b, "note %s '%s'", id, p->text);

@@ -360,19 +360,177 @@ out:
     return rc;
 }
 
-int fm_node_bundle_export(struct fm_node *n, const char *path, const struct fm_bundle_opts *o,
-                          struct fm_bundle_info *info)
+/* Append author h's ops from `from` on to plain, until its head or the
+ * bundle's size cap (then info->truncated). */
+static int export_author_ops(struct fm_node *n, const struct fm_head *h, uint64_t from,
+                             struct fm_buf *plain, struct fm_bundle_info *info, uint32_t *nops,
+                             uint64_t *seen, uint64_t all)
+{
+    while (from <= h->seq) {
+        size_t got = 0, before = plain->len;
+        size_t room = FM_BUNDLE_MAX_BYTES - plain->len;
+        if (room < FM_OP_MAX_LEN + 4) {
+            info->truncated = true;
+            break;
+        }
+        int rc = fm_node_read_ops(n, h->author, from, 4096,
+                                  FM_BUNDLE_MAX_BYTES - FM_OP_MAX_LEN - 4, plain, &got);
+        if (rc != FM_OK)
+            return rc;
+        if (got == 0) {
+            plain->len = before;
+            break;
+        }
+        *nops += (uint32_t)got;
+        from += got;
+        *seen += got;
+        node_progress(n, *seen, all);
+    }
+    return FM_OK;
+}
+
+/* The plaintext: "FMOPS1" | u32 n | every op the reader lacks, author by
+ * author. Sets info->authors, ->ops and ->truncated. */
+static int export_plaintext(struct fm_node *n, const struct fm_bundle_opts *o, bool to_node,
+                            const struct bundle_vector *vec, struct fm_buf *plain,
+                            struct fm_bundle_info *info)
 {
     struct fm_head *heads = NULL;
     size_t nh = 0;
+    uint32_t nops = 0;
+    int rc;
+    if ((rc = fm_node_heads(n, &heads, &nh)) != FM_OK)
+        goto out;
+    uint64_t all = 0, seen = 0; /* for progress: every stored op counts, skipped too */
+    for (size_t i = 0; i < nh; i++)
+        all += heads[i].seq;
+
+    if ((rc = fm_buf_append(plain, PLAIN_MAGIC, strlen(PLAIN_MAGIC))) != FM_OK ||
+        (rc = fm_buf_put_u32(plain, 0)) != FM_OK)
+        goto out;
+    for (size_t i = 0; i < nh && !info->truncated; i++) {
+        uint64_t from = 1;
+        if (to_node) {
+            struct fm_head *hit =
+                vec->n ? bsearch(&heads[i], vec->e, vec->n, sizeof *vec->e, head_cmp) : NULL;
+            from = hit ? hit->seq + 1 : 1;
+        } else if (o && o->since_ms && (rc = first_since(n, &heads[i], o->since_ms, &from)) != FM_OK) {
+            goto out;
+        }
+        seen += from - 1 < heads[i].seq ? from - 1 : heads[i].seq;
+        if (from > heads[i].seq) {
+            node_progress(n, seen, all);
+            continue;
+        }
+        info->authors++;
+        if ((rc = export_author_ops(n, &heads[i], from, plain, info, &nops, &seen, all)) != FM_OK)
+            goto out;
+    }
+    fm_be32_put(plain->data + strlen(PLAIN_MAGIC), nops);
+    info->ops = nops;
+out:
+    free(heads);
+    return rc;
+}
+
+/* The clear header up to the content key: magic, version, mode, exporter,
+ * time, certificate; then a fresh content key, sealed to the reader's node
+ * key (--for) or wrapped under the org bundle key. Fills info. */
+static int export_header(struct fm_node *n, bool to_node, const struct bundle_vector *vec,
+                         const struct fm_seal_key *org, struct fm_seal_key *content,
+                         struct fm_buf *file, struct fm_bundle_info *info)
+{
+    struct fm_buf certb;
+    int rc;
+    fm_buf_init(&certb, FM_CERT_MAX);
+    if ((rc = fm_cert_encode(&n->cert, &certb)) != FM_OK)
+        goto out;
+    info->created_ms = fm_now_ms();
+    info->sealed_to_node = to_node;
+    memcpy(info->exporter, n->id.pk, FM_PK_LEN);
+    fm_strlcpy(info->exporter_name, n->cert.name, sizeof info->exporter_name);
+    if ((rc = fm_buf_append(file, BUNDLE_MAGIC, 8)) || (rc = fm_buf_put_u8(file, BUNDLE_VERSION)) ||
+        (rc = fm_buf_put_u8(file, to_node ? BUNDLE_TO_NODE : BUNDLE_TO_ORG)) ||
+        (rc = fm_buf_append(file, n->id.pk, FM_PK_LEN)) ||
+        (rc = fm_buf_put_u64(file, info->created_ms)) ||
+        (rc = fm_buf_put_u16(file, (uint16_t)certb.len)) ||
+        (rc = fm_buf_append(file, certb.data, certb.len)))
+        goto out;
+    if ((rc = fm_seal_key_generate(content)) != FM_OK)
+        goto out;
+    if (to_node) {
+        uint8_t box[FM_SEAL_BOX_LEN];
+        if ((rc = fm_buf_append(file, vec->node, FM_PK_LEN)) ||
+            (rc = fm_seal_to_node(box, vec->node, content)) ||
+            (rc = fm_buf_append(file, box, sizeof box)))
+            goto out;
+    } else {
+        uint8_t id[FM_SEAL_KEY_ID_LEN], wrap[FM_SEAL_WRAP_LEN];
+        fm_seal_key_id(org, id);
+        if ((rc = fm_buf_append(file, id, sizeof id)) ||
+            (rc = fm_seal_wrap(wrap, org, content, file->data, file->len)) ||
+            (rc = fm_buf_append(file, wrap, sizeof wrap)))
+            goto out;
+    }
+out:
+    fm_buf_release(&certb);
+    return rc;
+}
+
+/* nonce | u64 ct_len | ciphertext of plain under the content key, with
+ * every header byte before it as associated data. */
+static int export_encrypt(struct fm_buf *file, const struct fm_seal_key *content,
+                          const struct fm_buf *plain)
+{
+    static const uint8_t zero[FM_SEAL_NONCE_LEN];
+    uint8_t nonce[FM_SEAL_NONCE_LEN];
+    size_t ad_len = file->len, at;
+    uint8_t *ad = malloc(ad_len);
+    int rc;
+    if (!ad)
+        return FM_ENOMEM;
+    memcpy(ad, file->data, ad_len);
+    /* nonce and length go in front of the ciphertext: reserve them */
+    if ((rc = fm_buf_append(file, zero, sizeof zero)) || (rc = fm_buf_put_u64(file, 0))) {
+        free(ad);
+        return rc;
+    }
+    at = file->len;
+    rc = fm_seal_encrypt(file, content, nonce, ad, ad_len, plain->data, plain->len);
+    free(ad);
+    if (rc != FM_OK)
+        return rc;
+    memcpy(file->data + ad_len, nonce, sizeof nonce);
+    fm_be64_put(file->data + ad_len + FM_SEAL_NONCE_LEN, (uint64_t)(file->len - at));
+    return FM_OK;
+}
+
+/* Append the exporter's signature over the domain and every byte so far. */
+static int export_sign(struct fm_node *n, struct fm_buf *file)
+{
+    struct fm_buf msg;
+    uint8_t sig[FM_SIG_LEN];
+    int rc;
+    fm_buf_init(&msg, BUNDLE_FILE_MAX + 64);
+    if ((rc = fm_buf_append(&msg, BUNDLE_DOMAIN, strlen(BUNDLE_DOMAIN))) ||
+        (rc = fm_buf_append(&msg, file->data, file->len)))
+        goto out;
+    fm_sign(&n->id, msg.data, msg.len, sig);
+    rc = fm_buf_append(file, sig, sizeof sig);
+out:
+    fm_buf_release(&msg);
+    return rc;
+}
+
+int fm_node_bundle_export(struct fm_node *n, const char *path, const struct fm_bundle_opts *o,
+                          struct fm_bundle_info *info)
+{
     struct bundle_vector vec = {0};
     uint8_t *vecfile = NULL;
-    struct fm_buf plain, file, certb, msg;
+    struct fm_buf plain, file;
     struct fm_seal_key content = {0}, org = {0};
     char keypath[FM_PATH_MAX];
-    uint8_t nonce[FM_SEAL_NONCE_LEN], sig[FM_SIG_LEN];
     bool to_node = o && o->for_vector;
-    uint32_t nops = 0;
     int rc;
 
     memset(info, 0, sizeof *info);
@@ -380,8 +538,6 @@ int fm_node_bundle_export(struct fm_node *n, const char *path, const struct fm_b
         return FM_EPERM;
     fm_buf_init(&plain, FM_BUNDLE_MAX_BYTES);
     fm_buf_init(&file, BUNDLE_FILE_MAX);
-    fm_buf_init(&certb, FM_CERT_MAX);
-    fm_buf_init(&msg, BUNDLE_FILE_MAX + 64);
     if (to_node && (rc = vector_read(o->for_vector, &vec, &vecfile)) != FM_OK)
         goto out;
     if (to_node && (rc = bundle_vector_check(n, &vec)) != FM_OK) {
@@ -393,112 +549,10 @@ int fm_node_bundle_export(struct fm_node *n, const char *path, const struct fm_b
             (rc = fm_seal_key_load(&org, keypath)) != FM_OK)
             goto out;
     }
-    if ((rc = fm_node_heads(n, &heads, &nh)) != FM_OK)
-        goto out;
-    uint64_t all = 0, seen = 0; /* for progress: every stored op counts, skipped too */
-    for (size_t i = 0; i < nh; i++)
-        all += heads[i].seq;
-
-    /* the plaintext: every op the reader lacks, author by author */
-    if ((rc = fm_buf_append(&plain, PLAIN_MAGIC, strlen(PLAIN_MAGIC))) != FM_OK ||
-        (rc = fm_buf_put_u32(&plain, 0)) != FM_OK)
-        goto out;
-    for (size_t i = 0; i < nh && !info->truncated; i++) {
-        uint64_t from = 1;
-        if (to_node) {
-            struct fm_head *hit =
-                vec.n ? bsearch(&heads[i], vec.e, vec.n, sizeof *vec.e, head_cmp) : NULL;
-            from = hit ? hit->seq + 1 : 1;
-        } else if (o && o->since_ms && (rc = first_since(n, &heads[i], o->since_ms, &from)) != FM_OK) {
-            goto out;
-        }
-        seen += from - 1 < heads[i].seq ? from - 1 : heads[i].seq;
-        if (from > heads[i].seq) {
-            node_progress(n, seen, all);
-            continue;
-        }
-        info->authors++;
-        while (from <= heads[i].seq) {
-            size_t got = 0, before = plain.len;
-            size_t room = FM_BUNDLE_MAX_BYTES - plain.len;
-            if (room < FM_OP_MAX_LEN + 4) {
-                info->truncated = true;
-                break;
-            }
-            rc = fm_node_read_ops(n, heads[i].author, from, 4096,
-                                  FM_BUNDLE_MAX_BYTES - FM_OP_MAX_LEN - 4, &plain, &got);
-            if (rc != FM_OK)
-                goto out;
-            if (got == 0) {
-                plain.len = before;
-                break;
-            }
-            nops += (uint32_t)got;
-            from += got;
-            seen += got;
-            node_progress(n, seen, all);
-        }
-    }
-    fm_be32_put(plain.data + strlen(PLAIN_MAGIC), nops);
-    info->ops = nops;
-
-    /* header */
-    if ((rc = fm_cert_encode(&n->cert, &certb)) != FM_OK)
-        goto out;
-    info->created_ms = fm_now_ms();
-    info->sealed_to_node = to_node;
-    memcpy(info->exporter, n->id.pk, FM_PK_LEN);
-    fm_strlcpy(info->exporter_name, n->cert.name, sizeof info->exporter_name);
-    if ((rc = fm_buf_append(&file, BUNDLE_MAGIC, 8)) || (rc = fm_buf_put_u8(&file, BUNDLE_VERSION)) ||
-        (rc = fm_buf_put_u8(&file, to_node ? BUNDLE_TO_NODE : BUNDLE_TO_ORG)) ||
-        (rc = fm_buf_append(&file, n->id.pk, FM_PK_LEN)) ||
-        (rc = fm_buf_put_u64(&file, info->created_ms)) ||
-        (rc = fm_buf_put_u16(&file, (uint16_t)certb.len)) ||
-        (rc = fm_buf_append(&file, certb.data, certb.len)))
-        goto out;
-    if ((rc = fm_seal_key_generate(&content)) != FM_OK)
-        goto out;
-    if (to_node) {
-        uint8_t box[FM_SEAL_BOX_LEN];
-        if ((rc = fm_buf_append(&file, vec.node, FM_PK_LEN)) ||
-            (rc = fm_seal_to_node(box, vec.node, &content)) ||
-            (rc = fm_buf_append(&file, box, sizeof box)))
-            goto out;
-    } else {
-        uint8_t id[FM_SEAL_KEY_ID_LEN], wrap[FM_SEAL_WRAP_LEN];
-        fm_seal_key_id(&org, id);
-        if ((rc = fm_buf_append(&file, id, sizeof id)) ||
-            (rc = fm_seal_wrap(wrap, &org, &content, file.data, file.len)) ||
-            (rc = fm_buf_append(&file, wrap, sizeof wrap)))
-            goto out;
-    }
-    {
-        size_t ad_len = file.len, at;
-        uint8_t *ad = malloc(ad_len);
-        if (!ad) {
-            rc = FM_ENOMEM;
-            goto out;
-        }
-        memcpy(ad, file.data, ad_len);
-        /* nonce and length go in front of the ciphertext: reserve them */
-        static const uint8_t zero[FM_SEAL_NONCE_LEN];
-        if ((rc = fm_buf_append(&file, zero, sizeof zero)) || (rc = fm_buf_put_u64(&file, 0))) {
-            free(ad);
-            goto out;
-        }
-        at = file.len;
-        rc = fm_seal_encrypt(&file, &content, nonce, ad, ad_len, plain.data, plain.len);
-        free(ad);
-        if (rc != FM_OK)
-            goto out;
-        memcpy(file.data + ad_len, nonce, sizeof nonce);
-        fm_be64_put(file.data + ad_len + FM_SEAL_NONCE_LEN, (uint64_t)(file.len - at));
-    }
-    if ((rc = fm_buf_append(&msg, BUNDLE_DOMAIN, strlen(BUNDLE_DOMAIN))) ||
-        (rc = fm_buf_append(&msg, file.data, file.len)))
-        goto out;
-    fm_sign(&n->id, msg.data, msg.len, sig);
-    if ((rc = fm_buf_append(&file, sig, sizeof sig)) != FM_OK)
+    if ((rc = export_plaintext(n, o, to_node, &vec, &plain, info)) != FM_OK ||
+        (rc = export_header(n, to_node, &vec, &org, &content, &file, info)) != FM_OK ||
+        (rc = export_encrypt(&file, &content, &plain)) != FM_OK ||
+        (rc = export_sign(n, &file)) != FM_OK)
         goto out;
     rc = fm_file_write(path, file.data, file.len, 0600, false);
 out:
@@ -506,11 +560,8 @@ out:
     fm_seal_key_release(&org);
     fm_buf_release(&plain);
     fm_buf_release(&file);
-    fm_buf_release(&certb);
-    fm_buf_release(&msg);
     bundle_vector_release(&vec);
     free(vecfile);
-    free(heads);
     return rc;
 }
 

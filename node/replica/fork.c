@@ -256,87 +256,135 @@ static int settle_held(struct store_txn *t, const uint8_t author[FM_PK_LEN], uin
     return fork_truncate(t, author, seq - 1);
 }
 
+/* fork_note's candidates: the two ops it was given and, when a record of
+ * a root pair at their seq exists, the op that record kept (op[2]). */
+struct fork_cands {
+    struct fm_op op[3];
+    uint8_t h[3][FM_HASH_LEN];
+    const uint8_t *raw[3];
+    size_t len[3];
+    size_t n;
+    uint8_t flags; /* for the record written */
+    uint8_t *copy; /* owns raw[2] */
+};
+
+/* Decodes and hashes the two ops: FM_EINVAL unless one author signed two
+ * different ops at one seq (the signatures are checked by the caller). */
+static int cands_decode(struct fork_cands *fc, const uint8_t *x, size_t xlen, const uint8_t *y,
+                        size_t ylen)
+{
+    fc->raw[0] = x, fc->len[0] = xlen;
+    fc->raw[1] = y, fc->len[1] = ylen;
+    fc->n = 2;
+    for (size_t i = 0; i < 2; i++) {
+        if (fm_op_decode(&fc->op[i], fc->raw[i], fc->len[i]) != FM_OK)
+            return FM_EINVAL;
+        fm_op_hash(&fc->op[i], fc->h[i]);
+    }
+    if (memcmp(fc->op[0].author, fc->op[1].author, FM_PK_LEN) != 0 ||
+        fc->op[0].seq != fc->op[1].seq || memcmp(fc->h[0], fc->h[1], FM_HASH_LEN) == 0)
+        return FM_EINVAL;
+    return FM_OK;
+}
+
+/* The record already at key, if any, against the new pair: a pair below a
+ * root, or a root on a branch this store does not hold, changes nothing
+ * (*done); a root pair's kept op joins the candidates. */
+static int fork_against_record(struct store_txn *t, const uint8_t key[FM_PK_LEN + 8], bool root,
+                               bool from_evidence, struct fork_cands *fc, bool *done)
+{
+    const uint8_t *v;
+    size_t vlen;
+    struct fork_rec r;
+    bool rroot;
+    uint8_t rprev[FM_HASH_LEN];
+    int rc;
+    *done = false;
+    rc = store_get(t, DB_FORKS, key, FM_PK_LEN + 8, &v, &vlen);
+    if (rc == FM_ENOTFOUND)
+        return FM_OK;
+    if (rc != FM_OK)
+        return rc;
+    if (rec_decode(&r, v, vlen) != FM_OK || rec_root(&r, &rroot, rprev) != FM_OK)
+        return FM_ESTORE;
+    if (!root) { /* below a root: the record there says as much */
+        *done = true;
+        return from_evidence ? rec_mark_published(t, key, v, vlen, &r) : FM_OK;
+    }
+    if (rroot && memcmp(rprev, fc->op[0].prev, FM_HASH_LEN) != 0) {
+        /* two roots at one seq, on two branches of a lower fork: the
+         * one on this store's log counts (the other branch is cut
+         * once the lower root is settled) */
+        bool live = false;
+        uint64_t seq = fc->op[0].seq;
+        if (seq > 1 && (rc = held_is(t, fc->op[0].author, seq - 1, fc->op[0].prev, &live)) != FM_OK)
+            return rc;
+        if (!live) {
+            *done = true;
+            return from_evidence ? rec_mark_published(t, key, v, vlen, &r) : FM_OK;
+        }
+    } else if (rroot) {
+        /* the value is invalidated by our put below: copy the kept op */
+        fc->copy = malloc(r.len[0] ? r.len[0] : 1);
+        if (!fc->copy)
+            return FM_ENOMEM;
+        memcpy(fc->copy, r.op[0], r.len[0]);
+        fc->raw[2] = fc->copy;
+        fc->len[2] = r.len[0];
+        fc->flags |= r.flags;
+        if (fm_op_decode(&fc->op[2], fc->raw[2], fc->len[2]) != FM_OK)
+            return FM_ESTORE;
+        fm_op_hash(&fc->op[2], fc->h[2]);
+        fc->n = 3;
+    }
+    /* else a record of a pair below a root gives way to the root */
+    return FM_OK;
+}
+
+/* Writes the record (winner among the candidates, and the new pair's
+ * loser); at a root, drops this store's branch if it lost. */
+static int fork_settle(struct store_txn *t, const uint8_t key[FM_PK_LEN + 8], bool root,
+                       const struct fork_cands *fc, bool *need_rebuild)
+{
+    size_t win = 0, lose = 1;
+    int rc;
+    for (size_t i = 1; i < fc->n; i++)
+        if (op_wins(&fc->op[i], fc->h[i], &fc->op[win], fc->h[win]))
+            win = i;
+    for (size_t i = 0; i < 2; i++)
+        if (memcmp(fc->h[i], fc->h[win], FM_HASH_LEN) != 0)
+            lose = i;
+    rc = rec_put(t, key, fc->flags, fc->h[win], fc->raw[win], fc->len[win], fc->raw[lose],
+                 fc->len[lose]);
+    if (rc == FM_OK && root)
+        rc = settle_held(t, fc->op[0].author, fc->op[0].seq, fc->op[0].prev, fc->h[win],
+                         need_rebuild);
+    return rc;
+}
+
 int fork_note(struct store_txn *t, const uint8_t *x, size_t xlen, const uint8_t *y, size_t ylen,
               bool from_evidence, bool *need_rebuild)
 {
-    struct fm_op cand[3];
-    uint8_t h[3][FM_HASH_LEN];
-    const uint8_t *raw[3] = {x, y, NULL};
-    size_t len[3] = {xlen, ylen, 0};
-    size_t n = 2, win = 0, lose = 1;
-    uint8_t key[FM_PK_LEN + 8], flags = from_evidence ? FORK_PUBLISHED : 0;
-    uint8_t *copy = NULL;
-    const uint8_t *v;
-    size_t vlen;
+    struct fork_cands fc = {0};
+    uint8_t key[FM_PK_LEN + 8];
+    bool root, frozen, done;
     int rc;
 
-    for (size_t i = 0; i < 2; i++) {
-        if (fm_op_decode(&cand[i], raw[i], len[i]) != FM_OK)
-            return FM_EINVAL;
-        fm_op_hash(&cand[i], h[i]);
-    }
-    if (memcmp(cand[0].author, cand[1].author, FM_PK_LEN) != 0 || cand[0].seq != cand[1].seq ||
-        memcmp(h[0], h[1], FM_HASH_LEN) == 0)
-        return FM_EINVAL;
+    if ((rc = cands_decode(&fc, x, xlen, y, ylen)) != FM_OK)
+        return rc;
     /* evidence only if the author really signed both */
-    if (!fm_op_verify(&cand[0]) || !fm_op_verify(&cand[1]))
+    if (!fm_op_verify(&fc.op[0]) || !fm_op_verify(&fc.op[1]))
         return FM_OK;
-    const uint8_t *author = cand[0].author;
-    uint64_t seq = cand[0].seq;
-    bool root = memcmp(cand[0].prev, cand[1].prev, FM_HASH_LEN) == 0, frozen;
+    fc.flags = from_evidence ? FORK_PUBLISHED : 0;
+    root = memcmp(fc.op[0].prev, fc.op[1].prev, FM_HASH_LEN) == 0;
     /* below a revocation that names its head, the org has settled it
      * (frozen.c): no stamp or hash decides there */
-    if ((rc = frozen_covers(t, author, seq, &frozen)) != FM_OK || frozen)
+    if ((rc = frozen_covers(t, fc.op[0].author, fc.op[0].seq, &frozen)) != FM_OK || frozen)
         return rc;
-    fork_key(author, seq, key);
-    rc = store_get(t, DB_FORKS, key, sizeof key, &v, &vlen);
-    if (rc == FM_OK) {
-        struct fork_rec r;
-        bool rroot;
-        uint8_t rprev[FM_HASH_LEN];
-        if (rec_decode(&r, v, vlen) != FM_OK || rec_root(&r, &rroot, rprev) != FM_OK)
-            return FM_ESTORE;
-        if (!root) /* below a root: the record there says as much */
-            return from_evidence ? rec_mark_published(t, key, v, vlen, &r) : FM_OK;
-        if (rroot && memcmp(rprev, cand[0].prev, FM_HASH_LEN) != 0) {
-            /* two roots at one seq, on two branches of a lower fork: the
-             * one on this store's log counts (the other branch is cut
-             * once the lower root is settled) */
-            bool live = false;
-            if (seq > 1 && (rc = held_is(t, author, seq - 1, cand[0].prev, &live)) != FM_OK)
-                return rc;
-            if (!live)
-                return from_evidence ? rec_mark_published(t, key, v, vlen, &r) : FM_OK;
-        } else if (rroot) {
-            /* the value is invalidated by our put below: copy the kept op */
-            copy = malloc(r.len[0] ? r.len[0] : 1);
-            if (!copy)
-                return FM_ENOMEM;
-            memcpy(copy, r.op[0], r.len[0]);
-            raw[2] = copy;
-            len[2] = r.len[0];
-            flags |= r.flags;
-            if (fm_op_decode(&cand[2], raw[2], len[2]) != FM_OK) {
-                free(copy);
-                return FM_ESTORE;
-            }
-            fm_op_hash(&cand[2], h[2]);
-            n = 3;
-        }
-        /* else a record of a pair below a root gives way to the root */
-    } else if (rc != FM_ENOTFOUND) {
-        return rc;
-    }
-    for (size_t i = 1; i < n; i++)
-        if (op_wins(&cand[i], h[i], &cand[win], h[win]))
-            win = i;
-    for (size_t i = 0; i < 2; i++)
-        if (memcmp(h[i], h[win], FM_HASH_LEN) != 0)
-            lose = i;
-    rc = rec_put(t, key, flags, h[win], raw[win], len[win], raw[lose], len[lose]);
-    if (rc == FM_OK && root)
-        rc = settle_held(t, author, seq, cand[0].prev, h[win], need_rebuild);
-    free(copy);
+    fork_key(fc.op[0].author, fc.op[0].seq, key);
+    if ((rc = fork_against_record(t, key, root, from_evidence, &fc, &done)) == FM_OK && !done)
+        rc = fork_settle(t, key, root, &fc, need_rebuild);
+    free(fc.copy);
     return rc;
 }
 

@@ -254,112 +254,128 @@ static int ingest_store_run(struct ing_ctx *c, struct store_txn *t, size_t first
     return FM_OK;
 }
 
-/* One author's ops, items[k0..k1). */
-static int ingest_author(struct ing_ctx *c, struct store_txn *t, size_t k0, size_t k1)
-{
-    const uint8_t *author = c->items[k0].op.author;
+/* ingest_author's walk over one author's ops: the stored head h, the head
+ * vh as the checked ops so far would leave it, and the run still to store. */
+struct author_walk {
     struct node_head h, vh;
     uint64_t limit;
-    size_t first = SIZE_MAX, last = 0;
-    bool broken = false, have_fork = false;
-    uint64_t broken_seq = 0;
+    size_t signed_to;   /* last op of the verified header run, or SIZE_MAX */
+    size_t first, last; /* the run left for ingest_store_run (first: SIZE_MAX if none) */
+    bool broken, have_fork;
+    uint64_t broken_seq;
+};
+
+/* Settles what needs no chain check: a twin not to judge now, an op off
+ * frozen history, a seq already held, past the author's limit, or after
+ * the run broke. *done when items[k] needs nothing more. */
+static int walk_screen(struct ing_ctx *c, struct store_txn *t, struct author_walk *w, size_t k,
+                       bool *done)
+{
+    struct ing_item *it = &c->items[k];
+    const struct fm_op *op = &it->op;
+    int *st = &c->status[it->idx];
     int rc;
-    if ((rc = ingest_frozen_screen(c, t, k0, k1)) != FM_OK ||
-        (rc = node_head_get(t, author, &h)) != FM_OK ||
-        (rc = node_limit_get(t, author, &limit)) != FM_OK)
+    *done = true;
+    if (it->twin >= 0) {
+        /* another op at one seq: judged only when the one before it
+         * was refused there (a refused op must not shadow the real
+         * one in a bundle); else it is a twin (ingest_resolve_twins) */
+        if (!w->broken || op->seq != w->broken_seq || op->seq != w->vh.seq + 1)
+            return FM_OK;
+        w->broken = false;
+        it->tried = true;
+    }
+    if (it->frozen < 0) {
+        *st = FM_EREVOKED; /* off the history its revocation froze */
+        if (op->seq > w->h.seq && !w->broken)
+            w->broken = true, w->broken_seq = op->seq;
+        return FM_OK;
+    }
+    if (op->seq <= w->h.seq) {
+        if ((rc = ingest_compare_stored(t, op, st)) != FM_OK)
+            return rc;
+        if (*st == FM_EFORK)
+            w->have_fork = true;
+        return FM_OK;
+    }
+    if (op->seq > w->limit) {
+        *st = FM_EREVOKED;
+        return FM_OK;
+    }
+    if (w->broken) {
+        *st = FM_EGAP;
+        return FM_OK;
+    }
+    *done = false;
+    return FM_OK;
+}
+
+/* A new op on top of vh: fork settlement, seq, chain and content checks.
+ * One that passes moves vh on and is stored now (inside the verified
+ * header run) or joins the run left for ingest_store_run. */
+static int walk_check(struct ing_ctx *c, struct store_txn *t, struct author_walk *w, size_t k)
+{
+    struct ing_item *it = &c->items[k];
+    const struct fm_op *op = &it->op;
+    int *st = &c->status[it->idx];
+    bool allowed = true;
+    int rc;
+    if ((rc = fork_allowed(t, op, it->hash, &allowed)) != FM_OK)
         return rc;
-    vh = h;
-    /* Usually the whole batch of an author is one run: verify its last
-     * signature first, and then each op can be stored as soon as its
-     * content is checked (one payload decode per op). The signature of
-     * `signed_to` vouches for every op up to it through the prev links.
-     * Otherwise (bad signature, or a revocation or fork evidence in the
-     * run) the ops are checked first and stored by ingest_store_run. */
-    size_t signed_to = ingest_header_run(c, k0, k1, &h, limit);
-    if (signed_to != SIZE_MAX && !fm_op_verify(&c->items[signed_to].op))
-        signed_to = SIZE_MAX;
+    if (!allowed)
+        *st = FM_EFORK; /* a settled fork kept another op at this seq */
+    else if (op->seq != w->vh.seq + 1)
+        *st = FM_EGAP;
+    else if (memcmp(op->prev, w->vh.hash, FM_HASH_LEN) != 0 || op->hlc <= w->vh.hlc)
+        *st = FM_ECHAIN;
+    else
+        *st = node_op_check(c->n, op, &w->vh, &c->pl);
+    if (*st != FM_OK) {
+        if (!w->broken)
+            w->broken_seq = op->seq;
+        w->broken = true;
+        return FM_OK;
+    }
+    *st = ST_PENDING;
+    if (op->seq == 1 || op->kind == OP_CERT_RENEW) { /* a renewal moves the window */
+        w->vh.role = (uint8_t)c->pl.cert.role;
+        w->vh.not_before_ms = c->pl.cert.not_before_ms;
+        w->vh.expires_ms = c->pl.cert.expires_ms;
+        /* and the unit: later ops of the run are checked against it */
+        fm_strlcpy(w->vh.unit, c->pl.cert.unit, sizeof w->vh.unit);
+    }
+    w->vh.seq = op->seq;
+    memcpy(w->vh.hash, it->hash, FM_HASH_LEN);
+    w->vh.hlc = op->hlc;
+    if (w->signed_to != SIZE_MAX && k <= w->signed_to && w->first == SIZE_MAX)
+        return ingest_store_op(c, t, it, &w->h); /* c->pl: this op's payload */
+    if (w->first == SIZE_MAX)
+        w->first = k;
+    w->last = k;
+    return FM_OK;
+}
+
+/* The run left over: its last signature vouches for it whole, or every
+ * op still pending in it is refused. */
+static int walk_store_rest(struct ing_ctx *c, struct store_txn *t, struct author_walk *w)
+{
+    if (w->first == SIZE_MAX)
+        return FM_OK;
+    if (!fm_op_verify(&c->items[w->last].op)) {
+        for (size_t k = w->first; k <= w->last; k++)
+            if (c->status[c->items[k].idx] == ST_PENDING)
+                c->status[c->items[k].idx] = FM_EVERIFY;
+        return FM_OK;
+    }
+    return ingest_store_run(c, t, w->first, w->last, &w->h, &w->limit);
+}
+
+/* Two signed ops at one seq: keep the evidence, settle which stays. */
+static int ingest_author_forks(struct ing_ctx *c, struct store_txn *t, size_t k0, size_t k1)
+{
+    const uint8_t *author = c->items[k0].op.author;
+    int rc;
     for (size_t k = k0; k < k1; k++) {
-        struct ing_item *it = &c->items[k];
-        const struct fm_op *op = &it->op;
-        int *st = &c->status[it->idx];
-        if (it->twin >= 0) {
-            /* another op at one seq: judged only when the one before it
-             * was refused there (a refused op must not shadow the real
-             * one in a bundle); else it is a twin (ingest_resolve_twins) */
-            if (!broken || op->seq != broken_seq || op->seq != vh.seq + 1)
-                continue;
-            broken = false;
-            it->tried = true;
-        }
-        if (it->frozen < 0) {
-            *st = FM_EREVOKED; /* off the history its revocation froze */
-            if (op->seq > h.seq && !broken)
-                broken = true, broken_seq = op->seq;
-            continue;
-        }
-        if (op->seq <= h.seq) {
-            if ((rc = ingest_compare_stored(t, op, st)) != FM_OK)
-                return rc;
-            if (*st == FM_EFORK)
-                have_fork = true;
-            continue;
-        }
-        if (op->seq > limit) {
-            *st = FM_EREVOKED;
-            continue;
-        }
-        if (broken) {
-            *st = FM_EGAP;
-            continue;
-        }
-        bool allowed = true;
-        if ((rc = fork_allowed(t, op, it->hash, &allowed)) != FM_OK)
-            return rc;
-        if (!allowed)
-            *st = FM_EFORK; /* a settled fork kept another op at this seq */
-        else if (op->seq != vh.seq + 1)
-            *st = FM_EGAP;
-        else if (memcmp(op->prev, vh.hash, FM_HASH_LEN) != 0 || op->hlc <= vh.hlc)
-            *st = FM_ECHAIN;
-        else
-            *st = node_op_check(c->n, op, &vh, &c->pl);
-        if (*st != FM_OK) {
-            if (!broken)
-                broken_seq = op->seq;
-            broken = true;
-            continue;
-        }
-        *st = ST_PENDING;
-        if (op->seq == 1 || op->kind == OP_CERT_RENEW) { /* a renewal moves the window */
-            vh.role = (uint8_t)c->pl.cert.role;
-            vh.not_before_ms = c->pl.cert.not_before_ms;
-            vh.expires_ms = c->pl.cert.expires_ms;
-            /* and the unit: later ops of the run are checked against it */
-            fm_strlcpy(vh.unit, c->pl.cert.unit, sizeof vh.unit);
-        }
-        vh.seq = op->seq;
-        memcpy(vh.hash, it->hash, FM_HASH_LEN);
-        vh.hlc = op->hlc;
-        if (signed_to != SIZE_MAX && k <= signed_to && first == SIZE_MAX) {
-            if ((rc = ingest_store_op(c, t, it, &h)) != FM_OK) /* c->pl: this op's payload */
-                return rc;
-            continue;
-        }
-        if (first == SIZE_MAX)
-            first = k;
-        last = k;
-    }
-    if (first != SIZE_MAX) {
-        if (!fm_op_verify(&c->items[last].op)) {
-            for (size_t k = first; k <= last; k++)
-                if (c->status[c->items[k].idx] == ST_PENDING)
-                    c->status[c->items[k].idx] = FM_EVERIFY;
-        } else if ((rc = ingest_store_run(c, t, first, last, &h, &limit)) != FM_OK) {
-            return rc;
-        }
-    }
-    /* Two signed ops at one seq: keep the evidence, settle which stays. */
-    for (size_t k = k0; have_fork && k < k1; k++) {
         struct ing_item *it = &c->items[k];
         uint8_t key[FM_PK_LEN + 8];
         const uint8_t *v;
@@ -388,6 +404,38 @@ static int ingest_author(struct ing_ctx *c, struct store_txn *t, size_t k0, size
         if (rc != FM_OK)
             return rc;
     }
+    return FM_OK;
+}
+
+/* One author's ops, items[k0..k1). */
+static int ingest_author(struct ing_ctx *c, struct store_txn *t, size_t k0, size_t k1)
+{
+    const uint8_t *author = c->items[k0].op.author;
+    struct author_walk w = {.first = SIZE_MAX};
+    int rc;
+    if ((rc = ingest_frozen_screen(c, t, k0, k1)) != FM_OK ||
+        (rc = node_head_get(t, author, &w.h)) != FM_OK ||
+        (rc = node_limit_get(t, author, &w.limit)) != FM_OK)
+        return rc;
+    w.vh = w.h;
+    /* Usually the whole batch of an author is one run: verify its last
+     * signature first, and then each op can be stored as soon as its
+     * content is checked (one payload decode per op). The signature of
+     * `signed_to` vouches for every op up to it through the prev links.
+     * Otherwise (bad signature, or a revocation or fork evidence in the
+     * run) the ops are checked first and stored by ingest_store_run. */
+    w.signed_to = ingest_header_run(c, k0, k1, &w.h, w.limit);
+    if (w.signed_to != SIZE_MAX && !fm_op_verify(&c->items[w.signed_to].op))
+        w.signed_to = SIZE_MAX;
+    for (size_t k = k0; k < k1; k++) {
+        bool done;
+        if ((rc = walk_screen(c, t, &w, k, &done)) != FM_OK ||
+            (!done && (rc = walk_check(c, t, &w, k)) != FM_OK))
+            return rc;
+    }
+    if ((rc = walk_store_rest(c, t, &w)) != FM_OK ||
+        (w.have_fork && (rc = ingest_author_forks(c, t, k0, k1)) != FM_OK))
+        return rc;
     /* Revocations carried by ops we refused as revoked still count. */
     for (size_t k = k0; k < k1; k++) {
         struct ing_item *it = &c->items[k];
