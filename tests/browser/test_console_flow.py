@@ -123,6 +123,7 @@ def scenario(mesh, drivers):
     wait_for('the crew\'s result on the board', lambda: '明火已扑灭' in B.execute_script(
         "const r = document.querySelector('tr.incident[data-id=\"' + arguments[0] + '\"]'); return r ? r.innerText : '';", inc), 30)
 
+    timeline_names_operator(B, inc)
     map_marker(B, inc)
     api = Api(mesh.url(2), 'disp', 'disp-pass-2')
     got = api.call('GET', '/api/incidents/' + inc)
@@ -135,6 +136,23 @@ def scenario(mesh, drivers):
             raise Fail('the note %r is not in the incident\'s timeline on node2: %r' % (n, timeline))
     other_pages(B, C, mesh)
     close_incident(B, inc, api)
+
+
+def timeline_names_operator(B, inc):
+    """The incident's timeline on the board says who did each step: the
+    dispatch made from this board names its operator (op format 2)."""
+    click(B, 'tr.incident[data-id="%s"] .timeline-btn' % inc)
+    sel = '.timeline[data-incident="%s"] td.tl-by' % inc
+    wait_for('the timeline panel', lambda: B.find_elements(by().CSS_SELECTOR, sel), 30)
+    # read in one go: the board redraws under live updates
+    rows = B.execute_script(
+        "return Array.from(document.querySelectorAll('.timeline[data-incident=\"' + arguments[0] +"
+        " '\"] tr.tl-entry')).map(r => [r.dataset.kind, r.querySelector('td.tl-by').textContent]);",
+        inc)
+    if not any('(operator disp)' in who for _, who in rows):
+        raise Fail('no timeline entry names the operator disp: %r' % rows)
+    shot(B, 'board-timeline-en')
+    click(B, 'tr.incident[data-id="%s"] .timeline-btn' % inc)
 
 
 def close_incident(B, inc, api):
