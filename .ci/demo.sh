@@ -73,7 +73,7 @@ table_equal() {
 }
 
 say "the centre publishes the Jinhua directory (counties, departments, units, dispatch rules)"
-# --force: it has county boundaries (format version 2) and every node here reads it
+# --force: it has county boundaries and linkage plans (format version 3) and every node here reads it
 "$FM" -c "$(cfg 1)" directory publish configs/jinhua.yaml --force
 wait_until 60 all_equal && echo "every node holds the directory"
 

@@ -411,6 +411,18 @@ def q(s):
     return '"' + s + '"'
 
 
+# Linkage plans (run cards) per alarm level, the same rule for every
+# category: a second alarm doubles the first responders (tier 1), a third
+# triples them and doubles the utilities (tier 2); the city bureaus (tier 3)
+# stay as at level 1. Counts stop at 9, the directory's cap per need.
+ALARM_FACTORS = {2: {1: 2, 2: 1, 3: 1}, 3: {1: 3, 2: 2, 3: 1}}
+
+
+def level_needs(needs, level):
+    f = ALARM_FACTORS[level]
+    return [(tier, kind, cap, min(9, n * f[tier])) for tier, kind, cap, n in needs]
+
+
 def render(rings, depts):
     nunits = sum(len(d[4]) for d in depts)
     out = []
@@ -421,10 +433,12 @@ def render(rings, depts):
     w("# run `python3 configs/gen_jinhua.py` (tests/e2e/test_jinhua_directory.sh")
     w("# checks that the two agree). Format: docs/workflow.md section 1.")
     w("#")
-    w("# %d counties with boundaries (so a version-2 directory: publish needs" % len(COUNTIES))
-    w("# --force until every node reads version 2), %d member departments in"
-      % len(depts))
-    w("# three tiers, %d teams and vehicles, %d rules." % (nunits, len(RULES)))
+    w("# %d counties with boundaries, %d member departments in three tiers,"
+      % (len(COUNTIES), len(depts)))
+    w("# %d teams and vehicles, %d rules, each with linkage plans for alarm"
+      % (nunits, len(RULES)))
+    w("# levels 2 and 3 (so a version-3 directory: publish needs --force until")
+    w("# every node reads version 3).")
     w("# Positions and boundaries are plausible, not surveyed.")
     w("")
     w('name: "金华市社会应急联动名录"')
@@ -468,6 +482,13 @@ def render(rings, depts):
         w("    respond:")
         for tier, kind, cap, n in needs:
             w("      - {tier: %d, kind: %s, capability: %s, units: %d}" % (tier, kind, cap, n))
+        w("    levels:  # linkage plans: the full set of needs at alarm levels 2 and 3")
+        for level in sorted(ALARM_FACTORS):
+            w("      - level: %d" % level)
+            w("        respond:")
+            for tier, kind, cap, n in level_needs(needs, level):
+                w("          - {tier: %d, kind: %s, capability: %s, units: %d}"
+                  % (tier, kind, cap, n))
     return "\n".join(out) + "\n"
 
 

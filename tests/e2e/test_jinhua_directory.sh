@@ -4,7 +4,7 @@
 # writes configs/jinhua.yaml byte for byte; `directory check` accepts it
 # with the sizes the issue asks for (9 counties with boundaries, 75
 # departments, ~990 units, a rule for every category the console knows);
-# published on a node (--force: format version 2), every unit is
+# published on a node (--force: format version 3), every unit is
 # registered, an incident in 婺城区 is placed in that county, and its
 # proposal takes the nearest units, from 婺城区, for every need of tier 1.
 . "$(dirname "$0")/cli_lib.sh"
@@ -37,7 +37,7 @@ done
 expect 0 "$FIELDMESH" testbed "$T/tb" --nodes 1 --base-port "${FM_PORT_BASE:-17600}"
 C1=(-c "$T/tb/node1/node.yaml")
 expect 1 "$FIELDMESH" "${C1[@]}" directory publish "$JH"
-contains "$ERR" "format version 2"
+contains "$ERR" "format version 3"
 expect 0 "$FIELDMESH" "${C1[@]}" directory publish "$JH" --force
 contains "$ERR" "registered $units"
 expect 0 "$FIELDMESH" "${C1[@]}" unit list --json
