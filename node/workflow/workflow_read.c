@@ -120,16 +120,13 @@ int wf_rec_to_request(const struct model_rec *r, const char *id, struct fm_reque
 int wf_walk(struct store_txn *t, uint8_t kind, bool with_placeholders,
             int (*each)(const struct model_rec *r, const char *id, void *arg), void *arg)
 {
-    struct store_cur *c = NULL;
-    struct store_kv kv;
+    struct store_each it;
     struct model_rec *r = malloc(sizeof *r);
-    int rc;
     if (r == NULL)
         return FM_ENOMEM;
-    if ((rc = store_cur_open(t, DB_ENTITIES, &c)) != FM_OK)
-        goto out;
-    for (rc = store_cur_seek(c, &kind, 1, &kv); rc == FM_OK && store_kv_has_prefix(&kv, &kind, 1);
-         rc = store_cur_next(c, &kv)) {
+    int rc = store_each_prefix(&it, t, DB_ENTITIES, &kind, 1);
+    while (rc == FM_OK && store_each_next(&it, &rc)) {
+        const struct store_kv kv = it.kv;
         char id[FM_ID_MAX];
         if (!with_placeholders && !(kv.vlen > 2 && kv.val[2] == F_CREATED))
             continue;
@@ -139,13 +136,9 @@ int wf_walk(struct store_txn *t, uint8_t kind, bool with_placeholders,
         }
         memcpy(id, kv.key + 1, kv.klen - 1);
         id[kv.klen - 1] = '\0';
-        if ((rc = each(r, id, arg)) != 0)
-            break;
+        rc = each(r, id, arg); /* non-zero stops the walk and is returned */
     }
-    if (rc == FM_ENOTFOUND)
-        rc = FM_OK;
-    store_cur_close(&c);
-out:
+    store_each_end(&it);
     free(r);
     return rc;
 }
@@ -217,8 +210,7 @@ int fm_node_ticket_get(struct fm_node *n, const char *id, struct fm_ticket *out)
 int fm_node_ticket_history(struct fm_node *n, const char *id, fm_ticket_event_cb cb, void *ctx)
 {
     struct store_txn *t;
-    struct store_cur *c = NULL;
-    struct store_kv kv;
+    struct store_each it;
     struct fm_ticket_event *e = malloc(sizeof *e);
     uint8_t prefix[FM_ID_MAX + 1];
     char full[FM_ID_MAX];
@@ -227,14 +219,14 @@ int fm_node_ticket_history(struct fm_node *n, const char *id, fm_ticket_event_cb
         return FM_ENOMEM;
     if ((rc = store_read_begin(n->st, &t)) != FM_OK)
         goto out;
-    if ((rc = node_resolve_txn(t, FM_ENT_TICKET, id, full)) != FM_OK ||
-        (rc = store_cur_open(t, DB_TIMELINE, &c)) != FM_OK)
+    if ((rc = node_resolve_txn(t, FM_ENT_TICKET, id, full)) != FM_OK)
         goto out_txn;
     size_t plen = strlen(full);
     memcpy(prefix, full, plen);
     prefix[plen++] = 0;
-    for (rc = store_cur_seek(c, prefix, plen, &kv);
-         rc == FM_OK && store_kv_has_prefix(&kv, prefix, plen); rc = store_cur_next(c, &kv)) {
+    rc = store_each_prefix(&it, t, DB_TIMELINE, prefix, plen);
+    while (rc == FM_OK && store_each_next(&it, &rc)) {
+        const struct store_kv kv = it.kv;
         if (kv.klen != plen + 8 + FM_PK_LEN + 8 || kv.vlen < 2 || kv.val[0] > TS__MAX ||
             kv.vlen - 2 >= sizeof e->text) {
             rc = FM_ESTORE;
@@ -250,12 +242,9 @@ int fm_node_ticket_history(struct fm_node *n, const char *id, fm_ticket_event_cb
         memcpy(e->text, kv.val + 2, kv.vlen - 2);
         if ((rc = model_op_operator(t, kv.key + plen + 8, e->seq, e->operator_name)) != FM_OK)
             break;
-        if ((rc = cb(ctx, e)) != 0)
-            break;
+        rc = cb(ctx, e); /* non-zero stops the walk and is returned */
     }
-    if (rc == FM_ENOTFOUND)
-        rc = FM_OK;
-    store_cur_close(&c);
+    store_each_end(&it);
 out_txn:
     store_txn_abort(&t);
 out:
@@ -465,35 +454,31 @@ int fm_node_bulletins(struct fm_node *n, fm_bulletin_cb cb, void *ctx)
 int fm_node_bulletin_receipts(struct fm_node *n, const char *id, fm_receipt_cb cb, void *ctx)
 {
     struct store_txn *t;
-    struct store_cur *c = NULL;
-    struct store_kv kv;
+    struct store_each it;
     struct fm_receipt rec;
     uint8_t prefix[1 + FM_ID_MAX + 1];
     char full[FM_ID_MAX];
     int rc = store_read_begin(n->st, &t);
     if (rc != FM_OK)
         return rc;
-    if ((rc = node_resolve_txn(t, FM_ENT_BULLETIN, id, full)) != FM_OK ||
-        (rc = store_cur_open(t, DB_ENTITIES, &c)) != FM_OK)
+    if ((rc = node_resolve_txn(t, FM_ENT_BULLETIN, id, full)) != FM_OK)
         goto out;
     size_t idlen = strlen(full), plen = idlen + 2;
     prefix[0] = ENT_RECEIPT;
     memcpy(prefix + 1, full, idlen);
     prefix[1 + idlen] = 0;
-    for (rc = store_cur_seek(c, prefix, plen, &kv);
-         rc == FM_OK && store_kv_has_prefix(&kv, prefix, plen); rc = store_cur_next(c, &kv)) {
+    rc = store_each_prefix(&it, t, DB_ENTITIES, prefix, plen);
+    while (rc == FM_OK && store_each_next(&it, &rc)) {
+        const struct store_kv kv = it.kv;
         if (kv.klen != plen + FM_PK_LEN || kv.vlen != 11) {
             rc = FM_ESTORE;
             break;
         }
         fm_key_encode(kv.key + plen, rec.reader);
         rec.hlc = fm_be64_get(kv.val + 3);
-        if ((rc = cb(ctx, &rec)) != 0)
-            break;
+        rc = cb(ctx, &rec); /* non-zero stops the walk and is returned */
     }
-    if (rc == FM_ENOTFOUND)
-        rc = FM_OK;
-    store_cur_close(&c);
+    store_each_end(&it);
 out:
     store_txn_abort(&t);
     return rc;
@@ -547,17 +532,14 @@ static int dir_assemble(struct store_txn *t, const struct dir_ver *v, struct fm_
 
 int wf_directory_txn(struct store_txn *t, struct fm_directory **out)
 {
-    struct store_cur *c = NULL;
-    struct store_kv kv;
+    struct store_each it;
     struct dir_ver *vers = NULL;
     size_t nv = 0, cap = 0;
     uint8_t kind = ENT_DIRCHUNK;
-    int rc;
     *out = NULL;
-    if ((rc = store_cur_open(t, DB_ENTITIES, &c)) != FM_OK)
-        return rc;
-    for (rc = store_cur_seek(c, &kind, 1, &kv); rc == FM_OK && store_kv_has_prefix(&kv, &kind, 1);
-         rc = store_cur_next(c, &kv)) {
+    int rc = store_each_prefix(&it, t, DB_ENTITIES, &kind, 1);
+    while (rc == FM_OK && store_each_next(&it, &rc)) {
+        const struct store_kv kv = it.kv;
         if (kv.klen != 1 + FM_PK_LEN + 8 + 2 || kv.vlen < 13) {
             rc = FM_ESTORE;
             break;
@@ -591,8 +573,8 @@ int wf_directory_txn(struct store_txn *t, struct fm_directory **out)
             v->hlc = fm_be64_get(kv.val + 3);
         v->seen++;
     }
-    store_cur_close(&c);
-    if (rc != FM_ENOTFOUND && rc != FM_OK)
+    store_each_end(&it);
+    if (rc != FM_OK)
         goto out;
     rc = FM_ENOTFOUND;
     if (nv > 0)
