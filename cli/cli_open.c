@@ -107,7 +107,7 @@ static void cli_name_unix_user(struct cli *cl)
         !fm_operator_name_ok(pw->pw_name))
         return;
     if (fm_node_set_operator(cl->node, pw->pw_name) != FM_OK)
-        fm_log(FM_LOG_DEBUG, "cli: the Unix user '%s' is not recorded", pw->pw_name);
+        fm_log(FM_LOG_DEBUG, "cli", "the Unix user '%s' is not recorded", pw->pw_name);
 }
 
 int cli_open_sealed(struct cli *cl, unsigned flags)
