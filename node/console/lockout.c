@@ -56,9 +56,11 @@ static int parse_line(char *line, struct console_fail *out, uint64_t now_ms)
     memset(out, 0, sizeof *out);
     fm_strlcpy(out->name, line, sizeof out->name);
     out->fails = (uint32_t)fails;
-    /* never longer than a lock from now: a clock set back, or a hand edit */
-    out->locked_until_ms = until > now_ms + CONSOLE_LOCK_S * 1000u
-                               ? now_ms + CONSOLE_LOCK_S * 1000u : until;
+    /* a lock already past is no lock (and is written back as 0); never
+     * longer than a lock from now: a clock set back, or a hand edit */
+    out->locked_until_ms = until <= now_ms                          ? 0
+                           : until > now_ms + CONSOLE_LOCK_S * 1000u ? now_ms + CONSOLE_LOCK_S * 1000u
+                                                                     : until;
     out->last_ms = now_ms;
     return FM_OK;
 }
