@@ -186,6 +186,14 @@ int model_entities(struct store_txn *t, uint64_t *count) FM_MUST_USE;
 int node_resolve_txn(struct store_txn *t, enum fm_entity_kind kind, const char *prefix,
                      char out[FM_ID_MAX]) FM_MUST_USE;
 
+/* Centre, county and admin act for any unit and any incident; every
+ * other role (station, vehicle, none) only for the unit its certificate
+ * names and the incidents it reported (permit.c, docs/workflow.md §4). */
+static inline bool model_role_any_unit(unsigned role)
+{
+    return role == FM_ROLE_CENTRE || role == FM_ROLE_COUNTY || role == FM_ROLE_ADMIN;
+}
+
 struct node_head;
 /* permit.c: FM_OK if `author`, whose certificate in force is summarised
  * in its head h (role, unit), may write the op `pl`; FM_EPERM when its

@@ -15,11 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static bool any_unit_role(unsigned role)
-{
-    return role == FM_ROLE_CENTRE || role == FM_ROLE_COUNTY || role == FM_ROLE_ADMIN;
-}
-
 /* Is the unit of record mr (with id) the one `own` names: by id, or by
  * the name it is registered under here? */
 static bool unit_is_own(const struct model_rec *mr, const char *id, const char *own)
@@ -45,7 +40,7 @@ int model_soft_subject(struct store_txn *t, const struct fm_cert *cert, const ch
     const struct model_field_val *f = &mr->f[F_CREATED];
     if (rc == FM_OK && (!f->set || f->len != FM_PK_LEN + 8))
         rc = FM_ENOTFOUND;
-    if (rc == FM_OK && !any_unit_role(cert->role) && !unit_is_own(mr, id, cert->unit))
+    if (rc == FM_OK && !model_role_any_unit(cert->role) && !unit_is_own(mr, id, cert->unit))
         rc = FM_EUNIT;
     if (rc == FM_OK)
         memcpy(ref, f->val, FM_PK_LEN + 8);
@@ -59,7 +54,7 @@ int model_soft_subject_own(struct store_txn *t, const struct node_head *h,
                            const uint8_t ref[FM_PK_LEN + 8])
 {
     char id[FM_ID_MAX];
-    if (any_unit_role(h->role))
+    if (model_role_any_unit(h->role))
         return FM_OK;
     if (h->unit[0] == '\0')
         return FM_EUNIT;

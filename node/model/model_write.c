@@ -87,9 +87,7 @@ static int prep_unit(struct write_prep *w, struct store_txn *t, struct payload *
      * so (the claim ingest checks; apply holds it against the unit's
      * registered name: docs/workflow.md §4) */
     const struct model_field_val *f = &r->f[F_NAME];
-    bool any_unit = c->role == FM_ROLE_CENTRE || c->role == FM_ROLE_COUNTY ||
-                    c->role == FM_ROLE_ADMIN;
-    if (rc == FM_OK && !any_unit && f->set && f->len == strlen(c->unit) &&
+    if (rc == FM_OK && !model_role_any_unit(c->role) && f->set && f->len == strlen(c->unit) &&
         memcmp(f->val, c->unit, f->len) == 0) {
         fm_strlcpy(pl->name, c->unit, sizeof pl->name);
         pl->present |= PT_BIT(PT_NAME);

@@ -60,10 +60,7 @@ int workflow_permitted(const struct node_head *h, const uint8_t author[FM_PK_LEN
 {
     const uint8_t role = h->role;
     const bool dispatcher = role == FM_ROLE_CENTRE || role == FM_ROLE_COUNTY;
-    /* centre, county and admin act for any unit and any incident; every
-     * other role (station, vehicle, none) only for the unit its
-     * certificate names and the incidents it reported */
-    const bool any_unit = dispatcher || role == FM_ROLE_ADMIN;
+    const bool any_unit = model_role_any_unit(role); /* model_int.h */
     const bool field = role == FM_ROLE_VEHICLE || role == FM_ROLE_NONE;
     switch (pl->kind) {
     case OP_INC_REPORT:

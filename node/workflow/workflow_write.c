@@ -138,8 +138,7 @@ int wf_permitted(const struct fm_node *n, const struct payload *pl)
 
 bool wf_is_dispatcher(const struct fm_node *n)
 {
-    return n->cert.role == FM_ROLE_CENTRE || n->cert.role == FM_ROLE_COUNTY ||
-           n->cert.role == FM_ROLE_ADMIN;
+    return model_role_any_unit(n->cert.role);
 }
 
 int wf_load_identity(struct fm_node *n)
