@@ -46,6 +46,7 @@ static const struct cli_cmd *const commands[] = {
     &cli_cmd_incident_edit,
     &cli_cmd_incident_feedback,
     &cli_cmd_incident_link,
+    &cli_cmd_incident_merge,
     &cli_cmd_incident_upgrade,
     &cli_cmd_dispatch,
     &cli_cmd_ticket_ack,

@@ -224,6 +224,7 @@ extern const struct cli_cmd cli_cmd_incident_report, cli_cmd_incident_list,
     cli_cmd_incident_show, cli_cmd_incident_note, cli_cmd_incident_status,
     cli_cmd_incident_edit; /* cmd_incident_edit.c */
 extern const struct cli_cmd cli_cmd_incident_link; /* cmd_link.c */
+extern const struct cli_cmd cli_cmd_incident_merge; /* cmd_link.c */
 extern const struct cli_cmd cli_cmd_incident_upgrade; /* cmd_alarm.c */
 extern const struct cli_cmd cli_cmd_unit_register, cli_cmd_unit_list, cli_cmd_unit_show,
     cli_cmd_unit_status, cli_cmd_unit_position;

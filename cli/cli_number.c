@@ -47,7 +47,7 @@ static int num_ticket(void *ctx, const struct fm_ticket *tk)
 
 static int num_incident(void *ctx, const struct fm_incident *inc)
 {
-    if (inc->stage < FM_STAGE_RESOLVED)
+    if (fm_incident_open(inc))
         num_match(ctx, inc->id);
     return 0;
 }

@@ -198,6 +198,23 @@ static void incident_json_fields(struct cli_json *j, const struct fm_incident *i
     cli_json_ktime(j, "reported_at", inc->reported_hlc);
     cli_json_ktime(j, "updated_at", inc->updated_hlc);
     cli_json_kuint(j, "notes", inc->nnotes);
+    cli_json_kuint(j, "calls", inc->calls); /* 0 for a merged one */
+    cli_json_key(j, "merged_into");
+    if (inc->merged_into[0])
+        cli_json_string(j, inc->merged_into);
+    else
+        cli_json_null(j);
+}
+
+/* The STATUS cell: a merged incident names where it went. */
+static const char *status_cell(const struct fm_incident *inc, char *buf, size_t cap)
+{
+    char code[FM_HID_MAX];
+    if (inc->merged_into[0] == '\0')
+        return fm_stage_name(inc->stage);
+    const char *c = cli_hid(inc->merged_into, code);
+    snprintf(buf, cap, "merged into %s", c[0] ? c : inc->merged_into);
+    return buf;
 }
 
 static const char *const list_headers[] = {
@@ -236,8 +253,9 @@ static int list_one(void *ctx, const struct fm_incident *inc)
     cli_fmt_local(inc->reported_hlc, false, when);
     cli_fmt_coord(inc->lat_e7, lat);
     cli_fmt_coord(inc->lon_e7, lon);
-    char code[FM_HID_MAX];
-    const char *cells[] = { cli_hid(inc->id, code), inc->id, prio, fm_stage_name(inc->stage),
+    char code[FM_HID_MAX], status[FM_HID_MAX + FM_ID_MAX + 16];
+    const char *cells[] = { cli_hid(inc->id, code), inc->id, prio,
+                            status_cell(inc, status, sizeof status),
                             inc->category, when,
                             lat, lon, inc->address, inc->desc, si.text };
     return cli_table_add(&lc->table, cells, 40);
@@ -339,10 +357,13 @@ const struct cli_cmd cli_cmd_incident_list = {
 /* show                                                                */
 /* ------------------------------------------------------------------ */
 
+#define SHOW_MERGED_MAX 64 /* incidents merged into the one shown, listed */
 struct show_ctx {
     struct cli_json json;
     struct cli_table table;
     bool as_json;
+    char merged[SHOW_MERGED_MAX][FM_ID_MAX];
+    size_t nmerged;
 };
 
 static int timeline_one(void *ctx, const struct fm_timeline_entry *e)
@@ -411,8 +432,31 @@ static void show_head_json(struct show_ctx *sc, const struct fm_incident *inc,
     else
         cli_json_null(&sc->json);
     cli_json_kuint(&sc->json, "alarm_level", wf->alarm_level);
+    cli_json_key(&sc->json, "merged");
+    cli_json_begin_array(&sc->json);
+    for (size_t i = 0; i < sc->nmerged; i++)
+        cli_json_string(&sc->json, sc->merged[i]);
+    cli_json_end_array(&sc->json);
     cli_json_key(&sc->json, "timeline");
     cli_json_begin_array(&sc->json);
+}
+
+/* "calls: 3 (merged here: WC1-12, k3mx9q2a-40)" */
+static void show_calls(const struct show_ctx *sc, const struct fm_incident *inc)
+{
+    char buf[512], code[FM_HID_MAX];
+    size_t used = (size_t)snprintf(buf, sizeof buf, "%u", inc->calls);
+    for (size_t i = 0; i < sc->nmerged && used + 1 < sizeof buf; i++) {
+        const char *c = cli_hid(sc->merged[i], code);
+        int w = snprintf(buf + used, sizeof buf - used, "%s%s", i ? ", " : " (merged here: ",
+                         c[0] ? c : sc->merged[i]);
+        if (w < 0 || (size_t)w >= sizeof buf - used)
+            break;
+        used += (size_t)w;
+    }
+    if (sc->nmerged > 0 && used + 2 < sizeof buf)
+        memcpy(buf + used, ")", 2);
+    show_line("calls:", buf);
 }
 
 /* `incident show`: one labelled line per field, then the timeline's
@@ -440,6 +484,7 @@ static void show_head_text(struct show_ctx *sc, const struct fm_incident *inc,
         snprintf(buf, sizeof(buf), "1");
     }
     show_line("alarm level:", buf);
+    show_calls(sc, inc);
     cli_fmt_coord(inc->lat_e7, lat);
     cli_fmt_coord(inc->lon_e7, lon);
     snprintf(buf, sizeof(buf), "%s, %s", lat, lon);
@@ -483,6 +528,13 @@ static int run_show(struct cli *cl, int argc, char **argv)
         wf.alarm_level = 1; /* the default, as if never raised */
 
     memset(&sc, 0, sizeof(sc));
+    char self[FM_ID_MAX];
+    if (strlen(a.pos[0]) < FM_ID_MAX &&
+        fm_node_resolve_exact_id(cl->node, FM_ENT_INCIDENT, a.pos[0], self) == 0 &&
+        strcmp(self, id) != 0)
+        fprintf(stderr, "%s was merged into %s: showing %s\n", self, id, id);
+    if ((rc = fm_node_incident_merged(cl->node, id, sc.merged, SHOW_MERGED_MAX, &sc.nmerged)) != 0)
+        return cli_error(cl, rc, "cannot read the merges of %s: %s", id, fm_strerror(rc));
     sc.as_json = cli_flag(&a, SH_JSON);
     if (sc.as_json)
         show_head_json(&sc, &inc, county, &wf);
@@ -508,7 +560,9 @@ const struct cli_cmd cli_cmd_incident_show = {
     "  ID        the incident id or any unambiguous prefix of it\n"
     "  --json    one JSON object: the list fields plus \"county\" (the county whose\n"
     "            boundary in the directory holds it, null if none), \"alarm_level\"\n"
-    "            (1 unless raised: incident upgrade) and \"timeline\"\n",
+    "            (1 unless raised: incident upgrade), \"merged\" (the incidents merged\n"
+    "            into this one: incident merge) and \"timeline\"\n"
+    "An incident merged into another shows that one (its survivor).\n",
     run_show,
 };
 

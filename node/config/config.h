@@ -70,7 +70,7 @@ void fm_console_conf_defaults(struct fm_console_conf *c);
 /* True when host is a loopback address (127.0.0.0/8, ::1, localhost). */
 bool fm_console_host_is_loopback(const char *host);
 
-#define FM_OP_FORMAT_MAX 2
+#define FM_OP_FORMAT_MAX 3
 struct fm_config {
     char path[FM_PATH_MAX];     /* the file it came from */
     char name[FM_NAME_MAX];     /* node: name (required) */

@@ -108,7 +108,7 @@ static void op_ids(const struct fm_op *op, const struct payload *p, char inc[FM_
         ref_id(&self, inc);
         break;
     case OP_INC_UPDATE: case OP_INC_NOTE: case OP_INC_STATUS: case OP_INC_FEEDBACK:
-    case OP_INC_ALARM:
+    case OP_INC_ALARM: case OP_INC_MERGE:
     case OP_TICKET_ESCALATE: case OP_MAT_REQUEST:
         ref_id(&p->ref, inc);
         break;

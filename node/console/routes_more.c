@@ -114,7 +114,7 @@ static int alert_escalation(void *ctx, const struct fm_incident *inc)
 {
     struct alert_walk *w = ctx;
     struct fm_incident_workflow wf;
-    if (inc->stage >= FM_STAGE_RESOLVED ||
+    if (!fm_incident_open(inc) ||
         fm_node_incident_workflow(w->node, inc->id, &wf) != FM_OK || wf.escalated_tier == 0)
         return 0;
     json_array_append_new(w->list, json_pack(

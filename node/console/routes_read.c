@@ -70,7 +70,7 @@ static int page_each(void *ctx, const struct fm_incident *inc)
         p->past_cursor = strcmp(inc->id, p->after) == 0;
         return 0;
     }
-    bool open = inc->stage < FM_STAGE_RESOLVED;
+    bool open = fm_incident_open(inc);
     if ((p->want == 1 && !open) || (p->want == 2 && open))
         return 0;
     if (p->n == p->limit) {

@@ -74,6 +74,7 @@ static int glue_priority(void *ctx, uint8_t kind)
     case OP_INC_UPDATE:
     case OP_INC_STATUS:
     case OP_INC_ALARM:
+    case OP_INC_MERGE:
     case OP_UNIT_STATUS:
     case OP_BULLETIN_SEND:
         return 0;

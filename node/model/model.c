@@ -166,10 +166,10 @@ void model_merge_add(struct model_rec *r, unsigned tag, uint64_t add, size_t wid
 /* ---- incident indexes, recomputed from the record ---- */
 
 struct inc_idx {
-    bool present;
+    bool present, merged;
     uint8_t time[8 + FM_ID_MAX], status[1 + 8 + FM_ID_MAX],
-        category[FM_CATEGORY_MAX + 1 + 8 + FM_ID_MAX];
-    size_t tlen, slen, clen;
+        category[FM_CATEGORY_MAX + 1 + 8 + FM_ID_MAX], into[1 + 2 * FM_ID_MAX];
+    size_t tlen, slen, clen, ilen;
 };
 
 static void idx_compute(const struct model_rec *r, const char *id, struct inc_idx *x)
@@ -195,6 +195,19 @@ static void idx_compute(const struct model_rec *r, const char *id, struct inc_id
     x->category[clen] = 0;
     memcpy(x->category + clen + 1, x->time, x->tlen);
     x->clen = clen + 1 + x->tlen;
+
+    const struct model_field_val *m = &r->f[F_MERGED];
+    x->merged = m->set && m->len == FM_PK_LEN + 8;
+    if (x->merged) {
+        char into[FM_ID_MAX];
+        fm_op_id_format(m->val, fm_be64_get(m->val + FM_PK_LEN), into);
+        size_t ilen = strnlen(into, FM_ID_MAX - 1);
+        x->into[0] = ENT_MERGED;
+        memcpy(x->into + 1, into, ilen);
+        x->into[1 + ilen] = 0;
+        memcpy(x->into + 2 + ilen, id, idlen);
+        x->ilen = 2 + ilen + idlen;
+    }
 }
 
 static int idx_swap(struct store_txn *t, enum store_db db, bool had, const uint8_t *ok,
@@ -211,6 +224,22 @@ static int idx_swap(struct store_txn *t, enum store_db db, bool had, const uint8
     return FM_OK;
 }
 
+/* The merged-by-survivor entry (ENT_MERGED) lives in DB_ENTITIES, whose
+ * values readers may take for records: it is a raw value. */
+static int merged_swap(struct store_txn *t, bool had, const uint8_t *ok, size_t oklen, bool has,
+                       const uint8_t *nk, size_t nklen)
+{
+    static const uint8_t raw = RAW_VERSION;
+    int rc;
+    if (had && has && oklen == nklen && memcmp(ok, nk, oklen) == 0)
+        return FM_OK;
+    if (had && (rc = store_del(t, DB_ENTITIES, ok, oklen)) != FM_OK && rc != FM_ENOTFOUND)
+        return rc;
+    if (has && (rc = store_put(t, DB_ENTITIES, nk, nklen, &raw, 1, false)) != FM_OK)
+        return rc;
+    return FM_OK;
+}
+
 static int idx_update(struct store_txn *t, const struct inc_idx *o, const struct inc_idx *n)
 {
     int rc;
@@ -221,7 +250,8 @@ static int idx_update(struct store_txn *t, const struct inc_idx *o, const struct
         (rc = idx_swap(t, DB_IDX_CATEGORY, o->present, o->category, o->clen, n->present,
                        n->category, n->clen)))
         return rc;
-    return FM_OK;
+    return merged_swap(t, o->present && o->merged, o->into, o->ilen, n->present && n->merged,
+                       n->into, n->ilen);
 }
 
 /* ---- timeline and counters ---- */
@@ -334,6 +364,20 @@ static int apply_incident(struct store_txn *t, const struct fm_op *op, const str
         tl_kind = TL_NOTE;
         text[0] = '\0'; /* referenced, not copied: see tl_add */
         break;
+    case OP_INC_MERGE: {
+        /* the first merge by stamp wins: two dispatchers who folded one
+         * incident into two others agree on every node (docs/workflow.md §3c) */
+        uint8_t into[FM_PK_LEN + 8];
+        char into_id[FM_ID_MAX];
+        memcpy(into, pl->ref2.author, FM_PK_LEN);
+        fm_be64_put(into + FM_PK_LEN, pl->ref2.seq);
+        model_merge_min(r, F_MERGED, s, into, sizeof into);
+        fm_op_id_format(pl->ref2.author, pl->ref2.seq, into_id);
+        snprintf(text, sizeof text, "merged into %s%s%.900s", into_id, pl->text[0] ? ": " : "",
+                 pl->text);
+        tl_kind = TL_STATUS;
+        break;
+    }
     case OP_INC_STATUS: {
         uint8_t st[5];
         fm_be32_put(st, pl->epoch);
@@ -436,7 +480,8 @@ int model_apply(struct store_txn *t, const struct fm_op *op, const struct payloa
     case OP_INC_REPORT: kind = FM_ENT_INCIDENT, own_id = true; break;
     case OP_INC_UPDATE:
     case OP_INC_NOTE:
-    case OP_INC_STATUS: kind = FM_ENT_INCIDENT, own_id = false; break;
+    case OP_INC_STATUS:
+    case OP_INC_MERGE: kind = FM_ENT_INCIDENT, own_id = false; break;
     case OP_UNIT_REGISTER: kind = FM_ENT_UNIT, own_id = true; break;
     case OP_UNIT_STATUS:
     case OP_UNIT_POSITION: kind = FM_ENT_UNIT, own_id = false; break;

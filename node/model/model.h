@@ -17,6 +17,11 @@ enum fm_entity_kind { FM_ENT_INCIDENT = 1, FM_ENT_UNIT = 2, FM_ENT_RESOURCE = 3,
 /* FM_ENOTFOUND, FM_EAMBIGUOUS (out gets the first two matches "a, b"). */
 int fm_node_resolve_id(struct fm_node *n, enum fm_entity_kind kind, const char *prefix,
                        char out[FM_ID_MAX]) FM_MUST_USE;
+/* An incident merged into another resolves to its survivor above (every
+ * read and write then acts on the survivor, docs/workflow.md §3c); this
+ * one names the incident itself. */
+int fm_node_resolve_exact_id(struct fm_node *n, enum fm_entity_kind kind, const char *prefix,
+                             char out[FM_ID_MAX]) FM_MUST_USE;
 
 /* ---- incidents ---- */
 enum fm_incident_stage {
@@ -56,7 +61,18 @@ struct fm_incident {
     enum fm_caller_state caller_state;
     uint64_t reported_hlc, updated_hlc;
     uint32_t nnotes; /* timeline entries */
+    /* merges (docs/workflow.md §3c): the survivor this incident was folded
+     * into ("" if none), and the calls an incident stands for: 1 + the
+     * incidents folded into it (0 for a merged one) */
+    char merged_into[FM_ID_MAX];
+    uint32_t calls;
 };
+
+/* Open: not resolved or closed, and not merged into another (§3c). */
+static inline bool fm_incident_open(const struct fm_incident *inc)
+{
+    return inc->stage < FM_STAGE_RESOLVED && inc->merged_into[0] == '\0';
+}
 
 struct fm_incident_new {
     const char *category; /* required, [a-z0-9_-]{1,31} */
@@ -116,6 +132,10 @@ typedef int (*fm_incident_cb)(void *ctx, const struct fm_incident *inc);
 int fm_node_incidents(struct fm_node *n, const struct fm_incident_filter *f,
                       fm_incident_cb cb, void *ctx) FM_MUST_USE;
 int fm_node_incident_get(struct fm_node *n, const char *id, struct fm_incident *out) FM_MUST_USE;
+/* The incidents merged into `id` (its survivor's, if id was merged), at
+ * most cap; *count gets how many were written. */
+int fm_node_incident_merged(struct fm_node *n, const char *id, char (*out)[FM_ID_MAX],
+                            size_t cap, size_t *count) FM_MUST_USE;
 typedef int (*fm_timeline_cb)(void *ctx, const struct fm_timeline_entry *e);
 /* Timeline in (hlc, author, seq) order. */
 int fm_node_incident_timeline(struct fm_node *n, const char *id, fm_timeline_cb cb,

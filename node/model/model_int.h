@@ -22,6 +22,10 @@
  * workflow's own (16..20) are in workflow_int.h. A raw (non-record) value
  * starts with RAW_VERSION so no reader mistakes it for a record. */
 #define ENT_PARKED 21
+/* Merged incidents by survivor: kind u8 | survivor id | 0 | merged id ->
+ * RAW_VERSION. Kept with the incident indexes (model.c, idx_compute), so
+ * it holds exactly the incidents whose F_MERGED names the survivor. */
+#define ENT_MERGED 22
 #define RAW_VERSION 0xF0
 
 /* Record field tags. 1 and 2 are common to every kind. */
@@ -32,6 +36,7 @@ enum model_field {
     F_CATEGORY = 3, F_PRIORITY = 4, F_LOCATION = 5, F_ADDRESS = 6, F_CALLER = 7, F_DESC = 8,
     F_STATUS = 9, /* epoch u32 BE | stage u8, merged by max */
     F_NNOTES = 10, /* u32 count of timeline entries (no stamp) */
+    F_MERGED = 11, /* survivor pk[32] | seq u64: merged into it; the first merge by stamp wins */
     /* unit */
     F_NAME = 3, F_DEPT = 4, F_TIER = 5, F_UKIND = 6, F_CAPS = 7, F_USTATUS = 8, F_POSITION = 9,
     /* resource */
@@ -185,6 +190,21 @@ int model_entities(struct store_txn *t, uint64_t *count) FM_MUST_USE;
 /* model_read.c: resolves an id or unique prefix inside a transaction. */
 int node_resolve_txn(struct store_txn *t, enum fm_entity_kind kind, const char *prefix,
                      char out[FM_ID_MAX]) FM_MUST_USE;
+/* The same without following an incident's merges to its survivor
+ * (node_resolve_txn does: a merged incident's id names its survivor). */
+int node_resolve_exact_txn(struct store_txn *t, enum fm_entity_kind kind, const char *prefix,
+                           char out[FM_ID_MAX]) FM_MUST_USE;
+
+/* merge.c: incidents folded into one (docs/workflow.md §3c). The root is
+ * the end of id's chain of merges (id itself when not merged); members
+ * are the incidents whose root is `root`, at most cap of them. */
+#define FM_MERGE_DEPTH 32
+#define FM_MERGE_MEMBERS 256
+int model_incident_root(struct store_txn *t, const char *id, char root[FM_ID_MAX]) FM_MUST_USE;
+int model_incident_members(struct store_txn *t, const char *root, char (*out)[FM_ID_MAX],
+                           size_t cap, size_t *n) FM_MUST_USE;
+/* Fills inc->merged_into and inc->calls. */
+int model_incident_merge_info(struct store_txn *t, struct fm_incident *inc) FM_MUST_USE;
 
 /* Centre, county and admin act for any unit and any incident; every
  * other role (station, vehicle, none) only for the unit its certificate

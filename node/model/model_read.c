@@ -26,6 +26,20 @@ static bool rec_raw_exists(const uint8_t *v, size_t n)
 int node_resolve_txn(struct store_txn *t, enum fm_entity_kind kind, const char *prefix,
                      char out[FM_ID_MAX])
 {
+    char exact[FM_ID_MAX];
+    if (kind != FM_ENT_INCIDENT)
+        return node_resolve_exact_txn(t, kind, prefix, out);
+    int rc = node_resolve_exact_txn(t, kind, prefix, exact);
+    if (rc != FM_OK) {
+        memcpy(out, exact, FM_ID_MAX); /* the candidates of FM_EAMBIGUOUS */
+        return rc;
+    }
+    return model_incident_root(t, exact, out);
+}
+
+int node_resolve_exact_txn(struct store_txn *t, enum fm_entity_kind kind, const char *prefix,
+                           char out[FM_ID_MAX])
+{
     uint8_t key[1 + FM_ID_MAX];
     size_t plen;
     const uint8_t *v;
@@ -96,6 +110,18 @@ int fm_node_resolve_id(struct fm_node *n, enum fm_entity_kind kind, const char *
     return rc;
 }
 
+int fm_node_resolve_exact_id(struct fm_node *n, enum fm_entity_kind kind, const char *prefix,
+                             char out[FM_ID_MAX])
+{
+    struct store_txn *t;
+    int rc = store_read_begin(n->st, &t);
+    if (rc != FM_OK)
+        return rc;
+    rc = node_resolve_exact_txn(t, kind, prefix, out);
+    store_txn_abort(&t);
+    return rc;
+}
+
 /* Resolves and loads one entity in a read transaction. */
 static int read_entity(struct fm_node *n, enum fm_entity_kind kind, const char *prefix,
                        char id[FM_ID_MAX], struct model_rec *r)
@@ -121,7 +147,8 @@ int fm_node_incident_get(struct fm_node *n, const char *id, struct fm_incident *
     if (rc == FM_OK) {
         if ((rc = node_resolve_txn(t, FM_ENT_INCIDENT, id, full)) == FM_OK &&
             (rc = model_rec_load(t, FM_ENT_INCIDENT, full, r)) == FM_OK &&
-            (rc = model_rec_to_incident(r, full, out)) == FM_OK)
+            (rc = model_rec_to_incident(r, full, out)) == FM_OK &&
+            (rc = model_incident_merge_info(t, out)) == FM_OK)
             model_incident_unseal(n, t, r, out);
         store_txn_abort(&t);
     }
@@ -195,6 +222,8 @@ int fm_node_incidents(struct fm_node *n, const struct fm_incident_filter *f, fm_
             rc = FM_ESTORE; /* an index entry without its incident */
             break;
         }
+        if ((rc = model_incident_merge_info(t, inc)) != FM_OK)
+            break;
         model_incident_unseal(n, t, r, inc);
         if (stage >= 0 && (int)inc->stage != stage)
             continue;
@@ -215,13 +244,77 @@ out_free:
     return rc;
 }
 
+/* One incident's timeline entries, to cb in key order. */
+static int timeline_walk(struct store_txn *t, const char *id, fm_timeline_cb cb, void *ctx)
+{
+    uint8_t prefix[FM_ID_MAX + 1];
+    struct store_each it;
+    struct fm_timeline_entry e;
+    size_t plen = strnlen(id, FM_ID_MAX - 1);
+    memcpy(prefix, id, plen);
+    prefix[plen++] = 0;
+    int rc = store_each_prefix(&it, t, DB_TIMELINE, prefix, plen);
+    while (rc == FM_OK && store_each_next(&it, &rc)) {
+        if ((rc = model_tl_decode(t, it.kv.key, it.kv.klen, it.kv.val, it.kv.vlen, &e)) == FM_OK)
+            rc = cb(ctx, &e); /* non-zero stops the walk and is returned */
+    }
+    store_each_end(&it);
+    return rc;
+}
+
+/* A survivor's timeline with those of the incidents merged into it. */
+struct tl_gather {
+    struct fm_timeline_entry *v;
+    size_t n, cap;
+};
+
+static int tl_gather_one(void *ctx, const struct fm_timeline_entry *e)
+{
+    struct tl_gather *g = ctx;
+    if (g->n == g->cap) {
+        size_t cap = g->cap ? 2 * g->cap : 32;
+        struct fm_timeline_entry *nv = realloc(g->v, cap * sizeof *nv);
+        if (nv == NULL)
+            return FM_ENOMEM;
+        g->v = nv;
+        g->cap = cap;
+    }
+    g->v[g->n++] = *e;
+    return 0;
+}
+
+static int tl_cmp(const void *x, const void *y)
+{
+    const struct fm_timeline_entry *a = x, *b = y;
+    if (a->hlc != b->hlc)
+        return a->hlc < b->hlc ? -1 : 1;
+    int c = strcmp(a->author, b->author);
+    if (c != 0)
+        return c;
+    return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+static int timeline_merged(struct store_txn *t, const char *root, char (*m)[FM_ID_MAX],
+                           size_t nm, fm_timeline_cb cb, void *ctx)
+{
+    struct tl_gather g = {0};
+    int rc = timeline_walk(t, root, tl_gather_one, &g);
+    for (size_t i = 0; i < nm && rc == FM_OK; i++)
+        rc = timeline_walk(t, m[i], tl_gather_one, &g);
+    if (rc == FM_OK && g.n > 1)
+        qsort(g.v, g.n, sizeof *g.v, tl_cmp);
+    for (size_t i = 0; i < g.n && rc == FM_OK; i++)
+        rc = cb(ctx, &g.v[i]);
+    free(g.v);
+    return rc;
+}
+
 int fm_node_incident_timeline(struct fm_node *n, const char *id, fm_timeline_cb cb, void *ctx)
 {
     char full[FM_ID_MAX];
-    uint8_t prefix[FM_ID_MAX + 1];
     struct store_txn *t;
-    struct store_each it;
-    struct fm_timeline_entry e;
+    char (*m)[FM_ID_MAX] = NULL;
+    size_t nm = 0;
     if (cb == NULL)
         return FM_EINVAL;
     int rc = store_read_begin(n->st, &t);
@@ -229,16 +322,15 @@ int fm_node_incident_timeline(struct fm_node *n, const char *id, fm_timeline_cb 
         return rc;
     if ((rc = node_resolve_txn(t, FM_ENT_INCIDENT, id, full)) != FM_OK)
         goto out_txn;
-    size_t plen = strlen(full);
-    memcpy(prefix, full, plen);
-    prefix[plen++] = 0;
-    rc = store_each_prefix(&it, t, DB_TIMELINE, prefix, plen);
-    while (rc == FM_OK && store_each_next(&it, &rc)) {
-        if ((rc = model_tl_decode(t, it.kv.key, it.kv.klen, it.kv.val, it.kv.vlen, &e)) == FM_OK)
-            rc = cb(ctx, &e); /* non-zero stops the walk and is returned */
+    if ((m = malloc(FM_MERGE_MEMBERS * sizeof *m)) == NULL) {
+        rc = FM_ENOMEM;
+        goto out_txn;
     }
-    store_each_end(&it);
+    if ((rc = model_incident_members(t, full, m, FM_MERGE_MEMBERS, &nm)) != FM_OK)
+        goto out_txn;
+    rc = nm == 0 ? timeline_walk(t, full, cb, ctx) : timeline_merged(t, full, m, nm, cb, ctx);
 out_txn:
+    free(m);
     store_txn_abort(&t);
     return rc;
 }

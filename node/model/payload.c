@@ -96,6 +96,8 @@ static const struct kind_spec kind_specs[] = {
     {OP_INC_NOTE, "incident.note", B(PT_REF) | B(PT_TEXT), B(PT_REF) | B(PT_TEXT)},
     {OP_INC_STATUS, "incident.status", B(PT_REF) | B(PT_EPOCH) | B(PT_STAGE),
      B(PT_REF) | B(PT_EPOCH) | B(PT_STAGE)},
+    /* an incident opened twice folds into the survivor (docs/workflow.md §3c) */
+    {OP_INC_MERGE, "incident.merge", B(PT_REF) | B(PT_REF2) | B(PT_TEXT), B(PT_REF) | B(PT_REF2)},
     {OP_UNIT_REGISTER, "unit.register",
      B(PT_NAME) | B(PT_DEPARTMENT) | B(PT_TIER) | B(PT_UNIT_KIND) | B(PT_CAPS) | B(PT_REF) |
          B(PT_BASE),
@@ -440,6 +442,9 @@ static int kind_check(const struct payload *p)
         return FM_EDECODE;
     if (p->kind == OP_INC_ALARM && (p->code < 2 || p->code > FM_ALARM_MAX))
         return FM_EDECODE; /* an alarm level above the default 1 */
+    if (p->kind == OP_INC_MERGE && p->ref.seq == p->ref2.seq &&
+        memcmp(p->ref.author, p->ref2.author, FM_PK_LEN) == 0)
+        return FM_EDECODE; /* an incident is not merged into itself */
     if (p->kind == OP_DIR_PUBLISH &&
         ((p->part & 0xffff) == 0 || (p->part & 0xffff) > FM_DIR_CHUNKS_MAX ||
          (p->part >> 16) >= (p->part & 0xffff)))
@@ -736,6 +741,14 @@ void payload_summary(const struct payload *p, char *out, size_t cap)
         if (p->epoch)
             sb_add(&b, " epoch %u", p->epoch);
         break;
+    case OP_INC_MERGE: {
+        char into[FM_ID_MAX];
+        fm_op_id_format(p->ref2.author, p->ref2.seq, into);
+        sb_add(&b, "merge %s into %s", id, into);
+        if (p->text[0])
+            sb_add(&b, " '%s'", p->text);
+        break;
+    }
     case OP_UNIT_REGISTER:
         sb_add(&b, "unit '%s' dept '%s' tier %u kind '%s'", p->name, p->department, p->tier,
                p->unit_kind);

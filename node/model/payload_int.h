@@ -35,6 +35,7 @@ enum op_kind {
     /* ---- linkage workflow (node/workflow*.c, docs/workflow.md) ---- */
     OP_INC_FEEDBACK = 14,     /* ref incident, score, [text comment] */
     OP_INC_ALARM = 15,        /* ref incident, code = alarm level 2..5, [text reason] */
+    OP_INC_MERGE = 16,        /* ref incident merged, ref2 the survivor, [text reason] */
     OP_TICKET_DISPATCH = 40,  /* ref incident, ref2 unit, epoch, [ref3 replaced ticket], [text] */
     OP_TICKET_STEP = 41,      /* ref ticket, ref2 incident, ref3 unit, epoch, code, flags, [text] */
     OP_TICKET_ESCALATE = 43,  /* ref incident, tier 2..3, [ref2 ticket], [text] */

@@ -97,6 +97,7 @@ int workflow_permitted(const struct node_head *h, const uint8_t author[FM_PK_LEN
     case OP_TICKET_DISPATCH:
     case OP_TICKET_ESCALATE:
     case OP_CONFLICT_RESOLVE:
+    case OP_INC_MERGE: /* moves tickets between incidents: a dispatch decision */
         return dispatcher ? FM_OK : FM_EPERM;
     case OP_INC_ALARM:
         /* raising the alarm level commits more units: whoever may

@@ -383,7 +383,7 @@ static int p1_each(void *ctx, const struct fm_incident *inc)
 {
     struct p1_walk *w = ctx;
     struct fm_incident_workflow wf;
-    if (inc->priority != 1 || inc->stage >= FM_STAGE_RESOLVED ||
+    if (inc->priority != 1 || !fm_incident_open(inc) ||
         strcmp(inc->id, w->mine->incident) == 0)
         return 0;
     if (fm_node_incident_workflow(w->c->n, inc->id, &wf) != FM_OK)

@@ -28,7 +28,7 @@ struct dup_walk {
 static int dup_each(void *ctx, const struct fm_incident *inc)
 {
     struct dup_walk *w = ctx;
-    if (inc->stage >= FM_STAGE_RESOLVED || strcmp(inc->id, w->me.id) == 0 ||
+    if (!fm_incident_open(inc) || strcmp(inc->id, w->me.id) == 0 ||
         strcmp(inc->category, w->me.category) != 0)
         return 0;
     uint64_t a = hlc_ms(inc->reported_hlc), b = hlc_ms(w->me.reported_hlc);
@@ -120,10 +120,25 @@ static int link_notes(struct fm_node *n, const char *dup, const char *into, stru
     return FM_OK;
 }
 
+/* The incident.merge op folding dup_id into into_id. */
+static void merge_payload(struct payload *pl, const struct payload_ref *dup,
+                          const struct payload_ref *into, const char *reason)
+{
+    memset(pl, 0, sizeof *pl);
+    pl->kind = OP_INC_MERGE;
+    pl->ref = *dup;
+    pl->ref2 = *into;
+    pl->present = PT_BIT(PT_REF) | PT_BIT(PT_REF2);
+    if (reason != NULL && reason[0] != '\0') {
+        fm_strlcpy(pl->text, reason, sizeof pl->text);
+        pl->present |= PT_BIT(PT_TEXT);
+    }
+}
+
 int fm_node_incident_link(struct fm_node *n, const char *dup, const char *into,
                           bool cancel_tickets, size_t *nactive)
 {
-    struct payload *pl = calloc(2, sizeof *pl);
+    struct payload *pl = calloc(3, sizeof *pl);
     char dup_id[FM_ID_MAX], into_id[FM_ID_MAX];
     struct fm_incident target;
     int rc;
@@ -144,7 +159,68 @@ int fm_node_incident_link(struct fm_node *n, const char *dup, const char *into,
     }
     char reason[FM_TEXT_MAX];
     snprintf(reason, sizeof reason, "duplicate of %s", into_id);
-    rc = wf_close_with(n, dup_id, FM_STAGE_CLOSED, cancel_tickets, reason, pl, 2, nactive);
+    /* at op format 3 the link is a merge too: the further call counts on
+     * the survivor, and the duplicate's id names it */
+    size_t nextra = 2;
+    if (n->cfg.op_format >= 3)
+        merge_payload(&pl[nextra++], &pl[1].ref, &pl[0].ref, reason); /* pl[2]: no alias */
+    rc = wf_close_with(n, dup_id, FM_STAGE_CLOSED, cancel_tickets, reason, pl, nextra, nactive);
+out:
+    free(pl);
+    return rc;
+}
+
+/* Resolves and checks the two incidents of a merge in one read. */
+static int merge_check(struct store_txn *t, const char *dup, const char *into,
+                       char dup_id[FM_ID_MAX], char into_id[FM_ID_MAX], struct payload *pl)
+{
+    char root[FM_ID_MAX];
+    enum fm_incident_stage stage;
+    int rc;
+    if ((rc = node_resolve_exact_txn(t, FM_ENT_INCIDENT, dup, dup_id)) != FM_OK ||
+        (rc = model_incident_root(t, dup_id, root)) != FM_OK)
+        return rc;
+    if (strcmp(root, dup_id) != 0) {
+        fm_strlcpy(into_id, root, FM_ID_MAX); /* merged already: where to */
+        return FM_ESTATE;
+    }
+    if ((rc = node_resolve_txn(t, FM_ENT_INCIDENT, into, into_id)) != FM_OK)
+        return rc;
+    if (strcmp(into_id, dup_id) == 0)
+        return FM_EINVAL; /* into itself, or into an incident merged into it */
+    if ((rc = wf_ref_resolve(t, FM_ENT_INCIDENT, dup_id, root, &pl->ref, NULL)) != FM_OK ||
+        (rc = wf_ref_resolve(t, FM_ENT_INCIDENT, into_id, root, &pl->ref2, NULL)) != FM_OK)
+        return rc;
+    (void)wf_incident_epoch_stage(t, &pl->ref2, &stage);
+    return stage >= FM_STAGE_RESOLVED ? FM_ECLOSED : FM_OK;
+}
+
+int fm_node_incident_merge(struct fm_node *n, const char *dup, const char *into,
+                           const char *reason, char dup_out[FM_ID_MAX], char into_out[FM_ID_MAX])
+{
+    struct payload *pl = NULL;
+    struct store_txn *t;
+    int rc;
+    dup_out[0] = into_out[0] = '\0';
+    if (n == NULL || dup == NULL || into == NULL)
+        return FM_EINVAL;
+    if (!n->has_identity || !wf_can_dispatch(n))
+        return FM_EPERM;
+    if (reason != NULL && reason[0] != '\0' && !payload_text_ok(reason, 1, FM_TEXT_MAX - 1))
+        return FM_EINVAL;
+    if (n->cfg.op_format < 3)
+        return FM_ECONFIG; /* an op kind older builds refuse (docs/decisions.md) */
+    if ((pl = calloc(1, sizeof *pl)) == NULL)
+        return FM_ENOMEM;
+    if ((rc = store_read_begin(n->st, &t)) != FM_OK)
+        goto out;
+    rc = merge_check(t, dup, into, dup_out, into_out, pl);
+    store_txn_abort(&t);
+    if (rc != FM_OK)
+        goto out;
+    const struct payload_ref d = pl->ref, s = pl->ref2;
+    merge_payload(pl, &d, &s, reason); /* clears pl first */
+    rc = node_write_payload(n, pl, NULL);
 out:
     free(pl);
     return rc;

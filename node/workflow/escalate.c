@@ -53,8 +53,8 @@ static uint8_t due_tier(const struct tick *k, const struct fm_incident *inc, uin
                         const char *actor, uint32_t *after_s)
 {
     struct fm_incident_workflow wf;
-    if (inc->stage >= FM_STAGE_RESOLVED)
-        return 0; /* handled: nobody is brought in for it any more */
+    if (!fm_incident_open(inc))
+        return 0; /* handled (or merged: its tickets count on the survivor): nobody is brought in for it any more */
     const struct fm_dir_rule *rule = fm_directory_rule(k->d, inc->category);
     if (rule == NULL || rule->escalate_after_s == 0)
         return 0;

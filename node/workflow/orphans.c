@@ -254,7 +254,7 @@ static int incident_each(void *ctx, const struct fm_incident *inc)
 {
     struct orphan_scan *s = ctx;
     size_t i = sum_first(s, inc->id);
-    bool open = inc->stage < FM_STAGE_RESOLVED;
+    bool open = fm_incident_open(inc);
     bool active = false, cleared = false;
     uint64_t since = inc->reported_hlc;
     size_t first = i;

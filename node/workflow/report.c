@@ -196,6 +196,36 @@ static void stamp_count(struct fm_report_stat *s, size_t n, size_t n_before,
         s->button_stamps++;
 }
 
+/* A ticket dispatched to an incident later merged into another answered
+ * that incident's own call: its intervals start at that report. */
+static int merged_call(struct store_txn *t, const char *id, uint64_t *reported,
+                       char reporter[FM_KEY_TEXT_LEN])
+{
+    struct model_rec *mr = malloc(sizeof *mr);
+    struct fm_incident *own = malloc(sizeof *own);
+    int rc = FM_ENOMEM;
+    if (mr != NULL && own != NULL && (rc = model_rec_load(t, FM_ENT_INCIDENT, id, mr)) == FM_OK &&
+        model_rec_to_incident(mr, id, own) == FM_OK) {
+        *reported = own->reported_hlc;
+        fm_strlcpy(reporter, own->reporter, FM_KEY_TEXT_LEN);
+    }
+    free(mr);
+    free(own);
+    return rc;
+}
+
+/* Incidents folded into others (§3c): counted once, on the survivor. */
+static int rp_duplicate(void *ctx, const struct fm_incident *inc)
+{
+    struct rp *r = ctx;
+    uint64_t at = hlc_ms(inc->reported_hlc);
+    if (inc->merged_into[0] == '\0' || (r->q->from_ms && at < r->q->from_ms) ||
+        (r->q->to_ms && at >= r->q->to_ms))
+        return 0;
+    r->out->duplicates++;
+    return 0;
+}
+
 static int rp_ticket(void *ctx, const struct fm_ticket *tk)
 {
     struct rp *r = ctx;
@@ -205,9 +235,14 @@ static int rp_ticket(void *ctx, const struct fm_ticket *tk)
     int rc;
     if (fm_node_incident_get(r->n, tk->incident, &inc) != FM_OK)
         return 0; /* the incident's report has not arrived here yet */
+    uint64_t called = inc.reported_hlc; /* the call this ticket answered */
+    char caller_node[FM_KEY_TEXT_LEN];
+    fm_strlcpy(caller_node, inc.reporter, sizeof caller_node);
+    if (tk->merged_from[0] && (rc = merged_call(r->t, tk->merged_from, &called, caller_node)) != FM_OK)
+        return rc;
     if (r->q->gps_only && !(tk->onscene.hlc && tk->onscene.gps))
         return 0;
-    uint64_t at = hlc_ms(inc.reported_hlc);
+    uint64_t at = hlc_ms(inc.reported_hlc); /* the survivor's period */
     if ((r->q->from_ms && at < r->q->from_ms) || (r->q->to_ms && at >= r->q->to_ms))
         return 0;
     if ((rc = wf_incident_workflow_txn(r->t, inc.id, &wf)) != FM_OK)
@@ -224,7 +259,7 @@ static int rp_ticket(void *ctx, const struct fm_ticket *tk)
     for (int k = 0; k <= FM_REPORT_NINTERVALS; k++)
         n0[k] = g->iv[k].n;
     /* report -> dispatch, then each step from the last step reached before it */
-    if ((rc = interval(r, &g->iv[0], inc.reported_hlc, inc.reporter, tk->dispatched.hlc,
+    if ((rc = interval(r, &g->iv[0], called, caller_node, tk->dispatched.hlc,
                        tk->dispatched.author)) != FM_OK)
         return rc;
     stamp_count(&g->g.interval[0], g->iv[0].n, n0[0], m[0]);
@@ -234,16 +269,15 @@ static int rp_ticket(void *ctx, const struct fm_ticket *tk)
             return rc;
         stamp_count(&g->g.interval[k], g->iv[k].n, n0[k], m[k]);
     }
-    if ((rc = interval(r, &g->iv[FM_REPORT_NINTERVALS], inc.reported_hlc, inc.reporter,
+    if ((rc = interval(r, &g->iv[FM_REPORT_NINTERVALS], called, caller_node,
                        tk->onscene.hlc, tk->onscene.author)) != FM_OK)
         return rc;
     stamp_count(&g->g.response, g->iv[FM_REPORT_NINTERVALS].n, n0[FM_REPORT_NINTERVALS],
                 &tk->onscene);
     const struct fm_dir_rule *rule = fm_directory_rule(r->d, inc.category);
-    if (rule != NULL && rule->target_s > 0 && tk->onscene.hlc >= inc.reported_hlc &&
-        tk->onscene.hlc) {
+    if (rule != NULL && rule->target_s > 0 && tk->onscene.hlc >= called && tk->onscene.hlc) {
         g->g.with_target++;
-        if (hlc_ms(tk->onscene.hlc) - hlc_ms(inc.reported_hlc) <= (uint64_t)rule->target_s * 1000)
+        if (hlc_ms(tk->onscene.hlc) - hlc_ms(called) <= (uint64_t)rule->target_s * 1000)
             g->g.within_target++;
     }
     g->g.cleared += tk->state == FM_TICKET_CLEARED;
@@ -302,6 +336,9 @@ int fm_node_report(struct fm_node *n, const struct fm_report_query *q, struct fm
     if (rc == FM_OK)
         rc = fm_node_tickets(n, NULL, rp_ticket, &r);
     store_txn_abort(&r.t);
+    struct fm_incident_filter any = {.stage = -1};
+    if (rc == FM_OK)
+        rc = fm_node_incidents(n, &any, rp_duplicate, &r);
     if (rc != FM_OK)
         goto out;
     out->groups = calloc(r.ngroups ? r.ngroups : 1, sizeof *out->groups);

@@ -37,6 +37,7 @@ struct fm_report {
     size_t ngroups;
     struct fm_report_group *groups;   /* malloc'd, sorted by key */
     size_t tickets;
+    size_t duplicates;                /* incidents merged into another: counted once, there */
     size_t negative_intervals;        /* intervals whose end was stamped before its start */
     size_t skewed_pairs;
     char clock_note[FM_TEXT_MAX];     /* "" when the clocks agreed */

@@ -118,7 +118,8 @@ struct fm_ticket_mark {              /* one step: the first report of it wins */
 };
 struct fm_ticket {
     char id[FM_ID_MAX];
-    char incident[FM_ID_MAX];
+    char incident[FM_ID_MAX];        /* its incident, or the survivor that one was merged into */
+    char merged_from[FM_ID_MAX];     /* the merged incident it was dispatched to ("" if none) */
     char unit[FM_ID_MAX];
     char replaces[FM_ID_MAX];        /* the ticket this one took over ("" if none) */
     enum fm_ticket_state state;
@@ -247,6 +248,19 @@ int fm_node_incident_duplicates(struct fm_node *n, const char *incident, uint32_
  * refused (FM_ESTATE, *nactive set) unless cancel_tickets, as for
  * fm_node_incident_close. FM_ECLOSED if `into` is resolved or closed,
  * FM_EINVAL if they are the same incident. */
+/* Folds the incident `dup`, opened twice, into `into` with an
+ * incident.merge op (docs/workflow.md §3c): its tickets, notes and feedback
+ * count on `into` and its id names `into` from then on, on every node
+ * (the first merge of an incident by stamp wins; merges that form a cycle
+ * end at its earliest report). `into` is followed to its own survivor.
+ * dup_out/into_out name the two. FM_ESTATE if `dup` is merged already
+ * (into_out names where), FM_EINVAL if they are one, FM_ECLOSED if `into`
+ * is resolved or closed, FM_EPERM for a node that may not dispatch,
+ * FM_ECONFIG below node.op_format 3. At op format 3 a link (below) is
+ * also a merge. */
+int fm_node_incident_merge(struct fm_node *n, const char *dup, const char *into,
+                           const char *reason, char dup_out[FM_ID_MAX],
+                           char into_out[FM_ID_MAX]) FM_MUST_USE;
 int fm_node_incident_link(struct fm_node *n, const char *dup, const char *into,
                           bool cancel_tickets, size_t *nactive) FM_MUST_USE;
 

@@ -145,7 +145,20 @@ int wf_walk(struct store_txn *t, uint8_t kind, bool with_placeholders,
 
 /* ---- tickets ---- */
 
+/* A ticket of a merged incident counts on its survivor (§3c). */
+static int ticket_to_root(struct store_txn *t, struct fm_ticket *tk)
+{
+    char root[FM_ID_MAX];
+    int rc = model_incident_root(t, tk->incident, root);
+    if (rc == FM_OK && strcmp(root, tk->incident) != 0) {
+        fm_strlcpy(tk->merged_from, tk->incident, sizeof tk->merged_from);
+        fm_strlcpy(tk->incident, root, sizeof tk->incident);
+    }
+    return rc;
+}
+
 struct tk_walk {
+    struct store_txn *t;
     const char *incident;
     fm_ticket_cb cb;
     void *ctx;
@@ -155,8 +168,11 @@ struct tk_walk {
 static int tk_each(const struct model_rec *r, const char *id, void *arg)
 {
     struct tk_walk *w = arg;
+    int rc;
     if (wf_rec_to_ticket(r, id, &w->tk) != FM_OK)
         return FM_ESTORE;
+    if ((rc = ticket_to_root(w->t, &w->tk)) != FM_OK)
+        return rc;
     if (w->incident != NULL && strcmp(w->tk.incident, w->incident) != 0)
         return 0;
     return w->cb(w->ctx, &w->tk);
@@ -178,6 +194,7 @@ int fm_node_tickets(struct fm_node *n, const char *incident, fm_ticket_cb cb, vo
         goto out;
     if (incident != NULL && (rc = node_resolve_txn(t, FM_ENT_INCIDENT, incident, full)) != FM_OK)
         goto out_txn;
+    w->t = t;
     w->incident = incident ? full : NULL;
     w->cb = cb;
     w->ctx = ctx;
@@ -199,8 +216,9 @@ int fm_node_ticket_get(struct fm_node *n, const char *id, struct fm_ticket *out)
         return FM_ENOMEM;
     if ((rc = store_read_begin(n->st, &t)) == FM_OK) {
         if ((rc = node_resolve_txn(t, FM_ENT_TICKET, id, full)) == FM_OK &&
-            (rc = model_rec_load(t, FM_ENT_TICKET, full, r)) == FM_OK)
-            rc = wf_rec_to_ticket(r, full, out);
+            (rc = model_rec_load(t, FM_ENT_TICKET, full, r)) == FM_OK &&
+            (rc = wf_rec_to_ticket(r, full, out)) == FM_OK)
+            rc = ticket_to_root(t, out);
         store_txn_abort(&t);
     }
     free(r);
@@ -254,6 +272,27 @@ out:
 
 /* ---- per-incident workflow ---- */
 
+/* The public's feedback on incidents merged into this one counts here
+ * (§3c); r is scratch. */
+static int members_feedback(struct store_txn *t, const char *incident, struct model_rec *r,
+                            struct fm_incident_workflow *out)
+{
+    char (*m)[FM_ID_MAX] = malloc(FM_MERGE_MEMBERS * sizeof *m);
+    size_t nm = 0;
+    int rc = m == NULL ? FM_ENOMEM : model_incident_members(t, incident, m, FM_MERGE_MEMBERS, &nm);
+    for (size_t i = 0; i < nm && rc == FM_OK; i++) {
+        rc = model_rec_load(t, ENT_WFINC, m[i], r);
+        if (rc == FM_ENOTFOUND) {
+            rc = FM_OK;
+            continue;
+        }
+        out->feedback_count += (uint32_t)wf_rec_uint(r, WI_FB_N);
+        out->feedback_sum += wf_rec_uint(r, WI_FB_SUM);
+    }
+    free(m);
+    return rc;
+}
+
 int wf_incident_workflow_txn(struct store_txn *t, const char *incident,
                              struct fm_incident_workflow *out)
 {
@@ -265,7 +304,7 @@ int wf_incident_workflow_txn(struct store_txn *t, const char *incident,
         return FM_ENOMEM;
     rc = model_rec_load(t, ENT_WFINC, incident, r);
     if (rc == FM_ENOTFOUND) {
-        rc = FM_OK;
+        rc = members_feedback(t, incident, r, out);
         goto out;
     }
     if (rc != FM_OK)
@@ -287,6 +326,8 @@ int wf_incident_workflow_txn(struct store_txn *t, const char *incident,
     }
     out->feedback_count = (uint32_t)wf_rec_uint(r, WI_FB_N);
     out->feedback_sum = wf_rec_uint(r, WI_FB_SUM);
+    if ((rc = members_feedback(t, incident, r, out)) != FM_OK)
+        goto out;
     f = &r->f[WI_ALARM];
     if (f->set && f->len == 1 && f->val[0] >= 2 && f->val[0] <= FM_ALARM_MAX) {
         out->alarm_level = f->val[0];

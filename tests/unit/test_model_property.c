@@ -7,7 +7,7 @@
  * status and positions, stock adds and adjusts, and revocations — one of
  * them carried by an op that is itself revoked — and the linkage workflow's
  * kinds: dispatches and every ticket step (concurrently on the same
- * tickets), escalations, alarm levels, feedback, material requests, allocations and
+ * tickets), escalations, alarm levels, merges of incidents, feedback, material requests, allocations and
  * returns, multi-chunk directory versions from two centres with the
  * registrations of directory units (derived ids, so both publishers
  * register the same entities), bulletins and read receipts,
@@ -193,6 +193,18 @@ static uint8_t random_workflow(struct world *w, struct payload *pl)
             pick_into(w, &pl->ref2, FM_ENT_TICKET);
             pl->present |= PT_BIT(PT_REF2);
         }
+        maybe_text(pl);
+        return 0;
+    }
+    if (r < 50) { /* incidents folded into others: chains, cycles, double merges,
+                   * survivors that never arrive; the first merge by stamp wins */
+        pl->kind = OP_INC_MERGE;
+        pick_ref(w, pl, FM_ENT_INCIDENT);
+        pick_into(w, &pl->ref2, FM_ENT_INCIDENT);
+        if (pl->ref2.seq == pl->ref.seq &&
+            memcmp(pl->ref2.author, pl->ref.author, FM_PK_LEN) == 0)
+            pl->ref2.seq = 5000 + rnd_below(10) + (pl->ref.seq >= 5000 ? 20 : 0);
+        pl->present |= PT_BIT(PT_REF2);
         maybe_text(pl);
         return 0;
     }

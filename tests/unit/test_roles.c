@@ -61,6 +61,8 @@ static const struct row table[] = {
     {OP_INC_FEEDBACK, 0, T_OTHER, C | K | A, FM_EPERM, 0},
     {OP_INC_ALARM, 0, T_OTHER, C | K | A, FM_EPERM, 0},
     {OP_INC_ALARM, 0, T_OWN, C | K | A, FM_EPERM, 0}, /* a reporter raises no alarm level */
+    {OP_INC_MERGE, 0, T_OTHER, C | K, FM_EPERM, 0},
+    {OP_INC_MERGE, 0, T_OWN, C | K, FM_EPERM, 0}, /* moving tickets is a dispatch decision */
     {OP_RES_ADD, 0, T_NONE, C | K | S | A, FM_EPERM, 0},
     {OP_RES_ADJUST, 0, T_OWN, C | K | S | A, FM_EPERM, 0}, /* a vehicle owns no stock */
     {OP_RES_ADJUST, 0, T_OTHER, C | K, FM_EPERM, 0},
@@ -273,6 +275,12 @@ static void op_pl(struct payload *pl, const struct row *rw, unsigned r, bool any
         pl->ref = inc;
         pl->code = 3;
         pl->present = PT_BIT(PT_REF) | PT_BIT(PT_CODE);
+        break;
+    case OP_INC_MERGE:
+        pl->ref = inc;
+        ref_set(&pl->ref2, &owner, F_REQ); /* any other id: the survivor's
+                                                            presence is not the question */
+        pl->present = PT_BIT(PT_REF) | PT_BIT(PT_REF2);
         break;
     case OP_TICKET_ESCALATE:
         pl->ref = inc;
