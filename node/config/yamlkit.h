@@ -70,8 +70,9 @@ void yk_release(struct yk_loader *L);
 
 /* Reads L->file whole (at most max bytes) into a NUL-terminated malloc'd
  * buffer the caller frees. Too large: "FILE:1:1: file too large (max N
- * bytes)", FM_ECONFIG. Unreadable: "FILE: cannot open: REASON" and the
- * store's code; FM_ENOMEM ("FILE: out of memory" with YK_PARSER_DETAIL). */
+ * bytes)", FM_ECONFIG. Unreadable: "FILE: cannot open: REASON" and
+ * fm_file_read_alloc's code (FM_ENOTFOUND, FM_EIO); FM_ENOMEM ("FILE: out
+ * of memory" with YK_PARSER_DETAIL). */
 int yk_read_file(struct yk_loader *L, size_t max, char **out, size_t *len) FM_MUST_USE;
 
 /* Checks the nesting (YK_MAX_DEPTH) and builds the first document of
