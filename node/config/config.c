@@ -9,11 +9,11 @@
  * know, any value of the wrong shape and any value out of range is an error
  * pointing at the offending node. Relative paths are resolved against the
  * directory holding the file, so a config works wherever the command runs.
- * The value parsers and error reporting it walks with are in config_yaml.c;
- * the two, with yaml_depth.c, are the only files that include yaml.h.
+ * It walks with the strict-YAML toolkit (yamlkit.h: parsing, located
+ * errors, scalars, integers, keys) and the config's own value shapes
+ * (config_yaml.c: paths, endpoints, key text, text).
  */
 #include "config_yaml.h"
-#include "yaml_depth.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -153,17 +153,15 @@ static int load_peer(struct loader *L, yaml_node_t *item, struct fm_peer_conf *p
          p < item->data.mapping.pairs.top; p++) {
         yaml_node_t *kn, *v;
         const char *ks = NULL, *s = NULL;
-        int rc = cfg_pair_key(L, p, &kn, &ks);
-        if (rc == 0)
-            rc = cfg_check_duplicate(L, item, p, ks, kn, where);
+        int rc = yk_pair_key(&L->yk, item, p, where, &kn, &ks);
         if (rc != 0)
             return rc;
-        v = cfg_doc_node(L, p->value);
+        v = yk_node(&L->yk, p->value);
         if (v == NULL)
             return cfg_fail(L, kn->start_mark, "missing value for '%s'", ks);
         if (strcmp(ks, "endpoint") == 0) {
-            rc = cfg_scalar_str(L, v, ks, &s);
-            if (rc == 0 && cfg_is_null(v))
+            rc = yk_scalar(&L->yk, v, ks, &s);
+            if (rc == 0 && yk_is_null(v))
                 rc = cfg_fail(L, v->start_mark, "missing value for 'endpoint'");
             if (rc == 0)
                 rc = cfg_parse_endpoint(L, v, ks, s, peer->endpoint, sizeof(peer->endpoint));
@@ -175,7 +173,7 @@ static int load_peer(struct loader *L, yaml_node_t *item, struct fm_peer_conf *p
             rc = cfg_parse_text(L, v, ks, peer->name, sizeof(peer->name), true);
         } else if (strcmp(ks, "rate_limit_bps") == 0) { /* field sync */
             uint64_t bps = 0;
-            rc = cfg_parse_uint(L, v, ks, 0, 4000000000u, &bps);
+            rc = yk_uint(&L->yk, v, ks, 0, 4000000000u, &bps);
             peer->rate_limit_bps = (uint32_t)bps;
         } else {
             rc = cfg_fail(L, kn->start_mark, "unknown key '%s' in %s", ks, where);
@@ -193,13 +191,13 @@ static int load_peer(struct loader *L, yaml_node_t *item, struct fm_peer_conf *p
 static int load_peers(struct loader *L, yaml_node_t *v)
 {
     struct fm_config *cfg = L->cfg;
-    if (cfg_is_null(v))
+    if (yk_is_null(v))
         return 0;
     if (v->type != YAML_SEQUENCE_NODE)
         return cfg_fail(L, v->start_mark, "expected a list for 'peers'");
     for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top;
          it++) {
-        yaml_node_t *item = cfg_doc_node(L, *it);
+        yaml_node_t *item = yk_node(&L->yk, *it);
         if (item == NULL)
             return cfg_fail(L, v->start_mark, "bad peer entry");
         if (cfg->npeers >= FM_CONFIG_MAX_PEERS)
@@ -232,13 +230,7 @@ static int load_gps_field(struct loader *L, const struct field *f, yaml_node_t *
     uint64_t val;
     int rc;
     if (f->type == FT_BOOL) {
-        if (v->type != YAML_SCALAR_NODE || v->data.scalar.style != YAML_PLAIN_SCALAR_STYLE ||
-            (strcmp((const char *)v->data.scalar.value, "true") != 0 &&
-             strcmp((const char *)v->data.scalar.value, "false") != 0))
-            return cfg_fail(L, v->start_mark, "expected true or false for '%s'", f->key);
-        *(bool *)(void *)((char *)L->cfg + f->off) =
-            strcmp((const char *)v->data.scalar.value, "true") == 0;
-        return 0;
+        return yk_bool(&L->yk, v, f->key, (bool *)(void *)((char *)L->cfg + f->off));
     }
     if (f->type == FT_HOSTPORT) {
         char buf[FM_GPS_HOST_MAX + 8];
@@ -260,16 +252,15 @@ static int load_gps_field(struct loader *L, const struct field *f, yaml_node_t *
                         f->key);
     for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top; p++) {
         yaml_node_t *kn, *vn;
-        if ((rc = cfg_pair_key(L, p, &kn, &s)) != 0 ||
-            (rc = cfg_check_duplicate(L, v, p, s, kn, "'arrive_by_category'")) != 0)
+        if ((rc = yk_pair_key(&L->yk, v, p, "'arrive_by_category'", &kn, &s)) != 0)
             return rc;
         if (g->nradii == FM_GPS_RADII_MAX)
             return cfg_fail(L, kn->start_mark, "too many categories (max %d)", FM_GPS_RADII_MAX);
         if (!category_token_ok(s))
             return cfg_fail(L, kn->start_mark, "bad category '%s' ([a-z0-9_-], 1..31)", s);
-        if ((vn = cfg_doc_node(L, p->value)) == NULL)
+        if ((vn = yk_node(&L->yk, p->value)) == NULL)
             return cfg_fail(L, kn->start_mark, "missing value for '%s'", s);
-        if ((rc = cfg_parse_uint(L, vn, s, 10, 10000, &val)) != 0)
+        if ((rc = yk_uint(&L->yk, vn, s, 10, 10000, &val)) != 0)
             return rc;
         fm_strlcpy(g->radii[g->nradii].category, s, sizeof g->radii[0].category);
         g->radii[g->nradii++].m = (uint32_t)val;
@@ -314,9 +305,9 @@ static int load_role(struct loader *L, const struct field *f, yaml_node_t *v)
     enum fm_role role = FM_ROLE_NONE;
     const char *s = NULL;
     int rc;
-    if ((rc = cfg_scalar_str(L, v, f->key, &s)) != 0)
+    if ((rc = yk_scalar(&L->yk, v, f->key, &s)) != 0)
         return rc;
-    if (cfg_is_null(v))
+    if (yk_is_null(v))
         return cfg_fail(L, v->start_mark, "missing value for '%s'", f->key);
     if (fm_role_parse(s, &role) != 0 || role == FM_ROLE_NONE)
         return cfg_fail(L, v->start_mark,
@@ -330,11 +321,11 @@ static int load_kdf(struct loader *L, const struct field *f, yaml_node_t *v)
 {
     const char *s = NULL;
     int rc;
-    if ((rc = cfg_scalar_str(L, v, f->key, &s)) != 0)
+    if ((rc = yk_scalar(&L->yk, v, f->key, &s)) != 0)
         return rc;
-    if (cfg_is_null(v) || fm_kdf_level_parse(s, &L->cfg->kdf) != FM_OK)
+    if (yk_is_null(v) || fm_kdf_level_parse(s, &L->cfg->kdf) != FM_OK)
         return cfg_fail(L, v->start_mark, "unknown kdf '%s' (expected interactive, "
-                        "moderate, sensitive or minimal)", cfg_is_null(v) ? "" : s);
+                        "moderate, sensitive or minimal)", yk_is_null(v) ? "" : s);
     return 0;
 }
 
@@ -360,11 +351,11 @@ static int load_path(struct loader *L, const struct field *f, yaml_node_t *v, ch
 {
     const char *s = NULL;
     int rc;
-    if ((rc = cfg_scalar_str(L, v, f->key, &s)) != 0)
+    if ((rc = yk_scalar(&L->yk, v, f->key, &s)) != 0)
         return rc;
-    if (cfg_is_null(v) || s[0] == '\0')
+    if (yk_is_null(v) || s[0] == '\0')
         return cfg_fail(L, v->start_mark, "'%s' must not be empty", f->key);
-    if (cfg_has_control_char(s))
+    if (yk_has_control_char(s))
         return cfg_fail(L, v->start_mark, "'%s' contains a control character", f->key);
     if ((rc = cfg_resolve_path(L, v, f->key, s, dst, f->cap)) != 0)
         return rc;
@@ -378,9 +369,9 @@ static int load_endpoint(struct loader *L, const struct field *f, yaml_node_t *v
 {
     const char *s = NULL;
     int rc;
-    if ((rc = cfg_scalar_str(L, v, f->key, &s)) != 0)
+    if ((rc = yk_scalar(&L->yk, v, f->key, &s)) != 0)
         return rc;
-    if (cfg_is_null(v) || s[0] == '\0') {
+    if (yk_is_null(v) || s[0] == '\0') {
         if (f->off == offsetof(struct fm_config, control))
             return cfg_fail(L, v->start_mark,
                             "'control' must not be empty (omit it for the default)");
@@ -398,7 +389,7 @@ static int load_mb(struct loader *L, const struct field *f, yaml_node_t *v, char
 {
     uint64_t val;
     int rc;
-    if ((rc = cfg_parse_uint(L, v, f->key, f->min, f->max, &val)) != 0)
+    if ((rc = yk_uint(&L->yk, v, f->key, f->min, f->max, &val)) != 0)
         return rc;
     *(uint64_t *)(void *)dst = val * MIB;
     if (f->off == offsetof(struct fm_config, map_size)) {
@@ -433,7 +424,7 @@ static int load_field(struct loader *L, const struct field *f, yaml_node_t *v)
     case FT_MB:
         return load_mb(L, f, v, dst);
     case FT_U32:
-        if ((rc = cfg_parse_uint(L, v, f->key, f->min, f->max, &val)) != 0)
+        if ((rc = yk_uint(&L->yk, v, f->key, f->min, f->max, &val)) != 0)
             return rc;
         *(uint32_t *)(void *)dst = (uint32_t)val;
         return 0;
@@ -460,9 +451,7 @@ static int load_section(struct loader *L, const struct section *sec, yaml_node_t
              p++) {
             yaml_node_t *kn, *v;
             const char *ks;
-            int rc = cfg_pair_key(L, p, &kn, &ks);
-            if (rc == 0)
-                rc = cfg_check_duplicate(L, m, p, ks, kn, where);
+            int rc = yk_pair_key(&L->yk, m, p, where, &kn, &ks);
             if (rc != 0)
                 return rc;
             size_t i;
@@ -471,14 +460,14 @@ static int load_section(struct loader *L, const struct section *sec, yaml_node_t
                     break;
             if (i == sec->nfields)
                 return cfg_fail(L, kn->start_mark, "unknown key '%s' in %s", ks, where);
-            v = cfg_doc_node(L, p->value);
+            v = yk_node(&L->yk, p->value);
             if (v == NULL)
                 return cfg_fail(L, kn->start_mark, "missing value for '%s'", ks);
             if ((rc = load_field(L, &sec->fields[i], v)) != 0)
                 return rc;
             seen[i] = true;
         }
-    } else if (!cfg_is_null(m)) {
+    } else if (!yk_is_null(m)) {
         return cfg_fail(L, m->start_mark, "expected a mapping for section '%s'", sec->name);
     }
     for (size_t i = 0; i < sec->nfields; i++)
@@ -525,10 +514,10 @@ static int load_finish(struct loader *L)
 
 static int load_document(struct loader *L)
 {
-    yaml_node_t *root = yaml_document_get_root_node(&L->doc);
+    yaml_node_t *root = yk_root(&L->yk);
     bool seen[NELEM(sections)] = { false };
     if (root == NULL)
-        return cfg_fail_at(L, 1, 1, "empty configuration (expected sections node, storage, "
+        return yk_fail_at(&L->yk, 1, 1, "empty configuration (expected sections node, storage, "
                                     "trust)");
     if (root->type != YAML_MAPPING_NODE)
         return cfg_fail(L, root->start_mark, "expected a mapping of sections at the top level");
@@ -536,9 +525,7 @@ static int load_document(struct loader *L)
          p++) {
         yaml_node_t *kn, *v;
         const char *ks;
-        int rc = cfg_pair_key(L, p, &kn, &ks);
-        if (rc == 0)
-            rc = cfg_check_duplicate(L, root, p, ks, kn, "the top level");
+        int rc = yk_pair_key(&L->yk, root, p, "the top level", &kn, &ks);
         if (rc != 0)
             return rc;
         size_t i;
@@ -549,7 +536,7 @@ static int load_document(struct loader *L)
             return cfg_fail(L, kn->start_mark,
                             "unknown section '%s' (expected node, storage, network, trust, "
                             "gossip, gps, console)", ks);
-        v = cfg_doc_node(L, p->value);
+        v = yk_node(&L->yk, p->value);
         if (v == NULL)
             return cfg_fail(L, kn->start_mark, "missing value for section '%s'", ks);
         if ((rc = load_section(L, &sections[i], v)) != 0)
@@ -563,89 +550,36 @@ static int load_document(struct loader *L)
     return load_finish(L);
 }
 
-/* Reads the whole file into a NUL-terminated malloc'd buffer, with the
- * message a user sees when it cannot be read. */
-static int read_file(const char *path, char **out, size_t *outlen, char *err, size_t errlen)
-{
-    int rc = fm_file_read_alloc(path, CONFIG_FILE_MAX, out, outlen);
-    if (rc == FM_ETOOBIG) {
-        snprintf(err, errlen, "%s:1:1: file too large (max %u bytes)", path, CONFIG_FILE_MAX);
-        return FM_ECONFIG;
-    }
-    if (rc == FM_ENOMEM)
-        snprintf(err, errlen, "%s: out of memory", path);
-    else if (rc != FM_OK) /* open or read: docs/config.md names one message */
-        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-    return rc;
-}
-
 int fm_config_load(struct fm_config *cfg, const char *path, char *err, size_t errlen)
 {
     struct loader L;
-    yaml_parser_t parser;
-    char dummy[1];
     char *buf = NULL;
     size_t len = 0;
     int rc;
 
-    if (err == NULL || errlen == 0) {
-        err = dummy;
-        errlen = sizeof(dummy);
-    }
-    err[0] = '\0';
-    fm_config_defaults(cfg);
     memset(&L, 0, sizeof(L));
-    L.file = path;
-    L.err = err;
-    L.errlen = errlen;
+    yk_init(&L.yk, path, err, errlen);
+    L.yk.style = YK_RANGE_ANY_NUMBER | YK_PARSER_DETAIL;
+    L.yk.scalar_want = "a string";
     L.cfg = cfg;
+    fm_config_defaults(cfg);
 
     if (fm_strlcpy(cfg->path, path, sizeof(cfg->path)) != 0) {
-        snprintf(err, errlen, "%s: path too long", path);
+        snprintf(L.yk.err, L.yk.errlen, "%s: path too long", path);
         return FM_ECONFIG;
     }
-    if ((rc = read_file(path, &buf, &len, err, errlen)) != 0)
+    if ((rc = yk_read_file(&L.yk, CONFIG_FILE_MAX, &buf, &len)) != 0)
         return rc;
     if ((rc = config_file_dir(path, L.dir, sizeof(L.dir))) != 0) {
-        snprintf(err, errlen, "%s: cannot resolve the file's directory", path);
+        snprintf(L.yk.err, L.yk.errlen, "%s: cannot resolve the file's directory", path);
         goto free_buf;
     }
-    size_t dl = 0, dc = 0;
-    if ((rc = yaml_check_depth(buf, len, YAML_MAX_DEPTH, &dl, &dc)) != FM_OK) {
-        if (rc == FM_ETOOBIG) {
-            rc = cfg_fail_at(&L, dl, dc, "nesting deeper than %d", YAML_MAX_DEPTH);
-        } else {
-            snprintf(err, errlen, "%s: out of memory", path);
-        }
-        goto free_buf;
-    }
-    if (!yaml_parser_initialize(&parser)) {
-        rc = FM_ENOMEM;
-        snprintf(err, errlen, "%s: out of memory", path);
-        goto free_buf;
-    }
-    yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
-    if (!yaml_parser_load(&parser, &L.doc)) {
-        rc = cfg_report_parser_error(&L, &parser, buf, len);
-        goto delete_parser;
-    }
-    rc = load_document(&L);
-    if (rc == 0) {
-        /* A second document in the stream would be silently ignored. */
-        yaml_document_t extra;
-        if (!yaml_parser_load(&parser, &extra)) {
-            rc = cfg_report_parser_error(&L, &parser, buf, len);
-        } else {
-            yaml_node_t *r = yaml_document_get_root_node(&extra);
-            if (r != NULL)
-                rc = cfg_fail(&L, r->start_mark,
-                              "more than one YAML document (a config is one document)");
-            yaml_document_delete(&extra);
-        }
-    }
-    yaml_document_delete(&L.doc);
-delete_parser:
-    yaml_parser_delete(&parser);
+    if ((rc = yk_parse(&L.yk, buf, len)) == 0)
+        rc = load_document(&L);
+    /* a second document in the stream would be silently ignored */
+    if (rc == 0)
+        rc = yk_single_document(&L.yk, "a config is one document");
+    yk_release(&L.yk);
 free_buf:
     free(buf);
     if (rc != 0) {

@@ -7,10 +7,10 @@
  * file's directory written relative to it so a testbed directory can be
  * moved as a whole, and values equal to their defaults (control socket,
  * certificate, key) left out so they follow data_dir. No YAML library is
- * needed for that; only the loader (config.c, config_yaml.c) includes yaml.h.
+ * needed for that: strings go out through the toolkit's yk_put_quoted.
  */
 #include "config_int.h"
-#include "yaml_depth.h"
+#include "yamlkit.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -71,9 +71,9 @@ static void yaml_put_path(FILE *f, const char *dir, const char *p)
 {
     size_t dl = strlen(dir);
     if (dl > 1 && strncmp(p, dir, dl) == 0 && p[dl] == '/' && p[dl + 1] != '\0')
-        yaml_put_quoted(f, p + dl + 1);
+        yk_put_quoted(f, p + dl + 1);
     else
-        yaml_put_quoted(f, p);
+        yk_put_quoted(f, p);
 }
 
 static void yaml_put_endpoint(FILE *f, const char *dir, const char *ep)
@@ -84,11 +84,11 @@ static void yaml_put_endpoint(FILE *f, const char *dir, const char *ep)
         if (dl > 1 && strncmp(p, dir, dl) == 0 && p[dl] == '/' && p[dl + 1] != '\0') {
             char tmp[FM_ENDPOINT_MAX];
             snprintf(tmp, sizeof(tmp), "ipc://%s", p + dl + 1);
-            yaml_put_quoted(f, tmp);
+            yk_put_quoted(f, tmp);
             return;
         }
     }
-    yaml_put_quoted(f, ep);
+    yk_put_quoted(f, ep);
 }
 
 /* `  name: ` then the value, when it differs from def (written as-is:
@@ -108,7 +108,7 @@ static void write_node_storage(FILE *f, const struct fm_config *cfg, const char 
     fprintf(f, "# fieldmesh node configuration (see docs/config.md).\n"
                "# Relative paths are relative to this file's directory.\n\n");
     fprintf(f, "node:\n  name: ");
-    yaml_put_quoted(f, cfg->name);
+    yk_put_quoted(f, cfg->name);
     fprintf(f, "\n  role: %s\n", fm_role_name(cfg->role));
     if (cfg->op_format != 1)
         fprintf(f, "  op_format: %u\n", cfg->op_format);
@@ -136,7 +136,7 @@ static void write_peers(FILE *f, const struct fm_config *cfg, const char *dir)
         fprintf(f, "\n      key: %s\n", key);
         if (p->name[0] != '\0') {
             fprintf(f, "      name: ");
-            yaml_put_quoted(f, p->name);
+            yk_put_quoted(f, p->name);
             fputc('\n', f);
         }
     }

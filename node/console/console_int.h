@@ -48,6 +48,18 @@ struct console_auth {
     uint64_t idle_ms;
 };
 
+/* ---- the line walk of the operators and lockout files (lines.c) ---- */
+/* One line (its newline cut; writable until the next call) and its
+ * number from 1; 0 or a negative code, which ends the walk. */
+typedef int (*console_line_fn)(char *line, size_t lineno, void *arg);
+/* Calls fn for each line of buf[0..len) that is neither empty nor a '#'
+ * comment, in order, until one returns non-zero; returns that, or 0. buf
+ * holds no NUL byte (callers check first, in their own words). A last
+ * line without its newline: FM_EDECODE with its number in *open_line (0
+ * otherwise), fn not called for it. FM_ENOMEM. */
+int console_each_line(const char *buf, size_t len, console_line_fn fn, void *arg,
+                      size_t *open_line) FM_MUST_USE;
+
 /* ---- failed logins kept across restarts (lockout.c) ---- */
 int lockout_path(const struct fm_config *cfg, char *out, size_t cap) FM_MUST_USE;
 /* Strict parser of the file's bytes (untrusted: fuzzed): up to cap

@@ -65,52 +65,50 @@ static int parse_line(char *line, struct console_fail *out, uint64_t now_ms)
     return FM_OK;
 }
 
+struct parse_arg {
+    struct console_fail *out;
+    size_t cap, *n;
+    uint64_t now_ms;
+    char *err;
+    size_t errlen;
+};
+
+/* One line of the file into the next record (console_each_line's callback). */
+static int take_line(char *line, size_t lineno, void *arg)
+{
+    struct parse_arg *a = arg;
+    struct console_fail f;
+    if (parse_line(line, &f, a->now_ms) != FM_OK) {
+        snprintf(a->err, a->errlen, "line %zu: expected NAME<TAB>FAILS (0..%u)<TAB>MS", lineno,
+                 CONSOLE_LOCK_FAILS - 1);
+        return FM_EDECODE;
+    }
+    if (*a->n >= a->cap) {
+        snprintf(a->err, a->errlen, "line %zu: more than %zu names", lineno, a->cap);
+        return FM_EDECODE;
+    }
+    for (size_t i = 0; i < *a->n; i++)
+        if (strcmp(a->out[i].name, f.name) == 0) {
+            snprintf(a->err, a->errlen, "line %zu: '%s' listed twice", lineno, f.name);
+            return FM_EDECODE;
+        }
+    a->out[(*a->n)++] = f;
+    return FM_OK;
+}
+
 int lockout_parse(const char *buf, size_t len, struct console_fail *out, size_t cap,
                   size_t *n, uint64_t now_ms, char *err, size_t errlen)
 {
+    struct parse_arg a = {out, cap, n, now_ms, err, errlen};
+    size_t open_line = 0;
     *n = 0;
     if (len > LOCKOUT_FILE_MAX || memchr(buf, '\0', len) != NULL) {
         snprintf(err, errlen, "too large or not text");
         return FM_EDECODE;
     }
-    char *copy = malloc(len + 1);
-    if (copy == NULL)
-        return FM_ENOMEM;
-    memcpy(copy, buf, len);
-    copy[len] = '\0';
-    int rc = FM_OK;
-    size_t lineno = 0;
-    for (char *p = copy; rc == FM_OK && *p != '\0';) {
-        char *nl = strchr(p, '\n');
-        lineno++;
-        if (nl == NULL) {
-            snprintf(err, errlen, "line %zu: missing newline (truncated file?)", lineno);
-            rc = FM_EDECODE;
-            break;
-        }
-        *nl = '\0';
-        if (p[0] != '#' && p[0] != '\0') {
-            struct console_fail f;
-            if (parse_line(p, &f, now_ms) != FM_OK) {
-                snprintf(err, errlen, "line %zu: expected NAME<TAB>FAILS (0..%u)<TAB>MS", lineno,
-                         CONSOLE_LOCK_FAILS - 1);
-                rc = FM_EDECODE;
-            } else if (*n >= cap) {
-                snprintf(err, errlen, "line %zu: more than %zu names", lineno, cap);
-                rc = FM_EDECODE;
-            } else {
-                for (size_t i = 0; i < *n && rc == FM_OK; i++)
-                    if (strcmp(out[i].name, f.name) == 0) {
-                        snprintf(err, errlen, "line %zu: '%s' listed twice", lineno, f.name);
-                        rc = FM_EDECODE;
-                    }
-                if (rc == FM_OK)
-                    out[(*n)++] = f;
-            }
-        }
-        p = nl + 1;
-    }
-    free(copy);
+    int rc = console_each_line(buf, len, take_line, &a, &open_line);
+    if (open_line != 0)
+        snprintf(err, errlen, "line %zu: missing newline (truncated file?)", open_line);
     if (rc != FM_OK) {
         memset(out, 0, *n * sizeof *out);
         *n = 0;

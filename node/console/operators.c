@@ -4,7 +4,7 @@
  * treated as untrusted bytes and fuzzed), rendering it back, durable
  * saving, and Argon2id password hashes (libsodium's crypto_pwhash_str).
  */
-#include "console.h"
+#include "console_int.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -158,9 +158,24 @@ static int parse_line(char *line, struct fm_operators *out, size_t lineno, char 
     return rc == FM_OK ? FM_OK : rc == FM_ENOMEM ? rc : FM_EDECODE;
 }
 
+struct parse_arg {
+    struct fm_operators *out;
+    char *err;
+    size_t errlen;
+};
+
+/* console_each_line's callback. */
+static int take_line(char *line, size_t lineno, void *arg)
+{
+    struct parse_arg *a = arg;
+    return parse_line(line, a->out, lineno, a->err, a->errlen);
+}
+
 int fm_operators_parse(const char *buf, size_t len, struct fm_operators *out, char *err,
                        size_t errlen)
 {
+    struct parse_arg a = {out, err, errlen};
+    size_t open_line = 0;
     if (len > FM_OPERATORS_FILE_MAX) {
         snprintf(err, errlen, "file too large (%zu bytes)", len);
         return FM_EDECODE;
@@ -169,29 +184,10 @@ int fm_operators_parse(const char *buf, size_t len, struct fm_operators *out, ch
         snprintf(err, errlen, "file contains a NUL byte");
         return FM_EDECODE;
     }
-    char *copy = malloc(len + 1);
-    if (copy == NULL)
-        return FM_ENOMEM;
-    memcpy(copy, buf, len);
-    copy[len] = '\0';
-    int rc = FM_OK;
-    size_t lineno = 0;
-    for (char *p = copy; rc == FM_OK && *p != '\0';) {
-        char *nl = strchr(p, '\n');
-        lineno++;
-        if (nl == NULL) {
-            snprintf(err, errlen, "line %zu: missing newline at the end (truncated file?)",
-                     lineno);
-            rc = FM_EDECODE;
-            break;
-        }
-        *nl = '\0';
-        if (p[0] != '#' && p[0] != '\0')
-            rc = parse_line(p, out, lineno, err, errlen);
-        p = nl + 1;
-    }
-    sodium_memzero(copy, len);
-    free(copy);
+    int rc = console_each_line(buf, len, take_line, &a, &open_line);
+    if (open_line != 0)
+        snprintf(err, errlen, "line %zu: missing newline at the end (truncated file?)",
+                 open_line);
     if (rc != FM_OK)
         fm_operators_free(out);
     return rc;

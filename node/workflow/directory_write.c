@@ -10,7 +10,7 @@
  * Coordinates are written from their 1e-7 degree integers, exactly.
  */
 #include "workflow_int.h"
-#include "../config/yaml_depth.h"
+#include "../config/yamlkit.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,7 +35,7 @@ static void put_caps(FILE *f, const char *caps)
             n = sizeof word - 1;
         memcpy(word, p, n);
         word[n] = '\0';
-        yaml_put_quoted(f, word);
+        yk_put_quoted(f, word);
         p += n;
         if (*p == ',') {
             fputs(", ", f);
@@ -51,11 +51,11 @@ static void put_depts(FILE *f, const struct fm_directory *d)
     for (size_t i = 0; i < d->ndepts; i++) {
         const struct fm_dir_dept *x = &d->depts[i];
         fprintf(f, "  - name: ");
-        yaml_put_quoted(f, x->name);
+        yk_put_quoted(f, x->name);
         fprintf(f, "\n    kind: ");
-        yaml_put_quoted(f, x->kind);
+        yk_put_quoted(f, x->kind);
         fprintf(f, "\n    tier: %u\n    county: ", x->tier);
-        yaml_put_quoted(f, d->counties[x->county]);
+        yk_put_quoted(f, d->counties[x->county]);
         fprintf(f, "\n    units:");
         size_t n = 0;
         for (size_t k = 0; k < d->nunits; k++) {
@@ -63,9 +63,9 @@ static void put_depts(FILE *f, const struct fm_directory *d)
             if (u->dept != i)
                 continue;
             fprintf(f, "\n      - {name: ");
-            yaml_put_quoted(f, u->name);
+            yk_put_quoted(f, u->name);
             fprintf(f, ", kind: ");
-            yaml_put_quoted(f, u->kind);
+            yk_put_quoted(f, u->kind);
             fprintf(f, ", capabilities: ");
             put_caps(f, u->caps);
             fprintf(f, ", home: [");
@@ -85,14 +85,14 @@ static void put_needs(FILE *f, const struct fm_dir_respond *v, size_t n, const c
     for (size_t k = 0; k < n; k++) {
         const struct fm_dir_respond *e = &v[k];
         fprintf(f, "\n%s- {tier: %u, kind: ", indent, e->tier);
-        yaml_put_quoted(f, e->kind);
+        yk_put_quoted(f, e->kind);
         if (e->department[0] != '\0') {
             fprintf(f, ", department: ");
-            yaml_put_quoted(f, e->department);
+            yk_put_quoted(f, e->department);
         }
         if (e->capability[0] != '\0') {
             fprintf(f, ", capability: ");
-            yaml_put_quoted(f, e->capability);
+            yk_put_quoted(f, e->capability);
         }
         fprintf(f, ", units: %u}", e->units);
     }
@@ -105,7 +105,7 @@ static void put_rules(FILE *f, const struct fm_directory *d)
     for (size_t i = 0; i < d->nrules; i++) {
         const struct fm_dir_rule *r = &d->rules[i];
         fprintf(f, "  - category: ");
-        yaml_put_quoted(f, r->category);
+        yk_put_quoted(f, r->category);
         fprintf(f, "\n    priority: %u\n    escalate_priority: %u\n"
                    "    escalate_after_s: %u\n    target_s: %u\n    respond:",
                 r->priority, r->escalate_priority, r->escalate_after_s, r->target_s);
@@ -129,7 +129,7 @@ static void put_boundaries(FILE *f, const struct fm_directory *d)
         const struct fm_dir_ring *r = &d->rings[i];
         if (i == 0 || d->rings[i - 1].county != r->county) {
             fprintf(f, "  ");
-            yaml_put_quoted(f, d->counties[r->county]);
+            yk_put_quoted(f, d->counties[r->county]);
             fprintf(f, ":\n");
         }
         fprintf(f, "    - [");
@@ -157,11 +157,11 @@ int fm_directory_render_yaml(const struct fm_directory *d, const char *comment, 
         p += n + (p[n] == '\n');
     }
     fprintf(f, "name: ");
-    yaml_put_quoted(f, d->name);
+    yk_put_quoted(f, d->name);
     fprintf(f, "\n\ncounties:\n");
     for (size_t i = 0; i < d->ncounties; i++) {
         fprintf(f, "  - ");
-        yaml_put_quoted(f, d->counties[i]);
+        yk_put_quoted(f, d->counties[i]);
         fputc('\n', f);
     }
     fputc('\n', f);

@@ -6,162 +6,59 @@
  * tree and walks it against what each mapping may hold; an unknown key, a
  * duplicate key, a value of the wrong shape or out of range, a reference
  * to a county or department that is not listed, or a unit name used twice
- * is an error reported as "file:line:column: message". Besides config.c,
- * this is the only file that includes yaml.h.
+ * is an error reported as "file:line:column: message". Parsing, the
+ * messages' places, scalars, integers, text and the mapping walk are the
+ * strict-YAML toolkit's (node/config/yamlkit.h); what a directory may hold
+ * is this file's.
  */
 #include "workflow_int.h"
-#include "../config/yaml_depth.h"
+#include "../config/yamlkit.h"
 
-#include <errno.h>
 #include <math.h>
-#include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <yaml.h>
 
 #define DIR_FILE_MAX (8u << 20) /* room for the boundaries' points */
 
+/* A directory load: the toolkit's loader and the directory being filled. */
 struct dl {
-    const char *file;
-    char *err;
-    size_t errlen;
-    yaml_document_t doc;
+    struct yk_loader yk;
     struct fm_directory *d;
 };
 
-static int dl_fail_at(struct dl *L, size_t line, size_t col, const char *fmt, ...)
-    FM_PRINTF(4, 5);
-static int dl_fail_at(struct dl *L, size_t line, size_t col, const char *fmt, ...)
+/* The directory of the load that L belongs to. */
+static struct fm_directory *dir_of(struct yk_loader *L)
 {
-    if (L->err != NULL && L->errlen > 0) {
-        int n = snprintf(L->err, L->errlen, "%s:%zu:%zu: ", L->file, line, col);
-        if (n >= 0 && (size_t)n < L->errlen) {
-            va_list ap;
-            va_start(ap, fmt);
-            vsnprintf(L->err + n, L->errlen - (size_t)n, fmt, ap);
-            va_end(ap);
-        }
-    }
-    return FM_ECONFIG;
-}
-#define dl_fail(L, node, ...) \
-    dl_fail_at((L), (node)->start_mark.line + 1, (node)->start_mark.column + 1, __VA_ARGS__)
-
-static yaml_node_t *node_at(struct dl *L, int idx) { return yaml_document_get_node(&L->doc, idx); }
-
-static int scalar(struct dl *L, yaml_node_t *v, const char *key, const char **out)
-{
-    if (v->type != YAML_SCALAR_NODE)
-        return dl_fail(L, v, "expected a single value for '%s'", key);
-    const char *s = (const char *)v->data.scalar.value;
-    if (memchr(s, '\0', v->data.scalar.length) != NULL)
-        return dl_fail(L, v, "'%s' contains a NUL byte", key);
-    *out = s;
-    return 0;
+    return ((struct dl *)(void *)((char *)L - offsetof(struct dl, yk)))->d;
 }
 
-static int get_text(struct dl *L, yaml_node_t *v, const char *key, char *out, size_t cap)
+static int get_token(struct yk_loader *L, yaml_node_t *v, const char *key, char *out, size_t cap)
 {
     const char *s = NULL;
-    int rc = scalar(L, v, key, &s);
-    if (rc != 0)
-        return rc;
-    if (!payload_text_ok(s, 1, cap - 1)) {
-        size_t n = v->data.scalar.length, chars = 0;
-        for (size_t i = 0; i < n; i++)
-            chars += ((unsigned char)s[i] & 0xC0) != 0x80; /* UTF-8 lead bytes */
-        if (n == 0 || n > cap - 1)
-            return dl_fail(L, v, "'%s' must be 1 to %zu bytes (%zu Chinese characters); got %zu "
-                                 "bytes (%zu characters)", key, cap - 1, (cap - 1) / 3, n, chars);
-        return dl_fail(L, v, "'%s' must be printable UTF-8 text (no control characters)", key);
-    }
-    fm_strlcpy(out, s, cap);
-    return 0;
-}
-
-static int get_token(struct dl *L, yaml_node_t *v, const char *key, char *out, size_t cap)
-{
-    const char *s = NULL;
-    int rc = scalar(L, v, key, &s);
+    int rc = yk_scalar(L, v, key, &s);
     if (rc != 0)
         return rc;
     if (!payload_token_ok(s, 1, cap - 1))
-        return dl_fail(L, v, "'%s' must be 1 to %zu characters of a-z, 0-9, '_' or '-', not "
+        return yk_fail(L, v, "'%s' must be 1 to %zu characters of a-z, 0-9, '_' or '-', not "
                              "'%s'", key, cap - 1, s);
     fm_strlcpy(out, s, cap);
     return 0;
 }
 
-static int get_uint(struct dl *L, yaml_node_t *v, const char *key, uint64_t lo, uint64_t hi,
-                    uint64_t *out)
-{
-    const char *s = NULL;
-    uint64_t val;
-    if (v->type != YAML_SCALAR_NODE || v->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
-        return dl_fail(L, v, "expected an integer for '%s'", key);
-    s = (const char *)v->data.scalar.value;
-    size_t n = v->data.scalar.length;
-    if (n == 0 || n > 19 || strspn(s, "0123456789") != n || fm_parse_u64(s, &val) != 0)
-        return dl_fail(L, v, "expected an integer for '%s'", key);
-    if (val < lo || val > hi)
-        return dl_fail(L, v, "'%s' must be between %llu and %llu", key, (unsigned long long)lo,
-                       (unsigned long long)hi);
-    *out = val;
-    return 0;
-}
-
-static int get_coord(struct dl *L, yaml_node_t *v, const char *what, double limit, int32_t *e7)
+static int get_coord(struct yk_loader *L, yaml_node_t *v, const char *what, double limit, int32_t *e7)
 {
     const char *s = NULL;
     double d;
-    if (v->type != YAML_SCALAR_NODE || v->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
-        return dl_fail(L, v, "expected a number for the %s", what);
-    s = (const char *)v->data.scalar.value;
+    if ((s = yk_plain(v)) == NULL)
+        return yk_fail(L, v, "expected a number for the %s", what);
     if (fm_parse_double(s, -limit, limit, &d) != 0)
-        return dl_fail(L, v, "the %s must be a number from %g to %g, not '%s'", what, -limit,
+        return yk_fail(L, v, "the %s must be a number from %g to %g, not '%s'", what, -limit,
                        limit, s);
     *e7 = (int32_t)lround(d * 1e7);
     return 0;
 }
-
-/* Walks a mapping: for each pair calls field(L, key, key node, value). */
-typedef int (*dl_field_fn)(struct dl *L, const char *key, yaml_node_t *kn, yaml_node_t *v,
-                           void *arg);
-
-static int walk_map(struct dl *L, yaml_node_t *m, const char *where, dl_field_fn fn, void *arg)
-{
-    if (m->type != YAML_MAPPING_NODE)
-        return dl_fail(L, m, "expected a mapping for %s", where);
-    for (yaml_node_pair_t *p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top; p++) {
-        yaml_node_t *kn = node_at(L, p->key), *v = node_at(L, p->value);
-        if (kn == NULL || v == NULL || kn->type != YAML_SCALAR_NODE)
-            return dl_fail(L, m, "expected plain keys in %s", where);
-        const char *ks = (const char *)kn->data.scalar.value;
-        for (yaml_node_pair_t *q = m->data.mapping.pairs.start; q < p; q++) {
-            yaml_node_t *qk = node_at(L, q->key);
-            if (qk != NULL && qk->type == YAML_SCALAR_NODE &&
-                strcmp((const char *)qk->data.scalar.value, ks) == 0)
-                return dl_fail(L, kn, "duplicate key '%s' in %s (first at line %zu)", ks, where,
-                               (size_t)qk->start_mark.line + 1);
-        }
-        int rc = fn(L, ks, kn, v, arg);
-        if (rc != 0)
-            return rc;
-    }
-    return 0;
-}
-
-static int need_seq(struct dl *L, yaml_node_t *v, const char *key)
-{
-    if (v->type != YAML_SEQUENCE_NODE)
-        return dl_fail(L, v, "expected a list for '%s'", key);
-    return 0;
-}
-
-#define SEQ_EACH(L, v, item)                                                               \
-    for (yaml_node_item_t *it_ = (v)->data.sequence.items.start;                          \
-         it_ < (v)->data.sequence.items.top && ((item) = node_at((L), *it_)) != NULL; it_++)
 
 /* ---- units ---- */
 
@@ -170,48 +67,48 @@ struct unit_arg {
     bool name, kind, home;
 };
 
-static int caps_from(struct dl *L, yaml_node_t *v, char *out, size_t cap)
+static int caps_from(struct yk_loader *L, yaml_node_t *v, char *out, size_t cap)
 {
     char joined[FM_TEXT_MAX];
     size_t used = 0;
     joined[0] = '\0';
     if (v->type == YAML_SCALAR_NODE) {
         const char *s = NULL;
-        int rc = scalar(L, v, "capabilities", &s);
+        int rc = yk_scalar(L, v, "capabilities", &s);
         if (rc != 0)
             return rc;
         if (fm_strlcpy(joined, s, sizeof joined) != FM_OK)
-            return dl_fail(L, v, "'capabilities' is too long");
+            return yk_fail(L, v, "'capabilities' is too long");
     } else if (v->type == YAML_SEQUENCE_NODE) {
         yaml_node_t *item;
-        SEQ_EACH(L, v, item) {
+        YK_SEQ_EACH(L, v, item) {
             char tok[FM_CATEGORY_MAX];
             int rc = get_token(L, item, "capabilities", tok, sizeof tok);
             if (rc != 0)
                 return rc;
             size_t n = strlen(tok);
             if (used + n + 2 >= sizeof joined)
-                return dl_fail(L, item, "too many capabilities");
+                return yk_fail(L, item, "too many capabilities");
             if (used > 0)
                 joined[used++] = ',';
             memcpy(joined + used, tok, n + 1);
             used += n;
         }
     } else {
-        return dl_fail(L, v, "expected a list of capabilities");
+        return yk_fail(L, v, "expected a list of capabilities");
     }
     if (payload_caps_canonical(joined, out, cap) != FM_OK)
-        return dl_fail(L, v, "capabilities must be words of a-z, 0-9, '_' or '-' (at most 31 "
+        return yk_fail(L, v, "capabilities must be words of a-z, 0-9, '_' or '-' (at most 31 "
                              "characters each, %zu bytes in all)", cap - 1);
     return 0;
 }
 
-static int unit_field(struct dl *L, const char *key, yaml_node_t *kn, yaml_node_t *v, void *arg)
+static int unit_field(struct yk_loader *L, const char *key, yaml_node_t *kn, yaml_node_t *v, void *arg)
 {
     struct unit_arg *a = arg;
     if (strcmp(key, "name") == 0) {
         a->name = true;
-        return get_text(L, v, key, a->u->name, sizeof a->u->name);
+        return yk_text(L, v, key, a->u->name, sizeof a->u->name);
     }
     if (strcmp(key, "kind") == 0) {
         a->kind = true;
@@ -220,44 +117,42 @@ static int unit_field(struct dl *L, const char *key, yaml_node_t *kn, yaml_node_
     if (strcmp(key, "capabilities") == 0)
         return caps_from(L, v, a->u->caps, sizeof a->u->caps);
     if (strcmp(key, "home") == 0) {
-        if (v->type != YAML_SEQUENCE_NODE ||
-            v->data.sequence.items.top - v->data.sequence.items.start != 2)
-            return dl_fail(L, v, "'home' must be [latitude, longitude]");
-        yaml_node_item_t *s = v->data.sequence.items.start;
-        yaml_node_t *lat = node_at(L, s[0]), *lon = node_at(L, s[1]);
+        if (v->type != YAML_SEQUENCE_NODE || yk_seq_len(v) != 2)
+            return yk_fail(L, v, "'home' must be [latitude, longitude]");
+        yaml_node_t *lat = yk_seq_at(L, v, 0), *lon = yk_seq_at(L, v, 1);
         int rc;
         if (lat == NULL || lon == NULL)
-            return dl_fail(L, v, "'home' must be [latitude, longitude]");
+            return yk_fail(L, v, "'home' must be [latitude, longitude]");
         if ((rc = get_coord(L, lat, "latitude", 90, &a->u->lat_e7)) != 0 ||
             (rc = get_coord(L, lon, "longitude", 180, &a->u->lon_e7)) != 0)
             return rc;
         a->home = true;
         return 0;
     }
-    return dl_fail(L, kn, "unknown key '%s' in a unit (expected name, kind, capabilities, home)",
+    return yk_fail(L, kn, "unknown key '%s' in a unit (expected name, kind, capabilities, home)",
                    key);
 }
 
-static int load_units(struct dl *L, yaml_node_t *v, uint16_t dept)
+static int load_units(struct yk_loader *L, yaml_node_t *v, uint16_t dept)
 {
-    struct fm_directory *d = L->d;
+    struct fm_directory *d = dir_of(L);
     yaml_node_t *item;
-    int rc = need_seq(L, v, "units");
+    int rc = yk_need_seq(L, v, "units");
     if (rc != 0)
         return rc;
-    SEQ_EACH(L, v, item) {
+    YK_SEQ_EACH(L, v, item) {
         if (d->nunits >= FM_DIR_MAX_UNITS)
-            return dl_fail(L, item, "too many units (at most %d)", FM_DIR_MAX_UNITS);
+            return yk_fail(L, item, "too many units (at most %d)", FM_DIR_MAX_UNITS);
         struct unit_arg a = {.u = &d->units[d->nunits]};
         memset(a.u, 0, sizeof *a.u);
         a.u->dept = dept;
-        if ((rc = walk_map(L, item, "a unit", unit_field, &a)) != 0)
+        if ((rc = yk_map_each(L, item, "a unit", unit_field, &a)) != 0)
             return rc;
         if (!a.name || !a.kind || !a.home)
-            return dl_fail(L, item, "a unit needs name, kind and home");
+            return yk_fail(L, item, "a unit needs name, kind and home");
         for (size_t k = 0; k < d->nunits; k++)
             if (strcmp(d->units[k].name, a.u->name) == 0)
-                return dl_fail(L, item, "unit name '%s' is used twice (names must be unique)",
+                return yk_fail(L, item, "unit name '%s' is used twice (names must be unique)",
                                a.u->name);
         d->nunits++;
     }
@@ -272,22 +167,22 @@ struct dept_arg {
     bool name, kind, tier, county;
 };
 
-static int dept_field(struct dl *L, const char *key, yaml_node_t *kn, yaml_node_t *v, void *arg)
+static int dept_field(struct yk_loader *L, const char *key, yaml_node_t *kn, yaml_node_t *v, void *arg)
 {
     struct dept_arg *a = arg;
-    struct fm_directory *d = L->d;
+    struct fm_directory *d = dir_of(L);
     uint64_t u;
     int rc;
     if (strcmp(key, "name") == 0) {
         a->name = true;
-        return get_text(L, v, key, a->x->name, sizeof a->x->name);
+        return yk_text(L, v, key, a->x->name, sizeof a->x->name);
     }
     if (strcmp(key, "kind") == 0) {
         a->kind = true;
         return get_token(L, v, key, a->x->kind, sizeof a->x->kind);
     }
     if (strcmp(key, "tier") == 0) {
-        if ((rc = get_uint(L, v, key, 1, 3, &u)) != 0)
+        if ((rc = yk_uint(L, v, key, 1, 3, &u)) != 0)
             return rc;
         a->x->tier = (uint8_t)u;
         a->tier = true;
@@ -295,7 +190,7 @@ static int dept_field(struct dl *L, const char *key, yaml_node_t *kn, yaml_node_
     }
     if (strcmp(key, "county") == 0) {
         char name[FM_NAME_MAX];
-        if ((rc = get_text(L, v, key, name, sizeof name)) != 0)
+        if ((rc = yk_text(L, v, key, name, sizeof name)) != 0)
             return rc;
         for (size_t i = 0; i < d->ncounties; i++) {
             if (strcmp(d->counties[i], name) == 0) {
@@ -304,35 +199,35 @@ static int dept_field(struct dl *L, const char *key, yaml_node_t *kn, yaml_node_
                 return 0;
             }
         }
-        return dl_fail(L, v, "county '%s' is not in the counties list", name);
+        return yk_fail(L, v, "county '%s' is not in the counties list", name);
     }
     if (strcmp(key, "units") == 0) {
         a->units = v;
         return 0;
     }
-    return dl_fail(L, kn, "unknown key '%s' in a department (expected name, kind, tier, county, "
+    return yk_fail(L, kn, "unknown key '%s' in a department (expected name, kind, tier, county, "
                           "units)", key);
 }
 
-static int load_depts(struct dl *L, yaml_node_t *v)
+static int load_depts(struct yk_loader *L, yaml_node_t *v)
 {
-    struct fm_directory *d = L->d;
+    struct fm_directory *d = dir_of(L);
     yaml_node_t *item;
-    int rc = need_seq(L, v, "departments");
+    int rc = yk_need_seq(L, v, "departments");
     if (rc != 0)
         return rc;
-    SEQ_EACH(L, v, item) {
+    YK_SEQ_EACH(L, v, item) {
         if (d->ndepts >= FM_DIR_MAX_DEPTS)
-            return dl_fail(L, item, "too many departments (at most %d)", FM_DIR_MAX_DEPTS);
+            return yk_fail(L, item, "too many departments (at most %d)", FM_DIR_MAX_DEPTS);
         struct dept_arg a = {.x = &d->depts[d->ndepts]};
         memset(a.x, 0, sizeof *a.x);
-        if ((rc = walk_map(L, item, "a department", dept_field, &a)) != 0)
+        if ((rc = yk_map_each(L, item, "a department", dept_field, &a)) != 0)
             return rc;
         if (!a.name || !a.kind || !a.tier || !a.county)
-            return dl_fail(L, item, "a department needs name, kind, tier and county");
+            return yk_fail(L, item, "a department needs name, kind, tier and county");
         for (size_t k = 0; k < d->ndepts; k++)
             if (strcmp(d->depts[k].name, a.x->name) == 0)
-                return dl_fail(L, item, "department '%s' is listed twice", a.x->name);
+                return yk_fail(L, item, "department '%s' is listed twice", a.x->name);
         uint16_t idx = (uint16_t)d->ndepts++;
         if (a.units != NULL && (rc = load_units(L, a.units, idx)) != 0)
             return rc;
@@ -347,13 +242,13 @@ struct resp_arg {
     bool tier, kind;
 };
 
-static int resp_field(struct dl *L, const char *key, yaml_node_t *kn, yaml_node_t *v, void *arg)
+static int resp_field(struct yk_loader *L, const char *key, yaml_node_t *kn, yaml_node_t *v, void *arg)
 {
     struct resp_arg *a = arg;
     uint64_t u;
     int rc;
     if (strcmp(key, "tier") == 0) {
-        if ((rc = get_uint(L, v, key, 1, 3, &u)) != 0)
+        if ((rc = yk_uint(L, v, key, 1, 3, &u)) != 0)
             return rc;
         a->e->tier = (uint8_t)u;
         a->tier = true;
@@ -364,43 +259,43 @@ static int resp_field(struct dl *L, const char *key, yaml_node_t *kn, yaml_node_
         return get_token(L, v, key, a->e->kind, sizeof a->e->kind);
     }
     if (strcmp(key, "department") == 0) {
-        if ((rc = get_text(L, v, key, a->e->department, sizeof a->e->department)) != 0)
+        if ((rc = yk_text(L, v, key, a->e->department, sizeof a->e->department)) != 0)
             return rc;
-        if (directory_dept(L->d, a->e->department) == NULL)
-            return dl_fail(L, v, "department '%s' is not in the departments list",
+        if (directory_dept(dir_of(L), a->e->department) == NULL)
+            return yk_fail(L, v, "department '%s' is not in the departments list",
                            a->e->department);
         return 0;
     }
     if (strcmp(key, "capability") == 0)
         return get_token(L, v, key, a->e->capability, sizeof a->e->capability);
     if (strcmp(key, "units") == 0) {
-        if ((rc = get_uint(L, v, key, 1, 9, &u)) != 0)
+        if ((rc = yk_uint(L, v, key, 1, 9, &u)) != 0)
             return rc;
         a->e->units = (uint8_t)u;
         return 0;
     }
-    return dl_fail(L, kn, "unknown key '%s' in a response need (expected tier, kind, department, "
+    return yk_fail(L, kn, "unknown key '%s' in a response need (expected tier, kind, department, "
                           "capability, units)", key);
 }
 
 /* A list of response needs (a rule's respond, or a level's). */
-static int load_needs(struct dl *L, yaml_node_t *v, const char *key, struct fm_dir_respond *arr,
+static int load_needs(struct yk_loader *L, yaml_node_t *v, const char *key, struct fm_dir_respond *arr,
                       uint8_t *n)
 {
     yaml_node_t *item;
-    int rc = need_seq(L, v, key);
+    int rc = yk_need_seq(L, v, key);
     if (rc != 0)
         return rc;
-    SEQ_EACH(L, v, item) {
+    YK_SEQ_EACH(L, v, item) {
         if (*n >= FM_DIR_MAX_RESPOND)
-            return dl_fail(L, item, "too many response needs (at most %d)", FM_DIR_MAX_RESPOND);
+            return yk_fail(L, item, "too many response needs (at most %d)", FM_DIR_MAX_RESPOND);
         struct resp_arg ra = {.e = &arr[*n]};
         memset(ra.e, 0, sizeof *ra.e);
         ra.e->units = 1;
-        if ((rc = walk_map(L, item, "a response need", resp_field, &ra)) != 0)
+        if ((rc = yk_map_each(L, item, "a response need", resp_field, &ra)) != 0)
             return rc;
         if (!ra.tier || !ra.kind)
-            return dl_fail(L, item, "a response need needs tier and kind");
+            return yk_fail(L, item, "a response need needs tier and kind");
         (*n)++;
     }
     return 0;
@@ -413,13 +308,13 @@ struct level_arg {
     yaml_node_t *level_node, *respond_node;
 };
 
-static int level_field(struct dl *L, const char *key, yaml_node_t *kn, yaml_node_t *v, void *arg)
+static int level_field(struct yk_loader *L, const char *key, yaml_node_t *kn, yaml_node_t *v, void *arg)
 {
     struct level_arg *a = arg;
     uint64_t u;
     int rc;
     if (strcmp(key, "level") == 0) {
-        if ((rc = get_uint(L, v, key, 2, FM_ALARM_MAX, &u)) != 0)
+        if ((rc = yk_uint(L, v, key, 2, FM_ALARM_MAX, &u)) != 0)
             return rc;
         a->l->level = (uint8_t)u;
         a->level_node = v;
@@ -429,34 +324,34 @@ static int level_field(struct dl *L, const char *key, yaml_node_t *kn, yaml_node
         a->respond_node = v;
         return load_needs(L, v, key, a->l->respond, &a->l->nrespond);
     }
-    return dl_fail(L, kn, "unknown key '%s' in a level (expected level, respond)", key);
+    return yk_fail(L, kn, "unknown key '%s' in a level (expected level, respond)", key);
 }
 
-static int load_levels(struct dl *L, yaml_node_t *v, struct fm_dir_rule *r)
+static int load_levels(struct yk_loader *L, yaml_node_t *v, struct fm_dir_rule *r)
 {
     yaml_node_t *item;
-    int rc = need_seq(L, v, "levels");
+    int rc = yk_need_seq(L, v, "levels");
     if (rc != 0)
         return rc;
-    SEQ_EACH(L, v, item) {
+    YK_SEQ_EACH(L, v, item) {
         if (r->nlevels >= FM_DIR_MAX_LEVELS)
-            return dl_fail(L, item, "too many levels (at most %d: levels 2 to %d)",
+            return yk_fail(L, item, "too many levels (at most %d: levels 2 to %d)",
                            FM_DIR_MAX_LEVELS, FM_ALARM_MAX);
         struct level_arg a = {.l = &r->levels[r->nlevels]};
         memset(a.l, 0, sizeof *a.l);
-        if ((rc = walk_map(L, item, "a level", level_field, &a)) != 0)
+        if ((rc = yk_map_each(L, item, "a level", level_field, &a)) != 0)
             return rc;
         if (a.level_node == NULL)
-            return dl_fail(L, item, "a level needs 'level' (2 to %d; level 1 is the rule's "
+            return yk_fail(L, item, "a level needs 'level' (2 to %d; level 1 is the rule's "
                                     "own respond)", FM_ALARM_MAX);
         if (a.respond_node == NULL || a.l->nrespond == 0)
-            return dl_fail(L, a.respond_node ? a.respond_node : item,
+            return yk_fail(L, a.respond_node ? a.respond_node : item,
                            "level %u needs a non-empty 'respond' (the full set of needs at "
                            "that level)", a.l->level);
         if (r->nlevels > 0 && a.l->level == r->levels[r->nlevels - 1].level)
-            return dl_fail(L, a.level_node, "level %u is listed twice", a.l->level);
+            return yk_fail(L, a.level_node, "level %u is listed twice", a.l->level);
         if (r->nlevels > 0 && a.l->level < r->levels[r->nlevels - 1].level)
-            return dl_fail(L, a.level_node, "levels must be in ascending order (%u after %u)",
+            return yk_fail(L, a.level_node, "levels must be in ascending order (%u after %u)",
                            a.l->level, r->levels[r->nlevels - 1].level);
         r->nlevels++;
     }
@@ -468,7 +363,7 @@ struct rule_arg {
     bool category;
 };
 
-static int rule_field(struct dl *L, const char *key, yaml_node_t *kn, yaml_node_t *v, void *arg)
+static int rule_field(struct yk_loader *L, const char *key, yaml_node_t *kn, yaml_node_t *v, void *arg)
 {
     struct rule_arg *a = arg;
     struct fm_dir_rule *r = a->r;
@@ -480,13 +375,13 @@ static int rule_field(struct dl *L, const char *key, yaml_node_t *kn, yaml_node_
     }
     if (strcmp(key, "priority") == 0 || strcmp(key, "escalate_priority") == 0) {
         bool esc = key[0] == 'e';
-        if ((rc = get_uint(L, v, key, esc ? 0 : 1, 5, &u)) != 0)
+        if ((rc = yk_uint(L, v, key, esc ? 0 : 1, 5, &u)) != 0)
             return rc;
         *(esc ? &r->escalate_priority : &r->priority) = (uint8_t)u;
         return 0;
     }
     if (strcmp(key, "escalate_after_s") == 0 || strcmp(key, "target_s") == 0) {
-        if ((rc = get_uint(L, v, key, 0, 7 * 86400, &u)) != 0)
+        if ((rc = yk_uint(L, v, key, 0, 7 * 86400, &u)) != 0)
             return rc;
         *(key[0] == 'e' ? &r->escalate_after_s : &r->target_s) = (uint32_t)u;
         return 0;
@@ -495,30 +390,30 @@ static int rule_field(struct dl *L, const char *key, yaml_node_t *kn, yaml_node_
         return load_needs(L, v, key, r->respond, &r->nrespond);
     if (strcmp(key, "levels") == 0)
         return load_levels(L, v, r);
-    return dl_fail(L, kn, "unknown key '%s' in a rule (expected category, priority, "
+    return yk_fail(L, kn, "unknown key '%s' in a rule (expected category, priority, "
                           "escalate_priority, escalate_after_s, target_s, respond, levels)",
                    key);
 }
 
-static int load_rules(struct dl *L, yaml_node_t *v)
+static int load_rules(struct yk_loader *L, yaml_node_t *v)
 {
-    struct fm_directory *d = L->d;
+    struct fm_directory *d = dir_of(L);
     yaml_node_t *item;
-    int rc = need_seq(L, v, "rules");
+    int rc = yk_need_seq(L, v, "rules");
     if (rc != 0)
         return rc;
-    SEQ_EACH(L, v, item) {
+    YK_SEQ_EACH(L, v, item) {
         if (d->nrules >= FM_DIR_MAX_RULES)
-            return dl_fail(L, item, "too many rules (at most %d)", FM_DIR_MAX_RULES);
+            return yk_fail(L, item, "too many rules (at most %d)", FM_DIR_MAX_RULES);
         struct rule_arg a = {.r = &d->rules[d->nrules]};
         memset(a.r, 0, sizeof *a.r);
         a.r->priority = 3;
-        if ((rc = walk_map(L, item, "a rule", rule_field, &a)) != 0)
+        if ((rc = yk_map_each(L, item, "a rule", rule_field, &a)) != 0)
             return rc;
         if (!a.category)
-            return dl_fail(L, item, "a rule needs a category");
+            return yk_fail(L, item, "a rule needs a category");
         if (fm_directory_rule(d, a.r->category) != NULL)
-            return dl_fail(L, item, "two rules for category '%s'", a.r->category);
+            return yk_fail(L, item, "two rules for category '%s'", a.r->category);
         d->nrules++;
     }
     return 0;
@@ -534,23 +429,23 @@ static int county_index(const struct fm_directory *d, const char *name)
     return -1;
 }
 
-static int load_ring(struct dl *L, yaml_node_t *v, uint16_t county)
+static int load_ring(struct yk_loader *L, yaml_node_t *v, uint16_t county)
 {
-    struct fm_directory *d = L->d;
+    struct fm_directory *d = dir_of(L);
     yaml_node_t *item;
     size_t n = 0;
     int rc;
     if (v->type != YAML_SEQUENCE_NODE)
-        return dl_fail(L, v, "expected a ring as a flat list [lat, lon, lat, lon, ...]");
+        return yk_fail(L, v, "expected a ring as a flat list [lat, lon, lat, lon, ...]");
     if (d->nrings >= FM_DIR_MAX_RINGS)
-        return dl_fail(L, v, "too many boundary rings (at most %d)", FM_DIR_MAX_RINGS);
+        return yk_fail(L, v, "too many boundary rings (at most %d)", FM_DIR_MAX_RINGS);
     struct fm_dir_ring *r = &d->rings[d->nrings];
     r->county = county;
     r->first = (uint32_t)d->npoints;
-    SEQ_EACH(L, v, item) {
+    YK_SEQ_EACH(L, v, item) {
         struct fm_dir_point *p = &d->points[d->npoints];
         if (n % 2 == 0 && d->npoints >= FM_DIR_MAX_POINTS)
-            return dl_fail(L, item, "too many boundary points (at most %d)", FM_DIR_MAX_POINTS);
+            return yk_fail(L, item, "too many boundary points (at most %d)", FM_DIR_MAX_POINTS);
         if (n % 2 == 0 ? (rc = get_coord(L, item, "latitude", 90.0, &p->lat_e7))
                        : (rc = get_coord(L, item, "longitude", 180.0, &p->lon_e7)))
             return rc;
@@ -558,44 +453,44 @@ static int load_ring(struct dl *L, yaml_node_t *v, uint16_t county)
             d->npoints++;
     }
     if (n % 2 != 0)
-        return dl_fail(L, v, "a ring needs lat, lon pairs (%zu numbers is odd)", n);
+        return yk_fail(L, v, "a ring needs lat, lon pairs (%zu numbers is odd)", n);
     r->npoints = (uint32_t)(n / 2);
     if (r->npoints < 3)
-        return dl_fail(L, v, "a ring needs at least 3 points, not %u", (unsigned)r->npoints);
+        return yk_fail(L, v, "a ring needs at least 3 points, not %u", (unsigned)r->npoints);
     const struct fm_dir_point *a = &d->points[r->first], *z = &a[r->npoints - 1];
     if (a->lat_e7 == z->lat_e7 && a->lon_e7 == z->lon_e7)
-        return dl_fail(L, v, "a ring is written open: drop the last point, it repeats the first");
+        return yk_fail(L, v, "a ring is written open: drop the last point, it repeats the first");
     d->nrings++;
     return 0;
 }
 
-static int bound_field(struct dl *L, const char *key, yaml_node_t *kn, yaml_node_t *v, void *arg)
+static int bound_field(struct yk_loader *L, const char *key, yaml_node_t *kn, yaml_node_t *v, void *arg)
 {
     yaml_node_t *item;
-    int rc, county = county_index(L->d, key);
+    int rc, county = county_index(dir_of(L), key);
     (void)arg;
     if (county < 0)
-        return dl_fail(L, kn, "boundary for '%s', which is not in the counties list", key);
-    if ((rc = need_seq(L, v, key)) != 0)
+        return yk_fail(L, kn, "boundary for '%s', which is not in the counties list", key);
+    if ((rc = yk_need_seq(L, v, key)) != 0)
         return rc;
-    SEQ_EACH(L, v, item) {
+    YK_SEQ_EACH(L, v, item) {
         if ((rc = load_ring(L, item, (uint16_t)county)) != 0)
             return rc;
     }
-    if (v->data.sequence.items.top == v->data.sequence.items.start)
-        return dl_fail(L, v, "the boundary of '%s' has no ring", key);
+    if (yk_seq_len(v) == 0)
+        return yk_fail(L, v, "the boundary of '%s' has no ring", key);
     return 0;
 }
 
-static int load_boundaries(struct dl *L, yaml_node_t *v)
+static int load_boundaries(struct yk_loader *L, yaml_node_t *v)
 {
     char err[256];
-    int rc = walk_map(L, v, "boundaries", bound_field, NULL);
+    int rc = yk_map_each(L, v, "boundaries", bound_field, NULL);
     if (rc != 0)
         return rc;
-    if ((rc = fm_directory_boundaries_normalise(L->d, err, sizeof err)) == FM_ENOMEM)
+    if ((rc = fm_directory_boundaries_normalise(dir_of(L), err, sizeof err)) == FM_ENOMEM)
         return rc;
-    return rc != FM_OK ? dl_fail(L, v, "%s", err) : 0;
+    return rc != FM_OK ? yk_fail(L, v, "%s", err) : 0;
 }
 
 /* ---- top level ---- */
@@ -605,12 +500,12 @@ struct top_arg {
     bool name;
 };
 
-static int top_field(struct dl *L, const char *key, yaml_node_t *kn, yaml_node_t *v, void *arg)
+static int top_field(struct yk_loader *L, const char *key, yaml_node_t *kn, yaml_node_t *v, void *arg)
 {
     struct top_arg *a = arg;
     if (strcmp(key, "name") == 0) {
         a->name = true;
-        return get_text(L, v, key, L->d->name, sizeof L->d->name);
+        return yk_text(L, v, key, dir_of(L)->name, sizeof dir_of(L)->name);
     }
     if (strcmp(key, "counties") == 0) {
         a->counties = v;
@@ -628,33 +523,33 @@ static int top_field(struct dl *L, const char *key, yaml_node_t *kn, yaml_node_t
         a->bounds = v;
         return 0;
     }
-    return dl_fail(L, kn, "unknown key '%s' (expected name, counties, departments, rules, "
+    return yk_fail(L, kn, "unknown key '%s' (expected name, counties, departments, rules, "
                           "boundaries)", key);
 }
 
-static int load_doc(struct dl *L)
+static int load_doc(struct yk_loader *L)
 {
-    struct fm_directory *d = L->d;
+    struct fm_directory *d = dir_of(L);
     struct top_arg a = {0};
-    yaml_node_t *root = yaml_document_get_root_node(&L->doc), *item;
+    yaml_node_t *root = yk_root(L), *item;
     int rc;
     if (root == NULL)
-        return dl_fail_at(L, 1, 1, "empty directory (expected name, counties, departments, "
+        return yk_fail_at(L, 1, 1, "empty directory (expected name, counties, departments, "
                                    "rules)");
-    if ((rc = walk_map(L, root, "the top level", top_field, &a)) != 0)
+    if ((rc = yk_map_each(L, root, "the top level", top_field, &a)) != 0)
         return rc;
     if (!a.name || a.counties == NULL || a.depts == NULL)
-        return dl_fail(L, root, "the directory needs name, counties and departments");
-    if ((rc = need_seq(L, a.counties, "counties")) != 0)
+        return yk_fail(L, root, "the directory needs name, counties and departments");
+    if ((rc = yk_need_seq(L, a.counties, "counties")) != 0)
         return rc;
-    SEQ_EACH(L, a.counties, item) {
+    YK_SEQ_EACH(L, a.counties, item) {
         if (d->ncounties >= FM_DIR_MAX_COUNTIES)
-            return dl_fail(L, item, "too many counties (at most %d)", FM_DIR_MAX_COUNTIES);
-        if ((rc = get_text(L, item, "counties", d->counties[d->ncounties], FM_NAME_MAX)) != 0)
+            return yk_fail(L, item, "too many counties (at most %d)", FM_DIR_MAX_COUNTIES);
+        if ((rc = yk_text(L, item, "counties", d->counties[d->ncounties], FM_NAME_MAX)) != 0)
             return rc;
         for (size_t k = 0; k < d->ncounties; k++)
             if (strcmp(d->counties[k], d->counties[d->ncounties]) == 0)
-                return dl_fail(L, item, "county '%s' is listed twice", d->counties[k]);
+                return yk_fail(L, item, "county '%s' is listed twice", d->counties[k]);
         d->ncounties++;
     }
     if ((rc = load_depts(L, a.depts)) != 0)
@@ -666,40 +561,24 @@ static int load_doc(struct dl *L)
     /* a published directory replaces the one before it everywhere: one
      * without departments or rules would wipe every dispatch rule */
     if (d->ndepts == 0)
-        return dl_fail(L, a.depts, "the directory lists no department (publishing it would "
+        return yk_fail(L, a.depts, "the directory lists no department (publishing it would "
                                    "remove every department everywhere)");
     if (d->nrules == 0)
-        return dl_fail(L, a.rules != NULL ? a.rules : root,
+        return yk_fail(L, a.rules != NULL ? a.rules : root,
                        "the directory has no rule (publishing it would remove every "
                        "dispatch rule everywhere)");
     return 0;
 }
 
-static int read_all(const char *path, char **out, size_t *len, char *err, size_t errlen)
-{
-    int rc = fm_file_read_alloc(path, DIR_FILE_MAX, out, len);
-    if (rc == FM_ETOOBIG) {
-        snprintf(err, errlen, "%s:1:1: file too large (max %u bytes)", path, DIR_FILE_MAX);
-        return FM_ECONFIG;
-    }
-    if (rc != FM_OK && rc != FM_ENOMEM)
-        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-    return rc;
-}
-
 int fm_directory_load_yaml(const char *path, struct fm_directory **out, char *err,
                            size_t errlen)
 {
-    char dummy[1];
+    struct yk_loader R;
     char *buf = NULL;
     size_t len = 0;
     *out = NULL;
-    if (err == NULL || errlen == 0) {
-        err = dummy;
-        errlen = sizeof dummy;
-    }
-    err[0] = '\0';
-    int rc = read_all(path, &buf, &len, err, errlen);
+    yk_init(&R, path, err, errlen);
+    int rc = yk_read_file(&R, DIR_FILE_MAX, &buf, &len);
     if (rc != FM_OK)
         return rc;
     rc = fm_directory_parse_yaml(path, buf, len, out, err, errlen);
@@ -710,50 +589,22 @@ int fm_directory_load_yaml(const char *path, struct fm_directory **out, char *er
 int fm_directory_parse_yaml(const char *name, const char *buf, size_t len,
                             struct fm_directory **out, char *err, size_t errlen)
 {
-    struct dl L;
-    yaml_parser_t parser;
-    char dummy[1];
+    struct dl D = {.d = NULL};
     int rc;
     *out = NULL;
-    if (err == NULL || errlen == 0) {
-        err = dummy;
-        errlen = sizeof dummy;
-    }
-    err[0] = '\0';
-    memset(&L, 0, sizeof L);
-    L.file = name;
-    L.err = err;
-    L.errlen = errlen;
+    yk_init(&D.yk, name, err, errlen);
     if (len > DIR_FILE_MAX)
-        return dl_fail_at(&L, 1, 1, "file too large (max %u bytes)", DIR_FILE_MAX);
-    L.d = calloc(1, sizeof *L.d);
-    if (L.d == NULL)
+        return yk_fail_at(&D.yk, 1, 1, "file too large (max %u bytes)", DIR_FILE_MAX);
+    D.d = calloc(1, sizeof *D.d);
+    if (D.d == NULL)
         return FM_ENOMEM;
-    size_t dline = 0, dcol = 0;
-    if ((rc = yaml_check_depth(buf, len, YAML_MAX_DEPTH, &dline, &dcol)) != FM_OK) {
-        if (rc == FM_ETOOBIG)
-            rc = dl_fail_at(&L, dline, dcol, "nesting deeper than %d", YAML_MAX_DEPTH);
-        goto out_dir;
-    }
-    if (!yaml_parser_initialize(&parser)) {
-        rc = FM_ENOMEM;
-        goto out_dir;
-    }
-    yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
-    if (!yaml_parser_load(&parser, &L.doc)) {
-        rc = dl_fail_at(&L, parser.problem_mark.line + 1, parser.problem_mark.column + 1, "%s",
-                        parser.problem ? parser.problem : "YAML syntax error");
-        goto out_parser;
-    }
-    rc = load_doc(&L);
-    yaml_document_delete(&L.doc);
-out_parser:
-    yaml_parser_delete(&parser);
-out_dir:
+    if ((rc = yk_parse(&D.yk, buf, len)) == FM_OK)
+        rc = load_doc(&D.yk);
+    yk_release(&D.yk);
     if (rc == FM_OK) {
-        *out = L.d;
-        L.d = NULL;
+        *out = D.d;
+        D.d = NULL;
     }
-    free(L.d);
+    free(D.d);
     return rc;
 }

@@ -23,21 +23,7 @@
  * source tree; targets from issue 12: publish <= 1 s, suggest p99 <= 20 ms)
  */
 #include "tests/bench/limits.h"
-#include "tests/unit/node_fixture.h"
-
-#include "node/workflow/workflow_int.h"
-
-static void die(const char *what, int rc)
-{
-    fprintf(stderr, "bench_city: %s: %s\n", what, fm_strerror(rc));
-    exit(1);
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
+#include "tests/bench/workflow_setup.h"
 
 static double pct(double *v, long n, int p)
 {
@@ -49,21 +35,6 @@ static void line(const char *what, double got_ms, double floor_ms)
 {
     printf("%-30s %10.2f ms   floor %8.3f ms   ratio %7.1fx\n", what, got_ms, floor_ms,
            floor_ms > 0 ? got_ms / floor_ms : 0.0);
-}
-
-/* A fresh centre; durable commits unless nosync. */
-static void centre(struct fx_org *org, struct fx_node *c, const char *name, bool nosync)
-{
-    int rc;
-    if ((rc = fx_author(org, c, name)) != FM_OK)
-        die("author", rc);
-    c->cert.role = FM_ROLE_CENTRE;
-    c->cfg.role = FM_ROLE_CENTRE;
-    c->cfg.map_size = 512u << 20;
-    fm_cert_sign(&c->cert, &org->root);
-    if ((rc = fm_cert_write_file(&c->cert, c->cfg.cert_path)) != FM_OK ||
-        (rc = fx_open(c, FM_OPEN_IDENTITY | (nosync ? FM_OPEN_NOSYNC_ : 0))) != FM_OK)
-        die("open", rc);
 }
 
 /* CPU seconds of this thread: what a call costs whatever else the
@@ -139,23 +110,23 @@ static void bench_publish(struct fx_org *org, const struct fm_directory *d, doub
     char v[FM_ID_MAX];
     size_t reg = 0;
     int rc;
-    centre(org, &c, "publisher", false);
+    wfb_centre(org, &c, "publisher", false);
     struct fm_node_stats st0, st1, st2;
     if ((rc = fm_node_stats(c.n, &st0)) != FM_OK)
-        die("stats", rc);
+        wfb_die("stats", rc);
     double t0 = lim_now();
     if ((rc = fm_node_directory_publish(c.n, d, v, &reg)) != FM_OK)
-        die("publish", rc);
+        wfb_die("publish", rc);
     double first = lim_now() - t0;
     if ((rc = fm_node_stats(c.n, &st1)) != FM_OK)
-        die("stats", rc);
+        wfb_die("stats", rc);
     t0 = lim_now();
     size_t reg2 = 0;
     if ((rc = fm_node_directory_publish(c.n, d, v, &reg2)) != FM_OK)
-        die("publish again", rc);
+        wfb_die("publish again", rc);
     double again = lim_now() - t0;
     if ((rc = fm_node_stats(c.n, &st2)) != FM_OK)
-        die("stats", rc);
+        wfb_die("stats", rc);
     size_t ops1 = (size_t)(st1.ops - st0.ops), ops2 = (size_t)(st2.ops - st1.ops);
     printf("publish: %zu units registered; %zu ops the first time, %zu the second (%zu "
            "registered)\n", reg, ops1, ops2, reg2);
@@ -170,35 +141,18 @@ static void bench_publish(struct fx_org *org, const struct fm_directory *d, doub
 
 int main(int argc, char **argv)
 {
-    long incidents = 1000, p1 = 10, runs = 30;
-    for (int i = 1; i + 1 < argc; i += 2) {
-        long val = strtol(argv[i + 1], NULL, 10);
-        if (val <= 0)
-            continue;
-        if (strcmp(argv[i], "--incidents") == 0)
-            incidents = val;
-        else if (strcmp(argv[i], "--p1") == 0)
-            p1 = val;
-        else if (strcmp(argv[i], "--runs") == 0)
-            runs = val;
-    }
-    if (p1 > incidents)
-        p1 = incidents;
-    const char *src = getenv("FM_SRC");
-    char path[512], err[512], v[FM_ID_MAX], tmpl[] = "/tmp/bench_city.XXXXXX";
-    struct fm_directory *d = NULL;
+    struct wfb_opts o = {.incidents = 1000, .p1 = 10, .runs = 30};
+    wfb_parse_opts(argc, argv, &o);
+    long incidents = o.incidents, p1 = o.p1, runs = o.runs;
+    char path[512], v[FM_ID_MAX], tmpl[] = "/tmp/bench_city.XXXXXX";
     struct fx_org org;
     struct fx_node c;
     int rc;
-    snprintf(path, sizeof path, "%s/configs/jinhua.yaml", src ? src : ".");
-    if (fm_crypto_init() != FM_OK || fx_org_init(&org) != FM_OK || mkdtemp(tmpl) == NULL)
-        die("init", FM_EIO);
-    fm_log_set_level(FM_LOG_ERROR);
+    wfb_start("bench_city", &org);
+    if (mkdtemp(tmpl) == NULL)
+        wfb_die("init", FM_EIO);
     double t0 = lim_now();
-    if ((rc = fm_directory_load_yaml(path, &d, err, sizeof err)) != FM_OK) {
-        fprintf(stderr, "bench_city: %s\n", err);
-        return 1;
-    }
+    struct fm_directory *d = wfb_directory("jinhua.yaml", path, sizeof path);
     printf("directory: %s: %zu counties, %zu departments, %zu units, %zu rules, %zu boundary "
            "points; YAML parsed in %.1f ms\n", path, d->ncounties, d->ndepts, d->nunits,
            d->nrules, d->npoints, (lim_now() - t0) * 1000);
@@ -208,7 +162,7 @@ int main(int argc, char **argv)
     double sign_rate = lim_sign_rate(400, 0.3);
     fx_rmrf(tmpl);
     if (mkdir(tmpl, 0700) != 0)
-        die("mkdir", FM_EIO);
+        wfb_die("mkdir", FM_EIO);
     double scan_s = lim_lmdb_scan_s(tmpl, (long)d->nunits, 400, 15);
     double open_s = aes_open_s((long)d->nunits, 400);
     fx_rmrf(tmpl);
@@ -219,37 +173,37 @@ int main(int argc, char **argv)
     bench_publish(&org, d, 1.0 / put_rate, sign_rate);
 
     /* suggest over the city: a store of N incidents, the last p1 open at P1 */
-    centre(&org, &c, "centre", true);
+    wfb_centre(&org, &c, "centre", true);
     if ((rc = fm_node_directory_publish(c.n, d, v, NULL)) != FM_OK)
-        die("publish", rc);
+        wfb_die("publish", rc);
     char (*ids)[FM_ID_MAX] = calloc((size_t)incidents, sizeof *ids);
     double *ms = calloc((size_t)(incidents > runs ? incidents : runs), sizeof *ms);
     double *cpu = calloc((size_t)incidents, sizeof *cpu);
     struct fm_suggestion *s = malloc(sizeof *s);
     if (ids == NULL || ms == NULL || cpu == NULL || s == NULL)
-        die("alloc", FM_ENOMEM);
+        wfb_die("alloc", FM_ENOMEM);
     uint64_t seed = 12;
     for (long i = 0; i < incidents; i++) {
         struct fm_incident_new in = {.category = d->rules[i % (long)d->nrules].category,
                                      .priority = i >= incidents - p1 ? 1 : 3};
         city_point(d, &seed, &in.lat_e7, &in.lon_e7);
         if ((rc = fm_node_incident_report(c.n, &in, ids[i])) != FM_OK)
-            die("report", rc);
+            wfb_die("report", rc);
     }
     size_t proposed = 0, gaps = 0;
     for (long i = 0; i < incidents; i++) {
         double c0 = cpu_now();
         t0 = lim_now();
         if ((rc = fm_node_dispatch_suggest(c.n, ids[i], fm_now_ms(), s)) != FM_OK)
-            die("suggest", rc);
+            wfb_die("suggest", rc);
         ms[i] = (lim_now() - t0) * 1000;
         cpu[i] = (cpu_now() - c0) * 1000;
         proposed += s->nunits;
         for (size_t g = 0; g < s->ngaps; g++)
             gaps += s->gaps[g].found < s->gaps[g].wanted;
     }
-    qsort(ms, (size_t)incidents, sizeof *ms, cmp_double);
-    qsort(cpu, (size_t)incidents, sizeof *cpu, cmp_double);
+    qsort(ms, (size_t)incidents, sizeof *ms, wfb_cmp_double);
+    qsort(cpu, (size_t)incidents, sizeof *cpu, wfb_cmp_double);
     printf("suggest: %ld incidents over the city (%ld open at priority 1), %.1f units proposed "
            "on average, %zu needs short\n", incidents, p1, (double)proposed / (double)incidents,
            gaps);
@@ -269,10 +223,10 @@ int main(int argc, char **argv)
         ninc = 0;
         t0 = lim_now();
         if ((rc = fm_node_incidents(c.n, &any, count_inc, &ninc)) != FM_OK)
-            die("incidents", rc);
+            wfb_die("incidents", rc);
         ms[r] = (lim_now() - t0) * 1000;
     }
-    qsort(ms, (size_t)runs, sizeof *ms, cmp_double);
+    qsort(ms, (size_t)runs, sizeof *ms, wfb_cmp_double);
     printf("  of which the walk of all %zu incidents (the P1 marks): p50 %.2f ms\n", ninc,
            pct(ms, runs, 50));
     size_t nu = 0;
@@ -280,10 +234,10 @@ int main(int argc, char **argv)
         nu = 0;
         t0 = lim_now();
         if ((rc = fm_node_units(c.n, count_unit, &nu)) != FM_OK)
-            die("units", rc);
+            wfb_die("units", rc);
         ms[r] = (lim_now() - t0) * 1000;
     }
-    qsort(ms, (size_t)runs, sizeof *ms, cmp_double);
+    qsort(ms, (size_t)runs, sizeof *ms, wfb_cmp_double);
     printf("unit list: %zu units\n", nu);
     line("unit list p50", pct(ms, runs, 50), scan_s * 1000);
     free(ids);
