@@ -177,6 +177,6 @@ const struct cli_cmd cli_cmd_incident_merge = {
     "OTHER, OTHER's call count includes DUP, and reports count the incident\n"
     "once (DUP as a duplicate). Two merges of one incident: the earlier stands.\n"
     "Two dispatchers merging each into the other while apart end at the\n"
-    "earlier report on every node. Needs node.op_format: 3 (exit 1 below).\n",
+    "earlier report on every node. Needs node.op_format: 3 (below: exit 78).\n",
     run_merge,
 };

@@ -92,6 +92,7 @@ static void report_json(const struct fm_report *r, const char *by, bool gps_only
     cli_json_key(&j, "gps_only");
     cli_json_bool(&j, gps_only);
     cli_json_kuint(&j, "tickets", r->tickets);
+    cli_json_kuint(&j, "duplicates", r->duplicates); /* merged into another: counted there */
     cli_json_kstr(&j, "clock_note", r->clock_note);
     cli_json_kuint(&j, "negative_intervals", r->negative_intervals);
     cli_json_key(&j, "groups");
@@ -221,6 +222,9 @@ static int report_table(const struct fm_report *r)
                "route, OS on scene, CLR cleared); RESPONSE = report to on scene;\nIN TGT = share "
                "of responses within the category's target; OS GPS/BTN = arrivals stamped by "
                "position / by a button.\n");
+        if (r->duplicates > 0)
+            printf("duplicates: %zu incident%s opened twice and merged into another, counted "
+                   "once there\n", r->duplicates, r->duplicates == 1 ? "" : "s");
         if (r->clock_note[0])
             printf("note: %s\n", r->clock_note);
     }

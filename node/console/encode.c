@@ -77,6 +77,10 @@ json_t *enc_incident(const struct fm_incident *inc, bool caller_ok)
     json_object_set_new(o, "reported_at", enc_time(inc->reported_hlc));
     json_object_set_new(o, "updated_at", enc_time(inc->updated_hlc));
     json_object_set_new(o, "notes", json_integer(inc->nnotes));
+    /* merges (docs/workflow.md §3c) */
+    json_object_set_new(o, "calls", json_integer(inc->calls));
+    json_object_set_new(o, "merged_into", inc->merged_into[0] ? str(inc->merged_into)
+                                                               : json_null());
     return o;
 }
 

@@ -198,10 +198,13 @@ int route_incident(struct call *k)
     struct fm_directory *dir = NULL;
     json_t *notes = json_array();
     struct tk_list tl = { .list = json_array() };
+    struct fm_incident_workflow wf;
     node_lock(k->c);
     int rc = console_resolve(k->c, FM_ENT_INCIDENT, k->arg[0], id);
     if (rc == FM_OK)
         rc = fm_node_incident_get(k->c->node, id, &inc);
+    if (rc == FM_OK)
+        rc = fm_node_incident_workflow(k->c->node, inc.id, &wf);
     if (rc == FM_OK)
         rc = fm_node_incident_timeline(k->c->node, id, add_timeline, notes);
     if (rc == FM_OK) {
@@ -223,6 +226,7 @@ int route_incident(struct call *k)
     int county = dir != NULL ? fm_directory_county_at(dir, inc.lat_e7, inc.lon_e7) : -1;
     json_object_set_new(o, "county", county >= 0 ? json_string(dir->counties[county])
                                                  : json_null());
+    json_object_set_new(o, "alarm_level", json_integer(wf.alarm_level));
     json_object_set_new(o, "timeline", notes);
     json_object_set_new(o, "tickets", tl.list);
     fm_directory_free(&dir);
