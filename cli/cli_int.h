@@ -104,6 +104,12 @@ int cli_parse_coord(struct cli *cl, const char *what, const char *s, double limi
  * 1..cap-1 bytes. */
 int cli_check_text(struct cli *cl, const char *what, const char *s, size_t cap);
 int cli_check_word(struct cli *cl, const char *what, const char *s, size_t cap); /* [a-z0-9_-]+ */
+/* cli_words.c (the node open): a directory word or an alias of one, into
+ * out; a category no rule has is a usage error naming the closest ones
+ * unless force (and then only a well-formed word). */
+int cli_word(struct cli *cl, const char *what, const char *text, char *out, size_t cap);
+int cli_category(struct cli *cl, const char *what, const char *text, bool force,
+                 char out[FM_CATEGORY_MAX]);
 int cli_parse_key(struct cli *cl, const char *what, const char *s, uint8_t pk[FM_PK_LEN]);
 /* DATE: "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM[:SS]Z" (UTC) -> ms (cli_date.c). */
 int cli_parse_date(struct cli *cl, const char *what, const char *s, uint64_t *ms);

@@ -43,6 +43,8 @@ static void summary(const struct fm_directory *d, FILE *f)
                 d->npoints);
     if (nplans > 0)
         fprintf(f, "; alarm levels for %zu rules", nplans);
+    if (d->naliases > 0)
+        fprintf(f, "; %zu aliases", d->naliases);
     if (fm_directory_format(d) > 1)
         fprintf(f, ": format version %d", fm_directory_format(d));
     if (d->nskipped > 0)

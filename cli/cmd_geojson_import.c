@@ -20,43 +20,6 @@
 
 enum { O_OUT, O_BASE, O_PROPERTY };
 
-/* UTF-8 text as code points (at most cap); returns how many. */
-static size_t code_points(const char *s, uint32_t *cp, size_t cap)
-{
-    size_t n = 0;
-    for (const unsigned char *p = (const unsigned char *)s; *p != '\0' && n < cap; n++) {
-        uint32_t c = *p++;
-        int more = c >= 0xf0 ? 3 : c >= 0xe0 ? 2 : c >= 0xc0 ? 1 : 0;
-        for (; more > 0 && (*p & 0xc0) == 0x80; more--)
-            c = c << 6 | (*p++ & 0x3f);
-        cp[n] = c;
-    }
-    return n;
-}
-
-static size_t edit_distance(const char *a, const char *b)
-{
-    uint32_t x[FM_NAME_MAX], y[FM_NAME_MAX];
-    size_t row[FM_NAME_MAX + 1];
-    size_t n = code_points(a, x, FM_NAME_MAX), m = code_points(b, y, FM_NAME_MAX);
-    for (size_t j = 0; j <= m; j++)
-        row[j] = j;
-    for (size_t i = 1; i <= n; i++) {
-        size_t diag = row[0];
-        row[0] = i;
-        for (size_t j = 1; j <= m; j++) {
-            size_t up = row[j], best = diag + (x[i - 1] != y[j - 1]);
-            if (up + 1 < best)
-                best = up + 1;
-            if (row[j - 1] + 1 < best)
-                best = row[j - 1] + 1;
-            diag = up;
-            row[j] = best;
-        }
-    }
-    return row[m];
-}
-
 static void print_closest(const struct fm_directory *d, const char *name)
 {
     bool used[FM_DIR_MAX_COUNTIES] = {false};
@@ -64,7 +27,7 @@ static void print_closest(const struct fm_directory *d, const char *name)
     for (int k = 0; k < 3 && (size_t)k < d->ncounties; k++) {
         size_t best = SIZE_MAX, at = 0;
         for (size_t i = 0; i < d->ncounties; i++) {
-            size_t e = used[i] ? SIZE_MAX : edit_distance(name, d->counties[i]);
+            size_t e = used[i] ? SIZE_MAX : fm_text_distance(name, d->counties[i]);
             if (e < best) {
                 best = e;
                 at = i;

@@ -40,12 +40,14 @@ static int parse_stage(struct cli *cl, const char *s, enum fm_incident_stage *ou
 /* report                                                              */
 /* ------------------------------------------------------------------ */
 
-enum { RP_CATEGORY, RP_LAT, RP_LON, RP_ADDRESS, RP_PRIORITY, RP_CALLER, RP_DESC, RP_CNAME };
+enum { RP_CATEGORY, RP_LAT, RP_LON, RP_ADDRESS, RP_PRIORITY, RP_CALLER, RP_DESC, RP_CNAME,
+       RP_FORCE };
 static const struct cli_opt report_opts[] = {
     [RP_CATEGORY] = { "category", true }, [RP_LAT] = { "lat", true },
     [RP_LON] = { "lon", true },           [RP_ADDRESS] = { "address", true },
     [RP_PRIORITY] = { "priority", true }, [RP_CALLER] = { "caller", true },
     [RP_DESC] = { "desc", true },         [RP_CNAME] = { "caller-name", true },
+    [RP_FORCE] = { "force", false },
 };
 
 /* Without a dispatcher key the caller is left out, never written in clear:
@@ -87,7 +89,8 @@ static int run_report(struct cli *cl, int argc, char **argv)
         return cli_usage(cl, "--category is required");
     if (a.val[RP_LAT] == NULL || a.val[RP_LON] == NULL)
         return cli_usage(cl, "--lat and --lon are required");
-    if ((rc = cli_check_word(cl, "--category", a.val[RP_CATEGORY], FM_CATEGORY_MAX)) != 0 ||
+    /* a word or an alias (any printable name): which, the directory says */
+    if ((rc = cli_check_text(cl, "--category", a.val[RP_CATEGORY], FM_NAME_MAX)) != 0 ||
         (rc = cli_parse_coord(cl, "--lat", a.val[RP_LAT], 90, &in.lat_e7)) != 0 ||
         (rc = cli_parse_coord(cl, "--lon", a.val[RP_LON], 180, &in.lon_e7)) != 0)
         return rc;
@@ -107,14 +110,17 @@ static int run_report(struct cli *cl, int argc, char **argv)
         (rc = cli_check_text(cl, "--caller-name", a.val[RP_CNAME], FM_CALLER_NAME_MAX)) != 0)
         return rc;
     in.caller_name = a.val[RP_CNAME];
-    in.category = a.val[RP_CATEGORY];
     in.priority = (uint8_t)prio;
     in.address = a.val[RP_ADDRESS];
     in.caller = a.val[RP_CALLER];
     in.desc = a.val[RP_DESC];
 
-    if ((rc = cli_open_node(cl, FM_OPEN_IDENTITY)) != 0)
+    char category[FM_CATEGORY_MAX];
+    if ((rc = cli_open_node(cl, FM_OPEN_IDENTITY)) != 0 ||
+        (rc = cli_category(cl, "--category", a.val[RP_CATEGORY], cli_flag(&a, RP_FORCE),
+                           category)) != 0)
         return rc;
+    in.category = category;
     if (a.val[RP_PRIORITY] == NULL) { /* the rule's default, when a rule has one */
         uint8_t rule = fm_node_default_priority(cl->node, in.category);
         if (rule != 0)
@@ -138,9 +144,13 @@ static int run_report(struct cli *cl, int argc, char **argv)
 const struct cli_cmd cli_cmd_incident_report = {
     "incident", "report",
     "--category C --lat X --lon Y [--priority 1-5] [--address A] [--caller PHONE] "
-    "[--caller-name NAME] [--desc TEXT]",
+    "[--caller-name NAME] [--desc TEXT] [--force]",
     "record a new incident; prints only its id",
-    "  --category C   [a-z0-9_-], at most 31 characters (fire, medical, flood, ...)\n"
+    "  --category C   a category of the directory's rules (building_fire, medical,\n"
+    "                 ...) or an alias the directory gives it (火灾); one no rule\n"
+    "                 has is refused (exit 2) with the closest ones\n"
+    "  --force        record a category no rule has, as typed ([a-z0-9_-], at\n"
+    "                 most 31 characters)\n"
     "  --lat X        latitude in degrees, -90..90\n"
     "  --lon Y        longitude in degrees, -180..180\n"
     "  --priority P   1 (highest) .. 5 (default 3)\n"
@@ -295,17 +305,19 @@ static int run_list(struct cli *cl, int argc, char **argv)
             return rc;
         filter.stage = (int)st;
     }
-    if (a.val[LS_CATEGORY] != NULL) {
-        if ((rc = cli_check_word(cl, "--category", a.val[LS_CATEGORY], FM_CATEGORY_MAX)) != 0)
-            return rc;
-        filter.category = a.val[LS_CATEGORY];
-    }
+
     uint64_t stale_s = 0;
     if (a.val[LS_STALE] != NULL &&
         (rc = cli_parse_uint(cl, "--stale-after", a.val[LS_STALE], 1, UINT32_MAX, &stale_s)) != 0)
         return rc;
     if ((rc = cli_open_node(cl, FM_OPEN_READ)) != 0)
         return rc;
+    char category[FM_CATEGORY_MAX];
+    if (a.val[LS_CATEGORY] != NULL) { /* a word or an alias of one */
+        if ((rc = cli_word(cl, "--category", a.val[LS_CATEGORY], category, sizeof category)) != 0)
+            return rc;
+        filter.category = category;
+    }
 
     memset(&lc, 0, sizeof(lc));
     if (stale_s && (rc = cli_stale_open(cl, stale_s, &lc.stale)) != 0)

@@ -15,12 +15,14 @@
 /* Who may edit or move an incident's status (docs/workflow.md §4). */
 #define CLI_WHO_INCIDENT "centre, county and admin nodes, or the node that reported it,"
 
-enum { ED_CATEGORY, ED_PRIORITY, ED_LAT, ED_LON, ED_ADDRESS, ED_CALLER, ED_DESC, ED_CNAME };
+enum { ED_CATEGORY, ED_PRIORITY, ED_LAT, ED_LON, ED_ADDRESS, ED_CALLER, ED_DESC, ED_CNAME,
+       ED_FORCE };
 static const struct cli_opt edit_opts[] = {
     [ED_CATEGORY] = { "category", true }, [ED_PRIORITY] = { "priority", true },
     [ED_LAT] = { "lat", true },           [ED_LON] = { "lon", true },
     [ED_ADDRESS] = { "address", true },   [ED_CALLER] = { "caller", true },
     [ED_DESC] = { "desc", true },         [ED_CNAME] = { "caller-name", true },
+    [ED_FORCE] = { "force", false },
 };
 
 /* The options into e; 0 or a usage error already printed. */
@@ -31,9 +33,6 @@ static int edit_parse(struct cli *cl, const struct cli_args *a, struct fm_incide
     memset(e, 0, sizeof *e);
     if ((a->val[ED_LAT] == NULL) != (a->val[ED_LON] == NULL))
         return cli_usage(cl, "--lat and --lon go together");
-    if (a->val[ED_CATEGORY] != NULL &&
-        (rc = cli_check_word(cl, "--category", a->val[ED_CATEGORY], FM_CATEGORY_MAX)) != 0)
-        return rc;
     if (a->val[ED_PRIORITY] != NULL &&
         (rc = cli_parse_uint(cl, "--priority", a->val[ED_PRIORITY], 1, 5, &prio)) != 0)
         return rc;
@@ -54,7 +53,7 @@ static int edit_parse(struct cli *cl, const struct cli_args *a, struct fm_incide
         (rc = cli_check_text(cl, "--caller-name", a->val[ED_CNAME], FM_CALLER_NAME_MAX)) != 0)
         return rc;
     e->caller_name = a->val[ED_CNAME];
-    e->category = a->val[ED_CATEGORY];
+    e->category = a->val[ED_CATEGORY]; /* checked with the node open (run_edit) */
     e->priority = (uint8_t)prio;
     e->has_location = a->val[ED_LAT] != NULL;
     e->address = a->val[ED_ADDRESS];
@@ -76,9 +75,16 @@ static int run_edit(struct cli *cl, int argc, char **argv)
     CLI_PARSE_OR_RETURN(cl, argc, argv, edit_opts, CLI_NELEM(edit_opts), 1, 1, &a);
     if ((rc = edit_parse(cl, &a, &e)) != 0)
         return rc;
+    char category[FM_CATEGORY_MAX];
     if ((rc = cli_open_node(cl, FM_OPEN_IDENTITY)) != 0 ||
         (rc = cli_resolve(cl, FM_ENT_INCIDENT, a.pos[0], id)) != 0)
         return rc;
+    if (e.category != NULL) {
+        if ((rc = cli_category(cl, "--category", e.category, cli_flag(&a, ED_FORCE),
+                               category)) != 0)
+            return rc;
+        e.category = category;
+    }
     rc = fm_node_incident_edit(cl->node, id, &e);
     if (rc == FM_EPERM) {
         snprintf(what, sizeof what, "edit incident %s", id);
@@ -101,11 +107,12 @@ static int run_edit(struct cli *cl, int argc, char **argv)
 const struct cli_cmd cli_cmd_incident_edit = {
     "incident", "edit",
     "ID [--priority 1-5] [--category C] [--lat X --lon Y] [--address A] [--caller PHONE] "
-    "[--caller-name NAME] [--desc TEXT]",
+    "[--caller-name NAME] [--desc TEXT] [--force]",
     "change an incident's fields (centre, county, admin, or its reporter)",
     "  ID             the incident id or an unambiguous prefix\n"
     "  --priority P   1 (highest) .. 5\n"
-    "  --category C   [a-z0-9_-], at most 31 characters\n"
+    "  --category C   a category of the directory's rules, or an alias of one; one\n"
+    "                 no rule has is refused naming the closest (--force: as typed)\n"
     "  --lat X        latitude in degrees, -90..90 (with --lon)\n"
     "  --lon Y        longitude in degrees, -180..180 (with --lat)\n"
     "  --address A    street address (at most 255 bytes)\n"

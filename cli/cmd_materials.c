@@ -26,15 +26,16 @@ static int run_request(struct cli *cl, int argc, char **argv)
     CLI_PARSE_OR_RETURN(cl, argc, argv, opts, CLI_NELEM(opts), 2, 2, &a);
     if (a.val[0] == NULL)
         return cli_usage(cl, "--for INCIDENT is required");
-    if ((rc = cli_check_word(cl, "KIND", a.pos[0], FM_NAME_MAX)) != 0 ||
-        (rc = cli_parse_uint(cl, "QTY", a.pos[1], 1, QTY_MAX, &qty)) != 0)
+    if ((rc = cli_parse_uint(cl, "QTY", a.pos[1], 1, QTY_MAX, &qty)) != 0)
         return rc;
     if (a.val[1] != NULL && (rc = cli_check_text(cl, "--note", a.val[1], FM_TEXT_MAX)) != 0)
         return rc;
+    char kind[FM_NAME_MAX];
     if ((rc = cli_open_node(cl, FM_OPEN_IDENTITY)) != 0 ||
+        (rc = cli_word(cl, "KIND", a.pos[0], kind, sizeof kind)) != 0 ||
         (rc = cli_resolve(cl, FM_ENT_INCIDENT, a.val[0], inc)) != 0)
         return rc;
-    rc = fm_node_material_request(cl->node, inc, a.pos[0], (int64_t)qty, a.val[1], id);
+    rc = fm_node_material_request(cl->node, inc, kind, (int64_t)qty, a.val[1], id);
     if (rc != 0)
         return cli_wf_error(cl, rc, "request material for", inc);
     cli_after_write(cl);
@@ -45,7 +46,8 @@ static int run_request(struct cli *cl, int argc, char **argv)
 const struct cli_cmd cli_cmd_resource_request = {
     "resource", "request", "KIND QTY --for INCIDENT [--note TEXT]",
     "request material for an incident; prints the request id",
-    "  KIND            foam, sandbag, neutralizer, ... ([a-z0-9_-])\n"
+    "  KIND            foam, sandbag, neutralizer, ... ([a-z0-9_-]), or an alias\n"
+    "                  the directory gives one (沙袋)\n"
     "  QTY             1..10^12\n"
     "  --for INCIDENT  the incident id or an unambiguous prefix\n",
     run_request,

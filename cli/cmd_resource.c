@@ -27,13 +27,14 @@ static int run_add(struct cli *cl, int argc, char **argv)
         return cli_usage(cl, "--depot is required");
     if (a.val[AD_QTY] == NULL)
         return cli_usage(cl, "--qty is required");
-    if ((rc = cli_check_word(cl, "KIND", a.pos[0], FM_NAME_MAX)) != 0 ||
-        (rc = cli_check_text(cl, "--depot", a.val[AD_DEPOT], FM_NAME_MAX)) != 0 ||
+    if ((rc = cli_check_text(cl, "--depot", a.val[AD_DEPOT], FM_NAME_MAX)) != 0 ||
         (rc = cli_parse_uint(cl, "--qty", a.val[AD_QTY], 0, QTY_MAX, &qty)) != 0)
         return rc;
-    if ((rc = cli_open_node(cl, FM_OPEN_IDENTITY)) != 0)
+    char kind[FM_NAME_MAX];
+    if ((rc = cli_open_node(cl, FM_OPEN_IDENTITY)) != 0 ||
+        (rc = cli_word(cl, "KIND", a.pos[0], kind, sizeof kind)) != 0)
         return rc;
-    rc = fm_node_resource_add(cl->node, a.pos[0], a.val[AD_DEPOT], (int64_t)qty, id);
+    rc = fm_node_resource_add(cl->node, kind, a.val[AD_DEPOT], (int64_t)qty, id);
     if (rc == FM_EPERM)
         return cli_role_error(cl, rc, "add stock", "centre, county, admin and station nodes "
                                                    "keep depots");
@@ -46,7 +47,8 @@ static int run_add(struct cli *cl, int argc, char **argv)
 
 const struct cli_cmd cli_cmd_resource_add = {
     "resource", "add", "KIND --depot D --qty N", "add a stock item at a depot; prints its id",
-    "  KIND        pump, sandbag, generator, ... ([a-z0-9_-])\n"
+    "  KIND        pump, sandbag, generator, ... ([a-z0-9_-]), or an alias the\n"
+    "              directory gives one (水泵)\n"
     "  --depot D   the depot holding it (at most 63 bytes)\n"
     "  --qty N     initial quantity, 0..10^12\n",
     run_add,

@@ -411,6 +411,16 @@ def q(s):
     return '"' + s + '"'
 
 
+# Aliases beyond each rule's Chinese name: the short words a call-taker
+# types for a category, and the Chinese words for capabilities and
+# material kinds (docs/workflow.md section 1b).
+EXTRA_ALIASES = [
+    ("火灾", "building_fire"), ("车祸", "traffic_accident"), ("急救", "medical"),
+    ("救护车", "ambulance"), ("消防车", "fire"), ("云梯车", "aerial_ladder"),
+    ("沙袋", "sandbag"), ("水泵", "pump"), ("发电机", "generator"),
+]
+
+
 # Linkage plans (run cards) per alarm level, the same rule for every
 # category: a second alarm doubles the first responders (tier 1), a third
 # triples them and doubles the utilities (tier 2); the city bureaus (tier 3)
@@ -489,6 +499,13 @@ def render(rings, depts):
             for tier, kind, cap, n in level_needs(needs, level):
                 w("          - {tier: %d, kind: %s, capability: %s, units: %d}"
                   % (tier, kind, cap, n))
+    w("")
+    w("aliases:  # what people type: --category 火灾 is building_fire")
+    aliases = [(zh, cat) for cat, zh, *_ in RULES] + EXTRA_ALIASES
+    names = [a for a, _ in aliases]
+    assert len(set(names)) == len(names), "an alias twice"
+    for name, word in aliases:
+        w("  %s: %s" % (q(name), word))
     return "\n".join(out) + "\n"
 
 

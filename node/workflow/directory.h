@@ -16,6 +16,7 @@
 #define FM_DIR_MAX_DEPTS 256
 #define FM_DIR_MAX_UNITS 2048
 #define FM_DIR_MAX_RULES 128
+#define FM_DIR_MAX_ALIASES 1024
 #define FM_DIR_MAX_RESPOND 16
 #define FM_DIR_CAPS_MAX 256
 /* County boundaries (format version 2, docs/workflow.md): rings of
@@ -76,6 +77,10 @@ struct fm_dir_ring {
 struct fm_dir_point {
     int32_t lat_e7, lon_e7;
 };
+struct fm_dir_alias {
+    char name[FM_NAME_MAX];       /* printable UTF-8, no word of the directory */
+    char word[FM_CATEGORY_MAX];   /* [a-z0-9_-]{1,31} */
+};
 struct fm_directory {
     char name[FM_NAME_MAX];
     /* Set when read from the store: the version that won. */
@@ -94,6 +99,11 @@ struct fm_directory {
                                * 0x80): the publisher's build knew more than this one */
     struct fm_dir_ring rings[FM_DIR_MAX_RINGS];
     struct fm_dir_point points[FM_DIR_MAX_POINTS];
+    /* names people type for a word of the directory: a category, a
+     * capability, a department or unit kind, a material kind (火灾 ->
+     * building_fire); sorted by name, each name once */
+    size_t naliases;
+    struct fm_dir_alias aliases[FM_DIR_MAX_ALIASES];
 };
 
 /* Parses a directory YAML file (format in docs/workflow.md). On error
@@ -112,6 +122,15 @@ int fm_directory_render_yaml(const struct fm_directory *d, const char *comment, 
 void fm_directory_free(struct fm_directory **dp);
 /* Lookups; NULL when absent. */
 const struct fm_dir_rule *fm_directory_rule(const struct fm_directory *d, const char *category);
+/* Edit distance between two texts, over characters (UTF-8 code points,
+ * at most FM_NAME_MAX of each). */
+size_t fm_text_distance(const char *a, const char *b);
+/* The word an alias names (NULL if `name` is no alias). */
+const char *fm_directory_alias(const struct fm_directory *d, const char *name);
+/* Up to max categories (rules) closest to `text` by edit distance over
+ * characters, each with its aliases in mind; returns how many. */
+size_t fm_directory_closest_categories(const struct fm_directory *d, const char *text,
+                                       const char **out, size_t max);
 const struct fm_dir_unit *fm_directory_unit(const struct fm_directory *d, const char *name);
 /* The needs of a rule at an alarm level: the highest level defined at or
  * below it (level 1: the rule's own respond). *n gets how many. */

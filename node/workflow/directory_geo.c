@@ -33,10 +33,12 @@
 #define SEC_BOUNDARIES 1
 #define SEC_LEVELS 2 /* format version 3 (directory_levels.c) */
 #define SEC_MAY_SKIP 0x80
+#define SEC_ALIASES 0x81 /* directory_aliases.c */
 
 int fm_directory_format(const struct fm_directory *d)
 {
-    return directory_has_levels(d) ? 3 : d->nrings > 0 ? 2 : 1;
+    /* aliases need the sections of version 2, but no newer reader */
+    return directory_has_levels(d) ? 3 : d->nrings > 0 || d->naliases > 0 ? 2 : 1;
 }
 
 /* ---- limits and canonical order ---- */
@@ -126,8 +128,11 @@ int directory_encode_sections(const struct fm_directory *d, struct fm_buf *out)
 {
     int rc;
     size_t len = 2 + d->nrings * 3 + d->npoints * 8;
-    if (d->nrings == 0)
-        return directory_encode_levels(d, out);
+    if (d->nrings == 0) {
+        if ((rc = directory_encode_levels(d, out)) != FM_OK)
+            return rc;
+        return directory_encode_aliases(d, out);
+    }
     if ((rc = fm_buf_put_u8(out, SEC_BOUNDARIES)) || (rc = fm_buf_put_u32(out, (uint32_t)len)) ||
         (rc = fm_buf_put_u16(out, (uint16_t)d->nrings)))
         return rc;
@@ -143,7 +148,9 @@ int directory_encode_sections(const struct fm_directory *d, struct fm_buf *out)
                 return rc;
         }
     }
-    return directory_encode_levels(d, out);
+    if ((rc = directory_encode_levels(d, out)) != FM_OK)
+        return rc;
+    return directory_encode_aliases(d, out);
 }
 
 /* ---- decode ---- */
@@ -202,6 +209,9 @@ int directory_decode_sections(struct fm_cur *c, struct fm_directory *d, uint8_t 
             if (directory_decode_levels(&s, d) != FM_OK || fm_cur_left(&s) != 0)
                 return FM_EDECODE;
             levels = true;
+        } else if (tag == SEC_ALIASES) {
+            if (directory_decode_aliases(&s, d) != FM_OK || fm_cur_left(&s) != 0)
+                return FM_EDECODE;
         } else if (!(tag & SEC_MAY_SKIP)) {
             return FM_EDECODE; /* must be understood, and we do not */
         } else {

@@ -144,6 +144,19 @@ static void put_boundaries(FILE *f, const struct fm_directory *d)
     }
 }
 
+/* aliases: name -> word, one a line */
+static void put_aliases(FILE *f, const struct fm_directory *d)
+{
+    if (d->naliases == 0)
+        return;
+    fprintf(f, "\naliases:\n");
+    for (size_t i = 0; i < d->naliases; i++) {
+        fprintf(f, "  ");
+        yk_put_quoted(f, d->aliases[i].name);
+        fprintf(f, ": %s\n", d->aliases[i].word);
+    }
+}
+
 int fm_directory_render_yaml(const struct fm_directory *d, const char *comment, char **out,
                              size_t *len)
 {
@@ -168,6 +181,7 @@ int fm_directory_render_yaml(const struct fm_directory *d, const char *comment, 
     put_depts(f, d);
     put_rules(f, d);
     put_boundaries(f, d);
+    put_aliases(f, d);
     if (fclose(f) != 0) {
         free(*out);
         *out = NULL;

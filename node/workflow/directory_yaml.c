@@ -395,6 +395,71 @@ static int rule_field(struct yk_loader *L, const char *key, yaml_node_t *kn, yam
                    key);
 }
 
+/* Is `cap` one of the comma-separated capabilities of list ("" fits)? */
+static bool caps_list_has(const char *list, const char *cap)
+{
+    size_t n = strlen(cap);
+    if (n == 0)
+        return true;
+    for (const char *p = list; *p != '\0';) {
+        size_t len = strcspn(p, ",");
+        if (len == n && memcmp(p, cap, n) == 0)
+            return true;
+        p += len + (p[len] == ',');
+    }
+    return false;
+}
+
+/* A need no unit of the directory can ever fill is a mistake in the rule
+ * (a typing error in a kind or capability): say which part matches
+ * nothing, or NULL when some unit fits. */
+static const char *need_unfillable(const struct fm_directory *d, const struct fm_dir_respond *e)
+{
+    bool kind = false, dept = false;
+    for (size_t i = 0; i < d->ndepts; i++) {
+        kind |= strcmp(d->depts[i].kind, e->kind) == 0;
+        dept |= strcmp(d->depts[i].kind, e->kind) == 0 &&
+                (!e->department[0] || strcmp(d->depts[i].name, e->department) == 0);
+    }
+    if (!kind)
+        return "kind";
+    if (!dept)
+        return "department";
+    if (e->capability[0] == '\0')
+        return NULL; /* any unit of such a department, the directory's or one registered */
+    for (size_t i = 0; i < d->nunits; i++) {
+        const struct fm_dir_dept *x = &d->depts[d->units[i].dept];
+        if (strcmp(x->kind, e->kind) == 0 &&
+            (!e->department[0] || strcmp(x->name, e->department) == 0) &&
+            caps_list_has(d->units[i].caps, e->capability))
+            return NULL;
+    }
+    return "capability";
+}
+
+static int check_needs(struct yk_loader *L, yaml_node_t *item, const struct fm_dir_rule *r)
+{
+    const struct fm_directory *d = dir_of(L);
+    for (size_t lv = 0; lv <= r->nlevels && lv <= FM_DIR_MAX_LEVELS; lv++) {
+        const struct fm_dir_respond *v = lv == 0 ? r->respond : r->levels[lv - 1].respond;
+        size_t n = lv == 0 ? r->nrespond : r->levels[lv - 1].nrespond;
+        for (size_t k = 0; k < n; k++) {
+            const char *bad = need_unfillable(d, &v[k]);
+            if (bad == NULL)
+                continue;
+            const char *what = strcmp(bad, "kind") == 0 ? v[k].kind
+                               : strcmp(bad, "department") == 0 ? v[k].department
+                                                                 : v[k].capability;
+            return yk_fail(L, item, "rule '%s' needs %s '%s'%s%s, which no %s of the directory "
+                           "has (a unit could never be proposed for it)", r->category, bad,
+                           what, strcmp(bad, "kind") == 0 ? "" : " of kind ",
+                           strcmp(bad, "kind") == 0 ? "" : v[k].kind,
+                           strcmp(bad, "capability") == 0 ? "unit" : "department");
+        }
+    }
+    return 0;
+}
+
 static int load_rules(struct yk_loader *L, yaml_node_t *v)
 {
     struct fm_directory *d = dir_of(L);
@@ -414,6 +479,8 @@ static int load_rules(struct yk_loader *L, yaml_node_t *v)
             return yk_fail(L, item, "a rule needs a category");
         if (fm_directory_rule(d, a.r->category) != NULL)
             return yk_fail(L, item, "two rules for category '%s'", a.r->category);
+        if (d->ndepts > 0 && (rc = check_needs(L, item, a.r)) != 0)
+            return rc; /* (no department at all is refused below, with its own words) */
         d->nrules++;
     }
     return 0;
@@ -493,10 +560,48 @@ static int load_boundaries(struct yk_loader *L, yaml_node_t *v)
     return rc != FM_OK ? yk_fail(L, v, "%s", err) : 0;
 }
 
+/* ---- aliases: name -> word (directory_aliases.c) ---- */
+
+static int alias_field(struct yk_loader *L, const char *key, yaml_node_t *kn, yaml_node_t *v,
+                       void *arg)
+{
+    struct fm_directory *d = dir_of(L);
+    (void)arg;
+    if (d->naliases >= FM_DIR_MAX_ALIASES)
+        return yk_fail(L, kn, "too many aliases (at most %d)", FM_DIR_MAX_ALIASES);
+    struct fm_dir_alias *a = &d->aliases[d->naliases];
+    size_t klen = strlen(key);
+    if (klen >= sizeof a->name)
+        return yk_fail(L, kn, "alias '%s' is %zu bytes; at most %zu", key, klen,
+                       sizeof a->name - 1);
+    if (!payload_text_ok(key, 1, sizeof a->name - 1))
+        return yk_fail(L, kn, "alias '%s' must be printable text", key);
+    fm_strlcpy(a->name, key, sizeof a->name);
+    int rc = get_token(L, v, key, a->word, sizeof a->word);
+    if (rc != 0)
+        return rc;
+    if (fm_directory_rule(d, key) != NULL || strcmp(key, a->word) == 0)
+        return yk_fail(L, kn, "alias '%s' is itself a category: an alias names another word",
+                       key);
+    d->naliases++;
+    return 0;
+}
+
+static int load_aliases(struct yk_loader *L, yaml_node_t *v)
+{
+    char err[256];
+    int rc = yk_map_each(L, v, "aliases", alias_field, NULL);
+    if (rc != 0)
+        return rc;
+    if ((rc = directory_aliases_normalise(dir_of(L), err, sizeof err)) == FM_ENOMEM)
+        return rc;
+    return rc != FM_OK ? yk_fail(L, v, "%s", err) : 0;
+}
+
 /* ---- top level ---- */
 
 struct top_arg {
-    yaml_node_t *counties, *depts, *rules, *bounds;
+    yaml_node_t *counties, *depts, *rules, *bounds, *aliases;
     bool name;
 };
 
@@ -523,8 +628,12 @@ static int top_field(struct yk_loader *L, const char *key, yaml_node_t *kn, yaml
         a->bounds = v;
         return 0;
     }
+    if (strcmp(key, "aliases") == 0) {
+        a->aliases = v;
+        return 0;
+    }
     return yk_fail(L, kn, "unknown key '%s' (expected name, counties, departments, rules, "
-                          "boundaries)", key);
+                          "boundaries, aliases)", key);
 }
 
 static int load_doc(struct yk_loader *L)
@@ -557,6 +666,8 @@ static int load_doc(struct yk_loader *L)
     if (a.rules != NULL && (rc = load_rules(L, a.rules)) != 0)
         return rc;
     if (a.bounds != NULL && (rc = load_boundaries(L, a.bounds)) != 0)
+        return rc;
+    if (a.aliases != NULL && (rc = load_aliases(L, a.aliases)) != 0)
         return rc;
     /* a published directory replaces the one before it everywhere: one
      * without departments or rules would wipe every dispatch rule */

@@ -106,6 +106,11 @@ int directory_get_need(struct fm_cur *c, struct fm_dir_respond *e) FM_MUST_USE;
 bool directory_has_levels(const struct fm_directory *d);
 int directory_encode_levels(const struct fm_directory *d, struct fm_buf *out) FM_MUST_USE;
 int directory_decode_levels(struct fm_cur *c, struct fm_directory *d) FM_MUST_USE;
+/* directory_aliases.c: the aliases' section (tag 0x81, may be skipped),
+ * and their canonical order and checks (err says what is wrong). */
+int directory_encode_aliases(const struct fm_directory *d, struct fm_buf *out) FM_MUST_USE;
+int directory_decode_aliases(struct fm_cur *c, struct fm_directory *d) FM_MUST_USE;
+int directory_aliases_normalise(struct fm_directory *d, char *err, size_t errlen) FM_MUST_USE;
 /* The newest format version directory_decode accepts: 3; tests set 1 or 2
  * to be a node built before version 2 or 3 (what it does with a newer one). */
 extern int wf_directory_max_version;

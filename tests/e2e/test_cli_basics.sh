@@ -69,7 +69,8 @@ usage_error incident report --category fire --lat 1 --lon
 usage_error incident report --category fire --lat 1 --lon 2 --lat 3
 usage_error incident report --lat 1 --lon 2
 usage_error incident report --category fire --lon 2
-usage_error incident report --category Fire! --lat 1 --lon 2
+usage_error incident report --category "$(printf 'x%.0s' $(seq 1 70))" --lat 1 --lon 2
+usage_error incident report --category "$(printf 'fire\001')" --lat 1 --lon 2
 usage_error incident report --category fire --lat 90.5 --lon 2
 usage_error incident report --category fire --lat -91 --lon 2
 usage_error incident report --category fire --lat 1 --lon 180.01

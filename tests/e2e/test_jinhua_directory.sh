@@ -66,6 +66,33 @@ id2=$OUT
 expect 0 "$FIELDMESH" "${C1[@]}" dispatch suggest "$id2" --json
 pyjson "len(d['units']) >= 3 and all(u['county'] == '义乌市' for u in d['units'])"
 
+# ---- what people type: the directory's aliases (docs/workflow.md §1b) ----
+contains "$("$FIELDMESH" directory check "$JH" 2>&1)" "34 aliases"
+expect 0 "$FIELDMESH" "${C1[@]}" incident report --category 火灾 --lat 29.0810 --lon 119.6510
+id3=$OUT
+expect 0 "$FIELDMESH" "${C1[@]}" incident show "$id3" --json
+pyjson "d['category'] == 'building_fire'"
+expect 0 "$FIELDMESH" "${C1[@]}" incident report --category 森林火灾 --lat 29.0810 --lon 119.6510
+expect 0 "$FIELDMESH" "${C1[@]}" incident show "$OUT" --json
+pyjson "d['category'] == 'wildfire'"
+expect 0 "$FIELDMESH" "${C1[@]}" incident list --category 火灾 --json
+pyjson "sorted(x['id'] for x in d) == sorted(['$id', '$id3'])"
+# an unknown category: refused with the closest, unless forced
+expect 2 "$FIELDMESH" "${C1[@]}" incident report --category 火警 --lat 29.08 --lon 119.65
+contains "$ERR" "'火警' is no category of the directory (nor an alias of one); closest: building_fire"
+expect 2 "$FIELDMESH" "${C1[@]}" incident report --category gas_lek --lat 29.08 --lon 119.65
+contains "$ERR" "closest: gas_leak"
+contains "$ERR" "--force records it as typed"
+expect 0 "$FIELDMESH" "${C1[@]}" incident report --category gas_lek --force --lat 29.08 --lon 119.65
+expect 0 "$FIELDMESH" "${C1[@]}" incident edit "$id3" --category 车祸
+expect 0 "$FIELDMESH" "${C1[@]}" incident show "$id3" --json
+pyjson "d['category'] == 'traffic_accident'"
+expect 2 "$FIELDMESH" "${C1[@]}" incident edit "$id3" --category 火警
+# material kinds too
+expect 0 "$FIELDMESH" "${C1[@]}" resource add 沙袋 --depot 婺城区防汛仓库 --qty 500
+expect 0 "$FIELDMESH" "${C1[@]}" resource list --json
+pyjson "any(r['kind'] == 'sandbag' and r['depot'] == '婺城区防汛仓库' for r in d)"
+
 # every unit's home lies inside its department's county (even-odd rule on
 # the file's own rings, independently of the generator's check)
 python3 - "$JH" <<'PY' || fail "a unit's home is outside its county"

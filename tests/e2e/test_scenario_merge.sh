@@ -82,7 +82,7 @@ fm 1 incident show "$A" --json | py 'd["calls"] == 3' || fail "the linked call i
 wait_for 60 "the link on node 2" digests_equal 1 2
 
 # ---- refusals ----
-D=$(fm 1 incident report --category fire --lat 31.3 --lon 121.5 2>/dev/null) || fail "fourth call"
+D=$(fm 1 incident report --category building_fire --lat 31.3 --lon 121.5 2>/dev/null) || fail "fourth call"
 wait_for 60 "D on node 3" fm 3 incident show "$D"
 fm 3 incident merge "$D" --into "$A" >/dev/null 2>"$T/err"
 [ $? -eq 3 ] || fail "a vehicle's merge: not exit 3: $(cat "$T/err")"
