@@ -70,6 +70,7 @@ sampler=$!
 
 refusals_over() { [ "$(fm 1 status --json | jget 'd["conns_refused_per_key"]')" -ge "$1" ]; }
 wait_for 60 "the attack under way (100 refusals)" refusals_over 100
+early=$(fm 1 status --json | jget 'd["conns_refused_per_key"]')
 # node2 keeps syncing with node1 throughout, both ways
 rounds=0
 for k in 1 2 3; do
@@ -98,7 +99,12 @@ max_conns=$(awk '$1 == "conns" && $2 ~ /^[0-9]+$/ { if ($2 > m) m = $2 } END { p
 [ "$max_conns" -le 4 ] || fail "node1 counted $max_conns connections of node3's key (cap 4)"
 sj=$(fm 1 status --json) || fail "status --json"
 counted=$(echo "$sj" | jget 'd["conns_refused_per_key"]')
-[ "$counted" -ge 1000 ] || fail "node1 counted $counted refusals of $tried connections"
+# how many of the attacker's dials reach the per-key check depends on how
+# fast node1 gets through handshakes (a loaded machine: 784 of 13,505 in
+# one run, issue 15); what must hold is that they are counted all along
+[ "$counted" -gt "$early" ] ||
+    fail "node1 counted $counted refusals of $tried connections, $early when the attack began"
+log "node1 counted $counted per-key refusals ($early early in the attack) of $tried connections"
 [ "$counted" -ge "$refused" ] || fail "node1 counted $counted refusals, the attacker saw $refused"
 [ "$(peer_field "$key3" conns_refused)" = "$counted" ] || fail "peers --json disagrees with status"
 fm 1 peers | grep -q "^limits: node3 holds [0-9]* connection(s) into this node; $counted more refused" ||
