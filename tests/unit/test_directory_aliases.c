@@ -166,6 +166,36 @@ static void test_unknown_build_skips(void **state)
     fm_directory_free(&d);
 }
 
+/* The fuzz seed with aliases (tests/fuzz/corpus/fuzz_directory_blob/
+ * aliases_v2.bin: the example directory as version 2 with three aliases)
+ * decodes, so the fuzzer starts from a section that is read, not refused. */
+static void test_fuzz_seed_reads(void **state)
+{
+    (void)state;
+    char path[600];
+    const char *src = getenv("FM_SRC");
+    snprintf(path, sizeof path, "%s/tests/fuzz/corpus/fuzz_directory_blob/aliases_v2.bin",
+             src ? src : ".");
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    static uint8_t buf[1 << 16];
+    size_t n = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    struct fm_directory *d = malloc(sizeof *d);
+    struct fm_buf b;
+    assert_non_null(d);
+    OK(directory_decode(d, buf, n));
+    assert_int_equal(d->naliases, 3);
+    assert_int_equal(d->nskipped, 0);
+    assert_string_equal(fm_directory_alias(d, "沙袋"), "sandbag");
+    fm_buf_init(&b, 1u << 20);
+    OK(directory_encode(d, &b));
+    assert_int_equal(b.len, n);
+    assert_memory_equal(b.data, buf, n);
+    fm_buf_release(&b);
+    free(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -173,6 +203,7 @@ int main(void)
         cmocka_unit_test(test_yaml_errors),
         cmocka_unit_test(test_section_round_trip),
         cmocka_unit_test(test_unknown_build_skips),
+        cmocka_unit_test(test_fuzz_seed_reads),
     };
     return wf_test_main("directory_aliases", tests, sizeof tests / sizeof tests[0]);
 }
