@@ -34,8 +34,8 @@ void cli_link_print_duplicates(struct cli *cl, const char *incident)
 {
     struct dup_print p = { incident, 0 };
     cli_hid_prepare(cl);
-    int rc = fm_node_incident_duplicates(cl->node, incident, FM_DUP_RADIUS_M, FM_DUP_WINDOW_S,
-                                         dup_line, &p);
+    /* 0, 0: the directory's bounds (its duplicates: section), or the built-in */
+    int rc = fm_node_incident_duplicates(cl->node, incident, 0, 0, dup_line, &p);
     if (rc < 0)
         fprintf(stderr, "warning: cannot look for duplicate calls: %s\n", fm_strerror(rc));
 }
@@ -94,7 +94,8 @@ const struct cli_cmd cli_cmd_incident_link = {
     "           cancel the duplicate's active tickets in the same write (without\n"
     "           it a duplicate with units out on it is refused, exit 1)\n"
     "One transaction: a note on each incident and DUP closed. `incident report`\n"
-    "names possible duplicates (same category, within 300 m and 30 minutes).\n",
+    "names possible duplicates (same or related category, within 300 m and 30\n"
+    "minutes unless the directory's duplicates: section says otherwise).\n",
     run_link,
 };
 

@@ -17,6 +17,7 @@
 #define FM_DIR_MAX_UNITS 2048
 #define FM_DIR_MAX_RULES 128
 #define FM_DIR_MAX_ALIASES 1024
+#define FM_DIR_MAX_RELATED 128
 #define FM_DIR_MAX_RESPOND 16
 #define FM_DIR_CAPS_MAX 256
 /* County boundaries (format version 2, docs/workflow.md): rings of
@@ -81,6 +82,11 @@ struct fm_dir_alias {
     char name[FM_NAME_MAX];       /* printable UTF-8, no word of the directory */
     char word[FM_CATEGORY_MAX];   /* [a-z0-9_-]{1,31} */
 };
+/* A category in a group of related ones (duplicate calls, §3c). */
+struct fm_dir_related {
+    char category[FM_CATEGORY_MAX]; /* a rule's */
+    uint8_t group;                  /* 0.., groups numbered in order of first mention */
+};
 struct fm_directory {
     char name[FM_NAME_MAX];
     /* Set when read from the store: the version that won. */
@@ -104,6 +110,12 @@ struct fm_directory {
      * building_fire); sorted by name, each name once */
     size_t naliases;
     struct fm_dir_alias aliases[FM_DIR_MAX_ALIASES];
+    /* duplicate calls (§3c): how near and how close in time a possible
+     * duplicate is (0: the built-in FM_DUP_RADIUS_M / FM_DUP_WINDOW_S), and
+     * which categories count as the same emergency; sorted by category */
+    uint32_t dup_radius_m, dup_window_s;
+    size_t nrelated;
+    struct fm_dir_related related[FM_DIR_MAX_RELATED];
 };
 
 /* Parses a directory YAML file (format in docs/workflow.md). On error
@@ -122,6 +134,8 @@ int fm_directory_render_yaml(const struct fm_directory *d, const char *comment, 
 void fm_directory_free(struct fm_directory **dp);
 /* Lookups; NULL when absent. */
 const struct fm_dir_rule *fm_directory_rule(const struct fm_directory *d, const char *category);
+/* Same category, or two categories the directory relates (§3c). */
+bool fm_directory_related(const struct fm_directory *d, const char *a, const char *b);
 /* Edit distance between two texts, over characters (UTF-8 code points,
  * at most FM_NAME_MAX of each). */
 size_t fm_text_distance(const char *a, const char *b);

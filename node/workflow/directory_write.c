@@ -157,6 +157,32 @@ static void put_aliases(FILE *f, const struct fm_directory *d)
     }
 }
 
+/* duplicates: the settings, and each group of related categories a line */
+static void put_dups(FILE *f, const struct fm_directory *d)
+{
+    if (d->dup_radius_m == 0 && d->dup_window_s == 0 && d->nrelated == 0)
+        return;
+    fprintf(f, "\nduplicates:\n");
+    if (d->dup_radius_m)
+        fprintf(f, "  radius_m: %u\n", d->dup_radius_m);
+    if (d->dup_window_s)
+        fprintf(f, "  window_min: %u\n", d->dup_window_s / 60);
+    if (d->nrelated == 0)
+        return;
+    fprintf(f, "  related:\n");
+    for (unsigned g = 0; g < 256; g++) {
+        bool any = false;
+        for (size_t i = 0; i < d->nrelated; i++)
+            if (d->related[i].group == g) {
+                fprintf(f, "%s%s", any ? ", " : "    - [", d->related[i].category);
+                any = true;
+            }
+        if (!any)
+            break; /* groups are numbered without gaps */
+        fprintf(f, "]\n");
+    }
+}
+
 int fm_directory_render_yaml(const struct fm_directory *d, const char *comment, char **out,
                              size_t *len)
 {
@@ -182,6 +208,7 @@ int fm_directory_render_yaml(const struct fm_directory *d, const char *comment, 
     put_rules(f, d);
     put_boundaries(f, d);
     put_aliases(f, d);
+    put_dups(f, d);
     if (fclose(f) != 0) {
         free(*out);
         *out = NULL;

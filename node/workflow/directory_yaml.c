@@ -598,10 +598,84 @@ static int load_aliases(struct yk_loader *L, yaml_node_t *v)
     return rc != FM_OK ? yk_fail(L, v, "%s", err) : 0;
 }
 
+/* ---- duplicates: radius_m, window_min, related (directory_dups.c) ---- */
+
+static int load_related(struct yk_loader *L, yaml_node_t *v)
+{
+    struct fm_directory *d = dir_of(L);
+    yaml_node_t *group, *item;
+    int rc = yk_need_seq(L, v, "related");
+    uint8_t g = 0;
+    if (rc != 0)
+        return rc;
+    YK_SEQ_EACH(L, v, group) {
+        if ((rc = yk_need_seq(L, group, "a group of related categories")) != 0)
+            return rc;
+        if (yk_seq_len(group) < 2)
+            return yk_fail(L, group, "a group of related categories needs at least two");
+        YK_SEQ_EACH(L, group, item) {
+            if (d->nrelated >= FM_DIR_MAX_RELATED)
+                return yk_fail(L, item, "too many related categories (at most %d)",
+                               FM_DIR_MAX_RELATED);
+            struct fm_dir_related *r = &d->related[d->nrelated];
+            if ((rc = get_token(L, item, "related", r->category, sizeof r->category)) != 0)
+                return rc;
+            if (fm_directory_rule(d, r->category) == NULL)
+                return yk_fail(L, item, "related category '%s' has no rule", r->category);
+            for (size_t k = 0; k < d->nrelated; k++)
+                if (strcmp(d->related[k].category, r->category) == 0)
+                    return yk_fail(L, item, "category '%s' is in two groups of related "
+                                            "categories", r->category);
+            r->group = g;
+            d->nrelated++;
+        }
+        if (g == UINT8_MAX)
+            return yk_fail(L, group, "too many groups of related categories");
+        g++;
+    }
+    return 0;
+}
+
+static int dups_field(struct yk_loader *L, const char *key, yaml_node_t *kn, yaml_node_t *v,
+                      void *arg)
+{
+    struct fm_directory *d = dir_of(L);
+    uint64_t x;
+    int rc;
+    (void)arg;
+    if (strcmp(key, "radius_m") == 0) {
+        if ((rc = yk_uint(L, v, key, 1, 50000, &x)) != 0)
+            return rc;
+        d->dup_radius_m = (uint32_t)x;
+        return 0;
+    }
+    if (strcmp(key, "window_min") == 0) {
+        if ((rc = yk_uint(L, v, key, 1, 1440, &x)) != 0)
+            return rc;
+        d->dup_window_s = (uint32_t)x * 60;
+        return 0;
+    }
+    if (strcmp(key, "related") == 0)
+        return load_related(L, v);
+    return yk_fail(L, kn, "unknown key '%s' in duplicates (expected radius_m, window_min, "
+                          "related)", key);
+}
+
+static int load_dups(struct yk_loader *L, yaml_node_t *v)
+{
+    char err[256];
+    int rc = yk_map_each(L, v, "duplicates", dups_field, NULL);
+    if (rc != 0)
+        return rc;
+    if ((rc = directory_dups_normalise(dir_of(L), err, sizeof err)) == FM_ENOMEM)
+        return rc;
+    return rc != FM_OK ? yk_fail(L, v, "%s", err) : 0;
+}
+
 /* ---- top level ---- */
 
 struct top_arg {
-    yaml_node_t *counties, *depts, *rules, *bounds, *aliases;
+    yaml_node_t *counties, *depts, *rules, *bounds, *aliases, *dups;
     bool name;
 };
 
@@ -632,8 +706,12 @@ static int top_field(struct yk_loader *L, const char *key, yaml_node_t *kn, yaml
         a->aliases = v;
         return 0;
     }
+    if (strcmp(key, "duplicates") == 0) {
+        a->dups = v;
+        return 0;
+    }
     return yk_fail(L, kn, "unknown key '%s' (expected name, counties, departments, rules, "
-                          "boundaries, aliases)", key);
+                          "boundaries, aliases, duplicates)", key);
 }
 
 static int load_doc(struct yk_loader *L)
@@ -668,6 +746,8 @@ static int load_doc(struct yk_loader *L)
     if (a.bounds != NULL && (rc = load_boundaries(L, a.bounds)) != 0)
         return rc;
     if (a.aliases != NULL && (rc = load_aliases(L, a.aliases)) != 0)
+        return rc;
+    if (a.dups != NULL && (rc = load_dups(L, a.dups)) != 0)
         return rc;
     /* a published directory replaces the one before it everywhere: one
      * without departments or rules would wipe every dispatch rule */

@@ -20,6 +20,7 @@
 
 struct dup_walk {
     struct fm_incident me;
+    const struct fm_directory *d; /* related categories (NULL: none) */
     uint32_t radius_m, window_s;
     struct fm_duplicate *v;
     size_t n, cap;
@@ -29,7 +30,7 @@ static int dup_each(void *ctx, const struct fm_incident *inc)
 {
     struct dup_walk *w = ctx;
     if (!fm_incident_open(inc) || strcmp(inc->id, w->me.id) == 0 ||
-        strcmp(inc->category, w->me.category) != 0)
+        !fm_directory_related(w->d, inc->category, w->me.category))
         return 0;
     uint64_t a = hlc_ms(inc->reported_hlc), b = hlc_ms(w->me.reported_hlc);
     uint64_t apart_ms = a > b ? a - b : b - a;
@@ -71,11 +72,19 @@ int fm_node_incident_duplicates(struct fm_node *n, const char *incident, uint32_
 {
     struct dup_walk w = {.radius_m = radius_m, .window_s = window_s};
     struct fm_incident_filter any = {.stage = -1};
+    struct fm_directory *d = NULL;
     int rc;
     if (n == NULL || incident == NULL || cb == NULL)
         return FM_EINVAL;
     if ((rc = fm_node_incident_get(n, incident, &w.me)) != FM_OK)
         return rc;
+    if (fm_node_directory_get(n, &d) != FM_OK)
+        d = NULL; /* no directory: the same category only, the built-in bounds */
+    w.d = d;
+    if (w.radius_m == 0)
+        w.radius_m = d != NULL && d->dup_radius_m ? d->dup_radius_m : FM_DUP_RADIUS_M;
+    if (w.window_s == 0)
+        w.window_s = d != NULL && d->dup_window_s ? d->dup_window_s : FM_DUP_WINDOW_S;
     if ((rc = fm_node_incidents(n, &any, dup_each, &w)) != 0)
         goto out;
     if (w.n > 1) /* qsort may not take NULL, even for 0 items */
@@ -84,6 +93,7 @@ int fm_node_incident_duplicates(struct fm_node *n, const char *incident, uint32_
         rc = cb(ctx, &w.v[i]);
 out:
     free(w.v);
+    fm_directory_free(&d);
     return rc;
 }
 

@@ -236,9 +236,11 @@ struct fm_duplicate {
     enum fm_incident_stage stage;
 };
 typedef int (*fm_duplicate_cb)(void *ctx, const struct fm_duplicate *d);
-/* The open incidents (not resolved or closed) of the incident's category
- * reported within window_s of it and radius_m of its location, nearest
- * first; the incident itself is not one. */
+/* The open incidents (not resolved, closed or merged) of the incident's
+ * category or one the directory relates to it, reported within window_s
+ * of it and radius_m of its location (0: the directory's, else
+ * FM_DUP_RADIUS_M / FM_DUP_WINDOW_S), nearest first; the incident itself
+ * is not one. */
 int fm_node_incident_duplicates(struct fm_node *n, const char *incident, uint32_t radius_m,
                                 uint32_t window_s, fm_duplicate_cb cb, void *ctx) FM_MUST_USE;
 /* Folds the duplicate `dup` into `into` in one transaction: a note on

@@ -111,6 +111,11 @@ int directory_decode_levels(struct fm_cur *c, struct fm_directory *d) FM_MUST_US
 int directory_encode_aliases(const struct fm_directory *d, struct fm_buf *out) FM_MUST_USE;
 int directory_decode_aliases(struct fm_cur *c, struct fm_directory *d) FM_MUST_USE;
 int directory_aliases_normalise(struct fm_directory *d, char *err, size_t errlen) FM_MUST_USE;
+/* directory_dups.c: duplicate-call settings (tag 0x82, may be skipped). */
+bool directory_has_dups(const struct fm_directory *d);
+int directory_encode_dups(const struct fm_directory *d, struct fm_buf *out) FM_MUST_USE;
+int directory_decode_dups(struct fm_cur *c, struct fm_directory *d) FM_MUST_USE;
+int directory_dups_normalise(struct fm_directory *d, char *err, size_t errlen) FM_MUST_USE;
 /* The newest format version directory_decode accepts: 3; tests set 1 or 2
  * to be a node built before version 2 or 3 (what it does with a newer one). */
 extern int wf_directory_max_version;

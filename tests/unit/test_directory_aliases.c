@@ -196,6 +196,60 @@ static void test_fuzz_seed_reads(void **state)
     free(d);
 }
 
+/* duplicates: the bounds of a possible duplicate and related categories */
+static void test_duplicates_section(void **state)
+{
+    (void)state;
+    struct fm_directory *d = NULL, *back = malloc(sizeof *back), *again = NULL;
+    struct fm_buf b, b2;
+    char err[512], *yaml = NULL;
+    size_t ylen;
+    assert_non_null(back);
+    if (parse(HEAD "duplicates:\n  radius_m: 800\n  window_min: 45\n"
+                   "  related: [[gas_leak, building_fire]]\n",
+              &d, err, sizeof err) != FM_OK)
+        fail_msg("%s", err);
+    assert_int_equal(d->dup_radius_m, 800);
+    assert_int_equal(d->dup_window_s, 45 * 60);
+    assert_true(fm_directory_related(d, "gas_leak", "building_fire"));
+    assert_true(fm_directory_related(d, "building_fire", "building_fire"));
+    assert_false(fm_directory_related(d, "gas_leak", "flood"));
+    assert_int_equal(fm_directory_format(d), 2);
+    fm_buf_init(&b, 1u << 20);
+    fm_buf_init(&b2, 1u << 20);
+    OK(directory_encode(d, &b));
+    OK(directory_decode(back, b.data, b.len));
+    assert_int_equal(back->nrelated, 2);
+    assert_int_equal(back->dup_radius_m, 800);
+    OK(directory_encode(back, &b2));
+    assert_int_equal(b2.len, b.len);
+    assert_memory_equal(b2.data, b.data, b.len);
+    for (size_t cut = 0; cut < b.len; cut++)
+        assert_int_equal(directory_decode(back, b.data, cut), FM_EDECODE);
+    OK(fm_directory_render_yaml(d, NULL, &yaml, &ylen));
+    if (fm_directory_parse_yaml("again", yaml, ylen, &again, err, sizeof err) != FM_OK)
+        fail_msg("%s\n%s", err, yaml);
+    assert_int_equal(again->dup_window_s, 45 * 60);
+    assert_true(fm_directory_related(again, "building_fire", "gas_leak"));
+    free(yaml);
+    fm_directory_free(&again);
+    fm_buf_release(&b);
+    fm_buf_release(&b2);
+    free(back);
+    fm_directory_free(&d);
+    expect_error(HEAD "duplicates:\n  related: [[gas_leak, flood]]\n", "t.yaml:11:24",
+                 "related category 'flood' has no rule");
+    expect_error(HEAD "duplicates:\n  related: [[gas_leak]]\n", "t.yaml:11:",
+                 "needs at least two");
+    expect_error(HEAD "duplicates:\n  related: [[gas_leak, building_fire], [gas_leak, "
+                      "building_fire]]\n",
+                 "t.yaml:11:", "is in two groups");
+    expect_error(HEAD "duplicates:\n  radius_m: 0\n", "t.yaml:11:13",
+                 "'radius_m' must be between 1 and 50000");
+    expect_error(HEAD "duplicates:\n  radius: 10\n", "t.yaml:11:3",
+                 "unknown key 'radius' in duplicates");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -204,6 +258,7 @@ int main(void)
         cmocka_unit_test(test_section_round_trip),
         cmocka_unit_test(test_unknown_build_skips),
         cmocka_unit_test(test_fuzz_seed_reads),
+        cmocka_unit_test(test_duplicates_section),
     };
     return wf_test_main("directory_aliases", tests, sizeof tests / sizeof tests[0]);
 }

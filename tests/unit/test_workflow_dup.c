@@ -139,6 +139,46 @@ static void test_link(void **state)
     fx_done(&k);
 }
 
+/* The directory's duplicates: section: a wider radius, and gas_leak and
+ * chemical_leak related (one emergency, whatever the call-takers chose). */
+static void test_duplicates_by_directory(void **state)
+{
+    (void)state;
+    struct fx_node c;
+    struct fm_directory *d = load_dir();
+    char v[FM_ID_MAX], a[FM_ID_MAX], b[FM_ID_MAX], far[FM_ID_MAX], other[FM_ID_MAX];
+    struct dup_seen s;
+    make_node(&c, "centre", FM_ROLE_CENTRE);
+    report(c.n, "gas_leak", 31.2, 121.4, 2, a);
+    report(c.n, "chemical_leak", 31.2005, 121.4005, 2, b); /* ~73 m */
+    report(c.n, "gas_leak", 31.21, 121.4, 2, far);          /* ~1.1 km */
+    report(c.n, "building_fire", 31.2, 121.4, 2, other);   /* not related */
+    /* without the section: the same category within 300 m only */
+    memset(&s, 0, sizeof s);
+    OK(fm_node_incident_duplicates(c.n, a, 0, 0, dup_cb, &s));
+    assert_int_equal(s.n, 0);
+    d->dup_radius_m = 2000;
+    fm_strlcpy(d->related[0].category, "gas_leak", sizeof d->related[0].category);
+    fm_strlcpy(d->related[1].category, "chemical_leak", sizeof d->related[1].category);
+    d->related[0].group = d->related[1].group = 0;
+    d->nrelated = 2;
+    char err[256];
+    OK(directory_dups_normalise(d, err, sizeof err));
+    OK(fm_node_directory_publish(c.n, d, v, NULL));
+    memset(&s, 0, sizeof s);
+    OK(fm_node_incident_duplicates(c.n, a, 0, 0, dup_cb, &s));
+    assert_int_equal(s.n, 2);
+    assert_string_equal(s.d[0].id, b); /* related, nearest */
+    assert_string_equal(s.d[1].id, far);
+    /* an explicit radius still wins */
+    memset(&s, 0, sizeof s);
+    OK(fm_node_incident_duplicates(c.n, a, 300, 0, dup_cb, &s));
+    assert_int_equal(s.n, 1);
+    (void)other;
+    fm_directory_free(&d);
+    fx_done(&c);
+}
+
 /* ---- merge (docs/workflow.md §3c) ---- */
 
 struct tk_seen {
@@ -307,6 +347,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_duplicates_found),
         cmocka_unit_test(test_link),
+        cmocka_unit_test(test_duplicates_by_directory),
         cmocka_unit_test(test_merge),
         cmocka_unit_test(test_merge_apart),
     };
