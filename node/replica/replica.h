@@ -246,6 +246,9 @@ int fm_node_ingest_each(struct fm_node *n, const uint8_t *const *ops, const size
  * Signed by the author, not chained, last-writer-wins by (hlc, author),
  * not part of the digest. A unit's listed position (fm_node_unit_get,
  * fm_node_units) is the newer of its soft and its logged position. */
+/* Coordinates in degrees * 1e7, as positions and op payloads carry them. */
+#define FM_LAT_MAX 900000000
+#define FM_LON_MAX 1800000000
 /* Records the unit's position as soft state (needs FM_OPEN_IDENTITY). */
 int fm_node_soft_position(struct fm_node *n, const char *unit, int32_t lat_e7,
                           int32_t lon_e7) FM_MUST_USE;
