@@ -14,7 +14,6 @@
 #define FM_REPLICA_H
 
 #include "../../crypto/crypto.h"
-#include "../../sync/sync.h"
 #include "../config/config.h"
 
 #include <stdio.h>
@@ -210,7 +209,10 @@ int fm_node_op_hash(struct fm_node *n, const uint8_t author[FM_PK_LEN], uint64_t
                     uint8_t out[FM_HASH_LEN]) FM_MUST_USE;
 
 /* ---- replication interface (used by the daemon's sync and by bundles);
- * struct fm_head and struct fm_ingest_result are in sync.h ---- */
+ * struct fm_head and struct fm_ingest_result are sync's (sync/sync.h):
+ * include it to read them ---- */
+struct fm_head;
+struct fm_ingest_result;
 /* The version vector: one head per author, sorted by author. *out is
  * malloc'd (caller frees). */
 int fm_node_heads(struct fm_node *n, struct fm_head **out, size_t *count) FM_MUST_USE;

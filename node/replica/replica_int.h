@@ -8,6 +8,7 @@
 #define FM_REPLICA_INT_H
 
 #include "replica.h"
+#include "../../sync/sync.h" /* struct fm_head, fm_ingest_result: filled here */
 #include "logpayload.h" /* the log's part of a payload; the rest is the domain's */
 #include "store_int.h"
 
