@@ -7,6 +7,7 @@
 #define FM_DAEMON_H
 
 #include "../replica/replica.h"
+#include "../../sync/sync.h" /* the engine the daemon runs */
 
 #include <pthread.h>
 

@@ -11,6 +11,7 @@
  * keys) from one author's head: an author appears there only once its
  * log, which starts with an org certificate, passed ingest.
  */
+#include "../model/payload_int.h" /* the dispatch-critical kinds */
 #include "../replica/replica_int.h"
 
 #include <stdlib.h>

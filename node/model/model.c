@@ -325,7 +325,7 @@ static int apply_incident(struct store_txn *t, const struct fm_op *op, const str
     char text[FM_TEXT_MAX];
     uint8_t tl_kind = 0;
     const uint64_t has = pl->present;
-    switch (pl->kind) {
+    switch (pl->log.kind) {
     case OP_INC_REPORT: {
         uint8_t created[FM_PK_LEN + 8];
         memcpy(created, op->author, FM_PK_LEN);
@@ -404,7 +404,7 @@ static int apply_incident(struct store_txn *t, const struct fm_op *op, const str
 static int apply_unit(const struct fm_op *op, const struct payload *pl, const struct model_stamp *s,
                       struct model_rec *r)
 {
-    switch (pl->kind) {
+    switch (pl->log.kind) {
     case OP_UNIT_REGISTER: {
         /* the entity's full ref: the op's, or a directory unit's derived one */
         const bool dir = (pl->present & PT_BIT(PT_REF)) != 0;
@@ -444,7 +444,7 @@ static int apply_resource(struct store_txn *t, const struct fm_op *op, const str
                           const struct model_stamp *s, struct model_rec *r, const char *id)
 {
     uint64_t p = 0, n = 0;
-    if (pl->kind == OP_RES_ADD) {
+    if (pl->log.kind == OP_RES_ADD) {
         uint8_t created[FM_PK_LEN + 8];
         memcpy(created, op->author, FM_PK_LEN);
         fm_be64_put(created + FM_PK_LEN, op->seq);
@@ -452,7 +452,7 @@ static int apply_resource(struct store_txn *t, const struct fm_op *op, const str
         merge_lww_str(r, F_RKIND, s, pl->res_kind);
         merge_lww_str(r, F_DEPOT, s, pl->depot);
         p = (uint64_t)pl->qty;
-    } else if (pl->kind == OP_RES_ADJUST) {
+    } else if (pl->log.kind == OP_RES_ADJUST) {
         if (pl->delta > 0)
             p = (uint64_t)pl->delta;
         else
@@ -470,7 +470,7 @@ int model_apply(struct store_txn *t, const struct fm_op *op, const struct payloa
 {
     uint8_t kind;
     bool own_id;
-    switch (pl->kind) {
+    switch (pl->log.kind) {
     case OP_CERT:
     case OP_REVOKE:
     case OP_CERT_RENEW:    /* moves the author's head (node_op_store) */
@@ -491,7 +491,7 @@ int model_apply(struct store_txn *t, const struct fm_op *op, const struct payloa
         return FM_EINVAL;
     }
     char id[FM_ID_MAX];
-    if (own_id && !(pl->kind == OP_UNIT_REGISTER && (pl->present & PT_BIT(PT_REF))))
+    if (own_id && !(pl->log.kind == OP_UNIT_REGISTER && (pl->present & PT_BIT(PT_REF))))
         fm_op_id_format(op->author, op->seq, id);
     else
         fm_op_id_format(pl->ref.author, pl->ref.seq, id);
@@ -499,13 +499,13 @@ int model_apply(struct store_txn *t, const struct fm_op *op, const struct payloa
     struct model_rec r;
     struct inc_idx before, after;
     const struct model_stamp s = {
-        .hlc = op->hlc, .eff = model_eff(op->hlc, pl->base), .author = op->author};
+        .hlc = op->hlc, .eff = model_eff(op->hlc, pl->log.base), .author = op->author};
     int rc = model_rec_load(t, kind, id, &r);
     if (rc != FM_OK && rc != FM_ENOTFOUND)
         return rc;
     if (kind == FM_ENT_INCIDENT)
         idx_compute(&r, id, &before);
-    if (kind == FM_ENT_UNIT && pl->kind != OP_UNIT_REGISTER && (pl->present & PT_BIT(PT_NAME))) {
+    if (kind == FM_ENT_UNIT && pl->log.kind != OP_UNIT_REGISTER && (pl->present & PT_BIT(PT_NAME))) {
         /* a claim by the unit's name (a station's or vehicle's, workflow.md
          * §4): judged against the registered name, waiting for it (park.c) */
         const struct model_field_val *f = &r.f[F_NAME];
@@ -515,7 +515,7 @@ int model_apply(struct store_txn *t, const struct fm_op *op, const struct payloa
             return FM_OK; /* another unit's: ignored on every node alike */
     }
 
-    if (pl->kind == OP_RES_ADJUST && (pl->present & PT_BIT(PT_DEPOT))) {
+    if (pl->log.kind == OP_RES_ADJUST && (pl->present & PT_BIT(PT_DEPOT))) {
         /* a unit's claim that the depot is its own (permit.c): judged
          * against the stock's depot, waiting for it (park.c) */
         bool go;
@@ -539,7 +539,7 @@ int model_apply(struct store_txn *t, const struct fm_op *op, const struct payloa
         idx_compute(&r, id, &after);
         rc = idx_update(t, &before, &after);
     }
-    if (rc == FM_OK && (pl->kind == OP_UNIT_REGISTER || pl->kind == OP_RES_ADD))
+    if (rc == FM_OK && (pl->log.kind == OP_UNIT_REGISTER || pl->log.kind == OP_RES_ADD))
         rc = park_release(t, kind, id, reapply); /* ops that waited for the name or depot */
     return rc;
 }

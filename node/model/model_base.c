@@ -68,7 +68,7 @@ uint64_t model_rec_lww_max(const struct model_rec *r)
 /* The entity whose LWW fields pl edits, if it may carry a base. */
 static bool base_target(const struct payload *pl, uint8_t *kind)
 {
-    switch (pl->kind) {
+    switch (pl->log.kind) {
     case OP_INC_UPDATE:
         *kind = FM_ENT_INCIDENT;
         return true;

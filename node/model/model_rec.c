@@ -308,7 +308,7 @@ int model_op_operator(struct store_txn *t, const uint8_t author[FM_PK_LEN], uint
         return FM_ENOMEM;
     int rc = model_op_load(t, author, seq, &kind, pl);
     if (rc == FM_OK && (pl->present & PT_BIT(PT_OPERATOR)))
-        fm_strlcpy(out, pl->operator_name, FM_OP_OPERATOR_MAX);
+        fm_strlcpy(out, pl->log.operator_name, FM_OP_OPERATOR_MAX);
     free(pl);
     return rc;
 }
@@ -327,7 +327,7 @@ static int tl_note_text(struct store_txn *t, const uint8_t *author, uint64_t seq
         rc = FM_ESTORE;
     if (rc == FM_OK) {
         fm_strlcpy(e->text, pl->text, sizeof e->text);
-        fm_strlcpy(e->operator_name, pl->operator_name, sizeof e->operator_name);
+        fm_strlcpy(e->operator_name, pl->log.operator_name, sizeof e->operator_name);
     }
     free(pl);
     return rc;

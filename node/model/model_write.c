@@ -48,15 +48,16 @@ static int prep_permitted(struct write_prep *w, struct store_txn *t, const struc
     return rc != FM_OK ? rc : workflow_permitted(&h, w->n->id.pk, pl);
 }
 
-static int prep_incident(struct write_prep *w, struct store_txn *t, struct payload *pl)
+static int prep_incident(struct write_prep *w, struct store_txn *t, struct log_payload *lp)
 {
+    struct payload *pl = payload_of(lp);
     struct model_rec *r = malloc(sizeof *r);
     if (r == NULL)
         return FM_ENOMEM;
     int rc = prep_ref(w, t, FM_ENT_INCIDENT, pl, r);
     if (rc == FM_OK)
         rc = prep_permitted(w, t, pl);
-    if (rc == FM_OK && pl->kind == OP_INC_STATUS) {
+    if (rc == FM_OK && pl->log.kind == OP_INC_STATUS) {
         struct fm_incident cur;
         bool reopen = pl->epoch != 0; /* caller's marker, replaced below */
         if ((rc = model_rec_to_incident(r, "", &cur)) == FM_OK) {
@@ -76,8 +77,9 @@ static int prep_incident(struct write_prep *w, struct store_txn *t, struct paylo
     return rc;
 }
 
-static int prep_unit(struct write_prep *w, struct store_txn *t, struct payload *pl)
+static int prep_unit(struct write_prep *w, struct store_txn *t, struct log_payload *lp)
 {
+    struct payload *pl = payload_of(lp);
     const struct fm_cert *c = &w->n->cert;
     struct model_rec *r = malloc(sizeof *r);
     if (r == NULL)
@@ -96,8 +98,9 @@ static int prep_unit(struct write_prep *w, struct store_txn *t, struct payload *
     return rc;
 }
 
-static int prep_resource(struct write_prep *w, struct store_txn *t, struct payload *pl)
+static int prep_resource(struct write_prep *w, struct store_txn *t, struct log_payload *lp)
 {
+    struct payload *pl = payload_of(lp);
     struct model_rec *r = malloc(sizeof *r);
     struct fm_resource res;
     if (r == NULL)
@@ -149,7 +152,7 @@ static struct payload *payload_new(uint8_t kind)
 {
     struct payload *pl = calloc(1, sizeof *pl);
     if (pl != NULL)
-        pl->kind = kind;
+        pl->log.kind = kind;
     return pl;
 }
 
@@ -245,7 +248,7 @@ int fm_node_incident_report(struct fm_node *n, const struct fm_incident_new *in,
     rc = seal_caller(n, pl, in->caller, in->caller_name);
     if (rc != FM_OK && rc != FM_ENOKEY)
         goto out;
-    if ((rc = node_write_run(n, pl, 1, NULL, NULL, &seq, NULL)) == FM_OK)
+    if ((rc = node_write_run(n, &pl->log, 1, NULL, NULL, &seq, NULL)) == FM_OK)
         id_out_set(n, seq, id_out);
 out:
     free(pl);
@@ -261,7 +264,7 @@ int fm_node_incident_note(struct fm_node *n, const char *id, const char *text)
     if (id == NULL || (rc = req_text(pl, PT_TEXT, pl->text, sizeof pl->text, text)) != FM_OK)
         rc = FM_EINVAL;
     else
-        rc = node_write_run(n, pl, 1, prep_incident, id, NULL, NULL);
+        rc = node_write_run(n, &pl->log, 1, prep_incident, id, NULL, NULL);
     free(pl);
     return rc;
 }
@@ -296,7 +299,7 @@ int fm_node_incident_edit(struct fm_node *n, const char *id, const struct fm_inc
         (rc = opt_text(pl, PT_DESC, pl->desc, sizeof pl->desc, e->desc)) ||
         (rc = edit_caller(n, id, e, pl)))
         goto out;
-    rc = pl->present == 0 ? FM_EINVAL : node_write_run(n, pl, 1, prep_incident, id, NULL, NULL);
+    rc = pl->present == 0 ? FM_EINVAL : node_write_run(n, &pl->log, 1, prep_incident, id, NULL, NULL);
 out:
     free(pl);
     return rc;
@@ -313,7 +316,7 @@ int fm_node_incident_status(struct fm_node *n, const char *id, enum fm_incident_
     pl->present = PT_BIT(PT_EPOCH) | PT_BIT(PT_STAGE);
     pl->stage = reopen ? FM_STAGE_NEW : (uint8_t)stage;
     pl->epoch = reopen ? 1 : 0; /* marker for prep_incident */
-    int rc = node_write_run(n, pl, 1, prep_incident, id, NULL, NULL);
+    int rc = node_write_run(n, &pl->log, 1, prep_incident, id, NULL, NULL);
     free(pl);
     return rc;
 }
@@ -321,8 +324,9 @@ int fm_node_incident_status(struct fm_node *n, const char *id, enum fm_incident_
 /* A unit is known by its department and name: a second one (by hand, or
  * by hand next to the directory's) would split its tickets and status
  * between two entities. */
-static int prep_unit_new(struct write_prep *w, struct store_txn *t, struct payload *pl)
+static int prep_unit_new(struct write_prep *w, struct store_txn *t, struct log_payload *lp)
 {
+    struct payload *pl = payload_of(lp);
     const uint8_t prefix[1] = {FM_ENT_UNIT};
     struct store_each e;
     struct model_rec *r = malloc(sizeof *r);
@@ -369,7 +373,7 @@ int fm_node_unit_register(struct fm_node *n, const struct fm_unit_new *in,
         goto out;
     if (pl->caps[0])
         pl->present |= PT_BIT(PT_CAPS);
-    if ((rc = node_write_run(n, pl, 1, prep_unit_new, NULL, &seq, id_out)) == FM_OK)
+    if ((rc = node_write_run(n, &pl->log, 1, prep_unit_new, NULL, &seq, id_out)) == FM_OK)
         id_out_set(n, seq, id_out);
 out:
     free(pl);
@@ -386,7 +390,7 @@ int fm_node_unit_status(struct fm_node *n, const char *id, const char *status)
         rc = FM_EINVAL;
     } else {
         pl->present = PT_BIT(PT_UNIT_STATUS);
-        rc = node_write_run(n, pl, 1, prep_unit, id, NULL, NULL);
+        rc = node_write_run(n, &pl->log, 1, prep_unit, id, NULL, NULL);
     }
     free(pl);
     return rc;
@@ -402,7 +406,7 @@ int fm_node_unit_position(struct fm_node *n, const char *id, int32_t lat_e7, int
     pl->lat = lat_e7;
     pl->lon = lon_e7;
     pl->present = PT_BIT(PT_LAT) | PT_BIT(PT_LON);
-    int rc = node_write_run(n, pl, 1, prep_unit, id, NULL, NULL);
+    int rc = node_write_run(n, &pl->log, 1, prep_unit, id, NULL, NULL);
     free(pl);
     return rc;
 }
@@ -422,7 +426,7 @@ int fm_node_resource_add(struct fm_node *n, const char *kind, const char *depot,
     if ((rc = req_text(pl, PT_RES_KIND, pl->res_kind, sizeof pl->res_kind, kind)) ||
         (rc = req_text(pl, PT_DEPOT, pl->depot, sizeof pl->depot, depot)))
         goto out;
-    if ((rc = node_write_run(n, pl, 1, NULL, NULL, &seq, NULL)) == FM_OK)
+    if ((rc = node_write_run(n, &pl->log, 1, NULL, NULL, &seq, NULL)) == FM_OK)
         id_out_set(n, seq, id_out);
 out:
     free(pl);
@@ -438,7 +442,7 @@ int fm_node_resource_adjust(struct fm_node *n, const char *id, int64_t delta)
         return FM_ENOMEM;
     pl->delta = delta;
     pl->present = PT_BIT(PT_DELTA);
-    int rc = node_write_run(n, pl, 1, prep_resource, id, NULL, NULL);
+    int rc = node_write_run(n, &pl->log, 1, prep_resource, id, NULL, NULL);
     free(pl);
     return rc;
 }

@@ -66,10 +66,10 @@ static const struct pf_spec pf_specs[PT__MAX + 1] = {
                  .off = offsetof(struct payload, blob)},
     [PT_AUDIENCE] = PFS(PF_TEXT, 1, FM_NAME_MAX - 1, audience),
     [PT_SCORE] = PFI(PF_U8, 1, 5, score),
-    [PT_BASE] = PFI(PF_I64, 1, INT64_MAX, base), /* held in a uint64_t */
+    [PT_BASE] = PFI(PF_I64, 1, INT64_MAX, log.base), /* held in a uint64_t */
     [PT_SEALED] = {.type = PF_SEALED, .min_len = FM_SEALED_MIN, .max_len = FM_SEALED_MAX,
                    .off = offsetof(struct payload, sealed)},
-    [PT_OPERATOR] = PFS(PF_TEXT, 1, FM_OP_OPERATOR_MAX - 1, operator_name),
+    [PT_OPERATOR] = PFS(PF_TEXT, 1, FM_OP_OPERATOR_MAX - 1, log.operator_name),
 };
 
 struct kind_spec {
@@ -412,60 +412,60 @@ static int kind_check(const struct payload *p)
     uint64_t lat = p->present & PT_BIT(PT_LAT), lon = p->present & PT_BIT(PT_LON);
     if ((lat == 0) != (lon == 0))
         return FM_EDECODE;
-    if (p->kind == OP_INC_UPDATE &&
+    if (p->log.kind == OP_INC_UPDATE &&
         (p->present & ~(PT_BIT(PT_REF) | PT_BIT(PT_BASE) | PT_BIT(PT_OPERATOR))) == 0)
         return FM_EDECODE; /* an edit changes something */
     if ((p->present & PT_BIT(PT_CALLER)) && (p->present & PT_BIT(PT_SEALED)))
         return FM_EDECODE; /* one caller per op: in clear (older writers) or sealed */
-    if (p->kind == OP_UNIT_REGISTER && (p->present & PT_BIT(PT_BASE)) &&
+    if (p->log.kind == OP_UNIT_REGISTER && (p->present & PT_BIT(PT_BASE)) &&
         !(p->present & PT_BIT(PT_REF)))
         return FM_EDECODE; /* a base names what was seen: only a directory unit exists before */
-    if (p->kind == OP_RES_ADJUST && p->delta == 0)
+    if (p->log.kind == OP_RES_ADJUST && p->delta == 0)
         return FM_EDECODE;
     /* linkage workflow */
-    if ((p->kind == OP_MAT_REQUEST || p->kind == OP_MAT_ALLOCATE || p->kind == OP_MAT_RETURN) &&
+    if ((p->log.kind == OP_MAT_REQUEST || p->log.kind == OP_MAT_ALLOCATE || p->log.kind == OP_MAT_RETURN) &&
         p->qty < 1)
         return FM_EDECODE;
-    if (p->kind == OP_TICKET_STEP && p->code == TS_CLEAR && !(p->present & PT_BIT(PT_TEXT)))
+    if (p->log.kind == OP_TICKET_STEP && p->code == TS_CLEAR && !(p->present & PT_BIT(PT_TEXT)))
         return FM_EDECODE; /* a clear carries its result */
-    if (p->kind == OP_TICKET_STEP && (p->flags & 2) &&
+    if (p->log.kind == OP_TICKET_STEP && (p->flags & 2) &&
         ((p->flags & 1) || (p->code != TS_ENROUTE && p->code != TS_ARRIVE)))
         return FM_EDECODE; /* by position: only en route and arrival, by the unit itself */
-    if (p->kind == OP_UNIT_REGISTER && (p->present & PT_BIT(PT_REF))) {
+    if (p->log.kind == OP_UNIT_REGISTER && (p->present & PT_BIT(PT_REF))) {
         /* a directory unit: its id is derived from (department, name) */
         struct payload_ref want;
         payload_dir_unit_ref(p->department, p->name, &want);
         if (p->ref.seq != want.seq || memcmp(p->ref.author, want.author, FM_PK_LEN) != 0)
             return FM_EDECODE;
     }
-    if (p->kind == OP_TICKET_ESCALATE && p->tier < 2)
+    if (p->log.kind == OP_TICKET_ESCALATE && p->tier < 2)
         return FM_EDECODE;
-    if (p->kind == OP_INC_ALARM && (p->code < 2 || p->code > FM_ALARM_MAX))
+    if (p->log.kind == OP_INC_ALARM && (p->code < 2 || p->code > FM_ALARM_MAX))
         return FM_EDECODE; /* an alarm level above the default 1 */
-    if (p->kind == OP_INC_MERGE && p->ref.seq == p->ref2.seq &&
+    if (p->log.kind == OP_INC_MERGE && p->ref.seq == p->ref2.seq &&
         memcmp(p->ref.author, p->ref2.author, FM_PK_LEN) == 0)
         return FM_EDECODE; /* an incident is not merged into itself */
-    if (p->kind == OP_DIR_PUBLISH &&
+    if (p->log.kind == OP_DIR_PUBLISH &&
         ((p->part & 0xffff) == 0 || (p->part & 0xffff) > FM_DIR_CHUNKS_MAX ||
          (p->part >> 16) >= (p->part & 0xffff)))
         return FM_EDECODE;
-    if (p->kind == OP_CONFLICT_RESOLVE && p->blob_len != FM_HASH_LEN)
+    if (p->log.kind == OP_CONFLICT_RESOLVE && p->blob_len != FM_HASH_LEN)
         return FM_EDECODE;
     return FM_OK;
 }
 
 int payload_decode(struct payload *out, uint8_t kind, const uint8_t *p, size_t n)
 {
-    memset(out, 0, PAYLOAD_CLEAR_LEN); /* the blob is read only up to blob_len */
-    out->kind = kind;
+    payload_clear(out); /* the blob is read only up to blob_len */
+    out->log.kind = kind;
     if (kind == OP_CERT || kind == OP_CERT_RENEW)
-        return fm_cert_decode(&out->cert, p, n) == FM_OK ? FM_OK : FM_EDECODE;
+        return fm_cert_decode(&out->log.cert, p, n) == FM_OK ? FM_OK : FM_EDECODE;
     if (kind == OP_REVOKE)
-        return fm_revocation_decode(&out->rev, p, n) == FM_OK ? FM_OK : FM_EDECODE;
+        return fm_revocation_decode(&out->log.rev, p, n) == FM_OK ? FM_OK : FM_EDECODE;
     if (kind == OP_GROUP_KEY)
-        return fm_groupkey_decode(&out->gk, p, n) == FM_OK ? FM_OK : FM_EDECODE;
+        return fm_groupkey_decode(&out->log.gk, p, n) == FM_OK ? FM_OK : FM_EDECODE;
     if (kind == OP_FORK_EVIDENCE)
-        return fork_evidence_decode(out, p, n); /* fork.c: verifies both signatures */
+        return fork_evidence_decode(&out->log, p, n); /* fork.c: verifies both signatures */
     const struct kind_spec *ks = kind_spec_find(kind);
     if (ks == NULL)
         return FM_EDECODE;
@@ -491,8 +491,8 @@ int payload_decode(struct payload *out, uint8_t kind, const uint8_t *p, size_t n
         goto bad;
     return FM_OK;
 bad:
-    memset(out, 0, PAYLOAD_CLEAR_LEN); /* the blob is read only up to blob_len */
-    out->kind = kind;
+    payload_clear(out); /* the blob is read only up to blob_len */
+    out->log.kind = kind;
     return FM_EDECODE;
 }
 
@@ -562,16 +562,16 @@ int payload_encode(const struct payload *p, struct fm_buf *out, struct payload *
 {
     int rc;
     fm_buf_reset(out);
-    if (p->kind == OP_CERT || p->kind == OP_CERT_RENEW) {
-        rc = fm_cert_encode(&p->cert, out);
-    } else if (p->kind == OP_REVOKE) {
-        rc = fm_revocation_encode(&p->rev, out);
-    } else if (p->kind == OP_GROUP_KEY) {
-        rc = fm_groupkey_encode(&p->gk, out);
-    } else if (p->kind == OP_FORK_EVIDENCE) {
-        rc = fork_evidence_encode(p, out); /* fork.c */
+    if (p->log.kind == OP_CERT || p->log.kind == OP_CERT_RENEW) {
+        rc = fm_cert_encode(&p->log.cert, out);
+    } else if (p->log.kind == OP_REVOKE) {
+        rc = fm_revocation_encode(&p->log.rev, out);
+    } else if (p->log.kind == OP_GROUP_KEY) {
+        rc = fm_groupkey_encode(&p->log.gk, out);
+    } else if (p->log.kind == OP_FORK_EVIDENCE) {
+        rc = fork_evidence_encode(&p->log, out); /* fork.c */
     } else {
-        const struct kind_spec *ks = kind_spec_find(p->kind);
+        const struct kind_spec *ks = kind_spec_find(p->log.kind);
         if (ks == NULL || (p->present & ~(ks->allowed | PT_BIT(PT_OPERATOR))) != 0)
             return FM_EINVAL;
         rc = FM_OK;
@@ -581,7 +581,7 @@ int payload_encode(const struct payload *p, struct fm_buf *out, struct payload *
     }
     if (rc != FM_OK)
         return rc == FM_ENOMEM ? rc : FM_EINVAL;
-    if (payload_decode(check, p->kind, out->data, out->len) != FM_OK)
+    if (payload_decode(check, p->log.kind, out->data, out->len) != FM_OK)
         return FM_EINVAL;
     return FM_OK;
 }
@@ -645,19 +645,19 @@ static void sb_coords(struct sb *b, int32_t lat, int32_t lon)
 /* " tier T unit 'U'" of a certificate, each only when set. */
 static void sb_cert_scope(struct sb *b, const struct payload *p)
 {
-    if (p->cert.tier)
-        sb_add(b, " tier %u", p->cert.tier);
-    if (p->cert.unit[0])
-        sb_add(b, " unit '%s'", p->cert.unit);
+    if (p->log.cert.tier)
+        sb_add(b, " tier %u", p->log.cert.tier);
+    if (p->log.cert.unit[0])
+        sb_add(b, " unit '%s'", p->log.cert.unit);
 }
 
 static void sb_group_key(struct sb *b, const struct payload *p)
 {
     char kid[2 * FM_SEAL_KEY_ID_LEN + 1];
     for (size_t i = 0; i < FM_SEAL_KEY_ID_LEN; i++)
-        snprintf(kid + 2 * i, 3, "%02x", p->gk.key_id[i]);
-    sb_add(b, "dispatcher key %u (id %s) sealed to %u nodes", p->gk.generation, kid,
-           p->gk.count);
+        snprintf(kid + 2 * i, 3, "%02x", p->log.gk.key_id[i]);
+    sb_add(b, "dispatcher key %u (id %s) sealed to %u nodes", p->log.gk.generation, kid,
+           p->log.gk.count);
 }
 
 static void sb_report(struct sb *b, const struct payload *p)
@@ -706,23 +706,23 @@ void payload_summary(const struct payload *p, char *out, size_t cap)
     out[0] = '\0';
     if (p->present & PT_BIT(PT_REF))
         fm_op_id_format(p->ref.author, p->ref.seq, id);
-    switch (p->kind) {
+    switch (p->log.kind) {
     case OP_CERT:
-        fm_key_encode(p->cert.node, key);
-        sb_add(&b, "cert '%s' %s", p->cert.name, fm_role_name(p->cert.role));
+        fm_key_encode(p->log.cert.node, key);
+        sb_add(&b, "cert '%s' %s", p->log.cert.name, fm_role_name(p->log.cert.role));
         sb_cert_scope(&b, p);
         sb_add(&b, " for %s", key);
         break;
     case OP_CERT_RENEW:
-        sb_add(&b, "renew cert '%s' %s", p->cert.name, fm_role_name(p->cert.role));
+        sb_add(&b, "renew cert '%s' %s", p->log.cert.name, fm_role_name(p->log.cert.role));
         sb_cert_scope(&b, p);
         break;
     case OP_REVOKE:
-        fm_key_encode(p->rev.node, key);
-        sb_add(&b, "revoke %s after seq %llu", key, (unsigned long long)p->rev.last_seq);
+        fm_key_encode(p->log.rev.node, key);
+        sb_add(&b, "revoke %s after seq %llu", key, (unsigned long long)p->log.rev.last_seq);
         break;
     case OP_FORK_EVIDENCE:
-        fork_evidence_summary(p, out, cap); /* fork.c */
+        fork_evidence_summary(&p->log, out, cap); /* fork.c */
         return;
     case OP_GROUP_KEY:
         sb_group_key(&b, p);
@@ -770,7 +770,7 @@ void payload_summary(const struct payload *p, char *out, size_t cap)
         sb_add(&b, "resource %s %+lld", id, (long long)p->delta);
         break;
     default: /* the workflow's kinds: workflow_payload_summary (domain.c) */
-        sb_add(&b, "unknown kind %u", p->kind);
+        sb_add(&b, "unknown kind %u", p->log.kind);
         break;
     }
 }

@@ -12,16 +12,13 @@
 #define FM_PAYLOAD_INT_H
 
 #include "model.h"
+#include "../replica/logpayload.h" /* the log's part of a payload, trust kinds 1..9 */
 
 #include <stddef.h>
+#include <string.h>
 
+/* The domain's kinds; 1..9 are the log's own (enum log_kind, logpayload.h). */
 enum op_kind {
-    OP_CERT = 1,
-    OP_REVOKE = 2,
-    OP_FORK_EVIDENCE = 3, /* two signed ops of one author with one seq (fork.c) */
-    OP_CERT_RENEW = 4,    /* a new certificate of the author, same org (node.c) */
-    OP_GROUP_KEY = 5,     /* the dispatchers' group key, org-signed (groupkey.c) */
-    /* 6..9 reserved for trust */
     OP_INC_REPORT = 10,
     OP_INC_UPDATE = 11,
     OP_INC_NOTE = 12,
@@ -107,15 +104,12 @@ enum ticket_step {
 #define FM_BLOB_MAX 16000  /* one directory chunk; fits FM_OP_MAX_PAYLOAD with headers */
 #define FM_DIR_CHUNKS_MAX 64
 #define PT_BIT(t) (UINT64_C(1) << (t))
-#define FM_OP_OPERATOR_MAX 64 /* PT_OPERATOR bytes incl. NUL (= FM_OPERATOR_NAME_MAX) */
 
 enum unit_status { US_AVAILABLE = 0, US_ASSIGNED, US_ONSCENE, US_OFFLINE, US__COUNT };
 const char *unit_status_name(unsigned s);
 int unit_status_parse(const char *s, uint8_t *out) FM_MUST_USE;
 
 #define FM_QTY_MAX INT64_C(1000000000000) /* 1e12 of anything is plenty */
-#define FM_LAT_MAX 900000000
-#define FM_LON_MAX 1800000000
 
 struct payload_ref {
     uint8_t author[FM_PK_LEN];
@@ -123,9 +117,12 @@ struct payload_ref {
 };
 
 /* A decoded payload: one flat struct for every kind; `present` has
- * PT_BIT(tag) for each field that was in the encoding. */
+ * PT_BIT(tag) for each field that was in the encoding. The log's part
+ * comes first (kind, trust structs, PT_BASE as log.base, PT_OPERATOR as
+ * log.operator_name), so the replica is handed &pl->log and the domain's
+ * functions get the payload back with payload_of(). */
 struct payload {
-    uint8_t kind;
+    struct log_payload log;
     uint64_t present;
     struct payload_ref ref;
     char category[FM_CATEGORY_MAX];
@@ -154,20 +151,28 @@ struct payload {
     uint16_t blob_len;         /* bytes of blob in use */
     uint16_t sealed_len;       /* PT_SEALED: bytes of sealed in use */
     uint8_t sealed[FM_SEALED_MAX];
-    uint64_t base;             /* PT_BASE, 0 when absent */
-    char operator_name[FM_OP_OPERATOR_MAX]; /* PT_OPERATOR, "" when absent */
-    struct fm_cert cert;       /* OP_CERT, OP_CERT_RENEW */
-    struct fm_revocation rev;  /* OP_REVOKE */
-    /* OP_FORK_EVIDENCE: u32 len | op | u32 len | op, both verified; the
-     * pointers borrow from the decoded bytes */
-    const uint8_t *fork_op[2];
-    uint32_t fork_len[2];
-    /* Last, so the decoder clears only what precedes it (PAYLOAD_CLEAR_LEN):
+    /* Last, so the decoder clears only what precedes it (payload_clear):
      * bytes past blob_len are never read. */
     uint8_t blob[FM_BLOB_MAX];
-    struct fm_groupkey gk;     /* OP_GROUP_KEY (filled whole by its decoder) */
 };
-#define PAYLOAD_CLEAR_LEN offsetof(struct payload, blob)
+
+/* Zeroes what a decode fills: all but the group key (filled whole by its
+ * own decoder) and the blob (read only up to blob_len). */
+static inline void payload_clear(struct payload *p)
+{
+    memset(&p->log, 0, LOG_PAYLOAD_CLEAR_LEN);
+    memset(&p->present, 0, offsetof(struct payload, blob) - offsetof(struct payload, present));
+}
+
+/* The payload whose log part lp is (lp is its first member). */
+static inline struct payload *payload_of(struct log_payload *lp)
+{
+    return (struct payload *)(void *)lp;
+}
+static inline const struct payload *payload_of_const(const struct log_payload *lp)
+{
+    return (const struct payload *)(const void *)lp;
+}
 
 /* Strict decode of a payload of `kind`. FM_EDECODE on anything malformed
  * or an unknown kind; `out` is zeroed first. */
@@ -177,11 +182,6 @@ int payload_decode(struct payload *out, uint8_t kind, const uint8_t *p, size_t n
  * caller to use). FM_EINVAL if the values would not decode. */
 int payload_encode(const struct payload *p, struct fm_buf *out,
                    struct payload *check) FM_MUST_USE;
-
-/* fork.c: the OP_FORK_EVIDENCE payload (field sync). */
-int fork_evidence_decode(struct payload *out, const uint8_t *p, size_t n) FM_MUST_USE;
-int fork_evidence_encode(const struct payload *p, struct fm_buf *out) FM_MUST_USE;
-void fork_evidence_summary(const struct payload *p, char *out, size_t cap);
 
 /* Static name of an op kind ("incident.report", ...), "unknown" else. */
 const char *payload_kind_name(uint8_t kind);

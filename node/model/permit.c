@@ -62,7 +62,7 @@ int workflow_permitted(const struct node_head *h, const uint8_t author[FM_PK_LEN
     const bool dispatcher = role == FM_ROLE_CENTRE || role == FM_ROLE_COUNTY;
     const bool any_unit = model_role_any_unit(role); /* model_int.h */
     const bool field = role == FM_ROLE_VEHICLE || role == FM_ROLE_NONE;
-    switch (pl->kind) {
+    switch (pl->log.kind) {
     case OP_INC_REPORT:
     case OP_INC_NOTE:
     case OP_MAT_REQUEST:

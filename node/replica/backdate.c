@@ -89,14 +89,14 @@ static void bd_log(const struct fm_op *op, const struct node_head *h, bool late)
                        h->name, key, (unsigned long long)op->seq);
 }
 
-int backdate_note(struct store_txn *t, const struct fm_op *op, const struct payload *pl,
+int backdate_note(struct store_txn *t, const struct fm_op *op, const struct log_payload *pl,
                   const struct node_head *h, uint64_t wall_ms, uint32_t max_skew_ms)
 {
     if (h->expires_ms == 0 || h->expires_ms > (UINT64_MAX >> 16) || op->kind == OP_CERT ||
         op->kind == OP_CERT_RENEW)
         return FM_OK; /* a certificate op opens its own window */
     const bool late = wall_ms > h->expires_ms + max_skew_ms;
-    const bool beyond = (pl->present & PT_BIT(PT_BASE)) && pl->base >= h->expires_ms << 16;
+    const bool beyond = pl->base != 0 && pl->base >= h->expires_ms << 16; /* 0: no base */
     if (!late && !beyond)
         return FM_OK;
     struct bd_rec r;

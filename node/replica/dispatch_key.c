@@ -25,7 +25,7 @@
 #define GK_LOCAL 'K'
 #define GK_KEY_LEN (1 + FM_SEAL_KEY_ID_LEN + FM_PK_LEN + 8)
 
-int node_groupkey_note(struct store_txn *t, const struct fm_op *op, const struct payload *pl)
+int node_groupkey_note(struct store_txn *t, const struct fm_op *op, const struct log_payload *pl)
 {
     uint8_t key[GK_KEY_LEN];
     key[0] = GK_LOCAL;
@@ -242,7 +242,7 @@ int fm_node_publish_groupkey(struct fm_node *n, const struct fm_groupkey *gk)
         return rc;
     if (s.found)
         return FM_EEXISTS;
-    struct payload *pl = calloc(1, sizeof *pl);
+    struct log_payload *pl = node_payload_new(n);
     if (pl == NULL)
         return FM_ENOMEM;
     pl->kind = OP_GROUP_KEY;

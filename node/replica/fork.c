@@ -47,7 +47,7 @@
 
 /* ---- the evidence payload ---- */
 
-int fork_evidence_decode(struct payload *out, const uint8_t *p, size_t n)
+int fork_evidence_decode(struct log_payload *out, const uint8_t *p, size_t n)
 {
     struct fm_cur c;
     struct fm_op op[2];
@@ -71,7 +71,7 @@ int fork_evidence_decode(struct payload *out, const uint8_t *p, size_t n)
     return FM_OK;
 }
 
-int fork_evidence_encode(const struct payload *p, struct fm_buf *out)
+int fork_evidence_encode(const struct log_payload *p, struct fm_buf *out)
 {
     for (int i = 0; i < 2; i++) {
         int rc;
@@ -84,7 +84,7 @@ int fork_evidence_encode(const struct payload *p, struct fm_buf *out)
     return FM_OK;
 }
 
-void fork_evidence_summary(const struct payload *p, char *out, size_t cap)
+void fork_evidence_summary(const struct log_payload *p, char *out, size_t cap)
 {
     struct fm_op op;
     char key[FM_KEY_TEXT_LEN];
@@ -610,7 +610,7 @@ int fm_node_forks(struct fm_node *n, fm_fork_cb cb, void *ctx)
 }
 
 /* The first unpublished record, copied out (ops malloc'd in *buf). */
-static int next_unpublished(struct fm_node *n, struct payload *pl, uint8_t **buf, bool *found)
+static int next_unpublished(struct fm_node *n, struct log_payload *pl, uint8_t **buf, bool *found)
 {
     struct store_txn *t;
     struct store_cur *c;
@@ -638,7 +638,7 @@ static int next_unpublished(struct fm_node *n, struct payload *pl, uint8_t **buf
             int first = memcmp(fi.kept, fi.dropped, FM_HASH_LEN) < 0 ? 0 : 1;
             memcpy(*buf, r.op[first], r.len[first]);
             memcpy(*buf + r.len[first], r.op[1 - first], r.len[1 - first]);
-            memset(pl, 0, sizeof *pl);
+            memset(pl, 0, n->dom->payload_size);
             pl->kind = OP_FORK_EVIDENCE;
             pl->fork_op[0] = *buf;
             pl->fork_len[0] = r.len[first];
@@ -663,7 +663,7 @@ int fm_node_fork_publish(struct fm_node *n, size_t *count)
     if ((rc = fm_node_self_state(n, &st)) != FM_OK || !st.may_sign)
         return rc;
     for (int k = 0; k < 16; k++) {
-        struct payload *pl = malloc(sizeof *pl);
+        struct log_payload *pl = node_payload_new(n);
         uint8_t *buf = NULL;
         bool found = false;
         if (!pl)

@@ -20,7 +20,7 @@
 #include <string.h>
 
 int fork_eligible(const struct fm_node *n, struct store_txn *t, const struct fm_op *op,
-                  struct payload *pl, int *verdict)
+                  struct log_payload *pl, int *verdict)
 {
     struct node_head vh;
     struct node_rev r;

@@ -204,19 +204,18 @@ static int ref_locate(struct store_txn *t, const uint8_t me[FM_PK_LEN], const st
 
 /* Moves x's references into its own cut branch to the re-entered copies;
  * *reason set (and nothing changed) when one cannot be moved. */
-static int refs_remap(struct store_txn *t, const uint8_t me[FM_PK_LEN], const struct fm_op *x,
-                      struct payload *pl, uint8_t *reason)
+static int refs_remap(const struct fm_node *n, struct store_txn *t, const uint8_t me[FM_PK_LEN],
+                      const struct fm_op *x, struct log_payload *pl, uint8_t *reason)
 {
-    static const enum payload_tag tags[3] = {PT_REF, PT_REF2, PT_REF3};
-    struct payload_ref *refs[3] = {&pl->ref, &pl->ref2, &pl->ref3};
-    for (int i = 0; i < 3; i++) {
-        struct payload_ref *ref = refs[i];
+    const uint8_t *author[LOG_REFS_MAX];
+    uint64_t *seq[LOG_REFS_MAX];
+    size_t nrefs = n->dom->op_refs(pl, author, seq); /* the ops it names, in field order */
+    for (size_t i = 0; i < nrefs && i < LOG_REFS_MAX; i++) {
         enum ref_where where;
         struct lost_rec r;
-        if (!(pl->present & PT_BIT(tags[i])) || memcmp(ref->author, me, FM_PK_LEN) != 0 ||
-            ref->seq == 0 || ref->seq >= x->seq)
+        if (memcmp(author[i], me, FM_PK_LEN) != 0 || *seq[i] == 0 || *seq[i] >= x->seq)
             continue;
-        int rc = ref_locate(t, me, x, ref->seq, &where, &r);
+        int rc = ref_locate(t, me, x, *seq[i], &where, &r);
         if (rc != FM_OK)
             return rc;
         if (where == REF_UNKNOWN) {
@@ -230,7 +229,7 @@ static int refs_remap(struct store_txn *t, const uint8_t me[FM_PK_LEN], const st
                 *reason = LR_REF_SKIPPED;
                 return FM_OK;
             }
-            ref->seq = r.new_seq;
+            *seq[i] = r.new_seq;
         }
     }
     return FM_OK;
@@ -310,7 +309,7 @@ static void entry_fill(const struct fm_node *n, const uint8_t me[FM_PK_LEN],
 /* One pending record: re-enter it or mark it skipped. *stop when the
  * identity cannot sign now (left pending). */
 static int reenter_one(struct fm_node *n, struct store_txn *t, const struct pending *p,
-                       fork_append_fn append, void *actx, struct payload *pl, bool *stop,
+                       fork_append_fn append, void *actx, struct log_payload *pl, bool *stop,
                        struct fork_reentry_list *out)
 {
     const uint8_t *me = n->id.pk;
@@ -337,7 +336,7 @@ static int reenter_one(struct fm_node *n, struct store_txn *t, const struct pend
     }
     if (r.reason == LR_NONE && n->dom->decode(pl, op.kind, op.payload, op.payload_len) != FM_OK)
         r.reason = LR_INVALID;
-    if (r.reason == LR_NONE && (rc = refs_remap(t, me, &op, pl, &r.reason)) != FM_OK)
+    if (r.reason == LR_NONE && (rc = refs_remap(n, t, me, &op, pl, &r.reason)) != FM_OK)
         return rc;
     if (r.reason == LR_NONE) {
         rc = append(actx, t, pl, &r.new_seq);
@@ -366,7 +365,7 @@ int fork_reenter_txn(struct fm_node *n, struct store_txn *t, fork_append_fn appe
                      struct fork_reentry_list *out)
 {
     struct pending *batch = calloc(REENTER_BATCH, sizeof *batch);
-    struct payload *pl = malloc(sizeof *pl);
+    struct log_payload *pl = node_payload_new(n);
     bool stop = false;
     int rc = (batch && pl) ? FM_OK : FM_ENOMEM;
     while (rc == FM_OK && !stop) {

@@ -48,8 +48,8 @@ struct ing_ctx {
     uint64_t wall_ms;
     bool need_rebuild;
     uint64_t clock;
-    struct payload pl;
-    struct payload pl_check; /* fork_eligible's scratch: c->pl may be in use */
+    struct log_payload *pl;       /* domain payloads (node_payload_new) */
+    struct log_payload *pl_check; /* fork_eligible's scratch: c->pl may be in use */
 };
 
 static int item_cmp(const void *a, const void *b)
@@ -69,10 +69,10 @@ static int ingest_extract_revocation(struct ing_ctx *c, struct store_txn *t,
                                      const struct fm_op *op)
 {
     if (op->kind != OP_REVOKE ||
-        c->n->dom->decode(&c->pl, op->kind, op->payload, op->payload_len) != FM_OK ||
-        fm_revocation_check(&c->pl.rev, c->n->cfg.org_pk) != FM_OK)
+        c->n->dom->decode(c->pl, op->kind, op->payload, op->payload_len) != FM_OK ||
+        fm_revocation_check(&c->pl->rev, c->n->cfg.org_pk) != FM_OK)
         return FM_OK;
-    return node_revocation_note(t, &c->pl.rev, &c->need_rebuild);
+    return node_revocation_note(t, &c->pl->rev, &c->need_rebuild);
 }
 
 /* Duplicate or fork of a stored op. */
@@ -96,7 +96,7 @@ static int ingest_store_op(struct ing_ctx *c, struct store_txn *t, struct ing_it
                            struct node_head *h)
 {
     int rc;
-    if ((rc = node_op_store(c->n, t, &it->op, it->hash, &c->pl, h)) != FM_OK)
+    if ((rc = node_op_store(c->n, t, &it->op, it->hash, c->pl, h)) != FM_OK)
         return rc;
     c->status[it->idx] = ST_STORED;
     c->clock = hlc_observe(c->clock, it->op.hlc, c->wall_ms, c->n->cfg.max_skew_ms);
@@ -104,7 +104,7 @@ static int ingest_store_op(struct ing_ctx *c, struct store_txn *t, struct ing_it
         (rc = flags_note(t, it->op.author, it->op.seq, hlc_ms(it->op.hlc) - c->wall_ms)) != FM_OK)
         return rc; /* stored, but flagged: stamped far ahead of our clock */
     /* back-dated into an expired certificate's window? (backdate.c) */
-    return backdate_note(t, &it->op, &c->pl, h, c->wall_ms, c->n->cfg.max_skew_ms);
+    return backdate_note(t, &it->op, c->pl, h, c->wall_ms, c->n->cfg.max_skew_ms);
 }
 
 /* The run the headers alone allow on top of h: contiguous seqs, each prev
@@ -140,7 +140,7 @@ static int ingest_fork_eligible(struct ing_ctx *c, struct store_txn *t, const st
                                 int *verdict)
 {
     static struct fm_log_limiter lim;
-    int rc = fork_eligible(c->n, t, op, &c->pl_check, verdict);
+    int rc = fork_eligible(c->n, t, op, c->pl_check, verdict);
     if (rc == FM_OK && *verdict != FM_OK && *verdict != FM_EGAP) {
         char key[FM_KEY_TEXT_LEN];
         fm_key_encode(op->author, key);
@@ -177,8 +177,8 @@ static int ingest_pair_eligible(struct ing_ctx *c, struct store_txn *t, const ui
 
 static int ingest_evidence_eligible(struct ing_ctx *c, struct store_txn *t, bool *ok)
 {
-    const uint8_t *const raw[2] = {c->pl.fork_op[0], c->pl.fork_op[1]};
-    const size_t len[2] = {c->pl.fork_len[0], c->pl.fork_len[1]};
+    const uint8_t *const raw[2] = {c->pl->fork_op[0], c->pl->fork_op[1]};
+    const size_t len[2] = {c->pl->fork_len[0], c->pl->fork_len[1]};
     return ingest_pair_eligible(c, t, raw, len, ok);
 }
 
@@ -230,22 +230,22 @@ static int ingest_store_run(struct ing_ctx *c, struct store_txn *t, size_t first
             *st = FM_EREVOKED;
             continue;
         }
-        if (c->n->dom->decode(&c->pl, it->op.kind, it->op.payload, it->op.payload_len) != FM_OK)
+        if (c->n->dom->decode(c->pl, it->op.kind, it->op.payload, it->op.payload_len) != FM_OK)
             return FM_ESTORE; /* decoded fine a moment ago */
         if ((rc = ingest_store_op(c, t, it, h)) != FM_OK)
             return rc;
         if (it->op.kind == OP_FORK_EVIDENCE) {
             bool ok;
             if ((rc = ingest_evidence_eligible(c, t, &ok)) != FM_OK ||
-                (ok && (rc = fork_note(t, c->pl.fork_op[0], c->pl.fork_len[0], c->pl.fork_op[1],
-                                       c->pl.fork_len[1], true, &c->need_rebuild)) != FM_OK) ||
+                (ok && (rc = fork_note(t, c->pl->fork_op[0], c->pl->fork_len[0], c->pl->fork_op[1],
+                                       c->pl->fork_len[1], true, &c->need_rebuild)) != FM_OK) ||
                 (rc = node_head_get(t, author, h)) != FM_OK)
                 return rc;
             if (h->seq < it->op.seq)
                 dead = true; /* the evidence cut its own carrier's log */
         }
         if (it->op.kind == OP_REVOKE) {
-            if ((rc = node_revocation_note(t, &c->pl.rev, &c->need_rebuild)) != FM_OK ||
+            if ((rc = node_revocation_note(t, &c->pl->rev, &c->need_rebuild)) != FM_OK ||
                 (rc = node_limit_get(t, author, limit)) != FM_OK ||
                 (rc = node_head_get(t, author, h)) != FM_OK)
                 return rc;
@@ -329,7 +329,7 @@ static int walk_check(struct ing_ctx *c, struct store_txn *t, struct author_walk
     else if (memcmp(op->prev, w->vh.hash, FM_HASH_LEN) != 0 || op->hlc <= w->vh.hlc)
         *st = FM_ECHAIN;
     else
-        *st = node_op_check(c->n, op, &w->vh, &c->pl);
+        *st = node_op_check(c->n, op, &w->vh, c->pl);
     if (*st != FM_OK) {
         if (!w->broken)
             w->broken_seq = op->seq;
@@ -338,11 +338,11 @@ static int walk_check(struct ing_ctx *c, struct store_txn *t, struct author_walk
     }
     *st = ST_PENDING;
     if (op->seq == 1 || op->kind == OP_CERT_RENEW) { /* a renewal moves the window */
-        w->vh.role = (uint8_t)c->pl.cert.role;
-        w->vh.not_before_ms = c->pl.cert.not_before_ms;
-        w->vh.expires_ms = c->pl.cert.expires_ms;
+        w->vh.role = (uint8_t)c->pl->cert.role;
+        w->vh.not_before_ms = c->pl->cert.not_before_ms;
+        w->vh.expires_ms = c->pl->cert.expires_ms;
         /* and the unit: later ops of the run are checked against it */
-        fm_strlcpy(w->vh.unit, c->pl.cert.unit, sizeof w->vh.unit);
+        fm_strlcpy(w->vh.unit, c->pl->cert.unit, sizeof w->vh.unit);
     }
     w->vh.seq = op->seq;
     memcpy(w->vh.hash, it->hash, FM_HASH_LEN);
@@ -563,7 +563,9 @@ int fm_node_ingest_each(struct fm_node *n, const uint8_t *const *ops, const size
     c->wall_ms = node_wall_ms();
     c->status = calloc(nops, sizeof *c->status);
     c->items = calloc(nops, sizeof *c->items);
-    if (c->status == NULL || c->items == NULL)
+    c->pl = node_payload_new(n);
+    c->pl_check = node_payload_new(n);
+    if (c->status == NULL || c->items == NULL || c->pl == NULL || c->pl_check == NULL)
         goto out;
     for (size_t i = 0; i < nops; i++) {
         struct ing_item *it = &c->items[c->nitems];
@@ -597,6 +599,8 @@ int fm_node_ingest_each(struct fm_node *n, const uint8_t *const *ops, const size
 out:
     free(c->status);
     free(c->items);
+    free(c->pl);
+    free(c->pl_check);
     free(c);
     return rc;
 }

@@ -120,6 +120,11 @@ void fm_op_id_format(const uint8_t author[FM_PK_LEN], uint64_t seq, char out[FM_
 
 /* ---- one op: check, store, revoke, rebuild ---- */
 
+struct log_payload *node_payload_new(const struct fm_node *n)
+{
+    return calloc(1, n->dom != NULL ? n->dom->payload_size : sizeof(struct log_payload));
+}
+
 static void head_set_cert(struct node_head *h, const struct fm_cert *cert)
 {
     h->role = (uint8_t)cert->role;
@@ -131,7 +136,7 @@ static void head_set_cert(struct node_head *h, const struct fm_cert *cert)
 }
 
 int node_op_check(const struct fm_node *n, const struct fm_op *op, const struct node_head *h,
-                  struct payload *pl)
+                  struct log_payload *pl)
 {
     const uint8_t *org = n->cfg.org_pk;
     uint64_t ms = hlc_ms(op->hlc);
@@ -180,7 +185,7 @@ int node_op_check(const struct fm_node *n, const struct fm_op *op, const struct 
 }
 
 int node_op_store(const struct fm_node *n, struct store_txn *t, const struct fm_op *op,
-                  const uint8_t hash[FM_HASH_LEN], const struct payload *pl, struct node_head *h)
+                  const uint8_t hash[FM_HASH_LEN], const struct log_payload *pl, struct node_head *h)
 {
     uint8_t key[FM_PK_LEN + 8];
     int rc;
@@ -279,7 +284,7 @@ int node_rebuild_txn_progress(const struct fm_node *n, struct store_txn *t,
     struct store_cur *c;
     struct store_kv kv;
     struct fm_op op;
-    struct payload *pl = malloc(sizeof *pl);
+    struct log_payload *pl = node_payload_new(n);
     uint64_t total = 0, done = 0;
     int rc;
     if (pl == NULL)

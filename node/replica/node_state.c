@@ -19,7 +19,7 @@
 /* ---- the raw log ---- */
 
 static int log_emit(const struct replica_domain *dom, const struct store_kv *kv,
-                    struct fm_log_entry *e, struct payload *pl, fm_log_cb cb, void *ctx)
+                    struct fm_log_entry *e, struct log_payload *pl, fm_log_cb cb, void *ctx)
 {
     struct fm_op op;
     if (fm_op_decode(&op, kv->val, kv->vlen) != FM_OK)
@@ -48,7 +48,7 @@ int fm_node_log(struct fm_node *n, const uint8_t *author, fm_log_cb cb, void *ct
     struct store_cur *c = NULL;
     struct store_kv kv;
     struct fm_log_entry *e = malloc(sizeof *e);
-    struct payload *pl = malloc(sizeof *pl);
+    struct log_payload *pl = node_payload_new(n);
     int rc = FM_ENOMEM;
     if (cb == NULL)
         rc = FM_EINVAL;

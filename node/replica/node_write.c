@@ -8,10 +8,10 @@
  * id, check the entity's state — inside the same transaction, so
  * "consume 5 when 5 are left" cannot race another writer on this store),
  * is encoded by the domain, signed, checked as ingest would check it,
- * stored and applied. The domain's own writes (incidents, units,
- * resources: node/model/model_write.c; the workflow's) come through
- * node_write_run(); the writes of the log itself — certificate renewal,
- * revocation — live here.
+ * stored and applied. The domain's own writes come through
+ * node_write_run() (payloads of the domain's size, handed over as their
+ * log part: logpayload.h); the writes of the log itself — certificate
+ * renewal, revocation — live here.
  */
 #include "replica_int.h"
 
@@ -20,27 +20,27 @@
 
 struct write_ctx {
     struct write_prep p; /* the node, and what the prepare step is given and answers */
-    const struct payload *pls; /* count payloads, written in order */
+    const struct log_payload *pls; /* count payloads, written in order */
     size_t count;
     node_prepare_fn prepare; /* optional: resolve ids and check state; may edit *pl */
     uint64_t first_seq;
     struct fork_reentry_list reent; /* our ops re-entered after a fork (fork_reenter.c) */
-    struct payload pl, check; /* scratch */
+    struct log_payload *pl, *check; /* scratch: domain payloads (dom->payload_size) */
     struct fm_buf opbuf, plbuf;
 };
 
 /* Signs and stores one op with payload pl after head h; advances clock. */
-static int write_append(struct write_ctx *w, struct store_txn *t, const struct payload *pl,
+static int write_append(struct write_ctx *w, struct store_txn *t, const struct log_payload *pl,
                         struct node_head *h, uint64_t *clock)
 {
     struct fm_node *n = w->p.n;
     struct fm_op op;
     uint8_t hash[FM_HASH_LEN];
     *clock = hlc_now(*clock, node_wall_ms());
-    if (pl != &w->pl)
-        w->pl = *pl; /* free here: a re-entered op of fork_reenter.c */
-    pl = &w->pl;
-    int rc = n->dom->encode(t, &w->pl, *clock, &w->plbuf, &w->check); /* may set its base */
+    if (pl != w->pl) /* free here: a re-entered op of fork_reenter.c */
+        memcpy(w->pl, pl, n->dom->payload_size);
+    pl = w->pl;
+    int rc = n->dom->encode(t, w->pl, *clock, &w->plbuf, w->check); /* may set its base */
     if (rc != FM_OK)
         return rc;
     rc = fm_op_build(&w->opbuf, &n->id, pl->kind, h->seq + 1, h->seq ? h->hash : NULL, *clock,
@@ -49,15 +49,15 @@ static int write_append(struct write_ctx *w, struct store_txn *t, const struct p
         return rc;
     if (fm_op_decode(&op, w->opbuf.data, w->opbuf.len) != FM_OK)
         return FM_EINVAL;
-    if ((rc = node_op_check(n, &op, h, &w->check)) != FM_OK)
+    if ((rc = node_op_check(n, &op, h, w->check)) != FM_OK)
         return rc;
     fm_op_hash(&op, hash);
-    if ((rc = node_op_store(n, t, &op, hash, &w->check, h)) != FM_OK)
+    if ((rc = node_op_store(n, t, &op, hash, w->check, h)) != FM_OK)
         return rc;
     if (pl->kind == OP_FORK_EVIDENCE) { /* field sync: settle the fork here too */
         bool rebuild = false;
-        rc = fork_note(t, w->check.fork_op[0], w->check.fork_len[0], w->check.fork_op[1],
-                       w->check.fork_len[1], true, &rebuild);
+        rc = fork_note(t, w->check->fork_op[0], w->check->fork_len[0], w->check->fork_op[1],
+                       w->check->fork_len[1], true, &rebuild);
         if (rc == FM_OK && rebuild)
             rc = node_rebuild_txn(n, t);
         if (rc == FM_OK)
@@ -67,7 +67,7 @@ static int write_append(struct write_ctx *w, struct store_txn *t, const struct p
     }
     if (pl->kind == OP_REVOKE) {
         bool rebuild = false;
-        rc = node_revocation_note(t, &w->check.rev, &rebuild);
+        rc = node_revocation_note(t, &w->check->rev, &rebuild);
         if (rc == FM_OK && rebuild)
             rc = node_rebuild_txn(n, t);
         if (rc == FM_OK)
@@ -84,7 +84,7 @@ struct reenter_ctx {
     uint64_t limit;
 };
 
-static int reenter_append(void *ctx, struct store_txn *t, const struct payload *pl,
+static int reenter_append(void *ctx, struct store_txn *t, const struct log_payload *pl,
                           uint64_t *seq)
 {
     struct reenter_ctx *r = ctx;
@@ -96,16 +96,17 @@ static int reenter_append(void *ctx, struct store_txn *t, const struct payload *
 }
 
 /* Op format 2: names the acting console operator in a domain op (the
- * one place every write passes; docs/decisions.md). */
-static void write_stamp_operator(const struct fm_node *n, struct payload *pl)
+ * one place every write passes; docs/decisions.md). The domain's encoder
+ * writes a non-empty operator_name into the op. */
+static void write_stamp_operator(const struct fm_node *n, struct log_payload *pl)
 {
-    if (!fm_node_writes_operator(n) || n->acting_operator[0] == '\0' || pl->kind < OP_INC_REPORT)
+    if (!fm_node_writes_operator(n) || n->acting_operator[0] == '\0' ||
+        pl->kind < LOG_KIND_DOMAIN_MIN)
         return; /* off, nobody acting, or a trust op (certificate, revocation, keys) */
     fm_strlcpy(pl->operator_name, n->acting_operator, sizeof pl->operator_name);
-    pl->present |= PT_BIT(PT_OPERATOR);
 }
 
-/* Text as PT_OPERATOR takes it: 1..63 bytes of printable UTF-8 (the
+/* Text as the operator field takes it: 1..63 bytes of printable UTF-8 (the
  * payload codec checks the encoding again; this refuses early, and the
  * replica calls nothing of the model's). */
 static bool operator_text_ok(const char *name)
@@ -161,10 +162,10 @@ static int write_txn(struct store_txn *t, void *ctx)
         /* Our log opens with our certificate. */
         if (limit < 1)
             return FM_EREVOKED;
-        memset(&w->pl, 0, sizeof w->pl);
-        w->pl.kind = OP_CERT;
-        w->pl.cert = n->cert;
-        if ((rc = write_append(w, t, &w->pl, &h, &clock)) != FM_OK)
+        memset(w->pl, 0, n->dom->payload_size);
+        w->pl->kind = OP_CERT;
+        w->pl->cert = n->cert;
+        if ((rc = write_append(w, t, w->pl, &h, &clock)) != FM_OK)
             return rc;
     }
     /* field sync: first, anything of ours a fork settling dropped, so the
@@ -177,11 +178,11 @@ static int write_txn(struct store_txn *t, void *ctx)
     for (size_t i = 0; i < w->count; i++) {
         if (h.seq + 1 > limit)
             return FM_EREVOKED;
-        w->pl = w->pls[i];
-        write_stamp_operator(n, &w->pl);
-        if (w->prepare && (rc = w->prepare(&w->p, t, &w->pl)) != FM_OK)
+        memcpy(w->pl, (const uint8_t *)w->pls + i * n->dom->payload_size, n->dom->payload_size);
+        write_stamp_operator(n, w->pl);
+        if (w->prepare && (rc = w->prepare(&w->p, t, w->pl)) != FM_OK)
             return rc;
-        if ((rc = write_append(w, t, &w->pl, &h, &clock)) != FM_OK)
+        if ((rc = write_append(w, t, w->pl, &h, &clock)) != FM_OK)
             return rc;
         if (i == 0)
             w->first_seq = h.seq;
@@ -190,16 +191,24 @@ static int write_txn(struct store_txn *t, void *ctx)
 }
 
 /* found_out (optional): what prepare found when it refused (w->found). */
-static int write_run_ex(struct fm_node *n, const struct payload *pls, size_t count,
+static int write_run_ex(struct fm_node *n, const struct log_payload *pls, size_t count,
                         node_prepare_fn prepare, const char *target, uint64_t *seq_out,
                         size_t *reentered,
                         char *found_out)
 {
     if (n == NULL || !n->has_identity)
         return FM_EPERM;
+    if (n->dom == NULL)
+        return FM_EINVAL; /* a store opened only to read its logs */
     struct write_ctx *w = calloc(1, sizeof *w);
     if (w == NULL)
         return FM_ENOMEM;
+    w->pl = calloc(2, n->dom->payload_size);
+    if (w->pl == NULL) {
+        free(w);
+        return FM_ENOMEM;
+    }
+    w->check = (struct log_payload *)(void *)((uint8_t *)w->pl + n->dom->payload_size);
     w->p.n = n;
     w->p.target = target;
     w->pls = pls;
@@ -220,17 +229,18 @@ static int write_run_ex(struct fm_node *n, const struct payload *pls, size_t cou
         fm_strlcpy(found_out, rc == FM_OK ? "" : w->p.found, FM_ID_MAX);
     fm_buf_release(&w->opbuf);
     fm_buf_release(&w->plbuf);
+    free(w->pl);
     free(w);
     return rc;
 }
 
-static int write_run(struct fm_node *n, const struct payload *pls, size_t count,
+static int write_run(struct fm_node *n, const struct log_payload *pls, size_t count,
                      node_prepare_fn prepare, const char *target, uint64_t *seq_out)
 {
     return write_run_ex(n, pls, count, prepare, target, seq_out, NULL, NULL);
 }
 
-int node_write_run(struct fm_node *n, const struct payload *pls, size_t count,
+int node_write_run(struct fm_node *n, const struct log_payload *pls, size_t count,
                    node_prepare_fn prepare, const char *target, uint64_t *seq_out,
                    char found_out[FM_ID_MAX])
 {
@@ -242,19 +252,19 @@ int node_write_reenter(struct fm_node *n, size_t *count)
     return write_run_ex(n, NULL, 0, NULL, NULL, NULL, count, NULL);
 }
 
-int node_write_payload(struct fm_node *n, const struct payload *pl, uint64_t *seq_out)
+int node_write_payload(struct fm_node *n, const struct log_payload *pl, uint64_t *seq_out)
 {
     return write_run(n, pl, 1, NULL, NULL, seq_out);
 }
 
-int node_write_batch(struct fm_node *n, const struct payload *pls, size_t count,
+int node_write_batch(struct fm_node *n, const struct log_payload *pls, size_t count,
                      uint64_t *first_seq)
 {
     return write_run(n, pls, count, NULL, NULL, first_seq);
 }
 
 /* A renewal to the certificate already in force adds nothing. */
-static int prep_renew(struct write_prep *w, struct store_txn *t, struct payload *pl)
+static int prep_renew(struct write_prep *w, struct store_txn *t, struct log_payload *pl)
 {
     struct node_head h;
     int rc = node_head_get(t, w->n->id.pk, &h);
@@ -297,7 +307,7 @@ int fm_node_renew_cert(struct fm_node *n, const struct fm_cert *cert)
             n->cert = old;
         return rc;
     }
-    struct payload *pl = calloc(1, sizeof *pl);
+    struct log_payload *pl = node_payload_new(n);
     if (pl == NULL)
         return FM_ENOMEM;
     pl->kind = OP_CERT_RENEW;
@@ -312,7 +322,7 @@ int fm_node_renew_cert(struct fm_node *n, const struct fm_cert *cert)
 /* A revocation adds nothing when one as strict (same node, last_seq at
  * or below, and a head named if this one names one) is already in force:
  * FM_EEXISTS rather than a second op. */
-static int prep_revocation(struct write_prep *w, struct store_txn *t, struct payload *pl)
+static int prep_revocation(struct write_prep *w, struct store_txn *t, struct log_payload *pl)
 {
     struct node_rev cur;
     (void)w;
@@ -329,7 +339,7 @@ int fm_node_publish_revocation(struct fm_node *n, const struct fm_revocation *re
     int rc = fm_revocation_check(rev, n->cfg.org_pk);
     if (rc != FM_OK)
         return rc;
-    struct payload *pl = calloc(1, sizeof *pl);
+    struct log_payload *pl = node_payload_new(n);
     if (pl == NULL)
         return FM_ENOMEM;
     pl->kind = OP_REVOKE;

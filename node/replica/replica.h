@@ -14,7 +14,6 @@
 #define FM_REPLICA_H
 
 #include "../../crypto/crypto.h"
-#include "../../sync/sync.h"
 #include "../config/config.h"
 
 #include <stdio.h>
@@ -210,7 +209,10 @@ int fm_node_op_hash(struct fm_node *n, const uint8_t author[FM_PK_LEN], uint64_t
                     uint8_t out[FM_HASH_LEN]) FM_MUST_USE;
 
 /* ---- replication interface (used by the daemon's sync and by bundles);
- * struct fm_head and struct fm_ingest_result are in sync.h ---- */
+ * struct fm_head and struct fm_ingest_result are sync's (sync/sync.h):
+ * include it to read them ---- */
+struct fm_head;
+struct fm_ingest_result;
 /* The version vector: one head per author, sorted by author. *out is
  * malloc'd (caller frees). */
 int fm_node_heads(struct fm_node *n, struct fm_head **out, size_t *count) FM_MUST_USE;
@@ -246,6 +248,9 @@ int fm_node_ingest_each(struct fm_node *n, const uint8_t *const *ops, const size
  * Signed by the author, not chained, last-writer-wins by (hlc, author),
  * not part of the digest. A unit's listed position (fm_node_unit_get,
  * fm_node_units) is the newer of its soft and its logged position. */
+/* Coordinates in degrees * 1e7, as positions and op payloads carry them. */
+#define FM_LAT_MAX 900000000
+#define FM_LON_MAX 1800000000
 /* Records the unit's position as soft state (needs FM_OPEN_IDENTITY). */
 int fm_node_soft_position(struct fm_node *n, const char *unit, int32_t lat_e7,
                           int32_t lon_e7) FM_MUST_USE;

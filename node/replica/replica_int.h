@@ -7,7 +7,9 @@
 #ifndef FM_REPLICA_INT_H
 #define FM_REPLICA_INT_H
 
-#include "../model/payload_int.h" /* the payload struct the domain table passes (issue 10) */
+#include "replica.h"
+#include "../../sync/sync.h" /* struct fm_head, fm_ingest_result: filled here */
+#include "logpayload.h" /* the log's part of a payload; the rest is the domain's */
 #include "store_int.h"
 
 #include <pthread.h>
@@ -71,22 +73,27 @@ struct node_head {
  * only through the table it is handed at open, so calls between the
  * folders run one way: domain -> replica (docs/architecture.md). */
 struct replica_domain {
+    /* Payloads are the domain's struct, whose first member is the log's
+     * part (struct log_payload): its size, for the payloads the replica
+     * allocates, copies and steps through; every function below is handed
+     * a pointer to that first member. */
+    size_t payload_size;
     /* the op payload codec (model/payload.c) */
-    int (*decode)(struct payload *out, uint8_t kind, const uint8_t *p, size_t n);
+    int (*decode)(struct log_payload *out, uint8_t kind, const uint8_t *p, size_t n);
     /* gives pl the causal base of an op stamped at `clock` (model_base.c),
      * then encodes it; check gets the encoding decoded again */
-    int (*encode)(struct store_txn *t, struct payload *pl, uint64_t clock, struct fm_buf *out,
-                  struct payload *check);
+    int (*encode)(struct store_txn *t, struct log_payload *pl, uint64_t clock, struct fm_buf *out,
+                  struct log_payload *check);
     /* role and unit rules of an op of the domain's kinds (FM_EPERM/FM_EUNIT) */
     int (*permitted)(const struct node_head *h, const uint8_t author[FM_PK_LEN],
-                     const struct payload *pl);
+                     const struct log_payload *pl);
     /* applies a stored op to the entities; empties the entity databases */
-    int (*apply)(struct store_txn *t, const struct fm_op *op, const struct payload *pl);
+    int (*apply)(struct store_txn *t, const struct fm_op *op, const struct log_payload *pl);
     int (*clear)(struct store_txn *t);
     /* how many entities exist (fm_node_stats) */
     int (*entities)(struct store_txn *t, uint64_t *count);
     /* one line on the op, and the name of a kind */
-    void (*summary)(const struct payload *pl, char *out, size_t cap);
+    void (*summary)(const struct log_payload *pl, char *out, size_t cap);
     const char *(*kind_name)(uint8_t kind);
     /* soft state (softstate.c): the subject a position of `name` (an id,
      * prefix or name) is stored under, if this node, with certificate
@@ -97,13 +104,22 @@ struct replica_domain {
      * place the subject ref (FM_OK or FM_EUNIT) */
     int (*soft_subject_own)(struct store_txn *t, const struct node_head *h,
                             const uint8_t ref[FM_PK_LEN + 8]);
+    /* the ops a payload refers to (for re-entering ops after a fork,
+     * fork_reenter.c): up to LOG_REFS_MAX, each its author and a pointer
+     * to its seq, which the replica may move; returns how many */
+    size_t (*op_refs)(struct log_payload *pl, const uint8_t *author[], uint64_t *seq[]);
 };
+#define LOG_REFS_MAX 3
 
 /* node.c: fm_node_open_keys with the domain to serve. dom NULL opens a
  * store only to read its logs (a staged backup): nothing is applied, and
  * a store of an older schema is left for a real open to migrate. */
 int replica_open(struct fm_node **out, const struct fm_config *cfg, unsigned flags,
                  const struct fm_keys *k, const struct replica_domain *dom) FM_MUST_USE;
+
+/* A zeroed payload of the domain's size (dom->payload_size; the log's
+ * part alone without a domain), or NULL; free() it. */
+struct log_payload *node_payload_new(const struct fm_node *n);
 
 /* ---- hlc.c ---- */
 /* 48-bit milliseconds << 16 | 16-bit counter. */
@@ -134,12 +150,12 @@ void node_op_key(const uint8_t author[FM_PK_LEN], uint64_t seq, uint8_t key[FM_P
  * op's time, later ops fall inside the certificate's validity (from h),
  * revocations verify against the org key. */
 int node_op_check(const struct fm_node *n, const struct fm_op *op, const struct node_head *h,
-                  struct payload *pl) FM_MUST_USE;
+                  struct log_payload *pl) FM_MUST_USE;
 /* Stores a checked op, applies it to the entities and moves the head
  * (h is the author's head before, updated in place; hash = op hash). */
 int node_op_store(const struct fm_node *n, struct store_txn *t, const struct fm_op *op,
                   const uint8_t hash[FM_HASH_LEN],
-                  const struct payload *pl, struct node_head *h) FM_MUST_USE;
+                  const struct log_payload *pl, struct node_head *h) FM_MUST_USE;
 /* The head as it stood right after the author's op `seq` (held in the
  * store): that op's hash and hlc, and the certificate fields of the
  * latest certificate or renewal at or below it. FM_ENOTFOUND if the op
@@ -150,7 +166,7 @@ int node_head_at(struct store_txn *t, const uint8_t author[FM_PK_LEN], uint64_t 
 /* ---- dispatch_key.c: the dispatchers' group key (docs/security.md) ---- */
 /* Indexes a stored dispatch.key op in DB_LOCAL for this node's reads. */
 int node_groupkey_note(struct store_txn *t, const struct fm_op *op,
-                       const struct payload *pl) FM_MUST_USE;
+                       const struct log_payload *pl) FM_MUST_USE;
 /* Calls fn with the group key of this id (key_id NULL: the newest
  * generation sealed to this node, which new incidents use; *generation
  * set), opened with this node's identity and cached in the node handle;
@@ -209,10 +225,12 @@ int node_rebuild_txn_progress(const struct fm_node *n, struct store_txn *t,
  * included): the generic writer behind every fm_node_* write. No state
  * checks beyond the payload's own. Tests use it to write any op kind
  * (incident.update, refs to entities this node has not seen). */
-int node_write_payload(struct fm_node *n, const struct payload *pl, uint64_t *seq_out) FM_MUST_USE;
+int node_write_payload(struct fm_node *n, const struct log_payload *pl, uint64_t *seq_out) FM_MUST_USE;
 /* Same for `count` payloads in one transaction (benchmarks, bulk loads):
- * *first_seq gets the seq of the first. */
-int node_write_batch(struct fm_node *n, const struct payload *pls, size_t count,
+ * *first_seq gets the seq of the first. Here and in node_write_run, pls is
+ * the log part of the first of `count` domain payloads in an array (one
+ * every dom->payload_size bytes); a single payload is a whole domain one. */
+int node_write_batch(struct fm_node *n, const struct log_payload *pls, size_t count,
                      uint64_t *first_seq) FM_MUST_USE;
 /* What a write's prepare step sees: the node, the id or prefix the
  * caller named (may be NULL), and room for what it found when it
@@ -224,12 +242,12 @@ struct write_prep {
 };
 /* Runs inside the write transaction before payload pl is encoded; may
  * edit pl (set its refs from the target); any error aborts the write. */
-typedef int (*node_prepare_fn)(struct write_prep *w, struct store_txn *t, struct payload *pl);
+typedef int (*node_prepare_fn)(struct write_prep *w, struct store_txn *t, struct log_payload *pl);
 /* The general form: each payload through `prepare` (NULL: none) and
  * written, all in one transaction; *seq_out (optional) gets the first
  * payload's seq, found_out (optional, FM_ID_MAX) prepare's `found` when
  * the write failed, "" when it succeeded. */
-int node_write_run(struct fm_node *n, const struct payload *pls, size_t count,
+int node_write_run(struct fm_node *n, const struct log_payload *pls, size_t count,
                    node_prepare_fn prepare, const char *target, uint64_t *seq_out,
                    char found_out[FM_ID_MAX]) FM_MUST_USE;
 
@@ -241,7 +259,7 @@ int node_test_clear(struct fm_node *n) FM_MUST_USE;
 /* hlc.c: the wall clock the HLC reads: fm_now_ms() plus the test-only
  * offset in $FM_TEST_CLOCK_OFFSET_MS (signed ms; read once). */
 uint64_t node_wall_ms(void);
-/* fork.c: the OP_FORK_EVIDENCE payload codec is declared in payload_int.h. */
+/* fork.c: the OP_FORK_EVIDENCE payload codec is declared in logpayload.h. */
 /* Two different signed ops x, y of one author and seq: records the
  * evidence. If they share their prev (the root of a fork), the op with the
  * smaller (hlc, hash) of all seen there with that prev is the winner, and
@@ -259,7 +277,7 @@ int fork_note(struct store_txn *t, const uint8_t *x, size_t xlen, const uint8_t 
  * fork), else the reason it may not (FM_EGAP: the op below it is not the one
  * this store holds, so it cannot be judged here). */
 int fork_eligible(const struct fm_node *n, struct store_txn *t, const struct fm_op *op,
-                  struct payload *pl, int *verdict) FM_MUST_USE;
+                  struct log_payload *pl, int *verdict) FM_MUST_USE;
 int fork_allowed(struct store_txn *t, const struct fm_op *op, const uint8_t hash[FM_HASH_LEN],
                  bool *ok) FM_MUST_USE;
 /* Fork safety before signing (write_txn): FM_EFORK (and an error line) if
@@ -275,7 +293,7 @@ int fork_lost_keep(struct store_txn *t, const uint8_t author[FM_PK_LEN], uint64_
 /* Whether a DB_FORKS key is such a record rather than a fork record. */
 bool fork_key_is_lost(size_t klen);
 /* Signs pl as our next op in t; *seq = its seq. */
-typedef int (*fork_append_fn)(void *ctx, struct store_txn *t, const struct payload *pl,
+typedef int (*fork_append_fn)(void *ctx, struct store_txn *t, const struct log_payload *pl,
                               uint64_t *seq);
 #define FORK_REENTRY_LOG_MAX 16
 struct fork_reentry_list {
@@ -297,7 +315,7 @@ int flags_note(struct store_txn *t, const uint8_t author[FM_PK_LEN], uint64_t se
  * author's head after it): records it if our clock (wall_ms) is past the
  * certificate's expiry + max_skew_ms, or if its base lies past that
  * expiry; logs a rate-limited WARN. */
-int backdate_note(struct store_txn *t, const struct fm_op *op, const struct payload *pl,
+int backdate_note(struct store_txn *t, const struct fm_op *op, const struct log_payload *pl,
                   const struct node_head *h, uint64_t wall_ms, uint32_t max_skew_ms) FM_MUST_USE;
 /* Fills s->late_* and s->beyond_expiry_* for author (zero if nothing). */
 int backdate_read(struct store_txn *t, const uint8_t author[FM_PK_LEN],

@@ -53,14 +53,14 @@ int fm_node_incident_alarm(struct fm_node *n, const char *incident, uint8_t leve
         rc = FM_ESTATE; /* already there (or at the top) */
         goto out;
     }
-    pl->kind = OP_INC_ALARM;
+    pl->log.kind = OP_INC_ALARM;
     pl->code = level;
     pl->present = PT_BIT(PT_REF) | PT_BIT(PT_CODE);
     if (reason != NULL && reason[0] != '\0') {
         fm_strlcpy(pl->text, reason, sizeof pl->text);
         pl->present |= PT_BIT(PT_TEXT);
     }
-    rc = node_write_payload(n, pl, NULL);
+    rc = node_write_payload(n, &pl->log, NULL);
 out:
     free(pl);
     return rc;

@@ -302,7 +302,7 @@ int fm_node_conflict_resolve(struct fm_node *n, const char *id, const char *note
             rc = FM_ENOMEM;
             break;
         }
-        pl->kind = OP_CONFLICT_RESOLVE;
+        pl->log.kind = OP_CONFLICT_RESOLVE;
         fm_strlcpy(pl->text, l.v[i].id, sizeof pl->text);
         memcpy(pl->blob, l.v[i].fingerprint, FM_HASH_LEN);
         pl->blob_len = FM_HASH_LEN;
@@ -311,7 +311,7 @@ int fm_node_conflict_resolve(struct fm_node *n, const char *id, const char *note
             fm_strlcpy(pl->desc, note, sizeof pl->desc);
             pl->present |= PT_BIT(PT_DESC);
         }
-        rc = node_write_payload(n, pl, NULL);
+        rc = node_write_payload(n, &pl->log, NULL);
         break;
     }
 out:

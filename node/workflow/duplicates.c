@@ -117,7 +117,7 @@ static int link_notes(struct fm_node *n, const char *dup, const char *into, stru
     if ((rc = fm_node_incident_get(n, dup_id, &d)) != FM_OK)
         return rc;
     for (size_t i = 0; i < 2; i++) {
-        pl[i].kind = OP_INC_NOTE;
+        pl[i].log.kind = OP_INC_NOTE;
         pl[i].present = PT_BIT(PT_REF) | PT_BIT(PT_TEXT);
     }
     /* never the caller's name or number: a note is read by every node,
@@ -135,7 +135,7 @@ static void merge_payload(struct payload *pl, const struct payload_ref *dup,
                           const struct payload_ref *into, const char *reason)
 {
     memset(pl, 0, sizeof *pl);
-    pl->kind = OP_INC_MERGE;
+    pl->log.kind = OP_INC_MERGE;
     pl->ref = *dup;
     pl->ref2 = *into;
     pl->present = PT_BIT(PT_REF) | PT_BIT(PT_REF2);
@@ -230,7 +230,7 @@ int fm_node_incident_merge(struct fm_node *n, const char *dup, const char *into,
         goto out;
     const struct payload_ref d = pl->ref, s = pl->ref2;
     merge_payload(pl, &d, &s, reason); /* clears pl first */
-    rc = node_write_payload(n, pl, NULL);
+    rc = node_write_payload(n, &pl->log, NULL);
 out:
     free(pl);
     return rc;

@@ -50,7 +50,7 @@ static int close_status_payload(struct store_txn *t, const char *incident,
     int rc = wf_ref_resolve(t, FM_ENT_INCIDENT, incident, id, &pl->ref, NULL);
     if (rc != FM_OK)
         return rc;
-    pl->kind = OP_INC_STATUS;
+    pl->log.kind = OP_INC_STATUS;
     pl->epoch = wf_incident_epoch_stage(t, &pl->ref, &cur);
     pl->stage = (uint8_t)stage;
     pl->present = PT_BIT(PT_REF) | PT_BIT(PT_EPOCH) | PT_BIT(PT_STAGE);
@@ -137,7 +137,7 @@ int wf_close_with(struct fm_node *n, const char *incident, enum fm_incident_stag
 out_txn:
     store_txn_abort(&t);
     if (rc == FM_OK)
-        rc = node_write_batch(n, pls, nextra + w.n + 1, NULL);
+        rc = node_write_batch(n, &pls->log, nextra + w.n + 1, NULL);
 out:
     free(w.ids);
     free(pls);

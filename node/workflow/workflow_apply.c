@@ -121,7 +121,7 @@ static int apply_derived(struct store_txn *t, const struct fm_op *op, uint8_t ki
     struct payload *syn = calloc(1, sizeof *syn);
     if (syn == NULL)
         return FM_ENOMEM;
-    syn->kind = kind;
+    syn->log.kind = kind;
     syn->ref = *ref;
     syn->present = PT_BIT(PT_REF);
     if (kind == OP_UNIT_STATUS) {
@@ -400,7 +400,7 @@ static int move_counter(struct store_txn *t, const char *req, const struct paylo
 static int apply_move(struct wf_apply *a)
 {
     const struct payload *pl = a->pl;
-    bool ret = pl->kind == OP_MAT_RETURN;
+    bool ret = pl->log.kind == OP_MAT_RETURN;
     uint64_t q = (uint64_t)pl->qty;
     int rc;
     if (pl->present & PT_BIT(PT_DEPOT)) {
@@ -561,7 +561,7 @@ int workflow_apply(struct store_txn *t, const struct fm_op *op, const struct pay
     a->s.author = op->author;
     if (pl->present & PT_BIT(PT_REF))
         fm_op_id_format(pl->ref.author, pl->ref.seq, a->id);
-    switch (pl->kind) {
+    switch (pl->log.kind) {
     case OP_INC_FEEDBACK: rc = apply_feedback(a); break;
     case OP_INC_ALARM: rc = apply_alarm(a); break;
     case OP_TICKET_DISPATCH: rc = apply_dispatch(a); break;
@@ -592,7 +592,7 @@ void workflow_payload_summary(const struct payload *p, char *out, size_t cap)
         fm_op_id_format(p->ref2.author, p->ref2.seq, id2);
     if (p->present & PT_BIT(PT_REF3))
         fm_op_id_format(p->ref3.author, p->ref3.seq, id3);
-    switch (p->kind) {
+    switch (p->log.kind) {
     case OP_INC_FEEDBACK:
         snprintf(out, cap, "feedback %s score %u '%s'", id, p->score, p->text);
         break;
@@ -620,8 +620,8 @@ void workflow_payload_summary(const struct payload *p, char *out, size_t cap)
     case OP_MAT_ALLOCATE:
     case OP_MAT_RETURN:
         snprintf(out, cap, "%s %lld %s %s for request %s",
-                 p->kind == OP_MAT_RETURN ? "return" : "allocate", (long long)p->qty,
-                 p->kind == OP_MAT_RETURN ? "to" : "from", id2, id);
+                 p->log.kind == OP_MAT_RETURN ? "return" : "allocate", (long long)p->qty,
+                 p->log.kind == OP_MAT_RETURN ? "to" : "from", id2, id);
         break;
     case OP_DIR_PUBLISH:
         snprintf(out, cap, "directory chunk %u/%u (%u bytes)", (unsigned)(p->part >> 16) + 1,
@@ -637,7 +637,7 @@ void workflow_payload_summary(const struct payload *p, char *out, size_t cap)
         snprintf(out, cap, "resolve conflict %s '%s'", p->text, p->desc);
         break;
     default:
-        snprintf(out, cap, "unknown kind %u", p->kind);
+        snprintf(out, cap, "unknown kind %u", p->log.kind);
         break;
     }
 }

@@ -115,7 +115,7 @@ static struct payload *payloads_new(size_t n)
 static int write_one(struct fm_node *n, struct payload *pl, char id_out[FM_ID_MAX])
 {
     uint64_t seq = 0;
-    int rc = node_write_payload(n, pl, &seq);
+    int rc = node_write_payload(n, &pl->log, &seq);
     if (rc == FM_OK && id_out != NULL)
         fm_op_id_format(n->id.pk, seq, id_out);
     return rc;
@@ -215,7 +215,7 @@ int fm_node_dispatch(struct fm_node *n, const char *incident, const char *const 
                 rc = FM_EINVAL; /* the same unit twice */
         if (busy)
             rc = FM_ESTATE;
-        pl->kind = OP_TICKET_DISPATCH;
+        pl->log.kind = OP_TICKET_DISPATCH;
         pl->ref = inc;
         pl->epoch = epoch;
         pl->present = PT_BIT(PT_REF) | PT_BIT(PT_REF2) | PT_BIT(PT_EPOCH);
@@ -228,7 +228,7 @@ int fm_node_dispatch(struct fm_node *n, const char *incident, const char *const 
     }
 out_txn:
     store_txn_abort(&t);
-    if (rc == FM_OK && (rc = node_write_batch(n, pls, nunits, &first)) == FM_OK && ids_out)
+    if (rc == FM_OK && (rc = node_write_batch(n, &pls->log, nunits, &first)) == FM_OK && ids_out)
         for (size_t i = 0; i < nunits; i++)
             fm_op_id_format(n->id.pk, first + i, ids_out[i]);
 out:
@@ -256,7 +256,7 @@ int wf_ticket_refs(struct store_txn *t, const char *prefix, struct wf_tk_refs *x
 void wf_step_payload(struct payload *pl, const struct wf_tk_refs *x, uint8_t code, bool behalf,
                          bool gps, const char *text)
 {
-    pl->kind = OP_TICKET_STEP;
+    pl->log.kind = OP_TICKET_STEP;
     pl->ref = x->ticket;
     pl->ref2 = x->incident;
     pl->ref3 = x->unit;
@@ -412,12 +412,12 @@ int fm_node_ticket_reassign(struct fm_node *n, const char *ticket, const char *u
         goto out;
     }
     wf_step_payload(&pls[0], x, TS_REASSIGN, wf_is_dispatcher(n), false, reason);
-    pls[1].kind = OP_TICKET_DISPATCH;
+    pls[1].log.kind = OP_TICKET_DISPATCH;
     pls[1].ref = x->incident;
     pls[1].ref3 = x->ticket;
     pls[1].epoch = x->epoch;
     pls[1].present |= PT_BIT(PT_REF) | PT_BIT(PT_REF2) | PT_BIT(PT_REF3) | PT_BIT(PT_EPOCH);
-    if ((rc = node_write_batch(n, pls, 2, &first)) == FM_OK && new_id != NULL)
+    if ((rc = node_write_batch(n, &pls->log, 2, &first)) == FM_OK && new_id != NULL)
         fm_op_id_format(n->id.pk, first + 1, new_id);
 out:
     free(x);
@@ -443,7 +443,7 @@ int fm_node_escalate(struct fm_node *n, const char *incident, uint8_t tier, cons
     if (incident == NULL || tier < 2 || tier > 3 ||
         (reason != NULL && reason[0] != '\0' && !payload_text_ok(reason, 1, FM_TEXT_MAX - 1)))
         goto out;
-    pl->kind = OP_TICKET_ESCALATE;
+    pl->log.kind = OP_TICKET_ESCALATE;
     pl->tier = tier;
     pl->present = PT_BIT(PT_REF) | PT_BIT(PT_TIER);
     if (reason != NULL && reason[0] != '\0') {
@@ -477,7 +477,7 @@ int fm_node_incident_feedback(struct fm_node *n, const char *incident, uint8_t s
     if (incident == NULL || score < 1 || score > 5 ||
         (comment != NULL && comment[0] != '\0' && !payload_text_ok(comment, 1, FM_TEXT_MAX - 1)))
         goto out;
-    pl->kind = OP_INC_FEEDBACK;
+    pl->log.kind = OP_INC_FEEDBACK;
     pl->score = score;
     pl->present = PT_BIT(PT_REF) | PT_BIT(PT_SCORE);
     if (comment != NULL && comment[0] != '\0') {
@@ -518,7 +518,7 @@ int fm_node_material_request(struct fm_node *n, const char *incident, const char
         rc = FM_EPERM;
         goto out;
     }
-    pl->kind = OP_MAT_REQUEST;
+    pl->log.kind = OP_MAT_REQUEST;
     fm_strlcpy(pl->res_kind, kind, sizeof pl->res_kind);
     pl->qty = qty;
     pl->present = PT_BIT(PT_REF) | PT_BIT(PT_RES_KIND) | PT_BIT(PT_QTY);
@@ -573,7 +573,7 @@ int fm_node_material_move(struct fm_node *n, const char *request, const char *re
     }
     if (request == NULL || resource == NULL || qty < 1 || qty > FM_QTY_MAX)
         goto out;
-    pl->kind = is_return ? OP_MAT_RETURN : OP_MAT_ALLOCATE;
+    pl->log.kind = is_return ? OP_MAT_RETURN : OP_MAT_ALLOCATE;
     pl->qty = qty;
     pl->present = PT_BIT(PT_REF) | PT_BIT(PT_REF2) | PT_BIT(PT_REF3) | PT_BIT(PT_QTY);
     if ((rc = store_read_begin(n->st, &t)) != FM_OK)
@@ -639,7 +639,7 @@ int fm_node_bulletin_send(struct fm_node *n, const char *audience, const char *t
     struct payload *pl = payloads_new(1);
     if (pl == NULL)
         return FM_ENOMEM;
-    pl->kind = OP_BULLETIN_SEND;
+    pl->log.kind = OP_BULLETIN_SEND;
     fm_strlcpy(pl->audience, audience, sizeof pl->audience);
     fm_strlcpy(pl->text, text, sizeof pl->text);
     pl->present = PT_BIT(PT_AUDIENCE) | PT_BIT(PT_TEXT);
@@ -660,7 +660,7 @@ int fm_node_bulletin_read(struct fm_node *n, const char *id)
         rc = FM_EPERM;
         goto out;
     }
-    pl->kind = OP_BULLETIN_READ;
+    pl->log.kind = OP_BULLETIN_READ;
     pl->present = PT_BIT(PT_REF);
     if ((rc = store_read_begin(n->st, &t)) != FM_OK)
         goto out;
@@ -736,7 +736,7 @@ int fm_node_directory_publish(struct fm_node *n, const struct fm_directory *d,
         size_t off = i * FM_BLOB_MAX, len = blob.len - off;
         if (len > FM_BLOB_MAX)
             len = FM_BLOB_MAX;
-        pls[k].kind = OP_DIR_PUBLISH;
+        pls[k].log.kind = OP_DIR_PUBLISH;
         pls[k].part = (uint32_t)(i << 16 | nchunks);
         memcpy(pls[k].blob, blob.data + off, len);
         pls[k].blob_len = (uint16_t)len;
@@ -748,7 +748,7 @@ int fm_node_directory_publish(struct fm_node *n, const struct fm_directory *d,
         if (known[i])
             continue;
         struct payload *pl = &pls[k++];
-        pl->kind = OP_UNIT_REGISTER;
+        pl->log.kind = OP_UNIT_REGISTER;
         fm_strlcpy(pl->name, u->name, sizeof pl->name);
         fm_strlcpy(pl->department, x->name, sizeof pl->department);
         fm_strlcpy(pl->unit_kind, u->kind, sizeof pl->unit_kind);
@@ -762,7 +762,7 @@ int fm_node_directory_publish(struct fm_node *n, const struct fm_directory *d,
                       PT_BIT(PT_REF);
         nreg++;
     }
-    if ((rc = node_write_batch(n, pls, k, &first)) != FM_OK)
+    if ((rc = node_write_batch(n, &pls->log, k, &first)) != FM_OK)
         goto out;
     if (version_out)
         fm_op_id_format(n->id.pk, first, version_out);

@@ -79,7 +79,7 @@ static inline struct payload *bar_writer(struct fx_node *x, unsigned flags)
     if (pls == NULL)
         bar_die("calloc", FM_ENOMEM);
     for (int i = 0; i < BATCH; i++) {
-        pls[i].kind = OP_INC_NOTE;
+        pls[i].log.kind = OP_INC_NOTE;
         pls[i].present = PT_BIT(PT_REF) | PT_BIT(PT_TEXT);
         memcpy(pls[i].ref.author, x->id.pk, FM_PK_LEN);
         pls[i].ref.seq = 2;
@@ -95,7 +95,7 @@ static inline void bar_batch(struct fm_node *n, struct payload *pls, size_t coun
     for (size_t i = 0; i < count; i++)
         snprintf(pls[i].text, 32, "note %012ld ", base + (long)i), pls[i].text[18] = 'x';
     double t0 = lim_now(), c0 = bar_cpu();
-    int rc = node_write_batch(n, pls, count, &first);
+    int rc = node_write_batch(n, &pls->log, count, &first);
     if (rc != 0)
         bar_die("write batch", rc);
     tm->wall[side] += lim_now() - t0;

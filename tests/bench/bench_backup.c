@@ -36,7 +36,7 @@ static void write_notes(struct fx_node *a, long total)
         size_t n = (size_t)(total - written < BATCH ? total - written : BATCH);
         for (size_t i = 0; i < n; i++) {
             struct payload *p = &pls[i];
-            p->kind = OP_INC_NOTE;
+            p->log.kind = OP_INC_NOTE;
             p->present = PT_BIT(PT_REF) | PT_BIT(PT_TEXT);
             memcpy(p->ref.author, a->id.pk, FM_PK_LEN);
             p->ref.seq = 2;
@@ -46,7 +46,7 @@ static void write_notes(struct fx_node *a, long total)
             int k = snprintf(tag, sizeof tag, "note %012ld ", written + (long)i);
             memcpy(p->text, tag, (size_t)k); /* distinct texts */
         }
-        if ((rc = node_write_batch(a->n, pls, n, &first)) != 0)
+        if ((rc = node_write_batch(a->n, &pls->log, n, &first)) != 0)
             die("write batch", rc);
         written += (long)n;
     }

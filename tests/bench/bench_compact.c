@@ -257,7 +257,7 @@ static void note_payload(const uint8_t ref_author[FM_PK_LEN])
 {
     struct payload p, check;
     memset(&p, 0, sizeof p);
-    p.kind = OP_INC_NOTE;
+    p.log.kind = OP_INC_NOTE;
     p.present = PT_BIT(PT_REF) | PT_BIT(PT_TEXT);
     memcpy(p.ref.author, ref_author, FM_PK_LEN);
     p.ref.seq = 2;

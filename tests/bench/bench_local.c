@@ -145,7 +145,7 @@ int main(int argc, char **argv)
         die("calloc", FM_ENOMEM);
     for (int i = 0; i < BATCH; i++) {
         struct payload *p = &pls[i];
-        p->kind = OP_INC_NOTE;
+        p->log.kind = OP_INC_NOTE;
         p->present = PT_BIT(PT_REF) | PT_BIT(PT_TEXT);
         memcpy(p->ref.author, a.id.pk, FM_PK_LEN);
         p->ref.seq = 2; /* the report above: op 1 is the certificate */
@@ -159,7 +159,7 @@ int main(int argc, char **argv)
         size_t n = (size_t)(total - written < BATCH ? total - written : BATCH);
         for (size_t i = 0; i < n; i++) /* distinct texts */
             snprintf(pls[i].text, 24, "note %012ld ", written + (long)i), pls[i].text[18] = 'x';
-        if ((rc = node_write_batch(a.n, pls, n, &first)) != 0)
+        if ((rc = node_write_batch(a.n, &pls->log, n, &first)) != 0)
             die("write batch", rc);
         written += (long)n;
     }

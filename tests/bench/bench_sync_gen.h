@@ -122,7 +122,7 @@ static void gen_next(struct gen *g, size_t i)
         plen = g->certbuf.len;
     } else {
         if (a->seq == 1 || g->reports) {
-            p.kind = kind = OP_INC_REPORT;
+            p.log.kind = kind = OP_INC_REPORT;
             p.present = PT_BIT(PT_CATEGORY) | PT_BIT(PT_PRIORITY) | PT_BIT(PT_LAT) |
                         PT_BIT(PT_LON) | PT_BIT(PT_DESC);
             fm_strlcpy(p.category, "flood", sizeof p.category);
@@ -131,7 +131,7 @@ static void gen_next(struct gen *g, size_t i)
             p.lon = 44000000 + (int32_t)i;
             snprintf(p.desc, sizeof p.desc, "water over the dike road, sector %zu", i);
         } else {
-            p.kind = kind = OP_INC_NOTE;
+            p.log.kind = kind = OP_INC_NOTE;
             p.present = PT_BIT(PT_REF) | PT_BIT(PT_TEXT);
             memcpy(p.ref.author, a->id.pk, FM_PK_LEN);
             p.ref.seq = 2;

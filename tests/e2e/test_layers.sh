@@ -9,6 +9,9 @@
 #   node/replica/               -> not model, workflow, gps, daemon, console
 #   node/model/                 -> not workflow, gps, daemon, console
 #   node/workflow/              -> not gps, daemon, console
+# and, from the sources, that no file of a room includes a header of a
+# room above it (a header can carry a type or an inline function up the
+# wrong way without any symbol showing in nm).
 set -u
 : "${FIELDMESH:?set FIELDMESH to the fieldmesh binary}"
 command -v nm >/dev/null 2>&1 || { echo "skip: nm is not installed"; exit 77; }
@@ -52,6 +55,38 @@ check config replica model workflow gps daemon console cli
 check replica model workflow gps daemon console cli
 check model workflow gps daemon console cli
 check workflow gps daemon console cli
+
+# ---- includes, from the sources next to this script ----
+SRC=$(cd "$(dirname "$0")/../.." && pwd)
+includes=0
+check_includes() { # check_includes ROOM_DIR ABOVE_DIR...: no #include "..." into ABOVE
+    local room=$1 f inc dir target a
+    shift
+    for f in "$SRC/$room"/*.c "$SRC/$room"/*.h; do
+        [ -f "$f" ] || continue
+        dir=$(dirname "$f")
+        while IFS= read -r inc; do
+            includes=$((includes + 1))
+            target=$(realpath -m "$dir/$inc")
+            for a in "$@"; do
+                case $target in
+                "$SRC/$a"/*)
+                    echo "FAIL: $room/$(basename "$f") includes $inc (from $a/)"
+                    bad=$((bad + 1)) ;;
+                esac
+            done
+        done < <(sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"\([^"]*\)".*/\1/p' "$f")
+    done
+}
+check_includes crypto sync node cli
+check_includes crypto/base sync node cli
+check_includes sync node cli
+check_includes node/replica node/model node/workflow node/gps node/daemon node/console cli
+check_includes node/model node/workflow node/gps node/daemon node/console cli
+check_includes node/workflow node/gps node/daemon node/console cli
+[ -d "$SRC/node/replica" ] && [ "$includes" -gt 50 ] ||
+    { echo "FAIL: only $includes includes read under $SRC"; exit 1; }
+
 [ "$checked" -gt 60 ] || { echo "FAIL: only $checked object files found under $B"; exit 1; }
 [ "$bad" = 0 ] || exit 1
-echo "PASS: $checked object files, no call runs up"
+echo "PASS: $checked object files and $includes includes, no call or include runs up"

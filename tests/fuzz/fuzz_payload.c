@@ -50,7 +50,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check_str(p.caps, sizeof p.caps);
     check_str(p.res_kind, sizeof p.res_kind);
     check_str(p.depot, sizeof p.depot);
-    check_str(p.operator_name, sizeof p.operator_name);
+    check_str(p.log.operator_name, sizeof p.log.operator_name);
     if ((p.present & PT_BIT(PT_LAT)) && (p.lat < -FM_LAT_MAX || p.lat > FM_LAT_MAX))
         __builtin_trap();
     if ((p.present & PT_BIT(PT_LON)) && (p.lon < -FM_LON_MAX || p.lon > FM_LON_MAX))

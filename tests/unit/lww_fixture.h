@@ -67,7 +67,7 @@ static inline struct payload *lww_pl(uint8_t kind)
 {
     struct payload *pl = calloc(1, sizeof *pl);
     if (pl != NULL)
-        pl->kind = kind;
+        pl->log.kind = kind;
     return pl;
 }
 

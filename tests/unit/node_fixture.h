@@ -294,7 +294,7 @@ static inline int fx_log_pl(struct fx_log *g, const struct payload *pl)
     fm_buf_init(&b, FM_OP_MAX_PAYLOAD);
     int rc = check ? payload_encode(pl, &b, check) : FM_ENOMEM;
     if (rc == FM_OK)
-        rc = fx_log_raw(g, pl->kind, b.data, b.len);
+        rc = fx_log_raw(g, pl->log.kind, b.data, b.len);
     fm_buf_release(&b);
     free(check);
     return rc;
@@ -305,8 +305,8 @@ static inline int fx_log_cert(struct fx_log *g, const struct fm_cert *cert)
     struct payload *pl = calloc(1, sizeof *pl);
     if (pl == NULL)
         return FM_ENOMEM;
-    pl->kind = OP_CERT;
-    pl->cert = *cert;
+    pl->log.kind = OP_CERT;
+    pl->log.cert = *cert;
     int rc = fx_log_pl(g, pl);
     free(pl);
     return rc;
@@ -318,7 +318,7 @@ static inline int fx_log_note(struct fx_log *g, const uint8_t *author, uint64_t 
     struct payload *pl = calloc(1, sizeof *pl);
     if (pl == NULL)
         return FM_ENOMEM;
-    pl->kind = OP_INC_NOTE;
+    pl->log.kind = OP_INC_NOTE;
     memcpy(pl->ref.author, author, FM_PK_LEN);
     pl->ref.seq = seq;
     fm_strlcpy(pl->text, text, sizeof pl->text);

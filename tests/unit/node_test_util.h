@@ -147,7 +147,7 @@ static inline void build_op(struct fx_ops *l, const struct fm_identity *id, uint
 static inline void report_payload(struct payload *pl, const char *category)
 {
     memset(pl, 0, sizeof *pl);
-    pl->kind = OP_INC_REPORT;
+    pl->log.kind = OP_INC_REPORT;
     fm_strlcpy(pl->category, category, sizeof pl->category);
     pl->priority = 3;
     pl->present = PT_BIT(PT_CATEGORY) | PT_BIT(PT_PRIORITY) | PT_BIT(PT_LAT) | PT_BIT(PT_LON);

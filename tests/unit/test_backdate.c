@@ -154,7 +154,7 @@ static void test_backdated_edit(void **state)
     assert_non_null(pl);
     lww_ref(pl, d.id.pk, 2);
     fm_strlcpy(pl->address, "back-dated, base inflated", sizeof pl->address);
-    pl->base = (now + FX_DAY_MS) << 16;
+    pl->log.base = (now + FX_DAY_MS) << 16;
     pl->present |= PT_BIT(PT_ADDRESS) | PT_BIT(PT_BASE);
     OK(lww_put(&e, pl));
     ingest_all(r.n, &e.log.ops);
@@ -176,7 +176,7 @@ static void test_backdated_edit(void **state)
     lww_ref(fix, d.id.pk, 2);
     fm_strlcpy(fix->address, "corrected", sizeof fix->address);
     fix->present |= PT_BIT(PT_ADDRESS);
-    OK(node_write_payload(d.n, fix, &seq));
+    OK(node_write_payload(d.n, &fix->log, &seq));
     free(fix);
     OK(lww_address(d.n, id, addr, sizeof addr));
     assert_string_equal(addr, "corrected");

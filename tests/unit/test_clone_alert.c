@@ -96,10 +96,10 @@ static void test_two_writers_one_key(void **state)
                            t0 + 100));
         struct payload *pl = lww_pl(OP_REVOKE);
         assert_non_null(pl);
-        memcpy(pl->rev.node, x.id.pk, FM_PK_LEN);
-        pl->rev.last_seq = 1;
-        pl->rev.issued_ms = now;
-        fm_revocation_sign(&pl->rev, &org.root);
+        memcpy(pl->log.rev.node, x.id.pk, FM_PK_LEN);
+        pl->log.rev.last_seq = 1;
+        pl->log.rev.issued_ms = now;
+        fm_revocation_sign(&pl->log.rev, &org.root);
         OK(lww_put(&admin, pl));
         OK(fx_ingest(n.n, &admin.log.ops, 0, admin.log.ops.n, &res));
         assert_int_equal(res.rejected, 0);

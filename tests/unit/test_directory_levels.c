@@ -181,7 +181,7 @@ static void test_alarm_codec(void **state)
     assert_non_null(pl);
     assert_non_null(chk);
     fm_buf_init(&b, 4096);
-    pl->kind = OP_INC_ALARM;
+    pl->log.kind = OP_INC_ALARM;
     memset(pl->ref.author, 7, FM_PK_LEN);
     pl->ref.seq = 4;
     pl->present = PT_BIT(PT_REF) | PT_BIT(PT_CODE);

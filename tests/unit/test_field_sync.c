@@ -167,7 +167,7 @@ static void build(struct fx_node *x, uint64_t seq, const uint8_t prev[FM_HASH_LE
     struct payload pl, check;
     struct fm_buf b, op;
     memset(&pl, 0, sizeof pl);
-    pl.kind = OP_INC_REPORT;
+    pl.log.kind = OP_INC_REPORT;
     fm_strlcpy(pl.category, "fire", sizeof pl.category);
     pl.priority = 3;
     fm_strlcpy(pl.desc, desc, sizeof pl.desc);

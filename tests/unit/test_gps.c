@@ -340,7 +340,7 @@ static void test_gps_flag_decode(void **state)
     struct fm_buf b;
     assert_non_null(p);
     fm_buf_init(&b, 1 << 16);
-    p->kind = OP_TICKET_STEP;
+    p->log.kind = OP_TICKET_STEP;
     p->ref.seq = p->ref2.seq = p->ref3.seq = 1;
     p->epoch = 0;
     p->present = PT_BIT(PT_REF) | PT_BIT(PT_REF2) | PT_BIT(PT_REF3) | PT_BIT(PT_EPOCH) |

@@ -399,21 +399,21 @@ static void test_placeholder_first(void **state)
     sleep_ms(3);
     /* b has never seen the incident, but writes to it by reference */
     struct payload pl = {0};
-    pl.kind = OP_INC_NOTE;
+    pl.log.kind = OP_INC_NOTE;
     memcpy(pl.ref.author, a.id.pk, FM_PK_LEN);
     pl.ref.seq = 2;
     fm_strlcpy(pl.text, "seen from b", sizeof pl.text);
     pl.present = PT_BIT(PT_REF) | PT_BIT(PT_TEXT);
-    OK(node_write_payload(b.n, &pl, NULL));
-    pl.kind = OP_INC_UPDATE;
+    OK(node_write_payload(b.n, &pl.log, NULL));
+    pl.log.kind = OP_INC_UPDATE;
     pl.priority = 1;
     fm_strlcpy(pl.address, "new", sizeof pl.address);
     pl.present = PT_BIT(PT_REF) | PT_BIT(PT_PRIORITY) | PT_BIT(PT_ADDRESS);
-    OK(node_write_payload(b.n, &pl, NULL));
-    pl.kind = OP_INC_STATUS;
+    OK(node_write_payload(b.n, &pl.log, NULL));
+    pl.log.kind = OP_INC_STATUS;
     pl.stage = FM_STAGE_ONSCENE;
     pl.present = PT_BIT(PT_REF) | PT_BIT(PT_EPOCH) | PT_BIT(PT_STAGE);
-    OK(node_write_payload(b.n, &pl, NULL));
+    OK(node_write_payload(b.n, &pl.log, NULL));
     OK(fx_collect(a.n, NULL, &oa));
     OK(fx_collect(b.n, NULL, &ob));
 
@@ -450,7 +450,7 @@ static void test_placeholder_first(void **state)
     fx_log_init(&g, &y.id);
     g.hlc = i1.reported_hlc - 1000;
     OK(fx_log_cert(&g, &y.cert));
-    pl.kind = OP_INC_UPDATE;
+    pl.log.kind = OP_INC_UPDATE;
     pl.priority = 5;
     fm_strlcpy(pl.desc, "stale", sizeof pl.desc);
     pl.present = PT_BIT(PT_REF) | PT_BIT(PT_PRIORITY) | PT_BIT(PT_DESC);

@@ -130,8 +130,8 @@ static void log_renew(struct fx_log *g, const struct fm_cert *cert)
 {
     struct payload *pl = calloc(1, sizeof *pl);
     assert_non_null(pl);
-    pl->kind = OP_CERT_RENEW;
-    pl->cert = *cert;
+    pl->log.kind = OP_CERT_RENEW;
+    pl->log.cert = *cert;
     OK(fx_log_pl(g, pl));
     free(pl);
 }
@@ -414,16 +414,16 @@ static void test_revocation_carried_by_revoked(void **state)
     for (int i = 0; i < 3; i++)
         OK(fx_log_pl(&gy, &pl));
     struct payload rp = {0};
-    rp.kind = OP_REVOKE;
-    memcpy(rp.rev.node, y.id.pk, FM_PK_LEN);
-    rp.rev.last_seq = 2;
-    fm_revocation_sign(&rp.rev, &org.root);
+    rp.log.kind = OP_REVOKE;
+    memcpy(rp.log.rev.node, y.id.pk, FM_PK_LEN);
+    rp.log.rev.last_seq = 2;
+    fm_revocation_sign(&rp.log.rev, &org.root);
     fx_log_init(&gv, &v.id);
     OK(fx_log_cert(&gv, &v.cert));
     OK(fx_log_pl(&gv, &pl));
     OK(fx_log_pl(&gv, &rp)); /* v 3: revokes y after 2 */
-    memcpy(rp.rev.node, v.id.pk, FM_PK_LEN);
-    fm_revocation_sign(&rp.rev, &org.root);
+    memcpy(rp.log.rev.node, v.id.pk, FM_PK_LEN);
+    fm_revocation_sign(&rp.log.rev, &org.root);
     fx_log_init(&ga, &a.id);
     OK(fx_log_cert(&ga, &a.cert));
     OK(fx_log_pl(&ga, &rp)); /* a 2: revokes v after 2 */

@@ -63,7 +63,7 @@ static void forge(struct fx_ops *out, const struct fm_identity *id, uint8_t kind
         struct fx_ops one = {0};
         uint8_t h[FM_HASH_LEN];
         assert_non_null(check);
-        if (pl->kind == OP_INC_REPORT)
+        if (pl->log.kind == OP_INC_REPORT)
             snprintf(pl->desc + base, sizeof pl->desc - base, " %d", tries);
         fm_buf_init(&b, FM_OP_MAX_PAYLOAD);
         OK(payload_encode(pl, &b, check));

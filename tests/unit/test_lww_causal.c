@@ -85,7 +85,7 @@ static void edit(struct fx_node *x, const char *id, const char *address)
     lww_ref(pl, pk, seq);
     fm_strlcpy(pl->address, address, sizeof pl->address);
     pl->present |= PT_BIT(PT_ADDRESS);
-    OK(node_write_payload(x->n, pl, &seq));
+    OK(node_write_payload(x->n, &pl->log, &seq));
     free(pl);
 }
 
@@ -144,9 +144,9 @@ static void test_far_future_value_is_not_pinned(void **state)
     struct payload *pl = malloc(sizeof *pl);
     assert_non_null(pl);
     last_op(d.n, dpk, pl);
-    assert_int_equal(pl->kind, OP_INC_UPDATE);
+    assert_int_equal(pl->log.kind, OP_INC_UPDATE);
     assert_true(pl->present & PT_BIT(PT_BASE));
-    assert_true(pl->base >= DAYS_AHEAD(299)); /* it names the far-future value */
+    assert_true(pl->log.base >= DAYS_AHEAD(299)); /* it names the far-future value */
     free(pl);
 
     /* both arrival orders on two other nodes: the edit wins, one digest */
@@ -250,7 +250,7 @@ static void future_ops(struct world *x)
         fm_strlcpy(pl->address, text, sizeof pl->address);
         pl->present |= PT_BIT(PT_ADDRESS);
         if (k % 3 == 2) { /* a key holder inflating its base to the cap */
-            pl->base = (uint64_t)INT64_MAX - 1000 - rnd_below(4);
+            pl->log.base = (uint64_t)INT64_MAX - 1000 - rnd_below(4);
             pl->present |= PT_BIT(PT_BASE);
         }
         OK(lww_put(&x->f, pl));

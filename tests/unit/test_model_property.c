@@ -133,7 +133,7 @@ static uint8_t random_workflow(struct world *w, struct payload *pl)
 {
     uint64_t r = rnd_below(100);
     if (r < 14) {
-        pl->kind = OP_TICKET_DISPATCH;
+        pl->log.kind = OP_TICKET_DISPATCH;
         pick_ref(w, pl, FM_ENT_INCIDENT);
         pick_into(w, &pl->ref2, FM_ENT_UNIT);
         pl->epoch = (uint32_t)rnd_below(2);
@@ -150,7 +150,7 @@ static uint8_t random_workflow(struct world *w, struct payload *pl)
         return FM_ENT_TICKET;
     }
     if (r < 44) {
-        pl->kind = OP_TICKET_STEP;
+        pl->log.kind = OP_TICKET_STEP;
         pick_ref(w, pl, FM_ENT_TICKET);
         pick_into(w, &pl->ref2, FM_ENT_INCIDENT);
         pick_into(w, &pl->ref3, FM_ENT_UNIT);
@@ -185,7 +185,7 @@ static uint8_t random_workflow(struct world *w, struct payload *pl)
         return 0;
     }
     if (r < 47) {
-        pl->kind = OP_TICKET_ESCALATE;
+        pl->log.kind = OP_TICKET_ESCALATE;
         pick_ref(w, pl, FM_ENT_INCIDENT);
         pl->tier = (uint8_t)(2 + rnd_below(2));
         pl->present |= PT_BIT(PT_TIER);
@@ -198,7 +198,7 @@ static uint8_t random_workflow(struct world *w, struct payload *pl)
     }
     if (r < 50) { /* incidents folded into others: chains, cycles, double merges,
                    * survivors that never arrive; the first merge by stamp wins */
-        pl->kind = OP_INC_MERGE;
+        pl->log.kind = OP_INC_MERGE;
         pick_ref(w, pl, FM_ENT_INCIDENT);
         pick_into(w, &pl->ref2, FM_ENT_INCIDENT);
         if (pl->ref2.seq == pl->ref.seq &&
@@ -209,7 +209,7 @@ static uint8_t random_workflow(struct world *w, struct payload *pl)
         return 0;
     }
     if (r < 53) { /* the alarm level merges by max (first raise to it stamps it) */
-        pl->kind = OP_INC_ALARM;
+        pl->log.kind = OP_INC_ALARM;
         pick_ref(w, pl, FM_ENT_INCIDENT);
         pl->code = (uint8_t)(2 + rnd_below(4));
         pl->present |= PT_BIT(PT_CODE);
@@ -217,7 +217,7 @@ static uint8_t random_workflow(struct world *w, struct payload *pl)
         return 0;
     }
     if (r < 56) {
-        pl->kind = OP_INC_FEEDBACK;
+        pl->log.kind = OP_INC_FEEDBACK;
         pick_ref(w, pl, FM_ENT_INCIDENT);
         pl->score = (uint8_t)(1 + rnd_below(5));
         pl->present |= PT_BIT(PT_SCORE);
@@ -225,7 +225,7 @@ static uint8_t random_workflow(struct world *w, struct payload *pl)
         return 0;
     }
     if (r < 63) {
-        pl->kind = OP_MAT_REQUEST;
+        pl->log.kind = OP_MAT_REQUEST;
         pick_ref(w, pl, FM_ENT_INCIDENT);
         fm_strlcpy(pl->res_kind, "sandbag", sizeof pl->res_kind);
         pl->qty = 1 + (int64_t)rnd_below(50);
@@ -234,7 +234,7 @@ static uint8_t random_workflow(struct world *w, struct payload *pl)
         return FM_ENT_REQUEST;
     }
     if (r < 75) {
-        pl->kind = rnd_below(3) ? OP_MAT_ALLOCATE : OP_MAT_RETURN;
+        pl->log.kind = rnd_below(3) ? OP_MAT_ALLOCATE : OP_MAT_RETURN;
         pick_ref(w, pl, FM_ENT_REQUEST);
         pick_into(w, &pl->ref2, FM_ENT_RESOURCE);
         pick_into(w, &pl->ref3, FM_ENT_INCIDENT);
@@ -245,19 +245,19 @@ static uint8_t random_workflow(struct world *w, struct payload *pl)
     if (r < 82) {
         static const char *const aud[] = {"all", "tier:2", "dept:fire", "county:north",
                                           "unit:e1"};
-        pl->kind = OP_BULLETIN_SEND;
+        pl->log.kind = OP_BULLETIN_SEND;
         fm_strlcpy(pl->audience, aud[rnd_below(5)], sizeof pl->audience);
         fm_strlcpy(pl->text, words[rnd_below(6)], sizeof pl->text);
         pl->present |= PT_BIT(PT_AUDIENCE) | PT_BIT(PT_TEXT);
         return FM_ENT_BULLETIN;
     }
     if (r < 93) {
-        pl->kind = OP_BULLETIN_READ;
+        pl->log.kind = OP_BULLETIN_READ;
         pick_ref(w, pl, FM_ENT_BULLETIN);
         return 0;
     }
     /* resolutions, several on the same conflict ids and fingerprints */
-    pl->kind = OP_CONFLICT_RESOLVE;
+    pl->log.kind = OP_CONFLICT_RESOLVE;
     snprintf(pl->text, sizeof pl->text, "stock:x-%u", (unsigned)rnd_below(3));
     memset(pl->blob, (int)rnd_below(2), FM_HASH_LEN);
     pl->blob_len = FM_HASH_LEN;
@@ -279,7 +279,7 @@ static void random_directory(struct world *w, int a)
     assert_non_null(pl);
     for (uint64_t i = 0; i < chunks; i++) {
         memset(pl, 0, sizeof *pl);
-        pl->kind = OP_DIR_PUBLISH;
+        pl->log.kind = OP_DIR_PUBLISH;
         pl->part = (uint32_t)(i << 16 | chunks);
         pl->blob_len = (uint16_t)(1 + rnd_below(300));
         for (uint16_t k = 0; k < pl->blob_len; k++)
@@ -293,7 +293,7 @@ static void random_directory(struct world *w, int a)
     for (uint64_t i = 0, nu = rnd_below(3); i < nu; i++) {
         size_t u = (size_t)rnd_below(3);
         memset(pl, 0, sizeof *pl);
-        pl->kind = OP_UNIT_REGISTER;
+        pl->log.kind = OP_UNIT_REGISTER;
         fm_strlcpy(pl->name, dir_units[u], sizeof pl->name);
         fm_strlcpy(pl->department, DIR_DEPT, sizeof pl->department);
         fm_strlcpy(pl->unit_kind, rnd_below(2) ? "engine" : "truck", sizeof pl->unit_kind);
@@ -334,8 +334,8 @@ static void random_op(struct world *w, int a)
         struct fm_cert c = w->who[a].cert;
         c.expires_ms += (1 + rnd_below(30)) * FX_DAY_MS;
         fm_cert_sign(&c, &org.root);
-        pl.kind = OP_CERT_RENEW;
-        pl.cert = c;
+        pl.log.kind = OP_CERT_RENEW;
+        pl.log.cert = c;
         g->hlc += rnd_below(3);
         OK(fx_log_pl(g, &pl));
         return;
@@ -349,7 +349,7 @@ static void random_op(struct world *w, int a)
         return;
     }
     if (r < 10) {
-        pl.kind = OP_INC_REPORT;
+        pl.log.kind = OP_INC_REPORT;
         fm_strlcpy(pl.category, cats[rnd_below(4)], sizeof pl.category);
         pl.priority = (uint8_t)(1 + rnd_below(5));
         put_coords(&pl);
@@ -360,7 +360,7 @@ static void random_op(struct world *w, int a)
         }
         created = FM_ENT_INCIDENT;
     } else if (r < 25) {
-        pl.kind = OP_INC_UPDATE;
+        pl.log.kind = OP_INC_UPDATE;
         pick_ref(w, &pl, FM_ENT_INCIDENT);
         do {
             if (rnd_below(2)) {
@@ -386,18 +386,18 @@ static void random_op(struct world *w, int a)
             }
         } while (pl.present == PT_BIT(PT_REF));
     } else if (r < 40) {
-        pl.kind = OP_INC_NOTE;
+        pl.log.kind = OP_INC_NOTE;
         pick_ref(w, &pl, FM_ENT_INCIDENT);
         fm_strlcpy(pl.text, words[rnd_below(6)], sizeof pl.text);
         pl.present |= PT_BIT(PT_TEXT);
     } else if (r < 52) {
-        pl.kind = OP_INC_STATUS;
+        pl.log.kind = OP_INC_STATUS;
         pick_ref(w, &pl, FM_ENT_INCIDENT);
         pl.epoch = (uint32_t)rnd_below(3);
         pl.stage = (uint8_t)rnd_below(FM_STAGE_CLOSED + 1);
         pl.present |= PT_BIT(PT_EPOCH) | PT_BIT(PT_STAGE);
     } else if (r < 58) {
-        pl.kind = OP_UNIT_REGISTER;
+        pl.log.kind = OP_UNIT_REGISTER;
         fm_strlcpy(pl.name, words[rnd_below(6)], sizeof pl.name);
         fm_strlcpy(pl.department, cats[rnd_below(4)], sizeof pl.department);
         fm_strlcpy(pl.unit_kind, "engine", sizeof pl.unit_kind);
@@ -410,23 +410,23 @@ static void random_op(struct world *w, int a)
         }
         created = FM_ENT_UNIT;
     } else if (r < 68) {
-        pl.kind = OP_UNIT_STATUS;
+        pl.log.kind = OP_UNIT_STATUS;
         pick_ref(w, &pl, FM_ENT_UNIT);
         pl.unit_status = (uint8_t)rnd_below(US__COUNT);
         pl.present |= PT_BIT(PT_UNIT_STATUS);
     } else if (r < 78) {
-        pl.kind = OP_UNIT_POSITION;
+        pl.log.kind = OP_UNIT_POSITION;
         pick_ref(w, &pl, FM_ENT_UNIT);
         put_coords(&pl);
     } else if (r < 84) {
-        pl.kind = OP_RES_ADD;
+        pl.log.kind = OP_RES_ADD;
         fm_strlcpy(pl.res_kind, "sandbag", sizeof pl.res_kind);
         fm_strlcpy(pl.depot, words[rnd_below(6)], sizeof pl.depot);
         pl.qty = (int64_t)rnd_below(100);
         pl.present |= PT_BIT(PT_RES_KIND) | PT_BIT(PT_DEPOT) | PT_BIT(PT_QTY);
         created = FM_ENT_RESOURCE;
     } else {
-        pl.kind = OP_RES_ADJUST;
+        pl.log.kind = OP_RES_ADJUST;
         pick_ref(w, &pl, FM_ENT_RESOURCE);
         pl.delta = (int64_t)rnd_below(41) - 20;
         if (pl.delta == 0)
@@ -443,11 +443,11 @@ static void append_revocation(struct world *w, int carrier, int target, uint64_t
 {
     struct payload pl;
     memset(&pl, 0, sizeof pl);
-    pl.kind = OP_REVOKE;
-    memcpy(pl.rev.node, w->who[target].id.pk, FM_PK_LEN);
-    pl.rev.last_seq = last_seq;
-    pl.rev.issued_ms = fm_now_ms();
-    fm_revocation_sign(&pl.rev, &org.root);
+    pl.log.kind = OP_REVOKE;
+    memcpy(pl.log.rev.node, w->who[target].id.pk, FM_PK_LEN);
+    pl.log.rev.last_seq = last_seq;
+    pl.log.rev.issued_ms = fm_now_ms();
+    fm_revocation_sign(&pl.log.rev, &org.root);
     OK(fx_log_pl(&w->log[carrier], &pl));
 }
 
@@ -649,8 +649,8 @@ static void test_digest_sees_a_missing_op(void **state)
                     first_report.kind == OP_INC_REPORT;
         assert_true(found);
         struct payload pl;
-        memset(&pl, 0, PAYLOAD_CLEAR_LEN);
-        pl.kind = OP_INC_NOTE;
+        payload_clear(&pl);
+        pl.log.kind = OP_INC_NOTE;
         pl.present = PT_BIT(PT_REF) | PT_BIT(PT_TEXT);
         memcpy(pl.ref.author, first_report.author, FM_PK_LEN);
         pl.ref.seq = first_report.seq;

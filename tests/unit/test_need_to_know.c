@@ -478,30 +478,30 @@ static void test_damaged_ciphertext(void **state)
     struct payload *pl = calloc(1, sizeof *pl);
     assert_non_null(pl);
     OK(caller_seal(&k, centre.id.pk, PHONE, NAME, pl)); /* bound to the centre */
-    pl->kind = OP_INC_UPDATE;
+    pl->log.kind = OP_INC_UPDATE;
     pl->present = PT_BIT(PT_REF) | PT_BIT(PT_SEALED);
     memcpy(pl->ref.author, centre.id.pk, FM_PK_LEN);
     pl->ref.seq = 3;
     /* lifted: the county signs the centre's sealed bytes as its own */
-    OK(node_write_payload(county.n, pl, NULL));
+    OK(node_write_payload(county.n, &pl->log, NULL));
     relay_all();
     assert_sealed(centre.n, id, FM_CALLER_DAMAGED);
     assert_sealed(county.n, id, FM_CALLER_DAMAGED);
     assert_sealed(vehicle.n, id, FM_CALLER_SEALED);
     /* flipped ciphertext bytes, and an unknown key id */
     pl->sealed[pl->sealed_len - 3] ^= 1;
-    OK(node_write_payload(centre.n, pl, NULL));
+    OK(node_write_payload(centre.n, &pl->log, NULL));
     relay_all();
     assert_sealed(county.n, id, FM_CALLER_DAMAGED);
     pl->sealed[pl->sealed_len - 3] ^= 1;
     pl->sealed[1] ^= 0xff;
-    OK(node_write_payload(centre.n, pl, NULL));
+    OK(node_write_payload(centre.n, &pl->log, NULL));
     relay_all();
     assert_sealed(county.n, id, FM_CALLER_SEALED);
     assert_int_equal(fx_digest_eq(centre.n, vehicle.n), 1);
     /* a structurally short sealed value never reaches a store */
     pl->sealed_len = FM_SEALED_MIN - 1;
-    assert_int_not_equal(node_write_payload(centre.n, pl, NULL), FM_OK);
+    assert_int_not_equal(node_write_payload(centre.n, &pl->log, NULL), FM_OK);
     free(pl);
     fm_seal_key_release(&k);
     actors_done();

@@ -77,7 +77,7 @@ static void roundtrip(const struct payload *in, struct payload *out)
     struct payload check;
     fm_buf_init(&b, FM_OP_MAX_PAYLOAD);
     assert_int_equal(payload_encode(in, &b, &check), FM_OK);
-    assert_int_equal(payload_decode(out, in->kind, b.data, b.len), FM_OK);
+    assert_int_equal(payload_decode(out, in->log.kind, b.data, b.len), FM_OK);
     assert_int_equal(out->present, in->present);
     assert_int_equal(check.present, in->present);
     /* re-encoding the decoded struct gives the same bytes */
@@ -94,7 +94,7 @@ static void test_roundtrip_incident(void **state)
 {
     (void)state;
     struct payload in = {0}, out;
-    in.kind = OP_INC_REPORT;
+    in.log.kind = OP_INC_REPORT;
     SET(in.category, "chemical_leak-2");
     in.priority = 1;
     in.lat = -FM_LAT_MAX;
@@ -114,7 +114,7 @@ static void test_roundtrip_incident(void **state)
     assert_string_equal(out.desc, in.desc);
 
     memset(&in, 0, sizeof in);
-    in.kind = OP_INC_UPDATE;
+    in.log.kind = OP_INC_UPDATE;
     memset(in.ref.author, 7, 32);
     in.ref.seq = 42;
     in.priority = 5;
@@ -126,7 +126,7 @@ static void test_roundtrip_incident(void **state)
     assert_int_equal(out.priority, 5);
 
     memset(&in, 0, sizeof in);
-    in.kind = OP_INC_NOTE;
+    in.log.kind = OP_INC_NOTE;
     in.ref.seq = 1;
     memset(in.text, 'x', FM_TEXT_MAX - 1);
     in.present = PT_BIT(PT_REF) | PT_BIT(PT_TEXT);
@@ -134,7 +134,7 @@ static void test_roundtrip_incident(void **state)
     assert_int_equal(strlen(out.text), FM_TEXT_MAX - 1);
 
     memset(&in, 0, sizeof in);
-    in.kind = OP_INC_STATUS;
+    in.log.kind = OP_INC_STATUS;
     in.ref.seq = UINT64_MAX;
     in.epoch = UINT32_MAX;
     in.stage = FM_STAGE_CLOSED;
@@ -149,7 +149,7 @@ static void test_roundtrip_unit_resource(void **state)
 {
     (void)state;
     struct payload in = {0}, out;
-    in.kind = OP_UNIT_REGISTER;
+    in.log.kind = OP_UNIT_REGISTER;
     SET(in.name, "Engine 7");
     SET(in.department, "Fire Dept");
     in.tier = 3;
@@ -162,7 +162,7 @@ static void test_roundtrip_unit_resource(void **state)
     assert_int_equal(out.tier, 3);
 
     memset(&in, 0, sizeof in);
-    in.kind = OP_UNIT_STATUS;
+    in.log.kind = OP_UNIT_STATUS;
     in.ref.seq = 3;
     in.unit_status = US_OFFLINE;
     in.present = PT_BIT(PT_REF) | PT_BIT(PT_UNIT_STATUS);
@@ -170,7 +170,7 @@ static void test_roundtrip_unit_resource(void **state)
     assert_int_equal(out.unit_status, US_OFFLINE);
 
     memset(&in, 0, sizeof in);
-    in.kind = OP_UNIT_POSITION;
+    in.log.kind = OP_UNIT_POSITION;
     in.ref.seq = 3;
     in.lat = 301234567;
     in.lon = -1205678000;
@@ -180,7 +180,7 @@ static void test_roundtrip_unit_resource(void **state)
     assert_int_equal(out.lon, -1205678000);
 
     memset(&in, 0, sizeof in);
-    in.kind = OP_RES_ADD;
+    in.log.kind = OP_RES_ADD;
     SET(in.res_kind, "sandbag");
     SET(in.depot, "North depot");
     in.qty = FM_QTY_MAX;
@@ -189,7 +189,7 @@ static void test_roundtrip_unit_resource(void **state)
     assert_int_equal(out.qty, FM_QTY_MAX);
 
     memset(&in, 0, sizeof in);
-    in.kind = OP_RES_ADJUST;
+    in.log.kind = OP_RES_ADJUST;
     in.ref.seq = 9;
     in.delta = -FM_QTY_MAX;
     in.present = PT_BIT(PT_REF) | PT_BIT(PT_DELTA);
@@ -204,30 +204,30 @@ static void test_roundtrip_cert_revoke(void **state)
     assert_int_equal(fm_identity_generate(&root), FM_OK);
     assert_int_equal(fm_identity_generate(&node), FM_OK);
     struct payload in = {0}, out;
-    in.kind = OP_CERT;
-    memcpy(in.cert.node, node.pk, FM_PK_LEN);
-    SET(in.cert.name, "north");
-    in.cert.role = FM_ROLE_COUNTY;
-    in.cert.tier = 2;
-    in.cert.not_before_ms = 1;
-    in.cert.expires_ms = UINT64_C(1) << 50;
-    fm_cert_sign(&in.cert, &root);
+    in.log.kind = OP_CERT;
+    memcpy(in.log.cert.node, node.pk, FM_PK_LEN);
+    SET(in.log.cert.name, "north");
+    in.log.cert.role = FM_ROLE_COUNTY;
+    in.log.cert.tier = 2;
+    in.log.cert.not_before_ms = 1;
+    in.log.cert.expires_ms = UINT64_C(1) << 50;
+    fm_cert_sign(&in.log.cert, &root);
     roundtrip(&in, &out);
-    assert_memory_equal(out.cert.node, node.pk, FM_PK_LEN);
-    assert_int_equal(fm_cert_check(&out.cert, root.pk, 1000), FM_OK);
+    assert_memory_equal(out.log.cert.node, node.pk, FM_PK_LEN);
+    assert_int_equal(fm_cert_check(&out.log.cert, root.pk, 1000), FM_OK);
     char sum[FM_TEXT_MAX];
     payload_summary(&out, sum, sizeof sum);
     assert_non_null(strstr(sum, "cert 'north' county"));
 
     memset(&in, 0, sizeof in);
-    in.kind = OP_REVOKE;
-    memcpy(in.rev.node, node.pk, FM_PK_LEN);
-    in.rev.last_seq = 17;
-    in.rev.issued_ms = 5;
-    fm_revocation_sign(&in.rev, &root);
+    in.log.kind = OP_REVOKE;
+    memcpy(in.log.rev.node, node.pk, FM_PK_LEN);
+    in.log.rev.last_seq = 17;
+    in.log.rev.issued_ms = 5;
+    fm_revocation_sign(&in.log.rev, &root);
     roundtrip(&in, &out);
-    assert_int_equal(out.rev.last_seq, 17);
-    assert_int_equal(fm_revocation_check(&out.rev, root.pk), FM_OK);
+    assert_int_equal(out.log.rev.last_seq, 17);
+    assert_int_equal(fm_revocation_check(&out.log.rev, root.pk), FM_OK);
     payload_summary(&out, sum, sizeof sum);
     assert_non_null(strstr(sum, "after seq 17"));
 
@@ -352,9 +352,9 @@ static void test_base_field(void **state)
     raw_u64(&r, PT_BASE, UINT64_C(1) << 56);
     assert_int_equal(payload_decode(&p, OP_INC_UPDATE, r.b, r.n), FM_OK);
     assert_true(p.present & PT_BIT(PT_BASE));
-    assert_true(p.base == UINT64_C(1) << 56);
+    assert_true(p.log.base == UINT64_C(1) << 56);
     roundtrip(&p, &out);
-    assert_true(out.base == p.base);
+    assert_true(out.log.base == p.log.base);
     r.n = 0;
     raw_ref(&r, 3);
     raw_u8(&r, PT_UNIT_STATUS, 1);
@@ -615,7 +615,7 @@ static void test_encode_refuses_bad_values(void **state)
     struct payload in = {0}, check;
     struct fm_buf b;
     fm_buf_init(&b, FM_OP_MAX_PAYLOAD);
-    in.kind = OP_INC_REPORT;
+    in.log.kind = OP_INC_REPORT;
     SET(in.category, "Fire");
     in.priority = 2;
     in.present = PT_BIT(PT_CATEGORY) | PT_BIT(PT_PRIORITY) | PT_BIT(PT_LAT) | PT_BIT(PT_LON);
@@ -627,7 +627,7 @@ static void test_encode_refuses_bad_values(void **state)
     assert_int_equal(payload_encode(&in, &b, &check), FM_OK);
     in.present |= PT_BIT(PT_TEXT); /* not allowed in a report */
     assert_int_equal(payload_encode(&in, &b, &check), FM_EINVAL);
-    in.kind = 99;
+    in.log.kind = 99;
     assert_int_equal(payload_encode(&in, &b, &check), FM_EINVAL);
     fm_buf_release(&b);
 }
@@ -662,7 +662,7 @@ static void test_caps_canonical_and_summary(void **state)
 
     struct payload p = {0};
     char sum[FM_TEXT_MAX];
-    p.kind = OP_INC_REPORT;
+    p.log.kind = OP_INC_REPORT;
     SET(p.category, "fire");
     p.priority = 2;
     p.lat = 301234000;
@@ -697,26 +697,26 @@ static void test_operator_field(void **state)
     struct raw r;
     char s[80];
     /* round trips on a report and on a ticket step, with a Chinese name */
-    in.kind = OP_INC_REPORT;
+    in.log.kind = OP_INC_REPORT;
     SET(in.category, "fire");
     in.priority = 2;
     in.present = PT_BIT(PT_CATEGORY) | PT_BIT(PT_PRIORITY) | PT_BIT(PT_LAT) | PT_BIT(PT_LON) |
                  PT_BIT(PT_OPERATOR);
-    SET(in.operator_name, "\xe5\xbc\xa0\xe4\xbc\x9f"); /* 张伟 */
+    SET(in.log.operator_name, "\xe5\xbc\xa0\xe4\xbc\x9f"); /* 张伟 */
     roundtrip(&in, &out);
-    assert_string_equal(out.operator_name, "\xe5\xbc\xa0\xe4\xbc\x9f");
+    assert_string_equal(out.log.operator_name, "\xe5\xbc\xa0\xe4\xbc\x9f");
     assert_true(out.present & PT_BIT(PT_OPERATOR));
     assert_true((out.present >> 32) == 1); /* the bit above the old bitmap */
     memset(&in, 0, sizeof in);
-    in.kind = OP_TICKET_STEP;
+    in.log.kind = OP_TICKET_STEP;
     in.ref.seq = in.ref2.seq = in.ref3.seq = 1;
     in.epoch = 1;
     in.code = TS_CANCEL;
     in.present = PT_BIT(PT_REF) | PT_BIT(PT_EPOCH) | PT_BIT(PT_REF2) | PT_BIT(PT_REF3) |
                  PT_BIT(PT_CODE) | PT_BIT(PT_FLAGS) | PT_BIT(PT_OPERATOR);
-    SET(in.operator_name, "dispatcher-7");
+    SET(in.log.operator_name, "dispatcher-7");
     roundtrip(&in, &out);
-    assert_string_equal(out.operator_name, "dispatcher-7");
+    assert_string_equal(out.log.operator_name, "dispatcher-7");
     /* allowed on every TLV kind: a bulletin read receipt as well */
     r.n = 0;
     raw_ref(&r, 3);
@@ -765,10 +765,10 @@ static void test_operator_field(void **state)
     assert_int_equal(dec(OP_INC_UPDATE, &r), FM_EDECODE);
     /* the encoder refuses what the decoder would */
     memset(&in, 0, sizeof in);
-    in.kind = OP_BULLETIN_READ;
+    in.log.kind = OP_BULLETIN_READ;
     in.ref.seq = 1;
     in.present = PT_BIT(PT_REF) | PT_BIT(PT_OPERATOR);
-    SET(in.operator_name, "tab\there");
+    SET(in.log.operator_name, "tab\there");
     struct fm_buf b;
     fm_buf_init(&b, FM_OP_MAX_PAYLOAD);
     assert_int_equal(payload_encode(&in, &b, &out), FM_EINVAL);

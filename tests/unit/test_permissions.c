@@ -68,7 +68,7 @@ static void step_pl(struct payload *pl, const struct world *w, size_t ticket, si
                     const char *name, uint8_t code, uint8_t flags)
 {
     memset(pl, 0, sizeof *pl);
-    pl->kind = OP_TICKET_STEP;
+    pl->log.kind = OP_TICKET_STEP;
     memcpy(pl->ref.author, w->c.id.pk, FM_PK_LEN);
     pl->ref.seq = id_seq(w->tk[ticket]);
     memcpy(pl->ref2.author, w->c.id.pk, FM_PK_LEN);
@@ -89,7 +89,7 @@ static void unit_pl(struct payload *pl, const struct world *w, uint8_t kind, siz
                     const char *name)
 {
     memset(pl, 0, sizeof *pl);
-    pl->kind = kind;
+    pl->log.kind = kind;
     memcpy(pl->ref.author, w->c.id.pk, FM_PK_LEN);
     pl->ref.seq = id_seq(w->u[unit]);
     pl->present = PT_BIT(PT_REF);
@@ -470,7 +470,7 @@ static void test_codec_name_tags(void **state)
     fm_buf_init(&b, FM_OP_MAX_PAYLOAD);
     for (size_t i = 0; i < sizeof kinds; i++) {
         memset(pl, 0, sizeof *pl);
-        pl->kind = kinds[i];
+        pl->log.kind = kinds[i];
         memset(pl->ref.author, 7, FM_PK_LEN);
         pl->ref.seq = 3;
         pl->ref2 = pl->ref;
@@ -491,7 +491,7 @@ static void test_codec_name_tags(void **state)
     }
     /* still refused where it has no meaning */
     memset(pl, 0, sizeof *pl);
-    pl->kind = OP_TICKET_ESCALATE;
+    pl->log.kind = OP_TICKET_ESCALATE;
     memset(pl->ref.author, 7, FM_PK_LEN);
     pl->ref.seq = 3;
     pl->tier = 2;

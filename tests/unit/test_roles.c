@@ -120,27 +120,27 @@ static void fact_pl(struct payload *pl, unsigned fact)
     memset(pl, 0, sizeof *pl);
     switch (fact) {
     case F_INC:
-        pl->kind = OP_INC_REPORT;
+        pl->log.kind = OP_INC_REPORT;
         fm_strlcpy(pl->category, "fire", sizeof pl->category);
         pl->priority = 3;
         pl->present = PT_BIT(PT_CATEGORY) | PT_BIT(PT_PRIORITY) | PT_BIT(PT_LAT) | PT_BIT(PT_LON);
         break;
     case F_RES:
-        pl->kind = OP_RES_ADD;
+        pl->log.kind = OP_RES_ADD;
         fm_strlcpy(pl->res_kind, "pump", sizeof pl->res_kind);
         fm_strlcpy(pl->depot, "North depot", sizeof pl->depot);
         pl->qty = 10;
         pl->present = PT_BIT(PT_RES_KIND) | PT_BIT(PT_DEPOT) | PT_BIT(PT_QTY);
         break;
     case F_REQ:
-        pl->kind = OP_MAT_REQUEST;
+        pl->log.kind = OP_MAT_REQUEST;
         ref_set(&pl->ref, &owner, F_INC);
         fm_strlcpy(pl->res_kind, "pump", sizeof pl->res_kind);
         pl->qty = 4;
         pl->present = PT_BIT(PT_REF) | PT_BIT(PT_RES_KIND) | PT_BIT(PT_QTY);
         break;
     case F_UNIT:
-        pl->kind = OP_UNIT_REGISTER;
+        pl->log.kind = OP_UNIT_REGISTER;
         fm_strlcpy(pl->name, "Ladder 9", sizeof pl->name);
         fm_strlcpy(pl->department, "Fire", sizeof pl->department);
         fm_strlcpy(pl->unit_kind, "ladder", sizeof pl->unit_kind);
@@ -149,7 +149,7 @@ static void fact_pl(struct payload *pl, unsigned fact)
                       PT_BIT(PT_UNIT_KIND);
         break;
     case F_TICKET:
-        pl->kind = OP_TICKET_DISPATCH;
+        pl->log.kind = OP_TICKET_DISPATCH;
         ref_set(&pl->ref, &owner, F_INC);
         ref_set(&pl->ref2, &owner, F_UNIT);
         pl->present = PT_BIT(PT_REF) | PT_BIT(PT_REF2) | PT_BIT(PT_EPOCH);
@@ -161,7 +161,7 @@ static void fact_pl(struct payload *pl, unsigned fact)
                    sizeof pl->depot);
         break;
     default:
-        pl->kind = OP_BULLETIN_SEND;
+        pl->log.kind = OP_BULLETIN_SEND;
         fm_strlcpy(pl->audience, "all", sizeof pl->audience);
         fm_strlcpy(pl->text, "road closed", sizeof pl->text);
         pl->present = PT_BIT(PT_AUDIENCE) | PT_BIT(PT_TEXT);
@@ -243,7 +243,7 @@ static void op_pl(struct payload *pl, const struct row *rw, unsigned r, bool any
     struct payload_ref inc, res;
     target_refs(&inc, &res, rw->target, r);
     memset(pl, 0, sizeof *pl);
-    pl->kind = rw->kind;
+    pl->log.kind = rw->kind;
     switch (rw->kind) {
     case OP_INC_REPORT: fact_pl(pl, F_INC); break;
     case OP_RES_ADD: fact_pl(pl, F_RES); break;

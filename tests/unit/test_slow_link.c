@@ -98,7 +98,7 @@ static void test_ticket_crosses_busy_slow_link(void **state)
     uint8_t cpk[FM_PK_LEN];
     memcpy(cpk, c.id.pk, FM_PK_LEN);
     for (size_t i = 0; i < BACKLOG; i++) {
-        pls[i].kind = OP_INC_NOTE;
+        pls[i].log.kind = OP_INC_NOTE;
         memcpy(pls[i].ref.author, cpk, FM_PK_LEN);
         pls[i].ref.seq = 2;
         snprintf(pls[i].text, sizeof pls[i].text,
@@ -106,7 +106,7 @@ static void test_ticket_crosses_busy_slow_link(void **state)
                  "crew rotating every two hours", i);
         pls[i].present = PT_BIT(PT_REF) | PT_BIT(PT_TEXT);
     }
-    OK(node_write_batch(c.n, pls, BACKLOG, NULL));
+    OK(node_write_batch(c.n, &pls->log, BACKLOG, NULL));
     free(pls);
     OK(fx_sync(c.n, a.fx.n, &res));
     assert_int_equal(head_of(a.fx.n, cpk), BACKLOG + 2);

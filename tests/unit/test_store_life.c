@@ -123,7 +123,7 @@ static void fill_batch(struct payload *pls, size_t n, const uint8_t *author, uin
             pl->present |= PT_BIT(PT_DESC);
         } else {
             memset(pl, 0, sizeof *pl);
-            pl->kind = OP_INC_NOTE;
+            pl->log.kind = OP_INC_NOTE;
             memcpy(pl->ref.author, author, FM_PK_LEN);
             pl->ref.seq = target;
             fm_strlcpy(pl->text, "a note that takes a little room in the map", sizeof pl->text);
@@ -148,13 +148,13 @@ static void test_map_growth(void **state)
     OK(fx_open(&g, FM_OPEN_IDENTITY | NOSYNC));
     fill_batch(pls, 1, g.id.pk, 0);
     uint64_t first;
-    OK(node_write_batch(g.n, pls, 1, &first)); /* seq 2: the incident the notes go to */
+    OK(node_write_batch(g.n, &pls->log, 1, &first)); /* seq 2: the incident the notes go to */
     fill_batch(pls, batch, g.id.pk, first);
     for (size_t i = 0; i < nbatches; i++)
-        OK(node_write_batch(g.n, pls, batch, NULL));
+        OK(node_write_batch(g.n, &pls->log, batch, NULL));
     /* one transaction far larger than the map at that point */
     fill_batch(pls, 2000, g.id.pk, first);
-    OK(node_write_batch(g.n, pls, 2000, NULL));
+    OK(node_write_batch(g.n, &pls->log, 2000, NULL));
     char id[FM_ID_MAX];
     struct fm_incident_new in = {.category = "last"};
     OK(fm_node_incident_report(g.n, &in, id));
@@ -214,7 +214,7 @@ static void test_map_cap(void **state)
     uint64_t written = 0;
     int rc = FM_OK;
     for (int i = 0; i < 1000 && rc == FM_OK; i++) {
-        rc = node_write_batch(g.n, pls, 100, NULL);
+        rc = node_write_batch(g.n, &pls->log, 100, NULL);
         if (rc == FM_OK)
             written += 100;
     }

@@ -359,7 +359,7 @@ static void test_vehicle_dispatch_refused_everywhere(void **state)
     /* a hand-made log of the same vehicle key with a dispatch op */
     fx_log_init(&g, &veh.id);
     OK(fx_log_cert(&g, &veh.cert));
-    pl->kind = OP_TICKET_DISPATCH;
+    pl->log.kind = OP_TICKET_DISPATCH;
     memcpy(pl->ref.author, centre.id.pk, FM_PK_LEN);
     pl->ref.seq = 2;
     memcpy(pl->ref2.author, centre.id.pk, FM_PK_LEN);
@@ -367,7 +367,7 @@ static void test_vehicle_dispatch_refused_everywhere(void **state)
     pl->present = PT_BIT(PT_REF) | PT_BIT(PT_REF2) | PT_BIT(PT_EPOCH);
     OK(fx_log_pl(&g, pl));
     memset(pl, 0, sizeof *pl);
-    pl->kind = OP_DIR_PUBLISH;
+    pl->log.kind = OP_DIR_PUBLISH;
     pl->part = 1;
     pl->blob_len = 1;
     pl->present = PT_BIT(PT_PART) | PT_BIT(PT_BLOB);
@@ -569,7 +569,7 @@ static void test_escalation_tiers_spaced(void **state)
     fx_log_init(&g, &k.id);
     g.hlc = (now - 200000) << 16;
     OK(fx_log_cert(&g, &k.cert));
-    pl->kind = OP_TICKET_DISPATCH;
+    pl->log.kind = OP_TICKET_DISPATCH;
     memcpy(pl->ref.author, c.id.pk, FM_PK_LEN);
     pl->ref.seq = id_seq(inc);
     memcpy(pl->ref2.author, c.id.pk, FM_PK_LEN);

@@ -52,7 +52,7 @@ static void test_duplicates_found(void **state)
     fx_log_init(&g, &k.id);
     g.hlc = (now - 45 * 60 * 1000) << 16;
     OK(fx_log_cert(&g, &k.cert));
-    pl->kind = OP_INC_REPORT;
+    pl->log.kind = OP_INC_REPORT;
     fm_strlcpy(pl->category, "gas_leak", sizeof pl->category);
     pl->priority = 2;
     pl->lat = 312000000;

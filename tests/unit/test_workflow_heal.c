@@ -193,7 +193,7 @@ static void test_report_and_clock_note(void **state)
     fx_log_init(&g, &veh.id);
     g.hlc = (fm_now_ms() - 60000) << 16;
     OK(fx_log_cert(&g, &veh.cert));
-    pl->kind = OP_TICKET_STEP;
+    pl->log.kind = OP_TICKET_STEP;
     memcpy(pl->ref.author, c.id.pk, FM_PK_LEN);
     pl->ref.seq = id_seq(tk[1]);
     memcpy(pl->ref2.author, c.id.pk, FM_PK_LEN);
@@ -237,7 +237,7 @@ static void step_op(struct payload *pl, const struct fx_node *c, const char *tk,
                     const char *inc, const char *unit, const char *name, uint8_t flags)
 {
     memset(pl, 0, sizeof *pl);
-    pl->kind = OP_TICKET_STEP;
+    pl->log.kind = OP_TICKET_STEP;
     memcpy(pl->ref.author, c->id.pk, FM_PK_LEN);
     pl->ref.seq = id_seq(tk);
     memcpy(pl->ref2.author, c->id.pk, FM_PK_LEN);
