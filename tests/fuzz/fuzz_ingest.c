@@ -19,6 +19,15 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define MAX_OPS 64
+/* an invariant: with FM_FUZZ_VERBOSE set, which one broke is printed */
+#define CHECK(cond, what)                                                                  \
+    do {                                                                                   \
+        if (!(cond)) {                                                                     \
+            if (getenv("FM_FUZZ_VERBOSE"))                                                 \
+                fprintf(stderr, "broken: %s\n", what);                                     \
+            __builtin_trap();                                                              \
+        }                                                                                  \
+    } while (0)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -37,25 +46,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             break;
         lens[n++] = len;
     }
-    if (node_test_clear(fuzz_node) != FM_OK)
-        __builtin_trap();
-    if (fm_node_ingest(fuzz_node, ops, lens, n, &res) != FM_OK)
-        __builtin_trap();
+    CHECK(node_test_clear(fuzz_node) == FM_OK, "clear");
+    CHECK(fm_node_ingest(fuzz_node, ops, lens, n, &res) == FM_OK, "ingest failed");
     if (getenv("FM_FUZZ_VERBOSE"))
         fprintf(stderr, "%zu ops: %zu stored, %zu duplicates, %zu rejected (%s)\n", n,
                 res.stored, res.duplicates, res.rejected, fm_strerror(res.err));
-    if (res.stored + res.duplicates + res.rejected != n)
-        __builtin_trap();
-    if ((res.rejected == 0) != (res.err == 0))
-        __builtin_trap();
-    if (fm_node_stats(fuzz_node, &st) != FM_OK || st.ops > res.stored)
-        __builtin_trap(); /* fewer only if a revocation dropped some */
-    if (fm_node_digest(fuzz_node, d0) != FM_OK || fm_node_rebuild(fuzz_node) != FM_OK ||
-        fm_node_digest(fuzz_node, d1) != FM_OK || memcmp(d0, d1, FM_HASH_LEN) != 0)
-        __builtin_trap();
-    if (fm_node_ingest(fuzz_node, ops, lens, n, &res2) != FM_OK || res2.stored != 0)
-        __builtin_trap();
-    if (fm_node_digest(fuzz_node, d1) != FM_OK || memcmp(d0, d1, FM_HASH_LEN) != 0)
-        __builtin_trap();
+    CHECK(res.stored + res.duplicates + res.rejected == n, "every op counted once");
+    CHECK((res.rejected == 0) == (res.err == 0), "an error iff a rejection");
+    /* fewer only if a revocation dropped some */
+    CHECK(fm_node_stats(fuzz_node, &st) == FM_OK && st.ops <= res.stored, "stored ops held");
+    CHECK(fm_node_digest(fuzz_node, d0) == FM_OK, "digest");
+    CHECK(fm_node_rebuild(fuzz_node) == FM_OK, "rebuild");
+    CHECK(fm_node_digest(fuzz_node, d1) == FM_OK && memcmp(d0, d1, FM_HASH_LEN) == 0,
+          "the digest after a rebuild");
+    CHECK(fm_node_ingest(fuzz_node, ops, lens, n, &res2) == FM_OK, "second ingest failed");
+    CHECK(res2.stored == 0, "a second ingest stores nothing");
+    CHECK(fm_node_digest(fuzz_node, d1) == FM_OK && memcmp(d0, d1, FM_HASH_LEN) == 0,
+          "the digest after a second ingest");
     return 0;
 }
