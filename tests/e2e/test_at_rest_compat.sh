@@ -22,7 +22,7 @@ C=(-c "$T/old/node1/node.yaml")
 # "LIST[].FIELD" names a field added to each object of a list.
 # county: directory boundaries (issue 14); operator: the console operator
 # in each op (op format 2, issue 11); alarm_level: linkage plans (issue 12)
-ADDED='{"incident": ["county", "alarm_level", "timeline[].operator"], "ticket": ["history[].operator"]}'
+ADDED='{"incident": ["county", "alarm_level", "timeline[].operator", "calls", "merged_into", "merged"], "ticket": ["history[].operator"]}'
 same() { # same NAME ARGS...: the command's stdout equals expect/NAME.json
     local name=$1
     shift

@@ -121,7 +121,19 @@ with open(sys.argv[1], "w", newline="", encoding="gb18030") as f:
             w.writerow([c + "第%d支队" % d, k, 1 + d % 3, c, c + "第%d支队%d号车" % (d, u),
                         "engine", "fire, rescue", "31.%04d" % (d * 5 + u), "121.5"])
 PY
-expect 0 "$FIELDMESH" directory import-csv "$T/big.csv" --base "$BASE" --out "$T/big.yaml"
+# the base gives the name and the rules: rules this roster can fill (a
+# need no unit could ever fill is refused, docs/workflow.md §1b)
+cat >"$T/big-base.yaml" <<'YAML'
+name: "上海市应急联动名录"
+counties: [黄浦区]
+departments:
+  - {name: 黄浦区消防, kind: fire, tier: 1, county: 黄浦区,
+     units: [{name: 黄浦区消防1号车, kind: engine, capabilities: [fire, rescue], home: [31.23, 121.48]}]}
+rules:
+  - {category: building_fire, respond: [{tier: 1, kind: fire, capability: fire, units: 2}]}
+  - {category: traffic_accident, respond: [{tier: 1, kind: fire, capability: rescue, units: 1}]}
+YAML
+expect 0 "$FIELDMESH" directory import-csv "$T/big.csv" --base "$T/big-base.yaml" --out "$T/big.yaml"
 contains "$ERR" "16 counties, 200 departments, 990 units"
 expect 0 "$FIELDMESH" "${C[@]}" directory publish "$T/big.yaml"
 expect 0 "$FIELDMESH" "${C[@]}" directory show --json
