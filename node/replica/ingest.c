@@ -35,6 +35,7 @@ struct ing_item {
     ptrdiff_t twin; /* index in items of an earlier op with the same author+seq, or -1 */
     int8_t frozen; /* revoked author, head named: 1 on the frozen history, -1 off it */
     bool tried;    /* a twin judged in the main walk (its rival there was refused) */
+    bool stored_before; /* stored by the first walk (ingest_author_again) */
     struct fm_op op;
     uint8_t hash[FM_HASH_LEN];
 };
@@ -89,6 +90,18 @@ static int ingest_compare_stored(struct store_txn *t, const struct fm_op *op, in
         return rc;
     *st = (vlen == op->raw_len && memcmp(v, op->raw, vlen) == 0) ? ST_DUP : FM_EFORK;
     return FM_OK;
+}
+
+/* Whether the store holds exactly this op at its seq. */
+static int ingest_held(struct store_txn *t, const struct fm_op *op, bool *held)
+{
+    uint8_t key[FM_PK_LEN + 8];
+    const uint8_t *v;
+    size_t vlen;
+    node_op_key(op->author, op->seq, key);
+    int rc = store_get(t, DB_OPS, key, sizeof key, &v, &vlen);
+    *held = rc == FM_OK && vlen == op->raw_len && memcmp(v, op->raw, vlen) == 0;
+    return rc == FM_ENOTFOUND ? FM_OK : rc;
 }
 
 /* Stores one verified op whose payload is decoded in c->pl. */
@@ -446,18 +459,26 @@ static int ingest_author(struct ing_ctx *c, struct store_txn *t, size_t k0, size
     return FM_OK;
 }
 
-/* A repeated author+seq inside the batch: identical copies share the
+/* A repeated author+seq inside items[k0..k1): identical copies share the
  * fate of the first (reported as duplicates if it was stored), different
  * bytes are a fork. */
-static int ingest_resolve_twins(struct ing_ctx *c, struct store_txn *t)
+static int ingest_resolve_twins(struct ing_ctx *c, struct store_txn *t, size_t k0, size_t k1)
 {
-    for (size_t k = 0; k < c->nitems; k++) {
+    for (size_t k = k0; k < k1; k++) {
         struct ing_item *it = &c->items[k];
         if (it->twin < 0 || it->tried)
             continue;
         const struct ing_item *first = &c->items[it->twin];
         int fst = c->status[first->idx];
         if (memcmp(it->hash, first->hash, FM_HASH_LEN) != 0) {
+            bool held;
+            int hrc = ingest_held(t, &it->op, &held);
+            if (hrc != FM_OK)
+                return hrc;
+            if (held) { /* the op kept at this seq, sent beside a rival */
+                c->status[it->idx] = ST_DUP;
+                continue;
+            }
             c->status[it->idx] = FM_EFORK;
             /* field sync: both signed by the author and both such as
              * would be stored at that seq: evidence */
@@ -477,6 +498,55 @@ static int ingest_resolve_twins(struct ing_ctx *c, struct store_txn *t)
     return FM_OK;
 }
 
+/* items[k0..k1) again, from a clean slate: the second walk sees the fork
+ * records the first one wrote. An op the first walk stored and the second
+ * finds held is still reported as stored by this batch. */
+static int ingest_author_again(struct ing_ctx *c, struct store_txn *t, size_t k0, size_t k1)
+{
+    for (size_t k = k0; k < k1; k++) {
+        struct ing_item *it = &c->items[k];
+        it->stored_before = c->status[it->idx] == ST_STORED;
+        c->status[it->idx] = ST_NONE;
+        it->tried = false;
+    }
+    int rc = ingest_author(c, t, k0, k1);
+    if (rc == FM_OK)
+        rc = ingest_resolve_twins(c, t, k0, k1);
+    for (size_t k = k0; rc == FM_OK && k < k1; k++) {
+        const struct ing_item *it = &c->items[k];
+        if (it->stored_before && c->status[it->idx] == ST_DUP)
+            c->status[it->idx] = ST_STORED;
+    }
+    return rc;
+}
+
+/* One author's ops, items[k0..k1), and the forks between them. When two
+ * ops of the batch at one seq settle for the one that came second, the
+ * first has been stored and then cut (fork_settle) and the second was
+ * already refused as its rival: the store would hold neither, though the
+ * winner is in hand. So the author is walked once more, when the head
+ * ended below an op this walk stored; the fork record now keeps the loser
+ * out and lets the winner (and what chains on it) in. Once is enough: the
+ * second walk meets the settled record and settles nothing new between
+ * these twins. */
+static int ingest_author_settled(struct ing_ctx *c, struct store_txn *t, size_t k0, size_t k1)
+{
+    struct node_head h;
+    int rc;
+    if ((rc = ingest_author(c, t, k0, k1)) != FM_OK ||
+        (rc = ingest_resolve_twins(c, t, k0, k1)) != FM_OK)
+        return rc;
+    bool twins = false;
+    for (size_t k = k0; k < k1 && !twins; k++)
+        twins = c->items[k].twin >= 0;
+    if (!twins || (rc = node_head_get(t, c->items[k0].op.author, &h)) != FM_OK)
+        return rc;
+    for (size_t k = k0; k < k1; k++)
+        if (c->status[c->items[k].idx] == ST_STORED && c->items[k].op.seq > h.seq)
+            return ingest_author_again(c, t, k0, k1);
+    return FM_OK;
+}
+
 static int ingest_txn(struct store_txn *t, void *ctx)
 {
     struct ing_ctx *c = ctx;
@@ -491,11 +561,9 @@ static int ingest_txn(struct store_txn *t, void *ctx)
         for (k1 = k0 + 1; k1 < c->nitems; k1++)
             if (memcmp(c->items[k1].op.author, c->items[k0].op.author, FM_PK_LEN) != 0)
                 break;
-        if ((rc = ingest_author(c, t, k0, k1)) != FM_OK)
+        if ((rc = ingest_author_settled(c, t, k0, k1)) != FM_OK)
             return rc;
     }
-    if ((rc = ingest_resolve_twins(c, t)) != FM_OK)
-        return rc;
     if (c->need_rebuild && (rc = node_rebuild_txn(c->n, t)) != FM_OK)
         return rc;
     for (size_t i = 0; i < c->nops; i++)

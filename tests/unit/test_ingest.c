@@ -310,7 +310,7 @@ static void test_reject_payload_cuts_run(void **state)
 static void test_duplicates_and_forks(void **state)
 {
     (void)state;
-    struct fx_node a, c, d, e;
+    struct fx_node a, c, d, e, f;
     struct fx_ops ops = {0}, alt = {0}, mix = {0};
     struct fm_ingest_result res;
     char id[FM_ID_MAX];
@@ -361,17 +361,43 @@ static void test_duplicates_and_forks(void **state)
 
     /* a fork inside one batch: the fork is settled as everywhere (field
      * sync, docs/field-sync.md): the op with the smaller (hlc, hash) stays,
-     * whatever the input order, so no replica diverges */
-    reader(&e);
-    const uint8_t *p[4] = {ops.ops[0], ops.ops[1], alt.ops[0], ops.ops[2]};
-    size_t l[4] = {ops.lens[0], ops.lens[1], alt.lens[0], ops.lens[2]};
-    OK(fm_node_ingest(e.n, p, l, 4, &res));
-    assert_int_equal(res.rejected, 1);
-    assert_int_equal(res.err, FM_EFORK);
-    struct ids li;
-    assert_int_equal(list_incidents(e.n, -1, "other", &li), 0);
-    OK(fx_ingest(e.n, &ops, 0, ops.n, &res)); /* the kept op comes again */
-    assert_int_equal(fx_digest_eq(c.n, e.n), 1);
+     * whatever the input order, so no replica diverges. The winner is in
+     * the batch, so it is stored by this batch, in either order, and so is
+     * what chains on it (the fuzz_ingest finding of 6 December: with the
+     * loser first, the store ended holding neither) */
+    OK(fm_node_incident_report(a.n, &in, id)); /* seq 4, on the kept op 3 */
+    struct fx_ops all = {0};
+    OK(fx_collect(a.n, NULL, &all));
+    assert_int_equal(all.n, 4);
+    OK(fx_ingest(c.n, &all, 3, 1, &res));
+    assert_int_equal(res.stored, 1);
+    for (int order = 0; order < 2; order++) {
+        struct fx_node *x = order == 0 ? &e : &f;
+        reader(x);
+        const uint8_t *p[5] = {all.ops[0], all.ops[1], alt.ops[0], all.ops[2], all.ops[3]};
+        size_t l[5] = {all.lens[0], all.lens[1], alt.lens[0], all.lens[2], all.lens[3]};
+        if (order == 1) { /* the winner before the loser */
+            p[2] = all.ops[2], l[2] = all.lens[2];
+            p[3] = alt.ops[0], l[3] = alt.lens[0];
+        }
+        OK(fm_node_ingest(x->n, p, l, 5, &res));
+        assert_int_equal(res.stored, 4);
+        assert_int_equal(res.rejected, 1);
+        assert_int_equal(res.err, FM_EFORK);
+        assert_int_equal(res.err_seq, 3);
+        struct ids li;
+        assert_int_equal(list_incidents(x->n, -1, "other", &li), 0);
+        assert_int_equal(fx_digest_eq(c.n, x->n), 1);
+        struct fx_ops held = {0};
+        OK(fx_collect(x->n, NULL, &held));
+        assert_int_equal(held.n, 4);
+        fx_ops_free(&held);
+        OK(fm_node_ingest(x->n, p, l, 5, &res)); /* again: nothing new */
+        assert_int_equal(res.stored, 0);
+        assert_int_equal(res.duplicates, 4);
+        assert_int_equal(fx_digest_eq(c.n, x->n), 1);
+    }
+    fx_ops_free(&all);
     fm_buf_release(&b);
     fx_ops_free(&ops);
     fx_ops_free(&alt);
@@ -381,6 +407,7 @@ static void test_duplicates_and_forks(void **state)
     fx_done(&c);
     fx_done(&d);
     fx_done(&e);
+    fx_done(&f);
 }
 
 static void test_placeholder_first(void **state)
