@@ -26,7 +26,7 @@ cfg() { echo "$DIR/node$1/node.yaml"; }
 names=(x centre county station vehicle)
 
 # A free block of 4 loopback ports, and 4 for the consoles 80 above them.
-base=${FM_PORT_BASE:-$(( 30000 + $$ % 20000 ))}
+base=${FM_PORT_BASE:-$(( 10000 + $$ % 20000 ))} # below the ephemeral ports (32768 on)
 busy() { ss -ltn 2>/dev/null | awk '{print $4}' | grep -qE ":($1|$(($1+1))|$(($1+2))|$(($1+3)))\$"; }
 while busy "$base" || busy $((base + 80)); do
   base=$((base + 4))

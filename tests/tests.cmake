@@ -35,7 +35,11 @@ endforeach()
 # for the same port; the scripts still check that their ports are free.
 file(GLOB FM_E2E_TESTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/e2e/test_*.sh)
 # FM_PORT_BASE_START moves the whole range, so two checkouts can run their
-# suites on one machine at the same time (-DFM_PORT_BASE_START=30000).
+# suites on one machine at the same time (-DFM_PORT_BASE_START=10000). The
+# range must stay below the ephemeral range: a port in it can be taken at
+# any moment as the local end of an outgoing connection (a flood test makes
+# tens of thousands), and a daemon or proxy then fails to listen. Checked
+# at the end of this file.
 set(FM_PORT_BASE_START 20000 CACHE STRING "first loopback port of the e2e tests' port blocks")
 set(FM_PORT_BASE ${FM_PORT_BASE_START})
 foreach(src ${FM_E2E_TESTS})
@@ -107,3 +111,18 @@ add_executable(connflood ${CMAKE_SOURCE_DIR}/tests/e2e/connflood.c)
 target_include_directories(connflood PRIVATE ${CMAKE_SOURCE_DIR})
 target_link_libraries(connflood PRIVATE fm_node)
 set_target_properties(connflood PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR})
+
+# The port blocks handed out above end at FM_PORT_BASE: refuse a range
+# that reaches into this machine's ephemeral ports (see FM_PORT_BASE_START).
+if(EXISTS /proc/sys/net/ipv4/ip_local_port_range)
+  file(READ /proc/sys/net/ipv4/ip_local_port_range FM_EPHEMERAL)
+  string(REGEX MATCH "^[0-9]+" FM_EPHEMERAL_LO "${FM_EPHEMERAL}")
+  string(REGEX MATCH "[0-9]+[ \t\n]*$" FM_EPHEMERAL_HI "${FM_EPHEMERAL}")
+  string(STRIP "${FM_EPHEMERAL_HI}" FM_EPHEMERAL_HI)
+  if(FM_PORT_BASE GREATER FM_EPHEMERAL_LO AND FM_PORT_BASE_START LESS_EQUAL FM_EPHEMERAL_HI)
+    message(FATAL_ERROR "the e2e tests' ports ${FM_PORT_BASE_START}..${FM_PORT_BASE} overlap this "
+      "machine's ephemeral ports ${FM_EPHEMERAL_LO}..${FM_EPHEMERAL_HI} "
+      "(/proc/sys/net/ipv4/ip_local_port_range), where any outgoing connection may take one: "
+      "choose -DFM_PORT_BASE_START so the range ends below ${FM_EPHEMERAL_LO} (e.g. 10000 or 20000)")
+  endif()
+endif()

@@ -51,14 +51,16 @@ port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 pick_ports() {
     local n=$1 try p ok
     # ctest hands each e2e test its own block (tests/tests.cmake).
-    BASE=${FM_PORT_BASE:-$(( $$ % 20000 + 20000 ))}
+    # By hand, a block between 10000 and 32000: below Linux's ephemeral
+    # ports (32768 on), which outgoing connections take at random.
+    BASE=${FM_PORT_BASE:-$(( $$ % 22000 + 10000 ))}
     for try in $(seq 1 50); do
         ok=1
         for p in $(seq "$BASE" $(( BASE + n - 1 ))); do
             port_free "$p" || { ok=0; break; }
         done
         [ "$ok" -eq 1 ] && return 0
-        BASE=$(( (BASE + 137) % 40000 + 20000 ))
+        BASE=$(( (BASE - 10000 + 137) % 22000 + 10000 ))
     done
     fail "no free port range found"
 }
