@@ -73,14 +73,16 @@ static int bp_ports(int n)
     if (next == 0) { /* ctest hands each test its own block */
         const char *b = getenv("FM_PORT_BASE");
         uint64_t v;
+        /* by hand: below Linux's ephemeral ports (32768 on), which
+         * outgoing connections take at random */
         next = b != NULL && fm_parse_u64(b, &v) == 0 && v >= 1024 && v < 60000
                    ? (int)v
-                   : 20000 + (int)(getpid() % 20000);
+                   : 10000 + (int)(getpid() % 20000);
     }
     for (int tries = 0; tries < 200; tries++) {
         int base = next, ok = 1;
-        if (base + n > 60000)
-            base = next = 20000;
+        if (base + n > 32000)
+            base = next = 10000;
         for (int p = base; p < base + n && ok; p++)
             ok = bp_port_free(p);
         next = base + n;
