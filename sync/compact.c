@@ -41,6 +41,7 @@ void fm_compact_init(struct fm_compact *z)
     z->level = DEFAULT_LEVEL;
     fm_buf_init(&z->meta, FM_WIRE_MAX_MSG);
     fm_buf_init(&z->raw, FM_COPS_MAX_RAW);
+    fm_buf_init(&z->hashes, (size_t)FM_WIRE_BATCH_MAX * FM_HASH_LEN);
 }
 
 void fm_compact_release(struct fm_compact *z)
@@ -53,6 +54,7 @@ void fm_compact_release(struct fm_compact *z)
     free(z->dec);
     fm_buf_release(&z->meta);
     fm_buf_release(&z->raw);
+    fm_buf_release(&z->hashes);
     memset(z, 0, sizeof(*z));
 }
 
@@ -380,8 +382,8 @@ static int put_op(struct fm_buf *out, const struct dec_run *r, uint64_t seq,
 /* Pass 2: rebuilds run by run; a run whose prev cannot be resolved is
  * skipped (its payloads still consumed). */
 static int rebuild(struct fm_cur *c, uint64_t nruns, const uint8_t *payloads,
-                   const struct fm_compact_prev *cb, struct fm_buf *out, uint32_t *count,
-                   size_t *skipped)
+                   const struct fm_compact_prev *cb, struct fm_buf *out,
+                   struct fm_buf *hashes, uint32_t *count, size_t *skipped)
 {
     size_t at = 0;
     for (uint64_t k = 0; k < nruns; k++) {
@@ -404,6 +406,7 @@ static int rebuild(struct fm_cur *c, uint64_t nruns, const uint8_t *payloads,
                 (*skipped)++;
             else {
                 CHECK(put_op(out, &r, r.seq + j, prev, &o, hlc, payloads + at, prev));
+                CHECK(fm_buf_append(hashes, prev, FM_HASH_LEN)); /* the op's own hash */
                 (*count)++;
             }
             at += o.plen;
@@ -448,11 +451,13 @@ int fm_compact_decode(struct fm_compact *z, const uint8_t *p, size_t n,
         return FM_ETOOBIG;
     CHECK(dec_payloads(z, &c, raw_len, &payloads));
     fm_buf_reset(out);
-    CHECK(rebuild(&runs, nruns, payloads, cb, out, &o->count, skipped));
+    fm_buf_reset(&z->hashes);
+    CHECK(rebuild(&runs, nruns, payloads, cb, out, &z->hashes, &o->count, skipped));
     o->flags = flags;
     o->req_id = (uint32_t)req_id;
     o->data = out->data;
     o->data_len = out->len;
+    o->hashes = o->count > 0 ? z->hashes.data : NULL;
     return FM_OK;
 }
 

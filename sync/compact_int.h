@@ -56,6 +56,7 @@ struct fm_compact {
     int level;         /* zstd level (default 3) */
     struct fm_buf meta, raw; /* encoder scratch: runs, payloads */
     uint8_t *zdst, *dec;     /* compressed output; decompressed payloads (the cap) */
+    struct fm_buf hashes;    /* decoder: the rebuilt ops' hashes (o->hashes) */
 };
 void fm_compact_init(struct fm_compact *z);
 void fm_compact_release(struct fm_compact *z);
@@ -79,7 +80,8 @@ struct fm_compact_prev {
 };
 
 /* Strict decode of a COPS frame: rebuilds its ops into out (u32 len | op,
- * as a plain OPS body) and fills o to point at them (o borrows out).
+ * as a plain OPS body) and fills o to point at them (o borrows out; its
+ * hashes, each rebuilt op's hash, borrow z).
  * *skipped counts ops of runs whose prev could not be resolved. FM_EDECODE
  * for any malformed part (truncation, trailing bytes, overlong varints,
  * seq overflow, a zstd frame that is not exactly one valid frame of its

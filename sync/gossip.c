@@ -441,6 +441,7 @@ static size_t ops_gather(struct fm_sync *s, const struct fm_wire_ops *os, size_t
                fm_wire_ops_next(&os[m], &pos, &op, &len)) {
             s->in_ops[n] = op;
             s->in_lens[n] = len;
+            s->in_hash[n] = os[m].hashes ? os[m].hashes + k * FM_HASH_LEN : NULL;
             n++;
             k++;
         }
@@ -462,7 +463,7 @@ static bool ops_ingest(struct fm_sync *s, struct sync_nb *nb, size_t n, uint64_t
             s->authors[i].pulled = 0;
         return false; /* the store cannot take ops yet (fault.c): they come again */
     }
-    int rc = s->store.ingest(s->store.ctx, s->in_ops, s->in_lens, n, res);
+    int rc = s->store.ingest(s->store.ctx, s->in_ops, s->in_lens, s->in_hash, n, res);
     if (rc != FM_OK) {
         /* nothing stored, nothing judged: a local fault, not refusals;
          * tell the sender what we really hold */

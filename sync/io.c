@@ -65,10 +65,12 @@ int sync_engine_init(struct fm_sync *s, const struct fm_sync_config *cfg,
     fm_buf_init(&s->tmp, SYNC_REPLY_MAX_BYTES + FM_OP_MAX_LEN + 4);
     fm_buf_init(&s->entries, (size_t)SYNC_MAX_AUTHORS * FM_WIRE_ENTRY_LEN);
     fm_buf_init(&s->pend, SYNC_INGEST_MAX_BYTES);
+    fm_buf_init(&s->pend_hash, (size_t)SYNC_INGEST_MAX_OPS * FM_HASH_LEN);
     s->pend_slot = -1;
     s->in_ops = malloc(SYNC_INGEST_MAX_OPS * sizeof(*s->in_ops));
     s->in_lens = malloc(SYNC_INGEST_MAX_OPS * sizeof(*s->in_lens));
-    if (!s->in_ops || !s->in_lens) {
+    s->in_hash = malloc(SYNC_INGEST_MAX_OPS * sizeof(*s->in_hash));
+    if (!s->in_ops || !s->in_lens || !s->in_hash) {
         rc = FM_ENOMEM;
         goto fail;
     }
@@ -101,8 +103,10 @@ void sync_engine_release(struct fm_sync *s)
     fm_buf_release(&s->tmp);
     fm_buf_release(&s->entries);
     fm_buf_release(&s->pend);
+    fm_buf_release(&s->pend_hash);
     free(s->in_ops);
     free(s->in_lens);
+    free(s->in_hash);
     s->in_ops = NULL;
     s->in_lens = NULL;
 }

@@ -378,9 +378,12 @@ void sync_pend_flush(struct fm_sync *s)
         return;
     if (nb != NULL && !nb->banned) {
         /* replies that brought nothing leave pend unallocated: no base */
-        for (size_t m = 0; m < npend; m++)
-            s->pend_msg[m].data =
-                s->pend.data ? s->pend.data + (size_t)(uintptr_t)s->pend_msg[m].data : NULL;
+        for (size_t m = 0; m < npend; m++) {
+            struct fm_wire_ops *o = &s->pend_msg[m];
+            o->data = s->pend.data ? s->pend.data + (size_t)(uintptr_t)o->data : NULL;
+            if (o->hashes != NULL)
+                o->hashes = s->pend_hash.data + ((size_t)(uintptr_t)o->hashes - 1);
+        }
         sync_ops_take(s, nb, s->pend_msg, npend);
         return;
     }
@@ -448,15 +451,24 @@ void sync_on_ops(struct fm_sync *s, struct sync_nb *nb, const struct fm_wire_ops
          s->pend.len + o->data_len > SYNC_INGEST_MAX_BYTES))
         sync_pend_flush(s);
     reply_settle(s, nb, o);
-    if (s->npend == 0)
+    if (s->npend == 0) {
         fm_buf_reset(&s->pend);
-    size_t off = s->pend.len;
+        fm_buf_reset(&s->pend_hash);
+    }
+    size_t off = s->pend.len, hoff = s->pend_hash.len;
     if (fm_buf_append(&s->pend, o->data, o->data_len) != FM_OK) {
         sync_ops_take(s, nb, o, 1); /* no room to hold it: take it alone */
         return;
     }
     s->pend_msg[s->npend] = *o;
     s->pend_msg[s->npend].data = (const uint8_t *)(uintptr_t)off; /* rebased at the flush */
+    /* the rebuilt hashes go along (1 + offset: 0 stays "none"); without
+     * room the store hashes the ops itself */
+    s->pend_msg[s->npend].hashes =
+        o->hashes != NULL &&
+                fm_buf_append(&s->pend_hash, o->hashes, (size_t)o->count * FM_HASH_LEN) == FM_OK
+            ? (const uint8_t *)(uintptr_t)(hoff + 1)
+            : NULL;
     s->npend++;
     s->pend_ops += o->count;
     s->pend_slot = nb->slot;

@@ -38,9 +38,12 @@ struct fm_sync_store {
     int (*read_ops)(void *ctx, const uint8_t author[FM_PK_LEN], uint64_t from_seq,
                     size_t max_ops, size_t max_bytes, struct fm_buf *out, size_t *count);
     /* Verifies (prev chain, signature of each run's last op, certificate,
-     * revocation) and stores. Per-op refusals go into res. */
-    int (*ingest)(void *ctx, const uint8_t *const *ops, const size_t *lens, size_t nops,
-                  struct fm_ingest_result *res);
+     * revocation) and stores. Per-op refusals go into res. hashes (may be
+     * NULL, and so may any hashes[i]): ops[i]'s BLAKE2b-256, computed in
+     * this process from those same bytes (a compact batch's rebuild), so
+     * the store need not hash it again; never a hash from the wire. */
+    int (*ingest)(void *ctx, const uint8_t *const *ops, const size_t *lens,
+                  const uint8_t *const *hashes, size_t nops, struct fm_ingest_result *res);
     /* Transport admission (ZAP): 0 if `pk` is an author this store holds
      * with a valid certificate from the org and no revocation; else
      * FM_ENOTFOUND (unknown), FM_EREVOKED, FM_EEXPIRED, ... May be NULL:

@@ -225,9 +225,11 @@ struct fm_sync {
                              * as taking them may send (and encode) before they are read */
     const uint8_t **in_ops; /* SYNC_INGEST_MAX_OPS entries */
     size_t *in_lens;
+    const uint8_t **in_hash; /* ... each op's hash when a compact rebuild made it, or NULL */
     /* pull replies waiting to be ingested together (sync_pend_flush) */
-    struct fm_buf pend;
-    struct fm_wire_ops pend_msg[SYNC_PEND_MAX]; /* data = offset into pend until flushed */
+    struct fm_buf pend, pend_hash;
+    struct fm_wire_ops pend_msg[SYNC_PEND_MAX]; /* data = offset into pend until flushed,
+                                                 * hashes = 1 + offset into pend_hash or NULL */
     size_t npend, pend_ops;
     int pend_slot; /* the neighbour they came from */
 

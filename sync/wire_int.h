@@ -84,6 +84,9 @@ struct fm_wire_ops {
     uint32_t count;
     const uint8_t *data; /* count x (u32 len | op), lengths validated */
     size_t data_len;
+    /* count x FM_HASH_LEN: each op's hash, as a compact batch's rebuild
+     * computed it here (fm_compact_decode); NULL for a plain OPS */
+    const uint8_t *hashes;
 };
 
 /* SOFT: u16 n | n x (u16 len | record), 1 <= n <= FM_WIRE_SOFT_MAX,

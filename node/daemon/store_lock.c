@@ -31,12 +31,12 @@ static int lk_read_ops(void *ctx, const uint8_t author[FM_PK_LEN], uint64_t from
     return rc;
 }
 
-static int lk_ingest(void *ctx, const uint8_t *const *ops, const size_t *lens, size_t nops,
-                     struct fm_ingest_result *res)
+static int lk_ingest(void *ctx, const uint8_t *const *ops, const size_t *lens,
+                     const uint8_t *const *hashes, size_t nops, struct fm_ingest_result *res)
 {
     struct fm_locked_store *l = ctx;
     pthread_mutex_lock(l->lock);
-    int rc = l->inner.ingest(l->inner.ctx, ops, lens, nops, res);
+    int rc = l->inner.ingest(l->inner.ctx, ops, lens, hashes, nops, res);
     pthread_mutex_unlock(l->lock);
     return rc;
 }

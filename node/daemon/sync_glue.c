@@ -28,10 +28,10 @@ static int glue_read_ops(void *ctx, const uint8_t author[FM_PK_LEN], uint64_t fr
     return fm_node_read_ops(ctx, author, from_seq, max_ops, max_bytes, out, count);
 }
 
-static int glue_ingest(void *ctx, const uint8_t *const *ops, const size_t *lens, size_t nops,
-                       struct fm_ingest_result *res)
+static int glue_ingest(void *ctx, const uint8_t *const *ops, const size_t *lens,
+                       const uint8_t *const *hashes, size_t nops, struct fm_ingest_result *res)
 {
-    return fm_node_ingest(ctx, ops, lens, nops, res);
+    return fm_node_ingest_hashed(ctx, ops, lens, hashes, nops, res);
 }
 
 /* One author: enrolled (log held), not revoked, certificate not expired. */

@@ -605,6 +605,10 @@ static void ingest_report(const struct ing_ctx *c, const uint8_t *const *ops,
     }
 }
 
+static int ingest_batch(struct fm_node *n, const uint8_t *const *ops, const size_t *lens,
+                        const uint8_t *const *hashes, size_t nops,
+                        struct fm_ingest_result *res, int *each);
+
 int fm_node_ingest(struct fm_node *n, const uint8_t *const *ops, const size_t *lens, size_t nops,
                    struct fm_ingest_result *res)
 {
@@ -613,6 +617,20 @@ int fm_node_ingest(struct fm_node *n, const uint8_t *const *ops, const size_t *l
 
 int fm_node_ingest_each(struct fm_node *n, const uint8_t *const *ops, const size_t *lens,
                         size_t nops, struct fm_ingest_result *res, int *each)
+{
+    return ingest_batch(n, ops, lens, NULL, nops, res, each);
+}
+
+int fm_node_ingest_hashed(struct fm_node *n, const uint8_t *const *ops, const size_t *lens,
+                          const uint8_t *const *hashes, size_t nops,
+                          struct fm_ingest_result *res)
+{
+    return ingest_batch(n, ops, lens, hashes, nops, res, NULL);
+}
+
+static int ingest_batch(struct fm_node *n, const uint8_t *const *ops, const size_t *lens,
+                        const uint8_t *const *hashes, size_t nops,
+                        struct fm_ingest_result *res, int *each)
 {
     struct fm_ingest_result dummy;
     if (res == NULL)
@@ -643,7 +661,10 @@ int fm_node_ingest_each(struct fm_node *n, const uint8_t *const *ops, const size
             continue;
         }
         it->idx = i;
-        fm_op_hash(&it->op, it->hash);
+        if (hashes != NULL && hashes[i] != NULL) /* made here from these bytes (replica.h) */
+            memcpy(it->hash, hashes[i], FM_HASH_LEN);
+        else
+            fm_op_hash(&it->op, it->hash);
         c->nitems++;
     }
     qsort(c->items, c->nitems, sizeof *c->items, item_cmp);

@@ -239,6 +239,14 @@ int fm_node_ingest(struct fm_node *n, const uint8_t *const *ops, const size_t *l
 enum { FM_INGEST_STORED = 0, FM_INGEST_HELD = 1 };
 int fm_node_ingest_each(struct fm_node *n, const uint8_t *const *ops, const size_t *lens,
                         size_t nops, struct fm_ingest_result *res, int *each) FM_MUST_USE;
+/* fm_node_ingest, with each op's BLAKE2b-256 already in hand: hashes may
+ * be NULL, and so may any hashes[i] (then it is computed). A given hash
+ * must have been computed in this process from exactly ops[i]'s bytes
+ * (sync's compact rebuild does, to chain the prevs); it is trusted, so
+ * never pass one that came from elsewhere. Saves one hash per op. */
+int fm_node_ingest_hashed(struct fm_node *n, const uint8_t *const *ops, const size_t *lens,
+                          const uint8_t *const *hashes, size_t nops,
+                          struct fm_ingest_result *res) FM_MUST_USE;
 
 /* ======================= field sync =======================
  * Soft state, sneakernet bundles, fork safety, clock flags and staleness

@@ -81,9 +81,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         __builtin_trap();
     if (o.data_len + 11 > FM_WIRE_MAX_MSG || o.count > FM_WIRE_BATCH_MAX)
         __builtin_trap();
+    if ((o.count > 0) != (o.hashes != NULL))
+        __builtin_trap();
     while (fm_wire_ops_next(&o, &pos, &op, &len)) {
         struct fm_op d;
+        uint8_t h[FM_HASH_LEN];
         if (fm_op_decode(&d, op, len) != FM_OK)
+            __builtin_trap();
+        fm_hash(h, op, len); /* the hash handed to ingest is the op's own */
+        if (memcmp(h, o.hashes + n * FM_HASH_LEN, FM_HASH_LEN) != 0)
             __builtin_trap();
         n++;
     }

@@ -145,9 +145,10 @@ static void st_store(struct sim_store *st, const struct st_item *it)
     w->lat_bound[w->nlat++] = (uint32_t)au->hops[st->node] * w->sc->latency_ms;
 }
 
-static int st_ingest(void *ctx, const uint8_t *const *ops, const size_t *lens, size_t nops,
-                     struct fm_ingest_result *res)
+static int st_ingest(void *ctx, const uint8_t *const *ops, const size_t *lens,
+                     const uint8_t *const *hashes, size_t nops, struct fm_ingest_result *res)
 {
+    (void)hashes; /* the simulator's store hashes what it needs itself */
     struct sim_store *st = ctx;
     struct st_item *it = malloc((nops ? nops : 1) * sizeof(*it));
     size_t n = 0;

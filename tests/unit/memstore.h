@@ -44,6 +44,7 @@ struct memstore {
     int fail_rc;              /* != 0: every ingest fails with it, storing nothing
                                * (a full disk); ingest_calls counts the tries */
     uint64_t ingest_calls;
+    uint64_t hashes_given, hashes_wrong; /* ops handed with their hash; of them, wrong ones */
 };
 
 static inline void ms_enroll(struct memstore *m, const uint8_t pk[FM_PK_LEN])
@@ -223,12 +224,23 @@ static inline void ms_refuse(struct fm_ingest_result *res, int err, uint64_t seq
     res->rejected += n;
 }
 
-static inline int ms_ingest(void *ctx, const uint8_t *const *ops, const size_t *lens, size_t nops,
+static inline int ms_ingest(void *ctx, const uint8_t *const *ops, const size_t *lens,
+                            const uint8_t *const *hashes, size_t nops,
                             struct fm_ingest_result *res)
 {
     struct memstore *m = ctx;
     memset(res, 0, sizeof(*res));
     m->ingest_calls++;
+    /* a hash handed with an op must be that op's (sync.h): count and check */
+    for (size_t i = 0; hashes != NULL && i < nops; i++) {
+        uint8_t h[FM_HASH_LEN];
+        if (hashes[i] == NULL)
+            continue;
+        m->hashes_given++;
+        fm_hash(h, ops[i], lens[i]);
+        if (memcmp(h, hashes[i], FM_HASH_LEN) != 0)
+            m->hashes_wrong++;
+    }
     if (m->fail_rc != 0)
         return m->fail_rc;
     struct ms_item *it = calloc(nops ? nops : 1, sizeof(*it));

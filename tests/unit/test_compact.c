@@ -147,6 +147,18 @@ static void assert_rebuilds(struct resolver *r)
     assert_int_equal(o.req_id, m.u.ops.req_id);
     assert_int_equal(o.data_len, m.u.ops.data_len);
     assert_memory_equal(o.data, m.u.ops.data, o.data_len);
+    /* each rebuilt op comes with its own hash, for ingest to reuse */
+    assert_non_null(o.hashes);
+    assert_null(m.u.ops.hashes); /* a plain OPS has none */
+    size_t pos = 0, k = 0, len;
+    const uint8_t *op;
+    while (fm_wire_ops_next(&o, &pos, &op, &len)) {
+        uint8_t h[FM_HASH_LEN];
+        fm_hash(h, op, len);
+        assert_memory_equal(o.hashes + k * FM_HASH_LEN, h, FM_HASH_LEN);
+        k++;
+    }
+    assert_int_equal(k, o.count);
 }
 
 static void test_round_trip_mixed_authors(void **state)
@@ -500,6 +512,10 @@ static void test_engines_v3_send_compact(void **state)
     assert_true(ms_equal(&nodes[0].st, &nodes[1].st));
     assert_true(net.cops > before);
     assert_int_equal(net.plain_ops, 0);
+    /* every op reached the store with the hash its rebuild computed (the
+     * pull replies held back for one ingest, and the push), each right */
+    assert_true(nodes[1].st.hashes_given >= 301);
+    assert_int_equal(nodes[1].st.hashes_wrong, 0);
     nodes_stop();
 }
 
@@ -511,6 +527,7 @@ static void mixed(uint8_t old)
     assert_true(run_until_equal(0, 30000));
     assert_int_equal(net.cops, 0); /* the old node never gets one */
     assert_true(net.plain_ops > 0);
+    assert_int_equal(nodes[0].st.hashes_given + nodes[1].st.hashes_given, 0);
     nodes_stop();
 }
 

@@ -50,10 +50,10 @@ static int in_read_ops(void *ctx, const uint8_t author[FM_PK_LEN], uint64_t from
     seen();
     return 12;
 }
-static int in_ingest(void *ctx, const uint8_t *const *ops, const size_t *lens, size_t nops,
-                     struct fm_ingest_result *res)
+static int in_ingest(void *ctx, const uint8_t *const *ops, const size_t *lens,
+                     const uint8_t *const *hashes, size_t nops, struct fm_ingest_result *res)
 {
-    (void)ctx, (void)ops, (void)lens, (void)nops, (void)res;
+    (void)ctx, (void)ops, (void)lens, (void)hashes, (void)nops, (void)res;
     seen();
     return 13;
 }
@@ -119,7 +119,7 @@ static void test_every_callback_is_wrapped(void **state)
     uint8_t pk[FM_PK_LEN] = { 0 };
     assert_int_equal(out.heads(out.ctx, NULL, NULL), 11);
     assert_int_equal(out.read_ops(out.ctx, pk, 1, 1, 1, NULL, NULL), 12);
-    assert_int_equal(out.ingest(out.ctx, NULL, NULL, 0, NULL), 13);
+    assert_int_equal(out.ingest(out.ctx, NULL, NULL, NULL, 0, NULL), 13);
     assert_int_equal(out.admit(out.ctx, pk), 14);
     assert_int_equal(out.priority(out.ctx, 7), 7);
     assert_int_equal(out.soft_read(out.ctx, 0, 0, NULL, NULL, NULL), 16);
