@@ -109,6 +109,7 @@ void sync_engine_release(struct fm_sync *s)
     free(s->in_hash);
     s->in_ops = NULL;
     s->in_lens = NULL;
+    s->in_hash = NULL;
 }
 
 int sync_engine_service(struct fm_sync *s)
