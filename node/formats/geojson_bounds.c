@@ -13,6 +13,7 @@
 #include <jansson.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -53,11 +54,20 @@ static int position(struct gp *g, json_t *pos, size_t ring, size_t k, struct fmt
     return FM_OK;
 }
 
-/* One linear ring: closed, at least 4 positions; stored open. */
+static bool same_point(const struct fmt_geo_point *a, const struct fmt_geo_point *b)
+{
+    return a->lat_e7 == b->lat_e7 && a->lon_e7 == b->lon_e7;
+}
+
+/* One linear ring: closed, at least 4 positions; stored open, each
+ * position once where it repeats the one before (at 1e-7 degrees), and
+ * then at least 3 distinct positions: [A,B,A,A] is closed and has four
+ * positions but encloses nothing, and stored open it would still end on
+ * its first point. */
 static int linear_ring(struct gp *g, json_t *r, size_t idx, struct fmt_geo_feature *f)
 {
     struct fmt_geo_bounds *b = g->b;
-    size_t n = json_array_size(r), had = 0;
+    size_t n = json_array_size(r), had = 0, m = 0;
     if (!json_is_array(r) || n < 4)
         return gp_fail(g, "ring %zu is not a list of at least 4 positions", idx);
     if (f->nrings >= FMT_GEO_MAX_RINGS_PER_FEATURE || b->nrings >= FMT_GEO_MAX_RINGS)
@@ -68,20 +78,26 @@ static int linear_ring(struct gp *g, json_t *r, size_t idx, struct fmt_geo_featu
     if (had + n - 1 > FMT_GEO_MAX_POINTS_PER_FEATURE || b->npoints + n - 1 > FMT_GEO_MAX_POINTS)
         return gp_fail(g, "too many points (at most %d a county, %d in all)",
                        FMT_GEO_MAX_POINTS_PER_FEATURE, FMT_GEO_MAX_POINTS);
-    struct fmt_geo_ring *ring = &b->rings[b->nrings];
-    ring->first = b->npoints;
-    ring->npoints = n - 1;
-    struct fmt_geo_point last;
+    struct fmt_geo_point *pts = &b->points[b->npoints], last;
     for (size_t k = 0; k < n; k++) {
-        struct fmt_geo_point *p = k < n - 1 ? &b->points[b->npoints + k] : &last;
+        struct fmt_geo_point *p = k < n - 1 ? &pts[m] : &last;
         if (position(g, json_array_get(r, k), idx, k, p) != FM_OK)
             return FM_EDECODE;
+        if (k < n - 1 && (m == 0 || !same_point(&pts[m - 1], p)))
+            m++;
     }
-    const struct fmt_geo_point *first = &b->points[ring->first];
-    if (first->lat_e7 != last.lat_e7 || first->lon_e7 != last.lon_e7)
+    if (!same_point(&pts[0], &last))
         return gp_fail(g, "ring %zu is not closed (its last position differs from its first)",
                        idx);
-    b->npoints += n - 1;
+    while (m > 1 && same_point(&pts[m - 1], &pts[0]))
+        m--;
+    if (m < 3)
+        return gp_fail(g, "ring %zu has fewer than 3 distinct positions (it encloses nothing)",
+                       idx);
+    struct fmt_geo_ring *ring = &b->rings[b->nrings];
+    ring->first = b->npoints;
+    ring->npoints = m;
+    b->npoints += m;
     b->nrings++;
     f->nrings++;
     return FM_OK;

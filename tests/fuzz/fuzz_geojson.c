@@ -6,6 +6,9 @@
  * open, of at least 3 points, in range and within the limits; and an
  * accepted file written back as GeoJSON (rings closed again) reads back
  * to the same features, rings and points.
+ *
+ * The two structs are allocated once: a fresh pair per input spent most
+ * of the time faulting in pages.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -88,9 +91,9 @@ static char *write_back(const struct fmt_geo_bounds *b, size_t *len)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct fmt_geo_bounds *a = malloc(sizeof *a), *b = malloc(sizeof *b);
+    static struct fmt_geo_bounds *a, *b;
     char err[512], err2[512];
-    if (a == NULL || b == NULL)
+    if (a == NULL && ((a = malloc(sizeof *a)) == NULL || (b = malloc(sizeof *b)) == NULL))
         __builtin_trap();
     int rc = fmt_geojson_bounds_parse((const char *)data, size, NULL, a, err, sizeof err);
     if (rc == 0) {
@@ -107,7 +110,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     } else if (rc != FM_ENOMEM && err[0] == '\0') {
         __builtin_trap();
     }
-    free(a);
-    free(b);
     return 0;
 }

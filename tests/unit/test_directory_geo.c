@@ -300,6 +300,18 @@ static void test_geojson_parse(void **state)
     OK(fmt_geojson_bounds_parse(t, strlen(t), NULL, g, err, sizeof err));
     free(t);
 
+    /* a position repeating the one before it is kept once, the closing
+     * one dropped: three places stored */
+    const char *dups = "{\"type\":\"FeatureCollection\",\"features\":[{\"type\":\"Feature\","
+        "\"properties\":{\"name\":\"d\"},\"geometry\":{\"type\":\"Polygon\",\"coordinates\":"
+        "[[[0,0],[0,0],[1,0],[1,0],[1,1],[0,0],[0,0]]]}}]}";
+    OK(fmt_geojson_bounds_parse(dups, strlen(dups), NULL, g, err, sizeof err));
+    assert_int_equal(g->nrings, 1);
+    assert_int_equal(g->npoints, 3);
+    assert_int_equal(g->points[0].lon_e7, 0);
+    assert_int_equal(g->points[1].lon_e7, 10000000);
+    assert_int_equal(g->points[2].lat_e7, 10000000);
+
     static const struct {
         const char *feature, *want;
     } bad[] = {
@@ -315,6 +327,13 @@ static void test_geojson_parse(void **state)
         {"{\"type\":\"Feature\",\"properties\":{\"name\":\"a\"},\"geometry\":{\"type\":"
          "\"Polygon\",\"coordinates\":[[[0,0],[1,0],[0,0]]]}}",
          "features[1] (a): ring 0 is not a list of at least 4 positions"},
+        /* found by fuzz_geojson: four positions, closed, but only two places */
+        {"{\"type\":\"Feature\",\"properties\":{\"name\":\"a\"},\"geometry\":{\"type\":"
+         "\"Polygon\",\"coordinates\":[[[0,0],[162,0],[0,0],[0,0]]]}}",
+         "features[1] (a): ring 0 has fewer than 3 distinct positions"},
+        {"{\"type\":\"Feature\",\"properties\":{\"name\":\"a\"},\"geometry\":{\"type\":"
+         "\"Polygon\",\"coordinates\":[[[5,5],[5,5.00000001],[5,5],[5,5]]]}}",
+         "features[1] (a): ring 0 has fewer than 3 distinct positions"},
         {"{\"type\":\"Feature\",\"properties\":{\"name\":\"b\"},\"geometry\":null}",
          "features[1] (b): has no geometry"},
         {"{\"type\":\"Feature\",\"properties\":{\"NAME\":\"b\"},\"geometry\":null}",
