@@ -777,25 +777,32 @@ int fm_directory_load_yaml(const char *path, struct fm_directory **out, char *er
     return rc;
 }
 
-int fm_directory_parse_yaml(const char *name, const char *buf, size_t len,
-                            struct fm_directory **out, char *err, size_t errlen)
+int directory_parse_yaml_into(const char *name, const char *buf, size_t len,
+                              struct fm_directory *d, char *err, size_t errlen)
 {
-    struct dl D = {.d = NULL};
+    struct dl D = {.d = d};
     int rc;
-    *out = NULL;
+    memset(d, 0, sizeof *d);
     yk_init(&D.yk, name, err, errlen);
     if (len > DIR_FILE_MAX)
         return yk_fail_at(&D.yk, 1, 1, "file too large (max %u bytes)", DIR_FILE_MAX);
-    D.d = calloc(1, sizeof *D.d);
-    if (D.d == NULL)
-        return FM_ENOMEM;
     if ((rc = yk_parse(&D.yk, buf, len)) == FM_OK)
         rc = load_doc(&D.yk);
     yk_release(&D.yk);
-    if (rc == FM_OK) {
-        *out = D.d;
-        D.d = NULL;
-    }
-    free(D.d);
+    return rc;
+}
+
+int fm_directory_parse_yaml(const char *name, const char *buf, size_t len,
+                            struct fm_directory **out, char *err, size_t errlen)
+{
+    struct fm_directory *d = malloc(sizeof *d);
+    *out = NULL;
+    if (d == NULL)
+        return FM_ENOMEM;
+    int rc = directory_parse_yaml_into(name, buf, len, d, err, errlen);
+    if (rc == FM_OK)
+        *out = d;
+    else
+        free(d);
     return rc;
 }

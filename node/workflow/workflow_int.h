@@ -93,6 +93,11 @@ int wf_hids_finish(struct fm_hids *h) FM_MUST_USE;
 /* ---- directory.c: the canonical binary form of a directory ---- */
 int directory_encode(const struct fm_directory *d, struct fm_buf *out) FM_MUST_USE;
 int directory_decode(struct fm_directory *d, const uint8_t *p, size_t n) FM_MUST_USE;
+/* fm_directory_parse_yaml into a caller's struct (zeroed first; on error
+ * it holds whatever was read): the fuzz target reuses one, as a fresh
+ * 3.4 MB struct per input costs more than the parse. */
+int directory_parse_yaml_into(const char *name, const char *buf, size_t len,
+                              struct fm_directory *d, char *err, size_t errlen) FM_MUST_USE;
 /* Format version 2's optional sections (directory_geo.c). */
 int directory_encode_sections(const struct fm_directory *d, struct fm_buf *out) FM_MUST_USE;
 int directory_decode_sections(struct fm_cur *c, struct fm_directory *d,

@@ -7,6 +7,9 @@
  * it again gives the same bytes, version byte included; with sections it
  * may skip, the bytes without them, which decode to the same) and its
  * boundaries answer point-in-county questions without trouble.
+ *
+ * The structs (3.4 MB each) are allocated once: a fresh one per input
+ * spent most of the time faulting in pages and ran ~60 inputs a second.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -18,9 +21,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct fm_directory *d = malloc(sizeof *d);
+    static struct fm_directory *d, *again;
     struct fm_buf b;
-    if (d == NULL)
+    if (d == NULL && ((d = malloc(sizeof *d)) == NULL || (again = malloc(sizeof *again)) == NULL))
         __builtin_trap();
     if (directory_decode(d, data, size) == FM_OK) {
         if (d->nskipped == 0 && fm_directory_format(d) != data[0])
@@ -32,13 +35,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             __builtin_trap();
         if (d->nskipped > 0) {
             /* what this build read is encoded without the sections it skipped */
-            struct fm_directory *again = malloc(sizeof *again);
-            if (again == NULL || b.len >= size || directory_decode(again, b.data, b.len) != FM_OK)
+            if (b.len >= size || directory_decode(again, b.data, b.len) != FM_OK)
                 __builtin_trap();
             again->nskipped = d->nskipped;
             if (memcmp(again, d, sizeof *d) != 0)
                 __builtin_trap();
-            free(again);
         }
         fm_buf_release(&b);
         for (size_t i = 0; i < d->npoints && i < 8; i++) {
@@ -47,6 +48,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 __builtin_trap();
         }
     }
-    free(d);
     return 0;
 }
