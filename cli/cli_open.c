@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 /* ------------------------------------------------------------------ */
@@ -35,6 +36,19 @@ int cli_crypto(struct cli *cl)
         return cli_error(cl, rc, "cannot initialise the crypto library: %s", fm_strerror(rc));
     cl->crypto_ready = true;
     return 0;
+}
+
+
+/* node.time_zone: the zone tables show times in (cli_fmt_local), unless
+ * TZ is set, which stays the per-command override it is everywhere else.
+ * The config loader checked that the zone file exists. */
+static void cli_apply_time_zone(const struct fm_config *cfg)
+{
+    const char *tz = getenv("TZ");
+    if (cfg->time_zone[0] == '\0' || (tz != NULL && tz[0] != '\0'))
+        return;
+    if (setenv("TZ", cfg->time_zone, 1) == 0)
+        tzset();
 }
 
 int cli_need_config(struct cli *cl)
@@ -82,6 +96,7 @@ int cli_need_config(struct cli *cl)
         return CLI_EXIT_CONFIG;
     }
     cl->have_cfg = true;
+    cli_apply_time_zone(&cl->cfg);
     return 0;
 }
 

@@ -44,6 +44,7 @@ enum ftype {
     FT_HOSTPORT,  /* "HOST:PORT" (gps.address) */
     FT_RADII,     /* mapping category -> metres (gps.arrive_by_category) */
     FT_LISTEN,    /* "HOST:PORT" or "[V6]:PORT" (console.listen) */
+    FT_TZ,        /* an IANA time zone name this machine has (node.time_zone) */
 };
 
 struct field {
@@ -71,6 +72,7 @@ static const struct field node_fields[] = {
     STR_FIELD("name", FT_NAME, true, name),
     { "role", FT_ROLE, true, offsetof(struct fm_config, role), 0, 0, 0 },
     INT_FIELD("op_format", FT_U32, op_format, 1, FM_OP_FORMAT_MAX), /* docs/decisions.md */
+    STR_FIELD("time_zone", FT_TZ, false, time_zone),
 };
 static const struct field storage_fields[] = {
     STR_FIELD("data_dir", FT_PATH, true, data_dir),
@@ -329,6 +331,66 @@ static int load_kdf(struct loader *L, const struct field *f, yaml_node_t *v)
     return 0;
 }
 
+const char *fm_zoneinfo_dir(void)
+{
+    const char *d = getenv("TZDIR");
+    return d != NULL && d[0] == '/' ? d : "/usr/share/zoneinfo";
+}
+
+int fm_time_zone_check(const char *name, char *err, size_t errlen)
+{
+    size_t n = strlen(name), seg = 0;
+    if (n == 0 || n >= FM_TZ_NAME_MAX) {
+        snprintf(err, errlen, "a time zone name has 1 to %d bytes (got %zu)",
+                 FM_TZ_NAME_MAX - 1, n);
+        return FM_EINVAL;
+    }
+    for (size_t i = 0; i <= n; i++) {
+        char c = name[i];
+        if (c == '/' || c == '\0') {
+            if (seg == 0 || (seg == 1 && name[i - 1] == '.') ||
+                (seg == 2 && name[i - 1] == '.' && name[i - 2] == '.'))
+                goto bad;
+            seg = 0;
+        } else if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                   c == '_' || c == '+' || c == '-' || c == '.') {
+            seg++;
+        } else {
+            goto bad;
+        }
+    }
+    char path[FM_PATH_MAX], magic[4];
+    int w = snprintf(path, sizeof path, "%s/%s", fm_zoneinfo_dir(), name);
+    FILE *f = w > 0 && (size_t)w < sizeof path ? fopen(path, "rb") : NULL;
+    size_t got = f != NULL ? fread(magic, 1, sizeof magic, f) : 0;
+    if (f != NULL)
+        fclose(f);
+    if (got != sizeof magic || memcmp(magic, "TZif", 4) != 0) {
+        snprintf(err, errlen, "unknown time zone '%s' (no zone file %s; names are like "
+                 "Asia/Shanghai or UTC, and the tzdata package provides them)", name, path);
+        return FM_ENOTFOUND;
+    }
+    return FM_OK;
+bad:
+    snprintf(err, errlen, "'%s' is not a time zone name (like Asia/Shanghai or UTC)", name);
+    return FM_EINVAL;
+}
+
+static int load_tz(struct loader *L, const struct field *f, yaml_node_t *v, char *dst)
+{
+    const char *s = NULL;
+    char why[FM_PATH_MAX + 160];
+    int rc;
+    if ((rc = yk_scalar(&L->yk, v, f->key, &s)) != 0)
+        return rc;
+    if (yk_is_null(v))
+        return cfg_fail(L, v->start_mark, "missing value for '%s'", f->key);
+    if (fm_time_zone_check(s, why, sizeof why) != FM_OK)
+        return cfg_fail(L, v->start_mark, "%s", why);
+    fm_strlcpy(dst, s, f->cap);
+    return 0;
+}
+
 /* Notes which path keys were set, and where, for load_finish. */
 static void note_path_set(struct loader *L, const struct field *f, yaml_node_t *v)
 {
@@ -436,6 +498,8 @@ static int load_field(struct loader *L, const struct field *f, yaml_node_t *v)
         return load_gps_field(L, f, v);
     case FT_LISTEN:
         return load_console_listen(L, f, v);
+    case FT_TZ:
+        return load_tz(L, f, v, dst);
     }
     return cfg_fail(L, v->start_mark, "internal error: unhandled field type");
 }

@@ -71,6 +71,14 @@ void fm_console_conf_defaults(struct fm_console_conf *c);
 bool fm_console_host_is_loopback(const char *host);
 
 #define FM_OP_FORMAT_MAX 3
+#define FM_TZ_NAME_MAX 64
+/* Where zone files are looked up: $TZDIR, else /usr/share/zoneinfo. */
+const char *fm_zoneinfo_dir(void);
+/* 0 when name is a zone this machine has: [A-Za-z0-9_+-] segments joined
+ * by '/', no "." or ".." segment, and a TZif file under fm_zoneinfo_dir().
+ * Otherwise FM_EINVAL (not a zone name) or FM_ENOTFOUND (no such zone
+ * here), with why in err. */
+int fm_time_zone_check(const char *name, char *err, size_t errlen) FM_MUST_USE;
 struct fm_config {
     char path[FM_PATH_MAX];     /* the file it came from */
     char name[FM_NAME_MAX];     /* node: name (required) */
@@ -78,6 +86,8 @@ struct fm_config {
     uint32_t op_format;         /* node: op_format, the newest op format this node writes:
                                  * 1 (default) or 2 (ops may name the console operator;
                                  * every node of the mesh must read format 2 first) */
+    char time_zone[FM_TZ_NAME_MAX]; /* node: time_zone, an IANA zone name for the times tables
+                                     * show (default "": the system's zone; TZ overrides) */
     char data_dir[FM_PATH_MAX]; /* storage: data_dir (required; relative to the file's dir) */
     uint64_t map_size;          /* storage: map_size_mb * 2^20 (default 256 MiB) */
     uint64_t map_max;           /* storage: map_max_mb * 2^20 (default 64 GiB): growth cap */

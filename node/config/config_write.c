@@ -112,6 +112,11 @@ static void write_node_storage(FILE *f, const struct fm_config *cfg, const char 
     fprintf(f, "\n  role: %s\n", fm_role_name(cfg->role));
     if (cfg->op_format != 1)
         fprintf(f, "  op_format: %u\n", cfg->op_format);
+    if (cfg->time_zone[0] != '\0') {
+        fprintf(f, "  time_zone: ");
+        yk_put_quoted(f, cfg->time_zone);
+        fputc('\n', f);
+    }
     fputc('\n', f);
 
     fprintf(f, "storage:\n  data_dir: ");

@@ -363,11 +363,13 @@ int route_status(struct call *k)
     }
     free(seen);
     return reply_json(k, 200, json_pack(
-        "{s:s, s:s, s:s, s:o, s:I, s:I, s:I, s:o, s:o, s:{s:I, s:I, s:I}}", "name", cfg->name,
-        "role", fm_role_name(cfg->role), "key", self, "unit",
+        "{s:s, s:s, s:s, s:o, s:I, s:I, s:I, s:o, s:o, s:o, s:{s:I, s:I, s:I}}", "name",
+        cfg->name, "role", fm_role_name(cfg->role), "key", self, "unit",
         has_unit ? json_string(unit) : json_null(), "peers", (json_int_t)cfg->npeers, "ops",
         (json_int_t)stats.ops, "entities", (json_int_t)stats.entities, "now",
-        enc_time(now << 16), "nodes", nodes, "console", "requests",
+        enc_time(now << 16), "time_zone",
+        cfg->time_zone[0] ? json_string(cfg->time_zone) : json_null(), "nodes", nodes,
+        "console", "requests",
         (json_int_t)k->c->requests, "refused", (json_int_t)k->c->refused, "bad_bodies",
         (json_int_t)k->c->bad_bodies));
 }

@@ -24,6 +24,8 @@ printf 'calltaker-pass\n' >"$T/pw_ct"
 printf 'viewer-pass-1\n' >"$T/pw_v"
 fm 1 operator add 王小明 --role calltaker --password-file "$T/pw_ct" >/dev/null ||
     fail "operator add (a Chinese name)"
+# node1 names its time zone (node.time_zone); node2 does not
+sed -i 's|^node:$|node:\n  time_zone: Asia/Shanghai|' "$(conf 1)"
 for i in 1 2; do start_node "$i"; done
 wait_for 30 "node1 console up" grep -q "console: serving" "$T/daemon1.log"
 wait_for 30 "node2 console up" grep -q "console: serving" "$T/daemon2.log"
@@ -115,6 +117,9 @@ c2.login("demo", os.environ["PW2"])
 st, s1 = c1.get("/api/status")
 check(st == 200 and s1["name"] == "node1" and s1["peers"] == 1, "GET /api/status")
 check(any(n["name"] == "node2" for n in s1["nodes"]), "status lists node2 as heard of")
+check(s1["time_zone"] == "Asia/Shanghai", "status names node1's time zone: %r" % s1.get("time_zone"))
+st, s2 = c2.get("/api/status")
+check(st == 200 and s2["time_zone"] is None, "node2 names none: %r" % s2.get("time_zone"))
 
 # ---- CSRF ----
 inc = {"category": "building_fire", "lat": 31.2302, "lon": 121.4751, "priority": 1,

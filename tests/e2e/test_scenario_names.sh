@@ -8,7 +8,7 @@
 # name (Chinese too), ack and show a ticket by its code, in any case. A name
 # two units carry is refused with both candidates (exit 1); a near miss
 # offers the names it resembles. Tables show local time with the offset
-# (TZ), JSON stays UTC.
+# (node.time_zone, TZ over it), JSON stays UTC.
 . "$(dirname "$0")/lib_gossip.sh"
 
 : "${FM_SRC:?}"
@@ -68,5 +68,18 @@ fm 1 unit show "$(printf 'x%.0s' $(seq 70))" >/dev/null 2>&1
 # local time with the offset in tables, UTC in JSON
 TZ=CST-8 fm 1 incident list | grep -q "^$CODE .*+08:00" || fail "no local time: $(TZ=CST-8 fm 1 incident list)"
 TZ=CST-8 fm 1 incident show "$CODE" --json | py 'd["reported_at"].endswith("Z")' || fail "JSON not UTC"
+
+# node.time_zone: tables in the configured zone without TZ; TZ still
+# overrides it for one command; a zone this machine lacks is refused at load
+sed -i 's|^node:$|node:\n  time_zone: Asia/Kolkata|' "$(conf 1)"
+(unset TZ; fm 1 incident list) | grep -q "^$CODE .*+05:30" ||
+    fail "node.time_zone not applied: $(unset TZ; fm 1 incident list 2>&1)"
+TZ=CST-8 fm 1 incident list | grep -q "^$CODE .*+08:00" || fail "TZ does not override node.time_zone"
+(unset TZ; fm 1 incident show "$CODE" --json) | py 'd["reported_at"].endswith("Z")' || fail "JSON not UTC with a zone set"
+sed -i 's|time_zone: Asia/Kolkata|time_zone: Asia/Kolkatta|' "$(conf 1)"
+fm 1 incident list >/dev/null 2>"$T/err"
+[ $? -eq 78 ] || fail "an unknown zone: not the config exit code"
+grep -q "node.yaml:[0-9]*:14: unknown time zone 'Asia/Kolkatta'" "$T/err" || fail "unknown zone: $(cat "$T/err")"
+sed -i 's|time_zone: Asia/Kolkatta|time_zone: Asia/Kolkata|' "$(conf 1)"
 FAILED=0
 echo "ok: names and codes"

@@ -66,6 +66,7 @@ static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *
 static int teardown(void **state)
 {
     struct fixture *f = *state;
+    unsetenv("TZDIR"); /* fake_zones */
     nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
     free(f);
     return 0;
@@ -77,6 +78,30 @@ static void write_text(const char *path, const char *text)
     assert_non_null(fp);
     assert_int_equal(fputs(text, fp) >= 0, 1);
     assert_int_equal(fclose(fp), 0);
+}
+
+/* Zone files of the test's own under DIR/zoneinfo, and TZDIR pointing
+ * there, so node.time_zone does not depend on the machine's tzdata. */
+static void write_zone(const char *dir, const char *name)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    for (char *s = path + strlen(dir) + 1; (s = strchr(s, '/')) != NULL; s++) {
+        *s = '\0';
+        mkdir(path, 0755);
+        *s = '/';
+    }
+    write_text(path, "TZif2 (the loader reads the magic only)");
+}
+
+static void fake_zones(const char *dir, char *zones, size_t cap)
+{
+    snprintf(zones, cap, "%s/zoneinfo", dir);
+    assert_int_equal(mkdir(zones, 0755), 0);
+    write_zone(zones, "Asia/Shanghai");
+    write_zone(zones, "UTC");
+    write_zone(zones, "Etc/GMT-8");
+    assert_int_equal(setenv("TZDIR", zones, 1), 0);
 }
 
 /* Writes text (with every "ORGKEY" replaced by a valid key text) to the
@@ -545,6 +570,9 @@ static void test_round_trip(void **state)
     a.max_conns_per_key = 7; /* written only when not the default */
     a.max_conns = 999;
     a.op_format = 2; /* written only when not 1 */
+    char zones[600];
+    fake_zones(f->dir, zones, sizeof zones);
+    fm_strlcpy(a.time_zone, "Asia/Shanghai", sizeof a.time_zone);
     a.batch_ops = 99;
     a.max_skew_ms = 0;
     for (size_t i = 0; i < 3; i++) {
@@ -573,7 +601,7 @@ static void test_round_trip(void **state)
     size_t n = fread(text, 1, sizeof(text) - 1, fp);
     fclose(fp);
     text[n] = '\0';
-    assert_non_null(strstr(text, "  role: vehicle\n  op_format: 2\n"));
+    assert_non_null(strstr(text, "  role: vehicle\n  op_format: 2\n  time_zone: \"Asia/Shanghai\"\n"));
     assert_non_null(strstr(text, "data_dir: \"data\"\n"));
     assert_non_null(strstr(text, "control: \"ipc://ctl.sock\"\n"));
     assert_null(strstr(text, "\n  key: ")); /* the default key path is left out */
@@ -689,6 +717,56 @@ static void test_locate(void **state)
     env_restore(&saved);
 }
 
+/* node.time_zone: a zone this machine has, looked up under $TZDIR (set to
+ * the fixture's own zone files here, so the test does not depend on the
+ * machine's tzdata); what is wrong says where and what it got. */
+static void test_time_zone(void **state)
+{
+    struct fixture *f = *state;
+    char zones[600], text[1024], err[1200];
+    fake_zones(f->dir, zones, sizeof zones);
+    snprintf(text, sizeof text, "%s/Bad", zones);
+    write_text(text, "not a zone file");
+
+    assert_int_equal(load_text(f, MINIMAL), 0);
+    assert_string_equal(f->cfg.time_zone, ""); /* default: the system's zone */
+    static const char *const ok[] = {"Asia/Shanghai", "UTC", "Etc/GMT-8"};
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(text, sizeof text, "node:\n  name: n1\n  role: county\n  time_zone: %s\n"
+                 "storage:\n  data_dir: data\ntrust:\n  org_key: ORGKEY\n", ok[i]);
+        assert_int_equal(load_text(f, text), 0);
+        assert_string_equal(f->cfg.time_zone, ok[i]);
+    }
+    static const struct {
+        const char *value, *msg;
+    } bad[] = {
+        {"Asia/Shangai", "unknown time zone 'Asia/Shangai' (no zone file %s/Asia/Shangai; names "
+                         "are like Asia/Shanghai or UTC, and the tzdata package provides them)"},
+        {"Bad", "unknown time zone 'Bad' (no zone file %s/Bad; names are like Asia/Shanghai or "
+                "UTC, and the tzdata package provides them)"},
+        {"../zoneinfo/UTC", "'../zoneinfo/UTC' is not a time zone name (like Asia/Shanghai or UTC)"},
+        {"/etc/localtime", "'/etc/localtime' is not a time zone name (like Asia/Shanghai or UTC)"},
+        {"Asia//Shanghai", "'Asia//Shanghai' is not a time zone name (like Asia/Shanghai or UTC)"},
+        {"\"Asia/Shanghai \"", "'Asia/Shanghai ' is not a time zone name (like Asia/Shanghai or "
+                               "UTC)"},
+        {"\"\"", "a time zone name has 1 to 63 bytes (got 0)"},
+        {"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+         "a time zone name has 1 to 63 bytes (got 64)"},
+        {"", "missing value for 'time_zone'"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char msg[1024];
+        snprintf(text, sizeof text, "node:\n  name: n1\n  role: county\n  time_zone: %s\n"
+                 "storage:\n  data_dir: data\ntrust:\n  org_key: ORGKEY\n", bad[i].value);
+        snprintf(msg, sizeof msg, bad[i].msg, zones);
+        expect_error(f, text, bad[i].value[0] ? "4:14" : "4:13", msg);
+    }
+    /* the same check the CLI and the console rely on */
+    assert_int_equal(fm_time_zone_check("Asia/Shanghai", err, sizeof err), FM_OK);
+    assert_int_equal(fm_time_zone_check("Asia/Harbin", err, sizeof err), FM_ENOTFOUND);
+    assert_int_equal(fm_time_zone_check("a/./b", err, sizeof err), FM_EINVAL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -706,6 +784,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_round_trip_console_limits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_locate, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_time_zone, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -64,6 +64,12 @@ function firstNum(...vals) {
   return null;
 }
 
+// The node's configured time zone (node.time_zone), or undefined: the
+// browser's own.
+export function nodeTimeZone() {
+  return (status && typeof status.time_zone === 'string' && status.time_zone) || undefined;
+}
+
 export function peerCounts() {
   if (peers) return { up: peers.filter((p) => p.connected).length, all: peers.length };
   return null;

@@ -6,6 +6,7 @@
 import { el, fill, errorLine } from './dom.js';
 import { t } from './i18n.js';
 import { get } from './api.js';
+import { nodeTimeZone } from './header.js';
 
 const TAG_LEN = 8; // the key tag the CLI shows too
 
@@ -14,9 +15,17 @@ export function byText(e) {
   return e.operator ? t('tl_by_operator', { node, operator: e.operator }) : node;
 }
 
+// In the node's time zone when it has one (node.time_zone), with the
+// zone's name, as the CLI's tables show the offset.
 function when(iso) {
   const d = iso ? new Date(iso) : null;
-  return d && !isNaN(d) ? d.toLocaleString() : '';
+  if (!d || isNaN(d)) return '';
+  const timeZone = nodeTimeZone();
+  try {
+    return timeZone ? d.toLocaleString(undefined, { timeZone, timeZoneName: 'short' }) : d.toLocaleString();
+  } catch (e) { // a zone this browser does not know
+    return d.toLocaleString();
+  }
 }
 
 export function timelinePanel(incId) {
