@@ -16,6 +16,14 @@
  * counts how many of its end stamps came from GPS and how many from a
  * button (docs/gps.md), and the report can keep only the tickets whose
  * arrival was stamped by GPS.
+ *
+ * The response is also cut into the segments of NFPA 1221/1710 —
+ * processing (report -> dispatch), turnout (dispatch -> en route) and
+ * travel (en route -> on scene) — each with its median, 90th percentile
+ * and share within the segment's target, and every ticket over a target
+ * (the category's response target or a segment's) is listed as a late
+ * case. Groups come in the directory's order (its counties, departments,
+ * tiers and rules; units by county, department and name), then the rest.
  */
 #include "workflow_int.h"
 
@@ -27,6 +35,8 @@
 const char *const fm_report_interval_names[FM_REPORT_NINTERVALS] = {
     "report_to_dispatch", "dispatch_to_ack", "ack_to_enroute", "enroute_to_onscene",
     "onscene_to_cleared"};
+const char *const fm_report_segment_names[FM_REPORT_NSEGMENTS + 1] = {"processing", "turnout",
+                                                                      "travel", "response"};
 
 static int dbl_cmp(const void *a, const void *b)
 {
@@ -74,7 +84,9 @@ static int dvec_add(struct dvec *d, double x)
 
 struct grp {
     struct fm_report_group g;
+    uint32_t rank;                            /* place in the directory's order */
     struct dvec iv[FM_REPORT_NINTERVALS + 1]; /* + response */
+    struct dvec seg[FM_REPORT_NSEGMENTS];
     char (*incidents)[FM_ID_MAX];             /* distinct incidents, for feedback */
     size_t ninc, capinc;
 };
@@ -91,9 +103,12 @@ struct rp {
     struct fm_report *out;
     char skew[8][2][FM_KEY_TAG_LEN + 1];
     size_t nskew;
+    size_t caplate;
 };
 
-static struct grp *grp_get(struct rp *r, const char *key)
+#define RANK_NONE UINT32_MAX /* not in the directory: after those that are, by key */
+
+static struct grp *grp_get(struct rp *r, const char *key, uint32_t rank)
 {
     for (size_t i = 0; i < r->ngroups; i++)
         if (strcmp(r->groups[i].g.key, key) == 0)
@@ -109,6 +124,7 @@ static struct grp *grp_get(struct rp *r, const char *key)
     struct grp *g = &r->groups[r->ngroups++];
     memset(g, 0, sizeof *g);
     fm_strlcpy(g->g.key, key, sizeof g->g.key);
+    g->rank = rank;
     return g;
 }
 
@@ -135,31 +151,87 @@ static const struct fm_unit *unit_find(const struct rp *r, const char *id)
     return NULL;
 }
 
-static void group_key(const struct rp *r, const struct fm_ticket *tk, const struct fm_incident *inc,
-                      char key[FM_NAME_MAX])
+static size_t rule_index(const struct fm_directory *d, const char *category)
+{
+    const struct fm_dir_rule *rule = fm_directory_rule(d, category);
+    return rule != NULL ? (size_t)(rule - d->rules) : SIZE_MAX;
+}
+
+/* The ticket's group and its place in the directory's order. */
+static uint32_t group_key(const struct rp *r, const struct fm_ticket *tk,
+                          const struct fm_incident *inc, char key[FM_NAME_MAX])
 {
     const struct fm_unit *u = unit_find(r, tk->unit);
     const struct fm_dir_unit *du = u ? fm_directory_unit(r->d, u->name) : NULL;
     const struct fm_dir_dept *x = du ? &r->d->depts[du->dept]
                                      : (u ? directory_dept(r->d, u->department) : NULL);
+    uint32_t dept = x ? (uint32_t)(x - r->d->depts) : 0xffff;
+    uint32_t county = x && x->county < r->d->ncounties ? x->county : 0xffff;
+    int at;
+    size_t k;
     switch (r->q->by) {
     case FM_REPORT_UNIT:
         snprintf(key, FM_NAME_MAX, "%s", u ? u->name : tk->unit);
-        break;
+        return x ? county << 16 | dept : RANK_NONE;
     case FM_REPORT_DEPARTMENT:
         snprintf(key, FM_NAME_MAX, "%s", x ? x->name : (u ? u->department : "(unknown)"));
-        break;
+        return x ? dept : RANK_NONE;
     case FM_REPORT_COUNTY:
+        snprintf(key, FM_NAME_MAX, "%s", county != 0xffff ? r->d->counties[county] : "(unknown)");
+        return county != 0xffff ? county : RANK_NONE;
+    case FM_REPORT_INCIDENT_COUNTY: /* where it happened, by the directory's boundaries */
+        at = fm_directory_county_at(r->d, inc->lat_e7, inc->lon_e7);
         snprintf(key, FM_NAME_MAX, "%s",
-                 x && x->county < r->d->ncounties ? r->d->counties[x->county] : "(unknown)");
-        break;
+                 at >= 0 ? r->d->counties[at]
+                         : r->d->nrings ? "(outside every county)" : "(no boundaries)");
+        return at >= 0 ? (uint32_t)at : RANK_NONE;
+    case FM_REPORT_TIER: {
+        unsigned tier = x ? x->tier : u ? u->tier : 0;
+        if (tier >= 1 && tier <= 3)
+            snprintf(key, FM_NAME_MAX, "tier %u", tier);
+        else
+            snprintf(key, FM_NAME_MAX, "(unknown)");
+        return tier >= 1 && tier <= 3 ? tier : RANK_NONE;
+    }
     case FM_REPORT_CATEGORY:
         snprintf(key, FM_NAME_MAX, "%s", inc->category);
-        break;
+        k = rule_index(r->d, inc->category);
+        return k != SIZE_MAX ? (uint32_t)k : RANK_NONE;
     default:
         snprintf(key, FM_NAME_MAX, "all");
-        break;
+        return 0;
     }
+}
+
+/* A late case: the measure took `secs`, over target_s. */
+static int late_add(struct rp *r, const struct fm_ticket *tk, const struct fm_incident *inc,
+                    const struct grp *g, int measure, double secs, uint32_t target_s)
+{
+    struct fm_report *o = r->out;
+    if (o->nlate >= FM_REPORT_LATE_MAX) {
+        o->late_more++;
+        return FM_OK;
+    }
+    if (o->nlate == r->caplate) {
+        size_t cap = r->caplate ? 2 * r->caplate : 16;
+        struct fm_report_late *nv = realloc(o->late, cap * sizeof *nv);
+        if (nv == NULL)
+            return FM_ENOMEM;
+        o->late = nv;
+        r->caplate = cap;
+    }
+    struct fm_report_late *l = &o->late[o->nlate++];
+    memset(l, 0, sizeof *l);
+    fm_strlcpy(l->ticket, tk->id, sizeof l->ticket);
+    fm_strlcpy(l->incident, inc->id, sizeof l->incident);
+    const struct fm_unit *u = unit_find(r, tk->unit);
+    fm_strlcpy(l->unit, u ? u->name : tk->unit, sizeof l->unit);
+    fm_strlcpy(l->category, inc->category, sizeof l->category);
+    fm_strlcpy(l->group, g->g.key, sizeof l->group);
+    l->measure = measure;
+    l->seconds = secs;
+    l->target_s = target_s;
+    return FM_OK;
 }
 
 /* Adds end - start (seconds) to v, or counts a clock disagreement. */
@@ -247,8 +319,8 @@ static int rp_ticket(void *ctx, const struct fm_ticket *tk)
         return 0;
     if ((rc = wf_incident_workflow_txn(r->t, inc.id, &wf)) != FM_OK)
         return rc;
-    group_key(r, tk, &inc, key);
-    struct grp *g = grp_get(r, key);
+    uint32_t rank = group_key(r, tk, &inc, key);
+    struct grp *g = grp_get(r, key, rank);
     if (g == NULL)
         return FM_ENOMEM;
     g->g.tickets++;
@@ -274,12 +346,42 @@ static int rp_ticket(void *ctx, const struct fm_ticket *tk)
         return rc;
     stamp_count(&g->g.response, g->iv[FM_REPORT_NINTERVALS].n, n0[FM_REPORT_NINTERVALS],
                 &tk->onscene);
+    bool late = false;
     const struct fm_dir_rule *rule = fm_directory_rule(r->d, inc.category);
     if (rule != NULL && rule->target_s > 0 && tk->onscene.hlc >= called && tk->onscene.hlc) {
+        uint64_t took = hlc_ms(tk->onscene.hlc) - hlc_ms(called);
         g->g.with_target++;
-        if (hlc_ms(tk->onscene.hlc) - hlc_ms(called) <= (uint64_t)rule->target_s * 1000)
+        if (took <= (uint64_t)rule->target_s * 1000)
             g->g.within_target++;
+        else if ((rc = late_add(r, tk, &inc, g, FM_LATE_RESPONSE, (double)took / 1000.0,
+                                rule->target_s)) != FM_OK)
+            return rc;
+        late = late || took > (uint64_t)rule->target_s * 1000;
     }
+    /* processing, turnout, travel: the same stamps as the intervals */
+    const uint64_t seg_from[FM_REPORT_NSEGMENTS] = {called, tk->dispatched.hlc, tk->enroute.hlc};
+    const uint64_t seg_to[FM_REPORT_NSEGMENTS] = {tk->dispatched.hlc, tk->enroute.hlc,
+                                                  tk->onscene.hlc};
+    for (int k = 0; k < FM_REPORT_NSEGMENTS; k++) {
+        struct dvec *v = &g->seg[k];
+        size_t before = v->n;
+        uint32_t target = r->q->segment_target_s[k];
+        if (seg_from[k] == 0 || seg_to[k] < seg_from[k])
+            continue; /* not reached, or clocks disagreed (counted with the intervals) */
+        if ((rc = dvec_add(v, (double)(hlc_ms(seg_to[k]) - hlc_ms(seg_from[k])) / 1000.0)) !=
+            FM_OK)
+            return rc;
+        if (v->n == before)
+            continue;
+        if (target == 0 || v->v[v->n - 1] <= (double)target) {
+            g->g.segment[k].within++;
+            continue;
+        }
+        late = true;
+        if ((rc = late_add(r, tk, &inc, g, k, v->v[v->n - 1], target)) != FM_OK)
+            return rc;
+    }
+    g->g.late += late;
     g->g.cleared += tk->state == FM_TICKET_CLEARED;
     g->g.cancelled += tk->state == FM_TICKET_CANCELLED || tk->state == FM_TICKET_REASSIGNED;
     g->g.escalated += wf.escalated_tier != 0;
@@ -302,8 +404,22 @@ static int rp_ticket(void *ctx, const struct fm_ticket *tk)
 
 static int grp_cmp(const void *a, const void *b)
 {
-    return strcmp(((const struct fm_report_group *)a)->key,
-                  ((const struct fm_report_group *)b)->key);
+    const struct grp *x = a, *y = b;
+    if (x->rank != y->rank)
+        return x->rank < y->rank ? -1 : 1;
+    return strcmp(x->g.key, y->g.key);
+}
+
+/* Most over its target (as a share of it) first, then by ticket and measure. */
+static int late_cmp(const void *a, const void *b)
+{
+    const struct fm_report_late *x = a, *y = b;
+    double ox = x->seconds / (x->target_s ? x->target_s : 1);
+    double oy = y->seconds / (y->target_s ? y->target_s : 1);
+    if (ox != oy)
+        return ox > oy ? -1 : 1;
+    int c = strcmp(x->ticket, y->ticket);
+    return c != 0 ? c : (x->measure > y->measure) - (x->measure < y->measure);
 }
 
 static void stat_fill(struct fm_report_stat *s, struct dvec *v)
@@ -346,15 +462,19 @@ int fm_node_report(struct fm_node *n, const struct fm_report_query *q, struct fm
         rc = FM_ENOMEM;
         goto out;
     }
+    qsort(r.groups, r.ngroups, sizeof *r.groups, grp_cmp);
     for (size_t i = 0; i < r.ngroups; i++) {
         struct grp *g = &r.groups[i];
         for (int k = 0; k < FM_REPORT_NINTERVALS; k++)
             stat_fill(&g->g.interval[k], &g->iv[k]);
         stat_fill(&g->g.response, &g->iv[FM_REPORT_NINTERVALS]);
+        for (int k = 0; k < FM_REPORT_NSEGMENTS; k++)
+            stat_fill(&g->g.segment[k].s, &g->seg[k]);
         out->groups[i] = g->g;
     }
     out->ngroups = r.ngroups;
-    qsort(out->groups, out->ngroups, sizeof *out->groups, grp_cmp);
+    if (out->nlate > 1)
+        qsort(out->late, out->nlate, sizeof *out->late, late_cmp);
     if (out->negative_intervals > 0) {
         size_t used = (size_t)snprintf(out->clock_note, sizeof out->clock_note,
                                        "clocks disagreed: %zu interval%s ended before it "
@@ -373,6 +493,8 @@ out:
     for (size_t i = 0; i < r.ngroups; i++) {
         for (int k = 0; k <= FM_REPORT_NINTERVALS; k++)
             free(r.groups[i].iv[k].v);
+        for (int k = 0; k < FM_REPORT_NSEGMENTS; k++)
+            free(r.groups[i].seg[k].v);
         free(r.groups[i].incidents);
     }
     free(r.groups);
@@ -390,4 +512,7 @@ void fm_report_release(struct fm_report *r)
     free(r->groups);
     r->groups = NULL;
     r->ngroups = 0;
+    free(r->late);
+    r->late = NULL;
+    r->nlate = 0;
 }

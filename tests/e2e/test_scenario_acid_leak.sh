@@ -134,6 +134,33 @@ contains "$OUT" '"riverside",4'
 contains "$OUT" '"central",1'
 fm1 report --by category
 contains "$OUT" "chemical_leak"
+contains "$OUT" "PROCESSING"
+# segments (NFPA 1221/1710), late cases, tiers, quarters, the CSV's BOM
+fm1 report --json
+pyjson 'all(d["groups"][0]["segments"][k]["n"] == 5 for k in ("processing", "turnout", "travel"))'
+pyjson 'd["segment_targets_s"] == {"processing": 64, "turnout": 80, "travel": 240}'
+pyjson 'd["groups"][0]["segments"]["turnout"]["within_target_share"] == 1.0 and d["late"] == []'
+fm1 report --turnout-target 0 --travel-target 0 --processing-target 0 --json
+pyjson 'all(s["within_target_share"] == 1.0 for s in d["groups"][0]["segments"].values())'
+fm1 report --by tier --json
+pyjson '[(g["group"], g["tickets"]) for g in d["groups"]] == [("tier 1", 4), ("tier 3", 1)]'
+fm1 report --late
+contains "$OUT" "no ticket over a target"
+fm1 report --late --json
+pyjson 'd["late"] == [] and d["late_more"] == 0'
+Q=$(date -u +%Y)Q$(( ($(date -u +%-m) - 1) / 3 + 1 ))
+fm1 report --quarter "$Q" --json
+pyjson 'd["tickets"] == 5 and d["from"] is not None and d["to"] is not None'
+fm1 report --quarter 2001Q1 --json
+pyjson 'd["tickets"] == 0'
+fm1 report --csv --bom
+[ "$(printf '%s' "$OUT" | head -c 3 | od -An -tx1 | tr -d ' ')" = "efbbbf" ] || fail "--bom: no UTF-8 BOM"
+contains "$OUT" "processing_n,processing_median_s,processing_p90_s,processing_within_target_share"
+contains "$OUT" "# tickets: 5; duplicates: 0; negative_intervals: 0"
+expect 2 "$FIELDMESH" "${C1[@]}" report --quarter 2026Q5
+expect 2 "$FIELDMESH" "${C1[@]}" report --quarter 2026Q1 --from 2026-01-01
+expect 2 "$FIELDMESH" "${C1[@]}" report --bom
+expect 2 "$FIELDMESH" "${C1[@]}" report --turnout-target -1
 fm1 report --from 2000-01-01 --to 2000-01-02 --json
 pyjson 'd["tickets"] == 0'
 expect 2 "$FIELDMESH" "${C1[@]}" report --by colour

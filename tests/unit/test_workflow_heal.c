@@ -321,12 +321,192 @@ static void test_step_author_honest(void **state)
     fx_done(&k);
 }
 
+/* ---- the report: segments, targets, late cases, groups, with chosen stamps ---- */
+
+static int inc_cb(void *ctx, const struct fm_incident *inc)
+{
+    char *id = ctx;
+    if (strcmp(inc->category, "traffic_accident") == 0 && inc->reporter[0] && id[0] == '\0')
+        fm_strlcpy(id, inc->id, FM_ID_MAX);
+    return 0;
+}
+
+/* A vehicle's own step on its ticket (step_op), stamped at ms; the
+ * incident is the reporter's. */
+static void step_at(struct fx_log *g, struct payload *pl, const struct fx_node *c,
+                    const char *tk, const struct fx_node *reporter, const char *inc,
+                    const char *unit, const char *name, uint8_t code, uint64_t ms)
+{
+    step_op(pl, c, tk, inc, unit, name, 0);
+    memcpy(pl->ref2.author, reporter->id.pk, FM_PK_LEN);
+    pl->code = code;
+    g->hlc = ms << 16;
+    OK(fx_log_pl(g, pl));
+}
+
+static const struct fm_report_group *group_named(const struct fm_report *r, const char *key)
+{
+    for (size_t i = 0; i < r->ngroups; i++)
+        if (strcmp(r->groups[i].key, key) == 0)
+            return &r->groups[i];
+    fail_msg("no group '%s'", key);
+    return NULL;
+}
+
+static void test_report_segments(void **state)
+{
+    (void)state;
+    struct fx_node c, cn, veh;
+    struct fx_log gc, gv;
+    struct payload *pl = calloc(1, sizeof *pl);
+    struct fm_directory *d = load_dir();
+    struct fm_ingest_result res;
+    struct fm_ticket t;
+    struct fm_report r;
+    char err[256], ver[FM_ID_MAX], a[FM_ID_MAX] = "", b[FM_ID_MAX], ur[FM_ID_MAX], uc[FM_ID_MAX],
+        ta[1][FM_ID_MAX], tb[1][FM_ID_MAX];
+    size_t reg = 0;
+    assert_non_null(pl);
+    make_node(&c, "centre", FM_ROLE_CENTRE);
+    make_node(&cn, "county", FM_ROLE_COUNTY);
+    make_unit_node(&veh, "vehicle", FM_ROLE_VEHICLE, "Engine R7");
+    /* riverside (county 1) gets a square boundary around 31.30 N 121.55 E */
+    static const int32_t sq[4][2] = {{312900000, 1215400000}, {312900000, 1215600000},
+                                     {313100000, 1215600000}, {313100000, 1215400000}};
+    d->nrings = 1;
+    d->npoints = 4;
+    d->rings[0] = (struct fm_dir_ring){.county = 1, .first = 0, .npoints = 4};
+    for (int i = 0; i < 4; i++)
+        d->points[i] = (struct fm_dir_point){sq[i][0], sq[i][1]};
+    OK(fm_directory_boundaries_normalise(d, err, sizeof err));
+    OK(fm_node_directory_publish(c.n, d, ver, &reg));
+    fm_directory_free(&d);
+
+    /* incident A: a county took the call 600 s ago (its own log and clock) */
+    uint64_t t0 = fm_now_ms() - 600000;
+    fx_log_init(&gc, &cn.id);
+    gc.hlc = (t0 - 1000) << 16;
+    OK(fx_log_cert(&gc, &cn.cert));
+    pl->log.kind = OP_INC_REPORT;
+    fm_strlcpy(pl->category, "traffic_accident", sizeof pl->category);
+    pl->priority = 2;
+    pl->lat = 313000000;
+    pl->lon = 1215500000;
+    pl->present = PT_BIT(PT_CATEGORY) | PT_BIT(PT_PRIORITY) | PT_BIT(PT_LAT) | PT_BIT(PT_LON);
+    gc.hlc = t0 << 16;
+    OK(fx_log_pl(&gc, pl));
+    OK(fx_ingest(c.n, &gc.ops, 0, gc.ops.n, &res));
+    assert_int_equal(res.stored, 2);
+    struct fm_incident_filter any = {.stage = -1};
+    OK(fm_node_incidents(c.n, &any, inc_cb, a));
+    assert_true(a[0] != '\0');
+    /* the centre registers Engine R7 (a riverside brigade's) and dispatches
+     * it now; the crew is en route 100 s after the dispatch and on scene
+     * 250 s after it */
+    struct fm_unit_new un = {.name = "Engine R7", .department = "Riverside Fire Brigade",
+                             .kind = "engine", .tier = 1};
+    OK(fm_node_unit_register(c.n, &un, ur));
+    OK(fm_node_dispatch(c.n, a, (const char *const[]){ur}, 1, NULL, ta));
+    OK(fm_node_ticket_get(c.n, ta[0], &t));
+    uint64_t td = t.dispatched.hlc >> 16;
+    OK(fx_sync(c.n, veh.n, NULL));
+    fx_log_init(&gv, &veh.id);
+    gv.hlc = (td + 1) << 16;
+    OK(fx_log_cert(&gv, &veh.cert));
+    step_at(&gv, pl, &c, ta[0], &cn, a, ur, "Engine R7", TS_ENROUTE, td + 100000);
+    step_at(&gv, pl, &c, ta[0], &cn, a, ur, "Engine R7", TS_ARRIVE, td + 250000);
+    OK(fx_ingest(c.n, &gv.ops, 0, gv.ops.n, &res));
+    assert_int_equal(res.stored, 3);
+    /* incident B, in the centre, handled at once by Patrol C1 */
+    report(c.n, "traffic_accident", 31.23, 121.47, 2, b);
+    unit_id(c.n, "Patrol C1", uc);
+    OK(fm_node_dispatch(c.n, b, (const char *const[]){uc}, 1, NULL, tb));
+    OK(fm_node_ticket_step(c.n, tb[0], FM_STEP_ENROUTE, NULL));
+    OK(fm_node_ticket_step(c.n, tb[0], FM_STEP_ARRIVE, NULL));
+
+    struct fm_report_query q = {.by = FM_REPORT_UNIT,
+                                .segment_target_s = {FM_REPORT_PROCESSING_S, FM_REPORT_TURNOUT_S,
+                                                     FM_REPORT_TRAVEL_S}};
+    OK(fm_node_report(c.n, &q, &r));
+    assert_int_equal(r.ngroups, 2);
+    /* the directory's order: central's police before riverside's brigade */
+    assert_string_equal(r.groups[0].key, "Patrol C1");
+    assert_string_equal(r.groups[1].key, "Engine R7");
+    const struct fm_report_group *g = &r.groups[1];
+    for (int k = 0; k < FM_REPORT_NSEGMENTS; k++)
+        assert_int_equal(g->segment[k].s.n, 1);
+    assert_true(g->segment[FM_SEG_PROCESSING].s.median_s >= 599.0 &&
+                g->segment[FM_SEG_PROCESSING].s.median_s < 620.0);
+    assert_true(fabs(g->segment[FM_SEG_TURNOUT].s.median_s - 100.0) < 0.01);
+    assert_true(fabs(g->segment[FM_SEG_TRAVEL].s.p90_s - 150.0) < 0.01);
+    assert_int_equal(g->segment[FM_SEG_PROCESSING].within, 0);
+    assert_int_equal(g->segment[FM_SEG_TURNOUT].within, 0);
+    assert_int_equal(g->segment[FM_SEG_TRAVEL].within, 1);
+    assert_int_equal(g->with_target, 1);
+    assert_int_equal(g->within_target, 0); /* 850 s against the category's 600 */
+    assert_int_equal(g->late, 1);          /* one ticket, three measures over */
+    g = &r.groups[0];
+    for (int k = 0; k < FM_REPORT_NSEGMENTS; k++)
+        assert_int_equal(g->segment[k].within, 1);
+    assert_int_equal(g->late, 0);
+    /* the late cases, most over its target first: processing (~9.4x),
+     * the response (850/600), turnout (100/80) */
+    assert_int_equal(r.nlate, 3);
+    assert_int_equal(r.late_more, 0);
+    assert_int_equal(r.late[0].measure, FM_SEG_PROCESSING);
+    assert_int_equal(r.late[1].measure, FM_LATE_RESPONSE);
+    assert_int_equal(r.late[1].target_s, 600);
+    assert_true(r.late[1].seconds >= 849.0 && r.late[1].seconds < 870.0);
+    assert_int_equal(r.late[2].measure, FM_SEG_TURNOUT);
+    assert_true(fabs(r.late[2].seconds - 100.0) < 0.01);
+    assert_int_equal(r.late[2].target_s, FM_REPORT_TURNOUT_S);
+    for (size_t i = 0; i < r.nlate; i++) {
+        assert_string_equal(r.late[i].ticket, ta[0]);
+        assert_string_equal(r.late[i].incident, a);
+        assert_string_equal(r.late[i].unit, "Engine R7");
+    }
+    fm_report_release(&r);
+
+    /* without segment targets only the response is late */
+    memset(q.segment_target_s, 0, sizeof q.segment_target_s);
+    OK(fm_node_report(c.n, &q, &r));
+    assert_int_equal(r.nlate, 1);
+    assert_int_equal(r.late[0].measure, FM_LATE_RESPONSE);
+    assert_int_equal(group_named(&r, "Engine R7")->segment[FM_SEG_TURNOUT].within, 1);
+    fm_report_release(&r);
+
+    /* where it happened (the boundary) and by tier */
+    q.by = FM_REPORT_INCIDENT_COUNTY;
+    OK(fm_node_report(c.n, &q, &r));
+    assert_int_equal(r.ngroups, 2);
+    assert_string_equal(r.groups[0].key, "riverside");
+    assert_string_equal(r.groups[1].key, "(outside every county)");
+    fm_report_release(&r);
+    q.by = FM_REPORT_COUNTY; /* the responding department's county */
+    OK(fm_node_report(c.n, &q, &r));
+    assert_int_equal(r.ngroups, 2);
+    assert_string_equal(r.groups[0].key, "central");
+    assert_string_equal(r.groups[1].key, "riverside");
+    fm_report_release(&r);
+    q.by = FM_REPORT_TIER;
+    OK(fm_node_report(c.n, &q, &r));
+    assert_int_equal(r.ngroups, 1);
+    assert_string_equal(r.groups[0].key, "tier 1");
+    assert_int_equal(r.groups[0].tickets, 2);
+    fm_report_release(&r);
+    free(pl);
+    fx_done(&c);
+    fx_done(&cn);
+    fx_done(&veh);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_conflicts_after_partition),
         cmocka_unit_test(test_double_booked_unit),
         cmocka_unit_test(test_report_and_clock_note),
+        cmocka_unit_test(test_report_segments),
         cmocka_unit_test(test_step_author_honest),
     };
     return wf_test_main("test_workflow_heal", tests, sizeof tests / sizeof tests[0]);
