@@ -197,12 +197,21 @@ static json_t *share(size_t part, size_t whole)
 
 static json_t *group_json(const struct fm_report_group *g)
 {
-    json_t *iv = json_object();
+    json_t *iv = json_object(), *seg = json_object();
     for (int i = 0; i < FM_REPORT_NINTERVALS; i++)
         json_object_set_new(iv, fm_report_interval_names[i], stat_json(&g->interval[i]));
-    return json_pack("{s:s, s:I, s:o, s:o, s:I, s:o, s:o, s:o, s:o, s:I, s:o}", "group", g->key,
-                     "tickets", (json_int_t)g->tickets, "intervals", iv, "response",
-                     stat_json(&g->response), "with_target", (json_int_t)g->with_target,
+    for (int i = 0; i < FM_REPORT_NSEGMENTS; i++) {
+        const struct fm_report_segment *sg = &g->segment[i];
+        json_object_set_new(seg, fm_report_segment_names[i], json_pack(
+            "{s:I, s:o, s:o, s:o}", "n", (json_int_t)sg->s.n, "median_s",
+            sg->s.n ? json_real(sg->s.median_s) : json_null(), "p90_s",
+            sg->s.n ? json_real(sg->s.p90_s) : json_null(), "within_target_share",
+            share(sg->within, sg->s.n)));
+    }
+    return json_pack("{s:s, s:I, s:o, s:o, s:o, s:I, s:I, s:o, s:o, s:o, s:o, s:I, s:o}",
+                     "group", g->key, "tickets", (json_int_t)g->tickets, "intervals", iv,
+                     "response", stat_json(&g->response), "segments", seg, "late",
+                     (json_int_t)g->late, "with_target", (json_int_t)g->with_target,
                      "within_target_share", share(g->within_target, g->with_target),
                      "cleared_share", share(g->cleared, g->tickets), "cancelled_share",
                      share(g->cancelled, g->tickets), "escalated_share",
@@ -214,17 +223,21 @@ static json_t *group_json(const struct fm_report_group *g)
 
 int route_report(struct call *k)
 {
-    static const char *const bys[] = { "all", "unit", "department", "county", "category" };
-    struct fm_report_query q = { 0 };
+    static const char *const bys[] = { "all", "unit", "department", "county", "category",
+                                       "tier", "incident-county" };
+    enum { NBY = sizeof bys / sizeof bys[0] };
+    struct fm_report_query q = { .segment_target_s = { FM_REPORT_PROCESSING_S,
+                                                       FM_REPORT_TURNOUT_S,
+                                                       FM_REPORT_TRAVEL_S } };
     struct fm_report r = { 0 };
     const char *by = call_query(k, "by"), *from = call_query(k, "from"), *to = call_query(k, "to");
     const char *gps = call_query(k, "gps_only");
     size_t i;
-    for (i = 0; by != NULL && i < 5 && strcmp(by, bys[i]) != 0; i++)
+    for (i = 0; by != NULL && i < NBY && strcmp(by, bys[i]) != 0; i++)
         ;
-    if (i == 5)
-        return reply_error(k, 400, "usage", "bad by '%s': expected unit, department, county or "
-                           "category", by);
+    if (i == NBY)
+        return reply_error(k, 400, "usage", "bad by '%s': expected unit, department, county, "
+                           "incident-county, tier or category", by);
     q.by = by != NULL ? (enum fm_report_by)i : FM_REPORT_ALL;
     if ((from != NULL && parse_when(from, &q.from_ms) != FM_OK) ||
         (to != NULL && parse_when(to, &q.to_ms) != FM_OK))
@@ -239,10 +252,25 @@ int route_report(struct call *k)
     json_t *groups = json_array();
     for (i = 0; i < r.ngroups; i++)
         json_array_append_new(groups, group_json(&r.groups[i]));
-    json_t *o = json_pack("{s:s, s:b, s:I, s:s, s:I, s:o}", "by", bys[q.by], "gps_only",
-                          q.gps_only, "tickets", (json_int_t)r.tickets, "clock_note",
-                          r.clock_note, "negative_intervals", (json_int_t)r.negative_intervals,
-                          "groups", groups);
+    json_t *late = json_array(), *targets = json_object();
+    for (i = 0; i < r.nlate; i++) {
+        const struct fm_report_late *l = &r.late[i];
+        json_array_append_new(late, json_pack(
+            "{s:s, s:s, s:s, s:s, s:s, s:s, s:f, s:I}", "ticket", l->ticket, "incident",
+            l->incident, "unit", l->unit, "category", l->category, "group", l->group, "measure",
+            fm_report_segment_names[l->measure >= 0 && l->measure <= FM_LATE_RESPONSE
+                                        ? l->measure : FM_LATE_RESPONSE],
+            "seconds", l->seconds, "target_s", (json_int_t)l->target_s));
+    }
+    for (i = 0; i < FM_REPORT_NSEGMENTS; i++)
+        json_object_set_new(targets, fm_report_segment_names[i],
+                            json_integer((json_int_t)q.segment_target_s[i]));
+    json_t *o = json_pack("{s:s, s:b, s:I, s:I, s:s, s:I, s:o, s:o, s:o, s:I}", "by",
+                          bys[q.by], "gps_only", q.gps_only, "tickets", (json_int_t)r.tickets,
+                          "duplicates", (json_int_t)r.duplicates, "clock_note", r.clock_note,
+                          "negative_intervals", (json_int_t)r.negative_intervals,
+                          "segment_targets_s", targets, "groups", groups, "late", late,
+                          "late_more", (json_int_t)r.late_more);
     fm_report_release(&r);
     return reply_json(k, 200, o);
 }

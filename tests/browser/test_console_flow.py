@@ -377,6 +377,11 @@ def report_csv(B):
     row = [l for l in lines if l.startswith(UNIT + ',')]
     if not row or row[0].split(',')[1] != '1':
         raise Fail('the CSV lacks the engine\'s one ticket: %r' % lines)
+    if 'turnout_within_target_share' not in lines[0] or not lines[0].endswith(',late'):
+        raise Fail('the CSV lacks the segments: %r' % lines[0])
+    text = B.find_element(by().ID, 'report-out').text
+    if 'Turnout' not in text or 'NFPA 1710' not in text:
+        raise Fail('the report shows no segments or targets: %r' % text[:400])
 
 
 def live_position(B):

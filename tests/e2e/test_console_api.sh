@@ -292,6 +292,19 @@ check(st == 400, "limit=0 -> 400")
 st, body = c1.get("/api/incidents?state=maybe")
 check(st == 400, "state=maybe -> 400")
 
+# ---- the report: segments, late cases, tiers ----
+st, rep = c1.get("/api/report?by=tier")
+check(st == 200 and rep["segment_targets_s"] == {"processing": 64, "turnout": 80, "travel": 240},
+      "report: the default segment targets")
+check(rep["groups"] and all(g["group"].startswith("tier ") for g in rep["groups"]),
+      "report by tier: %r" % [g["group"] for g in rep["groups"]])
+check(all(set(g["segments"]) == {"processing", "turnout", "travel"} and "late" in g
+          for g in rep["groups"]), "report groups carry segments and late")
+check(isinstance(rep["late"], list) and rep["late_more"] == 0 and "duplicates" in rep,
+      "report: late cases and duplicates")
+st, body = c1.get("/api/report?by=colour")
+check(st == 400, "report by=colour -> 400")
+
 # ---- paging ----
 for k in range(3):
     st, _ = c1.post("/api/incidents", {"category": "medical", "lat": 31 + k / 100, "lon": 121})

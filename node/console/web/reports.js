@@ -1,21 +1,25 @@
 // Reports: the assessment report (GET /api/report, the same figures as
-// `fieldmesh report`) by unit, department, county or category: interval
-// medians and 90th percentiles, share within target, shares cleared and
-// escalated, satisfaction. A bar chart when the node has Debian's
-// libjs-chart.js; a CSV download of exactly the table's data.
+// `fieldmesh report`) by unit, department, county (the responding
+// department's or where it happened), tier or category: the segments
+// processing, turnout and travel (median / p90 and the share within the
+// NFPA targets), the response, shares cleared and escalated, satisfaction,
+// and the late cases. A bar chart when the node has Debian's
+// libjs-chart.js; a CSV download of every figure of the groups.
 import { el, fill, select, errorLine } from './dom.js';
 import { t, fmtDur } from './i18n.js';
 import { get, qs } from './api.js';
 import { categoryLabel } from './refdata.js';
 
 const INTERVALS = ['report_to_dispatch', 'dispatch_to_ack', 'ack_to_enroute', 'enroute_to_onscene', 'onscene_to_cleared'];
+const SEGMENTS = ['processing', 'turnout', 'travel'];
+const LATE_SHOWN = 20;
 const query = { by: 'unit', from: '', to: '' };
 let chartLoading = null;
 let chart = null;
 
 export function mount(root) {
   const out = el('div', { id: 'report-out' });
-  const by = select({ id: 'rep-by' }, ['unit', 'department', 'county', 'category'].map((b) => [b, t('by_' + b)]), query.by);
+  const by = select({ id: 'rep-by' }, ['unit', 'department', 'county', 'incident-county', 'tier', 'category'].map((b) => [b, t('by_' + b.replace('-', '_'))]), query.by);
   const from = el('input', { id: 'rep-from', type: 'date', value: query.from });
   const to = el('input', { id: 'rep-to', type: 'date', value: query.to });
   const run = () => {
@@ -40,7 +44,9 @@ async function load(out) {
   fill(out,
     el('p', null, el('a', { id: 'rep-csv', href: csvUrl(rep), download: 'fieldmesh-report-' + query.by + '.csv', class: 'button' }, t('reports_csv'))),
     reportTable(groups, rep.by || query.by),
+    targetsLine(rep),
     rep.clock_note ? el('p', { class: 'muted' }, rep.clock_note) : null,
+    lateList(rep),
     chartBox);
   drawChart(canvas, chartBox, groups, rep.by || query.by);
 }
@@ -50,15 +56,43 @@ function iv(g, name) { return name === 'response' ? g.response : (g.intervals ||
 function pair(x) { return x && x.n ? fmtDur(x.median_s) + ' / ' + fmtDur(x.p90_s) : '–'; }
 function pct(v) { return typeof v === 'number' ? Math.round(v * 100) + ' %' : '–'; }
 
+function seg(g, name) { return (g.segments || {})[name]; }
+function segCell(x) { return x && x.n ? pair(x) + ' · ' + pct(x.within_target_share) : '–'; }
+
 function reportTable(groups, by) {
-  const head = ['col_group', 'col_tickets_n', 'col_dispatch_ack', 'col_response', 'col_within', 'col_cleared', 'col_escalated', 'col_satisfaction'];
+  const head = ['col_group', 'col_tickets_n', 'col_processing', 'col_turnout', 'col_travel', 'col_response', 'col_within', 'col_late', 'col_cleared', 'col_escalated', 'col_satisfaction'];
   return el('table', { class: 'report' }, el('thead', null, el('tr', null, head.map((k, i) => el('th', { class: i ? 'num' : null }, t(k))))),
     el('tbody', null, groups.map((g) => el('tr', null,
       el('td', null, groupName(g, by)), el('td', { class: 'num' }, g.tickets),
-      el('td', { class: 'num' }, pair(iv(g, 'dispatch_to_ack'))), el('td', { class: 'num' }, pair(iv(g, 'response'))),
-      el('td', { class: 'num' }, pct(g.within_target_share)), el('td', { class: 'num' }, pct(g.cleared_share)),
+      SEGMENTS.map((n) => el('td', { class: 'num' }, segCell(seg(g, n)))),
+      el('td', { class: 'num' }, pair(iv(g, 'response'))),
+      el('td', { class: 'num' }, pct(g.within_target_share)),
+      el('td', { class: 'num' + (g.late ? ' late' : '') }, g.late || 0),
+      el('td', { class: 'num' }, pct(g.cleared_share)),
       el('td', { class: 'num' }, pct(g.escalated_share)),
       el('td', { class: 'num' }, typeof g.satisfaction === 'number' ? g.satisfaction.toFixed(1) : '–')))));
+}
+
+function targetsLine(rep) {
+  const tg = rep.segment_targets_s || {};
+  return el('p', { class: 'muted' }, t('reports_targets', { processing: fmtDur(tg.processing || 0), turnout: fmtDur(tg.turnout || 0), travel: fmtDur(tg.travel || 0) }));
+}
+
+// The tickets over a target, most over first (the API's order).
+function lateList(rep) {
+  const late = rep.late || [];
+  if (!late.length) return null;
+  const more = late.length - LATE_SHOWN + (rep.late_more || 0);
+  return el('div', { id: 'rep-late' },
+    el('h2', null, t('reports_late_title', { n: (rep.groups || []).reduce((a, g) => a + (g.late || 0), 0), m: late.length + (rep.late_more || 0) })),
+    el('table', { class: 'report' },
+      el('thead', null, el('tr', null, ['col_incident', 'col_unit', 'col_category', 'col_measure', 'col_took', 'col_target'].map((k) => el('th', null, t(k))))),
+      el('tbody', null, late.slice(0, LATE_SHOWN).map((l) => el('tr', null,
+        el('td', null, el('a', { href: '#/incident/' + encodeURIComponent(l.incident) }, l.incident)),
+        el('td', null, l.unit), el('td', null, categoryLabel(l.category)),
+        el('td', null, t('measure_' + l.measure)), el('td', { class: 'num' }, fmtDur(l.seconds)),
+        el('td', { class: 'num' }, fmtDur(l.target_s)))))),
+    more > 0 ? el('p', { class: 'muted' }, t('reports_late_more', { n: more })) : null);
 }
 
 // A spreadsheet must not run what a unit's name says: cells starting with
@@ -74,11 +108,15 @@ function csvUrl(rep) {
   const cols = ['group', 'tickets'];
   INTERVALS.concat(['response']).forEach((n) => cols.push(n + '_n', n + '_median_s', n + '_p90_s'));
   cols.push('within_target_share', 'cleared_share', 'cancelled_share', 'escalated_share', 'feedback_count', 'satisfaction');
+  SEGMENTS.forEach((n) => cols.push(n + '_n', n + '_median_s', n + '_p90_s', n + '_within_target_share'));
+  cols.push('late');
   const lines = [cols.join(',')];
   for (const g of rep.groups || []) {
     const row = [g.group, g.tickets];
     INTERVALS.concat(['response']).forEach((n) => { const x = iv(g, n) || {}; row.push(x.n, x.median_s, x.p90_s); });
     row.push(g.within_target_share, g.cleared_share, g.cancelled_share, g.escalated_share, g.feedback_count, g.satisfaction);
+    SEGMENTS.forEach((n) => { const x = seg(g, n) || {}; row.push(x.n, x.median_s, x.p90_s, x.within_target_share); });
+    row.push(g.late);
     lines.push(row.map(csvCell).join(','));
   }
   if (rep.clock_note) lines.push('# note: ' + String(rep.clock_note).replace(/[\r\n]+/g, ' '));
