@@ -69,9 +69,63 @@ static int lack_one(void *ctx, const struct fm_request *r)
     return 1;
 }
 
+/* The stock item's quantity as this node sees it. */
+struct onhand_ctx {
+    const char *id;
+    struct fm_resource r;
+    bool found;
+};
+static int onhand_one(void *ctx, const struct fm_resource *r)
+{
+    struct onhand_ctx *c = ctx;
+    if (strcmp(r->id, c->id) != 0)
+        return 0;
+    c->r = *r;
+    c->found = true;
+    return 1;
+}
+
+/* allocate: how much to take. What the request lacks unless --qty says;
+ * more than the depot holds is refused with what it holds and the two
+ * ways on, unless --partial takes what there is. 0 to go on, else an exit
+ * code after printing why. */
+static int allocate_qty(struct cli *cl, const char *req, const char *res, bool partial,
+                        uint64_t *qty)
+{
+    struct lack_ctx lc = { req, 0, false };
+    struct onhand_ctx oc;
+    memset(&oc, 0, sizeof oc);
+    oc.id = res;
+    int rc = fm_node_requests(cl->node, lack_one, &lc);
+    if ((rc != 0 && rc != 1) || !lc.found)
+        return cli_error(cl, rc < 0 ? rc : FM_ENOTFOUND, "cannot read request %s", req);
+    rc = fm_node_resources(cl->node, onhand_one, &oc);
+    if ((rc != 0 && rc != 1) || !oc.found)
+        return cli_error(cl, rc < 0 ? rc : FM_ENOTFOUND, "cannot read stock item %s", res);
+    if (lc.lacking <= 0)
+        return cli_error(cl, FM_ESTATE, "request %s needs nothing more", req);
+    uint64_t want = *qty ? *qty : (uint64_t)lc.lacking;
+    if (want > (uint64_t)lc.lacking)
+        return cli_error(cl, FM_ESTATE, "cannot allocate %llu to %s: it lacks only %lld",
+                         (unsigned long long)want, req, (long long)lc.lacking);
+    int64_t have = oc.r.quantity;
+    if (have <= 0)
+        return cli_error(cl, FM_ESTATE, "cannot allocate from %s (%s at %s): nothing on hand "
+                         "(%lld); see the other depots with: fieldmesh resource list",
+                         res, oc.r.kind, oc.r.depot, (long long)have);
+    if ((uint64_t)have < want && !partial)
+        return cli_error(cl, FM_ESTATE, "cannot allocate %llu from %s (%s at %s): %lld on hand; "
+                         "take those with --partial (or --qty %lld) and the rest from another "
+                         "depot (fieldmesh resource list)", (unsigned long long)want, res,
+                         oc.r.kind, oc.r.depot, (long long)have, (long long)have);
+    *qty = (uint64_t)have < want ? (uint64_t)have : want;
+    return 0;
+}
+
 static int move(struct cli *cl, int argc, char **argv, bool is_return)
 {
-    static const struct cli_opt opts[] = { { "from", true }, { "to", true }, { "qty", true } };
+    static const struct cli_opt opts[] = { { "from", true }, { "to", true }, { "qty", true },
+                                           { "partial", false } };
     struct cli_args a;
     uint64_t qty = 0;
     char req[FM_ID_MAX], res[FM_ID_MAX];
@@ -81,6 +135,8 @@ static int move(struct cli *cl, int argc, char **argv, bool is_return)
     depot = is_return ? a.val[1] : a.val[0];
     if ((is_return && a.val[0] != NULL) || (!is_return && a.val[1] != NULL))
         return cli_usage(cl, is_return ? "use --to with return" : "use --from with allocate");
+    if (is_return && cli_flag(&a, 3))
+        return cli_usage(cl, "--partial goes with allocate");
     if (depot == NULL)
         return cli_usage(cl, is_return ? "--to RESOURCE is required"
                                        : "--from RESOURCE is required");
@@ -92,16 +148,9 @@ static int move(struct cli *cl, int argc, char **argv, bool is_return)
         (rc = cli_resolve(cl, FM_ENT_REQUEST, a.pos[0], req)) != 0 ||
         (rc = cli_resolve(cl, FM_ENT_RESOURCE, depot, res)) != 0)
         return rc;
-    if (qty == 0) {
-        /* default: what the request still lacks */
-        struct lack_ctx lc = { req, 0, false };
-        rc = fm_node_requests(cl->node, lack_one, &lc);
-        if ((rc != 0 && rc != 1) || !lc.found)
-            return cli_error(cl, rc < 0 ? rc : FM_ENOTFOUND, "cannot read request %s", req);
-        if (lc.lacking <= 0)
-            return cli_error(cl, FM_ESTATE, "request %s needs nothing more", req);
-        qty = (uint64_t)lc.lacking;
-    }
+    uint64_t asked = qty;
+    if (!is_return && (rc = allocate_qty(cl, req, res, cli_flag(&a, 3), &qty)) != 0)
+        return rc;
     rc = fm_node_material_move(cl->node, req, res, (int64_t)qty, is_return);
     if (rc == FM_ESTATE)
         return cli_error(cl, rc, is_return ? "cannot return %llu to %s: more than was allocated "
@@ -124,6 +173,14 @@ static int move(struct cli *cl, int argc, char **argv, bool is_return)
     cli_after_write(cl);
     printf("%s: %s %llu %s %s\n", req, is_return ? "returned" : "allocated",
            (unsigned long long)qty, is_return ? "to" : "from", res);
+    if (!is_return) {
+        struct lack_ctx lc = { req, 0, false };
+        rc = fm_node_requests(cl->node, lack_one, &lc);
+        if ((rc == 0 || rc == 1) && lc.found && lc.lacking > 0)
+            fprintf(stderr, "fieldmesh: partly: %s still lacks %lld%s; allocate the rest from "
+                    "another depot (fieldmesh resource list)\n", req, (long long)lc.lacking,
+                    asked && asked > qty ? " (all this depot had)" : "");
+    }
     return CLI_EXIT_OK;
 }
 
@@ -131,11 +188,14 @@ static int run_allocate(struct cli *cl, int argc, char **argv) { return move(cl,
 static int run_return(struct cli *cl, int argc, char **argv) { return move(cl, argc, argv, true); }
 
 const struct cli_cmd cli_cmd_resource_allocate = {
-    "resource", "allocate", "REQUEST --from RESOURCE [--qty N]",
+    "resource", "allocate", "REQUEST --from RESOURCE [--qty N] [--partial]",
     "take stock from a depot for a request (default: all it still needs)",
     "  REQUEST          the request id or an unambiguous prefix\n"
     "  --from RESOURCE  the stock item (same kind) at the depot\n"
     "  --qty N          how much; default what the request still lacks\n"
+    "  --partial        the depot holds less: take what it has (the refusal\n"
+    "                   without it says how much that is); the request keeps\n"
+    "                   lacking the rest, which another depot can give\n"
     "  Needs a role other than vehicle.\n",
     run_allocate,
 };

@@ -84,7 +84,17 @@ DB=$OUT
 fm1 resource request neutralizer 30 --for "$INC" --note "lime for 2 t of acid"
 RQ=$OUT
 expect 1 "$FIELDMESH" "${C1[@]}" resource allocate "$RQ" --from "$DA"   # 30 > 20 in stock
-fm1 resource allocate "$RQ" --from "$DA" --qty 20
+contains "$ERR" "cannot allocate 30 from $DA (neutralizer at Riverside depot): 20 on hand; take those with --partial (or --qty 20)"
+expect 1 "$FIELDMESH" "${C1[@]}" resource allocate "$RQ" --from "$DA" --qty 31
+contains "$ERR" "it lacks only 30"
+expect 2 "$FIELDMESH" "${C1[@]}" resource return "$RQ" --to "$DA" --qty 1 --partial
+fm1 resource allocate "$RQ" --from "$DA" --partial                       # the 20 it has
+contains "$OUT" "allocated 20 from $DA"
+contains "$ERR" "partly: $RQ still lacks 10"
+fm1 resource list --json
+pyjson '[r["quantity"] for r in d if r["id"] == "'"$DA"'"] == [0]'
+expect 1 "$FIELDMESH" "${C1[@]}" resource allocate "$RQ" --from "$DA"
+contains "$ERR" "nothing on hand (0)"
 fm1 resource allocate "$RQ" --from "$DB"                                 # the 10 it lacks
 contains "$OUT" "allocated 10 from $DB"
 expect 1 "$FIELDMESH" "${C1[@]}" resource allocate "$RQ" --from "$DB" --qty 1  # nothing lacking
