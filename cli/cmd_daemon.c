@@ -339,7 +339,8 @@ static void peers_notes(struct cli *cl, const struct peers_view *v, size_t refus
                    (unsigned long long)v->peers[i].conns_refused);
     if (refused)
         printf("refused by peer: not admitted (revoked or not enrolled?) by %zu peer(s) "
-               "marked 'refused us'\n", refused);
+               "marked 'refused us'; a node enrolled after them is admitted once a centre, "
+               "county or admin node runs: fieldmesh trust publish ITS.cert\n", refused);
     uint8_t me[FM_PK_LEN];
     bool have_me = cli_self_key(cl, me);
     for (size_t i = 0; centres && i < v->nseen; i++) {

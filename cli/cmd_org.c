@@ -255,6 +255,9 @@ static int run_org_enroll(struct cli *cl, int argc, char **argv)
     fprintf(stderr, "fieldmesh org enroll: certificate for %s ('%s', %s) written to %s, valid "
                     "%llu days\n",
             text, a.val[EN_NAME], fm_role_name(role), a.val[EN_OUT], (unsigned long long)days);
+    fprintf(stderr, "next: fieldmesh -c CONF trust publish %s (on a centre, county or admin "
+                    "node), so peers that do not list the new node admit it when it first "
+                    "dials them\n", a.val[EN_OUT]);
     return CLI_EXIT_OK;
 }
 
@@ -436,6 +439,54 @@ static int publish_groupkey(struct cli *cl, const char *path, struct fm_groupkey
     return CLI_EXIT_OK;
 }
 
+/* trust publish of another node's certificate (from `org enroll`): its
+ * key is admitted wherever the op arrives, before its own log does. */
+static int publish_cert(struct cli *cl, const char *path, const struct fm_cert *cert)
+{
+    char text[FM_KEY_TEXT_LEN];
+    int rc;
+    fm_key_encode(cert->node, text);
+    if ((rc = cli_open_node(cl, FM_OPEN_IDENTITY)) != 0)
+        return rc;
+    rc = fm_node_announce_cert(cl->node, cert);
+    switch (rc) {
+    case FM_OK:
+        break;
+    case FM_ECONFIG:
+        return cli_error(cl, rc, "cannot announce %s: this node writes op format %u; set "
+                         "node.op_format: 4 in %s once every node of the mesh runs a build that "
+                         "reads it (an older node refuses the op and every later one of this "
+                         "node)", path, (unsigned)cl->cfg.op_format, cl->cfg.path);
+    case FM_EINVAL:
+        return cli_error(cl, FM_ESTATE, "not publishing %s: it is this node's own certificate (use "
+                         "trust renew for that)", path);
+    case FM_EFOREIGN:
+        return cli_error(cl, rc, "refusing %s: it was issued by another organisation than "
+                         "trust.org_key of %s", path, cl->cfg.path);
+    case FM_EEXPIRED:
+        return cli_error(cl, rc, "refusing %s: it is not valid now (check its window and this "
+                         "machine's clock)", path);
+    case FM_ECERT:
+    case FM_EVERIFY:
+        return cli_error(cl, FM_ECERT, "refusing %s: its signature does not verify under "
+                         "trust.org_key", path);
+    case FM_EEXISTS:
+        return cli_error(cl, rc, "not publishing %s: node %s is known here already (its log or "
+                         "this certificate); nothing written", path, text);
+    case FM_EREVOKED:
+        return cli_error(cl, rc, "refusing %s: node %s is revoked", path, text);
+    case FM_EPERM:
+        return cli_error(cl, rc, "cannot announce %s: only centre, county and admin nodes "
+                         "announce new nodes; run it on one of those", path);
+    default:
+        return cli_error(cl, rc, "cannot publish %s: %s", path, fm_strerror(rc));
+    }
+    cli_after_write(cl);
+    printf("announced %s '%s' (%s): peers admit it once this op reaches them\n", text,
+           cert->name, fm_role_name(cert->role));
+    return CLI_EXIT_OK;
+}
+
 static int run_trust_publish(struct cli *cl, int argc, char **argv)
 {
     struct cli_args a;
@@ -455,12 +506,15 @@ static int run_trust_publish(struct cli *cl, int argc, char **argv)
         return rc;
     }
     free(gk);
+    struct fm_cert cert;
+    if (fm_cert_read_file(&cert, a.pos[0]) == FM_OK)
+        return publish_cert(cl, a.pos[0], &cert);
     rc = fm_revocation_read_file(&rev, a.pos[0]);
     if (rc == FM_ENOTFOUND)
         return cli_error(cl, rc, "no such file: %s", a.pos[0]);
     if (rc != 0)
         return cli_error(cl, rc == FM_EIO ? rc : FM_EVERIFY,
-                         "%s is not a revocation or dispatcher key file: %s",
+                         "%s is not a certificate, revocation or dispatcher key file: %s",
                          a.pos[0], fm_strerror(rc));
     rc = fm_revocation_check(&rev, cl->cfg.org_pk);
     if (rc != 0)
@@ -549,8 +603,10 @@ const struct cli_cmd cli_cmd_trust_renew = {
 
 const struct cli_cmd cli_cmd_trust_publish = {
     "trust", "publish", "FILE",
-    "put a revocation (`org revoke`) or dispatcher key (`org dispatch-key`) into the log",
+    "put a revocation, dispatcher key or new node's certificate into the log",
     "Checks that FILE is signed by this node's organisation, then appends it to\n"
-    "this node's log, from where it reaches every node.\n",
+    "this node's log, from where it reaches every node. A certificate is announced\n"
+    "(op format 4, centre, county and admin nodes): every node that holds the op\n"
+    "admits that node's key when it dials, before its own log has arrived.\n",
     run_trust_publish,
 };

@@ -512,7 +512,9 @@ static int st_text(struct cli *cl, const struct st_view *v, const struct cli_sta
                "written without them (org dispatch-key, then trust publish)\n");
     if (v->refused)
         printf("warning:   %zu peer(s) refuse this node's handshake: not admitted "
-               "(revoked or not enrolled?); see fieldmesh peers\n", v->refused);
+               "(revoked or not enrolled?); see fieldmesh peers\n"
+               "           a node enrolled after the others is admitted once a centre, county "
+               "or admin node runs: fieldmesh trust publish ITS.cert\n", v->refused);
     printf("\n");
     return st_text_heads(v);
 }

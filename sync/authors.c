@@ -230,6 +230,9 @@ int sync_admit_curve(struct fm_sync *s, const uint8_t curve[FM_CURVE_LEN],
         int rc = s->store.admit(s->store.ctx, a->pk);
         return rc == FM_ENOTFOUND ? FM_ECERT : rc; /* held, yet not admitted */
     }
+    /* no log of it here: a certificate announced for it (announce.c) */
+    if (s->store.admit_curve)
+        return s->store.admit_curve(s->store.ctx, curve, pk_out);
     return FM_ENOTFOUND;
 }
 

@@ -49,6 +49,11 @@ struct fm_sync_store {
      * FM_ENOTFOUND (unknown), FM_EREVOKED, FM_EEXPIRED, ... May be NULL:
      * then only configured peers are admitted. */
     int (*admit)(void *ctx, const uint8_t pk[FM_PK_LEN]);
+    /* A key with no log here yet, known only by its Curve key at the
+     * handshake: the store finds its node key among the certificates it
+     * was told of (announced) and answers as admit does; FM_ENOTFOUND when
+     * it knows none. May be NULL. */
+    int (*admit_curve)(void *ctx, const uint8_t curve[FM_CURVE_LEN], uint8_t pk_out[FM_PK_LEN]);
 
     /* ---- field sync (docs/field-sync.md); every one may be NULL ---- */
     /* Priority class of an op kind: 0 = dispatch-critical (sent first

@@ -284,7 +284,9 @@ static void dealer_monitor_drain(struct fm_sync *s, struct sync_nb *nb)
             nb->refused_auth = true;
             fm_log_limited(&lim, 10, FM_LOG_WARN, COMPONENT,
                            "refused by peer %s at %s: not admitted (is this node revoked or "
-                           "not enrolled?)", nb->name, nb->endpoint);
+                           "not enrolled? a node enrolled after its peers is admitted once "
+                           "its certificate is announced: trust publish)", nb->name,
+                           nb->endpoint);
         } else if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
             nb->cap_retry_ms = 0;
             nb->hello_due = true; /* clone.c: the peer learns this connection */

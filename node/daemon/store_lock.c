@@ -50,6 +50,15 @@ static int lk_admit(void *ctx, const uint8_t pk[FM_PK_LEN])
     return rc;
 }
 
+static int lk_admit_curve(void *ctx, const uint8_t curve[FM_CURVE_LEN], uint8_t pk[FM_PK_LEN])
+{
+    struct fm_locked_store *l = ctx;
+    pthread_mutex_lock(l->lock);
+    int rc = l->inner.admit_curve(l->inner.ctx, curve, pk);
+    pthread_mutex_unlock(l->lock);
+    return rc;
+}
+
 static int lk_priority(void *ctx, uint8_t kind)
 {
     struct fm_locked_store *l = ctx; /* pure: no store access */
@@ -106,6 +115,7 @@ void fm_sync_store_locked(struct fm_locked_store *l, const struct fm_sync_store 
     out->read_ops = inner->read_ops ? lk_read_ops : NULL;
     out->ingest = inner->ingest ? lk_ingest : NULL;
     out->admit = inner->admit ? lk_admit : NULL;
+    out->admit_curve = inner->admit_curve ? lk_admit_curve : NULL;
     out->priority = inner->priority ? lk_priority : NULL;
     out->soft_read = inner->soft_read ? lk_soft_read : NULL;
     out->soft_ingest = inner->soft_ingest ? lk_soft_ingest : NULL;

@@ -34,26 +34,17 @@ static int glue_ingest(void *ctx, const uint8_t *const *ops, const size_t *lens,
     return fm_node_ingest_hashed(ctx, ops, lens, hashes, nops, res);
 }
 
-/* One author: enrolled (log held), not revoked, certificate not expired. */
+/* One author: enrolled (log held, or its certificate announced), not
+ * revoked, certificate not expired (announce.c). */
 static int glue_admit(void *ctx, const uint8_t pk[FM_PK_LEN])
 {
-    struct fm_node *n = ctx;
-    struct store_txn *t;
-    struct node_head h;
-    uint64_t limit;
-    int rc = store_read_begin(n->st, &t);
-    if (rc != FM_OK)
-        return rc;
-    if ((rc = node_head_get(t, pk, &h)) == FM_OK && (rc = node_limit_get(t, pk, &limit)) == FM_OK) {
-        if (limit != UINT64_MAX)
-            rc = FM_EREVOKED;
-        else if (h.seq == 0)
-            rc = FM_ENOTFOUND;
-        else if (node_wall_ms() >= h.expires_ms)
-            rc = FM_EEXPIRED;
-    }
-    store_txn_abort(&t);
-    return rc;
+    return fm_node_admit(ctx, pk);
+}
+
+static int glue_admit_curve(void *ctx, const uint8_t curve[FM_CURVE_LEN],
+                            uint8_t pk_out[FM_PK_LEN])
+{
+    return fm_node_admit_curve(ctx, curve, pk_out);
 }
 
 /* Dispatch-critical: trust, incident reports/updates/status, unit status,
@@ -126,6 +117,7 @@ void fm_node_sync_store(struct fm_node *n, struct fm_sync_store *out)
     out->read_ops = glue_read_ops;
     out->ingest = glue_ingest;
     out->admit = glue_admit;
+    out->admit_curve = glue_admit_curve;
     out->priority = glue_priority;
     out->soft_read = glue_soft_read;
     out->soft_ingest = glue_soft_ingest;

@@ -475,6 +475,7 @@ int model_apply(struct store_txn *t, const struct fm_op *op, const struct payloa
     case OP_REVOKE:
     case OP_CERT_RENEW:    /* moves the author's head (node_op_store) */
     case OP_GROUP_KEY:     /* indexed for this node's reads (node_op_store) */
+    case OP_CERT_ANNOUNCE: /* indexed for admission (node_op_store, announce.c) */
     case OP_FORK_EVIDENCE: /* applied to the fork records by its writer (fork.c) */
         return FM_OK;
     case OP_INC_REPORT: kind = FM_ENT_INCIDENT, own_id = true; break;

@@ -85,6 +85,7 @@ static const struct kind_spec kind_specs[] = {
     {OP_FORK_EVIDENCE, "fork.evidence", 0, 0},
     {OP_CERT_RENEW, "cert.renew", 0, 0},
     {OP_GROUP_KEY, "dispatch.key", 0, 0},
+    {OP_CERT_ANNOUNCE, "cert.announce", 0, 0},
     {OP_INC_REPORT, "incident.report",
      B(PT_CATEGORY) | B(PT_PRIORITY) | B(PT_LAT) | B(PT_LON) | B(PT_ADDRESS) | B(PT_CALLER) |
          B(PT_DESC) | B(PT_SEALED),
@@ -458,7 +459,7 @@ int payload_decode(struct payload *out, uint8_t kind, const uint8_t *p, size_t n
 {
     payload_clear(out); /* the blob is read only up to blob_len */
     out->log.kind = kind;
-    if (kind == OP_CERT || kind == OP_CERT_RENEW)
+    if (kind == OP_CERT || kind == OP_CERT_RENEW || kind == OP_CERT_ANNOUNCE)
         return fm_cert_decode(&out->log.cert, p, n) == FM_OK ? FM_OK : FM_EDECODE;
     if (kind == OP_REVOKE)
         return fm_revocation_decode(&out->log.rev, p, n) == FM_OK ? FM_OK : FM_EDECODE;
@@ -562,7 +563,8 @@ int payload_encode(const struct payload *p, struct fm_buf *out, struct payload *
 {
     int rc;
     fm_buf_reset(out);
-    if (p->log.kind == OP_CERT || p->log.kind == OP_CERT_RENEW) {
+    if (p->log.kind == OP_CERT || p->log.kind == OP_CERT_RENEW ||
+        p->log.kind == OP_CERT_ANNOUNCE) {
         rc = fm_cert_encode(&p->log.cert, out);
     } else if (p->log.kind == OP_REVOKE) {
         rc = fm_revocation_encode(&p->log.rev, out);
@@ -716,6 +718,12 @@ void payload_summary(const struct payload *p, char *out, size_t cap)
     case OP_CERT_RENEW:
         sb_add(&b, "renew cert '%s' %s", p->log.cert.name, fm_role_name(p->log.cert.role));
         sb_cert_scope(&b, p);
+        break;
+    case OP_CERT_ANNOUNCE:
+        fm_key_encode(p->log.cert.node, key);
+        sb_add(&b, "announce cert '%s' %s", p->log.cert.name, fm_role_name(p->log.cert.role));
+        sb_cert_scope(&b, p);
+        sb_add(&b, " for %s", key);
         break;
     case OP_REVOKE:
         fm_key_encode(p->log.rev.node, key);

@@ -127,6 +127,11 @@ int workflow_permitted(const struct node_head *h, const uint8_t author[FM_PK_LEN
         /* the dispatchers' key travels with the roles that use it; the
          * org's signature on it is checked after this (node_op_check) */
         return any_unit ? FM_OK : FM_EPERM;
+    case OP_CERT_ANNOUNCE:
+        /* enrolling nodes is the mesh's managers' business: they announce a
+         * new node's certificate (the org's signature is checked after
+         * this, node_op_check) */
+        return any_unit ? FM_OK : FM_EPERM;
     default:
         /* certificates, renewals and revocations are checked against the
          * organisation's key before this (node_op_check); a kind without

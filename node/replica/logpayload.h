@@ -3,7 +3,7 @@
  * itself reads and writes of a decoded payload, and no more.
  *
  * The log owns the trust kinds (certificate, renewal, revocation, fork
- * evidence, group key: kinds 1..9) and their decoded forms, plus two
+ * evidence, group key, announced certificate: kinds 1..9) and their decoded forms, plus two
  * fields every kind may carry that the log acts on: the causal base (for
  * back-dating checks) and the console operator (op format 2). Everything
  * else in a payload belongs to the domain, which embeds this struct as the
@@ -28,6 +28,9 @@ enum log_kind {
     OP_FORK_EVIDENCE = 3, /* two signed ops of one author with one seq (fork.c) */
     OP_CERT_RENEW = 4,    /* a new certificate of the author, same org (node.c) */
     OP_GROUP_KEY = 5,     /* the dispatchers' group key, org-signed (dispatch_key.c) */
+    OP_CERT_ANNOUNCE = 6, /* another node's certificate, org-signed, carried so peers
+                           * admit its key before its own log reaches them (announce.c;
+                           * op format 4) */
 };
 #define LOG_KIND_DOMAIN_MIN 10
 
@@ -37,7 +40,7 @@ struct log_payload {
     uint8_t kind;
     uint64_t base;             /* the causal base of a domain op, 0 when absent */
     char operator_name[FM_OP_OPERATOR_MAX]; /* op format 2, "" when absent */
-    struct fm_cert cert;       /* OP_CERT, OP_CERT_RENEW */
+    struct fm_cert cert;       /* OP_CERT, OP_CERT_RENEW, OP_CERT_ANNOUNCE */
     struct fm_revocation rev;  /* OP_REVOKE */
     /* OP_FORK_EVIDENCE: u32 len | op | u32 len | op, both verified; the
      * pointers borrow from the decoded bytes */

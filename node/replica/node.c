@@ -181,6 +181,17 @@ int node_op_check(const struct fm_node *n, const struct fm_op *op, const struct 
             return rc;
         return fm_groupkey_check(&pl->gk, org);
     }
+    if (op->kind == OP_CERT_ANNOUNCE) {
+        /* another node's certificate, valid when announced (announce.c) */
+        if ((rc = n->dom->permitted(h, op->author, pl)) != FM_OK)
+            return rc;
+        if (memcmp(pl->cert.node, op->author, FM_PK_LEN) == 0)
+            return FM_ECERT; /* its own: that is a renewal */
+        if (memcmp(pl->cert.org, org, FM_PK_LEN) != 0)
+            return FM_EFOREIGN;
+        rc = fm_cert_check(&pl->cert, org, ms);
+        return rc == FM_OK || rc == FM_EEXPIRED || rc == FM_EFOREIGN ? rc : FM_ECERT;
+    }
     return n->dom->permitted(h, op->author, pl); /* role and unit rules (permit.c) */
 }
 
@@ -196,6 +207,8 @@ int node_op_store(const struct fm_node *n, struct store_txn *t, const struct fm_
     if (rc != FM_OK || (rc = n->dom->apply(t, op, pl)) != FM_OK)
         return rc;
     if (pl->kind == OP_GROUP_KEY && (rc = node_groupkey_note(t, op, pl)) != FM_OK)
+        return rc;
+    if (pl->kind == OP_CERT_ANNOUNCE && (rc = node_announce_note(t, pl)) != FM_OK)
         return rc;
     h->seq = op->seq;
     memcpy(h->hash, hash, FM_HASH_LEN);

@@ -332,6 +332,53 @@ static int prep_revocation(struct write_prep *w, struct store_txn *t, struct log
     return rc;
 }
 
+/* An announcement adds nothing for a key whose log is here, nor for a
+ * window already announced; a revoked key is not announced. */
+static int prep_announce(struct write_prep *w, struct store_txn *t, struct log_payload *pl)
+{
+    struct node_head h;
+    struct fm_cert held;
+    uint64_t limit;
+    (void)w;
+    int rc = node_limit_get(t, pl->cert.node, &limit);
+    if (rc != FM_OK)
+        return rc;
+    if (limit != UINT64_MAX)
+        return FM_EREVOKED;
+    rc = node_head_get(t, pl->cert.node, &h);
+    if (rc == FM_OK && h.seq != 0)
+        return FM_EEXISTS;
+    if (rc != FM_OK && rc != FM_ENOTFOUND)
+        return rc;
+    rc = node_announce_get(t, pl->cert.node, &held);
+    if (rc == FM_OK && held.expires_ms >= pl->cert.expires_ms)
+        return FM_EEXISTS;
+    return rc == FM_OK || rc == FM_ENOTFOUND || rc == FM_ESTORE ? FM_OK : rc;
+}
+
+int fm_node_announce_cert(struct fm_node *n, const struct fm_cert *cert)
+{
+    if (n == NULL || cert == NULL)
+        return FM_EINVAL;
+    if (n->cfg.op_format < 4)
+        return FM_ECONFIG; /* a kind older builds refuse (docs/decisions.md) */
+    if (!n->has_identity || memcmp(cert->node, n->id.pk, FM_PK_LEN) == 0)
+        return FM_EINVAL;
+    if (memcmp(cert->org, n->cfg.org_pk, FM_PK_LEN) != 0)
+        return FM_EFOREIGN;
+    int rc = fm_cert_check(cert, n->cfg.org_pk, node_wall_ms());
+    if (rc != FM_OK)
+        return rc == FM_EEXPIRED || rc == FM_EFOREIGN ? rc : FM_ECERT;
+    struct log_payload *pl = node_payload_new(n);
+    if (pl == NULL)
+        return FM_ENOMEM;
+    pl->kind = OP_CERT_ANNOUNCE;
+    pl->cert = *cert;
+    rc = write_run(n, pl, 1, prep_announce, NULL, NULL);
+    free(pl);
+    return rc;
+}
+
 int fm_node_publish_revocation(struct fm_node *n, const struct fm_revocation *rev)
 {
     if (n == NULL || rev == NULL)

@@ -118,6 +118,24 @@ void fm_op_id_format(const uint8_t author[FM_PK_LEN], uint64_t seq, char out[FM_
 /* ---- trust ---- */
 /* Appends a revocation (signed by the org root) to this node's log. */
 int fm_node_publish_revocation(struct fm_node *n, const struct fm_revocation *rev) FM_MUST_USE;
+/* Appends a cert.announce op carrying another node's certificate, so
+ * every node that receives it admits that key at the handshake before its
+ * own log arrives (announce.c). FM_ECONFIG below node.op_format 4;
+ * FM_ECERT/FM_EFOREIGN/FM_EEXPIRED for a certificate not valid now from
+ * this org; FM_EINVAL for this node's own; FM_EEXISTS when that key
+ * already has a log here or that window is announced already;
+ * FM_EREVOKED; FM_EPERM (centre, county and admin nodes announce). */
+int fm_node_announce_cert(struct fm_node *n, const struct fm_cert *cert) FM_MUST_USE;
+/* Whether a peer's node key is admitted at the handshake: an author whose
+ * log we hold with a certificate valid now, or a key announced with one
+ * (announce.c). FM_OK, FM_EREVOKED, FM_EEXPIRED, FM_ENOTFOUND (unknown),
+ * FM_ECERT, or a store error. */
+int fm_node_admit(struct fm_node *n, const uint8_t pk[FM_PK_LEN]) FM_MUST_USE;
+/* The same for a key known only by its Curve key (the handshake's): the
+ * node key of a certificate announced for it (pk_out), then fm_node_admit.
+ * FM_ENOTFOUND when none was announced. */
+int fm_node_admit_curve(struct fm_node *n, const uint8_t curve[FM_CURVE_LEN],
+                        uint8_t pk_out[FM_PK_LEN]) FM_MUST_USE;
 /* Renews this node's certificate: appends a cert.renew op carrying `cert`
  * (a new certificate for this node's key from this org, e.g. from `org
  * enroll` of the same key), which moves the validity window (and role,

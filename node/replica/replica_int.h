@@ -163,6 +163,14 @@ int node_op_store(const struct fm_node *n, struct store_txn *t, const struct fm_
 int node_head_at(struct store_txn *t, const uint8_t author[FM_PK_LEN], uint64_t seq,
                  struct node_head *h) FM_MUST_USE;
 
+/* ---- announce.c: certificates announced for admission ---- */
+/* Indexes a stored cert.announce op's certificate (the later window of
+ * two stands). */
+int node_announce_note(struct store_txn *t, const struct log_payload *pl) FM_MUST_USE;
+/* The certificate announced for pk: FM_OK, FM_ENOTFOUND, FM_ESTORE. */
+int node_announce_get(struct store_txn *t, const uint8_t pk[FM_PK_LEN],
+                      struct fm_cert *out) FM_MUST_USE;
+
 /* ---- dispatch_key.c: the dispatchers' group key (docs/security.md) ---- */
 /* Indexes a stored dispatch.key op in DB_LOCAL for this node's reads. */
 int node_groupkey_note(struct store_txn *t, const struct fm_op *op,

@@ -455,6 +455,172 @@ static void test_revocation_carried_by_revoked(void **state)
         fx_done(&c[k]);
 }
 
+/* Announced certificates (announce.c): a county announces a node that
+ * has written nothing anywhere yet; a node holding the op admits that key
+ * at the handshake, one without it does not; a revocation refuses it in
+ * either order of arrival; a vehicle's announcement and a forged
+ * certificate are refused at ingest; writing one needs op format 4; a key
+ * whose log is here, or a window already announced, is not announced
+ * again; of two windows the later one stands on every node. */
+static void test_announce(void **state)
+{
+    (void)state;
+    struct fx_node c, nw, veh, r1, r2;
+    struct fx_ops oc = {0};
+    struct fm_ingest_result res;
+    OK(fx_author(&org, &c, "county"));          /* a county (fx_author's role) */
+    c.cfg.op_format = 4;
+    OK(fx_open(&c, FM_OPEN_IDENTITY | NOSYNC));
+    OK(fx_author(&org, &nw, "new laptop"));     /* enrolled, never opened */
+    reader(&r1);
+    reader(&r2);
+    assert_int_equal(fm_node_admit(r1.n, nw.id.pk), FM_ENOTFOUND);
+
+    /* op format 4 first; not this node's own; a forged one refused */
+    {
+        struct fx_node old;
+        OK(fx_author(&org, &old, "old county")); /* op format 1 */
+        OK(fx_open(&old, FM_OPEN_IDENTITY | NOSYNC));
+        assert_int_equal(fm_node_announce_cert(old.n, &nw.cert), FM_ECONFIG);
+        fx_done(&old);
+    }
+    assert_int_equal(fm_node_announce_cert(c.n, &c.cert), FM_EINVAL);
+    struct fm_cert forged = nw.cert;
+    forged.tier = 2; /* the org's signature no longer matches */
+    assert_int_equal(fm_node_announce_cert(c.n, &forged), FM_ECERT);
+    OK(fm_node_announce_cert(c.n, &nw.cert));
+    assert_int_equal(fm_node_announce_cert(c.n, &nw.cert), FM_EEXISTS);
+    OK(fx_collect(c.n, c.id.pk, &oc));
+    assert_int_equal(oc.n, 2); /* its certificate, the announcement */
+
+    /* the node holding it admits the key, the other does not (yet) */
+    OK(fx_ingest(r1.n, &oc, 0, oc.n, &res));
+    assert_int_equal(res.stored, 2);
+    OK(fm_node_admit(r1.n, nw.id.pk));
+    assert_int_equal(fm_node_admit(r2.n, nw.id.pk), FM_ENOTFOUND);
+    /* the handshake knows only the Curve key */
+    uint8_t curve[FM_CURVE_LEN], pk[FM_PK_LEN] = {0};
+    OK(fm_curve_from_pk(nw.id.pk, curve));
+    OK(fm_node_admit_curve(r1.n, curve, pk));
+    assert_memory_equal(pk, nw.id.pk, FM_PK_LEN);
+    assert_int_equal(fm_node_admit_curve(r2.n, curve, pk), FM_ENOTFOUND);
+    OK(fm_node_rebuild(r1.n)); /* the index comes back from the ops */
+    OK(fm_node_admit(r1.n, nw.id.pk));
+
+    /* a revocation of the new key, before or after the announcement */
+    struct fm_revocation rev = {0};
+    memcpy(rev.node, nw.id.pk, FM_PK_LEN);
+    rev.last_seq = 0;
+    rev.issued_ms = fm_now_ms();
+    fm_revocation_sign(&rev, &org.root);
+    struct fx_node a2;
+    struct fx_ops oa = {0};
+    OK(fx_author(&org, &a2, "admin2"));
+    OK(fx_open(&a2, FM_OPEN_IDENTITY | NOSYNC));
+    OK(fm_node_publish_revocation(a2.n, &rev));
+    OK(fx_collect(a2.n, a2.id.pk, &oa));
+    OK(fx_ingest(r2.n, &oa, 0, oa.n, &res)); /* r2: the revocation first */
+    OK(fx_ingest(r2.n, &oc, 0, oc.n, &res));
+    assert_int_equal(fm_node_admit(r2.n, nw.id.pk), FM_EREVOKED);
+    OK(fx_ingest(r1.n, &oa, 0, oa.n, &res)); /* r1: the revocation last */
+    assert_int_equal(fm_node_admit(r1.n, nw.id.pk), FM_EREVOKED);
+    assert_int_equal(fm_node_admit_curve(r1.n, curve, pk), FM_EREVOKED);
+    assert_int_equal(fx_digest_eq(r1.n, r2.n), 1);
+    /* and the announcer no longer announces a revoked key */
+    OK(fx_ingest(c.n, &oa, 0, oa.n, &res));
+    struct fx_node nw2;
+    OK(fx_author(&org, &nw2, "second laptop"));
+    OK(fm_node_announce_cert(c.n, &nw2.cert));
+    struct fm_cert renewed = nw.cert;
+    renewed.expires_ms += FX_DAY_MS;
+    fm_cert_sign(&renewed, &org.root);
+    assert_int_equal(fm_node_announce_cert(c.n, &renewed), FM_EREVOKED);
+
+    /* a vehicle's announcement is refused at ingest, wherever it comes */
+    struct fx_log g;
+    struct payload *pl = calloc(1, sizeof *pl);
+    assert_non_null(pl);
+    OK(fx_author(&org, &veh, "vehicle"));
+    veh.cert.role = FM_ROLE_VEHICLE;
+    fm_strlcpy(veh.cert.unit, "E1", sizeof veh.cert.unit);
+    fm_cert_sign(&veh.cert, &org.root);
+    fx_log_init(&g, &veh.id);
+    g.hlc = fm_now_ms() << 16;
+    OK(fx_log_cert(&g, &veh.cert));
+    pl->log.kind = OP_CERT_ANNOUNCE;
+    pl->log.cert = nw2.cert;
+    OK(fx_log_pl(&g, pl));
+    OK(fx_ingest(r2.n, &g.ops, 0, g.ops.n, &res));
+    assert_int_equal(res.stored, 1);
+    assert_int_equal(res.err, FM_EPERM);
+    assert_int_equal(fm_node_admit(r2.n, nw2.id.pk), FM_ENOTFOUND);
+    /* a county carrying a forged certificate: refused at ingest too */
+    struct fx_log gf;
+    struct fx_node cf;
+    OK(fx_author(&org, &cf, "county forger"));
+    fx_log_init(&gf, &cf.id);
+    gf.hlc = fm_now_ms() << 16;
+    OK(fx_log_cert(&gf, &cf.cert));
+    pl->log.cert = nw2.cert;
+    pl->log.cert.role = FM_ROLE_CENTRE; /* promoted, unsigned */
+    OK(fx_log_pl(&gf, pl));
+    OK(fx_ingest(r2.n, &gf.ops, 0, gf.ops.n, &res));
+    assert_int_equal(res.stored, 1);
+    assert_int_equal(res.err, FM_ECERT);
+    assert_int_equal(fm_node_admit(r2.n, nw2.id.pk), FM_ENOTFOUND);
+
+    /* two windows of one key: the later stands, whatever the order */
+    struct fx_node c3;
+    struct fx_ops o3 = {0}, o1 = {0};
+    OK(fx_author(&org, &c3, "county 3"));
+    c3.cfg.op_format = 4;
+    OK(fx_open(&c3, FM_OPEN_IDENTITY | NOSYNC));
+    struct fm_cert longer = nw2.cert;
+    longer.expires_ms += 30 * FX_DAY_MS;
+    fm_cert_sign(&longer, &org.root);
+    OK(fm_node_announce_cert(c3.n, &longer));
+    OK(fx_collect(c3.n, c3.id.pk, &o3));
+    OK(fx_collect(c.n, c.id.pk, &o1)); /* ... | nw2's shorter window */
+    struct fx_node r3, r4;
+    reader(&r3);
+    reader(&r4);
+    OK(fx_ingest(r3.n, &o1, 0, o1.n, &res));
+    OK(fx_ingest(r3.n, &o3, 0, o3.n, &res));
+    OK(fx_ingest(r4.n, &o3, 0, o3.n, &res));
+    OK(fx_ingest(r4.n, &o1, 0, o1.n, &res));
+    OK(fm_node_admit(r3.n, nw2.id.pk));
+    OK(fm_node_admit(r4.n, nw2.id.pk));
+    struct fm_cert got3, got4;
+    struct store_txn *t;
+    OK(store_read_begin(r3.n->st, &t));
+    OK(node_announce_get(t, nw2.id.pk, &got3));
+    store_txn_abort(&t);
+    OK(store_read_begin(r4.n->st, &t));
+    OK(node_announce_get(t, nw2.id.pk, &got4));
+    store_txn_abort(&t);
+    assert_int_equal(got3.expires_ms, longer.expires_ms);
+    assert_int_equal(got4.expires_ms, longer.expires_ms);
+
+    free(pl);
+    fx_log_free(&g);
+    fx_log_free(&gf);
+    fx_ops_free(&oc);
+    fx_ops_free(&oa);
+    fx_ops_free(&o1);
+    fx_ops_free(&o3);
+    fx_done(&c);
+    fx_done(&c3);
+    fx_done(&a2);
+    fx_done(&cf);
+    fx_done(&veh);
+    fx_done(&r1);
+    fx_done(&r2);
+    fx_done(&r3);
+    fx_done(&r4);
+    fm_identity_release(&nw.id);
+    fm_identity_release(&nw2.id);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -462,6 +628,7 @@ int main(void)
         cmocka_unit_test(test_cert_renewal),
         cmocka_unit_test(test_revocation_orders),
         cmocka_unit_test(test_revocation_carried_by_revoked),
+        cmocka_unit_test(test_announce),
     };
     return fx_node_main("test_ingest_trust", tests, sizeof tests / sizeof tests[0]);
 }

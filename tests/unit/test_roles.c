@@ -450,9 +450,10 @@ static void test_every_kind_every_role(void **state)
 static void test_table_covers_every_kind(void **state)
 {
     (void)state;
-    /* dispatch.key: role and org signature, test_need_to_know */
+    /* dispatch.key: role and org signature, test_need_to_know;
+     * cert.announce: role and org signature, test_ingest_trust */
     static const uint8_t elsewhere[] = {OP_CERT, OP_REVOKE, OP_FORK_EVIDENCE, OP_CERT_RENEW,
-                                        OP_GROUP_KEY};
+                                        OP_GROUP_KEY, OP_CERT_ANNOUNCE};
     for (unsigned k = 1; k < 256; k++) {
         bool listed = false;
         if (strcmp(payload_kind_name((uint8_t)k), "unknown") == 0)
