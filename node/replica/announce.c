@@ -11,11 +11,11 @@
  * certificate here (DB_LOCAL 'A' | key, and 'C' | its Curve key -> key,
  * since the handshake knows only that; never synced nor digested, rebuilt
  * from the ops), and admission (fm_node_admit, fm_node_admit_curve) falls
- * back to it for a key with no log yet. The certificate is the organisation's signature, so
- * who carried it adds no trust: a revocation or expiry refuses the key
- * exactly as it refuses an enrolled author. Of two announcements of one
- * key, the one whose window ends later is kept (the same on every node,
- * whatever the order).
+ * back to it for a key with no log yet. The certificate is the
+ * organisation's signature, so who carried it adds no trust: a revocation
+ * or expiry refuses the key exactly as it refuses an enrolled author. Of
+ * two announcements of one key, the one whose window ends later is kept
+ * (the same on every node, whatever the order).
  */
 #include "replica_int.h"
 
