@@ -363,22 +363,18 @@ static int rp_ticket(void *ctx, const struct fm_ticket *tk)
     const uint64_t seg_to[FM_REPORT_NSEGMENTS] = {tk->dispatched.hlc, tk->enroute.hlc,
                                                   tk->onscene.hlc};
     for (int k = 0; k < FM_REPORT_NSEGMENTS; k++) {
-        struct dvec *v = &g->seg[k];
-        size_t before = v->n;
         uint32_t target = r->q->segment_target_s[k];
         if (seg_from[k] == 0 || seg_to[k] < seg_from[k])
             continue; /* not reached, or clocks disagreed (counted with the intervals) */
-        if ((rc = dvec_add(v, (double)(hlc_ms(seg_to[k]) - hlc_ms(seg_from[k])) / 1000.0)) !=
-            FM_OK)
+        double secs = (double)(hlc_ms(seg_to[k]) - hlc_ms(seg_from[k])) / 1000.0;
+        if ((rc = dvec_add(&g->seg[k], secs)) != FM_OK)
             return rc;
-        if (v->n == before)
-            continue;
-        if (target == 0 || v->v[v->n - 1] <= (double)target) {
+        if (target == 0 || secs <= (double)target) {
             g->g.segment[k].within++;
             continue;
         }
         late = true;
-        if ((rc = late_add(r, tk, &inc, g, k, v->v[v->n - 1], target)) != FM_OK)
+        if ((rc = late_add(r, tk, &inc, g, k, secs, target)) != FM_OK)
             return rc;
     }
     g->g.late += late;
@@ -462,7 +458,8 @@ int fm_node_report(struct fm_node *n, const struct fm_report_query *q, struct fm
         rc = FM_ENOMEM;
         goto out;
     }
-    qsort(r.groups, r.ngroups, sizeof *r.groups, grp_cmp);
+    if (r.ngroups > 1) /* qsort of NULL, 0 is undefined */
+        qsort(r.groups, r.ngroups, sizeof *r.groups, grp_cmp);
     for (size_t i = 0; i < r.ngroups; i++) {
         struct grp *g = &r.groups[i];
         for (int k = 0; k < FM_REPORT_NINTERVALS; k++)

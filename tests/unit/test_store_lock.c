@@ -22,7 +22,7 @@
 
 /* The callbacks of struct fm_sync_store, besides ctx. A new callback in
  * sync.h changes the struct's size: teach store_lock.c and this test. */
-#define NCALLBACKS 9
+#define NCALLBACKS 10
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned calls, held;
@@ -62,6 +62,13 @@ static int in_admit(void *ctx, const uint8_t pk[FM_PK_LEN])
     (void)ctx, (void)pk;
     seen();
     return 14;
+}
+static int in_admit_curve(void *ctx, const uint8_t curve[FM_CURVE_LEN], uint8_t pk[FM_PK_LEN])
+{
+    (void)ctx, (void)curve;
+    seen();
+    pk[0] = 0xab;
+    return 15;
 }
 static int in_priority(void *ctx, uint8_t kind)
 {
@@ -107,6 +114,7 @@ static void test_every_callback_is_wrapped(void **state)
         .read_ops = in_read_ops,
         .ingest = in_ingest,
         .admit = in_admit,
+        .admit_curve = in_admit_curve,
         .priority = in_priority,
         .soft_read = in_soft_read,
         .soft_ingest = in_soft_ingest,
@@ -121,6 +129,8 @@ static void test_every_callback_is_wrapped(void **state)
     assert_int_equal(out.read_ops(out.ctx, pk, 1, 1, 1, NULL, NULL), 12);
     assert_int_equal(out.ingest(out.ctx, NULL, NULL, NULL, 0, NULL), 13);
     assert_int_equal(out.admit(out.ctx, pk), 14);
+    assert_int_equal(out.admit_curve(out.ctx, pk, pk), 15);
+    assert_int_equal(pk[0], 0xab);
     assert_int_equal(out.priority(out.ctx, 7), 7);
     assert_int_equal(out.soft_read(out.ctx, 0, 0, NULL, NULL, NULL), 16);
     assert_int_equal(out.soft_ingest(out.ctx, NULL, NULL, 0, NULL), 17);
@@ -145,6 +155,7 @@ static void test_absent_callbacks_stay_absent(void **state)
     assert_null(out.own_vector);
     assert_null(out.own_claim);
     assert_null(out.ingest);
+    assert_null(out.admit_curve);
 }
 
 int main(void)

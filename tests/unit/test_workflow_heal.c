@@ -494,6 +494,8 @@ static void test_report_segments(void **state)
     assert_string_equal(r.groups[0].key, "tier 1");
     assert_int_equal(r.groups[0].tickets, 2);
     fm_report_release(&r);
+    fx_log_free(&gc);
+    fx_log_free(&gv);
     free(pl);
     fx_done(&c);
     fx_done(&cn);
