@@ -47,7 +47,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         lens[n++] = len;
     }
     CHECK(node_test_clear(fuzz_node) == FM_OK, "clear");
-    CHECK(fm_node_ingest(fuzz_node, ops, lens, n, &res) == FM_OK, "ingest failed");
+    int irc = fm_node_ingest(fuzz_node, ops, lens, n, &res);
+    if (irc != FM_OK && getenv("FM_FUZZ_VERBOSE"))
+        fprintf(stderr, "ingest: %s\n", fm_strerror(irc));
+    CHECK(irc == FM_OK, "ingest failed");
     if (getenv("FM_FUZZ_VERBOSE"))
         fprintf(stderr, "%zu ops: %zu stored, %zu duplicates, %zu rejected (%s)\n", n,
                 res.stored, res.duplicates, res.rejected, fm_strerror(res.err));
