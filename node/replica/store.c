@@ -563,8 +563,11 @@ int store_put(struct store_txn *t, enum store_db db, const void *key, size_t kle
     /* A write-once value (an op, a timeline entry) is rarely read or
      * written again in its transaction: not copying it into the table
      * saves more than the occasional open of it costs. LMDB holds its
-     * latest value, so the table stays right without it. */
-    if (rc == FM_OK && !no_overwrite)
+     * latest value, so the table stays right without it — unless the
+     * table has an entry for the key already: one deleted in this
+     * transaction (a fork's cut op put back, with another value) would
+     * otherwise keep saying "gone" and hide the value LMDB now holds. */
+    if (rc == FM_OK && (!no_overwrite || e != NULL))
         rc = store_cache_note(t, db, key, klen, val, vlen, SC_CLEAN);
     return rc;
 }

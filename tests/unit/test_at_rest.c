@@ -161,6 +161,64 @@ static void test_value_bound_to_its_key(void **state)
     fx_org_done(&o);
 }
 
+/* In one write transaction: a write-once value is read (so the table of
+ * opened values holds it), deleted by a cursor, and put back with other
+ * bytes (a fork settled inside one batch: the loser cut, the winner stored
+ * at its seq). The read after must see the new value — the table used to
+ * keep saying "gone" (fuzz_ingest finding of 6 December). Both the read and
+ * the commit must give the new bytes. */
+static int put_back(struct store_txn *t, void *ctx)
+{
+    (void)ctx;
+    const uint8_t *v;
+    size_t vlen;
+    struct store_cur *c;
+    struct store_kv kv;
+    int rc;
+    if ((rc = store_put(t, DB_OPS, "k", 1, "first", 5, true)) != FM_OK ||
+        (rc = store_get(t, DB_OPS, "k", 1, &v, &vlen)) != FM_OK)
+        return rc;
+    if ((rc = store_cur_open(t, DB_OPS, &c)) != FM_OK)
+        return rc;
+    if ((rc = store_cur_seek(c, "k", 1, &kv)) == FM_OK)
+        rc = store_cur_del(c);
+    store_cur_close(&c);
+    if (rc != FM_OK)
+        return rc;
+    if (store_get(t, DB_OPS, "k", 1, &v, &vlen) != FM_ENOTFOUND)
+        return FM_EINVAL;
+    if ((rc = store_put(t, DB_OPS, "k", 1, "second!", 7, true)) != FM_OK)
+        return rc;
+    if ((rc = store_get(t, DB_OPS, "k", 1, &v, &vlen)) != FM_OK)
+        return rc; /* FM_ENOTFOUND before the fix */
+    return vlen == 7 && memcmp(v, "second!", 7) == 0 ? FM_OK : FM_EINVAL;
+}
+
+static void test_put_back_after_delete(void **state)
+{
+    (void)state;
+    struct fx_org o;
+    struct store *st = NULL;
+    struct store_txn *t = NULL;
+    struct fm_seal_key dk = { NULL };
+    const uint8_t *v;
+    size_t vlen;
+    char dir[600];
+    OK(fx_org_init(&o));
+    snprintf(dir, sizeof dir, "%s/store", o.dir);
+    OK(fm_seal_key_generate(&dk));
+    OK(store_open(&st, dir, 1 << 20, 1 << 24, STORE_NOSYNC, &dk));
+    OK(store_write(st, put_back, NULL));
+    OK(store_read_begin(st, &t));
+    OK(store_get(t, DB_OPS, "k", 1, &v, &vlen));
+    assert_int_equal(vlen, 7);
+    assert_memory_equal(v, "second!", 7);
+    store_txn_abort(&t);
+    store_close(&st);
+    fm_seal_key_release(&dk);
+    fx_org_done(&o);
+}
+
 static int put_b(struct store_txn *t, void *ctx)
 {
     (void)ctx;
@@ -397,6 +455,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sealed_identity),
         cmocka_unit_test(test_value_bound_to_its_key),
+        cmocka_unit_test(test_put_back_after_delete),
         cmocka_unit_test(test_store_without_aes_ni),
         cmocka_unit_test(test_what_stays_in_clear),
         cmocka_unit_test(test_wrong_passphrase_touches_nothing),
