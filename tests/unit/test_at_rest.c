@@ -86,6 +86,17 @@ struct raw_ctx {
     enum store_db to_db;
 };
 
+/* An organisation for the test's directory and a store sealed under a new
+ * data key at <its dir>/store. */
+static void sealed_store(struct fx_org *o, struct fm_seal_key *dk, struct store **st, char *dir,
+                         size_t cap)
+{
+    OK(fx_org_init(o));
+    snprintf(dir, cap, "%s/store", o->dir);
+    OK(fm_seal_key_generate(dk));
+    OK(store_open(st, dir, 1 << 20, 1 << 24, STORE_NOSYNC, dk));
+}
+
 static int move_raw(struct store_txn *t, void *ctx)
 {
     struct raw_ctx *r = ctx;
@@ -204,10 +215,7 @@ static void test_put_back_after_delete(void **state)
     const uint8_t *v;
     size_t vlen;
     char dir[600];
-    OK(fx_org_init(&o));
-    snprintf(dir, sizeof dir, "%s/store", o.dir);
-    OK(fm_seal_key_generate(&dk));
-    OK(store_open(&st, dir, 1 << 20, 1 << 24, STORE_NOSYNC, &dk));
+    sealed_store(&o, &dk, &st, dir, sizeof dir);
     OK(store_write(st, put_back, NULL));
     OK(store_read_begin(st, &t));
     OK(store_get(t, DB_OPS, "k", 1, &v, &vlen));
@@ -242,10 +250,7 @@ static void test_store_without_aes_ni(void **state)
     const uint8_t *v;
     size_t vlen;
     char dir[600];
-    OK(fx_org_init(&o));
-    snprintf(dir, sizeof dir, "%s/store", o.dir);
-    OK(fm_seal_key_generate(&dk));
-    OK(store_open(&st, dir, 1 << 20, 1 << 24, STORE_NOSYNC, &dk));
+    sealed_store(&o, &dk, &st, dir, sizeof dir);
     OK(store_write(st, put_phone, NULL));
     store_close(&st);
 
