@@ -417,6 +417,39 @@ static int report_table(const struct fm_report *r, const struct fm_report_query 
     return rc;
 }
 
+/* run_report's options, in the order of its table */
+enum { O_FROM, O_TO, O_BY, O_JSON, O_CSV, O_GPS, O_QUARTER, O_LATE, O_BOM, O_TPROC, O_TTURN,
+       O_TTRAVEL };
+
+/* --quarter, --from, --to into q, in the time zone in force (TZ, or the
+ * node's node.time_zone once the config is loaded). */
+static int report_period(struct cli *cl, const struct cli_args *a, struct fm_report_query *q)
+{
+    q->from_ms = q->to_ms = 0;
+    if (a->val[O_QUARTER] != NULL && (a->val[O_FROM] != NULL || a->val[O_TO] != NULL))
+        return cli_usage(cl, "give --quarter or --from/--to, not both");
+    if (a->val[O_QUARTER] != NULL && parse_quarter(a->val[O_QUARTER], &q->from_ms, &q->to_ms) != 0)
+        return cli_usage(cl, "--quarter must be YYYYQ1..YYYYQ4 (e.g. 2026Q4), not '%s'",
+                         a->val[O_QUARTER]);
+    if (a->val[O_FROM] != NULL && parse_date(a->val[O_FROM], &q->from_ms) != 0)
+        return cli_usage(cl, "--from must be YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][Z], not '%s'",
+                         a->val[O_FROM]);
+    if (a->val[O_TO] != NULL && parse_date(a->val[O_TO], &q->to_ms) != 0)
+        return cli_usage(cl, "--to must be YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][Z], not '%s'",
+                         a->val[O_TO]);
+    if (a->val[O_TO] != NULL && strlen(a->val[O_TO]) == 10) {
+        /* a date includes its whole day (a local day: 23 or 25 h across DST) */
+        char next[16];
+        struct tm tm;
+        time_t t = (time_t)(q->to_ms / 1000) + 36 * 3600;
+        localtime_r(&t, &tm);
+        strftime(next, sizeof next, "%Y-%m-%d", &tm);
+        if (parse_date(next, &q->to_ms) != 0)
+            return cli_usage(cl, "--to '%s' is out of range", a->val[O_TO]);
+    }
+    return 0;
+}
+
 /* --processing-target etc.: whole seconds, 0 = no target. */
 static int parse_target(struct cli *cl, const char *opt, const char *v, uint32_t *out)
 {
@@ -432,8 +465,6 @@ static int parse_target(struct cli *cl, const char *opt, const char *v, uint32_t
 
 static int run_report(struct cli *cl, int argc, char **argv)
 {
-    enum { O_FROM, O_TO, O_BY, O_JSON, O_CSV, O_GPS, O_QUARTER, O_LATE, O_BOM, O_TPROC,
-           O_TTURN, O_TTRAVEL };
     static const struct cli_opt opts[] = { { "from", true }, { "to", true }, { "by", true },
                                            { "json", false }, { "csv", false },
                                            { "gps-only", false }, { "quarter", true },
@@ -453,27 +484,11 @@ static int run_report(struct cli *cl, int argc, char **argv)
         return cli_usage(cl, "give --json or --csv, not both");
     if (cli_flag(&a, O_BOM) && !cli_flag(&a, O_CSV))
         return cli_usage(cl, "--bom goes with --csv");
-    if (a.val[O_QUARTER] != NULL && (a.val[O_FROM] != NULL || a.val[O_TO] != NULL))
-        return cli_usage(cl, "give --quarter or --from/--to, not both");
-    if (a.val[O_QUARTER] != NULL && parse_quarter(a.val[O_QUARTER], &q.from_ms, &q.to_ms) != 0)
-        return cli_usage(cl, "--quarter must be YYYYQ1..YYYYQ4 (e.g. 2026Q4), not '%s'",
-                         a.val[O_QUARTER]);
-    if (a.val[O_FROM] != NULL && parse_date(a.val[O_FROM], &q.from_ms) != 0)
-        return cli_usage(cl, "--from must be YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][Z], not '%s'",
-                         a.val[O_FROM]);
-    if (a.val[O_TO] != NULL && parse_date(a.val[O_TO], &q.to_ms) != 0)
-        return cli_usage(cl, "--to must be YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][Z], not '%s'",
-                         a.val[O_TO]);
-    if (a.val[O_TO] != NULL && strlen(a.val[O_TO]) == 10) {
-        /* a date includes its whole day (a local day: 23 or 25 h across DST) */
-        char next[16];
-        struct tm tm;
-        time_t t = (time_t)(q.to_ms / 1000) + 36 * 3600;
-        localtime_r(&t, &tm);
-        strftime(next, sizeof next, "%Y-%m-%d", &tm);
-        if (parse_date(next, &q.to_ms) != 0)
-            return cli_usage(cl, "--to '%s' is out of range", a.val[O_TO]);
-    }
+    /* the period twice: its syntax before anything else (exit 2), its
+     * value once the config has named the node's time zone */
+    if ((rc = report_period(cl, &a, &q)) != 0 || (rc = cli_need_config(cl)) != 0 ||
+        (rc = report_period(cl, &a, &q)) != 0)
+        return rc;
     q.segment_target_s[FM_SEG_PROCESSING] = FM_REPORT_PROCESSING_S;
     q.segment_target_s[FM_SEG_TURNOUT] = FM_REPORT_TURNOUT_S;
     q.segment_target_s[FM_SEG_TRAVEL] = FM_REPORT_TRAVEL_S;

@@ -76,6 +76,15 @@ sed -i 's|^node:$|node:\n  time_zone: Asia/Kolkata|' "$(conf 1)"
     fail "node.time_zone not applied: $(unset TZ; fm 1 incident list 2>&1)"
 TZ=CST-8 fm 1 incident list | grep -q "^$CODE .*+08:00" || fail "TZ does not override node.time_zone"
 (unset TZ; fm 1 incident show "$CODE" --json) | py 'd["reported_at"].endswith("Z")' || fail "JSON not UTC with a zone set"
+# report dates and quarters are read in the node's zone: midnight in
+# Kolkata is 18:30 UTC the day before
+(unset TZ; fm 1 report --from 2026-12-06 --to 2026-12-06 --json) |
+    py 'd["from"] == "2026-12-05T18:30:00.000Z" and d["to"] == "2026-12-06T18:30:00.000Z"' ||
+    fail "report dates not in node.time_zone: $(unset TZ; fm 1 report --from 2026-12-06 --json)"
+(unset TZ; fm 1 report --quarter 2026Q4 --json) | py 'd["from"] == "2026-09-30T18:30:00.000Z"' ||
+    fail "quarter not in node.time_zone"
+fm 1 report --from 2026-12-06T00:00:00Z --json | py 'd["from"] == "2026-12-06T00:00:00.000Z"' ||
+    fail "a Z date is not UTC"
 sed -i 's|time_zone: Asia/Kolkata|time_zone: Asia/Kolkatta|' "$(conf 1)"
 fm 1 incident list >/dev/null 2>"$T/err"
 [ $? -eq 78 ] || fail "an unknown zone: not the config exit code"
