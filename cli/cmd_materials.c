@@ -87,10 +87,11 @@ static int onhand_one(void *ctx, const struct fm_resource *r)
 
 /* allocate: how much to take. What the request lacks unless --qty says;
  * more than the depot holds is refused with what it holds and the two
- * ways on, unless --partial takes what there is. 0 to go on, else an exit
- * code after printing why. */
+ * ways on, unless --partial takes what there is. *lacking gets what the
+ * request lacks before the move. 0 to go on, else an exit code after
+ * printing why. */
 static int allocate_qty(struct cli *cl, const char *req, const char *res, bool partial,
-                        uint64_t *qty)
+                        uint64_t *qty, int64_t *lacking)
 {
     struct lack_ctx lc = { req, 0, false };
     struct onhand_ctx oc;
@@ -104,6 +105,7 @@ static int allocate_qty(struct cli *cl, const char *req, const char *res, bool p
         return cli_error(cl, rc < 0 ? rc : FM_ENOTFOUND, "cannot read stock item %s", res);
     if (lc.lacking <= 0)
         return cli_error(cl, FM_ESTATE, "request %s needs nothing more", req);
+    *lacking = lc.lacking;
     uint64_t want = *qty ? *qty : (uint64_t)lc.lacking;
     if (want > (uint64_t)lc.lacking)
         return cli_error(cl, FM_ESTATE, "cannot allocate %llu to %s: it lacks only %lld",
@@ -149,7 +151,8 @@ static int move(struct cli *cl, int argc, char **argv, bool is_return)
         (rc = cli_resolve(cl, FM_ENT_RESOURCE, depot, res)) != 0)
         return rc;
     uint64_t asked = qty;
-    if (!is_return && (rc = allocate_qty(cl, req, res, cli_flag(&a, 3), &qty)) != 0)
+    int64_t lacking = 0;
+    if (!is_return && (rc = allocate_qty(cl, req, res, cli_flag(&a, 3), &qty, &lacking)) != 0)
         return rc;
     rc = fm_node_material_move(cl->node, req, res, (int64_t)qty, is_return);
     if (rc == FM_ESTATE)
@@ -173,14 +176,11 @@ static int move(struct cli *cl, int argc, char **argv, bool is_return)
     cli_after_write(cl);
     printf("%s: %s %llu %s %s\n", req, is_return ? "returned" : "allocated",
            (unsigned long long)qty, is_return ? "to" : "from", res);
-    if (!is_return) {
-        struct lack_ctx lc = { req, 0, false };
-        rc = fm_node_requests(cl->node, lack_one, &lc);
-        if ((rc == 0 || rc == 1) && lc.found && lc.lacking > 0)
-            fprintf(stderr, "fieldmesh: partly: %s still lacks %lld%s; allocate the rest from "
-                    "another depot (fieldmesh resource list)\n", req, (long long)lc.lacking,
-                    asked && asked > qty ? " (all this depot had)" : "");
-    }
+    if (!is_return && lacking > (int64_t)qty)
+        fprintf(stderr, "fieldmesh: partly: %s still lacks %lld%s; allocate the rest from "
+                "another depot (fieldmesh resource list)\n", req,
+                (long long)(lacking - (int64_t)qty),
+                asked && asked > qty ? " (all this depot had)" : "");
     return CLI_EXIT_OK;
 }
 
