@@ -455,6 +455,28 @@ static void test_revocation_carried_by_revoked(void **state)
         fx_done(&c[k]);
 }
 
+/* author's log (its certificate, then an announcement of cert) ingested
+ * into r: the certificate stored, the announcement refused with want, and
+ * cert's key not admitted there. */
+static void announce_refused(struct fx_node *author, const struct fm_cert *cert,
+                             struct fm_node *r, struct payload *pl, int want)
+{
+    struct fx_log g;
+    struct fm_ingest_result res;
+    fx_log_init(&g, &author->id);
+    g.hlc = fm_now_ms() << 16;
+    OK(fx_log_cert(&g, &author->cert));
+    memset(pl, 0, sizeof *pl);
+    pl->log.kind = OP_CERT_ANNOUNCE;
+    pl->log.cert = *cert;
+    OK(fx_log_pl(&g, pl));
+    OK(fx_ingest(r, &g.ops, 0, g.ops.n, &res));
+    assert_int_equal(res.stored, 1);
+    assert_int_equal(res.err, want);
+    assert_int_equal(fm_node_admit(r, cert->node), FM_ENOTFOUND);
+    fx_log_free(&g);
+}
+
 /* Announced certificates (announce.c): a county announces a node that
  * has written nothing anywhere yet; a node holding the op admits that key
  * at the handshake, one without it does not; a revocation refuses it in
@@ -537,37 +559,19 @@ static void test_announce(void **state)
     assert_int_equal(fm_node_announce_cert(c.n, &renewed), FM_EREVOKED);
 
     /* a vehicle's announcement is refused at ingest, wherever it comes */
-    struct fx_log g;
     struct payload *pl = calloc(1, sizeof *pl);
     assert_non_null(pl);
     OK(fx_author(&org, &veh, "vehicle"));
     veh.cert.role = FM_ROLE_VEHICLE;
     fm_strlcpy(veh.cert.unit, "E1", sizeof veh.cert.unit);
     fm_cert_sign(&veh.cert, &org.root);
-    fx_log_init(&g, &veh.id);
-    g.hlc = fm_now_ms() << 16;
-    OK(fx_log_cert(&g, &veh.cert));
-    pl->log.kind = OP_CERT_ANNOUNCE;
-    pl->log.cert = nw2.cert;
-    OK(fx_log_pl(&g, pl));
-    OK(fx_ingest(r2.n, &g.ops, 0, g.ops.n, &res));
-    assert_int_equal(res.stored, 1);
-    assert_int_equal(res.err, FM_EPERM);
-    assert_int_equal(fm_node_admit(r2.n, nw2.id.pk), FM_ENOTFOUND);
+    announce_refused(&veh, &nw2.cert, r2.n, pl, FM_EPERM);
     /* a county carrying a forged certificate: refused at ingest too */
-    struct fx_log gf;
     struct fx_node cf;
     OK(fx_author(&org, &cf, "county forger"));
-    fx_log_init(&gf, &cf.id);
-    gf.hlc = fm_now_ms() << 16;
-    OK(fx_log_cert(&gf, &cf.cert));
-    pl->log.cert = nw2.cert;
-    pl->log.cert.role = FM_ROLE_CENTRE; /* promoted, unsigned */
-    OK(fx_log_pl(&gf, pl));
-    OK(fx_ingest(r2.n, &gf.ops, 0, gf.ops.n, &res));
-    assert_int_equal(res.stored, 1);
-    assert_int_equal(res.err, FM_ECERT);
-    assert_int_equal(fm_node_admit(r2.n, nw2.id.pk), FM_ENOTFOUND);
+    struct fm_cert promoted = nw2.cert;
+    promoted.role = FM_ROLE_CENTRE; /* promoted, unsigned */
+    announce_refused(&cf, &promoted, r2.n, pl, FM_ECERT);
 
     /* two windows of one key: the later stands, whatever the order */
     struct fx_node c3;
@@ -602,8 +606,6 @@ static void test_announce(void **state)
     assert_int_equal(got4.expires_ms, longer.expires_ms);
 
     free(pl);
-    fx_log_free(&g);
-    fx_log_free(&gf);
     fx_ops_free(&oc);
     fx_ops_free(&oa);
     fx_ops_free(&o1);
