@@ -119,6 +119,25 @@ int32_t sync_author_get(struct fm_sync *s, const uint8_t pk[FM_PK_LEN], bool add
     return (int32_t)i;
 }
 
+int32_t sync_author_by_prefix(const struct fm_sync *s, const uint8_t *prefix, size_t len)
+{
+    /* keys sharing their first 4 bytes share a probe chain */
+    if (len < 4 || len > FM_PK_LEN)
+        return -1;
+    size_t mask = s->index_cap - 1, h = pk_hash(prefix) & mask;
+    int32_t found = -1;
+    while (s->index[h] != UINT32_MAX) {
+        const struct sync_author *a = &s->authors[s->index[h]];
+        if (a->in_store && memcmp(a->pk, prefix, len) == 0) {
+            if (found >= 0)
+                return -1; /* two: neither */
+            found = (int32_t)s->index[h];
+        }
+        h = (h + 1) & mask;
+    }
+    return found;
+}
+
 static void mark_moved(struct fm_sync *s, uint32_t i)
 {
     struct sync_author *a = &s->authors[i];

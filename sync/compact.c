@@ -1,6 +1,7 @@
 /*
  * compact.c — compact OPS batches: per-author runs, varint deltas and the
- * payloads in one zstd frame (compact_int.h has the layout).
+ * payloads in one zstd frame (compact_int.h has the layout of both
+ * versions, 3 and 4).
  *
  * The decoder takes bytes from another node and a decompressor, so it is
  * as dull as wire.c's: every count and length is checked against its cap
@@ -52,6 +53,7 @@ void fm_compact_release(struct fm_compact *z)
     ZSTD_freeDDict(z->ddict);
     free(z->zdst);
     free(z->dec);
+    free(z->framed);
     fm_buf_release(&z->meta);
     fm_buf_release(&z->raw);
     fm_buf_release(&z->hashes);
@@ -112,33 +114,53 @@ struct enc_run {
     uint16_t n;
 };
 
+/* Does op d start a new run after r? */
+static bool run_breaks(const struct enc_run *r, const struct fm_op *d)
+{
+    return !r->author || memcmp(r->author, d->author, FM_PK_LEN) != 0 ||
+           d->seq != r->next_seq || r->n == UINT16_MAX;
+}
+
+/* Version 3: author | rflags | [prev] | varint seq | u16 n.
+ * Version 4: rflags | author or its prefix | [prev] | varint seq | varint n,
+ * the count written as it is known (enc_ops_v4 writes runs whole). */
 static int run_open(struct fm_buf *meta, struct enc_run *r, const struct fm_op *d,
-                    bool give_prev)
+                    bool give_prev, uint8_t version, uint16_t n)
 {
     uint8_t rflags = give_prev && d->seq > 1 ? FM_COPS_PREV_GIVEN : 0;
-    CHECK(fm_buf_append(meta, d->author, FM_PK_LEN));
-    CHECK(fm_buf_put_u8(meta, rflags));
-    if (rflags)
+    if (version == FM_COMPACT4_WIRE_VERSION) {
+        /* past seq 1 the receiver holds the author, or named it in the
+         * request this answers: 8 bytes of its key find it */
+        if (d->seq > 1)
+            rflags |= FM_COPS_AUTHOR_SHORT;
+        CHECK(fm_buf_put_u8(meta, rflags));
+        CHECK(fm_buf_append(meta, d->author,
+                            rflags & FM_COPS_AUTHOR_SHORT ? FM_COPS_AUTHOR_PREFIX : FM_PK_LEN));
+    } else {
+        CHECK(fm_buf_append(meta, d->author, FM_PK_LEN));
+        CHECK(fm_buf_put_u8(meta, rflags));
+    }
+    if (rflags & FM_COPS_PREV_GIVEN)
         CHECK(fm_buf_append(meta, d->prev, FM_HASH_LEN));
     CHECK(put_varint(meta, d->seq));
     r->count_at = meta->len;
-    CHECK(fm_buf_put_u16(meta, 0));
+    CHECK(version == FM_COMPACT4_WIRE_VERSION ? put_varint(meta, n) : fm_buf_put_u16(meta, 0));
     r->author = d->author;
     r->n = 0;
     return FM_OK;
 }
 
 /* One op's metadata into its run (a new run when the author or the seq
- * does not follow on). *nruns counts the runs. */
+ * does not follow on). *nruns counts the runs. run_len: in version 4, the
+ * length of the run this op opens (its count is written before its ops). */
 static int enc_op(struct fm_buf *meta, struct enc_run *r, const struct fm_op *d, bool give_prev,
-                  uint32_t *nruns)
+                  uint8_t version, uint16_t run_len, uint32_t *nruns)
 {
-    bool first = !r->author || memcmp(r->author, d->author, FM_PK_LEN) != 0 ||
-                 d->seq != r->next_seq || r->n == UINT16_MAX;
+    bool first = run_breaks(r, d);
     if (first) {
-        if (r->author)
+        if (r->author && version != FM_COMPACT4_WIRE_VERSION)
             put_be16(meta->data + r->count_at, r->n);
-        CHECK(run_open(meta, r, d, give_prev));
+        CHECK(run_open(meta, r, d, give_prev, version, run_len));
         (*nruns)++;
     }
     CHECK(fm_buf_put_u8(meta, d->kind));
@@ -184,19 +206,52 @@ static void *dict_ready(struct fm_compact *z, bool comp)
     return comp ? z->cdict : z->ddict;
 }
 
+/* Version 4 frames travel without zstd's 4-byte magic number (both sides
+ * know it is zstd) and without the dictionary id (the receiver announced
+ * it in VERSION): the frame is made with content size, no checksum, no
+ * dictionary id, and its magic cut off. */
+static const uint8_t zstd_magic[4] = {0x28, 0xb5, 0x2f, 0xfd};
+
+static size_t compress_v4(struct fm_compact *z, ZSTD_CDict *cd, size_t cap)
+{
+    ZSTD_CCtx *cc = z->cctx;
+    ZSTD_CCtx_reset(cc, ZSTD_reset_session_and_parameters);
+    if (ZSTD_isError(ZSTD_CCtx_setParameter(cc, ZSTD_c_compressionLevel, z->level)) ||
+        ZSTD_isError(ZSTD_CCtx_setParameter(cc, ZSTD_c_contentSizeFlag, 1)) ||
+        ZSTD_isError(ZSTD_CCtx_setParameter(cc, ZSTD_c_checksumFlag, 0)) ||
+        ZSTD_isError(ZSTD_CCtx_setParameter(cc, ZSTD_c_dictIDFlag, 0)) ||
+        (cd && ZSTD_isError(ZSTD_CCtx_refCDict(cc, cd))))
+        return 0;
+    size_t zn = ZSTD_compress2(cc, z->zdst, cap, z->raw.data, z->raw.len);
+    ZSTD_CCtx_reset(cc, ZSTD_reset_session_and_parameters); /* drop the CDict reference */
+    if (ZSTD_isError(zn) || zn <= sizeof(zstd_magic) ||
+        memcmp(z->zdst, zstd_magic, sizeof(zstd_magic)) != 0)
+        return 0;
+    memmove(z->zdst, z->zdst + sizeof(zstd_magic), zn - sizeof(zstd_magic));
+    return zn - sizeof(zstd_magic);
+}
+
 /* The payloads: one zstd frame (with the dictionary when the receiver
- * holds it), or as they are when that is not shorter. */
-static int put_payloads(struct fm_compact *z, bool use_dict, struct fm_buf *out)
+ * holds it), or as they are when that is not shorter. Version 3 states
+ * their total length first; version 4 leaves it out (it is the sum of the
+ * runs' payload lengths). */
+static int put_payloads(struct fm_compact *z, uint8_t version, bool use_dict, struct fm_buf *out)
 {
     size_t zn = 0;
     ZSTD_CDict *cd = use_dict ? dict_ready(z, true) : NULL;
-    CHECK(put_varint(out, z->raw.len));
+    if (version != FM_COMPACT4_WIRE_VERSION)
+        CHECK(put_varint(out, z->raw.len));
     if (z->raw.len > 0 && zstd_ready(z, true) == FM_OK) {
         size_t cap = ZSTD_COMPRESSBOUND(FM_COPS_MAX_RAW);
-        zn = cd ? ZSTD_compress_usingCDict(z->cctx, z->zdst, cap, z->raw.data, z->raw.len, cd)
-                : ZSTD_compressCCtx(z->cctx, z->zdst, cap, z->raw.data, z->raw.len, z->level);
-        if (ZSTD_isError(zn))
-            zn = 0;
+        if (version == FM_COMPACT4_WIRE_VERSION)
+            zn = compress_v4(z, cd, cap);
+        else {
+            zn = cd ? ZSTD_compress_usingCDict(z->cctx, z->zdst, cap, z->raw.data, z->raw.len, cd)
+                    : ZSTD_compressCCtx(z->cctx, z->zdst, cap, z->raw.data, z->raw.len,
+                                        z->level);
+            if (ZSTD_isError(zn))
+                zn = 0;
+        }
     }
     if (zn > 0 && zn < z->raw.len) {
         CHECK(fm_buf_put_u8(out, cd ? FM_COPS_ZDICT : FM_COPS_ZSTD));
@@ -206,36 +261,68 @@ static int put_payloads(struct fm_compact *z, bool use_dict, struct fm_buf *out)
     return fm_buf_append(out, z->raw.data, z->raw.len);
 }
 
-int fm_compact_encode(struct fm_compact *z, const uint8_t *plain, size_t plain_len,
-                      bool give_prev, bool use_dict, struct fm_buf *out)
+/* Version 4 writes each run's count before its ops: the lengths of the
+ * runs of the plain batch m, in order, into lens (at most max). */
+static int run_lengths(const struct fm_wire_ops *ops, uint16_t *lens, size_t max, size_t *nlens)
+{
+    struct enc_run r = {0};
+    size_t pos = 0, len, k = 0;
+    const uint8_t *op;
+    while (fm_wire_ops_next(ops, &pos, &op, &len)) {
+        struct fm_op d;
+        if (fm_op_decode(&d, op, len) != FM_OK)
+            return FM_EINVAL;
+        if (run_breaks(&r, &d)) {
+            if (k == max)
+                return FM_ETOOBIG;
+            lens[k++] = 0;
+            r.n = 0;
+        }
+        r.author = op + AT_AUTHOR; /* d points into op: stays valid */
+        r.next_seq = d.seq + 1;
+        r.n++;
+        lens[k - 1]++;
+    }
+    *nlens = k;
+    return FM_OK;
+}
+
+int fm_compact_encode(struct fm_compact *z, uint8_t version, const uint8_t *plain,
+                      size_t plain_len, bool give_prev, bool use_dict, struct fm_buf *out)
 {
     struct fm_wire_msg m;
     struct enc_run r = {0};
     uint32_t nruns = 0;
-    size_t pos = 0, len;
+    size_t pos = 0, len, nlens = 0;
     const uint8_t *op;
+    uint16_t *lens = z->run_lens;
+    if (version != FM_COMPACT_WIRE_VERSION && version != FM_COMPACT4_WIRE_VERSION)
+        return FM_EINVAL;
     CHECK(fm_wire_decode(&m, plain, plain_len));
     if (m.type != FM_MSG_OPS)
         return FM_EINVAL;
+    if (version == FM_COMPACT4_WIRE_VERSION)
+        CHECK(run_lengths(&m.u.ops, lens, FM_WIRE_BATCH_MAX, &nlens));
     fm_buf_reset(&z->meta);
     fm_buf_reset(&z->raw);
     while (fm_wire_ops_next(&m.u.ops, &pos, &op, &len)) {
         struct fm_op d;
         if (fm_op_decode(&d, op, len) != FM_OK || d.version != FM_OP_VERSION || d.flags != 0)
             return FM_EINVAL; /* not rebuildable from our fields: send it plain */
-        CHECK(enc_op(&z->meta, &r, &d, give_prev, &nruns));
+        uint16_t run_len = run_breaks(&r, &d) && nruns < nlens ? lens[nruns] : 0;
+        CHECK(enc_op(&z->meta, &r, &d, give_prev, version, run_len, &nruns));
         CHECK(fm_buf_append(&z->raw, d.payload, d.payload_len));
     }
-    if (r.author)
+    if (r.author && version != FM_COMPACT4_WIRE_VERSION)
         put_be16(z->meta.data + r.count_at, r.n);
     fm_buf_reset(out);
-    CHECK(fm_buf_put_u8(out, FM_COMPACT_WIRE_VERSION));
+    CHECK(fm_buf_put_u8(out, version));
     CHECK(fm_buf_put_u8(out, FM_MSG_COPS));
     CHECK(fm_buf_put_u8(out, m.u.ops.flags));
     CHECK(put_varint(out, m.u.ops.req_id));
     CHECK(put_varint(out, nruns));
     CHECK(fm_buf_append(out, z->meta.data, z->meta.len));
-    CHECK(put_payloads(z, use_dict, out));
+    CHECK(put_payloads(z, version, use_dict, out));
     return out->len > FM_WIRE_MAX_MSG ? FM_ETOOBIG : FM_OK;
 }
 
@@ -249,26 +336,45 @@ struct dec_head {
 /* One run's fixed part. */
 struct dec_run {
     const uint8_t *author, *prev; /* prev NULL when not given */
+    bool short_author;            /* author holds only FM_COPS_AUTHOR_PREFIX bytes */
     uint64_t seq;
     uint16_t n;
 };
 
-static int dec_run_head(struct fm_cur *c, struct dec_run *r)
+static int dec_run_head(struct fm_cur *c, uint8_t version, struct dec_run *r)
 {
     uint8_t rflags;
-    CHECK(fm_cur_bytes(c, FM_PK_LEN, &r->author));
-    CHECK(fm_cur_u8(c, &rflags));
-    if (rflags & ~FM_COPS_PREV_GIVEN)
-        return FM_EDECODE;
+    if (version == FM_COMPACT4_WIRE_VERSION) {
+        CHECK(fm_cur_u8(c, &rflags));
+        if (rflags & ~(FM_COPS_PREV_GIVEN | FM_COPS_AUTHOR_SHORT))
+            return FM_EDECODE;
+        r->short_author = (rflags & FM_COPS_AUTHOR_SHORT) != 0;
+        CHECK(fm_cur_bytes(c, r->short_author ? FM_COPS_AUTHOR_PREFIX : FM_PK_LEN, &r->author));
+    } else {
+        CHECK(fm_cur_bytes(c, FM_PK_LEN, &r->author));
+        CHECK(fm_cur_u8(c, &rflags));
+        if (rflags & ~FM_COPS_PREV_GIVEN)
+            return FM_EDECODE;
+        r->short_author = false;
+    }
     r->prev = NULL;
-    if (rflags)
+    if (rflags & FM_COPS_PREV_GIVEN)
         CHECK(fm_cur_bytes(c, FM_HASH_LEN, &r->prev));
     CHECK(get_varint(c, &r->seq));
-    CHECK(fm_cur_u16(c, &r->n));
+    if (version == FM_COMPACT4_WIRE_VERSION) {
+        uint64_t n;
+        CHECK(get_varint(c, &n));
+        if (n > UINT16_MAX)
+            return FM_EDECODE;
+        r->n = (uint16_t)n;
+    } else
+        CHECK(fm_cur_u16(c, &r->n));
     if (r->seq == 0 || r->n == 0 || r->seq > UINT64_MAX - r->n)
         return FM_EDECODE;
     if (r->prev && r->seq == 1)
         return FM_EDECODE; /* seq 1 has no prev: one encoding */
+    if (r->short_author && r->seq == 1)
+        return FM_EDECODE; /* a short author only past seq 1 (one encoding) */
     return FM_OK;
 }
 
@@ -290,12 +396,13 @@ static int dec_op(struct fm_cur *c, struct dec_op *o)
 
 /* Pass 1: the runs are well formed, within the caps; *raw is the sum of
  * the payload lengths and *ops the number of ops. */
-static int validate_runs(struct fm_cur *c, uint64_t nruns, size_t *ops, size_t *raw)
+static int validate_runs(struct fm_cur *c, uint8_t version, uint64_t nruns, size_t *ops,
+                         size_t *raw)
 {
     size_t total = 0, bytes = 0;
     for (uint64_t k = 0; k < nruns; k++) {
         struct dec_run r;
-        CHECK(dec_run_head(c, &r));
+        CHECK(dec_run_head(c, version, &r));
         if (r.n > FM_WIRE_BATCH_MAX - total)
             return FM_ETOOBIG;
         total += r.n;
@@ -314,15 +421,17 @@ static int validate_runs(struct fm_cur *c, uint64_t nruns, size_t *ops, size_t *
 
 /* The payload bytes, exactly raw_len of them, into z->dec (or borrowed
  * from the frame when sent as they are). */
-static int dec_payloads(struct fm_compact *z, struct fm_cur *c, size_t raw_len,
+static int dec_payloads(struct fm_compact *z, struct fm_cur *c, uint8_t version, size_t raw_len,
                         const uint8_t **payloads)
 {
     uint8_t codec;
-    uint64_t declared;
     size_t left;
-    CHECK(get_varint(c, &declared));
-    if (declared != raw_len)
-        return FM_EDECODE;
+    if (version != FM_COMPACT4_WIRE_VERSION) {
+        uint64_t declared;
+        CHECK(get_varint(c, &declared));
+        if (declared != raw_len)
+            return FM_EDECODE;
+    }
     CHECK(fm_cur_u8(c, &codec));
     left = fm_cur_left(c);
     if (codec == FM_COPS_RAW) {
@@ -334,6 +443,18 @@ static int dec_payloads(struct fm_compact *z, struct fm_cur *c, size_t raw_len,
         return FM_EDECODE;
     const uint8_t *src;
     CHECK(fm_cur_bytes(c, left, &src));
+    CHECK(zstd_ready(z, false));
+    if (version == FM_COMPACT4_WIRE_VERSION) {
+        /* the magic goes back on in front, so zstd reads a whole frame */
+        if (left > FM_WIRE_MAX_MSG)
+            return FM_ETOOBIG;
+        if (!z->framed && !(z->framed = malloc(FM_WIRE_MAX_MSG + sizeof(zstd_magic))))
+            return FM_ENOMEM;
+        memcpy(z->framed, zstd_magic, sizeof(zstd_magic));
+        memcpy(z->framed + sizeof(zstd_magic), src, left);
+        src = z->framed;
+        left += sizeof(zstd_magic);
+    }
     unsigned long long fcs = ZSTD_getFrameContentSize(src, left);
     if (fcs == ZSTD_CONTENTSIZE_ERROR || fcs == ZSTD_CONTENTSIZE_UNKNOWN)
         return FM_EDECODE;
@@ -341,14 +462,18 @@ static int dec_payloads(struct fm_compact *z, struct fm_cur *c, size_t raw_len,
         return FM_ETOOBIG;
     if (fcs != raw_len || ZSTD_findFrameCompressedSize(src, left) != left)
         return FM_EDECODE; /* one frame, of the size the runs say */
-    /* with the dictionary only when the frame names ours; without it a
-     * frame that needs one fails */
+    /* Version 3: with the dictionary only when the frame names ours;
+     * without it a frame that needs one fails. Version 4 frames name no
+     * dictionary (one encoding): codec 2 means ours, which the sender
+     * uses only when our VERSION named it. */
     ZSTD_DDict *dd = NULL;
-    if (codec == FM_COPS_ZDICT &&
-        (ZSTD_getDictID_fromFrame(src, left) != fm_compact_dict_id() ||
-         fm_compact_dict_id() == 0 || !(dd = dict_ready(z, false))))
+    unsigned named = ZSTD_getDictID_fromFrame(src, left);
+    if (version == FM_COMPACT4_WIRE_VERSION ? named != 0
+                                           : codec == FM_COPS_ZDICT &&
+                                                 named != fm_compact_dict_id())
         return FM_EDECODE;
-    CHECK(zstd_ready(z, false));
+    if (codec == FM_COPS_ZDICT && (fm_compact_dict_id() == 0 || !(dd = dict_ready(z, false))))
+        return FM_EDECODE;
     /* the destination is given exactly raw_len: more is an error, not a write */
     size_t got = dd ? ZSTD_decompress_usingDDict(z->dctx, z->dec, raw_len, src, left, dd)
                     : ZSTD_decompressDCtx(z->dctx, z->dec, raw_len, src, left);
@@ -381,18 +506,30 @@ static int put_op(struct fm_buf *out, const struct dec_run *r, uint64_t seq,
 
 /* Pass 2: rebuilds run by run; a run whose prev cannot be resolved is
  * skipped (its payloads still consumed). */
-static int rebuild(struct fm_cur *c, uint64_t nruns, const uint8_t *payloads,
+static int rebuild(struct fm_cur *c, uint8_t version, uint32_t req_id, uint64_t nruns,
+                   const uint8_t *payloads,
                    const struct fm_compact_prev *cb, struct fm_buf *out,
                    struct fm_buf *hashes, uint32_t *count, size_t *skipped)
 {
     size_t at = 0;
     for (uint64_t k = 0; k < nruns; k++) {
         struct dec_run r;
-        uint8_t prev[FM_HASH_LEN];
+        uint8_t prev[FM_HASH_LEN], author[FM_PK_LEN];
         uint64_t hlc = 0;
-        CHECK(dec_run_head(c, &r));
+        CHECK(dec_run_head(c, version, &r));
         bool skip = false;
-        if (r.prev)
+        if (r.short_author) {
+            /* the receiver's one author whose key starts so; none or two:
+             * skipped, and anti-entropy brings the ops */
+            skip = !cb || !cb->author ||
+                   cb->author(cb->ctx, req_id, r.author, FM_COPS_AUTHOR_PREFIX, author) !=
+                       FM_OK ||
+                   memcmp(author, r.author, FM_COPS_AUTHOR_PREFIX) != 0;
+            r.author = author;
+        }
+        if (skip)
+            ;
+        else if (r.prev)
             memcpy(prev, r.prev, FM_HASH_LEN);
         else if (r.seq == 1)
             memset(prev, 0, FM_HASH_LEN);
@@ -431,7 +568,8 @@ int fm_compact_decode(struct fm_compact *z, const uint8_t *p, size_t n,
     fm_cur_init(&c, p, n);
     CHECK(fm_cur_u8(&c, &ver));
     CHECK(fm_cur_u8(&c, &type));
-    if (ver != FM_COMPACT_WIRE_VERSION || type != FM_MSG_COPS)
+    if ((ver != FM_COMPACT_WIRE_VERSION && ver != FM_COMPACT4_WIRE_VERSION) ||
+        type != FM_MSG_COPS)
         return FM_EDECODE;
     CHECK(fm_cur_u8(&c, &flags));
     if (flags & ~(FM_OPS_REPLY | FM_OPS_TRUNCATED))
@@ -443,16 +581,16 @@ int fm_compact_decode(struct fm_compact *z, const uint8_t *p, size_t n,
     if (nruns > FM_WIRE_BATCH_MAX)
         return FM_ETOOBIG;
     struct fm_cur runs = c;
-    CHECK(validate_runs(&c, nruns, &nops, &raw_len));
+    CHECK(validate_runs(&c, ver, nruns, &nops, &raw_len));
     if (!(flags & FM_OPS_REPLY) && (flags || req_id || nops == 0))
         return FM_EDECODE; /* a push: no flags, no req_id, at least one op */
     /* the rebuilt batch must fit where a plain one would, header and all */
     if (PLAIN_HEADER + nops * (4 + OP_FIXED) + raw_len > FM_WIRE_MAX_MSG)
         return FM_ETOOBIG;
-    CHECK(dec_payloads(z, &c, raw_len, &payloads));
+    CHECK(dec_payloads(z, &c, ver, raw_len, &payloads));
     fm_buf_reset(out);
     fm_buf_reset(&z->hashes);
-    CHECK(rebuild(&runs, nruns, payloads, cb, out, &z->hashes, &o->count, skipped));
+    CHECK(rebuild(&runs, ver, (uint32_t)req_id, nruns, payloads, cb, out, &z->hashes, &o->count, skipped));
     o->flags = flags;
     o->req_id = (uint32_t)req_id;
     o->data = out->data;
@@ -468,13 +606,14 @@ size_t fm_compact_kinds(const uint8_t *p, size_t n, uint8_t *kinds, size_t max)
     uint64_t req_id, nruns;
     size_t got = 0;
     fm_cur_init(&c, p, n);
-    if (fm_cur_copy(&c, hdr, 3) != FM_OK || hdr[0] != FM_COMPACT_WIRE_VERSION ||
+    if (fm_cur_copy(&c, hdr, 3) != FM_OK ||
+        (hdr[0] != FM_COMPACT_WIRE_VERSION && hdr[0] != FM_COMPACT4_WIRE_VERSION) ||
         hdr[1] != FM_MSG_COPS || get_varint(&c, &req_id) != FM_OK ||
         get_varint(&c, &nruns) != FM_OK || nruns > FM_WIRE_BATCH_MAX)
         return 0;
     for (uint64_t k = 0; k < nruns; k++) {
         struct dec_run r;
-        if (dec_run_head(&c, &r) != FM_OK)
+        if (dec_run_head(&c, hdr[0], &r) != FM_OK)
             return 0;
         for (uint16_t j = 0; j < r.n; j++) {
             struct dec_op o;
@@ -489,21 +628,24 @@ size_t fm_compact_kinds(const uint8_t *p, size_t n, uint8_t *kinds, size_t max)
 
 /* ------------------------------------------------------------- VERSION */
 
-int fm_compact_encode_version(struct fm_buf *out, uint8_t depth)
+int fm_compact_encode_version(struct fm_buf *out, uint8_t version, uint8_t depth)
 {
-    if (depth > 1)
+    if (depth > 1 || (version != FM_COMPACT_WIRE_VERSION && version != FM_COMPACT4_WIRE_VERSION))
         return FM_EINVAL;
     fm_buf_reset(out);
-    CHECK(fm_buf_put_u8(out, FM_COMPACT_WIRE_VERSION));
+    CHECK(fm_buf_put_u8(out, version));
     CHECK(fm_buf_put_u8(out, FM_MSG_VERSION));
     CHECK(fm_buf_put_u8(out, depth));
     return fm_buf_put_u32(out, fm_compact_dict_id());
 }
 
-int fm_compact_decode_version(const uint8_t *p, size_t n, uint8_t *depth, uint32_t *dict_id)
+int fm_compact_decode_version(const uint8_t *p, size_t n, uint8_t *version, uint8_t *depth,
+                              uint32_t *dict_id)
 {
-    if (n != 7 || p[0] != FM_COMPACT_WIRE_VERSION || p[1] != FM_MSG_VERSION || p[2] > 1)
+    if (n != 7 || (p[0] != FM_COMPACT_WIRE_VERSION && p[0] != FM_COMPACT4_WIRE_VERSION) ||
+        p[1] != FM_MSG_VERSION || p[2] > 1)
         return FM_EDECODE;
+    *version = p[0];
     *depth = p[2];
     *dict_id = fm_be32_get(p + 3);
     return FM_OK;

@@ -13,6 +13,13 @@
  * message of another protocol version (a few per link-up). What a peer
  * speaks is forgotten when its link goes down and learnt again when it is
  * back (it may have come back as another build).
+ *
+ * Version 4 is the same exchange under version byte 4: a version-4 node
+ * sends VERSION(0) under both bytes to a neighbour not known as version 4,
+ * answers each under its own byte, and sends its batches as version-4
+ * COPS to a neighbour heard speaking 4, as version-3 COPS to one heard
+ * speaking only 3. A version-3 node drops our version-4 hellos as messages
+ * of another protocol version (a few per link-up).
  */
 #include "sync_int.h"
 #include "compact_int.h"
@@ -21,24 +28,39 @@
 
 #define COMPONENT "sync"
 
-bool sync_compact_on(const struct fm_sync *s) { return s->cfg.wire_version == 0; }
+bool sync_compact_on(const struct fm_sync *s)
+{
+    return s->cfg.wire_version == 0 || s->cfg.wire_version == FM_COMPACT_WIRE_VERSION;
+}
+
+bool sync_compact4_on(const struct fm_sync *s) { return s->cfg.wire_version == 0; }
 
 void sync_compact_hello(struct fm_sync *s, struct sync_nb *nb)
 {
-    if (!sync_compact_on(s) || nb->v3)
+    /* a failed send is dropped and counted: the next hello says it again */
+    if (sync_compact_on(s) && !nb->v3 &&
+        fm_compact_encode_version(&s->msg, FM_COMPACT_WIRE_VERSION, 0) == FM_OK &&
+        sync_send(s, nb, &s->msg) != FM_OK)
         return;
-    if (fm_compact_encode_version(&s->msg, 0) == FM_OK && sync_send(s, nb, &s->msg) != FM_OK)
-        return; /* dropped and counted: the next hello says it again */
+    if (sync_compact4_on(s) && !nb->v4 &&
+        fm_compact_encode_version(&s->msg, FM_COMPACT4_WIRE_VERSION, 0) == FM_OK &&
+        sync_send(s, nb, &s->msg) != FM_OK)
+        return;
 }
 
-int sync_send_ops(struct fm_sync *s, struct sync_nb *nb, struct fm_buf *m)
+int sync_send_ops(struct fm_sync *s, struct sync_nb *nb, struct fm_buf *m, bool give_prev)
 {
     if (!sync_compact_on(s) || !nb->v3 || m->len < 3)
         return sync_send(s, nb, m);
     /* a pull reply carries each run's first prev: our reply may arrive
-     * while the asker's earlier replies still wait for ingest */
+     * while the asker's earlier replies still wait for ingest, and a fork
+     * probe must see our real prev. Only a version-4 asker's PULL can say
+     * it needs none (from its head + 1). */
     bool reply = (m->data[2] & FM_OPS_REPLY) != 0;
-    if (fm_compact_encode(&s->z, m->data, m->len, reply, nb->v3_dict, &s->cops) != FM_OK)
+    bool v4 = nb->v4 && sync_compact4_on(s);
+    uint8_t version = v4 ? FM_COMPACT4_WIRE_VERSION : FM_COMPACT_WIRE_VERSION;
+    if (fm_compact_encode(&s->z, version, m->data, m->len, reply && (give_prev || !v4),
+                          nb->v3_dict, &s->cops) != FM_OK)
         return sync_send(s, nb, m); /* an op we cannot write compactly */
     return sync_send(s, nb, &s->cops);
 }
@@ -80,10 +102,44 @@ static int run_prev(void *ctx, const uint8_t pk[FM_PK_LEN], uint64_t seq, uint64
     return FM_ENOTFOUND;
 }
 
+/* A short author (version 4). In a reply to one of our requests: the one
+ * author that request named whose key starts so (a reply continuing one
+ * still waiting for ingest is of an author we do not hold yet). Else (a
+ * push, a graft or a fork probe, all from an op we hold): the one author
+ * we hold whose key starts so. A peer can make us list keys it made up,
+ * never make us hold one or ask another peer for it, so it cannot make an
+ * honest neighbour's prefix ambiguous. None or two: FM_ENOTFOUND, and the
+ * run is skipped (anti-entropy brings its ops). */
+static int run_author(void *ctx, uint32_t req_id, const uint8_t *prefix, size_t len,
+                      uint8_t out[FM_PK_LEN])
+{
+    struct prev_ctx *c = ctx;
+    struct fm_sync *s = c->s;
+    int32_t found = -1;
+    for (int r = 0; req_id && r < SYNC_CREDITS; r++) {
+        const struct sync_req *rq = &c->nb->reqs[r];
+        if (rq->id != req_id)
+            continue;
+        for (uint16_t k = 0; k < rq->n; k++)
+            if (memcmp(s->authors[rq->authors[k]].pk, prefix, len) == 0) {
+                if (found >= 0 && (uint32_t)found != rq->authors[k])
+                    return FM_ENOTFOUND;
+                found = (int32_t)rq->authors[k];
+            }
+        break;
+    }
+    if (found < 0)
+        found = sync_author_by_prefix(s, prefix, len);
+    if (found < 0)
+        return FM_ENOTFOUND;
+    memcpy(out, s->authors[found].pk, FM_PK_LEN);
+    return FM_OK;
+}
+
 static void on_cops(struct fm_sync *s, struct sync_nb *nb, const uint8_t *p, size_t n)
 {
     struct prev_ctx c = {s, nb};
-    struct fm_compact_prev cb = {&c, run_prev};
+    struct fm_compact_prev cb = {&c, run_prev, run_author};
     struct fm_wire_ops o;
     size_t skipped = 0;
     int rc = fm_compact_decode(&s->z, p, n, &cb, &s->cops_in, &o, &skipped);
@@ -92,6 +148,8 @@ static void on_cops(struct fm_sync *s, struct sync_nb *nb, const uint8_t *p, siz
         return;
     }
     nb->v3 = true;
+    if (p[0] == FM_COMPACT4_WIRE_VERSION)
+        nb->v4 = true;
     if (o.count == 0 && !(o.flags & FM_OPS_REPLY))
         return; /* a push of ops after a gap: pulled instead (run_prev) */
     sync_on_ops(s, nb, &o);
@@ -99,24 +157,30 @@ static void on_cops(struct fm_sync *s, struct sync_nb *nb, const uint8_t *p, siz
 
 void sync_on_v3(struct fm_sync *s, struct sync_nb *nb, const uint8_t *p, size_t n)
 {
-    uint8_t depth;
+    uint8_t version, depth;
     uint32_t dict_id;
     if (n >= 2 && p[1] == FM_MSG_COPS) {
         on_cops(s, nb, p, n);
         return;
     }
-    if (fm_compact_decode_version(p, n, &depth, &dict_id) != FM_OK) {
+    if (fm_compact_decode_version(p, n, &version, &depth, &dict_id) != FM_OK) {
         sync_nb_bad(s, nb, "malformed message", FM_EDECODE);
         return;
     }
-    if (!nb->v3)
-        fm_log(FM_LOG_INFO, COMPONENT, "peer %s speaks wire version 3: sending it compact batches",
-               nb->name);
+    if (version == FM_COMPACT4_WIRE_VERSION && !nb->v4)
+        fm_log(FM_LOG_INFO, COMPONENT, "peer %s speaks wire version 4: sending it compact "
+               "batches without what it knows", nb->name);
+    else if (version == FM_COMPACT_WIRE_VERSION && !nb->v3 && !nb->v4)
+        /* a version-4 peer says both: one line when it is only 3 */
+        fm_log(sync_compact4_on(s) ? FM_LOG_DEBUG : FM_LOG_INFO, COMPONENT,
+               "peer %s speaks wire version 3: sending it compact batches", nb->name);
+    if (version == FM_COMPACT4_WIRE_VERSION)
+        nb->v4 = true;
     nb->v3 = true;
     nb->v3_dict = dict_id != 0 && dict_id == fm_compact_dict_id();
     nb->ver = 2; /* version 3 includes 2: range reconciliation */
     nb->ver_probed = true;
-    if (depth == 0 && fm_compact_encode_version(&s->msg, 1) == FM_OK &&
+    if (depth == 0 && fm_compact_encode_version(&s->msg, version, 1) == FM_OK &&
         sync_send(s, nb, &s->msg) != FM_OK)
         return; /* dropped and counted: its next hello asks again */
 }

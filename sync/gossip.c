@@ -177,7 +177,7 @@ void sync_flush(struct fm_sync *s)
             count += got;
         }
         if (count > 0 && fm_wire_ops_finish(&s->msg) == FM_OK &&
-            sync_send_ops(s, nb, &s->msg) == FM_OK) {
+            sync_send_ops(s, nb, &s->msg, false) == FM_OK) {
             for (size_t k = 0; k < nauth; k++)
                 sync_belief_raise(nb, pushed_idx[k], pushed_seq[k]);
             nb->ops_sent += count;
@@ -620,9 +620,11 @@ void sync_on_message(struct fm_sync *s, struct sync_nb *nb, const uint8_t *p, si
 {
     struct fm_wire_msg m;
     int rc = fm_wire_decode(&m, p, n);
-    /* version 3 (compact_peer.c): a version-2 engine drops it in the
-     * decoder above, as an older build does */
-    bool v3 = rc != FM_OK && sync_compact_on(s) && n >= 3 && p[0] == FM_COMPACT_WIRE_VERSION;
+    /* versions 3 and 4 (compact_peer.c): an engine that does not speak
+     * one drops it in the decoder above, as an older build does */
+    bool v3 = rc != FM_OK && n >= 3 &&
+              ((p[0] == FM_COMPACT_WIRE_VERSION && sync_compact_on(s)) ||
+               (p[0] == FM_COMPACT4_WIRE_VERSION && sync_compact4_on(s)));
     int kind = v3 ? (p[1] == FM_MSG_COPS ? FM_SYNC_MSG_OPS : FM_SYNC_MSG_VECTOR)
                   : rc == FM_OK ? fm_wire_kind(m.type) : FM_SYNC_MSG_OTHER;
     struct fm_sync_msg_count *c = &nb->msgs[kind];

@@ -103,7 +103,7 @@ void sync_pull_schedule(struct fm_sync *s, uint64_t now)
         if (per > FM_WIRE_PULL_MAX)
             per = FM_WIRE_PULL_MAX;
         while ((rq = req_free_slot(nb)) != NULL) {
-            bool graft = false;
+            bool graft = false, no_prev = nb->v4;
             fm_buf_reset(&s->entries);
             rq->n = 0;
             for (size_t i = 0; i < s->nauthors && rq->n < per; i++) {
@@ -116,13 +116,17 @@ void sync_pull_schedule(struct fm_sync *s, uint64_t now)
                 rq->from[rq->n] = author_next(a) + 1;
                 rq->authors[rq->n++] = (uint32_t)i;
                 graft = graft || a->want_graft;
+                /* from our head + 1, not past a reply still waiting */
+                no_prev = no_prev && author_next(a) == a->head && (a->in_store || a->head == 0);
             }
             if (rq->n == 0)
                 break;
             sync_entries_sort(s);
             if (++s->next_req_id == 0)
                 s->next_req_id = 1;
-            if (fm_wire_encode_pull(&s->msg, graft ? FM_PULL_GRAFT : 0, s->next_req_id,
+            if (fm_wire_encode_pull(&s->msg,
+                                    (graft ? FM_PULL_GRAFT : 0) | (no_prev ? FM_PULL_NO_PREV : 0),
+                                    s->next_req_id,
                                     s->cfg.batch_ops, s->entries.data, rq->n) != FM_OK ||
                 sync_send(s, nb, &s->msg) != FM_OK) {
                 rq->n = 0;
@@ -219,7 +223,7 @@ static void probe_push(struct fm_sync *s, struct sync_nb *nb, uint64_t seq)
 {
     if (fm_wire_ops_begin(&s->msg, 0, 0) == FM_OK &&
         fm_wire_ops_add(&s->msg, s->tmp.data, s->tmp.len, 1) == FM_OK &&
-        fm_wire_ops_finish(&s->msg) == FM_OK && sync_send_ops(s, nb, &s->msg) == FM_OK)
+        fm_wire_ops_finish(&s->msg) == FM_OK && sync_send_ops(s, nb, &s->msg, false) == FM_OK)
         fm_log(FM_LOG_INFO, COMPONENT, "peer %s holds the losing branch of a fork at seq %llu: "
                "sent it the kept op", nb->name, (unsigned long long)seq);
 }
@@ -359,7 +363,8 @@ void sync_on_pull(struct fm_sync *s, struct sync_nb *nb, const struct fm_wire_pu
         }
     }
     s->msg.data[2] = flags; /* the flags byte follows version and type */
-    if (fm_wire_ops_finish(&s->msg) != FM_OK || sync_send_ops(s, nb, &s->msg) != FM_OK)
+    if (fm_wire_ops_finish(&s->msg) != FM_OK ||
+        sync_send_ops(s, nb, &s->msg, !(p->flags & FM_PULL_NO_PREV)) != FM_OK)
         return;
     for (size_t k = 0; k < nserved; k++)
         sync_belief_raise(nb, served_idx[k], served_seq[k]);

@@ -59,7 +59,8 @@ int sync_msg_class(struct fm_sync *s, const uint8_t *p, size_t n)
         return SYNC_CLASS_CONTROL;
     if (p[1] == FM_MSG_SOFT)
         return SYNC_CLASS_SOFT;
-    if (p[0] == FM_COMPACT_WIRE_VERSION && p[1] == FM_MSG_COPS)
+    if ((p[0] == FM_COMPACT_WIRE_VERSION || p[0] == FM_COMPACT4_WIRE_VERSION) &&
+        p[1] == FM_MSG_COPS)
         return compact_class(s, p, n);
     if (p[1] != FM_MSG_OPS)
         return SYNC_CLASS_CONTROL;

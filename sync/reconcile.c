@@ -84,7 +84,7 @@ void sync_recon_link_down(struct sync_nb *nb)
      * but check it again: it may come back as another build */
     nb->ver_probed = false;
     nb->hellos = 0;
-    nb->v3 = nb->v3_dict = false; /* learnt again from its hello's answer */
+    nb->v3 = nb->v3_dict = nb->v4 = false; /* learnt again from its hello's answer */
 }
 
 bool sync_recon_start(struct fm_sync *s, struct sync_nb *nb)

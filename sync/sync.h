@@ -107,10 +107,12 @@ struct fm_sync_config {
                                    * (0 = 4; at most 64): more are refused at ZAP */
     uint32_t max_conns;           /* connections into our listener in all, authenticated
                                    * or not (0 = 256; at most 65536): more are closed */
-    uint8_t wire_version;         /* 0 = the newest (3: compact batches, over 2: range
-                                   * reconciliation); 1 = behave as a version-1 node
-                                   * (drops version-2 and -3 frames), 2 = as a version-2
-                                   * node (drops version-3 frames): mixed-version tests */
+    uint8_t wire_version;         /* 0 = the newest (4: shorter compact batches, over 3:
+                                   * compact batches, over 2: range reconciliation);
+                                   * 1 = behave as a version-1 node (drops version-2, -3
+                                   * and -4 frames), 2 = as a version-2 node, 3 = as a
+                                   * version-3 node (drops newer frames): mixed-version
+                                   * tests */
 };
 
 /* Creates the engine; binds listen and control, starts nothing else.

@@ -178,6 +178,7 @@ struct sync_nb {
     bool ver_probed;        /* the probe is over (its version known) until its link goes down */
     bool v3;                /* it speaks wire version 3: compact batches (compact_peer.c) */
     bool v3_dict;           /* and holds our zstd dictionary (its VERSION said so) */
+    bool v4;                /* it speaks wire version 4: compact batches, shorter */
 };
 
 /* A message waiting for the rate limit. */
@@ -269,6 +270,11 @@ int sync_authors_init(struct fm_sync *s) FM_MUST_USE;
 void sync_authors_release(struct fm_sync *s);
 /* Index of author pk, adding it (not in store) if new; -1 when the table is full. */
 int32_t sync_author_get(struct fm_sync *s, const uint8_t pk[FM_PK_LEN], bool add);
+/* The index of the one author we hold ops of whose key starts with
+ * prefix[0..len) (len >= 4); -1 for none or several. Only held authors
+ * count: a peer can make us list any key it likes, never one whose op we
+ * verified, so it cannot make an honest prefix ambiguous. */
+int32_t sync_author_by_prefix(const struct fm_sync *s, const uint8_t *prefix, size_t len);
 /* Re-reads the store's heads; marks moved authors fresh and changed. */
 int sync_heads_refresh(struct fm_sync *s) FM_MUST_USE;
 /* ZAP: maps a client Curve key to a node key. FM_OK: admitted, node key in
@@ -330,13 +336,18 @@ void sync_recon_hello(struct fm_sync *s, struct sync_nb *nb, uint64_t now);
 void sync_recon_link_down(struct sync_nb *nb);
 
 /* ---- compact_peer.c: compact batches with version-3 neighbours ---- */
-/* This engine speaks version 3 (cfg.wire_version 0). */
+/* This engine speaks version 3 (cfg.wire_version 0 or 3) and version 4
+ * (cfg.wire_version 0). */
 bool sync_compact_on(const struct fm_sync *s);
-/* Says VERSION to nb unless it is known to speak version 3. */
+bool sync_compact4_on(const struct fm_sync *s);
+/* Says VERSION to nb unless it is known to speak our newest version. */
 void sync_compact_hello(struct fm_sync *s, struct sync_nb *nb);
-/* Sends a finished plain OPS message m: compact to a version-3 neighbour,
- * plain to any other. */
-int sync_send_ops(struct fm_sync *s, struct sync_nb *nb, struct fm_buf *m) FM_MUST_USE;
+/* Sends a finished plain OPS message m: compact to a version-3 or -4
+ * neighbour, plain to any other. give_prev: a reply's runs carry their
+ * first prev (pushes never do; a reply leaves it out only when the PULL
+ * said FM_PULL_NO_PREV). */
+int sync_send_ops(struct fm_sync *s, struct sync_nb *nb, struct fm_buf *m,
+                  bool give_prev) FM_MUST_USE;
 /* A frame with version byte 3 (COPS or VERSION) from nb. */
 void sync_on_v3(struct fm_sync *s, struct sync_nb *nb, const uint8_t *p, size_t n);
 /* Counts and logs (rate-limited) a message dropped as bad (neighbours.c). */

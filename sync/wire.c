@@ -240,7 +240,7 @@ static int decode_pull(struct fm_wire_pull *p, struct fm_cur *c)
 {
     uint16_t n16;
     CHECK(fm_cur_u8(c, &p->flags));
-    if (p->flags & ~FM_PULL_GRAFT)
+    if (p->flags & ~(FM_PULL_GRAFT | FM_PULL_NO_PREV))
         return FM_EDECODE;
     CHECK(fm_cur_u32(c, &p->req_id));
     CHECK(fm_cur_u32(c, &p->max_ops));
@@ -453,7 +453,7 @@ int fm_wire_encode_ihave(struct fm_buf *out, uint8_t flags, const uint8_t *entri
 int fm_wire_encode_pull(struct fm_buf *out, uint8_t flags, uint32_t req_id, uint32_t max_ops,
                         const uint8_t *entries, uint32_t n)
 {
-    if (n == 0 || max_ops == 0 || (flags & ~FM_PULL_GRAFT))
+    if (n == 0 || max_ops == 0 || (flags & ~(FM_PULL_GRAFT | FM_PULL_NO_PREV)))
         return FM_EINVAL;
     if (n > FM_WIRE_PULL_MAX || max_ops > FM_WIRE_BATCH_MAX)
         return FM_ETOOBIG;

@@ -48,6 +48,9 @@ enum fm_wire_type {
 #define FM_SUMMARY_REPLY 0x01 /* sender wants a SUMMARY or VECTOR back */
 #define FM_IHAVE_NOW 0x01     /* pull at once (anti-entropy), else after a grace */
 #define FM_PULL_GRAFT 0x01    /* also: push to me eagerly from now on */
+#define FM_PULL_NO_PREV 0x02  /* every entry starts at my head + 1: a compact
+                               * reply may leave each run's first prev out
+                               * (sent to version-4 neighbours only) */
 #define FM_OPS_REPLY 0x01     /* reply to PULL req_id (else an eager push) */
 #define FM_OPS_TRUNCATED 0x02 /* the reply hit its budget before serving every author */
 

@@ -1,6 +1,6 @@
 /*
- * bench_compact.c — wire bytes per op with compact batches (wire version
- * 3) beside the plain OPS of versions 1-2, in the same run (issue 13,
+ * bench_compact.c — wire bytes per op with compact batches (wire versions
+ * 3 and 4) beside the plain OPS of versions 1-2, in the same run (issue 13,
  * "Figures to reach": ≤ 200 B/op in a cold sync, ≤ 230 B for a single
  * live op, cold sync no slower than the plain wire).
  *
@@ -14,7 +14,10 @@
  * generator, ~300-byte payloads. One node holds every op, the other none;
  * each mode syncs the same ops cold, then one live op is pushed:
  *   plain   both engines wire version 2 (plain OPS, as today)
- *   compact both engines wire version 3 (COPS: runs, rebuilt prevs, zstd)
+ *   v3      both engines wire version 3 (COPS: runs, rebuilt prevs, zstd)
+ *   v4      both engines wire version 4 (COPS without what the receiver
+ *           knows: short authors in pushes, zstd frames without magic or
+ *           dictionary id, no total length), the newest
  * Bytes are every frame either engine sent (all message types), without
  * ZMTP/CurveZMQ framing, which is the same for both modes.
  *
@@ -136,6 +139,7 @@ static struct {
     uint64_t now;
     uint64_t bytes, ops_bytes, frames;
     size_t last_ops_frame; /* size of the last OPS/COPS frame sent */
+    bool last_ops_reply;   /* ... and it was a pull reply, not a push */
 } net;
 
 static uint64_t t_mono(void *c) { (void)c; return net.now; }
@@ -146,12 +150,13 @@ static int t_send(void *ctx, const uint8_t pk[FM_PK_LEN], const uint8_t *p, size
 {
     struct node *from = ctx;
     int to = memcmp(pk, nodes[0].id.pk, FM_PK_LEN) == 0 ? 0 : 1;
-    bool ops = n >= 2 && ((p[0] == 1 && p[1] == FM_MSG_OPS) || (p[0] == 3 && p[1] == FM_MSG_COPS));
+    bool ops = n >= 2 && ((p[0] == 1 && p[1] == FM_MSG_OPS) || ((p[0] == 3 || p[0] == 4) && p[1] == FM_MSG_COPS));
     net.bytes += n;
     net.frames++;
     if (ops) {
         net.ops_bytes += n;
         net.last_ops_frame = n;
+        net.last_ops_reply = (p[2] & FM_OPS_REPLY) != 0;
     }
     if (net.nq == net.cap) {
         net.cap = net.cap ? net.cap * 2 : 256;
@@ -206,8 +211,9 @@ static double run_until_equal(uint64_t limit_ms)
 struct result {
     double secs;
     double bytes_per_op, ops_bytes_per_op;
-    size_t live_frame;
-    uint64_t live_bytes;
+    size_t live_frame[2]; /* the first live op, the second */
+    bool live_reply[2];
+    uint64_t live_bytes[2];
 };
 
 /* One mode: a fresh pair, node 0 holds the source ops, cold sync, then one
@@ -231,17 +237,23 @@ static struct result run_mode(const struct memstore *src, uint8_t version, uint6
     r.secs = run_until_equal(600000);
     r.bytes_per_op = (double)net.bytes / (double)total;
     r.ops_bytes_per_op = (double)net.ops_bytes / (double)total;
-    /* a live op: author 0 writes one more, pushed to the other node */
-    uint64_t before = net.bytes;
+    /* a live op: author 0 writes one more, which reaches the other node
+     * as an eager push or, when the cold sync left the link lazy, as an
+     * announcement it pulls (a graft, which makes the link eager again);
+     * then a second one, which goes over the link as it is then */
     struct author save = authors[0];
-    make_op(&nodes[0].st, &authors[0]);
-    authors[0] = save; /* the other mode writes the same op */
-    fm_sync_nudge(nodes[0].eng);
-    net.last_ops_frame = 0;
-    if (run_until_equal(10000) < 0)
-        r.secs = -1;
-    r.live_frame = net.last_ops_frame;
-    r.live_bytes = net.bytes - before;
+    for (int k = 0; k < 2; k++) {
+        uint64_t before = net.bytes;
+        make_op(&nodes[0].st, &authors[0]);
+        fm_sync_nudge(nodes[0].eng);
+        net.last_ops_frame = 0;
+        if (run_until_equal(10000) < 0)
+            r.secs = -1;
+        r.live_frame[k] = net.last_ops_frame;
+        r.live_reply[k] = net.last_ops_reply;
+        r.live_bytes[k] = net.bytes - before;
+    }
+    authors[0] = save; /* the other modes write the same ops */
     for (int i = 0; i < 2; i++) {
         fm_sync_destroy(&nodes[i].eng);
         ms_free(&nodes[i].st);
@@ -347,33 +359,43 @@ int main(int argc, char **argv)
     printf("workload: %llu ops, payload %.1f B/op, op %.1f B/op\n", (unsigned long long)total,
            (double)payload_bytes / (double)total, (double)op_bytes / (double)total);
 
-    /* plain first, compact second, then plain again: the machine is
-     * shared, so the plain time is the better of two runs around it */
+    /* plain first, then the compact versions, then plain again: the
+     * machine is shared, so the plain time is the better of two runs
+     * around them */
     struct result p1 = run_mode(src, 2, total);
+    struct result c3 = run_mode(src, 3, total);
     struct result c = run_mode(src, 0, total);
     struct result p2 = run_mode(src, 2, total);
     double plain_s = p1.secs < p2.secs ? p1.secs : p2.secs;
-    if (p1.secs < 0 || p2.secs < 0 || c.secs < 0) {
+    if (p1.secs < 0 || p2.secs < 0 || c3.secs < 0 || c.secs < 0) {
         printf("a sync did not finish\n");
         return 1;
     }
-    printf("\ncold sync of %llu ops           plain (v2)   compact (v3)\n",
+    printf("\ncold sync of %llu ops           plain (v2)   compact (v3)   compact (v4)\n",
            (unsigned long long)total);
-    printf("  wire bytes / op, all msgs     %10.1f   %12.1f\n", p1.bytes_per_op, c.bytes_per_op);
-    printf("  wire bytes / op, OPS frames   %10.1f   %12.1f\n", p1.ops_bytes_per_op,
-           c.ops_bytes_per_op);
-    printf("  time (s)                      %10.3f   %12.3f   (plain: best of %.3f, %.3f)\n",
-           plain_s, c.secs, p1.secs, p2.secs);
-    printf("  ops/s                         %10.0f   %12.0f\n", (double)total / plain_s,
-           (double)total / c.secs);
-    printf("single live op (one push)\n");
-    printf("  OPS frame bytes               %10zu   %12zu\n", p1.live_frame, c.live_frame);
-    printf("  all bytes until in sync       %10llu   %12llu\n",
-           (unsigned long long)p1.live_bytes, (unsigned long long)c.live_bytes);
+    printf("  wire bytes / op, all msgs     %10.1f   %12.1f   %12.1f\n", p1.bytes_per_op,
+           c3.bytes_per_op, c.bytes_per_op);
+    printf("  wire bytes / op, OPS frames   %10.1f   %12.1f   %12.1f\n", p1.ops_bytes_per_op,
+           c3.ops_bytes_per_op, c.ops_bytes_per_op);
+    printf("  time (s)                      %10.3f   %12.3f   %12.3f   (plain: best of %.3f, "
+           "%.3f)\n", plain_s, c3.secs, c.secs, p1.secs, p2.secs);
+    printf("  ops/s                         %10.0f   %12.0f   %12.0f\n", (double)total / plain_s,
+           (double)total / c3.secs, (double)total / c.secs);
+    for (int k = 0; k < 2; k++) {
+        printf("%s live op (version 4: %s)\n", k ? "second" : "single",
+               c.live_reply[k] ? "announced, pulled: the link was lazy" : "an eager push");
+        printf("  OPS frame bytes               %10zu   %12zu   %12zu\n", p1.live_frame[k],
+               c3.live_frame[k], c.live_frame[k]);
+        printf("  all bytes until in sync       %10llu   %12llu   %12llu\n",
+               (unsigned long long)p1.live_bytes[k], (unsigned long long)c3.live_bytes[k],
+               (unsigned long long)c.live_bytes[k]);
+    }
     printf("\n  %-4s cold sync %.1f B/op (target <= 200; plain %.1f)\n",
            c.bytes_per_op <= 200 ? "PASS" : "MISS", c.bytes_per_op, p1.bytes_per_op);
-    printf("  %-4s single live op %zu B (target <= 230; plain %zu)\n",
-           c.live_frame <= 230 ? "PASS" : "MISS", c.live_frame, p1.live_frame);
+    size_t worst = c.live_frame[0] > c.live_frame[1] ? c.live_frame[0] : c.live_frame[1];
+    printf("  %-4s single live op %zu and %zu B (target <= 230; version 3 %zu and %zu, plain "
+           "%zu and %zu)\n", worst <= 230 ? "PASS" : "MISS", c.live_frame[0], c.live_frame[1],
+           c3.live_frame[0], c3.live_frame[1], p1.live_frame[0], p1.live_frame[1]);
     printf("  %-4s cold sync time %.3f s vs plain %.3f s (no slower)\n",
            c.secs <= plain_s * 1.0 ? "PASS" : "MISS", c.secs, plain_s);
     ms_free(src);

@@ -4,8 +4,10 @@
  * breaks: a failure is only FM_EDECODE or FM_ETOOBIG; a decoded batch is
  * a valid plain OPS body (every op decodes structurally, the counts add
  * up, it fits a plain frame); encoding those ops compactly again and
- * decoding that gives the same ops back. The prev resolver answers for
- * one author and refuses the others (runs after a gap are skipped).
+ * decoding that gives the same ops back, in the input's wire version (3
+ * or 4). The prev resolver answers for one author and refuses the others
+ * (runs after a gap are skipped); the short-author resolver (version 4)
+ * knows one author for every prefix that starts with 0x42.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -31,6 +33,18 @@ static int resolve(void *ctx, const uint8_t pk[FM_PK_LEN], uint64_t seq, uint64_
     return FM_OK;
 }
 
+static int resolve_author(void *ctx, uint32_t req_id, const uint8_t *prefix, size_t len,
+                          uint8_t o[FM_PK_LEN])
+{
+    (void)ctx;
+    (void)req_id;
+    if (len > FM_PK_LEN || prefix[0] != 0x42)
+        return FM_ENOTFOUND;
+    memset(o, 0x42, FM_PK_LEN);
+    memcpy(o, prefix, len);
+    return FM_OK;
+}
+
 static void init(void)
 {
     if (fm_crypto_init() != FM_OK)
@@ -44,16 +58,16 @@ static void init(void)
 }
 
 /* The rebuilt ops of o, as a plain OPS, compact again and back. */
-static void round_trip(const struct fm_wire_ops *o)
+static void round_trip(const struct fm_wire_ops *o, uint8_t version)
 {
-    struct fm_compact_prev cb = {NULL, resolve};
+    struct fm_compact_prev cb = {NULL, resolve, resolve_author};
     struct fm_wire_ops o2;
     size_t skipped = 0;
     if (fm_wire_ops_begin(&plain, o->flags, o->req_id) != FM_OK ||
         fm_wire_ops_add(&plain, o->data, o->data_len, o->count) != FM_OK ||
         fm_wire_ops_finish(&plain) != FM_OK)
         __builtin_trap(); /* a decoded batch always fits a plain frame */
-    if (fm_compact_encode(&z, plain.data, plain.len, true, true, &enc) != FM_OK)
+    if (fm_compact_encode(&z, version, plain.data, plain.len, true, true, &enc) != FM_OK)
         __builtin_trap();
     if (fm_compact_decode(&z, enc.data, enc.len, &cb, &again, &o2, &skipped) != FM_OK ||
         skipped != 0 || o2.count != o->count || o2.data_len != o->data_len ||
@@ -63,15 +77,15 @@ static void round_trip(const struct fm_wire_ops *o)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct fm_compact_prev cb = {NULL, resolve};
+    struct fm_compact_prev cb = {NULL, resolve, resolve_author};
     struct fm_wire_ops o;
     size_t skipped = 0, pos = 0, len, n = 0;
     const uint8_t *op;
-    uint8_t depth;
+    uint8_t depth, version;
     if (!ready)
         init();
     uint32_t dict_id;
-    int rv = fm_compact_decode_version(data, size, &depth, &dict_id);
+    int rv = fm_compact_decode_version(data, size, &version, &depth, &dict_id);
     if (rv != FM_OK && rv != FM_EDECODE)
         __builtin_trap();
     int rc = fm_compact_decode(&z, data, size, &cb, &out, &o, &skipped);
@@ -96,6 +110,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (n != o.count || pos != o.data_len || n + skipped > FM_WIRE_BATCH_MAX)
         __builtin_trap();
     if (o.count > 0)
-        round_trip(&o);
+        round_trip(&o, data[0]); /* decoded: data[0] is 3 or 4 */
     return 0;
 }

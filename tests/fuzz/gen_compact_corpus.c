@@ -2,7 +2,7 @@
  * gen_compact_corpus.c — writes the seed corpus of fuzz_compact: compact
  * batches of real signed ops (a push without prevs, a reply with them,
  * several authors, raw, zstd and zstd-with-dictionary payloads) and the
- * two VERSION frames. Not
+ * VERSION frames, in wire versions 3 and 4. Not
  * built by CMake; regenerate with
  *   cc -I. -D_DEFAULT_SOURCE tests/fuzz/gen_compact_corpus.c sync/wire.c sync/recon_wire.c \
  *      sync/recon.c sync/compact.c build/gen/ops_dict.c crypto/[a-z]*.c crypto/base/[a-z]*.c \
@@ -79,32 +79,51 @@ int main(int argc, char **argv)
     fm_buf_init(&p, FM_WIRE_MAX_MSG);
     fm_buf_init(&c, FM_WIRE_MAX_MSG);
     if (plain_ops(&p, ids, 1, 0, 1, 1, true) ||
-        fm_compact_encode(&z, p.data, p.len, false, false, &c))
+        fm_compact_encode(&z, 3, p.data, p.len, false, false, &c))
         return 1;
     put("push_one_seq1", c.data, c.len);
-    if (fm_compact_encode(&z, p.data, p.len, false, true, &c))
+    if (fm_compact_encode(&z, 3, p.data, p.len, false, true, &c))
         return 1;
     put("push_one_dict", c.data, c.len);
     if (plain_ops(&p, ids, 3, 0, 5, 2, true) ||
-        fm_compact_encode(&z, p.data, p.len, false, false, &c))
+        fm_compact_encode(&z, 3, p.data, p.len, false, false, &c))
         return 1;
     put("push_three_authors", c.data, c.len);
     if (plain_ops(&p, ids, 3, FM_OPS_REPLY | FM_OPS_TRUNCATED, 3, 20, true) ||
-        fm_compact_encode(&z, p.data, p.len, true, false, &c))
+        fm_compact_encode(&z, 3, p.data, p.len, true, false, &c))
         return 1;
     put("reply_zstd", c.data, c.len);
     if (plain_ops(&p, ids, 2, FM_OPS_REPLY, 1, 2, false) ||
-        fm_compact_encode(&z, p.data, p.len, true, false, &c))
+        fm_compact_encode(&z, 3, p.data, p.len, true, false, &c))
         return 1;
     put("reply_short", c.data, c.len);
     if (fm_wire_ops_begin(&p, FM_OPS_REPLY, 4) || fm_wire_ops_finish(&p) ||
-        fm_compact_encode(&z, p.data, p.len, true, false, &c))
+        fm_compact_encode(&z, 3, p.data, p.len, true, false, &c))
         return 1;
     put("reply_empty", c.data, c.len);
-    if (fm_compact_encode_version(&c, 0) == FM_OK)
+    if (fm_compact_encode_version(&c, 3, 0) == FM_OK)
         put("version_hello", c.data, c.len);
-    if (fm_compact_encode_version(&c, 1) == FM_OK)
+    if (fm_compact_encode_version(&c, 3, 1) == FM_OK)
         put("version_answer", c.data, c.len);
+    /* version 4: short authors (pushes from seq > 1), magicless frames */
+    if (plain_ops(&p, ids, 1, 0, 5, 1, true) ||
+        fm_compact_encode(&z, 4, p.data, p.len, false, true, &c))
+        return 1;
+    put("v4_push_one_dict", c.data, c.len);
+    if (plain_ops(&p, ids, 3, 0, 5, 2, true) ||
+        fm_compact_encode(&z, 4, p.data, p.len, false, false, &c))
+        return 1;
+    put("v4_push_three_authors", c.data, c.len);
+    if (plain_ops(&p, ids, 3, FM_OPS_REPLY | FM_OPS_TRUNCATED, 3, 20, true) ||
+        fm_compact_encode(&z, 4, p.data, p.len, true, false, &c))
+        return 1;
+    put("v4_reply_zstd", c.data, c.len);
+    if (plain_ops(&p, ids, 2, FM_OPS_REPLY, 1, 2, false) ||
+        fm_compact_encode(&z, 4, p.data, p.len, true, false, &c))
+        return 1;
+    put("v4_reply_short", c.data, c.len);
+    if (fm_compact_encode_version(&c, 4, 0) == FM_OK)
+        put("v4_version_hello", c.data, c.len);
     fm_compact_release(&z);
     return 0;
 }

@@ -53,3 +53,12 @@ fm_sim_test(mixed_versions --nodes 200 --topology ring --chords 1 --seeds 4-5 --
 set_tests_properties(sim.mixed_versions PROPERTIES
   PASS_REGULAR_EXPRESSION "VECTOR [1-9][0-9]* B, RECON [1-9][0-9]* B.*dropped [1-9][0-9]* version-2 frames.*every invariant held.*every invariant held"
   FAIL_REGULAR_EXPRESSION "FAILED")
+# ... and one where 60 of 200 engines speak version 3 (compact batches of
+# the first kind) and the rest version 4: old and new pairs move version-3
+# batches, new pairs version-4 ones, the old engines drop (and count) the
+# new ones' version-4 hellos, and everything converges through the cut.
+fm_sim_test(mixed_compact --nodes 200 --topology ring --chords 1 --seeds 4-5 --v3 60 --writers 150 --ops-per-min 600
+  --cut 5000:0.5 --heal 35000 --write-until 40000 --duration 80000)
+set_tests_properties(sim.mixed_compact PROPERTIES
+  PASS_REGULAR_EXPRESSION "dropped [1-9][0-9]* version-4 frames.*every invariant held.*dropped [1-9][0-9]* version-4 frames.*every invariant held"
+  FAIL_REGULAR_EXPRESSION "FAILED")

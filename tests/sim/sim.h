@@ -79,6 +79,7 @@ struct sim_scenario {
     uint64_t warmup_ms;              /* propagation figures count ops written after this */
     uint32_t anti_entropy_ms;        /* the engines' config (0 = default) */
     uint32_t v1_nodes;               /* engines speaking wire version 1, spread evenly */
+    uint32_t v3_nodes;               /* engines speaking wire version 3 (not v1 ones) */
     struct sim_sched sched[SIM_MAX_EVENTS];
     size_t nsched;
     bool quiet;                      /* no per-run report */
@@ -118,6 +119,7 @@ struct sim_result {
     uint64_t recon_bytes_after_heal;   /* ... RECON messages (version 2) */
     uint64_t recon_msgs;               /* RECON messages in the whole run */
     uint64_t v1_dropped;               /* frames version-1 engines dropped (hellos) */
+    uint64_t v3_dropped;               /* frames version-3 engines dropped (hellos) */
     char failure[256];                 /* "" = every invariant held */
     char trace_tail[SIM_TRACE_RING * 64]; /* on a failure: the last deliveries before it */
 };

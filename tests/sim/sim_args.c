@@ -49,6 +49,7 @@ void sim_usage(FILE *f)
           "  --warmup MS                propagation counts ops written after this (5000)\n"
           "  --anti-entropy MS          the engines' anti-entropy period\n"
           "  --v1 N                     N engines speak wire version 1 (no reconciliation)\n"
+          "  --v3 N                     N other engines speak wire version 3 (the others 4)\n"
           "  --cut AT:FRAC --heal AT --crash AT:COUNT --restart AT   faults\n"
           "  --replay-check             run each seed twice; fail unless identical\n"
           "  --trace                    print every delivery\n"
@@ -182,12 +183,14 @@ static int flag_one(struct sim_scenario *sc, const char *f, const char *v, bool 
     } else if (strcmp(f, "--latency") == 0 || strcmp(f, "--jitter") == 0 ||
                strcmp(f, "--skew") == 0 || strcmp(f, "--bandwidth") == 0 ||
                strcmp(f, "--anti-entropy") == 0 || strcmp(f, "--writers") == 0 ||
-               strcmp(f, "--payload") == 0 || strcmp(f, "--v1") == 0) {
+               strcmp(f, "--payload") == 0 || strcmp(f, "--v1") == 0 ||
+               strcmp(f, "--v3") == 0) {
         rc = num(f, v, strcmp(f, "--payload") == 0 ? 16000 : 10000000, &a);
         uint32_t *dst = f[2] == 'l' ? &sc->latency_ms : f[2] == 'j' ? &sc->jitter_ms
                       : f[2] == 's' ? &sc->skew_ms : f[2] == 'b' ? &sc->bandwidth_kbps
                       : f[2] == 'a' ? &sc->anti_entropy_ms : f[2] == 'w' ? &sc->writers
-                      : f[2] == 'v' ? &sc->v1_nodes : &sc->payload;
+                      : f[2] == 'v' ? (f[3] == '1' ? &sc->v1_nodes : &sc->v3_nodes)
+                      : &sc->payload;
         *dst = (uint32_t)a;
     } else if (strcmp(f, "--write-until") == 0 || strcmp(f, "--duration") == 0 ||
                strcmp(f, "--settle") == 0 || strcmp(f, "--warmup") == 0) {

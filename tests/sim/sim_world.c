@@ -110,7 +110,9 @@ static int world_build(struct sim_world *w)
 static int node_start(struct sim_world *w, struct sim_node *n)
 {
     struct fm_sync_config cfg = {.id = &n->id, .anti_entropy_ms = w->sc->anti_entropy_ms,
-                                 .wire_version = sim_node_v1(w, n->index) ? 1 : 0};
+                                 .wire_version = sim_node_v1(w, n->index)   ? 1
+                                                 : sim_node_v3(w, n->index) ? 3
+                                                                            : 0};
     struct fm_sync_store st = sim_store_table(&n->st);
     struct fm_sync_io io = sim_net_io(n);
     int rc = fm_sync_new_io(&n->eng, &cfg, &st, &io);
@@ -247,7 +249,7 @@ static int on_write(struct sim_world *w)
 static void on_check(struct sim_world *w)
 {
     bool all = !w->cut;
-    uint64_t dropped = 0, v1_dropped = 0;
+    uint64_t dropped = 0, v1_dropped = 0, v3_dropped = 0;
     for (uint32_t i = 0; i < w->nnodes; i++) {
         struct sim_node *n = &w->nodes[i];
         if (!n->eng) {
@@ -265,12 +267,15 @@ static void on_check(struct sim_world *w)
                     w->res->max_queue_bytes = pi[k].queued_bytes;
             if (sim_node_v1(w, i)) /* they drop version-2 hellos, as old nodes do */
                 v1_dropped += st.counters.msgs_dropped;
+            else if (sim_node_v3(w, i)) /* and these version-4 ones */
+                v3_dropped += st.counters.msgs_dropped;
             else
                 dropped += st.counters.msgs_dropped;
         }
         free(pi);
     }
     w->res->v1_dropped = v1_dropped;
+    w->res->v3_dropped = v3_dropped;
     if (w->res->max_queue_bytes > SIM_QUEUE_CAP)
         fail(w, "an engine's send queue held %llu bytes (cap %u)",
              (unsigned long long)w->res->max_queue_bytes, SIM_QUEUE_CAP);
@@ -509,6 +514,10 @@ void sim_result_print(const struct sim_scenario *sc, const struct sim_result *r,
     if (sc->v1_nodes)
         fprintf(f, "  %u engines speak wire version 1; they dropped %llu version-2 frames\n",
                 sc->v1_nodes, (unsigned long long)r->v1_dropped);
+    if (sc->v3_nodes)
+        fprintf(f, "  %u engines speak wire version 3 (fewer where --v1 took them); they "
+                "dropped %llu version-4 frames\n", sc->v3_nodes,
+                (unsigned long long)r->v3_dropped);
     if (r->converged)
         fprintf(f, "  converged %llu ms after the last fault and write; largest send queue %llu B\n",
                 (unsigned long long)r->converged_ms, (unsigned long long)r->max_queue_bytes);

@@ -1,5 +1,5 @@
 /*
- * test_compact.c — compact OPS batches (wire version 3).
+ * test_compact.c — compact OPS batches (wire versions 3 and 4).
  *
  * The codec: a batch of several authors' runs rebuilds byte for byte,
  * with and without the prev hashes given, with and without the shipped
@@ -8,10 +8,16 @@
  * an op whose signature fails; every truncation, trailing bytes, a zstd
  * frame that holds more than it declares, one that declares more than the
  * cap and runs that add up past the cap are refused. The engines (two of
- * them over an in-test network, fm_sync_new_io): two version-3 nodes move
- * ops only as COPS; a version-3 node sends a version-2 or version-1 node
- * only plain OPS and both converge; a malformed or bomb COPS is counted
- * against its sender and the link keeps syncing.
+ * them over an in-test network, fm_sync_new_io): two version-4 nodes move
+ * ops only as version-4 COPS; a version-4 node sends a version-3 node
+ * version-3 COPS, a version-2 or version-1 node only plain OPS, and both
+ * converge; a malformed or bomb COPS is counted against its sender and the
+ * link keeps syncing. Version 4's codec: a single op is at least 32 bytes
+ * shorter than in version 3 (short author, frame without magic and
+ * dictionary id, no total length); short authors resolve through the
+ * receiver, and a run whose author it cannot name is skipped, never
+ * guessed; frames with a magic, a dictionary id or a short author at seq 1
+ * are refused.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -112,7 +118,7 @@ static void build_plain(uint8_t flags, unsigned from, unsigned per)
 
 struct resolver {
     bool wrong;
-    int calls;
+    int calls, author_calls;
 };
 
 static int resolve(void *ctx, const uint8_t pk[FM_PK_LEN], uint64_t seq, uint64_t last,
@@ -132,13 +138,28 @@ static int resolve(void *ctx, const uint8_t pk[FM_PK_LEN], uint64_t seq, uint64_
     return FM_ENOTFOUND;
 }
 
+/* Short authors: the test's authors by prefix (none match: not found). */
+static int resolve_author(void *ctx, uint32_t req_id, const uint8_t *prefix, size_t len,
+                          uint8_t o[FM_PK_LEN])
+{
+    struct resolver *r = ctx;
+    (void)req_id;
+    r->author_calls++;
+    for (int a = 0; a < NAUTH; a++)
+        if (memcmp(prefix, ids[a].pk, len) == 0) {
+            memcpy(o, ids[a].pk, FM_PK_LEN);
+            return FM_OK;
+        }
+    return FM_ENOTFOUND;
+}
+
 /* Decodes enc; the plain body of the rebuilt ops must equal plain's. */
 static void assert_rebuilds(struct resolver *r)
 {
     struct fm_wire_ops o;
     struct fm_wire_msg m;
     size_t skipped = 9;
-    struct fm_compact_prev cb = {r, resolve};
+    struct fm_compact_prev cb = {r, resolve, resolve_author};
     assert_int_equal(fm_compact_decode(&Z, enc.data, enc.len, &cb, &out, &o, &skipped), FM_OK);
     assert_int_equal(skipped, 0);
     assert_int_equal(fm_wire_decode(&m, plain.data, plain.len), FM_OK);
@@ -167,18 +188,18 @@ static void test_round_trip_mixed_authors(void **state)
     struct resolver r = {0};
     /* a pull reply from seq 1: prevs given (none needed at seq 1) */
     build_plain(FM_OPS_REPLY, 1, 40);
-    assert_int_equal(fm_compact_encode(&Z, plain.data, plain.len, true, false, &enc), FM_OK);
+    assert_int_equal(fm_compact_encode(&Z, 3, plain.data, plain.len, true, false, &enc), FM_OK);
     assert_true(enc.len * 2 < plain.len); /* far smaller */
     assert_rebuilds(&r);
     assert_int_equal(r.calls, 0);
     /* a reply from seq 10: the first prev of each run is in the frame */
     build_plain(FM_OPS_REPLY, 10, 5);
-    assert_int_equal(fm_compact_encode(&Z, plain.data, plain.len, true, false, &enc), FM_OK);
+    assert_int_equal(fm_compact_encode(&Z, 3, plain.data, plain.len, true, false, &enc), FM_OK);
     assert_rebuilds(&r);
     assert_int_equal(r.calls, 0);
     /* a push from seq 10: the receiver supplies each run's first prev */
     build_plain(0, 10, 2);
-    assert_int_equal(fm_compact_encode(&Z, plain.data, plain.len, false, false, &enc), FM_OK);
+    assert_int_equal(fm_compact_encode(&Z, 3, plain.data, plain.len, false, false, &enc), FM_OK);
     assert_rebuilds(&r);
     assert_int_equal(r.calls, NAUTH);
 }
@@ -192,14 +213,14 @@ static void test_dictionary(void **state)
     assert_true(fm_compact_dict_id() != 0); /* configs/zstd-ops.dict is compiled in */
     /* one live op, as a push: with the dictionary it is smaller */
     build_plain(0, 10, 1);
-    assert_int_equal(fm_compact_encode(&Z, plain.data, plain.len, false, false, &plain_enc),
+    assert_int_equal(fm_compact_encode(&Z, 3, plain.data, plain.len, false, false, &plain_enc),
                      FM_OK);
-    assert_int_equal(fm_compact_encode(&Z, plain.data, plain.len, false, true, &enc), FM_OK);
+    assert_int_equal(fm_compact_encode(&Z, 3, plain.data, plain.len, false, true, &enc), FM_OK);
     assert_true(enc.len < plain_enc.len);
     assert_rebuilds(&r);
     /* a batch too */
     build_plain(FM_OPS_REPLY, 1, 30);
-    assert_int_equal(fm_compact_encode(&Z, plain.data, plain.len, true, true, &enc), FM_OK);
+    assert_int_equal(fm_compact_encode(&Z, 3, plain.data, plain.len, true, true, &enc), FM_OK);
     assert_rebuilds(&r);
     fm_buf_release(&plain_enc);
 }
@@ -211,9 +232,9 @@ static void test_prev_mismatch_fails_signature(void **state)
     struct fm_wire_ops o;
     size_t skipped, pos = 0, len;
     const uint8_t *op;
-    struct fm_compact_prev cb = {&r, resolve};
+    struct fm_compact_prev cb = {&r, resolve, NULL};
     build_plain(0, 10, 2);
-    assert_int_equal(fm_compact_encode(&Z, plain.data, plain.len, false, false, &enc), FM_OK);
+    assert_int_equal(fm_compact_encode(&Z, 3, plain.data, plain.len, false, false, &enc), FM_OK);
     assert_int_equal(fm_compact_decode(&Z, enc.data, enc.len, &cb, &out, &o, &skipped), FM_OK);
     /* each run's last op's signature covers the wrong prev by the chain:
      * the first op of each run does not verify */
@@ -238,30 +259,181 @@ static void test_gap_run_skipped(void **state)
     (void)state;
     struct fm_wire_ops o;
     size_t skipped;
-    struct fm_compact_prev cb = {NULL, unresolved};
+    struct fm_compact_prev cb = {NULL, unresolved, NULL};
     build_plain(0, 10, 2);
-    assert_int_equal(fm_compact_encode(&Z, plain.data, plain.len, false, false, &enc), FM_OK);
+    assert_int_equal(fm_compact_encode(&Z, 3, plain.data, plain.len, false, false, &enc), FM_OK);
     assert_int_equal(fm_compact_decode(&Z, enc.data, enc.len, &cb, &out, &o, &skipped), FM_OK);
     assert_int_equal(o.count, 0);
     assert_int_equal(skipped, 2 * NAUTH);
+}
+
+static void test_v4_round_trip_and_smaller(void **state)
+{
+    (void)state;
+    struct resolver r = {0};
+    struct fm_buf v3;
+    fm_buf_init(&v3, FM_WIRE_MAX_MSG);
+    /* one live op of each author pushed, with the dictionary: version 4
+     * leaves out 24 bytes of author and a byte of count per run, zstd's
+     * magic (4) and dictionary id (4) and the total length (2) */
+    build_plain(0, 10, 1);
+    assert_int_equal(fm_compact_encode(&Z, 3, plain.data, plain.len, false, true, &v3), FM_OK);
+    assert_int_equal(fm_compact_encode(&Z, 4, plain.data, plain.len, false, true, &enc), FM_OK);
+    assert_int_equal(enc.data[0], 4);
+    assert_true(enc.len + NAUTH * 25 + 8 + 1 <= v3.len);
+    assert_rebuilds(&r);
+    assert_int_equal(r.author_calls, NAUTH);
+    assert_int_equal(r.calls, NAUTH); /* and each prev from the receiver's head */
+    /* runs of several ops, without and with the dictionary */
+    build_plain(0, 10, 3);
+    assert_int_equal(fm_compact_encode(&Z, 4, plain.data, plain.len, false, false, &enc), FM_OK);
+    assert_rebuilds(&r);
+    assert_int_equal(fm_compact_encode(&Z, 4, plain.data, plain.len, false, true, &enc), FM_OK);
+    assert_rebuilds(&r);
+    /* a reply from seq 1: runs at seq 1 carry the whole key (the asker may
+     * not know the author yet) */
+    r = (struct resolver){0};
+    build_plain(FM_OPS_REPLY, 1, 40);
+    assert_int_equal(fm_compact_encode(&Z, 4, plain.data, plain.len, true, false, &enc), FM_OK);
+    assert_rebuilds(&r);
+    assert_int_equal(r.author_calls, 0);
+    assert_int_equal(r.calls, 0);
+    /* a reply from seq 10 with prevs given: short authors, no prev asked */
+    build_plain(FM_OPS_REPLY, 10, 5);
+    assert_int_equal(fm_compact_encode(&Z, 4, plain.data, plain.len, true, true, &enc), FM_OK);
+    assert_rebuilds(&r);
+    assert_int_equal(r.author_calls, NAUTH);
+    assert_int_equal(r.calls, 0);
+    fm_buf_release(&v3);
+}
+
+static int wrong_author(void *ctx, uint32_t req_id, const uint8_t *prefix, size_t len,
+                        uint8_t o[FM_PK_LEN])
+{
+    (void)ctx, (void)req_id, (void)prefix, (void)len;
+    memcpy(o, ids[0].pk, FM_PK_LEN);
+    return FM_OK; /* always author 0, whatever the prefix */
+}
+
+static void test_v4_unknown_author_skipped(void **state)
+{
+    (void)state;
+    struct resolver r = {0};
+    struct fm_wire_ops o;
+    size_t skipped;
+    build_plain(0, 10, 2);
+    assert_int_equal(fm_compact_encode(&Z, 4, plain.data, plain.len, false, false, &enc), FM_OK);
+    /* a receiver that cannot name short authors skips every run */
+    struct fm_compact_prev none = {&r, resolve, NULL};
+    assert_int_equal(fm_compact_decode(&Z, enc.data, enc.len, &none, &out, &o, &skipped), FM_OK);
+    assert_int_equal(o.count, 0);
+    assert_int_equal(skipped, 2 * NAUTH);
+    assert_int_equal(r.calls, 0);
+    /* nor is a key that does not start with the prefix taken: only
+     * author 0's run rebuilds */
+    struct fm_compact_prev bad = {&r, resolve, wrong_author};
+    assert_int_equal(fm_compact_decode(&Z, enc.data, enc.len, &bad, &out, &o, &skipped), FM_OK);
+    assert_int_equal(o.count, 2);
+    assert_int_equal(skipped, 2 * (NAUTH - 1));
 }
 
 static void test_truncated_and_trailing_refused(void **state)
 {
     (void)state;
     struct resolver r = {0};
-    struct fm_compact_prev cb = {&r, resolve};
+    struct fm_compact_prev cb = {&r, resolve, NULL};
     struct fm_wire_ops o;
     size_t skipped;
-    build_plain(FM_OPS_REPLY, 10, 3);
-    assert_int_equal(fm_compact_encode(&Z, plain.data, plain.len, true, false, &enc), FM_OK);
-    for (size_t n = 0; n < enc.len; n++) {
-        int rc = fm_compact_decode(&Z, enc.data, n, &cb, &out, &o, &skipped);
-        assert_true(rc == FM_EDECODE || rc == FM_ETOOBIG);
+    for (uint8_t v = 3; v <= 4; v++) {
+        build_plain(FM_OPS_REPLY, 10, 3);
+        assert_int_equal(fm_compact_encode(&Z, v, plain.data, plain.len, true, true, &enc),
+                         FM_OK);
+        for (size_t n = 0; n < enc.len; n++) {
+            int rc = fm_compact_decode(&Z, enc.data, n, &cb, &out, &o, &skipped);
+            assert_true(rc == FM_EDECODE || rc == FM_ETOOBIG);
+        }
+        assert_int_equal(fm_buf_put_u8(&enc, 0), FM_OK);
+        assert_int_equal(fm_compact_decode(&Z, enc.data, enc.len, &cb, &out, &o, &skipped),
+                         FM_EDECODE);
     }
-    assert_int_equal(fm_buf_put_u8(&enc, 0), FM_OK);
-    assert_int_equal(fm_compact_decode(&Z, enc.data, enc.len, &cb, &out, &o, &skipped),
-                     FM_EDECODE);
+}
+
+/* A version-4 push of one run: rflags, author (32 or 8 bytes), seq, n ops
+ * of plen bytes each, then codec and the payload bytes as given. */
+static void build_frame4(struct fm_buf *b, uint8_t rflags, uint64_t seq, uint16_t n,
+                         uint32_t plen, uint8_t codec, const void *payload, size_t payload_len);
+
+static void test_v4_refusals(void **state)
+{
+    (void)state;
+    struct resolver r = {0};
+    struct fm_compact_prev cb = {&r, resolve, resolve_author};
+    struct fm_wire_ops o;
+    size_t skipped;
+    struct fm_buf f;
+    uint8_t zeros[200] = {0}, z[512];
+    fm_buf_init(&f, FM_WIRE_MAX_MSG);
+    /* well formed, magicless: decodes (the run's author is ids[0]) */
+    ZSTD_CCtx *cc = ZSTD_createCCtx();
+    assert_false(ZSTD_isError(ZSTD_CCtx_setParameter(cc, ZSTD_c_dictIDFlag, 0)));
+    size_t zn = ZSTD_compress2(cc, z, sizeof z, zeros, sizeof zeros);
+    assert_false(ZSTD_isError(zn));
+    build_frame4(&f, FM_COPS_AUTHOR_SHORT, 10, 2, 100, FM_COPS_ZSTD, z + 4, zn - 4);
+    assert_int_equal(fm_compact_decode(&Z, f.data, f.len, &cb, &out, &o, &skipped), FM_OK);
+    assert_int_equal(o.count, 2);
+    /* the same frame with its magic left on: refused */
+    build_frame4(&f, FM_COPS_AUTHOR_SHORT, 10, 2, 100, FM_COPS_ZSTD, z, zn);
+    assert_int_equal(fm_compact_decode(&Z, f.data, f.len, &cb, &out, &o, &skipped), FM_EDECODE);
+    /* a frame naming a dictionary: refused (version 4 names none) */
+    {
+        uint8_t other[256];
+        memset(other, 0x33, sizeof other);
+        size_t dn = ZSTD_compress_usingDict(cc, z, sizeof z, zeros, sizeof zeros, other,
+                                            sizeof other, 3);
+        assert_false(ZSTD_isError(dn));
+        if (ZSTD_getDictID_fromFrame(z, dn) != 0) { /* raw-content dictionaries have id 0 */
+            build_frame4(&f, FM_COPS_AUTHOR_SHORT, 10, 2, 100, FM_COPS_ZDICT, z + 4, dn - 4);
+            assert_int_equal(fm_compact_decode(&Z, f.data, f.len, &cb, &out, &o, &skipped),
+                             FM_EDECODE);
+        }
+        assert_int_not_equal(fm_compact_dict_id(), 0);
+        size_t vn = 0;
+        {
+            /* our own dictionary with its id written: refused in version 4 */
+            ZSTD_CDict *cd = ZSTD_createCDict(fm_ops_dict, fm_ops_dict_len, 3);
+            vn = ZSTD_compress_usingCDict(cc, z, sizeof z, zeros, sizeof zeros, cd);
+            ZSTD_freeCDict(cd);
+        }
+        assert_false(ZSTD_isError(vn));
+        assert_int_equal(ZSTD_getDictID_fromFrame(z, vn), fm_compact_dict_id());
+        build_frame4(&f, FM_COPS_AUTHOR_SHORT, 10, 2, 100, FM_COPS_ZDICT, z + 4, vn - 4);
+        assert_int_equal(fm_compact_decode(&Z, f.data, f.len, &cb, &out, &o, &skipped),
+                         FM_EDECODE);
+    }
+    /* a short author at seq 1 and unknown run flags: refused */
+    build_frame4(&f, FM_COPS_AUTHOR_SHORT, 1, 2, 100, FM_COPS_RAW, zeros, sizeof zeros);
+    assert_int_equal(fm_compact_decode(&Z, f.data, f.len, &cb, &out, &o, &skipped), FM_EDECODE);
+    build_frame4(&f, 0x04, 10, 2, 100, FM_COPS_RAW, zeros, sizeof zeros);
+    assert_int_equal(fm_compact_decode(&Z, f.data, f.len, &cb, &out, &o, &skipped), FM_EDECODE);
+    /* raw payload one byte short or long */
+    build_frame4(&f, 0, 10, 2, 100, FM_COPS_RAW, zeros, 199);
+    assert_int_equal(fm_compact_decode(&Z, f.data, f.len, &cb, &out, &o, &skipped), FM_EDECODE);
+    /* a bomb: a magicless frame declaring 8 MiB */
+    {
+        size_t big = 8u * 1024 * 1024, bcap = ZSTD_compressBound(big);
+        uint8_t *bz = calloc(1, big), *bo = malloc(bcap);
+        assert_non_null(bz);
+        assert_non_null(bo);
+        size_t bn = ZSTD_compress(bo, bcap, bz, big, 3);
+        assert_false(ZSTD_isError(bn));
+        build_frame4(&f, 0, 10, 2, 100, FM_COPS_ZSTD, bo + 4, bn - 4);
+        assert_int_equal(fm_compact_decode(&Z, f.data, f.len, &cb, &out, &o, &skipped),
+                         FM_ETOOBIG);
+        free(bz);
+        free(bo);
+    }
+    ZSTD_freeCCtx(cc);
+    fm_buf_release(&f);
 }
 
 /* A COPS frame of one run of n ops with payload lengths plen each, then
@@ -297,10 +469,34 @@ static void build_frame(struct fm_buf *b, uint16_t n, uint32_t plen, uint64_t ra
     assert_int_equal(fm_buf_append(b, payload, payload_len), FM_OK);
 }
 
+static void build_frame4(struct fm_buf *b, uint8_t rflags, uint64_t seq, uint16_t n,
+                         uint32_t plen, uint8_t codec, const void *payload, size_t payload_len)
+{
+    uint8_t sig[FM_SIG_LEN] = {0};
+    fm_buf_reset(b);
+    uint8_t hdr[] = {4, FM_MSG_COPS, 0, 0, 1};
+    assert_int_equal(fm_buf_append(b, hdr, sizeof hdr), FM_OK);
+    assert_int_equal(fm_buf_put_u8(b, rflags), FM_OK);
+    assert_int_equal(fm_buf_append(b, ids[0].pk,
+                                   rflags & FM_COPS_AUTHOR_SHORT ? FM_COPS_AUTHOR_PREFIX
+                                                                 : FM_PK_LEN),
+                     FM_OK);
+    put_varint(b, seq);
+    put_varint(b, n);
+    for (uint16_t k = 0; k < n; k++) {
+        assert_int_equal(fm_buf_put_u8(b, 1), FM_OK); /* kind */
+        put_varint(b, 5);                             /* hlc */
+        put_varint(b, plen);
+        assert_int_equal(fm_buf_append(b, sig, sizeof sig), FM_OK);
+    }
+    assert_int_equal(fm_buf_put_u8(b, codec), FM_OK);
+    assert_int_equal(fm_buf_append(b, payload, payload_len), FM_OK);
+}
+
 static void test_bombs_refused(void **state)
 {
     (void)state;
-    struct fm_compact_prev cb = {NULL, unresolved};
+    struct fm_compact_prev cb = {NULL, unresolved, NULL};
     struct fm_wire_ops o;
     size_t skipped;
     struct fm_buf f;
@@ -393,7 +589,8 @@ struct tnet {
     struct qmsg *q;
     size_t nq, cap;
     uint64_t now;
-    size_t cops, plain_ops, version_frames; /* frames sent, by kind */
+    size_t cops, cops4, plain_ops, version_frames; /* frames sent, by kind */
+    size_t replies4_no_prev; /* version-4 replies whose first run has no prev */
 };
 static struct tnet net;
 
@@ -415,7 +612,18 @@ static int t_send(void *ctx, const uint8_t pk[FM_PK_LEN], const uint8_t *p, size
     int to = memcmp(pk, nodes[0].id.pk, FM_PK_LEN) == 0 ? 0 : 1;
     if (n >= 2 && p[0] == 3 && p[1] == FM_MSG_COPS)
         net.cops++;
-    if (n >= 2 && p[0] == 3 && p[1] == FM_MSG_VERSION)
+    if (n >= 2 && p[0] == 4 && p[1] == FM_MSG_COPS) {
+        net.cops4++;
+        /* u8 4 | u8 9 | flags | varint req_id | varint nruns | rflags */
+        size_t at = 3;
+        while (at < n && (p[at] & 0x80))
+            at++;
+        at += 2; /* req_id's last byte, nruns (one byte here) */
+        if ((p[2] & FM_OPS_REPLY) && at < n && !(p[at] & FM_COPS_PREV_GIVEN) &&
+            (p[at] & FM_COPS_AUTHOR_SHORT))
+            net.replies4_no_prev++;
+    }
+    if (n >= 2 && (p[0] == 3 || p[0] == 4) && p[1] == FM_MSG_VERSION)
         net.version_frames++;
     if (n >= 2 && p[0] == 1 && p[1] == FM_MSG_OPS)
         net.plain_ops++;
@@ -495,26 +703,35 @@ static void write_ops(struct tnode *t, int n)
         assert_int_equal(ms_write(&t->st, &t->id, 200), FM_OK);
 }
 
-static void test_engines_v3_send_compact(void **state)
+static void test_engines_v4_send_compact(void **state)
 {
     (void)state;
     nodes_start(0, 0);
     write_ops(&nodes[0], 300);
     assert_true(run_until_equal(0, 30000));
-    assert_true(net.cops > 0);
+    assert_true(net.cops4 > 0);
+    assert_int_equal(net.cops, 0);
     assert_int_equal(net.plain_ops, 0);
-    /* and a live op after that goes compact too, its prev rebuilt from
-     * the receiver's head (seq 301: the push leaves prev out) */
-    size_t before = net.cops;
-    write_ops(&nodes[0], 1);
-    fm_sync_nudge(nodes[0].eng);
-    assert_true(run_until_equal(0, 10000));
-    assert_true(ms_equal(&nodes[0].st, &nodes[1].st));
-    assert_true(net.cops > before);
+    /* and live ops after that go compact too, their author named by a
+     * prefix and their prev rebuilt from the receiver's head (a push, or a
+     * pull that said it starts at the head + 1) */
+    for (int k = 0; k < 3; k++) {
+        size_t before = net.cops4;
+        write_ops(&nodes[0], 1);
+        fm_sync_nudge(nodes[0].eng);
+        assert_true(run_until_equal(0, 10000));
+        assert_true(ms_equal(&nodes[0].st, &nodes[1].st));
+        assert_true(net.cops4 > before);
+    }
+    /* the cold sync leaves this link lazy, so the first live op is
+     * announced and pulled from the head + 1: its reply leaves the prev
+     * out as the PULL allowed (FM_PULL_NO_PREV) */
+    assert_true(net.replies4_no_prev >= 1);
+    assert_int_equal(net.cops, 0);
     assert_int_equal(net.plain_ops, 0);
     /* every op reached the store with the hash its rebuild computed (the
      * pull replies held back for one ingest, and the push), each right */
-    assert_true(nodes[1].st.hashes_given >= 301);
+    assert_true(nodes[1].st.hashes_given >= 303);
     assert_int_equal(nodes[1].st.hashes_wrong, 0);
     nodes_stop();
 }
@@ -528,6 +745,28 @@ static void mixed(uint8_t old)
     assert_int_equal(net.cops, 0); /* the old node never gets one */
     assert_true(net.plain_ops > 0);
     assert_int_equal(nodes[0].st.hashes_given + nodes[1].st.hashes_given, 0);
+    nodes_stop();
+}
+
+/* A version-4 node and a version-3 node: version-3 COPS both ways, and
+ * the version-3 node drops our version-4 hellos as another version. */
+static void test_engines_v3_peer_gets_v3(void **state)
+{
+    (void)state;
+    nodes_start(0, 3);
+    write_ops(&nodes[0], 200);
+    write_ops(&nodes[1], 50);
+    assert_true(run_until_equal(0, 30000));
+    assert_true(net.cops > 0);
+    assert_int_equal(net.cops4, 0);
+    assert_int_equal(net.plain_ops, 0);
+    struct fm_sync_counters k;
+    fm_sync_get_counters(nodes[1].eng, &k);
+    assert_true(k.msgs_dropped > 0);
+    write_ops(&nodes[0], 1);
+    fm_sync_nudge(nodes[0].eng);
+    assert_true(run_until_equal(0, 10000));
+    assert_int_equal(net.cops4, 0);
     nodes_stop();
 }
 
@@ -594,9 +833,13 @@ int main(void)
         cmocka_unit_test(test_dictionary),
         cmocka_unit_test(test_prev_mismatch_fails_signature),
         cmocka_unit_test(test_gap_run_skipped),
+        cmocka_unit_test(test_v4_round_trip_and_smaller),
+        cmocka_unit_test(test_v4_unknown_author_skipped),
         cmocka_unit_test(test_truncated_and_trailing_refused),
+        cmocka_unit_test(test_v4_refusals),
         cmocka_unit_test(test_bombs_refused),
-        cmocka_unit_test(test_engines_v3_send_compact),
+        cmocka_unit_test(test_engines_v4_send_compact),
+        cmocka_unit_test(test_engines_v3_peer_gets_v3),
         cmocka_unit_test(test_engines_v2_peer_gets_plain),
         cmocka_unit_test(test_engines_v1_peer_gets_plain),
         cmocka_unit_test(test_engines_bad_cops_counted_link_survives),
