@@ -7,7 +7,8 @@
  * decoding that gives the same ops back, in the input's wire version (3
  * or 4). The prev resolver answers for one author and refuses the others
  * (runs after a gap are skipped); the short-author resolver (version 4)
- * knows one author for every prefix that starts with 0x42.
+ * knows one author for every prefix that starts with 0x42, and in the round
+ * trip the authors of the batch.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -57,10 +58,38 @@ static void init(void)
     ready = true;
 }
 
+/* The round trip's receiver knows the authors of the batch it sent: a
+ * short author resolves to the one of them with that prefix. Two authors
+ * of the batch may share 8 bytes (the fuzzer writes whole keys): then, as
+ * in the engine, neither resolves and the run is skipped. */
+static const struct fm_wire_ops *batch;
+static bool ambiguous;
+
+static int resolve_in_batch(void *ctx, uint32_t req_id, const uint8_t *prefix, size_t len,
+                            uint8_t o[FM_PK_LEN])
+{
+    size_t pos = 0, oplen, found = 0;
+    const uint8_t *op;
+    (void)ctx;
+    (void)req_id;
+    while (fm_wire_ops_next(batch, &pos, &op, &oplen)) {
+        struct fm_op d;
+        if (fm_op_decode(&d, op, oplen) != FM_OK || memcmp(d.author, prefix, len) != 0)
+            continue;
+        if (found && memcmp(o, d.author, FM_PK_LEN) != 0) {
+            ambiguous = true;
+            return FM_ENOTFOUND;
+        }
+        memcpy(o, d.author, FM_PK_LEN);
+        found = 1;
+    }
+    return found ? FM_OK : FM_ENOTFOUND;
+}
+
 /* The rebuilt ops of o, as a plain OPS, compact again and back. */
 static void round_trip(const struct fm_wire_ops *o, uint8_t version)
 {
-    struct fm_compact_prev cb = {NULL, resolve, resolve_author};
+    struct fm_compact_prev cb = {NULL, resolve, resolve_in_batch};
     struct fm_wire_ops o2;
     size_t skipped = 0;
     if (fm_wire_ops_begin(&plain, o->flags, o->req_id) != FM_OK ||
@@ -69,8 +98,13 @@ static void round_trip(const struct fm_wire_ops *o, uint8_t version)
         __builtin_trap(); /* a decoded batch always fits a plain frame */
     if (fm_compact_encode(&z, version, plain.data, plain.len, true, true, &enc) != FM_OK)
         __builtin_trap();
-    if (fm_compact_decode(&z, enc.data, enc.len, &cb, &again, &o2, &skipped) != FM_OK ||
-        skipped != 0 || o2.count != o->count || o2.data_len != o->data_len ||
+    batch = o;
+    ambiguous = false;
+    if (fm_compact_decode(&z, enc.data, enc.len, &cb, &again, &o2, &skipped) != FM_OK)
+        __builtin_trap();
+    if (ambiguous)
+        return; /* runs skipped, as the engine would */
+    if (skipped != 0 || o2.count != o->count || o2.data_len != o->data_len ||
         memcmp(o2.data, o->data, o->data_len) != 0)
         __builtin_trap();
 }
