@@ -393,10 +393,13 @@ static int add_conflict(void *ctx, const struct fm_conflict *c)
     for (size_t i = 0; i < FM_HASH_LEN; i++)
         snprintf(fp + 2 * i, 3, "%02x", c->fingerprint[i]);
     return json_array_append_new(ctx, json_pack(
-        "{s:s, s:s, s:s, s:s, s:s, s:b, s:o, s:o, s:o}", "id", c->id, "kind", c->kind,
-        "subject", c->subject, "detail", c->detail, "fingerprint", fp, "resolved", c->resolved,
-        "resolution", c->resolved ? json_string(c->resolution) : json_null(), "resolved_by",
-        c->resolved ? json_string(c->resolved_by) : json_null(), "resolved_at",
+        "{s:s, s:s, s:s, s:s, s:s, s:b, s:o, s:o, s:o, s:o, s:o, s:o}", "id", c->id, "kind",
+        c->kind, "subject", c->subject, "detail", c->detail, "fingerprint", fp, "resolved",
+        c->resolved, "resolution", c->resolved ? json_string(c->resolution) : json_null(),
+        "resolved_by", c->resolved ? json_string(c->resolved_by) : json_null(),
+        "resolved_by_name", c->resolved ? json_string(c->resolved_by_name) : json_null(),
+        "operator", c->resolved_operator[0] ? json_string(c->resolved_operator) : json_null(),
+        "decided", c->decided[0] ? json_string(c->decided) : json_null(), "resolved_at",
         c->resolved ? enc_time(c->resolved_hlc) : json_null()));
 }
 

@@ -140,7 +140,8 @@ static const struct kind_spec kind_specs[] = {
     {OP_BULLETIN_SEND, "bulletin.send", B(PT_TEXT) | B(PT_AUDIENCE),
      B(PT_TEXT) | B(PT_AUDIENCE)},
     {OP_BULLETIN_READ, "bulletin.read", B(PT_REF), B(PT_REF)},
-    {OP_CONFLICT_RESOLVE, "conflict.resolve", B(PT_DESC) | B(PT_TEXT) | B(PT_BLOB),
+    {OP_CONFLICT_RESOLVE, "conflict.resolve",
+     B(PT_DESC) | B(PT_TEXT) | B(PT_BLOB) | B(PT_CODE) | B(PT_BASE),
      B(PT_TEXT) | B(PT_BLOB)},
 };
 #undef B
@@ -450,8 +451,17 @@ static int kind_check(const struct payload *p)
         ((p->part & 0xffff) == 0 || (p->part & 0xffff) > FM_DIR_CHUNKS_MAX ||
          (p->part >> 16) >= (p->part & 0xffff)))
         return FM_EDECODE;
-    if (p->log.kind == OP_CONFLICT_RESOLVE && p->blob_len != FM_HASH_LEN)
-        return FM_EDECODE;
+    if (p->log.kind == OP_CONFLICT_RESOLVE) {
+        /* a decision (op format 5) names one of the facts; the result
+         * that stands travels as its hash after the fingerprint */
+        bool code = (p->present & PT_BIT(PT_CODE)) != 0;
+        if (code && p->code > RD__MAX)
+            return FM_EDECODE;
+        if ((p->present & PT_BIT(PT_BASE)) && !code)
+            return FM_EDECODE; /* a base only where a decision overrides another */
+        if (p->blob_len != (code && p->code == RD_RESULT ? 2 * FM_HASH_LEN : FM_HASH_LEN))
+            return FM_EDECODE;
+    }
     return FM_OK;
 }
 

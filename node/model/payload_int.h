@@ -42,7 +42,10 @@ enum op_kind {
     OP_DIR_PUBLISH = 50,      /* part, blob: one chunk of a directory version */
     OP_BULLETIN_SEND = 60,    /* audience, text */
     OP_BULLETIN_READ = 61,    /* ref bulletin: a read receipt */
-    OP_CONFLICT_RESOLVE = 70, /* text conflict id, blob fingerprint (32), [desc note] */
+    OP_CONFLICT_RESOLVE = 70, /* text conflict id, blob fingerprint (32), [desc note],
+                               * [code: what stands (enum resolve_decision), op format
+                               * 5; RD_RESULT: blob = fingerprint | hash of the result;
+                               * base: with a code, the decision it overrides] */
 };
 
 enum payload_tag {
@@ -88,6 +91,16 @@ enum payload_tag {
      * says `op_format: 2`, because older nodes refuse the tag. */
     PT_OPERATOR = 32,   /* text 1..FM_OP_OPERATOR_MAX-1 */
     PT__MAX = 32        /* `present` is 64 bits: room up to 63 */
+};
+
+/* What a conflict.resolve decides (PT_CODE, op format 5): which of the
+ * facts in conflict stands (docs/workflow.md §8). */
+enum resolve_decision {
+    RD_CLEARED = 1,    /* the clear stands (clear-cancel, clear-reassign) */
+    RD_CANCELLED = 2,  /* the cancel stands (clear-cancel) */
+    RD_REASSIGNED = 3, /* the reassignment stands (clear-reassign) */
+    RD_RESULT = 4,     /* this closing result stands (results): its hash in the blob */
+    RD__MAX = 4
 };
 
 /* Ticket steps (PT_CODE of OP_TICKET_STEP). */

@@ -30,7 +30,8 @@ static int domain_encode(struct store_txn *t, struct log_payload *lp, uint64_t c
     /* causal LWW: an edit names the newest value it saw when that is
      * stamped at or after our clock (model_base.c) */
     uint64_t base;
-    int rc = model_base_for(t, pl, clock, &base);
+    int rc = pl->log.kind == OP_CONFLICT_RESOLVE ? wf_resolution_base(t, pl, clock, &base)
+                                                 : model_base_for(t, pl, clock, &base);
     if (rc != FM_OK)
         return rc;
     if (base != 0) {

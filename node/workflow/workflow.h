@@ -379,16 +379,34 @@ struct fm_conflict {
     char detail[FM_TEXT_MAX];
     uint8_t fingerprint[FM_HASH_LEN]; /* over the conflicting facts */
     bool resolved;                 /* a resolve op names this id and fingerprint */
-    char resolution[FM_TEXT_MAX];
+    char resolution[FM_TEXT_MAX];  /* its note */
     char resolved_by[FM_KEY_TEXT_LEN];
+    char resolved_by_name[FM_NAME_MAX]; /* the resolving node's certificate name */
+    char resolved_operator[64];    /* the console operator the op names, "" if none */
+    char decided[FM_TEXT_MAX / 4 + 32]; /* "the clear stands", "result 'x' stands"; "" */
     uint64_t resolved_hlc;
 };
 typedef int (*fm_conflict_cb)(void *ctx, const struct fm_conflict *c);
 /* Deterministic, in id order; resolved ones only with include_resolved. */
 int fm_node_conflicts(struct fm_node *n, bool include_resolved, fm_conflict_cb cb,
                       void *ctx) FM_MUST_USE;
-/* Resolves the open conflict `id` (FM_ENOTFOUND if none is open). */
-int fm_node_conflict_resolve(struct fm_node *n, const char *id, const char *note) FM_MUST_USE;
+/* What a resolution decides stands (op format 5): the ticket's clear, its
+ * cancel, its reassignment, or one of its closing results. Reads of the
+ * ticket (lists, show, the report) then show the decided state or result
+ * while the conflict's facts are those the resolver saw. */
+enum fm_conflict_keep {
+    FM_KEEP_NONE = 0,       /* a note only: the facts stay as they merged */
+    FM_KEEP_CLEARED = 1,    /* clear-cancel, clear-reassign: the clear stands */
+    FM_KEEP_CANCELLED = 2,  /* clear-cancel: the cancel stands */
+    FM_KEEP_REASSIGNED = 3, /* clear-reassign: the reassignment stands */
+    FM_KEEP_RESULT = 4      /* results: result number result_no (1-based, as listed) */
+};
+/* Resolves the open conflict `id` (FM_ENOTFOUND if none is open), with a
+ * decision when keep is not FM_KEEP_NONE: FM_EINVAL when the decision does
+ * not fit the conflict's kind or the result number is past the list,
+ * FM_ECONFIG when node.op_format is below 5. */
+int fm_node_conflict_resolve(struct fm_node *n, const char *id, const char *note,
+                             enum fm_conflict_keep keep, unsigned result_no) FM_MUST_USE;
 
 /* ---- GPS trails (gps_trail_store.c) ---- */
 /* The breadcrumb trail of one ticket while en route (docs/gps.md,

@@ -511,6 +511,8 @@ static int apply_resolve(struct wf_apply *a)
     const uint8_t *cur;
     size_t curlen, idlen = strnlen(pl->text, FM_TEXT_MAX - 1), dlen = strlen(pl->desc);
     size_t klen = 1 + idlen + 1 + FM_HASH_LEN;
+    uint8_t decision = (pl->present & PT_BIT(PT_CODE)) ? pl->code : 0;
+    uint64_t eff = model_eff(a->op->hlc, (pl->present & PT_BIT(PT_BASE)) ? pl->log.base : 0);
     int rc;
     if (idlen >= FM_CONFLICT_ID_MAX)
         return FM_OK; /* names no conflict (ids are short): inert everywhere alike */
@@ -520,25 +522,41 @@ static int apply_resolve(struct wf_apply *a)
     memcpy(key + 2 + idlen, pl->blob, FM_HASH_LEN);
     rc = store_get(a->t, DB_ENTITIES, key, klen, &cur, &curlen);
     if (rc == FM_OK) {
-        if (curlen < 3 + 8 + FM_PK_LEN)
-            return FM_ESTORE;
-        uint64_t h = fm_be64_get(cur + 3);
-        if (h < a->op->hlc ||
-            (h == a->op->hlc && memcmp(cur + 11, a->op->author, FM_PK_LEN) <= 0))
+        /* the larger (effective stamp, hlc, author) stands: a decision made
+         * by someone who saw the other overrides it (model_base.c) */
+        struct wf_resolution r;
+        if ((rc = wf_resolution_decode(cur, curlen, &r)) != FM_OK)
+            return rc;
+        if (r.eff != eff ? r.eff > eff
+                         : r.hlc != a->op->hlc ? r.hlc > a->op->hlc
+                                               : memcmp(r.author, a->op->author, FM_PK_LEN) >= 0)
             return FM_OK;
     } else if (rc != FM_ENOTFOUND) {
         return rc;
     }
-    uint8_t *val = malloc(3 + 8 + FM_PK_LEN + dlen);
+    uint8_t *val = malloc(3 + 8 + FM_PK_LEN + 17 + FM_HASH_LEN + dlen);
     if (val == NULL)
         return FM_ENOMEM;
+    size_t at = 11 + FM_PK_LEN;
     val[0] = RAW_VERSION;
     val[1] = ENT_RESOLUTION;
-    val[2] = 0;
+    /* without a decision, the record of every build before op format 5,
+     * byte for byte (records are in the digest): conflict.c reads both */
+    val[2] = decision ? RES_FULL : 0;
     fm_be64_put(val + 3, a->op->hlc);
     memcpy(val + 11, a->op->author, FM_PK_LEN);
-    memcpy(val + 11 + FM_PK_LEN, pl->desc, dlen);
-    rc = store_put(a->t, DB_ENTITIES, key, klen, val, 11 + FM_PK_LEN + dlen, false);
+    if (decision) {
+        fm_be64_put(val + at, a->op->seq);
+        fm_be64_put(val + at + 8, eff);
+        val[at + 16] = decision;
+        at += 17;
+    }
+    if (decision == RD_RESULT) { /* payload.c checked the blob holds it */
+        memcpy(val + at, pl->blob + FM_HASH_LEN, FM_HASH_LEN);
+        at += FM_HASH_LEN;
+    }
+    memcpy(val + at, pl->desc, dlen);
+    rc = store_put(a->t, DB_ENTITIES, key, klen, val, at + dlen, false);
     free(val);
     return rc;
 }

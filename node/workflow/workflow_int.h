@@ -22,7 +22,8 @@
 /* Internal entity kinds (never resolved from user input). */
 enum wf_ent {
     ENT_WFINC = 16,      /* incident id -> workflow record (model_rec) */
-    ENT_RESOLUTION = 18, /* conflict id | 0 | fingerprint(32) -> raw: hlc, author, note */
+    ENT_RESOLUTION = 18, /* conflict id | 0 | fingerprint(32) -> raw (conflict.c,
+                          * RES_*): hlc, author, [seq, decision, [result hash]], note */
     ENT_RECEIPT = 19,    /* bulletin id | 0 | reader(32) -> raw: hlc */
     ENT_DIRCHUNK = 20,   /* author(32) | first seq u64 | index u16 -> raw: hlc, count, bytes */
     /* 21: ENT_PARKED, the model's (model_int.h) */
@@ -63,6 +64,35 @@ uint64_t wf_rec_uint(const struct model_rec *r, unsigned tag);
 
 /* ---- workflow_read.c ---- */
 int wf_rec_to_ticket(const struct model_rec *r, const char *id, struct fm_ticket *out) FM_MUST_USE;
+/* A resolution record (ENT_RESOLUTION) as apply_resolve writes it: after
+ * the 3-byte raw header (version, kind, flags) come hlc and author; with
+ * RES_FULL in the flags byte (a resolution with a decision, op format 5),
+ * the op's seq, its effective stamp (model_eff: a decision that saw
+ * another overrides it, whatever the clocks) and the decision (enum
+ * resolve_decision) follow, then for RD_RESULT the hash of the result that
+ * stands; the rest is the note.
+ * Without a decision the flags are 0 and the author is followed by the
+ * note, as every older build writes it. */
+#define RES_FULL 0x01
+struct wf_resolution {
+    uint64_t hlc, seq, eff; /* eff = hlc for a record without a decision */
+    uint8_t author[FM_PK_LEN];
+    uint8_t decision;
+    uint8_t result_hash[FM_HASH_LEN];
+    const uint8_t *note;
+    size_t note_len;
+};
+int wf_resolution_decode(const uint8_t *v, size_t n, struct wf_resolution *out) FM_MUST_USE;
+/* The base a decision written at `hlc` carries: the effective stamp of the
+ * resolution it overrides (same conflict and facts) when that is >= hlc,
+ * else 0 (model_base.c's rule). */
+int wf_resolution_base(struct store_txn *t, const struct payload *pl, uint64_t hlc,
+                       uint64_t *base) FM_MUST_USE;
+/* The decision of a resolution that names ticket tk's conflicts and their
+ * facts as they stand applied to tk (the state or result that stands);
+ * conflicts whose facts changed since, or decisions that do not fit the
+ * conflict, change nothing (conflict.c). */
+int wf_ticket_decided(struct store_txn *t, struct fm_ticket *tk) FM_MUST_USE;
 int wf_rec_to_request(const struct model_rec *r, const char *id,
                       struct fm_request *out) FM_MUST_USE;
 /* Walks the records of one kind (existing entities only unless

@@ -171,7 +171,8 @@ static int tk_each(const struct model_rec *r, const char *id, void *arg)
     int rc;
     if (wf_rec_to_ticket(r, id, &w->tk) != FM_OK)
         return FM_ESTORE;
-    if ((rc = ticket_to_root(w->t, &w->tk)) != FM_OK)
+    if ((rc = ticket_to_root(w->t, &w->tk)) != FM_OK ||
+        (rc = wf_ticket_decided(w->t, &w->tk)) != FM_OK)
         return rc;
     if (w->incident != NULL && strcmp(w->tk.incident, w->incident) != 0)
         return 0;
@@ -217,8 +218,9 @@ int fm_node_ticket_get(struct fm_node *n, const char *id, struct fm_ticket *out)
     if ((rc = store_read_begin(n->st, &t)) == FM_OK) {
         if ((rc = node_resolve_txn(t, FM_ENT_TICKET, id, full)) == FM_OK &&
             (rc = model_rec_load(t, FM_ENT_TICKET, full, r)) == FM_OK &&
-            (rc = wf_rec_to_ticket(r, full, out)) == FM_OK)
-            rc = ticket_to_root(t, out);
+            (rc = wf_rec_to_ticket(r, full, out)) == FM_OK &&
+            (rc = ticket_to_root(t, out)) == FM_OK)
+            rc = wf_ticket_decided(t, out);
         store_txn_abort(&t);
     }
     free(r);

@@ -11,11 +11,16 @@
 # conflicts: unit_double_booked, cleared_and_reassigned, stock_below_zero
 # (quantity -3). A resolution made on one node shows on the other; a
 # dispatcher's fix (cancelling one ticket) clears the double booking
-# everywhere.
+# everywhere. Deciding that the clear stands (`--keep cleared`, op format
+# 5) makes the ticket read cleared on both nodes and in the report, and the
+# table says who decided what and why; a decision that does not fit the
+# conflict is a usage error.
 . "$(dirname "$0")/lib_gossip.sh"
 
 : "${FM_SRC:?}"
-py() { python3 -c "import json,sys; d=json.load(sys.stdin); sys.exit(0 if ($1) else 1)"; }
+py() { python3 -c "import json,sys
+def cleared(r): return sum(round((g.get('cleared_share') or 0) * g['tickets']) for g in r['groups'])
+d=json.load(sys.stdin); sys.exit(0 if ($1) else 1)"; }
 pyv() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 
 testbed 2 line
@@ -76,5 +81,27 @@ fm 2 conflicts --json | py '[c["kind"] for c in d] == ["cleared_and_reassigned"]
 fm 1 conflicts --json >"$T/c1.json"
 fm 2 conflicts --json >"$T/c2.json"
 cmp -s "$T/c1.json" "$T/c2.json" || fail "lists differ after the fix"
+
+# deciding which fact stands: the clear, not the reassignment
+state_of() { fm "$1" ticket show "$TA" --json | pyv 'd["ticket"]["state"]'; }
+[ "$(state_of 1)" = reassigned ] || fail "before the decision: $(state_of 1)"
+fm 1 report --by unit --json | py 'cleared(d) == 0' ||
+    fail "report before the decision: $(fm 1 report --by unit --json)"
+fm 2 conflicts resolve "clear-reassign:$TA" --keep cancelled >/dev/null 2>&1
+[ $? -eq 2 ] || fail "--keep cancelled on a clear-reassign conflict is not a usage error"
+fm 2 conflicts resolve "stock:$FOAM" --keep cleared >/dev/null 2>&1
+[ $? -eq 2 ] || fail "a decision on a stock conflict is not a usage error"
+fm 2 conflicts resolve "clear-reassign:$TA" --keep cleared --note "C1 reached the fire first" \
+    >/dev/null || fail "decide"
+decided_at_1() { [ "$(state_of 1)" = cleared ]; }
+wait_for 30 "the decision at node 1" decided_at_1
+fm 1 report --by unit --json | py 'cleared(d) == 1' ||
+    fail "report after the decision: $(fm 1 report --by unit --json)"
+fm 1 conflicts --all --json | py 'd[0]["decided"] == "the clear stands" and d[0]["resolved_by_name"] != ""' ||
+    fail "decision not shown: $(fm 1 conflicts --all --json)"
+NAME2=$(fm 1 conflicts --all --json | pyv 'd[0]["resolved_by_name"]')
+fm 1 conflicts --all | grep -q "resolved by $NAME2.*decided: the clear stands; note: C1 reached the fire first" ||
+    fail "table: $(fm 1 conflicts --all)"
+wait_for 30 "convergence" digests_equal 1 2
 FAILED=0
 echo "ok: partition conflicts"

@@ -1,7 +1,9 @@
 /*
  * test_workflow_heal.c — the workflow after partitions heal and its
  * assessment: conflicts (a unit double-booked, stock below zero, cleared
- * against cancelled) and their resolution, the report with its interval
+ * against cancelled) and their resolution, decisions on which fact stands
+ * (op format 5) and what the ticket and the report then say, in both
+ * arrival orders and with a wrong role, the report with its interval
  * statistics and clock note, and step reports that say who wrote them.
  *
  * The example directory is configs/directory.yaml (found through FM_SRC).
@@ -72,8 +74,8 @@ static void test_conflicts_after_partition(void **state)
     assert_string_equal(sa.ids[1], want[1]);
     assert_string_equal(sb.ids[0], want[0]);
     /* resolve the stock conflict on b; a sees it after sync */
-    assert_int_equal(fm_node_conflict_resolve(b.n, "stock:nope", NULL), FM_ENOTFOUND);
-    OK(fm_node_conflict_resolve(b.n, want[1], "restock ordered"));
+    assert_int_equal(fm_node_conflict_resolve(b.n, "stock:nope", NULL, FM_KEEP_NONE, 0), FM_ENOTFOUND);
+    OK(fm_node_conflict_resolve(b.n, want[1], "restock ordered", FM_KEEP_NONE, 0));
     OK(fx_sync(b.n, a.n, NULL));
     memset(&sa, 0, sizeof sa);
     OK(fm_node_conflicts(a.n, false, cf_cb, &sa));
@@ -141,6 +143,241 @@ static void test_double_booked_unit(void **state)
     assert_string_equal(s.ids[0], want);
     fx_done(&a);
     fx_done(&b);
+}
+
+/* ---- deciding which fact stands (op format 5) ---- */
+
+struct rp_count {
+    size_t cleared, cancelled, tickets;
+};
+
+static void report_counts(struct fm_node *n, struct rp_count *c)
+{
+    struct fm_report_query q = {.by = FM_REPORT_UNIT};
+    struct fm_report r;
+    memset(c, 0, sizeof *c);
+    OK(fm_node_report(n, &q, &r));
+    for (size_t i = 0; i < r.ngroups; i++) {
+        c->cleared += r.groups[i].cleared;
+        c->cancelled += r.groups[i].cancelled;
+        c->tickets += r.groups[i].tickets;
+    }
+    fm_report_release(&r);
+}
+
+/* A conflict.resolve deciding `decision` on conflict o, signed by g's key
+ * at g's clock (hand-built: no writer's check). */
+static void log_decision(struct fx_log *g, const struct fm_conflict *c, uint8_t decision)
+{
+    struct payload *pl = calloc(1, sizeof *pl);
+    assert_non_null(pl);
+    pl->log.kind = OP_CONFLICT_RESOLVE;
+    fm_strlcpy(pl->text, c->id, sizeof pl->text);
+    memcpy(pl->blob, c->fingerprint, FM_HASH_LEN);
+    pl->blob_len = FM_HASH_LEN;
+    pl->code = decision;
+    pl->present = PT_BIT(PT_TEXT) | PT_BIT(PT_BLOB) | PT_BIT(PT_CODE);
+    OK(fx_log_pl(g, pl));
+    free(pl);
+}
+
+struct cf_one {
+    char id[FM_CONFLICT_ID_MAX];
+    struct fm_conflict c;
+    bool found;
+};
+static int cf_find(void *ctx, const struct fm_conflict *c)
+{
+    struct cf_one *o = ctx;
+    if (strcmp(c->id, o->id) == 0) {
+        o->c = *c;
+        o->found = true;
+    }
+    return 0;
+}
+
+static void test_conflict_decisions(void **state)
+{
+    (void)state;
+    struct fx_node a, b, v, late;
+    char i1[FM_ID_MAX], uid[FM_ID_MAX], ta[1][FM_ID_MAX];
+    struct fm_unit_new un = {.name = "E1", .department = "Fire", .kind = "engine", .tier = 1};
+    struct fm_ticket tk;
+    struct rp_count rc;
+    struct cf_one o = {0};
+    OK(fx_author(&org, &a, "a"));
+    set_role(&a, FM_ROLE_CENTRE);
+    a.cfg.op_format = 5;
+    OK(fx_open(&a, FM_OPEN_IDENTITY | FM_OPEN_NOSYNC_));
+    OK(fx_author(&org, &b, "b"));
+    set_role(&b, FM_ROLE_COUNTY);
+    b.cfg.op_format = 5;
+    OK(fx_open(&b, FM_OPEN_IDENTITY | FM_OPEN_NOSYNC_));
+    make_node(&late, "late", FM_ROLE_COUNTY); /* gets the ops in another order */
+    report(a.n, "fire", 1, 1, 2, i1);
+    OK(fm_node_unit_register(a.n, &un, uid));
+    OK(fm_node_dispatch(a.n, i1, (const char *const[]){uid}, 1, NULL, ta));
+    OK(fx_sync(a.n, b.n, NULL));
+    /* partition: the crew's result is cleared on a, the dispatch cancelled
+     * on b (it thought the call a duplicate) */
+    OK(fm_node_ticket_step(a.n, ta[0], FM_STEP_CLEAR, "fire out, two rescued"));
+    OK(fm_node_ticket_step(b.n, ta[0], FM_STEP_CANCEL, "duplicate call"));
+    OK(fx_sync(a.n, b.n, NULL));
+    OK(fx_sync(b.n, a.n, NULL));
+    snprintf(o.id, sizeof o.id, "clear-cancel:%s", ta[0]);
+    OK(fm_node_conflicts(a.n, false, cf_find, &o));
+    assert_true(o.found);
+    /* as merged, the ticket reads cleared */
+    OK(fm_node_ticket_get(a.n, ta[0], &tk));
+    assert_int_equal(tk.state, FM_TICKET_CLEARED);
+    report_counts(a.n, &rc);
+    assert_int_equal(rc.cleared, 1);
+    assert_int_equal(rc.cancelled, 0);
+    /* decisions that do not fit the kind, or at an older op format, are refused */
+    assert_int_equal(fm_node_conflict_resolve(b.n, o.id, NULL, FM_KEEP_REASSIGNED, 0),
+                     FM_EINVAL);
+    assert_int_equal(fm_node_conflict_resolve(b.n, o.id, NULL, FM_KEEP_RESULT, 1), FM_EINVAL);
+    assert_int_equal(fm_node_conflict_resolve(late.n, o.id, NULL, FM_KEEP_CANCELLED, 0),
+                     FM_ECONFIG); /* late is at op format 1 */
+    /* b decides the cancel stands: on both nodes the ticket and the report
+     * say cancelled; the conflict shows who and why */
+    OK(fm_node_conflict_resolve(b.n, o.id, "the caller rang twice", FM_KEEP_CANCELLED, 0));
+    OK(fx_sync(b.n, a.n, NULL));
+    OK(fm_node_ticket_get(a.n, ta[0], &tk));
+    assert_int_equal(tk.state, FM_TICKET_CANCELLED);
+    assert_false(tk.active);
+    report_counts(a.n, &rc);
+    assert_int_equal(rc.cleared, 0);
+    assert_int_equal(rc.cancelled, 1);
+    o.found = false;
+    OK(fm_node_conflicts(a.n, true, cf_find, &o));
+    assert_true(o.found && o.c.resolved);
+    assert_string_equal(o.c.resolved_by_name, "b");
+    assert_string_equal(o.c.decided, "the cancel stands");
+    assert_string_equal(o.c.resolution, "the caller rang twice");
+    assert_int_equal(fx_digest_eq(a.n, b.n), 1);
+    /* a node receiving the decision before the facts it names (b's own
+     * log, with its cancel and its decision, before a's dispatch and
+     * clear) ends the same: the decision waits for them */
+    struct fx_ops only_b = {0};
+    OK(fx_collect(b.n, b.id.pk, &only_b));
+    OK(fx_ingest(late.n, &only_b, 0, only_b.n, NULL));
+    fx_ops_free(&only_b);
+    assert_int_equal(fm_node_ticket_get(late.n, ta[0], &tk), FM_ENOTFOUND);
+    OK(fx_sync(a.n, late.n, NULL));
+    assert_int_equal(fx_digest_eq(a.n, late.n), 1);
+    OK(fm_node_ticket_get(late.n, ta[0], &tk));
+    assert_int_equal(tk.state, FM_TICKET_CANCELLED);
+
+    /* two closing results: decide the second as listed */
+    char i2[FM_ID_MAX], u2[FM_ID_MAX], t2[1][FM_ID_MAX];
+    struct fm_unit_new un2 = {.name = "E2", .department = "Fire", .kind = "engine", .tier = 1};
+    report(a.n, "fire", 1.2, 1, 2, i2);
+    OK(fm_node_unit_register(a.n, &un2, u2));
+    OK(fm_node_dispatch(a.n, i2, (const char *const[]){u2}, 1, NULL, t2));
+    OK(fx_sync(a.n, b.n, NULL));
+    OK(fx_sync(a.n, late.n, NULL)); /* late, cut off from now on, clears it a third way */
+    OK(fm_node_ticket_step(late.n, t2[0], FM_STEP_CLEAR, "charlie: false alarm"));
+    OK(fm_node_ticket_step(a.n, t2[0], FM_STEP_CLEAR, "alpha: smoke only"));
+    OK(fm_node_ticket_step(b.n, t2[0], FM_STEP_CLEAR, "bravo: kitchen fire put out"));
+    OK(fx_sync(a.n, b.n, NULL));
+    OK(fx_sync(b.n, a.n, NULL));
+    memset(&o, 0, sizeof o);
+    snprintf(o.id, sizeof o.id, "results:%s", t2[0]);
+    OK(fm_node_conflicts(a.n, false, cf_find, &o));
+    assert_true(o.found);
+    /* listed in order, numbered for --result */
+    assert_non_null(strstr(o.c.detail, "1: 'alpha: smoke only' 2: 'bravo: kitchen fire put out'"));
+    /* as merged, the ticket reads the clear stamped first; decide the other */
+    static const char *const both[] = {"alpha: smoke only", "bravo: kitchen fire put out"};
+    OK(fm_node_ticket_get(a.n, t2[0], &tk));
+    unsigned other = strcmp(tk.result, both[0]) == 0 ? 2 : 1;
+    assert_string_equal(tk.result, both[2 - other]);
+    assert_int_equal(fm_node_conflict_resolve(a.n, o.id, NULL, FM_KEEP_RESULT, 3), FM_EINVAL);
+    OK(fm_node_conflict_resolve(a.n, o.id, NULL, FM_KEEP_RESULT, other));
+    OK(fx_sync(a.n, b.n, NULL));
+    OK(fm_node_ticket_get(b.n, t2[0], &tk));
+    assert_string_equal(tk.result, both[other - 1]);
+    o.found = false;
+    OK(fm_node_conflicts(b.n, true, cf_find, &o));
+    char want_decided[128];
+    snprintf(want_decided, sizeof want_decided, "result '%s' stands", both[other - 1]);
+    assert_string_equal(o.c.decided, want_decided);
+    /* a third result arrives: the decision no longer holds, the conflict
+     * is open again and the ticket reads as merged */
+    OK(fx_sync(late.n, b.n, NULL));
+    OK(fm_node_ticket_get(b.n, t2[0], &tk));
+    assert_string_equal(tk.result, "charlie: false alarm"); /* the earliest clear */
+    o.found = false;
+    OK(fm_node_conflicts(b.n, false, cf_find, &o));
+    assert_true(o.found && !o.c.resolved);
+
+    /* a validly signed decision from a role that may not resolve (E1's
+     * vehicle, whose ticket it is) is refused at ingest on every node: the
+     * first ticket stays as b decided */
+    struct fx_log g;
+    struct fm_ingest_result res;
+    memset(&o, 0, sizeof o);
+    snprintf(o.id, sizeof o.id, "clear-cancel:%s", ta[0]);
+    OK(fm_node_conflicts(a.n, true, cf_find, &o));
+    assert_true(o.found && o.c.resolved);
+    make_unit_node(&v, "v", FM_ROLE_VEHICLE, "E1");
+    fx_log_init(&g, &v.id);
+    OK(fx_log_cert(&g, &v.cert));
+    log_decision(&g, &o.c, RD_CLEARED);
+    OK(fx_ingest(a.n, &g.ops, 0, g.ops.n, &res));
+    assert_int_equal(res.rejected, 1);
+    assert_int_equal(res.err, FM_EPERM);
+    OK(fm_node_ticket_get(a.n, ta[0], &tk));
+    assert_int_equal(tk.state, FM_TICKET_CANCELLED);
+    fx_log_free(&g);
+    /* a county whose clock is 300 days ahead decides the clear stands: its
+     * stamp would win every plain last-writer merge, but a centre that saw
+     * it decides again, and its decision (carrying what it saw as its
+     * base) stands on every node, whichever arrives first */
+    struct fx_node fut;
+    OK(fx_author(&org, &fut, "fast clock"));
+    set_role(&fut, FM_ROLE_COUNTY);
+    fx_log_init(&g, &fut.id);
+    OK(fx_log_cert(&g, &fut.cert));
+    g.hlc += (300ull * 86400 * 1000) << 16;
+    log_decision(&g, &o.c, RD_CLEARED);
+    OK(fx_ingest(a.n, &g.ops, 0, g.ops.n, &res));
+    assert_int_equal(res.stored, 2);
+    OK(fm_node_ticket_get(a.n, ta[0], &tk));
+    assert_int_equal(tk.state, FM_TICKET_CLEARED); /* the later stamp, for now */
+    OK(fm_node_conflict_resolve(a.n, o.id, "overruled: the call was a duplicate",
+                                FM_KEEP_CANCELLED, 0));
+    OK(fm_node_ticket_get(a.n, ta[0], &tk));
+    assert_int_equal(tk.state, FM_TICKET_CANCELLED);
+    /* late gets a's override before the fast clock's decision, b both at
+     * once: all end with the override */
+    struct fx_ops only_a = {0};
+    OK(fx_collect(a.n, a.id.pk, &only_a));
+    OK(fx_ingest(late.n, &only_a, 0, only_a.n, NULL));
+    fx_ops_free(&only_a);
+    OK(fm_node_ticket_get(late.n, ta[0], &tk));
+    assert_int_equal(tk.state, FM_TICKET_CANCELLED);
+    OK(fx_sync(a.n, late.n, NULL));
+    OK(fm_node_ticket_get(late.n, ta[0], &tk));
+    assert_int_equal(tk.state, FM_TICKET_CANCELLED);
+    OK(fx_sync(a.n, b.n, NULL));
+    OK(fx_sync(b.n, a.n, NULL));
+    OK(fx_sync(b.n, late.n, NULL));
+    OK(fm_node_ticket_get(b.n, ta[0], &tk));
+    assert_int_equal(tk.state, FM_TICKET_CANCELLED);
+    assert_int_equal(fx_digest_eq(a.n, b.n), 1);
+    assert_int_equal(fx_digest_eq(a.n, late.n), 1);
+    o.found = false;
+    OK(fm_node_conflicts(b.n, true, cf_find, &o));
+    assert_string_equal(o.c.resolved_by_name, "a");
+    assert_string_equal(o.c.decided, "the cancel stands");
+    fx_log_free(&g);
+    fx_done(&fut);
+    fx_done(&v);
+    fx_done(&a);
+    fx_done(&b);
+    fx_done(&late);
 }
 
 /* ---- the report: intervals, percentiles, clocks that disagree ---- */
@@ -506,6 +743,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_conflicts_after_partition),
+        cmocka_unit_test(test_conflict_decisions),
         cmocka_unit_test(test_double_booked_unit),
         cmocka_unit_test(test_report_and_clock_note),
         cmocka_unit_test(test_report_segments),
