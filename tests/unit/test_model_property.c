@@ -11,13 +11,18 @@
  * returns, multi-chunk directory versions from two centres with the
  * registrations of directory units (derived ids, so both publishers
  * register the same entities), bulletins and read receipts,
- * and conflict resolutions. Author clocks start at the
+ * and conflict resolutions — including, once the history is written,
+ * decisions on the ticket conflicts it produced (op format 5: which of
+ * the clear, cancel, reassignment or results stands), some competing,
+ * some from a clock far ahead, some overriding through a base, some that
+ * fit no conflict. Author clocks start at the
  * same instant and advance in small random steps, so many ops of
  * different authors carry the same hlc and the author tie-break matters.
  * The same op set is then ingested into a fresh store in at least 1,000
  * random orders (each respecting per-author order, cut into random
  * batches, each batch shuffled), and every resulting digest must equal
- * the first one. Rebuild must not change it either.
+ * the first one, and so must what every ticket reads (its state and
+ * result, decisions applied). Rebuild must not change either.
  *
  * Seed: printed; set FM_SEED to replay. FM_PROP_ORDERS raises the number
  * of orders (never below 1,000).
@@ -551,6 +556,107 @@ static void ingest_order(struct world *w, struct fm_node *n, size_t *singles)
     free(lens);
 }
 
+/* What every ticket reads (id, state, result: decisions applied), hashed
+ * in the order fm_node_tickets gives them. */
+static int reads_each(void *ctx, const struct fm_ticket *tk)
+{
+    struct fm_hasher *h = ctx;
+    uint8_t st = (uint8_t)tk->state;
+    fm_hasher_update(h, tk->id, strlen(tk->id) + 1);
+    fm_hasher_update(h, &st, 1);
+    fm_hasher_update(h, tk->result, strlen(tk->result) + 1);
+    return 0;
+}
+
+static void reads_hash(struct fm_node *n, uint8_t out[FM_HASH_LEN])
+{
+    struct fm_hasher *h = fm_hasher_new();
+    assert_non_null(h);
+    OK(fm_node_tickets(n, NULL, reads_each, h));
+    fm_hasher_final(h, out);
+    fm_hasher_destroy(&h);
+}
+
+/* A decision on conflict c, in author a's log; result_hash for RD_RESULT,
+ * base 0 for none. */
+static void append_decision(struct world *w, int a, const struct fm_conflict *c, uint8_t code,
+                            const uint8_t *result_hash, uint64_t base)
+{
+    struct payload pl;
+    memset(&pl, 0, sizeof pl);
+    pl.log.kind = OP_CONFLICT_RESOLVE;
+    fm_strlcpy(pl.text, c->id, sizeof pl.text);
+    memcpy(pl.blob, c->fingerprint, FM_HASH_LEN);
+    pl.blob_len = FM_HASH_LEN;
+    if (code == RD_RESULT) {
+        memcpy(pl.blob + FM_HASH_LEN, result_hash, FM_HASH_LEN);
+        pl.blob_len = 2 * FM_HASH_LEN;
+    }
+    pl.code = code;
+    pl.present = PT_BIT(PT_TEXT) | PT_BIT(PT_BLOB) | PT_BIT(PT_CODE);
+    if (base) {
+        pl.log.base = base;
+        pl.present |= PT_BIT(PT_BASE);
+    }
+    if (rnd_below(2)) {
+        fm_strlcpy(pl.desc, words[rnd_below(6)], sizeof pl.desc);
+        pl.present |= PT_BIT(PT_DESC);
+    }
+    OK(fx_log_pl(&w->log[a], &pl));
+    w->expect_ops++;
+}
+
+struct decide_ctx {
+    struct world *w;
+    size_t made;
+};
+
+/* For each ticket conflict of the written history: a fitting decision by
+ * author 1 (a centre); half the time a competing one by author 0 (a
+ * county), whose clock may be far ahead, and then sometimes a third by
+ * author 1 that saw it (its base); and on other conflicts a decision that
+ * fits none, which must change nothing. */
+static int decide_each(void *ctx, const struct fm_conflict *c)
+{
+    struct decide_ctx *d = ctx;
+    struct world *w = d->w;
+    uint8_t h[FM_HASH_LEN] = {0};
+    const char *q = strstr(c->detail, "1: '");
+    uint8_t code;
+    if (strncmp(c->id, "clear-cancel:", 13) == 0)
+        code = rnd_below(2) ? RD_CLEARED : RD_CANCELLED;
+    else if (strncmp(c->id, "clear-reassign:", 15) == 0)
+        code = rnd_below(2) ? RD_CLEARED : RD_REASSIGNED;
+    else if (strncmp(c->id, "results:", 8) == 0 && q != NULL) {
+        /* the first result as listed: its text up to the closing quote */
+        const char *e = strstr(q + 4, "' ");
+        size_t len = e ? (size_t)(e - (q + 4)) : strlen(q + 4) - 1;
+        fm_hash(h, q + 4, len);
+        code = RD_RESULT;
+    } else {
+        append_decision(w, 1, c, (uint8_t)(1 + rnd_below(RD__MAX)), h, 0); /* fits nothing */
+        d->made++;
+        return 0;
+    }
+    append_decision(w, 1, c, code, h, 0);
+    d->made++;
+    if (rnd_below(2)) {
+        uint8_t other = code == RD_CLEARED ? (strncmp(c->id, "clear-cancel:", 13) == 0
+                                                  ? RD_CANCELLED
+                                                  : RD_REASSIGNED)
+                                           : code == RD_RESULT ? RD_RESULT : RD_CLEARED;
+        if (rnd_below(2))
+            w->log[0].hlc += (uint64_t)(1 + rnd_below(300)) * 86400000ull << 16; /* clock ahead */
+        append_decision(w, 0, c, other, h, 0);
+        d->made++;
+        if (rnd_below(2)) { /* the centre saw it and decides again */
+            append_decision(w, 1, c, code, h, w->log[0].hlc);
+            d->made++;
+        }
+    }
+    return 0;
+}
+
 static void test_digest_is_order_independent(void **state)
 {
     (void)state;
@@ -571,10 +677,20 @@ static void test_digest_is_order_independent(void **state)
     OK(fx_author(&org, &store, "store"));
     OK(fx_open(&store, FM_OPEN_READ | FM_OPEN_NOSYNC_));
 
+    /* the conflicts the history produced, then decisions on them */
+    for (int a = 0; a < NAUTH; a++)
+        OK(fx_ingest(store.n, &w->log[a].ops, 0, w->log[a].ops.n, NULL));
+    struct decide_ctx dc = {w, 0};
+    OK(fm_node_conflicts(store.n, true, decide_each, &dc));
+    OK(node_test_clear(store.n));
+    total += dc.made;
+
     /* reference: each author's log whole, one after the other */
+    uint8_t ref_reads[FM_HASH_LEN], reads[FM_HASH_LEN];
     for (int a = 0; a < NAUTH; a++)
         OK(fx_ingest(store.n, &w->log[a].ops, 0, w->log[a].ops.n, NULL));
     OK(fm_node_digest(store.n, ref));
+    reads_hash(store.n, ref_reads);
     struct fm_node_stats st;
     OK(fm_node_stats(store.n, &st));
     assert_int_equal(st.ops, w->expect_ops);
@@ -592,6 +708,12 @@ static void test_digest_is_order_independent(void **state)
             print_error("digest differs in order %zu (FM_SEED=%" PRIu64 ")\n", o, seed);
             fail();
         }
+        reads_hash(store.n, reads);
+        if (memcmp(ref_reads, reads, FM_HASH_LEN) != 0) {
+            print_error("tickets read differently in order %zu (FM_SEED=%" PRIu64 ")\n", o,
+                        seed);
+            fail();
+        }
         if (o % 97 == 0) {
             OK(fm_node_stats(store.n, &st));
             assert_int_equal(st.ops, w->expect_ops);
@@ -600,8 +722,8 @@ static void test_digest_is_order_independent(void **state)
             assert_memory_equal(ref, d, FM_HASH_LEN);
         }
     }
-    print_message("%zu ops, %zu orders, %zu single-op ingests, %lld s\n", total, orders, singles,
-                  (long long)(time(NULL) - t0));
+    print_message("%zu ops (%zu decisions), %zu orders, %zu single-op ingests, %lld s\n", total,
+                  dc.made, orders, singles, (long long)(time(NULL) - t0));
     for (int a = 0; a < NAUTH; a++) {
         fx_log_free(&w->log[a]);
         fx_done(&w->who[a]);
