@@ -59,6 +59,24 @@ void sync_want_raise(struct fm_sync *s, struct sync_nb *nb, uint32_t i, uint64_t
         a->want_after_ms = after_ms;
         a->want_graft = graft;
     }
+    if (a->want_after_ms > sync_now(s) &&
+        (s->pull_wake_ms == 0 || a->want_after_ms < s->pull_wake_ms))
+        s->pull_wake_ms = a->want_after_ms;
+}
+
+/* The pull wake has come: the next one is the earliest grace still ahead. */
+void sync_pull_wake(struct fm_sync *s, uint64_t now)
+{
+    uint64_t next = 0;
+    s->pull_wake_ms = 0;
+    for (size_t i = 0; i < s->nauthors; i++) {
+        const struct sync_author *a = &s->authors[i];
+        if (a->want_from >= 0 && a->want > a->head && a->want_after_ms > now &&
+            (next == 0 || a->want_after_ms < next))
+            next = a->want_after_ms;
+    }
+    s->pull_wake_ms = next;
+    sync_pull_schedule(s, now);
 }
 
 /* The seq to pull after: our head, or the last op already received in a
