@@ -5,7 +5,10 @@
  * Claims that a neighbour holds more of an author than we do (its VECTOR,
  * IHAVE, the ops it pushed) become a *want* per author (sync_want_raise):
  * the highest seq claimed, who claimed it, and from when it may be pulled
- * (lazy announcements wait a grace, refused authors a backoff). Pulls are
+ * (lazy announcements wait a grace, refused authors a backoff). The engine
+ * wakes when the earliest of those waits ends (s->pull_wake_ms,
+ * sync_pull_wake), not at its next tick, so a grace is as long as it says
+ * rather than up to a push interval longer. Pulls are
  * credit-based: at most SYNC_CREDITS requests in flight per neighbour, at
  * most one neighbour pulled per author at a time, and the authors due are
  * spread over the free credits so several replies are in flight at once
