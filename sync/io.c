@@ -122,6 +122,8 @@ int sync_engine_service(struct fm_sync *s)
             sync_flush(s);
     }
     (void)sync_rate_pump(s);
+    if (s->pull_wake_ms && now >= s->pull_wake_ms)
+        sync_pull_wake(s, now); /* a lazy announcement's grace has ended */
     if (now >= s->next_tick_ms) {
         s->next_tick_ms = now + s->cfg.push_interval_ms;
         int rc = sync_tick(s, now);
@@ -136,6 +138,8 @@ long sync_engine_wait(struct fm_sync *s, long timeout_ms)
 {
     uint64_t now = sync_now(s);
     long wait = s->next_tick_ms > now ? (long)(s->next_tick_ms - now) : 0;
+    if (s->pull_wake_ms && s->pull_wake_ms < s->next_tick_ms)
+        wait = s->pull_wake_ms > now ? (long)(s->pull_wake_ms - now) : 0;
     if (timeout_ms >= 0 && timeout_ms < wait)
         wait = timeout_ms;
     long pump = sync_rate_pump(s); /* sends what the buckets allow now */

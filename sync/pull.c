@@ -5,7 +5,10 @@
  * Claims that a neighbour holds more of an author than we do (its VECTOR,
  * IHAVE, the ops it pushed) become a *want* per author (sync_want_raise):
  * the highest seq claimed, who claimed it, and from when it may be pulled
- * (lazy announcements wait a grace, refused authors a backoff). Pulls are
+ * (lazy announcements wait a grace, refused authors a backoff). The engine
+ * wakes when the earliest of those waits ends (s->pull_wake_ms,
+ * sync_pull_wake), not at its next tick, so a grace is as long as it says
+ * rather than up to a push interval longer. Pulls are
  * credit-based: at most SYNC_CREDITS requests in flight per neighbour, at
  * most one neighbour pulled per author at a time, and the authors due are
  * spread over the free credits so several replies are in flight at once
@@ -59,6 +62,24 @@ void sync_want_raise(struct fm_sync *s, struct sync_nb *nb, uint32_t i, uint64_t
         a->want_after_ms = after_ms;
         a->want_graft = graft;
     }
+    if (a->want_after_ms > sync_now(s) &&
+        (s->pull_wake_ms == 0 || a->want_after_ms < s->pull_wake_ms))
+        s->pull_wake_ms = a->want_after_ms;
+}
+
+/* The pull wake has come: the next one is the earliest grace still ahead. */
+void sync_pull_wake(struct fm_sync *s, uint64_t now)
+{
+    uint64_t next = 0;
+    s->pull_wake_ms = 0;
+    for (size_t i = 0; i < s->nauthors; i++) {
+        const struct sync_author *a = &s->authors[i];
+        if (a->want_from >= 0 && a->want > a->head && a->want_after_ms > now &&
+            (next == 0 || a->want_after_ms < next))
+            next = a->want_after_ms;
+    }
+    s->pull_wake_ms = next;
+    sync_pull_schedule(s, now);
 }
 
 /* The seq to pull after: our head, or the last op already received in a

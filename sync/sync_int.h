@@ -235,6 +235,10 @@ struct fm_sync {
     int pend_slot; /* the neighbour they came from */
 
     uint64_t next_tick_ms, start_mono_ms;
+    /* the earliest want_after_ms still ahead (a lazy announcement's
+     * grace ends then): the engine wakes for it rather than waiting for
+     * the next tick; 0 = none */
+    uint64_t pull_wake_ms;
     uint64_t next_ban_check_ms;
     bool ban_check_due;      /* a revocation may have arrived */
     bool rebind_due;         /* drop every inbound connection (a key was banned) */

@@ -58,6 +58,8 @@ void sync_want_raise(struct fm_sync *s, struct sync_nb *nb, uint32_t i, uint64_t
                      uint64_t after_ms, bool graft);
 /* Sends the PULLs that free credits and due wants allow. */
 void sync_pull_schedule(struct fm_sync *s, uint64_t now);
+/* At s->pull_wake_ms: pulls what is due and sets the next wake. */
+void sync_pull_wake(struct fm_sync *s, uint64_t now);
 /* Frees a request's credit and its authors' pull slots. */
 void sync_req_release(struct fm_sync *s, struct sync_nb *nb, struct sync_req *rq);
 /* nb's op at head+1 of author i does not chain onto ours: fetch its op at

@@ -84,6 +84,7 @@ struct sim_scenario {
     size_t nsched;
     bool quiet;                      /* no per-run report */
     bool trace;                      /* print every event */
+    bool diag;                       /* where propagation time goes (sim_diag.c) */
     uint64_t seed_last;              /* --seeds A-B: run seed .. seed_last */
     bool replay_check;               /* run each seed twice and compare */
     bool json;                       /* print each result as JSON */

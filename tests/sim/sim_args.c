@@ -53,6 +53,7 @@ void sim_usage(FILE *f)
           "  --cut AT:FRAC --heal AT --crash AT:COUNT --restart AT   faults\n"
           "  --replay-check             run each seed twice; fail unless identical\n"
           "  --trace                    print every delivery\n"
+          "  --diag                     per delivery: push or pull, links and pulls on its path\n"
           "  --json                     the result of each run as one JSON line\n"
           "  --quiet                    only failures\n",
           f);
@@ -224,6 +225,8 @@ static int flag_one(struct sim_scenario *sc, const char *f, const char *v, bool 
             sc->replay_check = true;
         else if (strcmp(f, "--trace") == 0)
             sc->trace = true;
+        else if (strcmp(f, "--diag") == 0)
+            sc->diag = true;
         else if (strcmp(f, "--json") == 0)
             sc->json = true;
         else if (strcmp(f, "--quiet") == 0)

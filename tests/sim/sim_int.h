@@ -67,6 +67,15 @@ struct sim_ev {
     uint8_t *data;           /* DELIVER: owned copy */
 };
 
+/* One delivery after warm-up, for --diag. */
+struct sim_diag_rec {
+    uint32_t lat;      /* ms from the write */
+    uint16_t bound;    /* shortest path in links */
+    uint16_t hops;     /* links the copy travelled */
+    uint16_t pulls;    /* of them, pull replies */
+    bool pull;         /* the last link was a pull reply */
+};
+
 struct sim_world {
     const struct sim_scenario *sc;
     struct sim_result *res;
@@ -94,6 +103,18 @@ struct sim_world {
     uint64_t dropped_msgs;   /* engines' msgs_dropped at the last check */
     struct sim_ev trace[SIM_TRACE_RING]; /* the last deliveries (data not kept) */
     size_t ntrace;
+    /* --diag (sim_diag.c) */
+    uint16_t *dg_hops, *dg_pulls;  /* per node x author: links and pulls of the head's path */
+    int32_t *dg_pend_from;         /* per node: sender of pull replies held, -1 none */
+    bool *dg_pend_ops;             /* ... and whether they carry ops */
+    int32_t dg_cur_from, dg_next_from; /* who the current store call's ops came from */
+    bool dg_cur_pull, dg_next_valid;
+    struct sim_diag_rec *dg;
+    size_t ndg, dg_cap;
+    uint64_t dg_dup_push, dg_dup_pull; /* copies of ops already held, after warm-up */
+    uint64_t dg_dup_push_on_pulled;    /* ... pushed where the op had come by a pull */
+    uint8_t *dg_kind;                  /* per node x author: the head came by a pull */
+    uint64_t dg_eager_links, dg_checks; /* eager links (one way) summed over checks */
 };
 
 /* ---- sim_store.c ---- */
@@ -128,6 +149,17 @@ static inline bool sim_node_v3(const struct sim_world *w, uint32_t i)
 bool sim_link_cut(const struct sim_world *w, uint32_t a, uint32_t b);
 int sim_link_add(struct sim_world *w, uint32_t a, uint32_t b) FM_MUST_USE;
 bool sim_linked(const struct sim_world *w, uint32_t a, uint32_t b);
+
+/* ---- sim_diag.c ---- */
+int sim_diag_init(struct sim_world *w) FM_MUST_USE;
+void sim_diag_free(struct sim_world *w);
+void sim_diag_deliver(struct sim_world *w, uint32_t from, uint32_t to, const uint8_t *p,
+                      size_t n);
+void sim_diag_wake(struct sim_world *w, uint32_t node);
+void sim_diag_ingested(struct sim_world *w);
+void sim_diag_dup(struct sim_world *w, uint32_t node, uint32_t a, uint64_t seq);
+void sim_diag_store(struct sim_world *w, uint32_t node, uint32_t a, uint64_t seq, bool own);
+void sim_diag_print(struct sim_world *w, FILE *f);
 
 /* ---- sim_topo.c ---- */
 int sim_topo_build(struct sim_world *w) FM_MUST_USE;

@@ -125,6 +125,7 @@ static void st_store(struct sim_store *st, const struct st_item *it)
     st->have[it->a]++;
     st->total++;
     w->res->deliveries++;
+    sim_diag_store(w, st->node, (uint32_t)it->a, it->seq, false);
     uint64_t born = au->born_ms[it->seq - 1];
     if (born < w->sc->warmup_ms || it->seq > au->n)
         return;
@@ -174,8 +175,11 @@ static int st_ingest(void *ctx, const uint8_t *const *ops, const size_t *lens,
         bool genuine = it[i].seq <= au->n && au->lens[it[i].seq - 1] == it[i].len &&
                        memcmp(au->ops[it[i].seq - 1], it[i].p, it[i].len) == 0;
         uint64_t have = st->have[it[i].a];
-        if (it[i].seq <= have)
+        if (it[i].seq <= have) {
             genuine ? (void)res->duplicates++ : refuse(res, FM_EFORK, it[i].seq);
+            if (genuine)
+                sim_diag_dup(st->w, st->node, (uint32_t)it[i].a, it[i].seq);
+        }
         else if (it[i].seq > have + 1)
             refuse(res, FM_EGAP, it[i].seq);
         else if (!genuine)
@@ -186,6 +190,7 @@ static int st_ingest(void *ctx, const uint8_t *const *ops, const size_t *lens,
         }
     }
     free(it);
+    sim_diag_ingested(st->w);
     return FM_OK;
 }
 
@@ -243,6 +248,7 @@ int sim_store_write(struct sim_world *w, uint32_t a)
         au->n++;
         nd->st.have[a]++;
         nd->st.total++;
+        sim_diag_store(w, au->node, a, au->n, true);
         w->global_total++;
         w->res->ops_written++;
         return FM_OK;

@@ -248,6 +248,8 @@ static int on_write(struct sim_world *w)
 
 static void on_check(struct sim_world *w)
 {
+    if (w->sc->diag && w->now >= w->sc->warmup_ms)
+        w->dg_checks++;
     bool all = !w->cut;
     uint64_t dropped = 0, v1_dropped = 0, v3_dropped = 0;
     for (uint32_t i = 0; i < w->nnodes; i++) {
@@ -262,9 +264,12 @@ static void on_check(struct sim_world *w)
         struct fm_sync_peer_info *pi = NULL;
         size_t np = 0;
         if (fm_sync_peers(n->eng, &st, &pi, &np) == FM_OK) {
-            for (size_t k = 0; k < np; k++)
+            for (size_t k = 0; k < np; k++) {
                 if (pi[k].queued_bytes > w->res->max_queue_bytes)
                     w->res->max_queue_bytes = pi[k].queued_bytes;
+                if (w->sc->diag && w->now >= w->sc->warmup_ms)
+                    w->dg_eager_links += pi[k].eager;
+            }
             if (sim_node_v1(w, i)) /* they drop version-2 hellos, as old nodes do */
                 v1_dropped += st.counters.msgs_dropped;
             else if (sim_node_v3(w, i)) /* and these version-4 ones */
@@ -332,6 +337,7 @@ static int on_deliver(struct sim_world *w, struct sim_ev *e)
     if (w->sc->trace)
         printf("%8llu ms  %s -> %s  type %u  %u bytes\n", (unsigned long long)e->t,
                w->nodes[e->from].name, to->name, e->len > 1 ? e->data[1] : 0, e->len);
+    sim_diag_deliver(w, e->from, e->node, e->data, e->len);
     rc = fm_sync_io_deliver(to->eng, w->nodes[e->from].id.pk, e->data, e->len);
     if (rc == FM_OK)
         rc = sim_wake(w, to, w->now);
@@ -347,6 +353,7 @@ static int on_wake(struct sim_world *w, const struct sim_ev *e)
     if (!n->eng || n->gen != e->gen || n->wake_at != e->t)
         return FM_OK; /* superseded */
     n->wake_at = UINT64_MAX;
+    sim_diag_wake(w, e->node);
     int rc = fm_sync_io_step(n->eng, &next);
     if (rc != FM_OK)
         return rc;
@@ -458,6 +465,8 @@ int sim_run(const struct sim_scenario *sc, struct sim_result *res)
     sim_rng_seed(&w.rng, sc->seed);
     rc = world_build(&w);
     if (rc == FM_OK)
+        rc = sim_diag_init(&w);
+    if (rc == FM_OK)
         rc = world_schedule(&w);
     while (rc == FM_OK && !res->failure[0] && sim_ev_pop(&w, &e)) {
         if (e.t > sc->duration_ms) {
@@ -477,7 +486,10 @@ int sim_run(const struct sim_scenario *sc, struct sim_result *res)
         figures(&w);
         if (res->failure[0])
             trace_tail(&w);
+        if (!sc->quiet)
+            sim_diag_print(&w, stdout);
     }
+    sim_diag_free(&w);
     world_free(&w);
     return rc;
 }
