@@ -99,7 +99,7 @@ static const struct doc_route docs[] = {
     { "GET", "/api/conflicts", "Conflicts (open; all=1 with resolved)", "all:int", NULL, 200,
       "401", "reads" },
     { "POST", "/api/conflicts/{id}/resolve", "Resolve a conflict, deciding what stands",
-      NULL, "note:string!,keep:string,result:int", 200,
+      NULL, "note:string!,keep:string", 200,
       W_ERR, "writes" },
     { "GET", "/api/openapi.json", "This document", NULL, NULL, 200, "", "meta" },
 };

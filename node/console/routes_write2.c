@@ -249,33 +249,35 @@ int route_bulletin_read(struct call *k)
     return reply_json(k, 201, json_pack("{s:s, s:b}", "id", id, "already", 0));
 }
 
-/* POST /api/conflicts/{id}/resolve {note, [keep | result]} */
+/* POST /api/conflicts/{id}/resolve {note, [keep]}: keep is cleared,
+ * cancelled, reassigned or result:N (as the CLI's --keep and --result) */
 int route_conflict_resolve(struct call *k)
 {
     static const char *const keeps[] = { "cleared", "cancelled", "reassigned" };
     const char *note, *keep_s = NULL;
-    json_int_t result_no = 0;
+    unsigned result_no = 0;
     enum fm_conflict_keep keep = FM_KEEP_NONE;
     if (body_str(k, "note", true, FM_TEXT_MAX, &note) != 0 ||
-        body_str(k, "keep", false, 16, &keep_s) != 0 ||
-        body_int(k, "result", false, 1, 8, &result_no) != 0)
+        body_str(k, "keep", false, 16, &keep_s) != 0)
         return 0;
-    if (keep_s != NULL && result_no != 0)
-        return reply_error(k, 400, "usage", "'keep' and 'result' decide different conflicts");
     for (size_t i = 0; keep_s != NULL && i < sizeof keeps / sizeof keeps[0]; i++)
         if (strcmp(keep_s, keeps[i]) == 0)
             keep = (enum fm_conflict_keep)(FM_KEEP_CLEARED + i);
-    if (keep_s != NULL && keep == FM_KEEP_NONE)
-        return reply_error(k, 400, "usage", "'keep' is cleared, cancelled or reassigned");
-    if (result_no != 0)
+    if (keep_s != NULL && strncmp(keep_s, "result:", 7) == 0 && keep_s[7] >= '1' &&
+        keep_s[7] <= '8' && keep_s[8] == '\0') {
         keep = FM_KEEP_RESULT;
+        result_no = (unsigned)(keep_s[7] - '0');
+    }
+    if (keep_s != NULL && keep == FM_KEEP_NONE)
+        return reply_error(k, 400, "usage", "'keep' is cleared, cancelled, reassigned or "
+                                             "result:N (1..8)");
     node_lock(k->c);
-    int rc = fm_node_conflict_resolve(k->c->node, k->arg[0], note, keep, (unsigned)result_no);
+    int rc = fm_node_conflict_resolve(k->c->node, k->arg[0], note, keep, result_no);
     node_unlock(k->c);
     if (rc == FM_EINVAL && keep != FM_KEEP_NONE)
         return reply_error(k, 400, "usage", "conflict %s cannot decide that (clear-cancel: keep "
                            "cleared or cancelled; clear-reassign: cleared or reassigned; "
-                           "results: result 1..n as listed)", k->arg[0]);
+                           "results: result:N, N as listed)", k->arg[0]);
     if (rc == FM_ECONFIG)
         return reply_error(k, 409, "op_format", "deciding which fact stands needs "
                            "node.op_format 5 on this node");

@@ -532,8 +532,6 @@ int fm_node_conflict_resolve(struct fm_node *n, const char *id, const char *note
         return FM_EINVAL;
     if (keep != FM_KEEP_NONE && n->cfg.op_format < 5)
         return FM_ECONFIG; /* older builds refuse a decision (docs/decisions.md) */
-    if (keep != FM_KEEP_NONE && !decision_fits(id, (uint8_t)keep))
-        return FM_EINVAL;
     if ((rc = conflicts_compute(n, &l)) != FM_OK)
         goto out;
     rc = FM_ENOTFOUND;
@@ -542,6 +540,10 @@ int fm_node_conflict_resolve(struct fm_node *n, const char *id, const char *note
          * overrides goes into the op's base: domain.c), not noted again */
         if (strcmp(l.v[i].id, id) != 0 || (l.v[i].resolved && keep == FM_KEEP_NONE))
             continue;
+        if (keep != FM_KEEP_NONE && !decision_fits(id, (uint8_t)keep)) {
+            rc = FM_EINVAL; /* a decision this kind of conflict cannot take */
+            break;
+        }
         if ((pl = calloc(1, sizeof *pl)) == NULL) {
             rc = FM_ENOMEM;
             break;

@@ -65,7 +65,7 @@ samples = {"category": "medical", "lat": 31.25, "lon": 121.45, "priority": 2, "t
            "address": "人民路2号", "caller": "110", "caller_name": "王五", "incident": iid, "units": [avail.pop()],
            "unit": avail.pop(), "kind": "sandbag", "qty": 1, "resource": os.environ["RES"],
            "to": "all", "note": "ok", "result": "fire out", "reason": "test", "score": 4,
-           "stage": "resolved", "comment": "good", "name": "demo",
+           "stage": "resolved", "comment": "good", "name": "demo", "keep": "cleared",
            "password": os.environ["PW1"]}
 queries = {"/api/suggest": "?incident=" + iid, "/api/report": "?by=unit",
            "/api/incidents": "?state=open&limit=5", "/api/tickets": "?active=1"}
