@@ -22,6 +22,13 @@
  *    one round trip; on a mismatch the receiver answers with its VECTOR, the
  *    initiator pulls what it lacks and announces (IHAVE NOW) what the other
  *    lacks, which pulls in turn.
+ *  - catch-up is not gossiped: ops that came only in answer to a bulk
+ *    anti-entropy pull (many authors at once: a partition healing, a node
+ *    back from a crash) and are old (stamped more than SYNC_LAZY_LIVE_MS
+ *    before our clock) are neither pushed eagerly nor announced lazily.
+ *    Every neighbour is reconciling at the same time and pulls each op
+ *    once; pushing them too made many copies arrive twice. Live ops, ops
+ *    pushed to us and small repairs are forwarded as before (mark_catchup).
  *
  * Pulling (wants, credits, serving and settling) lives in pull.c, the
  * neighbour table (beliefs, liveness, bans) in neighbours.c; this
@@ -153,7 +160,7 @@ void sync_flush(struct fm_sync *s)
             struct sync_author *a = &s->authors[i];
             uint64_t b = sync_nb_belief(nb, i);
             size_t got = 0;
-            if (a->head <= b)
+            if (a->head <= b || a->catchup)
                 continue;
             if (passes == 2 && (sync_op_priority(s, a->pk, b + 1) == 0) != (pass == 0))
                 continue;
@@ -209,6 +216,8 @@ static void announce_lazy(struct fm_sync *s, uint64_t now)
         for (size_t c = 0; c < s->nchanged; c++) {
             uint32_t i = s->changed[c];
             struct sync_author *a = &s->authors[i];
+            if (a->catchup)
+                continue; /* old ops from anti-entropy: it reconciles too */
             if (sync_nb_grow(nb, (size_t)i + 1) != FM_OK)
                 break;
             if (a->head > nb->belief[i] && a->head > nb->announced[i] &&
@@ -219,8 +228,59 @@ static void announce_lazy(struct fm_sync *s, uint64_t now)
             (void)send_ihaves(s, nb, 0);
     }
     for (size_t c = 0; c < s->nchanged; c++)
-        s->authors[s->changed[c]].changed = false;
+        s->authors[s->changed[c]].changed = s->authors[s->changed[c]].catchup = false;
     s->nchanged = 0;
+}
+
+/* Each op of the `nos` messages just ingested, with whether it is old
+ * catch-up: in an answer to a bulk anti-entropy pull and stamped more than
+ * SYNC_LAZY_LIVE_MS before our clock. */
+static void catchup_each(struct fm_sync *s, const struct fm_wire_ops *os, size_t nos,
+                         void (*fn)(struct sync_author *a, bool old))
+{
+    uint64_t wall = sync_wall(s);
+    for (size_t m = 0; m < nos; m++) {
+        size_t pos = 0, len;
+        const uint8_t *p;
+        bool ae = (os[m].flags & SYNC_OPS_CATCHUP) != 0;
+        while (fm_wire_ops_next(&os[m], &pos, &p, &len)) {
+            struct fm_op d;
+            int32_t i;
+            if (fm_op_decode(&d, p, len) != FM_OK || (i = sync_author_get(s, d.author, false)) < 0)
+                continue;
+            fn(&s->authors[i], ae && (d.hlc >> 16) + SYNC_LAZY_LIVE_MS < wall);
+        }
+    }
+}
+
+static void catchup_note(struct sync_author *a, bool old)
+{
+    if (!old)
+        a->live_seen = true;
+}
+
+static void catchup_mark(struct sync_author *a, bool old)
+{
+    (void)old;
+    if (a->changed && !a->live_seen && !a->catchup_done)
+        a->catchup = true;
+    a->catchup_done = true;
+}
+
+static void catchup_clear(struct sync_author *a, bool old)
+{
+    (void)old;
+    a->live_seen = a->catchup_done = false;
+}
+
+/* After an ingest (ops_count refreshed the heads): authors whose head
+ * moved only by old catch-up ops are marked, so that sync_flush neither
+ * pushes nor announces them. */
+static void mark_catchup(struct fm_sync *s, const struct fm_wire_ops *os, size_t nos)
+{
+    catchup_each(s, os, nos, catchup_note);
+    catchup_each(s, os, nos, catchup_mark);
+    catchup_each(s, os, nos, catchup_clear);
 }
 
 /* ------------------------------------------------------------ handlers */
@@ -601,6 +661,8 @@ void sync_ops_take(struct fm_sync *s, struct sync_nb *nb, const struct fm_wire_o
     if (!ops_ingest(s, nb, n, now, &res))
         return;
     ops_count(s, nb, &res, reply);
+    if (reply)
+        mark_catchup(s, os, nos);
     bool real_reject = ops_note_each(s, nb, n, &res, reply, now);
     if (real_reject)
         ops_clear_refused(s, n);

@@ -104,7 +104,7 @@ void sync_pull_schedule(struct fm_sync *s, uint64_t now)
     for (size_t n = 0; n < s->nnb; n++) {
         struct sync_nb *nb = s->nbs[n];
         struct sync_req *rq;
-        size_t eligible = 0, nfree = 0, per = 0;
+        size_t eligible = 0, nfree = 0, per = 0, behind = 0;
         if (!nb)
             continue;
         for (int r = 0; r < SYNC_CREDITS; r++)
@@ -113,8 +113,9 @@ void sync_pull_schedule(struct fm_sync *s, uint64_t now)
             continue;
         for (size_t i = 0; i < s->nauthors; i++) {
             const struct sync_author *a = &s->authors[i];
-            eligible += a->want_from == nb->slot && a->want > author_next(a) &&
-                        a->pull_nb < 0 && now >= a->want_after_ms;
+            bool wanted = a->want_from == nb->slot && a->want > author_next(a);
+            behind += wanted;
+            eligible += wanted && a->pull_nb < 0 && now >= a->want_after_ms;
         }
         if (eligible == 0)
             continue;
@@ -156,6 +157,8 @@ void sync_pull_schedule(struct fm_sync *s, uint64_t now)
             if (graft)
                 nb->eager = true;
             rq->id = s->next_req_id;
+            /* catching up on many authors from it: not gossiped on (gossip.c) */
+            rq->bulk = !graft && behind >= SYNC_CATCHUP_AUTHORS;
             rq->deadline_ms = now + SYNC_PULL_TIMEOUT_MS;
             for (uint16_t k = 0; k < rq->n; k++) {
                 struct sync_author *a = &s->authors[rq->authors[k]];
@@ -423,8 +426,9 @@ void sync_pend_flush(struct fm_sync *s)
  * authors starts after it), settle the request and free its credit, and
  * send the next pulls at once, so the neighbour reads and sends them while
  * we ingest this one. */
-static void reply_settle(struct fm_sync *s, struct sync_nb *nb, const struct fm_wire_ops *o)
+static bool reply_settle(struct fm_sync *s, struct sync_nb *nb, const struct fm_wire_ops *o)
 {
+    bool catchup = false;
     size_t pos = 0;
     const uint8_t *p;
     size_t len;
@@ -456,10 +460,12 @@ static void reply_settle(struct fm_sync *s, struct sync_nb *nb, const struct fm_
                 }
             }
         }
+        catchup = rq->bulk;
         sync_req_release(s, nb, rq);
         break;
     }
     sync_pull_schedule(s, sync_now(s));
+    return catchup;
 }
 
 /* A pull reply waits for the others read in the same burst (flushed by
@@ -476,7 +482,10 @@ void sync_on_ops(struct fm_sync *s, struct sync_nb *nb, const struct fm_wire_ops
          s->pend_ops + o->count > SYNC_INGEST_MAX_OPS ||
          s->pend.len + o->data_len > SYNC_INGEST_MAX_BYTES))
         sync_pend_flush(s);
-    reply_settle(s, nb, o);
+    struct fm_wire_ops held = *o;
+    if (reply_settle(s, nb, o))
+        held.flags |= SYNC_OPS_CATCHUP; /* an answer to anti-entropy */
+    o = &held;
     if (s->npend == 0) {
         fm_buf_reset(&s->pend);
         fm_buf_reset(&s->pend_hash);

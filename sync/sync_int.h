@@ -86,6 +86,9 @@ struct sync_author {
     bool has_curve;
     bool fresh;                 /* head moved, not yet pushed eagerly */
     bool changed;               /* head moved since the last lazy announce */
+    bool catchup;               /* ... only by old ops pulled by anti-entropy: neither
+                                 * pushed nor announced (gossip.c, mark_catchup) */
+    bool live_seen, catchup_done; /* scratch of mark_catchup */
     bool refused;               /* ingest refused an op of it in the batch at hand */
     /* After a refusal (bad signature, broken chain, expired certificate...)
      * the author is not pulled again before refused_until_ms; the wait
@@ -101,10 +104,16 @@ struct sync_author {
     int32_t lazy_from;          /* neighbour slot, -1 = none */
 };
 
+/* Internal flag on a held pull reply (never on the wire): it answers a
+ * bulk pull made by anti-entropy (gossip.c, mark_catchup). */
+#define SYNC_OPS_CATCHUP 0x80
+
 struct sync_req {
     uint32_t id; /* 0 = free */
     uint64_t deadline_ms;
     uint16_t n;
+    bool bulk;   /* anti-entropy catch-up: no graft, and we wanted SYNC_CATCHUP_AUTHORS
+                  * or more authors from that neighbour when we asked */
     uint32_t authors[FM_WIRE_PULL_MAX];
     uint64_t from[FM_WIRE_PULL_MAX]; /* the from_seq asked per author */
 };

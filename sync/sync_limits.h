@@ -68,5 +68,14 @@
  * same op swaps the two links (Plumtree's optimisation): the announcing
  * neighbour's path is shorter. */
 #define SYNC_OPTIMISE_MS 4
+/* Catch-up is not gossiped on (gossip.c, mark_catchup): an op that comes
+ * in answer to an anti-entropy pull while we wanted SYNC_CATCHUP_AUTHORS
+ * or more authors from that neighbour (a partition healing, a node back
+ * from a crash; a lost message or two leaves fewer behind, and those
+ * repairs are gossiped on) and is stamped more than SYNC_LAZY_LIVE_MS
+ * before our clock. Live gossip reaches every node in well under a
+ * second. */
+#define SYNC_CATCHUP_AUTHORS 8
+#define SYNC_LAZY_LIVE_MS 5000
 
 #endif

@@ -118,6 +118,8 @@ struct sim_result {
     uint64_t missing_ops_at_heal;
     uint64_t vector_bytes_after_heal;  /* of bytes_after_heal: VECTOR messages */
     uint64_t recon_bytes_after_heal;   /* ... RECON messages (version 2) */
+    uint64_t ops_bytes_after_heal;     /* ... OPS and COPS (the ops themselves) */
+    uint64_t ihave_bytes_after_heal, pull_bytes_after_heal, summary_bytes_after_heal;
     uint64_t recon_msgs;               /* RECON messages in the whole run */
     uint64_t v1_dropped;               /* frames version-1 engines dropped (hellos) */
     uint64_t v3_dropped;               /* frames version-3 engines dropped (hellos) */

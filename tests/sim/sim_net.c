@@ -203,6 +203,14 @@ static int io_send(void *ctx, const uint8_t pk[FM_PK_LEN], const uint8_t *p, siz
             w->res->vector_bytes_after_heal += len;
         if (len >= 2 && p[1] == 8)
             w->res->recon_bytes_after_heal += len;
+        if (len >= 2 && (p[1] == 5 || p[1] == 9))
+            w->res->ops_bytes_after_heal += len;
+        if (len >= 2 && p[1] == 3)
+            w->res->ihave_bytes_after_heal += len;
+        if (len >= 2 && p[1] == 4)
+            w->res->pull_bytes_after_heal += len;
+        if (len >= 2 && p[1] == 1)
+            w->res->summary_bytes_after_heal += len;
     }
     if (len >= 2 && p[1] == 8)
         w->res->recon_msgs++;

@@ -193,6 +193,9 @@ static int on_sched(struct sim_world *w, const struct sim_sched *ev)
         w->heal_ms = w->now;
         w->heal_done = false;
         w->res->bytes_after_heal = 0;
+        w->res->vector_bytes_after_heal = w->res->recon_bytes_after_heal = 0;
+        w->res->ops_bytes_after_heal = w->res->ihave_bytes_after_heal = 0;
+        w->res->pull_bytes_after_heal = w->res->summary_bytes_after_heal = 0;
         missing_at_heal(w);
         break;
     case SIM_EV_CRASH:
@@ -523,6 +526,12 @@ void sim_result_print(const struct sim_scenario *sc, const struct sim_result *r,
         fprintf(f, "  of which VECTOR %llu B, RECON %llu B; RECON messages in the run %llu\n",
                 (unsigned long long)r->vector_bytes_after_heal,
                 (unsigned long long)r->recon_bytes_after_heal, (unsigned long long)r->recon_msgs);
+    if (r->missing_ops_at_heal)
+        fprintf(f, "  and ops (OPS, COPS) %llu B, IHAVE %llu B, PULL %llu B, SUMMARY %llu B\n",
+                (unsigned long long)r->ops_bytes_after_heal,
+                (unsigned long long)r->ihave_bytes_after_heal,
+                (unsigned long long)r->pull_bytes_after_heal,
+                (unsigned long long)r->summary_bytes_after_heal);
     if (sc->v1_nodes)
         fprintf(f, "  %u engines speak wire version 1; they dropped %llu version-2 frames\n",
                 sc->v1_nodes, (unsigned long long)r->v1_dropped);
