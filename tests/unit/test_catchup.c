@@ -1,0 +1,248 @@
+/*
+ * test_catchup.c — catch-up is not gossiped on (sync/gossip.c,
+ * mark_catchup; docs/sync.md "Protocol").
+ *
+ * Three engines in a line A - B - C over an in-test network
+ * (fm_sync_new_io) and the in-memory store. A holds ops that B and C lack;
+ * whatever C gets comes through B. What B does with ops it pulled from A
+ * by anti-entropy:
+ *  - old ops (stamped a minute before the engines' clock) of 12 authors:
+ *    bulk catch-up, so B pushes none of them to C; C pulls them from B by
+ *    its own anti-entropy and everything converges;
+ *  - the same for 2 authors (a repair, below SYNC_CATCHUP_AUTHORS): B
+ *    pushes them on to C;
+ *  - 12 authors of live ops (stamped now): B pushes them on to C.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "crypto/crypto.h"
+#include "sync/sync_int.h"
+#include "memstore.h"
+
+#define NNODES 3
+#define NAUTH 12
+#define OPS_PER_AUTHOR 4
+#define WALL0 1700000000000ull /* the engines' wall clock at net.now 0 */
+
+struct qmsg {
+    int to, from;
+    uint8_t *p;
+    size_t n;
+};
+
+static struct {
+    struct qmsg *q;
+    size_t nq, cap;
+    uint64_t now;
+    size_t pushes_b_to_c; /* OPS/COPS without the reply flag, B to C */
+    size_t replies_b_to_c;
+} net;
+
+struct tnode {
+    int idx;
+    struct fm_identity id;
+    struct memstore st;
+    struct fm_sync *eng;
+};
+static struct tnode nodes[NNODES];
+static struct fm_identity authors[NAUTH];
+
+static uint64_t t_mono(void *ctx) { (void)ctx; return net.now; }
+static uint64_t t_wall(void *ctx) { (void)ctx; return WALL0 + net.now; }
+static void t_random(void *ctx, void *o, size_t n) { (void)ctx; memset(o, 0, n); }
+
+static int t_send(void *ctx, const uint8_t pk[FM_PK_LEN], const uint8_t *p, size_t n)
+{
+    struct tnode *from = ctx;
+    int to = 0;
+    while (to < NNODES && memcmp(pk, nodes[to].id.pk, FM_PK_LEN) != 0)
+        to++;
+    assert_true(to < NNODES);
+    bool ops = n >= 3 && ((p[0] == 1 && p[1] == 5) || ((p[0] == 3 || p[0] == 4) && p[1] == 9));
+    if (ops && from->idx == 1 && to == 2) {
+        if (p[2] & 1)
+            net.replies_b_to_c++;
+        else
+            net.pushes_b_to_c++;
+    }
+    if (net.nq == net.cap) {
+        net.cap = net.cap ? net.cap * 2 : 64;
+        net.q = realloc(net.q, net.cap * sizeof(*net.q));
+        assert_non_null(net.q);
+    }
+    uint8_t *c = malloc(n);
+    assert_non_null(c);
+    memcpy(c, p, n);
+    net.q[net.nq++] = (struct qmsg){to, from->idx, c, n};
+    return FM_OK;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    assert_int_equal(fm_crypto_init(), FM_OK);
+    for (int a = 0; a < NAUTH; a++)
+        assert_int_equal(fm_identity_generate(&authors[a]), FM_OK);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    for (int a = 0; a < NAUTH; a++)
+        fm_identity_release(&authors[a]);
+    return 0;
+}
+
+/* A holds OPS_PER_AUTHOR ops of each of the first `nauth` authors,
+ * stamped `age_ms` before the engines' clock at the start. */
+static void fill_a(int nauth, uint64_t age_ms)
+{
+    struct fm_buf b;
+    fm_buf_init(&b, FM_OP_MAX_LEN);
+    for (int a = 0; a < nauth; a++) {
+        struct ms_log *l = ms_log_find(&nodes[0].st, authors[a].pk, true);
+        uint8_t zero[FM_HASH_LEN] = {0};
+        assert_non_null(l);
+        for (uint64_t s = 1; s <= OPS_PER_AUTHOR; s++) {
+            uint8_t payload[64];
+            memset(payload, (int)(a * 16 + s), sizeof payload);
+            assert_int_equal(fm_op_build(&b, &authors[a], 7, s, s == 1 ? zero : l->head,
+                                         ((WALL0 - age_ms) << 16) + s, payload, sizeof payload),
+                             FM_OK);
+            assert_int_equal(ms_append(l, b.data, b.len), FM_OK);
+        }
+    }
+    fm_buf_release(&b);
+}
+
+/* A line A - B - C; every node admits the others and the authors. */
+static void line_start(void)
+{
+    memset(&net, 0, sizeof(net));
+    net.now = 1000; /* a peer heard at monotonic 0 reads as never heard */
+    for (int i = 0; i < NNODES; i++) {
+        memset(&nodes[i].st, 0, sizeof(nodes[i].st));
+        nodes[i].idx = i;
+        assert_int_equal(fm_identity_generate(&nodes[i].id), FM_OK);
+    }
+    for (int i = 0; i < NNODES; i++) {
+        for (int j = 0; j < NNODES; j++)
+            ms_enroll(&nodes[i].st, nodes[j].id.pk);
+        for (int a = 0; a < NAUTH; a++)
+            ms_enroll(&nodes[i].st, authors[a].pk);
+    }
+}
+
+static void engine_start(int i)
+{
+    struct tnode *t = &nodes[i];
+    struct fm_sync_config cfg = {.id = &t->id};
+    struct fm_sync_store st = ms_store(&t->st);
+    struct fm_sync_io io = {t, t_mono, t_wall, t_random, t_send};
+    assert_int_equal(fm_sync_new_io(&t->eng, &cfg, &st, &io), FM_OK);
+}
+
+static void link(int i, int j)
+{
+    static const char *const names[] = {"a", "b", "c"};
+    assert_int_equal(fm_sync_add_peer(nodes[i].eng, NULL, nodes[j].id.pk, names[j]), FM_OK);
+    assert_int_equal(fm_sync_add_peer(nodes[j].eng, NULL, nodes[i].id.pk, names[i]), FM_OK);
+}
+
+static void line_stop(void)
+{
+    for (int i = 0; i < NNODES; i++) {
+        if (nodes[i].eng)
+            fm_sync_destroy(&nodes[i].eng);
+        ms_free(&nodes[i].st);
+        fm_identity_release(&nodes[i].id);
+    }
+    for (size_t k = 0; k < net.nq; k++)
+        free(net.q[k].p);
+    free(net.q);
+    memset(&net, 0, sizeof(net));
+}
+
+/* Steps and delivers, 5 ms a round, for `ms` or (until) until all stores
+ * are equal. */
+static bool run(uint64_t ms, bool until)
+{
+    uint64_t end = net.now + ms;
+    while (net.now < end) {
+        uint64_t next;
+        for (int i = 0; i < NNODES; i++)
+            if (nodes[i].eng)
+                assert_int_equal(fm_sync_io_step(nodes[i].eng, &next), FM_OK);
+        for (size_t k = 0; k < net.nq; k++) { /* grows while delivering */
+            struct qmsg m = net.q[k];
+            assert_int_equal(fm_sync_io_deliver(nodes[m.to].eng, nodes[m.from].id.pk, m.p, m.n),
+                             FM_OK);
+            free(m.p);
+        }
+        net.nq = 0;
+        if (until && ms_equal(&nodes[0].st, &nodes[1].st) && ms_equal(&nodes[1].st, &nodes[2].st))
+            return true;
+        net.now += 5;
+    }
+    return !until;
+}
+
+static void run_case(int nauth, uint64_t age_ms, bool expect_pushes)
+{
+    line_start();
+    fill_a(nauth, age_ms);
+    /* B and C settle first (their link knows both vectors), then A comes:
+     * B catches up from A by anti-entropy */
+    engine_start(1);
+    engine_start(2);
+    link(1, 2);
+    assert_true(run(500, false));
+    engine_start(0);
+    link(0, 1);
+    assert_true(run(60000, true));
+    assert_int_equal(nodes[2].st.nlogs, (size_t)nauth);
+    if (expect_pushes)
+        assert_true(net.pushes_b_to_c > 0);
+    else {
+        assert_int_equal(net.pushes_b_to_c, 0);
+        assert_true(net.replies_b_to_c > 0); /* C pulled them from B */
+    }
+    line_stop();
+}
+
+static void test_old_bulk_not_pushed_on(void **state)
+{
+    (void)state;
+    run_case(NAUTH, 60000, false);
+}
+
+static void test_small_repair_pushed_on(void **state)
+{
+    (void)state;
+    run_case(2, 60000, true);
+}
+
+static void test_live_bulk_pushed_on(void **state)
+{
+    (void)state;
+    run_case(NAUTH, 0, true);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_old_bulk_not_pushed_on),
+        cmocka_unit_test(test_small_repair_pushed_on),
+        cmocka_unit_test(test_live_bulk_pushed_on),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
