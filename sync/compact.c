@@ -123,7 +123,7 @@ static bool run_breaks(const struct enc_run *r, const struct fm_op *d)
 
 /* Version 3: author | rflags | [prev] | varint seq | u16 n.
  * Version 4: rflags | author or its prefix | [prev] | varint seq | varint n,
- * the count written as it is known (enc_ops_v4 writes runs whole). */
+ * the count written first (fm_compact_encode measures each run before). */
 static int run_open(struct fm_buf *meta, struct enc_run *r, const struct fm_op *d,
                     bool give_prev, uint8_t version, uint16_t n)
 {

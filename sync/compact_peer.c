@@ -171,7 +171,9 @@ void sync_on_v3(struct fm_sync *s, struct sync_nb *nb, const uint8_t *p, size_t 
         fm_log(FM_LOG_INFO, COMPONENT, "peer %s speaks wire version 4: sending it compact "
                "batches without what it knows", nb->name);
     else if (version == FM_COMPACT_WIRE_VERSION && !nb->v3 && !nb->v4)
-        /* a version-4 peer says both: one line when it is only 3 */
+        /* a version-4 peer says both hellos; when we speak 4 as well, the
+         * version-3 line is at debug level (its version-4 line follows,
+         * or plain "peer is up" stands for a peer that speaks only 3) */
         fm_log(sync_compact4_on(s) ? FM_LOG_DEBUG : FM_LOG_INFO, COMPONENT,
                "peer %s speaks wire version 3: sending it compact batches", nb->name);
     if (version == FM_COMPACT4_WIRE_VERSION)
