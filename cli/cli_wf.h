@@ -40,6 +40,18 @@ void cli_orphans_incident(struct cli *cl, const char *incident, struct cli_json 
 /* The orphan warnings of `fieldmesh status` (j: an "orphans" key and array). */
 void cli_orphans_alerts(struct cli *cl, struct cli_json *j);
 
+/* cli_depots.c: stock nearest an incident (docs/workflow.md §6). */
+struct cli_depot {
+    struct fm_resource r;
+    double km; /* from the incident to the depot's station; < 0: not placed */
+};
+/* The stock items of `kind` (NULL: every kind), placed depots first and
+ * nearest the incident first; *out malloc'd (free it), *n items. */
+int cli_depots_near(struct cli *cl, const char *incident, const char *kind,
+                    struct cli_depot **out, size_t *n) FM_MUST_USE;
+/* Request `request` (a full id) as this node sees it: FM_ENOTFOUND if none. */
+int cli_depots_request(struct cli *cl, const char *request, struct fm_request *out) FM_MUST_USE;
+
 /* cli_hid.c: human codes and names (docs/decisions.md). */
 /* A unit's name for a table ("?" if unknown here); returns out. */
 const char *cli_wf_unit_name(struct cli *cl, const char *uid, char out[FM_NAME_MAX]);

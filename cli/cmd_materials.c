@@ -12,6 +12,7 @@
  */
 #include "cli_wf.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #define QTY_MAX 1000000000000ull
@@ -113,14 +114,45 @@ static int allocate_qty(struct cli *cl, const char *req, const char *res, bool p
     int64_t have = oc.r.quantity;
     if (have <= 0)
         return cli_error(cl, FM_ESTATE, "cannot allocate from %s (%s at %s): nothing on hand "
-                         "(%lld); see the other depots with: fieldmesh resource list",
-                         res, oc.r.kind, oc.r.depot, (long long)have);
+                         "(%lld); see the other depots, nearest first, with: fieldmesh "
+                         "resource list --for %s", res, oc.r.kind, oc.r.depot, (long long)have,
+                         req);
     if ((uint64_t)have < want && !partial)
         return cli_error(cl, FM_ESTATE, "cannot allocate %llu from %s (%s at %s): %lld on hand; "
                          "take those with --partial (or --qty %lld) and the rest from another "
-                         "depot (fieldmesh resource list)", (unsigned long long)want, res,
-                         oc.r.kind, oc.r.depot, (long long)have, (long long)have);
+                         "depot (fieldmesh resource list --for %s)", (unsigned long long)want,
+                         res, oc.r.kind, oc.r.depot, (long long)have, (long long)have, req);
     *qty = (uint64_t)have < want ? (uint64_t)have : want;
+    return 0;
+}
+
+/* `--from nearest`: the stock item of the request's kind with something on
+ * hand at the placed depot nearest the request's incident (cli_depots.c);
+ * says which on stderr. 0 with res set, or an exit code after printing
+ * why. */
+static int nearest_stock(struct cli *cl, const char *req, char res[FM_ID_MAX])
+{
+    struct fm_request rq;
+    struct cli_depot *v = NULL;
+    size_t n = 0, pick = 0;
+    int rc = cli_depots_request(cl, req, &rq);
+    if (rc != FM_OK)
+        return cli_error(cl, rc, "cannot read request %s: %s", req, fm_strerror(rc));
+    if ((rc = cli_depots_near(cl, rq.incident, rq.kind, &v, &n)) != FM_OK)
+        return cli_error(cl, rc, "cannot find the depots near %s: %s", rq.incident,
+                         fm_strerror(rc));
+    while (pick < n && (v[pick].km < 0 || v[pick].r.quantity <= 0))
+        pick++;
+    if (pick == n) {
+        free(v);
+        return cli_error(cl, FM_ENOTFOUND, "no depot the directory places holds %s on hand "
+                         "(see fieldmesh resource list --for %s; choose one with --from)",
+                         rq.kind, req);
+    }
+    fm_strlcpy(res, v[pick].r.id, FM_ID_MAX);
+    fprintf(stderr, "fieldmesh: nearest with %s on hand: %s at %s, %.1f km, %lld on hand\n",
+            rq.kind, v[pick].r.id, v[pick].r.depot, v[pick].km, (long long)v[pick].r.quantity);
+    free(v);
     return 0;
 }
 
@@ -147,9 +179,14 @@ static int move(struct cli *cl, int argc, char **argv, bool is_return)
     if (a.val[2] != NULL && (rc = cli_parse_uint(cl, "--qty", a.val[2], 1, QTY_MAX, &qty)) != 0)
         return rc;
     if ((rc = cli_open_node(cl, FM_OPEN_IDENTITY)) != 0 ||
-        (rc = cli_resolve(cl, FM_ENT_REQUEST, a.pos[0], req)) != 0 ||
-        (rc = cli_resolve(cl, FM_ENT_RESOURCE, depot, res)) != 0)
+        (rc = cli_resolve(cl, FM_ENT_REQUEST, a.pos[0], req)) != 0)
         return rc;
+    if (!is_return && strcmp(depot, "nearest") == 0) {
+        if ((rc = nearest_stock(cl, req, res)) != 0)
+            return rc;
+    } else if ((rc = cli_resolve(cl, FM_ENT_RESOURCE, depot, res)) != 0) {
+        return rc;
+    }
     uint64_t asked = qty;
     int64_t lacking = 0;
     if (!is_return && (rc = allocate_qty(cl, req, res, cli_flag(&a, 3), &qty, &lacking)) != 0)
@@ -178,9 +215,9 @@ static int move(struct cli *cl, int argc, char **argv, bool is_return)
            (unsigned long long)qty, is_return ? "to" : "from", res);
     if (!is_return && lacking > (int64_t)qty)
         fprintf(stderr, "fieldmesh: partly: %s still lacks %lld%s; allocate the rest from "
-                "another depot (fieldmesh resource list)\n", req,
+                "another depot (fieldmesh resource list --for %s)\n", req,
                 (long long)(lacking - (int64_t)qty),
-                asked && asked > qty ? " (all this depot had)" : "");
+                asked && asked > qty ? " (all this depot had)" : "", req);
     return CLI_EXIT_OK;
 }
 
@@ -191,7 +228,9 @@ const struct cli_cmd cli_cmd_resource_allocate = {
     "resource", "allocate", "REQUEST --from RESOURCE [--qty N] [--partial]",
     "take stock from a depot for a request (default: all it still needs)",
     "  REQUEST          the request id or an unambiguous prefix\n"
-    "  --from RESOURCE  the stock item (same kind) at the depot\n"
+    "  --from RESOURCE  the stock item (same kind) at the depot, or `nearest`:\n"
+    "                   the one with stock on hand at the depot nearest the\n"
+    "                   incident (see resource list --for REQUEST)\n"
     "  --qty N          how much; default what the request still lacks\n"
     "  --partial        the depot holds less: take what it has (the refusal\n"
     "                   without it says how much that is); the request keeps\n"

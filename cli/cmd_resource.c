@@ -3,9 +3,12 @@
  * kept at depots (pumps, sandbags, generators). Quantities are PN-counters
  * merged across nodes, so a listed quantity may be negative after a
  * partition in which two sides consumed the same stock; the list flags it.
+ * `list --near INCIDENT` / `--for REQUEST` order it nearest first
+ * (cli_depots.c).
  */
-#include "cli_int.h"
+#include "cli_wf.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #define QTY_MAX 1000000000000ull /* 10^12: far beyond any depot */
@@ -135,10 +138,12 @@ const struct cli_cmd cli_cmd_resource_restock = {
 struct list_ctx {
     struct cli_json json;
     struct cli_table table;
-    bool as_json;
+    bool as_json, near; /* near: ordered by distance, with a DIST column */
+    double km;          /* the item's distance when near (< 0: not placed) */
 };
 
 static const char *const headers[] = { "ID", "KIND", "DEPOT", "QTY", "UPDATED" };
+static const char *const near_headers[] = { "ID", "KIND", "DEPOT", "QTY", "DIST", "UPDATED" };
 
 static int list_one(void *ctx, const struct fm_resource *r)
 {
@@ -154,32 +159,101 @@ static int list_one(void *ctx, const struct fm_resource *r)
         cli_json_bool(&lc->json, r->quantity < 0);
         cli_json_ktime(&lc->json, "updated_at", r->updated_hlc);
         cli_json_kuint(&lc->json, "void_changes", r->void_changes);
+        if (lc->near) {
+            cli_json_key(&lc->json, "distance_km");
+            if (lc->km >= 0)
+                cli_wf_kdouble(&lc->json, NULL, lc->km, 2);
+            else
+                cli_json_null(&lc->json);
+        }
         cli_json_end_object(&lc->json);
         return 0;
     }
-    char qty[40];
+    char qty[40], dist[32];
     snprintf(qty, sizeof(qty), "%lld%s", (long long)r->quantity,
              r->quantity < 0 ? " (oversold)" : "");
     cli_fmt_local(r->updated_hlc, false, when);
+    if (lc->km >= 0)
+        snprintf(dist, sizeof dist, "%.1f km", lc->km);
+    else
+        snprintf(dist, sizeof dist, "?");
     const char *cells[] = { r->id, r->kind, r->depot, qty, when };
-    return cli_table_add(&lc->table, cells, 40);
+    const char *near_cells[] = { r->id, r->kind, r->depot, qty, dist, when };
+    return cli_table_add(&lc->table, lc->near ? near_cells : cells, 40);
+}
+
+struct kind_ctx {
+    struct list_ctx *lc;
+    const char *kind;
+};
+
+static int list_kind_one(void *ctx, const struct fm_resource *r)
+{
+    struct kind_ctx *kc = ctx;
+    return strcmp(r->kind, kc->kind) == 0 ? list_one(kc->lc, r) : 0;
 }
 
 static int run_list(struct cli *cl, int argc, char **argv)
 {
-    enum { RL_JSON };
-    static const struct cli_opt opts[] = { [RL_JSON] = { "json", false } };
+    enum { RL_JSON, RL_NEAR, RL_FOR, RL_KIND };
+    static const struct cli_opt opts[] = { [RL_JSON] = { "json", false },
+                                           [RL_NEAR] = { "near", true },
+                                           [RL_FOR] = { "for", true },
+                                           [RL_KIND] = { "kind", true } };
     struct cli_args a;
     struct list_ctx lc;
+    char inc[FM_ID_MAX], kind[FM_NAME_MAX];
+    const char *want_kind = NULL;
     int rc;
 
     CLI_PARSE_OR_RETURN(cl, argc, argv, opts, CLI_NELEM(opts), 0, 0, &a);
+    if (a.val[RL_NEAR] != NULL && a.val[RL_FOR] != NULL)
+        return cli_usage(cl, "--near INCIDENT and --for REQUEST both name the place: give one");
+    if (a.val[RL_FOR] != NULL && a.val[RL_KIND] != NULL)
+        return cli_usage(cl, "--for REQUEST already names the kind");
     if ((rc = cli_open_node(cl, FM_OPEN_READ)) != 0)
         return rc;
     memset(&lc, 0, sizeof(lc));
     lc.as_json = cli_flag(&a, RL_JSON);
-    cli_list_begin(lc.as_json, &lc.json, &lc.table, stdout, headers, CLI_NELEM(headers));
-    rc = fm_node_resources(cl->node, list_one, &lc);
+    lc.km = -1;
+    if (a.val[RL_KIND] != NULL) {
+        if ((rc = cli_word(cl, "--kind", a.val[RL_KIND], kind, sizeof kind)) != 0)
+            return rc;
+        want_kind = kind;
+    }
+    if (a.val[RL_FOR] != NULL) {
+        /* the request's incident and kind */
+        struct fm_request rq;
+        char req[FM_ID_MAX];
+        if ((rc = cli_resolve(cl, FM_ENT_REQUEST, a.val[RL_FOR], req)) != 0)
+            return rc;
+        if ((rc = cli_depots_request(cl, req, &rq)) != FM_OK)
+            return cli_error(cl, rc, "cannot read request %s: %s", req, fm_strerror(rc));
+        fm_strlcpy(inc, rq.incident, sizeof inc);
+        fm_strlcpy(kind, rq.kind, sizeof kind);
+        want_kind = kind;
+    } else if (a.val[RL_NEAR] != NULL &&
+               (rc = cli_resolve(cl, FM_ENT_INCIDENT, a.val[RL_NEAR], inc)) != 0) {
+        return rc;
+    }
+    lc.near = a.val[RL_NEAR] != NULL || a.val[RL_FOR] != NULL;
+    cli_list_begin(lc.as_json, &lc.json, &lc.table, stdout, lc.near ? near_headers : headers,
+                   lc.near ? CLI_NELEM(near_headers) : CLI_NELEM(headers));
+    if (lc.near) {
+        struct cli_depot *v = NULL;
+        size_t n = 0;
+        rc = cli_depots_near(cl, inc, want_kind, &v, &n);
+        for (size_t i = 0; rc == FM_OK && i < n; i++) {
+            lc.km = v[i].km;
+            rc = list_one(&lc, &v[i].r);
+        }
+        free(v);
+    } else if (want_kind != NULL) {
+        struct kind_ctx kc = {&lc, want_kind}; /* no place: id order */
+        rc = fm_node_resources(cl->node, list_kind_one, &kc);
+    } else {
+        rc = fm_node_resources(cl->node, list_one, &lc);
+    }
     rc = cli_list_end(lc.as_json, &lc.json, &lc.table, stdout, rc);
     if (rc != 0)
         return cli_error(cl, rc, "cannot list resources: %s", fm_strerror(rc));
@@ -187,7 +261,14 @@ static int run_list(struct cli *cl, int argc, char **argv)
 }
 
 const struct cli_cmd cli_cmd_resource_list = {
-    "resource", "list", "[--json]", "list stock items and their quantities",
-    "  --json   a JSON array of resource objects (fields in docs/cli.md)\n",
+    "resource", "list", "[--near INCIDENT | --for REQUEST] [--kind KIND] [--json]",
+    "list stock items and their quantities, nearest an incident first",
+    "  --near INCIDENT  nearest the incident first, with the distance (DIST) from it\n"
+    "                   to the depot's station: a depot named after a directory unit\n"
+    "                   is at that unit's home; other depots come last (\"?\")\n"
+    "  --for REQUEST    the same for a material request's incident, of its kind\n"
+    "  --kind KIND      only stock of that kind (or a directory alias of it)\n"
+    "  --json           a JSON array of resource objects (fields in docs/cli.md;\n"
+    "                   with --near or --for each also has distance_km, or null)\n",
     run_list,
 };

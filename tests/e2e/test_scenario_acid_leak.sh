@@ -6,8 +6,9 @@
 # are dispatched, a unit that reports a live position moves up the list;
 # each ticket runs ack -> en route -> on scene -> cleared (on the units'
 # behalf, recorded as such); neutraliser is drawn from two depots, the
-# unused part returned; feedback is recorded; the final report counts it
-# all, per department and as CSV.
+# unused part returned, then from the station nearest the leak (`resource
+# list --for`, `allocate --from nearest`); feedback is recorded; the final
+# report counts it all, per department and as CSV.
 . "$(dirname "$0")/wf_lib.sh"
 
 wf_setup 1
@@ -107,6 +108,30 @@ pyjson 'sorted(r["quantity"] for r in d) == [0, 8]'
 fm1 conflicts --json
 pyjson 'd == []'
 
+# ---- nearest stock first: stock kept at stations is at their home ----
+expect 0 "$FIELDMESH" "${C1[@]}" resource add neutralizer --depot "Engine C1" --qty 5  # ~10 km
+DC=$OUT
+expect 0 "$FIELDMESH" "${C1[@]}" resource add neutralizer --depot "Hazmat R7" --qty 8  # ~0.9 km
+DN=$OUT
+expect 0 "$FIELDMESH" "${C1[@]}" resource add foam --depot "Hazmat R8" --qty 50       # another kind
+fm1 resource request neutralizer 6 --for "$INC" --note "second tank"
+RQ2=$OUT
+fm1 resource list --for "$RQ2" --json
+pyjson '[r["id"] for r in d][:2] == ["'"$DN"'", "'"$DC"'"]'   # placed, nearest first
+pyjson '0.5 < d[0]["distance_km"] < 1.5 and 9 < d[1]["distance_km"] < 12'
+pyjson 'all(r["kind"] == "neutralizer" for r in d) and len(d) == 4'
+pyjson '[r["distance_km"] for r in d][2:] == [None, None]'    # depots the directory does not place
+fm1 resource list --near "$INC"
+contains "$OUT" "DIST"
+contains "$OUT" "0.9 km"
+fm1 resource list --kind neutralizer --json
+pyjson 'len(d) == 4 and "distance_km" not in d[0]'
+expect 2 "$FIELDMESH" "${C1[@]}" resource list --near "$INC" --for "$RQ2"
+expect 2 "$FIELDMESH" "${C1[@]}" resource list --for "$RQ2" --kind foam
+fm1 resource allocate "$RQ2" --from nearest
+contains "$OUT" "allocated 6 from $DN"
+contains "$ERR" "nearest with neutralizer on hand: $DN at Hazmat R7"
+
 # ---- clear, feedback ----
 for t in $TICKETS; do
     fm1 ticket clear "$t" --result "leak contained, site handed to environment bureau"
@@ -124,7 +149,7 @@ fm1 incident status "$INC" resolved
 fm1 incident show "$INC" --json
 pyjson '[e["kind"] for e in d["timeline"]].count("dispatch") == 5'
 pyjson '[e["kind"] for e in d["timeline"]].count("ticket") == 20'
-pyjson '[e["kind"] for e in d["timeline"]].count("material") == 4'
+pyjson '[e["kind"] for e in d["timeline"]].count("material") == 6'
 pyjson '"feedback" in [e["kind"] for e in d["timeline"]]'
 
 # ---- the final report ----
