@@ -237,7 +237,7 @@ static int cf_tickets(struct store_txn *t, struct cf_list *l)
         snprintf(c->detail, sizeof c->detail, "ticket %s has %zu different closing results:",
                  tk->id, res->total);
         for (size_t k = 0; k < res->n; k++) {
-            char part[FM_TEXT_MAX / 4 + 16];
+            char part[FM_TEXT_MAX / 4 + 32];
             snprintf(part, sizeof part, " %zu: '%s'", k + 1, res->texts[k]);
             detail_add(c->detail, sizeof c->detail, part);
         }
