@@ -5,9 +5,10 @@
  *
  * A depot's place is the home station of the directory unit it is named
  * after (stock kept at a station is registered with the station's unit
- * name, the convention permit.c already checks). A depot the directory
- * does not place has no distance: such stock is listed after every placed
- * depot, never guessed nearer.
+ * name, the convention permit.c already checks), or the place the
+ * directory's materials section gives a depot that is not a unit (a city
+ * warehouse). A depot the directory does not place has no distance: such
+ * stock is listed after every placed depot, never guessed nearer.
  */
 #include "cli_wf.h"
 
@@ -38,9 +39,9 @@ static int near_one(void *ctx, const struct fm_resource *r)
     struct cli_depot *o = &c->v[c->n++];
     o->r = *r;
     o->km = -1;
-    const struct fm_dir_unit *u = c->d ? fm_directory_unit(c->d, r->depot) : NULL;
-    if (u != NULL && (u->lat_e7 != 0 || u->lon_e7 != 0))
-        o->km = fm_great_circle_km(c->at->lat_e7, c->at->lon_e7, u->lat_e7, u->lon_e7);
+    int32_t lat, lon;
+    if (fm_directory_depot_at(c->d, r->depot, &lat, &lon))
+        o->km = fm_great_circle_km(c->at->lat_e7, c->at->lon_e7, lat, lon);
     return 0;
 }
 

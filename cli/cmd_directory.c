@@ -45,6 +45,9 @@ static void summary(const struct fm_directory *d, FILE *f)
         fprintf(f, "; alarm levels for %zu rules", nplans);
     if (d->naliases > 0)
         fprintf(f, "; %zu aliases", d->naliases);
+    if (d->nmaterials > 0 || d->ndepots > 0)
+        fprintf(f, "; units of measure for %zu material kinds, %zu depots placed",
+                d->nmaterials, d->ndepots);
     if (fm_directory_format(d) > 1)
         fprintf(f, ": format version %d", fm_directory_format(d));
     if (d->nskipped > 0)

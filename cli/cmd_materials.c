@@ -252,6 +252,7 @@ struct rq_ctx {
     bool json;
     struct cli_json j;
     struct cli_table t;
+    const struct fm_directory *d; /* units of measure, or NULL */
 };
 
 static int rq_one(void *ctx, const struct fm_request *r)
@@ -262,6 +263,11 @@ static int rq_one(void *ctx, const struct fm_request *r)
         cli_json_kstr(&c->j, "id", r->id);
         cli_json_kstr(&c->j, "incident", r->incident);
         cli_json_kstr(&c->j, "kind", r->kind);
+        cli_json_key(&c->j, "measure");
+        if (fm_directory_measure(c->d, r->kind) != NULL)
+            cli_json_string(&c->j, fm_directory_measure(c->d, r->kind));
+        else
+            cli_json_null(&c->j);
         cli_json_kint(&c->j, "qty", r->qty);
         cli_json_kint(&c->j, "allocated", r->allocated);
         cli_json_kint(&c->j, "returned", r->returned);
@@ -273,8 +279,9 @@ static int rq_one(void *ctx, const struct fm_request *r)
         cli_json_end_object(&c->j);
         return 0;
     }
-    char q[24], al[24], re[24], co[24], ou[24];
-    snprintf(q, sizeof q, "%lld", (long long)r->qty);
+    char q[24 + FM_DIR_MEASURE_MAX], al[24], re[24], co[24], ou[24];
+    const char *m = fm_directory_measure(c->d, r->kind);
+    snprintf(q, sizeof q, "%lld%s%s", (long long)r->qty, m ? " " : "", m ? m : "");
     snprintf(al, sizeof al, "%lld", (long long)r->allocated);
     snprintf(re, sizeof re, "%lld", (long long)r->returned);
     snprintf(co, sizeof co, "%lld", (long long)(r->allocated - r->returned));
@@ -297,9 +304,13 @@ static int run_requests(struct cli *cl, int argc, char **argv)
         return rc;
     memset(&c, 0, sizeof c);
     c.json = cli_flag(&a, 0);
+    struct fm_directory *d = NULL;
+    if (fm_node_directory_get(cl->node, &d) == FM_OK)
+        c.d = d; /* none: no units of measure */
     cli_list_begin(c.json, &c.j, &c.t, stdout, headers, CLI_NELEM(headers));
     rc = fm_node_requests(cl->node, rq_one, &c);
     rc = cli_list_end(c.json, &c.j, &c.t, stdout, rc);
+    fm_directory_free(&d);
     if (rc != 0)
         return cli_error(cl, rc, "cannot list requests: %s", fm_strerror(rc));
     return CLI_EXIT_OK;
@@ -307,7 +318,8 @@ static int run_requests(struct cli *cl, int argc, char **argv)
 
 const struct cli_cmd cli_cmd_resource_requests = {
     "resource", "requests", "[--json]", "list material requests and what they received",
-    "  --json   an array of {id, incident, kind, qty, allocated, returned, consumed,\n"
-    "           outstanding, requester, note, requested_at}\n",
+    "  --json   an array of {id, incident, kind, measure, qty, allocated, returned,\n"
+    "           consumed, outstanding, requester, note, requested_at}; measure is the\n"
+    "           kind's unit of measure in the directory (QTY shows it), or null\n",
     run_requests,
 };

@@ -140,6 +140,7 @@ struct list_ctx {
     struct cli_table table;
     bool as_json, near; /* near: ordered by distance, with a DIST column */
     double km;          /* the item's distance when near (< 0: not placed) */
+    const struct fm_directory *d; /* units of measure, or NULL */
 };
 
 static const char *const headers[] = { "ID", "KIND", "DEPOT", "QTY", "UPDATED" };
@@ -155,6 +156,11 @@ static int list_one(void *ctx, const struct fm_resource *r)
         cli_json_kstr(&lc->json, "kind", r->kind);
         cli_json_kstr(&lc->json, "depot", r->depot);
         cli_json_kint(&lc->json, "quantity", r->quantity);
+        cli_json_key(&lc->json, "measure");
+        if (fm_directory_measure(lc->d, r->kind) != NULL)
+            cli_json_string(&lc->json, fm_directory_measure(lc->d, r->kind));
+        else
+            cli_json_null(&lc->json);
         cli_json_key(&lc->json, "oversold");
         cli_json_bool(&lc->json, r->quantity < 0);
         cli_json_ktime(&lc->json, "updated_at", r->updated_hlc);
@@ -169,8 +175,9 @@ static int list_one(void *ctx, const struct fm_resource *r)
         cli_json_end_object(&lc->json);
         return 0;
     }
-    char qty[40], dist[32];
-    snprintf(qty, sizeof(qty), "%lld%s", (long long)r->quantity,
+    char qty[40 + FM_DIR_MEASURE_MAX], dist[32];
+    const char *m = fm_directory_measure(lc->d, r->kind);
+    snprintf(qty, sizeof(qty), "%lld%s%s%s", (long long)r->quantity, m ? " " : "", m ? m : "",
              r->quantity < 0 ? " (oversold)" : "");
     cli_fmt_local(r->updated_hlc, false, when);
     if (lc->km >= 0)
@@ -237,6 +244,9 @@ static int run_list(struct cli *cl, int argc, char **argv)
         return rc;
     }
     lc.near = a.val[RL_NEAR] != NULL || a.val[RL_FOR] != NULL;
+    struct fm_directory *d = NULL;
+    if (fm_node_directory_get(cl->node, &d) == FM_OK)
+        lc.d = d; /* none: no units of measure */
     cli_list_begin(lc.as_json, &lc.json, &lc.table, stdout, lc.near ? near_headers : headers,
                    lc.near ? CLI_NELEM(near_headers) : CLI_NELEM(headers));
     if (lc.near) {
@@ -255,6 +265,7 @@ static int run_list(struct cli *cl, int argc, char **argv)
         rc = fm_node_resources(cl->node, list_one, &lc);
     }
     rc = cli_list_end(lc.as_json, &lc.json, &lc.table, stdout, rc);
+    fm_directory_free(&d);
     if (rc != 0)
         return cli_error(cl, rc, "cannot list resources: %s", fm_strerror(rc));
     return CLI_EXIT_OK;

@@ -506,7 +506,27 @@ def render(rings, depts):
     assert len(set(names)) == len(names), "an alias twice"
     for name, word in aliases:
         w("  %s: %s" % (q(name), word))
+    w("")
+    w("materials:  # units of measure; depots that are not a unit (a unit's stock is at its home)")
+    w("  units:")
+    for kind, measure in MEASURES:
+        w("    %s: %s" % (kind, q(measure)))
+    w("  depots:")
+    for name, lat, lon in DEPOTS:
+        w("    - {name: %s, at: [%.4f, %.4f]}" % (q(name), lat, lon))
     return "\n".join(out) + "\n"
+
+
+# Materials: how each kind is counted, and the city's and counties'
+# stores of flood and emergency materials (plausible places, not surveyed).
+MEASURES = [("sandbag", "袋"), ("pump", "台"), ("generator", "台"), ("foam", "L"),
+            ("neutralizer", "kg"), ("diesel", "L"), ("tent", "顶"), ("life_jacket", "件")]
+DEPOTS = [("金华市防汛抗旱物资仓库", 29.0921, 119.6312),
+          ("金华市应急物资储备库", 29.1203, 119.6705),
+          ("兰溪市防汛物资仓库", 29.2151, 119.4702),
+          ("义乌市应急物资储备库", 29.3187, 120.0603),
+          ("东阳市防汛物资仓库", 29.2788, 120.2404),
+          ("永康市应急物资储备库", 28.8921, 120.0362)]
 
 
 def main(argv):

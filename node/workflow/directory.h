@@ -17,6 +17,9 @@
 #define FM_DIR_MAX_UNITS 2048
 #define FM_DIR_MAX_RULES 128
 #define FM_DIR_MAX_ALIASES 1024
+#define FM_DIR_MAX_MATERIALS 256 /* material kinds with a unit of measure */
+#define FM_DIR_MAX_DEPOTS 256    /* depots placed by the directory */
+#define FM_DIR_MEASURE_MAX 16    /* a unit of measure: 1..15 bytes (袋, kg, m³) */
 #define FM_DIR_MAX_RELATED 128
 #define FM_DIR_MAX_RESPOND 16
 #define FM_DIR_CAPS_MAX 256
@@ -82,6 +85,16 @@ struct fm_dir_alias {
     char name[FM_NAME_MAX];       /* printable UTF-8, no word of the directory */
     char word[FM_CATEGORY_MAX];   /* [a-z0-9_-]{1,31} */
 };
+/* Materials (docs/workflow.md §6): a kind's unit of measure, and the place
+ * of a depot that is not a unit (a unit's stock is at its home). */
+struct fm_dir_material {
+    char kind[FM_CATEGORY_MAX];   /* [a-z0-9_-]{1,31} */
+    char measure[FM_DIR_MEASURE_MAX]; /* printable UTF-8 */
+};
+struct fm_dir_depot {
+    char name[FM_NAME_MAX];       /* printable UTF-8, no unit's name */
+    int32_t lat_e7, lon_e7;
+};
 /* A category in a group of related ones (duplicate calls, §3c). */
 struct fm_dir_related {
     char category[FM_CATEGORY_MAX]; /* a rule's */
@@ -116,6 +129,10 @@ struct fm_directory {
     uint32_t dup_radius_m, dup_window_s;
     size_t nrelated;
     struct fm_dir_related related[FM_DIR_MAX_RELATED];
+    /* materials: sorted by kind, depots by name, each once */
+    size_t nmaterials, ndepots;
+    struct fm_dir_material materials[FM_DIR_MAX_MATERIALS];
+    struct fm_dir_depot depots[FM_DIR_MAX_DEPOTS];
 };
 
 /* Parses a directory YAML file (format in docs/workflow.md). On error
@@ -146,6 +163,12 @@ const char *fm_directory_alias(const struct fm_directory *d, const char *name);
 size_t fm_directory_closest_categories(const struct fm_directory *d, const char *text,
                                        const char **out, size_t max);
 const struct fm_dir_unit *fm_directory_unit(const struct fm_directory *d, const char *name);
+/* A material kind's unit of measure (NULL: none given). */
+const char *fm_directory_measure(const struct fm_directory *d, const char *kind);
+/* Where depot `name` is: the home of the unit so named, else the place the
+ * directory's materials section gives it; false when neither. */
+bool fm_directory_depot_at(const struct fm_directory *d, const char *name, int32_t *lat_e7,
+                           int32_t *lon_e7);
 /* The needs of a rule at an alarm level: the highest level defined at or
  * below it (level 1: the rule's own respond). *n gets how many. */
 const struct fm_dir_respond *fm_dir_rule_needs(const struct fm_dir_rule *r, unsigned level,

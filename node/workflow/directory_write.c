@@ -183,6 +183,34 @@ static void put_dups(FILE *f, const struct fm_directory *d)
     }
 }
 
+/* materials: units of measure a line each, then the depots */
+static void put_materials(FILE *f, const struct fm_directory *d)
+{
+    if (d->nmaterials == 0 && d->ndepots == 0)
+        return;
+    fprintf(f, "\nmaterials:\n");
+    if (d->nmaterials > 0) {
+        fprintf(f, "  units:\n");
+        for (size_t i = 0; i < d->nmaterials; i++) {
+            fprintf(f, "    %s: ", d->materials[i].kind);
+            yk_put_quoted(f, d->materials[i].measure);
+            fputc('\n', f);
+        }
+    }
+    if (d->ndepots > 0) {
+        fprintf(f, "  depots:\n");
+        for (size_t i = 0; i < d->ndepots; i++) {
+            fprintf(f, "    - {name: ");
+            yk_put_quoted(f, d->depots[i].name);
+            fprintf(f, ", at: [");
+            put_e7(f, d->depots[i].lat_e7);
+            fprintf(f, ", ");
+            put_e7(f, d->depots[i].lon_e7);
+            fprintf(f, "]}\n");
+        }
+    }
+}
+
 int fm_directory_render_yaml(const struct fm_directory *d, const char *comment, char **out,
                              size_t *len)
 {
@@ -209,6 +237,7 @@ int fm_directory_render_yaml(const struct fm_directory *d, const char *comment, 
     put_boundaries(f, d);
     put_aliases(f, d);
     put_dups(f, d);
+    put_materials(f, d);
     if (fclose(f) != 0) {
         free(*out);
         *out = NULL;

@@ -598,6 +598,109 @@ static int load_aliases(struct yk_loader *L, yaml_node_t *v)
     return rc != FM_OK ? yk_fail(L, v, "%s", err) : 0;
 }
 
+/* ---- materials: units of measure and depots (directory_materials.c) ---- */
+
+/* units: {kind: measure, ...} */
+static int measure_field(struct yk_loader *L, const char *key, yaml_node_t *kn, yaml_node_t *v,
+                         void *arg)
+{
+    struct fm_directory *d = dir_of(L);
+    (void)arg;
+    if (d->nmaterials >= FM_DIR_MAX_MATERIALS)
+        return yk_fail(L, kn, "too many material kinds (at most %d)", FM_DIR_MAX_MATERIALS);
+    struct fm_dir_material *m = &d->materials[d->nmaterials];
+    memset(m, 0, sizeof *m);
+    if (strlen(key) >= sizeof m->kind)
+        return yk_fail(L, kn, "material kind '%s' is too long (at most %zu bytes)", key,
+                       sizeof m->kind - 1);
+    fm_strlcpy(m->kind, key, sizeof m->kind);
+    const char *s = NULL;
+    int rc = yk_scalar(L, v, key, &s);
+    if (rc != 0)
+        return rc;
+    if (strlen(s) >= sizeof m->measure)
+        return yk_fail(L, v, "the unit of measure of '%s' is %zu bytes; at most %zu", key,
+                       strlen(s), sizeof m->measure - 1);
+    fm_strlcpy(m->measure, s, sizeof m->measure);
+    d->nmaterials++;
+    return 0;
+}
+
+struct depot_arg {
+    struct fm_dir_depot *p;
+    bool name, at;
+};
+
+static int depot_field(struct yk_loader *L, const char *key, yaml_node_t *kn, yaml_node_t *v,
+                       void *arg)
+{
+    struct depot_arg *a = arg;
+    if (strcmp(key, "name") == 0) {
+        a->name = true;
+        return yk_text(L, v, key, a->p->name, sizeof a->p->name);
+    }
+    if (strcmp(key, "at") == 0) {
+        yaml_node_t *lat = NULL, *lon = NULL;
+        if (v->type == YAML_SEQUENCE_NODE && yk_seq_len(v) == 2) {
+            lat = yk_seq_at(L, v, 0);
+            lon = yk_seq_at(L, v, 1);
+        }
+        if (lat == NULL || lon == NULL)
+            return yk_fail(L, v, "'at' must be [latitude, longitude]");
+        int rc;
+        if ((rc = get_coord(L, lat, "latitude", 90, &a->p->lat_e7)) != 0 ||
+            (rc = get_coord(L, lon, "longitude", 180, &a->p->lon_e7)) != 0)
+            return rc;
+        a->at = true;
+        return 0;
+    }
+    return yk_fail(L, kn, "unknown key '%s' in a depot (expected name, at)", key);
+}
+
+static int materials_field(struct yk_loader *L, const char *key, yaml_node_t *kn,
+                           yaml_node_t *v, void *arg)
+{
+    struct fm_directory *d = dir_of(L);
+    yaml_node_t *item;
+    int rc;
+    (void)arg;
+    if (strcmp(key, "units") == 0)
+        return yk_map_each(L, v, "materials units", measure_field, NULL);
+    if (strcmp(key, "depots") != 0)
+        return yk_fail(L, kn, "unknown key '%s' in materials (expected units, depots)", key);
+    if ((rc = yk_need_seq(L, v, "depots")) != 0)
+        return rc;
+    YK_SEQ_EACH(L, v, item) {
+        if (d->ndepots >= FM_DIR_MAX_DEPOTS)
+            return yk_fail(L, item, "too many depots (at most %d)", FM_DIR_MAX_DEPOTS);
+        struct depot_arg a = {.p = &d->depots[d->ndepots]};
+        memset(a.p, 0, sizeof *a.p);
+        if ((rc = yk_map_each(L, item, "a depot", depot_field, &a)) != 0)
+            return rc;
+        if (!a.name || !a.at)
+            return yk_fail(L, item, "a depot needs name and at");
+        if (fm_directory_unit(d, a.p->name) != NULL)
+            return yk_fail(L, item, "depot '%s' is also a unit: a unit's stock is at its home",
+                           a.p->name);
+        for (size_t k = 0; k < d->ndepots; k++)
+            if (strcmp(d->depots[k].name, a.p->name) == 0)
+                return yk_fail(L, item, "depot '%s' is placed twice", a.p->name);
+        d->ndepots++;
+    }
+    return 0;
+}
+
+static int load_materials(struct yk_loader *L, yaml_node_t *v)
+{
+    char err[256];
+    int rc = yk_map_each(L, v, "materials", materials_field, NULL);
+    if (rc != 0)
+        return rc;
+    if ((rc = directory_materials_normalise(dir_of(L), err, sizeof err)) == FM_ENOMEM)
+        return rc;
+    return rc != FM_OK ? yk_fail(L, v, "%s", err) : 0;
+}
+
 /* ---- duplicates: radius_m, window_min, related (directory_dups.c) ---- */
 
 static int load_related(struct yk_loader *L, yaml_node_t *v)
@@ -675,7 +778,7 @@ static int load_dups(struct yk_loader *L, yaml_node_t *v)
 /* ---- top level ---- */
 
 struct top_arg {
-    yaml_node_t *counties, *depts, *rules, *bounds, *aliases, *dups;
+    yaml_node_t *counties, *depts, *rules, *bounds, *aliases, *dups, *materials;
     bool name;
 };
 
@@ -710,8 +813,12 @@ static int top_field(struct yk_loader *L, const char *key, yaml_node_t *kn, yaml
         a->dups = v;
         return 0;
     }
+    if (strcmp(key, "materials") == 0) {
+        a->materials = v;
+        return 0;
+    }
     return yk_fail(L, kn, "unknown key '%s' (expected name, counties, departments, rules, "
-                          "boundaries, aliases, duplicates)", key);
+                          "boundaries, aliases, duplicates, materials)", key);
 }
 
 static int load_doc(struct yk_loader *L)
@@ -748,6 +855,8 @@ static int load_doc(struct yk_loader *L)
     if (a.aliases != NULL && (rc = load_aliases(L, a.aliases)) != 0)
         return rc;
     if (a.dups != NULL && (rc = load_dups(L, a.dups)) != 0)
+        return rc;
+    if (a.materials != NULL && (rc = load_materials(L, a.materials)) != 0)
         return rc;
     /* a published directory replaces the one before it everywhere: one
      * without departments or rules would wipe every dispatch rule */

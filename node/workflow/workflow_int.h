@@ -146,6 +146,10 @@ int directory_decode_levels(struct fm_cur *c, struct fm_directory *d) FM_MUST_US
 int directory_encode_aliases(const struct fm_directory *d, struct fm_buf *out) FM_MUST_USE;
 int directory_decode_aliases(struct fm_cur *c, struct fm_directory *d) FM_MUST_USE;
 int directory_aliases_normalise(struct fm_directory *d, char *err, size_t errlen) FM_MUST_USE;
+/* directory_materials.c: units of measure and depots (section 0x83). */
+int directory_encode_materials(const struct fm_directory *d, struct fm_buf *out) FM_MUST_USE;
+int directory_decode_materials(struct fm_cur *c, struct fm_directory *d) FM_MUST_USE;
+int directory_materials_normalise(struct fm_directory *d, char *err, size_t errlen) FM_MUST_USE;
 /* directory_dups.c: duplicate-call settings (tag 0x82, may be skipped). */
 bool directory_has_dups(const struct fm_directory *d);
 int directory_encode_dups(const struct fm_directory *d, struct fm_buf *out) FM_MUST_USE;

@@ -109,28 +109,44 @@ fm1 conflicts --json
 pyjson 'd == []'
 
 # ---- nearest stock first: stock kept at stations is at their home ----
+# the example directory again, with a materials section (units of measure,
+# a warehouse's place): format version 2, so publishing it needs --force
+cp "$DIRECTORY" "$T/dir-materials.yaml"
+printf '\nmaterials:\n  units:\n    foam: L\n    neutralizer: kg\n  depots:\n    - {name: City reserve warehouse, at: [31.2600, 121.5000]}\n' \
+    >>"$T/dir-materials.yaml"
+expect 1 "$FIELDMESH" "${C1[@]}" directory publish "$T/dir-materials.yaml"
+fm1 directory publish "$T/dir-materials.yaml" --force
+fm1 directory check "$T/dir-materials.yaml"
+contains "$OUT$ERR" "units of measure for 2 material kinds, 1 depots placed"
 expect 0 "$FIELDMESH" "${C1[@]}" resource add neutralizer --depot "Engine C1" --qty 5  # ~10 km
 DC=$OUT
 expect 0 "$FIELDMESH" "${C1[@]}" resource add neutralizer --depot "Hazmat R7" --qty 8  # ~0.9 km
 DN=$OUT
+expect 0 "$FIELDMESH" "${C1[@]}" resource add neutralizer --depot "City reserve warehouse" --qty 100
+DW=$OUT   # placed by the directory's materials section, ~6.5 km
 expect 0 "$FIELDMESH" "${C1[@]}" resource add foam --depot "Hazmat R8" --qty 50       # another kind
 fm1 resource request neutralizer 6 --for "$INC" --note "second tank"
 RQ2=$OUT
 fm1 resource list --for "$RQ2" --json
-pyjson '[r["id"] for r in d][:2] == ["'"$DN"'", "'"$DC"'"]'   # placed, nearest first
-pyjson '0.5 < d[0]["distance_km"] < 1.5 and 9 < d[1]["distance_km"] < 12'
-pyjson 'all(r["kind"] == "neutralizer" for r in d) and len(d) == 4'
-pyjson '[r["distance_km"] for r in d][2:] == [None, None]'    # depots the directory does not place
+pyjson '[r["id"] for r in d][:3] == ["'"$DN"'", "'"$DW"'", "'"$DC"'"]'   # placed, nearest first
+pyjson '0.5 < d[0]["distance_km"] < 1.5 and 5 < d[1]["distance_km"] < 8 and 9 < d[2]["distance_km"] < 12'
+pyjson 'all(r["kind"] == "neutralizer" and r["measure"] == "kg" for r in d) and len(d) == 5'
+pyjson '[r["distance_km"] for r in d][3:] == [None, None]'    # depots the directory does not place
 fm1 resource list --near "$INC"
 contains "$OUT" "DIST"
 contains "$OUT" "0.9 km"
+contains "$OUT" "100 kg"     # the kind's unit of measure in the directory
 fm1 resource list --kind neutralizer --json
-pyjson 'len(d) == 4 and "distance_km" not in d[0]'
+pyjson 'len(d) == 5 and "distance_km" not in d[0]'
 expect 2 "$FIELDMESH" "${C1[@]}" resource list --near "$INC" --for "$RQ2"
 expect 2 "$FIELDMESH" "${C1[@]}" resource list --for "$RQ2" --kind foam
 fm1 resource allocate "$RQ2" --from nearest
 contains "$OUT" "allocated 6 from $DN"
 contains "$ERR" "nearest with neutralizer on hand: $DN at Hazmat R7"
+fm1 resource requests --json
+pyjson 'all(r["measure"] == "kg" for r in d)'
+fm1 resource requests
+contains "$OUT" "6 kg"
 
 # ---- clear, feedback ----
 for t in $TICKETS; do
