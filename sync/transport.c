@@ -282,11 +282,31 @@ static void dealer_monitor_drain(struct fm_sync *s, struct sync_nb *nb)
             nb->cap_retry_ms = sync_now(s) + SYNC_CAP_RETRY_MS;
         } else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH && !nb->refused_auth) {
             nb->refused_auth = true;
-            fm_log_limited(&lim, 10, FM_LOG_WARN, COMPONENT,
-                           "refused by peer %s at %s: not admitted (is this node revoked or "
-                           "not enrolled? a node enrolled after its peers is admitted once "
-                           "its certificate is announced: trust publish)", nb->name,
-                           nb->endpoint);
+            /* ZAP tells the dialler nothing but the refusal (its status
+             * 300 is taken by the connection cap, and libzmq retries it
+             * silently): what this node knows of its own key narrows it */
+            int own = s->store.admit ? s->store.admit(s->store.ctx, s->pk) : FM_OK;
+            if (own == FM_EEXPIRED)
+                fm_log_limited(&lim, 10, FM_LOG_WARN, COMPONENT,
+                               "refused by peer %s at %s: not admitted: this node's "
+                               "certificate has expired (enrol the same key again with org "
+                               "enroll, install it here with trust renew, and announce it "
+                               "with trust publish on a centre or county node)", nb->name,
+                               nb->endpoint);
+            else if (own == FM_EREVOKED)
+                fm_log_limited(&lim, 10, FM_LOG_WARN, COMPONENT,
+                               "refused by peer %s at %s: not admitted: this node's key is "
+                               "revoked (its revocation is in this node's store)", nb->name,
+                               nb->endpoint);
+            else
+                fm_log_limited(&lim, 10, FM_LOG_WARN, COMPONENT,
+                               "refused by peer %s at %s: not admitted, although this node "
+                               "holds no revocation of its key and its certificate is in "
+                               "force: %s does not know this node's certificate yet (a node "
+                               "enrolled after its peers is admitted once it is announced: "
+                               "trust publish on a centre or county node), or the key was "
+                               "revoked where this node has not heard of it", nb->name,
+                               nb->endpoint, nb->name);
         } else if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
             nb->cap_retry_ms = 0;
             nb->hello_due = true; /* clone.c: the peer learns this connection */

@@ -41,6 +41,10 @@ sys.exit(0 if mine and mine[0]["refused_us"] else 1)'
 }
 wait_for 60 "node2 refusing node3's new key" refused_by_2
 fm 3 status | grep -q "refuse this node's handshake" || fail "status does not warn: $(fm 3 status)"
+# it holds no revocation of its own key and its certificate is in force,
+# so the log says the likely cause: node2 does not know the certificate yet
+grep -q "refused by peer node2 .*not admitted, although this node holds no revocation of its key and its certificate is in force: node2 does not know this node's certificate yet" \
+    "$T/daemon3.log" || fail "node3's log does not name the likely cause: $(grep refused "$T/daemon3.log")"
 INC=$(fm 3 incident report --category fire --lat 31.23 --lon 121.47 2>/dev/null) || fail "report on node3"
 sleep 3 # a negative check: no path exists, so nothing may arrive
 fm 1 incident show "$INC" >/dev/null 2>&1 && fail "node3's incident reached node1 before it was admitted"
