@@ -21,8 +21,9 @@ C=(-c "$T/old/node1/node.yaml")
 # that added it, and nothing else may differ from what the old binary printed.
 # "LIST[].FIELD" names a field added to each object of a list.
 # county: directory boundaries (issue 14); operator: the console operator
-# in each op (op format 2, issue 11); alarm_level: linkage plans (issue 12)
-ADDED='{"incident": ["county", "alarm_level", "timeline[].operator", "calls", "merged_into", "merged"], "ticket": ["history[].operator"]}'
+# in each op (op format 2, issue 11); alarm_level: linkage plans (issue 12);
+# measure: a kind's unit of measure from the directory (issue 12, materials)
+ADDED='{"incident": ["county", "alarm_level", "timeline[].operator", "calls", "merged_into", "merged"], "ticket": ["history[].operator"], "resources": ["[].measure"]}'
 same() { # same NAME ARGS...: the command's stdout equals expect/NAME.json
     local name=$1
     shift
@@ -34,6 +35,15 @@ import json, sys
 name, added, path = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3]
 new = json.load(sys.stdin)
 old = json.load(open(path))
+if isinstance(new, list) and isinstance(old, list):
+    # a list of objects: "[].FIELD" may have been added to each
+    for spec in added.get(name, []):
+        if spec.startswith("[]."):
+            for i, item in enumerate(new):
+                was = old[i] if i < len(old) else {}
+                if isinstance(item, dict) and spec[3:] in item and spec[3:] not in was:
+                    del item[spec[3:]]
+    sys.exit(0 if new == old else 1)
 if not (isinstance(new, dict) and isinstance(old, dict)):
     sys.exit(1)
 for spec in added.get(name, []):
