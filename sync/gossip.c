@@ -10,9 +10,11 @@
  *  - eager push: when our heads move (a local write or an ingest), the new
  *    ops go at once to each *eager* neighbour whose vector we know and who
  *    we believe lacks them. A push that turns out to be all duplicates makes
- *    the receiver answer PRUNE: the link becomes lazy both ways. The eager
- *    links thus thin out to a spanning tree (as in Plumtree), which keeps
- *    payload redundancy near one transmission per node reached.
+ *    the receiver answer PRUNE (unless that link brought it a new op within
+ *    SYNC_PRUNE_QUIET_MS: it is in use for other writers): the link becomes
+ *    lazy both ways. The eager links thus thin out towards a spanning tree
+ *    (as in Plumtree), which keeps payload redundancy near one transmission
+ *    per node reached.
  *  - lazy announce: every push interval, lazy neighbours get IHAVE (author,
  *    seq) for heads that moved. A receiver still lacking those ops after a
  *    grace period pulls them with the GRAFT flag, which makes the link eager
@@ -667,8 +669,12 @@ void sync_ops_take(struct fm_sync *s, struct sync_nb *nb, const struct fm_wire_o
     if (real_reject)
         ops_clear_refused(s, n);
     ops_log_refused(nb, &res, real_reject);
-    if (!reply && res.stored == 0 && res.duplicates > 0 && res.rejected == 0) {
-        /* an eager push we already had: this link is redundant */
+    if (!reply && res.stored > 0)
+        nb->first_copy_ms = now;
+    if (!reply && res.stored == 0 && res.duplicates > 0 && res.rejected == 0 &&
+        (nb->first_copy_ms == 0 || now - nb->first_copy_ms > SYNC_PRUNE_QUIET_MS)) {
+        /* an eager push we already had, on a link that brought us nothing
+         * new lately: this link is redundant */
         nb->eager = false;
         if (fm_wire_encode_simple(&s->msg, FM_MSG_PRUNE) == FM_OK &&
             sync_send(s, nb, &s->msg) != FM_OK)

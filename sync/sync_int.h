@@ -188,6 +188,7 @@ struct sync_nb {
     bool v3;                /* it speaks wire version 3: compact batches (compact_peer.c) */
     bool v3_dict;           /* and holds our zstd dictionary (its VERSION said so) */
     bool v4;                /* it speaks wire version 4: compact batches, shorter */
+    uint64_t first_copy_ms; /* monotonic: its last eager push that brought an op we lacked */
 };
 
 /* A message waiting for the rate limit. */

@@ -68,6 +68,13 @@
  * same op swaps the two links (Plumtree's optimisation): the announcing
  * neighbour's path is shorter. */
 #define SYNC_OPTIMISE_MS 4
+/* A push that brought only duplicates prunes its link (Plumtree) unless
+ * that link brought us an op we lacked within this long: a link in use by
+ * some writers' ops is not cut for another writer's duplicate. One shared
+ * tree serves every writer, and cutting it for each duplicate left a
+ * forest that lazy pulls had to stitch together (docs/performance.md,
+ * "prune only quiet links"). */
+#define SYNC_PRUNE_QUIET_MS 2000
 /* Catch-up is not gossiped on (gossip.c, mark_catchup): an op that comes
  * in answer to an anti-entropy pull while we wanted SYNC_CATCHUP_AUTHORS
  * or more authors from that neighbour (a partition healing, a node back

@@ -1,7 +1,9 @@
 /*
- * test_catchup.c — catch-up is not gossiped on (sync/gossip.c,
- * mark_catchup; docs/sync.md "Protocol").
+ * test_gossip_rules.c — two rules of the gossip (sync/gossip.c; docs/sync.md
+ * "Protocol") on three engines over an in-test network (fm_sync_new_io)
+ * and the in-memory store.
  *
+ * Catch-up is not gossiped on (mark_catchup).
  * Three engines in a line A - B - C over an in-test network
  * (fm_sync_new_io) and the in-memory store. A holds ops that B and C lack;
  * whatever C gets comes through B. What B does with ops it pulled from A
@@ -12,6 +14,13 @@
  *  - the same for 2 authors (a repair, below SYNC_CATCHUP_AUTHORS): B
  *    pushes them on to C;
  *  - 12 authors of live ops (stamped now): B pushes them on to C.
+ *
+ * A quiet link is pruned, a busy one is not (SYNC_PRUNE_QUIET_MS). In a
+ * triangle A, B, C where all three write at once, every op reaches each
+ * node twice (from its writer, and relayed by the third), yet every link
+ * had just brought a new op, so none is pruned; when only A writes three
+ * seconds later, B's relay to C is a duplicate on a link quiet for longer
+ * than 2 s, and that link is pruned while A's stays.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -237,12 +246,83 @@ static void test_live_bulk_pushed_on(void **state)
     run_case(NAUTH, 0, true);
 }
 
+/* C's view of its link to node `to`: eager? */
+static bool c_eager_to(int to)
+{
+    struct fm_sync_status st;
+    struct fm_sync_peer_info *pi = NULL;
+    size_t n = 0;
+    bool eager = false;
+    assert_int_equal(fm_sync_peers(nodes[2].eng, &st, &pi, &n), FM_OK);
+    for (size_t k = 0; k < n; k++)
+        if (memcmp(pi[k].pk, nodes[to].id.pk, FM_PK_LEN) == 0)
+            eager = pi[k].eager;
+    free(pi);
+    return eager;
+}
+
+static void write_live(int node)
+{
+    struct fm_buf b;
+    struct ms_log *l = ms_log_find(&nodes[node].st, nodes[node].id.pk, true);
+    uint8_t zero[FM_HASH_LEN] = {0}, payload[32] = {0};
+    assert_non_null(l);
+    fm_buf_init(&b, FM_OP_MAX_LEN);
+    assert_int_equal(fm_op_build(&b, &nodes[node].id, 7, l->n + 1, l->n ? l->head : zero,
+                                 ((WALL0 + net.now) << 16) + l->n, payload, sizeof payload),
+                     FM_OK);
+    assert_int_equal(ms_append(l, b.data, b.len), FM_OK);
+    fm_buf_release(&b);
+    fm_sync_nudge(nodes[node].eng);
+}
+
+static uint64_t dups_at_c(void)
+{
+    struct fm_sync_counters k;
+    fm_sync_get_counters(nodes[2].eng, &k);
+    return k.ops_dup;
+}
+
+static void test_busy_link_not_pruned(void **state)
+{
+    (void)state;
+    line_start();
+    for (int i = 0; i < NNODES; i++)
+        engine_start(i);
+    link(0, 1);
+    link(1, 2);
+    link(0, 2);
+    assert_true(run(500, false));
+    assert_true(c_eager_to(0) && c_eager_to(1));
+    /* all three write at once: each node gets every other's op first from
+     * its writer, then again relayed by the third, and every link had just
+     * brought a new op: none is pruned (a plain Plumtree prunes them) */
+    write_live(0);
+    write_live(1);
+    write_live(2);
+    assert_true(run(10000, true));
+    assert_int_equal(dups_at_c(), 2);
+    assert_true(c_eager_to(0));
+    assert_true(c_eager_to(1));
+    /* three seconds later only A writes: B's relay is a duplicate on a
+     * link quiet for longer than SYNC_PRUNE_QUIET_MS, which is pruned;
+     * A's link, which brought the op first, stays */
+    net.now += 3000;
+    write_live(0);
+    assert_true(run(10000, true));
+    assert_int_equal(dups_at_c(), 3);
+    assert_false(c_eager_to(1));
+    assert_true(c_eager_to(0));
+    line_stop();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_old_bulk_not_pushed_on),
         cmocka_unit_test(test_small_repair_pushed_on),
         cmocka_unit_test(test_live_bulk_pushed_on),
+        cmocka_unit_test(test_busy_link_not_pruned),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
