@@ -275,8 +275,9 @@ const struct cli_cmd cli_cmd_resource_list = {
     "resource", "list", "[--near INCIDENT | --for REQUEST] [--kind KIND] [--json]",
     "list stock items and their quantities, nearest an incident first",
     "  --near INCIDENT  nearest the incident first, with the distance (DIST) from it\n"
-    "                   to the depot's station: a depot named after a directory unit\n"
-    "                   is at that unit's home; other depots come last (\"?\")\n"
+    "                   to the depot: a depot named after a directory unit is at\n"
+    "                   that unit's home, one the directory's materials section\n"
+    "                   places is there; other depots come last (\"?\")\n"
     "  --for REQUEST    the same for a material request's incident, of its kind\n"
     "  --kind KIND      only stock of that kind (or a directory alias of it)\n"
     "  --json           a JSON array of resource objects (fields in docs/cli.md;\n"
