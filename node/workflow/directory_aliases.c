@@ -115,7 +115,7 @@ size_t fm_directory_closest_categories(const struct fm_directory *d, const char 
 
 /* ---- checks, shared by the YAML loader and the decoder ---- */
 
-static bool word_ok(const char *w)
+bool directory_word_ok(const char *w)
 {
     size_t n = strlen(w);
     if (n == 0 || n >= FM_CATEGORY_MAX)
@@ -136,7 +136,7 @@ int directory_aliases_normalise(struct fm_directory *d, char *err, size_t errlen
         qsort(d->aliases, d->naliases, sizeof d->aliases[0], alias_cmp);
     for (size_t i = 0; i < d->naliases; i++) {
         const struct fm_dir_alias *a = &d->aliases[i];
-        if (!word_ok(a->word) || !payload_text_ok(a->name, 1, FM_NAME_MAX - 1)) {
+        if (!directory_word_ok(a->word) || !payload_text_ok(a->name, 1, FM_NAME_MAX - 1)) {
             snprintf(err, errlen, "alias '%s' -> '%s': not a name and a word", a->name, a->word);
             return FM_EINVAL;
         }
@@ -176,7 +176,7 @@ int directory_encode_aliases(const struct fm_directory *d, struct fm_buf *out)
     return FM_OK;
 }
 
-static int get_str8(struct fm_cur *c, char *dst, size_t cap)
+int directory_get_str8(struct fm_cur *c, char *dst, size_t cap)
 {
     uint8_t n;
     const uint8_t *p;
@@ -195,7 +195,8 @@ int directory_decode_aliases(struct fm_cur *c, struct fm_directory *d)
         return FM_EDECODE;
     for (size_t i = 0; i < n; i++) {
         struct fm_dir_alias *a = &d->aliases[i];
-        if (get_str8(c, a->name, sizeof a->name) || get_str8(c, a->word, sizeof a->word))
+        if (directory_get_str8(c, a->name, sizeof a->name) ||
+            directory_get_str8(c, a->word, sizeof a->word))
             return FM_EDECODE;
         if (i > 0 && strcmp(a->name, d->aliases[i - 1].name) <= 0)
             return FM_EDECODE; /* one canonical form: ascending, each once */

@@ -68,19 +68,6 @@ bool fm_directory_depot_at(const struct fm_directory *d, const char *name, int32
 
 /* ---- checks, shared by the YAML loader and the decoder ---- */
 
-static bool kind_ok(const char *w)
-{
-    size_t n = strlen(w);
-    if (n == 0 || n >= FM_CATEGORY_MAX)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        char c = w[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-'))
-            return false;
-    }
-    return true;
-}
-
 int directory_materials_normalise(struct fm_directory *d, char *err, size_t errlen)
 {
     if (d->nmaterials > FM_DIR_MAX_MATERIALS || d->ndepots > FM_DIR_MAX_DEPOTS)
@@ -91,7 +78,7 @@ int directory_materials_normalise(struct fm_directory *d, char *err, size_t errl
         qsort(d->depots, d->ndepots, sizeof d->depots[0], depot_cmp);
     for (size_t i = 0; i < d->nmaterials; i++) {
         const struct fm_dir_material *m = &d->materials[i];
-        if (!kind_ok(m->kind)) {
+        if (!directory_word_ok(m->kind)) {
             snprintf(err, errlen, "material kind '%s' is not a word of a-z, 0-9, '_' or '-'",
                      m->kind);
             return FM_EINVAL;
@@ -167,17 +154,6 @@ int directory_encode_materials(const struct fm_directory *d, struct fm_buf *out)
     return FM_OK;
 }
 
-static int get_str8(struct fm_cur *c, char *dst, size_t cap)
-{
-    uint8_t n;
-    const uint8_t *p;
-    if (fm_cur_u8(c, &n) || n == 0 || n >= cap || fm_cur_bytes(c, n, &p))
-        return FM_EDECODE;
-    memcpy(dst, p, n);
-    dst[n] = '\0';
-    return strlen(dst) == n ? FM_OK : FM_EDECODE; /* no NUL inside */
-}
-
 int directory_decode_materials(struct fm_cur *c, struct fm_directory *d)
 {
     uint16_t nm, nd;
@@ -186,7 +162,8 @@ int directory_decode_materials(struct fm_cur *c, struct fm_directory *d)
         return FM_EDECODE;
     for (size_t i = 0; i < nm; i++) {
         struct fm_dir_material *m = &d->materials[i];
-        if (get_str8(c, m->kind, sizeof m->kind) || get_str8(c, m->measure, sizeof m->measure))
+        if (directory_get_str8(c, m->kind, sizeof m->kind) ||
+            directory_get_str8(c, m->measure, sizeof m->measure))
             return FM_EDECODE;
         if (i > 0 && strcmp(m->kind, d->materials[i - 1].kind) <= 0)
             return FM_EDECODE; /* one canonical form: ascending, each once */
@@ -196,7 +173,8 @@ int directory_decode_materials(struct fm_cur *c, struct fm_directory *d)
     for (size_t i = 0; i < nd; i++) {
         struct fm_dir_depot *p = &d->depots[i];
         uint32_t lat, lon;
-        if (get_str8(c, p->name, sizeof p->name) || fm_cur_u32(c, &lat) || fm_cur_u32(c, &lon))
+        if (directory_get_str8(c, p->name, sizeof p->name) || fm_cur_u32(c, &lat) ||
+            fm_cur_u32(c, &lon))
             return FM_EDECODE;
         p->lat_e7 = (int32_t)lat;
         p->lon_e7 = (int32_t)lon;

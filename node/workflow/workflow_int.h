@@ -146,6 +146,10 @@ int directory_decode_levels(struct fm_cur *c, struct fm_directory *d) FM_MUST_US
 int directory_encode_aliases(const struct fm_directory *d, struct fm_buf *out) FM_MUST_USE;
 int directory_decode_aliases(struct fm_cur *c, struct fm_directory *d) FM_MUST_USE;
 int directory_aliases_normalise(struct fm_directory *d, char *err, size_t errlen) FM_MUST_USE;
+/* Shared by the skippable sections: a directory word ([a-z0-9_-]{1,31}),
+ * and a str8 (u8 len, 1..cap-1 bytes, no NUL) read into dst. */
+bool directory_word_ok(const char *w);
+int directory_get_str8(struct fm_cur *c, char *dst, size_t cap) FM_MUST_USE;
 /* directory_materials.c: units of measure and depots (section 0x83). */
 int directory_encode_materials(const struct fm_directory *d, struct fm_buf *out) FM_MUST_USE;
 int directory_decode_materials(struct fm_cur *c, struct fm_directory *d) FM_MUST_USE;
