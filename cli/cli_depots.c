@@ -56,21 +56,17 @@ static int near_cmp(const void *a, const void *b)
     return strcmp(x->r.id, y->r.id);
 }
 
-int cli_depots_near(struct cli *cl, const char *incident, const char *kind,
-                    struct cli_depot **out, size_t *n)
+int cli_depots_near(struct cli *cl, const struct fm_directory *d, const char *incident,
+                    const char *kind, struct cli_depot **out, size_t *n)
 {
     struct fm_incident inc;
-    struct fm_directory *d = NULL;
-    struct near_ctx c = {.kind = kind, .at = &inc};
+    struct near_ctx c = {.kind = kind, .d = d, .at = &inc}; /* no directory: none placed */
     *out = NULL;
     *n = 0;
     int rc = fm_node_incident_get(cl->node, incident, &inc);
     if (rc != FM_OK)
         return rc;
-    if (fm_node_directory_get(cl->node, &d) == FM_OK)
-        c.d = d; /* none: no depot is placed, the list keeps id order */
     rc = fm_node_resources(cl->node, near_one, &c);
-    fm_directory_free(&d);
     if (rc != FM_OK) {
         free(c.v);
         return rc;

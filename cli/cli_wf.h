@@ -46,9 +46,10 @@ struct cli_depot {
     double km; /* from the incident to the depot's station; < 0: not placed */
 };
 /* The stock items of `kind` (NULL: every kind), placed depots first and
- * nearest the incident first; *out malloc'd (free it), *n items. */
-int cli_depots_near(struct cli *cl, const char *incident, const char *kind,
-                    struct cli_depot **out, size_t *n) FM_MUST_USE;
+ * nearest the incident first, places from directory d (NULL: none placed);
+ * *out malloc'd (free it), *n items. */
+int cli_depots_near(struct cli *cl, const struct fm_directory *d, const char *incident,
+                    const char *kind, struct cli_depot **out, size_t *n) FM_MUST_USE;
 /* Request `request` (a full id) as this node sees it: FM_ENOTFOUND if none. */
 int cli_depots_request(struct cli *cl, const char *request, struct fm_request *out) FM_MUST_USE;
 

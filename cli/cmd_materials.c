@@ -54,22 +54,6 @@ const struct cli_cmd cli_cmd_resource_request = {
     run_request,
 };
 
-struct lack_ctx {
-    const char *id;
-    int64_t lacking;
-    bool found;
-};
-
-static int lack_one(void *ctx, const struct fm_request *r)
-{
-    struct lack_ctx *c = ctx;
-    if (strcmp(r->id, c->id) != 0)
-        return 0;
-    c->lacking = r->qty - (r->allocated - r->returned);
-    c->found = true;
-    return 1;
-}
-
 /* The stock item's quantity as this node sees it. */
 struct onhand_ctx {
     const char *id;
@@ -94,23 +78,24 @@ static int onhand_one(void *ctx, const struct fm_resource *r)
 static int allocate_qty(struct cli *cl, const char *req, const char *res, bool partial,
                         uint64_t *qty, int64_t *lacking)
 {
-    struct lack_ctx lc = { req, 0, false };
+    struct fm_request rq;
     struct onhand_ctx oc;
     memset(&oc, 0, sizeof oc);
     oc.id = res;
-    int rc = fm_node_requests(cl->node, lack_one, &lc);
-    if ((rc != 0 && rc != 1) || !lc.found)
-        return cli_error(cl, rc < 0 ? rc : FM_ENOTFOUND, "cannot read request %s", req);
+    int rc = cli_depots_request(cl, req, &rq);
+    if (rc != FM_OK)
+        return cli_error(cl, rc, "cannot read request %s", req);
+    int64_t lacking_now = rq.qty - (rq.allocated - rq.returned);
     rc = fm_node_resources(cl->node, onhand_one, &oc);
     if ((rc != 0 && rc != 1) || !oc.found)
         return cli_error(cl, rc < 0 ? rc : FM_ENOTFOUND, "cannot read stock item %s", res);
-    if (lc.lacking <= 0)
+    if (lacking_now <= 0)
         return cli_error(cl, FM_ESTATE, "request %s needs nothing more", req);
-    *lacking = lc.lacking;
-    uint64_t want = *qty ? *qty : (uint64_t)lc.lacking;
-    if (want > (uint64_t)lc.lacking)
+    *lacking = lacking_now;
+    uint64_t want = *qty ? *qty : (uint64_t)lacking_now;
+    if (want > (uint64_t)lacking_now)
         return cli_error(cl, FM_ESTATE, "cannot allocate %llu to %s: it lacks only %lld",
-                         (unsigned long long)want, req, (long long)lc.lacking);
+                         (unsigned long long)want, req, (long long)lacking_now);
     int64_t have = oc.r.quantity;
     if (have <= 0)
         return cli_error(cl, FM_ESTATE, "cannot allocate from %s (%s at %s): nothing on hand "
@@ -133,12 +118,17 @@ static int allocate_qty(struct cli *cl, const char *req, const char *res, bool p
 static int nearest_stock(struct cli *cl, const char *req, char res[FM_ID_MAX])
 {
     struct fm_request rq;
+    struct fm_directory *d = NULL;
     struct cli_depot *v = NULL;
     size_t n = 0, pick = 0;
     int rc = cli_depots_request(cl, req, &rq);
     if (rc != FM_OK)
         return cli_error(cl, rc, "cannot read request %s: %s", req, fm_strerror(rc));
-    if ((rc = cli_depots_near(cl, rq.incident, rq.kind, &v, &n)) != FM_OK)
+    if (fm_node_directory_get(cl->node, &d) != FM_OK)
+        d = NULL; /* none: no depot is placed */
+    rc = cli_depots_near(cl, d, rq.incident, rq.kind, &v, &n);
+    fm_directory_free(&d);
+    if (rc != FM_OK)
         return cli_error(cl, rc, "cannot find the depots near %s: %s", rq.incident,
                          fm_strerror(rc));
     while (pick < n && (v[pick].km < 0 || v[pick].r.quantity <= 0))

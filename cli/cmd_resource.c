@@ -252,7 +252,7 @@ static int run_list(struct cli *cl, int argc, char **argv)
     if (lc.near) {
         struct cli_depot *v = NULL;
         size_t n = 0;
-        rc = cli_depots_near(cl, inc, want_kind, &v, &n);
+        rc = cli_depots_near(cl, lc.d, inc, want_kind, &v, &n);
         for (size_t i = 0; rc == FM_OK && i < n; i++) {
             lc.km = v[i].km;
             rc = list_one(&lc, &v[i].r);
