@@ -234,55 +234,41 @@ static void announce_lazy(struct fm_sync *s, uint64_t now)
     s->nchanged = 0;
 }
 
-/* Each op of the `nos` messages just ingested, with whether it is old
- * catch-up: in an answer to a bulk anti-entropy pull and stamped more than
- * SYNC_LAZY_LIVE_MS before our clock. */
-static void catchup_each(struct fm_sync *s, const struct fm_wire_ops *os, size_t nos,
-                         void (*fn)(struct sync_author *a, bool old))
-{
-    uint64_t wall = sync_wall(s);
-    for (size_t m = 0; m < nos; m++) {
-        size_t pos = 0, len;
-        const uint8_t *p;
-        bool ae = (os[m].flags & SYNC_OPS_CATCHUP) != 0;
-        while (fm_wire_ops_next(&os[m], &pos, &p, &len)) {
-            struct fm_op d;
-            int32_t i;
-            if (fm_op_decode(&d, p, len) != FM_OK || (i = sync_author_get(s, d.author, false)) < 0)
-                continue;
-            fn(&s->authors[i], ae && (d.hlc >> 16) + SYNC_LAZY_LIVE_MS < wall);
-        }
-    }
-}
-
-static void catchup_note(struct sync_author *a, bool old)
-{
-    if (!old)
-        a->live_seen = true;
-}
-
-static void catchup_mark(struct sync_author *a, bool old)
-{
-    (void)old;
-    if (a->changed && !a->live_seen && !a->catchup_done)
-        a->catchup = true;
-    a->catchup_done = true;
-}
-
-static void catchup_clear(struct sync_author *a, bool old)
-{
-    (void)old;
-    a->live_seen = a->catchup_done = false;
-}
-
-/* After an ingest (ops_count refreshed the heads): authors whose head
- * moved only by old catch-up ops are marked, so that sync_flush neither
- * pushes nor announces them. */
+/* After an ingest of pull replies (ops_count refreshed the heads): an
+ * author whose head moved only by old ops answering a bulk anti-entropy
+ * pull (SYNC_OPS_CATCHUP, stamped more than SYNC_LAZY_LIVE_MS before our
+ * clock) is marked, so that sync_flush neither pushes nor announces it.
+ * Two passes over the ops: the first notes the authors with a live op in
+ * this ingest (a generation, so nothing needs clearing), the second marks
+ * the others. Nothing to do when no reply answered a bulk pull. */
 static void mark_catchup(struct fm_sync *s, const struct fm_wire_ops *os, size_t nos)
 {
-    catchup_each(s, os, nos, catchup_note);
-    catchup_each(s, os, nos, catchup_mark);
-    catchup_each(s, os, nos, catchup_clear);
+    bool any = false;
+    for (size_t m = 0; m < nos && !any; m++)
+        any = (os[m].flags & SYNC_OPS_CATCHUP) != 0;
+    if (!any)
+        return;
+    uint64_t wall = sync_wall(s);
+    uint32_t gen = ++s->take_gen;
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t m = 0; m < nos; m++) {
+            size_t pos = 0, len;
+            const uint8_t *p;
+            bool ae = (os[m].flags & SYNC_OPS_CATCHUP) != 0;
+            while (fm_wire_ops_next(&os[m], &pos, &p, &len)) {
+                struct fm_op d;
+                int32_t i;
+                if (fm_op_decode(&d, p, len) != FM_OK ||
+                    (i = sync_author_get(s, d.author, false)) < 0)
+                    continue;
+                struct sync_author *a = &s->authors[i];
+                bool old = ae && (d.hlc >> 16) + SYNC_LAZY_LIVE_MS < wall;
+                if (pass == 0 && !old)
+                    a->live_gen = gen;
+                else if (pass == 1 && old && a->changed && a->live_gen != gen)
+                    a->catchup = true;
+            }
+        }
 }
 
 /* ------------------------------------------------------------ handlers */

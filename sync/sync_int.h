@@ -88,7 +88,7 @@ struct sync_author {
     bool changed;               /* head moved since the last lazy announce */
     bool catchup;               /* ... only by old ops pulled by anti-entropy: neither
                                  * pushed nor announced (gossip.c, mark_catchup) */
-    bool live_seen, catchup_done; /* scratch of mark_catchup */
+    uint32_t live_gen;          /* mark_catchup: the ingest (s->take_gen) that brought a live op */
     bool refused;               /* ingest refused an op of it in the batch at hand */
     /* After a refusal (bad signature, broken chain, expired certificate...)
      * the author is not pulled again before refused_until_ms; the wait
@@ -230,6 +230,7 @@ struct fm_sync {
     size_t nfresh, nchanged;
 
     struct fm_buf msg, tmp, entries;
+    uint32_t take_gen;      /* counts ingests of pull replies (mark_catchup) */
     struct fm_compact z;    /* compact batches: zstd state (compact_peer.c) */
     struct fm_buf cops;     /* a compact batch encoded for sending */
     struct fm_buf cops_in;  /* a received one rebuilt into plain ops: apart from cops,
