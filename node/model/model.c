@@ -262,17 +262,15 @@ static int tl_add(struct store_txn *t, const char *id, const struct fm_op *op, u
 {
     uint8_t key[FM_ID_MAX + 1 + 8 + FM_PK_LEN + 8];
     uint8_t val[1 + FM_TEXT_MAX];
-    size_t idlen = strnlen(id, FM_ID_MAX - 1), tlen = strnlen(text, FM_TEXT_MAX - 1);
-    memcpy(key, id, idlen);
-    key[idlen] = 0;
-    fm_be64_put(key + idlen + 1, op->hlc);
-    memcpy(key + idlen + 9, op->author, FM_PK_LEN);
-    fm_be64_put(key + idlen + 9 + FM_PK_LEN, op->seq);
+    size_t plen = model_tl_prefix(key, FM_ENT_INCIDENT, id), tlen = strnlen(text, FM_TEXT_MAX - 1);
+    fm_be64_put(key + plen, op->hlc);
+    memcpy(key + plen + 8, op->author, FM_PK_LEN);
+    fm_be64_put(key + plen + 8 + FM_PK_LEN, op->seq);
     val[0] = kind;
     if (kind == TL_NOTE)
         tlen = 0; /* a note's text stays in its op (model_tl_decode reads it there) */
     memcpy(val + 1, text, tlen);
-    int rc = store_put(t, DB_TIMELINE, key, idlen + 9 + FM_PK_LEN + 8, val, 1 + tlen, true);
+    int rc = store_put(t, DB_TIMELINE, key, plen + 8 + FM_PK_LEN + 8, val, 1 + tlen, true);
     *added = rc == FM_OK;
     return rc == FM_EEXISTS ? FM_OK : rc;
 }

@@ -250,9 +250,7 @@ static int timeline_walk(struct store_txn *t, const char *id, fm_timeline_cb cb,
     uint8_t prefix[FM_ID_MAX + 1];
     struct store_each it;
     struct fm_timeline_entry e;
-    size_t plen = strnlen(id, FM_ID_MAX - 1);
-    memcpy(prefix, id, plen);
-    prefix[plen++] = 0;
+    size_t plen = model_tl_prefix(prefix, FM_ENT_INCIDENT, id);
     int rc = store_each_prefix(&it, t, DB_TIMELINE, prefix, plen);
     while (rc == FM_OK && store_each_next(&it, &rc)) {
         if ((rc = model_tl_decode(t, it.kv.key, it.kv.klen, it.kv.val, it.kv.vlen, &e)) == FM_OK)

@@ -333,6 +333,15 @@ static int tl_note_text(struct store_txn *t, const uint8_t *author, uint64_t seq
     return rc;
 }
 
+size_t model_tl_prefix(uint8_t *out, uint8_t kind, const char *id)
+{
+    size_t idlen = strnlen(id, FM_ID_MAX - 1);
+    out[0] = kind;
+    memcpy(out + 1, id, idlen);
+    out[1 + idlen] = 0;
+    return idlen + 2;
+}
+
 int model_tl_decode(struct store_txn *t, const uint8_t *key, size_t klen, const uint8_t *val,
                     size_t vlen, struct fm_timeline_entry *e)
 {
@@ -340,7 +349,7 @@ int model_tl_decode(struct store_txn *t, const uint8_t *key, size_t klen, const 
                                         "update",   "dispatch", "ticket",     "escalation",
                                         "material", "feedback"};
     memset(e, 0, sizeof *e);
-    const uint8_t *nul = memchr(key, 0, klen);
+    const uint8_t *nul = klen > 1 && key[0] == FM_ENT_INCIDENT ? memchr(key + 1, 0, klen - 1) : NULL;
     if (nul == NULL || (size_t)(key + klen - nul) != 1 + 8 + FM_PK_LEN + 8 || vlen < 1 ||
         vlen - 1 >= sizeof e->text || val[0] < TL_REPORT || val[0] > TL__MAX)
         return FM_ESTORE;

@@ -387,9 +387,10 @@ static int schema_txn(struct store_txn *t, void *ctx)
         return rc;
     if (v == 0)
         return node_meta_put_u64(t, "schema", NODE_SCHEMA_VERSION);
-    if (v == 1) {
-        /* schema 1 copied each note's text into its timeline entry; the
-         * entities are a function of the ops, so re-derive them */
+    if (v == 1 || v == 2) {
+        /* schema 1 copied each note's text into its timeline entry, and
+         * schema 2 keyed the timeline by id alone; the entities are a
+         * function of the ops, so re-derive them */
         if ((rc = node_rebuild_txn(n, t)) != FM_OK)
             return rc;
         return node_meta_put_u64(t, "schema", NODE_SCHEMA_VERSION);

@@ -183,6 +183,84 @@ out_txn:
 static const enum store_db digest_dbs[] = {DB_ENTITIES,   DB_TIMELINE,     DB_COUNTERS,
                                            DB_IDX_STATUS, DB_IDX_CATEGORY, DB_IDX_TIME};
 
+static void digest_kv(struct fm_hasher *h, const uint8_t *key, size_t klen, const uint8_t *val,
+                      size_t vlen)
+{
+    uint8_t hdr[8];
+    fm_be32_put(hdr, (uint32_t)klen);
+    fm_be32_put(hdr + 4, (uint32_t)vlen);
+    fm_hasher_update(h, hdr, 8);
+    fm_hasher_update(h, key, klen);
+    fm_hasher_update(h, val, vlen);
+}
+
+/* LMDB's default order of two keys. */
+static int key_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+{
+    int c = memcmp(a, b, alen < blen ? alen : blen);
+    return c != 0 ? c : (alen > blen) - (alen < blen);
+}
+
+#define DIGEST_TL_KINDS 8
+
+/* The timeline as schema 2 laid it out: keys without the entity kind in
+ * front (schema 3), in the order those keys sort. One cursor per kind
+ * present, merged; so a store's digest is the same before and after the
+ * upgrade, and nodes of either build compare equal on the same ops. */
+static int digest_timeline(struct store_txn *t, struct fm_hasher *h)
+{
+    struct store_cur *c[DIGEST_TL_KINDS] = {0};
+    struct store_kv kv[DIGEST_TL_KINDS];
+    bool live[DIGEST_TL_KINDS] = {0};
+    size_t nk = 0;
+    int rc = FM_OK;
+    for (unsigned k = 0; k < 256 && rc == FM_OK;) {
+        uint8_t from = (uint8_t)k;
+        if (nk == DIGEST_TL_KINDS) {
+            rc = FM_ESTORE; /* more kinds than the model has */
+            break;
+        }
+        if ((rc = store_cur_open(t, DB_TIMELINE, &c[nk])) != FM_OK)
+            break;
+        rc = store_cur_seek(c[nk], &from, 1, &kv[nk]);
+        if (rc == FM_ENOTFOUND) {
+            store_cur_close(&c[nk]);
+            rc = FM_OK;
+            break;
+        }
+        if (rc == FM_OK && kv[nk].klen < 2)
+            rc = FM_ESTORE;
+        if (rc != FM_OK) {
+            nk++;
+            break;
+        }
+        live[nk] = true;
+        k = (unsigned)kv[nk].key[0] + 1;
+        nk++;
+    }
+    while (rc == FM_OK) {
+        size_t best = nk;
+        for (size_t i = 0; i < nk; i++)
+            if (live[i] && (best == nk || key_cmp(kv[i].key + 1, kv[i].klen - 1, kv[best].key + 1,
+                                                  kv[best].klen - 1) < 0))
+                best = i;
+        if (best == nk)
+            break;
+        digest_kv(h, kv[best].key + 1, kv[best].klen - 1, kv[best].val, kv[best].vlen);
+        uint8_t kind = kv[best].key[0];
+        rc = store_cur_next(c[best], &kv[best]);
+        if (rc == FM_ENOTFOUND || (rc == FM_OK && kv[best].key[0] != kind)) {
+            live[best] = false;
+            rc = FM_OK;
+        } else if (rc == FM_OK && kv[best].klen < 2) {
+            rc = FM_ESTORE;
+        }
+    }
+    for (size_t i = 0; i < nk; i++)
+        store_cur_close(&c[i]);
+    return rc;
+}
+
 int fm_node_digest(struct fm_node *n, uint8_t out[FM_HASH_LEN])
 {
     struct store_txn *t;
@@ -196,18 +274,17 @@ int fm_node_digest(struct fm_node *n, uint8_t out[FM_HASH_LEN])
     for (size_t i = 0; i < sizeof digest_dbs / sizeof digest_dbs[0] && rc == FM_OK; i++) {
         struct store_cur *c;
         struct store_kv kv;
-        uint8_t hdr[8];
-        if ((rc = store_cur_open(t, digest_dbs[i], &c)) != FM_OK)
-            break;
+        uint8_t hdr[4];
         fm_be32_put(hdr, (uint32_t)i);
         fm_hasher_update(h, hdr, 4);
-        for (rc = store_cur_first(c, &kv); rc == FM_OK; rc = store_cur_next(c, &kv)) {
-            fm_be32_put(hdr, (uint32_t)kv.klen);
-            fm_be32_put(hdr + 4, (uint32_t)kv.vlen);
-            fm_hasher_update(h, hdr, 8);
-            fm_hasher_update(h, kv.key, kv.klen);
-            fm_hasher_update(h, kv.val, kv.vlen);
+        if (digest_dbs[i] == DB_TIMELINE) {
+            rc = digest_timeline(t, h);
+            continue;
         }
+        if ((rc = store_cur_open(t, digest_dbs[i], &c)) != FM_OK)
+            break;
+        for (rc = store_cur_first(c, &kv); rc == FM_OK; rc = store_cur_next(c, &kv))
+            digest_kv(h, kv.key, kv.klen, kv.val, kv.vlen);
         if (rc == FM_ENOTFOUND)
             rc = FM_OK;
         store_cur_close(&c);

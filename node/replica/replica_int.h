@@ -19,7 +19,10 @@
 /* Internal open flag (benchmarks' baseline only): values in clear. */
 #define FM_OPEN_PLAIN_ (1u << 17)
 
-#define NODE_SCHEMA_VERSION 2 /* 2: a note's timeline entry refers to its op */
+/* 2: a note's timeline entry refers to its op; 3: timeline keys start with
+ * the entity kind (an op naming an incident's id as its ticket no longer
+ * mixes the two histories) */
+#define NODE_SCHEMA_VERSION 3
 
 /* Dispatcher group keys this node opened (dispatch_key.c), by key id. */
 #define NODE_GK_CACHE 8

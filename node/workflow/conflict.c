@@ -133,12 +133,10 @@ static int clears_each(struct store_txn *t, const char *id,
 {
     uint8_t prefix[FM_ID_MAX + 1];
     struct store_each it;
-    size_t plen = strlen(id);
     int rc;
-    if (plen >= FM_ID_MAX)
+    if (strlen(id) >= FM_ID_MAX)
         return FM_EINVAL;
-    memcpy(prefix, id, plen);
-    prefix[plen++] = 0;
+    size_t plen = model_tl_prefix(prefix, FM_ENT_TICKET, id);
     rc = store_each_prefix(&it, t, DB_TIMELINE, prefix, plen);
     while (rc == FM_OK && store_each_next(&it, &rc)) {
         const struct store_kv kv = it.kv;

@@ -100,16 +100,14 @@ static int ticket_event_add(struct store_txn *t, const char *id, const struct fm
 {
     uint8_t key[FM_ID_MAX + 1 + 8 + FM_PK_LEN + 8];
     uint8_t val[2 + FM_TEXT_MAX];
-    size_t idlen = strnlen(id, FM_ID_MAX - 1), tlen = strnlen(text, FM_TEXT_MAX - 1);
-    memcpy(key, id, idlen);
-    key[idlen] = 0;
-    fm_be64_put(key + idlen + 1, op->hlc);
-    memcpy(key + idlen + 9, op->author, FM_PK_LEN);
-    fm_be64_put(key + idlen + 9 + FM_PK_LEN, op->seq);
+    size_t plen = model_tl_prefix(key, FM_ENT_TICKET, id), tlen = strnlen(text, FM_TEXT_MAX - 1);
+    fm_be64_put(key + plen, op->hlc);
+    memcpy(key + plen + 8, op->author, FM_PK_LEN);
+    fm_be64_put(key + plen + 8 + FM_PK_LEN, op->seq);
     val[0] = code;
     val[1] = flags;
     memcpy(val + 2, text, tlen);
-    int rc = store_put(t, DB_TIMELINE, key, idlen + 9 + FM_PK_LEN + 8, val, 2 + tlen, true);
+    int rc = store_put(t, DB_TIMELINE, key, plen + 8 + FM_PK_LEN + 8, val, 2 + tlen, true);
     *added = rc == FM_OK;
     return rc == FM_EEXISTS ? FM_OK : rc;
 }

@@ -241,9 +241,7 @@ int fm_node_ticket_history(struct fm_node *n, const char *id, fm_ticket_event_cb
         goto out;
     if ((rc = node_resolve_txn(t, FM_ENT_TICKET, id, full)) != FM_OK)
         goto out_txn;
-    size_t plen = strlen(full);
-    memcpy(prefix, full, plen);
-    prefix[plen++] = 0;
+    size_t plen = model_tl_prefix(prefix, FM_ENT_TICKET, full);
     rc = store_each_prefix(&it, t, DB_TIMELINE, prefix, plen);
     while (rc == FM_OK && store_each_next(&it, &rc)) {
         const struct store_kv kv = it.kv;

@@ -69,6 +69,7 @@ struct world {
     struct ent ents[1024];
     size_t nents;
     uint64_t expect_ops;
+    uint64_t base; /* the hlc every log starts at */
     bool may_publish; /* room left for a directory version (up to 5 ops) */
 };
 
@@ -477,6 +478,7 @@ static void build_world(struct world *w)
         }
         fx_log_init(&w->log[a], &w->who[a].id);
         w->log[a].hlc = base;
+        w->base = base;
         OK(fx_log_cert(&w->log[a], &w->who[a].cert));
     }
     uint64_t target[NAUTH] = {PER_AUTHOR, PER_AUTHOR + 20, PER_AUTHOR - 20, PER_AUTHOR};
@@ -645,8 +647,13 @@ static int decide_each(void *ctx, const struct fm_conflict *c)
                                                   ? RD_CANCELLED
                                                   : RD_REASSIGNED)
                                            : code == RD_RESULT ? RD_RESULT : RD_CLEARED;
-        if (rnd_below(2))
-            w->log[0].hlc += (uint64_t)(1 + rnd_below(300)) * 86400000ull << 16; /* clock ahead */
+        if (rnd_below(2)) {
+            /* clock ahead: up to 300 days past the start, never past the
+             * county's certificate (365 days), however many conflicts */
+            uint64_t ahead = w->base + ((uint64_t)(1 + rnd_below(300)) * 86400000ull << 16);
+            if (ahead > w->log[0].hlc)
+                w->log[0].hlc = ahead;
+        }
         append_decision(w, 0, c, other, h, 0);
         d->made++;
         if (rnd_below(2)) { /* the centre saw it and decides again */

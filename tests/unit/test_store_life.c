@@ -77,6 +77,65 @@ static void test_schema1_store_is_rederived(void **state)
     fx_done(&a);
 }
 
+/* Turns the store into what schema 2 wrote: timeline keys without the
+ * entity kind in front. */
+static int make_schema2(struct store_txn *t, void *ctx)
+{
+    (void)ctx;
+    struct store_cur *c;
+    struct store_kv kv;
+    uint8_t keys[8][256], vals[8][1200];
+    size_t klen[8], vlen[8], n = 0;
+    int rc = store_cur_open(t, DB_TIMELINE, &c);
+    if (rc != FM_OK)
+        return rc;
+    for (rc = store_cur_first(c, &kv); rc == FM_OK && n < 8; rc = store_cur_next(c, &kv)) {
+        assert_true(kv.klen <= sizeof keys[0] && kv.vlen <= sizeof vals[0]);
+        memcpy(keys[n], kv.key, kv.klen);
+        memcpy(vals[n], kv.val, kv.vlen);
+        klen[n] = kv.klen;
+        vlen[n++] = kv.vlen;
+    }
+    store_cur_close(&c);
+    if (n == 0)
+        return FM_ENOTFOUND;
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(keys[i][0], FM_ENT_INCIDENT);
+        if ((rc = store_del(t, DB_TIMELINE, keys[i], klen[i])) != FM_OK ||
+            (rc = store_put(t, DB_TIMELINE, keys[i] + 1, klen[i] - 1, vals[i], vlen[i], false)))
+            return rc;
+    }
+    return node_meta_put_u64(t, "schema", 2);
+}
+
+static void test_schema2_store_is_rederived(void **state)
+{
+    (void)state;
+    struct fx_node a;
+    char x[FM_ID_MAX];
+    uint8_t d0[FM_HASH_LEN], d1[FM_HASH_LEN];
+    struct tl t = {0};
+    OK(fx_author(&org, &a, "a"));
+    OK(fx_open(&a, FM_OPEN_IDENTITY | NOSYNC));
+    struct fm_incident_new in = {.category = "fire", .desc = "d"};
+    OK(fm_node_incident_report(a.n, &in, x));
+    OK(fm_node_incident_note(a.n, x, "keyed by kind now"));
+    OK(fm_node_digest(a.n, d0));
+    OK(store_write(a.n->st, make_schema2, NULL));
+    /* the old layout is not read as the new one */
+    OK(fm_node_incident_timeline(a.n, x, collect_tl, &t));
+    assert_int_equal(t.n, 0);
+    fm_node_close(&a.n);
+    OK(fx_open(&a, FM_OPEN_IDENTITY | NOSYNC));
+    OK(fm_node_digest(a.n, d1));
+    assert_memory_equal(d0, d1, FM_HASH_LEN);
+    t.n = 0;
+    OK(fm_node_incident_timeline(a.n, x, collect_tl, &t));
+    assert_int_equal(t.n, 2);
+    assert_string_equal(t.e[1].text, "keyed by kind now");
+    fx_done(&a);
+}
+
 static void test_rebuild_keeps_digest(void **state)
 {
     (void)state;
@@ -236,6 +295,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_schema1_store_is_rederived),
+        cmocka_unit_test(test_schema2_store_is_rederived),
         cmocka_unit_test(test_rebuild_keeps_digest),
         cmocka_unit_test(test_map_growth),
         cmocka_unit_test(test_map_cap),

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "node_fixture.h"
+#include "node_test_util.h"
 #include "wf_test_util.h"
 
 /* ---- conflicts ---- */
@@ -91,6 +92,92 @@ static void test_conflicts_after_partition(void **state)
     assert_int_equal(sa.n, 2);
     fx_done(&a);
     fx_done(&b);
+}
+
+struct ev_seen {
+    size_t n;
+    bool other; /* an event that is no ticket step */
+};
+static int ev_cb(void *ctx, const struct fm_ticket_event *e)
+{
+    struct ev_seen *s = ctx;
+    static const char *const steps[] = {"dispatch", "ack",    "enroute", "arrive",
+                                        "clear",    "cancel", "reassign"};
+    bool known = false;
+    for (size_t i = 0; i < sizeof steps / sizeof *steps; i++)
+        known |= strcmp(e->step, steps[i]) == 0;
+    s->other |= !known;
+    s->n++;
+    return 0;
+}
+
+/* Entity ids are (author, seq) of the creating op, so a validly signed note
+ * may name a ticket's id as its incident. The ticket's history, the
+ * conflicts list and the incident's own timeline stay apart, in both
+ * arrival orders (found by the property test: the ticket reader met the
+ * note's entry and the conflicts list failed for everyone). */
+static void test_note_naming_a_ticket_id(void **state)
+{
+    (void)state;
+    struct fx_node a, b, c, x;
+    char i1[FM_ID_MAX], uid[FM_ID_MAX], ta[1][FM_ID_MAX];
+    struct fm_unit_new un = {.name = "E1", .department = "Fire", .kind = "engine", .tier = 1};
+    make_node(&a, "a", FM_ROLE_CENTRE);
+    make_node(&b, "b", FM_ROLE_COUNTY);
+    make_node(&c, "c", FM_ROLE_COUNTY);
+    report(a.n, "fire", 1, 1, 2, i1);
+    OK(fm_node_unit_register(a.n, &un, uid));
+    OK(fm_node_dispatch(a.n, i1, (const char *const[]){uid}, 1, NULL, ta));
+    OK(fx_sync(a.n, b.n, NULL));
+    OK(fm_node_ticket_step(a.n, ta[0], FM_STEP_CLEAR, "done"));
+    OK(fm_node_ticket_step(b.n, ta[0], FM_STEP_CLEAR, "false alarm"));
+    OK(fx_sync(b.n, a.n, NULL));
+    /* x's note names the ticket's id as its incident */
+    OK(fx_author(&org, &x, "x"));
+    set_role(&x, FM_ROLE_COUNTY);
+    struct fx_log g;
+    struct fm_ingest_result res;
+    struct payload *pl = calloc(1, sizeof *pl);
+    assert_non_null(pl);
+    fx_log_init(&g, &x.id);
+    OK(fx_log_cert(&g, &x.cert));
+    pl->log.kind = OP_INC_NOTE;
+    memcpy(pl->ref.author, a.id.pk, FM_PK_LEN);
+    pl->ref.seq = id_seq(ta[0]);
+    fm_strlcpy(pl->text, "a note on the ticket's id", sizeof pl->text);
+    pl->present = PT_BIT(PT_REF) | PT_BIT(PT_TEXT);
+    OK(fx_log_pl(&g, pl));
+    free(pl);
+    /* a: the ticket first, then the note; c: the note first, then the rest */
+    OK(fx_ingest(a.n, &g.ops, 0, g.ops.n, &res));
+    assert_int_equal(res.stored, 2);
+    OK(fx_open(&c, FM_OPEN_IDENTITY | FM_OPEN_NOSYNC_));
+    OK(fx_ingest(c.n, &g.ops, 0, g.ops.n, &res));
+    assert_int_equal(res.stored, 2);
+    OK(fx_sync(a.n, c.n, NULL));
+    assert_int_equal(fx_digest_eq(a.n, c.n), 1);
+    struct fm_node *nodes[2] = {a.n, c.n};
+    for (int i = 0; i < 2; i++) {
+        struct cf_seen s = {0};
+        struct ev_seen e = {0};
+        struct tl t = {0};
+        char want[FM_CONFLICT_ID_MAX];
+        OK(fm_node_conflicts(nodes[i], false, cf_cb, &s));
+        snprintf(want, sizeof want, "results:%s", ta[0]);
+        assert_int_equal(s.n, 1);
+        assert_string_equal(s.ids[0], want);
+        OK(fm_node_ticket_history(nodes[i], ta[0], ev_cb, &e));
+        assert_int_equal(e.n, 3); /* dispatch, two clears */
+        assert_false(e.other);
+        OK(fm_node_incident_timeline(nodes[i], i1, collect_tl, &t));
+        for (size_t k = 0; k < t.n; k++)
+            assert_null(strstr(t.e[k].text, "ticket's id"));
+    }
+    fx_log_free(&g);
+    fx_done(&a);
+    fx_done(&b);
+    fx_done(&c);
+    fx_done(&x);
 }
 
 static void test_double_booked_unit(void **state)
@@ -744,6 +831,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_conflicts_after_partition),
         cmocka_unit_test(test_conflict_decisions),
+        cmocka_unit_test(test_note_naming_a_ticket_id),
         cmocka_unit_test(test_double_booked_unit),
         cmocka_unit_test(test_report_and_clock_note),
         cmocka_unit_test(test_report_segments),
