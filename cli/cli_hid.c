@@ -100,7 +100,7 @@ static bool contains_ci(const char *hay, const char *needle)
 static int name_each(void *ctx, const struct fm_unit *u)
 {
     struct name_walk *w = ctx;
-    if (strcmp(u->name, w->name) == 0) {
+    if (strcmp(u->name, w->name) == 0 || (u->key[0] && strcmp(u->key, w->name) == 0)) {
         if (w->exact < NAME_CANDS)
             w->hit[w->exact] = *u;
         w->exact++;
@@ -150,11 +150,12 @@ static int resolve_unit_name(struct cli *cl, const char *text, char out[FM_ID_MA
     } else if (w->near > 0) {
         unit_list_text(w->close, w->near < NAME_CANDS ? w->near : NAME_CANDS, w->near, list,
                        sizeof list);
-        rc = cli_error(cl, FM_ENOTFOUND, "no unit matches '%s' (by id or name); did you mean: %s?",
+        rc = cli_error(cl, FM_ENOTFOUND, "no unit matches '%s' (by id, name or directory id); "
+                                         "did you mean: %s?",
                        text, list);
     } else {
-        rc = cli_error(cl, FM_ENOTFOUND, "no unit matches '%s' (by id or name; fieldmesh "
-                                         "unit list shows them)", text);
+        rc = cli_error(cl, FM_ENOTFOUND, "no unit matches '%s' (by id, name or directory id; "
+                                         "fieldmesh unit list shows them)", text);
     }
     free(w);
     return rc;

@@ -10,6 +10,7 @@
  */
 #include "cli_wf.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static int load(struct cli *cl, const char *path, struct fm_directory **d)
@@ -69,7 +70,14 @@ static int refuse_v2(struct cli *cl, const char *file, const struct fm_directory
             "fieldmesh: directory it has now, and nothing tells which nodes those are. Upgrade\n"
             "fieldmesh: every node first (`fieldmesh directory check` on a node reports the\n"
             "fieldmesh: format it reads), then publish again with --force; nothing published.\n",
-            file, v == 3 ? "alarm levels (linkage plans)" : "county boundaries", v, v);
+            file,
+            v == 3                 ? "alarm levels (linkage plans)"
+            : d->nrings > 0        ? "county boundaries"
+            : d->naliases > 0      ? "aliases"
+            : d->nmaterials > 0 || d->ndepots > 0 ? "a materials section"
+            : d->dup_radius_m || d->dup_window_s || d->nrelated ? "duplicate-call settings"
+                                   : "stable unit ids",
+            v, v);
     return CLI_EXIT_FAIL;
 }
 
@@ -93,6 +101,53 @@ const struct cli_cmd cli_cmd_directory_check = {
     "  FILE   the directory (format in docs/workflow.md); errors are file:line:column\n",
     run_check,
 };
+
+/* After a publish: the units it retired and those registered by hand that
+ * it does not list, named (up to a few of each) on stderr. */
+struct standing_walk {
+    const struct fm_directory *d;
+    size_t n[3];
+    char names[3][512];
+};
+
+static int standing_each(void *ctx, const struct fm_unit *u)
+{
+    struct standing_walk *w = ctx;
+    enum fm_unit_standing st;
+    (void)fm_directory_unit_of(w->d, u, &st);
+    if (st == FM_UNIT_LISTED)
+        return 0;
+    char *list = w->names[st];
+    size_t len = strlen(list);
+    if (w->n[st]++ < 5)
+        snprintf(list + len, sizeof w->names[st] - len, "%s%s (%s)", len ? ", " : "", u->name,
+                 u->department);
+    return 0;
+}
+
+static void standing_report(struct cli *cl, const struct fm_directory *d)
+{
+    struct standing_walk *w = calloc(1, sizeof *w);
+    if (w == NULL)
+        return;
+    w->d = d;
+    if (fm_node_units(cl->node, standing_each, w) == FM_OK) {
+        if (w->n[FM_UNIT_RETIRED])
+            fprintf(stderr, "retired %zu unit%s no longer listed (never proposed; tickets and "
+                            "history kept): %s%s\n", w->n[FM_UNIT_RETIRED],
+                    w->n[FM_UNIT_RETIRED] == 1 ? "" : "s", w->names[FM_UNIT_RETIRED],
+                    w->n[FM_UNIT_RETIRED] > 5 ? ", ..." : "");
+        if (w->n[FM_UNIT_UNLISTED])
+            fprintf(stderr, "warning: %zu unit%s registered by hand %s not in the directory: "
+                            "%s%s; list %s under the same name and department to adopt %s\n",
+                    w->n[FM_UNIT_UNLISTED], w->n[FM_UNIT_UNLISTED] == 1 ? "" : "s",
+                    w->n[FM_UNIT_UNLISTED] == 1 ? "is" : "are", w->names[FM_UNIT_UNLISTED],
+                    w->n[FM_UNIT_UNLISTED] > 5 ? ", ..." : "",
+                    w->n[FM_UNIT_UNLISTED] == 1 ? "it" : "them",
+                    w->n[FM_UNIT_UNLISTED] == 1 ? "it" : "them");
+    }
+    free(w);
+}
 
 static int run_publish(struct cli *cl, int argc, char **argv)
 {
@@ -120,6 +175,13 @@ static int run_publish(struct cli *cl, int argc, char **argv)
         return cli_error(cl, rc, "only admin and centre nodes publish the directory (this node "
                                  "is %s)", fm_role_name(cl->cfg.role));
     }
+    if (rc == FM_ECONFIG) {
+        fm_directory_free(&d);
+        return cli_error(cl, rc, "%s gives units a stable id, and registering such a unit "
+                                 "needs node.op_format 6, which nodes built before it refuse; "
+                                 "set op_format: 6 in %s once every node of the mesh runs this "
+                                 "build (nothing published)", a.pos[0], cl->cfg.path);
+    }
     if (rc == FM_ETOOBIG) {
         fm_directory_free(&d);
         return cli_error(cl, rc, "cannot publish the directory: it encodes to more than 64 "
@@ -134,7 +196,9 @@ static int run_publish(struct cli *cl, int argc, char **argv)
     printf("%s\n", version);
     fprintf(stderr, "published directory version %s: ", version);
     summary(d, stderr);
-    fprintf(stderr, "registered %zu new unit%s\n", reg, reg == 1 ? "" : "s");
+    fprintf(stderr, "registered %zu unit%s (new, or renamed or changed under a stable id)\n", reg,
+            reg == 1 ? "" : "s");
+    standing_report(cl, d);
     fm_directory_free(&d);
     return CLI_EXIT_OK;
 }
@@ -143,12 +207,14 @@ const struct cli_cmd cli_cmd_directory_publish = {
     "directory", "publish", "FILE [--force]",
     "publish the organisation directory as a signed op; prints the version id",
     "  FILE     the directory YAML (configs/directory.yaml is an example).\n"
-    "  --force  publish a directory with county boundaries (format version 2) or alarm\n"
-    "           levels (version 3) although nodes built before that version will ignore\n"
-    "           it and keep the one they have\n"
+    "  --force  publish a directory with county boundaries, aliases, materials or\n"
+    "           stable unit ids (format version 2) or alarm levels (version 3) although\n"
+    "           nodes built before that version will ignore it and keep the one they have\n"
     "  The newest published version wins on every node. Units listed in it that no\n"
-    "  unit entity is named after yet are registered in the same transaction.\n"
-    "  Needs the admin or centre role.\n",
+    "  unit entity stands for yet are registered in the same transaction, and so is\n"
+    "  a unit with a stable `id:` whose name, department, kind or capabilities\n"
+    "  changed (needs node.op_format 6). Units it no longer lists are retired:\n"
+    "  never proposed, history kept. Needs the admin or centre role.\n",
     run_publish,
 };
 

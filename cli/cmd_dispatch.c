@@ -388,13 +388,14 @@ int cli_wf_dispatch_checks(struct cli *cl, const char *incident, const char *con
         if (chk[i].fits)
             continue;
         const char *name = fm_node_unit_get(cl->node, uids[i], &u) == FM_OK ? u.name : "?";
+        const char *what = chk[i].retired ? "" : "it fits no need of the rule: ";
         if (force) {
-            fprintf(stderr, "warning: dispatching %s (%s) with --force although it fits no "
-                            "need of the rule: %s\n", name, uids[i], chk[i].why);
+            fprintf(stderr, "warning: dispatching %s (%s) with --force although %s%s\n", name,
+                    uids[i], what, chk[i].why);
             continue;
         }
-        fprintf(stderr, "fieldmesh dispatch: cannot dispatch %s (%s) to %s: it fits no need of "
-                        "the rule: %s\n", name, uids[i], incident, chk[i].why);
+        fprintf(stderr, "fieldmesh dispatch: cannot dispatch %s (%s) to %s: %s%s\n", name,
+                uids[i], incident, what, chk[i].why);
         refused++;
     }
     if (refused) {

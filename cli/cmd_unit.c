@@ -104,10 +104,33 @@ const struct cli_cmd cli_cmd_unit_register = {
 /* output                                                              */
 /* ------------------------------------------------------------------ */
 
-static void unit_json(struct cli_json *j, const struct fm_unit *u)
+/* What the unit is to the directory in force: "listed", "retired" (a
+ * directory registered it and the one in force no longer lists it) or
+ * "unlisted" (registered by hand, not in it); NULL without a directory. */
+static const char *unit_standing(const struct fm_directory *d, const struct fm_unit *u)
 {
+    enum fm_unit_standing st;
+    if (d == NULL)
+        return NULL;
+    (void)fm_directory_unit_of(d, u, &st);
+    return st == FM_UNIT_LISTED ? "listed" : st == FM_UNIT_RETIRED ? "retired" : "unlisted";
+}
+
+static void unit_json(struct cli_json *j, const struct fm_unit *u, const struct fm_directory *d)
+{
+    const char *standing = unit_standing(d, u);
     cli_json_begin_object(j);
     cli_json_kstr(j, "id", u->id);
+    cli_json_key(j, "directory_id");
+    if (u->key[0])
+        cli_json_string(j, u->key);
+    else
+        cli_json_null(j);
+    cli_json_key(j, "directory");
+    if (standing != NULL)
+        cli_json_string(j, standing);
+    else
+        cli_json_null(j);
     cli_json_kstr(j, "name", u->name);
     cli_json_kstr(j, "department", u->department);
     cli_json_kuint(j, "tier", u->tier);
@@ -173,27 +196,38 @@ static void unit_position_text(const struct fm_unit *u, char *out, size_t cap)
 }
 
 static const char *const unit_headers[] = {
-    "ID", "NAME", "DEPARTMENT", "TIER", "KIND", "STATUS", "POSITION", "CAPABILITIES",
+    "ID", "NAME", "DEPARTMENT", "TIER", "KIND", "STATUS", "POSITION", "CAPABILITIES", "DIRECTORY",
 };
 
 struct unit_list_ctx {
     struct cli_json json;
     struct cli_table table;
     bool as_json;
+    const struct fm_directory *d;
+    size_t retired, unlisted;
 };
 
 static int unit_list_one(void *ctx, const struct fm_unit *u)
 {
     struct unit_list_ctx *lc = ctx;
+    const char *standing = unit_standing(lc->d, u);
+    lc->retired += standing != NULL && strcmp(standing, "retired") == 0;
+    lc->unlisted += standing != NULL && strcmp(standing, "unlisted") == 0;
     if (lc->as_json) {
-        unit_json(&lc->json, u);
+        unit_json(&lc->json, u, lc->d);
         return 0;
     }
-    char tier[8], pos[2 * CLI_COORD_LEN + 32];
+    char tier[8], pos[2 * CLI_COORD_LEN + 32], dir[FM_UNIT_KEY_MAX + 32];
     snprintf(tier, sizeof(tier), "%u", u->tier);
     unit_position_text(u, pos, sizeof(pos));
-    const char *cells[] = { u->id,     u->name, u->department, tier,
-                            u->kind, u->status, pos,           u->capabilities };
+    if (standing == NULL)
+        snprintf(dir, sizeof dir, "-");
+    else if (strcmp(standing, "unlisted") == 0)
+        snprintf(dir, sizeof dir, "not listed (by hand)");
+    else
+        snprintf(dir, sizeof dir, "%s%s%s", standing, u->key[0] ? " id " : "", u->key);
+    const char *cells[] = { u->id,   u->name, u->department,   tier, u->kind,
+                            u->status, pos,   u->capabilities, dir };
     return cli_table_add(&lc->table, cells, 40);
 }
 
@@ -210,12 +244,22 @@ static int run_list(struct cli *cl, int argc, char **argv)
     if ((rc = cli_open_node(cl, FM_OPEN_READ)) != 0)
         return rc;
     memset(&lc, 0, sizeof(lc));
+    struct fm_directory *d = NULL;
+    rc = fm_node_directory_get(cl->node, &d);
+    if (rc != FM_OK && rc != FM_ENOTFOUND)
+        return cli_error(cl, rc, "cannot read the directory: %s", fm_strerror(rc));
+    lc.d = d;
     lc.as_json = cli_flag(&a, UL_JSON);
     cli_list_begin(lc.as_json, &lc.json, &lc.table, stdout, unit_headers, CLI_NELEM(unit_headers));
     rc = fm_node_units(cl->node, unit_list_one, &lc);
     rc = cli_list_end(lc.as_json, &lc.json, &lc.table, stdout, rc);
+    fm_directory_free(&d);
     if (rc != 0)
         return cli_error(cl, rc, "cannot list units: %s", fm_strerror(rc));
+    if (!lc.as_json && (lc.retired || lc.unlisted))
+        fprintf(stderr, "%zu retired (never proposed; history kept), %zu registered by hand "
+                        "and not in the directory (list one under its name and department to "
+                        "adopt it)\n", lc.retired, lc.unlisted);
     return CLI_EXIT_OK;
 }
 
@@ -250,13 +294,20 @@ static int run_show(struct cli *cl, int argc, char **argv)
     rc = fm_node_unit_get(cl->node, id, &u);
     if (rc != 0)
         return cli_error(cl, rc, "cannot read unit %s: %s", id, fm_strerror(rc));
+    struct fm_directory *d = NULL;
+    rc = fm_node_directory_get(cl->node, &d);
+    if (rc != FM_OK && rc != FM_ENOTFOUND)
+        return cli_error(cl, rc, "cannot read the directory: %s", fm_strerror(rc));
+    const char *standing = unit_standing(d, &u);
     if (cli_flag(&a, UL_JSON)) {
         struct cli_json j;
         cli_json_init(&j, stdout);
-        unit_json(&j, &u);
+        unit_json(&j, &u, d);
         cli_json_finish(&j);
+        fm_directory_free(&d);
         return CLI_EXIT_OK;
     }
+    fm_directory_free(&d);
     char buf[64], when[CLI_TIME_LEN];
     show_line("id:", u.id);
     show_line("name:", u.name);
@@ -266,6 +317,15 @@ static int run_show(struct cli *cl, int argc, char **argv)
     show_line("kind:", u.kind);
     show_line("capabilities:", u.capabilities);
     show_line("status:", u.status);
+    if (u.key[0])
+        show_line("directory id:", u.key);
+    if (standing != NULL)
+        show_line("directory:", strcmp(standing, "listed") == 0 ? "listed"
+                                : strcmp(standing, "retired") == 0
+                                    ? "retired: the directory in force no longer lists it "
+                                      "(never proposed; its history is kept)"
+                                    : "not listed: registered by hand (list it under its name "
+                                      "and department to adopt it)");
     unit_position_text(&u, buf, sizeof(buf));
     show_line("position:", buf);
     if (u.has_position) {

@@ -70,7 +70,7 @@ void fm_console_conf_defaults(struct fm_console_conf *c);
 /* True when host is a loopback address (127.0.0.0/8, ::1, localhost). */
 bool fm_console_host_is_loopback(const char *host);
 
-#define FM_OP_FORMAT_MAX 5
+#define FM_OP_FORMAT_MAX 6
 #define FM_TZ_NAME_MAX 64
 /* Where zone files are looked up: $TZDIR, else /usr/share/zoneinfo. */
 const char *fm_zoneinfo_dir(void);

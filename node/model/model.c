@@ -415,6 +415,8 @@ static int apply_unit(const struct fm_op *op, const struct payload *pl, const st
         merge_lww_u8(r, F_TIER, s, pl->tier);
         merge_lww_str(r, F_UKIND, s, pl->unit_kind);
         merge_lww_str(r, F_CAPS, s, pl->caps);
+        if (pl->present & PT_BIT(PT_KEY))
+            merge_lww_str(r, F_UKEY, s, pl->key);
         if (dir) {
             /* a directory unit (derived id) registered again by another
              * publish: "available" only as the oldest possible status, so

@@ -143,8 +143,12 @@ int fm_node_incident_timeline(struct fm_node *n, const char *id, fm_timeline_cb 
 
 /* ---- units ---- */
 #define FM_UNIT_STATUS_MAX 16
+/* What a unit entity is to the directory in force (fm_directory_unit_of). */
+enum fm_unit_standing { FM_UNIT_UNLISTED = 0, FM_UNIT_LISTED = 1, FM_UNIT_RETIRED = 2 };
+#define FM_UNIT_KEY_MAX 32
 struct fm_unit {
     char id[FM_ID_MAX];
+    char key[FM_UNIT_KEY_MAX];      /* its directory key (docs/workflow.md §1c), "" if none */
     char name[FM_NAME_MAX];
     char department[FM_NAME_MAX];
     uint8_t tier;

@@ -46,7 +46,7 @@ static uint32_t lww_tags(uint8_t kind)
                T(F_CALLER) | T(F_DESC);
     case FM_ENT_UNIT:
         return T(F_CREATED) | T(F_NAME) | T(F_DEPT) | T(F_TIER) | T(F_UKIND) | T(F_CAPS) |
-               T(F_USTATUS) | T(F_POSITION);
+               T(F_USTATUS) | T(F_POSITION) | T(F_UKEY);
     case FM_ENT_RESOURCE:
         return T(F_CREATED) | T(F_RKIND) | T(F_DEPOT);
     default:

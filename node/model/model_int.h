@@ -39,6 +39,7 @@ enum model_field {
     F_MERGED = 11, /* survivor pk[32] | seq u64: merged into it; the first merge by stamp wins */
     /* unit */
     F_NAME = 3, F_DEPT = 4, F_TIER = 5, F_UKIND = 6, F_CAPS = 7, F_USTATUS = 8, F_POSITION = 9,
+    F_UKEY = 10, /* a directory unit's stable key (op format 6); set only on keyed units */
     /* resource */
     F_RKIND = 3, F_DEPOT = 4, F_PTOTAL = 5, F_NTOTAL = 6, /* u64 sums, mod 2^64 */
     F_RVOID = 7, /* u32 count of depot claims that named another depot (ignored) */

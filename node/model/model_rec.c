@@ -250,6 +250,7 @@ int model_rec_to_unit(const struct model_rec *r, const char *id, struct fm_unit 
     out->tier = (uint8_t)rec_uint(r, F_TIER);
     rec_str(r, F_UKIND, out->kind, sizeof out->kind);
     rec_str(r, F_CAPS, out->capabilities, sizeof out->capabilities);
+    rec_str(r, F_UKEY, out->key, sizeof out->key);
     fm_strlcpy(out->status, unit_status_name((unsigned)rec_uint(r, F_USTATUS)),
                sizeof out->status);
     out->has_position = rec_pos(r, F_POSITION, &out->lat_e7, &out->lon_e7);

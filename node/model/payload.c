@@ -70,6 +70,7 @@ static const struct pf_spec pf_specs[PT__MAX + 1] = {
     [PT_SEALED] = {.type = PF_SEALED, .min_len = FM_SEALED_MIN, .max_len = FM_SEALED_MAX,
                    .off = offsetof(struct payload, sealed)},
     [PT_OPERATOR] = PFS(PF_TEXT, 1, FM_OP_OPERATOR_MAX - 1, log.operator_name),
+    [PT_KEY] = PFS(PF_TEXT, 1, FM_UNIT_KEY_MAX - 1, key),
 };
 
 struct kind_spec {
@@ -101,7 +102,7 @@ static const struct kind_spec kind_specs[] = {
     {OP_INC_MERGE, "incident.merge", B(PT_REF) | B(PT_REF2) | B(PT_TEXT), B(PT_REF) | B(PT_REF2)},
     {OP_UNIT_REGISTER, "unit.register",
      B(PT_NAME) | B(PT_DEPARTMENT) | B(PT_TIER) | B(PT_UNIT_KIND) | B(PT_CAPS) | B(PT_REF) |
-         B(PT_BASE),
+         B(PT_BASE) | B(PT_KEY),
      B(PT_NAME) | B(PT_DEPARTMENT) | B(PT_TIER) | B(PT_UNIT_KIND)},
     /* [name]: the unit's name, carried by a station or vehicle whose
      * certificate names its unit by name (docs/workflow.md §4) */
@@ -433,10 +434,17 @@ static int kind_check(const struct payload *p)
     if (p->log.kind == OP_TICKET_STEP && (p->flags & 2) &&
         ((p->flags & 1) || (p->code != TS_ENROUTE && p->code != TS_ARRIVE)))
         return FM_EDECODE; /* by position: only en route and arrival, by the unit itself */
+    if (p->log.kind == OP_UNIT_REGISTER && (p->present & PT_BIT(PT_KEY)) &&
+        (!(p->present & PT_BIT(PT_REF)) || !payload_key_ok(p->key)))
+        return FM_EDECODE; /* a key names a directory unit's derived id */
     if (p->log.kind == OP_UNIT_REGISTER && (p->present & PT_BIT(PT_REF))) {
-        /* a directory unit: its id is derived from (department, name) */
+        /* a directory unit: its id is derived from its key, else from
+         * (department, name) */
         struct payload_ref want;
-        payload_dir_unit_ref(p->department, p->name, &want);
+        if (p->present & PT_BIT(PT_KEY))
+            payload_dir_key_ref(p->key, &want);
+        else
+            payload_dir_unit_ref(p->department, p->name, &want);
         if (p->ref.seq != want.seq || memcmp(p->ref.author, want.author, FM_PK_LEN) != 0)
             return FM_EDECODE;
     }
@@ -599,6 +607,31 @@ int payload_encode(const struct payload *p, struct fm_buf *out, struct payload *
 }
 
 /* ---- human text ---- */
+
+bool payload_key_ok(const char *k)
+{
+    size_t n = strnlen(k, FM_UNIT_KEY_MAX);
+    if (n == 0 || n >= FM_UNIT_KEY_MAX)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = k[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '-'))
+            return false;
+    }
+    return true;
+}
+
+void payload_dir_key_ref(const char *key, struct payload_ref *out)
+{
+    static const char domain[] = "fieldmesh directory unit key";
+    uint8_t mem[sizeof domain + FM_UNIT_KEY_MAX];
+    size_t kl = strnlen(key, FM_UNIT_KEY_MAX - 1);
+    memcpy(mem, domain, sizeof domain); /* with its NUL: a separator */
+    memcpy(mem + sizeof domain, key, kl);
+    fm_hash(out->author, mem, sizeof domain + kl);
+    out->seq = 1;
+}
 
 void payload_dir_unit_ref(const char *department, const char *name, struct payload_ref *out)
 {
@@ -772,6 +805,8 @@ void payload_summary(const struct payload *p, char *out, size_t cap)
                p->unit_kind);
         if (p->caps[0])
             sb_add(&b, " caps %s", p->caps);
+        if (p->key[0])
+            sb_add(&b, " id '%s'", p->key);
         break;
     case OP_UNIT_STATUS:
         sb_add(&b, "unit %s %s", id, unit_status_name(p->unit_status));

@@ -90,7 +90,10 @@ enum payload_tag {
      * op, allowed on every TLV kind; a node writes it only when its config
      * says `op_format: 2`, because older nodes refuse the tag. */
     PT_OPERATOR = 32,   /* text 1..FM_OP_OPERATOR_MAX-1 */
-    PT__MAX = 32        /* `present` is 64 bits: room up to 63 */
+    /* op format 6 (docs/workflow.md §1c): a directory unit's stable key on
+     * unit.register, from which its PT_REF derives */
+    PT_KEY = 33,        /* [A-Za-z0-9_-]{1,31} */
+    PT__MAX = 33        /* `present` is 64 bits: room up to 63 */
 };
 
 /* What a conflict.resolve decides (PT_CODE, op format 5): which of the
@@ -152,6 +155,7 @@ struct payload {
     uint8_t tier;
     char unit_kind[FM_NAME_MAX];
     char caps[FM_TEXT_MAX];
+    char key[FM_UNIT_KEY_MAX];
     uint8_t unit_status;
     char res_kind[FM_NAME_MAX];
     char depot[FM_NAME_MAX];
@@ -234,6 +238,11 @@ int payload_caps_canonical(const char *in, char *out, size_t cap) FM_MUST_USE;
  * registers the same directory unit as the same entity. A unit.register
  * carrying PT_REF must carry exactly this ref (checked on decode). */
 void payload_dir_unit_ref(const char *department, const char *name, struct payload_ref *out);
+/* The same for a directory unit with a stable key (PT_KEY, op format 6):
+ * derived from the key alone, so a rename keeps the entity. */
+void payload_dir_key_ref(const char *key, struct payload_ref *out);
+/* A unit key: [A-Za-z0-9_-]{1,31}. */
+bool payload_key_ok(const char *k);
 /* "12.3456789" from degrees * 1e7. */
 void payload_coord_format(int32_t e7, char out[16]);
 

@@ -23,6 +23,7 @@
 #define FM_DIR_MAX_RELATED 128
 #define FM_DIR_MAX_RESPOND 16
 #define FM_DIR_CAPS_MAX 256
+#define FM_DIR_KEY_MAX 32        /* a unit's stable id: [A-Za-z0-9_-]{1,31} (§1c) */
 /* County boundaries (format version 2, docs/workflow.md): rings of
  * lat/lon points; the whole directory still travels in at most 64 chunks
  * of 16,000 bytes, which is why the total is capped below 1 MiB. */
@@ -43,6 +44,8 @@ struct fm_dir_unit {
     char kind[FM_NAME_MAX];   /* engine, ambulance, patrol, ... */
     char caps[FM_DIR_CAPS_MAX]; /* canonical: sorted, unique, comma-separated */
     int32_t lat_e7, lon_e7;   /* home station */
+    char key[FM_DIR_KEY_MAX]; /* stable id (`id:`), "" if none: the entity's id derives
+                               * from it, not from (department, name) (§1c) */
 };
 struct fm_dir_respond {
     uint8_t tier;                        /* 1..3 */
@@ -163,6 +166,22 @@ const char *fm_directory_alias(const struct fm_directory *d, const char *name);
 size_t fm_directory_closest_categories(const struct fm_directory *d, const char *text,
                                        const char **out, size_t max);
 const struct fm_dir_unit *fm_directory_unit(const struct fm_directory *d, const char *name);
+/* ---- stable unit ids and standing (directory_keys.c, §1c) ---- */
+/* Whether k is a unit key: [A-Za-z0-9_-]{1,31}. */
+bool fm_dir_key_ok(const char *k);
+const struct fm_dir_unit *fm_directory_unit_key(const struct fm_directory *d, const char *key);
+/* The id of directory unit u's entity: derived from its key, else from
+ * (department, name). */
+void fm_directory_unit_id(const struct fm_directory *d, const struct fm_dir_unit *u,
+                          char id[FM_ID_MAX]);
+/* The directory unit that stands for unit entity u (NULL: none), and u's
+ * standing: listed (by its key; by (department, name) for an entity a
+ * directory registered; by name for one registered by hand: adopted),
+ * retired (a directory registered it and this one no longer lists it) or
+ * unlisted (registered by hand, not in the directory). d may be NULL. */
+const struct fm_dir_unit *fm_directory_unit_of(const struct fm_directory *d,
+                                               const struct fm_unit *u,
+                                               enum fm_unit_standing *standing);
 /* A material kind's unit of measure (NULL: none given). */
 const char *fm_directory_measure(const struct fm_directory *d, const char *kind);
 /* Where depot `name` is: the home of the unit so named, else the place the

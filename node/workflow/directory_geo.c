@@ -36,13 +36,14 @@
 #define SEC_ALIASES 0x81 /* directory_aliases.c */
 #define SEC_DUPS 0x82    /* directory_dups.c */
 #define SEC_MATERIALS 0x83 /* directory_materials.c */
+#define SEC_KEYS 0x84      /* directory_keys.c */
 
 int fm_directory_format(const struct fm_directory *d)
 {
     /* aliases need the sections of version 2, but no newer reader */
     return directory_has_levels(d)                                           ? 3
            : d->nrings > 0 || d->naliases > 0 || directory_has_dups(d) || d->nmaterials > 0 ||
-                   d->ndepots > 0
+                   d->ndepots > 0 || directory_has_keys(d)
                ? 2
                : 1;
 }
@@ -139,7 +140,9 @@ int directory_encode_sections(const struct fm_directory *d, struct fm_buf *out)
             (rc = directory_encode_aliases(d, out)) != FM_OK ||
             (rc = directory_encode_dups(d, out)) != FM_OK)
             return rc;
-        return directory_encode_materials(d, out);
+        if ((rc = directory_encode_materials(d, out)) != FM_OK)
+            return rc;
+        return directory_encode_keys(d, out);
     }
     if ((rc = fm_buf_put_u8(out, SEC_BOUNDARIES)) || (rc = fm_buf_put_u32(out, (uint32_t)len)) ||
         (rc = fm_buf_put_u16(out, (uint16_t)d->nrings)))
@@ -160,7 +163,9 @@ int directory_encode_sections(const struct fm_directory *d, struct fm_buf *out)
         (rc = directory_encode_aliases(d, out)) != FM_OK ||
         (rc = directory_encode_dups(d, out)) != FM_OK)
         return rc;
-    return directory_encode_materials(d, out);
+    if ((rc = directory_encode_materials(d, out)) != FM_OK)
+        return rc;
+    return directory_encode_keys(d, out);
 }
 
 /* ---- decode ---- */
@@ -227,6 +232,9 @@ int directory_decode_sections(struct fm_cur *c, struct fm_directory *d, uint8_t 
                 return FM_EDECODE;
         } else if (tag == SEC_MATERIALS) {
             if (directory_decode_materials(&s, d) != FM_OK || fm_cur_left(&s) != 0)
+                return FM_EDECODE;
+        } else if (tag == SEC_KEYS) {
+            if (directory_decode_keys(&s, d) != FM_OK || fm_cur_left(&s) != 0)
                 return FM_EDECODE;
         } else if (!(tag & SEC_MAY_SKIP)) {
             return FM_EDECODE; /* must be understood, and we do not */

@@ -64,6 +64,10 @@ static void put_depts(FILE *f, const struct fm_directory *d)
                 continue;
             fprintf(f, "\n      - {name: ");
             yk_put_quoted(f, u->name);
+            if (u->key[0]) {
+                fprintf(f, ", id: ");
+                yk_put_quoted(f, u->key);
+            }
             fprintf(f, ", kind: ");
             yk_put_quoted(f, u->kind);
             fprintf(f, ", capabilities: ");

@@ -116,6 +116,18 @@ static int unit_field(struct yk_loader *L, const char *key, yaml_node_t *kn, yam
     }
     if (strcmp(key, "capabilities") == 0)
         return caps_from(L, v, a->u->caps, sizeof a->u->caps);
+    if (strcmp(key, "id") == 0) {
+        const char *s = NULL;
+        int rc = yk_scalar(L, v, key, &s);
+        if (rc != 0)
+            return rc;
+        if (strlen(s) >= sizeof a->u->key || !fm_dir_key_ok(s))
+            return yk_fail(L, v, "'id' must be 1 to %d letters, digits, '_' or '-' (a stable id "
+                                 "for the unit, kept when it is renamed); got '%s'",
+                           FM_DIR_KEY_MAX - 1, s);
+        memcpy(a->u->key, s, strlen(s) + 1);
+        return 0;
+    }
     if (strcmp(key, "home") == 0) {
         if (v->type != YAML_SEQUENCE_NODE || yk_seq_len(v) != 2)
             return yk_fail(L, v, "'home' must be [latitude, longitude]");
@@ -129,8 +141,8 @@ static int unit_field(struct yk_loader *L, const char *key, yaml_node_t *kn, yam
         a->home = true;
         return 0;
     }
-    return yk_fail(L, kn, "unknown key '%s' in a unit (expected name, kind, capabilities, home)",
-                   key);
+    return yk_fail(L, kn, "unknown key '%s' in a unit (expected name, id, kind, capabilities, "
+                          "home)", key);
 }
 
 static int load_units(struct yk_loader *L, yaml_node_t *v, uint16_t dept)
@@ -150,10 +162,14 @@ static int load_units(struct yk_loader *L, yaml_node_t *v, uint16_t dept)
             return rc;
         if (!a.name || !a.kind || !a.home)
             return yk_fail(L, item, "a unit needs name, kind and home");
-        for (size_t k = 0; k < d->nunits; k++)
+        for (size_t k = 0; k < d->nunits; k++) {
             if (strcmp(d->units[k].name, a.u->name) == 0)
                 return yk_fail(L, item, "unit name '%s' is used twice (names must be unique)",
                                a.u->name);
+            if (a.u->key[0] && strcmp(d->units[k].key, a.u->key) == 0)
+                return yk_fail(L, item, "unit id '%s' is used twice (ids must be unique)",
+                               a.u->key);
+        }
         d->nunits++;
     }
     return 0;

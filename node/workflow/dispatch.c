@@ -153,11 +153,12 @@ static bool unit_fits(const struct fm_dir_respond *need, const struct fm_directo
                       const struct fm_unit *u, const struct fm_dir_dept **deptp,
                       const struct fm_dir_unit **dup)
 {
-    const struct fm_dir_unit *du = fm_directory_unit(d, u->name);
+    enum fm_unit_standing st;
+    const struct fm_dir_unit *du = fm_directory_unit_of(d, u, &st);
     const struct fm_dir_dept *dept = du ? &d->depts[du->dept] : directory_dept(d, u->department);
     *deptp = dept;
     *dup = du;
-    return fits(need, u, du, dept);
+    return st != FM_UNIT_RETIRED && fits(need, u, du, dept);
 }
 
 /* What one proposal needs, read once (a proposal for another incident
@@ -400,7 +401,7 @@ static int p1_each(void *ctx, const struct fm_incident *inc)
 }
 
 /* Directory units ordered by name, equal names in directory order (the
- * first one wins, as in fm_directory_unit). */
+ * first one wins, as in fm_directory_unit); and keyed ones by key. */
 static int dir_unit_cmp(const void *a, const void *b)
 {
     const struct fm_dir_unit *x = *(const struct fm_dir_unit *const *)a;
@@ -409,36 +410,60 @@ static int dir_unit_cmp(const void *a, const void *b)
     return r != 0 ? r : (x > y) - (x < y);
 }
 
-/* Looks each unit's directory entry and department up once: a sorted
- * index of the directory's unit names, then one binary search a unit
- * (the leftmost of equal names). */
+static int dir_key_cmp(const void *a, const void *b)
+{
+    return strcmp((*(const struct fm_dir_unit *const *)a)->key,
+                  (*(const struct fm_dir_unit *const *)b)->key);
+}
+
+/* The leftmost of idx[0..n) whose name (by_key: key) is s, else NULL. */
+static const struct fm_dir_unit *idx_find(const struct fm_dir_unit **idx, size_t n,
+                                          const char *s, bool by_key)
+{
+    size_t lo = 0, hi = n;
+    if (s[0] == '\0')
+        return NULL;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(by_key ? idx[mid]->key : idx[mid]->name, s) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < n && strcmp(by_key ? idx[lo]->key : idx[lo]->name, s) == 0 ? idx[lo] : NULL;
+}
+
+/* Looks each unit's directory entry and department up once: sorted
+ * indexes of the directory's unit names and keys, then binary searches a
+ * unit. A retired unit gets no department, so it fits no need. */
 static int sg_resolve(struct sg_ctx *c)
 {
     const struct fm_directory *d = c->d;
-    size_t n = c->ul.n ? c->ul.n : 1;
-    const struct fm_dir_unit **idx = malloc((d->nunits ? d->nunits : 1) * sizeof *idx);
+    size_t n = c->ul.n ? c->ul.n : 1, nk = 0;
+    const struct fm_dir_unit **idx = malloc(2 * (d->nunits ? d->nunits : 1) * sizeof *idx);
     c->du = calloc(n, sizeof *c->du);
     c->dept = calloc(n, sizeof *c->dept);
     if (idx == NULL || c->du == NULL || c->dept == NULL) {
         free(idx);
         return FM_ENOMEM;
     }
-    for (size_t i = 0; i < d->nunits; i++)
+    const struct fm_dir_unit **kidx = idx + d->nunits;
+    for (size_t i = 0; i < d->nunits; i++) {
         idx[i] = &d->units[i];
+        if (d->units[i].key[0])
+            kidx[nk++] = &d->units[i];
+    }
     qsort(idx, d->nunits, sizeof *idx, dir_unit_cmp);
+    if (nk > 1)
+        qsort(kidx, nk, sizeof *kidx, dir_key_cmp);
     for (size_t i = 0; i < c->ul.n; i++) {
-        const char *name = c->ul.v[i].name;
-        size_t lo = 0, hi = d->nunits;
-        while (lo < hi) {
-            size_t mid = lo + (hi - lo) / 2;
-            if (strcmp(idx[mid]->name, name) < 0)
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
-        c->du[i] = lo < d->nunits && strcmp(idx[lo]->name, name) == 0 ? idx[lo] : NULL;
-        c->dept[i] = c->du[i] ? &d->depts[c->du[i]->dept]
-                              : directory_dept(d, c->ul.v[i].department);
+        const struct fm_unit *u = &c->ul.v[i];
+        enum fm_unit_standing st;
+        c->du[i] = directory_unit_judge(d, u, idx_find(idx, d->nunits, u->name, false),
+                                        idx_find(kidx, nk, u->key, true), &st);
+        c->dept[i] = st == FM_UNIT_RETIRED ? NULL
+                     : c->du[i]            ? &d->depts[c->du[i]->dept]
+                                           : directory_dept(d, u->department);
     }
     free(idx);
     return FM_OK;
@@ -544,7 +569,7 @@ static void check_fit(const struct fm_directory *d, const struct fm_dir_rule *ru
         for (size_t k = 0; k < rule->levels[l].nrespond && !out->fits; k++)
             out->fits = unit_fits(&rule->levels[l].respond[k], d, u, &dept, &du);
     if (dept == NULL) { /* unit_fits sets them even when it does not fit */
-        du = fm_directory_unit(d, u->name);
+        du = fm_directory_unit_of(d, u, NULL);
         dept = du ? &d->depts[du->dept] : directory_dept(d, u->department);
     }
     if (dept != NULL && dept->county < d->ncounties)
@@ -580,7 +605,7 @@ static void county_check(const struct fm_directory *d, const struct fm_unit *u,
     int ic = fm_directory_county_at(d, inc->lat_e7, inc->lon_e7);
     if (ic < 0)
         return;
-    const struct fm_dir_unit *du = fm_directory_unit(d, u->name);
+    const struct fm_dir_unit *du = fm_directory_unit_of(d, u, NULL);
     const struct fm_dir_dept *dept = du ? &d->depts[du->dept] : directory_dept(d, u->department);
     fm_strlcpy(out->incident_county, d->counties[ic], sizeof out->incident_county);
     if (dept != NULL && dept->county < d->ncounties) {
@@ -612,7 +637,17 @@ int fm_node_dispatch_check(struct fm_node *n, const char *incident, const char *
         goto out;
     }
     const struct fm_dir_rule *rule = rc == FM_OK ? fm_directory_rule(d, inc.category) : NULL;
-    if (rule != NULL) {
+    enum fm_unit_standing st = FM_UNIT_UNLISTED;
+    if (rc == FM_OK)
+        (void)fm_directory_unit_of(d, u, &st);
+    if (st == FM_UNIT_RETIRED) {
+        /* never proposed; sent by hand only on purpose */
+        out->judged = true;
+        out->fits = false;
+        out->retired = true;
+        snprintf(out->why, sizeof out->why, "it is retired: the directory in force (version "
+                 "%.60s) no longer lists it", d->version);
+    } else if (rule != NULL) {
         out->judged = true;
         out->fits = false;
         check_fit(d, rule, u, &inc, out);

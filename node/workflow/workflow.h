@@ -86,6 +86,7 @@ int fm_node_dispatch_suggest(struct fm_node *n, const char *incident, uint64_t n
 struct fm_dispatch_check {
     bool judged;              /* a directory rule for the category exists */
     bool fits;                /* the unit fits at least one need of the rule (any tier or alarm level) */
+    bool retired;             /* the directory in force no longer lists it (never proposed) */
     char why[FM_TEXT_MAX];    /* when it does not: what it is and what the rule needs */
     char county[FM_NAME_MAX]; /* its department's county ("" unknown) */
     bool has_distance, live_position, far;

@@ -154,6 +154,21 @@ int directory_get_str8(struct fm_cur *c, char *dst, size_t cap) FM_MUST_USE;
 int directory_encode_materials(const struct fm_directory *d, struct fm_buf *out) FM_MUST_USE;
 int directory_decode_materials(struct fm_cur *c, struct fm_directory *d) FM_MUST_USE;
 int directory_materials_normalise(struct fm_directory *d, char *err, size_t errlen) FM_MUST_USE;
+/* directory_keys.c: stable unit keys (section 0x84, may be skipped). */
+bool directory_has_keys(const struct fm_directory *d);
+int directory_keys_check(const struct fm_directory *d, char *err, size_t errlen) FM_MUST_USE;
+int directory_encode_keys(const struct fm_directory *d, struct fm_buf *out) FM_MUST_USE;
+int directory_decode_keys(struct fm_cur *c, struct fm_directory *d) FM_MUST_USE;
+/* fm_directory_unit_of with the directory units of u's name and of u's
+ * key (NULL: none) already looked up (a proposal keeps sorted indexes). */
+const struct fm_dir_unit *directory_unit_judge(const struct fm_directory *d,
+                                               const struct fm_unit *u,
+                                               const struct fm_dir_unit *by_name,
+                                               const struct fm_dir_unit *by_key,
+                                               enum fm_unit_standing *standing);
+/* The ref directory unit u's entity lives under. */
+void directory_unit_ref(const struct fm_directory *d, const struct fm_dir_unit *u,
+                        struct payload_ref *out);
 /* directory_dups.c: duplicate-call settings (tag 0x82, may be skipped). */
 bool directory_has_dups(const struct fm_directory *d);
 int directory_encode_dups(const struct fm_directory *d, struct fm_buf *out) FM_MUST_USE;

@@ -690,12 +690,22 @@ struct name_ctx {
     bool *known;
 };
 
+/* Which directory units need no registration: an unkeyed one that a unit
+ * entity stands for already (by name: registered by a directory, or by hand
+ * and so adopted); a keyed one whose entity holds every field this version
+ * gives it (otherwise it is registered again: a rename, a move, new
+ * capabilities; the newer stamp wins). */
 static int name_each(void *ctx, const struct fm_unit *u)
 {
     struct name_ctx *c = ctx;
-    for (size_t i = 0; i < c->d->nunits; i++)
-        if (strcmp(c->d->units[i].name, u->name) == 0)
-            c->known[i] = true;
+    const struct fm_dir_unit *du = fm_directory_unit_of(c->d, u, NULL);
+    if (du == NULL)
+        return 0;
+    const struct fm_dir_dept *x = &c->d->depts[du->dept];
+    if (!du->key[0] || (strcmp(u->name, du->name) == 0 && strcmp(u->department, x->name) == 0 &&
+                        strcmp(u->kind, du->kind) == 0 &&
+                        strcmp(u->capabilities, du->caps) == 0 && u->tier == x->tier))
+        c->known[du - c->d->units] = true;
     return 0;
 }
 
@@ -715,6 +725,8 @@ int fm_node_directory_publish(struct fm_node *n, const struct fm_directory *d,
         return FM_EPERM;
     if (d == NULL)
         return FM_EINVAL;
+    if (directory_has_keys(d) && n->cfg.op_format < 6)
+        return FM_ECONFIG; /* older builds refuse a keyed registration (decisions.md) */
     fm_buf_init(&blob, (size_t)FM_BLOB_MAX * FM_DIR_CHUNKS_MAX);
     if ((rc = directory_encode(d, &blob)) != FM_OK)
         goto out;
@@ -754,12 +766,14 @@ int fm_node_directory_publish(struct fm_node *n, const struct fm_directory *d,
         fm_strlcpy(pl->unit_kind, u->kind, sizeof pl->unit_kind);
         fm_strlcpy(pl->caps, u->caps, sizeof pl->caps);
         pl->tier = x->tier;
-        /* the id comes from (department, name), not from this log: two
-         * publishers registering it concurrently make one entity */
-        payload_dir_unit_ref(pl->department, pl->name, &pl->ref);
+        /* the id comes from the key, or from (department, name), not from
+         * this log: two publishers registering it concurrently make one
+         * entity */
+        directory_unit_ref(d, u, &pl->ref);
+        fm_strlcpy(pl->key, u->key, sizeof pl->key);
         pl->present = PT_BIT(PT_NAME) | PT_BIT(PT_DEPARTMENT) | PT_BIT(PT_TIER) |
                       PT_BIT(PT_UNIT_KIND) | (u->caps[0] ? PT_BIT(PT_CAPS) : 0) |
-                      PT_BIT(PT_REF);
+                      PT_BIT(PT_REF) | (u->key[0] ? PT_BIT(PT_KEY) : 0);
         nreg++;
     }
     if ((rc = node_write_batch(n, &pls->log, k, &first)) != FM_OK)

@@ -383,13 +383,13 @@ static void test_error_ranges(void **state)
     char text[512];
     expect_error(f, MINIMAL "gossip:\n  batch_ops: 0\n", "9:14",
                  "'batch_ops' must be between 1 and 65536");
-    /* node.op_format: 1..5 (docs/decisions.md) */
-    expect_error(f, "node:\n  name: n1\n  role: county\n  op_format: 6\n"
+    /* node.op_format: 1..6 (docs/decisions.md) */
+    expect_error(f, "node:\n  name: n1\n  role: county\n  op_format: 7\n"
                     "storage:\n  data_dir: data\ntrust:\n  org_key: ORGKEY\n", "4:14",
-                 "'op_format' must be between 1 and 5");
+                 "'op_format' must be between 1 and 6");
     expect_error(f, "node:\n  name: n1\n  role: county\n  op_format: 0\n"
                     "storage:\n  data_dir: data\ntrust:\n  org_key: ORGKEY\n", "4:14",
-                 "'op_format' must be between 1 and 5");
+                 "'op_format' must be between 1 and 6");
     /* per-key limits (sync/conns.c) */
     expect_error(f, MINIMAL "gossip:\n  max_conns_per_key: 0\n", "9:22",
                  "'max_conns_per_key' must be between 1 and 64");

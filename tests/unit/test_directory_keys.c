@@ -1,0 +1,400 @@
+/*
+ * test_directory_keys.c — stable unit ids (docs/workflow.md §1c): `id:` in
+ * the YAML (strict errors with file:line:column), the skippable section
+ * (one canonical form, truncations refused, an older build skipping it,
+ * the YAML writer's round trip); a rename or a move under a stable id that
+ * keeps the entity, its tickets and its history; a unit the directory no
+ * longer lists retired (never proposed, a dispatch by hand refused by the
+ * check); a hand-registered unit unlisted until listed by name; op format 6
+ * required to publish ids; forged keyed registrations refused at ingest;
+ * two centres renaming apart converge in both arrival orders.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "node_fixture.h"
+#include "wf_test_util.h"
+
+#define DIR_HEAD                                                                             \
+    "name: t\ncounties: [north, south]\n"                                                    \
+    "departments:\n"                                                                         \
+    "  - {name: Fire, kind: fire, tier: 1, county: north,\n"                                 \
+    "     units: [{name: 婺城消防水罐车1号, id: WC-F-001, kind: engine, capabilities: "         \
+    "[water], home: [29.1, 119.6]},\n"                                                       \
+    "             {name: E2, kind: engine, capabilities: [water], home: [29.1, 119.61]}"
+
+#define DIR_RULES                                                                            \
+    "rules:\n"                                                                               \
+    "  - {category: building_fire, respond: [{tier: 1, kind: fire, capability: water, "      \
+    "units: 3}]}\n"
+
+#define DIR_TAIL                                                                             \
+    "]}\n"                                                                                   \
+    "  - {name: South Fire, kind: fire, tier: 1, county: south, units: []}\n" DIR_RULES
+
+static int parse(const char *text, struct fm_directory **d, char *err, size_t errlen)
+{
+    return fm_directory_parse_yaml("t.yaml", text, strlen(text), d, err, errlen);
+}
+
+static struct fm_directory *parse_ok(const char *text)
+{
+    struct fm_directory *d = NULL;
+    char err[512];
+    if (parse(text, &d, err, sizeof err) != FM_OK)
+        fail_msg("%s", err);
+    return d;
+}
+
+static void expect_error(const char *text, const char *where, const char *what)
+{
+    struct fm_directory *d = NULL;
+    char err[512];
+    assert_int_equal(parse(text, &d, err, sizeof err), FM_ECONFIG);
+    assert_null(d);
+    if (strstr(err, where) == NULL || strstr(err, what) == NULL)
+        fail_msg("want '%s' and '%s' in: %s", where, what, err);
+}
+
+static void test_yaml(void **state)
+{
+    (void)state;
+    struct fm_directory *d = parse_ok(DIR_HEAD DIR_TAIL);
+    char id[FM_ID_MAX], id2[FM_ID_MAX];
+    assert_string_equal(d->units[0].key, "WC-F-001");
+    assert_string_equal(d->units[1].key, "");
+    assert_ptr_equal(fm_directory_unit_key(d, "WC-F-001"), &d->units[0]);
+    assert_null(fm_directory_unit_key(d, "WC-F-002"));
+    assert_null(fm_directory_unit_key(d, ""));
+    /* ids need the sections of version 2, nothing newer */
+    assert_int_equal(fm_directory_format(d), 2);
+    /* the entity id derives from the key alone: a rename keeps it */
+    fm_directory_unit_id(d, &d->units[0], id);
+    fm_strlcpy(d->units[0].name, "renamed", sizeof d->units[0].name);
+    d->units[0].dept = 1;
+    fm_directory_unit_id(d, &d->units[0], id2);
+    assert_string_equal(id, id2);
+    /* without a key it derives from (department, name) */
+    fm_directory_unit_id(d, &d->units[1], id);
+    fm_strlcpy(d->units[1].name, "E2b", sizeof d->units[1].name);
+    fm_directory_unit_id(d, &d->units[1], id2);
+    assert_string_not_equal(id, id2);
+    fm_directory_free(&d);
+
+    expect_error(DIR_HEAD ", {name: E3, id: 'WC F', kind: engine, home: [29, 119]}" DIR_TAIL,
+                 "t.yaml:6:", "'id' must be 1 to 31 letters, digits");
+    expect_error(DIR_HEAD ", {name: E3, id: WC-F-001, kind: engine, home: [29, 119]}" DIR_TAIL,
+                 "t.yaml:6:", "unit id 'WC-F-001' is used twice");
+    expect_error(DIR_HEAD ", {name: E3, id: '', kind: engine, home: [29, 119]}" DIR_TAIL,
+                 "t.yaml:6:", "'id' must be");
+    expect_error(DIR_HEAD ", {name: E3, id: abcdefghijklmnopqrstuvwxyz0123456, kind: engine, "
+                          "home: [29, 119]}" DIR_TAIL,
+                 "t.yaml:6:", "got 'abcdefghijklmnopqrstuvwxyz0123456'");
+    expect_error(DIR_HEAD ", {name: E3, idx: a, kind: engine, home: [29, 119]}" DIR_TAIL,
+                 "t.yaml:6:", "expected name, id, kind");
+}
+
+static void test_section(void **state)
+{
+    (void)state;
+    struct fm_directory *d = parse_ok(DIR_HEAD DIR_TAIL), *back = malloc(sizeof *back);
+    struct fm_buf b, b2;
+    char err[512], *yaml = NULL;
+    size_t ylen;
+    assert_non_null(back);
+    fm_buf_init(&b, 1u << 20);
+    fm_buf_init(&b2, 1u << 20);
+    OK(directory_encode(d, &b));
+    assert_int_equal(b.data[0], 2);
+    OK(directory_decode(back, b.data, b.len));
+    assert_string_equal(back->units[0].key, "WC-F-001");
+    assert_string_equal(back->units[1].key, "");
+    OK(directory_encode(back, &b2));
+    assert_int_equal(b2.len, b.len);
+    assert_memory_equal(b2.data, b.data, b.len);
+    for (size_t cut = 0; cut < b.len; cut++)
+        assert_int_equal(directory_decode(back, b.data, cut), FM_EDECODE);
+    /* the section: 0x84 | len | u16 n | u16 index | str8 key, at the end */
+    size_t at = b.len - (5 + 2 + 2 + 1 + 8);
+    assert_int_equal(b.data[at], 0x84);
+    /* an index past the units, and a key that is no key, are refused */
+    b.data[at + 7] = 0;
+    b.data[at + 8] = 2;
+    assert_int_equal(directory_decode(back, b.data, b.len), FM_EDECODE);
+    b.data[at + 8] = 0;
+    b.data[at + 10] = ' ';
+    assert_int_equal(directory_decode(back, b.data, b.len), FM_EDECODE);
+    b.data[at + 10] = 'W';
+    OK(directory_decode(back, b.data, b.len));
+    /* a build that does not know the section reads every unit by name */
+    b.data[at] = 0xfe;
+    OK(directory_decode(back, b.data, b.len));
+    assert_int_equal(back->nskipped, 1);
+    assert_string_equal(back->units[0].key, "");
+    assert_int_equal(back->nunits, 2);
+    /* the YAML writer writes the id back */
+    OK(fm_directory_render_yaml(d, NULL, &yaml, &ylen));
+    struct fm_directory *again = NULL;
+    if (fm_directory_parse_yaml("again", yaml, ylen, &again, err, sizeof err) != FM_OK)
+        fail_msg("%s\n%s", err, yaml);
+    assert_string_equal(again->units[0].key, "WC-F-001");
+    free(yaml);
+    fm_directory_free(&again);
+    fm_buf_release(&b);
+    fm_buf_release(&b2);
+    free(back);
+    fm_directory_free(&d);
+}
+
+/* ---- on nodes ---- */
+
+static void make_centre(struct fx_node *a, const char *name, unsigned op_format)
+{
+    OK(fx_author(&org, a, name));
+    set_role(a, FM_ROLE_CENTRE);
+    a->cfg.op_format = op_format;
+    OK(fx_open(a, FM_OPEN_IDENTITY | FM_OPEN_NOSYNC_));
+}
+
+struct standing_seen {
+    struct fm_directory *d;
+    size_t n[3];
+    struct fm_unit keyed;
+    bool has_keyed;
+};
+static int standing_cb(void *ctx, const struct fm_unit *u)
+{
+    struct standing_seen *s = ctx;
+    enum fm_unit_standing st;
+    (void)fm_directory_unit_of(s->d, u, &st);
+    s->n[st]++;
+    if (strcmp(u->key, "WC-F-001") == 0) {
+        s->keyed = *u;
+        s->has_keyed = true;
+    }
+    return 0;
+}
+
+static void standing(struct fm_node *n, struct standing_seen *s)
+{
+    memset(s, 0, sizeof *s);
+    OK(fm_node_directory_get(n, &s->d));
+    OK(fm_node_units(n, standing_cb, s));
+    fm_directory_free(&s->d);
+}
+
+static bool suggests(struct fm_node *n, const char *inc, const char *unit)
+{
+    struct fm_suggestion *s = calloc(1, sizeof *s);
+    bool found = false;
+    assert_non_null(s);
+    OK(fm_node_dispatch_suggest(n, inc, 0, s));
+    for (size_t i = 0; i < s->nunits; i++)
+        found |= strcmp(s->units[i].unit, unit) == 0;
+    free(s);
+    return found;
+}
+
+static void test_rename_retire_adopt(void **state)
+{
+    (void)state;
+    struct fx_node a;
+    struct fm_directory *d;
+    struct standing_seen s;
+    struct fm_dispatch_check chk;
+    char ver[FM_ID_MAX], inc[FM_ID_MAX], keyed[FM_ID_MAX], e2[FM_ID_MAX], hand[FM_ID_MAX],
+        tk[1][FM_ID_MAX];
+    size_t reg = 0;
+    /* op format 5: a directory with ids is refused, nothing written */
+    make_centre(&a, "a", 5);
+    d = parse_ok(DIR_HEAD DIR_TAIL);
+    assert_int_equal(fm_node_directory_publish(a.n, d, ver, &reg), FM_ECONFIG);
+    struct fm_directory *none = NULL;
+    assert_int_equal(fm_node_directory_get(a.n, &none), FM_ENOTFOUND);
+    fx_done(&a);
+
+    make_centre(&a, "a", 6);
+    OK(fm_node_directory_publish(a.n, d, ver, &reg));
+    assert_int_equal(reg, 2);
+    fm_directory_unit_id(d, &d->units[0], keyed);
+    fm_directory_unit_id(d, &d->units[1], e2);
+    fm_directory_free(&d);
+    /* a unit registered by hand in a department of the directory */
+    struct fm_unit_new un = {.name = "Spare", .department = "Fire", .kind = "engine",
+                             .capabilities = "water", .tier = 1};
+    OK(fm_node_unit_register(a.n, &un, hand));
+    OK(fm_node_unit_position(a.n, hand, 291000000, 1196000000));
+    standing(a.n, &s);
+    assert_int_equal(s.n[FM_UNIT_LISTED], 2);
+    assert_int_equal(s.n[FM_UNIT_UNLISTED], 1);
+    assert_true(s.has_keyed);
+    assert_string_equal(s.keyed.id, keyed);
+    assert_string_equal(s.keyed.name, "婺城消防水罐车1号");
+
+    /* the keyed unit goes out on a ticket */
+    report(a.n, "building_fire", 29.1, 119.6, 1, inc);
+    assert_true(suggests(a.n, inc, keyed));
+    OK(fm_node_dispatch(a.n, inc, (const char *const[]){keyed}, 1, NULL, tk));
+
+    /* version 2: the keyed unit renamed and moved to South Fire; E2 dropped;
+     * Spare listed under its name and department (adopted) */
+    d = parse_ok("name: t\ncounties: [north, south]\n"
+                 "departments:\n"
+                 "  - {name: Fire, kind: fire, tier: 1, county: north,\n"
+                 "     units: [{name: Spare, kind: engine, capabilities: [water], "
+                 "home: [29.1, 119.6]}]}\n"
+                 "  - {name: South Fire, kind: fire, tier: 1, county: south, units: [\n"
+                 "     {name: 南区水罐车, id: WC-F-001, kind: engine, capabilities: [water, foam], "
+                 "home: [29.0, 119.6]}]}\n" DIR_RULES);
+    OK(fm_node_directory_publish(a.n, d, ver, &reg));
+    fm_directory_free(&d);
+    assert_int_equal(reg, 1); /* the rename; Spare is adopted, not registered */
+    standing(a.n, &s);
+    assert_int_equal(s.n[FM_UNIT_LISTED], 2);
+    assert_int_equal(s.n[FM_UNIT_RETIRED], 1);
+    assert_int_equal(s.n[FM_UNIT_UNLISTED], 0);
+    assert_string_equal(s.keyed.id, keyed); /* same entity */
+    assert_string_equal(s.keyed.name, "南区水罐车");
+    assert_string_equal(s.keyed.department, "South Fire");
+    assert_string_equal(s.keyed.capabilities, "foam,water");
+    /* its ticket stayed with it */
+    struct fm_ticket t;
+    OK(fm_node_ticket_get(a.n, tk[0], &t));
+    assert_string_equal(t.unit, keyed);
+
+    /* E2 is retired: never proposed, a dispatch by hand is checked */
+    OK(fm_node_unit_position(a.n, e2, 291000000, 1196000000));
+    char inc2[FM_ID_MAX];
+    report(a.n, "building_fire", 29.1, 119.6, 1, inc2);
+    assert_false(suggests(a.n, inc2, e2));
+    assert_true(suggests(a.n, inc2, hand));
+    OK(fm_node_dispatch_check(a.n, inc2, e2, &chk));
+    assert_true(chk.retired);
+    assert_false(chk.fits);
+    assert_non_null(strstr(chk.why, "retired"));
+    OK(fm_node_dispatch_check(a.n, inc2, hand, &chk));
+    assert_false(chk.retired);
+    assert_true(chk.fits);
+    fx_done(&a);
+}
+
+/* A keyed registration must carry the ref its key derives; a county may
+ * not register under a derived id at all; both refused at ingest. */
+static void test_forged_keyed_registration(void **state)
+{
+    (void)state;
+    struct fx_node c, cty, store;
+    struct fx_log g;
+    struct fm_ingest_result res;
+    struct payload *pl = calloc(1, sizeof *pl);
+    assert_non_null(pl);
+    OK(fx_author(&org, &c, "c"));
+    set_role(&c, FM_ROLE_CENTRE);
+    OK(fx_author(&org, &cty, "county"));
+    set_role(&cty, FM_ROLE_COUNTY);
+    make_centre(&store, "store", 6);
+    pl->log.kind = OP_UNIT_REGISTER;
+    fm_strlcpy(pl->name, "E9", sizeof pl->name);
+    fm_strlcpy(pl->department, "Fire", sizeof pl->department);
+    fm_strlcpy(pl->unit_kind, "engine", sizeof pl->unit_kind);
+    pl->tier = 1;
+    fm_strlcpy(pl->key, "K-9", sizeof pl->key);
+    pl->present = PT_BIT(PT_NAME) | PT_BIT(PT_DEPARTMENT) | PT_BIT(PT_TIER) |
+                  PT_BIT(PT_UNIT_KIND) | PT_BIT(PT_REF) | PT_BIT(PT_KEY);
+    /* another key's ref: the payload does not even encode */
+    payload_dir_key_ref("K-8", &pl->ref);
+    fx_log_init(&g, &c.id);
+    OK(fx_log_cert(&g, &c.cert));
+    assert_int_not_equal(fx_log_pl(&g, pl), FM_OK);
+    /* the (department, name) ref with a key: refused too */
+    payload_dir_unit_ref("Fire", "E9", &pl->ref);
+    assert_int_not_equal(fx_log_pl(&g, pl), FM_OK);
+    /* a key without a ref */
+    pl->present &= ~PT_BIT(PT_REF);
+    assert_int_not_equal(fx_log_pl(&g, pl), FM_OK);
+    pl->present |= PT_BIT(PT_REF);
+    /* the right ref from a centre is stored; the same from a county refused */
+    payload_dir_key_ref("K-9", &pl->ref);
+    OK(fx_log_pl(&g, pl));
+    OK(fx_ingest(store.n, &g.ops, 0, g.ops.n, &res));
+    assert_int_equal(res.stored, 2);
+    assert_int_equal(res.rejected, 0);
+    fx_log_free(&g);
+    fx_log_init(&g, &cty.id);
+    OK(fx_log_cert(&g, &cty.cert));
+    fm_strlcpy(pl->name, "E9 by the county", sizeof pl->name);
+    OK(fx_log_pl(&g, pl));
+    OK(fx_ingest(store.n, &g.ops, 0, g.ops.n, &res));
+    assert_int_equal(res.rejected, 1);
+    assert_int_equal(res.err, FM_EPERM);
+    struct fm_unit u;
+    char id[FM_ID_MAX];
+    fm_op_id_format(pl->ref.author, pl->ref.seq, id);
+    OK(fm_node_unit_get(store.n, id, &u));
+    assert_string_equal(u.name, "E9");
+    assert_string_equal(u.key, "K-9");
+    fx_log_free(&g);
+    free(pl);
+    fx_done(&store);
+    fx_done(&c);
+    fx_done(&cty);
+}
+
+/* Two centres rename the same keyed unit while apart: after the sync both
+ * hold one entity with the newer name, with equal digests, whichever way
+ * the ops travelled. */
+static void test_concurrent_renames_converge(void **state)
+{
+    (void)state;
+    struct fx_node a, b, c;
+    struct fm_directory *d;
+    char ver[FM_ID_MAX];
+    size_t reg;
+    struct standing_seen s;
+    make_centre(&a, "a", 6);
+    make_centre(&b, "b", 6);
+    make_centre(&c, "c", 6);
+    d = parse_ok(DIR_HEAD DIR_TAIL);
+    OK(fm_node_directory_publish(a.n, d, ver, &reg));
+    fm_directory_free(&d);
+    OK(fx_sync(a.n, b.n, NULL));
+    d = parse_ok(DIR_HEAD DIR_TAIL);
+    fm_strlcpy(d->units[0].name, "name from a", sizeof d->units[0].name);
+    OK(fm_node_directory_publish(a.n, d, ver, &reg));
+    assert_int_equal(reg, 1);
+    fm_strlcpy(d->units[0].name, "name from b", sizeof d->units[0].name);
+    OK(fm_node_directory_publish(b.n, d, ver, &reg));
+    assert_int_equal(reg, 1);
+    fm_directory_free(&d);
+    /* c hears b first, a hears b; b hears a */
+    OK(fx_sync(b.n, c.n, NULL));
+    OK(fx_sync(a.n, c.n, NULL));
+    OK(fx_sync(b.n, a.n, NULL));
+    OK(fx_sync(a.n, b.n, NULL));
+    assert_int_equal(fx_digest_eq(a.n, b.n), 1);
+    assert_int_equal(fx_digest_eq(a.n, c.n), 1);
+    struct fm_node *nodes[3] = {a.n, b.n, c.n};
+    for (int i = 0; i < 3; i++) {
+        standing(nodes[i], &s);
+        assert_int_equal(s.n[FM_UNIT_LISTED], 2); /* one entity for the keyed unit */
+        assert_int_equal(s.n[FM_UNIT_RETIRED] + s.n[FM_UNIT_UNLISTED], 0);
+        assert_string_equal(s.keyed.name, "name from b"); /* the newer version's */
+    }
+    fx_done(&a);
+    fx_done(&b);
+    fx_done(&c);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_yaml),
+        cmocka_unit_test(test_section),
+        cmocka_unit_test(test_rename_retire_adopt),
+        cmocka_unit_test(test_forged_keyed_registration),
+        cmocka_unit_test(test_concurrent_renames_converge),
+    };
+    return wf_test_main("test_directory_keys", tests, sizeof tests / sizeof tests[0]);
+}
