@@ -256,10 +256,13 @@ static int run_list(struct cli *cl, int argc, char **argv)
     fm_directory_free(&d);
     if (rc != 0)
         return cli_error(cl, rc, "cannot list units: %s", fm_strerror(rc));
-    if (!lc.as_json && (lc.retired || lc.unlisted))
-        fprintf(stderr, "%zu retired (never proposed; history kept), %zu registered by hand "
-                        "and not in the directory (list one under its name and department to "
-                        "adopt it)\n", lc.retired, lc.unlisted);
+    if (!lc.as_json && lc.retired)
+        fprintf(stderr, "%zu retired: the directory in force no longer lists %s (never "
+                        "proposed; history kept)\n", lc.retired, lc.retired == 1 ? "it" : "them");
+    if (!lc.as_json && lc.unlisted)
+        fprintf(stderr, "%zu registered by hand and not in the directory (list %s under the "
+                        "same name and department to adopt %s)\n", lc.unlisted,
+                lc.unlisted == 1 ? "it" : "them", lc.unlisted == 1 ? "it" : "them");
     return CLI_EXIT_OK;
 }
 

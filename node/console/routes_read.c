@@ -235,9 +235,27 @@ int route_incident(struct call *k)
 
 /* ---- units ---- */
 
+struct unit_walk {
+    json_t *list;
+    const struct fm_directory *d;
+};
+
+/* Each unit with what it is to the directory in force (docs/workflow.md
+ * §1c): "listed", "retired" or "unlisted"; null without a directory. */
 static int add_unit(void *ctx, const struct fm_unit *u)
 {
-    return json_array_append_new(ctx, enc_unit(u)) == 0 ? 0 : FM_ENOMEM;
+    struct unit_walk *w = ctx;
+    json_t *o = enc_unit(u);
+    enum fm_unit_standing st;
+    if (o == NULL)
+        return FM_ENOMEM;
+    (void)fm_directory_unit_of(w->d, u, &st);
+    json_object_set_new(o, "directory_id", u->key[0] ? json_string(u->key) : json_null());
+    json_object_set_new(o, "directory", w->d == NULL           ? json_null()
+                                        : st == FM_UNIT_LISTED  ? json_string("listed")
+                                        : st == FM_UNIT_RETIRED ? json_string("retired")
+                                                                : json_string("unlisted"));
+    return json_array_append_new(w->list, o) == 0 ? 0 : FM_ENOMEM;
 }
 
 /* Adds county (from the directory's department) to each unit. */
@@ -263,9 +281,10 @@ int route_units(struct call *k)
     json_t *list = json_array();
     struct fm_directory *dir = NULL;
     node_lock(k->c);
-    int rc = fm_node_units(k->c->node, add_unit, list);
-    if (rc == FM_OK && fm_node_directory_get(k->c->node, &dir) != FM_OK)
+    if (fm_node_directory_get(k->c->node, &dir) != FM_OK)
         dir = NULL;
+    struct unit_walk w = {list, dir};
+    int rc = fm_node_units(k->c->node, add_unit, &w);
     node_unlock(k->c);
     if (rc != FM_OK) {
         json_decref(list);

@@ -177,6 +177,8 @@ check(st == 200 and any(i["id"] == iid for i in lst["incidents"]), "node2 lists 
 # ---- units, dispatch from node2 (a county), ack ----
 st, units = c2.get("/api/units")
 check(st == 200 and len(units["units"]) > 10, "GET /api/units (the directory's units)")
+check(all(u["directory"] == "listed" and u["directory_id"] is None for u in units["units"]),
+      "GET /api/units: every unit listed by the directory in force, none with a stable id")
 engine = next(u for u in units["units"] if u["kind"] == "engine" and u["status"] == "available")
 check("county" in engine and "lat" in engine and "position_at" in engine, "unit fields")
 st, body = c2.post("/api/dispatch", {"incident": iid, "units": [engine["id"]]})

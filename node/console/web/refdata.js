@@ -30,7 +30,10 @@ export async function loadDirectory() {
 }
 
 export function getCategories() { return categories; }
-export function getUnits() { return units; }
+// The units on duty: a unit the directory in force no longer lists is
+// retired (docs/workflow.md §1c) and is not offered, mapped or listed;
+// unitById still names it in the tickets and histories it has.
+export function getUnits() { return units.filter((u) => u.directory !== 'retired'); }
 export function getDirectory() { return directory; }
 
 // "建筑火灾" / "Building fire"; the id itself for a category the table lacks.
