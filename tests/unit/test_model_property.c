@@ -70,6 +70,7 @@ struct world {
     size_t nents;
     uint64_t expect_ops;
     uint64_t base; /* the hlc every log starts at */
+    size_t keyed;  /* registrations of the unit with a stable id */
     bool may_publish; /* room left for a directory version (up to 5 ops) */
 };
 
@@ -82,9 +83,18 @@ static const char *const words[] = {"north gate", "smoke", "two injured", "road 
 static const char *const dir_units[] = {"Engine 1", "Ladder 2", "Hazmat 3"};
 #define DIR_DEPT "fire"
 
+/* and one with a stable id (op format 6): its registrations rename and
+ * move it, concurrently, under the one id its key derives */
+#define DIR_KEY "K-1"
+static const char *const key_names[] = {"Tanker 4", "水罐车4号", "Tanker 4 (south)"};
+static const char *const key_depts[] = {"fire", "south fire"};
+
 static void dir_unit_ref(size_t i, struct payload_ref *ref)
 {
-    payload_dir_unit_ref(DIR_DEPT, dir_units[i], ref);
+    if (i == 3)
+        payload_dir_key_ref(DIR_KEY, ref);
+    else
+        payload_dir_unit_ref(DIR_DEPT, dir_units[i], ref);
 }
 
 static void pick_into(struct world *w, struct payload_ref *ref, uint8_t kind)
@@ -92,7 +102,7 @@ static void pick_into(struct world *w, struct payload_ref *ref, uint8_t kind)
     struct ent cand[1024];
     size_t n = 0;
     if (kind == FM_ENT_UNIT && rnd_below(4) == 0) {
-        dir_unit_ref(rnd_below(3), ref);
+        dir_unit_ref(rnd_below(4), ref);
         return;
     }
     for (size_t i = 0; i < w->nents; i++)
@@ -145,7 +155,8 @@ static uint8_t random_workflow(struct world *w, struct payload *pl)
         pl->epoch = (uint32_t)rnd_below(2);
         pl->present |= PT_BIT(PT_REF2) | PT_BIT(PT_EPOCH);
         if (rnd_below(2)) { /* the unit's name as the dispatcher saw it */
-            fm_strlcpy(pl->name, dir_units[rnd_below(3)], sizeof pl->name);
+            fm_strlcpy(pl->name, rnd_below(3) ? dir_units[rnd_below(3)] : key_names[rnd_below(3)],
+                       sizeof pl->name);
             pl->present |= PT_BIT(PT_NAME);
         }
         if (rnd_below(4) == 0) {
@@ -179,7 +190,8 @@ static uint8_t random_workflow(struct world *w, struct payload *pl)
         pl->present |= PT_BIT(PT_REF2) | PT_BIT(PT_REF3) | PT_BIT(PT_EPOCH) | PT_BIT(PT_CODE) |
                        PT_BIT(PT_FLAGS);
         if (rnd_below(2)) { /* the unit's name as the writer saw it */
-            fm_strlcpy(pl->name, dir_units[rnd_below(3)], sizeof pl->name);
+            fm_strlcpy(pl->name, rnd_below(3) ? dir_units[rnd_below(3)] : key_names[rnd_below(3)],
+                       sizeof pl->name);
             pl->present |= PT_BIT(PT_NAME);
         }
         if (pl->code == TS_CLEAR) {
@@ -296,17 +308,23 @@ static void random_directory(struct world *w, int a)
     }
     /* and registers some of its units, as `directory publish` does; both
      * publishers do so for the same units */
-    for (uint64_t i = 0, nu = rnd_below(3); i < nu; i++) {
-        size_t u = (size_t)rnd_below(3);
+    for (uint64_t i = 0, nu = rnd_below(4); i < nu; i++) {
+        size_t u = (size_t)rnd_below(4);
         memset(pl, 0, sizeof *pl);
         pl->log.kind = OP_UNIT_REGISTER;
-        fm_strlcpy(pl->name, dir_units[u], sizeof pl->name);
-        fm_strlcpy(pl->department, DIR_DEPT, sizeof pl->department);
+        fm_strlcpy(pl->name, u == 3 ? key_names[rnd_below(3)] : dir_units[u], sizeof pl->name);
+        fm_strlcpy(pl->department, u == 3 ? key_depts[rnd_below(2)] : DIR_DEPT,
+                   sizeof pl->department);
         fm_strlcpy(pl->unit_kind, rnd_below(2) ? "engine" : "truck", sizeof pl->unit_kind);
         pl->tier = (uint8_t)(1 + rnd_below(3));
         dir_unit_ref(u, &pl->ref);
         pl->present = PT_BIT(PT_NAME) | PT_BIT(PT_DEPARTMENT) | PT_BIT(PT_UNIT_KIND) |
                       PT_BIT(PT_TIER) | PT_BIT(PT_REF);
+        if (u == 3) {
+            fm_strlcpy(pl->key, DIR_KEY, sizeof pl->key);
+            pl->present |= PT_BIT(PT_KEY);
+            w->keyed++;
+        }
         if (rnd_below(2)) {
             fm_strlcpy(pl->caps, "foam,ladder", sizeof pl->caps);
             pl->present |= PT_BIT(PT_CAPS);
@@ -702,6 +720,17 @@ static void test_digest_is_order_independent(void **state)
     OK(fm_node_stats(store.n, &st));
     assert_int_equal(st.ops, w->expect_ops);
     assert_true(st.entities > 30);
+    if (w->keyed > 0) { /* renamed and moved, still one entity under its key's id */
+        struct payload_ref kr;
+        char kid[FM_ID_MAX];
+        struct fm_unit ku;
+        payload_dir_key_ref(DIR_KEY, &kr);
+        fm_op_id_format(kr.author, kr.seq, kid);
+        OK(fm_node_unit_get(store.n, kid, &ku));
+        assert_string_equal(ku.key, DIR_KEY);
+        assert_true(strcmp(ku.name, key_names[0]) == 0 || strcmp(ku.name, key_names[1]) == 0 ||
+                    strcmp(ku.name, key_names[2]) == 0);
+    }
     OK(fm_node_rebuild(store.n));
     OK(fm_node_digest(store.n, d));
     assert_memory_equal(ref, d, FM_HASH_LEN);
