@@ -468,7 +468,7 @@ def render(rings, depts):
              2: "tier 2: utilities and specialist services (二级联动单位)",
              3: "tier 3: city bureaus (三级联动单位)"}
     last = 0
-    for name, kind, tier, county, units in depts:
+    for di, (name, kind, tier, county, units) in enumerate(depts):
         if tier != last:
             w("  # ---- %s ----" % tiers[tier])
             last = tier
@@ -477,9 +477,13 @@ def render(rings, depts):
         w("    tier: %d" % tier)
         w("    county: %s" % q(county))
         w("    units:")
-        for uname, ukind, caps, h in units:
-            w("      - {name: %s, kind: %s, capabilities: [%s], home: [%.4f, %.4f]}"
-              % (q(uname), ukind, ", ".join(caps), h[0], h[1]))
+        # a stable id per unit, like the fleet number painted on the truck:
+        # department and unit by position, so renaming a unit here keeps its
+        # id (docs/workflow.md section 1c)
+        for ui, (uname, ukind, caps, h) in enumerate(units):
+            w("      - {name: %s, id: JH-%02d-%03d, kind: %s, capabilities: [%s], "
+              "home: [%.4f, %.4f]}"
+              % (q(uname), di + 1, ui + 1, ukind, ", ".join(caps), h[0], h[1]))
     w("")
     w("rules:")
     for cat, zh, en, prio, esc_p, esc_s, target, needs in RULES:

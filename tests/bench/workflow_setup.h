@@ -85,6 +85,7 @@ static inline void wfb_centre(struct fx_org *org, struct fx_node *c, const char 
     c->cert.role = FM_ROLE_CENTRE;
     c->cfg.role = FM_ROLE_CENTRE;
     c->cfg.map_size = 512u << 20;
+    c->cfg.op_format = FM_OP_FORMAT_MAX; /* the Jinhua directory gives units stable ids */
     fm_cert_sign(&c->cert, &org->root);
     if ((rc = fm_cert_write_file(&c->cert, c->cfg.cert_path)) != FM_OK ||
         (rc = fx_open(c, FM_OPEN_IDENTITY | (nosync ? FM_OPEN_NOSYNC_ : 0))) != FM_OK)
