@@ -151,7 +151,6 @@ static void test_note_naming_a_ticket_id(void **state)
     /* a: the ticket first, then the note; c: the note first, then the rest */
     OK(fx_ingest(a.n, &g.ops, 0, g.ops.n, &res));
     assert_int_equal(res.stored, 2);
-    OK(fx_open(&c, FM_OPEN_IDENTITY | FM_OPEN_NOSYNC_));
     OK(fx_ingest(c.n, &g.ops, 0, g.ops.n, &res));
     assert_int_equal(res.stored, 2);
     OK(fx_sync(a.n, c.n, NULL));
