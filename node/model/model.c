@@ -18,6 +18,7 @@
  * indexes, recomputed from each record as it changes) are a function of
  * the set of ops applied.
  */
+#include "../replica/replica_int.h"
 #include "model_int.h"
 
 #include <stdio.h>
@@ -399,6 +400,62 @@ static int apply_incident(struct store_txn *t, const struct fm_op *op, const str
     return rc;
 }
 
+/* ---- a unit's names (docs/workflow.md §1c) ---- */
+
+static size_t unit_name_key(uint8_t key[2 + FM_ID_MAX + FM_NAME_MAX], const char *id,
+                            const char *name)
+{
+    size_t il = strnlen(id, FM_ID_MAX - 1), nl = strnlen(name, FM_NAME_MAX - 1);
+    key[0] = ENT_UNIT_NAME;
+    memcpy(key + 1, id, il);
+    key[1 + il] = 0;
+    memcpy(key + 2 + il, name, nl);
+    return 2 + il + nl;
+}
+
+static int unit_name_add(struct store_txn *t, const char *id, const char *name)
+{
+    static const uint8_t val[3] = {RAW_VERSION, ENT_UNIT_NAME, 0};
+    uint8_t key[2 + FM_ID_MAX + FM_NAME_MAX];
+    return store_put(t, DB_ENTITIES, key, unit_name_key(key, id, name), val, sizeof val, false);
+}
+
+static bool field_is(const struct model_field_val *f, const char *s)
+{
+    size_t n = strlen(s);
+    return f->set && f->len == n && memcmp(f->val, s, n) == 0;
+}
+
+int model_unit_claim(struct store_txn *t, const char *id, const struct model_rec *r,
+                     const char *name, bool *holds, bool *wait)
+{
+    *holds = false;
+    *wait = false;
+    if (!r->f[F_NAME].set) {
+        *wait = true; /* not registered here yet */
+        return FM_OK;
+    }
+    if (field_is(&r->f[F_NAME], name)) {
+        *holds = true;
+        return FM_OK;
+    }
+    if (!r->f[F_UKEY].set)
+        return FM_OK; /* its name never changes: another unit's */
+    if (field_is(&r->f[F_UKEY], name)) {
+        *holds = true;
+        return FM_OK;
+    }
+    uint8_t key[2 + FM_ID_MAX + FM_NAME_MAX];
+    const uint8_t *v;
+    size_t vlen;
+    int rc = store_get(t, DB_ENTITIES, key, unit_name_key(key, id, name), &v, &vlen);
+    if (rc == FM_OK)
+        *holds = true;
+    else if (rc == FM_ENOTFOUND)
+        *wait = true; /* a later registration may give it that name */
+    return rc == FM_ENOTFOUND ? FM_OK : rc;
+}
+
 static int apply_unit(const struct fm_op *op, const struct payload *pl, const struct model_stamp *s,
                       struct model_rec *r)
 {
@@ -508,11 +565,14 @@ int model_apply(struct store_txn *t, const struct fm_op *op, const struct payloa
         idx_compute(&r, id, &before);
     if (kind == FM_ENT_UNIT && pl->log.kind != OP_UNIT_REGISTER && (pl->present & PT_BIT(PT_NAME))) {
         /* a claim by the unit's name (a station's or vehicle's, workflow.md
-         * §4): judged against the registered name, waiting for it (park.c) */
-        const struct model_field_val *f = &r.f[F_NAME];
-        if (!f->set)
+         * §4): judged against the names it is registered under, waiting for
+         * them (park.c) */
+        bool holds, wait;
+        if ((rc = model_unit_claim(t, id, &r, pl->name, &holds, &wait)) != FM_OK)
+            return rc;
+        if (wait)
             return park_put(t, kind, id, op);
-        if (f->len != strlen(pl->name) || memcmp(f->val, pl->name, f->len) != 0)
+        if (!holds)
             return FM_OK; /* another unit's: ignored on every node alike */
     }
 
@@ -540,9 +600,30 @@ int model_apply(struct store_txn *t, const struct fm_op *op, const struct payloa
         idx_compute(&r, id, &after);
         rc = idx_update(t, &before, &after);
     }
+    if (rc == FM_OK && pl->log.kind == OP_UNIT_REGISTER && (pl->present & PT_BIT(PT_KEY)))
+        rc = unit_name_add(t, id, pl->name);
     if (rc == FM_OK && (pl->log.kind == OP_UNIT_REGISTER || pl->log.kind == OP_RES_ADD))
         rc = park_release(t, kind, id, reapply); /* ops that waited for the name or depot */
     return rc;
+}
+
+int model_node_unit_claim(struct fm_node *n, const char *id, const char *name, bool *holds)
+{
+    struct store_txn *t;
+    struct model_rec *r = malloc(sizeof *r);
+    bool wait;
+    int rc;
+    *holds = false;
+    if (r == NULL)
+        return FM_ENOMEM;
+    if ((rc = store_read_begin(n->st, &t)) == FM_OK) {
+        rc = model_rec_load(t, FM_ENT_UNIT, id, r);
+        if (rc == FM_OK)
+            rc = model_unit_claim(t, id, r, name, holds, &wait);
+        store_txn_abort(&t);
+    }
+    free(r);
+    return rc == FM_ENOTFOUND ? FM_OK : rc;
 }
 
 /* ---- linkage workflow: an op of another kind touching an incident ---- */

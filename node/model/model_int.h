@@ -26,6 +26,11 @@
  * RAW_VERSION. Kept with the incident indexes (model.c, idx_compute), so
  * it holds exactly the incidents whose F_MERGED names the survivor. */
 #define ENT_MERGED 22
+/* The names a unit with a stable directory key has been registered under
+ * (docs/workflow.md §1c): kind u8 | unit id | 0 | name -> RAW_VERSION. A
+ * grow-only set, so a claim by any of them is judged alike in every
+ * arrival order. Only keyed units have one (no other unit's name changes). */
+#define ENT_UNIT_NAME 23
 #define RAW_VERSION 0xF0
 
 /* Record field tags. 1 and 2 are common to every kind. */
@@ -107,6 +112,19 @@ int model_op_load(struct store_txn *t, const uint8_t author[FM_PK_LEN], uint64_t
  * PT_OPERATOR), "" when none; out has FM_OP_OPERATOR_MAX bytes. */
 int model_op_operator(struct store_txn *t, const uint8_t author[FM_PK_LEN], uint64_t seq,
                       char *out) FM_MUST_USE;
+
+/* ---- model.c: a unit's names ---- */
+/* Whether a station's or vehicle's claim to be unit `id` (record r) by
+ * `name` holds: its registered name; for a unit with a stable key, also
+ * the key and every name it has been registered under. *wait is set when
+ * the claim may yet hold (no registration yet, or a keyed unit that may
+ * still be registered under that name): park the op. */
+int model_unit_claim(struct store_txn *t, const char *id, const struct model_rec *r,
+                     const char *name, bool *holds, bool *wait) FM_MUST_USE;
+/* The same for unit `id` as this node's store holds it now (a writer's
+ * check before it claims a unit by name). */
+int model_node_unit_claim(struct fm_node *n, const char *id, const char *name,
+                          bool *holds) FM_MUST_USE;
 
 /* ---- model.c: apply ---- */
 /* Applies one stored op of any kind (the domain's whole apply: domain.c). */

@@ -15,16 +15,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Is the unit of record mr (with id) the one `own` names: by id, or by
- * the name it is registered under here? */
-static bool unit_is_own(const struct model_rec *mr, const char *id, const char *own)
+/* Is the unit of record mr (with id) the one `own` names: by id, or by a
+ * name it is registered under here (model_unit_claim)? */
+static bool unit_is_own(struct store_txn *t, const struct model_rec *mr, const char *id,
+                        const char *own)
 {
-    const struct model_field_val *name = &mr->f[F_NAME];
+    bool holds = false, wait;
     if (own[0] == '\0')
         return false;
     if (strcmp(own, id) == 0)
         return true;
-    return name->set && name->len == strlen(own) && memcmp(name->val, own, name->len) == 0;
+    return model_unit_claim(t, id, mr, own, &holds, &wait) == FM_OK && holds;
 }
 
 int model_soft_subject(struct store_txn *t, const struct fm_cert *cert, const char *name,
@@ -40,7 +41,7 @@ int model_soft_subject(struct store_txn *t, const struct fm_cert *cert, const ch
     const struct model_field_val *f = &mr->f[F_CREATED];
     if (rc == FM_OK && (!f->set || f->len != FM_PK_LEN + 8))
         rc = FM_ENOTFOUND;
-    if (rc == FM_OK && !model_role_any_unit(cert->role) && !unit_is_own(mr, id, cert->unit))
+    if (rc == FM_OK && !model_role_any_unit(cert->role) && !unit_is_own(t, mr, id, cert->unit))
         rc = FM_EUNIT;
     if (rc == FM_OK)
         memcpy(ref, f->val, FM_PK_LEN + 8);
@@ -66,7 +67,7 @@ int model_soft_subject_own(struct store_txn *t, const struct node_head *h,
         return FM_ENOMEM;
     int rc = model_rec_load(t, FM_ENT_UNIT, id, mr);
     if (rc == FM_OK || rc == FM_ENOTFOUND)
-        rc = unit_is_own(mr, id, h->unit) ? FM_OK : FM_EUNIT;
+        rc = unit_is_own(t, mr, id, h->unit) ? FM_OK : FM_EUNIT;
     free(mr);
     return rc;
 }

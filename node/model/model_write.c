@@ -88,9 +88,13 @@ static int prep_unit(struct write_prep *w, struct store_txn *t, struct log_paylo
     /* a station or vehicle whose certificate names its unit by name says
      * so (the claim ingest checks; apply holds it against the unit's
      * registered name: docs/workflow.md §4) */
-    const struct model_field_val *f = &r->f[F_NAME];
-    if (rc == FM_OK && !model_role_any_unit(c->role) && f->set && f->len == strlen(c->unit) &&
-        memcmp(f->val, c->unit, f->len) == 0) {
+    bool holds = false, wait;
+    if (rc == FM_OK && !model_role_any_unit(c->role) && c->unit[0] != '\0') {
+        char id[FM_ID_MAX];
+        fm_op_id_format(pl->ref.author, pl->ref.seq, id);
+        rc = model_unit_claim(t, id, r, c->unit, &holds, &wait);
+    }
+    if (rc == FM_OK && holds) {
         fm_strlcpy(pl->name, c->unit, sizeof pl->name);
         pl->present |= PT_BIT(PT_NAME);
     }

@@ -228,19 +228,43 @@ static bool rec_ref_eq(const struct model_rec *r, unsigned tag, const struct pay
     return f->set && f->len == sizeof want && memcmp(f->val, want, sizeof want) == 0;
 }
 
+enum step_fit { STEP_VOID, STEP_MATCH, STEP_WAIT };
+
 /* Whether a step belongs to the ticket its dispatch made: the same unit
  * and incident, and, for a unit's own report carrying the unit's name
  * (what a certificate naming the unit by name was checked against at
- * ingest), the name the dispatcher recorded for that unit. */
-static bool step_matches_ticket(const struct model_rec *r, const struct payload *pl)
+ * ingest), the name the dispatcher recorded for that unit, or one the
+ * unit is registered under (a unit with a stable key renamed since its
+ * crew was enrolled, docs/workflow.md §1c). STEP_WAIT: the unit's
+ * registrations may yet give it that name (park the step on the unit). */
+static int step_fit(struct wf_apply *a, enum step_fit *fit)
 {
+    const struct model_rec *r = a->r;
+    const struct payload *pl = a->pl;
     const struct model_field_val *f = &r->f[TK_UNAME];
+    *fit = STEP_VOID;
     if (!rec_ref_eq(r, TK_UNIT, &pl->ref3) || !rec_ref_eq(r, TK_INCIDENT, &pl->ref2))
-        return false;
-    if ((pl->flags & 1) == 0 && (pl->present & PT_BIT(PT_NAME)) && f->set &&
-        (f->len != strlen(pl->name) || memcmp(f->val, pl->name, f->len) != 0))
-        return false;
-    return true;
+        return FM_OK;
+    *fit = STEP_MATCH;
+    if ((pl->flags & 1) != 0 || !(pl->present & PT_BIT(PT_NAME)) || !f->set ||
+        (f->len == strlen(pl->name) && memcmp(f->val, pl->name, f->len) == 0))
+        return FM_OK;
+    struct model_rec *u = malloc(sizeof *u);
+    bool holds, wait;
+    int rc;
+    if (u == NULL)
+        return FM_ENOMEM;
+    fm_op_id_format(pl->ref3.author, pl->ref3.seq, a->id3);
+    rc = model_rec_load(a->t, FM_ENT_UNIT, a->id3, u);
+    if (rc == FM_ENOTFOUND) {
+        *fit = STEP_WAIT;
+        rc = FM_OK;
+    } else if (rc == FM_OK && (rc = model_unit_claim(a->t, a->id3, u, pl->name, &holds,
+                                                     &wait)) == FM_OK) {
+        *fit = holds ? STEP_MATCH : wait ? STEP_WAIT : STEP_VOID;
+    }
+    free(u);
+    return rc;
 }
 
 static int apply_step(struct wf_apply *a)
@@ -258,7 +282,12 @@ static int apply_step(struct wf_apply *a)
      * (counted), so nobody moves a ticket that is not theirs */
     if (!a->r->f[TK_UNIT].set)
         return park_put(a->t, FM_ENT_TICKET, a->id, a->op);
-    if (!step_matches_ticket(a->r, pl)) {
+    enum step_fit fit;
+    if ((rc = step_fit(a, &fit)) != FM_OK)
+        return rc;
+    if (fit == STEP_WAIT)
+        return park_put(a->t, FM_ENT_UNIT, a->id3, a->op);
+    if (fit == STEP_VOID) {
         model_merge_add(a->r, TK_VOID, 1, 4);
         return save(a, FM_ENT_TICKET, a->id);
     }

@@ -337,6 +337,15 @@ static int ticket_step(struct fm_node *n, const char *ticket, enum fm_ticket_ste
     if (fm_node_unit_get(n, x->tk.unit, u) == FM_OK && u->name[0] != '\0')
         fm_strlcpy(x->unit_name, u->name, sizeof x->unit_name);
     free(u);
+    /* a crew enrolled under a name its unit had before a rename (or under
+     * its stable id) claims it by that name (docs/workflow.md §1c) */
+    bool holds = false;
+    if (!wf_is_dispatcher(n) && n->cert.unit[0] != '\0' &&
+        strcmp(n->cert.unit, x->unit_name) != 0 &&
+        (rc = model_node_unit_claim(n, x->tk.unit, n->cert.unit, &holds)) != FM_OK)
+        goto out;
+    if (holds)
+        fm_strlcpy(x->unit_name, n->cert.unit, sizeof x->unit_name);
     /* closed tickets take no more steps; steps only move forward */
     enum fm_ticket_state want = step == FM_STEP_CANCEL ? FM_TICKET_CANCELLED
                                                        : (enum fm_ticket_state)step;

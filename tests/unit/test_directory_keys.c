@@ -387,6 +387,125 @@ static void test_concurrent_renames_converge(void **state)
     fx_done(&c);
 }
 
+/* A vehicle enrolled under the unit's first name keeps reporting for it
+ * after the directory renames it, and every node agrees whichever arrives
+ * first, the rename or the report (a name claim is judged against every
+ * name the unit has been registered under, and waits for one that fits);
+ * a vehicle of a name the unit never had is ignored on every node. */
+static void test_claims_after_a_rename(void **state)
+{
+    (void)state;
+    struct fx_node c, v, z, x, y;
+    struct fm_directory *d;
+    char ver[FM_ID_MAX], keyed[FM_ID_MAX];
+    size_t reg;
+    struct fm_unit u;
+    make_centre(&c, "c", 6);
+    d = parse_ok(DIR_HEAD DIR_TAIL);
+    OK(fm_node_directory_publish(c.n, d, ver, &reg));
+    fm_directory_unit_id(d, &d->units[0], keyed);
+    make_unit_node(&v, "v", FM_ROLE_VEHICLE, d->units[0].name);
+    make_unit_node(&z, "z", FM_ROLE_VEHICLE, "Tanker 9");
+    make_node(&x, "x", FM_ROLE_COUNTY);
+    make_node(&y, "y", FM_ROLE_COUNTY);
+    OK(fx_sync(c.n, v.n, NULL));
+    OK(fx_sync(c.n, z.n, NULL));
+    OK(fx_sync(c.n, x.n, NULL));
+    /* the crew reports on scene under the name its certificate gives */
+    OK(fm_node_unit_status(v.n, keyed, "onscene"));
+    OK(fm_node_unit_position(v.n, keyed, 291234567, 1196543210));
+    /* another vehicle claims the unit under a name it never had: its op
+     * passes ingest (the claim is its certificate's) and is ignored */
+    struct fx_log g;
+    struct payload *pl = calloc(1, sizeof *pl);
+    assert_non_null(pl);
+    fx_log_init(&g, &z.id);
+    OK(fx_log_cert(&g, &z.cert));
+    pl->log.kind = OP_UNIT_STATUS;
+    payload_dir_key_ref("WC-F-001", &pl->ref);
+    pl->unit_status = US_OFFLINE;
+    fm_strlcpy(pl->name, "Tanker 9", sizeof pl->name);
+    pl->present = PT_BIT(PT_REF) | PT_BIT(PT_UNIT_STATUS) | PT_BIT(PT_NAME);
+    OK(fx_log_pl(&g, pl));
+    free(pl);
+    /* the directory renames it */
+    fm_strlcpy(d->units[0].name, "金东消防水罐车1号", sizeof d->units[0].name);
+    OK(fm_node_directory_publish(c.n, d, ver, &reg));
+    assert_int_equal(reg, 1);
+    fm_directory_free(&d);
+    /* x: the report before the rename; y: the rename before the report */
+    OK(fx_sync(v.n, x.n, NULL));
+    OK(fx_sync(c.n, x.n, NULL));
+    OK(fx_sync(c.n, y.n, NULL));
+    OK(fx_sync(v.n, y.n, NULL));
+    OK(fx_ingest(x.n, &g.ops, 0, g.ops.n, NULL));
+    OK(fx_ingest(y.n, &g.ops, 0, g.ops.n, NULL));
+    assert_int_equal(fx_digest_eq(x.n, y.n), 1);
+    struct fm_node *nodes[2] = {x.n, y.n};
+    for (int i = 0; i < 2; i++) {
+        OK(fm_node_unit_get(nodes[i], keyed, &u));
+        assert_string_equal(u.name, "金东消防水罐车1号");
+        assert_string_equal(u.status, "onscene");
+        assert_true(u.has_position);
+        assert_int_equal(u.lat_e7, 291234567);
+    }
+    /* after a rebuild from the ops alone, the same */
+    uint8_t d0[FM_HASH_LEN], d1[FM_HASH_LEN];
+    OK(fm_node_digest(y.n, d0));
+    OK(fm_node_rebuild(y.n));
+    OK(fm_node_digest(y.n, d1));
+    assert_memory_equal(d0, d1, FM_HASH_LEN);
+    fx_log_free(&g);
+
+    /* a ticket dispatched after the rename records the new name; the crew
+     * acknowledges under its certificate's, the first name */
+    struct fx_node k, p, q;
+    char inc[FM_ID_MAX], tk[1][FM_ID_MAX];
+    make_node(&k, "k", FM_ROLE_COUNTY);
+    make_node(&p, "p", FM_ROLE_COUNTY);
+    make_node(&q, "q", FM_ROLE_COUNTY);
+    OK(fx_sync(c.n, k.n, NULL));
+    OK(fx_sync(v.n, k.n, NULL));
+    report(k.n, "building_fire", 29.1, 119.6, 1, inc);
+    OK(fm_node_unit_status(k.n, keyed, "available"));
+    OK(fm_node_dispatch(k.n, inc, (const char *const[]){keyed}, 1, NULL, tk));
+    OK(fx_sync(k.n, v.n, NULL));
+    OK(fm_node_ticket_step(v.n, tk[0], FM_STEP_ACK, NULL));
+    /* p: everything in log order; q: the county's and the crew's logs
+     * before the centre's (the step waits for the unit's registrations) */
+    OK(fx_sync(c.n, p.n, NULL));
+    OK(fx_sync(k.n, p.n, NULL));
+    OK(fx_sync(v.n, p.n, NULL));
+    struct fx_ops lk = {0}, lv = {0}, lc = {0};
+    OK(fx_collect(k.n, k.id.pk, &lk));
+    OK(fx_collect(v.n, v.id.pk, &lv));
+    OK(fx_collect(c.n, c.id.pk, &lc));
+    OK(fx_ingest(q.n, &lk, 0, lk.n, NULL));
+    OK(fx_ingest(q.n, &lv, 0, lv.n, NULL));
+    struct fm_ticket t;
+    OK(fm_node_ticket_get(q.n, tk[0], &t));
+    assert_int_equal(t.acked.hlc, 0); /* waiting for the unit's names */
+    OK(fx_ingest(q.n, &lc, 0, lc.n, NULL));
+    assert_int_equal(fx_digest_eq(p.n, q.n), 1);
+    struct fm_node *tn[3] = {p.n, q.n, v.n};
+    for (int i = 0; i < 3; i++) {
+        OK(fm_node_ticket_get(tn[i], tk[0], &t));
+        assert_int_not_equal(t.acked.hlc, 0);
+        assert_int_equal(t.void_steps, 0);
+    }
+    fx_ops_free(&lk);
+    fx_ops_free(&lv);
+    fx_ops_free(&lc);
+    fx_done(&k);
+    fx_done(&p);
+    fx_done(&q);
+    fx_done(&c);
+    fx_done(&v);
+    fx_done(&z);
+    fx_done(&x);
+    fx_done(&y);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -395,6 +514,7 @@ int main(void)
         cmocka_unit_test(test_rename_retire_adopt),
         cmocka_unit_test(test_forged_keyed_registration),
         cmocka_unit_test(test_concurrent_renames_converge),
+        cmocka_unit_test(test_claims_after_a_rename),
     };
     return wf_test_main("test_directory_keys", tests, sizeof tests / sizeof tests[0]);
 }
