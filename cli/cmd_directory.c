@@ -102,6 +102,13 @@ const struct cli_cmd cli_cmd_directory_check = {
     run_check,
 };
 
+static int count_unit(void *ctx, const struct fm_unit *u)
+{
+    (void)u;
+    (*(size_t *)ctx)++;
+    return 0;
+}
+
 /* After a publish: the units it retired and those registered by hand that
  * it does not list, named (up to a few of each) on stderr. */
 struct standing_walk {
@@ -169,7 +176,10 @@ static int run_publish(struct cli *cl, int argc, char **argv)
         fm_directory_free(&d);
         return rc;
     }
+    size_t before = 0, after = 0;
+    bool counted = fm_node_units(cl->node, count_unit, &before) == FM_OK;
     rc = fm_node_directory_publish(cl->node, d, version, &reg);
+    counted = counted && rc == FM_OK && fm_node_units(cl->node, count_unit, &after) == FM_OK;
     if (rc == FM_EPERM) {
         fm_directory_free(&d);
         return cli_error(cl, rc, "only admin and centre nodes publish the directory (this node "
@@ -196,8 +206,15 @@ static int run_publish(struct cli *cl, int argc, char **argv)
     printf("%s\n", version);
     fprintf(stderr, "published directory version %s: ", version);
     summary(d, stderr);
-    fprintf(stderr, "registered %zu unit%s (new, or renamed or changed under a stable id)\n", reg,
-            reg == 1 ? "" : "s");
+    /* the entities it added; the rest of its registrations updated units
+     * with a stable id (renamed, moved or given other capabilities) */
+    size_t added = !counted ? reg : after > before ? after - before : 0;
+    size_t updated = reg > added ? reg - added : 0;
+    fprintf(stderr, "registered %zu new unit%s", added, added == 1 ? "" : "s");
+    if (updated > 0)
+        fprintf(stderr, "; updated %zu unit%s with a stable id (renamed, moved or changed)",
+                updated, updated == 1 ? "" : "s");
+    fputc('\n', stderr);
     standing_report(cl, d);
     fm_directory_free(&d);
     return CLI_EXIT_OK;

@@ -96,12 +96,12 @@ int model_rec_to_incident(const struct model_rec *r, const char *id,
 int model_rec_to_unit(const struct model_rec *r, const char *id, struct fm_unit *out) FM_MUST_USE;
 int model_rec_to_resource(const struct model_rec *r, const char *id,
                           struct fm_resource *out) FM_MUST_USE;
+/* The timeline key prefix of entity (kind, id): kind | id | 0, into out
+ * (up to FM_ID_MAX + 1 bytes); returns its length. Entries of an incident
+ * and of a ticket never share a prefix, whatever ids ops name. */
+size_t model_tl_prefix(uint8_t *out, uint8_t kind, const char *id);
 /* Decodes a timeline (key, value) into e. A note's entry holds no text:
  * it is read from the note's op, (author, seq) of the key, through t. */
-/* The timeline key prefix of entity (kind, id): kind | id | 0, into out
- * (up to FM_ID_MAX + 1 bytes); returns its length. Entries of an incident and
- * of a ticket never share a prefix, whatever ids ops name. */
-size_t model_tl_prefix(uint8_t *out, uint8_t kind, const char *id);
 int model_tl_decode(struct store_txn *t, const uint8_t *key, size_t klen, const uint8_t *val,
                     size_t vlen, struct fm_timeline_entry *e) FM_MUST_USE;
 /* The stored op (author, seq) decoded: its kind in *kind, its payload in

@@ -350,7 +350,8 @@ int model_tl_decode(struct store_txn *t, const uint8_t *key, size_t klen, const 
                                         "update",   "dispatch", "ticket",     "escalation",
                                         "material", "feedback"};
     memset(e, 0, sizeof *e);
-    const uint8_t *nul = klen > 1 && key[0] == FM_ENT_INCIDENT ? memchr(key + 1, 0, klen - 1) : NULL;
+    const uint8_t *nul =
+        klen > 1 && key[0] == FM_ENT_INCIDENT ? memchr(key + 1, 0, klen - 1) : NULL;
     if (nul == NULL || (size_t)(key + klen - nul) != 1 + 8 + FM_PK_LEN + 8 || vlen < 1 ||
         vlen - 1 >= sizeof e->text || val[0] < TL_REPORT || val[0] > TL__MAX)
         return FM_ESTORE;

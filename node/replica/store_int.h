@@ -19,7 +19,8 @@ enum store_db {
     DB_OPS = 0,      /* author[32] | seq u64 BE -> op bytes */
     DB_HEADS,        /* author[32] -> head record (node_int.h) */
     DB_ENTITIES,     /* kind u8 | id text -> entity record (model.c) */
-    DB_TIMELINE,     /* kind u8 | incident or ticket id | 0 | hlc BE | author[32] | seq BE -> entry */
+    DB_TIMELINE,     /* kind u8 | incident or ticket id | 0 | hlc BE | author[32] | seq BE
+                      * -> entry */
     DB_COUNTERS,     /* resource id | 0 | author[32] -> P u64 BE | N u64 BE */
     DB_IDX_STATUS,   /* stage u8 | reported hlc BE | id -> "" */
     DB_IDX_CATEGORY, /* category | 0 | reported hlc BE | id -> "" */

@@ -195,7 +195,8 @@ const struct fm_dir_unit *directory_unit_judge(const struct fm_directory *d,
     return du;
 }
 
-const struct fm_dir_unit *fm_directory_unit_of(const struct fm_directory *d, const struct fm_unit *u,
+const struct fm_dir_unit *fm_directory_unit_of(const struct fm_directory *d,
+                                               const struct fm_unit *u,
                                                enum fm_unit_standing *standing)
 {
     if (d == NULL) {

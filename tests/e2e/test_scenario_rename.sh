@@ -75,7 +75,7 @@ grep -q "stable unit ids" "$T/err" || fail "format refusal: $(cat "$T/err")"
 
 # ---- version 1 ----
 fm 1 directory publish "$T/v1.yaml" --force >"$T/out" 2>"$T/err" || fail "publish v1: $(cat "$T/err")"
-grep -q "registered 2 units" "$T/err" || fail "publish v1 output: $(cat "$T/err")"
+grep -q "registered 2 new units$" "$T/err" || fail "publish v1 output: $(cat "$T/err")"
 HAND=$(fm 1 unit register --name 备用水罐车 --department 婺城区消防救援大队 --tier 1 --kind engine \
     --capabilities water 2>/dev/null) || fail "hand register"
 fm 1 unit position "$HAND" 29.08 119.66 >/dev/null 2>&1 || fail "hand position"
@@ -98,7 +98,7 @@ T1=$(fm 1 dispatch "$I1" --unit "$K" 2>/dev/null) || fail "dispatch the keyed un
 
 # ---- version 2: rename and move, retire, adopt ----
 fm 1 directory publish "$T/v2.yaml" --force >"$T/out" 2>"$T/err" || fail "publish v2: $(cat "$T/err")"
-grep -q "registered 1 unit " "$T/err" || fail "publish v2 count: $(cat "$T/err")"
+grep -q "registered 0 new units; updated 1 unit with a stable id" "$T/err" || fail "publish v2 count: $(cat "$T/err")"
 grep -q "retired 1 unit no longer listed" "$T/err" || fail "publish v2 retired: $(cat "$T/err")"
 grep -q "婺城消防水罐车2号" "$T/err" || fail "publish v2 names the retired unit: $(cat "$T/err")"
 grep -q "registered by hand" "$T/err" && fail "the hand unit is listed now: $(cat "$T/err")"
