@@ -206,11 +206,11 @@ const struct cli_cmd cli_cmd_org_init = {
 /* org enroll                                                          */
 /* ------------------------------------------------------------------ */
 
-enum { EN_ORG, EN_KEY, EN_NAME, EN_ROLE, EN_TIER, EN_UNIT, EN_DAYS, EN_OUT };
+enum { EN_ORG, EN_KEY, EN_NAME, EN_ROLE, EN_TIER, EN_UNIT, EN_DAYS, EN_OUT, EN_DEPT };
 static const struct cli_opt enroll_opts[] = {
     [EN_ORG] = { "org", true },   [EN_KEY] = { "key", true },   [EN_NAME] = { "name", true },
     [EN_ROLE] = { "role", true }, [EN_TIER] = { "tier", true }, [EN_UNIT] = { "unit", true },
-    [EN_DAYS] = { "days", true }, [EN_OUT] = { "out", true },
+    [EN_DAYS] = { "days", true }, [EN_OUT] = { "out", true },   [EN_DEPT] = { "department", true },
 };
 
 static int run_org_enroll(struct cli *cl, int argc, char **argv)
@@ -241,14 +241,31 @@ static int run_org_enroll(struct cli *cl, int argc, char **argv)
     if (a.val[EN_UNIT] != NULL &&
         (rc = cli_check_text(cl, "--unit", a.val[EN_UNIT], FM_NAME_MAX)) != 0)
         return rc;
+    /* a station's duty room acting for every unit of its department */
+    char dept_claim[FM_NAME_MAX];
+    const char *unit = a.val[EN_UNIT];
+    if (a.val[EN_DEPT] != NULL) {
+        if (unit != NULL)
+            return cli_usage(cl, "give --unit or --department, not both");
+        if (role != FM_ROLE_STATION)
+            return cli_usage(cl, "--department is for a station (its duty room acts for every "
+                                 "unit of the department), not a %s", fm_role_name(role));
+        if ((rc = cli_check_text(cl, "--department", a.val[EN_DEPT],
+                                 FM_NAME_MAX - FM_DEPT_CLAIM_LEN)) != 0)
+            return rc;
+        snprintf(dept_claim, sizeof dept_claim, "%s%s", FM_DEPT_CLAIM, a.val[EN_DEPT]);
+        unit = dept_claim;
+    } else if (unit != NULL && strncmp(unit, FM_DEPT_CLAIM, FM_DEPT_CLAIM_LEN) == 0) {
+        return cli_usage(cl, "--unit may not start with '%s': use --department", FM_DEPT_CLAIM);
+    }
     if (a.val[EN_DAYS] != NULL &&
         (rc = cli_parse_uint(cl, "--days", a.val[EN_DAYS], 1, 3650, &days)) != 0)
         return rc;
     if (a.val[EN_OUT][0] == '\0')
         return cli_usage(cl, "--out needs a file name");
 
-    rc = cli_org_enroll_key(cl, a.val[EN_ORG], pk, a.val[EN_NAME], role, (uint8_t)tier,
-                            a.val[EN_UNIT], days, a.val[EN_OUT]);
+    rc = cli_org_enroll_key(cl, a.val[EN_ORG], pk, a.val[EN_NAME], role, (uint8_t)tier, unit,
+                            days, a.val[EN_OUT]);
     if (rc != 0)
         return rc;
     fm_key_encode(pk, text);
@@ -263,15 +280,18 @@ static int run_org_enroll(struct cli *cl, int argc, char **argv)
 
 const struct cli_cmd cli_cmd_org_enroll = {
     "org", "enroll",
-    "--org DIR --key PUBKEY --name NAME --role ROLE [--tier N] [--unit UNIT] [--days N] "
-    "--out FILE",
+    "--org DIR --key PUBKEY --name NAME --role ROLE [--tier N] [--unit UNIT | --department D] "
+    "[--days N] --out FILE",
     "sign a certificate enrolling a node key",
     "  --org DIR      the organisation directory (from `org init`)\n"
     "  --key PUBKEY   the node's public key text (`fieldmesh keygen` prints it)\n"
     "  --name NAME    node name written into the certificate\n"
     "  --role ROLE    centre | county | station | vehicle | admin\n"
     "  --tier N       0 (none) or 1..3 (default 0)\n"
-    "  --unit UNIT    the unit the node belongs to (optional)\n"
+    "  --unit UNIT    the unit the node belongs to (optional): its name, its stable\n"
+    "                 directory id or its entity id\n"
+    "  --department D a station acting for every unit of department D (a duty room\n"
+    "                 for its trucks); at most 58 bytes\n"
     "  --days N       validity in days, 1..3650 (default 365)\n"
     "  --out FILE     where to write the certificate (install it as trust.certificate)\n\n"
     "Refuses a key whose first 8 characters equal those of another key already\n"

@@ -402,22 +402,34 @@ static int apply_incident(struct store_txn *t, const struct fm_op *op, const str
 
 /* ---- a unit's names (docs/workflow.md §1c) ---- */
 
-static size_t unit_name_key(uint8_t key[2 + FM_ID_MAX + FM_NAME_MAX], const char *id,
+#define UNIT_NAME_KEY_MAX (2 + FM_ID_MAX + FM_DEPT_CLAIM_LEN + FM_NAME_MAX)
+
+static size_t unit_name_key(uint8_t key[UNIT_NAME_KEY_MAX], const char *id, const char *prefix,
                             const char *name)
 {
-    size_t il = strnlen(id, FM_ID_MAX - 1), nl = strnlen(name, FM_NAME_MAX - 1);
+    size_t il = strnlen(id, FM_ID_MAX - 1), pl = strlen(prefix),
+           nl = strnlen(name, FM_NAME_MAX - 1);
     key[0] = ENT_UNIT_NAME;
     memcpy(key + 1, id, il);
     key[1 + il] = 0;
-    memcpy(key + 2 + il, name, nl);
-    return 2 + il + nl;
+    memcpy(key + 2 + il, prefix, pl);
+    memcpy(key + 2 + il + pl, name, nl);
+    return 2 + il + pl + nl;
 }
 
-static int unit_name_add(struct store_txn *t, const char *id, const char *name)
+/* A keyed unit's registration adds its name and its department (as the
+ * claim a station of that department makes) to its set. */
+static int unit_names_add(struct store_txn *t, const char *id, const struct payload *pl)
 {
     static const uint8_t val[3] = {RAW_VERSION, ENT_UNIT_NAME, 0};
-    uint8_t key[2 + FM_ID_MAX + FM_NAME_MAX];
-    return store_put(t, DB_ENTITIES, key, unit_name_key(key, id, name), val, sizeof val, false);
+    uint8_t key[UNIT_NAME_KEY_MAX];
+    int rc = store_put(t, DB_ENTITIES, key, unit_name_key(key, id, "", pl->name), val,
+                       sizeof val, false);
+    if (rc == FM_OK)
+        rc = store_put(t, DB_ENTITIES, key,
+                       unit_name_key(key, id, FM_DEPT_CLAIM, pl->department), val, sizeof val,
+                       false);
+    return rc;
 }
 
 static bool field_is(const struct model_field_val *f, const char *s)
@@ -435,20 +447,22 @@ int model_unit_claim(struct store_txn *t, const char *id, const struct model_rec
         *wait = true; /* not registered here yet */
         return FM_OK;
     }
-    if (field_is(&r->f[F_NAME], name)) {
+    /* a station acting for every unit of its department claims "dept:D" */
+    const bool dept = strncmp(name, FM_DEPT_CLAIM, FM_DEPT_CLAIM_LEN) == 0;
+    if (field_is(&r->f[dept ? F_DEPT : F_NAME], dept ? name + FM_DEPT_CLAIM_LEN : name)) {
         *holds = true;
         return FM_OK;
     }
     if (!r->f[F_UKEY].set)
-        return FM_OK; /* its name never changes: another unit's */
-    if (field_is(&r->f[F_UKEY], name)) {
+        return FM_OK; /* its name and department never change: another unit's */
+    if (!dept && field_is(&r->f[F_UKEY], name)) {
         *holds = true;
         return FM_OK;
     }
-    uint8_t key[2 + FM_ID_MAX + FM_NAME_MAX];
+    uint8_t key[UNIT_NAME_KEY_MAX];
     const uint8_t *v;
     size_t vlen;
-    int rc = store_get(t, DB_ENTITIES, key, unit_name_key(key, id, name), &v, &vlen);
+    int rc = store_get(t, DB_ENTITIES, key, unit_name_key(key, id, "", name), &v, &vlen);
     if (rc == FM_OK)
         *holds = true;
     else if (rc == FM_ENOTFOUND)
@@ -601,7 +615,7 @@ int model_apply(struct store_txn *t, const struct fm_op *op, const struct payloa
         rc = idx_update(t, &before, &after);
     }
     if (rc == FM_OK && pl->log.kind == OP_UNIT_REGISTER && (pl->present & PT_BIT(PT_KEY)))
-        rc = unit_name_add(t, id, pl->name);
+        rc = unit_names_add(t, id, pl);
     if (rc == FM_OK && (pl->log.kind == OP_UNIT_REGISTER || pl->log.kind == OP_RES_ADD))
         rc = park_release(t, kind, id, reapply); /* ops that waited for the name or depot */
     return rc;

@@ -146,6 +146,11 @@ int fm_node_incident_timeline(struct fm_node *n, const char *id, fm_timeline_cb 
 /* What a unit entity is to the directory in force (fm_directory_unit_of). */
 enum fm_unit_standing { FM_UNIT_UNLISTED = 0, FM_UNIT_LISTED = 1, FM_UNIT_RETIRED = 2 };
 #define FM_UNIT_KEY_MAX 32
+/* A station's certificate may name a department instead of one unit
+ * (`org enroll --department D`: unit "dept:D"): it acts for every unit
+ * registered in D (docs/workflow.md §4). No unit is named so. */
+#define FM_DEPT_CLAIM "dept:"
+#define FM_DEPT_CLAIM_LEN 5
 struct fm_unit {
     char id[FM_ID_MAX];
     char key[FM_UNIT_KEY_MAX];      /* its directory key (docs/workflow.md §1c), "" if none */

@@ -360,8 +360,9 @@ static int prep_unit_new(struct write_prep *w, struct store_txn *t, struct log_p
 int fm_node_unit_register(struct fm_node *n, const struct fm_unit_new *in,
                           char id_out[FM_ID_MAX])
 {
-    if (in == NULL || in->tier < 1 || in->tier > 3)
-        return FM_EINVAL;
+    if (in == NULL || in->tier < 1 || in->tier > 3 ||
+        (in->name != NULL && strncmp(in->name, FM_DEPT_CLAIM, FM_DEPT_CLAIM_LEN) == 0))
+        return FM_EINVAL; /* "dept:" names a station's department claim */
     struct payload *pl = payload_new(OP_UNIT_REGISTER);
     uint64_t seq = 0;
     int rc;

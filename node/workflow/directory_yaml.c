@@ -108,7 +108,11 @@ static int unit_field(struct yk_loader *L, const char *key, yaml_node_t *kn, yam
     struct unit_arg *a = arg;
     if (strcmp(key, "name") == 0) {
         a->name = true;
-        return yk_text(L, v, key, a->u->name, sizeof a->u->name);
+        int rc = yk_text(L, v, key, a->u->name, sizeof a->u->name);
+        if (rc == 0 && strncmp(a->u->name, FM_DEPT_CLAIM, FM_DEPT_CLAIM_LEN) == 0)
+            return yk_fail(L, v, "a unit name may not start with '%s' (a station certificate's "
+                                 "claim on a whole department)", FM_DEPT_CLAIM);
+        return rc;
     }
     if (strcmp(key, "kind") == 0) {
         a->kind = true;

@@ -13,6 +13,9 @@
 # and the hand-registered one is listed (adopted). A centre at op format 5
 # cannot publish ids (exit 78, nothing written). The JSON carries the
 # standing and the directory id; the unit resolves by its directory id.
+# Last, `org enroll --department` makes a station a duty room for a whole
+# brigade (usage errors for a vehicle, with --unit, for a "dept:" unit,
+# for a department too long), and no unit may be named "dept:...".
 . "$(dirname "$0")/lib_gossip.sh"
 
 py() { python3 -c "import json,sys; d=json.load(sys.stdin); sys.exit(0 if ($1) else 1)"; }
@@ -136,4 +139,26 @@ fm 1 dispatch "$I2" --unit "$E2" --force >"$T/out" 2>"$T/err" || fail "dispatch 
 grep -q "with --force although it is retired" "$T/err" || fail "force warning: $(cat "$T/err")"
 
 wait_for 60 "digests equal" digests_equal 1 2
+
+# ---- a duty room for a whole department: org enroll --department ----
+KEY=$(node_key 2)
+"$FIELDMESH" org enroll --org "$T/tb/org" --key "$KEY" --name 金东值班室 --role vehicle \
+    --department 金东区消防救援大队 --out "$T/x.cert" >/dev/null 2>"$T/err"
+[ $? = 2 ] || fail "--department for a vehicle: $(cat "$T/err")"
+grep -q "is for a station" "$T/err" || fail "--department role message: $(cat "$T/err")"
+"$FIELDMESH" org enroll --org "$T/tb/org" --key "$KEY" --name 金东值班室 --role station \
+    --department 金东区消防救援大队 --unit x --out "$T/x.cert" >/dev/null 2>&1
+[ $? = 2 ] || fail "--unit with --department"
+"$FIELDMESH" org enroll --org "$T/tb/org" --key "$KEY" --name 金东值班室 --role station \
+    --unit dept:金东区消防救援大队 --out "$T/x.cert" >/dev/null 2>&1
+[ $? = 2 ] || fail "--unit dept:..."
+"$FIELDMESH" org enroll --org "$T/tb/org" --key "$KEY" --name 金东值班室 --role station \
+    --department "$(printf '区%.0s' $(seq 1 20))" --out "$T/x.cert" >/dev/null 2>&1
+[ $? = 2 ] || fail "a department of 60 bytes"
+"$FIELDMESH" org enroll --org "$T/tb/org" --key "$KEY" --name 金东值班室 --role station \
+    --department 金东区消防救援大队 --out "$T/x.cert" >/dev/null 2>"$T/err" ||
+    fail "enroll a duty room: $(cat "$T/err")"
+# no unit may take a department claim's name
+fm 1 unit register --name dept:金东区消防救援大队 --department 金东区消防救援大队 --tier 1 \
+    --kind engine >/dev/null 2>&1 && fail "a unit named dept:..."
 log "ok"

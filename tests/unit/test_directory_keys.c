@@ -506,6 +506,103 @@ static void test_claims_after_a_rename(void **state)
     fx_done(&y);
 }
 
+/* A station's certificate may name a department: its duty room acts for
+ * every unit registered in it (by hand, by the directory, keyed or not),
+ * and for no other; judged alike whichever arrives first, the claim or the
+ * unit's registration. A vehicle may be enrolled under the unit's stable
+ * id. */
+static void test_station_for_a_department(void **state)
+{
+    (void)state;
+    struct fx_node c, s, k, x, y;
+    struct fm_directory *d;
+    char ver[FM_ID_MAX], keyed[FM_ID_MAX], e2[FM_ID_MAX], south[FM_ID_MAX], inc[FM_ID_MAX],
+        tk[1][FM_ID_MAX];
+    size_t reg;
+    struct fm_unit u;
+    make_centre(&c, "c", 6);
+    d = parse_ok(DIR_HEAD "]}\n"
+                 "  - {name: South Fire, kind: fire, tier: 1, county: south, units: [\n"
+                 "     {name: S1, kind: engine, capabilities: [water], home: [29.0, 119.6]}]}\n"
+                 DIR_RULES);
+    OK(fm_node_directory_publish(c.n, d, ver, &reg));
+    assert_int_equal(reg, 3);
+    fm_directory_unit_id(d, &d->units[0], keyed);
+    fm_directory_unit_id(d, &d->units[1], e2);
+    fm_directory_unit_id(d, &d->units[2], south);
+    fm_directory_free(&d);
+    make_unit_node(&s, "s", FM_ROLE_STATION, FM_DEPT_CLAIM "Fire");
+    make_unit_node(&k, "k", FM_ROLE_VEHICLE, "WC-F-001"); /* by the stable id */
+    OK(fx_sync(c.n, s.n, NULL));
+    OK(fx_sync(c.n, k.n, NULL));
+    /* the duty room sets its two trucks, not the other brigade's */
+    OK(fm_node_unit_status(s.n, keyed, "offline"));
+    OK(fm_node_unit_status(s.n, e2, "offline"));
+    assert_int_equal(fm_node_unit_status(s.n, south, "offline"), FM_EUNIT);
+    /* a hand-built claim on the other brigade's truck passes ingest (it is
+     * the certificate's own claim) and is ignored */
+    struct fx_log g;
+    struct payload *pl = calloc(1, sizeof *pl);
+    assert_non_null(pl);
+    struct fx_node s2; /* another duty room of the same brigade */
+    make_unit_node(&s2, "s2", FM_ROLE_STATION, FM_DEPT_CLAIM "Fire");
+    fx_log_init(&g, &s2.id);
+    OK(fx_log_cert(&g, &s2.cert));
+    pl->log.kind = OP_UNIT_STATUS;
+    payload_dir_unit_ref("South Fire", "S1", &pl->ref);
+    pl->unit_status = US_OFFLINE;
+    fm_strlcpy(pl->name, FM_DEPT_CLAIM "Fire", sizeof pl->name);
+    pl->present = PT_BIT(PT_REF) | PT_BIT(PT_UNIT_STATUS) | PT_BIT(PT_NAME);
+    OK(fx_log_pl(&g, pl));
+    free(pl);
+    /* a ticket for E2: the duty room acknowledges it, the keyed truck's
+     * vehicle (enrolled under WC-F-001) reports its own status */
+    report(c.n, "building_fire", 29.1, 119.6, 1, inc);
+    OK(fm_node_unit_status(c.n, e2, "available"));
+    OK(fm_node_dispatch(c.n, inc, (const char *const[]){e2}, 1, NULL, tk));
+    OK(fx_sync(c.n, s.n, NULL));
+    OK(fm_node_ticket_step(s.n, tk[0], FM_STEP_ACK, NULL));
+    OK(fm_node_unit_status(k.n, keyed, "onscene"));
+    /* x: the centre's log first; y: the claims first (they wait for the
+     * registrations) */
+    make_node(&x, "x", FM_ROLE_COUNTY);
+    make_node(&y, "y", FM_ROLE_COUNTY);
+    struct fx_ops lc = {0}, ls = {0}, lk = {0};
+    OK(fx_collect(c.n, c.id.pk, &lc));
+    OK(fx_collect(s.n, s.id.pk, &ls));
+    OK(fx_collect(k.n, k.id.pk, &lk));
+    OK(fx_ingest(x.n, &lc, 0, lc.n, NULL));
+    OK(fx_ingest(x.n, &ls, 0, ls.n, NULL));
+    OK(fx_ingest(x.n, &lk, 0, lk.n, NULL));
+    OK(fx_ingest(x.n, &g.ops, 0, g.ops.n, NULL));
+    OK(fx_ingest(y.n, &g.ops, 0, g.ops.n, NULL));
+    OK(fx_ingest(y.n, &lk, 0, lk.n, NULL));
+    OK(fx_ingest(y.n, &ls, 0, ls.n, NULL));
+    OK(fx_ingest(y.n, &lc, 0, lc.n, NULL));
+    assert_int_equal(fx_digest_eq(x.n, y.n), 1);
+    struct fm_node *nodes[2] = {x.n, y.n};
+    for (int i = 0; i < 2; i++) {
+        struct fm_ticket t;
+        OK(fm_node_unit_get(nodes[i], keyed, &u));
+        assert_string_equal(u.status, "onscene"); /* the vehicle's, after the station's */
+        OK(fm_node_unit_get(nodes[i], south, &u));
+        assert_string_equal(u.status, "available"); /* the claim on it was ignored */
+        OK(fm_node_ticket_get(nodes[i], tk[0], &t));
+        assert_int_not_equal(t.acked.hlc, 0);
+        assert_int_equal(t.void_steps, 0);
+    }
+    fx_ops_free(&lc);
+    fx_ops_free(&ls);
+    fx_ops_free(&lk);
+    fx_log_free(&g);
+    fx_done(&c);
+    fx_done(&s);
+    fx_done(&s2);
+    fx_done(&k);
+    fx_done(&x);
+    fx_done(&y);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -515,6 +612,7 @@ int main(void)
         cmocka_unit_test(test_forged_keyed_registration),
         cmocka_unit_test(test_concurrent_renames_converge),
         cmocka_unit_test(test_claims_after_a_rename),
+        cmocka_unit_test(test_station_for_a_department),
     };
     return wf_test_main("test_directory_keys", tests, sizeof tests / sizeof tests[0]);
 }
