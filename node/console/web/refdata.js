@@ -48,10 +48,12 @@ export function categoryLabel(id) {
 
 export function unitById(id) { return units.find((u) => u.id === id) || null; }
 
-// The unit a node's certificate names, by id or by name.
+// The unit a node's certificate names, by id, by name or by its stable
+// directory id. A station's "dept:D" names no one unit (unit.js offers D's).
 export function unitByRef(ref) {
   if (!ref) return null;
-  return units.find((u) => u.id === ref) || units.find((u) => u.name === ref) || null;
+  return units.find((u) => u.id === ref) || units.find((u) => u.name === ref) ||
+    units.find((u) => u.directory_id === ref) || null;
 }
 
 export function unitName(id) {

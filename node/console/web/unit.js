@@ -27,7 +27,7 @@ export function mount(root, ctx) {
   st.unit = own ? own.id : chosenUnit();
   const body = el('div', { id: 'terminal', class: 'terminal' });
   const news = bulletinBox();
-  fill(root, el('div', { class: 'term-head' }, el('h1', null, t('unit_title')), own ? null : unitPicker(st, body)),
+  fill(root, el('div', { class: 'term-head' }, el('h1', null, t('unit_title')), own ? null : unitPicker(st, body, ctx.nodeUnit)),
     el('p', { id: 'term-centre', class: 'term-centre' }), body, news);
   const reload = async () => { await loadTickets(st); render(body, st); reloadBulletins(news); };
   reload();
@@ -46,8 +46,12 @@ function chosenUnit() {
   try { return localStorage.getItem('fm_unit') || ''; } catch (e) { return ''; }
 }
 
-function unitPicker(st, body) {
-  const units = getUnits().slice().sort((a, b) => String(a.name).localeCompare(String(b.name)));
+// A dispatcher picks any unit; a duty room whose certificate names a whole
+// department ("dept:D", docs/workflow.md §4) picks among D's units.
+function unitPicker(st, body, nodeUnit) {
+  const dept = typeof nodeUnit === 'string' && nodeUnit.startsWith('dept:') ? nodeUnit.slice(5) : null;
+  const units = getUnits().filter((u) => !dept || u.department === dept)
+    .sort((a, b) => String(a.name).localeCompare(String(b.name)));
   const opts = [['', '—']].concat(units.map((u) => [u.id, u.name + ' · ' + (u.department || '')]));
   return el('label', { class: 'unit-pick-label' }, t('unit_choose') + ' ', select({ id: 'term-unit', onchange: async (e) => {
     st.unit = e.target.value;
