@@ -233,10 +233,12 @@ enum step_fit { STEP_VOID, STEP_MATCH, STEP_WAIT };
 /* Whether a step belongs to the ticket its dispatch made: the same unit
  * and incident, and, for a unit's own report carrying the unit's name
  * (what a certificate naming the unit by name was checked against at
- * ingest), the name the dispatcher recorded for that unit, or one the
- * unit is registered under (a unit with a stable key renamed since its
- * crew was enrolled, docs/workflow.md §1c). STEP_WAIT: the unit's
- * registrations may yet give it that name (park the step on the unit). */
+ * ingest), the name the dispatcher recorded for that unit, or else one the
+ * unit's registrations give it (a unit with a stable key renamed since its
+ * crew was enrolled, a duty room's department, docs/workflow.md §1c, §4;
+ * and a dispatch that recorded no name, made by a node that did not know
+ * the unit). STEP_WAIT: the registrations may yet give it that name (park
+ * the step on the unit). */
 static int step_fit(struct wf_apply *a, enum step_fit *fit)
 {
     const struct model_rec *r = a->r;
@@ -246,8 +248,8 @@ static int step_fit(struct wf_apply *a, enum step_fit *fit)
     if (!rec_ref_eq(r, TK_UNIT, &pl->ref3) || !rec_ref_eq(r, TK_INCIDENT, &pl->ref2))
         return FM_OK;
     *fit = STEP_MATCH;
-    if ((pl->flags & 1) != 0 || !(pl->present & PT_BIT(PT_NAME)) || !f->set ||
-        (f->len == strlen(pl->name) && memcmp(f->val, pl->name, f->len) == 0))
+    if ((pl->flags & 1) != 0 || !(pl->present & PT_BIT(PT_NAME)) ||
+        (f->set && f->len == strlen(pl->name) && memcmp(f->val, pl->name, f->len) == 0))
         return FM_OK;
     struct model_rec *u = malloc(sizeof *u);
     bool holds, wait;

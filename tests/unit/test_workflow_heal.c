@@ -644,6 +644,98 @@ static void test_step_author_honest(void **state)
     fx_done(&k);
 }
 
+/* A dispatch that records no unit name (hand-made here: our writers refuse
+ * a unit they do not know, but a dispatcher key may sign one): a station of another unit that steps on it with
+ * the unit's ref and its own name is still ignored (judged against the
+ * unit's registration, waiting for it), and the unit's own vehicle is
+ * taken; alike in both arrival orders. */
+static void test_step_on_an_unnamed_dispatch(void **state)
+{
+    (void)state;
+    struct fx_node c, own, other, k, p, q;
+    struct fx_log g;
+    struct fm_ticket t;
+    struct payload *pl = calloc(1, sizeof *pl);
+    char inc[FM_ID_MAX], u0[FM_ID_MAX], tk[1][FM_ID_MAX];
+    struct fm_unit_new a = {.name = "Engine 1", .department = "Fire", .kind = "engine", .tier = 1};
+    assert_non_null(pl);
+    make_node(&c, "centre", FM_ROLE_CENTRE);
+    make_unit_node(&own, "engine1", FM_ROLE_VEHICLE, "Engine 1");
+    make_unit_node(&other, "station9", FM_ROLE_STATION, "Ladder 9");
+    OK(fx_author(&org, &k, "county"));
+    set_role(&k, FM_ROLE_COUNTY);
+    make_node(&p, "p", FM_ROLE_COUNTY);
+    make_node(&q, "q", FM_ROLE_COUNTY);
+    OK(fm_node_unit_register(c.n, &a, u0));
+    report(c.n, "fire", 1, 1, 2, inc);
+    struct fx_log gk;
+    fx_log_init(&gk, &k.id);
+    OK(fx_log_cert(&gk, &k.cert));
+    pl->log.kind = OP_TICKET_DISPATCH;
+    memcpy(pl->ref.author, c.id.pk, FM_PK_LEN);
+    pl->ref.seq = id_seq(inc);
+    memcpy(pl->ref2.author, c.id.pk, FM_PK_LEN);
+    pl->ref2.seq = id_seq(u0);
+    pl->present = PT_BIT(PT_REF) | PT_BIT(PT_REF2) | PT_BIT(PT_EPOCH);
+    OK(fx_log_pl(&gk, pl));
+    fm_op_id_format(k.id.pk, gk.seq, tk[0]);
+    /* Ladder 9's station steps on it as if it were the unit */
+    memset(pl, 0, sizeof *pl);
+    fx_log_init(&g, &other.id);
+    OK(fx_log_cert(&g, &other.cert));
+    pl->log.kind = OP_TICKET_STEP;
+    memcpy(pl->ref.author, k.id.pk, FM_PK_LEN);
+    pl->ref.seq = id_seq(tk[0]);
+    memcpy(pl->ref2.author, c.id.pk, FM_PK_LEN);
+    pl->ref2.seq = id_seq(inc);
+    memcpy(pl->ref3.author, c.id.pk, FM_PK_LEN);
+    pl->ref3.seq = id_seq(u0);
+    pl->code = TS_ACK;
+    fm_strlcpy(pl->name, "Ladder 9", sizeof pl->name);
+    pl->present = PT_BIT(PT_REF) | PT_BIT(PT_REF2) | PT_BIT(PT_REF3) | PT_BIT(PT_EPOCH) |
+                  PT_BIT(PT_CODE) | PT_BIT(PT_FLAGS) | PT_BIT(PT_NAME);
+    OK(fx_log_pl(&g, pl));
+    free(pl);
+    /* the unit's own vehicle: en route, after it heard of the ticket */
+    OK(fx_sync(c.n, own.n, NULL));
+    OK(fx_ingest(own.n, &gk.ops, 0, gk.ops.n, NULL));
+    OK(fm_node_ticket_step(own.n, tk[0], FM_STEP_ENROUTE, NULL));
+    struct fx_ops lc = {0}, lo = {0};
+    const struct fx_ops lk = gk.ops;
+    OK(fx_collect(c.n, c.id.pk, &lc));
+    OK(fx_collect(own.n, own.id.pk, &lo));
+    /* p: the unit's registration first; q: last */
+    OK(fx_ingest(p.n, &lc, 0, lc.n, NULL));
+    OK(fx_ingest(p.n, &lk, 0, lk.n, NULL));
+    OK(fx_ingest(p.n, &g.ops, 0, g.ops.n, NULL));
+    OK(fx_ingest(p.n, &lo, 0, lo.n, NULL));
+    OK(fx_ingest(q.n, &lk, 0, lk.n, NULL));
+    OK(fx_ingest(q.n, &g.ops, 0, g.ops.n, NULL));
+    OK(fx_ingest(q.n, &lo, 0, lo.n, NULL));
+    OK(fm_node_ticket_get(q.n, tk[0], &t));
+    assert_int_equal(t.acked.hlc, 0); /* waiting for the unit */
+    assert_int_equal(t.enroute.hlc, 0);
+    OK(fx_ingest(q.n, &lc, 0, lc.n, NULL));
+    assert_int_equal(fx_digest_eq(p.n, q.n), 1);
+    struct fm_node *nodes[2] = {p.n, q.n};
+    for (int i = 0; i < 2; i++) {
+        OK(fm_node_ticket_get(nodes[i], tk[0], &t));
+        assert_int_equal(t.acked.hlc, 0);       /* Ladder 9's claim: ignored */
+        assert_int_not_equal(t.enroute.hlc, 0); /* Engine 1's own report: taken */
+        assert_int_equal(t.void_steps, 1);
+    }
+    fx_ops_free(&lc);
+    fx_ops_free(&lo);
+    fx_log_free(&g);
+    fx_log_free(&gk);
+    fx_done(&c);
+    fx_done(&own);
+    fx_done(&other);
+    fx_done(&k);
+    fx_done(&p);
+    fx_done(&q);
+}
+
 /* ---- the report: segments, targets, late cases, groups, with chosen stamps ---- */
 
 static int inc_cb(void *ctx, const struct fm_incident *inc)
@@ -835,6 +927,7 @@ int main(void)
         cmocka_unit_test(test_report_and_clock_note),
         cmocka_unit_test(test_report_segments),
         cmocka_unit_test(test_step_author_honest),
+        cmocka_unit_test(test_step_on_an_unnamed_dispatch),
     };
     return wf_test_main("test_workflow_heal", tests, sizeof tests / sizeof tests[0]);
 }
