@@ -304,6 +304,7 @@ static void test_merge_apart(void **state)
     make_node(&k, "county", FM_ROLE_COUNTY);
     c.n->cfg.op_format = k.n->cfg.op_format = 3;
     report(c.n, "gas_leak", 31.2, 121.4, 2, a); /* the earlier call */
+    usleep(2000); /* so its stamp is earlier, not equal (a tie goes by id) */
     report(k.n, "gas_leak", 31.2005, 121.4005, 2, b);
     report(c.n, "fire", 31.3, 121.5, 3, e);
     report(c.n, "fire", 31.3, 121.5, 3, f);
