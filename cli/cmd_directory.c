@@ -109,11 +109,12 @@ static int count_unit(void *ctx, const struct fm_unit *u)
     return 0;
 }
 
-/* After a publish: the units it retired and those registered by hand that
- * it does not list, named (up to a few of each) on stderr. */
+/* After a publish, one walk of the units: how many there are, and the
+ * ones it retired and those registered by hand that it does not list,
+ * named (up to a few of each) on stderr. */
 struct standing_walk {
     const struct fm_directory *d;
-    size_t n[3];
+    size_t total, n[3];
     char names[3][512];
 };
 
@@ -121,6 +122,7 @@ static int standing_each(void *ctx, const struct fm_unit *u)
 {
     struct standing_walk *w = ctx;
     enum fm_unit_standing st;
+    w->total++;
     (void)fm_directory_unit_of(w->d, u, &st);
     if (st == FM_UNIT_LISTED)
         return 0;
@@ -132,28 +134,18 @@ static int standing_each(void *ctx, const struct fm_unit *u)
     return 0;
 }
 
-static void standing_report(struct cli *cl, const struct fm_directory *d)
+static void standing_report(const struct standing_walk *w)
 {
-    struct standing_walk *w = calloc(1, sizeof *w);
-    if (w == NULL)
-        return;
-    w->d = d;
-    if (fm_node_units(cl->node, standing_each, w) == FM_OK) {
-        if (w->n[FM_UNIT_RETIRED])
-            fprintf(stderr, "retired %zu unit%s no longer listed (never proposed; tickets and "
-                            "history kept): %s%s\n", w->n[FM_UNIT_RETIRED],
-                    w->n[FM_UNIT_RETIRED] == 1 ? "" : "s", w->names[FM_UNIT_RETIRED],
-                    w->n[FM_UNIT_RETIRED] > 5 ? ", ..." : "");
-        if (w->n[FM_UNIT_UNLISTED])
-            fprintf(stderr, "warning: %zu unit%s registered by hand %s not in the directory: "
-                            "%s%s; list %s under the same name and department to adopt %s\n",
-                    w->n[FM_UNIT_UNLISTED], w->n[FM_UNIT_UNLISTED] == 1 ? "" : "s",
-                    w->n[FM_UNIT_UNLISTED] == 1 ? "is" : "are", w->names[FM_UNIT_UNLISTED],
-                    w->n[FM_UNIT_UNLISTED] > 5 ? ", ..." : "",
-                    w->n[FM_UNIT_UNLISTED] == 1 ? "it" : "them",
-                    w->n[FM_UNIT_UNLISTED] == 1 ? "it" : "them");
-    }
-    free(w);
+    size_t r = w->n[FM_UNIT_RETIRED], h = w->n[FM_UNIT_UNLISTED];
+    if (r)
+        fprintf(stderr, "retired %zu unit%s no longer listed (never proposed; tickets and "
+                        "history kept): %s%s\n",
+                r, r == 1 ? "" : "s", w->names[FM_UNIT_RETIRED], r > 5 ? ", ..." : "");
+    if (h)
+        fprintf(stderr, "warning: %zu unit%s registered by hand %s not in the directory: "
+                        "%s%s; list %s under the same name and department to adopt %s\n",
+                h, h == 1 ? "" : "s", h == 1 ? "is" : "are", w->names[FM_UNIT_UNLISTED],
+                h > 5 ? ", ..." : "", h == 1 ? "it" : "them", h == 1 ? "it" : "them");
 }
 
 static int run_publish(struct cli *cl, int argc, char **argv)
@@ -176,10 +168,9 @@ static int run_publish(struct cli *cl, int argc, char **argv)
         fm_directory_free(&d);
         return rc;
     }
-    size_t before = 0, after = 0;
+    size_t before = 0;
     bool counted = fm_node_units(cl->node, count_unit, &before) == FM_OK;
     rc = fm_node_directory_publish(cl->node, d, version, &reg);
-    counted = counted && rc == FM_OK && fm_node_units(cl->node, count_unit, &after) == FM_OK;
     if (rc == FM_EPERM) {
         fm_directory_free(&d);
         return cli_error(cl, rc, "only admin and centre nodes publish the directory (this node "
@@ -208,6 +199,13 @@ static int run_publish(struct cli *cl, int argc, char **argv)
     summary(d, stderr);
     /* the entities it added; the rest of its registrations updated units
      * with a stable id (renamed, moved or given other capabilities) */
+    struct standing_walk *w = calloc(1, sizeof *w);
+    if (w != NULL) {
+        w->d = d;
+        counted = counted && fm_node_units(cl->node, standing_each, w) == FM_OK;
+    }
+    counted = counted && w != NULL;
+    size_t after = counted ? w->total : 0;
     size_t added = !counted ? reg : after > before ? after - before : 0;
     size_t updated = reg > added ? reg - added : 0;
     fprintf(stderr, "registered %zu new unit%s", added, added == 1 ? "" : "s");
@@ -215,7 +213,9 @@ static int run_publish(struct cli *cl, int argc, char **argv)
         fprintf(stderr, "; updated %zu unit%s with a stable id (renamed, moved or changed)",
                 updated, updated == 1 ? "" : "s");
     fputc('\n', stderr);
-    standing_report(cl, d);
+    if (counted)
+        standing_report(w);
+    free(w);
     fm_directory_free(&d);
     return CLI_EXIT_OK;
 }
