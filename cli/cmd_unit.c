@@ -116,9 +116,9 @@ static const char *unit_standing(const struct fm_directory *d, const struct fm_u
     return st == FM_UNIT_LISTED ? "listed" : st == FM_UNIT_RETIRED ? "retired" : "unlisted";
 }
 
-static void unit_json(struct cli_json *j, const struct fm_unit *u, const struct fm_directory *d)
+/* standing: unit_standing's, computed once by the caller */
+static void unit_json(struct cli_json *j, const struct fm_unit *u, const char *standing)
 {
-    const char *standing = unit_standing(d, u);
     cli_json_begin_object(j);
     cli_json_kstr(j, "id", u->id);
     cli_json_key(j, "directory_id");
@@ -214,7 +214,7 @@ static int unit_list_one(void *ctx, const struct fm_unit *u)
     lc->retired += standing != NULL && strcmp(standing, "retired") == 0;
     lc->unlisted += standing != NULL && strcmp(standing, "unlisted") == 0;
     if (lc->as_json) {
-        unit_json(&lc->json, u, lc->d);
+        unit_json(&lc->json, u, standing);
         return 0;
     }
     char tier[8], pos[2 * CLI_COORD_LEN + 32], dir[FM_UNIT_KEY_MAX + 32];
@@ -305,7 +305,7 @@ static int run_show(struct cli *cl, int argc, char **argv)
     if (cli_flag(&a, UL_JSON)) {
         struct cli_json j;
         cli_json_init(&j, stdout);
-        unit_json(&j, &u, d);
+        unit_json(&j, &u, standing);
         cli_json_finish(&j);
         fm_directory_free(&d);
         return CLI_EXIT_OK;
