@@ -25,20 +25,6 @@
     "units: 1}]}\n"                                                                          \
     "  - {category: gas_leak, respond: [{tier: 2, kind: gas, units: 1}]}\n"
 
-static int parse(const char *text, struct fm_directory **d, char *err, size_t errlen)
-{
-    return fm_directory_parse_yaml("t.yaml", text, strlen(text), d, err, errlen);
-}
-
-static void expect_error(const char *text, const char *where, const char *what)
-{
-    struct fm_directory *d = NULL;
-    char err[512];
-    assert_int_equal(parse(text, &d, err, sizeof err), FM_ECONFIG);
-    assert_null(d);
-    if (strstr(err, where) == NULL || strstr(err, what) == NULL)
-        fail_msg("want '%s' and '%s' in: %s", where, what, err);
-}
 
 static void test_yaml_and_lookup(void **state)
 {
@@ -47,7 +33,7 @@ static void test_yaml_and_lookup(void **state)
     char err[512];
     const char *text = HEAD "aliases:\n  火灾: building_fire\n  燃气泄漏: gas_leak\n"
                             "  沙袋: sandbag\n  云梯: ladder\n";
-    if (parse(text, &d, err, sizeof err) != FM_OK)
+    if (dir_parse(text, &d, err, sizeof err) != FM_OK)
         fail_msg("%s", err);
     assert_int_equal(d->naliases, 4);
     assert_string_equal(fm_directory_alias(d, "火灾"), "building_fire");
@@ -69,26 +55,26 @@ static void test_yaml_and_lookup(void **state)
 static void test_yaml_errors(void **state)
 {
     (void)state;
-    expect_error(HEAD "aliases:\n  building_fire: gas_leak\n", "t.yaml:11:3",
+    dir_expect_error(HEAD "aliases:\n  building_fire: gas_leak\n", "t.yaml:11:3",
                  "alias 'building_fire' is itself a category");
-    expect_error(HEAD "aliases:\n  火灾: Building Fire\n", "t.yaml:11:",
+    dir_expect_error(HEAD "aliases:\n  火灾: Building Fire\n", "t.yaml:11:",
                  "must be 1 to 31 characters of a-z");
-    expect_error(HEAD "aliases:\n  火灾: building_fire\n  火灾: gas_leak\n", "t.yaml:12:",
+    dir_expect_error(HEAD "aliases:\n  火灾: building_fire\n  火灾: gas_leak\n", "t.yaml:12:",
                  "duplicate key");
-    expect_error(HEAD "aliases: [火灾]\n", "t.yaml:10:", "aliases");
+    dir_expect_error(HEAD "aliases: [火灾]\n", "t.yaml:10:", "aliases");
     /* a need no unit could fill: a capability, a kind, a department */
-    expect_error("name: t\ncounties: [north]\n"
+    dir_expect_error("name: t\ncounties: [north]\n"
                  "departments:\n  - {name: Fire, kind: fire, tier: 1, county: north,\n"
                  "     units: [{name: E1, kind: engine, capabilities: [water], home: [29.1, 119.6]}]}\n"
                  "rules:\n  - {category: fire, respond: [{tier: 1, kind: fire, capability: "
                  "foam, units: 1}]}\n",
                  "t.yaml:7:5", "rule 'fire' needs capability 'foam' of kind fire, which no "
                                "unit of the directory has");
-    expect_error("name: t\ncounties: [north]\n"
+    dir_expect_error("name: t\ncounties: [north]\n"
                  "departments:\n  - {name: Fire, kind: fire, tier: 1, county: north}\n"
                  "rules:\n  - {category: fire, respond: [{tier: 1, kind: fyre, units: 1}]}\n",
                  "t.yaml:6:5", "needs kind 'fyre', which no department of the directory has");
-    expect_error("name: t\ncounties: [north]\n"
+    dir_expect_error("name: t\ncounties: [north]\n"
                  "departments:\n  - {name: Fire, kind: fire, tier: 1, county: north}\n"
                  "  - {name: Rescue, kind: rescue, tier: 1, county: north}\n"
                  "rules:\n  - {category: fire, respond: [{tier: 1, kind: fire, department: "
@@ -104,7 +90,7 @@ static void test_section_round_trip(void **state)
     char err[512], *yaml = NULL;
     size_t ylen;
     assert_non_null(back);
-    if (parse(HEAD "aliases:\n  燃气泄漏: gas_leak\n  火灾: building_fire\n", &d, err,
+    if (dir_parse(HEAD "aliases:\n  燃气泄漏: gas_leak\n  火灾: building_fire\n", &d, err,
               sizeof err) != FM_OK)
         fail_msg("%s", err);
     fm_buf_init(&b, 1u << 20);
@@ -148,7 +134,7 @@ static void test_unknown_build_skips(void **state)
     struct fm_buf b;
     char err[512];
     assert_non_null(back);
-    if (parse(HEAD "aliases:\n  火灾: building_fire\n", &d, err, sizeof err) != FM_OK)
+    if (dir_parse(HEAD "aliases:\n  火灾: building_fire\n", &d, err, sizeof err) != FM_OK)
         fail_msg("%s", err);
     fm_buf_init(&b, 1u << 20);
     OK(directory_encode(d, &b));
@@ -205,7 +191,7 @@ static void test_duplicates_section(void **state)
     char err[512], *yaml = NULL;
     size_t ylen;
     assert_non_null(back);
-    if (parse(HEAD "duplicates:\n  radius_m: 800\n  window_min: 45\n"
+    if (dir_parse(HEAD "duplicates:\n  radius_m: 800\n  window_min: 45\n"
                    "  related: [[gas_leak, building_fire]]\n",
               &d, err, sizeof err) != FM_OK)
         fail_msg("%s", err);
@@ -237,16 +223,16 @@ static void test_duplicates_section(void **state)
     fm_buf_release(&b2);
     free(back);
     fm_directory_free(&d);
-    expect_error(HEAD "duplicates:\n  related: [[gas_leak, flood]]\n", "t.yaml:11:24",
+    dir_expect_error(HEAD "duplicates:\n  related: [[gas_leak, flood]]\n", "t.yaml:11:24",
                  "related category 'flood' has no rule");
-    expect_error(HEAD "duplicates:\n  related: [[gas_leak]]\n", "t.yaml:11:",
+    dir_expect_error(HEAD "duplicates:\n  related: [[gas_leak]]\n", "t.yaml:11:",
                  "needs at least two");
-    expect_error(HEAD "duplicates:\n  related: [[gas_leak, building_fire], [gas_leak, "
+    dir_expect_error(HEAD "duplicates:\n  related: [[gas_leak, building_fire], [gas_leak, "
                       "building_fire]]\n",
                  "t.yaml:11:", "is in two groups");
-    expect_error(HEAD "duplicates:\n  radius_m: 0\n", "t.yaml:11:13",
+    dir_expect_error(HEAD "duplicates:\n  radius_m: 0\n", "t.yaml:11:13",
                  "'radius_m' must be between 1 and 50000");
-    expect_error(HEAD "duplicates:\n  radius: 10\n", "t.yaml:11:3",
+    dir_expect_error(HEAD "duplicates:\n  radius: 10\n", "t.yaml:11:3",
                  "unknown key 'radius' in duplicates");
 }
 

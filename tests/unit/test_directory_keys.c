@@ -34,28 +34,13 @@
     "]}\n"                                                                                   \
     "  - {name: South Fire, kind: fire, tier: 1, county: south, units: []}\n" DIR_RULES
 
-static int parse(const char *text, struct fm_directory **d, char *err, size_t errlen)
-{
-    return fm_directory_parse_yaml("t.yaml", text, strlen(text), d, err, errlen);
-}
-
 static struct fm_directory *parse_ok(const char *text)
 {
     struct fm_directory *d = NULL;
     char err[512];
-    if (parse(text, &d, err, sizeof err) != FM_OK)
+    if (dir_parse(text, &d, err, sizeof err) != FM_OK)
         fail_msg("%s", err);
     return d;
-}
-
-static void expect_error(const char *text, const char *where, const char *what)
-{
-    struct fm_directory *d = NULL;
-    char err[512];
-    assert_int_equal(parse(text, &d, err, sizeof err), FM_ECONFIG);
-    assert_null(d);
-    if (strstr(err, where) == NULL || strstr(err, what) == NULL)
-        fail_msg("want '%s' and '%s' in: %s", where, what, err);
 }
 
 static void test_yaml(void **state)
@@ -83,16 +68,16 @@ static void test_yaml(void **state)
     assert_string_not_equal(id, id2);
     fm_directory_free(&d);
 
-    expect_error(DIR_HEAD ", {name: E3, id: 'WC F', kind: engine, home: [29, 119]}" DIR_TAIL,
+    dir_expect_error(DIR_HEAD ", {name: E3, id: 'WC F', kind: engine, home: [29, 119]}" DIR_TAIL,
                  "t.yaml:6:", "'id' must be 1 to 31 letters, digits");
-    expect_error(DIR_HEAD ", {name: E3, id: WC-F-001, kind: engine, home: [29, 119]}" DIR_TAIL,
+    dir_expect_error(DIR_HEAD ", {name: E3, id: WC-F-001, kind: engine, home: [29, 119]}" DIR_TAIL,
                  "t.yaml:6:", "unit id 'WC-F-001' is used twice");
-    expect_error(DIR_HEAD ", {name: E3, id: '', kind: engine, home: [29, 119]}" DIR_TAIL,
+    dir_expect_error(DIR_HEAD ", {name: E3, id: '', kind: engine, home: [29, 119]}" DIR_TAIL,
                  "t.yaml:6:", "'id' must be");
-    expect_error(DIR_HEAD ", {name: E3, id: abcdefghijklmnopqrstuvwxyz0123456, kind: engine, "
+    dir_expect_error(DIR_HEAD ", {name: E3, id: abcdefghijklmnopqrstuvwxyz0123456, kind: engine, "
                           "home: [29, 119]}" DIR_TAIL,
                  "t.yaml:6:", "got 'abcdefghijklmnopqrstuvwxyz0123456'");
-    expect_error(DIR_HEAD ", {name: E3, idx: a, kind: engine, home: [29, 119]}" DIR_TAIL,
+    dir_expect_error(DIR_HEAD ", {name: E3, idx: a, kind: engine, home: [29, 119]}" DIR_TAIL,
                  "t.yaml:6:", "expected name, id, kind");
 }
 

@@ -32,20 +32,6 @@
     "    - {name: 城西防汛物资仓库, at: [29.08, 119.62]}\n"                                  \
     "    - {name: Port depot, at: [29.2, 119.7]}\n"
 
-static int parse(const char *text, struct fm_directory **d, char *err, size_t errlen)
-{
-    return fm_directory_parse_yaml("t.yaml", text, strlen(text), d, err, errlen);
-}
-
-static void expect_error(const char *text, const char *where, const char *what)
-{
-    struct fm_directory *d = NULL;
-    char err[512];
-    assert_int_equal(parse(text, &d, err, sizeof err), FM_ECONFIG);
-    assert_null(d);
-    if (strstr(err, where) == NULL || strstr(err, what) == NULL)
-        fail_msg("want '%s' and '%s' in: %s", where, what, err);
-}
 
 static void test_yaml_and_lookups(void **state)
 {
@@ -53,7 +39,7 @@ static void test_yaml_and_lookups(void **state)
     struct fm_directory *d = NULL;
     char err[512];
     int32_t lat = 0, lon = 0;
-    if (parse(HEAD MATERIALS, &d, err, sizeof err) != FM_OK)
+    if (dir_parse(HEAD MATERIALS, &d, err, sizeof err) != FM_OK)
         fail_msg("%s", err);
     assert_int_equal(d->nmaterials, 2);
     assert_int_equal(d->ndepots, 2);
@@ -77,24 +63,24 @@ static void test_yaml_and_lookups(void **state)
 static void test_yaml_errors(void **state)
 {
     (void)state;
-    expect_error(HEAD "materials:\n  units:\n    Sand Bag: 袋\n", "t.yaml:",
+    dir_expect_error(HEAD "materials:\n  units:\n    Sand Bag: 袋\n", "t.yaml:",
                  "material kind 'Sand Bag' is not a word");
-    expect_error(HEAD "materials:\n  units:\n    sandbag: sixteen-bytes-xx\n", "t.yaml:10:14",
+    dir_expect_error(HEAD "materials:\n  units:\n    sandbag: sixteen-bytes-xx\n", "t.yaml:10:14",
                  "the unit of measure of 'sandbag' is 16 bytes; at most 15");
-    expect_error(HEAD "materials:\n  units:\n    sandbag: 袋\n    sandbag: 包\n", "t.yaml:",
+    dir_expect_error(HEAD "materials:\n  units:\n    sandbag: 袋\n    sandbag: 包\n", "t.yaml:",
                  "duplicate key");
-    expect_error(HEAD "materials:\n  depots:\n    - {name: E1, at: [29.0, 119.0]}\n",
+    dir_expect_error(HEAD "materials:\n  depots:\n    - {name: E1, at: [29.0, 119.0]}\n",
                  "t.yaml:10:7", "depot 'E1' is also a unit");
-    expect_error(HEAD "materials:\n  depots:\n    - {name: A, at: [29.0, 119.0]}\n"
+    dir_expect_error(HEAD "materials:\n  depots:\n    - {name: A, at: [29.0, 119.0]}\n"
                       "    - {name: A, at: [29.1, 119.0]}\n",
                  "t.yaml:11:7", "depot 'A' is placed twice");
-    expect_error(HEAD "materials:\n  depots:\n    - {name: A, at: [95.0, 119.0]}\n",
+    dir_expect_error(HEAD "materials:\n  depots:\n    - {name: A, at: [95.0, 119.0]}\n",
                  "t.yaml:10:", "latitude");
-    expect_error(HEAD "materials:\n  depots:\n    - {name: A}\n", "t.yaml:10:7",
+    dir_expect_error(HEAD "materials:\n  depots:\n    - {name: A}\n", "t.yaml:10:7",
                  "a depot needs name and at");
-    expect_error(HEAD "materials:\n  depots:\n    - {name: A, at: [29.0]}\n", "t.yaml:10:",
+    dir_expect_error(HEAD "materials:\n  depots:\n    - {name: A, at: [29.0]}\n", "t.yaml:10:",
                  "'at' must be [latitude, longitude]");
-    expect_error(HEAD "materials:\n  stores: []\n", "t.yaml:9:3",
+    dir_expect_error(HEAD "materials:\n  stores: []\n", "t.yaml:9:3",
                  "unknown key 'stores' in materials");
 }
 
@@ -106,7 +92,7 @@ static void test_section_round_trip(void **state)
     char err[512], *yaml = NULL;
     size_t ylen;
     assert_non_null(back);
-    if (parse(HEAD MATERIALS, &d, err, sizeof err) != FM_OK)
+    if (dir_parse(HEAD MATERIALS, &d, err, sizeof err) != FM_OK)
         fail_msg("%s", err);
     fm_buf_init(&b, 1u << 20);
     fm_buf_init(&b2, 1u << 20);
@@ -152,7 +138,7 @@ static void test_older_build_skips_it(void **state)
     struct fm_buf b;
     char err[512];
     assert_non_null(back);
-    if (parse(HEAD MATERIALS, &d, err, sizeof err) != FM_OK)
+    if (dir_parse(HEAD MATERIALS, &d, err, sizeof err) != FM_OK)
         fail_msg("%s", err);
     fm_buf_init(&b, 1u << 20);
     OK(directory_encode(d, &b));

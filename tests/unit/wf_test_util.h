@@ -55,6 +55,24 @@ static inline struct fm_directory *load_dir(void)
     return d;
 }
 
+/* A directory YAML text parsed as file "t.yaml" (the tests of the
+ * directory's sections), and one that must fail with both texts in its
+ * error (file:line:column and what is wrong). */
+static inline int dir_parse(const char *text, struct fm_directory **d, char *err, size_t errlen)
+{
+    return fm_directory_parse_yaml("t.yaml", text, strlen(text), d, err, errlen);
+}
+
+static inline void dir_expect_error(const char *text, const char *where, const char *what)
+{
+    struct fm_directory *d = NULL;
+    char err[512];
+    assert_int_equal(dir_parse(text, &d, err, sizeof err), FM_ECONFIG);
+    assert_null(d);
+    if (strstr(err, where) == NULL || strstr(err, what) == NULL)
+        fail_msg("want '%s' and '%s' in: %s", where, what, err);
+}
+
 /* Finds a unit entity id by name. */
 struct find_unit {
     const char *name;
