@@ -110,15 +110,35 @@ static uint64_t unzigzag(uint64_t z) { return (z >> 1) ^ (0 - (z & 1)); }
 struct enc_run {
     const uint8_t *author;
     uint64_t next_seq, hlc;
+    uint8_t last[FM_HASH_LEN]; /* the hash of the run's last op */
     size_t count_at; /* offset of the run's count in meta (u16, patched) */
     uint16_t n;
 };
 
-/* Does op d start a new run after r? */
+/* Does op d start a new run after r? Within a run the receiver takes each
+ * op's prev to be the hash of the op before it, so an op that follows on
+ * in seq but not in hash (the other branch of a fork) opens a run of its
+ * own. */
 static bool run_breaks(const struct enc_run *r, const struct fm_op *d)
 {
     return !r->author || memcmp(r->author, d->author, FM_PK_LEN) != 0 ||
-           d->seq != r->next_seq || r->n == UINT16_MAX;
+           d->seq != r->next_seq || r->n == UINT16_MAX ||
+           memcmp(d->prev, r->last, FM_HASH_LEN) != 0;
+}
+
+#define RUN_AUTHOR_SLOTS (2 * FM_WIRE_BATCH_MAX) /* a power of two, twice the runs */
+
+/* Has an earlier run of this batch the same author? (Then the receiver,
+ * which resolves a run's missing prev from what it held before the batch,
+ * could resolve it wrong: the run carries its prev.) Records the author. */
+static bool author_repeats(struct fm_compact *z, const uint8_t *author)
+{
+    uint32_t i = fm_be32_get(author) & (RUN_AUTHOR_SLOTS - 1);
+    for (; z->run_authors[i]; i = (i + 1) & (RUN_AUTHOR_SLOTS - 1))
+        if (memcmp(z->run_authors[i], author, FM_PK_LEN) == 0)
+            return true;
+    z->run_authors[i] = author;
+    return false;
 }
 
 /* Version 3: author | rflags | [prev] | varint seq | u16 n.
@@ -150,16 +170,20 @@ static int run_open(struct fm_buf *meta, struct enc_run *r, const struct fm_op *
     return FM_OK;
 }
 
-/* One op's metadata into its run (a new run when the author or the seq
- * does not follow on). *nruns counts the runs. run_len: in version 4, the
- * length of the run this op opens (its count is written before its ops). */
-static int enc_op(struct fm_buf *meta, struct enc_run *r, const struct fm_op *d, bool give_prev,
-                  uint8_t version, uint16_t run_len, uint32_t *nruns)
+/* One op's metadata into its run (a new run when the author, the seq or
+ * the prev does not follow on). *nruns counts the runs. run_len: in
+ * version 4, the length of the run this op opens (its count is written
+ * before its ops). hash: the op's own hash. */
+static int enc_op(struct fm_compact *z, struct enc_run *r, const struct fm_op *d,
+                  const uint8_t hash[FM_HASH_LEN], bool give_prev, uint8_t version,
+                  uint16_t run_len, uint32_t *nruns)
 {
+    struct fm_buf *meta = &z->meta;
     bool first = run_breaks(r, d);
     if (first) {
         if (r->author && version != FM_COMPACT4_WIRE_VERSION)
             put_be16(meta->data + r->count_at, r->n);
+        give_prev |= author_repeats(z, d->author);
         CHECK(run_open(meta, r, d, give_prev, version, run_len));
         (*nruns)++;
     }
@@ -169,6 +193,7 @@ static int enc_op(struct fm_buf *meta, struct enc_run *r, const struct fm_op *d,
     CHECK(fm_buf_append(meta, d->sig, FM_SIG_LEN));
     r->hlc = d->hlc;
     r->next_seq = d->seq + 1;
+    memcpy(r->last, hash, FM_HASH_LEN);
     r->n++;
     return FM_OK;
 }
@@ -280,6 +305,7 @@ static int run_lengths(const struct fm_wire_ops *ops, uint16_t *lens, size_t max
         }
         r.author = op + AT_AUTHOR; /* d points into op: stays valid */
         r.next_seq = d.seq + 1;
+        fm_hash(r.last, op, len);
         r.n++;
         lens[k - 1]++;
     }
@@ -305,12 +331,15 @@ int fm_compact_encode(struct fm_compact *z, uint8_t version, const uint8_t *plai
         CHECK(run_lengths(&m.u.ops, lens, FM_WIRE_BATCH_MAX, &nlens));
     fm_buf_reset(&z->meta);
     fm_buf_reset(&z->raw);
+    memset(z->run_authors, 0, sizeof(z->run_authors));
     while (fm_wire_ops_next(&m.u.ops, &pos, &op, &len)) {
         struct fm_op d;
         if (fm_op_decode(&d, op, len) != FM_OK || d.version != FM_OP_VERSION || d.flags != 0)
             return FM_EINVAL; /* not rebuildable from our fields: send it plain */
+        uint8_t h[FM_HASH_LEN];
+        fm_hash(h, op, len);
         uint16_t run_len = run_breaks(&r, &d) && nruns < nlens ? lens[nruns] : 0;
-        CHECK(enc_op(&z->meta, &r, &d, give_prev, version, run_len, &nruns));
+        CHECK(enc_op(z, &r, &d, h, give_prev, version, run_len, &nruns));
         CHECK(fm_buf_append(&z->raw, d.payload, d.payload_len));
     }
     if (r.author && version != FM_COMPACT4_WIRE_VERSION)

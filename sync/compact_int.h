@@ -73,6 +73,8 @@ struct fm_compact {
     uint8_t *framed;         /* decoder, version 4: the frame with its magic put back */
     struct fm_buf hashes;    /* decoder: the rebuilt ops' hashes (o->hashes) */
     uint16_t run_lens[FM_WIRE_BATCH_MAX]; /* encoder, version 4: each run's length */
+    /* encoder: the authors of the runs opened so far (open addressing) */
+    const uint8_t *run_authors[2 * FM_WIRE_BATCH_MAX];
 };
 void fm_compact_init(struct fm_compact *z);
 void fm_compact_release(struct fm_compact *z);

@@ -247,6 +247,74 @@ static void test_prev_mismatch_fails_signature(void **state)
     assert_true(bad >= NAUTH);
 }
 
+/* One op of ids[0] at seq after prev (NULL at seq 1) into ops (u32 len |
+ * op); h gets its hash. */
+static void add_op(struct fm_buf *ops, unsigned seq, const uint8_t *prev, const char *text,
+                   uint8_t h[FM_HASH_LEN])
+{
+    struct fm_buf op;
+    struct fm_op d;
+    fm_buf_init(&op, FM_OP_MAX_LEN);
+    assert_int_equal(fm_op_build(&op, &ids[0], 1, seq, prev, 0x1000000ull + seq * 70000, text,
+                                 (uint32_t)strlen(text)),
+                     FM_OK);
+    assert_int_equal(fm_op_decode(&d, op.data, op.len), FM_OK);
+    fm_op_hash(&d, h);
+    if (ops) {
+        assert_int_equal(fm_buf_put_u32(ops, (uint32_t)op.len), FM_OK);
+        assert_int_equal(fm_buf_append(ops, op.data, op.len), FM_OK);
+    }
+    fm_buf_release(&op);
+}
+
+/* A forked author: seq 4 of one branch followed by seq 5 of the other
+ * (whose prev is not the hash of the seq 4 before it in the batch). The
+ * encoder must not take the second op's prev as implied: it opens a run
+ * of its own carrying the prev, in both versions, pushed or replied, and
+ * every rebuilt op is byte for byte the one sent and verifies. Found by
+ * fuzz_compact (the round trip changed the second op's prev). */
+static void test_fork_branches_round_trip(void **state)
+{
+    (void)state;
+    struct fm_buf ops;
+    uint8_t h1[FM_HASH_LEN], h2[FM_HASH_LEN], h3[FM_HASH_LEN], a4[FM_HASH_LEN],
+        b4[FM_HASH_LEN], b5[FM_HASH_LEN], a5[FM_HASH_LEN];
+    fm_buf_init(&ops, FM_WIRE_MAX_MSG);
+    add_op(NULL, 1, NULL, "one", h1);
+    add_op(NULL, 2, h1, "two", h2);
+    add_op(NULL, 3, h2, "three", h3);
+    add_op(&ops, 4, h3, "branch a, four", a4);
+    add_op(NULL, 4, h3, "branch b, four", b4);
+    add_op(&ops, 5, b4, "branch b, five", b5);
+    add_op(&ops, 6, b5, "branch b, six", h1);
+    add_op(&ops, 5, a4, "branch a, five", a5);
+    memcpy(heads_before[0], h3, FM_HASH_LEN); /* a receiver holding seq 3 */
+    for (int v = 3; v <= 4; v++)
+        for (int reply = 0; reply <= 1; reply++) {
+            struct resolver r = {0};
+            struct fm_wire_ops o;
+            size_t skipped, pos = 0, len;
+            const uint8_t *op;
+            struct fm_compact_prev cb = {&r, resolve, resolve_author};
+            assert_int_equal(fm_wire_ops_begin(&plain, reply ? FM_OPS_REPLY : 0, reply ? 7 : 0),
+                             FM_OK);
+            assert_int_equal(fm_wire_ops_add(&plain, ops.data, ops.len, 4), FM_OK);
+            assert_int_equal(fm_wire_ops_finish(&plain), FM_OK);
+            assert_int_equal(fm_compact_encode(&Z, (uint8_t)v, plain.data, plain.len, reply,
+                                               false, &enc),
+                             FM_OK);
+            assert_rebuilds(&r);
+            assert_int_equal(fm_compact_decode(&Z, enc.data, enc.len, &cb, &out, &o, &skipped),
+                             FM_OK);
+            while (fm_wire_ops_next(&o, &pos, &op, &len)) {
+                struct fm_op d;
+                assert_int_equal(fm_op_decode(&d, op, len), FM_OK);
+                assert_true(fm_op_verify(&d));
+            }
+        }
+    fm_buf_release(&ops);
+}
+
 static int unresolved(void *ctx, const uint8_t pk[FM_PK_LEN], uint64_t seq, uint64_t last,
                       uint8_t o[FM_HASH_LEN])
 {
@@ -833,6 +901,7 @@ int main(void)
         cmocka_unit_test(test_dictionary),
         cmocka_unit_test(test_prev_mismatch_fails_signature),
         cmocka_unit_test(test_gap_run_skipped),
+        cmocka_unit_test(test_fork_branches_round_trip),
         cmocka_unit_test(test_v4_round_trip_and_smaller),
         cmocka_unit_test(test_v4_unknown_author_skipped),
         cmocka_unit_test(test_truncated_and_trailing_refused),
