@@ -183,8 +183,9 @@ struct cli_table {
     size_t width[CLI_MAX_OPTS];
 };
 void cli_table_init(struct cli_table *t, const char *const *headers, size_t ncols);
-/* Copies (sanitized, each cut at max_chars code points). */
-int cli_table_add(struct cli_table *t, const char *const *cells, size_t max_chars) FM_MUST_USE;
+/* Copies (sanitized, each cut to max_cols terminal columns and "...": a
+ * Chinese character takes two). */
+int cli_table_add(struct cli_table *t, const char *const *cells, size_t max_cols) FM_MUST_USE;
 void cli_table_print(const struct cli_table *t, FILE *f);
 void cli_table_release(struct cli_table *t);
 

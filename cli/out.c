@@ -360,6 +360,18 @@ static unsigned cp_width(uint32_t c)
                : 1;
 }
 
+/* Columns the character at p (n bytes, valid UTF-8) takes. */
+static unsigned char_width(const unsigned char *p, size_t n)
+{
+    uint32_t c = n == 1 ? p[0]
+               : n == 2 ? (uint32_t)(p[0] & 0x1f) << 6 | (p[1] & 0x3f)
+               : n == 3 ? (uint32_t)(p[0] & 0x0f) << 12 | (uint32_t)(p[1] & 0x3f) << 6 |
+                              (p[2] & 0x3f)
+                        : (uint32_t)(p[0] & 0x07) << 18 | (uint32_t)(p[1] & 0x3f) << 12 |
+                              (uint32_t)(p[2] & 0x3f) << 6 | (p[3] & 0x3f);
+    return cp_width(c);
+}
+
 /* Display width of sanitized (valid UTF-8) text. */
 static size_t text_width(const char *s)
 {
@@ -372,16 +384,31 @@ static size_t text_width(const char *s)
             p++;
             continue;
         }
-        uint32_t c = n == 1 ? p[0]
-                   : n == 2 ? (uint32_t)(p[0] & 0x1f) << 6 | (p[1] & 0x3f)
-                   : n == 3 ? (uint32_t)(p[0] & 0x0f) << 12 | (uint32_t)(p[1] & 0x3f) << 6 |
-                                  (p[2] & 0x3f)
-                            : (uint32_t)(p[0] & 0x07) << 18 | (uint32_t)(p[1] & 0x3f) << 12 |
-                                  (uint32_t)(p[2] & 0x3f) << 6 | (p[3] & 0x3f);
-        w += cp_width(c);
+        w += char_width(p, n);
         p += n;
     }
     return w;
+}
+
+/* Cuts sanitized text s (with room for 3 more bytes past any cut) to at
+ * most max_cols terminal columns, ending a cut with "...": a name of 64
+ * Chinese characters is 128 columns, too wide for a table column. */
+static void cut_to_width(char *s, size_t max_cols)
+{
+    unsigned char *p = (unsigned char *)s;
+    size_t w = 0;
+    while (*p != '\0') {
+        size_t n = cli_utf8_seq((const char *)p);
+        if (n == 0)
+            n = 1;
+        unsigned cw = char_width(p, n);
+        if (w + cw > max_cols) {
+            memcpy(p, "...", 4);
+            return;
+        }
+        w += cw;
+        p += n;
+    }
 }
 
 /* ------------------------------------------------------------------ */
@@ -397,7 +424,7 @@ void cli_table_init(struct cli_table *t, const char *const *headers, size_t ncol
         t->width[c] = text_width(headers[c]);
 }
 
-int cli_table_add(struct cli_table *t, const char *const *cells, size_t max_chars)
+int cli_table_add(struct cli_table *t, const char *const *cells, size_t max_cols)
 {
     if (t->nrows == t->cap) {
         size_t ncap = t->cap ? t->cap * 2 : 64;
@@ -417,8 +444,12 @@ int cli_table_add(struct cli_table *t, const char *const *cells, size_t max_char
                 free(row[c]);
             return FM_ENOMEM;
         }
-        cli_sanitize(in, row[c], cap, max_chars);
+        cli_sanitize(in, row[c], cap, max_cols);
         size_t w = text_width(row[c]);
+        if (w > max_cols) {
+            cut_to_width(row[c], max_cols);
+            w = text_width(row[c]);
+        }
         if (w > t->width[c])
             t->width[c] = w;
     }

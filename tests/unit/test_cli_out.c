@@ -240,6 +240,31 @@ static void test_table(void **state)
     assert_string_equal(g_text, "ID   NAME     X\n"
                                 "c-3  \xe5\x8d\x97\xe4\xba\xac\xe8\xb7\xaf   1\n"
                                 "d-4  abcdefg  2\n");
+
+    /* a cell is cut to the column budget in terminal columns, not in
+     * characters: a name of 64 Chinese characters (128 columns) under a
+     * budget of 9 keeps 4 of them (8 columns) and "..."; ASCII keeps 9 */
+    char longname[64 * 3 + 1] = "";
+    for (int i = 0; i < 64; i++)
+        strcat(longname, "\xe5\xa9\xba"); /* 婺 */
+    cli_table_init(&t, headers, 3);
+    const char *r5[] = { "e-5", longname, "1" };
+    const char *r6[] = { "f-6", "abcdefghijkl", "2" };
+    const char *r7[] = { "g-7", "a\xe5\xa9\xba\xe5\xa9\xba\xe5\xa9\xba\xe5\xa9\xba", "3" };
+    assert_int_equal(cli_table_add(&t, r5, 9), 0);
+    assert_int_equal(cli_table_add(&t, r6, 9), 0);
+    assert_int_equal(cli_table_add(&t, r7, 9), 0);
+    memset(g_text, 0, sizeof(g_text));
+    f = fmemopen(g_text, sizeof(g_text), "w");
+    assert_non_null(f);
+    cli_table_print(&t, f);
+    assert_int_equal(fclose(f), 0);
+    cli_table_release(&t);
+    assert_string_equal(g_text,
+                        "ID   NAME          X\n"
+                        "e-5  \xe5\xa9\xba\xe5\xa9\xba\xe5\xa9\xba\xe5\xa9\xba...   1\n"
+                        "f-6  abcdefghi...  2\n"
+                        "g-7  a\xe5\xa9\xba\xe5\xa9\xba\xe5\xa9\xba\xe5\xa9\xba     3\n");
 }
 
 static const struct cli_cmd dummy_cmd = { "test", "cmd", "[--flag] [--val V] A B", "summary",
