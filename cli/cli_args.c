@@ -239,6 +239,18 @@ int cli_check_text(struct cli *cl, const char *what, const char *s, size_t cap)
     return 0;
 }
 
+int cli_check_name(struct cli *cl, const char *what, const char *s, size_t cap)
+{
+    size_t n = strlen(s), chars = fm_utf8_chars(s, n);
+    if (chars > FM_NAME_CHARS)
+        return cli_usage(cl, "%s is too long (%zu characters, at most %d)", what, chars,
+                         FM_NAME_CHARS);
+    if (n >= cap)
+        return cli_usage(cl, "%s is too long (%zu bytes, at most %zu; %zu characters)", what, n,
+                         cap - 1, chars);
+    return cli_check_text(cl, what, s, cap);
+}
+
 int cli_check_word(struct cli *cl, const char *what, const char *s, size_t cap)
 {
     size_t n = strlen(s);

@@ -103,6 +103,9 @@ int cli_parse_coord(struct cli *cl, const char *what, const char *s, double limi
 /* Printable UTF-8 (no control characters, as the node requires) of
  * 1..cap-1 bytes. */
 int cli_check_text(struct cli *cl, const char *what, const char *s, size_t cap);
+/* A name (fm_base.h): cli_check_text, and at most FM_NAME_CHARS characters
+ * and cap - 1 bytes (cap <= FM_NAME_MAX); the error says what it got. */
+int cli_check_name(struct cli *cl, const char *what, const char *s, size_t cap);
 int cli_check_word(struct cli *cl, const char *what, const char *s, size_t cap); /* [a-z0-9_-]+ */
 /* cli_words.c (the node open): a directory word or an alias of one, into
  * out; a category no rule has is a usage error naming the closest ones

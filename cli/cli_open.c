@@ -246,9 +246,13 @@ int cli_resolve(struct cli *cl, enum fm_entity_kind kind, const char *prefix,
     static const char *const kind_names[] = { "", "incident", "unit", "resource",
                                               "ticket", "material request", "bulletin" };
     int rc;
-    /* a unit may be given by name (up to 63 bytes: Chinese names) */
+    /* a unit may be given by name (up to 64 characters, Chinese ones too) */
     size_t cap = kind == FM_ENT_UNIT ? FM_NAME_MAX : FM_ID_MAX;
-    if (prefix[0] == '\0' || strlen(prefix) >= cap)
+    if (prefix[0] == '\0')
+        return cli_usage(cl, "bad id '%s'", prefix);
+    if (kind == FM_ENT_UNIT && (rc = cli_check_name(cl, "a unit id or name", prefix, cap)) != 0)
+        return rc;
+    if (strlen(prefix) >= cap)
         return cli_usage(cl, "bad id '%s'", prefix);
     /* a number alone: an active item's code counter first (cli_number.c) */
     int nrc = cli_resolve_number(cl, kind, prefix, out);

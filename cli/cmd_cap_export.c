@@ -216,7 +216,17 @@ static bool one_of(const char *v, const char *const *words)
 /* --sender: CAP forbids spaces and commas; the node name is the default. */
 static void default_sender(const struct cli *cl, char *out, size_t cap)
 {
-    snprintf(out, cap, "fieldmesh:%s", cl->cfg.name);
+    static const char prefix[] = "fieldmesh:";
+    const char *name = cl->cfg.name;
+    size_t n = strlen(name), room = cap - sizeof prefix; /* cap >= FMT_CAP_ID_MAX */
+    if (n > room) { /* a long name: cut where a character starts */
+        n = room;
+        while (n > 0 && ((unsigned char)name[n] & 0xc0) == 0x80)
+            n--;
+    }
+    memcpy(out, prefix, sizeof prefix - 1);
+    memcpy(out + sizeof prefix - 1, name, n);
+    out[sizeof prefix - 1 + n] = '\0';
     for (char *p = out; *p; p++)
         if (*p == ' ' || *p == ',' || *p == '<' || *p == '&' || (unsigned char)*p < 0x20)
             *p = '_';

@@ -176,6 +176,17 @@ static int run_publish(struct cli *cl, int argc, char **argv)
         return cli_error(cl, rc, "only admin and centre nodes publish the directory (this node "
                                  "is %s)", fm_role_name(cl->cfg.role));
     }
+    const char *long_name = fm_directory_long_name(d);
+    if (rc == FM_ECONFIG && long_name != NULL && cl->cfg.op_format < 7) {
+        rc = cli_error(cl, rc, "%s names '%s' (%zu characters, %zu bytes): a name over %d "
+                               "bytes needs node.op_format 7, which nodes built before it "
+                               "refuse; set op_format: 7 in %s once every node of the mesh "
+                               "runs this build (nothing published)", a.pos[0], long_name,
+                       fm_utf8_chars(long_name, strlen(long_name)), strlen(long_name),
+                       FM_NAME_V1_MAX, cl->cfg.path);
+        fm_directory_free(&d);
+        return rc;
+    }
     if (rc == FM_ECONFIG) {
         fm_directory_free(&d);
         return cli_error(cl, rc, "%s gives units a stable id, and registering such a unit "

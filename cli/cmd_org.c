@@ -230,7 +230,7 @@ static int run_org_enroll(struct cli *cl, int argc, char **argv)
     if (a.val[EN_OUT] == NULL)
         return cli_usage(cl, "--out is required");
     if ((rc = cli_parse_key(cl, "--key", a.val[EN_KEY], pk)) != 0 ||
-        (rc = cli_check_text(cl, "--name", a.val[EN_NAME], FM_NAME_MAX)) != 0)
+        (rc = cli_check_name(cl, "--name", a.val[EN_NAME], FM_NAME_MAX)) != 0)
         return rc;
     if (fm_role_parse(a.val[EN_ROLE], &role) != 0 || role == FM_ROLE_NONE)
         return cli_usage(cl, "--role must be centre, county, station, vehicle or admin, not '%s'",
@@ -239,7 +239,7 @@ static int run_org_enroll(struct cli *cl, int argc, char **argv)
                                                        &tier)) != 0)
         return rc;
     if (a.val[EN_UNIT] != NULL &&
-        (rc = cli_check_text(cl, "--unit", a.val[EN_UNIT], FM_NAME_MAX)) != 0)
+        (rc = cli_check_name(cl, "--unit", a.val[EN_UNIT], FM_NAME_MAX)) != 0)
         return rc;
     /* a station's duty room acting for every unit of its department */
     char dept_claim[FM_NAME_MAX];
@@ -250,7 +250,7 @@ static int run_org_enroll(struct cli *cl, int argc, char **argv)
         if (role != FM_ROLE_STATION)
             return cli_usage(cl, "--department is for a station (its duty room acts for every "
                                  "unit of the department), not a %s", fm_role_name(role));
-        if ((rc = cli_check_text(cl, "--department", a.val[EN_DEPT],
+        if ((rc = cli_check_name(cl, "--department", a.val[EN_DEPT],
                                  FM_NAME_MAX - FM_DEPT_CLAIM_LEN)) != 0)
             return rc;
         snprintf(dept_claim, sizeof dept_claim, "%s%s", FM_DEPT_CLAIM, a.val[EN_DEPT]);
@@ -275,6 +275,10 @@ static int run_org_enroll(struct cli *cl, int argc, char **argv)
     fprintf(stderr, "next: fieldmesh -c CONF trust publish %s (on a centre, county or admin "
                     "node), so peers that do not list the new node admit it when it first "
                     "dials them\n", a.val[EN_OUT]);
+    if (strlen(a.val[EN_NAME]) > FM_NAME_V1_MAX || (unit != NULL && strlen(unit) > FM_NAME_V1_MAX))
+        fprintf(stderr, "note: its name or unit is over %d bytes: nodes built before op "
+                        "format 7 do not admit it, and publishing it needs node.op_format 7\n",
+                FM_NAME_V1_MAX);
     return CLI_EXIT_OK;
 }
 
@@ -285,13 +289,13 @@ const struct cli_cmd cli_cmd_org_enroll = {
     "sign a certificate enrolling a node key",
     "  --org DIR      the organisation directory (from `org init`)\n"
     "  --key PUBKEY   the node's public key text (`fieldmesh keygen` prints it)\n"
-    "  --name NAME    node name written into the certificate\n"
+    "  --name NAME    node name written into the certificate (at most 64 characters)\n"
     "  --role ROLE    centre | county | station | vehicle | admin\n"
     "  --tier N       0 (none) or 1..3 (default 0)\n"
     "  --unit UNIT    the unit the node belongs to (optional): its name, its stable\n"
     "                 directory id or its entity id\n"
     "  --department D a station acting for every unit of department D (a duty room\n"
-    "                 for its trucks); at most 58 bytes\n"
+    "                 for its trucks); at most 64 characters\n"
     "  --days N       validity in days, 1..3650 (default 365)\n"
     "  --out FILE     where to write the certificate (install it as trust.certificate)\n\n"
     "Refuses a key whose first 8 characters equal those of another key already\n"
@@ -473,6 +477,11 @@ static int publish_cert(struct cli *cl, const char *path, const struct fm_cert *
     case FM_OK:
         break;
     case FM_ECONFIG:
+        if (cl->cfg.op_format >= 4)
+            return cli_error(cl, rc, "cannot announce %s: its name or unit is over %d bytes, "
+                             "which needs node.op_format 7 (this node writes %u); set it in %s "
+                             "once every node of the mesh runs a build that reads it", path,
+                             FM_NAME_V1_MAX, (unsigned)cl->cfg.op_format, cl->cfg.path);
         return cli_error(cl, rc, "cannot announce %s: this node writes op format %u; set "
                          "node.op_format: 4 in %s once every node of the mesh runs a build that "
                          "reads it (an older node refuses the op and every later one of this "

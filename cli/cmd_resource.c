@@ -30,7 +30,7 @@ static int run_add(struct cli *cl, int argc, char **argv)
         return cli_usage(cl, "--depot is required");
     if (a.val[AD_QTY] == NULL)
         return cli_usage(cl, "--qty is required");
-    if ((rc = cli_check_text(cl, "--depot", a.val[AD_DEPOT], FM_NAME_MAX)) != 0 ||
+    if ((rc = cli_check_name(cl, "--depot", a.val[AD_DEPOT], FM_NAME_MAX)) != 0 ||
         (rc = cli_parse_uint(cl, "--qty", a.val[AD_QTY], 0, QTY_MAX, &qty)) != 0)
         return rc;
     char kind[FM_NAME_MAX];
@@ -52,7 +52,7 @@ const struct cli_cmd cli_cmd_resource_add = {
     "resource", "add", "KIND --depot D --qty N", "add a stock item at a depot; prints its id",
     "  KIND        pump, sandbag, generator, ... ([a-z0-9_-]), or an alias the\n"
     "              directory gives one (水泵)\n"
-    "  --depot D   the depot holding it (at most 63 bytes)\n"
+    "  --depot D   the depot holding it (at most 64 characters)\n"
     "  --qty N     initial quantity, 0..10^12\n",
     run_add,
 };

@@ -145,7 +145,7 @@ static int init_fields(struct cli *cl, const struct cli_args *a, bool default_lo
 {
     int rc;
     if (a->val[INIT_NAME] != NULL) {
-        if ((rc = cli_check_text(cl, "--name", a->val[INIT_NAME], FM_NAME_MAX)) != 0)
+        if ((rc = cli_check_name(cl, "--name", a->val[INIT_NAME], FM_NAME_MAX)) != 0)
             return rc;
         fm_strlcpy(cfg->name, a->val[INIT_NAME], sizeof(cfg->name));
     } else {

@@ -57,8 +57,8 @@ static int run_register(struct cli *cl, int argc, char **argv)
     for (size_t i = 0; i < 4; i++)
         if (a.val[i] == NULL)
             return cli_usage(cl, "%s is required", required[i]);
-    if ((rc = cli_check_text(cl, "--name", a.val[RG_NAME], FM_NAME_MAX)) != 0 ||
-        (rc = cli_check_text(cl, "--department", a.val[RG_DEPARTMENT], FM_NAME_MAX)) !=
+    if ((rc = cli_check_name(cl, "--name", a.val[RG_NAME], FM_NAME_MAX)) != 0 ||
+        (rc = cli_check_name(cl, "--department", a.val[RG_DEPARTMENT], FM_NAME_MAX)) !=
             0 ||
         (rc = cli_parse_uint(cl, "--tier", a.val[RG_TIER], 1, 3, &tier)) != 0 ||
         (rc = cli_check_word(cl, "--kind", a.val[RG_KIND], FM_NAME_MAX)) != 0)
@@ -92,8 +92,8 @@ const struct cli_cmd cli_cmd_unit_register = {
     "unit", "register",
     "--name N --department D --tier T --kind K [--capabilities a,b,...]",
     "register a unit; prints only its id",
-    "  --name N           call sign, e.g. \"Engine 7-1\" (at most 63 bytes)\n"
-    "  --department D     fire, ems, police, ... (at most 63 bytes)\n"
+    "  --name N           call sign, e.g. \"Engine 7-1\" (at most 64 characters)\n"
+    "  --department D     fire, ems, police, ... (at most 64 characters)\n"
     "  --tier T           1..3\n"
     "  --kind K           patrol, medical, fire, ... ([a-z0-9_-])\n"
     "  --capabilities L   comma-separated words, e.g. ladder,hazmat\n",

@@ -3,9 +3,9 @@
  * organisation root key: binary encoding, strict decoding, signing,
  * checking and the small text files the CLI passes around.
  *
- * Certificate encoding (integers big-endian), 150..275 bytes:
+ * Certificate encoding (integers big-endian), 150..659 bytes:
  *   u8 version (=1) | org[32] | node[32] | u8 role (1..5) | u8 tier (0..3) |
- *   u8 name_len (1..63) | name | u8 unit_len (0..63) | unit |
+ *   u8 name_len (1..255) | name | u8 unit_len (0..255) | unit |
  *   u64 not_before_ms | u64 expires_ms | sig[64]
  * Revocation encoding, exactly 177 bytes (version 2) or 145 (version 1):
  *   u8 version (=2) | org[32] | node[32] | u64 last_seq | head[32] |
@@ -23,7 +23,11 @@
  * kind of object.
  *
  * Strings are printable UTF-8 (shortest form, no C0/C1 controls, DEL or
- * NUL); name is required. A certificate is valid at time t iff
+ * NUL); name is required and a name (fm_name_ok: at most 64 characters);
+ * unit is a unit's name, its stable id or "dept:" and a department's name.
+ * Builds before op format 7 took at most 63 bytes of each and refuse a
+ * longer one, so a node whose name is longer is admitted only by nodes of
+ * op format 7 and later. A certificate is valid at time t iff
  * not_before_ms <= t < expires_ms. Decoding is strict: exact length, known
  * version and role, tier 0..3, not_before <= expires, valid strings — so a
  * decoded object re-encodes to the same bytes.
@@ -42,7 +46,7 @@
 #define REV_DOMAIN "fieldmesh-revocation-v1"
 #define CERT_MAGIC "fieldmesh-cert 1"
 #define REV_MAGIC "fieldmesh-revocation 1"
-#define STR_MAX (FM_NAME_MAX - 1)
+#define STR_MAX (FM_NAME_MAX - 1) /* 255: what a u8 length holds */
 #define REV_LEN_V1 (1 + 2 * FM_PK_LEN + 8 + 8 + FM_SIG_LEN)
 #define REV_LEN (REV_LEN_V1 + FM_HASH_LEN)
 /* Room for the domain prefix in front of the longest body. */
@@ -110,8 +114,7 @@ static bool cert_fields_valid(const struct fm_cert *c)
 {
     size_t nl = field_len(c->name), ul = field_len(c->unit);
     return (int)c->role >= (int)FM_ROLE_CENTRE && c->role <= FM_ROLE_ADMIN && c->tier <= 3 &&
-           nl >= 1 && nl <= STR_MAX && ul <= STR_MAX &&
-           fm_text_printable((const uint8_t *)c->name, nl) &&
+           nl <= STR_MAX && ul <= STR_MAX && fm_name_ok((const uint8_t *)c->name, nl) &&
            fm_text_printable((const uint8_t *)c->unit, ul) && c->not_before_ms <= c->expires_ms;
 }
 
@@ -168,7 +171,8 @@ int fm_cert_encode(const struct fm_cert *cert, struct fm_buf *out)
     return rc;
 }
 
-/* Reads u8 length + string into a FM_NAME_MAX field. */
+/* Reads u8 length + string into a FM_NAME_MAX field; min 1: a name
+ * (fm_name_ok). */
 static int cur_string(struct fm_cur *c, char dst[FM_NAME_MAX], size_t min)
 {
     uint8_t n;
@@ -176,12 +180,12 @@ static int cur_string(struct fm_cur *c, char dst[FM_NAME_MAX], size_t min)
     int rc = fm_cur_u8(c, &n);
     if (rc != FM_OK)
         return rc;
-    if (n < min || n > STR_MAX)
+    if (n < min) /* a u8 length is at most STR_MAX */
         return FM_EDECODE;
     rc = fm_cur_bytes(c, n, &p);
     if (rc != FM_OK)
         return rc;
-    if (!fm_text_printable(p, n))
+    if (!fm_text_printable(p, n) || (min > 0 && !fm_name_ok(p, n)))
         return FM_EDECODE;
     memcpy(dst, p, n);
     dst[n] = '\0';

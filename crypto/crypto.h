@@ -83,8 +83,10 @@ enum fm_role {
 const char *fm_role_name(enum fm_role r);            /* "centre", ... or "?" */
 int fm_role_parse(const char *s, enum fm_role *out) FM_MUST_USE;
 
-#define FM_NAME_MAX 64 /* including NUL */
-#define FM_CERT_MAX 512 /* encoded size bound */
+#define FM_CERT_MAX 720 /* encoded size bound */
+
+/* Whether p[0..n) is a name (fm_base.h: FM_NAME_CHARS). */
+bool fm_name_ok(const uint8_t *p, size_t n);
 
 struct fm_cert {
     uint8_t org[FM_PK_LEN];  /* root public key that signed it */

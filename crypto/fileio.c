@@ -99,6 +99,12 @@ int fm_base64_decode(uint8_t *out, size_t cap, size_t *outlen, const char *in, s
 
 /* ---- printable UTF-8 ---- */
 
+bool fm_name_ok(const uint8_t *p, size_t n)
+{
+    return n >= 1 && n < FM_NAME_MAX && fm_text_printable(p, n) &&
+           fm_utf8_chars((const char *)p, n) <= FM_NAME_CHARS;
+}
+
 bool fm_text_printable(const uint8_t *s, size_t n)
 {
     size_t i = 0;

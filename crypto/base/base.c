@@ -283,6 +283,14 @@ size_t fm_utf8_seq(const uint8_t *s, size_t n)
     return len;
 }
 
+size_t fm_utf8_chars(const char *s, size_t n)
+{
+    size_t chars = 0;
+    for (size_t i = 0; i < n; i++)
+        chars += ((unsigned char)s[i] & 0xc0) != 0x80;
+    return chars;
+}
+
 int fm_strlcpy(char *dst, const char *src, size_t cap)
 {
     size_t n = strlen(src);

@@ -137,6 +137,17 @@ int fm_strlcpy(char *dst, const char *src, size_t cap);
  * and not a C1 control (U+0080..U+009F); 0 otherwise (ASCII included:
  * callers judge ASCII by their own rules). */
 size_t fm_utf8_seq(const uint8_t *s, size_t n);
+/* Characters (code points) in s[0..n), counting UTF-8 lead bytes. */
+size_t fm_utf8_chars(const char *s, size_t n);
+
+/* A name (of a node, unit, department, county, kind, depot, ...) is 1 to
+ * FM_NAME_CHARS characters of printable UTF-8 and at most FM_NAME_MAX - 1
+ * bytes: 64 Chinese characters are 192 bytes. Before op format 7 a name was
+ * at most FM_NAME_V1_MAX bytes (about 21 Chinese characters), and builds
+ * from before then refuse a longer one (docs/decisions.md). */
+#define FM_NAME_CHARS 64
+#define FM_NAME_MAX 256   /* bytes, including NUL */
+#define FM_NAME_V1_MAX 63 /* bytes, the cap of builds before op format 7 */
 
 
 /* Strict integer parsing of a whole string (no trailing junk, range checked). */

@@ -472,6 +472,14 @@ static int load_field(struct loader *L, const struct field *f, yaml_node_t *v)
 
     switch (f->type) {
     case FT_NAME:
+        if (f->cap == FM_NAME_MAX && v->type == YAML_SCALAR_NODE) {
+            /* a name is judged in characters first: 64 Chinese ones fit */
+            const char *s = (const char *)v->data.scalar.value;
+            size_t chars = fm_utf8_chars(s, strlen(s));
+            if (chars > FM_NAME_CHARS)
+                return cfg_fail(L, v->start_mark, "'%s' is too long (%zu characters, at most %d)",
+                                f->key, chars, FM_NAME_CHARS);
+        }
         return cfg_parse_text(L, v, f->key, dst, f->cap, false);
     case FT_ROLE:
         return load_role(L, f, v);

@@ -70,7 +70,7 @@ void fm_console_conf_defaults(struct fm_console_conf *c);
 /* True when host is a loopback address (127.0.0.0/8, ::1, localhost). */
 bool fm_console_host_is_loopback(const char *host);
 
-#define FM_OP_FORMAT_MAX 6
+#define FM_OP_FORMAT_MAX 7 /* 7: names up to 64 characters (crypto.h) */
 #define FM_TZ_NAME_MAX 64
 /* Where zone files are looked up: $TZDIR, else /usr/share/zoneinfo. */
 const char *fm_zoneinfo_dir(void);
@@ -84,8 +84,9 @@ struct fm_config {
     char name[FM_NAME_MAX];     /* node: name (required) */
     enum fm_role role;          /* node: role (required) */
     uint32_t op_format;         /* node: op_format, the newest op format this node writes:
-                                 * 1 (default) or 2 (ops may name the console operator;
-                                 * every node of the mesh must read format 2 first) */
+                                 * 1 (default) .. FM_OP_FORMAT_MAX; each format adds what
+                                 * older builds refuse (docs/decisions.md), so every node
+                                 * of the mesh must read a format before any writes it */
     char time_zone[FM_TZ_NAME_MAX]; /* node: time_zone, an IANA zone name for the times tables
                                      * show (default "": the system's zone; TZ overrides) */
     char data_dir[FM_PATH_MAX]; /* storage: data_dir (required; relative to the file's dir) */

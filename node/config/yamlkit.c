@@ -309,6 +309,25 @@ int yk_text(struct yk_loader *L, yaml_node_t *v, const char *key, char *out, siz
     return 0;
 }
 
+int yk_name(struct yk_loader *L, yaml_node_t *v, const char *key, char out[FM_NAME_MAX])
+{
+    const char *s = NULL;
+    int rc = yk_scalar(L, v, key, &s);
+    if (rc != 0)
+        return rc;
+    size_t n = v->data.scalar.length, chars = fm_utf8_chars(s, n);
+    if (n == 0 || chars > FM_NAME_CHARS)
+        return yk_fail(L, v, "'%s' must be 1 to %d characters; got %zu characters", key,
+                       FM_NAME_CHARS, chars);
+    if (n > FM_NAME_MAX - 1)
+        return yk_fail(L, v, "'%s' must be 1 to %d characters and at most %d bytes; got %zu "
+                             "bytes", key, FM_NAME_CHARS, FM_NAME_MAX - 1, n);
+    if (!yk_printable_utf8(s, n))
+        return yk_fail(L, v, "'%s' must be printable UTF-8 text (no control characters)", key);
+    memcpy(out, s, n + 1);
+    return 0;
+}
+
 /* ------------------------------------------------------------------ */
 /* Mappings and sequences                                              */
 /* ------------------------------------------------------------------ */

@@ -121,6 +121,11 @@ int yk_bool(struct yk_loader *L, yaml_node_t *v, const char *key, bool *out);
  * to N bytes (N/3 Chinese characters); got B bytes (C characters)" or
  * "'key' must be printable UTF-8 text (no control characters)". */
 int yk_text(struct yk_loader *L, yaml_node_t *v, const char *key, char *out, size_t cap);
+/* A name (fm_base.h): printable UTF-8 of 1..FM_NAME_CHARS characters and
+ * at most FM_NAME_MAX - 1 bytes, copied into out: "'key' must be 1 to 64
+ * characters; got C characters" (or, for rare 4-byte characters, "... and
+ * at most 255 bytes; got B bytes"). */
+int yk_name(struct yk_loader *L, yaml_node_t *v, const char *key, char out[FM_NAME_MAX]);
 
 /* ---- mappings and sequences ---- */
 

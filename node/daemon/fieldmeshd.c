@@ -211,7 +211,7 @@ static void housekeeping(struct fm_node *node, bool *cert_ok, bool presence)
  * READY=1, and learn the watchdog period (0: none). Outside it, nothing. */
 static int service_ready(const struct fm_config *cfg, uint64_t *watchdog_ms)
 {
-    char state[160];
+    char state[FM_NAME_MAX + 64];
     int rc = fm_service_watchdog_ms(watchdog_ms);
     if (rc != FM_OK) {
         fm_log(FM_LOG_ERROR, COMPONENT, "bad WATCHDOG_USEC/WATCHDOG_PID from the service manager");

@@ -141,9 +141,12 @@ int fmt_pidf_point(const char *entity, double lat, double lon, uint64_t ms, cons
  * row names the columns in any order. Every error is collected, not just
  * the first, as "NAME:LINE: column COLUMN: what is wrong", one a line.
  * Limits match the directory's (workflow.h), which this library cannot
- * include: names are at most FMT_ROSTER_NAME_MAX - 1 bytes. */
+ * include: a name is at most FM_NAME_CHARS characters (64; a Chinese
+ * character takes 3 bytes) and FM_NAME_MAX - 1 bytes; a kind is a token of
+ * at most FMT_ROSTER_KIND_MAX - 1 bytes. */
 #define FMT_ROSTER_MAX_BYTES (8u << 20)
-#define FMT_ROSTER_NAME_MAX 64      /* = FM_NAME_MAX, with the NUL */
+#define FMT_ROSTER_NAME_MAX FM_NAME_MAX
+#define FMT_ROSTER_KIND_MAX 64      /* = FM_DIR_KIND_MAX, with the NUL */
 #define FMT_ROSTER_CAPS_MAX 256     /* = FM_DIR_CAPS_MAX: "a,b,c" */
 #define FMT_ROSTER_MAX_COUNTIES 64
 #define FMT_ROSTER_MAX_DEPTS 256
@@ -154,7 +157,7 @@ enum fmt_roster_encoding { FMT_ROSTER_AUTO, FMT_ROSTER_UTF8, FMT_ROSTER_GB18030 
 
 struct fmt_roster_dept {
     char name[FMT_ROSTER_NAME_MAX];
-    char kind[FMT_ROSTER_NAME_MAX];
+    char kind[FMT_ROSTER_KIND_MAX];
     uint8_t tier;                       /* 1..3 */
     uint16_t county;                    /* index into counties */
     size_t line;                        /* where it first appears */
@@ -162,7 +165,7 @@ struct fmt_roster_dept {
 
 struct fmt_roster_unit {
     char name[FMT_ROSTER_NAME_MAX];
-    char kind[FMT_ROSTER_NAME_MAX];
+    char kind[FMT_ROSTER_KIND_MAX];
     char caps[FMT_ROSTER_CAPS_MAX];     /* words joined by ',' in cell order */
     double lat, lon;
     uint16_t dept;                      /* index into depts */
@@ -202,7 +205,7 @@ void fmt_roster_release(struct fmt_roster *r);
 #define FMT_GEO_MAX_POINTS_PER_FEATURE 20000
 #define FMT_GEO_MAX_RINGS 1024
 #define FMT_GEO_MAX_POINTS 100000
-#define FMT_GEO_NAME_MAX 64              /* = FM_NAME_MAX, with the NUL */
+#define FMT_GEO_NAME_MAX FM_NAME_MAX     /* and at most FM_NAME_CHARS characters */
 
 struct fmt_geo_point {
     int32_t lat_e7, lon_e7;

@@ -158,8 +158,9 @@ static int feature_name(struct gp *g, json_t *props, const char *property, char 
     }
     size_t n = json_string_length(v);
     const char *s = json_string_value(v);
-    if (n == 0 || n >= cap || memchr(s, '\0', n) != NULL)
-        return gp_fail(g, "property \"%s\" must be 1 to %zu bytes of text", property, cap - 1);
+    if (n == 0 || n >= cap || memchr(s, '\0', n) != NULL || fm_utf8_chars(s, n) > FM_NAME_CHARS)
+        return gp_fail(g, "property \"%s\" must be 1 to %d characters of text (got %zu "
+                       "characters, %zu bytes)", property, FM_NAME_CHARS, fm_utf8_chars(s, n), n);
     for (size_t i = 0; i < n; i++)
         if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
             return gp_fail(g, "property \"%s\" holds a control character", property);

@@ -109,9 +109,15 @@ static bool cell_text(struct roster_ctx *c, const struct roster_field *f, const 
         roster_error(c, f->line, col, "empty");
         return false;
     }
+    size_t chars = fm_utf8_chars(f->s, f->len);
+    if (chars > FM_NAME_CHARS) {
+        roster_error(c, f->line, col, "'%.*s...' is %zu characters (at most %d)",
+                     shown(f->s, f->len, 24), f->s, chars, FM_NAME_CHARS);
+        return false;
+    }
     if (f->len >= cap) {
-        roster_error(c, f->line, col, "'%.*s...' is %zu bytes (at most %zu; a Chinese "
-                     "character takes 3)", shown(f->s, f->len, 24), f->s, f->len, cap - 1);
+        roster_error(c, f->line, col, "'%.*s...' is %zu bytes (at most %zu)",
+                     shown(f->s, f->len, 24), f->s, f->len, cap - 1);
         return false;
     }
     for (size_t i = 0; i < f->len; i++) {

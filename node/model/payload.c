@@ -20,7 +20,8 @@
 #include <string.h>
 
 enum pf_type { PF_NONE = 0, PF_REF, PF_TOKEN, PF_TEXT, PF_CAPS, PF_U8, PF_U32, PF_I32, PF_I64,
-               PF_BLOB, PF_SEALED };
+               PF_BLOB, PF_SEALED,
+               PF_NAME /* text that is a name: also at most FM_NAME_CHARS characters */ };
 
 struct pf_spec {
     uint8_t type;
@@ -46,14 +47,14 @@ static const struct pf_spec pf_specs[PT__MAX + 1] = {
     [PT_TEXT] = PFS(PF_TEXT, 1, FM_TEXT_MAX - 1, text),
     [PT_EPOCH] = PFI(PF_U32, 0, UINT32_MAX, epoch),
     [PT_STAGE] = PFI(PF_U8, FM_STAGE_NEW, FM_STAGE_CLOSED, stage),
-    [PT_NAME] = PFS(PF_TEXT, 1, FM_NAME_MAX - 1, name),
-    [PT_DEPARTMENT] = PFS(PF_TEXT, 1, FM_NAME_MAX - 1, department),
+    [PT_NAME] = PFS(PF_NAME, 1, FM_NAME_MAX - 1, name),
+    [PT_DEPARTMENT] = PFS(PF_NAME, 1, FM_NAME_MAX - 1, department),
     [PT_TIER] = PFI(PF_U8, 1, 3, tier),
-    [PT_UNIT_KIND] = PFS(PF_TEXT, 1, FM_NAME_MAX - 1, unit_kind),
+    [PT_UNIT_KIND] = PFS(PF_NAME, 1, FM_NAME_MAX - 1, unit_kind),
     [PT_CAPS] = PFS(PF_CAPS, 1, FM_TEXT_MAX - 1, caps),
     [PT_UNIT_STATUS] = PFI(PF_U8, 0, US__COUNT - 1, unit_status),
-    [PT_RES_KIND] = PFS(PF_TEXT, 1, FM_NAME_MAX - 1, res_kind),
-    [PT_DEPOT] = PFS(PF_TEXT, 1, FM_NAME_MAX - 1, depot),
+    [PT_RES_KIND] = PFS(PF_NAME, 1, FM_NAME_MAX - 1, res_kind),
+    [PT_DEPOT] = PFS(PF_NAME, 1, FM_NAME_MAX - 1, depot),
     [PT_QTY] = PFI(PF_I64, 0, FM_QTY_MAX, qty),
     [PT_DELTA] = PFI(PF_I64, -FM_QTY_MAX, FM_QTY_MAX, delta),
     /* linkage workflow */
@@ -282,6 +283,17 @@ bool payload_text_ok(const char *s, size_t min, size_t max)
     return s != NULL && bytes_text_ok((const uint8_t *)s, strlen(s), min, max);
 }
 
+static bool bytes_name_ok(const uint8_t *s, size_t n)
+{
+    return bytes_text_ok(s, n, 1, FM_NAME_MAX - 1) &&
+           fm_utf8_chars((const char *)s, n) <= FM_NAME_CHARS;
+}
+
+bool payload_name_ok(const char *s)
+{
+    return s != NULL && bytes_name_ok((const uint8_t *)s, strnlen(s, FM_NAME_MAX));
+}
+
 static int caps_cmp(const void *a, const void *b)
 {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
@@ -366,9 +378,11 @@ static int field_decode(struct payload *p, uint8_t tag, const uint8_t *v, size_t
     }
     case PF_TOKEN:
     case PF_TEXT:
+    case PF_NAME:
     case PF_CAPS: {
         bool ok = fs->type == PF_TOKEN  ? bytes_token_ok(v, n, fs->min_len, fs->max_len)
                   : fs->type == PF_TEXT ? bytes_text_ok(v, n, fs->min_len, fs->max_len)
+                  : fs->type == PF_NAME ? bytes_name_ok(v, n)
                                         : bytes_caps_ok(v, n, fs->min_len, fs->max_len);
         if (!ok)
             return FM_EDECODE;
@@ -542,6 +556,7 @@ static int field_encode(const struct payload *p, uint8_t tag, struct fm_buf *out
         break;
     case PF_TOKEN:
     case PF_TEXT:
+    case PF_NAME:
     case PF_CAPS:
         v = src;
         n = strnlen((const char *)src, fs->max_len + 1);
@@ -577,10 +592,31 @@ static int field_encode(const struct payload *p, uint8_t tag, struct fm_buf *out
     return FM_OK;
 }
 
+/* Text longer than builds before op format 7 took (FM_NAME_V1_MAX bytes)
+ * in a name field, the audience, or a certificate the op carries about
+ * another node or anew (announce, renew); a node's first op, its own
+ * certificate, is not asked: a node with a longer name is admitted only by
+ * newer builds whatever it writes. */
+static bool long_names(const struct payload *p)
+{
+    if (p->log.kind == OP_CERT_ANNOUNCE || p->log.kind == OP_CERT_RENEW)
+        return strnlen(p->log.cert.name, FM_NAME_MAX) > FM_NAME_V1_MAX ||
+               strnlen(p->log.cert.unit, FM_NAME_MAX) > FM_NAME_V1_MAX;
+    for (uint8_t tag = 1; tag <= PT__MAX; tag++) {
+        const struct pf_spec *fs = &pf_specs[tag];
+        if ((p->present & PT_BIT(tag)) && (fs->type == PF_NAME || tag == PT_AUDIENCE) &&
+            strnlen((const char *)p + fs->off, FM_NAME_MAX) > FM_NAME_V1_MAX)
+            return true;
+    }
+    return false;
+}
+
 int payload_encode(const struct payload *p, struct fm_buf *out, struct payload *check)
 {
     int rc;
     fm_buf_reset(out);
+    if (p->log.format != 0 && p->log.format < 7 && long_names(p))
+        return FM_ECONFIG; /* op format 7: older builds refuse the op */
     if (p->log.kind == OP_CERT || p->log.kind == OP_CERT_RENEW ||
         p->log.kind == OP_CERT_ANNOUNCE) {
         rc = fm_cert_encode(&p->log.cert, out);

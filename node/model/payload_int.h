@@ -60,14 +60,16 @@ enum payload_tag {
     PT_TEXT = 9,        /* text 1..1023 */
     PT_EPOCH = 10,      /* u32 */
     PT_STAGE = 11,      /* u8 0..5 */
-    PT_NAME = 12,       /* text 1..63 */
-    PT_DEPARTMENT = 13, /* text 1..63 */
+    /* Names over FM_NAME_V1_MAX bytes (and an audience that long) are op
+     * format 7: payload_encode refuses them below it (FM_ECONFIG). */
+    PT_NAME = 12,       /* a name (crypto.h): 1..64 characters, at most 255 bytes */
+    PT_DEPARTMENT = 13, /* a name (crypto.h): 1..64 characters, at most 255 bytes */
     PT_TIER = 14,       /* u8 1..3 */
-    PT_UNIT_KIND = 15,  /* text 1..63 */
+    PT_UNIT_KIND = 15,  /* a name (crypto.h): 1..64 characters, at most 255 bytes */
     PT_CAPS = 16,       /* tokens joined by ',', strictly ascending, <= 1023 */
     PT_UNIT_STATUS = 17,/* u8 enum unit_status */
-    PT_RES_KIND = 18,   /* text 1..63 */
-    PT_DEPOT = 19,      /* text 1..63 */
+    PT_RES_KIND = 18,   /* a name (crypto.h): 1..64 characters, at most 255 bytes */
+    PT_DEPOT = 19,      /* a name (crypto.h): 1..64 characters, at most 255 bytes */
     PT_QTY = 20,        /* i64 0..FM_QTY_MAX */
     PT_DELTA = 21,      /* i64 nonzero, |d| <= FM_QTY_MAX */
     /* linkage workflow */
@@ -78,7 +80,7 @@ enum payload_tag {
                          * bit 1 = stamped by position (GPS, en route / arrive only) */
     PT_PART = 26,       /* u32 chunk index << 16 | chunk count; index < count <= 64 */
     PT_BLOB = 27,       /* bytes 1..FM_BLOB_MAX */
-    PT_AUDIENCE = 28,   /* text 1..63: all | tier:N | dept:D | county:C | unit:U */
+    PT_AUDIENCE = 28,   /* text 1..255: all | tier:N | dept:D | county:C | unit:U */
     PT_SCORE = 29,      /* u8 1..5 */
     /* causal last-writer-wins (model_base.c, docs/field-sync.md §6) */
     PT_BASE = 30,       /* u64 1..INT64_MAX: the largest effective stamp among the
@@ -210,6 +212,9 @@ void workflow_payload_summary(const struct payload *p, char *out, size_t cap);
 /* Checks used by the writers too. */
 bool payload_token_ok(const char *s, size_t min, size_t max);
 bool payload_text_ok(const char *s, size_t min, size_t max);
+/* A name: 1..FM_NAME_MAX-1 bytes of printable text, at most FM_NAME_CHARS
+ * characters (crypto.h). */
+bool payload_name_ok(const char *s);
 bool payload_bytes_text_ok(const uint8_t *s, size_t n, size_t min, size_t max);
 
 /* ---- the sealed caller (caller.c; docs/security.md, "Need to know") ---- */

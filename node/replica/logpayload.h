@@ -38,6 +38,9 @@ enum log_kind {
 
 struct log_payload {
     uint8_t kind;
+    /* writing only: the op format the writer writes (node.op_format), so
+     * the codec refuses what older builds would refuse; 0 when decoded */
+    uint8_t format;
     uint64_t base;             /* the causal base of a domain op, 0 when absent */
     char operator_name[FM_OP_OPERATOR_MAX]; /* op format 2, "" when absent */
     struct fm_cert cert;       /* OP_CERT, OP_CERT_RENEW, OP_CERT_ANNOUNCE */

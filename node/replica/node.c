@@ -27,6 +27,9 @@ void node_op_key(const uint8_t author[FM_PK_LEN], uint64_t seq, uint8_t key[FM_P
     fm_be64_put(key + FM_PK_LEN, seq);
 }
 
+/* A u8 length always leaves room for the NUL of a name field. */
+_Static_assert(FM_NAME_MAX > UINT8_MAX, "a name field holds any u8-length string");
+
 static int head_decode(struct node_head *h, const uint8_t *p, size_t n)
 {
     struct fm_cur c;
@@ -37,8 +40,8 @@ static int head_decode(struct node_head *h, const uint8_t *p, size_t n)
         fm_cur_copy(&c, h->hash, FM_HASH_LEN) || fm_cur_u64(&c, &h->hlc) ||
         fm_cur_u8(&c, &h->role) || fm_cur_u8(&c, &h->tier) ||
         fm_cur_u64(&c, &h->not_before_ms) || fm_cur_u64(&c, &h->expires_ms) ||
-        fm_cur_u8(&c, &nlen) || nlen >= FM_NAME_MAX || fm_cur_copy(&c, h->name, nlen) ||
-        fm_cur_u8(&c, &ulen) || ulen >= FM_NAME_MAX || fm_cur_copy(&c, h->unit, ulen) ||
+        fm_cur_u8(&c, &nlen) || fm_cur_copy(&c, h->name, nlen) ||
+        fm_cur_u8(&c, &ulen) || fm_cur_copy(&c, h->unit, ulen) ||
         fm_cur_left(&c) != 0)
         return FM_ESTORE;
     return FM_OK;

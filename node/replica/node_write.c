@@ -40,6 +40,7 @@ static int write_append(struct write_ctx *w, struct store_txn *t, const struct l
     if (pl != w->pl) /* free here: a re-entered op of fork_reenter.c */
         memcpy(w->pl, pl, n->dom->payload_size);
     pl = w->pl;
+    w->pl->format = (uint8_t)n->cfg.op_format;
     int rc = n->dom->encode(t, w->pl, *clock, &w->plbuf, w->check); /* may set its base */
     if (rc != FM_OK)
         return rc;

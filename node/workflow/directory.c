@@ -69,6 +69,33 @@ const struct fm_dir_dept *directory_dept(const struct fm_directory *d, const cha
     return NULL;
 }
 
+static bool long_name(const char *s)
+{
+    return strnlen(s, FM_NAME_MAX) > FM_NAME_V1_MAX;
+}
+
+const char *fm_directory_long_name(const struct fm_directory *d)
+{
+    if (long_name(d->name))
+        return d->name;
+    for (size_t i = 0; i < d->ncounties; i++)
+        if (long_name(d->counties[i]))
+            return d->counties[i];
+    for (size_t i = 0; i < d->ndepts; i++)
+        if (long_name(d->depts[i].name))
+            return d->depts[i].name;
+    for (size_t i = 0; i < d->nunits; i++)
+        if (long_name(d->units[i].name))
+            return d->units[i].name;
+    for (size_t i = 0; i < d->naliases; i++)
+        if (long_name(d->aliases[i].name))
+            return d->aliases[i].name;
+    for (size_t i = 0; i < d->ndepots; i++)
+        if (long_name(d->depots[i].name))
+            return d->depots[i].name;
+    return NULL; /* a rule's department is a department's name */
+}
+
 /* ---- encode ---- */
 
 static int put_str8(struct fm_buf *b, const char *s)
@@ -161,7 +188,7 @@ int directory_encode(const struct fm_directory *d, struct fm_buf *out)
 
 /* ---- decode ---- */
 
-enum str_kind { S_TEXT, S_TOKEN };
+enum str_kind { S_TEXT, S_TOKEN, S_NAME /* text that is a name (payload_name_ok) */ };
 
 static int get_str(struct fm_cur *c, size_t lenbytes, char *out, size_t cap, size_t min,
                    enum str_kind kind)
@@ -187,8 +214,9 @@ static int get_str(struct fm_cur *c, size_t lenbytes, char *out, size_t cap, siz
         return FM_EDECODE;
     if (n == 0)
         return FM_OK;
-    bool ok = kind == S_TOKEN ? payload_token_ok(out, min, cap - 1)
-                              : payload_text_ok(out, min, cap - 1);
+    bool ok = kind == S_TOKEN  ? payload_token_ok(out, min, cap - 1)
+              : kind == S_NAME ? payload_name_ok(out)
+                               : payload_text_ok(out, min, cap - 1);
     return ok ? FM_OK : FM_EDECODE;
 }
 
@@ -215,8 +243,8 @@ static bool units_unique(const struct fm_directory *d)
 int directory_get_need(struct fm_cur *c, struct fm_dir_respond *e)
 {
     if (fm_cur_u8(c, &e->tier) || e->tier < 1 || e->tier > 3 ||
-        get_str(c, 1, e->kind, sizeof e->kind, 1, S_TOKEN) ||
-        get_str(c, 1, e->department, sizeof e->department, 0, S_TEXT) ||
+        get_str(c, 1, e->kind, FM_DIR_KIND_MAX, 1, S_TOKEN) ||
+        get_str(c, 1, e->department, sizeof e->department, 0, S_NAME) ||
         get_str(c, 1, e->capability, sizeof e->capability, 0, S_TOKEN) ||
         fm_cur_u8(c, &e->units) || e->units < 1 || e->units > 9)
         return FM_EDECODE;
@@ -233,8 +261,8 @@ static int decode_units(struct fm_cur *c, struct fm_directory *d)
         struct fm_dir_unit *u = &d->units[i];
         char canon[FM_DIR_CAPS_MAX];
         uint32_t lat, lon;
-        if (get_str(c, 1, u->name, sizeof u->name, 1, S_TEXT) || fm_cur_u16(c, &u->dept) ||
-            u->dept >= d->ndepts || get_str(c, 1, u->kind, sizeof u->kind, 1, S_TOKEN) ||
+        if (get_str(c, 1, u->name, sizeof u->name, 1, S_NAME) || fm_cur_u16(c, &u->dept) ||
+            u->dept >= d->ndepts || get_str(c, 1, u->kind, FM_DIR_KIND_MAX, 1, S_TOKEN) ||
             get_str(c, 2, u->caps, sizeof u->caps, 0, S_TEXT) || fm_cur_u32(c, &lat) ||
             fm_cur_u32(c, &lon))
             return FM_EDECODE;
@@ -282,12 +310,12 @@ int directory_decode(struct fm_directory *d, const uint8_t *p, size_t n)
     memset(d, 0, sizeof *d);
     fm_cur_init(&c, p, n);
     if (fm_cur_u8(&c, &version) || version < 1 || (int)version > wf_directory_max_version ||
-        get_str(&c, 1, d->name, sizeof d->name, 1, S_TEXT) || fm_cur_u8(&c, &nc) ||
+        get_str(&c, 1, d->name, sizeof d->name, 1, S_NAME) || fm_cur_u8(&c, &nc) ||
         nc > FM_DIR_MAX_COUNTIES)
         goto bad;
     d->ncounties = nc;
     for (size_t i = 0; i < nc; i++) {
-        if (get_str(&c, 1, d->counties[i], FM_NAME_MAX, 1, S_TEXT))
+        if (get_str(&c, 1, d->counties[i], FM_NAME_MAX, 1, S_NAME))
             goto bad;
         for (size_t k = 0; k < i; k++)
             if (strcmp(d->counties[k], d->counties[i]) == 0)
@@ -299,8 +327,8 @@ int directory_decode(struct fm_directory *d, const uint8_t *p, size_t n)
     for (size_t i = 0; i < nd; i++) {
         struct fm_dir_dept *x = &d->depts[i];
         uint8_t county;
-        if (get_str(&c, 1, x->name, sizeof x->name, 1, S_TEXT) ||
-            get_str(&c, 1, x->kind, sizeof x->kind, 1, S_TOKEN) || fm_cur_u8(&c, &x->tier) ||
+        if (get_str(&c, 1, x->name, sizeof x->name, 1, S_NAME) ||
+            get_str(&c, 1, x->kind, FM_DIR_KIND_MAX, 1, S_TOKEN) || fm_cur_u8(&c, &x->tier) ||
             x->tier < 1 || x->tier > 3 || fm_cur_u8(&c, &county) || county >= nc)
             goto bad;
         x->county = county;

@@ -32,16 +32,18 @@
 #define FM_DIR_MAX_RINGS 1024
 #define FM_DIR_MAX_POINTS 100000  /* 800,000 bytes of points */
 
+#define FM_DIR_KIND_MAX 64 /* a department or unit kind: a word's bytes, incl. NUL */
+
 struct fm_dir_dept {
     char name[FM_NAME_MAX];
-    char kind[FM_NAME_MAX];   /* police, fire, medical, gas, ... */
+    char kind[FM_DIR_KIND_MAX];   /* police, fire, medical, gas, ... */
     uint8_t tier;             /* 1..3 */
     uint16_t county;          /* index into counties */
 };
 struct fm_dir_unit {
     char name[FM_NAME_MAX];   /* unique in the directory; matches the unit entity's name */
     uint16_t dept;            /* index into depts */
-    char kind[FM_NAME_MAX];   /* engine, ambulance, patrol, ... */
+    char kind[FM_DIR_KIND_MAX];   /* engine, ambulance, patrol, ... */
     char caps[FM_DIR_CAPS_MAX]; /* canonical: sorted, unique, comma-separated */
     int32_t lat_e7, lon_e7;   /* home station */
     char key[FM_DIR_KEY_MAX]; /* stable id (`id:`), "" if none: the entity's id derives
@@ -49,7 +51,7 @@ struct fm_dir_unit {
 };
 struct fm_dir_respond {
     uint8_t tier;                        /* 1..3 */
-    char kind[FM_NAME_MAX];              /* department kind */
+    char kind[FM_DIR_KIND_MAX];              /* department kind */
     char department[FM_NAME_MAX];        /* "" = any department of that kind */
     char capability[FM_CATEGORY_MAX];    /* "" = any unit */
     uint8_t units;                       /* how many units, 1..9 */
@@ -195,6 +197,11 @@ const struct fm_dir_respond *fm_dir_rule_needs(const struct fm_dir_rule *r, unsi
 /* The directory format version d encodes as: 1 without boundaries or
  * levels, 2 with boundaries, 3 with linkage plan levels. */
 int fm_directory_format(const struct fm_directory *d);
+/* A name of d longer than builds before op format 7 read (FM_NAME_V1_MAX
+ * bytes: the directory's own, a county's, department's, unit's, alias's or
+ * depot's), or NULL. Such a directory is refused whole by those builds, so
+ * publishing it needs node.op_format 7 (FM_ECONFIG below). */
+const char *fm_directory_long_name(const struct fm_directory *d);
 /* The county (index) whose boundary holds the point, -1 if none does or
  * the directory has no boundaries. Even-odd rule over the county's rings
  * (holes respected); a point on an edge may fall either way. */
@@ -207,6 +214,8 @@ int fm_directory_boundaries_normalise(struct fm_directory *d, char *err, size_t 
  * unit entity carries the name of yet, in the same transaction, under an
  * id derived from (department, unit name): every publisher registers the
  * same entity, so concurrent publishes leave one unit per directory unit. */
+/* FM_ECONFIG when d needs a newer node.op_format than the node writes: 6
+ * for stable unit ids, 7 for a long name (fm_directory_long_name). */
 int fm_node_directory_publish(struct fm_node *n, const struct fm_directory *d,
                               char version_out[FM_ID_MAX], size_t *registered) FM_MUST_USE;
 /* The winning version; FM_ENOTFOUND if none was published. *out malloc'd. */

@@ -136,7 +136,7 @@ int directory_aliases_normalise(struct fm_directory *d, char *err, size_t errlen
         qsort(d->aliases, d->naliases, sizeof d->aliases[0], alias_cmp);
     for (size_t i = 0; i < d->naliases; i++) {
         const struct fm_dir_alias *a = &d->aliases[i];
-        if (!directory_word_ok(a->word) || !payload_text_ok(a->name, 1, FM_NAME_MAX - 1)) {
+        if (!directory_word_ok(a->word) || !payload_name_ok(a->name)) {
             snprintf(err, errlen, "alias '%s' -> '%s': not a name and a word", a->name, a->word);
             return FM_EINVAL;
         }

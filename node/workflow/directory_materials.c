@@ -95,9 +95,10 @@ int directory_materials_normalise(struct fm_directory *d, char *err, size_t errl
     }
     for (size_t i = 0; i < d->ndepots; i++) {
         const struct fm_dir_depot *p = &d->depots[i];
-        if (!payload_text_ok(p->name, 1, FM_NAME_MAX - 1)) {
-            snprintf(err, errlen, "depot '%s': a name must be printable text of 1 to %d bytes",
-                     p->name, FM_NAME_MAX - 1);
+        if (!payload_name_ok(p->name)) {
+            snprintf(err, errlen, "depot '%s': a name must be printable text of 1 to %d "
+                     "characters (got %zu)", p->name, FM_NAME_CHARS,
+                     fm_utf8_chars(p->name, strlen(p->name)));
             return FM_EINVAL;
         }
         if (p->lat_e7 < -900000000 || p->lat_e7 > 900000000 || p->lon_e7 < -1800000000 ||

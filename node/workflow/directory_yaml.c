@@ -108,7 +108,7 @@ static int unit_field(struct yk_loader *L, const char *key, yaml_node_t *kn, yam
     struct unit_arg *a = arg;
     if (strcmp(key, "name") == 0) {
         a->name = true;
-        int rc = yk_text(L, v, key, a->u->name, sizeof a->u->name);
+        int rc = yk_name(L, v, key, a->u->name);
         if (rc == 0 && strncmp(a->u->name, FM_DEPT_CLAIM, FM_DEPT_CLAIM_LEN) == 0)
             return yk_fail(L, v, "a unit name may not start with '%s' (a station certificate's "
                                  "claim on a whole department)", FM_DEPT_CLAIM);
@@ -116,7 +116,7 @@ static int unit_field(struct yk_loader *L, const char *key, yaml_node_t *kn, yam
     }
     if (strcmp(key, "kind") == 0) {
         a->kind = true;
-        return get_token(L, v, key, a->u->kind, sizeof a->u->kind);
+        return get_token(L, v, key, a->u->kind, FM_DIR_KIND_MAX);
     }
     if (strcmp(key, "capabilities") == 0)
         return caps_from(L, v, a->u->caps, sizeof a->u->caps);
@@ -195,11 +195,11 @@ static int dept_field(struct yk_loader *L, const char *key, yaml_node_t *kn, yam
     int rc;
     if (strcmp(key, "name") == 0) {
         a->name = true;
-        return yk_text(L, v, key, a->x->name, sizeof a->x->name);
+        return yk_name(L, v, key, a->x->name);
     }
     if (strcmp(key, "kind") == 0) {
         a->kind = true;
-        return get_token(L, v, key, a->x->kind, sizeof a->x->kind);
+        return get_token(L, v, key, a->x->kind, FM_DIR_KIND_MAX);
     }
     if (strcmp(key, "tier") == 0) {
         if ((rc = yk_uint(L, v, key, 1, 3, &u)) != 0)
@@ -210,7 +210,7 @@ static int dept_field(struct yk_loader *L, const char *key, yaml_node_t *kn, yam
     }
     if (strcmp(key, "county") == 0) {
         char name[FM_NAME_MAX];
-        if ((rc = yk_text(L, v, key, name, sizeof name)) != 0)
+        if ((rc = yk_name(L, v, key, name)) != 0)
             return rc;
         for (size_t i = 0; i < d->ncounties; i++) {
             if (strcmp(d->counties[i], name) == 0) {
@@ -276,10 +276,10 @@ static int resp_field(struct yk_loader *L, const char *key, yaml_node_t *kn, yam
     }
     if (strcmp(key, "kind") == 0) {
         a->kind = true;
-        return get_token(L, v, key, a->e->kind, sizeof a->e->kind);
+        return get_token(L, v, key, a->e->kind, FM_DIR_KIND_MAX);
     }
     if (strcmp(key, "department") == 0) {
-        if ((rc = yk_text(L, v, key, a->e->department, sizeof a->e->department)) != 0)
+        if ((rc = yk_name(L, v, key, a->e->department)) != 0)
             return rc;
         if (directory_dept(dir_of(L), a->e->department) == NULL)
             return yk_fail(L, v, "department '%s' is not in the departments list",
@@ -590,11 +590,11 @@ static int alias_field(struct yk_loader *L, const char *key, yaml_node_t *kn, ya
     if (d->naliases >= FM_DIR_MAX_ALIASES)
         return yk_fail(L, kn, "too many aliases (at most %d)", FM_DIR_MAX_ALIASES);
     struct fm_dir_alias *a = &d->aliases[d->naliases];
-    size_t klen = strlen(key);
-    if (klen >= sizeof a->name)
-        return yk_fail(L, kn, "alias '%s' is %zu bytes; at most %zu", key, klen,
-                       sizeof a->name - 1);
-    if (!payload_text_ok(key, 1, sizeof a->name - 1))
+    size_t klen = strlen(key), chars = fm_utf8_chars(key, klen);
+    if (chars > FM_NAME_CHARS || klen >= sizeof a->name)
+        return yk_fail(L, kn, "alias '%s' is %zu characters (%zu bytes); at most %d characters "
+                              "and %zu bytes", key, chars, klen, FM_NAME_CHARS, sizeof a->name - 1);
+    if (!payload_name_ok(key))
         return yk_fail(L, kn, "alias '%s' must be printable text", key);
     fm_strlcpy(a->name, key, sizeof a->name);
     int rc = get_token(L, v, key, a->word, sizeof a->word);
@@ -657,7 +657,7 @@ static int depot_field(struct yk_loader *L, const char *key, yaml_node_t *kn, ya
     struct depot_arg *a = arg;
     if (strcmp(key, "name") == 0) {
         a->name = true;
-        return yk_text(L, v, key, a->p->name, sizeof a->p->name);
+        return yk_name(L, v, key, a->p->name);
     }
     if (strcmp(key, "at") == 0) {
         yaml_node_t *lat = NULL, *lon = NULL;
@@ -807,7 +807,7 @@ static int top_field(struct yk_loader *L, const char *key, yaml_node_t *kn, yaml
     struct top_arg *a = arg;
     if (strcmp(key, "name") == 0) {
         a->name = true;
-        return yk_text(L, v, key, dir_of(L)->name, sizeof dir_of(L)->name);
+        return yk_name(L, v, key, dir_of(L)->name);
     }
     if (strcmp(key, "counties") == 0) {
         a->counties = v;
@@ -859,7 +859,7 @@ static int load_doc(struct yk_loader *L)
     YK_SEQ_EACH(L, a.counties, item) {
         if (d->ncounties >= FM_DIR_MAX_COUNTIES)
             return yk_fail(L, item, "too many counties (at most %d)", FM_DIR_MAX_COUNTIES);
-        if ((rc = yk_text(L, item, "counties", d->counties[d->ncounties], FM_NAME_MAX)) != 0)
+        if ((rc = yk_name(L, item, "counties", d->counties[d->ncounties])) != 0)
             return rc;
         for (size_t k = 0; k < d->ncounties; k++)
             if (strcmp(d->counties[k], d->counties[d->ncounties]) == 0)

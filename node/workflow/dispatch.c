@@ -578,7 +578,7 @@ static void check_fit(const struct fm_directory *d, const struct fm_dir_rule *ru
         needs_text(rule, needs, sizeof needs);
         if (dept == NULL)
             snprintf(out->why, sizeof out->why,
-                     "its department '%.63s' is not in the directory, so it fits none of "
+                     "its department '%.255s' is not in the directory, so it fits none of "
                      "%.31s's needs (%.560s)", u->department, inc->category, needs);
         else
             snprintf(out->why, sizeof out->why, "it is %.63s with %.300s; %.31s needs %.560s",

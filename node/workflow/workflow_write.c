@@ -734,8 +734,10 @@ int fm_node_directory_publish(struct fm_node *n, const struct fm_directory *d,
         return FM_EPERM;
     if (d == NULL)
         return FM_EINVAL;
-    if (directory_has_keys(d) && n->cfg.op_format < 6)
-        return FM_ECONFIG; /* older builds refuse a keyed registration (decisions.md) */
+    if ((directory_has_keys(d) && n->cfg.op_format < 6) ||
+        (fm_directory_long_name(d) != NULL && n->cfg.op_format < 7))
+        return FM_ECONFIG; /* older builds refuse a keyed registration or a long name
+                            * (decisions.md) */
     fm_buf_init(&blob, (size_t)FM_BLOB_MAX * FM_DIR_CHUNKS_MAX);
     if ((rc = directory_encode(d, &blob)) != FM_OK)
         goto out;

@@ -63,7 +63,27 @@ fm 1 unit show "patrol r" >/dev/null 2>"$T/err"
 [ $? -eq 1 ] || fail "a near miss: not exit 1"
 grep -q "did you mean: .*Patrol R1" "$T/err" || fail "near miss: $(cat "$T/err")"
 fm 1 unit show "$(printf 'x%.0s' $(seq 70))" >/dev/null 2>&1
-[ $? -eq 2 ] || fail "a 70-byte name is not a usage error"
+[ $? -eq 2 ] || fail "a 70-character name is not a usage error"
+
+# names of up to 64 characters (op format 7, which the testbed writes): a
+# 64-character Chinese name registers, resolves, reaches the county in
+# full and is cut to the column in tables; 65 is a usage error that says
+# how many characters it got
+N64=$(python3 -c "print(('金华市婺城区消防救援大队城北特勤站' * 4)[:64])")
+LONG=$(fm 1 unit register --name "$N64" --department "Riverside Fire Brigade" --tier 1 \
+    --kind engine --capabilities fire 2>"$T/err") || fail "a 64-character name: $(cat "$T/err")"
+fm 1 unit register --name "${N64}站" --department "Riverside Fire Brigade" --tier 1 \
+    --kind engine >/dev/null 2>"$T/err"
+[ $? -eq 2 ] || fail "a 65-character name: not exit 2"
+grep -q "too long (65 characters, at most 64)" "$T/err" || fail "65 characters: $(cat "$T/err")"
+long_at_2() { [ "$(fm 2 unit show "$N64" --json 2>/dev/null | pyv 'd["id"]')" = "$LONG" ]; }
+wait_for 60 "the 64-character name on node 2" long_at_2
+fm 2 unit show "$LONG" | grep -q "^name: *$N64$" || fail "unit show: $(fm 2 unit show "$LONG")"
+ROW=$(fm 2 unit list | grep "^$LONG ")
+P20=$(python3 -c "print('$N64'[:20])")   # 40 columns, whatever the shell's locale
+P21=$(python3 -c "print('$N64'[:21])")
+case "$ROW" in *"$P20..."*) ;; *) fail "the table does not cut the name: $ROW" ;; esac
+case "$ROW" in *"$P21"*) fail "the table cut the name past 40 columns: $ROW" ;; esac
 
 # local time with the offset in tables, UTC in JSON
 TZ=CST-8 fm 1 incident list | grep -q "^$CODE .*+08:00" || fail "no local time: $(TZ=CST-8 fm 1 incident list)"

@@ -128,7 +128,7 @@ static int load_text(struct fixture *f, const char *text)
 /* Asserts a FM_ECONFIG with exactly "<file>:<where>: <msg>". */
 static void expect_error(struct fixture *f, const char *text, const char *where, const char *msg)
 {
-    char want[1024];
+    char want[2048];
     int rc = load_text(f, text);
     snprintf(want, sizeof(want), "%s:%s: %s", f->file, where, msg);
     if (rc != FM_ECONFIG || strcmp(f->err, want) != 0)
@@ -383,13 +383,28 @@ static void test_error_ranges(void **state)
     char text[512];
     expect_error(f, MINIMAL "gossip:\n  batch_ops: 0\n", "9:14",
                  "'batch_ops' must be between 1 and 65536");
-    /* node.op_format: 1..6 (docs/decisions.md) */
-    expect_error(f, "node:\n  name: n1\n  role: county\n  op_format: 7\n"
+    /* node.name: a name of at most 64 characters (64 Chinese ones fit) */
+    {
+        char text[1024], name[256];
+        for (size_t i = 0; i < 65; i++)
+            memcpy(name + 3 * i, "金", 3);
+        name[195] = '\0';
+        snprintf(text, sizeof text, "node:\n  name: %s\n  role: county\nstorage:\n  data_dir: "
+                 "data\ntrust:\n  org_key: ORGKEY\n", name);
+        expect_error(f, text, "2:9", "'name' is too long (65 characters, at most 64)");
+        name[192] = '\0';
+        snprintf(text, sizeof text, "node:\n  name: %s\n  role: county\nstorage:\n  data_dir: "
+                 "data\ntrust:\n  org_key: ORGKEY\n", name);
+        assert_int_equal(load_text(f, text), FM_OK);
+        assert_string_equal(f->cfg.name, name);
+    }
+    /* node.op_format: 1..7 (docs/decisions.md) */
+    expect_error(f, "node:\n  name: n1\n  role: county\n  op_format: 8\n"
                     "storage:\n  data_dir: data\ntrust:\n  org_key: ORGKEY\n", "4:14",
-                 "'op_format' must be between 1 and 6");
+                 "'op_format' must be between 1 and 7");
     expect_error(f, "node:\n  name: n1\n  role: county\n  op_format: 0\n"
                     "storage:\n  data_dir: data\ntrust:\n  org_key: ORGKEY\n", "4:14",
-                 "'op_format' must be between 1 and 6");
+                 "'op_format' must be between 1 and 7");
     /* per-key limits (sync/conns.c) */
     expect_error(f, MINIMAL "gossip:\n  max_conns_per_key: 0\n", "9:22",
                  "'max_conns_per_key' must be between 1 and 64");
@@ -422,10 +437,10 @@ static void test_error_ranges(void **state)
     expect_error(f, MINIMAL "network:\n  listen: tcp://host\n", "9:11",
                  "bad endpoint 'tcp://host' for 'listen': expected tcp://HOST:PORT");
     char longname[100];
-    memset(longname, 'x', 64);
-    longname[64] = '\0';
+    memset(longname, 'x', 65);
+    longname[65] = '\0';
     snprintf(text, sizeof(text), "node:\n  name: %s\n", longname);
-    expect_error(f, text, "2:9", "'name' is too long (max 63 bytes)");
+    expect_error(f, text, "2:9", "'name' is too long (65 characters, at most 64)");
     char longipc[200];
     memset(longipc, 'p', 120);
     longipc[120] = '\0';

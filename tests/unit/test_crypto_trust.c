@@ -174,17 +174,48 @@ static void test_cert_decode_strict_fields(void **state)
     assert_int_equal(fm_cert_encode(&x, &e), FM_EINVAL);
     fm_cert_sign(&x, &root); /* invalid fields: signature never verifies */
     assert_int_equal(fm_cert_check(&x, root.pk, x.expires_ms - 5), FM_EVERIFY);
-    /* Longest name and unit fit FM_CERT_MAX. */
+    /* Longest name and unit fit FM_CERT_MAX: a name of 64 characters in
+     * 255 bytes (63 four-byte characters and a Chinese one), a unit of 255
+     * bytes (a unit's name, its stable id or "dept:" and a department's). */
     x = c;
-    memset(x.name, 'n', FM_NAME_MAX - 1);
-    x.name[FM_NAME_MAX - 1] = '\0';
+    for (size_t i = 0; i < 63; i++)
+        memcpy(x.name + 4 * i, "\xf0\x9d\x84\x9e", 4); /* U+1D11E */
+    memcpy(x.name + 252, "婺", 4);
     memset(x.unit, 'u', FM_NAME_MAX - 1);
     x.unit[FM_NAME_MAX - 1] = '\0';
     fm_cert_sign(&x, &root);
     assert_int_equal(fm_cert_encode(&x, &e), FM_OK);
-    assert_int_equal(e.len, 275);
+    assert_int_equal(e.len, 659);
     assert_int_equal(fm_cert_decode(&d, e.data, e.len), FM_OK);
     assert_int_equal(fm_cert_check(&d, root.pk, x.not_before_ms), FM_OK);
+    assert_int_equal(fm_utf8_chars(d.name, strlen(d.name)), 64);
+    /* 64 Chinese characters are a name; 65 are not, to encode or decode */
+    x = c;
+    for (size_t i = 0; i < 64; i++)
+        memcpy(x.name + 3 * i, "消", 3);
+    x.name[192] = '\0';
+    fm_cert_sign(&x, &root);
+    fm_buf_reset(&e);
+    assert_int_equal(fm_cert_encode(&x, &e), FM_OK);
+    assert_int_equal(fm_cert_decode(&d, e.data, e.len), FM_OK);
+    assert_string_equal(d.name, x.name);
+    memcpy(x.name + 192, "防", 4);
+    assert_int_equal(fm_cert_encode(&x, &e), FM_EINVAL);
+    {
+        /* the bytes a careless encoder would write: name_len 195 */
+        uint8_t raw[FM_CERT_MAX];
+        size_t at = 67;
+        memcpy(raw, e.data, at);
+        raw[at++] = 195;
+        memcpy(raw + at, x.name, 195);
+        at += 195;
+        memcpy(raw + at, e.data + 67 + 1 + 192, e.len - (67 + 1 + 192));
+        at += e.len - (67 + 1 + 192);
+        assert_int_equal(fm_cert_decode(&d, raw, at), FM_EDECODE);
+        raw[67] = 192; /* and back to 64 characters: decodes */
+        memmove(raw + 68 + 192, raw + 68 + 195, at - (68 + 195));
+        assert_int_equal(fm_cert_decode(&d, raw, at - 3), FM_OK);
+    }
     fm_buf_release(&e);
     fm_buf_release(&b);
     fm_identity_release(&root);

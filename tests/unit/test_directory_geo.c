@@ -342,6 +342,24 @@ static void test_geojson_parse(void **state)
          "\"Polygon\",\"coordinates\":[[[0,0],[1,0],[1,1],[0,0]]]}}",
          "features[1] (c): the same name as features[0]"},
     };
+    /* a county's name: 64 characters (Chinese ones too) yes, 65 no */
+    for (int len = 64; len <= 65; len++) {
+        char name[65 * 3 + 1] = "", buf[1024];
+        for (int i = 0; i < len; i++)
+            strcat(name, "\xe5\xa9\xba");
+        snprintf(buf, sizeof buf, "{\"type\":\"FeatureCollection\",\"features\":["
+                 "{\"type\":\"Feature\",\"properties\":{\"name\":\"%s\"},\"geometry\":"
+                 "{\"type\":\"Polygon\",\"coordinates\":[[[0,0],[1,0],[1,1],[0,0]]]}}]}", name);
+        int rc = fmt_geojson_bounds_parse(buf, strlen(buf), NULL, g, err, sizeof err);
+        if (len == 64) {
+            OK(rc);
+            assert_string_equal(g->features[0].name, name);
+        } else {
+            assert_int_equal(rc, FM_EDECODE);
+            assert_non_null(strstr(err, "property \"name\" must be 1 to 64 characters of text "
+                                        "(got 65 characters, 195 bytes)"));
+        }
+    }
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char buf[1024];
         snprintf(buf, sizeof buf, "{\"type\":\"FeatureCollection\",\"features\":["

@@ -588,6 +588,61 @@ static void test_station_for_a_department(void **state)
     fx_done(&y);
 }
 
+/* Names of up to 64 characters (op format 7): a directory naming a unit
+ * and a department with 64 Chinese characters each is refused at op
+ * format 6 with nothing written (builds before format 7 would refuse the
+ * whole directory), published at 7, and read in full on another node; a
+ * unit registered by hand likewise. */
+static void test_long_names(void **state)
+{
+    (void)state;
+    struct fx_node a, b;
+    char ver[FM_ID_MAX], hand[FM_ID_MAX], n64[64 * 3 + 1] = "", d64[64 * 3 + 1] = "",
+        text[2048];
+    size_t reg = 0;
+    for (int i = 0; i < 64; i++) {
+        strcat(n64, "\xe6\xb0\xb4"); /* 水 */
+        strcat(d64, "\xe6\xb6\x88"); /* 消 */
+    }
+    snprintf(text, sizeof text,
+             "name: t\ncounties: [north]\ndepartments:\n"
+             "  - {name: %s, kind: fire, tier: 1, county: north,\n"
+             "     units: [{name: %s, id: WC-F-009, kind: engine, capabilities: [water], "
+             "home: [29.1, 119.6]}]}\n" DIR_RULES, d64, n64);
+    struct fm_directory *d = parse_ok(text);
+    assert_string_equal(fm_directory_long_name(d), d64);
+    make_centre(&a, "a", 6);
+    assert_int_equal(fm_node_directory_publish(a.n, d, ver, &reg), FM_ECONFIG);
+    struct fm_directory *none = NULL;
+    assert_int_equal(fm_node_directory_get(a.n, &none), FM_ENOTFOUND);
+    struct fm_unit_new un = {.name = n64, .department = "Fire", .kind = "engine",
+                             .capabilities = "water", .tier = 1};
+    assert_int_equal(fm_node_unit_register(a.n, &un, hand), FM_ECONFIG);
+    fx_done(&a);
+
+    make_centre(&a, "a", 7);
+    make_centre(&b, "b", 6); /* a reader at an older format reads them all the same */
+    OK(fm_node_directory_publish(a.n, d, ver, &reg));
+    assert_int_equal(reg, 1);
+    fm_directory_free(&d);
+    un.name = d64;
+    OK(fm_node_unit_register(a.n, &un, hand));
+    OK(fx_sync(a.n, b.n, NULL));
+    assert_int_equal(fx_digest_eq(a.n, b.n), 1);
+    struct standing_seen s;
+    standing(b.n, &s);
+    assert_int_equal(s.n[FM_UNIT_LISTED], 1);
+    struct fm_unit u;
+    OK(fm_node_unit_get(b.n, hand, &u));
+    assert_string_equal(u.name, d64);
+    OK(fm_node_directory_get(b.n, &d));
+    assert_string_equal(d->depts[0].name, d64);
+    assert_string_equal(d->units[0].name, n64);
+    fm_directory_free(&d);
+    fx_done(&a);
+    fx_done(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -598,6 +653,7 @@ int main(void)
         cmocka_unit_test(test_concurrent_renames_converge),
         cmocka_unit_test(test_claims_after_a_rename),
         cmocka_unit_test(test_station_for_a_department),
+        cmocka_unit_test(test_long_names),
     };
     return wf_test_main("test_directory_keys", tests, sizeof tests / sizeof tests[0]);
 }

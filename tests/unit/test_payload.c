@@ -775,6 +775,98 @@ static void test_operator_field(void **state)
     fm_buf_release(&b);
 }
 
+/* Op format 7: a name is at most 64 characters (FM_NAME_CHARS), up to 255
+ * bytes; builds before it took 63 bytes, so a node still writing an older
+ * format refuses to encode a longer name rather than write an op its peers
+ * would refuse. */
+static void test_long_names(void **state)
+{
+    (void)state;
+    struct payload in = {0}, out;
+    struct fm_buf b;
+    struct payload check;
+    char name64[64 * 3 + 1] = "", name65[65 * 3 + 1] = "";
+    for (int i = 0; i < 64; i++)
+        strcat(name64, "\xe5\xa9\xba"); /* 婺 */
+    snprintf(name65, sizeof name65, "%s\xe5\xa9\xba", name64);
+    in.log.kind = OP_UNIT_REGISTER;
+    SET(in.name, name64);
+    SET(in.department, name64);
+    in.tier = 1;
+    SET(in.unit_kind, "engine");
+    in.present = PT_BIT(PT_NAME) | PT_BIT(PT_DEPARTMENT) | PT_BIT(PT_TIER) | PT_BIT(PT_UNIT_KIND);
+    in.log.format = 7;
+    roundtrip(&in, &out);
+    assert_string_equal(out.name, name64);
+    assert_string_equal(out.department, name64);
+    /* at op format 6 the same op is refused at encode (FM_ECONFIG) ... */
+    fm_buf_init(&b, FM_OP_MAX_PAYLOAD);
+    in.log.format = 6;
+    assert_int_equal(payload_encode(&in, &b, &check), FM_ECONFIG);
+    /* ... while a name of 63 bytes, which every build takes, is not */
+    memset(in.name, 'x', 63);
+    in.name[63] = '\0';
+    memcpy(in.department, name64, 63); /* 21 characters */
+    in.department[63] = '\0';
+    assert_int_equal(payload_encode(&in, &b, &check), FM_OK);
+    /* a 64-byte depot is refused at format 6 as well */
+    memset(&in, 0, sizeof in);
+    in.log.kind = OP_RES_ADD;
+    in.log.format = 6;
+    SET(in.res_kind, "sandbag");
+    memset(in.depot, 'd', 64);
+    in.qty = 1;
+    in.present = PT_BIT(PT_RES_KIND) | PT_BIT(PT_DEPOT) | PT_BIT(PT_QTY);
+    assert_int_equal(payload_encode(&in, &b, &check), FM_ECONFIG);
+    in.log.format = 7;
+    assert_int_equal(payload_encode(&in, &b, &check), FM_OK);
+    /* a certificate announced for another node, with a 64-character name */
+    memset(&in, 0, sizeof in);
+    in.log.kind = OP_CERT_ANNOUNCE;
+    in.log.format = 6;
+    memset(in.log.cert.node, 7, sizeof in.log.cert.node);
+    SET(in.log.cert.name, name64);
+    in.log.cert.role = FM_ROLE_STATION;
+    in.log.cert.expires_ms = 1;
+    assert_int_equal(payload_encode(&in, &b, &check), FM_ECONFIG);
+    in.log.format = 7;
+    assert_int_equal(payload_encode(&in, &b, &check), FM_OK);
+    /* 65 characters: refused at encode whatever the format, and at decode */
+    memset(&in, 0, sizeof in);
+    in.log.kind = OP_UNIT_REGISTER;
+    in.log.format = 7;
+    SET(in.name, name65);
+    SET(in.department, "F");
+    in.tier = 1;
+    SET(in.unit_kind, "engine");
+    in.present = PT_BIT(PT_NAME) | PT_BIT(PT_DEPARTMENT) | PT_BIT(PT_TIER) | PT_BIT(PT_UNIT_KIND);
+    assert_int_not_equal(payload_encode(&in, &b, &check), FM_OK);
+    fm_buf_release(&b);
+    struct raw r = {0};
+    raw_str(&r, PT_NAME, name65);
+    raw_str(&r, PT_DEPARTMENT, "F");
+    raw_u8(&r, PT_TIER, 1);
+    raw_str(&r, PT_UNIT_KIND, "engine");
+    assert_int_equal(dec(OP_UNIT_REGISTER, &r), FM_EDECODE);
+    /* 64 characters but 256 bytes (four-byte characters): over the byte cap */
+    char wide[257] = "";
+    for (int i = 0; i < 64; i++)
+        strcat(wide, "\xf0\x9f\x9a\x92"); /* U+1F692, a fire engine */
+    r.n = 0;
+    raw_str(&r, PT_NAME, wide);
+    raw_str(&r, PT_DEPARTMENT, "F");
+    raw_u8(&r, PT_TIER, 1);
+    raw_str(&r, PT_UNIT_KIND, "engine");
+    assert_int_equal(dec(OP_UNIT_REGISTER, &r), FM_EDECODE);
+    /* and the 64-character one decodes */
+    r.n = 0;
+    raw_str(&r, PT_NAME, name64);
+    raw_str(&r, PT_DEPARTMENT, "F");
+    raw_u8(&r, PT_TIER, 1);
+    raw_str(&r, PT_UNIT_KIND, "engine");
+    assert_int_equal(dec(OP_UNIT_REGISTER, &r), FM_OK);
+}
+
 int main(void)
 {
     if (fm_crypto_init() != FM_OK)
@@ -792,6 +884,7 @@ int main(void)
         cmocka_unit_test(test_caps_canonical_and_summary),
         cmocka_unit_test(test_id_format),
         cmocka_unit_test(test_operator_field),
+        cmocka_unit_test(test_long_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

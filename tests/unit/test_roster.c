@@ -184,15 +184,22 @@ static void test_header_and_edges(void **state)
     r = parse(utf16, sizeof utf16 - 1, FMT_ROSTER_AUTO, FM_EDECODE);
     assert_non_null(strstr(r->errors, "t.csv:1: the file is UTF-16"));
     done(r);
-    /* a name too long is quoted cut on a character boundary, never mid-character */
-    char longname[sizeof HDR + 256];
+    /* a name of 64 characters fits (63 Chinese ones and a letter: 190 bytes);
+     * one more is refused with the count it got, quoted cut on a character
+     * boundary, never mid-character */
+    char longname[sizeof HDR + 512];
     size_t used = (size_t)snprintf(longname, sizeof longname, HDR "A");
-    for (int i = 0; i < 30; i++)
+    for (int i = 0; i < 63; i++)
         used += (size_t)snprintf(longname + used, sizeof longname - used, "消");
     snprintf(longname + used, sizeof longname - used, ",fire,1,c,,,,,\n");
+    r = parse(longname, strlen(longname), FMT_ROSTER_AUTO, FM_OK);
+    assert_int_equal(r->ndepts, 1);
+    assert_int_equal(strlen(r->depts[0].name), 190);
+    done(r);
+    snprintf(longname + used, sizeof longname - used, "消,fire,1,c,,,,,\n");
     r = parse(longname, strlen(longname), FMT_ROSTER_AUTO, FM_EDECODE);
-    assert_non_null(strstr(r->errors, "t.csv:2: column department: 'A消消消消消消消...' is 91 "
-                                      "bytes (at most 63"));
+    assert_non_null(strstr(r->errors, "t.csv:2: column department: 'A消消消消消消消...' is 65 "
+                                      "characters (at most 64)"));
     done(r);
     /* CRLF, doubled quotes, spaces around fields, no final line break */
     static const char ok[] = "unit,department,department_kind,tier,county,unit_kind,lat,lon\r\n"
