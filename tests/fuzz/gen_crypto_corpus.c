@@ -170,9 +170,13 @@ static void gen_certs(void)
         snprintf(name, sizeof name, "cert_%s", fm_role_name(x.role));
         put(t, name, b.data, b.len);
     }
+    /* the longest name: 64 characters in 255 bytes (63 four-byte ones and
+     * a Chinese one); the unit has no character cap, only the byte one */
     struct fm_cert x = c;
-    memset(x.name, 'n', FM_NAME_MAX - 1);
-    x.name[FM_NAME_MAX - 1] = '\0';
+    x.name[0] = '\0';
+    for (int i = 0; i < 63; i++)
+        strcat(x.name, "\xf0\x9f\x9a\x92");
+    strcat(x.name, "\xe5\xa9\xba");
     memset(x.unit, 'u', FM_NAME_MAX - 1);
     x.unit[FM_NAME_MAX - 1] = '\0';
     x.not_before_ms = x.expires_ms = UINT64_MAX;
@@ -181,6 +185,16 @@ static void gen_certs(void)
     if (fm_cert_encode(&x, &b) != FM_OK)
         exit(1);
     put(t, "cert_longest", b.data, b.len);
+    /* 64 Chinese characters (192 bytes), as a county would name a station */
+    x = c;
+    x.name[0] = '\0';
+    for (int i = 0; i < 64; i++)
+        strcat(x.name, "\xe5\xa9\xba");
+    fm_cert_sign(&x, &root);
+    fm_buf_reset(&b);
+    if (fm_cert_encode(&x, &b) != FM_OK)
+        exit(1);
+    put(t, "cert_name_64_chinese", b.data, b.len);
 
     struct fm_revocation r = {0};
     memcpy(r.node, node_id.pk, FM_PK_LEN);

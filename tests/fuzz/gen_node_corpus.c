@@ -73,7 +73,7 @@ static void encode(const struct payload *p, struct fm_buf *b)
 static struct payload pl_report(const char *cat)
 {
     struct payload p = {0};
-    p.kind = OP_INC_REPORT;
+    p.log.kind = OP_INC_REPORT;
     fm_strlcpy(p.category, cat, sizeof p.category);
     p.priority = 2;
     p.lat = 301234567;
@@ -94,7 +94,7 @@ static void set_ref(struct payload *p, const struct fm_identity *id, uint64_t se
 static struct payload pl_note(const struct fm_identity *id, uint64_t seq)
 {
     struct payload p = {0};
-    p.kind = OP_INC_NOTE;
+    p.log.kind = OP_INC_NOTE;
     set_ref(&p, id, seq);
     fm_strlcpy(p.text, "crew on the way", sizeof p.text);
     p.present |= PT_BIT(PT_TEXT);
@@ -104,7 +104,7 @@ static struct payload pl_note(const struct fm_identity *id, uint64_t seq)
 static struct payload pl_status(const struct fm_identity *id, uint64_t seq, uint8_t stage)
 {
     struct payload p = {0};
-    p.kind = OP_INC_STATUS;
+    p.log.kind = OP_INC_STATUS;
     set_ref(&p, id, seq);
     p.stage = stage;
     p.present |= PT_BIT(PT_EPOCH) | PT_BIT(PT_STAGE);
@@ -114,7 +114,7 @@ static struct payload pl_status(const struct fm_identity *id, uint64_t seq, uint
 static struct payload pl_update(const struct fm_identity *id, uint64_t seq)
 {
     struct payload p = {0};
-    p.kind = OP_INC_UPDATE;
+    p.log.kind = OP_INC_UPDATE;
     set_ref(&p, id, seq);
     p.priority = 1;
     fm_strlcpy(p.desc, "spreading", sizeof p.desc);
@@ -125,7 +125,7 @@ static struct payload pl_update(const struct fm_identity *id, uint64_t seq)
 static struct payload pl_unit(void)
 {
     struct payload p = {0};
-    p.kind = OP_UNIT_REGISTER;
+    p.log.kind = OP_UNIT_REGISTER;
     fm_strlcpy(p.name, "Engine 7", sizeof p.name);
     fm_strlcpy(p.department, "Fire", sizeof p.department);
     fm_strlcpy(p.unit_kind, "fire", sizeof p.unit_kind);
@@ -139,7 +139,7 @@ static struct payload pl_unit(void)
 static struct payload pl_unit_status(const struct fm_identity *id, uint64_t seq)
 {
     struct payload p = {0};
-    p.kind = OP_UNIT_STATUS;
+    p.log.kind = OP_UNIT_STATUS;
     set_ref(&p, id, seq);
     p.unit_status = US_ONSCENE;
     p.present |= PT_BIT(PT_UNIT_STATUS);
@@ -149,7 +149,7 @@ static struct payload pl_unit_status(const struct fm_identity *id, uint64_t seq)
 static struct payload pl_position(const struct fm_identity *id, uint64_t seq)
 {
     struct payload p = {0};
-    p.kind = OP_UNIT_POSITION;
+    p.log.kind = OP_UNIT_POSITION;
     set_ref(&p, id, seq);
     p.lat = -1;
     p.lon = 1;
@@ -160,7 +160,7 @@ static struct payload pl_position(const struct fm_identity *id, uint64_t seq)
 static struct payload pl_res_add(void)
 {
     struct payload p = {0};
-    p.kind = OP_RES_ADD;
+    p.log.kind = OP_RES_ADD;
     fm_strlcpy(p.res_kind, "sandbag", sizeof p.res_kind);
     fm_strlcpy(p.depot, "North", sizeof p.depot);
     p.qty = 100;
@@ -171,7 +171,7 @@ static struct payload pl_res_add(void)
 static struct payload pl_adjust(const struct fm_identity *id, uint64_t seq, int64_t d)
 {
     struct payload p = {0};
-    p.kind = OP_RES_ADJUST;
+    p.log.kind = OP_RES_ADJUST;
     set_ref(&p, id, seq);
     p.delta = d;
     p.present |= PT_BIT(PT_DELTA);
@@ -181,19 +181,19 @@ static struct payload pl_adjust(const struct fm_identity *id, uint64_t seq, int6
 static struct payload pl_cert(const struct fm_cert *c)
 {
     struct payload p = {0};
-    p.kind = OP_CERT;
-    p.cert = *c;
+    p.log.kind = OP_CERT;
+    p.log.cert = *c;
     return p;
 }
 
 static struct payload pl_revoke(const struct fm_identity *node, uint64_t last)
 {
     struct payload p = {0};
-    p.kind = OP_REVOKE;
-    memcpy(p.rev.node, node->pk, FM_PK_LEN);
-    p.rev.last_seq = last;
-    p.rev.issued_ms = 1700000000000;
-    fm_revocation_sign(&p.rev, &org);
+    p.log.kind = OP_REVOKE;
+    memcpy(p.log.rev.node, node->pk, FM_PK_LEN);
+    p.log.rev.last_seq = last;
+    p.log.rev.issued_ms = 1700000000000;
+    fm_revocation_sign(&p.log.rev, &org);
     return p;
 }
 
@@ -203,7 +203,7 @@ static void put_payload(const char *name, const struct payload *p, int mutate)
     fm_buf_init(&b, FM_OP_MAX_PAYLOAD);
     fm_buf_init(&out, FM_OP_MAX_PAYLOAD + 8);
     encode(p, &b);
-    if (fm_buf_put_u8(&out, p->kind) || fm_buf_append(&out, b.data, b.len))
+    if (fm_buf_put_u8(&out, p->log.kind) || fm_buf_append(&out, b.data, b.len))
         die("buf");
     put("fuzz_payload", name, out.data, out.len);
     if (mutate && b.len > 4) {
@@ -256,7 +256,7 @@ static void op(struct glog *g, const struct payload *p, struct frames *f, struct
     fm_buf_init(&b, FM_OP_MAX_PAYLOAD);
     encode(p, &b);
     g->hlc += 3;
-    if (fm_op_build(out, g->id, p->kind, g->seq + 1, g->seq ? g->head : NULL, g->hlc, b.data,
+    if (fm_op_build(out, g->id, p->log.kind, g->seq + 1, g->seq ? g->head : NULL, g->hlc, b.data,
                     (uint32_t)b.len) != FM_OK ||
         fm_op_decode(&o, out->data, out->len) != FM_OK)
         die("op");
@@ -395,6 +395,14 @@ int main(int argc, char **argv)
     put_payload("status", &p, 1);
     p = pl_unit();
     put_payload("unit_register", &p, 1);
+    /* op format 7: a name and a department of 64 Chinese characters */
+    p = pl_unit();
+    p.name[0] = p.department[0] = '\0';
+    for (int i = 0; i < 64; i++) {
+        strcat(p.name, "\xe6\xb0\xb4");
+        strcat(p.department, "\xe6\xb6\x88");
+    }
+    put_payload("unit_register_64_chinese", &p, 1);
     p = pl_unit_status(&a, 3);
     put_payload("unit_status", &p, 1);
     p = pl_position(&a, 3);
@@ -410,7 +418,7 @@ int main(int argc, char **argv)
     p.present |= PT_BIT(PT_NAME);
     put_payload("unit_position_named", &p, 1);
     p = (struct payload){0};
-    p.kind = OP_TICKET_DISPATCH;
+    p.log.kind = OP_TICKET_DISPATCH;
     set_ref(&p, &a, 2);
     memcpy(p.ref2.author, b.pk, FM_PK_LEN);
     p.ref2.seq = 3;
