@@ -90,7 +90,7 @@ static int run_report(struct cli *cl, int argc, char **argv)
     if (a.val[RP_LAT] == NULL || a.val[RP_LON] == NULL)
         return cli_usage(cl, "--lat and --lon are required");
     /* a word or an alias (any printable name): which, the directory says */
-    if ((rc = cli_check_text(cl, "--category", a.val[RP_CATEGORY], FM_NAME_MAX)) != 0 ||
+    if ((rc = cli_check_name(cl, "--category", a.val[RP_CATEGORY], FM_NAME_MAX)) != 0 ||
         (rc = cli_parse_coord(cl, "--lat", a.val[RP_LAT], 90, &in.lat_e7)) != 0 ||
         (rc = cli_parse_coord(cl, "--lon", a.val[RP_LON], 180, &in.lon_e7)) != 0)
         return rc;

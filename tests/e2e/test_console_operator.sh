@@ -12,7 +12,7 @@
 command -v python3 >/dev/null || { echo "SKIP: python3 needed"; exit 77; }
 
 testbed 2 mesh
-grep -q '^  op_format: 6$' "$(conf 1)" || fail "the testbed config does not say op_format: 6"
+grep -q '^  op_format: 7$' "$(conf 1)" || fail "the testbed config does not say op_format: 7"
 printf 'dispatch-pass-1\n' >"$T/pw"
 fm 1 operator add 张伟 --role dispatcher --password-file "$T/pw" >/dev/null || fail "operator add"
 fm 1 operator add 王芳 --role calltaker --password-file "$T/pw" >/dev/null || fail "operator add 2"
@@ -135,7 +135,7 @@ fm 1 --operator "two words" status >/dev/null 2>&1; rc=$?
 
 # ---- the old path: op_format 1 writes no operator ----
 stop_node 1
-sed -i 's/^  op_format: 6$/  op_format: 1/' "$(conf 1)"
+sed -i 's/^  op_format: 7$/  op_format: 1/' "$(conf 1)"
 grep -q '^  op_format: 1$' "$(conf 1)" || fail "test setup: op_format line"
 fm 1 --operator 李娜 incident note "$IID" "format one CLI" >/dev/null 2>"$T/warn.txt" ||
     fail "CLI note at op_format 1"

@@ -23,7 +23,7 @@ pyv() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 pick_ports 3
 "$FIELDMESH" testbed "$T/tb" --nodes 3 --topology mesh --base-port "$BASE" \
     --roles centre,county,vehicle >/dev/null 2>"$T/testbed.err" || fail "testbed failed"
-grep -q '^  op_format: 6$' "$(conf 1)" || fail "the testbed does not write op_format 6"
+grep -q '^  op_format: 7$' "$(conf 1)" || fail "the testbed does not write op_format 7"
 for i in 1 2 3; do start_node "$i"; done
 fm 1 directory publish "$FM_SRC/configs/directory.yaml" >/dev/null 2>&1 || fail "publish"
 A=$(fm 1 incident report --category gas_leak --lat 31.2 --lon 121.4 --address "Lane 5" 2>/dev/null) ||
@@ -88,7 +88,7 @@ fm 3 incident merge "$D" --into "$A" >/dev/null 2>"$T/err"
 [ $? -eq 3 ] || fail "a vehicle's merge: not exit 3: $(cat "$T/err")"
 fm 1 incident merge "$D" >/dev/null 2>&1
 [ $? -eq 2 ] || fail "merge without --into: not a usage error"
-sed -i 's/^  op_format: 6$/  op_format: 1/' "$(conf 1)"
+sed -i 's/^  op_format: 7$/  op_format: 1/' "$(conf 1)"
 fm 1 incident merge "$D" --into "$A" >/dev/null 2>"$T/err"
 rc=$?; [ $rc -eq 78 ] || fail "merge at op format 1: exit $rc (want 78, a configuration error): $(cat "$T/err")"
 grep -q "set node.op_format: 3" "$T/err" || fail "op format refusal: $(cat "$T/err")"

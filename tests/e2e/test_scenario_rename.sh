@@ -64,14 +64,14 @@ testbed 2 line
 for i in 1 2; do start_node "$i"; done
 
 # ---- op format 5 refuses ids; nothing is published ----
-sed -i 's/^  op_format: 6$/  op_format: 5/' "$(conf 1)"
+sed -i 's/^  op_format: 7$/  op_format: 5/' "$(conf 1)"
 grep -q '^  op_format: 5$' "$(conf 1)" || fail "test setup: op_format line"
 fm 1 directory publish "$T/v1.yaml" --force >"$T/out" 2>"$T/err"
 rc=$?
 [ "$rc" = 78 ] || fail "publish at op format 5: exit $rc: $(cat "$T/err")"
 grep -q "needs node.op_format 6" "$T/err" || fail "op format refusal: $(cat "$T/err")"
 fm 1 directory show >/dev/null 2>&1 && fail "a directory was published at op format 5"
-sed -i 's/^  op_format: 5$/  op_format: 6/' "$(conf 1)"
+sed -i 's/^  op_format: 5$/  op_format: 7/' "$(conf 1)"
 # without --force: format version 2, refused with its reason
 fm 1 directory publish "$T/v1.yaml" >"$T/out" 2>"$T/err" && fail "published without --force"
 grep -q "stable unit ids" "$T/err" || fail "format refusal: $(cat "$T/err")"
@@ -153,8 +153,9 @@ grep -q "is for a station" "$T/err" || fail "--department role message: $(cat "$
     --unit dept:金东区消防救援大队 --out "$T/x.cert" >/dev/null 2>&1
 [ $? = 2 ] || fail "--unit dept:..."
 "$FIELDMESH" org enroll --org "$T/tb/org" --key "$KEY" --name 金东值班室 --role station \
-    --department "$(printf '区%.0s' $(seq 1 20))" --out "$T/x.cert" >/dev/null 2>&1
-[ $? = 2 ] || fail "a department of 60 bytes"
+    --department "$(printf '区%.0s' $(seq 1 65))" --out "$T/x.cert" >/dev/null 2>"$T/err"
+[ $? = 2 ] || fail "a department of 65 characters"
+grep -q "too long (65 characters, at most 64)" "$T/err" || fail "65 characters: $(cat "$T/err")"
 "$FIELDMESH" org enroll --org "$T/tb/org" --key "$KEY" --name 金东值班室 --role station \
     --department 金东区消防救援大队 --out "$T/x.cert" >/dev/null 2>"$T/err" ||
     fail "enroll a duty room: $(cat "$T/err")"
