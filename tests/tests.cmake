@@ -79,6 +79,14 @@ foreach(src ${FM_BENCH})
   target_link_libraries(${name} PRIVATE fm_cli fm_node fm_sync fm_crypto ${LMDB_LIB})
 endforeach()
 
+# The daemon with a plain store (values in clear), built for bench_sync's
+# encryption-cost comparison only: never installed or packaged.
+add_executable(fieldmeshd_plain ${CMAKE_SOURCE_DIR}/node/daemon/fieldmeshd.c)
+target_compile_definitions(fieldmeshd_plain PRIVATE FM_BENCH_PLAIN_STORE)
+target_include_directories(fieldmeshd_plain PRIVATE ${LMDB_INCLUDE})
+target_link_libraries(fieldmeshd_plain PRIVATE fm_console fm_node)
+add_dependencies(bench_sync fieldmeshd_plain)
+
 # A smoke run of the sync benchmark (--quick: ~10 s; real daemons, small
 # stores). The full run and its figures: docs/performance.md.
 add_test(NAME bench.bench_sync_quick COMMAND bench_sync --quick)

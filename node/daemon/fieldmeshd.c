@@ -54,6 +54,16 @@
 #include "../gps/gps.h"
 #include "../console/console.h"
 
+#ifdef FM_BENCH_PLAIN_STORE
+/* fieldmeshd_plain (tests/tests.cmake): a benchmark's baseline only, never
+ * built into a package: the store keeps its values in clear, so
+ * bench_sync can put a number on what sealing costs a whole cold sync */
+#include "../replica/replica_int.h"
+#define DAEMON_OPEN_FLAGS FM_OPEN_PLAIN_
+#else
+#define DAEMON_OPEN_FLAGS 0u
+#endif
+
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -345,12 +355,15 @@ static int daemon_open(struct daemon *d, const struct daemon_args *a)
     if (unlock_keys(cfg, a->pass_file, a->conf, &d->keys) != FM_OK ||
         fm_identity_copy(&d->id, &d->keys.id) != FM_OK)
         return FM_EIO;
-    int rc = fm_node_open_keys(&d->node, cfg, FM_OPEN_IDENTITY, &d->keys);
+    if (DAEMON_OPEN_FLAGS != 0)
+        fm_log(FM_LOG_WARN, COMPONENT, "a benchmark's build: the store in %s keeps its values "
+               "in clear", cfg->data_dir);
+    int rc = fm_node_open_keys(&d->node, cfg, FM_OPEN_IDENTITY | DAEMON_OPEN_FLAGS, &d->keys);
     if (rc == FM_ENOTFOUND || rc == FM_ECERT || rc == FM_EDECODE) {
         fm_log(FM_LOG_WARN, COMPONENT,
                "no usable certificate at %s (%s): running without authoring anything",
                cfg->cert_path, fm_strerror(rc));
-        rc = fm_node_open_keys(&d->node, cfg, FM_OPEN_READ, &d->keys);
+        rc = fm_node_open_keys(&d->node, cfg, FM_OPEN_READ | DAEMON_OPEN_FLAGS, &d->keys);
     }
     if (rc != FM_OK) {
         fm_log(FM_LOG_ERROR, COMPONENT, "cannot open the store in %s: %s", cfg->data_dir,

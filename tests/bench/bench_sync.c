@@ -7,7 +7,10 @@
  *
  *   (a) cold sync of 100,000 and 1,000,000 ops (300-byte payloads, 100
  *       authors) from one node to an empty one: ops/s, bytes on the wire
- *       per op, peak RSS of each daemon;
+ *       per op, peak RSS of each daemon; then what sealing the store costs
+ *       the whole cold sync: the receiver as fieldmeshd and as
+ *       fieldmeshd_plain (values in clear, a benchmark's build), in
+ *       alternating order, three rounds (100,000 ops only);
  *   (b) delta sync after both sides of the 100,000-op pair add 100 ops:
  *       wire bytes / bytes of the missing ops;
  *   (c) propagation in a 20-node random mesh of degree 3-4: time until a
@@ -44,6 +47,7 @@
 #include "bench_sync_proc.h"
 #include "bench_sync_proxy.h"
 #include "bench_sync_gen.h"
+#include "node/replica/replica_int.h" /* FM_OPEN_PLAIN_: the baseline's store */
 
 #define NAUTHORS 100
 
@@ -51,6 +55,7 @@ static struct {
     bool quick, keep;
     char only[64];
     char fieldmesh[PATH_MAX], fieldmeshd[PATH_MAX];
+    char fieldmeshd_plain[PATH_MAX]; /* "" when not built: no encryption-cost run */
     char dir[PATH_MAX];
     unsigned seed;
     uint32_t batch_ops; /* 0 = the config default */
@@ -241,6 +246,8 @@ static bool heads_equal(struct bp_node *a, struct bp_node *b)
 
 /* ------------------------------------------------------------ (a) */
 
+static void encryption_cost(struct pair *p, uint64_t made);
+
 static void cold_sync(struct pair *p, uint64_t nops, const char *label)
 {
     struct gen g;
@@ -338,6 +345,109 @@ static void cold_sync(struct pair *p, uint64_t nops, const char *label)
             label, rate, lim.lmdb, lim.curve, 0.5 * cap);
     verdict(rate >= 5 * lim.verify, "cold sync %s: %.0f ops/s >= 5x Ed25519 verify = %.0f", label,
             rate, 5 * lim.verify);
+    fflush(stdout);
+    if (nops < 1000000)
+        encryption_cost(p, g.made);
+}
+
+/* Seconds of CPU (user + system) process pid has used, from /proc. */
+static double proc_cpu_s(pid_t pid)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return 0;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *p = strrchr(buf, ')'); /* the command name may hold spaces */
+    unsigned long long ut = 0, st = 0;
+    if (p == NULL || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut,
+                            &st) != 2)
+        return 0;
+    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* One cold sync of the source's `made` ops into an emptied receiver run by
+ * the sealing daemon or the plain one: wall seconds from starting it until
+ * it holds them all, and its CPU seconds then. */
+static double cold_once(struct pair *p, uint64_t made, bool plain, double *cpu_s)
+{
+    struct bp_node *rx = &p->net.nodes[1];
+    char path[PATH_MAX + 16];
+    static const char *const files[] = {"data.mdb", "lock.mdb"};
+    for (int i = 0; i < 2; i++) {
+        snprintf(path, sizeof path, "%s/%s", rx->cfg.data_dir, files[i]);
+        if (unlink(path) != 0 && errno != ENOENT)
+            bp_die("cannot empty the receiver's store");
+    }
+    pair_proxies(p, true); /* the links go through them */
+    bp_daemon_start(&p->net.nodes[0], opt.fieldmeshd);
+    bp_wait_up(&p->net.nodes[0]);
+    double t0 = lim_now(), tdone = 0;
+    bp_daemon_start(rx, plain ? opt.fieldmeshd_plain : opt.fieldmeshd);
+    bp_wait_up(rx);
+    struct fm_node *rb = node_open(rx, FM_OPEN_READ | (plain ? FM_OPEN_PLAIN_ : 0));
+    double deadline = t0 + 60 + (double)made / 2000.0;
+    while (tdone == 0 && lim_now() < deadline) {
+        struct fm_head *h = NULL;
+        size_t nh = 0;
+        uint64_t got = 0;
+        usleep(2000);
+        if (fm_node_heads(rb, &h, &nh) != 0)
+            bp_die("cannot read the receiver's heads");
+        for (size_t k = 0; k < nh; k++)
+            got += h[k].seq;
+        free(h);
+        if (got >= made)
+            tdone = lim_now();
+    }
+    *cpu_s = proc_cpu_s(rx->pid);
+    fm_node_close(&rb);
+    pair_stop(p);
+    if (tdone == 0)
+        bp_die("a cold sync for the encryption cost stalled");
+    return tdone - t0;
+}
+
+/* What sealing the store costs a whole cold sync between two daemons
+ * (issue 9, item 7): the same ops, the receiver sealing (fieldmeshd) or not
+ * (fieldmeshd_plain), in alternating order over three rounds so both meet
+ * the same machine; the last run seals, so the pair is left as the other
+ * experiments expect it. */
+static void encryption_cost(struct pair *p, uint64_t made)
+{
+    if (opt.fieldmeshd_plain[0] == '\0') {
+        printf("  encryption cost: skipped (fieldmeshd_plain not built)\n");
+        return;
+    }
+    double wall[2] = {0, 0}, cpu[2] = {0, 0};
+    printf("  encryption cost, the whole cold sync (receiver sealing / plain, alternating):\n");
+    for (int r = 0; r < 3; r++) {
+        double w[2], c[2];
+        for (int k = 0; k < 2; k++) {
+            bool plain = (r % 2 == 0) ? k == 0 : k == 1; /* plain, sealed | sealed, plain | ... */
+            int m = plain ? 1 : 0;
+            w[m] = cold_once(p, made, plain, &c[m]);
+            wall[m] += w[m];
+            cpu[m] += c[m];
+        }
+        printf("    round %d: sealed %.0f ops/s (receiver CPU %.2f s), plain %.0f ops/s (%.2f s): "
+               "wall %+.1f%%, CPU %+.1f%%\n",
+               r + 1, (double)made / w[0], c[0], (double)made / w[1], c[1],
+               100.0 * (w[0] / w[1] - 1.0), c[1] > 0 ? 100.0 * (c[0] / c[1] - 1.0) : 0.0);
+    }
+    if (!opt.quick)
+        verdict(wall[0] <= 1.15 * wall[1],
+                "encryption at rest, whole cold sync: sealed/plain time %.3f = %+.1f%% "
+                "(receiver CPU %+.1f%%) <= 15%%",
+                wall[0] / wall[1], 100.0 * (wall[0] / wall[1] - 1.0),
+                cpu[1] > 0 ? 100.0 * (cpu[0] / cpu[1] - 1.0) : 0.0);
+    else
+        printf("    (quick run: startup dominates, no verdict)\n");
+    if (!heads_equal(&p->net.nodes[0], &p->net.nodes[1]))
+        bp_die("after the encryption-cost runs the two version vectors differ");
     fflush(stdout);
 }
 
@@ -939,6 +1049,9 @@ int main(int argc, char **argv)
         bp_die("crypto init");
     find_binary(opt.fieldmesh, "FIELDMESH", "fieldmesh");
     find_binary(opt.fieldmeshd, "FIELDMESHD", "fieldmeshd");
+    find_binary(opt.fieldmeshd_plain, "FIELDMESHD_PLAIN", "fieldmeshd_plain");
+    if (access(opt.fieldmeshd_plain, X_OK) != 0)
+        opt.fieldmeshd_plain[0] = '\0';
     if (access(opt.fieldmesh, X_OK) != 0 || access(opt.fieldmeshd, X_OK) != 0) {
         fprintf(stderr, "bench_sync: %s or %s is not executable (set FIELDMESH, FIELDMESHD)\n",
                 opt.fieldmesh, opt.fieldmeshd);
