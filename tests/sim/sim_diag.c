@@ -22,7 +22,10 @@ static void msg_kind(const uint8_t *p, size_t n, bool *ops, bool *reply, bool *n
     *ops = *reply = *nonempty = false;
     if (n < 3)
         return;
-    if (p[0] == FM_COMPACT_WIRE_VERSION && p[1] == FM_MSG_COPS) {
+    /* versions 3 and 4 share the head: u8 version | u8 9 | u8 flags |
+     * varint req_id | varint nruns */
+    if ((p[0] == FM_COMPACT_WIRE_VERSION || p[0] == FM_COMPACT4_WIRE_VERSION) &&
+        p[1] == FM_MSG_COPS) {
         size_t at = 3;
         *ops = true;
         *reply = (p[2] & FM_OPS_REPLY) != 0;
@@ -170,22 +173,27 @@ static int rec_cmp(const void *x, const void *y)
 static void group(FILE *f, const char *name, const struct sim_diag_rec *r, size_t n)
 {
     double hops = 0, bound = 0, pulls = 0, lat = 0;
-    size_t npull = 0, byp[5] = {0};
+    size_t npull = 0, byp[5] = {0}, known = 0;
     if (n == 0)
         return;
     for (size_t k = 0; k < n; k++) {
-        hops += r[k].hops;
         bound += r[k].bound;
-        pulls += r[k].pulls;
         lat += r[k].lat;
         npull += r[k].pull;
+        if (r[k].hops == 0xffff || r[k].pulls == 0xffff)
+            continue; /* a path the diagnosis could not follow back */
+        known++;
+        hops += r[k].hops;
+        pulls += r[k].pulls;
         byp[r[k].pulls < 4 ? r[k].pulls : 4]++;
     }
+    double kn = known ? (double)known : 1.0;
     fprintf(f, "  diag %-16s n %7zu  mean lat %5.0f ms  last hop pulled %5.1f %%  path links %4.2f "
                "(shortest %4.2f)  pulls on path %4.2f  [0:%4.1f%% 1:%4.1f%% 2:%4.1f%% 3:%4.1f%% "
-               "4+:%4.1f%%]\n",
-            name, n, lat / n, 100.0 * npull / n, hops / n, bound / n, pulls / n, 100.0 * byp[0] / n,
-            100.0 * byp[1] / n, 100.0 * byp[2] / n, 100.0 * byp[3] / n, 100.0 * byp[4] / n);
+               "4+:%4.1f%%]  paths unknown %zu\n",
+            name, n, lat / n, 100.0 * npull / n, hops / kn, bound / n, pulls / kn,
+            100.0 * byp[0] / kn, 100.0 * byp[1] / kn, 100.0 * byp[2] / kn, 100.0 * byp[3] / kn,
+            100.0 * byp[4] / kn, n - known);
 }
 
 void sim_diag_print(struct sim_world *w, FILE *f)
