@@ -43,6 +43,7 @@ void fm_compact_init(struct fm_compact *z)
     fm_buf_init(&z->meta, FM_WIRE_MAX_MSG);
     fm_buf_init(&z->raw, FM_COPS_MAX_RAW);
     fm_buf_init(&z->hashes, (size_t)FM_WIRE_BATCH_MAX * FM_HASH_LEN);
+    fm_buf_init(&z->enc_hashes, (size_t)FM_WIRE_BATCH_MAX * FM_HASH_LEN);
 }
 
 void fm_compact_release(struct fm_compact *z)
@@ -56,6 +57,7 @@ void fm_compact_release(struct fm_compact *z)
     free(z->framed);
     fm_buf_release(&z->meta);
     fm_buf_release(&z->raw);
+    fm_buf_release(&z->enc_hashes);
     fm_buf_release(&z->hashes);
     memset(z, 0, sizeof(*z));
 }
@@ -287,8 +289,11 @@ static int put_payloads(struct fm_compact *z, uint8_t version, bool use_dict, st
 }
 
 /* Version 4 writes each run's count before its ops: the lengths of the
- * runs of the plain batch m, in order, into lens (at most max). */
-static int run_lengths(const struct fm_wire_ops *ops, uint16_t *lens, size_t max, size_t *nlens)
+ * runs of the plain batch m, in order, into lens (at most max). Each op's
+ * hash, which a run's break depends on, goes into hashes, so the writing
+ * pass need not hash the op again (hashing is most of an encode). */
+static int run_lengths(const struct fm_wire_ops *ops, uint16_t *lens, size_t max, size_t *nlens,
+                       struct fm_buf *hashes)
 {
     struct enc_run r = {0};
     size_t pos = 0, len, k = 0;
@@ -306,6 +311,7 @@ static int run_lengths(const struct fm_wire_ops *ops, uint16_t *lens, size_t max
         r.author = op + AT_AUTHOR; /* d points into op: stays valid */
         r.next_seq = d.seq + 1;
         fm_hash(r.last, op, len);
+        CHECK(fm_buf_append(hashes, r.last, FM_HASH_LEN));
         r.n++;
         lens[k - 1]++;
     }
@@ -327,8 +333,10 @@ int fm_compact_encode(struct fm_compact *z, uint8_t version, const uint8_t *plai
     CHECK(fm_wire_decode(&m, plain, plain_len));
     if (m.type != FM_MSG_OPS)
         return FM_EINVAL;
+    fm_buf_reset(&z->enc_hashes);
     if (version == FM_COMPACT4_WIRE_VERSION)
-        CHECK(run_lengths(&m.u.ops, lens, FM_WIRE_BATCH_MAX, &nlens));
+        CHECK(run_lengths(&m.u.ops, lens, FM_WIRE_BATCH_MAX, &nlens, &z->enc_hashes));
+    size_t nop = 0;
     fm_buf_reset(&z->meta);
     fm_buf_reset(&z->raw);
     memset(z->run_authors, 0, sizeof(z->run_authors));
@@ -337,7 +345,11 @@ int fm_compact_encode(struct fm_compact *z, uint8_t version, const uint8_t *plai
         if (fm_op_decode(&d, op, len) != FM_OK || d.version != FM_OP_VERSION || d.flags != 0)
             return FM_EINVAL; /* not rebuildable from our fields: send it plain */
         uint8_t h[FM_HASH_LEN];
-        fm_hash(h, op, len);
+        if ((nop + 1) * FM_HASH_LEN <= z->enc_hashes.len)
+            memcpy(h, z->enc_hashes.data + nop * FM_HASH_LEN, FM_HASH_LEN); /* run_lengths' */
+        else
+            fm_hash(h, op, len);
+        nop++;
         uint16_t run_len = run_breaks(&r, &d) && nruns < nlens ? lens[nruns] : 0;
         CHECK(enc_op(z, &r, &d, h, give_prev, version, run_len, &nruns));
         CHECK(fm_buf_append(&z->raw, d.payload, d.payload_len));

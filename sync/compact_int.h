@@ -72,6 +72,8 @@ struct fm_compact {
     uint8_t *zdst, *dec;     /* compressed output; decompressed payloads (the cap) */
     uint8_t *framed;         /* decoder, version 4: the frame with its magic put back */
     struct fm_buf hashes;    /* decoder: the rebuilt ops' hashes (o->hashes) */
+    struct fm_buf enc_hashes; /* encoder, version 4: each op's hash, made once by
+                               * run_lengths and used again when writing it */
     uint16_t run_lens[FM_WIRE_BATCH_MAX]; /* encoder, version 4: each run's length */
     /* encoder: the authors of the runs opened so far (open addressing) */
     const uint8_t *run_authors[2 * FM_WIRE_BATCH_MAX];
