@@ -112,20 +112,21 @@ static uint64_t unzigzag(uint64_t z) { return (z >> 1) ^ (0 - (z & 1)); }
 struct enc_run {
     const uint8_t *author;
     uint64_t next_seq, hlc;
-    uint8_t last[FM_HASH_LEN]; /* the hash of the run's last op */
+    uint8_t last[FM_HASH_LEN]; /* the hash of the run's last op (unless chained) */
     size_t count_at; /* offset of the run's count in meta (u16, patched) */
     uint16_t n;
+    bool chained; /* the caller vouches for the prev chain (fm_compact.chained) */
 };
 
 /* Does op d start a new run after r? Within a run the receiver takes each
  * op's prev to be the hash of the op before it, so an op that follows on
  * in seq but not in hash (the other branch of a fork) opens a run of its
- * own. */
+ * own; unless the caller vouched that the batch holds no such op. */
 static bool run_breaks(const struct enc_run *r, const struct fm_op *d)
 {
     return !r->author || memcmp(r->author, d->author, FM_PK_LEN) != 0 ||
            d->seq != r->next_seq || r->n == UINT16_MAX ||
-           memcmp(d->prev, r->last, FM_HASH_LEN) != 0;
+           (!r->chained && memcmp(d->prev, r->last, FM_HASH_LEN) != 0);
 }
 
 #define RUN_AUTHOR_SLOTS (2 * FM_WIRE_BATCH_MAX) /* a power of two, twice the runs */
@@ -293,9 +294,9 @@ static int put_payloads(struct fm_compact *z, uint8_t version, bool use_dict, st
  * hash, which a run's break depends on, goes into hashes, so the writing
  * pass need not hash the op again (hashing is most of an encode). */
 static int run_lengths(const struct fm_wire_ops *ops, uint16_t *lens, size_t max, size_t *nlens,
-                       struct fm_buf *hashes)
+                       struct fm_buf *hashes, bool chained)
 {
-    struct enc_run r = {0};
+    struct enc_run r = {.chained = chained};
     size_t pos = 0, len, k = 0;
     const uint8_t *op;
     while (fm_wire_ops_next(ops, &pos, &op, &len)) {
@@ -310,8 +311,10 @@ static int run_lengths(const struct fm_wire_ops *ops, uint16_t *lens, size_t max
         }
         r.author = op + AT_AUTHOR; /* d points into op: stays valid */
         r.next_seq = d.seq + 1;
-        fm_hash(r.last, op, len);
-        CHECK(fm_buf_append(hashes, r.last, FM_HASH_LEN));
+        if (!chained) {
+            fm_hash(r.last, op, len);
+            CHECK(fm_buf_append(hashes, r.last, FM_HASH_LEN));
+        }
         r.n++;
         lens[k - 1]++;
     }
@@ -323,7 +326,7 @@ int fm_compact_encode(struct fm_compact *z, uint8_t version, const uint8_t *plai
                       size_t plain_len, bool give_prev, bool use_dict, struct fm_buf *out)
 {
     struct fm_wire_msg m;
-    struct enc_run r = {0};
+    struct enc_run r = {.chained = z->chained};
     uint32_t nruns = 0;
     size_t pos = 0, len, nlens = 0;
     const uint8_t *op;
@@ -335,7 +338,8 @@ int fm_compact_encode(struct fm_compact *z, uint8_t version, const uint8_t *plai
         return FM_EINVAL;
     fm_buf_reset(&z->enc_hashes);
     if (version == FM_COMPACT4_WIRE_VERSION)
-        CHECK(run_lengths(&m.u.ops, lens, FM_WIRE_BATCH_MAX, &nlens, &z->enc_hashes));
+        CHECK(run_lengths(&m.u.ops, lens, FM_WIRE_BATCH_MAX, &nlens, &z->enc_hashes,
+                          z->chained));
     size_t nop = 0;
     fm_buf_reset(&z->meta);
     fm_buf_reset(&z->raw);
@@ -344,10 +348,10 @@ int fm_compact_encode(struct fm_compact *z, uint8_t version, const uint8_t *plai
         struct fm_op d;
         if (fm_op_decode(&d, op, len) != FM_OK || d.version != FM_OP_VERSION || d.flags != 0)
             return FM_EINVAL; /* not rebuildable from our fields: send it plain */
-        uint8_t h[FM_HASH_LEN];
+        uint8_t h[FM_HASH_LEN] = {0}; /* not needed when the chain is vouched for */
         if ((nop + 1) * FM_HASH_LEN <= z->enc_hashes.len)
             memcpy(h, z->enc_hashes.data + nop * FM_HASH_LEN, FM_HASH_LEN); /* run_lengths' */
-        else
+        else if (!z->chained)
             fm_hash(h, op, len);
         nop++;
         uint16_t run_len = run_breaks(&r, &d) && nruns < nlens ? lens[nruns] : 0;

@@ -74,6 +74,14 @@ struct fm_compact {
     struct fm_buf hashes;    /* decoder: the rebuilt ops' hashes (o->hashes) */
     struct fm_buf enc_hashes; /* encoder, version 4: each op's hash, made once by
                                * run_lengths and used again when writing it */
+    /* encoder: the caller vouches that within each batch an author's ops
+     * of consecutive seqs are chained (each op's prev is the hash of the
+     * op before it), as every batch read from a store is (ingest checked
+     * each link). Then no op is hashed to find where a run breaks. A wrong
+     * vouch costs liveness, never safety: the receiver rebuilds each prev
+     * from its own hash of the op before and checks the run's signature,
+     * so the run would be refused. false (the default) checks every link. */
+    bool chained;
     uint16_t run_lens[FM_WIRE_BATCH_MAX]; /* encoder, version 4: each run's length */
     /* encoder: the authors of the runs opened so far (open addressing) */
     const uint8_t *run_authors[2 * FM_WIRE_BATCH_MAX];

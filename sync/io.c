@@ -62,6 +62,9 @@ int sync_engine_init(struct fm_sync *s, const struct fm_sync_config *cfg,
     fm_buf_init(&s->cops, FM_WIRE_MAX_MSG);
     fm_buf_init(&s->cops_in, FM_WIRE_MAX_MSG);
     fm_compact_init(&s->z);
+    /* every batch the engine sends is read from its store, whose ingest
+     * checked each prev link: the encoder need not hash the ops again */
+    s->z.chained = true;
     fm_buf_init(&s->tmp, SYNC_REPLY_MAX_BYTES + FM_OP_MAX_LEN + 4);
     fm_buf_init(&s->entries, (size_t)SYNC_MAX_AUTHORS * FM_WIRE_ENTRY_LEN);
     fm_buf_init(&s->pend, SYNC_INGEST_MAX_BYTES);

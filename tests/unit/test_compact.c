@@ -315,6 +315,72 @@ static void test_fork_branches_round_trip(void **state)
     fm_buf_release(&ops);
 }
 
+/* fm_compact.chained: the engine vouches that its batches (read from its
+ * store) are chained, and the encoder hashes nothing. For a chained batch
+ * the frame is the same byte for byte; for a batch that breaks the vouch
+ * (two branches of a fork, seq 4 of one then seq 5 of the other) the
+ * receiver's rebuild fails the signature check: liveness lost, never a
+ * forged op accepted. */
+static void test_chained_vouch(void **state)
+{
+    (void)state;
+    struct fm_buf unchained, ops;
+    fm_buf_init(&unchained, FM_WIRE_MAX_MSG);
+    for (int v = 3; v <= 4; v++)
+        for (int reply = 0; reply <= 1; reply++) {
+            struct resolver r = {0};
+            build_plain(reply ? FM_OPS_REPLY : 0, 10, 30);
+            Z.chained = false;
+            assert_int_equal(fm_compact_encode(&Z, (uint8_t)v, plain.data, plain.len, reply, true,
+                                               &unchained),
+                             FM_OK);
+            Z.chained = true;
+            assert_int_equal(fm_compact_encode(&Z, (uint8_t)v, plain.data, plain.len, reply, true,
+                                               &enc),
+                             FM_OK);
+            Z.chained = false;
+            assert_int_equal(enc.len, unchained.len);
+            assert_memory_equal(enc.data, unchained.data, enc.len);
+            assert_rebuilds(&r);
+        }
+    fm_buf_release(&unchained);
+
+    uint8_t h1[FM_HASH_LEN], h2[FM_HASH_LEN], h3[FM_HASH_LEN], a4[FM_HASH_LEN],
+        b4[FM_HASH_LEN], b5[FM_HASH_LEN];
+    fm_buf_init(&ops, FM_WIRE_MAX_MSG);
+    add_op(NULL, 1, NULL, "one", h1);
+    add_op(NULL, 2, h1, "two", h2);
+    add_op(NULL, 3, h2, "three", h3);
+    add_op(&ops, 4, h3, "branch a, four", a4);
+    add_op(NULL, 4, h3, "branch b, four", b4);
+    add_op(&ops, 5, b4, "branch b, five", b5);
+    memcpy(heads_before[0], h3, FM_HASH_LEN);
+    for (int v = 3; v <= 4; v++) {
+        struct resolver r = {0};
+        struct fm_wire_ops o;
+        size_t skipped, pos = 0, len, bad = 0;
+        const uint8_t *op;
+        struct fm_compact_prev cb = {&r, resolve, resolve_author};
+        assert_int_equal(fm_wire_ops_begin(&plain, FM_OPS_REPLY, 7), FM_OK);
+        assert_int_equal(fm_wire_ops_add(&plain, ops.data, ops.len, 2), FM_OK);
+        assert_int_equal(fm_wire_ops_finish(&plain), FM_OK);
+        Z.chained = true;
+        assert_int_equal(fm_compact_encode(&Z, (uint8_t)v, plain.data, plain.len, true, false,
+                                           &enc),
+                         FM_OK);
+        Z.chained = false;
+        assert_int_equal(fm_compact_decode(&Z, enc.data, enc.len, &cb, &out, &o, &skipped),
+                         FM_OK);
+        while (fm_wire_ops_next(&o, &pos, &op, &len)) {
+            struct fm_op d;
+            assert_int_equal(fm_op_decode(&d, op, len), FM_OK);
+            bad += !fm_op_verify(&d);
+        }
+        assert_int_equal(bad, 1); /* branch b's five, rebuilt on branch a's four */
+    }
+    fm_buf_release(&ops);
+}
+
 static int unresolved(void *ctx, const uint8_t pk[FM_PK_LEN], uint64_t seq, uint64_t last,
                       uint8_t o[FM_HASH_LEN])
 {
@@ -902,6 +968,7 @@ int main(void)
         cmocka_unit_test(test_prev_mismatch_fails_signature),
         cmocka_unit_test(test_gap_run_skipped),
         cmocka_unit_test(test_fork_branches_round_trip),
+        cmocka_unit_test(test_chained_vouch),
         cmocka_unit_test(test_v4_round_trip_and_smaller),
         cmocka_unit_test(test_v4_unknown_author_skipped),
         cmocka_unit_test(test_truncated_and_trailing_refused),
