@@ -96,7 +96,7 @@ static bool is_chained(const struct fm_wire_ops *o)
 {
     size_t pos = 0, len;
     const uint8_t *op;
-    struct fm_op prev_d;
+    struct fm_op prev_d = {0};
     uint8_t prev_h[FM_HASH_LEN];
     bool have = false;
     while (fm_wire_ops_next(o, &pos, &op, &len)) {
