@@ -273,22 +273,30 @@ static void add_op(struct fm_buf *ops, unsigned seq, const uint8_t *prev, const 
  * of its own carrying the prev, in both versions, pushed or replied, and
  * every rebuilt op is byte for byte the one sent and verifies. Found by
  * fuzz_compact (the round trip changed the second op's prev). */
+/* Author 0 forked at seq 4: appends branch a's four, then branch b's five
+ * (whose prev is branch b's four, left out) to ops, for a receiver
+ * holding seq 3; a4 and b5 get their hashes. */
+static void fork_ops(struct fm_buf *ops, uint8_t a4[FM_HASH_LEN], uint8_t b5[FM_HASH_LEN])
+{
+    uint8_t h1[FM_HASH_LEN], h2[FM_HASH_LEN], h3[FM_HASH_LEN], b4[FM_HASH_LEN];
+    add_op(NULL, 1, NULL, "one", h1);
+    add_op(NULL, 2, h1, "two", h2);
+    add_op(NULL, 3, h2, "three", h3);
+    add_op(ops, 4, h3, "branch a, four", a4);
+    add_op(NULL, 4, h3, "branch b, four", b4);
+    add_op(ops, 5, b4, "branch b, five", b5);
+    memcpy(heads_before[0], h3, FM_HASH_LEN); /* a receiver holding seq 3 */
+}
+
 static void test_fork_branches_round_trip(void **state)
 {
     (void)state;
     struct fm_buf ops;
-    uint8_t h1[FM_HASH_LEN], h2[FM_HASH_LEN], h3[FM_HASH_LEN], a4[FM_HASH_LEN],
-        b4[FM_HASH_LEN], b5[FM_HASH_LEN], a5[FM_HASH_LEN];
+    uint8_t a4[FM_HASH_LEN], b5[FM_HASH_LEN], b6[FM_HASH_LEN], a5[FM_HASH_LEN];
     fm_buf_init(&ops, FM_WIRE_MAX_MSG);
-    add_op(NULL, 1, NULL, "one", h1);
-    add_op(NULL, 2, h1, "two", h2);
-    add_op(NULL, 3, h2, "three", h3);
-    add_op(&ops, 4, h3, "branch a, four", a4);
-    add_op(NULL, 4, h3, "branch b, four", b4);
-    add_op(&ops, 5, b4, "branch b, five", b5);
-    add_op(&ops, 6, b5, "branch b, six", h1);
+    fork_ops(&ops, a4, b5);
+    add_op(&ops, 6, b5, "branch b, six", b6);
     add_op(&ops, 5, a4, "branch a, five", a5);
-    memcpy(heads_before[0], h3, FM_HASH_LEN); /* a receiver holding seq 3 */
     for (int v = 3; v <= 4; v++)
         for (int reply = 0; reply <= 1; reply++) {
             struct resolver r = {0};
@@ -345,16 +353,9 @@ static void test_chained_vouch(void **state)
         }
     fm_buf_release(&unchained);
 
-    uint8_t h1[FM_HASH_LEN], h2[FM_HASH_LEN], h3[FM_HASH_LEN], a4[FM_HASH_LEN],
-        b4[FM_HASH_LEN], b5[FM_HASH_LEN];
+    uint8_t a4[FM_HASH_LEN], b5[FM_HASH_LEN];
     fm_buf_init(&ops, FM_WIRE_MAX_MSG);
-    add_op(NULL, 1, NULL, "one", h1);
-    add_op(NULL, 2, h1, "two", h2);
-    add_op(NULL, 3, h2, "three", h3);
-    add_op(&ops, 4, h3, "branch a, four", a4);
-    add_op(NULL, 4, h3, "branch b, four", b4);
-    add_op(&ops, 5, b4, "branch b, five", b5);
-    memcpy(heads_before[0], h3, FM_HASH_LEN);
+    fork_ops(&ops, a4, b5);
     for (int v = 3; v <= 4; v++) {
         struct resolver r = {0};
         struct fm_wire_ops o;
