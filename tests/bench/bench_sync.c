@@ -248,6 +248,20 @@ static bool heads_equal(struct bp_node *a, struct bp_node *b)
 
 static void encryption_cost(struct pair *p, uint64_t made);
 
+/* How many ops the receiver's store holds: the sum of its heads' seqs. */
+static uint64_t ops_held(struct fm_node *rb)
+{
+    struct fm_head *h = NULL;
+    size_t nh = 0;
+    uint64_t got = 0;
+    if (fm_node_heads(rb, &h, &nh) != 0)
+        bp_die("cannot read the receiver's heads");
+    for (size_t k = 0; k < nh; k++)
+        got += h[k].seq;
+    free(h);
+    return got;
+}
+
 static void cold_sync(struct pair *p, uint64_t nops, const char *label)
 {
     struct gen g;
@@ -289,20 +303,13 @@ static void cold_sync(struct pair *p, uint64_t nops, const char *label)
     double deadline = t0 + (opt.quick ? 60 : 60 + (double)nops / 2000.0);
     uint64_t got = 0;
     while (lim_now() < deadline) {
-        struct fm_head *h = NULL;
-        size_t nh = 0;
         usleep(2000);
         for (int i = 0; i < 2; i++) {
             long v = bp_proc_kb(p->net.nodes[i].pid, "RssAnon");
             if (v > anon_max[i])
                 anon_max[i] = v;
         }
-        if (fm_node_heads(rb, &h, &nh) != 0)
-            bp_die("cannot read the receiver's heads");
-        got = 0;
-        for (size_t k = 0; k < nh; k++)
-            got += h[k].seq;
-        free(h);
+        got = ops_held(rb);
         if (got > 0 && tfirst == 0)
             tfirst = lim_now();
         if (got >= g.made) {
@@ -391,16 +398,8 @@ static double cold_once(struct pair *p, uint64_t made, bool plain, double *cpu_s
     struct fm_node *rb = node_open(rx, FM_OPEN_READ | (plain ? FM_OPEN_PLAIN_ : 0));
     double deadline = t0 + 60 + (double)made / 2000.0;
     while (tdone == 0 && lim_now() < deadline) {
-        struct fm_head *h = NULL;
-        size_t nh = 0;
-        uint64_t got = 0;
         usleep(2000);
-        if (fm_node_heads(rb, &h, &nh) != 0)
-            bp_die("cannot read the receiver's heads");
-        for (size_t k = 0; k < nh; k++)
-            got += h[k].seq;
-        free(h);
-        if (got >= made)
+        if (ops_held(rb) >= made)
             tdone = lim_now();
     }
     *cpu_s = proc_cpu_s(rx->pid);
