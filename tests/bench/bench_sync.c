@@ -39,6 +39,7 @@
  * experiment ran (whatever PASS/MISS says), 1 when one could not finish.
  */
 #include <libgen.h>
+#include <sys/resource.h>
 #include <stdarg.h>
 #include <limits.h>
 #include <math.h>
@@ -262,6 +263,35 @@ static uint64_t ops_held(struct fm_node *rb)
     return got;
 }
 
+/* Seconds of CPU (user + system) process pid has used, from /proc. */
+static double proc_cpu_s(pid_t pid)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return 0;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *p = strrchr(buf, ')'); /* the command name may hold spaces */
+    unsigned long long ut = 0, st = 0;
+    if (p == NULL || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut,
+                            &st) != 2)
+        return 0;
+    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* CPU seconds this process (the proxies' threads and the polling below)
+ * has used. */
+static double self_cpu_s(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
+           ru.ru_stime.tv_usec / 1e6;
+}
+
 static void cold_sync(struct pair *p, uint64_t nops, const char *label)
 {
     struct gen g;
@@ -299,6 +329,7 @@ static void cold_sync(struct pair *p, uint64_t nops, const char *label)
      * loop is busy ingesting */
     struct fm_node *rb = node_open(&p->net.nodes[1], FM_OPEN_READ);
     double t0 = lim_now(), tfirst = 0, tdone = 0;
+    double cpu_a0 = proc_cpu_s(p->net.nodes[0].pid), cpu_self0 = self_cpu_s();
     bp_daemon_start(&p->net.nodes[1], opt.fieldmeshd);
     double deadline = t0 + (opt.quick ? 60 : 60 + (double)nops / 2000.0);
     uint64_t got = 0;
@@ -326,6 +357,10 @@ static void cold_sync(struct pair *p, uint64_t nops, const char *label)
     struct wire w = pair_wire(p);
     if (!bp_ctl(&p->net.nodes[0], &sa, NULL, NULL) || !bp_ctl(&p->net.nodes[1], &sb, NULL, NULL))
         bp_die("a daemon stopped answering");
+    /* CPU used between starting the receiver and the sync's end (the
+     * receiver's start-up included), to see what shares the 2 cores */
+    double cpu_a = proc_cpu_s(p->net.nodes[0].pid) - cpu_a0;
+    double cpu_b = proc_cpu_s(p->net.nodes[1].pid), cpu_self = self_cpu_s() - cpu_self0;
     long hwm_a = bp_proc_kb(p->net.nodes[0].pid, "VmHWM");
     long hwm_b = bp_proc_kb(p->net.nodes[1].pid, "VmHWM");
     pair_stop(p);
@@ -344,6 +379,9 @@ static void cold_sync(struct pair *p, uint64_t nops, const char *label)
            "(%llu msgs in at B); op itself %.0f B\n",
            wire_op, (unsigned long long)w.a2b, (unsigned long long)w.b2a, msg_op,
            (unsigned long long)sb.counters.msgs_in, oplen);
+    printf("  CPU over the %.2f s: receiver %.2f s, sender %.2f s, this bench (proxies, "
+           "polling) %.2f s, of %ld cores\n",
+           secs, cpu_b, cpu_a, cpu_self, sysconf(_SC_NPROCESSORS_ONLN));
     printf("  peak RSS (VmHWM, includes LMDB pages mapped from the file): source %.1f MiB, "
            "receiver %.1f MiB; peak anonymous RSS seen: source %.1f MiB, receiver %.1f MiB\n",
            hwm_a / 1024.0, hwm_b / 1024.0, anon_max[0] / 1024.0, anon_max[1] / 1024.0);
@@ -357,24 +395,6 @@ static void cold_sync(struct pair *p, uint64_t nops, const char *label)
         encryption_cost(p, g.made);
 }
 
-/* Seconds of CPU (user + system) process pid has used, from /proc. */
-static double proc_cpu_s(pid_t pid)
-{
-    char path[64], buf[1024];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (f == NULL)
-        return 0;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    const char *p = strrchr(buf, ')'); /* the command name may hold spaces */
-    unsigned long long ut = 0, st = 0;
-    if (p == NULL || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut,
-                            &st) != 2)
-        return 0;
-    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
-}
 
 /* One cold sync of the source's `made` ops into an emptied receiver run by
  * the sealing daemon or the plain one: wall seconds from starting it until
