@@ -33,10 +33,14 @@ bool sync_compact_on(const struct fm_sync *s)
     return s->cfg.wire_version == 0 || s->cfg.wire_version == FM_COMPACT_WIRE_VERSION;
 }
 
-bool sync_compact4_on(const struct fm_sync *s) { return s->cfg.wire_version == 0; }
+bool sync_compact4_on(const struct fm_sync *s)
+{
+    return s->cfg.wire_version == 0 || s->cfg.wire_version == FM_COMPACT4_WIRE_VERSION;
+}
 
 void sync_compact_hello(struct fm_sync *s, struct sync_nb *nb)
 {
+    sync_tree_hello(s, nb); /* and version 5 (tree.c) */
     /* a failed send is dropped and counted: the next hello says it again */
     if (sync_compact_on(s) && !nb->v3 &&
         fm_compact_encode_version(&s->msg, FM_COMPACT_WIRE_VERSION, 0) == FM_OK &&

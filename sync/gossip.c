@@ -146,7 +146,7 @@ void sync_flush(struct fm_sync *s)
     for (size_t n = 0; n < s->nnb; n++) {
         struct sync_nb *nb = s->nbs[n];
         size_t count = 0, nauth = 0;
-        if (!nb || !nb->eager || !nb->vec_known || !sync_nb_live(s, nb, now))
+        if (!nb || !sync_nb_eager(s, nb) || !nb->vec_known || !sync_nb_live(s, nb, now))
             continue;
         if (fm_wire_ops_begin(&s->msg, 0, 0) != FM_OK)
             continue;
@@ -212,7 +212,7 @@ static void announce_lazy(struct fm_sync *s, uint64_t now)
         return;
     for (size_t n = 0; n < s->nnb; n++) {
         struct sync_nb *nb = s->nbs[n];
-        if (!nb || nb->eager || !nb->vec_known || !sync_nb_live(s, nb, now))
+        if (!nb || sync_nb_eager(s, nb) || !nb->vec_known || !sync_nb_live(s, nb, now))
             continue;
         fm_buf_reset(&s->entries);
         for (size_t c = 0; c < s->nchanged; c++) {
@@ -455,6 +455,8 @@ static void tree_optimise(struct fm_sync *s, struct sync_nb *e, uint32_t i, uint
     bool due = l && l != e && seq <= a->lazy_seq && now - a->lazy_ms >= SYNC_OPTIMISE_MS;
     if (a->head >= a->lazy_seq)
         a->lazy_from = -1; /* the announcement is settled either way */
+    if (due && sync_tree_on(s) && (l->v5 || e->v5))
+        return; /* the spanning tree decides these links (tree.c) */
     if (!due || l->banned || !l->vec_known || !sync_nb_live(s, l, now) || !e->eager)
         return;
     fm_buf_reset(&s->entries);
@@ -658,7 +660,7 @@ void sync_ops_take(struct fm_sync *s, struct sync_nb *nb, const struct fm_wire_o
     if (!reply && res.stored > 0)
         nb->first_copy_ms = now;
     if (!reply && res.stored == 0 && res.duplicates > 0 && res.rejected == 0 &&
-        (nb->first_copy_ms == 0 || now - nb->first_copy_ms > SYNC_PRUNE_QUIET_MS)) {
+        !(sync_tree_on(s) && nb->v5) && (nb->first_copy_ms == 0 || now - nb->first_copy_ms > SYNC_PRUNE_QUIET_MS)) {
         /* an eager push we already had, on a link that brought us nothing
          * new lately: this link is redundant */
         nb->eager = false;
@@ -679,8 +681,11 @@ void sync_on_message(struct fm_sync *s, struct sync_nb *nb, const uint8_t *p, si
     bool v3 = rc != FM_OK && n >= 3 &&
               ((p[0] == FM_COMPACT_WIRE_VERSION && sync_compact_on(s)) ||
                (p[0] == FM_COMPACT4_WIRE_VERSION && sync_compact4_on(s)));
-    int kind = v3 ? (p[1] == FM_MSG_COPS ? FM_SYNC_MSG_OPS : FM_SYNC_MSG_VECTOR)
-                  : rc == FM_OK ? fm_wire_kind(m.type) : FM_SYNC_MSG_OTHER;
+    /* version 5 (tree.c): likewise */
+    bool v5 = rc != FM_OK && n >= 2 && p[0] == FM_TREE_WIRE_VERSION && sync_tree_on(s);
+    int kind = v3   ? (p[1] == FM_MSG_COPS ? FM_SYNC_MSG_OPS : FM_SYNC_MSG_VECTOR)
+               : v5 ? FM_SYNC_MSG_PRUNE
+               : rc == FM_OK ? fm_wire_kind(m.type) : FM_SYNC_MSG_OTHER;
     struct fm_sync_msg_count *c = &nb->msgs[kind];
     s->k.msgs_in++;
     s->k.bytes_in += n;
@@ -699,7 +704,7 @@ void sync_on_message(struct fm_sync *s, struct sync_nb *nb, const uint8_t *p, si
         nb->soft_sent = 0; /* it gets every current soft record once */
         nb->soft_next_ms = 0;
         fm_log(FM_LOG_INFO, COMPONENT, "peer %s is up", nb->name);
-        if (rc == FM_OK || v3)
+        if (rc == FM_OK || v3 || v5)
             sync_recon_hello(s, nb, nb->heard_ms);
     }
     bool reply = v3 ? p[1] == FM_MSG_COPS && (p[2] & FM_OPS_REPLY)
@@ -708,6 +713,10 @@ void sync_on_message(struct fm_sync *s, struct sync_nb *nb, const uint8_t *p, si
         sync_pend_flush(s); /* what came before is taken first */
     if (v3) {
         sync_on_v3(s, nb, p, n);
+        return;
+    }
+    if (v5) {
+        sync_on_tree(s, nb, p, n);
         return;
     }
     if (rc == FM_OK && m.version != FM_WIRE_VERSION && s->cfg.wire_version == 1)
@@ -741,6 +750,7 @@ int sync_tick(struct fm_sync *s, uint64_t now)
                        fm_strerror(rc));
     sync_flush(s);
     announce_lazy(s, now);
+    sync_tree_tick(s, now);
     sync_ban_check(s, now);
     sync_soft_tick(s, now);
     sync_budget_tick(s, now);
@@ -753,6 +763,7 @@ int sync_tick(struct fm_sync *s, uint64_t now)
             nb->vec_known = false; /* it may come back with another history (restore) */
             nb->soft_sent = 0;
             sync_recon_link_down(nb);
+            sync_tree_link_down(s, nb);
             fm_log(FM_LOG_INFO, COMPONENT, "peer %s is silent: down or unreachable", nb->name);
         }
         if (nb->dealer && !sync_nb_live(s, nb, now) &&

@@ -81,6 +81,7 @@ int sync_engine_init(struct fm_sync *s, const struct fm_sync_config *cfg,
         goto fail;
     if ((rc = sync_heads_refresh(s)) != FM_OK)
         goto fail;
+    sync_tree_init(s);
     /* what is in the store at start is not news */
     for (size_t i = 0; i < s->nauthors; i++)
         s->authors[i].fresh = s->authors[i].changed = false;

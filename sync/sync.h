@@ -107,12 +107,13 @@ struct fm_sync_config {
                                    * (0 = 4; at most 64): more are refused at ZAP */
     uint32_t max_conns;           /* connections into our listener in all, authenticated
                                    * or not (0 = 256; at most 65536): more are closed */
-    uint8_t wire_version;         /* 0 = the newest (4: shorter compact batches, over 3:
-                                   * compact batches, over 2: range reconciliation);
-                                   * 1 = behave as a version-1 node (drops version-2, -3
-                                   * and -4 frames), 2 = as a version-2 node, 3 = as a
-                                   * version-3 node (drops newer frames): mixed-version
-                                   * tests */
+    uint8_t wire_version;         /* 0 = the newest (5: a spanning tree of eager links,
+                                   * over 4: shorter compact batches, over 3: compact
+                                   * batches, over 2: range reconciliation);
+                                   * 1 = behave as a version-1 node (drops version-2 to
+                                   * -5 frames), 2 = as a version-2 node, 3 and 4 = as a
+                                   * version-3 or -4 node (drops newer frames):
+                                   * mixed-version tests */
 };
 
 /* Creates the engine; binds listen and control, starts nothing else.
@@ -218,7 +219,7 @@ enum fm_sync_msg_kind {
     FM_SYNC_MSG_IHAVE,   /* announcements */
     FM_SYNC_MSG_PULL,    /* pull requests */
     FM_SYNC_MSG_OPS,     /* eager pushes and pull replies */
-    FM_SYNC_MSG_PRUNE,   /* "stop pushing eagerly" */
+    FM_SYNC_MSG_PRUNE,   /* "stop pushing eagerly", and the spanning tree's TREE */
     FM_SYNC_MSG_SOFT,    /* soft-state records */
     FM_SYNC_MSG_OTHER,   /* undecodable, or a type that has no place on the network */
     FM_SYNC_MSG_KINDS
@@ -263,6 +264,18 @@ struct fm_sync_status {
     uint64_t uptime_ms, pid;
     struct fm_sync_counters counters;
 };
+/* Where this engine stands in the spanning tree of eager links (wire
+ * version 5, docs/sync.md "The eager tree"). */
+struct fm_sync_tree_info {
+    bool on;                /* the engine speaks version 5 */
+    uint8_t root[8];        /* the root's key prefix (ours when we are the root) */
+    uint32_t epoch;
+    uint8_t hops;           /* to the root, 0 = we are it */
+    bool has_parent;
+    uint8_t parent[FM_PK_LEN];
+    uint32_t children;      /* neighbours that take us as their parent */
+};
+void fm_sync_tree(const struct fm_sync *s, struct fm_sync_tree_info *out);
 /* Snapshot of the neighbours; *out malloc'd (caller frees), NULL if none. */
 int fm_sync_peers(struct fm_sync *s, struct fm_sync_status *st,
                   struct fm_sync_peer_info **out, size_t *n) FM_MUST_USE;

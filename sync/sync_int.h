@@ -189,6 +189,30 @@ struct sync_nb {
     bool v3_dict;           /* and holds our zstd dictionary (its VERSION said so) */
     bool v4;                /* it speaks wire version 4: compact batches, shorter */
     uint64_t first_copy_ms; /* monotonic: its last eager push that brought an op we lacked */
+    /* the spanning tree (tree.c): it speaks wire version 5, and its claim */
+    bool v5;
+    bool t_heard;           /* a claim came since its link came up */
+    bool t_child;           /* it takes us as its parent */
+    uint8_t t_hops;
+    uint32_t t_epoch;
+    uint8_t t_root[FM_TREE_ROOT_LEN];
+    uint64_t t_sent_ms;     /* monotonic: our claim last sent to it */
+};
+
+/* Our place in the spanning tree (tree.c). */
+struct sync_tree {
+    uint8_t root[FM_TREE_ROOT_LEN];
+    uint32_t epoch;        /* the root's, as our parent passed it on */
+    uint8_t hops;          /* 0: we are the root; 255: detached (no parent) */
+    uint8_t fd;            /* the fewest hops we had in this root's epoch */
+    int32_t parent;        /* neighbour slot, -1 = we are the root, or detached */
+    uint64_t epoch_ms;     /* monotonic: when the epoch last advanced */
+    uint64_t next_beat_ms; /* as root: the next epoch */
+    uint8_t dead[FM_TREE_ROOT_LEN]; /* a root given up, and its last epoch */
+    uint32_t dead_epoch;
+    bool dead_set;
+    bool changed;          /* what we say changed: tell the neighbours */
+    uint64_t sent_ms;      /* monotonic: when we last told the neighbours */
 };
 
 /* A message waiting for the rate limit. */
@@ -278,6 +302,7 @@ struct fm_sync {
     bool recon_built;
     uint64_t recon_total;
     uint8_t recon_hash[FM_HASH_LEN];
+    struct sync_tree tree;
 };
 
 /* ---- authors.c ---- */
@@ -312,6 +337,18 @@ void sync_belief_raise(struct sync_nb *nb, uint32_t a, uint64_t seq);
 /* s->entries: append one (author, seq) entry; sort by author for the wire. */
 int sync_entries_add(struct fm_sync *s, const uint8_t pk[FM_PK_LEN], uint64_t seq) FM_MUST_USE;
 void sync_entries_sort(struct fm_sync *s);
+
+/* ---- tree.c: the spanning tree of eager links (wire version 5) ---- */
+bool sync_tree_on(const struct fm_sync *s);
+void sync_tree_init(struct fm_sync *s);
+/* Beside each hello: our claim, to a neighbour not known to speak 5. */
+void sync_tree_hello(struct fm_sync *s, struct sync_nb *nb);
+void sync_on_tree(struct fm_sync *s, struct sync_nb *nb, const uint8_t *p, size_t n);
+void sync_tree_link_down(struct fm_sync *s, struct sync_nb *nb);
+void sync_tree_tick(struct fm_sync *s, uint64_t now);
+/* Whether ops go to nb eagerly: a tree link for a version-5 neighbour,
+ * Plumtree's state (nb->eager) for an older one. */
+bool sync_nb_eager(const struct fm_sync *s, const struct sync_nb *nb);
 
 /* ---- gossip.c ---- */
 void sync_on_message(struct fm_sync *s, struct sync_nb *nb, const uint8_t *p, size_t n);

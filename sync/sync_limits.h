@@ -68,6 +68,13 @@
  * same op swaps the two links (Plumtree's optimisation): the announcing
  * neighbour's path is shorter. */
 #define SYNC_OPTIMISE_MS 4
+/* The spanning tree of wire version 5 (tree.c): the root says it is there
+ * once per beat with a new epoch; a claim this many beats behind the
+ * newest of its root is stale; a root silent this many beats is given up. */
+#define SYNC_TREE_BEAT_MS 1000
+#define SYNC_TREE_FRESH_BEATS 4
+#define SYNC_TREE_DEAD_BEATS 4
+#define SYNC_TREE_RESEND_MS 200 /* a child that has not answered our epoch: again */
 /* A push that brought only duplicates prunes its link (Plumtree) unless
  * that link brought us an op we lacked within this long: a link in use by
  * some writers' ops is not cut for another writer's duplicate. One shared

@@ -180,6 +180,7 @@ int fm_wire_kind(uint8_t type)
     case FM_MSG_PRUNE: return FM_SYNC_MSG_PRUNE;
     case FM_MSG_SOFT: return FM_SYNC_MSG_SOFT;
     case FM_MSG_RECON: return FM_SYNC_MSG_VECTOR; /* it replaces the vector */
+    case FM_MSG_TREE: return FM_SYNC_MSG_PRUNE; /* it decides eager links, as PRUNE does */
     default: return FM_SYNC_MSG_OTHER;
     }
 }

@@ -44,6 +44,21 @@ enum fm_wire_type {
     FM_MSG_CTL_STATUS = 67,
 };
 
+/* The spanning tree's message (tree.c), under version byte 5 only. */
+#define FM_TREE_WIRE_VERSION 5
+#define FM_MSG_TREE 11
+#define FM_TREE_MSG_LEN 16
+#define FM_TREE_ROOT_LEN 8 /* the root's key prefix */
+struct fm_wire_tree {
+    bool parent;   /* the sender takes the receiver as its parent */
+    uint8_t hops;  /* from the sender to the root */
+    uint32_t epoch;
+    uint8_t root[FM_TREE_ROOT_LEN];
+};
+/* Exactly FM_TREE_MSG_LEN bytes, known flags only: else FM_EDECODE. */
+int fm_tree_decode(struct fm_wire_tree *t, const uint8_t *p, size_t n) FM_MUST_USE;
+int fm_tree_encode(struct fm_buf *out, const struct fm_wire_tree *t) FM_MUST_USE;
+
 /* flags */
 #define FM_SUMMARY_REPLY 0x01 /* sender wants a SUMMARY or VECTOR back */
 #define FM_IHAVE_NOW 0x01     /* pull at once (anti-entropy), else after a grace */

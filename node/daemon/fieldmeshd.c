@@ -405,7 +405,8 @@ static int daemon_start_sync(struct daemon *d)
     };
     /* tests and benches only: behave as an older build (docs/sync.md) */
     const char *wv = getenv("FM_TEST_WIRE_VERSION");
-    if (wv && (strcmp(wv, "1") == 0 || strcmp(wv, "2") == 0 || strcmp(wv, "3") == 0)) {
+    if (wv && (strcmp(wv, "1") == 0 || strcmp(wv, "2") == 0 || strcmp(wv, "3") == 0 ||
+               strcmp(wv, "4") == 0)) {
         sc.wire_version = (uint8_t)(wv[0] - '0');
         fm_log(FM_LOG_WARN, COMPONENT, "FM_TEST_WIRE_VERSION=%s: speaking wire version %s "
                "(for tests only)", wv, wv);

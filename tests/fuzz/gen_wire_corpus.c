@@ -89,6 +89,16 @@ int main(int argc, char **argv)
         if (fm_wire_encode_status(&b, &st, p, 2) == FM_OK)
             put("ctl_status_cloned", b.data, b.len);
     }
+    /* version 5: TREE (sync/tree.c), written out by hand: a child's claim
+     * at 3 hops, and a detached node's (255 hops) */
+    {
+        static const uint8_t child[FM_TREE_MSG_LEN] = {5, 11, 1, 3, 0, 0, 7, 0xe9, 0x12, 0x34,
+                                                       0x56, 0x78, 0x9a, 0xbc, 0xde, 0xf0};
+        static const uint8_t detached[FM_TREE_MSG_LEN] = {5, 11, 0, 255, 0x69, 0, 0, 1,
+                                                          0, 0, 0, 0, 0, 0, 0, 1};
+        put("tree_child", child, sizeof child);
+        put("tree_detached", detached, sizeof detached);
+    }
     /* near-misses */
     if (fm_wire_encode_pull(&b, 1, 42, 512, e, 3) == FM_OK) {
         b.data[0] = 2;

@@ -15,8 +15,22 @@ function(fm_sim_test name)
 endfunction()
 
 # ~200 nodes, random graph of degree 5-8, 20 ms links: each seed runs twice
-# and must replay the same trace.
+# and must replay the same trace. A run with every engine at version 5, no
+# cut at its end and its last fault 15 s behind also checks the spanning
+# tree of eager links (sync/tree.c): one root, the smallest key, and
+# live - 1 links that join every live engine.
 fm_sim_test(mesh_200 --nodes 200 --seeds 1-3 --replay-check)
+set_tests_properties(sim.mesh_200 PROPERTIES
+  PASS_REGULAR_EXPRESSION "spanning tree at the end: one root, 199 eager links both ways for 200 live engines"
+  FAIL_REGULAR_EXPRESSION "FAILED")
+# The tree's root crashes (the engine with the smallest key) and comes back
+# ten seconds later: the others find it silent, root a tree at the next
+# smallest key, and take the old root back when it returns.
+fm_sim_test(tree_root_lost --nodes 200 --seeds 1-3 --crash-root 10000 --restart 20000
+  --duration 50000)
+set_tests_properties(sim.tree_root_lost PROPERTIES
+  PASS_REGULAR_EXPRESSION "spanning tree at the end: one root, 199 eager links both ways for 200 live engines.*every invariant held.*every invariant held.*every invariant held"
+  FAIL_REGULAR_EXPRESSION "FAILED")
 # The city layout with everything going wrong at once: loss, duplication,
 # reordering, skewed clocks, a slow link rate, 20 nodes crashing and
 # restarting, and half the counties cut off for 17 s.
@@ -64,6 +78,14 @@ fm_sim_test(mixed_compact --nodes 200 --topology ring --chords 1 --seeds 4-5 --v
   --cut 5000:0.5 --heal 35000 --write-until 40000 --duration 80000)
 set_tests_properties(sim.mixed_compact PROPERTIES
   PASS_REGULAR_EXPRESSION "dropped [1-9][0-9]* version-4 frames.*every invariant held.*dropped [1-9][0-9]* version-4 frames.*every invariant held"
+  FAIL_REGULAR_EXPRESSION "FAILED")
+# ... and one where 60 of 200 engines speak version 4 (no spanning tree):
+# links to them keep Plumtree's eager and lazy states, they drop (and
+# count) the TREE frames, and everything converges through the cut.
+fm_sim_test(mixed_tree --nodes 200 --seeds 1-2 --v4 60 --writers 150 --ops-per-min 600
+  --cut 5000:0.5 --heal 35000 --write-until 40000 --duration 80000)
+set_tests_properties(sim.mixed_tree PROPERTIES
+  PASS_REGULAR_EXPRESSION "dropped [1-9][0-9]* version-5 frames.*every invariant held.*dropped [1-9][0-9]* version-5 frames.*every invariant held"
   FAIL_REGULAR_EXPRESSION "FAILED")
 # --diag follows every delivery back to its writer: with every engine at
 # wire version 4 no path may be lost (it once missed every version-4 pull

@@ -46,12 +46,14 @@ void sim_rng_bytes(struct sim_rng *r, void *out, size_t n);
 
 /* ---- scenario ---- */
 enum sim_topology { SIM_TOPO_RANDOM, SIM_TOPO_RING, SIM_TOPO_LINE, SIM_TOPO_CITY };
-enum sim_event_kind { SIM_EV_CUT, SIM_EV_HEAL, SIM_EV_CRASH, SIM_EV_RESTART };
+enum sim_event_kind { SIM_EV_CUT, SIM_EV_HEAL, SIM_EV_CRASH, SIM_EV_RESTART, SIM_EV_CRASH_ROOT };
 
 /* A scheduled fault. CUT splits the nodes into two sides: nodes with
  * index < N * frac on one side (with a city layout: whole counties), the
  * rest on the other. CRASH / RESTART take `count` nodes picked by the
- * seed (the same ones for a RESTART that follows a CRASH). */
+ * seed (the same ones for a RESTART that follows a CRASH). CRASH_ROOT
+ * crashes the live engine with the smallest key: the spanning tree's root
+ * (sync/tree.c); a RESTART brings it back. */
 struct sim_sched {
     enum sim_event_kind kind;
     uint64_t at_ms;
@@ -80,6 +82,7 @@ struct sim_scenario {
     uint32_t anti_entropy_ms;        /* the engines' config (0 = default) */
     uint32_t v1_nodes;               /* engines speaking wire version 1, spread evenly */
     uint32_t v3_nodes;               /* engines speaking wire version 3 (not v1 ones) */
+    uint32_t v4_nodes;               /* engines speaking wire version 4 (neither) */
     struct sim_sched sched[SIM_MAX_EVENTS];
     size_t nsched;
     bool quiet;                      /* no per-run report */
@@ -123,6 +126,11 @@ struct sim_result {
     uint64_t recon_msgs;               /* RECON messages in the whole run */
     uint64_t v1_dropped;               /* frames version-1 engines dropped (hellos) */
     uint64_t v3_dropped;               /* frames version-3 engines dropped (hellos) */
+    uint64_t v4_dropped;               /* frames version-4 engines dropped (TREE) */
+    /* the spanning tree at the end (every engine version 5, no cut, and
+     * 15 s after the last fault): checked, roots named, eager links */
+    bool tree_checked;
+    uint32_t tree_roots, tree_links, tree_live;
     char failure[256];                 /* "" = every invariant held */
     char trace_tail[SIM_TRACE_RING * 64]; /* on a failure: the last deliveries before it */
 };

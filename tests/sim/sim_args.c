@@ -3,7 +3,7 @@
  *
  * Every number is parsed strictly (fm_parse_*): a bad flag prints what was
  * wrong and the usage, and the program exits 2. Faults are given as
- * --cut AT:FRAC, --heal AT, --crash AT:COUNT, --restart AT (times in
+ * --cut AT:FRAC, --heal AT, --crash AT:COUNT, --crash-root AT, --restart AT (times in
  * simulated ms), in any order, at most SIM_MAX_EVENTS of them.
  */
 #include "sim.h"
@@ -49,8 +49,10 @@ void sim_usage(FILE *f)
           "  --warmup MS                propagation counts ops written after this (5000)\n"
           "  --anti-entropy MS          the engines' anti-entropy period\n"
           "  --v1 N                     N engines speak wire version 1 (no reconciliation)\n"
-          "  --v3 N                     N other engines speak wire version 3 (the others 4)\n"
+          "  --v3 N                     N other engines speak wire version 3\n"
+          "  --v4 N                     N other engines speak wire version 4 (the others 5)\n"
           "  --cut AT:FRAC --heal AT --crash AT:COUNT --restart AT   faults\n"
+          "  --crash-root AT             crash the engine with the smallest key (the tree's root)\n"
           "  --replay-check             run each seed twice; fail unless identical\n"
           "  --trace                    print every delivery\n"
           "  --diag                     per delivery: push or pull, links and pulls on its path\n"
@@ -185,12 +187,14 @@ static int flag_one(struct sim_scenario *sc, const char *f, const char *v, bool 
                strcmp(f, "--skew") == 0 || strcmp(f, "--bandwidth") == 0 ||
                strcmp(f, "--anti-entropy") == 0 || strcmp(f, "--writers") == 0 ||
                strcmp(f, "--payload") == 0 || strcmp(f, "--v1") == 0 ||
-               strcmp(f, "--v3") == 0) {
+               strcmp(f, "--v3") == 0 || strcmp(f, "--v4") == 0) {
         rc = num(f, v, strcmp(f, "--payload") == 0 ? 16000 : 10000000, &a);
         uint32_t *dst = f[2] == 'l' ? &sc->latency_ms : f[2] == 'j' ? &sc->jitter_ms
                       : f[2] == 's' ? &sc->skew_ms : f[2] == 'b' ? &sc->bandwidth_kbps
                       : f[2] == 'a' ? &sc->anti_entropy_ms : f[2] == 'w' ? &sc->writers
-                      : f[2] == 'v' ? (f[3] == '1' ? &sc->v1_nodes : &sc->v3_nodes)
+                      : f[2] == 'v' ? (f[3] == '1'   ? &sc->v1_nodes
+                                       : f[3] == '3' ? &sc->v3_nodes
+                                                     : &sc->v4_nodes)
                       : &sc->payload;
         *dst = (uint32_t)a;
     } else if (strcmp(f, "--write-until") == 0 || strcmp(f, "--duration") == 0 ||
@@ -215,6 +219,8 @@ static int flag_one(struct sim_scenario *sc, const char *f, const char *v, bool 
         rc = sched_add(sc, SIM_EV_HEAL, f, v);
     } else if (strcmp(f, "--crash") == 0) {
         rc = sched_add(sc, SIM_EV_CRASH, f, v);
+    } else if (strcmp(f, "--crash-root") == 0) {
+        rc = sched_add(sc, SIM_EV_CRASH_ROOT, f, v);
     } else if (strcmp(f, "--restart") == 0) {
         rc = sched_add(sc, SIM_EV_RESTART, f, v);
     } else {

@@ -146,6 +146,14 @@ static inline bool sim_node_v3(const struct sim_world *w, uint32_t i)
     return w->sc->v3_nodes && !sim_node_v1(w, i) &&
            (k * w->sc->v3_nodes) % w->nnodes < w->sc->v3_nodes;
 }
+/* Whether node i's engine speaks wire version 4 (--v4: spread evenly,
+ * offset from the others, which win where they fall). */
+static inline bool sim_node_v4(const struct sim_world *w, uint32_t i)
+{
+    uint64_t k = (uint64_t)i + w->nnodes / 4;
+    return w->sc->v4_nodes && !sim_node_v1(w, i) && !sim_node_v3(w, i) &&
+           (k * w->sc->v4_nodes) % w->nnodes < w->sc->v4_nodes;
+}
 bool sim_link_cut(const struct sim_world *w, uint32_t a, uint32_t b);
 int sim_link_add(struct sim_world *w, uint32_t a, uint32_t b) FM_MUST_USE;
 bool sim_linked(const struct sim_world *w, uint32_t a, uint32_t b);

@@ -112,6 +112,7 @@ static int node_start(struct sim_world *w, struct sim_node *n)
     struct fm_sync_config cfg = {.id = &n->id, .anti_entropy_ms = w->sc->anti_entropy_ms,
                                  .wire_version = sim_node_v1(w, n->index)   ? 1
                                                  : sim_node_v3(w, n->index) ? 3
+                                                 : sim_node_v4(w, n->index) ? 4
                                                                             : 0};
     struct fm_sync_store st = sim_store_table(&n->st);
     struct fm_sync_io io = sim_net_io(n);
@@ -210,6 +211,20 @@ static int on_sched(struct sim_world *w, const struct sim_sched *ev)
             k++;
         }
         break;
+    case SIM_EV_CRASH_ROOT: {
+        struct sim_node *least = NULL;
+        for (uint32_t i = 0; i < n; i++) {
+            w->nodes[i].crashed_by_sched = false;
+            if (w->nodes[i].eng &&
+                (least == NULL || memcmp(w->nodes[i].id.pk, least->id.pk, FM_PK_LEN) < 0))
+                least = &w->nodes[i];
+        }
+        if (least) {
+            node_crash(least);
+            least->crashed_by_sched = true;
+        }
+        break;
+    }
     case SIM_EV_RESTART:
         for (uint32_t i = 0; rc == FM_OK && i < n; i++)
             if (!w->nodes[i].eng && w->nodes[i].crashed_by_sched)
@@ -254,7 +269,7 @@ static void on_check(struct sim_world *w)
     if (w->sc->diag && w->now >= w->sc->warmup_ms)
         w->dg_checks++;
     bool all = !w->cut;
-    uint64_t dropped = 0, v1_dropped = 0, v3_dropped = 0;
+    uint64_t dropped = 0, v1_dropped = 0, v3_dropped = 0, v4_dropped = 0;
     for (uint32_t i = 0; i < w->nnodes; i++) {
         struct sim_node *n = &w->nodes[i];
         if (!n->eng) {
@@ -277,6 +292,8 @@ static void on_check(struct sim_world *w)
                 v1_dropped += st.counters.msgs_dropped;
             else if (sim_node_v3(w, i)) /* and these version-4 ones */
                 v3_dropped += st.counters.msgs_dropped;
+            else if (sim_node_v4(w, i)) /* and these version-5 ones (TREE) */
+                v4_dropped += st.counters.msgs_dropped;
             else
                 dropped += st.counters.msgs_dropped;
         }
@@ -284,6 +301,7 @@ static void on_check(struct sim_world *w)
     }
     w->res->v1_dropped = v1_dropped;
     w->res->v3_dropped = v3_dropped;
+    w->res->v4_dropped = v4_dropped;
     if (w->res->max_queue_bytes > SIM_QUEUE_CAP)
         fail(w, "an engine's send queue held %llu bytes (cap %u)",
              (unsigned long long)w->res->max_queue_bytes, SIM_QUEUE_CAP);
@@ -340,6 +358,10 @@ static int on_deliver(struct sim_world *w, struct sim_ev *e)
     if (w->sc->trace)
         printf("%8llu ms  %s -> %s  type %u  %u bytes\n", (unsigned long long)e->t,
                w->nodes[e->from].name, to->name, e->len > 1 ? e->data[1] : 0, e->len);
+    if (w->sc->trace && e->len == 16 && e->data[0] == 5 && e->data[1] == 11) /* TREE */
+        printf("          parent %u hops %u epoch %u root %02x%02x%02x%02x\n", e->data[2] & 1,
+               e->data[3], fm_be32_get(e->data + 4), e->data[8], e->data[9], e->data[10],
+               e->data[11]);
     sim_diag_deliver(w, e->from, e->node, e->data, e->len);
     rc = fm_sync_io_deliver(to->eng, w->nodes[e->from].id.pk, e->data, e->len);
     if (rc == FM_OK)
@@ -453,6 +475,104 @@ static void trace_tail(struct sim_world *w)
     }
 }
 
+/* Index of the neighbour of n whose key is pk, or UINT32_MAX. */
+static uint32_t link_of(const struct sim_world *w, const struct sim_node *n, const uint8_t *pk)
+{
+    for (uint32_t k = 0; k < n->nlinks; k++)
+        if (memcmp(w->nodes[n->links[k].to].id.pk, pk, FM_PK_LEN) == 0)
+            return n->links[k].to;
+    return UINT32_MAX;
+}
+
+static uint32_t uf_find(uint32_t *up, uint32_t x)
+{
+    while (up[x] != x)
+        x = up[x] = up[up[x]];
+    return x;
+}
+
+/* At the end of a run where every engine speaks version 5, no cut is in
+ * force and the last fault is 15 s behind: every live engine names the
+ * same root, the live engine with the smallest key, and the eager links
+ * (each seen from both ends) form one spanning tree of the live engines. */
+static void tree_check(struct sim_world *w)
+{
+    const struct sim_scenario *sc = w->sc;
+    uint64_t last_fault = 0;
+    for (size_t i = 0; i < sc->nsched; i++)
+        if (sc->sched[i].at_ms > last_fault)
+            last_fault = sc->sched[i].at_ms;
+    if (sc->v1_nodes || sc->v3_nodes || sc->v4_nodes || w->cut || w->res->failure[0] ||
+        w->now < last_fault + 15000)
+        return;
+    uint32_t *up = malloc(w->nnodes * sizeof *up);
+    if (up == NULL)
+        return;
+    const uint8_t *least = NULL;
+    uint32_t live = 0, links = 0, one_way = 0, others = 0, parts = 0;
+    uint8_t root[8] = {0};
+    for (uint32_t i = 0; i < w->nnodes; i++) {
+        up[i] = i;
+        if (w->nodes[i].eng && (least == NULL || memcmp(w->nodes[i].id.pk, least, 8) < 0))
+            least = w->nodes[i].id.pk;
+    }
+    for (uint32_t i = 0; i < w->nnodes; i++) {
+        struct sim_node *n = &w->nodes[i];
+        if (!n->eng)
+            continue;
+        live++;
+        struct fm_sync_tree_info ti;
+        fm_sync_tree(n->eng, &ti);
+        if (live == 1)
+            memcpy(root, ti.root, 8);
+        else if (memcmp(ti.root, root, 8) != 0)
+            others++; /* it names another root than the first live engine */
+        struct fm_sync_status st;
+        struct fm_sync_peer_info *pi = NULL;
+        size_t np = 0;
+        if (fm_sync_peers(n->eng, &st, &pi, &np) != FM_OK)
+            continue;
+        for (size_t k = 0; k < np; k++) {
+            uint32_t j = link_of(w, n, pi[k].pk);
+            if (!pi[k].eager || j == UINT32_MAX || !w->nodes[j].eng)
+                continue;
+            if (j < i)
+                continue; /* counted from j's side, when j said eager too */
+            bool back = false;
+            struct fm_sync_peer_info *pj = NULL;
+            size_t nj = 0;
+            if (fm_sync_peers(w->nodes[j].eng, &st, &pj, &nj) == FM_OK)
+                for (size_t m = 0; m < nj; m++)
+                    if (memcmp(pj[m].pk, n->id.pk, FM_PK_LEN) == 0)
+                        back = pj[m].eager;
+            free(pj);
+            if (!back) {
+                one_way++;
+                continue;
+            }
+            links++;
+            uint32_t a = uf_find(up, i), b = uf_find(up, j);
+            if (a != b)
+                up[a] = b;
+        }
+        free(pi);
+    }
+    for (uint32_t i = 0; i < w->nnodes; i++)
+        if (w->nodes[i].eng && uf_find(up, i) == i)
+            parts++;
+    free(up);
+    w->res->tree_checked = true;
+    w->res->tree_roots = others ? 2 : 1;
+    w->res->tree_links = links;
+    w->res->tree_live = live;
+    if (others || (least && memcmp(root, least, 8) != 0))
+        fail(w, "the engines do not name one tree root, the smallest key, at the end: %u "
+                "name another than the first", others);
+    else if (one_way || parts != 1 || links + 1 != live)
+        fail(w, "the eager links are not one spanning tree at the end: %u links both ways, %u "
+                "one way, %u parts, %u live engines", links, one_way, parts, live);
+}
+
 int sim_run(const struct sim_scenario *sc, struct sim_result *res)
 {
     struct sim_world w;
@@ -481,6 +601,7 @@ int sim_run(const struct sim_scenario *sc, struct sim_result *res)
     }
     if (rc == FM_OK) {
         on_check(&w);
+        tree_check(&w);
         if (!res->converged && !res->failure[0])
             fail(&w, "not converged when the run ended at %llu ms, %llu ms after the last fault "
                      "and write (%llu op copies missing)", (unsigned long long)w.now,
@@ -539,6 +660,13 @@ void sim_result_print(const struct sim_scenario *sc, const struct sim_result *r,
         fprintf(f, "  %u engines speak wire version 3 (fewer where --v1 took them); they "
                 "dropped %llu version-4 frames\n", sc->v3_nodes,
                 (unsigned long long)r->v3_dropped);
+    if (sc->v4_nodes)
+        fprintf(f, "  %u engines speak wire version 4 (fewer where --v1 or --v3 took them); "
+                "they dropped %llu version-5 frames\n", sc->v4_nodes,
+                (unsigned long long)r->v4_dropped);
+    if (r->tree_checked)
+        fprintf(f, "  spanning tree at the end: one root, %u eager links both ways for %u live "
+                "engines\n", r->tree_links, r->tree_live);
     if (r->converged)
         fprintf(f, "  converged %llu ms after the last fault and write; largest send queue %llu B\n",
                 (unsigned long long)r->converged_ms, (unsigned long long)r->max_queue_bytes);

@@ -51,6 +51,7 @@ static struct {
     struct qmsg *q;
     size_t nq, cap;
     uint64_t now;
+    uint8_t wire;         /* the engines' wire_version (0 = the newest) */
     size_t pushes_b_to_c; /* OPS/COPS without the reply flag, B to C */
     size_t replies_b_to_c;
 } net;
@@ -154,7 +155,7 @@ static void line_start(void)
 static void engine_start(int i)
 {
     struct tnode *t = &nodes[i];
-    struct fm_sync_config cfg = {.id = &t->id};
+    struct fm_sync_config cfg = {.id = &t->id, .wire_version = net.wire};
     struct fm_sync_store st = ms_store(&t->st);
     struct fm_sync_io io = {t, t_mono, t_wall, t_random, t_send};
     assert_int_equal(fm_sync_new_io(&t->eng, &cfg, &st, &io), FM_OK);
@@ -193,6 +194,10 @@ static bool run(uint64_t ms, bool until)
                 assert_int_equal(fm_sync_io_step(nodes[i].eng, &next), FM_OK);
         for (size_t k = 0; k < net.nq; k++) { /* grows while delivering */
             struct qmsg m = net.q[k];
+            if (nodes[m.to].eng == NULL) { /* a stopped engine: into the void */
+                free(m.p);
+                continue;
+            }
             assert_int_equal(fm_sync_io_deliver(nodes[m.to].eng, nodes[m.from].id.pk, m.p, m.n),
                              FM_OK);
             free(m.p);
@@ -287,6 +292,7 @@ static void test_busy_link_not_pruned(void **state)
 {
     (void)state;
     line_start();
+    net.wire = 4; /* Plumtree's links: between version-5 engines the tree decides */
     for (int i = 0; i < NNODES; i++)
         engine_start(i);
     link(0, 1);
@@ -316,6 +322,189 @@ static void test_busy_link_not_pruned(void **state)
     line_stop();
 }
 
+/* Node i's view of its link to node j: eager? */
+static bool eager_at(int i, int j)
+{
+    struct fm_sync_status st;
+    struct fm_sync_peer_info *pi = NULL;
+    size_t n = 0;
+    bool eager = false;
+    assert_int_equal(fm_sync_peers(nodes[i].eng, &st, &pi, &n), FM_OK);
+    for (size_t k = 0; k < n; k++)
+        if (memcmp(pi[k].pk, nodes[j].id.pk, FM_PK_LEN) == 0)
+            eager = pi[k].eager;
+    free(pi);
+    return eager;
+}
+
+static uint64_t dups_at(int i)
+{
+    struct fm_sync_counters k;
+    fm_sync_get_counters(nodes[i].eng, &k);
+    return k.ops_dup;
+}
+
+static uint64_t bad_from(int i, int j)
+{
+    struct fm_sync_status st;
+    struct fm_sync_peer_info *pi = NULL;
+    size_t n = 0;
+    uint64_t bad = 0;
+    assert_int_equal(fm_sync_peers(nodes[i].eng, &st, &pi, &n), FM_OK);
+    for (size_t k = 0; k < n; k++)
+        if (memcmp(pi[k].pk, nodes[j].id.pk, FM_PK_LEN) == 0)
+            bad = pi[k].bad_messages;
+    free(pi);
+    return bad;
+}
+
+/* The live node with the smallest key prefix among those in `live`. */
+static int least_of(const bool live[NNODES])
+{
+    int least = -1;
+    for (int i = 0; i < NNODES; i++)
+        if (live[i] && (least < 0 || memcmp(nodes[i].id.pk, nodes[least].id.pk, 8) < 0))
+            least = i;
+    return least;
+}
+
+/* Every live node names root `r`, and the eager links among the live
+ * nodes are exactly the tree's: both ends agree, live - 1 of them. */
+static void assert_tree(const bool live[NNODES], int r)
+{
+    int links = 0, nlive = 0;
+    for (int i = 0; i < NNODES; i++) {
+        if (!live[i])
+            continue;
+        nlive++;
+        struct fm_sync_tree_info ti;
+        fm_sync_tree(nodes[i].eng, &ti);
+        assert_true(ti.on);
+        assert_memory_equal(ti.root, nodes[r].id.pk, 8);
+        assert_int_equal(ti.hops == 0, i == r);
+        for (int j = i + 1; j < NNODES; j++) {
+            if (!live[j])
+                continue;
+            assert_int_equal(eager_at(i, j), eager_at(j, i));
+            links += eager_at(i, j);
+        }
+    }
+    assert_int_equal(links, nlive - 1);
+}
+
+/* Version 5: a triangle settles into a tree rooted at the smallest key;
+ * the third link is lazy both ways. All three writing at once costs no
+ * duplicate (Plumtree's triangle above took two at C), and the ops still
+ * reach everyone. */
+static void test_tree_triangle(void **state)
+{
+    (void)state;
+    line_start();
+    for (int i = 0; i < NNODES; i++)
+        engine_start(i);
+    link(0, 1);
+    link(1, 2);
+    link(0, 2);
+    assert_true(run(500, false));
+    bool live[NNODES] = {true, true, true};
+    int r = least_of(live);
+    assert_tree(live, r);
+    for (int i = 0; i < NNODES; i++)
+        write_live(i);
+    assert_true(run(10000, true));
+    for (int i = 0; i < NNODES; i++)
+        assert_int_equal(dups_at(i), 0);
+    line_stop();
+}
+
+/* The root stops: once its neighbours find it silent, the other two make
+ * a tree of their own, rooted at the smaller of them, and ops written
+ * then reach both without a duplicate. */
+static void test_tree_root_lost(void **state)
+{
+    (void)state;
+    line_start();
+    for (int i = 0; i < NNODES; i++)
+        engine_start(i);
+    link(0, 1);
+    link(1, 2);
+    link(0, 2);
+    assert_true(run(500, false));
+    bool live[NNODES] = {true, true, true};
+    int r = least_of(live);
+    fm_sync_destroy(&nodes[r].eng);
+    live[r] = false;
+    /* the live window (2 anti-entropy rounds + 1 s) and a few beats */
+    assert_true(run(12000, false));
+    int r2 = least_of(live);
+    assert_tree(live, r2);
+    int a = r2, b = 3 - r - r2; /* the two left */
+    uint64_t da = dups_at(a), db = dups_at(b);
+    write_live(a);
+    write_live(b);
+    assert_true(run(1000, false));
+    assert_int_equal(nodes[a].st.nlogs, nodes[b].st.nlogs);
+    assert_true(ms_equal(&nodes[a].st, &nodes[b].st));
+    assert_int_equal(dups_at(a), da);
+    assert_int_equal(dups_at(b), db);
+    line_stop();
+}
+
+/* A hand-made TREE: a claim of 0 hops for a root that is not the sender,
+ * a frame of the wrong length and one with an unknown flag are each
+ * dropped and counted against the sender; the tree stands. A version-4
+ * engine drops every TREE as another protocol version. */
+static void test_tree_bad_claims(void **state)
+{
+    (void)state;
+    line_start();
+    for (int i = 0; i < NNODES; i++)
+        engine_start(i);
+    link(0, 1);
+    link(1, 2);
+    link(0, 2);
+    assert_true(run(500, false));
+    bool live[NNODES] = {true, true, true};
+    int r = least_of(live);
+    int x = (r + 1) % NNODES, y = (r + 2) % NNODES;
+    uint8_t m[17] = {5, 11, 0, 0, 0, 0, 0, 9};
+    memset(m + 8, 0, 8); /* root 00..00 at 0 hops: smaller than any key, but not y's */
+    uint64_t bad = bad_from(x, y);
+    assert_int_equal(fm_sync_io_deliver(nodes[x].eng, nodes[y].id.pk, m, 16), FM_OK);
+    assert_int_equal(bad_from(x, y), bad + 1);
+    assert_int_equal(fm_sync_io_deliver(nodes[x].eng, nodes[y].id.pk, m, 15), FM_OK);
+    assert_int_equal(bad_from(x, y), bad + 2);
+    memcpy(m + 8, nodes[y].id.pk, 8);
+    m[2] = 0x02; /* an unknown flag */
+    assert_int_equal(fm_sync_io_deliver(nodes[x].eng, nodes[y].id.pk, m, 16), FM_OK);
+    assert_int_equal(bad_from(x, y), bad + 3);
+    assert_true(run(500, false));
+    assert_tree(live, r);
+    line_stop();
+
+    /* an engine of version 4 drops TREE frames and keeps Plumtree's links */
+    line_start();
+    net.wire = 4;
+    engine_start(0);
+    net.wire = 0;
+    engine_start(1);
+    engine_start(2);
+    link(0, 1);
+    link(1, 2);
+    assert_true(run(500, false));
+    struct fm_sync_counters k0;
+    fm_sync_get_counters(nodes[0].eng, &k0);
+    assert_true(k0.msgs_dropped > 0);
+    struct fm_sync_tree_info ti;
+    fm_sync_tree(nodes[0].eng, &ti);
+    assert_false(ti.on);
+    assert_true(eager_at(0, 1) && eager_at(1, 0)); /* Plumtree's start: eager */
+    write_live(0);
+    write_live(2);
+    assert_true(run(10000, true));
+    line_stop();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -323,6 +512,9 @@ int main(void)
         cmocka_unit_test(test_small_repair_pushed_on),
         cmocka_unit_test(test_live_bulk_pushed_on),
         cmocka_unit_test(test_busy_link_not_pruned),
+        cmocka_unit_test(test_tree_triangle),
+        cmocka_unit_test(test_tree_root_lost),
+        cmocka_unit_test(test_tree_bad_claims),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

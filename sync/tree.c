@@ -1,0 +1,336 @@
+/*
+ * tree.c — one spanning tree for eager pushes (wire version 5).
+ *
+ * Plumtree builds its eager tree from duplicates: a link that brings a
+ * copy we hold is pruned. With one tree shared by every writer that left,
+ * at 2,000 nodes, a forest with cycles: cycles cost duplicate copies and
+ * the gaps cost pulls (docs/performance.md). Version 5 builds the tree
+ * from the topology instead, as a bridge's spanning tree protocol does:
+ *
+ * - the node with the smallest key prefix that is alive and reachable is
+ *   the root; it says so every SYNC_TREE_BEAT_MS with a new epoch;
+ * - every other node takes as its parent the neighbour with the fewest
+ *   hops to that root (ties: the parent it has, then the smaller key), and
+ *   tells each neighbour its root, epoch and hops, and whether it is that
+ *   neighbour's child;
+ * - a link is eager when one end is the other's parent. Every other link
+ *   between version-5 nodes is lazy: IHAVE and, after the grace, PULL.
+ *
+ * The epoch keeps stale claims from looping: a claim whose epoch is more
+ * than SYNC_TREE_FRESH_BEATS behind the newest we know of that root is not
+ * taken, and a root whose epoch has not advanced for SYNC_TREE_DEAD_BEATS
+ * beats (it stopped, or a partition cut us off it) is given up: its
+ * claims up to that epoch are ignored and the next smallest key takes
+ * over. A newer epoch of it (the partition healed) brings it back.
+ *
+ * Nothing here decides what is delivered: eager pushes only go faster.
+ * Lazy announcements and anti-entropy still bring every op, so a lie (a
+ * node claiming to be near the root, then withholding its pushes) costs
+ * latency, never data.
+ *
+ * TREE (`u8 5 | u8 11 | u8 flags | u8 hops | be32 epoch | root[8]`, 16 B):
+ * flags bit 0 = "you are my parent"; other bits are refused. A claim of 0
+ * hops must name the sender's own key. Neighbours: a TREE is sent beside
+ * every hello (reconcile.c) to a neighbour not known to speak version 5;
+ * one heard from it marks it version 5 (we answer with ours), and then it
+ * gets a TREE whenever our claim or our parent changes. An older node
+ * drops TREE as "message of another protocol version", a few per link-up,
+ * and keeps Plumtree's links with us.
+ */
+#include "sync_int.h"
+
+#include <string.h>
+
+#define COMPONENT "sync"
+
+#define TREE_FLAG_PARENT 0x01
+
+bool sync_tree_on(const struct fm_sync *s) { return s->cfg.wire_version == 0; }
+
+int fm_tree_decode(struct fm_wire_tree *t, const uint8_t *p, size_t n)
+{
+    if (n != FM_TREE_MSG_LEN || p[0] != FM_TREE_WIRE_VERSION || p[1] != FM_MSG_TREE ||
+        (p[2] & ~TREE_FLAG_PARENT) != 0)
+        return FM_EDECODE;
+    t->parent = (p[2] & TREE_FLAG_PARENT) != 0;
+    t->hops = p[3];
+    t->epoch = fm_be32_get(p + 4);
+    memcpy(t->root, p + 8, FM_TREE_ROOT_LEN);
+    return FM_OK;
+}
+
+int fm_tree_encode(struct fm_buf *out, const struct fm_wire_tree *t)
+{
+    fm_buf_reset(out);
+    uint8_t m[FM_TREE_MSG_LEN] = {FM_TREE_WIRE_VERSION, FM_MSG_TREE,
+                                  t->parent ? TREE_FLAG_PARENT : 0, t->hops};
+    fm_be32_put(m + 4, t->epoch);
+    memcpy(m + 8, t->root, FM_TREE_ROOT_LEN);
+    return fm_buf_append(out, m, sizeof m);
+}
+
+/* Epochs count beats; a root starts from its clock so that it goes on
+ * above what it said before a restart. */
+static uint32_t wall_epoch(struct fm_sync *s) { return (uint32_t)(sync_wall(s) / SYNC_TREE_BEAT_MS); }
+
+/* Epochs wrap in 2106; compare them as serial numbers (RFC 1982). */
+static bool epoch_after(uint32_t a, uint32_t b) { return (int32_t)(a - b) > 0; }
+
+static void become_root(struct fm_sync *s, uint64_t now)
+{
+    struct sync_tree *t = &s->tree;
+    bool was = t->parent < 0 && t->hops == 0 && memcmp(t->root, s->pk, FM_TREE_ROOT_LEN) == 0;
+    memcpy(t->root, s->pk, FM_TREE_ROOT_LEN);
+    t->hops = t->fd = 0;
+    t->parent = -1;
+    if (!was) {
+        uint32_t e = wall_epoch(s);
+        t->epoch = epoch_after(e, t->epoch) ? e : t->epoch + 1;
+        t->epoch_ms = now;
+        t->next_beat_ms = now + SYNC_TREE_BEAT_MS;
+        t->changed = true;
+    }
+}
+
+/* Whether nb's claim may be taken at all. */
+static bool claim_usable(const struct fm_sync *s, const struct sync_nb *nb, uint64_t now)
+{
+    const struct sync_tree *t = &s->tree;
+    if (!nb || !nb->v5 || !nb->t_heard || nb->banned || !sync_nb_live(s, nb, now))
+        return false;
+    if (nb->t_child || nb->t_hops == 255)
+        return false; /* our child cannot be our parent; 255 hops is as far as it goes */
+    if (memcmp(nb->t_root, s->pk, FM_TREE_ROOT_LEN) == 0)
+        return false; /* an old claim of us as root: we say who we are ourselves */
+    if (t->dead_set && memcmp(nb->t_root, t->dead, FM_TREE_ROOT_LEN) == 0 &&
+        !epoch_after(nb->t_epoch, t->dead_epoch))
+        return false;
+    return true;
+}
+
+/* Whether nb's claim of our own root may be taken (a route's feasibility,
+ * as in Babel, RFC 8966): a newer epoch, or the same epoch at no more
+ * hops than the fewest we had in it (t->fd). Within one epoch our hops
+ * can then only fall, and a node below us always claims more than we had,
+ * so it is never taken: no loop, and no counting to infinity when a
+ * parent goes. A node left with nothing feasible detaches and waits for
+ * the root's next epoch. */
+static bool claim_feasible(const struct sync_tree *t, const struct sync_nb *nb)
+{
+    if (epoch_after(nb->t_epoch, t->epoch))
+        return true;
+    return nb->t_epoch == t->epoch && (uint32_t)nb->t_hops + 1 <= t->fd;
+}
+
+/* Chooses root, parent and hops from the neighbours' claims; marks the
+ * tree changed when what we would say moved. */
+static void tree_select(struct fm_sync *s, uint64_t now)
+{
+    struct sync_tree *t = &s->tree;
+    /* the smallest root among usable claims and ourselves */
+    const uint8_t *root = s->pk;
+    for (size_t i = 0; i < s->nnb; i++) {
+        const struct sync_nb *nb = s->nbs[i];
+        if (claim_usable(s, nb, now) && memcmp(nb->t_root, root, FM_TREE_ROOT_LEN) < 0)
+            root = nb->t_root;
+    }
+    if (root == s->pk) {
+        become_root(s, now);
+        return;
+    }
+    uint8_t r[FM_TREE_ROOT_LEN];
+    memcpy(r, root, sizeof r);
+    bool same_root = memcmp(t->root, r, sizeof r) == 0;
+    /* the newest epoch of it we know: claims far behind it are stale */
+    uint32_t newest = same_root ? t->epoch : 0;
+    bool any = same_root;
+    for (size_t i = 0; i < s->nnb; i++) {
+        const struct sync_nb *nb = s->nbs[i];
+        if (claim_usable(s, nb, now) && memcmp(nb->t_root, r, sizeof r) == 0 &&
+            (!any || epoch_after(nb->t_epoch, newest))) {
+            newest = nb->t_epoch;
+            any = true;
+        }
+    }
+    /* the nearest fresh, feasible claim; ties keep the parent we have,
+     * then go to the smaller key */
+    const struct sync_nb *best = NULL;
+    for (size_t i = 0; i < s->nnb; i++) {
+        const struct sync_nb *nb = s->nbs[i];
+        if (!claim_usable(s, nb, now) || memcmp(nb->t_root, r, sizeof r) != 0 ||
+            epoch_after(newest, nb->t_epoch + SYNC_TREE_FRESH_BEATS) ||
+            (same_root && !claim_feasible(t, nb)))
+            continue;
+        if (best == NULL || nb->t_hops < best->t_hops ||
+            (nb->t_hops == best->t_hops && best->slot != t->parent &&
+             (nb->slot == t->parent || memcmp(nb->pk, best->pk, FM_PK_LEN) < 0)))
+            best = nb;
+    }
+    if (best == NULL) {
+        /* nothing feasible: detached until the root's next epoch reaches
+         * us; we say 255 hops so that no one hangs on to us meanwhile */
+        if (!same_root) { /* cannot be: a smaller root's claim is feasible */
+            become_root(s, now);
+            return;
+        }
+        if (t->parent >= 0 || t->hops != 255)
+            t->changed = true;
+        t->parent = -1;
+        t->hops = 255;
+        return;
+    }
+    bool newer = !same_root || epoch_after(best->t_epoch, t->epoch);
+    if (newer)
+        t->epoch_ms = now; /* our root's epoch advanced (or a new root) */
+    if (newer || best->slot != t->parent || best->t_hops + 1 != t->hops)
+        t->changed = true;
+    memcpy(t->root, r, sizeof r);
+    t->epoch = best->t_epoch;
+    t->hops = (uint8_t)(best->t_hops + 1);
+    t->fd = newer || t->hops < t->fd ? t->hops : t->fd;
+    t->parent = best->slot;
+}
+
+/* Our claim to nb. */
+static void send_tree(struct fm_sync *s, struct sync_nb *nb)
+{
+    struct fm_wire_tree m = {.parent = nb->slot == s->tree.parent, .hops = s->tree.hops,
+                             .epoch = s->tree.epoch};
+    memcpy(m.root, s->tree.root, sizeof m.root);
+    nb->t_sent_ms = sync_now(s);
+    if (fm_tree_encode(&s->msg, &m) == FM_OK)
+        if (sync_send(s, nb, &s->msg) != FM_OK)
+            return; /* dropped and counted: the next beat says it again */
+}
+
+static void advertise(struct fm_sync *s, uint64_t now)
+{
+    if (!s->tree.changed)
+        return;
+    s->tree.changed = false;
+    s->tree.sent_ms = now;
+    for (size_t i = 0; i < s->nnb; i++) {
+        struct sync_nb *nb = s->nbs[i];
+        if (nb && nb->v5 && !nb->banned && sync_nb_live(s, nb, now))
+            send_tree(s, nb);
+    }
+}
+
+void sync_tree_init(struct fm_sync *s)
+{
+    s->tree.epoch = 0;
+    s->tree.parent = -1;
+    if (sync_tree_on(s))
+        become_root(s, sync_now(s));
+}
+
+void sync_tree_hello(struct fm_sync *s, struct sync_nb *nb)
+{
+    if (sync_tree_on(s) && !nb->v5)
+        send_tree(s, nb);
+}
+
+void sync_on_tree(struct fm_sync *s, struct sync_nb *nb, const uint8_t *p, size_t n)
+{
+    struct fm_wire_tree m;
+    int rc = fm_tree_decode(&m, p, n);
+    if (rc != FM_OK) {
+        sync_nb_bad(s, nb, "malformed tree message", rc);
+        return;
+    }
+    if (m.hops == 0 && memcmp(m.root, nb->pk, FM_TREE_ROOT_LEN) != 0) {
+        sync_nb_bad(s, nb, "tree message: a root that is not its sender", FM_EDECODE);
+        return;
+    }
+    uint64_t now = sync_now(s);
+    if (nb->t_heard && memcmp(m.root, nb->t_root, FM_TREE_ROOT_LEN) == 0 &&
+        epoch_after(nb->t_epoch, m.epoch))
+        return; /* older than the claim we hold from it: overtaken on the way */
+    bool was_v5 = nb->v5;
+    nb->v5 = true;
+    nb->t_heard = true;
+    nb->t_child = m.parent;
+    nb->t_hops = m.hops;
+    nb->t_epoch = m.epoch;
+    memcpy(nb->t_root, m.root, FM_TREE_ROOT_LEN);
+    tree_select(s, now);
+    /* a neighbour that does not know us yet gets our claim; so does our
+     * parent for every claim it sends: the answer tells it we have its
+     * epoch (else it sends again, sync_tree_tick) */
+    if (!s->tree.changed && (!was_v5 || nb->slot == s->tree.parent))
+        send_tree(s, nb);
+    advertise(s, now);
+}
+
+void sync_tree_link_down(struct fm_sync *s, struct sync_nb *nb)
+{
+    nb->v5 = nb->t_heard = nb->t_child = false;
+    if (sync_tree_on(s) && nb->slot == s->tree.parent) {
+        uint64_t now = sync_now(s);
+        tree_select(s, now);
+        advertise(s, now);
+    }
+}
+
+void sync_tree_tick(struct fm_sync *s, uint64_t now)
+{
+    if (!sync_tree_on(s))
+        return;
+    struct sync_tree *t = &s->tree;
+    if (t->parent < 0 && t->hops == 0) { /* we are the root */
+        if (now >= t->next_beat_ms) {
+            uint32_t e = wall_epoch(s);
+            t->epoch = epoch_after(e, t->epoch) ? e : t->epoch + 1;
+            t->epoch_ms = now;
+            t->next_beat_ms = now + SYNC_TREE_BEAT_MS;
+            t->changed = true;
+        }
+    } else if (now - t->epoch_ms > (uint64_t)SYNC_TREE_DEAD_BEATS * SYNC_TREE_BEAT_MS) {
+        /* the root stopped saying it is there, or we were cut off it */
+        memcpy(t->dead, t->root, FM_TREE_ROOT_LEN);
+        t->dead_epoch = t->epoch;
+        t->dead_set = true;
+        fm_log(FM_LOG_INFO, COMPONENT, "tree root %02x%02x%02x%02x… silent for %u ms: "
+               "choosing another", t->root[0], t->root[1], t->root[2], t->root[3],
+               (unsigned)(now - t->epoch_ms));
+    }
+    tree_select(s, now); /* a parent gone silent, a dead root */
+    /* once a beat at least, even when our epoch did not advance: a lazy
+     * neighbour that lost our last claim still hears a fresh one */
+    if (now - t->sent_ms >= SYNC_TREE_BEAT_MS)
+        t->changed = true;
+    advertise(s, now);
+    /* a child that has not answered our newest epoch: it was lost on the
+     * way, there or back. Sending it again at once, hop by hop, keeps a
+     * lost message from costing the whole subtree below that child a beat
+     * (on a 100-node line losing 5 %, an epoch reached the far end whole
+     * once in 13 beats, and the root was given up there for silence) */
+    for (size_t i = 0; i < s->nnb; i++) {
+        struct sync_nb *nb = s->nbs[i];
+        if (nb && nb->v5 && nb->t_child && !nb->banned && epoch_after(t->epoch, nb->t_epoch) &&
+            now - nb->t_sent_ms >= SYNC_TREE_RESEND_MS && sync_nb_live(s, nb, now))
+            send_tree(s, nb);
+    }
+}
+
+bool sync_nb_eager(const struct fm_sync *s, const struct sync_nb *nb)
+{
+    if (sync_tree_on(s) && nb->v5)
+        return nb->slot == s->tree.parent || nb->t_child;
+    return nb->eager;
+}
+
+void fm_sync_tree(const struct fm_sync *s, struct fm_sync_tree_info *out)
+{
+    memset(out, 0, sizeof *out);
+    out->on = sync_tree_on(s);
+    memcpy(out->root, s->tree.root, FM_TREE_ROOT_LEN);
+    out->epoch = s->tree.epoch;
+    out->hops = s->tree.hops;
+    if (s->tree.parent >= 0 && s->nbs[s->tree.parent])
+        memcpy(out->parent, s->nbs[s->tree.parent]->pk, FM_PK_LEN);
+    out->has_parent = s->tree.parent >= 0;
+    for (size_t i = 0; i < s->nnb; i++)
+        if (s->nbs[i] && s->nbs[i]->v5 && s->nbs[i]->t_child)
+            out->children++;
+}
