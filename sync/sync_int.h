@@ -204,13 +204,19 @@ struct sync_tree {
     uint8_t root[FM_TREE_ROOT_LEN];
     uint32_t epoch;        /* the root's, as our parent passed it on */
     uint8_t hops;          /* 0: we are the root; 255: detached (no parent) */
-    uint8_t fd;            /* the fewest hops we had in this root's epoch */
     int32_t parent;        /* neighbour slot, -1 = we are the root, or detached */
-    uint64_t epoch_ms;     /* monotonic: when the epoch last advanced */
     uint64_t next_beat_ms; /* as root: the next epoch */
-    uint8_t dead[FM_TREE_ROOT_LEN]; /* a root given up, and its last epoch */
-    uint32_t dead_epoch;
-    bool dead_set;
+    /* the roots heard of lately: the newest epoch of each and since when
+     * it is the newest; a root whose epoch stood still too long is silent */
+    struct sync_tree_root {
+        uint8_t root[FM_TREE_ROOT_LEN];
+        uint32_t epoch;
+        uint64_t since_ms; /* monotonic, 0 = free slot */
+        uint32_t fd_epoch; /* the newest epoch of it we took, */
+        uint8_t fd;        /* ... and the fewest hops we had in it */
+        bool fd_epoch_set;
+    } roots[SYNC_TREE_ROOTS];
+    bool silent_logged;    /* our root went silent: said once */
     bool changed;          /* what we say changed: tell the neighbours */
     uint64_t sent_ms;      /* monotonic: when we last told the neighbours */
 };

@@ -75,6 +75,8 @@
 #define SYNC_TREE_FRESH_BEATS 4
 #define SYNC_TREE_DEAD_BEATS 4
 #define SYNC_TREE_RESEND_MS 200 /* a child that has not answered our epoch: again */
+/* Roots whose newest epoch each node remembers (tree.c, roots[]). */
+#define SYNC_TREE_ROOTS 16
 /* A push that brought only duplicates prunes its link (Plumtree) unless
  * that link brought us an op we lacked within this long: a link in use by
  * some writers' ops is not cut for another writer's duplicate. One shared

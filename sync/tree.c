@@ -16,12 +16,14 @@
  * - a link is eager when one end is the other's parent. Every other link
  *   between version-5 nodes is lazy: IHAVE and, after the grace, PULL.
  *
- * The epoch keeps stale claims from looping: a claim whose epoch is more
- * than SYNC_TREE_FRESH_BEATS behind the newest we know of that root is not
- * taken, and a root whose epoch has not advanced for SYNC_TREE_DEAD_BEATS
- * beats (it stopped, or a partition cut us off it) is given up: its
- * claims up to that epoch are ignored and the next smallest key takes
- * over. A newer epoch of it (the partition healed) brings it back.
+ * The epoch keeps stale claims out: every node remembers the newest epoch
+ * it heard of each root and since when; a claim more than
+ * SYNC_TREE_FRESH_BEATS behind that newest epoch is not taken, and a root
+ * whose newest epoch is SYNC_TREE_DEAD_BEATS beats old (it stopped, or a
+ * partition cut us off it) is not taken at all: the next smallest key
+ * takes over. A newer epoch of it (the partition healed) brings it back.
+ * Within one epoch a claim is taken only at no more hops than we had
+ * (tree_select): no loops, no counting to infinity.
  *
  * Nothing here decides what is delivered: eager pushes only go faster.
  * Lazy announcements and anti-entropy still bring every op, so a lie (a
@@ -81,45 +83,88 @@ static void become_root(struct fm_sync *s, uint64_t now)
     struct sync_tree *t = &s->tree;
     bool was = t->parent < 0 && t->hops == 0 && memcmp(t->root, s->pk, FM_TREE_ROOT_LEN) == 0;
     memcpy(t->root, s->pk, FM_TREE_ROOT_LEN);
-    t->hops = t->fd = 0;
+    t->hops = 0;
     t->parent = -1;
     if (!was) {
         uint32_t e = wall_epoch(s);
         t->epoch = epoch_after(e, t->epoch) ? e : t->epoch + 1;
-        t->epoch_ms = now;
         t->next_beat_ms = now + SYNC_TREE_BEAT_MS;
         t->changed = true;
     }
 }
 
-/* Whether nb's claim may be taken at all. */
-static bool claim_usable(const struct fm_sync *s, const struct sync_nb *nb, uint64_t now)
+/* The slot of root r in t->roots, or NULL. */
+static struct sync_tree_root *root_find(struct sync_tree *t, const uint8_t r[FM_TREE_ROOT_LEN])
 {
-    const struct sync_tree *t = &s->tree;
+    for (int i = 0; i < SYNC_TREE_ROOTS; i++)
+        if (t->roots[i].since_ms && memcmp(t->roots[i].root, r, FM_TREE_ROOT_LEN) == 0)
+            return &t->roots[i];
+    return NULL;
+}
+
+/* A claim of root r at this epoch was heard: r's newest epoch, and since
+ * when. A full table gives up the root silent longest. */
+static void root_note(struct sync_tree *t, const uint8_t r[FM_TREE_ROOT_LEN], uint32_t epoch,
+                      uint64_t now)
+{
+    if (epoch == 0)
+        return;
+    struct sync_tree_root *e = root_find(t, r);
+    if (e == NULL) {
+        e = &t->roots[0];
+        for (int i = 0; i < SYNC_TREE_ROOTS && e->since_ms; i++)
+            if (!t->roots[i].since_ms || t->roots[i].since_ms < e->since_ms)
+                e = &t->roots[i];
+        memset(e, 0, sizeof *e);
+        memcpy(e->root, r, FM_TREE_ROOT_LEN);
+        e->epoch = epoch;
+        e->since_ms = now ? now : 1;
+    } else if (epoch_after(epoch, e->epoch)) {
+        e->epoch = epoch;
+        e->since_ms = now ? now : 1;
+    }
+}
+
+/* Whether root r has said a new epoch lately. Each node judges this by its
+ * own table, so a root's old claims cannot come back: a node that took
+ * one (and so reset a timer of its own) found its neighbours ignoring it,
+ * where with a timer per node they took it from each other in turn (20
+ * crashes and a cut in sim.city_faults, seed 9: a million TREE frames in
+ * 70 s). */
+static bool root_alive(struct sync_tree *t, const uint8_t r[FM_TREE_ROOT_LEN], uint64_t now)
+{
+    const struct sync_tree_root *e = root_find(t, r);
+    return e != NULL && now - e->since_ms <= (uint64_t)SYNC_TREE_DEAD_BEATS * SYNC_TREE_BEAT_MS;
+}
+
+/* Whether nb's claim may be taken at all. */
+static bool claim_usable(struct fm_sync *s, const struct sync_nb *nb, uint64_t now)
+{
+    struct sync_tree *t = &s->tree;
     if (!nb || !nb->v5 || !nb->t_heard || nb->banned || !sync_nb_live(s, nb, now))
         return false;
     if (nb->t_child || nb->t_hops == 255)
         return false; /* our child cannot be our parent; 255 hops is as far as it goes */
     if (memcmp(nb->t_root, s->pk, FM_TREE_ROOT_LEN) == 0)
         return false; /* an old claim of us as root: we say who we are ourselves */
-    if (t->dead_set && memcmp(nb->t_root, t->dead, FM_TREE_ROOT_LEN) == 0 &&
-        !epoch_after(nb->t_epoch, t->dead_epoch))
-        return false;
-    return true;
+    /* not far behind the newest epoch of its root we know */
+    const struct sync_tree_root *e = root_find(t, nb->t_root);
+    return e == NULL || !epoch_after(e->epoch, nb->t_epoch + SYNC_TREE_FRESH_BEATS);
 }
 
-/* Whether nb's claim of our own root may be taken (a route's feasibility,
- * as in Babel, RFC 8966): a newer epoch, or the same epoch at no more
- * hops than the fewest we had in it (t->fd). Within one epoch our hops
- * can then only fall, and a node below us always claims more than we had,
- * so it is never taken: no loop, and no counting to infinity when a
- * parent goes. A node left with nothing feasible detaches and waits for
- * the root's next epoch. */
-static bool claim_feasible(const struct sync_tree *t, const struct sync_nb *nb)
+/* Whether nb's claim may be taken (a route's feasibility, as in Babel,
+ * RFC 8966): its root's epoch is newer than any we took of that root, or
+ * the same at no more hops than the fewest we had in it. Within one epoch
+ * of a root our hops can then only fall, whichever roots we took between,
+ * and a node below us always claims more than we had, so it is never
+ * taken: no loop, and no counting to infinity when a parent goes. A node
+ * left with nothing feasible detaches and waits for the next epoch. */
+static bool claim_feasible(struct sync_tree *t, const struct sync_nb *nb)
 {
-    if (epoch_after(nb->t_epoch, t->epoch))
+    const struct sync_tree_root *e = root_find(t, nb->t_root);
+    if (e == NULL || e->fd_epoch_set == false || epoch_after(nb->t_epoch, e->fd_epoch))
         return true;
-    return nb->t_epoch == t->epoch && (uint32_t)nb->t_hops + 1 <= t->fd;
+    return nb->t_epoch == e->fd_epoch && (uint32_t)nb->t_hops + 1 <= e->fd;
 }
 
 /* Chooses root, parent and hops from the neighbours' claims; marks the
@@ -127,12 +172,15 @@ static bool claim_feasible(const struct sync_tree *t, const struct sync_nb *nb)
 static void tree_select(struct fm_sync *s, uint64_t now)
 {
     struct sync_tree *t = &s->tree;
-    /* the smallest root among usable claims and ourselves */
+    /* the smallest root that said a new epoch lately, or ourselves: judged
+     * by what we heard, not by what the neighbours claim now, so that the
+     * root does not change with each claim while they change their minds */
     const uint8_t *root = s->pk;
-    for (size_t i = 0; i < s->nnb; i++) {
-        const struct sync_nb *nb = s->nbs[i];
-        if (claim_usable(s, nb, now) && memcmp(nb->t_root, root, FM_TREE_ROOT_LEN) < 0)
-            root = nb->t_root;
+    for (int i = 0; i < SYNC_TREE_ROOTS; i++) {
+        const struct sync_tree_root *e = &t->roots[i];
+        if (e->since_ms && memcmp(e->root, root, FM_TREE_ROOT_LEN) < 0 &&
+            root_alive(t, e->root, now))
+            root = e->root;
     }
     if (root == s->pk) {
         become_root(s, now);
@@ -140,55 +188,47 @@ static void tree_select(struct fm_sync *s, uint64_t now)
     }
     uint8_t r[FM_TREE_ROOT_LEN];
     memcpy(r, root, sizeof r);
-    bool same_root = memcmp(t->root, r, sizeof r) == 0;
-    /* the newest epoch of it we know: claims far behind it are stale */
-    uint32_t newest = same_root ? t->epoch : 0;
-    bool any = same_root;
-    for (size_t i = 0; i < s->nnb; i++) {
-        const struct sync_nb *nb = s->nbs[i];
-        if (claim_usable(s, nb, now) && memcmp(nb->t_root, r, sizeof r) == 0 &&
-            (!any || epoch_after(nb->t_epoch, newest))) {
-            newest = nb->t_epoch;
-            any = true;
-        }
-    }
-    /* the nearest fresh, feasible claim; ties keep the parent we have,
+    bool same_root = memcmp(t->root, r, sizeof r) == 0 && t->hops != 0;
+    /* the nearest usable, feasible claim; ties keep the parent we have,
      * then go to the smaller key */
     const struct sync_nb *best = NULL;
     for (size_t i = 0; i < s->nnb; i++) {
         const struct sync_nb *nb = s->nbs[i];
         if (!claim_usable(s, nb, now) || memcmp(nb->t_root, r, sizeof r) != 0 ||
-            epoch_after(newest, nb->t_epoch + SYNC_TREE_FRESH_BEATS) ||
-            (same_root && !claim_feasible(t, nb)))
+            !claim_feasible(t, nb))
             continue;
         if (best == NULL || nb->t_hops < best->t_hops ||
             (nb->t_hops == best->t_hops && best->slot != t->parent &&
              (nb->slot == t->parent || memcmp(nb->pk, best->pk, FM_PK_LEN) < 0)))
             best = nb;
     }
+    if (!same_root)
+        t->silent_logged = false;
     if (best == NULL) {
-        /* nothing feasible: detached until the root's next epoch reaches
-         * us; we say 255 hops so that no one hangs on to us meanwhile */
-        if (!same_root) { /* cannot be: a smaller root's claim is feasible */
-            become_root(s, now);
-            return;
-        }
-        if (t->parent >= 0 || t->hops != 255)
+        /* nothing feasible: detached from this root until its next epoch
+         * reaches us; we say 255 hops so that no one hangs on to us */
+        if (!same_root || t->parent >= 0 || t->hops != 255)
             t->changed = true;
+        memcpy(t->root, r, sizeof r);
         t->parent = -1;
         t->hops = 255;
         return;
     }
     bool newer = !same_root || epoch_after(best->t_epoch, t->epoch);
-    if (newer)
-        t->epoch_ms = now; /* our root's epoch advanced (or a new root) */
     if (newer || best->slot != t->parent || best->t_hops + 1 != t->hops)
         t->changed = true;
     memcpy(t->root, r, sizeof r);
     t->epoch = best->t_epoch;
     t->hops = (uint8_t)(best->t_hops + 1);
-    t->fd = newer || t->hops < t->fd ? t->hops : t->fd;
     t->parent = best->slot;
+    struct sync_tree_root *e = root_find(t, r);
+    if (e && (!e->fd_epoch_set || epoch_after(t->epoch, e->fd_epoch))) {
+        e->fd_epoch = t->epoch;
+        e->fd = t->hops;
+        e->fd_epoch_set = true;
+    } else if (e && t->epoch == e->fd_epoch && t->hops < e->fd) {
+        e->fd = t->hops;
+    }
 }
 
 /* Our claim to nb. */
@@ -253,6 +293,8 @@ void sync_on_tree(struct fm_sync *s, struct sync_nb *nb, const uint8_t *p, size_
     nb->t_hops = m.hops;
     nb->t_epoch = m.epoch;
     memcpy(nb->t_root, m.root, FM_TREE_ROOT_LEN);
+    if (memcmp(m.root, s->pk, FM_TREE_ROOT_LEN) != 0 && m.hops != 255)
+        root_note(&s->tree, m.root, m.epoch, now);
     tree_select(s, now);
     /* a neighbour that does not know us yet gets our claim; so does our
      * parent for every claim it sends: the answer tells it we have its
@@ -281,20 +323,18 @@ void sync_tree_tick(struct fm_sync *s, uint64_t now)
         if (now >= t->next_beat_ms) {
             uint32_t e = wall_epoch(s);
             t->epoch = epoch_after(e, t->epoch) ? e : t->epoch + 1;
-            t->epoch_ms = now;
             t->next_beat_ms = now + SYNC_TREE_BEAT_MS;
             t->changed = true;
         }
-    } else if (now - t->epoch_ms > (uint64_t)SYNC_TREE_DEAD_BEATS * SYNC_TREE_BEAT_MS) {
-        /* the root stopped saying it is there, or we were cut off it */
-        memcpy(t->dead, t->root, FM_TREE_ROOT_LEN);
-        t->dead_epoch = t->epoch;
-        t->dead_set = true;
-        fm_log(FM_LOG_INFO, COMPONENT, "tree root %02x%02x%02x%02x… silent for %u ms: "
+    } else if (!root_alive(t, t->root, now) && !t->silent_logged) {
+        /* the root stopped saying it is there, or we were cut off it:
+         * its claims are no longer taken (tree_select) */
+        t->silent_logged = true;
+        fm_log(FM_LOG_INFO, COMPONENT, "tree root %02x%02x%02x%02x… silent for %u s: "
                "choosing another", t->root[0], t->root[1], t->root[2], t->root[3],
-               (unsigned)(now - t->epoch_ms));
+               (unsigned)SYNC_TREE_DEAD_BEATS * SYNC_TREE_BEAT_MS / 1000);
     }
-    tree_select(s, now); /* a parent gone silent, a dead root */
+    tree_select(s, now); /* a parent gone silent, a silent root */
     /* once a beat at least, even when our epoch did not advance: a lazy
      * neighbour that lost our last claim still hears a fresh one */
     if (now - t->sent_ms >= SYNC_TREE_BEAT_MS)
