@@ -12,6 +12,11 @@
 #       at the heal, and of them the VECTOR and RECON bytes; run twice, with
 #       every engine in wire version 1 (--v1 2000: before range
 #       reconciliation) and in version 2, for the ratio before and after.
+#   (c) the heal as issue 13 states it: 2,000 nodes, half cut off for an
+#       hour while each side writes 100 ops/min, then healed; the same
+#       figures as (b). An hour of simulated time took 64 min of wall time
+#       and 8 GB here, so the cut lasts FM_SIM_CUT_MIN minutes (default 10,
+#       9 min of wall time; FM_SIM_CUT_MIN=60 for the whole hour).
 # usage: bench_sim.sh [FM_SIM] [SEED]   (FM_SIM defaults to build/fm_sim)
 # Every figure is simulated time; the wall time depends on the machine.
 set -euo pipefail
@@ -25,3 +30,8 @@ for v1 in 2000 0; do
     time "$sim" --nodes 2000 --writers 200 --ops-per-min 200 --cut 5000:0.5 --heal 35000 \
         --write-until 35000 --duration 70000 --seed "$seed" --v1 "$v1"
 done
+cut_min=${FM_SIM_CUT_MIN:-10}
+heal=$((5000 + cut_min * 60000))
+echo "== (c) partition of ${cut_min} min and heal, 2000 nodes =="
+time "$sim" --nodes 2000 --writers 200 --ops-per-min 200 --cut 5000:0.5 --heal "$heal" \
+    --write-until "$heal" --duration $((heal + 35000)) --seed "$seed"
