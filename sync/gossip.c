@@ -660,7 +660,8 @@ void sync_ops_take(struct fm_sync *s, struct sync_nb *nb, const struct fm_wire_o
     if (!reply && res.stored > 0)
         nb->first_copy_ms = now;
     if (!reply && res.stored == 0 && res.duplicates > 0 && res.rejected == 0 &&
-        !(sync_tree_on(s) && nb->v5) && (nb->first_copy_ms == 0 || now - nb->first_copy_ms > SYNC_PRUNE_QUIET_MS)) {
+        !(sync_tree_on(s) && nb->v5) && /* the tree decides its links (tree.c) */
+        (nb->first_copy_ms == 0 || now - nb->first_copy_ms > SYNC_PRUNE_QUIET_MS)) {
         /* an eager push we already had, on a link that brought us nothing
          * new lately: this link is redundant */
         nb->eager = false;

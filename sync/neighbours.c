@@ -109,6 +109,8 @@ void sync_nb_free(struct fm_sync *s, struct sync_nb *nb)
             s->authors[i].pulled = 0;
     }
     sync_dealer_close(s, nb);
+    if (s->tree.parent == nb->slot)
+        s->tree.parent = -1; /* the next tick chooses again (tree.c) */
     s->nbs[nb->slot] = NULL;
     while (s->nnb > 0 && !s->nbs[s->nnb - 1])
         s->nnb--;

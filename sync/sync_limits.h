@@ -77,6 +77,7 @@
 #define SYNC_TREE_RESEND_MS 200 /* a child that has not answered our epoch: again */
 /* Roots whose newest epoch each node remembers (tree.c, roots[]). */
 #define SYNC_TREE_ROOTS 16
+#define SYNC_TREE_GAP_MS 20    /* our claim goes to all neighbours at most this often */
 /* A push that brought only duplicates prunes its link (Plumtree) unless
  * that link brought us an op we lacked within this long: a link in use by
  * some writers' ops is not cut for another writer's duplicate. One shared

@@ -35,7 +35,10 @@
  * hops must name the sender's own key. Neighbours: a TREE is sent beside
  * every hello (reconcile.c) to a neighbour not known to speak version 5;
  * one heard from it marks it version 5 (we answer with ours), and then it
- * gets a TREE whenever our claim or our parent changes. An older node
+ * gets a TREE whenever our claim or our parent changes, and at least once
+ * per beat; a child answers each TREE of its parent with its own, and a
+ * parent sends again to a child that has not answered its newest epoch
+ * within SYNC_TREE_RESEND_MS. An older node
  * drops TREE as "message of another protocol version", a few per link-up,
  * and keeps Plumtree's links with us.
  */
@@ -73,7 +76,10 @@ int fm_tree_encode(struct fm_buf *out, const struct fm_wire_tree *t)
 
 /* Epochs count beats; a root starts from its clock so that it goes on
  * above what it said before a restart. */
-static uint32_t wall_epoch(struct fm_sync *s) { return (uint32_t)(sync_wall(s) / SYNC_TREE_BEAT_MS); }
+static uint32_t wall_epoch(struct fm_sync *s)
+{
+    return (uint32_t)(sync_wall(s) / SYNC_TREE_BEAT_MS);
+}
 
 /* Epochs wrap in 2106; compare them as serial numbers (RFC 1982). */
 static bool epoch_after(uint32_t a, uint32_t b) { return (int32_t)(a - b) > 0; }
@@ -243,9 +249,13 @@ static void send_tree(struct fm_sync *s, struct sync_nb *nb)
             return; /* dropped and counted: the next beat says it again */
 }
 
+/* Our claim to every version-5 neighbour, when it changed; at most once
+ * per SYNC_TREE_GAP_MS (the tick sends what waited), so that a neighbour
+ * changing its claims as fast as it can send does not make us send
+ * degree times as many. */
 static void advertise(struct fm_sync *s, uint64_t now)
 {
-    if (!s->tree.changed)
+    if (!s->tree.changed || now - s->tree.sent_ms < SYNC_TREE_GAP_MS)
         return;
     s->tree.changed = false;
     s->tree.sent_ms = now;
