@@ -334,7 +334,10 @@ static void cold_sync(struct pair *p, uint64_t nops, const char *label)
     double deadline = t0 + (opt.quick ? 60 : 60 + (double)nops / 2000.0);
     uint64_t got = 0;
     while (lim_now() < deadline) {
-        usleep(2000);
+        /* every 10 ms: each look reads /proc twice and the receiver's
+         * heads, and at 2 ms this bench took a tenth of a core from the
+         * two daemons it measures (0.4-0.65 s of CPU in a 5 s sync) */
+        usleep(10000);
         for (int i = 0; i < 2; i++) {
             long v = bp_proc_kb(p->net.nodes[i].pid, "RssAnon");
             if (v > anon_max[i])
