@@ -128,7 +128,9 @@ struct sim_result {
     uint64_t v3_dropped;               /* frames version-3 engines dropped (hellos) */
     uint64_t v4_dropped;               /* frames version-4 engines dropped (TREE) */
     /* the spanning tree at the end (every engine version 5, no cut, and
-     * 15 s after the last fault): checked, roots named, eager links */
+     * 15 s after the last fault): checked; 1 root named by every live
+     * engine, or 2 when some name another; eager links (both ends agree)
+     * and live engines */
     bool tree_checked;
     uint32_t tree_roots, tree_links, tree_live;
     char failure[256];                 /* "" = every invariant held */

@@ -52,7 +52,7 @@ void sim_usage(FILE *f)
           "  --v3 N                     N other engines speak wire version 3\n"
           "  --v4 N                     N other engines speak wire version 4 (the others 5)\n"
           "  --cut AT:FRAC --heal AT --crash AT:COUNT --restart AT   faults\n"
-          "  --crash-root AT             crash the engine with the smallest key (the tree's root)\n"
+          "  --crash-root AT            crash the engine with the smallest key (the tree's root)\n"
           "  --replay-check             run each seed twice; fail unless identical\n"
           "  --trace                    print every delivery\n"
           "  --diag                     per delivery: push or pull, links and pulls on its path\n"
