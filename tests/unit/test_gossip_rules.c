@@ -20,7 +20,14 @@
  * node twice (from its writer, and relayed by the third), yet every link
  * had just brought a new op, so none is pruned; when only A writes three
  * seconds later, B's relay to C is a duplicate on a link quiet for longer
- * than 2 s, and that link is pruned while A's stays.
+ * than 2 s, and that link is pruned while A's stays. (Those engines speak
+ * wire version 4: between version-5 engines the spanning tree decides.)
+ *
+ * The spanning tree of version 5 (sync/tree.c): a triangle settles into a
+ * tree rooted at the smallest key with no duplicate when all three write;
+ * when the root stops the other two make their own tree; forged or
+ * malformed TREE frames are dropped and counted, and a version-4 engine
+ * drops TREE and keeps Plumtree's links.
  */
 #include <setjmp.h>
 #include <stdarg.h>
