@@ -398,7 +398,6 @@ static void cold_sync(struct pair *p, uint64_t nops, const char *label)
         encryption_cost(p, g.made);
 }
 
-
 /* One cold sync of the source's `made` ops into an emptied receiver run by
  * the sealing daemon or the plain one: wall seconds from starting it until
  * it holds them all, and its CPU seconds then. */
