@@ -344,18 +344,6 @@ void sync_belief_raise(struct sync_nb *nb, uint32_t a, uint64_t seq);
 int sync_entries_add(struct fm_sync *s, const uint8_t pk[FM_PK_LEN], uint64_t seq) FM_MUST_USE;
 void sync_entries_sort(struct fm_sync *s);
 
-/* ---- tree.c: the spanning tree of eager links (wire version 5) ---- */
-bool sync_tree_on(const struct fm_sync *s);
-void sync_tree_init(struct fm_sync *s);
-/* Beside each hello: our claim, to a neighbour not known to speak 5. */
-void sync_tree_hello(struct fm_sync *s, struct sync_nb *nb);
-void sync_on_tree(struct fm_sync *s, struct sync_nb *nb, const uint8_t *p, size_t n);
-void sync_tree_link_down(struct fm_sync *s, struct sync_nb *nb);
-void sync_tree_tick(struct fm_sync *s, uint64_t now);
-/* Whether ops go to nb eagerly: a tree link for a version-5 neighbour,
- * Plumtree's state (nb->eager) for an older one. */
-bool sync_nb_eager(const struct fm_sync *s, const struct sync_nb *nb);
-
 /* ---- gossip.c ---- */
 void sync_on_message(struct fm_sync *s, struct sync_nb *nb, const uint8_t *p, size_t n);
 /* Timers: anti-entropy, lazy announces, pull scheduling, timeouts. */
