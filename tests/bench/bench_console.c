@@ -248,33 +248,17 @@ static void fill(struct bp_net *net, uint64_t nops)
     fm_node_close(&n);
 }
 
-static uint64_t cpu_ticks(pid_t pid)
-{
-    char path[64], line[1024];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "r");
-    unsigned long ut = 0, st = 0;
-    if (f && fgets(line, sizeof line, f)) {
-        char *p = strrchr(line, ')');
-        if (p)
-            sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st);
-    }
-    if (f)
-        fclose(f);
-    return ut + st;
-}
-
 /* Share of one core the process used over `secs`, draining streams. */
 static double cpu_share(pid_t pid, struct stream *s, int n, int secs)
 {
-    uint64_t t0 = cpu_ticks(pid);
+    double t0 = bp_proc_cpu_s(pid);
     double w0 = lim_now();
     while (lim_now() - w0 < secs) {
         for (int i = 0; i < n; i++)
             stream_read(&s[i], NULL);
         usleep(100000);
     }
-    return (double)(cpu_ticks(pid) - t0) / (double)sysconf(_SC_CLK_TCK) / (lim_now() - w0);
+    return (bp_proc_cpu_s(pid) - t0) / (lim_now() - w0);
 }
 
 /* ------------------------------------------------------------ (a) */
@@ -427,19 +411,6 @@ static void idle_cpu(struct bp_node *nd, struct console_login *l, struct stream 
 
 /* ------------------------------------------------------------ (d) */
 
-static uint64_t ops_held(struct fm_node *n)
-{
-    struct fm_head *h = NULL;
-    size_t nh = 0;
-    uint64_t got = 0;
-    if (fm_node_heads(n, &h, &nh) != 0)
-        bp_die("cannot read the receiver's heads");
-    for (size_t k = 0; k < nh; k++)
-        got += h[k].seq;
-    free(h);
-    return got;
-}
-
 /* One cold sync node1 -> empty node2; with `streams` consoles on node2. */
 static double cold_sync(struct bp_net *net, struct stream *s, int streams, uint64_t want)
 {
@@ -473,7 +444,7 @@ static double cold_sync(struct bp_net *net, struct stream *s, int streams, uint6
     for (;;) {
         double now = lim_now();
         if (now >= next_check) {
-            if ((got = ops_held(rb)) >= want)
+            if ((got = bp_ops_held(rb)) >= want)
                 break;
             next_check = now + 0.02;
         }
@@ -497,7 +468,7 @@ static void sync_ratio(struct bp_net *net, struct stream *s)
     struct fm_node *n = NULL;
     if (fm_node_open(&n, &net->nodes[0].cfg, FM_OPEN_READ) != 0)
         bp_die("open node1");
-    uint64_t want = ops_held(n);
+    uint64_t want = bp_ops_held(n);
     fm_node_close(&n);
     /* alternating runs, medians: this machine's load varies more than the
      * difference looked for */

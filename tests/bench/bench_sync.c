@@ -249,39 +249,6 @@ static bool heads_equal(struct bp_node *a, struct bp_node *b)
 
 static void encryption_cost(struct pair *p, uint64_t made);
 
-/* How many ops the receiver's store holds: the sum of its heads' seqs. */
-static uint64_t ops_held(struct fm_node *rb)
-{
-    struct fm_head *h = NULL;
-    size_t nh = 0;
-    uint64_t got = 0;
-    if (fm_node_heads(rb, &h, &nh) != 0)
-        bp_die("cannot read the receiver's heads");
-    for (size_t k = 0; k < nh; k++)
-        got += h[k].seq;
-    free(h);
-    return got;
-}
-
-/* Seconds of CPU (user + system) process pid has used, from /proc. */
-static double proc_cpu_s(pid_t pid)
-{
-    char path[64], buf[1024];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (f == NULL)
-        return 0;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    const char *p = strrchr(buf, ')'); /* the command name may hold spaces */
-    unsigned long long ut = 0, st = 0;
-    if (p == NULL || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut,
-                            &st) != 2)
-        return 0;
-    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
-}
-
 /* CPU seconds this process (the proxies' threads and the polling below)
  * has used. */
 static double self_cpu_s(void)
@@ -329,7 +296,7 @@ static void cold_sync(struct pair *p, uint64_t nops, const char *label)
      * loop is busy ingesting */
     struct fm_node *rb = node_open(&p->net.nodes[1], FM_OPEN_READ);
     double t0 = lim_now(), tfirst = 0, tdone = 0;
-    double cpu_a0 = proc_cpu_s(p->net.nodes[0].pid), cpu_self0 = self_cpu_s();
+    double cpu_a0 = bp_proc_cpu_s(p->net.nodes[0].pid), cpu_self0 = self_cpu_s();
     bp_daemon_start(&p->net.nodes[1], opt.fieldmeshd);
     double deadline = t0 + (opt.quick ? 60 : 60 + (double)nops / 2000.0);
     uint64_t got = 0;
@@ -343,7 +310,7 @@ static void cold_sync(struct pair *p, uint64_t nops, const char *label)
             if (v > anon_max[i])
                 anon_max[i] = v;
         }
-        got = ops_held(rb);
+        got = bp_ops_held(rb);
         if (got > 0 && tfirst == 0)
             tfirst = lim_now();
         if (got >= g.made) {
@@ -362,8 +329,8 @@ static void cold_sync(struct pair *p, uint64_t nops, const char *label)
         bp_die("a daemon stopped answering");
     /* CPU used between starting the receiver and the sync's end (the
      * receiver's start-up included), to see what shares the 2 cores */
-    double cpu_a = proc_cpu_s(p->net.nodes[0].pid) - cpu_a0;
-    double cpu_b = proc_cpu_s(p->net.nodes[1].pid), cpu_self = self_cpu_s() - cpu_self0;
+    double cpu_a = bp_proc_cpu_s(p->net.nodes[0].pid) - cpu_a0;
+    double cpu_b = bp_proc_cpu_s(p->net.nodes[1].pid), cpu_self = self_cpu_s() - cpu_self0;
     long hwm_a = bp_proc_kb(p->net.nodes[0].pid, "VmHWM");
     long hwm_b = bp_proc_kb(p->net.nodes[1].pid, "VmHWM");
     pair_stop(p);
@@ -421,10 +388,10 @@ static double cold_once(struct pair *p, uint64_t made, bool plain, double *cpu_s
     double deadline = t0 + 60 + (double)made / 2000.0;
     while (tdone == 0 && lim_now() < deadline) {
         usleep(2000);
-        if (ops_held(rb) >= made)
+        if (bp_ops_held(rb) >= made)
             tdone = lim_now();
     }
-    *cpu_s = proc_cpu_s(rx->pid);
+    *cpu_s = bp_proc_cpu_s(rx->pid);
     fm_node_close(&rb);
     pair_stop(p);
     if (tdone == 0)

@@ -291,6 +291,40 @@ static long bp_proc_kb(pid_t pid, const char *field)
     return v;
 }
 
+/* Seconds of CPU (user + system) process pid has used, from /proc; 0 if
+ * it cannot be read. */
+static double bp_proc_cpu_s(pid_t pid)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return 0;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *p = strrchr(buf, ')'); /* the command name may hold spaces */
+    unsigned long long ut = 0, st = 0;
+    if (p == NULL || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut,
+                            &st) != 2)
+        return 0;
+    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* How many ops a store holds: the sum of its heads' seqs. */
+static uint64_t bp_ops_held(struct fm_node *n)
+{
+    struct fm_head *h = NULL;
+    size_t nh = 0;
+    uint64_t got = 0;
+    if (fm_node_heads(n, &h, &nh) != 0)
+        bp_die("cannot read the receiver's heads");
+    for (size_t k = 0; k < nh; k++)
+        got += h[k].seq;
+    free(h);
+    return got;
+}
+
 /* rm -rf without following symlinks (the bench's own temp dirs only). */
 static void bp_rmrf(const char *dir)
 {
