@@ -258,19 +258,45 @@ static void test_live_bulk_pushed_on(void **state)
     run_case(NAUTH, 0, true);
 }
 
-/* C's view of its link to node `to`: eager? */
-static bool c_eager_to(int to)
+/* Node i's view of its neighbour j. */
+static struct fm_sync_peer_info peer_at(int i, int j)
 {
     struct fm_sync_status st;
-    struct fm_sync_peer_info *pi = NULL;
+    struct fm_sync_peer_info *pi = NULL, out;
     size_t n = 0;
-    bool eager = false;
-    assert_int_equal(fm_sync_peers(nodes[2].eng, &st, &pi, &n), FM_OK);
+    memset(&out, 0, sizeof out);
+    assert_int_equal(fm_sync_peers(nodes[i].eng, &st, &pi, &n), FM_OK);
     for (size_t k = 0; k < n; k++)
-        if (memcmp(pi[k].pk, nodes[to].id.pk, FM_PK_LEN) == 0)
-            eager = pi[k].eager;
+        if (memcmp(pi[k].pk, nodes[j].id.pk, FM_PK_LEN) == 0)
+            out = pi[k];
     free(pi);
-    return eager;
+    return out;
+}
+
+/* Node i's view of its link to node j: eager? */
+static bool eager_at(int i, int j) { return peer_at(i, j).eager; }
+
+/* Messages node i dropped from node j and counted against it. */
+static uint64_t bad_from(int i, int j) { return peer_at(i, j).bad_messages; }
+
+static uint64_t dups_at(int i)
+{
+    struct fm_sync_counters k;
+    fm_sync_get_counters(nodes[i].eng, &k);
+    return k.ops_dup;
+}
+
+/* The three engines of wire version `wire` in a triangle, settled. */
+static void triangle_start(uint8_t wire)
+{
+    line_start();
+    net.wire = wire;
+    for (int i = 0; i < NNODES; i++)
+        engine_start(i);
+    link(0, 1);
+    link(1, 2);
+    link(0, 2);
+    assert_true(run(500, false));
 }
 
 static void write_live(int node)
@@ -288,25 +314,11 @@ static void write_live(int node)
     fm_sync_nudge(nodes[node].eng);
 }
 
-static uint64_t dups_at_c(void)
-{
-    struct fm_sync_counters k;
-    fm_sync_get_counters(nodes[2].eng, &k);
-    return k.ops_dup;
-}
-
 static void test_busy_link_not_pruned(void **state)
 {
     (void)state;
-    line_start();
-    net.wire = 4; /* Plumtree's links: between version-5 engines the tree decides */
-    for (int i = 0; i < NNODES; i++)
-        engine_start(i);
-    link(0, 1);
-    link(1, 2);
-    link(0, 2);
-    assert_true(run(500, false));
-    assert_true(c_eager_to(0) && c_eager_to(1));
+    triangle_start(4); /* Plumtree's links: between version-5 engines the tree decides */
+    assert_true(eager_at(2, 0) && eager_at(2, 1));
     /* all three write at once: each node gets every other's op first from
      * its writer, then again relayed by the third, and every link had just
      * brought a new op: none is pruned (a plain Plumtree prunes them) */
@@ -314,55 +326,19 @@ static void test_busy_link_not_pruned(void **state)
     write_live(1);
     write_live(2);
     assert_true(run(10000, true));
-    assert_int_equal(dups_at_c(), 2);
-    assert_true(c_eager_to(0));
-    assert_true(c_eager_to(1));
+    assert_int_equal(dups_at(2), 2);
+    assert_true(eager_at(2, 0));
+    assert_true(eager_at(2, 1));
     /* three seconds later only A writes: B's relay is a duplicate on a
      * link quiet for longer than SYNC_PRUNE_QUIET_MS, which is pruned;
      * A's link, which brought the op first, stays */
     net.now += 3000;
     write_live(0);
     assert_true(run(10000, true));
-    assert_int_equal(dups_at_c(), 3);
-    assert_false(c_eager_to(1));
-    assert_true(c_eager_to(0));
+    assert_int_equal(dups_at(2), 3);
+    assert_false(eager_at(2, 1));
+    assert_true(eager_at(2, 0));
     line_stop();
-}
-
-/* Node i's view of its link to node j: eager? */
-static bool eager_at(int i, int j)
-{
-    struct fm_sync_status st;
-    struct fm_sync_peer_info *pi = NULL;
-    size_t n = 0;
-    bool eager = false;
-    assert_int_equal(fm_sync_peers(nodes[i].eng, &st, &pi, &n), FM_OK);
-    for (size_t k = 0; k < n; k++)
-        if (memcmp(pi[k].pk, nodes[j].id.pk, FM_PK_LEN) == 0)
-            eager = pi[k].eager;
-    free(pi);
-    return eager;
-}
-
-static uint64_t dups_at(int i)
-{
-    struct fm_sync_counters k;
-    fm_sync_get_counters(nodes[i].eng, &k);
-    return k.ops_dup;
-}
-
-static uint64_t bad_from(int i, int j)
-{
-    struct fm_sync_status st;
-    struct fm_sync_peer_info *pi = NULL;
-    size_t n = 0;
-    uint64_t bad = 0;
-    assert_int_equal(fm_sync_peers(nodes[i].eng, &st, &pi, &n), FM_OK);
-    for (size_t k = 0; k < n; k++)
-        if (memcmp(pi[k].pk, nodes[j].id.pk, FM_PK_LEN) == 0)
-            bad = pi[k].bad_messages;
-    free(pi);
-    return bad;
 }
 
 /* The live node with the smallest key prefix among those in `live`. */
@@ -406,13 +382,7 @@ static void assert_tree(const bool live[NNODES], int r)
 static void test_tree_triangle(void **state)
 {
     (void)state;
-    line_start();
-    for (int i = 0; i < NNODES; i++)
-        engine_start(i);
-    link(0, 1);
-    link(1, 2);
-    link(0, 2);
-    assert_true(run(500, false));
+    triangle_start(0);
     bool live[NNODES] = {true, true, true};
     int r = least_of(live);
     assert_tree(live, r);
@@ -430,13 +400,7 @@ static void test_tree_triangle(void **state)
 static void test_tree_root_lost(void **state)
 {
     (void)state;
-    line_start();
-    for (int i = 0; i < NNODES; i++)
-        engine_start(i);
-    link(0, 1);
-    link(1, 2);
-    link(0, 2);
-    assert_true(run(500, false));
+    triangle_start(0);
     bool live[NNODES] = {true, true, true};
     int r = least_of(live);
     fm_sync_destroy(&nodes[r].eng);
@@ -464,13 +428,7 @@ static void test_tree_root_lost(void **state)
 static void test_tree_bad_claims(void **state)
 {
     (void)state;
-    line_start();
-    for (int i = 0; i < NNODES; i++)
-        engine_start(i);
-    link(0, 1);
-    link(1, 2);
-    link(0, 2);
-    assert_true(run(500, false));
+    triangle_start(0);
     bool live[NNODES] = {true, true, true};
     int r = least_of(live);
     int x = (r + 1) % NNODES, y = (r + 2) % NNODES;
