@@ -455,7 +455,7 @@ static void tree_optimise(struct fm_sync *s, struct sync_nb *e, uint32_t i, uint
     bool due = l && l != e && seq <= a->lazy_seq && now - a->lazy_ms >= SYNC_OPTIMISE_MS;
     if (a->head >= a->lazy_seq)
         a->lazy_from = -1; /* the announcement is settled either way */
-    if (due && sync_tree_on(s) && (l->v5 || e->v5))
+    if (due && (sync_tree_link(s, l) || sync_tree_link(s, e)))
         return; /* the spanning tree decides these links (tree.c) */
     if (!due || l->banned || !l->vec_known || !sync_nb_live(s, l, now) || !e->eager)
         return;
@@ -660,7 +660,7 @@ void sync_ops_take(struct fm_sync *s, struct sync_nb *nb, const struct fm_wire_o
     if (!reply && res.stored > 0)
         nb->first_copy_ms = now;
     if (!reply && res.stored == 0 && res.duplicates > 0 && res.rejected == 0 &&
-        !(sync_tree_on(s) && nb->v5) && /* the tree decides its links (tree.c) */
+        !sync_tree_link(s, nb) && /* the tree decides its links (tree.c) */
         (nb->first_copy_ms == 0 || now - nb->first_copy_ms > SYNC_PRUNE_QUIET_MS)) {
         /* an eager push we already had, on a link that brought us nothing
          * new lately: this link is redundant */

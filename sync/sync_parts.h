@@ -137,6 +137,9 @@ void sync_tree_hello(struct fm_sync *s, struct sync_nb *nb);
 void sync_on_tree(struct fm_sync *s, struct sync_nb *nb, const uint8_t *p, size_t n);
 void sync_tree_link_down(struct fm_sync *s, struct sync_nb *nb);
 void sync_tree_tick(struct fm_sync *s, uint64_t now);
+/* Whether the tree, not Plumtree's prunes and grafts, decides nb's link:
+ * both ends speak version 5. */
+bool sync_tree_link(const struct fm_sync *s, const struct sync_nb *nb);
 /* Whether ops go to nb eagerly: a tree link for a version-5 neighbour,
  * Plumtree's state (nb->eager) for an older one. */
 bool sync_nb_eager(const struct fm_sync *s, const struct sync_nb *nb);

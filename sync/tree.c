@@ -363,9 +363,14 @@ void sync_tree_tick(struct fm_sync *s, uint64_t now)
     }
 }
 
+bool sync_tree_link(const struct fm_sync *s, const struct sync_nb *nb)
+{
+    return sync_tree_on(s) && nb->v5;
+}
+
 bool sync_nb_eager(const struct fm_sync *s, const struct sync_nb *nb)
 {
-    if (sync_tree_on(s) && nb->v5)
+    if (sync_tree_link(s, nb))
         return nb->slot == s->tree.parent || nb->t_child;
     return nb->eager;
 }
