@@ -244,9 +244,9 @@ static void send_tree(struct fm_sync *s, struct sync_nb *nb)
                              .epoch = s->tree.epoch};
     memcpy(m.root, s->tree.root, sizeof m.root);
     nb->t_sent_ms = sync_now(s);
-    if (fm_tree_encode(&s->msg, &m) == FM_OK)
-        if (sync_send(s, nb, &s->msg) != FM_OK)
-            return; /* dropped and counted: the next beat says it again */
+    /* a failed send is dropped and counted: the next beat says it again */
+    if (fm_tree_encode(&s->msg, &m) != FM_OK || sync_send(s, nb, &s->msg) != FM_OK)
+        return;
 }
 
 /* Our claim to every version-5 neighbour, when it changed; at most once
