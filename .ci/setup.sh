@@ -9,7 +9,7 @@ pkgs=(build-essential cmake pkg-config libzmq3-dev liblmdb-dev libsodium-dev lib
       libcmocka-dev python3 iproute2 clang libclang-rt-14-dev scdoc man-db
       gpsd gpsd-clients libxml2-dev
       libmicrohttpd-dev libjansson-dev
-      libzstd-dev tzdata
+      libzstd-dev libgnutls28-dev tzdata
       libjs-leaflet libjs-chart.js chromium chromium-driver python3-selenium fonts-noto-cjk)
 missing=()
 for p in "${pkgs[@]}"; do

@@ -46,5 +46,10 @@ void fm_vault_set_counter_(struct fm_vault *v, uint64_t ctr);
 /* Tests only: vaults act as on a CPU without AES-NI (cannot open or write
  * AES-256-GCM values) while on. */
 void fm_vault_pretend_no_aes_(bool on);
+/* Tests and benchmarks only: AES-256-GCM seals use libsodium, not GnuTLS,
+ * while on (the two must give the same bytes). */
+void fm_vault_sodium_only_(bool on);
+/* Tests only: whether v's AES-256-GCM seals go through GnuTLS. */
+bool fm_vault_gnutls_(const struct fm_vault *v);
 
 #endif

@@ -17,6 +17,17 @@
  *      header bytes 12..23. Written where the CPU has AES-NI (libsodium's
  *      AES-GCM needs it): 2-3x faster than XChaCha20 here.
  *
+ * Who computes AES-256-GCM. Seals go through GnuTLS, whose AES-GCM
+ * interleaves the counter mode and GHASH in one pass (CRYPTOGAMS' AVX
+ * code): a stored op's seal takes about half of libsodium 1.0.18's time,
+ * and that seal is most of what encryption costs a cold sync
+ * (docs/performance.md). Opens, and any seal GnuTLS refuses, go through
+ * libsodium. The two compute the same function, so either opens what the
+ * other sealed (unit.test_vault checks it value by value); GnuTLS is in
+ * the process already, under libmicrohttpd. What it costs: GnuTLS keeps
+ * its copy of the vault's own subkey in ordinary heap memory, not in
+ * sodium_malloc's locked pages (docs/security.md).
+ *
  * Why nonces never repeat under one key. A vault (one per open store and
  * process) draws a fresh random 16-byte prefix or salt when it is made,
  * again in a forked child before its first seal, and again before its
@@ -42,6 +53,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <sodium.h>
@@ -85,6 +98,7 @@ struct fm_vault {
     uint64_t ctr;          /* the next counter */
     uint64_t clock;        /* for the subkey cache's least-recently-used */
     unsigned forks;        /* vault_forks when head was drawn */
+    gnutls_aead_cipher_hd_t gcm; /* the own subkey's GnuTLS AES-GCM, or NULL */
 };
 
 static _Atomic bool vault_no_aes; /* tests: act as a CPU without AES-NI */
@@ -96,16 +110,36 @@ bool fm_aes_gcm_available(void)
 
 void fm_vault_pretend_no_aes_(bool on) { atomic_store(&vault_no_aes, on); }
 
+static _Atomic bool vault_sodium_only; /* tests and benches: seal with libsodium */
+
+void fm_vault_sodium_only_(bool on) { atomic_store(&vault_sodium_only, on); }
+
+bool fm_vault_gnutls_(const struct fm_vault *v) { return v->gcm != NULL; }
+
+/* Readies salt's subkey in *sk; with gcm, also as a GnuTLS handle there
+ * (NULL if GnuTLS would not take it: seals then use libsodium). */
 static void vault_subkey_derive(const struct fm_vault *v, struct vault_subkey *sk,
-                                const uint8_t salt[16])
+                                const uint8_t salt[16], gnutls_aead_cipher_hd_t *gcm)
 {
     uint8_t key[32];
     crypto_generichash_blake2b_salt_personal(key, sizeof key, NULL, 0, v->dk->k,
                                              FM_SEAL_KEY_LEN, salt,
                                              (const uint8_t *)VAULT_PERSONAL);
     crypto_aead_aes256gcm_beforenm(&sk->st, key);
+    if (gcm != NULL) {
+        gnutls_datum_t d = {.data = key, .size = sizeof key};
+        if (gnutls_aead_cipher_init(gcm, GNUTLS_CIPHER_AES_256_GCM, &d) < 0)
+            *gcm = NULL;
+    }
     sodium_memzero(key, sizeof key);
     memcpy(sk->salt, salt, 16);
+}
+
+static void vault_gcm_drop(struct fm_vault *v)
+{
+    if (v->gcm != NULL)
+        gnutls_aead_cipher_deinit(v->gcm); /* wipes its key schedule */
+    v->gcm = NULL;
 }
 
 /* A fresh prefix or salt and counter 0 (vault locked). */
@@ -115,7 +149,8 @@ static void vault_draw(struct fm_vault *v)
     v->ctr = 0;
     v->forks = atomic_load(&vault_forks);
     if (v->alg == FM_VAULT_AES) {
-        vault_subkey_derive(v, &v->sec->sub[0], v->head);
+        vault_gcm_drop(v);
+        vault_subkey_derive(v, &v->sec->sub[0], v->head, &v->gcm);
         v->sec->sub[0].used = ++v->clock;
     } else {
         crypto_core_hchacha20(v->sec->xsub, v->head, v->dk->k, NULL);
@@ -153,6 +188,7 @@ void fm_vault_free(struct fm_vault **vp)
     if (vp == NULL || *vp == NULL)
         return;
     struct fm_vault *v = *vp;
+    vault_gcm_drop(v);
     sodium_free(v->sec); /* wipes */
     pthread_mutex_destroy(&v->mu);
     sodium_memzero(v, sizeof *v);
@@ -169,6 +205,21 @@ void fm_vault_set_counter_(struct fm_vault *v, uint64_t ctr)
     pthread_mutex_unlock(&v->mu);
 }
 
+/* AES-GCM through GnuTLS (vault locked, header written): false if it did
+ * not seal, and libsodium must. */
+static bool vault_gcm_seal(struct fm_vault *v, const void *ad, size_t adlen, const void *pt,
+                           size_t n, uint8_t *out)
+{
+    if (v->gcm == NULL || atomic_load(&vault_sodium_only))
+        return false;
+    size_t clen = n + crypto_aead_aes256gcm_ABYTES;
+    static const uint8_t none = 0; /* GnuTLS is not asked to read a NULL */
+    return gnutls_aead_cipher_encrypt(v->gcm, out + 12, 12, adlen ? ad : &none, adlen,
+                                      crypto_aead_aes256gcm_ABYTES, n ? pt : &none, n,
+                                      out + FM_SEAL_NONCE_LEN, &clen) == 0 &&
+           clen == n + crypto_aead_aes256gcm_ABYTES;
+}
+
 void fm_vault_seal(struct fm_vault *v, const void *ad, size_t adlen, const void *pt, size_t n,
                    uint8_t *out)
 {
@@ -180,8 +231,9 @@ void fm_vault_seal(struct fm_vault *v, const void *ad, size_t adlen, const void 
     fm_be64_put(out + 16, ctr); /* top byte 0: ctr < 2^56 */
     if (v->alg == FM_VAULT_AES) {
         out[VAULT_FMT_AT] = VAULT_FMT_AES;
-        crypto_aead_aes256gcm_encrypt_afternm(out + FM_SEAL_NONCE_LEN, NULL, pt, n, ad, adlen,
-                                              NULL, out + 12, &v->sec->sub[0].st);
+        if (!vault_gcm_seal(v, ad, adlen, pt, n, out))
+            crypto_aead_aes256gcm_encrypt_afternm(out + FM_SEAL_NONCE_LEN, NULL, pt, n, ad, adlen,
+                                                  NULL, out + 12, &v->sec->sub[0].st);
     } else {
         /* XChaCha20-Poly1305 as libsodium computes it, with the HChaCha20
          * subkey of this prefix computed once (vault_draw) */
@@ -208,7 +260,7 @@ static void vault_subkey_get(struct fm_vault *v, const uint8_t salt[16], struct 
         if ((i > 0 || v->alg != FM_VAULT_AES) && (victim == NULL || s[i].used < victim->used))
             victim = &s[i];
     }
-    vault_subkey_derive(v, victim, salt);
+    vault_subkey_derive(v, victim, salt, NULL);
     victim->used = ++v->clock;
     *sk = *victim;
 }

@@ -3,7 +3,8 @@
  * formats open, the XChaCha20 path with its precomputed subkey is the
  * XChaCha20-Poly1305 that older versions wrote, any change to a value is
  * refused, and nonces do not repeat — within a vault, between vaults, in a
- * forked child, and past the end of a counter range.
+ * forked child, and past the end of a counter range. AES-256-GCM seals
+ * go through GnuTLS and opens through libsodium: both give the same bytes.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +14,7 @@
 #include "crypto/crypto_int.h"
 
 #include <sodium.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -283,6 +285,73 @@ static void test_many_writers(void **state)
     fm_vault_free(&r);
 }
 
+/* GnuTLS seals what libsodium would, byte for byte, at every length
+ * around the block and chunk edges and with and without associated data,
+ * and libsodium opens it; a value sealed in a forked child too. */
+static void test_gnutls_is_libsodium(void **state)
+{
+    struct fx *f = *state;
+    if (!need_aes())
+        return;
+    struct fm_vault *v = NULL;
+    OK(fm_vault_new(&v, &f->dk, FM_VAULT_AES));
+    assert_true(fm_vault_gnutls_(v));
+    static const size_t lens[] = { 0, 1, 15, 16, 17, 31, 32, 33, 63, 64, 95, 96, 97, 127, 128,
+                                   129, 255, 256, 492, 511, 512, 1024, 4096, 65536 + 7 };
+    size_t max = 65536 + 7;
+    uint8_t *pt = malloc(max), *a = malloc(max + 40), *b = malloc(max + 40),
+            *back = malloc(max + 1), ad[100];
+    assert_non_null(pt);
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_non_null(back);
+    randombytes_buf(pt, max);
+    randombytes_buf(ad, sizeof ad);
+    uint64_t ctr = 1000;
+    for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++) {
+        for (size_t adlen = 0; adlen <= sizeof ad; adlen += 50) {
+            size_t n = lens[i];
+            fm_vault_set_counter_(v, ctr);
+            fm_vault_seal(v, ad, adlen, pt, n, a);
+            fm_vault_set_counter_(v, ctr++);
+            fm_vault_sodium_only_(true);
+            fm_vault_seal(v, ad, adlen, pt, n, b);
+            fm_vault_sodium_only_(false);
+            assert_memory_equal(a, b, n + 40);
+            OK(fm_vault_open(v, ad, adlen, a, n + 40, back));
+            assert_memory_equal(back, pt, n);
+            if (n > 0) {
+                a[40 + n - 1] ^= 1; /* and GnuTLS's tag is checked by libsodium */
+                assert_int_equal(fm_vault_open(v, ad, adlen, a, n + 40, back), FM_EVERIFY);
+            }
+        }
+    }
+    /* a child draws a new salt and its own GnuTLS key; the parent opens */
+    int pfd[2];
+    assert_int_equal(pipe(pfd), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        fm_vault_seal(v, ad, sizeof ad, pt, 492, a);
+        _exit(fm_vault_gnutls_(v) && write(pfd[1], a, 492 + 40) == 492 + 40 ? 0 : 1);
+    }
+    int status;
+    assert_int_equal(read(pfd[0], b, 492 + 40), 492 + 40);
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    close(pfd[0]);
+    close(pfd[1]);
+    fm_vault_seal(v, ad, sizeof ad, pt, 492, a);
+    assert_memory_not_equal(a, b, 16); /* the child's own salt */
+    OK(fm_vault_open(v, ad, sizeof ad, b, 492 + 40, back));
+    assert_memory_equal(back, pt, 492);
+    free(pt);
+    free(a);
+    free(b);
+    free(back);
+    fm_vault_free(&v);
+}
+
 int main(void)
 {
     if (fm_crypto_init() != FM_OK)
@@ -293,6 +362,7 @@ int main(void)
         cmocka_unit_test(test_changes_refused),
         cmocka_unit_test(test_nonces_never_repeat),
         cmocka_unit_test(test_many_writers),
+        cmocka_unit_test(test_gnutls_is_libsodium),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
