@@ -68,8 +68,9 @@ static inline double bar_aead_rate(enum fm_vault_alg alg, bool sodium, double se
     return (double)n / t;
 }
 
-/* A writer: the incident its notes refer to, and BATCH note payloads. */
-static inline struct payload *bar_writer(struct fx_node *x, unsigned flags)
+/* A writer: the incident its notes refer to, and BATCH note payloads of
+ * text_len bytes of text. */
+static inline struct payload *bar_writer(struct fx_node *x, unsigned flags, size_t text_len)
 {
     int rc;
     x->cfg.map_size = (uint64_t)1 << 30;
@@ -88,7 +89,7 @@ static inline struct payload *bar_writer(struct fx_node *x, unsigned flags)
         pls[i].present = PT_BIT(PT_REF) | PT_BIT(PT_TEXT);
         memcpy(pls[i].ref.author, x->id.pk, FM_PK_LEN);
         pls[i].ref.seq = 2;
-        memset(pls[i].text, 'x', PAYLOAD_TEXT);
+        memset(pls[i].text, 'x', text_len);
     }
     return pls;
 }
@@ -158,7 +159,9 @@ static inline void bar_ingest(struct fm_node *src, const uint8_t author[FM_PK_LE
     free(lens);
 }
 
-static inline void bench_at_rest(struct fx_org *org, long total)
+/* text_len: each note's text (32 .. FM_TEXT_MAX - 1 bytes); with 300 an op
+ * is 498 bytes. */
+static inline void bench_at_rest(struct fx_org *org, long total, size_t text_len)
 {
     struct fx_node s, p, rs, rp;
     int rc;
@@ -193,7 +196,8 @@ static inline void bench_at_rest(struct fx_org *org, long total)
     if ((rc = fx_author(org, &s, "sealed")) != 0 || (rc = fx_author(org, &p, "plain")) != 0 ||
         (rc = fx_author(org, &rs, "rsealed")) != 0 || (rc = fx_author(org, &rp, "rplain")) != 0)
         bar_die("set-up", rc);
-    struct payload *ps = bar_writer(&s, 0), *pp = bar_writer(&p, FM_OPEN_PLAIN_);
+    struct payload *ps = bar_writer(&s, 0, text_len),
+                   *pp = bar_writer(&p, FM_OPEN_PLAIN_, text_len);
     struct bar_times wr = { { 0, 0 }, { 0, 0 } }, in = wr;
     for (long done = 0, round = 0; done < total; round++) {
         size_t n = (size_t)(total - done < BATCH ? total - done : BATCH);
@@ -215,8 +219,8 @@ static inline void bench_at_rest(struct fx_org *org, long total)
         bar_die("open receivers", rc);
     struct fm_node *dst[2] = { rs.n, rp.n };
     bar_ingest(s.n, s.id.pk, dst, 512, &in);
-    printf("fieldmesh  cold sync, ingest side (%ld ops, 512/batch): sealed %.0f /s, plain "
-           "%.0f /s\n", total + 2, (double)(total + 2) / in.wall[0],
+    printf("fieldmesh  cold sync, ingest side (%ld ops of %zu B text, 512/batch): sealed %.0f /s, "
+           "plain %.0f /s\n", total + 2, text_len, (double)(total + 2) / in.wall[0],
            (double)(total + 2) / in.wall[1]);
     bar_cost("cold sync", &in);
     free(ps);

@@ -12,8 +12,10 @@
  * and on the ingest side of a cold sync, as same-run ratios of a sealed to
  * a plain store (bench_at_rest.h; --at-rest-ops N, default 200,000).
  *
- * usage: bench_local [--ops N] [--at-rest-ops N] [--at-rest-only] [--cli PATH] [--quick]
- * (--at-rest-only: the encryption-at-rest section alone, for repeated runs)
+ * usage: bench_local [--ops N] [--at-rest-ops N] [--at-rest-text BYTES] [--at-rest-only]
+ *                    [--cli PATH] [--quick]
+ * (--at-rest-only: the encryption-at-rest section alone, for repeated runs;
+ * --at-rest-text: its notes' text length, default 300: a 498-byte op)
  */
 #include "tests/bench/limits.h"
 #include "tests/unit/node_fixture.h"
@@ -63,6 +65,7 @@ int main(int argc, char **argv)
     long at_rest_ops = 200000;
     char cli[1024] = "";
     bool at_rest_only = false;
+    size_t at_rest_text = PAYLOAD_TEXT;
     for (int i = 1; i < argc; i++) {
         uint64_t v;
         if (strcmp(argv[i], "--ops") == 0 && i + 1 < argc && fm_parse_u64(argv[i + 1], &v) == 0 &&
@@ -76,6 +79,10 @@ int main(int argc, char **argv)
                    fm_parse_u64(argv[i + 1], &v) == 0 && v >= BATCH && v <= 100000000) {
             at_rest_ops = (long)v;
             i++;
+        } else if (strcmp(argv[i], "--at-rest-text") == 0 && i + 1 < argc &&
+                   fm_parse_u64(argv[i + 1], &v) == 0 && v >= 32 && v < FM_TEXT_MAX) {
+            at_rest_text = (size_t)v;
+            i++;
         } else if (strcmp(argv[i], "--at-rest-only") == 0) {
             at_rest_only = true;
         } else if (strcmp(argv[i], "--quick") == 0) {
@@ -84,7 +91,8 @@ int main(int argc, char **argv)
             cli_runs = 10;
         } else {
             fprintf(stderr, "usage: bench_local [--ops N (>= %d)] [--at-rest-ops N] "
-                            "[--at-rest-only] [--cli PATH] [--quick]\n", BATCH);
+                            "[--at-rest-text BYTES (32-%d)] [--at-rest-only] [--cli PATH] "
+                            "[--quick]\n", BATCH, FM_TEXT_MAX - 1);
             return 2;
         }
     }
@@ -106,7 +114,7 @@ int main(int argc, char **argv)
     if ((rc = fx_org_init(&org)) != 0 || (rc = fx_author(&org, &a, "bench")) != 0)
         die("set-up", rc);
     if (at_rest_only) {
-        bench_at_rest(&org, at_rest_ops);
+        bench_at_rest(&org, at_rest_ops, at_rest_text);
         fx_org_done(&org);
         return 0;
     }
@@ -203,7 +211,7 @@ int main(int argc, char **argv)
            cli_runs, written, lat[cli_runs / 2], lat[cli_runs * 9 / 10]);
     free(lat);
     fm_identity_release(&a.id);
-    bench_at_rest(&org, at_rest_ops);
+    bench_at_rest(&org, at_rest_ops, at_rest_text);
     fx_org_done(&org);
     return 0;
 }
