@@ -298,8 +298,11 @@ void cli_fmt_ago(uint64_t then_ms, uint64_t now_ms, char *out, size_t cap);
 /* ---- status of the daemon's limits (status_sync.c): a store that cannot
  * take ops, connections and pulls held back per key; `up` false prints
  * nothing (text) or nulls (JSON) ---- */
-void cli_status_sync_json(struct cli_json *j, const struct fm_daemon_info *info, bool up);
-void cli_status_sync_text(const struct fm_daemon_info *info, bool up);
+struct cli_status_in;
+void cli_status_sync_json(struct cli_json *j, const struct cli_status_in *in);
+void cli_status_sync_text(const struct cli_status_in *in);
+/* "parent", "child", "eager" or "lazy": how new ops go to a peer (enum fm_sync_push). */
+const char *cli_push_name(uint8_t push);
 /* ---- the GPS reader (status_gps.c, docs/gps.md): null / nothing when
  * gps.enabled is false ---- */
 void cli_status_gps_json(struct cli_json *j, struct fm_node *n, const struct fm_config *cfg);

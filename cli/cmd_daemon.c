@@ -200,6 +200,11 @@ static void peer_json(struct cli_json *j, const struct fm_peer_info *p, bool dae
     else
         cli_json_null(j);
     cli_json_kuint(j, "conns_refused", p->conns_refused);
+    cli_json_key(j, "push"); /* how new ops go to it: parent, child, eager, lazy */
+    if (daemon_up && p->connected && !p->revoked)
+        cli_json_string(j, cli_push_name(p->push));
+    else
+        cli_json_null(j);
     cli_json_kuint(j, "rate_limit_bps", p->rate_limit_bps);
     cli_json_kuint(j, "queued_bytes", p->queued_bytes);
     cli_json_key(j, "role");
@@ -323,7 +328,10 @@ static int peer_row(struct cli_table *t, const struct peers_view *v, const struc
     snprintf(skew, sizeof(skew), up && p->skew_known ? "%+lldms" : "-", (long long)p->skew_ms);
     snprintf(bad, sizeof(bad), "%llu", (unsigned long long)p->bad_messages);
     const char *cells[] = { p->name, p->endpoint[0] ? p->endpoint : "(dialled us)",
-                            peer_state(p, up), heard, any, lack, lacks, skew, bad, limit };
+                            peer_state(p, up),
+                            up && p->connected && !p->revoked ? cli_push_name(p->push) : "-",
+                            heard, any,
+                            lack, lacks, skew, bad, limit };
     return cli_table_add(t, cells, 48);
 }
 
@@ -358,7 +366,7 @@ static void peers_notes(struct cli *cl, const struct peers_view *v, size_t refus
 
 static int peers_text(struct cli *cl, const struct peers_view *v)
 {
-    static const char *const headers[] = { "PEER", "ENDPOINT", "STATE", "LAST HEARD",
+    static const char *const headers[] = { "PEER", "ENDPOINT", "STATE", "PUSH", "LAST HEARD",
                                            "LAST SEEN", "WE LACK", "IT LACKS", "SKEW", "BAD",
                                            "LIMIT" };
     struct cli_table t;
@@ -406,8 +414,12 @@ const struct cli_cmd cli_cmd_peers = {
     "the configured peers as not connected.\n\n"
     "  --json   array of {name, endpoint, key, configured, connected, last_heard_ms,\n"
     "           last_heard_age_s, we_lack, it_lacks, skew_ms, ops_received, ops_sent,\n"
-    "           bad_messages, revoked, rate_limit_bps, queued_bytes, role,\n"
-    "           last_seen_ms, last_seen_age_s}; unknown values are null.\n"
+    "           bad_messages, revoked, refused_us, cloned_key, conns, conns_refused,\n"
+    "           push, rate_limit_bps, queued_bytes, role, last_seen_ms,\n"
+    "           last_seen_age_s}; unknown values are null.\n"
+    "           push (PUSH) is how new ops go to it while connected: parent or\n"
+    "           child (a link of the spanning tree, pushed at once), eager (an older\n"
+    "           peer, Plumtree's rules) or lazy (announced, fetched if it lacks them).\n"
     "           last_heard is a direct message; last_seen also counts its newest op\n"
     "           or presence record relayed by others. The table ends with how long\n"
     "           ago each centre was last heard of.\n",

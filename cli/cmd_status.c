@@ -438,7 +438,7 @@ static void st_json(struct cli *cl, const struct st_view *v, const struct cli_st
     st_json_node(&j, cl, v);
     st_json_heads(&j, v);
     fs_json(&j, &v->fs, fm_now_ms());
-    cli_status_sync_json(&j, &v->info, v->up);
+    cli_status_sync_json(&j, ain);
     cli_alerts_json(&j, &v->al, ain);
     cli_orphans_alerts(cl, &j);
     cli_status_gps_json(&j, cl->node, &cl->cfg);
@@ -500,7 +500,7 @@ static int st_text(struct cli *cl, const struct st_view *v, const struct cli_sta
 {
     st_text_node(cl, v);
     fs_text(&v->fs, fm_now_ms());
-    cli_status_sync_text(&v->info, v->up);
+    cli_status_sync_text(ain);
     cli_alerts_text(&v->al, ain);
     cli_orphans_alerts(cl, NULL);
     cli_status_gps_text(cl->node, &cl->cfg, fm_now_ms());
@@ -558,6 +558,8 @@ const struct cli_cmd cli_cmd_status = {
     "  --json   {name, role, key, digest, ops, authors, entities, store_bytes, map_size,\n"
     "           rejected_ops, clock, daemon_running, uptime_s, peers_connected,\n"
     "           peers_configured, dispatcher_key (generation held, or null),\n"
+    "           tree: {root, root_name, root_is_us, hops, epoch, parent, parent_name,\n"
+    "           children} or null (no daemon, or gossip.wire_version 4),\n"
     "           heads: [{author, seq, head, revoked_after}],\n"
     "           forks: [{author, author_name, seq, kept, kept_at, dropped, dropped_at,\n"
     "           dropped_kind, published, root}], reauthored_ops, lost_ops: [{seq, hash, kind,\n"

@@ -170,6 +170,8 @@ int fm_sync_ctl_peers(const char *control, int timeout_ms, struct fm_sync_status
         st->uptime_ms = m.u.status.uptime_ms;
         st->pid = m.u.status.pid;
         st->counters = m.u.status.counters;
+        st->tree_known = m.u.status.tree_known;
+        st->tree = m.u.status.tree;
     }
     if (m.u.status.count) {
         size_t pos = 0;
@@ -184,6 +186,10 @@ int fm_sync_ctl_peers(const char *control, int timeout_ms, struct fm_sync_status
                 *out = NULL;
                 goto out;
             }
+            /* an older daemon sends no tree block: its eager flag says the rest */
+            struct fm_sync_peer_info *q = &(*out)[i];
+            q->push = m.u.status.push ? m.u.status.push[i] : q->eager ? FM_PUSH_EAGER : FM_PUSH_LAZY;
+            q->eager = q->push != FM_PUSH_LAZY;
         }
         *n = m.u.status.count;
     }

@@ -141,7 +141,8 @@ void sync_nb_info(const struct fm_sync *s, const struct sync_nb *nb, struct fm_s
     pi->configured = nb->configured;
     pi->connected = sync_nb_live(s, nb, sync_now(s));
     pi->vector_known = nb->vec_known;
-    pi->eager = sync_nb_eager(s, nb);
+    pi->push = sync_nb_push(s, nb);
+    pi->eager = pi->push != FM_PUSH_LAZY;
     pi->last_heard_ms = nb->heard_wall_ms;
     pi->skew_ms = nb->skew_ms;
     pi->skew_known = nb->skew_known;

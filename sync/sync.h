@@ -235,11 +235,21 @@ struct fm_sync_msg_count {
     uint64_t msgs_in, bytes_in, msgs_out, bytes_out;
 };
 
+/* How new ops go to a neighbour. */
+enum fm_sync_push {
+    FM_PUSH_LAZY,   /* announced (IHAVE), pulled if wanted */
+    FM_PUSH_PARENT, /* pushed: it is our parent in the spanning tree */
+    FM_PUSH_CHILD,  /* pushed: we are its parent */
+    FM_PUSH_EAGER,  /* pushed by Plumtree's rules (a version-4 neighbour) */
+    FM_PUSH_KINDS
+};
+
 struct fm_sync_peer_info {
     uint8_t pk[FM_PK_LEN];
     char name[FM_NAME_MAX];
     char endpoint[256];
     bool configured, connected, vector_known, eager;
+    uint8_t push;           /* enum fm_sync_push: eager says the same, with the reason */
     uint64_t last_heard_ms; /* Unix ms, 0 = never */
     uint64_t we_lack, it_lacks;
     int64_t skew_ms;
@@ -260,10 +270,6 @@ struct fm_sync_peer_info {
     bool cloned_key;        /* its key spoke on two live connections into our listener
                              * at once lately (sync/clone.c): a cloned key? */
 };
-struct fm_sync_status {
-    uint64_t uptime_ms, pid;
-    struct fm_sync_counters counters;
-};
 /* Where this engine stands in the spanning tree of eager links (wire
  * version 5, docs/sync.md "The eager tree"). */
 struct fm_sync_tree_info {
@@ -274,6 +280,12 @@ struct fm_sync_tree_info {
     bool has_parent;
     uint8_t parent[FM_PK_LEN];
     uint32_t children;      /* neighbours that take us as their parent */
+};
+struct fm_sync_status {
+    uint64_t uptime_ms, pid;
+    struct fm_sync_counters counters;
+    bool tree_known;        /* the daemon said (one older than the tree's display did not) */
+    struct fm_sync_tree_info tree;
 };
 void fm_sync_tree(const struct fm_sync *s, struct fm_sync_tree_info *out);
 /* Snapshot of the neighbours; *out malloc'd (caller frees), NULL if none. */

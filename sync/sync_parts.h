@@ -143,6 +143,8 @@ bool sync_tree_link(const struct fm_sync *s, const struct sync_nb *nb);
 /* Whether ops go to nb eagerly: a tree link for a version-5 neighbour,
  * Plumtree's state (nb->eager) for an older one. */
 bool sync_nb_eager(const struct fm_sync *s, const struct sync_nb *nb);
+/* How new ops go to nb (enum fm_sync_push): why sync_nb_eager says what it says. */
+uint8_t sync_nb_push(const struct fm_sync *s, const struct sync_nb *nb);
 
 /* ---- zap.c ---- */
 int sync_zap_bind(struct fm_sync *s) FM_MUST_USE;

@@ -636,6 +636,8 @@ int fm_sync_peers(struct fm_sync *s, struct fm_sync_status *st, struct fm_sync_p
         st->uptime_ms = sync_now(s) - s->start_mono_ms;
         st->pid = (uint64_t)getpid();
         st->counters = s->k;
+        st->tree_known = true;
+        fm_sync_tree(s, &st->tree);
     }
     for (size_t i = 0; i < s->nnb; i++)
         count += s->nbs[i] != NULL;

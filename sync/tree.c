@@ -368,11 +368,18 @@ bool sync_tree_link(const struct fm_sync *s, const struct sync_nb *nb)
     return sync_tree_on(s) && nb->v5;
 }
 
+uint8_t sync_nb_push(const struct fm_sync *s, const struct sync_nb *nb)
+{
+    if (!sync_tree_link(s, nb))
+        return nb->eager ? FM_PUSH_EAGER : FM_PUSH_LAZY;
+    return nb->slot == s->tree.parent ? FM_PUSH_PARENT
+           : nb->t_child              ? FM_PUSH_CHILD
+                                      : FM_PUSH_LAZY;
+}
+
 bool sync_nb_eager(const struct fm_sync *s, const struct sync_nb *nb)
 {
-    if (sync_tree_link(s, nb))
-        return nb->slot == s->tree.parent || nb->t_child;
-    return nb->eager;
+    return sync_nb_push(s, nb) != FM_PUSH_LAZY;
 }
 
 void fm_sync_tree(const struct fm_sync *s, struct fm_sync_tree_info *out)

@@ -106,6 +106,9 @@ static int decode_text(struct fm_cur *c, size_t len, char *out, size_t cap)
 #define PEER_FLAG_SKEW 0x80 /* skew_ms was measured (the byte is full: a next flag
                             * needs a second flags byte) */
 #define PEER_FLAGS_ALL 0xff
+/* CTL_STATUS's tree block (decode_status_tree) */
+#define STATUS_TREE_ON 0x01
+#define STATUS_TREE_PARENT 0x02
 
 static int decode_peer(struct fm_cur *c, struct fm_sync_peer_info *pi)
 {
@@ -297,6 +300,34 @@ static int decode_soft(struct fm_wire_soft *sm, struct fm_cur *c)
     return FM_OK;
 }
 
+/* The tree block after a status's peers: `u8 flags (bit 0 on, bit 1 has
+ * a parent) | root[8] | be32 epoch | u8 hops | parent[32] | be32 children
+ * | u8 push × count` (enum fm_sync_push, one per peer in order). */
+static int decode_status_tree(struct fm_wire_status *s, struct fm_cur *c)
+{
+    struct fm_sync_tree_info *t = &s->tree;
+    uint8_t flags;
+    const uint8_t *p;
+    CHECK(fm_cur_u8(c, &flags));
+    if (flags & ~(STATUS_TREE_ON | STATUS_TREE_PARENT))
+        return FM_EDECODE;
+    t->on = (flags & STATUS_TREE_ON) != 0;
+    t->has_parent = (flags & STATUS_TREE_PARENT) != 0;
+    CHECK(fm_cur_bytes(c, sizeof t->root, &p));
+    memcpy(t->root, p, sizeof t->root);
+    CHECK(fm_cur_u32(c, &t->epoch));
+    CHECK(fm_cur_u8(c, &t->hops));
+    CHECK(fm_cur_bytes(c, FM_PK_LEN, &p));
+    memcpy(t->parent, p, FM_PK_LEN);
+    CHECK(fm_cur_u32(c, &t->children));
+    CHECK(fm_cur_bytes(c, s->count, &s->push));
+    for (uint32_t i = 0; i < s->count; i++)
+        if (s->push[i] >= FM_PUSH_KINDS)
+            return FM_EDECODE;
+    s->tree_known = true;
+    return FM_OK;
+}
+
 static int decode_status(struct fm_wire_status *s, struct fm_cur *c)
 {
     struct fm_sync_peer_info tmp;
@@ -314,7 +345,7 @@ static int decode_status(struct fm_wire_status *s, struct fm_cur *c)
     for (uint32_t i = 0; i < s->count; i++)
         CHECK(decode_peer(c, &tmp));
     s->data_len = (size_t)(c->pos - s->data);
-    return FM_OK;
+    return fm_cur_left(c) == 0 ? FM_OK : decode_status_tree(s, c);
 }
 
 static int decode_body(struct fm_wire_msg *m, struct fm_cur *c)
@@ -587,6 +618,21 @@ int fm_wire_encode_status(struct fm_buf *out, const struct fm_sync_status *st,
         CHECK(fm_buf_put_u64(out, p->checks_in));
         CHECK(fm_buf_put_u32(out, p->conns));
         CHECK(fm_buf_put_u64(out, p->conns_refused));
+    }
+    const struct fm_sync_tree_info *t = &st->tree;
+    if (!st->tree_known)
+        return FM_OK;
+    CHECK(fm_buf_put_u8(out, (uint8_t)((t->on ? STATUS_TREE_ON : 0) |
+                                       (t->has_parent ? STATUS_TREE_PARENT : 0))));
+    CHECK(fm_buf_append(out, t->root, sizeof t->root));
+    CHECK(fm_buf_put_u32(out, t->epoch));
+    CHECK(fm_buf_put_u8(out, t->hops));
+    CHECK(fm_buf_append(out, t->parent, FM_PK_LEN));
+    CHECK(fm_buf_put_u32(out, t->children));
+    for (uint32_t i = 0; i < n; i++) {
+        if (peers[i].push >= FM_PUSH_KINDS)
+            return FM_EINVAL;
+        CHECK(fm_buf_put_u8(out, peers[i].push));
     }
     return FM_OK;
 }

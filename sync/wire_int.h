@@ -133,6 +133,10 @@ struct fm_wire_status {
     uint32_t count;
     const uint8_t *data; /* count encoded peers, validated; see fm_wire_status_peer */
     size_t data_len;
+    /* the tree block after the peers (absent from an older daemon's) */
+    bool tree_known;
+    struct fm_sync_tree_info tree;
+    const uint8_t *push; /* count bytes, enum fm_sync_push, one per peer in order */
 };
 
 struct fm_wire_msg {

@@ -52,6 +52,8 @@ int fm_node_daemon_peers(const struct fm_config *cfg, struct fm_daemon_info *inf
         info->key_conns_refused = st.counters.key_conns_refused;
         info->pulls_deferred = st.counters.pulls_deferred;
         info->clone_alerts = st.counters.clone_alerts;
+        info->tree_known = st.tree_known;
+        info->tree = st.tree;
     }
     if (count) {
         *out = calloc(count, sizeof(**out));
@@ -69,6 +71,7 @@ int fm_node_daemon_peers(const struct fm_config *cfg, struct fm_daemon_info *inf
             p->connected = q->connected;
             p->vector_known = q->vector_known;
             p->eager = q->eager;
+            p->push = q->push;
             p->last_heard_ms = q->last_heard_ms;
             p->we_lack = q->we_lack;
             p->it_lacks = q->it_lacks;

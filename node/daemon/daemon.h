@@ -30,6 +30,7 @@ struct fm_peer_info {
     bool connected;                 /* heard from recently */
     bool vector_known;              /* we know its version vector (so it_lacks is exact) */
     bool eager;                     /* new ops are pushed to it (else announced lazily) */
+    uint8_t push;                   /* why: enum fm_sync_push (parent, child, Plumtree) */
     uint64_t last_heard_ms;         /* Unix ms of its last message, 0 = never */
     uint64_t we_lack;               /* ops it holds that we do not */
     uint64_t it_lacks;              /* ops we hold that it does not */
@@ -66,6 +67,8 @@ struct fm_daemon_info {
     uint64_t key_conns_refused; /* connections refused: over gossip.max_conns_per_key */
     uint64_t pulls_deferred; /* PULLs answered later: the key's reply budget was spent */
     uint64_t clone_alerts;   /* times a key was seen on two live connections at once */
+    bool tree_known;         /* the daemon told its place in the tree (an older one does not) */
+    struct fm_sync_tree_info tree; /* that place: root, hops, parent, children */
 };
 
 /* The store as the sync engine sees it (struct fm_sync_store in sync.h):

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # `fieldmesh status` and `fieldmesh peers` as an operator reads them: with
 # the daemon down (local store only, peers listed as not connected), with
-# two daemons up (connected, nothing lacking, skew near zero), after one
-# peer stops (shown down, last heard in the past), and their --json fields.
+# two daemons up (connected, nothing lacking, skew near zero, one the
+# spanning tree's root and the other its child), after one peer stops
+# (shown down, last heard in the past), and their --json fields.
 source "$(dirname "$0")/lib_gossip.sh"
 
 jget() { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))" "$1"; }
@@ -15,6 +16,8 @@ echo "$out" | grep -q "daemon:    not running" || fail "status should say the da
 [ "$(fm 1 status --json | jget 'd["daemon_running"]')" = False ] || fail "daemon_running should be false"
 [ "$(fm 1 peers --json 2>/dev/null | jget 'd[0]["connected"]')" = False ] || fail "peer connected without daemon"
 fm 1 peers 2>/dev/null | grep -q "unknown" || fail "peers table should say the state is unknown"
+[ "$(fm 1 peers --json 2>/dev/null | jget 'd[0]["push"]')" = None ] || fail "push without daemon"
+[ "$(fm 1 status --json | jget 'd["tree"]')" = None ] || fail "a tree without daemon"
 fm 1 peers 2>&1 >/dev/null | grep -q "not running" || fail "peers should say on stderr that the daemon is not running"
 
 id=$(fm 1 incident report --category fire --lat 30.1 --lon 120.1) || fail "report failed"
@@ -40,6 +43,30 @@ sj=$(fm 1 status --json) || fail "status --json failed"
 [ "$(echo "$sj" | jget 'len(d["heads"])')" = 2 ] || fail "two authors expected: $sj"
 [ "$(echo "$sj" | jget 'd["digest"]')" = "$(fm 2 digest)" ] || fail "status digest differs from node2's digest"
 fm 1 status | grep -q "1 of 1 peer(s) connected" || fail "status table: $(fm 1 status)"
+
+# The spanning tree of two: the smaller key prefix is the root, the other
+# its child; status says where each stands, peers how ops go (PUSH).
+root=1; child=2
+# the root is whichever node says so; the other must name it and be its child
+wait_for 30 "a tree of two" sh -c "\"$FIELDMESH\" -c \"$(conf 1)\" status --json | grep -q '\"children\": 1' || \"$FIELDMESH\" -c \"$(conf 2)\" status --json | grep -q '\"children\": 1'"
+if fm 2 status --json | jget 'd["tree"]["root_is_us"]' | grep -q True; then root=2; child=1; fi
+rj=$(fm $root status --json); cj=$(fm $child status --json)
+[ "$(echo "$rj" | jget 'd["tree"]["hops"]')" = 0 ] || fail "root's hops: $rj"
+[ "$(echo "$rj" | jget 'd["tree"]["parent"]')" = None ] || fail "root has a parent: $rj"
+[ "$(echo "$rj" | jget 'd["tree"]["root_name"]')" = "node$root" ] || fail "root's name: $rj"
+[ "$(echo "$cj" | jget 'd["tree"]["root_is_us"]')" = False ] || fail "two roots: $cj"
+[ "$(echo "$cj" | jget 'd["tree"]["hops"]')" = 1 ] || fail "child's hops: $cj"
+[ "$(echo "$cj" | jget 'd["tree"]["root"]')" = "$(echo "$rj" | jget 'd["tree"]["root"]')" ] ||
+    fail "the child names another root: $cj"
+[ "$(echo "$cj" | jget 'd["tree"]["parent"]')" = "$(echo "$rj" | jget 'd["key"]')" ] ||
+    fail "the child's parent is not the root: $cj"
+[ "$(echo "$cj" | jget 'd["tree"]["parent_name"]')" = "node$root" ] || fail "parent name: $cj"
+[ "$(fm $root peers --json | jget 'd[0]["push"]')" = child ] || fail "root pushes to: $(fm $root peers --json)"
+[ "$(fm $child peers --json | jget 'd[0]["push"]')" = parent ] || fail "child pushes to: $(fm $child peers --json)"
+fm $child status | grep -q "^tree:      root node$root ([0-9a-f]*), 1 hop(s) away through node$root; 0 child(ren)" ||
+    fail "child's tree line: $(fm $child status)"
+fm $root status | grep -q "^tree:      this node is the root; 1 neighbour(s)" || fail "root's tree line: $(fm $root status)"
+fm $child peers | grep -q "PUSH" || fail "peers table has no PUSH column"
 
 # node2 stops: node1 shows it down, last heard in the past.
 stop_node 2

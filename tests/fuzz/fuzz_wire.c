@@ -50,11 +50,18 @@ static int reencode(const struct fm_wire_msg *m, struct fm_buf *b)
     }
     case FM_MSG_CTL_STATUS: {
         struct fm_sync_status st = {.uptime_ms = m->u.status.uptime_ms, .pid = m->u.status.pid,
-                                    .counters = m->u.status.counters};
+                                    .counters = m->u.status.counters,
+                                    .tree_known = m->u.status.tree_known,
+                                    .tree = m->u.status.tree};
         size_t pos = 0;
         uint32_t n = 0;
-        while (n < FM_WIRE_PEERS_MAX && fm_wire_status_next(&m->u.status, &pos, &peers[n]))
+        while (n < FM_WIRE_PEERS_MAX && fm_wire_status_next(&m->u.status, &pos, &peers[n])) {
+            /* the tree block's push bytes, one per peer, when it came */
+            if ((m->u.status.push != NULL) != m->u.status.tree_known)
+                __builtin_trap();
+            peers[n].push = m->u.status.push ? m->u.status.push[n] : FM_PUSH_LAZY;
             n++;
+        }
         if (n != m->u.status.count)
             __builtin_trap();
         return fm_wire_encode_status(b, &st, peers, n);

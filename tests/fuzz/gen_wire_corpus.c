@@ -2,8 +2,10 @@
  * gen_wire_corpus.c — writes the seed corpus of fuzz_wire: one valid
  * message of every type (with real signed ops in the OPS seeds) and a few
  * near-misses. Not built by CMake; regenerate with
- *   cc -I. -D_DEFAULT_SOURCE tests/fuzz/gen_wire_corpus.c sync/wire.c crypto/[a-z]*.c \
- *      $(pkg-config --libs libsodium) -o /tmp/gen && /tmp/gen tests/fuzz/corpus/fuzz_wire
+ *   cc -std=c11 -I. -D_DEFAULT_SOURCE tests/fuzz/gen_wire_corpus.c sync/wire.c \
+ *      sync/recon_wire.c crypto/[a-z]*.c crypto/base/*.c \
+ *      $(pkg-config --libs libsodium gnutls) -lpthread -o /tmp/gen && /tmp/gen DIR
+ * (into an empty DIR, then copy the seeds wanted into tests/fuzz/corpus/fuzz_wire)
  */
 #include <stdio.h>
 #include <string.h>
@@ -88,6 +90,17 @@ int main(int argc, char **argv)
         st.counters.clone_alerts = 1;
         if (fm_wire_encode_status(&b, &st, p, 2) == FM_OK)
             put("ctl_status_cloned", b.data, b.len);
+        /* the tree block (the tenth session): a child of p[0], parent of p[1] */
+        st.tree_known = st.tree.on = st.tree.has_parent = true;
+        memset(st.tree.root, 7, sizeof st.tree.root);
+        st.tree.epoch = 1765000000;
+        st.tree.hops = 1;
+        memcpy(st.tree.parent, p[0].pk, FM_PK_LEN);
+        st.tree.children = 1;
+        p[0].push = FM_PUSH_PARENT;
+        p[1].push = FM_PUSH_CHILD;
+        if (fm_wire_encode_status(&b, &st, p, 2) == FM_OK)
+            put("ctl_status_tree", b.data, b.len);
     }
     /* version 5: TREE (sync/tree.c), written out by hand: a child's claim
      * at 3 hops, and a detached node's (255 hops) */

@@ -566,6 +566,21 @@ static void test_control_socket(void **state)
     assert_int_equal(ms_write(&b.ms, &b.id, 10), FM_OK);
     link_nodes(&b, &a);
     assert_true(run_until(ns, 2, all_equal, DEADLINE_MS));
+    /* and the tree of two: the smaller key is the root, the other its
+     * child, and the root has heard so */
+    struct fm_sync_tree_info ta, tb;
+    bool a_root = memcmp(a.id.pk, b.id.pk, 8) < 0;
+    struct fm_sync_tree_info *root = a_root ? &ta : &tb, *child = a_root ? &tb : &ta;
+    uint64_t tree_end = fm_mono_ms() + DEADLINE_MS;
+    do {
+        spin(ns, 2, 1);
+        fm_sync_tree(a.s, &ta);
+        fm_sync_tree(b.s, &tb);
+    } while (!(root->hops == 0 && root->children == 1 && child->hops == 1) &&
+             fm_mono_ms() < tree_end);
+    assert_int_equal(root->hops, 0);
+    assert_int_equal(root->children, 1);
+    assert_int_equal(child->hops, 1);
 
     assert_int_equal(pthread_create(&th, NULL, ctl_client, &job), 0);
     uint64_t end = fm_mono_ms() + 5000;
@@ -580,6 +595,17 @@ static void test_control_socket(void **state)
     assert_true(job.pi[0].configured);
     assert_int_equal(job.st.counters.ops_stored, 1);
     assert_true(job.st.pid > 0);
+    /* its place in the tree, and how ops go to b */
+    assert_true(job.st.tree_known);
+    assert_true(job.st.tree.on);
+    assert_memory_equal(job.st.tree.root, a_root ? a.id.pk : b.id.pk, 8);
+    assert_int_equal(job.st.tree.hops, a_root ? 0 : 1);
+    assert_int_equal(job.st.tree.has_parent, !a_root);
+    if (!a_root)
+        assert_memory_equal(job.st.tree.parent, b.id.pk, FM_PK_LEN);
+    assert_int_equal(job.st.tree.children, a_root ? 1 : 0);
+    assert_int_equal(job.pi[0].push, a_root ? FM_PUSH_CHILD : FM_PUSH_PARENT);
+    assert_true(job.pi[0].eager);
     free(job.pi);
     tnode_free(&a);
     tnode_free(&b);

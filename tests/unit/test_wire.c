@@ -388,12 +388,75 @@ static void test_status(void **state)
     assert_int_equal(fm_wire_encode_status(&B, &st, p, 2), FM_EINVAL);
 }
 
+/* The tree block after the peers: round trip, optional (an older daemon
+ * sends none), every truncation inside it and every bad value refused. */
+static void test_status_tree(void **state)
+{
+    (void)state;
+    struct fm_sync_status st;
+    struct fm_sync_peer_info p[2], q;
+    struct fm_wire_msg m;
+    size_t pos = 0;
+    memset(&st, 0, sizeof(st));
+    memset(p, 0, sizeof(p));
+    memset(p[0].pk, 1, FM_PK_LEN);
+    memset(p[1].pk, 2, FM_PK_LEN);
+    p[0].eager = p[1].eager = true;
+    p[0].push = FM_PUSH_PARENT;
+    p[1].push = FM_PUSH_CHILD;
+    st.tree_known = true;
+    st.tree.on = true;
+    memcpy(st.tree.root, "\x01\x23\x45\x67\x89\xab\xcd\xef", 8);
+    st.tree.epoch = 0xfedcba98u;
+    st.tree.hops = 2;
+    st.tree.has_parent = true;
+    memset(st.tree.parent, 1, FM_PK_LEN);
+    st.tree.children = 1;
+    assert_int_equal(fm_wire_encode_status(&B, &st, p, 2), FM_OK);
+    size_t block = 1 + 8 + 4 + 1 + FM_PK_LEN + 4 + 2, peers_end = B.len - block;
+    assert_int_equal(decode_buf(&m), FM_OK);
+    assert_true(m.u.status.tree_known);
+    assert_memory_equal(&m.u.status.tree, &st.tree, sizeof(st.tree));
+    assert_non_null(m.u.status.push);
+    assert_int_equal(m.u.status.push[0], FM_PUSH_PARENT);
+    assert_int_equal(m.u.status.push[1], FM_PUSH_CHILD);
+    assert_true(fm_wire_status_next(&m.u.status, &pos, &q));
+    assert_memory_equal(q.pk, p[0].pk, FM_PK_LEN);
+    /* an older daemon's status ends with the peers: no tree, still valid */
+    assert_int_equal(fm_wire_decode(&m, B.data, peers_end), FM_OK);
+    assert_false(m.u.status.tree_known);
+    assert_null(m.u.status.push);
+    assert_int_equal(m.u.status.count, 2);
+    for (size_t len = peers_end + 1; len < B.len; len++)
+        assert_int_equal(fm_wire_decode(&m, B.data, len), FM_EDECODE);
+    /* unknown flag bits, and push values past the last kind */
+    B.data[peers_end] |= 0x04;
+    assert_int_equal(decode_buf(&m), FM_EDECODE);
+    B.data[peers_end] &= (uint8_t)~0x04;
+    B.data[B.len - 1] = FM_PUSH_KINDS;
+    assert_int_equal(decode_buf(&m), FM_EDECODE);
+    B.data[B.len - 1] = FM_PUSH_EAGER;
+    assert_int_equal(decode_buf(&m), FM_OK);
+    assert_int_equal(m.u.status.push[1], FM_PUSH_EAGER);
+    /* the tree off (wire_version 4) and no parent: flags 0, still a block */
+    st.tree.on = st.tree.has_parent = false;
+    assert_int_equal(fm_wire_encode_status(&B, &st, p, 2), FM_OK);
+    assert_int_equal(B.data[B.len - block], 0);
+    assert_int_equal(decode_buf(&m), FM_OK);
+    assert_true(m.u.status.tree_known);
+    assert_false(m.u.status.tree.on);
+    /* a push value the encoder does not know is not sent */
+    p[0].push = FM_PUSH_KINDS;
+    assert_int_equal(fm_wire_encode_status(&B, &st, p, 2), FM_EINVAL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_summary_golden), cmocka_unit_test(test_header_rules),
         cmocka_unit_test(test_vector),         cmocka_unit_test(test_ihave_pull),
         cmocka_unit_test(test_ops),            cmocka_unit_test(test_status),
+        cmocka_unit_test(test_status_tree),
     };
     int rc;
     if (fm_crypto_init() != FM_OK)
