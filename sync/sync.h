@@ -78,7 +78,16 @@ struct fm_sync_store {
      * when a reconciliation (reconcile.c) learns it (a restored node learns
      * from it that no peer holds more of its log). */
     void (*own_vector)(void *ctx, uint64_t seq);
+    /* How fit the key starting with these 8 bytes is to be the root of the
+     * spanning tree of eager pushes (sync/tree.c), from the certificate the
+     * store holds for it: 0 = first choice (the centre) up to
+     * FM_SYNC_RANK_LAST (a vehicle, a revoked or expired key, or one the
+     * store does not know). The root is the live key of the best rank,
+     * then the smallest key, so every node must answer alike for a key
+     * once it holds the same certificates. NULL: all rank 0. */
+    int (*root_rank)(void *ctx, const uint8_t prefix[8]);
 };
+#define FM_SYNC_RANK_LAST 3
 
 /* ======================= the sync engine =======================
  * One struct fm_sync per node: a ZeroMQ context, a ROUTER bound to
@@ -275,6 +284,7 @@ struct fm_sync_peer_info {
 struct fm_sync_tree_info {
     bool on;                /* the engine speaks version 5 */
     uint8_t root[8];        /* the root's key prefix (ours when we are the root) */
+    uint8_t root_rank;      /* its rank (fm_sync_store.root_rank) as this node knows it */
     uint32_t epoch;
     uint8_t hops;           /* to the root, 0 = we are it */
     bool has_parent;

@@ -215,7 +215,10 @@ struct sync_tree {
         uint32_t fd_epoch; /* the newest epoch of it we took, */
         uint8_t fd;        /* ... and the fewest hops we had in it */
         bool fd_epoch_set;
+        uint8_t rank;      /* the store's root_rank of it, asked once a beat */
     } roots[SYNC_TREE_ROOTS];
+    uint8_t rank;          /* our own root_rank */
+    uint64_t ranked_ms;    /* monotonic: when the ranks were last asked */
     bool silent_logged;    /* our root went silent: said once */
     bool changed;          /* what we say changed: tell the neighbours */
     uint64_t sent_ms;      /* monotonic: when we last told the neighbours */

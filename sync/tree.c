@@ -7,8 +7,15 @@
  * the gaps cost pulls (docs/performance.md). Version 5 builds the tree
  * from the topology instead, as a bridge's spanning tree protocol does:
  *
- * - the node with the smallest key prefix that is alive and reachable is
- *   the root; it says so every SYNC_TREE_BEAT_MS with a new epoch;
+ * - the root is the node alive and reachable with the best rank, then the
+ *   smallest key prefix; it says so every SYNC_TREE_BEAT_MS with a new
+ *   epoch. The rank comes from the store (fm_sync_store.root_rank), from
+ *   the certificate's role: the centre first, then counties, stations,
+ *   and vehicles last, so the root sits on a node with fixed links rather
+ *   than on whichever vehicle drew the smallest key, and an insider cannot
+ *   make itself root by grinding a key: its certificate says what it is.
+ *   Ranks are not on the wire; each node asks its own store once a beat,
+ *   and nodes holding the same certificates agree;
  * - every other node takes as its parent the neighbour with the fewest
  *   hops to that root (ties: the parent it has, then the smaller key), and
  *   tells each neighbour its root, epoch and hops, and whether it is that
@@ -99,6 +106,36 @@ static void become_root(struct fm_sync *s, uint64_t now)
     }
 }
 
+/* The store's rank of the key starting with prefix (FM_SYNC_RANK_LAST
+ * when it says nothing usable). */
+static uint8_t rank_of(struct fm_sync *s, const uint8_t prefix[FM_TREE_ROOT_LEN])
+{
+    if (s->store.root_rank == NULL)
+        return 0;
+    int r = s->store.root_rank(s->store.ctx, prefix);
+    return r >= 0 && r <= FM_SYNC_RANK_LAST ? (uint8_t)r : FM_SYNC_RANK_LAST;
+}
+
+/* Whether (rank a, key a) comes before (rank b, key b): a better root. */
+static bool root_before(uint8_t ra, const uint8_t *a, uint8_t rb, const uint8_t *b)
+{
+    return ra != rb ? ra < rb : memcmp(a, b, FM_TREE_ROOT_LEN) < 0;
+}
+
+/* Asks the store again for our rank and every known root's: once a beat,
+ * so that a certificate that arrived (or a revocation) counts soon. */
+static void ranks_refresh(struct fm_sync *s, uint64_t now)
+{
+    struct sync_tree *t = &s->tree;
+    if (t->ranked_ms && now - t->ranked_ms < SYNC_TREE_BEAT_MS)
+        return;
+    t->ranked_ms = now ? now : 1;
+    t->rank = rank_of(s, s->pk);
+    for (int i = 0; i < SYNC_TREE_ROOTS; i++)
+        if (t->roots[i].since_ms)
+            t->roots[i].rank = rank_of(s, t->roots[i].root);
+}
+
 /* The slot of root r in t->roots, or NULL. */
 static struct sync_tree_root *root_find(struct sync_tree *t, const uint8_t r[FM_TREE_ROOT_LEN])
 {
@@ -110,9 +147,10 @@ static struct sync_tree_root *root_find(struct sync_tree *t, const uint8_t r[FM_
 
 /* A claim of root r at this epoch was heard: r's newest epoch, and since
  * when. A full table gives up the root silent longest. */
-static void root_note(struct sync_tree *t, const uint8_t r[FM_TREE_ROOT_LEN], uint32_t epoch,
+static void root_note(struct fm_sync *s, const uint8_t r[FM_TREE_ROOT_LEN], uint32_t epoch,
                       uint64_t now)
 {
+    struct sync_tree *t = &s->tree;
     if (epoch == 0)
         return;
     struct sync_tree_root *e = root_find(t, r);
@@ -125,6 +163,7 @@ static void root_note(struct sync_tree *t, const uint8_t r[FM_TREE_ROOT_LEN], ui
         memcpy(e->root, r, FM_TREE_ROOT_LEN);
         e->epoch = epoch;
         e->since_ms = now ? now : 1;
+        e->rank = rank_of(s, r); /* a new root: asked now, then once a beat */
     } else if (epoch_after(epoch, e->epoch)) {
         e->epoch = epoch;
         e->since_ms = now ? now : 1;
@@ -178,15 +217,19 @@ static bool claim_feasible(struct sync_tree *t, const struct sync_nb *nb)
 static void tree_select(struct fm_sync *s, uint64_t now)
 {
     struct sync_tree *t = &s->tree;
-    /* the smallest root that said a new epoch lately, or ourselves: judged
-     * by what we heard, not by what the neighbours claim now, so that the
-     * root does not change with each claim while they change their minds */
+    /* the best root (rank, then key) that said a new epoch lately, or
+     * ourselves: judged by what we heard, not by what the neighbours claim
+     * now, so that the root does not change with each claim while they
+     * change their minds */
     const uint8_t *root = s->pk;
+    uint8_t rank = t->rank;
     for (int i = 0; i < SYNC_TREE_ROOTS; i++) {
         const struct sync_tree_root *e = &t->roots[i];
-        if (e->since_ms && memcmp(e->root, root, FM_TREE_ROOT_LEN) < 0 &&
-            root_alive(t, e->root, now))
+        if (e->since_ms && root_before(e->rank, e->root, rank, root) &&
+            root_alive(t, e->root, now)) {
             root = e->root;
+            rank = e->rank;
+        }
     }
     if (root == s->pk) {
         become_root(s, now);
@@ -270,6 +313,7 @@ void sync_tree_init(struct fm_sync *s)
 {
     s->tree.epoch = 0;
     s->tree.parent = -1;
+    s->tree.rank = rank_of(s, s->pk);
     if (sync_tree_on(s))
         become_root(s, sync_now(s));
 }
@@ -304,7 +348,7 @@ void sync_on_tree(struct fm_sync *s, struct sync_nb *nb, const uint8_t *p, size_
     nb->t_epoch = m.epoch;
     memcpy(nb->t_root, m.root, FM_TREE_ROOT_LEN);
     if (memcmp(m.root, s->pk, FM_TREE_ROOT_LEN) != 0 && m.hops != 255)
-        root_note(&s->tree, m.root, m.epoch, now);
+        root_note(s, m.root, m.epoch, now);
     tree_select(s, now);
     /* a neighbour that does not know us yet gets our claim; so does our
      * parent for every claim it sends: the answer tells it we have its
@@ -329,6 +373,7 @@ void sync_tree_tick(struct fm_sync *s, uint64_t now)
     if (!sync_tree_on(s))
         return;
     struct sync_tree *t = &s->tree;
+    ranks_refresh(s, now);
     if (t->parent < 0 && t->hops == 0) { /* we are the root */
         if (now >= t->next_beat_ms) {
             uint32_t e = wall_epoch(s);
@@ -387,6 +432,11 @@ void fm_sync_tree(const struct fm_sync *s, struct fm_sync_tree_info *out)
     memset(out, 0, sizeof *out);
     out->on = sync_tree_on(s);
     memcpy(out->root, s->tree.root, FM_TREE_ROOT_LEN);
+    out->root_rank = s->tree.rank; /* ours, when we are the root */
+    for (int i = 0; i < SYNC_TREE_ROOTS && s->tree.hops != 0; i++)
+        if (s->tree.roots[i].since_ms &&
+            memcmp(s->tree.roots[i].root, s->tree.root, FM_TREE_ROOT_LEN) == 0)
+            out->root_rank = s->tree.roots[i].rank;
     out->epoch = s->tree.epoch;
     out->hops = s->tree.hops;
     if (s->tree.parent >= 0 && s->nbs[s->tree.parent])

@@ -101,6 +101,15 @@ static void lk_own_vector(void *ctx, uint64_t seq)
     pthread_mutex_unlock(l->lock);
 }
 
+static int lk_root_rank(void *ctx, const uint8_t prefix[8])
+{
+    struct fm_locked_store *l = ctx;
+    pthread_mutex_lock(l->lock);
+    int r = l->inner.root_rank(l->inner.ctx, prefix);
+    pthread_mutex_unlock(l->lock);
+    return r;
+}
+
 /* Every callback of struct fm_sync_store must be wrapped here: one left
  * out is silently dropped (NULL) for the daemon. test_store_lock checks
  * the count against sync.h. */
@@ -121,4 +130,5 @@ void fm_sync_store_locked(struct fm_locked_store *l, const struct fm_sync_store 
     out->soft_ingest = inner->soft_ingest ? lk_soft_ingest : NULL;
     out->own_claim = inner->own_claim ? lk_own_claim : NULL;
     out->own_vector = inner->own_vector ? lk_own_vector : NULL;
+    out->root_rank = inner->root_rank ? lk_root_rank : NULL;
 }

@@ -109,6 +109,12 @@ static void glue_own_vector(void *ctx, uint64_t seq)
         fm_log(FM_LOG_WARN, "node", "cannot confirm the restored store: %s", fm_strerror(rc));
 }
 
+/* The spanning tree's choice of root (sync/tree.c): by certificate role. */
+static int glue_root_rank(void *ctx, const uint8_t prefix[8])
+{
+    return fm_node_root_rank(ctx, prefix);
+}
+
 void fm_node_sync_store(struct fm_node *n, struct fm_sync_store *out)
 {
     memset(out, 0, sizeof(*out));
@@ -121,6 +127,7 @@ void fm_node_sync_store(struct fm_node *n, struct fm_sync_store *out)
     out->priority = glue_priority;
     out->soft_read = glue_soft_read;
     out->soft_ingest = glue_soft_ingest;
+    out->root_rank = glue_root_rank;
     if (n->has_identity) {
         out->own_claim = glue_own_claim;
         out->own_vector = glue_own_vector;

@@ -88,6 +88,48 @@ int fm_node_admit_curve(struct fm_node *n, const uint8_t curve[FM_CURVE_LEN],
     return rc == FM_OK ? fm_node_admit(n, pk_out) : rc;
 }
 
+/* A role's fitness to be the tree's root: the centre's links are the
+ * best kept, a vehicle's the least. */
+static int role_rank(uint8_t role)
+{
+    switch (role) {
+    case FM_ROLE_CENTRE:
+        return 0;
+    case FM_ROLE_COUNTY:
+        return 1;
+    case FM_ROLE_STATION:
+    case FM_ROLE_ADMIN:
+        return 2;
+    default:
+        return FM_SYNC_RANK_LAST;
+    }
+}
+
+int fm_node_root_rank(struct fm_node *n, const uint8_t prefix[8])
+{
+    struct store_txn *t;
+    struct store_each e;
+    uint64_t now = node_wall_ms();
+    int worst = -1, rc = store_read_begin(n->st, &t);
+    if (rc != FM_OK)
+        return FM_SYNC_RANK_LAST;
+    rc = store_each_prefix(&e, t, DB_HEADS, prefix, 8);
+    while (rc == FM_OK && worst < FM_SYNC_RANK_LAST && store_each_next(&e, &rc)) {
+        struct node_head h;
+        uint64_t limit = UINT64_MAX;
+        int r = FM_SYNC_RANK_LAST;
+        if (e.kv.klen == FM_PK_LEN && node_head_get(t, e.kv.key, &h) == FM_OK && h.seq != 0 &&
+            node_limit_get(t, e.kv.key, &limit) == FM_OK && limit == UINT64_MAX &&
+            now < h.expires_ms)
+            r = role_rank(h.role);
+        if (r > worst)
+            worst = r;
+    }
+    store_each_end(&e);
+    store_txn_abort(&t);
+    return rc != FM_OK || worst < 0 ? FM_SYNC_RANK_LAST : worst;
+}
+
 int fm_node_admit(struct fm_node *n, const uint8_t pk[FM_PK_LEN])
 {
     struct store_txn *t;

@@ -131,6 +131,12 @@ int fm_node_announce_cert(struct fm_node *n, const struct fm_cert *cert) FM_MUST
  * (announce.c). FM_OK, FM_EREVOKED, FM_EEXPIRED, FM_ENOTFOUND (unknown),
  * FM_ECERT, or a store error. */
 int fm_node_admit(struct fm_node *n, const uint8_t pk[FM_PK_LEN]) FM_MUST_USE;
+/* How fit the author whose key starts with these 8 bytes is to be the
+ * root of the sync engine's spanning tree (fm_sync_store.root_rank): 0 a
+ * centre, 1 a county, 2 a station or admin node, FM_SYNC_RANK_LAST (3) a
+ * vehicle, an author revoked or past its certificate, one whose log is not
+ * held here, or a store error. Several authors on one prefix: the worst. */
+int fm_node_root_rank(struct fm_node *n, const uint8_t prefix[8]);
 /* The same for a key known only by its Curve key (the handshake's): the
  * node key of a certificate announced for it (pk_out), then fm_node_admit.
  * FM_ENOTFOUND when none was announced. */

@@ -83,6 +83,8 @@ struct sim_scenario {
     uint32_t v1_nodes;               /* engines speaking wire version 1, spread evenly */
     uint32_t v3_nodes;               /* engines speaking wire version 3 (not v1 ones) */
     uint32_t v4_nodes;               /* engines speaking wire version 4 (neither) */
+    uint32_t centres;                /* the N engines with the largest keys rank first as
+                                      * the tree's root, all others last (0: all alike) */
     struct sim_sched sched[SIM_MAX_EVENTS];
     size_t nsched;
     bool quiet;                      /* no per-run report */

@@ -52,7 +52,9 @@ void sim_usage(FILE *f)
           "  --v3 N                     N other engines speak wire version 3\n"
           "  --v4 N                     N other engines speak wire version 4 (the others 5)\n"
           "  --cut AT:FRAC --heal AT --crash AT:COUNT --restart AT   faults\n"
-          "  --crash-root AT            crash the engine with the smallest key (the tree's root)\n"
+          "  --centres N                the N engines with the largest keys rank first as the\n"
+          "                             tree's root, the others last (else the smallest key)\n"
+          "  --crash-root AT            crash the tree's root: best rank, then smallest key\n"
           "  --replay-check             run each seed twice; fail unless identical\n"
           "  --trace                    print every delivery\n"
           "  --diag                     per delivery: push or pull, links and pulls on its path\n"
@@ -187,11 +189,13 @@ static int flag_one(struct sim_scenario *sc, const char *f, const char *v, bool 
                strcmp(f, "--skew") == 0 || strcmp(f, "--bandwidth") == 0 ||
                strcmp(f, "--anti-entropy") == 0 || strcmp(f, "--writers") == 0 ||
                strcmp(f, "--payload") == 0 || strcmp(f, "--v1") == 0 ||
-               strcmp(f, "--v3") == 0 || strcmp(f, "--v4") == 0) {
+               strcmp(f, "--v3") == 0 || strcmp(f, "--v4") == 0 ||
+               strcmp(f, "--centres") == 0) {
         rc = num(f, v, strcmp(f, "--payload") == 0 ? 16000 : 10000000, &a);
         uint32_t *dst = f[2] == 'l' ? &sc->latency_ms : f[2] == 'j' ? &sc->jitter_ms
                       : f[2] == 's' ? &sc->skew_ms : f[2] == 'b' ? &sc->bandwidth_kbps
                       : f[2] == 'a' ? &sc->anti_entropy_ms : f[2] == 'w' ? &sc->writers
+                      : f[2] == 'c' ? &sc->centres
                       : f[2] == 'v' ? (f[3] == '1'   ? &sc->v1_nodes
                                        : f[3] == '3' ? &sc->v3_nodes
                                                      : &sc->v4_nodes)

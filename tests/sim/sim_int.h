@@ -56,6 +56,7 @@ struct sim_node {
     struct sim_link *links;
     uint32_t nlinks, lcap;
     bool crashed_by_sched;   /* picked by the last CRASH */
+    uint8_t rank;            /* its root rank in every store (--centres) */
 };
 
 enum sim_ev_type { SIM_E_DELIVER, SIM_E_WAKE, SIM_E_WRITE, SIM_E_SCHED, SIM_E_CHECK };
@@ -87,6 +88,7 @@ struct sim_world {
     struct sim_author *authors;
     uint32_t nauthors;
     uint32_t *by_pk;         /* author indices sorted by key */
+    uint32_t *node_by_pk;    /* node indices sorted by key (--centres' ranks) */
     struct sim_ev *heap;
     size_t nheap, heap_cap;
     bool cut;                /* a cut is in force */
@@ -121,6 +123,9 @@ struct sim_world {
 int sim_store_init(struct sim_store *st, struct sim_world *w, uint32_t node) FM_MUST_USE;
 void sim_store_release(struct sim_store *st);
 struct fm_sync_store sim_store_table(struct sim_store *st);
+/* The root rank every store gives the key starting with prefix (--centres;
+ * FM_SYNC_RANK_LAST for no node's). */
+int sim_rank_of(const struct sim_world *w, const uint8_t prefix[8]);
 /* The writer of author index a appends a new op (a local write). */
 int sim_store_write(struct sim_world *w, uint32_t a) FM_MUST_USE;
 /* Author index of pk, -1 if none. */

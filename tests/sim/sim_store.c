@@ -194,10 +194,19 @@ static int st_ingest(void *ctx, const uint8_t *const *ops, const size_t *lens,
     return FM_OK;
 }
 
+/* The tree's root rank of a key, the same in every store (--centres). */
+static int st_root_rank(void *ctx, const uint8_t prefix[8])
+{
+    const struct sim_store *st = ctx;
+    return sim_rank_of(st->w, prefix);
+}
+
 struct fm_sync_store sim_store_table(struct sim_store *st)
 {
     struct fm_sync_store t = {.ctx = st, .heads = st_heads, .read_ops = st_read_ops,
                               .ingest = st_ingest};
+    if (st->w->sc->centres)
+        t.root_rank = st_root_rank;
     return t;
 }
 

@@ -63,6 +63,56 @@ static int pk_cmp_ctx_sort(struct sim_world *w)
     return FM_OK;
 }
 
+static struct sim_world *sort_w; /* qsort's context: one world sorts at a time */
+
+static int node_pk_cmp(const void *a, const void *b)
+{
+    return memcmp(sort_w->nodes[*(const uint32_t *)a].id.pk,
+                  sort_w->nodes[*(const uint32_t *)b].id.pk, FM_PK_LEN);
+}
+
+/* --centres N: the N nodes with the largest keys rank 0 as the tree's
+ * root, every other node last; the keys that would win without ranks
+ * lose, so the runs show the ranks at work. No --centres: all rank 0. */
+static int ranks_assign(struct sim_world *w)
+{
+    w->node_by_pk = malloc(w->nnodes * sizeof *w->node_by_pk);
+    if (!w->node_by_pk)
+        return FM_ENOMEM;
+    for (uint32_t i = 0; i < w->nnodes; i++)
+        w->node_by_pk[i] = i;
+    sort_w = w;
+    qsort(w->node_by_pk, w->nnodes, sizeof *w->node_by_pk, node_pk_cmp);
+    sort_w = NULL;
+    for (uint32_t k = 0; k < w->nnodes; k++)
+        w->nodes[w->node_by_pk[k]].rank =
+            w->sc->centres == 0 || k + w->sc->centres >= w->nnodes ? 0 : FM_SYNC_RANK_LAST;
+    return FM_OK;
+}
+
+int sim_rank_of(const struct sim_world *w, const uint8_t prefix[8])
+{
+    uint32_t lo = 0, hi = w->nnodes;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        int c = memcmp(w->nodes[w->node_by_pk[mid]].id.pk, prefix, 8);
+        if (c == 0)
+            return w->nodes[w->node_by_pk[mid]].rank;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return FM_SYNC_RANK_LAST;
+}
+
+/* Whether node a is a better tree root than b (rank, then key); b NULL: yes. */
+static bool sim_root_before(const struct sim_node *a, const struct sim_node *b)
+{
+    return b == NULL || (a->rank != b->rank ? a->rank < b->rank
+                                            : memcmp(a->id.pk, b->id.pk, 8) < 0);
+}
+
 /* Keys, names, skews, the topology, the writers. */
 static int world_build(struct sim_world *w)
 {
@@ -87,6 +137,8 @@ static int world_build(struct sim_world *w)
         n->skew_ms = sc->skew_ms ? (int64_t)sim_rng_below(&w->rng, 2u * sc->skew_ms + 1) - sc->skew_ms : 0;
     }
     if ((rc = sim_topo_build(w)) != FM_OK)
+        return rc;
+    if ((rc = ranks_assign(w)) != FM_OK)
         return rc;
     w->nauthors = sc->writers < w->nnodes ? sc->writers : w->nnodes;
     w->authors = calloc(w->nauthors ? w->nauthors : 1, sizeof(*w->authors));
@@ -156,6 +208,7 @@ static void world_free(struct sim_world *w)
     }
     free(w->authors);
     free(w->by_pk);
+    free(w->node_by_pk);
     free(w->nodes);
     free(w->lat);
     free(w->lat_bound);
@@ -212,11 +265,10 @@ static int on_sched(struct sim_world *w, const struct sim_sched *ev)
         }
         break;
     case SIM_EV_CRASH_ROOT: {
-        struct sim_node *least = NULL;
+        struct sim_node *least = NULL; /* the best root: rank, then key */
         for (uint32_t i = 0; i < n; i++) {
             w->nodes[i].crashed_by_sched = false;
-            if (w->nodes[i].eng &&
-                (least == NULL || memcmp(w->nodes[i].id.pk, least->id.pk, FM_PK_LEN) < 0))
+            if (w->nodes[i].eng && sim_root_before(&w->nodes[i], least))
                 least = &w->nodes[i];
         }
         if (least) {
@@ -493,7 +545,8 @@ static uint32_t uf_find(uint32_t *up, uint32_t x)
 
 /* At the end of a run where every engine speaks version 5, no cut is in
  * force and the last fault is 15 s behind: every live engine names the
- * same root, the live engine with the smallest key, and the eager links
+ * same root, the live engine of the best rank (--centres) and then the
+ * smallest key, and the eager links
  * (each seen from both ends) form one spanning tree of the live engines. */
 static void tree_check(struct sim_world *w)
 {
@@ -508,14 +561,15 @@ static void tree_check(struct sim_world *w)
     uint32_t *up = malloc(w->nnodes * sizeof *up);
     if (up == NULL)
         return;
-    const uint8_t *least = NULL;
+    const struct sim_node *best = NULL;
     uint32_t live = 0, links = 0, one_way = 0, others = 0, parts = 0;
     uint8_t root[8] = {0};
     for (uint32_t i = 0; i < w->nnodes; i++) {
         up[i] = i;
-        if (w->nodes[i].eng && (least == NULL || memcmp(w->nodes[i].id.pk, least, 8) < 0))
-            least = w->nodes[i].id.pk;
+        if (w->nodes[i].eng && sim_root_before(&w->nodes[i], best))
+            best = &w->nodes[i];
     }
+    const uint8_t *least = best ? best->id.pk : NULL;
     for (uint32_t i = 0; i < w->nnodes; i++) {
         struct sim_node *n = &w->nodes[i];
         if (!n->eng)
@@ -566,7 +620,7 @@ static void tree_check(struct sim_world *w)
     w->res->tree_links = links;
     w->res->tree_live = live;
     if (others || (least && memcmp(root, least, 8) != 0))
-        fail(w, "the engines do not name one tree root, the smallest key, at the end: %u "
+        fail(w, "the engines do not name one tree root, the best rank and key, at the end: %u "
                 "name another than the first", others);
     else if (one_way || parts != 1 || links + 1 != live)
         fail(w, "the eager links are not one spanning tree at the end: %u links both ways, %u "

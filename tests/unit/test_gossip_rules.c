@@ -142,9 +142,14 @@ static void fill_a(int nauth, uint64_t age_ms)
 }
 
 /* A line A - B - C; every node admits the others and the authors. */
+/* Each node's rank as every store tells it (fm_sync_store.root_rank):
+ * 0 for all unless a test says otherwise, so the smallest key is root. */
+static int node_rank[NNODES];
+
 static void line_start(void)
 {
     memset(&net, 0, sizeof(net));
+    memset(node_rank, 0, sizeof(node_rank));
     net.now = 1000; /* a peer heard at monotonic 0 reads as never heard */
     for (int i = 0; i < NNODES; i++) {
         memset(&nodes[i].st, 0, sizeof(nodes[i].st));
@@ -159,11 +164,21 @@ static void line_start(void)
     }
 }
 
+static int t_root_rank(void *ctx, const uint8_t prefix[8])
+{
+    (void)ctx;
+    for (int i = 0; i < NNODES; i++)
+        if (memcmp(nodes[i].id.pk, prefix, 8) == 0)
+            return node_rank[i];
+    return FM_SYNC_RANK_LAST;
+}
+
 static void engine_start(int i)
 {
     struct tnode *t = &nodes[i];
     struct fm_sync_config cfg = {.id = &t->id, .wire_version = net.wire};
     struct fm_sync_store st = ms_store(&t->st);
+    st.root_rank = t_root_rank;
     struct fm_sync_io io = {t, t_mono, t_wall, t_random, t_send};
     assert_int_equal(fm_sync_new_io(&t->eng, &cfg, &st, &io), FM_OK);
 }
@@ -421,6 +436,51 @@ static void test_tree_root_lost(void **state)
     line_stop();
 }
 
+/* The node with the largest key is a centre (rank 0), the others
+ * vehicles (rank last) that learn so only after the tree has formed, as
+ * when a certificate arrives late: within a few beats the tree moves to
+ * the centre. The centre stops: the two vehicles root at the smaller of
+ * them. It comes back: the tree moves back to it. */
+static void test_tree_rank(void **state)
+{
+    (void)state;
+    triangle_start(0);
+    bool live[NNODES] = {true, true, true};
+    int small = least_of(live), big = small;
+    for (int i = 0; i < NNODES; i++)
+        if (memcmp(nodes[i].id.pk, nodes[big].id.pk, 8) > 0)
+            big = i;
+    assert_tree(live, small);
+    for (int i = 0; i < NNODES; i++)
+        node_rank[i] = i == big ? 0 : FM_SYNC_RANK_LAST;
+    assert_true(run(5000, false));
+    assert_tree(live, big);
+    struct fm_sync_tree_info ti;
+    fm_sync_tree(nodes[small].eng, &ti);
+    assert_int_equal(ti.root_rank, 0);
+    /* ops go along it without a duplicate */
+    for (int i = 0; i < NNODES; i++)
+        write_live(i);
+    assert_true(run(10000, true));
+    for (int i = 0; i < NNODES; i++)
+        assert_int_equal(dups_at(i), 0);
+    /* the centre stops, then comes back */
+    fm_sync_destroy(&nodes[big].eng);
+    live[big] = false;
+    assert_true(run(12000, false));
+    assert_tree(live, least_of(live));
+    engine_start(big); /* the others still list it as a peer */
+    static const char *const names[] = {"a", "b", "c"};
+    for (int i = 0; i < NNODES; i++)
+        if (i != big)
+            assert_int_equal(fm_sync_add_peer(nodes[big].eng, NULL, nodes[i].id.pk, names[i]),
+                             FM_OK);
+    live[big] = true;
+    assert_true(run(12000, false));
+    assert_tree(live, big);
+    line_stop();
+}
+
 /* A hand-made TREE: a claim of 0 hops for a root that is not the sender,
  * a frame of the wrong length and one with an unknown flag are each
  * dropped and counted against the sender; the tree stands. A version-4
@@ -480,6 +540,7 @@ int main(void)
         cmocka_unit_test(test_tree_triangle),
         cmocka_unit_test(test_tree_root_lost),
         cmocka_unit_test(test_tree_bad_claims),
+        cmocka_unit_test(test_tree_rank),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

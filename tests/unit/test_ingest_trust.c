@@ -623,6 +623,63 @@ static void test_announce(void **state)
     fm_identity_release(&nw2.id);
 }
 
+/* An author of the given role (its certificate re-signed), opened. */
+static void role_author(struct fx_node *a, const char *name, enum fm_role role)
+{
+    OK(fx_author(&org, a, name));
+    a->cfg.role = a->cert.role = role;
+    fm_cert_sign(&a->cert, &org.root);
+    OK(fm_cert_write_file(&a->cert, a->cfg.cert_path));
+    OK(fx_open(a, FM_OPEN_IDENTITY | NOSYNC));
+}
+
+/* The spanning tree's choice of root (fm_node_root_rank): by the
+ * certificate's role, the same on every node that holds the logs; a
+ * revoked key and an unknown prefix rank last. */
+static void test_root_rank(void **state)
+{
+    (void)state;
+    struct fx_node n[4], c;
+    static const enum fm_role roles[4] = {FM_ROLE_CENTRE, FM_ROLE_COUNTY, FM_ROLE_STATION,
+                                          FM_ROLE_VEHICLE};
+    static const char *const names[4] = {"centre", "county", "station", "vehicle"};
+    char x[FM_ID_MAX];
+    struct fm_incident_new in = {.category = "fire"};
+    reader(&c);
+    for (int i = 0; i < 4; i++) {
+        role_author(&n[i], names[i], roles[i]);
+        /* a log opens with its certificate at the first write: a note */
+        if (i == 0)
+            OK(fm_node_incident_report(n[0].n, &in, x));
+        else
+            OK(fx_sync(n[0].n, n[i].n, NULL)), OK(fm_node_incident_note(n[i].n, x, "here"));
+        OK(fx_sync(n[i].n, c.n, NULL));
+    }
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(fm_node_root_rank(c.n, n[i].id.pk), i);
+    /* a centre's own store ranks it first too: every node agrees */
+    OK(fx_sync(c.n, n[2].n, NULL));
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(fm_node_root_rank(n[2].n, n[i].id.pk), i);
+    uint8_t unknown[8] = {0};
+    for (int i = 0; i < 8; i++)
+        unknown[i] = (uint8_t)(n[0].id.pk[i] ^ 0xff);
+    assert_int_equal(fm_node_root_rank(c.n, unknown), FM_SYNC_RANK_LAST);
+    /* the centre revokes the station: last */
+    struct fm_revocation rev = {0};
+    memcpy(rev.node, n[2].id.pk, FM_PK_LEN);
+    rev.last_seq = 1;
+    rev.issued_ms = fm_now_ms();
+    fm_revocation_sign(&rev, &org.root);
+    OK(fm_node_publish_revocation(n[0].n, &rev));
+    OK(fx_sync(n[0].n, c.n, NULL));
+    assert_int_equal(fm_node_root_rank(c.n, n[2].id.pk), FM_SYNC_RANK_LAST);
+    assert_int_equal(fm_node_root_rank(c.n, n[1].id.pk), 1);
+    for (int i = 0; i < 4; i++)
+        fx_done(&n[i]);
+    fx_done(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -631,6 +688,7 @@ int main(void)
         cmocka_unit_test(test_revocation_orders),
         cmocka_unit_test(test_revocation_carried_by_revoked),
         cmocka_unit_test(test_announce),
+        cmocka_unit_test(test_root_rank),
     };
     return fx_node_main("test_ingest_trust", tests, sizeof tests / sizeof tests[0]);
 }

@@ -22,7 +22,7 @@
 
 /* The callbacks of struct fm_sync_store, besides ctx. A new callback in
  * sync.h changes the struct's size: teach store_lock.c and this test. */
-#define NCALLBACKS 10
+#define NCALLBACKS 11
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned calls, held;
@@ -104,6 +104,13 @@ static void in_own_vector(void *ctx, uint64_t seq)
     vectored = seq;
 }
 
+static int in_root_rank(void *ctx, const uint8_t prefix[8])
+{
+    (void)ctx;
+    seen();
+    return prefix[0];
+}
+
 static void test_every_callback_is_wrapped(void **state)
 {
     (void)state;
@@ -120,6 +127,7 @@ static void test_every_callback_is_wrapped(void **state)
         .soft_ingest = in_soft_ingest,
         .own_claim = in_own_claim,
         .own_vector = in_own_vector,
+        .root_rank = in_root_rank,
     }, out;
     struct fm_locked_store l;
     fm_sync_store_locked(&l, &inner, &lock, &out);
@@ -138,6 +146,8 @@ static void test_every_callback_is_wrapped(void **state)
     out.own_vector(out.ctx, 9);
     assert_int_equal(claimed, 5);
     assert_int_equal(vectored, 9);
+    pk[0] = 2;
+    assert_int_equal(out.root_rank(out.ctx, pk), 2);
     assert_int_equal(calls, NCALLBACKS);
     assert_int_equal(held, NCALLBACKS - 1); /* all but priority */
     /* and the lock is free again */
@@ -156,6 +166,7 @@ static void test_absent_callbacks_stay_absent(void **state)
     assert_null(out.own_claim);
     assert_null(out.ingest);
     assert_null(out.admit_curve);
+    assert_null(out.root_rank);
 }
 
 int main(void)
