@@ -295,14 +295,13 @@ bool cli_self_key(const struct cli *cl, uint8_t pk[FM_PK_LEN]);
 bool cli_other_centre(const struct fm_author_seen *a, const uint8_t *me);
 void cli_fmt_ago(uint64_t then_ms, uint64_t now_ms, char *out, size_t cap);
 
-/* ---- status of the daemon's limits (status_sync.c): a store that cannot
- * take ops, connections and pulls held back per key; `up` false prints
- * nothing (text) or nulls (JSON) ---- */
+/* ---- the daemon's sync engine in status (status_sync.c): its place in
+ * the spanning tree, a store that cannot take ops, connections and pulls
+ * held back per key; no daemon (in->daemon_up false) prints nothing (text)
+ * or nulls (JSON) ---- */
 struct cli_status_in;
 void cli_status_sync_json(struct cli_json *j, const struct cli_status_in *in);
 void cli_status_sync_text(const struct cli_status_in *in);
-/* "parent", "child", "eager" or "lazy": how new ops go to a peer (enum fm_sync_push). */
-const char *cli_push_name(uint8_t push);
 /* ---- the GPS reader (status_gps.c, docs/gps.md): null / nothing when
  * gps.enabled is false ---- */
 void cli_status_gps_json(struct cli_json *j, struct fm_node *n, const struct fm_config *cfg);

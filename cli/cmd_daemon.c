@@ -202,7 +202,7 @@ static void peer_json(struct cli_json *j, const struct fm_peer_info *p, bool dae
     cli_json_kuint(j, "conns_refused", p->conns_refused);
     cli_json_key(j, "push"); /* how new ops go to it: parent, child, eager, lazy */
     if (daemon_up && p->connected && !p->revoked)
-        cli_json_string(j, cli_push_name(p->push));
+        cli_json_string(j, fm_sync_push_name(p->push));
     else
         cli_json_null(j);
     cli_json_kuint(j, "rate_limit_bps", p->rate_limit_bps);
@@ -329,9 +329,8 @@ static int peer_row(struct cli_table *t, const struct peers_view *v, const struc
     snprintf(bad, sizeof(bad), "%llu", (unsigned long long)p->bad_messages);
     const char *cells[] = { p->name, p->endpoint[0] ? p->endpoint : "(dialled us)",
                             peer_state(p, up),
-                            up && p->connected && !p->revoked ? cli_push_name(p->push) : "-",
-                            heard, any,
-                            lack, lacks, skew, bad, limit };
+                            up && p->connected && !p->revoked ? fm_sync_push_name(p->push) : "-",
+                            heard, any, lack, lacks, skew, bad, limit };
     return cli_table_add(t, cells, 48);
 }
 

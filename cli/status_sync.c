@@ -11,14 +11,6 @@
 #include <stdio.h>
 #include <string.h>
 
-const char *cli_push_name(uint8_t push)
-{
-    static const char *const names[FM_PUSH_KINDS] = {
-        [FM_PUSH_LAZY] = "lazy", [FM_PUSH_PARENT] = "parent", [FM_PUSH_CHILD] = "child",
-        [FM_PUSH_EAGER] = "eager"};
-    return push < FM_PUSH_KINDS ? names[push] : "?";
-}
-
 /* The name of the author whose key starts with the root's 8 bytes, or NULL. */
 static const char *root_name(const struct cli_status_in *in, const uint8_t root[8])
 {

@@ -188,7 +188,9 @@ int fm_sync_ctl_peers(const char *control, int timeout_ms, struct fm_sync_status
             }
             /* an older daemon sends no tree block: its eager flag says the rest */
             struct fm_sync_peer_info *q = &(*out)[i];
-            q->push = m.u.status.push ? m.u.status.push[i] : q->eager ? FM_PUSH_EAGER : FM_PUSH_LAZY;
+            q->push = m.u.status.push ? m.u.status.push[i]
+                      : q->eager      ? FM_PUSH_EAGER
+                                      : FM_PUSH_LAZY;
             q->eager = q->push != FM_PUSH_LAZY;
         }
         *n = m.u.status.count;

@@ -252,6 +252,8 @@ enum fm_sync_push {
     FM_PUSH_EAGER,  /* pushed by Plumtree's rules (a version-4 neighbour) */
     FM_PUSH_KINDS
 };
+/* "lazy", "parent", "child", "eager"; "?" out of range. Static storage. */
+const char *fm_sync_push_name(int push);
 
 struct fm_sync_peer_info {
     uint8_t pk[FM_PK_LEN];

@@ -215,10 +215,12 @@ struct sync_tree {
         uint32_t fd_epoch; /* the newest epoch of it we took, */
         uint8_t fd;        /* ... and the fewest hops we had in it */
         bool fd_epoch_set;
-        uint8_t rank;      /* the store's root_rank of it, asked once a beat */
+        uint8_t rank;      /* the store's root_rank of it (tree.c, ranks_refresh) */
     } roots[SYNC_TREE_ROOTS];
     uint8_t rank;          /* our own root_rank */
-    uint64_t ranked_ms;    /* monotonic: when the ranks were last asked */
+    uint64_t ranked_ms;    /* monotonic: when the ranks were last asked, */
+    uint64_t ranked_ops;   /* ... the ops stored then (counters.ops_stored) */
+    size_t ranked_authors; /* ... and the authors known */
     bool silent_logged;    /* our root went silent: said once */
     bool changed;          /* what we say changed: tell the neighbours */
     uint64_t sent_ms;      /* monotonic: when we last told the neighbours */

@@ -14,7 +14,7 @@
  *   and vehicles last, so the root sits on a node with fixed links rather
  *   than on whichever vehicle drew the smallest key, and an insider cannot
  *   make itself root by grinding a key: its certificate says what it is.
- *   Ranks are not on the wire; each node asks its own store once a beat,
+ *   Ranks are not on the wire; each node asks its own store (ranks_refresh),
  *   and nodes holding the same certificates agree;
  * - every other node takes as its parent the neighbour with the fewest
  *   hops to that root (ties: the parent it has, then the smaller key), and
@@ -122,14 +122,22 @@ static bool root_before(uint8_t ra, const uint8_t *a, uint8_t rb, const uint8_t 
     return ra != rb ? ra < rb : memcmp(a, b, FM_TREE_ROOT_LEN) < 0;
 }
 
-/* Asks the store again for our rank and every known root's: once a beat,
- * so that a certificate that arrived (or a revocation) counts soon. */
+/* Asks the store again for our rank and every known root's: at the next
+ * tick after ops were stored or an author appeared (a certificate or a
+ * revocation may have come with them), else once a beat. Without the
+ * first, a node that had just received the centre's log went on ranking
+ * the centre last for up to a beat, with two roots and lazy links between
+ * them: writes made in that second crossed by announcement and pull
+ * (e2e.test_roles, which writes at once after starting three daemons). */
 static void ranks_refresh(struct fm_sync *s, uint64_t now)
 {
     struct sync_tree *t = &s->tree;
-    if (t->ranked_ms && now - t->ranked_ms < SYNC_TREE_BEAT_MS)
+    bool news = s->k.ops_stored != t->ranked_ops || s->nauthors != t->ranked_authors;
+    if (t->ranked_ms && !news && now - t->ranked_ms < SYNC_TREE_BEAT_MS)
         return;
     t->ranked_ms = now ? now : 1;
+    t->ranked_ops = s->k.ops_stored;
+    t->ranked_authors = s->nauthors;
     t->rank = rank_of(s, s->pk);
     for (int i = 0; i < SYNC_TREE_ROOTS; i++)
         if (t->roots[i].since_ms)
@@ -163,7 +171,7 @@ static void root_note(struct fm_sync *s, const uint8_t r[FM_TREE_ROOT_LEN], uint
         memcpy(e->root, r, FM_TREE_ROOT_LEN);
         e->epoch = epoch;
         e->since_ms = now ? now : 1;
-        e->rank = rank_of(s, r); /* a new root: asked now, then once a beat */
+        e->rank = rank_of(s, r); /* a new root: asked now, then by ranks_refresh */
     } else if (epoch_after(epoch, e->epoch)) {
         e->epoch = epoch;
         e->since_ms = now ? now : 1;

@@ -195,6 +195,14 @@ const char *fm_sync_msg_kind_name(int kind)
     return kind >= 0 && kind < FM_SYNC_MSG_KINDS ? names[kind] : "?";
 }
 
+const char *fm_sync_push_name(int push)
+{
+    static const char *const names[FM_PUSH_KINDS] = {
+        [FM_PUSH_LAZY] = "lazy", [FM_PUSH_PARENT] = "parent", [FM_PUSH_CHILD] = "child",
+        [FM_PUSH_EAGER] = "eager"};
+    return push >= 0 && push < FM_PUSH_KINDS ? names[push] : "?";
+}
+
 /* ---------------------------------------------------------------- decode */
 
 /* One decoder per message type; each checks its flags and counts against

@@ -293,7 +293,7 @@ int route_peers(struct call *k)
         char key[FM_KEY_TEXT_LEN];
         fm_key_encode(p->pk, key);
         json_array_append_new(list, json_pack(
-            "{s:s, s:s, s:s, s:b, s:b, s:o, s:o, s:o, s:o, s:I, s:I, s:I, s:b, s:b, s:b}",
+            "{s:s, s:s, s:s, s:b, s:b, s:o, s:o, s:o, s:o, s:I, s:I, s:I, s:b, s:b, s:b, s:o}",
             "name", p->name, "endpoint", p->endpoint, "key", key, "configured", p->configured,
             "connected", p->connected, "last_heard_at",
             p->last_heard_ms ? enc_time(p->last_heard_ms << 16) : json_null(),
@@ -303,7 +303,8 @@ int route_peers(struct call *k)
             "it_lacks", p->vector_known ? json_integer((json_int_t)p->it_lacks) : json_null(),
             "ops_received", (json_int_t)p->ops_received, "ops_sent", (json_int_t)p->ops_sent,
             "bad_messages", (json_int_t)p->bad_messages, "revoked", p->revoked, "refused_us",
-            p->refused_us, "cloned_key", p->cloned_key));
+            p->refused_us, "cloned_key", p->cloned_key, "push",
+            p->connected && !p->revoked ? json_string(fm_sync_push_name(p->push)) : json_null()));
     }
     free(peers);
     return reply_json(k, 200, json_pack("{s:o, s:I, s:I}", "peers", list, "uptime_s",

@@ -121,6 +121,17 @@ check(s1["time_zone"] == "Asia/Shanghai", "status names node1's time zone: %r" %
 st, s2 = c2.get("/api/status")
 check(st == 200 and s2["time_zone"] is None, "node2 names none: %r" % s2.get("time_zone"))
 
+# ---- peers: node2 connected; node1, the centre, roots the tree, so ops
+# go to node2 as its child (push), and node2's to node1 as its parent ----
+def tree_peers():
+    a, b = c1.get("/api/peers"), c2.get("/api/peers")
+    ok = (a[0] == 200 and b[0] == 200 and len(a[1]["peers"]) == 1 and
+          a[1]["peers"][0].get("push") == "child" and b[1]["peers"][0].get("push") == "parent")
+    return (a[1], b[1]) if ok else None
+p1, p2 = wait(20, "GET /api/peers: node1 pushes to node2 as its child, node2 to node1 as "
+              "its parent", tree_peers)
+check(p1["peers"][0]["name"] == "node2" and p1["peers"][0]["connected"], "GET /api/peers")
+
 # ---- CSRF ----
 inc = {"category": "building_fire", "lat": 31.2302, "lon": 121.4751, "priority": 1,
        "address": "南京路1号百货大楼", "caller": "13800000000",
