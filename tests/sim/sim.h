@@ -46,14 +46,24 @@ void sim_rng_bytes(struct sim_rng *r, void *out, size_t n);
 
 /* ---- scenario ---- */
 enum sim_topology { SIM_TOPO_RANDOM, SIM_TOPO_RING, SIM_TOPO_LINE, SIM_TOPO_CITY };
-enum sim_event_kind { SIM_EV_CUT, SIM_EV_HEAL, SIM_EV_CRASH, SIM_EV_RESTART, SIM_EV_CRASH_ROOT };
+enum sim_event_kind {
+    SIM_EV_CUT,
+    SIM_EV_HEAL,
+    SIM_EV_CRASH,
+    SIM_EV_RESTART,
+    SIM_EV_CRASH_ROOT,
+    SIM_EV_CRASH_LEAST
+};
 
 /* A scheduled fault. CUT splits the nodes into two sides: nodes with
  * index < N * frac on one side (with a city layout: whole counties), the
  * rest on the other. CRASH / RESTART take `count` nodes picked by the
  * seed (the same ones for a RESTART that follows a CRASH). CRASH_ROOT
- * crashes the live engine with the smallest key: the spanning tree's root
- * (sync/tree.c); a RESTART brings it back. */
+ * crashes the spanning tree's root (sync/tree.c): the live engine of the
+ * best rank, then the smallest key; CRASH_LEAST the live engine with the
+ * smallest key whatever its rank (with --centres, a vehicle; repeated with
+ * RESTARTs, a vehicle whose link comes and goes). A RESTART brings either
+ * back. */
 struct sim_sched {
     enum sim_event_kind kind;
     uint64_t at_ms;

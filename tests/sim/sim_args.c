@@ -3,8 +3,9 @@
  *
  * Every number is parsed strictly (fm_parse_*): a bad flag prints what was
  * wrong and the usage, and the program exits 2. Faults are given as
- * --cut AT:FRAC, --heal AT, --crash AT:COUNT, --crash-root AT, --restart AT (times in
- * simulated ms), in any order, at most SIM_MAX_EVENTS of them.
+ * --cut AT:FRAC, --heal AT, --crash AT:COUNT, --crash-root AT, --crash-least AT,
+ * --restart AT (times in simulated ms), in any order, at most
+ * SIM_MAX_EVENTS of them.
  */
 #include "sim.h"
 
@@ -54,7 +55,7 @@ void sim_usage(FILE *f)
           "  --cut AT:FRAC --heal AT --crash AT:COUNT --restart AT   faults\n"
           "  --centres N                the N engines with the largest keys rank first as the\n"
           "                             tree's root, the others last (else the smallest key)\n"
-          "  --crash-root AT            crash the tree's root: best rank, then smallest key\n"
+          "  --crash-root AT            crash the tree's root: best rank, then smallest key\n"          "  --crash-least AT           crash the engine with the smallest key, whatever its rank\n"
           "  --replay-check             run each seed twice; fail unless identical\n"
           "  --trace                    print every delivery\n"
           "  --diag                     per delivery: push or pull, links and pulls on its path\n"
@@ -225,6 +226,8 @@ static int flag_one(struct sim_scenario *sc, const char *f, const char *v, bool 
         rc = sched_add(sc, SIM_EV_CRASH, f, v);
     } else if (strcmp(f, "--crash-root") == 0) {
         rc = sched_add(sc, SIM_EV_CRASH_ROOT, f, v);
+    } else if (strcmp(f, "--crash-least") == 0) {
+        rc = sched_add(sc, SIM_EV_CRASH_LEAST, f, v);
     } else if (strcmp(f, "--restart") == 0) {
         rc = sched_add(sc, SIM_EV_RESTART, f, v);
     } else {

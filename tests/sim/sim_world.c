@@ -264,12 +264,17 @@ static int on_sched(struct sim_world *w, const struct sim_sched *ev)
             k++;
         }
         break;
-    case SIM_EV_CRASH_ROOT: {
-        struct sim_node *least = NULL; /* the best root: rank, then key */
+    case SIM_EV_CRASH_ROOT:
+    case SIM_EV_CRASH_LEAST: {
+        /* the best root (rank, then key), or the smallest key */
+        struct sim_node *least = NULL;
         for (uint32_t i = 0; i < n; i++) {
-            w->nodes[i].crashed_by_sched = false;
-            if (w->nodes[i].eng && sim_root_before(&w->nodes[i], least))
-                least = &w->nodes[i];
+            struct sim_node *x = &w->nodes[i];
+            x->crashed_by_sched = false;
+            if (x->eng && (ev->kind == SIM_EV_CRASH_ROOT
+                               ? sim_root_before(x, least)
+                               : least == NULL || memcmp(x->id.pk, least->id.pk, FM_PK_LEN) < 0))
+                least = x;
         }
         if (least) {
             node_crash(least);
