@@ -417,8 +417,9 @@ const struct cli_cmd cli_cmd_peers = {
     "           push, rate_limit_bps, queued_bytes, role, last_seen_ms,\n"
     "           last_seen_age_s}; unknown values are null.\n"
     "           push (PUSH) is how new ops go to it while connected: parent or\n"
-    "           child (a link of the spanning tree, pushed at once), eager (an older\n"
-    "           peer, Plumtree's rules) or lazy (announced, fetched if it lacks them).\n"
+    "           child (a link of the spanning tree, pushed at once), eager (an\n"
+    "           older peer, Plumtree's rules) or lazy (announced, fetched if it\n"
+    "           lacks them).\n"
     "           last_heard is a direct message; last_seen also counts its newest op\n"
     "           or presence record relayed by others. The table ends with how long\n"
     "           ago each centre was last heard of.\n",
