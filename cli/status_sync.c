@@ -11,12 +11,13 @@
 #include <stdio.h>
 #include <string.h>
 
-/* The name of the author whose key starts with the root's 8 bytes, or NULL. */
-static const char *root_name(const struct cli_status_in *in, const uint8_t root[8])
+/* The author whose key starts with the root's 8 bytes, or NULL. */
+static const struct fm_author_seen *root_seen(const struct cli_status_in *in,
+                                              const uint8_t root[8])
 {
     for (size_t i = 0; i < in->nseen; i++)
         if (memcmp(in->seen[i].pk, root, 8) == 0)
-            return in->seen[i].name;
+            return &in->seen[i];
     return NULL;
 }
 
@@ -43,13 +44,18 @@ static void tree_json(struct cli_json *j, const struct cli_status_in *in)
         return;
     }
     char root[17], parent[FM_KEY_TEXT_LEN];
-    const char *rn = root_name(in, t->root);
+    const struct fm_author_seen *rs = root_seen(in, t->root);
     cli_hex(t->root, sizeof t->root, root);
     cli_json_begin_object(j);
     cli_json_kstr(j, "root", root);
     cli_json_key(j, "root_name");
-    if (rn)
-        cli_json_string(j, rn);
+    if (rs)
+        cli_json_string(j, rs->name);
+    else
+        cli_json_null(j);
+    cli_json_key(j, "root_role"); /* the role that made it the root (sync.md) */
+    if (rs)
+        cli_json_string(j, fm_role_name(rs->role));
     else
         cli_json_null(j);
     cli_json_key(j, "root_is_us");
@@ -86,19 +92,23 @@ static void tree_text(const struct cli_status_in *in)
         printf("tree:      off (gossip.wire_version 4: Plumtree's eager links)\n");
         return;
     }
-    char root[17];
-    const char *rn = root_name(in, t->root);
+    char root[17], who[FM_NAME_MAX + 48];
+    const struct fm_author_seen *rs = root_seen(in, t->root);
     cli_hex(t->root, sizeof t->root, root);
+    if (rs)
+        snprintf(who, sizeof who, "%s (%s, %s)", rs->name, fm_role_name(rs->role), root);
+    else
+        snprintf(who, sizeof who, "? (%s)", root);
     if (t->hops == 0) {
         printf("tree:      this node is the root; %u neighbour(s) take it as parent\n",
                (unsigned)t->children);
     } else if (t->hops == 255 || !t->has_parent) {
-        printf("tree:      detached from root %s (%s): new ops go out as announcements "
-               "until its next beat arrives\n", rn ? rn : "?", root);
+        printf("tree:      detached from root %s: new ops go out as announcements until its "
+               "next beat arrives\n", who);
     } else {
         const char *pn = peer_name(in, t->parent);
-        printf("tree:      root %s (%s), %u hop(s) away through %s; %u child(ren)\n",
-               rn ? rn : "?", root, (unsigned)t->hops, pn ? pn : "?", (unsigned)t->children);
+        printf("tree:      root %s, %u hop(s) away through %s; %u child(ren)\n", who,
+               (unsigned)t->hops, pn ? pn : "?", (unsigned)t->children);
     }
 }
 

@@ -53,6 +53,7 @@ rj=$(fm $root status --json); cj=$(fm $child status --json)
 [ "$(echo "$rj" | jget 'd["tree"]["hops"]')" = 0 ] || fail "root's hops: $rj"
 [ "$(echo "$rj" | jget 'd["tree"]["parent"]')" = None ] || fail "root has a parent: $rj"
 [ "$(echo "$rj" | jget 'd["tree"]["root_name"]')" = "node$root" ] || fail "root's name: $rj"
+[ "$(echo "$cj" | jget 'd["tree"]["root_role"]')" = centre ] || fail "the root's role: $cj"
 [ "$(echo "$cj" | jget 'd["tree"]["root_is_us"]')" = False ] || fail "two roots: $cj"
 [ "$(echo "$cj" | jget 'd["tree"]["hops"]')" = 1 ] || fail "child's hops: $cj"
 [ "$(echo "$cj" | jget 'd["tree"]["root"]')" = "$(echo "$rj" | jget 'd["tree"]["root"]')" ] ||
@@ -62,7 +63,7 @@ rj=$(fm $root status --json); cj=$(fm $child status --json)
 [ "$(echo "$cj" | jget 'd["tree"]["parent_name"]')" = "node$root" ] || fail "parent name: $cj"
 [ "$(fm $root peers --json | jget 'd[0]["push"]')" = child ] || fail "root pushes to: $(fm $root peers --json)"
 [ "$(fm $child peers --json | jget 'd[0]["push"]')" = parent ] || fail "child pushes to: $(fm $child peers --json)"
-fm $child status | grep -q "^tree:      root node$root ([0-9a-f]*), 1 hop(s) away through node$root; 0 child(ren)" ||
+fm $child status | grep -q "^tree:      root node$root (centre, [0-9a-f]*), 1 hop(s) away through node$root; 0 child(ren)" ||
     fail "child's tree line: $(fm $child status)"
 fm $root status | grep -q "^tree:      this node is the root; 1 neighbour(s)" || fail "root's tree line: $(fm $root status)"
 fm $child peers | grep -q "PUSH" || fail "peers table has no PUSH column"
