@@ -200,11 +200,9 @@ static void peer_json(struct cli_json *j, const struct fm_peer_info *p, bool dae
     else
         cli_json_null(j);
     cli_json_kuint(j, "conns_refused", p->conns_refused);
-    cli_json_key(j, "push"); /* how new ops go to it: parent, child, eager, lazy */
-    if (daemon_up && p->connected && !p->revoked)
-        cli_json_string(j, fm_sync_push_name(p->push));
-    else
-        cli_json_null(j);
+    /* how new ops go to it: parent, child, eager, lazy; null while not connected */
+    cli_json_kstr(j, "push", daemon_up && p->connected && !p->revoked
+                                 ? fm_sync_push_name(p->push) : NULL);
     cli_json_kuint(j, "rate_limit_bps", p->rate_limit_bps);
     cli_json_kuint(j, "queued_bytes", p->queued_bytes);
     cli_json_key(j, "role");

@@ -46,18 +46,12 @@ static void tree_json(struct cli_json *j, const struct cli_status_in *in)
     char root[17], parent[FM_KEY_TEXT_LEN];
     const struct fm_author_seen *rs = root_seen(in, t->root);
     cli_hex(t->root, sizeof t->root, root);
+    if (t->has_parent)
+        fm_key_encode(t->parent, parent);
     cli_json_begin_object(j);
     cli_json_kstr(j, "root", root);
-    cli_json_key(j, "root_name");
-    if (rs)
-        cli_json_string(j, rs->name);
-    else
-        cli_json_null(j);
-    cli_json_key(j, "root_role"); /* the role that made it the root (sync.md) */
-    if (rs)
-        cli_json_string(j, fm_role_name(rs->role));
-    else
-        cli_json_null(j);
+    cli_json_kstr(j, "root_name", rs ? rs->name : NULL); /* NULL: null */
+    cli_json_kstr(j, "root_role", rs ? fm_role_name(rs->role) : NULL); /* what made it root */
     cli_json_key(j, "root_is_us");
     cli_json_bool(j, t->hops == 0);
     cli_json_key(j, "hops"); /* null: detached, no feasible way to the root yet */
@@ -66,19 +60,8 @@ static void tree_json(struct cli_json *j, const struct cli_status_in *in)
     else
         cli_json_null(j);
     cli_json_kuint(j, "epoch", t->epoch);
-    cli_json_key(j, "parent");
-    if (t->has_parent) {
-        fm_key_encode(t->parent, parent);
-        cli_json_string(j, parent);
-    } else {
-        cli_json_null(j);
-    }
-    cli_json_key(j, "parent_name");
-    const char *pn = t->has_parent ? peer_name(in, t->parent) : NULL;
-    if (pn)
-        cli_json_string(j, pn);
-    else
-        cli_json_null(j);
+    cli_json_kstr(j, "parent", t->has_parent ? parent : NULL);
+    cli_json_kstr(j, "parent_name", t->has_parent ? peer_name(in, t->parent) : NULL);
     cli_json_kuint(j, "children", t->children);
     cli_json_end_object(j);
 }

@@ -18,10 +18,10 @@
  *      AES-GCM needs it): 2-3x faster than XChaCha20 here.
  *
  * Who computes AES-256-GCM. Seals go through GnuTLS, whose AES-GCM
- * interleaves the counter mode and GHASH in one pass (CRYPTOGAMS' AVX
- * code): a stored op's seal takes about half of libsodium 1.0.18's time,
- * and that seal is most of what encryption costs a cold sync
- * (docs/performance.md). Opens, and any seal GnuTLS refuses, go through
+ * interleaves the counter mode and GHASH in one pass (its x86-64 "AES-NI
+ * GCM module", from CRYPTOGAMS): a stored op's seal takes about 0.6 of
+ * libsodium 1.0.18's time (bench_local prints both), and that seal is
+ * most of what encryption costs a cold sync (docs/performance.md). Opens, and any seal GnuTLS refuses, go through
  * libsodium. The two compute the same function, so either opens what the
  * other sealed (unit.test_vault checks it value by value); GnuTLS is in
  * the process already, under libmicrohttpd. What it costs: GnuTLS keeps

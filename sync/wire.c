@@ -315,18 +315,15 @@ static int decode_status_tree(struct fm_wire_status *s, struct fm_cur *c)
 {
     struct fm_sync_tree_info *t = &s->tree;
     uint8_t flags;
-    const uint8_t *p;
     CHECK(fm_cur_u8(c, &flags));
     if (flags & ~(STATUS_TREE_ON | STATUS_TREE_PARENT))
         return FM_EDECODE;
     t->on = (flags & STATUS_TREE_ON) != 0;
     t->has_parent = (flags & STATUS_TREE_PARENT) != 0;
-    CHECK(fm_cur_bytes(c, sizeof t->root, &p));
-    memcpy(t->root, p, sizeof t->root);
+    CHECK(fm_cur_copy(c, t->root, sizeof t->root));
     CHECK(fm_cur_u32(c, &t->epoch));
     CHECK(fm_cur_u8(c, &t->hops));
-    CHECK(fm_cur_bytes(c, FM_PK_LEN, &p));
-    memcpy(t->parent, p, FM_PK_LEN);
+    CHECK(fm_cur_copy(c, t->parent, FM_PK_LEN));
     CHECK(fm_cur_u32(c, &t->children));
     CHECK(fm_cur_bytes(c, s->count, &s->push));
     for (uint32_t i = 0; i < s->count; i++)
